@@ -1,0 +1,105 @@
+"""`AccelConfig`: which accelerations a request asks for, with JSON (de)serialisation and validation."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from obclip.accel.attention_cache import AttentionCacheConfig
+from obclip.accel.batch_reuse import BatchReuseConfig
+from obclip.accel.block_skip import BlockSkipConfig
+from obclip.accel.shared_uncond import SharedUncondConfig
+from obclip.errors import InvalidInputError
+
+
+@dataclass
+class AccelConfig:
+    r"""
+    The UNet accelerations of one request; a field left `None` is off. `AccelConfig()` is everything off.
+
+    Args:
+        batch_reuse (`BatchReuseConfig`, *optional*): the pivot's attention maps shared on early steps.
+        attention_cache (`AttentionCacheConfig`, *optional*): self-attention bypassed, cross-attention
+            cached, from `cache_step` (r) on.
+        block_skip (`BlockSkipConfig`, *optional*): down and mid blocks skipped from `skip_step` (s) on.
+        shared_uncond (`SharedUncondConfig`, *optional*): one unconditional row for all candidates.
+    """
+
+    batch_reuse: BatchReuseConfig | None = None
+    attention_cache: AttentionCacheConfig | None = None
+    block_skip: BlockSkipConfig | None = None
+    shared_uncond: SharedUncondConfig | None = None
+
+    _SECTIONS: ClassVar[dict[str, type]] = {
+        "batch_reuse": BatchReuseConfig,
+        "attention_cache": AttentionCacheConfig,
+        "block_skip": BlockSkipConfig,
+        "shared_uncond": SharedUncondConfig,
+    }
+
+    @property
+    def enabled(self) -> bool:
+        """True when at least one acceleration is on."""
+        return any(getattr(self, name) is not None for name in self._SECTIONS)
+
+    @property
+    def names(self) -> list[str]:
+        """The accelerations that are on, in a fixed order."""
+        return [name for name in self._SECTIONS if getattr(self, name) is not None]
+
+    def validate(self, num_steps: int | None = None) -> AccelConfig:
+        """Raise `InvalidInputError` on a bad value; with `num_steps`, steps must lie in [0, num_steps]."""
+        for name, cls in self._SECTIONS.items():
+            section = getattr(self, name)
+            if section is None:
+                continue
+            if not isinstance(section, cls):
+                raise InvalidInputError(f"{name} must be a {cls.__name__} or None, got {type(section).__name__}")
+            section.validate()
+            if num_steps is None:
+                continue
+            for field in ("stop_step", "cache_step", "skip_step"):
+                value = getattr(section, field, None)
+                if value is not None and value > num_steps:
+                    raise InvalidInputError(f"{name}.{field} must be <= the {num_steps} steps, got {value}")
+        return self
+
+    def to_dict(self) -> dict[str, dict[str, Any] | None]:
+        """JSON-able form: every section's key, `None` when off."""
+        return {
+            name: None if getattr(self, name) is None else dataclasses.asdict(getattr(self, name))
+            for name in self._SECTIONS
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> AccelConfig:
+        """Inverse of `to_dict`; missing sections are off, unknown keys or bad values raise."""
+        if not isinstance(data, Mapping):
+            raise InvalidInputError(f"acceleration options must be an object, got {type(data).__name__}")
+        unknown = sorted(set(data) - set(cls._SECTIONS))
+        if unknown:
+            raise InvalidInputError(f"unknown acceleration option(s): {', '.join(map(str, unknown))}")
+        sections: dict[str, Any] = {}
+        for name, section_cls in cls._SECTIONS.items():
+            value = data.get(name)
+            if value is None:
+                continue
+            if not isinstance(value, Mapping):
+                raise InvalidInputError(f"{name} must be an object or null, got {type(value).__name__}")
+            allowed = {field.name for field in dataclasses.fields(section_cls)}
+            bad = sorted(set(value) - allowed)
+            if bad:
+                raise InvalidInputError(f"unknown option(s) for {name}: {', '.join(map(str, bad))}")
+            sections[name] = section_cls(**value)
+        return cls(**sections).validate()
+
+    @classmethod
+    def paper(cls, *, cache_step: int, skip_step: int | None = None, cache_interval: int = 5) -> AccelConfig:
+        """The paper's stack: caching from r, batch reuse before r, block skipping from s if given."""
+        return cls(
+            batch_reuse=BatchReuseConfig(),
+            attention_cache=AttentionCacheConfig(cache_step=cache_step, cache_interval=cache_interval),
+            block_skip=None if skip_step is None else BlockSkipConfig(skip_step=skip_step),
+        )
