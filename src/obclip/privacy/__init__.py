@@ -1,0 +1,36 @@
+"""Device-side privacy: sensitive-attribute taxonomy, detection, candidate expansion, canonical
+rendering, shuffling and budgets. Standard library only (never torch).
+
+    cset = build_candidate_set("portrait of a young African woman")
+    cset.candidates   # what the cloud sees; cset.true_index stays on the device
+"""
+
+from obclip.privacy.detect import detect
+from obclip.privacy.expand import HARD_CAP, CandidateSet, build_candidate_set, candidate_count, expand
+from obclip.privacy.taxonomy import (
+    PRONOUN_CATEGORIES,
+    AttributeSpec,
+    Taxonomy,
+    default_taxonomy,
+    load_taxonomy,
+    parse_taxonomy,
+)
+from obclip.privacy.template import Attribute, Slot, Template
+
+__all__ = [
+    "HARD_CAP",
+    "PRONOUN_CATEGORIES",
+    "Attribute",
+    "AttributeSpec",
+    "CandidateSet",
+    "Slot",
+    "Taxonomy",
+    "Template",
+    "build_candidate_set",
+    "candidate_count",
+    "default_taxonomy",
+    "detect",
+    "expand",
+    "load_taxonomy",
+    "parse_taxonomy",
+]

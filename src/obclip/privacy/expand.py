@@ -1,0 +1,280 @@
+"""Expansion: the candidate set P of a template (full product, or the budget group holding the
+user's prompt), its read-back check, and the wire order (shuffle independent of the true member).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import math
+import random
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from obclip.errors import InvalidInputError
+from obclip.privacy.detect import detect
+from obclip.privacy.taxonomy import Taxonomy
+from obclip.privacy.template import Attribute, Template
+
+HARD_CAP = 4096
+"""Largest candidate set ever materialised; bigger products need `max_candidates`."""
+
+
+@dataclass(frozen=True)
+class CandidateSet:
+    """The candidate set P of one request.
+
+    `candidates` is in wire order, exactly what the cloud sees. `true_index` and `true_prompt`
+    stay in device memory: they are left out of equality, `repr` and `public_dict()`, so two sets
+    built from different members of P compare equal.
+    """
+
+    candidates: tuple[str, ...]
+    template: Template
+    attributes: tuple[Attribute, ...]
+    fixed: tuple[str, ...]
+    notice: str | None
+    true_index: int = field(compare=False, repr=False)
+
+    @property
+    def true_prompt(self) -> str:
+        """The canonical rendering of the user's prompt (``candidates[true_index]``)."""
+        return self.candidates[self.true_index]
+
+    @property
+    def hidden(self) -> tuple[str, ...]:
+        """Names of the attributes that vary across the candidates."""
+        return tuple(a.name for a in self.attributes if a.name not in self.fixed)
+
+    def __len__(self) -> int:
+        return len(self.candidates)
+
+    def public_dict(self) -> dict[str, object]:
+        """What may leave the device: template, attributes, candidates, N; never the true member."""
+        return {
+            "template": self.template.text,
+            "attributes": [a.public_dict() for a in self.attributes],
+            "fixed": list(self.fixed),
+            "candidates": list(self.candidates),
+            "n": len(self.candidates),
+        }
+
+
+def build_candidate_set(
+    prompt: str,
+    *,
+    taxonomy: Taxonomy | None = None,
+    max_candidates: int | None = None,
+    seed: int | None = None,
+) -> CandidateSet:
+    """Detect the sensitive attributes of `prompt` and expand it into its candidate set.
+
+    Args:
+        prompt: the user's prompt; it is rewritten canonically, never sent anywhere by this call.
+        taxonomy: the attribute taxonomy; the packaged default when ``None``.
+        max_candidates: budget M; when the full product is larger, the set is split by a rule
+            that depends on the template only and the group holding the prompt is returned.
+        seed: ``None`` shuffles with a CSPRNG; an int gives an order that depends only on the
+            set and the seed.
+
+    Raises:
+        InvalidInputError: empty prompt, bad budget or seed, or a set larger than `HARD_CAP`.
+    """
+    return expand(detect(prompt, taxonomy), max_candidates=max_candidates, seed=seed)
+
+
+def expand(
+    template: Template,
+    *,
+    true_values: Sequence[str] | Mapping[str, str] | None = None,
+    max_candidates: int | None = None,
+    seed: int | None = None,
+) -> CandidateSet:
+    """Expand `template` into the candidate set holding the prompt with `true_values`.
+
+    Args:
+        template: from `detect`.
+        true_values: the user's value per attribute (in `template.attributes` order, or by name);
+            defaults to the values `detect` stored on the template.
+        max_candidates: budget M (1..`HARD_CAP`), see `build_candidate_set`.
+        seed: see `build_candidate_set`.
+
+    Raises:
+        InvalidInputError: bad values, budget or seed; a set larger than `HARD_CAP` without a
+            budget; or a template whose candidates would not read back to the same template
+            (possible only with a custom taxonomy whose forms run into the surrounding words).
+    """
+    values = _true_values(template, true_values)
+    _check_seed(seed)
+    units = _units(template)
+    full = candidate_count(template)
+    if max_candidates is None:
+        if full > HARD_CAP:
+            raise InvalidInputError(
+                f"this prompt has {full} candidates (more than {HARD_CAP}); "
+                "set a budget with max_candidates (--max-candidates)"
+            )
+        budget = full
+    else:
+        if isinstance(max_candidates, bool) or not isinstance(max_candidates, int):
+            raise InvalidInputError(f"max_candidates must be an integer, got {max_candidates!r}")
+        if not 1 <= max_candidates <= HARD_CAP:
+            raise InvalidInputError(f"max_candidates must be between 1 and {HARD_CAP}, got {max_candidates}")
+        budget = max_candidates
+
+    varied = _split(units, budget)
+    assignments = _assignments(template, units, varied, values)
+    rendered = [template.render(assignment) for assignment in assignments]
+    _check_read_back(template, rendered, assignments)
+
+    fixed = tuple(template.attributes[i].name for unit in units if unit not in varied for i in unit.members)
+    canonical = tuple(sorted(rendered))
+    order = _shuffle(canonical, seed)
+    true_prompt = template.render(values)
+    return CandidateSet(
+        candidates=order,
+        template=template.public(),
+        attributes=template.attributes,
+        fixed=tuple(name for name in (a.name for a in template.attributes) if name in fixed),
+        notice=_notice(template, units, varied, budget, len(order)),
+        true_index=order.index(true_prompt),
+    )
+
+
+def candidate_count(template: Template) -> int:
+    """N of the full candidate set of `template`, computed without building it."""
+    return math.prod(unit.size for unit in _units(template))
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A free attribute and the pronoun attributes that must differ from it (and each other)."""
+
+    members: tuple[int, ...]
+    values: tuple[str, ...]
+    priority: tuple[int, int]
+
+    @property
+    def size(self) -> int:
+        return math.perm(len(self.values), len(self.members))
+
+
+def _units(template: Template) -> list[_Unit]:
+    names = [a.name for a in template.attributes]
+    groups: dict[int, list[int]] = {}
+    for i, attribute in enumerate(template.attributes):
+        root = names.index(attribute.differs_from[0]) if attribute.differs_from else i
+        groups.setdefault(root, []).append(i)
+    taxonomy = template.taxonomy
+    return [
+        _Unit(
+            members=tuple(members),
+            values=template.attributes[root].values,
+            priority=(taxonomy.index(template.attributes[root].kind), root),
+        )
+        for root, members in groups.items()
+    ]
+
+
+def _split(units: list[_Unit], budget: int) -> list[_Unit]:
+    """The budget rule: by (taxonomy attribute order, position), keep varying each unit that
+    still fits in the budget; fix the others to the user's values."""
+    varied: list[_Unit] = []
+    product = 1
+    for unit in sorted(units, key=lambda u: u.priority):
+        if product * unit.size <= budget:
+            varied.append(unit)
+            product *= unit.size
+    return varied
+
+
+def _assignments(
+    template: Template, units: list[_Unit], varied: list[_Unit], values: tuple[str, ...]
+) -> list[tuple[str, ...]]:
+    choices = []
+    for unit in units:
+        if unit in varied:
+            choices.append(list(itertools.permutations(unit.values, len(unit.members))))
+        else:
+            choices.append([tuple(values[i] for i in unit.members)])
+    result = []
+    for combination in itertools.product(*choices):
+        assignment = [""] * len(template.attributes)
+        for unit, chosen in zip(units, combination, strict=True):
+            for i, value in zip(unit.members, chosen, strict=True):
+                assignment[i] = value
+        result.append(tuple(assignment))
+    return result
+
+
+def _check_read_back(template: Template, rendered: list[str], assignments: list[tuple[str, ...]]) -> None:
+    """Every candidate must detect to this very template and its own values (Theorem 1's premise)."""
+    if len(set(rendered)) != len(rendered):
+        raise InvalidInputError("two candidates render to the same text; check the taxonomy's forms")
+    for number, (text, assignment) in enumerate(zip(rendered, assignments, strict=True)):
+        again = detect(text, template.taxonomy)
+        if again != template or again.true_values != assignment:
+            raise InvalidInputError(
+                f"candidate #{number} does not read back to the same template with taxonomy "
+                f"{template.taxonomy.source}; a form probably runs into the words around it"
+            )
+
+
+def _true_values(template: Template, true_values: Sequence[str] | Mapping[str, str] | None) -> tuple[str, ...]:
+    attributes = template.attributes
+    if true_values is None:
+        if template.true_values is None:
+            raise InvalidInputError("true_values is required for a template without the user's values")
+        values = template.true_values
+    elif isinstance(true_values, Mapping):
+        missing = [a.name for a in attributes if a.name not in true_values]
+        if missing or len(true_values) != len(attributes):
+            raise InvalidInputError(f"true_values must name exactly {[a.name for a in attributes]}")
+        values = tuple(true_values[a.name] for a in attributes)
+    else:
+        values = tuple(true_values)
+        if len(values) != len(attributes):
+            raise InvalidInputError(f"true_values needs {len(attributes)} values, got {len(values)}")
+    by_name = dict(zip((a.name for a in attributes), values, strict=True))
+    for attribute, value in zip(attributes, values, strict=True):
+        if value not in attribute.values:
+            raise InvalidInputError(f"{value!r} is not a value of {attribute.name} ({attribute.kind})")
+        if any(by_name[other] == value for other in attribute.differs_from):
+            raise InvalidInputError(f"{attribute.name} must differ from {', '.join(attribute.differs_from)}")
+    return values
+
+
+def _check_seed(seed: int | None) -> None:
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise InvalidInputError(f"seed must be an integer or None, got {seed!r}")
+
+
+def _shuffle(canonical: tuple[str, ...], seed: int | None) -> tuple[str, ...]:
+    """Wire order from the sorted set alone: a CSPRNG shuffle, or one keyed by (seed, set)."""
+    order = list(canonical)
+    if seed is None:
+        secrets.SystemRandom().shuffle(order)
+    else:
+        material = "\x00".join((str(seed), *canonical))
+        digest = hashlib.sha256(material.encode()).digest()
+        random.Random(int.from_bytes(digest, "big")).shuffle(order)
+    return tuple(order)
+
+
+def _notice(template: Template, units: list[_Unit], varied: list[_Unit], budget: int, n: int) -> str | None:
+    if not template.attributes:
+        return "no sensitive attribute detected: N = 1, nothing is hidden"
+    if len(varied) == len(units):
+        return None
+    fixed = [template.attributes[i].name for u in units if u not in varied for i in u.members]
+    hidden = [template.attributes[i].name for u in varied for i in u.members]
+    if not hidden:
+        return (
+            f"budget max_candidates={budget} is too small to vary anything: N = 1, nothing is hidden "
+            f"({', '.join(fixed)} visible to the cloud)"
+        )
+    return (
+        f"budget max_candidates={budget} split the set: {', '.join(fixed)} fixed to the prompt's "
+        f"value and visible to the cloud; {', '.join(hidden)} hidden among N = {n}"
+    )

@@ -1,0 +1,298 @@
+"""The sensitive-attribute taxonomy: the `obclip-taxonomy/1` data file, its validation, and the
+surface-form lexicon and matcher that detection uses.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from obclip.errors import TaxonomyError
+
+FORMAT = "obclip-taxonomy/1"
+
+PRONOUN_CATEGORIES = frozenset(
+    {
+        "subject_pronoun",
+        "object_pronoun",
+        "possessive_determiner",
+        "possessive_pronoun",
+        "reflexive_pronoun",
+    }
+)
+
+_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_SURFACE_RE = re.compile(r"\w(?:[\w'’ -]*\w)?")
+_RESERVED_SURFACES = frozenset({"a", "an"})
+
+
+def fold(text: str) -> str:
+    """Lower-case `text` character by character, keeping its length (so offsets stay valid)."""
+    if text.isascii():
+        return text.lower()
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def surface_key(surface: str) -> str:
+    """The lookup key of a surface form: folded case, single spaces."""
+    return " ".join(fold(surface).split())
+
+
+@dataclass(frozen=True)
+class SurfaceEntry:
+    """What one surface form means: its attribute, value and the categories it can fill."""
+
+    attribute: int
+    value: str
+    categories: frozenset[str]
+    family: frozenset[str]
+
+    @property
+    def is_pronoun(self) -> bool:
+        return bool(self.categories & PRONOUN_CATEGORIES)
+
+
+@dataclass(frozen=True)
+class AttributeSpec:
+    """One sensitive attribute of a taxonomy: its value space and every value's surface forms.
+
+    Args:
+        name: the attribute's name, e.g. ``"gender"``.
+        values: the value space, in file order.
+        categories: the form categories every value defines, in file order.
+        forms: ``forms[value][category]`` is the tuple of surface forms; the first is canonical.
+    """
+
+    name: str
+    values: tuple[str, ...]
+    categories: tuple[str, ...]
+    forms: Mapping[str, Mapping[str, tuple[str, ...]]]
+
+    def canonical(self, value: str, category: str) -> str:
+        """The surface form used when rendering `value` in `category`."""
+        return self.forms[value][category][0]
+
+
+@dataclass(frozen=True, eq=False)
+class Taxonomy:
+    """A validated taxonomy: the attributes (in file order) and the lookup tables built from them.
+
+    Build one with `load_taxonomy`, `parse_taxonomy` or `default_taxonomy`.
+    """
+
+    attributes: tuple[AttributeSpec, ...]
+    source: str
+    lexicon: Mapping[str, SurfaceEntry] = field(repr=False)
+    matcher: re.Pattern[str] = field(repr=False)
+
+    def attribute(self, name: str) -> AttributeSpec:
+        """The attribute called `name`."""
+        for spec in self.attributes:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def index(self, name: str) -> int:
+        """The file position of the attribute called `name`."""
+        return [spec.name for spec in self.attributes].index(name)
+
+
+def load_taxonomy(path: str | Path) -> Taxonomy:
+    """Read and validate a taxonomy file.
+
+    Raises:
+        TaxonomyError: with a one-line message if the file is unreadable, not JSON or malformed.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise TaxonomyError(f"cannot read taxonomy file {path}: {reason}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TaxonomyError(
+            f"taxonomy file {path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    return parse_taxonomy(data, source=str(path))
+
+
+@functools.cache
+def default_taxonomy() -> Taxonomy:
+    """The taxonomy that ships with obclip (`privacy/data/default_taxonomy.json`), cached."""
+    resource = resources.files("obclip.privacy").joinpath("data/default_taxonomy.json")
+    data = json.loads(resource.read_text(encoding="utf-8"))
+    return parse_taxonomy(data, source="default")
+
+
+def parse_taxonomy(data: Any, *, source: str = "<taxonomy>") -> Taxonomy:
+    """Validate already-decoded taxonomy JSON and build its lookup tables.
+
+    Raises:
+        TaxonomyError: naming the attribute, value or category at fault.
+    """
+
+    def fail(message: str) -> TaxonomyError:
+        return TaxonomyError(f"taxonomy {source}: {message}")
+
+    if not isinstance(data, dict):
+        raise fail("the top level must be a JSON object")
+    if data.get("format") != FORMAT:
+        raise fail(f'"format" must be "{FORMAT}", got {data.get("format")!r}')
+    raw_attributes = data.get("attributes")
+    if not isinstance(raw_attributes, list) or not raw_attributes:
+        raise fail('"attributes" must be a non-empty list')
+
+    attributes: list[AttributeSpec] = []
+    for position, raw in enumerate(raw_attributes):
+        attributes.append(_parse_attribute(raw, position, fail))
+    names = [spec.name for spec in attributes]
+    for name in names:
+        if names.count(name) > 1:
+            raise fail(f"attribute {name!r} is defined twice")
+
+    lexicon = _build_lexicon(attributes, fail)
+    return Taxonomy(attributes=tuple(attributes), source=source, lexicon=lexicon, matcher=_build_matcher(lexicon))
+
+
+def _parse_attribute(raw: Any, position: int, fail: Any) -> AttributeSpec:
+    if not isinstance(raw, dict):
+        raise fail(f"attribute #{position} must be an object")
+    name = raw.get("name")
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+        raise fail(f'attribute #{position}: "name" must be a word such as "gender", got {name!r}')
+    raw_values = raw.get("values")
+    if not isinstance(raw_values, list) or len(raw_values) < 2:
+        raise fail(f'attribute {name!r}: "values" must list at least two values')
+
+    values: list[str] = []
+    forms: dict[str, dict[str, tuple[str, ...]]] = {}
+    categories: tuple[str, ...] | None = None
+    for raw_value in raw_values:
+        if not isinstance(raw_value, dict):
+            raise fail(f'attribute {name!r}: every value must be an object with "value" and "forms"')
+        value = raw_value.get("value")
+        if not isinstance(value, str) or not value.strip():
+            raise fail(f'attribute {name!r}: a value has no "value" string')
+        if value in forms:
+            raise fail(f"attribute {name!r}: value {value!r} is listed twice")
+        raw_forms = raw_value.get("forms")
+        if not isinstance(raw_forms, dict) or not raw_forms:
+            raise fail(f'attribute {name!r}, value {value!r}: "forms" must be a non-empty object')
+        value_forms: dict[str, tuple[str, ...]] = {}
+        for category, surfaces in raw_forms.items():
+            value_forms[category] = _parse_surfaces(name, value, category, surfaces, fail)
+        if categories is None:
+            categories = tuple(value_forms)
+        else:
+            missing = [c for c in categories if c not in value_forms]
+            extra = [c for c in value_forms if c not in categories]
+            if missing or extra:
+                category = (missing or extra)[0]
+                raise fail(
+                    f"attribute {name!r}: category {category!r} is not defined by every value "
+                    f"(value {value!r} {'lacks' if missing else 'adds'} it)"
+                )
+        values.append(value)
+        forms[value] = value_forms
+    assert categories is not None
+    return AttributeSpec(name=name, values=tuple(values), categories=categories, forms=forms)
+
+
+def _parse_surfaces(name: str, value: str, category: str, surfaces: Any, fail: Any) -> tuple[str, ...]:
+    where = f"attribute {name!r}, value {value!r}, category {category!r}"
+    if not category.strip():
+        raise fail(f"attribute {name!r}, value {value!r}: a form category has an empty name")
+    if not isinstance(surfaces, list) or not surfaces:
+        raise fail(f"{where}: forms must be a non-empty list of strings")
+    result: list[str] = []
+    for surface in surfaces:
+        if not isinstance(surface, str):
+            raise fail(f"{where}: form {surface!r} is not a string")
+        cleaned = " ".join(surface.split())
+        if not _SURFACE_RE.fullmatch(cleaned):
+            raise fail(f"{where}: form {surface!r} must be words (letters, digits, spaces, hyphens)")
+        if surface_key(cleaned) in _RESERVED_SURFACES:
+            raise fail(f"{where}: form {surface!r} is reserved (it is an article)")
+        if cleaned not in result:
+            result.append(cleaned)
+    return tuple(result)
+
+
+def _build_lexicon(attributes: list[AttributeSpec], fail: Any) -> dict[str, SurfaceEntry]:
+    owners: dict[str, tuple[int, str]] = {}
+    categories_of: dict[str, set[str]] = {}
+    for index, spec in enumerate(attributes):
+        for value in spec.values:
+            for category, surfaces in spec.forms[value].items():
+                for surface in surfaces:
+                    key = surface_key(surface)
+                    owner = owners.get(key)
+                    if owner is not None and owner[0] != index:
+                        raise fail(
+                            f"form {surface!r} belongs to two attributes "
+                            f"({attributes[owner[0]].name!r} and {spec.name!r})"
+                        )
+                    if owner is not None and owner[1] != value:
+                        raise fail(
+                            f"attribute {spec.name!r}: form {surface!r} belongs to two values "
+                            f"({owner[1]!r} and {value!r}), so it is ambiguous"
+                        )
+                    owners[key] = (index, value)
+                    categories_of.setdefault(key, set()).add(category)
+
+    families = _families(attributes, owners, categories_of)
+    lexicon: dict[str, SurfaceEntry] = {}
+    for key, (index, value) in owners.items():
+        cats = frozenset(categories_of[key])
+        pronoun = cats & PRONOUN_CATEGORIES
+        if pronoun and pronoun != cats:
+            raise fail(
+                f"attribute {attributes[index].name!r}: form {key!r} is both a pronoun and a "
+                f"non-pronoun form ({', '.join(sorted(cats))})"
+            )
+        family = families[index][next(iter(cats))]
+        lexicon[key] = SurfaceEntry(attribute=index, value=value, categories=cats, family=family)
+    return lexicon
+
+
+def _families(
+    attributes: list[AttributeSpec],
+    owners: dict[str, tuple[int, str]],
+    categories_of: dict[str, set[str]],
+) -> list[dict[str, frozenset[str]]]:
+    """Per attribute, group categories that share a surface form in some value (union-find)."""
+    result: list[dict[str, frozenset[str]]] = []
+    for index, spec in enumerate(attributes):
+        parent = {c: c for c in spec.categories}
+
+        def root(c: str, parent: dict[str, str] = parent) -> str:
+            while parent[c] != c:
+                c = parent[c]
+            return c
+
+        for key, (owner, _) in owners.items():
+            if owner != index:
+                continue
+            cats = sorted(categories_of[key], key=spec.categories.index)
+            for other in cats[1:]:
+                parent[root(other)] = root(cats[0])
+        groups: dict[str, list[str]] = {}
+        for c in spec.categories:
+            groups.setdefault(root(c), []).append(c)
+        result.append({c: frozenset(groups[root(c)]) for c in spec.categories})
+    return result
+
+
+def _build_matcher(lexicon: Mapping[str, SurfaceEntry]) -> re.Pattern[str]:
+    """One regex for every surface form: longest first, whole words only (hyphens join words)."""
+    alternatives = sorted(lexicon, key=lambda k: (-len(k), k))
+    body = "|".join(r"\s+".join(re.escape(word) for word in key.split(" ")) for key in alternatives)
+    return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])")

@@ -1,0 +1,176 @@
+"""Detection: which words become slots, how pronouns bind, articles, persons and the template."""
+
+from __future__ import annotations
+
+import pytest
+
+from obclip.errors import InvalidInputError
+from obclip.privacy import Template, build_candidate_set, detect
+
+
+def candidates(prompt: str, **kwargs) -> set[str]:
+    return set(build_candidate_set(prompt, seed=0, **kwargs).candidates)
+
+
+@pytest.mark.parametrize("prompt", ["", "   ", "\n\t "])
+def test_empty_prompt_is_invalid_input(prompt: str) -> None:
+    with pytest.raises(InvalidInputError, match="empty"):
+        detect(prompt)
+
+
+def test_non_string_prompt_is_invalid_input() -> None:
+    with pytest.raises(InvalidInputError):
+        detect(b"a man")  # type: ignore[arg-type]
+
+
+def test_template_text_names_the_slots() -> None:
+    template = detect("portrait of a young African woman")
+    assert isinstance(template, Template)
+    assert str(template) == "portrait of {article_0} {age_0} {ethnicity_0} {gender_0:noun_singular}"
+    assert [(a.name, a.kind, a.person) for a in template.attributes] == [
+        ("age_0", "age", 0),
+        ("ethnicity_0", "ethnicity", 0),
+        ("gender_0", "gender", 0),
+    ]
+    assert template.true_values == ("young", "african", "female")
+    assert template.public().true_values is None
+    assert template.public() == template
+    assert "'african', 'female'" not in repr(template)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a human settlement",
+        "womanhood",
+        "a man-made lake",
+        "an old-fashioned radio",
+        "Romanian food",
+        "a white shirt on a black background",
+        "a brown dog",
+        "shemale",
+        "history",
+        "the hereafter",
+    ],
+)
+def test_words_that_only_contain_attribute_words_are_not_slots(prompt: str) -> None:
+    cset = build_candidate_set(prompt)
+    assert len(cset) == 1
+    assert cset.candidates == (prompt,)
+    assert cset.notice == "no sensitive attribute detected: N = 1, nothing is hidden"
+
+
+def test_case_spacing_plural_and_hyphen_forms_are_detected() -> None:
+    assert candidates("young AFRICAN  Woman") >= {"young African woman", "old Asian man"}
+    assert candidates("two MIDDLE  aged WOMEN") == {
+        f"two {age} {noun}" for age in ("young", "middle-aged", "old") for noun in ("women", "men")
+    }
+    assert detect("a middle-aged man").true_values == ("middle-aged", "male")
+    assert detect("an elderly gentleman").true_values == ("old", "male")
+
+
+def test_pronouns_follow_the_person_they_refer_to() -> None:
+    assert candidates("a man holding his hat") == {"a man holding his hat", "a woman holding her hat"}
+    assert candidates("she smiles at herself, her hat is hers") == {
+        "she smiles at herself, her hat is hers",
+        "he smiles at himself, his hat is his",
+    }
+
+
+def test_her_before_a_noun_is_possessive_otherwise_object() -> None:
+    assert candidates("hand her the cup") == {"hand her the cup", "hand him the cup"}
+    assert candidates("her hair in the wind") == {"her hair in the wind", "his hair in the wind"}
+    assert candidates("a portrait of her") == {"a portrait of her", "a portrait of him"}
+    assert candidates("let her go") == {"let her go", "let him go"}
+    assert candidates("give her her hat") == {"give her her hat", "give him his hat"}
+    assert candidates("the choice is his") == {"the choice is his", "the choice is hers"}
+
+
+def test_a_pronoun_that_disagrees_with_its_person_keeps_disagreeing() -> None:
+    template = detect("a man holding her hat")
+    assert [a.name for a in template.attributes] == ["gender_0", "gender_1"]
+    assert template.attributes[1].differs_from == ("gender_0",)
+    assert candidates("a man holding her hat") == {"a man holding her hat", "a woman holding his hat"}
+
+
+PRONOUNS = {
+    "he": "male",
+    "him": "male",
+    "his": "male",
+    "himself": "male",
+    "she": "female",
+    "her": "female",
+    "hers": "female",
+    "herself": "female",
+}
+
+
+def genders(text: str) -> list[str]:
+    words = text.lower().replace(",", " ").replace(";", " ").replace(".", " ").split()
+    return [PRONOUNS.get(w) or {"man": "male", "woman": "female"}.get(w, "") for w in words]
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a man holding his hat",
+        "his hat",
+        "With her hat, a woman waits",
+        "he and she",
+        "a man and a woman; she hands him her cup",
+        "a woman. He smiles at her",
+    ],
+)
+def test_no_pronoun_stays_fixed_while_a_gender_varies(prompt: str) -> None:
+    members = candidates(prompt)
+    pattern = [bool(g) for g in genders(prompt)]
+    for position, gendered in enumerate(pattern):
+        if gendered:
+            assert len({genders(member)[position] for member in members}) == 2, (prompt, position)
+    single_person = {"a man holding his hat", "With her hat, a woman waits"}
+    if prompt in single_person:
+        assert all(len(set(filter(None, genders(member)))) == 1 for member in members)
+
+
+def test_articles_agree_with_the_word_after_them() -> None:
+    assert candidates("an old man") >= {"a young man", "a middle-aged man", "an old man"}
+    assert candidates("a Asian girl") >= {"an Asian girl", "a European girl", "an Indian girl", "an African girl"}
+    assert candidates("A old man. An young woman") >= {"An old man. A young woman"}
+    assert candidates("an hour with an old man") >= {"an hour with a young man"}
+
+
+def test_every_person_gets_its_own_slots() -> None:
+    template = detect("a young man and an old woman")
+    assert [a.name for a in template.attributes] == ["age_0", "gender_0", "age_1", "gender_1"]
+    assert len(build_candidate_set("a young man and an old woman")) == 36
+    template = detect("A young, smiling African woman and her son")
+    assert [(a.name, a.person) for a in template.attributes] == [
+        ("age_0", 0),
+        ("ethnicity_0", 0),
+        ("gender_0", 0),
+        ("gender_1", 1),
+    ]
+
+
+def test_a_pronoun_binds_to_the_nearest_preceding_person() -> None:
+    template = detect("a man and a woman, she smiles")
+    pronoun = template.attributes[template.parts[-2].attribute]
+    assert pronoun.name == "gender_1"
+    assert [a.name for a in detect("she smiles at a woman").attributes] == ["gender_0"]
+    assert [a.differs_from for a in detect("she smiles at a man").attributes] == [("gender_1",), ()]
+    assert candidates("she smiles at a man") == {"she smiles at a man", "he smiles at a woman"}
+
+
+def test_non_sensitive_text_is_kept_as_written() -> None:
+    cset = build_candidate_set("Portrait  of a young woman,   85mm (bokeh) {cinematic}")
+    for member in cset.candidates:
+        assert member.startswith("Portrait  of a")
+        assert member.endswith(",   85mm (bokeh) {cinematic}")
+    slots = "{article_0} {age_0} {gender_0:noun_singular}"
+    assert str(cset.template) == f"Portrait  of {slots},   85mm (bokeh) {{{{cinematic}}}}"
+
+
+def test_sentence_initial_capital_is_kept_only_where_the_user_wrote_one() -> None:
+    assert candidates("She smiles. he laughs") == {"She smiles. he laughs", "He smiles. she laughs"}
+    assert candidates("Old man") >= {"Young man", "Middle-aged woman"}
+    assert candidates("a WOMAN") == {"a woman", "a man"}
