@@ -4,11 +4,13 @@ slots) plus the values the user wrote, by the rules documented in docs/privacy.m
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 from dataclasses import dataclass, field
 
 from obclip.errors import InvalidInputError
-from obclip.privacy.taxonomy import SurfaceEntry, Taxonomy, default_taxonomy, fold, surface_key
+from obclip.privacy.taxonomy import AttributeSpec, SurfaceEntry, Taxonomy, default_taxonomy, fold, surface_key
 from obclip.privacy.template import ARTICLE, Attribute, Part, Slot, Template
 from obclip.privacy.words import COPULAS, FUNCTION_WORDS, PERSON_NOUNS, SENTENCE_END
 
@@ -26,6 +28,7 @@ _PRONOUN_FALLBACK = (
 
 @dataclass
 class _Match:
+    index: int
     start: int
     end: int
     entry: SurfaceEntry
@@ -41,6 +44,11 @@ class _Variable:
     value: str
     first: int
     differs_from: list[int] = field(default_factory=list)
+
+
+@functools.lru_cache(maxsize=1024)
+def _attribute(name: str, spec: AttributeSpec, person: int, differs_from: tuple[str, ...]) -> Attribute:
+    return Attribute(name=name, kind=spec.name, values=spec.values, person=person, differs_from=differs_from)
 
 
 def detect(prompt: str, taxonomy: Taxonomy | None = None) -> Template:
@@ -67,8 +75,8 @@ class _Detector:
         self.folded = fold(text)
         self.taxonomy = taxonomy
         self.matches = [
-            _Match(m.start(), m.end(), taxonomy.lexicon[surface_key(m.group())])
-            for m in taxonomy.matcher.finditer(self.folded)
+            _Match(i, m.start(), m.end(), taxonomy.lexicon[surface_key(m.group())])
+            for i, m in enumerate(taxonomy.matcher.finditer(self.folded))
         ]
         self.starts = {m.start: i for i, m in enumerate(self.matches)}
         self.ends = {m.end: i for i, m in enumerate(self.matches)}
@@ -162,8 +170,10 @@ class _Detector:
     def _capital(self, position: int, match: _Match | None = None) -> bool:
         """A slot starts with a capital where it starts a sentence and the user wrote one there,
         or where some value's canonical form has one ("African"), so that every candidate agrees."""
-        head = self.text[:position].rstrip()
-        if head and head[-1] not in SENTENCE_END:
+        before = position
+        while before > 0 and self.text[before - 1].isspace():
+            before -= 1
+        if before > 0 and self.text[before - 1] not in SENTENCE_END:
             return False
         if self.text[position].isupper():
             return True
@@ -188,13 +198,14 @@ class _Detector:
             by_kind.setdefault(match.entry.attribute, []).append(match)
             previous = match
 
+        starts = {kind: [m.start for m in matches] for kind, matches in by_kind.items()}
         units: dict[int, list[int]] = {}
         pronoun_roots: dict[int, int] = {}
         for match in self.matches:
             if not match.entry.is_pronoun:
                 continue
             kind = match.entry.attribute
-            target = self._binding(match, by_kind.get(kind, []))
+            target = self._binding(match, by_kind.get(kind, []), starts.get(kind, []))
             if target is None and kind not in pronoun_roots:
                 person += 1
                 match.variable = len(variables)
@@ -212,18 +223,18 @@ class _Detector:
             match.variable = bound
         return variables
 
-    def _binding(self, pronoun: _Match, candidates: list[_Match]) -> int | None:
+    def _binding(self, pronoun: _Match, candidates: list[_Match], starts: list[int]) -> int | None:
         """Nearest preceding attribute word of the pronoun's attribute, else the nearest following."""
-        preceding = [m for m in candidates if m.start < pronoun.start]
-        if preceding:
-            return preceding[-1].variable
-        return candidates[0].variable if candidates else None
+        if not candidates:
+            return None
+        before = bisect.bisect_left(starts, pronoun.start)
+        return candidates[before - 1 if before else 0].variable
 
     def _same_person(self, previous: _Match, match: _Match) -> bool:
         """Whether `match` continues the noun phrase of `previous` ("young ... African woman")."""
         if previous.category != "adjective" or match.article is not None:
             return False
-        if any(previous.end <= m.start < match.start for m in self.matches):
+        if match.index - previous.index > 1:
             return False
         gap = self.folded[previous.end : match.start]
         if not _GAP_OK.fullmatch(gap):
@@ -232,25 +243,24 @@ class _Detector:
         return len(words) <= 3 and not any(w in FUNCTION_WORDS for w in words)
 
     def _attributes(self, variables: list[_Variable], order: list[int]) -> tuple[Attribute, ...]:
-        persons: list[int] = []
+        persons: dict[int, int] = {}
         for old in order:
-            if variables[old].person not in persons:
-                persons.append(variables[old].person)
+            persons.setdefault(variables[old].person, len(persons))
         names: dict[int, str] = {}
+        taken: set[str] = set()
         for old in order:
-            spec = self.taxonomy.attributes[variables[old].kind]
-            base = f"{spec.name}_{persons.index(variables[old].person)}"
+            base = f"{self.taxonomy.attributes[variables[old].kind].name}_{persons[variables[old].person]}"
             name, suffix = base, 2
-            while name in names.values():
+            while name in taken:
                 name, suffix = f"{base}_{suffix}", suffix + 1
             names[old] = name
+            taken.add(name)
         return tuple(
-            Attribute(
-                name=names[old],
-                kind=self.taxonomy.attributes[variables[old].kind].name,
-                values=self.taxonomy.attributes[variables[old].kind].values,
-                person=persons.index(variables[old].person),
-                differs_from=tuple(names[v] for v in variables[old].differs_from),
+            _attribute(
+                names[old],
+                self.taxonomy.attributes[variables[old].kind],
+                persons[variables[old].person],
+                tuple(names[v] for v in variables[old].differs_from),
             )
             for old in order
         )

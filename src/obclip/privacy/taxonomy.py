@@ -52,13 +52,10 @@ class SurfaceEntry:
     value: str
     categories: frozenset[str]
     family: frozenset[str]
-
-    @property
-    def is_pronoun(self) -> bool:
-        return bool(self.categories & PRONOUN_CATEGORIES)
+    is_pronoun: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class AttributeSpec:
     """One sensitive attribute of a taxonomy: its value space and every value's surface forms.
 
@@ -259,7 +256,9 @@ def _build_lexicon(attributes: list[AttributeSpec], fail: Any) -> dict[str, Surf
                 f"non-pronoun form ({', '.join(sorted(cats))})"
             )
         family = families[index][next(iter(cats))]
-        lexicon[key] = SurfaceEntry(attribute=index, value=value, categories=cats, family=family)
+        lexicon[key] = SurfaceEntry(
+            attribute=index, value=value, categories=cats, family=family, is_pronoun=bool(pronoun)
+        )
     return lexicon
 
 
@@ -292,7 +291,24 @@ def _families(
 
 
 def _build_matcher(lexicon: Mapping[str, SurfaceEntry]) -> re.Pattern[str]:
-    """One regex for every surface form: longest first, whole words only (hyphens join words)."""
-    alternatives = sorted(lexicon, key=lambda k: (-len(k), k))
-    body = "|".join(r"\s+".join(re.escape(word) for word in key.split(" ")) for key in alternatives)
-    return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])")
+    """One regex for every surface form, as a character trie (fast, longest match first), whole
+    words only: a hyphen joins words, so "man-made" holds no "man"."""
+    trie: dict[str, Any] = {}
+    for key in lexicon:
+        node = trie
+        for char in key:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    return re.compile(rf"(?<![\w-])(?:{_trie_pattern(trie)})(?![\w-])")
+
+
+def _trie_pattern(node: dict[str, Any]) -> str:
+    branches = [
+        (r"\s+" if char == " " else re.escape(char)) + _trie_pattern(child)
+        for char, child in sorted(node.items())
+        if char
+    ]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if "" in node else body
