@@ -1,0 +1,181 @@
+"""Models that ship with obclip and need no network: the registry behind `embedded:NAME`.
+
+An entry is either a packaged diffusers directory (trained weights under `obclip/models/`) or
+a builder that makes a tiny model from fixed seeds; both load like any SD 1.x checkpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import torch
+from diffusers import AutoencoderKL, UNet2DConditionModel
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+from obclip.errors import ModelNotFoundError
+
+PREFIX = "embedded:"
+
+
+@dataclass(frozen=True)
+class Components:
+    """The parts of an SD 1.x pipeline the engine uses."""
+
+    tokenizer: CLIPTokenizer
+    text_encoder: CLIPTextModel
+    vae: AutoencoderKL
+    unet: UNet2DConditionModel | None
+    schedule: dict
+
+
+@dataclass(frozen=True)
+class EmbeddedModel:
+    """One registry entry: a packaged directory or a seeded builder, and its device partner."""
+
+    name: str
+    description: str
+    small: str | None = None
+    directory: str | None = None
+    build: Callable[[], Components] | None = None
+
+    def path(self) -> Path | None:
+        """The packaged directory, if this entry has trained weights installed."""
+        if self.directory is None:
+            return None
+        path = Path(str(resources.files("obclip") / "models" / self.directory))
+        return path if (path / "unet").is_dir() else None
+
+    @property
+    def available(self) -> bool:
+        return self.build is not None or self.path() is not None
+
+
+def _byte_chars() -> list[str]:
+    """CLIP's byte-to-unicode alphabet, the base vocabulary of its BPE."""
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    extra = [b for b in range(256) if b not in printable]
+    return [chr(c) for c in printable] + [chr(256 + i) for i in range(len(extra))]
+
+
+TINY_MAX_TOKENS = 256
+
+
+def _tiny_tokenizer() -> CLIPTokenizer:
+    """A character-level CLIP tokenizer: every byte is a token, no merges, no files."""
+    chars = _byte_chars()
+    vocab = {c: i for i, c in enumerate(chars)}
+    vocab.update({c + "</w>": len(chars) + i for i, c in enumerate(chars)})
+    vocab["<|startoftext|>"] = len(vocab)
+    vocab["<|endoftext|>"] = len(vocab)
+    return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=TINY_MAX_TOKENS)
+
+
+def _tiny_shared() -> tuple[CLIPTokenizer, CLIPTextModel, AutoencoderKL]:
+    tokenizer = _tiny_tokenizer()
+    torch.manual_seed(0)
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            max_position_embeddings=TINY_MAX_TOKENS,
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+    )
+    torch.manual_seed(1)
+    vae = AutoencoderKL(
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
+        block_out_channels=(8, 16, 16, 16),
+        layers_per_block=1,
+        latent_channels=4,
+        norm_num_groups=4,
+        sample_size=64,
+    )
+    return tokenizer, text_encoder.eval(), vae.eval()
+
+
+def _tiny_unet(seed: int, *, layers_per_block: int, mid_block: bool) -> UNet2DConditionModel:
+    torch.manual_seed(seed)
+    return UNet2DConditionModel(
+        sample_size=8,
+        in_channels=4,
+        out_channels=4,
+        block_out_channels=(32, 64),
+        layers_per_block=layers_per_block,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        mid_block_type="UNetMidBlock2DCrossAttn" if mid_block else None,
+        cross_attention_dim=32,
+        attention_head_dim=8,
+        norm_num_groups=8,
+    ).eval()
+
+
+def build_tiny_random_large() -> Components:
+    """Large placeholder: 2 layers per block with a mid block, random weights from seed 2."""
+    tokenizer, text_encoder, vae = _tiny_shared()
+    return Components(tokenizer, text_encoder, vae, _tiny_unet(2, layers_per_block=2, mid_block=True), {})
+
+
+def build_tiny_random_small() -> Components:
+    """Small placeholder, BK-style: 1 layer per block, no mid block, same text encoder and VAE."""
+    tokenizer, text_encoder, vae = _tiny_shared()
+    return Components(tokenizer, text_encoder, vae, _tiny_unet(3, layers_per_block=1, mid_block=False), {})
+
+
+REGISTRY: dict[str, EmbeddedModel] = {
+    entry.name: entry
+    for entry in (
+        EmbeddedModel(
+            "portrait-large",
+            "trained 64 px portrait model (large UNet), the default when installed",
+            small="portrait-small",
+            directory="portrait-large",
+        ),
+        EmbeddedModel(
+            "portrait-small",
+            "trained 64 px portrait model (BK-style small UNet sharing text encoder and VAE)",
+            directory="portrait-small",
+        ),
+        EmbeddedModel(
+            "tiny-random",
+            "random-weight placeholder (large UNet), built from fixed seeds",
+            small="tiny-random-small",
+            build=build_tiny_random_large,
+        ),
+        EmbeddedModel(
+            "tiny-random-small",
+            "random-weight placeholder (BK-style small UNet), built from fixed seeds",
+            build=build_tiny_random_small,
+        ),
+    )
+}
+
+
+@cache
+def default_name() -> str:
+    """`portrait-large` when its trained weights are installed, else the random placeholder."""
+    return "portrait-large" if REGISTRY["portrait-large"].available else "tiny-random"
+
+
+def lookup(spec: str) -> EmbeddedModel:
+    """The registry entry for `embedded:NAME` (`embedded:default` picks the default)."""
+    name = spec[len(PREFIX) :] if spec.startswith(PREFIX) else spec
+    if name in ("", "default"):
+        name = default_name()
+    entry = REGISTRY.get(name)
+    if entry is None or not entry.available:
+        known = ", ".join(PREFIX + n for n, e in REGISTRY.items() if e.available)
+        raise ModelNotFoundError(f"unknown embedded model {spec!r} (available: {known})")
+    return entry

@@ -1,0 +1,103 @@
+"""`DenoiseSpec`: what the cloud is asked to do for one request, validated in one place.
+
+Everything in a spec is public: the candidate set and options that are the same whichever
+candidate is the user's. The true index never appears here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from obclip.engine.schedulers import DEFAULT_SCHEDULER, scheduler_class
+from obclip.errors import InvalidInputError
+
+MAX_SEED = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class DenoiseSpec:
+    """A cloud request: run steps [0, switch_step) of a `steps`-step schedule on every candidate.
+
+    Args:
+        candidates: the candidate prompts in wire order.
+        steps: T, the length of the whole schedule (cloud and device together).
+        switch_step: k, how many steps the cloud runs; 0 and T are allowed.
+        scheduler: `dpmsolver++`, `ddim` or `euler`.
+        guidance: classifier-free guidance scale; at most 1 switches guidance off.
+        height, width: image size in pixels (multiples of 8); None takes the model's own size.
+        seed: seed of the one initial noise shared by all candidates.
+        accel: cloud acceleration options (an `obclip.accel.AccelConfig`), None for none.
+    """
+
+    candidates: tuple[str, ...]
+    steps: int = 25
+    switch_step: int = 10
+    scheduler: str = DEFAULT_SCHEDULER
+    guidance: float = 7.5
+    height: int | None = None
+    width: int | None = None
+    seed: int = 0
+    accel: Any = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "candidates", tuple(self.candidates))
+        self.validate()
+
+    @property
+    def num_candidates(self) -> int:
+        return len(self.candidates)
+
+    @property
+    def guided(self) -> bool:
+        return self.guidance > 1.0
+
+    def validate(self) -> None:
+        """Raise `InvalidInputError` with a one-line reason unless the spec can run."""
+        if not self.candidates:
+            raise InvalidInputError("no candidate prompt given")
+        for prompt in self.candidates:
+            if not isinstance(prompt, str) or not prompt.strip():
+                raise InvalidInputError("candidate prompts must be non-empty strings")
+        if len(set(self.candidates)) != len(self.candidates):
+            raise InvalidInputError("candidate prompts must be distinct")
+        _check_int("steps", self.steps, 1)
+        _check_int("switch step", self.switch_step, 0)
+        if self.switch_step > self.steps:
+            raise InvalidInputError(f"switch step {self.switch_step} outside [0, steps={self.steps}]")
+        scheduler_class(self.scheduler)
+        if not isinstance(self.guidance, (int, float)) or not math.isfinite(self.guidance) or self.guidance < 0:
+            raise InvalidInputError(f"guidance must be a finite number >= 0, got {self.guidance!r}")
+        for name in ("height", "width"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            _check_int(name, value, 8)
+            if value % 8:
+                raise InvalidInputError(f"{name} {value} is not a multiple of 8")
+        _check_int("seed", self.seed, 0)
+        if self.seed > MAX_SEED:
+            raise InvalidInputError(f"seed must be below 2**63, got {self.seed}")
+
+    def candidates_digest(self) -> str:
+        """SHA-256 over the candidates in wire order; the cloud echoes it to prove the row order."""
+        digest = hashlib.sha256()
+        for prompt in self.candidates:
+            digest.update(prompt.encode("utf-8") + b"\0")
+        return digest.hexdigest()
+
+    def public_options(self) -> dict[str, Any]:
+        """The options that travel with the request, as JSON-able values."""
+        options = asdict(self)
+        options.pop("candidates")
+        options["accel"] = self.accel.to_dict() if self.accel is not None else None
+        return options
+
+
+def _check_int(name: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise InvalidInputError(f"{name} must be at least {minimum}, got {value}")

@@ -1,0 +1,68 @@
+"""Bad requests and bad model pairs are refused with the project's own errors."""
+
+import pytest
+
+from obclip.engine import DenoiseSpec, load_device_model, load_model
+from obclip.engine.embedded import build_tiny_random_small
+from obclip.engine.models import ModelBundle, check_compatible
+from obclip.errors import IncompatibleModelsError, InvalidInputError, ModelNotFoundError
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"candidates": ()}, "no candidate"),
+        ({"candidates": ("a", "")}, "non-empty"),
+        ({"candidates": ("a", "a")}, "distinct"),
+        ({"steps": 0}, "steps"),
+        ({"switch_step": 26}, "switch step"),
+        ({"switch_step": -1}, "switch step"),
+        ({"scheduler": "plms"}, "unknown scheduler"),
+        ({"guidance": float("nan")}, "guidance"),
+        ({"height": 100}, "multiple of 8"),
+        ({"width": 0}, "width"),
+        ({"seed": -1}, "seed"),
+        ({"steps": True}, "integer"),
+    ],
+)
+def test_invalid_specs(kwargs, message):
+    args = {"candidates": ("a woman", "a man"), **kwargs}
+    with pytest.raises(InvalidInputError, match=message):
+        DenoiseSpec(**args)
+
+
+@pytest.mark.parametrize("spec", ["embedded:nope", "not a model", "/no/such/dir", "org/model-not-cached"])
+def test_unknown_models(spec):
+    with pytest.raises(ModelNotFoundError):
+        load_model(spec)
+
+
+def test_prompt_the_text_encoder_would_truncate_is_refused(tiny_large):
+    with pytest.raises(InvalidInputError, match="truncated"):
+        tiny_large.text.check_fits("word " * 100)
+
+
+def test_incompatible_pair_is_refused(tiny_large):
+    parts = build_tiny_random_small()
+    unet_config = dict(parts.unet.config)
+    narrow = {**unet_config, "cross_attention_dim": 16}
+    with pytest.raises(IncompatibleModelsError, match="cross-attention"):
+        check_compatible(tiny_large, tiny_large.unet.config, _Config(narrow), None, None)
+    other_vae = {**dict(parts.vae.config), "latent_channels": 16}
+    with pytest.raises(IncompatibleModelsError, match="VAE latent_channels"):
+        check_compatible(tiny_large, tiny_large.unet.config, _Config(unet_config), other_vae, None)
+    check_compatible(tiny_large, tiny_large.unet.config, _Config(unet_config), dict(parts.vae.config), None)
+
+
+def test_device_model_borrows_text_encoder_and_vae(tiny_large):
+    device = load_device_model("embedded:tiny-random")
+    assert isinstance(device, ModelBundle)
+    assert device.model_id == "embedded:tiny-random-small"
+    assert device.vae is tiny_large.vae
+    assert device.unet.config.mid_block_type is None
+
+
+class _Config(dict):
+    """A UNet config stand-in with attribute access, like diffusers' FrozenDict."""
+
+    __getattr__ = dict.__getitem__
