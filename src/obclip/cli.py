@@ -1,0 +1,236 @@
+"""The `obclip` command: candidates, generate, demo, models.
+
+User errors become one line on stderr and exit status 2 here, in `main`, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from obclip.errors import ObclipError
+
+DEMO_PROMPT = "portrait of an old man with dark skin wearing glasses, blue background"
+EXIT_USAGE = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except ObclipError as exc:
+        print(f"obclip: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("obclip: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="obclip",
+        description="Private text-to-image: the cloud denoises N candidate prompts and never learns which is yours.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for register in COMMANDS:
+        register(sub)
+    return parser
+
+
+# --- candidates ---------------------------------------------------------------------------------
+
+
+def _register_candidates(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("candidates", help="show exactly what the cloud would see for a prompt")
+    p.add_argument("prompt", help="the prompt, or - to read one prompt per line from stdin (JSON Lines out)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--max-candidates", type=int, metavar="M", help="budget on the number of candidates")
+    p.add_argument("--taxonomy", metavar="FILE", help="taxonomy file replacing the default")
+    p.add_argument("--seed", type=int, help="shuffle seed (default: a CSPRNG)")
+    p.set_defaults(run=_run_candidates)
+
+
+def _run_candidates(args: argparse.Namespace) -> int:
+    from obclip.privacy import build_candidate_set, load_taxonomy
+
+    taxonomy = load_taxonomy(args.taxonomy) if args.taxonomy else None
+
+    def expand(prompt: str):
+        return build_candidate_set(prompt, taxonomy=taxonomy, max_candidates=args.max_candidates, seed=args.seed)
+
+    if args.prompt != "-":
+        cset = expand(args.prompt)
+        if args.json:
+            print(json.dumps({**cset.public_dict(), "notice": cset.notice}, ensure_ascii=False))
+        else:
+            _print_candidate_set(cset)
+        return 0
+    failed = 0
+    for number, line in enumerate(sys.stdin, start=1):
+        prompt = line.rstrip("\r\n")
+        try:
+            cset = expand(prompt)
+            record = {**cset.public_dict(), "notice": cset.notice}
+        except ObclipError as exc:
+            failed += 1
+            record = {"line": number, "error": {"code": exc.code, "message": str(exc)}}
+        print(json.dumps(record, ensure_ascii=False), flush=False)
+    sys.stdout.flush()
+    if failed:
+        print(f"obclip: error: {failed} prompt(s) could not be expanded (see their error lines)", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+def _print_candidate_set(cset) -> None:
+    public = cset.public_dict()
+    print(f"template:   {public['template']}")
+    names = [a["name"] if isinstance(a, dict) else str(a) for a in public["attributes"]]
+    print(f"attributes: {', '.join(names) if names else '(none)'}")
+    print(f"candidates: N = {public['n']}")
+    for prompt in public["candidates"]:
+        print(f"  {prompt}")
+    if cset.notice:
+        print(f"notice:     {cset.notice}")
+
+
+# --- generate and demo --------------------------------------------------------------------------
+
+
+def _add_generation_options(p: argparse.ArgumentParser) -> None:
+    from obclip.api import DEFAULT_LARGE
+    from obclip.engine import DEFAULT_SCHEDULER, SCHEDULERS
+
+    p.add_argument("--steps", type=int, default=25, metavar="T", help="total denoising steps (default 25)")
+    p.add_argument("--switch-step", type=int, default=10, metavar="k", help="steps run in the cloud (default 10)")
+    p.add_argument("--scheduler", choices=sorted(SCHEDULERS), default=DEFAULT_SCHEDULER)
+    p.add_argument("--seed", type=int, help="seed of the shared initial noise (default: random)")
+    p.add_argument("--guidance", type=float, default=7.5, help="classifier-free guidance scale (default 7.5)")
+    p.add_argument("--height", type=int, help="image height, a multiple of 8 (default: the model's)")
+    p.add_argument("--width", type=int, help="image width, a multiple of 8 (default: the model's)")
+    p.add_argument(
+        "--large", default=DEFAULT_LARGE, metavar="MODEL", help="cloud model: hub id, directory, embedded:NAME"
+    )
+    p.add_argument("--small", metavar="MODEL", help="device model sharing the large one's text encoder and VAE; 'same'")
+    p.add_argument("--max-candidates", type=int, metavar="M", help="budget on the number of candidates")
+    p.add_argument("--taxonomy", metavar="FILE", help="taxonomy file replacing the default")
+    p.add_argument("--cloud", default="local", metavar="local|URL", help="where the cloud half runs (default local)")
+    p.add_argument("--token-file", metavar="FILE", help="bearer token for a remote cloud")
+    p.add_argument("--json", action="store_true", help="print the run's report as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _register_generate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("generate", help="generate an image privately (cloud steps [0,k), device steps [k,T))")
+    p.add_argument("prompt")
+    p.add_argument("--out", default="obclip.png", metavar="FILE.png", help="where to write the image")
+    _add_generation_options(p)
+    p.set_defaults(run=_run_generate)
+
+
+def _register_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="generate the demo prompt with the embedded models, offline")
+    p.add_argument("--prompt", default=DEMO_PROMPT)
+    p.add_argument("--out", default="out/demo.png", metavar="FILE.png")
+    _add_generation_options(p)
+    p.set_defaults(run=_run_generate, seed=0)
+
+
+def _run_generate(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
+        raise_invalid(f"--out must name a .png, .jpg or .webp file, got {args.out!r}")
+    if not args.quiet:
+        print(f"obclip: expanding the prompt and loading models ({args.large})...", file=sys.stderr)
+    from obclip.api import generate
+
+    result = generate(
+        args.prompt,
+        large=args.large,
+        small=args.small,
+        steps=args.steps,
+        switch_step=args.switch_step,
+        scheduler=args.scheduler,
+        guidance=args.guidance,
+        seed=args.seed,
+        height=args.height,
+        width=args.width,
+        max_candidates=args.max_candidates,
+        taxonomy=args.taxonomy,
+        cloud=args.cloud,
+        token=_read_token(args.token_file),
+        quiet=args.quiet,
+    )
+    try:
+        path = result.save(out)
+    except OSError as exc:
+        raise_invalid(f"cannot write {args.out!r}: {exc.strerror or exc}")
+    report = result.report
+    if args.json:
+        print(json.dumps({"image": str(path), **report.to_dict()}, ensure_ascii=False))
+        return 0
+    t = report.timings
+    print(
+        f"N={report.num_candidates} candidates, cloud steps [0,{report.switch_step}) on {report.large}, "
+        f"device steps [{report.switch_step},{report.steps}) on {report.small}; "
+        f"cloud {t['cloud_s']:.2f} s, device {t['device_s']:.2f} s, total {t['total_s']:.2f} s"
+    )
+    if report.notice:
+        print(f"notice: {report.notice}")
+    print(f"image written to {path}")
+    return 0
+
+
+def _read_token(path: str | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        token = Path(path).read_text().strip()
+    except OSError as exc:
+        raise_invalid(f"cannot read token file {path!r}: {exc.strerror or exc}")
+    if not token:
+        raise_invalid(f"token file {path!r} is empty")
+    return token
+
+
+def raise_invalid(message: str):
+    from obclip.errors import InvalidInputError
+
+    raise InvalidInputError(message)
+
+
+# --- models -------------------------------------------------------------------------------------
+
+
+def _register_models(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("models", help="list the embedded models")
+    p.set_defaults(run=_run_models)
+
+
+def _run_models(args: argparse.Namespace) -> int:
+    from obclip.engine.embedded import PREFIX, REGISTRY, default_name
+
+    for name, entry in REGISTRY.items():
+        if entry.available:
+            mark = " (default)" if name == default_name() else ""
+            partner = f" -> device: {PREFIX}{entry.small}" if entry.small else ""
+            print(f"{PREFIX}{name}{mark}: {entry.description}{partner}")
+    return 0
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _register_candidates,
+    _register_generate,
+    _register_demo,
+    _register_models,
+]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
