@@ -121,9 +121,7 @@ class BatchReuseAttnProcessor:
             hidden_states = hidden_states.view(batch_size, channel, height * width).transpose(1, 2)
         batch_size = hidden_states.shape[0]
         if sum(count for _, count in plan.groups) != batch_size:
-            raise InvalidInputError(
-                f"batch reuse expected {plan.rows} rows in the attention batch, got {batch_size}"
-            )
+            raise InvalidInputError(f"batch reuse expected {plan.rows} rows in the attention batch, got {batch_size}")
         kv_length = (hidden_states if encoder_hidden_states is None else encoder_hidden_states).shape[1]
         if attention_mask is not None:
             attention_mask = attn.prepare_attention_mask(attention_mask, kv_length, batch_size)
