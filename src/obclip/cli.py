@@ -146,8 +146,6 @@ def _run_generate(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
         raise_invalid(f"--out must name a .png, .jpg or .webp file, got {args.out!r}")
-    if not args.quiet:
-        print(f"obclip: expanding the prompt and loading models ({args.large})...", file=sys.stderr)
     from obclip.api import generate
 
     result = generate(

@@ -126,6 +126,7 @@ def default_small(large: str) -> str:
         partner = embedded.lookup(large).small
         if partner:
             return embedded.PREFIX + partner
+    _source(large)  # a missing large model is the first thing to report
     raise ModelNotFoundError(f"no default device model for {large!r}; name one with --small (or 'same')")
 
 

@@ -1,0 +1,129 @@
+"""The obclip command: output people rely on, and bad input as one line with exit status 2."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from obclip.cli import main
+
+TINY = ["--large", "embedded:tiny-random"]
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_candidates_json_is_what_the_cloud_sees(capsys):
+    code, out, _ = run(capsys, "candidates", "a young Woman  holding her hat", "--json", "--seed", "1")
+    assert code == 0
+    record = json.loads(out)
+    assert {"template", "attributes", "candidates"} <= record.keys()
+    assert len(record["candidates"]) == 6
+    assert "a young woman holding her hat" in record["candidates"]
+    assert "Woman" not in " ".join(record["candidates"])
+
+
+def test_candidates_reads_json_lines_from_stdin(capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a man\na cat\n\nan old woman\n"))
+    code, out, err = run(capsys, "candidates", "-")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [len(r.get("candidates", [])) for r in lines] == [2, 1, 0, 6]
+    assert lines[2]["error"]["code"] == "invalid_input" and lines[2]["line"] == 3
+    assert code == 2 and "1 prompt(s)" in err
+
+
+def test_no_sensitive_attribute_says_nothing_is_hidden(capsys):
+    code, out, _ = run(capsys, "candidates", "a red car on a bridge")
+    assert code == 0 and "N = 1" in out and "nothing is hidden" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["candidates", "   "], "empty"),
+        (["candidates", "a man", "--taxonomy", "/no/such/file.json"], "taxonomy"),
+        (["candidates", "a man", "--max-candidates", "0"], "max"),
+        (["generate", "", *TINY], "empty"),
+        (["generate", "a man", "--switch-step", "30", *TINY], "switch step"),
+        (["generate", "a man", "--steps", "0", *TINY], "steps"),
+        (["generate", "a man", "--height", "60", *TINY], "multiple of 8"),
+        (["generate", "a man", "--large", "embedded:nope"], "unknown embedded model"),
+        (["generate", "a man", "--large", "/no/such/model"], "neither"),
+        (["generate", "a man", "--cloud", "ftp://x", *TINY], "--cloud"),
+        (["generate", "a man", "--out", "x.txt", *TINY], "--out"),
+        (["generate", "a man", "--token-file", "/no/such/token", *TINY], "token file"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("obclip: error:") and message in err.lower()
+    assert "Traceback" not in err
+
+
+def test_unknown_scheduler_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["generate", "a man", "--scheduler", "plms"])
+    assert exc.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_generate_writes_a_png_and_reports(tmp_path, capsys):
+    out = tmp_path / "img.png"
+    code, stdout, _ = run(
+        capsys,
+        "generate",
+        "a young man",
+        *TINY,
+        "--steps",
+        "3",
+        "--switch-step",
+        "1",
+        "--seed",
+        "0",
+        "--out",
+        str(out),
+        "--quiet",
+        "--json",
+    )
+    assert code == 0
+    report = json.loads(stdout)
+    assert report["image"] == str(out) and report["num_candidates"] == 6
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_small_same_runs_the_large_model_on_the_device(tmp_path, capsys):
+    code, stdout, _ = run(
+        capsys,
+        "generate",
+        "a man",
+        *TINY,
+        "--small",
+        "same",
+        "--steps",
+        "2",
+        "--switch-step",
+        "1",
+        "--out",
+        str(tmp_path / "a.png"),
+        "--quiet",
+        "--json",
+    )
+    assert code == 0 and json.loads(stdout)["small"] == "embedded:tiny-random"
+
+
+def test_console_script_exits_2_without_traceback():
+    proc = subprocess.run(
+        [sys.executable, "-m", "obclip", "generate", "a man", "--switch-step", "-1", "--large", "embedded:tiny-random"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "switch step" in proc.stderr

@@ -1,0 +1,80 @@
+"""generate(): what the cloud is sent depends on the candidate set only; the device keeps its row."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from obclip.api import generate
+from obclip.engine import CloudEngine, DenoiseSpec, DeviceEngine, load_device_model
+from obclip.privacy import build_candidate_set
+
+TINY = "embedded:tiny-random"
+PROMPT = "portrait of a young african woman holding her hat"
+
+
+class RecordingCloud:
+    """A cloud backend that keeps every spec it is sent and runs it in-process."""
+
+    def __init__(self, model):
+        self.engine = CloudEngine(model)
+        self.specs: list[DenoiseSpec] = []
+
+    def denoise(self, spec):
+        self.specs.append(spec)
+        return self.engine.run(spec)
+
+
+def test_cloud_sees_the_same_request_whichever_candidate_is_true(tiny_large):
+    cloud = RecordingCloud(tiny_large)
+    members = build_candidate_set("a young woman holding her hat", seed=3).candidates
+    true_prompts = []
+    for member in members:
+        result = generate(member, large=TINY, steps=3, switch_step=1, seed=9, shuffle_seed=3, cloud=cloud)
+        true_prompts.append(result.candidate_set.true_prompt)
+    first = cloud.specs[0]
+    assert len(cloud.specs) == len(members) == 6
+    for spec in cloud.specs:
+        assert spec == first and spec.public_options() == first.public_options()
+    assert sorted(true_prompts) == sorted(members)
+
+
+def test_device_finishes_the_true_row_with_its_canonical_prompt(tiny_large):
+    result = generate(PROMPT, large=TINY, steps=4, switch_step=2, seed=4, shuffle_seed=1)
+    cset = result.candidate_set
+    assert result.report.num_candidates == len(cset) == 30
+    spec = DenoiseSpec(cset.candidates, steps=4, switch_step=2, seed=4)
+    state = CloudEngine(tiny_large).run(spec)
+    device = DeviceEngine(load_device_model(TINY))
+    want = device.finish(state.select(cset.true_index), cset.true_prompt, guidance=spec.guidance)
+    torch.testing.assert_close(result.latents, want, rtol=0, atol=0)
+    other = (cset.true_index + 1) % len(cset)
+    wrong = device.finish(state.select(other), cset.candidates[other], guidance=spec.guidance)
+    assert not torch.allclose(result.latents, wrong)
+
+
+def test_report_and_image(tmp_path):
+    result = generate("a photo of an old man", large=TINY, steps=3, switch_step=1, seed=0, shuffle_seed=0)
+    report = result.report
+    assert (report.num_candidates, report.switch_step, report.steps) == (len(result.candidate_set), 1, 3)
+    assert report.small == "embedded:tiny-random-small"
+    assert report.state_bytes > 0 and set(report.timings) >= {"cloud_s", "device_s", "decode_s", "total_s"}
+    assert result.image.size == (report.width, report.height) == (64, 64)
+    path = result.save(tmp_path / "x.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_cloud_that_answers_another_request_is_caught(tiny_large):
+    from obclip.errors import StateError
+
+    class WrongStepsCloud(RecordingCloud):
+        def denoise(self, spec):
+            return super().denoise(dataclasses.replace(spec, switch_step=spec.switch_step - 1))
+
+    class OtherSetCloud(RecordingCloud):
+        def denoise(self, spec):
+            return super().denoise(dataclasses.replace(spec, candidates=tuple(reversed(spec.candidates))))
+
+    for cloud in (WrongStepsCloud(tiny_large), OtherSetCloud(tiny_large)):
+        with pytest.raises(StateError):
+            generate(PROMPT, large=TINY, steps=3, switch_step=2, seed=1, cloud=cloud)
