@@ -1,0 +1,276 @@
+"""The wire protocol of `POST /v1/denoise`: the JSON request (pydantic, strict), its canonical
+bytes, the checks a request passes before any model work, and the safetensors answer body.
+
+The request is a function of the candidate set, the public options and nothing else; the
+answer is `DenoiseState.to_bytes()`. Errors travel as `{"error": {"code", "message"}}`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from obclip.engine.spec import MAX_SEED, DenoiseSpec
+from obclip.engine.state import DenoiseState
+from obclip.errors import InvalidInputError, ObclipError, StateError
+from obclip.service.limits import Limits
+
+API_PREFIX = "/v1"
+JSON_MEDIA_TYPE = "application/json"
+STATE_MEDIA_TYPE = "application/octet-stream"
+MODEL_SECONDS_HEADER = "X-Obclip-Model-Seconds"
+QUEUE_SECONDS_HEADER = "X-Obclip-Queue-Seconds"
+
+
+# --- errors the service adds to the project's hierarchy -----------------------------------------
+
+
+class RequestSchemaError(InvalidInputError):
+    """The request body is not JSON of the request's shape (wrong type, unknown field, NaN...)."""
+
+    code = "invalid_request"
+    http_status = 422
+
+
+class LimitExceededError(InvalidInputError):
+    """The request is well formed but asks for more than this server's limits allow."""
+
+    code = "limit_exceeded"
+
+
+class BodyTooLargeError(InvalidInputError):
+    """The request body is larger than the server accepts."""
+
+    code = "body_too_large"
+    http_status = 413
+
+
+class UnsupportedMediaTypeError(InvalidInputError):
+    """The request body is not declared as JSON."""
+
+    code = "unsupported_media_type"
+    http_status = 415
+
+
+class UnauthorizedError(ObclipError):
+    """No bearer token, or one the server does not know."""
+
+    code = "unauthorized"
+    http_status = 401
+    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": "Bearer"}
+
+
+class OverloadedError(ObclipError):
+    """The job queue is full; the client should retry after `Retry-After` seconds."""
+
+    code = "overloaded"
+    http_status = 503
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class InternalError(ObclipError):
+    """The server failed on a request that passed validation (a bug or a broken model)."""
+
+    code = "internal_error"
+    http_status = 500
+
+
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    """The JSON body of every error answer."""
+    return {"error": {"code": code, "message": message}}
+
+
+# --- the request ---------------------------------------------------------------------------------
+
+
+class DenoiseRequest(BaseModel):
+    """`POST /v1/denoise`: run steps [0, switch_step) of a `steps`-step schedule on every candidate.
+
+    Strict: no unknown fields, no type coercion (`"5"` is not 5, `true` is not 1), no NaN or infinity.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+    candidates: list[str] = Field(min_length=1, description="the candidate prompts in wire order (N)")
+    steps: int = Field(ge=1, description="T, the length of the whole schedule")
+    switch_step: int = Field(ge=0, description="k, the steps the cloud runs; at most T")
+    scheduler: str = Field(description="`dpmsolver++`, `ddim` or `euler`")
+    guidance: float = Field(ge=0, description="classifier-free guidance scale; <= 1 turns it off")
+    height: int | None = Field(default=None, ge=8, description="pixels, a multiple of 8; null: the model's")
+    width: int | None = Field(default=None, ge=8, description="pixels, a multiple of 8; null: the model's")
+    seed: int = Field(ge=0, le=MAX_SEED, description="seed of the one initial noise shared by all candidates")
+    accel: dict[str, Any] | None = Field(
+        default=None, description="acceleration options (`obclip.accel.AccelConfig.to_dict()`); null: none"
+    )
+    model: str | None = Field(default=None, description="the cloud model asked for; null: the server's")
+
+
+def request_from_spec(spec: DenoiseSpec, model: str | None = None) -> DenoiseRequest:
+    """The wire request for a spec: every public option spelled out, nothing else."""
+    return DenoiseRequest(
+        candidates=list(spec.candidates),
+        steps=spec.steps,
+        switch_step=spec.switch_step,
+        scheduler=spec.scheduler,
+        guidance=float(spec.guidance),
+        height=spec.height,
+        width=spec.width,
+        seed=spec.seed,
+        accel=spec.accel.to_dict() if spec.accel is not None else None,
+        model=model,
+    )
+
+
+def encode_request(spec: DenoiseSpec, model: str | None = None) -> bytes:
+    """Canonical request bytes: sorted keys, no spaces, ASCII only; the same spec gives the same bytes."""
+    payload = request_from_spec(spec, model).model_dump(mode="json")
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode()
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_request(body: bytes) -> DenoiseRequest:
+    """Strict JSON -> `DenoiseRequest`; anything else is a `RequestSchemaError` with a one-line reason."""
+    try:
+        data = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise RequestSchemaError("request body is not UTF-8") from None
+    except RecursionError:
+        raise RequestSchemaError("request body is nested too deeply") from None
+    except ValueError as exc:
+        raise RequestSchemaError(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise RequestSchemaError(f"request body must be a JSON object, got {type(data).__name__}")
+    try:
+        return DenoiseRequest.model_validate(data)
+    except ValidationError as exc:
+        raise RequestSchemaError(_summarise(exc)) from None
+    except RecursionError:
+        raise RequestSchemaError("request body is nested too deeply") from None
+
+
+def _summarise(exc: ValidationError, most: int = 3) -> str:
+    parts = []
+    for error in exc.errors(include_url=False, include_input=False)[:most]:
+        where = ".".join(str(p) for p in error["loc"]) or "body"
+        parts.append(f"{where}: {error['msg']}")
+    more = exc.error_count() - len(parts)
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def check_limits(request: DenoiseRequest, limits: Limits) -> None:
+    """Refuse a request beyond the server's limits (`LimitExceededError`) or with unusable text."""
+    n = len(request.candidates)
+    if n > limits.max_candidates:
+        raise LimitExceededError(f"{n} candidates, this server takes at most {limits.max_candidates}")
+    for index, prompt in enumerate(request.candidates):
+        if len(prompt) > limits.max_prompt_chars:
+            raise LimitExceededError(
+                f"candidate {index} has {len(prompt)} characters, this server takes at most {limits.max_prompt_chars}"
+            )
+        _check_text(index, prompt)
+    if request.steps > limits.max_steps:
+        raise LimitExceededError(f"steps {request.steps}, this server runs at most {limits.max_steps}")
+    if request.switch_step > request.steps:
+        raise InvalidInputError(f"switch_step {request.switch_step} is larger than steps {request.steps}")
+    for name in ("height", "width"):
+        value = getattr(request, name)
+        if value is None:
+            continue
+        if value > limits.max_size:
+            raise LimitExceededError(f"{name} {value}, this server makes images of at most {limits.max_size} px")
+        if value % 8:
+            raise InvalidInputError(f"{name} {value} is not a multiple of 8")
+    if not math.isfinite(request.guidance) or request.guidance > limits.max_guidance:
+        raise LimitExceededError(f"guidance {request.guidance}, this server allows at most {limits.max_guidance}")
+
+
+def _check_text(index: int, prompt: str) -> None:
+    try:
+        prompt.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInputError(f"candidate {index} is not valid Unicode text (lone surrogate)") from None
+    # Control characters (NUL included) would make the candidates digest ambiguous and mean nothing to a model.
+    if any(unicodedata.category(ch) == "Cc" for ch in prompt):
+        raise InvalidInputError(f"candidate {index} contains a control character")
+
+
+def spec_from_request(request: DenoiseRequest, limits: Limits) -> DenoiseSpec:
+    """A validated `DenoiseSpec` for a request that is within `limits`."""
+    check_limits(request, limits)
+    accel = None
+    if request.accel is not None:
+        from obclip.accel import AccelConfig
+
+        try:
+            accel = AccelConfig.from_dict(request.accel)
+        except ObclipError:
+            raise
+        except (TypeError, ValueError) as exc:
+            raise InvalidInputError(f"bad acceleration options: {exc}") from None
+    return DenoiseSpec(
+        candidates=tuple(request.candidates),
+        steps=request.steps,
+        switch_step=request.switch_step,
+        scheduler=request.scheduler,
+        guidance=request.guidance,
+        height=request.height,
+        width=request.width,
+        seed=request.seed,
+        accel=accel,
+    )
+
+
+# --- the answer ----------------------------------------------------------------------------------
+
+
+def encode_state(state: DenoiseState) -> bytes:
+    """The answer body: safetensors bytes with the state's JSON header."""
+    return state.to_bytes()
+
+
+def decode_state(body: bytes, spec: DenoiseSpec, model: str | None = None) -> DenoiseState:
+    """Parse an answer body and check what can be checked without the device model.
+
+    `DenoiseState.from_bytes` checks that the body is well formed, finite and consistent; this adds
+    that it answers `spec` (row count and order through the candidates digest, steps, switch step,
+    scheduler, seed, guidance) and, if asked, `model`. Shape against the device model is
+    `obclip.engine.check_response`'s job.
+    """
+    state = DenoiseState.from_bytes(body)
+    meta = state.metadata
+    if meta.get("candidates_digest") != spec.candidates_digest():
+        raise StateError("cloud answered for a different candidate set or order")
+    if state.num_candidates != spec.num_candidates:
+        raise StateError(f"cloud returned {state.num_candidates} latents for {spec.num_candidates} candidates")
+    if (state.step_index, state.num_steps) != (spec.switch_step, spec.steps):
+        raise StateError(
+            f"cloud stopped at step {state.step_index}/{state.num_steps}, asked {spec.switch_step}/{spec.steps}"
+        )
+    for key in ("steps", "switch_step", "scheduler", "seed", "guidance"):
+        if meta.get(key) != getattr(spec, key):
+            raise StateError(f"cloud answered {key}={meta.get(key)!r}, the request asked for {getattr(spec, key)!r}")
+    for key in ("height", "width"):
+        if getattr(spec, key) is not None and meta.get(key) != getattr(spec, key):
+            raise StateError(f"cloud answered {key}={meta.get(key)!r}, the request asked for {getattr(spec, key)!r}")
+    if model is not None and meta.get("model") != _canonical(model):
+        raise StateError(f"cloud answered with model {meta.get('model')!r}, the request asked for {model!r}")
+    return state
+
+
+def _canonical(model: str) -> str:
+    from obclip.engine.models import canonical_id
+
+    try:
+        return canonical_id(model)
+    except ObclipError:
+        return model
