@@ -25,10 +25,17 @@ from obclip.engine import (
     load_device_model,
 )
 from obclip.engine.embedded import PREFIX
-from obclip.engine.models import canonical_id
+from obclip.engine.models import canonical_id, model_taxonomy
 from obclip.engine.schedulers import DEFAULT_SCHEDULER
 from obclip.errors import InvalidInputError
-from obclip.privacy import CandidateSet, Taxonomy, build_candidate_set, load_taxonomy
+from obclip.privacy import (
+    CandidateSet,
+    Taxonomy,
+    build_candidate_set,
+    combine_taxonomies,
+    default_taxonomy,
+    load_taxonomy,
+)
 
 DEFAULT_LARGE = PREFIX + "default"
 
@@ -50,6 +57,7 @@ class GenerationReport:
     cloud: str
     candidates: list[str]
     template: str
+    taxonomy: str
     notice: str | None
     state_bytes: int
     timings: dict[str, float] = field(default_factory=dict)
@@ -106,7 +114,8 @@ def generate(
         seed: seed of the initial noise shared by all candidates; random when None.
         height, width: image size; the model's own size when None.
         max_candidates: budget on N (see docs/privacy.md for what it costs in privacy).
-        taxonomy: a `Taxonomy` or a path to a taxonomy file; the packaged default when None.
+        taxonomy: a `Taxonomy` or a path to a taxonomy file. When None: the packaged default,
+            extended by the taxonomy that comes with the model, if any.
         accel: an `obclip.accel.AccelConfig` for the cloud, None for plain steps.
         cloud: `"local"` (in-process), an `http(s)://` URL of an obclip server, or a backend.
         token: bearer token for a remote cloud.
@@ -115,8 +124,7 @@ def generate(
     """
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    if isinstance(taxonomy, (str, Path)):
-        taxonomy = load_taxonomy(taxonomy)
+    taxonomy = resolve_taxonomy(taxonomy, large)
     candidate_set = build_candidate_set(prompt, taxonomy=taxonomy, max_candidates=max_candidates, seed=shuffle_seed)
     if seed is None:
         seed = secrets.randbits(63)
@@ -169,11 +177,22 @@ def generate(
         cloud=cloud_name,
         candidates=list(candidate_set.candidates),
         template=str(candidate_set.template),
+        taxonomy=taxonomy.source,
         notice=candidate_set.notice,
         state_bytes=state_bytes,
         timings=timings,
     )
     return GenerationResult(image=image, latents=latents.cpu(), candidate_set=candidate_set, report=report)
+
+
+def resolve_taxonomy(taxonomy: Taxonomy | str | Path | None, large: str) -> Taxonomy:
+    """The taxonomy a request is expanded with (see `generate`)."""
+    if isinstance(taxonomy, Taxonomy):
+        return taxonomy
+    if taxonomy is not None:
+        return load_taxonomy(taxonomy)
+    own = model_taxonomy(large)
+    return combine_taxonomies(load_taxonomy(own), default_taxonomy()) if own else default_taxonomy()
 
 
 def _backend(cloud: str | CloudBackend, large: str, token: str | None, quiet: bool) -> tuple[CloudBackend, str]:

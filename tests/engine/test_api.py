@@ -78,3 +78,20 @@ def test_a_cloud_that_answers_another_request_is_caught(tiny_large):
     for cloud in (WrongStepsCloud(tiny_large), OtherSetCloud(tiny_large)):
         with pytest.raises(StateError):
             generate(PROMPT, large=TINY, steps=3, switch_step=2, seed=1, cloud=cloud)
+
+
+def test_a_model_taxonomy_extends_the_default(tmp_path):
+    import shutil
+
+    from obclip.api import resolve_taxonomy
+    from obclip.engine.embedded import REGISTRY
+    from obclip.engine.models import TAXONOMY_FILE
+    from obclip.privacy import default_taxonomy
+
+    assert resolve_taxonomy(None, TINY) is default_taxonomy()
+    world = REGISTRY["portrait-large"].taxonomy_path()
+    assert world is not None and world.is_file()
+    shutil.copy(world, tmp_path / TAXONOMY_FILE)
+    combined = resolve_taxonomy(None, str(tmp_path))
+    assert {"gender", "age", "skin", "ethnicity"} <= {a.name for a in combined.attributes}
+    assert resolve_taxonomy(str(world), str(tmp_path)).source == str(world)

@@ -41,6 +41,7 @@ class EmbeddedModel:
     small: str | None = None
     directory: str | None = None
     build: Callable[[], Components] | None = None
+    taxonomy: str | None = None
 
     def path(self) -> Path | None:
         """The packaged directory, if this entry has trained weights installed."""
@@ -48,6 +49,12 @@ class EmbeddedModel:
             return None
         path = Path(str(resources.files("obclip") / "models" / self.directory))
         return path if (path / "unet").is_dir() else None
+
+    def taxonomy_path(self) -> Path | None:
+        """The taxonomy file of the world the model was trained on, if it has one."""
+        if self.taxonomy is None:
+            return None
+        return Path(str(resources.files("obclip").joinpath(*self.taxonomy.split("/"))))
 
     @property
     def available(self) -> bool:
@@ -142,11 +149,13 @@ REGISTRY: dict[str, EmbeddedModel] = {
             "trained 64 px portrait model (large UNet), the default when installed",
             small="portrait-small",
             directory="portrait-large",
+            taxonomy="world/taxonomy.json",
         ),
         EmbeddedModel(
             "portrait-small",
             "trained 64 px portrait model (BK-style small UNet sharing text encoder and VAE)",
             directory="portrait-small",
+            taxonomy="world/taxonomy.json",
         ),
         EmbeddedModel(
             "tiny-random",

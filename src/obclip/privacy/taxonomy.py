@@ -129,6 +129,38 @@ def default_taxonomy() -> Taxonomy:
     return parse_taxonomy(data, source="default")
 
 
+def combine_taxonomies(first: Taxonomy, *others: Taxonomy) -> Taxonomy:
+    """One taxonomy that detects everything its parts detect.
+
+    Attributes of the same name must have the same value space; their forms are united per
+    value and category, the first taxonomy's forms first (so its canonical forms render).
+    Attributes found in only one part are appended in order. A surface form that the union
+    makes ambiguous is a `TaxonomyError`, as in a single file.
+    """
+    merged: dict[str, dict[str, dict[str, list[str]]]] = {}
+    for taxonomy in (first, *others):
+        for spec in taxonomy.attributes:
+            target = merged.get(spec.name)
+            if target is not None and set(target) != set(spec.values):
+                raise TaxonomyError(
+                    f"cannot combine taxonomies {first.source!r} and {taxonomy.source!r}: attribute "
+                    f"{spec.name!r} has values {sorted(target)} in one and {sorted(spec.values)} in the other"
+                )
+            target = merged.setdefault(spec.name, {value: {} for value in spec.values})
+            for value in spec.values:
+                for category, surfaces in spec.forms[value].items():
+                    forms = target[value].setdefault(category, [])
+                    forms.extend(s for s in surfaces if s not in forms)
+    data = {
+        "format": FORMAT,
+        "attributes": [
+            {"name": name, "values": [{"value": v, "forms": forms} for v, forms in values.items()]}
+            for name, values in merged.items()
+        ],
+    }
+    return parse_taxonomy(data, source="+".join(t.source for t in (first, *others)))
+
+
 def parse_taxonomy(data: Any, *, source: str = "<taxonomy>") -> Taxonomy:
     """Validate already-decoded taxonomy JSON and build its lookup tables.
 

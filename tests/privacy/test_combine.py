@@ -1,0 +1,56 @@
+"""A model's own taxonomy extends the default one; it never narrows what is detected."""
+
+import pytest
+
+from obclip.errors import TaxonomyError
+from obclip.privacy import build_candidate_set, combine_taxonomies, default_taxonomy, parse_taxonomy
+
+WORLD_LIKE = {
+    "format": "obclip-taxonomy/1",
+    "attributes": [
+        {
+            "name": "gender",
+            "values": [
+                {"value": "female", "forms": {"noun_singular": ["woman"]}},
+                {"value": "male", "forms": {"noun_singular": ["man"]}},
+            ],
+        },
+        {
+            "name": "skin",
+            "values": [
+                {"value": "light", "forms": {"phrase": ["light skin"]}},
+                {"value": "dark", "forms": {"phrase": ["dark skin"]}},
+            ],
+        },
+    ],
+}
+
+
+def test_combined_detects_both_parts():
+    combined = combine_taxonomies(parse_taxonomy(WORLD_LIKE, source="world"), default_taxonomy())
+    assert [a.name for a in combined.attributes][:2] == ["gender", "skin"]
+    assert {"age", "ethnicity"} <= {a.name for a in combined.attributes}
+    cset = build_candidate_set("an old Asian woman with dark skin holding her hat", taxonomy=combined, seed=0)
+    assert len(cset) == 3 * 5 * 2 * 2
+    assert "an old Asian woman with dark skin holding her hat" in cset.candidates
+    assert "an old Asian man with dark skin holding his hat" in cset.candidates
+    # the default alone would leave the skin tone in the clear
+    alone = build_candidate_set("an old Asian woman with dark skin holding her hat", seed=0)
+    assert all("dark skin" in c for c in alone.candidates)
+
+
+def test_value_spaces_must_agree():
+    other = {
+        "format": "obclip-taxonomy/1",
+        "attributes": [
+            {
+                "name": "gender",
+                "values": [
+                    {"value": "female", "forms": {"noun_singular": ["woman"]}},
+                    {"value": "nonbinary", "forms": {"noun_singular": ["person"]}},
+                ],
+            }
+        ],
+    }
+    with pytest.raises(TaxonomyError, match="gender"):
+        combine_taxonomies(parse_taxonomy(other, source="x"), default_taxonomy())
