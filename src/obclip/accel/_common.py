@@ -89,7 +89,7 @@ class StepPlan:
         def norm(mode: str) -> str:
             return "compute" if mode == "compute_store" else mode
 
-        blocks = "full" if self.blocks == "full_store" else f"skip:{self.block_branch}"
+        blocks = f"skip:{self.block_branch}" if self.blocks == "skip" else "full"
         return (
             self.rows,
             self.groups,

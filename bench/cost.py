@@ -1,0 +1,350 @@
+"""Cost table in the shape of the ObCLIP paper's Table 2: cloud and device MACs per request.
+
+MACs are counted by stepping the (hooked) UNets on the `meta` device through the steps each party runs,
+so every acceleration is counted as it really runs. `--latency` also times the cloud part of each row
+on the present device; `--fidelity` measures each acceleration's deviation on the embedded models.
+
+    python bench/cost.py                       # MAC table, N = 2, 6, 30, k = 5, 10, T = 25
+    python bench/cost.py --json cost.json      # and write the rows
+    python bench/cost.py --latency --size 256 --reps 3 --n 2 --k 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from obclip.accel import (
+    AccelConfig,
+    AttentionCacheConfig,
+    BatchLayout,
+    BatchReuseConfig,
+    BlockSkipConfig,
+    SharedUncondConfig,
+    apply_accelerations,
+)
+from obclip.eval.flops import (
+    BK_SDM_SMALL_UNET_CONFIG,
+    SD15_UNET_CONFIG,
+    ForwardMemo,
+    MacCount,
+    build_meta_unet,
+    count_request,
+    count_text_encoder,
+    count_vae_decode,
+)
+
+TERA = 1e12
+STAGES = ("caching", "batch_reuse", "block_skip", "shared_uncond")
+STAGE_LABELS = {
+    "caching": "+ caching",
+    "batch_reuse": "+ batch reuse",
+    "block_skip": "+ block skipping",
+    "shared_uncond": "+ shared uncond",
+}
+
+
+@dataclass
+class Schedule:
+    """One column group: switch step k with its cache step r and skip step s."""
+
+    k: int
+    r: int
+    s: int
+
+
+@dataclass
+class Row:
+    method: str
+    label: str
+    num_candidates: int
+    k: int | None
+    accelerations: list[str]
+    cloud: MacCount
+    device: MacCount
+    accel_config: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self, steps: int) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "label": self.label,
+            "N": self.num_candidates,
+            "k": self.k,
+            "T": steps,
+            "accelerations": self.accelerations,
+            "accel_config": self.accel_config,
+            "cloud_macs": self.cloud.conv_linear,
+            "device_macs": self.device.conv_linear,
+            "cloud_macs_with_attention": self.cloud.total,
+            "device_macs_with_attention": self.device.total,
+            **self.extra,
+        }
+
+
+def parse_schedule(text: str) -> Schedule:
+    try:
+        k, r, s = (int(part) for part in text.split(":"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected K:R:S (e.g. 10:4:6), got {text!r}") from exc
+    return Schedule(k, r, s)
+
+
+def stage_configs(args: argparse.Namespace, sched: Schedule) -> list[tuple[list[str], AccelConfig]]:
+    """The cumulative ObCLIP rows: none, + caching, + batch reuse, + block skipping, + shared uncond."""
+    parts: dict[str, Any] = {}
+    rows: list[tuple[list[str], AccelConfig]] = [([], AccelConfig())]
+    for stage in args.stages:
+        if stage == "caching":
+            parts["attention_cache"] = AttentionCacheConfig(
+                cache_step=sched.r, cache_interval=args.cache_interval, self_attention=args.self_attention
+            )
+        elif stage == "batch_reuse":
+            parts["batch_reuse"] = BatchReuseConfig(attention=args.reuse_attention)
+        elif stage == "block_skip":
+            parts["block_skip"] = BlockSkipConfig(
+                skip_step=sched.s,
+                skip_interval=args.skip_interval,
+                mode=args.block_mode,
+                branch_depth=args.branch_depth,
+            )
+        elif stage == "shared_uncond":
+            parts["shared_uncond"] = SharedUncondConfig(stop_step=args.uncond_stop)
+        rows.append(([*rows[-1][0], stage], AccelConfig(**parts)))
+    return rows
+
+
+def mac_rows(args: argparse.Namespace) -> tuple[list[Row], dict[str, Any]]:
+    t0 = time.perf_counter()
+    large = build_meta_unet({**SD15_UNET_CONFIG, "sample_size": args.size // 8})
+    small = build_meta_unet({**BK_SDM_SMALL_UNET_CONFIG, "sample_size": args.size // 8})
+    memo = ForwardMemo()
+    T = args.steps
+
+    def cloud(n: int, start: int, stop: int, cfg: AccelConfig = AccelConfig()) -> MacCount:  # noqa: B008
+        return count_request(large, cfg, BatchLayout(n), start, stop, memo=memo, scope="large").total
+
+    def device(start: int, stop: int) -> MacCount:
+        return count_request(small, AccelConfig(), BatchLayout(1), start, stop, memo=memo, scope="small").total
+
+    rows: list[Row] = []
+    zero = MacCount()
+    for n in args.n:
+        rows.append(Row("large", "large model alone", n, None, [], zero, cloud(1, 0, T)))
+        rows.append(Row("small", "small model alone", n, None, [], zero, device(0, T)))
+        rows.append(Row("vanilla_og", "Vanilla OG", n, None, [], cloud(n, 0, T), zero))
+        for sched in args.schedule:
+            rows.append(Row("hybrid_sd", "Hybrid SD", n, sched.k, [], cloud(1, 0, sched.k), device(sched.k, T)))
+            dev = device(sched.k, T)
+            for names, cfg in stage_configs(args, sched):
+                cfg.validate(num_steps=T)
+                label = "ObCLIP" if not names else STAGE_LABELS[names[-1]]
+                rows.append(
+                    Row("obclip", label, n, sched.k, names, cloud(n, 0, sched.k, cfg), dev, cfg.to_dict())
+                )
+    info = {
+        "seconds": time.perf_counter() - t0,
+        "forwards_counted": memo.misses,
+        "forwards_reused": memo.hits,
+    }
+    if args.extras:
+        info["text_encoder_macs_per_prompt"] = count_text_encoder(1).conv_linear
+        info["vae_decode_macs"] = count_vae_decode(args.size // 8).conv_linear
+    return rows, info
+
+
+def find(rows: list[Row], method: str, n: int, k: int | None = None) -> Row:
+    return next(r for r in rows if r.method == method and r.num_candidates == n and r.k == k)
+
+
+def print_table(rows: list[Row], args: argparse.Namespace, info: dict[str, Any], latency: dict | None) -> None:
+    ns = args.n
+    print(
+        f"T={args.steps}, {args.size} px, guidance on (2 rows per candidate). MACs in T (1e12), conv+linear; "
+        f"[with attention matmuls]. 'xHSD' = cloud MACs / Hybrid SD's cloud MACs at the same k."
+    )
+    print(
+        "Cloud: SD-1.5 UNet; device: BK-SDM-small-like UNet. Schedules (k:r:s): "
+        + ", ".join(f"{s.k}:{s.r}:{s.s}" for s in args.schedule)
+        + f"; cache interval {args.cache_interval}; self-attention {args.self_attention}; batch reuse "
+        f"{args.reuse_attention}; block skip {args.block_mode}"
+        + (f" depth {args.branch_depth}" if args.block_mode == "shallow_branch" else "")
+        + (f", refresh every {args.skip_interval}" if args.skip_interval else "")
+        + f"; shared uncond on steps < {args.uncond_stop if args.uncond_stop is not None else 'k'}."
+    )
+    head = f"{'method':<22}" + "".join(f" | {'N=' + str(n) + ' cloud':>22} {'xHSD':>6} {'device':>6}" for n in ns)
+    if latency:
+        head += " | " + " ".join(f"{'ms N=' + str(n):>10}" for n in ns)
+    print(head)
+    print("-" * len(head))
+
+    def line(label: str, method: str, k: int | None, names: list[str] | None = None) -> None:
+        cells = []
+        lat_cells = []
+        for n in ns:
+            row = next(
+                r
+                for r in rows
+                if r.method == method and r.num_candidates == n and r.k == k and (names is None or r.accelerations == names)
+            )
+            ratio = ""
+            if k is not None:
+                ratio = f"{row.cloud.conv_linear / find(rows, 'hybrid_sd', n, k).cloud.conv_linear:.2f}"
+            cloud = f"{row.cloud.conv_linear / TERA:.2f} [{row.cloud.total / TERA:.2f}]"
+            cells.append(f" | {cloud:>22} {ratio:>6} {row.device.conv_linear / TERA:>6.2f}")
+            if latency:
+                ms = latency.get((method, n, k, tuple(row.accelerations)))
+                lat_cells.append(f"{ms:>10.1f}" if ms is not None else f"{'-':>10}")
+        print(f"{label:<22}" + "".join(cells) + (" | " + " ".join(lat_cells) if latency else ""))
+
+    line("large model alone", "large", None)
+    line("small model alone", "small", None)
+    line("Vanilla OG", "vanilla_og", None)
+    for sched in args.schedule:
+        print(f"-- k={sched.k} (r={sched.r}, s={sched.s})")
+        line(f"Hybrid SD k={sched.k}", "hybrid_sd", sched.k)
+        for names, _ in stage_configs(args, sched):
+            label = f"ObCLIP k={sched.k}" if not names else STAGE_LABELS[names[-1]]
+            line(label, "obclip", sched.k, names)
+    extras = ""
+    if "text_encoder_macs_per_prompt" in info:
+        extras = (
+            f" Not in the table: text encoder {info['text_encoder_macs_per_prompt'] / 1e9:.1f} G per prompt "
+            f"(the cloud encodes N+1), VAE decode {info['vae_decode_macs'] / 1e9:.0f} G (device, once)."
+        )
+    print(
+        f"Counted {info['forwards_counted']} distinct UNet forwards, reused {info['forwards_reused']}, "
+        f"in {info['seconds']:.1f} s.{extras}"
+    )
+
+
+# -- latency -----------------------------------------------------------------------------------------
+def time_rows(rows: list[Row], args: argparse.Namespace) -> dict[tuple, float]:
+    """Median cloud milliseconds per row (the device half is not timed): real-weight UNets, random init."""
+    from diffusers import UNet2DConditionModel
+
+    cuda = torch.cuda.is_available()
+    dev = torch.device("cuda" if cuda else "cpu")
+    dtype = torch.float16 if cuda else torch.float32
+    latent = args.size // 8
+    torch.manual_seed(0)
+    large = UNet2DConditionModel(**{**SD15_UNET_CONFIG, "sample_size": latent}).to(dev, dtype).eval()
+    print(f"latency on {torch.cuda.get_device_name() if cuda else 'CPU'}, {dtype}, {args.size} px", file=sys.stderr)
+
+    def request(n: int, k: int, cfg: AccelConfig) -> float:
+        layout = BatchLayout(n)
+        x = torch.randn(1, 4, latent, latent, device=dev, dtype=dtype).expand(2 * n, -1, -1, -1)
+        ctx = torch.randn(2 * n, 77, 768, device=dev, dtype=dtype)
+
+        def once() -> None:
+            with torch.inference_mode(), apply_accelerations(large, cfg, layout) as session:
+                for i in range(k):
+                    session.begin_step(i)
+                    large(x, 999 - 40 * i, encoder_hidden_states=ctx, return_dict=False)
+
+        for _ in range(args.warmup):
+            once()
+        times = []
+        for _ in range(args.reps):
+            if cuda:
+                start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                start.record()
+                once()
+                end.record()
+                torch.cuda.synchronize()
+                times.append(start.elapsed_time(end))
+            else:
+                t0 = time.perf_counter()
+                once()
+                times.append((time.perf_counter() - t0) * 1000)
+        return statistics.median(times)
+
+    result: dict[tuple, float] = {}
+    for row in rows:
+        if row.method in ("small",):
+            continue
+        n = 1 if row.method in ("large", "hybrid_sd") else row.num_candidates
+        k = args.steps if row.k is None else row.k
+        cfg = AccelConfig.from_dict(row.accel_config) if row.accel_config else AccelConfig()
+        key = (row.method, row.num_candidates, row.k, tuple(row.accelerations))
+        result[key] = request(n, k, cfg)
+        row.extra["cloud_ms"] = result[key]
+        print(f"  {row.method:<10} N={row.num_candidates:<3} k={row.k} {row.accelerations}: {result[key]:.1f} ms", file=sys.stderr)
+    for row in rows:
+        if "cloud_ms" in row.extra and row.k is not None:
+            hsd = result[("hybrid_sd", row.num_candidates, row.k, ())]
+            row.extra["cloud_ms_vs_hybrid_sd"] = row.extra["cloud_ms"] / hsd
+        if "cloud_ms" in row.extra:
+            row.extra["cloud_ms_vs_vanilla_og"] = row.extra["cloud_ms"] / result[("vanilla_og", row.num_candidates, None, ())]
+    return result
+
+
+def print_latency_ratios(rows: list[Row]) -> None:
+    print("cloud latency: ms, x Hybrid SD (same k), x Vanilla OG")
+    for row in rows:
+        if "cloud_ms" not in row.extra:
+            continue
+        vs_hsd = row.extra.get("cloud_ms_vs_hybrid_sd")
+        print(
+            f"  {row.label:<20} N={row.num_candidates:<3} k={row.k!s:<4} {row.extra['cloud_ms']:>10.1f} ms "
+            f"{'' if vs_hsd is None else f'{vs_hsd:6.2f}x':>7} {row.extra['cloud_ms_vs_vanilla_og']:6.2f}x"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=25, help="T, total denoising steps")
+    parser.add_argument("--n", type=int, nargs="+", default=[2, 6, 30], help="candidate counts N")
+    parser.add_argument(
+        "--schedule",
+        type=parse_schedule,
+        nargs="+",
+        default=[Schedule(5, 3, 3), Schedule(10, 4, 6)],
+        metavar="K:R:S",
+        help="switch step k, cache step r, skip step s (default: the paper's 5:3:3 10:4:6)",
+    )
+    parser.add_argument("--k", type=int, nargs="+", help="keep only these k from --schedule")
+    parser.add_argument("--cache-interval", type=int, default=5)
+    parser.add_argument("--self-attention", choices=["drop", "reuse"], default="drop")
+    parser.add_argument("--reuse-attention", choices=["self", "cross", "both"], default="both")
+    parser.add_argument("--block-mode", choices=["up_path", "shallow_branch"], default="up_path")
+    parser.add_argument("--branch-depth", type=int, default=1)
+    parser.add_argument("--skip-interval", type=int, default=None)
+    parser.add_argument("--uncond-stop", type=int, default=None, help="shared uncond on steps < this (default: all)")
+    parser.add_argument(
+        "--stages", nargs="*", choices=STAGES, default=list(STAGES), help="cumulative acceleration rows, in order"
+    )
+    parser.add_argument("--size", type=int, default=512, help="image size in px (latent = size / 8)")
+    parser.add_argument("--extras", action="store_true", help="also count the text encoder and VAE decoder")
+    parser.add_argument("--json", metavar="FILE", help="write the rows as JSON")
+    parser.add_argument("--latency", action="store_true", help="also time the cloud part of each row")
+    parser.add_argument("--reps", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=2)
+    args = parser.parse_args(argv)
+    if args.k:
+        args.schedule = [s for s in args.schedule if s.k in args.k]
+    if args.size % 64:
+        parser.error("--size must be a multiple of 64")
+
+    rows, info = mac_rows(args)
+    latency = None
+    if args.latency:
+        latency = time_rows(rows, args)
+    print_table(rows, args, info, latency)
+    if latency:
+        print_latency_ratios(rows)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"rows": [r.to_json(args.steps) for r in rows], "info": info}, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
