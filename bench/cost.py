@@ -137,7 +137,7 @@ def mac_rows(args: argparse.Namespace) -> tuple[list[Row], dict[str, Any]]:
     rows: list[Row] = []
     zero = MacCount()
     for n in args.n:
-        rows.append(Row("large", "large model alone", n, None, [], zero, cloud(1, 0, T)))
+        rows.append(Row("large", "large model alone", n, None, [], cloud(1, 0, T), zero))
         rows.append(Row("small", "small model alone", n, None, [], zero, device(0, T)))
         rows.append(Row("vanilla_og", "Vanilla OG", n, None, [], cloud(n, 0, T), zero))
         for sched in args.schedule:
@@ -146,9 +146,7 @@ def mac_rows(args: argparse.Namespace) -> tuple[list[Row], dict[str, Any]]:
             for names, cfg in stage_configs(args, sched):
                 cfg.validate(num_steps=T)
                 label = "ObCLIP" if not names else STAGE_LABELS[names[-1]]
-                rows.append(
-                    Row("obclip", label, n, sched.k, names, cloud(n, 0, sched.k, cfg), dev, cfg.to_dict())
-                )
+                rows.append(Row("obclip", label, n, sched.k, names, cloud(n, 0, sched.k, cfg), dev, cfg.to_dict()))
     info = {
         "seconds": time.perf_counter() - t0,
         "forwards_counted": memo.misses,
@@ -192,7 +190,7 @@ def print_table(rows: list[Row], args: argparse.Namespace, info: dict[str, Any],
             row = next(
                 r
                 for r in rows
-                if r.method == method and r.num_candidates == n and r.k == k and (names is None or r.accelerations == names)
+                if (r.method, r.num_candidates, r.k) == (method, n, k) and (names is None or r.accelerations == names)
             )
             ratio = ""
             if k is not None:
@@ -276,13 +274,15 @@ def time_rows(rows: list[Row], args: argparse.Namespace) -> dict[tuple, float]:
         key = (row.method, row.num_candidates, row.k, tuple(row.accelerations))
         result[key] = request(n, k, cfg)
         row.extra["cloud_ms"] = result[key]
-        print(f"  {row.method:<10} N={row.num_candidates:<3} k={row.k} {row.accelerations}: {result[key]:.1f} ms", file=sys.stderr)
+        what = f"{row.method:<10} N={row.num_candidates:<3} k={row.k} {row.accelerations}"
+        print(f"  {what}: {result[key]:.1f} ms", file=sys.stderr)
     for row in rows:
         if "cloud_ms" in row.extra and row.k is not None:
             hsd = result[("hybrid_sd", row.num_candidates, row.k, ())]
             row.extra["cloud_ms_vs_hybrid_sd"] = row.extra["cloud_ms"] / hsd
         if "cloud_ms" in row.extra:
-            row.extra["cloud_ms_vs_vanilla_og"] = row.extra["cloud_ms"] / result[("vanilla_og", row.num_candidates, None, ())]
+            vanilla = result[("vanilla_og", row.num_candidates, None, ())]
+            row.extra["cloud_ms_vs_vanilla_og"] = row.extra["cloud_ms"] / vanilla
     return result
 
 
