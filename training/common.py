@@ -1,0 +1,90 @@
+"""Shared paths, configs and helpers of the training scripts (run from the repository root)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = ROOT / "runs" / "world"  # datasets, checkpoints (git-ignored)
+MODELS = ROOT / "src" / "obclip" / "models"
+LARGE = MODELS / "portrait-large"
+SMALL = MODELS / "portrait-small"
+CLASSIFIER = MODELS / "portrait-classifier"
+
+LATENT_SIZE = 8
+TEXT_HIDDEN = 64
+MAX_TOKENS = 77
+SD_BETAS = {"beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012,
+            "num_train_timesteps": 1000}
+
+VAE_CONFIG = {
+    "in_channels": 3, "out_channels": 3, "latent_channels": 4,
+    "down_block_types": ["DownEncoderBlock2D"] * 4,
+    "up_block_types": ["UpDecoderBlock2D"] * 4,
+    "block_out_channels": [16, 32, 64, 64],
+    "layers_per_block": 1, "norm_num_groups": 8, "sample_size": 64,
+    "mid_block_add_attention": False,
+}
+
+UNET_COMMON = {
+    "sample_size": LATENT_SIZE, "in_channels": 4, "out_channels": 4,
+    "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
+    "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
+    "cross_attention_dim": TEXT_HIDDEN, "norm_num_groups": 16,
+}
+LARGE_UNET_CONFIG = {**UNET_COMMON, "block_out_channels": [64, 128, 128], "layers_per_block": 2,
+                     "attention_head_dim": 8}
+SMALL_UNET_CONFIG = {**UNET_COMMON, "block_out_channels": [32, 64, 64], "layers_per_block": 1,
+                     "attention_head_dim": 8, "mid_block_type": None}
+
+
+def setup(seed: int, threads: int = 2) -> None:
+    torch.set_num_threads(threads)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    RUNS.mkdir(parents=True, exist_ok=True)
+
+
+def write_json(path: Path, obj: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=2) + "\n")
+
+
+def copy_dir(src: Path, dst: Path) -> None:
+    if dst.exists():
+        shutil.rmtree(dst)
+    shutil.copytree(src, dst)
+
+
+class Timer:
+    """Wall time of a stage, appended to runs/world/times.json."""
+
+    def __init__(self, stage: str) -> None:
+        self.stage = stage
+
+    def __enter__(self) -> Timer:
+        self.t0 = time.time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        elapsed = time.time() - self.t0
+        path = RUNS / "times.json"
+        times = json.loads(path.read_text()) if path.exists() else {}
+        times[self.stage] = times.get(self.stage, 0.0) + elapsed
+        write_json(path, times)
+        print(f"[{self.stage}] {elapsed:.1f} s", flush=True)
+
+
+def atomic_save(obj: object, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)

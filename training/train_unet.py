@@ -1,0 +1,204 @@
+"""Train a UNet on cached VAE latents with the SD noise schedule (epsilon, CFG dropout).
+
+``--which large`` trains the large UNet jointly with a new CLIP text encoder; ``--which small``
+trains the BK-style small UNet (1 layer per block, no mid block) with that text encoder frozen.
+Both export EMA weights (fp16 safetensors) into their diffusers directories.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import random
+
+import torch
+import torch.nn.functional as F
+from common import (
+    LARGE,
+    LARGE_UNET_CONFIG,
+    MAX_TOKENS,
+    RUNS,
+    SD_BETAS,
+    SMALL,
+    SMALL_UNET_CONFIG,
+    TEXT_HIDDEN,
+    Timer,
+    atomic_save,
+    setup,
+    write_json,
+)
+from diffusers import DDPMScheduler, DPMSolverMultistepScheduler, UNet2DConditionModel
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+from obclip.world import WORLD_ATTRIBUTES, caption
+
+NAMES = list(WORLD_ATTRIBUTES)
+
+
+def new_text_encoder(tokenizer: CLIPTokenizer) -> CLIPTextModel:
+    config = CLIPTextConfig(
+        vocab_size=len(tokenizer), hidden_size=TEXT_HIDDEN, intermediate_size=4 * TEXT_HIDDEN,
+        num_hidden_layers=3, num_attention_heads=4, max_position_embeddings=MAX_TOKENS,
+        projection_dim=TEXT_HIDDEN, hidden_act="quick_gelu",
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    return CLIPTextModel(config)
+
+
+def batch_captions(labels: torch.Tensor, rng: random.Random, uncond_prob: float) -> list[str]:
+    out = []
+    for row in labels.tolist():
+        if rng.random() < uncond_prob:
+            out.append("")
+        else:
+            attrs = {n: WORLD_ATTRIBUTES[n].values[v] for n, v in zip(NAMES, row, strict=True)}
+            out.append(caption(attrs, rng))
+    return out
+
+
+@torch.no_grad()
+def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    for pe, pm in zip(ema.parameters(), model.parameters(), strict=True):
+        pe.lerp_(pm, 1 - decay)
+
+
+def freeze_text_encoder(text_encoder: CLIPTextModel, ema_text: CLIPTextModel) -> None:
+    """Freeze the jointly trained text encoder and export it (fp16) for the small UNet and the pipeline.
+
+    The live weights are rounded to fp16 first, so the large UNet keeps training against exactly
+    the encoder that ships.
+    """
+    with torch.no_grad():
+        for p in text_encoder.parameters():
+            p.copy_(p.half().float())
+    text_encoder.requires_grad_(False).eval()
+    ema_text.load_state_dict(text_encoder.state_dict())
+    copy.deepcopy(text_encoder).to(torch.float16).save_pretrained(LARGE / "text_encoder", safe_serialization=True)
+    print("text encoder frozen and exported", flush=True)
+
+
+def write_pipeline_files(directory) -> None:
+    scheduler = DPMSolverMultistepScheduler(**SD_BETAS, prediction_type="epsilon",
+                                            algorithm_type="dpmsolver++", solver_order=2)
+    scheduler.save_pretrained(directory / "scheduler")
+    write_json(directory / "model_index.json", {
+        "_class_name": "StableDiffusionPipeline", "_diffusers_version": "0.42.1",
+        "feature_extractor": [None, None], "image_encoder": [None, None], "safety_checker": [None, None],
+        "requires_safety_checker": False,
+        "scheduler": ["diffusers", "DPMSolverMultistepScheduler"],
+        "text_encoder": ["transformers", "CLIPTextModel"], "tokenizer": ["transformers", "CLIPTokenizer"],
+        "unet": ["diffusers", "UNet2DConditionModel"], "vae": ["diffusers", "AutoencoderKL"],
+    })
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--which", choices=("large", "small"), required=True)
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--ema", type=float, default=0.999)
+    ap.add_argument("--uncond", type=float, default=0.1)
+    ap.add_argument("--freeze-text-at", type=int, default=500,
+                    help="large: freeze and export the text encoder at this step (the small UNet can start)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    setup(args.seed, args.threads)
+    large = args.which == "large"
+    tokenizer = CLIPTokenizer.from_pretrained(LARGE / "tokenizer")
+    data = torch.load(RUNS / "latents.pt")
+    vae_config = json.loads((LARGE / "vae" / "config.json").read_text())
+    latents = data["latents"] * vae_config["scaling_factor"]
+    labels = data["labels"]
+    noise_scheduler = DDPMScheduler(**SD_BETAS)
+
+    unet = UNet2DConditionModel(**(LARGE_UNET_CONFIG if large else SMALL_UNET_CONFIG))
+    if large:
+        text_encoder = new_text_encoder(tokenizer)
+        params = list(unet.parameters()) + list(text_encoder.parameters())
+    else:
+        text_encoder = CLIPTextModel.from_pretrained(LARGE / "text_encoder", torch_dtype=torch.float32)
+        text_encoder.requires_grad_(False).eval()
+        params = list(unet.parameters())
+    n_unet = sum(p.numel() for p in unet.parameters())
+    print(f"{args.which}: unet {n_unet / 1e6:.2f} M params, text encoder "
+          f"{sum(p.numel() for p in text_encoder.parameters()) / 1e6:.3f} M", flush=True)
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
+
+    def lr_at(s: int) -> float:
+        return min(1.0, (s + 1) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * s / args.steps)))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
+    ema_unet = copy.deepcopy(unet).requires_grad_(False)
+    ema_text = copy.deepcopy(text_encoder).requires_grad_(False) if large else text_encoder
+    ckpt = RUNS / f"unet_{args.which}.ckpt"
+    start = 0
+    if ckpt.exists():
+        state = torch.load(ckpt)
+        unet.load_state_dict(state["unet"])
+        ema_unet.load_state_dict(state["ema_unet"])
+        if large:
+            text_encoder.load_state_dict(state["text"])
+            ema_text.load_state_dict(state["ema_text"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        start = state["step"]
+        print("resumed at", start, flush=True)
+    unet.train()
+    text_frozen = not large or start >= args.freeze_text_at
+    if large and text_frozen:
+        text_encoder.requires_grad_(False).eval()
+    elif large:
+        text_encoder.train()
+    with Timer(f"train_unet_{args.which}"):
+        for step in range(start, args.steps):
+            seed = args.seed * 1_000_003 + step
+            gen = torch.Generator().manual_seed(seed)
+            rng = random.Random(seed)
+            idx = torch.randint(0, len(latents), (args.batch,), generator=gen)
+            x0 = latents[idx]
+            ids = tokenizer(batch_captions(labels[idx], rng, args.uncond), padding="max_length",
+                            max_length=MAX_TOKENS, truncation=True, return_tensors="pt").input_ids
+            if large and step == args.freeze_text_at and not text_frozen:
+                freeze_text_encoder(text_encoder, ema_text)
+                text_frozen = True
+            if not text_frozen:
+                cond = text_encoder(ids).last_hidden_state
+            else:
+                with torch.no_grad():
+                    cond = text_encoder(ids).last_hidden_state
+            noise = torch.randn(x0.shape, generator=gen)
+            t = torch.randint(0, noise_scheduler.config.num_train_timesteps, (args.batch,), generator=gen)
+            xt = noise_scheduler.add_noise(x0, noise, t)
+            loss = F.mse_loss(unet(xt, t, cond).sample, noise)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            sched.step()
+            decay = min(args.ema, (1 + step) / (10 + step))
+            ema_update(ema_unet, unet, decay)
+            if not text_frozen:
+                ema_update(ema_text, text_encoder, decay)
+            if step % 10 == 0:
+                print(f"step {step} loss {loss.item():.4f} lr {sched.get_last_lr()[0]:.2e}", flush=True)
+            if (step + 1) % 200 == 0 or step + 1 == args.steps:
+                state = {"unet": unet.state_dict(), "ema_unet": ema_unet.state_dict(), "opt": opt.state_dict(),
+                         "sched": sched.state_dict(), "step": step + 1}
+                if large:
+                    state |= {"text": text_encoder.state_dict(), "ema_text": ema_text.state_dict()}
+                atomic_save(state, ckpt)
+    out = LARGE if large else SMALL
+    ema_unet.to(torch.float16).save_pretrained(out / "unet", safe_serialization=True)
+    if large and not text_frozen:
+        freeze_text_encoder(text_encoder, ema_text)
+    write_pipeline_files(out)
+    print("exported", out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""Fine-tune the VAE decoder with the encoder frozen (as SD's ft-MSE decoder was), alongside the UNets.
+
+The cached latents stay valid because the encoder does not change; the scaling factor measured
+by train_vae.py is kept. Exports the improved VAE (fp16) into portrait-large/vae.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from common import LARGE, RUNS, VAE_CONFIG, Timer, atomic_save, setup, write_json
+from diffusers import AutoencoderKL
+
+
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    setup(args.seed, args.threads)
+    images = np.load(RUNS / "train.npz")["images"]
+    vae = AutoencoderKL(**VAE_CONFIG)
+    vae.load_state_dict(torch.load(RUNS / "vae.ckpt")["model"])
+    vae.encoder.requires_grad_(False).eval()
+    vae.quant_conv.requires_grad_(False).eval()
+    params = [p for p in vae.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0)
+
+    def lr_at(s: int) -> float:
+        return min(1.0, (s + 1) / 50) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * s / args.steps)))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
+    ckpt = RUNS / "vae_decoder.ckpt"
+    start = 0
+    if ckpt.exists():
+        state = torch.load(ckpt)
+        vae.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        start = state["step"]
+        print("resumed at", start, flush=True)
+    with Timer("train_vae_decoder"):
+        for step in range(start, args.steps):
+            gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
+            idx = torch.randint(0, len(images), (args.batch,), generator=gen)
+            x = to_tensor(images[idx.numpy()])
+            with torch.no_grad():
+                post = vae.encode(x).latent_dist
+                z = post.mean + post.std * torch.randn(post.mean.shape, generator=gen)
+            rec = vae.decode(z).sample
+            loss = F.mse_loss(rec, x) + 0.5 * F.l1_loss(rec, x)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            sched.step()
+            if step % 10 == 0:
+                print(f"step {step} rec {loss.item():.5f} lr {sched.get_last_lr()[0]:.2e}", flush=True)
+            if (step + 1) % 50 == 0 or step + 1 == args.steps:
+                atomic_save({"model": vae.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                             "step": step + 1}, ckpt)
+    vae.eval()
+    x = to_tensor(np.load(RUNS / "test.npz")["images"][:1000])
+    with torch.no_grad():
+        rec = torch.cat([vae.decode(vae.encode(x[i:i + 250]).latent_dist.mean).sample for i in range(0, 1000, 250)])
+    psnr = 10 * math.log10(4 / F.mse_loss(rec.clamp(-1, 1), x).item())
+    stats = json.loads((RUNS / "vae_stats.json").read_text())
+    print(f"test PSNR {psnr:.2f} dB (before decoder fine-tuning {stats['test_psnr_db']:.2f} dB)")
+    vae.register_to_config(scaling_factor=round(stats["scaling_factor"], 5))
+    vae.to(torch.float16).save_pretrained(LARGE / "vae", safe_serialization=True)
+    write_json(RUNS / "vae_stats.json", stats | {"test_psnr_db_decoder_ft": psnr})
+
+
+if __name__ == "__main__":
+    main()
