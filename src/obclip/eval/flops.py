@@ -171,12 +171,14 @@ def count_request(
     text_len: int = 77,
     memo: ForwardMemo | None = None,
     scope: Any = None,
+    memoize: bool = True,
 ) -> RequestCount:
     """Step the hooked `unet` on `meta` through global steps [start, stop) exactly as the engine does.
 
     Every step calls `session.begin_step(i)`; its plan decides the compute. A step whose plan was
     already counted (same `scope` and `plan.cost_key()`) reuses the count, and skips the forward
     too unless the plan stores something later steps read, so caches fill exactly as in a real run.
+    `memoize=False` counts every forward (for checking the memo).
     """
     from obclip.accel import apply_accelerations
 
@@ -192,10 +194,11 @@ def count_request(
         for step in range(start, stop):
             plan = session.begin_step(step)
             key = (scope, plan.cost_key())
-            count = memo.counts.get(key)
+            count = memo.counts.get(key) if memoize else None
             if count is None:
                 memo.misses += 1
-                count = memo.counts[key] = count_macs(forward)
+                count = count_macs(forward)
+                memo.counts[key] = count
             else:
                 memo.hits += 1
                 if plan.writes_cache:
