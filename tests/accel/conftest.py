@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from accel_tiny import TINY_UNET_NO_MID, make_unet
 from diffusers import UNet2DConditionModel
+
+from accel.accel_tiny import TINY_UNET_NO_MID, make_unet
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from accel_tiny import TEXT_LEN, TINY_UNET, TINY_UNET_NO_MID
 
+from accel.accel_tiny import TEXT_LEN, TINY_UNET, TINY_UNET_NO_MID
 from obclip.accel import (
     AccelConfig,
     AttentionCacheConfig,

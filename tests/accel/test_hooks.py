@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from accel_tiny import TINY_UNET_NO_MID, candidate_batch, make_unet, step_inputs
 
+from accel.accel_tiny import TINY_UNET_NO_MID, candidate_batch, make_unet, step_inputs
 from obclip.accel import (
     AccelConfig,
     AttentionCacheConfig,

@@ -1,0 +1,1 @@
+"""Tests of obclip.accel and obclip.eval.flops."""
