@@ -242,6 +242,7 @@ def _register_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-body-bytes", type=int, default=d.max_body_bytes, metavar="B", help="request body")
     p.add_argument("--queue-size", type=int, default=d.queue_size, help="jobs waiting behind the running one")
     p.add_argument("--retry-after", type=int, default=d.retry_after_s, metavar="S", help="Retry-After of a 503")
+    p.add_argument("--threads", type=int, metavar="N", help="torch intra-op threads for the model (default: torch's)")
     p.add_argument("--log-prompts", action="store_true", help="write candidate prompts to the log (off by default)")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info")
     p.set_defaults(run=_run_serve)
@@ -262,6 +263,12 @@ def _run_serve(args: argparse.Namespace) -> int:
     )
     from obclip.service.server import ServiceConfig, read_tokens, serve
 
+    if args.threads is not None:
+        if args.threads < 1:
+            raise_invalid(f"--threads must be at least 1, got {args.threads}")
+        import torch
+
+        torch.set_num_threads(args.threads)
     tokens = read_tokens(args.token_file) if args.token_file else ()
     config = ServiceConfig(large=args.large, tokens=tokens, limits=limits, log_prompts=args.log_prompts)
     return serve(config, host=args.host, port=args.port, log_level=args.log_level)

@@ -1,0 +1,115 @@
+"""Against real `obclip serve` processes on 127.0.0.1: same image as the local cloud, auth, limits,
+the CLI end to end, and a server killed mid-request."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+import torch
+
+from obclip import cli
+from obclip.api import generate
+from obclip.engine import DenoiseSpec
+from obclip.errors import InvalidInputError, ServiceError
+from obclip.service.client import HttpCloud
+
+from .conftest import PROMPT, TINY, TOKEN
+
+
+def test_remote_cloud_gives_the_local_image_bit_for_bit(live):
+    options = {"large": TINY, "steps": 6, "switch_step": 3, "seed": 5, "shuffle_seed": 11, "quiet": True}
+    remote = generate(PROMPT, cloud=live.url, token=TOKEN, **options)
+    local = generate(PROMPT, cloud="local", **options)
+    assert remote.report.cloud == live.url and local.report.cloud == "local"
+    assert remote.report.candidates == local.report.candidates
+    assert torch.equal(remote.latents, local.latents)
+    assert remote.image.tobytes() == local.image.tobytes()
+
+
+def test_cli_generate_over_http(live, token_file, tmp_path, capsys):
+    out = tmp_path / "remote.png"
+    argv = ["generate", PROMPT, "--large", TINY, "--steps", "4", "--switch-step", "2", "--seed", "1", "--quiet"]
+    code = cli.main([*argv, "--out", str(out), "--cloud", live.url, "--token-file", str(token_file)])
+    assert code == 0 and out.exists()
+    assert f"image written to {out}" in capsys.readouterr().out
+    assert cli.main([*argv, "--out", str(out), "--cloud", live.url]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "refused the bearer token (401)" in err
+
+
+def test_auth_limits_and_open_health_over_http(live):
+    with httpx.Client(base_url=live.url, timeout=30) as client:
+        assert client.get("/healthz").status_code == 200
+        denied = client.post("/v1/denoise", json={"candidates": ["a"]})
+        assert denied.status_code == 401 and denied.headers["www-authenticate"] == "Bearer"
+        assert client.get("/metrics").status_code == 401
+        auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+
+        def chunked():  # no Content-Length: the limit holds while reading
+            for _ in range(2048):
+                yield b" " * 1024
+
+        big = client.post("/v1/denoise", content=chunked(), headers=auth)
+        assert big.status_code == 413 and big.json()["error"]["code"] == "body_too_large"
+        assert "openapi" in client.get("/openapi.json").json()
+    cloud = HttpCloud(live.url, token=TOKEN, retries=0)
+    with pytest.raises(InvalidInputError, match="would be truncated"):
+        cloud.denoise(DenoiseSpec(("x" * 300,), steps=2, switch_step=1))
+    with pytest.raises(InvalidInputError, match="65 candidates, this server takes at most 64"):
+        cloud.denoise(DenoiseSpec(tuple(f"a cat number {i}" for i in range(65)), steps=2, switch_step=1))
+    assert cloud.models()["data"][0]["id"] == TINY
+
+
+def test_server_killed_mid_request_is_a_clear_error(servers):
+    victim = servers["victim"]
+    slow = DenoiseSpec(tuple(f"a cat number {i}" for i in range(8)), steps=100, switch_step=100, height=256, width=256)
+    cloud = HttpCloud(victim.url, retries=1, backoff_s=0.05, timeout=60)
+    outcome: list[BaseException | object] = []
+
+    def call() -> None:
+        try:
+            outcome.append(cloud.denoise(slow))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while cloud.health()["queue_depth"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert cloud.health()["queue_depth"] == 1, "the slow job never started"
+    started = time.monotonic()
+    victim.proc.kill()
+    thread.join(30)
+    assert not thread.is_alive() and time.monotonic() - started < 10
+    assert isinstance(outcome[0], ServiceError), outcome
+    assert "broke before it answered" in str(outcome[0])
+    with pytest.raises(ServiceError, match=r"cannot reach the cloud .* after 2 tries"):
+        cloud.denoise(slow)
+
+
+def test_serve_refuses_bad_flags_with_one_line(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["serve", "--port", "eighty"])
+    assert exited.value.code == 2
+    capsys.readouterr()
+    busy = socket.create_server(("127.0.0.1", 0))
+    try:
+        cases = [
+            (["--port", "70000"], "port must be in"),
+            (["--max-size", "100"], "multiple of 8"),
+            (["--max-steps", "0"], "max_steps must be at least 1"),
+            (["--threads", "0"], "--threads"),
+            (["--token-file", str(tmp_path / "missing")], "cannot read token file"),
+            (["--port", str(busy.getsockname()[1])], "cannot listen on 127.0.0.1"),
+        ]
+        for flags, fragment in cases:
+            assert cli.main(["serve", "--large", TINY, *flags]) == 2
+            err = capsys.readouterr().err.strip()
+            assert err.startswith("obclip: error:") and fragment in err and "\n" not in err, err
+    finally:
+        busy.close()
