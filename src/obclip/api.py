@@ -58,6 +58,7 @@ class GenerationReport:
     candidates: list[str]
     template: str
     taxonomy: str
+    accelerations: list[str]
     notice: str | None
     state_bytes: int
     timings: dict[str, float] = field(default_factory=dict)
@@ -178,6 +179,7 @@ def generate(
         candidates=list(candidate_set.candidates),
         template=str(candidate_set.template),
         taxonomy=taxonomy.source,
+        accelerations=list(accel.names) if accel is not None else [],
         notice=candidate_set.notice,
         state_bytes=state_bytes,
         timings=timings,

@@ -124,6 +124,49 @@ def _add_generation_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--token-file", metavar="FILE", help="bearer token for a remote cloud")
     p.add_argument("--json", action="store_true", help="print the run's report as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_accel_options(p)
+
+
+def _add_accel_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("cloud accelerations (see docs/accelerations.md; all off by default)")
+    g.add_argument(
+        "--batch-reuse",
+        choices=("self", "cross", "both"),
+        help="the pivot candidate's attention maps serve every candidate before the cache step",
+    )
+    g.add_argument("--cache-step", type=int, metavar="r", help="from step r: self-attention bypassed, cross cached")
+    g.add_argument("--cache-interval", type=int, default=5, help="refresh cached cross-attention every N steps")
+    g.add_argument("--skip-step", type=int, metavar="s", help="from step s: down and mid blocks skipped")
+    g.add_argument("--skip-interval", type=int, help="full UNet refresh every N steps while skipping")
+    g.add_argument(
+        "--shared-uncond",
+        type=int,
+        metavar="STOP",
+        help="unconditional branch computed for the pivot only, on steps before STOP",
+    )
+
+
+def accel_from_args(args: argparse.Namespace):
+    """The `AccelConfig` the acceleration flags ask for, or None when none is set."""
+    from obclip.accel import (
+        AccelConfig,
+        AttentionCacheConfig,
+        BatchReuseConfig,
+        BlockSkipConfig,
+        SharedUncondConfig,
+    )
+
+    config = AccelConfig(
+        batch_reuse=BatchReuseConfig(attention=args.batch_reuse) if args.batch_reuse else None,
+        attention_cache=None
+        if args.cache_step is None
+        else AttentionCacheConfig(cache_step=args.cache_step, cache_interval=args.cache_interval),
+        block_skip=None
+        if args.skip_step is None
+        else BlockSkipConfig(skip_step=args.skip_step, skip_interval=args.skip_interval),
+        shared_uncond=None if args.shared_uncond is None else SharedUncondConfig(stop_step=args.shared_uncond),
+    )
+    return config.validate(num_steps=args.steps) if config.enabled else None
 
 
 def _register_generate(sub: argparse._SubParsersAction) -> None:
@@ -161,6 +204,7 @@ def _run_generate(args: argparse.Namespace) -> int:
         width=args.width,
         max_candidates=args.max_candidates,
         taxonomy=args.taxonomy,
+        accel=accel_from_args(args),
         cloud=args.cloud,
         token=_read_token(args.token_file),
         quiet=args.quiet,

@@ -58,6 +58,8 @@ def test_no_sensitive_attribute_says_nothing_is_hidden(capsys):
         (["generate", "a man", "--cloud", "ftp://x", *TINY], "--cloud"),
         (["generate", "a man", "--out", "x.txt", *TINY], "--out"),
         (["generate", "a man", "--token-file", "/no/such/token", *TINY], "token file"),
+        (["generate", "a man", "--steps", "6", "--cache-step", "9", *TINY], "cache_step"),
+        (["generate", "a man", "--skip-step", "-1", *TINY], "skip_step"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
@@ -127,3 +129,28 @@ def test_console_script_exits_2_without_traceback():
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "switch step" in proc.stderr
+
+
+def test_acceleration_flags_reach_the_cloud(tmp_path, capsys):
+    code, stdout, _ = run(
+        capsys,
+        "generate",
+        "a man",
+        *TINY,
+        "--steps",
+        "4",
+        "--switch-step",
+        "3",
+        "--batch-reuse",
+        "both",
+        "--cache-step",
+        "1",
+        "--skip-step",
+        "2",
+        "--out",
+        str(tmp_path / "a.png"),
+        "--quiet",
+        "--json",
+    )
+    assert code == 0
+    assert json.loads(stdout)["accelerations"] == ["batch_reuse", "attention_cache", "block_skip"]
