@@ -170,6 +170,26 @@ def test_full_queue_is_503_with_retry_after_and_health_stays_up(client, engine):
     assert answers == [200, 200]
 
 
+def test_checks_on_the_loop_do_not_disturb_the_running_job(tiny_engine):
+    """Request checks tokenize on the event loop while the worker encodes: they must not share a tokenizer."""
+    app = create_app(ServiceConfig(large=TINY, limits=SMALL), engine=tiny_engine)
+    stop = threading.Event()
+    with TestClient(app) as c:
+
+        def hammer() -> None:
+            while not stop.is_set():
+                assert_error(post(c, {**GOOD, "candidates": ["y" * 290]}), 400, "invalid_input", "truncated")
+
+        thread = threading.Thread(target=hammer)
+        thread.start()
+        try:
+            statuses = [post(c, {**GOOD, "candidates": [f"a cat {i}", "a dog"]}).status_code for i in range(25)]
+        finally:
+            stop.set()
+            thread.join(30)
+    assert statuses == [200] * 25
+
+
 @pytest.mark.parametrize("failure", [RuntimeError("CUDA out of memory"), StateError("latents contain NaN")])
 def test_worker_failure_is_500_and_the_server_goes_on(client, engine, failure):
     engine.fail = failure
