@@ -42,9 +42,9 @@ from obclip.eval.flops import (
 )
 
 TERA = 1e12
-STAGES = ("caching", "batch_reuse", "block_skip", "shared_uncond")
+STAGES = ("attention_cache", "batch_reuse", "block_skip", "shared_uncond")
 STAGE_LABELS = {
-    "caching": "+ caching",
+    "attention_cache": "+ caching",
     "batch_reuse": "+ batch reuse",
     "block_skip": "+ block skipping",
     "shared_uncond": "+ shared uncond",
@@ -102,7 +102,7 @@ def stage_configs(args: argparse.Namespace, sched: Schedule) -> list[tuple[list[
     parts: dict[str, Any] = {}
     rows: list[tuple[list[str], AccelConfig]] = [([], AccelConfig())]
     for stage in args.stages:
-        if stage == "caching":
+        if stage == "attention_cache":
             parts["attention_cache"] = AttentionCacheConfig(
                 cache_step=sched.r, cache_interval=args.cache_interval, self_attention=args.self_attention
             )
