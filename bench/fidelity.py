@@ -51,9 +51,15 @@ def variants(r: int, s: int, interval: int) -> dict[str, AccelConfig]:
         f"block skip up_path s={s}": AccelConfig(block_skip=BlockSkipConfig(skip_step=s)),
         f"block skip shallow s={s}": AccelConfig(block_skip=BlockSkipConfig(skip_step=s, mode="shallow_branch")),
         "shared uncond step 0": AccelConfig(shared_uncond=SharedUncondConfig(stop_step=1)),
+        f"shared uncond steps<{r}": AccelConfig(shared_uncond=SharedUncondConfig(stop_step=r)),
         "shared uncond all steps": AccelConfig(shared_uncond=SharedUncondConfig()),
         "paper stack": paper,
         "paper stack + shared uncond": AccelConfig(**{**vars(paper), "shared_uncond": SharedUncondConfig()}),
+        f"reuse+cache+shallow s={r}": AccelConfig(
+            batch_reuse=BatchReuseConfig(),
+            attention_cache=cache,
+            block_skip=BlockSkipConfig(skip_step=r, mode="shallow_branch"),
+        ),
         f"reuse+cache+shallow s={r}+uncond": AccelConfig(
             batch_reuse=BatchReuseConfig(),
             attention_cache=cache,

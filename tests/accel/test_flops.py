@@ -123,15 +123,24 @@ def test_shared_uncond_counts_one_plus_n_rows(meta_unet):
     assert steps == [reduced, reduced, full, full]
 
 
-def test_memo_agrees_with_counting_every_forward(meta_unet):
-    cfg = AccelConfig(
-        batch_reuse=BatchReuseConfig(),
-        attention_cache=AttentionCacheConfig(cache_step=2, cache_interval=2, self_attention="reuse"),
-        block_skip=BlockSkipConfig(skip_step=3, skip_interval=3, mode="shallow_branch"),
-        shared_uncond=SharedUncondConfig(stop_step=5),
-    )
-    memoised = per_step(meta_unet, cfg, stop=10)
-    assert memoised == per_step(meta_unet, cfg, stop=10, memoize=False)
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        AccelConfig(
+            batch_reuse=BatchReuseConfig(),
+            attention_cache=AttentionCacheConfig(cache_step=2, cache_interval=2, self_attention="reuse"),
+            block_skip=BlockSkipConfig(skip_step=3, skip_interval=3, mode="shallow_branch"),
+            shared_uncond=SharedUncondConfig(stop_step=5),
+        ),
+        AccelConfig(
+            attention_cache=AttentionCacheConfig(cache_step=2, cache_interval=3, self_attention="reuse"),
+            block_skip=BlockSkipConfig(skip_step=1, skip_interval=2),
+        ),
+    ],
+)
+def test_memo_agrees_with_counting_every_forward(meta_unet, cfg):
+    memoised = per_step(meta_unet, cfg, stop=12)
+    assert memoised == per_step(meta_unet, cfg, stop=12, memoize=False)
     assert len(set(memoised)) > 3
 
 

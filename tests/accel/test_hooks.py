@@ -360,3 +360,21 @@ def test_shared_uncond_change_of_batch_forces_a_full_step(unet):
     assert [p.rows for p in plans] == [1 + N] * 3 + [2 * N] * 2
     assert [p.blocks for p in plans] == ["full", "full_store", "skip", "full_store", "skip"]
     assert [p.cross_attention for p in plans] == ["compute", "compute_store", "reuse", "compute_store", "reuse"]
+
+
+def test_cross_attention_refresh_on_a_skipped_step_recomputes_the_skipped_blocks_later(unet):
+    # Cross refreshes on 2, 5, 8; blocks skip from 2 with full refreshes on 1, 4, 7: the refresh on
+    # step 2 cannot store the mid block's cross-attention, so on step 4 (full, cross "reuse") it computes.
+    cfg = AccelConfig(
+        attention_cache=AttentionCacheConfig(cache_step=2, cache_interval=3),
+        block_skip=BlockSkipConfig(skip_step=2, skip_interval=3, mode="shallow_branch"),
+    )
+    x, ctx = candidate_batch(N)
+    plans = []
+    run_steps(unet, cfg, BatchLayout(N), x, ctx, range(9), plans=plans)
+    full, store, skip = "full", "full_store", "skip"
+    assert [p.blocks for p in plans] == [full, store, skip, skip, store, skip, skip, store, skip]
+    assert [p.cross_attention for p in plans][2:6] == ["compute_store", "reuse", "reuse", "compute_store"]
+    assert plans[3].uncached == plans[4].uncached == ("mid_block.attentions.0.transformer_blocks.0.attn2",)
+    assert plans[6].uncached == plans[7].uncached
+    assert plans[4].writes_cache

@@ -65,7 +65,9 @@ class StepPlan:
     `groups` are `(start, count)` row ranges of the batch the UNet body actually runs on, one per
     guidance half; the pivot of a group is its first row. Modes: attention `"compute"`,
     `"compute_store"` (compute and keep for later steps), `"drop"` (contributes nothing), `"reuse"`
-    (a stored output); blocks `"full"`, `"full_store"`, `"skip"`.
+    (a stored output); blocks `"full"`, `"full_store"`, `"skip"`. `uncached` names the attention
+    modules a `"reuse"` mode has no stored output for (their block was skipped when the cache was
+    filled): if they run, they compute and store.
     """
 
     step: int
@@ -77,11 +79,13 @@ class StepPlan:
     cross_attention: str = "compute"
     blocks: str = "full"
     block_branch: int | None = None
+    uncached: tuple[str, ...] = ()
 
     @property
     def writes_cache(self) -> bool:
         """True when a forward on this step stores something later steps read."""
-        return "compute_store" in (self.self_attention, self.cross_attention) or self.blocks == "full_store"
+        stores = "compute_store" in (self.self_attention, self.cross_attention) or self.blocks == "full_store"
+        return stores or bool(self.uncached)
 
     def cost_key(self) -> tuple[Any, ...]:
         """Everything about the step that changes its compute (not what it stores)."""
@@ -97,6 +101,7 @@ class StepPlan:
             norm(self.self_attention),
             norm(self.cross_attention),
             blocks,
+            self.uncached,
         )
 
 

@@ -58,29 +58,57 @@ class AttentionCacheState(BaseState):
     def __init__(self) -> None:
         self.outputs: dict[str, torch.Tensor] = {}
         self.rows: dict[str, int | None] = {"self": None, "cross": None}
+        self.modules: dict[str, str] = {}  # hooked module name -> "self" | "cross"
 
     def reset(self) -> None:
         self.outputs.clear()
         self.rows = {"self": None, "cross": None}
 
+    def clear(self, kind: str) -> None:
+        """Forget the stored outputs of `kind` (a refresh step is about to store new ones)."""
+        for name in [n for n in self.outputs if self.modules.get(n) == kind]:
+            del self.outputs[name]
+        self.rows[kind] = None
+
+    def uncached(self, kind: str) -> tuple[str, ...]:
+        """Hooked modules of `kind` without a stored output."""
+        return tuple(sorted(n for n, k in self.modules.items() if k == kind and n not in self.outputs))
+
 
 def plan_attention_cache(
     config: AttentionCacheConfig | None, state: AttentionCacheState, step: int, rows: int
-) -> tuple[str, str]:
-    """(self-attention mode, cross-attention mode) for `step` on a batch of `rows` rows."""
+) -> tuple[str, str, tuple[str, ...]]:
+    """(self-attention mode, cross-attention mode, uncached modules) for `step` on `rows` rows.
+
+    A module whose block was skipped when the cache was filled has nothing stored; on a `"reuse"`
+    step it computes and stores its output if it runs (listed in the third item). A
+    `"compute_store"` step first forgets the kind's stored outputs, so a reuse never returns an
+    output older than the latest refresh.
+    """
     if config is None:
-        return "compute", "compute"
+        return "compute", "compute", ()
     r = config.cache_step
     if step < r:
         keep_self = config.self_attention == "reuse" and step == r - 1
-        return ("compute_store" if keep_self else "compute"), "compute"
+        if keep_self:
+            state.clear("self")
+        return ("compute_store" if keep_self else "compute"), "compute", ()
     if config.self_attention == "drop":
         self_mode = "drop"
     else:
         self_mode = "reuse" if state.rows["self"] == rows else "compute_store"
     refresh = (step - r) % config.cache_interval == 0
     cross_mode = "reuse" if not refresh and state.rows["cross"] == rows else "compute_store"
-    return self_mode, cross_mode
+    for kind, mode in (("self", self_mode), ("cross", cross_mode)):
+        if mode == "compute_store":
+            state.clear(kind)
+    uncached = tuple(
+        name
+        for kind, mode in (("self", self_mode), ("cross", cross_mode))
+        if mode == "reuse"
+        for name in state.uncached(kind)
+    )
+    return self_mode, cross_mode, uncached
 
 
 class AttentionCacheHook(ModelHook):
@@ -107,7 +135,7 @@ class AttentionCacheHook(ModelHook):
             if hidden_states.ndim == 3:
                 return hidden_states.new_zeros((*hidden_states.shape[:2], module.out_dim))
             return torch.zeros_like(hidden_states)
-        if mode == "reuse":
+        if mode == "reuse" and self.name in self.state.outputs:
             cached = self.state.outputs[self.name]
             if cached.shape[:2] != hidden_states.shape[:2]:
                 raise RuntimeError(f"attention cache for {self.name} has shape {tuple(cached.shape)}")
@@ -130,6 +158,7 @@ def apply_attention_cache(
     for name, module in unet.named_modules():
         if isinstance(module, _ATTENTION_CLASSES):
             kind = "cross" if module.is_cross_attention else "self"
+            state.modules[name] = kind
             hook = AttentionCacheHook(session, state, name, kind)
             handles.append(InstalledHook(module, hook, ATTENTION_CACHE_HOOK))
     return handles

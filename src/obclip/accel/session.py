@@ -139,7 +139,7 @@ class AccelSession:
             groups = ((0, n), (n, n))
         rows = sum(count for _, count in groups)
         default_stop = cfg.attention_cache.cache_step if cfg.attention_cache is not None else None
-        self_mode, cross_mode = plan_attention_cache(cfg.attention_cache, self.attention_cache, step, rows)
+        self_mode, cross_mode, uncached = plan_attention_cache(cfg.attention_cache, self.attention_cache, step, rows)
         return StepPlan(
             step=step,
             rows=rows,
@@ -150,6 +150,7 @@ class AccelSession:
             cross_attention=cross_mode,
             blocks=plan_block_skip(cfg.block_skip, self.block_skip, step, rows),
             block_branch=None if cfg.block_skip is None else cfg.block_skip.branch,
+            uncached=uncached,
         )
 
 
