@@ -2,8 +2,10 @@
 
 Runs `obclip.api.generate` with the same seed and candidate order, once plain and once per acceleration
 setting, and reports the relative L2 error of the final latents (before decoding), the image PSNR, and,
-with the shipped attribute classifier, whether the image still shows the prompt's sensitive attributes
-(the wash-out that sharing cross-attention maps can cause).
+with the shipped attribute classifier, whether the image still shows the same sensitive attributes.
+It also runs the cloud half alone on all N candidates and reports how much of the spread between the
+candidates' hand-off latents survives ("contrast kept": mean pairwise distance, accelerated / plain),
+an attribute-agnostic measure of the wash-out that sharing attention maps can cause.
 
     python bench/fidelity.py                      # embedded default models, T=25, k=10
     python bench/fidelity.py --prompts "a photo of an old man" --seeds 0 1 2 --json fid.json
@@ -79,6 +81,35 @@ def classify(classifier: Any, image: Any) -> dict[str, int]:
     return {k: int(v) for k, v in classifier.predict(pixels.permute(2, 0, 1)[None]).items()}
 
 
+_CLOUDS: dict[str, Any] = {}
+
+
+def cloud_latents(prompt: str, seed: int, cfg: AccelConfig | None, options: dict[str, Any]) -> torch.Tensor:
+    """The cloud's hand-off latents of all N candidates (wire order) for `prompt`."""
+    from obclip.api import DEFAULT_LARGE, resolve_taxonomy
+    from obclip.engine import DenoiseSpec, LocalCloud
+    from obclip.privacy import build_candidate_set
+
+    large = options.get("large", DEFAULT_LARGE)
+    candidates = build_candidate_set(prompt, taxonomy=resolve_taxonomy(None, large), seed=seed).candidates
+    spec = DenoiseSpec(
+        candidates=tuple(candidates),
+        steps=options["steps"],
+        switch_step=options["switch_step"],
+        seed=seed,
+        accel=cfg,
+    )
+    if large not in _CLOUDS:
+        _CLOUDS[large] = LocalCloud(large)
+    return _CLOUDS[large].denoise(spec).latents.float()
+
+
+def spread(latents: torch.Tensor) -> float:
+    flat = latents.flatten(1)
+    n = flat.shape[0]
+    return float(torch.cdist(flat, flat).sum() / max(n * (n - 1), 1))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--large", default=None, help="cloud model (default: generate()'s default)")
@@ -124,12 +155,21 @@ def main(argv: list[str] | None = None) -> int:
             if classifier is not None:
                 base_attrs[(prompt, seed)] = classify(classifier, result.image)
 
+    base_cloud = {key: cloud_latents(*key, None, options) for key in base}
     rows = []
     print(f"models: {model_name}; T={args.steps}, k={args.switch_step}; {len(base)} images per variant")
-    print(f"{'variant':<34} {'rel L2 latents':>15} {'PSNR dB':>9} {'attr kept':>10}")
+    print(
+        f"{'variant':<34} {'rel L2 latents':>15} {'PSNR dB':>9} {'attr kept':>10}"
+        f" {'cloud rel L2':>13} {'contrast kept':>14}"
+    )
     for name, cfg in chosen.items():
-        errors, psnrs, kept, total = [], [], 0, 0
+        errors, psnrs, kept, total, cloud_errors, contrast = [], [], 0, 0, [], []
         for (prompt, seed), ref in base.items():
+            mine = cloud_latents(prompt, seed, cfg, options)
+            plain = base_cloud[(prompt, seed)]
+            cloud_errors.append(float((mine - plain).norm() / plain.norm()))
+            if plain.shape[0] > 1:
+                contrast.append(spread(mine) / spread(plain))
             result = generate(prompt, seed=seed, shuffle_seed=seed, accel=cfg, **options)
             errors.append(float((result.latents - ref.latents).norm() / ref.latents.norm()))
             psnrs.append(psnr(np.asarray(result.image), np.asarray(ref.image)))
@@ -146,11 +186,15 @@ def main(argv: list[str] | None = None) -> int:
             "rel_l2_latents_max": float(np.max(errors)),
             "psnr_db_mean": float(np.mean(finite)) if finite else math.inf,
             "attributes_kept": kept / total if total else None,
+            "cloud_rel_l2_mean": float(np.mean(cloud_errors)),
+            "contrast_kept_mean": float(np.mean(contrast)) if contrast else None,
         }
         rows.append(row)
         kept_text = f"{row['attributes_kept']:.2f}" if total else "-"
+        contrast_text = f"{row['contrast_kept_mean']:.3f}" if contrast else "-"
         print(
-            f"{name:<34} {row['rel_l2_latents_mean']:>15.4f} {row['psnr_db_mean']:>9.2f} {kept_text:>10}",
+            f"{name:<34} {row['rel_l2_latents_mean']:>15.4f} {row['psnr_db_mean']:>9.2f} {kept_text:>10}"
+            f" {row['cloud_rel_l2_mean']:>13.4f} {contrast_text:>14}",
             flush=True,
         )
     print(f"({time.perf_counter() - t0:.0f} s; 'attr kept' = share of classifier attribute predictions unchanged)")
