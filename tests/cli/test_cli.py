@@ -63,7 +63,7 @@ def test_no_sensitive_attribute_says_nothing_is_hidden(capsys):
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
-    code, out, err = run(capsys, *argv)
+    code, _, err = run(capsys, *argv)
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("obclip: error:") and message in err.lower()
     assert "Traceback" not in err
