@@ -76,11 +76,15 @@ def test_refused_connection_is_retried_then_reported(good_body):
         _cloud([refused, refused], retries=1).denoise(SPEC)
 
 
-def test_broken_connection_and_timeout_are_not_retried():
-    with pytest.raises(ServiceError, match="broke before it answered"):
-        _cloud([httpx.RemoteProtocolError("Server disconnected")]).denoise(SPEC)
+def test_broken_connection_is_retried_and_timeout_is_not(good_body):
+    broken = httpx.RemoteProtocolError("Server disconnected without sending a response")
+    assert _cloud([broken, _state(good_body)], []).denoise(SPEC).num_candidates == 2
+    with pytest.raises(ServiceError, match=r"broke before it answered, after 1 try \(the server may have stopped\)"):
+        _cloud([broken], retries=0).denoise(SPEC)
     with pytest.raises(ServiceError, match="did not answer in time"):
         _cloud([httpx.ReadTimeout("slow")]).denoise(SPEC)
+    with pytest.raises(ServiceError, match="did not accept a connection in time"):
+        _cloud([httpx.ConnectTimeout("slow")] * 2, [], retries=1).denoise(SPEC)
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,8 @@
 
 Obliviousness on the wire: `denoise(spec)` sends ONE request whose bytes are a function of the
 candidate set, the public options and the model name only (`encode_request`), never of which
-candidate is the user's; it makes no follow-up call. A retry (503 or a refused connection)
-resends the identical bytes, and when it happens depends only on the server's answers.
+candidate is the user's; it makes no follow-up call. A retry (503 or a broken connection)
+resends the identical bytes, and when it happens depends only on the server and the network.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ class HttpCloud:
         model: the cloud model to ask for (the server refuses another); None takes the server's.
         timeout: seconds to wait for the answer (the server sends nothing until the job is done).
         connect_timeout: seconds to wait for a connection.
-        retries: extra tries after a 503 or a refused connection; other failures are not retried.
+        retries: extra tries after a 503 or a refused, reset or dropped connection; a timeout or an
+            error answer is not retried.
         backoff_s: first wait between tries, doubled each time (a 503's Retry-After wins).
         max_retry_after_s: cap on any wait between tries.
         max_response_bytes: a larger answer is refused.
@@ -123,19 +124,26 @@ class HttpCloud:
                         shown = media or "no content type"
                         raise ServiceError(f"the cloud at {self.url} answered {shown!r}, not a denoise state")
                     return self._read(response, self.max_response_bytes)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            except httpx.TimeoutException as exc:
+                if isinstance(exc, httpx.ConnectTimeout) and not last:
+                    self._sleep(min(self.backoff_s * 2**attempt, self.max_retry_after_s))
+                    continue
+                what = "accept a connection" if isinstance(exc, httpx.ConnectTimeout) else "answer"
+                raise ServiceError(f"the cloud at {self.url} did not {what} in time") from None
+            except httpx.TransportError as exc:
+                # Refused, reset or dropped (a restarted server, a stale pooled connection): the
+                # request is deterministic and carries nothing private, so it is safe to resend.
                 if last:
+                    tries = f"{attempt + 1} {'try' if attempt == 0 else 'tries'}"
+                    if isinstance(exc, httpx.ConnectError):
+                        raise ServiceError(
+                            f"cannot reach the cloud at {self.url} after {tries}: {_reason(exc)}"
+                        ) from None
                     raise ServiceError(
-                        f"cannot reach the cloud at {self.url} after {attempt + 1} tries: {_reason(exc)}"
+                        f"the connection to the cloud at {self.url} broke before it answered, after {tries} "
+                        f"(the server may have stopped): {_reason(exc)}"
                     ) from None
                 self._sleep(min(self.backoff_s * 2**attempt, self.max_retry_after_s))
-            except httpx.TimeoutException:
-                raise ServiceError(f"the cloud at {self.url} did not answer in time") from None
-            except httpx.TransportError as exc:
-                raise ServiceError(
-                    f"the connection to the cloud at {self.url} broke before it answered "
-                    f"(the server may have stopped): {_reason(exc)}"
-                ) from None
         raise ServiceError(f"the cloud at {self.url} gave no answer")  # pragma: no cover - loop always returns
 
     def _get_json(self, path: str) -> dict[str, Any]:
