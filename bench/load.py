@@ -82,7 +82,8 @@ def main() -> int:
             with httpx.Client(base_url=url, timeout=10) as probe:
                 metrics = probe.get("/metrics").text
         finally:
-            failures = [line for line in log.read_text(errors="replace").splitlines() if "ERROR" in line or "Error" in line or "  File" in line]
+            lines = log.read_text(errors="replace").splitlines()
+            failures = [line for line in lines if "ERROR" in line or "Error" in line or "  File" in line]
             for line in failures[:40]:
                 print(f"  server log: {line}", file=sys.stderr)
             server.terminate()
