@@ -1,14 +1,8 @@
 import pytest
-import torch
 
 from obclip.engine import load_model, load_pair
 
 TINY = "embedded:tiny-random"
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _threads():
-    torch.set_num_threads(2)
 
 
 @pytest.fixture(scope="session")
