@@ -233,8 +233,12 @@ def time_rows(rows: list[Row], args: argparse.Namespace) -> dict[tuple, float]:
     dtype = torch.float16 if cuda else torch.float32
     latent = args.size // 8
     torch.manual_seed(0)
-    large = UNet2DConditionModel(**{**SD15_UNET_CONFIG, "sample_size": latent}).to(dev, dtype).eval()
-    print(f"latency on {torch.cuda.get_device_name() if cuda else 'CPU'}, {dtype}, {args.size} px", file=sys.stderr)
+    config = {**SD15_UNET_CONFIG, "sample_size": latent}
+    if args.latency_arch == "narrow":
+        config["block_out_channels"] = (64, 128, 256, 256)
+    large = UNet2DConditionModel(**config).to(dev, dtype).eval()
+    where = torch.cuda.get_device_name() if cuda else f"CPU ({torch.get_num_threads()} threads)"
+    print(f"latency on {where}, {dtype}, {args.size} px, {args.latency_arch} UNet", file=sys.stderr)
 
     def request(n: int, k: int, cfg: AccelConfig) -> float:
         layout = BatchLayout(n)
@@ -286,8 +290,12 @@ def time_rows(rows: list[Row], args: argparse.Namespace) -> dict[tuple, float]:
     return result
 
 
-def print_latency_ratios(rows: list[Row]) -> None:
-    print("cloud latency: ms, x Hybrid SD (same k), x Vanilla OG")
+def print_latency_ratios(rows: list[Row], args: argparse.Namespace) -> None:
+    where = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
+    print(
+        f"cloud latency on {where} ({args.latency_arch} UNet, {args.size} px, median of {args.reps}): "
+        "ms, x Hybrid SD (same k), x Vanilla OG"
+    )
     for row in rows:
         if "cloud_ms" not in row.extra:
             continue
@@ -325,6 +333,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--extras", action="store_true", help="also count the text encoder and VAE decoder")
     parser.add_argument("--json", metavar="FILE", help="write the rows as JSON")
     parser.add_argument("--latency", action="store_true", help="also time the cloud part of each row")
+    parser.add_argument(
+        "--latency-arch",
+        choices=["sd15", "narrow"],
+        default="sd15",
+        help="UNet to time: SD-1.5, or SD-1.5 with channels (64,128,256,256) for a quick CPU run",
+    )
     parser.add_argument("--reps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     args = parser.parse_args(argv)
@@ -339,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         latency = time_rows(rows, args)
     print_table(rows, args, info, latency)
     if latency:
-        print_latency_ratios(rows)
+        print_latency_ratios(rows, args)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"rows": [r.to_json(args.steps) for r in rows], "info": info}, fh, indent=1)

@@ -92,6 +92,7 @@ def cloud_latents(prompt: str, seed: int, cfg: AccelConfig | None, options: dict
 
     large = options.get("large", DEFAULT_LARGE)
     candidates = build_candidate_set(prompt, taxonomy=resolve_taxonomy(None, large), seed=seed).candidates
+    options = {k: v for k, v in options.items() if k != "small"}
     spec = DenoiseSpec(
         candidates=tuple(candidates),
         steps=options["steps"],
@@ -113,6 +114,7 @@ def spread(latents: torch.Tensor) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--large", default=None, help="cloud model (default: generate()'s default)")
+    parser.add_argument("--small", default=None, help='device model ("same" reuses the large one)')
     parser.add_argument("--prompts", nargs="+", default=DEFAULT_PROMPTS)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--steps", type=int, default=25)
@@ -139,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     options: dict[str, Any] = {"steps": args.steps, "switch_step": args.switch_step, "quiet": True}
     if args.large:
         options["large"] = args.large
+    if args.small:
+        options["small"] = args.small
     chosen = variants(args.cache_step, args.skip_step, args.cache_interval)
     if args.only:
         chosen = {name: cfg for name, cfg in chosen.items() if any(part in name for part in args.only)}
