@@ -1,0 +1,251 @@
+"""Image quality of every way to split a request, on the embedded portrait world.
+
+For held-out world captions it generates with each setting (large alone, small alone, Hybrid
+at switch step k with N = 1, ObCLIP at k with the full candidate set, with or without
+accelerations) and scores the images with the world's attribute classifier: accuracy on the
+TRUE prompt's sensitive and non-sensitive attributes, and the Fréchet classifier distance (an
+FID-like score on the classifier's features, not FID) against rendered references.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from obclip.engine import CloudEngine, DenoiseSpec, DeviceEngine, load_device_model, load_model
+from obclip.privacy import CandidateSet, build_candidate_set
+
+WORLD_LARGE = "embedded:portrait-large"
+WORLD_SMALL = "embedded:portrait-small"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One way to produce an image.
+
+    Args:
+        method: `large` (all steps in the cloud, N = 1), `small` (all on the device), `hybrid`
+            (k cloud steps on the true prompt only: no privacy) or `obclip` (k cloud steps on
+            the whole candidate set).
+        switch_step: k.
+        accel: cloud accelerations (`obclip.accel.AccelConfig`), None for none.
+        label: how the row is shown.
+    """
+
+    method: str
+    switch_step: int
+    accel: Any = None
+    label: str = ""
+
+    @property
+    def private(self) -> bool:
+        return self.method == "obclip"
+
+    @property
+    def name(self) -> str:
+        if self.label:
+            return self.label
+        return self.method if self.method in ("large", "small") else f"{self.method} k={self.switch_step}"
+
+
+@dataclass
+class Prompt:
+    """A held-out caption, the attributes it states and its candidate set."""
+
+    caption: str
+    attributes: dict[str, str]
+    mentioned: frozenset[str]
+    candidate_set: CandidateSet
+    seed: int
+
+
+@dataclass
+class QualityRow:
+    """Scores of one setting."""
+
+    setting: str
+    method: str
+    switch_step: int
+    accelerations: list[str]
+    mean_candidates: float
+    accuracy: dict[str, float]
+    sensitive_accuracy: float
+    non_sensitive_accuracy: float
+    fcd: float
+    cloud_s: float
+    device_s: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def held_out_prompts(count: int, *, seed: int = 10_000, taxonomy: Any = None) -> list[Prompt]:
+    """World captions drawn from a seed stream the training scripts never use."""
+    from obclip.world import caption_with_mentions, sample_attributes
+
+    rng = random.Random(f"obclip-eval-{seed}")
+    prompts = []
+    for i in range(count):
+        attrs = sample_attributes(rng)
+        text, mentioned = caption_with_mentions(attrs, rng)
+        cset = build_candidate_set(text, taxonomy=taxonomy, seed=seed + i)
+        prompts.append(Prompt(text, attrs, frozenset(mentioned), cset, seed + i))
+    return prompts
+
+
+def accel_variants(which: str, switch_step: int) -> dict[str, Any]:
+    """Accelerated ObCLIP rows for one k: `none`, `each` (every acceleration alone, at the
+    paper's r and s for that k) or `paper` (caching + batch reuse + block skipping)."""
+    from obclip.accel import (
+        AccelConfig,
+        AttentionCacheConfig,
+        BatchReuseConfig,
+        BlockSkipConfig,
+        SharedUncondConfig,
+    )
+
+    cache_step, skip_step = paper_points(switch_step)
+    if which == "none":
+        return {}
+    if which == "paper":
+        return {"paper": AccelConfig.paper(cache_step=cache_step, skip_step=skip_step)}
+    return {
+        "cache": AccelConfig(attention_cache=AttentionCacheConfig(cache_step=cache_step)),
+        "reuse": AccelConfig(batch_reuse=BatchReuseConfig(stop_step=cache_step)),
+        "skip": AccelConfig(block_skip=BlockSkipConfig(skip_step=skip_step)),
+        "uncond": AccelConfig(shared_uncond=SharedUncondConfig()),
+    }
+
+
+def paper_points(switch_step: int) -> tuple[int, int]:
+    """The paper's cache point r and skip point s for a switch step k: (3, 3) at k = 5,
+    (4, 6) at k = 10; scaled proportionally elsewhere, and never past k."""
+    if switch_step <= 5:
+        return max(1, min(3, switch_step - 1)), max(1, min(3, switch_step - 1))
+    return max(1, round(0.4 * switch_step)), max(1, round(0.6 * switch_step))
+
+
+def default_settings(
+    ks: Iterable[int], steps: int, variants: Callable[[int], dict[str, Any]] | None = None
+) -> list[Setting]:
+    """Large alone, small alone, then Hybrid and ObCLIP (plus accelerated ObCLIP) for 0 < k < T."""
+    settings = [Setting("large", steps), Setting("small", 0)]
+    for k in sorted(set(ks)):
+        if 0 < k < steps:
+            settings.append(Setting("hybrid", k))
+            settings.append(Setting("obclip", k))
+            for label, accel in (variants(k) if variants else {}).items():
+                settings.append(Setting("obclip", k, accel, label=f"obclip k={k} +{label}"))
+    return settings
+
+
+def evaluate(
+    settings: Sequence[Setting],
+    prompts: Sequence[Prompt],
+    *,
+    steps: int = 25,
+    guidance: float = 7.5,
+    scheduler: str = "dpmsolver++",
+    large: str = WORLD_LARGE,
+    small: str = WORLD_SMALL,
+    quiet: bool = True,
+) -> list[QualityRow]:
+    """Generate every prompt with every setting and score the images."""
+    from obclip.world import WORLD_ATTRIBUTES, frechet_distance, load_classifier, render
+
+    classifier = load_classifier()
+    cloud = CloudEngine(load_model(large))
+    device = DeviceEngine(load_device_model(large, small))
+    large_only = DeviceEngine(load_model(large))
+    references = _pixels([render(p.attributes, random.Random(p.seed)) for p in prompts])
+    with torch.no_grad():
+        reference_features = classifier.features(references)
+
+    rows = []
+    for setting in settings:
+        finisher = large_only if setting.method == "large" else device
+        latents, cloud_s, device_s, sizes = [], 0.0, 0.0, []
+        for prompt in tqdm(prompts, desc=setting.name, disable=quiet, leave=False):
+            cset = prompt.candidate_set
+            candidates = cset.candidates if setting.private else (cset.true_prompt,)
+            row = cset.true_index if setting.private else 0
+            spec = DenoiseSpec(
+                candidates,
+                steps=steps,
+                switch_step=setting.switch_step,
+                scheduler=scheduler,
+                guidance=guidance,
+                seed=prompt.seed,
+                accel=setting.accel,
+            )
+            mark = time.perf_counter()
+            state = cloud.run(spec)
+            cloud_s += time.perf_counter() - mark
+            mark = time.perf_counter()
+            latents.append(finisher.finish(state.select(row), cset.true_prompt, guidance=guidance))
+            device_s += time.perf_counter() - mark
+            sizes.append(len(candidates))
+        images = _pixels(device.decode(torch.cat(latents)))
+        with torch.no_grad():
+            predicted = classifier.predict(images)
+            features = classifier.features(images)
+        accuracy = {}
+        for name, attribute in WORLD_ATTRIBUTES.items():
+            hits = [
+                int(predicted[name][i]) == attribute.index(p.attributes[name])
+                for i, p in enumerate(prompts)
+                if name in p.mentioned
+            ]
+            accuracy[name] = float(np.mean(hits)) if hits else float("nan")
+        sensitive = [accuracy[n] for n, a in WORLD_ATTRIBUTES.items() if a.sensitive]
+        non_sensitive = [accuracy[n] for n, a in WORLD_ATTRIBUTES.items() if not a.sensitive]
+        rows.append(
+            QualityRow(
+                setting=setting.name,
+                method=setting.method,
+                switch_step=setting.switch_step,
+                accelerations=list(setting.accel.names) if setting.accel is not None else [],
+                mean_candidates=float(np.mean(sizes)),
+                accuracy=accuracy,
+                sensitive_accuracy=float(np.nanmean(sensitive)),
+                non_sensitive_accuracy=float(np.nanmean(non_sensitive)),
+                fcd=frechet_distance(features, reference_features),
+                cloud_s=cloud_s,
+                device_s=device_s,
+            )
+        )
+    return rows
+
+
+def format_table(rows: Sequence[QualityRow]) -> str:
+    """A plain-text table of the rows."""
+    from obclip.world import SENSITIVE
+
+    head = ["setting", "N", *SENSITIVE, "sensitive", "non-sens.", "FCD", "cloud s", "device s"]
+    lines = [head]
+    for r in rows:
+        lines.append(
+            [
+                r.setting,
+                f"{r.mean_candidates:.1f}",
+                *(f"{r.accuracy[n]:.3f}" for n in SENSITIVE),
+                f"{r.sensitive_accuracy:.3f}",
+                f"{r.non_sensitive_accuracy:.3f}",
+                f"{r.fcd:.2f}",
+                f"{r.cloud_s:.1f}",
+                f"{r.device_s:.1f}",
+            ]
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) for line in lines)
+
+
+def _pixels(images: Sequence[Any]) -> torch.Tensor:
+    """PIL images -> float tensor (B, 3, H, W) in [0, 1]."""
+    arrays = [np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0 for image in images]
+    return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
