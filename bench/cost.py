@@ -339,6 +339,9 @@ def main(argv: list[str] | None = None) -> int:
         default="sd15",
         help="UNet to time: SD-1.5, or SD-1.5 with channels (64,128,256,256) for a quick CPU run",
     )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (1 on a shared CPU: OpenMP spin-waits)"
+    )
     parser.add_argument("--reps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     args = parser.parse_args(argv)
@@ -347,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.size % 64:
         parser.error("--size must be a multiple of 64")
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     rows, info = mac_rows(args)
     latency = None
     if args.latency:

@@ -32,9 +32,9 @@ from obclip.accel import (
 )
 
 DEFAULT_PROMPTS = [
-    "a photo of a young woman with curly hair",
-    "a portrait of an old man wearing glasses",
-    "a middle-aged woman smiling",
+    "a photo of a young woman in glasses against a blue background",
+    "a picture of an old man wearing a red shirt",
+    "a drawing of a middle-aged woman with fair skin against a yellow background",
 ]
 
 
@@ -124,8 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-interval", type=int, default=5)
     parser.add_argument("--only", nargs="*", help="run only variants whose name contains one of these")
     parser.add_argument("--no-classify", action="store_true", help="skip the attribute classifier")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 on a shared CPU)")
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     from obclip.api import generate
 
