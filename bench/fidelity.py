@@ -41,12 +41,11 @@ DEFAULT_PROMPTS = [
 def variants(r: int, s: int, interval: int) -> dict[str, AccelConfig]:
     """Each acceleration alone, then the paper's stack and the stacks bench/cost.py reports."""
     cache = AttentionCacheConfig(cache_step=r, cache_interval=interval)
+    cache_reuse = AttentionCacheConfig(cache_step=r, cache_interval=interval, self_attention="reuse")
     paper = AccelConfig(batch_reuse=BatchReuseConfig(), attention_cache=cache, block_skip=BlockSkipConfig(skip_step=s))
     return {
         "caching (self drop)": AccelConfig(attention_cache=cache),
-        "caching (self reuse)": AccelConfig(
-            attention_cache=AttentionCacheConfig(cache_step=r, cache_interval=interval, self_attention="reuse")
-        ),
+        "caching (self reuse)": AccelConfig(attention_cache=cache_reuse),
         "batch reuse self, all steps": AccelConfig(batch_reuse=BatchReuseConfig(attention="self")),
         "batch reuse cross, all steps": AccelConfig(batch_reuse=BatchReuseConfig(attention="cross")),
         f"batch reuse both, steps<{r}": AccelConfig(batch_reuse=BatchReuseConfig(stop_step=r)),
@@ -65,6 +64,23 @@ def variants(r: int, s: int, interval: int) -> dict[str, AccelConfig]:
         f"reuse+cache+shallow s={r}+uncond": AccelConfig(
             batch_reuse=BatchReuseConfig(),
             attention_cache=cache,
+            block_skip=BlockSkipConfig(skip_step=r, mode="shallow_branch"),
+            shared_uncond=SharedUncondConfig(),
+        ),
+        f"rec: self-reuse+cache(reuse)+shallow s={r}": AccelConfig(
+            batch_reuse=BatchReuseConfig(attention="self"),
+            attention_cache=cache_reuse,
+            block_skip=BlockSkipConfig(skip_step=r, mode="shallow_branch"),
+        ),
+        "rec + uncond step 0": AccelConfig(
+            batch_reuse=BatchReuseConfig(attention="self"),
+            attention_cache=cache_reuse,
+            block_skip=BlockSkipConfig(skip_step=r, mode="shallow_branch"),
+            shared_uncond=SharedUncondConfig(stop_step=1),
+        ),
+        "rec + uncond all (<=2x)": AccelConfig(
+            batch_reuse=BatchReuseConfig(attention="self"),
+            attention_cache=cache_reuse,
             block_skip=BlockSkipConfig(skip_step=r, mode="shallow_branch"),
             shared_uncond=SharedUncondConfig(),
         ),
