@@ -35,6 +35,14 @@ def test_paper_preset():
     assert cfg.block_skip.skip_step == 6
 
 
+def test_recommended_preset():
+    cfg = AccelConfig.recommended()
+    assert cfg.names == ["batch_reuse", "attention_cache", "block_skip", "shared_uncond"]
+    assert cfg.batch_reuse.attention == "self" and cfg.attention_cache.self_attention == "reuse"
+    assert cfg.block_skip.mode == "shallow_branch" and cfg.shared_uncond.stop_step == 1
+    assert AccelConfig.from_dict(cfg.to_dict()) == cfg.validate(num_steps=25)
+
+
 optional_step = st.one_of(st.none(), st.integers(0, 50))
 configs = st.builds(
     AccelConfig,

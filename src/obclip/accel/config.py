@@ -103,3 +103,19 @@ class AccelConfig:
             attention_cache=AttentionCacheConfig(cache_step=cache_step, cache_interval=cache_interval),
             block_skip=None if skip_step is None else BlockSkipConfig(skip_step=skip_step),
         )
+
+    @classmethod
+    def recommended(cls, *, cache_step: int = 4, skip_step: int = 4, cache_interval: int = 5) -> AccelConfig:
+        """The stack docs/accelerations.md recommends after measuring fidelity.
+
+        Self-attention maps shared before r, attn1 replayed and attn2 cached from r, DeepCache-style
+        shallow-branch skipping from s, the unconditional branch shared on step 0 only (exact there).
+        """
+        return cls(
+            batch_reuse=BatchReuseConfig(attention="self"),
+            attention_cache=AttentionCacheConfig(
+                cache_step=cache_step, cache_interval=cache_interval, self_attention="reuse"
+            ),
+            block_skip=BlockSkipConfig(skip_step=skip_step, mode="shallow_branch"),
+            shared_uncond=SharedUncondConfig(stop_step=1),
+        )
