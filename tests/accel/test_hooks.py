@@ -135,8 +135,9 @@ def test_errors(unet):
         session.begin_step(4)
         with pytest.raises(InvalidInputError):
             run(unet, x[:4], ctx[:4])
-    with pytest.raises(InvalidInputError):
-        apply_accelerations(unet, ALL_ON, BatchLayout(N, guidance=False))
+    with apply_accelerations(unet, ALL_ON, BatchLayout(N, guidance=False)) as session:
+        assert session.begin_step(0).rows == N and not session.plan.shared_uncond  # nothing to share
+        assert run(unet, x[N:], ctx[N:]).shape[0] == N
     with pytest.raises(InvalidInputError):
         apply_accelerations(unet, ALL_ON, BatchLayout(N), num_steps=2)
     assert not hasattr(unet, "_diffusers_hook")

@@ -50,8 +50,6 @@ class AccelSession:
             raise InvalidInputError(f"layout must be a BatchLayout, got {type(layout).__name__}")
         check_int("num_steps", num_steps, minimum=1, optional=True)
         config.validate(num_steps)
-        if config.shared_uncond is not None and not layout.guidance:
-            raise InvalidInputError("shared_uncond needs classifier-free guidance (layout.guidance=True)")
         self.unet = unet
         self.config = config
         self.layout = layout
@@ -81,7 +79,7 @@ class AccelSession:
                 self._hooks += apply_attention_cache(self.unet, cfg.attention_cache, self, self.attention_cache)
             if cfg.batch_reuse is not None:
                 self._processors = apply_batch_reuse(self.unet, cfg.batch_reuse, self, self.batch_reuse)
-            if cfg.shared_uncond is not None:
+            if cfg.shared_uncond is not None and self.layout.guidance:  # no uncond branch, nothing to share
                 self._hooks += apply_shared_uncond(self.unet, self.layout, self, self.shared_uncond)
         except BaseException:
             self.close()

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 @dataclass
 class SharedUncondConfig:
     r"""
-    Configuration for the shared unconditional branch (needs classifier-free guidance).
+    Configuration for the shared unconditional branch (a no-op without classifier-free guidance).
 
     All candidates start from the same z_T with the same empty negative prompt, so at the first step their
     unconditional predictions are identical and computing one is exact; later the candidates' latents
