@@ -130,6 +130,11 @@ def _add_generation_options(p: argparse.ArgumentParser) -> None:
 def _add_accel_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("cloud accelerations (see docs/accelerations.md; all off by default)")
     g.add_argument(
+        "--accel",
+        choices=("paper", "recommended"),
+        help="a measured stack with its points set for --switch-step (not combined with the flags below)",
+    )
+    g.add_argument(
         "--batch-reuse",
         choices=("self", "cross", "both"),
         help="the pivot candidate's attention maps serve every candidate before the cache step",
@@ -156,6 +161,11 @@ def accel_from_args(args: argparse.Namespace):
         SharedUncondConfig,
     )
 
+    single = ("batch_reuse", "cache_step", "skip_step", "skip_interval", "shared_uncond")
+    if args.accel:
+        if any(getattr(args, name) is not None for name in single):
+            raise_invalid("--accel takes a whole preset; give either it or the single acceleration flags")
+        return AccelConfig.preset(args.accel, args.switch_step).validate(num_steps=args.steps)
     config = AccelConfig(
         batch_reuse=BatchReuseConfig(attention=args.batch_reuse) if args.batch_reuse else None,
         attention_cache=None
@@ -332,9 +342,9 @@ def _register_eval(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--seed", type=int, default=10_000, help="seed of the held-out prompt stream")
     q.add_argument(
         "--accel",
-        choices=("none", "each", "paper"),
+        choices=("none", "each", "paper", "recommended"),
         default="each",
-        help="ObCLIP rows with no acceleration only, plus each acceleration alone, or the paper's stack",
+        help="ObCLIP rows without acceleration only; plus each acceleration alone and both presets; or one preset",
     )
     q.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     q.add_argument("--quiet", action="store_true")

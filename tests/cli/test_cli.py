@@ -60,6 +60,7 @@ def test_no_sensitive_attribute_says_nothing_is_hidden(capsys):
         (["generate", "a man", "--token-file", "/no/such/token", *TINY], "token file"),
         (["generate", "a man", "--steps", "6", "--cache-step", "9", *TINY], "cache_step"),
         (["generate", "a man", "--skip-step", "-1", *TINY], "skip_step"),
+        (["generate", "a man", "--accel", "paper", "--cache-step", "2", *TINY], "--accel"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
@@ -154,3 +155,30 @@ def test_acceleration_flags_reach_the_cloud(tmp_path, capsys):
     )
     assert code == 0
     assert json.loads(stdout)["accelerations"] == ["batch_reuse", "attention_cache", "block_skip"]
+
+
+def test_acceleration_preset_follows_the_switch_step(tmp_path, capsys):
+    from obclip.accel import AccelConfig
+
+    code, stdout, _ = run(
+        capsys,
+        "generate",
+        "a man",
+        *TINY,
+        "--steps",
+        "5",
+        "--switch-step",
+        "4",
+        "--accel",
+        "recommended",
+        "--out",
+        str(tmp_path / "a.png"),
+        "--quiet",
+        "--json",
+    )
+    assert code == 0
+    assert json.loads(stdout)["accelerations"] == AccelConfig.preset("recommended", 4).names
+    paper = AccelConfig.preset("paper", 10)
+    assert (paper.attention_cache.cache_step, paper.block_skip.skip_step) == (4, 6)
+    paper = AccelConfig.preset("paper", 5)
+    assert (paper.attention_cache.cache_step, paper.block_skip.skip_step) == (3, 3)

@@ -104,6 +104,26 @@ class AccelConfig:
             block_skip=None if skip_step is None else BlockSkipConfig(skip_step=skip_step),
         )
 
+    PRESETS: ClassVar[tuple[str, ...]] = ("paper", "recommended")
+
+    @classmethod
+    def preset(cls, name: str, switch_step: int) -> AccelConfig:
+        """A named stack with its cache and skip points set for switch step k.
+
+        The paper's points are (r, s) = (3, 3) at k = 5 and (4, 6) at k = 10; other k scale
+        them (r = 0.4 k, s = 0.6 k above 5, k - 1 capped at 3 below), never past k.
+        `recommended` uses s = r (its shallow branch is cheap enough to start early).
+        """
+        if switch_step <= 5:
+            cache_step = skip_step = max(1, min(3, switch_step - 1))
+        else:
+            cache_step, skip_step = max(1, round(0.4 * switch_step)), max(1, round(0.6 * switch_step))
+        if name == "paper":
+            return cls.paper(cache_step=cache_step, skip_step=skip_step)
+        if name == "recommended":
+            return cls.recommended(cache_step=cache_step, skip_step=cache_step)
+        raise InvalidInputError(f"unknown acceleration preset {name!r} (choose one of: {', '.join(cls.PRESETS)})")
+
     @classmethod
     def recommended(cls, *, cache_step: int = 4, skip_step: int = 4, cache_interval: int = 5) -> AccelConfig:
         """The stack docs/accelerations.md recommends after measuring fidelity.

@@ -110,7 +110,7 @@ class CloudEngine:
         from obclip.accel import BatchLayout, apply_accelerations
 
         layout = BatchLayout(num_candidates=spec.num_candidates, guidance=spec.guided)
-        with apply_accelerations(self.model.unet, spec.accel, layout) as session:
+        with apply_accelerations(self.model.unet, spec.accel, layout, num_steps=spec.steps) as session:
             yield session.begin_step
 
 

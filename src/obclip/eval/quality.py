@@ -99,35 +99,24 @@ def held_out_prompts(count: int, *, seed: int = 10_000, taxonomy: Any = None) ->
 
 
 def accel_variants(which: str, switch_step: int) -> dict[str, Any]:
-    """Accelerated ObCLIP rows for one k: `none`, `each` (every acceleration alone, at the
-    paper's r and s for that k) or `paper` (caching + batch reuse + block skipping)."""
-    from obclip.accel import (
-        AccelConfig,
-        AttentionCacheConfig,
-        BatchReuseConfig,
-        BlockSkipConfig,
-        SharedUncondConfig,
-    )
+    """Accelerated ObCLIP rows for one k: `none`; `each` (every acceleration alone at the
+    paper's r and s for that k, then the paper's stack and the recommended one); or a preset."""
+    from obclip.accel import AccelConfig, SharedUncondConfig
 
-    cache_step, skip_step = paper_points(switch_step)
     if which == "none":
         return {}
-    if which == "paper":
-        return {"paper": AccelConfig.paper(cache_step=cache_step, skip_step=skip_step)}
+    if which in AccelConfig.PRESETS:
+        return {which: AccelConfig.preset(which, switch_step)}
+    paper = AccelConfig.preset("paper", switch_step)
+    assert paper.attention_cache is not None
     return {
-        "cache": AccelConfig(attention_cache=AttentionCacheConfig(cache_step=cache_step)),
-        "reuse": AccelConfig(batch_reuse=BatchReuseConfig(stop_step=cache_step)),
-        "skip": AccelConfig(block_skip=BlockSkipConfig(skip_step=skip_step)),
+        "cache": AccelConfig(attention_cache=paper.attention_cache),
+        "reuse": AccelConfig(batch_reuse=paper.batch_reuse),
+        "skip": AccelConfig(block_skip=paper.block_skip),
         "uncond": AccelConfig(shared_uncond=SharedUncondConfig()),
+        "paper": paper,
+        "recommended": AccelConfig.preset("recommended", switch_step),
     }
-
-
-def paper_points(switch_step: int) -> tuple[int, int]:
-    """The paper's cache point r and skip point s for a switch step k: (3, 3) at k = 5,
-    (4, 6) at k = 10; scaled proportionally elsewhere, and never past k."""
-    if switch_step <= 5:
-        return max(1, min(3, switch_step - 1)), max(1, min(3, switch_step - 1))
-    return max(1, round(0.4 * switch_step)), max(1, round(0.6 * switch_step))
 
 
 def default_settings(
