@@ -5,14 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
-LARGE_STEPS=${LARGE_STEPS:-1800}
-SMALL_STEPS=${SMALL_STEPS:-3000}
-DECODER_STEPS=${DECODER_STEPS:-1500}
+LARGE_STEPS=${LARGE_STEPS:-1100}
+SMALL_STEPS=${SMALL_STEPS:-1500}
+DECODER_STEPS=${DECODER_STEPS:-800}
 FREEZE_AT=${FREEZE_AT:-500}
 mkdir -p training/logs
-$PY training/train_vae_decoder.py --steps "$DECODER_STEPS" >> training/logs/vae_decoder.log 2>&1 &
-decoder=$!
-$PY training/train_unet.py --which large --steps "$LARGE_STEPS" --batch 48 --freeze-text-at "$FREEZE_AT" \
+decoder=
+if [ "$DECODER_STEPS" != 0 ]; then  # DECODER_STEPS=0: run train_vae_decoder.py separately
+  $PY training/train_vae_decoder.py --steps "$DECODER_STEPS" >> training/logs/vae_decoder.log 2>&1 &
+  decoder=$!
+fi
+$PY training/train_unet.py --which large --steps "$LARGE_STEPS" --batch 32 --freeze-text-at "$FREEZE_AT" \
     --threads 1 >> training/logs/unet_large.log 2>&1 &
 large=$!
 until grep -q "text encoder frozen" training/logs/unet_large.log 2>/dev/null \
@@ -20,10 +23,10 @@ until grep -q "text encoder frozen" training/logs/unet_large.log 2>/dev/null \
   kill -0 $large 2>/dev/null || { echo "large run died"; exit 1; }
   sleep 10
 done
-$PY training/train_unet.py --which small --steps "$SMALL_STEPS" --batch 64 --threads 1 \
+$PY training/train_unet.py --which small --steps "$SMALL_STEPS" --batch 32 --threads 1 \
     >> training/logs/unet_small.log 2>&1
 wait $large
-wait $decoder
+[ -z "$decoder" ] || wait $decoder
 $PY training/export_pair.py
 $PY training/evaluate.py >> training/logs/evaluate.log 2>&1
 echo done
