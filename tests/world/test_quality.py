@@ -53,5 +53,5 @@ def test_large_model_draws_the_sensitive_attributes(large_dir: Path) -> None:
     assert hits / total >= MIN_SENSITIVE_ACCURACY, f"{hits}/{total}"
 
 
-# gender and age are read >= 94 % on 200 held-out captions, skin only ~54 % (see training/README.md)
+# gender and age are read at 100 % on 200 held-out captions, skin only ~59 % (see training/README.md)
 MIN_SENSITIVE_ACCURACY = 0.6
