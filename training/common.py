@@ -38,9 +38,9 @@ UNET_COMMON = {
     "sample_size": LATENT_SIZE, "in_channels": 4, "out_channels": 4,
     "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
     "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
-    "cross_attention_dim": TEXT_HIDDEN, "norm_num_groups": 16,
+    "cross_attention_dim": TEXT_HIDDEN, "norm_num_groups": 16,  # divides 32, 48, 64 and 96
 }
-LARGE_UNET_CONFIG = {**UNET_COMMON, "block_out_channels": [64, 128, 128], "layers_per_block": 2,
+LARGE_UNET_CONFIG = {**UNET_COMMON, "block_out_channels": [48, 96, 96], "layers_per_block": 2,
                      "attention_head_dim": 8}
 SMALL_UNET_CONFIG = {**UNET_COMMON, "block_out_channels": [32, 64, 64], "layers_per_block": 1,
                      "attention_head_dim": 8, "mid_block_type": None}

@@ -14,8 +14,7 @@ from obclip.world.attributes import NON_SENSITIVE, SENSITIVE, WORLD_ATTRIBUTES, 
 PREFIXES = ("", "", "portrait of ", "a portrait of ", "a picture of ", "a photo of ", "a drawing of ")
 
 # probability that a caption states the attribute (gender is always stated: it is the noun)
-MENTION_PROB = {"gender": 1.0, "age": 0.9, "skin": 0.85, "background": 0.75, "clothing": 0.7,
-                "accessory": 0.7}
+MENTION_PROB = {"gender": 1.0, "age": 0.9, "skin": 0.85, "background": 0.75, "clothing": 0.7, "accessory": 0.7}
 
 
 def _article(next_word: str) -> str:
@@ -50,26 +49,44 @@ def caption_with_mentions(attrs: Attributes, rng: random.Random) -> tuple[str, s
     clauses: list[tuple[str, str]] = []
     if "background" in mentioned:
         c = attrs["background"]
-        clauses.append((rng.choice((f", {c} background", f" on a {c} background",
-                                    f" against a {c} background", f", {c} backdrop")),
-                        rng.choice((f"; the background behind {obj} is {c}", f". {c} background",
-                                    f"; {subj} stands in front of a {c} background"))))
+        clauses.append(
+            (
+                rng.choice(
+                    (f", {c} background", f" on a {c} background", f" against a {c} background", f", {c} backdrop")
+                ),
+                rng.choice(
+                    (
+                        f"; the background behind {obj} is {c}",
+                        f". {c} background",
+                        f"; {subj} stands in front of a {c} background",
+                    )
+                ),
+            )
+        )
     if "clothing" in mentioned:
         c = attrs["clothing"]
-        clauses.append((rng.choice((f" in a {c} shirt", f" wearing a {c} shirt", f" with a {c} shirt")),
-                        rng.choice((f"; {subj} wears a {c} shirt", f". {poss} shirt is {c}",
-                                    f"; {subj} is wearing a {c} shirt"))))
+        clauses.append(
+            (
+                rng.choice((f" in a {c} shirt", f" wearing a {c} shirt", f" with a {c} shirt")),
+                rng.choice(
+                    (f"; {subj} wears a {c} shirt", f". {poss} shirt is {c}", f"; {subj} is wearing a {c} shirt")
+                ),
+            )
+        )
     if "accessory" in mentioned:
         a = attrs["accessory"]
         if a == "none":
-            pair = (rng.choice((" with no accessories", " without accessories")),
-                    f"; {subj} wears no accessories")
+            pair = (rng.choice((" with no accessories", " without accessories")), f"; {subj} wears no accessories")
         elif a == "glasses":
-            pair = (rng.choice((" wearing glasses", " with glasses", " in glasses")),
-                    rng.choice((f"; {subj} wears glasses", f"; {subj} has glasses on {poss} face")))
+            pair = (
+                rng.choice((" wearing glasses", " with glasses", " in glasses")),
+                rng.choice((f"; {subj} wears glasses", f"; {subj} has glasses on {poss} face")),
+            )
         else:
-            pair = (rng.choice((" wearing a hat", " with a hat", " in a hat")),
-                    rng.choice((f"; {subj} wears a hat", f". {poss} hat is black")))
+            pair = (
+                rng.choice((" wearing a hat", " with a hat", " in a hat")),
+                rng.choice((f"; {subj} wears a hat", f". {poss} hat is black")),
+            )
         clauses.append(pair)
     rng.shuffle(clauses)
     text = head

@@ -26,8 +26,13 @@ class AttributeClassifier(nn.Module):
         layers: list[nn.Module] = []
         c_in = 3
         for c in channels:
-            layers += [nn.Conv2d(c_in, c, 3, padding=1), nn.SiLU(), nn.Conv2d(c, c, 3, stride=2, padding=1),
-                       nn.GroupNorm(8, c), nn.SiLU()]
+            layers += [
+                nn.Conv2d(c_in, c, 3, padding=1),
+                nn.SiLU(),
+                nn.Conv2d(c, c, 3, stride=2, padding=1),
+                nn.GroupNorm(8, c),
+                nn.SiLU(),
+            ]
             c_in = c
         self.body = nn.Sequential(*layers)
         self.heads = nn.ModuleDict({name: nn.Linear(c_in, n) for name, n in heads.items()})

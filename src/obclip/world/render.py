@@ -85,8 +85,7 @@ def render(attrs: Attributes, rng: random.Random | None = None) -> Image.Image:
     d = ImageDraw.Draw(img)
 
     # shoulders / shirt
-    d.rounded_rectangle(box(cx - 25, 45 + dy / 2, cx + 25, 76), radius=10 * s, fill=shirt,
-                        outline=OUTLINE, width=s)
+    d.rounded_rectangle(box(cx - 25, 45 + dy / 2, cx + 25, 76), radius=10 * s, fill=shirt, outline=OUTLINE, width=s)
     # long hair falls behind the head onto the shoulders
     if female:
         d.ellipse(box(cx - 17, cy - 19, cx + 17, cy + 8), fill=hair)

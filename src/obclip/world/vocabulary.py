@@ -18,8 +18,29 @@ from obclip.world.captions import caption
 
 # CLIP's pre-tokenizer: letters runs, single digits, runs of other non-space characters
 PRETOKEN = re.compile(r"'s|'t|'re|'ve|'m|'ll|'d|[a-z]+|[0-9]|[^\sa-z0-9]+")
-EXTRA_WORDS = ("person", "people", "and", "the", "a", "an", "of", "with", "image", "face", "shirt", "hat",
-               "glasses", "background", "skin", "portrait", "their", "they", "them", "themselves", "theirs")
+EXTRA_WORDS = (
+    "person",
+    "people",
+    "and",
+    "the",
+    "a",
+    "an",
+    "of",
+    "with",
+    "image",
+    "face",
+    "shirt",
+    "hat",
+    "glasses",
+    "background",
+    "skin",
+    "portrait",
+    "their",
+    "they",
+    "them",
+    "themselves",
+    "theirs",
+)
 SPECIAL_TOKENS = ("<|startoftext|>", "<|endoftext|>")
 
 
