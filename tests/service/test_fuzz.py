@@ -116,7 +116,14 @@ raw_bodies = st.one_of(
     st.just(encode({**VALID, "candidates": ["z" * 100] * 100})),  # over the body limit as well
 )
 bad_content_types = st.sampled_from(["text/plain", "", "application/x", "application/jsonx", "json"])
-bad_auth = st.one_of(st.none(), st.text(max_size=20).map(lambda t: "Bearer " + t), st.just(f"Basic {TOKEN}"))
+# Header values an HTTP client can send at all: visible ASCII, no surrounding blanks.
+header_tokens = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=20)
+bad_auth = st.one_of(
+    st.none(),
+    st.just("Bearer"),
+    header_tokens.filter(bool).map(lambda t: "Bearer " + t),
+    st.just(f"Basic {TOKEN}"),
+)
 
 
 @st.composite
