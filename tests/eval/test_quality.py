@@ -38,3 +38,20 @@ def test_every_setting_is_scored(rows):
     for row in rows.values():
         assert 0 <= row.sensitive_accuracy <= 1 and 0 <= row.non_sensitive_accuracy <= 1
         assert math.isfinite(row.fcd) and row.fcd > 0
+
+
+def test_demo_draws_the_demo_prompts_sensitive_attributes(tmp_path):
+    """`obclip demo` (seed 0, the README's command) draws an old man with dark skin, as its prompt says."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from obclip.cli import main
+    from obclip.world import WORLD_ATTRIBUTES, load_classifier
+
+    out = tmp_path / "demo.png"
+    assert main(["demo", "--out", str(out), "--quiet"]) == 0
+    pixels = np.asarray(Image.open(out).convert("RGB"), dtype=np.float32) / 255
+    predicted = load_classifier().predict(torch.from_numpy(pixels).permute(2, 0, 1)[None])
+    read = {name: WORLD_ATTRIBUTES[name].values[int(predicted[name][0])] for name in ("gender", "age", "skin")}
+    assert read == {"gender": "male", "age": "old", "skin": "dark"}
