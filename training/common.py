@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import shutil
@@ -22,28 +23,38 @@ CLASSIFIER = MODELS / "portrait-classifier"
 LATENT_SIZE = 8
 TEXT_HIDDEN = 64
 MAX_TOKENS = 77
-SD_BETAS = {"beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012,
-            "num_train_timesteps": 1000}
+SD_BETAS = {"beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012, "num_train_timesteps": 1000}
 
 VAE_CONFIG = {
-    "in_channels": 3, "out_channels": 3, "latent_channels": 4,
+    "in_channels": 3,
+    "out_channels": 3,
+    "latent_channels": 4,
     "down_block_types": ["DownEncoderBlock2D"] * 4,
     "up_block_types": ["UpDecoderBlock2D"] * 4,
     "block_out_channels": [16, 32, 64, 64],
-    "layers_per_block": 1, "norm_num_groups": 8, "sample_size": 64,
+    "layers_per_block": 1,
+    "norm_num_groups": 8,
+    "sample_size": 64,
     "mid_block_add_attention": False,
 }
 
 UNET_COMMON = {
-    "sample_size": LATENT_SIZE, "in_channels": 4, "out_channels": 4,
+    "sample_size": LATENT_SIZE,
+    "in_channels": 4,
+    "out_channels": 4,
     "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
     "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
-    "cross_attention_dim": TEXT_HIDDEN, "norm_num_groups": 16,  # divides 32, 48, 64 and 96
+    "cross_attention_dim": TEXT_HIDDEN,
+    "norm_num_groups": 16,  # divides 32, 48, 64 and 96
 }
-LARGE_UNET_CONFIG = {**UNET_COMMON, "block_out_channels": [48, 96, 96], "layers_per_block": 2,
-                     "attention_head_dim": 8}
-SMALL_UNET_CONFIG = {**UNET_COMMON, "block_out_channels": [32, 64, 64], "layers_per_block": 1,
-                     "attention_head_dim": 8, "mid_block_type": None}
+LARGE_UNET_CONFIG = {**UNET_COMMON, "block_out_channels": [48, 96, 96], "layers_per_block": 2, "attention_head_dim": 8}
+SMALL_UNET_CONFIG = {
+    **UNET_COMMON,
+    "block_out_channels": [32, 64, 64],
+    "layers_per_block": 1,
+    "attention_head_dim": 8,
+    "mid_block_type": None,
+}
 
 
 def setup(seed: int, threads: int = 2) -> None:
@@ -88,3 +99,24 @@ def atomic_save(obj: object, path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save(obj, tmp)
     os.replace(tmp, path)
+
+
+def warmup_cosine(optimizer: torch.optim.Optimizer, steps: int, warmup: int, floor: float):
+    """Linear warm-up over `warmup` steps, then a cosine from 1 down to `floor` at `steps`."""
+
+    def factor(s: int) -> float:
+        return min(1.0, (s + 1) / warmup) * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * s / steps)))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def resume(ckpt: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler) -> int:
+    """Load a `{"model", "opt", "sched", "step"}` checkpoint if there is one; the step to go on from."""
+    if not ckpt.exists():
+        return 0
+    state = torch.load(ckpt)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["opt"])
+    scheduler.load_state_dict(state["sched"])
+    print("resumed at", state["step"], flush=True)
+    return state["step"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import math
 import random
 
 import torch
@@ -27,6 +26,7 @@ from common import (
     Timer,
     atomic_save,
     setup,
+    warmup_cosine,
     write_json,
 )
 from diffusers import DDPMScheduler, DPMSolverMultistepScheduler, UNet2DConditionModel
@@ -39,10 +39,16 @@ NAMES = list(WORLD_ATTRIBUTES)
 
 def new_text_encoder(tokenizer: CLIPTokenizer) -> CLIPTextModel:
     config = CLIPTextConfig(
-        vocab_size=len(tokenizer), hidden_size=TEXT_HIDDEN, intermediate_size=4 * TEXT_HIDDEN,
-        num_hidden_layers=3, num_attention_heads=4, max_position_embeddings=MAX_TOKENS,
-        projection_dim=TEXT_HIDDEN, hidden_act="quick_gelu",
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        vocab_size=len(tokenizer),
+        hidden_size=TEXT_HIDDEN,
+        intermediate_size=4 * TEXT_HIDDEN,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        max_position_embeddings=MAX_TOKENS,
+        projection_dim=TEXT_HIDDEN,
+        hidden_act="quick_gelu",
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
     )
     return CLIPTextModel(config)
@@ -81,17 +87,26 @@ def freeze_text_encoder(text_encoder: CLIPTextModel, ema_text: CLIPTextModel) ->
 
 
 def write_pipeline_files(directory) -> None:
-    scheduler = DPMSolverMultistepScheduler(**SD_BETAS, prediction_type="epsilon",
-                                            algorithm_type="dpmsolver++", solver_order=2)
+    scheduler = DPMSolverMultistepScheduler(
+        **SD_BETAS, prediction_type="epsilon", algorithm_type="dpmsolver++", solver_order=2
+    )
     scheduler.save_pretrained(directory / "scheduler")
-    write_json(directory / "model_index.json", {
-        "_class_name": "StableDiffusionPipeline", "_diffusers_version": "0.42.1",
-        "feature_extractor": [None, None], "image_encoder": [None, None], "safety_checker": [None, None],
-        "requires_safety_checker": False,
-        "scheduler": ["diffusers", "DPMSolverMultistepScheduler"],
-        "text_encoder": ["transformers", "CLIPTextModel"], "tokenizer": ["transformers", "CLIPTokenizer"],
-        "unet": ["diffusers", "UNet2DConditionModel"], "vae": ["diffusers", "AutoencoderKL"],
-    })
+    write_json(
+        directory / "model_index.json",
+        {
+            "_class_name": "StableDiffusionPipeline",
+            "_diffusers_version": "0.42.1",
+            "feature_extractor": [None, None],
+            "image_encoder": [None, None],
+            "safety_checker": [None, None],
+            "requires_safety_checker": False,
+            "scheduler": ["diffusers", "DPMSolverMultistepScheduler"],
+            "text_encoder": ["transformers", "CLIPTextModel"],
+            "tokenizer": ["transformers", "CLIPTokenizer"],
+            "unet": ["diffusers", "UNet2DConditionModel"],
+            "vae": ["diffusers", "AutoencoderKL"],
+        },
+    )
 
 
 def main() -> None:
@@ -102,8 +117,12 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--ema", type=float, default=0.999)
     ap.add_argument("--uncond", type=float, default=0.1)
-    ap.add_argument("--freeze-text-at", type=int, default=500,
-                    help="large: freeze and export the text encoder at this step (the small UNet can start)")
+    ap.add_argument(
+        "--freeze-text-at",
+        type=int,
+        default=500,
+        help="large: freeze and export the text encoder at this step (the small UNet can start)",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -125,14 +144,14 @@ def main() -> None:
         text_encoder.requires_grad_(False).eval()
         params = list(unet.parameters())
     n_unet = sum(p.numel() for p in unet.parameters())
-    print(f"{args.which}: unet {n_unet / 1e6:.2f} M params, text encoder "
-          f"{sum(p.numel() for p in text_encoder.parameters()) / 1e6:.3f} M", flush=True)
+    print(
+        f"{args.which}: unet {n_unet / 1e6:.2f} M params, text encoder "
+        f"{sum(p.numel() for p in text_encoder.parameters()) / 1e6:.3f} M",
+        flush=True,
+    )
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
 
-    def lr_at(s: int) -> float:
-        return min(1.0, (s + 1) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * s / args.steps)))
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
+    sched = warmup_cosine(opt, args.steps, warmup=200, floor=0.1)
     ema_unet = copy.deepcopy(unet).requires_grad_(False)
     ema_text = copy.deepcopy(text_encoder).requires_grad_(False) if large else text_encoder
     ckpt = RUNS / f"unet_{args.which}.ckpt"
@@ -161,8 +180,13 @@ def main() -> None:
             rng = random.Random(seed)
             idx = torch.randint(0, len(latents), (args.batch,), generator=gen)
             x0 = latents[idx]
-            ids = tokenizer(batch_captions(labels[idx], rng, args.uncond), padding="max_length",
-                            max_length=MAX_TOKENS, truncation=True, return_tensors="pt").input_ids
+            ids = tokenizer(
+                batch_captions(labels[idx], rng, args.uncond),
+                padding="max_length",
+                max_length=MAX_TOKENS,
+                truncation=True,
+                return_tensors="pt",
+            ).input_ids
             if large and step == args.freeze_text_at and not text_frozen:
                 freeze_text_encoder(text_encoder, ema_text)
                 text_frozen = True
@@ -187,8 +211,13 @@ def main() -> None:
             if step % 10 == 0:
                 print(f"step {step} loss {loss.item():.4f} lr {sched.get_last_lr()[0]:.2e}", flush=True)
             if (step + 1) % 200 == 0 or step + 1 == args.steps:
-                state = {"unet": unet.state_dict(), "ema_unet": ema_unet.state_dict(), "opt": opt.state_dict(),
-                         "sched": sched.state_dict(), "step": step + 1}
+                state = {
+                    "unet": unet.state_dict(),
+                    "ema_unet": ema_unet.state_dict(),
+                    "opt": opt.state_dict(),
+                    "sched": sched.state_dict(),
+                    "step": step + 1,
+                }
                 if large:
                     state |= {"text": text_encoder.state_dict(), "ema_text": ema_text.state_dict()}
                 atomic_save(state, ckpt)

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import LARGE, RUNS, VAE_CONFIG, Timer, atomic_save, setup, write_json
+from common import LARGE, RUNS, VAE_CONFIG, Timer, atomic_save, resume, setup, warmup_cosine, write_json
 from diffusers import AutoencoderKL
 
 
@@ -38,19 +38,9 @@ def main() -> None:
     params = [p for p in vae.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0)
 
-    def lr_at(s: int) -> float:
-        return min(1.0, (s + 1) / 50) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * s / args.steps)))
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
+    sched = warmup_cosine(opt, args.steps, warmup=50, floor=0.05)
     ckpt = RUNS / "vae_decoder.ckpt"
-    start = 0
-    if ckpt.exists():
-        state = torch.load(ckpt)
-        vae.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        sched.load_state_dict(state["sched"])
-        start = state["step"]
-        print("resumed at", start, flush=True)
+    start = resume(ckpt, vae, opt, sched)
     with Timer("train_vae_decoder"):
         for step in range(start, args.steps):
             gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
@@ -69,12 +59,14 @@ def main() -> None:
             if step % 10 == 0:
                 print(f"step {step} rec {loss.item():.5f} lr {sched.get_last_lr()[0]:.2e}", flush=True)
             if (step + 1) % 50 == 0 or step + 1 == args.steps:
-                atomic_save({"model": vae.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                             "step": step + 1}, ckpt)
+                atomic_save(
+                    {"model": vae.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step + 1},
+                    ckpt,
+                )
     vae.eval()
     x = to_tensor(np.load(RUNS / "test.npz")["images"][:1000])
     with torch.no_grad():
-        rec = torch.cat([vae.decode(vae.encode(x[i:i + 250]).latent_dist.mean).sample for i in range(0, 1000, 250)])
+        rec = torch.cat([vae.decode(vae.encode(x[i : i + 250]).latent_dist.mean).sample for i in range(0, 1000, 250)])
     psnr = 10 * math.log10(4 / F.mse_loss(rec.clamp(-1, 1), x).item())
     stats = json.loads((RUNS / "vae_stats.json").read_text())
     print(f"test PSNR {psnr:.2f} dB (before decoder fine-tuning {stats['test_psnr_db']:.2f} dB)")
