@@ -77,48 +77,25 @@ def test_unknown_scheduler_is_a_usage_error(capsys):
     assert "invalid choice" in capsys.readouterr().err
 
 
+def generate_report(capsys, out, prompt, *flags) -> dict:
+    """Run `obclip generate` on the tiny model with --json; the report, after checking exit 0."""
+    code, stdout, _ = run(capsys, "generate", prompt, *TINY, "--out", str(out), "--quiet", "--json", *flags)
+    assert code == 0
+    return json.loads(stdout)
+
+
 def test_generate_writes_a_png_and_reports(tmp_path, capsys):
     out = tmp_path / "img.png"
-    code, stdout, _ = run(
-        capsys,
-        "generate",
-        "a young man",
-        *TINY,
-        "--steps",
-        "3",
-        "--switch-step",
-        "1",
-        "--seed",
-        "0",
-        "--out",
-        str(out),
-        "--quiet",
-        "--json",
-    )
-    assert code == 0
-    report = json.loads(stdout)
+    report = generate_report(capsys, out, "a young man", "--steps", "3", "--switch-step", "1", "--seed", "0")
     assert report["image"] == str(out) and report["num_candidates"] == 6
     assert out.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_small_same_runs_the_large_model_on_the_device(tmp_path, capsys):
-    code, stdout, _ = run(
-        capsys,
-        "generate",
-        "a man",
-        *TINY,
-        "--small",
-        "same",
-        "--steps",
-        "2",
-        "--switch-step",
-        "1",
-        "--out",
-        str(tmp_path / "a.png"),
-        "--quiet",
-        "--json",
+    report = generate_report(
+        capsys, tmp_path / "a.png", "a man", "--small", "same", "--steps", "2", "--switch-step", "1"
     )
-    assert code == 0 and json.loads(stdout)["small"] == "embedded:tiny-random"
+    assert report["small"] == "embedded:tiny-random"
 
 
 def test_console_script_exits_2_without_traceback():
@@ -133,51 +110,17 @@ def test_console_script_exits_2_without_traceback():
 
 
 def test_acceleration_flags_reach_the_cloud(tmp_path, capsys):
-    code, stdout, _ = run(
-        capsys,
-        "generate",
-        "a man",
-        *TINY,
-        "--steps",
-        "4",
-        "--switch-step",
-        "3",
-        "--batch-reuse",
-        "both",
-        "--cache-step",
-        "1",
-        "--skip-step",
-        "2",
-        "--out",
-        str(tmp_path / "a.png"),
-        "--quiet",
-        "--json",
-    )
-    assert code == 0
-    assert json.loads(stdout)["accelerations"] == ["batch_reuse", "attention_cache", "block_skip"]
+    flags = ["--steps", "4", "--switch-step", "3", "--batch-reuse", "both", "--cache-step", "1", "--skip-step", "2"]
+    report = generate_report(capsys, tmp_path / "a.png", "a man", *flags)
+    assert report["accelerations"] == ["batch_reuse", "attention_cache", "block_skip"]
 
 
 def test_acceleration_preset_follows_the_switch_step(tmp_path, capsys):
     from obclip.accel import AccelConfig
 
-    code, stdout, _ = run(
-        capsys,
-        "generate",
-        "a man",
-        *TINY,
-        "--steps",
-        "5",
-        "--switch-step",
-        "4",
-        "--accel",
-        "recommended",
-        "--out",
-        str(tmp_path / "a.png"),
-        "--quiet",
-        "--json",
-    )
-    assert code == 0
-    assert json.loads(stdout)["accelerations"] == AccelConfig.preset("recommended", 4).names
+    flags = ["--steps", "5", "--switch-step", "4", "--accel", "recommended"]
+    report = generate_report(capsys, tmp_path / "a.png", "a man", *flags)
+    assert report["accelerations"] == AccelConfig.preset("recommended", 4).names
     paper = AccelConfig.preset("paper", 10)
     assert (paper.attention_cache.cache_step, paper.block_skip.skip_step) == (4, 6)
     paper = AccelConfig.preset("paper", 5)
