@@ -16,16 +16,25 @@ def main() -> None:
     words = world_words()
     vocab, merges = build_clip_bpe(words)
     (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False) + "\n", encoding="utf-8")
-    (out / "merges.txt").write_text(
-        "#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in merges), encoding="utf-8")
+    (out / "merges.txt").write_text("#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in merges), encoding="utf-8")
     bos, eos = SPECIAL_TOKENS
-    write_json(out / "special_tokens_map.json",
-               {"bos_token": bos, "eos_token": eos, "unk_token": eos, "pad_token": eos})
-    write_json(out / "tokenizer_config.json", {
-        "tokenizer_class": "CLIPTokenizer", "model_max_length": MAX_TOKENS, "do_lower_case": True,
-        "bos_token": bos, "eos_token": eos, "unk_token": eos, "pad_token": eos,
-        "clean_up_tokenization_spaces": False, "errors": "replace",
-    })
+    write_json(
+        out / "special_tokens_map.json", {"bos_token": bos, "eos_token": eos, "unk_token": eos, "pad_token": eos}
+    )
+    write_json(
+        out / "tokenizer_config.json",
+        {
+            "tokenizer_class": "CLIPTokenizer",
+            "model_max_length": MAX_TOKENS,
+            "do_lower_case": True,
+            "bos_token": bos,
+            "eos_token": eos,
+            "unk_token": eos,
+            "pad_token": eos,
+            "clean_up_tokenization_spaces": False,
+            "errors": "replace",
+        },
+    )
     tok = CLIPTokenizer.from_pretrained(out)
     for w in words:
         ids = tok(w, add_special_tokens=False).input_ids

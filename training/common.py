@@ -120,3 +120,20 @@ def resume(ckpt: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
     scheduler.load_state_dict(state["sched"])
     print("resumed at", state["step"], flush=True)
     return state["step"]
+
+
+def save_checkpoint(ckpt: Path, model: torch.nn.Module, optimizer, scheduler, step: int) -> None:
+    """Write the checkpoint `resume` reads, atomically."""
+    atomic_save(
+        {"model": model.state_dict(), "opt": optimizer.state_dict(), "sched": scheduler.state_dict(), "step": step},
+        ckpt,
+    )
+
+
+@torch.no_grad()
+def vae_test_psnr(vae, images: torch.Tensor) -> float:
+    """PSNR (dB, images in [-1, 1]) of the VAE's mean-latent reconstruction of held-out images."""
+    rec = torch.cat(
+        [vae.decode(vae.encode(images[i : i + 250]).latent_dist.mean).sample for i in range(0, len(images), 250)]
+    )
+    return 10 * math.log10(4 / torch.nn.functional.mse_loss(rec.clamp(-1, 1), images).item())

@@ -33,16 +33,25 @@ HELD_OUT_SEED = 20261126
 
 
 @torch.no_grad()
-def sample(unets: list[UNet2DConditionModel], switch_step: int, text_encoder: CLIPTextModel,
-           tokenizer: CLIPTokenizer, vae: AutoencoderKL, captions: list[str], steps: int, guidance: float,
-           seed: int) -> torch.Tensor:
+def sample(
+    unets: list[UNet2DConditionModel],
+    switch_step: int,
+    text_encoder: CLIPTextModel,
+    tokenizer: CLIPTokenizer,
+    vae: AutoencoderKL,
+    captions: list[str],
+    steps: int,
+    guidance: float,
+    seed: int,
+) -> torch.Tensor:
     """DPM-Solver++ sampling with CFG; steps [0, switch_step) use unets[0], the rest unets[-1]."""
     scheduler = DPMSolverMultistepScheduler.from_pretrained(LARGE / "scheduler")
     scheduler.set_timesteps(steps)
 
     def encode(texts: list[str]) -> torch.Tensor:
-        ids = tokenizer(texts, padding="max_length", max_length=MAX_TOKENS, truncation=True,
-                        return_tensors="pt").input_ids
+        ids = tokenizer(
+            texts, padding="max_length", max_length=MAX_TOKENS, truncation=True, return_tensors="pt"
+        ).input_ids
         return text_encoder(ids).last_hidden_state
 
     cond = torch.cat([encode([""] * len(captions)), encode(captions)])
@@ -95,11 +104,14 @@ def main() -> None:
     test = np.load(RUNS / "test.npz")["images"]
     reference = torch.from_numpy(test[:2000]).permute(0, 3, 1, 2).float() / 255
     ref_feats = classifier.features(reference).detach()
-    floor_imgs = torch.from_numpy(test[2000:2000 + args.n]).permute(0, 3, 1, 2).float() / 255
+    floor_imgs = torch.from_numpy(test[2000 : 2000 + args.n]).permute(0, 3, 1, 2).float() / 255
 
     results: dict[str, dict[str, float]] = {}
-    runs = {"large": ([large], args.steps), "small": ([small], 0),
-            f"hybrid k={args.switch_step}": ([large, small], args.switch_step)}
+    runs = {
+        "large": ([large], args.steps),
+        "small": ([small], 0),
+        f"hybrid k={args.switch_step}": ([large, small], args.switch_step),
+    }
     for name, (unets, k) in runs.items():
         t0 = time.time()
         with Timer(f"eval_{name}"):
@@ -107,8 +119,9 @@ def main() -> None:
         pred = classifier.predict(images)
         row: dict[str, float] = {}
         for attr in WORLD_ATTRIBUTES:
-            hits = [int(pred[attr][i]) == attribute_indices(a)[attr]
-                    for i, a in enumerate(attrs) if attr in mentions[i]]
+            hits = [
+                int(pred[attr][i]) == attribute_indices(a)[attr] for i, a in enumerate(attrs) if attr in mentions[i]
+            ]
             row[attr] = sum(hits) / len(hits)
             row[f"n_{attr}"] = len(hits)
         row["fcd"] = frechet_distance(classifier.features(images), ref_feats)
@@ -118,8 +131,10 @@ def main() -> None:
         print(name, {k: round(v, 3) for k, v in row.items()}, flush=True)
     results["renders"] = {"fcd": frechet_distance(classifier.features(floor_imgs), ref_feats)}
     # renders of the same held-out captions' attributes, for the eye
-    grid(torch.stack([torch.from_numpy(np.asarray(render(a))).permute(2, 0, 1).float() / 255
-                      for a in attrs[:50]]), RUNS / "samples_renders.png")
+    grid(
+        torch.stack([torch.from_numpy(np.asarray(render(a))).permute(2, 0, 1).float() / 255 for a in attrs[:50]]),
+        RUNS / "samples_renders.png",
+    )
     (RUNS / "eval_captions.txt").write_text("\n".join(captions[:50]) + "\n")
     write_json(RUNS / "eval.json", {"args": vars(args), "results": results})
     print(json.dumps(results, indent=1))

@@ -31,14 +31,18 @@ def main() -> None:
     for d in (LARGE, SMALL, CLASSIFIER):
         for sub in sorted(p for p in d.iterdir() if p.is_dir()) or [d]:
             size = sum(f.stat().st_size for f in sub.rglob("*") if f.is_file())
-            out.write(f"| {d.name}/{sub.name if sub != d else ''} | {sum(1 for f in sub.rglob('*') if f.is_file())} "
-                      f"| {size / 1e6:.2f} |\n")
+            out.write(
+                f"| {d.name}/{sub.name if sub != d else ''} | {sum(1 for f in sub.rglob('*') if f.is_file())} "
+                f"| {size / 1e6:.2f} |\n"
+            )
         total += sum(f.stat().st_size for f in d.rglob("*") if f.is_file())
     out.write(f"| **total** ({MODELS.name}/) | | **{total / 1e6:.2f}** ({total / 2**20:.2f} MiB) |\n\n")
     out.write("| UNet | params | MACs / forward (batch 1, 8×8×4, 77 tokens) |\n|---|---|---|\n")
     (pl, ml), (ps, ms) = macs(LARGE), macs(SMALL)
-    out.write(f"| large | {pl / 1e6:.2f} M | {ml / 1e6:.1f} M |\n| small | {ps / 1e6:.2f} M | {ms / 1e6:.1f} M "
-              f"({ml / ms:.2f}× fewer) |\n\n")
+    out.write(
+        f"| large | {pl / 1e6:.2f} M | {ml / 1e6:.1f} M |\n| small | {ps / 1e6:.2f} M | {ms / 1e6:.1f} M "
+        f"({ml / ms:.2f}× fewer) |\n\n"
+    )
     acc = json.loads((RUNS / "classifier_accuracy.json").read_text())
     out.write("Classifier, held-out renders (4000): " + ", ".join(f"{k} {v:.1%}" for k, v in acc.items()) + "\n\n")
     ev = json.loads((RUNS / "eval.json").read_text())

@@ -58,9 +58,9 @@ def main() -> None:
     correct = {n: 0 for n in names}
     x_test, y_test = test["images"], torch.from_numpy(test["labels"])
     for i in range(0, len(x_test), 500):
-        pred = model.predict(to_tensor(x_test[i:i + 500]))
+        pred = model.predict(to_tensor(x_test[i : i + 500]))
         for j, n in enumerate(names):
-            correct[n] += int((pred[n] == y_test[i:i + 500, j]).sum())
+            correct[n] += int((pred[n] == y_test[i : i + 500, j]).sum())
     acc = {n: correct[n] / len(x_test) for n in names}
     print("held-out accuracy", acc)
     model.save(CLASSIFIER)

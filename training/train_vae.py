@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import math
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import LARGE, RUNS, VAE_CONFIG, Timer, atomic_save, resume, setup, warmup_cosine, write_json
+from common import (
+    LARGE,
+    RUNS,
+    VAE_CONFIG,
+    Timer,
+    resume,
+    save_checkpoint,
+    setup,
+    vae_test_psnr,
+    warmup_cosine,
+    write_json,
+)
 from diffusers import AutoencoderKL
 
 
@@ -53,31 +63,25 @@ def main() -> None:
             if step % 10 == 0:
                 print(f"step {step} rec {rec_loss.item():.5f} lr {sched.get_last_lr()[0]:.2e}", flush=True)
             if (step + 1) % 200 == 0 or step + 1 == args.steps:
-                atomic_save(
-                    {"model": vae.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step + 1},
-                    ckpt,
-                )
+                save_checkpoint(ckpt, vae, opt, sched, step + 1)
     vae.eval()
     with Timer("encode_latents"), torch.no_grad():
         latents = torch.cat(
             [vae.encode(to_tensor(images[i : i + 500])).latent_dist.mean for i in range(0, args.n_latents, 500)]
         )
-        test = np.load(RUNS / "test.npz")["images"][:1000]
-        x = to_tensor(test)
-        rec = torch.cat([vae.decode(vae.encode(x[i : i + 250]).latent_dist.mean).sample for i in range(0, 1000, 250)])
-        mse = F.mse_loss(rec.clamp(-1, 1), x).item()
+        psnr = vae_test_psnr(vae, to_tensor(np.load(RUNS / "test.npz")["images"][:1000]))
     std = latents.std().item()
     scaling = 1.0 / std
     print(
         f"latent mean {latents.mean().item():.4f} std {std:.4f} -> scaling_factor {scaling:.4f}; "
-        f"test PSNR {10 * math.log10(4 / mse):.2f} dB"
+        f"test PSNR {psnr:.2f} dB"
     )
     torch.save({"latents": latents, "labels": torch.from_numpy(train["labels"][: args.n_latents])}, RUNS / "latents.pt")
     vae.register_to_config(scaling_factor=round(scaling, 5))
     vae.to(torch.float16).save_pretrained(LARGE / "vae", safe_serialization=True)
     write_json(
         RUNS / "vae_stats.json",
-        {"latent_std": std, "scaling_factor": scaling, "test_psnr_db": 10 * math.log10(4 / mse)},
+        {"latent_std": std, "scaling_factor": scaling, "test_psnr_db": psnr},
     )
 
 

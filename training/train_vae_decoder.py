@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import LARGE, RUNS, VAE_CONFIG, Timer, atomic_save, resume, setup, warmup_cosine, write_json
+from common import (
+    LARGE,
+    RUNS,
+    VAE_CONFIG,
+    Timer,
+    resume,
+    save_checkpoint,
+    setup,
+    vae_test_psnr,
+    warmup_cosine,
+    write_json,
+)
 from diffusers import AutoencoderKL
 
 
@@ -59,15 +69,9 @@ def main() -> None:
             if step % 10 == 0:
                 print(f"step {step} rec {loss.item():.5f} lr {sched.get_last_lr()[0]:.2e}", flush=True)
             if (step + 1) % 50 == 0 or step + 1 == args.steps:
-                atomic_save(
-                    {"model": vae.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step + 1},
-                    ckpt,
-                )
+                save_checkpoint(ckpt, vae, opt, sched, step + 1)
     vae.eval()
-    x = to_tensor(np.load(RUNS / "test.npz")["images"][:1000])
-    with torch.no_grad():
-        rec = torch.cat([vae.decode(vae.encode(x[i : i + 250]).latent_dist.mean).sample for i in range(0, 1000, 250)])
-    psnr = 10 * math.log10(4 / F.mse_loss(rec.clamp(-1, 1), x).item())
+    psnr = vae_test_psnr(vae, to_tensor(np.load(RUNS / "test.npz")["images"][:1000]))
     stats = json.loads((RUNS / "vae_stats.json").read_text())
     print(f"test PSNR {psnr:.2f} dB (before decoder fine-tuning {stats['test_psnr_db']:.2f} dB)")
     vae.register_to_config(scaling_factor=round(stats["scaling_factor"], 5))
