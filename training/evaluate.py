@@ -8,9 +8,11 @@ renders vs the same reference, same sample size).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -84,6 +86,12 @@ def main() -> None:
     ap.add_argument("--switch-step", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--probe",
+        type=Path,
+        help="score only the large UNet and text encoder of this train_unet.py checkpoint (nothing is written)",
+    )
+    ap.add_argument("--raw", action="store_true", help="with --probe: the raw weights, not the EMA")
     args = ap.parse_args()
     setup(args.seed, args.threads)
     tokenizer = CLIPTokenizer.from_pretrained(LARGE, subfolder="tokenizer")
@@ -92,6 +100,11 @@ def main() -> None:
     large = UNet2DConditionModel.from_pretrained(LARGE, subfolder="unet", torch_dtype=torch.float32).eval()
     small = UNet2DConditionModel.from_pretrained(SMALL, subfolder="unet", torch_dtype=torch.float32).eval()
     classifier = load_classifier()
+    if args.probe is not None:
+        state = torch.load(args.probe)
+        large.load_state_dict(state["unet" if args.raw else "ema_unet"])
+        text_encoder.load_state_dict(state["text" if args.raw else "ema_text"])
+        print("probe:", args.probe, "step", state["step"], "raw" if args.raw else "ema", flush=True)
 
     rng = random.Random(HELD_OUT_SEED)
     attrs, captions, mentions = [], [], []
@@ -112,9 +125,11 @@ def main() -> None:
         "small": ([small], 0),
         f"hybrid k={args.switch_step}": ([large, small], args.switch_step),
     }
+    if args.probe is not None:
+        runs = {"large": runs["large"]}
     for name, (unets, k) in runs.items():
         t0 = time.time()
-        with Timer(f"eval_{name}"):
+        with Timer(f"eval_{name}") if args.probe is None else contextlib.nullcontext():
             images = sample(unets, k, text_encoder, tokenizer, vae, captions, args.steps, args.guidance, args.seed)
         pred = classifier.predict(images)
         row: dict[str, float] = {}
@@ -127,8 +142,10 @@ def main() -> None:
         row["fcd"] = frechet_distance(classifier.features(images), ref_feats)
         row["sample_s"] = time.time() - t0
         results[name] = row
-        grid(images[:50], RUNS / f"samples_{name.split()[0]}.png")
         print(name, {k: round(v, 3) for k, v in row.items()}, flush=True)
+        if args.probe is not None:
+            return
+        grid(images[:50], RUNS / f"samples_{name.split()[0]}.png")
     results["renders"] = {"fcd": frechet_distance(classifier.features(floor_imgs), ref_feats)}
     # renders of the same held-out captions' attributes, for the eye
     grid(

@@ -3,6 +3,12 @@
 ``--which large`` trains the large UNet jointly with a new CLIP text encoder; ``--which small``
 trains the BK-style small UNet (1 layer per block, no mid block) with that text encoder frozen.
 Both export EMA weights (fp16 safetensors) into their diffusers directories.
+
+``--aux-weight`` adds a caption-reading loss on the text encoder while it trains: one linear head
+per world attribute reads the mean hidden state and predicts the stated value, or "unstated".
+Without it the encoder learns to tell apart only the words whose effect on the image is large
+(gender, age) and keeps skin tone and the colours close together, so the UNet learns them late.
+``--init`` starts a new run (fresh optimizer and schedule) from the weights of a checkpoint.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import argparse
 import copy
 import json
 import random
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -32,7 +39,7 @@ from common import (
 from diffusers import DDPMScheduler, DPMSolverMultistepScheduler, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
-from obclip.world import WORLD_ATTRIBUTES, caption
+from obclip.world import WORLD_ATTRIBUTES, caption_with_mentions
 
 NAMES = list(WORLD_ATTRIBUTES)
 
@@ -54,15 +61,43 @@ def new_text_encoder(tokenizer: CLIPTokenizer) -> CLIPTextModel:
     return CLIPTextModel(config)
 
 
-def batch_captions(labels: torch.Tensor, rng: random.Random, uncond_prob: float) -> list[str]:
-    out = []
+def batch_captions(labels: torch.Tensor, rng: random.Random, uncond_prob: float) -> tuple[list[str], torch.Tensor]:
+    """Captions for a batch, and the targets of the caption-reading heads.
+
+    Target ``[i, a]`` is the value index of attribute ``a`` when caption ``i`` states it, else
+    the extra class ``len(values)`` ("unstated"; every attribute of an empty caption).
+    """
+    texts, targets = [], []
     for row in labels.tolist():
         if rng.random() < uncond_prob:
-            out.append("")
+            texts.append("")
+            targets.append([len(WORLD_ATTRIBUTES[n].values) for n in NAMES])
         else:
             attrs = {n: WORLD_ATTRIBUTES[n].values[v] for n, v in zip(NAMES, row, strict=True)}
-            out.append(caption(attrs, rng))
-    return out
+            text, mentioned = caption_with_mentions(attrs, rng)
+            texts.append(text)
+            targets.append(
+                [v if n in mentioned else len(WORLD_ATTRIBUTES[n].values) for n, v in zip(NAMES, row, strict=True)]
+            )
+    return texts, torch.tensor(targets)
+
+
+class CaptionHeads(torch.nn.Module):
+    """One linear head per world attribute on the mean text hidden state (values + "unstated")."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heads = torch.nn.ModuleList(
+            torch.nn.Linear(TEXT_HIDDEN, len(WORLD_ATTRIBUTES[n].values) + 1) for n in NAMES
+        )
+
+    def loss(self, hidden: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean cross-entropy over attributes, and per-attribute accuracy."""
+        pooled = hidden.mean(dim=1)
+        logits = [head(pooled) for head in self.heads]
+        loss = sum(F.cross_entropy(lg, targets[:, a]) for a, lg in enumerate(logits)) / len(logits)
+        acc = torch.stack([(lg.argmax(1) == targets[:, a]).float().mean() for a, lg in enumerate(logits)])
+        return loss, acc
 
 
 @torch.no_grad()
@@ -123,6 +158,11 @@ def main() -> None:
         default=500,
         help="large: freeze and export the text encoder at this step (the small UNet can start)",
     )
+    ap.add_argument("--aux-weight", type=float, default=0.0, help="large: weight of the caption-reading loss")
+    ap.add_argument("--text-lr-mult", type=float, default=1.0, help="large: text encoder LR = this x --lr")
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--init", type=Path, help="start from this checkpoint's weights (new optimizer and schedule)")
+    ap.add_argument("--run", default=None, help="checkpoint name under runs/world (default unet_<which>)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -136,25 +176,40 @@ def main() -> None:
     noise_scheduler = DDPMScheduler(**SD_BETAS)
 
     unet = UNet2DConditionModel(**(LARGE_UNET_CONFIG if large else SMALL_UNET_CONFIG))
+    heads = CaptionHeads()
     if large:
         text_encoder = new_text_encoder(tokenizer)
-        params = list(unet.parameters()) + list(text_encoder.parameters())
+        text_params = list(text_encoder.parameters()) + list(heads.parameters())
+        params = list(unet.parameters()) + text_params
+        groups = [
+            {"params": list(unet.parameters())},
+            {"params": text_params, "lr": args.lr * args.text_lr_mult},
+        ]
     else:
         text_encoder = CLIPTextModel.from_pretrained(LARGE / "text_encoder", torch_dtype=torch.float32)
         text_encoder.requires_grad_(False).eval()
         params = list(unet.parameters())
+        groups = [{"params": params}]
+    if args.init is not None:
+        state = torch.load(args.init)
+        unet.load_state_dict(state["unet"])
+        if large:
+            text_encoder.load_state_dict(state["text"])
+            if "heads" in state:
+                heads.load_state_dict(state["heads"])
+        print("initialised from", args.init, "step", state["step"], flush=True)
     n_unet = sum(p.numel() for p in unet.parameters())
     print(
         f"{args.which}: unet {n_unet / 1e6:.2f} M params, text encoder "
         f"{sum(p.numel() for p in text_encoder.parameters()) / 1e6:.3f} M",
         flush=True,
     )
-    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
+    opt = torch.optim.AdamW(groups, lr=args.lr, weight_decay=0.01)
 
-    sched = warmup_cosine(opt, args.steps, warmup=200, floor=0.1)
+    sched = warmup_cosine(opt, args.steps, warmup=args.warmup, floor=0.1)
     ema_unet = copy.deepcopy(unet).requires_grad_(False)
     ema_text = copy.deepcopy(text_encoder).requires_grad_(False) if large else text_encoder
-    ckpt = RUNS / f"unet_{args.which}.ckpt"
+    ckpt = RUNS / f"{args.run or 'unet_' + args.which}.ckpt"
     start = 0
     if ckpt.exists():
         state = torch.load(ckpt)
@@ -163,6 +218,8 @@ def main() -> None:
         if large:
             text_encoder.load_state_dict(state["text"])
             ema_text.load_state_dict(state["ema_text"])
+            if "heads" in state:
+                heads.load_state_dict(state["heads"])
         opt.load_state_dict(state["opt"])
         sched.load_state_dict(state["sched"])
         start = state["step"]
@@ -180,8 +237,9 @@ def main() -> None:
             rng = random.Random(seed)
             idx = torch.randint(0, len(latents), (args.batch,), generator=gen)
             x0 = latents[idx]
+            texts, targets = batch_captions(labels[idx], rng, args.uncond)
             ids = tokenizer(
-                batch_captions(labels[idx], rng, args.uncond),
+                texts,
                 padding="max_length",
                 max_length=MAX_TOKENS,
                 truncation=True,
@@ -190,8 +248,11 @@ def main() -> None:
             if large and step == args.freeze_text_at and not text_frozen:
                 freeze_text_encoder(text_encoder, ema_text)
                 text_frozen = True
+            aux = None
             if not text_frozen:
                 cond = text_encoder(ids).last_hidden_state
+                if args.aux_weight > 0:
+                    aux, aux_acc = heads.loss(cond, targets)
             else:
                 with torch.no_grad():
                     cond = text_encoder(ids).last_hidden_state
@@ -200,7 +261,7 @@ def main() -> None:
             xt = noise_scheduler.add_noise(x0, noise, t)
             loss = F.mse_loss(unet(xt, t, cond).sample, noise)
             opt.zero_grad()
-            loss.backward()
+            (loss if aux is None else loss + args.aux_weight * aux).backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
             sched.step()
@@ -209,7 +270,12 @@ def main() -> None:
             if not text_frozen:
                 ema_update(ema_text, text_encoder, decay)
             if step % 10 == 0:
-                print(f"step {step} loss {loss.item():.4f} lr {sched.get_last_lr()[0]:.2e}", flush=True)
+                line = f"step {step} loss {loss.item():.4f} lr {sched.get_last_lr()[0]:.2e}"
+                if aux is not None:
+                    line += f" aux {aux.item():.3f} read " + " ".join(
+                        f"{n}={a:.2f}" for n, a in zip(NAMES, aux_acc.tolist(), strict=True)
+                    )
+                print(line, flush=True)
             if (step + 1) % 200 == 0 or step + 1 == args.steps:
                 state = {
                     "unet": unet.state_dict(),
@@ -219,7 +285,11 @@ def main() -> None:
                     "step": step + 1,
                 }
                 if large:
-                    state |= {"text": text_encoder.state_dict(), "ema_text": ema_text.state_dict()}
+                    state |= {
+                        "text": text_encoder.state_dict(),
+                        "ema_text": ema_text.state_dict(),
+                        "heads": heads.state_dict(),
+                    }
                 atomic_save(state, ckpt)
     out = LARGE if large else SMALL
     ema_unet.to(torch.float16).save_pretrained(out / "unet", safe_serialization=True)

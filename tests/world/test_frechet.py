@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 import torch
 
 from obclip.world import frechet_distance
@@ -19,3 +20,10 @@ def test_scaled_gaussians() -> None:
     b = 2 * torch.randn(20000, 4, generator=gen)
     # per dimension (1 - 2)^2 = 1 for unit vs doubled std
     assert abs(frechet_distance(a, b) - 4.0) < 0.2
+
+
+def test_refuses_sets_it_cannot_compare() -> None:
+    with pytest.raises(ValueError, match="same D"):
+        frechet_distance(torch.zeros(10, 4), torch.zeros(10, 5))
+    with pytest.raises(ValueError, match="two samples"):
+        frechet_distance(torch.zeros(1, 4), torch.zeros(10, 4))

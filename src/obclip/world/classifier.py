@@ -70,16 +70,33 @@ def load_classifier(directory: Path | None = None) -> AttributeClassifier:
     return model.eval()
 
 
+class _FeatureRows(nn.Module):
+    """Identity "feature extractor": lets torchmetrics' FID take feature rows that are already computed."""
+
+    def __init__(self, num_features: int) -> None:
+        super().__init__()
+        self.num_features = num_features
+
+    def forward(self, rows: Tensor) -> Tensor:
+        return rows
+
+
 def frechet_distance(feats_a: Tensor, feats_b: Tensor) -> float:
     """Fréchet distance between Gaussians fitted to two feature sets, shapes (N, D) and (M, D).
 
-    ‖μa − μb‖² + tr(Σa) + tr(Σb) − 2 tr((Σa Σb)^½), computed in float64; the trace of the matrix
-    square root is the sum of the square roots of the eigenvalues of Σa Σb (as torchmetrics does).
+    torchmetrics' ``FrechetInceptionDistance`` in float64, with the rows given as the features:
+    ‖μa − μb‖² + tr(Σa) + tr(Σb) − 2 tr((Σa Σb)^½). On the classifier's features this is the
+    Fréchet classifier distance (FCD), an FID-like score, not FID.
     """
-    a, b = feats_a.double(), feats_b.double()
+    from torchmetrics.image.fid import FrechetInceptionDistance
+
+    a, b = feats_a.detach().double(), feats_b.detach().double()
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"need two (N, D) feature sets with the same D, got {tuple(a.shape)} and {tuple(b.shape)}")
     if a.shape[0] < 2 or b.shape[0] < 2:
         raise ValueError("need at least two samples on each side")
-    mu_a, mu_b = a.mean(0), b.mean(0)
-    cov_a, cov_b = torch.cov(a.T), torch.cov(b.T)
-    eig = torch.linalg.eigvals(cov_a @ cov_b).real.clamp(min=0)
-    return float((mu_a - mu_b).square().sum() + cov_a.trace() + cov_b.trace() - 2 * eig.sqrt().sum())
+    metric = FrechetInceptionDistance(feature=_FeatureRows(a.shape[1]), normalize=True)
+    metric.set_dtype(torch.float64)
+    metric.update(b, real=True)
+    metric.update(a, real=False)
+    return float(metric.compute())
