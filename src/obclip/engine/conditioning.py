@@ -6,6 +6,7 @@ text encoder, pooled embeddings and time ids) brings its own `TextConditioner`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -58,7 +59,11 @@ class TextConditioner(Protocol):
 
 
 class ClipConditioner:
-    """SD 1.x conditioning: one CLIP text encoder, last hidden state, padded to max length."""
+    """SD 1.x conditioning: one CLIP text encoder, last hidden state, padded to max length.
+
+    Safe to share between threads: a transformers fast tokenizer keeps padding and truncation as
+    state on its Rust tokenizer, so every tokenizer call holds one lock (the encoder runs outside).
+    """
 
     def __init__(self, tokenizer: CLIPTokenizer, text_encoder: CLIPTextModel) -> None:
         self.tokenizer = tokenizer
@@ -66,10 +71,12 @@ class ClipConditioner:
         self.hidden_size = int(text_encoder.config.hidden_size)
         self.max_tokens = int(min(tokenizer.model_max_length, text_encoder.config.max_position_embeddings))
         self._empty: Conditioning | None = None
+        self._tokenizer_lock = threading.Lock()
 
     def token_count(self, prompt: str) -> int:
         """Tokens `prompt` needs, start and end tokens included."""
-        return len(self.tokenizer(prompt, truncation=False)["input_ids"])
+        with self._tokenizer_lock:
+            return len(self.tokenizer(prompt, truncation=False)["input_ids"])
 
     def check_fits(self, prompt: str) -> None:
         """Refuse a prompt the text encoder would silently truncate."""
@@ -96,12 +103,14 @@ class ClipConditioner:
 
     @torch.no_grad()
     def encode(self, prompts: Sequence[str]) -> Conditioning:
-        ids = self.tokenizer(
-            list(prompts),
-            padding="max_length",
-            max_length=self.max_tokens,
-            truncation=True,
-            return_tensors="pt",
-        ).input_ids.to(self.text_encoder.device)
+        with self._tokenizer_lock:
+            ids = self.tokenizer(
+                list(prompts),
+                padding="max_length",
+                max_length=self.max_tokens,
+                truncation=True,
+                return_tensors="pt",
+            ).input_ids
+        ids = ids.to(self.text_encoder.device)
         hidden = self.text_encoder(ids)[0]
         return Conditioning(hidden)

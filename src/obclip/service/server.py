@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import copy
-import dataclasses
 import hmac
 import logging
 import queue
@@ -32,7 +30,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import obclip
 from obclip.engine.cloud import CloudEngine
-from obclip.engine.conditioning import ClipConditioner
 from obclip.engine.schedulers import SCHEDULERS
 from obclip.engine.spec import DenoiseSpec
 from obclip.errors import InvalidInputError, ModelNotFoundError, ObclipError, StateError
@@ -260,7 +257,6 @@ def create_app(config: ServiceConfig | None = None, *, engine: Any = None) -> Fa
 
         engine = CloudEngine(load_model(config.large))
     model_id = engine.model.model_id
-    checker = _checker(engine)
     worker = Worker(engine, limits.queue_size, limits.retry_after_s)
     metrics = Metrics(lambda: worker.depth)
     tokens = tuple(t.encode("utf-8") for t in config.tokens)
@@ -368,7 +364,7 @@ def create_app(config: ServiceConfig | None = None, *, engine: Any = None) -> Fa
         if req.model is not None and _canonical(req.model) != model_id:
             raise ModelNotFoundError(f"this server serves {model_id}, not {req.model!r}")
         spec = spec_from_request(req, limits)
-        checker.check(spec)  # prompts the text encoder would truncate, size vs VAE, accel steps: 4xx now
+        engine.check(spec)  # prompts the text encoder would truncate, size vs VAE, accel steps: 4xx now
         future = worker.submit(spec)
         result: JobResult = await asyncio.wrap_future(future)
         metrics.model_seconds.observe(result.model_s)
@@ -409,20 +405,6 @@ def create_app(config: ServiceConfig | None = None, *, engine: Any = None) -> Fa
     routes = {f"{API_PREFIX}/denoise", f"{API_PREFIX}/models", "/healthz", "/metrics", "/openapi.json", "/docs"}
     app.add_middleware(MetricsMiddleware, metrics=lambda: metrics, routes=routes)
     return app
-
-
-def _checker(engine: Any) -> Any:
-    """The engine that checks requests on the event loop, with a tokenizer of its own.
-
-    A transformers tokenizer keeps per-call padding and truncation state, so sharing one between
-    the loop (checks) and the worker (encoding) corrupts the worker's conditioning now and then
-    (seen under load as a torch.cat size mismatch). The copy costs a few MB at most.
-    """
-    text = getattr(getattr(engine, "model", None), "text", None)
-    if isinstance(engine, CloudEngine) and isinstance(text, ClipConditioner):
-        private = ClipConditioner(copy.deepcopy(text.tokenizer), text.text_encoder)
-        return CloudEngine(dataclasses.replace(engine.model, text=private))
-    return engine
 
 
 def _check_media_type(value: str | None) -> None:

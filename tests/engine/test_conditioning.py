@@ -1,0 +1,49 @@
+"""ClipConditioner under concurrent use (the server checks prompts while its worker encodes)."""
+
+from __future__ import annotations
+
+import threading
+
+import torch
+
+PROMPTS = ["a photo of a cat", "portrait of an old man with dark skin wearing glasses, blue background", ""]
+
+
+def test_concurrent_checks_do_not_corrupt_encodings(tiny_large) -> None:
+    """Token counts (no padding, no truncation) racing with encodes (padded) change neither.
+
+    A transformers fast tokenizer keeps padding and truncation as state on the shared Rust
+    tokenizer, so without a lock an encode can come back unpadded (a torch.cat size mismatch).
+    """
+    text = tiny_large.text
+    expected_hidden = text.encode(PROMPTS).encoder_hidden_states
+    expected_counts = [text.token_count(p) for p in PROMPTS]
+    failures: list[str] = []
+    start = threading.Barrier(4)
+
+    def encoder() -> None:
+        start.wait()
+        for _ in range(150):
+            try:
+                hidden = text.encode(PROMPTS).encoder_hidden_states
+            except Exception as exc:  # any failure is the race
+                failures.append(repr(exc))
+                return
+            if not torch.equal(hidden, expected_hidden):
+                failures.append("encoding changed")
+                return
+
+    def checker() -> None:
+        start.wait()
+        for _ in range(600):
+            counts = [text.token_count(p) for p in PROMPTS]
+            if counts != expected_counts:
+                failures.append(f"token counts {counts} != {expected_counts}")
+                return
+
+    threads = [threading.Thread(target=f) for f in (encoder, encoder, checker, checker)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, failures[:3]
