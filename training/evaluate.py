@@ -127,6 +127,7 @@ def main() -> None:
     }
     if args.probe is not None:
         runs = {"large": runs["large"]}
+    shown: dict[str, torch.Tensor] = {}
     for name, (unets, k) in runs.items():
         t0 = time.time()
         with Timer(f"eval_{name}") if args.probe is None else contextlib.nullcontext():
@@ -146,12 +147,13 @@ def main() -> None:
         if args.probe is not None:
             return
         grid(images[:50], RUNS / f"samples_{name.split()[0]}.png")
+        shown[name] = images[:30]
     results["renders"] = {"fcd": frechet_distance(classifier.features(floor_imgs), ref_feats)}
     # renders of the same held-out captions' attributes, for the eye
-    grid(
-        torch.stack([torch.from_numpy(np.asarray(render(a))).permute(2, 0, 1).float() / 255 for a in attrs[:50]]),
-        RUNS / "samples_renders.png",
-    )
+    renders = torch.stack([torch.from_numpy(np.asarray(render(a))).permute(2, 0, 1).float() / 255 for a in attrs[:50]])
+    grid(renders, RUNS / "samples_renders.png")
+    # docs/world-samples.png: three rows each of renders, large samples, small samples
+    grid(torch.cat([renders[:30], shown["large"], shown["small"]]), RUNS / "world-samples.png")
     (RUNS / "eval_captions.txt").write_text("\n".join(captions[:50]) + "\n")
     write_json(RUNS / "eval.json", {"args": vars(args), "results": results})
     print(json.dumps(results, indent=1))

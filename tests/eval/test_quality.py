@@ -1,9 +1,10 @@
 """A cheap run of `obclip eval quality` on the shipped portrait pair.
 
-Thresholds: on 200 held-out captions at T = 25 the large model alone draws gender and age
-right 94-99 % of the time (training/README.md). Here 16 captions at T = 10 steps keep CI
-cheap, so the bar for gender and age is 0.8; skin tone is reported, not asserted (the shipped
-model reads it right only about half the time, see training/README.md).
+Thresholds: on 200 held-out captions at T = 25 the large model alone draws gender, age and
+skin tone right 100 % of the time, the small one 91 / 95 / 81 % (training/README.md). Here 16
+captions at T = 10 keep CI cheap; over three prompt seeds (777, 1, 2) the large model read
+0.86-1.0 on every sensitive attribute, so the bar is 0.8 each. The small model was below the
+large one on mean sensitive accuracy (by 0.04-0.15) and FCD (40-52 against 20-32) each time.
 """
 
 import math
@@ -21,9 +22,16 @@ def rows():
     return {row.setting: row for row in evaluate(settings, prompts, steps=10)}
 
 
-def test_large_model_draws_gender_and_age(rows):
+def test_large_model_draws_every_sensitive_attribute(rows):
     large = rows["large"]
-    assert large.accuracy["gender"] >= 0.8 and large.accuracy["age"] >= 0.8, large.accuracy
+    for name in ("gender", "age", "skin"):
+        assert large.accuracy[name] >= 0.8, large.accuracy
+
+
+def test_small_model_is_measurably_weaker(rows):
+    large, small = rows["large"], rows["small"]
+    assert small.sensitive_accuracy < large.sensitive_accuracy, (small.accuracy, large.accuracy)
+    assert small.fcd > large.fcd
 
 
 def test_obclip_without_acceleration_is_hybrid(rows):

@@ -53,5 +53,6 @@ def test_large_model_draws_the_sensitive_attributes(large_dir: Path) -> None:
     assert hits / total >= MIN_SENSITIVE_ACCURACY, f"{hits}/{total}"
 
 
-# gender and age are read at 100 % on 200 held-out captions, skin only ~59 % (see training/README.md)
-MIN_SENSITIVE_ACCURACY = 0.6
+# gender, age and skin are read at 100 % on 200 held-out captions at 25 steps (training/README.md);
+# at 12 steps these 18 readings came out 17-18 right for noise seeds 0-3
+MIN_SENSITIVE_ACCURACY = 0.85
