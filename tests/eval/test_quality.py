@@ -48,8 +48,9 @@ def test_every_setting_is_scored(rows):
         assert math.isfinite(row.fcd) and row.fcd > 0
 
 
-def test_demo_draws_the_demo_prompts_sensitive_attributes(tmp_path):
-    """`obclip demo` (seed 0, the README's command) draws an old man with dark skin, as its prompt says."""
+def test_demo_draws_what_the_demo_prompt_states(tmp_path):
+    """`obclip demo` (seed 0, the README's command) draws what its prompt states: an old man with
+    dark skin wearing glasses, blue background."""
     import numpy as np
     import torch
     from PIL import Image
@@ -61,5 +62,6 @@ def test_demo_draws_the_demo_prompts_sensitive_attributes(tmp_path):
     assert main(["demo", "--out", str(out), "--quiet"]) == 0
     pixels = np.asarray(Image.open(out).convert("RGB"), dtype=np.float32) / 255
     predicted = load_classifier().predict(torch.from_numpy(pixels).permute(2, 0, 1)[None])
-    read = {name: WORLD_ATTRIBUTES[name].values[int(predicted[name][0])] for name in ("gender", "age", "skin")}
-    assert read == {"gender": "male", "age": "old", "skin": "dark"}
+    stated = ("gender", "age", "skin", "accessory", "background")
+    read = {name: WORLD_ATTRIBUTES[name].values[int(predicted[name][0])] for name in stated}
+    assert read == {"gender": "male", "age": "old", "skin": "dark", "accessory": "glasses", "background": "blue"}
