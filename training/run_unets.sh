@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# After train_vae.py: fine-tune the VAE decoder, train the large UNet (+ text encoder) and, as
-# soon as the text encoder is frozen and exported, the small UNet — three processes, one thread
-# each. Then copy the shared parts into portrait-small and evaluate. Resumable: just rerun.
+# After train_vae.py: fine-tune the VAE decoder, train the large UNet (+ text encoder, with the
+# caption-reading loss) and, as soon as the text encoder is frozen and exported, the small UNet —
+# three processes, one thread each. Then copy the shared parts into portrait-small and evaluate.
+# Resumable: just rerun.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
-LARGE_STEPS=${LARGE_STEPS:-1100}
-SMALL_STEPS=${SMALL_STEPS:-1500}
+LARGE_STEPS=${LARGE_STEPS:-3000}
+SMALL_STEPS=${SMALL_STEPS:-2000}
 DECODER_STEPS=${DECODER_STEPS:-800}
-FREEZE_AT=${FREEZE_AT:-500}
+FREEZE_AT=${FREEZE_AT:-2400}
 mkdir -p training/logs
 decoder=
 if [ "$DECODER_STEPS" != 0 ]; then  # DECODER_STEPS=0: run train_vae_decoder.py separately
@@ -16,7 +17,7 @@ if [ "$DECODER_STEPS" != 0 ]; then  # DECODER_STEPS=0: run train_vae_decoder.py 
   decoder=$!
 fi
 $PY training/train_unet.py --which large --steps "$LARGE_STEPS" --batch 32 --freeze-text-at "$FREEZE_AT" \
-    --threads 1 >> training/logs/unet_large.log 2>&1 &
+    --text-lr-mult 3 --aux-weight 0.1 --ema 0.995 --threads 1 >> training/logs/unet_large.log 2>&1 &
 large=$!
 until grep -q "text encoder frozen" training/logs/unet_large.log 2>/dev/null \
       || [ -f runs/world/unet_small.ckpt ]; do
