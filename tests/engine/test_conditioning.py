@@ -13,7 +13,8 @@ def test_concurrent_checks_do_not_corrupt_encodings(tiny_large) -> None:
     """Token counts (no padding, no truncation) racing with encodes (padded) change neither.
 
     A transformers fast tokenizer keeps padding and truncation as state on the shared Rust
-    tokenizer, so without a lock an encode can come back unpadded (a torch.cat size mismatch).
+    tokenizer: without the lock a token count came back padded (256 instead of 61), and under
+    load an encode can come back unpadded (a torch.cat size mismatch in the server).
     """
     text = tiny_large.text
     expected_hidden = text.encode(PROMPTS).encoder_hidden_states
