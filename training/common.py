@@ -130,6 +130,11 @@ def save_checkpoint(ckpt: Path, model: torch.nn.Module, optimizer, scheduler, st
     )
 
 
+def vae_input(images: np.ndarray) -> torch.Tensor:
+    """uint8 images (N, H, W, 3) -> float (N, 3, H, W) in [-1, 1], the VAE's input range."""
+    return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
+
+
 @torch.no_grad()
 def vae_test_psnr(vae, images: torch.Tensor) -> float:
     """PSNR (dB, images in [-1, 1]) of the VAE's mean-latent reconstruction of held-out images."""

@@ -100,6 +100,17 @@ class CaptionHeads(torch.nn.Module):
         return loss, acc
 
 
+def load_raw_weights(
+    state: dict, unet: UNet2DConditionModel, text_encoder: CLIPTextModel, heads: CaptionHeads | None
+) -> None:
+    """A checkpoint's raw (non-EMA) UNet, and for a large run (``heads`` given) its text encoder and heads."""
+    unet.load_state_dict(state["unet"])
+    if heads is not None:
+        text_encoder.load_state_dict(state["text"])
+        if "heads" in state:  # checkpoints from before the caption-reading loss have none
+            heads.load_state_dict(state["heads"])
+
+
 @torch.no_grad()
 def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
     for pe, pm in zip(ema.parameters(), model.parameters(), strict=True):
@@ -176,8 +187,9 @@ def main() -> None:
     noise_scheduler = DDPMScheduler(**SD_BETAS)
 
     unet = UNet2DConditionModel(**(LARGE_UNET_CONFIG if large else SMALL_UNET_CONFIG))
-    heads = CaptionHeads()
+    heads: CaptionHeads | None = None
     if large:
+        heads = CaptionHeads()  # before the encoder: the shipped runs drew their weights in this order
         text_encoder = new_text_encoder(tokenizer)
         text_params = list(text_encoder.parameters()) + list(heads.parameters())
         params = list(unet.parameters()) + text_params
@@ -192,11 +204,7 @@ def main() -> None:
         groups = [{"params": params}]
     if args.init is not None:
         state = torch.load(args.init)
-        unet.load_state_dict(state["unet"])
-        if large:
-            text_encoder.load_state_dict(state["text"])
-            if "heads" in state:
-                heads.load_state_dict(state["heads"])
+        load_raw_weights(state, unet, text_encoder, heads)
         print("initialised from", args.init, "step", state["step"], flush=True)
     n_unet = sum(p.numel() for p in unet.parameters())
     print(
@@ -213,13 +221,10 @@ def main() -> None:
     start = 0
     if ckpt.exists():
         state = torch.load(ckpt)
-        unet.load_state_dict(state["unet"])
+        load_raw_weights(state, unet, text_encoder, heads)
         ema_unet.load_state_dict(state["ema_unet"])
         if large:
-            text_encoder.load_state_dict(state["text"])
             ema_text.load_state_dict(state["ema_text"])
-            if "heads" in state:
-                heads.load_state_dict(state["heads"])
         opt.load_state_dict(state["opt"])
         sched.load_state_dict(state["sched"])
         start = state["step"]

@@ -15,15 +15,12 @@ from common import (
     resume,
     save_checkpoint,
     setup,
+    vae_input,
     vae_test_psnr,
     warmup_cosine,
     write_json,
 )
 from diffusers import AutoencoderKL
-
-
-def to_tensor(images: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
 
 
 def main() -> None:
@@ -49,7 +46,7 @@ def main() -> None:
         for step in range(start, args.steps):
             gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
             idx = torch.randint(0, len(images), (args.batch,), generator=gen)
-            x = to_tensor(images[idx.numpy()])
+            x = vae_input(images[idx.numpy()])
             post = vae.encode(x).latent_dist
             z = post.mean + post.std * torch.randn(post.mean.shape, generator=gen)
             rec = vae.decode(z).sample
@@ -67,9 +64,9 @@ def main() -> None:
     vae.eval()
     with Timer("encode_latents"), torch.no_grad():
         latents = torch.cat(
-            [vae.encode(to_tensor(images[i : i + 500])).latent_dist.mean for i in range(0, args.n_latents, 500)]
+            [vae.encode(vae_input(images[i : i + 500])).latent_dist.mean for i in range(0, args.n_latents, 500)]
         )
-        psnr = vae_test_psnr(vae, to_tensor(np.load(RUNS / "test.npz")["images"][:1000]))
+        psnr = vae_test_psnr(vae, vae_input(np.load(RUNS / "test.npz")["images"][:1000]))
     std = latents.std().item()
     scaling = 1.0 / std
     print(

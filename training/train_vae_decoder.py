@@ -20,15 +20,12 @@ from common import (
     resume,
     save_checkpoint,
     setup,
+    vae_input,
     vae_test_psnr,
     warmup_cosine,
     write_json,
 )
 from diffusers import AutoencoderKL
-
-
-def to_tensor(images: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
 
 
 def main() -> None:
@@ -55,7 +52,7 @@ def main() -> None:
         for step in range(start, args.steps):
             gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
             idx = torch.randint(0, len(images), (args.batch,), generator=gen)
-            x = to_tensor(images[idx.numpy()])
+            x = vae_input(images[idx.numpy()])
             with torch.no_grad():
                 post = vae.encode(x).latent_dist
                 z = post.mean + post.std * torch.randn(post.mean.shape, generator=gen)
@@ -71,7 +68,7 @@ def main() -> None:
             if (step + 1) % 50 == 0 or step + 1 == args.steps:
                 save_checkpoint(ckpt, vae, opt, sched, step + 1)
     vae.eval()
-    psnr = vae_test_psnr(vae, to_tensor(np.load(RUNS / "test.npz")["images"][:1000]))
+    psnr = vae_test_psnr(vae, vae_input(np.load(RUNS / "test.npz")["images"][:1000]))
     stats = json.loads((RUNS / "vae_stats.json").read_text())
     print(f"test PSNR {psnr:.2f} dB (before decoder fine-tuning {stats['test_psnr_db']:.2f} dB)")
     vae.register_to_config(scaling_factor=round(stats["scaling_factor"], 5))
