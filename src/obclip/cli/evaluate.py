@@ -1,0 +1,59 @@
+"""`obclip eval`: quality of each split setting on the embedded portrait world."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from obclip.cli._common import raise_invalid
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="measure image quality of each split on the embedded portrait world")
+    what = p.add_subparsers(dest="what", required=True, metavar="WHAT")
+    q = what.add_parser("quality", help="attribute accuracy and Fréchet classifier distance per setting")
+    q.add_argument("--prompts", type=int, default=100, help="held-out world captions (default 100)")
+    q.add_argument("--steps", type=int, default=25, metavar="T")
+    q.add_argument("--ks", default="0,3,5,10,25", help="switch steps, comma-separated (default 0,3,5,10,25)")
+    q.add_argument("--guidance", type=float, default=7.5)
+    q.add_argument("--seed", type=int, default=10_000, help="seed of the held-out prompt stream")
+    q.add_argument(
+        "--accel",
+        choices=("none", "each", "paper", "recommended"),
+        default="each",
+        help="ObCLIP rows without acceleration only; plus each acceleration alone and both presets; or one preset",
+    )
+    q.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    q.add_argument("--quiet", action="store_true")
+    q.set_defaults(run=_run_eval_quality)
+
+
+def _run_eval_quality(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from obclip.api import resolve_taxonomy
+    from obclip.eval.quality import (
+        WORLD_LARGE,
+        accel_variants,
+        default_settings,
+        evaluate,
+        format_table,
+        held_out_prompts,
+    )
+
+    try:
+        ks = [int(k) for k in args.ks.split(",") if k.strip()]
+    except ValueError:
+        raise_invalid(f"--ks must be comma-separated integers, got {args.ks!r}")
+    if args.prompts < 2:
+        raise_invalid("--prompts must be at least 2 (the Fréchet distance needs two samples)")
+    if any(not 0 <= k <= args.steps for k in ks):
+        raise_invalid(f"every switch step in --ks must lie in [0, {args.steps}]")
+    prompts = held_out_prompts(args.prompts, seed=args.seed, taxonomy=resolve_taxonomy(None, WORLD_LARGE))
+    settings = default_settings(ks, args.steps, lambda k: accel_variants(args.accel, k))
+    rows = evaluate(settings, prompts, steps=args.steps, guidance=args.guidance, quiet=args.quiet)
+    print(format_table(rows))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"rows": [asdict(r) for r in rows]}, indent=2) + "\n")
+    return 0
