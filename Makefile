@@ -3,20 +3,28 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint
+.PHONY: setup setup-test demo test lint
 
-$(BIN)/obclip: pyproject.toml requirements/cpu.txt
+# The demo set: CPU torch and the runtime packages, no test tools.
+$(VENV)/.demo-deps: pyproject.toml requirements/demo.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements/cpu.txt
+	$(BIN)/pip install --quiet -r requirements/demo.txt
 	$(BIN)/pip install --quiet --no-deps -e .
-	touch $(BIN)/obclip
+	touch $@
 
-setup: $(BIN)/obclip
+# The test set: the demo set plus test tools and every optional extra's packages.
+$(VENV)/.test-deps: $(VENV)/.demo-deps requirements/test.txt
+	$(BIN)/pip install --quiet -r requirements/test.txt
+	touch $@
+
+setup: $(VENV)/.demo-deps
+
+setup-test: $(VENV)/.test-deps
 
 demo: setup
 	$(BIN)/obclip demo
 
-test: setup
+test: setup-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest
