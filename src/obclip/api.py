@@ -24,9 +24,10 @@ from obclip.engine import (
     default_small,
     load_device_model,
 )
-from obclip.engine.embedded import PREFIX
+from obclip.engine.embedded import DEFAULT_LARGE
 from obclip.engine.models import canonical_id, model_taxonomy
 from obclip.engine.schedulers import DEFAULT_SCHEDULER
+from obclip.engine.spec import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_SWITCH_STEP
 from obclip.errors import InvalidInputError
 from obclip.privacy import (
     CandidateSet,
@@ -36,8 +37,6 @@ from obclip.privacy import (
     default_taxonomy,
     load_taxonomy,
 )
-
-DEFAULT_LARGE = PREFIX + "default"
 
 
 @dataclass
@@ -88,10 +87,10 @@ def generate(
     *,
     large: str = DEFAULT_LARGE,
     small: str | None = None,
-    steps: int = 25,
-    switch_step: int = 10,
+    steps: int = DEFAULT_STEPS,
+    switch_step: int = DEFAULT_SWITCH_STEP,
     scheduler: str = DEFAULT_SCHEDULER,
-    guidance: float = 7.5,
+    guidance: float = DEFAULT_GUIDANCE,
     seed: int | None = None,
     height: int | None = None,
     width: int | None = None,

@@ -16,9 +16,11 @@ import torch
 from diffusers import AutoencoderKL, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
+from obclip.defaults import DEFAULT_LARGE, EMBEDDED_PREFIX
 from obclip.errors import ModelNotFoundError
 
-PREFIX = "embedded:"
+PREFIX = EMBEDDED_PREFIX
+__all__ = ["DEFAULT_LARGE", "PREFIX", "REGISTRY", "Components", "EmbeddedModel", "default_name", "lookup"]
 
 
 @dataclass(frozen=True)

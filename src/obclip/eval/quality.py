@@ -19,7 +19,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from obclip.engine import CloudEngine, DenoiseSpec, DeviceEngine, load_device_model, load_model
+from obclip.engine import DEFAULT_SCHEDULER, CloudEngine, DenoiseSpec, DeviceEngine, load_device_model, load_model
+from obclip.engine.spec import DEFAULT_GUIDANCE, DEFAULT_STEPS
 from obclip.privacy import CandidateSet, build_candidate_set
 
 WORLD_LARGE = "embedded:portrait-large"
@@ -137,9 +138,9 @@ def evaluate(
     settings: Sequence[Setting],
     prompts: Sequence[Prompt],
     *,
-    steps: int = 25,
-    guidance: float = 7.5,
-    scheduler: str = "dpmsolver++",
+    steps: int = DEFAULT_STEPS,
+    guidance: float = DEFAULT_GUIDANCE,
+    scheduler: str = DEFAULT_SCHEDULER,
     large: str = WORLD_LARGE,
     small: str = WORLD_SMALL,
     quiet: bool = True,
