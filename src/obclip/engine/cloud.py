@@ -1,17 +1,21 @@
 """The cloud's half: steps [0, k) of the large model on every candidate, as a `DenoiseState`.
 
-`CloudEngine` does the work in this process; `LocalCloud` is the in-process stand-in for the
-HTTP service, with the same `denoise(spec)` call the remote client offers.
+`CloudEngine` does the work in this process, for one request or for a batch of compatible
+requests sharing each UNet call; `LocalCloud` is the in-process stand-in for the HTTP service,
+with the same `denoise(spec)` call the remote client offers.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from typing import Protocol
 
 import torch
 
 import obclip
+from obclip.engine.batching import batch_key
+from obclip.engine.conditioning import Conditioning
 from obclip.engine.loop import denoise
 from obclip.engine.models import ModelBundle, load_model
 from obclip.engine.schedulers import export_history, make_scheduler, start_at
@@ -58,57 +62,96 @@ class CloudEngine:
 
     def run(self, spec: DenoiseSpec, *, quiet: bool = True) -> DenoiseState:
         """Steps [0, spec.switch_step) on all candidates from one shared initial noise."""
-        self.check(spec)
+        return self.run_batch([spec], quiet=quiet)[0]
+
+    def run_batch(self, specs: Sequence[DenoiseSpec], *, quiet: bool = True) -> list[DenoiseState]:
+        """Steps [0, k) of several compatible requests, one UNet call per step over all their rows.
+
+        The requests must share a `batching.batch_key` (size, T, k, scheduler, guidance,
+        accelerations). Each keeps its own candidate group: its own initial noise (its own seed),
+        its own conditioning and unconditional rows, and the state returned for it holds only its
+        rows (latents and multistep history). The scheduler steps the whole batch at once: its
+        update is elementwise per row, so a row's result does not depend on the other rows.
+        """
+        specs = list(specs)
+        if not specs:
+            return []
+        for spec in specs:
+            self.check(spec)
         model = self.model
-        height, width = image_size(spec, model)
+        head = specs[0]
+        if any(batch_key(spec, model) != batch_key(head, model) for spec in specs[1:]):
+            raise RuntimeError("a batch mixes requests that cannot share a UNet call")
+        height, width = image_size(head, model)
         factor = model.vae_scale_factor
-        scheduler = make_scheduler(spec.scheduler, model.schedule, spec.steps)
+        scheduler = make_scheduler(head.scheduler, model.schedule, head.steps)
         start_at(scheduler, 0)
-        noise = initial_noise(spec.seed, model.latent_channels, height // factor, width // factor)
-        latents = (noise * scheduler.init_noise_sigma).repeat(spec.num_candidates, 1, 1, 1)
-        if spec.switch_step > 0:
-            conditioning = model.text.guidance_batch(spec.candidates, spec.guided)
-            with self._accelerated(spec) as on_step:
+        latents = torch.cat(
+            [
+                (
+                    initial_noise(spec.seed, model.latent_channels, height // factor, width // factor)
+                    * scheduler.init_noise_sigma
+                ).repeat(spec.num_candidates, 1, 1, 1)
+                for spec in specs
+            ]
+        )
+        if head.switch_step > 0:
+            conditioning = _batch_conditioning(
+                [model.text.guidance_batch(spec.candidates, spec.guided) for spec in specs], head.guided
+            )
+            with self._accelerated(specs) as on_step:
                 latents = denoise(
                     model.unet,
                     scheduler,
                     latents,
                     conditioning,
                     start=0,
-                    stop=spec.switch_step,
-                    guidance=spec.guidance,
+                    stop=head.switch_step,
+                    guidance=head.guidance,
                     on_step=on_step,
                     desc="cloud steps",
                     quiet=quiet,
                 )
         history, history_meta = export_history(scheduler)
-        return DenoiseState(
-            latents=latents.to("cpu"),
-            timesteps=scheduler.timesteps.to("cpu"),
-            step_index=spec.switch_step,
-            num_steps=spec.steps,
-            scheduler_class=type(scheduler).__name__,
-            scheduler_config=dict(scheduler.config),
-            history=history,
-            history_meta=history_meta,
-            metadata={
-                **spec.public_options(),
-                "height": height,
-                "width": width,
-                "num_candidates": spec.num_candidates,
-                "candidates_digest": spec.candidates_digest(),
-                "model": model.model_id,
-                "obclip": obclip.__version__,
-            },
-        )
+        latents = latents.to("cpu")
+        states = []
+        start = 0
+        for spec in specs:
+            rows = slice(start, start + spec.num_candidates)
+            start = rows.stop
+            states.append(
+                DenoiseState(
+                    latents=latents[rows].clone(),
+                    timesteps=scheduler.timesteps.to("cpu"),
+                    step_index=spec.switch_step,
+                    num_steps=spec.steps,
+                    scheduler_class=type(scheduler).__name__,
+                    scheduler_config=dict(scheduler.config),
+                    history={name: tensor[rows].clone() for name, tensor in history.items()},
+                    history_meta=history_meta,
+                    metadata={
+                        **spec.public_options(),
+                        "height": height,
+                        "width": width,
+                        "num_candidates": spec.num_candidates,
+                        "candidates_digest": spec.candidates_digest(),
+                        "model": model.model_id,
+                        "obclip": obclip.__version__,
+                    },
+                )
+            )
+        return states
 
     @contextlib.contextmanager
-    def _accelerated(self, spec: DenoiseSpec):
+    def _accelerated(self, specs: Sequence[DenoiseSpec]):
+        spec = specs[0]
         if spec.accel is None or not spec.accel.enabled:
             yield None
             return
         from obclip.accel import BatchLayout, apply_accelerations
 
+        if len(specs) > 1:
+            raise RuntimeError("accelerated requests run one per batch (one candidate group per layout)")
         layout = BatchLayout(num_candidates=spec.num_candidates, guidance=spec.guided)
         with apply_accelerations(self.model.unet, spec.accel, layout, num_steps=spec.steps) as session:
             yield session.begin_step
@@ -121,11 +164,32 @@ class LocalCloud:
         self._model = model
         self.quiet = quiet
 
-    @property
-    def engine(self) -> CloudEngine:
+    def load(self) -> CloudEngine:
+        """The engine, loading the model on the first call."""
         if isinstance(self._model, str):
             self._model = load_model(self._model)
         return CloudEngine(self._model)
 
     def denoise(self, spec: DenoiseSpec) -> DenoiseState:
-        return self.engine.run(spec, quiet=self.quiet)
+        return self.load().run(spec, quiet=self.quiet)
+
+
+def _batch_conditioning(parts: Sequence[Conditioning], guided: bool) -> Conditioning:
+    """One conditioning for a batch of requests, each part encoded alone (`guidance_batch`).
+
+    With guidance the loop runs `[latents; latents]`, so the rows go all requests' unconditional
+    rows first, then all their conditional rows, each half in request order.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    if not guided:
+        return Conditioning.concat(parts)
+    halves = [_row_slice(part, half * len(part) // 2, (half + 1) * len(part) // 2) for half in (0, 1) for part in parts]
+    return Conditioning.concat(halves)
+
+
+def _row_slice(conditioning: Conditioning, start: int, stop: int) -> Conditioning:
+    return Conditioning(
+        conditioning.encoder_hidden_states[start:stop],
+        {name: value[start:stop] for name, value in conditioning.added_cond_kwargs.items()},
+    )
