@@ -55,7 +55,7 @@ def variants(r: int, s: int, interval: int) -> dict[str, AccelConfig]:
         f"shared uncond steps<{r}": AccelConfig(shared_uncond=SharedUncondConfig(stop_step=r)),
         "shared uncond all steps": AccelConfig(shared_uncond=SharedUncondConfig()),
         "paper stack": paper,
-        "paper stack + shared uncond": AccelConfig(**{**vars(paper), "shared_uncond": SharedUncondConfig()}),
+        "paper stack + shared uncond": paper.replace(shared_uncond=SharedUncondConfig()),
         f"reuse+cache+shallow s={r}": AccelConfig(
             batch_reuse=BatchReuseConfig(),
             attention_cache=cache,

@@ -1,21 +1,29 @@
-"""UNet accelerations for the cloud's N-candidate batch: batch reuse, attention caching, block
-skipping and a shared unconditional branch, installed per request as diffusers hooks.
+"""UNet accelerations for the cloud's candidate batch: batch reuse, attention caching, block skipping
+and a shared unconditional branch, installed per request as diffusers hooks; `registry.TECHNIQUES`
+lists them.
 
-    with apply_accelerations(unet, cfg, BatchLayout(num_candidates=N)) as session:
+    config = AccelConfig.parse("recommended", switch_step=k, num_steps=T)
+    with apply_accelerations(unet, config, BatchLayout(num_candidates=N), num_steps=T) as session:
         for i in range(start, stop):
             session.begin_step(i)
             eps = unet(x, t, encoder_hidden_states=ehs, return_dict=False)[0]
+
+Several candidate groups (e.g. requests batched together) share one UNet batch with
+`BatchLayout(groups=(N_a, N_b))`; each keeps its own pivots, unconditional rows and cache rows, so a
+group's output is what it would be alone (row order in `obclip.accel._common`).
 """
 
-from obclip.accel._common import BatchLayout, StepPlan
+from obclip.accel._common import BatchLayout, StepBatch, StepPlan, Technique
 from obclip.accel.attention_cache import AttentionCacheConfig
 from obclip.accel.batch_reuse import BatchReuseConfig
 from obclip.accel.block_skip import BlockSkipConfig
 from obclip.accel.config import AccelConfig
+from obclip.accel.registry import TECHNIQUES
 from obclip.accel.session import AccelSession, apply_accelerations
 from obclip.accel.shared_uncond import SharedUncondConfig
 
 __all__ = [
+    "TECHNIQUES",
     "AccelConfig",
     "AccelSession",
     "AttentionCacheConfig",
@@ -23,6 +31,8 @@ __all__ = [
     "BatchReuseConfig",
     "BlockSkipConfig",
     "SharedUncondConfig",
+    "StepBatch",
     "StepPlan",
+    "Technique",
     "apply_accelerations",
 ]

@@ -1,108 +1,272 @@
-"""Shared pieces of the acceleration hooks: batch layout, step plan, hook names, class tuples.
+"""What every acceleration shares: the batch layout, the per-step plan, the `Technique` record each
+technique module exports, config-field metadata for the generated flags, and removable hook handles.
 
-Nothing here holds request state; `session.py` owns that.
+Nothing here holds request state (that lives in each technique's state, owned by the session) and
+nothing here names a technique: `registry.TECHNIQUES` lists them.
+
+Batch layout (one UNet batch may hold several candidate groups, e.g. several requests batched into
+one forward). With classifier-free guidance and groups of sizes (N_0, N_1, ...), M = sum of N_g, the
+UNet batch has 2M rows in diffusers' order, all unconditional rows first:
+
+    [uncond of group 0 (N_0 rows), uncond of group 1 (N_1 rows), ...,
+     cond of group 0 (N_0 rows),   cond of group 1 (N_1 rows), ...]
+
+so `noise_pred.chunk(2)` still splits uncond from cond, and candidate row c of the latents (0 <= c < M)
+is row c of the uncond half and row M + c of the cond half. Without guidance the batch is the M cond
+rows. Every (half, group) block of rows is a pivot group: its first row is the pivot for batch reuse
+and shared uncond; no row of one group ever influences another group's rows.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import torch
+from diffusers.hooks.hooks import BaseState, HookRegistry, ModelHook
 from diffusers.models.attention_processor import Attention, AttnProcessor, AttnProcessor2_0
 
 from obclip.errors import InvalidInputError
 
+if TYPE_CHECKING:
+    from obclip.accel.config import AccelConfig
+
 # Modules the attention hooks go on, and the processors whose maths batch reuse re-implements.
-_ATTENTION_CLASSES = (Attention,)
-_REUSABLE_PROCESSORS = (AttnProcessor2_0, AttnProcessor)
+ATTENTION_CLASSES = (Attention,)
+REUSABLE_PROCESSORS = (AttnProcessor2_0, AttnProcessor)
 
 # Direct children of a UNet2DConditionModel that block skipping hooks.
-_DOWN_BLOCK_RE = re.compile(r"^down_blocks\.(\d+)$")
-_UP_BLOCK_RE = re.compile(r"^up_blocks\.(\d+)$")
-_MID_BLOCK_NAME = "mid_block"
-
-# Hook names in diffusers' HookRegistry (one per technique, so removal is symmetric).
-SESSION_HOOK = "obclip_session"
-ATTENTION_CACHE_HOOK = "obclip_attention_cache"
-BLOCK_SKIP_HOOK = "obclip_block_skip"
-SHARED_UNCOND_HOOK = "obclip_shared_uncond"
+DOWN_BLOCK_RE = re.compile(r"^down_blocks\.(\d+)$")
+UP_BLOCK_RE = re.compile(r"^up_blocks\.(\d+)$")
+MID_BLOCK_NAME = "mid_block"
 
 ATTENTION_KINDS = ("self", "cross", "both")
 
 
+def attention_kind(module: Attention) -> str:
+    """`"cross"` for attn2-style modules (keys from the text), `"self"` otherwise."""
+    return "cross" if module.is_cross_attention else "self"
+
+
+# -- batch layout ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class StepBatch:
+    """The rows the UNet body runs on one step and its pivot groups, as `(start, count)` row ranges."""
+
+    rows: int
+    groups: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, init=False)
 class BatchLayout:
-    """How the candidates sit in the UNet batch.
+    """How candidate groups sit in the UNet batch (see the module docstring for the row order).
+
+    `BatchLayout(N)` is one group of N candidates; `BatchLayout(groups=(N_a, N_b))` runs two groups
+    (e.g. two requests) in one forward, each with its own pivots, unconditional rows and cache rows.
 
     Args:
-        num_candidates (`int`):
-            N, the number of candidate prompts.
-        guidance (`bool`, defaults to `True`):
-            With classifier-free guidance the UNet batch is 2N rows
-            `[uncond_0..uncond_{N-1}, cond_0..cond_{N-1}]` (diffusers' order); without, N rows `[cond_0..]`.
+        num_candidates (`int`, *optional*): N for a single group (give this or `groups`).
+        guidance (`bool`, defaults to `True`): classifier-free guidance, i.e. uncond rows present.
+        groups (`Sequence[int]`, *optional*): the candidate count of every group, in batch order.
     """
 
-    num_candidates: int
-    guidance: bool = True
+    groups: tuple[int, ...]
+    guidance: bool
 
-    def __post_init__(self) -> None:
-        check_int("num_candidates", self.num_candidates, minimum=1)
-        if not isinstance(self.guidance, bool):
-            raise InvalidInputError(f"guidance must be a bool, got {self.guidance!r}")
+    def __init__(
+        self, num_candidates: int | None = None, guidance: bool = True, *, groups: Sequence[int] | None = None
+    ) -> None:
+        if (num_candidates is None) == (groups is None):
+            raise InvalidInputError("give either num_candidates or groups")
+        if groups is None:
+            check_int("num_candidates", num_candidates, minimum=1)
+            groups = (num_candidates,)
+        elif isinstance(groups, (str, bytes)) or not isinstance(groups, Sequence) or not groups:
+            raise InvalidInputError(f"groups must be a non-empty sequence of candidate counts, got {groups!r}")
+        for count in groups:
+            check_int("group size", count, minimum=1)
+        if not isinstance(guidance, bool):
+            raise InvalidInputError(f"guidance must be a bool, got {guidance!r}")
+        object.__setattr__(self, "groups", tuple(groups))
+        object.__setattr__(self, "guidance", guidance)
+
+    @property
+    def num_candidates(self) -> int:
+        """M, the candidates of all groups together (the rows of the latents)."""
+        return sum(self.groups)
 
     @property
     def rows(self) -> int:
-        """Rows of the UNet batch the engine passes in."""
+        """Rows of the UNet batch the engine passes in: 2M with guidance, M without."""
         return 2 * self.num_candidates if self.guidance else self.num_candidates
+
+    def candidate_rows(self, group: int) -> slice:
+        """Group `group`'s rows among the M candidate rows (latents, or either guidance half)."""
+        start = sum(self.groups[:group])
+        return slice(start, start + self.groups[group])
+
+    def halves(self) -> tuple[int, ...]:
+        """Start row of each guidance half: `(0, M)` with guidance (uncond, cond), `(0,)` without."""
+        return (0, self.num_candidates) if self.guidance else (0,)
+
+    def full_batch(self) -> StepBatch:
+        """The batch as the engine passes it, one pivot group per (half, candidate group)."""
+        groups = tuple(
+            (half + self.candidate_rows(g).start, count)
+            for half in self.halves()
+            for g, count in enumerate(self.groups)
+        )
+        return StepBatch(self.rows, groups)
+
+
+# -- the step plan ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PlanContext:
+    """What a technique's planner may look at besides its own config and state."""
+
+    step: int
+    num_steps: int | None
+    layout: BatchLayout
+    batch: StepBatch
+    config: AccelConfig
 
 
 @dataclass(frozen=True)
 class StepPlan:
-    """What every installed hook does on one step; computed by `AccelSession.begin_step`.
+    """What every installed hook does on one step; made by `AccelSession.begin_step`.
 
-    `groups` are `(start, count)` row ranges of the batch the UNet body actually runs on, one per
-    guidance half; the pivot of a group is its first row. Modes: attention `"compute"`,
-    `"compute_store"` (compute and keep for later steps), `"drop"` (contributes nothing), `"reuse"`
-    (a stored output); blocks `"full"`, `"full_store"`, `"skip"`. `uncached` names the attention
-    modules a `"reuse"` mode has no stored output for (their block was skipped when the cache was
-    filled): if they run, they compute and store.
+    `batch` is what the UNet body runs on (fewer rows than the layout when shared uncond acts);
+    `decisions[name]` is technique `name`'s decision for the step, `None` when it does nothing.
     """
 
     step: int
-    rows: int
-    groups: tuple[tuple[int, int], ...]
-    shared_uncond: bool = False
-    batch_reuse: str | None = None
-    self_attention: str = "compute"
-    cross_attention: str = "compute"
-    blocks: str = "full"
-    block_branch: int | None = None
-    uncached: tuple[str, ...] = ()
+    batch: StepBatch
+    decisions: Mapping[str, Any]
+    techniques: tuple[Technique, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def rows(self) -> int:
+        return self.batch.rows
+
+    @property
+    def groups(self) -> tuple[tuple[int, int], ...]:
+        return self.batch.groups
+
+    def get(self, name: str) -> Any:
+        """Technique `name`'s decision, `None` when it is off or idle on this step."""
+        return self.decisions.get(name)
 
     @property
     def writes_cache(self) -> bool:
         """True when a forward on this step stores something later steps read."""
-        stores = "compute_store" in (self.self_attention, self.cross_attention) or self.blocks == "full_store"
-        return stores or bool(self.uncached)
-
-    def cost_key(self) -> tuple[Any, ...]:
-        """Everything about the step that changes its compute (not what it stores)."""
-
-        def norm(mode: str) -> str:
-            return "compute" if mode == "compute_store" else mode
-
-        blocks = f"skip:{self.block_branch}" if self.blocks == "skip" else "full"
-        return (
-            self.rows,
-            self.groups,
-            self.batch_reuse,
-            norm(self.self_attention),
-            norm(self.cross_attention),
-            blocks,
-            self.uncached,
+        return any(
+            t.writes_cache(self.decisions[t.name]) for t in self.techniques if self.decisions.get(t.name) is not None
         )
+
+    def cost_key(self) -> tuple[Hashable, ...]:
+        """Everything about the step that changes its compute (not what it stores)."""
+        active = tuple(
+            (t.name, t.cost_key(self.decisions[t.name]))
+            for t in self.techniques
+            if self.decisions.get(t.name) is not None
+        )
+        return (self.batch, active)
+
+
+# -- the technique record --------------------------------------------------------------------------
+class Removable(Protocol):
+    def remove(self) -> None: ...
+
+
+ConfigT = TypeVar("ConfigT")
+StateT = TypeVar("StateT", bound=BaseState)
+DecisionT = TypeVar("DecisionT")
+
+#: What a hook calls to read the current step's plan (raises `RuntimeError` before `begin_step`).
+PlanFn = Callable[[], StepPlan]
+
+
+def _never(decision: Any) -> bool:
+    return False
+
+
+def _itself(decision: Any) -> Hashable:
+    return decision
+
+
+@dataclass(frozen=True)
+class Technique(Generic[ConfigT, StateT, DecisionT]):
+    r"""
+    One acceleration, as its module exports it (`TECHNIQUE = Technique(...)`); `registry.TECHNIQUES`
+    lists them and everything else (config, session, flags, eval, bench) iterates that tuple.
+
+    Args:
+        name (`str`): the key in `AccelConfig` and on the wire (`"block_skip"`).
+        label (`str`): words for tables and help (`"block skipping"`).
+        short (`str`): a one-word tag for eval rows (`"skip"`).
+        config_class (`type`): a dataclass with `validate()`; fields carry flag metadata (`setting`).
+        state_class (`type[BaseState]`): per-session state, made fresh for each session.
+        plan (`Callable[[config, state, PlanContext], decision | None]`): the step's decision. Pure:
+            it reads the state, never changes it.
+        install (`Callable[[unet, config, state, plan_fn], list[Removable]]`): registers hooks or
+            processors that read `plan_fn().get(name)` and returns handles whose `remove()` undoes them.
+        step_fields (`tuple[str, ...]`): config fields holding a global step index (checked <= T).
+        start_step (`Callable[[state, decision], None]`, *optional*): called once the plan is fixed,
+            before the forward: drops stored outputs that the step will replace.
+        batch (`Callable[[decision], StepBatch]`, *optional*): for a technique that changes which rows
+            the UNet body runs; planned before the others, which then see the new batch.
+        writes_cache (`Callable[[decision], bool]`): the forward stores something later steps read.
+        cost_key (`Callable[[decision], Hashable]`): what about the decision changes the compute.
+    """
+
+    name: str
+    label: str
+    short: str
+    config_class: type[ConfigT]
+    state_class: type[StateT]
+    plan: Callable[[ConfigT, StateT, PlanContext], DecisionT | None]
+    install: Callable[[torch.nn.Module, ConfigT, StateT, PlanFn], list[Removable]]
+    step_fields: tuple[str, ...] = ()
+    start_step: Callable[[StateT, DecisionT], None] | None = None
+    batch: Callable[[DecisionT], StepBatch] | None = None
+    writes_cache: Callable[[DecisionT], bool] = _never
+    cost_key: Callable[[DecisionT], Hashable] = _itself
+
+
+class NoState(BaseState):
+    """State of a technique that keeps nothing between steps."""
+
+    def reset(self) -> None:
+        pass
+
+
+# -- config fields and validation ------------------------------------------------------------------
+def setting(
+    default: Any,
+    help: str,
+    *,
+    flag: str | None = None,
+    choices: tuple[str, ...] | None = None,
+    cli_default: Any = dataclasses.MISSING,
+    const: Any = dataclasses.MISSING,
+    none_word: str | None = None,
+    metavar: str | None = None,
+) -> Any:
+    """A config dataclass field with what the generated command-line flag needs.
+
+    `flag` defaults to `--{technique}-{field}`; `cli_default` is the value the command line uses when
+    the technique is on and the flag is not given (the dataclass default otherwise); `const` lets the
+    flag be given without a value; `none_word` is how the command line spells `None`.
+    """
+    metadata = {"help": help, "flag": flag, "choices": choices, "none_word": none_word, "metavar": metavar}
+    if cli_default is not dataclasses.MISSING:
+        metadata["cli_default"] = cli_default
+    if const is not dataclasses.MISSING:
+        metadata["const"] = const
+    return field(default=default, metadata=metadata)
 
 
 def check_int(name: str, value: Any, *, minimum: int, optional: bool = False) -> None:
@@ -120,18 +284,11 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
         raise InvalidInputError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
 
 
-def batch_size_of(value: Any) -> int | None:
-    if isinstance(value, torch.Tensor) and value.ndim >= 1:
-        return int(value.shape[0])
-    return None
-
-
+# -- removable hooks -------------------------------------------------------------------------------
 class InstalledHook:
     """One hook registered through diffusers' `HookRegistry`, removable so the module is as before."""
 
-    def __init__(self, module: torch.nn.Module, hook: Any, name: str) -> None:
-        from diffusers.hooks.hooks import HookRegistry
-
+    def __init__(self, module: torch.nn.Module, hook: ModelHook, name: str) -> None:
         self.module = module
         self.name = name
         self._created_registry = not hasattr(module, "_diffusers_hook")
@@ -145,3 +302,15 @@ class InstalledHook:
             del self.module._diffusers_hook
             if not self._had_forward_attr:
                 self.module.__dict__.pop("forward", None)
+
+
+class InstalledProcessor:
+    """An attention processor swapped in on one `Attention` module; `remove()` puts the original back."""
+
+    def __init__(self, module: Attention, processor: Any) -> None:
+        self.module = module
+        self.original = module.processor
+        module.set_processor(processor)
+
+    def remove(self) -> None:
+        self.module.set_processor(self.original)

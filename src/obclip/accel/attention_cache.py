@@ -1,4 +1,4 @@
-"""Attention caching after T-GATE: from `cache_step` on, self-attention is bypassed and
+"""Attention caching after T-GATE: from `cache_step` on, self-attention is bypassed (or replayed) and
 cross-attention outputs are cached and refreshed every `cache_interval` steps.
 
 Installed as a `ModelHook` around each diffusers `Attention` module's forward.
@@ -7,23 +7,29 @@ Installed as a `ModelHook` around each diffusers `Attention` module's forward.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from diffusers.hooks.hooks import BaseState, ModelHook
 
 from obclip.accel._common import (
-    _ATTENTION_CLASSES,
-    ATTENTION_CACHE_HOOK,
+    ATTENTION_CLASSES,
     InstalledHook,
+    PlanContext,
+    PlanFn,
+    Removable,
+    StepBatch,
+    StepPlan,
+    Technique,
+    attention_kind,
     check_choice,
     check_int,
+    setting,
 )
 
-if TYPE_CHECKING:
-    from obclip.accel.session import AccelSession
-
+NAME = "attention_cache"
 SELF_ATTENTION_MODES = ("drop", "reuse")
+KINDS = ("self", "cross")
 
 
 @dataclass
@@ -42,9 +48,19 @@ class AttentionCacheConfig:
             paper's "bypassed"). `"reuse"`: its output at step r - 1 is stored and added on every later step.
     """
 
-    cache_step: int = 3
-    cache_interval: int = 5
-    self_attention: str = "drop"
+    cache_step: int = setting(
+        3, "from step r on: self-attention bypassed, cross-attention cached", flag="--cache-step", metavar="r"
+    )
+    cache_interval: int = setting(
+        5, "recompute cached cross-attention every N steps", flag="--cache-interval", metavar="N"
+    )
+    self_attention: str = setting(
+        "drop",
+        "self-attention from r on: replay its step r-1 output (reuse) or drop it (the paper's, least faithful)",
+        flag="--cache-self-attention",
+        choices=SELF_ATTENTION_MODES,
+        cli_default="reuse",
+    )
 
     def validate(self) -> None:
         check_int("attention_cache.cache_step", self.cache_step, minimum=0)
@@ -52,80 +68,85 @@ class AttentionCacheConfig:
         check_choice("attention_cache.self_attention", self.self_attention, SELF_ATTENTION_MODES)
 
 
+@dataclass(frozen=True)
+class AttentionCachePlan:
+    """Modes per kind: `"compute"`, `"compute_store"` (compute and keep for later steps), `"drop"`
+    (contributes nothing), `"reuse"` (a stored output). `uncached`: modules a `"reuse"` mode has no
+    current output for (their block was skipped when the cache was filled): if they run, they compute
+    and store."""
+
+    self_attention: str = "compute"
+    cross_attention: str = "compute"
+    uncached: tuple[str, ...] = ()
+
+    def mode(self, kind: str) -> str:
+        return self.self_attention if kind == "self" else self.cross_attention
+
+
 class AttentionCacheState(BaseState):
-    """Stored attention outputs by module name, and the batch rows they were computed for."""
+    """Stored attention outputs by module name and, per kind, the step batch the current cache is for."""
 
     def __init__(self) -> None:
-        self.outputs: dict[str, torch.Tensor] = {}
-        self.rows: dict[str, int | None] = {"self": None, "cross": None}
-        self.modules: dict[str, str] = {}  # hooked module name -> "self" | "cross"
+        self.modules: dict[str, str] = {}  # hooked module name -> "self" | "cross" (set at install)
+        self.reset()
 
     def reset(self) -> None:
-        self.outputs.clear()
-        self.rows = {"self": None, "cross": None}
-
-    def clear(self, kind: str) -> None:
-        """Forget the stored outputs of `kind` (a refresh step is about to store new ones)."""
-        for name in [n for n in self.outputs if self.modules.get(n) == kind]:
-            del self.outputs[name]
-        self.rows[kind] = None
+        self.outputs: dict[str, torch.Tensor] = {}
+        self.batch: dict[str, StepBatch | None] = dict.fromkeys(KINDS)
 
     def uncached(self, kind: str) -> tuple[str, ...]:
         """Hooked modules of `kind` without a stored output."""
         return tuple(sorted(n for n, k in self.modules.items() if k == kind and n not in self.outputs))
 
 
-def plan_attention_cache(
-    config: AttentionCacheConfig | None, state: AttentionCacheState, step: int, rows: int
-) -> tuple[str, str, tuple[str, ...]]:
-    """(self-attention mode, cross-attention mode, uncached modules) for `step` on `rows` rows.
-
-    A module whose block was skipped when the cache was filled has nothing stored; on a `"reuse"`
-    step it computes and stores its output if it runs (listed in the third item). A
-    `"compute_store"` step first forgets the kind's stored outputs, so a reuse never returns an
-    output older than the latest refresh.
-    """
-    if config is None:
-        return "compute", "compute", ()
-    r = config.cache_step
+def plan(config: AttentionCacheConfig, state: AttentionCacheState, ctx: PlanContext) -> AttentionCachePlan | None:
+    """The step's modes. A `"compute_store"` kind starts a new cache (see `start_step`), so a reuse
+    never returns an output older than the latest refresh."""
+    r, step = config.cache_step, ctx.step
     if step < r:
-        keep_self = config.self_attention == "reuse" and step == r - 1
-        if keep_self:
-            state.clear("self")
-        return ("compute_store" if keep_self else "compute"), "compute", ()
+        if config.self_attention == "reuse" and step == r - 1:
+            return AttentionCachePlan(self_attention="compute_store")
+        return None
     if config.self_attention == "drop":
         self_mode = "drop"
     else:
-        self_mode = "reuse" if state.rows["self"] == rows else "compute_store"
+        self_mode = "reuse" if state.batch["self"] == ctx.batch else "compute_store"
     refresh = (step - r) % config.cache_interval == 0
-    cross_mode = "reuse" if not refresh and state.rows["cross"] == rows else "compute_store"
-    for kind, mode in (("self", self_mode), ("cross", cross_mode)):
-        if mode == "compute_store":
-            state.clear(kind)
+    cross_mode = "reuse" if not refresh and state.batch["cross"] == ctx.batch else "compute_store"
     uncached = tuple(
         name
-        for kind, mode in (("self", self_mode), ("cross", cross_mode))
+        for kind, mode in zip(KINDS, (self_mode, cross_mode), strict=True)
         if mode == "reuse"
         for name in state.uncached(kind)
     )
-    return self_mode, cross_mode, uncached
+    return AttentionCachePlan(self_mode, cross_mode, uncached)
+
+
+def start_step(state: AttentionCacheState, decision: AttentionCachePlan, plan: StepPlan) -> None:
+    """A `"compute_store"` kind starts a new cache: its stored outputs are dropped, and the cache is
+    for this step's batch."""
+    for kind in KINDS:
+        if decision.mode(kind) == "compute_store":
+            for name in [n for n in state.outputs if state.modules[n] == kind]:
+                del state.outputs[name]
+            state.batch[kind] = plan.batch
 
 
 class AttentionCacheHook(ModelHook):
-    """Runs, drops or replays one attention module's output according to the session's step plan."""
+    """Runs, drops or replays one attention module's output according to the step's plan."""
 
     _is_stateful = True
 
-    def __init__(self, session: AccelSession, state: AttentionCacheState, name: str, kind: str) -> None:
+    def __init__(self, plan_fn: PlanFn, state: AttentionCacheState, name: str, kind: str) -> None:
         super().__init__()
-        self.session = session
+        self.plan_fn = plan_fn
         self.state = state
         self.name = name
         self.kind = kind
 
     def new_forward(self, module: torch.nn.Module, hidden_states: torch.Tensor, *args: Any, **kwargs: Any):
-        plan = self.session.plan
-        mode = plan.self_attention if self.kind == "self" else plan.cross_attention
+        decision: AttentionCachePlan | None = self.plan_fn().get(NAME)
+        mode = "compute" if decision is None else decision.mode(self.kind)
         if mode == "compute":
             return self.fn_ref.original_forward(hidden_states, *args, **kwargs)
         if mode == "drop":
@@ -135,30 +156,49 @@ class AttentionCacheHook(ModelHook):
             if hidden_states.ndim == 3:
                 return hidden_states.new_zeros((*hidden_states.shape[:2], module.out_dim))
             return torch.zeros_like(hidden_states)
-        if mode == "reuse" and self.name in self.state.outputs:
-            cached = self.state.outputs[self.name]
+        if mode == "reuse" and (cached := self.state.outputs.get(self.name)) is not None:
             if cached.shape[:2] != hidden_states.shape[:2]:
                 raise RuntimeError(f"attention cache for {self.name} has shape {tuple(cached.shape)}")
             return cached
         output = self.fn_ref.original_forward(hidden_states, *args, **kwargs)
         self.state.outputs[self.name] = output
-        self.state.rows[self.kind] = plan.rows
         return output
 
-    def reset_state(self, module: torch.nn.Module) -> torch.nn.Module:
-        self.state.reset()
-        return module
 
-
-def apply_attention_cache(
-    unet: torch.nn.Module, config: AttentionCacheConfig, session: AccelSession, state: AttentionCacheState
-) -> list[InstalledHook]:
+def install(
+    unet: torch.nn.Module, config: AttentionCacheConfig, state: AttentionCacheState, plan_fn: PlanFn
+) -> list[Removable]:
     """Hook every diffusers `Attention` module of `unet`; returns the handles for removal."""
-    handles = []
+    handles: list[Removable] = []
     for name, module in unet.named_modules():
-        if isinstance(module, _ATTENTION_CLASSES):
-            kind = "cross" if module.is_cross_attention else "self"
+        if isinstance(module, ATTENTION_CLASSES):
+            kind = attention_kind(module)
             state.modules[name] = kind
-            hook = AttentionCacheHook(session, state, name, kind)
-            handles.append(InstalledHook(module, hook, ATTENTION_CACHE_HOOK))
+            handles.append(InstalledHook(module, AttentionCacheHook(plan_fn, state, name, kind), f"obclip_{NAME}"))
     return handles
+
+
+def _writes_cache(decision: AttentionCachePlan) -> bool:
+    return "compute_store" in (decision.self_attention, decision.cross_attention) or bool(decision.uncached)
+
+
+def _cost_key(decision: AttentionCachePlan) -> tuple[str, str, tuple[str, ...]]:
+    def compute(mode: str) -> str:
+        return "compute" if mode == "compute_store" else mode
+
+    return compute(decision.self_attention), compute(decision.cross_attention), decision.uncached
+
+
+TECHNIQUE = Technique(
+    name=NAME,
+    label="caching",
+    short="cache",
+    config_class=AttentionCacheConfig,
+    state_class=AttentionCacheState,
+    plan=plan,
+    install=install,
+    step_fields=("cache_step",),
+    start_step=start_step,
+    writes_cache=_writes_cache,
+    cost_key=_cost_key,
+)

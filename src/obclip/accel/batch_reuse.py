@@ -1,5 +1,5 @@
-"""Batch reuse: on early steps one pivot row per guidance half computes Q, K and the attention map,
-and every candidate applies that map to its own V (ObCLIP, Sec. "batch reuse").
+"""Batch reuse: on early steps the pivot row of each group computes Q, K and the attention map, and
+every candidate of the group applies that map to its own V (ObCLIP, Sec. "batch reuse").
 
 Installed as an attention processor on diffusers `Attention` modules; removal restores the original.
 """
@@ -7,25 +7,31 @@ Installed as an attention processor on diffusers `Attention` modules; removal re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 import torch.nn.functional as F
-from diffusers.hooks.hooks import BaseState
 from diffusers.models.attention_processor import Attention, AttnProcessor
 
 from obclip.accel._common import (
-    _ATTENTION_CLASSES,
-    _REUSABLE_PROCESSORS,
+    ATTENTION_CLASSES,
     ATTENTION_KINDS,
+    REUSABLE_PROCESSORS,
+    InstalledProcessor,
+    NoState,
+    PlanContext,
+    PlanFn,
+    Removable,
     StepPlan,
+    Technique,
+    attention_kind,
     check_choice,
     check_int,
+    setting,
 )
 from obclip.errors import InvalidInputError
 
-if TYPE_CHECKING:
-    from obclip.accel.session import AccelSession
+NAME = "batch_reuse"
 
 
 @dataclass
@@ -43,45 +49,48 @@ class BatchReuseConfig:
             attention caching is on, otherwise every step.
     """
 
-    attention: str = "both"
-    stop_step: int | None = None
+    attention: str = setting(
+        "both",
+        "attention layers that share the pivot candidate's maps (given alone: self, the most faithful)",
+        flag="--batch-reuse",
+        choices=ATTENTION_KINDS,
+        cli_default="self",
+        const="self",
+        metavar="KIND",
+    )
+    stop_step: int | None = setting(
+        None,
+        "share maps on steps before STOP (default: the cache step with caching, else every step)",
+        flag="--batch-reuse-stop",
+        metavar="STOP",
+    )
 
     def validate(self) -> None:
         check_choice("batch_reuse.attention", self.attention, ATTENTION_KINDS)
         check_int("batch_reuse.stop_step", self.stop_step, minimum=0, optional=True)
 
 
-class BatchReuseState(BaseState):
-    """Counts the attention calls that ran with a shared map (for tests and reports)."""
-
-    def __init__(self) -> None:
-        self.reused_calls = 0
-
-    def reset(self) -> None:
-        self.reused_calls = 0
-
-
-def plan_batch_reuse(config: BatchReuseConfig | None, default_stop: int | None, step: int) -> str | None:
-    """The attention kinds that reuse the pivot's map on `step`, or None."""
-    if config is None:
+def plan(config: BatchReuseConfig, state: NoState, ctx: PlanContext) -> frozenset[str] | None:
+    """The attention kinds (`"self"`, `"cross"`) whose maps the pivots share on this step, or None."""
+    stop = config.stop_step
+    if stop is None:
+        cache = ctx.config.get("attention_cache")
+        stop = getattr(cache, "cache_step", None)
+    if stop is not None and ctx.step >= stop:
         return None
-    stop = config.stop_step if config.stop_step is not None else default_stop
-    if stop is not None and step >= stop:
-        return None
-    return config.attention
+    return frozenset(("self", "cross") if config.attention == "both" else (config.attention,))
 
 
 class BatchReuseAttnProcessor:
     """`AttnProcessor2_0` maths, except that on planned steps Q and K come from each group's pivot row.
 
-    One `scaled_dot_product_attention` call per guidance half: the pivot's Q and K against the group's
-    V placed side by side along the feature axis (`[heads, L, n*d]`), so the map is formed once and never
+    One `scaled_dot_product_attention` call per pivot group: the pivot's Q and K against the group's V
+    placed side by side along the feature axis (`[heads, L, n*d]`), so the map is formed once and never
     per candidate. `to_q` / `to_k` run on the pivot rows only.
     """
 
-    def __init__(self, session: AccelSession, state: BatchReuseState, original: Any, kind: str) -> None:
-        self.session = session
-        self.state = state
+    def __init__(self, plan_fn: PlanFn, original: Any, kind: str) -> None:
+        self.plan_fn = plan_fn
         self.original = original
         self.kind = kind
         # AttnProcessor2_0 leaves the scale to SDPA's default (1/sqrt(d)); AttnProcessor uses attn.scale.
@@ -97,10 +106,10 @@ class BatchReuseAttnProcessor:
         *args: Any,
         **kwargs: Any,
     ) -> torch.Tensor:
-        plan = self.session.plan
-        if plan.batch_reuse is None or plan.batch_reuse not in (self.kind, "both"):
+        plan = self.plan_fn()
+        kinds = plan.get(NAME)
+        if kinds is None or self.kind not in kinds:
             return self.original(attn, hidden_states, encoder_hidden_states, attention_mask, temb, *args, **kwargs)
-        self.state.reused_calls += 1
         return self._shared_map(attn, plan, hidden_states, encoder_hidden_states, attention_mask, temb)
 
     def _shared_map(
@@ -120,8 +129,8 @@ class BatchReuseAttnProcessor:
             batch_size, channel, height, width = hidden_states.shape
             hidden_states = hidden_states.view(batch_size, channel, height * width).transpose(1, 2)
         batch_size = hidden_states.shape[0]
-        if sum(count for _, count in plan.groups) != batch_size:
-            raise InvalidInputError(f"batch reuse expected {plan.rows} rows in the attention batch, got {batch_size}")
+        if batch_size != plan.rows:
+            raise RuntimeError(f"batch reuse expected {plan.rows} rows in the attention batch, got {batch_size}")
         kv_length = (hidden_states if encoder_hidden_states is None else encoder_hidden_states).shape[1]
         if attention_mask is not None:
             attention_mask = attn.prepare_attention_mask(attention_mask, kv_length, batch_size)
@@ -171,27 +180,35 @@ class BatchReuseAttnProcessor:
         return hidden_states / attn.rescale_output_factor
 
 
-def apply_batch_reuse(
-    unet: torch.nn.Module, config: BatchReuseConfig, session: AccelSession, state: BatchReuseState
-) -> list[tuple[Attention, Any]]:
-    """Install the processor on every matching `Attention`; returns `(module, original)` for removal."""
-    installed = []
+def install(unet: torch.nn.Module, config: BatchReuseConfig, state: NoState, plan_fn: PlanFn) -> list[Removable]:
+    """Swap the processor of every matching `Attention` module; the handles put the originals back."""
+    targets = []
     for _, module in unet.named_modules():
-        if not isinstance(module, _ATTENTION_CLASSES):
+        if not isinstance(module, ATTENTION_CLASSES):
             continue
-        kind = "cross" if module.is_cross_attention else "self"
+        kind = attention_kind(module)
         if config.attention not in (kind, "both"):
             continue
-        original = module.processor
-        if not isinstance(original, _REUSABLE_PROCESSORS):
+        if not isinstance(module.processor, REUSABLE_PROCESSORS):
             raise InvalidInputError(
-                f"batch reuse supports AttnProcessor2_0/AttnProcessor, found {type(original).__name__}"
+                f"batch reuse supports AttnProcessor2_0/AttnProcessor, found {type(module.processor).__name__}"
             )
-        module.set_processor(BatchReuseAttnProcessor(session, state, original, kind))
-        installed.append((module, original))
-    return installed
+        targets.append((module, kind))
+    return [InstalledProcessor(m, BatchReuseAttnProcessor(plan_fn, m.processor, kind)) for m, kind in targets]
 
 
-def remove_batch_reuse(installed: list[tuple[Attention, Any]]) -> None:
-    for module, original in installed:
-        module.set_processor(original)
+def _cost_key(kinds: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted(kinds))
+
+
+TECHNIQUE = Technique(
+    name=NAME,
+    label="batch reuse",
+    short="reuse",
+    config_class=BatchReuseConfig,
+    state_class=NoState,
+    plan=plan,
+    install=install,
+    step_fields=("stop_step",),
+    cost_key=_cost_key,
+)

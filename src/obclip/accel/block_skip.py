@@ -7,25 +7,29 @@ Installed as `ModelHook`s on the UNet's `down_blocks.*`, `mid_block` and `up_blo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from diffusers.hooks.hooks import BaseState, ModelHook
 
 from obclip.accel._common import (
-    _DOWN_BLOCK_RE,
-    _MID_BLOCK_NAME,
-    _UP_BLOCK_RE,
-    BLOCK_SKIP_HOOK,
+    DOWN_BLOCK_RE,
+    MID_BLOCK_NAME,
+    UP_BLOCK_RE,
     InstalledHook,
+    PlanContext,
+    PlanFn,
+    Removable,
+    StepBatch,
+    StepPlan,
+    Technique,
     check_choice,
     check_int,
+    setting,
 )
 from obclip.errors import InvalidInputError
 
-if TYPE_CHECKING:
-    from obclip.accel.session import AccelSession
-
+NAME = "block_skip"
 BLOCK_SKIP_MODES = ("up_path", "shallow_branch")
 
 
@@ -49,10 +53,20 @@ class BlockSkipConfig:
             Depth of the shallow branch in `"shallow_branch"` mode.
     """
 
-    skip_step: int = 3
-    skip_interval: int | None = None
-    mode: str = "up_path"
-    branch_depth: int = 1
+    skip_step: int = setting(
+        3, "from step s on: the deep blocks' outputs of step s-1 are replayed", flag="--skip-step", metavar="s"
+    )
+    skip_interval: int | None = setting(
+        None, "full UNet refresh every N steps while skipping (default: never)", flag="--skip-interval", metavar="N"
+    )
+    mode: str = setting(
+        "up_path",
+        "what runs on skipped steps: the shallow branch (DeepCache, most faithful) or the whole up path (the paper)",
+        flag="--skip-mode",
+        choices=BLOCK_SKIP_MODES,
+        cli_default="shallow_branch",
+    )
+    branch_depth: int = setting(1, "stages the shallow branch runs", flag="--skip-branch-depth", metavar="D")
 
     def validate(self) -> None:
         check_int("block_skip.skip_step", self.skip_step, minimum=0)
@@ -62,64 +76,69 @@ class BlockSkipConfig:
 
     @property
     def branch(self) -> int | None:
+        """The shallow branch's depth, None in `up_path` mode."""
         return self.branch_depth if self.mode == "shallow_branch" else None
 
 
+@dataclass(frozen=True)
+class BlockSkipPlan:
+    """`store`: a full step whose block outputs are kept; otherwise a skipped step (`branch`: the
+    shallow branch's depth, None for the up path)."""
+
+    store: bool
+    branch: int | None
+
+
 class BlockSkipState(BaseState):
-    """Block outputs of the last full step, by block name, and the batch rows they belong to."""
+    """Block outputs of the last full step, by block name, and the step batch they belong to."""
 
     def __init__(self) -> None:
-        self.outputs: dict[str, Any] = {}
-        self.rows: int | None = None
+        self.reset()
 
     def reset(self) -> None:
-        self.outputs.clear()
-        self.rows = None
+        self.outputs: dict[str, Any] = {}
+        self.batch: StepBatch | None = None
 
 
-def plan_block_skip(config: BlockSkipConfig | None, state: BlockSkipState, step: int, rows: int) -> str:
-    """`"full"`, `"full_store"` or `"skip"` for `step` on a batch of `rows` rows."""
-    if config is None:
-        return "full"
-    s = config.skip_step
+def plan(config: BlockSkipConfig, state: BlockSkipState, ctx: PlanContext) -> BlockSkipPlan | None:
+    """None (a plain full step), a storing full step, or a skipped step."""
+    s, step = config.skip_step, ctx.step
     if step < s - 1:
-        return "full"
+        return None
     refresh = config.skip_interval is not None and (step - (s - 1)) % config.skip_interval == 0
-    if step >= s and not refresh and state.rows == rows:
-        return "skip"
-    return "full_store"
+    skip = step >= s and not refresh and state.batch == ctx.batch
+    return BlockSkipPlan(store=not skip, branch=config.branch)
+
+
+def start_step(state: BlockSkipState, decision: BlockSkipPlan, plan: StepPlan) -> None:
+    if decision.store:
+        state.outputs.clear()
+        state.batch = plan.batch
 
 
 class BlockSkipHook(ModelHook):
-    """Stores one block's output on full steps and replays it on skipped steps."""
+    """Stores one block's output on storing steps and replays it on skipped steps."""
 
     _is_stateful = True
 
-    def __init__(self, session: AccelSession, state: BlockSkipState, name: str) -> None:
+    def __init__(self, plan_fn: PlanFn, state: BlockSkipState, name: str) -> None:
         super().__init__()
-        self.session = session
+        self.plan_fn = plan_fn
         self.state = state
         self.name = name
 
     def new_forward(self, module: torch.nn.Module, *args: Any, **kwargs: Any):
-        blocks = self.session.plan.blocks
-        if blocks == "full":
+        decision: BlockSkipPlan | None = self.plan_fn().get(NAME)
+        if decision is None:
             return self.fn_ref.original_forward(*args, **kwargs)
-        if blocks == "skip":
+        if not decision.store:
             return self.state.outputs[self.name]
         output = self.fn_ref.original_forward(*args, **kwargs)
         self.state.outputs[self.name] = output
-        self.state.rows = self.session.plan.rows
         return output
 
-    def reset_state(self, module: torch.nn.Module) -> torch.nn.Module:
-        self.state.reset()
-        return module
 
-
-def apply_block_skip(
-    unet: torch.nn.Module, config: BlockSkipConfig, session: AccelSession, state: BlockSkipState
-) -> list[InstalledHook]:
+def install(unet: torch.nn.Module, config: BlockSkipConfig, state: BlockSkipState, plan_fn: PlanFn) -> list[Removable]:
     """Hook the blocks that skipped steps replay (blocks that always run get no hook)."""
     children = dict(unet.named_children())
     down_blocks, up_blocks = children.get("down_blocks"), children.get("up_blocks")
@@ -131,17 +150,39 @@ def apply_block_skip(
         raise InvalidInputError(
             f"block_skip.branch_depth must be < the number of UNet stages ({min(num_down, num_up)}), got {depth}"
         )
-    handles = []
+    handles: list[Removable] = []
     for name, module in unet.named_modules():
-        if (match := _DOWN_BLOCK_RE.match(name)) is not None:
+        if (match := DOWN_BLOCK_RE.match(name)) is not None:
             run = depth is not None and int(match.group(1)) < depth
-        elif (match := _UP_BLOCK_RE.match(name)) is not None:
+        elif (match := UP_BLOCK_RE.match(name)) is not None:
             run = depth is None or int(match.group(1)) >= num_up - depth
-        elif name == _MID_BLOCK_NAME and module is not None:
+        elif name == MID_BLOCK_NAME and module is not None:
             run = False
         else:
             continue
-        if run:
-            continue
-        handles.append(InstalledHook(module, BlockSkipHook(session, state, name), BLOCK_SKIP_HOOK))
+        if not run:
+            handles.append(InstalledHook(module, BlockSkipHook(plan_fn, state, name), f"obclip_{NAME}"))
     return handles
+
+
+def _writes_cache(decision: BlockSkipPlan) -> bool:
+    return decision.store
+
+
+def _cost_key(decision: BlockSkipPlan) -> tuple[Any, ...]:
+    return ("full",) if decision.store else ("skip", decision.branch)
+
+
+TECHNIQUE = Technique(
+    name=NAME,
+    label="block skipping",
+    short="skip",
+    config_class=BlockSkipConfig,
+    state_class=BlockSkipState,
+    plan=plan,
+    install=install,
+    step_fields=("skip_step",),
+    start_step=start_step,
+    writes_cache=_writes_cache,
+    cost_key=_cost_key,
+)

@@ -1,76 +1,111 @@
-"""`AccelConfig`: which accelerations a request asks for, with JSON (de)serialisation and validation."""
+"""`AccelConfig`: which accelerations a request asks for, one optional section per registered technique;
+JSON (de)serialisation, validation, presets and `AccelConfig.parse` for every form a caller may give."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from dataclasses import dataclass
+import json
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
-from obclip.accel.attention_cache import AttentionCacheConfig
-from obclip.accel.batch_reuse import BatchReuseConfig
-from obclip.accel.block_skip import BlockSkipConfig
-from obclip.accel.shared_uncond import SharedUncondConfig
+from obclip.accel._common import Technique, check_int
+from obclip.accel.registry import techniques
 from obclip.errors import InvalidInputError
 
 
-@dataclass
 class AccelConfig:
     r"""
-    The UNet accelerations of one request; a field left `None` is off. `AccelConfig()` is everything off.
+    The UNet accelerations of one request: a keyword per registered technique (`registry.TECHNIQUES`)
+    whose value is that technique's config, `None` (or absent) when off. `AccelConfig()` is everything off.
 
-    Args:
-        batch_reuse (`BatchReuseConfig`, *optional*): the pivot's attention maps shared on early steps.
-        attention_cache (`AttentionCacheConfig`, *optional*): self-attention bypassed, cross-attention
-            cached, from `cache_step` (r) on.
-        block_skip (`BlockSkipConfig`, *optional*): down and mid blocks skipped from `skip_step` (s) on.
-        shared_uncond (`SharedUncondConfig`, *optional*): one unconditional row for all candidates.
+        AccelConfig(batch_reuse=BatchReuseConfig(attention="self"), block_skip=BlockSkipConfig(skip_step=4))
+
+    Sections read as attributes (`cfg.block_skip`) or with `cfg.get("block_skip")`.
     """
 
-    batch_reuse: BatchReuseConfig | None = None
-    attention_cache: AttentionCacheConfig | None = None
-    block_skip: BlockSkipConfig | None = None
-    shared_uncond: SharedUncondConfig | None = None
+    PRESETS: ClassVar[tuple[str, ...]] = ("paper", "recommended")
 
-    _SECTIONS: ClassVar[dict[str, type]] = {
-        "batch_reuse": BatchReuseConfig,
-        "attention_cache": AttentionCacheConfig,
-        "block_skip": BlockSkipConfig,
-        "shared_uncond": SharedUncondConfig,
-    }
+    def __init__(self, **sections: Any) -> None:
+        known = [t.name for t in techniques()]
+        unknown = sorted(set(sections) - set(known))
+        if unknown:
+            raise TypeError(
+                f"AccelConfig got unknown acceleration(s): {', '.join(unknown)} (known: {', '.join(known)})"
+            )
+        self._sections: dict[str, Any] = {name: sections.get(name) for name in known}
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            sections = object.__getattribute__(self, "_sections")
+        except AttributeError:
+            raise AttributeError(name) from None
+        if name in sections:
+            return sections[name]
+        raise AttributeError(f"AccelConfig has no acceleration {name!r}")
+
+    def get(self, name: str) -> Any:
+        """Technique `name`'s section, None when it is off (or not registered)."""
+        return self._sections.get(name)
+
+    def items(self) -> Iterator[tuple[Technique, Any]]:
+        """`(technique, section)` for every technique that is on, in registry order."""
+        for t in techniques():
+            section = self._sections.get(t.name)
+            if section is not None:
+                yield t, section
+
+    def replace(self, **changes: Any) -> AccelConfig:
+        """A copy with the given sections replaced (`None` turns one off)."""
+        return AccelConfig(**{**self._sections, **changes})
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AccelConfig):
+            return NotImplemented
+        mine = {k: v for k, v in self._sections.items() if v is not None}
+        theirs = {k: v for k, v in other._sections.items() if v is not None}
+        return mine == theirs
+
+    __hash__ = None  # type: ignore[assignment]  # mutable sections, like a dataclass
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{t.name}={section!r}" for t, section in self.items())
+        return f"AccelConfig({parts})"
 
     @property
     def enabled(self) -> bool:
         """True when at least one acceleration is on."""
-        return any(getattr(self, name) is not None for name in self._SECTIONS)
+        return any(True for _ in self.items())
 
     @property
     def names(self) -> list[str]:
-        """The accelerations that are on, in a fixed order."""
-        return [name for name in self._SECTIONS if getattr(self, name) is not None]
+        """The accelerations that are on, in registry order."""
+        return [t.name for t, _ in self.items()]
 
     def validate(self, num_steps: int | None = None) -> AccelConfig:
         """Raise `InvalidInputError` on a bad value; with `num_steps`, steps must lie in [0, num_steps]."""
-        for name, cls in self._SECTIONS.items():
-            section = getattr(self, name)
+        for t in techniques():
+            section = self._sections.get(t.name)
             if section is None:
                 continue
-            if not isinstance(section, cls):
-                raise InvalidInputError(f"{name} must be a {cls.__name__} or None, got {type(section).__name__}")
+            if not isinstance(section, t.config_class):
+                raise InvalidInputError(
+                    f"{t.name} must be a {t.config_class.__name__} or None, got {type(section).__name__}"
+                )
             section.validate()
             if num_steps is None:
                 continue
-            for field in ("stop_step", "cache_step", "skip_step"):
-                value = getattr(section, field, None)
+            for field in t.step_fields:
+                value = getattr(section, field)
                 if value is not None and value > num_steps:
-                    raise InvalidInputError(f"{name}.{field} must be <= the {num_steps} steps, got {value}")
+                    raise InvalidInputError(f"{t.name}.{field} must be <= the {num_steps} steps, got {value}")
         return self
 
     def to_dict(self) -> dict[str, dict[str, Any] | None]:
-        """JSON-able form: every section's key, `None` when off."""
+        """JSON-able form: every registered technique's key, `None` when off."""
         return {
-            name: None if getattr(self, name) is None else dataclasses.asdict(getattr(self, name))
-            for name in self._SECTIONS
+            t.name: None if (s := self._sections.get(t.name)) is None else dataclasses.asdict(s) for t in techniques()
         }
 
     @classmethod
@@ -78,33 +113,66 @@ class AccelConfig:
         """Inverse of `to_dict`; missing sections are off, unknown keys or bad values raise."""
         if not isinstance(data, Mapping):
             raise InvalidInputError(f"acceleration options must be an object, got {type(data).__name__}")
-        unknown = sorted(set(data) - set(cls._SECTIONS))
+        registered = {t.name: t for t in techniques()}
+        unknown = sorted(set(map(str, data)) - set(registered))
         if unknown:
-            raise InvalidInputError(f"unknown acceleration option(s): {', '.join(map(str, unknown))}")
+            raise InvalidInputError(f"unknown acceleration option(s): {', '.join(unknown)}")
         sections: dict[str, Any] = {}
-        for name, section_cls in cls._SECTIONS.items():
+        for name, t in registered.items():
             value = data.get(name)
             if value is None:
                 continue
             if not isinstance(value, Mapping):
                 raise InvalidInputError(f"{name} must be an object or null, got {type(value).__name__}")
-            allowed = {field.name for field in dataclasses.fields(section_cls)}
-            bad = sorted(set(value) - allowed)
+            allowed = {field.name for field in dataclasses.fields(t.config_class)}
+            bad = sorted(set(map(str, value)) - allowed)
             if bad:
-                raise InvalidInputError(f"unknown option(s) for {name}: {', '.join(map(str, bad))}")
-            sections[name] = section_cls(**value)
+                raise InvalidInputError(f"unknown option(s) for {name}: {', '.join(bad)}")
+            sections[name] = t.config_class(**value)
         return cls(**sections).validate()
+
+    @classmethod
+    def parse(cls, value: Any, *, switch_step: int | None = None, num_steps: int | None = None) -> AccelConfig | None:
+        """Any form a caller may give for the accelerations, as a validated `AccelConfig` (None: off).
+
+        Accepts None or `"none"` (off), an `AccelConfig`, a preset name (`"paper"`, `"recommended"`,
+        its points set for `switch_step`), a dict in the `to_dict` form, or the path of a JSON file
+        holding one. Anything else raises `InvalidInputError`.
+        """
+        if value is None or (isinstance(value, str) and value.strip().lower() == "none"):
+            return None
+        if isinstance(value, AccelConfig):
+            config = value
+        elif isinstance(value, Mapping):
+            config = cls.from_dict(value)
+        elif isinstance(value, str) and value in cls.PRESETS:
+            if switch_step is None:
+                raise InvalidInputError(f"the {value!r} acceleration preset needs the switch step k")
+            config = cls.preset(value, switch_step)
+        elif isinstance(value, (str, os.PathLike)) and Path(value).suffix.lower() == ".json":
+            config = cls.from_dict(_read_json(Path(value)))
+        elif isinstance(value, str):
+            raise InvalidInputError(
+                f"unknown acceleration setting {value!r}: give a preset ({', '.join((*cls.PRESETS, 'none'))}), "
+                "an options object or a .json file"
+            )
+        else:
+            raise InvalidInputError(
+                "accelerations must be a preset name, an AccelConfig, a dict or a .json path, "
+                f"got {type(value).__name__}"
+            )
+        return config.validate(num_steps) if config.enabled else None
 
     @classmethod
     def paper(cls, *, cache_step: int, skip_step: int | None = None, cache_interval: int = 5) -> AccelConfig:
         """The paper's stack: caching from r, batch reuse before r, block skipping from s if given."""
-        return cls(
-            batch_reuse=BatchReuseConfig(),
-            attention_cache=AttentionCacheConfig(cache_step=cache_step, cache_interval=cache_interval),
-            block_skip=None if skip_step is None else BlockSkipConfig(skip_step=skip_step),
+        return cls.from_dict(
+            {
+                "batch_reuse": {},
+                "attention_cache": {"cache_step": cache_step, "cache_interval": cache_interval},
+                "block_skip": None if skip_step is None else {"skip_step": skip_step},
+            }
         )
-
-    PRESETS: ClassVar[tuple[str, ...]] = ("paper", "recommended")
 
     @classmethod
     def preset(cls, name: str, switch_step: int) -> AccelConfig:
@@ -114,6 +182,7 @@ class AccelConfig:
         them (r = 0.4 k, s = 0.6 k above 5, k - 1 capped at 3 below), never past k.
         `recommended` uses s = r (its shallow branch is cheap enough to start early).
         """
+        check_int("switch_step", switch_step, minimum=0)
         if switch_step <= 5:
             cache_step = skip_step = max(1, min(3, switch_step - 1))
         else:
@@ -131,11 +200,24 @@ class AccelConfig:
         Self-attention maps shared before r, attn1 replayed and attn2 cached from r, DeepCache-style
         shallow-branch skipping from s, the unconditional branch shared on step 0 only (exact there).
         """
-        return cls(
-            batch_reuse=BatchReuseConfig(attention="self"),
-            attention_cache=AttentionCacheConfig(
-                cache_step=cache_step, cache_interval=cache_interval, self_attention="reuse"
-            ),
-            block_skip=BlockSkipConfig(skip_step=skip_step, mode="shallow_branch"),
-            shared_uncond=SharedUncondConfig(stop_step=1),
+        return cls.from_dict(
+            {
+                "batch_reuse": {"attention": "self"},
+                "attention_cache": {
+                    "cache_step": cache_step,
+                    "cache_interval": cache_interval,
+                    "self_attention": "reuse",
+                },
+                "block_skip": {"skip_step": skip_step, "mode": "shallow_branch"},
+                "shared_uncond": {"stop_step": 1},
+            }
         )
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read acceleration file {str(path)!r}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInputError(f"acceleration file {str(path)!r} is not valid JSON: {exc}") from None

@@ -1,23 +1,33 @@
-"""Shared unconditional branch: on early steps the UNet runs 1 + N rows instead of 2N, computing the
-unconditional prediction for the pivot only and broadcasting it to every candidate's uncond row.
+"""Shared unconditional branch: on early steps the UNet runs, per candidate group, the pivot's
+unconditional row and every conditional row (G + M rows instead of 2M), and the pivot's unconditional
+prediction stands in for every candidate of its group. Not in the ObCLIP paper.
 
-Installed as a `ModelHook` around the UNet's forward. Not in the ObCLIP paper.
+Installed as a `ModelHook` around the UNet's forward.
 """
 
 from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
-from diffusers.hooks.hooks import BaseState, ModelHook
+from diffusers.hooks.hooks import ModelHook
 
-from obclip.accel._common import SHARED_UNCOND_HOOK, BatchLayout, InstalledHook, check_int
-from obclip.errors import InvalidInputError
+from obclip.accel._common import (
+    BatchLayout,
+    InstalledHook,
+    NoState,
+    PlanContext,
+    PlanFn,
+    Removable,
+    StepBatch,
+    Technique,
+    check_int,
+    setting,
+)
 
-if TYPE_CHECKING:
-    from obclip.accel.session import AccelSession
+NAME = "shared_uncond"
 
 
 @dataclass
@@ -25,38 +35,64 @@ class SharedUncondConfig:
     r"""
     Configuration for the shared unconditional branch (a no-op without classifier-free guidance).
 
-    All candidates start from the same z_T with the same empty negative prompt, so at the first step their
-    unconditional predictions are identical and computing one is exact; later the candidates' latents
-    drift apart and broadcasting the pivot's is an approximation.
+    All candidates of a group start from the same z_T with the same negative prompt, so at the first step
+    their unconditional predictions are identical and computing one is exact; later the candidates'
+    latents drift apart and broadcasting the pivot's is an approximation.
 
     Args:
         stop_step (`int`, *optional*):
             Share on global steps `i < stop_step`. `None`: every step.
     """
 
-    stop_step: int | None = None
+    stop_step: int | None = setting(
+        None,
+        "compute the unconditional branch for each group's pivot only, on steps before STOP "
+        "(given alone: 1, step 0, where it is exact; 'all': every step)",
+        flag="--shared-uncond",
+        cli_default=1,
+        const=1,
+        none_word="all",
+        metavar="STOP",
+    )
 
     def validate(self) -> None:
         check_int("shared_uncond.stop_step", self.stop_step, minimum=0, optional=True)
 
 
-class SharedUncondState(BaseState):
-    """Counts the forwards that ran with the reduced batch."""
+@dataclass(frozen=True)
+class SharedUncondPlan:
+    """`keep`: the rows of the full batch the UNet body runs (each group's uncond pivot, then every cond
+    row); `expand[i]`: the reduced row that full row i's output comes from; `batch`: the reduced batch."""
 
-    def __init__(self) -> None:
-        self.shared_calls = 0
-
-    def reset(self) -> None:
-        self.shared_calls = 0
+    keep: tuple[int, ...]
+    expand: tuple[int, ...]
+    batch: StepBatch
 
 
-def plan_shared_uncond(config: SharedUncondConfig | None, layout: BatchLayout, step: int) -> bool:
-    if config is None or not layout.guidance:
-        return False
-    return config.stop_step is None or step < config.stop_step
+def reduced_batch(layout: BatchLayout) -> SharedUncondPlan:
+    """Rows `[uncond pivot of every group..., cond rows of every group...]` and how to undo it."""
+    g, m = len(layout.groups), layout.num_candidates
+    pivots = [layout.candidate_rows(i).start for i in range(g)]
+    keep = (*pivots, *range(m, 2 * m))
+    expand = tuple(i for i, count in enumerate(layout.groups) for _ in range(count)) + tuple(range(g, g + m))
+    groups = tuple((i, 1) for i in range(g)) + tuple(
+        (g + layout.candidate_rows(i).start, count) for i, count in enumerate(layout.groups)
+    )
+    return SharedUncondPlan(keep, expand, StepBatch(g + m, groups))
+
+
+def plan(config: SharedUncondConfig, state: NoState, ctx: PlanContext) -> SharedUncondPlan | None:
+    layout = ctx.layout
+    if not layout.guidance or len(layout.groups) == layout.num_candidates:  # nothing to share
+        return None
+    if config.stop_step is not None and ctx.step >= config.stop_step:
+        return None
+    return reduced_batch(layout)
 
 
 def _take_rows(value: Any, index: torch.Tensor, rows: int) -> Any:
+    """`value` with only the `index` rows, for every tensor (also inside dicts such as
+    `added_cond_kwargs`) whose first dimension is the batch."""
     if isinstance(value, torch.Tensor) and value.ndim >= 1 and value.shape[0] == rows:
         return value.index_select(0, index.to(value.device))
     if isinstance(value, dict):
@@ -65,17 +101,13 @@ def _take_rows(value: Any, index: torch.Tensor, rows: int) -> Any:
 
 
 class SharedUncondHook(ModelHook):
-    """Runs the UNet on rows `[uncond_0, cond_0..cond_{N-1}]` and rebuilds the 2N-row output."""
+    """Runs the UNet on the planned rows and rebuilds the full batch's output."""
 
     _is_stateful = True
 
-    def __init__(self, session: AccelSession, state: SharedUncondState, layout: BatchLayout) -> None:
+    def __init__(self, plan_fn: PlanFn) -> None:
         super().__init__()
-        self.session = session
-        self.state = state
-        self.layout = layout
-        n = layout.num_candidates
-        self._keep = torch.tensor([0, *range(n, 2 * n)], dtype=torch.long)
+        self.plan_fn = plan_fn
         self._signature: inspect.Signature | None = None
 
     def initialize_hook(self, module: torch.nn.Module) -> torch.nn.Module:
@@ -83,30 +115,48 @@ class SharedUncondHook(ModelHook):
         return module
 
     def new_forward(self, module: torch.nn.Module, *args: Any, **kwargs: Any):
-        if not self.session.plan.shared_uncond:
+        decision: SharedUncondPlan | None = self.plan_fn().get(NAME)
+        if decision is None:
             return self.fn_ref.original_forward(*args, **kwargs)
-        rows, n = self.layout.rows, self.layout.num_candidates
+        rows = len(decision.expand)
         bound = self._signature.bind(*args, **kwargs)
         sample = bound.arguments.get("sample")
         if not isinstance(sample, torch.Tensor) or sample.shape[0] != rows:
-            raise InvalidInputError(f"expected a UNet batch of {rows} rows for {n} candidates with guidance")
+            got = sample.shape[0] if isinstance(sample, torch.Tensor) else type(sample).__name__
+            raise RuntimeError(f"shared uncond expected a UNet batch of {rows} rows, got {got}")
+        keep = torch.tensor(decision.keep, dtype=torch.long)
         for key, value in bound.arguments.items():
-            bound.arguments[key] = _take_rows(value, self._keep, rows)
-        self.state.shared_calls += 1
+            bound.arguments[key] = _take_rows(value, keep, rows)
         output = self.fn_ref.original_forward(*bound.args, **bound.kwargs)
         reduced = output[0] if isinstance(output, tuple) else output.sample
-        full = torch.cat([reduced[:1].expand(n, *reduced.shape[1:]), reduced[1:]], dim=0)
+        full = reduced.index_select(0, torch.tensor(decision.expand, dtype=torch.long, device=reduced.device))
         if isinstance(output, tuple):
             return (full, *output[1:])
         return type(output)(sample=full)
 
-    def reset_state(self, module: torch.nn.Module) -> torch.nn.Module:
-        self.state.reset()
-        return module
+
+def install(unet: torch.nn.Module, config: SharedUncondConfig, state: NoState, plan_fn: PlanFn) -> list[Removable]:
+    """Wrap `unet`'s forward (installed after the session's own hook, so this one is outermost)."""
+    return [InstalledHook(unet, SharedUncondHook(plan_fn), f"obclip_{NAME}")]
 
 
-def apply_shared_uncond(
-    unet: torch.nn.Module, layout: BatchLayout, session: AccelSession, state: SharedUncondState
-) -> list[InstalledHook]:
-    """Wrap `unet`'s forward (install after the session hook, so this one is outermost)."""
-    return [InstalledHook(unet, SharedUncondHook(session, state, layout), SHARED_UNCOND_HOOK)]
+def _step_batch(decision: SharedUncondPlan) -> StepBatch:
+    return decision.batch
+
+
+def _cost_key(decision: SharedUncondPlan) -> tuple[int, ...]:
+    return decision.keep
+
+
+TECHNIQUE = Technique(
+    name=NAME,
+    label="shared uncond",
+    short="uncond",
+    config_class=SharedUncondConfig,
+    state_class=NoState,
+    plan=plan,
+    install=install,
+    step_fields=("stop_step",),
+    batch=_step_batch,
+    cost_key=_cost_key,
+)
