@@ -1,34 +1,66 @@
-"""The `obclip` command: candidates, generate, demo, models, serve, eval; one module per subcommand.
+"""The `obclip` command: candidates, generate, demo, models, serve, eval, ui; one module per subcommand.
 
-User errors become one line on stderr and exit status 2 here, in `main`, and nowhere else.
+User errors become one line on stderr and exit status 2 here, in `main`, and nowhere else (under
+`--json` the same error is also printed as `{"error": {"code", "message"}}` on stdout). Building
+the parser imports nothing heavy: subcommands import torch, diffusers or FastAPI only when run.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
 from collections.abc import Sequence
 
+import obclip
 from obclip.cli._common import EXIT_USAGE
 from obclip.errors import ObclipError
 
 
+class UsageError(Exception):
+    """A command line argparse refused; `main` prints it as one line."""
+
+    code = "usage"
+
+
+class ObclipArgumentParser(argparse.ArgumentParser):
+    """argparse without the usage block: an error is one line, raised for `main` to print."""
+
+    def error(self, message: str):  # type: ignore[override]
+        command = self.prog.removeprefix("obclip").strip()
+        where = f"{command}: " if command else ""
+        raise UsageError(f"{where}{message} (see `{self.prog} --help`)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in argv
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        return _fail(exc.code, str(exc), as_json)
+    as_json = getattr(args, "json", None) is True
     if getattr(args, "quiet", False):
         _quiet_libraries()
     try:
         return int(args.run(args) or 0)
     except ObclipError as exc:
-        print(f"obclip: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(exc.code, str(exc), as_json)
     except KeyboardInterrupt:
         print("obclip: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _fail(code: str, message: str, as_json: bool) -> int:
+    message = " ".join(message.split())
+    if as_json:
+        print(json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False), flush=True)
+    print(f"obclip: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _quiet_libraries() -> None:
@@ -43,19 +75,22 @@ def _quiet_libraries() -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ObclipArgumentParser(
         prog="obclip",
         description="Private text-to-image: the cloud denoises N candidate prompts and never learns which is yours.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"obclip {obclip.__version__}")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="`obclip COMMAND --help` lists its options"
+    )
     for name in COMMANDS:
         importlib.import_module(f"obclip.cli.{name}").register(sub)
     return parser
 
 
 # Each subcommand lives in its own module with a `register(subparsers)` function; the order here is
-# the order of `obclip --help`.
-COMMANDS: tuple[str, ...] = ("candidates", "generate", "models", "serve", "evaluate")
+# the order of `obclip --help`. Registering must stay cheap: no torch, diffusers or FastAPI.
+COMMANDS: tuple[str, ...] = ("candidates", "generate", "models", "ui", "serve", "evaluate")
 
 
 if __name__ == "__main__":

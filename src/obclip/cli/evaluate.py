@@ -11,12 +11,12 @@ from obclip.cli._common import raise_invalid
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="measure image quality of each split on the embedded portrait world")
-    what = p.add_subparsers(dest="what", required=True, metavar="WHAT")
+    what = p.add_subparsers(dest="what", required=True, metavar="WHAT", help="what to measure")
     q = what.add_parser("quality", help="attribute accuracy and Fréchet classifier distance per setting")
     q.add_argument("--prompts", type=int, default=100, help="held-out world captions (default 100)")
-    q.add_argument("--steps", type=int, default=25, metavar="T")
+    q.add_argument("--steps", type=int, default=25, metavar="T", help="total denoising steps (default 25)")
     q.add_argument("--ks", default="0,3,5,10,25", help="switch steps, comma-separated (default 0,3,5,10,25)")
-    q.add_argument("--guidance", type=float, default=7.5)
+    q.add_argument("--guidance", type=float, default=7.5, help="classifier-free guidance scale (default 7.5)")
     q.add_argument("--seed", type=int, default=10_000, help="seed of the held-out prompt stream")
     q.add_argument(
         "--accel",
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="ObCLIP rows without acceleration only; plus each acceleration alone and both presets; or one preset",
     )
     q.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
-    q.add_argument("--quiet", action="store_true")
+    q.add_argument("--quiet", action="store_true", help="no progress bars")
     q.set_defaults(run=_run_eval_quality)
 
 

@@ -1,4 +1,8 @@
-"""`obclip generate` and `obclip demo`: one private generation, cloud half then device half."""
+"""`obclip generate` and `obclip demo`: private generations, cloud steps [0,k) then device steps [k,T).
+
+Several seeds run in one process with the models loaded once; every output path is checked
+before any work, and PNGs carry the settings that made them (the prompt only when asked).
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,70 @@ import argparse
 import json
 from pathlib import Path
 
-from obclip.cli._common import raise_invalid
+from obclip.cli._common import (
+    DEFAULT_SCHEDULER,
+    SCHEDULER_NAMES,
+    check_hub_access,
+    image_metadata,
+    output_paths,
+    raise_invalid,
+    save_image,
+    seed_list,
+)
+from obclip.defaults import DEFAULT_GUIDANCE, DEFAULT_LARGE, DEFAULT_STEPS, DEFAULT_SWITCH_STEP
 
 DEMO_PROMPT = "portrait of an old man with dark skin wearing glasses, blue background"
 
 
 def _add_generation_options(p: argparse.ArgumentParser) -> None:
-    from obclip.api import DEFAULT_LARGE
-    from obclip.engine import DEFAULT_SCHEDULER, SCHEDULERS
-
-    p.add_argument("--steps", type=int, default=25, metavar="T", help="total denoising steps (default 25)")
-    p.add_argument("--switch-step", type=int, default=10, metavar="k", help="steps run in the cloud (default 10)")
-    p.add_argument("--scheduler", choices=sorted(SCHEDULERS), default=DEFAULT_SCHEDULER)
-    p.add_argument("--seed", type=int, help="seed of the shared initial noise (default: random)")
-    p.add_argument("--guidance", type=float, default=7.5, help="classifier-free guidance scale (default 7.5)")
+    p.add_argument(
+        "--out",
+        metavar="FILE.png",
+        help="where to write the image (default: the next free out/obclip-NNNN.png); "
+        "with several images {seed} in the name is replaced, or -SEED is added",
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file (refused otherwise)")
+    p.add_argument(
+        "--steps", type=int, default=DEFAULT_STEPS, metavar="T", help=f"total denoising steps (default {DEFAULT_STEPS})"
+    )
+    p.add_argument(
+        "--switch-step",
+        type=int,
+        default=DEFAULT_SWITCH_STEP,
+        metavar="k",
+        help=f"steps run in the cloud (default {DEFAULT_SWITCH_STEP})",
+    )
+    p.add_argument(
+        "--scheduler",
+        choices=SCHEDULER_NAMES,
+        default=DEFAULT_SCHEDULER,
+        help=f"deterministic solver (default {DEFAULT_SCHEDULER})",
+    )
+    p.add_argument(
+        "--seed",
+        type=seed_list,
+        metavar="S|A-B|A,B",
+        help="seed of the shared initial noise; a range or list makes one image per seed (default: random)",
+    )
+    p.add_argument(
+        "--num-images",
+        type=int,
+        metavar="N",
+        help="images in this run, models loaded once; seeds S, S+1, ... from --seed (default 1)",
+    )
+    p.add_argument(
+        "--guidance",
+        type=float,
+        default=DEFAULT_GUIDANCE,
+        help=f"classifier-free guidance scale (default {DEFAULT_GUIDANCE})",
+    )
     p.add_argument("--height", type=int, help="image height, a multiple of 8 (default: the model's)")
     p.add_argument("--width", type=int, help="image width, a multiple of 8 (default: the model's)")
+    p.add_argument(
+        "--allow-size",
+        action="store_true",
+        help="accept a size other than the model's native one (SD models tile or repeat subjects off-size)",
+    )
     p.add_argument(
         "--large", default=DEFAULT_LARGE, metavar="MODEL", help="cloud model: hub id, directory, embedded:NAME"
     )
@@ -30,7 +82,13 @@ def _add_generation_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--taxonomy", metavar="FILE", help="taxonomy file replacing the default")
     p.add_argument("--cloud", default="local", metavar="local|URL", help="where the cloud half runs (default local)")
     p.add_argument("--token-file", metavar="FILE", help="bearer token for a remote cloud")
-    p.add_argument("--json", action="store_true", help="print the run's report as JSON")
+    p.add_argument(
+        "--metadata",
+        choices=("settings", "prompt", "none"),
+        default="settings",
+        help="PNG text: the settings (default), the settings and the prompt, or nothing",
+    )
+    p.add_argument("--json", action="store_true", help="print the run's report as JSON (one line per image)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     _add_accel_options(p)
 
@@ -94,62 +152,109 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def register_generate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="generate an image privately (cloud steps [0,k), device steps [k,T))")
-    p.add_argument("prompt")
-    p.add_argument("--out", default="obclip.png", metavar="FILE.png", help="where to write the image")
+    p.add_argument("prompt", help="what to draw; it stays on this machine, the cloud sees only its candidates")
     _add_generation_options(p)
     p.set_defaults(run=_run_generate)
 
 
 def register_demo(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="generate the demo prompt with the embedded models, offline")
-    p.add_argument("--prompt", default=DEMO_PROMPT)
-    p.add_argument("--out", default="out/demo.png", metavar="FILE.png")
+    p.add_argument("--prompt", default=DEMO_PROMPT, help=f"default: {DEMO_PROMPT!r}")
     _add_generation_options(p)
-    p.set_defaults(run=_run_generate, seed=0)
+    p.set_defaults(run=_run_generate, seed=[0])
+
+
+def _seeds(args: argparse.Namespace) -> list[int | None]:
+    """One entry per image: the seeds asked for, consecutive from --seed, or random (None)."""
+    count = args.num_images
+    if count is not None and count < 1:
+        raise_invalid(f"--num-images must be at least 1, got {count}")
+    if args.seed is None:
+        if count is None or count == 1:
+            return [None]
+        import secrets
+
+        start = secrets.randbits(62)
+        return list(range(start, start + count))
+    if len(args.seed) == 1 and count is not None:
+        return list(range(args.seed[0], args.seed[0] + count))
+    if count is not None and count != len(args.seed):
+        raise_invalid(f"--num-images {count} disagrees with the {len(args.seed)} seeds of --seed")
+    return list(args.seed)
+
+
+def _check_size(args: argparse.Namespace) -> None:
+    """Refuse a size other than the model's native one unless --allow-size (it tiles faces)."""
+    if args.allow_size or (args.height is None and args.width is None):
+        return
+    from obclip.engine import default_small, load_device_model
+
+    model = load_device_model(args.large, args.small or default_small(args.large))
+    native = model.default_size
+    asked = (args.height or native, args.width or native)
+    if any(side % model.vae_scale_factor for side in asked):
+        raise_invalid(
+            f"height and width must each be a multiple of {model.vae_scale_factor}, got {asked[0]}x{asked[1]}"
+        )
+    if asked != (native, native):
+        raise_invalid(
+            f"{args.large} draws {native}x{native} images; {asked[0]}x{asked[1]} gives repeated or broken "
+            "subjects. Pass --allow-size to use it anyway"
+        )
 
 
 def _run_generate(args: argparse.Namespace) -> int:
-    out = Path(args.out)
-    if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
-        raise_invalid(f"--out must name a .png, .jpg or .webp file, got {args.out!r}")
+    seeds = _seeds(args)
+    paths = output_paths(args.out, seeds, overwrite=args.overwrite)
+    token = _read_token(args.token_file)
+    check_hub_access([args.large, args.small])
+    accel = accel_from_args(args)
+    _check_size(args)
     from obclip.api import generate
 
-    result = generate(
-        args.prompt,
-        large=args.large,
-        small=args.small,
-        steps=args.steps,
-        switch_step=args.switch_step,
-        scheduler=args.scheduler,
-        guidance=args.guidance,
-        seed=args.seed,
-        height=args.height,
-        width=args.width,
-        max_candidates=args.max_candidates,
-        taxonomy=args.taxonomy,
-        accel=accel_from_args(args),
-        cloud=args.cloud,
-        token=_read_token(args.token_file),
-        quiet=args.quiet,
-    )
-    try:
-        path = result.save(out)
-    except OSError as exc:
-        raise_invalid(f"cannot write {args.out!r}: {exc.strerror or exc}")
-    report = result.report
+    for seed, path in zip(seeds, paths, strict=True):
+        result = generate(
+            args.prompt,
+            large=args.large,
+            small=args.small,
+            steps=args.steps,
+            switch_step=args.switch_step,
+            scheduler=args.scheduler,
+            guidance=args.guidance,
+            seed=seed,
+            height=args.height,
+            width=args.width,
+            max_candidates=args.max_candidates,
+            taxonomy=args.taxonomy,
+            accel=accel,
+            cloud=args.cloud,
+            token=token,
+            quiet=args.quiet,
+        )
+        report = result.report.to_dict()
+        metadata = {} if args.metadata == "none" else image_metadata(report, prompt=_prompt_if(args))
+        save_image(result.image, path, metadata)
+        _print_result(args, report, path)
+    return 0
+
+
+def _prompt_if(args: argparse.Namespace) -> str | None:
+    return args.prompt if args.metadata == "prompt" else None
+
+
+def _print_result(args: argparse.Namespace, report: dict, path: Path) -> None:
     if args.json:
-        print(json.dumps({"image": str(path), **report.to_dict()}, ensure_ascii=False))
-        return 0
-    t = report.timings
+        print(json.dumps({"image": str(path), **report}, ensure_ascii=False), flush=True)
+        return
+    t = report["timings"]
     print(
-        f"N={report.num_candidates} candidates, cloud steps [0,{report.switch_step}) on {report.large}, "
-        f"device steps [{report.switch_step},{report.steps}) on {report.small}; "
+        f"N={report['num_candidates']} candidates, cloud steps [0,{report['switch_step']}) on {report['large']}, "
+        f"device steps [{report['switch_step']},{report['steps']}) on {report['small']}; seed {report['seed']}; "
         f"cloud {t['cloud_s']:.2f} s, device {t['device_s']:.2f} s, total {t['total_s']:.2f} s"
     )
-    if report.notice:
-        print(f"notice: {report.notice}")
-    print(f"image written to {path}")
-    return 0
+    if report["notice"]:
+        print(f"notice: {report['notice']}")
+    print(f"image written to {path}", flush=True)
 
 
 def _read_token(path: str | None) -> str | None:
