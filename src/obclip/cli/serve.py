@@ -27,6 +27,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, metavar="N", help="torch intra-op threads for the model (default: torch's)")
     p.add_argument("--log-prompts", action="store_true", help="write candidate prompts to the log (off by default)")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info")
+    ray = p.add_argument_group("Ray Serve (needs the ray extra: pip install 'obclip[ray]')")
+    ray.add_argument("--ray", action="store_true", help="serve as a Ray Serve deployment (replicas, autoscaling)")
+    ray.add_argument("--ray-replicas", type=int, default=1, metavar="R", help="replicas (minimum when autoscaling)")
+    ray.add_argument("--ray-max-replicas", type=int, metavar="R", help="autoscale up to R replicas")
+    ray.add_argument("--ray-cpus", type=float, default=1.0, metavar="C", help="CPUs reserved per replica")
+    ray.add_argument("--ray-address", metavar="ADDR", help="an existing Ray cluster (default: start a local one)")
     p.set_defaults(run=_run_serve)
 
 
@@ -53,4 +59,11 @@ def _run_serve(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     tokens = read_tokens(args.token_file) if args.token_file else ()
     config = ServiceConfig(large=args.large, tokens=tokens, limits=limits, log_prompts=args.log_prompts)
+    if args.ray:
+        from obclip.service.ray_serve import RayOptions, serve_ray
+
+        options = RayOptions(
+            replicas=args.ray_replicas, max_replicas=args.ray_max_replicas, num_cpus=args.ray_cpus, threads=args.threads
+        )
+        return serve_ray(config, options, host=args.host, port=args.port, address=args.ray_address)
     return serve(config, host=args.host, port=args.port, log_level=args.log_level)

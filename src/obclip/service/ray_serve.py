@@ -1,0 +1,185 @@
+"""The same FastAPI app (`server.create_app`) as a Ray Serve deployment: replicas, autoscaling, one
+GPU per replica where CUDA is present, cross-request batching inside each replica.
+
+Needs the `ray` extra (`pip install 'obclip[ray]'`). `obclip serve --ray` runs it on a local or
+existing Ray cluster; `serve run obclip.service.ray_serve:app_builder large=... replicas=2` (or the
+config file `deploy/ray-serve.yaml`) hands it to Ray's own CLI.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from obclip.errors import InvalidInputError
+from obclip.service.server import ServiceConfig, create_app
+
+DEPLOYMENT = "obclip"
+
+
+@dataclass(frozen=True)
+class RayOptions:
+    """How the app is spread over a Ray cluster.
+
+    Args:
+        replicas: replicas to run (the minimum when autoscaling).
+        max_replicas: above `replicas`, Ray Serve's autoscaler adds replicas up to this many
+            while each has more than `target_ongoing_requests` requests in flight.
+        target_ongoing_requests: requests in flight per replica the autoscaler aims at.
+        max_ongoing_requests: requests one replica takes at once; they queue in its worker
+            and batch there. Beyond it Ray Serve holds requests in its proxy.
+        num_cpus: CPUs Ray reserves per replica.
+        num_gpus: GPUs per replica; None takes 1 where CUDA is present, else 0.
+        threads: torch intra-op threads in each replica (None: torch's default).
+    """
+
+    replicas: int = 1
+    max_replicas: int | None = None
+    target_ongoing_requests: float = 16.0
+    max_ongoing_requests: int = 64
+    num_cpus: float = 1.0
+    num_gpus: float | None = None
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.replicas, bool) or not isinstance(self.replicas, int) or self.replicas < 1:
+            raise InvalidInputError(f"replicas must be an integer >= 1, got {self.replicas!r}")
+        if self.max_replicas is not None and self.max_replicas < self.replicas:
+            raise InvalidInputError(f"max replicas {self.max_replicas} is below the {self.replicas} replicas")
+        if self.max_ongoing_requests < 1 or self.target_ongoing_requests <= 0:
+            raise InvalidInputError("max_ongoing_requests and target_ongoing_requests must be positive")
+        if self.num_cpus < 0 or (self.num_gpus is not None and self.num_gpus < 0):
+            raise InvalidInputError("num_cpus and num_gpus must be >= 0")
+
+    def deployment_options(self) -> dict[str, Any]:
+        """Keyword arguments for `serve.deployment(...).options(...)`."""
+        num_gpus = self.num_gpus if self.num_gpus is not None else _cuda_gpus()
+        options: dict[str, Any] = {
+            "name": DEPLOYMENT,
+            "max_ongoing_requests": self.max_ongoing_requests,
+            "ray_actor_options": {"num_cpus": self.num_cpus, "num_gpus": num_gpus},
+            "health_check_period_s": 2,
+            "health_check_timeout_s": 30,
+        }
+        if self.max_replicas is not None and self.max_replicas > self.replicas:
+            options["autoscaling_config"] = {
+                "min_replicas": self.replicas,
+                "initial_replicas": self.replicas,
+                "max_replicas": self.max_replicas,
+                "target_ongoing_requests": self.target_ongoing_requests,
+            }
+        else:
+            options["num_replicas"] = self.replicas
+        return options
+
+
+def _cuda_gpus() -> float:
+    import torch
+
+    return 1.0 if torch.cuda.is_available() else 0.0
+
+
+class ObclipReplica:
+    """One replica: loads the model and serves `create_app(config)` (its own worker and batcher)."""
+
+    def __init__(self, config: ServiceConfig, threads: int | None = None) -> None:
+        if threads is not None:
+            import torch
+
+            torch.set_num_threads(threads)
+        self._config = config
+
+    def __serve_build_asgi_app__(self) -> Any:
+        return create_app(self._config)
+
+
+def build_app(config: ServiceConfig, options: RayOptions | None = None) -> Any:
+    """The Ray Serve application (`serve.run(build_app(...))`)."""
+    from ray import serve
+
+    options = options or RayOptions()
+    deployment = serve.deployment(serve.ingress()(ObclipReplica)).options(**options.deployment_options())
+    return deployment.bind(config, options.threads)
+
+
+def app_builder(args: Mapping[str, str]) -> Any:
+    """Entry point for Ray's CLI: `serve run obclip.service.ray_serve:app_builder large=M replicas=2`.
+
+    Keys: `large`, `replicas`, `max_replicas`, `num_cpus`, `num_gpus`, `threads`, `token_file`.
+    """
+    from obclip.service.server import read_tokens
+
+    known = {"large", "replicas", "max_replicas", "num_cpus", "num_gpus", "threads", "token_file"}
+    unknown = sorted(set(args) - known)
+    if unknown:
+        raise InvalidInputError(f"unknown argument(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    config = ServiceConfig(large=args.get("large", ServiceConfig.large))
+    if "token_file" in args:
+        config = replace(config, tokens=read_tokens(args["token_file"]))
+    options = RayOptions(
+        replicas=int(args.get("replicas", 1)),
+        max_replicas=int(args["max_replicas"]) if "max_replicas" in args else None,
+        num_cpus=float(args.get("num_cpus", 1)),
+        num_gpus=float(args["num_gpus"]) if "num_gpus" in args else None,
+        threads=int(args["threads"]) if "threads" in args else None,
+    )
+    return build_app(config, options)
+
+
+def start(
+    config: ServiceConfig,
+    options: RayOptions,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    address: str | None = None,
+    num_cpus: int | None = None,
+) -> str:
+    """Connect to (or start) Ray, deploy the app behind Serve's HTTP proxy; returns its URL."""
+    try:
+        import ray
+        from ray import serve
+    except ImportError:
+        raise InvalidInputError("--ray needs Ray Serve: pip install 'obclip[ray]'") from None
+    if not ray.is_initialized():
+        ray.init(
+            address=address,
+            num_cpus=num_cpus if address is None else None,
+            include_dashboard=False,
+            configure_logging=False,
+            log_to_driver=False,
+        )
+    serve.start(http_options={"host": host, "port": port})
+    serve.run(build_app(config, options), name=DEPLOYMENT, route_prefix="/")
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def serve_ray(
+    config: ServiceConfig,
+    options: RayOptions,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    address: str | None = None,
+) -> int:
+    """`obclip serve --ray`: deploy, print the URL, serve until interrupted, then shut Serve down."""
+    if not 1 <= port <= 65535:
+        raise InvalidInputError(f"--ray needs a fixed port in [1, 65535], got {port}")
+    url = start(config, options, host=host, port=port, address=address)
+    from ray import serve
+
+    print(
+        f"obclip: serving {config.large} on {url} (Ray Serve, {options.replicas} replicas)", file=sys.stderr, flush=True
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        serve.shutdown()
+    return 0

@@ -1,0 +1,95 @@
+"""`obclip serve --ray`'s deployment on a local Ray instance (CPU, 2 CPUs, two replicas of the tiny model).
+
+Slow (Ray itself takes 20-30 s to start on 2 cores), so one module-scoped deployment serves
+every test here.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+import torch
+
+from obclip.engine import DenoiseSpec, LocalCloud
+from obclip.service.client import HttpCloud
+from obclip.service.server import ServiceConfig
+
+from .conftest import TINY
+
+ray = pytest.importorskip("ray")
+serve = pytest.importorskip("ray.serve")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def deployment():
+    from obclip.service.ray_serve import RayOptions, start
+
+    options = RayOptions(replicas=2, num_cpus=0.5, threads=1)
+    url = start(ServiceConfig(large=TINY), options, port=_free_port(), num_cpus=2)
+    try:
+        yield url
+    finally:
+        serve.shutdown()
+        ray.shutdown()
+
+
+def spec(seed: int) -> DenoiseSpec:
+    return DenoiseSpec(("a photo of an old man", "a photo of a young woman"), steps=4, switch_step=2, seed=seed)
+
+
+def replicas() -> list[dict]:
+    return [a for a in ray.util.list_named_actors(all_namespaces=True) if a["name"].startswith("SERVE_REPLICA::")]
+
+
+@pytest.mark.slow
+def test_two_replicas_serve_the_local_result(deployment):
+    assert len(replicas()) == 2
+    cloud = HttpCloud(deployment, model=TINY)
+    for seed in (1, 2):
+        remote = cloud.denoise(spec(seed))
+        local = LocalCloud(TINY).denoise(spec(seed))
+        assert torch.equal(remote.latents, local.latents)
+        assert remote.history.keys() == local.history.keys()
+
+
+@pytest.mark.slow
+def test_requests_survive_a_replica_being_killed(deployment):
+    cloud = HttpCloud(deployment, model=TINY)
+    want = LocalCloud(TINY).denoise(spec(5)).latents
+    victim = replicas()[0]
+    ray.kill(ray.get_actor(victim["name"], namespace=victim["namespace"]), no_restart=True)
+    # Served by the surviving replica while Serve replaces the dead one.
+    for _ in range(4):
+        assert torch.equal(cloud.denoise(spec(5)).latents, want)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        names = {a["name"] for a in replicas()}
+        if len(names) == 2 and victim["name"] not in names:
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail("Serve did not replace the killed replica within 60 s")
+    assert torch.equal(cloud.denoise(spec(5)).latents, want)
+
+
+def test_options_validate_and_map_to_serve():
+    from obclip.errors import InvalidInputError
+    from obclip.service.ray_serve import RayOptions
+
+    fixed = RayOptions(replicas=3, num_gpus=1).deployment_options()
+    assert fixed["num_replicas"] == 3 and fixed["ray_actor_options"]["num_gpus"] == 1
+    scaled = RayOptions(replicas=1, max_replicas=4).deployment_options()
+    assert "num_replicas" not in scaled
+    assert scaled["autoscaling_config"]["min_replicas"] == 1 and scaled["autoscaling_config"]["max_replicas"] == 4
+    with pytest.raises(InvalidInputError):
+        RayOptions(replicas=0)
+    with pytest.raises(InvalidInputError):
+        RayOptions(replicas=3, max_replicas=2)
