@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # After train_vae.py: fine-tune the VAE decoder, train the large UNet (+ text encoder, with the
 # caption-reading loss) and, as soon as the text encoder is frozen and exported, the small UNet —
-# three processes, one thread each. Then copy the shared parts into portrait-small and evaluate.
+# three processes, one thread each. Then point portrait-small at portrait-large's shared parts
+# (export_pair.py) and evaluate.
 # Resumable: just rerun.
 set -euo pipefail
 cd "$(dirname "$0")/.."

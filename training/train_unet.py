@@ -2,7 +2,8 @@
 
 ``--which large`` trains the large UNet jointly with a new CLIP text encoder; ``--which small``
 trains the BK-style small UNet (1 layer per block, no mid block) with that text encoder frozen.
-Both export EMA weights (fp16 safetensors) into their diffusers directories.
+Both export EMA weights (fp16 safetensors) into their diffusers directories (portrait-small holds
+only its UNet; ``export_pair.py`` points it at portrait-large's shared parts).
 
 ``--aux-weight`` adds a caption-reading loss on the text encoder while it trains: one linear head
 per world attribute reads the mean hidden state and predicts the stated value, or "unstated".
@@ -300,7 +301,8 @@ def main() -> None:
     ema_unet.to(torch.float16).save_pretrained(out / "unet", safe_serialization=True)
     if large and not text_frozen:
         freeze_text_encoder(text_encoder, ema_text)
-    write_pipeline_files(out)
+    if large:  # the small folder names large's shared parts instead (export_pair.py)
+        write_pipeline_files(out)
     print("exported", out)
 
 

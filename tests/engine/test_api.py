@@ -95,3 +95,43 @@ def test_a_model_taxonomy_extends_the_default(tmp_path):
     combined = resolve_taxonomy(None, str(tmp_path))
     assert {"gender", "age", "skin", "ethnicity"} <= {a.name for a in combined.attributes}
     assert resolve_taxonomy(str(world), str(tmp_path)).source == str(world)
+
+
+def test_generate_loads_each_large_model_component_once(tmp_path, monkeypatch):
+    """Cloud and device bundles hold the same text encoder and VAE: every component file of the pair
+    is read once per process, however many images `generate` makes."""
+    import shutil
+    from pathlib import Path
+
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from transformers import CLIPTextModel, CLIPTokenizer
+
+    from obclip.engine import load_model
+    from obclip.engine.embedded import packaged_dir
+
+    for name in ("portrait-large", "portrait-small"):
+        shutil.copytree(packaged_dir(name), tmp_path / name)
+    large, small = (tmp_path / "portrait-large").resolve(), (tmp_path / "portrait-small").resolve()
+    loads = []
+    for cls in (CLIPTokenizer, CLIPTextModel, AutoencoderKL, UNet2DConditionModel):
+
+        def counted(klass, source, *args, _original=cls.from_pretrained.__func__, **kwargs):
+            loads.append((klass.__name__, Path(source).resolve(), kwargs.get("subfolder")))
+            return _original(klass, source, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "from_pretrained", classmethod(counted))
+    for seed in (0, 1):
+        generate("a photo of an old man", large=str(large), small=str(small), steps=2, switch_step=1, seed=seed)
+    assert sorted(loads, key=str) == sorted(
+        [
+            ("CLIPTokenizer", large, "tokenizer"),
+            ("CLIPTextModel", large, "text_encoder"),
+            ("AutoencoderKL", large, "vae"),
+            ("UNet2DConditionModel", large, "unet"),
+            ("UNet2DConditionModel", small, "unet"),
+        ],
+        key=str,
+    )
+    cloud, device = load_model(str(large)), load_device_model(str(large), str(small))
+    assert device.vae is cloud.vae and device.text is cloud.text and device.unet is not cloud.unet
+    assert len(loads) == 5

@@ -10,9 +10,10 @@ from diffusers import AutoencoderKL, DPMSolverMultistepScheduler, UNet2DConditio
 from torch.utils.flop_counter import FlopCounterMode
 from transformers import CLIPTextModel, CLIPTokenizer
 
-from obclip.world import model_dir
+from obclip.engine.embedded import packaged_dir
+from obclip.engine.models import SHARED_FILE, component_location
 
-SHARED = ("tokenizer", "text_encoder", "vae")
+SHARED = ("tokenizer", "text_encoder", "vae", "scheduler")
 
 
 def _digest(directory: Path) -> dict[str, str]:
@@ -34,16 +35,25 @@ def unet_macs(directory: Path) -> int:
     return counter.get_total_flops() // 2
 
 
+def _where(name: str, component: str) -> dict[str, str]:
+    """The directory and subfolder obclip's loader reads `component` of a shipped model from."""
+    source, subfolder = component_location(str(packaged_dir(name)), component)
+    return {"pretrained_model_name_or_path": source, "subfolder": subfolder}
+
+
+def test_large_dir_is_an_sd1_pipeline() -> None:
+    index = json.loads((packaged_dir("portrait-large") / "model_index.json").read_text())
+    assert index["unet"] == ["diffusers", "UNet2DConditionModel"]
+    assert all((packaged_dir("portrait-large") / part).is_dir() for part in (*SHARED, "unet"))
+
+
 @pytest.mark.parametrize("name", ["portrait-large", "portrait-small"])
 def test_pipeline_dir_loads_as_sd1(name: str) -> None:
-    d = model_dir(name)
-    index = json.loads((d / "model_index.json").read_text())
-    assert index["unet"] == ["diffusers", "UNet2DConditionModel"]
-    tok = CLIPTokenizer.from_pretrained(d, subfolder="tokenizer")
-    text_encoder = CLIPTextModel.from_pretrained(d, subfolder="text_encoder")
-    vae = AutoencoderKL.from_pretrained(d, subfolder="vae")
-    unet = UNet2DConditionModel.from_pretrained(d, subfolder="unet")
-    scheduler = DPMSolverMultistepScheduler.from_pretrained(d, subfolder="scheduler")
+    tok = CLIPTokenizer.from_pretrained(**_where(name, "tokenizer"))
+    text_encoder = CLIPTextModel.from_pretrained(**_where(name, "text_encoder"))
+    vae = AutoencoderKL.from_pretrained(**_where(name, "vae"))
+    unet = UNet2DConditionModel.from_pretrained(**_where(name, "unet"))
+    scheduler = DPMSolverMultistepScheduler.from_pretrained(**_where(name, "scheduler"))
     assert scheduler.config.beta_schedule == "scaled_linear"
     assert (scheduler.config.beta_start, scheduler.config.beta_end) == (0.00085, 0.012)
     assert scheduler.config.prediction_type == "epsilon"
@@ -62,13 +72,23 @@ def test_pipeline_dir_loads_as_sd1(name: str) -> None:
     assert vae.encode(image).latent_dist.mean.shape == (2, 4, 8, 8)
 
 
-def test_pair_shares_tokenizer_text_encoder_and_vae_bit_for_bit(large_dir: Path, small_dir: Path) -> None:
+def test_small_dir_holds_its_unet_and_takes_the_shared_parts_from_large(large_dir: Path, small_dir: Path) -> None:
+    assert sorted(p.name for p in small_dir.iterdir()) == [SHARED_FILE, "unet"]
     for part in SHARED:
-        assert _digest(large_dir / part) == _digest(small_dir / part), part
-    a = CLIPTextModel.from_pretrained(large_dir, subfolder="text_encoder").state_dict()
-    b = CLIPTextModel.from_pretrained(small_dir, subfolder="text_encoder").state_dict()
-    assert all(torch.equal(a[k], b[k]) for k in a)
+        assert component_location(str(small_dir), part) == (str(large_dir.resolve()), part)
+    assert component_location(str(small_dir), "unet") == (str(small_dir.resolve()), "unet")
     assert _digest(large_dir / "unet") != _digest(small_dir / "unet")
+
+
+def test_no_model_file_is_shipped_twice() -> None:
+    """Every file under obclip/models (what the wheel ships) has content no other file has."""
+    root = packaged_dir(".")
+    seen: dict[str, Path] = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert digest not in seen, f"{path.relative_to(root)} repeats {seen[digest].relative_to(root)}"
+        seen[digest] = path
+    assert len(seen) >= 15
 
 
 def test_small_unet_is_bk_style_and_at_least_3x_cheaper(large_dir: Path, small_dir: Path) -> None:
@@ -81,7 +101,7 @@ def test_small_unet_is_bk_style_and_at_least_3x_cheaper(large_dir: Path, small_d
 def test_weights_are_safetensors_and_small() -> None:
     total = 0
     for name in ("portrait-large", "portrait-small", "portrait-classifier"):
-        files = [p for p in model_dir(name).rglob("*") if p.is_file()]
+        files = [p for p in packaged_dir(name).rglob("*") if p.is_file()]
         assert not [p for p in files if p.suffix in (".bin", ".pt", ".pth", ".ckpt")]
         total += sum(p.stat().st_size for p in files)
     assert total <= 30 * 1024 * 1024, total

@@ -7,7 +7,7 @@ a builder that makes a tiny model from fixed seeds; both load like any SD 1.x ch
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -15,12 +15,13 @@ from pathlib import Path
 import torch
 from diffusers import AutoencoderKL, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+from transformers.convert_slow_tokenizer import bytes_to_unicode
 
-from obclip.defaults import DEFAULT_LARGE, EMBEDDED_PREFIX
+from obclip.defaults import DEFAULT_LARGE as DEFAULT_LARGE  # re-exported: `embedded:default`
+from obclip.defaults import EMBEDDED_PREFIX
 from obclip.errors import ModelNotFoundError
 
 PREFIX = EMBEDDED_PREFIX
-__all__ = ["DEFAULT_LARGE", "PREFIX", "REGISTRY", "Components", "EmbeddedModel", "default_name", "lookup"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,11 @@ class Components:
     vae: AutoencoderKL
     unet: UNet2DConditionModel | None
     schedule: dict
+    # SDXL's second tokenizer and text encoder (with projection), None for SD 1.x/2.x.
+    tokenizer_2: CLIPTokenizer | None = None
+    text_encoder_2: torch.nn.Module | None = None
+    # The pipeline's model_index.json (e.g. SDXL's force_zeros_for_empty_prompt), {} when absent.
+    pipeline: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,7 @@ class EmbeddedModel:
         """The packaged directory, if this entry has trained weights installed."""
         if self.directory is None:
             return None
-        path = Path(str(resources.files("obclip") / "models" / self.directory))
+        path = packaged_dir(self.directory)
         return path if (path / "unet").is_dir() else None
 
     def taxonomy_path(self) -> Path | None:
@@ -63,19 +69,17 @@ class EmbeddedModel:
         return self.build is not None or self.path() is not None
 
 
-def _byte_chars() -> list[str]:
-    """CLIP's byte-to-unicode alphabet, the base vocabulary of its BPE."""
-    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
-    extra = [b for b in range(256) if b not in printable]
-    return [chr(c) for c in printable] + [chr(256 + i) for i in range(len(extra))]
-
-
 TINY_MAX_TOKENS = 256
+
+
+def packaged_dir(name: str) -> Path:
+    """A folder under `obclip/models/` (the shipped weights: the portrait pair, the world's classifier)."""
+    return Path(str(resources.files("obclip") / "models" / name))
 
 
 def _tiny_tokenizer() -> CLIPTokenizer:
     """A character-level CLIP tokenizer: every byte is a token, no merges, no files."""
-    chars = _byte_chars()
+    chars = list(bytes_to_unicode().values())
     vocab = {c: i for i, c in enumerate(chars)}
     vocab.update({c + "</w>": len(chars) + i for i, c in enumerate(chars)})
     vocab["<|startoftext|>"] = len(vocab)
@@ -170,8 +174,25 @@ REGISTRY: dict[str, EmbeddedModel] = {
             "random-weight placeholder (BK-style small UNet), built from fixed seeds",
             build=build_tiny_random_small,
         ),
+        EmbeddedModel(
+            "tiny-sdxl-random",
+            "random-weight SDXL-shaped placeholder (two text encoders, text_time UNet), fixed seeds",
+            small="tiny-sdxl-random-small",
+            build=lambda: _sdxl().build_tiny_sdxl_large(),
+        ),
+        EmbeddedModel(
+            "tiny-sdxl-random-small",
+            "random-weight KOALA-style small SDXL UNet (fewer blocks, no mid block), fixed seeds",
+            build=lambda: _sdxl().build_tiny_sdxl_small(),
+        ),
     )
 }
+
+
+def _sdxl():
+    from obclip.engine import sdxl  # imports this module: loaded on first use only
+
+    return sdxl
 
 
 @cache

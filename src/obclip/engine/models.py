@@ -2,6 +2,7 @@
 
 A bundle is one UNet with the text encoder, VAE and noise schedule it runs with; the device's
 bundle borrows the large model's text encoder and VAE, which is what makes latents portable.
+One cache holds every component once, so the cloud and device bundles share the same objects.
 """
 
 from __future__ import annotations
@@ -67,9 +68,51 @@ def default_dtype(device: torch.device) -> torch.dtype:
     return torch.float16 if device.type == "cuda" else torch.float32
 
 
-_cache: dict[tuple[str, bool, str, str], embedded.Components] = {}
-_unet_cache: dict[tuple[str, str, str], tuple[UNet2DConditionModel, Any, Any]] = {}
+COMPONENT_CLASSES: dict[str, Any] = {
+    "tokenizer": CLIPTokenizer,
+    "text_encoder": CLIPTextModel,
+    "vae": AutoencoderKL,
+    "unet": UNet2DConditionModel,
+}
+"""The class that reads each component of a diffusers directory (`scheduler` is read as its config)."""
+
+SHARED_FILE = "obclip_shared.json"
+"""In a model directory: the components it takes from a partner directory instead of holding copies."""
+SHARED_FORMAT = "obclip-shared/1"
+
+_cache: dict[tuple[str, str, str, str], Any] = {}
+"""(where the component is read from, component, device, dtype) -> the loaded component."""
 _cache_lock = threading.RLock()
+
+
+def load_component(
+    spec: str, name: str, *, device: torch.device | None = None, dtype: torch.dtype | None = None
+) -> Any:
+    """One component of the model `spec` (`tokenizer`, `text_encoder`, `vae`, `unet`, `scheduler`).
+
+    Each component is loaded once per process, device and dtype, keyed by where its files are:
+    two models that share a text encoder or VAE (a pair whose small directory names its partner
+    in `obclip_shared.json`) get the very same object. `scheduler` is the noise schedule's config.
+    """
+    device = device or default_device()
+    dtype = dtype or default_dtype(device)
+    if _built(spec):
+        return _built_component(spec, name, device, dtype)
+    source, subfolder = component_location(_source(spec), name)
+    module = name != "scheduler" and issubclass(COMPONENT_CLASSES[name], torch.nn.Module)
+    key = (source, name, str(device) if module else "", str(dtype) if module else "")
+    with _cache_lock:
+        if key not in _cache:
+            with _load_errors(spec):
+                if name == "scheduler":
+                    value: Any = _optional_config(source, subfolder) or {}
+                elif module:
+                    value = COMPONENT_CLASSES[name].from_pretrained(source, subfolder=subfolder, torch_dtype=dtype)
+                    _place(value, device, dtype)
+                else:
+                    value = COMPONENT_CLASSES[name].from_pretrained(source, subfolder=subfolder)
+            _cache[key] = value
+        return _cache[key]
 
 
 def load_components(
@@ -79,24 +122,95 @@ def load_components(
     device: torch.device | None = None,
     dtype: torch.dtype | None = None,
 ) -> embedded.Components:
-    """Load (and cache per process) the pipeline components named by `spec`.
+    """The pipeline components named by `spec`, each from the per-component cache.
 
     `unet=False` leaves the UNet's weights on disk (the device side of a split run needs only
     the large model's text encoder and VAE).
     """
-    device = device or default_device()
-    dtype = dtype or default_dtype(device)
-    key = (canonical_id(spec), unet, str(device), str(dtype))
+
+    def part(name: str) -> Any:
+        return load_component(spec, name, device=device, dtype=dtype)
+
+    return embedded.Components(
+        tokenizer=part("tokenizer"),
+        text_encoder=part("text_encoder"),
+        vae=part("vae"),
+        unet=part("unet") if unet else None,
+        schedule=part("scheduler"),
+    )
+
+
+def component_location(source: str, name: str) -> tuple[str, str]:
+    """(directory or hub id, subfolder) that component `name` of the model at `source` is read from.
+
+    A local directory's own subfolder wins; a component it lacks comes from the partner directory
+    its `obclip_shared.json` names (`{"format": "obclip-shared/1", "partner": "../portrait-large",
+    "components": ["tokenizer", ...]}`), so a small model ships its UNet and no copies.
+    """
+    base = Path(source)
+    if not base.is_dir():
+        return source, name
+    if not (base / name).is_dir():
+        shared = _shared_components(base)
+        if name in shared:
+            return str(shared[name].resolve()), name
+    return str(base.resolve()), name
+
+
+def _shared_components(directory: Path) -> dict[str, Path]:
+    """Component -> partner directory, from `directory`'s `obclip_shared.json` (empty if none)."""
+    path = directory / SHARED_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != SHARED_FORMAT:
+            raise ValueError(f'"format" must be "{SHARED_FORMAT}"')
+        partner = directory / str(data["partner"])
+        components = [str(c) for c in data["components"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ModelNotFoundError(f"{path}: not a valid {SHARED_FILE} ({exc})") from None
+    missing = [c for c in components if not (partner / c).is_dir()]
+    if missing:
+        raise ModelNotFoundError(f"{path}: partner {partner} lacks {', '.join(missing)}")
+    return dict.fromkeys(components, partner)
+
+
+def _built(spec: str) -> bool:
+    """An `embedded:` model made in memory from fixed seeds (no files)."""
+    if not spec.startswith(embedded.PREFIX):
+        return False
+    entry = embedded.lookup(spec)
+    return entry.path() is None and entry.build is not None
+
+
+def _built_component(spec: str, name: str, device: torch.device, dtype: torch.dtype) -> Any:
+    """A component of a built model; building makes every component, and all are cached."""
+    model_id = canonical_id(spec)
+    key = (model_id, name, str(device), str(dtype))
     with _cache_lock:
-        full = (key[0], True, *key[2:])
-        if full in _cache:
-            return _cache[full]
         if key not in _cache:
-            parts = _load_uncached(spec, unet, dtype)
-            for module in (parts.text_encoder, parts.vae, parts.unet):
-                if module is not None:
-                    _place(module, device, dtype)
-            _cache[key] = parts
+            parts = embedded.lookup(spec).build()
+            values = {
+                "tokenizer": parts.tokenizer,
+                "text_encoder": parts.text_encoder,
+                "vae": parts.vae,
+                "unet": parts.unet,
+                "scheduler": parts.schedule,
+            }
+            for part, value in values.items():
+                if isinstance(value, torch.nn.Module):
+                    _place(value, device, dtype)
+                _cache.setdefault((model_id, part, str(device), str(dtype)), value)
+        return _cache[key]
+
+
+def _conditioner(tokenizer: CLIPTokenizer, text_encoder: CLIPTextModel) -> ClipConditioner:
+    """The one conditioner over a cached tokenizer and text encoder (shared by every bundle)."""
+    key = ("conditioner", str(id(tokenizer)), str(id(text_encoder)), "")
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = ClipConditioner(tokenizer, text_encoder)
         return _cache[key]
 
 
@@ -115,7 +229,7 @@ def load_model(spec: str, *, device: torch.device | None = None, dtype: torch.dt
         model_id=canonical_id(spec),
         unet=parts.unet,
         vae=parts.vae,
-        text=ClipConditioner(parts.tokenizer, parts.text_encoder),
+        text=_conditioner(parts.tokenizer, parts.text_encoder),
         schedule=parts.schedule,
     )
 
@@ -178,11 +292,10 @@ def load_device_model(
         model_id=canonical_id(small),
         unet=unet,
         vae=parts.vae,
-        text=ClipConditioner(parts.tokenizer, parts.text_encoder),
+        text=_conditioner(parts.tokenizer, parts.text_encoder),
         schedule=parts.schedule,
     )
-    large_unet = parts.unet.config if parts.unet is not None else _optional_config(_source(large), "unet") or {}
-    check_compatible(bundle, large_unet, unet.config, vae_config, text_config)
+    check_compatible(bundle, _unet_config(large, device, dtype), unet.config, vae_config, text_config)
     return bundle
 
 
@@ -194,21 +307,24 @@ def load_device_unet(
     Only the UNet's weights are loaded: the device runs it with the cloud model's text encoder
     and VAE, so a real checkpoint's own copies never take memory.
     """
-    if spec.startswith(embedded.PREFIX) and embedded.lookup(spec).path() is None:
-        parts = load_components(spec, device=device, dtype=dtype)
-        assert parts.unet is not None
-        return parts.unet, dict(parts.vae.config), parts.text_encoder.config.to_dict()
+    unet = load_component(spec, "unet", device=device, dtype=dtype)
+    if _built(spec):
+        vae = load_component(spec, "vae", device=device, dtype=dtype)
+        text_encoder = load_component(spec, "text_encoder", device=device, dtype=dtype)
+        return unet, dict(vae.config), text_encoder.config.to_dict()
     source = _source(spec)
-    device = device or default_device()
-    key_dtype = dtype or default_dtype(device)
-    key = (canonical_id(spec) + "#unet", str(device), str(key_dtype))
-    with _cache_lock:
-        if key not in _unet_cache:
-            with _load_errors(spec):
-                unet = UNet2DConditionModel.from_pretrained(source, subfolder="unet", torch_dtype=key_dtype)
-            _place(unet, device, key_dtype)
-            _unet_cache[key] = (unet, _optional_config(source, "vae"), _optional_config(source, "text_encoder"))
-        return _unet_cache[key]
+    return (
+        unet,
+        _optional_config(*component_location(source, "vae")),
+        _optional_config(*component_location(source, "text_encoder")),
+    )
+
+
+def _unet_config(spec: str, device: torch.device | None, dtype: torch.dtype | None) -> Any:
+    """The cloud UNet's config, without loading its weights where they are files."""
+    if _built(spec):
+        return load_component(spec, "unet", device=device, dtype=dtype).config
+    return _optional_config(*component_location(_source(spec), "unet")) or {}
 
 
 def check_compatible(
@@ -282,24 +398,6 @@ def _place(module: torch.nn.Module, device: torch.device, dtype: torch.dtype) ->
     if next(module.parameters()).dtype != dtype:
         module.to(dtype=dtype)
     module.eval().requires_grad_(False)
-
-
-def _load_uncached(spec: str, with_unet: bool, dtype: torch.dtype) -> embedded.Components:
-    if spec.startswith(embedded.PREFIX):
-        entry = embedded.lookup(spec)
-        if entry.path() is None and entry.build is not None:
-            return entry.build()
-    source = _source(spec)
-    with _load_errors(spec):
-        return embedded.Components(
-            tokenizer=CLIPTokenizer.from_pretrained(source, subfolder="tokenizer"),
-            text_encoder=CLIPTextModel.from_pretrained(source, subfolder="text_encoder", torch_dtype=dtype),
-            vae=AutoencoderKL.from_pretrained(source, subfolder="vae", torch_dtype=dtype),
-            unet=UNet2DConditionModel.from_pretrained(source, subfolder="unet", torch_dtype=dtype)
-            if with_unet
-            else None,
-            schedule=_optional_config(source, "scheduler") or {},
-        )
 
 
 def _optional_config(source: str, subfolder: str) -> dict[str, Any] | None:
