@@ -5,6 +5,7 @@ import torch
 
 from obclip.engine import CloudEngine, DenoiseSpec, DenoiseState, DeviceEngine, check_response, denoise
 from obclip.engine.cloud import initial_noise
+from obclip.engine.conditioning import cfg_scale, unet_conditioning
 from obclip.engine.schedulers import SCHEDULERS, make_scheduler, start_at
 
 CANDIDATES = ("a photo of a young woman", "a photo of an old man", "a photo of an old woman")
@@ -19,8 +20,18 @@ def uninterrupted(model, spec: DenoiseSpec) -> torch.Tensor:
     latents = (initial_noise(spec.seed, model.latent_channels, size, size) * scheduler.init_noise_sigma).repeat(
         spec.num_candidates, 1, 1, 1
     )
-    conditioning = model.text.guidance_batch(spec.candidates, spec.guided)
-    return denoise(model.unet, scheduler, latents, conditioning, start=0, stop=spec.steps, guidance=spec.guidance)
+    size = (model.default_size, model.default_size)
+    conditioning = unet_conditioning(model.text, model.unet, spec.candidates, guidance=spec.guidance, size=size)
+    return denoise(
+        model.unet,
+        scheduler,
+        latents,
+        conditioning,
+        start=0,
+        stop=spec.steps,
+        guidance=cfg_scale(model.unet, spec.guidance),
+        noise_seeds=[spec.seed] * spec.num_candidates,
+    )
 
 
 def split(model, spec: DenoiseSpec, row: int) -> torch.Tensor:

@@ -1,12 +1,15 @@
 """Text conditioning: prompts -> the keyword arguments a UNet is called with.
 
 The denoising loop only sees `Conditioning`; a model family with other inputs (SDXL's second
-text encoder, pooled embeddings and time ids) brings its own `TextConditioner`.
+text encoder, pooled embeddings and time ids: `engine/sdxl.py`) brings its own `TextConditioner`.
+`unet_conditioning` is the one place that decides how a guidance scale reaches a UNet: as
+classifier-free guidance rows, or as LCM's guidance embedding (`timestep_cond`).
 """
 
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -19,27 +22,51 @@ from obclip.errors import InvalidInputError
 
 @dataclass
 class Conditioning:
-    """UNet inputs for a batch of rows: `encoder_hidden_states` plus any extra kwargs."""
+    """UNet inputs for a batch of rows: `encoder_hidden_states` plus any extra kwargs.
+
+    `added_cond_kwargs` is the UNet's dict of that name (SDXL: `text_embeds`, `time_ids`);
+    `extra` holds other per-row keyword arguments (LCM: `timestep_cond`). Every tensor has one
+    row per UNet batch row, so the loop passes them through without knowing what they are.
+    """
 
     encoder_hidden_states: torch.Tensor
     added_cond_kwargs: dict[str, torch.Tensor] = field(default_factory=dict)
+    extra: dict[str, torch.Tensor] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.encoder_hidden_states.shape[0])
 
     def unet_kwargs(self) -> dict[str, object]:
-        kwargs: dict[str, object] = {"encoder_hidden_states": self.encoder_hidden_states}
+        kwargs: dict[str, object] = {"encoder_hidden_states": self.encoder_hidden_states, **self.extra}
         if self.added_cond_kwargs:
             kwargs["added_cond_kwargs"] = self.added_cond_kwargs
         return kwargs
+
+    def rows(self, start: int, stop: int) -> Conditioning:
+        """Rows [start, stop) of every tensor."""
+        return Conditioning(
+            self.encoder_hidden_states[start:stop],
+            {k: v[start:stop] for k, v in self.added_cond_kwargs.items()},
+            {k: v[start:stop] for k, v in self.extra.items()},
+        )
+
+    def expand(self, rows: int) -> Conditioning:
+        """A one-row conditioning repeated to `rows` rows (a view, no copy)."""
+        return Conditioning(
+            self.encoder_hidden_states.expand(rows, *self.encoder_hidden_states.shape[1:]),
+            {k: v.expand(rows, *v.shape[1:]) for k, v in self.added_cond_kwargs.items()},
+            {k: v.expand(rows, *v.shape[1:]) for k, v in self.extra.items()},
+        )
 
     @staticmethod
     def concat(parts: Sequence[Conditioning]) -> Conditioning:
         """Stack several conditionings row-wise (e.g. unconditional rows, then conditional rows)."""
         keys = parts[0].added_cond_kwargs.keys()
+        extra = parts[0].extra.keys()
         return Conditioning(
             torch.cat([p.encoder_hidden_states for p in parts]),
             {k: torch.cat([p.added_cond_kwargs[k] for p in parts]) for k in keys},
+            {k: torch.cat([p.extra[k] for p in parts]) for k in extra},
         )
 
 
@@ -53,9 +80,11 @@ class TextConditioner(Protocol):
 
     def check_fits(self, prompt: str) -> None: ...
 
-    def encode(self, prompts: Sequence[str]) -> Conditioning: ...
+    def encode(self, prompts: Sequence[str], *, size: tuple[int, int] | None = None) -> Conditioning: ...
 
-    def guidance_batch(self, prompts: Sequence[str], guided: bool) -> Conditioning: ...
+    def guidance_batch(
+        self, prompts: Sequence[str], guided: bool, *, size: tuple[int, int] | None = None
+    ) -> Conditioning: ...
 
 
 class ClipConditioner:
@@ -87,22 +116,22 @@ class ClipConditioner:
                 f"it would be truncated: {prompt[:60]!r}..."
             )
 
-    def guidance_batch(self, prompts: Sequence[str], guided: bool) -> Conditioning:
-        """Rows for one UNet call: with guidance, N unconditional rows then the N prompts."""
+    def guidance_batch(
+        self, prompts: Sequence[str], guided: bool, *, size: tuple[int, int] | None = None
+    ) -> Conditioning:
+        """Rows for one UNet call: with guidance, N unconditional rows then the N prompts.
+
+        `size` (the image's height and width) is what SDXL's conditioner needs; SD 1.x ignores it.
+        """
         cond = self.encode(prompts)
         if not guided:
             return cond
         if self._empty is None:
             self._empty = self.encode([""])
-        empty = self._empty
-        uncond = Conditioning(
-            empty.encoder_hidden_states.expand(len(prompts), -1, -1),
-            {k: v.expand(len(prompts), *v.shape[1:]) for k, v in empty.added_cond_kwargs.items()},
-        )
-        return Conditioning.concat([uncond, cond])
+        return Conditioning.concat([self._empty.expand(len(prompts)), cond])
 
     @torch.no_grad()
-    def encode(self, prompts: Sequence[str]) -> Conditioning:
+    def encode(self, prompts: Sequence[str], *, size: tuple[int, int] | None = None) -> Conditioning:
         with self._tokenizer_lock:
             ids = self.tokenizer(
                 list(prompts),
@@ -114,3 +143,72 @@ class ClipConditioner:
         ids = ids.to(self.text_encoder.device)
         hidden = self.text_encoder(ids)[0]
         return Conditioning(hidden)
+
+
+def embeds_guidance(unet: torch.nn.Module) -> bool:
+    """Whether a UNet takes the guidance scale as an embedding (LCM-distilled: `time_cond_proj_dim`)."""
+    return getattr(unet.config, "time_cond_proj_dim", None) is not None
+
+
+def cfg_scale(unet: torch.nn.Module, guidance: float) -> float:
+    """The classifier-free guidance scale the loop applies for `guidance` on this UNet.
+
+    A guidance-embedding UNet (LCM) has w distilled in: it runs no unconditional rows (1.0),
+    exactly as diffusers' pipelines do for `time_cond_proj_dim` UNets.
+    """
+    return 1.0 if embeds_guidance(unet) else float(guidance)
+
+
+def guidance_embedding(w: float, dim: int, rows: int) -> torch.Tensor:
+    """LCM's guidance-scale embedding of w (sinusoidal), `rows` times.
+
+    The same numbers as diffusers' `get_guidance_scale_embedding` (a test compares them); that one
+    is a pipeline method, and importing a pipeline prints transformers' warnings to the user.
+    """
+    half = dim // 2
+    freqs = torch.exp(torch.arange(half, dtype=torch.float32) * -(torch.log(torch.tensor(10000.0)) / (half - 1)))
+    angles = torch.tensor([float(w) * 1000.0])[:, None] * freqs[None, :]
+    emb = torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
+    if dim % 2 == 1:
+        emb = torch.nn.functional.pad(emb, (0, 1))
+    return emb.expand(rows, dim)
+
+
+def unet_conditioning(
+    text: TextConditioner,
+    unet: torch.nn.Module,
+    prompts: Sequence[str],
+    *,
+    guidance: float,
+    size: tuple[int, int] | None = None,
+) -> Conditioning:
+    """The rows the loop runs `prompts` with on `unet` at `guidance` (call the loop with `cfg_scale`).
+
+    Classifier-free guidance: N unconditional rows, then N conditional ones. A guidance-embedding
+    (LCM-distilled) UNet: N conditional rows with `timestep_cond` = the embedding of w = guidance - 1.
+    """
+    cond = text.guidance_batch(prompts, cfg_scale(unet, guidance) > 1.0, size=size)
+    if embeds_guidance(unet):
+        emb = guidance_embedding(float(guidance) - 1.0, int(unet.config.time_cond_proj_dim), len(cond))
+        cond.extra["timestep_cond"] = emb.to(device=cond.encoder_hidden_states.device)
+    return cond
+
+
+def check_scheduler_fits(unet: torch.nn.Module, scheduler: object) -> None:
+    """Refuse an LCM-distilled UNet with another scheduler; warn on LCM with an undistilled UNet.
+
+    `scheduler` is a scheduler name (`lcm`, ...) or a diffusers scheduler.
+    """
+    if not isinstance(scheduler, str):
+        scheduler = "lcm" if type(scheduler).__name__ == "LCMScheduler" else type(scheduler).__name__
+    if embeds_guidance(unet) and scheduler != "lcm":
+        raise InvalidInputError(
+            f"this UNet is LCM-distilled (time_cond_proj_dim set); run it with --scheduler lcm, not {scheduler}"
+        )
+    if scheduler == "lcm" and not embeds_guidance(unet):
+        warnings.warn(
+            "scheduler lcm with a UNet that is not LCM-distilled (no time_cond_proj_dim): "
+            "few-step results will be poor unless LCM weights (e.g. an LCM-LoRA) are merged in",
+            UserWarning,
+            stacklevel=2,
+        )

@@ -1,12 +1,16 @@
 """The one denoising loop: cloud and device both run it, over different step ranges.
 
-Nothing here knows about the split. A caller hands in a scheduler already positioned at the
-first step, the latents, the conditioning and the range of step indices to run.
+Nothing here knows about the split or the model family. A caller hands in a scheduler already
+positioned at the first step, the latents, the conditioning (whatever UNet inputs it carries)
+and the range of step indices to run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import torch
 from diffusers import UNet2DConditionModel
@@ -16,6 +20,36 @@ from tqdm.auto import tqdm
 from obclip.engine.conditioning import Conditioning
 
 StepCallback = Callable[[int], None]
+StepListener = Callable[[str, int, int], None]
+_step_listener: ContextVar[StepListener | None] = ContextVar("obclip_step_listener", default=None)
+
+
+@contextmanager
+def listen_to_steps(listener: StepListener) -> Iterator[None]:
+    """Call `listener(desc, done, total)` after every step `denoise` runs in this context (thread).
+
+    `desc` is the loop's label (`"cloud steps"`, `"device steps"`); a progress display uses it.
+    """
+    token = _step_listener.set(listener)
+    try:
+        yield
+    finally:
+        _step_listener.reset(token)
+
+
+def step_seed(seed: int, step: int) -> int:
+    """The seed of step `step`'s noise in a run seeded `seed` (both halves derive the same one)."""
+    digest = hashlib.sha256(f"obclip-step-noise:{seed}:{step}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & (2**63 - 1)
+
+
+def step_generators(noise_seeds: Sequence[int], step: int) -> list[torch.Generator]:
+    """One CPU generator per latent row for step `step`: row r draws from (noise_seeds[r], step).
+
+    A stochastic scheduler (LCM) then adds the same noise to a row whether it runs in the cloud's
+    batch of N or alone on the device, on any hardware, which keeps the hand-off exact.
+    """
+    return [torch.Generator("cpu").manual_seed(step_seed(seed, step)) for seed in noise_seeds]
 
 
 @torch.no_grad()
@@ -28,6 +62,8 @@ def denoise(
     start: int,
     stop: int,
     guidance: float,
+    noise_seeds: Sequence[int] | None = None,
+    timestep_shift: int = 0,
     on_step: StepCallback | None = None,
     desc: str = "denoising",
     quiet: bool = True,
@@ -35,14 +71,21 @@ def denoise(
     """Run steps [start, stop) of `scheduler`'s schedule on `latents` and return the result.
 
     With guidance > 1, `conditioning` holds 2N rows (N unconditional, then N conditional) and
-    the UNet is called on [latents; latents]; otherwise it holds the N conditional rows.
-    Latents stay float32 whatever the UNet's dtype. `on_step(i)` runs before step i's UNet call.
+    the UNet is called on [latents; latents]; otherwise it holds the N conditional rows. Every
+    tensor the conditioning carries goes to the UNet as it is (SDXL's `added_cond_kwargs`, LCM's
+    `timestep_cond`). `noise_seeds` (one per latent row) seeds a stochastic scheduler's per-step
+    noise from (seed, step index); without it a stochastic step draws from torch's global RNG.
+    `timestep_shift` makes the UNet read timestep t - shift (clamped at 0) while the scheduler
+    steps on t. Latents stay float32 whatever the UNet's dtype. `on_step(i)` runs before step
+    i's UNet call.
     """
     guided = guidance > 1.0
     rows = latents.shape[0]
     expected = 2 * rows if guided else rows
     if len(conditioning) != expected:
         raise ValueError(f"conditioning has {len(conditioning)} rows, expected {expected}")
+    if noise_seeds is not None and len(noise_seeds) != rows:
+        raise ValueError(f"{len(noise_seeds)} noise seeds for {rows} latent rows")
     kwargs = conditioning.unet_kwargs()
     latents = latents.to(device=unet.device, dtype=torch.float32)
     for i in tqdm(range(start, stop), desc=desc, disable=quiet or stop <= start, leave=False):
@@ -51,9 +94,13 @@ def denoise(
             on_step(i)
         model_input = torch.cat([latents, latents]) if guided else latents
         model_input = scheduler.scale_model_input(model_input, t)
-        noise = unet(model_input.to(unet.dtype), t, **kwargs, return_dict=False)[0].float()
+        unet_t = (t - timestep_shift).clamp(min=0) if timestep_shift else t
+        noise = unet(model_input.to(unet.dtype), unet_t, **kwargs, return_dict=False)[0].float()
         if guided:
             uncond, cond = noise.chunk(2)
             noise = uncond + guidance * (cond - uncond)
-        latents = scheduler.step(noise, t, latents, return_dict=False)[0]
+        step_kwargs = {"generator": step_generators(noise_seeds, i)} if noise_seeds is not None else {}
+        latents = scheduler.step(noise, t, latents, **step_kwargs, return_dict=False)[0]
+        if (listener := _step_listener.get()) is not None:
+            listener(desc, i + 1 - start, stop - start)
     return latents

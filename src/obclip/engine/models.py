@@ -17,10 +17,10 @@ from typing import Any
 
 import torch
 from diffusers import AutoencoderKL, UNet2DConditionModel
-from transformers import CLIPTextModel, CLIPTokenizer
+from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 
-from obclip.engine import embedded
-from obclip.engine.conditioning import ClipConditioner
+from obclip.engine import architectures, embedded
+from obclip.engine.conditioning import TextConditioner
 from obclip.errors import IncompatibleModelsError, ModelNotFoundError
 
 SAME = "same"
@@ -33,7 +33,7 @@ class ModelBundle:
     model_id: str
     unet: UNet2DConditionModel
     vae: AutoencoderKL
-    text: ClipConditioner
+    text: TextConditioner
     schedule: dict[str, Any]
 
     @property
@@ -73,6 +73,8 @@ COMPONENT_CLASSES: dict[str, Any] = {
     "text_encoder": CLIPTextModel,
     "vae": AutoencoderKL,
     "unet": UNet2DConditionModel,
+    "tokenizer_2": CLIPTokenizer,  # SDXL's second tokenizer and text encoder
+    "text_encoder_2": CLIPTextModelWithProjection,
 }
 """The class that reads each component of a diffusers directory (`scheduler` is read as its config)."""
 
@@ -137,6 +139,7 @@ def load_components(
         vae=part("vae"),
         unet=part("unet") if unet else None,
         schedule=part("scheduler"),
+        **architectures.family_components(model_architecture(spec), part),
     )
 
 
@@ -197,6 +200,9 @@ def _built_component(spec: str, name: str, device: torch.device, dtype: torch.dt
                 "vae": parts.vae,
                 "unet": parts.unet,
                 "scheduler": parts.schedule,
+                "tokenizer_2": parts.tokenizer_2,
+                "text_encoder_2": parts.text_encoder_2,
+                "pipeline": parts.pipeline,
             }
             for part, value in values.items():
                 if isinstance(value, torch.nn.Module):
@@ -205,13 +211,21 @@ def _built_component(spec: str, name: str, device: torch.device, dtype: torch.dt
         return _cache[key]
 
 
-def _conditioner(tokenizer: CLIPTokenizer, text_encoder: CLIPTextModel) -> ClipConditioner:
-    """The one conditioner over a cached tokenizer and text encoder (shared by every bundle)."""
-    key = ("conditioner", str(id(tokenizer)), str(id(text_encoder)), "")
+def _conditioner(parts: embedded.Components) -> TextConditioner:
+    """The one conditioner over cached tokenizers and text encoders (shared by every bundle)."""
+    key = ("conditioner", str(id(parts.tokenizer)), str(id(parts.text_encoder)), str(id(parts.text_encoder_2)))
     with _cache_lock:
         if key not in _cache:
-            _cache[key] = ClipConditioner(tokenizer, text_encoder)
+            _cache[key] = architectures.make_conditioner(parts)
         return _cache[key]
+
+
+def model_architecture(spec: str) -> architectures.Architecture:
+    """The family of `spec` (SD or SDXL) from its configs; what obclip cannot run is refused here."""
+    if _built(spec):
+        family = architectures.SDXL if load_component(spec, "text_encoder_2") is not None else architectures.SD
+        return architectures.Architecture(family, dict(load_component(spec, "pipeline")))
+    return architectures.inspect_model(spec, _source(spec))
 
 
 def canonical_id(spec: str) -> str:
@@ -229,7 +243,7 @@ def load_model(spec: str, *, device: torch.device | None = None, dtype: torch.dt
         model_id=canonical_id(spec),
         unet=parts.unet,
         vae=parts.vae,
-        text=_conditioner(parts.tokenizer, parts.text_encoder),
+        text=_conditioner(parts),
         schedule=parts.schedule,
     )
 
@@ -292,7 +306,7 @@ def load_device_model(
         model_id=canonical_id(small),
         unet=unet,
         vae=parts.vae,
-        text=_conditioner(parts.tokenizer, parts.text_encoder),
+        text=_conditioner(parts),
         schedule=parts.schedule,
     )
     check_compatible(bundle, _unet_config(large, device, dtype), unet.config, vae_config, text_config)
@@ -307,6 +321,7 @@ def load_device_unet(
     Only the UNet's weights are loaded: the device runs it with the cloud model's text encoder
     and VAE, so a real checkpoint's own copies never take memory.
     """
+    model_architecture(spec)  # refuses an unsupported device model before loading it
     unet = load_component(spec, "unet", device=device, dtype=dtype)
     if _built(spec):
         vae = load_component(spec, "vae", device=device, dtype=dtype)
@@ -346,9 +361,10 @@ def check_compatible(
     if unet.get("addition_embed_type") != large_unet.get("addition_embed_type"):
         problems.append("different added conditioning (e.g. SDXL vs SD 1.x)")
     for key in ("latent_channels", "scaling_factor", "block_out_channels") if vae_config else ():
-        if _norm(vae_config.get(key)) != _norm(cloud.vae.config.get(key)):
-            problems.append(f"VAE {key} {vae_config.get(key)} vs {cloud.vae.config.get(key)}")
-    if text_config and text_config.get("hidden_size") != cloud.text.hidden_size:
+        theirs = architectures.vae_config_value(vae_config, key)
+        if _norm(theirs) != _norm(cloud.vae.config.get(key)):
+            problems.append(f"VAE {key} {theirs} vs {cloud.vae.config.get(key)}")
+    if text_config and text_config.get("hidden_size") != cloud.text.text_encoder.config.hidden_size:
         problems.append("its text encoder differs from the cloud model's")
     if problems:
         raise IncompatibleModelsError(

@@ -1,0 +1,239 @@
+"""SDXL's text side (two CLIP encoders, pooled embedding, size/crop time ids) and the tiny SDXL models.
+
+`SdxlConditioner` fills the engine's conditioner slot for SDXL-family pipelines (SDXL, KOALA,
+LCM-SDXL); `build_tiny_sdxl_large`/`_small` are the seeded `embedded:tiny-sdxl-random` pair.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from diffusers import AutoencoderKL, UNet2DConditionModel
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+
+from obclip.engine.conditioning import Conditioning
+from obclip.errors import InvalidInputError
+
+SDXL_PIPELINE = "StableDiffusionXLPipeline"
+
+# SDXL's own noise schedule (its scheduler_config.json); the solver is chosen per request.
+SDXL_NOISE_SCHEDULE: dict[str, Any] = {
+    "num_train_timesteps": 1000,
+    "beta_start": 0.00085,
+    "beta_end": 0.012,
+    "beta_schedule": "scaled_linear",
+    "prediction_type": "epsilon",
+    "steps_offset": 1,
+    "timestep_spacing": "leading",
+}
+
+# KOALA-700M's UNet (Lee et al., NeurIPS 2024) as a diffusers config: SDXL's UNet with one
+# ResNet per stage, 0/2/5 transformer layers per stage instead of 0/2/10, and no mid block.
+# (Published as depths [0, 2, 5] down, [5, 5, 2, 2, 0, 0] up, no middle, 2816-d added input.)
+KOALA_700M_UNET: dict[str, Any] = {
+    "sample_size": 128,
+    "in_channels": 4,
+    "out_channels": 4,
+    "block_out_channels": (320, 640, 1280),
+    "layers_per_block": 1,
+    "down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+    "up_block_types": ("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+    "mid_block_type": None,
+    "transformer_layers_per_block": (1, 2, 5),
+    "attention_head_dim": (5, 10, 20),
+    "use_linear_projection": True,
+    "cross_attention_dim": 2048,
+    "addition_embed_type": "text_time",
+    "addition_time_embed_dim": 256,
+    "projection_class_embeddings_input_dim": 2816,
+}
+
+
+class SdxlConditioner:
+    """SDXL conditioning: both CLIP encoders' penultimate hidden states side by side, the second
+    encoder's pooled (projected) embedding as `text_embeds`, and `time_ids` = (original size,
+    crop top-left, target size) = (h, w, 0, 0, h, w), as diffusers' SDXL pipeline builds them.
+
+    The unconditional rows are what SDXL uses without a negative prompt: zeros when the pipeline
+    says `force_zeros_for_empty_prompt` (SDXL base does), else the encoding of "". Tokenizer calls
+    hold one lock, so a conditioner can be shared between threads.
+    """
+
+    def __init__(
+        self,
+        tokenizers: Sequence[CLIPTokenizer],
+        text_encoders: Sequence[torch.nn.Module],
+        *,
+        force_zeros_for_empty_prompt: bool = True,
+    ) -> None:
+        if len(tokenizers) != 2 or len(text_encoders) != 2:
+            raise ValueError("SDXL conditioning needs two tokenizers and two text encoders")
+        self.tokenizers = tuple(tokenizers)
+        self.text_encoders = tuple(e.eval().requires_grad_(False) for e in text_encoders)
+        self.tokenizer, self.text_encoder = self.tokenizers[0], self.text_encoders[0]
+        self.hidden_size = sum(int(e.config.hidden_size) for e in self.text_encoders)
+        self.pooled_size = int(self.text_encoders[1].config.projection_dim)
+        self.max_tokens = min(
+            int(min(t.model_max_length, e.config.max_position_embeddings))
+            for t, e in zip(self.tokenizers, self.text_encoders, strict=True)
+        )
+        self.force_zeros_for_empty_prompt = force_zeros_for_empty_prompt
+        self._tokenizer_lock = threading.Lock()
+
+    def token_count(self, prompt: str) -> int:
+        """Tokens `prompt` needs (the larger count of the two tokenizers), start and end included."""
+        with self._tokenizer_lock:
+            return max(len(t(prompt, truncation=False)["input_ids"]) for t in self.tokenizers)
+
+    def check_fits(self, prompt: str) -> None:
+        """Refuse a prompt the text encoders would silently truncate."""
+        count = self.token_count(prompt)
+        if count > self.max_tokens:
+            raise InvalidInputError(
+                f"prompt needs {count} tokens but the text encoders read at most {self.max_tokens}; "
+                f"it would be truncated: {prompt[:60]!r}..."
+            )
+
+    def guidance_batch(
+        self, prompts: Sequence[str], guided: bool, *, size: tuple[int, int] | None = None
+    ) -> Conditioning:
+        """Rows for one UNet call: with guidance, N unconditional rows then the N prompts."""
+        cond = self.encode(prompts, size=size)
+        if not guided:
+            return cond
+        if self.force_zeros_for_empty_prompt:
+            uncond = Conditioning(
+                torch.zeros_like(cond.encoder_hidden_states[:1]),
+                {
+                    "text_embeds": torch.zeros_like(cond.added_cond_kwargs["text_embeds"][:1]),
+                    "time_ids": cond.added_cond_kwargs["time_ids"][:1],
+                },
+            )
+        else:
+            uncond = self.encode([""], size=size)
+        return Conditioning.concat([uncond.expand(len(prompts)), cond])
+
+    @torch.no_grad()
+    def encode(self, prompts: Sequence[str], *, size: tuple[int, int] | None = None) -> Conditioning:
+        if size is None:
+            raise ValueError("SDXL conditioning needs the image size (height, width) for its time ids")
+        with self._tokenizer_lock:
+            ids = [
+                t(
+                    list(prompts),
+                    padding="max_length",
+                    max_length=self.max_tokens,
+                    truncation=True,
+                    return_tensors="pt",
+                ).input_ids
+                for t in self.tokenizers
+            ]
+        hidden = []
+        pooled = None
+        for tokens, encoder in zip(ids, self.text_encoders, strict=True):
+            out = encoder(tokens.to(encoder.device), output_hidden_states=True)
+            hidden.append(out.hidden_states[-2])
+            pooled = getattr(out, "text_embeds", None)
+        if pooled is None:
+            raise ValueError("SDXL's second text encoder must have a projection (CLIPTextModelWithProjection)")
+        states = torch.cat(hidden, dim=-1)
+        height, width = (int(v) for v in size)
+        time_ids = torch.tensor([[height, width, 0, 0, height, width]], dtype=states.dtype, device=states.device)
+        return Conditioning(states, {"text_embeds": pooled, "time_ids": time_ids.repeat(len(prompts), 1)})
+
+
+# The tiny SDXL pair (`embedded:tiny-sdxl-random`, `-small`): SDXL's shapes at toy widths.
+TINY_SDXL_PIPELINE: dict[str, Any] = {"_class_name": SDXL_PIPELINE, "force_zeros_for_empty_prompt": True}
+_TINY_TIME_EMBED = 8
+_TINY_POOLED = 32
+
+
+def _tiny_text_encoders(tokenizer: CLIPTokenizer) -> tuple[CLIPTextModel, CLIPTextModelWithProjection]:
+    common = {
+        "vocab_size": len(tokenizer),
+        "num_attention_heads": 2,
+        "max_position_embeddings": tokenizer.model_max_length,
+        "bos_token_id": tokenizer.bos_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+    }
+    torch.manual_seed(20)
+    first = CLIPTextModel(CLIPTextConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, **common))
+    torch.manual_seed(21)
+    second = CLIPTextModelWithProjection(
+        CLIPTextConfig(hidden_size=48, intermediate_size=96, num_hidden_layers=3, projection_dim=_TINY_POOLED, **common)
+    )
+    return first.eval(), second.eval()
+
+
+def _tiny_sdxl_vae() -> AutoencoderKL:
+    torch.manual_seed(22)
+    return AutoencoderKL(
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
+        block_out_channels=(8, 16, 16, 16),
+        layers_per_block=1,
+        latent_channels=4,
+        norm_num_groups=4,
+        sample_size=64,
+        scaling_factor=0.13025,
+    ).eval()
+
+
+def tiny_sdxl_unet(seed: int, *, layers_per_block: int, transformer_layers: tuple[int, int, int], mid_block: bool):
+    """An SDXL-shaped UNet at toy width: no attention in the first stage, deeper transformers
+    further down, `text_time` added conditioning (pooled text + six time ids)."""
+    torch.manual_seed(seed)
+    return UNet2DConditionModel(
+        sample_size=8,
+        in_channels=4,
+        out_channels=4,
+        block_out_channels=(32, 64, 64),
+        layers_per_block=layers_per_block,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+        mid_block_type="UNetMidBlock2DCrossAttn" if mid_block else None,
+        transformer_layers_per_block=transformer_layers,
+        attention_head_dim=(2, 4, 4),
+        use_linear_projection=True,
+        cross_attention_dim=32 + 48,
+        addition_embed_type="text_time",
+        addition_time_embed_dim=_TINY_TIME_EMBED,
+        projection_class_embeddings_input_dim=6 * _TINY_TIME_EMBED + _TINY_POOLED,
+        norm_num_groups=8,
+    ).eval()
+
+
+def _tiny_sdxl(unet: UNet2DConditionModel):
+    from obclip.engine import embedded
+
+    tokenizer = embedded._tiny_tokenizer()
+    tokenizer_2 = embedded._tiny_tokenizer()
+    tokenizer_2.pad_token = "!"  # SDXL's second tokenizer pads with "!", its first with the end token
+    text_encoder, text_encoder_2 = _tiny_text_encoders(tokenizer)
+    return embedded.Components(
+        tokenizer,
+        text_encoder,
+        _tiny_sdxl_vae(),
+        unet,
+        dict(SDXL_NOISE_SCHEDULE),
+        tokenizer_2=tokenizer_2,
+        text_encoder_2=text_encoder_2,
+        pipeline=dict(TINY_SDXL_PIPELINE),
+    )
+
+
+def build_tiny_sdxl_large():
+    """Large SDXL placeholder: 2 ResNets per stage, 0/1/2/4 transformer layers, a mid block (seed 23)."""
+    return _tiny_sdxl(tiny_sdxl_unet(23, layers_per_block=2, transformer_layers=(1, 2, 4), mid_block=True))
+
+
+def build_tiny_sdxl_small():
+    """KOALA-style small partner: 1 ResNet per stage, the deepest stage's transformers halved
+    (4 -> 2, as KOALA-700M goes 10 -> 5), no mid block; same encoders and VAE (seed 24)."""
+    return _tiny_sdxl(tiny_sdxl_unet(24, layers_per_block=1, transformer_layers=(1, 2, 2), mid_block=False))
