@@ -45,3 +45,32 @@ def step_inputs(x: torch.Tensor, step: int) -> tuple[torch.Tensor, int]:
     """A different latent and timestep per step, the same for every row, like a denoising loop."""
     g = torch.Generator().manual_seed(100 + step)
     return x + 0.1 * torch.randn(1, *x.shape[1:], generator=g), 900 - 37 * step
+
+
+# SDXL-shaped: no attention in the first stage, 1 and 2 transformer layers per block (SDXL: 0, 2, 10),
+# a cross-attention mid block with 2 layers, linear projections and the "text_time" added conditioning.
+TINY_SDXL_UNET = {
+    "block_out_channels": (32, 64),
+    "layers_per_block": 1,
+    "norm_num_groups": 8,
+    "cross_attention_dim": 16,
+    "sample_size": 8,
+    "down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D"),
+    "up_block_types": ("CrossAttnUpBlock2D", "UpBlock2D"),
+    "transformer_layers_per_block": (1, 2),
+    "attention_head_dim": (4, 8),
+    "use_linear_projection": True,
+    "addition_embed_type": "text_time",
+    "addition_time_embed_dim": 4,
+    "projection_class_embeddings_input_dim": 8 + 6 * 4,  # pooled text (8) + six time ids
+}
+POOLED_DIM = 8
+
+
+def sdxl_added(n: int, *, guidance: bool = True, same_text: bool = False, seed: int = 2) -> dict:
+    """SDXL's `added_cond_kwargs`: pooled text per row (zeros for the empty negative prompt) and time ids."""
+    g = torch.Generator().manual_seed(seed)
+    cond = torch.randn(1 if same_text else n, POOLED_DIM, generator=g).expand(n, -1)
+    pooled = torch.cat([torch.zeros(n, POOLED_DIM), cond]) if guidance else cond
+    time_ids = torch.tensor([[64.0, 64.0, 0.0, 0.0, 64.0, 64.0]]).expand(pooled.shape[0], -1)
+    return {"text_embeds": pooled.contiguous(), "time_ids": time_ids.contiguous()}

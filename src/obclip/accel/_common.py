@@ -54,10 +54,16 @@ def attention_kind(module: Attention) -> str:
 # -- batch layout ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class StepBatch:
-    """The rows the UNet body runs on one step and its pivot groups, as `(start, count)` row ranges."""
+    """The rows the UNet body runs on one step and its pivot groups, as `(start, count)` row ranges.
+
+    `changed_by` names the techniques that changed the batch from the layout's; caches are valid only
+    for the batch they were filled on, so a group's caches are refreshed on the same steps whether it
+    runs alone or beside other groups (even where its own rows did not change).
+    """
 
     rows: int
     groups: tuple[tuple[int, int], ...]
+    changed_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, init=False)

@@ -78,12 +78,12 @@ def reduced_batch(layout: BatchLayout) -> SharedUncondPlan:
     groups = tuple((i, 1) for i in range(g)) + tuple(
         (g + layout.candidate_rows(i).start, count) for i, count in enumerate(layout.groups)
     )
-    return SharedUncondPlan(keep, expand, StepBatch(g + m, groups))
+    return SharedUncondPlan(keep, expand, StepBatch(g + m, groups, changed_by=(NAME,)))
 
 
 def plan(config: SharedUncondConfig, state: NoState, ctx: PlanContext) -> SharedUncondPlan | None:
     layout = ctx.layout
-    if not layout.guidance or len(layout.groups) == layout.num_candidates:  # nothing to share
+    if not layout.guidance:  # no unconditional branch
         return None
     if config.stop_step is not None and ctx.step >= config.stop_step:
         return None
