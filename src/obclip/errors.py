@@ -1,7 +1,8 @@
-"""The project's exception hierarchy (standard library only).
+"""The project's exception hierarchy and the one integer check (standard library only).
 
-Every error a user can cause is an `ObclipError`; the CLI turns them into one-line messages
-with exit status 2 and the HTTP server into 4xx JSON bodies, each in exactly one place.
+Every error a user or a peer can cause is an `ObclipError`; the CLI turns them into one-line
+messages with exit status 2 and the HTTP server into JSON error bodies, each in exactly one place.
+A broken invariant (an obclip bug) is a plain `RuntimeError`: HTTP 500, never a 4xx.
 """
 
 from __future__ import annotations
@@ -50,3 +51,31 @@ class ServiceError(ObclipError):
 
     code = "service_error"
     http_status = 502
+
+
+class JobCancelledError(ObclipError):
+    """A job was stopped because its client went away (between denoising steps, or before it ran)."""
+
+    code = "cancelled"
+    http_status = 499  # "client closed request": nobody is left to read the answer
+
+    def __init__(self, message: str, stage: str = "job") -> None:
+        super().__init__(message)
+        self.stage = stage
+
+
+class DeadlineExceededError(ObclipError):
+    """A job ran or waited longer than the server's deadline per job and was stopped."""
+
+    code = "deadline_exceeded"
+    http_status = 504
+
+
+def check_int(name: str, value: object, *, minimum: int, optional: bool = False) -> None:
+    """Raise `InvalidInputError` unless `value` is an int >= `minimum` (or None when `optional`)."""
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise InvalidInputError(f"{name} must be at least {minimum}, got {value}")

@@ -1,45 +1,76 @@
 """The device's half: check the cloud's answer, keep one row, run steps [k, T), decode.
 
-The scheduler is rebuilt from the state on the full schedule and resumed at step k with the
-multistep history that crossed the wire, so the hand-off is exact.
+The device trusts the cloud only for what it cannot know (the latents and the solver history's
+values). The scheduler is built from the device's OWN model and request; an answer whose
+scheduler, schedule, history layout or shapes disagree with it is refused, and so are latents
+that are, or become, non-finite: never a silent wrong or black image.
 """
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import torch
 from diffusers.image_processor import VaeImageProcessor
+from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from PIL import Image
 
+from obclip.engine.conditioning import cfg_scale, check_scheduler_fits, unet_conditioning
 from obclip.engine.loop import denoise
-from obclip.engine.models import ModelBundle
-from obclip.engine.schedulers import import_history, rebuild_scheduler, scheduler_class, start_at
+from obclip.engine.models import ModelBundle, canonical_id
+from obclip.engine.schedulers import SCHEDULERS, export_history, import_history, make_scheduler, start_at
 from obclip.engine.spec import DenoiseSpec
 from obclip.engine.state import DenoiseState
-from obclip.errors import StateError
+from obclip.errors import ObclipError, StateError
 
 
-def check_response(state: DenoiseState, spec: DenoiseSpec, model: ModelBundle) -> None:
-    """Refuse a cloud answer that does not match the request: never a silent wrong image."""
+def same_model(a: str, b: str) -> bool:
+    """Whether two model names name the same model (`embedded:default` is its target)."""
+    return _canonical(a) == _canonical(b)
+
+
+def _canonical(model: str) -> str:
+    try:
+        return canonical_id(model)
+    except ObclipError:
+        return model
+
+
+def check_answer(state: DenoiseState, spec: DenoiseSpec, model: str | None = None) -> None:
+    """Refuse an answer that does not echo the request (what can be checked without the device model).
+
+    Row count and order (the candidates digest), steps, switch step, scheduler, seed, guidance, the
+    size when the request fixed it and, if given, the `model` asked for. `HttpCloud` runs this on
+    every answer; `check_response` runs it and the checks against the device's own model.
+    """
     meta = state.metadata
-    expected = {
-        "num_candidates": spec.num_candidates,
-        "steps": spec.steps,
-        "switch_step": spec.switch_step,
-        "scheduler": spec.scheduler,
-        "seed": spec.seed,
-        "guidance": spec.guidance,
-    }
-    for key, value in expected.items():
-        if meta.get(key) != value:
-            raise StateError(f"cloud answered {key}={meta.get(key)!r}, the request asked for {value!r}")
+    if meta.get("candidates_digest") != spec.candidates_digest():
+        raise StateError("cloud answered for a different candidate set or order")
+    for key in ("num_candidates", "steps", "switch_step", "scheduler", "seed", "guidance"):
+        if meta.get(key) != getattr(spec, key):
+            raise StateError(f"cloud answered {key}={meta.get(key)!r}, the request asked for {getattr(spec, key)!r}")
+    for key in ("height", "width"):
+        if getattr(spec, key) is not None and meta.get(key) != getattr(spec, key):
+            raise StateError(f"cloud answered {key}={meta.get(key)!r}, the request asked for {getattr(spec, key)!r}")
     if state.num_candidates != spec.num_candidates:
         raise StateError(f"cloud returned {state.num_candidates} latents for {spec.num_candidates} candidates")
     if (state.step_index, state.num_steps) != (spec.switch_step, spec.steps):
         raise StateError(
             f"cloud stopped at step {state.step_index}/{state.num_steps}, asked {spec.switch_step}/{spec.steps}"
         )
-    if state.scheduler_class != scheduler_class(spec.scheduler).__name__:
-        raise StateError(f"cloud used scheduler {state.scheduler_class}, asked {spec.scheduler}")
+    if model is not None and not (isinstance(meta.get("model"), str) and same_model(meta["model"], model)):
+        raise StateError(f"cloud answered with model {meta.get('model')!r}, the request asked for {model!r}")
+
+
+def check_response(state: DenoiseState, spec: DenoiseSpec, model: ModelBundle) -> None:
+    """`check_answer`, then every field the device knows from its own model and the request.
+
+    The latents' shape and dtype, the scheduler's class and full config, the schedule, and the
+    solver history's names, presence flags, counters, dtypes and shapes must be exactly what the
+    device's own scheduler has after `switch_step` steps.
+    """
+    check_answer(state, spec)
     height = spec.height or model.default_size
     width = spec.width or model.default_size
     factor = model.vae_scale_factor
@@ -48,8 +79,87 @@ def check_response(state: DenoiseState, spec: DenoiseSpec, model: ModelBundle) -
         raise StateError(f"cloud latents have shape {tuple(state.latents.shape)}, expected {shape}")
     if state.latents.dtype != torch.float32:
         raise StateError(f"cloud latents are {state.latents.dtype}, expected float32")
-    if meta.get("candidates_digest") != spec.candidates_digest():
-        raise StateError("cloud answered for a different candidate set or order")
+    if (state.metadata.get("height"), state.metadata.get("width")) != (height, width):
+        raise StateError(f"cloud answered size {state.metadata.get('height')}x{state.metadata.get('width')}")
+    device_scheduler(state, model.schedule, spec.scheduler)
+    expected, expected_meta = _expected_history(spec.scheduler, model.schedule, spec.steps, spec.switch_step, shape)
+    if _jsonable(state.history_meta) != _jsonable(expected_meta):
+        raise StateError(f"cloud's solver history {state.history_meta!r} differs from the expected {expected_meta!r}")
+    if set(state.history) != set(expected):
+        extra = sorted(set(state.history) ^ set(expected))
+        raise StateError(f"cloud's solver history holds other tensors than expected: {extra}")
+    for name, tensor in state.history.items():
+        want = expected[name]
+        if tensor.dtype != want.dtype or tuple(tensor.shape) != tuple(want.shape):
+            raise StateError(
+                f"cloud's history tensor {name!r} is {tensor.dtype} {tuple(tensor.shape)}, "
+                f"expected {want.dtype} {tuple(want.shape)}"
+            )
+
+
+def device_scheduler(state: DenoiseState, schedule: dict[str, Any], name: str | None = None) -> SchedulerMixin:
+    """The scheduler the device runs, built from its own model's noise schedule, not from the answer.
+
+    The answer's class, full config and schedule must equal it, field for field.
+    """
+    if name is None:
+        name = _scheduler_name(state.scheduler_class)
+    scheduler = make_scheduler(name, schedule, state.num_steps)
+    if state.scheduler_class != type(scheduler).__name__:
+        raise StateError(f"cloud used scheduler {state.scheduler_class!r}, the request asked for {name}")
+    own = _jsonable(dict(scheduler.config))
+    theirs = _jsonable(state.scheduler_config)
+    if theirs != own:
+        keys = sorted(k for k in set(own) | set(theirs) if own.get(k, KeyError) != theirs.get(k, KeyError))
+        shown = ", ".join(f"{k}={theirs.get(k, '(missing)')!r} (expected {own.get(k, '(none)')!r})" for k in keys[:3])
+        raise StateError(f"cloud's scheduler config differs from the device model's: {shown}"[:300])
+    if state.timesteps.dtype != scheduler.timesteps.dtype or not torch.equal(
+        state.timesteps.cpu(), scheduler.timesteps.cpu()
+    ):
+        raise StateError("cloud's schedule (timesteps) differs from the device model's")
+    return scheduler
+
+
+def _scheduler_name(class_name: str) -> str:
+    for name, (cls, _) in SCHEDULERS.items():
+        if cls.__name__ == class_name:
+            return name
+    raise StateError(f"unsupported scheduler class {class_name!r} in denoise state"[:200])
+
+
+def _expected_history(
+    name: str, schedule: dict[str, Any], steps: int, switch_step: int, shape: tuple[int, ...]
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The history layout the device's own scheduler has after `switch_step` steps (stepped on zeros)."""
+    scheduler = make_scheduler(name, schedule, steps)
+    start_at(scheduler, 0)
+    tensors, meta = export_history(scheduler)
+    if not any(meta.values()):  # a solver without history (DDIM, Euler)
+        return tensors, meta
+    sample = torch.zeros((1, *shape[1:]), dtype=torch.float32)
+    for i in range(switch_step):
+        sample = scheduler.step(torch.zeros_like(sample), scheduler.timesteps[i], sample, return_dict=False)[0]
+    tensors, meta = export_history(scheduler)
+    rows = shape[0]
+    return {k: v.expand(rows, *v.shape[1:]) for k, v in tensors.items()}, meta
+
+
+def _jsonable(value: Any) -> Any:
+    """`value` as it reads after the wire's JSON round trip (tuples become lists, tensors lists)."""
+
+    def default(item: Any) -> Any:
+        if isinstance(item, torch.Tensor):
+            return item.tolist()
+        if isinstance(item, (tuple, set)):
+            return list(item)
+        if hasattr(item, "item"):
+            return item.item()
+        raise TypeError(f"cannot serialise {type(item).__name__}")
+
+    try:
+        return json.loads(json.dumps(value, default=default, sort_keys=True))
+    except (TypeError, ValueError):
+        raise StateError("cloud's answer holds a value that is not plain JSON") from None
 
 
 class DeviceEngine:
@@ -59,38 +169,59 @@ class DeviceEngine:
         self.model = model
         self._images = VaeImageProcessor(vae_scale_factor=model.vae_scale_factor)
 
-    def finish(self, state: DenoiseState, prompt: str, *, guidance: float, quiet: bool = True) -> torch.Tensor:
-        """Run steps [state.step_index, state.num_steps) for one row conditioned on `prompt`."""
+    def finish(
+        self, state: DenoiseState, prompt: str, *, guidance: float, timestep_shift: int = 0, quiet: bool = True
+    ) -> torch.Tensor:
+        """Run steps [state.step_index, state.num_steps) for one row conditioned on `prompt`.
+
+        `timestep_shift` (dt) makes the device UNet read timestep t - dt while the scheduler steps
+        on t (the paper's LCM setting uses dt = 8); 0 continues the cloud's run exactly.
+
+        The scheduler comes from the device model's own schedule (`device_scheduler`); the answer
+        only supplies the latents and the solver history. Non-finite results are refused.
+        """
         if state.num_candidates != 1:
-            raise StateError("the device continues exactly one candidate; select its row first")
+            raise RuntimeError("the device continues exactly one candidate; select its row first")
         if state.latents.shape[1] != self.model.latent_channels:
             raise StateError(
                 f"state has {state.latents.shape[1]} latent channels, the device model {self.model.latent_channels}"
             )
-        scheduler = rebuild_scheduler(state.scheduler_class, state.scheduler_config, state.num_steps)
-        if not torch.equal(scheduler.timesteps.cpu(), state.timesteps.cpu().to(scheduler.timesteps.dtype)):
-            raise StateError("the rebuilt schedule differs from the one the cloud ran")
+        scheduler = device_scheduler(state, self.model.schedule)
         start_at(scheduler, state.step_index)
         import_history(scheduler, state.history, state.history_meta, device=self.model.device)
         if state.step_index == state.num_steps:
-            return state.latents.to(self.model.device)
-        conditioning = self.model.text.guidance_batch([prompt], guidance > 1.0)
-        return denoise(
-            self.model.unet,
-            scheduler,
-            state.latents,
-            conditioning,
-            start=state.step_index,
-            stop=state.num_steps,
-            guidance=guidance,
-            desc="device steps",
-            quiet=quiet,
-        )
+            latents = state.latents.to(self.model.device)
+        else:
+            check_scheduler_fits(self.model.unet, scheduler)
+            factor = self.model.vae_scale_factor
+            size = (state.latents.shape[2] * factor, state.latents.shape[3] * factor)
+            conditioning = unet_conditioning(self.model.text, self.model.unet, [prompt], guidance=guidance, size=size)
+            seed = state.metadata.get("seed")
+            latents = denoise(
+                self.model.unet,
+                scheduler,
+                state.latents,
+                conditioning,
+                start=state.step_index,
+                stop=state.num_steps,
+                guidance=cfg_scale(self.model.unet, guidance),
+                noise_seeds=[int(seed)] if isinstance(seed, int) else None,
+                timestep_shift=timestep_shift,
+                desc="device steps",
+                quiet=quiet,
+            )
+        if not bool(torch.isfinite(latents).all()):
+            raise StateError("the cloud's latents became NaN or infinite on the device; no image was made")
+        return latents
 
     @torch.no_grad()
     def decode(self, latents: torch.Tensor) -> list[Image.Image]:
-        """VAE-decode latents to PIL images."""
+        """VAE-decode latents to PIL images; latents or pixels that are not finite are refused."""
+        if not bool(torch.isfinite(latents).all()):
+            raise StateError("latents contain NaN or infinite values; no image was made")
         vae = self.model.vae
         scaled = latents.to(device=vae.device, dtype=vae.dtype) / vae.config.scaling_factor
         pixels = vae.decode(scaled, return_dict=False)[0]
+        if not bool(torch.isfinite(pixels).all()):
+            raise StateError("decoding gave NaN or infinite pixels (latents far out of range); no image was made")
         return self._images.postprocess(pixels.float(), output_type="pil")

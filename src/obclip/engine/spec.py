@@ -1,18 +1,22 @@
-"""`DenoiseSpec`: what the cloud is asked to do for one request, validated in one place.
+"""`DenoiseSpec`: what the cloud is asked to do for one request, its defaults and its checks.
 
 Everything in a spec is public: the candidate set and options that are the same whichever
-candidate is the user's. The true index never appears here.
+candidate is the user's. The true index never appears here. Every check of a request's meaning
+is `DenoiseSpec.validate` (the server adds only its size and cost limits); the defaults (T, k,
+guidance) come from `obclip.defaults`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from obclip.defaults import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_SWITCH_STEP
 from obclip.engine.schedulers import DEFAULT_SCHEDULER, scheduler_class
-from obclip.errors import InvalidInputError
+from obclip.errors import InvalidInputError, check_int
 
 MAX_SEED = 2**63 - 1
 
@@ -33,10 +37,10 @@ class DenoiseSpec:
     """
 
     candidates: tuple[str, ...]
-    steps: int = 25
-    switch_step: int = 10
+    steps: int = DEFAULT_STEPS
+    switch_step: int = DEFAULT_SWITCH_STEP
     scheduler: str = DEFAULT_SCHEDULER
-    guidance: float = 7.5
+    guidance: float = DEFAULT_GUIDANCE
     height: int | None = None
     width: int | None = None
     seed: int = 0
@@ -58,26 +62,28 @@ class DenoiseSpec:
         """Raise `InvalidInputError` with a one-line reason unless the spec can run."""
         if not self.candidates:
             raise InvalidInputError("no candidate prompt given")
-        for prompt in self.candidates:
-            if not isinstance(prompt, str) or not prompt.strip():
-                raise InvalidInputError("candidate prompts must be non-empty strings")
+        for index, prompt in enumerate(self.candidates):
+            _check_prompt(index, prompt)
         if len(set(self.candidates)) != len(self.candidates):
             raise InvalidInputError("candidate prompts must be distinct")
-        _check_int("steps", self.steps, 1)
-        _check_int("switch step", self.switch_step, 0)
+        check_int("steps", self.steps, minimum=1)
+        check_int("switch step", self.switch_step, minimum=0)
         if self.switch_step > self.steps:
-            raise InvalidInputError(f"switch step {self.switch_step} outside [0, steps={self.steps}]")
+            raise InvalidInputError(f"switch step {self.switch_step} is larger than steps {self.steps}")
         scheduler_class(self.scheduler)
-        if not isinstance(self.guidance, (int, float)) or not math.isfinite(self.guidance) or self.guidance < 0:
+        if (
+            isinstance(self.guidance, bool)
+            or not isinstance(self.guidance, (int, float))
+            or not math.isfinite(self.guidance)
+            or self.guidance < 0
+        ):
             raise InvalidInputError(f"guidance must be a finite number >= 0, got {self.guidance!r}")
         for name in ("height", "width"):
             value = getattr(self, name)
-            if value is None:
-                continue
-            _check_int(name, value, 8)
-            if value % 8:
+            check_int(name, value, minimum=8, optional=True)
+            if value is not None and value % 8:
                 raise InvalidInputError(f"{name} {value} is not a multiple of 8")
-        _check_int("seed", self.seed, 0)
+        check_int("seed", self.seed, minimum=0)
         if self.seed > MAX_SEED:
             raise InvalidInputError(f"seed must be below 2**63, got {self.seed}")
 
@@ -96,8 +102,13 @@ class DenoiseSpec:
         return options
 
 
-def _check_int(name: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInputError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise InvalidInputError(f"{name} must be at least {minimum}, got {value}")
+def _check_prompt(index: int, prompt: object) -> None:
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise InvalidInputError("candidate prompts must be non-empty strings")
+    try:
+        prompt.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInputError(f"candidate {index} is not valid Unicode text (lone surrogate)") from None
+    # Control characters (NUL included) would make the candidates digest ambiguous and mean nothing to a model.
+    if any(unicodedata.category(ch) == "Cc" for ch in prompt):
+        raise InvalidInputError(f"candidate {index} contains a control character")

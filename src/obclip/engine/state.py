@@ -80,7 +80,7 @@ class DenoiseState:
     def select(self, row: int) -> DenoiseState:
         """The state of one candidate (row `row`), history included."""
         if not 0 <= row < self.num_candidates:
-            raise StateError(f"row {row} outside the {self.num_candidates} candidates")
+            raise RuntimeError(f"row {row} outside the {self.num_candidates} candidates")
         pick = slice(row, row + 1)
         return replace(
             self,
@@ -117,6 +117,15 @@ class DenoiseState:
             raise StateError(f"denoise state body is not valid safetensors: {exc}") from None
         if _LATENTS not in tensors or _TIMESTEPS not in tensors:
             raise StateError("denoise state lacks latents or timesteps")
+        unknown = sorted(k for k in tensors if k not in (_LATENTS, _TIMESTEPS) and not k.startswith(_HISTORY_PREFIX))
+        if unknown:
+            raise StateError(f"denoise state holds unknown tensors: {unknown[:5]}"[:200])
+        for key in ("step_index", "num_steps"):
+            if isinstance(header.get(key), bool) or not isinstance(header.get(key), int):
+                raise StateError(f"denoise state header's {key} is not an integer")
+        for key in ("scheduler_config", "history_meta", "metadata"):
+            if not isinstance(header.get(key, {}), dict):
+                raise StateError(f"denoise state header's {key} is not an object")
         history = {k[len(_HISTORY_PREFIX) :]: v for k, v in tensors.items() if k.startswith(_HISTORY_PREFIX)}
         try:
             return cls(
