@@ -111,19 +111,21 @@ def test_the_model_size_and_an_explicit_equal_size_share_a_batch(tiny_large):
     assert batch_key(make_spec(1, 2), tiny_large) == batch_key(make_spec(2, 2, height=size, width=size), tiny_large)
 
 
-def test_accelerated_requests_run_alone_and_as_before(engine, tiny_large):
+@pytest.mark.parametrize("preset", ["paper", "recommended"])
+def test_accelerated_requests_share_a_batch_each_as_its_own_group(engine, tiny_large, preset):
+    """Same acceleration settings: one batch, each request its own pivots, uncond rows and caches."""
     from obclip.accel import AccelConfig
 
-    accel = AccelConfig.preset("recommended", 4)
-    a, b = make_spec(1, 2, accel=accel), make_spec(2, 2, accel=accel)
-    assert batch_key(a, tiny_large) != batch_key(b, tiny_large)
-    pending = [a, b]
-    assert take_batch(pending, lambda s: s, tiny_large, BatchPolicy()) == [a]
-    with pytest.raises(RuntimeError):
-        engine.run_batch([a, b])
-    assert torch.equal(engine.run_batch([a])[0].latents, engine.run(a).latents)
-    off = make_spec(1, 2, accel=AccelConfig())
-    assert batch_key(off, tiny_large) == batch_key(make_spec(3, 2), tiny_large)
+    accel = AccelConfig.preset(preset, 4)
+    specs = [make_spec(1, 2, accel=accel), make_spec(2, 3, accel=accel), make_spec(3, 1, accel=accel)]
+    assert len({batch_key(s, tiny_large) for s in specs}) == 1
+    for spec, state in zip(specs, engine.run_batch(specs), strict=True):
+        assert_same_as_alone(state, engine.run(spec), BOUND[spec.scheduler])
+    # Other settings (or none) are another batch; "all off" is no acceleration.
+    other = make_spec(4, 2, accel=AccelConfig.preset(preset, 3))
+    assert batch_key(other, tiny_large) != batch_key(specs[0], tiny_large)
+    assert batch_key(make_spec(1, 2), tiny_large) != batch_key(specs[0], tiny_large)
+    assert batch_key(make_spec(1, 2, accel=AccelConfig()), tiny_large) == batch_key(make_spec(3, 2), tiny_large)
 
 
 def test_take_batch_keeps_the_oldest_first_and_the_others_in_order(tiny_large):

@@ -21,8 +21,8 @@ def batch_key(spec: DenoiseSpec, model: Any) -> tuple[Any, ...]:
     """What two requests must share to run in one UNet call per step on `model` (a `ModelBundle`).
 
     Size (the model's own where the spec leaves it open), T, k, scheduler, guidance and the
-    acceleration settings. Accelerated requests are keyed by their own identity as well: a
-    batch layout holds one candidate group (one pivot, one set of caches), so each runs alone.
+    acceleration settings (each request is its own candidate group of the accelerated batch,
+    with its own pivots, unconditional rows and caches; the step plan must be the same).
     """
     size = model.default_size
     accel = spec.accel if spec.accel is not None and spec.accel.enabled else None
@@ -33,7 +33,7 @@ def batch_key(spec: DenoiseSpec, model: Any) -> tuple[Any, ...]:
         spec.switch_step,
         spec.scheduler,
         float(spec.guidance),
-        None if accel is None else (json.dumps(accel.to_dict(), sort_keys=True), id(spec)),
+        None if accel is None else json.dumps(accel.to_dict(), sort_keys=True),
     )
 
 

@@ -15,8 +15,8 @@ import torch
 
 import obclip
 from obclip.engine.batching import batch_key
-from obclip.engine.conditioning import Conditioning
-from obclip.engine.loop import denoise
+from obclip.engine.conditioning import Conditioning, cfg_scale, check_scheduler_fits, unet_conditioning
+from obclip.engine.loop import StepCallback, denoise
 from obclip.engine.models import ModelBundle, load_model
 from obclip.engine.schedulers import export_history, make_scheduler, start_at
 from obclip.engine.spec import DenoiseSpec
@@ -57,14 +57,33 @@ class CloudEngine:
         for prompt in spec.candidates:
             self.model.text.check_fits(prompt)
         image_size(spec, self.model)
+        check_scheduler_fits(self.model.unet, spec.scheduler)
         if spec.accel is not None:
             spec.accel.validate(num_steps=spec.steps)
 
-    def run(self, spec: DenoiseSpec, *, quiet: bool = True) -> DenoiseState:
-        """Steps [0, spec.switch_step) on all candidates from one shared initial noise."""
-        return self.run_batch([spec], quiet=quiet)[0]
+    def run(
+        self,
+        spec: DenoiseSpec,
+        *,
+        quiet: bool = True,
+        on_step: StepCallback | None = None,
+        checked: bool = False,
+    ) -> DenoiseState:
+        """Steps [0, spec.switch_step) on all candidates from one shared initial noise.
 
-    def run_batch(self, specs: Sequence[DenoiseSpec], *, quiet: bool = True) -> list[DenoiseState]:
+        `on_step(i)` runs before step i (it may raise to stop the run); `checked=True` skips
+        `check(spec)` for a caller that has already run it.
+        """
+        return self.run_batch([spec], quiet=quiet, on_step=on_step, checked=checked)[0]
+
+    def run_batch(
+        self,
+        specs: Sequence[DenoiseSpec],
+        *,
+        quiet: bool = True,
+        on_step: StepCallback | None = None,
+        checked: bool = False,
+    ) -> list[DenoiseState]:
         """Steps [0, k) of several compatible requests, one UNet call per step over all their rows.
 
         The requests must share a `batching.batch_key` (size, T, k, scheduler, guidance,
@@ -76,8 +95,9 @@ class CloudEngine:
         specs = list(specs)
         if not specs:
             return []
-        for spec in specs:
-            self.check(spec)
+        if not checked:
+            for spec in specs:
+                self.check(spec)
         model = self.model
         head = specs[0]
         if any(batch_key(spec, model) != batch_key(head, model) for spec in specs[1:]):
@@ -96,10 +116,13 @@ class CloudEngine:
             ]
         )
         if head.switch_step > 0:
-            conditioning = _batch_conditioning(
-                [model.text.guidance_batch(spec.candidates, spec.guided) for spec in specs], head.guided
-            )
-            with self._accelerated(specs) as on_step:
+            cfg = cfg_scale(model.unet, head.guidance)
+            parts = [
+                unet_conditioning(model.text, model.unet, s.candidates, guidance=s.guidance, size=(height, width))
+                for s in specs
+            ]
+            conditioning = _batch_conditioning(parts, cfg > 1.0)
+            with self._accelerated(specs) as begin_step:
                 latents = denoise(
                     model.unet,
                     scheduler,
@@ -107,8 +130,9 @@ class CloudEngine:
                     conditioning,
                     start=0,
                     stop=head.switch_step,
-                    guidance=head.guidance,
-                    on_step=on_step,
+                    guidance=cfg,
+                    noise_seeds=[spec.seed for spec in specs for _ in range(spec.num_candidates)],
+                    on_step=_both(on_step, begin_step),
                     desc="cloud steps",
                     quiet=quiet,
                 )
@@ -150,9 +174,9 @@ class CloudEngine:
             return
         from obclip.accel import BatchLayout, apply_accelerations
 
-        if len(specs) > 1:
-            raise RuntimeError("accelerated requests run one per batch (one candidate group per layout)")
-        layout = BatchLayout(num_candidates=spec.num_candidates, guidance=spec.guided)
+        guided = cfg_scale(self.model.unet, spec.guidance) > 1.0  # an LCM UNet runs no unconditional rows
+        # One candidate group per request: its own pivots, unconditional rows and caches.
+        layout = BatchLayout(groups=[s.num_candidates for s in specs], guidance=guided)
         with apply_accelerations(self.model.unet, spec.accel, layout, num_steps=spec.steps) as session:
             yield session.begin_step
 
@@ -174,6 +198,18 @@ class LocalCloud:
         return self.load().run(spec, quiet=self.quiet)
 
 
+def _both(first: StepCallback | None, second: StepCallback | None) -> StepCallback | None:
+    """One step callback running `first` (the caller's: may stop the run) then `second`."""
+    if first is None or second is None:
+        return first or second
+
+    def on_step(step: int) -> None:
+        first(step)
+        second(step)
+
+    return on_step
+
+
 def _batch_conditioning(parts: Sequence[Conditioning], guided: bool) -> Conditioning:
     """One conditioning for a batch of requests, each part encoded alone (`guidance_batch`).
 
@@ -189,7 +225,4 @@ def _batch_conditioning(parts: Sequence[Conditioning], guided: bool) -> Conditio
 
 
 def _row_slice(conditioning: Conditioning, start: int, stop: int) -> Conditioning:
-    return Conditioning(
-        conditioning.encoder_hidden_states[start:stop],
-        {name: value[start:stop] for name, value in conditioning.added_cond_kwargs.items()},
-    )
+    return conditioning.rows(start, stop)
