@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from PIL import Image
 from obclip.engine import (
     CloudBackend,
     DenoiseSpec,
+    DenoiseState,
     DeviceEngine,
     LocalCloud,
     check_response,
@@ -60,6 +63,7 @@ class GenerationReport:
     accelerations: list[str]
     notice: str | None
     state_bytes: int
+    """Bytes of the tensors the cloud handed over (`state_payload_bytes`)."""
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,6 +84,16 @@ class GenerationResult:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.image.save(path)
         return path
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The device's decisions before anything is sent: the taxonomy, the candidate set and the
+    cloud request (a function of the set and the public options only)."""
+
+    taxonomy: Taxonomy
+    candidate_set: CandidateSet
+    spec: DenoiseSpec
 
 
 def generate(
@@ -104,6 +118,9 @@ def generate(
 ) -> GenerationResult:
     """Generate an image for `prompt` without the cloud learning which candidate is the user's.
 
+    Three phases, each timed in the report: `plan` (taxonomy, candidate set, cloud request), the
+    cloud's steps [0, k) on every candidate, and the device's steps [k, T) on its own row.
+
     Args:
         prompt: the user's prompt; it never leaves this process, only its candidate set does.
         large: cloud model (hub id, local diffusers directory or `embedded:NAME`).
@@ -123,67 +140,107 @@ def generate(
         quiet: no progress bars.
     """
     timings: dict[str, float] = {}
-    started = time.perf_counter()
-    taxonomy = resolve_taxonomy(taxonomy, large)
-    candidate_set = build_candidate_set(prompt, taxonomy=taxonomy, max_candidates=max_candidates, seed=shuffle_seed)
-    if seed is None:
-        seed = secrets.randbits(63)
-    spec = DenoiseSpec(
-        candidates=candidate_set.candidates,
-        steps=steps,
-        switch_step=switch_step,
-        scheduler=scheduler,
-        guidance=guidance,
-        height=height,
-        width=width,
-        seed=seed,
-        accel=accel,
-    )
-    small = small or default_small(large)
-    backend, cloud_name = _backend(cloud, large, token, quiet)
-    timings["prepare_s"] = time.perf_counter() - started
+    with _timed(timings, "total_s"):
+        with _timed(timings, "prepare_s"):
+            request = plan(
+                prompt,
+                large=large,
+                taxonomy=taxonomy,
+                max_candidates=max_candidates,
+                shuffle_seed=shuffle_seed,
+                steps=steps,
+                switch_step=switch_step,
+                scheduler=scheduler,
+                guidance=guidance,
+                seed=seed,
+                height=height,
+                width=width,
+                accel=accel,
+            )
+            small = small or default_small(large)
+            backend, cloud_name = _backend(cloud, large, token, quiet)
+        with _timed(timings, "load_device_s"):
+            device = DeviceEngine(load_device_model(large, small))
+        with _timed(timings, "cloud_s"):
+            state = backend.denoise(request.spec)
+        with _timed(timings, "device_s"):
+            latents = finish_on_device(device, request, state, quiet=quiet)
+        with _timed(timings, "decode_s"):
+            image = device.decode(latents)[0]
+    report = _report(request, state, large=large, small=device.model.model_id, cloud=cloud_name, timings=timings)
+    return GenerationResult(image=image, latents=latents.cpu(), candidate_set=request.candidate_set, report=report)
 
-    mark = time.perf_counter()
-    device_model = load_device_model(large, small)
-    device = DeviceEngine(device_model)
-    timings["load_device_s"] = time.perf_counter() - mark
 
-    mark = time.perf_counter()
-    state = backend.denoise(spec)
-    timings["cloud_s"] = time.perf_counter() - mark
-    state_bytes = len(state.to_bytes())
-    check_response(state, spec, device_model)
+def plan(
+    prompt: str,
+    *,
+    large: str = DEFAULT_LARGE,
+    taxonomy: Taxonomy | str | Path | None = None,
+    max_candidates: int | None = None,
+    shuffle_seed: int | None = None,
+    seed: int | None = None,
+    **options: Any,
+) -> Plan:
+    """Phase one, on the device: the candidate set of `prompt` and the cloud request for it.
 
-    mark = time.perf_counter()
-    mine = state.select(candidate_set.true_index)
-    latents = device.finish(mine, candidate_set.true_prompt, guidance=guidance, quiet=quiet)
-    timings["device_s"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    image = device.decode(latents)[0]
-    timings["decode_s"] = time.perf_counter() - mark
-    timings["total_s"] = time.perf_counter() - started
+    `options` are `DenoiseSpec`'s public options (steps, switch_step, scheduler, guidance,
+    height, width, accel); `seed` is drawn from a CSPRNG when None.
+    """
+    resolved = resolve_taxonomy(taxonomy, large)
+    candidate_set = build_candidate_set(prompt, taxonomy=resolved, max_candidates=max_candidates, seed=shuffle_seed)
+    seed = secrets.randbits(63) if seed is None else seed
+    spec = DenoiseSpec(candidates=candidate_set.candidates, seed=seed, **options)
+    return Plan(taxonomy=resolved, candidate_set=candidate_set, spec=spec)
 
-    report = GenerationReport(
+
+def finish_on_device(device: DeviceEngine, request: Plan, state: DenoiseState, *, quiet: bool = True) -> torch.Tensor:
+    """Phase three: check the cloud's answer, keep the true row and run steps [k, T) on it."""
+    check_response(state, request.spec, device.model)
+    mine = state.select(request.candidate_set.true_index)
+    return device.finish(mine, request.candidate_set.true_prompt, guidance=request.spec.guidance, quiet=quiet)
+
+
+def state_payload_bytes(state: DenoiseState) -> int:
+    """Bytes of the tensors the cloud handed over (latents, schedule, solver history); the wire
+    form adds a JSON header of a few kB. Read off the tensors, without serialising them again."""
+    tensors = (state.latents, state.timesteps, *state.history.values())
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def _report(
+    request: Plan, state: DenoiseState, *, large: str, small: str, cloud: str, timings: dict[str, float]
+) -> GenerationReport:
+    spec, candidate_set = request.spec, request.candidate_set
+    return GenerationReport(
         num_candidates=len(candidate_set),
-        switch_step=switch_step,
-        steps=steps,
-        scheduler=scheduler,
-        guidance=guidance,
-        seed=seed,
+        switch_step=spec.switch_step,
+        steps=spec.steps,
+        scheduler=spec.scheduler,
+        guidance=spec.guidance,
+        seed=spec.seed,
         height=int(state.metadata["height"]),
         width=int(state.metadata["width"]),
         large=canonical_id(large),
-        small=device_model.model_id,
-        cloud=cloud_name,
+        small=small,
+        cloud=cloud,
         candidates=list(candidate_set.candidates),
         template=str(candidate_set.template),
-        taxonomy=taxonomy.source,
-        accelerations=list(accel.names) if accel is not None else [],
+        taxonomy=request.taxonomy.source,
+        accelerations=list(spec.accel.names) if spec.accel is not None else [],
         notice=candidate_set.notice,
-        state_bytes=state_bytes,
+        state_bytes=state_payload_bytes(state),
         timings=timings,
     )
-    return GenerationResult(image=image, latents=latents.cpu(), candidate_set=candidate_set, report=report)
+
+
+@contextmanager
+def _timed(timings: dict[str, float], key: str) -> Iterator[None]:
+    """Record the wall time of the block under `key`."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[key] = time.perf_counter() - started
 
 
 def resolve_taxonomy(taxonomy: Taxonomy | str | Path | None, large: str) -> Taxonomy:

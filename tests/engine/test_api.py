@@ -107,10 +107,10 @@ def test_generate_loads_each_large_model_component_once(tmp_path, monkeypatch):
     from transformers import CLIPTextModel, CLIPTokenizer
 
     from obclip.engine import load_model
-    from obclip.engine.embedded import packaged_dir
+    from obclip.models import model_dir
 
     for name in ("portrait-large", "portrait-small"):
-        shutil.copytree(packaged_dir(name), tmp_path / name)
+        shutil.copytree(model_dir(name), tmp_path / name)
     large, small = (tmp_path / "portrait-large").resolve(), (tmp_path / "portrait-small").resolve()
     loads = []
     for cls in (CLIPTokenizer, CLIPTextModel, AutoencoderKL, UNet2DConditionModel):
@@ -135,3 +135,20 @@ def test_generate_loads_each_large_model_component_once(tmp_path, monkeypatch):
     cloud, device = load_model(str(large)), load_device_model(str(large), str(small))
     assert device.vae is cloud.vae and device.text is cloud.text and device.unet is not cloud.unet
     assert len(loads) == 5
+
+
+def test_plan_is_what_the_cloud_is_sent_and_a_local_run_never_serialises_the_state(tiny_large, monkeypatch):
+    from obclip.api import plan
+    from obclip.engine import DenoiseState
+
+    def refuse(self):
+        raise AssertionError("the state was serialised in-process")
+
+    monkeypatch.setattr(DenoiseState, "to_bytes", refuse)
+    cloud = RecordingCloud(tiny_large)
+    result = generate(PROMPT, large=TINY, steps=3, switch_step=1, seed=5, shuffle_seed=2, cloud=cloud)
+    request = plan(PROMPT, large=TINY, steps=3, switch_step=1, seed=5, shuffle_seed=2)
+    assert cloud.specs == [request.spec] and request.candidate_set.candidates == result.candidate_set.candidates
+    n, rows = len(request.candidate_set), 4 * 8 * 8 * 4  # float32 latents of 4 x 8 x 8 per candidate
+    assert result.report.state_bytes >= n * rows
+    assert set(result.report.timings) == {"prepare_s", "load_device_s", "cloud_s", "device_s", "decode_s", "total_s"}

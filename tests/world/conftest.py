@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from obclip.engine.embedded import packaged_dir
+from obclip.models import model_dir
 
 
 @pytest.fixture(scope="session")
 def large_dir() -> Path:
-    return packaged_dir("portrait-large")
+    return model_dir("portrait-large")
 
 
 @pytest.fixture(scope="session")
 def small_dir() -> Path:
-    return packaged_dir("portrait-small")
+    return model_dir("portrait-small")

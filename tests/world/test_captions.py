@@ -10,17 +10,16 @@ from obclip.world import (
     WORLD_ATTRIBUTES,
     caption,
     caption_with_mentions,
-    load_taxonomy,
     parse_caption,
     sample_attributes,
+    world_taxonomy,
 )
 
 
 def _taxonomy_forms() -> dict[str, dict[str, set[str]]]:
     out: dict[str, dict[str, set[str]]] = {}
-    for attr in load_taxonomy()["attributes"]:
-        out[attr["name"]] = {v["value"]: {f for forms in v["forms"].values() for f in forms}
-                             for v in attr["values"]}
+    for attr in world_taxonomy().attributes:
+        out[attr.name] = {v: {f for forms in attr.forms[v].values() for f in forms} for v in attr.values}
     return out
 
 

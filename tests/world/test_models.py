@@ -10,8 +10,8 @@ from diffusers import AutoencoderKL, DPMSolverMultistepScheduler, UNet2DConditio
 from torch.utils.flop_counter import FlopCounterMode
 from transformers import CLIPTextModel, CLIPTokenizer
 
-from obclip.engine.embedded import packaged_dir
 from obclip.engine.models import SHARED_FILE, component_location
+from obclip.models import model_dir
 
 SHARED = ("tokenizer", "text_encoder", "vae", "scheduler")
 
@@ -37,14 +37,14 @@ def unet_macs(directory: Path) -> int:
 
 def _where(name: str, component: str) -> dict[str, str]:
     """The directory and subfolder obclip's loader reads `component` of a shipped model from."""
-    source, subfolder = component_location(str(packaged_dir(name)), component)
+    source, subfolder = component_location(str(model_dir(name)), component)
     return {"pretrained_model_name_or_path": source, "subfolder": subfolder}
 
 
 def test_large_dir_is_an_sd1_pipeline() -> None:
-    index = json.loads((packaged_dir("portrait-large") / "model_index.json").read_text())
+    index = json.loads((model_dir("portrait-large") / "model_index.json").read_text())
     assert index["unet"] == ["diffusers", "UNet2DConditionModel"]
-    assert all((packaged_dir("portrait-large") / part).is_dir() for part in (*SHARED, "unet"))
+    assert all((model_dir("portrait-large") / part).is_dir() for part in (*SHARED, "unet"))
 
 
 @pytest.mark.parametrize("name", ["portrait-large", "portrait-small"])
@@ -82,7 +82,7 @@ def test_small_dir_holds_its_unet_and_takes_the_shared_parts_from_large(large_di
 
 def test_no_model_file_is_shipped_twice() -> None:
     """Every file under obclip/models (what the wheel ships) has content no other file has."""
-    root = packaged_dir(".")
+    root = model_dir(".")
     seen: dict[str, Path] = {}
     for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -101,7 +101,7 @@ def test_small_unet_is_bk_style_and_at_least_3x_cheaper(large_dir: Path, small_d
 def test_weights_are_safetensors_and_small() -> None:
     total = 0
     for name in ("portrait-large", "portrait-small", "portrait-classifier"):
-        files = [p for p in packaged_dir(name).rglob("*") if p.is_file()]
+        files = [p for p in model_dir(name).rglob("*") if p.is_file()]
         assert not [p for p in files if p.suffix in (".bin", ".pt", ".pth", ".ckpt")]
         total += sum(p.stat().st_size for p in files)
     assert total <= 30 * 1024 * 1024, total

@@ -20,6 +20,7 @@ from transformers.convert_slow_tokenizer import bytes_to_unicode
 from obclip.defaults import DEFAULT_LARGE as DEFAULT_LARGE  # re-exported: `embedded:default`
 from obclip.defaults import EMBEDDED_PREFIX
 from obclip.errors import ModelNotFoundError
+from obclip.models import model_dir
 
 PREFIX = EMBEDDED_PREFIX
 
@@ -55,7 +56,7 @@ class EmbeddedModel:
         """The packaged directory, if this entry has trained weights installed."""
         if self.directory is None:
             return None
-        path = packaged_dir(self.directory)
+        path = model_dir(self.directory)
         return path if (path / "unet").is_dir() else None
 
     def taxonomy_path(self) -> Path | None:
@@ -70,11 +71,6 @@ class EmbeddedModel:
 
 
 TINY_MAX_TOKENS = 256
-
-
-def packaged_dir(name: str) -> Path:
-    """A folder under `obclip/models/` (the shipped weights: the portrait pair, the world's classifier)."""
-    return Path(str(resources.files("obclip") / "models" / name))
 
 
 def _tiny_tokenizer() -> CLIPTokenizer:

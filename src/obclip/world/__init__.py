@@ -1,7 +1,8 @@
 """A small procedural world of portraits with its captions, taxonomy and attribute classifier.
 
 It gives obclip a real, offline text-to-image model pair (``obclip/models/portrait-large`` and
-``portrait-small``) and a way to score their images; see docs/world.md.
+``portrait-small``) and a way to score their images; see docs/world.md. Its taxonomy is read by
+``obclip.privacy``'s parser and its model folders are found by ``obclip.models``.
 """
 
 from obclip.world.attributes import (
@@ -11,12 +12,11 @@ from obclip.world.attributes import (
     Attributes,
     WorldAttribute,
     attribute_indices,
-    load_taxonomy,
     sample_attributes,
+    world_taxonomy,
 )
 from obclip.world.captions import caption, caption_with_mentions, parse_caption
-from obclip.world.classifier import AttributeClassifier, Classifier, frechet_distance, load_classifier
-from obclip.world.paths import model_dir
+from obclip.world.classifier import AttributeClassifier, frechet_distance, load_classifier
 from obclip.world.render import render
 
 __all__ = [
@@ -25,16 +25,14 @@ __all__ = [
     "WORLD_ATTRIBUTES",
     "AttributeClassifier",
     "Attributes",
-    "Classifier",
     "WorldAttribute",
     "attribute_indices",
     "caption",
     "caption_with_mentions",
     "frechet_distance",
     "load_classifier",
-    "load_taxonomy",
-    "model_dir",
     "parse_caption",
     "render",
     "sample_attributes",
+    "world_taxonomy",
 ]

@@ -1,17 +1,19 @@
 """The world's attributes: names, value spaces, which are sensitive, and how to sample them.
 
-The sensitive attributes and their surface forms come from `taxonomy.json` (the same file the
-privacy module reads); the non-sensitive ones are defined here.
+The sensitive attributes and their surface forms are `taxonomy.json`, read and validated by the
+privacy module's own parser (`world_taxonomy`); the non-sensitive ones are defined here.
 """
 
 from __future__ import annotations
 
-import json
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from pathlib import Path
+
+from obclip.privacy import Taxonomy, load_taxonomy
 
 Attributes = dict[str, str]
 """One portrait: attribute name -> value, e.g. ``{"gender": "female", "age": "old", ...}``."""
@@ -30,26 +32,20 @@ class WorldAttribute:
 
 
 @cache
-def load_taxonomy() -> dict[str, Any]:
-    """The world's taxonomy (format ``obclip-taxonomy/1``) as parsed JSON."""
-    text = resources.files("obclip.world").joinpath("taxonomy.json").read_text(encoding="utf-8")
-    return json.loads(text)
+def world_taxonomy() -> Taxonomy:
+    """The world's taxonomy (``world/taxonomy.json``), as the privacy module reads it."""
+    return load_taxonomy(Path(str(resources.files("obclip.world") / "taxonomy.json")))
 
 
-def taxonomy_forms(attribute: str, value: str) -> dict[str, list[str]]:
-    """Surface forms (category -> list, first is canonical) of one sensitive value."""
-    for attr in load_taxonomy()["attributes"]:
-        if attr["name"] == attribute:
-            for entry in attr["values"]:
-                if entry["value"] == value:
-                    return entry["forms"]
-    raise KeyError(f"{attribute}={value} is not in the world's taxonomy")
+def taxonomy_forms(attribute: str, value: str) -> Mapping[str, tuple[str, ...]]:
+    """Surface forms (category -> tuple, first is canonical) of one sensitive value."""
+    return world_taxonomy().attribute(attribute).forms[value]
 
 
 def _build() -> dict[str, WorldAttribute]:
     out: dict[str, WorldAttribute] = {}
-    for attr in load_taxonomy()["attributes"]:
-        out[attr["name"]] = WorldAttribute(attr["name"], tuple(v["value"] for v in attr["values"]), True)
+    for spec in world_taxonomy().attributes:
+        out[spec.name] = WorldAttribute(spec.name, spec.values, True)
     out["background"] = WorldAttribute("background", ("red", "blue", "green", "yellow", "purple"), False)
     out["clothing"] = WorldAttribute("clothing", ("red", "blue", "green", "white", "black"), False)
     out["accessory"] = WorldAttribute("accessory", ("none", "glasses", "hat"), False)

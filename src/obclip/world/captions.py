@@ -9,16 +9,13 @@ from __future__ import annotations
 import random
 import re
 
-from obclip.world.attributes import NON_SENSITIVE, SENSITIVE, WORLD_ATTRIBUTES, Attributes, taxonomy_forms
+from obclip.privacy.words import indefinite_article
+from obclip.world.attributes import SENSITIVE, WORLD_ATTRIBUTES, Attributes, taxonomy_forms
 
 PREFIXES = ("", "", "portrait of ", "a portrait of ", "a picture of ", "a photo of ", "a drawing of ")
 
 # probability that a caption states the attribute (gender is always stated: it is the noun)
 MENTION_PROB = {"gender": 1.0, "age": 0.9, "skin": 0.85, "background": 0.75, "clothing": 0.7, "accessory": 0.7}
-
-
-def _article(next_word: str) -> str:
-    return "an" if next_word[0] in "aeiou" else "a"
 
 
 def caption_with_mentions(attrs: Attributes, rng: random.Random) -> tuple[str, set[str]]:
@@ -41,7 +38,7 @@ def caption_with_mentions(attrs: Attributes, rng: random.Random) -> tuple[str, s
         else:
             trailing.append("with " + rng.choice(skin["phrase"]))
     subject = " ".join([*adjectives, noun])
-    head = rng.choice(PREFIXES) + _article(subject) + " " + subject
+    head = rng.choice(PREFIXES) + indefinite_article(subject) + " " + subject
     if trailing:
         head += " " + trailing[0]
 
@@ -137,6 +134,3 @@ def parse_caption(text: str) -> Attributes:
     elif "accessories" in low:
         out["accessory"] = "none"
     return out
-
-
-__all__ = ["NON_SENSITIVE", "caption", "caption_with_mentions", "parse_caption"]

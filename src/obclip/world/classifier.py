@@ -14,8 +14,8 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
+from obclip.models import model_dir
 from obclip.world.attributes import WORLD_ATTRIBUTES
-from obclip.world.paths import model_dir
 
 
 class AttributeClassifier(nn.Module):
@@ -56,9 +56,6 @@ class AttributeClassifier(nn.Module):
         save_file({k: v.contiguous() for k, v in self.state_dict().items()}, directory / "model.safetensors")
         values = {name: list(WORLD_ATTRIBUTES[name].values) for name in self.config["heads"]}
         (directory / "config.json").write_text(json.dumps({**self.config, "values": values}, indent=2) + "\n")
-
-
-Classifier = AttributeClassifier
 
 
 def load_classifier(directory: Path | None = None) -> AttributeClassifier:

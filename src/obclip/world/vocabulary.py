@@ -1,9 +1,9 @@
 """The world's word list and a CLIP-format BPE vocabulary in which every world word is one token.
 
 `build_clip_bpe` returns ``(vocab, merges)`` for ``vocab.json`` / ``merges.txt``: CLIP's 256
-byte-level base symbols (each also with ``</w>``), the merges that build every world word from
-its characters (each merge's result is in the vocabulary), and the two special tokens. Unknown
-words fall back to characters.
+byte-level base symbols (transformers' ``bytes_to_unicode``, each also with ``</w>``), the merges
+that build every world word from its characters (each merge's result is in the vocabulary), and
+the two special tokens. Unknown words fall back to characters.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ import random
 import re
 from collections import Counter
 
-from obclip.world.attributes import load_taxonomy, sample_attributes
+from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+from obclip.world.attributes import sample_attributes, world_taxonomy
 from obclip.world.captions import caption
 
 # CLIP's pre-tokenizer: letters runs, single digits, runs of other non-space characters
@@ -51,28 +53,15 @@ def pretokenize(text: str) -> list[str]:
 def world_words() -> list[str]:
     """Every word the world's captions and taxonomy use, after CLIP's pre-tokenisation (sorted)."""
     words: set[str] = set(EXTRA_WORDS)
-    for attr in load_taxonomy()["attributes"]:
-        for entry in attr["values"]:
-            for forms in entry["forms"].values():
-                for form in forms:
+    for spec in world_taxonomy().attributes:
+        for forms in spec.forms.values():
+            for surfaces in forms.values():
+                for form in surfaces:
                     words.update(pretokenize(form))
     rng = random.Random(1234)
     for _ in range(5000):
         words.update(pretokenize(caption(sample_attributes(rng), rng)))
     return sorted(words)
-
-
-def bytes_to_unicode() -> dict[int, str]:
-    """GPT-2/CLIP's reversible byte -> printable unicode map."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, [chr(c) for c in cs], strict=True))
 
 
 def build_clip_bpe(words: list[str]) -> tuple[dict[str, int], list[tuple[str, str]]]:
