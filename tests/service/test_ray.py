@@ -93,3 +93,20 @@ def test_options_validate_and_map_to_serve():
         RayOptions(replicas=0)
     with pytest.raises(InvalidInputError):
         RayOptions(replicas=3, max_replicas=2)
+
+
+def test_the_shipped_serve_config_builds_an_application():
+    """`serve run deploy/ray-serve.yaml` calls `app_builder` with the file's args."""
+    from pathlib import Path
+
+    import yaml
+
+    from obclip.errors import InvalidInputError
+    from obclip.service.ray_serve import app_builder
+
+    config = yaml.safe_load((Path(__file__).parents[2] / "deploy" / "ray-serve.yaml").read_text())
+    (application,) = config["applications"]
+    assert application["import_path"] == "obclip.service.ray_serve:app_builder"
+    assert isinstance(app_builder(application["args"]), serve.Application)
+    with pytest.raises(InvalidInputError, match="unknown argument"):
+        app_builder({"replica": 2})
