@@ -11,7 +11,12 @@ lists them.
 Several candidate groups (e.g. requests batched together) share one UNet batch with
 `BatchLayout(groups=(N_a, N_b))`; each keeps its own pivots, unconditional rows and cache rows, so a
 group's output is what it would be alone (row order in `obclip.accel._common`).
+
+Configs, presets, the registry and the flags import neither torch nor diffusers (the command line
+builds its parser from them); the session does, on first use of `apply_accelerations`.
 """
+
+from typing import Any
 
 from obclip.accel._common import BatchLayout, StepBatch, StepPlan, Technique
 from obclip.accel.attention_cache import AttentionCacheConfig
@@ -19,7 +24,6 @@ from obclip.accel.batch_reuse import BatchReuseConfig
 from obclip.accel.block_skip import BlockSkipConfig
 from obclip.accel.config import AccelConfig
 from obclip.accel.registry import TECHNIQUES
-from obclip.accel.session import AccelSession, apply_accelerations
 from obclip.accel.shared_uncond import SharedUncondConfig
 
 __all__ = [
@@ -36,3 +40,11 @@ __all__ = [
     "Technique",
     "apply_accelerations",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("AccelSession", "apply_accelerations"):
+        from obclip.accel import session
+
+        return getattr(session, name)
+    raise AttributeError(f"module 'obclip.accel' has no attribute {name!r}")

@@ -20,23 +20,19 @@ and shared uncond; no row of one group ever influences another group's rows.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
-
-import torch
-from diffusers.hooks.hooks import BaseState, HookRegistry, ModelHook
-from diffusers.models.attention_processor import Attention, AttnProcessor, AttnProcessor2_0
 
 from obclip.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from obclip.accel.config import AccelConfig
+    import torch
+    from diffusers.models.attention_processor import Attention
 
-# Modules the attention hooks go on, and the processors whose maths batch reuse re-implements.
-ATTENTION_CLASSES = (Attention,)
-REUSABLE_PROCESSORS = (AttnProcessor2_0, AttnProcessor)
+    from obclip.accel.config import AccelConfig
 
 # Direct children of a UNet2DConditionModel that block skipping hooks.
 DOWN_BLOCK_RE = re.compile(r"^down_blocks\.(\d+)$")
@@ -44,6 +40,15 @@ UP_BLOCK_RE = re.compile(r"^up_blocks\.(\d+)$")
 MID_BLOCK_NAME = "mid_block"
 
 ATTENTION_KINDS = ("self", "cross", "both")
+
+
+def attention_modules(unet: torch.nn.Module) -> Iterator[tuple[str, Attention]]:
+    """`(name, module)` for every diffusers `Attention` module of `unet` (the attention hooks' targets)."""
+    from diffusers.models.attention_processor import Attention
+
+    for name, module in unet.named_modules():
+        if isinstance(module, Attention):
+            yield name, module
 
 
 def attention_kind(module: Attention) -> str:
@@ -187,8 +192,14 @@ class Removable(Protocol):
     def remove(self) -> None: ...
 
 
+class State(Protocol):
+    """A technique's per-session state; `reset()` drops everything it holds."""
+
+    def reset(self) -> None: ...
+
+
 ConfigT = TypeVar("ConfigT")
-StateT = TypeVar("StateT", bound=BaseState)
+StateT = TypeVar("StateT", bound=State)
 DecisionT = TypeVar("DecisionT")
 
 #: What a hook calls to read the current step's plan (raises `RuntimeError` before `begin_step`).
@@ -214,7 +225,7 @@ class Technique(Generic[ConfigT, StateT, DecisionT]):
         label (`str`): words for tables and help (`"block skipping"`).
         short (`str`): a one-word tag for eval rows (`"skip"`).
         config_class (`type`): a dataclass with `validate()`; fields carry flag metadata (`setting`).
-        state_class (`type[BaseState]`): per-session state, made fresh for each session.
+        state_class (`type`): per-session state with `reset()`, made fresh for each session.
         plan (`Callable[[config, state, PlanContext], decision | None]`): the step's decision. Pure:
             it reads the state, never changes it.
         install (`Callable[[unet, config, state, plan_fn], list[Removable]]`): registers hooks or
@@ -242,7 +253,7 @@ class Technique(Generic[ConfigT, StateT, DecisionT]):
     cost_key: Callable[[DecisionT], Hashable] = _itself
 
 
-class NoState(BaseState):
+class NoState:
     """State of a technique that keeps nothing between steps."""
 
     def reset(self) -> None:
@@ -290,16 +301,50 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
         raise InvalidInputError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
 
 
-# -- removable hooks -------------------------------------------------------------------------------
-class InstalledHook:
-    """One hook registered through diffusers' `HookRegistry`, removable so the module is as before."""
+# -- hooks -----------------------------------------------------------------------------------------
+class Hook:
+    """A module hook as a technique writes it; `InstalledHook` registers it through diffusers'
+    `HookRegistry` (so technique modules import neither torch nor diffusers until a hook is installed).
+    """
 
-    def __init__(self, module: torch.nn.Module, hook: ModelHook, name: str) -> None:
+    def initialize(self, module: torch.nn.Module) -> None:
+        """Called once when the hook is registered on `module`."""
+
+    def forward(self, module: torch.nn.Module, original: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Replaces `module.forward`; `original` is the forward it wraps."""
+        return original(*args, **kwargs)
+
+
+@functools.cache
+def _model_hook_class() -> type:
+    from diffusers.hooks.hooks import ModelHook
+
+    class ObclipHook(ModelHook):
+        def __init__(self, hook: Hook) -> None:
+            super().__init__()
+            self.hook = hook
+
+        def initialize_hook(self, module: torch.nn.Module) -> torch.nn.Module:
+            self.hook.initialize(module)
+            return module
+
+        def new_forward(self, module: torch.nn.Module, *args: Any, **kwargs: Any) -> Any:
+            return self.hook.forward(module, self.fn_ref.original_forward, *args, **kwargs)
+
+    return ObclipHook
+
+
+class InstalledHook:
+    """One `Hook` registered through diffusers' `HookRegistry`, removable so the module is as before."""
+
+    def __init__(self, module: torch.nn.Module, hook: Hook, name: str) -> None:
+        from diffusers.hooks.hooks import HookRegistry
+
         self.module = module
         self.name = name
         self._created_registry = not hasattr(module, "_diffusers_hook")
         self._had_forward_attr = "forward" in module.__dict__
-        HookRegistry.check_if_exists_or_initialize(module).register_hook(hook, name)
+        HookRegistry.check_if_exists_or_initialize(module).register_hook(_model_hook_class()(hook), name)
 
     def remove(self) -> None:
         registry = self.module._diffusers_hook

@@ -1,19 +1,17 @@
 """Attention caching after T-GATE: from `cache_step` on, self-attention is bypassed (or replayed) and
 cross-attention outputs are cached and refreshed every `cache_interval` steps.
 
-Installed as a `ModelHook` around each diffusers `Attention` module's forward.
+Installed as a hook (diffusers `HookRegistry`) around each diffusers `Attention` module's forward.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-import torch
-from diffusers.hooks.hooks import BaseState, ModelHook
+from typing import TYPE_CHECKING, Any
 
 from obclip.accel._common import (
-    ATTENTION_CLASSES,
+    Hook,
     InstalledHook,
     PlanContext,
     PlanFn,
@@ -22,10 +20,14 @@ from obclip.accel._common import (
     StepPlan,
     Technique,
     attention_kind,
+    attention_modules,
     check_choice,
     check_int,
     setting,
 )
+
+if TYPE_CHECKING:
+    import torch
 
 NAME = "attention_cache"
 SELF_ATTENTION_MODES = ("drop", "reuse")
@@ -83,7 +85,7 @@ class AttentionCachePlan:
         return self.self_attention if kind == "self" else self.cross_attention
 
 
-class AttentionCacheState(BaseState):
+class AttentionCacheState:
     """Stored attention outputs by module name and, per kind, the step batch the current cache is for."""
 
     def __init__(self) -> None:
@@ -132,35 +134,39 @@ def start_step(state: AttentionCacheState, decision: AttentionCachePlan, plan: S
             state.batch[kind] = plan.batch
 
 
-class AttentionCacheHook(ModelHook):
+class AttentionCacheHook(Hook):
     """Runs, drops or replays one attention module's output according to the step's plan."""
 
-    _is_stateful = True
-
     def __init__(self, plan_fn: PlanFn, state: AttentionCacheState, name: str, kind: str) -> None:
-        super().__init__()
         self.plan_fn = plan_fn
         self.state = state
         self.name = name
         self.kind = kind
 
-    def new_forward(self, module: torch.nn.Module, hidden_states: torch.Tensor, *args: Any, **kwargs: Any):
+    def forward(
+        self,
+        module: torch.nn.Module,
+        original: Callable[..., Any],
+        hidden_states: torch.Tensor,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
         decision: AttentionCachePlan | None = self.plan_fn().get(NAME)
         mode = "compute" if decision is None else decision.mode(self.kind)
         if mode == "compute":
-            return self.fn_ref.original_forward(hidden_states, *args, **kwargs)
+            return original(hidden_states, *args, **kwargs)
         if mode == "drop":
             # Attention output of zeros: `attn_output + hidden_states` in the transformer block adds nothing.
             if getattr(module, "residual_connection", False):
                 return hidden_states / module.rescale_output_factor
             if hidden_states.ndim == 3:
                 return hidden_states.new_zeros((*hidden_states.shape[:2], module.out_dim))
-            return torch.zeros_like(hidden_states)
+            return hidden_states.new_zeros(hidden_states.shape)
         if mode == "reuse" and (cached := self.state.outputs.get(self.name)) is not None:
             if cached.shape[:2] != hidden_states.shape[:2]:
                 raise RuntimeError(f"attention cache for {self.name} has shape {tuple(cached.shape)}")
             return cached
-        output = self.fn_ref.original_forward(hidden_states, *args, **kwargs)
+        output = original(hidden_states, *args, **kwargs)
         self.state.outputs[self.name] = output
         return output
 
@@ -170,11 +176,10 @@ def install(
 ) -> list[Removable]:
     """Hook every diffusers `Attention` module of `unet`; returns the handles for removal."""
     handles: list[Removable] = []
-    for name, module in unet.named_modules():
-        if isinstance(module, ATTENTION_CLASSES):
-            kind = attention_kind(module)
-            state.modules[name] = kind
-            handles.append(InstalledHook(module, AttentionCacheHook(plan_fn, state, name, kind), f"obclip_{NAME}"))
+    for name, module in attention_modules(unet):
+        kind = attention_kind(module)
+        state.modules[name] = kind
+        handles.append(InstalledHook(module, AttentionCacheHook(plan_fn, state, name, kind), f"obclip_{NAME}"))
     return handles
 
 

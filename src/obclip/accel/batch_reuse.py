@@ -7,16 +7,10 @@ Installed as an attention processor on diffusers `Attention` modules; removal re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import torch
-import torch.nn.functional as F
-from diffusers.models.attention_processor import Attention, AttnProcessor
+from typing import TYPE_CHECKING, Any
 
 from obclip.accel._common import (
-    ATTENTION_CLASSES,
     ATTENTION_KINDS,
-    REUSABLE_PROCESSORS,
     InstalledProcessor,
     NoState,
     PlanContext,
@@ -25,11 +19,16 @@ from obclip.accel._common import (
     StepPlan,
     Technique,
     attention_kind,
+    attention_modules,
     check_choice,
     check_int,
     setting,
 )
 from obclip.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    import torch
+    from diffusers.models.attention_processor import Attention
 
 NAME = "batch_reuse"
 
@@ -93,6 +92,8 @@ class BatchReuseAttnProcessor:
         self.plan_fn = plan_fn
         self.original = original
         self.kind = kind
+        from diffusers.models.attention_processor import AttnProcessor
+
         # AttnProcessor2_0 leaves the scale to SDPA's default (1/sqrt(d)); AttnProcessor uses attn.scale.
         self._scale_from_module = type(original) is AttnProcessor
 
@@ -121,6 +122,9 @@ class BatchReuseAttnProcessor:
         attention_mask: torch.Tensor | None,
         temb: torch.Tensor | None,
     ) -> torch.Tensor:
+        import torch
+        import torch.nn.functional as F
+
         residual = hidden_states
         if attn.spatial_norm is not None:
             hidden_states = attn.spatial_norm(hidden_states, temb)
@@ -182,14 +186,14 @@ class BatchReuseAttnProcessor:
 
 def install(unet: torch.nn.Module, config: BatchReuseConfig, state: NoState, plan_fn: PlanFn) -> list[Removable]:
     """Swap the processor of every matching `Attention` module; the handles put the originals back."""
+    from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0
+
     targets = []
-    for _, module in unet.named_modules():
-        if not isinstance(module, ATTENTION_CLASSES):
-            continue
+    for _, module in attention_modules(unet):
         kind = attention_kind(module)
         if config.attention not in (kind, "both"):
             continue
-        if not isinstance(module.processor, REUSABLE_PROCESSORS):
+        if not isinstance(module.processor, (AttnProcessor2_0, AttnProcessor)):
             raise InvalidInputError(
                 f"batch reuse supports AttnProcessor2_0/AttnProcessor, found {type(module.processor).__name__}"
             )

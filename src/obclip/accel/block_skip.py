@@ -1,21 +1,20 @@
 """Block skipping after DeepCache: from `skip_step` on, the down and mid blocks are not run and their
 outputs from the last full step are reused; the up path runs on them.
 
-Installed as `ModelHook`s on the UNet's `down_blocks.*`, `mid_block` and `up_blocks.*`.
+Installed as hooks (diffusers `HookRegistry`) on the UNet's `down_blocks.*`, `mid_block` and `up_blocks.*`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-import torch
-from diffusers.hooks.hooks import BaseState, ModelHook
+from typing import TYPE_CHECKING, Any
 
 from obclip.accel._common import (
     DOWN_BLOCK_RE,
     MID_BLOCK_NAME,
     UP_BLOCK_RE,
+    Hook,
     InstalledHook,
     PlanContext,
     PlanFn,
@@ -28,6 +27,9 @@ from obclip.accel._common import (
     setting,
 )
 from obclip.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    import torch
 
 NAME = "block_skip"
 BLOCK_SKIP_MODES = ("up_path", "shallow_branch")
@@ -89,7 +91,7 @@ class BlockSkipPlan:
     branch: int | None
 
 
-class BlockSkipState(BaseState):
+class BlockSkipState:
     """Block outputs of the last full step, by block name, and the step batch they belong to."""
 
     def __init__(self) -> None:
@@ -116,24 +118,21 @@ def start_step(state: BlockSkipState, decision: BlockSkipPlan, plan: StepPlan) -
         state.batch = plan.batch
 
 
-class BlockSkipHook(ModelHook):
+class BlockSkipHook(Hook):
     """Stores one block's output on storing steps and replays it on skipped steps."""
 
-    _is_stateful = True
-
     def __init__(self, plan_fn: PlanFn, state: BlockSkipState, name: str) -> None:
-        super().__init__()
         self.plan_fn = plan_fn
         self.state = state
         self.name = name
 
-    def new_forward(self, module: torch.nn.Module, *args: Any, **kwargs: Any):
+    def forward(self, module: torch.nn.Module, original: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         decision: BlockSkipPlan | None = self.plan_fn().get(NAME)
         if decision is None:
-            return self.fn_ref.original_forward(*args, **kwargs)
+            return original(*args, **kwargs)
         if not decision.store:
             return self.state.outputs[self.name]
-        output = self.fn_ref.original_forward(*args, **kwargs)
+        output = original(*args, **kwargs)
         self.state.outputs[self.name] = output
         return output
 

@@ -4,16 +4,18 @@ owns their state; `AccelSession.begin_step(i)` plans what every hook does on glo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
-from diffusers.hooks.hooks import BaseState, ModelHook
 
 from obclip.accel._common import (
     BatchLayout,
+    Hook,
     InstalledHook,
     PlanContext,
     Removable,
+    State,
     StepPlan,
     Technique,
     check_int,
@@ -24,14 +26,13 @@ _ACTIVE_ATTR = "_obclip_accel_session"
 _SESSION_HOOK = "obclip_session"
 
 
-class _SessionHook(ModelHook):
+class _SessionHook(Hook):
     """Innermost hook on the UNet: refuses a forward whose batch is not the one the step plans."""
 
     def __init__(self, session: AccelSession) -> None:
-        super().__init__()
         self.session = session
 
-    def pre_forward(self, module: torch.nn.Module, *args: Any, **kwargs: Any):
+    def forward(self, module: torch.nn.Module, original: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         plan = self.session.plan
         sample = args[0] if args else kwargs.get("sample")
         if isinstance(sample, torch.Tensor) and sample.shape[0] != plan.rows:
@@ -39,7 +40,7 @@ class _SessionHook(ModelHook):
                 f"the accelerated UNet expects {plan.rows} rows on step {plan.step} "
                 f"({self.session.layout}), got {sample.shape[0]}"
             )
-        return args, kwargs
+        return original(*args, **kwargs)
 
 
 class AccelSession:
@@ -65,7 +66,7 @@ class AccelSession:
         )
         self._registered = tuple(t for t, _ in active)
         #: Each active technique's state, by name; dropped on `close`.
-        self.states: dict[str, BaseState] = {t.name: t.state_class() for t, _ in active}
+        self.states: dict[str, State] = {t.name: t.state_class() for t, _ in active}
         self._plan: StepPlan | None = None
         self._handles: list[Removable] = []
         self._closed = False

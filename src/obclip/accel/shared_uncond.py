@@ -2,20 +2,19 @@
 unconditional row and every conditional row (G + M rows instead of 2M), and the pivot's unconditional
 prediction stands in for every candidate of its group. Not in the ObCLIP paper.
 
-Installed as a `ModelHook` around the UNet's forward.
+Installed as a hook (diffusers `HookRegistry`) around the UNet's forward.
 """
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-import torch
-from diffusers.hooks.hooks import ModelHook
+from typing import TYPE_CHECKING, Any
 
 from obclip.accel._common import (
     BatchLayout,
+    Hook,
     InstalledHook,
     NoState,
     PlanContext,
@@ -26,6 +25,9 @@ from obclip.accel._common import (
     check_int,
     setting,
 )
+
+if TYPE_CHECKING:
+    import torch
 
 NAME = "shared_uncond"
 
@@ -93,6 +95,8 @@ def plan(config: SharedUncondConfig, state: NoState, ctx: PlanContext) -> Shared
 def _take_rows(value: Any, index: torch.Tensor, rows: int) -> Any:
     """`value` with only the `index` rows, for every tensor (also inside dicts such as
     `added_cond_kwargs`) whose first dimension is the batch."""
+    import torch
+
     if isinstance(value, torch.Tensor) and value.ndim >= 1 and value.shape[0] == rows:
         return value.index_select(0, index.to(value.device))
     if isinstance(value, dict):
@@ -100,24 +104,22 @@ def _take_rows(value: Any, index: torch.Tensor, rows: int) -> Any:
     return value
 
 
-class SharedUncondHook(ModelHook):
+class SharedUncondHook(Hook):
     """Runs the UNet on the planned rows and rebuilds the full batch's output."""
 
-    _is_stateful = True
-
     def __init__(self, plan_fn: PlanFn) -> None:
-        super().__init__()
         self.plan_fn = plan_fn
         self._signature: inspect.Signature | None = None
 
-    def initialize_hook(self, module: torch.nn.Module) -> torch.nn.Module:
+    def initialize(self, module: torch.nn.Module) -> None:
         self._signature = inspect.signature(module.forward)
-        return module
 
-    def new_forward(self, module: torch.nn.Module, *args: Any, **kwargs: Any):
+    def forward(self, module: torch.nn.Module, original: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        import torch
+
         decision: SharedUncondPlan | None = self.plan_fn().get(NAME)
         if decision is None:
-            return self.fn_ref.original_forward(*args, **kwargs)
+            return original(*args, **kwargs)
         rows = len(decision.expand)
         bound = self._signature.bind(*args, **kwargs)
         sample = bound.arguments.get("sample")
@@ -127,7 +129,7 @@ class SharedUncondHook(ModelHook):
         keep = torch.tensor(decision.keep, dtype=torch.long)
         for key, value in bound.arguments.items():
             bound.arguments[key] = _take_rows(value, keep, rows)
-        output = self.fn_ref.original_forward(*bound.args, **bound.kwargs)
+        output = original(*bound.args, **bound.kwargs)
         reduced = output[0] if isinstance(output, tuple) else output.sample
         full = reduced.index_select(0, torch.tensor(decision.expand, dtype=torch.long, device=reduced.device))
         if isinstance(output, tuple):
