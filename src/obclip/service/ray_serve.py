@@ -8,6 +8,7 @@ config file `deploy/ray-serve.yaml`) hands it to Ray's own CLI.
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from collections.abc import Mapping
@@ -170,7 +171,10 @@ def serve_ray(
     if not 1 <= port <= 65535:
         raise InvalidInputError(f"--ray needs a fixed port in [1, 65535], got {port}")
     url = start(config, options, host=host, port=port, address=address)
+    import ray
     from ray import serve
+
+    signal.signal(signal.SIGTERM, _interrupt)  # a plain stop also shuts Serve and a local Ray down
 
     print(
         f"obclip: serving {config.large} on {url} (Ray Serve, {options.replicas} replicas)", file=sys.stderr, flush=True
@@ -182,4 +186,9 @@ def serve_ray(
         pass
     finally:
         serve.shutdown()
+        ray.shutdown()
     return 0
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
