@@ -3,13 +3,18 @@
 import pytest
 import torch
 
-from obclip.engine import CloudEngine, DenoiseSpec, DenoiseState, DeviceEngine, check_response, denoise
+from obclip.engine import CloudEngine, DenoiseSpec, DenoiseState, DeviceEngine, check_response, denoise, load_model
 from obclip.engine.cloud import initial_noise
 from obclip.engine.conditioning import cfg_scale, unet_conditioning
 from obclip.engine.schedulers import SCHEDULERS, make_scheduler, start_at
 
 CANDIDATES = ("a photo of a young woman", "a photo of an old man", "a photo of an old woman")
 STEPS = 8
+
+
+@pytest.fixture(scope="module")
+def tiny_sdxl():
+    return load_model("embedded:tiny-sdxl-random")
 
 
 def uninterrupted(model, spec: DenoiseSpec) -> torch.Tensor:
@@ -52,6 +57,24 @@ def test_split_run_equals_uninterrupted_run(tiny_large, scheduler, switch_step):
     spec = DenoiseSpec(CANDIDATES[:1], steps=STEPS, switch_step=switch_step, scheduler=scheduler, guidance=5.0, seed=7)
     reference = uninterrupted(tiny_large, spec)
     assert relative_error(split(tiny_large, spec, 0), reference) <= 1e-5
+
+
+@pytest.mark.parametrize("scheduler", ["dpmsolver++", "euler", "lcm"])
+@pytest.mark.parametrize("switch_step", [0, 3, STEPS])
+def test_sdxl_split_run_equals_uninterrupted_run(tiny_sdxl, scheduler, switch_step):
+    """SDXL: the conditioning (two encoders, pooled text, time ids, zeroed unconditional rows)
+    is rebuilt on the device from its own prompt, and the result is the uninterrupted run's."""
+    spec = DenoiseSpec(CANDIDATES[:1], steps=STEPS, switch_step=switch_step, scheduler=scheduler, guidance=5.0, seed=7)
+    reference = uninterrupted(tiny_sdxl, spec)
+    assert relative_error(split(tiny_sdxl, spec, 0), reference) <= 1e-5
+
+
+@pytest.mark.parametrize("scheduler", ["dpmsolver++", "lcm"])
+def test_sdxl_every_row_continues_correctly(tiny_sdxl, scheduler):
+    spec = DenoiseSpec(CANDIDATES, steps=STEPS, switch_step=3, scheduler=scheduler, guidance=5.0, seed=7)
+    reference = uninterrupted(tiny_sdxl, spec)
+    for row in range(len(CANDIDATES)):
+        assert relative_error(split(tiny_sdxl, spec, row), reference[row : row + 1]) <= 1e-4
 
 
 @pytest.mark.parametrize("scheduler", sorted(SCHEDULERS))

@@ -185,9 +185,17 @@ def _tiny_sdxl_vae() -> AutoencoderKL:
     ).eval()
 
 
-def tiny_sdxl_unet(seed: int, *, layers_per_block: int, transformer_layers: tuple[int, int, int], mid_block: bool):
+def tiny_sdxl_unet(
+    seed: int,
+    *,
+    layers_per_block: int,
+    transformer_layers: tuple[int, int, int],
+    mid_block: bool,
+    time_cond_proj_dim: int | None = None,
+) -> UNet2DConditionModel:
     """An SDXL-shaped UNet at toy width: no attention in the first stage, deeper transformers
-    further down, `text_time` added conditioning (pooled text + six time ids)."""
+    further down, `text_time` added conditioning (pooled text + six time ids). A
+    `time_cond_proj_dim` makes it LCM-shaped (it reads the guidance embedding)."""
     torch.manual_seed(seed)
     return UNet2DConditionModel(
         sample_size=8,
@@ -206,6 +214,7 @@ def tiny_sdxl_unet(seed: int, *, layers_per_block: int, transformer_layers: tupl
         addition_time_embed_dim=_TINY_TIME_EMBED,
         projection_class_embeddings_input_dim=6 * _TINY_TIME_EMBED + _TINY_POOLED,
         norm_num_groups=8,
+        time_cond_proj_dim=time_cond_proj_dim,
     ).eval()
 
 
