@@ -94,55 +94,38 @@ def _add_generation_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_accel_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("cloud accelerations (see docs/accelerations.md; all off by default)")
+    from obclip.accel.config import AccelConfig
+    from obclip.accel.flags import add_accel_arguments
+
+    g = p.add_argument_group(
+        "cloud accelerations (docs/accelerations.md; all off by default). Any flag of an acceleration turns "
+        "it on; its other settings default to the variant measured most faithful"
+    )
     g.add_argument(
         "--accel",
-        choices=("paper", "recommended"),
+        choices=(*AccelConfig.PRESETS, "none"),
         help="a measured stack with its points set for --switch-step (not combined with the flags below)",
     )
     g.add_argument(
-        "--batch-reuse",
-        choices=("self", "cross", "both"),
-        help="the pivot candidate's attention maps serve every candidate before the cache step",
+        "--accel-json",
+        metavar="FILE",
+        help="acceleration options as JSON, in the wire form (docs/accelerations.md); not combined with the flags",
     )
-    g.add_argument("--cache-step", type=int, metavar="r", help="from step r: self-attention bypassed, cross cached")
-    g.add_argument("--cache-interval", type=int, default=5, help="refresh cached cross-attention every N steps")
-    g.add_argument("--skip-step", type=int, metavar="s", help="from step s: down and mid blocks skipped")
-    g.add_argument("--skip-interval", type=int, help="full UNet refresh every N steps while skipping")
-    g.add_argument(
-        "--shared-uncond",
-        type=int,
-        metavar="STOP",
-        help="unconditional branch computed for the pivot only, on steps before STOP",
-    )
+    add_accel_arguments(g)
 
 
 def accel_from_args(args: argparse.Namespace):
     """The `AccelConfig` the acceleration flags ask for, or None when none is set."""
-    from obclip.accel import (
-        AccelConfig,
-        AttentionCacheConfig,
-        BatchReuseConfig,
-        BlockSkipConfig,
-        SharedUncondConfig,
-    )
+    from obclip.accel.config import AccelConfig
+    from obclip.accel.flags import config_from_args, given_settings
 
-    single = ("batch_reuse", "cache_step", "skip_step", "skip_interval", "shared_uncond")
-    if args.accel:
-        if any(getattr(args, name) is not None for name in single):
-            raise_invalid("--accel takes a whole preset; give either it or the single acceleration flags")
-        return AccelConfig.preset(args.accel, args.switch_step).validate(num_steps=args.steps)
-    config = AccelConfig(
-        batch_reuse=BatchReuseConfig(attention=args.batch_reuse) if args.batch_reuse else None,
-        attention_cache=None
-        if args.cache_step is None
-        else AttentionCacheConfig(cache_step=args.cache_step, cache_interval=args.cache_interval),
-        block_skip=None
-        if args.skip_step is None
-        else BlockSkipConfig(skip_step=args.skip_step, skip_interval=args.skip_interval),
-        shared_uncond=None if args.shared_uncond is None else SharedUncondConfig(stop_step=args.shared_uncond),
-    )
-    return config.validate(num_steps=args.steps) if config.enabled else None
+    chosen = [flag for flag, value in (("--accel", args.accel), ("--accel-json", args.accel_json)) if value]
+    if given_settings(args):
+        chosen.append("the single acceleration flags")
+    if len(chosen) > 1:
+        raise_invalid(f"give only one of {' and '.join(chosen)}")
+    value = args.accel or args.accel_json or config_from_args(args)
+    return AccelConfig.parse(value, switch_step=args.switch_step, num_steps=args.steps)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
