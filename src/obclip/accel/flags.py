@@ -75,8 +75,9 @@ def add_accel_arguments(
             flag = flag_of(t, field)
             default = cli_default(field) if defaults == "cli" else field.default
             none_word = meta.get("none_word")
-            shown = none_word if default is None and none_word else default
-            help_text = f"{t.label}: {meta.get('help', field.name)} (default {shown})"
+            help_text = f"{t.label}: {meta.get('help', field.name)}"
+            if default is not None or none_word:  # a None without a word is explained by the help itself
+                help_text += f" (default {none_word if default is None else default})"
             kwargs: dict[str, Any] = {"dest": _dest(t, field), "default": argparse.SUPPRESS, "help": help_text}
             if meta.get("choices"):
                 kwargs["choices"] = meta["choices"]
