@@ -10,7 +10,18 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from obclip.errors import InvalidInputError
 from obclip.privacy import build_candidate_set, candidate_count, default_taxonomy, detect, load_taxonomy
+from obclip.privacy.taxonomy import fold
+
+
+def count(prompt: str, taxonomy=None) -> int:
+    """N of `prompt`, or a number past every bound when it cannot be rewritten consistently."""
+    try:
+        return candidate_count(detect(prompt, taxonomy))
+    except InvalidInputError:
+        return 10**9
+
 
 EXAMPLE = load_taxonomy(Path(__file__).parent / "data" / "example_taxonomy.json")
 EXAMPLE_WORDS = sorted(
@@ -166,13 +177,14 @@ def assert_closed(prompt: str, *, seed: int, max_candidates: int | None = None, 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(prompt=prompts(), seed=st.integers(0, 2**32))
 def test_every_member_expands_to_the_same_set(prompt: str, seed: int) -> None:
-    assume(candidate_count(detect(prompt)) <= 24)
+    assume(count(prompt) <= 24)
     assert_closed(prompt, seed=seed)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(prompt=prompts(max_pieces=14), budget=st.integers(1, 12), seed=st.integers(0, 2**32))
 def test_every_member_of_a_budget_group_expands_to_the_same_group(prompt: str, budget: int, seed: int) -> None:
+    assume(count(prompt) < 10**9)
     cset = build_candidate_set(prompt, seed=seed, max_candidates=budget)
     assert 1 <= len(cset) <= budget
     assert_closed(prompt, seed=seed, max_candidates=budget)
@@ -194,19 +206,22 @@ def example_prompts(draw: st.DrawFn) -> str:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(prompt=example_prompts(), budget=st.sampled_from([None, 3, 8]), seed=st.integers(0, 99))
 def test_closed_under_a_taxonomy_with_context_dependent_categories(prompt: str, budget, seed: int) -> None:
-    assume(candidate_count(detect(prompt, EXAMPLE)) <= 24)
+    assume(count(prompt, EXAMPLE) <= 24)
     assert_closed(prompt, seed=seed, max_candidates=budget, taxonomy=EXAMPLE)
 
 
 @settings(max_examples=80, deadline=None)
 @given(prompt=prompts())
 def test_true_prompt_is_a_fixed_point_and_keeps_no_user_casing(prompt: str) -> None:
-    assume(candidate_count(detect(prompt)) <= 64)
+    assume(count(prompt) <= 64)
     cset = build_candidate_set(prompt, seed=0)
     assert build_candidate_set(cset.true_prompt, seed=0).true_prompt == cset.true_prompt
+    # words that describe no person stay as written (docs/privacy.md, "Binding to a person")
+    fixed = fold("".join(p if isinstance(p, str) else "\x00" for p in cset.template.parts))
+    unbound = {m.group() for m in default_taxonomy().matcher.finditer(fixed)}
     for match in default_taxonomy().matcher.finditer(prompt.lower()):
         raw = prompt[match.start() : match.end()]
-        if any(c.isupper() for c in raw[1:]):
+        if any(c.isupper() for c in raw[1:]) and raw.lower() not in unbound:
             word = re.compile(rf"(?<![\w-]){re.escape(raw)}(?![\w-])")
             assert not any(word.search(candidate) for candidate in cset.candidates), raw
 

@@ -5,9 +5,11 @@ rendering, shuffling and budgets. Standard library only (never torch).
     cset.candidates   # what the cloud sees; cset.true_index stays on the device
 """
 
-from obclip.privacy.detect import detect
+from obclip.privacy.detect import canonical_prompt, detect
 from obclip.privacy.expand import HARD_CAP, CandidateSet, build_candidate_set, candidate_count, expand
+from obclip.privacy.residual import Residual, residual
 from obclip.privacy.taxonomy import (
+    OPT_IN,
     PRONOUN_CATEGORIES,
     AttributeSpec,
     Taxonomy,
@@ -20,19 +22,23 @@ from obclip.privacy.template import Attribute, Slot, Template
 
 __all__ = [
     "HARD_CAP",
+    "OPT_IN",
     "PRONOUN_CATEGORIES",
     "Attribute",
     "AttributeSpec",
     "CandidateSet",
+    "Residual",
     "Slot",
     "Taxonomy",
     "Template",
     "build_candidate_set",
     "candidate_count",
+    "canonical_prompt",
     "combine_taxonomies",
     "default_taxonomy",
     "detect",
     "expand",
     "load_taxonomy",
     "parse_taxonomy",
+    "residual",
 ]

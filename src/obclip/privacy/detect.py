@@ -10,13 +10,39 @@ import re
 from dataclasses import dataclass, field
 
 from obclip.errors import InvalidInputError
+from obclip.privacy.binding import (
+    AFTER_POSSESSIVE,
+    ALWAYS,
+    BEFORE_BIRTHDAY,
+    CAPITALISED,
+    PERSON_IN_PROMPT,
+    TITLE,
+    binding,
+    in_idiom,
+)
+from obclip.privacy.emoji import has_person_emoji, neutralise_emoji
 from obclip.privacy.taxonomy import AttributeSpec, SurfaceEntry, Taxonomy, default_taxonomy, fold, surface_key
 from obclip.privacy.template import ARTICLE, Attribute, Part, Slot, Template
-from obclip.privacy.words import COPULAS, FUNCTION_WORDS, PERSON_NOUNS, SENTENCE_END
+from obclip.privacy.words import (
+    COPULAS,
+    DETERMINERS,
+    FUNCTION_WORDS,
+    LINKING,
+    NOUNS_LIKE_PARTICIPLES,
+    PERSON_NOUNS,
+    POSSESSIVES,
+    SENTENCE_END,
+    TRANSPARENT,
+)
 
 _WORD_CHAR = re.compile(r"[\w'’-]")
 _WORD = re.compile(r"\w[\w'’-]*")
 _GAP_OK = re.compile(r"[\w'’\s,-]*")
+_TITLE_GAP_OK = re.compile(r"\.?\s*")
+_SENTENCE_BREAK = re.compile(r"(\w*)[.!?]+[\s\"'”’)]")
+_ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "mt", "vs", "etc", "no"})
+_AGE_QUALIFIERS = frozenset({"early", "mid", "late", "mid-to-late", "very"})
+_ARTICLE_GAP = re.compile(r"\s+[(\[\"'“‘*]*|[(\[\"'“‘*]+")
 _PRONOUN_FALLBACK = (
     "object_pronoun",
     "possessive_pronoun",
@@ -35,6 +61,7 @@ class _Match:
     category: str = ""
     variable: int = -1
     article: tuple[int, int] | None = None
+    rule: str = ALWAYS
 
 
 @dataclass
@@ -46,6 +73,9 @@ class _Variable:
     differs_from: list[int] = field(default_factory=list)
 
 
+_PERSON_RULES = frozenset({ALWAYS, CAPITALISED, TITLE})
+
+
 @functools.lru_cache(maxsize=1024)
 def _attribute(name: str, spec: AttributeSpec, person: int, differs_from: tuple[str, ...]) -> Attribute:
     return Attribute(name=name, kind=spec.name, values=spec.values, person=person, differs_from=differs_from)
@@ -55,18 +85,35 @@ def detect(prompt: str, taxonomy: Taxonomy | None = None) -> Template:
     """Find the sensitive words of `prompt` and return its template.
 
     The returned template carries the values the user wrote in `true_values` (device memory
-    only); `Template.public()` drops them.
+    only); `Template.public()` drops them. Gendered emoji become neutral ones and skin tones
+    are dropped first (a canonicalisation, see docs/privacy.md).
 
     Raises:
-        InvalidInputError: if `prompt` is not a string or is empty or whitespace only.
+        InvalidInputError: if `prompt` is not a string, is empty or whitespace only, is not
+            valid text (undecodable bytes), or has a pronoun that disagrees with the person it
+            refers to when no other person agrees ("a fisherman mending her nets").
     """
     if not isinstance(prompt, str):
         raise InvalidInputError(f"prompt must be a string, got {type(prompt).__name__}")
-    text = prompt.strip()
+    if any("\ud800" <= c <= "\udfff" for c in prompt):
+        raise InvalidInputError("prompt is not valid UTF-8 text (it holds undecodable bytes)")
+    text = neutralise_emoji(prompt).strip()
     if not text:
         raise InvalidInputError("prompt is empty")
     taxonomy = taxonomy if taxonomy is not None else default_taxonomy()
     return _Detector(text, taxonomy).template()
+
+
+def _bare(word: str) -> str:
+    return word[:-2] if word.endswith(("'s", "’s")) else word
+
+
+def canonical_prompt(prompt: str, taxonomy: Taxonomy | None = None) -> str:
+    """The user's prompt as it is sent among the candidates: every sensitive word in its
+    canonical form, emoji neutral, spacing next to slots normalised (`CandidateSet.true_prompt`)."""
+    template = detect(prompt, taxonomy)
+    assert template.true_values is not None
+    return template.render(template.true_values)
 
 
 class _Detector:
@@ -74,25 +121,164 @@ class _Detector:
         self.text = text
         self.folded = fold(text)
         self.taxonomy = taxonomy
+        self.binding = binding()
         self.matches = [
             _Match(i, m.start(), m.end(), taxonomy.lexicon[surface_key(m.group())])
             for i, m in enumerate(taxonomy.matcher.finditer(self.folded))
         ]
+        self._index()
+
+    def _index(self) -> None:
+        for i, match in enumerate(self.matches):
+            match.index = i
         self.starts = {m.start: i for i, m in enumerate(self.matches)}
         self.ends = {m.end: i for i, m in enumerate(self.matches)}
 
     def template(self) -> Template:
+        self._bind()
         for match in self.matches:
-            match.category = self._category(match)
+            if not match.category:
+                match.category = self._category(match)
             match.article = self._article_before(match.start)
         variables = self._variables()
         order = sorted(range(len(variables)), key=lambda v: variables[v].first)
         new_index = {old: new for new, old in enumerate(order)}
-        attributes = self._attributes(variables, order)
+        attributes = self._attributes(variables, order, new_index)
         for match in self.matches:
             match.variable = new_index[match.variable]
         values = tuple(variables[old].value for old in order)
         return Template(self._parts(), attributes, self.taxonomy, values)
+
+    # --- binding to a person -------------------------------------------------------------
+
+    def _rule(self, match: _Match, categories: frozenset[str] | None = None) -> str:
+        rules = {self.binding.rule(c) for c in (categories or match.entry.categories)}
+        if len(rules) == 1:
+            return next(iter(rules))
+        if TITLE in rules:
+            return TITLE
+        return ALWAYS if ALWAYS in rules else sorted(rules)[0]
+
+    def _bind(self) -> None:
+        """Drop the matches that describe no person (docs/privacy.md, "Binding to a person").
+
+        Every decision reads the fixed text and the kinds of the other slots, never the value a
+        slot holds, so every candidate is bound the same way."""
+        kept: list[_Match] = []
+        for match in self.matches:
+            entry = match.entry
+            if in_idiom(self.taxonomy, self.folded, match.start, match.end, entry.attribute, entry.categories):
+                continue
+            match.rule = self._rule(match)
+            if match.rule == CAPITALISED and self.text[match.start : match.end].islower():
+                continue
+            if match.rule == TITLE:
+                titles = frozenset(c for c in entry.categories if self.binding.rule(c) == TITLE)
+                if self._before_capitalised(match.end):
+                    match.category = sorted(titles)[0]
+                    match.rule = TITLE
+                else:
+                    rest = entry.family - titles
+                    if not rest & entry.categories:
+                        continue
+                    match.rule = self._rule(match, frozenset(rest & entry.categories))
+            kept.append(match)
+        self._outside_matches = self._blank(self.matches)
+        self.matches = kept
+        self._index()
+        self.has_person = (
+            any(m.rule in _PERSON_RULES for m in self.matches)
+            or any(_bare(w.group()) in PERSON_NOUNS for w in _WORD.finditer(self._outside_matches))
+            or has_person_emoji(self.text)
+        )
+        decided: dict[int, bool] = {}
+        for i in range(len(self.matches) - 1, -1, -1):
+            decided[i] = self._bound(self.matches[i], decided)
+        self.matches = [m for i, m in enumerate(self.matches) if decided[i]]
+        self._index()
+
+    def _blank(self, matches: list[_Match]) -> str:
+        """The folded text with every taxonomy word blanked out (what no value can change)."""
+        chars = list(self.folded)
+        for match in matches:
+            chars[match.start : match.end] = " " * (match.end - match.start)
+        return "".join(chars)
+
+    def _bound(self, match: _Match, decided: dict[int, bool]) -> bool:
+        rule = match.rule
+        if match.entry.is_pronoun or rule in _PERSON_RULES:
+            return True
+        if rule == PERSON_IN_PROMPT:
+            return self.has_person
+        if rule == BEFORE_BIRTHDAY:
+            kind, token = self._next_token(match.end)
+            return kind == "word" and str(token).startswith("birthday")
+        if rule == AFTER_POSSESSIVE:
+            before = self._word_before(match.start)
+            if before is not None and before[0] in _AGE_QUALIFIERS:
+                before = self._word_before(before[1])
+            if before is None:
+                return False
+            if before[0] == "" and before[2] in self.ends:
+                return self.matches[self.ends[before[2]]].entry.is_pronoun
+            return before[0] in POSSESSIVES
+        return self._modifier_bound(match, decided)
+
+    def _modifier_bound(self, match: _Match, decided: dict[int, bool]) -> bool:
+        """A modifier describes a person when its noun phrase ends in a person ("an old, wise
+        man"), and not when it ends in another noun ("an old lighthouse"); with no noun after it,
+        when it is used as a noun ("a 5-year-old") or the prompt is about a person ("she is old")."""
+        text, folded = self.text, self.folded
+        k, plain = match.end, 0
+        while True:
+            while k < len(text) and (text[k].isspace() or text[k] == ","):
+                k += 1
+            if k == len(text):
+                break
+            other = self.starts.get(k)
+            if other is not None and decided.get(other, False):
+                slot = self.matches[other]
+                if slot.entry.is_pronoun:
+                    break
+                if slot.rule in _PERSON_RULES:
+                    return True
+                k = slot.end
+                continue
+            word = _WORD.match(folded, k)
+            if word is None:
+                break
+            bare = _bare(word.group())
+            if bare in FUNCTION_WORDS:
+                break
+            if bare in PERSON_NOUNS:
+                return True
+            if bare in NOUNS_LIKE_PARTICIPLES:
+                return False
+            if plain < 3 and (bare in TRANSPARENT or bare.endswith(("ing", "ed", "ly"))):
+                plain += 1
+                k = word.end()
+                continue
+            return False
+        if surface_key(text[match.start : match.end]) in self.binding.strict:
+            return False
+        before = self._word_before(match.start)
+        if before is not None:
+            if before[0] in DETERMINERS:
+                return True
+            if before[0] == "" and before[2] in self.ends and self.matches[self.ends[before[2]]].entry.is_pronoun:
+                return True
+        return self.has_person
+
+    def _before_capitalised(self, end: int) -> bool:
+        """Whether a capitalised word (a name) follows, after an optional period: "Mrs. Lee"."""
+        k = end
+        if k < len(self.text) and self.text[k] == ".":
+            k += 1
+        while k < len(self.text) and self.text[k].isspace():
+            k += 1
+        return k < len(self.text) and self.text[k].isupper()
+
+    # --- form categories ---------------------------------------------------------------------
 
     def _next_token(self, end: int) -> tuple[str, object]:
         """What follows a slot: ("slot", match index), ("word", folded word), ("punct"|"end", None)."""
@@ -101,7 +287,7 @@ class _Detector:
             k += 1
         if k == len(text):
             return "end", None
-        if k == end:
+        if k == end and not text[k].isalnum():
             return "punct", None
         if k in self.starts:
             return "slot", self.starts[k]
@@ -132,7 +318,8 @@ class _Detector:
     def _category(self, match: _Match) -> str:
         """Pick the form category from the surface's family and the context (never the value)."""
         entry = match.entry
-        family = entry.family
+        titles = frozenset(c for c in entry.family if self.binding.rule(c) == TITLE)
+        family = entry.family - titles if len(entry.family) > len(titles) else entry.family
         if len(family) == 1:
             return next(iter(family))
         kind, token = self._next_token(match.end)
@@ -162,10 +349,18 @@ class _Detector:
         return kind == "word" and token in PERSON_NOUNS
 
     def _article_before(self, start: int) -> tuple[int, int] | None:
-        before = self._word_before(start)
-        if before is None or before[0] not in ("a", "an"):
+        """An "a"/"an" before a slot, across whitespace and opening brackets or quotes: "a (old)"."""
+        j = start
+        while j > 0 and (self.text[j - 1].isspace() or self.text[j - 1] in "([\"'“‘*"):
+            j -= 1
+        if j == start or j in self.ends or not _ARTICLE_GAP.fullmatch(self.text[j:start]):
             return None
-        return before[1], before[2]
+        i = j
+        while i > 0 and _WORD_CHAR.match(self.folded[i - 1]):
+            i -= 1
+        if self.folded[i:j] not in ("a", "an"):
+            return None
+        return i, j
 
     def _capital(self, position: int, match: _Match | None = None) -> bool:
         """A slot starts with a capital where it starts a sentence and the user wrote one there,
@@ -182,20 +377,30 @@ class _Detector:
         spec = self.taxonomy.attributes[match.entry.attribute]
         return any(spec.canonical(v, match.category)[0].isupper() for v in spec.values)
 
+    # --- persons and variables ------------------------------------------------------------
+
     def _variables(self) -> list[_Variable]:
-        """One variable per attribute word; pronouns bind to a person's variable (see the docs)."""
+        """One variable per attribute of a person; pronouns bind to a person's variable (docs)."""
         variables: list[_Variable] = []
         person = -1
         previous: _Match | None = None
         by_kind: dict[int, list[_Match]] = {}
+        of_person: dict[tuple[int, int], list[int]] = {}
         for match in self.matches:
             if match.entry.is_pronoun:
                 continue
             if previous is None or not self._same_person(previous, match):
                 person += 1
-            match.variable = len(variables)
-            variables.append(_Variable(match.entry.attribute, person, match.entry.value, match.start))
-            by_kind.setdefault(match.entry.attribute, []).append(match)
+            kind = match.entry.attribute
+            mine = of_person.setdefault((person, kind), [])
+            same = next((v for v in mine if variables[v].value == match.entry.value), None)
+            if same is not None:
+                match.variable = same
+            else:
+                match.variable = len(variables)
+                variables.append(_Variable(kind, person, match.entry.value, match.start, differs_from=list(mine)))
+                mine.append(match.variable)
+            by_kind.setdefault(kind, []).append(match)
             previous = match
 
         starts = {kind: [m.start for m in matches] for kind, matches in by_kind.items()}
@@ -205,14 +410,25 @@ class _Detector:
             if not match.entry.is_pronoun:
                 continue
             kind = match.entry.attribute
-            target = self._binding(match, by_kind.get(kind, []), starts.get(kind, []))
-            if target is None and kind not in pronoun_roots:
-                person += 1
-                match.variable = len(variables)
-                pronoun_roots[kind] = match.variable
-                variables.append(_Variable(kind, person, match.entry.value, match.start))
-                continue
-            root = target if target is not None else pronoun_roots[kind]
+            persons = by_kind.get(kind, [])
+            if not persons:
+                if kind not in pronoun_roots:
+                    person += 1
+                    match.variable = len(variables)
+                    pronoun_roots[kind] = match.variable
+                    variables.append(_Variable(kind, person, match.entry.value, match.start))
+                    continue
+                root = pronoun_roots[kind]
+            else:
+                position = bisect.bisect_left(starts[kind], match.start)
+                target = persons[position - 1 if position else 0]
+                root = target.variable
+                if variables[root].value == match.entry.value:
+                    match.variable = root
+                    continue
+                if position and self._same_sentence(target.start, match.start):
+                    match.variable = self._rebind(match, target, persons[: position - 1], variables)
+                    continue
             unit = units.setdefault(root, [root])
             bound = next((v for v in unit if variables[v].value == match.entry.value), None)
             if bound is None:
@@ -223,26 +439,51 @@ class _Detector:
             match.variable = bound
         return variables
 
-    def _binding(self, pronoun: _Match, candidates: list[_Match], starts: list[int]) -> int | None:
-        """Nearest preceding attribute word of the pronoun's attribute, else the nearest following."""
-        if not candidates:
-            return None
-        before = bisect.bisect_left(starts, pronoun.start)
-        return candidates[before - 1 if before else 0].variable
+    def _rebind(self, pronoun: _Match, target: _Match, earlier: list[_Match], variables: list[_Variable]) -> int:
+        """A pronoun that disagrees with the person just before it in its sentence refers to the
+        nearest earlier person (of another noun phrase) if that one agrees; the two persons then
+        differ in every candidate. If none agrees, no candidate set can stay consistent."""
+        mine = variables[target.variable]
+        other = next((m for m in reversed(earlier) if variables[m.variable].person != mine.person), None)
+        if other is not None and variables[other.variable].value == pronoun.entry.value:
+            w = variables[other.variable]
+            if target.variable not in w.differs_from and other.variable not in mine.differs_from:
+                w.differs_from.append(target.variable)
+            return other.variable
+        said, noun = self.text[pronoun.start : pronoun.end], self.text[target.start : target.end]
+        name = self.taxonomy.attributes[pronoun.entry.attribute].name
+        raise InvalidInputError(
+            f"cannot vary {name} consistently: {said!r} disagrees with {noun!r}, the person it refers to, "
+            f"and no other person in the prompt agrees; reword the prompt so they agree (or name the other person)"
+        )
+
+    def _same_sentence(self, start: int, end: int) -> bool:
+        breaks = _SENTENCE_BREAK.finditer(self.folded, start, end + 1)
+        return all(found.group(1) in _ABBREVIATIONS for found in breaks)
 
     def _same_person(self, previous: _Match, match: _Match) -> bool:
-        """Whether `match` continues the noun phrase of `previous` ("young ... African woman")."""
-        if previous.category != "adjective" or match.article is not None:
-            return False
+        """Whether `match` continues the noun phrase of `previous` ("young ... African woman",
+        "Mrs. Emma", "the woman is a mother", "a woman named Emma")."""
         if match.index - previous.index > 1:
             return False
-        gap = self.folded[previous.end : match.start]
+        gap_end = match.article[0] if match.article is not None else match.start
+        gap = self.folded[previous.end : gap_end]
+        words = gap.replace(",", " ").split()
+        if previous.rule == ALWAYS and previous.category != "adjective":
+            if len(words) == 1 and (words[0] in LINKING or words[0] in ("named", "called")):
+                return True
+            return match.rule == CAPITALISED and match.article is None and gap.strip() in ("", ",")
+        if match.article is not None:
+            return False
+        if previous.rule == TITLE or (previous.rule == CAPITALISED and match.rule == CAPITALISED):
+            return bool(_TITLE_GAP_OK.fullmatch(gap))
         if not _GAP_OK.fullmatch(gap):
             return False
-        words = gap.replace(",", " ").split()
         return len(words) <= 3 and not any(w in FUNCTION_WORDS for w in words)
 
-    def _attributes(self, variables: list[_Variable], order: list[int]) -> tuple[Attribute, ...]:
+    def _attributes(
+        self, variables: list[_Variable], order: list[int], new_index: dict[int, int]
+    ) -> tuple[Attribute, ...]:
         persons: dict[int, int] = {}
         for old in order:
             persons.setdefault(variables[old].person, len(persons))
@@ -260,7 +501,7 @@ class _Detector:
                 names[old],
                 self.taxonomy.attributes[variables[old].kind],
                 persons[variables[old].person],
-                tuple(names[v] for v in variables[old].differs_from),
+                tuple(names[v] for v in sorted(variables[old].differs_from, key=lambda v: new_index[v])),
             )
             for old in order
         )

@@ -4,6 +4,7 @@ user's prompt), its read-back check, and the wire order (shuffle independent of 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import math
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 
 from obclip.errors import InvalidInputError
 from obclip.privacy.detect import detect
+from obclip.privacy.residual import Residual, residual
 from obclip.privacy.taxonomy import Taxonomy
 from obclip.privacy.template import Attribute, Template
 
@@ -36,6 +38,7 @@ class CandidateSet:
     fixed: tuple[str, ...]
     notice: str | None
     true_index: int = field(compare=False, repr=False)
+    residual: tuple[Residual, ...] = ()
 
     @property
     def true_prompt(self) -> str:
@@ -51,13 +54,15 @@ class CandidateSet:
         return len(self.candidates)
 
     def public_dict(self) -> dict[str, object]:
-        """What may leave the device: template, attributes, candidates, N; never the true member."""
+        """What may leave the device: template, attributes, candidates, N, the residual-risk words
+        (in clear in every candidate); never the true member."""
         return {
             "template": self.template.text,
             "attributes": [a.public_dict() for a in self.attributes],
             "fixed": list(self.fixed),
             "candidates": list(self.candidates),
             "n": len(self.candidates),
+            "residual": [r.public_dict() for r in self.residual],
         }
 
 
@@ -112,7 +117,7 @@ def expand(
     if max_candidates is None:
         if full > HARD_CAP:
             raise InvalidInputError(
-                f"this prompt has {full} candidates (more than {HARD_CAP}); "
+                f"this prompt has {count_text(full)} candidates (more than {HARD_CAP}); "
                 "set a budget with max_candidates (--max-candidates)"
             )
         budget = full
@@ -139,6 +144,7 @@ def expand(
         fixed=tuple(name for name in (a.name for a in template.attributes) if name in fixed),
         notice=_notice(template, units, varied, budget, len(order)),
         true_index=order.index(true_prompt),
+        residual=residual(template),
     )
 
 
@@ -147,33 +153,74 @@ def candidate_count(template: Template) -> int:
     return math.prod(unit.size for unit in _units(template))
 
 
+def count_text(n: int) -> str:
+    """`n` in words a message can hold: the digits, or "about 10^k" past 4,000 digits."""
+    if n.bit_length() < 13_000:
+        return str(n)
+    return f"about 10^{int(n.bit_length() * math.log10(2))}"
+
+
+_MAX_UNIT_PRODUCT = 100_000
+
+
 @dataclass(frozen=True)
 class _Unit:
-    """A free attribute and the pronoun attributes that must differ from it (and each other)."""
+    """Attributes tied by "must differ" constraints: a free attribute with the pronouns that
+    disagree with it, or two persons a pronoun sets apart ("a man and a woman; she hands him ...")."""
 
     members: tuple[int, ...]
     values: tuple[str, ...]
     priority: tuple[int, int]
+    edges: tuple[tuple[int, int], ...] = ()
+
+    @functools.cached_property
+    def choices(self) -> tuple[tuple[str, ...], ...]:
+        """Every assignment of the members that keeps each constrained pair different."""
+        if not self.edges:
+            return tuple((value,) for value in self.values)
+        if len(self.values) ** len(self.members) > _MAX_UNIT_PRODUCT:
+            raise InvalidInputError("this prompt ties too many words together to expand; shorten it")
+        position = {member: i for i, member in enumerate(self.members)}
+        pairs = [(position[a], position[b]) for a, b in self.edges]
+        return tuple(
+            combo
+            for combo in itertools.product(self.values, repeat=len(self.members))
+            if all(combo[a] != combo[b] for a, b in pairs)
+        )
 
     @property
     def size(self) -> int:
-        return math.perm(len(self.values), len(self.members))
+        return len(self.choices)
 
 
 def _units(template: Template) -> list[_Unit]:
-    names = [a.name for a in template.attributes]
-    groups: dict[int, list[int]] = {}
+    names = {a.name: i for i, a in enumerate(template.attributes)}
+    parent = list(range(len(template.attributes)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    edges: list[tuple[int, int]] = []
     for i, attribute in enumerate(template.attributes):
-        root = names.index(attribute.differs_from[0]) if attribute.differs_from else i
-        groups.setdefault(root, []).append(i)
+        for other in attribute.differs_from:
+            j = names[other]
+            edges.append((j, i))
+            parent[root(i)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(template.attributes)):
+        groups.setdefault(root(i), []).append(i)
     taxonomy = template.taxonomy
     return [
         _Unit(
             members=tuple(members),
-            values=template.attributes[root].values,
-            priority=(taxonomy.index(template.attributes[root].kind), root),
+            values=template.attributes[members[0]].values,
+            priority=(taxonomy.index(template.attributes[members[0]].kind), members[0]),
+            edges=tuple(e for e in edges if e[0] in members),
         )
-        for root, members in groups.items()
+        for members in groups.values()
     ]
 
 
@@ -195,7 +242,7 @@ def _assignments(
     choices = []
     for unit in units:
         if unit in varied:
-            choices.append(list(itertools.permutations(unit.values, len(unit.members))))
+            choices.append(list(unit.choices))
         else:
             choices.append([tuple(values[i] for i in unit.members)])
     result = []

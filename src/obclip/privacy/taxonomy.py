@@ -118,15 +118,38 @@ def load_taxonomy(path: str | Path) -> Taxonomy:
         raise TaxonomyError(
             f"taxonomy file {path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
+    except RecursionError:
+        raise TaxonomyError(f"taxonomy file {path}: JSON nested too deeply to be a taxonomy") from None
     return parse_taxonomy(data, source=str(path))
 
 
+OPT_IN = ("religion",)
+"""Attributes of the default taxonomy that are off unless asked for (`default_taxonomy(opt_in=...)`)."""
+
+
+def default_taxonomy(opt_in: tuple[str, ...] | list[str] | frozenset[str] = ()) -> Taxonomy:
+    """The taxonomy that ships with obclip (`privacy/data/default_taxonomy.json`), cached.
+
+    Args:
+        opt_in: names of opt-in attributes to include (the default file marks ``religion`` so);
+            without them those attributes are not detected, and their markers are reported as
+            residual risk instead.
+    """
+    return _default_taxonomy(tuple(sorted(set(opt_in))))
+
+
 @functools.cache
-def default_taxonomy() -> Taxonomy:
-    """The taxonomy that ships with obclip (`privacy/data/default_taxonomy.json`), cached."""
+def _default_taxonomy(opt_in: tuple[str, ...]) -> Taxonomy:
     resource = resources.files("obclip.privacy").joinpath("data/default_taxonomy.json")
     data = json.loads(resource.read_text(encoding="utf-8"))
-    return parse_taxonomy(data, source="default")
+    known = {a["name"] for a in data["attributes"] if a.get("opt_in")}
+    unknown = [name for name in opt_in if name not in known]
+    if unknown:
+        raise TaxonomyError(
+            f"no opt-in attribute {unknown[0]!r} in the default taxonomy (opt-in: {', '.join(sorted(known))})"
+        )
+    source = "default" + "".join(f"+{name}" for name in opt_in)
+    return parse_taxonomy(data, source=source, opt_in=opt_in)
 
 
 def combine_taxonomies(first: Taxonomy, *others: Taxonomy) -> Taxonomy:
@@ -161,8 +184,10 @@ def combine_taxonomies(first: Taxonomy, *others: Taxonomy) -> Taxonomy:
     return parse_taxonomy(data, source="+".join(t.source for t in (first, *others)))
 
 
-def parse_taxonomy(data: Any, *, source: str = "<taxonomy>") -> Taxonomy:
+def parse_taxonomy(data: Any, *, source: str = "<taxonomy>", opt_in: tuple[str, ...] | list[str] = ()) -> Taxonomy:
     """Validate already-decoded taxonomy JSON and build its lookup tables.
+
+    An attribute marked ``"opt_in": true`` is left out unless its name is in `opt_in`.
 
     Raises:
         TaxonomyError: naming the attribute, value or category at fault.
@@ -181,7 +206,14 @@ def parse_taxonomy(data: Any, *, source: str = "<taxonomy>") -> Taxonomy:
 
     attributes: list[AttributeSpec] = []
     for position, raw in enumerate(raw_attributes):
-        attributes.append(_parse_attribute(raw, position, fail))
+        spec = _parse_attribute(raw, position, fail)
+        if raw.get("opt_in", False) is not False and spec.name not in opt_in:
+            if raw["opt_in"] is not True:
+                raise fail(f'attribute {spec.name!r}: "opt_in" must be true or false')
+            continue
+        attributes.append(spec)
+    if not attributes:
+        raise fail('"attributes" has no attribute that is on (every one is opt-in)')
     names = [spec.name for spec in attributes]
     for name in names:
         if names.count(name) > 1:

@@ -48,19 +48,98 @@ PERSON_NOUNS = _words(
     patient patients resident residents villager villagers citizen citizens refugee refugees
     immigrant immigrants student athlete ceo ceos boss bosses employee employees colleague
     colleagues neighbor neighbors neighbour neighbours stranger strangers hero heroes
+    keeper keepers fisher fishers sailor sailors merchant merchants gardener gardeners baker bakers
+    barista baristas bartender bartenders clerk clerks cashier cashiers mechanic mechanics carpenter
+    carpenters plumber plumbers blacksmith blacksmiths tailor tailors weaver weavers potter potters
+    sculptor sculptors photographer photographers journalist journalists reporter reporters poet poets
+    novelist novelists author authors director directors manager managers surgeon surgeons dentist
+    dentists veterinarian veterinarians pharmacist pharmacists professor professors scholar scholars
+    researcher researchers librarian librarians detective detectives spy spies thief thieves pirate
+    pirates viking vikings samurai ninja ninjas geisha geishas shaman shamans herder herders shepherd
+    shepherds nomad nomads hunter hunters explorer explorers climber climbers skier skiers swimmer
+    swimmers cyclist cyclists skater skaters boxer boxers wrestler wrestlers fighter fighters rider
+    riders driver drivers passenger passengers commuter commuters shopper shoppers beggar beggars
+    guard guards ranger rangers paramedic paramedics medic medics healer healers midwife midwives
+    nanny nannies maid maids butler butlers servant servants slave slaves peasant peasants noble
+    nobles elf elves dwarf dwarves orc orcs vampire vampires zombie zombies cyborg cyborgs android
+    androids robot mannequin mannequins sage sages guru gurus yogi yogis imam imams rabbi rabbis
+    pastor pastors preacher preachers missionary missionaries pilgrim pilgrims worshipper worshippers
+    believer believers mourner mourners protester protesters activist activists volunteer volunteers
+    fan fans crowd crowds audience spectators spectator tenant tenants owner owners fisherfolk
+    villager herdsman cook chef vendor seller sellers buyer buyers trader traders miner miners
+    lumberjack lumberjacks cowhand rancher ranchers cowherd dancer singer rapper rappers drummer
+    drummers guitarist guitarists pianist pianists violinist violinists dj djs influencer influencers
+    blogger bloggers vlogger vloggers streamer streamers gamer gamers nerd nerds hipster hipsters
+    punk punks goth goths biker bikers surfer skateboarder skateboarders graduate graduates
+    pupil pupils schoolchild schoolchildren twin twins triplets sibling siblings parent parents
+    grandparent grandparents grandchild grandchildren spouse spouses partner partners fiance
+    newlyweds newlywed lover lovers companion companions roommate roommates classmate classmates
+    teammate teammates coach coaches referee referees umpire umpires mayor mayors president
+    presidents senator senators minister ministers diplomat diplomats ambassador ambassadors
+    soldier general generals captain captains sergeant sergeants lieutenant admiral commander
+    commanders sheriff sheriffs marshal deputy agent agents inmate inmates prisoner prisoners
+    captive captives survivor survivors victim victims witness witnesses suspect suspects
+    model supermodel supermodels icon celebrity celebrities star stars superstar superstars
+    portrait selfie headshot silhouette silhouettes body bodies self everyone someone somebody
+    anyone anybody nobody people folk folks population tribe tribes group groups team teams
+    man men woman women boy boys girl girls lady ladies gentleman gentlemen guy guys gal gals
+    mother mothers father fathers mom dad son sons daughter daughters sister sisters brother
+    brothers wife wives husband husbands king kings queen queens prince princes princess
+    princesses bride brides groom grooms grandmother grandfather grandma grandpa aunt uncle
+    niece nephew girlfriend boyfriend actor actors actress actresses waiter waitress monk monks
+    nun nuns senior seniors teen teens teenager elder elders
     """
 )
 """Words that head a noun phrase about a person: an attribute word right before one is an adjective."""
 
 SENTENCE_END = frozenset(".!?")
 
+TRANSPARENT = _words(
+    """
+    beautiful pretty handsome cute lovely gorgeous happy sad angry tired tall short little small big
+    large fat thin slim skinny chubby muscular strong blonde blond brunette redhead ginger curly
+    wavy bald smiling laughing crying confident proud serious shy friendly kind wise stern elegant
+    stylish fashionable attractive ugly scary mysterious brave fierce gentle lonely poor rich wealthy
+    famous local native traditional modern typical cheerful joyful thoughtful worried nervous calm
+    """
+)
+"""Adjectives that sit between a modifier and its head noun without being the head ("an old, wise
+man"); a word ending in -ing, -ed or -ly is read the same way."""
+
+NOUNS_LIKE_PARTICIPLES = _words(
+    """
+    building buildings painting paintings drawing drawings ring rings king thing things ceiling
+    clothing wedding weddings morning evening string strings spring wing wings swing sling pudding
+    bedding stuffing frosting icing railing flooring lighting setting earring earrings duckling
+    dumpling dumplings sapling seedling offering carving carvings etching engraving engravings
+    recording recordings landing ending beginning feeling meeting meetings gathering opening
+    bed beds shed sheds sled seed seeds weed weeds reed reeds steed steeds shred bread red
+    belly jelly lily rally valley alley trolley fly holly bully
+    """
+)
+"""Words ending in -ing, -ed or -ly that are nouns, not participles: the head of the phrase."""
+
+DETERMINERS = frozenset({"a", "an", "the", "this", "that", "my", "your", "our", "their", "its", "one", "another"})
+"""Before a modifier with no noun after it ("a 5-year-old", "the elderly"), it names a person."""
+
+POSSESSIVES = frozenset({"her", "his", "their", "my", "your", "our", "one's"})
+"""An age decade counts only after one of these ("in her 30s"), optionally with early/mid/late."""
+
+LINKING = frozenset({"is", "are", "was", "were", "be", "been", "being", "am", "becomes", "became"})
+"""Between two person nouns, these make them one person ("the woman is a doctor's mother")."""
+
 _AN_PREFIXES = ("hour", "honest", "honor", "honour", "heir")
 _A_PREFIXES = ("eu", "ewe", "uni", "use", "usu", "uti", "ure", "uro", "one", "once", "ubiq")
 
 
 def indefinite_article(word: str) -> str:
-    """ "a" or "an" for `word`, by sound: "an old", "a European", "a one-", "an hour", "a young"."""
+    """ "a" or "an" for `word`, by sound: "an old", "a European", "a one-", "an hour", "a young",
+    "an 80-year-old", "an 11th", "a 20-year-old"."""
     w = word.lower()
+    digits = len(w) - len(w.lstrip("0123456789"))
+    if digits:
+        number = w[:digits]
+        return "an" if number.startswith("8") or (digits % 3 == 2 and number[:2] in ("11", "18")) else "a"
     if w.startswith(_AN_PREFIXES):
         return "an"
     if w.startswith(_A_PREFIXES):

@@ -1,0 +1,115 @@
+"""Binding to a person: which taxonomy words describe a person ("an old man") and which do not
+("an old lighthouse", "queen bee", "Isle of Man"); the rules and the idiom lexicon are data
+(`privacy/data/binding.json`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from obclip.privacy.taxonomy import surface_key
+
+if TYPE_CHECKING:
+    from obclip.privacy.taxonomy import Taxonomy
+
+ALWAYS = "always"
+MODIFIER = "modifier"
+CAPITALISED = "capitalised"
+TITLE = "title"
+AFTER_POSSESSIVE = "after_possessive"
+BEFORE_BIRTHDAY = "before_birthday"
+PERSON_IN_PROMPT = "person_in_prompt"
+RULES = frozenset({ALWAYS, MODIFIER, CAPITALISED, TITLE, AFTER_POSSESSIVE, BEFORE_BIRTHDAY, PERSON_IN_PROMPT})
+
+
+@dataclass(frozen=True)
+class Binding:
+    """The binding data: a rule per form category, strict surfaces, and the idiom lexicon."""
+
+    categories: dict[str, str]
+    strict: frozenset[str]
+    idioms: tuple[str, ...]
+
+    def rule(self, category: str) -> str:
+        """How a word of `category` binds to a person (`ALWAYS` for categories not listed)."""
+        return self.categories.get(category, ALWAYS)
+
+
+@functools.cache
+def binding() -> Binding:
+    """The packaged binding data (cached)."""
+    text = resources.files("obclip.privacy").joinpath("data/binding.json").read_text(encoding="utf-8")
+    data = json.loads(text)
+    categories = dict(data["categories"])
+    for category, rule in categories.items():
+        if rule not in RULES:
+            raise ValueError(f"binding.json: category {category!r} has unknown rule {rule!r}")
+    return Binding(
+        categories=categories,
+        strict=frozenset(surface_key(s) for s in data["strict"]),
+        idioms=tuple(surface_key(s) for s in data["not_a_person"]),
+    )
+
+
+@dataclass(frozen=True)
+class _Idiom:
+    pattern: re.Pattern[str]
+    groups: tuple[str, ...]
+
+
+@functools.lru_cache(maxsize=32)
+def _idioms(taxonomy: Taxonomy) -> dict[tuple[int, str], list[_Idiom]]:
+    """Per (attribute, category), the idioms in which a word of that category names no person.
+
+    Every taxonomy word of an idiom matches every form of its category, of every value ("queen
+    bee" also covers "king bee"), so whether a word is bound never depends on the value written.
+    The idiom's nouns are unbound; its modifiers too when it has no noun and one modifier only
+    (two modifiers, "old English", are left to the modifier rule)."""
+    rules = binding()
+    index: dict[tuple[int, str], list[_Idiom]] = {}
+    surfaces: dict[tuple[int, str], list[str]] = {}
+    for key, entry in taxonomy.lexicon.items():
+        for category in entry.categories:
+            surfaces.setdefault((entry.attribute, category), []).append(key)
+    for phrase in rules.idioms:
+        found = list(taxonomy.matcher.finditer(phrase))
+        entries = [taxonomy.lexicon[surface_key(m.group())] for m in found]
+        nouns = [i for i, e in enumerate(entries) if any(rules.rule(c) != MODIFIER for c in e.categories)]
+        targets = nouns or ([0] if len(found) == 1 else [])
+        if not targets:
+            continue
+        pieces, cursor = [], 0
+        for i, (match, entry) in enumerate(zip(found, entries, strict=True)):
+            alternatives: set[str] = set()
+            for category in entry.categories:
+                alternatives.update(surfaces[(entry.attribute, category)])
+            words = "|".join(_spaced(s) for s in sorted(alternatives, key=len, reverse=True))
+            pieces.append(_spaced(phrase[cursor : match.start()]))
+            pieces.append(f"(?P<w{i}>{words})" if i in targets else f"(?:{words})")
+            cursor = match.end()
+        pieces.append(_spaced(phrase[cursor:]))
+        idiom = _Idiom(re.compile(rf"(?<![\w-]){''.join(pieces)}(?![\w-])"), tuple(f"w{i}" for i in targets))
+        for i in targets:
+            for category in entries[i].categories:
+                index.setdefault((entries[i].attribute, category), []).append(idiom)
+    return index
+
+
+def _spaced(text: str) -> str:
+    return r"\s+".join(re.escape(part) for part in text.split(" "))
+
+
+def in_idiom(taxonomy: Taxonomy, folded: str, start: int, end: int, attribute: int, categories: frozenset[str]) -> bool:
+    """Whether the taxonomy word at folded[start:end] sits in an idiom that names no person."""
+    table = _idioms(taxonomy)
+    for category in categories:
+        for idiom in table.get((attribute, category), ()):
+            for found in idiom.pattern.finditer(folded, max(0, start - 80), min(len(folded), end + 80)):
+                if any(found.span(group) == (start, end) for group in idiom.groups):
+                    return True
+    return False

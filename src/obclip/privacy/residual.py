@@ -1,0 +1,115 @@
+"""Residual risk: words sent in clear in every candidate that correlate with a sensitive attribute
+(garments, features, places, names not in the list, religious markers when religion is off,
+attribute words that describe no person). Told to the user before anything is sent.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+from obclip.privacy.taxonomy import fold
+from obclip.privacy.template import Slot, Template
+from obclip.privacy.words import PERSON_NOUNS, SENTENCE_END
+
+_WORD = re.compile(r"\w[\w'’-]*")
+
+
+@dataclass(frozen=True)
+class Residual:
+    """A word of the non-sensitive text that may still reveal a sensitive attribute.
+
+    Args:
+        word: the word as it appears in every candidate.
+        reason: what it may reveal, e.g. ``"ethnicity or religion (garment)"``.
+    """
+
+    word: str
+    reason: str
+
+    def public_dict(self) -> dict[str, str]:
+        return {"word": self.word, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    pattern: re.Pattern[str]
+    reasons: dict[str, str]
+    categories: dict[str, str]
+    not_names: frozenset[str]
+    places: dict[str, str]
+
+
+@functools.cache
+def _lexicon() -> _Lexicon:
+    data_dir = resources.files("obclip.privacy").joinpath("data")
+    data = json.loads(data_dir.joinpath("residual.json").read_text(encoding="utf-8"))
+    countries = json.loads(data_dir.joinpath("countries.json").read_text(encoding="utf-8"))["countries"]
+    reasons = {fold(word): reason for reason, words in data["words"].items() for word in words}
+    places = {fold(c["country"]): "ethnicity (a place)" for c in countries if c["country"]}
+    reasons.update(places)
+    alternatives = "|".join(
+        r"\s+".join(re.escape(p) for p in w.split()) for w in sorted(reasons, key=len, reverse=True)
+    )
+    return _Lexicon(
+        pattern=re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])"),
+        reasons=reasons,
+        categories=dict(data.get("categories", {})),
+        not_names=frozenset(data["not_names"]),
+        places=places,
+    )
+
+
+def residual(template: Template) -> tuple[Residual, ...]:
+    """The residual-risk words of `template` (the same for every member of its candidate set)."""
+    lexicon = _lexicon()
+    fixed = "".join(part if isinstance(part, str) else "\x00" for part in template.parts)
+    folded = fold(fixed)
+    found: dict[tuple[str, str], None] = {}
+    for match in lexicon.pattern.finditer(folded):
+        found[(fixed[match.start() : match.end()], lexicon.reasons[" ".join(match.group().split())])] = None
+    for part in template.parts:
+        if isinstance(part, Slot) and part.attribute is not None:
+            reason = lexicon.categories.get(part.category)
+            if reason:
+                spec = template.taxonomy.attribute(template.attributes[part.attribute].kind)
+                word = "/".join(spec.canonical(v, part.category) for v in spec.values)
+                found[(word, reason)] = None
+    person = bool(template.attributes) or any(_bare(w.group()) in PERSON_NOUNS for w in _WORD.finditer(folded))
+    if person:
+        varied = {a.kind for a in template.attributes}
+        for match in template.taxonomy.matcher.finditer(folded):
+            entry = template.taxonomy.lexicon[" ".join(match.group().split())]
+            name = template.taxonomy.attributes[entry.attribute].name
+            if name in varied and not entry.is_pronoun:
+                word = fixed[match.start() : match.end()]
+                found[(word, f"{name} word sent unchanged (it does not seem to describe a person)")] = None
+        for word, _start in _capitalised(fixed):
+            key = fold(word)
+            if word not in lexicon.not_names and key not in lexicon.reasons and key not in template.taxonomy.lexicon:
+                found[(word, "a name or place, not varied")] = None
+    return tuple(Residual(word, reason) for word, reason in found)
+
+
+def _capitalised(text: str) -> list[tuple[str, int]]:
+    """Capitalised words that do not start a sentence (names and places), with their offsets."""
+    result = []
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if not word[0].isupper() or (word.isupper() and len(word) <= 4) or any(c.isdigit() for c in word):
+            continue
+        j = match.start()
+        while j > 0 and text[j - 1] in " \t\n\"'“‘(":
+            j -= 1
+        after_title = j >= 2 and text[j - 1] == "." and text[j - 2] == "\x00"
+        if j == 0 or (text[j - 1] in SENTENCE_END and not after_title) or text[j - 1] in ":;":
+            continue
+        result.append((word, match.start()))
+    return result
+
+
+def _bare(word: str) -> str:
+    return word[:-2] if word.endswith(("'s", "’s")) else word
