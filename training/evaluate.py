@@ -18,7 +18,9 @@ import numpy as np
 import torch
 from common import LARGE, MAX_TOKENS, RUNS, SMALL, Timer, setup, write_json
 from diffusers import AutoencoderKL, DPMSolverMultistepScheduler, UNet2DConditionModel
-from PIL import Image
+from diffusers.image_processor import VaeImageProcessor
+from diffusers.training_utils import EMAModel
+from diffusers.utils import make_image_grid
 from transformers import CLIPTextModel, CLIPTokenizer
 
 from obclip.world import (
@@ -70,12 +72,9 @@ def sample(
 
 
 def grid(images: torch.Tensor, path, cols: int = 10) -> None:
-    arr = (images * 255).round().byte().permute(0, 2, 3, 1).numpy()
-    rows = (len(arr) + cols - 1) // cols
-    canvas = Image.new("RGB", (cols * 66, rows * 66), (255, 255, 255))
-    for i, a in enumerate(arr):
-        canvas.paste(Image.fromarray(a), ((i % cols) * 66, (i // cols) * 66))
-    canvas.save(path)
+    """Save images in [0, 1], (N, 3, H, W) with N a multiple of `cols`, as one grid."""
+    pil = VaeImageProcessor.numpy_to_pil(images.permute(0, 2, 3, 1).numpy())
+    make_image_grid(pil, rows=len(pil) // cols, cols=cols).save(path)
 
 
 def main() -> None:
@@ -102,8 +101,13 @@ def main() -> None:
     classifier = load_classifier()
     if args.probe is not None:
         state = torch.load(args.probe)
-        large.load_state_dict(state["unet" if args.raw else "ema_unet"])
-        text_encoder.load_state_dict(state["text" if args.raw else "ema_text"])
+        for model, raw, ema in ((large, "unet", "ema_unet"), (text_encoder, "text", "ema_text")):
+            if args.raw:
+                model.load_state_dict(state[raw])
+            else:
+                averaged = EMAModel(model.parameters())
+                averaged.load_state_dict(state[ema])
+                averaged.copy_to(model.parameters())
         print("probe:", args.probe, "step", state["step"], "raw" if args.raw else "ema", flush=True)
 
     rng = random.Random(HELD_OUT_SEED)

@@ -38,6 +38,7 @@ from common import (
     write_json,
 )
 from diffusers import DDPMScheduler, DPMSolverMultistepScheduler, UNet2DConditionModel
+from diffusers.training_utils import EMAModel
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
 from obclip.world import WORLD_ATTRIBUTES, caption_with_mentions
@@ -112,25 +113,19 @@ def load_raw_weights(
             heads.load_state_dict(state["heads"])
 
 
-@torch.no_grad()
-def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
-    for pe, pm in zip(ema.parameters(), model.parameters(), strict=True):
-        pe.lerp_(pm, 1 - decay)
-
-
-def freeze_text_encoder(text_encoder: CLIPTextModel, ema_text: CLIPTextModel) -> None:
+def freeze_text_encoder(text_encoder: CLIPTextModel, ema_decay: float) -> EMAModel:
     """Freeze the jointly trained text encoder and export it (fp16) for the small UNet and the pipeline.
 
     The live weights are rounded to fp16 first, so the large UNet keeps training against exactly
-    the encoder that ships.
+    the encoder that ships. Returns the text encoder's EMA from then on: the frozen weights.
     """
     with torch.no_grad():
         for p in text_encoder.parameters():
             p.copy_(p.half().float())
     text_encoder.requires_grad_(False).eval()
-    ema_text.load_state_dict(text_encoder.state_dict())
     copy.deepcopy(text_encoder).to(torch.float16).save_pretrained(LARGE / "text_encoder", safe_serialization=True)
     print("text encoder frozen and exported", flush=True)
+    return EMAModel(text_encoder.parameters(), decay=ema_decay)
 
 
 def write_pipeline_files(directory) -> None:
@@ -216,8 +211,9 @@ def main() -> None:
     opt = torch.optim.AdamW(groups, lr=args.lr, weight_decay=0.01)
 
     sched = warmup_cosine(opt, args.steps, warmup=args.warmup, floor=0.1)
-    ema_unet = copy.deepcopy(unet).requires_grad_(False)
-    ema_text = copy.deepcopy(text_encoder).requires_grad_(False) if large else text_encoder
+    # EMA decay min(--ema, (1 + n) / (10 + n)) at update n; the first update copies the weights
+    ema_unet = EMAModel(unet.parameters(), decay=args.ema)
+    ema_text = EMAModel(text_encoder.parameters(), decay=args.ema) if large else None
     ckpt = RUNS / f"{args.run or 'unet_' + args.which}.ckpt"
     start = 0
     if ckpt.exists():
@@ -252,7 +248,7 @@ def main() -> None:
                 return_tensors="pt",
             ).input_ids
             if large and step == args.freeze_text_at and not text_frozen:
-                freeze_text_encoder(text_encoder, ema_text)
+                ema_text = freeze_text_encoder(text_encoder, args.ema)
                 text_frozen = True
             aux = None
             if not text_frozen:
@@ -271,10 +267,9 @@ def main() -> None:
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
             sched.step()
-            decay = min(args.ema, (1 + step) / (10 + step))
-            ema_update(ema_unet, unet, decay)
+            ema_unet.step(unet.parameters())
             if not text_frozen:
-                ema_update(ema_text, text_encoder, decay)
+                ema_text.step(text_encoder.parameters())
             if step % 10 == 0:
                 line = f"step {step} loss {loss.item():.4f} lr {sched.get_last_lr()[0]:.2e}"
                 if aux is not None:
@@ -298,9 +293,10 @@ def main() -> None:
                     }
                 atomic_save(state, ckpt)
     out = LARGE if large else SMALL
-    ema_unet.to(torch.float16).save_pretrained(out / "unet", safe_serialization=True)
+    ema_unet.copy_to(unet.parameters())
+    unet.to(torch.float16).save_pretrained(out / "unet", safe_serialization=True)
     if large and not text_frozen:
-        freeze_text_encoder(text_encoder, ema_text)
+        freeze_text_encoder(text_encoder, args.ema)
     if large:  # the small folder names large's shared parts instead (export_pair.py)
         write_pipeline_files(out)
     print("exported", out)
