@@ -133,13 +133,14 @@ def load_components(
     def part(name: str) -> Any:
         return load_component(spec, name, device=device, dtype=dtype)
 
+    architecture = model_architecture(spec)  # refuses what obclip cannot run before any weight loads
     return embedded.Components(
         tokenizer=part("tokenizer"),
         text_encoder=part("text_encoder"),
         vae=part("vae"),
         unet=part("unet") if unet else None,
         schedule=part("scheduler"),
-        **architectures.family_components(model_architecture(spec), part),
+        **architectures.family_components(architecture, part),
     )
 
 
