@@ -370,12 +370,13 @@ class _Detector:
             before -= 1
         if before > 0 and self.text[before - 1] not in SENTENCE_END:
             return False
-        if self.text[position].isupper():
-            return True
         if match is None:
-            return False
+            return self.text[position].isupper()
         spec = self.taxonomy.attributes[match.entry.attribute]
-        return any(spec.canonical(v, match.category)[0].isupper() for v in spec.values)
+        firsts = [spec.canonical(v, match.category)[0] for v in spec.values]
+        if any(c.upper() == c.lower() for c in firsts):
+            return False  # "20-year-old": a capital could not be read back from every candidate
+        return self.text[position].isupper() or any(c.isupper() for c in firsts)
 
     # --- persons and variables ------------------------------------------------------------
 

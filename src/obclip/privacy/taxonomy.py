@@ -86,7 +86,7 @@ class Taxonomy:
     attributes: tuple[AttributeSpec, ...]
     source: str
     lexicon: Mapping[str, SurfaceEntry] = field(repr=False)
-    matcher: re.Pattern[str] = field(repr=False)
+    matcher: Matcher = field(repr=False)
 
     def attribute(self, name: str) -> AttributeSpec:
         """The attribute called `name`."""
@@ -354,25 +354,88 @@ def _families(
     return result
 
 
-def _build_matcher(lexicon: Mapping[str, SurfaceEntry]) -> re.Pattern[str]:
-    """One regex for every surface form, as a character trie (fast, longest match first), whole
-    words only: a hyphen joins words, so "man-made" holds no "man"."""
-    trie: dict[str, Any] = {}
-    for key in lexicon:
-        node = trie
-        for char in key:
-            node = node.setdefault(char, {})
-        node[""] = {}
-    return re.compile(rf"(?<![\w-])(?:{_trie_pattern(trie)})(?![\w-])")
+class _Found:
+    """One match of `Matcher.finditer`, read like a regex match."""
+
+    __slots__ = ("_end", "_start", "_text")
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self._text, self._start, self._end = text, start, end
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+    def span(self) -> tuple[int, int]:
+        return self._start, self._end
+
+    def group(self) -> str:
+        return self._text[self._start : self._end]
 
 
-def _trie_pattern(node: dict[str, Any]) -> str:
-    branches = [
-        (r"\s+" if char == " " else re.escape(char)) + _trie_pattern(child)
-        for char, child in sorted(node.items())
-        if char
-    ]
-    if not branches:
-        return ""
-    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-    return f"(?:{body})?" if "" in node else body
+_WORD_START = re.compile(r"(?<![\w-])\w")
+_RUN = re.compile(r"[\w'’-]+")
+_SPACE = re.compile(r"\s+")
+
+
+class Matcher:
+    """Finds every surface form of a lexicon in a folded text: whole words only (a match touches
+    no letter, digit, underscore or hyphen: "man-made" holds no "man"), any whitespace inside a
+    multi-word form, the longest form at the leftmost place. A word-by-word dictionary walk, so
+    building one costs next to nothing, however many forms the taxonomy has."""
+
+    def __init__(self, keys: Mapping[str, object]) -> None:
+        self.keys = frozenset(keys)
+        prefixes: set[str] = set()
+        for key in keys:
+            pieces = key.split(" ")
+            for i in range(1, len(pieces)):
+                prefixes.add(" ".join(pieces[:i]))
+        self.prefixes = frozenset(prefixes)
+
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> list[_Found]:
+        """The matches in `text` (folded), left to right, not overlapping."""
+        limit = len(text) if endpos is None else endpos
+        found: list[_Found] = []
+        cursor = pos
+        for start in _WORD_START.finditer(text, pos, limit):
+            begin = start.start()
+            if begin < cursor:
+                continue
+            end = self._longest(text, begin, limit)
+            if end is not None:
+                found.append(_Found(text, begin, end))
+                cursor = end
+        return found
+
+    def _longest(self, text: str, begin: int, limit: int) -> int | None:
+        best: int | None = None
+        frontier = [(begin, "")]
+        while frontier:
+            position, so_far = frontier.pop()
+            run = _RUN.match(text, position, limit)
+            if run is None:
+                continue
+            for end in _piece_ends(text, position, run.end(), limit):
+                key = so_far + text[position:end]
+                if key in self.keys and (best is None or end > best):
+                    best = end
+                if key in self.prefixes:
+                    space = _SPACE.match(text, end, limit)
+                    if space is not None:
+                        frontier.append((space.end(), key + " "))
+        return best
+
+
+def _piece_ends(text: str, start: int, stop: int, limit: int) -> list[int]:
+    """Where a word starting at `start` may end: before an apostrophe or at the run's end, when
+    no letter, digit, underscore or hyphen follows."""
+    ends = [i for i in range(start + 1, stop) if text[i] in "'’" and text[i - 1] != "-"]
+    ends.append(stop)
+    return [e for e in ends if e >= limit or not (text[e].isalnum() or text[e] in "_-")]
+
+
+def _build_matcher(lexicon: Mapping[str, SurfaceEntry]) -> Matcher:
+    return Matcher(lexicon)
