@@ -12,6 +12,7 @@ on the present device; `--fidelity` measures each acceleration's deviation on th
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import sys
@@ -21,15 +22,9 @@ from typing import Any
 
 import torch
 
-from obclip.accel import (
-    AccelConfig,
-    AttentionCacheConfig,
-    BatchLayout,
-    BatchReuseConfig,
-    BlockSkipConfig,
-    SharedUncondConfig,
-    apply_accelerations,
-)
+from obclip.accel import AccelConfig, BatchLayout, apply_accelerations
+from obclip.accel.flags import add_accel_arguments, given_settings, section_from
+from obclip.accel.registry import technique, techniques
 from obclip.eval.flops import (
     BK_SDM_SMALL_UNET_CONFIG,
     SD15_UNET_CONFIG,
@@ -42,13 +37,20 @@ from obclip.eval.flops import (
 )
 
 TERA = 1e12
-STAGES = ("attention_cache", "batch_reuse", "block_skip", "shared_uncond")
-STAGE_LABELS = {
-    "attention_cache": "+ caching",
-    "batch_reuse": "+ batch reuse",
-    "block_skip": "+ block skipping",
-    "shared_uncond": "+ shared uncond",
-}
+# The paper's Table 2 adds caching, then batch reuse, then block skipping; other techniques follow in
+# registry order.
+PAPER_ROW_ORDER = ("attention_cache", "batch_reuse", "block_skip")
+# Config fields the K:R:S schedule sets, by name, in whichever technique has them.
+SCHEDULE_FIELDS = ("cache_step", "skip_step")
+
+
+def stage_names() -> list[str]:
+    names = [t.name for t in techniques()]
+    return [n for n in PAPER_ROW_ORDER if n in names] + [n for n in names if n not in PAPER_ROW_ORDER]
+
+
+def stage_label(name: str) -> str:
+    return f"+ {technique(name).label}"
 
 
 @dataclass
@@ -98,27 +100,31 @@ def parse_schedule(text: str) -> Schedule:
 
 
 def stage_configs(args: argparse.Namespace, sched: Schedule) -> list[tuple[list[str], AccelConfig]]:
-    """The cumulative ObCLIP rows: none, + caching, + batch reuse, + block skipping, + shared uncond."""
-    parts: dict[str, Any] = {}
+    """The cumulative ObCLIP rows: none, then one technique more per row, in `--stages` order.
+
+    Each technique's settings are its flags (dataclass defaults: the paper's), with the schedule's
+    r and s for `cache_step` and `skip_step`."""
+    given = given_settings(args)
+    points = {"cache_step": sched.r, "skip_step": sched.s}
+    sections: dict[str, Any] = {}
     rows: list[tuple[list[str], AccelConfig]] = [([], AccelConfig())]
     for stage in args.stages:
-        if stage == "attention_cache":
-            parts["attention_cache"] = AttentionCacheConfig(
-                cache_step=sched.r, cache_interval=args.cache_interval, self_attention=args.self_attention
-            )
-        elif stage == "batch_reuse":
-            parts["batch_reuse"] = BatchReuseConfig(attention=args.reuse_attention)
-        elif stage == "block_skip":
-            parts["block_skip"] = BlockSkipConfig(
-                skip_step=sched.s,
-                skip_interval=args.skip_interval,
-                mode=args.block_mode,
-                branch_depth=args.branch_depth,
-            )
-        elif stage == "shared_uncond":
-            parts["shared_uncond"] = SharedUncondConfig(stop_step=args.uncond_stop)
-        rows.append(([*rows[-1][0], stage], AccelConfig(**parts)))
+        t = technique(stage)
+        fields = {f.name for f in dataclasses.fields(t.config_class)}
+        overrides = {name: value for name, value in points.items() if name in fields}
+        sections[stage] = section_from(t, given.get(stage, {}), defaults="config", **overrides)
+        rows.append(([*rows[-1][0], stage], AccelConfig(**sections)))
     return rows
+
+
+def _settings(section: Any) -> str:
+    """A technique's settings for the table header, without the schedule's points."""
+    parts = []
+    for f in dataclasses.fields(section):
+        value = getattr(section, f.name)
+        if f.name not in SCHEDULE_FIELDS:
+            parts.append(f"{f.name}={f.metadata.get('none_word') or value if value is None else value}")
+    return ", ".join(parts) or "-"
 
 
 def mac_rows(args: argparse.Namespace) -> tuple[list[Row], dict[str, Any]]:
@@ -145,7 +151,7 @@ def mac_rows(args: argparse.Namespace) -> tuple[list[Row], dict[str, Any]]:
             dev = device(sched.k, T)
             for names, cfg in stage_configs(args, sched):
                 cfg.validate(num_steps=T)
-                label = "ObCLIP" if not names else STAGE_LABELS[names[-1]]
+                label = "ObCLIP" if not names else stage_label(names[-1])
                 rows.append(Row("obclip", label, n, sched.k, names, cloud(n, 0, sched.k, cfg), dev, cfg.to_dict()))
     info = {
         "seconds": time.perf_counter() - t0,
@@ -171,11 +177,11 @@ def print_table(rows: list[Row], args: argparse.Namespace, info: dict[str, Any],
     print(
         "Cloud: SD-1.5 UNet; device: BK-SDM-small-like UNet. Schedules (k:r:s): "
         + ", ".join(f"{s.k}:{s.r}:{s.s}" for s in args.schedule)
-        + f"; cache interval {args.cache_interval}; self-attention {args.self_attention}; batch reuse "
-        f"{args.reuse_attention}; block skip {args.block_mode}"
-        + (f" depth {args.branch_depth}" if args.block_mode == "shallow_branch" else "")
-        + (f", refresh every {args.skip_interval}" if args.skip_interval else "")
-        + f"; shared uncond on steps < {args.uncond_stop if args.uncond_stop is not None else 'k'}."
+        + "; "
+        + "; ".join(
+            f"{t.label} {_settings(section)}" for t, section in stage_configs(args, args.schedule[-1])[-1][1].items()
+        )
+        + "."
     )
     head = f"{'method':<22}" + "".join(f" | {'N=' + str(n) + ' cloud':>22} {'xHSD':>6} {'device':>6}" for n in ns)
     if latency:
@@ -209,7 +215,7 @@ def print_table(rows: list[Row], args: argparse.Namespace, info: dict[str, Any],
         print(f"-- k={sched.k} (r={sched.r}, s={sched.s})")
         line(f"Hybrid SD k={sched.k}", "hybrid_sd", sched.k)
         for names, _ in stage_configs(args, sched):
-            label = f"ObCLIP k={sched.k}" if not names else STAGE_LABELS[names[-1]]
+            label = f"ObCLIP k={sched.k}" if not names else stage_label(names[-1])
             line(label, "obclip", sched.k, names)
     extras = ""
     if "text_encoder_macs_per_prompt" in info:
@@ -319,15 +325,17 @@ def main(argv: list[str] | None = None) -> int:
         help="switch step k, cache step r, skip step s (default: the paper's 5:3:3 10:4:6)",
     )
     parser.add_argument("--k", type=int, nargs="+", help="keep only these k from --schedule")
-    parser.add_argument("--cache-interval", type=int, default=5)
-    parser.add_argument("--self-attention", choices=["drop", "reuse"], default="drop")
-    parser.add_argument("--reuse-attention", choices=["self", "cross", "both"], default="both")
-    parser.add_argument("--block-mode", choices=["up_path", "shallow_branch"], default="up_path")
-    parser.add_argument("--branch-depth", type=int, default=1)
-    parser.add_argument("--skip-interval", type=int, default=None)
-    parser.add_argument("--uncond-stop", type=int, default=None, help="shared uncond on steps < this (default: all)")
     parser.add_argument(
-        "--stages", nargs="*", choices=STAGES, default=list(STAGES), help="cumulative acceleration rows, in order"
+        "--stages",
+        nargs="*",
+        choices=stage_names(),
+        default=stage_names(),
+        help="cumulative acceleration rows, in order",
+    )
+    add_accel_arguments(
+        parser.add_argument_group("acceleration settings (defaults: the paper's; r and s come from --schedule)"),
+        defaults="config",
+        exclude=SCHEDULE_FIELDS,
     )
     parser.add_argument("--size", type=int, default=512, help="image size in px (latent = size / 8)")
     parser.add_argument("--extras", action="store_true", help="also count the text encoder and VAE decoder")

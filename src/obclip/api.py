@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from PIL import Image
 
+from obclip.accel.config import AccelConfig
 from obclip.engine import (
     CloudBackend,
     DenoiseSpec,
@@ -133,7 +134,8 @@ def generate(
         max_candidates: budget on N (see docs/privacy.md for what it costs in privacy).
         taxonomy: a `Taxonomy` or a path to a taxonomy file. When None: the packaged default,
             extended by the taxonomy that comes with the model, if any.
-        accel: an `obclip.accel.AccelConfig` for the cloud, None for plain steps.
+        accel: cloud accelerations: a preset (`"recommended"`, `"paper"`, `"none"`), an
+            `obclip.accel.AccelConfig`, a dict or a .json path (`AccelConfig.parse`); None for plain steps.
         cloud: `"local"` (in-process), an `http(s)://` URL of an obclip server, or a backend.
         token: bearer token for a remote cloud.
         shuffle_seed: fixes the candidate order (tests, reproducibility); CSPRNG when None.
@@ -155,7 +157,7 @@ def generate(
                 seed=seed,
                 height=height,
                 width=width,
-                accel=accel,
+                accel=AccelConfig.parse(accel, switch_step=switch_step, num_steps=steps),
             )
             small = small or default_small(large)
             backend, cloud_name = _backend(cloud, large, token, quiet)

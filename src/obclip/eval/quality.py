@@ -100,24 +100,19 @@ def held_out_prompts(count: int, *, seed: int = 10_000, taxonomy: Any = None) ->
 
 
 def accel_variants(which: str, switch_step: int) -> dict[str, Any]:
-    """Accelerated ObCLIP rows for one k: `none`; `each` (every acceleration alone at the
-    paper's r and s for that k, then the paper's stack and the recommended one); or a preset."""
-    from obclip.accel import AccelConfig, SharedUncondConfig
+    """Accelerated ObCLIP rows for one k: `none`; `each` (every registered acceleration alone, with
+    the paper's settings for that k where the paper's stack has it and its defaults otherwise, then
+    the paper's stack and the recommended one); or a preset."""
+    from obclip.accel.config import AccelConfig
+    from obclip.accel.registry import techniques
 
     if which == "none":
         return {}
     if which in AccelConfig.PRESETS:
         return {which: AccelConfig.preset(which, switch_step)}
     paper = AccelConfig.preset("paper", switch_step)
-    assert paper.attention_cache is not None
-    return {
-        "cache": AccelConfig(attention_cache=paper.attention_cache),
-        "reuse": AccelConfig(batch_reuse=paper.batch_reuse),
-        "skip": AccelConfig(block_skip=paper.block_skip),
-        "uncond": AccelConfig(shared_uncond=SharedUncondConfig()),
-        "paper": paper,
-        "recommended": AccelConfig.preset("recommended", switch_step),
-    }
+    alone = {t.short: AccelConfig(**{t.name: paper.get(t.name) or t.config_class()}) for t in techniques()}
+    return {**alone, "paper": paper, "recommended": AccelConfig.preset("recommended", switch_step)}
 
 
 def default_settings(
