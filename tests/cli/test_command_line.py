@@ -213,3 +213,9 @@ def test_uncached_hub_id_without_network_is_a_clear_error(tmp_path, env):
     )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.count("\n") == 1 and "not in the local Hugging Face cache" in proc.stderr
+
+
+def test_a_missing_extra_names_the_extra(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "obclip.app.server", None)  # as if FastAPI were not installed
+    code, _, err = run(capsys, "ui", "--port", "0")
+    assert code == 2 and "pip install 'obclip[ui]'" in err and err.count("\n") == 1

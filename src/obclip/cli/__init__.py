@@ -48,11 +48,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except ObclipError as exc:
         return _fail(exc.code, str(exc), as_json)
+    except ModuleNotFoundError as exc:
+        extra = "ui" if args.command == "ui" else _EXTRAS.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        message = f"`obclip {args.command}` needs {exc.name}, from the [{extra}] extra: pip install 'obclip[{extra}]'"
+        return _fail("missing_extra", message, as_json)
     except KeyboardInterrupt:
         print("obclip: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+
+
+# Packages of the optional extras, and the extra that brings each.
+_EXTRAS = {
+    "fastapi": "serve",
+    "uvicorn": "serve",
+    "prometheus_client": "serve",
+    "starlette": "serve",
+    "torchmetrics": "eval",
+    "matplotlib": "eval",
+    "ray": "ray",
+}
 
 
 def _fail(code: str, message: str, as_json: bool) -> int:

@@ -20,8 +20,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _run_ui(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise_invalid(f"--port must lie in [0, 65535], got {args.port}")
-    try:
-        from obclip.app.server import serve
-    except ImportError as exc:
-        raise_invalid(f"the app needs the [ui] extra (pip install 'obclip[ui]'): {exc}")
+    from obclip.app.server import serve
+
     return serve(host=args.host, port=args.port, history=args.history, open_browser=args.open, quiet=args.quiet)

@@ -1,0 +1,122 @@
+"""The app's JSON API: what the cloud will see as the user types, a generation with its progress
+events, the image and the cloud's strip on disk, and bad input as 4xx JSON."""
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from obclip.app.server import create_app
+from obclip.privacy import build_candidate_set
+
+TINY = {"large": "embedded:tiny-random", "steps": 3, "switch_step": 1}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    history = tmp_path_factory.mktemp("ui")
+    with TestClient(create_app(history), base_url="http://127.0.0.1") as c:
+        c.history = history
+        yield c
+
+
+def test_the_page_loads_nothing_from_elsewhere(client):
+    page = client.get("/").text
+    assert "/static/app.js" in page and "/static/app.css" in page
+    for asset in ("/", "/static/app.js", "/static/app.css"):
+        text = client.get(asset).text
+        assert "http://" not in text and "https://cdn" not in text and "//unpkg" not in text
+
+
+@pytest.mark.parametrize(
+    ("prompt", "n", "hidden_words"),
+    [
+        ("portrait of an old woman holding her hat", 6, {"old", "woman", "her"}),
+        ("a red car on a bridge", 1, set()),
+    ],
+)
+def test_candidates_as_the_cloud_sees_them(client, prompt, n, hidden_words):
+    seen = client.post("/api/candidates", json={"prompt": prompt, **{"large": TINY["large"]}}).json()
+    assert seen["n"] == n == len(seen["candidates"])
+    assert "".join(s["text"] for s in seen["segments"]) == build_candidate_set(prompt, seed=0).true_prompt
+    marked = {s["text"] for s in seen["segments"] if s["attribute"] not in (None, "article")}
+    assert marked == hidden_words
+    clear = " ".join(s["text"] for s in seen["segments"] if s["attribute"] is None)
+    assert all(word not in clear.split() for word in hidden_words)
+    assert (seen["notice"] is not None) == (n == 1)
+
+
+def test_budget_bounds_n(client):
+    seen = client.post("/api/candidates", json={"prompt": "an old woman", "max_candidates": 2}).json()
+    assert seen["n"] <= 2 and seen["notice"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/api/candidates", {"prompt": "x" * 3000}, 422),
+        ("/api/candidates", {"prompt": "a man", "bogus": 1}, 422),
+        ("/api/jobs", {"prompt": "a man", "steps": 0}, 422),
+        ("/api/jobs", {"prompt": "a man", "scheduler": "plms"}, 422),
+        ("/api/jobs", {"prompt": "a man", "cloud": "ftp://x"}, 422),
+        ("/api/jobs", {"prompt": "a man", "steps": 4, "switch_step": 9}, 400),
+        ("/api/jobs", {"prompt": ""}, 422),
+    ],
+)
+def test_bad_input_is_4xx_json(client, path, body, status):
+    response = client.post(path, json=body)
+    assert response.status_code == status
+    assert response.json()["error"]["message"]
+
+
+def test_files_stay_inside_the_history(client):
+    assert client.get("/files/..%2Fhistory.jsonl").status_code == 404
+    assert client.get("/files/history.jsonl").status_code == 404
+    assert client.get("/api/jobs/nope").status_code == 404
+
+
+def test_other_host_names_are_refused(client):
+    assert client.get("/", headers={"host": "attacker.example"}).status_code == 400
+
+
+def _events(client, job_id):
+    with client.stream("GET", f"/api/jobs/{job_id}/events") as stream:
+        return [json.loads(line[len("data: ") :]) for line in stream.iter_lines() if line.startswith("data: ")]
+
+
+def test_a_generation_reports_each_step_and_keeps_what_the_cloud_held(client):
+    job = client.post("/api/jobs", json={"prompt": "an old woman", **TINY, "seed": 4, "num_images": 2}).json()
+    events = _events(client, job["id"])
+    assert events[-1]["type"] == "done"
+    for image in (0, 1):
+        steps = [(e["phase"], e["done"]) for e in events if e["type"] == "step" and e["image"] == image]
+        assert steps == [("cloud", 1), ("device", 1), ("device", 2)]
+    entries = [e["entry"] for e in events if e["type"] == "image"]
+    assert [e["settings"]["seed"] for e in entries] == [4, 5]
+    for entry in entries:
+        image = Image.open(client.history / entry["image"].removeprefix("/files/"))
+        assert json.loads(image.text["obclip"])["seed"] == entry["settings"]["seed"] and "prompt" not in image.text
+        strip = Image.open(client.history / entry["cloud_strip"].removeprefix("/files/"))
+        assert strip.size == (6 * image.width, image.height)
+        assert 0 <= entry["yours"] < 6 and "token" not in entry["settings"]
+        assert client.get(entry["image"]).content[:4] == b"\x89PNG"
+    history = client.get("/api/history").json()["entries"]
+    assert [e["id"] for e in history[:2]] == [entries[1]["id"], entries[0]["id"]]
+
+
+def test_a_failing_job_reports_the_error_and_the_app_stays_up(client):
+    job = client.post(
+        "/api/jobs", json={"prompt": "an old woman", "large": "embedded:nope", "steps": 2, "switch_step": 1}
+    ).json()
+    events = _events(client, job["id"])
+    assert events[-1]["type"] == "error" and "embedded" in events[-1]["message"]
+    assert client.post("/api/candidates", json={"prompt": "a man"}).json()["n"] == 2
+
+
+def test_residual_risk_words_are_marked_in_the_clear_text(client):
+    seen = client.post("/api/candidates", json={"prompt": "portrait of a bearded man in a hijab"}).json()
+    residual = {r["word"]: r["reason"] for r in seen["residual"]}
+    marked = {s["text"]: s["residual"] for s in seen["segments"] if "residual" in s}
+    assert marked == residual and {"bearded", "hijab"} <= marked.keys()
+    assert all(s["attribute"] is None for s in seen["segments"] if "residual" in s)
