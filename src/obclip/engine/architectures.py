@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
 from diffusers import AutoencoderKL
 
 from obclip.engine.conditioning import ClipConditioner, TextConditioner
@@ -157,3 +158,20 @@ def make_conditioner(parts: Any) -> TextConditioner:
         [parts.text_encoder, parts.text_encoder_2],
         force_zeros_for_empty_prompt=bool(parts.pipeline.get("force_zeros_for_empty_prompt", True)),
     )
+
+
+def example_unet_kwargs(unet: Any, rows: int, *, tokens: int = 77) -> dict[str, Any]:
+    """Zero conditioning shaped for one forward of `unet` (timing, MAC counting): the text states,
+    and SDXL's pooled text and time ids or LCM's guidance embedding where the UNet takes them."""
+    config = unet.config
+    zeros = {"device": unet.device, "dtype": unet.dtype}
+    kwargs: dict[str, Any] = {"encoder_hidden_states": torch.zeros(rows, tokens, config.cross_attention_dim, **zeros)}
+    if config.get("addition_embed_type") == "text_time":
+        pooled = config.projection_class_embeddings_input_dim - 6 * config.addition_time_embed_dim
+        kwargs["added_cond_kwargs"] = {
+            "text_embeds": torch.zeros(rows, pooled, **zeros),
+            "time_ids": torch.zeros(rows, 6, **zeros),
+        }
+    if config.get("time_cond_proj_dim") is not None:
+        kwargs["timestep_cond"] = torch.zeros(rows, config.time_cond_proj_dim, **zeros)
+    return kwargs
