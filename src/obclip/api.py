@@ -29,18 +29,13 @@ from obclip.engine import (
     load_device_model,
 )
 from obclip.engine.embedded import DEFAULT_LARGE
-from obclip.engine.models import canonical_id, model_taxonomy
+from obclip.engine.models import canonical_id
 from obclip.engine.schedulers import DEFAULT_SCHEDULER
 from obclip.engine.spec import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_SWITCH_STEP
 from obclip.errors import InvalidInputError
-from obclip.privacy import (
-    CandidateSet,
-    Taxonomy,
-    build_candidate_set,
-    combine_taxonomies,
-    default_taxonomy,
-    load_taxonomy,
-)
+from obclip.privacy import CandidateSet, Taxonomy
+from obclip.view import cloud_view
+from obclip.view import resolve_taxonomy as _resolve_taxonomy
 
 
 @dataclass
@@ -188,8 +183,9 @@ def plan(
     `options` are `DenoiseSpec`'s public options (steps, switch_step, scheduler, guidance,
     height, width, accel); `seed` is drawn from a CSPRNG when None.
     """
-    resolved = resolve_taxonomy(taxonomy, large)
-    candidate_set = build_candidate_set(prompt, taxonomy=resolved, max_candidates=max_candidates, seed=shuffle_seed)
+    # the one function `obclip candidates --large` shows too: what the user sees is what is sent
+    candidate_set = cloud_view(prompt, large=large, taxonomy=taxonomy, max_candidates=max_candidates, seed=shuffle_seed)
+    resolved = candidate_set.template.taxonomy
     seed = secrets.randbits(63) if seed is None else seed
     spec = DenoiseSpec(candidates=candidate_set.candidates, seed=seed, **options)
     return Plan(taxonomy=resolved, candidate_set=candidate_set, spec=spec)
@@ -247,12 +243,7 @@ def _timed(timings: dict[str, float], key: str) -> Iterator[None]:
 
 def resolve_taxonomy(taxonomy: Taxonomy | str | Path | None, large: str) -> Taxonomy:
     """The taxonomy a request is expanded with (see `generate`)."""
-    if isinstance(taxonomy, Taxonomy):
-        return taxonomy
-    if taxonomy is not None:
-        return load_taxonomy(taxonomy)
-    own = model_taxonomy(large)
-    return combine_taxonomies(load_taxonomy(own), default_taxonomy()) if own else default_taxonomy()
+    return _resolve_taxonomy(taxonomy, large)
 
 
 def _backend(cloud: str | CloudBackend, large: str, token: str | None, quiet: bool) -> tuple[CloudBackend, str]:

@@ -1,44 +1,69 @@
-"""`obclip candidates`: what the cloud would see for a prompt (standard library and `privacy` only)."""
+"""`obclip candidates`: exactly what the cloud would see for a prompt and a model (standard library
+and `privacy` only; the model's taxonomy is found without torch)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 
 from obclip.cli._common import EXIT_USAGE
-from obclip.errors import ObclipError
+from obclip.errors import InvalidInputError, ObclipError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("candidates", help="show exactly what the cloud would see for a prompt")
     p.add_argument("prompt", help="the prompt, or - to read one prompt per line from stdin (JSON Lines out)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--large",
+        default="embedded:default",
+        metavar="MODEL",
+        help="the cloud model `generate` would use; its own taxonomy joins the default (default embedded:default)",
+    )
     p.add_argument("--max-candidates", type=int, metavar="M", help="budget on the number of candidates")
-    p.add_argument("--taxonomy", metavar="FILE", help="taxonomy file replacing the default")
+    p.add_argument("--taxonomy", metavar="FILE", help="taxonomy file replacing the default and the model's")
+    p.add_argument(
+        "--religion", action="store_true", help="also vary religion (an opt-in attribute of the default taxonomy)"
+    )
+    p.add_argument("--strict", action="store_true", help="refuse while any residual-risk word would be sent")
     p.add_argument("--seed", type=int, help="shuffle seed (default: a CSPRNG)")
     p.set_defaults(run=_run_candidates)
 
 
 def _run_candidates(args: argparse.Namespace) -> int:
-    from obclip.privacy import build_candidate_set, load_taxonomy
+    from obclip.view import cloud_view
 
-    taxonomy = load_taxonomy(args.taxonomy) if args.taxonomy else None
+    opt_in = ("religion",) if args.religion else ()
 
     def expand(prompt: str):
-        return build_candidate_set(prompt, taxonomy=taxonomy, max_candidates=args.max_candidates, seed=args.seed)
+        cset = cloud_view(
+            prompt,
+            large=args.large,
+            taxonomy=args.taxonomy,
+            max_candidates=args.max_candidates,
+            seed=args.seed,
+            opt_in=opt_in,
+        )
+        if args.strict and cset.residual:
+            raise InvalidInputError(f"--strict: residual risk would be sent in clear: {_residual_text(cset)}")
+        return cset
 
     if args.prompt != "-":
         cset = expand(args.prompt)
+        if cset.residual:
+            print(f"obclip: notice: sent in clear in every candidate: {_residual_text(cset)}", file=sys.stderr)
         if args.json:
             print(json.dumps({**cset.public_dict(), "notice": cset.notice}, ensure_ascii=False))
         else:
             _print_candidate_set(cset)
         return 0
     failed = 0
-    for number, line in enumerate(sys.stdin, start=1):
-        prompt = line.rstrip("\r\n")
+    for number, prompt in _stdin_lines():
         try:
+            if prompt is None:
+                raise InvalidInputError("line is not valid UTF-8 text")
             cset = expand(prompt)
             record = {**cset.public_dict(), "notice": cset.notice}
         except ObclipError as exc:
@@ -52,6 +77,25 @@ def _run_candidates(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stdin_lines() -> Iterator[tuple[int, str | None]]:
+    """(line number, text) per stdin line, read as bytes so that a line that is not UTF-8 is an
+    error of that line (None), whatever the locale's encoding."""
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:
+        for number, line in enumerate(sys.stdin, start=1):
+            yield number, line.rstrip("\r\n")
+        return
+    for number, line in enumerate(raw, start=1):
+        try:
+            yield number, line.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            yield number, None
+
+
+def _residual_text(cset) -> str:
+    return "; ".join(f"{r.word} ({r.reason})" for r in cset.residual)
+
+
 def _print_candidate_set(cset) -> None:
     public = cset.public_dict()
     print(f"template:   {public['template']}")
@@ -60,5 +104,7 @@ def _print_candidate_set(cset) -> None:
     print(f"candidates: N = {public['n']}")
     for prompt in public["candidates"]:
         print(f"  {prompt}")
+    # shown here, on the device only: the user's own prompt as it is sent (canonical forms)
+    print(f"yours:      {cset.true_prompt}")
     if cset.notice:
         print(f"notice:     {cset.notice}")

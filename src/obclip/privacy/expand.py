@@ -154,8 +154,9 @@ def candidate_count(template: Template) -> int:
 
 
 def count_text(n: int) -> str:
-    """`n` in words a message can hold: the digits, or "about 10^k" past 4,000 digits."""
-    if n.bit_length() < 13_000:
+    """`n` in words a message can hold: the digits, or "about 10^k" past 15 digits (Python will
+    not even print an int past 4,300 digits)."""
+    if n < 10**15:
         return str(n)
     return f"about 10^{int(n.bit_length() * math.log10(2))}"
 

@@ -1,0 +1,85 @@
+"""One view of the cloud: `obclip candidates --large MODEL` shows the set `generate` sends, both
+through `obclip.view.cloud_view`, and the model's taxonomy is found without torch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from obclip.errors import ModelNotFoundError
+from obclip.view import EMBEDDED_TAXONOMIES, cloud_view, model_taxonomy
+
+
+def test_the_embedded_table_is_the_engine_registry() -> None:
+    from obclip.engine.embedded import REGISTRY
+
+    assert EMBEDDED_TAXONOMIES == {name: entry.taxonomy for name, entry in REGISTRY.items()}
+
+
+@pytest.mark.parametrize(
+    "spec",
+    ["embedded:default", "embedded:", "embedded:portrait-large", "embedded:portrait-small", "embedded:tiny-random"],
+)
+def test_a_models_taxonomy_is_the_one_the_engine_finds(spec: str) -> None:
+    from obclip.engine.models import model_taxonomy as engine_taxonomy
+
+    try:
+        expected = engine_taxonomy(spec)
+    except ModelNotFoundError:
+        with pytest.raises(ModelNotFoundError):
+            model_taxonomy(spec)
+        return
+    assert model_taxonomy(spec) == expected
+
+
+def test_a_local_model_directory_brings_its_taxonomy(tmp_path: Path) -> None:
+    from obclip.engine.models import model_taxonomy as engine_taxonomy
+
+    assert model_taxonomy(str(tmp_path)) is None is engine_taxonomy(str(tmp_path))
+    own = tmp_path / "obclip_taxonomy.json"
+    own.write_text(
+        json.dumps(
+            {
+                "format": "obclip-taxonomy/1",
+                "attributes": [
+                    {
+                        "name": "hair",
+                        "values": [
+                            {"value": "red", "forms": {"adjective": ["red-haired"]}},
+                            {"value": "dark", "forms": {"adjective": ["dark-haired"]}},
+                        ],
+                    }
+                ],
+            }
+        )
+    )
+    assert model_taxonomy(str(tmp_path)) == own == engine_taxonomy(str(tmp_path))
+    assert len(cloud_view("a red-haired woman", large=str(tmp_path))) == 4
+    with pytest.raises(ModelNotFoundError):
+        model_taxonomy("embedded:nope")
+
+
+def test_generate_plans_the_set_that_candidates_shows(capsys) -> None:
+    from obclip.api import plan
+    from obclip.cli import main
+
+    prompt = "a dark-skinned woman with braids"
+    planned = plan(prompt, large="embedded:default", shuffle_seed=3)
+    assert main(["candidates", prompt, "--json", "--seed", "3"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["candidates"] == list(planned.candidate_set.candidates) == list(planned.spec.candidates)
+    assert planned.candidate_set == cloud_view(prompt, seed=3)
+
+
+def test_candidates_imports_no_torch() -> None:
+    code = (
+        "import sys; from obclip.cli import main; main(['candidates', 'a dark-skinned woman', '--json']); "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'torch', 'diffusers', 'transformers'}); "
+        "sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
