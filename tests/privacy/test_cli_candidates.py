@@ -47,9 +47,9 @@ def test_residual_risk_is_told_on_stderr_and_in_json_and_strict_refuses(capsys) 
 
 
 def test_religion_is_opt_in(capsys) -> None:
-    code, out, err = run(capsys, "candidates", "a woman in a hijab", "--json")
+    _, out, err = run(capsys, "candidates", "a woman in a hijab", "--json")
     assert json.loads(out)["n"] == 2 and "hijab" in err
-    code, out, err = run(capsys, "candidates", "a woman in a hijab", "--json", "--religion")
+    _, out, err = run(capsys, "candidates", "a woman in a hijab", "--json", "--religion")
     record = json.loads(out)
     assert record["n"] == 12 and err == ""
     assert any("kippah" in c for c in record["candidates"])

@@ -17,7 +17,7 @@ from obclip.view import EMBEDDED_TAXONOMIES, cloud_view, model_taxonomy
 def test_the_embedded_table_is_the_engine_registry() -> None:
     from obclip.engine.embedded import REGISTRY
 
-    assert EMBEDDED_TAXONOMIES == {name: entry.taxonomy for name, entry in REGISTRY.items()}
+    assert {name: entry.taxonomy for name, entry in REGISTRY.items()} == EMBEDDED_TAXONOMIES
 
 
 @pytest.mark.parametrize(
