@@ -66,3 +66,25 @@ class _Config(dict):
     """A UNet config stand-in with attribute access, like diffusers' FrozenDict."""
 
     __getattr__ = dict.__getitem__
+
+
+def test_the_model_registry_imports_without_torch():
+    """`obclip models`, the CLI's defaults and a model's taxonomy read the registry without torch."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from obclip.engine import embedded; "
+        "entry = embedded.lookup(embedded.DEFAULT_LARGE); entry.taxonomy_path(); entry.path(); "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_engine_exports_resolve_lazily():
+    import obclip.engine as engine
+
+    assert sorted(engine.__all__) == sorted(engine._MODULE_OF)
+    assert all(getattr(engine, name) is not None for name in engine.__all__)
+    with pytest.raises(AttributeError):
+        _ = engine.no_such_name

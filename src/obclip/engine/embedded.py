@@ -2,6 +2,7 @@
 
 An entry is either a packaged diffusers directory (trained weights under `obclip/models/`) or
 a builder that makes a tiny model from fixed seeds; both load like any SD 1.x checkpoint.
+Importing the registry costs no torch: the builders import it when they run.
 """
 
 from __future__ import annotations
@@ -11,16 +12,17 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-
-import torch
-from diffusers import AutoencoderKL, UNet2DConditionModel
-from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
-from transformers.convert_slow_tokenizer import bytes_to_unicode
+from typing import TYPE_CHECKING
 
 from obclip.defaults import DEFAULT_LARGE as DEFAULT_LARGE  # re-exported: `embedded:default`
 from obclip.defaults import EMBEDDED_PREFIX
 from obclip.errors import ModelNotFoundError
 from obclip.models import model_dir
+
+if TYPE_CHECKING:
+    import torch
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from transformers import CLIPTextModel, CLIPTokenizer
 
 PREFIX = EMBEDDED_PREFIX
 
@@ -75,6 +77,9 @@ TINY_MAX_TOKENS = 256
 
 def _tiny_tokenizer() -> CLIPTokenizer:
     """A character-level CLIP tokenizer: every byte is a token, no merges, no files."""
+    from transformers import CLIPTokenizer
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
     chars = list(bytes_to_unicode().values())
     vocab = {c: i for i, c in enumerate(chars)}
     vocab.update({c + "</w>": len(chars) + i for i, c in enumerate(chars)})
@@ -84,6 +89,10 @@ def _tiny_tokenizer() -> CLIPTokenizer:
 
 
 def _tiny_shared() -> tuple[CLIPTokenizer, CLIPTextModel, AutoencoderKL]:
+    import torch
+    from diffusers import AutoencoderKL
+    from transformers import CLIPTextConfig, CLIPTextModel
+
     tokenizer = _tiny_tokenizer()
     torch.manual_seed(0)
     text_encoder = CLIPTextModel(
@@ -115,6 +124,9 @@ def _tiny_shared() -> tuple[CLIPTokenizer, CLIPTextModel, AutoencoderKL]:
 
 
 def _tiny_unet(seed: int, *, layers_per_block: int, mid_block: bool) -> UNet2DConditionModel:
+    import torch
+    from diffusers import UNet2DConditionModel
+
     torch.manual_seed(seed)
     return UNet2DConditionModel(
         sample_size=8,
