@@ -5,7 +5,6 @@ const $ = (id) => document.getElementById(id);
 const FIELDS = ["large", "small", "cloud", "token", "steps", "switch_step", "scheduler", "accel", "guidance", "seed",
   "num_images", "max_candidates"];
 const NUMBERS = new Set(["steps", "switch_step", "guidance", "seed", "num_images", "max_candidates"]);
-const STRIP_HEIGHT = 96;
 
 async function api(path, body) {
   const init = body === undefined ? {} :
@@ -168,14 +167,14 @@ function showResult(entry) {
   $("download").setAttribute("download", `obclip-${entry.settings.seed}.png`);
   $("caption").textContent = describe(entry);
   const strip = $("strip");
+  const n = entry.report.num_candidates;
+  strip.style.setProperty("--n", n);
   strip.onload = () => {
-    const n = entry.report.num_candidates;
     const tile = strip.clientWidth / n;
-    $("yours").style.left = `${entry.yours * tile}px`;
-    $("yours").style.width = `${tile}px`;
+    Object.assign($("yours").style, { left: `${entry.yours * tile}px`, width: `${tile}px`,
+      height: `${strip.clientHeight}px` });
   };
   strip.src = entry.cloud_strip;
-  strip.style.height = STRIP_HEIGHT + "px";
 }
 
 function describe(entry) {
