@@ -144,8 +144,10 @@ def test_conditioning_shapes_and_zeroed_unconditional_rows(parts):
         text.encode(["a man"])
 
 
-def test_sdxl_loads_from_a_local_diffusers_directory(parts, tmp_path):
-    """model_index.json + text_encoder_2/tokenizer_2 are read; the result is the embedded model's."""
+@pytest.fixture(scope="module")
+def sdxl_dirs(parts, tmp_path_factory) -> tuple[str, str]:
+    """The tiny SDXL model saved as a diffusers directory, and a KOALA-style UNet-only device model."""
+    root = tmp_path_factory.mktemp("sdxl")
     pipe = StableDiffusionXLPipeline(
         vae=parts.vae,
         text_encoder=parts.text_encoder,
@@ -155,15 +157,20 @@ def test_sdxl_loads_from_a_local_diffusers_directory(parts, tmp_path):
         unet=parts.unet,
         scheduler=make_scheduler("euler", parts.schedule, 4),
     )
-    pipe.save_pretrained(tmp_path / "sdxl")
-    small = tmp_path / "koala"
-    build_tiny_sdxl_small().unet.save_pretrained(small / "unet")
-    loaded = load_model(str(tmp_path / "sdxl"), device=torch.device("cpu"))
+    pipe.save_pretrained(root / "sdxl")
+    build_tiny_sdxl_small().unet.save_pretrained(root / "koala" / "unet")
+    return str(root / "sdxl"), str(root / "koala")
+
+
+def test_sdxl_loads_from_a_local_diffusers_directory(sdxl_dirs):
+    """model_index.json + text_encoder_2/tokenizer_2 are read; the result is the embedded model's."""
+    large, small = sdxl_dirs
+    loaded = load_model(large, device=torch.device("cpu"))
     assert isinstance(loaded.text, SdxlConditioner) and loaded.text.force_zeros_for_empty_prompt
     spec = DenoiseSpec(("a man", "a woman"), steps=4, switch_step=2, guidance=5.0, seed=2)
     embedded = load_model(SDXL, device=torch.device("cpu"))
     assert relative_error(split_run(loaded, spec, 1), split_run(embedded, spec, 1)) <= 1e-6
-    device = load_device_model(str(tmp_path / "sdxl"), str(small), device=torch.device("cpu"))
+    device = load_device_model(large, small, device=torch.device("cpu"))
     assert device.text is loaded.text and device.unet.config.mid_block_type is None
     state = CloudEngine(loaded).run(spec)
     latents = DeviceEngine(device).finish(state.select(0), "a man", guidance=5.0)
@@ -193,3 +200,28 @@ def test_cli_generates_with_the_tiny_sdxl_pair(tmp_path, capsys):
     report = json.loads(stdout)
     assert report["small"] == "embedded:tiny-sdxl-random-small" and report["num_candidates"] == 6
     assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_server_for_an_sdxl_directory_serves_images_equal_to_local_ones(sdxl_dirs):
+    from fastapi.testclient import TestClient
+
+    from obclip.engine import DenoiseState, LocalCloud, check_response
+    from obclip.service.server import ServiceConfig, create_app
+
+    large, small = sdxl_dirs
+    spec = DenoiseSpec(("a young man", "an old man"), steps=4, switch_step=2, guidance=5.0, seed=3)
+    payload = {"candidates": list(spec.candidates), "steps": 4, "switch_step": 2, "guidance": 5.0, "seed": 3}
+    payload["scheduler"] = spec.scheduler
+    with TestClient(create_app(ServiceConfig(large=large))) as client:
+        answer = client.post("/v1/denoise", json=payload)
+    assert answer.status_code == 200, answer.text
+    remote = DenoiseState.from_bytes(answer.content)
+    local = LocalCloud(large).denoise(spec)
+    device_model = load_device_model(large, small)
+    check_response(remote, spec, device_model)
+    device = DeviceEngine(device_model)
+    images = [
+        device.decode(device.finish(state.select(1), spec.candidates[1], guidance=5.0))[0] for state in (remote, local)
+    ]
+    assert torch.equal(remote.latents, local.latents)
+    assert images[0].tobytes() == images[1].tobytes()
