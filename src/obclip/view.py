@@ -5,51 +5,23 @@
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from pathlib import Path
 
-from obclip.errors import ModelNotFoundError
+from obclip.defaults import DEFAULT_LARGE, EMBEDDED_PREFIX
+from obclip.engine import embedded
 from obclip.privacy import CandidateSet, Taxonomy, build_candidate_set, combine_taxonomies, default_taxonomy
 from obclip.privacy import load_taxonomy as _load_taxonomy
 
-EMBEDDED_PREFIX = "embedded:"
-DEFAULT_LARGE = EMBEDDED_PREFIX + "default"
 TAXONOMY_FILE = "obclip_taxonomy.json"
-
-EMBEDDED_TAXONOMIES: dict[str, str | None] = {
-    "portrait-large": "world/taxonomy.json",
-    "portrait-small": "world/taxonomy.json",
-    "tiny-random": None,
-    "tiny-random-small": None,
-    "tiny-sdxl-random": None,
-    "tiny-sdxl-random-small": None,
-}
-"""The taxonomy file (under the `obclip` package) of each embedded model, as `engine.embedded`'s
-registry has it; a test holds the two together."""
-
-_PACKAGED = {"portrait-large", "portrait-small"}
 
 
 def model_taxonomy(large: str) -> Path | None:
-    """The taxonomy file that comes with a model: the embedded world's, or `obclip_taxonomy.json`
-    in a local model directory (what `engine.models.model_taxonomy` finds, without torch)."""
-    if not large.startswith(EMBEDDED_PREFIX):
-        path = Path(large).expanduser() / TAXONOMY_FILE
-        return path if path.is_file() else None
-    name = large[len(EMBEDDED_PREFIX) :]
-    if name in ("", "default"):
-        name = "portrait-large" if _installed("portrait-large") else "tiny-random"
-    if name not in EMBEDDED_TAXONOMIES or (name in _PACKAGED and not _installed(name)):
-        known = ", ".join(EMBEDDED_PREFIX + n for n in EMBEDDED_TAXONOMIES if n not in _PACKAGED or _installed(n))
-        raise ModelNotFoundError(f"unknown embedded model {large!r} (available: {known})")
-    relative = EMBEDDED_TAXONOMIES[name]
-    if relative is None:
-        return None
-    return Path(str(resources.files("obclip").joinpath(*relative.split("/"))))
-
-
-def _installed(name: str) -> bool:
-    return (Path(str(resources.files("obclip") / "models" / name)) / "unet").is_dir()
+    """The taxonomy file that comes with a model: the embedded world's (from the engine's registry,
+    which imports no torch), or `obclip_taxonomy.json` in a local model directory."""
+    if large.startswith(EMBEDDED_PREFIX):
+        return embedded.lookup(large).taxonomy_path()
+    path = Path(large).expanduser() / TAXONOMY_FILE
+    return path if path.is_file() else None
 
 
 def resolve_taxonomy(taxonomy: Taxonomy | str | Path | None, large: str, *, opt_in: tuple[str, ...] = ()) -> Taxonomy:

@@ -85,8 +85,8 @@ def test_a_model_taxonomy_extends_the_default(tmp_path):
 
     from obclip.api import resolve_taxonomy
     from obclip.engine.embedded import REGISTRY
-    from obclip.engine.models import TAXONOMY_FILE
     from obclip.privacy import default_taxonomy
+    from obclip.view import TAXONOMY_FILE
 
     assert resolve_taxonomy(None, TINY) is default_taxonomy()
     world = REGISTRY["portrait-large"].taxonomy_path()

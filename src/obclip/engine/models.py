@@ -249,18 +249,6 @@ def load_model(spec: str, *, device: torch.device | None = None, dtype: torch.dt
     )
 
 
-TAXONOMY_FILE = "obclip_taxonomy.json"
-
-
-def model_taxonomy(spec: str) -> Path | None:
-    """A taxonomy file that comes with a model: the embedded world's, or `obclip_taxonomy.json`
-    in a local model directory. It extends the default taxonomy; it never replaces it."""
-    if spec.startswith(embedded.PREFIX):
-        return embedded.lookup(spec).taxonomy_path()
-    path = Path(spec).expanduser() / TAXONOMY_FILE
-    return path if path.is_file() else None
-
-
 def default_small(large: str) -> str:
     """The device model that goes with a cloud model when the user names none."""
     if large.startswith(embedded.PREFIX):
