@@ -32,7 +32,7 @@ from obclip.engine.embedded import DEFAULT_LARGE
 from obclip.engine.models import canonical_id
 from obclip.engine.schedulers import DEFAULT_SCHEDULER
 from obclip.engine.spec import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_SWITCH_STEP
-from obclip.errors import InvalidInputError
+from obclip.errors import InvalidInputError, check_int
 from obclip.privacy import CandidateSet, Taxonomy
 from obclip.view import cloud_view
 from obclip.view import resolve_taxonomy as _resolve_taxonomy
@@ -110,6 +110,7 @@ def generate(
     cloud: str | CloudBackend = "local",
     token: str | None = None,
     shuffle_seed: int | None = None,
+    device_timestep_shift: int = 0,
     quiet: bool = True,
 ) -> GenerationResult:
     """Generate an image for `prompt` without the cloud learning which candidate is the user's.
@@ -122,7 +123,7 @@ def generate(
         large: cloud model (hub id, local diffusers directory or `embedded:NAME`).
         small: device model sharing `large`'s text encoder and VAE; `"same"` reuses `large`.
         steps, switch_step: T and k; the cloud runs [0, k), the device [k, T).
-        scheduler: `dpmsolver++` (default), `ddim` or `euler`.
+        scheduler: `dpmsolver++` (default), `ddim`, `euler` or `lcm` (for LCM-distilled UNets).
         guidance: classifier-free guidance scale (both halves).
         seed: seed of the initial noise shared by all candidates; random when None.
         height, width: image size; the model's own size when None.
@@ -134,8 +135,11 @@ def generate(
         cloud: `"local"` (in-process), an `http(s)://` URL of an obclip server, or a backend.
         token: bearer token for a remote cloud.
         shuffle_seed: fixes the candidate order (tests, reproducibility); CSPRNG when None.
+        device_timestep_shift: dt; the device UNet reads timestep t - dt (the paper's LCM setting
+            uses 8); 0 continues the cloud's run exactly.
         quiet: no progress bars.
     """
+    check_int("device timestep shift", device_timestep_shift, minimum=0)
     timings: dict[str, float] = {}
     with _timed(timings, "total_s"):
         with _timed(timings, "prepare_s"):
@@ -161,7 +165,7 @@ def generate(
         with _timed(timings, "cloud_s"):
             state = backend.denoise(request.spec)
         with _timed(timings, "device_s"):
-            latents = finish_on_device(device, request, state, quiet=quiet)
+            latents = finish_on_device(device, request, state, timestep_shift=device_timestep_shift, quiet=quiet)
         with _timed(timings, "decode_s"):
             image = device.decode(latents)[0]
     report = _report(request, state, large=large, small=device.model.model_id, cloud=cloud_name, timings=timings)
@@ -191,11 +195,14 @@ def plan(
     return Plan(taxonomy=resolved, candidate_set=candidate_set, spec=spec)
 
 
-def finish_on_device(device: DeviceEngine, request: Plan, state: DenoiseState, *, quiet: bool = True) -> torch.Tensor:
+def finish_on_device(
+    device: DeviceEngine, request: Plan, state: DenoiseState, *, timestep_shift: int = 0, quiet: bool = True
+) -> torch.Tensor:
     """Phase three: check the cloud's answer, keep the true row and run steps [k, T) on it."""
     check_response(state, request.spec, device.model)
     mine = state.select(request.candidate_set.true_index)
-    return device.finish(mine, request.candidate_set.true_prompt, guidance=request.spec.guidance, quiet=quiet)
+    prompt = request.candidate_set.true_prompt
+    return device.finish(mine, prompt, guidance=request.spec.guidance, timestep_shift=timestep_shift, quiet=quiet)
 
 
 def state_payload_bytes(state: DenoiseState) -> int:

@@ -109,3 +109,17 @@ def test_lcm_scheduler_with_an_undistilled_unet_warns(tiny_large):
 def test_lcm_refuses_more_steps_than_its_distillation_schedule():
     with pytest.raises(InvalidInputError, match="lcm cannot run 60 steps"):
         make_scheduler("lcm", None, 60)
+
+
+def test_cli_runs_the_paper_lcm_setting_and_refuses_a_negative_shift(tmp_path, capsys):
+    from obclip.cli import main
+
+    argv = ["generate", "a young woman", "--large", "embedded:tiny-sdxl-random", "--scheduler", "lcm"]
+    argv += ["--steps", "8", "--switch-step", "4", "--seed", "0", "--quiet", "--json"]
+    with pytest.warns(UserWarning, match="not LCM-distilled"):
+        assert main([*argv, "--device-timestep-shift", "8", "--out", str(tmp_path / "a.png")]) == 0
+    assert (tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
+    capsys.readouterr()
+    assert main([*argv, "--device-timestep-shift", "-1", "--out", str(tmp_path / "b.png")]) == 2
+    err = capsys.readouterr().err
+    assert "timestep shift" in err and err.count("\n") == 1
