@@ -225,3 +225,13 @@ def test_server_for_an_sdxl_directory_serves_images_equal_to_local_ones(sdxl_dir
     ]
     assert torch.equal(remote.latents, local.latents)
     assert images[0].tobytes() == images[1].tobytes()
+
+
+def test_half_precision_sdxl_vae_decodes_in_float32():
+    """SDXL's VAE asks for `force_upcast` (it overflows in float16): the device decodes in float32."""
+    parts = build_tiny_sdxl_large()
+    model = bundle(parts)
+    model.vae.to(torch.float16)
+    assert model.vae.config.force_upcast
+    image = DeviceEngine(model).decode(torch.randn(1, 4, 8, 8))[0]
+    assert model.vae.dtype == torch.float32 and image.size == (64, 64)
