@@ -92,10 +92,15 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Serv
     """Two real servers started together (their start-up overlaps): `main` with auth, `victim` to kill."""
     tmp = tmp_path_factory.mktemp("servers")
     token_file = tmp / "tokens.txt"
-    token_file.write_text(f"# test tokens\n{TOKEN}\nsecond-token\n")
+    token_file.write_text(f"\ufeff# test tokens\n\n{TOKEN}\nsecond-token\n", encoding="utf-8")
     started = {
-        "main": launch(tmp, "main", "--token-file", str(token_file), "--max-steps", "200", "--max-size", "256"),
-        "victim": launch(tmp, "victim", "--max-size", "256"),
+        "main": launch(
+            tmp,
+            "main",
+            *("--token-file", str(token_file), "--max-steps", "200", "--max-size", "256"),
+            *("--header-timeout", "1", "--body-timeout", "1", "--keep-alive", "1"),
+        ),
+        "victim": launch(tmp, "victim", "--max-size", "256", "--job-deadline", "600", "--throughput-gmacs", "100"),
     }
     try:
         for server in started.values():

@@ -1,8 +1,11 @@
-"""The FastAPI app in-process: endpoints, limits, auth, the bounded queue (503), worker failures (500)."""
+"""The FastAPI app in-process: endpoints, limits, auth, the cost-bounded queue (503), worker failures
+(500), and hostile clients: mid-upload disconnects, clients that leave while their job waits or runs."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -19,11 +22,21 @@ from obclip.service.server import ServiceConfig, create_app
 from .conftest import TINY, TOKEN
 
 GOOD = {"candidates": ["a cat", "a dog"], "steps": 3, "switch_step": 2, "scheduler": "ddim", "guidance": 7.5, "seed": 1}
-SMALL = Limits(max_candidates=4, max_steps=4, max_size=64, max_prompt_chars=300, max_body_bytes=4096, queue_size=1)
+# A fixed model speed (1 GMAC/s) keeps estimates and Retry-After deterministic: GOOD costs 4 rows x
+# 2 steps x 33.3 MMAC (one row's forward at 8x8 latents) = 0.27 GMAC, about 0.27 s.
+SMALL = Limits(
+    max_candidates=4,
+    max_steps=4,
+    max_size=64,
+    max_prompt_chars=300,
+    max_body_bytes=4096,
+    queue_size=1,
+    throughput_gmacs=1.0,
+)
 
 
 class Switchable:
-    """Wraps the real engine; `gate` makes a job wait, `fail` makes it raise."""
+    """Wraps the real engine; `gate` makes a job wait (stepping, so it can be stopped), `fail` makes it raise."""
 
     def __init__(self, engine) -> None:
         self.engine = engine
@@ -31,17 +44,24 @@ class Switchable:
         self.fail: Exception | None = None
         self.gate: threading.Event | None = None
         self.entered = threading.Event()
+        self.runs = 0
+        self.checks = 0
 
     def check(self, spec) -> None:
+        self.checks += 1
         self.engine.check(spec)
 
-    def run(self, spec) -> DenoiseState:
+    def run(self, spec, *, on_step=None, checked=False) -> DenoiseState:
+        self.runs += 1
         self.entered.set()
         if self.gate is not None:
-            self.gate.wait(30)
+            deadline = time.monotonic() + 30
+            while not self.gate.wait(0.01) and time.monotonic() < deadline:
+                if on_step is not None:
+                    on_step(0)  # a step boundary: the job may be stopped here
         if self.fail is not None:
             raise self.fail
-        return self.engine.run(spec)
+        return self.engine.run(spec, on_step=on_step, checked=checked)
 
 
 @pytest.fixture
@@ -79,20 +99,32 @@ def test_denoise_answers_a_state(client):
     assert meta["model"] == TINY and meta["num_candidates"] == 2 and (meta["height"], meta["width"]) == (64, 64)
 
 
-def test_health_models_openapi_metrics(client):
+def test_health_models_openapi_metrics(client, engine):
     assert client.get("/healthz").json() == {"status": "ok", "model": TINY, "queue_depth": 0}
     models = client.get("/v1/models").json()
     assert models["data"][0]["id"] == TINY and models["limits"]["max_candidates"] == 4
+    assert models["data"][0]["macs_per_row_step"] == 33_345_536  # the MAC counter's figure at 8x8 latents
     schema = client.get("/openapi.json").json()
     body = schema["paths"]["/v1/denoise"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["additionalProperties"] is False and "candidates" in body["required"]
-    post(client, GOOD)
+    for _ in range(20):  # the job leaves the books before its client hears back: never a stale 1
+        assert post(client, GOOD).status_code == 200
+        assert client.app.state.jobs.depth == 0 and client.app.state.jobs.queued_cost == 0
     post(client, {**GOOD, "steps": 99})
     text = client.get("/metrics").text
-    assert 'obclip_requests_total{endpoint="/v1/denoise",status="200"} 1.0' in text
+    assert 'obclip_requests_total{endpoint="/v1/denoise",status="200"} 20.0' in text
     assert 'obclip_errors_total{code="limit_exceeded"} 1.0' in text
-    assert "obclip_request_seconds_bucket" in text and "obclip_model_seconds_count 1.0" in text
-    assert "obclip_queue_depth 0.0" in text
+    assert "obclip_request_seconds_bucket" in text and "obclip_model_seconds_count 20.0" in text
+    assert "obclip_queue_depth 0.0" in text and "obclip_queued_tmacs 0.0" in text
+    assert 'obclip_jobs_total{outcome="done"} 20.0' in text
+    assert engine.checks == 20 and engine.runs == 20  # CloudEngine.check once per job, not twice
+
+
+def test_docs_pages_are_off(client):
+    """The interactive pages load scripts from a public CDN (blank offline): off; the schema stays."""
+    assert_error(client.get("/docs"), 404, "not_found")
+    assert_error(client.get("/redoc"), 404, "not_found")
+    assert client.get("/openapi.json").status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -101,6 +133,7 @@ def test_health_models_openapi_metrics(client):
         ({**GOOD, "candidates": ["a", "b", "c", "d", "e"]}, 400, "limit_exceeded", "at most 4"),
         ({**GOOD, "steps": 5, "switch_step": 1}, 400, "limit_exceeded", "at most 4"),
         ({**GOOD, "switch_step": 4}, 400, "invalid_input", "larger than steps"),
+        ({**GOOD, "candidates": ["a\x1bb"]}, 400, "invalid_input", "control character"),
         ({**GOOD, "height": 72}, 400, "limit_exceeded", "at most 64"),
         ({**GOOD, "width": 20}, 400, "invalid_input", "multiple of 8"),
         ({**GOOD, "candidates": ["x" * 301]}, 400, "limit_exceeded", "301 characters"),
@@ -146,28 +179,80 @@ def test_auth(tiny_engine):
         assert c.get("/metrics", headers={"Authorization": "Bearer other"}).status_code == 200
 
 
-def test_full_queue_is_503_with_retry_after_and_health_stays_up(client, engine):
+def test_full_queue_is_503_with_retry_after_from_queued_cost_and_health_stays_up(engine, caplog):
+    slow = Limits(**{**SMALL.to_dict(), "throughput_gmacs": 0.05})  # 0.27 GMAC jobs take ~5 s each here
+    app = create_app(ServiceConfig(large=TINY, limits=slow), engine=engine)
     engine.gate = threading.Event()
     answers: list[int] = []
-    threads = [threading.Thread(target=lambda: answers.append(post(client, GOOD).status_code)) for _ in range(2)]
-    threads[0].start()
-    assert engine.entered.wait(10)  # job 1 runs (blocked inside the model call)
-    threads[1].start()
-    deadline = time.monotonic() + 10
-    while client.app.state.worker.depth < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)  # job 2 waits in the queue (queue_size 1)
-    try:
-        response = post(client, GOOD)
-        assert_error(response, 503, "overloaded", "retry later")
-        assert response.headers["retry-after"] == "1"
-        health = client.get("/healthz")
-        assert health.status_code == 200 and health.json()["queue_depth"] == 2
-        assert "obclip_queue_depth 2.0" in client.get("/metrics").text
-    finally:
-        engine.gate.set()
-        for thread in threads:
-            thread.join(30)
+    with TestClient(app) as client, caplog.at_level("INFO", logger="obclip.service"):
+        threads = [threading.Thread(target=lambda: answers.append(post(client, GOOD).status_code)) for _ in range(2)]
+        threads[0].start()
+        assert engine.entered.wait(10)  # job 1 runs (blocked inside the model call)
+        threads[1].start()
+        deadline = time.monotonic() + 10
+        while app.state.jobs.depth < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)  # job 2 waits in the queue (queue_size 1)
+        try:
+            response = post(client, GOOD)
+            assert_error(response, 503, "overloaded", "retry later")
+            queued = app.state.jobs.queued_cost
+            assert queued == 2 * 4 * 2 * 33_345_536
+            assert response.headers["retry-after"] == str(math.ceil(queued / 0.05e9)) == "11"
+            health = client.get("/healthz")
+            assert health.status_code == 200 and health.json()["queue_depth"] == 2
+            text = client.get("/metrics").text
+            assert "obclip_queue_depth 2.0" in text and "obclip_overloaded_total 1.0" in text
+            assert "obclip_server_errors_total 0.0" in text
+        finally:
+            engine.gate.set()
+            for thread in threads:
+                thread.join(30)
     assert answers == [200, 200]
+    overload_logs = [r for r in caplog.records if "overloaded" in r.getMessage()]
+    assert overload_logs and all(r.levelname == "INFO" for r in overload_logs)
+
+
+def test_queue_is_bounded_by_queued_cost(engine):
+    """Two jobs fit the count bound but not the cost bound: the second is a 503."""
+    budget = 4 * 2 * 33_345_536 * 1.5 / 1e12  # one GOOD job and a half
+    limits = Limits(**{**SMALL.to_dict(), "queue_size": 8, "max_request_tmacs": budget, "max_queued_tmacs": budget})
+    app = create_app(ServiceConfig(large=TINY, limits=limits), engine=engine)
+    engine.gate = threading.Event()
+    with TestClient(app) as client:
+        thread = threading.Thread(target=lambda: post(client, GOOD))
+        thread.start()
+        try:
+            assert engine.entered.wait(10)
+            assert_error(post(client, GOOD), 503, "overloaded", "budget")
+        finally:
+            engine.gate.set()
+            thread.join(30)
+
+
+def test_cost_budget_and_deadline_refuse_before_queueing(engine):
+    """Over the per-request budget, or estimated to outrun the deadline per job: a 400 naming the cost."""
+    limits = Limits(**{**SMALL.to_dict(), "max_request_tmacs": 0.0002, "job_deadline_s": 5.0})
+    app = create_app(ServiceConfig(large=TINY, limits=limits), engine=engine)
+    with TestClient(app) as client:
+        big = {**GOOD, "candidates": ["a", "b", "c", "d"], "steps": 4, "switch_step": 4}  # 8 x 4 x 33 MMAC
+        assert_error(post(client, big), 400, "limit_exceeded", "TMAC per request")
+        # At 0.1 GMAC/s with the estimate's margin of 2: 0.8 GMAC is 16 s, GOOD's 0.27 GMAC 5.3 s.
+        slow = {**GOOD, "candidates": ["a", "b", "c"], "steps": 4, "switch_step": 4}
+        app.state.limits = Limits(**{**SMALL.to_dict(), "throughput_gmacs": 0.1, "job_deadline_s": 6.0})
+        app.state.jobs.throughput = 0.1e9
+        assert_error(post(client, slow), 400, "limit_exceeded", "deadline per job is 6 s")
+        assert post(client, GOOD).status_code == 200
+    assert engine.runs == 1
+
+
+def test_job_past_its_deadline_is_stopped_between_steps(engine):
+    limits = Limits(**{**SMALL.to_dict(), "job_deadline_s": 0.3, "throughput_gmacs": 1e6})
+    app = create_app(ServiceConfig(large=TINY, limits=limits), engine=engine)
+    engine.gate = threading.Event()  # never opened: only the deadline ends the job
+    with TestClient(app) as client:
+        assert_error(post(client, GOOD), 504, "deadline_exceeded", "deadline per job")
+        text = client.get("/metrics").text
+    assert 'obclip_jobs_total{outcome="deadline"} 1.0' in text and "obclip_server_errors_total 0.0" in text
 
 
 def test_checks_on_the_loop_do_not_disturb_the_running_job(tiny_engine):
@@ -190,13 +275,17 @@ def test_checks_on_the_loop_do_not_disturb_the_running_job(tiny_engine):
     assert statuses == [200] * 25
 
 
-@pytest.mark.parametrize("failure", [RuntimeError("CUDA out of memory"), StateError("latents contain NaN")])
+@pytest.mark.parametrize(
+    "failure",
+    [RuntimeError("CUDA out of memory"), StateError("latents contain NaN"), ValueError("a batch-size invariant")],
+)
 def test_worker_failure_is_500_and_the_server_goes_on(client, engine, failure):
     engine.fail = failure
     assert_error(post(client, GOOD), 500, "internal_error", "failed to run the request")
     engine.fail = None
     assert post(client, GOOD).status_code == 200
     assert client.get("/healthz").status_code == 200
+    assert "obclip_server_errors_total 1.0" in client.get("/metrics").text
 
 
 def test_prompts_are_not_logged_unless_asked(tiny_engine, caplog):
@@ -209,3 +298,128 @@ def test_prompts_are_not_logged_unless_asked(tiny_engine, caplog):
             assert post(c, payload).status_code == 200
         assert (secret in caplog.text) is log_prompts
         assert "denoise N=2" in caplog.text
+
+
+# --- hostile clients, driven through the ASGI interface so the disconnect comes exactly when wanted --
+
+
+class Peer:
+    """One HTTP client as the ASGI app sees it: sends `body` in `parts`, then disconnects when told."""
+
+    def __init__(self, body: bytes, *, parts: int = 1, send_all: bool = True, headers=()) -> None:
+        self.body = body
+        self.chunks = [body[i * len(body) // parts : (i + 1) * len(body) // parts] for i in range(parts)]
+        self.send_all = send_all
+        self.headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        self.headers += list(headers)
+        self.leave = asyncio.Event()
+        self.sent: list[dict] = []
+
+    def scope(self) -> dict:
+        return {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/v1/denoise",
+            "raw_path": b"/v1/denoise",
+            "query_string": b"",
+            "root_path": "",
+            "headers": self.headers,
+            "client": ("127.0.0.1", 1),
+            "server": ("127.0.0.1", 80),
+        }
+
+    async def receive(self) -> dict:
+        if self.chunks:
+            chunk = self.chunks.pop(0)
+            if self.chunks or self.send_all:
+                return {"type": "http.request", "body": chunk, "more_body": bool(self.chunks)}
+            self.chunks = []
+            return {"type": "http.request", "body": chunk, "more_body": True}  # then nothing: it hangs up
+        await self.leave.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: dict) -> None:
+        self.sent.append(message)
+
+    @property
+    def status(self) -> int | None:
+        return next((m["status"] for m in self.sent if m["type"] == "http.response.start"), None)
+
+
+def _metrics(app) -> str:
+    from prometheus_client import generate_latest
+
+    return generate_latest(app.state.metrics.registry).decode()
+
+
+def test_client_closing_mid_upload_is_a_client_abort_not_a_server_error(tiny_engine, caplog):
+    """Issue 10.1: Content-Length N, N/2 bytes sent, connection closed: INFO, counted as a client abort."""
+    app = create_app(ServiceConfig(large=TINY, limits=SMALL), engine=tiny_engine)
+    body = json.dumps(GOOD).encode()
+
+    async def main() -> None:
+        for _ in range(20):
+            peer = Peer(body, parts=2, send_all=False)
+            peer.leave.set()
+            await app(peer.scope(), peer.receive, peer.send)
+            assert peer.status == 499
+
+    with caplog.at_level("INFO"):
+        asyncio.run(main())
+    text = _metrics(app)
+    assert 'obclip_client_aborts_total{stage="upload"} 20.0' in text
+    assert "obclip_server_errors_total 0.0" in text and "internal_error" not in text
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert any("client went away" in r.getMessage() and r.levelname == "INFO" for r in caplog.records)
+
+
+def test_jobs_whose_clients_left_are_cancelled_queued_and_running(engine):
+    """Issue 10.3: a queued job whose client left never runs; a running one stops at the next step."""
+    limits = Limits(**{**SMALL.to_dict(), "queue_size": 4})
+    app = create_app(ServiceConfig(large=TINY, limits=limits), engine=engine)
+    engine.gate = threading.Event()  # never opened: the running job only ends by cancellation
+    body = json.dumps(GOOD).encode()
+
+    async def main() -> None:
+        first, second = Peer(body), Peer(json.dumps({**GOOD, "seed": 2}).encode())
+        tasks = [asyncio.ensure_future(app(p.scope(), p.receive, p.send)) for p in (first, second)]
+        while app.state.jobs.depth < 2:
+            await asyncio.sleep(0.01)
+        second.leave.set()  # queued behind the running one
+        first.leave.set()  # running
+        await asyncio.wait_for(asyncio.gather(*tasks), 30)
+        assert first.status == second.status == 499
+
+    app.state.jobs.start()
+    try:
+        asyncio.run(main())
+        deadline = time.monotonic() + 30
+        while app.state.jobs.depth and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert app.state.jobs.depth == 0 and app.state.jobs.queued_cost == 0
+    finally:
+        app.state.jobs.stop()
+    assert engine.runs == 1  # the queued job never reached the model
+    text = _metrics(app)
+    assert 'obclip_jobs_total{outcome="cancelled_queued"} 1.0' in text
+    assert 'obclip_jobs_total{outcome="cancelled_running"} 1.0' in text
+    assert 'obclip_client_aborts_total{stage="queued"} 1.0' in text
+    assert 'obclip_client_aborts_total{stage="running"} 1.0' in text
+    assert "obclip_server_errors_total 0.0" in text
+
+
+def test_a_slow_body_is_a_408_within_the_body_deadline(tiny_engine):
+    limits = Limits(**{**SMALL.to_dict(), "body_timeout_s": 0.2})
+    app = create_app(ServiceConfig(large=TINY, limits=limits), engine=tiny_engine)
+    peer = Peer(json.dumps(GOOD).encode(), parts=2, send_all=False)  # half the body, then silence
+
+    async def main() -> None:
+        await asyncio.wait_for(app(peer.scope(), peer.receive, peer.send), 30)
+
+    asyncio.run(main())
+    assert peer.status == 408
+    start = next(m for m in peer.sent if m["type"] == "http.response.start")
+    assert (b"connection", b"close") in start["headers"]

@@ -1,6 +1,12 @@
-"""HttpCloud against scripted answers: retries, Retry-After, error mapping, refusing bad answers."""
+"""HttpCloud against scripted answers: retries, Retry-After, error mapping, refusing bad answers;
+and against hostile servers: slow bytes, compressed or endless bodies, terminal escapes."""
 
 from __future__ import annotations
+
+import gzip
+import socket
+import threading
+import time
 
 import httpx
 import pytest
@@ -8,7 +14,8 @@ import torch
 
 from obclip.engine import DenoiseSpec
 from obclip.errors import InvalidInputError, ModelNotFoundError, ServiceError, StateError
-from obclip.service.client import HttpCloud
+from obclip.service.client import HttpCloud, sanitize
+from obclip.service.tokens import read_token, read_tokens
 
 SPEC = DenoiseSpec(("a woman", "a man"), steps=4, switch_step=2, seed=3)
 URL = "http://127.0.0.1:9"
@@ -32,7 +39,7 @@ def _cloud(answers, waits=None, **options) -> HttpCloud:
         URL,
         transport=httpx.MockTransport(handler),
         sleep=waits.append if waits is not None else (lambda s: None),
-        **options,
+        **{"jitter": lambda: 0.0, **options},
     )
 
 
@@ -60,12 +67,44 @@ def test_503_is_retried_honouring_retry_after_capped(good_body):
     assert waits == [2.0, 5.0]
 
 
+def test_retry_after_is_waited_at_least_with_jitter_on_top(good_body):
+    waits: list[float] = []
+    answers = [_error(503, "overloaded", "full", **{"Retry-After": "2"})] * 2 + [_state(good_body)]
+    assert _cloud(answers, waits, jitter=lambda: 1.0).denoise(SPEC).num_candidates == 2
+    assert waits == [2.5, 2.5]  # Retry-After plus up to a quarter of it
+
+
 def test_503_after_every_retry_is_a_service_error():
     waits: list[float] = []
     cloud = _cloud([_error(503, "overloaded", "queue full")] * 3, waits, retries=2, backoff_s=0.25)
     with pytest.raises(ServiceError, match=r"overloaded \(503\) after 3 tries: queue full"):
         cloud.denoise(SPEC)
-    assert waits == [0.25, 0.5]
+    assert waits == [0.125, 0.25]  # doubling backoff, jittered within [half, whole]
+
+
+def test_503s_are_retried_until_the_total_deadline():
+    """Issue 11.3: no count of tries, a deadline: Retry-After 3 s within 10 s gives four tries."""
+    now = [0.0]
+    seen: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(1)
+        return _error(503, "overloaded", "full", **{"Retry-After": "3"})
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    cloud = HttpCloud(
+        URL,
+        transport=httpx.MockTransport(handler),
+        retry_deadline_s=10,
+        sleep=sleep,
+        clock=lambda: now[0],
+        jitter=lambda: 0.0,
+    )
+    with pytest.raises(ServiceError, match=r"overloaded \(503\) after 4 tries"):
+        cloud.denoise(SPEC)
+    assert len(seen) == 4 and now[0] == 9.0
 
 
 def test_refused_connection_is_retried_then_reported(good_body):
@@ -76,13 +115,22 @@ def test_refused_connection_is_retried_then_reported(good_body):
         _cloud([refused, refused], retries=1).denoise(SPEC)
 
 
-def test_broken_connection_is_retried_and_timeout_is_not(good_body):
+def test_a_request_the_server_may_have_taken_is_never_resent(good_body):
+    """A connection broken after the request went out, or a timeout: the job may be running, so no resend."""
     broken = httpx.RemoteProtocolError("Server disconnected without sending a response")
-    assert _cloud([broken, _state(good_body)], []).denoise(SPEC).num_candidates == 2
-    with pytest.raises(ServiceError, match=r"broke before it answered, after 1 try \(the server may have stopped\)"):
-        _cloud([broken], retries=0).denoise(SPEC)
-    with pytest.raises(ServiceError, match="did not answer in time"):
-        _cloud([httpx.ReadTimeout("slow")]).denoise(SPEC)
+    for failure, fragment in [(broken, "broke before it answered"), (httpx.ReadTimeout("slow"), "did not answer")]:
+        sent: list[httpx.Request] = []
+
+        def handler(request: httpx.Request, failure=failure) -> httpx.Response:
+            sent.append(request)
+            if len(sent) == 1:
+                raise failure
+            return _state(good_body)
+
+        cloud = HttpCloud(URL, transport=httpx.MockTransport(handler), sleep=lambda s: None, retries=5)
+        with pytest.raises(ServiceError, match=fragment):
+            cloud.denoise(SPEC)
+        assert len(sent) == 1
     with pytest.raises(ServiceError, match="did not accept a connection in time"):
         _cloud([httpx.ConnectTimeout("slow")] * 2, [], retries=1).denoise(SPEC)
 
@@ -127,6 +175,119 @@ def test_non_finite_latents_are_refused(tiny_engine):
 def test_oversized_answer_is_refused(good_body):
     with pytest.raises(ServiceError, match="larger than"):
         _cloud([_state(good_body)], max_response_bytes=100).denoise(SPEC)
+
+
+def test_server_text_is_sanitised_and_capped():
+    """Issue 10.9: escape sequences and newlines never reach the terminal; a huge message is cut."""
+    nasty = "\x1b[2J\x1b]0;pwned\x07boom\r\nsecond line\x00\u202e" + "x" * 500_000
+    for answer in (
+        _error(500, "internal_error\x1b[31m", nasty),
+        httpx.Response(502, text=nasty),
+        _error(400, "invalid_input", nasty),
+    ):
+        with pytest.raises((ServiceError, InvalidInputError)) as raised:
+            _cloud([answer]).denoise(SPEC)
+        message = str(raised.value)
+        assert "boom second line" in message and "pwned" not in message
+        assert message.isprintable() and len(message) < 400
+    assert sanitize("a\tb\n\nc \x1b[1mbold\x1b[0m") == "a b c bold"
+
+
+def test_compressed_answers_are_never_inflated(good_body):
+    """Issue 10.11: the client asks for identity and refuses an encoded body without decompressing it."""
+    seen: list[httpx.Request] = []
+    read: list[int] = []
+
+    class Bomb(httpx.SyncByteStream):
+        def __iter__(self):
+            for _ in range(1000):  # 1000 x 64 KiB of gzip inflating to ~64 GB: never read
+                read.append(1)
+                yield gzip.compress(b"\0" * 1024)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        headers = {"content-type": "application/octet-stream", "content-encoding": "gzip"}
+        return httpx.Response(200, headers=headers, stream=Bomb())
+
+    cloud = HttpCloud(URL, transport=httpx.MockTransport(handler))
+    with pytest.raises(ServiceError, match="gzip-encoded answer"):
+        cloud.denoise(SPEC)
+    assert seen[0].headers["accept-encoding"] == "identity" and read == []
+
+
+def test_an_endless_answer_is_cut_at_the_cap():
+    read: list[int] = []
+
+    class Endless(httpx.SyncByteStream):
+        def __iter__(self):
+            while True:
+                read.append(1)
+                yield b"\0" * 1024
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "application/octet-stream"}, stream=Endless())
+
+    with pytest.raises(ServiceError, match="larger than 4096 bytes"):
+        HttpCloud(URL, transport=httpx.MockTransport(handler), max_response_bytes=4096).denoise(SPEC)
+    assert len(read) == 5
+
+
+def _trickling_server(head_delay: float, body_delay: float) -> tuple[str, threading.Event]:
+    """A server that answers every request one byte at a time (in the head or in the body)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def run() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.recv(65536)
+                head = b"HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: 100\r\n\r\n"
+                try:
+                    for part, delay in ((head, head_delay), (b"\0" * 100, body_delay)):
+                        for byte in part:
+                            if stop.is_set():
+                                return
+                            conn.sendall(bytes([byte]))
+                            time.sleep(delay)
+                except OSError:
+                    pass
+        listener.close()
+
+    threading.Thread(target=run, daemon=True).start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}", stop
+
+
+@pytest.mark.parametrize(("head_delay", "body_delay"), [(0.1, 0.0), (0.0, 0.1)], ids=["head", "body"])
+def test_the_deadline_is_total_not_per_read(head_delay, body_delay):
+    """Issue 10.10: a byte every 0.1 s never trips a per-read timeout; the 1 s total deadline holds."""
+    url, stop = _trickling_server(head_delay, body_delay)
+    try:
+        cloud = HttpCloud(url, timeout=1.0, retries=0)
+        with pytest.raises(ServiceError, match="did not answer within 1 s"):
+            cloud.denoise(SPEC)
+    finally:
+        stop.set()
+
+
+def test_one_token_file_format_and_no_token_in_any_message(tmp_path):
+    """Issue 10.8: BOM, comments, blank lines, several tokens (the client sends the first)."""
+    path = tmp_path / "tokens.txt"
+    path.write_bytes("\ufeff# tokens for the device\n\n  first-token-123  \nsecond-token\n".encode())
+    assert read_tokens(path) == ("first-token-123", "second-token")
+    assert read_token(path) == "first-token-123"
+    for text in ("# only a comment\n", "", "secret token with spaces\n", "secret\x1b[31m\n"):
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(InvalidInputError) as raised:
+            read_token(path)
+        assert "secret" not in str(raised.value)
+    with pytest.raises(InvalidInputError) as raised:
+        HttpCloud(URL, token="secret\nInjected: header")
+    assert "secret" not in str(raised.value)
 
 
 def test_bad_url_is_refused():

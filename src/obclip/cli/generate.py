@@ -241,12 +241,9 @@ def _print_result(args: argparse.Namespace, report: dict, path: Path) -> None:
 
 
 def _read_token(path: str | None) -> str | None:
+    """The first token of a token file in the server's format (`obclip.service.tokens`)."""
     if path is None:
         return None
-    try:
-        token = Path(path).read_text().strip()
-    except OSError as exc:
-        raise_invalid(f"cannot read token file {path!r}: {exc.strerror or exc}")
-    if not token:
-        raise_invalid(f"token file {path!r} is empty")
-    return token
+    from obclip.service.tokens import read_token
+
+    return read_token(path)

@@ -107,8 +107,10 @@ def device_scheduler(state: DenoiseState, schedule: dict[str, Any], name: str | 
     scheduler = make_scheduler(name, schedule, state.num_steps)
     if state.scheduler_class != type(scheduler).__name__:
         raise StateError(f"cloud used scheduler {state.scheduler_class!r}, the request asked for {name}")
-    own = _jsonable(dict(scheduler.config))
-    theirs = _jsonable(state.scheduler_config)
+    # Keys starting with "_" are diffusers' bookkeeping (e.g. `_use_default_values`, a list in set
+    # order that differs between processes), not the scheduler's behaviour.
+    own = _jsonable({k: v for k, v in scheduler.config.items() if not k.startswith("_")})
+    theirs = _jsonable({k: v for k, v in state.scheduler_config.items() if not str(k).startswith("_")})
     if theirs != own:
         keys = sorted(k for k in set(own) | set(theirs) if own.get(k, KeyError) != theirs.get(k, KeyError))
         shown = ", ".join(f"{k}={theirs.get(k, '(missing)')!r} (expected {own.get(k, '(none)')!r})" for k in keys[:3])
@@ -220,6 +222,8 @@ class DeviceEngine:
         if not bool(torch.isfinite(latents).all()):
             raise StateError("latents contain NaN or infinite values; no image was made")
         vae = self.model.vae
+        if vae.dtype == torch.float16 and vae.config.get("force_upcast", False):
+            vae.to(torch.float32)  # SDXL's VAE overflows in float16; diffusers' SDXL pipeline upcasts it too
         scaled = latents.to(device=vae.device, dtype=vae.dtype) / vae.config.scaling_factor
         pixels = vae.decode(scaled, return_dict=False)[0]
         if not bool(torch.isfinite(pixels).all()):

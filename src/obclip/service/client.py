@@ -2,17 +2,28 @@
 
 Obliviousness on the wire: `denoise(spec)` sends ONE request whose bytes are a function of the
 candidate set, the public options and the model name only (`encode_request`), never of which
-candidate is the user's; it makes no follow-up call. A retry (503 or a broken connection)
-resends the identical bytes, and when it happens depends only on the server and the network.
+candidate is the user's; it makes no follow-up call. A retry resends the identical bytes, only
+when the server has not taken the job (a 503, or no connection at all), and when it happens
+depends only on the server and the network.
+
+Nothing from the server is trusted: each call has a total deadline (not a per-read timeout),
+the answer's size is capped before it is read (and it is never decompressed), error text is
+stripped of control characters and cut short, and the answer is checked against the request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
+import random
+import re
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpcore
 import httpx
 
 import obclip
@@ -21,23 +32,48 @@ from obclip.engine.state import DenoiseState
 from obclip.errors import InvalidInputError, ModelNotFoundError, ServiceError
 from obclip.service.protocol import API_PREFIX, JSON_MEDIA_TYPE, STATE_MEDIA_TYPE, decode_state, encode_request
 
+#: Longest server message shown to the user (characters, after sanitising).
+MAX_MESSAGE_CHARS = 300
+_MAX_ERROR_BODY = 1 << 20  # an error body is read up to this, then cut (its message is cut much shorter)
+_ESCAPES = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
+
+
+def sanitize(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """Server text made safe for a terminal: escape sequences and control or format characters
+    removed, whitespace runs (newlines too) collapsed to one space, at most `limit` characters."""
+    text = _ESCAPES.sub("", text)
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Overloaded(Exception):
+    def __init__(self, message: str, retry_after: float | None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
 
 class HttpCloud:
-    """The cloud half at `url` (e.g. `http://10.0.0.5:8000`), with timeouts and bounded retries.
+    """The cloud half at `url` (e.g. `http://10.0.0.5:8000`), with deadlines, caps and retries.
 
     Args:
         url: base URL of an `obclip serve` server.
-        token: bearer token, if the server asks for one.
+        token: bearer token, if the server asks for one (`service.tokens.read_token` reads a file).
         model: the cloud model to ask for (the server refuses another); None takes the server's.
-        timeout: seconds to wait for the answer (the server sends nothing until the job is done).
+        timeout: total seconds one try may take, from connecting to the answer's last byte
+            (the server sends nothing until the job is done).
         connect_timeout: seconds to wait for a connection.
-        retries: extra tries after a 503 or a refused, reset or dropped connection; a timeout or an
-            error answer is not retried.
-        backoff_s: first wait between tries, doubled each time (a 503's Retry-After wins).
-        max_retry_after_s: cap on any wait between tries.
-        max_response_bytes: a larger answer is refused.
+        retry_deadline_s: total seconds spent on tries and waits before giving up on an
+            overloaded (503) or unreachable server.
+        retries: most extra tries (None: as many as `retry_deadline_s` allows). A request the
+            server may have taken (a timeout, a connection broken after sending, an error
+            answer) is never resent.
+        backoff_s: first wait between tries, doubled each time, with jitter (a 503's
+            `Retry-After` is waited at least).
+        max_retry_after_s: cap on any one wait.
+        max_response_bytes: a larger answer is refused before or while it is read.
         transport: an httpx transport (tests).
-        sleep: the wait function (tests).
+        sleep, clock, jitter: the wait function, the monotonic clock and a [0, 1) random source (tests).
     """
 
     def __init__(
@@ -48,30 +84,51 @@ class HttpCloud:
         model: str | None = None,
         timeout: float = 300.0,
         connect_timeout: float = 10.0,
-        retries: int = 3,
+        retry_deadline_s: float = 180.0,
+        retries: int | None = None,
         backoff_s: float = 0.5,
         max_retry_after_s: float = 30.0,
         max_response_bytes: int = 1 << 30,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         if not url.startswith(("http://", "https://")):
-            raise InvalidInputError(f"cloud URL must start with http:// or https://, got {url!r}")
-        if retries < 0 or timeout <= 0 or connect_timeout <= 0:
-            raise InvalidInputError("retries must be >= 0 and timeouts > 0")
+            raise InvalidInputError(f"cloud URL must start with http:// or https://, got {sanitize(url, 100)!r}")
+        if (retries is not None and retries < 0) or timeout <= 0 or connect_timeout <= 0 or retry_deadline_s < 0:
+            raise InvalidInputError("retries and the retry deadline must be >= 0 and timeouts > 0")
+        if token is not None and not all(33 <= ord(ch) <= 126 for ch in token):
+            raise InvalidInputError("the bearer token must be printable ASCII without spaces")
         self.url = url.rstrip("/")
+        parsed = httpx.URL(self.url)
+        self.shown_url = str(parsed.copy_with(username=None, password=None)) if parsed.userinfo else self.url
         self.model = model
+        self.timeout = timeout
+        self.retry_deadline_s = retry_deadline_s
         self.retries = retries
         self.backoff_s = backoff_s
         self.max_retry_after_s = max_retry_after_s
         self.max_response_bytes = max_response_bytes
         self._sleep = sleep
-        headers = {"User-Agent": f"obclip/{obclip.__version__}", "Accept": f"{STATE_MEDIA_TYPE}, {JSON_MEDIA_TYPE}"}
+        self._clock = clock
+        self._jitter = jitter
+        headers = {
+            "User-Agent": f"obclip/{obclip.__version__}",
+            "Accept": f"{STATE_MEDIA_TYPE}, {JSON_MEDIA_TYPE}",
+            "Accept-Encoding": "identity",  # the answer is read as sent: no inflating a gzip bomb
+        }
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        self._deadline = _DeadlineBackend()
+        if transport is None:
+            transport = httpx.HTTPTransport()
+            pool = getattr(transport, "_pool", None)
+            if hasattr(pool, "_network_backend"):  # httpcore reads through it: every read sees the deadline
+                pool._network_backend = self._deadline
         self._client = httpx.Client(
             headers=headers,
-            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            timeout=httpx.Timeout(timeout, connect=min(connect_timeout, timeout)),
             transport=transport,
             follow_redirects=False,
         )
@@ -106,103 +163,205 @@ class HttpCloud:
 
     def _post(self, path: str, body: bytes) -> bytes:
         url = self.url + path
-        for attempt in range(self.retries + 1):
-            last = attempt == self.retries
+        give_up_at = self._clock() + self.retry_deadline_s
+        attempt = 0
+        while True:
             try:
-                with self._client.stream(
-                    "POST", url, content=body, headers={"Content-Type": JSON_MEDIA_TYPE}
-                ) as response:
-                    if response.status_code == 503 and not last:
-                        wait = self._retry_after(response, attempt)
-                        response.close()
-                        self._sleep(wait)
-                        continue
-                    if response.status_code != 200:
-                        self._raise_for(response, self._read(response, 1 << 20))
-                    media = response.headers.get("content-type", "")
-                    if not media.startswith(STATE_MEDIA_TYPE):
-                        shown = media or "no content type"
-                        raise ServiceError(f"the cloud at {self.url} answered {shown!r}, not a denoise state")
-                    return self._read(response, self.max_response_bytes)
-            except httpx.TimeoutException as exc:
-                if isinstance(exc, httpx.ConnectTimeout) and not last:
-                    self._sleep(min(self.backoff_s * 2**attempt, self.max_retry_after_s))
-                    continue
-                what = "accept a connection" if isinstance(exc, httpx.ConnectTimeout) else "answer"
-                raise ServiceError(f"the cloud at {self.url} did not {what} in time") from None
+                with self._deadline.within(self.timeout):
+                    return self._post_once(url, body)
+            except _Overloaded as exc:
+                wait = self._wait(attempt, exc.retry_after)
+                failure = f"the cloud at {self.shown_url} is overloaded (503) after {_tries(attempt + 1)}: {exc}"
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                # No connection: the server never saw the request, so sending it again is safe.
+                wait = self._wait(attempt, None)
+                if isinstance(exc, httpx.ConnectTimeout):
+                    failure = (
+                        f"the cloud at {self.shown_url} did not accept a connection in time ({_tries(attempt + 1)})"
+                    )
+                else:
+                    failure = f"cannot reach the cloud at {self.shown_url} after {_tries(attempt + 1)}: {_reason(exc)}"
+            except httpx.TimeoutException:
+                raise ServiceError(f"the cloud at {self.shown_url} did not answer within {self.timeout:g} s") from None
             except httpx.TransportError as exc:
-                # Refused, reset or dropped (a restarted server, a stale pooled connection): the
-                # request is deterministic and carries nothing private, so it is safe to resend.
-                if last:
-                    tries = f"{attempt + 1} {'try' if attempt == 0 else 'tries'}"
-                    if isinstance(exc, httpx.ConnectError):
-                        raise ServiceError(
-                            f"cannot reach the cloud at {self.url} after {tries}: {_reason(exc)}"
-                        ) from None
-                    raise ServiceError(
-                        f"the connection to the cloud at {self.url} broke before it answered, after {tries} "
-                        f"(the server may have stopped): {_reason(exc)}"
-                    ) from None
-                self._sleep(min(self.backoff_s * 2**attempt, self.max_retry_after_s))
-        raise ServiceError(f"the cloud at {self.url} gave no answer")  # pragma: no cover - loop always returns
+                # The request was sent: the server may have taken the job, so it is not resent.
+                raise ServiceError(
+                    f"the connection to the cloud at {self.shown_url} broke before it answered "
+                    f"(the server may have stopped): {_reason(exc)}"
+                ) from None
+            attempt += 1
+            out_of_tries = self.retries is not None and attempt > self.retries
+            if out_of_tries or self._clock() + wait > give_up_at:
+                raise ServiceError(failure)
+            self._sleep(wait)
+
+    def _post_once(self, url: str, body: bytes) -> bytes:
+        with self._client.stream("POST", url, content=body, headers={"Content-Type": JSON_MEDIA_TYPE}) as response:
+            if response.status_code == 503:
+                _, message = _error_of(self._read(response, _MAX_ERROR_BODY, error=True))
+                raise _Overloaded(message, _retry_after(response))
+            if response.status_code != 200:
+                self._raise_for(response, self._read(response, _MAX_ERROR_BODY, error=True))
+            media = response.headers.get("content-type", "")
+            if not media.startswith(STATE_MEDIA_TYPE):
+                shown = sanitize(media, 80) or "no content type"
+                raise ServiceError(f"the cloud at {self.shown_url} answered {shown!r}, not a denoise state")
+            return self._read(response, self.max_response_bytes)
+
+    def _wait(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds before try `attempt + 2`: at least Retry-After, else doubling backoff; jittered."""
+        if retry_after is not None:
+            base = min(retry_after, self.max_retry_after_s)
+            return min(base * (1 + 0.25 * self._jitter()), self.max_retry_after_s)
+        base = min(self.backoff_s * 2**attempt, self.max_retry_after_s)
+        return base * (0.5 + 0.5 * self._jitter())
 
     def _get_json(self, path: str) -> dict[str, Any]:
         try:
-            response = self._client.get(self.url + path)
+            with (
+                self._deadline.within(self.timeout),
+                self._client.stream("GET", self.url + path) as response,
+            ):
+                content = self._read(response, _MAX_ERROR_BODY, error=response.status_code != 200)
+                if response.status_code != 200:
+                    self._raise_for(response, content)
         except httpx.TimeoutException:
-            raise ServiceError(f"the cloud at {self.url} did not answer in time") from None
+            raise ServiceError(f"the cloud at {self.shown_url} did not answer within {self.timeout:g} s") from None
         except httpx.TransportError as exc:
-            raise ServiceError(f"cannot reach the cloud at {self.url}: {_reason(exc)}") from None
-        if response.status_code != 200:
-            self._raise_for(response, response.content)
+            raise ServiceError(f"cannot reach the cloud at {self.shown_url}: {_reason(exc)}") from None
         try:
-            return dict(response.json())
+            return dict(json.loads(content))
         except (ValueError, TypeError):
-            raise ServiceError(f"the cloud at {self.url} answered {path} with something that is not JSON") from None
+            raise ServiceError(
+                f"the cloud at {self.shown_url} answered {path} with something that is not JSON"
+            ) from None
 
-    def _read(self, response: httpx.Response, limit: int) -> bytes:
+    def _read(self, response: httpx.Response, limit: int, *, error: bool = False) -> bytes:
+        """The body as sent (never inflated), refused past `limit` bytes; an error body is cut at `limit`."""
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in ("", "identity"):
+            raise ServiceError(
+                f"the cloud at {self.shown_url} sent a {sanitize(encoding, 20)}-encoded answer; "
+                "obclip asks for and reads only unencoded ones"
+            )
+        declared = response.headers.get("content-length", "")
+        if not error and declared.isdigit() and int(declared) > limit:
+            raise ServiceError(f"the cloud's answer is larger than {limit} bytes")
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_bytes():
+        # A response built in memory (httpx.MockTransport) was read when it was made; a real one streams.
+        stream = iter([response.content]) if response.is_stream_consumed else response.iter_raw()
+        for chunk in stream:
             size += len(chunk)
             if size > limit:
+                if error:
+                    chunks.append(chunk[: len(chunk) - (size - limit)])
+                    break
                 raise ServiceError(f"the cloud's answer is larger than {limit} bytes")
             chunks.append(chunk)
+            self._deadline.check()
         return b"".join(chunks)
-
-    def _retry_after(self, response: httpx.Response, attempt: int) -> float:
-        value = response.headers.get("retry-after", "")
-        try:
-            wait = float(value)
-        except ValueError:
-            wait = self.backoff_s * 2**attempt
-        if not wait >= 0:  # NaN or negative
-            wait = self.backoff_s * 2**attempt
-        return min(wait, self.max_retry_after_s)
 
     def _raise_for(self, response: httpx.Response, body: bytes) -> None:
         status = response.status_code
         code, message = _error_of(body)
-        where = f"the cloud at {self.url}"
-        if status in (400, 413, 415, 422):
+        where = f"the cloud at {self.shown_url}"
+        if status in (400, 408, 413, 415, 422):
             raise InvalidInputError(f"{where} refused the request ({code}): {message}")
         if status == 401:
             raise ServiceError(f"{where} refused the bearer token (401): {message}; pass the right --token-file")
         if status == 404 and code == "model_not_found":
             raise ModelNotFoundError(f"{where}: {message}")
-        if status == 503:
-            raise ServiceError(f"{where} is overloaded (503) after {self.retries + 1} tries: {message}")
         raise ServiceError(f"{where} answered {status} ({code}): {message}")
 
 
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        wait = float(response.headers.get("retry-after", ""))
+    except ValueError:
+        return None
+    return wait if math.isfinite(wait) and wait >= 0 else None
+
+
 def _error_of(body: bytes) -> tuple[str, str]:
+    """(code, message) of an error body, both sanitised."""
     try:
         error = json.loads(body)["error"]
-        return str(error["code"]), str(error["message"])
+        return sanitize(str(error["code"]), 40), sanitize(str(error["message"])) or "no message"
     except (ValueError, KeyError, TypeError):
-        text = body[:200].decode("utf-8", "replace").strip()
-        return "unknown", text or "no message"
+        return "unknown", sanitize(body[:2000].decode("utf-8", "replace")) or "no message"
 
 
 def _reason(exc: Exception) -> str:
-    return str(exc) or type(exc).__name__
+    return sanitize(str(exc) or type(exc).__name__, 200)
+
+
+def _tries(n: int) -> str:
+    return f"{n} {'try' if n == 1 else 'tries'}"
+
+
+# --- the total deadline ---------------------------------------------------------------------------
+
+
+class _DeadlineBackend(httpcore.SyncBackend):
+    """httpcore's socket backend with one deadline per call: every connect, read and write waits
+    at most until it, so a server that sends one byte a second cannot stretch a call past it."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def within(self, seconds: float) -> Iterator[None]:
+        self._local.deadline = time.monotonic() + seconds
+        try:
+            yield
+        finally:
+            self._local.deadline = None
+
+    def remaining(self) -> float | None:
+        deadline = getattr(self._local, "deadline", None)
+        if deadline is None:
+            return None
+        return deadline - time.monotonic()
+
+    def check(self) -> None:
+        remaining = self.remaining()
+        if remaining is not None and remaining <= 0:
+            raise httpx.ReadTimeout("the call's deadline passed")
+
+    def clamp(self, timeout: float | None) -> float | None:
+        remaining = self.remaining()
+        if remaining is None:
+            return timeout
+        if remaining <= 0:
+            raise httpcore.ReadTimeout("the call's deadline passed")
+        return remaining if timeout is None else min(timeout, remaining)
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, **kwargs: Any) -> httpcore.NetworkStream:
+        remaining = self.remaining()
+        if remaining is not None and remaining <= 0:
+            raise httpcore.ConnectTimeout("the call's deadline passed")
+        if remaining is not None:
+            timeout = remaining if timeout is None else min(timeout, remaining)
+        return _DeadlineStream(super().connect_tcp(host, port, timeout, **kwargs), self)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream, backend: _DeadlineBackend) -> None:
+        self._stream = stream
+        self._backend = backend
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._backend.clamp(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._backend.clamp(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._stream.start_tls(*args, **kwargs), self._backend)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)

@@ -1,4 +1,4 @@
-"""`Limits`: the hard bounds an obclip server puts on one request, with their safe defaults.
+"""`Limits`: the hard bounds an obclip server puts on a request, a job and a connection, with safe defaults.
 
 Standard library only, so the CLI can show the defaults without importing the server.
 """
@@ -13,7 +13,9 @@ from obclip.errors import InvalidInputError
 
 @dataclass(frozen=True)
 class Limits:
-    """What one `POST /v1/denoise` may ask for; anything beyond is a 4xx before any model work.
+    """What one `POST /v1/denoise` may ask for, how long it may take, and what a connection may hold.
+
+    Anything beyond a request limit is a 4xx before any model work; see docs/service.md.
 
     Args:
         max_candidates: N, prompts per request.
@@ -22,8 +24,20 @@ class Limits:
         max_prompt_chars: characters per candidate; the text encoder's token limit applies too.
         max_guidance: largest classifier-free guidance scale.
         max_body_bytes: request body, checked while it is read (with or without Content-Length).
+        max_request_tmacs: cost budget of one request, in 10^12 multiply-accumulates of the UNet
+            forwards it needs (rows x k x one row's forward at its size, from the MAC counter).
+        max_queued_tmacs: total cost of the jobs waiting or running; beyond it a new job is a 503.
         queue_size: jobs that may wait behind the running one; beyond that the answer is 503.
-        retry_after_s: the `Retry-After` a 503 suggests.
+        job_deadline_s: a job is stopped (between denoising steps) when it has waited and run this
+            long, and a request whose estimated run time is longer is refused before queueing.
+        throughput_gmacs: the model speed used for estimates (10^9 MAC/s); 0 measures it at start-up
+            and follows what the jobs achieve.
+        header_timeout_s: a connection must send a request's headers within this time (idle
+            connections included) or is closed.
+        body_timeout_s: a request's body must arrive within this time once its headers have.
+        keep_alive_s: an idle connection between requests is closed after this time.
+        max_connections: connections and requests at once; beyond that uvicorn answers 503.
+        retry_after_s: the smallest `Retry-After` a 503 suggests (it grows with the queued cost).
     """
 
     max_candidates: int = 64
@@ -32,18 +46,42 @@ class Limits:
     max_prompt_chars: int = 1000
     max_guidance: float = 50.0
     max_body_bytes: int = 1 << 20
+    max_request_tmacs: float = 500.0
+    max_queued_tmacs: float = 4000.0
     queue_size: int = 8
+    job_deadline_s: float = 120.0
+    throughput_gmacs: float = 0.0
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
+    keep_alive_s: float = 5.0
+    max_connections: int = 256
     retry_after_s: int = 1
 
     def __post_init__(self) -> None:
-        minimum = {"queue_size": 0, "retry_after_s": 0, "max_size": 8, "max_body_bytes": 64}
+        minimum = {
+            "queue_size": 0,
+            "retry_after_s": 0,
+            "max_size": 8,
+            "max_body_bytes": 64,
+            "throughput_gmacs": 0,
+            "max_request_tmacs": 1e-9,
+            "max_queued_tmacs": 1e-9,
+            "job_deadline_s": 0.001,
+            "header_timeout_s": 0.001,
+            "body_timeout_s": 0.001,
+            "keep_alive_s": 0.001,
+        }
         for name, value in asdict(self).items():
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
                 raise InvalidInputError(f"limit {name} must be a number, got {value!r}")
             if value < minimum.get(name, 1):
                 raise InvalidInputError(f"limit {name} must be at least {minimum.get(name, 1)}, got {value}")
+            if value == float("inf"):
+                raise InvalidInputError(f"limit {name} must be finite")
         if self.max_size % 8:
             raise InvalidInputError(f"limit max_size must be a multiple of 8, got {self.max_size}")
+        if self.max_queued_tmacs < self.max_request_tmacs:
+            raise InvalidInputError("limit max_queued_tmacs must be at least max_request_tmacs")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

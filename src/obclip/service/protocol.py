@@ -1,22 +1,24 @@
 """The wire protocol of `POST /v1/denoise`: the JSON request (pydantic, strict), its canonical
-bytes, the checks a request passes before any model work, and the safetensors answer body.
+bytes, the server's size limits, and the safetensors answer body.
 
 The request is a function of the candidate set, the public options and nothing else; the
-answer is `DenoiseState.to_bytes()`. Errors travel as `{"error": {"code", "message"}}`.
+answer is `DenoiseState.to_bytes()`. Errors travel as `{"error": {"code", "message"}}`. This
+layer checks JSON shape and sizes only: what a request means is `DenoiseSpec.validate`'s to
+check, and what an answer must echo is `engine.device.check_answer`'s.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import unicodedata
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from obclip.engine.device import check_answer
 from obclip.engine.spec import MAX_SEED, DenoiseSpec
 from obclip.engine.state import DenoiseState
-from obclip.errors import InvalidInputError, ObclipError, StateError
+from obclip.errors import InvalidInputError, ObclipError
 from obclip.service.limits import Limits
 
 API_PREFIX = "/v1"
@@ -73,6 +75,21 @@ class OverloadedError(ObclipError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.headers = {"Retry-After": str(retry_after)}
+
+
+class ClientClosedError(ObclipError):
+    """The client closed the connection before its request was read (counted apart from server errors)."""
+
+    code = "client_closed"
+    http_status = 499
+
+
+class RequestTimeoutError(InvalidInputError):
+    """The request's body did not arrive within the server's body deadline."""
+
+    code = "request_timeout"
+    http_status = 408
+    headers: ClassVar[dict[str, str]] = {"Connection": "close"}
 
 
 class InternalError(ObclipError):
@@ -168,7 +185,7 @@ def _summarise(exc: ValidationError, most: int = 3) -> str:
 
 
 def check_limits(request: DenoiseRequest, limits: Limits) -> None:
-    """Refuse a request beyond the server's limits (`LimitExceededError`) or with unusable text."""
+    """Refuse a request larger than the server's limits (`LimitExceededError`); sizes only."""
     n = len(request.candidates)
     if n > limits.max_candidates:
         raise LimitExceededError(f"{n} candidates, this server takes at most {limits.max_candidates}")
@@ -177,31 +194,14 @@ def check_limits(request: DenoiseRequest, limits: Limits) -> None:
             raise LimitExceededError(
                 f"candidate {index} has {len(prompt)} characters, this server takes at most {limits.max_prompt_chars}"
             )
-        _check_text(index, prompt)
     if request.steps > limits.max_steps:
         raise LimitExceededError(f"steps {request.steps}, this server runs at most {limits.max_steps}")
-    if request.switch_step > request.steps:
-        raise InvalidInputError(f"switch_step {request.switch_step} is larger than steps {request.steps}")
     for name in ("height", "width"):
         value = getattr(request, name)
-        if value is None:
-            continue
-        if value > limits.max_size:
+        if value is not None and value > limits.max_size:
             raise LimitExceededError(f"{name} {value}, this server makes images of at most {limits.max_size} px")
-        if value % 8:
-            raise InvalidInputError(f"{name} {value} is not a multiple of 8")
     if not math.isfinite(request.guidance) or request.guidance > limits.max_guidance:
         raise LimitExceededError(f"guidance {request.guidance}, this server allows at most {limits.max_guidance}")
-
-
-def _check_text(index: int, prompt: str) -> None:
-    try:
-        prompt.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidInputError(f"candidate {index} is not valid Unicode text (lone surrogate)") from None
-    # Control characters (NUL included) would make the candidates digest ambiguous and mean nothing to a model.
-    if any(unicodedata.category(ch) == "Cc" for ch in prompt):
-        raise InvalidInputError(f"candidate {index} contains a control character")
 
 
 def spec_from_request(request: DenoiseRequest, limits: Limits) -> DenoiseSpec:
@@ -239,38 +239,8 @@ def encode_state(state: DenoiseState) -> bytes:
 
 
 def decode_state(body: bytes, spec: DenoiseSpec, model: str | None = None) -> DenoiseState:
-    """Parse an answer body and check what can be checked without the device model.
-
-    `DenoiseState.from_bytes` checks that the body is well formed, finite and consistent; this adds
-    that it answers `spec` (row count and order through the candidates digest, steps, switch step,
-    scheduler, seed, guidance) and, if asked, `model`. Shape against the device model is
-    `obclip.engine.check_response`'s job.
-    """
+    """Parse an answer body (`DenoiseState.from_bytes`: well formed, finite, consistent) and check
+    that it answers `spec` and, if given, `model` (`engine.device.check_answer`)."""
     state = DenoiseState.from_bytes(body)
-    meta = state.metadata
-    if meta.get("candidates_digest") != spec.candidates_digest():
-        raise StateError("cloud answered for a different candidate set or order")
-    if state.num_candidates != spec.num_candidates:
-        raise StateError(f"cloud returned {state.num_candidates} latents for {spec.num_candidates} candidates")
-    if (state.step_index, state.num_steps) != (spec.switch_step, spec.steps):
-        raise StateError(
-            f"cloud stopped at step {state.step_index}/{state.num_steps}, asked {spec.switch_step}/{spec.steps}"
-        )
-    for key in ("steps", "switch_step", "scheduler", "seed", "guidance"):
-        if meta.get(key) != getattr(spec, key):
-            raise StateError(f"cloud answered {key}={meta.get(key)!r}, the request asked for {getattr(spec, key)!r}")
-    for key in ("height", "width"):
-        if getattr(spec, key) is not None and meta.get(key) != getattr(spec, key):
-            raise StateError(f"cloud answered {key}={meta.get(key)!r}, the request asked for {getattr(spec, key)!r}")
-    if model is not None and meta.get("model") != _canonical(model):
-        raise StateError(f"cloud answered with model {meta.get('model')!r}, the request asked for {model!r}")
+    check_answer(state, spec, model)
     return state
-
-
-def _canonical(model: str) -> str:
-    from obclip.engine.models import canonical_id
-
-    try:
-        return canonical_id(model)
-    except ObclipError:
-        return model

@@ -1,0 +1,97 @@
+"""What a request costs the server, in multiply-accumulates (MACs) of the UNet forwards it needs.
+
+cost = rows x k x MACs of one row's forward at the request's latent size, rows being N, or 2N with
+guidance. One row's forward is counted by `obclip.eval.flops` on the `meta` device (no memory,
+no weights) at three latent sizes when the server starts and fitted as a + b*P + c*P^2 in the
+latent pixel count P: convolutions and linear layers grow with P, self-attention with P^2.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from obclip.engine.architectures import example_unet_kwargs
+from obclip.engine.spec import DenoiseSpec
+
+#: Latent sides the fit is counted at (all divisible by the UNet's downsampling).
+_FIT_SIDES = (8, 16, 32)
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """MACs of one row's UNet forward as a function of latent pixels: a + b*P + c*P^2.
+
+    Args:
+        a, b, c: the fitted coefficients.
+        counted: the MAC counts the fit was made from, by latent side (shown in `/v1/models`).
+    """
+
+    a: float
+    b: float
+    c: float
+    counted: tuple[tuple[int, int], ...] = ()
+
+    def row_forward(self, latent_height: int, latent_width: int) -> float:
+        """MACs of one row's forward on a `latent_height x latent_width` latent."""
+        p = latent_height * latent_width
+        return max(self.a + self.b * p + self.c * p * p, 0.0)
+
+    def request(self, spec: DenoiseSpec, default_size: int, factor: int) -> float:
+        """MACs of the cloud's steps of `spec` (rows x k forwards)."""
+        height = (spec.height or default_size) // factor
+        width = (spec.width or default_size) // factor
+        rows = spec.num_candidates * (2 if spec.guided else 1)
+        return rows * spec.switch_step * self.row_forward(height, width)
+
+    @classmethod
+    def fit(cls, counts: dict[int, float]) -> CostModel:
+        """The exact quadratic through three (latent side, MACs) points."""
+        (s1, m1), (s2, m2), (s3, m3) = sorted(counts.items())
+        p1, p2, p3 = s1 * s1, s2 * s2, s3 * s3
+        # Newton's divided differences.
+        d12 = (m2 - m1) / (p2 - p1)
+        d23 = (m3 - m2) / (p3 - p2)
+        c = (d23 - d12) / (p3 - p1)
+        b = d12 - c * (p1 + p2)
+        a = m1 - b * p1 - c * p1 * p1
+        return cls(a, b, c, tuple((s, int(m)) for s, m in sorted(counts.items())))
+
+    @classmethod
+    def for_unet(cls, unet: Any) -> CostModel:
+        """Count `unet`'s architecture on `meta` at three latent sizes and fit."""
+        from diffusers import UNet2DConditionModel
+
+        from obclip.eval.flops import count_macs
+
+        config = dict(unet.config)
+        with torch.device("meta"):
+            meta = UNet2DConditionModel.from_config(config).eval()
+        counts = {}
+        for side in _FIT_SIDES:
+            sample = torch.empty(1, config["in_channels"], side, side, device="meta")
+            inputs = example_unet_kwargs(meta, 1)  # SDXL's added conditioning and LCM's w embedding too
+            with torch.no_grad():
+                counts[side] = float(count_macs(lambda s=sample, c=inputs: meta(s, 500, **c, return_dict=False)).total)
+        return cls.fit(counts)
+
+
+def measure_throughput(unet: Any, cost: CostModel, latent_side: int, rows: int = 2) -> float:
+    """MAC/s of `unet` on this machine: one warm-up forward, then the best of two timed ones."""
+    config = unet.config
+    sample = torch.zeros(rows, config.in_channels, latent_side, latent_side, device=unet.device, dtype=unet.dtype)
+    inputs = example_unet_kwargs(unet, rows)  # SDXL's added conditioning and LCM's w embedding too
+    best = math.inf
+    with torch.no_grad():
+        for attempt in range(3):
+            started = time.perf_counter()
+            unet(sample, 500, **inputs, return_dict=False)
+            if unet.device.type == "cuda":
+                torch.cuda.synchronize(unet.device)
+            if attempt:
+                best = min(best, time.perf_counter() - started)
+    return rows * cost.row_forward(latent_side, latent_side) / max(best, 1e-9)

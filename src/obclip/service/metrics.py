@@ -1,0 +1,84 @@
+"""The server's Prometheus metrics and the ASGI middleware that counts every answer.
+
+Server errors (`obclip_server_errors_total`: a bug or a broken model, HTTP 500) are counted apart
+from what clients and load cause: overload (`obclip_overloaded_total`, 503), clients that went
+away (`obclip_client_aborts_total`) and refused requests (`obclip_errors_total` by code).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+_SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+
+
+class Metrics:
+    """The app's metrics, in a registry of its own (several apps may share a process)."""
+
+    def __init__(self, depth: Callable[[], float], queued_macs: Callable[[], float]) -> None:
+        self.registry = registry = CollectorRegistry()
+        self.requests = Counter("obclip_requests", "HTTP requests answered", ["endpoint", "status"], registry=registry)
+        self.errors = Counter("obclip_errors", "error answers by error code", ["code"], registry=registry)
+        self.server_errors = Counter(
+            "obclip_server_errors", "answers that are the server's fault (HTTP 500)", registry=registry
+        )
+        self.overloaded = Counter("obclip_overloaded", "requests refused with 503 for load", registry=registry)
+        self.client_aborts = Counter(
+            "obclip_client_aborts",
+            "clients that went away: mid-upload, or while their job waited or ran",
+            ["stage"],
+            registry=registry,
+        )
+        self.jobs = Counter("obclip_jobs", "denoise jobs by how they ended", ["outcome"], registry=registry)
+        self.latency = Histogram(
+            "obclip_request_seconds", "time from request to answer", ["endpoint"], buckets=_SECONDS, registry=registry
+        )
+        self.model_seconds = Histogram(
+            "obclip_model_seconds", "model time per denoise job", buckets=_SECONDS[1:], registry=registry
+        )
+        self.queue_depth = Gauge("obclip_queue_depth", "denoise jobs waiting or running", registry=registry)
+        self.queue_depth.set_function(depth)
+        self.queued_tmacs = Gauge(
+            "obclip_queued_tmacs", "cost of the jobs waiting or running, in 10^12 MACs", registry=registry
+        )
+        self.queued_tmacs.set_function(lambda: queued_macs() / 1e12)
+        self.throughput = Gauge(
+            "obclip_throughput_gmacs", "model speed used for estimates (10^9 MAC/s)", registry=registry
+        )
+
+    def job_ended(self, outcome: str, model_s: float) -> None:
+        self.jobs.labels(outcome).inc()
+        if outcome == "done":
+            self.model_seconds.observe(model_s)
+
+
+class MetricsMiddleware:
+    """Counts every HTTP answer by endpoint and status, and its latency (pure ASGI: no body buffering)."""
+
+    def __init__(self, app: Callable, metrics: Metrics, routes: Iterable[str]) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.routes = set(routes)
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def capture(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            path = scope.get("path", "")
+            endpoint = path if path in self.routes else "other"
+            self.metrics.requests.labels(endpoint, str(status["code"])).inc()
+            self.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
