@@ -1,5 +1,7 @@
 """Invariant 2: cloud [0,k) -> serialised DenoiseState -> device [k,T) equals one uninterrupted run."""
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -132,3 +134,13 @@ def test_small_device_model_continues_large_latents(tiny_pair):
     assert latents.shape == (1, 4, 8, 8) and torch.isfinite(latents).all()
     image = DeviceEngine(device).decode(latents)[0]
     assert image.size == (64, 64)
+
+
+@pytest.mark.parametrize("scheduler", ["dpmsolver++", "euler", "lcm"])
+def test_v_prediction_models_hand_off_exactly(tiny_large, scheduler):
+    """SD 2.x-style v-prediction: the schedulers take the model's prediction type on both sides."""
+    v_model = dataclasses.replace(tiny_large, schedule={**tiny_large.schedule, "prediction_type": "v_prediction"})
+    spec = DenoiseSpec(CANDIDATES[:1], steps=STEPS, switch_step=3, scheduler=scheduler, guidance=5.0, seed=7)
+    reference = uninterrupted(v_model, spec)
+    assert relative_error(split(v_model, spec, 0), reference) <= 1e-5
+    assert relative_error(uninterrupted(tiny_large, spec), reference) > 1e-3
