@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 
 from obclip.cli._common import EXIT_USAGE
+from obclip.defaults import DEFAULT_LARGE
 from obclip.errors import InvalidInputError, ObclipError
 
 
@@ -18,9 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
         "--large",
-        default="embedded:default",
+        default=DEFAULT_LARGE,
         metavar="MODEL",
-        help="the cloud model `generate` would use; its own taxonomy joins the default (default embedded:default)",
+        help=f"the cloud model `generate` would use; its own taxonomy joins the default (default {DEFAULT_LARGE})",
     )
     p.add_argument("--max-candidates", type=int, metavar="M", help="budget on the number of candidates")
     p.add_argument("--taxonomy", metavar="FILE", help="taxonomy file replacing the default and the model's")
