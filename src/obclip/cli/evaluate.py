@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from obclip.cli._common import raise_invalid
@@ -25,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="ObCLIP rows without acceleration only; plus each acceleration alone and both presets; or one preset",
     )
     q.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    q.add_argument(
+        "--plot", metavar="FILE.png", help="also draw accuracy and FCD against k per acceleration (extra [eval])"
+    )
     q.add_argument("--quiet", action="store_true", help="no progress bars")
     q.set_defaults(run=_run_eval_quality)
 
@@ -38,8 +42,10 @@ def _run_eval_quality(args: argparse.Namespace) -> int:
         accel_variants,
         default_settings,
         evaluate,
+        fcd_floor,
         format_table,
         held_out_prompts,
+        workload,
     )
 
     try:
@@ -50,10 +56,22 @@ def _run_eval_quality(args: argparse.Namespace) -> int:
         raise_invalid("--prompts must be at least 2 (the Fréchet distance needs two samples)")
     if any(not 0 <= k <= args.steps for k in ks):
         raise_invalid(f"every switch step in --ks must lie in [0, {args.steps}]")
+    if args.plot:
+        if Path(args.plot).suffix.lower() != ".png":
+            raise_invalid(f"--plot must name a .png file, got {args.plot!r}")
+        import matplotlib  # noqa: F401  (the [eval] extra: refuse now, not after the run)
     prompts = held_out_prompts(args.prompts, seed=args.seed, taxonomy=resolve_taxonomy(None, WORLD_LARGE))
     settings = default_settings(ks, args.steps, lambda k: accel_variants(args.accel, k))
+    print(workload(settings, prompts), file=sys.stderr, flush=True)
     rows = evaluate(settings, prompts, steps=args.steps, guidance=args.guidance, quiet=args.quiet)
-    print(format_table(rows))
+    floor = fcd_floor(prompts)
+    print(format_table(rows, floor=floor))
+    print(f"FCD floor {floor:.2f}: two independent reference renders of the same {len(prompts)} prompts")
     if args.json:
-        Path(args.json).write_text(json.dumps({"rows": [asdict(r) for r in rows]}, indent=2) + "\n")
+        record = {"rows": [asdict(r) for r in rows], "fcd_floor": floor}
+        Path(args.json).write_text(json.dumps(record, indent=2) + "\n")
+    if args.plot:
+        from obclip.eval.plots import plot_quality
+
+        print(f"plot written to {plot_quality(rows, args.plot, floor=floor, steps=args.steps)}")
     return 0

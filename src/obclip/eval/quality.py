@@ -152,10 +152,12 @@ def evaluate(
         reference_features = classifier.features(references)
 
     rows = []
+    progress = tqdm(total=len(settings) * len(prompts), desc="eval quality", unit="image", disable=quiet)
     for setting in settings:
         finisher = large_only if setting.method == "large" else device
         latents, cloud_s, device_s, sizes = [], 0.0, 0.0, []
-        for prompt in tqdm(prompts, desc=setting.name, disable=quiet, leave=False):
+        progress.set_postfix_str(setting.name)
+        for prompt in prompts:
             cset = prompt.candidate_set
             candidates = cset.candidates if setting.private else (cset.true_prompt,)
             row = cset.true_index if setting.private else 0
@@ -175,6 +177,7 @@ def evaluate(
             latents.append(finisher.finish(state.select(row), cset.true_prompt, guidance=guidance))
             device_s += time.perf_counter() - mark
             sizes.append(len(candidates))
+            progress.update(1)
         images = _pixels(device.decode(torch.cat(latents)))
         with torch.no_grad():
             predicted = classifier.predict(images)
@@ -204,14 +207,45 @@ def evaluate(
                 device_s=device_s,
             )
         )
+    progress.close()
     return rows
 
 
-def format_table(rows: Sequence[QualityRow]) -> str:
-    """A plain-text table of the rows."""
+def fcd_floor(prompts: Sequence[Prompt]) -> float:
+    """The Fréchet classifier distance between two independent reference renders of the same prompts.
+
+    No generator can be expected to score below it with this many prompts: it is the distance
+    that sampling alone leaves, the floor to read every row's FCD against.
+    """
+    from obclip.world import frechet_distance, load_classifier, render
+
+    classifier = load_classifier()
+    first = _pixels([render(p.attributes, random.Random(p.seed)) for p in prompts])
+    second = _pixels([render(p.attributes, random.Random(f"fcd-floor-{p.seed}")) for p in prompts])
+    with torch.no_grad():
+        return frechet_distance(classifier.features(second), classifier.features(first))
+
+
+def workload(settings: Sequence[Setting], prompts: Sequence[Prompt]) -> str:
+    """One line saying how much an evaluation will generate, before it starts."""
+    images = len(settings) * len(prompts)
+    cloud_rows = sum(
+        (len(p.candidate_set) if s.private else 1) * s.switch_step
+        for s in settings
+        for p in prompts
+    )
+    return (
+        f"{len(settings)} settings x {len(prompts)} prompts = {images} images; "
+        f"{cloud_rows} cloud candidate-steps (the progress bar estimates the time left)"
+    )
+
+
+def format_table(rows: Sequence[QualityRow], *, floor: float | None = None) -> str:
+    """A plain-text table of the rows; with `floor`, the FCD column says what it cannot go below."""
     from obclip.world import SENSITIVE
 
-    head = ["setting", "N", *SENSITIVE, "sensitive", "non-sens.", "FCD", "cloud s", "device s"]
+    fcd = "FCD" if floor is None else f"FCD (floor {floor:.2f})"
+    head = ["setting", "N", *SENSITIVE, "sensitive", "non-sens.", fcd, "cloud s", "device s"]
     lines = [head]
     for r in rows:
         lines.append(
