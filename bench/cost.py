@@ -27,7 +27,9 @@ from obclip.accel.flags import add_accel_arguments, given_settings, section_from
 from obclip.accel.registry import technique, techniques
 from obclip.eval.flops import (
     BK_SDM_SMALL_UNET_CONFIG,
+    KOALA_700M_UNET_CONFIG,
     SD15_UNET_CONFIG,
+    SDXL_UNET_CONFIG,
     ForwardMemo,
     MacCount,
     build_meta_unet,
@@ -37,6 +39,11 @@ from obclip.eval.flops import (
 )
 
 TERA = 1e12
+# Model families: (cloud UNet, device UNet, their names, native size in px).
+FAMILIES = {
+    "sd15": (SD15_UNET_CONFIG, BK_SDM_SMALL_UNET_CONFIG, "SD-1.5 UNet", "BK-SDM-small-like UNet", 512),
+    "sdxl": (SDXL_UNET_CONFIG, KOALA_700M_UNET_CONFIG, "SDXL-base-1.0 UNet", "KOALA-700M UNet", 1024),
+}
 # The paper's Table 2 adds caching, then batch reuse, then block skipping; other techniques follow in
 # registry order.
 PAPER_ROW_ORDER = ("attention_cache", "batch_reuse", "block_skip")
@@ -129,8 +136,9 @@ def _settings(section: Any) -> str:
 
 def mac_rows(args: argparse.Namespace) -> tuple[list[Row], dict[str, Any]]:
     t0 = time.perf_counter()
-    large = build_meta_unet({**SD15_UNET_CONFIG, "sample_size": args.size // 8})
-    small = build_meta_unet({**BK_SDM_SMALL_UNET_CONFIG, "sample_size": args.size // 8})
+    large_config, small_config, *_ = FAMILIES[args.family]
+    large = build_meta_unet({**large_config, "sample_size": args.size // 8})
+    small = build_meta_unet({**small_config, "sample_size": args.size // 8})
     memo = ForwardMemo()
     T = args.steps
 
@@ -158,6 +166,9 @@ def mac_rows(args: argparse.Namespace) -> tuple[list[Row], dict[str, Any]]:
         "forwards_counted": memo.misses,
         "forwards_reused": memo.hits,
     }
+    alone = find(rows, "large", args.n[0]).cloud
+    # One of the two attention matmuls (QK^T or AV) on top of conv+linear: how the paper's totals come out.
+    info["large_alone_with_half_attention"] = alone.conv_linear + alone.attention // 2
     if args.extras:
         info["text_encoder_macs_per_prompt"] = count_text_encoder(1).conv_linear
         info["vae_decode_macs"] = count_vae_decode(args.size // 8).conv_linear
@@ -175,7 +186,7 @@ def print_table(rows: list[Row], args: argparse.Namespace, info: dict[str, Any],
         f"[with attention matmuls]. 'xHSD' = cloud MACs / Hybrid SD's cloud MACs at the same k."
     )
     print(
-        "Cloud: SD-1.5 UNet; device: BK-SDM-small-like UNet. Schedules (k:r:s): "
+        f"Cloud: {FAMILIES[args.family][2]}; device: {FAMILIES[args.family][3]}. Schedules (k:r:s): "
         + ", ".join(f"{s.k}:{s.r}:{s.s}" for s in args.schedule)
         + "; "
         + "; ".join(
@@ -223,6 +234,10 @@ def print_table(rows: list[Row], args: argparse.Namespace, info: dict[str, Any],
             f" Not in the table: text encoder {info['text_encoder_macs_per_prompt'] / 1e9:.1f} G per prompt "
             f"(the cloud encodes N+1), VAE decode {info['vae_decode_macs'] / 1e9:.0f} G (device, once)."
         )
+    print(
+        f"Large model alone counting one of the two attention matmuls: "
+        f"{info['large_alone_with_half_attention'] / TERA:.2f} T."
+    )
     print(
         f"Counted {info['forwards_counted']} distinct UNet forwards, reused {info['forwards_reused']}, "
         f"in {info['seconds']:.1f} s.{extras}"
@@ -337,9 +352,16 @@ def main(argv: list[str] | None = None) -> int:
         defaults="config",
         exclude=SCHEDULE_FIELDS,
     )
-    parser.add_argument("--size", type=int, default=512, help="image size in px (latent = size / 8)")
+    parser.add_argument(
+        "--family",
+        choices=sorted(FAMILIES),
+        default="sd15",
+        help="sd15: SD-1.5 + BK-SDM-small-like; sdxl: SDXL-base-1.0 + KOALA-700M (default sd15)",
+    )
+    parser.add_argument("--size", type=int, help="image size in px (latent = size / 8; default: the family's)")
     parser.add_argument("--extras", action="store_true", help="also count the text encoder and VAE decoder")
     parser.add_argument("--json", metavar="FILE", help="write the rows as JSON")
+    parser.add_argument("--plot", metavar="FILE.png", help="draw cloud and device MACs per row (matplotlib)")
     parser.add_argument("--latency", action="store_true", help="also time the cloud part of each row")
     parser.add_argument(
         "--latency-arch",
@@ -355,6 +377,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.k:
         args.schedule = [s for s in args.schedule if s.k in args.k]
+    if args.latency and args.family != "sd15":
+        parser.error("--latency times the sd15 family only")
+    if args.size is None:
+        args.size = FAMILIES[args.family][4]
     if args.size % 64:
         parser.error("--size must be a multiple of 64")
 
@@ -370,6 +396,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"rows": [r.to_json(args.steps) for r in rows], "info": info}, fh, indent=1)
+    if args.plot:
+        from obclip.eval.plots import plot_cost
+
+        title = f"MACs per request, T={args.steps}, {args.size} px (SD-1.5 cloud, BK-SDM-small-like device)"
+        print(f"plot written to {plot_cost([r.to_json(args.steps) for r in rows], args.plot, title=title)}")
     return 0
 
 

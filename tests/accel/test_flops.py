@@ -17,6 +17,7 @@ from obclip.accel import (
 from obclip.eval.flops import (
     SD15_UNET_CONFIG,
     MacCount,
+    added_inputs,
     build_meta_unet,
     count_macs_by_module,
     count_request,
@@ -38,8 +39,9 @@ def per_step(unet, cfg, n=N, start=0, stop=6, **kw):
 
 def by_module(unet, rows, names):
     x, t, ctx = unet_inputs(unet, rows, text_len=TEXT_LEN)
+    added = added_inputs(unet, rows)
     with torch.no_grad():
-        return count_macs_by_module(lambda: unet(x, t, encoder_hidden_states=ctx), names)
+        return count_macs_by_module(lambda: unet(x, t, encoder_hidden_states=ctx, added_cond_kwargs=added), names)
 
 
 def attention_names(unet, kind=None):
@@ -148,3 +150,30 @@ def test_sd15_unet_forward_matches_the_paper():
     counts = count_unet_forward(build_meta_unet(SD15_UNET_CONFIG), 1)
     assert counts.conv_linear == 338_610_585_600  # the paper: 338.7 G (conv + linear)
     assert counts.total == 401_636_720_640
+
+
+def test_sdxl_and_koala_700m_have_their_published_sizes_and_sdxl_its_cost():
+    from obclip.eval.flops import KOALA_700M_UNET_CONFIG, SDXL_UNET_CONFIG
+
+    sizes = {
+        name: sum(p.numel() for p in build_meta_unet(cfg).parameters())
+        for name, cfg in (("sdxl", SDXL_UNET_CONFIG), ("koala", KOALA_700M_UNET_CONFIG))
+    }
+    assert sizes == {"sdxl": 2_567_463_684, "koala": 782_822_724}  # model cards: 2.6 B, 782 M
+    counts = count_unet_forward(build_meta_unet(SDXL_UNET_CONFIG), 1)  # 1024 px, with added_cond_kwargs
+    assert counts.conv_linear == 2_988_660_490_240
+    # The paper's 159.35 T for SDXL alone: T = 25, 2 rows, conv+linear plus one of the two attention matmuls.
+    assert round(50 * (counts.conv_linear + counts.attention // 2) / 1e12, 1) == 159.2
+
+
+def test_sdxl_shaped_block_skip_and_shared_uncond_counts():
+    from accel.accel_tiny import TINY_SDXL_UNET
+
+    unet = build_meta_unet(TINY_SDXL_UNET)
+    full = count_unet_forward(unet, 2 * N, text_len=TEXT_LEN)
+    cfg = AccelConfig(
+        block_skip=BlockSkipConfig(skip_step=1, mode="shallow_branch"), shared_uncond=SharedUncondConfig(stop_step=1)
+    )
+    steps = per_step(unet, cfg, stop=3)
+    skipped = sum(by_module(unet, 2 * N, ["down_blocks.1", "mid_block", "up_blocks.0"]).values(), MacCount())
+    assert steps == [count_unet_forward(unet, 1 + N, text_len=TEXT_LEN), full, full - skipped]

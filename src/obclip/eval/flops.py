@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
+
+if TYPE_CHECKING:
+    from obclip.accel import AccelConfig, BatchLayout
 
 aten = torch.ops.aten
 
@@ -42,6 +45,34 @@ SD15_UNET_CONFIG: dict[str, Any] = {
 #: BK-SDM-small-like UNet: one resnet+attention fewer per down and up stage, no mid block (482.3 M
 #: parameters; BK-SDM-small reports 0.48 B). Built from the SD-1.x config, not from its checkpoint.
 BK_SDM_SMALL_UNET_CONFIG: dict[str, Any] = {**SD15_UNET_CONFIG, "layers_per_block": 1, "mid_block_type": None}
+
+#: SDXL-base-1.0's UNet (2567.5 M parameters): no attention in the first stage, 2 and 10 transformer
+#: layers in the others, 2048-wide text (two encoders concatenated), pooled text + six size/crop ids.
+SDXL_UNET_CONFIG: dict[str, Any] = {
+    "sample_size": 128,
+    "block_out_channels": (320, 640, 1280),
+    "layers_per_block": 2,
+    "transformer_layers_per_block": (1, 2, 10),
+    "attention_head_dim": (5, 10, 20),
+    "cross_attention_dim": 2048,
+    "down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+    "up_block_types": ("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+    "use_linear_projection": True,
+    "addition_embed_type": "text_time",
+    "addition_time_embed_dim": 256,
+    "projection_class_embeddings_input_dim": 2816,  # 1280 pooled text + 6 x 256 time ids
+}
+
+#: KOALA-700M's UNet (782.8 M parameters; its model card: 782 M): SDXL's with one residual block per
+#: encoder stage, transformer depths 2 and 5 instead of 2 and 10, and no mid block. KOALA-1B (1161 M)
+#: is the same with depth 6 and SDXL's mid block: `{**KOALA_700M_UNET_CONFIG, "transformer_layers_per_block":
+#: (1, 2, 6), "mid_block_type": "UNetMidBlock2DCrossAttn"}` counts 1161.2 M.
+KOALA_700M_UNET_CONFIG: dict[str, Any] = {
+    **SDXL_UNET_CONFIG,
+    "layers_per_block": 1,
+    "transformer_layers_per_block": (1, 2, 5),
+    "mid_block_type": None,
+}
 
 #: SD-1.x VAE (AutoencoderKL) and CLIP ViT-L/14 text encoder.
 SD15_VAE_CONFIG: dict[str, Any] = {
@@ -134,13 +165,28 @@ def unet_inputs(
     return sample, 500, context
 
 
+def added_inputs(unet: torch.nn.Module, rows: int) -> dict[str, torch.Tensor] | None:
+    """Meta-device `added_cond_kwargs` for a UNet with SDXL's "text_time" conditioning, else None."""
+    cfg = unet.config
+    if cfg.addition_embed_type != "text_time":
+        return None
+    pooled = cfg.projection_class_embeddings_input_dim - 6 * cfg.addition_time_embed_dim
+    return {
+        "text_embeds": torch.empty(rows, pooled, device="meta"),
+        "time_ids": torch.empty(rows, 6, device="meta"),
+    }
+
+
 def count_unet_forward(
     unet: torch.nn.Module, rows: int, *, latent_size: int | None = None, text_len: int = 77
 ) -> MacCount:
     """MACs of one stock forward of `unet` on `rows` rows (e.g. 2 for one prompt with guidance)."""
     sample, t, context = unet_inputs(unet, rows, latent_size=latent_size, text_len=text_len)
+    added = added_inputs(unet, rows)
     with torch.no_grad():
-        return count_macs(lambda: unet(sample, t, encoder_hidden_states=context, return_dict=False))
+        return count_macs(
+            lambda: unet(sample, t, encoder_hidden_states=context, added_cond_kwargs=added, return_dict=False)
+        )
 
 
 @dataclass
@@ -162,8 +208,8 @@ class ForwardMemo:
 
 def count_request(
     unet: torch.nn.Module,
-    config: Any,
-    layout: Any,
+    config: AccelConfig,
+    layout: BatchLayout,
     start: int,
     stop: int,
     *,
@@ -186,9 +232,10 @@ def count_request(
     scope = (scope if scope is not None else id(unet), latent_size, text_len, layout.guidance)
     result = RequestCount()
     sample, t, context = unet_inputs(unet, layout.rows, latent_size=latent_size, text_len=text_len)
+    added = added_inputs(unet, layout.rows)
 
     def forward() -> Any:
-        return unet(sample, t, encoder_hidden_states=context, return_dict=False)
+        return unet(sample, t, encoder_hidden_states=context, added_cond_kwargs=added, return_dict=False)
 
     with torch.no_grad(), apply_accelerations(unet, config, layout) as session:
         for step in range(start, stop):
