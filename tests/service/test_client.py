@@ -121,7 +121,7 @@ def test_a_request_the_server_may_have_taken_is_never_resent(good_body):
     for failure, fragment in [(broken, "broke before it answered"), (httpx.ReadTimeout("slow"), "did not answer")]:
         sent: list[httpx.Request] = []
 
-        def handler(request: httpx.Request, failure=failure) -> httpx.Response:
+        def handler(request: httpx.Request, failure=failure, sent=sent) -> httpx.Response:
             sent.append(request)
             if len(sent) == 1:
                 raise failure

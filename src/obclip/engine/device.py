@@ -84,10 +84,12 @@ def check_response(state: DenoiseState, spec: DenoiseSpec, model: ModelBundle) -
     device_scheduler(state, model.schedule, spec.scheduler)
     expected, expected_meta = _expected_history(spec.scheduler, model.schedule, spec.steps, spec.switch_step, shape)
     if _jsonable(state.history_meta) != _jsonable(expected_meta):
-        raise StateError(f"cloud's solver history {state.history_meta!r} differs from the expected {expected_meta!r}")
+        raise StateError(
+            f"cloud's solver history {state.history_meta!r:.120} differs from the expected {expected_meta!r}"
+        )
     if set(state.history) != set(expected):
         extra = sorted(set(state.history) ^ set(expected))
-        raise StateError(f"cloud's solver history holds other tensors than expected: {extra}")
+        raise StateError(f"cloud's solver history holds other tensors than expected: {extra[:5]!r:.200}")
     for name, tensor in state.history.items():
         want = expected[name]
         if tensor.dtype != want.dtype or tuple(tensor.shape) != tuple(want.shape):
@@ -113,13 +115,20 @@ def device_scheduler(state: DenoiseState, schedule: dict[str, Any], name: str | 
     theirs = _jsonable({k: v for k, v in state.scheduler_config.items() if not str(k).startswith("_")})
     if theirs != own:
         keys = sorted(k for k in set(own) | set(theirs) if own.get(k, KeyError) != theirs.get(k, KeyError))
-        shown = ", ".join(f"{k}={theirs.get(k, '(missing)')!r} (expected {own.get(k, '(none)')!r})" for k in keys[:3])
+        shown = ", ".join(
+            f"{_printable(k):.40}={theirs.get(k, '(missing)')!r:.60} (expected {own.get(k, '(none)')!r})"
+            for k in keys[:3]
+        )
         raise StateError(f"cloud's scheduler config differs from the device model's: {shown}"[:300])
     if state.timesteps.dtype != scheduler.timesteps.dtype or not torch.equal(
         state.timesteps.cpu(), scheduler.timesteps.cpu()
     ):
         raise StateError("cloud's schedule (timesteps) differs from the device model's")
     return scheduler
+
+
+def _printable(text: str) -> str:
+    return text.encode("unicode_escape").decode("ascii")
 
 
 def _scheduler_name(class_name: str) -> str:
