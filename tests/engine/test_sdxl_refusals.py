@@ -143,3 +143,16 @@ def test_missing_vae_scaling_factor_reads_as_diffusers_default(tmp_path):
     other = _small_model_dir(tmp_path / "other-latents", {**vae, "scaling_factor": 0.5})
     with pytest.raises(IncompatibleModelsError, match=r"scaling_factor 0\.5"):
         load_device_model("embedded:tiny-random", str(other), device=torch.device("cpu"))
+
+
+def test_sdxl_device_unet_with_other_added_conditioning_widths_is_refused(tmp_path):
+    from diffusers import UNet2DConditionModel
+
+    from obclip.engine.sdxl import build_tiny_sdxl_small
+
+    config = dict(build_tiny_sdxl_small().unet.config)
+    UNet2DConditionModel.from_config(
+        {**config, "addition_time_embed_dim": 4, "projection_class_embeddings_input_dim": 6 * 4 + 32}
+    ).save_pretrained(tmp_path / "small" / "unet")
+    with pytest.raises(IncompatibleModelsError, match="pooled-text and time-id widths"):
+        load_device_model("embedded:tiny-sdxl-random", str(tmp_path / "small"), device=torch.device("cpu"))

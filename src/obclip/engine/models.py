@@ -349,6 +349,8 @@ def check_compatible(
         problems.append(f"cross-attention width {unet.cross_attention_dim} vs text encoder {cloud.text.hidden_size}")
     if unet.get("addition_embed_type") != large_unet.get("addition_embed_type"):
         problems.append("different added conditioning (e.g. SDXL vs SD 1.x)")
+    elif unet.get("projection_class_embeddings_input_dim") != large_unet.get("projection_class_embeddings_input_dim"):
+        problems.append("different pooled-text and time-id widths (SDXL's added conditioning)")
     for key in ("latent_channels", "scaling_factor", "block_out_channels") if vae_config else ():
         theirs = architectures.vae_config_value(vae_config, key)
         if _norm(theirs) != _norm(cloud.vae.config.get(key)):
