@@ -399,7 +399,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.plot:
         from obclip.eval.plots import plot_cost
 
-        title = f"MACs per request, T={args.steps}, {args.size} px (SD-1.5 cloud, BK-SDM-small-like device)"
+        family = FAMILIES[args.family]
+        title = f"MACs per request, T={args.steps}, {args.size} px (cloud: {family[2]}; device: {family[3]})"
         print(f"plot written to {plot_cost([r.to_json(args.steps) for r in rows], args.plot, title=title)}")
     return 0
 
