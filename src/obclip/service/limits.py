@@ -46,8 +46,8 @@ class Limits:
     max_prompt_chars: int = 1000
     max_guidance: float = 50.0
     max_body_bytes: int = 1 << 20
-    max_request_tmacs: float = 500.0
-    max_queued_tmacs: float = 4000.0
+    max_request_tmacs: float = 1000.0
+    max_queued_tmacs: float = 8000.0
     queue_size: int = 8
     job_deadline_s: float = 120.0
     throughput_gmacs: float = 0.0
