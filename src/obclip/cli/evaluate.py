@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     q.add_argument("--quiet", action="store_true", help="no progress bars")
     q.set_defaults(run=_run_eval_quality)
+    from obclip.cli.eval_privacy import register as register_privacy
+
+    register_privacy(what)
 
 
 def _run_eval_quality(args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ from obclip.privacy.words import (
     FUNCTION_WORDS,
     LINKING,
     NOUNS_LIKE_PARTICIPLES,
+    OBJECT_HEADS,
     PERSON_NOUNS,
     POSSESSIVES,
     SENTENCE_END,
@@ -165,9 +166,11 @@ class _Detector:
         Every decision reads the fixed text and the kinds of the other slots, never the value a
         slot holds, so every candidate is bound the same way."""
         kept: list[_Match] = []
+        self.idiom_starts: set[int] = set()
         for match in self.matches:
             entry = match.entry
             if in_idiom(self.taxonomy, self.folded, match.start, match.end, entry.attribute, entry.categories):
+                self.idiom_starts.add(match.start)
                 continue
             match.rule = self._rule(match)
             if match.rule == CAPITALISED and self.text[match.start : match.end].islower():
@@ -206,8 +209,11 @@ class _Detector:
 
     def _bound(self, match: _Match, decided: dict[int, bool]) -> bool:
         rule = match.rule
-        if match.entry.is_pronoun or rule in _PERSON_RULES:
+        if match.entry.is_pronoun:
             return True
+        if rule in _PERSON_RULES:
+            kind, token = self._next_token(match.end)
+            return not (rule == ALWAYS and kind == "word" and token in OBJECT_HEADS)
         if rule == PERSON_IN_PROMPT:
             return self.has_person
         if rule == BEFORE_BIRTHDAY:
@@ -221,7 +227,9 @@ class _Detector:
                 return False
             if before[0] == "" and before[2] in self.ends:
                 return self.matches[self.ends[before[2]]].entry.is_pronoun
-            return before[0] in POSSESSIVES
+            if before[0] in POSSESSIVES:
+                return True
+            return self.has_person and self.text[before[1] : before[2]].strip() in ("", ",")
         return self._modifier_bound(match, decided)
 
     def _modifier_bound(self, match: _Match, decided: dict[int, bool]) -> bool:
@@ -229,9 +237,9 @@ class _Detector:
         man"), and not when it ends in another noun ("an old lighthouse"); with no noun after it,
         when it is used as a noun ("a 5-year-old") or the prompt is about a person ("she is old")."""
         text, folded = self.text, self.folded
-        k, plain = match.end, 0
-        while True:
-            while k < len(text) and (text[k].isspace() or text[k] == ","):
+        k, phrase = match.end, []
+        while len(phrase) < 4:
+            while k < len(text) and text[k].isspace():
                 k += 1
             if k == len(text):
                 break
@@ -244,21 +252,24 @@ class _Detector:
                     return True
                 k = slot.end
                 continue
+            if other is not None or k in self.idiom_starts:
+                return False  # a taxonomy word that names no person heads the phrase: "old man's beard"
             word = _WORD.match(folded, k)
             if word is None:
                 break
             bare = _bare(word.group())
             if bare in FUNCTION_WORDS:
                 break
-            if bare in PERSON_NOUNS:
-                return True
-            if bare in NOUNS_LIKE_PARTICIPLES:
-                return False
-            if plain < 3 and (bare in TRANSPARENT or bare.endswith(("ing", "ed", "ly"))):
-                plain += 1
-                k = word.end()
-                continue
-            return False
+            participle = bare.endswith(("ing", "ed", "ly")) and bare not in NOUNS_LIKE_PARTICIPLES
+            if participle and any(w not in TRANSPARENT and not w.endswith(("ing", "ed", "ly")) for w in phrase):
+                break  # "a Kenyan runner crossing the line": the phrase ends at its head
+            phrase.append(bare)
+            k = word.end()
+            if bare != word.group():
+                break  # a possessive ends the noun phrase: "an old lighthouse's lamp"
+        heads = [w for w in phrase if w in NOUNS_LIKE_PARTICIPLES or not w.endswith(("ing", "ed", "ly"))]
+        if heads and heads[-1] not in TRANSPARENT:
+            return heads[-1] in PERSON_NOUNS
         if surface_key(text[match.start : match.end]) in self.binding.strict:
             return False
         before = self._word_before(match.start)
@@ -473,6 +484,8 @@ class _Detector:
         if previous.rule == ALWAYS and previous.category != "adjective":
             if len(words) == 1 and (words[0] in LINKING or words[0] in ("named", "called")):
                 return True
+            if match.rule == ALWAYS and match.article is None and not gap.strip():
+                return True  # "a newborn baby", "a mother daughter duo"
             return match.rule == CAPITALISED and match.article is None and gap.strip() in ("", ",")
         if match.article is not None:
             return False

@@ -87,7 +87,8 @@ PERSON_NOUNS = _words(
     brothers wife wives husband husbands king kings queen queens prince princes princess
     princesses bride brides groom grooms grandmother grandfather grandma grandpa aunt uncle
     niece nephew girlfriend boyfriend actor actors actress actresses waiter waitress monk monks
-    nun nuns senior seniors teen teens teenager elder elders
+    nun nuns senior seniors teen teens teenager elder elders picker pickers ballerina ballerinas
+    star stars
     """
 )
 """Words that head a noun phrase about a person: an attribute word right before one is an adjective."""
@@ -118,6 +119,14 @@ NOUNS_LIKE_PARTICIPLES = _words(
     """
 )
 """Words ending in -ing, -ed or -ly that are nouns, not participles: the head of the phrase."""
+
+OBJECT_HEADS = _words(
+    """
+    doll dolls figurine figurines statue statues statuette costume costumes toy toys mannequin
+    mannequins puppet puppets emoji emojis sticker stickers icon icons cutout cutouts
+    """
+)
+"""After a person noun, these make it an object ("a bride doll", "a cowboy costume")."""
 
 DETERMINERS = frozenset({"a", "an", "the", "this", "that", "my", "your", "our", "their", "its", "one", "another"})
 """Before a modifier with no noun after it ("a 5-year-old", "the elderly"), it names a person."""

@@ -1,0 +1,50 @@
+"""`obclip eval privacy FILE.tsv`: the privacy figures of the candidate sets over a labelled prompt
+corpus, as a table (and JSON); no torch on this path."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def register(what: argparse._SubParsersAction) -> None:
+    p = what.add_parser(
+        "privacy",
+        help="leaks, disagreeing candidates, closure and surface attackers over a labelled prompt corpus",
+    )
+    p.add_argument("corpus", nargs="+", metavar="FILE.tsv", help="corpus files (format: docs/privacy.md)")
+    p.add_argument("--large", default="embedded:default", metavar="MODEL", help="the model whose set is evaluated")
+    p.add_argument("--taxonomy", metavar="FILE", help="taxonomy file replacing the default and the model's")
+    p.add_argument("--max-candidates", type=int, metavar="M", help="budget on N, as generate takes it")
+    p.add_argument("--closure-members", type=int, default=4, metavar="K", help="members re-expanded per prompt")
+    p.add_argument("--seed", type=int, help="shuffle seed (default: a CSPRNG, as generate)")
+    p.add_argument("--json", metavar="FILE", help="also write the summary and the failing prompts as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run_eval_privacy)
+
+
+def _run_eval_privacy(args: argparse.Namespace) -> int:
+    from obclip.eval.privacy import evaluate_corpus, format_table, read_corpus, to_json
+
+    items = [item for path in args.corpus for item in read_corpus(path)]
+    progress = None
+    if not args.quiet:
+        from tqdm.auto import tqdm
+
+        def progress(it):
+            return tqdm(it, desc="prompts", unit="prompt")
+
+    summary, results = evaluate_corpus(
+        items,
+        large=args.large,
+        taxonomy=args.taxonomy,
+        max_candidates=args.max_candidates,
+        closure_members=args.closure_members,
+        seed=args.seed,
+        progress=progress,
+    )
+    print(format_table(summary, title=f"obclip eval privacy: {', '.join(args.corpus)} (model {args.large})"))
+    if args.json:
+        Path(args.json).write_text(json.dumps(to_json(summary, results), indent=2, ensure_ascii=False) + "\n")
+    return 0
