@@ -1,196 +1,299 @@
-"""Bounded load run of `obclip serve` on loopback: throughput, latency and the server's overhead.
+"""Load on loopback with the real client: no batching vs batching vs Ray Serve replicas, side by side.
 
-Starts its own server on 127.0.0.1 (a free port), sends a fixed number of requests from a few
-concurrent clients, stops the server and prints a summary. It never touches another host and
-stops by itself (a hard deadline bounds the whole run).
+For each server setting it starts `obclip serve` on 127.0.0.1 (a free port), runs closed-loop
+cells of 1, 8 and 64 concurrent clients, each an `HttpCloud` sending one request after another
+for `--seconds`, then stops the server; everything goes into one JSON file and one table.
 
-    .venv/bin/python bench/load.py                      # 16 clients, 500 requests, tiny model
-    .venv/bin/python bench/load.py --requests 100 --clients 4 --steps 8 --switch-step 4
+    .venv/bin/python bench/load.py                                  # embedded:default, 30 s cells
+    .venv/bin/python bench/load.py --large embedded:tiny-random --seconds 10 --modes none,batch
 
-Overhead per request = client latency - queue wait - model time (both reported by the server in
-`X-Obclip-Queue-Seconds` / `X-Obclip-Model-Seconds`): HTTP on both sides, validation, the
-prompt-length check and safetensors serialisation, given as a fraction of the model time.
+Settings: `none` (one request per UNet call, `--max-batch-rows 0`), `batch` (the server's
+defaults), `ray-1` / `ray-2` (`--ray` with 1 or 2 replicas, batching inside each, one CPU each).
+Per cell: completed calls, throughput, p50/p99 latency of completed calls, failed calls (the
+client gave up or got an error), 503s the client rode out, and UNet rows per call (from the
+`X-Obclip-Batch-Rows` / `X-Obclip-Batch-Requests` answer headers, averaged over calls).
+A hard deadline bounds the whole run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
-import statistics
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
 
 HOST = "127.0.0.1"
 _SERVING = re.compile(r"serving \S+ on (http://127\.0\.0\.1:\d+)")
+ROWS_HEADER = "x-obclip-batch-rows"
+REQUESTS_HEADER = "x-obclip-batch-requests"
+MODES = ("none", "batch", "ray-1", "ray-2")
 
 
 @dataclass
-class Sample:
-    status: int
-    latency_s: float
-    model_s: float = 0.0
-    queue_s: float = 0.0
+class Cell:
+    mode: str
+    clients: int
+    seconds: float = 0.0
+    completed: int = 0
+    failed: int = 0
+    overloaded_503: int = 0
+    throughput_rps: float = 0.0
+    p50_s: float | None = None
+    p99_s: float | None = None
+    rows_per_unet_call: float | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+class RecordingTransport(httpx.HTTPTransport):
+    """An httpx transport that notes each answer's status and batch headers (the client stays as is)."""
+
+    def __init__(self, sink: list[tuple[int, float | None, float | None]], lock: threading.Lock) -> None:
+        super().__init__()
+        self.sink = sink
+        self.lock = lock
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        rows = response.headers.get(ROWS_HEADER)
+        requests = response.headers.get(REQUESTS_HEADER)
+        with self.lock:
+            self.sink.append(
+                (response.status_code, float(rows) if rows else None, float(requests) if requests else None)
+            )
+        return response
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--large", default="embedded:default")
+    parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, from {', '.join(MODES)}")
+    parser.add_argument("--clients", default="1,8,64", help="comma-separated client counts (each <= 64)")
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of one cell")
     parser.add_argument("--candidates", type=int, default=6, help="N per request")
-    parser.add_argument("--steps", type=int, default=4)
-    parser.add_argument("--switch-step", type=int, default=2)
-    parser.add_argument("--size", type=int, default=64)
-    parser.add_argument("--large", default="embedded:tiny-random")
-    parser.add_argument("--threads", type=int, default=1, help="server's torch threads")
-    parser.add_argument("--deadline", type=float, default=170.0, help="seconds; the run stops here whatever happens")
+    parser.add_argument("--steps", type=int, default=25)
+    parser.add_argument("--switch-step", type=int, default=10)
+    parser.add_argument("--threads", type=int, help="server's torch threads (default: the server's own)")
+    parser.add_argument("--out", default="bench/load.json", help="JSON file written at the end")
+    parser.add_argument("--deadline", type=float, default=1500.0, help="seconds; the run stops here whatever happens")
     args = parser.parse_args()
-    if not (1 <= args.clients <= 64 and 1 <= args.requests <= 100_000):
-        parser.error("--clients must be in [1, 64] and --requests in [1, 100000]")
+    modes = [m for m in args.modes.split(",") if m]
+    clients = [int(c) for c in args.clients.split(",") if c]
+    if any(m not in MODES for m in modes) or not all(1 <= c <= 64 for c in clients):
+        parser.error(f"--modes from {', '.join(MODES)}; --clients each in [1, 64]")
     hard_stop = time.monotonic() + args.deadline
 
     from obclip.engine import DenoiseSpec
-    from obclip.service.protocol import MODEL_SECONDS_HEADER, QUEUE_SECONDS_HEADER, encode_request
 
-    spec = DenoiseSpec(
-        tuple(f"portrait of person number {i} with dark hair" for i in range(args.candidates)),
-        steps=args.steps,
-        switch_step=args.switch_step,
-        scheduler="dpmsolver++",
-        height=args.size,
-        width=args.size,
-        seed=0,
-    )
-    body = encode_request(spec, args.large)
-    headers = {"Content-Type": "application/json"}
+    def spec_for(client: int, call: int) -> DenoiseSpec:
+        people = ("young woman", "young man", "old woman", "old man", "girl", "boy", "woman", "man")
+        candidates = (
+            f"portrait of a {people[i % len(people)]} number {i}, client {client}" for i in range(args.candidates)
+        )
+        return DenoiseSpec(
+            tuple(candidates),
+            steps=args.steps,
+            switch_step=args.switch_step,
+            seed=client * 100_000 + call,
+        )
 
-    with tempfile.TemporaryDirectory() as tmp:
-        log = Path(tmp) / "server.log"
-        server, url = start_server(args, log, hard_stop)
-        try:
-            with httpx.Client(base_url=url, timeout=30) as warm:
-                for _ in range(3):
-                    warm.post("/v1/denoise", content=body, headers=headers).raise_for_status()
-            samples = run_load(url, body, headers, args, hard_stop, MODEL_SECONDS_HEADER, QUEUE_SECONDS_HEADER)
-            with httpx.Client(base_url=url, timeout=10) as probe:
-                metrics = probe.get("/metrics").text
-        finally:
-            lines = log.read_text(errors="replace").splitlines()
-            failures = [line for line in lines if "ERROR" in line or "Error" in line or "  File" in line]
-            for line in failures[:40]:
-                print(f"  server log: {line}", file=sys.stderr)
-            server.terminate()
+    cells: list[Cell] = []
+    started = time.time()
+    for mode in modes:
+        with tempfile.TemporaryDirectory() as tmp:
+            log = Path(tmp) / "server.log"
+            server, url = start_server(mode, args, log, hard_stop)
             try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(10)
-    report(samples, args, len(body), metrics)
+                run_cell(url, mode, 1, 3.0, spec_for, args.large, hard_stop)  # warm-up, not reported
+                for count in clients:
+                    if time.monotonic() + args.seconds + 30 > hard_stop:
+                        print(f"  deadline: skipping {mode} x {count}", file=sys.stderr)
+                        continue
+                    cell = run_cell(url, mode, count, args.seconds, spec_for, args.large, hard_stop)
+                    cells.append(cell)
+                    print(format_row(cell), flush=True)
+            finally:
+                stop_server(server)
+                tail = [line for line in log.read_text(errors="replace").splitlines() if "Traceback" in line]
+                if tail:
+                    print(f"  server log of {mode} holds {len(tail)} tracebacks", file=sys.stderr)
+
+    result = {
+        "settings": {
+            "large": args.large,
+            "candidates": args.candidates,
+            "steps": args.steps,
+            "switch_step": args.switch_step,
+            "seconds_per_cell": args.seconds,
+            "server_threads": args.threads,
+            "cpus": os.cpu_count(),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        },
+        "cells": [asdict(cell) for cell in cells],
+        "ratios": ratios(cells),
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print()
+    print(table(cells))
+    for name, value in result["ratios"].items():
+        print(f"{name}: {value}")
+    print(f"written to {args.out}")
     return 0
 
 
-def start_server(args: argparse.Namespace, log: Path, hard_stop: float) -> tuple[subprocess.Popen, str]:
-    command = [sys.executable, "-m", "obclip.cli", "serve", "--host", HOST, "--port", "0", "--large", args.large]
-    command += ["--threads", str(args.threads), "--queue-size", str(max(args.clients * 2, 8))]
-    command += ["--log-level", "warning"]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    with log.open("wb") as out:
-        server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
-    url = ""
-    while time.monotonic() < hard_stop:
-        if server.poll() is not None:
-            raise SystemExit(f"server exited:\n{log.read_text()[-2000:]}")
-        found = _SERVING.search(log.read_text(errors="replace"))
-        if found:
-            url = found.group(1)
-            try:
-                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                    return server, url
-            except httpx.TransportError:
-                pass
-        time.sleep(0.1)
-    server.kill()
-    raise SystemExit("server did not start before the deadline")
+def run_cell(url, mode, clients, seconds, spec_for, large, hard_stop) -> Cell:
+    from obclip.service.client import HttpCloud
 
-
-def run_load(url, body, headers, args, hard_stop, model_header, queue_header) -> tuple[list[Sample], float]:
-    samples: list[Sample] = []
+    answers: list[tuple[int, float | None, float | None]] = []
+    latencies: list[float] = []
+    errors: list[str] = []
     lock = threading.Lock()
-    remaining = [args.requests]
+    stop_at = min(time.monotonic() + seconds, hard_stop)
 
-    def client() -> None:
-        with httpx.Client(base_url=url, timeout=60) as http:
-            while time.monotonic() < hard_stop:
-                with lock:
-                    if remaining[0] <= 0:
-                        return
-                    remaining[0] -= 1
-                started = time.perf_counter()
+    def client(index: int) -> None:
+        transport = RecordingTransport(answers, lock)
+        with HttpCloud(url, model=large, timeout=300.0, transport=transport) as cloud:
+            call = 0
+            while time.monotonic() < stop_at:
+                spec = spec_for(index, call)
+                call += 1
+                begun = time.perf_counter()
                 try:
-                    response = http.post("/v1/denoise", content=body, headers=headers)
-                    sample = Sample(response.status_code, time.perf_counter() - started)
-                    if response.status_code == 200:
-                        sample.model_s = float(response.headers[model_header])
-                        sample.queue_s = float(response.headers[queue_header])
-                except httpx.HTTPError:
-                    sample = Sample(0, time.perf_counter() - started)
+                    cloud.denoise(spec)
+                except Exception as exc:  # the client's error after its own retries: a failed call
+                    with lock:
+                        errors.append(f"{type(exc).__name__}: {str(exc)[:160]}")
+                    continue
                 with lock:
-                    samples.append(sample)
+                    latencies.append(time.perf_counter() - begun)
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(args.clients)]
+    begun = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(max(hard_stop - time.monotonic(), 0.1))
-    return samples, time.perf_counter() - started
-
-
-def report(result: tuple[list[Sample], float], args: argparse.Namespace, body_bytes: int, metrics: str) -> None:
-    samples, wall = result
-    ok = [s for s in samples if s.status == 200]
-    errors = len(samples) - len(ok)
-
-    def pct(values: list[float], q: float) -> float:
-        ordered = sorted(values)
-        return ordered[min(int(q * len(ordered)), len(ordered) - 1)] if ordered else float("nan")
-
-    latency = [s.latency_s for s in ok]
-    model = [s.model_s for s in ok]
-    overhead = [s.latency_s - s.queue_s - s.model_s for s in ok]
-    print(
-        f"load: {args.clients} clients, {len(samples)}/{args.requests} requests, N={args.candidates}, "
-        f"T={args.steps}, k={args.switch_step}, {args.size}px, {args.large}, server threads={args.threads}"
+    wall = time.perf_counter() - begun
+    ok = [a for a in answers if a[0] == 200]
+    weighted = [(rows / requests, 1 / requests) for _, rows, requests in ok if rows and requests]
+    ordered = sorted(latencies)
+    return Cell(
+        mode=mode,
+        clients=clients,
+        seconds=round(wall, 2),
+        completed=len(latencies),
+        failed=len(errors),
+        overloaded_503=sum(1 for a in answers if a[0] == 503),
+        throughput_rps=round(len(latencies) / wall, 3),
+        p50_s=round(percentile(ordered, 0.50), 3) if ordered else None,
+        p99_s=round(percentile(ordered, 0.99), 3) if ordered else None,
+        rows_per_unet_call=round(sum(r for r, _ in weighted) / sum(w for _, w in weighted), 1) if weighted else None,
+        errors=sorted(set(errors))[:5],
     )
-    print(f"  request body {body_bytes} B; wall {wall:.1f} s; throughput {len(ok) / wall:.1f} req/s")
-    print(
-        f"  latency  p50 {pct(latency, 0.5) * 1e3:.1f} ms  p99 {pct(latency, 0.99) * 1e3:.1f} ms  "
-        f"max {max(latency, default=float('nan')) * 1e3:.1f} ms"
-    )
-    print(
-        f"  errors   {errors}"
-        + (f" (statuses {sorted({s.status for s in samples if s.status != 200})})" if errors else "")
-    )
-    if ok:
-        mean_model = statistics.fmean(model)
-        mean_over = statistics.fmean(overhead)
-        print(f"  model    mean {mean_model * 1e3:.1f} ms  p50 {pct(model, 0.5) * 1e3:.1f} ms per job (worker thread)")
-        print(f"  queue    mean {statistics.fmean(s.queue_s for s in ok) * 1e3:.1f} ms waiting for the worker")
-        print(
-            f"  overhead mean {mean_over * 1e3:.1f} ms  p50 {pct(overhead, 0.5) * 1e3:.1f} ms per request = "
-            f"{mean_over / mean_model:.2f} x model time (HTTP both sides, validation, serialisation)"
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
+
+
+def start_server(mode: str, args: argparse.Namespace, log: Path, hard_stop: float) -> tuple[subprocess.Popen, str]:
+    command = [sys.executable, "-m", "obclip.cli", "serve", "--host", HOST, "--large", args.large]
+    command += ["--log-level", "warning"]
+    if args.threads is not None:
+        command += ["--threads", str(args.threads)]
+    if mode == "none":
+        command += ["--port", "0", "--max-batch-rows", "0"]
+    elif mode == "batch":
+        command += ["--port", "0"]
+    else:
+        replicas = mode.split("-")[1]
+        command += ["--port", str(free_port()), "--ray", "--ray-replicas", replicas, "--ray-cpus", "1"]
+        if args.threads is None:
+            command += ["--threads", "1"]  # one CPU per replica
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
         )
-    served = sum(
-        float(m) for m in re.findall(r'obclip_requests_total\{endpoint="/v1/denoise",status="200"\} (\S+)', metrics)
+    while time.monotonic() < hard_stop:
+        if server.poll() is not None:
+            raise SystemExit(f"server exited:\n{log.read_text(errors='replace')[-3000:]}")
+        found = _SERVING.search(log.read_text(errors="replace"))
+        if found:
+            url = found.group(1)
+            try:
+                if httpx.get(url + "/healthz", timeout=5).status_code == 200:
+                    return server, url
+            except httpx.TransportError:
+                pass
+        time.sleep(0.2)
+    stop_server(server)
+    raise SystemExit("server did not start before the deadline")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """SIGINT first (a Ray server shuts Serve and its local Ray down), then harder."""
+    if server.poll() is None:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def ratios(cells: list[Cell]) -> dict[str, float | None]:
+    by = {(c.mode, c.clients): c.throughput_rps for c in cells}
+    out: dict[str, float | None] = {}
+    for count in sorted({c.clients for c in cells}):
+        pairs = {
+            f"batch/none @{count}": (by.get(("batch", count)), by.get(("none", count))),
+            f"ray-2/ray-1 @{count}": (by.get(("ray-2", count)), by.get(("ray-1", count))),
+            f"ray-2/batch @{count}": (by.get(("ray-2", count)), by.get(("batch", count))),
+        }
+        for name, (a, b) in pairs.items():
+            if a is not None and b:
+                out[name] = round(a / b, 2)
+    return out
+
+
+def format_row(cell: Cell) -> str:
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{value * 1e3:.0f}"
+
+    rows = "-" if cell.rows_per_unet_call is None else f"{cell.rows_per_unet_call:.1f}"
+    return (
+        f"| {cell.mode} | {cell.clients} | {cell.completed} | {cell.throughput_rps:.2f} | {ms(cell.p50_s)} | "
+        f"{ms(cell.p99_s)} | {cell.failed} | {cell.overloaded_503} | {rows} |"
     )
-    print(f"  server /metrics: {served:.0f} denoise answers with status 200 (3 warm-up included)")
+
+
+def table(cells: list[Cell]) -> str:
+    head = "| setting | clients | calls | calls/s | p50 ms | p99 ms | failed | 503s ridden out | UNet rows/call |"
+    rule = "|---|---|---|---|---|---|---|---|---|"
+    return "\n".join([head, rule, *(format_row(cell) for cell in cells)])
 
 
 if __name__ == "__main__":

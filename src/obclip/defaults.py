@@ -17,3 +17,9 @@ DEFAULT_SWITCH_STEP = 10
 
 DEFAULT_GUIDANCE = 7.5
 """Classifier-free guidance scale (at most 1 switches guidance off)."""
+
+DEFAULT_MAX_BATCH_ROWS = 128
+"""UNet rows per call a server's batch of compatible requests may reach (2N per guided request)."""
+
+DEFAULT_MAX_BATCH_LATENT_PIXELS = 128 * 64 * 64
+"""A batch's memory budget in UNet rows x latent pixels: 128 rows of SD-1.5 at 512 px."""

@@ -44,6 +44,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, metavar="N", help="torch intra-op threads for the model (default: torch's)")
     p.add_argument("--log-prompts", action="store_true", help="write candidate prompts to the log (off by default)")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info")
+    from obclip.defaults import DEFAULT_MAX_BATCH_LATENT_PIXELS as PIXELS
+    from obclip.defaults import DEFAULT_MAX_BATCH_ROWS as ROWS
+
+    batch = p.add_argument_group("batching (compatible requests share each UNet call; docs/service.md, Scaling)")
+    batch.add_argument(
+        "--max-batch-rows", type=int, default=ROWS, metavar="R", help=f"UNet rows per call; 0: no batching ({ROWS})"
+    )
+    batch.add_argument(
+        "--max-batch-latent-pixels", type=int, default=PIXELS, metavar="P", help=f"rows x latent pixels ({PIXELS})"
+    )
+    ray = p.add_argument_group("Ray Serve (needs the ray extra: pip install 'obclip[ray]')")
+    ray.add_argument("--ray", action="store_true", help="serve as a Ray Serve deployment (replicas, autoscaling)")
+    ray.add_argument("--ray-replicas", type=int, default=1, metavar="R", help="replicas (minimum when autoscaling)")
+    ray.add_argument("--ray-max-replicas", type=int, metavar="R", help="autoscale up to R replicas")
+    ray.add_argument("--ray-cpus", type=float, default=1.0, metavar="C", help="CPUs reserved per replica")
+    ray.add_argument("--ray-address", metavar="ADDR", help="an existing Ray cluster (default: start a local one)")
     p.set_defaults(run=_run_serve)
 
 
@@ -66,5 +82,21 @@ def _run_serve(args: argparse.Namespace) -> int:
     warning = auth_warning(args.host, tokens)
     if warning:
         print(f"obclip: warning: {warning}", file=sys.stderr, flush=True)
-    config = ServiceConfig(large=args.large, tokens=tokens, limits=limits, log_prompts=args.log_prompts)
+    from obclip.engine.batching import BatchPolicy
+
+    batching = BatchPolicy(
+        max_rows=max(args.max_batch_rows, 1),
+        max_latent_pixels=args.max_batch_latent_pixels,
+        enabled=args.max_batch_rows > 0,
+    )
+    config = ServiceConfig(
+        large=args.large, tokens=tokens, limits=limits, log_prompts=args.log_prompts, batching=batching
+    )
+    if args.ray:
+        from obclip.service.ray_serve import RayOptions, serve_ray
+
+        options = RayOptions(
+            replicas=args.ray_replicas, max_replicas=args.ray_max_replicas, num_cpus=args.ray_cpus, threads=args.threads
+        )
+        return serve_ray(config, options, host=args.host, port=args.port, address=args.ray_address)
     return serve(config, host=args.host, port=args.port, log_level=args.log_level)

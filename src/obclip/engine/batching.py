@@ -11,6 +11,7 @@ from collections.abc import Callable, MutableSequence
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
+from obclip.defaults import DEFAULT_MAX_BATCH_LATENT_PIXELS, DEFAULT_MAX_BATCH_ROWS
 from obclip.engine.spec import DenoiseSpec
 from obclip.errors import InvalidInputError
 
@@ -56,8 +57,8 @@ class BatchPolicy:
     A request larger than either cap on its own still runs, alone (admission bounds it).
     """
 
-    max_rows: int = 128
-    max_latent_pixels: int = 128 * 64 * 64
+    max_rows: int = DEFAULT_MAX_BATCH_ROWS
+    max_latent_pixels: int = DEFAULT_MAX_BATCH_LATENT_PIXELS
     enabled: bool = True
 
     def __post_init__(self) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from obclip.engine.batching import BatchPolicy, take_batch, unet_rows
 from obclip.engine.spec import DenoiseSpec
 from obclip.errors import DeadlineExceededError, JobCancelledError, ObclipError, StateError
 from obclip.service.limits import Limits
@@ -40,6 +41,8 @@ class JobResult:
     body: bytes
     model_s: float
     queue_s: float
+    batch_rows: int = 0  # UNet rows per call of the batch the job ran in
+    batch_requests: int = 1  # jobs in that batch
 
 
 @dataclass
@@ -65,13 +68,18 @@ class Job:
 
 
 class JobQueue:
-    """A worker thread running one job at a time from a queue bounded by count and by cost.
+    """A worker thread running one batch at a time from a queue bounded by count and by cost.
+
+    A batch is the oldest waiting job and the waiting jobs that can share its UNet calls
+    (`engine.batching.take_batch`); a job that arrives while a batch runs waits for the next.
 
     Args:
-        engine: anything with `run(spec, *, on_step, checked)` returning an object with `to_bytes()`.
+        engine: anything with `run(spec, *, on_step, checked)` returning an object with `to_bytes()`,
+            and `run_batch(specs, *, on_step, checked)` for batches (without it, jobs run alone).
         limits: queue size, queued-cost budget, deadline per job, smallest Retry-After.
         throughput: MAC/s used for Retry-After and run-time estimates until jobs measure it.
         record: called with each job's outcome (one of `OUTCOMES`) and its model seconds.
+        batching: the caps on a batch (`BatchPolicy(enabled=False)`: one job at a time).
     """
 
     def __init__(
@@ -80,14 +88,18 @@ class JobQueue:
         limits: Limits,
         throughput: float,
         record: Callable[[str, float], None] = lambda outcome, seconds: None,
+        batching: BatchPolicy | None = None,
     ) -> None:
         self.engine = engine
+        self.batching = batching or BatchPolicy()
+        if not hasattr(engine, "run_batch"):
+            self.batching = BatchPolicy(enabled=False)
         self.limits = limits
         self.throughput = throughput
         self._follow = limits.throughput_gmacs == 0  # a fixed throughput is not updated
         self._record = record
         self._pending: collections.deque[Job] = collections.deque()
-        self._running: Job | None = None
+        self._running: list[Job] = []  # the batch that runs
         self._cost = 0.0  # waiting and running
         self._cond = threading.Condition()
         self._stopping = False
@@ -97,9 +109,9 @@ class JobQueue:
 
     @property
     def depth(self) -> int:
-        """Jobs waiting plus the one running."""
+        """Jobs waiting plus the ones running."""
         with self._cond:
-            return len(self._pending) + (self._running is not None)
+            return len(self._pending) + len(self._running)
 
     @property
     def queued_cost(self) -> float:
@@ -109,7 +121,7 @@ class JobQueue:
 
     def is_running(self, job: Job) -> bool:
         with self._cond:
-            return self._running is job
+            return any(running is job for running in self._running)
 
     def estimate_s(self, cost: float) -> float:
         """Seconds a job of `cost` MACs may run here: twice what the measured speed says, since
@@ -134,11 +146,11 @@ class JobQueue:
         with self._cond:
             self._stopping = True
             pending, self._pending = list(self._pending), collections.deque()
-            running = self._running
-            self._cost = running.cost if running is not None else 0.0
+            running = list(self._running)
+            self._cost = sum(job.cost for job in running)
             self._cond.notify_all()
-        if running is not None:
-            running.cancel()
+        for job in running:
+            job.cancel()
         for job in pending:
             job.future.set_exception(JobCancelledError("the server is shutting down", "shutdown"))
         if self._thread is not None:
@@ -152,7 +164,7 @@ class JobQueue:
         job = Job(spec, cost, time.monotonic() + limits.job_deadline_s)
         with self._cond:
             waiting = len(self._pending)
-            busy = self._running is not None or waiting > 0
+            busy = bool(self._running) or waiting > 0
             full = waiting >= limits.queue_size and busy
             over = busy and self._cost + cost > limits.max_queued_tmacs * 1e12
             if not full and not over:
@@ -184,45 +196,96 @@ class JobQueue:
                     self._cond.wait()
                 if self._stopping:
                     return
-                job = self._pending.popleft()
-                self._running = job
-            outcome, value, model_s = self._run(job)
-            # The job leaves the books before its client hears back, so an answered client never
+                batch = take_batch(self._pending, _spec_of, self.engine.model, self.batching)
+                self._running = batch
+            results = self._run(batch)
+            if len(batch) > 1 and any(outcome == "failed" for outcome, _, _ in results):
+                # One failure must not decide another request's answer: each runs again alone.
+                results = [self._run([job])[0] for job in batch]
+            # The jobs leave the books before their clients hear back, so an answered client never
             # sees its own job still counted in /healthz or /metrics.
             with self._cond:
-                self._running = None
-                self._cost -= job.cost
+                self._running = []
+                self._cost -= sum(job.cost for job in batch)
                 if not self._pending and not self._running:
                     self._cost = 0.0  # no float drift when idle
-            self._record(outcome, model_s)
-            if outcome == "done" and self._follow and model_s > 0 and job.cost > 0:
-                self.throughput = 0.5 * self.throughput + 0.5 * (job.cost / model_s)
-            try:
-                if isinstance(value, BaseException):
-                    job.future.set_exception(value)
-                else:
-                    job.future.set_result(value)
-            except concurrent.futures.InvalidStateError:  # resolved already (stop() during the run)
-                pass
+            done = [(job, s) for job, (outcome, _, s) in zip(batch, results, strict=True) if outcome == "done"]
+            for outcome, _, model_s in results:
+                self._record(outcome, model_s)
+            cost, model_s = sum(job.cost for job, _ in done), max((s for _, s in done), default=0.0)
+            if self._follow and model_s > 0 and cost > 0:
+                self.throughput = 0.5 * self.throughput + 0.5 * (cost / model_s)
+            for job, (_, value, _) in zip(batch, results, strict=True):
+                try:
+                    if isinstance(value, BaseException):
+                        job.future.set_exception(value)
+                    else:
+                        job.future.set_result(value)
+                except concurrent.futures.InvalidStateError:  # resolved already (stop() during the run)
+                    pass
 
-    def _run(self, job: Job) -> tuple[str, Any, float]:
+    def _run(self, batch: list[Job]) -> list[tuple[str, Any, float]]:
+        """Run a batch in one engine call; (outcome, JobResult or error, model seconds) per job.
+
+        A job whose client has gone or whose deadline has passed is stopped at the next step
+        boundary: its rows run on with the batch (they are not taken out of a running batch),
+        and the batch stops once no job in it is still wanted.
+        """
         started = time.monotonic()
+        stopped: dict[int, tuple[str, BaseException]] = {}
+
+        def on_step(step: int) -> None:
+            for job in batch:
+                if id(job) in stopped:
+                    continue
+                try:
+                    job.check(step)
+                except JobCancelledError as exc:
+                    stopped[id(job)] = ("cancelled_running", exc)
+                except DeadlineExceededError as exc:
+                    stopped[id(job)] = ("deadline", exc)
+            if len(stopped) == len(batch):
+                raise _BatchStopped
+
+        def everyone(outcome: str, error: BaseException, seconds: float) -> list[tuple[str, Any, float]]:
+            return [(outcome, error, seconds) for _ in batch]
+
         try:
-            job.check(0)
-            state = self.engine.run(job.spec, on_step=job.check, checked=True)
+            on_step(0)
+            specs = [job.spec for job in batch]
+            if len(batch) == 1:
+                states = [self.engine.run(specs[0], on_step=on_step, checked=True)]
+            else:
+                states = self.engine.run_batch(specs, on_step=on_step, checked=True)
             model_s = time.monotonic() - started
-            body = state.to_bytes()
-        except JobCancelledError as exc:
-            return "cancelled_running", exc, time.monotonic() - started
-        except DeadlineExceededError as exc:
-            return "deadline", exc, time.monotonic() - started
+            bodies = [
+                None if id(job) in stopped else state.to_bytes() for job, state in zip(batch, states, strict=True)
+            ]
+        except _BatchStopped:
+            model_s = time.monotonic() - started
+            return [(*stopped[id(job)], model_s) for job in batch]
         except StateError as exc:
             log.error("denoise job failed: %s", exc)
-            return "failed", InternalError(f"the cloud failed to run the request: {exc}"), 0.0
+            return everyone("failed", InternalError(f"the cloud failed to run the request: {exc}"), 0.0)
         except ObclipError as exc:
-            return "failed", exc, 0.0
+            return everyone("failed", exc, 0.0)
         except Exception as exc:  # a worker failure (a bug, out of memory) must not kill the server
             log.exception("denoise job failed unexpectedly")
-            error = InternalError(f"the cloud failed to run the request ({type(exc).__name__})")
-            return "failed", error, 0.0
-        return "done", JobResult(body, model_s, started - job.queued_at), model_s
+            return everyone("failed", InternalError(f"the cloud failed to run the request ({type(exc).__name__})"), 0.0)
+        rows = sum(unet_rows(job.spec) for job in batch)
+        results: list[tuple[str, Any, float]] = []
+        for job, body in zip(batch, bodies, strict=True):
+            if body is None:
+                results.append((*stopped[id(job)], model_s))
+            else:
+                result = JobResult(body, model_s, started - job.queued_at, rows, len(batch))
+                results.append(("done", result, model_s))
+        return results
+
+
+class _BatchStopped(Exception):
+    """Every job of a running batch was cancelled or ran past its deadline."""
+
+
+def _spec_of(job: Job) -> DenoiseSpec:
+    return job.spec

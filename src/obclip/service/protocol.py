@@ -26,6 +26,8 @@ JSON_MEDIA_TYPE = "application/json"
 STATE_MEDIA_TYPE = "application/octet-stream"
 MODEL_SECONDS_HEADER = "X-Obclip-Model-Seconds"
 QUEUE_SECONDS_HEADER = "X-Obclip-Queue-Seconds"
+BATCH_ROWS_HEADER = "X-Obclip-Batch-Rows"  # UNet rows per call in the batch the job ran in
+BATCH_REQUESTS_HEADER = "X-Obclip-Batch-Requests"  # requests in that batch
 
 
 # --- errors the service adds to the project's hierarchy -----------------------------------------

@@ -111,7 +111,7 @@ def app_builder(args: Mapping[str, str]) -> Any:
 
     Keys: `large`, `replicas`, `max_replicas`, `num_cpus`, `num_gpus`, `threads`, `token_file`.
     """
-    from obclip.service.server import read_tokens
+    from obclip.service.tokens import read_tokens
 
     known = {"large", "replicas", "max_replicas", "num_cpus", "num_gpus", "threads", "token_file"}
     unknown = sorted(set(args) - known)

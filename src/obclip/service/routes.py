@@ -28,6 +28,8 @@ from obclip.errors import DeadlineExceededError, InvalidInputError, JobCancelled
 from obclip.service.jobs import Job, JobResult
 from obclip.service.protocol import (
     API_PREFIX,
+    BATCH_REQUESTS_HEADER,
+    BATCH_ROWS_HEADER,
     MODEL_SECONDS_HEADER,
     QUEUE_SECONDS_HEADER,
     STATE_MEDIA_TYPE,
@@ -175,7 +177,12 @@ async def denoise(request: Request) -> Response:
     return Response(
         result.body,
         media_type=STATE_MEDIA_TYPE,
-        headers={MODEL_SECONDS_HEADER: f"{result.model_s:.6f}", QUEUE_SECONDS_HEADER: f"{result.queue_s:.6f}"},
+        headers={
+            MODEL_SECONDS_HEADER: f"{result.model_s:.6f}",
+            QUEUE_SECONDS_HEADER: f"{result.queue_s:.6f}",
+            BATCH_ROWS_HEADER: str(result.batch_rows),
+            BATCH_REQUESTS_HEADER: str(result.batch_requests),
+        },
     )
 
 

@@ -23,6 +23,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 import obclip
 from obclip.defaults import DEFAULT_LARGE
+from obclip.engine.batching import BatchPolicy
 from obclip.errors import InvalidInputError
 from obclip.service.cost import CostModel, measure_throughput
 from obclip.service.jobs import JobQueue
@@ -45,12 +46,14 @@ class ServiceConfig:
         tokens: accepted bearer tokens; empty means no authentication.
         limits: the per-request, per-job and per-connection limits.
         log_prompts: write the candidate prompts to the log (off: only counts and options).
+        batching: how many compatible requests may share one UNet call per step.
     """
 
     large: str = DEFAULT_LARGE
     tokens: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
     log_prompts: bool = False
+    batching: BatchPolicy = field(default_factory=BatchPolicy)
 
 
 def create_app(config: ServiceConfig | None = None, *, engine: Any = None) -> FastAPI:
@@ -88,7 +91,7 @@ def create_app(config: ServiceConfig | None = None, *, engine: Any = None) -> Fa
     state.cost_model = cost_model
     metrics = Metrics(lambda: state.jobs.depth, lambda: state.jobs.queued_cost)
     state.metrics = metrics
-    state.jobs = JobQueue(engine, limits, throughput, record=metrics.job_ended)
+    state.jobs = JobQueue(engine, limits, throughput, record=metrics.job_ended, batching=config.batching)
     app.include_router(router)
     for exc_class, handler in EXCEPTION_HANDLERS.items():
         app.add_exception_handler(exc_class, handler)
