@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from browser import chromium_page, running_app  # noqa: E402
+from browser import chromium_page, running_app
 
 PROMPT = "portrait of an old man with dark skin wearing glasses, blue background"
 

@@ -120,3 +120,41 @@ def test_residual_risk_words_are_marked_in_the_clear_text(client):
     marked = {s["text"]: s["residual"] for s in seen["segments"] if "residual" in s}
     assert marked == residual and {"bearded", "hijab"} <= marked.keys()
     assert all(s["attribute"] is None for s in seen["segments"] if "residual" in s)
+
+
+def test_obclip_ui_prints_its_address_and_serves_the_page(tmp_path):
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "obclip", "ui", "--port", "0", "--quiet", "--history", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        line = proc.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
+        with urllib.request.urlopen(url, timeout=30) as response:
+            assert b"What the cloud will see" in response.read()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+
+
+def test_a_port_in_use_is_one_line(tmp_path, capsys):
+    import socket
+
+    from obclip.cli import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        code = main(["ui", "--port", str(busy.getsockname()[1]), "--history", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot listen" in err and err.count("\n") == 1

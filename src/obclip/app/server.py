@@ -28,7 +28,7 @@ import obclip
 from obclip.app.jobs import ACCEL_CHOICES, MAX_IMAGES_PER_JOB, History, Runner, Settings
 from obclip.cli._common import DEFAULT_SCHEDULER, SCHEDULER_NAMES
 from obclip.defaults import DEFAULT_GUIDANCE, DEFAULT_LARGE, DEFAULT_STEPS, DEFAULT_SWITCH_STEP
-from obclip.errors import ObclipError
+from obclip.errors import InvalidInputError, ObclipError
 
 STATIC = Path(__file__).parent / "static"
 _FILE_NAME = re.compile(r"^[\w.-]+\.png$")
@@ -243,15 +243,29 @@ def serve(
     open_browser: bool = False,
     quiet: bool = False,
 ) -> int:
-    """Run the app until interrupted."""
+    """Run the app until interrupted; the address is bound first, so a port in use is one clear error."""
+    import socket
+
     import uvicorn
 
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)  # connections wait in the backlog while the app starts
+    except OSError as exc:
+        sock.close()
+        raise InvalidInputError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc} (choose another --port)"
+        ) from None
     loopback = host in ("127.0.0.1", "localhost", "::1")
     app = create_app(history, allowed_hosts=None if loopback else ["*"])
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning" if quiet else "info")
-    server = uvicorn.Server(config)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    url = f"http://{shown}:{sock.getsockname()[1]}/"
+    print(f"obclip ui: {url} (history in {history}; Ctrl-C stops)", flush=True)
     if open_browser:
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        webbrowser.open(f"http://{shown}:{port}/")
-    server.run()
+        webbrowser.open(url)
+    config = uvicorn.Config(app, log_level="warning" if quiet else "info", access_log=not quiet)
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
