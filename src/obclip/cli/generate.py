@@ -47,7 +47,7 @@ def _add_generation_options(p: argparse.ArgumentParser) -> None:
         "--scheduler",
         choices=SCHEDULER_NAMES,
         default=DEFAULT_SCHEDULER,
-        help=f"deterministic solver (default {DEFAULT_SCHEDULER})",
+        help=f"solver (default {DEFAULT_SCHEDULER}); lcm for LCM-distilled UNets, its noise seeded by --seed",
     )
     p.add_argument(
         "--seed",
@@ -66,6 +66,14 @@ def _add_generation_options(p: argparse.ArgumentParser) -> None:
         type=float,
         default=DEFAULT_GUIDANCE,
         help=f"classifier-free guidance scale (default {DEFAULT_GUIDANCE})",
+    )
+    p.add_argument(
+        "--device-timestep-shift",
+        type=int,
+        default=0,
+        metavar="DT",
+        help="the device UNet reads timestep t - DT (the paper's LCM setting: --scheduler lcm --steps 8 "
+        "--switch-step 4 --device-timestep-shift 8); 0 continues the cloud's run exactly (default)",
     )
     p.add_argument("--height", type=int, help="image height, a multiple of 8 (default: the model's)")
     p.add_argument("--width", type=int, help="image width, a multiple of 8 (default: the model's)")
@@ -204,6 +212,7 @@ def _run_generate(args: argparse.Namespace) -> int:
             switch_step=args.switch_step,
             scheduler=args.scheduler,
             guidance=args.guidance,
+            device_timestep_shift=args.device_timestep_shift,
             seed=seed,
             height=args.height,
             width=args.width,
