@@ -32,7 +32,8 @@ SDXL_NOISE_SCHEDULE: dict[str, Any] = {
 
 # KOALA-700M's UNet (Lee et al., NeurIPS 2024) as a diffusers config: SDXL's UNet with one
 # ResNet per stage, 0/2/5 transformer layers per stage instead of 0/2/10, and no mid block.
-# (Published as depths [0, 2, 5] down, [5, 5, 2, 2, 0, 0] up, no middle, 2816-d added input.)
+# (Published as depths [0, 2, 5] down, [5, 5, 2, 2, 0, 0] up, no middle, 2816-d added input;
+# 782 M parameters against SDXL's 2,567 M, which a test checks on the meta device.)
 KOALA_700M_UNET: dict[str, Any] = {
     "sample_size": 128,
     "in_channels": 4,
