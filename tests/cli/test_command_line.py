@@ -136,6 +136,12 @@ def test_output_under_a_file_is_refused_before_any_work(tmp_path, capsys, monkey
     assert code == 2 and "not a directory" in err
 
 
+def test_an_uncreatable_directory_is_refused_before_any_work(capsys, monkeypatch):
+    _no_generation(monkeypatch)
+    code, _, err = run(capsys, "generate", "a man", "--out", "/proc/no-such-dir/me.png", *TINY)
+    assert code == 2 and "cannot write" in err and err.count("\n") == 1
+
+
 def test_seed_count_disagreeing_with_num_images_is_refused(capsys, monkeypatch):
     _no_generation(monkeypatch)
     code, _, err = run(capsys, "generate", "a man", "--seed", "1,2", "--num-images", "3", *TINY)

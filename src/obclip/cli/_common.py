@@ -117,18 +117,24 @@ def _next_free(pattern: Path, count: int) -> list[Path]:
 
 
 def _check_writable(path: Path, *, overwrite: bool) -> None:
+    """Create the directory and write a scratch file beside `path` now, so a bad path fails before the work."""
+    import tempfile
+
     if path.is_dir():
         raise_invalid(f"--out {str(path)!r} is a directory; name a file in it")
     if path.exists() and not overwrite:
         raise_invalid(f"{str(path)!r} exists; pass --overwrite to replace it or choose another --out")
-    parent = path.parent
-    existing = parent
-    while not existing.exists():
+    existing = path.parent
+    while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
         raise_invalid(f"cannot write {str(path)!r}: {str(existing)!r} is not a directory")
-    if not os.access(existing, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise_invalid(f"cannot write {str(path)!r}: permission denied")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".obclip-check-"):
+            pass
+    except OSError as exc:
+        raise_invalid(f"cannot write {str(path)!r}: {exc.strerror or exc}")
 
 
 def image_metadata(report: Mapping[str, Any], *, prompt: str | None = None) -> dict[str, str]:
@@ -151,8 +157,8 @@ def save_image(image: Any, path: Path, metadata: Mapping[str, str]) -> Path:
     """Write `image` (PIL) to `path`; PNGs carry `metadata` as text chunks."""
     from PIL.PngImagePlugin import PngInfo
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix.lower() == ".png":
             info = PngInfo()
             for key, value in metadata.items():
