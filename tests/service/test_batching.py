@@ -132,3 +132,51 @@ def test_row_cap_splits_a_queue_of_compatible_requests(gated):
         answers = send_while_gated(client, gated, [payload(1), payload(2), payload(3), payload(5)])
     assert [a.status_code for a in answers] == [200] * 4
     assert gated.batches == [[1], [2, 3], [5]]
+
+
+def spec_of(request: dict) -> DenoiseSpec:
+    fields = {k: v for k, v in request.items() if k != "candidates"}
+    return DenoiseSpec(tuple(request["candidates"]), **fields)
+
+
+def test_a_job_stopped_inside_a_batch_leaves_the_others_their_answers(gated):
+    """Cancelled (client gone) and late (past its deadline) jobs are answered with their errors;
+    the batch runs on for the job still wanted, and stops early once none is."""
+    from obclip.errors import DeadlineExceededError, JobCancelledError
+    from obclip.service.jobs import JobQueue, JobResult
+
+    queue = JobQueue(gated, LIMITS, throughput=1e9, batching=BatchPolicy())
+    queue.start()
+    try:
+        first = queue.submit(spec_of(payload(1)), 1.0)
+        deadline = time.monotonic() + 30
+        while not gated.batches and time.monotonic() < deadline:
+            time.sleep(0.01)
+        kept, gone, late = (queue.submit(spec_of(payload(seed)), 1.0) for seed in (2, 3, 5))
+        gone.cancel()
+        late.deadline = time.monotonic() - 1
+        gated.gate.set()
+        assert isinstance(first.future.result(30), JobResult)
+        assert isinstance(kept.future.result(30), JobResult)
+        assert kept.future.result().batch_requests == 3
+        with pytest.raises(JobCancelledError):
+            gone.future.result(30)
+        with pytest.raises(DeadlineExceededError):
+            late.future.result(30)
+        assert gated.batches == [[1], [2, 3, 5]]
+
+        gated.gate.clear()
+        a, b = (queue.submit(spec_of(payload(seed)), 1.0) for seed in (6, 7))
+        while len(gated.batches) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        a.cancel()
+        b.cancel()
+        for job in (a, b):
+            with pytest.raises(JobCancelledError):
+                job.future.result(30)
+        # The running batch stopped at its next step once none of its jobs was wanted (the gate
+        # never opened); a job gone before its batch started never reached the engine.
+        assert len(gated.batches) == 3 and queue.depth == 0
+    finally:
+        gated.gate.set()
+        queue.stop()
