@@ -143,8 +143,13 @@ def test_obclip_ui_prints_its_address_and_serves_the_page(tmp_path):
         with urllib.request.urlopen(url, timeout=30) as response:
             assert b"What the cloud will see" in response.read()
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+        proc.send_signal(signal.SIGINT)  # Ctrl-C
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise
 
 
 def test_a_port_in_use_is_one_line(tmp_path, capsys):
