@@ -315,7 +315,8 @@ def changed_words(item: CorpusPrompt, sent: str) -> list[str]:
         if op == "equal":
             continue
         for token in mine[i1:i2]:
-            if token not in allowed and _WORDS.fullmatch(token):
+            bare = token[:-2] if token.endswith(("'s", "’s")) else token
+            if bare not in allowed and _WORDS.fullmatch(token):
                 result.append(token)
     return result
 

@@ -212,8 +212,12 @@ class _Detector:
         if match.entry.is_pronoun:
             return True
         if rule in _PERSON_RULES:
+            if rule != ALWAYS:
+                return True
             kind, token = self._next_token(match.end)
-            return not (rule == ALWAYS and kind == "word" and token in OBJECT_HEADS)
+            before = self._word_before(match.start)
+            # "a bride doll", "a baby elephant following its mother": objects and animals
+            return not ((kind == "word" and token in OBJECT_HEADS) or (before is not None and before[0] == "its"))
         if rule == PERSON_IN_PROMPT:
             return self.has_person
         if rule == BEFORE_BIRTHDAY:
@@ -260,7 +264,7 @@ class _Detector:
             bare = _bare(word.group())
             if bare in FUNCTION_WORDS:
                 break
-            participle = bare.endswith(("ing", "ed", "ly")) and bare not in NOUNS_LIKE_PARTICIPLES
+            participle = bare.endswith(("ing", "ed", "ly")) and (bare not in NOUNS_LIKE_PARTICIPLES or bool(phrase))
             if participle and any(w not in TRANSPARENT and not w.endswith(("ing", "ed", "ly")) for w in phrase):
                 break  # "a Kenyan runner crossing the line": the phrase ends at its head
             phrase.append(bare)

@@ -88,7 +88,31 @@ PERSON_NOUNS = _words(
     princesses bride brides groom grooms grandmother grandfather grandma grandpa aunt uncle
     niece nephew girlfriend boyfriend actor actors actress actresses waiter waitress monk monks
     nun nuns senior seniors teen teens teenager elder elders picker pickers ballerina ballerinas
-    star stars
+    star stars barber barbers sherpa sherpas porter porters hairdresser hairdressers stylist stylists
+    florist florists butcher butchers grocer grocers jeweler jewelers jeweller jewellers cobbler
+    cobblers shoemaker shoemakers glassblower glassblowers winemaker winemakers brewer brewers
+    beekeeper beekeepers shopowner storekeeper storekeepers innkeeper innkeepers zookeeper zookeepers
+    goalkeeper goalkeepers housekeeper housekeepers caretaker caretakers janitor janitors
+    courier couriers deliveryman chauffeur chauffeurs cabbie trucker truckers builder
+    builders electrician electricians welder welders architect architects designer designers
+    accountant accountants banker bankers broker brokers economist economists analyst analysts
+    consultant consultants intern interns secretary secretaries receptionist receptionists therapist
+    therapists psychologist psychologists psychiatrist physician physicians optometrist optician
+    cardiologist radiologist midwife caregiver caregivers babysitter babysitters tutor tutors
+    lecturer lecturers historian historians archaeologist archaeologists biologist
+    biologists chemist chemists physicist physicists astronomer astronomers geologist botanist
+    mathematician mathematicians inventor inventors philosopher philosophers monarch monarchs
+    ruler rulers chief chiefs chieftain warlord emperor pharaoh pharaohs shogun sultan tsar
+    gladiator gladiators archer archers swordsman assassin assassins mercenary mercenaries bandit
+    bandits outlaw outlaws sheriff gunslinger ranger cowhand jockey jockeys matador matadors
+    acrobat acrobats clown clowns juggler jugglers magician magicians illusionist puppeteer
+    comedian comedians host presenter presenters newscaster photographer filmmaker
+    filmmakers cinematographer animator animators illustrator illustrators cartoonist calligrapher
+    sculptress potter weaver knitter knitters seamstress embroiderer quilter quilters gymnast
+    gymnasts swimmer sprinter sprinters marathoner golfer golfers footballer footballers
+    cricketer cricketers batsman quarterback linebacker skier snowboarder
+    snowboarders mountaineer mountaineers diver divers sailor kayaker kayakers fisher angler
+    anglers hunter trapper trappers forager foragers gatherer herdsman herder shepherdess milkmaid
     """
 )
 """Words that head a noun phrase about a person: an attribute word right before one is an adjective."""
