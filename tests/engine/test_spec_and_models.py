@@ -88,3 +88,24 @@ def test_engine_exports_resolve_lazily():
     assert all(getattr(engine, name) is not None for name in engine.__all__)
     with pytest.raises(AttributeError):
         _ = engine.no_such_name
+
+
+@pytest.mark.parametrize(
+    ("shared", "message"),
+    [
+        ("not json", "not a valid"),
+        ('{"format": "other", "partner": "../large", "components": ["vae"]}', "format"),
+        ('{"format": "obclip-shared/1", "partner": "../nowhere", "components": ["vae"]}', "lacks vae"),
+    ],
+)
+def test_a_broken_shared_components_file_is_a_model_error(tmp_path, shared, message):
+    import shutil
+
+    from obclip.engine.models import SHARED_FILE
+    from obclip.models import model_dir
+
+    small = tmp_path / "small"
+    shutil.copytree(model_dir("portrait-small") / "unet", small / "unet")
+    (small / SHARED_FILE).write_text(shared)
+    with pytest.raises(ModelNotFoundError, match=message):
+        load_device_model("embedded:portrait-large", str(small))
