@@ -210,5 +210,5 @@ def check_scheduler_fits(unet: torch.nn.Module, scheduler: object) -> None:
             "scheduler lcm with a UNet that is not LCM-distilled (no time_cond_proj_dim): "
             "few-step results will be poor unless LCM weights (e.g. an LCM-LoRA) are merged in",
             UserWarning,
-            stacklevel=2,
+            stacklevel=1,  # one location: shown once per process, whether the cloud or the device checks
         )

@@ -92,7 +92,9 @@ def make_scheduler(name: str, model_schedule: Mapping[str, Any] | None, num_step
     try:
         scheduler.set_timesteps(num_steps)
     except ValueError as exc:  # e.g. LCM: more steps than its distillation schedule has
-        raise InvalidInputError(f"scheduler {name} cannot run {num_steps} steps: {exc}") from None
+        most = scheduler.config.get("original_inference_steps")
+        reason = f"at most {most} (its distillation schedule)" if most else str(exc).splitlines()[0]
+        raise InvalidInputError(f"scheduler {name} cannot run {num_steps} steps: {reason}") from None
     return scheduler
 
 
