@@ -123,3 +123,16 @@ def test_layout():
             BatchLayout(bad)  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError):
         BatchLayout(2, guidance="yes")  # type: ignore[arg-type]
+
+
+def test_config_survives_pickle_and_copy():
+    import copy
+    import pickle
+
+    cfg = AccelConfig.recommended()
+    assert pickle.loads(pickle.dumps(cfg)) == cfg == copy.deepcopy(cfg)
+    assert cfg.replace(shared_uncond=None).names == ["batch_reuse", "attention_cache", "block_skip"]
+    with pytest.raises(TypeError):
+        AccelConfig(turbo=BatchReuseConfig())  # a programming error, not user input
+    with pytest.raises(AttributeError):
+        cfg.turbo  # noqa: B018
