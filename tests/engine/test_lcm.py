@@ -112,14 +112,23 @@ def test_lcm_refuses_more_steps_than_its_distillation_schedule():
 
 
 def test_cli_runs_the_paper_lcm_setting_and_refuses_a_negative_shift(tmp_path, capsys):
+    import json
+    import warnings
+
     from obclip.cli import main
 
-    argv = ["generate", "a young woman", "--large", "embedded:tiny-sdxl-random", "--scheduler", "lcm"]
+    argv = ["generate", "a young woman", "--large", "embedded:tiny-lcm-sdxl-random", "--scheduler", "lcm"]
     argv += ["--steps", "8", "--switch-step", "4", "--seed", "0", "--quiet", "--json"]
-    with pytest.warns(UserWarning, match="not LCM-distilled"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an LCM-distilled pair with the LCM scheduler: nothing to warn about
         assert main([*argv, "--device-timestep-shift", "8", "--out", str(tmp_path / "a.png")]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["small"] == "embedded:tiny-lcm-sdxl-random-small" and report["scheduler"] == "lcm"
     assert (tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
-    capsys.readouterr()
     assert main([*argv, "--device-timestep-shift", "-1", "--out", str(tmp_path / "b.png")]) == 2
     err = capsys.readouterr().err
     assert "timestep shift" in err and err.count("\n") == 1
+    other = ["generate", "a man", "--large", "embedded:tiny-lcm-sdxl-random", "--steps", "4", "--switch-step", "2"]
+    assert main([*other, "--out", str(tmp_path / "c.png")]) == 2
+    err = capsys.readouterr().err
+    assert "LCM-distilled" in err and "--scheduler lcm" in err and err.count("\n") == 1

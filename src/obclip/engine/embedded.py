@@ -193,6 +193,17 @@ REGISTRY: dict[str, EmbeddedModel] = {
             "random-weight KOALA-style small SDXL UNet (fewer blocks, no mid block), fixed seeds",
             build=lambda: _sdxl().build_tiny_sdxl_small(),
         ),
+        EmbeddedModel(
+            "tiny-lcm-sdxl-random",
+            "random-weight LCM-shaped SDXL placeholder (reads the guidance embedding; --scheduler lcm)",
+            small="tiny-lcm-sdxl-random-small",
+            build=lambda: _sdxl().build_tiny_sdxl_large(lcm=True),
+        ),
+        EmbeddedModel(
+            "tiny-lcm-sdxl-random-small",
+            "random-weight LCM-shaped KOALA-style small SDXL UNet",
+            build=lambda: _sdxl().build_tiny_sdxl_small(lcm=True),
+        ),
     )
 }
 

@@ -1,7 +1,8 @@
 """SDXL's text side (two CLIP encoders, pooled embedding, size/crop time ids) and the tiny SDXL models.
 
 `SdxlConditioner` fills the engine's conditioner slot for SDXL-family pipelines (SDXL, KOALA,
-LCM-SDXL); `build_tiny_sdxl_large`/`_small` are the seeded `embedded:tiny-sdxl-random` pair.
+LCM-SDXL); `build_tiny_sdxl_large`/`_small` are the seeded `embedded:tiny-sdxl-random` pair and,
+with `lcm=True`, the LCM-shaped `embedded:tiny-lcm-sdxl-random` pair.
 """
 
 from __future__ import annotations
@@ -238,12 +239,32 @@ def _tiny_sdxl(unet: UNet2DConditionModel):
     )
 
 
-def build_tiny_sdxl_large():
-    """Large SDXL placeholder: 2 ResNets per stage, 0/1/2/4 transformer layers, a mid block (seed 23)."""
-    return _tiny_sdxl(tiny_sdxl_unet(23, layers_per_block=2, transformer_layers=(1, 2, 4), mid_block=True))
+# The LCM-shaped variants read w through a 16-wide guidance embedding (`time_cond_proj_dim`).
+_TINY_LCM_EMBED = 16
 
 
-def build_tiny_sdxl_small():
+def build_tiny_sdxl_large(*, lcm: bool = False):
+    """Large SDXL placeholder: 2 ResNets per stage, 0/1/2/4 transformer layers, a mid block (seed 23;
+    LCM-shaped, seed 25)."""
+    unet = tiny_sdxl_unet(
+        25 if lcm else 23,
+        layers_per_block=2,
+        transformer_layers=(1, 2, 4),
+        mid_block=True,
+        time_cond_proj_dim=_TINY_LCM_EMBED if lcm else None,
+    )
+    return _tiny_sdxl(unet)
+
+
+def build_tiny_sdxl_small(*, lcm: bool = False):
     """KOALA-style small partner: 1 ResNet per stage, the deepest stage's transformers halved
-    (4 -> 2, as KOALA-700M goes 10 -> 5), no mid block; same encoders and VAE (seed 24)."""
-    return _tiny_sdxl(tiny_sdxl_unet(24, layers_per_block=1, transformer_layers=(1, 2, 2), mid_block=False))
+    (4 -> 2, as KOALA-700M goes 10 -> 5), no mid block; same encoders and VAE (seed 24; LCM-shaped,
+    seed 26)."""
+    unet = tiny_sdxl_unet(
+        26 if lcm else 24,
+        layers_per_block=1,
+        transformer_layers=(1, 2, 2),
+        mid_block=False,
+        time_cond_proj_dim=_TINY_LCM_EMBED if lcm else None,
+    )
+    return _tiny_sdxl(unet)
