@@ -231,8 +231,9 @@ def print_table(rows: list[Row], args: argparse.Namespace, info: dict[str, Any],
     extras = ""
     if "text_encoder_macs_per_prompt" in info:
         extras = (
-            f" Not in the table: text encoder {info['text_encoder_macs_per_prompt'] / 1e9:.1f} G per prompt "
-            f"(the cloud encodes N+1), VAE decode {info['vae_decode_macs'] / 1e9:.0f} G (device, once)."
+            f" Not in the table: CLIP ViT-L/14 text encoder {info['text_encoder_macs_per_prompt'] / 1e9:.1f} G per "
+            f"prompt{' (SDXL adds OpenCLIP bigG)' if args.family == 'sdxl' else ''} (the cloud encodes N+1), "
+            f"VAE decode {info['vae_decode_macs'] / 1e9:.0f} G (device, once)."
         )
     print(
         f"Large model alone counting one of the two attention matmuls: "
