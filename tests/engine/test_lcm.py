@@ -106,9 +106,12 @@ def test_lcm_scheduler_with_an_undistilled_unet_warns(tiny_large):
         CloudEngine(tiny_large).run(spec)
 
 
-def test_lcm_refuses_more_steps_than_its_distillation_schedule():
-    with pytest.raises(InvalidInputError, match="lcm cannot run 60 steps"):
+def test_lcm_refuses_more_steps_than_its_distillation_schedule(lcm_pair):
+    with pytest.raises(InvalidInputError, match="lcm cannot run 60 steps: at most 50"):
         make_scheduler("lcm", None, 60)
+    spec = DenoiseSpec(CANDIDATES, steps=60, switch_step=2, scheduler="lcm", seed=0)
+    with pytest.raises(InvalidInputError, match="lcm cannot run 60 steps"):
+        CloudEngine(lcm_pair[0]).check(spec)  # the server's admission check, before any work
 
 
 def test_cli_runs_the_paper_lcm_setting_and_refuses_a_negative_shift(tmp_path, capsys):

@@ -58,6 +58,7 @@ class CloudEngine:
             self.model.text.check_fits(prompt)
         image_size(spec, self.model)
         check_scheduler_fits(self.model.unet, spec.scheduler)
+        make_scheduler(spec.scheduler, self.model.schedule, spec.steps)  # e.g. LCM refuses T > 50 here
         if spec.accel is not None:
             spec.accel.validate(num_steps=spec.steps)
 
