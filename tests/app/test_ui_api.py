@@ -62,6 +62,7 @@ def test_budget_bounds_n(client):
         ("/api/jobs", {"prompt": "a man", "cloud": "ftp://x"}, 422),
         ("/api/jobs", {"prompt": "a man", "steps": 4, "switch_step": 9}, 400),
         ("/api/jobs", {"prompt": ""}, 422),
+        ("/api/jobs", {"prompt": "a man", "accel": "fastest"}, 400),
     ],
 )
 def test_bad_input_is_4xx_json(client, path, body, status):

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 import obclip
-from obclip.app.jobs import ACCEL_CHOICES, MAX_IMAGES_PER_JOB, History, Runner, Settings
+from obclip.app.jobs import MAX_IMAGES_PER_JOB, History, Runner, Settings, accel_choices
 from obclip.cli._common import DEFAULT_SCHEDULER, SCHEDULER_NAMES
 from obclip.defaults import DEFAULT_GUIDANCE, DEFAULT_LARGE, DEFAULT_STEPS, DEFAULT_SWITCH_STEP
 from obclip.errors import InvalidInputError, ObclipError
@@ -78,7 +78,7 @@ def create_app(history_dir: str | Path = "out/ui", *, allowed_hosts: list[str] |
             "version": obclip.__version__,
             "models": _embedded_models(),
             "schedulers": list(SCHEDULER_NAMES),
-            "accel": list(ACCEL_CHOICES),
+            "accel": accel_choices(),
             "max_images": MAX_IMAGES_PER_JOB,
             "defaults": {
                 "large": DEFAULT_LARGE,
