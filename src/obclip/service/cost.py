@@ -80,9 +80,13 @@ class CostModel:
         return cls.fit(counts)
 
 
-def measure_throughput(unet: Any, cost: CostModel, latent_side: int, rows: int = 2) -> float:
-    """MAC/s of `unet` on this machine: one warm-up forward, then the best of two timed ones."""
+def measure_throughput(unet: Any, cost: CostModel, latent_side: int, work: float = 2e9) -> float:
+    """MAC/s of `unet` on this machine at `latent_side`: one warm-up forward, then the best of two
+    timed ones, on enough rows for about `work` MACs (a forward of a few rows is mostly Python
+    overhead on a small model, which would make every estimate far too pessimistic)."""
     config = unet.config
+    per_row = cost.row_forward(latent_side, latent_side)
+    rows = int(min(max(math.ceil(work / max(per_row, 1.0)), 1), 16))
     sample = torch.zeros(rows, config.in_channels, latent_side, latent_side, device=unet.device, dtype=unet.dtype)
     inputs = example_unet_kwargs(unet, rows)  # SDXL's added conditioning and LCM's w embedding too
     best = math.inf
@@ -94,4 +98,4 @@ def measure_throughput(unet: Any, cost: CostModel, latent_side: int, rows: int =
                 torch.cuda.synchronize(unet.device)
             if attempt:
                 best = min(best, time.perf_counter() - started)
-    return rows * cost.row_forward(latent_side, latent_side) / max(best, 1e-9)
+    return rows * per_row / max(best, 1e-9)
