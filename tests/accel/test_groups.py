@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from accel.accel_tiny import TINY_SDXL_UNET, candidate_batch, make_unet, sdxl_added, step_inputs
@@ -36,18 +36,21 @@ STEPS = range(4)
 UNETS = {"sd": make_unet(), "sdxl": make_unet(TINY_SDXL_UNET)}
 
 
-def group_inputs(sizes, sdxl, seed):
+def group_inputs(sizes, sdxl, seed, guidance=True):
     """Per group: latents (one z_T each, different per group), text and added conditioning."""
     groups = []
     for g, n in enumerate(sizes):
-        x, ctx = candidate_batch(n, seed=seed + 10 * g)
-        added = sdxl_added(n, seed=seed + 10 * g + 1) if sdxl else None
+        x, ctx = candidate_batch(n, seed=seed + 10 * g, guidance=guidance)
+        added = sdxl_added(n, seed=seed + 10 * g + 1, guidance=guidance) if sdxl else None
         groups.append((x, ctx, added))
     return groups
 
 
-def batched(groups, sizes):
+def batched(groups, sizes, guidance=True):
     """The groups' rows in layout order: every group's uncond rows, then every group's cond rows."""
+    if not guidance:
+        added = None if groups[0][2] is None else {k: torch.cat([g[2][k] for g in groups]) for k in groups[0][2]}
+        return torch.cat([g[0] for g in groups]), torch.cat([g[1] for g in groups]), added
 
     def halves(t, n):
         return t[:n], t[n:]
@@ -85,19 +88,24 @@ def rel_err(a, b):
 @pytest.mark.parametrize("arch", ["sd", "sdxl"])
 @pytest.mark.parametrize("name", list(CONFIGS))
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(sizes=st.lists(st.integers(1, 3), min_size=2, max_size=3), seed=st.integers(0, 100))
-def test_each_group_gets_what_it_gets_alone(arch, name, sizes, seed):
+@given(
+    sizes=st.lists(st.integers(1, 3), min_size=2, max_size=3),
+    seed=st.integers(0, 100),
+    guidance=st.sampled_from([True, True, False]),  # without guidance: an LCM UNet's batch
+)
+@example(sizes=[2, 1], seed=3, guidance=False)
+def test_each_group_gets_what_it_gets_alone(arch, name, sizes, seed, guidance):
     unet, cfg = UNETS[arch], CONFIGS[name]
-    groups = group_inputs(sizes, arch == "sdxl", seed)
-    x, ctx, added = batched(groups, sizes)
-    layout = BatchLayout(groups=sizes)
+    groups = group_inputs(sizes, arch == "sdxl", seed, guidance)
+    x, ctx, added = batched(groups, sizes, guidance)
+    layout = BatchLayout(groups=sizes, guidance=guidance)
     together = run_steps(unet, cfg, layout, x, ctx, added)
     m = sum(sizes)
     for g, (gx, gctx, gadded) in enumerate(groups):
-        alone = run_steps(unet, cfg, BatchLayout(sizes[g]), gx, gctx, gadded)
+        alone = run_steps(unet, cfg, BatchLayout(sizes[g], guidance=guidance), gx, gctx, gadded)
         rows = layout.candidate_rows(g)
         for step, (a, b) in enumerate(zip(together, alone, strict=True)):
-            mine = torch.cat([a[rows], a[m + rows.start : m + rows.stop]])
+            mine = torch.cat([a[rows], a[m + rows.start : m + rows.stop]]) if guidance else a[rows]
             assert rel_err(mine, b) < 1e-5, (name, sizes, g, step)
 
 
