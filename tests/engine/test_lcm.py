@@ -135,3 +135,13 @@ def test_cli_runs_the_paper_lcm_setting_and_refuses_a_negative_shift(tmp_path, c
     assert main([*other, "--out", str(tmp_path / "c.png")]) == 2
     err = capsys.readouterr().err
     assert "LCM-distilled" in err and "--scheduler lcm" in err and err.count("\n") == 1
+
+
+def test_half_precision_lcm_sdxl_runs():
+    """The guidance embedding and SDXL's time ids take the UNet inputs' dtype (float16 on a GPU)."""
+    model = load_model("embedded:tiny-lcm-sdxl-random", device=torch.device("cpu"), dtype=torch.float16)
+    spec = DenoiseSpec(CANDIDATES, steps=4, switch_step=2, scheduler="lcm", guidance=5.0, seed=1)
+    cond = unet_conditioning(model.text, model.unet, CANDIDATES, guidance=5.0, size=(64, 64))
+    assert cond.extra["timestep_cond"].dtype == cond.added_cond_kwargs["time_ids"].dtype == torch.float16
+    latents = DeviceEngine(model).finish(CloudEngine(model).run(spec).select(0), CANDIDATES[0], guidance=5.0)
+    assert latents.dtype == torch.float32 and torch.isfinite(latents).all()

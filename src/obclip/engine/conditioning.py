@@ -188,10 +188,12 @@ def unet_conditioning(
     (LCM-distilled) UNet: N conditional rows with `timestep_cond` = the embedding of w = guidance - 1.
     """
     cond = text.guidance_batch(prompts, cfg_scale(unet, guidance) > 1.0, size=size)
-    if embeds_guidance(unet):
-        emb = guidance_embedding(float(guidance) - 1.0, int(unet.config.time_cond_proj_dim), len(cond))
-        cond.extra["timestep_cond"] = emb.to(device=cond.encoder_hidden_states.device)
-    return cond
+    if not embeds_guidance(unet):
+        return cond
+    states = cond.encoder_hidden_states
+    emb = guidance_embedding(float(guidance) - 1.0, int(unet.config.time_cond_proj_dim), len(cond))
+    emb = emb.to(device=states.device, dtype=states.dtype)  # the text side's dtype, as the UNet's inputs
+    return Conditioning(states, cond.added_cond_kwargs, {**cond.extra, "timestep_cond": emb})
 
 
 def check_scheduler_fits(unet: torch.nn.Module, scheduler: object) -> None:
