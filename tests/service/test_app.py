@@ -45,6 +45,7 @@ class Switchable:
         self.gate: threading.Event | None = None
         self.entered = threading.Event()
         self.runs = 0
+        self.unchecked_runs = 0
         self.checks = 0
 
     def check(self, spec) -> None:
@@ -53,6 +54,7 @@ class Switchable:
 
     def run(self, spec, *, on_step=None, checked=False) -> DenoiseState:
         self.runs += 1
+        self.unchecked_runs += not checked  # the engine would check again: twice per job
         self.entered.set()
         if self.gate is not None:
             deadline = time.monotonic() + 30
@@ -117,7 +119,7 @@ def test_health_models_openapi_metrics(client, engine):
     assert "obclip_request_seconds_bucket" in text and "obclip_model_seconds_count 20.0" in text
     assert "obclip_queue_depth 0.0" in text and "obclip_queued_tmacs 0.0" in text
     assert 'obclip_jobs_total{outcome="done"} 20.0' in text
-    assert engine.checks == 20 and engine.runs == 20  # CloudEngine.check once per job, not twice
+    assert engine.checks == engine.runs == 20 and engine.unchecked_runs == 0  # CloudEngine.check once per job
 
 
 def test_docs_pages_are_off(client):
