@@ -13,7 +13,6 @@ import asyncio
 import json
 import re
 import webbrowser
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -91,13 +90,12 @@ def create_app(history_dir: str | Path = "out/ui", *, allowed_hosts: list[str] |
 
     @app.post("/api/candidates")
     def candidates(request: CandidatesRequest) -> dict[str, Any]:
-        from obclip.privacy import build_candidate_set
+        from obclip.view import cloud_view
 
         if not request.prompt.strip():
             return {"n": 0, "candidates": [], "segments": [], "attributes": [], "notice": None}
-        cset = build_candidate_set(
-            request.prompt, taxonomy=_taxonomy(request.large), max_candidates=request.max_candidates
-        )
+        # the function `generate` sends with: what the page shows is what the cloud gets
+        cset = cloud_view(request.prompt, large=request.large, max_candidates=request.max_candidates)
         public = cset.public_dict()
         return {
             **public,
@@ -157,14 +155,6 @@ def _job(runner: Runner, job_id: str):
     if job is None:
         raise HTTPException(404, f"no job {job_id!r}")
     return job
-
-
-@lru_cache(maxsize=16)
-def _taxonomy(large: str):
-    """The taxonomy `generate` will expand with for this model (its own words first)."""
-    from obclip.api import resolve_taxonomy
-
-    return resolve_taxonomy(None, large)
 
 
 def _embedded_models() -> list[dict[str, str]]:
