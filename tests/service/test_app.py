@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+import torch
 from fastapi.testclient import TestClient
 
 from obclip.engine import DenoiseState
@@ -425,3 +426,29 @@ def test_a_slow_body_is_a_408_within_the_body_deadline(tiny_engine):
     assert peer.status == 408
     start = next(m for m in peer.sent if m["type"] == "http.response.start")
     assert (b"connection", b"close") in start["headers"]
+
+
+def test_a_running_job_can_be_stopped_inside_a_step(tiny_engine):
+    """One step on a huge latent can outlast the deadline: the UNet's blocks check between them."""
+    from obclip.errors import JobCancelledError
+    from obclip.eval.flops import unet_inputs
+    from obclip.service.jobs import interruptible
+
+    unet = tiny_engine.model.unet
+    hooks_before = sum(len(m._forward_pre_hooks) for m in unet.modules())
+    meta_sample, t, meta_context = unet_inputs(unet, 1)
+    sample, context = torch.randn(meta_sample.shape), torch.randn(meta_context.shape)
+    stock = unet(sample, t, encoder_hidden_states=context, return_dict=False)[0]
+    calls: list[int] = []
+
+    def check(step: int) -> None:
+        calls.append(step)
+        if len(calls) == 3:
+            raise JobCancelledError("the client went away; stopped inside a step", "running")
+
+    with pytest.raises(JobCancelledError, match="inside a step"), interruptible(unet, check):
+        unet(sample, t, encoder_hidden_states=context, return_dict=False)
+    assert calls == [-1, -1, -1]
+    assert sum(len(m._forward_pre_hooks) for m in unet.modules()) == hooks_before
+    with interruptible(unet, lambda step: None):  # hooks that do not stop change nothing
+        assert torch.equal(unet(sample, t, encoder_hidden_states=context, return_dict=False)[0], stock)

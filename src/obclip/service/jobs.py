@@ -2,8 +2,9 @@
 
 The queue holds at most `queue_size` waiting jobs and at most `max_queued_tmacs` of cost waiting
 or running; beyond either a new job is a 503 whose `Retry-After` is the queued cost over the
-measured throughput. A job is stopped between denoising steps when its client has gone
-(`Job.cancel`) or its deadline has passed; a cancelled job that has not started never runs.
+measured throughput. A job is stopped between denoising steps, and before each UNet block inside
+a step, when its client has gone (`Job.cancel`) or its deadline has passed; a cancelled job that
+has not started never runs.
 This module is the one place that knows how jobs reach the engine.
 """
 
@@ -11,13 +12,16 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+import torch
 
 from obclip.engine.batching import BatchPolicy, take_batch, unet_rows
 from obclip.engine.spec import DenoiseSpec
@@ -60,11 +64,37 @@ class Job:
         self.cancelled.set()
 
     def check(self, step: int = -1) -> None:
-        """The engine's `on_step`: stop here if the client has gone or the deadline has passed."""
+        """The engine's `on_step` (and the UNet blocks' pre-hook, step -1): stop here if the client
+        has gone or the deadline has passed."""
+        where = f"before step {step}" if step >= 0 else "inside a step"
         if self.cancelled.is_set():
-            raise JobCancelledError(f"the client went away; stopped before step {step}")
+            raise JobCancelledError(f"the client went away; stopped {where}")
         if time.monotonic() > self.deadline:
-            raise DeadlineExceededError(f"the job passed the server's deadline per job; stopped before step {step}")
+            raise DeadlineExceededError(f"the job passed the server's deadline per job; stopped {where}")
+
+
+#: UNet submodules before which a running job may be stopped (diffusers' block and layer classes).
+_STOP_POINTS = ("Block2D", "Transformer2DModel", "BasicTransformerBlock")
+
+
+@contextlib.contextmanager
+def interruptible(unet: Any, check: Callable[[int], None]) -> Iterator[None]:
+    """Call `check(-1)` before each block and transformer layer of `unet` while the context is open,
+    so one long denoising step (a huge latent) can be stopped too, not only the gaps between steps.
+    The hooks only read a flag and the clock; outputs are unchanged, and they are removed on exit."""
+    if not isinstance(unet, torch.nn.Module):
+        yield
+        return
+    handles = [
+        module.register_forward_pre_hook(lambda module, args: check(-1))
+        for module in unet.modules()
+        if type(module).__name__.endswith(_STOP_POINTS)
+    ]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 class JobQueue:
@@ -253,10 +283,11 @@ class JobQueue:
         try:
             on_step(0)
             specs = [job.spec for job in batch]
-            if len(batch) == 1:
-                states = [self.engine.run(specs[0], on_step=on_step, checked=True)]
-            else:
-                states = self.engine.run_batch(specs, on_step=on_step, checked=True)
+            with interruptible(getattr(getattr(self.engine, "model", None), "unet", None), on_step):
+                if len(batch) == 1:
+                    states = [self.engine.run(specs[0], on_step=on_step, checked=True)]
+                else:
+                    states = self.engine.run_batch(specs, on_step=on_step, checked=True)
             model_s = time.monotonic() - started
             bodies = [
                 None if id(job) in stopped else state.to_bytes() for job, state in zip(batch, states, strict=True)
