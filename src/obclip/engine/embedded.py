@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from obclip.defaults import DEFAULT_LARGE as DEFAULT_LARGE  # re-exported: `embedded:default`
 from obclip.defaults import EMBEDDED_PREFIX
@@ -90,7 +90,6 @@ def _tiny_tokenizer() -> CLIPTokenizer:
 
 def _tiny_shared() -> tuple[CLIPTokenizer, CLIPTextModel, AutoencoderKL]:
     import torch
-    from diffusers import AutoencoderKL
     from transformers import CLIPTextConfig, CLIPTextModel
 
     tokenizer = _tiny_tokenizer()
@@ -108,8 +107,17 @@ def _tiny_shared() -> tuple[CLIPTokenizer, CLIPTextModel, AutoencoderKL]:
             pad_token_id=tokenizer.pad_token_id,
         )
     )
-    torch.manual_seed(1)
-    vae = AutoencoderKL(
+    return tokenizer, text_encoder.eval(), tiny_vae(1)
+
+
+def tiny_vae(seed: int, **config: Any) -> AutoencoderKL:
+    """The placeholders' VAE (64 px <-> 8x8x4), random weights from `seed`; `config` overrides
+    (e.g. SDXL's `scaling_factor`)."""
+    import torch
+    from diffusers import AutoencoderKL
+
+    torch.manual_seed(seed)
+    return AutoencoderKL(
         in_channels=3,
         out_channels=3,
         down_block_types=("DownEncoderBlock2D",) * 4,
@@ -119,8 +127,8 @@ def _tiny_shared() -> tuple[CLIPTokenizer, CLIPTextModel, AutoencoderKL]:
         latent_channels=4,
         norm_num_groups=4,
         sample_size=64,
-    )
-    return tokenizer, text_encoder.eval(), vae.eval()
+        **config,
+    ).eval()
 
 
 def _tiny_unet(seed: int, *, layers_per_block: int, mid_block: bool) -> UNet2DConditionModel:

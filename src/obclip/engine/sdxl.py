@@ -172,19 +172,9 @@ def _tiny_text_encoders(tokenizer: CLIPTokenizer) -> tuple[CLIPTextModel, CLIPTe
 
 
 def _tiny_sdxl_vae() -> AutoencoderKL:
-    torch.manual_seed(22)
-    return AutoencoderKL(
-        in_channels=3,
-        out_channels=3,
-        down_block_types=("DownEncoderBlock2D",) * 4,
-        up_block_types=("UpDecoderBlock2D",) * 4,
-        block_out_channels=(8, 16, 16, 16),
-        layers_per_block=1,
-        latent_channels=4,
-        norm_num_groups=4,
-        sample_size=64,
-        scaling_factor=0.13025,
-    ).eval()
+    from obclip.engine.embedded import tiny_vae
+
+    return tiny_vae(22, scaling_factor=0.13025)
 
 
 def tiny_sdxl_unet(
