@@ -58,8 +58,16 @@ def binding() -> Binding:
 
 @dataclass(frozen=True)
 class _Idiom:
-    pattern: re.Pattern[str]
+    """One idiom: its regex (compiled on first use, so building a taxonomy stays cheap), the
+    groups of its unbound words, and literal words the text must hold for it to match at all."""
+
+    source: str
     groups: tuple[str, ...]
+    literals: tuple[str, ...]
+
+    @functools.cached_property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(self.source)
 
 
 @functools.lru_cache(maxsize=32)
@@ -83,17 +91,20 @@ def _idioms(taxonomy: Taxonomy) -> dict[tuple[int, str], list[_Idiom]]:
         targets = nouns or ([0] if len(found) == 1 else [])
         if not targets:
             continue
-        pieces, cursor = [], 0
+        pieces, cursor, literals = [], 0, []
         for i, (match, entry) in enumerate(zip(found, entries, strict=True)):
             alternatives: set[str] = set()
             for category in entry.categories:
                 alternatives.update(surfaces[(entry.attribute, category)])
             words = "|".join(_spaced(s) for s in sorted(alternatives, key=len, reverse=True))
             pieces.append(_spaced(phrase[cursor : match.start()]))
+            literals.extend(re.findall(r"\w+", phrase[cursor : match.start()]))
             pieces.append(f"(?P<w{i}>{words})" if i in targets else f"(?:{words})")
             cursor = match.end()
         pieces.append(_spaced(phrase[cursor:]))
-        idiom = _Idiom(re.compile(rf"(?<![\w-]){''.join(pieces)}(?![\w-])"), tuple(f"w{i}" for i in targets))
+        literals.extend(re.findall(r"\w+", phrase[cursor:]))
+        source = rf"(?<![\w-]){''.join(pieces)}(?![\w-])"
+        idiom = _Idiom(source, tuple(f"w{i}" for i in targets), tuple(literals))
         for i in targets:
             for category in entries[i].categories:
                 index.setdefault((entries[i].attribute, category), []).append(idiom)
@@ -109,6 +120,8 @@ def in_idiom(taxonomy: Taxonomy, folded: str, start: int, end: int, attribute: i
     table = _idioms(taxonomy)
     for category in categories:
         for idiom in table.get((attribute, category), ()):
+            if not all(word in folded for word in idiom.literals):
+                continue
             for found in idiom.pattern.finditer(folded, max(0, start - 80), min(len(folded), end + 80)):
                 if any(found.span(group) == (start, end) for group in idiom.groups):
                     return True

@@ -273,17 +273,16 @@ def _parse_surfaces(name: str, value: str, category: str, surfaces: Any, fail: A
         raise fail(f"attribute {name!r}, value {value!r}: a form category has an empty name")
     if not isinstance(surfaces, list) or not surfaces:
         raise fail(f"{where}: forms must be a non-empty list of strings")
-    result: list[str] = []
+    result: dict[str, None] = {}
     for surface in surfaces:
         if not isinstance(surface, str):
             raise fail(f"{where}: form {surface!r} is not a string")
         cleaned = " ".join(surface.split())
         if not _SURFACE_RE.fullmatch(cleaned):
             raise fail(f"{where}: form {surface!r} must be words (letters, digits, spaces, hyphens)")
-        if surface_key(cleaned) in _RESERVED_SURFACES:
+        if cleaned.lower() in _RESERVED_SURFACES:
             raise fail(f"{where}: form {surface!r} is reserved (it is an article)")
-        if cleaned not in result:
-            result.append(cleaned)
+        result[cleaned] = None
     return tuple(result)
 
 
