@@ -164,3 +164,14 @@ def test_a_port_in_use_is_one_line(tmp_path, capsys):
         code = main(["ui", "--port", str(busy.getsockname()[1]), "--history", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2 and "cannot listen" in err and err.count("\n") == 1
+
+
+def test_the_history_survives_a_restart(tmp_path):
+    from obclip.app.jobs import History
+
+    entries = [{"id": "a", "settings": {"seed": 1}}, {"id": "b", "settings": {"seed": 2}}]
+    for entry in entries:
+        History(tmp_path).add(entry)
+    (tmp_path / "history.jsonl").open("a").write("not json\n")
+    with TestClient(create_app(tmp_path), base_url="http://127.0.0.1") as again:
+        assert again.get("/api/history").json()["entries"] == entries[::-1]
