@@ -228,7 +228,7 @@ def _mark_residual(segments: list[dict[str, Any]], residual: list[dict[str, str]
 def serve(
     *,
     host: str = "127.0.0.1",
-    port: int = 7860,
+    port: int = 7870,
     history: str = "out/ui",
     open_browser: bool = False,
     quiet: bool = False,
