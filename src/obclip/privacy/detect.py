@@ -30,10 +30,10 @@ from obclip.privacy.words import (
     LINKING,
     NOUNS_LIKE_PARTICIPLES,
     OBJECT_HEADS,
-    PERSON_NOUNS,
     POSSESSIVES,
     SENTENCE_END,
     TRANSPARENT,
+    is_person_noun,
 )
 
 _WORD_CHAR = re.compile(r"[\w'’-]")
@@ -75,6 +75,7 @@ class _Variable:
 
 
 _PERSON_RULES = frozenset({ALWAYS, CAPITALISED, TITLE})
+_NO_PERSON = "\x00"
 
 
 @functools.lru_cache(maxsize=1024)
@@ -191,7 +192,7 @@ class _Detector:
         self._index()
         self.has_person = (
             any(m.rule in _PERSON_RULES for m in self.matches)
-            or any(_bare(w.group()) in PERSON_NOUNS for w in _WORD.finditer(self._outside_matches))
+            or any(is_person_noun(_bare(w.group())) for w in _WORD.finditer(self._outside_matches))
             or has_person_emoji(self.text)
         )
         decided: dict[int, bool] = {}
@@ -256,8 +257,6 @@ class _Detector:
                     return True
                 k = slot.end
                 continue
-            if other is not None or k in self.idiom_starts:
-                return False  # a taxonomy word that names no person heads the phrase: "old man's beard"
             word = _WORD.match(folded, k)
             if word is None:
                 break
@@ -267,13 +266,14 @@ class _Detector:
             participle = bare.endswith(("ing", "ed", "ly")) and (bare not in NOUNS_LIKE_PARTICIPLES or bool(phrase))
             if participle and any(w not in TRANSPARENT and not w.endswith(("ing", "ed", "ly")) for w in phrase):
                 break  # "a Kenyan runner crossing the line": the phrase ends at its head
-            phrase.append(bare)
+            # a taxonomy word that names no person is no person's head: "old man's beard lichen"
+            phrase.append(_NO_PERSON if other is not None or k in self.idiom_starts else bare)
             k = word.end()
             if bare != word.group():
                 break  # a possessive ends the noun phrase: "an old lighthouse's lamp"
         heads = [w for w in phrase if w in NOUNS_LIKE_PARTICIPLES or not w.endswith(("ing", "ed", "ly"))]
         if heads and heads[-1] not in TRANSPARENT:
-            return heads[-1] in PERSON_NOUNS
+            return is_person_noun(heads[-1])
         if surface_key(text[match.start : match.end]) in self.binding.strict:
             return False
         before = self._word_before(match.start)
@@ -361,7 +361,7 @@ class _Detector:
     def _introduces_person(self, kind: str, token: object) -> bool:
         if kind == "slot":
             return not self.matches[token].entry.is_pronoun  # type: ignore[index]
-        return kind == "word" and token in PERSON_NOUNS
+        return kind == "word" and is_person_noun(str(token))
 
     def _article_before(self, start: int) -> tuple[int, int] | None:
         """An "a"/"an" before a slot, across whitespace and opening brackets or quotes: "a (old)"."""

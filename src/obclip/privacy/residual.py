@@ -13,7 +13,7 @@ from importlib import resources
 
 from obclip.privacy.taxonomy import fold
 from obclip.privacy.template import Slot, Template
-from obclip.privacy.words import PERSON_NOUNS, SENTENCE_END
+from obclip.privacy.words import SENTENCE_END, is_person_noun
 
 _WORD = re.compile(r"\w[\w'’-]*")
 
@@ -78,7 +78,7 @@ def residual(template: Template) -> tuple[Residual, ...]:
                 spec = template.taxonomy.attribute(template.attributes[part.attribute].kind)
                 word = "/".join(spec.canonical(v, part.category) for v in spec.values)
                 found[(word, reason)] = None
-    person = bool(template.attributes) or any(_bare(w.group()) in PERSON_NOUNS for w in _WORD.finditer(folded))
+    person = bool(template.attributes) or any(is_person_noun(_bare(w.group())) for w in _WORD.finditer(folded))
     if person:
         varied = {a.kind for a in template.attributes}
         for match in template.taxonomy.matcher.finditer(folded):

@@ -113,9 +113,29 @@ PERSON_NOUNS = _words(
     cricketer cricketers batsman quarterback linebacker skier snowboarder
     snowboarders mountaineer mountaineers diver divers sailor kayaker kayakers fisher angler
     anglers hunter trapper trappers forager foragers gatherer herdsman herder shepherdess milkmaid
+    lifeguard lifeguards member members mariachi geisha salaryman salarymen sherpa griot shaman
     """
 )
 """Words that head a noun phrase about a person: an attribute word right before one is an adjective."""
+
+_NOT_PERSONS = _words(
+    """
+    list lists mist mists twist twists fist fists wrist wrists gist heist midst exist assist insist
+    persist resist consist whist median medians snowman snowmen superman batman walkman pacman
+    ottoman ottomans german germans roman romans human humans woman women man men
+    """
+)
+
+
+def is_person_noun(word: str) -> bool:
+    """Whether a (folded) word names a person: the list above, or a word ending in -ist, -ian or
+    -man/-men ("cellist", "custodian", "salaryman") that is not a known non-person."""
+    if word in PERSON_NOUNS:
+        return True
+    if len(word) <= 4 or word in _NOT_PERSONS:
+        return False
+    return word.endswith(("ist", "ists", "ian", "ians", "man", "men"))
+
 
 SENTENCE_END = frozenset(".!?")
 
