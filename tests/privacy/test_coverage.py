@@ -1,0 +1,113 @@
+"""How people write (issue 9): every sensitive word of these prompts is varied, words that describe
+no person stay untouched, and the user's own prompt is kept up to a canonicalisation."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from obclip.privacy import build_candidate_set, canonical_prompt, default_taxonomy, detect
+from obclip.view import resolve_taxonomy
+
+
+def word_in(word: str, text: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text, re.IGNORECASE) is not None
+
+
+@pytest.mark.parametrize(
+    ("prompt", "words"),
+    [
+        ("a nun in a black habit", ["nun"]),
+        ("an actress on a red carpet", ["actress"]),
+        ("policewomen marching", ["policewomen"]),
+        ("my great-grandmother on her porch", ["great-grandmother", "her"]),
+        ("a 70-year-old man fishing", ["70-year-old", "man"]),
+        ("a woman in her 30s", ["woman", "her", "30s"]),
+        ("his 7th birthday party", ["his", "7th"]),
+        ("a Nigerian woman dancing", ["Nigerian", "woman"]),
+        ("an elderly Chinese couple", ["elderly", "Chinese"]),
+        ("a young Black woman", ["young", "Black", "woman"]),
+        ("a Latina nurse", ["Latina"]),
+        ("a Hispanic family", ["Hispanic"]),
+        ("Mrs. Johnson baking in her kitchen", ["Mrs", "her"]),
+        ("Sarah walking her dog", ["Sarah", "her"]),
+        ("a South Asian bride", ["South Asian", "bride"]),
+        ("a Native American elder", ["Native American", "elder"]),
+        ("an Asian-American student", ["Asian-American"]),
+        ("a toddler stacking blocks", ["toddler"]),
+        ("a boy aged 5", ["boy", "aged 5"]),
+        ("Lady Catherine in a ballgown", ["Lady", "Catherine"]),
+        ("a fisherman mending his nets", ["fisherman", "his"]),
+        ("a waitress in a diner", ["waitress"]),
+        ("a widow at a grave", ["widow"]),
+        ("a schoolgirl waiting for the bus", ["schoolgirl"]),
+    ],
+)
+def test_every_sensitive_word_varies(prompt: str, words: list[str]) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1
+    for word in words:
+        assert not all(word_in(word, c) for c in cset.candidates), (prompt, word)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "kept"),
+    [
+        ("a little princess in a pink gown", "princess"),
+        ("a boy aged 5", "aged"),
+        ("Lady Catherine in a ballgown", "Lady"),
+        ("an actress on a red carpet", "actress"),
+        ("a waiter in a tuxedo", "waiter"),
+    ],
+)
+def test_the_true_candidate_keeps_the_role(prompt: str, kept: str) -> None:
+    assert word_in(kept, canonical_prompt(prompt))
+
+
+def test_emoji_lose_gender_age_and_skin_tone() -> None:
+    cset = build_candidate_set("\U0001f475\U0001f3fd knitting a scarf")
+    assert cset.candidates == ("\U0001f9d1 knitting a scarf",)
+    assert (
+        canonical_prompt("\U0001f469\U0001f3fe\u200d\u2695\ufe0f checking a chart")
+        == "\U0001f9d1\u200d\u2695\ufe0f checking a chart"
+    )
+
+
+def test_articles_and_dashes_agree() -> None:
+    assert set(build_candidate_set("a (old) man").candidates) >= {"an (old) man", "a (young) man"}
+    assert canonical_prompt("a middle–aged man") == "a middle-aged man"
+    assert set(build_candidate_set("an 80-year-old woman").candidates) >= {"a 75-year-old woman", "a 20-year-old man"}
+
+
+def test_the_budget_still_partitions_the_larger_sets() -> None:
+    prompt = "Mrs. Emma Lee, a 70-year-old Nigerian grandmother, with her grandson"
+    full = build_candidate_set(prompt, max_candidates=4096)
+    groups = {build_candidate_set(member, max_candidates=6, seed=0).candidates for member in full.candidates}
+    sets = [set(g) for g in groups]
+    assert set().union(*sets) == set(full.candidates)
+    assert sum(len(s) for s in sets) == len(full)
+
+
+NAMES = [
+    n for v in default_taxonomy().attributes[0].values for n in default_taxonomy().attributes[0].forms[v]["first_name"]
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    name=st.sampled_from(NAMES),
+    age=st.integers(0, 120),
+    nation=st.sampled_from(["Kenyan", "Chinese", "Peruvian", "Polish", "Pakistani", "Samoan"]),
+    religion=st.booleans(),
+)
+def test_names_numbers_and_nationalities_are_closed(name: str, age: int, nation: str, religion: bool) -> None:
+    prompt = f"{name}, a {age}-year-old {nation} woman in a hijab, with her son"
+    taxonomy = resolve_taxonomy(None, "embedded:default", opt_in=("religion",) if religion else ())
+    cset = build_candidate_set(prompt, taxonomy=taxonomy, seed=1, max_candidates=64)
+    for member in cset.candidates[:6]:
+        again = build_candidate_set(member, taxonomy=taxonomy, seed=1, max_candidates=64)
+        assert again == cset and again.candidates == cset.candidates
+    assert detect(prompt, taxonomy).attributes
