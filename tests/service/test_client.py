@@ -11,6 +11,8 @@ import time
 import httpx
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from obclip.engine import DenoiseSpec
 from obclip.errors import InvalidInputError, ModelNotFoundError, ServiceError, StateError
@@ -293,3 +295,27 @@ def test_one_token_file_format_and_no_token_in_any_message(tmp_path):
 def test_bad_url_is_refused():
     with pytest.raises(InvalidInputError, match="http"):
         HttpCloud("ftp://127.0.0.1")
+
+
+@given(st.text(max_size=2000))
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+def test_sanitised_text_is_always_one_short_printable_line(text):
+    shown = sanitize(text)
+    assert shown.isprintable() and "\x1b" not in shown and len(shown) <= 300
+
+
+@given(
+    st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=8, max_size=40).filter(
+        lambda s: not s.startswith("#")
+    )
+)
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
+def test_no_token_file_error_quotes_a_token(secret):
+    """Whatever is wrong with a token file, the message names the file and line, never the text."""
+    from obclip.service.tokens import parse_tokens
+
+    for text in (f"{secret} {secret}\n", f"{secret}\x00\n", f"\ufeff{secret}\t{secret}\n"):
+        with pytest.raises(InvalidInputError) as raised:
+            parse_tokens(text, "token file 'x'")
+        assert secret not in str(raised.value)
+    assert parse_tokens(f"# {secret}\n{secret}\n") == (secret,)
