@@ -110,3 +110,20 @@ def test_the_shipped_serve_config_builds_an_application():
     assert isinstance(app_builder(application["args"]), serve.Application)
     with pytest.raises(InvalidInputError, match="unknown argument"):
         app_builder({"replica": 2})
+
+
+@pytest.mark.parametrize(
+    ("flags", "fragment"),
+    [
+        (["--port", "0"], "fixed port"),
+        (["--ray-replicas", "0"], "replicas must be"),
+        (["--ray-replicas", "3", "--ray-max-replicas", "2"], "below the 3 replicas"),
+        (["--max-batch-latent-pixels", "0"], "max_latent_pixels"),
+    ],
+)
+def test_bad_ray_flags_are_one_line_and_status_2(capsys, flags, fragment):
+    from obclip.cli import main
+
+    assert main(["serve", "--ray", "--large", TINY, *flags]) == 2
+    err = capsys.readouterr().err.strip()
+    assert fragment in err and len(err.splitlines()) == 1
