@@ -74,7 +74,8 @@ class Job:
 
 
 #: UNet submodules before which a running job may be stopped (diffusers' block and layer classes).
-_STOP_POINTS = ("Block2D", "Transformer2DModel", "BasicTransformerBlock")
+#: One attention call itself cannot be interrupted: keeping single steps short is admission's job.
+_STOP_POINTS = ("Block2D", "Transformer2DModel", "BasicTransformerBlock", "Attention")
 
 
 @contextlib.contextmanager
