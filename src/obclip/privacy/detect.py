@@ -153,13 +153,19 @@ class _Detector:
 
     # --- binding to a person -------------------------------------------------------------
 
-    def _rule(self, match: _Match, categories: frozenset[str] | None = None) -> str:
-        rules = {self.binding.rule(c) for c in (categories or match.entry.categories)}
+    def _rule(self, match: _Match, family: frozenset[str] | None = None) -> str:
+        """The binding rule of a match, read from its family of categories (the same for every
+        value) and, where the family mixes rules, from the category the context picks."""
+        family = family if family is not None else match.entry.family
+        rules = {self.binding.rule(c) for c in family}
+        if TITLE in rules:
+            # only a title form is ever rendered in a title slot, so a title is read off the word
+            if any(self.binding.rule(c) == TITLE for c in match.entry.categories & family):
+                return TITLE
+            rules.discard(TITLE)
         if len(rules) == 1:
             return next(iter(rules))
-        if TITLE in rules:
-            return TITLE
-        return ALWAYS if ALWAYS in rules else sorted(rules)[0]
+        return self.binding.rule(self._category(match))
 
     def _bind(self) -> None:
         """Drop the matches that describe no person (docs/privacy.md, "Binding to a person").
@@ -185,7 +191,7 @@ class _Detector:
                     rest = entry.family - titles
                     if not rest & entry.categories:
                         continue
-                    match.rule = self._rule(match, frozenset(rest & entry.categories))
+                    match.rule = self._rule(match, frozenset(rest))
             kept.append(match)
         self._outside_matches = self._blank(self.matches)
         self.matches = kept
@@ -291,6 +297,10 @@ class _Detector:
             k += 1
         while k < len(self.text) and self.text[k].isspace():
             k += 1
+        if k in self.starts:  # a slot: capitalised in every candidate, or in none
+            entry = self.matches[self.starts[k]].entry
+            spec = self.taxonomy.attributes[entry.attribute]
+            return all(spec.canonical(v, c)[:1].isupper() for v in spec.values for c in entry.family)
         return k < len(self.text) and self.text[k].isupper()
 
     # --- form categories ---------------------------------------------------------------------
