@@ -111,3 +111,18 @@ def test_names_numbers_and_nationalities_are_closed(name: str, age: int, nation:
         again = build_candidate_set(member, taxonomy=taxonomy, seed=1, max_candidates=64)
         assert again == cset and again.candidates == cset.candidates
     assert detect(prompt, taxonomy).attributes
+
+
+def test_no_form_of_the_default_taxonomy_starts_with_another_forms_canonical_rendering() -> None:
+    """A candidate renders canonical forms next to the user's words; a form that begins with a
+    canonical form ("middle-aged person" after "middle-aged") would read back as another slot."""
+    taxonomy = default_taxonomy(("religion",))
+    canonical = {
+        spec.canonical(v, c).lower() for spec in taxonomy.attributes for v in spec.values for c in spec.categories
+    }
+    clashes = set()
+    for key in taxonomy.lexicon:
+        words = key.split(" ")
+        clashes.update((key, " ".join(words[:i])) for i in range(1, len(words)) if " ".join(words[:i]) in canonical)
+    # "<value> American" is one form on purpose: "American" after a value word is a slot itself
+    assert {key for key, _ in clashes} <= {"african american", "asian american", "indian american", "european american"}
