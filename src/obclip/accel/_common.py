@@ -26,7 +26,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from obclip.errors import InvalidInputError
+from obclip.errors import InvalidInputError, check_int
 
 if TYPE_CHECKING:
     import torch
@@ -284,16 +284,6 @@ def setting(
     if const is not dataclasses.MISSING:
         metadata["const"] = const
     return field(default=default, metadata=metadata)
-
-
-def check_int(name: str, value: Any, *, minimum: int, optional: bool = False) -> None:
-    """Raise `InvalidInputError` unless `value` is an int >= minimum (or None when optional)."""
-    if value is None and optional:
-        return
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInputError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise InvalidInputError(f"{name} must be >= {minimum}, got {value}")
 
 
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
