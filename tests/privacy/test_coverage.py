@@ -126,3 +126,20 @@ def test_no_form_of_the_default_taxonomy_starts_with_another_forms_canonical_ren
         clashes.update((key, " ".join(words[:i])) for i in range(1, len(words)) if " ".join(words[:i]) in canonical)
     # "<value> American" is one form on purpose: "American" after a value word is a slot itself
     assert {key for key, _ in clashes} <= {"african american", "asian american", "indian american", "european american"}
+
+
+@pytest.mark.parametrize("attribute", ["gender", "ethnicity", "religion"])
+def test_no_form_ends_in_a_canonical_rendering_of_its_attribute(attribute: str) -> None:
+    """ "south" before a rendered "Asian" must not read back as a form "South Asian"."""
+    taxonomy = default_taxonomy(("religion",))
+    spec = taxonomy.attribute(attribute)
+    canonical = {spec.canonical(v, c).lower() for v in spec.values for c in spec.categories}
+    index = taxonomy.index(attribute)
+    clashes = [
+        key
+        for key, entry in taxonomy.lexicon.items()
+        if entry.attribute == index
+        for i in range(1, len(key.split(" ")))
+        if " ".join(key.split(" ")[i:]) in canonical and key.split(" ")[0] != "baby"
+    ]
+    assert clashes == []
