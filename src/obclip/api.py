@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -58,6 +58,9 @@ class GenerationReport:
     taxonomy: str
     accelerations: list[str]
     notice: str | None
+    residual: list[dict[str, str]]
+    """Words sent in clear in every candidate that may still reveal a sensitive attribute
+    (`{"word", "reason"}` each; docs/privacy.md, "Residual risk")."""
     state_bytes: int
     """Bytes of the tensors the cloud handed over (`state_payload_bytes`)."""
     timings: dict[str, float] = field(default_factory=dict)
@@ -106,6 +109,8 @@ def generate(
     width: int | None = None,
     max_candidates: int | None = None,
     taxonomy: Taxonomy | str | Path | None = None,
+    opt_in: Sequence[str] = (),
+    strict: bool = False,
     accel: Any = None,
     cloud: str | CloudBackend = "local",
     token: str | None = None,
@@ -130,6 +135,10 @@ def generate(
         max_candidates: budget on N (see docs/privacy.md for what it costs in privacy).
         taxonomy: a `Taxonomy` or a path to a taxonomy file. When None: the packaged default,
             extended by the taxonomy that comes with the model, if any.
+        opt_in: opt-in attributes of the default taxonomy to vary too, e.g. `("religion",)`
+            (as `obclip candidates --religion`); ignored with an explicit `taxonomy`.
+        strict: refuse (`InvalidInputError`, before anything is sent or loaded) while any
+            residual-risk word would be sent in clear; the report lists them otherwise.
         accel: cloud accelerations: a preset (`"recommended"`, `"paper"`, `"none"`), an
             `obclip.accel.AccelConfig`, a dict or a .json path (`AccelConfig.parse`); None for plain steps.
         cloud: `"local"` (in-process), an `http(s)://` URL of an obclip server, or a backend.
@@ -149,6 +158,8 @@ def generate(
                 taxonomy=taxonomy,
                 max_candidates=max_candidates,
                 shuffle_seed=shuffle_seed,
+                opt_in=opt_in,
+                strict=strict,
                 steps=steps,
                 switch_step=switch_step,
                 scheduler=scheduler,
@@ -180,15 +191,29 @@ def plan(
     max_candidates: int | None = None,
     shuffle_seed: int | None = None,
     seed: int | None = None,
+    opt_in: Sequence[str] = (),
+    strict: bool = False,
     **options: Any,
 ) -> Plan:
     """Phase one, on the device: the candidate set of `prompt` and the cloud request for it.
 
     `options` are `DenoiseSpec`'s public options (steps, switch_step, scheduler, guidance,
-    height, width, accel); `seed` is drawn from a CSPRNG when None.
+    height, width, accel); `seed` is drawn from a CSPRNG when None. `opt_in` and `strict` as
+    in `generate`: with `strict`, residual risk is refused here, before any request exists.
     """
     # the one function `obclip candidates --large` shows too: what the user sees is what is sent
-    candidate_set = cloud_view(prompt, large=large, taxonomy=taxonomy, max_candidates=max_candidates, seed=shuffle_seed)
+    candidate_set = cloud_view(
+        prompt,
+        large=large,
+        taxonomy=taxonomy,
+        max_candidates=max_candidates,
+        seed=shuffle_seed,
+        opt_in=(opt_in,) if isinstance(opt_in, str) else tuple(opt_in),
+    )
+    if strict:
+        from obclip.cli.candidates import refuse_residual
+
+        refuse_residual(candidate_set, "strict")
     resolved = candidate_set.template.taxonomy
     seed = secrets.randbits(63) if seed is None else seed
     spec = DenoiseSpec(candidates=candidate_set.candidates, seed=seed, **options)
@@ -233,6 +258,7 @@ def _report(
         taxonomy=request.taxonomy.source,
         accelerations=list(spec.accel.names) if spec.accel is not None else [],
         notice=candidate_set.notice,
+        residual=[r.public_dict() for r in candidate_set.residual],
         state_bytes=state_payload_bytes(state),
         timings=timings,
     )

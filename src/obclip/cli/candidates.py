@@ -7,10 +7,14 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from obclip.cli._common import EXIT_USAGE
 from obclip.defaults import DEFAULT_LARGE
 from obclip.errors import InvalidInputError, ObclipError
+
+if TYPE_CHECKING:
+    from obclip.privacy import CandidateSet
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,14 +51,13 @@ def _run_candidates(args: argparse.Namespace) -> int:
             seed=args.seed,
             opt_in=opt_in,
         )
-        if args.strict and cset.residual:
-            raise InvalidInputError(f"--strict: residual risk would be sent in clear: {_residual_text(cset)}")
+        if args.strict:
+            refuse_residual(cset)
         return cset
 
     if args.prompt != "-":
         cset = expand(args.prompt)
-        if cset.residual:
-            print(f"obclip: notice: sent in clear in every candidate: {_residual_text(cset)}", file=sys.stderr)
+        tell_residual(cset)
         if args.json:
             print(json.dumps({**cset.public_dict(), "notice": cset.notice}, ensure_ascii=False))
         else:
@@ -93,8 +96,23 @@ def _stdin_lines() -> Iterator[tuple[int, str | None]]:
             yield number, None
 
 
-def _residual_text(cset) -> str:
+def residual_text(cset: CandidateSet) -> str:
+    """The residual-risk words of a candidate set on one line: `word (reason); ...`."""
     return "; ".join(f"{r.word} ({r.reason})" for r in cset.residual)
+
+
+def tell_residual(cset: CandidateSet) -> None:
+    """Before anything is sent: list on stderr the words every candidate carries in clear that may
+    still reveal a sensitive attribute (`obclip candidates`, `generate` and `demo` alike)."""
+    if cset.residual:
+        print(f"obclip: notice: sent in clear in every candidate: {residual_text(cset)}", file=sys.stderr)
+
+
+def refuse_residual(cset: CandidateSet, option: str = "--strict") -> None:
+    """`--strict` (or the API's `strict=True`, named by `option`): refuse while any residual-risk
+    word would be sent in clear, before anything is sent."""
+    if cset.residual:
+        raise InvalidInputError(f"{option}: residual risk would be sent in clear: {residual_text(cset)}")
 
 
 def _print_candidate_set(cset) -> None:

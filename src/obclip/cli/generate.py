@@ -88,6 +88,10 @@ def _add_generation_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--small", metavar="MODEL", help="device model sharing the large one's text encoder and VAE; 'same'")
     p.add_argument("--max-candidates", type=int, metavar="M", help="budget on the number of candidates")
     p.add_argument("--taxonomy", metavar="FILE", help="taxonomy file replacing the default")
+    p.add_argument(
+        "--religion", action="store_true", help="also vary religion (an opt-in attribute of the default taxonomy)"
+    )
+    p.add_argument("--strict", action="store_true", help="refuse while any residual-risk word would be sent")
     p.add_argument("--cloud", default="local", metavar="local|URL", help="where the cloud half runs (default local)")
     p.add_argument("--token-file", metavar="FILE", help="bearer token for a remote cloud")
     p.add_argument(
@@ -198,8 +202,9 @@ def _run_generate(args: argparse.Namespace) -> int:
     seeds = _seeds(args)
     paths = output_paths(args.out, seeds, overwrite=args.overwrite)
     token = _read_token(args.token_file)
-    check_hub_access([args.large, args.small])
     accel = accel_from_args(args)
+    _tell_what_is_sent(args)
+    check_hub_access([args.large, args.small])
     _check_size(args)
     from obclip.api import generate
 
@@ -218,6 +223,8 @@ def _run_generate(args: argparse.Namespace) -> int:
             width=args.width,
             max_candidates=args.max_candidates,
             taxonomy=args.taxonomy,
+            opt_in=_opt_in(args),
+            strict=args.strict,
             accel=accel,
             cloud=args.cloud,
             token=token,
@@ -228,6 +235,24 @@ def _run_generate(args: argparse.Namespace) -> int:
         save_image(result.image, path, metadata)
         _print_result(args, report, path)
     return 0
+
+
+def _opt_in(args: argparse.Namespace) -> tuple[str, ...]:
+    return ("religion",) if args.religion else ()
+
+
+def _tell_what_is_sent(args: argparse.Namespace) -> None:
+    """Before any model is loaded or anything is sent: the residual-risk words of the set this run
+    sends (the very set `obclip candidates` shows), and the --strict refusal while any remain."""
+    from obclip.cli.candidates import refuse_residual, tell_residual
+    from obclip.view import cloud_view
+
+    cset = cloud_view(
+        args.prompt, large=args.large, taxonomy=args.taxonomy, max_candidates=args.max_candidates, opt_in=_opt_in(args)
+    )
+    if args.strict:
+        refuse_residual(cset)
+    tell_residual(cset)
 
 
 def _prompt_if(args: argparse.Namespace) -> str | None:
