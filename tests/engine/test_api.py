@@ -152,3 +152,44 @@ def test_plan_is_what_the_cloud_is_sent_and_a_local_run_never_serialises_the_sta
     n, rows = len(request.candidate_set), 4 * 8 * 8 * 4  # float32 latents of 4 x 8 x 8 per candidate
     assert result.report.state_bytes >= n * rows
     assert set(result.report.timings) == {"prepare_s", "load_device_s", "cloud_s", "device_s", "decode_s", "total_s"}
+
+
+def test_residual_risk_is_reported_and_strict_refuses_before_the_cloud(tiny_large):
+    from obclip.api import plan
+    from obclip.errors import InvalidInputError
+
+    prompt = "a woman in a hijab, bearded man nearby"
+    result = generate(prompt, large=TINY, steps=2, switch_step=1, seed=0, shuffle_seed=0)
+    words = {r["word"] for r in result.report.residual}
+    assert words == {r.word for r in result.candidate_set.residual} and {"hijab", "bearded"} <= words
+    assert all(word in c for word in words for c in result.report.candidates)
+    assert result.report.to_dict()["residual"] == result.report.residual
+
+    cloud = RecordingCloud(tiny_large)
+    with pytest.raises(InvalidInputError, match=r"residual risk.*hijab"):
+        generate(prompt, large=TINY, steps=2, switch_step=1, strict=True, cloud=cloud)
+    with pytest.raises(InvalidInputError, match="strict"):
+        plan(prompt, large=TINY, strict=True)
+    assert cloud.specs == []
+    assert generate("a young woman", large=TINY, steps=2, switch_step=1, strict=True, cloud=cloud).report.residual == []
+    assert len(cloud.specs) == 1
+
+
+def test_religion_is_varied_only_when_opted_in(tiny_large):
+    cloud = RecordingCloud(tiny_large)
+    off = generate("a man in a turban", large=TINY, steps=2, switch_step=1, seed=1, shuffle_seed=2, cloud=cloud)
+    on = generate(
+        "a man in a turban",
+        large=TINY,
+        steps=2,
+        switch_step=1,
+        seed=1,
+        shuffle_seed=2,
+        opt_in=("religion",),
+        cloud=cloud,
+    )
+    assert (off.report.num_candidates, on.report.num_candidates) == (2, 12)
+    assert all("turban" in c for c in cloud.specs[0].candidates)
+    assert sum("turban" in c for c in cloud.specs[1].candidates) == 2
+    assert on.report.taxonomy == "default+religion" and on.report.residual == []
+    assert on.candidate_set.true_prompt == "a man in a turban"

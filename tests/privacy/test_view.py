@@ -51,16 +51,27 @@ def test_a_local_model_directory_brings_its_taxonomy(tmp_path: Path) -> None:
         model_taxonomy("embedded:nope")
 
 
-def test_generate_plans_the_set_that_candidates_shows(capsys) -> None:
+@pytest.mark.parametrize(
+    ("prompt", "flags", "n"),
+    [
+        ("a dark-skinned woman with braids", [], 6),
+        ("a dark-skinned woman in a hijab", ["--religion"], 36),
+        ("a bearded man in a turban", ["--religion", "--large", "embedded:tiny-random"], 12),
+    ],
+)
+def test_generate_plans_the_set_that_candidates_shows(capsys, prompt: str, flags: list[str], n: int) -> None:
     from obclip.api import plan
     from obclip.cli import main
 
-    prompt = "a dark-skinned woman with braids"
-    planned = plan(prompt, large="embedded:default", shuffle_seed=3)
-    assert main(["candidates", prompt, "--json", "--seed", "3"]) == 0
+    large = flags[flags.index("--large") + 1] if "--large" in flags else "embedded:default"
+    opt_in = ("religion",) if "--religion" in flags else ()
+    planned = plan(prompt, large=large, shuffle_seed=3, opt_in=opt_in)
+    assert main(["candidates", prompt, "--json", "--seed", "3", *flags]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["candidates"] == list(planned.candidate_set.candidates) == list(planned.spec.candidates)
-    assert planned.candidate_set == cloud_view(prompt, seed=3)
+    assert len(shown["candidates"]) == n
+    assert shown["residual"] == [r.public_dict() for r in planned.candidate_set.residual]
+    assert planned.candidate_set == cloud_view(prompt, large=large, seed=3, opt_in=opt_in)
 
 
 def test_candidates_imports_no_torch() -> None:
