@@ -21,7 +21,7 @@ from obclip.engine.loop import denoise
 from obclip.engine.models import ModelBundle, canonical_id
 from obclip.engine.schedulers import SCHEDULERS, export_history, import_history, make_scheduler, start_at
 from obclip.engine.spec import DenoiseSpec
-from obclip.engine.state import DenoiseState
+from obclip.engine.state import DenoiseState, json_default
 from obclip.errors import ObclipError, StateError
 
 
@@ -157,18 +157,8 @@ def _expected_history(
 
 def _jsonable(value: Any) -> Any:
     """`value` as it reads after the wire's JSON round trip (tuples become lists, tensors lists)."""
-
-    def default(item: Any) -> Any:
-        if isinstance(item, torch.Tensor):
-            return item.tolist()
-        if isinstance(item, (tuple, set)):
-            return list(item)
-        if hasattr(item, "item"):
-            return item.item()
-        raise TypeError(f"cannot serialise {type(item).__name__}")
-
     try:
-        return json.loads(json.dumps(value, default=default, sort_keys=True))
+        return json.loads(json.dumps(value, default=json_default, sort_keys=True))
     except (TypeError, ValueError):
         raise StateError("cloud's answer holds a value that is not plain JSON") from None
 

@@ -105,7 +105,7 @@ class DenoiseState:
             "history_meta": self.history_meta,
             "metadata": self.metadata,
         }
-        return st_save(tensors, metadata={"obclip": json.dumps(header, default=_json_default)})
+        return st_save(tensors, metadata={"obclip": json.dumps(header, default=json_default)})
 
     @classmethod
     def from_bytes(cls, data: bytes) -> DenoiseState:
@@ -159,7 +159,8 @@ def _read_header(data: bytes) -> dict[str, Any]:
     return header
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """How the header's JSON writes what `json` cannot: tensors and tuples as lists, scalars by `.item()`."""
     if isinstance(value, torch.Tensor):
         return value.tolist()
     if isinstance(value, (tuple, set)):
