@@ -87,7 +87,31 @@ class TextConditioner(Protocol):
     ) -> Conditioning: ...
 
 
-class ClipConditioner:
+class TokenLimit:
+    """Token counting and the truncation check every conditioner shares; the subclass sets `tokenizers`,
+    `max_tokens` (what its text encoders read) and `_tokenizer_lock`."""
+
+    tokenizers: tuple[CLIPTokenizer, ...]
+    max_tokens: int
+    _tokenizer_lock: threading.Lock
+    encoders_read = "the text encoder reads"  # how the refusal names the encoders
+
+    def token_count(self, prompt: str) -> int:
+        """Tokens `prompt` needs (the largest count of the tokenizers), start and end tokens included."""
+        with self._tokenizer_lock:
+            return max(len(t(prompt, truncation=False)["input_ids"]) for t in self.tokenizers)
+
+    def check_fits(self, prompt: str) -> None:
+        """Refuse a prompt the text encoders would silently truncate."""
+        count = self.token_count(prompt)
+        if count > self.max_tokens:
+            raise InvalidInputError(
+                f"prompt needs {count} tokens but {self.encoders_read} at most {self.max_tokens}; "
+                f"it would be truncated: {prompt[:60]!r}..."
+            )
+
+
+class ClipConditioner(TokenLimit):
     """SD 1.x conditioning: one CLIP text encoder, last hidden state, padded to max length.
 
     Safe to share between threads: a transformers fast tokenizer keeps padding and truncation as
@@ -96,25 +120,12 @@ class ClipConditioner:
 
     def __init__(self, tokenizer: CLIPTokenizer, text_encoder: CLIPTextModel) -> None:
         self.tokenizer = tokenizer
+        self.tokenizers = (tokenizer,)
         self.text_encoder = text_encoder.eval().requires_grad_(False)
         self.hidden_size = int(text_encoder.config.hidden_size)
         self.max_tokens = int(min(tokenizer.model_max_length, text_encoder.config.max_position_embeddings))
         self._empty: Conditioning | None = None
         self._tokenizer_lock = threading.Lock()
-
-    def token_count(self, prompt: str) -> int:
-        """Tokens `prompt` needs, start and end tokens included."""
-        with self._tokenizer_lock:
-            return len(self.tokenizer(prompt, truncation=False)["input_ids"])
-
-    def check_fits(self, prompt: str) -> None:
-        """Refuse a prompt the text encoder would silently truncate."""
-        count = self.token_count(prompt)
-        if count > self.max_tokens:
-            raise InvalidInputError(
-                f"prompt needs {count} tokens but the text encoder reads at most {self.max_tokens}; "
-                f"it would be truncated: {prompt[:60]!r}..."
-            )
 
     def guidance_batch(
         self, prompts: Sequence[str], guided: bool, *, size: tuple[int, int] | None = None

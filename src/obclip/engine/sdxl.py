@@ -15,21 +15,14 @@ import torch
 from diffusers import AutoencoderKL, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 
-from obclip.engine.conditioning import Conditioning
-from obclip.errors import InvalidInputError
+from obclip.engine.conditioning import Conditioning, TokenLimit
+from obclip.engine.schedulers import SD_NOISE_SCHEDULE
 
 SDXL_PIPELINE = "StableDiffusionXLPipeline"
 
-# SDXL's own noise schedule (its scheduler_config.json); the solver is chosen per request.
-SDXL_NOISE_SCHEDULE: dict[str, Any] = {
-    "num_train_timesteps": 1000,
-    "beta_start": 0.00085,
-    "beta_end": 0.012,
-    "beta_schedule": "scaled_linear",
-    "prediction_type": "epsilon",
-    "steps_offset": 1,
-    "timestep_spacing": "leading",
-}
+# SDXL's own noise schedule (its scheduler_config.json): SD 1.x's betas with "leading" timestep spacing;
+# the solver is chosen per request.
+SDXL_NOISE_SCHEDULE: dict[str, Any] = {**SD_NOISE_SCHEDULE, "timestep_spacing": "leading"}
 
 # KOALA-700M's UNet (Lee et al., NeurIPS 2024) as a diffusers config: SDXL's UNet with one
 # ResNet per stage, 0/2/5 transformer layers per stage instead of 0/2/10, and no mid block.
@@ -54,7 +47,7 @@ KOALA_700M_UNET: dict[str, Any] = {
 }
 
 
-class SdxlConditioner:
+class SdxlConditioner(TokenLimit):
     """SDXL conditioning: both CLIP encoders' penultimate hidden states side by side, the second
     encoder's pooled (projected) embedding as `text_embeds`, and `time_ids` = (original size,
     crop top-left, target size) = (h, w, 0, 0, h, w), as diffusers' SDXL pipeline builds them.
@@ -63,6 +56,8 @@ class SdxlConditioner:
     says `force_zeros_for_empty_prompt` (SDXL base does), else the encoding of "". Tokenizer calls
     hold one lock, so a conditioner can be shared between threads.
     """
+
+    encoders_read = "the text encoders read"
 
     def __init__(
         self,
@@ -84,20 +79,6 @@ class SdxlConditioner:
         )
         self.force_zeros_for_empty_prompt = force_zeros_for_empty_prompt
         self._tokenizer_lock = threading.Lock()
-
-    def token_count(self, prompt: str) -> int:
-        """Tokens `prompt` needs (the larger count of the two tokenizers), start and end included."""
-        with self._tokenizer_lock:
-            return max(len(t(prompt, truncation=False)["input_ids"]) for t in self.tokenizers)
-
-    def check_fits(self, prompt: str) -> None:
-        """Refuse a prompt the text encoders would silently truncate."""
-        count = self.token_count(prompt)
-        if count > self.max_tokens:
-            raise InvalidInputError(
-                f"prompt needs {count} tokens but the text encoders read at most {self.max_tokens}; "
-                f"it would be truncated: {prompt[:60]!r}..."
-            )
 
     def guidance_batch(
         self, prompts: Sequence[str], guided: bool, *, size: tuple[int, int] | None = None
@@ -233,28 +214,28 @@ def _tiny_sdxl(unet: UNet2DConditionModel):
 _TINY_LCM_EMBED = 16
 
 
+# The tiny pair's UNets: (seed, LCM-shaped seed) and shape. The small one is KOALA-style: 1 ResNet per
+# stage, the deepest stage's transformers halved (4 -> 2, as KOALA-700M goes 10 -> 5), no mid block.
+_TINY_SDXL_UNETS: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {
+    "large": ((23, 25), {"layers_per_block": 2, "transformer_layers": (1, 2, 4), "mid_block": True}),
+    "small": ((24, 26), {"layers_per_block": 1, "transformer_layers": (1, 2, 2), "mid_block": False}),
+}
+
+
+def _build_tiny_sdxl(role: str, lcm: bool):
+    seeds, shape = _TINY_SDXL_UNETS[role]
+    unet = tiny_sdxl_unet(seeds[lcm], time_cond_proj_dim=_TINY_LCM_EMBED if lcm else None, **shape)
+    return _tiny_sdxl(unet)
+
+
 def build_tiny_sdxl_large(*, lcm: bool = False):
     """Large SDXL placeholder: 2 ResNets per stage, 0/1/2/4 transformer layers, a mid block (seed 23;
     LCM-shaped, seed 25)."""
-    unet = tiny_sdxl_unet(
-        25 if lcm else 23,
-        layers_per_block=2,
-        transformer_layers=(1, 2, 4),
-        mid_block=True,
-        time_cond_proj_dim=_TINY_LCM_EMBED if lcm else None,
-    )
-    return _tiny_sdxl(unet)
+    return _build_tiny_sdxl("large", lcm)
 
 
 def build_tiny_sdxl_small(*, lcm: bool = False):
     """KOALA-style small partner: 1 ResNet per stage, the deepest stage's transformers halved
     (4 -> 2, as KOALA-700M goes 10 -> 5), no mid block; same encoders and VAE (seed 24; LCM-shaped,
     seed 26)."""
-    unet = tiny_sdxl_unet(
-        26 if lcm else 24,
-        layers_per_block=1,
-        transformer_layers=(1, 2, 2),
-        mid_block=False,
-        time_cond_proj_dim=_TINY_LCM_EMBED if lcm else None,
-    )
-    return _tiny_sdxl(unet)
+    return _build_tiny_sdxl("small", lcm)
