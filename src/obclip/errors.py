@@ -1,4 +1,5 @@
-"""The project's exception hierarchy and the one integer check (standard library only).
+"""The project's exception hierarchy, the one integer check and the one way a user's text file is read
+(standard library only).
 
 Every error a user or a peer can cause is an `ObclipError`; the CLI turns them into one-line
 messages with exit status 2 and the HTTP server into JSON error bodies, each in exactly one place.
@@ -6,6 +7,8 @@ A broken invariant (an obclip bug) is a plain `RuntimeError`: HTTP 500, never a 
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 
 class ObclipError(Exception):
@@ -79,3 +82,12 @@ def check_int(name: str, value: object, *, minimum: int, optional: bool = False)
         raise InvalidInputError(f"{name} must be an integer, got {value!r}")
     if value < minimum:
         raise InvalidInputError(f"{name} must be at least {minimum}, got {value}")
+
+
+def read_user_text(path: Path, what: str, error: type[ObclipError] = InvalidInputError) -> str:
+    """`path`'s text as UTF-8; `error("cannot read {what} {path}: {reason}")` if it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise error(f"cannot read {what} {path}: {reason}") from None

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from obclip.errors import InvalidInputError, ObclipError
+from obclip.errors import InvalidInputError, ObclipError, read_user_text
 from obclip.privacy import CandidateSet, Taxonomy, default_taxonomy
 from obclip.privacy.binding import binding
 from obclip.privacy.taxonomy import fold
@@ -54,11 +54,7 @@ def read_corpus(path: str | Path) -> list[CorpusPrompt]:
         InvalidInputError: with the file and line of the first malformed row.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise InvalidInputError(f"cannot read corpus {path}: {reason}") from None
+    text = read_user_text(path, "corpus")
     result: list[CorpusPrompt] = []
     for number, row in enumerate(csv.reader(text.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE), start=1):
         if not row or row[0].startswith("#") or row == ["prompt", "sensitive", "person"]:

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from obclip.errors import TaxonomyError
+from obclip.errors import TaxonomyError, read_user_text
 
 FORMAT = "obclip-taxonomy/1"
 
@@ -107,11 +107,7 @@ def load_taxonomy(path: str | Path) -> Taxonomy:
         TaxonomyError: with a one-line message if the file is unreadable, not JSON or malformed.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise TaxonomyError(f"cannot read taxonomy file {path}: {reason}") from None
+    text = read_user_text(path, "taxonomy file", TaxonomyError)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
