@@ -87,9 +87,9 @@ class TextConditioner(Protocol):
     ) -> Conditioning: ...
 
 
-class TokenLimit:
-    """Token counting and the truncation check every conditioner shares; the subclass sets `tokenizers`,
-    `max_tokens` (what its text encoders read) and `_tokenizer_lock`."""
+class TokenizedConditioner:
+    """Tokenizing, token counting and the truncation check every conditioner shares; the subclass sets
+    `tokenizers`, `max_tokens` (what its text encoders read) and `_tokenizer_lock`."""
 
     tokenizers: tuple[CLIPTokenizer, ...]
     max_tokens: int
@@ -101,6 +101,20 @@ class TokenLimit:
         with self._tokenizer_lock:
             return max(len(t(prompt, truncation=False)["input_ids"]) for t in self.tokenizers)
 
+    def token_ids(self, prompts: Sequence[str]) -> list[torch.Tensor]:
+        """Each tokenizer's ids for `prompts`, padded (and truncated) to `max_tokens`."""
+        with self._tokenizer_lock:
+            return [
+                t(
+                    list(prompts),
+                    padding="max_length",
+                    max_length=self.max_tokens,
+                    truncation=True,
+                    return_tensors="pt",
+                ).input_ids
+                for t in self.tokenizers
+            ]
+
     def check_fits(self, prompt: str) -> None:
         """Refuse a prompt the text encoders would silently truncate."""
         count = self.token_count(prompt)
@@ -111,7 +125,7 @@ class TokenLimit:
             )
 
 
-class ClipConditioner(TokenLimit):
+class ClipConditioner(TokenizedConditioner):
     """SD 1.x conditioning: one CLIP text encoder, last hidden state, padded to max length.
 
     Safe to share between threads: a transformers fast tokenizer keeps padding and truncation as
@@ -143,14 +157,7 @@ class ClipConditioner(TokenLimit):
 
     @torch.no_grad()
     def encode(self, prompts: Sequence[str], *, size: tuple[int, int] | None = None) -> Conditioning:
-        with self._tokenizer_lock:
-            ids = self.tokenizer(
-                list(prompts),
-                padding="max_length",
-                max_length=self.max_tokens,
-                truncation=True,
-                return_tensors="pt",
-            ).input_ids
+        (ids,) = self.token_ids(prompts)
         ids = ids.to(self.text_encoder.device)
         hidden = self.text_encoder(ids)[0]
         return Conditioning(hidden)

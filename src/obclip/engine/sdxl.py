@@ -15,7 +15,7 @@ import torch
 from diffusers import AutoencoderKL, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 
-from obclip.engine.conditioning import Conditioning, TokenLimit
+from obclip.engine.conditioning import Conditioning, TokenizedConditioner
 from obclip.engine.schedulers import SD_NOISE_SCHEDULE
 
 SDXL_PIPELINE = "StableDiffusionXLPipeline"
@@ -47,7 +47,7 @@ KOALA_700M_UNET: dict[str, Any] = {
 }
 
 
-class SdxlConditioner(TokenLimit):
+class SdxlConditioner(TokenizedConditioner):
     """SDXL conditioning: both CLIP encoders' penultimate hidden states side by side, the second
     encoder's pooled (projected) embedding as `text_embeds`, and `time_ids` = (original size,
     crop top-left, target size) = (h, w, 0, 0, h, w), as diffusers' SDXL pipeline builds them.
@@ -103,17 +103,7 @@ class SdxlConditioner(TokenLimit):
     def encode(self, prompts: Sequence[str], *, size: tuple[int, int] | None = None) -> Conditioning:
         if size is None:
             raise ValueError("SDXL conditioning needs the image size (height, width) for its time ids")
-        with self._tokenizer_lock:
-            ids = [
-                t(
-                    list(prompts),
-                    padding="max_length",
-                    max_length=self.max_tokens,
-                    truncation=True,
-                    return_tensors="pt",
-                ).input_ids
-                for t in self.tokenizers
-            ]
+        ids = self.token_ids(prompts)
         hidden = []
         pooled = None
         for tokens, encoder in zip(ids, self.text_encoders, strict=True):
