@@ -131,19 +131,18 @@ class DenoiseRequest(BaseModel):
     model: str | None = Field(default=None, description="the cloud model asked for; null: the server's")
 
 
+# `DenoiseSpec` fields the request carries as they are (candidates, guidance and accel change form).
+_SAME_ON_THE_WIRE = ("steps", "switch_step", "scheduler", "height", "width", "seed")
+
+
 def request_from_spec(spec: DenoiseSpec, model: str | None = None) -> DenoiseRequest:
     """The wire request for a spec: every public option spelled out, nothing else."""
     return DenoiseRequest(
         candidates=list(spec.candidates),
-        steps=spec.steps,
-        switch_step=spec.switch_step,
-        scheduler=spec.scheduler,
         guidance=float(spec.guidance),
-        height=spec.height,
-        width=spec.width,
-        seed=spec.seed,
         accel=spec.accel.to_dict() if spec.accel is not None else None,
         model=model,
+        **{name: getattr(spec, name) for name in _SAME_ON_THE_WIRE},
     )
 
 
@@ -221,14 +220,9 @@ def spec_from_request(request: DenoiseRequest, limits: Limits) -> DenoiseSpec:
             raise InvalidInputError(f"bad acceleration options: {exc}") from None
     return DenoiseSpec(
         candidates=tuple(request.candidates),
-        steps=request.steps,
-        switch_step=request.switch_step,
-        scheduler=request.scheduler,
         guidance=request.guidance,
-        height=request.height,
-        width=request.width,
-        seed=request.seed,
         accel=accel,
+        **{name: getattr(request, name) for name in _SAME_ON_THE_WIRE},
     )
 
 
