@@ -35,15 +35,9 @@ def _run_eval_privacy(args: argparse.Namespace) -> int:
         def progress(it):
             return tqdm(it, desc="prompts", unit="prompt")
 
-    summary, results = evaluate_corpus(
-        items,
-        large=args.large,
-        taxonomy=args.taxonomy,
-        max_candidates=args.max_candidates,
-        closure_members=args.closure_members,
-        seed=args.seed,
-        progress=progress,
-    )
+    # These flags are evaluate_corpus's keywords, under the same names.
+    options = {name: getattr(args, name) for name in ("large", "taxonomy", "max_candidates", "closure_members", "seed")}
+    summary, results = evaluate_corpus(items, progress=progress, **options)
     print(format_table(summary, title=f"obclip eval privacy: {', '.join(args.corpus)} (model {args.large})"))
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(summary, results), indent=2, ensure_ascii=False) + "\n")
