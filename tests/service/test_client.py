@@ -138,6 +138,55 @@ def test_a_request_the_server_may_have_taken_is_never_resent(good_body):
 
 
 @pytest.mark.parametrize(
+    "gone",
+    [
+        httpx.Response(500, text="Internal Server Error"),  # Ray Serve's proxy: the replica died mid-job
+        httpx.Response(502, text="<html>bad gateway</html>"),  # a load balancer
+        httpx.Response(504, json={"detail": "upstream timed out"}),  # JSON, but not obclip's envelope
+    ],
+)
+def test_a_5xx_not_from_obclip_is_resent_because_no_server_holds_the_job(good_body, gone):
+    sent: list[bytes] = []
+    waits: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.content)
+        return gone if len(sent) == 1 else _state(good_body)
+
+    cloud = HttpCloud(URL, transport=httpx.MockTransport(handler), sleep=waits.append, jitter=lambda: 0.0)
+    assert cloud.denoise(SPEC).num_candidates == 2
+    assert sent == [cloud.request_bytes(SPEC)] * 2  # one resend, the identical bytes
+    assert waits == [0.25]  # after the usual jittered backoff
+
+
+def test_a_dead_backend_is_resent_only_within_the_retry_budget():
+    waits: list[float] = []
+    cloud = _cloud([httpx.Response(502, text="<html>bad\ngateway</html>")] * 3, waits, retries=2)
+    with pytest.raises(ServiceError) as caught:
+        cloud.denoise(SPEC)
+    assert str(caught.value) == (
+        f"the cloud at {URL}: a proxy answered 502 after 3 tries (the job's server is gone): <html>bad gateway</html>"
+    )
+    assert waits == [0.25, 0.5]
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_obclips_own_5xx_is_never_resent(status):
+    """obclip's JSON envelope means obclip held the job and answered: it ran (or was stopped) there."""
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return _error(status, "internal_error", "failed to run the request")
+
+    cloud = HttpCloud(URL, transport=httpx.MockTransport(handler), sleep=lambda s: None, retries=5)
+    with pytest.raises(ServiceError) as caught:
+        cloud.denoise(SPEC)
+    assert str(caught.value) == f"the cloud at {URL} answered {status} (internal_error): failed to run the request"
+    assert len(sent) == 1
+
+
+@pytest.mark.parametrize(
     ("answer", "error", "fragment"),
     [
         (_error(400, "invalid_input", "prompt would be truncated"), InvalidInputError, "would be truncated"),
@@ -146,7 +195,6 @@ def test_a_request_the_server_may_have_taken_is_never_resent(good_body):
         (_error(401, "unauthorized", "missing bearer token"), ServiceError, "bearer token"),
         (_error(404, "model_not_found", "serves X"), ModelNotFoundError, "serves X"),
         (_error(500, "internal_error", "boom"), ServiceError, r"500 \(internal_error\): boom"),
-        (httpx.Response(502, text="<html>bad gateway</html>"), ServiceError, "bad gateway"),
         (httpx.Response(200, json={"not": "a state"}), ServiceError, "not a denoise state"),
         (_state(b"garbage"), StateError, "truncated"),
     ],
@@ -188,7 +236,7 @@ def test_server_text_is_sanitised_and_capped():
         _error(400, "invalid_input", nasty),
     ):
         with pytest.raises((ServiceError, InvalidInputError)) as raised:
-            _cloud([answer]).denoise(SPEC)
+            _cloud([answer], retries=0).denoise(SPEC)
         message = str(raised.value)
         assert "boom second line" in message and "pwned" not in message
         assert message.isprintable() and len(message) < 400

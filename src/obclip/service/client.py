@@ -2,9 +2,14 @@
 
 Obliviousness on the wire: `denoise(spec)` sends ONE request whose bytes are a function of the
 candidate set, the public options and the model name only (`encode_request`), never of which
-candidate is the user's; it makes no follow-up call. A retry resends the identical bytes, only
-when the server has not taken the job (a 503, or no connection at all), and when it happens
-depends only on the server and the network.
+candidate is the user's; it makes no follow-up call. A retry resends the identical bytes, and
+when it happens depends only on the server and the network. It resends only when no obclip
+server holds the job: a 503 (refused before queueing), no connection at all, or a 5xx whose
+body is not obclip's JSON error envelope `{"error": {"code", "message"}}` -- an answer from
+something in front of obclip (Ray Serve's proxy when the replica running the job died, a load
+balancer's 502/504), which means the backend that held the job is gone and the job with it.
+obclip's own 5xx (the envelope), a timeout or a connection broken after sending is never
+resent: the server may hold the job, or ran it and failed.
 
 Nothing from the server is trusted: each call has a total deadline (not a per-read timeout),
 the answer's size is capped before it is read (and it is never decompressed), error text is
@@ -53,6 +58,15 @@ class _Overloaded(Exception):
         self.retry_after = retry_after
 
 
+class _BackendGone(Exception):
+    """A 5xx that obclip's app did not write: whatever held the job is gone, so it runs nowhere."""
+
+    def __init__(self, status: int, message: str, retry_after: float | None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
 class HttpCloud:
     """The cloud half at `url` (e.g. `http://10.0.0.5:8000`), with deadlines, caps and retries.
 
@@ -64,10 +78,11 @@ class HttpCloud:
             (the server sends nothing until the job is done).
         connect_timeout: seconds to wait for a connection.
         retry_deadline_s: total seconds spent on tries and waits before giving up on an
-            overloaded (503) or unreachable server.
+            overloaded (503) or unreachable server, or a backend that died (a 5xx that is not
+            obclip's JSON error).
         retries: most extra tries (None: as many as `retry_deadline_s` allows). A request the
-            server may have taken (a timeout, a connection broken after sending, an error
-            answer) is never resent.
+            server may have taken (a timeout, a connection broken after sending, obclip's own
+            error answer) is never resent.
         backoff_s: first wait between tries, doubled each time, with jitter (a 503's
             `Retry-After` is waited at least).
         max_retry_after_s: cap on any one wait.
@@ -172,6 +187,14 @@ class HttpCloud:
             except _Overloaded as exc:
                 wait = self._wait(attempt, exc.retry_after)
                 failure = f"the cloud at {self.shown_url} is overloaded (503) after {_tries(attempt + 1)}: {exc}"
+            except _BackendGone as exc:
+                # Not obclip's answer: a proxy in front of it says the backend holding the job is
+                # gone, so no server runs it; the same bytes again reveal nothing and cost no double work.
+                wait = self._wait(attempt, exc.retry_after)
+                failure = (
+                    f"the cloud at {self.shown_url}: a proxy answered {exc.status} after {_tries(attempt + 1)} "
+                    f"(the job's server is gone): {exc}"
+                )
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 # No connection: the server never saw the request, so sending it again is safe.
                 wait = self._wait(attempt, None)
@@ -201,7 +224,11 @@ class HttpCloud:
                 _, message = _error_of(self._read(response, _MAX_ERROR_BODY, error=True))
                 raise _Overloaded(message, _retry_after(response))
             if response.status_code != 200:
-                self._raise_for(response, self._read(response, _MAX_ERROR_BODY, error=True))
+                content = self._read(response, _MAX_ERROR_BODY, error=True)
+                if 500 <= response.status_code < 600 and not _is_obclip_error(content):
+                    _, message = _error_of(content)
+                    raise _BackendGone(response.status_code, message, _retry_after(response))
+                self._raise_for(response, content)
             media = response.headers.get("content-type", "")
             if not media.startswith(STATE_MEDIA_TYPE):
                 shown = sanitize(media, 80) or "no content type"
@@ -290,6 +317,15 @@ def _error_of(body: bytes) -> tuple[str, str]:
         return sanitize(str(error["code"]), 40), sanitize(str(error["message"])) or "no message"
     except (ValueError, KeyError, TypeError):
         return "unknown", sanitize(body[:2000].decode("utf-8", "replace")) or "no message"
+
+
+def _is_obclip_error(body: bytes) -> bool:
+    """Whether an error body is obclip's own envelope `{"error": {"code": ..., "message": ...}}`."""
+    try:
+        error = json.loads(body)["error"]
+        return isinstance(error, dict) and "code" in error and "message" in error
+    except (ValueError, KeyError, TypeError):
+        return False
 
 
 def _reason(exc: Exception) -> str:
