@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import torch
@@ -61,18 +62,37 @@ def test_two_replicas_serve_the_local_result(deployment):
 
 
 @pytest.mark.slow
-def test_requests_survive_a_replica_being_killed(deployment):
-    cloud = HttpCloud(deployment, model=TINY)
+def test_a_request_survives_its_replica_being_killed_while_it_runs(deployment):
+    """Issue 11.4. The replica running the request dies mid-job: Serve's proxy answers a plain-text
+    500, not obclip's JSON error, so the client resends the identical bytes and the other replica
+    answers; later requests go to the survivor while Serve replaces the dead one."""
+    long = DenoiseSpec(("a photo of an old man", "a photo of a young woman"), steps=100, switch_step=100, seed=7)
+    want_long = LocalCloud(TINY).denoise(long).latents
     want = LocalCloud(TINY).denoise(spec(5)).latents
-    victim = replicas()[0]
-    ray.kill(ray.get_actor(victim["name"], namespace=victim["namespace"]), no_restart=True)
-    # Served by the surviving replica while Serve replaces the dead one.
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    cloud = HttpCloud(deployment, model=TINY, sleep=sleep)
+    handles = {a["name"]: ray.get_actor(a["name"], namespace=a["namespace"]) for a in replicas()}
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(cloud.denoise, long)
+        busy: list[str] = []
+        while not busy and not answer.done():  # the replica that holds the request
+            busy = [name for name, h in handles.items() if ray.get(h.get_num_ongoing_requests.remote())]
+        assert busy and not answer.done(), "the request finished before its replica could be killed"
+        (victim,) = busy
+        ray.kill(handles[victim], no_restart=True)
+        assert torch.equal(answer.result(timeout=120).latents, want_long)
+    assert waits, "the answer came without a resend: the killed replica was not the one running it"
     for _ in range(4):
         assert torch.equal(cloud.denoise(spec(5)).latents, want)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         names = {a["name"] for a in replicas()}
-        if len(names) == 2 and victim["name"] not in names:
+        if len(names) == 2 and victim not in names:
             break
         time.sleep(0.5)
     else:

@@ -5,7 +5,7 @@ candidate set, the public options and the model name only (`encode_request`), ne
 candidate is the user's; it makes no follow-up call. A retry resends the identical bytes, and
 when it happens depends only on the server and the network. It resends only when no obclip
 server holds the job: a 503 (refused before queueing), no connection at all, or a 5xx whose
-body is not obclip's JSON error envelope `{"error": {"code", "message"}}` -- an answer from
+body is not obclip's JSON error envelope `{"error": {"code", "message"}}`: an answer from
 something in front of obclip (Ray Serve's proxy when the replica running the job died, a load
 balancer's 502/504), which means the backend that held the job is gone and the job with it.
 obclip's own 5xx (the envelope), a timeout or a connection broken after sending is never
