@@ -116,6 +116,7 @@ def generate(
     token: str | None = None,
     shuffle_seed: int | None = None,
     device_timestep_shift: int = 0,
+    negative_prompt: str = "",
     quiet: bool = True,
 ) -> GenerationResult:
     """Generate an image for `prompt` without the cloud learning which candidate is the user's.
@@ -146,6 +147,8 @@ def generate(
         shuffle_seed: fixes the candidate order (tests, reproducibility); CSPRNG when None.
         device_timestep_shift: dt; the device UNet reads timestep t - dt (the paper's LCM setting
             uses 8); 0 continues the cloud's run exactly.
+        negative_prompt: the unconditional branch's text, on both halves. The cloud reads it in
+            clear, so one that states a sensitive attribute is refused (`plan`).
         quiet: no progress bars.
     """
     check_int("device timestep shift", device_timestep_shift, minimum=0)
@@ -168,6 +171,7 @@ def generate(
                 height=height,
                 width=width,
                 accel=AccelConfig.parse(accel, switch_step=switch_step, num_steps=steps),
+                negative_prompt=negative_prompt,
             )
             small = small or default_small(large)
             backend, cloud_name = _backend(cloud, large, token, quiet)
@@ -215,6 +219,7 @@ def plan(
 
         refuse_residual(candidate_set, "strict")
     resolved = candidate_set.template.taxonomy
+    check_negative_prompt(options.get("negative_prompt", ""), resolved)
     seed = secrets.randbits(63) if seed is None else seed
     spec = DenoiseSpec(candidates=candidate_set.candidates, seed=seed, **options)
     return Plan(taxonomy=resolved, candidate_set=candidate_set, spec=spec)
@@ -227,7 +232,39 @@ def finish_on_device(
     check_response(state, request.spec, device.model)
     mine = state.select(request.candidate_set.true_index)
     prompt = request.candidate_set.true_prompt
-    return device.finish(mine, prompt, guidance=request.spec.guidance, timestep_shift=timestep_shift, quiet=quiet)
+    return device.finish(
+        mine,
+        prompt,
+        guidance=request.spec.guidance,
+        negative_prompt=request.spec.negative_prompt,
+        timestep_shift=timestep_shift,
+        quiet=quiet,
+    )
+
+
+def check_negative_prompt(negative: str, taxonomy: Taxonomy) -> None:
+    """Refuse a negative prompt that names a sensitive attribute: the cloud reads it in clear.
+
+    "old man" as a negative says the user's own subject is probably neither; obclip does not vary
+    a negative prompt over candidates, so any attribute word (bound to a person or not) and any
+    residual-risk word (a garment, feature or place that correlates with one) is refused.
+    """
+    if not isinstance(negative, str) or not negative.strip():
+        return
+    from obclip.privacy import detect
+    from obclip.privacy.residual import residual
+    from obclip.privacy.taxonomy import fold, surface_key
+
+    found = {
+        f"{m.group()!r} ({taxonomy.attributes[taxonomy.lexicon[surface_key(m.group())].attribute].name})"
+        for m in taxonomy.matcher.finditer(fold(negative))
+    }
+    found |= {f"{r.word!r} ({r.reason})" for r in residual(detect(negative, taxonomy))}
+    if found:
+        raise InvalidInputError(
+            f"the negative prompt states {', '.join(sorted(found))}; the cloud reads it in clear, so it would "
+            "learn about the person you ask for. Leave such words out of the negative prompt"
+        )
 
 
 def state_payload_bytes(state: DenoiseState) -> int:

@@ -1,6 +1,6 @@
 """Regenerate docs/ui.png: the app in headless Chromium after one generation with the portrait pair.
 
-    .venv/bin/python tests/app/make_screenshot.py [docs/ui.png]
+.venv/bin/python tests/app/make_screenshot.py [docs/ui.png]
 """
 
 import sys

@@ -46,6 +46,7 @@ class Settings(BaseModel):
     seed: int | None = Field(None, ge=0, lt=2**63)
     num_images: int = Field(1, ge=1, le=MAX_IMAGES_PER_JOB)
     max_candidates: int | None = Field(None, ge=1)
+    negative_prompt: str = Field("", max_length=1000)
 
     @field_validator("small", "token", mode="before")
     @classmethod
@@ -203,6 +204,7 @@ class Runner:
                     accel=accel,
                     cloud=recorder,
                     token=s.token,
+                    negative_prompt=s.negative_prompt,
                     quiet=True,
                 )
             job.emit({"type": "phase", "phase": "decode", "image": index})
@@ -213,7 +215,8 @@ class Runner:
         report = result.report.to_dict()
         stem = self.history.new_stem()
         image_name, strip_name = f"{stem}.png", f"{stem}-cloud.png"
-        save_image(result.image, self.history.directory / image_name, image_metadata(report))
+        metadata = image_metadata({**report, "negative_prompt": s.negative_prompt})
+        save_image(result.image, self.history.directory / image_name, metadata)
         save_image(_cloud_strip(s, state), self.history.directory / strip_name, {})
         entry = {
             "id": stem,

@@ -38,6 +38,7 @@ METADATA_KEYS = (
     "width",
     "num_candidates",
     "accelerations",
+    "negative_prompt",
 )
 HUB_CONNECT_TIMEOUT_S = 3.0
 
@@ -145,7 +146,7 @@ def image_metadata(report: Mapping[str, Any], *, prompt: str | None = None) -> d
     """
     import obclip
 
-    settings = {key: report[key] for key in METADATA_KEYS if key in report}
+    settings = {key: report[key] for key in METADATA_KEYS if report.get(key) not in (None, "")}
     settings["obclip"] = obclip.__version__
     chunks = {"obclip": json.dumps(settings, ensure_ascii=False, sort_keys=True)}
     if prompt is not None:

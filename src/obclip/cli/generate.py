@@ -92,6 +92,13 @@ def _add_generation_options(p: argparse.ArgumentParser) -> None:
         "--religion", action="store_true", help="also vary religion (an opt-in attribute of the default taxonomy)"
     )
     p.add_argument("--strict", action="store_true", help="refuse while any residual-risk word would be sent")
+    p.add_argument(
+        "--negative-prompt",
+        default="",
+        metavar="TEXT",
+        help="what the image should not show (both halves' unconditional branch); the cloud reads it in clear, "
+        "so one that states a sensitive attribute is refused",
+    )
     p.add_argument("--cloud", default="local", metavar="local|URL", help="where the cloud half runs (default local)")
     p.add_argument("--token-file", metavar="FILE", help="bearer token for a remote cloud")
     p.add_argument(
@@ -228,9 +235,10 @@ def _run_generate(args: argparse.Namespace) -> int:
             accel=accel,
             cloud=args.cloud,
             token=token,
+            negative_prompt=args.negative_prompt,
             quiet=args.quiet,
         )
-        report = result.report.to_dict()
+        report = {**result.report.to_dict(), "negative_prompt": args.negative_prompt}
         metadata = {} if args.metadata == "none" else image_metadata(report, prompt=_prompt_if(args))
         save_image(result.image, path, metadata)
         _print_result(args, report, path)

@@ -54,8 +54,9 @@ class CloudEngine:
 
     def check(self, spec: DenoiseSpec) -> None:
         """Refuse a request this model cannot serve faithfully (e.g. prompts it would truncate)."""
-        for prompt in spec.candidates:
-            self.model.text.check_fits(prompt)
+        for prompt in (*spec.candidates, spec.negative_prompt):
+            if prompt:
+                self.model.text.check_fits(prompt)
         image_size(spec, self.model)
         check_scheduler_fits(self.model.unet, spec.scheduler)
         make_scheduler(spec.scheduler, self.model.schedule, spec.steps)  # e.g. LCM refuses T > 50 here
@@ -119,7 +120,14 @@ class CloudEngine:
         if head.switch_step > 0:
             cfg = cfg_scale(model.unet, head.guidance)
             parts = [
-                unet_conditioning(model.text, model.unet, s.candidates, guidance=s.guidance, size=(height, width))
+                unet_conditioning(
+                    model.text,
+                    model.unet,
+                    s.candidates,
+                    guidance=s.guidance,
+                    size=(height, width),
+                    negative=s.negative_prompt,
+                )
                 for s in specs
             ]
             conditioning = _batch_conditioning(parts, cfg > 1.0)

@@ -83,7 +83,7 @@ class TextConditioner(Protocol):
     def encode(self, prompts: Sequence[str], *, size: tuple[int, int] | None = None) -> Conditioning: ...
 
     def guidance_batch(
-        self, prompts: Sequence[str], guided: bool, *, size: tuple[int, int] | None = None
+        self, prompts: Sequence[str], guided: bool, *, size: tuple[int, int] | None = None, negative: str = ""
     ) -> Conditioning: ...
 
 
@@ -142,15 +142,18 @@ class ClipConditioner(TokenizedConditioner):
         self._tokenizer_lock = threading.Lock()
 
     def guidance_batch(
-        self, prompts: Sequence[str], guided: bool, *, size: tuple[int, int] | None = None
+        self, prompts: Sequence[str], guided: bool, *, size: tuple[int, int] | None = None, negative: str = ""
     ) -> Conditioning:
-        """Rows for one UNet call: with guidance, N unconditional rows then the N prompts.
+        """Rows for one UNet call: with guidance, N unconditional rows (the `negative` prompt, empty
+        by default) then the N prompts.
 
         `size` (the image's height and width) is what SDXL's conditioner needs; SD 1.x ignores it.
         """
         cond = self.encode(prompts)
         if not guided:
             return cond
+        if negative:
+            return Conditioning.concat([self.encode([negative]).expand(len(prompts)), cond])
         if self._empty is None:
             self._empty = self.encode([""])
         return Conditioning.concat([self._empty.expand(len(prompts)), cond])
@@ -199,13 +202,14 @@ def unet_conditioning(
     *,
     guidance: float,
     size: tuple[int, int] | None = None,
+    negative: str = "",
 ) -> Conditioning:
     """The rows the loop runs `prompts` with on `unet` at `guidance` (call the loop with `cfg_scale`).
 
     Classifier-free guidance: N unconditional rows, then N conditional ones. A guidance-embedding
     (LCM-distilled) UNet: N conditional rows with `timestep_cond` = the embedding of w = guidance - 1.
     """
-    cond = text.guidance_batch(prompts, cfg_scale(unet, guidance) > 1.0, size=size)
+    cond = text.guidance_batch(prompts, cfg_scale(unet, guidance) > 1.0, size=size, negative=negative)
     if not embeds_guidance(unet):
         return cond
     states = cond.encoder_hidden_states

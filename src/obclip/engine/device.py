@@ -47,7 +47,7 @@ def check_answer(state: DenoiseState, spec: DenoiseSpec, model: str | None = Non
     meta = state.metadata
     if meta.get("candidates_digest") != spec.candidates_digest():
         raise StateError("cloud answered for a different candidate set or order")
-    for key in ("num_candidates", "steps", "switch_step", "scheduler", "seed", "guidance"):
+    for key in ("num_candidates", "steps", "switch_step", "scheduler", "seed", "guidance", "negative_prompt"):
         if meta.get(key) != getattr(spec, key):
             raise StateError(f"cloud answered {key}={meta.get(key)!r}, the request asked for {getattr(spec, key)!r}")
     for key in ("height", "width"):
@@ -171,7 +171,14 @@ class DeviceEngine:
         self._images = VaeImageProcessor(vae_scale_factor=model.vae_scale_factor)
 
     def finish(
-        self, state: DenoiseState, prompt: str, *, guidance: float, timestep_shift: int = 0, quiet: bool = True
+        self,
+        state: DenoiseState,
+        prompt: str,
+        *,
+        guidance: float,
+        negative_prompt: str = "",
+        timestep_shift: int = 0,
+        quiet: bool = True,
     ) -> torch.Tensor:
         """Run steps [state.step_index, state.num_steps) for one row conditioned on `prompt`.
 
@@ -196,7 +203,9 @@ class DeviceEngine:
             check_scheduler_fits(self.model.unet, scheduler)
             factor = self.model.vae_scale_factor
             size = (state.latents.shape[2] * factor, state.latents.shape[3] * factor)
-            conditioning = unet_conditioning(self.model.text, self.model.unet, [prompt], guidance=guidance, size=size)
+            conditioning = unet_conditioning(
+                self.model.text, self.model.unet, [prompt], guidance=guidance, size=size, negative=negative_prompt
+            )
             seed = state.metadata.get("seed")
             latents = denoise(
                 self.model.unet,

@@ -81,13 +81,16 @@ class SdxlConditioner(TokenizedConditioner):
         self._tokenizer_lock = threading.Lock()
 
     def guidance_batch(
-        self, prompts: Sequence[str], guided: bool, *, size: tuple[int, int] | None = None
+        self, prompts: Sequence[str], guided: bool, *, size: tuple[int, int] | None = None, negative: str = ""
     ) -> Conditioning:
-        """Rows for one UNet call: with guidance, N unconditional rows then the N prompts."""
+        """Rows for one UNet call: with guidance, N unconditional rows (the `negative` prompt when
+        given) then the N prompts."""
         cond = self.encode(prompts, size=size)
         if not guided:
             return cond
-        if self.force_zeros_for_empty_prompt:
+        if negative:
+            uncond = self.encode([negative], size=size)
+        elif self.force_zeros_for_empty_prompt:
             uncond = Conditioning(
                 torch.zeros_like(cond.encoder_hidden_states[:1]),
                 {

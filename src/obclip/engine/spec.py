@@ -33,6 +33,8 @@ class DenoiseSpec:
         guidance: classifier-free guidance scale; at most 1 switches guidance off.
         height, width: image size in pixels (multiples of 8); None takes the model's own size.
         seed: seed of the one initial noise shared by all candidates.
+        negative_prompt: the text of the unconditional branch ("" for none). Public: the cloud reads
+            it, so the device refuses one that states a sensitive attribute (`obclip.api.plan`).
         accel: cloud acceleration options (an `obclip.accel.AccelConfig`), None for none.
     """
 
@@ -44,6 +46,7 @@ class DenoiseSpec:
     height: int | None = None
     width: int | None = None
     seed: int = 0
+    negative_prompt: str = ""
     accel: Any = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -66,6 +69,10 @@ class DenoiseSpec:
             _check_prompt(index, prompt)
         if len(set(self.candidates)) != len(self.candidates):
             raise InvalidInputError("candidate prompts must be distinct")
+        if not isinstance(self.negative_prompt, str):
+            raise InvalidInputError("the negative prompt must be a string")
+        if self.negative_prompt:
+            _check_prompt("negative prompt", self.negative_prompt)
         check_int("steps", self.steps, minimum=1)
         check_int("switch step", self.switch_step, minimum=0)
         if self.switch_step > self.steps:
@@ -102,7 +109,7 @@ class DenoiseSpec:
         return options
 
 
-def _check_prompt(index: int, prompt: object) -> None:
+def _check_prompt(index: int | str, prompt: object) -> None:
     if not isinstance(prompt, str) or not prompt.strip():
         raise InvalidInputError("candidate prompts must be non-empty strings")
     try:

@@ -229,11 +229,7 @@ def fcd_floor(prompts: Sequence[Prompt]) -> float:
 def workload(settings: Sequence[Setting], prompts: Sequence[Prompt]) -> str:
     """One line saying how much an evaluation will generate, before it starts."""
     images = len(settings) * len(prompts)
-    cloud_rows = sum(
-        (len(p.candidate_set) if s.private else 1) * s.switch_step
-        for s in settings
-        for p in prompts
-    )
+    cloud_rows = sum((len(p.candidate_set) if s.private else 1) * s.switch_step for s in settings for p in prompts)
     return (
         f"{len(settings)} settings x {len(prompts)} prompts = {images} images; "
         f"{cloud_rows} cloud candidate-steps (the progress bar estimates the time left)"

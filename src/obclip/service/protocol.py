@@ -125,6 +125,7 @@ class DenoiseRequest(BaseModel):
     height: int | None = Field(default=None, ge=8, description="pixels, a multiple of 8; null: the model's")
     width: int | None = Field(default=None, ge=8, description="pixels, a multiple of 8; null: the model's")
     seed: int = Field(ge=0, le=MAX_SEED, description="seed of the one initial noise shared by all candidates")
+    negative_prompt: str = Field(default="", description="text of the unconditional branch (public); empty: none")
     accel: dict[str, Any] | None = Field(
         default=None, description="acceleration options (`obclip.accel.AccelConfig.to_dict()`); null: none"
     )
@@ -132,7 +133,7 @@ class DenoiseRequest(BaseModel):
 
 
 # `DenoiseSpec` fields the request carries as they are (candidates, guidance and accel change form).
-_SAME_ON_THE_WIRE = ("steps", "switch_step", "scheduler", "height", "width", "seed")
+_SAME_ON_THE_WIRE = ("steps", "switch_step", "scheduler", "height", "width", "seed", "negative_prompt")
 
 
 def request_from_spec(spec: DenoiseSpec, model: str | None = None) -> DenoiseRequest:
@@ -195,6 +196,11 @@ def check_limits(request: DenoiseRequest, limits: Limits) -> None:
             raise LimitExceededError(
                 f"candidate {index} has {len(prompt)} characters, this server takes at most {limits.max_prompt_chars}"
             )
+    if len(request.negative_prompt) > limits.max_prompt_chars:
+        raise LimitExceededError(
+            f"the negative prompt has {len(request.negative_prompt)} characters, "
+            f"this server takes at most {limits.max_prompt_chars}"
+        )
     if request.steps > limits.max_steps:
         raise LimitExceededError(f"steps {request.steps}, this server runs at most {limits.max_steps}")
     for name in ("height", "width"):

@@ -3,7 +3,7 @@
 
 const $ = (id) => document.getElementById(id);
 const FIELDS = ["large", "small", "cloud", "token", "steps", "switch_step", "scheduler", "accel", "guidance", "seed",
-  "num_images", "max_candidates"];
+  "num_images", "max_candidates", "negative_prompt"];
 const NUMBERS = new Set(["steps", "switch_step", "guidance", "seed", "num_images", "max_candidates"]);
 
 async function api(path, body) {
