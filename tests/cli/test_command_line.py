@@ -61,7 +61,9 @@ def test_version(capsys):
     assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"obclip {obclip.__version__}"
 
 
-@pytest.mark.parametrize("command", [["generate"], ["demo"], ["models"], ["ui"], ["eval", "quality"]])
+@pytest.mark.parametrize(
+    "command", [["candidates"], ["generate"], ["demo"], ["models"], ["ui"], ["serve"], ["eval", "quality"]]
+)
 def test_every_option_has_help_text(command):
     parser = build_parser()
     for name in command:

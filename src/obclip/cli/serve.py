@@ -43,7 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         g.add_argument(flag, dest=name, type=kind, default=default, metavar=metavar, help=f"{text} (default {default})")
     p.add_argument("--threads", type=int, metavar="N", help="torch intra-op threads for the model (default: torch's)")
     p.add_argument("--log-prompts", action="store_true", help="write candidate prompts to the log (off by default)")
-    p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info")
+    p.add_argument(
+        "--log-level", choices=["debug", "info", "warning", "error"], default="info", help="server log (default info)"
+    )
     from obclip.defaults import DEFAULT_MAX_BATCH_LATENT_PIXELS as PIXELS
     from obclip.defaults import DEFAULT_MAX_BATCH_ROWS as ROWS
 
