@@ -34,7 +34,7 @@ from obclip.engine.schedulers import DEFAULT_SCHEDULER
 from obclip.engine.spec import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_SWITCH_STEP
 from obclip.errors import InvalidInputError, check_int
 from obclip.privacy import CandidateSet, Taxonomy
-from obclip.view import cloud_view
+from obclip.view import check_negative_prompt, cloud_view
 from obclip.view import resolve_taxonomy as _resolve_taxonomy
 
 
@@ -240,31 +240,6 @@ def finish_on_device(
         timestep_shift=timestep_shift,
         quiet=quiet,
     )
-
-
-def check_negative_prompt(negative: str, taxonomy: Taxonomy) -> None:
-    """Refuse a negative prompt that names a sensitive attribute: the cloud reads it in clear.
-
-    "old man" as a negative says the user's own subject is probably neither; obclip does not vary
-    a negative prompt over candidates, so any attribute word (bound to a person or not) and any
-    residual-risk word (a garment, feature or place that correlates with one) is refused.
-    """
-    if not isinstance(negative, str) or not negative.strip():
-        return
-    from obclip.privacy import detect
-    from obclip.privacy.residual import residual
-    from obclip.privacy.taxonomy import fold, surface_key
-
-    found = {
-        f"{m.group()!r} ({taxonomy.attributes[taxonomy.lexicon[surface_key(m.group())].attribute].name})"
-        for m in taxonomy.matcher.finditer(fold(negative))
-    }
-    found |= {f"{r.word!r} ({r.reason})" for r in residual(detect(negative, taxonomy))}
-    if found:
-        raise InvalidInputError(
-            f"the negative prompt states {', '.join(sorted(found))}; the cloud reads it in clear, so it would "
-            "learn about the person you ask for. Leave such words out of the negative prompt"
-        )
 
 
 def state_payload_bytes(state: DenoiseState) -> int:

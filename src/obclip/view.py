@@ -56,3 +56,30 @@ def cloud_view(
     """
     resolved = resolve_taxonomy(taxonomy, large, opt_in=opt_in)
     return build_candidate_set(prompt, taxonomy=resolved, max_candidates=max_candidates, seed=seed)
+
+
+def check_negative_prompt(negative: str, taxonomy: Taxonomy) -> None:
+    """Refuse a negative prompt that names a sensitive attribute: the cloud reads it in clear.
+
+    "old man" as a negative says the user's own subject is probably neither; obclip does not vary
+    a negative prompt over candidates, so any attribute word (bound to a person or not) and any
+    residual-risk word (a garment, feature or place that correlates with one) is refused.
+    """
+    if not isinstance(negative, str) or not negative.strip():
+        return
+    from obclip.privacy import detect
+    from obclip.privacy.residual import residual
+    from obclip.privacy.taxonomy import fold, surface_key
+
+    found = {
+        f"{m.group()!r} ({taxonomy.attributes[taxonomy.lexicon[surface_key(m.group())].attribute].name})"
+        for m in taxonomy.matcher.finditer(fold(negative))
+    }
+    found |= {f"{r.word!r} ({r.reason})" for r in residual(detect(negative, taxonomy))}
+    if found:
+        from obclip.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"the negative prompt states {', '.join(sorted(found))}; the cloud reads it in clear, so it would "
+            "learn about the person you ask for. Leave such words out of the negative prompt"
+        )

@@ -45,7 +45,10 @@ def test_each_half_uses_it_as_the_unconditional_branch(switch_step):
 
 
 @pytest.mark.parametrize("negative", ["an old woman", "ugly man", "blurry, young", "beard"])
-def test_a_negative_prompt_stating_a_sensitive_attribute_is_refused(capsys, negative):
+def test_a_negative_prompt_stating_a_sensitive_attribute_is_refused(capsys, monkeypatch, negative):
+    import obclip.api
+
+    monkeypatch.setattr(obclip.api, "generate", lambda *a, **k: pytest.fail("refused only after the work began"))
     code = main(["generate", "a portrait", "--negative-prompt", negative, "--large", "embedded:tiny-random"])
     err = capsys.readouterr().err
     assert code == 2 and "negative prompt states" in err and err.count("\n") == 1

@@ -253,13 +253,14 @@ def _tell_what_is_sent(args: argparse.Namespace) -> None:
     """Before any model is loaded or anything is sent: the residual-risk words of the set this run
     sends (the very set `obclip candidates` shows), and the --strict refusal while any remain."""
     from obclip.cli.candidates import refuse_residual, tell_residual
-    from obclip.view import cloud_view
+    from obclip.view import check_negative_prompt, cloud_view
 
     cset = cloud_view(
         args.prompt, large=args.large, taxonomy=args.taxonomy, max_candidates=args.max_candidates, opt_in=_opt_in(args)
     )
     if args.strict:
         refuse_residual(cset)
+    check_negative_prompt(args.negative_prompt, cset.template.taxonomy)
     tell_residual(cset)
 
 
