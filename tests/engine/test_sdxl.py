@@ -235,22 +235,3 @@ def test_half_precision_sdxl_vae_decodes_in_float32():
     assert model.vae.config.force_upcast
     image = DeviceEngine(model).decode(torch.randn(1, 4, 8, 8))[0]
     assert model.vae.dtype == torch.float32 and image.size == (64, 64)
-
-
-def test_koala_700m_config_has_the_published_size():
-    """KOALA-700M's UNet has 782 M parameters, SDXL's 2,567 M (the KOALA paper's table); counted on meta."""
-    from diffusers import UNet2DConditionModel
-
-    from obclip.engine.sdxl import KOALA_700M_UNET
-
-    sdxl_changes = {
-        "layers_per_block": 2,
-        "transformer_layers_per_block": (1, 2, 10),
-        "mid_block_type": "UNetMidBlock2DCrossAttn",
-    }
-    with torch.device("meta"):
-        koala = UNet2DConditionModel.from_config(KOALA_700M_UNET)
-        sdxl = UNet2DConditionModel.from_config({**KOALA_700M_UNET, **sdxl_changes})
-    assert round(sum(p.numel() for p in koala.parameters()) / 1e6) == 783
-    assert round(sum(p.numel() for p in sdxl.parameters()) / 1e6) == 2567
-    assert koala.mid_block is None and sdxl.mid_block is not None

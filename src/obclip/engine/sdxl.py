@@ -24,28 +24,6 @@ SDXL_PIPELINE = "StableDiffusionXLPipeline"
 # the solver is chosen per request.
 SDXL_NOISE_SCHEDULE: dict[str, Any] = {**SD_NOISE_SCHEDULE, "timestep_spacing": "leading"}
 
-# KOALA-700M's UNet (Lee et al., NeurIPS 2024) as a diffusers config: SDXL's UNet with one
-# ResNet per stage, 0/2/5 transformer layers per stage instead of 0/2/10, and no mid block.
-# (Published as depths [0, 2, 5] down, [5, 5, 2, 2, 0, 0] up, no middle, 2816-d added input;
-# 782 M parameters against SDXL's 2,567 M, which a test checks on the meta device.)
-KOALA_700M_UNET: dict[str, Any] = {
-    "sample_size": 128,
-    "in_channels": 4,
-    "out_channels": 4,
-    "block_out_channels": (320, 640, 1280),
-    "layers_per_block": 1,
-    "down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
-    "up_block_types": ("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
-    "mid_block_type": None,
-    "transformer_layers_per_block": (1, 2, 5),
-    "attention_head_dim": (5, 10, 20),
-    "use_linear_projection": True,
-    "cross_attention_dim": 2048,
-    "addition_embed_type": "text_time",
-    "addition_time_embed_dim": 256,
-    "projection_class_embeddings_input_dim": 2816,
-}
-
 
 class SdxlConditioner(TokenizedConditioner):
     """SDXL conditioning: both CLIP encoders' penultimate hidden states side by side, the second
