@@ -42,7 +42,7 @@ def test_cloud_sees_the_same_request_whichever_candidate_is_true(tiny_large):
 def test_device_finishes_the_true_row_with_its_canonical_prompt(tiny_large):
     result = generate(PROMPT, large=TINY, steps=4, switch_step=2, seed=4, shuffle_seed=1)
     cset = result.candidate_set
-    assert result.report.num_candidates == len(cset) == 30
+    assert result.report.num_candidates == len(cset) == 36
     spec = DenoiseSpec(cset.candidates, steps=4, switch_step=2, seed=4)
     state = CloudEngine(tiny_large).run(spec)
     device = DeviceEngine(load_device_model(TINY))

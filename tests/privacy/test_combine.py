@@ -31,7 +31,7 @@ def test_combined_detects_both_parts():
     assert [a.name for a in combined.attributes][:2] == ["gender", "skin"]
     assert {"age", "ethnicity"} <= {a.name for a in combined.attributes}
     cset = build_candidate_set("an old Asian woman with dark skin holding her hat", taxonomy=combined, seed=0)
-    assert len(cset) == 3 * 5 * 2 * 2
+    assert len(cset) == 3 * 6 * 2 * 2
     assert "an old Asian woman with dark skin holding her hat" in cset.candidates
     assert "an old Asian man with dark skin holding his hat" in cset.candidates
     # the default alone would leave the skin tone in the clear

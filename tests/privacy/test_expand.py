@@ -18,8 +18,8 @@ from obclip.privacy import HARD_CAP, build_candidate_set, candidate_count, defau
     [
         ("a woman", 2),
         ("a young woman", 6),
-        ("portrait of a young African woman", 30),
-        ("an Asian", 5),
+        ("portrait of a young African woman", 36),
+        ("an Asian", 6),
         ("a young man and an old woman", 36),
         ("a red car", 1),
     ],
@@ -36,7 +36,7 @@ def test_the_full_product_of_the_paper_template() -> None:
     expected = {
         f"portrait of {'an' if age == 'old' else 'a'} {age} {eth} {noun}"
         for age in ("young", "middle-aged", "old")
-        for eth in ("Caucasian", "African", "Asian", "Indian", "European")
+        for eth in ("Caucasian", "African", "Asian", "Indian", "European", "Hispanic")
         for noun in ("woman", "man")
     }
     assert set(cset.candidates) == expected
@@ -52,6 +52,23 @@ def test_true_index_points_at_the_canonical_rendering() -> None:
     assert cset.candidates[cset.true_index] == cset.true_prompt
     for candidate in cset.candidates:
         assert not {"ELDERLY", "asian", "Gentleman", ""} & set(candidate.split(" "))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "yours"),
+    [
+        ("a Latina teenager skateboarding", "a Hispanic teenager skateboarding"),
+        ("a Mexican grandmother cooking tamales", "a Hispanic grandmother cooking tamales"),
+        ("portrait of a young Brazilian man", "portrait of a young Hispanic man"),
+        ("Puerto Ricans dancing salsa", "Hispanics dancing salsa"),
+        ("an American farmer", "a Caucasian farmer"),
+    ],
+)
+def test_a_demonym_renders_as_the_value_it_denotes(prompt: str, yours: str) -> None:
+    """Latin American words render as Hispanic, not as another group: the user's image keeps its people."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert cset.true_prompt == yours
+    assert cset.candidates[cset.true_index] == yours
 
 
 def test_seeded_order_is_reproducible_and_seed_none_uses_the_csprng() -> None:
@@ -99,8 +116,8 @@ def test_budget_fixes_whole_attributes_by_taxonomy_order_and_says_which() -> Non
     assert cset.public_dict()["fixed"] == ["ethnicity_0"]
     assert len(build_candidate_set(prompt, max_candidates=10, seed=0)) == 6
     assert build_candidate_set(prompt, max_candidates=5, seed=0).hidden == ("gender_0",)
-    assert len(build_candidate_set(prompt, max_candidates=30, seed=0)) == 30
-    assert build_candidate_set(prompt, max_candidates=30).notice is None
+    assert len(build_candidate_set(prompt, max_candidates=36, seed=0)) == 36
+    assert build_candidate_set(prompt, max_candidates=36).notice is None
     one = build_candidate_set(prompt, max_candidates=1, seed=0)
     assert one.candidates == (prompt,)
     assert "nothing is hidden" in one.notice
@@ -140,7 +157,7 @@ def test_budget_groups_partition_the_full_set(people: int, budget: int, data: st
 
 def test_an_absurd_product_is_refused_without_a_budget() -> None:
     prompt = " and ".join(["an old African woman"] * 4)
-    assert candidate_count(detect(prompt)) == 30**4 > HARD_CAP
+    assert candidate_count(detect(prompt)) == 36**4 > HARD_CAP
     with pytest.raises(InvalidInputError, match="max-candidates"):
         build_candidate_set(prompt)
     cset = build_candidate_set(prompt, max_candidates=100)

@@ -36,7 +36,7 @@ def test_default_taxonomy_has_the_papers_value_spaces_in_file_order() -> None:
     assert spaces == {
         "gender": ("female", "male"),
         "age": ("young", "middle-aged", "old"),
-        "ethnicity": ("caucasian", "african", "asian", "indian", "european"),
+        "ethnicity": ("caucasian", "african", "asian", "indian", "european", "hispanic"),
     }
     assert [spec.name for spec in taxonomy.attributes] == ["gender", "age", "ethnicity"]
     assert default_taxonomy() is taxonomy
@@ -67,6 +67,10 @@ def test_default_taxonomy_has_the_papers_value_spaces_in_file_order() -> None:
         ("european", "ethnicity", "european"),
         ("caucasian", "ethnicity", "caucasian"),
         ("indian", "ethnicity", "indian"),
+        ("latina", "ethnicity", "hispanic"),
+        ("mexicans", "ethnicity", "hispanic"),
+        ("puerto rican", "ethnicity", "hispanic"),
+        ("american", "ethnicity", "caucasian"),
     ],
 )
 def test_default_taxonomy_covers_the_forms_people_write(surface: str, attribute: str, value: str) -> None:
@@ -89,7 +93,22 @@ def test_colour_words_count_only_right_before_a_person(word: str) -> None:
         assert len(build_candidate_set(text)) == 1, text
     for text in (f"a woman in a {word} dress", f"she wears {word}"):
         assert all(f" {word}" in member for member in build_candidate_set(text).candidates), text
-    assert len(build_candidate_set(f"a {word} woman")) == 10
+    assert len(build_candidate_set(f"a {word} woman")) == 12
+
+
+def test_countries_name_the_value_their_demonym_renders_as() -> None:
+    """countries.json says which ethnicity each demonym renders as; the taxonomy must agree."""
+    from importlib import resources
+
+    ethnicity = default_taxonomy().attribute("ethnicity")
+    data = resources.files("obclip.privacy").joinpath("data", "countries.json").read_text(encoding="utf-8")
+    countries = json.loads(data)["countries"]
+    value_of = {form: value for value in ethnicity.values for form in ethnicity.forms[value]["adjective"]}
+    checked = [(d, c["value"], value_of[d]) for c in countries for d in c["demonyms"] if d in value_of]
+    assert len(checked) > 200
+    assert [row for row in checked if row[1] != row[2]] == []
+    assert {c["value"] for c in countries} == set(ethnicity.values)
+    assert value_of["Mexican"] == value_of["Latina"] == value_of["Chicano"] == "hispanic"
 
 
 def test_every_value_has_the_same_categories_and_pronouns_are_complete() -> None:
