@@ -15,22 +15,17 @@ from __future__ import annotations
 import argparse
 
 import torch
-from diffusers import StableDiffusionXLPipeline
 
 from obclip.engine import CloudEngine, DenoiseSpec, DenoiseState, DeviceEngine, ModelBundle, denoise
 from obclip.engine.architectures import make_conditioner
 from obclip.engine.cloud import initial_noise
 from obclip.engine.conditioning import cfg_scale, unet_conditioning
-from obclip.engine.loop import step_generators
 from obclip.engine.schedulers import make_scheduler, start_at
 from obclip.engine.sdxl import build_tiny_sdxl_large, tiny_sdxl_unet
+from obclip.eval.reference import relative_error, sdxl_pipeline_latents
 
 PROMPT = "portrait of an old woman wearing glasses, blue background"
 CANDIDATES = (PROMPT, "portrait of a young man wearing glasses, blue background", "portrait of an old man")
-
-
-def error(got: torch.Tensor, want: torch.Tensor) -> float:
-    return float((got - want).norm() / want.norm())
 
 
 def uninterrupted(model: ModelBundle, spec: DenoiseSpec) -> torch.Tensor:
@@ -48,36 +43,6 @@ def uninterrupted(model: ModelBundle, spec: DenoiseSpec) -> torch.Tensor:
 def split(model: ModelBundle, spec: DenoiseSpec, row: int = 0) -> torch.Tensor:
     state = DenoiseState.from_bytes(CloudEngine(model).run(spec).to_bytes())
     return DeviceEngine(model).finish(state.select(row), spec.candidates[row], guidance=spec.guidance)
-
-
-def pipeline(parts, model: ModelBundle, spec: DenoiseSpec) -> torch.Tensor:
-    scheduler = make_scheduler(spec.scheduler, model.schedule, spec.steps)
-    if spec.scheduler == "lcm":
-
-        class SeededLCM(type(scheduler)):
-            def step(self, model_output, timestep, sample, generator=None, return_dict=True):
-                if self.step_index is None:
-                    self._init_step_index(timestep)
-                generator = step_generators([spec.seed], self.step_index)
-                return super().step(model_output, timestep, sample, generator=generator, return_dict=return_dict)
-
-        scheduler = SeededLCM.from_config(scheduler.config)
-    pipe = StableDiffusionXLPipeline(
-        vae=parts.vae,
-        text_encoder=parts.text_encoder,
-        text_encoder_2=parts.text_encoder_2,
-        tokenizer=parts.tokenizer,
-        tokenizer_2=parts.tokenizer_2,
-        unet=model.unet,
-        scheduler=scheduler,
-    )
-    pipe.set_progress_bar_config(disable=True)
-    side = model.default_size
-    noise = initial_noise(spec.seed, 4, side // 8, side // 8)  # the pipeline scales it by init_noise_sigma
-    out = pipe(
-        PROMPT, num_inference_steps=spec.steps, guidance_scale=spec.guidance, latents=noise, output_type="latent"
-    )
-    return out.images
 
 
 def main() -> None:
@@ -98,11 +63,11 @@ def main() -> None:
         for k in sorted({0, 1, steps // 2, steps - 1, steps}):
             spec = DenoiseSpec((PROMPT,), steps=steps, switch_step=k, scheduler=name, guidance=guidance, seed=7)
             got = split(model, spec)
-            ref, pipe = uninterrupted(model, spec), pipeline(parts, model, spec)
+            ref, pipe = uninterrupted(model, spec), sdxl_pipeline_latents(parts, model, spec)
             many = DenoiseSpec(CANDIDATES, steps=steps, switch_step=k, scheduler=name, guidance=guidance, seed=7)
             batch = uninterrupted(model, many)
-            worst = max(error(split(model, many, r), batch[r : r + 1]) for r in range(len(CANDIDATES)))
-            rows.append((name, k, error(got, ref), error(got, pipe), worst))
+            worst = max(relative_error(split(model, many, r), batch[r : r + 1]) for r in range(len(CANDIDATES)))
+            rows.append((name, k, relative_error(got, ref), relative_error(got, pipe), worst))
     print(f"{'scheduler':<12} {'k':>3} {'vs uninterrupted':>17} {'vs diffusers':>13} {'N=3 worst row':>14}")
     for name, k, a, b, c in rows:
         print(f"{name:<12} {k:>3} {a:>17.2e} {b:>13.2e} {c:>14.2e}")

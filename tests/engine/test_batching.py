@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from obclip.engine import CloudEngine, DenoiseSpec, DeviceEngine
 from obclip.engine.batching import BatchPolicy, batch_key, take_batch, unet_rows
+from obclip.eval.reference import relative_error
 
 STEPS = 6
 BOUND = {"dpmsolver++": 1e-5, "euler": 1e-5, "ddim": 1e-4}
@@ -25,10 +26,6 @@ def make_spec(seed: int, n: int, *, scheduler: str = "dpmsolver++", tag: str = "
     candidates = tuple(f"portrait {tag}{seed} of person number {i}" for i in range(n))
     options = {"steps": STEPS, "switch_step": 4, "guidance": 5.0, **options}
     return DenoiseSpec(candidates, scheduler=scheduler, seed=seed, **options)
-
-
-def relative_error(got: torch.Tensor, want: torch.Tensor) -> float:
-    return float((got - want).norm() / want.norm())
 
 
 def assert_same_as_alone(batched, alone, bound: float) -> None:

@@ -9,6 +9,7 @@ from obclip.engine import CloudEngine, DenoiseSpec, DenoiseState, DeviceEngine, 
 from obclip.engine.cloud import initial_noise
 from obclip.engine.conditioning import cfg_scale, unet_conditioning
 from obclip.engine.schedulers import SCHEDULERS, make_scheduler, start_at
+from obclip.eval.reference import relative_error
 
 CANDIDATES = ("a photo of a young woman", "a photo of an old man", "a photo of an old woman")
 STEPS = 8
@@ -46,10 +47,6 @@ def split(model, spec: DenoiseSpec, row: int) -> torch.Tensor:
     wire = DenoiseState.from_bytes(state.to_bytes())
     check_response(wire, spec, model)
     return DeviceEngine(model).finish(wire.select(row), spec.candidates[row], guidance=spec.guidance)
-
-
-def relative_error(got: torch.Tensor, want: torch.Tensor) -> float:
-    return float((got - want).norm() / want.norm())
 
 
 @pytest.mark.parametrize("scheduler", sorted(SCHEDULERS))

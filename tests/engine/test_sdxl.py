@@ -12,11 +12,10 @@ from diffusers import StableDiffusionXLPipeline
 from obclip.cli import main
 from obclip.engine import CloudEngine, DenoiseSpec, DeviceEngine, ModelBundle, load_device_model, load_model
 from obclip.engine.architectures import make_conditioner
-from obclip.engine.cloud import initial_noise
 from obclip.engine.conditioning import guidance_embedding
-from obclip.engine.loop import step_generators
 from obclip.engine.schedulers import make_scheduler
 from obclip.engine.sdxl import SdxlConditioner, build_tiny_sdxl_large, build_tiny_sdxl_small, tiny_sdxl_unet
+from obclip.eval.reference import relative_error, sdxl_pipeline_latents
 
 PROMPT = "a photo of an old woman wearing glasses"
 SDXL = "embedded:tiny-sdxl-random"
@@ -41,57 +40,11 @@ def split_run(model: ModelBundle, spec: DenoiseSpec, row: int = 0) -> torch.Tens
     return DeviceEngine(model).finish(state.select(row), spec.candidates[row], guidance=spec.guidance)
 
 
-def diffusers_run(parts, model: ModelBundle, spec: DenoiseSpec, *, force_zeros: bool = True) -> torch.Tensor:
-    """StableDiffusionXLPipeline on the same components, initial noise and per-step noise."""
-    scheduler = make_scheduler(spec.scheduler, model.schedule, spec.steps)
-    if spec.scheduler == "lcm":
-        seed = spec.seed
-
-        class SeededLCM(type(scheduler)):
-            """LCM whose step noise is obclip's (seed, step) draw instead of the pipeline's generator."""
-
-            def step(self, model_output, timestep, sample, generator=None, return_dict=True):
-                if self.step_index is None:
-                    self._init_step_index(timestep)
-                generator = step_generators([seed], self.step_index)
-                return super().step(model_output, timestep, sample, generator=generator, return_dict=return_dict)
-
-        scheduler = SeededLCM.from_config(scheduler.config)
-    pipe = StableDiffusionXLPipeline(
-        vae=parts.vae,
-        text_encoder=parts.text_encoder,
-        text_encoder_2=parts.text_encoder_2,
-        tokenizer=parts.tokenizer,
-        tokenizer_2=parts.tokenizer_2,
-        unet=model.unet,
-        scheduler=scheduler,
-        force_zeros_for_empty_prompt=force_zeros,
-    )
-    pipe.set_progress_bar_config(disable=True)
-    height = spec.height or model.default_size
-    width = spec.width or model.default_size
-    # prepare_latents multiplies latents passed in by init_noise_sigma, as obclip's cloud does.
-    noise = initial_noise(spec.seed, 4, height // 8, width // 8)
-    return pipe(
-        spec.candidates[0],
-        num_inference_steps=spec.steps,
-        guidance_scale=spec.guidance,
-        latents=noise,
-        height=height,
-        width=width,
-        output_type="latent",
-    ).images
-
-
-def relative_error(got: torch.Tensor, want: torch.Tensor) -> float:
-    return float((got - want).norm() / want.norm())
-
-
 @pytest.mark.parametrize("scheduler", ["dpmsolver++", "euler"])
 def test_split_run_equals_diffusers_sdxl_pipeline(parts, scheduler):
     model = bundle(parts)
     spec = DenoiseSpec((PROMPT,), steps=6, switch_step=3, scheduler=scheduler, guidance=5.0, seed=11)
-    assert relative_error(split_run(model, spec), diffusers_run(parts, model, spec)) <= 1e-5
+    assert relative_error(split_run(model, spec), sdxl_pipeline_latents(parts, model, spec)) <= 1e-5
 
 
 def test_lcm_distilled_unet_equals_diffusers_with_guidance_embedding(parts):
@@ -100,7 +53,7 @@ def test_lcm_distilled_unet_equals_diffusers_with_guidance_embedding(parts):
     model = bundle(parts, unet)
     spec = DenoiseSpec((PROMPT,), steps=8, switch_step=4, scheduler="lcm", guidance=8.5, seed=3)
     ours = split_run(model, spec)
-    assert relative_error(ours, diffusers_run(parts, model, spec)) <= 1e-5
+    assert relative_error(ours, sdxl_pipeline_latents(parts, model, spec)) <= 1e-5
     other_w = DenoiseSpec((PROMPT,), steps=8, switch_step=4, scheduler="lcm", guidance=2.0, seed=3)
     assert relative_error(split_run(model, other_w), ours) > 1e-3, "the guidance embedding must reach the UNet"
 
@@ -108,7 +61,7 @@ def test_lcm_distilled_unet_equals_diffusers_with_guidance_embedding(parts):
 def test_unconditional_rows_from_the_empty_prompt_when_not_forced_to_zero(parts):
     model = bundle(parts, force_zeros=False)
     spec = DenoiseSpec((PROMPT,), steps=4, switch_step=2, guidance=5.0, seed=5)
-    want = diffusers_run(parts, model, spec, force_zeros=False)
+    want = sdxl_pipeline_latents(parts, model, spec, force_zeros=False)
     assert relative_error(split_run(model, spec), want) <= 1e-5
     zeros = bundle(parts, force_zeros=True)
     assert relative_error(split_run(zeros, spec), want) > 1e-3
@@ -119,7 +72,7 @@ def test_non_square_size_reaches_the_time_ids(parts):
     spec = DenoiseSpec((PROMPT,), steps=4, switch_step=2, guidance=5.0, seed=5, height=48, width=64)
     got = split_run(model, spec)
     assert got.shape == (1, 4, 6, 8)
-    assert relative_error(got, diffusers_run(parts, model, spec)) <= 1e-5
+    assert relative_error(got, sdxl_pipeline_latents(parts, model, spec)) <= 1e-5
     time_ids = model.text.encode([PROMPT], size=(48, 64)).added_cond_kwargs["time_ids"]
     assert time_ids.tolist() == [[48.0, 64.0, 0.0, 0.0, 48.0, 64.0]]
 
