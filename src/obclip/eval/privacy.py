@@ -510,7 +510,13 @@ def _disguise(word: str, kind: str, rng: random.Random) -> str | None:
         return "".join(_full_width(c) for c in word)
     if kind == "decomposed":
         decomposed = unicodedata.normalize("NFD", word)
-        return decomposed if decomposed != word else None
+        if decomposed != word:
+            return decomposed
+        vowels = [i for i, c in enumerate(word) if c.lower() in "aeiou"]
+        if not vowels:
+            return None
+        at = rng.choice(vowels) + 1  # a combining accent after a vowel: "wo\u0301man" reads "woman"
+        return word[:at] + rng.choice(("\u0301", "\u0300", "\u0308", "\u0302")) + word[at:]
     if kind == "bidi" and len(word) > 1:
         if rng.random() < 0.5:
             at = rng.randrange(1, len(word))
@@ -520,11 +526,13 @@ def _disguise(word: str, kind: str, rng: random.Random) -> str | None:
     return None
 
 
-def hostile_set(items: Sequence[CorpusPrompt], *, per_kind: int = 60, seed: int = 0) -> list[CorpusPrompt]:
-    """Prompts of the corpus with one labelled gender, age or ethnicity word disguised: zero-width
+def hostile_set(items: Sequence[CorpusPrompt], *, per_kind: int = 50, seed: int = 0) -> list[CorpusPrompt]:
+    """Prompts of `items` with one labelled gender, age or ethnicity word disguised: zero-width
     characters inside it, Cyrillic or Greek look-alikes (Unicode's confusables, from the
-    `confusable-homoglyphs` package), full-width letters, decomposed accents, bidi controls.
-    The labels stay the plain words: sending the disguised word is sending the word."""
+    `confusable-homoglyphs` package), full-width letters, decomposed accents (or a combining
+    accent on a vowel), bidi controls. The labels stay the plain words: sending the disguised
+    word is sending the word. Pass the prompts whose plain form is hidden, so that what the
+    hostile set finds is due to the characters alone."""
     rng = random.Random(f"obclip-hostile-{seed}")
     pool = [i for i in items if i.person and i.words(MAIN) and "hostile" not in i.kinds and len(i.prompt) < 2000]
     result: list[CorpusPrompt] = []
@@ -536,8 +544,6 @@ def hostile_set(items: Sequence[CorpusPrompt], *, per_kind: int = 60, seed: int 
             if made >= per_kind:
                 break
             targets = [w for w in item.words(MAIN) if re.search(re.escape(w), item.prompt, re.IGNORECASE)]
-            if kind == "decomposed":
-                targets = [w for w in targets if unicodedata.normalize("NFD", w) != w]
             if not targets:
                 continue
             word = rng.choice(targets)
@@ -969,7 +975,7 @@ def summarise(items: Sequence[CorpusPrompt], results: Sequence[PromptResult]) ->
         languages=languages,
         hostile=hostile,
         stress=stress_figures,
-        slowest_s=max((r.seconds for r in results), default=0.0),
+        slowest_s=max((r.seconds for _, r in pairs), default=0.0),
     )
 
 
@@ -983,7 +989,7 @@ def evaluate_corpus(
     seed: int | None = None,
     hostile: bool = False,
     stress: bool = False,
-    timeout_s: float = 10.0,
+    timeout_s: float = 6.0,
     progress: Callable[[Iterable[CorpusPrompt]], Iterable[CorpusPrompt]] | None = None,
 ) -> tuple[Summary, list[PromptResult]]:
     """Evaluate every corpus prompt with the set `generate` would send for model `large`; with
@@ -998,13 +1004,26 @@ def evaluate_corpus(
         zipf=_zipf(),
     )
     everything = list(items)
-    if hostile:
-        everything += hostile_set(items, seed=seed or 0)
-    if stress:
-        everything += stress_set(items)
     rng = random.Random(seed)
-    iterable = progress(everything) if progress is not None else everything
-    results = [evaluate_prompt(item, options, None if seed is None else seed + item.line, rng) for item in iterable]
+
+    def run(batch: Sequence[CorpusPrompt]) -> list[PromptResult]:
+        iterable = progress(batch) if progress is not None else batch
+        return [evaluate_prompt(item, options, None if seed is None else seed + item.line, rng) for item in iterable]
+
+    results = run(everything)
+    if hostile:
+        hidden = [
+            i
+            for i, r in zip(everything, results, strict=True)
+            if r.n > 1 and r.refused is None and r.crashed is None and not any(c in r.leaked for c in MAIN)
+        ]
+        extra = hostile_set(hidden, seed=seed or 0)
+        everything += extra
+        results += run(extra)
+    if stress:
+        extra = stress_set(items)
+        everything += extra
+        results += run(extra)
     return summarise(everything, results), results
 
 
@@ -1023,6 +1042,7 @@ def format_table(summary: Summary, *, title: str = "") -> str:
         ),
         ("sent / refused before sending / tracebacks", f"{s.sent} / {s.refused} / {s.crashed}", "0 tracebacks"),
         ("mean N / mean shown anonymity of the sets sent", f"{s.mean_n:.1f} / {s.mean_anonymity:.1f}", ""),
+        ("slowest corpus prompt", f"{s.slowest_s:.2f} s", f"<= {SLOW_S:g} s"),
         ("prompts leaking a gender, age or ethnicity word", _pct(s.leak_rate), "<= 5 %"),
     ]
     for category, rate in s.leak_by_category.items():
@@ -1077,7 +1097,7 @@ def format_table(summary: Summary, *, title: str = "") -> str:
         h = s.hostile
         rows.append(
             (
-                "hostile Unicode: sent in clear / refused / tracebacks",
+                "hostile Unicode on prompts hidden in plain: in clear / refused / tracebacks",
                 f"{h['sent_in_clear']} of {h['prompts']} / {h['refused']} / {h['crashed']}",
                 "0 in clear",
             )
@@ -1088,7 +1108,7 @@ def format_table(summary: Summary, *, title: str = "") -> str:
         st = s.stress
         rows.append(
             (
-                f"{st['characters'] // 1000} kB prompts: slowest / over {SLOW_S:g} s / refused / tracebacks",
+                f"{st['characters'] // 1000} kB prompts: slowest / over {SLOW_S:g} s / refused / no answer",
                 f"{st['max_seconds']:.2f} s / {st['over_limit']} / {st['refused']} / {st['crashed']}",
                 f"<= {SLOW_S:g} s",
             )

@@ -399,8 +399,8 @@ bridal veil | gender | female | 0.9
 veil | gender | female | 0.6
 ball gown | gender | female | 0.9
 evening gown | gender | female | 0.9
-gown | gender | female | 0.7
-dress | gender | female | 0.7
+gown | gender | female | 0.8
+dress | gender | female | 0.8
 sundress | gender | female | 0.9
 skirt | gender | female | 0.8
 miniskirt | gender | female | 0.9
