@@ -1046,7 +1046,7 @@ def format_table(summary: Summary, *, title: str = "") -> str:
         ("prompts leaking a gender, age or ethnicity word", _pct(s.leak_rate), "<= 5 %"),
     ]
     for category, rate in s.leak_by_category.items():
-        rows.append((f"  leaking a {category} word", _pct(rate), ""))
+        rows.append((f"  leaking a word of {category}", _pct(rate), ""))
     for kind, rate in s.leak_by_kind.items():
         rows.append((f"  leaking, {kind} prompts", _pct(rate), ""))
     rows.append(("prompts with disagreeing candidates (or a couple's mix fixed)", _pct(s.disagreeing_rate), "<= 2 %"))
