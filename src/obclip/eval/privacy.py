@@ -134,9 +134,9 @@ def _revealed(cset: CandidateSet) -> list[str] | None:
         if isinstance(item, str):
             words.append(item)
         elif isinstance(item, dict):
-            words.append(str(item.get("word") or item.get("cue") or item.get("words") or ""))
+            words.append(str(item.get("word") or item.get("cue") or item.get("phrase") or item.get("words") or ""))
         else:
-            words.append(str(getattr(item, "word", item)))
+            words.append(str(getattr(item, "word", None) or getattr(item, "cue", None) or item))
     return [w for w in words if w]
 
 
@@ -626,6 +626,7 @@ class PromptResult:
     context_hit: bool | None = None
     context_certain: bool = False
     cues_unnamed: list[str] = field(default_factory=list)
+    weak_cues_unnamed: list[str] = field(default_factory=list)
     strong_cues: int = 0
     changed: list[str] = field(default_factory=list)
     changed_kinds: list[str] = field(default_factory=list)
@@ -690,6 +691,8 @@ def evaluate_prompt(item: CorpusPrompt, options: _Options, seed: int | None, rng
             strong = sorted({c.phrase for c in attack.used if c.strength >= pw.STRONG})
             result.strong_cues = len(strong)
             result.cues_unnamed = [p for p in strong if not _named(p, told, cset.notice or "")]
+            weak = sorted({c.phrase for c in attack.used} - set(strong))
+            result.weak_cues_unnamed = [p for p in weak if not _named(p, told, cset.notice or "")]
         result.closed = _closed(item.prompt, options, seed, result.n)
     result.changed = changed_words(item, cset.true_prompt)
     result.changed_kinds = changed_kinds(item, cset.true_prompt)
@@ -852,6 +855,7 @@ def _context_figures(results: Sequence[PromptResult]) -> dict[str, float]:
         "certain": sum(1 for r in cued if r.context_certain),
         "prompts_with_strong_cue": len(strong),
         "named_every_strong_cue": _share(sum(1 for r in strong if not r.cues_unnamed), len(strong)),
+        "named_every_cue": _share(sum(1 for r in cued if not r.cues_unnamed and not r.weak_cues_unnamed), len(cued)),
     }
 
 
@@ -1069,6 +1073,11 @@ def format_table(summary: Summary, *, title: str = "") -> str:
             (
                 "  margin over 1/anonymity (95 % CI)",
                 f"{100 * c['margin_over_shown']:+.1f} ({100 * c['margin_low']:.1f}..{100 * c['margin_high']:.1f})",
+                "",
+            ),
+            (
+                "  notice names every cue used (weak ones too)",
+                f"{_pct(c['named_every_cue'])} of {c['prompts_with_cue']}",
                 "",
             ),
             (

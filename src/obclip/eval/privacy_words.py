@@ -66,11 +66,17 @@ def _confusables() -> dict[str, list[dict[str, str]]]:
 
 
 def homoglyphs(letter: str, scripts: Iterable[str] = ("CYRILLIC", "GREEK")) -> list[str]:
-    """Single characters of `scripts` that Unicode lists as confusable with ASCII `letter`."""
+    """Letters of `scripts` that Unicode lists as confusable with ASCII `letter` (letters that stay
+    themselves under NFKC: a look-alike, not a compatibility form)."""
     found = []
     for glyph in _confusables().get(letter, []):
         char = glyph["c"]
-        if len(char) == 1 and any(glyph["n"].startswith(s) for s in scripts):
+        if (
+            len(char) == 1
+            and char.isalpha()
+            and unicodedata.normalize("NFKC", char) == char
+            and any(glyph["n"].startswith(s) for s in scripts)
+        ):
             found.append(char)
     return found
 
