@@ -345,3 +345,15 @@ def test_the_stress_prompts_are_100_kb_and_answered_or_counted() -> None:
     assert summary.stress["prompts"] == 4 and len(results) == 5
     assert all(r.refused or r.crashed or r.n >= 1 for r in results[1:])
     assert summary.stress["max_seconds"] < 10
+
+
+@pytest.mark.slow
+def test_the_tuning_corpus_keeps_the_structural_promises() -> None:
+    """What held before issue 17 must keep holding: no traceback, closure, a uniform true
+    position, surface attackers at 1/N (the issue's new targets are reported, not asserted here)."""
+    items = read_corpus(CORPUS / "tune.tsv")
+    summary, _ = evaluate_corpus(items, seed=1)
+    assert summary.crashed == 0 and summary.closure_failures == 0
+    assert summary.position_chi2_p is not None and summary.position_chi2_p > 0.001
+    assert summary.best_attacker_margin <= 0.03
+    assert summary.context["success"] >= summary.context["chance_1_over_n"] or summary.context["prompts_with_cue"] == 0
