@@ -38,6 +38,8 @@ CATEGORIES = ("gender", "age", "ethnicity", "religion")
 MAIN = ("gender", "age", "ethnicity")
 KINDS = ("sd", "tags", "weights", "multi", "hostile", "lang")
 """Styles a corpus line may declare in its optional fourth field (`lang` as ``lang:xx``)."""
+_DIFF_LIMIT = 20_000
+"""Longer prompts skip the word-by-word diff (quadratic); the other checks are linear."""
 SLOW_S = 5.0
 """A prompt answered (sent or refused) later than this misses the latency target."""
 _UNIFORM_BINS = 11
@@ -317,7 +319,7 @@ def _age_problems(text: str, words: list[str]) -> list[str]:
             if noun_age is None and nxt not in pw.ADULT_NOUNS:
                 continue
             if (adjective in ("old", "adult") and noun_age in _CHILD_AGES and nxt != "kid") or (
-                adjective in ("teen", "young") and nxt in _GRAND
+                adjective == "teen" and nxt in _GRAND
             ):
                 problems.append(f"age: {word} {nxt}")
             break
@@ -693,8 +695,13 @@ def evaluate_prompt(item: CorpusPrompt, options: _Options, seed: int | None, rng
             result.cues_unnamed = [p for p in strong if not _named(p, told, cset.notice or "")]
             weak = sorted({c.phrase for c in attack.used} - set(strong))
             result.weak_cues_unnamed = [p for p in weak if not _named(p, told, cset.notice or "")]
-        result.closed = _closed(item.prompt, options, seed, result.n)
-    result.changed = changed_words(item, cset.true_prompt)
+        try:
+            with _deadline(options.timeout_s * 5):
+                result.closed = _closed(item.prompt, options, seed, result.n)
+        except (ObclipError, _Deadline):  # a member that is refused or hangs is not closure
+            result.closed = False
+    if len(item.prompt) <= _DIFF_LIMIT:
+        result.changed = changed_words(item, cset.true_prompt)
     result.changed_kinds = changed_kinds(item, cset.true_prompt)
     return result
 
