@@ -123,16 +123,12 @@ def _shown_anonymity(cset: CandidateSet) -> int:
     return int(value)
 
 
-def _revealed(cset: CandidateSet) -> list[str] | None:
-    """The words in clear the set tells the user about (its `revealed` list), or ``None`` when the
-    set has no such list."""
-    found = getattr(cset, "revealed", None)
-    if found is None:
-        found = cset.public_dict().get("revealed")
-    if found is None:
-        return None
+def _record_words(records: object) -> list[str]:
+    """The words of a list of records: strings, dicts with a word, or objects with one."""
+    if not isinstance(records, (list, tuple)):
+        return []
     words = []
-    for item in found:  # type: ignore[union-attr]
+    for item in records:
         if isinstance(item, str):
             words.append(item)
         elif isinstance(item, dict):
@@ -142,12 +138,23 @@ def _revealed(cset: CandidateSet) -> list[str] | None:
     return [w for w in words if w]
 
 
+def _revealed(cset: CandidateSet) -> list[str] | None:
+    """The words in clear the set tells the user about (its `revealed` list), or ``None`` when the
+    set has no such list."""
+    found = getattr(cset, "revealed", None)
+    if found is None:
+        found = cset.public_dict().get("revealed")
+    return None if found is None else _record_words(found)
+
+
+def _residual_words(cset: CandidateSet) -> list[str]:
+    return _record_words(cset.public_dict().get("residual", []))
+
+
 def _told_words(cset: CandidateSet) -> list[str]:
     """What the notice names: the `revealed` list; for sets built without it, the residual-risk list."""
     revealed = _revealed(cset)
-    if revealed is not None:
-        return revealed
-    return [str(r.get("word", "")) for r in cset.public_dict().get("residual", [])]  # type: ignore[union-attr]
+    return _residual_words(cset) if revealed is None else revealed
 
 
 def _named(phrase: str, told: Sequence[str], notice: str) -> bool:
@@ -675,7 +682,7 @@ def evaluate_prompt(item: CorpusPrompt, options: _Options, seed: int | None, rng
     result.n = len(cset)
     result.anonymity = _shown_anonymity(cset)
     result.notice = cset.notice
-    result.residual = [str(r.get("word", "")) for r in cset.public_dict().get("residual", [])]  # type: ignore[union-attr]
+    result.residual = _residual_words(cset)
     if item.source == "stress":
         return result
     result.leaked = leaks(item, cset.candidates)
