@@ -339,6 +339,7 @@ def test_refusals_crashes_and_slow_prompts_are_counted_not_raised(tmp_path: Path
     assert summary.refused == 1 and summary.crashed == 2 and summary.sent == 1
 
 
+@pytest.mark.slow
 def test_the_stress_prompts_are_100_kb_and_answered_or_counted() -> None:
     items = [CorpusPrompt("portrait of an old woman", (("age", "old"), ("gender", "woman")), True, 1)]
     prompts = ev.stress_set(items)
