@@ -1,5 +1,5 @@
 """`obclip eval privacy FILE.tsv`: the privacy figures of the candidate sets over a labelled prompt
-corpus, as a table (and JSON); no torch on this path."""
+corpus (plus hostile-Unicode and 100 kB prompts), as a table and JSON; no torch on this path."""
 
 from __future__ import annotations
 
@@ -11,14 +11,16 @@ from pathlib import Path
 def register(what: argparse._SubParsersAction) -> None:
     p = what.add_parser(
         "privacy",
-        help="leaks, disagreeing candidates, closure and surface attackers over a labelled prompt corpus",
+        help="leaks, disagreeing candidates, context attacker, hostile Unicode, long prompts over a labelled corpus",
     )
-    p.add_argument("corpus", nargs="+", metavar="FILE.tsv", help="corpus files (format: docs/privacy.md)")
+    p.add_argument("corpus", nargs="+", metavar="FILE.tsv", help="corpus files (format: docs/privacy-evaluation.md)")
     p.add_argument("--large", default="embedded:default", metavar="MODEL", help="the model whose set is evaluated")
     p.add_argument("--taxonomy", metavar="FILE", help="taxonomy file replacing the default and the model's")
     p.add_argument("--max-candidates", type=int, metavar="M", help="budget on N, as generate takes it")
     p.add_argument("--closure-members", type=int, default=4, metavar="K", help="members re-expanded per prompt")
     p.add_argument("--seed", type=int, help="shuffle seed (default: a CSPRNG, as generate)")
+    p.add_argument("--no-hostile", action="store_true", help="skip the hostile-Unicode prompts made from the corpus")
+    p.add_argument("--no-stress", action="store_true", help="skip the 100 kB prompts")
     p.add_argument("--json", metavar="FILE", help="also write the summary and the failing prompts as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_run_eval_privacy)
@@ -37,7 +39,9 @@ def _run_eval_privacy(args: argparse.Namespace) -> int:
 
     # These flags are evaluate_corpus's keywords, under the same names.
     options = {name: getattr(args, name) for name in ("large", "taxonomy", "max_candidates", "closure_members", "seed")}
-    summary, results = evaluate_corpus(items, progress=progress, **options)
+    summary, results = evaluate_corpus(
+        items, progress=progress, hostile=not args.no_hostile, stress=not args.no_stress, **options
+    )
     print(format_table(summary, title=f"obclip eval privacy: {', '.join(args.corpus)} (model {args.large})"))
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(summary, results), indent=2, ensure_ascii=False) + "\n")
