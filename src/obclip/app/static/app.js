@@ -293,6 +293,7 @@ function follow(url) {
       } else if (event.type === "image") {
         showResult(event.entry);
         addHistory(event.entry, true);
+        if (!event.image && !window.matchMedia("(min-width: 700px)").matches) $("result").scrollIntoView();
       } else if (event.type === "done" || event.type === "cancelled") {
         source.close();
         resolve(event.type === "done" ? "done" : "cancelled");
