@@ -91,7 +91,7 @@ function describeWhere() {
 
 // --- errors beside the control that caused them ---
 
-function showError(err) {
+function showError(err, scroll = true) {
   const field = err.field || null;
   const target = field === "prompt" ? $("prompt-error") : (field && $("err-" + field)) || $("error");
   target.textContent = err.message;
@@ -100,7 +100,7 @@ function showError(err) {
     $("settings").open = true;
     $(field).setAttribute("aria-invalid", "true");
   }
-  target.scrollIntoView({ block: "nearest" });
+  if (scroll) target.scrollIntoView({ block: "nearest" });
 }
 
 function clearFieldError(field) {
@@ -137,7 +137,7 @@ async function preview() {
   } catch (err) {
     if (seq !== previewSeq) return;
     showSeen(null);  // the refused prompt's candidates are not the last good prompt's
-    showError(err);
+    showError(err, false);  // said while typing: the page stays where the user is
   }
 }
 
