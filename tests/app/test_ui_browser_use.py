@@ -259,3 +259,5 @@ def test_the_phone_layout(app, tmp_path):
         colour = yours.evaluate("(e) => getComputedStyle(e).borderTopColor")
         assert colour == "rgb(255, 176, 0)"
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways"
+        overflowing = "[...document.querySelectorAll('#history .caption')].some(c => c.scrollWidth > c.clientWidth)"
+        assert not page.evaluate(overflowing), "a history caption runs into its neighbour"
