@@ -9,6 +9,8 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from PIL import Image
@@ -100,6 +102,65 @@ def test_ctrl_c_stops_the_job_and_writes_nothing(tmp_path):
     assert proc.returncode in (130, -signal.SIGINT), err
     assert "cancelled (Ctrl+C)" in err.strip().splitlines()[-1] and "Traceback" not in err
     assert not out.exists()
+
+
+class _StuckCloud(BaseHTTPRequestHandler):
+    """A cloud that answers /healthz and takes a denoise request it never answers; it notes when
+    the client closes the connection (what makes an obclip server drop the job)."""
+
+    protocol_version = "HTTP/1.1"
+    taken = threading.Event()
+    closed = threading.Event()
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).taken.set()
+        self.connection.settimeout(120)
+        if self.connection.recv(1) == b"":
+            type(self).closed.set()
+        self.close_connection = True
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_ctrl_c_closes_the_request_to_a_remote_cloud(tmp_path):
+    _StuckCloud.taken.clear()
+    _StuckCloud.closed.clear()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _StuckCloud)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    argv = ["generate", "an old woman", "--large", "embedded:tiny-random", "--steps", "2", "--switch-step", "1"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "obclip", *argv, "--cloud", url, "--out", str(tmp_path / "x.png")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        for line in proc.stderr:  # the request is about to go
+            if line.startswith("cloud: "):
+                assert f"at {url}" in line
+                break
+        assert _StuckCloud.taken.wait(60), "the request never reached the cloud"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        assert _StuckCloud.closed.wait(30), "the request to the cloud was left open"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        server.shutdown()
+        server.server_close()
+    assert proc.returncode in (130, -signal.SIGINT) and "cancelled (Ctrl+C)" in err
 
 
 def test_eval_quality_without_the_eval_extra_fails_before_generating(monkeypatch, capsys):
