@@ -235,3 +235,39 @@ def test_a_varied_attribute_the_model_cannot_draw_is_named(app):
     )
     assert plain.json()["cannot_draw"] == []
     assert app.post("/api/candidates", json={"prompt": "a young African woman", **TINY}).json()["cannot_draw"] == []
+
+
+def test_ui_on_every_address_with_a_new_token(tmp_path):
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    argv = ["ui", "--host", "0.0.0.0", "--port", "0", "--new-token", "--quiet", "--history", str(tmp_path)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "obclip", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        first, second = proc.stdout.readline(), proc.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", first).group(0)
+        token = re.search(r"\?token=([\w-]+)", second).group(1)
+        assert "plain HTTP" in second
+        with httpx.Client(base_url=url, timeout=30, follow_redirects=True) as client:
+            assert client.get("/api/history").status_code == 401
+            opened = client.get(f"/?token={token}")  # follows the redirect with the cookie set
+            assert opened.status_code == 200 and "What the cloud will see" in opened.text
+            assert client.get("/api/history").json()["entries"] == []
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -13,9 +13,11 @@ GET /api/history, /files/F    earlier images with their settings; DELETE /api/hi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import re
+import threading
 import webbrowser
 from pathlib import Path
 from typing import Any
@@ -396,6 +398,14 @@ def _mark_residual(segments: list[dict[str, Any]], residual: list[dict[str, str]
     return marked
 
 
+def _warm_cost() -> None:
+    """Count the default model's forwards once, so the page's first cost line comes quickly."""
+    from obclip.app.cost import request_cost
+
+    with contextlib.suppress(Exception):  # only a warm-up: the page's own call reports any problem
+        request_cost(DEFAULT_LARGE, 1, DEFAULT_STEPS, DEFAULT_SWITCH_STEP, None, DEFAULT_GUIDANCE)
+
+
 def is_loopback(host: str) -> bool:
     """Whether `host` is reachable from this machine only."""
     import ipaddress
@@ -445,6 +455,7 @@ def serve(
             f"cannot listen on {host}:{port}: {exc.strerror or exc} (choose another --port)"
         ) from None
     app = create_app(history, allowed_hosts=None if loopback else ["*"], token=token, incognito=incognito)
+    threading.Thread(target=_warm_cost, name="obclip-cost-warm-up", daemon=True).start()
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{sock.getsockname()[1]}/"
     kept = "nothing kept on disk (--incognito)" if incognito else f"history kept in {history} when asked"
