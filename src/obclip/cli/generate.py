@@ -228,9 +228,10 @@ def _run_generate(args: argparse.Namespace) -> int:
     seeds = _seeds(args)
     paths = output_paths(args.out, seeds, overwrite=args.overwrite)
     token = _read_token(args.token_file)
-    accel = accel_from_args(args)
     _check_size_early(args)
+    accel = accel_from_args(args)
     _tell_what_is_sent(args)
+    _check_cloud_reachable(args)
     check_hub_access([args.large, args.small])
     cloud = _cloud(args, token)
     _check_size(args)
@@ -305,17 +306,42 @@ class _TellingCloud:
             close()
 
 
-def _cloud(args: argparse.Namespace, token: str | None) -> _TellingCloud:
-    """The cloud backend of --cloud; a remote one is asked for its health first, so a wrong address
-    or a refused connection is said in seconds, before any model is loaded."""
+def _check_cloud_reachable(args: argparse.Namespace) -> None:
+    """One `GET /healthz` to a remote --cloud before torch is even imported, so a wrong address or a
+    refused connection is said in about a second, not after loading models and minutes of retries."""
     if args.connect_timeout is not None and not 0 < args.connect_timeout <= 600:
         raise_invalid(f"--connect-timeout must lie in (0, 600] seconds, got {args.connect_timeout:g}")
+    if args.cloud == "local":
+        return
+    if not args.cloud.startswith(("http://", "https://")):
+        raise_invalid(f"--cloud must be 'local' or an http(s):// URL, got {args.cloud!r}")
+    import httpx
+
+    from obclip.errors import ServiceError
+
+    try:
+        shown = str(httpx.URL(args.cloud).copy_with(username=None, password=None)).rstrip("/")
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise_invalid(f"--cloud {args.cloud!r} is not a URL: {exc}")
+    if not args.quiet:
+        print(f"connecting to the cloud at {shown}", file=sys.stderr, flush=True)
+    timeout = args.connect_timeout or DEFAULT_CONNECT_TIMEOUT_S
+    try:
+        with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False) as client:
+            client.get(args.cloud.rstrip("/") + "/healthz", headers={"Accept-Encoding": "identity"})
+    except httpx.TimeoutException:
+        raise ServiceError(f"the cloud at {shown} did not answer within {timeout:g} s (--connect-timeout)") from None
+    except httpx.TransportError as exc:
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise ServiceError(f"cannot reach the cloud at {shown}: {reason}") from None
+
+
+def _cloud(args: argparse.Namespace, token: str | None) -> _TellingCloud:
+    """The cloud backend of --cloud (checked reachable by `_check_cloud_reachable`)."""
     if args.cloud == "local":
         from obclip.engine import LocalCloud
 
         return _TellingCloud(LocalCloud(args.large, quiet=args.quiet), "in this process", args.quiet)
-    if not args.cloud.startswith(("http://", "https://")):
-        raise_invalid(f"--cloud must be 'local' or an http(s):// URL, got {args.cloud!r}")
     from obclip.service.client import HttpCloud
 
     remote = HttpCloud(
@@ -324,13 +350,6 @@ def _cloud(args: argparse.Namespace, token: str | None) -> _TellingCloud:
         model=args.large,
         connect_timeout=args.connect_timeout or DEFAULT_CONNECT_TIMEOUT_S,
     )
-    if not args.quiet:
-        print(f"connecting to the cloud at {remote.shown_url}", file=sys.stderr, flush=True)
-    try:
-        remote.health()
-    except BaseException:
-        remote.close()
-        raise
     return _TellingCloud(remote, f"at {remote.shown_url}", args.quiet)
 
 
