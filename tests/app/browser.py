@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -40,8 +41,9 @@ PIXEL_RANGE_JS = """(img) => {
 
 
 @contextlib.contextmanager
-def running_app(history: Path) -> Iterator[str]:
-    """The app served by uvicorn in a thread on a free 127.0.0.1 port; yields its URL."""
+def running_app(history: Path, **options: Any) -> Iterator[str]:
+    """The app (`create_app(history, **options)`) served by uvicorn in a thread on a free 127.0.0.1
+    port; yields its URL."""
     import uvicorn
 
     from obclip.app.server import create_app
@@ -49,7 +51,7 @@ def running_app(history: Path) -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(history), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(history, **options), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -66,8 +68,8 @@ def running_app(history: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def chromium_page(profile: Path, viewport: tuple[int, int] = (1000, 1200)) -> Iterator:
-    """A page in headless system Chromium with a fresh profile directory."""
+def chromium_page(profile: Path, viewport: tuple[int, int] = (1000, 1200), *, mobile: bool = False) -> Iterator:
+    """A page in headless system Chromium with a fresh profile directory (`mobile`: a phone's touch and scaling)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -77,6 +79,7 @@ def chromium_page(profile: Path, viewport: tuple[int, int] = (1000, 1200)) -> It
             headless=True,
             args=CHROMIUM_ARGS,
             viewport={"width": viewport[0], "height": viewport[1]},
+            **({"is_mobile": True, "has_touch": True, "device_scale_factor": 2} if mobile else {}),
         )
         try:
             yield context.new_page()

@@ -53,22 +53,27 @@ def test_budget_bounds_n(client):
 
 
 @pytest.mark.parametrize(
-    ("path", "body", "status"),
+    ("path", "body", "status", "field", "message"),
     [
-        ("/api/candidates", {"prompt": "x" * 3000}, 422),
-        ("/api/candidates", {"prompt": "a man", "bogus": 1}, 422),
-        ("/api/jobs", {"prompt": "a man", "steps": 0}, 422),
-        ("/api/jobs", {"prompt": "a man", "scheduler": "plms"}, 422),
-        ("/api/jobs", {"prompt": "a man", "cloud": "ftp://x"}, 422),
-        ("/api/jobs", {"prompt": "a man", "steps": 4, "switch_step": 9}, 400),
-        ("/api/jobs", {"prompt": ""}, 422),
-        ("/api/jobs", {"prompt": "a man", "accel": "fastest"}, 400),
+        ("/api/candidates", {"prompt": "x" * 3000}, 422, "prompt", "The prompt is too long (at most 2000 characters)"),
+        ("/api/candidates", {"prompt": "a man", "bogus": 1}, 422, "bogus", "bogus is not a setting of this app"),
+        ("/api/jobs", {"prompt": "a man", "steps": 0}, 422, "steps", "Steps T must be at least 1"),
+        ("/api/jobs", {"prompt": "a man", "scheduler": "plms"}, 422, "scheduler", "Unknown scheduler 'plms'"),
+        ("/api/jobs", {"prompt": "a man", "cloud": "ftp://x"}, 422, "cloud", "The cloud is 'local' or an address"),
+        ("/api/jobs", {"prompt": "a man", "steps": 4, "switch_step": 9}, 400, "switch_step", "exceed the steps T=4"),
+        ("/api/jobs", {"prompt": ""}, 422, "prompt", "Type a prompt first"),
+        ("/api/jobs", {"prompt": "   "}, 422, "prompt", "Type a prompt first"),
+        ("/api/jobs", {"prompt": "a man", "accel": "fastest"}, 400, "accel", "unknown acceleration preset"),
+        ("/api/jobs", {"prompt": "a man", "connect_timeout": 0}, 422, "connect_timeout", "must be more than 0"),
+        ("/api/candidates", {"prompt": "portrait of a man holding her hat"}, 400, "prompt", "cannot vary gender"),
     ],
 )
-def test_bad_input_is_4xx_json(client, path, body, status):
+def test_bad_input_is_4xx_json_in_the_apps_words(client, path, body, status, field, message):
     response = client.post(path, json=body)
     assert response.status_code == status
-    assert response.json()["error"]["message"]
+    error = response.json()["error"]
+    assert error["field"] == field and message in error["message"]
+    assert "Value error" not in error["message"] and "String should" not in error["message"]
 
 
 def test_files_stay_inside_the_history(client):
@@ -86,9 +91,12 @@ def _events(client, job_id):
         return [json.loads(line[len("data: ") :]) for line in stream.iter_lines() if line.startswith("data: ")]
 
 
-def test_a_generation_reports_each_step_and_keeps_what_the_cloud_held(client):
-    job = client.post("/api/jobs", json={"prompt": "an old woman", **TINY, "seed": 4, "num_images": 2}).json()
+def test_a_kept_generation_reports_each_step_and_keeps_what_the_cloud_held(client):
+    job = client.post(
+        "/api/jobs", json={"prompt": "an old woman", **TINY, "seed": 4, "num_images": 2, "keep_history": True}
+    ).json()
     events = _events(client, job["id"])
+    assert events[0] == {**events[0], "type": "queued", "ahead": 0}
     assert events[-1]["type"] == "done"
     for image in (0, 1):
         steps = [(e["phase"], e["done"]) for e in events if e["type"] == "step" and e["image"] == image]
@@ -100,10 +108,50 @@ def test_a_generation_reports_each_step_and_keeps_what_the_cloud_held(client):
         assert json.loads(image.text["obclip"])["seed"] == entry["settings"]["seed"] and "prompt" not in image.text
         strip = Image.open(client.history / entry["cloud_strip"].removeprefix("/files/"))
         assert strip.size == (6 * image.width, image.height)
-        assert 0 <= entry["yours"] < 6 and "token" not in entry["settings"]
+        assert 0 <= entry["yours"] < 6 and "token" not in entry["settings"] and entry["kept"]
         assert client.get(entry["image"]).content[:4] == b"\x89PNG"
     history = client.get("/api/history").json()["entries"]
     assert [e["id"] for e in history[:2]] == [entries[1]["id"], entries[0]["id"]]
+    assert "an old woman" in (client.history / "history.jsonl").read_text()
+
+
+def test_a_private_generation_leaves_nothing_on_disk(tmp_path):
+    history = tmp_path / "history"
+    with TestClient(create_app(history), base_url="http://127.0.0.1") as app:
+        job = app.post("/api/jobs", json={"prompt": "an old woman wearing a hat", **TINY, "seed": 1}).json()
+        events = _events(app, job["id"])
+        assert events[-1]["type"] == "done"
+        (entry,) = [e["entry"] for e in events if e["type"] == "image"]
+        assert not entry["kept"]
+        # the page still shows the image and the cloud's strip, from memory
+        assert app.get(entry["image"]).content[:4] == b"\x89PNG"
+        assert app.get(entry["cloud_strip"]).content[:4] == b"\x89PNG"
+        assert [e["id"] for e in app.get("/api/history").json()["entries"]] == [entry["id"]]
+    assert not history.exists() or not any(history.rglob("*"))
+
+
+def test_an_incognito_app_refuses_to_keep(tmp_path):
+    with TestClient(create_app(tmp_path / "h", incognito=True), base_url="http://127.0.0.1") as app:
+        assert app.get("/api/options").json()["incognito"] is True
+        refused = app.post("/api/jobs", json={"prompt": "a man", **TINY, "keep_history": True})
+        assert refused.status_code == 400 and refused.json()["error"]["field"] == "keep_history"
+    assert not (tmp_path / "h").exists()
+
+
+def test_delete_forgets_an_entry_on_disk(tmp_path):
+    history = tmp_path / "history"
+    with TestClient(create_app(history), base_url="http://127.0.0.1") as app:
+        ids = []
+        for prompt in ("an old woman", "a young man"):
+            job = app.post("/api/jobs", json={"prompt": prompt, **TINY, "seed": 2, "keep_history": True}).json()
+            ids.append(next(e["entry"]["id"] for e in _events(app, job["id"]) if e["type"] == "image"))
+        assert app.delete(f"/api/history/{ids[0]}").json() == {"deleted": ids[0]}
+        assert app.delete(f"/api/history/{ids[0]}").status_code == 404
+        assert [e["id"] for e in app.get("/api/history").json()["entries"]] == [ids[1]]
+        assert app.get(f"/files/{ids[0]}.png").status_code == 404
+    text = (history / "history.jsonl").read_text()
+    assert "an old woman" not in text and "a young man" in text
+    assert sorted(p.name for p in history.glob("*.png")) == [f"{ids[1]}-cloud.png", f"{ids[1]}.png"]
 
 
 def test_a_failing_job_reports_the_error_and_the_app_stays_up(client):
@@ -169,9 +217,10 @@ def test_a_port_in_use_is_one_line(tmp_path, capsys):
 def test_the_history_survives_a_restart(tmp_path):
     from obclip.app.jobs import History
 
-    entries = [{"id": "a", "settings": {"seed": 1}}, {"id": "b", "settings": {"seed": 2}}]
+    entries = [{"id": "a", "settings": {"seed": 1}, "kept": True}, {"id": "b", "settings": {"seed": 2}, "kept": True}]
     for entry in entries:
-        History(tmp_path).add(entry)
+        History(tmp_path).add(entry, {}, {})
     (tmp_path / "history.jsonl").open("a").write("not json\n")
+    assert "kept" not in (tmp_path / "history.jsonl").read_text()
     with TestClient(create_app(tmp_path), base_url="http://127.0.0.1") as again:
         assert again.get("/api/history").json()["entries"] == entries[::-1]

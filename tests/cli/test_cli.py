@@ -30,11 +30,11 @@ def test_candidates_json_is_what_the_cloud_sees(capsys):
 def test_candidates_reads_json_lines_from_stdin(capsys, monkeypatch):
     import io
 
-    monkeypatch.setattr(sys, "stdin", io.StringIO("a man\na cat\n\nan old woman\n"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a man\na cat\n\n  \nan old woman\na man holding her hat\n"))
     code, out, err = run(capsys, "candidates", "-")
     lines = [json.loads(line) for line in out.splitlines()]
-    assert [len(r.get("candidates", [])) for r in lines] == [2, 1, 0, 6]
-    assert lines[2]["error"]["code"] == "invalid_input" and lines[2]["line"] == 3
+    assert [len(r.get("candidates", [])) for r in lines] == [2, 1, 6, 0]  # blank lines are skipped
+    assert lines[3]["error"]["code"] == "invalid_input" and lines[3]["line"] == 6
     assert code == 2 and "1 prompt(s)" in err
 
 

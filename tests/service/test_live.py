@@ -68,6 +68,10 @@ def test_server_killed_mid_request_is_a_clear_error(servers):
     victim = servers["victim"]
     slow = DenoiseSpec(tuple(f"a cat number {i}" for i in range(8)), steps=100, switch_step=100, height=256, width=256)
     cloud = HttpCloud(victim.url, retries=1, backoff_s=0.05, timeout=60)
+    # The queue is watched over a client of its own: `cloud`'s pool then holds no idle keep-alive
+    # connection that a later call could pick up while the killed server is still closing it (that
+    # call would be written into a dying socket and read a reset, not a refused connection).
+    watcher = HttpCloud(victim.url, retries=0)
     outcome: list[BaseException | object] = []
 
     def call() -> None:
@@ -79,12 +83,14 @@ def test_server_killed_mid_request_is_a_clear_error(servers):
     thread = threading.Thread(target=call)
     thread.start()
     deadline = time.monotonic() + 30
-    while cloud.health()["queue_depth"] < 1 and time.monotonic() < deadline:
+    while watcher.health()["queue_depth"] < 1 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert cloud.health()["queue_depth"] == 1, f"the slow job never started: {outcome}"
+    assert watcher.health()["queue_depth"] == 1, f"the slow job never started: {outcome}"
+    watcher.close()
     started = time.monotonic()
     victim.proc.kill()
     thread.join(30)
+    victim.proc.wait(30)  # every socket of the server is closed once it is reaped
     assert not thread.is_alive() and time.monotonic() - started < 10
     # The server had taken the job: the request is not resent (it might run twice).
     assert isinstance(outcome[0], ServiceError), outcome

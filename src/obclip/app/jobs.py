@@ -1,4 +1,5 @@
-"""Generation jobs for the app: settings, a one-at-a-time worker, progress events and the history.
+"""Generation jobs for the app: settings, a one-at-a-time worker with a queue and cancel, progress
+events, and the history (on disk only when the user keeps it; in memory otherwise).
 
 A job runs `obclip.api.generate` once per seed with the models loaded once (the engine caches
 them), reports every cloud and device step, and keeps, beside each image, the N latents the
@@ -7,25 +8,40 @@ cloud handed back, decoded: what the cloud held.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
-import queue
+import os
 import secrets
+import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from obclip.cli._common import DEFAULT_SCHEDULER, SCHEDULER_NAMES, image_metadata, save_image
+from obclip.cli._common import DEFAULT_SCHEDULER, SCHEDULER_NAMES, check_hub_access, image_metadata, save_image
 from obclip.defaults import DEFAULT_GUIDANCE, DEFAULT_LARGE, DEFAULT_STEPS, DEFAULT_SWITCH_STEP
-from obclip.errors import InvalidInputError, ObclipError
+from obclip.errors import (
+    IncompatibleModelsError,
+    InvalidInputError,
+    JobCancelledError,
+    ModelNotFoundError,
+    ObclipError,
+    ServiceError,
+)
 
 log = logging.getLogger("obclip.app")
 
 MAX_IMAGES_PER_JOB = 16
+MAX_UNKEPT_ENTRIES = 32
+"""Images of the session that the user did not keep: held in memory, the oldest dropped first."""
+DEFAULT_CONNECT_TIMEOUT_S = 5.0
+"""Seconds to wait for a remote cloud to accept a connection when the page sets none."""
 
 
 class Settings(BaseModel):
@@ -38,6 +54,7 @@ class Settings(BaseModel):
     small: str | None = Field(None, max_length=500)
     cloud: str = Field("local", max_length=500)
     token: str | None = Field(None, max_length=1000)
+    connect_timeout: float | None = Field(None, gt=0, le=600)
     steps: int = Field(DEFAULT_STEPS, ge=1, le=1000)
     switch_step: int = Field(DEFAULT_SWITCH_STEP, ge=0, le=1000)
     scheduler: str = DEFAULT_SCHEDULER
@@ -47,6 +64,16 @@ class Settings(BaseModel):
     num_images: int = Field(1, ge=1, le=MAX_IMAGES_PER_JOB)
     max_candidates: int | None = Field(None, ge=1)
     negative_prompt: str = Field("", max_length=1000)
+    keep_history: bool = False
+    """Write the image, its settings, the prompt and which candidate was the user's to the
+    history directory. Off: nothing of the job reaches the disk."""
+
+    @field_validator("prompt")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("type a prompt first")
+        return value
 
     @field_validator("small", "token", mode="before")
     @classmethod
@@ -65,48 +92,95 @@ class Settings(BaseModel):
     def _known_cloud(cls, value: str) -> str:
         value = value.strip() or "local"
         if value != "local" and not value.startswith(("http://", "https://")):
-            raise ValueError(f"cloud must be 'local' or an http(s):// URL, got {value!r}")
+            raise ValueError(f"the cloud is 'local' or an address starting with http:// or https://, not {value!r}")
         return value
 
     def public(self) -> dict[str, Any]:
-        """The settings as the history keeps them: no token."""
+        """The settings as the history keeps them: no token, no prompt."""
         return self.model_dump(exclude={"token", "prompt"})
+
+
+TERMINAL = ("done", "error", "cancelled")
 
 
 @dataclass
 class Job:
-    """One request's progress: an append-only list of events the page reads as they come."""
+    """One request's progress: an append-only list of events the page reads as they come.
+
+    After a terminal event (`done`, `error`, `cancelled`) nothing more is recorded, so a job
+    cancelled while its thread still finishes a step reports nothing after "cancelled".
+    """
 
     id: str
     settings: Settings
     events: list[dict[str, Any]] = field(default_factory=list)
     finished: bool = False
+    cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
+    settled: threading.Event = field(default_factory=threading.Event, repr=False)
+    _on_cancel: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def emit(self, event: dict[str, Any]) -> None:
+    def emit(self, event: dict[str, Any]) -> bool:
+        """Record `event`; False (and nothing recorded) once the job has finished."""
         with self._lock:
+            if self.finished:
+                return False
             self.events.append({"at": round(time.time(), 3), **event})
-            if event["type"] in ("done", "error"):
+            if event["type"] in TERMINAL:
                 self.finished = True
+            return True
 
     def since(self, index: int) -> list[dict[str, Any]]:
         with self._lock:
             return list(self.events[index:])
 
+    def on_cancel(self, callback: Callable[[], None]) -> None:
+        """Run `callback` when the job is cancelled (now, if it already is)."""
+        with self._lock:
+            if not self.cancelled.is_set():
+                self._on_cancel.append(callback)
+                return
+        callback()
+
+    def cancel(self) -> bool:
+        """Stop the job: it reports "cancelled" now; its work stops at the next step. False if it had finished."""
+        with self._lock:
+            if self.finished:
+                return False
+            self.cancelled.set()
+            callbacks, self._on_cancel = self._on_cancel, []
+        for callback in callbacks:
+            with contextlib.suppress(Exception):
+                callback()
+        self.emit({"type": "cancelled"})
+        self.settled.set()
+        return True
+
+    def check(self) -> None:
+        """Raise `JobCancelledError` if the user cancelled the job."""
+        if self.cancelled.is_set():
+            raise JobCancelledError("cancelled")
+
 
 class History:
-    """Images and their settings on disk (`history.jsonl` beside the PNGs), newest last."""
+    """The images of this app and their settings, newest last.
 
-    def __init__(self, directory: str | Path) -> None:
+    Entries the user keeps live on disk (`history.jsonl` beside the PNGs, the directory made on
+    the first one); the others only in this process's memory, their images too, so a private
+    job leaves nothing on disk. `keep=False` (`obclip ui --incognito`) refuses keeping at all.
+    """
+
+    def __init__(self, directory: str | Path, *, keep: bool = True) -> None:
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.keep = keep
         self._file = self.directory / "history.jsonl"
         self._lock = threading.Lock()
         self._entries: list[dict[str, Any]] = []
-        if self._file.exists():
+        self._memory: dict[str, bytes] = {}
+        if keep and self._file.exists():
             for line in self._file.read_text().splitlines():
                 try:
-                    self._entries.append(json.loads(line))
+                    self._entries.append({**json.loads(line), "kept": True})
                 except json.JSONDecodeError:
                     log.warning("skipping an unreadable history line in %s", self._file)
 
@@ -115,14 +189,76 @@ class History:
             return list(self._entries)
 
     def new_stem(self) -> str:
-        with self._lock:
-            return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+        return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
 
-    def add(self, entry: dict[str, Any]) -> None:
+    def add(self, entry: dict[str, Any], images: dict[str, Any], metadata: dict[str, dict[str, str]]) -> None:
+        """Add `entry` with its PIL `images` by file name: on disk if `entry["kept"]`, else in memory."""
+        if entry["kept"]:
+            if not self.keep:
+                raise InvalidInputError("this app was started with --incognito: it keeps no history")
+            for name, image in images.items():
+                save_image(image, self.directory / name, metadata.get(name, {}))
+            record = {key: value for key, value in entry.items() if key != "kept"}
+            with self._lock:
+                self._entries.append(entry)
+                with self._file.open("a") as f:
+                    f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            return
+        encoded = {name: _png_bytes(image, metadata.get(name, {})) for name, image in images.items()}
         with self._lock:
-            self._entries.append(entry)
-            with self._file.open("a") as f:
-                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            self._entries.append({**entry, "files": list(encoded)})
+            self._memory.update(encoded)
+            unkept = [e for e in self._entries if not e["kept"]]
+            for old in unkept[: max(len(unkept) - MAX_UNKEPT_ENTRIES, 0)]:
+                self._forget(old)
+
+    def delete(self, entry_id: str) -> bool:
+        """Remove an entry and its images, from disk too; False if there is none by that id."""
+        with self._lock:
+            entry = next((e for e in self._entries if e.get("id") == entry_id), None)
+            if entry is None:
+                return False
+            self._forget(entry)
+            if entry["kept"]:
+                kept = [{k: v for k, v in e.items() if k != "kept"} for e in self._entries if e["kept"]]
+                self._rewrite(kept)
+                for url in (entry.get("image"), entry.get("cloud_strip")):
+                    if isinstance(url, str):
+                        with contextlib.suppress(OSError):
+                            (self.directory / Path(url).name).unlink()
+            return True
+
+    def file(self, name: str) -> Path | bytes | None:
+        """An image by file name: its path on disk, its bytes in memory, or None."""
+        with self._lock:
+            if name in self._memory:
+                return self._memory[name]
+        path = self.directory / name
+        return path if self.keep and path.is_file() else None
+
+    def _forget(self, entry: dict[str, Any]) -> None:
+        self._entries.remove(entry)
+        for name in entry.get("files", ()):
+            self._memory.pop(name, None)
+
+    def _rewrite(self, records: list[dict[str, Any]]) -> None:
+        if not records:
+            self._file.unlink(missing_ok=True)
+            return
+        scratch = self._file.with_name(f".{self._file.name}.{secrets.token_hex(3)}")
+        scratch.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+        os.replace(scratch, self._file)
+
+
+def _png_bytes(image: Any, metadata: dict[str, str]) -> bytes:
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    for key, value in metadata.items():
+        info.add_itxt(key, value)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()
 
 
 class _RecordingCloud:
@@ -135,46 +271,93 @@ class _RecordingCloud:
         self.state: Any = None
 
     def denoise(self, spec: Any) -> Any:
-        self.job.emit({"type": "phase", "phase": "cloud", "image": self.image, "n": spec.num_candidates})
+        self.job.check()
+        where = "here" if self.job.settings.cloud == "local" else self.job.settings.cloud
+        event = {"type": "phase", "phase": "cloud", "image": self.image, "n": spec.num_candidates, "where": where}
+        self.job.emit(event)
         self.state = self.backend.denoise(spec)
+        self.job.check()
         self.job.emit({"type": "phase", "phase": "device", "image": self.image})
         return self.state
 
 
 class Runner:
-    """Runs jobs one at a time in a worker thread (one model set in memory, one CPU budget)."""
+    """Runs jobs one at a time (one model set in memory, one CPU budget); waiting jobs learn their
+    place in the queue. A cancelled job frees the queue at once: its own thread stops at its next
+    step (the local cloud) or when its connection is closed (a remote one, which then drops the job)."""
 
     def __init__(self, history: History) -> None:
         self.history = history
         self.jobs: dict[str, Job] = {}
-        self._queue: queue.Queue[Job] = queue.Queue()
+        self._pending: list[Job] = []
+        self._ready = threading.Condition()
         self._worker = threading.Thread(target=self._work, name="obclip-app-worker", daemon=True)
         self._worker.start()
 
     def submit(self, settings: Settings) -> Job:
         if settings.switch_step > settings.steps:
-            raise InvalidInputError(f"switch step k={settings.switch_step} exceeds steps T={settings.steps}")
-        _accel(settings)  # an unknown preset or one that does not fit T is refused now, not in the job
+            raise refusal(f"cloud steps k={settings.switch_step} exceed the steps T={settings.steps}", "switch_step")
+        if settings.keep_history and not self.history.keep:
+            raise refusal("this app was started with --incognito: it keeps no history", "keep_history")
+        try:
+            _accel(settings)  # an unknown preset or one that does not fit T is refused now, not in the job
+        except ObclipError as exc:
+            exc.field = "accel"  # type: ignore[attr-defined]
+            raise
         job = Job(id=secrets.token_hex(8), settings=settings)
-        job.emit({"type": "queued", "ahead": self._queue.qsize()})
         self.jobs[job.id] = job
-        self._queue.put(job)
+        with self._ready:
+            job.emit({"type": "queued", "ahead": len(self._pending) + (1 if self._busy() else 0)})
+            self._pending.append(job)
+            self._ready.notify()
         return job
+
+    def cancel(self, job: Job) -> bool:
+        """Cancel a queued or running job; False if it had finished."""
+        with self._ready:
+            if job in self._pending:
+                self._pending.remove(job)
+                self._tell_places()
+        return job.cancel()
+
+    def _busy(self) -> bool:
+        return getattr(self, "_current", None) is not None
+
+    def _tell_places(self) -> None:
+        for index, waiting in enumerate(self._pending):
+            waiting.emit({"type": "queued", "ahead": index + (1 if self._busy() else 0)})
 
     def _work(self) -> None:
         while True:
-            job = self._queue.get()
-            try:
-                self._run(job)
-                job.emit({"type": "done"})
-            except ObclipError as exc:
-                job.emit({"type": "error", "code": exc.code, "message": str(exc)})
-            except Exception as exc:  # the app stays up whatever a model library raises
+            with self._ready:
+                while not self._pending:
+                    self._ready.wait()
+                job = self._pending.pop(0)
+                self._current = job
+                self._tell_places()
+            thread = threading.Thread(target=self._execute, args=(job,), name=f"obclip-job-{job.id}", daemon=True)
+            thread.start()
+            job.settled.wait()  # done, failed, or cancelled (then the thread winds down on its own)
+            with self._ready:
+                self._current = None
+                self._tell_places()
+
+    def _execute(self, job: Job) -> None:
+        try:
+            self._run(job)
+            job.emit({"type": "done"})
+        except JobCancelledError:
+            job.cancel()
+        except ObclipError as exc:
+            job.emit(error_event(exc, job.settings))
+        except Exception as exc:  # the app stays up whatever a model library raises
+            if not job.cancelled.is_set():
                 log.exception("job %s failed", job.id)
-                job.emit({"type": "error", "code": "internal", "message": f"{type(exc).__name__}: {exc}"})
+            job.emit({"type": "error", "code": "internal", "message": f"{type(exc).__name__}: {exc}", "field": None})
+        finally:
+            job.settled.set()
 
     def _run(self, job: Job) -> None:
-        from obclip.api import generate
         from obclip.engine.loop import listen_to_steps
 
         s = job.settings
@@ -182,11 +365,17 @@ class Runner:
         seeds = [first + i for i in range(s.num_images)]
         accel = _accel(s)
         job.emit({"type": "phase", "phase": "loading", "images": len(seeds)})
-        backend = _backend(s)
+        check_hub_access([s.large, s.small])  # an uncached hub id without a hub: refused in seconds
+        job.check()
+        from obclip.api import generate
+
+        backend = _backend(s, job)
         for index, seed in enumerate(seeds):
+            job.check()
             recorder = _RecordingCloud(backend, job, index)
 
             def on_step(desc: str, done: int, total: int, index: int = index) -> None:
+                job.check()  # the local cloud and the device stop between steps
                 phase = "cloud" if desc.startswith("cloud") else "device"
                 job.emit({"type": "step", "phase": phase, "done": done, "total": total, "image": index})
 
@@ -207,6 +396,7 @@ class Runner:
                     negative_prompt=s.negative_prompt,
                     quiet=True,
                 )
+            job.check()
             job.emit({"type": "phase", "phase": "decode", "image": index})
             entry = self._keep(s, result, recorder.state)
             job.emit({"type": "image", "image": index, "entry": entry})
@@ -216,8 +406,6 @@ class Runner:
         stem = self.history.new_stem()
         image_name, strip_name = f"{stem}.png", f"{stem}-cloud.png"
         metadata = image_metadata({**report, "negative_prompt": s.negative_prompt})
-        save_image(result.image, self.history.directory / image_name, metadata)
-        save_image(_cloud_strip(s, state), self.history.directory / strip_name, {})
         entry = {
             "id": stem,
             "created": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -228,9 +416,66 @@ class Runner:
             "yours": result.candidate_set.true_index,
             "report": {key: report[key] for key in ("num_candidates", "accelerations", "notice", "timings", "cloud")},
             "size": [report["width"], report["height"]],
+            "kept": s.keep_history,
         }
-        self.history.add(entry)
+        for key in ("anonymity", "revealed"):  # the plan report's privacy figures, where the engine gives them
+            if key in report:
+                entry["report"][key] = report[key]
+        images = {image_name: result.image, strip_name: _cloud_strip(s, state)}
+        self.history.add(entry, images, {image_name: metadata})
         return entry
+
+
+def refusal(message: str, field: str) -> InvalidInputError:
+    """An `InvalidInputError` the page shows beside the setting `field`."""
+    error = InvalidInputError(message)
+    error.field = field  # type: ignore[attr-defined]
+    return error
+
+
+def error_event(exc: ObclipError, s: Settings) -> dict[str, Any]:
+    """A job's error as the page shows it: the app's words, and the setting it belongs beside."""
+    message = app_words(str(exc))
+    return {"type": "error", "code": exc.code, "message": message, "field": error_field(exc, s)}
+
+
+def error_field(exc: ObclipError, s: Settings | None = None) -> str | None:
+    """The page's control an error belongs beside (None: beside Generate)."""
+    named = getattr(exc, "field", None)
+    if isinstance(named, str):
+        return named
+    message = str(exc)
+    if isinstance(exc, ModelNotFoundError | IncompatibleModelsError):
+        if s is not None and s.small and s.small in message and s.large not in message:
+            return "small"
+        return "large"
+    if "bearer token" in message:
+        return "token"
+    if isinstance(exc, ServiceError) or "the cloud at" in message:
+        return "cloud"
+    if message.startswith("the negative prompt"):
+        return "negative_prompt"
+    if isinstance(exc, InvalidInputError):
+        return "prompt"
+    return None
+
+
+_CLI_WORDS = (
+    ("; pass the right --token-file", "; check the Token setting"),
+    ("(--max-candidates)", "(the N budget setting)"),
+    ("--max-candidates", "the N budget setting"),
+    ("--connect-timeout", "the connect timeout setting"),
+    ("--cloud", "the cloud setting"),
+    ("--large", "the cloud model setting"),
+    ("--small", "the device model setting"),
+)
+
+
+def app_words(message: str) -> str:
+    """An engine or client message with the command line's flags put as the page's settings."""
+    for flag, setting in _CLI_WORDS:
+        message = message.replace(flag, setting)
+    return message
 
 
 def accel_choices() -> list[str]:
@@ -248,14 +493,52 @@ def _accel(s: Settings) -> Any:
     return AccelConfig.preset(s.accel, s.switch_step).validate(num_steps=s.steps)
 
 
-def _backend(s: Settings) -> Any:
+def _backend(s: Settings, job: Job) -> Any:
     if s.cloud == "local":
         from obclip.engine import LocalCloud
 
         return LocalCloud(s.large, quiet=True)
     from obclip.service.client import HttpCloud
 
-    return HttpCloud(s.cloud, token=s.token, model=s.large)
+    def sleep(seconds: float) -> None:  # a wait between tries ends when the user cancels
+        job.cancelled.wait(seconds)
+        job.check()
+
+    job.emit({"type": "phase", "phase": "connecting", "where": s.cloud})
+    cloud = HttpCloud(
+        s.cloud,
+        token=s.token,
+        model=s.large,
+        connect_timeout=s.connect_timeout or DEFAULT_CONNECT_TIMEOUT_S,
+        sleep=sleep,
+    )
+    _close_on_cancel(cloud, job)
+    cloud.health()  # one quick call first: a wrong address or a refused connection is said in seconds
+    return cloud
+
+
+def _close_on_cancel(cloud: Any, job: Job) -> None:
+    """Shut the cloud's connections when the job is cancelled: the server drops a job whose client
+    has gone, and the read waiting for the answer ends at once."""
+    network = getattr(cloud, "_deadline", None)  # the client's httpcore network backend
+    if network is None or not hasattr(network, "connect_tcp"):
+        job.on_cancel(cloud.close)
+        return
+    connect = network.connect_tcp
+
+    def connect_tcp(*args: Any, **kwargs: Any) -> Any:
+        stream = connect(*args, **kwargs)
+        job.on_cancel(lambda: _shut(stream))
+        return stream
+
+    network.connect_tcp = connect_tcp
+
+
+def _shut(stream: Any) -> None:
+    sock = stream.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _cloud_strip(s: Settings, state: Any) -> Any:

@@ -1,30 +1,44 @@
-"""The app's HTTP side: one static page and a JSON API, for this machine only (127.0.0.1).
+"""The app's HTTP side: one static page and a JSON API, for this machine only (127.0.0.1) unless
+started on another address with a token.
 
 GET /                         the page (static HTML/JS/CSS shipped in the package, no CDN)
 GET /api/options              models, schedulers, presets and defaults for the settings
-POST /api/candidates          what the cloud will see for a prompt: N, candidates, highlighted words
-POST /api/jobs                start a generation; GET /api/jobs/{id}/events streams its progress (SSE)
-GET /api/history, /files/F    earlier images with their settings; the images themselves
+POST /api/candidates          what the cloud will see for a prompt: N, candidates, highlighted words, warnings
+POST /api/cost                what the request costs the cloud, against one ordinary image (MAC counts)
+POST /api/jobs                start a generation; GET /api/jobs/{id}/events streams its progress (SSE);
+                              POST /api/jobs/{id}/cancel stops it
+GET /api/history, /files/F    earlier images with their settings; DELETE /api/history/{id} forgets one
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hmac
 import json
 import re
+import threading
 import webbrowser
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 import obclip
-from obclip.app.jobs import MAX_IMAGES_PER_JOB, History, Runner, Settings, accel_choices
+from obclip.app.jobs import (
+    MAX_IMAGES_PER_JOB,
+    History,
+    Runner,
+    Settings,
+    accel_choices,
+    app_words,
+    error_field,
+)
 from obclip.cli._common import DEFAULT_SCHEDULER, SCHEDULER_NAMES
 from obclip.defaults import DEFAULT_GUIDANCE, DEFAULT_LARGE, DEFAULT_STEPS, DEFAULT_SWITCH_STEP
 from obclip.errors import InvalidInputError, ObclipError
@@ -32,6 +46,27 @@ from obclip.errors import InvalidInputError, ObclipError
 STATIC = Path(__file__).parent / "static"
 _FILE_NAME = re.compile(r"^[\w.-]+\.png$")
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]", "::1"]
+TOKEN_COOKIE = "obclip_ui_token"
+
+# What the page calls each setting, for validation messages in the app's own words.
+LABELS = {
+    "prompt": "The prompt",
+    "large": "Cloud model",
+    "small": "Device model",
+    "cloud": "Cloud",
+    "token": "Token",
+    "connect_timeout": "Connect timeout",
+    "steps": "Steps T",
+    "switch_step": "Cloud steps k",
+    "scheduler": "Scheduler",
+    "guidance": "Guidance",
+    "accel": "Acceleration",
+    "seed": "Seed",
+    "num_images": "Images",
+    "max_candidates": "N budget",
+    "negative_prompt": "Negative prompt",
+    "keep_history": "Keep history",
+}
 
 
 class CandidatesRequest(BaseModel):
@@ -42,28 +77,53 @@ class CandidatesRequest(BaseModel):
     max_candidates: int | None = Field(None, ge=1)
 
 
-def create_app(history_dir: str | Path = "out/ui", *, allowed_hosts: list[str] | None = None) -> FastAPI:
-    """The app; `allowed_hosts` guards against DNS rebinding (loopback names by default)."""
+class CostRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    large: str = Field(DEFAULT_LARGE, max_length=500)
+    n: int = Field(ge=1, le=4096)
+    steps: int = Field(DEFAULT_STEPS, ge=1, le=1000)
+    switch_step: int = Field(DEFAULT_SWITCH_STEP, ge=0, le=1000)
+    accel: str = Field("none", max_length=100)
+    guidance: float = Field(DEFAULT_GUIDANCE, ge=0, le=50)
+
+
+def create_app(
+    history_dir: str | Path = "out/ui",
+    *,
+    allowed_hosts: list[str] | None = None,
+    token: str | None = None,
+    incognito: bool = False,
+) -> FastAPI:
+    """The app; `allowed_hosts` guards against DNS rebinding (loopback names by default).
+
+    With `token`, every call needs it (a cookie set by opening `/?token=...`, or a bearer header).
+    With `incognito`, nothing is kept on disk whatever the page asks.
+    """
     # The engine's imports (torch, diffusers) are made here, once, in one thread: diffusers' lazy
     # imports are not safe to race from the request threads, and the page's first call is then quick.
     from obclip import api  # noqa: F401
 
     app = FastAPI(title="obclip", version=obclip.__version__, docs_url=None, redoc_url=None, openapi_url=None)
+    if token is not None:
+        _require_token(app, token)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or LOOPBACK_HOSTS)
-    history = History(history_dir)
+    history = History(history_dir, keep=not incognito)
     runner = Runner(history)
     app.state.runner = runner
 
     @app.exception_handler(ObclipError)
     async def _obclip_error(request: Request, exc: ObclipError) -> JSONResponse:
-        return JSONResponse({"error": {"code": exc.code, "message": str(exc)}}, status_code=exc.http_status)
+        return _error(exc.http_status, exc.code, app_words(str(exc)), error_field(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        message = f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
-        return JSONResponse({"error": {"code": "invalid_input", "message": message}}, status_code=422)
+        message, field = validation_message(exc.errors()[0])
+        return _error(422, "invalid_input", message, field)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return _error(exc.status_code, "not_found", str(exc.detail), None)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
@@ -79,6 +139,8 @@ def create_app(history_dir: str | Path = "out/ui", *, allowed_hosts: list[str] |
             "schedulers": list(SCHEDULER_NAMES),
             "accel": accel_choices(),
             "max_images": MAX_IMAGES_PER_JOB,
+            "incognito": incognito,
+            "history_dir": str(history.directory),
             "defaults": {
                 "large": DEFAULT_LARGE,
                 "steps": DEFAULT_STEPS,
@@ -93,9 +155,14 @@ def create_app(history_dir: str | Path = "out/ui", *, allowed_hosts: list[str] |
         from obclip.view import cloud_view
 
         if not request.prompt.strip():
-            return {"n": 0, "candidates": [], "segments": [], "attributes": [], "notice": None}
+            return {"n": 0, "candidates": [], "segments": [], "attributes": [], "notice": None, "cannot_draw": []}
         # the function `generate` sends with: what the page shows is what the cloud gets
-        cset = cloud_view(request.prompt, large=request.large, max_candidates=request.max_candidates)
+        try:
+            cset = cloud_view(request.prompt, large=request.large, max_candidates=request.max_candidates)
+        except ObclipError as exc:
+            if error_field(exc) == "prompt" and "max_candidates" in str(exc):
+                exc.field = "max_candidates"  # type: ignore[attr-defined]
+            raise
         public = cset.public_dict()
         return {
             **public,
@@ -103,17 +170,33 @@ def create_app(history_dir: str | Path = "out/ui", *, allowed_hosts: list[str] |
             "notice": cset.notice,
             "hidden": list(cset.hidden),
             "segments": prompt_segments(cset),
+            "cannot_draw": cannot_draw(cset, request.large),
+            **{key: public[key] for key in ("anonymity", "revealed") if key in public},
         }
+
+    @app.post("/api/cost")
+    def cost(request: CostRequest) -> dict[str, Any]:
+        from obclip.app.cost import request_cost
+
+        if request.switch_step > request.steps:
+            return {"ratio": None, "text": "", "assumed": None}
+        accel = None if request.accel == "none" else request.accel
+        return request_cost(request.large, request.n, request.steps, request.switch_step, accel, request.guidance)
 
     @app.post("/api/jobs", status_code=202)
     def start(settings: Settings) -> dict[str, Any]:
         job = runner.submit(settings)
-        return {"id": job.id, "events": f"/api/jobs/{job.id}/events"}
+        return {"id": job.id, "events": f"/api/jobs/{job.id}/events", "cancel": f"/api/jobs/{job.id}/cancel"}
 
     @app.get("/api/jobs/{job_id}")
     def job_state(job_id: str, after: int = 0) -> dict[str, Any]:
         job = _job(runner, job_id)
         return {"id": job.id, "finished": job.finished, "events": job.since(max(after, 0))}
+
+    @app.post("/api/jobs/{job_id}/cancel")
+    def cancel(job_id: str) -> dict[str, Any]:
+        job = _job(runner, job_id)
+        return {"id": job.id, "cancelled": runner.cancel(job)}
 
     @app.get("/api/jobs/{job_id}/events")
     async def job_events(job_id: str) -> StreamingResponse:
@@ -134,20 +217,83 @@ def create_app(history_dir: str | Path = "out/ui", *, allowed_hosts: list[str] |
 
     @app.get("/api/history")
     def history_list() -> dict[str, Any]:
-        return {"entries": list(reversed(history.entries()))}
+        return {"entries": list(reversed(history.entries())), "incognito": incognito}
+
+    @app.delete("/api/history/{entry_id}")
+    def history_delete(entry_id: str) -> dict[str, Any]:
+        if not history.delete(entry_id):
+            raise HTTPException(404, "no such history entry")
+        return {"deleted": entry_id}
 
     @app.get("/files/{name}")
-    def files(name: str) -> FileResponse:
-        path = history.directory / name
-        if not _FILE_NAME.match(name) or not path.is_file():
+    def files(name: str) -> Response:
+        found = history.file(name) if _FILE_NAME.match(name) else None
+        if found is None:
             raise HTTPException(404, "no such image")
-        return FileResponse(path, media_type="image/png")
-
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse({"error": {"code": "not_found", "message": str(exc.detail)}}, status_code=exc.status_code)
+        headers = {"Cache-Control": "no-store"}
+        if isinstance(found, bytes):
+            return Response(found, media_type="image/png", headers=headers)
+        return FileResponse(found, media_type="image/png", headers=headers)
 
     return app
+
+
+def _error(status: int, code: str, message: str, field: str | None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, "field": field}}, status_code=status)
+
+
+def validation_message(error: dict[str, Any]) -> tuple[str, str | None]:
+    """A pydantic error in the page's words (`Steps T must be at least 1`) and the setting it is about."""
+    where = [str(p) for p in error.get("loc", ()) if p != "body"]
+    field = where[0] if where else None
+    label = LABELS.get(field or "", field or "The request")
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind == "value_error":
+        text = str(ctx.get("error", error.get("msg", "")))
+        return text[:1].upper() + text[1:], field
+    if kind == "string_too_short" and field == "prompt":
+        return "Type a prompt first", field
+    phrases = {
+        "string_too_short": "is empty",
+        "string_too_long": f"is too long (at most {ctx.get('max_length')} characters)",
+        "greater_than_equal": f"must be at least {ctx.get('ge')}",
+        "greater_than": f"must be more than {ctx.get('gt')}",
+        "less_than_equal": f"must be at most {ctx.get('le')}",
+        "less_than": f"must be less than {ctx.get('lt')}",
+        "int_parsing": "must be a whole number",
+        "int_from_float": "must be a whole number",
+        "int_type": "must be a whole number",
+        "float_parsing": "must be a number",
+        "float_type": "must be a number",
+        "bool_type": "must be on or off",
+        "bool_parsing": "must be on or off",
+        "string_type": "must be text",
+        "extra_forbidden": "is not a setting of this app",
+        "missing": "is missing",
+    }
+    return f"{label} {phrases.get(kind, 'is not valid')}", field
+
+
+def _require_token(app: FastAPI, token: str) -> None:
+    """Every request needs the token: the page's cookie (set by opening `/?token=...`) or a bearer header."""
+
+    def good(given: str | None) -> bool:
+        return given is not None and hmac.compare_digest(given.encode(), token.encode())
+
+    @app.middleware("http")
+    async def _auth(request: Request, call_next: Any) -> Response:
+        if request.url.path == "/" and good(request.query_params.get("token")):
+            response = RedirectResponse("/", status_code=303)  # the token leaves the address bar and history
+            response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
+            return response
+        bearer = request.headers.get("authorization", "")
+        given = bearer[7:] if bearer.lower().startswith("bearer ") else request.cookies.get(TOKEN_COOKIE)
+        if good(given):
+            return await call_next(request)
+        message = "this obclip app needs its token: open the address `obclip ui` printed (it ends in ?token=...)"
+        if request.url.path == "/":
+            return HTMLResponse(f"<!doctype html><title>obclip</title><p>{message}</p>", status_code=401)
+        return _error(401, "unauthorized", message, None)
 
 
 def _job(runner: Runner, job_id: str):
@@ -164,6 +310,33 @@ def _embedded_models() -> list[dict[str, str]]:
         {"name": PREFIX + name, "description": entry.description, "small": PREFIX + entry.small if entry.small else ""}
         for name, entry in REGISTRY.items()
         if entry.available
+    ]
+
+
+def cannot_draw(cset: Any, large: str) -> list[dict[str, str]]:
+    """Varied attributes that `large` was not trained to draw, with the prompt's words for them.
+
+    A model that comes with its own taxonomy (the embedded portrait world) knows only its
+    attributes: the cloud still sees the attribute varied, but the image will not show it.
+    """
+    from obclip.privacy import load_taxonomy
+    from obclip.view import model_taxonomy
+
+    try:
+        own = model_taxonomy(large)
+    except ObclipError:
+        return []
+    if own is None:
+        return []
+    known = {a.name for a in load_taxonomy(own).attributes}
+    missing: dict[str, list[str]] = {}
+    for segment in prompt_segments(cset):
+        kind = segment.get("attribute")
+        if kind not in (None, "article") and kind not in known:
+            missing.setdefault(kind, []).append(segment["text"].strip())
+    return [
+        {"attribute": kind, "words": ", ".join(words), "model": large, "knows": ", ".join(sorted(known))}
+        for kind, words in missing.items()
     ]
 
 
@@ -225,6 +398,26 @@ def _mark_residual(segments: list[dict[str, Any]], residual: list[dict[str, str]
     return marked
 
 
+def _warm_cost() -> None:
+    """Count the default model's forwards once, so the page's first cost line comes quickly."""
+    from obclip.app.cost import request_cost
+
+    with contextlib.suppress(Exception):  # only a warm-up: the page's own call reports any problem
+        request_cost(DEFAULT_LARGE, 1, DEFAULT_STEPS, DEFAULT_SWITCH_STEP, None, DEFAULT_GUIDANCE)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is reachable from this machine only."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def serve(
     *,
     host: str = "127.0.0.1",
@@ -232,12 +425,24 @@ def serve(
     history: str = "out/ui",
     open_browser: bool = False,
     quiet: bool = False,
+    token: str | None = None,
+    incognito: bool = False,
 ) -> int:
-    """Run the app until interrupted; the address is bound first, so a port in use is one clear error."""
+    """Run the app until interrupted; the address is bound first, so a port in use is one clear error.
+
+    An address other than loopback needs `token`: the app shows prompts, images and which
+    candidate was the user's to whoever can reach it.
+    """
     import socket
 
     import uvicorn
 
+    loopback = is_loopback(host)
+    if not loopback and token is None:
+        raise InvalidInputError(
+            f"--host {host} lets anyone on the network use this app and read its history (prompts, and which "
+            "candidate was yours); give --new-token (or --token-file FILE) to require a token, or keep 127.0.0.1"
+        )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -249,13 +454,20 @@ def serve(
         raise InvalidInputError(
             f"cannot listen on {host}:{port}: {exc.strerror or exc} (choose another --port)"
         ) from None
-    loopback = host in ("127.0.0.1", "localhost", "::1")
-    app = create_app(history, allowed_hosts=None if loopback else ["*"])
+    app = create_app(history, allowed_hosts=None if loopback else ["*"], token=token, incognito=incognito)
+    threading.Thread(target=_warm_cost, name="obclip-cost-warm-up", daemon=True).start()
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{sock.getsockname()[1]}/"
-    print(f"obclip ui: {url} (history in {history}; Ctrl-C stops)", flush=True)
+    kept = "nothing kept on disk (--incognito)" if incognito else f"history kept in {history} when asked"
+    print(f"obclip ui: {url} ({kept}; Ctrl-C stops)", flush=True)
+    if token is not None:
+        print(
+            f"open {url}?token={token} (from another device: this machine's address instead of {shown}); "
+            "the connection is plain HTTP, so use it on a network you trust",
+            flush=True,
+        )
     if open_browser:
-        webbrowser.open(url)
+        webbrowser.open(url if token is None else f"{url}?token={token}")
     config = uvicorn.Config(app, log_level="warning" if quiet else "info", access_log=not quiet)
     uvicorn.Server(config).run(sockets=[sock])
     return 0

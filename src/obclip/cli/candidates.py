@@ -65,6 +65,8 @@ def _run_candidates(args: argparse.Namespace) -> int:
         return 0
     failed = 0
     for number, prompt in _stdin_lines():
+        if prompt is not None and not prompt.strip():
+            continue  # a blank line (a file's last, a separator) holds no prompt
         try:
             if prompt is None:
                 raise InvalidInputError("line is not valid UTF-8 text")

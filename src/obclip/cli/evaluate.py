@@ -59,6 +59,8 @@ def _run_eval_quality(args: argparse.Namespace) -> int:
         raise_invalid("--prompts must be at least 2 (the Fréchet distance needs two samples)")
     if any(not 0 <= k <= args.steps for k in ks):
         raise_invalid(f"every switch step in --ks must lie in [0, {args.steps}]")
+    import torchmetrics  # noqa: F401  (the [eval] extra, for the Fréchet distance: refuse now, not after the run)
+
     if args.plot:
         if Path(args.plot).suffix.lower() != ".png":
             raise_invalid(f"--plot must name a .png file, got {args.plot!r}")

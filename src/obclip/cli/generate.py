@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
+from typing import Any
 
 from obclip.cli._common import (
     DEFAULT_SCHEDULER,
@@ -23,6 +25,9 @@ from obclip.cli._common import (
 from obclip.defaults import DEFAULT_GUIDANCE, DEFAULT_LARGE, DEFAULT_STEPS, DEFAULT_SWITCH_STEP
 
 DEMO_PROMPT = "portrait of an old man with dark skin wearing glasses, blue background"
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
+# The VAE of every supported family (SD 1.x/2.x, SDXL) shrinks an image 8 times per side.
+SIZE_MULTIPLE = 8
 
 
 def _add_generation_options(p: argparse.ArgumentParser) -> None:
@@ -102,10 +107,17 @@ def _add_generation_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cloud", default="local", metavar="local|URL", help="where the cloud half runs (default local)")
     p.add_argument("--token-file", metavar="FILE", help="bearer token for a remote cloud")
     p.add_argument(
+        "--connect-timeout",
+        type=float,
+        metavar="S",
+        help=f"seconds a remote cloud may take to accept a connection (default {DEFAULT_CONNECT_TIMEOUT_S:g})",
+    )
+    p.add_argument(
         "--metadata",
         choices=("settings", "prompt", "none"),
         default="settings",
-        help="PNG text: the settings (default), the settings and the prompt, or nothing",
+        help="what the image file carries (PNG text; JPEG and WebP EXIF, JPEG comment): the settings (default), "
+        "the settings and the prompt, or nothing",
     )
     p.add_argument("--json", action="store_true", help="print the run's report as JSON (one line per image)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -185,6 +197,13 @@ def _seeds(args: argparse.Namespace) -> list[int | None]:
     return list(args.seed)
 
 
+def _check_size_early(args: argparse.Namespace) -> None:
+    """A side that is not a positive multiple of 8 is refused before any model is loaded."""
+    for flag, side in (("--height", args.height), ("--width", args.width)):
+        if side is not None and (side <= 0 or side % SIZE_MULTIPLE):
+            raise_invalid(f"{flag} must be a positive multiple of {SIZE_MULTIPLE}, got {side}")
+
+
 def _check_size(args: argparse.Namespace) -> None:
     """Refuse a size other than the model's native one unless --allow-size (it tiles faces)."""
     if args.allow_size or (args.height is None and args.width is None):
@@ -209,40 +228,150 @@ def _run_generate(args: argparse.Namespace) -> int:
     seeds = _seeds(args)
     paths = output_paths(args.out, seeds, overwrite=args.overwrite)
     token = _read_token(args.token_file)
+    _check_size_early(args)
     accel = accel_from_args(args)
     _tell_what_is_sent(args)
+    _check_cloud_reachable(args)
     check_hub_access([args.large, args.small])
+    cloud = _cloud(args, token)
     _check_size(args)
     from obclip.api import generate
 
-    for seed, path in zip(seeds, paths, strict=True):
-        result = generate(
-            args.prompt,
-            large=args.large,
-            small=args.small,
-            steps=args.steps,
-            switch_step=args.switch_step,
-            scheduler=args.scheduler,
-            guidance=args.guidance,
-            device_timestep_shift=args.device_timestep_shift,
-            seed=seed,
-            height=args.height,
-            width=args.width,
-            max_candidates=args.max_candidates,
-            taxonomy=args.taxonomy,
-            opt_in=_opt_in(args),
-            strict=args.strict,
-            accel=accel,
-            cloud=args.cloud,
-            token=token,
-            negative_prompt=args.negative_prompt,
-            quiet=args.quiet,
-        )
-        report = {**result.report.to_dict(), "negative_prompt": args.negative_prompt}
-        metadata = {} if args.metadata == "none" else image_metadata(report, prompt=_prompt_if(args))
-        save_image(result.image, path, metadata)
-        _print_result(args, report, path)
+    path = paths[0]
+    try:
+        for seed, path in zip(seeds, paths, strict=True):
+            _generate_one(generate, args, cloud, token, accel, seed, path)
+    except KeyboardInterrupt:
+        cloud.close()  # a remote cloud drops the job of a client that has gone
+        written = "" if path.exists() else f"; {path} not written"
+        print(f"obclip: cancelled (Ctrl+C): the cloud's job was stopped{written}", file=sys.stderr, flush=True)
+        return 130
+    finally:
+        cloud.close()
     return 0
+
+
+def _generate_one(
+    generate: Any, args: argparse.Namespace, cloud: Any, token: str | None, accel: Any, seed: int | None, path: Path
+) -> None:
+    """One image: generated, written with its metadata, reported."""
+    result = generate(
+        args.prompt,
+        large=args.large,
+        small=args.small,
+        steps=args.steps,
+        switch_step=args.switch_step,
+        scheduler=args.scheduler,
+        guidance=args.guidance,
+        device_timestep_shift=args.device_timestep_shift,
+        seed=seed,
+        height=args.height,
+        width=args.width,
+        max_candidates=args.max_candidates,
+        taxonomy=args.taxonomy,
+        opt_in=_opt_in(args),
+        strict=args.strict,
+        accel=accel,
+        cloud=cloud,
+        token=token,
+        negative_prompt=args.negative_prompt,
+        quiet=args.quiet,
+    )
+    report = {**result.report.to_dict(), "cloud": args.cloud, "negative_prompt": args.negative_prompt}
+    metadata = {} if args.metadata == "none" else image_metadata(report, prompt=_prompt_if(args))
+    save_with_metadata(result.image, path, metadata)
+    _print_result(args, report, path)
+
+
+class _TellingCloud:
+    """The cloud half, saying on stderr what it waits for before it waits (a remote answer can take minutes)."""
+
+    def __init__(self, backend: Any, where: str, quiet: bool) -> None:
+        self.backend = backend
+        self.where = where
+        self.quiet = quiet
+
+    def denoise(self, spec: Any) -> Any:
+        if not self.quiet:
+            print(
+                f"cloud: {spec.num_candidates} candidates, steps [0,{spec.switch_step}) {self.where}; Ctrl+C cancels",
+                file=sys.stderr,
+                flush=True,
+            )
+        return self.backend.denoise(spec)
+
+    def close(self) -> None:
+        close = getattr(self.backend, "close", None)
+        if close is not None:
+            close()
+
+
+def _check_cloud_reachable(args: argparse.Namespace) -> None:
+    """One `GET /healthz` to a remote --cloud before torch is even imported, so a wrong address or a
+    refused connection is said in about a second, not after loading models and minutes of retries."""
+    if args.connect_timeout is not None and not 0 < args.connect_timeout <= 600:
+        raise_invalid(f"--connect-timeout must lie in (0, 600] seconds, got {args.connect_timeout:g}")
+    if args.cloud == "local":
+        return
+    if not args.cloud.startswith(("http://", "https://")):
+        raise_invalid(f"--cloud must be 'local' or an http(s):// URL, got {args.cloud!r}")
+    import httpx
+
+    from obclip.errors import ServiceError
+
+    try:
+        shown = str(httpx.URL(args.cloud).copy_with(username=None, password=None)).rstrip("/")
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise_invalid(f"--cloud {args.cloud!r} is not a URL: {exc}")
+    if not args.quiet:
+        print(f"connecting to the cloud at {shown}", file=sys.stderr, flush=True)
+    timeout = args.connect_timeout or DEFAULT_CONNECT_TIMEOUT_S
+    try:
+        with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False) as client:
+            client.get(args.cloud.rstrip("/") + "/healthz", headers={"Accept-Encoding": "identity"})
+    except httpx.TimeoutException:
+        raise ServiceError(f"the cloud at {shown} did not answer within {timeout:g} s (--connect-timeout)") from None
+    except httpx.TransportError as exc:
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise ServiceError(f"cannot reach the cloud at {shown}: {reason}") from None
+
+
+def _cloud(args: argparse.Namespace, token: str | None) -> _TellingCloud:
+    """The cloud backend of --cloud (checked reachable by `_check_cloud_reachable`)."""
+    if args.cloud == "local":
+        from obclip.engine import LocalCloud
+
+        return _TellingCloud(LocalCloud(args.large, quiet=args.quiet), "in this process", args.quiet)
+    from obclip.service.client import HttpCloud
+
+    remote = HttpCloud(
+        args.cloud,
+        token=token,
+        model=args.large,
+        connect_timeout=args.connect_timeout or DEFAULT_CONNECT_TIMEOUT_S,
+    )
+    return _TellingCloud(remote, f"at {remote.shown_url}", args.quiet)
+
+
+def save_with_metadata(image: Any, path: Path, metadata: dict[str, str]) -> Path:
+    """Write `image` with `metadata`: PNG text chunks; for JPEG and WebP, EXIF ImageDescription
+    (JSON, ASCII-escaped) and, for JPEG, the same JSON as a COM comment."""
+    if path.suffix.lower() == ".png" or not metadata:
+        return save_image(image, path, metadata)
+    from PIL import Image
+
+    text = json.dumps(dict(metadata), ensure_ascii=True, sort_keys=True)
+    exif = Image.Exif()
+    exif[0x010E] = text  # ImageDescription
+    options: dict[str, Any] = {"exif": exif.tobytes()}
+    if path.suffix.lower() in (".jpg", ".jpeg"):
+        options["comment"] = text
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image.save(path, **options)
+    except OSError as exc:
+        raise_invalid(f"cannot write {str(path)!r}: {exc.strerror or exc}")
+    return path
 
 
 def _opt_in(args: argparse.Namespace) -> tuple[str, ...]:
