@@ -165,7 +165,7 @@ def test_scheduler_config_is_the_one_the_pipeline_runs(request, model, scheduler
 def test_ddim_keeps_the_models_clip_sample_and_final_alpha(request, model):
     """SD 1.5 and SDXL configs say clip_sample=False, set_alpha_to_one=False; DDIM's defaults say True.
     The defaults change the result, so the match above could not hold with them."""
-    large, small = request.getfixturevalue(f"{model}_dirs")
+    large = request.getfixturevalue(f"{model}_dirs")[0]
     schedule = load_model(large, device=CPU).schedule
     ddim = make_scheduler("ddim", schedule, 6)
     assert ddim.config.clip_sample is False and ddim.config.set_alpha_to_one is False

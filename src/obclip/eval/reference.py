@@ -48,7 +48,8 @@ def reference_scheduler(name: str, model_config: Mapping[str, Any], *, seed: int
     from diffusers.utils import logging
 
     verbosity = logging.get_verbosity()
-    logging.set_verbosity_error()  # "config attributes ... will be ignored": other classes' keys, as in diffusers' own use
+    # "config attributes ... will be ignored": another class's keys, as in diffusers' own use of from_config
+    logging.set_verbosity_error()
     try:
         return cls.from_config(dict(model_config), **options)
     finally:
