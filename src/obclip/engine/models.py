@@ -7,6 +7,7 @@ One cache holds every component once, so the cloud and device bundles share the 
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Iterator
@@ -19,10 +20,10 @@ import torch
 from diffusers import AutoencoderKL, UNet2DConditionModel
 from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 
-from obclip.engine import architectures, embedded, hub
+from obclip.engine import architectures, embedded, hub, identity
 from obclip.engine.conditioning import TextConditioner
 from obclip.engine.schedulers import pipeline_scheduler_config
-from obclip.errors import IncompatibleModelsError, ModelNotFoundError
+from obclip.errors import IncompatibleModelsError, ModelNotFoundError, ObclipError
 
 SAME = "same"
 
@@ -52,6 +53,11 @@ class ModelBundle:
     @property
     def vae_scale_factor(self) -> int:
         return 2 ** (len(self.vae.config.block_out_channels) - 1)
+
+    @functools.cached_property
+    def digest(self) -> str | None:
+        """The content digest of the model this bundle was loaded as (`model_digest(model_id)`)."""
+        return model_digest(self.model_id)
 
     @property
     def default_size(self) -> int:
@@ -235,6 +241,38 @@ def canonical_id(spec: str) -> str:
     if spec.startswith(embedded.PREFIX):
         return embedded.PREFIX + embedded.lookup(spec).name
     return spec
+
+
+_built_digests: dict[str, str] = {}
+
+
+def model_digest(spec: str) -> str | None:
+    """`spec`'s content digest (`engine.identity`): the same for every path to one directory, a hub
+    id's cached snapshot, or a built `embedded:` model's tensors; None where this copy cannot give
+    one (weights missing here, an uncached hub id, an unknown name). Reads no weights in full."""
+    try:
+        if _built(spec):
+            name = canonical_id(spec)
+            if name not in _built_digests:
+                parts = embedded.lookup(spec).build()
+                modules = {"unet": parts.unet, "vae": parts.vae, "text_encoder": parts.text_encoder}
+                if parts.text_encoder_2 is not None:
+                    modules["text_encoder_2"] = parts.text_encoder_2
+                state = {f"{n}.{k}": v for n, m in modules.items() for k, v in m.state_dict().items()}
+                _built_digests[name] = identity.tensors_digest(name, state)
+            return _built_digests[name]
+        source = _source(spec)
+        if not Path(source).is_dir():  # a hub id while the hub answers: its cached snapshot, if any
+            source = hub.cached_snapshot(source) or ""
+            if not source:
+                return None
+        folders = {}
+        for name in ("unet", "vae", "text_encoder", "text_encoder_2", "tokenizer", "tokenizer_2", "scheduler"):
+            where, subfolder = component_location(source, name)
+            folders[name] = Path(where) / subfolder
+        return identity.directory_digest(source, folders)
+    except (ObclipError, OSError, ValueError):
+        return None
 
 
 def load_model(spec: str, *, device: torch.device | None = None, dtype: torch.dtype | None = None) -> ModelBundle:

@@ -99,7 +99,7 @@ def pipeline_from_directory(path: str | Path, name: str, *, seed: int | None = N
 
     config = SCHEDULERS[name][0].load_config(str(path), subfolder="scheduler")
     pipe = DiffusionPipeline.from_pretrained(
-        str(path), scheduler=reference_scheduler(name, config, seed=seed), torch_dtype=torch.float32
+        str(path), scheduler=reference_scheduler(name, config, seed=seed), dtype=torch.float32
     )
     pipe.set_progress_bar_config(disable=True)
     return pipe
