@@ -107,3 +107,12 @@ def test_the_device_refuses_an_answer_from_other_weights_under_the_same_name(ser
     state.metadata["model_digest"] = model_digest(str(model_dirs["fine-tune"]))
     with pytest.raises(StateError, match="model"):
         check_answer(state, SPEC, str(model_dirs["large"]))
+
+
+def test_openapi_lists_every_scheduler_offered(served):
+    from obclip.engine.schedulers import SCHEDULERS
+
+    schema = served.get("/openapi.json").json()
+    request = schema["paths"]["/v1/denoise"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    field = request["properties"]["scheduler"]
+    assert field["enum"] == list(SCHEDULERS) and "`lcm`" in field["description"]

@@ -411,7 +411,7 @@ def model_configs(spec: str) -> ModelConfigs:
     if _built(spec):
 
         def built(name: str) -> dict[str, Any] | None:
-            value = load_component(spec, name)
+            value = load_component(spec, name, device=torch.device("cpu"), dtype=torch.float32)
             if value is None:
                 return None
             config = value.config

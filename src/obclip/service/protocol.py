@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from obclip.engine.device import check_answer
 from obclip.engine.models import model_digest
+from obclip.engine.schedulers import SCHEDULERS
 from obclip.engine.spec import MAX_SEED, DenoiseSpec
 from obclip.engine.state import DenoiseState
 from obclip.errors import InvalidInputError, ObclipError
@@ -121,7 +122,10 @@ class DenoiseRequest(BaseModel):
     candidates: list[str] = Field(min_length=1, description="the candidate prompts in wire order (N)")
     steps: int = Field(ge=1, description="T, the length of the whole schedule")
     switch_step: int = Field(ge=0, description="k, the steps the cloud runs; at most T")
-    scheduler: str = Field(description="`dpmsolver++`, `ddim`, `euler` or `lcm`")
+    scheduler: str = Field(
+        description="one of " + ", ".join(f"`{name}`" for name in SCHEDULERS),
+        json_schema_extra={"enum": list(SCHEDULERS)},
+    )
     guidance: float = Field(ge=0, description="classifier-free guidance scale; <= 1 turns it off")
     height: int | None = Field(default=None, ge=8, description="pixels, a multiple of 8; null: the model's")
     width: int | None = Field(default=None, ge=8, description="pixels, a multiple of 8; null: the model's")
