@@ -56,7 +56,9 @@ def reference_scheduler(name: str, model_config: Mapping[str, Any], *, seed: int
         logging.set_verbosity(verbosity)
 
 
-def pipeline_from_parts(parts: Any, scheduler: SchedulerMixin, *, unet: Any = None, force_zeros: bool | None = None):
+def pipeline_from_parts(
+    parts: Any, scheduler: SchedulerMixin, *, unet: Any = None, force_zeros: bool | None = None
+) -> Any:
     """The diffusers pipeline of `parts`' family (SDXL's when it has a second text encoder, else
     `StableDiffusionPipeline`) over `parts`' components, `unet` instead of its own if given."""
     unet = unet if unet is not None else parts.unet
@@ -92,7 +94,7 @@ def pipeline_from_parts(parts: Any, scheduler: SchedulerMixin, *, unet: Any = No
     return pipe
 
 
-def pipeline_from_directory(path: str | Path, name: str, *, seed: int | None = None):
+def pipeline_from_directory(path: str | Path, name: str, *, seed: int | None = None) -> Any:
     """`DiffusionPipeline.from_pretrained(path, scheduler=...)`: every component from the directory's
     files by diffusers itself, the scheduler `name` from its `scheduler/scheduler_config.json`."""
     from diffusers import DiffusionPipeline
