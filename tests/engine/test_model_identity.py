@@ -60,6 +60,16 @@ def test_one_directory_by_any_path_has_one_digest_and_other_weights_another(mode
     assert model_digest("embedded:tiny-random") != model_digest("embedded:tiny-random-small")
 
 
+def test_other_dtype_variants_beside_the_weights_do_not_change_the_digest(model_dirs, tmp_path):
+    """diffusers loads the default weights; a copy that also holds fp16 variants is the same model."""
+    copy = shutil.copytree(model_dirs["large"], tmp_path / "with-variants")
+    (copy / "unet" / "diffusion_pytorch_model.fp16.safetensors").write_bytes(b"\0" * 64)
+    (copy / "unet" / "diffusion_pytorch_model.safetensors.index.fp16.json").write_text("{}")
+    assert model_digest(str(copy)) == model_digest(str(model_dirs["large"]))
+    (copy / "scheduler" / "scheduler_config.json").write_text('{"_class_name": "DDIMScheduler"}')
+    assert model_digest(str(copy)) != model_digest(str(model_dirs["large"]))
+
+
 def test_a_copy_without_its_unet_weights_has_no_digest(model_dirs, tmp_path):
     partial = shutil.copytree(model_dirs["large"], tmp_path / "partial")
     for weights in (partial / "unet").glob("*.safetensors"):

@@ -96,7 +96,7 @@ def _component_files(folder: Path) -> list[Path]:
     the weights diffusers loads by default (safetensors over pickles, no dtype variants)."""
     plain, weights = [], []
     for path in sorted(folder.iterdir()):
-        if not path.is_file() or path.name.startswith("."):
+        if not path.is_file() or path.name.startswith(".") or _variant_index(path.name):
             continue
         (weights if path.name.endswith(_WEIGHT_SUFFIXES) else plain).append(path)
     default = [p for p in weights if len(p.name.split(".")) == 2]  # "model.safetensors", not "model.fp16.safetensors"
@@ -105,6 +105,11 @@ def _component_files(folder: Path) -> list[Path]:
         if chosen:
             return plain + chosen
     return plain + default
+
+
+def _variant_index(name: str) -> bool:
+    """A sharded variant's index (`model.safetensors.index.fp16.json`): another dtype's files."""
+    return ".index." in name and not name.endswith(".index.json")
 
 
 def _file_digest(path: Path) -> bytes:
