@@ -1,5 +1,6 @@
 """Architectures obclip does not run are refused at load, in one line (CLI exit 2, `serve` before it
-listens); a VAE config without `scaling_factor` reads as diffusers' default."""
+listens); an SD VAE config without `scaling_factor` reads as diffusers' default, SD's own value (an SDXL
+one is refused: test_model_configs.py)."""
 
 from __future__ import annotations
 

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import urlparse
 
 EXIT_USAGE = 2
 
@@ -40,7 +37,6 @@ METADATA_KEYS = (
     "accelerations",
     "negative_prompt",
 )
-HUB_CONNECT_TIMEOUT_S = 3.0
 
 
 def raise_invalid(message: str) -> NoReturn:
@@ -184,47 +180,12 @@ def hub_ids(specs: Iterable[str | None]) -> list[str]:
 
 
 def check_hub_access(specs: Iterable[str | None]) -> None:
-    """Fail in seconds, with a clear message, when a hub model is needed and the hub is out of reach.
+    """Fail in about a second, with a clear message, when a hub model is neither cached nor reachable.
 
-    When the hub cannot be reached (or `HF_HUB_OFFLINE` is set), models already in the local
-    cache are used offline; a model that is not there is refused now instead of after minutes of
-    retries.
+    Model loading does the same check (`engine.hub.resolve`) for every entry point; running it here
+    refuses before anything else is imported or loaded.
     """
-    needed = hub_ids(specs)
-    if not needed:
-        return
-    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
-    if not offline and _hub_reachable():
-        return
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    import huggingface_hub
-    from huggingface_hub import constants
+    from obclip.engine import hub
 
-    constants.HF_HUB_OFFLINE = True
-    missing = []
-    for repo in needed:
-        try:
-            huggingface_hub.snapshot_download(repo, local_files_only=True)
-        except Exception:
-            missing.append(repo)
-    if missing:
-        from obclip.errors import ModelNotFoundError
-
-        why = "HF_HUB_OFFLINE is set" if offline else f"{_hub_host()[0]} cannot be reached"
-        raise ModelNotFoundError(
-            f"model {missing[0]!r} is a hub id that is not in the local Hugging Face cache and {why}; "
-            "download it on a connected machine, or give a local diffusers directory or an embedded: model"
-        )
-
-
-def _hub_host() -> tuple[str, int]:
-    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
-    return url.hostname or "huggingface.co", url.port or (443 if url.scheme == "https" else 80)
-
-
-def _hub_reachable() -> bool:
-    try:
-        with socket.create_connection(_hub_host(), timeout=HUB_CONNECT_TIMEOUT_S):
-            return True
-    except OSError:
-        return False
+    for repo in hub_ids(specs):
+        hub.resolve(repo)

@@ -208,15 +208,12 @@ def _check_size(args: argparse.Namespace) -> None:
     """Refuse a size other than the model's native one unless --allow-size (it tiles faces)."""
     if args.allow_size or (args.height is None and args.width is None):
         return
-    from obclip.engine import default_small, load_device_model
+    from obclip.engine.models import native_size
 
-    model = load_device_model(args.large, args.small or default_small(args.large))
-    native = model.default_size
+    native, factor = native_size(args.large, args.small)  # config files only: no weights load to refuse
     asked = (args.height or native, args.width or native)
-    if any(side % model.vae_scale_factor for side in asked):
-        raise_invalid(
-            f"height and width must each be a multiple of {model.vae_scale_factor}, got {asked[0]}x{asked[1]}"
-        )
+    if any(side % factor for side in asked):
+        raise_invalid(f"height and width must each be a multiple of {factor}, got {asked[0]}x{asked[1]}")
     if asked != (native, native):
         raise_invalid(
             f"{args.large} draws {native}x{native} images; {asked[0]}x{asked[1]} gives repeated or broken "

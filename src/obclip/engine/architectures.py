@@ -30,6 +30,9 @@ SUPPORTED_PIPELINES = {
     "StableDiffusionXLPipeline": SDXL,
 }
 
+# The pipeline a model without model_index.json runs in.
+DEFAULT_PIPELINES = {SD: "StableDiffusionPipeline", SDXL: "StableDiffusionXLPipeline"}
+
 # Words in a pipeline class name -> what the user is told it is.
 _KNOWN_OTHERS = (
     ("StableDiffusion3", "SD3 (an MMDiT transformer)"),
@@ -58,6 +61,11 @@ class Architecture:
 
     family: str
     pipeline: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pipeline_class(self) -> str:
+        """The diffusers pipeline that runs the model (`model_index.json`'s, else the family's)."""
+        return str(self.pipeline.get("_class_name") or DEFAULT_PIPELINES[self.family])
 
 
 def read_config(source: str, name: str) -> dict[str, Any] | None:

@@ -169,6 +169,7 @@ class CloudEngine:
                         "num_candidates": spec.num_candidates,
                         "candidates_digest": spec.candidates_digest(),
                         "model": model.model_id,
+                        "model_digest": model.digest,
                         "obclip": obclip.__version__,
                     },
                 )

@@ -18,7 +18,7 @@ from PIL import Image
 
 from obclip.engine.conditioning import cfg_scale, check_scheduler_fits, unet_conditioning
 from obclip.engine.loop import denoise
-from obclip.engine.models import ModelBundle, canonical_id
+from obclip.engine.models import ModelBundle, canonical_id, model_digest
 from obclip.engine.schedulers import SCHEDULERS, export_history, import_history, make_scheduler, start_at
 from obclip.engine.spec import DenoiseSpec
 from obclip.engine.state import DenoiseState, json_default
@@ -28,6 +28,18 @@ from obclip.errors import ObclipError, StateError
 def same_model(a: str, b: str) -> bool:
     """Whether two model names name the same model (`embedded:default` is its target)."""
     return _canonical(a) == _canonical(b)
+
+
+def model_matches(asked: str, name: object, digest: object = None) -> bool:
+    """Whether a served model (readable `name`, content `digest`) is the model `asked` names here.
+
+    By content where both sides have a digest (one directory by any path, or two copies of it,
+    is one model; two checkpoints under one name are not); by name where either side has none.
+    """
+    mine = model_digest(asked) if isinstance(digest, str) else None
+    if mine is not None:
+        return mine == digest
+    return isinstance(name, str) and same_model(name, asked)
 
 
 def _canonical(model: str) -> str:
@@ -41,7 +53,8 @@ def check_answer(state: DenoiseState, spec: DenoiseSpec, model: str | None = Non
     """Refuse an answer that does not echo the request (what can be checked without the device model).
 
     Row count and order (the candidates digest), steps, switch step, scheduler, seed, guidance, the
-    size when the request fixed it and, if given, the `model` asked for. `HttpCloud` runs this on
+    size when the request fixed it and, if given, the `model` asked for (by content digest where
+    both sides have one, `model_matches`). `HttpCloud` runs this on
     every answer; `check_response` runs it and the checks against the device's own model.
     """
     meta = state.metadata
@@ -59,8 +72,11 @@ def check_answer(state: DenoiseState, spec: DenoiseSpec, model: str | None = Non
         raise StateError(
             f"cloud stopped at step {state.step_index}/{state.num_steps}, asked {spec.switch_step}/{spec.steps}"
         )
-    if model is not None and not (isinstance(meta.get("model"), str) and same_model(meta["model"], model)):
-        raise StateError(f"cloud answered with model {meta.get('model')!r}, the request asked for {model!r}")
+    if model is not None and not model_matches(model, meta.get("model"), meta.get("model_digest")):
+        raise StateError(
+            f"cloud answered with model {meta.get('model')!r} ({meta.get('model_digest')}), "
+            f"the request asked for {model!r} ({model_digest(model)})"[:300]
+        )
 
 
 def check_response(state: DenoiseState, spec: DenoiseSpec, model: ModelBundle) -> None:

@@ -151,16 +151,25 @@ def _tiny_unet(seed: int, *, layers_per_block: int, mid_block: bool) -> UNet2DCo
     ).eval()
 
 
+def _sd_scheduler_config() -> dict[str, Any]:
+    from obclip.engine.schedulers import SD_SCHEDULER_CONFIG
+
+    return dict(SD_SCHEDULER_CONFIG)
+
+
 def build_tiny_random_large() -> Components:
-    """Large placeholder: 2 layers per block with a mid block, random weights from seed 2."""
+    """Large placeholder: 2 layers per block with a mid block, random weights from seed 2, SD 1.5's
+    scheduler config."""
     tokenizer, text_encoder, vae = _tiny_shared()
-    return Components(tokenizer, text_encoder, vae, _tiny_unet(2, layers_per_block=2, mid_block=True), {})
+    unet = _tiny_unet(2, layers_per_block=2, mid_block=True)
+    return Components(tokenizer, text_encoder, vae, unet, _sd_scheduler_config())
 
 
 def build_tiny_random_small() -> Components:
     """Small placeholder, BK-style: 1 layer per block, no mid block, same text encoder and VAE."""
     tokenizer, text_encoder, vae = _tiny_shared()
-    return Components(tokenizer, text_encoder, vae, _tiny_unet(3, layers_per_block=1, mid_block=False), {})
+    unet = _tiny_unet(3, layers_per_block=1, mid_block=False)
+    return Components(tokenizer, text_encoder, vae, unet, _sd_scheduler_config())
 
 
 REGISTRY: dict[str, EmbeddedModel] = {

@@ -7,6 +7,7 @@ One cache holds every component once, so the cloud and device bundles share the 
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Iterator
@@ -19,9 +20,10 @@ import torch
 from diffusers import AutoencoderKL, UNet2DConditionModel
 from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 
-from obclip.engine import architectures, embedded
+from obclip.engine import architectures, embedded, hub, identity
 from obclip.engine.conditioning import TextConditioner
-from obclip.errors import IncompatibleModelsError, ModelNotFoundError
+from obclip.engine.schedulers import pipeline_scheduler_config
+from obclip.errors import IncompatibleModelsError, ModelNotFoundError, ObclipError
 
 SAME = "same"
 
@@ -51,6 +53,11 @@ class ModelBundle:
     @property
     def vae_scale_factor(self) -> int:
         return 2 ** (len(self.vae.config.block_out_channels) - 1)
+
+    @functools.cached_property
+    def digest(self) -> str | None:
+        """The content digest of the model this bundle was loaded as (`model_digest(model_id)`)."""
+        return model_digest(self.model_id)
 
     @property
     def default_size(self) -> int:
@@ -133,13 +140,13 @@ def load_components(
     def part(name: str) -> Any:
         return load_component(spec, name, device=device, dtype=dtype)
 
-    architecture = model_architecture(spec)  # refuses what obclip cannot run before any weight loads
+    architecture = check_model(spec).architecture  # refuses what obclip cannot run before any weight loads
     return embedded.Components(
         tokenizer=part("tokenizer"),
         text_encoder=part("text_encoder"),
         vae=part("vae"),
         unet=part("unet") if unet else None,
-        schedule=part("scheduler"),
+        schedule=pipeline_scheduler_config(architecture.pipeline_class, part("scheduler")),
         **architectures.family_components(architecture, part),
     )
 
@@ -236,6 +243,38 @@ def canonical_id(spec: str) -> str:
     return spec
 
 
+_built_digests: dict[str, str] = {}
+
+
+def model_digest(spec: str) -> str | None:
+    """`spec`'s content digest (`engine.identity`): the same for every path to one directory, a hub
+    id's cached snapshot, or a built `embedded:` model's tensors; None where this copy cannot give
+    one (weights missing here, an uncached hub id, an unknown name). Reads no weights in full."""
+    try:
+        if _built(spec):
+            name = canonical_id(spec)
+            if name not in _built_digests:
+                parts = embedded.lookup(spec).build()
+                modules = {"unet": parts.unet, "vae": parts.vae, "text_encoder": parts.text_encoder}
+                if parts.text_encoder_2 is not None:
+                    modules["text_encoder_2"] = parts.text_encoder_2
+                state = {f"{n}.{k}": v for n, m in modules.items() for k, v in m.state_dict().items()}
+                _built_digests[name] = identity.tensors_digest(name, state)
+            return _built_digests[name]
+        source = _source(spec)
+        if not Path(source).is_dir():  # a hub id while the hub answers: its cached snapshot, if any
+            source = hub.cached_snapshot(source) or ""
+            if not source:
+                return None
+        folders = {}
+        for name in ("unet", "vae", "text_encoder", "text_encoder_2", "tokenizer", "tokenizer_2", "scheduler"):
+            where, subfolder = component_location(source, name)
+            folders[name] = Path(where) / subfolder
+        return identity.directory_digest(source, folders)
+    except (ObclipError, OSError, ValueError):
+        return None
+
+
 def load_model(spec: str, *, device: torch.device | None = None, dtype: torch.dtype | None = None) -> ModelBundle:
     """A `ModelBundle` for a hub id, a local diffusers directory or an `embedded:` name."""
     parts = load_components(spec, device=device, dtype=dtype)
@@ -271,6 +310,9 @@ def load_pair(
     `small="same"` runs the large UNet on the device side too (to check the hand-off).
     An incompatible pair is refused with `IncompatibleModelsError`.
     """
+    small = small or default_small(large)
+    if small != SAME:
+        check_pair(large, small)  # the device model's refusals come before the cloud model's weights load
     cloud = load_model(large, device=device, dtype=dtype)
     return cloud, load_device_model(large, small, device=device, dtype=dtype)
 
@@ -289,6 +331,7 @@ def load_device_model(
     small = small or default_small(large)
     if small == SAME:
         return load_model(large, device=device, dtype=dtype)
+    check_pair(large, small)  # every refusal the config files decide, before any weight loads
     parts = load_components(large, unet=False, device=device, dtype=dtype)
     unet, vae_config, text_config = load_device_unet(small, device=device, dtype=dtype)
     bundle = ModelBundle(
@@ -310,7 +353,7 @@ def load_device_unet(
     Only the UNet's weights are loaded: the device runs it with the cloud model's text encoder
     and VAE, so a real checkpoint's own copies never take memory.
     """
-    model_architecture(spec)  # refuses an unsupported device model before loading it
+    check_model(spec)  # refuses an unsupported device model before loading it
     unet = load_component(spec, "unet", device=device, dtype=dtype)
     if _built(spec):
         vae = load_component(spec, "vae", device=device, dtype=dtype)
@@ -329,6 +372,134 @@ def _unet_config(spec: str, device: torch.device | None, dtype: torch.dtype | No
     if _built(spec):
         return load_component(spec, "unet", device=device, dtype=dtype).config
     return _optional_config(*component_location(_source(spec), "unet")) or {}
+
+
+@dataclass(frozen=True)
+class ModelConfigs:
+    """A model's component configs, read without loading any weights (None where it has no such part)."""
+
+    spec: str
+    architecture: architectures.Architecture
+    unet: dict[str, Any] | None
+    vae: dict[str, Any] | None
+    text_encoder: dict[str, Any] | None
+    text_encoder_2: dict[str, Any] | None
+
+    @property
+    def latent_channels(self) -> int | None:
+        return None if self.vae is None else int(architectures.vae_config_value(self.vae, "latent_channels"))
+
+    @property
+    def vae_scale_factor(self) -> int | None:
+        if self.vae is None:
+            return None
+        return 2 ** (len(architectures.vae_config_value(self.vae, "block_out_channels")) - 1)
+
+    @property
+    def text_width(self) -> int | None:
+        """The width of the text states the UNet cross-attends to (both encoders' for SDXL)."""
+        encoders = [c for c in (self.text_encoder, self.text_encoder_2) if c is not None]
+        if not encoders or any("hidden_size" not in c for c in encoders):
+            return None
+        return sum(int(c["hidden_size"]) for c in encoders)
+
+
+def model_configs(spec: str) -> ModelConfigs:
+    """The configs of `spec`'s UNet, VAE and text encoders, from its files (a built `embedded:`
+    model from its tiny built components); the architecture is checked first (`inspect_model`)."""
+    architecture = model_architecture(spec)
+    if _built(spec):
+
+        def built(name: str) -> dict[str, Any] | None:
+            value = load_component(spec, name, device=torch.device("cpu"), dtype=torch.float32)
+            if value is None:
+                return None
+            config = value.config
+            return dict(config.to_dict() if hasattr(config, "to_dict") else config)
+
+        parts = (built(name) for name in ("unet", "vae", "text_encoder", "text_encoder_2"))
+        return ModelConfigs(canonical_id(spec), architecture, *parts)
+    source = _source(spec)
+
+    def read(name: str) -> dict[str, Any] | None:
+        try:
+            return _optional_config(*component_location(source, name))
+        except (OSError, ValueError):
+            return None
+
+    return ModelConfigs(spec, architecture, read("unet"), read("vae"), read("text_encoder"), read("text_encoder_2"))
+
+
+def check_model(spec: str) -> ModelConfigs:
+    """`spec`'s configs, refused in one line naming it where obclip cannot run it: an unsupported
+    pipeline (`inspect_model`), a UNet whose latent channels are not its own VAE's, an SDXL VAE
+    config without `scaling_factor` (diffusers would read SD 1.x's 0.18215, not SDXL's 0.13025)."""
+    configs = model_configs(spec)
+    name = configs.spec
+    unet, channels = configs.unet, configs.latent_channels
+    if unet is not None and channels is not None:
+        ins, outs = unet.get("in_channels", 4), unet.get("out_channels", 4)
+        if (ins, outs) != (channels, channels):
+            raise IncompatibleModelsError(
+                f"model {name!r}: its UNet takes {ins} and gives {outs} latent channels, its own VAE has {channels}"
+            )
+    sdxl = configs.architecture.family == architectures.SDXL
+    if sdxl and configs.vae is not None and "scaling_factor" not in configs.vae:
+        raise IncompatibleModelsError(
+            f"model {name!r}: its SDXL VAE config has no scaling_factor (diffusers would read SD 1.x's "
+            f"0.18215; SDXL's VAE needs 0.13025): add the right one to its vae/config.json"
+        )
+    return configs
+
+
+def check_pair(large: str, small: str) -> tuple[ModelConfigs, ModelConfigs]:
+    """Refuse, from config files alone, a device model that cannot continue `large`'s latents.
+
+    Each model's own refusals (`check_model`) name that model; a mismatch between them names the
+    device model. Nothing is loaded but JSON configs (and a built `embedded:` model's tiny parts).
+    """
+    cloud = check_model(large)
+    device = check_model(small)
+    problems = []
+    unet, channels = device.unet or {}, cloud.latent_channels
+    if channels is not None and (unet.get("in_channels", 4), unet.get("out_channels", 4)) != (channels, channels):
+        problems.append(
+            f"its UNet takes {unet.get('in_channels', 4)}/{unet.get('out_channels', 4)} latent channels, "
+            f"the cloud model's VAE has {channels}"
+        )
+    width = cloud.text_width
+    if width is not None and unet.get("cross_attention_dim") not in (None, width):
+        problems.append(f"cross-attention width {unet.get('cross_attention_dim')} vs the cloud's text states {width}")
+    large_unet = cloud.unet or {}
+    if unet.get("addition_embed_type") != large_unet.get("addition_embed_type"):
+        problems.append("different added conditioning (e.g. SDXL vs SD 1.x)")
+    elif unet.get("projection_class_embeddings_input_dim") != large_unet.get("projection_class_embeddings_input_dim"):
+        problems.append("different pooled-text and time-id widths (SDXL's added conditioning)")
+    if device.vae is not None and cloud.vae is not None and device.vae is not cloud.vae:
+        for key in ("latent_channels", "scaling_factor", "block_out_channels"):
+            theirs = architectures.vae_config_value(device.vae, key)
+            ours = architectures.vae_config_value(cloud.vae, key)
+            if _norm(theirs) != _norm(ours):
+                problems.append(f"VAE {key} {theirs} vs {ours}")
+    widths = [c.get("hidden_size") for c in (device.text_encoder, cloud.text_encoder) if c is not None]
+    if len(widths) == 2 and widths[0] != widths[1]:
+        problems.append("its text encoder differs from the cloud model's")
+    if problems:
+        raise IncompatibleModelsError(
+            f"device model {device.spec!r} does not share the cloud model's latent space: " + "; ".join(problems)
+        )
+    return cloud, device
+
+
+def native_size(large: str, small: str | None = None) -> tuple[int, int]:
+    """(image side in pixels, VAE factor) the device model draws at, from config files alone: its
+    UNet's `sample_size` times the cloud model's VAE factor (the bundle `load_device_model` makes)."""
+    small = small or default_small(large)
+    cloud, device = (check_model(large),) * 2 if small == SAME else check_pair(large, small)
+    factor = cloud.vae_scale_factor or 8
+    size = (device.unet or {}).get("sample_size", 64)
+    size = size[0] if isinstance(size, (list, tuple)) else size
+    return int(size) * factor, factor
 
 
 def check_compatible(
@@ -379,11 +550,11 @@ def _source(spec: str) -> str:
         if not path.is_dir():
             raise ModelNotFoundError(f"model path {spec!r} is not a directory")
         return str(path)
-    if spec.count("/") != 1 or spec.startswith(("/", ".", "~")):
+    if not hub.is_hub_id(spec):
         raise ModelNotFoundError(
             f"model {spec!r} is neither a local directory, a hub id (org/name) nor an embedded: name"
         )
-    return spec
+    return hub.resolve(spec)  # the cache or one bounded metadata call: about a second, never minutes
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""Scheduler names, construction from a model's noise schedule, and multistep history.
+"""Scheduler names, construction from a model's own scheduler config, and multistep history.
 
 A multistep solver's history must cross the network at the hand-off; this module is the one
 place that knows which scheduler attributes make up that history and how to move them.
@@ -6,6 +6,7 @@ place that knows which scheduler attributes make up that history and how to move
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,28 +28,44 @@ SCHEDULERS: dict[str, tuple[type[SchedulerMixin], dict[str, Any]]] = {
 }
 DEFAULT_SCHEDULER = "dpmsolver++"
 
-# The noise schedule of Stable Diffusion 1.x, used when a model ships no scheduler config.
-SD_NOISE_SCHEDULE: dict[str, Any] = {
+# Stable Diffusion 1.5's own scheduler_config.json: the config a model without one runs with.
+SD_SCHEDULER_CONFIG: dict[str, Any] = {
+    "_class_name": "PNDMScheduler",
     "num_train_timesteps": 1000,
     "beta_start": 0.00085,
     "beta_end": 0.012,
     "beta_schedule": "scaled_linear",
-    "prediction_type": "epsilon",
+    "trained_betas": None,
+    "skip_prk_steps": True,
+    "set_alpha_to_one": False,
+    "clip_sample": False,
     "steps_offset": 1,
 }
 
-# Config keys that describe the model's noise schedule; everything else is solver choice.
-_SCHEDULE_KEYS = (
-    "num_train_timesteps",
-    "beta_start",
-    "beta_end",
-    "beta_schedule",
-    "trained_betas",
-    "prediction_type",
-    "steps_offset",
-    "timestep_spacing",
-    "rescale_betas_zero_snr",
-)
+# SDXL base's own scheduler_config.json (SD 1.x's betas, "leading" spacing, DDIM's options off).
+SDXL_SCHEDULER_CONFIG: dict[str, Any] = {
+    "_class_name": "EulerDiscreteScheduler",
+    "num_train_timesteps": 1000,
+    "beta_start": 0.00085,
+    "beta_end": 0.012,
+    "beta_schedule": "scaled_linear",
+    "trained_betas": None,
+    "prediction_type": "epsilon",
+    "interpolation_type": "linear",
+    "use_karras_sigmas": False,
+    "skip_prk_steps": True,
+    "set_alpha_to_one": False,
+    "clip_sample": False,
+    "sample_max_value": 1.0,
+    "steps_offset": 1,
+    "timestep_spacing": "leading",
+}
+
+# What `StableDiffusionPipeline.__init__` rewrites in the scheduler it is given (its deprecation
+# fix-ups); SDXL's and the LCM pipeline leave the scheduler as configured.
+_PIPELINE_FIXES: dict[str, dict[str, Any]] = {
+    "StableDiffusionPipeline": {"steps_offset": 1, "clip_sample": False},
+}
 
 
 @dataclass(frozen=True)
@@ -76,19 +93,37 @@ def scheduler_class(name: str) -> type[SchedulerMixin]:
         raise InvalidInputError(f"unknown scheduler {name!r} (choose one of: {known})") from None
 
 
-def noise_schedule(config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The noise-schedule part of a model's scheduler config (SD 1.x defaults where absent)."""
-    schedule = dict(SD_NOISE_SCHEDULE)
-    if config:
-        schedule.update({k: v for k, v in config.items() if k in _SCHEDULE_KEYS})
-    return schedule
+def pipeline_scheduler_config(pipeline: str, config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A model's scheduler config as its diffusers `pipeline` class runs it: every key of the model's
+    `scheduler_config.json` (SD 1.5's where it has none), with the pipeline's own rewrites applied
+    (`StableDiffusionPipeline` sets `steps_offset=1` and `clip_sample=False`)."""
+    base = dict(config) if config else dict(SD_SCHEDULER_CONFIG)
+    return {**base, **_PIPELINE_FIXES.get(pipeline, {})}
+
+
+def scheduler_config(name: str, model_config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The config scheduler `name` is built from: the model's whole scheduler config (the keys
+    `name`'s class takes, as `from_config` reads them) with `name`'s overrides on top."""
+    cls = scheduler_class(name)
+    base = dict(model_config) if model_config else dict(SD_SCHEDULER_CONFIG)
+    accepted = _init_keys(cls)
+    return {**{k: v for k, v in base.items() if k in accepted}, **SCHEDULERS[name][1]}
+
+
+def _init_keys(cls: type[SchedulerMixin]) -> set[str]:
+    """The config keys a scheduler class takes (its `__init__` parameters)."""
+    return {p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "kwargs")}
 
 
 def make_scheduler(name: str, model_schedule: Mapping[str, Any] | None, num_steps: int) -> SchedulerMixin:
-    """Build scheduler `name` on a model's noise schedule, with `num_steps` inference steps set."""
+    """Build scheduler `name` from a model's whole scheduler config, with `num_steps` inference steps set.
+
+    As `cls.from_config(pipe.scheduler.config)` does in diffusers: every key the class takes is the
+    model's (DDIM keeps SD's `clip_sample=False`, `set_alpha_to_one=False`); pass the config as the
+    model's pipeline holds it (`pipeline_scheduler_config`).
+    """
     cls = scheduler_class(name)
-    overrides = SCHEDULERS[name][1]
-    scheduler = cls.from_config({**noise_schedule(model_schedule), **overrides})
+    scheduler = cls.from_config(scheduler_config(name, model_schedule))
     try:
         scheduler.set_timesteps(num_steps)
     except ValueError as exc:  # e.g. LCM: more steps than its distillation schedule has

@@ -16,13 +16,12 @@ from diffusers import AutoencoderKL, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 
 from obclip.engine.conditioning import Conditioning, TokenizedConditioner
-from obclip.engine.schedulers import SD_NOISE_SCHEDULE
+from obclip.engine.schedulers import SDXL_SCHEDULER_CONFIG
 
 SDXL_PIPELINE = "StableDiffusionXLPipeline"
 
-# SDXL's own noise schedule (its scheduler_config.json): SD 1.x's betas with "leading" timestep spacing;
-# the solver is chosen per request.
-SDXL_NOISE_SCHEDULE: dict[str, Any] = {**SD_NOISE_SCHEDULE, "timestep_spacing": "leading"}
+# SDXL's own scheduler config (its scheduler_config.json); the solver is chosen per request.
+SDXL_NOISE_SCHEDULE: dict[str, Any] = SDXL_SCHEDULER_CONFIG
 
 
 class SdxlConditioner(TokenizedConditioner):

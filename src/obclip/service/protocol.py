@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from obclip.engine.device import check_answer
+from obclip.engine.models import model_digest
+from obclip.engine.schedulers import SCHEDULERS
 from obclip.engine.spec import MAX_SEED, DenoiseSpec
 from obclip.engine.state import DenoiseState
 from obclip.errors import InvalidInputError, ObclipError
@@ -120,7 +122,10 @@ class DenoiseRequest(BaseModel):
     candidates: list[str] = Field(min_length=1, description="the candidate prompts in wire order (N)")
     steps: int = Field(ge=1, description="T, the length of the whole schedule")
     switch_step: int = Field(ge=0, description="k, the steps the cloud runs; at most T")
-    scheduler: str = Field(description="`dpmsolver++`, `ddim` or `euler`")
+    scheduler: str = Field(
+        description="one of " + ", ".join(f"`{name}`" for name in SCHEDULERS),
+        json_schema_extra={"enum": list(SCHEDULERS)},
+    )
     guidance: float = Field(ge=0, description="classifier-free guidance scale; <= 1 turns it off")
     height: int | None = Field(default=None, ge=8, description="pixels, a multiple of 8; null: the model's")
     width: int | None = Field(default=None, ge=8, description="pixels, a multiple of 8; null: the model's")
@@ -130,6 +135,10 @@ class DenoiseRequest(BaseModel):
         default=None, description="acceleration options (`obclip.accel.AccelConfig.to_dict()`); null: none"
     )
     model: str | None = Field(default=None, description="the cloud model asked for; null: the server's")
+    model_digest: str | None = Field(
+        default=None,
+        description="content digest of the model asked for (`sha256:...`); when both sides have one it decides",
+    )
 
 
 # `DenoiseSpec` fields the request carries as they are (candidates, guidance and accel change form).
@@ -143,6 +152,7 @@ def request_from_spec(spec: DenoiseSpec, model: str | None = None) -> DenoiseReq
         guidance=float(spec.guidance),
         accel=spec.accel.to_dict() if spec.accel is not None else None,
         model=model,
+        model_digest=model_digest(model) if model is not None else None,
         **{name: getattr(spec, name) for name in _SAME_ON_THE_WIRE},
     )
 

@@ -166,8 +166,10 @@ async def denoise(request: Request) -> Response:
     _check_media_type(request.headers.get("content-type"))
     body = await read_body(request, limits.max_body_bytes, limits.body_timeout_s)
     req = parse_request(body)
-    if req.model is not None and not same_model(req.model, state.model_id):
-        raise ModelNotFoundError(f"this server serves {state.model_id}, not {req.model!r}")
+    if (req.model is not None or req.model_digest is not None) and not _serves(req, state.engine.model):
+        raise ModelNotFoundError(
+            f"this server serves {state.model_id} ({state.engine.model.digest}), not {req.model!r} ({req.model_digest})"
+        )
     spec = spec_from_request(req, limits)
     state.engine.check(spec)  # prompts the text encoder would truncate, size vs VAE, accel steps: 4xx now
     cost = admit(request, spec)
@@ -186,6 +188,14 @@ async def denoise(request: Request) -> Response:
     )
 
 
+def _serves(req: DenoiseRequest, model: Any) -> bool:
+    """Whether the request asks for the served model: by content digest where both sides have one
+    (any path to one directory is one model), else by name."""
+    if req.model_digest is not None and model.digest is not None:
+        return req.model_digest == model.digest
+    return req.model is not None and same_model(req.model, model.model_id)
+
+
 @router.get(f"{API_PREFIX}/models", dependencies=[Depends(require_token)], summary="The model served and the limits")
 async def models(request: Request) -> dict[str, Any]:
     state = request.app.state
@@ -196,6 +206,7 @@ async def models(request: Request) -> dict[str, Any]:
         "data": [
             {
                 "id": state.model_id,
+                "digest": bundle.digest,
                 "object": "model",
                 "default_size": bundle.default_size,
                 "latent_channels": bundle.latent_channels,
