@@ -176,23 +176,33 @@ def _comma(tokenizer: CLIPTokenizer) -> int | None:
     return int(comma) if comma is not None else None
 
 
+MEAN_FLOOR = 1e-4
+"""The mean is restored only where it means something: where the chunk's mean, before and after
+weighting, is at least this fraction of its mean absolute value."""
+
+
 def apply_weights(states: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """AUTOMATIC1111's emphasis on one encoder's output for a batch of chunks: each token's state
     scaled by its weight, then the chunk rescaled to its mean before weighting.
 
     `states` (rows, window, hidden), `weights` (rows, window). The mean is taken per row (one prompt's
     chunk), where AUTOMATIC1111 takes it over the whole batch, so that a row's conditioning does not
-    depend on the other prompts it is encoded with. Rows whose weights are all 1 are returned as
-    they are, bit for bit.
+    depend on the other prompts it is encoded with. A chunk whose mean is ~0 before or after
+    weighting (below `MEAN_FLOOR` of its mean absolute value: a layer-normed output with untrained
+    biases) is only scaled, as dividing by ~0 would give noise or infinities. Rows whose weights are
+    all 1 are returned as they are, bit for bit.
     """
-    weighted = (weights != 1.0).any(dim=1)
+    weighted = (weights != 1.0).any(dim=1).to(states.device)
     if not bool(weighted.any()):
         return states
     w = weights.to(device=states.device, dtype=states.dtype)[:, :, None]
-    before = states.mean(dim=(1, 2), keepdim=True)
     scaled = states * w
-    scaled = scaled * (before / scaled.mean(dim=(1, 2), keepdim=True))
-    return torch.where(weighted.to(states.device)[:, None, None], scaled, states)
+    before = states.mean(dim=(1, 2), keepdim=True)
+    after = scaled.mean(dim=(1, 2), keepdim=True)
+    floor = MEAN_FLOOR * states.abs().mean(dim=(1, 2), keepdim=True)
+    meaningful = (before.abs() >= floor) & (after.abs() >= floor)
+    ratio = torch.where(meaningful, before / torch.where(meaningful, after, torch.ones_like(after)), 1.0)
+    return torch.where(weighted[:, None, None], scaled * ratio, states)
 
 
 class ClipConditioner(TokenizedConditioner):
