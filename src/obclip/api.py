@@ -28,12 +28,14 @@ from obclip.engine import (
     default_small,
     load_device_model,
 )
+from obclip.engine.conditioning import request_chunks
 from obclip.engine.embedded import DEFAULT_LARGE
 from obclip.engine.models import canonical_id
 from obclip.engine.schedulers import DEFAULT_SCHEDULER
 from obclip.engine.spec import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_SWITCH_STEP
 from obclip.errors import InvalidInputError, check_int
 from obclip.privacy import CandidateSet, Taxonomy
+from obclip.prompt_tokens import check_prompt_lengths
 from obclip.view import check_negative_prompt, cloud_view
 from obclip.view import resolve_taxonomy as _resolve_taxonomy
 
@@ -220,6 +222,8 @@ def plan(
         refuse_residual(candidate_set, "strict")
     resolved = candidate_set.template.taxonomy
     check_negative_prompt(options.get("negative_prompt", ""), resolved)
+    # over-long prompts are refused here, quoting the user's own text, before any model loads
+    check_prompt_lengths(prompt, candidate_set.candidates, large, negative=options.get("negative_prompt", "") or "")
     seed = secrets.randbits(63) if seed is None else seed
     spec = DenoiseSpec(candidates=candidate_set.candidates, seed=seed, **options)
     return Plan(taxonomy=resolved, candidate_set=candidate_set, spec=spec)
@@ -238,6 +242,7 @@ def finish_on_device(
         guidance=request.spec.guidance,
         negative_prompt=request.spec.negative_prompt,
         timestep_shift=timestep_shift,
+        chunks=request_chunks(device.model.text, request.spec.candidates, request.spec.negative_prompt),
         quiet=quiet,
     )
 

@@ -37,9 +37,12 @@ def test_unknown_models(spec):
         load_model(spec)
 
 
-def test_prompt_the_text_encoder_would_truncate_is_refused(tiny_large):
-    with pytest.raises(InvalidInputError, match="truncated"):
-        tiny_large.text.check_fits("word " * 100)
+def test_prompt_past_the_chunk_limit_is_refused_not_truncated(tiny_large):
+    text = tiny_large.text
+    text.check_fits("word " * 100)  # two chunks of the tiny encoder's 254: encoded, not refused
+    assert text.chunk_count(["word " * 100]) == 2
+    with pytest.raises(InvalidInputError, match=r"2800 tokens: 12 chunks of 254; obclip reads at most 10 chunks"):
+        text.check_fits("word " * 700)
 
 
 def test_incompatible_pair_is_refused(tiny_large):

@@ -42,6 +42,8 @@ def _run_candidates(args: argparse.Namespace) -> int:
 
     opt_in = ("religion",) if args.religion else ()
 
+    from obclip.prompt_tokens import check_prompt_lengths, counter_for
+
     def expand(prompt: str):
         cset = cloud_view(
             prompt,
@@ -53,6 +55,7 @@ def _run_candidates(args: argparse.Namespace) -> int:
         )
         if args.strict:
             refuse_residual(cset)
+        check_prompt_lengths(prompt, cset.candidates, args.large)  # quotes the user's text, never a candidate
         return cset
 
     if args.prompt != "-":
@@ -62,6 +65,9 @@ def _run_candidates(args: argparse.Namespace) -> int:
             print(json.dumps({**cset.public_dict(), "notice": cset.notice}, ensure_ascii=False))
         else:
             _print_candidate_set(cset)
+            counter = counter_for(args.large)
+            if counter is not None:  # the user's own prompt against the text encoder's chunks
+                print(f"tokens:     {counter.layout(args.prompt).describe()}")
         return 0
     failed = 0
     for number, prompt in _stdin_lines():

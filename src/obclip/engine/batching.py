@@ -21,9 +21,10 @@ Job = TypeVar("Job")
 def batch_key(spec: DenoiseSpec, model: Any) -> tuple[Any, ...]:
     """What two requests must share to run in one UNet call per step on `model` (a `ModelBundle`).
 
-    Size (the model's own where the spec leaves it open), T, k, scheduler, guidance and the
-    acceleration settings (each request is its own candidate group of the accelerated batch,
-    with its own pivots, unconditional rows and caches; the step plan must be the same).
+    Size (the model's own where the spec leaves it open), T, k, scheduler, guidance, the prompt
+    length in chunks (the text states' sequence length) and the acceleration settings (each request
+    is its own candidate group of the accelerated batch, with its own pivots, unconditional rows
+    and caches; the step plan must be the same).
     """
     size = model.default_size
     accel = spec.accel if spec.accel is not None and spec.accel.enabled else None
@@ -35,7 +36,15 @@ def batch_key(spec: DenoiseSpec, model: Any) -> tuple[Any, ...]:
         spec.scheduler,
         float(spec.guidance),
         None if accel is None else json.dumps(accel.to_dict(), sort_keys=True),
+        _chunks(spec, model),
     )
+
+
+def _chunks(spec: DenoiseSpec, model: Any) -> int:
+    text = getattr(model, "text", None)
+    if text is None or not hasattr(text, "chunk_count"):
+        return 1
+    return int(text.chunk_count([*spec.candidates, spec.negative_prompt]))
 
 
 def unet_rows(spec: DenoiseSpec) -> int:

@@ -8,6 +8,7 @@ classifier-free guidance rows, or as LCM's guidance embedding (`timestep_cond`).
 
 from __future__ import annotations
 
+import functools
 import threading
 import warnings
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ import torch
 from transformers import CLIPTextModel, CLIPTokenizer
 
 from obclip.errors import InvalidInputError
+from obclip.syntax import MAX_PROMPT_CHUNKS, Layout, layout, too_long_message
 
 
 @dataclass
@@ -78,55 +80,133 @@ class TextConditioner(Protocol):
 
     def token_count(self, prompt: str) -> int: ...
 
+    def chunk_count(self, prompts: Sequence[str]) -> int: ...
+
     def check_fits(self, prompt: str) -> None: ...
 
-    def encode(self, prompts: Sequence[str], *, size: tuple[int, int] | None = None) -> Conditioning: ...
+    def encode(
+        self, prompts: Sequence[str], *, size: tuple[int, int] | None = None, chunks: int | None = None
+    ) -> Conditioning: ...
 
     def guidance_batch(
-        self, prompts: Sequence[str], guided: bool, *, size: tuple[int, int] | None = None, negative: str = ""
+        self,
+        prompts: Sequence[str],
+        guided: bool,
+        *,
+        size: tuple[int, int] | None = None,
+        negative: str = "",
+        chunks: int | None = None,
     ) -> Conditioning: ...
 
 
 class TokenizedConditioner:
-    """Tokenizing, token counting and the truncation check every conditioner shares; the subclass sets
-    `tokenizers`, `max_tokens` (what its text encoders read) and `_tokenizer_lock`."""
+    """Prompt syntax, chunking, token counting and the length check every conditioner shares; the
+    subclass sets `tokenizers`, `max_tokens` (the window its text encoders read, 77 for Stable
+    Diffusion) and `_tokenizer_lock`.
+
+    A prompt is parsed for weights (`obclip.syntax`), its fragments tokenized and laid out in chunks
+    of `max_tokens` - 2 tokens; each chunk is encoded with start and end tokens and padded to the
+    window, and the chunks' states are concatenated along the sequence. Rows that need fewer chunks
+    than a request's longest prompt are padded with empty-prompt chunks (`chunks`), so every row of a
+    request, cloud or device, is encoded the same way.
+    """
 
     tokenizers: tuple[CLIPTokenizer, ...]
     max_tokens: int
     _tokenizer_lock: threading.Lock
-    encoders_read = "the text encoder reads"  # how the refusal names the encoders
 
-    def token_count(self, prompt: str) -> int:
-        """Tokens `prompt` needs (the largest count of the tokenizers), start and end tokens included."""
-        with self._tokenizer_lock:
-            return max(len(t(prompt, truncation=False)["input_ids"]) for t in self.tokenizers)
+    @property
+    def chunk_length(self) -> int:
+        """Prompt tokens per chunk: the window less the start and end tokens."""
+        return self.max_tokens - 2
 
-    def token_ids(self, prompts: Sequence[str]) -> list[torch.Tensor]:
-        """Each tokenizer's ids for `prompts`, padded (and truncated) to `max_tokens`."""
+    def layouts(self, prompt: str) -> list[Layout]:
+        """`prompt` laid out by each tokenizer."""
         with self._tokenizer_lock:
             return [
-                t(
-                    list(prompts),
-                    padding="max_length",
-                    max_length=self.max_tokens,
-                    truncation=True,
-                    return_tensors="pt",
-                ).input_ids
+                layout(prompt, functools.partial(_tokenize, t), window=self.max_tokens, comma=_comma(t))
                 for t in self.tokenizers
             ]
 
+    def token_count(self, prompt: str) -> int:
+        """Tokens of `prompt`'s text (its weight syntax removed; start, end and padding tokens not counted)."""
+        return max(count.tokens for count in self.layouts(prompt))
+
+    def chunk_count(self, prompts: Sequence[str]) -> int:
+        """Chunks the longest of `prompts` takes (at least 1): the length every row of a request is padded to."""
+        return max([1, *(len(count.chunks) for prompt in prompts for count in self.layouts(prompt))])
+
     def check_fits(self, prompt: str) -> None:
-        """Refuse a prompt the text encoders would silently truncate."""
-        count = self.token_count(prompt)
-        if count > self.max_tokens:
-            raise InvalidInputError(
-                f"prompt needs {count} tokens but {self.encoders_read} at most {self.max_tokens}; "
-                f"it would be truncated: {prompt[:60]!r}..."
-            )
+        """Refuse a prompt longer than `MAX_PROMPT_CHUNKS` chunks (never truncate it)."""
+        count = max(self.layouts(prompt), key=lambda c: len(c.chunks))
+        if len(count.chunks) > MAX_PROMPT_CHUNKS:
+            raise InvalidInputError(too_long_message(count, prompt))
+
+    def chunk_ids(self, prompts: Sequence[str], chunks: int | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Each tokenizer's (ids, weights) for `prompts`, both (rows, chunks, window): every chunk is start
+        token, its tokens, end token, then padding; rows with fewer chunks get empty-prompt chunks."""
+        per_prompt = [self.layouts(prompt) for prompt in prompts]
+        count = max([chunks or 1, *(len(c.chunks) for counts in per_prompt for c in counts)])
+        out = []
+        for index, tokenizer in enumerate(self.tokenizers):
+            ids = torch.full((len(prompts), count, self.max_tokens), int(tokenizer.pad_token_id), dtype=torch.long)
+            weights = torch.ones((len(prompts), count, self.max_tokens), dtype=torch.float32)
+            ids[:, :, 0] = int(tokenizer.bos_token_id)
+            for row, counts in enumerate(per_prompt):
+                laid = counts[index].chunks
+                for c in range(count):
+                    tokens = laid[c] if c < len(laid) else ()
+                    n = len(tokens)
+                    if n:
+                        ids[row, c, 1 : n + 1] = torch.tensor([t for t, _ in tokens])
+                        weights[row, c, 1 : n + 1] = torch.tensor([w for _, w in tokens])
+                    ids[row, c, n + 1] = int(tokenizer.eos_token_id)
+            out.append((ids, weights))
+        return out
+
+
+def _tokenize(tokenizer: CLIPTokenizer, texts: list[str]) -> list[list[int]]:
+    return list(tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"])
+
+
+@functools.lru_cache(maxsize=16)
+def _comma(tokenizer: CLIPTokenizer) -> int | None:
+    """The id of `,` as a word of its own (the token AUTOMATIC1111's chunk rule breaks after), if any."""
+    comma = tokenizer.get_vocab().get(",</w>")
+    return int(comma) if comma is not None else None
+
+
+MEAN_FLOOR = 1e-4
+"""The mean is restored only where it means something: where the chunk's mean, before and after
+weighting, is at least this fraction of its mean absolute value."""
+
+
+def apply_weights(states: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """AUTOMATIC1111's emphasis on one encoder's output for a batch of chunks: each token's state
+    scaled by its weight, then the chunk rescaled to its mean before weighting.
+
+    `states` (rows, window, hidden), `weights` (rows, window). The mean is taken per row (one prompt's
+    chunk), where AUTOMATIC1111 takes it over the whole batch, so that a row's conditioning does not
+    depend on the other prompts it is encoded with. A chunk whose mean is ~0 before or after
+    weighting (below `MEAN_FLOOR` of its mean absolute value: a layer-normed output with untrained
+    biases) is only scaled, as dividing by ~0 would give noise or infinities. Rows whose weights are
+    all 1 are returned as they are, bit for bit.
+    """
+    weighted = (weights != 1.0).any(dim=1).to(states.device)
+    if not bool(weighted.any()):
+        return states
+    w = weights.to(device=states.device, dtype=states.dtype)[:, :, None]
+    scaled = states * w
+    before = states.mean(dim=(1, 2), keepdim=True)
+    after = scaled.mean(dim=(1, 2), keepdim=True)
+    floor = MEAN_FLOOR * states.abs().mean(dim=(1, 2), keepdim=True)
+    meaningful = (before.abs() >= floor) & (after.abs() >= floor)
+    ratio = torch.where(meaningful, before / torch.where(meaningful, after, torch.ones_like(after)), 1.0)
+    return torch.where(weighted[:, None, None], scaled * ratio, states)
 
 
 class ClipConditioner(TokenizedConditioner):
-    """SD 1.x conditioning: one CLIP text encoder, last hidden state, padded to max length.
+    """SD 1.x conditioning: one CLIP text encoder's last hidden state, per 77-token chunk.
 
     Safe to share between threads: a transformers fast tokenizer keeps padding and truncation as
     state on its Rust tokenizer, so every tokenizer call holds one lock (the encoder runs outside).
@@ -142,28 +222,47 @@ class ClipConditioner(TokenizedConditioner):
         self._tokenizer_lock = threading.Lock()
 
     def guidance_batch(
-        self, prompts: Sequence[str], guided: bool, *, size: tuple[int, int] | None = None, negative: str = ""
+        self,
+        prompts: Sequence[str],
+        guided: bool,
+        *,
+        size: tuple[int, int] | None = None,
+        negative: str = "",
+        chunks: int | None = None,
     ) -> Conditioning:
         """Rows for one UNet call: with guidance, N unconditional rows (the `negative` prompt, empty
-        by default) then the N prompts.
+        by default) then the N prompts, all as long as the longest of them and the negative (and at
+        least `chunks` chunks: the device passes its request's count).
 
         `size` (the image's height and width) is what SDXL's conditioner needs; SD 1.x ignores it.
         """
-        cond = self.encode(prompts)
+        count = max(chunks or 1, self.chunk_count([*prompts, negative]))
+        cond = self.encode(prompts, chunks=count)
         if not guided:
             return cond
         if negative:
-            return Conditioning.concat([self.encode([negative]).expand(len(prompts)), cond])
+            return Conditioning.concat([self.encode([negative], chunks=count).expand(len(prompts)), cond])
         if self._empty is None:
             self._empty = self.encode([""])
-        return Conditioning.concat([self._empty.expand(len(prompts)), cond])
+        empty = self._empty.encoder_hidden_states
+        return Conditioning.concat([Conditioning(empty.repeat(1, count, 1)).expand(len(prompts)), cond])
 
     @torch.no_grad()
-    def encode(self, prompts: Sequence[str], *, size: tuple[int, int] | None = None) -> Conditioning:
-        (ids,) = self.token_ids(prompts)
-        ids = ids.to(self.text_encoder.device)
-        hidden = self.text_encoder(ids)[0]
-        return Conditioning(hidden)
+    def encode(
+        self, prompts: Sequence[str], *, size: tuple[int, int] | None = None, chunks: int | None = None
+    ) -> Conditioning:
+        """The prompts' text states, (rows, chunks x window, hidden); at least `chunks` chunks."""
+        ((ids, weights),) = self.chunk_ids(prompts, chunks)
+        rows, count, window = ids.shape
+        hidden = self.text_encoder(ids.view(rows * count, window).to(self.text_encoder.device))[0]
+        hidden = apply_weights(hidden, weights.view(rows * count, window))
+        return Conditioning(hidden.reshape(rows, count * window, hidden.shape[-1]))
+
+
+def request_chunks(text: TextConditioner, candidates: Sequence[str], negative: str = "") -> int:
+    """The chunks every row of a request is encoded with: those of its longest candidate or negative
+    prompt. The cloud's batch and the device's single row both use it, so the hand-off stays exact."""
+    return text.chunk_count([*candidates, negative])
 
 
 def embeds_guidance(unet: torch.nn.Module) -> bool:
@@ -203,13 +302,18 @@ def unet_conditioning(
     guidance: float,
     size: tuple[int, int] | None = None,
     negative: str = "",
+    chunks: int | None = None,
 ) -> Conditioning:
     """The rows the loop runs `prompts` with on `unet` at `guidance` (call the loop with `cfg_scale`).
+
+    Every row is as long as the longest of `prompts` and `negative`, and at least `chunks` chunks: the
+    device, encoding its own prompt alone, passes the chunk count of its whole request
+    (`TokenizedConditioner.chunk_count` of the candidates and the negative prompt).
 
     Classifier-free guidance: N unconditional rows, then N conditional ones. A guidance-embedding
     (LCM-distilled) UNet: N conditional rows with `timestep_cond` = the embedding of w = guidance - 1.
     """
-    cond = text.guidance_batch(prompts, cfg_scale(unet, guidance) > 1.0, size=size, negative=negative)
+    cond = text.guidance_batch(prompts, cfg_scale(unet, guidance) > 1.0, size=size, negative=negative, chunks=chunks)
     if not embeds_guidance(unet):
         return cond
     states = cond.encoder_hidden_states

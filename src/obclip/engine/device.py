@@ -194,9 +194,14 @@ class DeviceEngine:
         guidance: float,
         negative_prompt: str = "",
         timestep_shift: int = 0,
+        chunks: int | None = None,
         quiet: bool = True,
     ) -> torch.Tensor:
         """Run steps [state.step_index, state.num_steps) for one row conditioned on `prompt`.
+
+        `chunks` is the request's prompt length in chunks (`request_chunks`): the cloud padded every
+        row to its longest candidate, so the device pads its own row the same way; None takes
+        `prompt`'s and `negative_prompt`'s own (exact when no candidate is longer than 75 tokens).
 
         `timestep_shift` (dt) makes the device UNet read timestep t - dt while the scheduler steps
         on t (the paper's LCM setting uses dt = 8); 0 continues the cloud's run exactly.
@@ -220,7 +225,13 @@ class DeviceEngine:
             factor = self.model.vae_scale_factor
             size = (state.latents.shape[2] * factor, state.latents.shape[3] * factor)
             conditioning = unet_conditioning(
-                self.model.text, self.model.unet, [prompt], guidance=guidance, size=size, negative=negative_prompt
+                self.model.text,
+                self.model.unet,
+                [prompt],
+                guidance=guidance,
+                size=size,
+                negative=negative_prompt,
+                chunks=chunks,
             )
             seed = state.metadata.get("seed")
             latents = denoise(

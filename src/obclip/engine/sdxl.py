@@ -15,7 +15,7 @@ import torch
 from diffusers import AutoencoderKL, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 
-from obclip.engine.conditioning import Conditioning, TokenizedConditioner
+from obclip.engine.conditioning import Conditioning, TokenizedConditioner, apply_weights
 from obclip.engine.schedulers import SDXL_SCHEDULER_CONFIG
 
 SDXL_PIPELINE = "StableDiffusionXLPipeline"
@@ -33,8 +33,6 @@ class SdxlConditioner(TokenizedConditioner):
     says `force_zeros_for_empty_prompt` (SDXL base does), else the encoding of "". Tokenizer calls
     hold one lock, so a conditioner can be shared between threads.
     """
-
-    encoders_read = "the text encoders read"
 
     def __init__(
         self,
@@ -58,15 +56,22 @@ class SdxlConditioner(TokenizedConditioner):
         self._tokenizer_lock = threading.Lock()
 
     def guidance_batch(
-        self, prompts: Sequence[str], guided: bool, *, size: tuple[int, int] | None = None, negative: str = ""
+        self,
+        prompts: Sequence[str],
+        guided: bool,
+        *,
+        size: tuple[int, int] | None = None,
+        negative: str = "",
+        chunks: int | None = None,
     ) -> Conditioning:
         """Rows for one UNet call: with guidance, N unconditional rows (the `negative` prompt when
-        given) then the N prompts."""
-        cond = self.encode(prompts, size=size)
+        given) then the N prompts, all as long as the longest of them (and at least `chunks` chunks)."""
+        count = max(chunks or 1, self.chunk_count([*prompts, negative]))
+        cond = self.encode(prompts, size=size, chunks=count)
         if not guided:
             return cond
         if negative:
-            uncond = self.encode([negative], size=size)
+            uncond = self.encode([negative], size=size, chunks=count)
         elif self.force_zeros_for_empty_prompt:
             uncond = Conditioning(
                 torch.zeros_like(cond.encoder_hidden_states[:1]),
@@ -76,20 +81,27 @@ class SdxlConditioner(TokenizedConditioner):
                 },
             )
         else:
-            uncond = self.encode([""], size=size)
+            uncond = self.encode([""], size=size, chunks=count)
         return Conditioning.concat([uncond.expand(len(prompts)), cond])
 
     @torch.no_grad()
-    def encode(self, prompts: Sequence[str], *, size: tuple[int, int] | None = None) -> Conditioning:
+    def encode(
+        self, prompts: Sequence[str], *, size: tuple[int, int] | None = None, chunks: int | None = None
+    ) -> Conditioning:
+        """Both encoders' penultimate states per chunk, side by side and chunks concatenated; the pooled
+        embedding is the second encoder's for the first chunk (as AUTOMATIC1111 and compel take it)."""
         if size is None:
             raise ValueError("SDXL conditioning needs the image size (height, width) for its time ids")
-        ids = self.token_ids(prompts)
         hidden = []
         pooled = None
-        for tokens, encoder in zip(ids, self.text_encoders, strict=True):
-            out = encoder(tokens.to(encoder.device), output_hidden_states=True)
-            hidden.append(out.hidden_states[-2])
+        for (ids, weights), encoder in zip(self.chunk_ids(prompts, chunks), self.text_encoders, strict=True):
+            rows, count, window = ids.shape
+            out = encoder(ids.view(rows * count, window).to(encoder.device), output_hidden_states=True)
+            states = apply_weights(out.hidden_states[-2], weights.view(rows * count, window))
+            hidden.append(states.reshape(rows, count * window, states.shape[-1]))
             pooled = getattr(out, "text_embeds", None)
+            if pooled is not None:
+                pooled = pooled.view(rows, count, -1)[:, 0]
         if pooled is None:
             raise ValueError("SDXL's second text encoder must have a projection (CLIPTextModelWithProjection)")
         states = torch.cat(hidden, dim=-1)

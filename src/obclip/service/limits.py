@@ -43,7 +43,7 @@ class Limits:
     max_candidates: int = 64
     max_steps: int = 100
     max_size: int = 1024
-    max_prompt_chars: int = 1000
+    max_prompt_chars: int = 6000  # a 750-token prompt (10 chunks of 75) and its weight syntax
     max_guidance: float = 50.0
     max_body_bytes: int = 1 << 20
     max_request_tmacs: float = 1000.0

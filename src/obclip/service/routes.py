@@ -46,6 +46,7 @@ from obclip.service.protocol import (
     parse_request,
     spec_from_request,
 )
+from obclip.syntax import MAX_PROMPT_CHUNKS
 
 log = logging.getLogger("obclip.service")
 
@@ -211,7 +212,7 @@ async def models(request: Request) -> dict[str, Any]:
                 "default_size": bundle.default_size,
                 "latent_channels": bundle.latent_channels,
                 "vae_scale_factor": bundle.vae_scale_factor,
-                "max_prompt_tokens": getattr(bundle.text, "max_tokens", None),
+                "max_prompt_tokens": MAX_PROMPT_CHUNKS * getattr(bundle.text, "chunk_length", 75),
                 "schedulers": sorted(SCHEDULERS),
                 "macs_per_row_step": int(cost.row_forward(latent, latent)),
                 "throughput_gmacs": round(state.jobs.throughput / 1e9, 3),
