@@ -21,6 +21,7 @@ from obclip.privacy.binding import (
     in_idiom,
 )
 from obclip.privacy.emoji import has_person_emoji, neutralise_emoji
+from obclip.privacy.normalize import normalize_text
 from obclip.privacy.taxonomy import AttributeSpec, SurfaceEntry, Taxonomy, default_taxonomy, fold, surface_key
 from obclip.privacy.template import ARTICLE, Attribute, Part, Slot, Template
 from obclip.privacy.words import (
@@ -87,8 +88,9 @@ def detect(prompt: str, taxonomy: Taxonomy | None = None) -> Template:
     """Find the sensitive words of `prompt` and return its template.
 
     The returned template carries the values the user wrote in `true_values` (device memory
-    only); `Template.public()` drops them. Gendered emoji become neutral ones and skin tones
-    are dropped first (a canonicalisation, see docs/privacy.md).
+    only); `Template.public()` drops them. The prompt is normalised first (`normalize`: invisible
+    characters, look-alike letters, full-width forms, tag underscores), then gendered emoji become
+    neutral ones and skin tones are dropped (a canonicalisation, see docs/privacy.md).
 
     Raises:
         InvalidInputError: if `prompt` is not a string, is empty or whitespace only, is not
@@ -99,7 +101,7 @@ def detect(prompt: str, taxonomy: Taxonomy | None = None) -> Template:
         raise InvalidInputError(f"prompt must be a string, got {type(prompt).__name__}")
     if any("\ud800" <= c <= "\udfff" for c in prompt):
         raise InvalidInputError("prompt is not valid UTF-8 text (it holds undecodable bytes)")
-    text = neutralise_emoji(prompt).strip()
+    text = neutralise_emoji(normalize_text(prompt)).strip()
     if not text:
         raise InvalidInputError("prompt is empty")
     taxonomy = taxonomy if taxonomy is not None else default_taxonomy()
