@@ -155,10 +155,12 @@ def _common_words(dictionary: Path) -> frozenset[str]:
     names, and the words the taxonomy already owns."""
     from wordfreq import zipf_frequency
 
-    from obclip.privacy.taxonomy import default_taxonomy
+    from obclip.privacy.taxonomy import parse_taxonomy
 
-    # taxonomy words are taken too: the taxonomy's own names and every other sensitive word
-    words = {key for key in default_taxonomy().lexicon}
+    # taxonomy words are taken too: the taxonomy's own names and every other sensitive word (read
+    # from the file itself: the default taxonomy as loaded holds the generated names already)
+    raw = json.loads((DATA / "default_taxonomy.json").read_text(encoding="utf-8"))
+    words = set(parse_taxonomy(raw, opt_in=("religion",)).lexicon)
     for w in dictionary.read_text(encoding="utf-8").split():
         if w.isalpha() and w.islower() and zipf_frequency(w, "en") >= 3.0:
             words.add(w)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -29,11 +29,27 @@ RULES = frozenset({ALWAYS, MODIFIER, CAPITALISED, TITLE, AFTER_POSSESSIVE, BEFOR
 
 @dataclass(frozen=True)
 class Binding:
-    """The binding data: a rule per form category, strict surfaces, and the idiom lexicon."""
+    """The binding data: a rule per form category, strict surfaces, the idiom lexicon, and the
+    agreement data (which words only a child can be, and which attributes then stay as written)."""
 
     categories: dict[str, str]
     strict: frozenset[str]
     idioms: tuple[str, ...]
+    child_categories: dict[str, frozenset[str]] = field(default_factory=dict)
+    child_attributes: frozenset[str] = frozenset()
+    adult_ages: frozenset[str] = frozenset()
+    name_titles: frozenset[str] = frozenset()
+    place_prepositions: frozenset[str] = frozenset()
+    contexts: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = ()
+
+    def unbound_in(self, folded: str) -> frozenset[str]:
+        """The categories that name no person in a text holding one of a context's words (the
+        kings and queens of a chessboard)."""
+        found: set[str] = set()
+        for words, categories in self.contexts:
+            if any(word in folded for word in words):
+                found |= categories
+        return frozenset(found)
 
     def rule(self, category: str) -> str:
         """How a word of `category` binds to a person (`ALWAYS` for categories not listed)."""
@@ -46,6 +62,7 @@ def binding() -> Binding:
     text = resources.files("obclip.privacy").joinpath("data/binding.json").read_text(encoding="utf-8")
     data = json.loads(text)
     categories = dict(data["categories"])
+    agreement = data.get("agreement", {})
     for category, rule in categories.items():
         if rule not in RULES:
             raise ValueError(f"binding.json: category {category!r} has unknown rule {rule!r}")
@@ -53,6 +70,15 @@ def binding() -> Binding:
         categories=categories,
         strict=frozenset(surface_key(s) for s in data["strict"]),
         idioms=tuple(surface_key(s) for s in data["not_a_person"]),
+        child_categories={k: frozenset(v) for k, v in agreement.get("child_categories", {}).items()},
+        child_attributes=frozenset(agreement.get("child_attributes", ())),
+        adult_ages=frozenset(agreement.get("adult_ages", ())),
+        name_titles=frozenset(data.get("name_titles", {}).get("categories", ())),
+        place_prepositions=frozenset(data.get("place_prepositions", ())),
+        contexts=tuple(
+            (tuple(surface_key(w) for w in c["words"]), frozenset(c["categories"]))
+            for c in data.get("not_a_person_in_context", ())
+        ),
     )
 
 
@@ -68,6 +94,9 @@ class _Idiom:
     @functools.cached_property
     def pattern(self) -> re.Pattern[str]:
         return re.compile(self.source)
+
+
+_MAX_ALTERNATIVES = 500
 
 
 @functools.lru_cache(maxsize=32)
@@ -96,7 +125,11 @@ def _idioms(taxonomy: Taxonomy) -> dict[tuple[int, str], list[_Idiom]]:
             alternatives: set[str] = set()
             for category in entry.categories:
                 alternatives.update(surfaces[(entry.attribute, category)])
-            words = "|".join(_spaced(s) for s in sorted(alternatives, key=len, reverse=True))
+            names = all(rules.rule(c) == CAPITALISED for c in entry.categories)
+            if names and len(alternatives) > _MAX_ALTERNATIVES:  # thousands of first names: any word stands for them
+                words = r"[^\W\d_][\w'’]*"
+            else:
+                words = "|".join(_spaced(s) for s in sorted(alternatives, key=len, reverse=True))
             pieces.append(_spaced(phrase[cursor : match.start()]))
             literals.extend(re.findall(r"\w+", phrase[cursor : match.start()]))
             pieces.append(f"(?P<w{i}>{words})" if i in targets else f"(?:{words})")

@@ -168,9 +168,14 @@ OBJECT_HEADS = _words(
     """
     doll dolls figurine figurines statue statues statuette costume costumes toy toys mannequin
     mannequins puppet puppets emoji emojis sticker stickers icon icons cutout cutouts
+    duck ducks hen hens bird birds cat cats dog dogs bear bears lion lions lioness elephant elephants
+    deer goose geese swan swans owl owls fox foxes wolf wolves rabbit rabbits horse horses cow cows
+    pig pigs whale whales dolphin dolphins monkey monkeys penguin penguins bee bees ant ants wasp
+    wasps butterfly butterflies orchid orchids fern ferns cactus cacti piece pieces
     """
 )
-"""After a person noun, these make it an object ("a bride doll", "a cowboy costume")."""
+"""After a person noun, these make it an object or an animal ("a bride doll", "a cowboy costume",
+"a mother duck", "a queen bee")."""
 
 DETERMINERS = frozenset({"a", "an", "the", "this", "that", "my", "your", "our", "their", "its", "one", "another"})
 """Before a modifier with no noun after it ("a 5-year-old", "the elderly"), it names a person."""
