@@ -90,6 +90,7 @@ class _Idiom:
     source: str
     groups: tuple[str, ...]
     literals: tuple[str, ...]
+    name_groups: tuple[str, ...] = ()
 
     @functools.cached_property
     def pattern(self) -> re.Pattern[str]:
@@ -120,28 +121,36 @@ def _idioms(taxonomy: Taxonomy) -> dict[tuple[int, str], list[_Idiom]]:
         targets = nouns or ([0] if len(found) == 1 else [])
         if not targets:
             continue
-        pieces, cursor, literals = [], 0, []
+        pieces, cursor, literals, name_groups = [], 0, [], []
         for i, (match, entry) in enumerate(zip(found, entries, strict=True)):
             alternatives: set[str] = set()
             for category in entry.categories:
                 alternatives.update(surfaces[(entry.attribute, category)])
             names = all(rules.rule(c) == CAPITALISED for c in entry.categories)
-            if names and len(alternatives) > _MAX_ALTERNATIVES:  # thousands of first names: any word stands for them
+            generic = names and len(alternatives) > _MAX_ALTERNATIVES
+            if generic:  # thousands of first names: any word, checked to be a name on a match
                 words = r"[^\W\d_][\w'’]*"
+                name_groups.append(f"w{i}")
             else:
                 words = "|".join(_spaced(s) for s in sorted(alternatives, key=len, reverse=True))
             pieces.append(_spaced(phrase[cursor : match.start()]))
             literals.extend(re.findall(r"\w+", phrase[cursor : match.start()]))
-            pieces.append(f"(?P<w{i}>{words})" if i in targets else f"(?:{words})")
+            pieces.append(f"(?P<w{i}>{words})" if i in targets or generic else f"(?:{words})")
             cursor = match.end()
         pieces.append(_spaced(phrase[cursor:]))
         literals.extend(re.findall(r"\w+", phrase[cursor:]))
         source = rf"(?<![\w-]){''.join(pieces)}(?![\w-])"
-        idiom = _Idiom(source, tuple(f"w{i}" for i in targets), tuple(literals))
+        idiom = _Idiom(source, tuple(f"w{i}" for i in targets), tuple(literals), tuple(name_groups))
         for i in targets:
             for category in entries[i].categories:
                 index.setdefault((entries[i].attribute, category), []).append(idiom)
     return index
+
+
+def _is_name(taxonomy: Taxonomy, word: str) -> bool:
+    entry = taxonomy.lexicon.get(word)
+    rules = binding()
+    return entry is not None and all(rules.rule(c) == CAPITALISED for c in entry.categories)
 
 
 def _spaced(text: str) -> str:
@@ -156,6 +165,8 @@ def in_idiom(taxonomy: Taxonomy, folded: str, start: int, end: int, attribute: i
             if not all(word in folded for word in idiom.literals):
                 continue
             for found in idiom.pattern.finditer(folded, max(0, start - 80), min(len(folded), end + 80)):
+                if not all(_is_name(taxonomy, found.group(group)) for group in idiom.name_groups):
+                    continue  # "a king" is no "Stephen King"
                 if any(found.span(group) == (start, end) for group in idiom.groups):
                     return True
     return False

@@ -88,6 +88,10 @@ _PERSON_RULES = frozenset({ALWAYS, CAPITALISED, TITLE})
 _TITLED_NAME = re.compile(r"\.?[ \t]+([^\W\d_]+(?:-[^\W\d_]+)*)(?![\w-])(?!['’][^\Ws])")
 
 
+_BARE_AGE = re.compile(
+    r"(?:,[ \t]*(?P<c>\d{1,3})(?=[ \t]*(?:,|\.|;|$))|[ \t]+of[ \t]+(?:about[ \t]+|around[ \t]+)?"
+    r"(?P<o>\d{1,3}|[a-z]+(?:-[a-z]+)?)(?![\w-]))"
+)
 _TYPO_WORD = re.compile(r"(?<![\w'’-])[^\W\d_]+(?![\w'’-])")
 _TYPO_MIN = 4
 
@@ -193,6 +197,7 @@ class _Detector:
             for i, m in enumerate(taxonomy.matcher.finditer(self.folded))
         ]
         self._typos()
+        self._bare_ages()
         self._index()
 
     def _index(self) -> None:
@@ -243,6 +248,28 @@ class _Detector:
             entries = {(self.taxonomy.lexicon[t].attribute, self.taxonomy.lexicon[t].value) for t in ranked}
             if len(entries) == 1:  # one meaning; its likeliest form: a letter left out ("womn": "woman")
                 found.append(_Match(0, word.start(), word.end(), self.taxonomy.lexicon[ranked[0]]))
+        if found:
+            self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
+
+    def _bare_ages(self) -> None:
+        """An age written as a bare number after a person ("a woman, 45, sitting", "a boy of about
+        six") is read as "45 years old" (that form renders in every candidate)."""
+        if not self.matches or (" of " not in self.folded and not any(c.isdigit() for c in self.folded)):
+            return
+        ends = {m.end: m for m in self.matches}
+        starts = {m.start for m in self.matches}
+        found: list[_Match] = []
+        for bare in _BARE_AGE.finditer(self.folded):
+            noun = ends.get(bare.start())
+            if noun is None or noun.entry.is_pronoun or any("plural" in c for c in noun.entry.categories):
+                continue  # "the men, 3, standing": a count
+            group = "c" if bare.group("c") else "o"
+            if bare.start(group) in starts:
+                continue  # "a man of 75 years old": the taxonomy's own form
+            entry = self.taxonomy.lexicon.get(f"{bare.group(group)} years old")
+            if entry is None:
+                continue
+            found.append(_Match(0, bare.start(group), bare.end(group), entry))
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
 

@@ -24,6 +24,7 @@ _FILLERS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u18
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _TAG_UNDERSCORE = re.compile(r"(?<=[^\W_])_+(?=[^\W_])")
 _ESCAPE_START = re.compile(r"<[^<>\n]{0,200}>")
+_AGE_ABBREVIATION = re.compile(r"(?<![\w.])(\d{1,3}) ?(?:y/o|y\.o\.|yo)(?![\w/])", re.IGNORECASE)
 _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _NEUTRAL_SCRIPTS = frozenset({"COMMON", "INHERITED"})
 
@@ -66,9 +67,10 @@ def normalize(text: str) -> Normalized:
     decomposed accents composed), every letter of another script that is confusable with a Latin
     letter mapped to it inside a word that mixes scripts (or a whole word whose skeleton is an
     English word), combining marks that no precomposed letter absorbs dropped from ASCII letters,
-    and underscores between letters read as spaces (booru tags: "old_man", "dark-skinned_female").
+    underscores between letters read as spaces (booru tags: "old_man", "dark-skinned_female"),
+    and an age written "50 y/o" or "50yo" read as "50-year-old".
     """
-    if text.isascii() and "_" not in text:
+    if text.isascii() and "_" not in text and not _AGE_ABBREVIATION.search(text):
         return Normalized(text, text)
     notes: list[str] = []
     stripped = _drop_invisible(text)
@@ -87,7 +89,10 @@ def normalize(text: str) -> Normalized:
     spaced = _tag_spaces(mapped)
     if spaced != mapped:
         notes.append("underscores between words read as spaces")
-    return Normalized(spaced, text, tuple(mixed), tuple(notes))
+    aged = _AGE_ABBREVIATION.sub(r"\1-year-old", spaced)
+    if aged != spaced:
+        notes.append("ages written '50 y/o' or '50yo' read as '50-year-old'")
+    return Normalized(aged, text, tuple(mixed), tuple(notes))
 
 
 def _drop_invisible(text: str) -> str:
