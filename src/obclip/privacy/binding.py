@@ -27,7 +27,7 @@ PERSON_IN_PROMPT = "person_in_prompt"
 RULES = frozenset({ALWAYS, MODIFIER, CAPITALISED, TITLE, AFTER_POSSESSIVE, BEFORE_BIRTHDAY, PERSON_IN_PROMPT})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Binding:
     """The binding data: a rule per form category, strict surfaces, the idiom lexicon, and the
     agreement data (which words only a child can be, and which attributes then stay as written)."""
@@ -41,6 +41,16 @@ class Binding:
     name_titles: frozenset[str] = frozenset()
     place_prepositions: frozenset[str] = frozenset()
     contexts: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = ()
+    artist_markers: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def artist_before(self) -> re.Pattern[str] | None:
+        """Matches the text before a name when an artist marker leads to it, across other
+        capitalised names and "and", "&", "," ("by Greg Rutkowski and Alphonse Mucha")."""
+        if not self.artist_markers:
+            return None
+        markers = "|".join(_spaced(m) for m in sorted(self.artist_markers, key=len, reverse=True))
+        return re.compile(rf"(?<![\w-])(?:{markers})\s+(?:[A-Z][\w'’.-]*(?:\s+|\s*,\s*|\s+(?:and|&)\s+))*$", re.I)
 
     def unbound_in(self, folded: str) -> frozenset[str]:
         """The categories that name no person in a text holding one of a context's words (the
@@ -79,6 +89,7 @@ def binding() -> Binding:
             (tuple(surface_key(w) for w in c["words"]), frozenset(c["categories"]))
             for c in data.get("not_a_person_in_context", ())
         ),
+        artist_markers=tuple(surface_key(w) for w in data.get("artist_markers", {}).get("words", ())),
     )
 
 
@@ -98,6 +109,7 @@ class _Idiom:
 
 
 _MAX_ALTERNATIVES = 500
+_WINDOW = 80
 
 
 @functools.lru_cache(maxsize=32)
@@ -160,11 +172,13 @@ def _spaced(text: str) -> str:
 def in_idiom(taxonomy: Taxonomy, folded: str, start: int, end: int, attribute: int, categories: frozenset[str]) -> bool:
     """Whether the taxonomy word at folded[start:end] sits in an idiom that names no person."""
     table = _idioms(taxonomy)
+    low, high = max(0, start - _WINDOW), min(len(folded), end + _WINDOW)
+    window = folded[low:high]  # an idiom holding this word lies within it: a 100 kB prompt stays fast
     for category in categories:
         for idiom in table.get((attribute, category), ()):
-            if not all(word in folded for word in idiom.literals):
+            if not all(word in window for word in idiom.literals):
                 continue
-            for found in idiom.pattern.finditer(folded, max(0, start - 80), min(len(folded), end + 80)):
+            for found in idiom.pattern.finditer(folded, low, high):
                 if not all(_is_name(taxonomy, found.group(group)) for group in idiom.name_groups):
                     continue  # "a king" is no "Stephen King"
                 if any(found.span(group) == (start, end) for group in idiom.groups):

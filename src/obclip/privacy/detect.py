@@ -84,6 +84,24 @@ class _Variable:
     differs_from: list[int] = field(default_factory=list)
 
 
+MAX_PROMPT_CHARS = 1000
+"""Longest prompt `build_candidate_set` reads (`check_length`): more than twice what a text encoder
+reads (77 tokens), and short enough that reading every candidate back stays within seconds."""
+
+
+def check_length(prompt: str) -> None:
+    """Refuse a user's prompt longer than `MAX_PROMPT_CHARS`, before any work on it.
+
+    Raises:
+        InvalidInputError: naming the length and the limit.
+    """
+    if isinstance(prompt, str) and len(prompt) > MAX_PROMPT_CHARS:
+        raise InvalidInputError(
+            f"prompt is {len(prompt)} characters long; obclip reads at most {MAX_PROMPT_CHARS} (a text encoder reads "
+            "77 tokens, a few hundred characters); shorten it"
+        )
+
+
 _PERSON_RULES = frozenset({ALWAYS, CAPITALISED, TITLE})
 _TITLED_NAME = re.compile(r"\.?[ \t]+([^\W\d_]+(?:-[^\W\d_]+)*)(?![\w-])(?!['’][^\Ws])")
 
@@ -349,6 +367,8 @@ class _Detector:
             match.rule = self._rule(match)
             if match.rule == CAPITALISED and self.text[match.start : match.end].islower():
                 continue
+            if match.rule == CAPITALISED and "first_name" in entry.categories and self._artist(match.start):
+                continue  # "by Greg Rutkowski": an artist, not a person in the picture
             if match.rule == TITLE:
                 titles = frozenset(c for c in entry.categories if self.binding.rule(c) == TITLE)
                 if self._before_capitalised(match.end):
@@ -375,11 +395,24 @@ class _Detector:
         )
         self._bind_data_names()
         self._titled_names()
+        self.has_person_word = self.has_person and (
+            any(
+                not m.entry.is_pronoun and m.rule in _PERSON_RULES
+                for m in self.matches
+                if m.start not in self.object_starts
+            )
+            or any(is_person_noun(_bare(w.group())) for w in _WORD.finditer(self._outside_matches))
+            or has_person_emoji(self.text)
+        )
         decided: dict[int, bool] = {}
         for i in range(len(self.matches) - 1, -1, -1):
             decided[i] = self._bound(self.matches[i], decided)
         self.matches = [m for i, m in enumerate(self.matches) if decided[i]]
         self._index()
+
+    def _artist(self, start: int) -> bool:
+        pattern = self.binding.artist_before
+        return pattern is not None and pattern.search(self.text, max(0, start - 160), start) is not None
 
     def _object(self, match: _Match) -> bool:
         if match.entry.is_pronoun:
@@ -393,22 +426,26 @@ class _Detector:
 
     def _bind_data_names(self) -> None:
         """A first name of the generated list (many are places too: "Paris", "Florence") names a
-        person where the prompt is about one or the name does something ("Jamal smiling"), and
-        never after a preposition of place ("a street in Florence"). The hand-listed names of the
-        taxonomy (each candidate's canonical name is one) are read wherever capitalised."""
-        kept = []
+        person where the prompt is about one or some such name does something ("Jamal smiling"),
+        and never after a preposition of place ("a street in Florence"). All of them or none:
+        a candidate renders a hand-listed name, which is read wherever capitalised."""
+        names: list[_Match] = []
+        dropped: set[int] = set()
         for match in self.matches:
             if self._data_name(match):
                 before = self._word_before(match.start)
                 if before is not None and before[0] in self.binding.place_prepositions:
-                    continue
-                kind, token = self._next_token(match.end)
-                if not (self.has_person or (kind == "word" and str(token).endswith("ing"))):
-                    continue
+                    dropped.add(match.start)
+                else:
+                    names.append(match)
+        if names and not self.has_person:
+            acting = (self._next_token(m.end) for m in names)
+            if any(kind == "word" and str(token).endswith("ing") for kind, token in acting):
                 self.has_person = True
-            kept.append(match)
-        if len(kept) != len(self.matches):
-            self.matches = kept
+            else:
+                dropped.update(m.start for m in names)
+        if dropped:
+            self.matches = [m for m in self.matches if m.start not in dropped]
             self._index()
 
     def _titled_names(self) -> None:
@@ -450,7 +487,7 @@ class _Detector:
         if match.entry.is_pronoun:
             # "a mother duck with her ducklings": with no person in the prompt, a pronoun after an
             # animal's or object's kin word is the animal's
-            return self.has_person or not any(start < match.start for start in self.object_starts)
+            return self.has_person_word or not any(start < match.start for start in self.object_starts)
         if rule in _PERSON_RULES:
             return rule != ALWAYS or match.start not in self.object_starts
         if rule == PERSON_IN_PROMPT:

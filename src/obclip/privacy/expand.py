@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from obclip.errors import InvalidInputError
-from obclip.privacy.detect import detect
+from obclip.privacy.detect import check_length, detect
 from obclip.privacy.language import language_warning
 from obclip.privacy.normalize import Normalized, normalize, normalize_text
 from obclip.privacy.residual import Residual, residual
@@ -102,8 +102,10 @@ def build_candidate_set(
     `warnings` tell look-alike letters mixing scripts and a prompt not in English.
 
     Raises:
-        InvalidInputError: empty prompt, bad budget or seed, or a set larger than `HARD_CAP`.
+        InvalidInputError: empty prompt or one longer than `MAX_PROMPT_CHARS`, bad budget or
+            seed, or a set larger than `HARD_CAP`.
     """
+    check_length(prompt)
     template = detect(prompt, taxonomy)
     normal = normalize(prompt)
     cset = expand(template, max_candidates=max_candidates, seed=seed)

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 
 from obclip.privacy.normalize import english_words
 
+_ANY_LETTER = re.compile(r"[^\W\d_]")
+# letters outside the Latin blocks (Basic Latin, Latin-1, Extended-A/B, IPA, Extended Additional)
+_OTHER_LETTER = re.compile(r"[^\W\d_a-zA-Z\u00c0-\u024f\u0250-\u02af\u1e00-\u1eff]")
 _LETTERS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _MIN_WORDS = 3
 _MIN_LETTERS = 3
@@ -27,9 +29,11 @@ def language_of(text: str) -> str | None:
     are English words); only a prompt where at least half the words are not English is given to
     the language identifier, and only a confident answer counts.
     """
-    letters = [c for c in text if c.isalpha()]
-    if len(letters) >= _MIN_LETTERS and sum(not _latin(c) for c in letters) / len(letters) > _NOT_ENGLISH_SHARE:
-        return _identify(text, 0.0) or "und"
+    if not text.isascii():
+        letters = len(_ANY_LETTER.findall(text))
+        other = len(_OTHER_LETTER.findall(text))
+        if letters >= _MIN_LETTERS and other / letters > _NOT_ENGLISH_SHARE:
+            return _identify(text, 0.0) or "und"
     words = _LETTERS.findall(text)
     if len(words) < _MIN_WORDS:
         return None
@@ -50,10 +54,6 @@ def language_warning(text: str) -> str | None:
         f"only English is read: this prompt is not in English{named}, so no sensitive word in it is "
         "detected or hidden; it is sent as written"
     )
-
-
-def _latin(c: str) -> bool:
-    return c.isascii() or unicodedata.name(c, "").startswith("LATIN")
 
 
 def _identify(text: str, threshold: float) -> str | None:
