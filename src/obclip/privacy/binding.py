@@ -42,6 +42,7 @@ class Binding:
     place_prepositions: frozenset[str] = frozenset()
     contexts: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = ()
     artist_markers: tuple[str, ...] = ()
+    alone_is_a_person: frozenset[str] = frozenset()
 
     @functools.cached_property
     def artist_before(self) -> re.Pattern[str] | None:
@@ -90,6 +91,7 @@ def binding() -> Binding:
             for c in data.get("not_a_person_in_context", ())
         ),
         artist_markers=tuple(surface_key(w) for w in data.get("artist_markers", {}).get("words", ())),
+        alone_is_a_person=frozenset(data.get("alone_is_a_person", {}).get("attributes", ())),
     )
 
 

@@ -405,6 +405,7 @@ class _Detector:
             or has_person_emoji(self.text)
         )
         decided: dict[int, bool] = {}
+        self.alone_nouns: set[int] = set()
         for i in range(len(self.matches) - 1, -1, -1):
             decided[i] = self._bound(self.matches[i], decided)
         self.matches = [m for i, m in enumerate(self.matches) if decided[i]]
@@ -524,7 +525,7 @@ class _Detector:
                 slot = self.matches[other]
                 if slot.entry.is_pronoun:
                     break
-                if slot.rule in _PERSON_RULES:
+                if slot.rule in _PERSON_RULES or slot.start in self.alone_nouns:
                     return True
                 k = slot.end
                 continue
@@ -547,6 +548,10 @@ class _Detector:
             return is_person_noun(heads[-1])
         if surface_key(text[match.start : match.end]) in self.binding.strict:
             return False
+        name = self.taxonomy.attributes[match.entry.attribute].name
+        if not phrase and name in self.binding.alone_is_a_person and self._next_token(k)[0] in ("punct", "end"):
+            self.alone_nouns.add(match.start)  # a booru tag: "dark-skinned male, muscular"
+            return True
         before = self._word_before(match.start)
         if before is not None:
             if before[0] in DETERMINERS:

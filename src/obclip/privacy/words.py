@@ -114,6 +114,9 @@ PERSON_NOUNS = _words(
     snowboarders mountaineer mountaineers diver divers sailor kayaker kayakers fisher angler
     anglers hunter trapper trappers forager foragers gatherer herdsman herder shepherdess milkmaid
     lifeguard lifeguards member members mariachi geisha salaryman salarymen sherpa griot shaman
+    idol idols sheikh sheikhs emir rapper rappers vlogger vloggers influencer influencers streamer
+    gamer gamers cosplayer cosplayers barista baristas samurai ninja ninjas viking vikings pirate
+    pirates knight knights
     """
 )
 """Words that head a noun phrase about a person: an attribute word right before one is an adjective."""
