@@ -34,7 +34,7 @@ from obclip.engine.models import canonical_id
 from obclip.engine.schedulers import DEFAULT_SCHEDULER
 from obclip.engine.spec import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_SWITCH_STEP
 from obclip.errors import InvalidInputError, check_int
-from obclip.privacy import CandidateSet, Taxonomy
+from obclip.privacy import CandidateSet, Taxonomy, refuse_warnings
 from obclip.prompt_tokens import check_prompt_lengths
 from obclip.view import check_negative_prompt, cloud_view
 from obclip.view import resolve_taxonomy as _resolve_taxonomy
@@ -220,6 +220,7 @@ def plan(
         from obclip.cli.candidates import refuse_residual
 
         refuse_residual(candidate_set, "strict")
+        refuse_warnings(candidate_set, "strict")
     resolved = candidate_set.template.taxonomy
     check_negative_prompt(options.get("negative_prompt", ""), resolved)
     # over-long prompts are refused here, quoting the user's own text, before any model loads
@@ -232,10 +233,13 @@ def plan(
 def finish_on_device(
     device: DeviceEngine, request: Plan, state: DenoiseState, *, timestep_shift: int = 0, quiet: bool = True
 ) -> torch.Tensor:
-    """Phase three: check the cloud's answer, keep the true row and run steps [k, T) on it."""
+    """Phase three: check the cloud's answer, keep the true row and run steps [k, T) on it.
+
+    The device encodes `CandidateSet.device_text`: the user's own prompt as normalised (names,
+    numbers and ages as typed), never sent; the cloud saw only the canonical candidates."""
     check_response(state, request.spec, device.model)
     mine = state.select(request.candidate_set.true_index)
-    prompt = request.candidate_set.true_prompt
+    prompt = request.candidate_set.device_text
     return device.finish(
         mine,
         prompt,

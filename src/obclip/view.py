@@ -67,9 +67,11 @@ def check_negative_prompt(negative: str, taxonomy: Taxonomy) -> None:
     """
     if not isinstance(negative, str) or not negative.strip():
         return
-    from obclip.privacy import detect
+    from obclip.privacy import detect, normalize_text
     from obclip.privacy.residual import residual
     from obclip.privacy.taxonomy import fold, surface_key
+
+    negative = normalize_text(negative)  # "wo\u200bman" or "wоman" (Cyrillic о) is read as "woman"
 
     found = {
         f"{m.group()!r} ({taxonomy.attributes[taxonomy.lexicon[surface_key(m.group())].attribute].name})"

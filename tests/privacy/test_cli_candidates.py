@@ -76,11 +76,19 @@ def test_invalid_utf8_on_stdin_is_an_error_of_that_line() -> None:
     assert result.returncode == 2 and b"Traceback" not in result.stderr
 
 
-def test_a_set_with_more_than_4300_digits_is_one_line(capsys) -> None:
-    prompt = " ".join(["an old Asian woman"] * 3000)
+def test_a_set_too_large_to_print_is_one_line(capsys) -> None:
+    prompt = " ".join(["an old Asian woman"] * 50)
     code, out, err = run(capsys, "candidates", prompt)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "about 10^" in err and "--max-candidates" in err
+
+
+def test_a_100_kb_prompt_is_refused_in_one_line(capsys) -> None:
+    # longer than any text encoder reads: refused at once, before detection (was minutes of work)
+    prompt = " ".join(["an old Asian woman"] * 6000)
+    code, out, err = run(capsys, "candidates", prompt)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "characters long" in err and "shorten it" in err
 
 
 def test_a_taxonomy_nested_too_deeply_is_one_line(tmp_path: Path, capsys) -> None:

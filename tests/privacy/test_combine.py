@@ -19,6 +19,7 @@ WORLD_LIKE = {
             "name": "skin",
             "values": [
                 {"value": "light", "forms": {"phrase": ["light skin"]}},
+                {"value": "medium", "forms": {"phrase": ["medium skin", "umber skin"]}},
                 {"value": "dark", "forms": {"phrase": ["dark skin"]}},
             ],
         },
@@ -31,12 +32,15 @@ def test_combined_detects_both_parts():
     assert [a.name for a in combined.attributes][:2] == ["gender", "skin"]
     assert {"age", "ethnicity"} <= {a.name for a in combined.attributes}
     cset = build_candidate_set("an old Asian woman with dark skin holding her hat", taxonomy=combined, seed=0)
-    assert len(cset) == 3 * 6 * 2 * 2
+    assert len(cset) == 3 * 6 * 2 * 3
     assert "an old Asian woman with dark skin holding her hat" in cset.candidates
-    assert "an old Asian man with dark skin holding his hat" in cset.candidates
-    # the default alone would leave the skin tone in the clear
+    assert "an old Asian man with light skin holding his hat" in cset.candidates
+    # a form only the model's taxonomy knows is read too
+    assert len(build_candidate_set("a woman with umber skin", taxonomy=combined, seed=0)) == 2 * 3
+    # skin tone is an attribute of the default taxonomy too (every model family): never in clear
     alone = build_candidate_set("an old Asian woman with dark skin holding her hat", seed=0)
-    assert all("dark skin" in c for c in alone.candidates)
+    assert len(alone) == 3 * 6 * 2 * 3
+    assert not all("dark skin" in c for c in alone.candidates)
 
 
 def test_value_spaces_must_agree():

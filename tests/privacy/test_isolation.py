@@ -1,4 +1,5 @@
-"""`obclip.privacy` runs on the device with the standard library only (never torch)."""
+"""`obclip.privacy` runs on the device with the standard library and two small pure-data packages
+(the Unicode confusables table, the offline language identifier), never torch."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ import obclip.privacy
 PACKAGE = Path(obclip.privacy.__file__).parent
 
 
+# the runtime dependencies of privacy/ (pyproject's dependencies): data, no model framework
+PRIVACY_DEPENDENCIES = {"confusable_homoglyphs", "py3langid"}
+
+
 def test_privacy_imports_only_the_standard_library_and_obclip_errors() -> None:
-    allowed = set(sys.stdlib_module_names) | {"obclip"}
+    allowed = set(sys.stdlib_module_names) | {"obclip"} | PRIVACY_DEPENDENCIES
     for path in PACKAGE.rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):

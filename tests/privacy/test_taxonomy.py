@@ -33,12 +33,16 @@ def minimal() -> dict[str, Any]:
 def test_default_taxonomy_has_the_papers_value_spaces_in_file_order() -> None:
     taxonomy = default_taxonomy()
     spaces = {spec.name: spec.values for spec in taxonomy.attributes}
+    # the paper's three, a child's age (numeric ages under 18 stay child ages) and skin tone, which
+    # is an attribute for every model family (not only for a model that brings its own taxonomy)
+    assert list(spaces) == ["gender", "age", "child_age", "ethnicity", "skin"]
     assert spaces == {
         "gender": ("female", "male"),
         "age": ("young", "middle-aged", "old"),
+        "child_age": ("infant", "child", "teen"),
         "ethnicity": ("caucasian", "african", "asian", "indian", "european", "hispanic"),
+        "skin": ("light", "medium", "dark"),
     }
-    assert [spec.name for spec in taxonomy.attributes] == ["gender", "age", "ethnicity"]
     assert default_taxonomy() is taxonomy
 
 

@@ -82,3 +82,15 @@ def test_candidates_imports_no_torch() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("negative", ["wo\u200bman", "w\u043eman", "\uff4f\uff4c\uff44 man", "old_man"])
+def test_a_negative_prompt_is_normalised_before_its_check(negative: str) -> None:
+    # the cloud reads the negative prompt in clear: hidden characters must not slip a word past it
+    from obclip.errors import InvalidInputError
+    from obclip.privacy import default_taxonomy
+    from obclip.view import check_negative_prompt
+
+    with pytest.raises(InvalidInputError, match="negative prompt"):
+        check_negative_prompt(negative, default_taxonomy())
+    check_negative_prompt("blurry, lowres, watermark", default_taxonomy())

@@ -6,7 +6,17 @@ rendering, shuffling and budgets. Standard library only (never torch).
 """
 
 from obclip.privacy.detect import canonical_prompt, detect
-from obclip.privacy.expand import HARD_CAP, CandidateSet, build_candidate_set, candidate_count, expand
+from obclip.privacy.expand import (
+    HARD_CAP,
+    CandidateSet,
+    build_candidate_set,
+    candidate_count,
+    expand,
+    reading_warnings,
+    refuse_warnings,
+)
+from obclip.privacy.language import language_of, language_warning
+from obclip.privacy.normalize import Normalized, normalize, normalize_text
 from obclip.privacy.residual import Residual, residual
 from obclip.privacy.taxonomy import (
     OPT_IN,
@@ -27,6 +37,7 @@ __all__ = [
     "Attribute",
     "AttributeSpec",
     "CandidateSet",
+    "Normalized",
     "Residual",
     "Slot",
     "Taxonomy",
@@ -38,7 +49,13 @@ __all__ = [
     "default_taxonomy",
     "detect",
     "expand",
+    "language_of",
+    "language_warning",
     "load_taxonomy",
+    "normalize",
+    "normalize_text",
     "parse_taxonomy",
+    "reading_warnings",
+    "refuse_warnings",
     "residual",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -27,13 +27,40 @@ PERSON_IN_PROMPT = "person_in_prompt"
 RULES = frozenset({ALWAYS, MODIFIER, CAPITALISED, TITLE, AFTER_POSSESSIVE, BEFORE_BIRTHDAY, PERSON_IN_PROMPT})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Binding:
-    """The binding data: a rule per form category, strict surfaces, and the idiom lexicon."""
+    """The binding data: a rule per form category, strict surfaces, the idiom lexicon, and the
+    agreement data (which words only a child can be, and which attributes then stay as written)."""
 
     categories: dict[str, str]
     strict: frozenset[str]
     idioms: tuple[str, ...]
+    child_categories: dict[str, frozenset[str]] = field(default_factory=dict)
+    child_attributes: frozenset[str] = frozenset()
+    adult_ages: frozenset[str] = frozenset()
+    name_titles: frozenset[str] = frozenset()
+    place_prepositions: frozenset[str] = frozenset()
+    contexts: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = ()
+    artist_markers: tuple[str, ...] = ()
+    alone_is_a_person: frozenset[str] = frozenset()
+
+    @functools.cached_property
+    def artist_before(self) -> re.Pattern[str] | None:
+        """Matches the text before a name when an artist marker leads to it, across other
+        capitalised names and "and", "&", "," ("by Greg Rutkowski and Alphonse Mucha")."""
+        if not self.artist_markers:
+            return None
+        markers = "|".join(_spaced(m) for m in sorted(self.artist_markers, key=len, reverse=True))
+        return re.compile(rf"(?<![\w-])(?:{markers})\s+(?:[A-Z][\w'’.-]*(?:\s+|\s*,\s*|\s+(?:and|&)\s+))*$", re.I)
+
+    def unbound_in(self, folded: str) -> frozenset[str]:
+        """The categories that name no person in a text holding one of a context's words (the
+        kings and queens of a chessboard)."""
+        found: set[str] = set()
+        for words, categories in self.contexts:
+            if any(word in folded for word in words):
+                found |= categories
+        return frozenset(found)
 
     def rule(self, category: str) -> str:
         """How a word of `category` binds to a person (`ALWAYS` for categories not listed)."""
@@ -46,6 +73,7 @@ def binding() -> Binding:
     text = resources.files("obclip.privacy").joinpath("data/binding.json").read_text(encoding="utf-8")
     data = json.loads(text)
     categories = dict(data["categories"])
+    agreement = data.get("agreement", {})
     for category, rule in categories.items():
         if rule not in RULES:
             raise ValueError(f"binding.json: category {category!r} has unknown rule {rule!r}")
@@ -53,6 +81,17 @@ def binding() -> Binding:
         categories=categories,
         strict=frozenset(surface_key(s) for s in data["strict"]),
         idioms=tuple(surface_key(s) for s in data["not_a_person"]),
+        child_categories={k: frozenset(v) for k, v in agreement.get("child_categories", {}).items()},
+        child_attributes=frozenset(agreement.get("child_attributes", ())),
+        adult_ages=frozenset(agreement.get("adult_ages", ())),
+        name_titles=frozenset(data.get("name_titles", {}).get("categories", ())),
+        place_prepositions=frozenset(data.get("place_prepositions", ())),
+        contexts=tuple(
+            (tuple(surface_key(w) for w in c["words"]), frozenset(c["categories"]))
+            for c in data.get("not_a_person_in_context", ())
+        ),
+        artist_markers=tuple(surface_key(w) for w in data.get("artist_markers", {}).get("words", ())),
+        alone_is_a_person=frozenset(data.get("alone_is_a_person", {}).get("attributes", ())),
     )
 
 
@@ -64,10 +103,15 @@ class _Idiom:
     source: str
     groups: tuple[str, ...]
     literals: tuple[str, ...]
+    name_groups: tuple[str, ...] = ()
 
     @functools.cached_property
     def pattern(self) -> re.Pattern[str]:
         return re.compile(self.source)
+
+
+_MAX_ALTERNATIVES = 500
+_WINDOW = 80
 
 
 @functools.lru_cache(maxsize=32)
@@ -91,24 +135,36 @@ def _idioms(taxonomy: Taxonomy) -> dict[tuple[int, str], list[_Idiom]]:
         targets = nouns or ([0] if len(found) == 1 else [])
         if not targets:
             continue
-        pieces, cursor, literals = [], 0, []
+        pieces, cursor, literals, name_groups = [], 0, [], []
         for i, (match, entry) in enumerate(zip(found, entries, strict=True)):
             alternatives: set[str] = set()
             for category in entry.categories:
                 alternatives.update(surfaces[(entry.attribute, category)])
-            words = "|".join(_spaced(s) for s in sorted(alternatives, key=len, reverse=True))
+            names = all(rules.rule(c) == CAPITALISED for c in entry.categories)
+            generic = names and len(alternatives) > _MAX_ALTERNATIVES
+            if generic:  # thousands of first names: any word, checked to be a name on a match
+                words = r"[^\W\d_][\w'’]*"
+                name_groups.append(f"w{i}")
+            else:
+                words = "|".join(_spaced(s) for s in sorted(alternatives, key=len, reverse=True))
             pieces.append(_spaced(phrase[cursor : match.start()]))
             literals.extend(re.findall(r"\w+", phrase[cursor : match.start()]))
-            pieces.append(f"(?P<w{i}>{words})" if i in targets else f"(?:{words})")
+            pieces.append(f"(?P<w{i}>{words})" if i in targets or generic else f"(?:{words})")
             cursor = match.end()
         pieces.append(_spaced(phrase[cursor:]))
         literals.extend(re.findall(r"\w+", phrase[cursor:]))
         source = rf"(?<![\w-]){''.join(pieces)}(?![\w-])"
-        idiom = _Idiom(source, tuple(f"w{i}" for i in targets), tuple(literals))
+        idiom = _Idiom(source, tuple(f"w{i}" for i in targets), tuple(literals), tuple(name_groups))
         for i in targets:
             for category in entries[i].categories:
                 index.setdefault((entries[i].attribute, category), []).append(idiom)
     return index
+
+
+def _is_name(taxonomy: Taxonomy, word: str) -> bool:
+    entry = taxonomy.lexicon.get(word)
+    rules = binding()
+    return entry is not None and all(rules.rule(c) == CAPITALISED for c in entry.categories)
 
 
 def _spaced(text: str) -> str:
@@ -118,11 +174,15 @@ def _spaced(text: str) -> str:
 def in_idiom(taxonomy: Taxonomy, folded: str, start: int, end: int, attribute: int, categories: frozenset[str]) -> bool:
     """Whether the taxonomy word at folded[start:end] sits in an idiom that names no person."""
     table = _idioms(taxonomy)
+    low, high = max(0, start - _WINDOW), min(len(folded), end + _WINDOW)
+    window = folded[low:high]  # an idiom holding this word lies within it: a 100 kB prompt stays fast
     for category in categories:
         for idiom in table.get((attribute, category), ()):
-            if not all(word in folded for word in idiom.literals):
+            if not all(word in window for word in idiom.literals):
                 continue
-            for found in idiom.pattern.finditer(folded, max(0, start - 80), min(len(folded), end + 80)):
+            for found in idiom.pattern.finditer(folded, low, high):
+                if not all(_is_name(taxonomy, found.group(group)) for group in idiom.name_groups):
+                    continue  # "a king" is no "Stephen King"
                 if any(found.span(group) == (start, end) for group in idiom.groups):
                     return True
     return False

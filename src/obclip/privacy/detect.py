@@ -21,7 +21,17 @@ from obclip.privacy.binding import (
     in_idiom,
 )
 from obclip.privacy.emoji import has_person_emoji, neutralise_emoji
-from obclip.privacy.taxonomy import AttributeSpec, SurfaceEntry, Taxonomy, default_taxonomy, fold, surface_key
+from obclip.privacy.language import language_of
+from obclip.privacy.normalize import english_words, normalize_text
+from obclip.privacy.taxonomy import (
+    AttributeSpec,
+    SurfaceEntry,
+    Taxonomy,
+    data_name_keys,
+    default_taxonomy,
+    fold,
+    surface_key,
+)
 from obclip.privacy.template import ARTICLE, Attribute, Part, Slot, Template
 from obclip.privacy.words import (
     COPULAS,
@@ -74,7 +84,78 @@ class _Variable:
     differs_from: list[int] = field(default_factory=list)
 
 
+MAX_PROMPT_CHARS = 1000
+"""Longest prompt `build_candidate_set` reads (`check_length`): more than twice what a text encoder
+reads (77 tokens), and short enough that reading every candidate back stays within seconds."""
+
+
+def check_length(prompt: str) -> None:
+    """Refuse a user's prompt longer than `MAX_PROMPT_CHARS`, before any work on it.
+
+    Raises:
+        InvalidInputError: naming the length and the limit.
+    """
+    if isinstance(prompt, str) and len(prompt) > MAX_PROMPT_CHARS:
+        raise InvalidInputError(
+            f"prompt is {len(prompt)} characters long; obclip reads at most {MAX_PROMPT_CHARS} (a text encoder reads "
+            "77 tokens, a few hundred characters); shorten it"
+        )
+
+
 _PERSON_RULES = frozenset({ALWAYS, CAPITALISED, TITLE})
+_TITLED_NAME = re.compile(r"\.?[ \t]+([^\W\d_]+(?:-[^\W\d_]+)*)(?![\w-])(?!['’][^\Ws])")
+
+
+_BARE_AGE = re.compile(
+    r"(?:,[ \t]*(?P<c>\d{1,3})(?=[ \t]*(?:,|\.|;|$))|[ \t]+of[ \t]+(?:about[ \t]+|around[ \t]+)?"
+    r"(?P<o>\d{1,3}|[a-z]+(?:-[a-z]+)?)(?![\w-]))"
+)
+_TYPO_WORD = re.compile(r"(?<![\w'’-])[^\W\d_]+(?![\w'’-])")
+_TYPO_MIN = 4
+
+
+@functools.lru_cache(maxsize=16)
+def _typo_index(taxonomy: Taxonomy) -> dict[str, tuple[str, ...]]:
+    """Sensitive single words of at least `_TYPO_MIN` letters (no names, no pronouns), indexed by
+    themselves and by each of their one-letter deletions (a symmetric-delete spelling index)."""
+    index: dict[str, list[str]] = {}
+    for key, entry in taxonomy.lexicon.items():
+        if len(key) < _TYPO_MIN or not key.isalpha() or entry.is_pronoun or "first_name" in entry.categories:
+            continue
+        for variant in (key, *_deletes(key)):
+            index.setdefault(variant, []).append(key)
+    return {k: tuple(dict.fromkeys(v)) for k, v in index.items()}
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether `a` and `b` differ by one insertion, deletion, substitution or swap of neighbours."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) < len(b):
+        return a[i:] == b[i + 1 :]
+    if a[i + 1 :] == b[i + 1 :]:
+        return True
+    return i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
+
+
+@functools.lru_cache(maxsize=64)
+def _first_name_family(taxonomy: Taxonomy, attribute: int, value: str) -> frozenset[str] | None:
+    spec = taxonomy.attributes[attribute]
+    if "first_name" not in spec.categories:
+        return None
+    entry = taxonomy.lexicon.get(surface_key(spec.canonical(value, "first_name")))
+    return entry.family if entry is not None else None
+
+
 _NO_PERSON = "\x00"
 
 
@@ -87,8 +168,10 @@ def detect(prompt: str, taxonomy: Taxonomy | None = None) -> Template:
     """Find the sensitive words of `prompt` and return its template.
 
     The returned template carries the values the user wrote in `true_values` (device memory
-    only); `Template.public()` drops them. Gendered emoji become neutral ones and skin tones
-    are dropped first (a canonicalisation, see docs/privacy.md).
+    only); `Template.public()` drops them. A prompt not in English (`language_of`) is one
+    fixed text: only English is read. The prompt is normalised first (`normalize`: invisible
+    characters, look-alike letters, full-width forms, tag underscores), then gendered emoji become
+    neutral ones and skin tones are dropped (a canonicalisation, see docs/privacy.md).
 
     Raises:
         InvalidInputError: if `prompt` is not a string, is empty or whitespace only, is not
@@ -99,10 +182,13 @@ def detect(prompt: str, taxonomy: Taxonomy | None = None) -> Template:
         raise InvalidInputError(f"prompt must be a string, got {type(prompt).__name__}")
     if any("\ud800" <= c <= "\udfff" for c in prompt):
         raise InvalidInputError("prompt is not valid UTF-8 text (it holds undecodable bytes)")
-    text = neutralise_emoji(prompt).strip()
+    text = neutralise_emoji(normalize_text(prompt)).strip()
     if not text:
         raise InvalidInputError("prompt is empty")
     taxonomy = taxonomy if taxonomy is not None else default_taxonomy()
+    if language_of(text) is not None:
+        # only English is read: a prompt in another language is sent as written (and told)
+        return Template((text,), (), taxonomy, ())
     return _Detector(text, taxonomy).template()
 
 
@@ -128,6 +214,8 @@ class _Detector:
             _Match(i, m.start(), m.end(), taxonomy.lexicon[surface_key(m.group())])
             for i, m in enumerate(taxonomy.matcher.finditer(self.folded))
         ]
+        self._typos()
+        self._bare_ages()
         self._index()
 
     def _index(self) -> None:
@@ -142,6 +230,7 @@ class _Detector:
             if not match.category:
                 match.category = self._category(match)
             match.article = self._article_before(match.start)
+        self._agree()
         variables = self._variables()
         order = sorted(range(len(variables)), key=lambda v: variables[v].first)
         new_index = {old: new for new, old in enumerate(order)}
@@ -150,6 +239,95 @@ class _Detector:
             match.variable = new_index[match.variable]
         values = tuple(variables[old].value for old in order)
         return Template(self._parts(), attributes, self.taxonomy, values)
+
+    # --- typos ---------------------------------------------------------------------------
+
+    def _typos(self) -> None:
+        """A word one edit away from sensitive words of one meaning only ("womn", "eldery", "yung",
+        "gril") is read as the likeliest of them, when it is no English word itself ("mad" is
+        never "man") and both have at least four letters. It renders in its canonical form."""
+        index = _typo_index(self.taxonomy)
+        if not index:
+            return
+        english = english_words()
+        starts = [m.start for m in self.matches]
+        found: list[_Match] = []
+        for word in _TYPO_WORD.finditer(self.folded):
+            typed = word.group()
+            if len(typed) < _TYPO_MIN or typed in english or typed in self.taxonomy.lexicon:
+                continue
+            position = bisect.bisect_right(starts, word.start())
+            if position and self.matches[position - 1].end > word.start():
+                continue  # inside a taxonomy word
+            targets = {t for t in (index.get(typed, ()), *(index.get(d, ()) for d in _deletes(typed))) for t in t}
+            ranked = sorted(
+                (t for t in targets if _one_edit(typed, t)), key=lambda t: (len(t) <= len(typed), len(t), t)
+            )
+            entries = {(self.taxonomy.lexicon[t].attribute, self.taxonomy.lexicon[t].value) for t in ranked}
+            if len(entries) == 1:  # one meaning; its likeliest form: a letter left out ("womn": "woman")
+                found.append(_Match(0, word.start(), word.end(), self.taxonomy.lexicon[ranked[0]]))
+        if found:
+            self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
+
+    def _bare_ages(self) -> None:
+        """An age written as a bare number after a person ("a woman, 45, sitting", "a boy of about
+        six") is read as "45 years old" (that form renders in every candidate)."""
+        if not self.matches or (" of " not in self.folded and not any(c.isdigit() for c in self.folded)):
+            return
+        ends = {m.end: m for m in self.matches}
+        starts = {m.start for m in self.matches}
+        found: list[_Match] = []
+        for bare in _BARE_AGE.finditer(self.folded):
+            noun = ends.get(bare.start())
+            if noun is None or noun.entry.is_pronoun or any("plural" in c for c in noun.entry.categories):
+                continue  # "the men, 3, standing": a count
+            group = "c" if bare.group("c") else "o"
+            if bare.start(group) in starts:
+                continue  # "a man of 75 years old": the taxonomy's own form
+            entry = self.taxonomy.lexicon.get(f"{bare.group(group)} years old")
+            if entry is None:
+                continue
+            found.append(_Match(0, bare.start(group), bare.end(group), entry))
+        if found:
+            self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
+
+    # --- agreement -----------------------------------------------------------------------
+
+    def _agree(self) -> None:
+        """A person named by a word only a child can be ("boy", "schoolgirl", "a 9-year-old")
+        keeps its adult-age words as written ("a young girl", "a 9-year-old kid"): varied, they
+        would give candidates that disagree ("an old girl", "a 9-year-old adult"), and the child
+        word tells the age in every candidate anyway. Reads categories and kinds only, never a
+        value, so every candidate agrees the same way (docs/privacy.md, "Agreement")."""
+        rules = self.binding
+        if not rules.adult_ages or not self.matches:
+            return
+        names = [spec.name for spec in self.taxonomy.attributes]
+        child_categories = {
+            names.index(name): categories for name, categories in rules.child_categories.items() if name in names
+        }
+        child_kinds = {names.index(name) for name in rules.child_attributes if name in names}
+        adult = {names.index(name) for name in rules.adult_ages if name in names}
+        drop: set[int] = set()
+        group: list[_Match] = []
+        previous: _Match | None = None
+        for match in [*self.matches, None]:
+            if match is not None and match.entry.is_pronoun:
+                continue
+            if match is None or previous is None or not self._same_person(previous, match):
+                is_child = any(
+                    m.entry.attribute in child_kinds or m.category in child_categories.get(m.entry.attribute, ())
+                    for m in group
+                )
+                if is_child:
+                    drop.update(m.start for m in group if m.entry.attribute in adult)
+                group = []
+            if match is not None:
+                group.append(match)
+                previous = match
+        if drop:
+            self.matches = [m for m in self.matches if m.start not in drop]
+            self._index()
 
     # --- binding to a person -------------------------------------------------------------
 
@@ -174,14 +352,23 @@ class _Detector:
         slot holds, so every candidate is bound the same way."""
         kept: list[_Match] = []
         self.idiom_starts: set[int] = set()
+        unbound = self.binding.unbound_in(self.folded) if self.binding.contexts else frozenset()
+        animals: set[int] = set()
         for match in self.matches:
             entry = match.entry
+            if entry.family & unbound:
+                self.idiom_starts.add(match.start)
+                continue
             if in_idiom(self.taxonomy, self.folded, match.start, match.end, entry.attribute, entry.categories):
                 self.idiom_starts.add(match.start)
+                if self._object(match):
+                    animals.add(match.start)
                 continue
             match.rule = self._rule(match)
             if match.rule == CAPITALISED and self.text[match.start : match.end].islower():
                 continue
+            if match.rule == CAPITALISED and "first_name" in entry.categories and self._artist(match.start):
+                continue  # "by Greg Rutkowski": an artist, not a person in the picture
             if match.rule == TITLE:
                 titles = frozenset(c for c in entry.categories if self.binding.rule(c) == TITLE)
                 if self._before_capitalised(match.end):
@@ -196,16 +383,98 @@ class _Detector:
         self._outside_matches = self._blank(self.matches)
         self.matches = kept
         self._index()
+        # "a bride doll", "a mother duck", "a baby elephant following its mother": objects, animals
+        self.object_starts = animals | {m.start for m in self.matches if m.rule == ALWAYS and self._object(m)}
         self.has_person = (
-            any(m.rule in _PERSON_RULES for m in self.matches)
+            any(
+                m.rule in _PERSON_RULES and not self._data_name(m) and m.start not in self.object_starts
+                for m in self.matches
+            )
+            or any(is_person_noun(_bare(w.group())) for w in _WORD.finditer(self._outside_matches))
+            or has_person_emoji(self.text)
+        )
+        self._bind_data_names()
+        self._titled_names()
+        self.has_person_word = self.has_person and (
+            any(
+                not m.entry.is_pronoun and m.rule in _PERSON_RULES
+                for m in self.matches
+                if m.start not in self.object_starts
+            )
             or any(is_person_noun(_bare(w.group())) for w in _WORD.finditer(self._outside_matches))
             or has_person_emoji(self.text)
         )
         decided: dict[int, bool] = {}
+        self.alone_nouns: set[int] = set()
         for i in range(len(self.matches) - 1, -1, -1):
             decided[i] = self._bound(self.matches[i], decided)
         self.matches = [m for i, m in enumerate(self.matches) if decided[i]]
         self._index()
+
+    def _artist(self, start: int) -> bool:
+        pattern = self.binding.artist_before
+        return pattern is not None and pattern.search(self.text, max(0, start - 160), start) is not None
+
+    def _object(self, match: _Match) -> bool:
+        if match.entry.is_pronoun:
+            return False
+        kind, token = self._next_token(match.end)
+        before = self._word_before(match.start)
+        return (kind == "word" and token in OBJECT_HEADS) or (before is not None and before[0] == "its")
+
+    def _data_name(self, match: _Match) -> bool:
+        return match.rule == CAPITALISED and surface_key(self.text[match.start : match.end]) in data_name_keys()
+
+    def _bind_data_names(self) -> None:
+        """A first name of the generated list (many are places too: "Paris", "Florence") names a
+        person where the prompt is about one or some such name does something ("Jamal smiling"),
+        and never after a preposition of place ("a street in Florence"). All of them or none:
+        a candidate renders a hand-listed name, which is read wherever capitalised."""
+        names: list[_Match] = []
+        dropped: set[int] = set()
+        for match in self.matches:
+            if self._data_name(match):
+                before = self._word_before(match.start)
+                if before is not None and before[0] in self.binding.place_prepositions:
+                    dropped.add(match.start)
+                else:
+                    names.append(match)
+        if names and not self.has_person:
+            acting = (self._next_token(m.end) for m in names)
+            if any(kind == "word" and str(token).endswith("ing") for kind, token in acting):
+                self.has_person = True
+            else:
+                dropped.update(m.start for m in names)
+        if dropped:
+            self.matches = [m for m in self.matches if m.start not in dropped]
+            self._index()
+
+    def _titled_names(self) -> None:
+        """A capitalised word right after a kin word or a title of rank is that person's first
+        name, even when no list holds it ("Grandma Rose", "Nonna Lucia"): a `first_name` slot of
+        the title's value, so "Grandpa Liam" and "Grandma Emma" are among the candidates."""
+        titles = self.binding.name_titles
+        if not titles:
+            return
+        added: list[_Match] = []
+        for match in self.matches:
+            entry = match.entry
+            if entry.is_pronoun or not (entry.categories & titles):
+                continue
+            name = _TITLED_NAME.match(self.text, match.end)
+            if name is None or name.start(1) in self.starts:
+                continue
+            word = name.group(1)
+            if not word[0].isupper() or (len(word) > 1 and word.isupper()) or fold(word) in FUNCTION_WORDS:
+                continue
+            family = _first_name_family(self.taxonomy, entry.attribute, entry.value)
+            if family is None:
+                continue
+            named = SurfaceEntry(entry.attribute, entry.value, frozenset({"first_name"}), family, False)
+            added.append(_Match(0, name.start(1), name.end(1), named, "first_name", rule=CAPITALISED))
+        if added:
+            self.matches = sorted([*self.matches, *added], key=lambda m: m.start)
+            self._index()
 
     def _blank(self, matches: list[_Match]) -> str:
         """The folded text with every taxonomy word blanked out (what no value can change)."""
@@ -217,14 +486,11 @@ class _Detector:
     def _bound(self, match: _Match, decided: dict[int, bool]) -> bool:
         rule = match.rule
         if match.entry.is_pronoun:
-            return True
+            # "a mother duck with her ducklings": with no person in the prompt, a pronoun after an
+            # animal's or object's kin word is the animal's
+            return self.has_person_word or not any(start < match.start for start in self.object_starts)
         if rule in _PERSON_RULES:
-            if rule != ALWAYS:
-                return True
-            kind, token = self._next_token(match.end)
-            before = self._word_before(match.start)
-            # "a bride doll", "a baby elephant following its mother": objects and animals
-            return not ((kind == "word" and token in OBJECT_HEADS) or (before is not None and before[0] == "its"))
+            return rule != ALWAYS or match.start not in self.object_starts
         if rule == PERSON_IN_PROMPT:
             return self.has_person
         if rule == BEFORE_BIRTHDAY:
@@ -259,7 +525,7 @@ class _Detector:
                 slot = self.matches[other]
                 if slot.entry.is_pronoun:
                     break
-                if slot.rule in _PERSON_RULES:
+                if slot.rule in _PERSON_RULES or slot.start in self.alone_nouns:
                     return True
                 k = slot.end
                 continue
@@ -282,6 +548,10 @@ class _Detector:
             return is_person_noun(heads[-1])
         if surface_key(text[match.start : match.end]) in self.binding.strict:
             return False
+        name = self.taxonomy.attributes[match.entry.attribute].name
+        if not phrase and name in self.binding.alone_is_a_person and self._next_token(k)[0] in ("punct", "end"):
+            self.alone_nouns.add(match.start)  # a booru tag: "dark-skinned male, muscular"
+            return True
         before = self._word_before(match.start)
         if before is not None:
             if before[0] in DETERMINERS:

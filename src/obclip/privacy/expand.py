@@ -11,10 +11,12 @@ import math
 import random
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from obclip.errors import InvalidInputError
-from obclip.privacy.detect import detect
+from obclip.privacy.detect import check_length, detect
+from obclip.privacy.language import language_warning
+from obclip.privacy.normalize import Normalized, normalize, normalize_text
 from obclip.privacy.residual import Residual, residual
 from obclip.privacy.taxonomy import Taxonomy
 from obclip.privacy.template import Attribute, Template
@@ -27,9 +29,15 @@ HARD_CAP = 4096
 class CandidateSet:
     """The candidate set P of one request.
 
-    `candidates` is in wire order, exactly what the cloud sees. `true_index` and `true_prompt`
-    stay in device memory: they are left out of equality, `repr` and `public_dict()`, so two sets
-    built from different members of P compare equal.
+    `candidates` is in wire order, exactly what the cloud sees. `true_index`, `true_prompt`,
+    `device_prompt` and `warnings` stay in device memory: they are left out of equality, `repr`
+    and `public_dict()`, so two sets built from different members of P compare equal.
+
+    `device_prompt` is the text the device encodes for its own steps [k, T): the user's prompt
+    as normalised (names, numbers and ages exactly as typed), while the cloud sees only the
+    canonical candidates; empty means `true_prompt` (use `device_text`). `warnings` are the
+    lines told to the user about how the prompt was read (look-alike letters of another script,
+    a language other than English); `refuse_warnings` refuses them under strict.
     """
 
     candidates: tuple[str, ...]
@@ -39,11 +47,18 @@ class CandidateSet:
     notice: str | None
     true_index: int = field(compare=False, repr=False)
     residual: tuple[Residual, ...] = ()
+    device_prompt: str = field(default="", compare=False, repr=False)
+    warnings: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def true_prompt(self) -> str:
         """The canonical rendering of the user's prompt (``candidates[true_index]``)."""
         return self.candidates[self.true_index]
+
+    @property
+    def device_text(self) -> str:
+        """What the device finishes its own latent with: `device_prompt`, or `true_prompt`."""
+        return self.device_prompt or self.true_prompt
 
     @property
     def hidden(self) -> tuple[str, ...]:
@@ -83,10 +98,45 @@ def build_candidate_set(
         seed: ``None`` shuffles with a CSPRNG; an int gives an order that depends only on the
             set and the seed.
 
+    The returned set's `device_prompt` is the normalised prompt (what the device draws) and its
+    `warnings` tell look-alike letters mixing scripts and a prompt not in English.
+
     Raises:
-        InvalidInputError: empty prompt, bad budget or seed, or a set larger than `HARD_CAP`.
+        InvalidInputError: empty prompt or one longer than `MAX_PROMPT_CHARS`, bad budget or
+            seed, or a set larger than `HARD_CAP`.
     """
-    return expand(detect(prompt, taxonomy), max_candidates=max_candidates, seed=seed)
+    check_length(prompt)
+    template = detect(prompt, taxonomy)
+    normal = normalize(prompt)
+    cset = expand(template, max_candidates=max_candidates, seed=seed)
+    return replace(cset, device_prompt=normal.text.strip(), warnings=reading_warnings(normal))
+
+
+def reading_warnings(normal: Normalized) -> tuple[str, ...]:
+    """The lines told to the user about how a normalised prompt was read (device only: they quote
+    the user's own words)."""
+    warnings = []
+    if normal.mixed_script:
+        words = ", ".join(repr(w) for w in normal.mixed_script[:5])
+        warnings.append(
+            f"look-alike letters of another script in {words}: read (and sent) as "
+            f"{', '.join(repr(normalize_text(w)) for w in normal.mixed_script[:5])}"
+        )
+    language = language_warning(normal.text)
+    if language:
+        warnings.append(language)
+    return tuple(warnings)
+
+
+def refuse_warnings(cset: CandidateSet, option: str = "--strict") -> None:
+    """Strict mode: refuse a prompt whose reading was warned about (a word mixing scripts, a
+    language other than English), before anything is sent.
+
+    Raises:
+        InvalidInputError: naming the option and the warnings.
+    """
+    if cset.warnings:
+        raise InvalidInputError(f"{option}: {'; '.join(cset.warnings)}")
 
 
 def expand(

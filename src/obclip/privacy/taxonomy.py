@@ -145,7 +145,35 @@ def _default_taxonomy(opt_in: tuple[str, ...]) -> Taxonomy:
             f"no opt-in attribute {unknown[0]!r} in the default taxonomy (opt-in: {', '.join(sorted(known))})"
         )
     source = "default" + "".join(f"+{name}" for name in opt_in)
+    _add_first_names(data)
     return parse_taxonomy(data, source=source, opt_in=opt_in)
+
+
+def _add_first_names(data: dict[str, Any]) -> None:
+    """Extend the default taxonomy's `first_name` forms by the generated name file
+    (`data/first_names.json`, from gender-guesser's dictionary: tools/build_privacy_data.py)."""
+    names = data_first_names()
+    for attribute in data["attributes"]:
+        for value in attribute["values"]:
+            forms = value["forms"].get("first_name")
+            if forms is not None and value["value"] in names:
+                known = set(forms)
+                forms.extend(name for name in names[value["value"]] if name not in known)
+
+
+@functools.cache
+def data_first_names() -> dict[str, tuple[str, ...]]:
+    """The generated first names per gender value (`data/first_names.json`), without countries."""
+    resource = resources.files("obclip.privacy").joinpath("data/first_names.json")
+    data = json.loads(resource.read_text(encoding="utf-8"))
+    return {value: tuple(names) for value, names in data["names"].items()}
+
+
+@functools.cache
+def data_name_keys() -> frozenset[str]:
+    """The lookup keys of the generated first names: read only where the prompt is about a person,
+    since many are places too ("Paris", "Florence")."""
+    return frozenset(surface_key(name) for names in data_first_names().values() for name in names)
 
 
 def combine_taxonomies(first: Taxonomy, *others: Taxonomy) -> Taxonomy:
@@ -306,18 +334,21 @@ def _build_lexicon(attributes: list[AttributeSpec], fail: Any) -> dict[str, Surf
 
     families = _families(attributes, owners, categories_of)
     lexicon: dict[str, SurfaceEntry] = {}
+    entries: dict[tuple[int, str, frozenset[str]], SurfaceEntry] = {}  # thousands of names share one
     for key, (index, value) in owners.items():
         cats = frozenset(categories_of[key])
-        pronoun = cats & PRONOUN_CATEGORIES
-        if pronoun and pronoun != cats:
-            raise fail(
-                f"attribute {attributes[index].name!r}: form {key!r} is both a pronoun and a "
-                f"non-pronoun form ({', '.join(sorted(cats))})"
-            )
-        family = families[index][next(iter(cats))]
-        lexicon[key] = SurfaceEntry(
-            attribute=index, value=value, categories=cats, family=family, is_pronoun=bool(pronoun)
-        )
+        entry = entries.get((index, value, cats))
+        if entry is None:
+            pronoun = cats & PRONOUN_CATEGORIES
+            if pronoun and pronoun != cats:
+                raise fail(
+                    f"attribute {attributes[index].name!r}: form {key!r} is both a pronoun and a "
+                    f"non-pronoun form ({', '.join(sorted(cats))})"
+                )
+            family = families[index][next(iter(cats))]
+            entry = SurfaceEntry(attribute=index, value=value, categories=cats, family=family, is_pronoun=bool(pronoun))
+            entries[(index, value, cats)] = entry
+        lexicon[key] = entry
     return lexicon
 
 
@@ -337,7 +368,7 @@ def _families(
             return c
 
         for key, (owner, _) in owners.items():
-            if owner != index:
+            if owner != index or len(categories_of[key]) == 1:
                 continue
             cats = sorted(categories_of[key], key=spec.categories.index)
             for other in cats[1:]:

@@ -114,6 +114,9 @@ PERSON_NOUNS = _words(
     snowboarders mountaineer mountaineers diver divers sailor kayaker kayakers fisher angler
     anglers hunter trapper trappers forager foragers gatherer herdsman herder shepherdess milkmaid
     lifeguard lifeguards member members mariachi geisha salaryman salarymen sherpa griot shaman
+    idol idols sheikh sheikhs emir rapper rappers vlogger vloggers influencer influencers streamer
+    gamer gamers cosplayer cosplayers barista baristas samurai ninja ninjas viking vikings pirate
+    pirates knight knights
     """
 )
 """Words that head a noun phrase about a person: an attribute word right before one is an adjective."""
@@ -146,10 +149,11 @@ TRANSPARENT = _words(
     wavy bald smiling laughing crying confident proud serious shy friendly kind wise stern elegant
     stylish fashionable attractive ugly scary mysterious brave fierce gentle lonely poor rich wealthy
     famous local native traditional modern typical cheerful joyful thoughtful worried nervous calm
+    focus
     """
 )
 """Adjectives that sit between a modifier and its head noun without being the head ("an old, wise
-man"); a word ending in -ing, -ed or -ly is read the same way."""
+man"), and booru's "focus" ("male focus"); a word ending in -ing, -ed or -ly is read the same way."""
 
 NOUNS_LIKE_PARTICIPLES = _words(
     """
@@ -168,9 +172,14 @@ OBJECT_HEADS = _words(
     """
     doll dolls figurine figurines statue statues statuette costume costumes toy toys mannequin
     mannequins puppet puppets emoji emojis sticker stickers icon icons cutout cutouts
+    duck ducks hen hens bird birds cat cats dog dogs bear bears lion lions lioness elephant elephants
+    deer goose geese swan swans owl owls fox foxes wolf wolves rabbit rabbits horse horses cow cows
+    pig pigs whale whales dolphin dolphins monkey monkeys penguin penguins bee bees ant ants wasp
+    wasps butterfly butterflies orchid orchids fern ferns cactus cacti piece pieces
     """
 )
-"""After a person noun, these make it an object ("a bride doll", "a cowboy costume")."""
+"""After a person noun, these make it an object or an animal ("a bride doll", "a cowboy costume",
+"a mother duck", "a queen bee")."""
 
 DETERMINERS = frozenset({"a", "an", "the", "this", "that", "my", "your", "our", "their", "its", "one", "another"})
 """Before a modifier with no noun after it ("a 5-year-old", "the elderly"), it names a person."""

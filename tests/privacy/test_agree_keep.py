@@ -1,0 +1,178 @@
+"""Agree and keep: every candidate agrees with itself, the user's own prompt keeps its age
+category, person count and names (the device draws `device_prompt`), person-free prompts are not
+varied, and closure holds for prompts with hostile characters, names, groups, tags and weights."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from tests.privacy.test_invariant import assert_closed, count
+
+from obclip.privacy import build_candidate_set, candidate_count, detect
+from obclip.privacy.normalize import normalize_text
+
+
+def ages_in(text: str) -> list[int]:
+    return [int(n) for n in re.findall(r"\b(\d{1,3})[- ](?:year|month)s?[- ]old\b", text)]
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a 9-year-old boy flying a kite",
+        "a girl, 7, smiling at the camera",
+        "a boy of about six in a sandbox",
+        "portrait of a 16-year-old girl, studio light",
+        "a 6-month-old baby asleep",
+    ],
+)
+def test_a_child_stays_a_child_in_every_candidate(prompt: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1
+    for candidate in cset.candidates:
+        assert all(age < 18 for age in ages_in(candidate)), candidate
+    assert all(age < 18 for age in ages_in(cset.true_prompt))
+
+
+@pytest.mark.parametrize("prompt", ["a young girl picking flowers", "a 20-year-old girl", "teenage boys skating"])
+def test_a_child_word_keeps_its_adult_age_words_as_written(prompt: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    adult = re.compile(r"(?<![\w-])(old|elderly|middle-aged|senior|75-year-old|45-year-old)(?![\w-])")
+    assert not any(adult.search(c) for c in cset.candidates), cset.candidates
+    assert "gender" in {a.kind for a in cset.attributes}
+
+
+@pytest.mark.parametrize(
+    ("prompt", "kept"),
+    [
+        ("a 9-year-old boy flying a kite", "9-year-old"),
+        ("portrait of Fatima in a garden", "Fatima"),
+        ("Grandma Rose baking bread", "Rose"),
+        ("3girls, beach, sunset", "3girls"),
+        ("a woman, 45, reading", "45"),
+        ("an old man, 50 y/o", "50-year-old"),
+    ],
+)
+def test_the_device_draws_the_users_own_words(prompt: str, kept: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert kept in cset.device_prompt
+    assert cset.device_text == cset.device_prompt == normalize_text(prompt)
+    # never on the wire: not in any candidate's public description, not in the repr
+    assert "device_prompt" not in cset.public_dict()
+    assert "device_prompt" not in repr(cset)
+
+
+def test_booru_counts_are_never_changed() -> None:
+    cset = build_candidate_set("3girls, 1boy, beach", seed=0)
+    assert cset.true_prompt == "3girls, 1boy, beach"
+    assert {c.split(",")[0] for c in cset.candidates} == {"3girls", "3boys"}
+    assert {c.split(",")[1].strip() for c in cset.candidates} == {"1girl", "1boy"}
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a lady slipper orchid in a greenhouse",
+        "the white king on a chessboard, macro photo",
+        "a mother duck with her ducklings on a pond",
+        "queen bee on a honeycomb",
+        "a street in Florence at night",
+        "Paris at night, rain, neon",
+        "a landscape by Greg Rutkowski and Alphonse Mucha",
+        "Golden Hour, Rose Garden, Summer Vibes",
+        "a bridge at dusk, mad max style",
+    ],
+)
+def test_person_free_prompts_are_not_varied(prompt: str) -> None:
+    assert len(build_candidate_set(prompt, seed=0)) == 1
+
+
+@pytest.mark.parametrize(
+    ("prompt", "attribute"),
+    [
+        ("a maid cleaning a hotel room", "gender"),
+        ("a handyman fixing a sink", "gender"),
+        ("groomsmen at a wedding", "gender"),
+        ("a salaryman on a train", "gender"),
+        ("a nonna making pasta", "gender"),
+        ("a forty-something woman", "age"),
+        ("a centenarian smiling", "age"),
+        ("portrait of an old man with dark skin", "skin"),
+        ("brown-skinned woman, studio portrait", "skin"),
+        ("an eldery man feeding pigeons", "age"),
+        ("a womn reading", "gender"),
+        ("Womans face, close-up", "gender"),
+        ("old_man, 1boy, male focus", "gender"),
+        ("(old woman:1.3), ((masterpiece))", "age"),
+        ("portrait of José smiling", "gender"),
+    ],
+)
+def test_words_people_write_are_varied(prompt: str, attribute: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert attribute in {a.kind for a in cset.attributes if a.name not in cset.fixed}
+
+
+def test_mad_is_never_man() -> None:
+    assert len(build_candidate_set("a mad scientist's lab, no people", seed=0)) == 1
+    assert detect("mad").attributes == ()
+
+
+def test_weighted_syntax_stays_fixed_text_in_every_candidate() -> None:
+    cset = build_candidate_set(r"(old woman:1.3), [man|woman], ((masterpiece)), BREAK, \(young\) girl", seed=0)
+    for candidate in cset.candidates:
+        assert candidate.startswith("(") and ":1.3), [" in candidate and "|" in candidate
+        assert "((masterpiece)), BREAK, \\(" in candidate
+
+
+# --- closure for the new kinds of prompt -------------------------------------------------------
+
+HOSTILE = ["\u200b", "\u200d", "\u00ad", "\u202e", "\ufeff", "\u0301", "\u0303"]
+LOOK_ALIKE = {"o": "\u043e", "a": "\u0430", "e": "\u0435", "i": "\u0456"}
+WORDS = [
+    "woman", "man", "old", "young", "girl", "boy", "maid", "butler", "nonna", "grandma", "uncle",
+    "Fatima", "José", "Rose", "Bob", "Lucia", "1girl", "2boys", "3girls", "old_man", "mature_female",
+    "male focus", "dark-skinned", "brown skin", "9-year-old", "45", "50 y/o", "forty-something",
+    "centenarian", "eldery", "womn", "she", "her", "his", "he", "they",
+]  # fmt: skip
+FILLER = ["a", "an", "the", "and", "with", "portrait", "of", "by", "smiling", "in", "Paris", "chess", "duck", "solo"]
+SYNTAX = [",", "(", ")", ":1.3)", "[", "|", "]", "((", "))", "BREAK", "\\(", "\\)", ".", " "]
+
+
+@st.composite
+def hostile_word(draw: st.DrawFn) -> str:
+    word = draw(st.sampled_from(WORDS))
+    kind = draw(st.sampled_from(["plain", "plain", "invisible", "look_alike", "full_width", "title"]))
+    if kind == "invisible" and len(word) > 1:
+        at = draw(st.integers(1, len(word) - 1))
+        return word[:at] + draw(st.sampled_from(HOSTILE)) + word[at:]
+    if kind == "look_alike":
+        return "".join(LOOK_ALIKE.get(c, c) for c in word)
+    if kind == "full_width":
+        return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in word)
+    if kind == "title":
+        return word.title()
+    return word
+
+
+@st.composite
+def messy_prompts(draw: st.DrawFn) -> str:
+    pieces = draw(
+        st.lists(st.one_of(hostile_word(), st.sampled_from(FILLER), st.sampled_from(SYNTAX)), min_size=1, max_size=8)
+    )
+    text = " ".join(pieces)
+    assume(text.strip() and normalize_text(text).strip())
+    return text
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(prompt=messy_prompts(), seed=st.integers(0, 2**32))
+def test_closure_holds_for_hostile_names_groups_tags_and_weights(prompt: str, seed: int) -> None:
+    assume(count(prompt) <= 24)
+    assert_closed(prompt, seed=seed)
+    cset = build_candidate_set(prompt, seed=seed)
+    # the user's normalised prompt is what the device draws, and reads to the same template
+    assert detect(cset.device_prompt) == cset.template
+    assert candidate_count(cset.template) >= len(cset)

@@ -1,0 +1,114 @@
+"""Normalisation: hostile characters never carry a sensitive word past detection, the user's own
+candidate is the normalised text, and normalising is idempotent."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from obclip.errors import InvalidInputError
+from obclip.privacy import build_candidate_set, normalize, normalize_text, refuse_warnings
+from obclip.privacy.language import language_of
+
+HOSTILE = [
+    ("an old wo\u200bman", "an old woman"),  # zero-width space
+    ("an old wo\u200dman", "an old woman"),  # zero-width joiner between letters
+    ("an old wo\u00adman", "an old woman"),  # soft hyphen
+    ("an old wo\u2060man", "an old woman"),  # word joiner
+    ("an old \u202ewoman", "an old woman"),  # bidi override
+    ("an old wo\ufeffman", "an old woman"),  # byte order mark
+    ("an old w\u043eman", "an old woman"),  # Cyrillic о
+    ("an \u03bfld woman", "an old woman"),  # Greek ο
+    ("an old WОMAN", "an old WOMAN"),  # Cyrillic capital О
+    ("an old \uff57\uff4f\uff4d\uff41\uff4e", "an old woman"),  # full-width
+    ("an old w\u0303oman", "an old woman"),  # stray combining mark
+    ("his fiance\u0301e", "his fiancée"),  # decomposed accent
+    ("old_woman, 1girl", "old woman, 1girl"),  # booru underscores
+    ("dark-skinned_female", "dark-skinned female"),
+]
+
+
+@pytest.mark.parametrize(("hostile", "expected"), HOSTILE)
+def test_hostile_text_is_read_as_the_plain_word(hostile: str, expected: str) -> None:
+    assert normalize_text(hostile) == expected
+
+
+@pytest.mark.parametrize(("hostile", "expected"), HOSTILE[:12])
+def test_no_hostile_case_sends_the_sensitive_word_in_clear(hostile: str, expected: str) -> None:
+    cset = build_candidate_set(hostile, seed=0)
+    assert len(cset) > 1
+    assert cset.device_prompt == expected
+    for candidate in cset.candidates:
+        assert "\u200b" not in candidate and "\u043e" not in candidate
+    # the user's own candidate is the normalised text, in canonical form
+    assert cset.true_prompt in cset.candidates
+    assert "gender" in {a.kind for a in cset.attributes if a.name not in cset.fixed}
+
+
+def test_mixed_script_words_are_told_and_refused_under_strict() -> None:
+    cset = build_candidate_set("an old w\u043eman", seed=0)
+    assert normalize("an old w\u043eman").mixed_script == ("w\u043eman",)
+    assert any("look-alike" in w for w in cset.warnings)
+    with pytest.raises(InvalidInputError, match="strict"):
+        refuse_warnings(cset, "--strict")
+    assert "w\u043eman" not in str(cset.public_dict())
+
+
+def test_emoji_joiners_survive_normalisation() -> None:
+    family = "a \U0001f468\u200d\U0001f469\u200d\U0001f467 family"
+    assert normalize_text(family) == family
+    assert normalize_text("\U0001f469\u200d\u2695\ufe0f doctor") == "\U0001f469\u200d\u2695\ufe0f doctor"
+
+
+def test_words_of_one_other_script_are_kept() -> None:
+    assert normalize_text("женщина в красном платье") == "женщина в красном платье"
+    assert normalize("женщина в красном платье").mixed_script == ()
+
+
+def test_non_english_prompt_is_told_and_refused_under_strict() -> None:
+    cset = build_candidate_set("une vieille femme avec un chat dans un jardin", seed=0)
+    assert len(cset) == 1
+    assert any("only English is read" in w for w in cset.warnings)
+    with pytest.raises(InvalidInputError, match="only English"):
+        refuse_warnings(cset, "strict")
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "portrait of an old woman, highly detailed, 8k, artstation",
+        "1girl, solo, long hair, looking at viewer, smile, masterpiece, best quality",
+        "(masterpiece:1.2), [old man|young woman], bokeh, volumetric lighting, octane render",
+        "cyberpunk samurai, neon, rain, unreal engine 5, trending on artstation",
+    ],
+)
+def test_english_prompts_and_tag_lists_are_english(prompt: str) -> None:
+    assert language_of(prompt) is None
+
+
+@pytest.mark.parametrize(
+    ("prompt", "language"),
+    [("eine alte Frau mit Hut im Regen", "de"), ("una mujer joven en la playa al atardecer", "es")],
+)
+def test_other_languages_are_named(prompt: str, language: str) -> None:
+    assert language_of(prompt) == language
+
+
+_TEXT = st.text(
+    alphabet=st.sampled_from(
+        [
+            *"abcdefgh womanld_-,.()[]:1é",
+            *("\u200b", "\u200d", "\u00ad", "\u202e", "\u043e", "\u03bf", "\uff57", "\u0301", "\u0303", "\ufe0f"),
+            *("\U0001f469", "\U0001f3fd", "\u2640"),
+        ]
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT)
+def test_normalisation_is_idempotent(text: str) -> None:
+    once = normalize_text(text)
+    assert normalize_text(once) == once
