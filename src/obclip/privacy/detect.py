@@ -84,9 +84,10 @@ class _Variable:
     differs_from: list[int] = field(default_factory=list)
 
 
-MAX_PROMPT_CHARS = 1000
-"""Longest prompt `build_candidate_set` reads (`check_length`): more than twice what a text encoder
-reads (77 tokens), and short enough that reading every candidate back stays within seconds."""
+MAX_PROMPT_CHARS = 4000
+"""Longest prompt `build_candidate_set` reads (`check_length`): more than the ten 75-token chunks the
+device encodes (`prompt_tokens.MAX_PROMPT_CHUNKS`), and short enough that reading every candidate back
+stays within seconds."""
 
 
 def check_length(prompt: str) -> None:
@@ -97,8 +98,8 @@ def check_length(prompt: str) -> None:
     """
     if isinstance(prompt, str) and len(prompt) > MAX_PROMPT_CHARS:
         raise InvalidInputError(
-            f"prompt is {len(prompt)} characters long; obclip reads at most {MAX_PROMPT_CHARS} (a text encoder reads "
-            "77 tokens, a few hundred characters); shorten it"
+            f"prompt is {len(prompt)} characters long; obclip reads at most {MAX_PROMPT_CHARS} (ten "
+            "75-token chunks, about 3,000 characters); shorten it"
         )
 
 
