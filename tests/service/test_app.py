@@ -32,6 +32,7 @@ SMALL = Limits(
     max_prompt_chars=300,
     max_body_bytes=4096,
     queue_size=1,
+    token_max_jobs=8,  # one client here: the per-token share is tested in test_fairness.py
     throughput_gmacs=1.0,
 )
 

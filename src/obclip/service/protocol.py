@@ -79,6 +79,18 @@ class OverloadedError(ObclipError):
         self.headers = {"Retry-After": str(retry_after)}
 
 
+class OverShareError(ObclipError):
+    """This token has more queued or running work, or more requests a minute, than its share (429);
+    the server itself may have room. Retry after `Retry-After` seconds."""
+
+    code = "over_share"
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class ClientClosedError(ObclipError):
     """The client closed the connection before its request was read (counted apart from server errors)."""
 

@@ -26,6 +26,7 @@ from obclip.engine.schedulers import SCHEDULERS
 from obclip.engine.spec import DenoiseSpec
 from obclip.errors import DeadlineExceededError, InvalidInputError, JobCancelledError, ModelNotFoundError, ObclipError
 from obclip.service.jobs import Job, JobResult
+from obclip.service.metrics import shown_tenant
 from obclip.service.protocol import (
     API_PREFIX,
     BATCH_REQUESTS_HEADER,
@@ -39,6 +40,7 @@ from obclip.service.protocol import (
     InternalError,
     LimitExceededError,
     OverloadedError,
+    OverShareError,
     RequestTimeoutError,
     UnauthorizedError,
     UnsupportedMediaTypeError,
@@ -55,16 +57,23 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 def require_token(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:  # noqa: B008
-    """Refuse a request without one of the server's tokens (none configured: everyone may call)."""
-    tokens: tuple[bytes, ...] = request.app.state.tokens
+    """Refuse a request without one of the server's tokens (none configured: everyone may call).
+
+    Sets `request.state.tenant`, whom the request's work is counted against: the token's label
+    (never the token), or the client's address when the server has no tokens.
+    """
+    tokens: tuple[tuple[bytes, str], ...] = request.app.state.tokens
     if not tokens:
+        request.state.tenant = "addr:" + (request.client.host if request.client else "unknown")
         return
     given = credentials.credentials.encode("utf-8", "surrogateescape") if credentials else b""
-    matched = False
-    for token in tokens:  # compare against every token: the time does not say which one matched
-        matched |= hmac.compare_digest(given, token)
+    matched = ""
+    for token, label in tokens:  # compare against every token: the time does not say which one matched
+        if hmac.compare_digest(given, token):
+            matched = label
     if not matched:
         raise UnauthorizedError("a valid bearer token is required" if given else "missing bearer token")
+    request.state.tenant = matched
 
 
 # --- errors: every ObclipError in one handler; framework errors in the same JSON shape -----------
@@ -77,6 +86,8 @@ async def obclip_error(request: Request, exc: ObclipError) -> JSONResponse:
     if isinstance(exc, OverloadedError):
         metrics.overloaded.inc()
         log.info("%s -> 503 overloaded (Retry-After %s)", where, exc.headers.get("Retry-After"))
+    elif isinstance(exc, OverShareError):
+        log.info("%s -> 429 %s over its share (Retry-After %s)", where, tenant_label(request), exc.headers["Retry-After"])
     elif isinstance(exc, (ClientClosedError, JobCancelledError)):
         metrics.client_aborts.labels(getattr(exc, "stage", "upload")).inc()
         log.info("%s: client went away (%s)", where, exc)
@@ -133,9 +144,10 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (413, "body too large"),
         (415, "body not JSON"),
         (422, "body not of the request's shape"),
+        (429, "this token is over its share (jobs, queued cost or requests a minute); see Retry-After"),
         (500, "the job failed on the server"),
-        (503, "queue full or queued cost over budget; see Retry-After"),
-        (504, "the job passed the deadline per job and was stopped"),
+        (503, "queue full, queued cost over budget, or a momentarily slow server; see Retry-After"),
+        (504, "the job ran past the deadline per job and was stopped"),
     )
 }
 
@@ -171,7 +183,7 @@ async def denoise(request: Request) -> Response:
     spec = spec_from_request(req, limits)
     state.engine.check(spec)  # prompts the text encoder would truncate, size vs VAE, accel steps: 4xx now
     cost = admit(request, spec)
-    job = state.jobs.submit(spec, cost)
+    job = state.jobs.submit(spec, cost, request.state.tenant)
     result = await _wait_for_job(request, job)
     _log_job(spec, cost, result, time.perf_counter() - started, state.log_prompts)
     return Response(
@@ -228,7 +240,11 @@ async def prometheus(request: Request) -> Response:
 
 
 def admit(request: Request, spec: DenoiseSpec) -> float:
-    """The request's cost in MACs, refused (4xx) when over the per-request budget or the deadline."""
+    """The request's cost in MACs, refused when over the per-request budget or the deadline.
+
+    A request that would pass the deadline even at the best speed this server has measured is a
+    400; one that passes it only at the current estimate (a busy moment) is a 503 to retry.
+    """
     state = request.app.state
     limits = state.limits
     bundle = state.engine.model
@@ -238,13 +254,26 @@ def admit(request: Request, spec: DenoiseSpec) -> float:
             f"the request costs {cost / 1e12:.3g} TMAC (rows x k x one row's UNet forward), "
             f"this server takes at most {limits.max_request_tmacs:g} TMAC per request"
         )
-    estimate = state.jobs.estimate_s(cost)
-    if estimate > limits.job_deadline_s:
+    jobs = state.jobs
+    best = jobs.estimate_s(cost, jobs.speed.best)
+    if best > limits.job_deadline_s:
         raise LimitExceededError(
-            f"the request would run about {estimate:.0f} s here ({cost / 1e12:.3g} TMAC), "
+            f"the request would run about {best:.0f} s here ({cost / 1e12:.3g} TMAC), "
             f"the deadline per job is {limits.job_deadline_s:g} s: ask for fewer candidates, steps or pixels"
         )
+    estimate = jobs.estimate_s(cost)
+    if estimate > limits.job_deadline_s:
+        raise OverloadedError(
+            f"the server runs slower than usual now (the request would run about {estimate:.0f} s, "
+            f"the deadline per job is {limits.job_deadline_s:g} s); retry later",
+            max(jobs.retry_after(), 10),
+        )
     return cost
+
+
+def tenant_label(request: Request) -> str:
+    """The tenant's name in metrics and the log: a token's label, or `anonymous` (never an address)."""
+    return shown_tenant(getattr(request.state, "tenant", ""))
 
 
 async def _wait_for_job(request: Request, job: Job) -> JobResult:

@@ -25,12 +25,12 @@ import obclip
 from obclip.defaults import DEFAULT_LARGE
 from obclip.engine.batching import BatchPolicy
 from obclip.errors import InvalidInputError
-from obclip.service.cost import CostModel, measure_throughput
-from obclip.service.jobs import JobQueue
+from obclip.service.cost import CostModel, SpeedEstimate, measure_speeds
+from obclip.service.jobs import JobQueue, Share
 from obclip.service.limits import Limits
 from obclip.service.metrics import Metrics, MetricsMiddleware
 from obclip.service.routes import EXCEPTION_HANDLERS, ROUTES, router
-from obclip.service.tokens import read_tokens
+from obclip.service.tokens import TokenEntry, read_tokens
 
 log = logging.getLogger("obclip.service")
 
@@ -43,14 +43,15 @@ class ServiceConfig:
 
     Args:
         large: the cloud model it serves (hub id, local directory or `embedded:NAME`).
-        tokens: accepted bearer tokens; empty means no authentication.
+        tokens: accepted bearer tokens (strings, or `TokenEntry`s with a label and a share of
+            the server); empty means no authentication.
         limits: the per-request, per-job and per-connection limits.
         log_prompts: write the candidate prompts to the log (off: only counts and options).
         batching: how many compatible requests may share one UNet call per step.
     """
 
     large: str = DEFAULT_LARGE
-    tokens: tuple[str, ...] = ()
+    tokens: tuple[str | TokenEntry, ...] = ()
     limits: Limits = field(default_factory=Limits)
     log_prompts: bool = False
     batching: BatchPolicy = field(default_factory=BatchPolicy)
@@ -71,9 +72,11 @@ def create_app(config: ServiceConfig | None = None, *, engine: Any = None) -> Fa
         engine = CloudEngine(load_model(config.large))
     bundle = engine.model
     cost_model = _cost_model(bundle.unet)
-    throughput = limits.throughput_gmacs * 1e9
-    if not throughput:
-        throughput = measure_throughput(bundle.unet, cost_model, bundle.default_size // bundle.vae_scale_factor)
+    if limits.throughput_gmacs:
+        speed = SpeedEstimate([limits.throughput_gmacs * 1e9], fixed=True)
+    else:
+        latent = bundle.default_size // bundle.vae_scale_factor
+        speed = SpeedEstimate(measure_speeds(bundle.unet, cost_model, latent))
     app = FastAPI(
         title="obclip cloud",
         version=obclip.__version__,
@@ -86,12 +89,24 @@ def create_app(config: ServiceConfig | None = None, *, engine: Any = None) -> Fa
     state.engine = engine
     state.model_id = bundle.model_id
     state.limits = limits
-    state.tokens = tuple(t.encode("utf-8") for t in config.tokens)
+    entries = [t if isinstance(t, TokenEntry) else TokenEntry(t) for t in config.tokens]
+    state.tokens = tuple((e.token.encode("utf-8", "surrogateescape"), e.label) for e in entries)
     state.log_prompts = config.log_prompts
     state.cost_model = cost_model
-    metrics = Metrics(lambda: state.jobs.depth, lambda: state.jobs.queued_cost)
+    metrics = Metrics(lambda: state.jobs.depth, lambda: state.jobs.queued_cost, lambda: state.jobs.by_tenant())
     state.metrics = metrics
-    state.jobs = JobQueue(engine, limits, throughput, record=metrics.job_ended, batching=config.batching)
+    state.jobs = JobQueue(engine, limits, speed, record=metrics.job_ended, batching=config.batching)
+    default = Share.from_limits(limits)
+    for e in entries:
+        state.jobs.set_share(
+            e.label,
+            Share(
+                e.max_jobs or default.max_jobs,
+                (e.max_queued_tmacs or limits.token_max_queued_tmacs) * 1e12,
+                e.requests_per_minute or default.requests_per_minute,
+                e.weight,
+            ),
+        )
     app.include_router(router)
     for exc_class, handler in EXCEPTION_HANDLERS.items():
         app.add_exception_handler(exc_class, handler)
