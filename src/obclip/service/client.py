@@ -38,7 +38,14 @@ import obclip
 from obclip.engine.spec import DenoiseSpec
 from obclip.engine.state import DenoiseState
 from obclip.errors import InvalidInputError, ModelNotFoundError, ServiceError
-from obclip.service.protocol import API_PREFIX, JSON_MEDIA_TYPE, STATE_MEDIA_TYPE, decode_state, encode_request
+from obclip.service.protocol import (
+    API_PREFIX,
+    IDEMPOTENCY_HEADER,
+    JSON_MEDIA_TYPE,
+    STATE_MEDIA_TYPE,
+    decode_state,
+    encode_request,
+)
 
 #: Longest server message shown to the user (characters, after sanitising).
 MAX_MESSAGE_CHARS = 300
@@ -53,10 +60,6 @@ def sanitize(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-#: The request header that names one call's job, so that a resend attaches to the same job.
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class _Overloaded(Exception):

@@ -28,6 +28,14 @@ MODEL_SECONDS_HEADER = "X-Obclip-Model-Seconds"
 QUEUE_SECONDS_HEADER = "X-Obclip-Queue-Seconds"
 BATCH_ROWS_HEADER = "X-Obclip-Batch-Rows"  # UNet rows per call in the batch the job ran in
 BATCH_REQUESTS_HEADER = "X-Obclip-Batch-Requests"  # requests in that batch
+IDEMPOTENCY_HEADER = "Idempotency-Key"  # the same key and bytes from one token run once
+
+
+class IdempotencyMismatchError(InvalidInputError):
+    """An idempotency key sent again with a different request body."""
+
+    code = "idempotency_mismatch"
+    http_status = 422
 
 
 # --- errors the service adds to the project's hierarchy -----------------------------------------

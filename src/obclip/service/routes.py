@@ -26,11 +26,13 @@ from obclip.engine.schedulers import SCHEDULERS
 from obclip.engine.spec import DenoiseSpec
 from obclip.errors import DeadlineExceededError, InvalidInputError, JobCancelledError, ModelNotFoundError, ObclipError
 from obclip.service.jobs import Job, JobResult
+from obclip.service.keyed import Keyed
 from obclip.service.metrics import shown_tenant
 from obclip.service.protocol import (
     API_PREFIX,
     BATCH_REQUESTS_HEADER,
     BATCH_ROWS_HEADER,
+    IDEMPOTENCY_HEADER,
     MODEL_SECONDS_HEADER,
     QUEUE_SECONDS_HEADER,
     STATE_MEDIA_TYPE,
@@ -182,9 +184,15 @@ async def denoise(request: Request) -> Response:
         raise ModelNotFoundError(f"this server serves {state.model_id}, not {req.model!r}")
     spec = spec_from_request(req, limits)
     state.engine.check(spec)  # prompts the text encoder would truncate, size vs VAE, accel steps: 4xx now
-    cost = admit(request, spec)
-    job = state.jobs.submit(spec, cost, request.state.tenant)
-    result = await _wait_for_job(request, job)
+    key = _idempotency_key(request)
+    held = state.keyed.find(request.state.tenant, key, body) if key else None
+    if held is None:
+        cost = admit(request, spec)
+        job = state.jobs.submit(spec, cost, request.state.tenant)
+        held = state.keyed.add(request.state.tenant, key, body, job) if key else None
+    else:
+        job, cost = held.job, held.job.cost  # the same job, resent: wait for it, never run it twice
+    result = await _wait_for_job(request, job, held)
     _log_job(spec, cost, result, time.perf_counter() - started, state.log_prompts)
     return Response(
         result.body,
@@ -226,7 +234,7 @@ async def models(request: Request) -> dict[str, Any]:
 @router.get("/healthz", summary="Liveness: answers while a job runs; no token needed")
 async def healthz(request: Request) -> dict[str, Any]:
     state = request.app.state
-    return {"status": "ok", "model": state.model_id, "queue_depth": state.jobs.depth}
+    return {"status": "ok", "model": state.model_id, "queue_depth": state.jobs.depth, "idempotency_keys": True}
 
 
 @router.get("/metrics", dependencies=[Depends(require_token)], summary="Prometheus metrics (text format)")
@@ -276,21 +284,38 @@ def tenant_label(request: Request) -> str:
     return shown_tenant(getattr(request.state, "tenant", ""))
 
 
-async def _wait_for_job(request: Request, job: Job) -> JobResult:
-    """The job's result; if the client goes away first, the job is cancelled (between steps)."""
+async def _wait_for_job(request: Request, job: Job, held: Keyed | None = None) -> JobResult:
+    """The job's result; if the client goes away first, the job is cancelled (between steps). A job
+    sent with an idempotency key is cancelled only when no resend has come for it within the grace
+    time (`KeyedJobs.grace_s`): a proxy that gave up on it may be about to send it again."""
     waiter = asyncio.wrap_future(job.future)
     waiter.add_done_callback(_retrieve)
     gone = asyncio.ensure_future(_client_gone(request))
+    if held is not None:
+        held.waiters += 1
     try:
         await asyncio.wait({waiter, gone}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         if not gone.done():
             gone.cancel()
+        if held is not None:
+            held.waiters -= 1
     if not waiter.done():
-        stage = "running" if request.app.state.jobs.is_running(job) else "queued"
-        request.app.state.jobs.cancel(job)
+        jobs = request.app.state.jobs
+        stage = "running" if jobs.is_running(job) else "queued"
+        if held is None:
+            jobs.cancel(job)
+        else:
+            request.app.state.keyed.release_later(held, jobs.cancel)
         raise JobCancelledError(f"the client went away while its job was {stage}", stage)
     return waiter.result()
+
+
+def _idempotency_key(request: Request) -> str:
+    key = request.headers.get(IDEMPOTENCY_HEADER, "")
+    if key and (len(key) > 128 or not all(33 <= ord(ch) <= 126 for ch in key)):
+        raise InvalidInputError("the Idempotency-Key header must be 1-128 printable ASCII characters without spaces")
+    return key
 
 
 async def _client_gone(request: Request) -> None:

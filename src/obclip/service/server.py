@@ -27,6 +27,7 @@ from obclip.engine.batching import BatchPolicy
 from obclip.errors import InvalidInputError
 from obclip.service.cost import CostModel, SpeedEstimate, measure_speeds
 from obclip.service.jobs import JobQueue, Share
+from obclip.service.keyed import KeyedJobs
 from obclip.service.limits import Limits
 from obclip.service.metrics import Metrics, MetricsMiddleware
 from obclip.service.routes import EXCEPTION_HANDLERS, ROUTES, router
@@ -96,6 +97,7 @@ def create_app(config: ServiceConfig | None = None, *, engine: Any = None) -> Fa
     metrics = Metrics(lambda: state.jobs.depth, lambda: state.jobs.queued_cost, lambda: state.jobs.by_tenant())
     state.metrics = metrics
     state.jobs = JobQueue(engine, limits, speed, record=metrics.job_ended, batching=config.batching)
+    state.keyed = KeyedJobs()
     default = Share.from_limits(limits)
     for e in entries:
         state.jobs.set_share(
