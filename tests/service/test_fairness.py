@@ -198,10 +198,15 @@ def test_a_full_server_is_503_not_429(tiny_engine):
 
 def test_requests_per_minute_share(tiny_engine):
     limits = Limits(max_candidates=4, max_steps=4, max_size=64, token_requests_per_minute=2, throughput_gmacs=1.0)
-    app = _app(tiny_engine, limits, (TokenEntry("rate-token", "rated"), TokenEntry("other", "other", requests_per_minute=5)))
+    app = _app(
+        tiny_engine, limits, (TokenEntry("rate-token", "rated"), TokenEntry("other", "other", requests_per_minute=5))
+    )
     auth = {"Authorization": "Bearer rate-token"}
     with TestClient(app) as client:
-        assert [client.post("/v1/denoise", json={**GOOD, "seed": s}, headers=auth).status_code for s in (1, 2)] == [200, 200]
+        assert [client.post("/v1/denoise", json={**GOOD, "seed": s}, headers=auth).status_code for s in (1, 2)] == [
+            200,
+            200,
+        ]
         third = client.post("/v1/denoise", json={**GOOD, "seed": 3}, headers=auth)
         assert third.status_code == 429 and 1 <= int(third.headers["Retry-After"]) <= 60
         assert "requests in the last minute" in third.json()["error"]["message"]

@@ -57,7 +57,10 @@ class Metrics:
             "obclip_throughput_gmacs", "model speed used for estimates (10^9 MAC/s)", registry=registry
         )
         self.tenant_requests = Counter(
-            "obclip_tenant_requests", "denoise answers by tenant and HTTP status", ["tenant", "status"], registry=registry
+            "obclip_tenant_requests",
+            "denoise answers by tenant and HTTP status",
+            ["tenant", "status"],
+            registry=registry,
         )
         self.tenant_jobs = Counter(
             "obclip_tenant_jobs", "denoise jobs by tenant and how they ended", ["tenant", "outcome"], registry=registry

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -221,6 +222,7 @@ def check_limits(request: DenoiseRequest, limits: Limits) -> None:
             f"the negative prompt has {len(request.negative_prompt)} characters, "
             f"this server takes at most {limits.max_prompt_chars}"
         )
+    _check_negative_prompt(request.negative_prompt)
     if request.steps > limits.max_steps:
         raise LimitExceededError(f"steps {request.steps}, this server runs at most {limits.max_steps}")
     for name in ("height", "width"):
@@ -229,6 +231,21 @@ def check_limits(request: DenoiseRequest, limits: Limits) -> None:
             raise LimitExceededError(f"{name} {value}, this server makes images of at most {limits.max_size} px")
     if not math.isfinite(request.guidance) or request.guidance > limits.max_guidance:
         raise LimitExceededError(f"guidance {request.guidance}, this server allows at most {limits.max_guidance}")
+
+
+def _check_negative_prompt(text: str) -> None:
+    """The negative prompt is shown to operators and fed to the text encoder: no control
+    characters, and no invisible format characters (bidi overrides, zero-width spaces and joiners)
+    that would make what is read differ from what is encoded."""
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category == "Cc":
+            raise InvalidInputError(f"the negative prompt contains a control character (U+{ord(ch):04X})")
+        if category == "Cf":
+            raise InvalidInputError(
+                f"the negative prompt contains an invisible format character (U+{ord(ch):04X}, "
+                f"{unicodedata.name(ch, 'unnamed')}): bidi overrides and zero-width characters are refused"
+            )
 
 
 def spec_from_request(request: DenoiseRequest, limits: Limits) -> DenoiseSpec:

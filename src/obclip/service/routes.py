@@ -89,7 +89,9 @@ async def obclip_error(request: Request, exc: ObclipError) -> JSONResponse:
         metrics.overloaded.inc()
         log.info("%s -> 503 overloaded (Retry-After %s)", where, exc.headers.get("Retry-After"))
     elif isinstance(exc, OverShareError):
-        log.info("%s -> 429 %s over its share (Retry-After %s)", where, tenant_label(request), exc.headers["Retry-After"])
+        log.info(
+            "%s -> 429 %s over its share (Retry-After %s)", where, tenant_label(request), exc.headers["Retry-After"]
+        )
     elif isinstance(exc, (ClientClosedError, JobCancelledError)):
         metrics.client_aborts.labels(getattr(exc, "stage", "upload")).inc()
         log.info("%s: client went away (%s)", where, exc)

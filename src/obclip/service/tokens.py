@@ -75,8 +75,7 @@ def _entry(words: list[str], where: str) -> TokenEntry:
         key, sep, value = word.partition("=")
         if not sep or key not in _SETTINGS or key in values:
             raise InvalidInputError(
-                f"{where}: after the token only key=value settings may follow, once each, "
-                f"keys {', '.join(_SETTINGS)}"
+                f"{where}: after the token only key=value settings may follow, once each, keys {', '.join(_SETTINGS)}"
             )
         kind = _SETTINGS[key]
         if kind is str:
