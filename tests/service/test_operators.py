@@ -54,13 +54,17 @@ def test_a_busy_moment_is_a_503_to_retry_and_only_a_hopeless_request_is_a_400(en
         refused = post(client, GOOD)
         assert_error(refused, 503, "overloaded", "slower than usual")
         assert int(refused.headers["Retry-After"]) >= 10
-        jobs.speed = SpeedEstimate([0.3e9], window=4)  # never faster: the request cannot fit
+        jobs.speed = SpeedEstimate([0.3e9], window=4)  # a busy start-up alone: retry, not refuse
+        assert_error(post(client, GOOD), 503, "overloaded", "slower than usual")
+        for _ in range(4):
+            jobs.speed.observe(3e9, 10.0, accelerated=False)  # measured work, never faster: it cannot fit
+        assert jobs.speed.settled
         assert_error(post(client, GOOD), 400, "limit_exceeded", "would run about")
 
 
 def test_the_deadline_counts_running_not_waiting(engine):
     """Issue 23.4: a job that waited longer than the deadline behind another still runs to its answer."""
-    limits = Limits(**{**SMALL.to_dict(), "job_deadline_s": 1.5, "queue_size": 4, "token_max_jobs": 8})
+    limits = Limits(**{**SMALL.to_dict(), "job_deadline_s": 4.0, "queue_size": 4, "token_max_jobs": 8})
     app = create_app(ServiceConfig(limits=limits), engine=engine)
     engine.gate = threading.Event()
     results = {}
@@ -70,7 +74,10 @@ def test_the_deadline_counts_running_not_waiting(engine):
         assert engine.entered.wait(30)
         second = threading.Thread(target=lambda: results.setdefault("second", post(client, {**GOOD, "seed": 2})))
         second.start()
-        time.sleep(2.0)  # the second waits past its deadline; the first is stopped at its own
+        deadline = time.monotonic() + 30
+        while app.state.jobs.depth < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(5.0)  # the second waits past its deadline; the first is stopped at its own
         engine.gate.set()
         first.join(60)
         second.join(60)

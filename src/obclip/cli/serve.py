@@ -71,6 +71,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     ray.add_argument("--ray-max-replicas", type=int, metavar="R", help="autoscale up to R replicas")
     ray.add_argument("--ray-cpus", type=float, default=1.0, metavar="C", help="CPUs reserved per replica")
     ray.add_argument("--ray-address", metavar="ADDR", help="an existing Ray cluster (default: start a local one)")
+    ray.add_argument(
+        "--ray-secured",
+        action="store_true",
+        help="allow a non-loopback --host with --ray: you have secured Ray's ports (docs/service.md, Ray)",
+    )
+    ray.add_argument("--ray-dashboard", action="store_true", help="run Ray's dashboard (on 127.0.0.1; off by default)")
     p.set_defaults(run=_run_serve)
 
 
@@ -109,5 +115,14 @@ def _run_serve(args: argparse.Namespace) -> int:
         options = RayOptions(
             replicas=args.ray_replicas, max_replicas=args.ray_max_replicas, num_cpus=args.ray_cpus, threads=args.threads
         )
-        return serve_ray(config, options, host=args.host, port=args.port, address=args.ray_address)
+        return serve_ray(
+            config,
+            options,
+            host=args.host,
+            port=args.port,
+            address=args.ray_address,
+            secured=args.ray_secured,
+            dashboard=args.ray_dashboard,
+            log_level=args.log_level,
+        )
     return serve(config, host=args.host, port=args.port, log_level=args.log_level)

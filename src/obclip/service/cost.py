@@ -116,8 +116,9 @@ class SpeedEstimate:
     finished batch of unaccelerated work of at least `min_cost` MACs (an accelerated job skips
     work its cost counts, so it would inflate the speed; a tiny one is mostly Python overhead).
     It never falls below `floor_ratio` of the best sample ever seen, so one measurement on a busy
-    machine cannot make every request look too slow. `fixed` (the operator's `--throughput-gmacs`)
-    replaces all of it. Thread-safe.
+    machine cannot make every request look too slow. It is `settled` once `settle` batches of real
+    work have been measured (start-up forwards alone never settle it). `fixed` (the operator's
+    `--throughput-gmacs`) replaces all of it and is settled. Thread-safe.
     """
 
     def __init__(
@@ -128,6 +129,7 @@ class SpeedEstimate:
         window: int = 16,
         floor_ratio: float = 0.25,
         min_cost: float = 1e9,
+        settle: int = 4,
     ) -> None:
         if not samples or not all(math.isfinite(x) and x > 0 for x in samples):
             raise ValueError("a speed estimate needs positive finite samples")
@@ -136,7 +138,14 @@ class SpeedEstimate:
         self.min_cost = min_cost
         self._window: collections.deque[float] = collections.deque(samples, maxlen=window)
         self._best = max(samples)
+        self._observed = 0
+        self._settle = settle
         self._lock = threading.Lock()
+
+    @property
+    def settled(self) -> bool:
+        """Whether the estimate rests on measured work (or is fixed), not on start-up forwards only."""
+        return self.fixed or self._observed >= self._settle
 
     @property
     def current(self) -> float:
@@ -168,3 +177,4 @@ class SpeedEstimate:
         with self._lock:
             self._window.append(speed)
             self._best = max(self._best, speed)
+            self._observed += 1

@@ -252,8 +252,9 @@ async def prometheus(request: Request) -> Response:
 def admit(request: Request, spec: DenoiseSpec) -> float:
     """The request's cost in MACs, refused when over the per-request budget or the deadline.
 
-    A request that would pass the deadline even at the best speed this server has measured is a
-    400; one that passes it only at the current estimate (a busy moment) is a 503 to retry.
+    A request that would pass the deadline even at the best speed this server has measured, once
+    that speed rests on measured work, is a 400; one that passes it only at the current estimate
+    (a busy moment, or a busy start-up) is a 503 to retry.
     """
     state = request.app.state
     limits = state.limits
@@ -266,7 +267,7 @@ def admit(request: Request, spec: DenoiseSpec) -> float:
         )
     jobs = state.jobs
     best = jobs.estimate_s(cost, jobs.speed.best)
-    if best > limits.job_deadline_s:
+    if best > limits.job_deadline_s and jobs.speed.settled:
         raise LimitExceededError(
             f"the request would run about {best:.0f} s here ({cost / 1e12:.3g} TMAC), "
             f"the deadline per job is {limits.job_deadline_s:g} s: ask for fewer candidates, steps or pixels"
