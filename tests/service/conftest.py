@@ -44,7 +44,7 @@ class ServerProcess:
     log: Path
     url: str = ""
 
-    def wait_ready(self, timeout: float = 90.0) -> ServerProcess:
+    def wait_ready(self, timeout: float = 180.0) -> ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -102,8 +102,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Serv
             *("--header-timeout", "1", "--body-timeout", "1", "--keep-alive", "1"),
         ),
         "victim": launch(tmp, "victim", "--max-size", "256", "--job-deadline", "600", "--throughput-gmacs", "100"),
-        # Default connection limits but few requests at once: idle sockets must not take it down.
-        "idle": launch(tmp, "idle", "--max-connections", "64"),
+        # Default connection limits but few requests at once: idle sockets must not take it down
+        # (a fixed speed: the proxy test's long job is admitted however loaded the machine is).
+        "idle": launch(tmp, "idle", "--max-connections", "64", "--throughput-gmacs", "100"),
     }
     try:
         for server in started.values():

@@ -95,6 +95,12 @@ def _run_serve(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
+    if args.ray and not args.ray_secured:
+        from obclip.service.ray_serve import public_ray_refusal
+        from obclip.service.server import is_loopback
+
+        if not is_loopback(args.host):
+            raise_invalid(public_ray_refusal(args.host))
     tokens = read_token_entries(args.token_file) if args.token_file else ()
     warning = auth_warning(args.host, tokens)
     if warning:
