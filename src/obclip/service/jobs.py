@@ -296,7 +296,8 @@ class JobQueue:
                 self._cost += cost
                 mine.jobs += 1
                 mine.cost += cost
-                mine.admitted.append(now)
+                if share.requests_per_minute:
+                    mine.admitted.append(now)
                 self._cond.notify_all()
                 return job
         why = "the job queue is full" if full else "the queued work is over this server's budget"
