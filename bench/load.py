@@ -331,8 +331,8 @@ def _two_tenant_run(mode: str, args: argparse.Namespace, hard_stop: float, spec:
         }
         print(
             f"\n{mode}: two tenants for {wall:.0f} s (flood {args.flood_clients} clients "
-            f"x N={args.flood_candidates}, quiet 1 client x N={args.quiet_candidates}, "
-            f"T={args.steps}, k={args.switch_step})"
+            f"x N={args.flood_candidates} k={args.flood_switch_step or args.switch_step}, "
+            f"quiet 1 client x N={args.quiet_candidates} k={args.switch_step}, T={args.steps})"
         )
         print("| tenant | calls | failed | p50 s | p90 s | p99 s | max s | answers by status |")
         print("|---|---|---|---|---|---|---|---|")
