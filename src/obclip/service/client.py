@@ -198,11 +198,12 @@ class HttpCloud:
 
     def _post(self, path: str, body: bytes, key: str) -> bytes:
         url = self.url + path
-        first = self._clock()
-        give_up_at = first + self.retry_deadline_s
+        give_up_at = self._clock() + self.retry_deadline_s
+        unreachable_since: float | None = None  # the first of the latest run of failed connections
         attempt = 0
         while True:
             limit = give_up_at
+            connect_failed = False
             try:
                 with self._deadline.within(self.timeout):
                     return self._post_once(url, body, key)
@@ -240,8 +241,11 @@ class HttpCloud:
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 # No connection: the server never saw the request, so sending it again is safe, for
                 # `connect_timeout` seconds in all (a wrong URL must not keep the user for minutes).
+                connect_failed = True
+                if unreachable_since is None:
+                    unreachable_since = self._clock()
                 wait = min(self._wait(attempt, None), max(self.connect_timeout / 4, 0.05))
-                limit = min(give_up_at, first + self.connect_timeout)
+                limit = min(give_up_at, unreachable_since + self.connect_timeout)
                 if isinstance(exc, httpx.ConnectTimeout):
                     failure = (
                         f"the cloud at {self.shown_url} did not accept a connection within "
@@ -250,7 +254,7 @@ class HttpCloud:
                 else:
                     failure = (
                         f"cannot reach the cloud at {self.shown_url} after {_tries(attempt + 1)} "
-                        f"in {self._clock() - first:.1f} s: {_reason(exc)}"
+                        f"in {self._clock() - unreachable_since:.1f} s: {_reason(exc)}"
                     )
             except httpx.TimeoutException:
                 raise ServiceError(f"the cloud at {self.shown_url} did not answer within {self.timeout:g} s") from None
@@ -260,6 +264,8 @@ class HttpCloud:
                     f"the connection to the cloud at {self.shown_url} broke before it answered "
                     f"(the server may have stopped): {_reason(exc)}"
                 ) from None
+            if not connect_failed:
+                unreachable_since = None
             attempt += 1
             out_of_tries = self.retries is not None and attempt > self.retries
             if out_of_tries or self._clock() + wait > limit:
