@@ -13,6 +13,14 @@ Per cell: completed calls, throughput, p50/p99 latency of completed calls, faile
 client gave up or got an error), 503s the client rode out, and UNet rows per call (from the
 `X-Obclip-Batch-Rows` / `X-Obclip-Batch-Requests` answer headers, averaged over calls).
 A hard deadline bounds the whole run.
+
+`--scenario two-tenant` (issue 22) instead serves two tokens: `flood` keeps `--flood-clients`
+clients sending the largest requests (`--flood-candidates`, honouring Retry-After) while `quiet`
+sends small requests one after another, each through `HttpCloud` with its default retries, for
+`--seconds`. It prints both tenants' latency percentiles side by side, the flood's 429s and 503s,
+and every answer that was a 504 (an admitted job stopped at the deadline):
+
+    nice .venv/bin/python bench/load.py --scenario two-tenant --modes batch --seconds 150
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -86,6 +95,13 @@ def main() -> int:
     parser.add_argument("--threads", type=int, help="server's torch threads (default: the server's own)")
     parser.add_argument("--out", default="bench/load.json", help="JSON file written at the end")
     parser.add_argument("--deadline", type=float, default=1500.0, help="seconds; the run stops here whatever happens")
+    parser.add_argument("--scenario", choices=["cells", "two-tenant"], default="cells")
+    parser.add_argument("--flood-clients", type=int, default=12, help="two-tenant: the flooding token's clients")
+    parser.add_argument("--flood-candidates", type=int, default=64, help="two-tenant: N of the flood's requests")
+    parser.add_argument("--quiet-candidates", type=int, default=2, help="two-tenant: N of the quiet token's requests")
+    parser.add_argument(
+        "--flood-switch-step", type=int, help="two-tenant: k of the flood's requests (default --switch-step)"
+    )
     args = parser.parse_args()
     modes = [m for m in args.modes.split(",") if m]
     clients = [int(c) for c in args.clients.split(",") if c]
@@ -107,6 +123,8 @@ def main() -> int:
             seed=client * 100_000 + call,
         )
 
+    if args.scenario == "two-tenant":
+        return two_tenant(args, modes, hard_stop)
     cells: list[Cell] = []
     started = time.time()
     for mode in modes:
@@ -207,8 +225,134 @@ def percentile(ordered: list[float], q: float) -> float:
     return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
 
 
-def start_server(mode: str, args: argparse.Namespace, log: Path, hard_stop: float) -> tuple[subprocess.Popen, str]:
-    command = [sys.executable, "-m", "obclip.cli", "serve", "--host", HOST, "--large", args.large]
+@dataclass
+class Tenant:
+    name: str
+    clients: int
+    completed: int = 0
+    failed: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    p50_s: float | None = None
+    p90_s: float | None = None
+    p99_s: float | None = None
+    max_s: float | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+def two_tenant(args: argparse.Namespace, modes: list[str], hard_stop: float) -> int:
+    """Issue 22's scenario: a flooding token and a quiet one, both through `HttpCloud`."""
+    from obclip.engine import DenoiseSpec
+
+    people = ("young woman", "young man", "old woman", "old man", "girl", "boy", "woman", "man")
+
+    def spec(n: int, tag: str, call: int) -> DenoiseSpec:
+        prompts = tuple(f"portrait of a {people[i % len(people)]} number {i}, {tag}" for i in range(n))
+        k = args.flood_switch_step if tag.startswith("flood") and args.flood_switch_step else args.switch_step
+        return DenoiseSpec(prompts, steps=args.steps, switch_step=k, seed=call)
+
+    results = {mode: _two_tenant_run(mode, args, hard_stop, spec) for mode in modes}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(
+        json.dumps({"scenario": "two-tenant", "settings": vars(args), "modes": results}, indent=2) + "\n"
+    )
+    print(f"written to {args.out}")
+    return 0
+
+
+def _two_tenant_run(mode: str, args: argparse.Namespace, hard_stop: float, spec: Any) -> dict:
+    from obclip.service.client import HttpCloud
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tokens = Path(tmp) / "tokens.txt"
+        tokens.write_text("flood-token-0123456789 label=flood\nquiet-token-0123456789 label=quiet\n")
+        log = Path(tmp) / "server.log"
+        server, url = start_server(mode, args, log, hard_stop, ["--token-file", str(tokens)])
+        began = time.monotonic()
+        stop_at = min(began + args.seconds, hard_stop)
+        lock = threading.Lock()
+        tenants = {"flood": Tenant("flood", args.flood_clients), "quiet": Tenant("quiet", 1)}
+        latencies: dict[str, list[float]] = {"flood": [], "quiet": []}
+
+        def client(name: str, index: int, n: int) -> None:
+            answers: list[tuple[int, float | None, float | None]] = []
+            tenant = tenants[name]
+            transport = RecordingTransport(answers, lock)
+            token = f"{name}-token-0123456789"
+            with HttpCloud(url, token=token, model=args.large, transport=transport) as cloud:
+                call = 0
+                while time.monotonic() < stop_at:
+                    call += 1
+                    begun = time.perf_counter()
+                    try:
+                        cloud.denoise(spec(n, f"{name} {index}", index * 100_000 + call))
+                    except Exception as exc:
+                        with lock:
+                            tenant.failed += 1
+                            tenant.errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+                        continue
+                    with lock:
+                        latencies[name].append(time.perf_counter() - begun)
+            with lock:
+                for status, _, _ in answers:
+                    tenant.statuses[str(status)] = tenant.statuses.get(str(status), 0) + 1
+
+        threads = [
+            threading.Thread(target=client, args=("flood", i, args.flood_candidates), daemon=True)
+            for i in range(args.flood_clients)
+        ]
+        for thread in threads:
+            thread.start()
+        time.sleep(min(10.0, args.seconds / 10))  # the flood fills the queue first
+        quiet = threading.Thread(target=client, args=("quiet", 0, args.quiet_candidates), daemon=True)
+        quiet.start()
+        for thread in [*threads, quiet]:
+            thread.join(max(hard_stop - time.monotonic(), 0.1))
+        wall = time.monotonic() - began
+        metrics = httpx.get(
+            url + "/metrics", headers={"Authorization": "Bearer quiet-token-0123456789"}, timeout=30
+        ).text
+        stop_server(server)
+        for name, tenant in tenants.items():
+            ordered = sorted(latencies[name])
+            tenant.completed = len(ordered)
+            if ordered:
+                tenant.p50_s, tenant.p90_s = round(percentile(ordered, 0.5), 2), round(percentile(ordered, 0.9), 2)
+                tenant.p99_s, tenant.max_s = round(percentile(ordered, 0.99), 2), round(ordered[-1], 2)
+            tenant.errors = sorted(set(tenant.errors))[:5]
+        deadline_jobs = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("obclip_jobs_total{") and 'outcome="deadline"' in line
+        )
+        result = {
+            "seconds": round(wall, 1),
+            "tenants": {name: asdict(t) for name, t in tenants.items()},
+            "jobs_ended_at_deadline": deadline_jobs,
+        }
+        print(
+            f"\n{mode}: two tenants for {wall:.0f} s (flood {args.flood_clients} clients "
+            f"x N={args.flood_candidates} k={args.flood_switch_step or args.switch_step}, "
+            f"quiet 1 client x N={args.quiet_candidates} k={args.switch_step}, T={args.steps})"
+        )
+        print("| tenant | calls | failed | p50 s | p90 s | p99 s | max s | answers by status |")
+        print("|---|---|---|---|---|---|---|---|")
+        for t in tenants.values():
+            statuses = ", ".join(f"{k}: {v}" for k, v in sorted(t.statuses.items()))
+            print(
+                f"| {t.name} | {t.completed} | {t.failed} | {t.p50_s} | {t.p90_s} | {t.p99_s} | {t.max_s} "
+                f"| {statuses} |"
+            )
+        print(f"jobs stopped at the deadline (504): {deadline_jobs:g}")
+        for t in tenants.values():
+            for error in t.errors:
+                print(f"  {t.name} error: {error}")
+    return result
+
+
+def start_server(
+    mode: str, args: argparse.Namespace, log: Path, hard_stop: float, extra: list[str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    command = [sys.executable, "-m", "obclip.cli", "serve", "--host", HOST, "--large", args.large, *(extra or [])]
     command += ["--log-level", "warning"]
     if args.threads is not None:
         command += ["--threads", str(args.threads)]

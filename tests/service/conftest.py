@@ -44,7 +44,7 @@ class ServerProcess:
     log: Path
     url: str = ""
 
-    def wait_ready(self, timeout: float = 90.0) -> ServerProcess:
+    def wait_ready(self, timeout: float = 180.0) -> ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -89,7 +89,8 @@ def launch(tmp: Path, name: str, *args: str) -> ServerProcess:
 
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ServerProcess]]:
-    """Two real servers started together (their start-up overlaps): `main` with auth, `victim` to kill."""
+    """Real servers started together (their start-up overlaps): `main` with auth, `victim` to kill,
+    `idle` with the default connection limits."""
     tmp = tmp_path_factory.mktemp("servers")
     token_file = tmp / "tokens.txt"
     token_file.write_text(f"\ufeff# test tokens\n\n{TOKEN}\nsecond-token\n", encoding="utf-8")
@@ -101,6 +102,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Serv
             *("--header-timeout", "1", "--body-timeout", "1", "--keep-alive", "1"),
         ),
         "victim": launch(tmp, "victim", "--max-size", "256", "--job-deadline", "600", "--throughput-gmacs", "100"),
+        # Default connection limits but few requests at once: idle sockets must not take it down
+        # (a fixed speed: the proxy test's long job is admitted however loaded the machine is).
+        "idle": launch(tmp, "idle", "--max-connections", "64", "--throughput-gmacs", "100"),
     }
     try:
         for server in started.values():

@@ -32,6 +32,7 @@ SMALL = Limits(
     max_prompt_chars=300,
     max_body_bytes=4096,
     queue_size=1,
+    token_max_jobs=8,  # one client here: the per-token share is tested in test_fairness.py
     throughput_gmacs=1.0,
 )
 
@@ -103,7 +104,8 @@ def test_denoise_answers_a_state(client):
 
 
 def test_health_models_openapi_metrics(client, engine):
-    assert client.get("/healthz").json() == {"status": "ok", "model": TINY, "queue_depth": 0}
+    health = client.get("/healthz").json()
+    assert health == {"status": "ok", "model": TINY, "queue_depth": 0, "idempotency_keys": True}
     models = client.get("/v1/models").json()
     assert models["data"][0]["id"] == TINY and models["limits"]["max_candidates"] == 4
     assert models["data"][0]["macs_per_row_step"] == 33_345_536  # the MAC counter's figure at 8x8 latents

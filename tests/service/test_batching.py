@@ -18,7 +18,7 @@ from obclip.service.server import ServiceConfig, create_app
 
 from .conftest import TINY
 
-LIMITS = Limits(max_candidates=4, max_steps=4, max_size=64, queue_size=8, throughput_gmacs=1.0)
+LIMITS = Limits(max_candidates=4, max_steps=4, max_size=64, queue_size=8, token_max_jobs=9, throughput_gmacs=1.0)
 
 
 def payload(seed: int, **change) -> dict:

@@ -133,7 +133,7 @@ def test_a_request_the_server_may_have_taken_is_never_resent(good_body):
         with pytest.raises(ServiceError, match=fragment):
             cloud.denoise(SPEC)
         assert len(sent) == 1
-    with pytest.raises(ServiceError, match="did not accept a connection in time"):
+    with pytest.raises(ServiceError, match="did not accept a connection within 2 s"):
         _cloud([httpx.ConnectTimeout("slow")] * 2, [], retries=1).denoise(SPEC)
 
 
@@ -142,7 +142,7 @@ def test_a_request_the_server_may_have_taken_is_never_resent(good_body):
     [
         httpx.Response(500, text="Internal Server Error"),  # Ray Serve's proxy: the replica died mid-job
         httpx.Response(502, text="<html>bad gateway</html>"),  # a load balancer
-        httpx.Response(504, json={"detail": "upstream timed out"}),  # JSON, but not obclip's envelope
+        httpx.Response(502, json={"detail": "upstream gone"}),  # JSON, but not obclip's envelope
     ],
 )
 def test_a_5xx_not_from_obclip_is_resent_because_no_server_holds_the_job(good_body, gone):
@@ -157,6 +157,80 @@ def test_a_5xx_not_from_obclip_is_resent_because_no_server_holds_the_job(good_bo
     assert cloud.denoise(SPEC).num_candidates == 2
     assert sent == [cloud.request_bytes(SPEC)] * 2  # one resend, the identical bytes
     assert waits == [0.25]  # after the usual jittered backoff
+
+
+@pytest.mark.parametrize("recognised", [True, False])
+def test_a_proxys_504_is_resent_with_the_same_key_only_to_a_server_that_recognises_keys(good_body, recognised):
+    """Issue 23.5: a proxy's 504 means the job may still run; the resend carries the same bytes and
+    Idempotency-Key, so a server that recognises keys attaches it to that job instead of running it again."""
+    posts: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            assert request.url.path == "/healthz"
+            return httpx.Response(200, json={"status": "ok", "idempotency_keys": recognised})
+        posts.append(request)
+        return httpx.Response(504, text="upstream timed out") if len(posts) < 3 else _state(good_body)
+
+    cloud = HttpCloud(URL, transport=httpx.MockTransport(handler), sleep=lambda s: None)
+    if not recognised:
+        with pytest.raises(ServiceError, match=r"timed out \(504\) while the job may still run; not resent"):
+            cloud.denoise(SPEC)
+        assert len(posts) == 1
+        return
+    assert cloud.denoise(SPEC).num_candidates == 2
+    keys = {request.headers["idempotency-key"] for request in posts}
+    assert len(posts) == 3 and len(keys) == 1 and len(keys.pop()) == 32
+    assert {request.content for request in posts} == {cloud.request_bytes(SPEC)}
+    cloud.denoise(SPEC)  # a new call is a new job: a new key
+    assert posts[3].headers["idempotency-key"] != posts[0].headers["idempotency-key"]
+
+
+def test_429_and_503_are_told_apart_and_both_ridden_out(good_body):
+    """Issue 22: a token over its share (429) and a full server (503) both honour Retry-After; the
+    final message says which."""
+    waits: list[float] = []
+    over = _error(429, "over_share", "this token has 4 jobs", **{"Retry-After": "3"})
+    full = _error(503, "overloaded", "the job queue is full", **{"Retry-After": "2"})
+    assert _cloud([over, full, _state(good_body)], waits).denoise(SPEC).num_candidates == 2
+    assert waits == [3.0, 2.0]
+    with pytest.raises(ServiceError) as caught:
+        _cloud([over, over], retries=1).denoise(SPEC)
+    assert "over its share (429) after 2 tries: this token has 4 jobs" in str(caught.value)
+    assert "overloaded" not in str(caught.value)
+    with pytest.raises(ServiceError, match=r"overloaded \(503\) after 2 tries"):
+        _cloud([full, full], retries=1).denoise(SPEC)
+
+
+def test_a_refused_connection_fails_within_the_connect_timeout():
+    """Issue 20.1: a wrong port is a clear error in about `connect_timeout` seconds, not 14 tries in 3 minutes."""
+    now = [0.0]
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        raise httpx.ConnectError("[Errno 111] Connection refused")
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    cloud = HttpCloud(URL, transport=httpx.MockTransport(handler), sleep=sleep, clock=lambda: now[0])
+    with pytest.raises(ServiceError) as caught:
+        cloud.denoise(SPEC)
+    assert now[0] <= 2.0 and 2 <= len(sent) <= 8
+    message = str(caught.value)
+    assert message.startswith(f"cannot reach the cloud at {URL} after {len(sent)} tries") and "\n" not in message
+    assert "Connection refused" in message
+
+
+def test_a_real_refused_port_fails_in_about_two_seconds():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, not listening: connections are refused
+        started = time.monotonic()
+        with pytest.raises(ServiceError, match="cannot reach the cloud"):
+            HttpCloud(f"http://127.0.0.1:{port}").denoise(SPEC)
+        assert time.monotonic() - started < 4.0
 
 
 def test_a_dead_backend_is_resent_only_within_the_retry_budget():

@@ -211,3 +211,36 @@ def test_listening_socket_gives_connections_tcp_nodelay():
         assert sock.proto == socket.IPPROTO_TCP
     finally:
         sock.close()
+
+
+def test_300_idle_sockets_leave_health_and_a_valid_client_working(servers):
+    """Issue 23.3: idle connections from one address are capped (the oldest closed), so they cost a
+    valid client nothing; /healthz answers; an unparsable request is a JSON 400."""
+    server = servers["idle"]
+    host, port = server.url.removeprefix("http://").split(":")
+    idle = [socket.create_connection((host, int(port))) for _ in range(300)]
+    try:
+        time.sleep(0.5)
+        for _ in range(5):
+            assert httpx.get(server.url + "/healthz", timeout=10).status_code == 200
+        cloud = HttpCloud(server.url, retries=0)
+        state = cloud.denoise(DenoiseSpec(("a cat", "a dog"), steps=2, switch_step=1, seed=4))
+        assert state.num_candidates == 2
+        closed = 0
+        for sock in idle:
+            sock.settimeout(0.01)
+            try:
+                closed += sock.recv(1) == b""
+            except (TimeoutError, BlockingIOError):
+                pass
+            except ConnectionResetError:
+                closed += 1
+        assert closed >= 300 - 32, closed  # --max-idle-per-address 32 (the default) stay open
+        with socket.create_connection((host, int(port))) as bad:
+            bad.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+            answer = _closed_by_server(bad)
+        assert answer.startswith(b"HTTP/1.1 400 ") and b"application/json" in answer
+        assert b'"code":"bad_http_request"' in answer.replace(b" ", b"")
+    finally:
+        for sock in idle:
+            sock.close()

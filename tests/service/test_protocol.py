@@ -49,11 +49,14 @@ def test_request_bytes_do_not_depend_on_which_candidate_is_true():
 
 
 def test_client_sends_one_identical_request_per_member_and_nothing_else():
-    """Through HttpCloud itself: exactly one call per generation, same bytes and headers for every member."""
+    """Through HttpCloud itself: exactly one call per generation, same bytes and headers for every member
+    (the Idempotency-Key aside: fresh random bytes for every call, whichever member sends it)."""
     seen: list[tuple[str, bytes, tuple]] = []
+    keys: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
-        headers = tuple(sorted((k, v) for k, v in request.headers.items()))
+        keys.append(request.headers["idempotency-key"])
+        headers = tuple(sorted((k, v) for k, v in request.headers.items() if k != "idempotency-key"))
         seen.append((str(request.url), request.content, headers))
         return httpx.Response(400, json={"error": {"code": "invalid_input", "message": "recorded"}})
 
@@ -66,6 +69,7 @@ def test_client_sends_one_identical_request_per_member_and_nothing_else():
     assert len(seen) == len(cset.candidates)
     assert len(set(seen)) == 1
     assert seen[0][0] == "http://127.0.0.1:9/v1/denoise"
+    assert len(set(keys)) == len(keys) and all(len(key) == 32 and int(key, 16) >= 0 for key in keys)
 
 
 def test_encode_is_canonical_and_parses_back():

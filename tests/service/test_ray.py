@@ -100,6 +100,39 @@ def test_a_request_survives_its_replica_being_killed_while_it_runs(deployment):
     assert torch.equal(cloud.denoise(spec(5)).latents, want)
 
 
+@pytest.mark.slow
+def test_what_listens_under_ray(deployment):
+    """Issue 23.1: Serve's HTTP proxy on loopback, no dashboard, and outside loopback only Ray's own
+    gRPC servers and agents (this Ray binds them on all interfaces with no setting; they require
+    Ray's token, and docs/service.md says to firewall them)."""
+    import ipaddress
+
+    import psutil
+
+    port = int(deployment.rsplit(":", 1)[1])
+    ours = {psutil.Process().pid} | {child.pid for child in psutil.Process().children(recursive=True)}
+    listening = [c for c in psutil.net_connections("inet") if c.status == psutil.CONN_LISTEN and c.pid in ours]
+    assert listening, "no Ray process found listening"
+    by_port = {c.laddr.port: c for c in listening}
+    assert port in by_port and ipaddress.ip_address(by_port[port].laddr.ip).is_loopback
+    assert 8265 not in by_port  # no dashboard
+    outside = {
+        psutil.Process(c.pid).name() for c in listening if not ipaddress.ip_address(c.laddr.ip).is_loopback
+    }
+    assert all(name in ("gcs_server", "raylet") or name.startswith(("ray::", "python")) for name in outside), outside
+    http_ports = {port}
+    assert not any(c.laddr.port in http_ports for c in listening if not ipaddress.ip_address(c.laddr.ip).is_loopback)
+
+
+def test_a_public_bind_under_ray_is_refused_with_how_to_secure_it(capsys):
+    from obclip.cli import main
+
+    assert main(["serve", "--ray", "--large", TINY, "--host", "0.0.0.0", "--port", "8123"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "--ray with --host 0.0.0.0 is refused" in err and "token authentication" in err and "--ray-secured" in err
+
+
 def test_options_validate_and_map_to_serve():
     from obclip.errors import InvalidInputError
     from obclip.service.ray_serve import RayOptions

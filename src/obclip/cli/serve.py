@@ -17,12 +17,16 @@ _LIMIT_FLAGS = (
     ("--max-request-tmacs", "max_request_tmacs", float, "TMAC", "cost of one request (10^12 MACs)"),
     ("--max-queued-tmacs", "max_queued_tmacs", float, "TMAC", "cost waiting or running before a 503"),
     ("--queue-size", "queue_size", int, "N", "jobs waiting behind the running one"),
-    ("--job-deadline", "job_deadline_s", float, "S", "seconds a job may wait and run"),
+    ("--job-deadline", "job_deadline_s", float, "S", "seconds a job may run (its wait in the queue aside)"),
     ("--throughput-gmacs", "throughput_gmacs", float, "G", "model speed for estimates; 0 measures it"),
     ("--header-timeout", "header_timeout_s", float, "S", "seconds to send a request head"),
     ("--body-timeout", "body_timeout_s", float, "S", "seconds to send a request body"),
     ("--keep-alive", "keep_alive_s", float, "S", "seconds an idle connection stays open"),
-    ("--max-connections", "max_connections", int, "N", "connections at once (beyond: 503)"),
+    ("--max-connections", "max_connections", int, "N", "requests at once (beyond: 503; /healthz always answers)"),
+    ("--max-idle-per-address", "max_idle_per_address", int, "N", "connections one address holds without a request"),
+    ("--token-max-jobs", "token_max_jobs", int, "N", "one token's jobs waiting or running (beyond: 429)"),
+    ("--token-max-queued-tmacs", "token_max_queued_tmacs", float, "TMAC", "one token's queued cost (beyond: 429)"),
+    ("--token-requests-per-minute", "token_requests_per_minute", int, "N", "one token's requests a minute; 0: any"),
     ("--retry-after", "retry_after_s", int, "S", "smallest Retry-After of a 503"),
 )
 
@@ -36,7 +40,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, loopback only)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument("--large", default=DEFAULT_LARGE, metavar="MODEL", help="cloud model to serve")
-    p.add_argument("--token-file", metavar="FILE", help="bearer tokens, one per line, # comments; without it, no auth")
+    p.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="bearer tokens, one per line, each optionally with label=, weight=, max_jobs=, max_queued_tmacs=, "
+        "requests_per_minute= (its share); # comments; without it, no auth",
+    )
     g = p.add_argument_group("limits (see docs/service.md)")
     for flag, name, kind, metavar, text in _LIMIT_FLAGS:
         default = getattr(d, name)
@@ -62,6 +71,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     ray.add_argument("--ray-max-replicas", type=int, metavar="R", help="autoscale up to R replicas")
     ray.add_argument("--ray-cpus", type=float, default=1.0, metavar="C", help="CPUs reserved per replica")
     ray.add_argument("--ray-address", metavar="ADDR", help="an existing Ray cluster (default: start a local one)")
+    ray.add_argument(
+        "--ray-secured",
+        action="store_true",
+        help="allow a non-loopback --host with --ray: you have secured Ray's ports (docs/service.md, Ray)",
+    )
+    ray.add_argument("--ray-dashboard", action="store_true", help="run Ray's dashboard (on 127.0.0.1; off by default)")
     p.set_defaults(run=_run_serve)
 
 
@@ -72,7 +87,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     limits = Limits(**{name: getattr(args, name) for _, name, *_ in _LIMIT_FLAGS})
     from obclip.service.server import ServiceConfig, auth_warning, serve
-    from obclip.service.tokens import read_tokens
+    from obclip.service.tokens import read_token_entries
 
     if args.threads is not None:
         if args.threads < 1:
@@ -80,7 +95,13 @@ def _run_serve(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    tokens = read_tokens(args.token_file) if args.token_file else ()
+    if args.ray and not args.ray_secured:
+        from obclip.service.ray_serve import public_ray_refusal
+        from obclip.service.server import is_loopback
+
+        if not is_loopback(args.host):
+            raise_invalid(public_ray_refusal(args.host))
+    tokens = read_token_entries(args.token_file) if args.token_file else ()
     warning = auth_warning(args.host, tokens)
     if warning:
         print(f"obclip: warning: {warning}", file=sys.stderr, flush=True)
@@ -100,5 +121,14 @@ def _run_serve(args: argparse.Namespace) -> int:
         options = RayOptions(
             replicas=args.ray_replicas, max_replicas=args.ray_max_replicas, num_cpus=args.ray_cpus, threads=args.threads
         )
-        return serve_ray(config, options, host=args.host, port=args.port, address=args.ray_address)
+        return serve_ray(
+            config,
+            options,
+            host=args.host,
+            port=args.port,
+            address=args.ray_address,
+            secured=args.ray_secured,
+            dashboard=args.ray_dashboard,
+            log_level=args.log_level,
+        )
     return serve(config, host=args.host, port=args.port, log_level=args.log_level)

@@ -2,14 +2,16 @@
 
 Obliviousness on the wire: `denoise(spec)` sends ONE request whose bytes are a function of the
 candidate set, the public options and the model name only (`encode_request`), never of which
-candidate is the user's; it makes no follow-up call. A retry resends the identical bytes, and
-when it happens depends only on the server and the network. It resends only when no obclip
-server holds the job: a 503 (refused before queueing), no connection at all, or a 5xx whose
-body is not obclip's JSON error envelope `{"error": {"code", "message"}}`: an answer from
-something in front of obclip (Ray Serve's proxy when the replica running the job died, a load
-balancer's 502/504), which means the backend that held the job is gone and the job with it.
-obclip's own 5xx (the envelope), a timeout or a connection broken after sending is never
-resent: the server may hold the job, or ran it and failed.
+candidate is the user's, with a random `Idempotency-Key` drawn for the call; it makes no
+follow-up call. A retry resends the identical bytes and key, and when it happens depends only on
+the server and the network. It resends when no obclip server holds the job: a 503 or 429
+(refused before queueing), no connection at all (within `connect_timeout`: a wrong URL fails in
+about that long), or a 500/502/503 whose body is not obclip's JSON error envelope
+`{"error": {"code", "message"}}` (something in front of obclip, such as Ray Serve's proxy when
+the replica running the job died). A proxy's 504 (its own timeout; obclip may still run the job)
+is resent only to a server whose `/healthz` says it recognises idempotency keys: the same bytes
+and key attach to the job already there, so it runs once. obclip's own 5xx (the envelope), a
+timeout or a connection broken after sending is never resent.
 
 Nothing from the server is trusted: each call has a total deadline (not a per-read timeout),
 the answer's size is capped before it is read (and it is never decompressed), error text is
@@ -25,6 +27,7 @@ import random
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -35,7 +38,14 @@ import obclip
 from obclip.engine.spec import DenoiseSpec
 from obclip.engine.state import DenoiseState
 from obclip.errors import InvalidInputError, ModelNotFoundError, ServiceError
-from obclip.service.protocol import API_PREFIX, JSON_MEDIA_TYPE, STATE_MEDIA_TYPE, decode_state, encode_request
+from obclip.service.protocol import (
+    API_PREFIX,
+    IDEMPOTENCY_HEADER,
+    JSON_MEDIA_TYPE,
+    STATE_MEDIA_TYPE,
+    decode_state,
+    encode_request,
+)
 
 #: Longest server message shown to the user (characters, after sanitising).
 MAX_MESSAGE_CHARS = 300
@@ -53,9 +63,10 @@ def sanitize(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
 
 
 class _Overloaded(Exception):
-    def __init__(self, message: str, retry_after: float | None) -> None:
+    def __init__(self, message: str, retry_after: float | None, status: int = 503) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status
 
 
 class _BackendGone(Exception):
@@ -76,10 +87,10 @@ class HttpCloud:
         model: the cloud model to ask for (the server refuses another); None takes the server's.
         timeout: total seconds one try may take, from connecting to the answer's last byte
             (the server sends nothing until the job is done).
-        connect_timeout: seconds to wait for a connection.
+        connect_timeout: seconds to wait for a connection, and to keep trying to connect to a
+            server that refuses (a wrong URL or port fails in about this long).
         retry_deadline_s: total seconds spent on tries and waits before giving up on an
-            overloaded (503) or unreachable server, or a backend that died (a 5xx that is not
-            obclip's JSON error).
+            overloaded (503) server, a token over its share (429), or a proxy's 5xx.
         retries: most extra tries (None: as many as `retry_deadline_s` allows). A request the
             server may have taken (a timeout, a connection broken after sending, obclip's own
             error answer) is never resent.
@@ -98,7 +109,7 @@ class HttpCloud:
         token: str | None = None,
         model: str | None = None,
         timeout: float = 300.0,
-        connect_timeout: float = 10.0,
+        connect_timeout: float = 2.0,
         retry_deadline_s: float = 180.0,
         retries: int | None = None,
         backoff_s: float = 0.5,
@@ -120,6 +131,7 @@ class HttpCloud:
         self.shown_url = str(parsed.copy_with(username=None, password=None)) if parsed.userinfo else self.url
         self.model = model
         self.timeout = timeout
+        self.connect_timeout = connect_timeout
         self.retry_deadline_s = retry_deadline_s
         self.retries = retries
         self.backoff_s = backoff_s
@@ -141,12 +153,20 @@ class HttpCloud:
             pool = getattr(transport, "_pool", None)
             if hasattr(pool, "_network_backend"):  # httpcore reads through it: every read sees the deadline
                 pool._network_backend = self._deadline
+        # No connection is kept between calls: a kept one the server has since closed (its keep-alive
+        # ran out, or it restarted) would fail the next request after sending, which is never resent.
+        if isinstance(transport, httpx.HTTPTransport):
+            pool = getattr(transport, "_pool", None)
+            if pool is not None and hasattr(pool, "_max_keepalive_connections"):
+                pool._max_keepalive_connections = 0
         self._client = httpx.Client(
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=min(connect_timeout, timeout)),
             transport=transport,
             follow_redirects=False,
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
+        self._keys_recognised: bool | None = None
 
     def __enter__(self) -> HttpCloud:
         return self
@@ -164,7 +184,7 @@ class HttpCloud:
     def denoise(self, spec: DenoiseSpec) -> DenoiseState:
         """Run the cloud's steps remotely; the answer is checked before it is returned."""
         body = self.request_bytes(spec)
-        response = self._post(f"{API_PREFIX}/denoise", body)
+        response = self._post(f"{API_PREFIX}/denoise", body, uuid.uuid4().hex)
         return decode_state(response, spec, self.model)
 
     def models(self) -> dict[str, Any]:
@@ -176,34 +196,66 @@ class HttpCloud:
 
     # -- transport --
 
-    def _post(self, path: str, body: bytes) -> bytes:
+    def _post(self, path: str, body: bytes, key: str) -> bytes:
         url = self.url + path
         give_up_at = self._clock() + self.retry_deadline_s
+        unreachable_since: float | None = None  # the first of the latest run of failed connections
         attempt = 0
         while True:
+            limit = give_up_at
+            connect_failed = False
             try:
                 with self._deadline.within(self.timeout):
-                    return self._post_once(url, body)
+                    return self._post_once(url, body, key)
             except _Overloaded as exc:
                 wait = self._wait(attempt, exc.retry_after)
-                failure = f"the cloud at {self.shown_url} is overloaded (503) after {_tries(attempt + 1)}: {exc}"
-            except _BackendGone as exc:
-                # Not obclip's answer: a proxy in front of it says the backend holding the job is
-                # gone, so no server runs it; the same bytes again reveal nothing and cost no double work.
-                wait = self._wait(attempt, exc.retry_after)
-                failure = (
-                    f"the cloud at {self.shown_url}: a proxy answered {exc.status} after {_tries(attempt + 1)} "
-                    f"(the job's server is gone): {exc}"
-                )
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                # No connection: the server never saw the request, so sending it again is safe.
-                wait = self._wait(attempt, None)
-                if isinstance(exc, httpx.ConnectTimeout):
+                if exc.status == 429:
                     failure = (
-                        f"the cloud at {self.shown_url} did not accept a connection in time ({_tries(attempt + 1)})"
+                        f"the cloud at {self.shown_url} refused this token's request: over its share (429) "
+                        f"after {_tries(attempt + 1)}: {exc}"
                     )
                 else:
-                    failure = f"cannot reach the cloud at {self.shown_url} after {_tries(attempt + 1)}: {_reason(exc)}"
+                    failure = f"the cloud at {self.shown_url} is overloaded (503) after {_tries(attempt + 1)}: {exc}"
+            except _BackendGone as exc:
+                wait = self._wait(attempt, exc.retry_after)
+                if exc.status == 504:
+                    # The proxy stopped waiting; obclip may still run the job. The same bytes and key
+                    # attach to it on a server that recognises keys; anywhere else a resend could run it twice.
+                    if not self._recognises_keys():
+                        raise ServiceError(
+                            f"the cloud at {self.shown_url}: a proxy in front of it timed out (504) while the job "
+                            "may still run; not resent, since the server does not recognise idempotency keys "
+                            "(raise the proxy's timeout)"
+                        ) from None
+                    failure = (
+                        f"the cloud at {self.shown_url}: a proxy timed out (504) {_tries(attempt + 1)} while the "
+                        f"server ran the job: {exc}"
+                    )
+                else:
+                    # Not obclip's answer: a proxy in front of it says the backend holding the job is
+                    # gone, so no server runs it; the same bytes again reveal nothing and cost no double work.
+                    failure = (
+                        f"the cloud at {self.shown_url}: a proxy answered {exc.status} after {_tries(attempt + 1)} "
+                        f"(the job's server is gone): {exc}"
+                    )
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                # No connection: the server never saw the request, so sending it again is safe, for
+                # `connect_timeout` seconds in all (a wrong URL must not keep the user for minutes).
+                connect_failed = True
+                if unreachable_since is None:
+                    unreachable_since = self._clock()
+                wait = min(self._wait(attempt, None), max(self.connect_timeout / 4, 0.05))
+                limit = min(give_up_at, unreachable_since + self.connect_timeout)
+                if isinstance(exc, httpx.ConnectTimeout):
+                    failure = (
+                        f"the cloud at {self.shown_url} did not accept a connection within "
+                        f"{self.connect_timeout:g} s ({_tries(attempt + 1)})"
+                    )
+                else:
+                    failure = (
+                        f"cannot reach the cloud at {self.shown_url} after {_tries(attempt + 1)} "
+                        f"in {self._clock() - unreachable_since:.1f} s: {_reason(exc)}"
+                    )
             except httpx.TimeoutException:
                 raise ServiceError(f"the cloud at {self.shown_url} did not answer within {self.timeout:g} s") from None
             except httpx.TransportError as exc:
@@ -212,17 +264,29 @@ class HttpCloud:
                     f"the connection to the cloud at {self.shown_url} broke before it answered "
                     f"(the server may have stopped): {_reason(exc)}"
                 ) from None
+            if not connect_failed:
+                unreachable_since = None
             attempt += 1
             out_of_tries = self.retries is not None and attempt > self.retries
-            if out_of_tries or self._clock() + wait > give_up_at:
+            if out_of_tries or self._clock() + wait > limit:
                 raise ServiceError(failure)
             self._sleep(wait)
 
-    def _post_once(self, url: str, body: bytes) -> bytes:
-        with self._client.stream("POST", url, content=body, headers={"Content-Type": JSON_MEDIA_TYPE}) as response:
-            if response.status_code == 503:
+    def _recognises_keys(self) -> bool:
+        """Whether the server says (in `/healthz`) that it runs a resent job with the same key once."""
+        if self._keys_recognised is None:
+            try:
+                self._keys_recognised = self.health().get("idempotency_keys") is True
+            except (ServiceError, InvalidInputError, ModelNotFoundError):
+                return False
+        return self._keys_recognised
+
+    def _post_once(self, url: str, body: bytes, key: str) -> bytes:
+        headers = {"Content-Type": JSON_MEDIA_TYPE, IDEMPOTENCY_HEADER: key}
+        with self._client.stream("POST", url, content=body, headers=headers) as response:
+            if response.status_code in (429, 503):  # refused before queueing: the server's load, or this token's
                 _, message = _error_of(self._read(response, _MAX_ERROR_BODY, error=True))
-                raise _Overloaded(message, _retry_after(response))
+                raise _Overloaded(message, _retry_after(response), response.status_code)
             if response.status_code != 200:
                 content = self._read(response, _MAX_ERROR_BODY, error=True)
                 if 500 <= response.status_code < 600 and not _is_obclip_error(content):

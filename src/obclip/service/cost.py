@@ -8,7 +8,10 @@ latent pixel count P: convolutions and linear layers grow with P, self-attention
 
 from __future__ import annotations
 
+import collections
 import math
+import statistics
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -81,21 +84,97 @@ class CostModel:
 
 
 def measure_throughput(unet: Any, cost: CostModel, latent_side: int, work: float = 2e9) -> float:
-    """MAC/s of `unet` on this machine at `latent_side`: one warm-up forward, then the best of two
-    timed ones, on enough rows for about `work` MACs (a forward of a few rows is mostly Python
-    overhead on a small model, which would make every estimate far too pessimistic)."""
+    """The best of `measure_speeds` (MAC/s)."""
+    return max(measure_speeds(unet, cost, latent_side, work))
+
+
+def measure_speeds(unet: Any, cost: CostModel, latent_side: int, work: float = 2e9, repeats: int = 3) -> list[float]:
+    """MAC/s of `unet` on this machine at `latent_side`, `repeats` times after one warm-up forward,
+    each on enough rows for about `work` MACs (a forward of a few rows is mostly Python overhead
+    on a small model, which would make every estimate far too pessimistic)."""
     config = unet.config
     per_row = cost.row_forward(latent_side, latent_side)
     rows = int(min(max(math.ceil(work / max(per_row, 1.0)), 1), 16))
     sample = torch.zeros(rows, config.in_channels, latent_side, latent_side, device=unet.device, dtype=unet.dtype)
     inputs = example_unet_kwargs(unet, rows)  # SDXL's added conditioning and LCM's w embedding too
-    best = math.inf
+    speeds = []
     with torch.no_grad():
-        for attempt in range(3):
+        for attempt in range(repeats + 1):
             started = time.perf_counter()
             unet(sample, 500, **inputs, return_dict=False)
             if unet.device.type == "cuda":
                 torch.cuda.synchronize(unet.device)
             if attempt:
-                best = min(best, time.perf_counter() - started)
-    return rows * per_row / max(best, 1e-9)
+                speeds.append(rows * per_row / max(time.perf_counter() - started, 1e-9))
+    return speeds
+
+
+class SpeedEstimate:
+    """The model speed (MAC/s) admission and `Retry-After` use, from repeated measurements.
+
+    The estimate is the median of a moving window of samples: the start-up forwards, then each
+    finished batch of unaccelerated work of at least `min_cost` MACs (an accelerated job skips
+    work its cost counts, so it would inflate the speed; a tiny one is mostly Python overhead).
+    It never falls below `floor_ratio` of the best sample ever seen, so one measurement on a busy
+    machine cannot make every request look too slow. It is `settled` once `settle` batches of real
+    work have been measured (start-up forwards alone never settle it). `fixed` (the operator's
+    `--throughput-gmacs`) replaces all of it and is settled. Thread-safe.
+    """
+
+    def __init__(
+        self,
+        samples: list[float],
+        *,
+        fixed: bool = False,
+        window: int = 16,
+        floor_ratio: float = 0.25,
+        min_cost: float = 1e9,
+        settle: int = 4,
+    ) -> None:
+        if not samples or not all(math.isfinite(x) and x > 0 for x in samples):
+            raise ValueError("a speed estimate needs positive finite samples")
+        self.fixed = fixed
+        self.floor_ratio = floor_ratio
+        self.min_cost = min_cost
+        self._window: collections.deque[float] = collections.deque(samples, maxlen=window)
+        self._best = max(samples)
+        self._observed = 0
+        self._settle = settle
+        self._lock = threading.Lock()
+
+    @property
+    def settled(self) -> bool:
+        """Whether the estimate rests on measured work (or is fixed), not on start-up forwards only."""
+        return self.fixed or self._observed >= self._settle
+
+    @property
+    def current(self) -> float:
+        """MAC/s to plan with now: the window's median, at least the floor."""
+        with self._lock:
+            return max(statistics.median(self._window), self.floor_ratio * self._best)
+
+    @property
+    def best(self) -> float:
+        """The fastest sample seen: a request too slow even at this speed is refused for good."""
+        with self._lock:
+            return self._best
+
+    def set(self, speed: float) -> None:
+        """Use `speed` from now on (a fixed estimate)."""
+        with self._lock:
+            self._window.clear()
+            self._window.append(speed)
+            self._best = speed
+            self.fixed = True
+
+    def observe(self, cost: float, seconds: float, accelerated: bool) -> None:
+        """A finished batch: `cost` MACs in `seconds` of model time."""
+        if self.fixed or accelerated or cost < self.min_cost or seconds <= 0:
+            return
+        speed = cost / seconds
+        if not math.isfinite(speed):
+            return
+        with self._lock:
+            self._window.append(speed)
+            self._best = max(self._best, speed)
+            self._observed += 1

@@ -1,10 +1,14 @@
-"""`JobQueue`: the server's model work, one job at a time on a worker thread, admitted by cost.
+"""`JobQueue`: the server's model work, one batch at a time on a worker thread, admitted by cost
+and ordered fairly across tokens.
 
 The queue holds at most `queue_size` waiting jobs and at most `max_queued_tmacs` of cost waiting
 or running; beyond either a new job is a 503 whose `Retry-After` is the queued cost over the
-measured throughput. A job is stopped between denoising steps, and before each UNet block inside
-a step, when its client has gone (`Job.cancel`) or its deadline has passed; a cancelled job that
-has not started never runs.
+measured speed. Each token (tenant) has its own share on top: jobs at once, queued cost and
+requests a minute; beyond its share a job is a 429, whatever room the server has. Jobs run in
+start-time fair order over tenants (`service.fair`), so one token's backlog never delays another
+token's next job by more than the batch that runs. A job is stopped between denoising steps, and
+before each UNet block inside a step, when its client has gone (`Job.cancel`) or it has run past
+its deadline (counted from when it starts running); a cancelled job that has not started never runs.
 This module is the one place that knows how jobs reach the engine.
 """
 
@@ -23,11 +27,13 @@ from typing import Any
 
 import torch
 
-from obclip.engine.batching import BatchPolicy, take_batch, unet_rows
+from obclip.engine.batching import BatchPolicy, unet_rows
 from obclip.engine.spec import DenoiseSpec
 from obclip.errors import DeadlineExceededError, JobCancelledError, ObclipError, StateError
+from obclip.service.cost import SpeedEstimate
+from obclip.service.fair import FairQueue
 from obclip.service.limits import Limits
-from obclip.service.protocol import InternalError, OverloadedError
+from obclip.service.protocol import InternalError, OverloadedError, OverShareError
 
 log = logging.getLogger("obclip.service")
 
@@ -36,6 +42,34 @@ ESTIMATE_MARGIN = 2.0
 
 #: How a job ended, as counted in `/metrics` (`obclip_jobs_total{outcome}`).
 OUTCOMES = ("done", "cancelled_queued", "cancelled_running", "deadline", "failed")
+
+
+@dataclass(frozen=True)
+class Share:
+    """One tenant's share of the server: its limits (429 beyond) and its weight in the fair order.
+
+    Args:
+        max_jobs: jobs waiting or running at once.
+        max_queued_macs: MACs waiting or running.
+        requests_per_minute: admitted requests in any 60 s (0: no limit).
+        weight: model time relative to other tenants' when all are busy.
+    """
+
+    max_jobs: int
+    max_queued_macs: float
+    requests_per_minute: int = 0
+    weight: float = 1.0
+
+    @classmethod
+    def from_limits(cls, limits: Limits) -> Share:
+        return cls(limits.token_max_jobs, limits.token_max_queued_tmacs * 1e12, limits.token_requests_per_minute)
+
+
+@dataclass
+class _Tenant:
+    jobs: int = 0
+    cost: float = 0.0
+    admitted: collections.deque[float] = field(default_factory=collections.deque)  # admission times, last 60 s
 
 
 @dataclass
@@ -55,7 +89,8 @@ class Job:
 
     spec: DenoiseSpec
     cost: float
-    deadline: float
+    deadline: float = math.inf  # set when the job starts running
+    tenant: str = ""
     queued_at: float = field(default_factory=time.monotonic)
     future: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
     cancelled: threading.Event = field(default_factory=threading.Event)
@@ -70,7 +105,7 @@ class Job:
         if self.cancelled.is_set():
             raise JobCancelledError(f"the client went away; stopped {where}")
         if time.monotonic() > self.deadline:
-            raise DeadlineExceededError(f"the job passed the server's deadline per job; stopped {where}")
+            raise DeadlineExceededError(f"the job ran past the server's deadline per job; stopped {where}")
 
 
 #: UNet submodules before which a running job may be stopped (diffusers' block and layer classes).
@@ -99,17 +134,19 @@ def interruptible(unet: Any, check: Callable[[int], None]) -> Iterator[None]:
 
 
 class JobQueue:
-    """A worker thread running one batch at a time from a queue bounded by count and by cost.
+    """A worker thread running one batch at a time from a fair queue bounded by count and by cost.
 
-    A batch is the oldest waiting job and the waiting jobs that can share its UNet calls
-    (`engine.batching.take_batch`); a job that arrives while a batch runs waits for the next.
+    A batch is the next job in fair order (`service.fair.FairQueue`) and the waiting jobs that
+    can share its UNet calls (`engine.batching.take_batch`) while the batch's estimated run time
+    stays within the deadline; a job that arrives while a batch runs waits for the next.
 
     Args:
         engine: anything with `run(spec, *, on_step, checked)` returning an object with `to_bytes()`,
             and `run_batch(specs, *, on_step, checked)` for batches (without it, jobs run alone).
-        limits: queue size, queued-cost budget, deadline per job, smallest Retry-After.
-        throughput: MAC/s used for Retry-After and run-time estimates until jobs measure it.
-        record: called with each job's outcome (one of `OUTCOMES`) and its model seconds.
+        limits: queue size, queued-cost budget, per-token shares, deadline per job, smallest Retry-After.
+        throughput: MAC/s for estimates: a `SpeedEstimate`, or a number (a fixed speed when
+            `limits.throughput_gmacs` is set, else the first sample of a moving estimate).
+        record: called with each job's outcome (one of `OUTCOMES`), its model seconds and its tenant.
         batching: the caps on a batch (`BatchPolicy(enabled=False)`: one job at a time).
     """
 
@@ -117,8 +154,8 @@ class JobQueue:
         self,
         engine: Any,
         limits: Limits,
-        throughput: float,
-        record: Callable[[str, float], None] = lambda outcome, seconds: None,
+        throughput: float | SpeedEstimate,
+        record: Callable[..., None] = lambda outcome, seconds, tenant="": None,
         batching: BatchPolicy | None = None,
     ) -> None:
         self.engine = engine
@@ -126,10 +163,15 @@ class JobQueue:
         if not hasattr(engine, "run_batch"):
             self.batching = BatchPolicy(enabled=False)
         self.limits = limits
-        self.throughput = throughput
-        self._follow = limits.throughput_gmacs == 0  # a fixed throughput is not updated
+        if isinstance(throughput, SpeedEstimate):
+            self.speed = throughput
+        else:
+            self.speed = SpeedEstimate([throughput], fixed=limits.throughput_gmacs > 0)
         self._record = record
-        self._pending: collections.deque[Job] = collections.deque()
+        self._default_share = Share.from_limits(limits)
+        self._shares: dict[str, Share] = {}
+        self._tenants: dict[str, _Tenant] = {}
+        self._pending = FairQueue(lambda job: job.tenant, lambda job: job.cost, self._weight)
         self._running: list[Job] = []  # the batch that runs
         self._cost = 0.0  # waiting and running
         self._cond = threading.Condition()
@@ -137,6 +179,15 @@ class JobQueue:
         self._thread: threading.Thread | None = None
 
     # -- what the app reads --
+
+    @property
+    def throughput(self) -> float:
+        """MAC/s admission plans with now (`SpeedEstimate.current`)."""
+        return self.speed.current
+
+    @throughput.setter
+    def throughput(self, value: float) -> None:
+        self.speed.set(value)
 
     @property
     def depth(self) -> int:
@@ -150,20 +201,36 @@ class JobQueue:
         with self._cond:
             return self._cost
 
+    def by_tenant(self) -> dict[str, tuple[int, float]]:
+        """(jobs, MACs) waiting or running, per tenant that has any."""
+        with self._cond:
+            return {name: (t.jobs, t.cost) for name, t in self._tenants.items() if t.jobs}
+
     def is_running(self, job: Job) -> bool:
         with self._cond:
             return any(running is job for running in self._running)
 
-    def estimate_s(self, cost: float) -> float:
-        """Seconds a job of `cost` MACs may run here: twice what the measured speed says, since
-        large latents run slower per MAC than the small forward the speed is measured on
-        (1.5-2x on CPU for the embedded models); the deadline stops what still runs over."""
-        return ESTIMATE_MARGIN * cost / self.throughput
+    def estimate_s(self, cost: float, speed: float | None = None) -> float:
+        """Seconds a job of `cost` MACs may run here: twice what the speed says (`speed`, default
+        the current estimate), since large latents run slower per MAC than the small forward the
+        speed is measured on (1.5-2x on CPU for the embedded models); the deadline stops what
+        still runs over."""
+        return ESTIMATE_MARGIN * cost / (speed or self.throughput)
 
     def retry_after(self, extra: float = 0.0) -> int:
         """Seconds until the queued cost (plus `extra`) should have drained, at least `retry_after_s`."""
-        wait = math.ceil((self.queued_cost + extra) / self.throughput)
+        return self._seconds(self.queued_cost + extra)
+
+    def _seconds(self, cost: float) -> int:
+        wait = math.ceil(cost / self.throughput)
         return int(min(max(wait, self.limits.retry_after_s, 1), 3600))
+
+    def set_share(self, tenant: str, share: Share) -> None:
+        """Give `tenant` its own limits and weight (a token file's settings)."""
+        self._shares[tenant] = share
+
+    def _weight(self, tenant: Any) -> float:
+        return self._shares.get(tenant, self._default_share).weight
 
     # -- lifecycle --
 
@@ -176,9 +243,11 @@ class JobQueue:
     def stop(self, timeout: float = 5.0) -> None:
         with self._cond:
             self._stopping = True
-            pending, self._pending = list(self._pending), collections.deque()
+            pending = list(self._pending)
+            for job in pending:
+                self._pending.remove(job)
+                self._leave(job)
             running = list(self._running)
-            self._cost = sum(job.cost for job in running)
             self._cond.notify_all()
         for job in running:
             job.cancel()
@@ -189,63 +258,110 @@ class JobQueue:
 
     # -- admission and cancellation --
 
-    def submit(self, spec: DenoiseSpec, cost: float) -> Job:
-        """Queue a job or raise `OverloadedError` at once; never blocks."""
+    def submit(self, spec: DenoiseSpec, cost: float, tenant: str = "") -> Job:
+        """Queue a job or raise at once (never blocks): `OverShareError` (429) when `tenant` is
+        over its share, `OverloadedError` (503) when the server is full."""
         limits = self.limits
-        job = Job(spec, cost, time.monotonic() + limits.job_deadline_s)
+        share = self._shares.get(tenant, self._default_share)
+        job = Job(spec, cost, tenant=tenant)
+        now = time.monotonic()
         with self._cond:
+            mine = self._tenants.setdefault(tenant, _Tenant())
+            while mine.admitted and mine.admitted[0] <= now - 60.0:
+                mine.admitted.popleft()
+            if mine.jobs and mine.jobs >= share.max_jobs:
+                raise OverShareError(
+                    f"this token has {mine.jobs} jobs waiting or running, its share is {share.max_jobs}; retry later",
+                    self._seconds(mine.cost),
+                )
+            if mine.jobs and mine.cost + cost > share.max_queued_macs:
+                raise OverShareError(
+                    f"this token's queued work ({mine.cost / 1e12:.3g} TMAC) and this request's would pass its "
+                    f"share of {share.max_queued_macs / 1e12:g} TMAC; retry later",
+                    self._seconds(mine.cost),
+                )
+            if share.requests_per_minute and len(mine.admitted) >= share.requests_per_minute:
+                wait = math.ceil(mine.admitted[0] + 60.0 - now)
+                raise OverShareError(
+                    f"this token has sent {len(mine.admitted)} requests in the last minute, "
+                    f"its share is {share.requests_per_minute}; retry later",
+                    int(min(max(wait, 1), 60)),
+                )
             waiting = len(self._pending)
             busy = bool(self._running) or waiting > 0
             full = waiting >= limits.queue_size and busy
             over = busy and self._cost + cost > limits.max_queued_tmacs * 1e12
             if not full and not over:
-                self._pending.append(job)
+                self._pending.push(job)
                 self._cost += cost
+                mine.jobs += 1
+                mine.cost += cost
+                if share.requests_per_minute:
+                    mine.admitted.append(now)
                 self._cond.notify_all()
                 return job
         why = "the job queue is full" if full else "the queued work is over this server's budget"
         raise OverloadedError(f"{why}; retry later", self.retry_after())
 
+    def _leave(self, job: Job) -> None:
+        """Take a job off the books (under the lock)."""
+        self._cost -= job.cost
+        tenant = self._tenants.get(job.tenant)
+        if tenant is not None:
+            tenant.jobs -= 1
+            tenant.cost = tenant.cost - job.cost if tenant.jobs else 0.0
+            if not tenant.jobs and not tenant.admitted:
+                del self._tenants[job.tenant]
+        if not len(self._pending) and not self._running:
+            self._cost = 0.0  # no float drift when idle
+
     def cancel(self, job: Job) -> None:
         """The client has gone: drop the job if it waits, stop it at the next step if it runs."""
         job.cancel()
         with self._cond:
-            try:
-                self._pending.remove(job)
-            except ValueError:
+            if not self._pending.remove(job):
                 return  # running, or already done
-            self._cost -= job.cost
-        self._record("cancelled_queued", 0.0)
+            self._leave(job)
+        self._record("cancelled_queued", 0.0, job.tenant)
         job.future.set_exception(JobCancelledError("the client went away before the job ran"))
 
     # -- the worker --
 
+    def _fits(self, batch: list[Job]) -> bool:
+        """A batch may grow while its estimated run time stays within the deadline per job."""
+        return self.estimate_s(sum(job.cost for job in batch)) <= self.limits.job_deadline_s
+
     def _loop(self) -> None:
         while True:
             with self._cond:
-                while not self._pending and not self._stopping:
+                while not len(self._pending) and not self._stopping:
                     self._cond.wait()
                 if self._stopping:
                     return
-                batch = take_batch(self._pending, _spec_of, self.engine.model, self.batching)
+                batch = self._pending.pop_batch(_spec_of, self.engine.model, self.batching, self._fits)
+                deadline = time.monotonic() + self.limits.job_deadline_s
+                for job in batch:
+                    job.deadline = min(job.deadline, deadline)
                 self._running = batch
             results = self._run(batch)
             if len(batch) > 1 and any(outcome == "failed" for outcome, _, _ in results):
                 # One failure must not decide another request's answer: each runs again alone.
-                results = [self._run([job])[0] for job in batch]
+                results = []
+                for job in batch:
+                    job.deadline = max(job.deadline, time.monotonic() + self.limits.job_deadline_s)
+                    results.append(self._run([job])[0])
             # The jobs leave the books before their clients hear back, so an answered client never
             # sees its own job still counted in /healthz or /metrics.
             with self._cond:
                 self._running = []
-                self._cost -= sum(job.cost for job in batch)
-                if not self._pending and not self._running:
-                    self._cost = 0.0  # no float drift when idle
+                for job in batch:
+                    self._leave(job)
             done = [(job, s) for job, (outcome, _, s) in zip(batch, results, strict=True) if outcome == "done"]
-            for outcome, _, model_s in results:
-                self._record(outcome, model_s)
-            cost, model_s = sum(job.cost for job, _ in done), max((s for _, s in done), default=0.0)
-            if self._follow and model_s > 0 and cost > 0:
-                self.throughput = 0.5 * self.throughput + 0.5 * (cost / model_s)
+            for job, (outcome, _, model_s) in zip(batch, results, strict=True):
+                self._record(outcome, model_s, job.tenant)
+            if len(done) == len(batch):
+                accelerated = any(job.spec.accel is not None and job.spec.accel.enabled for job in batch)
+                self.speed.observe(sum(job.cost for job in batch), max(s for _, s in done), accelerated)
             for job, (_, value, _) in zip(batch, results, strict=True):
                 try:
                     if isinstance(value, BaseException):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -30,6 +31,14 @@ MODEL_SECONDS_HEADER = "X-Obclip-Model-Seconds"
 QUEUE_SECONDS_HEADER = "X-Obclip-Queue-Seconds"
 BATCH_ROWS_HEADER = "X-Obclip-Batch-Rows"  # UNet rows per call in the batch the job ran in
 BATCH_REQUESTS_HEADER = "X-Obclip-Batch-Requests"  # requests in that batch
+IDEMPOTENCY_HEADER = "Idempotency-Key"  # the same key and bytes from one token run once
+
+
+class IdempotencyMismatchError(InvalidInputError):
+    """An idempotency key sent again with a different request body."""
+
+    code = "idempotency_mismatch"
+    http_status = 422
 
 
 # --- errors the service adds to the project's hierarchy -----------------------------------------
@@ -75,6 +84,18 @@ class OverloadedError(ObclipError):
 
     code = "overloaded"
     http_status = 503
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class OverShareError(ObclipError):
+    """This token has more queued or running work, or more requests a minute, than its share (429);
+    the server itself may have room. Retry after `Retry-After` seconds."""
+
+    code = "over_share"
+    http_status = 429
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
@@ -211,6 +232,7 @@ def check_limits(request: DenoiseRequest, limits: Limits) -> None:
             f"the negative prompt has {len(request.negative_prompt)} characters, "
             f"this server takes at most {limits.max_prompt_chars}"
         )
+    _check_negative_prompt(request.negative_prompt)
     if request.steps > limits.max_steps:
         raise LimitExceededError(f"steps {request.steps}, this server runs at most {limits.max_steps}")
     for name in ("height", "width"):
@@ -219,6 +241,21 @@ def check_limits(request: DenoiseRequest, limits: Limits) -> None:
             raise LimitExceededError(f"{name} {value}, this server makes images of at most {limits.max_size} px")
     if not math.isfinite(request.guidance) or request.guidance > limits.max_guidance:
         raise LimitExceededError(f"guidance {request.guidance}, this server allows at most {limits.max_guidance}")
+
+
+def _check_negative_prompt(text: str) -> None:
+    """The negative prompt is shown to operators and fed to the text encoder: no control
+    characters, and no invisible format characters (bidi overrides, zero-width spaces and joiners)
+    that would make what is read differ from what is encoded."""
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category == "Cc":
+            raise InvalidInputError(f"the negative prompt contains a control character (U+{ord(ch):04X})")
+        if category == "Cf":
+            raise InvalidInputError(
+                f"the negative prompt contains an invisible format character (U+{ord(ch):04X}, "
+                f"{unicodedata.name(ch, 'unnamed')}): bidi overrides and zero-width characters are refused"
+            )
 
 
 def spec_from_request(request: DenoiseRequest, limits: Limits) -> DenoiseSpec:

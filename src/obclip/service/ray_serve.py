@@ -4,19 +4,25 @@ GPU per replica where CUDA is present, cross-request batching inside each replic
 Needs the `ray` extra (`pip install 'obclip[ray]'`). `obclip serve --ray` runs it on a local or
 existing Ray cluster; `serve run obclip.service.ray_serve:app_builder large=... replicas=2` (or the
 config file `deploy/ray-serve.yaml`) hands it to Ray's own CLI.
+
+`obclip serve --ray` starts a local Ray on loopback (`_node_ip_address` 127.0.0.1, no dashboard
+unless asked), puts Serve's HTTP proxy on a loopback port, and serves the public address with
+obclip's own front (`service.front` under `server.uvicorn_config`), so every connection limit of
+a plain server holds. It refuses a non-loopback `--host` unless told the Ray cluster is secured.
 """
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import sys
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from obclip.errors import InvalidInputError
-from obclip.service.server import ServiceConfig, create_app
+from obclip.service.server import ServiceConfig, create_app, is_loopback
 
 DEPLOYMENT = "obclip"
 
@@ -138,25 +144,49 @@ def start(
     port: int = 8000,
     address: str | None = None,
     num_cpus: int | None = None,
+    dashboard: bool = False,
 ) -> str:
-    """Connect to (or start) Ray, deploy the app behind Serve's HTTP proxy; returns its URL."""
+    """Connect to (or start) Ray, deploy the app behind Serve's HTTP proxy; returns its URL.
+
+    A local Ray (no `address`) started for a loopback `host` advertises 127.0.0.1 and runs no
+    dashboard unless `dashboard`; Ray's token authentication is kept on (refused if disabled).
+    """
     try:
         import ray
         from ray import serve
     except ImportError:
         raise InvalidInputError("--ray needs Ray Serve: pip install 'obclip[ray]'") from None
+    if os.environ.get("RAY_AUTH_MODE", "").strip().lower() == "disabled":
+        raise InvalidInputError(
+            "RAY_AUTH_MODE=disabled: obclip does not start Ray without its token authentication "
+            "(anyone reaching Ray's ports could run code in the cluster); unset it"
+        )
     if not ray.is_initialized():
+        local = {"_node_ip_address": "127.0.0.1"} if address is None and is_loopback(host) else {}
         ray.init(
             address=address,
             num_cpus=num_cpus if address is None else None,
-            include_dashboard=False,
+            include_dashboard=dashboard,
+            dashboard_host="127.0.0.1",
             configure_logging=False,
             log_to_driver=False,
+            **local,
         )
     serve.start(http_options={"host": host, "port": port})
     serve.run(build_app(config, options), name=DEPLOYMENT, route_prefix="/")
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}"
+
+
+def public_ray_refusal(host: str) -> str:
+    """Why `serve --ray` refuses a non-loopback `host`, and how to secure Ray first."""
+    return (
+        f"--ray with --host {host} is refused: Ray's own ports (GCS, raylet, workers) would be reachable "
+        "from that network, and anyone who reaches them can run code in the cluster and read the tokens. "
+        "Serve on 127.0.0.1 behind a TLS reverse proxy, or start Ray yourself on a private network with "
+        "its token authentication on and its ports firewalled (docs/service.md, Ray), then pass "
+        "--ray-address and --ray-secured"
+    )
 
 
 def serve_ray(
@@ -166,28 +196,50 @@ def serve_ray(
     host: str = "127.0.0.1",
     port: int = 8000,
     address: str | None = None,
+    secured: bool = False,
+    dashboard: bool = False,
+    log_level: str = "info",
 ) -> int:
-    """`obclip serve --ray`: deploy, print the URL, serve until interrupted, then shut Serve down."""
+    """`obclip serve --ray`: deploy behind a loopback Serve proxy, serve `host:port` through obclip's
+    front with the connection limits, until interrupted; then shut Serve (and a local Ray) down."""
     if not 1 <= port <= 65535:
         raise InvalidInputError(f"--ray needs a fixed port in [1, 65535], got {port}")
-    url = start(config, options, host=host, port=port, address=address)
+    if not is_loopback(host) and not secured:
+        raise InvalidInputError(public_ray_refusal(host))
+    import uvicorn
+
+    from obclip.service.front import front_app
+    from obclip.service.server import _listen, uvicorn_config
+
+    sock = _listen(host, port)  # the public port first: a busy one fails before Ray starts
+    inner = _free_loopback_port()
+    upstream = start(config, options, host="127.0.0.1", port=inner, address=address, dashboard=dashboard)
     import ray
     from ray import serve
 
     signal.signal(signal.SIGTERM, _interrupt)  # a plain stop also shuts Serve and a local Ray down
-
+    shown = f"[{host}]" if ":" in host else host
     print(
-        f"obclip: serving {config.large} on {url} (Ray Serve, {options.replicas} replicas)", file=sys.stderr, flush=True
+        f"obclip: serving {config.large} on http://{shown}:{port} (Ray Serve, {options.replicas} replicas)",
+        file=sys.stderr,
+        flush=True,
     )
     try:
-        while True:
-            time.sleep(3600)
+        server = uvicorn.Server(uvicorn_config(front_app(upstream, config.limits), config.limits, log_level))
+        server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
     finally:
+        sock.close()
         serve.shutdown()
         ray.shutdown()
     return 0
+
+
+def _free_loopback_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _interrupt(signum: int, frame: Any) -> None:

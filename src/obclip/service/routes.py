@@ -26,10 +26,13 @@ from obclip.engine.schedulers import SCHEDULERS
 from obclip.engine.spec import DenoiseSpec
 from obclip.errors import DeadlineExceededError, InvalidInputError, JobCancelledError, ModelNotFoundError, ObclipError
 from obclip.service.jobs import Job, JobResult
+from obclip.service.keyed import Keyed
+from obclip.service.metrics import shown_tenant
 from obclip.service.protocol import (
     API_PREFIX,
     BATCH_REQUESTS_HEADER,
     BATCH_ROWS_HEADER,
+    IDEMPOTENCY_HEADER,
     MODEL_SECONDS_HEADER,
     QUEUE_SECONDS_HEADER,
     STATE_MEDIA_TYPE,
@@ -39,6 +42,7 @@ from obclip.service.protocol import (
     InternalError,
     LimitExceededError,
     OverloadedError,
+    OverShareError,
     RequestTimeoutError,
     UnauthorizedError,
     UnsupportedMediaTypeError,
@@ -56,16 +60,23 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 def require_token(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:  # noqa: B008
-    """Refuse a request without one of the server's tokens (none configured: everyone may call)."""
-    tokens: tuple[bytes, ...] = request.app.state.tokens
+    """Refuse a request without one of the server's tokens (none configured: everyone may call).
+
+    Sets `request.state.tenant`, whom the request's work is counted against: the token's label
+    (never the token), or the client's address when the server has no tokens.
+    """
+    tokens: tuple[tuple[bytes, str], ...] = request.app.state.tokens
     if not tokens:
+        request.state.tenant = "addr:" + (request.client.host if request.client else "unknown")
         return
     given = credentials.credentials.encode("utf-8", "surrogateescape") if credentials else b""
-    matched = False
-    for token in tokens:  # compare against every token: the time does not say which one matched
-        matched |= hmac.compare_digest(given, token)
+    matched = ""
+    for token, label in tokens:  # compare against every token: the time does not say which one matched
+        if hmac.compare_digest(given, token):
+            matched = label
     if not matched:
         raise UnauthorizedError("a valid bearer token is required" if given else "missing bearer token")
+    request.state.tenant = matched
 
 
 # --- errors: every ObclipError in one handler; framework errors in the same JSON shape -----------
@@ -78,6 +89,10 @@ async def obclip_error(request: Request, exc: ObclipError) -> JSONResponse:
     if isinstance(exc, OverloadedError):
         metrics.overloaded.inc()
         log.info("%s -> 503 overloaded (Retry-After %s)", where, exc.headers.get("Retry-After"))
+    elif isinstance(exc, OverShareError):
+        log.info(
+            "%s -> 429 %s over its share (Retry-After %s)", where, tenant_label(request), exc.headers["Retry-After"]
+        )
     elif isinstance(exc, (ClientClosedError, JobCancelledError)):
         metrics.client_aborts.labels(getattr(exc, "stage", "upload")).inc()
         log.info("%s: client went away (%s)", where, exc)
@@ -134,9 +149,10 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (413, "body too large"),
         (415, "body not JSON"),
         (422, "body not of the request's shape"),
+        (429, "this token is over its share (jobs, queued cost or requests a minute); see Retry-After"),
         (500, "the job failed on the server"),
-        (503, "queue full or queued cost over budget; see Retry-After"),
-        (504, "the job passed the deadline per job and was stopped"),
+        (503, "queue full, queued cost over budget, or a momentarily slow server; see Retry-After"),
+        (504, "the job ran past the deadline per job and was stopped"),
     )
 }
 
@@ -173,9 +189,15 @@ async def denoise(request: Request) -> Response:
         )
     spec = spec_from_request(req, limits)
     state.engine.check(spec)  # prompts the text encoder would truncate, size vs VAE, accel steps: 4xx now
-    cost = admit(request, spec)
-    job = state.jobs.submit(spec, cost)
-    result = await _wait_for_job(request, job)
+    key = _idempotency_key(request)
+    held = state.keyed.find(request.state.tenant, key, body) if key else None
+    if held is None:
+        cost = admit(request, spec)
+        job = state.jobs.submit(spec, cost, request.state.tenant)
+        held = state.keyed.add(request.state.tenant, key, body, job) if key else None
+    else:
+        job, cost = held.job, held.job.cost  # the same job, resent: wait for it, never run it twice
+    result = await _wait_for_job(request, job, held)
     _log_job(spec, cost, result, time.perf_counter() - started, state.log_prompts)
     return Response(
         result.body,
@@ -226,7 +248,7 @@ async def models(request: Request) -> dict[str, Any]:
 @router.get("/healthz", summary="Liveness: answers while a job runs; no token needed")
 async def healthz(request: Request) -> dict[str, Any]:
     state = request.app.state
-    return {"status": "ok", "model": state.model_id, "queue_depth": state.jobs.depth}
+    return {"status": "ok", "model": state.model_id, "queue_depth": state.jobs.depth, "idempotency_keys": True}
 
 
 @router.get("/metrics", dependencies=[Depends(require_token)], summary="Prometheus metrics (text format)")
@@ -240,7 +262,12 @@ async def prometheus(request: Request) -> Response:
 
 
 def admit(request: Request, spec: DenoiseSpec) -> float:
-    """The request's cost in MACs, refused (4xx) when over the per-request budget or the deadline."""
+    """The request's cost in MACs, refused when over the per-request budget or the deadline.
+
+    A request that would pass the deadline even at the best speed this server has measured, once
+    that speed rests on measured work, is a 400; one that passes it only at the current estimate
+    (a busy moment, or a busy start-up) is a 503 to retry.
+    """
     state = request.app.state
     limits = state.limits
     bundle = state.engine.model
@@ -250,30 +277,60 @@ def admit(request: Request, spec: DenoiseSpec) -> float:
             f"the request costs {cost / 1e12:.3g} TMAC (rows x k x one row's UNet forward), "
             f"this server takes at most {limits.max_request_tmacs:g} TMAC per request"
         )
-    estimate = state.jobs.estimate_s(cost)
-    if estimate > limits.job_deadline_s:
+    jobs = state.jobs
+    best = jobs.estimate_s(cost, jobs.speed.best)
+    if best > limits.job_deadline_s and jobs.speed.settled:
         raise LimitExceededError(
-            f"the request would run about {estimate:.0f} s here ({cost / 1e12:.3g} TMAC), "
+            f"the request would run about {best:.0f} s here ({cost / 1e12:.3g} TMAC), "
             f"the deadline per job is {limits.job_deadline_s:g} s: ask for fewer candidates, steps or pixels"
+        )
+    estimate = jobs.estimate_s(cost)
+    if estimate > limits.job_deadline_s:
+        raise OverloadedError(
+            f"the server runs slower than usual now (the request would run about {estimate:.0f} s, "
+            f"the deadline per job is {limits.job_deadline_s:g} s); retry later",
+            max(jobs.retry_after(), 10),
         )
     return cost
 
 
-async def _wait_for_job(request: Request, job: Job) -> JobResult:
-    """The job's result; if the client goes away first, the job is cancelled (between steps)."""
+def tenant_label(request: Request) -> str:
+    """The tenant's name in metrics and the log: a token's label, or `anonymous` (never an address)."""
+    return shown_tenant(getattr(request.state, "tenant", ""))
+
+
+async def _wait_for_job(request: Request, job: Job, held: Keyed | None = None) -> JobResult:
+    """The job's result; if the client goes away first, the job is cancelled (between steps). A job
+    sent with an idempotency key is cancelled only when no resend has come for it within the grace
+    time (`KeyedJobs.grace_s`): a proxy that gave up on it may be about to send it again."""
     waiter = asyncio.wrap_future(job.future)
     waiter.add_done_callback(_retrieve)
     gone = asyncio.ensure_future(_client_gone(request))
+    if held is not None:
+        held.waiters += 1
     try:
         await asyncio.wait({waiter, gone}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         if not gone.done():
             gone.cancel()
+        if held is not None:
+            held.waiters -= 1
     if not waiter.done():
-        stage = "running" if request.app.state.jobs.is_running(job) else "queued"
-        request.app.state.jobs.cancel(job)
+        jobs = request.app.state.jobs
+        stage = "running" if jobs.is_running(job) else "queued"
+        if held is None:
+            jobs.cancel(job)
+        else:
+            request.app.state.keyed.release_later(held, jobs.cancel)
         raise JobCancelledError(f"the client went away while its job was {stage}", stage)
     return waiter.result()
+
+
+def _idempotency_key(request: Request) -> str:
+    key = request.headers.get(IDEMPOTENCY_HEADER, "")
+    if key and (len(key) > 128 or not all(33 <= ord(ch) <= 126 for ch in key)):
+        raise InvalidInputError("the Idempotency-Key header must be 1-128 printable ASCII characters without spaces")
+    return key
 
 
 async def _client_gone(request: Request) -> None:

@@ -3,16 +3,21 @@
 Model work runs one job at a time on a worker thread behind a queue bounded by count and cost
 (`service.jobs`), so the event loop keeps answering `/healthz` and `/metrics` while a job runs
 and overload is a 503, not memory. Connections get deadlines: headers (idle connections too)
-within `header_timeout_s`, the body within `body_timeout_s`, `keep_alive_s` between requests.
+within `header_timeout_s`, the body within `body_timeout_s`, `keep_alive_s` between requests;
+one address holds at most `max_idle_per_address` connections that have sent no request head
+(a new one closes its oldest), and `/healthz` answers whatever the number of requests at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import ipaddress
+import json
 import logging
 import socket
 import sys
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,12 +30,14 @@ import obclip
 from obclip.defaults import DEFAULT_LARGE
 from obclip.engine.batching import BatchPolicy
 from obclip.errors import InvalidInputError
-from obclip.service.cost import CostModel, measure_throughput
-from obclip.service.jobs import JobQueue
+from obclip.service.cost import CostModel, SpeedEstimate, measure_speeds
+from obclip.service.jobs import JobQueue, Share
+from obclip.service.keyed import KeyedJobs
 from obclip.service.limits import Limits
 from obclip.service.metrics import Metrics, MetricsMiddleware
+from obclip.service.protocol import error_body
 from obclip.service.routes import EXCEPTION_HANDLERS, ROUTES, router
-from obclip.service.tokens import read_tokens
+from obclip.service.tokens import TokenEntry, read_tokens
 
 log = logging.getLogger("obclip.service")
 
@@ -43,14 +50,15 @@ class ServiceConfig:
 
     Args:
         large: the cloud model it serves (hub id, local directory or `embedded:NAME`).
-        tokens: accepted bearer tokens; empty means no authentication.
+        tokens: accepted bearer tokens (strings, or `TokenEntry`s with a label and a share of
+            the server); empty means no authentication.
         limits: the per-request, per-job and per-connection limits.
         log_prompts: write the candidate prompts to the log (off: only counts and options).
         batching: how many compatible requests may share one UNet call per step.
     """
 
     large: str = DEFAULT_LARGE
-    tokens: tuple[str, ...] = ()
+    tokens: tuple[str | TokenEntry, ...] = ()
     limits: Limits = field(default_factory=Limits)
     log_prompts: bool = False
     batching: BatchPolicy = field(default_factory=BatchPolicy)
@@ -71,10 +79,13 @@ def create_app(config: ServiceConfig | None = None, *, engine: Any = None) -> Fa
         engine = CloudEngine(load_model(config.large))
     bundle = engine.model
     cost_model = _cost_model(bundle.unet)
-    throughput = limits.throughput_gmacs * 1e9
-    if not throughput:
-        throughput = measure_throughput(bundle.unet, cost_model, bundle.default_size // bundle.vae_scale_factor)
+    if limits.throughput_gmacs:
+        speed = SpeedEstimate([limits.throughput_gmacs * 1e9], fixed=True)
+    else:
+        latent = bundle.default_size // bundle.vae_scale_factor
+        speed = SpeedEstimate(measure_speeds(bundle.unet, cost_model, latent))
     app = FastAPI(
+        redirect_slashes=False,  # a redirect would name the Host the client sent, forged or not
         title="obclip cloud",
         version=obclip.__version__,
         description="The cloud half of ObCLIP: denoises N candidate prompts and never learns which is the user's.",
@@ -86,17 +97,63 @@ def create_app(config: ServiceConfig | None = None, *, engine: Any = None) -> Fa
     state.engine = engine
     state.model_id = bundle.model_id
     state.limits = limits
-    state.tokens = tuple(t.encode("utf-8") for t in config.tokens)
+    entries = [t if isinstance(t, TokenEntry) else TokenEntry(t) for t in config.tokens]
+    state.tokens = tuple((e.token.encode("utf-8", "surrogateescape"), e.label) for e in entries)
     state.log_prompts = config.log_prompts
     state.cost_model = cost_model
-    metrics = Metrics(lambda: state.jobs.depth, lambda: state.jobs.queued_cost)
+    metrics = Metrics(lambda: state.jobs.depth, lambda: state.jobs.queued_cost, lambda: state.jobs.by_tenant())
     state.metrics = metrics
-    state.jobs = JobQueue(engine, limits, throughput, record=metrics.job_ended, batching=config.batching)
+    state.jobs = JobQueue(engine, limits, speed, record=metrics.job_ended, batching=config.batching)
+    state.keyed = KeyedJobs()
+    default = Share.from_limits(limits)
+    for e in entries:
+        state.jobs.set_share(
+            e.label,
+            Share(
+                e.max_jobs or default.max_jobs,
+                (e.max_queued_tmacs or limits.token_max_queued_tmacs) * 1e12,
+                e.requests_per_minute or default.requests_per_minute,
+                e.weight,
+            ),
+        )
     app.include_router(router)
     for exc_class, handler in EXCEPTION_HANDLERS.items():
         app.add_exception_handler(exc_class, handler)
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=ROUTES)
+    app.add_middleware(RequestLimit, limit=limits.max_connections)
     return app
+
+
+class RequestLimit:
+    """At most `limit` requests in progress at once; beyond it a JSON 503 with `Retry-After`, except
+    for `/healthz`, which always answers (it does no work). Replaces uvicorn's `limit_concurrency`,
+    whose plain-text 503 counted idle connections too and refused the health check with the rest."""
+
+    def __init__(self, app: Callable, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.active = 0
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http" or scope.get("path") == "/healthz":
+            await self.app(scope, receive, send)
+            return
+        if self.active >= self.limit:
+            body = json.dumps(error_body("overloaded", "too many requests at once; retry later")).encode()
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", b"1"),
+                (b"connection", b"close"),
+            ]
+            await send({"type": "http.response.start", "status": 503, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        self.active += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.active -= 1
 
 
 @asynccontextmanager
@@ -126,32 +183,67 @@ def _cost_model(unet: Any) -> CostModel:
 
 
 class DeadlineH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a header deadline: a connection that has not sent a whole
-    request head within `header_timeout_s` of connecting (or of its last answer) is closed.
+    """uvicorn's h11 protocol with a header deadline and a per-address cap on idle connections.
 
-    uvicorn closes idle kept-alive connections after `timeout_keep_alive`, but a connection that
-    never sends a byte, or trickles its headers, would otherwise stay open for ever.
+    A connection that has not sent a whole request head within `header_timeout_s` of connecting
+    (or of its last answer) is closed: uvicorn closes idle kept-alive connections after
+    `timeout_keep_alive`, but one that never sends a byte, or trickles its headers, would stay
+    open for ever. One client address holds at most `max_idle_per_address` such connections
+    (no request head yet); a new one beyond that closes that address's oldest, so idle sockets
+    cost no valid client its connection. uvicorn's own 400 (an unparsable request) is JSON.
     """
 
     header_timeout_s: float = 10.0
+    max_idle_per_address: int = 32
+    #: Connections without a request head, by client address, oldest first (one map per server).
+    idle: dict[str, collections.OrderedDict[DeadlineH11Protocol, None]]
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._header_timer: asyncio.TimerHandle | None = None
+        self._address = str((self.client or ("?",))[0])
         self._arm_header_timer()
+        self._mark_idle()
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         if self.conn.their_state is not h11.IDLE:
             self._disarm_header_timer()  # the request head is complete
+            self._unmark_idle()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        self._arm_header_timer()
+        if not self.transport.is_closing():
+            self._arm_header_timer()
+            self._mark_idle()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_header_timer()
+        self._unmark_idle()
         super().connection_lost(exc)
+
+    def send_400_response(self, msg: str) -> None:
+        body = json.dumps(error_body("bad_http_request", msg)).encode()
+        headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
+        self.transport.write(self.conn.send(h11.Response(status_code=400, headers=headers, reason=b"Bad Request")))
+        self.transport.write(self.conn.send(h11.Data(data=body)))
+        self.transport.write(self.conn.send(h11.EndOfMessage()))
+        self.transport.close()
+
+    def _mark_idle(self) -> None:
+        mine = self.idle.setdefault(self._address, collections.OrderedDict())
+        mine[self] = None
+        while len(mine) > self.max_idle_per_address:
+            oldest, _ = mine.popitem(last=False)
+            log.info("closing an idle connection from %s: over %d without a request", self._address, len(mine))
+            oldest.transport.close()
+
+    def _unmark_idle(self) -> None:
+        mine = self.idle.get(self._address)
+        if mine is not None:
+            mine.pop(self, None)
+            if not mine:
+                del self.idle[self._address]
 
     def _arm_header_timer(self) -> None:
         self._disarm_header_timer()
@@ -174,13 +266,21 @@ def uvicorn_config(app: FastAPI, limits: Limits, log_level: str = "info") -> Any
     """The uvicorn settings that enforce `limits` on connections."""
     import uvicorn
 
-    protocol = type("ObclipH11Protocol", (DeadlineH11Protocol,), {"header_timeout_s": limits.header_timeout_s})
+    protocol = type(
+        "ObclipH11Protocol",
+        (DeadlineH11Protocol,),
+        {
+            "header_timeout_s": limits.header_timeout_s,
+            "max_idle_per_address": limits.max_idle_per_address,
+            "idle": {},
+        },
+    )
     return uvicorn.Config(
         app,
         http=protocol,
         log_level=log_level,
         timeout_keep_alive=limits.keep_alive_s,
-        limit_concurrency=limits.max_connections,
+        limit_concurrency=None,  # `RequestLimit` in the app: JSON 503, /healthz always answered
         h11_max_incomplete_event_size=16 * 1024,  # request line and headers
         timeout_graceful_shutdown=5,
     )
@@ -210,7 +310,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def auth_warning(host: str, tokens: tuple[str, ...]) -> str | None:
+def auth_warning(host: str, tokens: tuple[object, ...]) -> str | None:
     """What to tell an operator who serves a non-loopback address without tokens, else None."""
     if tokens or is_loopback(host):
         return None
