@@ -39,6 +39,7 @@ class CandidateSet:
     notice: str | None
     true_index: int = field(compare=False, repr=False)
     residual: tuple[Residual, ...] = ()
+    device_prompt: str = field(default="", compare=False, repr=False)
 
     @property
     def true_prompt(self) -> str:
