@@ -423,11 +423,11 @@ def check_anonymity(
         isinstance(min_anonymity, bool) or not isinstance(min_anonymity, int) or min_anonymity < 1
     ):
         raise InvalidInputError(f"{option} must be a positive integer, got {min_anonymity!r}")
-    if strict and cset.residual:
-        raise InvalidInputError(f"{prefix}strict: residual risk would be sent in clear: {residual_text(cset)}")
-    if strict and (found := revealed(cset)):
-        words = "; ".join(dict.fromkeys(f"{r.word} ({r.attribute})" for r in found))
-        raise InvalidInputError(f"{prefix}strict: words sent in clear reveal a sensitive attribute: {words}")
+    if strict and (cset.residual or revealed(cset)):
+        words = residual_text(cset) or "; ".join(
+            dict.fromkeys(f"{r.word} ({r.attribute}: {'/'.join(r.values)})" for r in revealed(cset))
+        )
+        raise InvalidInputError(f"{prefix}strict: residual risk would be sent in clear: {words}")
     if min_anonymity is not None:
         a = anonymity(cset)
         if a < min_anonymity:

@@ -99,7 +99,8 @@ def _variants(word: str) -> set[str]:
     key = surface_key(word)
     forms = {key}
     last = key.split(" ")[-1]
-    if last[-1:].isalpha() and not last.endswith(("ed", "ing", "'s", "s")) and not last.startswith("-"):
+    regular = not last.endswith(("ed", "ing", "'s", "s")) or last.endswith("ss")  # "braces" is one already
+    if last[-1:].isalpha() and regular:
         forms.add(plural(key))
     for form in list(forms):
         if " " in form:
