@@ -199,26 +199,28 @@ def _strongly_revealed(cset: CandidateSet) -> set[str]:
 
 
 def _fix(cset: CandidateSet, names: set[str], budget: int | None, seed: int | None) -> CandidateSet:
+    if budget is None:  # the full product: keep the members that share the user's values
+        return _filtered(cset, cset.attributes, assignments(cset)[cset.true_index], names, seed)
     template = detect(cset.true_prompt, cset.template.taxonomy)
-    factor = math.prod(len(a.values) for a in template.attributes if a.name in names)
-    first = _filtered(template, names, None if budget is None else min(budget * factor, HARD_CAP), seed)
-    if budget is not None and len(first) > budget:
-        first = _filtered(template, names, budget, seed)
-    return first
-
-
-def _filtered(template: Template, names: set[str], budget: int | None, seed: int | None) -> CandidateSet:
-    full = expand(template, max_candidates=budget, seed=seed)
     assert template.true_values is not None
-    mine = {i: template.true_values[i] for i, a in enumerate(template.attributes) if a.name in names}
-    kept = [
-        c
-        for c, row in zip(full.candidates, assignments(full), strict=True)
-        if all(row[i] == v for i, v in mine.items())
-    ]
+    factor = math.prod(len(a.values) for a in template.attributes if a.name in names)
+    wider = expand(template, max_candidates=min(budget * factor, HARD_CAP), seed=seed)
+    result = _filtered(wider, template.attributes, template.true_values, names, seed)
+    if len(result) > budget:
+        exact = expand(template, max_candidates=budget, seed=seed)
+        result = _filtered(exact, template.attributes, template.true_values, names, seed)
+    return result
+
+
+def _filtered(
+    cset: CandidateSet, attributes: tuple, values: tuple[str, ...], names: set[str], seed: int | None
+) -> CandidateSet:
+    mine = {i: values[i] for i, a in enumerate(attributes) if a.name in names}
+    rows = zip(cset.candidates, assignments(cset), strict=True)
+    kept = [c for c, row in rows if all(row[i] == v for i, v in mine.items())]
     order = _shuffle(tuple(sorted(kept)), seed)
-    fixed = tuple(a.name for a in template.attributes if a.name in names or a.name in full.fixed)
-    return replace(full, candidates=order, true_index=order.index(full.true_prompt), fixed=fixed)
+    fixed = tuple(a.name for a in attributes if a.name in names or a.name in cset.fixed)
+    return replace(cset, candidates=order, true_index=order.index(cset.true_prompt), fixed=fixed)
 
 
 def _keep_device_prompt(cset: CandidateSet, base: CandidateSet) -> CandidateSet:

@@ -7,6 +7,7 @@ any spacing inside a phrase), so a cue is found exactly where detection would fi
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import re
@@ -188,6 +189,7 @@ def find_cues(template: Template) -> tuple[CueHit, ...]:
     text = fixed_text(template)
     folded = fold(text)
     slots = _slot_positions(template, text)
+    breaks = [m.start() for m in _SEGMENT_BREAK.finditer(text)]
     hits: list[CueHit] = []
     spans = [(m.start(), m.end()) for m in table.matcher.finditer(folded)]
     for symbol in table.symbols:
@@ -205,7 +207,7 @@ def find_cues(template: Template) -> tuple[CueHit, ...]:
                 start=start,
                 end=end,
                 implications=table.implications[key],
-                person=_bind(text, start, end, slots),
+                person=_bind(text, start, end, slots, breaks),
                 key=key,
             )
         )
@@ -248,20 +250,20 @@ def _slot_positions(template: Template, text: str) -> list[tuple[int, int]]:
     return result
 
 
-def _bind(text: str, start: int, end: int, slots: list[tuple[int, int]]) -> int | None:
+def _bind(text: str, start: int, end: int, slots: list[tuple[int, int]], breaks: list[int]) -> int | None:
     """The person a cue describes: the nearest slot before it in its phrase ("a man with a beard"),
-    else the nearest after it there ("a bearded man"), else the nearest before or after at all."""
+    else the nearest after it there ("a bearded man"), else the nearest before or after at all.
+    `slots` are (offset, person) in text order, `breaks` the offsets where phrases end."""
     if not slots:
         return None
-    breaks = [m.start() for m in _SEGMENT_BREAK.finditer(text)]
-    low = max((b for b in breaks if b < start), default=-1)
-    high = min((b for b in breaks if b >= end), default=len(text))
-    before = [(pos, person) for pos, person in slots if pos < start]
-    after = [(pos, person) for pos, person in slots if pos >= end]
-    in_phrase_before = [s for s in before if s[0] > low]
-    if in_phrase_before:
-        return in_phrase_before[-1][1]
-    in_phrase_after = [s for s in after if s[0] < high]
-    if in_phrase_after:
-        return in_phrase_after[0][1]
-    return before[-1][1] if before else after[0][1]
+    low = breaks[bisect.bisect_left(breaks, start) - 1] if bisect.bisect_left(breaks, start) else -1
+    after_break = bisect.bisect_left(breaks, end)
+    high = breaks[after_break] if after_break < len(breaks) else len(text)
+    positions = [pos for pos, _ in slots]
+    first_after = bisect.bisect_left(positions, end)
+    last_before = bisect.bisect_left(positions, start) - 1
+    if last_before >= 0 and positions[last_before] > low:
+        return slots[last_before][1]
+    if first_after < len(slots) and positions[first_after] < high:
+        return slots[first_after][1]
+    return slots[last_before][1] if last_before >= 0 else slots[first_after][1]
