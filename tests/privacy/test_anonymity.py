@@ -282,3 +282,14 @@ def test_policy_applied_twice_changes_nothing(prompt, seed) -> None:
     raw = build_candidate_set(prompt, seed=seed)
     assert set(cset.candidates) <= set(raw.candidates)
     assert apply_policy(cset, seed=seed) == cset
+
+
+def test_a_wider_budget_never_varies_what_a_strong_cue_reveals() -> None:
+    # the budget of 4 fixes age; re-expanding for the gender cue must not vary age again
+    prompt = "golden anniversary old man with an abaya"
+    raw = build_candidate_set(prompt, seed=0, max_candidates=4)
+    assert raw.fixed == ("age_0",)
+    cset = cloud_view(prompt, seed=0, max_candidates=4)
+    assert set(cset.fixed) == {"age_0", "gender_0"} and len(cset) == 1
+    cset = cloud_view("a man with a beard, 40 years old, smiling", seed=0, max_candidates=3)
+    assert len(cset) <= 3 and "gender_0" in cset.fixed

@@ -183,19 +183,20 @@ def apply_policy(
     if generalize:
         cset = _generalized(cset, max_candidates, seed) or cset
     to_fix = _strongly_revealed(cset)
-    if to_fix:
+    if to_fix - set(cset.fixed):
         cset = _fix(cset, to_fix, max_candidates, seed)
     cset = _keep_device_prompt(cset, base)
     return replace(cset, notice=policy_notice(cset, max_candidates=max_candidates))
 
 
 def _strongly_revealed(cset: CandidateSet) -> set[str]:
-    """Names of the varied attributes that a strong cue reveals."""
+    """Names of the attributes that a strong cue reveals (varied in `cset` or fixed by its budget:
+    a wider re-expansion must not vary them either)."""
     names = set()
     for r in revealed(cset):
-        if r.varied and r.strength == "strong":
+        if r.strength == "strong":
             names |= {a.name for a in cset.attributes if a.person == r.person and a.kind == r.attribute}
-    return names - set(cset.fixed)
+    return names
 
 
 def _fix(cset: CandidateSet, names: set[str], budget: int | None, seed: int | None) -> CandidateSet:
