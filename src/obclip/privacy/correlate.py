@@ -365,7 +365,7 @@ def policy_notice(cset: CandidateSet, *, max_candidates: int | None = None) -> s
     parts.extend(told)
     if cset.attributes:
         a, n = anonymity(cset), len(cset.candidates)
-        if told or a < n:
+        if parts or a < n:
             parts.append(f"hidden among {a} of {n}")
     return "; ".join(parts) if parts else None
 
