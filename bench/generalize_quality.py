@@ -11,7 +11,7 @@ The world's text encoder was trained on world captions only, so the cue words ar
 vocabulary: what this measures is the cost of the cloud and the device reading different texts,
 not what a cue adds to a picture.
 
-    nice -n 10 python bench/generalize_quality.py                 # 12 captions, k = 5, T = 12
+    nice -n 10 python bench/generalize_quality.py                 # 8 captions, k = 5, T = 12
     nice -n 10 python bench/generalize_quality.py --count 48 --steps 25 --switch-step 10 --json out.json
 """
 
@@ -60,7 +60,7 @@ def with_cue(prompt: Prompt, *, generalize: bool, seed: int) -> tuple[Prompt, in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--count", type=int, default=12, help="held-out captions (default 12)")
+    parser.add_argument("--count", type=int, default=8, help="held-out captions (default 8)")
     parser.add_argument("--switch-step", type=int, default=5, help="k (default 5)")
     parser.add_argument("--steps", type=int, default=12, help="T (default 12)")
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
