@@ -35,6 +35,8 @@ from obclip.engine.schedulers import DEFAULT_SCHEDULER
 from obclip.engine.spec import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_SWITCH_STEP
 from obclip.errors import InvalidInputError, check_int
 from obclip.privacy import CandidateSet, Taxonomy, refuse_warnings
+from obclip.privacy.correlate import check_anonymity
+from obclip.privacy.correlate import report as anonymity_report
 from obclip.prompt_tokens import check_prompt_lengths
 from obclip.view import check_negative_prompt, cloud_view
 from obclip.view import resolve_taxonomy as _resolve_taxonomy
@@ -63,6 +65,16 @@ class GenerationReport:
     residual: list[dict[str, str]]
     """Words sent in clear in every candidate that may still reveal a sensitive attribute
     (`{"word", "reason"}` each; docs/privacy.md, "Residual risk")."""
+    anonymity: int
+    """How many candidates no word in clear rules out (`privacy.correlate.anonymity`)."""
+    revealed: list[dict[str, Any]]
+    """Each word in clear and what it reveals (`{"word", "attribute", "values", "strength", "person", "varied"}`)."""
+    assignments: list[list[str]]
+    """Each candidate's attribute values, in the order of the set's attributes (wire order)."""
+    yours: str
+    """The user's own candidate as sent (device memory; never in the PNG metadata)."""
+    generalized: list[dict[str, str]]
+    """With `generalize`: each word sent as a neutral form (`{"word", "sent_as"}`)."""
     state_bytes: int
     """Bytes of the tensors the cloud handed over (`state_payload_bytes`)."""
     timings: dict[str, float] = field(default_factory=dict)
@@ -113,6 +125,8 @@ def generate(
     taxonomy: Taxonomy | str | Path | None = None,
     opt_in: Sequence[str] = (),
     strict: bool = False,
+    generalize: bool = False,
+    min_anonymity: int | None = None,
     accel: Any = None,
     cloud: str | CloudBackend = "local",
     token: str | None = None,
@@ -140,8 +154,14 @@ def generate(
             extended by the taxonomy that comes with the model, if any.
         opt_in: opt-in attributes of the default taxonomy to vary too, e.g. `("religion",)`
             (as `obclip candidates --religion`); ignored with an explicit `taxonomy`.
-        strict: refuse (`InvalidInputError`, before anything is sent or loaded) while any
-            residual-risk word would be sent in clear; the report lists them otherwise.
+        strict: refuse (`InvalidInputError`, before anything is sent or loaded) while any word
+            sent in clear reveals a sensitive attribute (a cue or a residual-risk word); the
+            report lists them otherwise.
+        generalize: send a word that reveals an attribute as its neutral form and keep varying
+            the attribute (the device finishes with the full prompt); by default the attribute a
+            strong cue reveals is not varied.
+        min_anonymity: refuse (as `strict`) unless at least this many candidates remain that no
+            word in clear rules out (`report.anonymity`).
         accel: cloud accelerations: a preset (`"recommended"`, `"paper"`, `"none"`), an
             `obclip.accel.AccelConfig`, a dict or a .json path (`AccelConfig.parse`); None for plain steps.
         cloud: `"local"` (in-process), an `http(s)://` URL of an obclip server, or a backend.
@@ -165,6 +185,8 @@ def generate(
                 shuffle_seed=shuffle_seed,
                 opt_in=opt_in,
                 strict=strict,
+                generalize=generalize,
+                min_anonymity=min_anonymity,
                 steps=steps,
                 switch_step=switch_step,
                 scheduler=scheduler,
@@ -199,13 +221,16 @@ def plan(
     seed: int | None = None,
     opt_in: Sequence[str] = (),
     strict: bool = False,
+    generalize: bool = False,
+    min_anonymity: int | None = None,
     **options: Any,
 ) -> Plan:
     """Phase one, on the device: the candidate set of `prompt` and the cloud request for it.
 
     `options` are `DenoiseSpec`'s public options (steps, switch_step, scheduler, guidance,
-    height, width, accel); `seed` is drawn from a CSPRNG when None. `opt_in` and `strict` as
-    in `generate`: with `strict`, residual risk is refused here, before any request exists.
+    height, width, accel); `seed` is drawn from a CSPRNG when None. `opt_in`, `strict`,
+    `generalize` and `min_anonymity` as in `generate`: the anonymity policy is applied and its
+    refusals raised here, before any request exists.
     """
     # the one function `obclip candidates --large` shows too: what the user sees is what is sent
     candidate_set = cloud_view(
@@ -215,11 +240,10 @@ def plan(
         max_candidates=max_candidates,
         seed=shuffle_seed,
         opt_in=(opt_in,) if isinstance(opt_in, str) else tuple(opt_in),
+        generalize=generalize,
     )
+    check_anonymity(candidate_set, strict=strict, min_anonymity=min_anonymity, prefix="")
     if strict:
-        from obclip.cli.candidates import refuse_residual
-
-        refuse_residual(candidate_set, "strict")
         refuse_warnings(candidate_set, "strict")
     resolved = candidate_set.template.taxonomy
     check_negative_prompt(options.get("negative_prompt", ""), resolved)
@@ -280,6 +304,7 @@ def _report(
         accelerations=list(spec.accel.names) if spec.accel is not None else [],
         notice=candidate_set.notice,
         residual=[r.public_dict() for r in candidate_set.residual],
+        **anonymity_report(candidate_set),
         state_bytes=state_payload_bytes(state),
         timings=timings,
     )

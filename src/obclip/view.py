@@ -49,13 +49,19 @@ def cloud_view(
     max_candidates: int | None = None,
     seed: int | None = None,
     opt_in: tuple[str, ...] = (),
+    generalize: bool = False,
 ) -> CandidateSet:
     """The candidate set that a request for `prompt` to model `large` sends to the cloud.
 
     `generate` and `obclip candidates` both call this, so what the user is shown is what is sent.
+    The anonymity policy (`privacy.correlate.apply_policy`) is applied here: an attribute a
+    strong cue reveals is not varied, or with `generalize` the cue is sent as a neutral form.
     """
+    from obclip.privacy.correlate import apply_policy
+
     resolved = resolve_taxonomy(taxonomy, large, opt_in=opt_in)
-    return build_candidate_set(prompt, taxonomy=resolved, max_candidates=max_candidates, seed=seed)
+    cset = build_candidate_set(prompt, taxonomy=resolved, max_candidates=max_candidates, seed=seed)
+    return apply_policy(cset, generalize=generalize, max_candidates=max_candidates, seed=seed)
 
 
 def check_negative_prompt(negative: str, taxonomy: Taxonomy) -> None:

@@ -70,8 +70,9 @@ def test_religion_varies_what_generate_sends(tmp_path, capsys) -> None:
     prompt = "a woman in a hijab"
     code, out, err = run(capsys, "generate", prompt, *FAST, "--json", "--out", str(tmp_path / "a.png"))
     report = json.loads(out)
-    assert code == 0 and report["num_candidates"] == 2 and "hijab" in err
-    assert all("hijab" in c for c in report["candidates"])
+    # religion off: "hijab" is a word in clear that reveals gender, so gender is not varied
+    assert code == 0 and report["num_candidates"] == 1 and "'hijab' reveals gender" in err
+    assert all("hijab" in c for c in report["candidates"]) and report["anonymity"] == 1
 
     code, out, err = run(
         capsys, "generate", prompt, *FAST, "--religion", "--strict", "--json", "--out", str(tmp_path / "b.png")

@@ -48,7 +48,8 @@ def test_residual_risk_is_told_on_stderr_and_in_json_and_strict_refuses(capsys) 
 
 def test_religion_is_opt_in(capsys) -> None:
     _, out, err = run(capsys, "candidates", "a woman in a hijab", "--json")
-    assert json.loads(out)["n"] == 2 and "hijab" in err
+    # off, "hijab" is a word in clear that reveals gender (so gender is not varied) and religion
+    assert json.loads(out)["n"] == 1 and "'hijab' reveals gender" in err and "religion" in err
     _, out, err = run(capsys, "candidates", "a woman in a hijab", "--json", "--religion")
     record = json.loads(out)
     assert record["n"] == 12 and err == ""

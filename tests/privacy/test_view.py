@@ -56,7 +56,8 @@ def test_a_local_model_directory_brings_its_taxonomy(tmp_path: Path) -> None:
     [
         ("a dark-skinned woman with braids", [], 6),
         ("a dark-skinned woman in a hijab", ["--religion"], 36),
-        ("a bearded man in a turban", ["--religion", "--large", "embedded:tiny-random"], 12),
+        # "bearded" reveals gender, so gender is not varied: 6 religions, 1 gender
+        ("a bearded man in a turban", ["--religion", "--large", "embedded:tiny-random"], 6),
     ],
 )
 def test_generate_plans_the_set_that_candidates_shows(capsys, prompt: str, flags: list[str], n: int) -> None:

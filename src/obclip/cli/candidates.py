@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from obclip.cli._common import EXIT_USAGE
@@ -32,12 +33,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--religion", action="store_true", help="also vary religion (an opt-in attribute of the default taxonomy)"
     )
-    p.add_argument("--strict", action="store_true", help="refuse while any residual-risk word would be sent")
+    add_anonymity_options(p)
     p.add_argument("--seed", type=int, help="shuffle seed (default: a CSPRNG)")
     p.set_defaults(run=_run_candidates)
 
 
+def add_anonymity_options(p: argparse.ArgumentParser) -> None:
+    """--generalize, --min-anonymity and --strict: the anonymity policy (docs/privacy.md, "Residual
+    risk and anonymity"); `obclip candidates`, `generate` and `demo` share them."""
+    p.add_argument(
+        "--generalize",
+        action="store_true",
+        help="send a word that reveals an attribute (beard, kimono, wedding dress) as a neutral form and keep "
+        "varying the attribute; the device finishes with your full prompt (default: the attribute is not varied)",
+    )
+    p.add_argument(
+        "--min-anonymity",
+        type=int,
+        metavar="K",
+        help="refuse unless the prompt is hidden among at least K candidates that no word in clear rules out",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse while any word sent in clear reveals a sensitive attribute (a cue or a residual-risk word)",
+    )
+
+
 def _run_candidates(args: argparse.Namespace) -> int:
+    from obclip.privacy import refuse_warnings
+    from obclip.privacy.correlate import check_anonymity, report
     from obclip.view import cloud_view
 
     opt_in = ("religion",) if args.religion else ()
@@ -52,17 +77,22 @@ def _run_candidates(args: argparse.Namespace) -> int:
             max_candidates=args.max_candidates,
             seed=args.seed,
             opt_in=opt_in,
+            generalize=args.generalize,
         )
+        check_anonymity(cset, strict=args.strict, min_anonymity=args.min_anonymity)
         if args.strict:
-            refuse_residual(cset)
+            refuse_warnings(cset)
         check_prompt_lengths(prompt, cset.candidates, args.large)  # quotes the user's text, never a candidate
         return cset
+
+    def record(cset) -> dict:
+        return {**cset.public_dict(), "notice": cset.notice, **report(cset)}
 
     if args.prompt != "-":
         cset = expand(args.prompt)
         tell_residual(cset)
         if args.json:
-            print(json.dumps({**cset.public_dict(), "notice": cset.notice}, ensure_ascii=False))
+            print(json.dumps(record(cset), ensure_ascii=False))
         else:
             _print_candidate_set(cset)
             counter = counter_for(args.large)
@@ -76,12 +106,11 @@ def _run_candidates(args: argparse.Namespace) -> int:
         try:
             if prompt is None:
                 raise InvalidInputError("line is not valid UTF-8 text")
-            cset = expand(prompt)
-            record = {**cset.public_dict(), "notice": cset.notice}
+            line = record(expand(prompt))
         except ObclipError as exc:
             failed += 1
-            record = {"line": number, "error": {"code": exc.code, "message": str(exc)}}
-        print(json.dumps(record, ensure_ascii=False), flush=False)
+            line = {"line": number, "error": {"code": exc.code, "message": str(exc)}}
+        print(json.dumps(line, ensure_ascii=False), flush=False)
     sys.stdout.flush()
     if failed:
         print(f"obclip: error: {failed} prompt(s) could not be expanded (see their error lines)", file=sys.stderr)
@@ -104,23 +133,26 @@ def _stdin_lines() -> Iterator[tuple[int, str | None]]:
             yield number, None
 
 
-def residual_text(cset: CandidateSet) -> str:
-    """The residual-risk words of a candidate set on one line: `word (reason); ...`."""
-    return "; ".join(f"{r.word} ({r.reason})" for r in cset.residual)
-
-
 def tell_residual(cset: CandidateSet) -> None:
-    """Before anything is sent: list on stderr the words every candidate carries in clear that may
-    still reveal a sensitive attribute (`obclip candidates`, `generate` and `demo` alike)."""
-    if cset.residual:
-        print(f"obclip: notice: sent in clear in every candidate: {residual_text(cset)}", file=sys.stderr)
+    """Before anything is sent, one line on stderr (`obclip candidates`, `generate` and `demo`
+    alike): the words in clear that reveal an attribute and what the policy did about them,
+    the anonymity, the other residual-risk words, and what --generalize sent instead."""
+    from obclip.privacy.correlate import generalized, residual_text, revealed
 
-
-def refuse_residual(cset: CandidateSet, option: str = "--strict") -> None:
-    """`--strict` (or the API's `strict=True`, named by `option`): refuse while any residual-risk
-    word would be sent in clear, before anything is sent."""
-    if cset.residual:
-        raise InvalidInputError(f"{option}: residual risk would be sent in clear: {residual_text(cset)}")
+    parts = []
+    found = revealed(cset)
+    if found and cset.notice:
+        parts.append(cset.notice)
+    told = {r.word for r in found}
+    others = [r for r in cset.residual if r.word not in told]
+    if others:
+        parts.append(f"sent in clear in every candidate: {residual_text(replace(cset, residual=tuple(others)))}")
+    swapped = generalized(cset)
+    if swapped:
+        sent = ", ".join(f"{word!r} as {(neutral and repr(neutral)) or 'nothing'}" for word, neutral in swapped)
+        parts.append(f"generalised for the cloud: {sent}; the device finishes with your full prompt")
+    if parts:
+        print(f"obclip: notice: {'; '.join(parts)}", file=sys.stderr)
 
 
 def _print_candidate_set(cset) -> None:
@@ -131,7 +163,12 @@ def _print_candidate_set(cset) -> None:
     print(f"candidates: N = {public['n']}")
     for prompt in public["candidates"]:
         print(f"  {prompt}")
+    from obclip.privacy.correlate import anonymity
+
+    print(f"anonymity:  hidden among {anonymity(cset)} of {public['n']}")
     # shown here, on the device only: the user's own prompt as it is sent (canonical forms)
     print(f"yours:      {cset.true_prompt}")
+    if cset.device_prompt and cset.device_prompt != cset.true_prompt:
+        print(f"finished:   {cset.device_prompt}  (on the device only)")
     if cset.notice:
         print(f"notice:     {cset.notice}")

@@ -96,7 +96,9 @@ def _add_generation_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--religion", action="store_true", help="also vary religion (an opt-in attribute of the default taxonomy)"
     )
-    p.add_argument("--strict", action="store_true", help="refuse while any residual-risk word would be sent")
+    from obclip.cli.candidates import add_anonymity_options
+
+    add_anonymity_options(p)
     p.add_argument(
         "--negative-prompt",
         default="",
@@ -268,6 +270,8 @@ def _generate_one(
         taxonomy=args.taxonomy,
         opt_in=_opt_in(args),
         strict=args.strict,
+        generalize=args.generalize,
+        min_anonymity=args.min_anonymity,
         accel=accel,
         cloud=cloud,
         token=token,
@@ -376,16 +380,22 @@ def _opt_in(args: argparse.Namespace) -> tuple[str, ...]:
 
 
 def _tell_what_is_sent(args: argparse.Namespace) -> None:
-    """Before any model is loaded or anything is sent: the residual-risk words of the set this run
-    sends (the very set `obclip candidates` shows), and the --strict refusal while any remain."""
-    from obclip.cli.candidates import refuse_residual, tell_residual
+    """Before any model is loaded or anything is sent: the words in clear that reveal an attribute,
+    the anonymity and the other residual-risk words of the set this run sends (the very set
+    `obclip candidates` shows), and the --strict / --min-anonymity refusals."""
+    from obclip.cli.candidates import tell_residual
+    from obclip.privacy.correlate import check_anonymity
     from obclip.view import check_negative_prompt, cloud_view
 
     cset = cloud_view(
-        args.prompt, large=args.large, taxonomy=args.taxonomy, max_candidates=args.max_candidates, opt_in=_opt_in(args)
+        args.prompt,
+        large=args.large,
+        taxonomy=args.taxonomy,
+        max_candidates=args.max_candidates,
+        opt_in=_opt_in(args),
+        generalize=args.generalize,
     )
-    if args.strict:
-        refuse_residual(cset)
+    check_anonymity(cset, strict=args.strict, min_anonymity=args.min_anonymity)
     check_negative_prompt(args.negative_prompt, cset.template.taxonomy)
     tell_residual(cset)
 

@@ -1,6 +1,6 @@
 """Residual risk: words sent in clear in every candidate that correlate with a sensitive attribute
-(garments, features, places, names not in the list, religious markers when religion is off,
-attribute words that describe no person). Told to the user before anything is sent.
+(the cue table's words, names not in the list, attribute words that describe no person). Told
+to the user before anything is sent; `correlate` turns the cues into the anonymity.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from obclip.privacy.cues import Implication, cue_table, find_cues
 from obclip.privacy.taxonomy import fold
 from obclip.privacy.template import Slot, Template
 from obclip.privacy.words import SENTENCE_END, is_person_noun
@@ -36,41 +37,32 @@ class Residual:
 
 @dataclass(frozen=True)
 class _Lexicon:
-    pattern: re.Pattern[str]
-    reasons: dict[str, str]
     categories: dict[str, str]
     not_names: frozenset[str]
-    places: dict[str, str]
 
 
 @functools.cache
 def _lexicon() -> _Lexicon:
     data_dir = resources.files("obclip.privacy").joinpath("data")
     data = json.loads(data_dir.joinpath("residual.json").read_text(encoding="utf-8"))
-    countries = json.loads(data_dir.joinpath("countries.json").read_text(encoding="utf-8"))["countries"]
-    reasons = {fold(word): reason for reason, words in data["words"].items() for word in words}
-    places = {fold(c["country"]): "ethnicity (a place)" for c in countries if c["country"]}
-    reasons.update(places)
-    alternatives = "|".join(
-        r"\s+".join(re.escape(p) for p in w.split()) for w in sorted(reasons, key=len, reverse=True)
-    )
-    return _Lexicon(
-        pattern=re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])"),
-        reasons=reasons,
-        categories=dict(data.get("categories", {})),
-        not_names=frozenset(data["not_names"]),
-        places=places,
-    )
+    return _Lexicon(categories=dict(data.get("categories", {})), not_names=frozenset(data["not_names"]))
+
+
+def cue_reason(implications: tuple[Implication, ...]) -> str:
+    """How a cue's implications read as a residual-risk reason: ``"gender: male (strong cue)"``."""
+    return "; ".join(f"{i.attribute}: {'/'.join(sorted(i.values))} ({i.strength} cue)" for i in implications)
 
 
 def residual(template: Template) -> tuple[Residual, ...]:
     """The residual-risk words of `template` (the same for every member of its candidate set)."""
     lexicon = _lexicon()
+    cues = cue_table().implications
     fixed = "".join(part if isinstance(part, str) else "\x00" for part in template.parts)
     folded = fold(fixed)
     found: dict[tuple[str, str], None] = {}
-    for match in lexicon.pattern.finditer(folded):
-        found[(fixed[match.start() : match.end()], lexicon.reasons[" ".join(match.group().split())])] = None
+    for hit in find_cues(template):
+        if not hit.slot:  # a word, not what a slot's category implies (below)
+            found[(hit.word, cue_reason(hit.implications))] = None
     for part in template.parts:
         if isinstance(part, Slot) and part.attribute is not None:
             reason = lexicon.categories.get(part.category)
@@ -89,7 +81,7 @@ def residual(template: Template) -> tuple[Residual, ...]:
                 found[(word, f"{name} word sent unchanged (it does not seem to describe a person)")] = None
         for word, _start in _capitalised(fixed):
             key = fold(word)
-            if word not in lexicon.not_names and key not in lexicon.reasons and key not in template.taxonomy.lexicon:
+            if word not in lexicon.not_names and key not in cues and key not in template.taxonomy.lexicon:
                 found[(word, "a name or place, not varied")] = None
     return tuple(Residual(word, reason) for word, reason in found)
 

@@ -1,0 +1,269 @@
+"""The cue table: words sent in clear that imply a value of a sensitive attribute (beard -> male),
+with a strength, the neutral forms that replace them, and where they occur in a template.
+
+Matching reads a template's fixed text, folded, with the taxonomy's word matcher (whole words,
+any spacing inside a phrase), so a cue is found exactly where detection would find a word.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from obclip.errors import TaxonomyError
+from obclip.privacy.taxonomy import Matcher, fold, surface_key
+from obclip.privacy.template import Slot, Template
+
+CUES_FORMAT = "obclip-cues/1"
+NEUTRAL_FORMAT = "obclip-neutral/1"
+STRENGTHS = ("strong", "weak")
+SLOT_MARK = "\x00"
+"""Stands for a slot in the fixed text that cues are read from (no cue spans one)."""
+
+# a cue bound to a person: punctuation and "and" end the phrase it most likely describes
+_SEGMENT_BREAK = re.compile(r"[,;.!?|()\[\]{}\n]|\band\b|\bwhile\b|\bnext to\b|\bbeside\b")
+
+
+@dataclass(frozen=True)
+class Implication:
+    """What one cue implies: `attribute` takes one of `values`, with `strength`."""
+
+    attribute: str
+    values: frozenset[str]
+    strength: str
+
+
+@dataclass(frozen=True)
+class CueHit:
+    """One cue found in a template's fixed text.
+
+    Args:
+        word: the text as it is sent.
+        start, end: its span in the fixed text (slots marked by `SLOT_MARK`).
+        implications: what it implies (one cue may imply several attributes: "geisha").
+        person: the person it most likely describes (nearest slot in its phrase), None when the
+            template has no slot.
+        key: its table entry (folded).
+    """
+
+    word: str
+    start: int
+    end: int
+    implications: tuple[Implication, ...]
+    person: int | None
+    key: str
+    slot: bool = False
+    """What a slot's form category implies ("grandmother/grandfather" -> old), not a word in clear."""
+
+    @property
+    def strong(self) -> bool:
+        return any(i.strength == "strong" for i in self.implications)
+
+
+@dataclass(frozen=True)
+class CueTable:
+    """The loaded table: cue keys and their implications, the neutral forms, and the matchers."""
+
+    implications: dict[str, tuple[Implication, ...]]
+    categories: dict[str, Implication]
+    neutral: dict[str, str]
+    modifiers: frozenset[str]
+    """Words dropped with a cue that heads its phrase ("a long beard")."""
+    links: frozenset[str]
+    """Linking words dropped with it ("with a beard")."""
+    matcher: Matcher
+    symbols: tuple[str, ...]
+
+
+def fixed_text(template: Template) -> str:
+    """The template's text with every slot replaced by `SLOT_MARK` (the same for every member)."""
+    return "".join(part if isinstance(part, str) else SLOT_MARK for part in template.parts)
+
+
+def plural(phrase: str) -> str:
+    """The plural of a phrase's last word by the regular English rules (dress -> dresses)."""
+    if phrase.endswith(("s", "x", "z", "ch", "sh")):
+        return phrase + "es"
+    if len(phrase) > 1 and phrase.endswith("y") and phrase[-2] not in "aeiou":
+        return phrase[:-1] + "ies"
+    return phrase + "s"
+
+
+def _variants(word: str) -> set[str]:
+    """The forms of one table word that are matched: as written, plural, and hyphen/space swaps."""
+    key = surface_key(word)
+    forms = {key}
+    last = key.split(" ")[-1]
+    regular = not last.endswith(("ed", "ing", "'s", "s")) or last.endswith("ss")  # "braces" is one already
+    if last[-1:].isalpha() and regular:
+        forms.add(plural(key))
+    for form in list(forms):
+        if " " in form:
+            forms.add(form.replace(" ", "-"))
+        if "-" in form:
+            forms.add(form.replace("-", " "))
+    return forms
+
+
+@functools.cache
+def cue_table() -> CueTable:
+    """The packaged cue table (`privacy/data/cues.json`, country names from `countries.json`,
+    neutral forms from `neutral.json`), cached."""
+    data_dir = resources.files("obclip.privacy").joinpath("data")
+    cues = json.loads(data_dir.joinpath("cues.json").read_text(encoding="utf-8"))
+    neutral = json.loads(data_dir.joinpath("neutral.json").read_text(encoding="utf-8"))
+    countries = json.loads(data_dir.joinpath("countries.json").read_text(encoding="utf-8"))["countries"]
+    return build_cue_table(cues, neutral, countries)
+
+
+def build_cue_table(cues: Any, neutral: Any, countries: Sequence[Mapping[str, Any]] = ()) -> CueTable:
+    """Validate the decoded cue and neutral tables and build their lookups.
+
+    Raises:
+        TaxonomyError: naming the entry at fault.
+    """
+    if not isinstance(cues, dict) or cues.get("format") != CUES_FORMAT:
+        raise TaxonomyError(f'cue table: "format" must be "{CUES_FORMAT}"')
+    if not isinstance(neutral, dict) or neutral.get("format") != NEUTRAL_FORMAT:
+        raise TaxonomyError(f'neutral table: "format" must be "{NEUTRAL_FORMAT}"')
+    found: dict[str, dict[tuple[str, str], set[str]]] = {}
+    for position, entry in enumerate(cues.get("cues", [])):
+        attribute, values, strength = entry.get("attribute"), entry.get("values"), entry.get("strength")
+        if not isinstance(attribute, str) or not isinstance(values, list) or not values or strength not in STRENGTHS:
+            raise TaxonomyError(f"cue table: entry #{position} needs an attribute, values and a strength")
+        for word in entry.get("words", []):
+            if not isinstance(word, str) or not word.strip():
+                raise TaxonomyError(f"cue table: entry #{position} has an empty word")
+            for form in _variants(word):
+                found.setdefault(form, {}).setdefault((attribute, strength), set()).update(values)
+    for country in countries:
+        if country.get("country") and country.get("value"):
+            key = surface_key(country["country"])
+            found.setdefault(key, {}).setdefault(("ethnicity", "weak"), set()).add(country["value"])
+    implications: dict[str, tuple[Implication, ...]] = {}
+    for key, by_attribute in found.items():
+        merged: dict[str, Implication] = {}
+        for (attribute, strength), values in sorted(by_attribute.items(), key=lambda kv: kv[0][1] != "strong"):
+            if attribute in merged:  # strong and weak for one attribute: the strong entry speaks
+                continue
+            merged[attribute] = Implication(attribute, frozenset(values), strength)
+        implications[key] = tuple(merged.values())
+    blockers = {form for word in cues.get("not_cues", []) for form in _variants(word)}
+    table_neutral = {}
+    for word, form in neutral.get("neutral", {}).items():
+        if not isinstance(form, str):
+            raise TaxonomyError(f"neutral table: the form of {word!r} must be a string")
+        for variant in _variants(word):
+            table_neutral.setdefault(variant, form)
+    categories = {}
+    for category, entry in cues.get("categories", {}).items():
+        if not isinstance(entry, dict) or entry.get("strength") not in STRENGTHS or not entry.get("values"):
+            raise TaxonomyError(f"cue table: category {category!r} needs an attribute, values and a strength")
+        categories[category] = Implication(entry["attribute"], frozenset(entry["values"]), entry["strength"])
+    words = {k for k in implications if re.match(r"\w", k)}
+    symbols = tuple(sorted((k for k in implications if not re.match(r"\w", k)), key=len, reverse=True))
+    return CueTable(
+        implications=implications,
+        categories=categories,
+        neutral=table_neutral,
+        modifiers=frozenset(neutral.get("modifiers", ())),
+        links=frozenset(neutral.get("links", ())),
+        matcher=Matcher({**dict.fromkeys(words), **dict.fromkeys(blockers - words)}),
+        symbols=symbols,
+    )
+
+
+def find_cues(template: Template) -> tuple[CueHit, ...]:
+    """Every cue in the fixed text of `template`, left to right, each bound to a person.
+
+    A function of the template alone (never of the user's values), so every member of a
+    candidate set finds the same cues.
+    """
+    table = cue_table()
+    text = fixed_text(template)
+    folded = fold(text)
+    slots = _slot_positions(template, text)
+    breaks = [m.start() for m in _SEGMENT_BREAK.finditer(text)]
+    hits: list[CueHit] = []
+    spans = [(m.start(), m.end()) for m in table.matcher.finditer(folded)]
+    for symbol in table.symbols:
+        start = folded.find(symbol)
+        while start >= 0:
+            spans.append((start, start + len(symbol)))
+            start = folded.find(symbol, start + len(symbol))
+    for start, end in sorted(spans):
+        key = " ".join(folded[start:end].split())
+        if key not in table.implications:
+            continue  # a phrase that holds a cue but is none ("dress shirt")
+        hits.append(
+            CueHit(
+                word=text[start:end],
+                start=start,
+                end=end,
+                implications=table.implications[key],
+                person=_bind(text, start, end, slots, breaks),
+                key=key,
+            )
+        )
+    offset = 0
+    for part in template.parts:
+        if isinstance(part, Slot) and part.attribute is not None and part.category in table.categories:
+            hits.append(
+                CueHit(
+                    word=_slot_text(template, part),
+                    start=offset,
+                    end=offset + 1,
+                    implications=(table.categories[part.category],),
+                    person=template.attributes[part.attribute].person,
+                    key=part.category,
+                    slot=True,
+                )
+            )
+        offset += len(part) if isinstance(part, str) else 1
+    return tuple(sorted(hits, key=lambda h: h.start))
+
+
+def _slot_text(template: Template, slot: Slot) -> str:
+    """A slot's forms over its value space, e.g. ``grandmother/grandfather`` (public)."""
+    assert slot.attribute is not None
+    spec = template.taxonomy.attribute(template.attributes[slot.attribute].kind)
+    return "/".join(spec.canonical(v, slot.category) for v in template.attributes[slot.attribute].values)
+
+
+def _slot_positions(template: Template, text: str) -> list[tuple[int, int]]:
+    """(offset in the fixed text, person) of every slot that belongs to a person's attribute."""
+    result = []
+    offset = 0
+    for part in template.parts:
+        if isinstance(part, str):
+            offset += len(part)
+            continue
+        if isinstance(part, Slot) and part.attribute is not None:
+            result.append((offset, template.attributes[part.attribute].person))
+        offset += 1
+    return result
+
+
+def _bind(text: str, start: int, end: int, slots: list[tuple[int, int]], breaks: list[int]) -> int | None:
+    """The person a cue describes: the nearest slot before it in its phrase ("a man with a beard"),
+    else the nearest after it there ("a bearded man"), else the nearest before or after at all.
+    `slots` are (offset, person) in text order, `breaks` the offsets where phrases end."""
+    if not slots:
+        return None
+    low = breaks[bisect.bisect_left(breaks, start) - 1] if bisect.bisect_left(breaks, start) else -1
+    after_break = bisect.bisect_left(breaks, end)
+    high = breaks[after_break] if after_break < len(breaks) else len(text)
+    positions = [pos for pos, _ in slots]
+    first_after = bisect.bisect_left(positions, end)
+    last_before = bisect.bisect_left(positions, start) - 1
+    if last_before >= 0 and positions[last_before] > low:
+        return slots[last_before][1]
+    if first_after < len(slots) and positions[first_after] < high:
+        return slots[first_after][1]
+    return slots[last_before][1] if last_before >= 0 else slots[first_after][1]
