@@ -30,7 +30,7 @@ from typing import Any
 
 from obclip.errors import InvalidInputError, ObclipError, read_user_text
 from obclip.eval import privacy_words as pw
-from obclip.privacy import CandidateSet, Taxonomy
+from obclip.privacy import CandidateSet, Taxonomy, correlate
 from obclip.view import DEFAULT_LARGE, cloud_view, resolve_taxonomy
 
 CATEGORIES = ("gender", "age", "ethnicity", "religion")
@@ -115,12 +115,8 @@ def read_corpus(path: str | Path) -> list[CorpusPrompt]:
 
 
 def _shown_anonymity(cset: CandidateSet) -> int:
-    """The anonymity the user is shown for `cset`: the set's own figure."""
-    value = getattr(cset, "anonymity", None)
-    if value is None:
-        # Fallback for sets built without the anonymity stage: all they claim is 1/N.
-        return len(cset)
-    return int(value)
+    """The anonymity the user is shown for `cset`: the product's own figure (`correlate.anonymity`)."""
+    return correlate.anonymity(cset)
 
 
 def _record_words(records: object) -> list[str]:
@@ -141,10 +137,7 @@ def _record_words(records: object) -> list[str]:
 def _revealed(cset: CandidateSet) -> list[str] | None:
     """The words in clear the set tells the user about (its `revealed` list), or ``None`` when the
     set has no such list."""
-    found = getattr(cset, "revealed", None)
-    if found is None:
-        found = cset.public_dict().get("revealed")
-    return None if found is None else _record_words(found)
+    return _record_words(correlate.revealed(cset))
 
 
 def _residual_words(cset: CandidateSet) -> list[str]:
