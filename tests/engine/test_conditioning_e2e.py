@@ -98,3 +98,23 @@ def test_only_a_candidate_over_the_limit_still_quotes_the_users_text(capsys):
     assert main(["candidates", prompt, "--seed", "1"]) == 2
     err = capsys.readouterr().err
     assert "a candidate of this prompt needs" in err and "'an old man a quiet" in err and "middle-aged" not in err
+
+
+def test_server_refuses_a_candidate_past_the_chunk_limit_as_4xx_json():
+    app = create_app(ServiceConfig(large="embedded:tiny-random"))
+    body = {
+        "candidates": ["a cat", "x " * 2600],
+        "steps": 2,
+        "switch_step": 1,
+        "scheduler": "ddim",
+        "guidance": 5.0,
+        "seed": 1,
+    }
+    with TestClient(app) as client:
+        answer = client.post("/v1/denoise", json=body)
+        assert answer.status_code == 400
+        assert (
+            answer.json()["error"]["code"] == "invalid_input"
+            and "at most 10 chunks" in answer.json()["error"]["message"]
+        )
+        assert client.get("/v1/models").json()["data"][0]["max_prompt_tokens"] == 10 * 254

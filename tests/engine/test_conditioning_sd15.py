@@ -66,7 +66,8 @@ def test_sd15_300_token_weighted_prompt_plan_server_device(sd15):
     prompt = "(an old woman:1.3) reading, [blurry], "
     while sd15.text.token_count(prompt) < 300:
         prompt += WORDS
-    request = plan(prompt + "BREAK ((soft light))", large="embedded:default", steps=4, switch_step=2, seed=9)
+    options = {"steps": 4, "switch_step": 2, "seed": 9, "max_candidates": 2}
+    request = plan(prompt + "BREAK ((soft light))", large="embedded:default", **options)
     spec = request.spec
     assert sd15.text.chunk_count(spec.candidates) >= 5
 

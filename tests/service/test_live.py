@@ -57,8 +57,8 @@ def test_auth_limits_and_open_health_over_http(live):
         assert big.status_code == 413 and big.json()["error"]["code"] == "body_too_large"
         assert "openapi" in client.get("/openapi.json").json()
     cloud = HttpCloud(live.url, token=TOKEN, retries=0)
-    with pytest.raises(InvalidInputError, match="would be truncated"):
-        cloud.denoise(DenoiseSpec(("x" * 300,), steps=2, switch_step=1))
+    with pytest.raises(InvalidInputError, match="at most 10 chunks"):
+        cloud.denoise(DenoiseSpec(("x " * 2600,), steps=2, switch_step=1))
     with pytest.raises(InvalidInputError, match="65 candidates, this server takes at most 64"):
         cloud.denoise(DenoiseSpec(tuple(f"a cat number {i}" for i in range(65)), steps=2, switch_step=1))
     assert cloud.models()["data"][0]["id"] == TINY
