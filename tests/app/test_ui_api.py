@@ -47,6 +47,17 @@ def test_candidates_as_the_cloud_sees_them(client, prompt, n, hidden_words):
     assert (seen["notice"] is not None) == (n == 1)
 
 
+def test_the_preview_shows_the_anonymity_the_cloud_gets(client):
+    from obclip.privacy.correlate import report
+    from obclip.view import cloud_view
+
+    prompt = "portrait of a pregnant young woman with grey hair"
+    seen = client.post("/api/candidates", json={"prompt": prompt, "large": TINY["large"]}).json()
+    shown = report(cloud_view(prompt, large=TINY["large"]))
+    assert seen["anonymity"] == shown["anonymity"] <= seen["n"]
+    assert {r["word"] for r in seen["revealed"]} == {r["word"] for r in shown["revealed"]} >= {"pregnant"}
+
+
 def test_budget_bounds_n(client):
     seen = client.post("/api/candidates", json={"prompt": "an old woman", "max_candidates": 2}).json()
     assert seen["n"] <= 2 and seen["notice"]

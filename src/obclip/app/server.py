@@ -152,6 +152,7 @@ def create_app(
 
     @app.post("/api/candidates")
     def candidates(request: CandidatesRequest) -> dict[str, Any]:
+        from obclip.privacy.correlate import report
         from obclip.view import cloud_view
 
         if not request.prompt.strip():
@@ -171,7 +172,7 @@ def create_app(
             "hidden": list(cset.hidden),
             "segments": prompt_segments(cset),
             "cannot_draw": cannot_draw(cset, request.large),
-            **{key: public[key] for key in ("anonymity", "revealed") if key in public},
+            **{key: value for key, value in report(cset).items() if key in ("anonymity", "revealed")},
         }
 
     @app.post("/api/cost")

@@ -180,10 +180,13 @@ function showSeen(seen) {
 }
 
 function showPrivacy(seen) {
-  // The plan's anonymity figures, where the engine reports them.
-  const parts = [];
-  if (seen.anonymity !== undefined) parts.push("anonymity: " + JSON.stringify(seen.anonymity));
-  if (seen.revealed !== undefined) parts.push("revealed: " + JSON.stringify(seen.revealed));
+  // What the cloud can still tell: how many candidates no word in clear rules out, and which words reveal what.
+  if (seen.anonymity === undefined || !seen.n) { showNotice($("privacy"), ""); return; }
+  const parts = [`hidden among ${seen.anonymity} of ${seen.n}` +
+    (seen.anonymity < seen.n ? " (words in clear rule the others out)" : "")];
+  for (const r of seen.revealed || []) {
+    if (r.strength === "strong") parts.push(`'${r.word}' reveals ${r.attribute}` + (r.varied ? "" : " (not varied)"));
+  }
   showNotice($("privacy"), parts.join(" · "));
 }
 
