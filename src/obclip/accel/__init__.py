@@ -1,6 +1,6 @@
-"""UNet accelerations for the cloud's candidate batch: batch reuse, attention caching, block skipping
-a shared unconditional branch and a candidate basis (compose most candidates from a few), installed per request as diffusers hooks; `registry.TECHNIQUES`
-lists them.
+"""UNet accelerations for the cloud's candidate batch: batch reuse, attention caching, block skipping,
+a shared unconditional branch and a candidate basis (most candidates composed from a few), installed per
+request as diffusers hooks; `registry.TECHNIQUES` lists them.
 
     config = AccelConfig.parse("recommended", switch_step=k, num_steps=T)
     with apply_accelerations(unet, config, BatchLayout(num_candidates=N), num_steps=T) as session:
