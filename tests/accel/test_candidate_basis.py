@@ -43,6 +43,8 @@ def stock(unet, x, ctx, steps=STEPS):
 
 def test_basis_size_grows_as_the_square_root():
     assert [basis_size(n, 1.5) for n in (1, 2, 3, 6, 18, 30, 36)] == [1, 2, 3, 4, 7, 9, 9]
+    default = CandidateBasisConfig().scale
+    assert [basis_size(n, default) for n in (2, 6, 18, 30, 36)] == [2, 3, 6, 7, 8]
     assert basis_size(6, 100.0) == 6 and basis_size(6, 0.01) == 1
 
 
@@ -58,7 +60,8 @@ def test_a_basis_of_the_whole_group_is_stock(unet):
 def test_members_run_stock_and_the_others_are_their_affine_combination(unet):
     n = 6
     x, ctx = candidate_batch(n, seed=4)
-    outs, plans, bases = run(unet, AccelConfig(candidate_basis=CandidateBasisConfig()), BatchLayout(n), x, ctx)
+    cfg = AccelConfig(candidate_basis=CandidateBasisConfig(scale=1.5))
+    outs, plans, bases = run(unet, cfg, BatchLayout(n), x, ctx)
     (basis,) = bases
     members = list(basis.members)
     assert len(members) == 4 and members[0] == 0 and plans[0].rows == 8
@@ -114,7 +117,7 @@ def test_the_choice_depends_on_the_conditioning_only():
 
 
 def test_shared_uncond_and_the_other_techniques_plan_on_the_basis():
-    cfg = AccelConfig.preset("recommended", 10).replace(candidate_basis=CandidateBasisConfig())
+    cfg = AccelConfig.preset("recommended", 10).replace(candidate_basis=CandidateBasisConfig(scale=1.5))
     from accel.accel_tiny import make_unet
 
     with apply_accelerations(make_unet(), cfg, BatchLayout(groups=(6, 2)), num_steps=25) as session:
@@ -141,7 +144,7 @@ def test_the_cost_is_the_basis_run_plus_the_composition():
     }
     unet = build_meta_unet(config)
     memo = ForwardMemo()
-    basis = AccelConfig(candidate_basis=CandidateBasisConfig())
+    basis = AccelConfig(candidate_basis=CandidateBasisConfig(scale=1.5))
     six = count_request(unet, basis, BatchLayout(6), 0, 3, text_len=7, memo=memo)
     four = count_request(unet, AccelConfig(), BatchLayout(4), 0, 3, text_len=7, memo=memo)
     compose = 2 * 6 * 4 * (4 * 8 * 8)
@@ -209,4 +212,4 @@ def test_nothing_the_cloud_sends_receives_or_runs_depends_on_which_candidate_is_
         handle.remove()
     assert len(seen) == 1
     ((_, _, rows),) = seen
-    assert len(members) == 6 and rows == (1 + 4, 8, 8)  # basis of 4: shared uncond on step 0, then 2 x 4
+    assert len(members) == 6 and rows == (1 + 3, 6, 6)  # basis of 3: shared uncond on step 0, then 2 x 3

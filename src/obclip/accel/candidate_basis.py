@@ -55,17 +55,18 @@ class CandidateBasisConfig:
     Configuration for the candidate basis.
 
     Args:
-        scale (`float`, defaults to `1.5`):
-            S. A group of N candidates runs `min(N, ceil(S * sqrt(N)))` of them through the UNet (N = 6: 4,
-            N = 18: 7, N = 30: 9, N = 36: 9) and composes the rest. A full grid of attributes with n_1, n_2,
-            ... values needs 1 + sum(n_i - 1) candidates to span its additive part (2 x 3: 4; 2 x 3 x 6: 9).
+        scale (`float`, defaults to `1.2`):
+            S. A group of N candidates runs `min(N, ceil(S * sqrt(N)))` of them through the UNet (N = 6: 3,
+            N = 18: 6, N = 30: 7, N = 36: 8; with S = 1.5: 4, 7, 9, 9) and composes the rest. A full grid
+            of attributes with n_1, n_2, ... values needs 1 + sum(n_i - 1) candidates to span its additive
+            part (2 x 3: 4; 2 x 3 x 3: 6; 2 x 3 x 6: 9); a smaller basis fits the rest by least squares.
         stop_step (`int`, *optional*):
             Compose on global steps `i < stop_step`; from then on every candidate runs (from the latents the
             composition left). `None`: every step.
     """
 
     scale: float = setting(
-        1.5,
+        1.2,
         "per group of N candidates the UNet runs ceil(S*sqrt(N)) of them (chosen from the text alone) and "
         "composes the others' predictions from theirs",
         metavar="S",

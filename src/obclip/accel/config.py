@@ -181,7 +181,7 @@ class AccelConfig:
         The paper's points are (r, s) = (3, 3) at k = 5 and (4, 6) at k = 10; other k scale
         them (r = 0.4 k, s = 0.6 k above 5, k - 1 capped at 3 below), never past k.
         `recommended` uses s = r (its shallow branch is cheap enough to start early); `scalable` is
-        `recommended` with the candidate basis (ceil(1.5 sqrt(N)) candidates per group run).
+        `recommended` with the candidate basis (ceil(1.2 sqrt(N)) candidates per group run).
         """
         check_int("switch_step", switch_step, minimum=0)
         if switch_step <= 5:

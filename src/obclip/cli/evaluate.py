@@ -33,6 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="B",
         help="captions whose cloud steps share one UNet batch (default 1; 16 with --preset benchmark)",
     )
+    q.add_argument(
+        "--stream",
+        choices=("both", "tuned", "held-out"),
+        default="both",
+        help="caption streams of --preset benchmark (default both; one each lets two processes share the work)",
+    )
     q.add_argument("--bootstrap", type=int, default=1000, metavar="B", help="bootstrap resamples (default 1000)")
     q.add_argument("--steps", type=int, default=25, metavar="T", help="total denoising steps (default 25)")
     q.add_argument("--ks", default="0,3,5,10,25", help="switch steps, comma-separated (default 0,3,5,10,25)")
@@ -117,6 +123,7 @@ def _run_benchmark(args: argparse.Namespace) -> int:
 
     settings = benchmark_settings()
     streams = [("tuned", args.seed), ("held-out", args.held_out_seed)]
+    streams = [s for s in streams if args.stream in ("both", s[0])]
     print(
         f"{len(streams)} caption streams x {args.prompts} captions x {len(settings)} settings "
         f"({', '.join(s.name for s in settings)})",
