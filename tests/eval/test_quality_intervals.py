@@ -79,3 +79,19 @@ def test_a_paired_difference_needs_the_same_captions():
     b = make_row("b", {n: [1, 0, 1] for n in ("gender", "age", "skin")})
     with pytest.raises(ValueError):
         paired_difference(a, b)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--preset", "benchmark", "--steps", "10"], "--steps must exceed it"),
+        (["--preset", "benchmark", "--bootstrap", "0"], "--bootstrap must be at least 1"),
+        (["--batch", "0"], "--batch must be at least 1"),
+    ],
+)
+def test_benchmark_flags_are_checked_before_any_work(args, message, capsys):
+    from obclip.cli import main
+
+    assert main(["eval", "quality", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
