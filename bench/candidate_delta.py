@@ -37,8 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     names = [
         n
         for n, m in unet.named_modules()
-        if (n.count(".") == 1
-        and n.split(".")[0] in ("down_blocks", "up_blocks"))
+        if (n.count(".") == 1 and n.split(".")[0] in ("down_blocks", "up_blocks"))
         or n == "mid_block"
         or type(m).__name__ == "Transformer2DModel"
     ]
