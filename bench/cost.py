@@ -7,6 +7,7 @@ on the present device; `--fidelity` measures each acceleration's deviation on th
     python bench/cost.py                       # MAC table, N = 2, 6, 30, k = 5, 10, T = 25
     python bench/cost.py --json cost.json      # and write the rows
     python bench/cost.py --latency --size 256 --reps 3 --n 2 --k 5
+    python bench/cost.py --k 10 --plot docs/cost.png   # and cloud MACs against N for every stack
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ FAMILIES = {
 PAPER_ROW_ORDER = ("attention_cache", "batch_reuse", "block_skip")
 # Config fields the K:R:S schedule sets, by name, in whichever technique has them.
 SCHEDULE_FIELDS = ("cache_step", "skip_step")
+# Named stacks (AccelConfig presets, their r and s set for each k) shown beside the cumulative rows.
+DEFAULT_PRESETS = ("paper", "recommended", "scalable")
+# Candidate counts of the cost-against-N plot.
+CURVE_N = (1, 2, 4, 6, 9, 12, 18, 24, 30, 36)
 
 
 def stage_names() -> list[str]:
@@ -161,6 +166,11 @@ def mac_rows(args: argparse.Namespace) -> tuple[list[Row], dict[str, Any]]:
                 cfg.validate(num_steps=T)
                 label = "ObCLIP" if not names else stage_label(names[-1])
                 rows.append(Row("obclip", label, n, sched.k, names, cloud(n, 0, sched.k, cfg), dev, cfg.to_dict()))
+            for name in args.presets:
+                cfg = AccelConfig.preset(name, sched.k)
+                rows.append(
+                    Row("preset", f"= {name}", n, sched.k, [name], cloud(n, 0, sched.k, cfg), dev, cfg.to_dict())
+                )
     info = {
         "seconds": time.perf_counter() - t0,
         "forwards_counted": memo.misses,
@@ -173,6 +183,22 @@ def mac_rows(args: argparse.Namespace) -> tuple[list[Row], dict[str, Any]]:
         info["text_encoder_macs_per_prompt"] = count_text_encoder(1).conv_linear
         info["vae_decode_macs"] = count_vae_decode(args.size // 8).conv_linear
     return rows, info
+
+
+def curve(args: argparse.Namespace, sched: Schedule) -> dict[str, list[tuple[int, float]]]:
+    """Cloud MACs against N at one k: Hybrid SD, ObCLIP without acceleration and every preset."""
+    large_config = FAMILIES[args.family][0]
+    large = build_meta_unet({**large_config, "sample_size": args.size // 8})
+    memo = ForwardMemo()
+    stacks = {"Hybrid SD (N = 1, no privacy)": None, "ObCLIP, no acceleration": AccelConfig()}
+    stacks.update({name: AccelConfig.preset(name, sched.k) for name in args.presets})
+    series: dict[str, list[tuple[int, float]]] = {}
+    for label, cfg in stacks.items():
+        for n in args.curve_n:
+            layout, config = (BatchLayout(1), AccelConfig()) if cfg is None else (BatchLayout(n), cfg)
+            total = count_request(large, config, layout, 0, sched.k, memo=memo, scope="large").total
+            series.setdefault(label, []).append((n, total.conv_linear))
+    return series
 
 
 def find(rows: list[Row], method: str, n: int, k: int | None = None) -> Row:
@@ -228,6 +254,8 @@ def print_table(rows: list[Row], args: argparse.Namespace, info: dict[str, Any],
         for names, _ in stage_configs(args, sched):
             label = f"ObCLIP k={sched.k}" if not names else stage_label(names[-1])
             line(label, "obclip", sched.k, names)
+        for name in args.presets:
+            line(f"= {name}", "preset", sched.k, [name])
     extras = ""
     if "text_encoder_macs_per_prompt" in info:
         extras = (
@@ -292,7 +320,7 @@ def time_rows(rows: list[Row], args: argparse.Namespace) -> dict[tuple, float]:
 
     result: dict[tuple, float] = {}
     for row in rows:
-        if row.method in ("small",):
+        if row.method in ("small",) or (args.time and not _timed(row, args.time)):
             continue
         n = 1 if row.method in ("large", "hybrid_sd") else row.num_candidates
         k = args.steps if row.k is None else row.k
@@ -303,28 +331,39 @@ def time_rows(rows: list[Row], args: argparse.Namespace) -> dict[tuple, float]:
         what = f"{row.method:<10} N={row.num_candidates:<3} k={row.k} {row.accelerations}"
         print(f"  {what}: {result[key]:.1f} ms", file=sys.stderr)
     for row in rows:
-        if "cloud_ms" in row.extra and row.k is not None:
-            hsd = result[("hybrid_sd", row.num_candidates, row.k, ())]
+        hsd = result.get(("hybrid_sd", row.num_candidates, row.k, ()))
+        if "cloud_ms" in row.extra and row.k is not None and hsd:
             row.extra["cloud_ms_vs_hybrid_sd"] = row.extra["cloud_ms"] / hsd
-        if "cloud_ms" in row.extra:
-            vanilla = result[("vanilla_og", row.num_candidates, None, ())]
+            row.extra["macs_vs_hybrid_sd"] = (
+                row.cloud.conv_linear / find(rows, "hybrid_sd", row.num_candidates, row.k).cloud.conv_linear
+            )
+        vanilla = result.get(("vanilla_og", row.num_candidates, None, ()))
+        if "cloud_ms" in row.extra and vanilla:
             row.extra["cloud_ms_vs_vanilla_og"] = row.extra["cloud_ms"] / vanilla
     return result
+
+
+def _timed(row: Row, wanted: list[str]) -> bool:
+    """Whether `--time` names the row: by method (`hybrid_sd`, `obclip`, ...) or preset name."""
+    return row.method in wanted or (row.method == "preset" and row.accelerations[0] in wanted)
 
 
 def print_latency_ratios(rows: list[Row], args: argparse.Namespace) -> None:
     where = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
     print(
         f"cloud latency on {where} ({args.latency_arch} UNet, {args.size} px, median of {args.reps}): "
-        "ms, x Hybrid SD (same k), x Vanilla OG"
+        "ms, x Hybrid SD (same k), [its MAC ratio], x Vanilla OG"
     )
     for row in rows:
         if "cloud_ms" not in row.extra:
             continue
         vs_hsd = row.extra.get("cloud_ms_vs_hybrid_sd")
+        macs = row.extra.get("macs_vs_hybrid_sd")
+        vanilla = row.extra.get("cloud_ms_vs_vanilla_og")
         print(
             f"  {row.label:<20} N={row.num_candidates:<3} k={row.k!s:<4} {row.extra['cloud_ms']:>10.1f} ms "
-            f"{'' if vs_hsd is None else f'{vs_hsd:6.2f}x':>7} {row.extra['cloud_ms_vs_vanilla_og']:6.2f}x"
+            f"{'' if vs_hsd is None else f'{vs_hsd:6.2f}x':>7} {'' if macs is None else f'[{macs:5.2f}x]':>8} "
+            f"{'' if vanilla is None else f'{vanilla:6.2f}x':>7}"
         )
 
 
@@ -341,6 +380,16 @@ def main(argv: list[str] | None = None) -> int:
         help="switch step k, cache step r, skip step s (default: the paper's 5:3:3 10:4:6)",
     )
     parser.add_argument("--k", type=int, nargs="+", help="keep only these k from --schedule")
+    parser.add_argument(
+        "--presets",
+        nargs="*",
+        choices=AccelConfig.PRESETS,
+        default=list(DEFAULT_PRESETS),
+        help="named stacks shown after the cumulative rows (default: all)",
+    )
+    parser.add_argument(
+        "--curve-n", type=int, nargs="+", default=list(CURVE_N), help="candidate counts of the --plot curve"
+    )
     parser.add_argument(
         "--stages",
         nargs="*",
@@ -362,7 +411,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, help="image size in px (latent = size / 8; default: the family's)")
     parser.add_argument("--extras", action="store_true", help="also count the text encoder and VAE decoder")
     parser.add_argument("--json", metavar="FILE", help="write the rows as JSON")
-    parser.add_argument("--plot", metavar="FILE.png", help="draw cloud and device MACs per row (matplotlib)")
+    parser.add_argument(
+        "--plot", metavar="FILE.png", help="draw cloud MACs against N per stack at the last k (matplotlib)"
+    )
     parser.add_argument("--latency", action="store_true", help="also time the cloud part of each row")
     parser.add_argument(
         "--latency-arch",
@@ -372,6 +423,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--threads", type=int, default=None, help="torch CPU threads (1 on a shared CPU: OpenMP spin-waits)"
+    )
+    parser.add_argument(
+        "--time",
+        nargs="+",
+        metavar="ROW",
+        help="with --latency, time only these rows: methods (hybrid_sd, obclip, vanilla_og, large) or preset names",
     )
     parser.add_argument("--reps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
@@ -398,11 +455,19 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.json, "w") as fh:
             json.dump({"rows": [r.to_json(args.steps) for r in rows], "info": info}, fh, indent=1)
     if args.plot:
-        from obclip.eval.plots import plot_cost
+        from obclip.eval.plots import plot_cost_against_n
 
         family = FAMILIES[args.family]
-        title = f"MACs per request, T={args.steps}, {args.size} px (cloud: {family[2]}; device: {family[3]})"
-        print(f"plot written to {plot_cost([r.to_json(args.steps) for r in rows], args.plot, title=title)}")
+        sched = args.schedule[-1]
+        series = curve(args, sched)
+        if args.json:
+            with open(args.json) as fh:
+                record = json.load(fh)
+            record["curve"] = {"k": sched.k, "series": series}
+            with open(args.json, "w") as fh:
+                json.dump(record, fh, indent=1)
+        title = f"cloud MACs per request, T={args.steps}, k={sched.k}, {args.size} px, {family[2]}"
+        print(f"plot written to {plot_cost_against_n(series, args.plot, title=title)}")
     return 0
 
 

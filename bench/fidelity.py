@@ -28,6 +28,7 @@ from obclip.accel import (
     AttentionCacheConfig,
     BatchReuseConfig,
     BlockSkipConfig,
+    CandidateBasisConfig,
     SharedUncondConfig,
 )
 
@@ -83,6 +84,15 @@ def variants(r: int, s: int, interval: int) -> dict[str, AccelConfig]:
             attention_cache=cache_reuse,
             block_skip=BlockSkipConfig(skip_step=r, mode="shallow_branch"),
             shared_uncond=SharedUncondConfig(),
+        ),
+        "candidate basis S=1.2": AccelConfig(candidate_basis=CandidateBasisConfig()),
+        "candidate basis S=1.5": AccelConfig(candidate_basis=CandidateBasisConfig(scale=1.5)),
+        "scalable: rec + uncond step 0 + basis S=1.2": AccelConfig(
+            batch_reuse=BatchReuseConfig(attention="self"),
+            attention_cache=cache_reuse,
+            block_skip=BlockSkipConfig(skip_step=r, mode="shallow_branch"),
+            shared_uncond=SharedUncondConfig(stop_step=1),
+            candidate_basis=CandidateBasisConfig(),
         ),
     }
 

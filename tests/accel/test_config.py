@@ -23,7 +23,13 @@ def test_default_is_off():
     cfg = AccelConfig()
     assert not cfg.enabled
     assert cfg.names == []
-    assert cfg.to_dict() == {"batch_reuse": None, "attention_cache": None, "block_skip": None, "shared_uncond": None}
+    assert cfg.to_dict() == {
+        "batch_reuse": None,
+        "attention_cache": None,
+        "block_skip": None,
+        "shared_uncond": None,
+        "candidate_basis": None,
+    }
     assert AccelConfig.from_dict({}) == cfg
 
 

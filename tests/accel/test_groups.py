@@ -15,6 +15,7 @@ from obclip.accel import (
     BatchLayout,
     BatchReuseConfig,
     BlockSkipConfig,
+    CandidateBasisConfig,
     SharedUncondConfig,
     apply_accelerations,
 )
@@ -30,6 +31,15 @@ CONFIGS = {
         attention_cache=AttentionCacheConfig(cache_step=2, self_attention="reuse"),
         block_skip=BlockSkipConfig(skip_step=2),
         shared_uncond=SharedUncondConfig(stop_step=3),
+    ),
+    # Groups of 2 and 3 run 1 and 2 candidates (ceil(0.7 sqrt(N))), each group its own basis.
+    "candidate_basis": AccelConfig(candidate_basis=CandidateBasisConfig(scale=0.7)),
+    "basis_and_all": AccelConfig(
+        batch_reuse=BatchReuseConfig(attention="self"),
+        attention_cache=AttentionCacheConfig(cache_step=2, self_attention="reuse"),
+        block_skip=BlockSkipConfig(skip_step=2),
+        shared_uncond=SharedUncondConfig(stop_step=3),
+        candidate_basis=CandidateBasisConfig(scale=0.7, stop_step=3),
     ),
 }
 STEPS = range(4)

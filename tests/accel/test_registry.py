@@ -91,7 +91,7 @@ def test_parse_accepts_every_form_and_refuses_the_rest(tmp_path):
 
 
 def test_the_registry_is_what_config_and_flags_see():
-    assert [t.name for t in registry.TECHNIQUES] == AccelConfig.recommended().names
+    assert [t.name for t in registry.TECHNIQUES] == AccelConfig.preset("scalable", 10).names
     parser = argparse.ArgumentParser()
     add_accel_arguments(parser)
     flags = {a.option_strings[0] for a in parser._actions if a.option_strings} - {"-h"}

@@ -1,6 +1,6 @@
-"""UNet accelerations for the cloud's candidate batch: batch reuse, attention caching, block skipping
-and a shared unconditional branch, installed per request as diffusers hooks; `registry.TECHNIQUES`
-lists them.
+"""UNet accelerations for the cloud's candidate batch: batch reuse, attention caching, block skipping,
+a shared unconditional branch and a candidate basis (most candidates composed from a few), installed per
+request as diffusers hooks; `registry.TECHNIQUES` lists them.
 
     config = AccelConfig.parse("recommended", switch_step=k, num_steps=T)
     with apply_accelerations(unet, config, BatchLayout(num_candidates=N), num_steps=T) as session:
@@ -22,6 +22,7 @@ from obclip.accel._common import BatchLayout, StepBatch, StepPlan, Technique
 from obclip.accel.attention_cache import AttentionCacheConfig
 from obclip.accel.batch_reuse import BatchReuseConfig
 from obclip.accel.block_skip import BlockSkipConfig
+from obclip.accel.candidate_basis import CandidateBasisConfig
 from obclip.accel.config import AccelConfig
 from obclip.accel.registry import TECHNIQUES
 from obclip.accel.shared_uncond import SharedUncondConfig
@@ -34,6 +35,7 @@ __all__ = [
     "BatchLayout",
     "BatchReuseConfig",
     "BlockSkipConfig",
+    "CandidateBasisConfig",
     "SharedUncondConfig",
     "StepBatch",
     "StepPlan",

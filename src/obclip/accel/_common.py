@@ -235,6 +235,9 @@ class Technique(Generic[ConfigT, StateT, DecisionT]):
             before the forward: drops stored outputs that the step will replace.
         batch (`Callable[[decision], StepBatch]`, *optional*): for a technique that changes which rows
             the UNet body runs; planned before the others, which then see the new batch.
+        layout (`Callable[[decision], BatchLayout]`, *optional*): for a technique that runs fewer
+            candidates per group than the request has (it rebuilds the others' outputs itself); planned
+            first of all, and every other technique plans on the layout it returns.
         writes_cache (`Callable[[decision], bool]`): the forward stores something later steps read.
         cost_key (`Callable[[decision], Hashable]`): what about the decision changes the compute.
     """
@@ -249,6 +252,7 @@ class Technique(Generic[ConfigT, StateT, DecisionT]):
     step_fields: tuple[str, ...] = ()
     start_step: Callable[[StateT, DecisionT], None] | None = None
     batch: Callable[[DecisionT], StepBatch] | None = None
+    layout: Callable[[DecisionT], BatchLayout] | None = None
     writes_cache: Callable[[DecisionT], bool] = _never
     cost_key: Callable[[DecisionT], Hashable] = _itself
 

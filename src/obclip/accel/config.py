@@ -25,7 +25,7 @@ class AccelConfig:
     Sections read as attributes (`cfg.block_skip`) or with `cfg.get("block_skip")`.
     """
 
-    PRESETS: ClassVar[tuple[str, ...]] = ("paper", "recommended")
+    PRESETS: ClassVar[tuple[str, ...]] = ("paper", "recommended", "scalable")
 
     def __init__(self, **sections: Any) -> None:
         known = [t.name for t in techniques()]
@@ -180,7 +180,8 @@ class AccelConfig:
 
         The paper's points are (r, s) = (3, 3) at k = 5 and (4, 6) at k = 10; other k scale
         them (r = 0.4 k, s = 0.6 k above 5, k - 1 capped at 3 below), never past k.
-        `recommended` uses s = r (its shallow branch is cheap enough to start early).
+        `recommended` uses s = r (its shallow branch is cheap enough to start early); `scalable` is
+        `recommended` with the candidate basis (ceil(1.2 sqrt(N)) candidates per group run).
         """
         check_int("switch_step", switch_step, minimum=0)
         if switch_step <= 5:
@@ -191,6 +192,12 @@ class AccelConfig:
             return cls.paper(cache_step=cache_step, skip_step=skip_step)
         if name == "recommended":
             return cls.recommended(cache_step=cache_step, skip_step=cache_step)
+        if name == "scalable":
+            from obclip.accel.candidate_basis import CandidateBasisConfig
+
+            return cls.recommended(cache_step=cache_step, skip_step=cache_step).replace(
+                candidate_basis=CandidateBasisConfig()
+            )
         raise InvalidInputError(f"unknown acceleration preset {name!r} (choose one of: {', '.join(cls.PRESETS)})")
 
     @classmethod

@@ -7,7 +7,7 @@ wire form and of hook installation.
 
 from __future__ import annotations
 
-from obclip.accel import attention_cache, batch_reuse, block_skip, shared_uncond
+from obclip.accel import attention_cache, batch_reuse, block_skip, candidate_basis, shared_uncond
 from obclip.accel._common import Technique
 
 TECHNIQUES: tuple[Technique, ...] = (
@@ -15,6 +15,7 @@ TECHNIQUES: tuple[Technique, ...] = (
     attention_cache.TECHNIQUE,
     block_skip.TECHNIQUE,
     shared_uncond.TECHNIQUE,
+    candidate_basis.TECHNIQUE,
 )
 
 

@@ -60,9 +60,10 @@ class AccelSession:
         self.layout = layout
         self.num_steps = num_steps
         active = list(config.items())
-        # Techniques that change the batch are planned first; the others plan on the batch they leave.
+        # Techniques that run fewer candidates are planned first, then those that change the batch; the
+        # others plan on the layout and batch they leave.
         self._techniques: tuple[tuple[Technique, Any], ...] = tuple(
-            sorted(active, key=lambda pair: pair[0].batch is None)
+            sorted(active, key=lambda pair: (pair[0].layout is None, pair[0].batch is None))
         )
         self._registered = tuple(t for t, _ in active)
         #: Each active technique's state, by name; dropped on `close`.
@@ -137,8 +138,11 @@ class AccelSession:
         for t, section in self._techniques:
             decision = t.plan(section, self.states[t.name], ctx)
             decisions[t.name] = decision
+            if decision is not None and t.layout is not None:
+                layout = t.layout(decision)
+                ctx = PlanContext(step, self.num_steps, layout, layout.full_batch(), self.config)
             if decision is not None and t.batch is not None:
-                ctx = PlanContext(step, self.num_steps, self.layout, t.batch(decision), self.config)
+                ctx = PlanContext(step, self.num_steps, ctx.layout, t.batch(decision), self.config)
         plan = StepPlan(step, ctx.batch, decisions, self._registered)
         for t, _ in self._techniques:
             if t.start_step is not None and decisions[t.name] is not None:

@@ -1,4 +1,5 @@
-"""Pictures of the measurements (extra `[eval]`, matplotlib): quality and FCD against k, cloud MACs per row.
+"""Pictures of the measurements (extra `[eval]`, matplotlib): quality and FCD against k, cloud MACs per
+row and against N.
 
 Both write a PNG with matplotlib's non-interactive Agg backend; nothing opens a window.
 """
@@ -108,6 +109,42 @@ def plot_cost(rows: Sequence[Mapping[str, Any]], path: str | Path, *, title: str
     ax.set_title(title or "cloud and device MACs per request")
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_cost_against_n(
+    series: Mapping[str, Sequence[tuple[int, float]]], path: str | Path, *, title: str = ""
+) -> Path:
+    """Cloud T-MACs per request against the number of candidates N, one line per stack (`bench/cost.py
+    --plot`); the first series is the reference the right axis divides by (Hybrid SD)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.6), constrained_layout=True)
+    reference = None
+    for name, points in series.items():
+        ns = [n for n, _ in points]
+        macs = [m / TERA for _, m in points]
+        if reference is None:
+            reference = macs[0]
+            ax.plot(ns, macs, color="black", linestyle="--", linewidth=1.2, label=name)
+            continue
+        ax.plot(ns, macs, marker="o", linewidth=1.8, label=name)
+    if reference:
+        for factor in (2, 5):
+            ax.axhline(factor * reference, color="grey", linestyle=":", linewidth=1)
+            ax.annotate(
+                f"{factor}x Hybrid SD",
+                (0, factor * reference),
+                xycoords=("axes fraction", "data"),
+                xytext=(4, 3),
+                textcoords="offset points",
+                fontsize=7,
+                color="grey",
+            )
+    ax.set_xlabel("candidates N")
+    ax.set_ylabel("cloud T-MACs per request (conv + linear)")
+    ax.set_title(title or "cloud cost against N")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
     return _save(fig, path)
 
 
