@@ -30,7 +30,7 @@ from obclip.engine import (
 )
 from obclip.engine.conditioning import request_chunks
 from obclip.engine.embedded import DEFAULT_LARGE
-from obclip.engine.models import canonical_id
+from obclip.engine.models import canonical_id, check_scheduler_config
 from obclip.engine.schedulers import DEFAULT_SCHEDULER
 from obclip.engine.spec import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_SWITCH_STEP
 from obclip.errors import InvalidInputError, check_int
@@ -174,6 +174,7 @@ def generate(
         quiet: no progress bars.
     """
     check_int("device timestep shift", device_timestep_shift, minimum=0)
+    check_scheduler_config(large, scheduler)  # from config files, before any weight loads
     timings: dict[str, float] = {}
     with _timed(timings, "total_s"):
         with _timed(timings, "prepare_s"):

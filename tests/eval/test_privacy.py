@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 import time
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -226,32 +225,14 @@ def test_on_a_closed_set_every_attacker_adds_up_to_one_over_the_members(prompt: 
     assert totals == {name: pytest.approx(1.0) for name in totals}
 
 
-@dataclass(frozen=True)
-class _Shown:
-    """A stand-in for a set built with (or without) the anonymity stage."""
+def test_the_evaluator_reads_the_anonymity_and_words_the_product_shows() -> None:
+    from obclip.privacy import correlate
+    from obclip.view import cloud_view
 
-    candidates: tuple[str, ...]
-    extra: dict
-
-    def __len__(self) -> int:
-        return len(self.candidates)
-
-    def __getattr__(self, name: str):
-        if name in self.extra:
-            return self.extra[name]
-        raise AttributeError(name)
-
-    def public_dict(self) -> dict:
-        return {"residual": [{"word": "beard", "reason": "gender (correlate)"}], **self.extra.get("public", {})}
-
-
-def test_the_shown_anonymity_and_revealed_list_fall_back_only_when_absent() -> None:
-    bare = _Shown(("a", "b", "c"), {})
-    assert _shown_anonymity(bare) == 3 and _told_words(bare) == ["beard"]
-    shown = _Shown(("a", "b", "c"), {"anonymity": 1, "revealed": [{"word": "pregnant", "reveals": "gender"}]})
-    assert _shown_anonymity(shown) == 1 and _told_words(shown) == ["pregnant"]
-    listed = _Shown(("a", "b"), {"public": {"revealed": ["kimono"]}})
-    assert _told_words(listed) == ["kimono"]
+    cset = cloud_view("portrait of a pregnant young woman with grey hair, holding a cane", seed=0)
+    assert _shown_anonymity(cset) == correlate.anonymity(cset) == correlate.report(cset)["anonymity"]
+    told = _told_words(cset)
+    assert "pregnant" in told and set(told) >= {r.word for r in correlate.revealed(cset)}
 
 
 def test_a_strong_cue_the_notice_does_not_name_is_reported(tmp_path: Path) -> None:

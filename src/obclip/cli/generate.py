@@ -232,8 +232,11 @@ def _run_generate(args: argparse.Namespace) -> int:
     _tell_what_is_sent(args)
     _check_cloud_reachable(args)
     check_hub_access([args.large, args.small])
-    cloud = _cloud(args, token)
     _check_size(args)
+    from obclip.engine.models import check_scheduler_config
+
+    check_scheduler_config(args.large, args.scheduler)  # config files only, before the cloud is told anything
+    cloud = _cloud(args, token)
     from obclip.api import generate
 
     path = paths[0]

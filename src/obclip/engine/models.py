@@ -23,7 +23,7 @@ from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokeniz
 from obclip.engine import architectures, embedded, hub, identity
 from obclip.engine.conditioning import TextConditioner
 from obclip.engine.schedulers import pipeline_scheduler_config
-from obclip.errors import IncompatibleModelsError, ModelNotFoundError, ObclipError
+from obclip.errors import IncompatibleModelsError, InvalidInputError, ModelNotFoundError, ObclipError
 
 SAME = "same"
 
@@ -489,6 +489,16 @@ def check_pair(large: str, small: str) -> tuple[ModelConfigs, ModelConfigs]:
             f"device model {device.spec!r} does not share the cloud model's latent space: " + "; ".join(problems)
         )
     return cloud, device
+
+
+def check_scheduler_config(spec: str, scheduler: str) -> None:
+    """Refuse, from `spec`'s UNet config alone, an LCM-distilled UNet run with another scheduler
+    (`conditioning.check_scheduler_fits` says the same of a loaded UNet, once it is too late to be cheap)."""
+    unet = model_configs(spec).unet or {}
+    if unet.get("time_cond_proj_dim") is not None and scheduler != "lcm":
+        raise InvalidInputError(
+            f"{spec}: this UNet is LCM-distilled (time_cond_proj_dim set); run it with --scheduler lcm, not {scheduler}"
+        )
 
 
 def native_size(large: str, small: str | None = None) -> tuple[int, int]:

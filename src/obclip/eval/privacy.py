@@ -134,9 +134,8 @@ def _record_words(records: object) -> list[str]:
     return [w for w in words if w]
 
 
-def _revealed(cset: CandidateSet) -> list[str] | None:
-    """The words in clear the set tells the user about (its `revealed` list), or ``None`` when the
-    set has no such list."""
+def _revealed(cset: CandidateSet) -> list[str]:
+    """The words in clear the product tells the user reveal an attribute (`correlate.revealed`)."""
     return _record_words(correlate.revealed(cset))
 
 
@@ -145,9 +144,8 @@ def _residual_words(cset: CandidateSet) -> list[str]:
 
 
 def _told_words(cset: CandidateSet) -> list[str]:
-    """What the notice names: the `revealed` list; for sets built without it, the residual-risk list."""
-    revealed = _revealed(cset)
-    return _residual_words(cset) if revealed is None else revealed
+    """What the user is told: the words the product says reveal an attribute, and the residual-risk words."""
+    return _revealed(cset) + _residual_words(cset)
 
 
 def _named(phrase: str, told: Sequence[str], notice: str) -> bool:
