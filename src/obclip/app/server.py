@@ -42,6 +42,7 @@ from obclip.app.jobs import (
 from obclip.cli._common import DEFAULT_SCHEDULER, SCHEDULER_NAMES
 from obclip.defaults import DEFAULT_GUIDANCE, DEFAULT_LARGE, DEFAULT_STEPS, DEFAULT_SWITCH_STEP
 from obclip.errors import InvalidInputError, ObclipError
+from obclip.hosts import is_loopback
 
 STATIC = Path(__file__).parent / "static"
 _FILE_NAME = re.compile(r"^[\w.-]+\.png$")
@@ -405,18 +406,6 @@ def _warm_cost() -> None:
 
     with contextlib.suppress(Exception):  # only a warm-up: the page's own call reports any problem
         request_cost(DEFAULT_LARGE, 1, DEFAULT_STEPS, DEFAULT_SWITCH_STEP, None, DEFAULT_GUIDANCE)
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` is reachable from this machine only."""
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def serve(

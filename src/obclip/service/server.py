@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import ipaddress
 import json
 import logging
 import socket
@@ -30,6 +29,7 @@ import obclip
 from obclip.defaults import DEFAULT_LARGE
 from obclip.engine.batching import BatchPolicy
 from obclip.errors import InvalidInputError
+from obclip.hosts import is_loopback
 from obclip.service.cost import CostModel, SpeedEstimate, measure_speeds
 from obclip.service.jobs import JobQueue, Share
 from obclip.service.keyed import KeyedJobs
@@ -299,15 +299,6 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.close()
         raise InvalidInputError(f"cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}") from None
     return sock
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def auth_warning(host: str, tokens: tuple[object, ...]) -> str | None:
