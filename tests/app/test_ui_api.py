@@ -58,6 +58,15 @@ def test_the_preview_shows_the_anonymity_the_cloud_gets(client):
     assert {r["word"] for r in seen["revealed"]} == {r["word"] for r in shown["revealed"]} >= {"pregnant"}
 
 
+def test_the_preview_counts_tokens_against_the_chunk_size(client):
+    from obclip.prompt_tokens import counter_for
+
+    prompt = "portrait of an old woman, " + "soft light, film grain, " * 30
+    seen = client.post("/api/candidates", json={"prompt": prompt, "large": "embedded:default"}).json()
+    layout = counter_for("embedded:default").layout(prompt)
+    assert seen["tokens"] == layout.describe() and len(layout.chunks) >= 2 and seen["tokens"].endswith("chunks of 75")
+
+
 def test_budget_bounds_n(client):
     seen = client.post("/api/candidates", json={"prompt": "an old woman", "max_candidates": 2}).json()
     assert seen["n"] <= 2 and seen["notice"]

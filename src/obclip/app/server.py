@@ -154,6 +154,7 @@ def create_app(
     @app.post("/api/candidates")
     def candidates(request: CandidatesRequest) -> dict[str, Any]:
         from obclip.privacy.correlate import report
+        from obclip.prompt_tokens import counter_for
         from obclip.view import cloud_view
 
         if not request.prompt.strip():
@@ -166,6 +167,7 @@ def create_app(
                 exc.field = "max_candidates"  # type: ignore[attr-defined]
             raise
         public = cset.public_dict()
+        counter = counter_for(request.large)  # the model's own tokenizer files, no torch
         return {
             **public,
             "residual": public.get("residual", []),
@@ -174,6 +176,7 @@ def create_app(
             "segments": prompt_segments(cset),
             "cannot_draw": cannot_draw(cset, request.large),
             **{key: value for key, value in report(cset).items() if key in ("anonymity", "revealed")},
+            "tokens": None if counter is None else counter.layout(request.prompt).describe(),
         }
 
     @app.post("/api/cost")

@@ -187,6 +187,7 @@ function showPrivacy(seen) {
   for (const r of seen.revealed || []) {
     if (r.strength === "strong") parts.push(`'${r.word}' reveals ${r.attribute}` + (r.varied ? "" : " (not varied)"));
   }
+  if (seen.tokens) parts.push(seen.tokens);
   showNotice($("privacy"), parts.join(" · "));
 }
 
