@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from obclip.errors import InvalidInputError
 from obclip.privacy import build_candidate_set, normalize, normalize_text, refuse_warnings
 from obclip.privacy.language import language_of
+from obclip.view import cloud_view
 
 HOSTILE = [
     ("an old wo\u200bman", "an old woman"),  # zero-width space
@@ -72,6 +73,13 @@ def test_non_english_prompt_is_told_and_refused_under_strict() -> None:
     assert any("only English is read" in w for w in cset.warnings)
     with pytest.raises(InvalidInputError, match="only English"):
         refuse_warnings(cset, "strict")
+
+
+def test_non_english_prompt_is_told_in_the_notice_shown_before_sending() -> None:
+    # the notice is what every front end shows; a warning kept only in `warnings` was never seen
+    sent = cloud_view("eine alte Frau sitzt auf einer Bank im Park", seed=0)
+    assert "only English is read" in (sent.notice or "")
+    assert "only English" not in (cloud_view("an old woman sitting on a bench in the park", seed=0).notice or "")
 
 
 @pytest.mark.parametrize(

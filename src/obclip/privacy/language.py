@@ -19,6 +19,8 @@ _NOT_ENGLISH_SHARE = 0.5
 _FEW_ENGLISH = 0.3
 _PROBABILITY = 0.8
 _FEW_PROBABILITY = 0.6
+ONLY_ENGLISH = "only English is read"
+"""How the language line starts: `policy_notice` repeats the line in the set's notice."""
 
 
 def language_of(text: str) -> str | None:
@@ -51,7 +53,7 @@ def language_warning(text: str) -> str | None:
         return None
     named = f" (it looks like '{language}')" if language != "und" else ""
     return (
-        f"only English is read: this prompt is not in English{named}, so no sensitive word in it is "
+        f"{ONLY_ENGLISH}: this prompt is not in English{named}, so no sensitive word in it is "
         "detected or hidden; it is sent as written"
     )
 
