@@ -91,6 +91,29 @@ def test_person_free_prompts_are_not_varied(prompt: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "prompt",
+    [
+        "an antique grandfather clock, product photo",
+        "fisherman's wharf in the fog, long exposure",
+        "a leather sofa in a gentlemen's club, interior design",
+        "a crescent moon with the man in the moon, storybook illustration",
+        "a sequined mermaid tail on a mannequin",
+        "a granny square blanket on a sofa",
+    ],
+)
+def test_compound_nouns_with_a_person_word_name_no_person(prompt: str) -> None:
+    assert len(build_candidate_set(prompt, seed=0)) == 1
+
+
+def test_a_person_beside_such_a_compound_is_still_varied() -> None:
+    cset = build_candidate_set("a grandfather winding a grandfather clock", seed=0)
+    assert set(cset.candidates) == {
+        "a grandfather winding a grandfather clock",
+        "a grandmother winding a grandfather clock",
+    }
+
+
+@pytest.mark.parametrize(
     ("prompt", "attribute"),
     [
         ("a maid cleaning a hotel room", "gender"),
