@@ -68,8 +68,32 @@ def test_the_device_draws_the_users_own_words(prompt: str, kept: str) -> None:
 def test_booru_counts_are_never_changed() -> None:
     cset = build_candidate_set("3girls, 1boy, beach", seed=0)
     assert cset.true_prompt == "3girls, 1boy, beach"
-    assert {c.split(",")[0] for c in cset.candidates} == {"3girls", "3boys"}
+    assert {c.split(",")[0] for c in cset.candidates} == {"3girls", "3boys", "1boy 2girls"}
     assert {c.split(",")[1].strip() for c in cset.candidates} == {"1girl", "1boy"}
+
+
+@pytest.mark.parametrize(
+    ("prompt", "mixed"),
+    [
+        ("two women walking arm in arm on a beach", "two men and women walking arm in arm on a beach"),
+        ("2boys, holding hands, rooftop", "1boy 1girl, holding hands, rooftop"),
+        ("three brothers fishing off a dock", "three brothers and sisters fishing off a dock"),
+        ("a crowd of schoolgirls on a field trip", "a crowd of schoolboys and schoolgirls on a field trip"),
+    ],
+)
+def test_couples_and_groups_vary_over_every_gender_mix(prompt: str, mixed: str) -> None:
+    # a couple or group always of one mix tells the cloud its make-up (for a couple, the orientation)
+    cset = build_candidate_set(prompt, seed=0)
+    assert cset.true_prompt == prompt
+    assert mixed in cset.candidates
+    assert len(cset) == 3
+    for member in cset.candidates:  # closed: every member yields the same set
+        assert set(build_candidate_set(member, seed=0).candidates) == set(cset.candidates)
+
+
+def test_one_person_is_never_of_mixed_gender() -> None:
+    cset = build_candidate_set("a woman walking with her dog", seed=0)
+    assert set(cset.candidates) == {"a woman walking with her dog", "a man walking with his dog"}
 
 
 @pytest.mark.parametrize(

@@ -161,8 +161,11 @@ _NO_PERSON = "\x00"
 
 
 @functools.lru_cache(maxsize=1024)
-def _attribute(name: str, spec: AttributeSpec, person: int, differs_from: tuple[str, ...]) -> Attribute:
-    return Attribute(name=name, kind=spec.name, values=spec.values, person=person, differs_from=differs_from)
+def _attribute(
+    name: str, spec: AttributeSpec, person: int, differs_from: tuple[str, ...], categories: frozenset[str]
+) -> Attribute:
+    values = spec.values_for(categories or spec.categories)
+    return Attribute(name=name, kind=spec.name, values=values, person=person, differs_from=differs_from)
 
 
 def detect(prompt: str, taxonomy: Taxonomy | None = None) -> Template:
@@ -235,7 +238,10 @@ class _Detector:
         variables = self._variables()
         order = sorted(range(len(variables)), key=lambda v: variables[v].first)
         new_index = {old: new for new, old in enumerate(order)}
-        attributes = self._attributes(variables, order, new_index)
+        categories: dict[int, set[str]] = {}
+        for match in self.matches:
+            categories.setdefault(match.variable, set()).add(match.category)
+        attributes = self._attributes(variables, order, new_index, categories)
         for match in self.matches:
             match.variable = new_index[match.variable]
         values = tuple(variables[old].value for old in order)
@@ -571,7 +577,7 @@ class _Detector:
         if k in self.starts:  # a slot: capitalised in every candidate, or in none
             entry = self.matches[self.starts[k]].entry
             spec = self.taxonomy.attributes[entry.attribute]
-            return all(spec.canonical(v, c)[:1].isupper() for v in spec.values for c in entry.family)
+            return all(spec.canonical(v, c)[:1].isupper() for c in entry.family for v in spec.values_for((c,)))
         return k < len(self.text) and self.text[k].isupper()
 
     # --- form categories ---------------------------------------------------------------------
@@ -669,7 +675,7 @@ class _Detector:
         if match is None:
             return self.text[position].isupper()
         spec = self.taxonomy.attributes[match.entry.attribute]
-        firsts = [spec.canonical(v, match.category)[0] for v in spec.values]
+        firsts = [spec.canonical(v, match.category)[0] for v in spec.values_for((match.category,))]
         if any(c.upper() == c.lower() for c in firsts):
             return False  # "20-year-old": a capital could not be read back from every candidate
         return self.text[position].isupper() or any(c.isupper() for c in firsts)
@@ -781,7 +787,11 @@ class _Detector:
         return len(words) <= 3 and not any(w in FUNCTION_WORDS for w in words)
 
     def _attributes(
-        self, variables: list[_Variable], order: list[int], new_index: dict[int, int]
+        self,
+        variables: list[_Variable],
+        order: list[int],
+        new_index: dict[int, int],
+        categories: dict[int, set[str]],
     ) -> tuple[Attribute, ...]:
         persons: dict[int, int] = {}
         for old in order:
@@ -801,6 +811,7 @@ class _Detector:
                 self.taxonomy.attributes[variables[old].kind],
                 persons[variables[old].person],
                 tuple(names[v] for v in sorted(variables[old].differs_from, key=lambda v: new_index[v])),
+                frozenset(categories.get(old, ())),
             )
             for old in order
         )
