@@ -92,7 +92,9 @@ def test_the_budget_still_partitions_the_larger_sets() -> None:
 
 
 NAMES = [
-    n for v in default_taxonomy().attributes[0].values for n in default_taxonomy().attributes[0].forms[v]["first_name"]
+    n
+    for v in default_taxonomy().attributes[0].values_for(["first_name"])
+    for n in default_taxonomy().attributes[0].forms[v]["first_name"]
 ]
 
 
