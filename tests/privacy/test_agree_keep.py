@@ -162,6 +162,17 @@ def test_words_people_write_are_varied(prompt: str, attribute: str) -> None:
     assert attribute in {a.kind for a in cset.attributes if a.name not in cset.fixed}
 
 
+@pytest.mark.parametrize("prompt", ["Chloë laughing in the rain", "portrait of Zoë, golden hour", "Anaïs dancing"])
+def test_a_first_name_accented_otherwise_than_the_list_is_still_a_name(prompt: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert [a.kind for a in cset.attributes] == ["gender"]
+    assert len(cset) == 2
+
+
+def test_other_accented_words_are_no_name() -> None:
+    assert len(build_candidate_set("a café in Zürich, Noël lights", seed=0)) == 1
+
+
 def test_mad_is_never_man() -> None:
     assert len(build_candidate_set("a mad scientist's lab, no people", seed=0)) == 1
     assert detect("mad").attributes == ()

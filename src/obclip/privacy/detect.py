@@ -7,6 +7,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from obclip.errors import InvalidInputError
@@ -160,6 +161,15 @@ def _first_name_family(taxonomy: Taxonomy, attribute: int, value: str) -> frozen
 _NO_PERSON = "\x00"
 
 
+def _unaccented(word: str) -> str:
+    """`word` with the accents of its letters dropped, one character for one (offsets stay valid)."""
+    result = []
+    for char in word:
+        parts = unicodedata.normalize("NFD", char)
+        result.append(parts[0] if len(parts) > 1 and all(unicodedata.combining(p) for p in parts[1:]) else char)
+    return "".join(result)
+
+
 @functools.lru_cache(maxsize=1024)
 def _attribute(
     name: str, spec: AttributeSpec, person: int, differs_from: tuple[str, ...], categories: frozenset[str]
@@ -219,6 +229,7 @@ class _Detector:
             for i, m in enumerate(taxonomy.matcher.finditer(self.folded))
         ]
         self._typos()
+        self._accented_names()
         self._bare_ages()
         self._index()
 
@@ -248,6 +259,23 @@ class _Detector:
         return Template(self._parts(), attributes, self.taxonomy, values)
 
     # --- typos ---------------------------------------------------------------------------
+
+    def _accented_names(self) -> None:
+        """A capitalised word with accents that no list holds is the first name its unaccented
+        spelling is, when the lists hold that one ("Zoë" is "Zoe", "Chloë" is "Chloe"): a name list
+        never holds every way to accent a name. Other words keep their accents' meaning."""
+        starts = {m.start for m in self.matches}
+        found: list[_Match] = []
+        for word in _WORD.finditer(self.text):
+            typed = word.group()
+            if typed.isascii() or not typed[0].isupper() or word.start() in starts:
+                continue
+            key = surface_key(_unaccented(typed))
+            entry = self.taxonomy.lexicon.get(key)
+            if key != surface_key(typed) and entry is not None and entry.categories == {"first_name"}:
+                found.append(_Match(0, word.start(), word.end(), entry))
+        if found:
+            self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
 
     def _typos(self) -> None:
         """A word one edit away from sensitive words of one meaning only ("womn", "eldery", "yung",
