@@ -234,3 +234,10 @@ def test_closure_holds_for_hostile_names_groups_tags_and_weights(prompt: str, se
     # the user's normalised prompt is what the device draws, and reads to the same template
     assert detect(cset.device_prompt) == cset.template
     assert candidate_count(cset.template) >= len(cset)
+
+
+def test_prompt_syntax_keywords_are_no_name_or_place() -> None:
+    cset = build_candidate_set("an old woman in a garden BREAK Monet style AND rain", seed=0)
+    words = {r.word for r in cset.residual}
+    assert "BREAK" not in words and "AND" not in words
+    assert "Monet" in words  # a real name in clear is still told
