@@ -155,6 +155,8 @@ def test_a_person_beside_such_a_compound_is_still_varied() -> None:
         ("old_man, 1boy, male focus", "gender"),
         ("(old woman:1.3), ((masterpiece))", "age"),
         ("portrait of José smiling", "gender"),
+        ("my stepdad fixing a bike", "gender"),
+        ("a stepmum and her stepdaughter", "gender"),
     ],
 )
 def test_words_people_write_are_varied(prompt: str, attribute: str) -> None:
