@@ -243,3 +243,15 @@ def test_prompt_syntax_keywords_are_no_name_or_place() -> None:
     words = {r.word for r in cset.residual}
     assert "BREAK" not in words and "AND" not in words
     assert "Monet" in words  # a real name in clear is still told
+
+
+@pytest.mark.parametrize(
+    "prompt", ["chaps and chapsa at a pub", "boys Aafke", "she a chaps and women", "a a boys Aafke"]
+)
+def test_groups_next_to_typos_names_and_pronouns_stay_closed(prompt: str) -> None:
+    # two plurals joined by "and" are one group even when a typo kept them apart; a name next to a
+    # plural is another person; a pronoun set apart from a group keeps its own (person's) values
+    cset = build_candidate_set(prompt, seed=0)
+    for member in cset.candidates:
+        again = build_candidate_set(member, seed=0)
+        assert again == cset and set(again.candidates) == set(cset.candidates)

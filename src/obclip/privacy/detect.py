@@ -230,6 +230,7 @@ class _Detector:
         ]
         self._typos()
         self._accented_names()
+        self._pairs()
         self._bare_ages()
         self._index()
 
@@ -249,16 +250,64 @@ class _Detector:
         variables = self._variables()
         order = sorted(range(len(variables)), key=lambda v: variables[v].first)
         new_index = {old: new for new, old in enumerate(order)}
-        categories: dict[int, set[str]] = {}
-        for match in self.matches:
-            categories.setdefault(match.variable, set()).add(match.category)
-        attributes = self._attributes(variables, order, new_index, categories)
+        attributes = self._attributes(variables, order, new_index, self._slot_categories(variables))
         for match in self.matches:
             match.variable = new_index[match.variable]
         values = tuple(variables[old].value for old in order)
         return Template(self._parts(), attributes, self.taxonomy, values)
 
+    def _slot_categories(self, variables: list[_Variable]) -> dict[int, set[str]]:
+        """Per variable, the categories of every slot of its person (of that attribute): its values
+        must render in all of them (a partial value such as the mixed gender of a plural is a value
+        only of a person whose slots are all plurals)."""
+        parent = list(range(len(variables)))
+
+        def root(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        first_of: dict[tuple[int, int], int] = {}
+        for i, variable in enumerate(variables):
+            j = first_of.setdefault((variable.kind, variable.person), i)
+            parent[root(i)] = root(j)
+        by_root: dict[int, set[str]] = {}
+        for match in self.matches:
+            by_root.setdefault(root(match.variable), set()).add(match.category)
+        return {i: by_root.get(root(i), set()) for i in range(len(variables))}
+
     # --- typos ---------------------------------------------------------------------------
+
+    def _pairs(self) -> None:
+        """Two plurals of one category joined by "and" are one group, as the pair forms say ("men
+        and women"), also where a spelling kept them apart ("chaps and chapsa"): a candidate
+        renders them as a pair form, which must read back as the same one slot."""
+        merged: list[_Match] = []
+        for match in self.matches:
+            previous = merged[-1] if merged else None
+            if previous is not None and not previous.entry.is_pronoun and not match.entry.is_pronoun:
+                pair = self._pair(previous, match)
+                if pair is not None:
+                    merged[-1] = _Match(0, previous.start, match.end, pair)
+                    continue
+            merged.append(match)
+        self.matches = merged
+
+    def _pair(self, first: _Match, second: _Match) -> SurfaceEntry | None:
+        if first.entry.attribute != second.entry.attribute or self.folded[first.end : second.start] != " and ":
+            return None
+        spec = self.taxonomy.attributes[first.entry.attribute]
+        for category in sorted(first.entry.categories & second.entry.categories):
+            if "plural" not in category:
+                continue
+            key = surface_key(
+                f"{spec.canonical(first.entry.value, category)} and {spec.canonical(second.entry.value, category)}"
+            )
+            entry = self.taxonomy.lexicon.get(key)
+            if entry is not None and category in entry.categories:
+                return entry
+        return None
 
     def _accented_names(self) -> None:
         """A capitalised word with accents that no list holds is the first name its unaccented
@@ -797,6 +846,8 @@ class _Detector:
         "Mrs. Emma", "the woman is a mother", "a woman named Emma")."""
         if match.index - previous.index > 1:
             return False
+        if CAPITALISED in (previous.rule, match.rule) and any("plural" in m.category for m in (previous, match)):
+            return False  # a name is one person, never a group ("boys Aafke")
         gap_end = match.article[0] if match.article is not None else match.start
         gap = self.folded[previous.end : gap_end]
         words = gap.replace(",", " ").split()
