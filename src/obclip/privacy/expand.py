@@ -234,11 +234,7 @@ class _Unit:
             raise InvalidInputError("this prompt ties too many words together to expand; shorten it")
         position = {member: i for i, member in enumerate(self.members)}
         pairs = [(position[a], position[b]) for a, b in self.edges]
-        return tuple(
-            combo
-            for combo in itertools.product(*self.spaces)
-            if all(combo[a] != combo[b] for a, b in pairs)
-        )
+        return tuple(combo for combo in itertools.product(*self.spaces) if all(combo[a] != combo[b] for a, b in pairs))
 
     @property
     def size(self) -> int:
