@@ -75,6 +75,19 @@ def test_non_english_prompt_is_told_and_refused_under_strict() -> None:
         refuse_warnings(cset, "strict")
 
 
+@pytest.mark.parametrize(
+    "prompt", ["un vieux pêcheur qui répare son filet sur le port", "un homme qui lit le journal dans un café"]
+)
+def test_a_prompt_of_many_short_words_the_english_list_also_holds_is_still_told(prompt: str) -> None:
+    # "un", "le", "son", "sur", "port" are on the English frequency list: half the words look English
+    assert language_of(prompt) == "fr"
+
+
+def test_english_prompts_with_some_foreign_words_are_english() -> None:
+    assert language_of("portrait of an old man in a café in Paris, bokeh") is None
+    assert language_of("a man reading la gazzetta dello sport in a piazza") is None
+
+
 def test_non_english_prompt_is_told_in_the_notice_shown_before_sending() -> None:
     # the notice is what every front end shows; a warning kept only in `warnings` was never seen
     sent = cloud_view("eine alte Frau sitzt auf einer Bank im Park", seed=0)
