@@ -255,3 +255,10 @@ def test_groups_next_to_typos_names_and_pronouns_stay_closed(prompt: str) -> Non
     for member in cset.candidates:
         again = build_candidate_set(member, seed=0)
         assert again == cset and set(again.candidates) == set(cset.candidates)
+
+
+@pytest.mark.parametrize("emoji", ["\U0001f9d3", "\U0001f475", "\U0001f474"])
+def test_an_aged_person_emoji_is_sent_as_the_neutral_person(emoji: str) -> None:
+    cset = build_candidate_set(f"{emoji} walking a dog in autumn leaves", seed=0)
+    assert all(emoji not in c and "\U0001f9d1" in c for c in cset.candidates)
+    assert emoji in cset.device_prompt  # the device draws what the user wrote
