@@ -262,3 +262,18 @@ def test_an_aged_person_emoji_is_sent_as_the_neutral_person(emoji: str) -> None:
     cset = build_candidate_set(f"{emoji} walking a dog in autumn leaves", seed=0)
     assert all(emoji not in c and "\U0001f9d1" in c for c in cset.candidates)
     assert emoji in cset.device_prompt  # the device draws what the user wrote
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("(teenage bo\u0302y:1.3), skateboard", "bôy"),
+        ("2gi\u0300rls, yuri, blanket", "2gìrls"),
+        ("an o\u0308ld fisherman mending nets", "öld"),
+        ("a father teaching hi\u0308s son to fish", "hïs"),
+    ],
+)
+def test_an_accent_put_on_a_sensitive_word_does_not_hide_it(prompt: str, word: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1
+    assert not all(word in c for c in cset.candidates)

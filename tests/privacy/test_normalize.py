@@ -62,6 +62,11 @@ def test_emoji_joiners_survive_normalisation() -> None:
     assert normalize_text("\U0001f469\u200d\u2695\ufe0f doctor") == "\U0001f469\u200d\u2695\ufe0f doctor"
 
 
+def test_a_stray_mark_does_not_keep_a_look_alike_letter_for_a_second_pass() -> None:
+    once = normalize_text("b\u03011\u03bf")  # a combining accent on "b", then a Greek omicron
+    assert normalize_text(once) == once
+
+
 def test_words_of_one_other_script_are_kept() -> None:
     assert normalize_text("женщина в красном платье") == "женщина в красном платье"
     assert normalize("женщина в красном платье").mixed_script == ()

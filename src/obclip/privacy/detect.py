@@ -310,18 +310,19 @@ class _Detector:
         return None
 
     def _accented_names(self) -> None:
-        """A capitalised word with accents that no list holds is the first name its unaccented
-        spelling is, when the lists hold that one ("Zoë" is "Zoe", "Chloë" is "Chloe"): a name list
-        never holds every way to accent a name. Other words keep their accents' meaning."""
+        """A word with accents that the taxonomy does not hold is the word its unaccented spelling
+        is, when the taxonomy holds that one: a first name ("Zoë" is "Zoe": a name list never holds
+        every way to accent a name), or any other form with an accent put on it to slip past
+        detection ("bôy", "hïs", "öld"). Words that no form is unaccented keep their meaning."""
         starts = {m.start for m in self.matches}
         found: list[_Match] = []
         for word in _WORD.finditer(self.text):
             typed = word.group()
-            if typed.isascii() or not typed[0].isupper() or word.start() in starts:
+            if typed.isascii() or word.start() in starts or surface_key(typed) in self.taxonomy.lexicon:
                 continue
             key = surface_key(_unaccented(typed))
             entry = self.taxonomy.lexicon.get(key)
-            if key != surface_key(typed) and entry is not None and entry.categories == {"first_name"}:
+            if key != surface_key(typed) and entry is not None:
                 found.append(_Match(0, word.start(), word.end(), entry))
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
