@@ -246,7 +246,8 @@ def test_prompt_syntax_keywords_are_no_name_or_place() -> None:
 
 
 @pytest.mark.parametrize(
-    "prompt", ["chaps and chapsa at a pub", "boys Aafke", "she a chaps and women", "a a boys Aafke"]
+    "prompt",
+    ["chaps and chapsa at a pub", "boys Aafke", "she a chaps and women", "a a boys Aafke", "a gals and chaps gramps"],
 )
 def test_groups_next_to_typos_names_and_pronouns_stay_closed(prompt: str) -> None:
     # two plurals joined by "and" are one group even when a typo kept them apart; a name next to a

@@ -16,6 +16,7 @@ from obclip.privacy.binding import (
     ALWAYS,
     BEFORE_BIRTHDAY,
     CAPITALISED,
+    MODIFIER,
     PERSON_IN_PROMPT,
     TITLE,
     binding,
@@ -847,8 +848,11 @@ class _Detector:
         "Mrs. Emma", "the woman is a mother", "a woman named Emma")."""
         if match.index - previous.index > 1:
             return False
-        if CAPITALISED in (previous.rule, match.rule) and any("plural" in m.category for m in (previous, match)):
-            return False  # a name is one person, never a group ("boys Aafke")
+        if ("plural" in previous.category) != ("plural" in match.category) and MODIFIER not in (
+            previous.rule,
+            match.rule,
+        ):
+            return False  # a group and one person are two ("boys Aafke", "women and men grandpa")
         gap_end = match.article[0] if match.article is not None else match.start
         gap = self.folded[previous.end : gap_end]
         words = gap.replace(",", " ").split()
