@@ -68,8 +68,32 @@ def test_the_device_draws_the_users_own_words(prompt: str, kept: str) -> None:
 def test_booru_counts_are_never_changed() -> None:
     cset = build_candidate_set("3girls, 1boy, beach", seed=0)
     assert cset.true_prompt == "3girls, 1boy, beach"
-    assert {c.split(",")[0] for c in cset.candidates} == {"3girls", "3boys"}
+    assert {c.split(",")[0] for c in cset.candidates} == {"3girls", "3boys", "1boy 2girls"}
     assert {c.split(",")[1].strip() for c in cset.candidates} == {"1girl", "1boy"}
+
+
+@pytest.mark.parametrize(
+    ("prompt", "mixed"),
+    [
+        ("two women walking arm in arm on a beach", "two men and women walking arm in arm on a beach"),
+        ("2boys, holding hands, rooftop", "1boy 1girl, holding hands, rooftop"),
+        ("three brothers fishing off a dock", "three brothers and sisters fishing off a dock"),
+        ("a crowd of schoolgirls on a field trip", "a crowd of schoolboys and schoolgirls on a field trip"),
+    ],
+)
+def test_couples_and_groups_vary_over_every_gender_mix(prompt: str, mixed: str) -> None:
+    # a couple or group always of one mix tells the cloud its make-up (for a couple, the orientation)
+    cset = build_candidate_set(prompt, seed=0)
+    assert cset.true_prompt == prompt
+    assert mixed in cset.candidates
+    assert len(cset) == 3
+    for member in cset.candidates:  # closed: every member yields the same set
+        assert set(build_candidate_set(member, seed=0).candidates) == set(cset.candidates)
+
+
+def test_one_person_is_never_of_mixed_gender() -> None:
+    cset = build_candidate_set("a woman walking with her dog", seed=0)
+    assert set(cset.candidates) == {"a woman walking with her dog", "a man walking with his dog"}
 
 
 @pytest.mark.parametrize(
@@ -91,6 +115,29 @@ def test_person_free_prompts_are_not_varied(prompt: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "prompt",
+    [
+        "an antique grandfather clock, product photo",
+        "fisherman's wharf in the fog, long exposure",
+        "a leather sofa in a gentlemen's club, interior design",
+        "a crescent moon with the man in the moon, storybook illustration",
+        "a sequined mermaid tail on a mannequin",
+        "a granny square blanket on a sofa",
+    ],
+)
+def test_compound_nouns_with_a_person_word_name_no_person(prompt: str) -> None:
+    assert len(build_candidate_set(prompt, seed=0)) == 1
+
+
+def test_a_person_beside_such_a_compound_is_still_varied() -> None:
+    cset = build_candidate_set("a grandfather winding a grandfather clock", seed=0)
+    assert set(cset.candidates) == {
+        "a grandfather winding a grandfather clock",
+        "a grandmother winding a grandfather clock",
+    }
+
+
+@pytest.mark.parametrize(
     ("prompt", "attribute"),
     [
         ("a maid cleaning a hotel room", "gender"),
@@ -108,11 +155,24 @@ def test_person_free_prompts_are_not_varied(prompt: str) -> None:
         ("old_man, 1boy, male focus", "gender"),
         ("(old woman:1.3), ((masterpiece))", "age"),
         ("portrait of José smiling", "gender"),
+        ("my stepdad fixing a bike", "gender"),
+        ("a stepmum and her stepdaughter", "gender"),
     ],
 )
 def test_words_people_write_are_varied(prompt: str, attribute: str) -> None:
     cset = build_candidate_set(prompt, seed=0)
     assert attribute in {a.kind for a in cset.attributes if a.name not in cset.fixed}
+
+
+@pytest.mark.parametrize("prompt", ["Chloë laughing in the rain", "portrait of Zoë, golden hour", "Anaïs dancing"])
+def test_a_first_name_accented_otherwise_than_the_list_is_still_a_name(prompt: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert [a.kind for a in cset.attributes] == ["gender"]
+    assert len(cset) == 2
+
+
+def test_other_accented_words_are_no_name() -> None:
+    assert len(build_candidate_set("a café in Zürich, Noël lights", seed=0)) == 1
 
 
 def test_mad_is_never_man() -> None:
@@ -176,3 +236,45 @@ def test_closure_holds_for_hostile_names_groups_tags_and_weights(prompt: str, se
     # the user's normalised prompt is what the device draws, and reads to the same template
     assert detect(cset.device_prompt) == cset.template
     assert candidate_count(cset.template) >= len(cset)
+
+
+def test_prompt_syntax_keywords_are_no_name_or_place() -> None:
+    cset = build_candidate_set("an old woman in a garden BREAK Monet style AND rain", seed=0)
+    words = {r.word for r in cset.residual}
+    assert "BREAK" not in words and "AND" not in words
+    assert "Monet" in words  # a real name in clear is still told
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["chaps and chapsa at a pub", "boys Aafke", "she a chaps and women", "a a boys Aafke", "a gals and chaps gramps"],
+)
+def test_groups_next_to_typos_names_and_pronouns_stay_closed(prompt: str) -> None:
+    # two plurals joined by "and" are one group even when a typo kept them apart; a name next to a
+    # plural is another person; a pronoun set apart from a group keeps its own (person's) values
+    cset = build_candidate_set(prompt, seed=0)
+    for member in cset.candidates:
+        again = build_candidate_set(member, seed=0)
+        assert again == cset and set(again.candidates) == set(cset.candidates)
+
+
+@pytest.mark.parametrize("emoji", ["\U0001f9d3", "\U0001f475", "\U0001f474"])
+def test_an_aged_person_emoji_is_sent_as_the_neutral_person(emoji: str) -> None:
+    cset = build_candidate_set(f"{emoji} walking a dog in autumn leaves", seed=0)
+    assert all(emoji not in c and "\U0001f9d1" in c for c in cset.candidates)
+    assert emoji in cset.device_prompt  # the device draws what the user wrote
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("(teenage bo\u0302y:1.3), skateboard", "bôy"),
+        ("2gi\u0300rls, yuri, blanket", "2gìrls"),
+        ("an o\u0308ld fisherman mending nets", "öld"),
+        ("a father teaching hi\u0308s son to fish", "hïs"),
+    ],
+)
+def test_an_accent_put_on_a_sensitive_word_does_not_hide_it(prompt: str, word: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1
+    assert not all(word in c for c in cset.candidates)

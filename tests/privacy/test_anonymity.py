@@ -177,7 +177,8 @@ def test_generalize_sends_neutral_forms_and_the_device_keeps_the_full_prompt(pro
     default = cloud_view(prompt, seed=1)
     cset = cloud_view(prompt, seed=1, generalize=True)
     assert cset.true_prompt == sent and len(cset) == n and not cset.fixed
-    assert cset.device_text == default.device_text == prompt  # the device draws the user's own words
+    # the device draws the user's own (normalised) prompt in both policies, cues and all
+    assert cset.device_prompt == default.device_prompt == prompt
     assert anonymity(cset) == n and revealed(cset) == ()
     assert generalized(cset) and report(cset)["generalized"][0]["word"] in prompt
 

@@ -58,3 +58,15 @@ def test_value_spaces_must_agree():
     }
     with pytest.raises(TaxonomyError, match="gender"):
         combine_taxonomies(parse_taxonomy(other, source="x"), default_taxonomy())
+
+
+def test_a_partial_value_of_one_part_joins_the_combined_value_space():
+    # the model's own taxonomy knows female/male only; the default adds the plural-only "mixed"
+    combined = combine_taxonomies(parse_taxonomy(WORLD_LIKE, source="world"), default_taxonomy())
+    assert combined.attribute("gender").values == ("female", "male", "mixed")
+    cset = build_candidate_set("two women dancing in the rain", taxonomy=combined, seed=0)
+    assert set(cset.candidates) == {
+        "two women dancing in the rain",
+        "two men dancing in the rain",
+        "two men and women dancing in the rain",
+    }

@@ -37,13 +37,18 @@ def test_default_taxonomy_has_the_papers_value_spaces_in_file_order() -> None:
     # is an attribute for every model family (not only for a model that brings its own taxonomy)
     assert list(spaces) == ["gender", "age", "child_age", "ethnicity", "skin"]
     assert spaces == {
-        "gender": ("female", "male"),
+        "gender": ("female", "male", "mixed"),
         "age": ("young", "middle-aged", "old"),
         "child_age": ("infant", "child", "teen"),
         "ethnicity": ("caucasian", "african", "asian", "indian", "european", "hispanic"),
         "skin": ("light", "medium", "dark"),
     }
     assert default_taxonomy() is taxonomy
+    # "mixed" is a partial value: a group's plural may be of mixed gender, one person never is
+    gender = taxonomy.attribute("gender")
+    assert gender.values_for(["noun_singular"]) == ("female", "male")
+    assert gender.values_for(["noun_plural"]) == ("female", "male", "mixed")
+    assert gender.values_for(["noun_plural", "subject_pronoun"]) == ("female", "male")
 
 
 @pytest.mark.parametrize(
@@ -118,6 +123,10 @@ def test_countries_name_the_value_their_demonym_renders_as() -> None:
 def test_every_value_has_the_same_categories_and_pronouns_are_complete() -> None:
     for spec in default_taxonomy().attributes:
         for value in spec.values:
+            if value == "mixed":  # partial: plurals only
+                assert set(spec.forms[value]) < set(spec.categories)
+                assert all(c.endswith("_plural") or c.startswith("tag_plural_") for c in spec.forms[value])
+                continue
             assert tuple(spec.forms[value]) == spec.categories
     gender = default_taxonomy().attribute("gender")
     assert set(gender.categories) >= PRONOUN_CATEGORIES
@@ -178,6 +187,23 @@ def test_missing_category_names_the_attribute_and_category() -> None:
         parse_taxonomy(data)
     data = mutate(lambda d: d["attributes"][0]["values"][1]["forms"].update(adjective=["male"]))
     with pytest.raises(TaxonomyError, match=r"'gender'.*'adjective'"):
+        parse_taxonomy(data)
+
+
+def test_a_partial_value_defines_some_categories_only_and_no_new_one() -> None:
+    def add_mixed(forms: dict[str, list[str]]) -> Any:
+        mixed = {"value": "mixed", "partial": True, "forms": forms}
+        return mutate(lambda d: d["attributes"][0]["values"].append(mixed))
+
+    gender = parse_taxonomy(add_mixed({"noun": ["men and women"]})).attribute("gender")
+    assert gender.values == ("female", "male", "mixed")
+    assert gender.values_for(["noun"]) == ("female", "male", "mixed")
+    assert gender.values_for(["noun", "object_pronoun"]) == ("female", "male")
+    with pytest.raises(TaxonomyError, match=r"'gender'.*'adjective'.*'mixed' adds"):
+        parse_taxonomy(add_mixed({"adjective": ["mixed"]}))
+    # without "partial", a value lacking a category is still refused
+    data = mutate(lambda d: d["attributes"][0]["values"].append({"value": "mixed", "forms": {"noun": ["folk"]}}))
+    with pytest.raises(TaxonomyError, match=r"'gender'.*'object_pronoun'"):
         parse_taxonomy(data)
 
 

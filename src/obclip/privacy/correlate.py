@@ -16,6 +16,7 @@ from obclip.errors import InvalidInputError
 from obclip.privacy.cues import SLOT_MARK, CueHit, cue_table, find_cues, fixed_text
 from obclip.privacy.detect import detect
 from obclip.privacy.expand import HARD_CAP, CandidateSet, _shuffle, expand
+from obclip.privacy.language import ONLY_ENGLISH
 from obclip.privacy.template import Slot, Template
 from obclip.privacy.words import DETERMINERS, FUNCTION_WORDS, indefinite_article
 
@@ -330,7 +331,8 @@ def _fill(template: Template, text: str) -> str:
 
 def policy_notice(cset: CandidateSet, *, max_candidates: int | None = None) -> str | None:
     """What the user is told before sending: which words reveal what, what is not varied because
-    of them, and the anonymity ("hidden among A of N"). A function of the public set."""
+    of them, and the anonymity ("hidden among A of N"); a prompt not in English is told so here
+    too (the set's `warnings`, device side)."""
     found = revealed(cset)
     parts = []
     if not cset.attributes:
@@ -367,6 +369,7 @@ def policy_notice(cset: CandidateSet, *, max_candidates: int | None = None) -> s
         a, n = anonymity(cset), len(cset.candidates)
         if parts or a < n:
             parts.append(f"hidden among {a} of {n}")
+    parts += [w for w in getattr(cset, "warnings", ()) if w.startswith(ONLY_ENGLISH)]
     return "; ".join(parts) if parts else None
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from obclip.errors import InvalidInputError
@@ -15,6 +16,7 @@ from obclip.privacy.binding import (
     ALWAYS,
     BEFORE_BIRTHDAY,
     CAPITALISED,
+    MODIFIER,
     PERSON_IN_PROMPT,
     TITLE,
     binding,
@@ -160,9 +162,21 @@ def _first_name_family(taxonomy: Taxonomy, attribute: int, value: str) -> frozen
 _NO_PERSON = "\x00"
 
 
+def _unaccented(word: str) -> str:
+    """`word` with the accents of its letters dropped, one character for one (offsets stay valid)."""
+    result = []
+    for char in word:
+        parts = unicodedata.normalize("NFD", char)
+        result.append(parts[0] if len(parts) > 1 and all(unicodedata.combining(p) for p in parts[1:]) else char)
+    return "".join(result)
+
+
 @functools.lru_cache(maxsize=1024)
-def _attribute(name: str, spec: AttributeSpec, person: int, differs_from: tuple[str, ...]) -> Attribute:
-    return Attribute(name=name, kind=spec.name, values=spec.values, person=person, differs_from=differs_from)
+def _attribute(
+    name: str, spec: AttributeSpec, person: int, differs_from: tuple[str, ...], categories: frozenset[str]
+) -> Attribute:
+    values = spec.values_for(categories or spec.categories)
+    return Attribute(name=name, kind=spec.name, values=values, person=person, differs_from=differs_from)
 
 
 def detect(prompt: str, taxonomy: Taxonomy | None = None) -> Template:
@@ -216,6 +230,8 @@ class _Detector:
             for i, m in enumerate(taxonomy.matcher.finditer(self.folded))
         ]
         self._typos()
+        self._accented_names()
+        self._pairs()
         self._bare_ages()
         self._index()
 
@@ -235,13 +251,82 @@ class _Detector:
         variables = self._variables()
         order = sorted(range(len(variables)), key=lambda v: variables[v].first)
         new_index = {old: new for new, old in enumerate(order)}
-        attributes = self._attributes(variables, order, new_index)
+        attributes = self._attributes(variables, order, new_index, self._slot_categories(variables))
         for match in self.matches:
             match.variable = new_index[match.variable]
         values = tuple(variables[old].value for old in order)
         return Template(self._parts(), attributes, self.taxonomy, values)
 
+    def _slot_categories(self, variables: list[_Variable]) -> dict[int, set[str]]:
+        """Per variable, the categories of every slot of its person (of that attribute): its values
+        must render in all of them (a partial value such as the mixed gender of a plural is a value
+        only of a person whose slots are all plurals)."""
+        parent = list(range(len(variables)))
+
+        def root(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        first_of: dict[tuple[int, int], int] = {}
+        for i, variable in enumerate(variables):
+            j = first_of.setdefault((variable.kind, variable.person), i)
+            parent[root(i)] = root(j)
+        by_root: dict[int, set[str]] = {}
+        for match in self.matches:
+            by_root.setdefault(root(match.variable), set()).add(match.category)
+        return {i: by_root.get(root(i), set()) for i in range(len(variables))}
+
     # --- typos ---------------------------------------------------------------------------
+
+    def _pairs(self) -> None:
+        """Two plurals of one category joined by "and" are one group, as the pair forms say ("men
+        and women"), also where a spelling kept them apart ("chaps and chapsa"): a candidate
+        renders them as a pair form, which must read back as the same one slot."""
+        merged: list[_Match] = []
+        for match in self.matches:
+            previous = merged[-1] if merged else None
+            if previous is not None and not previous.entry.is_pronoun and not match.entry.is_pronoun:
+                pair = self._pair(previous, match)
+                if pair is not None:
+                    merged[-1] = _Match(0, previous.start, match.end, pair)
+                    continue
+            merged.append(match)
+        self.matches = merged
+
+    def _pair(self, first: _Match, second: _Match) -> SurfaceEntry | None:
+        if first.entry.attribute != second.entry.attribute or self.folded[first.end : second.start] != " and ":
+            return None
+        spec = self.taxonomy.attributes[first.entry.attribute]
+        for category in sorted(first.entry.categories & second.entry.categories):
+            if "plural" not in category:
+                continue
+            key = surface_key(
+                f"{spec.canonical(first.entry.value, category)} and {spec.canonical(second.entry.value, category)}"
+            )
+            entry = self.taxonomy.lexicon.get(key)
+            if entry is not None and category in entry.categories:
+                return entry
+        return None
+
+    def _accented_names(self) -> None:
+        """A word with accents that the taxonomy does not hold is the word its unaccented spelling
+        is, when the taxonomy holds that one: a first name ("Zoë" is "Zoe": a name list never holds
+        every way to accent a name), or any other form with an accent put on it to slip past
+        detection ("bôy", "hïs", "öld"). Words that no form is unaccented keep their meaning."""
+        starts = {m.start for m in self.matches}
+        found: list[_Match] = []
+        for word in _WORD.finditer(self.text):
+            typed = word.group()
+            if typed.isascii() or word.start() in starts or surface_key(typed) in self.taxonomy.lexicon:
+                continue
+            key = surface_key(_unaccented(typed))
+            entry = self.taxonomy.lexicon.get(key)
+            if key != surface_key(typed) and entry is not None:
+                found.append(_Match(0, word.start(), word.end(), entry))
+        if found:
+            self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
 
     def _typos(self) -> None:
         """A word one edit away from sensitive words of one meaning only ("womn", "eldery", "yung",
@@ -571,7 +656,7 @@ class _Detector:
         if k in self.starts:  # a slot: capitalised in every candidate, or in none
             entry = self.matches[self.starts[k]].entry
             spec = self.taxonomy.attributes[entry.attribute]
-            return all(spec.canonical(v, c)[:1].isupper() for v in spec.values for c in entry.family)
+            return all(spec.canonical(v, c)[:1].isupper() for c in entry.family for v in spec.values_for((c,)))
         return k < len(self.text) and self.text[k].isupper()
 
     # --- form categories ---------------------------------------------------------------------
@@ -669,7 +754,7 @@ class _Detector:
         if match is None:
             return self.text[position].isupper()
         spec = self.taxonomy.attributes[match.entry.attribute]
-        firsts = [spec.canonical(v, match.category)[0] for v in spec.values]
+        firsts = [spec.canonical(v, match.category)[0] for v in spec.values_for((match.category,))]
         if any(c.upper() == c.lower() for c in firsts):
             return False  # "20-year-old": a capital could not be read back from every candidate
         return self.text[position].isupper() or any(c.isupper() for c in firsts)
@@ -763,6 +848,11 @@ class _Detector:
         "Mrs. Emma", "the woman is a mother", "a woman named Emma")."""
         if match.index - previous.index > 1:
             return False
+        if ("plural" in previous.category) != ("plural" in match.category) and MODIFIER not in (
+            previous.rule,
+            match.rule,
+        ):
+            return False  # a group and one person are two ("boys Aafke", "women and men grandpa")
         gap_end = match.article[0] if match.article is not None else match.start
         gap = self.folded[previous.end : gap_end]
         words = gap.replace(",", " ").split()
@@ -781,7 +871,11 @@ class _Detector:
         return len(words) <= 3 and not any(w in FUNCTION_WORDS for w in words)
 
     def _attributes(
-        self, variables: list[_Variable], order: list[int], new_index: dict[int, int]
+        self,
+        variables: list[_Variable],
+        order: list[int],
+        new_index: dict[int, int],
+        categories: dict[int, set[str]],
     ) -> tuple[Attribute, ...]:
         persons: dict[int, int] = {}
         for old in order:
@@ -801,6 +895,7 @@ class _Detector:
                 self.taxonomy.attributes[variables[old].kind],
                 persons[variables[old].person],
                 tuple(names[v] for v in sorted(variables[old].differs_from, key=lambda v: new_index[v])),
+                frozenset(categories.get(old, ())),
             )
             for old in order
         )

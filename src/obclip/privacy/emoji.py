@@ -17,6 +17,7 @@ _NEUTRAL = str.maketrans(
         "\U0001f466": "\U0001f9d1",  # boy -> person
         "\U0001f475": "\U0001f9d1",  # old woman -> person
         "\U0001f474": "\U0001f9d1",  # old man -> person
+        "\U0001f9d3": "\U0001f9d1",  # older person -> person (an age, as the old woman and man are)
         "\U0001f478": "\U0001fac5",  # princess -> person with crown
         "\U0001f934": "\U0001fac5",  # prince -> person with crown
         "\U0001f930": "\U0001fac4",  # pregnant woman -> pregnant person

@@ -220,7 +220,8 @@ class _Unit:
     disagree with it, or two persons a pronoun sets apart ("a man and a woman; she hands him ...")."""
 
     members: tuple[int, ...]
-    values: tuple[str, ...]
+    spaces: tuple[tuple[str, ...], ...]
+    """Each member's value space (a group's plural may take a partial value that a person cannot)."""
     priority: tuple[int, int]
     edges: tuple[tuple[int, int], ...] = ()
 
@@ -228,16 +229,12 @@ class _Unit:
     def choices(self) -> tuple[tuple[str, ...], ...]:
         """Every assignment of the members that keeps each constrained pair different."""
         if not self.edges:
-            return tuple((value,) for value in self.values)
-        if len(self.values) ** len(self.members) > _MAX_UNIT_PRODUCT:
+            return tuple((value,) for value in self.spaces[0])
+        if math.prod(len(space) for space in self.spaces) > _MAX_UNIT_PRODUCT:
             raise InvalidInputError("this prompt ties too many words together to expand; shorten it")
         position = {member: i for i, member in enumerate(self.members)}
         pairs = [(position[a], position[b]) for a, b in self.edges]
-        return tuple(
-            combo
-            for combo in itertools.product(self.values, repeat=len(self.members))
-            if all(combo[a] != combo[b] for a, b in pairs)
-        )
+        return tuple(combo for combo in itertools.product(*self.spaces) if all(combo[a] != combo[b] for a, b in pairs))
 
     @property
     def size(self) -> int:
@@ -267,7 +264,7 @@ def _units(template: Template) -> list[_Unit]:
     return [
         _Unit(
             members=tuple(members),
-            values=template.attributes[members[0]].values,
+            spaces=tuple(template.attributes[m].values for m in members),
             priority=(taxonomy.index(template.attributes[members[0]].kind), members[0]),
             edges=tuple(e for e in edges if e[0] in members),
         )

@@ -16,9 +16,13 @@ _LETTERS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _MIN_WORDS = 3
 _MIN_LETTERS = 3
 _NOT_ENGLISH_SHARE = 0.5
+_MOSTLY_ENGLISH = 0.75
+_SURE = 0.95
 _FEW_ENGLISH = 0.3
 _PROBABILITY = 0.8
 _FEW_PROBABILITY = 0.6
+ONLY_ENGLISH = "only English is read"
+"""How the language line starts: `policy_notice` repeats the line in the set's notice."""
 
 
 def language_of(text: str) -> str | None:
@@ -26,8 +30,9 @@ def language_of(text: str) -> str | None:
     "und" when most of its letters are not Latin), else None (English, or too short to tell).
 
     Words of the English frequency list decide most prompts (tag lists, weights and style words
-    are English words); only a prompt where at least half the words are not English is given to
-    the language identifier, and only a confident answer counts.
+    are English words); a prompt where more than a quarter of the words are not English is given
+    to the language identifier, and only a confident answer counts (a sure one where at least
+    half the words are on the list, which holds many short words of other languages too).
     """
     if not text.isascii():
         letters = len(_ANY_LETTER.findall(text))
@@ -39,8 +44,12 @@ def language_of(text: str) -> str | None:
         return None
     known = english_words()
     share = sum(w.lower().replace("’", "'") in known for w in words) / len(words)
-    if share >= _NOT_ENGLISH_SHARE:
+    if share >= _MOSTLY_ENGLISH:
         return None
+    if share >= _NOT_ENGLISH_SHARE:
+        # the frequency list holds many short words of other languages too ("un", "la", "de"):
+        # between half and three quarters, only an identifier that is sure says not English
+        return _identify(text, _SURE)
     return _identify(text, _PROBABILITY if share >= _FEW_ENGLISH else _FEW_PROBABILITY)
 
 
@@ -51,7 +60,7 @@ def language_warning(text: str) -> str | None:
         return None
     named = f" (it looks like '{language}')" if language != "und" else ""
     return (
-        f"only English is read: this prompt is not in English{named}, so no sensitive word in it is "
+        f"{ONLY_ENGLISH}: this prompt is not in English{named}, so no sensitive word in it is "
         "detected or hidden; it is sent as written"
     )
 

@@ -76,7 +76,8 @@ def normalize(text: str) -> Normalized:
     stripped = _drop_invisible(text)
     if stripped != text:
         notes.append("invisible or direction-control characters removed")
-    composed = unicodedata.normalize("NFKC", stripped)
+    # stray marks go before the look-alike mapping too, which judges a word by its letters alone
+    composed = _drop_stray_marks(unicodedata.normalize("NFKC", stripped))
     mixed: list[str] = []
     mapped = _WORD.sub(lambda m: _skeleton_word(m.group(), mixed), composed) if not composed.isascii() else composed
     if mapped != composed:

@@ -68,7 +68,7 @@ def residual(template: Template) -> tuple[Residual, ...]:
             reason = lexicon.categories.get(part.category)
             if reason:
                 spec = template.taxonomy.attribute(template.attributes[part.attribute].kind)
-                word = "/".join(spec.canonical(v, part.category) for v in spec.values)
+                word = "/".join(spec.canonical(v, part.category) for v in spec.values_for((part.category,)))
                 found[(word, reason)] = None
     person = bool(template.attributes) or any(is_person_noun(_bare(w.group())) for w in _WORD.finditer(folded))
     if person:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -62,8 +62,11 @@ class AttributeSpec:
     Args:
         name: the attribute's name, e.g. ``"gender"``.
         values: the value space, in file order.
-        categories: the form categories every value defines, in file order.
+        categories: the form categories every full value defines, in file order.
         forms: ``forms[value][category]`` is the tuple of surface forms; the first is canonical.
+            A partial value (``"partial": true`` in the file) defines only some categories and is
+            a value only of the slots it has forms for (the mixed gender of a group: "men and
+            women" is a plural, never a single person).
     """
 
     name: str
@@ -74,6 +77,12 @@ class AttributeSpec:
     def canonical(self, value: str, category: str) -> str:
         """The surface form used when rendering `value` in `category`."""
         return self.forms[value][category][0]
+
+    def values_for(self, categories: Iterable[str]) -> tuple[str, ...]:
+        """The values that define every one of `categories` (file order): the value space of a
+        person whose slots have those categories."""
+        wanted = set(categories)
+        return tuple(v for v in self.values if wanted <= self.forms[v].keys())
 
 
 @dataclass(frozen=True, eq=False)
@@ -179,21 +188,28 @@ def data_name_keys() -> frozenset[str]:
 def combine_taxonomies(first: Taxonomy, *others: Taxonomy) -> Taxonomy:
     """One taxonomy that detects everything its parts detect.
 
-    Attributes of the same name must have the same value space; their forms are united per
-    value and category, the first taxonomy's forms first (so its canonical forms render).
+    Attributes of the same name must have the same value space (partial values aside: one part's
+    partial value is added to the union); their forms are united per value and category, the
+    first taxonomy's forms first (so its canonical forms render).
     Attributes found in only one part are appended in order. A surface form that the union
     makes ambiguous is a `TaxonomyError`, as in a single file.
     """
     merged: dict[str, dict[str, dict[str, list[str]]]] = {}
+    partial: dict[str, set[str]] = {}
+    full_values: dict[str, set[str]] = {}
     for taxonomy in (first, *others):
         for spec in taxonomy.attributes:
-            target = merged.get(spec.name)
-            if target is not None and set(target) != set(spec.values):
+            full = {v for v in spec.values if spec.forms[v].keys() == set(spec.categories)}
+            known = full_values.setdefault(spec.name, full)
+            if known != full:
                 raise TaxonomyError(
                     f"cannot combine taxonomies {first.source!r} and {taxonomy.source!r}: attribute "
-                    f"{spec.name!r} has values {sorted(target)} in one and {sorted(spec.values)} in the other"
+                    f"{spec.name!r} has values {sorted(known)} in one and {sorted(full)} in the other"
                 )
-            target = merged.setdefault(spec.name, {value: {} for value in spec.values})
+            target = merged.setdefault(spec.name, {})
+            for value in spec.values:
+                target.setdefault(value, {})
+            partial.setdefault(spec.name, set()).update(set(spec.values) - full)
             for value in spec.values:
                 for category, surfaces in spec.forms[value].items():
                     forms = target[value].setdefault(category, [])
@@ -201,7 +217,13 @@ def combine_taxonomies(first: Taxonomy, *others: Taxonomy) -> Taxonomy:
     data = {
         "format": FORMAT,
         "attributes": [
-            {"name": name, "values": [{"value": v, "forms": forms} for v, forms in values.items()]}
+            {
+                "name": name,
+                "values": [
+                    {"value": v, "forms": forms, **({"partial": True} if v in partial[name] else {})}
+                    for v, forms in values.items()
+                ],
+            }
             for name, values in merged.items()
         ],
     }
@@ -260,6 +282,7 @@ def _parse_attribute(raw: Any, position: int, fail: Any) -> AttributeSpec:
     values: list[str] = []
     forms: dict[str, dict[str, tuple[str, ...]]] = {}
     categories: tuple[str, ...] | None = None
+    partial_values: list[tuple[str, dict[str, tuple[str, ...]]]] = []
     for raw_value in raw_values:
         if not isinstance(raw_value, dict):
             raise fail(f'attribute {name!r}: every value must be an object with "value" and "forms"')
@@ -274,6 +297,12 @@ def _parse_attribute(raw: Any, position: int, fail: Any) -> AttributeSpec:
         value_forms: dict[str, tuple[str, ...]] = {}
         for category, surfaces in raw_forms.items():
             value_forms[category] = _parse_surfaces(name, value, category, surfaces, fail)
+        partial = raw_value.get("partial", False)
+        if not isinstance(partial, bool):
+            raise fail(f'attribute {name!r}, value {value!r}: "partial" must be true or false')
+        if partial:
+            partial_values.append((value, value_forms))
+            continue
         if categories is None:
             categories = tuple(value_forms)
         else:
@@ -287,7 +316,18 @@ def _parse_attribute(raw: Any, position: int, fail: Any) -> AttributeSpec:
                 )
         values.append(value)
         forms[value] = value_forms
-    assert categories is not None
+    if categories is None:
+        raise fail(f"attribute {name!r}: every value is partial; at least one must define every category")
+    for value, value_forms in partial_values:
+        extra = [c for c in value_forms if c not in categories]
+        if extra:
+            raise fail(
+                f"attribute {name!r}: category {extra[0]!r} is not defined by every value (value {value!r} adds it)"
+            )
+        values.append(value)
+        forms[value] = value_forms
+    if len([v for v in values if forms[v].keys() == set(categories)]) < 2:
+        raise fail(f'attribute {name!r}: "values" must list at least two values that define every category')
     return AttributeSpec(name=name, values=tuple(values), categories=categories, forms=forms)
 
 
