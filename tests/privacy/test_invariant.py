@@ -226,6 +226,14 @@ def test_true_prompt_is_a_fixed_point_and_keeps_no_user_casing(prompt: str) -> N
             assert not any(word.search(candidate) for candidate in cset.candidates), raw
 
 
+def test_words_with_no_common_form_for_the_users_value_are_refused_by_detection() -> None:
+    # a mixed pair form ("females and chaps") read into one variable with words that have no mixed form
+    prompt = "a Afghansa Afghans Aad 20-ish 20-ish females and chaps"
+    with pytest.raises(InvalidInputError, match="cannot be rewritten consistently"):
+        detect(prompt)
+    assert count(prompt) == 10**9
+
+
 @pytest.mark.parametrize("prompt", REALISTIC)
 def test_realistic_prompts_are_closed(prompt: str) -> None:
     assert_closed(prompt, seed=7, max_candidates=64)

@@ -9,6 +9,7 @@ import math
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 import torch
@@ -261,13 +262,20 @@ def test_job_past_its_deadline_is_stopped_between_steps(engine):
 
 def test_checks_on_the_loop_do_not_disturb_the_running_job(tiny_engine):
     """Request checks tokenize on the event loop while the worker encodes: they must not share a tokenizer."""
-    app = create_app(ServiceConfig(large=TINY, limits=SMALL), engine=tiny_engine)
+    # long enough to be tokenized by the check and refused past the chunk limit (not by a size limit)
+    limits = replace(SMALL, max_prompt_chars=6000, max_body_bytes=16384)
+    app = create_app(ServiceConfig(large=TINY, limits=limits), engine=tiny_engine)
     stop = threading.Event()
+    failures: list[BaseException] = []
     with TestClient(app) as c:
 
         def hammer() -> None:
-            while not stop.is_set():
-                assert_error(post(c, {**GOOD, "candidates": ["y" * 290]}), 400, "invalid_input", "truncated")
+            try:
+                while not stop.is_set():
+                    refused = post(c, {**GOOD, "candidates": ["x " * 2600]})
+                    assert_error(refused, 400, "invalid_input", "at most 10 chunks")
+            except BaseException as exc:  # seen by the test thread below, not only as a warning
+                failures.append(exc)
 
         thread = threading.Thread(target=hammer)
         thread.start()
@@ -277,6 +285,7 @@ def test_checks_on_the_loop_do_not_disturb_the_running_job(tiny_engine):
             stop.set()
             thread.join(30)
     assert statuses == [200] * 25
+    assert not failures, failures
 
 
 @pytest.mark.parametrize(

@@ -255,6 +255,12 @@ class _Detector:
         for match in self.matches:
             match.variable = new_index[match.variable]
         values = tuple(variables[old].value for old in order)
+        for attribute, value in zip(attributes, values, strict=True):
+            if value not in attribute.values:  # e.g. a mixed pair form joined to a word that has no mixed form
+                raise InvalidInputError(
+                    f"this prompt cannot be rewritten consistently: the words for one {attribute.kind} "
+                    f"({attribute.name}) have no common form for '{value}'; reword it"
+                )
         return Template(self._parts(), attributes, self.taxonomy, values)
 
     def _slot_categories(self, variables: list[_Variable]) -> dict[int, set[str]]:
