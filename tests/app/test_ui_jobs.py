@@ -178,6 +178,18 @@ def test_cancel_closes_the_request_to_a_remote_cloud(app):
         server.server_close()
 
 
+def test_a_failure_the_cancel_itself_causes_is_not_reported_over_it():
+    """Closing the cloud's connection on cancel makes the job's thread fail at once, sometimes
+    before the cancel returns: the job still ends "cancelled", and the failure is not recorded."""
+    from obclip.app.jobs import Job, Settings
+
+    job = Job("j", Settings(prompt="a man"))
+    job.on_cancel(lambda: job.emit({"type": "error", "code": "internal", "message": "connection closed"}))
+    assert job.cancel()
+    assert [e["type"] for e in job.events] == ["cancelled"]
+    assert job.settled.is_set() and not job.cancel()
+
+
 def test_the_token_guards_every_call(tmp_path):
     app = create_app(tmp_path / "h", allowed_hosts=["*"], token="s3cret-token")
     with TestClient(app, base_url="http://192.168.1.5") as client:

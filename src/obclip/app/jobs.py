@@ -148,11 +148,14 @@ class Job:
             if self.finished:
                 return False
             self.cancelled.set()
+            # recorded before the callbacks run: closing the cloud's connection makes the job's
+            # thread fail at once, and that failure must not be reported in place of the cancel
+            self.events.append({"at": round(time.time(), 3), "type": "cancelled"})
+            self.finished = True
             callbacks, self._on_cancel = self._on_cancel, []
         for callback in callbacks:
             with contextlib.suppress(Exception):
                 callback()
-        self.emit({"type": "cancelled"})
         self.settled.set()
         return True
 
