@@ -21,6 +21,7 @@ from obclip.privacy.cues import plural as cue_plural
 from obclip.privacy.detect import detect
 from obclip.privacy.expand import HARD_CAP, CandidateSet, _shuffle, expand
 from obclip.privacy.language import ONLY_ENGLISH
+from obclip.privacy.taxonomy import surface_key
 from obclip.privacy.template import Slot, Template
 from obclip.privacy.words import DETERMINERS, FUNCTION_WORDS, POSSESSIVES, indefinite_article
 
@@ -315,8 +316,11 @@ def neutral_form(key: str) -> str | None:
     """What --generalize sends for the cue `key` (a cue table key): its neutral form, made plural
     for a plural cue ("wedding dresses" -> "wedding outfits"); "" to drop it; None when it has none."""
     table = cue_table()
+    listed = _listed_neutral()
+    if key in listed:
+        return listed[key]
     form = table.neutral.get(key)
-    if form and key not in _listed_neutral():
+    if form:
         for singular in (key[:-1], key[:-2], key[:-3] + "y"):
             if singular and cue_plural(singular) == key and table.neutral.get(singular) == form:
                 return cue_plural(form)
@@ -324,9 +328,10 @@ def neutral_form(key: str) -> str | None:
 
 
 @functools.cache
-def _listed_neutral() -> frozenset[str]:
+def _listed_neutral() -> dict[str, str]:
+    """The neutral table's own entries (folded as the cue table's keys), before plural variants."""
     data = json.loads(resources.files("obclip.privacy").joinpath("data/neutral.json").read_text(encoding="utf-8"))
-    return frozenset(" ".join(k.casefold().split()) for k in data.get("neutral", {}))
+    return {surface_key(word): form for word, form in data.get("neutral", {}).items()}
 
 
 def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> CandidateSet | None:
@@ -336,18 +341,15 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
     be dropped grammatically ("she is pregnant", "her makeup" after a pronoun) is kept."""
     taxonomy = cset.template.taxonomy
     template = detect(cset.true_prompt, taxonomy)
-    hits = [
-        h
-        for h in find_cues(template)
-        if not h.slot and neutral_form(h.key) is not None and any(r.varied for r in _reveals(cset, h))
-    ]
+    every = [h for h in find_cues(template) if not h.slot]
+    hits = [h for h in every if neutral_form(h.key) is not None and any(r.varied for r in _reveals(cset, h))]
     if not hits:
         return None
     original = fixed_text(template)
     text = original
     for number in range(len(hits) - 1, -1, -1):
         hit = hits[number]
-        floor = max((h.end for h in hits[:number] if h.end <= hit.start), default=0)
+        floor = max((h.end for h in every if h.end <= hit.start), default=0)  # words of a cue before stay
         if any(h.end > hit.start for h in hits[:number]):
             continue  # overlaps an earlier cue (a symbol inside a phrase): keep both as written
         swapped = _replace(text, hit.start, hit.end, hit.key, floor)
