@@ -58,6 +58,11 @@ def with_cue(prompt: Prompt, *, policy: str, seed: int) -> tuple[Prompt, int, in
     return dataclasses.replace(prompt, caption=text, candidate_set=shown), len(cset), anonymity(cset)
 
 
+def _plain(value: Any) -> Any:
+    """A figure that JSON does not know (a tensor in a row) as a number or a list."""
+    return value.tolist() if hasattr(value, "tolist") else str(value)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=8, help="held-out captions (default 8)")
@@ -98,7 +103,7 @@ def main() -> None:
     if args.json:
         out: dict[str, Any] = {"rows": [dataclasses.asdict(r) for r in rows], "count": args.count}
         with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(out, handle, indent=1)
+            json.dump(out, handle, indent=1, default=_plain)
 
 
 if __name__ == "__main__":
