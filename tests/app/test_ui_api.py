@@ -56,6 +56,8 @@ def test_the_preview_shows_the_anonymity_the_cloud_gets(client):
     shown = report(cloud_view(prompt, large=TINY["large"]))
     assert seen["anonymity"] == shown["anonymity"] <= seen["n"]
     assert {r["word"] for r in seen["revealed"]} == {r["word"] for r in shown["revealed"]} >= {"pregnant"}
+    # the default policy sent "grey hair" as nothing: the page says so, as `obclip candidates` does
+    assert seen["generalized"] == shown["generalized"] == [{"word": "grey hair", "sent_as": ""}]
 
 
 def test_the_preview_counts_tokens_against_the_chunk_size(client):
