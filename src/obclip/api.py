@@ -235,8 +235,8 @@ def plan(
 
     `options` are `DenoiseSpec`'s public options (steps, switch_step, scheduler, guidance,
     height, width, accel); `seed` is drawn from a CSPRNG when None. `opt_in`, `strict`,
-    `policy`, `generalize` and `min_anonymity` as in `generate`: the anonymity policy is applied and its
-    refusals raised here, before any request exists.
+    `policy`, `generalize` and `min_anonymity` as in `generate`: the anonymity policy is applied
+    and its refusals raised here, before any request exists.
     """
     # the one function `obclip candidates --large` shows too: what the user sees is what is sent
     candidate_set = cloud_view(

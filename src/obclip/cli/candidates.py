@@ -150,7 +150,7 @@ def _stdin_lines() -> Iterator[tuple[int, str | None]]:
 def tell_residual(cset: CandidateSet) -> None:
     """Before anything is sent, one line on stderr (`obclip candidates`, `generate` and `demo`
     alike): the words in clear that reveal an attribute and what the policy did about them,
-    the anonymity, the other residual-risk words, and what --generalize sent instead."""
+    the anonymity, the other residual-risk words, and what the default policy sent instead."""
     from obclip.privacy.correlate import generalized, residual_text, revealed
 
     parts = []

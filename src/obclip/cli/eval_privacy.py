@@ -27,7 +27,7 @@ def register(what: argparse._SubParsersAction) -> None:
         dest="policy",
         action="store_const",
         const="generalize",
-        help="evaluate the sets sent under --generalize (a cue sent as its neutral form)",
+        help="evaluate the sets sent under generalize, the default (a cue sent as its neutral form)",
     )
     policy.add_argument(
         "--keep-cues",

@@ -1,5 +1,5 @@
 """Anonymity: how many candidates no word sent in clear rules out (under the cue table), and the
-one policy applied before anything is sent (fix what a strong cue reveals, or --generalize it).
+policy applied before anything is sent (generalise a cue, by default, or keep it and fix what it reveals).
 
 Every figure here is a function of the public candidate set (template and candidates), so any
 member of the set yields the same anonymity, the same revealed words and the same refusal.
