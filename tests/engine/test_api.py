@@ -190,7 +190,7 @@ def test_religion_is_varied_only_when_opted_in(tiny_large):
         cloud=cloud,
     )
     assert (off.report.num_candidates, on.report.num_candidates) == (2, 12)
-    assert all("turban" in c for c in cloud.specs[0].candidates)
+    assert all("head covering" in c for c in cloud.specs[0].candidates)  # a cue, generalised by default
     assert sum("turban" in c for c in cloud.specs[1].candidates) == 2
     assert on.report.taxonomy == "default+religion" and on.report.residual == []
     assert on.candidate_set.true_prompt == "a man in a turban"

@@ -379,6 +379,11 @@ def _replace(text: str, start: int, end: int, key: str, floor: int = 0) -> str |
     neutral = neutral_form(key) or ""
     kept, before, after = text[:floor], text[floor:start], text[end:]
     last = _LAST_WORD.search(before)
+    if " " not in neutral and neutral.endswith("ing"):  # a verb's form: only before its object
+        following = _NEXT_WORD.match(after)
+        object_next = following and (following.group(1) == SLOT_MARK or following.group(1).lower() in DETERMINERS)
+        if not object_next or (last and last.group(1).lower() in DETERMINERS | POSSESSIVES | _TAKES_ARTICLE):
+            neutral = ""  # "breastfeeding her baby" -> "holding her baby"; "with a breastfeeding cover" drops it
     if neutral:
         _, mass = _neutral_grammar()
         if last and last.group(1).lower() in ("a", "an"):
