@@ -3,9 +3,9 @@
 `bench/cue_prompts.tsv` holds prompts written as people type them for Stable Diffusion, each
 with the words a context-aware attacker would read as revealing an attribute, labelled when the
 prompts were written (an association list of its own, not read off `privacy/data/cues.json`).
-For each prompt and policy (default, --generalize) the attacker scores every candidate by how
-many labelled associations it agrees with (only for words still sent in clear) and picks
-uniformly among the best. Printed: its mean success against mean(1/anonymity) and mean(1/N),
+For each prompt and policy (--keep-cues, and generalize, the default) the attacker scores every
+candidate by how many labelled associations it agrees with (only for words still sent in clear)
+and picks uniformly among the best. Printed: its mean success against mean(1/anonymity) and mean(1/N),
 and the share of prompts whose notice names every labelled word sent in clear. Standard library
 and `obclip.privacy` only; a few seconds.
 
@@ -64,10 +64,10 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="a TSV as bench/cue_prompts.tsv")
     args = parser.parse_args()
     corpus = read_corpus(args.corpus)
-    for generalize in (False, True):
+    for policy in ("keep-cues", "generalize"):
         success, inverse_a, inverse_n, named, with_cue = [], [], [], 0, 0
         for prompt, labels in corpus:
-            cset = cloud_view(prompt, seed=0, generalize=generalize)
+            cset = cloud_view(prompt, seed=0, policy=policy)
             success.append(attack(cset, labels))
             inverse_a.append(1 / anonymity(cset))
             inverse_n.append(1 / len(cset))
@@ -82,7 +82,7 @@ def main() -> None:
                     print(f"  notice misses {missed}: {prompt}")
         count = len(corpus)
         print(
-            f"{'--generalize' if generalize else 'default     '}: {count} prompts; attacker success "
+            f"{policy:<10}: {count} prompts; attacker success "
             f"{sum(success) / count:.3f} vs mean(1/anonymity) {sum(inverse_a) / count:.3f} "
             f"(mean 1/N {sum(inverse_n) / count:.3f}); notice names every labelled word in clear in "
             f"{named} of {with_cue} prompts with one ({100 * named / max(with_cue, 1):.0f} %)"

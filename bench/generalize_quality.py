@@ -1,11 +1,11 @@
-"""What --generalize costs in image quality, on the embedded portrait world.
+"""What the generalising policy (the default) costs in image quality, on the embedded portrait world.
 
 Held-out world captions (`obclip.eval.quality.held_out_prompts`) get a cue that agrees with the
 portrait ("with a beard" for a man, "in a wedding dress" for a woman, "with grey hair" for an old
 person). Three ObCLIP rows, scored by `obclip.eval.quality.evaluate` with the world's attribute
-classifier: the captions without a cue; with the cue under the default policy (the cue is sent
-in clear and the attribute it reveals is not varied); and with --generalize (the cloud's rows
-hold the neutral form, the device finishes steps [k, T) with the full caption).
+classifier: the captions without a cue; with the cue under --keep-cues (the cue is sent in clear
+and the attribute it reveals is not varied); and under the default policy, generalize (the
+cloud's rows hold the neutral form, the device finishes steps [k, T) with the full caption).
 
 The world's text encoder was trained on world captions only, so the cue words are out of its
 vocabulary: what this measures is the cost of the cloud and the device reading different texts,
@@ -48,14 +48,19 @@ def cue_for(attributes: dict[str, str]) -> str:
     return " with a beard" if attributes.get("gender") == "male" else " in a wedding dress"
 
 
-def with_cue(prompt: Prompt, *, generalize: bool, seed: int) -> tuple[Prompt, int, int]:
+def with_cue(prompt: Prompt, *, policy: str, seed: int) -> tuple[Prompt, int, int]:
     """The prompt with its cue; the cloud runs the user's row only (rows are independent, so the
     image is the one the whole set gives; N and the anonymity are reported beside)."""
     text = prompt.caption + cue_for(prompt.attributes)
-    cset = cloud_view(text, large=WORLD_LARGE, seed=seed, generalize=generalize)
+    cset = cloud_view(text, large=WORLD_LARGE, seed=seed, policy=policy)
     finish = cset.device_prompt or cset.true_prompt
     shown = _Finish((cset.true_prompt,), 0, finish)
     return dataclasses.replace(prompt, caption=text, candidate_set=shown), len(cset), anonymity(cset)
+
+
+def _plain(value: Any) -> Any:
+    """A figure that JSON does not know (a tensor in a row) as a number or a list."""
+    return value.tolist() if hasattr(value, "tolist") else str(value)
 
 
 def main() -> None:
@@ -69,20 +74,20 @@ def main() -> None:
     started = time.perf_counter()
     plain = held_out_prompts(args.count, taxonomy=None)
     plain = [dataclasses.replace(p, candidate_set=_Finish((p.caption,), 0, p.caption)) for p in plain]
-    default = [with_cue(p, generalize=False, seed=p.seed) for p in plain]
-    general = [with_cue(p, generalize=True, seed=p.seed) for p in plain]
+    kept = [with_cue(p, policy="keep-cues", seed=p.seed) for p in plain]
+    general = [with_cue(p, policy="generalize", seed=p.seed) for p in plain]
     setting = Setting("obclip", args.switch_step)
     rows = []
     for label, prompts in (
         ("no cue", plain),
-        ("cue, default policy", [p for p, _, _ in default]),
-        ("cue, --generalize", [p for p, _, _ in general]),
+        ("cue, --keep-cues", [p for p, _, _ in kept]),
+        ("cue, generalize (default)", [p for p, _, _ in general]),
     ):
         (row,) = evaluate([dataclasses.replace(setting, label=label)], prompts, steps=args.steps)
         rows.append(row)
     figures = {
-        "cue, default policy": (sum(n for _, n, _ in default) / len(default), sum(a for _, _, a in default)),
-        "cue, --generalize": (sum(n for _, n, _ in general) / len(general), sum(a for _, _, a in general)),
+        "cue, --keep-cues": (sum(n for _, n, _ in kept) / len(kept), sum(a for _, _, a in kept)),
+        "cue, generalize (default)": (sum(n for _, n, _ in general) / len(general), sum(a for _, _, a in general)),
     }
     print(format_table(rows))
     for label, (mean_n, total_a) in figures.items():
@@ -98,7 +103,7 @@ def main() -> None:
     if args.json:
         out: dict[str, Any] = {"rows": [dataclasses.asdict(r) for r in rows], "count": args.count}
         with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(out, handle, indent=1)
+            json.dump(out, handle, indent=1, default=_plain)
 
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ class GenerationReport:
     yours: str
     """The user's own candidate as sent (device memory; never in the PNG metadata)."""
     generalized: list[dict[str, str]]
-    """With `generalize`: each word sent as a neutral form (`{"word", "sent_as"}`)."""
+    """Each word sent as a neutral form under the default policy (`{"word", "sent_as"}`)."""
     state_bytes: int
     """Bytes of the tensors the cloud handed over (`state_payload_bytes`)."""
     timings: dict[str, float] = field(default_factory=dict)
@@ -125,7 +125,8 @@ def generate(
     taxonomy: Taxonomy | str | Path | None = None,
     opt_in: Sequence[str] = (),
     strict: bool = False,
-    generalize: bool = False,
+    policy: str | None = None,
+    generalize: bool | None = None,
     min_anonymity: int | None = None,
     accel: Any = None,
     cloud: str | CloudBackend = "local",
@@ -157,9 +158,11 @@ def generate(
         strict: refuse (`InvalidInputError`, before anything is sent or loaded) while any word
             sent in clear reveals a sensitive attribute (a cue or a residual-risk word); the
             report lists them otherwise.
-        generalize: send a word that reveals an attribute as its neutral form and keep varying
-            the attribute (the device finishes with the full prompt); by default the attribute a
-            strong cue reveals is not varied.
+        policy: the anonymity policy (docs/privacy.md, "The policy"). `"generalize"` (the
+            default, None): a word that reveals an attribute is sent as its neutral form and the
+            attribute stays varied (the device finishes with the full prompt); `"keep-cues"`: the
+            word is sent as written and the attribute a strong cue reveals is not varied.
+        generalize: the older spelling of `policy` (True: "generalize", False: "keep-cues").
         min_anonymity: refuse (as `strict`) unless at least this many candidates remain that no
             word in clear rules out (`report.anonymity`).
         accel: cloud accelerations: a preset (`"recommended"`, `"paper"`, `"none"`), an
@@ -186,6 +189,7 @@ def generate(
                 shuffle_seed=shuffle_seed,
                 opt_in=opt_in,
                 strict=strict,
+                policy=policy,
                 generalize=generalize,
                 min_anonymity=min_anonymity,
                 steps=steps,
@@ -222,7 +226,8 @@ def plan(
     seed: int | None = None,
     opt_in: Sequence[str] = (),
     strict: bool = False,
-    generalize: bool = False,
+    policy: str | None = None,
+    generalize: bool | None = None,
     min_anonymity: int | None = None,
     **options: Any,
 ) -> Plan:
@@ -230,8 +235,8 @@ def plan(
 
     `options` are `DenoiseSpec`'s public options (steps, switch_step, scheduler, guidance,
     height, width, accel); `seed` is drawn from a CSPRNG when None. `opt_in`, `strict`,
-    `generalize` and `min_anonymity` as in `generate`: the anonymity policy is applied and its
-    refusals raised here, before any request exists.
+    `policy`, `generalize` and `min_anonymity` as in `generate`: the anonymity policy is applied
+    and its refusals raised here, before any request exists.
     """
     # the one function `obclip candidates --large` shows too: what the user sees is what is sent
     candidate_set = cloud_view(
@@ -241,6 +246,7 @@ def plan(
         max_candidates=max_candidates,
         seed=shuffle_seed,
         opt_in=(opt_in,) if isinstance(opt_in, str) else tuple(opt_in),
+        policy=policy,
         generalize=generalize,
     )
     check_anonymity(candidate_set, strict=strict, min_anonymity=min_anonymity, prefix="")

@@ -49,19 +49,21 @@ def cloud_view(
     max_candidates: int | None = None,
     seed: int | None = None,
     opt_in: tuple[str, ...] = (),
-    generalize: bool = False,
+    policy: str | None = None,
+    generalize: bool | None = None,
 ) -> CandidateSet:
     """The candidate set that a request for `prompt` to model `large` sends to the cloud.
 
     `generate` and `obclip candidates` both call this, so what the user is shown is what is sent.
-    The anonymity policy (`privacy.correlate.apply_policy`) is applied here: an attribute a
-    strong cue reveals is not varied, or with `generalize` the cue is sent as a neutral form.
+    The anonymity policy (`privacy.correlate.apply_policy`) is applied here: by default a cue
+    is sent as a neutral form and its attribute stays varied; with `policy="keep-cues"` (or the
+    older `generalize=False`) the cue is sent and the attribute a strong cue reveals is not varied.
     """
     from obclip.privacy.correlate import apply_policy
 
     resolved = resolve_taxonomy(taxonomy, large, opt_in=opt_in)
     cset = build_candidate_set(prompt, taxonomy=resolved, max_candidates=max_candidates, seed=seed)
-    return apply_policy(cset, generalize=generalize, max_candidates=max_candidates, seed=seed)
+    return apply_policy(cset, policy=policy, generalize=generalize, max_candidates=max_candidates, seed=seed)
 
 
 def check_negative_prompt(negative: str, taxonomy: Taxonomy) -> None:

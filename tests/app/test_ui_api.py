@@ -51,11 +51,13 @@ def test_the_preview_shows_the_anonymity_the_cloud_gets(client):
     from obclip.privacy.correlate import report
     from obclip.view import cloud_view
 
-    prompt = "portrait of a pregnant young woman with grey hair"
+    prompt = "portrait of a young woman, she is pregnant, grey hair"  # a cue sent as written, one generalised
     seen = client.post("/api/candidates", json={"prompt": prompt, "large": TINY["large"]}).json()
     shown = report(cloud_view(prompt, large=TINY["large"]))
     assert seen["anonymity"] == shown["anonymity"] <= seen["n"]
     assert {r["word"] for r in seen["revealed"]} == {r["word"] for r in shown["revealed"]} >= {"pregnant"}
+    # the default policy sent "grey hair" as nothing: the page says so, as `obclip candidates` does
+    assert seen["generalized"] == shown["generalized"] == [{"word": "grey hair", "sent_as": ""}]
 
 
 def test_the_preview_counts_tokens_against_the_chunk_size(client):
@@ -184,10 +186,10 @@ def test_a_failing_job_reports_the_error_and_the_app_stays_up(client):
 
 
 def test_residual_risk_words_are_marked_in_the_clear_text(client):
-    seen = client.post("/api/candidates", json={"prompt": "portrait of a bearded man in a hijab"}).json()
+    seen = client.post("/api/candidates", json={"prompt": "portrait of a young woman with a veil in Lagos"}).json()
     residual = {r["word"]: r["reason"] for r in seen["residual"]}
     marked = {s["text"]: s["residual"] for s in seen["segments"] if "residual" in s}
-    assert marked == residual and {"bearded", "hijab"} <= marked.keys()
+    assert marked == residual and {"veil", "Lagos"} <= marked.keys()
     assert all(s["attribute"] is None for s in seen["segments"] if "residual" in s)
 
 

@@ -1,5 +1,5 @@
-"""--generalize, --min-anonymity and --strict on `obclip candidates`, `generate` and `demo`, and the
-anonymity fields of `candidates --json`, the API's `plan` and its report."""
+"""--keep-cues (--generalize), --min-anonymity and --strict on `obclip candidates`, `generate` and
+`demo`, and the anonymity fields of `candidates --json`, the API's `plan` and its report."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def test_candidates_json_carries_anonymity_revealed_assignments_and_yours(capsys) -> None:
-    code, out, err = run(capsys, "candidates", "a young woman in a red dress, smiling", "--json", "--seed", "1")
+    code, out, err = run(
+        capsys, "candidates", "a young woman in a red dress, smiling", "--json", "--seed", "1", "--keep-cues"
+    )
     record = json.loads(out)
     assert code == 0
     assert record["n"] == 6 and record["anonymity"] == 3 and isinstance(record["anonymity"], int)
@@ -39,12 +41,13 @@ def test_candidates_json_carries_anonymity_revealed_assignments_and_yours(capsys
 
 
 def test_candidates_prints_hidden_among(capsys) -> None:
-    code, out, _ = run(capsys, "candidates", "a pregnant woman in a park", "--seed", "0")
+    code, out, _ = run(capsys, "candidates", "a pregnant woman in a park", "--seed", "0", "--keep-cues")
     assert code == 0 and "anonymity:  hidden among 1 of 1" in out.splitlines()
-    code, out, err = run(capsys, "candidates", "a pregnant woman in a park", "--seed", "0", "--generalize")
-    assert code == 0 and "anonymity:  hidden among 2 of 2" in out.splitlines()
-    assert "yours:      a woman in a park" in out and "finished:   a pregnant woman in a park" in out
-    assert "'pregnant' as nothing" in err
+    for flags in ([], ["--generalize"]):  # the default, and its older flag
+        code, out, err = run(capsys, "candidates", "a pregnant woman in a park", "--seed", "0", *flags)
+        assert code == 0 and "anonymity:  hidden among 2 of 2" in out.splitlines()
+        assert "yours:      a woman in a park" in out and "finished:   a pregnant woman in a park" in out
+        assert "'pregnant' as nothing" in err
 
 
 def test_candidates_generalize_in_json_lines(capsys, monkeypatch) -> None:
@@ -68,21 +71,27 @@ def test_candidates_generalize_in_json_lines(capsys, monkeypatch) -> None:
     ],
 )
 def test_candidates_refuses_in_one_line(capsys, flags, message) -> None:
-    code, out, err = run(capsys, "candidates", "a man with a beard", *flags)
+    code, out, err = run(capsys, "candidates", "a man with a beard", "--keep-cues", *flags)
     assert code == 2 and out == "" and err.count("\n") == 1 and err.startswith(message)
 
 
 def test_generalize_satisfies_min_anonymity(capsys) -> None:
-    code, out, _ = run(capsys, "candidates", "a man with a beard", "--generalize", "--min-anonymity", "2", "--json")
-    assert code == 0 and json.loads(out)["anonymity"] == 2
+    for flags in ([], ["--generalize"]):
+        code, out, _ = run(capsys, "candidates", "a man with a beard", *flags, "--min-anonymity", "2", "--json")
+        assert code == 0 and json.loads(out)["anonymity"] == 2
+
+
+def test_the_two_policies_are_one_choice(capsys) -> None:
+    code, out, err = run(capsys, "candidates", "a man with a beard", "--keep-cues", "--generalize")
+    assert code == 2 and out == "" and err.count("\n") == 1 and "not allowed with argument --keep-cues" in err
 
 
 @pytest.mark.parametrize(
     "command",
     [
-        ["generate", "an old man with a beard", "--strict"],
-        ["generate", "a man with a beard", "--min-anonymity", "2"],
-        ["demo", "--prompt", "a woman in a wedding dress", "--min-anonymity", "2"],
+        ["generate", "an old man with a beard", "--strict", "--keep-cues"],
+        ["generate", "a man with a beard", "--min-anonymity", "2", "--keep-cues"],
+        ["demo", "--prompt", "a woman in a wedding dress", "--min-anonymity", "2", "--keep-cues"],
     ],
 )
 def test_generate_refuses_before_any_model_is_loaded(tmp_path, command) -> None:
@@ -119,12 +128,20 @@ def test_api_plan_applies_the_policy_and_refuses_before_any_request() -> None:
     from obclip.api import plan
     from obclip.errors import InvalidInputError
 
-    default = plan("a bearded man reading", large="embedded:tiny-random", shuffle_seed=0)
-    assert default.candidate_set.fixed == ("gender_0",) and default.spec.candidates == ("a bearded man reading",)
-    general = plan("a bearded man reading", large="embedded:tiny-random", shuffle_seed=0, generalize=True)
-    assert sorted(general.spec.candidates) == ["a man reading", "a woman reading"]
-    assert general.candidate_set.device_prompt == "a bearded man reading"
+    tiny = {"large": "embedded:tiny-random", "shuffle_seed": 0}
+    kept = plan("a bearded man reading", policy="keep-cues", **tiny)
+    assert kept.candidate_set.fixed == ("gender_0",) and kept.spec.candidates == ("a bearded man reading",)
+    assert plan("a bearded man reading", generalize=False, **tiny).candidate_set == kept.candidate_set  # older spelling
+    for asked in ({}, {"policy": "generalize"}, {"generalize": True}):
+        general = plan("a bearded man reading", **tiny, **asked)
+        assert sorted(general.spec.candidates) == ["a man reading", "a woman reading"]
+        assert general.candidate_set.device_prompt == "a bearded man reading"
+    plan("a bearded man reading", min_anonymity=2, strict=True, **tiny)  # nothing in clear reveals gender
     with pytest.raises(InvalidInputError, match=r"^min_anonymity 2: "):
-        plan("a bearded man reading", large="embedded:tiny-random", min_anonymity=2)
+        plan("a bearded man reading", policy="keep-cues", min_anonymity=2, **tiny)
     with pytest.raises(InvalidInputError, match=r"^strict: residual risk .*bearded"):
-        plan("a bearded man reading", large="embedded:tiny-random", strict=True)
+        plan("a bearded man reading", policy="keep-cues", strict=True, **tiny)
+    with pytest.raises(InvalidInputError, match=r"^policy must be one of generalize, keep-cues, got 'fix'$"):
+        plan("a bearded man reading", policy="fix", **tiny)
+    with pytest.raises(InvalidInputError, match=r"contradicts generalize=True"):
+        plan("a bearded man reading", policy="keep-cues", generalize=True, **tiny)

@@ -1,5 +1,6 @@
 """`obclip generate` and `obclip demo` tell residual risk before anything is sent, refuse it under
---strict without loading a model, and vary religion with --religion, as `obclip candidates` does."""
+--strict without loading a model, and vary religion with --religion, as `obclip candidates` does.
+The cue "gele" stays in clear only under --keep-cues (by default it is dropped from what is sent)."""
 
 import json
 import subprocess
@@ -21,11 +22,11 @@ def run(capsys, *argv):
 
 
 def test_generate_tells_the_residual_words_candidates_shows(tmp_path, capsys) -> None:
-    code, out, candidates_err = run(capsys, "candidates", PROMPT, "--json", *TINY)
+    code, out, candidates_err = run(capsys, "candidates", PROMPT, "--json", "--keep-cues", *TINY)
     shown = json.loads(out)["residual"]
     assert code == 0 and {r["word"] for r in shown} == {"gele", "Lagos"}
 
-    code, out, err = run(capsys, "generate", PROMPT, *FAST, "--json", "--out", str(tmp_path / "a.png"))
+    code, out, err = run(capsys, "generate", PROMPT, *FAST, "--keep-cues", "--json", "--out", str(tmp_path / "a.png"))
     assert code == 0
     assert err == candidates_err and "gele" in err and "Lagos" in err
     assert json.loads(out)["residual"] == shown
@@ -36,7 +37,9 @@ def test_generate_tells_the_residual_words_candidates_shows(tmp_path, capsys) ->
 
 def test_each_image_of_a_run_reports_its_residual_words_once_told(tmp_path, capsys) -> None:
     out_pattern = str(tmp_path / "img-{seed}.png")
-    code, out, err = run(capsys, "generate", PROMPT, *FAST, "--num-images", "2", "--json", "--out", out_pattern)
+    code, out, err = run(
+        capsys, "generate", PROMPT, *FAST, "--keep-cues", "--num-images", "2", "--json", "--out", out_pattern
+    )
     reports = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and len(reports) == 2
     assert all({r["word"] for r in report["residual"]} == {"gele", "Lagos"} for report in reports)
@@ -47,7 +50,7 @@ def test_each_image_of_a_run_reports_its_residual_words_once_told(tmp_path, caps
 def test_strict_refuses_in_one_line_before_any_model_is_loaded(tmp_path, command) -> None:
     out = tmp_path / "x.png"
     # --height makes the size check load the device model: the refusal must come first
-    argv = [*command, "--strict", *TINY, "--height", "64", "--out", str(out)]
+    argv = [*command, "--strict", "--keep-cues", *TINY, "--height", "64", "--out", str(out)]
     code = (
         "import sys; from obclip.cli import main; status = main(sys.argv[1:]); "
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'torch', 'diffusers', 'transformers'}); "
@@ -68,9 +71,9 @@ def test_strict_sends_a_prompt_without_residual_risk(tmp_path, capsys) -> None:
 
 def test_religion_varies_what_generate_sends(tmp_path, capsys) -> None:
     prompt = "a woman in a hijab"
-    code, out, err = run(capsys, "generate", prompt, *FAST, "--json", "--out", str(tmp_path / "a.png"))
+    code, out, err = run(capsys, "generate", prompt, *FAST, "--keep-cues", "--json", "--out", str(tmp_path / "a.png"))
     report = json.loads(out)
-    # religion off: "hijab" is a word in clear that reveals gender, so gender is not varied
+    # religion off, cues kept: "hijab" is a word in clear that reveals gender, so gender is not varied
     assert code == 0 and report["num_candidates"] == 1 and "'hijab' reveals gender" in err
     assert all("hijab" in c for c in report["candidates"]) and report["anonymity"] == 1
 

@@ -159,7 +159,8 @@ def test_residual_risk_is_reported_and_strict_refuses_before_the_cloud(tiny_larg
     from obclip.errors import InvalidInputError
 
     prompt = "a woman in a hijab, bearded man nearby"
-    result = generate(prompt, large=TINY, steps=2, switch_step=1, seed=0, shuffle_seed=0)
+    # the cues are sent as written only under keep-cues (by default they are generalised)
+    result = generate(prompt, large=TINY, steps=2, switch_step=1, seed=0, shuffle_seed=0, policy="keep-cues")
     words = {r["word"] for r in result.report.residual}
     assert words == {r.word for r in result.candidate_set.residual} and {"hijab", "bearded"} <= words
     assert all(word in c for word in words for c in result.report.candidates)
@@ -167,9 +168,9 @@ def test_residual_risk_is_reported_and_strict_refuses_before_the_cloud(tiny_larg
 
     cloud = RecordingCloud(tiny_large)
     with pytest.raises(InvalidInputError, match=r"residual risk.*hijab"):
-        generate(prompt, large=TINY, steps=2, switch_step=1, strict=True, cloud=cloud)
+        generate(prompt, large=TINY, steps=2, switch_step=1, strict=True, cloud=cloud, policy="keep-cues")
     with pytest.raises(InvalidInputError, match="strict"):
-        plan(prompt, large=TINY, strict=True)
+        plan(prompt, large=TINY, strict=True, policy="keep-cues")
     assert cloud.specs == []
     assert generate("a young woman", large=TINY, steps=2, switch_step=1, strict=True, cloud=cloud).report.residual == []
     assert len(cloud.specs) == 1
@@ -189,7 +190,7 @@ def test_religion_is_varied_only_when_opted_in(tiny_large):
         cloud=cloud,
     )
     assert (off.report.num_candidates, on.report.num_candidates) == (2, 12)
-    assert all("turban" in c for c in cloud.specs[0].candidates)
+    assert all("head covering" in c for c in cloud.specs[0].candidates)  # a cue, generalised by default
     assert sum("turban" in c for c in cloud.specs[1].candidates) == 2
     assert on.report.taxonomy == "default+religion" and on.report.residual == []
     assert on.candidate_set.true_prompt == "a man in a turban"

@@ -229,7 +229,7 @@ def test_the_evaluator_reads_the_anonymity_and_words_the_product_shows() -> None
     from obclip.privacy import correlate
     from obclip.view import cloud_view
 
-    cset = cloud_view("portrait of a pregnant young woman with grey hair, holding a cane", seed=0)
+    cset = cloud_view("portrait of a pregnant young woman with grey hair, holding a cane", seed=0, policy="keep-cues")
     assert _shown_anonymity(cset) == correlate.anonymity(cset) == correlate.report(cset)["anonymity"]
     told = _told_words(cset)
     assert "pregnant" in told and set(told) >= {r.word for r in correlate.revealed(cset)}
@@ -237,7 +237,7 @@ def test_the_evaluator_reads_the_anonymity_and_words_the_product_shows() -> None
 
 def test_a_strong_cue_the_notice_does_not_name_is_reported(tmp_path: Path) -> None:
     items = read_corpus(write(tmp_path, ["a woman in a wedding dress\tgender:woman\tyes"]))
-    _, results = evaluate_corpus(items, seed=3)
+    _, results = evaluate_corpus(items, seed=3, policy="keep-cues")
     r = results[0]
     if r.context_success is None:  # the rules no longer vary gender here: nothing left to attack
         assert r.n == 1 or r.anonymity < r.n

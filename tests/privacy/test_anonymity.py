@@ -1,5 +1,6 @@
 """Anonymity and the policy (`privacy.correlate`): functions of the candidate set, honest about
-every cue in clear, and what --generalize / --strict / --min-anonymity do before sending."""
+every cue in clear, and what --keep-cues / --generalize / --strict / --min-anonymity do before
+sending. Tests of what a kept cue does ask for --keep-cues; the default generalises."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ WEAK = [
 def test_the_notice_names_every_strong_cue_and_the_policy_fixes_what_it_reveals() -> None:
     named = 0
     for prompt, cues in STRONG:
-        cset = cloud_view(prompt, seed=0)
+        cset = cloud_view(prompt, seed=0, policy="keep-cues")
         named += all(f"'{cue}'" in (cset.notice or "") for cue in cues)
         assert {r.word for r in revealed(cset) if r.strength == "strong"} >= set(cues), prompt
         # never a strong cue in clear beside a varied attribute it reveals
@@ -81,7 +82,7 @@ def test_the_notice_names_every_strong_cue_and_the_policy_fixes_what_it_reveals(
 
 def test_a_weak_cue_is_told_and_counted_but_the_attribute_stays_varied() -> None:
     for prompt, cues in WEAK:
-        cset = cloud_view(prompt, seed=0)
+        cset = cloud_view(prompt, seed=0, policy="keep-cues")
         found = {r.word for r in revealed(cset) if r.varied}
         assert found == cues, prompt
         assert all(f"'{cue}'" in cset.notice for cue in cues)
@@ -90,18 +91,18 @@ def test_a_weak_cue_is_told_and_counted_but_the_attribute_stays_varied() -> None
 
 
 def test_anonymity_counts_the_candidates_the_cues_leave() -> None:
-    cset = cloud_view("a young woman in a red dress, smiling", seed=0)
+    cset = cloud_view("a young woman in a red dress, smiling", seed=0, policy="keep-cues")
     rows = assignments(cset)
     gender = [a.name for a in cset.attributes].index("gender_0")
     # "dress" points to female: the 3 female candidates of 6 remain
     assert len(cset) == 6 and anonymity(cset) == sum(row[gender] == "female" for row in rows) == 3
     # the user's own candidate is not special: a man in a dress is simply ruled out
-    man = cloud_view("a young man in a red dress, smiling", seed=0)
+    man = cloud_view("a young man in a red dress, smiling", seed=0, policy="keep-cues")
     assert man == cset and anonymity(man) == 3
 
 
 def test_contradicting_cues_leave_the_best_explained_candidates() -> None:
-    cset = cloud_view("a woman in a dress with short hair", seed=0)
+    cset = cloud_view("a woman in a dress with short hair", seed=0, policy="keep-cues")
     assert len(cset) == 2 and anonymity(cset) == 2  # one weak cue each way: nobody is ruled out
 
 
@@ -119,7 +120,7 @@ def test_phrases_that_hold_a_cue_but_are_none_are_not_cues() -> None:
 
 
 def test_a_cue_is_bound_to_the_person_it_describes() -> None:
-    cset = cloud_view("a woman next to a man with a beard", seed=0)
+    cset = cloud_view("a woman next to a man with a beard", seed=0, policy="keep-cues")
     hits = find_cues(detect("a woman next to a man with a beard"))
     assert [h.person for h in hits] == [1]
     assert cset.fixed == ("gender_1",) and len(cset) == 2
@@ -170,11 +171,11 @@ def test_no_neutral_form_is_itself_a_cue() -> None:
         ("portrait of a man with a long bushy beard and glasses", "portrait of a man with glasses", 2),
         ("a Japanese woman in a kimono", "an Asian woman in a robe", 12),
         ("bearded old man, oil painting", "old man, oil painting", 6),
-        ("a woman in a bikini on a beach", "a woman in a swimwear on a beach", 2),
+        ("a woman in a bikini on a beach", "a woman in swimwear on a beach", 2),
     ],
 )
 def test_generalize_sends_neutral_forms_and_the_device_keeps_the_full_prompt(prompt, sent, n) -> None:
-    default = cloud_view(prompt, seed=1)
+    default = cloud_view(prompt, seed=1, policy="keep-cues")
     cset = cloud_view(prompt, seed=1, generalize=True)
     assert cset.true_prompt == sent and len(cset) == n and not cset.fixed
     # the device draws the user's own (normalised) prompt in both policies, cues and all
@@ -193,7 +194,7 @@ def test_generalize_keeps_what_has_no_neutral_form_fixed() -> None:
 
 
 def test_strict_and_min_anonymity_refuse_in_one_line() -> None:
-    cset = cloud_view("a woman in a red dress", seed=0)
+    cset = cloud_view("a woman in a red dress", seed=0, policy="keep-cues")
     with pytest.raises(
         InvalidInputError,
         match=r"^--strict: residual risk would be sent in clear: dress \(gender: female \(weak cue\)\)$",
@@ -277,12 +278,12 @@ def test_anonymity_and_the_policy_are_functions_of_the_set(prompt, generalize, b
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(prompt=prompts(), seed=st.integers(0, 3))
 def test_policy_applied_twice_changes_nothing(prompt, seed) -> None:
-    cset = _try(prompt, seed=seed)
+    cset = _try(prompt, seed=seed, policy="keep-cues")
     if cset is None:
         return
     raw = build_candidate_set(prompt, seed=seed)
     assert set(cset.candidates) <= set(raw.candidates)
-    assert apply_policy(cset, seed=seed) == cset
+    assert apply_policy(cset, policy="keep-cues", seed=seed) == cset
 
 
 def test_a_wider_budget_never_varies_what_a_strong_cue_reveals() -> None:
@@ -290,7 +291,7 @@ def test_a_wider_budget_never_varies_what_a_strong_cue_reveals() -> None:
     prompt = "golden anniversary old man with an abaya"
     raw = build_candidate_set(prompt, seed=0, max_candidates=4)
     assert raw.fixed == ("age_0",)
-    cset = cloud_view(prompt, seed=0, max_candidates=4)
+    cset = cloud_view(prompt, seed=0, max_candidates=4, policy="keep-cues")
     assert set(cset.fixed) == {"age_0", "gender_0"} and len(cset) == 1
-    cset = cloud_view("a man with a beard, 40 years old, smiling", seed=0, max_candidates=3)
+    cset = cloud_view("a man with a beard, 40 years old, smiling", seed=0, max_candidates=3, policy="keep-cues")
     assert len(cset) <= 3 and "gender_0" in cset.fixed

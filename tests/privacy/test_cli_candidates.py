@@ -35,20 +35,20 @@ def test_the_users_prompt_is_shown_as_it_is_sent(capsys) -> None:
 
 def test_residual_risk_is_told_on_stderr_and_in_json_and_strict_refuses(capsys) -> None:
     prompt = "a Yoruba woman wearing a gele in Lagos"
-    code, out, err = run(capsys, "candidates", prompt, "--json")
+    code, out, err = run(capsys, "candidates", prompt, "--json", "--keep-cues")
     record = json.loads(out)
     assert code == 0
     assert {r["word"] for r in record["residual"]} == {"gele", "Lagos"}
     assert "notice" in err and "gele" in err
-    code, out, err = run(capsys, "candidates", prompt, "--strict")
+    code, out, err = run(capsys, "candidates", prompt, "--strict", "--keep-cues")
     assert code == 2 and out == "" and err.startswith("obclip: error: --strict") and "gele" in err
     code, _, err = run(capsys, "candidates", "a Yoruba woman", "--strict")
     assert code == 0 and err == ""
 
 
 def test_religion_is_opt_in(capsys) -> None:
-    _, out, err = run(capsys, "candidates", "a woman in a hijab", "--json")
-    # off, "hijab" is a word in clear that reveals gender (so gender is not varied) and religion
+    _, out, err = run(capsys, "candidates", "a woman in a hijab", "--json", "--keep-cues")
+    # off, "hijab" kept in clear reveals gender (so gender is not varied) and religion
     assert json.loads(out)["n"] == 1 and "'hijab' reveals gender" in err and "religion" in err
     _, out, err = run(capsys, "candidates", "a woman in a hijab", "--json", "--religion")
     record = json.loads(out)

@@ -56,8 +56,8 @@ def test_a_local_model_directory_brings_its_taxonomy(tmp_path: Path) -> None:
     [
         ("a dark-skinned woman with braids", [], 6),
         ("a dark-skinned woman in a hijab", ["--religion"], 36),
-        # "bearded" reveals gender, so gender is not varied: 6 religions, 1 gender
-        ("a bearded man in a turban", ["--religion", "--large", "embedded:tiny-random"], 6),
+        # "bearded" is dropped from what is sent, so gender is varied too: 6 religions, 2 genders
+        ("a bearded man in a turban", ["--religion", "--large", "embedded:tiny-random"], 12),
     ],
 )
 def test_generate_plans_the_set_that_candidates_shows(capsys, prompt: str, flags: list[str], n: int) -> None:

@@ -175,7 +175,7 @@ def create_app(
             "hidden": list(cset.hidden),
             "segments": prompt_segments(cset),
             "cannot_draw": cannot_draw(cset, request.large),
-            **{key: value for key, value in report(cset).items() if key in ("anonymity", "revealed")},
+            **{key: value for key, value in report(cset).items() if key in ("anonymity", "revealed", "generalized")},
             "tokens": None if counter is None else counter.layout(request.prompt).describe(),
         }
 

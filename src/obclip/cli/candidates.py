@@ -39,14 +39,28 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def add_anonymity_options(p: argparse.ArgumentParser) -> None:
-    """--generalize, --min-anonymity and --strict: the anonymity policy (docs/privacy.md, "Residual
-    risk and anonymity"); `obclip candidates`, `generate` and `demo` share them."""
-    p.add_argument(
-        "--generalize",
-        action="store_true",
-        help="send a word that reveals an attribute (beard, kimono, wedding dress) as a neutral form and keep "
-        "varying the attribute; the device finishes with your full prompt (default: the attribute is not varied)",
+    """--keep-cues (--generalize), --min-anonymity and --strict: the anonymity policy (docs/privacy.md,
+    "The policy"); `obclip candidates`, `generate` and `demo` share them (`args.policy`)."""
+    from obclip.privacy.correlate import DEFAULT_POLICY, GENERALIZE, KEEP_CUES
+
+    policy = p.add_mutually_exclusive_group()
+    policy.add_argument(
+        "--keep-cues",
+        dest="policy",
+        action="store_const",
+        const=KEEP_CUES,
+        help="send a word that reveals an attribute (beard, kimono, wedding dress) as written and stop varying "
+        "that attribute (a smaller set, told); by default such a word is sent as a neutral form (beard dropped, "
+        "wedding dress -> wedding outfit) and the attribute stays varied, the device finishing with your full prompt",
     )
+    policy.add_argument(
+        "--generalize",
+        dest="policy",
+        action="store_const",
+        const=GENERALIZE,
+        help="the default policy, kept so that older commands still work",
+    )
+    p.set_defaults(policy=DEFAULT_POLICY)
     p.add_argument(
         "--min-anonymity",
         type=int,
@@ -77,7 +91,7 @@ def _run_candidates(args: argparse.Namespace) -> int:
             max_candidates=args.max_candidates,
             seed=args.seed,
             opt_in=opt_in,
-            generalize=args.generalize,
+            policy=args.policy,
         )
         check_anonymity(cset, strict=args.strict, min_anonymity=args.min_anonymity)
         if args.strict:
@@ -136,7 +150,7 @@ def _stdin_lines() -> Iterator[tuple[int, str | None]]:
 def tell_residual(cset: CandidateSet) -> None:
     """Before anything is sent, one line on stderr (`obclip candidates`, `generate` and `demo`
     alike): the words in clear that reveal an attribute and what the policy did about them,
-    the anonymity, the other residual-risk words, and what --generalize sent instead."""
+    the anonymity, the other residual-risk words, and what the default policy sent instead."""
     from obclip.privacy.correlate import generalized, residual_text, revealed
 
     parts = []

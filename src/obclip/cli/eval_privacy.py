@@ -21,6 +21,21 @@ def register(what: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, help="shuffle seed (default: a CSPRNG, as generate)")
     p.add_argument("--no-hostile", action="store_true", help="skip the hostile-Unicode prompts made from the corpus")
     p.add_argument("--no-stress", action="store_true", help="skip the 100 kB prompts")
+    policy = p.add_mutually_exclusive_group()
+    policy.add_argument(
+        "--generalize",
+        dest="policy",
+        action="store_const",
+        const="generalize",
+        help="evaluate the sets sent under generalize, the default (a cue sent as its neutral form)",
+    )
+    policy.add_argument(
+        "--keep-cues",
+        dest="policy",
+        action="store_const",
+        const="keep-cues",
+        help="evaluate the sets sent under --keep-cues (a cue sent as written, its attribute fixed)",
+    )
     p.add_argument("--json", metavar="FILE", help="also write the summary and the failing prompts as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_run_eval_privacy)
@@ -38,11 +53,15 @@ def _run_eval_privacy(args: argparse.Namespace) -> int:
             return tqdm(it, desc="prompts", unit="prompt")
 
     # These flags are evaluate_corpus's keywords, under the same names.
-    options = {name: getattr(args, name) for name in ("large", "taxonomy", "max_candidates", "closure_members", "seed")}
+    names = ("large", "taxonomy", "max_candidates", "closure_members", "seed", "policy")
+    options = {name: getattr(args, name) for name in names}
     summary, results = evaluate_corpus(
         items, progress=progress, hostile=not args.no_hostile, stress=not args.no_stress, **options
     )
-    print(format_table(summary, title=f"obclip eval privacy: {', '.join(args.corpus)} (model {args.large})"))
+    from obclip.privacy.correlate import resolve_policy
+
+    title = f"obclip eval privacy: {', '.join(args.corpus)} (model {args.large}, policy {resolve_policy(args.policy)})"
+    print(format_table(summary, title=title))
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(summary, results), indent=2, ensure_ascii=False) + "\n")
     return 0

@@ -273,7 +273,7 @@ def _generate_one(
         taxonomy=args.taxonomy,
         opt_in=_opt_in(args),
         strict=args.strict,
-        generalize=args.generalize,
+        policy=args.policy,
         min_anonymity=args.min_anonymity,
         accel=accel,
         cloud=cloud,
@@ -396,7 +396,7 @@ def _tell_what_is_sent(args: argparse.Namespace) -> None:
         taxonomy=args.taxonomy,
         max_candidates=args.max_candidates,
         opt_in=_opt_in(args),
-        generalize=args.generalize,
+        policy=args.policy,
     )
     check_anonymity(cset, strict=args.strict, min_anonymity=args.min_anonymity)
     check_negative_prompt(args.negative_prompt, cset.template.taxonomy)

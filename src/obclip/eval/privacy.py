@@ -632,6 +632,9 @@ class PromptResult:
     changed_kinds: list[str] = field(default_factory=list)
     residual: list[str] = field(default_factory=list)
     notice: str | None = None
+    leak_told: str | None = None
+    """For a leak: ``"cue"`` when the notice says a cue fixed every leaked category, ``"language"``
+    when it says only English is read; None when the user is not told (a detection miss)."""
 
 
 @dataclass(frozen=True)
@@ -642,12 +645,39 @@ class _Options:
     closure_members: int
     timeout_s: float
     zipf: Callable[[str], float]
+    policy: str | None = None
 
 
 def _view(prompt: str, options: _Options, seed: int | None) -> CandidateSet:
     return cloud_view(
-        prompt, large=options.large, taxonomy=options.taxonomy, max_candidates=options.max_candidates, seed=seed
+        prompt,
+        large=options.large,
+        taxonomy=options.taxonomy,
+        max_candidates=options.max_candidates,
+        seed=seed,
+        policy=options.policy,
     )
+
+
+_FIXED_BY_CUE = re.compile(r"\breveals (.+?), so .+? (?:is|are) not varied")
+
+
+def told_leak(leaked: dict[str, list[str]], notice: str | None) -> str | None:
+    """Whether the user was told of the leaked gender/age/ethnicity words, read off the notice as
+    the user reads it: ``"language"`` when it says only English is read (sent as written),
+    ``"cue"`` when for every leaked category it says a named word reveals it "so ... is not
+    varied"; None for a silent leak (or none)."""
+    categories = [c for c in MAIN if c in leaked]
+    if not categories:
+        return None
+    text = notice or ""
+    if "only english is read" in text.casefold():
+        return "language"
+    fixed: set[str] = set()
+    for clause in text.split(";"):
+        for match in _FIXED_BY_CUE.finditer(clause):
+            fixed |= {name.strip() for name in re.split(r",|\band\b", match.group(1))}
+    return "cue" if all(c in fixed for c in categories) else None
 
 
 def evaluate_prompt(item: CorpusPrompt, options: _Options, seed: int | None, rng: random.Random) -> PromptResult:
@@ -677,6 +707,7 @@ def evaluate_prompt(item: CorpusPrompt, options: _Options, seed: int | None, rng
     if item.source == "stress":
         return result
     result.leaked = leaks(item, cset.candidates)
+    result.leak_told = told_leak(result.leaked, cset.notice)
     result.disagreeing = disagreeing(cset.candidates, item.prompt)
     if result.n > 1:
         result.position = (cset.true_index + 0.5) / result.n
@@ -821,6 +852,9 @@ class Summary:
     mean_n: float
     mean_anonymity: float
     leak_rate: float
+    leak_told: dict[str, float]
+    """Shares of the prompts counted in `leak_rate` by what the notice said: ``cue`` (a named cue
+    fixed the attribute), ``language`` (only English is read) and ``silent`` (nothing)."""
     leak_by_category: dict[str, float]
     leak_by_kind: dict[str, float]
     disagreeing_rate: float
@@ -967,6 +1001,10 @@ def summarise(items: Sequence[CorpusPrompt], results: Sequence[PromptResult]) ->
         mean_n=statistics.fmean(r.n for r in sent) if sent else 0.0,
         mean_anonymity=statistics.fmean(r.anonymity for r in sent) if sent else 0.0,
         leak_rate=_share(len(leak_any), len(sensitive)),
+        leak_told={
+            told or "silent": _share(sum(1 for r in leak_any if r.leak_told == told), len(sensitive))
+            for told in ("cue", "language", None)
+        },
         leak_by_category=by_category,
         leak_by_kind=by_kind,
         disagreeing_rate=_share(sum(1 for r in sent if _disagrees(r)), len(sent)),
@@ -1000,10 +1038,12 @@ def evaluate_corpus(
     stress: bool = False,
     timeout_s: float = 6.0,
     progress: Callable[[Iterable[CorpusPrompt]], Iterable[CorpusPrompt]] | None = None,
+    policy: str | None = None,
 ) -> tuple[Summary, list[PromptResult]]:
-    """Evaluate every corpus prompt with the set `generate` would send for model `large`; with
-    `hostile`, also the hostile-Unicode prompts made from the corpus; with `stress`, four 100 kB
-    prompts. A prompt still running after `timeout_s` is stopped and counted as a failure."""
+    """Evaluate every corpus prompt with the set `generate` would send for model `large` under the
+    anonymity `policy` (None: the product's default); with `hostile`, also the hostile-Unicode
+    prompts made from the corpus; with `stress`, four 100 kB prompts. A prompt still running
+    after `timeout_s` is stopped and counted as a failure."""
     options = _Options(
         large=large,
         taxonomy=resolve_taxonomy(taxonomy, large),
@@ -1011,6 +1051,7 @@ def evaluate_corpus(
         closure_members=closure_members,
         timeout_s=timeout_s,
         zipf=_zipf(),
+        policy=policy,
     )
     everything = list(items)
     rng = random.Random(seed)
@@ -1053,6 +1094,9 @@ def format_table(summary: Summary, *, title: str = "") -> str:
         ("mean N / mean shown anonymity of the sets sent", f"{s.mean_n:.1f} / {s.mean_anonymity:.1f}", ""),
         ("slowest corpus prompt", f"{s.slowest_s:.2f} s", f"<= {SLOW_S:g} s"),
         ("prompts leaking a gender, age or ethnicity word", _pct(s.leak_rate), "<= 5 %"),
+        ("  told: a named cue fixed the attribute", _pct(s.leak_told.get("cue", 0.0)), ""),
+        ("  told: only English is read, sent as written", _pct(s.leak_told.get("language", 0.0)), ""),
+        ("  silent: not told (detection misses)", _pct(s.leak_told.get("silent", 0.0)), ""),
     ]
     for category, rate in s.leak_by_category.items():
         rows.append((f"  leaking a word of {category}", _pct(rate), ""))

@@ -1,5 +1,5 @@
 """Anonymity: how many candidates no word sent in clear rules out (under the cue table), and the
-one policy applied before anything is sent (fix what a strong cue reveals, or --generalize it).
+policy applied before anything is sent (generalise a cue, by default, or keep it and fix what it reveals).
 
 Every figure here is a function of the public candidate set (template and candidates), so any
 member of the set yields the same anonymity, the same revealed words and the same refusal.
@@ -7,18 +7,23 @@ member of the set yields the same anonymity, the same revealed words and the sam
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import re
 from dataclasses import dataclass, fields, replace
+from importlib import resources
 from typing import Any
 
 from obclip.errors import InvalidInputError
 from obclip.privacy.cues import SLOT_MARK, CueHit, cue_table, find_cues, fixed_text
+from obclip.privacy.cues import plural as cue_plural
 from obclip.privacy.detect import detect
 from obclip.privacy.expand import HARD_CAP, CandidateSet, _shuffle, expand
 from obclip.privacy.language import ONLY_ENGLISH
+from obclip.privacy.taxonomy import surface_key
 from obclip.privacy.template import Slot, Template
-from obclip.privacy.words import DETERMINERS, FUNCTION_WORDS, indefinite_article
+from obclip.privacy.words import DETERMINERS, FUNCTION_WORDS, POSSESSIVES, indefinite_article
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,8 @@ def revealed(cset: CandidateSet) -> tuple[Revealed, ...]:
 def _reveals(cset: CandidateSet, hit: CueHit) -> list[Revealed]:
     result = []
     for implication in hit.implications:
-        attributes = [a for a in cset.attributes if a.person == hit.person and a.kind == implication.attribute]
+        person = _speaks_of(cset, hit, implication.attribute)
+        attributes = [a for a in cset.attributes if a.person == person and a.kind == implication.attribute]
         if attributes:
             space = attributes[0].values
             values = tuple(v for v in space if v in implication.values)
@@ -73,8 +79,29 @@ def _reveals(cset: CandidateSet, hit: CueHit) -> list[Revealed]:
         else:
             values = tuple(sorted(implication.values))
             varied = False
-        result.append(Revealed(hit.word, implication.attribute, values, implication.strength, hit.person, varied))
+        result.append(Revealed(hit.word, implication.attribute, values, implication.strength, person, varied))
     return result
+
+
+def _speaks_of(cset: CandidateSet, hit: CueHit, kind: str) -> int | None:
+    """The person a cue speaks of about attribute `kind`: the person it is bound to, unless that
+    one has no such attribute and another has: then the nearest of those in the text ("man,
+    elderly, beard": detection reads "elderly" as its own person, yet the beard is the man's). A
+    reader of the text can apply the cue to anyone, so the anonymity must too."""
+    if hit.slot or any(a.person == hit.person and a.kind == kind for a in cset.attributes):
+        return hit.person
+    having = {a.person for a in cset.attributes if a.kind == kind}
+    if not having:
+        return hit.person
+    offset, distance = 0, {}
+    for part in cset.template.parts:
+        if isinstance(part, Slot) and part.attribute is not None:
+            person = cset.template.attributes[part.attribute].person
+            if person in having:
+                gap = hit.start - offset if offset < hit.start else offset - hit.end
+                distance[person] = min(distance.get(person, gap), gap)
+        offset += len(part) if isinstance(part, str) else 1
+    return min(distance, key=lambda p: (distance[p], p))
 
 
 def assignments(cset: CandidateSet) -> tuple[tuple[str, ...], ...]:
@@ -166,22 +193,53 @@ def _anonymity(cset: CandidateSet, found: tuple[Revealed, ...], rows: tuple[tupl
 # ---------------------------------------------------------------------------------------------
 # the policy
 
+GENERALIZE = "generalize"
+"""Send a cue of a varied attribute as its neutral form and keep varying the attribute."""
+KEEP_CUES = "keep-cues"
+"""Send every cue as written and fix the attribute a strong cue reveals to the user's value."""
+POLICIES = (GENERALIZE, KEEP_CUES)
+DEFAULT_POLICY = GENERALIZE
+"""The policy when none is asked for (docs/privacy.md, "The policy": why generalising)."""
+
+
+def resolve_policy(policy: str | None = None, generalize: bool | None = None) -> str:
+    """The policy a request asks for: `policy` (one of `POLICIES`), or the older boolean
+    `generalize` (True: ``"generalize"``, False: ``"keep-cues"``), else `DEFAULT_POLICY`.
+
+    Raises:
+        InvalidInputError: an unknown policy, or a `generalize` that contradicts `policy`.
+    """
+    if policy is not None and policy not in POLICIES:
+        raise InvalidInputError(f"policy must be one of {', '.join(POLICIES)}, got {policy!r}")
+    if generalize is None:
+        return policy or DEFAULT_POLICY
+    if not isinstance(generalize, bool):
+        raise InvalidInputError(f"generalize must be true or false, got {generalize!r}")
+    asked = GENERALIZE if generalize else KEEP_CUES
+    if policy is not None and policy != asked:
+        raise InvalidInputError(f"policy {policy!r} contradicts generalize={generalize}")
+    return asked
+
 
 def apply_policy(
     cset: CandidateSet,
     *,
-    generalize: bool = False,
+    policy: str | None = None,
+    generalize: bool | None = None,
     max_candidates: int | None = None,
     seed: int | None = None,
 ) -> CandidateSet:
     """The set to send for `cset` (as `build_candidate_set` made it, with the same budget and
-    seed): by default an attribute that a strong cue reveals is not varied (fixed to the user's
-    value, as a budget fixes one, so every member still yields this set); with `generalize`
-    every cue of a varied attribute that has a neutral form is sent as that form instead, the
-    attribute stays varied and `device_prompt` keeps the user's full prompt for the device.
-    The notice names every word that reveals something, and the anonymity."""
+    seed) under `policy` (`resolve_policy`; `generalize` is its older boolean spelling).
+
+    ``"generalize"`` (the default): every cue of a varied attribute that has a neutral form is
+    sent as that form, the attribute stays varied and `device_prompt` keeps the user's full
+    prompt for the device. Then, under either policy, an attribute that a strong cue still in
+    clear reveals is not varied (fixed to the user's value, as a budget fixes one, so every
+    member still yields this set): ``"keep-cues"`` does only this. The notice names every word
+    that reveals something, and the anonymity."""
     base = cset
-    if generalize:
+    if resolve_policy(policy, generalize) == GENERALIZE:
         cset = _generalized(cset, max_candidates, seed) or cset
     to_fix = _strongly_revealed(cset)
     if to_fix - set(cset.fixed):
@@ -235,27 +293,72 @@ def _keep_device_prompt(cset: CandidateSet, base: CandidateSet) -> CandidateSet:
 
 _NEXT_WORD = re.compile(rf"\s+({SLOT_MARK}|\w[\w'’-]*)")
 _LAST_WORD = re.compile(r"(\w[\w'’-]*)(\s*)$")
+_COPULAS = frozenset(
+    {"is", "was", "are", "were", "be", "been", "being", "looks", "look", "looking", "seems", "seem", "seemed"}
+    | {"appears", "appear", "feels", "feel", "became", "becomes", "become", "gets", "get", "got", "getting"}
+)
+"""A cue after one of these is said of the person ("she is pregnant"): dropping it would leave
+"she is,", so such a cue is kept (and fixes what it reveals, told)."""
+_TAKES_ARTICLE = frozenset({"in", "wearing", "with", "at", "for", "during", "holding"})
+"""A bare cue after one of these becomes a neutral form with an article ("in lederhosen")."""
+_WALK_BACK = 3
+"""Words before a dropped head that are its modifiers when an article or link comes before them."""
+
+
+@functools.cache
+def _neutral_grammar() -> tuple[frozenset[str], frozenset[str]]:
+    """(cue words that are adjectives, neutral forms that take no article), from `neutral.json`."""
+    data = json.loads(resources.files("obclip.privacy").joinpath("data/neutral.json").read_text(encoding="utf-8"))
+    return frozenset(data.get("adjectives", ())), frozenset(data.get("mass", ()))
+
+
+def neutral_form(key: str) -> str | None:
+    """What --generalize sends for the cue `key` (a cue table key): its neutral form, made plural
+    for a plural cue ("wedding dresses" -> "wedding outfits"); "" to drop it; None when it has none."""
+    table = cue_table()
+    listed = _listed_neutral()
+    if key in listed:
+        return listed[key]
+    form = table.neutral.get(key)
+    if form:
+        for singular in (key[:-1], key[:-2], key[:-3] + "y"):
+            if singular and cue_plural(singular) == key and table.neutral.get(singular) == form:
+                return cue_plural(form)
+    return form
+
+
+@functools.cache
+def _listed_neutral() -> dict[str, str]:
+    """The neutral table's own entries (folded as the cue table's keys), before plural variants."""
+    data = json.loads(resources.files("obclip.privacy").joinpath("data/neutral.json").read_text(encoding="utf-8"))
+    return {surface_key(word): form for word, form in data.get("neutral", {}).items()}
 
 
 def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> CandidateSet | None:
     """The set of the user's prompt with every generalisable cue of a varied attribute sent as
     its neutral form; None when there is none, or when the rewritten prompt would not keep the
-    same persons and values (then the default policy applies)."""
+    same persons and values (then the cues are kept and fix what they reveal). A cue that cannot
+    be dropped grammatically ("she is pregnant", "her makeup" after a pronoun) is kept."""
     taxonomy = cset.template.taxonomy
     template = detect(cset.true_prompt, taxonomy)
-    table = cue_table()
-    hits = [
-        h
-        for h in find_cues(template)
-        if h.key in table.neutral and not h.slot and any(r.varied for r in _reveals(cset, h))
-    ]
+    every = [h for h in find_cues(template) if not h.slot]
+    hits = [h for h in every if neutral_form(h.key) is not None and any(r.varied for r in _reveals(cset, h))]
     if not hits:
         return None
-    text = fixed_text(template)
-    for hit in reversed(hits):
-        text = _replace(text, hit.start, hit.end, table.neutral[hit.key])
+    original = fixed_text(template)
+    text = original
+    for number in range(len(hits) - 1, -1, -1):
+        hit = hits[number]
+        floor = max((h.end for h in every if h.end <= hit.start), default=0)  # words of a cue before stay
+        if any(h.end > hit.start for h in hits[:number]):
+            continue  # overlaps an earlier cue (a symbol inside a phrase): keep both as written
+        swapped = _replace(text, hit.start, hit.end, hit.key, floor)
+        if swapped is not None:
+            text = swapped
+    if text == original:
+        return None
     text = _tidy(text)
-    if text.count(SLOT_MARK) != fixed_text(template).count(SLOT_MARK):
+    if text.count(SLOT_MARK) != original.count(SLOT_MARK):
         return None
     prompt = _fill(template, text)
     try:
@@ -270,24 +373,64 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
     return expand(again, max_candidates=budget, seed=seed)
 
 
-def _replace(text: str, start: int, end: int, neutral: str) -> str:
-    table = cue_table()
-    before, after = text[:start], text[end:]
+def _replace(text: str, start: int, end: int, key: str, floor: int = 0) -> str | None:
+    """`text` with the cue at [start, end) sent as its neutral form, changing nothing before
+    `floor` (the end of the cue before it); None when the cue cannot be dropped grammatically."""
+    neutral = neutral_form(key) or ""
+    kept, before, after = text[:floor], text[floor:start], text[end:]
+    last = _LAST_WORD.search(before)
+    if " " not in neutral and neutral.endswith("ing"):  # a verb's form: only before its object
+        following = _NEXT_WORD.match(after)
+        object_next = following and (following.group(1) == SLOT_MARK or following.group(1).lower() in DETERMINERS)
+        if not object_next or (last and last.group(1).lower() in DETERMINERS | POSSESSIVES | _TAKES_ARTICLE):
+            neutral = ""  # "breastfeeding her baby" -> "holding her baby"; "with a breastfeeding cover" drops it
     if neutral:
-        last = _LAST_WORD.search(before)
+        _, mass = _neutral_grammar()
         if last and last.group(1).lower() in ("a", "an"):
+            if neutral in mass:  # "a bikini" -> "swimwear"
+                return kept + before[: last.start()] + neutral + after
             article = indefinite_article(neutral)
             article = article.capitalize() if last.group(1)[0].isupper() else article
             before = before[: last.start()] + article + last.group(2)
-        return before + neutral + after
+        elif last and last.group(1).lower() in _TAKES_ARTICLE and neutral not in mass and " " not in key:
+            before += indefinite_article(neutral) + " "  # "in overalls" -> "in an outfit", "at Oktoberfest"
+        return kept + before + neutral + after
+    dropped = _drop(before, after, key)
+    return None if dropped is None else kept + dropped
+
+
+def _drop(before: str, after: str, key: str) -> str | None:
+    """`before` + `after` without the cue between them (see `_replace`)."""
+    table = cue_table()
+    adjectives, _ = _neutral_grammar()
+    last = _LAST_WORD.search(before)
+    if last and last.group(1).lower() in _COPULAS:
+        return None
     following = _NEXT_WORD.match(after)
-    if following and (following.group(1) == SLOT_MARK or following.group(1).lower() not in FUNCTION_WORDS):
-        return before + after.lstrip()  # a modifier of the next word: drop it alone
-    # the head of its phrase: drop its article and modifiers, and the "with" that only it needed
-    while (last := _LAST_WORD.search(before)) and last.group(1).lower() in table.modifiers:
+    if following:
+        word = following.group(1).lower()
+        adjective = key in adjectives or key.split(" ")[-1].endswith(("ed", "ing"))
+        noun_adjunct = word not in FUNCTION_WORDS and not word.endswith(("ing", "ed"))  # "afro hair", not "riding"
+        if word == SLOT_MARK or (word not in FUNCTION_WORDS and (adjective or noun_adjunct)):
+            return before + after.lstrip()  # a modifier of the next word: drop it alone
+    # the head of its phrase: drop its modifiers, article and the link only it needed
+    stops = DETERMINERS | POSSESSIVES | {"some"} | table.links
+    walked, probe = before, before
+    for _ in range(_WALK_BACK):
+        word_match = _LAST_WORD.search(probe)
+        if not word_match or word_match.group(1).lower() in stops:
+            break
+        probe = probe[: word_match.start()]
+    if (stop := _LAST_WORD.search(probe)) and stop.group(1).lower() in stops:
+        walked = probe  # "with a long scruffy lumberjack beard": everything after "a" goes
+    else:
+        while (word_match := _LAST_WORD.search(walked)) and word_match.group(1).lower() in table.modifiers:
+            walked = walked[: word_match.start()]
+    before = walked
+    if (last := _LAST_WORD.search(before)) and last.group(1).lower() in DETERMINERS | POSSESSIVES | {"some"}:
         before = before[: last.start()]
-    if (last := _LAST_WORD.search(before)) and last.group(1).lower() in DETERMINERS | {"his", "her", "some"}:
-        before = before[: last.start()]
+    elif before.rstrip(" \t").endswith(SLOT_MARK):
+        return None  # "fixing her makeup" with "her" a slot: "fixing her" would be left
     joined = re.match(r"\s*and\s+", after)
     if (last := _LAST_WORD.search(before)) and last.group(1).lower() in table.links:
         if joined and last.group(1).lower() != "and":
@@ -298,9 +441,14 @@ def _replace(text: str, start: int, end: int, neutral: str) -> str:
 
 def _tidy(text: str) -> str:
     text = re.sub(r"[ \t]{2,}", " ", text)
-    text = re.sub(r"[ \t]+([,.;:!?)])", r"\1", text)
+    text = re.sub(r"[ \t]+([,.;:!?)\]}])", r"\1", text)
+    text = re.sub(r"([(\[{])\s*:\s*\d*(?:\.\d+)?\s*([)\]}])", r"\1\2", text)  # "(freckles:1.1)" dropped
     text = re.sub(r",(\s*,)+", ",", text)
-    text = re.sub(r"\(\s*\)", "", text)
+    for _ in range(3):
+        text = re.sub(r"\(\s*\)|\[\s*\]|\{\s*\}", "", text)
+    text = re.sub(r",(\s*,)+", ",", text)
+    text = re.sub(r"[ \t]{2,}", " ", text)
+    text = re.sub(r"[ \t]+([,.;:!?)\]}])", r"\1", text)
     return text.strip(" \t,")
 
 
@@ -441,7 +589,7 @@ def check_anonymity(
             raise InvalidInputError(
                 f"{option} {min_anonymity}: the prompt would be hidden among only {a} of {len(cset.candidates)}"
                 + (f" ({why})" if why else "")
-                + "; remove those words, or generalise them (--generalize)"
+                + "; remove or reword those words"
             )
 
 

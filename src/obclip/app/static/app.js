@@ -187,6 +187,10 @@ function showPrivacy(seen) {
   for (const r of seen.revealed || []) {
     if (r.strength === "strong") parts.push(`'${r.word}' reveals ${r.attribute}` + (r.varied ? "" : " (not varied)"));
   }
+  for (const g of seen.generalized || []) {
+    // the default policy: the cloud reads a neutral form, your device draws your own word
+    parts.push(`'${g.word}' sent as ` + (g.sent_as ? `'${g.sent_as}'` : "nothing") + " (drawn as you wrote it)");
+  }
   if (seen.tokens) parts.push(seen.tokens);
   showNotice($("privacy"), parts.join(" · "));
 }
