@@ -17,7 +17,7 @@ from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from PIL import Image
 
 from obclip.engine.conditioning import cfg_scale, check_scheduler_fits, unet_conditioning
-from obclip.engine.loop import denoise
+from obclip.engine.loop import StepEnd, denoise
 from obclip.engine.models import ModelBundle, canonical_id, model_digest
 from obclip.engine.schedulers import SCHEDULERS, export_history, import_history, make_scheduler, start_at
 from obclip.engine.spec import DenoiseSpec
@@ -196,8 +196,11 @@ class DeviceEngine:
         timestep_shift: int = 0,
         chunks: int | None = None,
         quiet: bool = True,
+        on_step_end: StepEnd | None = None,
     ) -> torch.Tensor:
         """Run steps [state.step_index, state.num_steps) for one row conditioned on `prompt`.
+
+        `on_step_end(i, t, latents)` runs after each step (`loop.StepEnd`).
 
         `chunks` is the request's prompt length in chunks (`request_chunks`): the cloud padded every
         row to its longest candidate, so the device pads its own row the same way; None takes
@@ -244,6 +247,7 @@ class DeviceEngine:
                 guidance=cfg_scale(self.model.unet, guidance),
                 noise_seeds=[int(seed)] if isinstance(seed, int) else None,
                 timestep_shift=timestep_shift,
+                on_step_end=on_step_end,
                 desc="device steps",
                 quiet=quiet,
             )

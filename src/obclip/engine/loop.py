@@ -8,9 +8,7 @@ and the range of step indices to run.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Sequence
 
 import torch
 from diffusers import UNet2DConditionModel
@@ -20,21 +18,9 @@ from tqdm.auto import tqdm
 from obclip.engine.conditioning import Conditioning
 
 StepCallback = Callable[[int], None]
-StepListener = Callable[[str, int, int], None]
-_step_listener: ContextVar[StepListener | None] = ContextVar("obclip_step_listener", default=None)
-
-
-@contextmanager
-def listen_to_steps(listener: StepListener) -> Iterator[None]:
-    """Call `listener(desc, done, total)` after every step `denoise` runs in this context (thread).
-
-    `desc` is the loop's label (`"cloud steps"`, `"device steps"`); a progress display uses it.
-    """
-    token = _step_listener.set(listener)
-    try:
-        yield
-    finally:
-        _step_listener.reset(token)
+StepEnd = Callable[[int, torch.Tensor, torch.Tensor], "torch.Tensor | None"]
+"""`on_step_end(i, t, latents)` after step i (timestep t) with the latents it gave: it may raise to
+stop the run, and return new latents to continue from (None keeps them)."""
 
 
 def step_seed(seed: int, step: int) -> int:
@@ -65,6 +51,7 @@ def denoise(
     noise_seeds: Sequence[int] | None = None,
     timestep_shift: int = 0,
     on_step: StepCallback | None = None,
+    on_step_end: StepEnd | None = None,
     desc: str = "denoising",
     quiet: bool = True,
 ) -> torch.Tensor:
@@ -77,7 +64,7 @@ def denoise(
     noise from (seed, step index); without it a stochastic step draws from torch's global RNG.
     `timestep_shift` makes the UNet read timestep t - shift (clamped at 0) while the scheduler
     steps on t. Latents stay float32 whatever the UNet's dtype. `on_step(i)` runs before step
-    i's UNet call.
+    i's UNet call, `on_step_end(i, t, latents)` after step i (`StepEnd`).
     """
     guided = guidance > 1.0
     rows = latents.shape[0]
@@ -101,6 +88,8 @@ def denoise(
             noise = uncond + guidance * (cond - uncond)
         step_kwargs = {"generator": step_generators(noise_seeds, i)} if noise_seeds is not None else {}
         latents = scheduler.step(noise, t, latents, **step_kwargs, return_dict=False)[0]
-        if (listener := _step_listener.get()) is not None:
-            listener(desc, i + 1 - start, stop - start)
+        if on_step_end is not None:
+            replaced = on_step_end(i, t, latents)
+            if replaced is not None:
+                latents = replaced.to(device=latents.device, dtype=torch.float32)
     return latents

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -75,6 +76,31 @@ def default_dtype(device: torch.device) -> torch.dtype:
     return torch.float16 if device.type == "cuda" else torch.float32
 
 
+DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+"""The dtypes a model may run in, by the name `--dtype` takes."""
+
+
+def placement(device: torch.device | str | None, dtype: torch.dtype | str | None) -> tuple[torch.device, torch.dtype]:
+    """(device, dtype) a model is placed on: `device` (`"cuda:1"`, a `torch.device`; default the
+    first GPU, else the CPU) and `dtype` (a `torch.dtype` or a name of `DTYPES`; default float16 on
+    a GPU, float32 elsewhere). An unknown device or dtype, or a GPU this machine lacks, is refused."""
+    try:
+        where = default_device() if device is None else torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise InvalidInputError(f"unknown device {device!r}: {exc}") from None
+    if where.type == "cuda":
+        count = torch.cuda.device_count()
+        if count == 0 or (where.index is not None and where.index >= count):
+            raise InvalidInputError(f"device {str(where)!r} is not on this machine ({count} GPUs)")
+    if isinstance(dtype, str):
+        if dtype not in DTYPES:
+            raise InvalidInputError(f"unknown dtype {dtype!r} (choose one of: {', '.join(DTYPES)})")
+        dtype = DTYPES[dtype]
+    if dtype is not None and dtype not in DTYPES.values():
+        raise InvalidInputError(f"unsupported dtype {dtype} (choose one of: {', '.join(DTYPES)})")
+    return where, dtype or default_dtype(where)
+
+
 COMPONENT_CLASSES: dict[str, Any] = {
     "tokenizer": CLIPTokenizer,
     "text_encoder": CLIPTextModel,
@@ -89,9 +115,73 @@ SHARED_FILE = "obclip_shared.json"
 """In a model directory: the components it takes from a partner directory instead of holding copies."""
 SHARED_FORMAT = "obclip-shared/1"
 
-_cache: dict[tuple[str, str, str, str], Any] = {}
-"""(where the component is read from, component, device, dtype) -> the loaded component."""
-_cache_lock = threading.RLock()
+
+class ModelCache:
+    """The loaded components, least recently used dropped first beyond `max_entries`.
+
+    Keyed by (where the component is read from, component, device, dtype). A bundle holds its
+    components itself, so dropping one from the cache frees it only once no bundle uses it.
+    """
+
+    def __init__(self, max_entries: int = 64) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[str, str, str, str], Any] = OrderedDict()
+        self.lock = threading.RLock()
+
+    def __contains__(self, key: tuple[str, str, str, str]) -> bool:
+        return key in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __getitem__(self, key: tuple[str, str, str, str]) -> Any:
+        with self.lock:
+            self._entries.move_to_end(key)
+            return self._entries[key]
+
+    def __setitem__(self, key: tuple[str, str, str, str], value: Any) -> None:
+        with self.lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            self.trim()
+
+    def trim(self) -> None:
+        """Drop the least recently used entries beyond `max_entries`."""
+        with self.lock:
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def setdefault(self, key: tuple[str, str, str, str], value: Any) -> Any:
+        with self.lock:
+            if key not in self._entries:
+                self[key] = value
+            return self[key]
+
+    def clear(self) -> None:
+        with self.lock:
+            self._entries.clear()
+
+
+_cache = ModelCache()
+_cache_lock = _cache.lock
+
+
+def clear_model_cache() -> None:
+    """Forget every loaded component (the next load reads the files again); models still in
+    use by a bundle stay alive in it. On a GPU, also hands cached memory back to the driver."""
+    _cache.clear()
+    _built_digests.clear()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def set_model_cache_size(max_entries: int) -> None:
+    """Keep at most `max_entries` loaded components (a model has 4 to 7; default 64)."""
+    if max_entries < 1:
+        raise InvalidInputError(f"the model cache holds at least one component, got {max_entries}")
+    with _cache.lock:
+        _cache.max_entries = max_entries
+        _cache.trim()
 
 
 def load_component(
@@ -103,8 +193,7 @@ def load_component(
     two models that share a text encoder or VAE (a pair whose small directory names its partner
     in `obclip_shared.json`) get the very same object. `scheduler` is the noise schedule's config.
     """
-    device = device or default_device()
-    dtype = dtype or default_dtype(device)
+    device, dtype = placement(device, dtype)
     if _built(spec):
         return _built_component(spec, name, device, dtype)
     source, subfolder = component_location(_source(spec), name)
@@ -216,6 +305,7 @@ def _built_component(spec: str, name: str, device: torch.device, dtype: torch.dt
                 if isinstance(value, torch.nn.Module):
                     _place(value, device, dtype)
                 _cache.setdefault((model_id, part, str(device), str(dtype)), value)
+            return values[name]
         return _cache[key]
 
 

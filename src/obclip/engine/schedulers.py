@@ -15,6 +15,7 @@ import torch
 from diffusers import DDIMScheduler, DPMSolverMultistepScheduler, EulerDiscreteScheduler, LCMScheduler
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
+from obclip import options
 from obclip.errors import InvalidInputError, StateError
 
 # Overrides applied on top of the model's own scheduler config (its betas are kept).
@@ -26,7 +27,7 @@ SCHEDULERS: dict[str, tuple[type[SchedulerMixin], dict[str, Any]]] = {
     # step adds fresh noise; the loop seeds it from (seed, step index), so the hand-off stays exact.
     "lcm": (LCMScheduler, {}),
 }
-DEFAULT_SCHEDULER = "dpmsolver++"
+DEFAULT_SCHEDULER = options.DEFAULT_SCHEDULER
 
 # Stable Diffusion 1.5's own scheduler_config.json: the config a model without one runs with.
 SD_SCHEDULER_CONFIG: dict[str, Any] = {
