@@ -172,6 +172,8 @@ class GenerationOptions:
         """Options from flat names (`steps=8, generalize=True, large=...`); an unknown name is a TypeError."""
         parts: list[dict[str, Any]] = [{}, {}, {}]
         for name, value in values.items():
+            if name not in _PART_OF:
+                raise TypeError(f"unknown option {name!r} (options: {', '.join(_PART_OF)})")
             parts[_PART_OF[name]][name] = value if name != "opt_in" else _names(value)
         return cls(PublicOptions(**parts[0]), PrivateOptions(**parts[1]), CloudOptions(**parts[2]))
 

@@ -23,6 +23,7 @@ from obclip.engine.schedulers import SCHEDULERS, export_history, import_history,
 from obclip.engine.spec import DenoiseSpec
 from obclip.engine.state import DenoiseState, json_default
 from obclip.errors import ObclipError, StateError
+from obclip.options import WIRE_FIELDS
 
 
 def same_model(a: str, b: str) -> bool:
@@ -49,6 +50,11 @@ def _canonical(model: str) -> str:
         return model
 
 
+ECHOED: tuple[str, ...] = ("num_candidates", "seed", *(n for n in WIRE_FIELDS if n not in ("height", "width", "accel")))
+"""What an answer's metadata must echo exactly: every public option (the size where the request
+fixed it, checked apart; the accelerations change no result's meaning), the seed and N."""
+
+
 def check_answer(state: DenoiseState, spec: DenoiseSpec, model: str | None = None) -> None:
     """Refuse an answer that does not echo the request (what can be checked without the device model).
 
@@ -60,7 +66,7 @@ def check_answer(state: DenoiseState, spec: DenoiseSpec, model: str | None = Non
     meta = state.metadata
     if meta.get("candidates_digest") != spec.candidates_digest():
         raise StateError("cloud answered for a different candidate set or order")
-    for key in ("num_candidates", "steps", "switch_step", "scheduler", "seed", "guidance", "negative_prompt"):
+    for key in ECHOED:
         if meta.get(key) != getattr(spec, key):
             raise StateError(f"cloud answered {key}={meta.get(key)!r}, the request asked for {getattr(spec, key)!r}")
     for key in ("height", "width"):
