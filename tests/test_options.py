@@ -92,7 +92,7 @@ def test_the_scheduler_and_dtype_names_match_the_engine():
     from obclip.engine.models import DTYPES
     from obclip.engine.schedulers import SCHEDULERS
 
-    assert SCHEDULER_NAMES == tuple(SCHEDULERS) and DTYPE_NAMES == tuple(DTYPES)
+    assert tuple(SCHEDULERS) == SCHEDULER_NAMES and tuple(DTYPES) == DTYPE_NAMES
 
 
 def test_the_options_import_no_torch():

@@ -512,7 +512,7 @@ def _backend(s: Settings, job: Job) -> Any:
         from obclip.engine import LocalCloud
 
         return LocalCloud(s.large, quiet=True)
-    from obclip.service.client import HttpCloud
+    from obclip.service.client import HttpCloud, HttpOptions
 
     def sleep(seconds: float) -> None:  # a wait between tries ends when the user cancels
         job.cancelled.wait(seconds)
@@ -523,7 +523,7 @@ def _backend(s: Settings, job: Job) -> Any:
         s.cloud,
         token=s.token,
         model=s.large,
-        connect_timeout=s.connect_timeout or DEFAULT_CONNECT_TIMEOUT_S,
+        options=HttpOptions.of(connect_timeout=s.connect_timeout or DEFAULT_CONNECT_TIMEOUT_S),
         sleep=sleep,
     )
     _close_on_cancel(cloud, job)

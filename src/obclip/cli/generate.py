@@ -318,14 +318,10 @@ def _cloud(args: argparse.Namespace, token: str | None) -> _TellingCloud:
             dtype=args.cloud_dtype or (args.dtype if args.cloud_device is None else None),
         )
         return _TellingCloud(local, "in this process", args.quiet)
-    from obclip.service.client import HttpCloud
+    from obclip.service.client import HttpCloud, HttpOptions
 
-    remote = HttpCloud(
-        args.cloud,
-        token=token,
-        model=args.large,
-        connect_timeout=args.connect_timeout or DEFAULT_CONNECT_TIMEOUT_S,
-    )
+    connect = args.connect_timeout or DEFAULT_CONNECT_TIMEOUT_S
+    remote = HttpCloud(args.cloud, token=token, model=args.large, options=HttpOptions.of(connect_timeout=connect))
     return _TellingCloud(remote, f"at {remote.shown_url}", args.quiet)
 
 

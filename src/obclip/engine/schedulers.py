@@ -134,16 +134,6 @@ def make_scheduler(name: str, model_schedule: Mapping[str, Any] | None, num_step
     return scheduler
 
 
-def rebuild_scheduler(class_name: str, config: Mapping[str, Any], num_steps: int) -> SchedulerMixin:
-    """Rebuild a scheduler from the class name and full config that crossed the wire."""
-    for cls in _HISTORY:
-        if cls.__name__ == class_name:
-            scheduler = cls.from_config(dict(config))
-            scheduler.set_timesteps(num_steps)
-            return scheduler
-    raise StateError(f"unsupported scheduler class {class_name!r} in denoise state")
-
-
 def start_at(scheduler: SchedulerMixin, step_index: int) -> None:
     """Make the scheduler's next `step` be step `step_index` of its schedule."""
     if hasattr(scheduler, "set_begin_index"):

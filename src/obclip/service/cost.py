@@ -1,7 +1,7 @@
 """What a request costs the server, in multiply-accumulates (MACs) of the UNet forwards it needs.
 
 cost = rows x k x MACs of one row's forward at the request's latent size, rows being N, or 2N with
-guidance. One row's forward is counted by `obclip.eval.flops` on the `meta` device (no memory,
+guidance. One row's forward is counted by `obclip.engine.flops` on the `meta` device (no memory,
 no weights) at three latent sizes when the server starts and fitted as a + b*P + c*P^2 in the
 latent pixel count P: convolutions and linear layers grow with P, self-attention with P^2.
 """
@@ -69,7 +69,7 @@ class CostModel:
         """Count `unet`'s architecture on `meta` at three latent sizes and fit."""
         from diffusers import UNet2DConditionModel
 
-        from obclip.eval.flops import count_macs
+        from obclip.engine.flops import count_macs
 
         config = dict(unet.config)
         with torch.device("meta"):

@@ -173,7 +173,7 @@ def _cost_model(unet: Any) -> CostModel:
     try:
         return CostModel.for_unet(unet)
     except Exception as exc:  # a UNet the MAC counter cannot build: assume SD-1.5's cost
-        from obclip.eval.flops import SD15_UNET_CONFIG, build_meta_unet
+        from obclip.engine.flops import SD15_UNET_CONFIG, build_meta_unet
 
         log.warning("cannot count this UNet's MACs (%s); costing requests as SD-1.5", type(exc).__name__)
         return CostModel.for_unet(build_meta_unet(SD15_UNET_CONFIG))
