@@ -201,6 +201,7 @@ def finish_on_device(
         chunks=request_chunks(device.model.text, request.spec.candidates, request.spec.negative_prompt),
         quiet=quiet,
         on_step_end=on_step_end,
+        options=request.spec,
     )
 
 

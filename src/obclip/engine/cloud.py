@@ -152,6 +152,7 @@ class CloudEngine:
                     noise_seeds=[spec.seed for spec in specs for _ in range(spec.num_candidates)],
                     on_step=_both(on_step, begin_step),
                     on_step_end=on_step_end,
+                    options=head,
                     desc="cloud steps",
                     quiet=quiet,
                 )

@@ -23,7 +23,7 @@ from obclip.engine.schedulers import SCHEDULERS, export_history, import_history,
 from obclip.engine.spec import DenoiseSpec
 from obclip.engine.state import DenoiseState, json_default
 from obclip.errors import ObclipError, StateError
-from obclip.options import WIRE_FIELDS
+from obclip.options import WIRE_FIELDS, PublicOptions
 
 
 def same_model(a: str, b: str) -> bool:
@@ -203,10 +203,12 @@ class DeviceEngine:
         chunks: int | None = None,
         quiet: bool = True,
         on_step_end: StepEnd | None = None,
+        options: PublicOptions | None = None,
     ) -> torch.Tensor:
         """Run steps [state.step_index, state.num_steps) for one row conditioned on `prompt`.
 
-        `on_step_end(i, t, latents)` runs after each step (`loop.StepEnd`).
+        `on_step_end(i, t, latents)` runs after each step (`loop.StepEnd`); `options` are the
+        request's public options, for those the loop reads (the cloud's loop reads the same).
 
         `chunks` is the request's prompt length in chunks (`request_chunks`): the cloud padded every
         row to its longest candidate, so the device pads its own row the same way; None takes
@@ -254,6 +256,7 @@ class DeviceEngine:
                 noise_seeds=[int(seed)] if isinstance(seed, int) else None,
                 timestep_shift=timestep_shift,
                 on_step_end=on_step_end,
+                options=options,
                 desc="device steps",
                 quiet=quiet,
             )

@@ -16,6 +16,7 @@ from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from tqdm.auto import tqdm
 
 from obclip.engine.conditioning import Conditioning
+from obclip.options import PublicOptions
 
 StepCallback = Callable[[int], None]
 StepEnd = Callable[[int, torch.Tensor, torch.Tensor], "torch.Tensor | None"]
@@ -52,6 +53,7 @@ def denoise(
     timestep_shift: int = 0,
     on_step: StepCallback | None = None,
     on_step_end: StepEnd | None = None,
+    options: PublicOptions | None = None,
     desc: str = "denoising",
     quiet: bool = True,
 ) -> torch.Tensor:
@@ -64,7 +66,8 @@ def denoise(
     noise from (seed, step index); without it a stochastic step draws from torch's global RNG.
     `timestep_shift` makes the UNet read timestep t - shift (clamped at 0) while the scheduler
     steps on t. Latents stay float32 whatever the UNet's dtype. `on_step(i)` runs before step
-    i's UNet call, `on_step_end(i, t, latents)` after step i (`StepEnd`).
+    i's UNet call, `on_step_end(i, t, latents)` after step i (`StepEnd`). `options` are the
+    request's public options, where the loop reads the per-step ones (None: their defaults).
     """
     guided = guidance > 1.0
     rows = latents.shape[0]
