@@ -43,6 +43,8 @@ class Option:
     in_image: bool = False
     """Written into the image file's settings (`image_metadata`)."""
     max_length: int | None = None
+    wire_required: bool = False
+    """A cloud request must spell it out (the options requests have carried from the start)."""
 
 
 def _option(default: Any, /, **how: Any) -> Any:
@@ -65,19 +67,19 @@ class PublicOptions:
 
     steps: int = _option(
         DEFAULT_STEPS, help="total denoising steps", flag="--steps", metavar="T", ge=1, le=MAX_STEPS,
-        label="Steps T", in_image=True,
+        label="Steps T", in_image=True, wire_required=True,
     )  # fmt: skip
     switch_step: int = _option(
         DEFAULT_SWITCH_STEP, help="steps run in the cloud", flag="--switch-step", metavar="k", ge=0, le=MAX_STEPS,
-        label="Cloud steps k", in_image=True,
+        label="Cloud steps k", in_image=True, wire_required=True,
     )  # fmt: skip
     scheduler: str = _option(
         DEFAULT_SCHEDULER, help="solver; lcm for LCM-distilled UNets, its noise seeded by --seed", flag="--scheduler",
-        choices=SCHEDULER_NAMES, label="Scheduler", in_image=True,
+        choices=SCHEDULER_NAMES, label="Scheduler", in_image=True, wire_required=True,
     )  # fmt: skip
     guidance: float = _option(
         DEFAULT_GUIDANCE, help="classifier-free guidance scale", flag="--guidance", ge=0, le=MAX_GUIDANCE,
-        label="Guidance", in_image=True,
+        label="Guidance", in_image=True, wire_required=True,
     )  # fmt: skip
     height: int | None = _option(
         None, help="image height, a multiple of 8 (default: the model's)", flag="--height", ge=8, label="Height",
@@ -95,6 +97,22 @@ class PublicOptions:
     accel: AccelConfig | None = _option(  # noqa: RUF009 - `_option` is `field()` with its metadata
         None, help="cloud acceleration options (`obclip.accel.AccelConfig`); None for plain steps", compare=False,
     )  # fmt: skip
+
+    def check_bounds(self) -> None:
+        """Raise `InvalidInputError` for a number outside its option's bounds (`Option.ge`, `gt`, `le`)."""
+        from obclip.errors import InvalidInputError
+
+        for f, option in option_fields(PublicOptions):
+            value = getattr(self, f.name)
+            if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue  # types are the spec's own checks
+            name = f.name.replace("_", " ")
+            if option.ge is not None and not value >= option.ge:
+                raise InvalidInputError(f"{name} must be at least {option.ge:g}, got {value!r}")
+            if option.gt is not None and not value > option.gt:
+                raise InvalidInputError(f"{name} must be above {option.gt:g}, got {value!r}")
+            if option.le is not None and not value <= option.le:
+                raise InvalidInputError(f"{name} must be at most {option.le:g}, got {value!r}")
 
     def public_options(self) -> dict[str, Any]:
         """The options as they travel: JSON-able values (`accel` in its wire form)."""

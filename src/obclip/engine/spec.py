@@ -90,6 +90,7 @@ class DenoiseSpec(PublicOptions):
             check_int(name, value, minimum=8, optional=True)
             if value is not None and value % 8:
                 raise InvalidInputError(f"{name} {value} is not a multiple of 8")
+        self.check_bounds()  # every public option's declared bounds (`obclip.options.Option`)
         check_int("seed", self.seed, minimum=0)
         if self.seed > MAX_SEED:
             raise InvalidInputError(f"seed must be below 2**63, got {self.seed}")

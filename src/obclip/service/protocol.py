@@ -134,17 +134,18 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
 
 def wire_fields() -> dict[str, tuple[Any, Any]]:
     """The request's fields for the public options (`obclip.options.PublicOptions`): their types,
-    lower bounds, choices and help from the one declaration. A field whose default is "nothing"
-    (None or "") may be left out; the others must be spelled out. Upper bounds are each server's
-    own (`check_limits`); `accel` travels in its dict form (`AccelConfig.to_dict()`)."""
+    bounds, choices and help from the one declaration. The options a request has always carried
+    (`Option.wire_required`: T, k, scheduler, guidance) must be spelled out; any other may be left
+    out and reads as its default, so a client that predates an option is still served. A
+    server's own limits come on top (`check_limits`); `accel` travels as `AccelConfig.to_dict()`."""
     types = annotations(PublicOptions)
     fields: dict[str, tuple[Any, Any]] = {}
     for f, option in option_fields(PublicOptions):
         kind = dict[str, Any] | None if f.name == "accel" else types[f.name]
-        bounds = {key: getattr(option, key) for key in ("ge", "gt") if getattr(option, key) is not None}
+        bounds = {key: getattr(option, key) for key in ("ge", "gt", "le") if getattr(option, key) is not None}
         if option.choices:
             bounds["json_schema_extra"] = {"enum": list(option.choices)}
-        default = f.default if f.default in (None, "") else ...
+        default = ... if option.wire_required else f.default
         fields[f.name] = (kind, Field(default, description=option.help, **bounds))
     return fields
 
