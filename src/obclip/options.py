@@ -81,6 +81,11 @@ class PublicOptions:
         DEFAULT_GUIDANCE, help="classifier-free guidance scale", flag="--guidance", ge=0, le=MAX_GUIDANCE,
         label="Guidance", in_image=True, wire_required=True,
     )  # fmt: skip
+    guidance_rescale: float = _option(
+        0.0, help="pull the guided noise back to the conditional noise's spread, 0 to 1 (diffusers' guidance_rescale; "
+        "0.7 against over-exposure with zero-terminal-SNR models)", flag="--guidance-rescale", metavar="PHI", ge=0,
+        le=1, label="Guidance rescale", in_image=True,
+    )  # fmt: skip
     height: int | None = _option(
         None, help="image height, a multiple of 8 (default: the model's)", flag="--height", ge=8, label="Height",
         in_image=True,

@@ -39,6 +39,15 @@ def step_generators(noise_seeds: Sequence[int], step: int) -> list[torch.Generat
     return [torch.Generator("cpu").manual_seed(step_seed(seed, step)) for seed in noise_seeds]
 
 
+def rescale_guided(guided: torch.Tensor, cond: torch.Tensor, phi: float) -> torch.Tensor:
+    """Guided noise pulled toward the conditional noise's spread (Lin et al. 2024, "Common Diffusion
+    Noise Schedules and Sample Steps are Flawed", eq. 15-16): each row's standard deviation is
+    its own, so a row's result does not depend on the batch it runs in."""
+    dims = list(range(1, guided.ndim))
+    rescaled = guided * (cond.std(dim=dims, keepdim=True) / guided.std(dim=dims, keepdim=True))
+    return phi * rescaled + (1 - phi) * guided
+
+
 @torch.no_grad()
 def denoise(
     unet: UNet2DConditionModel,
@@ -65,11 +74,13 @@ def denoise(
     `timestep_cond`). `noise_seeds` (one per latent row) seeds a stochastic scheduler's per-step
     noise from (seed, step index); without it a stochastic step draws from torch's global RNG.
     `timestep_shift` makes the UNet read timestep t - shift (clamped at 0) while the scheduler
-    steps on t. Latents stay float32 whatever the UNet's dtype. `on_step(i)` runs before step
-    i's UNet call, `on_step_end(i, t, latents)` after step i (`StepEnd`). `options` are the
-    request's public options, where the loop reads the per-step ones (None: their defaults).
+    steps on t. `options.guidance_rescale` > 0 rescales the guided noise (`rescale_guided`).
+    Latents stay float32 whatever the UNet's dtype. `on_step(i)` runs before step i's UNet call,
+    `on_step_end(i, t, latents)` after step i (`StepEnd`). `options` are the request's public
+    options, where the loop reads the per-step ones (None: their defaults).
     """
     guided = guidance > 1.0
+    rescale = options.guidance_rescale if options is not None else 0.0
     rows = latents.shape[0]
     expected = 2 * rows if guided else rows
     if len(conditioning) != expected:
@@ -89,6 +100,8 @@ def denoise(
         if guided:
             uncond, cond = noise.chunk(2)
             noise = uncond + guidance * (cond - uncond)
+            if rescale:
+                noise = rescale_guided(noise, cond, rescale)
         step_kwargs = {"generator": step_generators(noise_seeds, i)} if noise_seeds is not None else {}
         latents = scheduler.step(noise, t, latents, **step_kwargs, return_dict=False)[0]
         if on_step_end is not None:
