@@ -239,7 +239,7 @@ IMAGE_METADATA_KEYS: tuple[str, ...] = (
 """The settings written into an image file (`cli._common.image_metadata`; the prompt only when asked)."""
 
 
-def annotations(part: type) -> dict[str, Any]:
+def option_types(part: type) -> dict[str, Any]:
     """A part's option types as objects (`int | None`, `tuple[str, ...]`), for a schema; the
     accelerations' (`AccelConfig`, imported only by a type checker here) read as `Any`."""
     return typing.get_type_hints(part, localns={"AccelConfig": Any})

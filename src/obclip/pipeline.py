@@ -17,6 +17,7 @@ from PIL import Image
 
 from obclip.accel.config import AccelConfig
 from obclip.api import GenerationResult, finish_on_device, make_report, plan
+from obclip.defaults import DEFAULT_LARGE
 from obclip.engine.cloud import CloudBackend, LocalCloud
 from obclip.engine.device import DeviceEngine
 from obclip.engine.loop import StepEnd
@@ -28,7 +29,7 @@ from obclip.engine.models import (
     placement,
 )
 from obclip.errors import InvalidInputError, check_int
-from obclip.options import DEFAULT_LARGE, GenerationOptions, PrivateOptions, PublicOptions, option_fields
+from obclip.options import GenerationOptions, PrivateOptions, PublicOptions, option_fields
 
 StepEndCallback = Callable[["ObclipPipeline", int, torch.Tensor, dict[str, Any]], "dict[str, Any] | None"]
 """diffusers' `callback_on_step_end(pipe, step_index, timestep, callback_kwargs)`; `callback_kwargs`

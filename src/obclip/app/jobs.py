@@ -33,7 +33,7 @@ from obclip.errors import (
     ObclipError,
     ServiceError,
 )
-from obclip.options import OPTION_NAMES, PARTS, SCHEDULER_NAMES, GenerationOptions, annotations
+from obclip.options import OPTION_NAMES, PARTS, SCHEDULER_NAMES, GenerationOptions, option_types
 from obclip.options import option_fields as options_of
 
 log = logging.getLogger("obclip.app")
@@ -50,7 +50,7 @@ def option_fields() -> dict[str, Any]:
     type, default, bounds and choices from the one declaration."""
     fields: dict[str, Any] = {}
     for part in PARTS:
-        types = annotations(part)
+        types = option_types(part)
         for f, option in options_of(part):
             if option.label is None:
                 continue

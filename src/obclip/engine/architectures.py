@@ -106,7 +106,7 @@ def inspect_model(spec: str, source: str) -> Architecture:
         raise refuse(f"{name}: {what}")
     if "transformer" in index or (unet is None and read_config(source, "transformer/config.json") is not None):
         raise refuse("a transformer (DiT) pipeline, not a UNet one")
-    family = SUPPORTED_PIPELINES.get(name, SD)
+    family = SUPPORTED_PIPELINES.get(str(name), SD)
     if unet is not None:
         unet_class = unet.get("_class_name", "UNet2DConditionModel")
         if unet_class != "UNet2DConditionModel":

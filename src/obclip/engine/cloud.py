@@ -8,8 +8,8 @@ with the same `denoise(spec)` call the remote client offers.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 
@@ -188,7 +188,7 @@ class CloudEngine:
         return states
 
     @contextlib.contextmanager
-    def _accelerated(self, specs: Sequence[DenoiseSpec]):
+    def _accelerated(self, specs: Sequence[DenoiseSpec]) -> Iterator[Any]:
         spec = specs[0]
         if spec.accel is None or not spec.accel.enabled:
             yield None

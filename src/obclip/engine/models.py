@@ -11,7 +11,7 @@ import functools
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -284,13 +284,21 @@ def _built(spec: str) -> bool:
     return entry.path() is None and entry.build is not None
 
 
+def _builder(spec: str) -> Callable[[], embedded.Components]:
+    """The builder of a built `embedded:` model (`_built(spec)` holds)."""
+    build = embedded.lookup(spec).build
+    if build is None:
+        raise ModelNotFoundError(f"embedded model {spec!r} is loaded from files, not built")
+    return build
+
+
 def _built_component(spec: str, name: str, device: torch.device, dtype: torch.dtype) -> Any:
     """A component of a built model; building makes every component, and all are cached."""
     model_id = canonical_id(spec)
     key = (model_id, name, str(device), str(dtype))
     with _cache_lock:
         if key not in _cache:
-            parts = embedded.lookup(spec).build()
+            parts = _builder(spec)()
             values = {
                 "tokenizer": parts.tokenizer,
                 "text_encoder": parts.text_encoder,
@@ -344,7 +352,7 @@ def model_digest(spec: str) -> str | None:
         if _built(spec):
             name = canonical_id(spec)
             if name not in _built_digests:
-                parts = embedded.lookup(spec).build()
+                parts = _builder(spec)()
                 modules = {"unet": parts.unet, "vae": parts.vae, "text_encoder": parts.text_encoder}
                 if parts.text_encoder_2 is not None:
                     modules["text_encoder_2"] = parts.text_encoder_2
@@ -622,7 +630,9 @@ def check_compatible(
         problems.append("different added conditioning (e.g. SDXL vs SD 1.x)")
     elif unet.get("projection_class_embeddings_input_dim") != large_unet.get("projection_class_embeddings_input_dim"):
         problems.append("different pooled-text and time-id widths (SDXL's added conditioning)")
-    for key in ("latent_channels", "scaling_factor", "block_out_channels") if vae_config else ():
+    for key in ("latent_channels", "scaling_factor", "block_out_channels"):
+        if not vae_config:
+            break
         theirs = architectures.vae_config_value(vae_config, key)
         if _norm(theirs) != _norm(cloud.vae.config.get(key)):
             problems.append(f"VAE {key} {theirs} vs {cloud.vae.config.get(key)}")

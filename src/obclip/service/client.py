@@ -193,7 +193,7 @@ class HttpCloud:
         if transport is None:
             transport = httpx.HTTPTransport()
             pool = getattr(transport, "_pool", None)
-            if hasattr(pool, "_network_backend"):  # httpcore reads through it: every read sees the deadline
+            if pool is not None and hasattr(pool, "_network_backend"):  # every read sees the deadline
                 pool._network_backend = self._deadline
         # No connection is kept between calls: a kept one the server has since closed (its keep-alive
         # ran out, or it restarted) would fail the next request after sending, which is never resent.
@@ -479,7 +479,9 @@ class _DeadlineBackend(httpcore.SyncBackend):
             raise httpcore.ReadTimeout("the call's deadline passed")
         return remaining if timeout is None else min(timeout, remaining)
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, **kwargs: Any) -> httpcore.NetworkStream:
+    def connect_tcp(  # type: ignore[override]  # passes httpcore's other arguments on as they come
+        self, host: str, port: int, timeout: float | None = None, **kwargs: Any
+    ) -> httpcore.NetworkStream:
         remaining = self.remaining()
         if remaining is not None and remaining <= 0:
             raise httpcore.ConnectTimeout("the call's deadline passed")

@@ -78,8 +78,12 @@ class CostModel:
         for side in _FIT_SIDES:
             sample = torch.empty(1, config["in_channels"], side, side, device="meta")
             inputs = example_unet_kwargs(meta, 1)  # SDXL's added conditioning and LCM's w embedding too
+
+            def forward(s: Any = sample, c: dict[str, Any] = inputs) -> Any:
+                return meta(s, 500, **c, return_dict=False)
+
             with torch.no_grad():
-                counts[side] = float(count_macs(lambda s=sample, c=inputs: meta(s, 500, **c, return_dict=False)).total)
+                counts[side] = float(count_macs(forward).total)
         return cls.fit(counts)
 
 

@@ -21,7 +21,7 @@ from obclip.engine.models import model_digest
 from obclip.engine.spec import MAX_SEED, DenoiseSpec
 from obclip.engine.state import DenoiseState
 from obclip.errors import InvalidInputError, ObclipError
-from obclip.options import WIRE_FIELDS, PublicOptions, annotations, option_fields
+from obclip.options import WIRE_FIELDS, PublicOptions, option_fields, option_types
 from obclip.service.limits import Limits
 
 API_PREFIX = "/v1"
@@ -138,7 +138,7 @@ def wire_fields() -> dict[str, tuple[Any, Any]]:
     (`Option.wire_required`: T, k, scheduler, guidance) must be spelled out; any other may be left
     out and reads as its default, so a client that predates an option is still served. A
     server's own limits come on top (`check_limits`); `accel` travels as `AccelConfig.to_dict()`."""
-    types = annotations(PublicOptions)
+    types = option_types(PublicOptions)
     fields: dict[str, tuple[Any, Any]] = {}
     for f, option in option_fields(PublicOptions):
         kind = dict[str, Any] | None if f.name == "accel" else types[f.name]
