@@ -22,11 +22,10 @@ from obclip.engine.embedded import DEFAULT_LARGE
 from obclip.engine.loop import StepEnd
 from obclip.engine.models import canonical_id
 from obclip.options import GenerationOptions, PublicOptions
-from obclip.privacy import CandidateSet, Taxonomy, refuse_warnings
-from obclip.privacy.correlate import check_anonymity
+from obclip.privacy import CandidateSet, Taxonomy
 from obclip.privacy.correlate import report as anonymity_report
 from obclip.prompt_tokens import check_prompt_lengths
-from obclip.view import check_negative_prompt, cloud_view
+from obclip.view import checked_view
 from obclip.view import resolve_taxonomy as _resolve_taxonomy
 
 
@@ -154,21 +153,21 @@ def plan(
     `generalize` and `min_anonymity` as in `generate`: the anonymity policy is applied and its
     refusals raised here, before any request exists.
     """
-    # the one function `obclip candidates --large` shows too: what the user sees is what is sent
-    candidate_set = cloud_view(
+    # every privacy refusal, made here (`checked_view`), before any request exists; the set is the
+    # one `obclip candidates --large` shows: what the user sees is what is sent
+    candidate_set = checked_view(
         prompt,
         large=large,
         taxonomy=taxonomy,
         max_candidates=max_candidates,
-        seed=shuffle_seed,
-        opt_in=(opt_in,) if isinstance(opt_in, str) else tuple(opt_in),
+        shuffle_seed=shuffle_seed,
+        opt_in=opt_in,
+        strict=strict,
         generalize=generalize,
+        min_anonymity=min_anonymity,
+        negative_prompt=options.get("negative_prompt", ""),
     )
-    check_anonymity(candidate_set, strict=strict, min_anonymity=min_anonymity, prefix="")
-    if strict:
-        refuse_warnings(candidate_set, "strict")
     resolved = candidate_set.template.taxonomy
-    check_negative_prompt(options.get("negative_prompt", ""), resolved)
     # over-long prompts are refused here, quoting the user's own text, before any model loads
     check_prompt_lengths(prompt, candidate_set.candidates, large, negative=options.get("negative_prompt", "") or "")
     seed = secrets.randbits(63) if seed is None else seed

@@ -74,7 +74,8 @@ class PublicOptions:
         label="Cloud steps k", in_image=True, wire_required=True,
     )  # fmt: skip
     scheduler: str = _option(
-        DEFAULT_SCHEDULER, help="solver; lcm for LCM-distilled UNets, its noise seeded by --seed", flag="--scheduler",
+        DEFAULT_SCHEDULER, help="solver: " + ", ".join(f"`{name}`" for name in SCHEDULER_NAMES)
+        + "; lcm for LCM-distilled UNets, its noise seeded by --seed", flag="--scheduler",
         choices=SCHEDULER_NAMES, label="Scheduler", in_image=True, wire_required=True,
     )  # fmt: skip
     guidance: float = _option(

@@ -117,18 +117,18 @@ def test_plan_refuses_a_negative_prompt_that_states_an_attribute(tiny_large, neg
     assert plan("portrait of a young man", large=TINY, negative_prompt="blurry").spec.negative_prompt == "blurry"
 
 
-def test_the_model_cache_is_bounded_and_clearable():
+def test_the_model_cache_is_bounded_and_clearable(monkeypatch):
+    cache = engine_models.ModelCache()  # the test's own: the session's models stay cached for the others
+    monkeypatch.setattr(engine_models, "_cache", cache)
+    monkeypatch.setattr(engine_models, "_cache_lock", cache.lock)
     engine_models.load_model(TINY)
-    assert len(engine_models._cache) > 0
-    try:
-        engine_models.set_model_cache_size(3)
-        assert len(engine_models._cache) == 3
-        engine_models.load_model(TINY, dtype=torch.bfloat16)  # loads and caches more parts: the oldest go
-        assert len(engine_models._cache) == 3
-        with pytest.raises(InvalidInputError):
-            engine_models.set_model_cache_size(0)
-    finally:
-        engine_models.set_model_cache_size(64)
+    assert len(cache) > 3
+    engine_models.set_model_cache_size(3)
+    assert len(cache) == 3
+    engine_models.load_model(TINY, dtype=torch.bfloat16)  # loads and caches more parts: the oldest go
+    assert len(cache) == 3
+    with pytest.raises(InvalidInputError):
+        engine_models.set_model_cache_size(0)
     engine_models.clear_model_cache()
-    assert len(engine_models._cache) == 0
+    assert len(cache) == 0
     assert engine_models.load_model(TINY).unet is not None  # loads again after a clear

@@ -355,19 +355,20 @@ def _tell_what_is_sent(args: argparse.Namespace) -> None:
     the anonymity and the other residual-risk words of the set this run sends (the very set
     `obclip candidates` shows), and the --strict / --min-anonymity refusals."""
     from obclip.cli.candidates import tell_residual
-    from obclip.privacy.correlate import check_anonymity
-    from obclip.view import check_negative_prompt, cloud_view
+    from obclip.view import checked_view
 
-    cset = cloud_view(
+    cset = checked_view(
         args.prompt,
         large=args.large,
         taxonomy=args.taxonomy,
         max_candidates=args.max_candidates,
         opt_in=_opt_in(args),
+        strict=args.strict,
         generalize=args.generalize,
+        min_anonymity=args.min_anonymity,
+        negative_prompt=args.negative_prompt,
+        flags=True,
     )
-    check_anonymity(cset, strict=args.strict, min_anonymity=args.min_anonymity)
-    check_negative_prompt(args.negative_prompt, cset.template.taxonomy)
     tell_residual(cset)
 
 

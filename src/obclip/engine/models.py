@@ -696,10 +696,5 @@ def _optional_config(source: str, subfolder: str) -> dict[str, Any] | None:
             if (local / name).is_file():
                 return json.loads((local / name).read_text())
         return None
-    try:
-        from huggingface_hub import hf_hub_download
-
-        name = "scheduler_config.json" if subfolder == "scheduler" else "config.json"
-        return json.loads(Path(hf_hub_download(source, name, subfolder=subfolder)).read_text())
-    except Exception:  # absent component or no network: the check falls back to the UNet alone
-        return None
+    name = "scheduler_config.json" if subfolder == "scheduler" else "config.json"
+    return hub.read_json(source, name, subfolder)  # None: absent component or no network (the UNet alone decides)
