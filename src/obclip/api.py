@@ -126,8 +126,14 @@ def generate(
 
     chosen = (options or GenerationOptions()).replace(**values, **({"cloud": cloud} if isinstance(cloud, str) else {}))
     where = chosen.cloud
+    backend = cloud or where.cloud
+    http = None
+    if where.connect_timeout is not None and isinstance(backend, str) and backend.startswith(("http://", "https://")):
+        from obclip.service.client import HttpOptions
+
+        http = HttpOptions.of(connect_timeout=where.connect_timeout)
     pipe = ObclipPipeline.from_pretrained(
-        where.large, chosen.private.small, cloud=cloud or where.cloud, token=where.token, quiet=quiet
+        where.large, chosen.private.small, cloud=backend, token=where.token, http=http, quiet=quiet
     )
     return pipe.generate(prompt, chosen.replace(small=pipe.small), seed=seed)
 

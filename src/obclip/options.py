@@ -170,7 +170,8 @@ class CloudOptions:
         label="Cloud model", max_length=500,
     )  # fmt: skip
     cloud: str = _option(
-        "local", help="where the cloud half runs (default local)", flag="--cloud", metavar="local|URL", label="Cloud",
+        "local", help="where the cloud half runs: local, or the URL of an obclip server", flag="--cloud",
+        metavar="local|URL", label="Cloud",
         max_length=500,
     )  # fmt: skip
     token: str | None = _option(None, help="bearer token for a remote cloud", label="Token", max_length=1000)

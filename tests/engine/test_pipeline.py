@@ -132,3 +132,14 @@ def test_the_model_cache_is_bounded_and_clearable(monkeypatch):
     engine_models.clear_model_cache()
     assert len(cache) == 0
     assert engine_models.load_model(TINY).unet is not None  # loads again after a clear
+
+
+def test_generate_hands_its_connect_timeout_to_a_remote_cloud():
+    from obclip.errors import ServiceError
+    from obclip.service.client import HttpCloud, HttpOptions
+
+    pipe = ObclipPipeline.from_pretrained(TINY, cloud="http://127.0.0.1:9", http=HttpOptions.of(connect_timeout=0.5))
+    assert isinstance(pipe.cloud, HttpCloud) and pipe.cloud.connect_timeout == 0.5
+    with pytest.raises(ServiceError, match=r"cannot reach the cloud .* in 0\.\d+ s"):
+        generate("a photo of an old man", large=TINY, steps=2, switch_step=1, cloud="http://127.0.0.1:9",
+                 connect_timeout=0.5)  # fmt: skip
