@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from obclip.engine.conditioning import request_chunks
 from obclip.engine.embedded import DEFAULT_LARGE
 from obclip.engine.loop import StepEnd
 from obclip.engine.models import canonical_id
-from obclip.options import GenerationOptions, PublicOptions
+from obclip.options import PLAN_FIELDS, GenerationOptions, PublicOptions
 from obclip.privacy import CandidateSet, Taxonomy
 from obclip.privacy.correlate import report as anonymity_report
 from obclip.prompt_tokens import check_prompt_lengths
@@ -138,41 +137,18 @@ def generate(
     return pipe.generate(prompt, chosen.replace(small=pipe.small), seed=seed)
 
 
-def plan(
-    prompt: str,
-    *,
-    large: str = DEFAULT_LARGE,
-    taxonomy: Taxonomy | str | Path | None = None,
-    max_candidates: int | None = None,
-    shuffle_seed: int | None = None,
-    seed: int | None = None,
-    opt_in: Sequence[str] = (),
-    strict: bool = False,
-    generalize: bool = False,
-    min_anonymity: int | None = None,
-    **options: Any,
-) -> Plan:
+def plan(prompt: str, *, large: str = DEFAULT_LARGE, seed: int | None = None, **options: Any) -> Plan:
     """Phase one, on the device: the candidate set of `prompt` and the cloud request for it.
 
-    `options` are `DenoiseSpec`'s public options (steps, switch_step, scheduler, guidance,
-    height, width, accel); `seed` is drawn from a CSPRNG when None. `opt_in`, `strict`,
-    `generalize` and `min_anonymity` as in `generate`: the anonymity policy is applied and its
-    refusals raised here, before any request exists.
+    `options` are `GenerationOptions`' names: the privacy policy (`options.PLAN_FIELDS`:
+    `max_candidates`, `taxonomy`, `opt_in`, `strict`, `generalize`, `min_anonymity`,
+    `shuffle_seed`, as in `generate`) and `DenoiseSpec`'s public options (`options.WIRE_FIELDS`);
+    `seed` is drawn from a CSPRNG when None. Every privacy refusal is raised here
+    (`view.checked_view`), before any request exists.
     """
-    # every privacy refusal, made here (`checked_view`), before any request exists; the set is the
-    # one `obclip candidates --large` shows: what the user sees is what is sent
-    candidate_set = checked_view(
-        prompt,
-        large=large,
-        taxonomy=taxonomy,
-        max_candidates=max_candidates,
-        shuffle_seed=shuffle_seed,
-        opt_in=opt_in,
-        strict=strict,
-        generalize=generalize,
-        min_anonymity=min_anonymity,
-        negative_prompt=options.get("negative_prompt", ""),
-    )
+    policy = {name: options.pop(name) for name in PLAN_FIELDS if name in options}
+    # the set is the one `obclip candidates --large` shows: what the user sees is what is sent
+    candidate_set = checked_view(prompt, large=large, negative_prompt=options.get("negative_prompt", ""), **policy)
     resolved = candidate_set.template.taxonomy
     # over-long prompts are refused here, quoting the user's own text, before any model loads
     check_prompt_lengths(prompt, candidate_set.candidates, large, negative=options.get("negative_prompt", "") or "")

@@ -228,6 +228,10 @@ def option_fields(*parts: type) -> Iterator[tuple[dataclasses.Field[Any], Option
 _PART_OF = {f.name: index for index, part in enumerate(PARTS) for f, _ in option_fields(part)}
 OPTION_NAMES: tuple[str, ...] = tuple(_PART_OF)
 WIRE_FIELDS: tuple[str, ...] = tuple(f.name for f, _ in option_fields(PublicOptions))
+PLAN_FIELDS: tuple[str, ...] = tuple(
+    f.name for f, _ in option_fields(PrivateOptions) if f.name not in ("small", "device_timestep_shift")
+)
+"""The private options that make the candidate set: the privacy policy `api.plan` applies."""
 """The public options' names: with the candidates and the seed, what a cloud request carries."""
 
 IMAGE_METADATA_KEYS: tuple[str, ...] = (

@@ -29,17 +29,13 @@ from obclip.engine.models import (
     placement,
 )
 from obclip.errors import InvalidInputError, check_int
-from obclip.options import GenerationOptions, PrivateOptions, PublicOptions, option_fields
+from obclip.options import PLAN_FIELDS, GenerationOptions, PublicOptions, option_fields
 
 StepEndCallback = Callable[["ObclipPipeline", int, torch.Tensor, dict[str, Any]], "dict[str, Any] | None"]
 """diffusers' `callback_on_step_end(pipe, step_index, timestep, callback_kwargs)`; `callback_kwargs`
 holds `latents` (the rows of the half that ran the step) and `phase` (`"cloud"` or `"device"`). A
 returned dict's `latents` replace the latents the run continues from; raising stops the run."""
 
-_PLAN_OPTIONS = tuple(
-    f.name for f, _ in option_fields(PrivateOptions) if f.name not in ("small", "device_timestep_shift")
-)
-"""The private options `api.plan` takes (the privacy policy)."""
 
 
 @dataclass
@@ -230,7 +226,7 @@ class ObclipPipeline:
                     prompt,
                     large=self.large,
                     seed=seed,
-                    **{name: getattr(private, name) for name in _PLAN_OPTIONS},
+                    **{name: getattr(private, name) for name in PLAN_FIELDS},
                     **{**_public_values(public), "accel": accel},
                 )
             with _timed(timings, "load_device_s"):
