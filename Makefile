@@ -27,4 +27,5 @@ demo: setup
 
 test: setup-test
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest

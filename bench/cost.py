@@ -26,7 +26,7 @@ import torch
 from obclip.accel import AccelConfig, BatchLayout, apply_accelerations
 from obclip.accel.flags import add_accel_arguments, given_settings, section_from
 from obclip.accel.registry import technique, techniques
-from obclip.eval.flops import (
+from obclip.engine.flops import (
     BK_SDM_SMALL_UNET_CONFIG,
     KOALA_700M_UNET_CONFIG,
     SD15_UNET_CONFIG,

@@ -171,7 +171,7 @@ def main() -> int:
 
 
 def run_cell(url, mode, clients, seconds, spec_for, large, hard_stop) -> Cell:
-    from obclip.service.client import HttpCloud
+    from obclip.service.client import HttpCloud, HttpOptions
 
     answers: list[tuple[int, float | None, float | None]] = []
     latencies: list[float] = []
@@ -181,7 +181,7 @@ def run_cell(url, mode, clients, seconds, spec_for, large, hard_stop) -> Cell:
 
     def client(index: int) -> None:
         transport = RecordingTransport(answers, lock)
-        with HttpCloud(url, model=large, timeout=300.0, transport=transport) as cloud:
+        with HttpCloud(url, model=large, options=HttpOptions.of(timeout=300.0), transport=transport) as cloud:
             call = 0
             while time.monotonic() < stop_at:
                 spec = spec_for(index, call)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from pathlib import Path
 
 from obclip.defaults import DEFAULT_LARGE, EMBEDDED_PREFIX
@@ -64,6 +65,46 @@ def cloud_view(
     resolved = resolve_taxonomy(taxonomy, large, opt_in=opt_in)
     cset = build_candidate_set(prompt, taxonomy=resolved, max_candidates=max_candidates, seed=seed)
     return apply_policy(cset, policy=policy, generalize=generalize, max_candidates=max_candidates, seed=seed)
+
+
+def checked_view(
+    prompt: str,
+    *,
+    large: str = DEFAULT_LARGE,
+    taxonomy: Taxonomy | str | Path | None = None,
+    max_candidates: int | None = None,
+    shuffle_seed: int | None = None,
+    opt_in: str | Sequence[str] = (),
+    strict: bool = False,
+    policy: str | None = None,
+    generalize: bool | None = None,
+    min_anonymity: int | None = None,
+    negative_prompt: str = "",
+    flags: bool = False,
+) -> CandidateSet:
+    """`cloud_view` with every privacy refusal applied, the one place they are made: the anonymity
+    policy (`strict`, `min_anonymity`), strict mode's reading warnings, and a negative prompt
+    that states a sensitive attribute. `api.plan` calls it, and the command line before it loads
+    or sends anything (`flags=True` names the options as its flags)."""
+    from obclip.privacy import refuse_warnings
+    from obclip.privacy.correlate import check_anonymity
+
+    cset = cloud_view(
+        prompt,
+        large=large,
+        taxonomy=taxonomy,
+        max_candidates=max_candidates,
+        seed=shuffle_seed,
+        opt_in=(opt_in,) if isinstance(opt_in, str) else tuple(opt_in),
+        policy=policy,
+        generalize=generalize,
+    )
+    prefix = "--" if flags else ""
+    check_anonymity(cset, strict=strict, min_anonymity=min_anonymity, prefix=prefix)
+    if strict:
+        refuse_warnings(cset, f"{prefix}strict")
+    check_negative_prompt(negative_prompt, cset.template.taxonomy)
+    return cset
 
 
 def check_negative_prompt(negative: str, taxonomy: Taxonomy) -> None:

@@ -1,1 +1,1 @@
-"""Tests of obclip.accel and obclip.eval.flops."""
+"""Tests of obclip.accel and obclip.engine.flops (the cost model)."""

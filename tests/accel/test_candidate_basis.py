@@ -131,7 +131,7 @@ def test_shared_uncond_and_the_other_techniques_plan_on_the_basis():
 def test_the_cost_is_the_basis_run_plus_the_composition():
     """On `meta`, stepping the real hooks: N = 6 with a basis of 4 costs N = 4 plus the composing matmul
     (6 x 4 weights times every latent element, both halves, every step)."""
-    from obclip.eval.flops import ForwardMemo, build_meta_unet, count_request
+    from obclip.engine.flops import ForwardMemo, build_meta_unet, count_request
 
     config = {
         "block_out_channels": (32, 64),

@@ -14,7 +14,7 @@ from obclip.accel import (
     BlockSkipConfig,
     SharedUncondConfig,
 )
-from obclip.eval.flops import (
+from obclip.engine.flops import (
     SD15_UNET_CONFIG,
     MacCount,
     added_inputs,
@@ -153,7 +153,7 @@ def test_sd15_unet_forward_matches_the_paper():
 
 
 def test_sdxl_and_koala_700m_have_their_published_sizes_and_sdxl_its_cost():
-    from obclip.eval.flops import KOALA_700M_UNET_CONFIG, SDXL_UNET_CONFIG
+    from obclip.engine.flops import KOALA_700M_UNET_CONFIG, SDXL_UNET_CONFIG
 
     sizes = {
         name: sum(p.numel() for p in build_meta_unet(cfg).parameters())

@@ -15,8 +15,8 @@ from accel.accel_tiny import TEXT_LEN, TINY_UNET, candidate_batch, make_unet
 from accel.test_cost_bench import load_bench
 from obclip.accel import AccelConfig, BatchLayout, apply_accelerations, registry
 from obclip.accel.flags import add_accel_arguments, config_from_args
+from obclip.engine.flops import build_meta_unet, count_request, count_unet_forward
 from obclip.errors import InvalidInputError
-from obclip.eval.flops import build_meta_unet, count_request, count_unet_forward
 from obclip.eval.quality import accel_variants
 
 Toy = toy_technique.OutputScaleConfig

@@ -185,6 +185,21 @@ def test_a_failing_job_reports_the_error_and_the_app_stays_up(client):
     assert client.post("/api/candidates", json={"prompt": "a man"}).json()["n"] == 2
 
 
+def test_the_preview_shows_the_set_of_the_chosen_policy(client):
+    from obclip.view import cloud_view
+
+    prompt = "a bearded man chopping wood"
+    for policy in ("generalize", "keep-cues"):
+        seen = client.post("/api/candidates", json={"prompt": prompt, "policy": policy}).json()
+        sent = cloud_view(prompt, policy=policy)
+        assert sorted(seen["candidates"]) == sorted(sent.candidates) and seen["anonymity"] is not None, policy
+    kept = client.post("/api/candidates", json={"prompt": prompt, "policy": "keep-cues"}).json()
+    hidden = client.post("/api/candidates", json={"prompt": prompt}).json()
+    assert kept["n"] < hidden["n"]  # the beard fixes gender unless it is generalised
+    bad = client.post("/api/candidates", json={"prompt": prompt, "policy": "nope"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "policy"
+
+
 def test_residual_risk_words_are_marked_in_the_clear_text(client):
     seen = client.post("/api/candidates", json={"prompt": "portrait of a young woman with a veil in Lagos"}).json()
     residual = {r["word"]: r["reason"] for r in seen["residual"]}

@@ -14,10 +14,10 @@ from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 from obclip.api import finish_on_device, plan
 from obclip.engine import CloudEngine, DeviceEngine
 from obclip.engine.conditioning import ClipConditioner, cfg_scale, unet_conditioning
+from obclip.engine.flops import SD15_UNET_CONFIG
 from obclip.engine.loop import denoise
 from obclip.engine.models import ModelBundle
 from obclip.engine.schedulers import SD_SCHEDULER_CONFIG, make_scheduler, start_at
-from obclip.eval.flops import SD15_UNET_CONFIG
 from obclip.eval.reference import relative_error
 from obclip.models import model_dir
 from obclip.service.client import HttpCloud

@@ -440,8 +440,8 @@ def test_a_slow_body_is_a_408_within_the_body_deadline(tiny_engine):
 
 def test_a_running_job_can_be_stopped_inside_a_step(tiny_engine):
     """One step on a huge latent can outlast the deadline: the UNet's blocks check between them."""
+    from obclip.engine.flops import unet_inputs
     from obclip.errors import JobCancelledError
-    from obclip.eval.flops import unet_inputs
     from obclip.service.jobs import interruptible
 
     unet = tiny_engine.model.unet

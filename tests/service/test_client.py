@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from obclip.engine import DenoiseSpec
 from obclip.errors import InvalidInputError, ModelNotFoundError, ServiceError, StateError
-from obclip.service.client import HttpCloud, sanitize
+from obclip.service.client import HttpCloud, HttpOptions, sanitize
 from obclip.service.tokens import read_token, read_tokens
 
 SPEC = DenoiseSpec(("a woman", "a man"), steps=4, switch_step=2, seed=3)
@@ -41,7 +41,9 @@ def _cloud(answers, waits=None, **options) -> HttpCloud:
         URL,
         transport=httpx.MockTransport(handler),
         sleep=waits.append if waits is not None else (lambda s: None),
-        **{"jitter": lambda: 0.0, **options},
+        jitter=options.pop("jitter", lambda: 0.0),
+        model=options.pop("model", None),
+        options=HttpOptions.of(**options),
     )
 
 
@@ -62,7 +64,7 @@ def test_503_is_retried_honouring_retry_after_capped(good_body):
             _state(good_body),
         ],
         waits,
-        max_retry_after_s=5,
+        max_wait_s=5,
     )
     state = cloud.denoise(SPEC)
     assert state.num_candidates == 2
@@ -99,7 +101,7 @@ def test_503s_are_retried_until_the_total_deadline():
     cloud = HttpCloud(
         URL,
         transport=httpx.MockTransport(handler),
-        retry_deadline_s=10,
+        options=HttpOptions.of(deadline_s=10),
         sleep=sleep,
         clock=lambda: now[0],
         jitter=lambda: 0.0,
@@ -129,7 +131,9 @@ def test_a_request_the_server_may_have_taken_is_never_resent(good_body):
                 raise failure
             return _state(good_body)
 
-        cloud = HttpCloud(URL, transport=httpx.MockTransport(handler), sleep=lambda s: None, retries=5)
+        cloud = HttpCloud(
+            URL, transport=httpx.MockTransport(handler), sleep=lambda s: None, options=HttpOptions.of(retries=5)
+        )
         with pytest.raises(ServiceError, match=fragment):
             cloud.denoise(SPEC)
         assert len(sent) == 1
@@ -253,7 +257,9 @@ def test_obclips_own_5xx_is_never_resent(status):
         sent.append(request)
         return _error(status, "internal_error", "failed to run the request")
 
-    cloud = HttpCloud(URL, transport=httpx.MockTransport(handler), sleep=lambda s: None, retries=5)
+    cloud = HttpCloud(
+        URL, transport=httpx.MockTransport(handler), sleep=lambda s: None, options=HttpOptions.of(retries=5)
+    )
     with pytest.raises(ServiceError) as caught:
         cloud.denoise(SPEC)
     assert str(caught.value) == f"the cloud at {URL} answered {status} (internal_error): failed to run the request"
@@ -352,7 +358,9 @@ def test_an_endless_answer_is_cut_at_the_cap():
         return httpx.Response(200, headers={"content-type": "application/octet-stream"}, stream=Endless())
 
     with pytest.raises(ServiceError, match="larger than 4096 bytes"):
-        HttpCloud(URL, transport=httpx.MockTransport(handler), max_response_bytes=4096).denoise(SPEC)
+        HttpCloud(URL, transport=httpx.MockTransport(handler), options=HttpOptions.of(max_response_bytes=4096)).denoise(
+            SPEC
+        )
     assert len(read) == 5
 
 
@@ -391,7 +399,7 @@ def test_the_deadline_is_total_not_per_read(head_delay, body_delay):
     """Issue 10.10: a byte every 0.1 s never trips a per-read timeout; the 1 s total deadline holds."""
     url, stop = _trickling_server(head_delay, body_delay)
     try:
-        cloud = HttpCloud(url, timeout=1.0, retries=0)
+        cloud = HttpCloud(url, options=HttpOptions.of(timeout=1.0, retries=0))
         with pytest.raises(ServiceError, match="did not answer within 1 s"):
             cloud.denoise(SPEC)
     finally:

@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 
 from obclip.engine import DenoiseSpec
-from obclip.service.client import HttpCloud
+from obclip.service.client import HttpCloud, HttpOptions
 from obclip.service.front import front_app
 from obclip.service.limits import Limits
 from obclip.service.server import _listen, uvicorn_config
@@ -86,7 +86,7 @@ def _done_jobs(url: str) -> dict[str, float]:
 
 
 def test_the_front_forwards_and_keeps_the_connection_limits(front):
-    cloud = HttpCloud(front, retries=0)
+    cloud = HttpCloud(front, options=HttpOptions.of(retries=0))
     assert cloud.health()["status"] == "ok"
     assert cloud.denoise(DenoiseSpec(("a cat", "a dog"), steps=2, switch_step=1, seed=8)).num_candidates == 2
     host, port = front.removeprefix("http://").split(":")
@@ -99,7 +99,7 @@ def test_the_front_forwards_and_keeps_the_connection_limits(front):
 def test_behind_a_proxy_that_times_out_a_long_job_runs_once(servers, impatient):
     before = _done_jobs(servers["idle"].url)
     long = DenoiseSpec(tuple(f"a cat number {i}" for i in range(8)), steps=60, switch_step=60, height=128, width=128)
-    cloud = HttpCloud(impatient, backoff_s=0.2)
+    cloud = HttpCloud(impatient, options=HttpOptions.of(backoff_s=0.2))
     started = time.monotonic()
     state = cloud.denoise(long)
     took = time.monotonic() - started

@@ -19,11 +19,12 @@ from hypothesis import strategies as st
 
 from obclip.engine import DenoiseState
 from obclip.service.limits import Limits
+from obclip.service.protocol import DenoiseRequest
 from obclip.service.server import ServiceConfig, create_app
 
 from .conftest import TINY, TOKEN
 
-FIELDS = ["candidates", "steps", "switch_step", "scheduler", "guidance", "height", "width", "seed", "accel", "model"]
+FIELDS = list(DenoiseRequest.model_fields)  # every field of the request, the public options' included
 VALID = {
     "candidates": ["a cat", "a dog"],
     "steps": 2,

@@ -15,7 +15,7 @@ from obclip import cli
 from obclip.api import generate
 from obclip.engine import DenoiseSpec
 from obclip.errors import InvalidInputError, ServiceError
-from obclip.service.client import HttpCloud
+from obclip.service.client import HttpCloud, HttpOptions
 
 from .conftest import PROMPT, TINY, TOKEN
 
@@ -56,7 +56,7 @@ def test_auth_limits_and_open_health_over_http(live):
         big = client.post("/v1/denoise", content=chunked(), headers=auth)
         assert big.status_code == 413 and big.json()["error"]["code"] == "body_too_large"
         assert "openapi" in client.get("/openapi.json").json()
-    cloud = HttpCloud(live.url, token=TOKEN, retries=0)
+    cloud = HttpCloud(live.url, token=TOKEN, options=HttpOptions.of(retries=0))
     with pytest.raises(InvalidInputError, match="at most 10 chunks"):
         cloud.denoise(DenoiseSpec(("x " * 2600,), steps=2, switch_step=1))
     with pytest.raises(InvalidInputError, match="65 candidates, this server takes at most 64"):
@@ -67,11 +67,11 @@ def test_auth_limits_and_open_health_over_http(live):
 def test_server_killed_mid_request_is_a_clear_error(servers):
     victim = servers["victim"]
     slow = DenoiseSpec(tuple(f"a cat number {i}" for i in range(8)), steps=100, switch_step=100, height=256, width=256)
-    cloud = HttpCloud(victim.url, retries=1, backoff_s=0.05, timeout=60)
+    cloud = HttpCloud(victim.url, options=HttpOptions.of(retries=1, backoff_s=0.05, timeout=60))
     # The queue is watched over a client of its own: `cloud`'s pool then holds no idle keep-alive
     # connection that a later call could pick up while the killed server is still closing it (that
     # call would be written into a dying socket and read a reset, not a refused connection).
-    watcher = HttpCloud(victim.url, retries=0)
+    watcher = HttpCloud(victim.url, options=HttpOptions.of(retries=0))
     outcome: list[BaseException | object] = []
 
     def call() -> None:
@@ -223,7 +223,7 @@ def test_300_idle_sockets_leave_health_and_a_valid_client_working(servers):
         time.sleep(0.5)
         for _ in range(5):
             assert httpx.get(server.url + "/healthz", timeout=10).status_code == 200
-        cloud = HttpCloud(server.url, retries=0)
+        cloud = HttpCloud(server.url, options=HttpOptions.of(retries=0))
         state = cloud.denoise(DenoiseSpec(("a cat", "a dog"), steps=2, switch_step=1, seed=4))
         assert state.num_candidates == 2
         closed = 0

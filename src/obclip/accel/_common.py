@@ -26,7 +26,8 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from obclip.errors import InvalidInputError, check_int
+from obclip.errors import InvalidInputError
+from obclip.errors import check_int as check_int  # re-exported for the techniques
 
 if TYPE_CHECKING:
     import torch
@@ -94,6 +95,7 @@ class BatchLayout:
             raise InvalidInputError("give either num_candidates or groups")
         if groups is None:
             check_int("num_candidates", num_candidates, minimum=1)
+            assert num_candidates is not None
             groups = (num_candidates,)
         elif isinstance(groups, (str, bytes)) or not isinstance(groups, Sequence) or not groups:
             raise InvalidInputError(f"groups must be a non-empty sequence of candidate counts, got {groups!r}")
@@ -156,7 +158,7 @@ class StepPlan:
     step: int
     batch: StepBatch
     decisions: Mapping[str, Any]
-    techniques: tuple[Technique, ...] = field(default=(), repr=False, compare=False)
+    techniques: tuple[Technique[Any, Any, Any], ...] = field(default=(), repr=False, compare=False)
 
     @property
     def rows(self) -> int:
@@ -231,7 +233,7 @@ class Technique(Generic[ConfigT, StateT, DecisionT]):
         install (`Callable[[unet, config, state, plan_fn], list[Removable]]`): registers hooks or
             processors that read `plan_fn().get(name)` and returns handles whose `remove()` undoes them.
         step_fields (`tuple[str, ...]`): config fields holding a global step index (checked <= T).
-        start_step (`Callable[[state, decision], None]`, *optional*): called once the plan is fixed,
+        start_step (`Callable[[state, decision, plan], None]`, *optional*): called once the plan is fixed,
             before the forward: drops stored outputs that the step will replace.
         batch (`Callable[[decision], StepBatch]`, *optional*): for a technique that changes which rows
             the UNet body runs; planned before the others, which then see the new batch.
@@ -250,7 +252,7 @@ class Technique(Generic[ConfigT, StateT, DecisionT]):
     plan: Callable[[ConfigT, StateT, PlanContext], DecisionT | None]
     install: Callable[[torch.nn.Module, ConfigT, StateT, PlanFn], list[Removable]]
     step_fields: tuple[str, ...] = ()
-    start_step: Callable[[StateT, DecisionT], None] | None = None
+    start_step: Callable[[StateT, DecisionT, Any], None] | None = None
     batch: Callable[[DecisionT], StepBatch] | None = None
     layout: Callable[[DecisionT], BatchLayout] | None = None
     writes_cache: Callable[[DecisionT], bool] = _never

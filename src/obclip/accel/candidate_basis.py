@@ -233,6 +233,7 @@ class CandidateBasisHook(Hook):
         if decision is None:
             return original(*args, **kwargs)
         full = decision.full
+        assert self._signature is not None, "bound in install"
         bound = self._signature.bind(*args, **kwargs)
         sample = bound.arguments.get("sample")
         if not isinstance(sample, torch.Tensor) or sample.shape[0] != full.rows:

@@ -46,10 +46,10 @@ class AccelConfig:
         raise AttributeError(f"AccelConfig has no acceleration {name!r}")
 
     def get(self, name: str) -> Any:
-        """Technique `name`'s section, None when it is off (or not registered)."""
+        """Technique[Any, Any, Any] `name`'s section, None when it is off (or not registered)."""
         return self._sections.get(name)
 
-    def items(self) -> Iterator[tuple[Technique, Any]]:
+    def items(self) -> Iterator[tuple[Technique[Any, Any, Any], Any]]:
         """`(technique, section)` for every technique that is on, in registry order."""
         for t in techniques():
             section = self._sections.get(t.name)

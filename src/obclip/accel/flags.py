@@ -22,15 +22,15 @@ from obclip.accel.registry import techniques
 _DEST_PREFIX = "accel__"
 
 
-def flag_of(technique: Technique, field: dataclasses.Field) -> str:
+def flag_of(technique: Technique[Any, Any, Any], field: dataclasses.Field[Any]) -> str:
     return field.metadata.get("flag") or f"--{technique.name}-{field.name}".replace("_", "-")
 
 
-def _dest(technique: Technique, field: dataclasses.Field) -> str:
+def _dest(technique: Technique[Any, Any, Any], field: dataclasses.Field[Any]) -> str:
     return f"{_DEST_PREFIX}{technique.name}__{field.name}"
 
 
-def _scalar(technique: Technique, field: dataclasses.Field) -> type:
+def _scalar(technique: Technique[Any, Any, Any], field: dataclasses.Field[Any]) -> type:
     hint = typing.get_type_hints(technique.config_class)[field.name]
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
         hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
@@ -52,7 +52,7 @@ def _parser(kind: type, none_word: str | None, flag: str) -> Callable[[str], Any
     return parse
 
 
-def cli_default(field: dataclasses.Field) -> Any:
+def cli_default(field: dataclasses.Field[Any]) -> Any:
     return field.metadata.get("cli_default", field.default)
 
 
@@ -102,7 +102,9 @@ def given_settings(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     return given
 
 
-def section_from(technique: Technique, given: dict[str, Any], *, defaults: str = "cli", **overrides: Any) -> Any:
+def section_from(
+    technique: Technique[Any, Any, Any], given: dict[str, Any], *, defaults: str = "cli", **overrides: Any
+) -> Any:
     """`technique`'s config from the given settings, the defaults for the rest, then `overrides`."""
     values = {}
     for field in dataclasses.fields(technique.config_class):

@@ -7,10 +7,12 @@ wire form and of hook installation.
 
 from __future__ import annotations
 
+from typing import Any
+
 from obclip.accel import attention_cache, batch_reuse, block_skip, candidate_basis, shared_uncond
 from obclip.accel._common import Technique
 
-TECHNIQUES: tuple[Technique, ...] = (
+TECHNIQUES: tuple[Technique[Any, Any, Any], ...] = (
     batch_reuse.TECHNIQUE,
     attention_cache.TECHNIQUE,
     block_skip.TECHNIQUE,
@@ -19,12 +21,12 @@ TECHNIQUES: tuple[Technique, ...] = (
 )
 
 
-def techniques() -> tuple[Technique, ...]:
+def techniques() -> tuple[Technique[Any, Any, Any], ...]:
     """The registered techniques (read at call time, so a test can register one with monkeypatch)."""
     return TECHNIQUES
 
 
-def technique(name: str) -> Technique:
+def technique(name: str) -> Technique[Any, Any, Any]:
     """The technique called `name`; `KeyError` if none is."""
     for t in techniques():
         if t.name == name:

@@ -62,7 +62,7 @@ class AccelSession:
         active = list(config.items())
         # Techniques that run fewer candidates are planned first, then those that change the batch; the
         # others plan on the layout and batch they leave.
-        self._techniques: tuple[tuple[Technique, Any], ...] = tuple(
+        self._techniques: tuple[tuple[Technique[Any, Any, Any], Any], ...] = tuple(
             sorted(active, key=lambda pair: (pair[0].layout is None, pair[0].batch is None))
         )
         self._registered = tuple(t for t, _ in active)

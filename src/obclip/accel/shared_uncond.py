@@ -121,6 +121,7 @@ class SharedUncondHook(Hook):
         if decision is None:
             return original(*args, **kwargs)
         rows = len(decision.expand)
+        assert self._signature is not None, "bound in install"
         bound = self._signature.bind(*args, **kwargs)
         sample = bound.arguments.get("sample")
         if not isinstance(sample, torch.Tensor) or sample.shape[0] != rows:

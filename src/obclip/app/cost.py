@@ -1,6 +1,6 @@
 """What a request costs the cloud, said before Generate: its UNet MACs over one ordinary image's.
 
-Counted by `obclip.eval.flops.count_request` on the `meta` device (the project's MAC model: every
+Counted by `obclip.engine.flops.count_request` on the `meta` device (the project's MAC model: every
 acceleration counted as it runs); one ordinary image is one prompt for all T steps, no acceleration.
 """
 
@@ -41,7 +41,7 @@ def _times(ratio: float) -> str:
 @functools.lru_cache(maxsize=256)
 def _ratio(config_json: str, n: int, steps: int, switch_step: int, accel: str, guided: bool) -> float:
     from obclip.accel import AccelConfig, BatchLayout
-    from obclip.eval.flops import count_request
+    from obclip.engine.flops import count_request
 
     config = AccelConfig() if accel == "none" else AccelConfig.preset(accel, switch_step).validate(num_steps=steps)
     with _lock:
@@ -53,7 +53,7 @@ def _ratio(config_json: str, n: int, steps: int, switch_step: int, accel: str, g
 
 @functools.lru_cache(maxsize=4)
 def _meta_unet(config_json: str) -> tuple[Any, Any]:
-    from obclip.eval.flops import ForwardMemo, build_meta_unet
+    from obclip.engine.flops import ForwardMemo, build_meta_unet
 
     return build_meta_unet(json.loads(config_json)), ForwardMemo()
 
@@ -63,7 +63,7 @@ def _unet_config(large: str) -> tuple[dict[str, Any], str | None]:
     found = _local_config(large)
     if found is not None:
         return {k: v for k, v in found.items() if not k.startswith("_")}, None
-    from obclip.eval.flops import SD15_UNET_CONFIG
+    from obclip.engine.flops import SD15_UNET_CONFIG
 
     return dict(SD15_UNET_CONFIG), "SD-1.5"
 

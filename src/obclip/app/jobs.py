@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, field_validator
 
-from obclip.cli._common import DEFAULT_SCHEDULER, SCHEDULER_NAMES, check_hub_access, image_metadata, save_image
-from obclip.defaults import DEFAULT_GUIDANCE, DEFAULT_LARGE, DEFAULT_STEPS, DEFAULT_SWITCH_STEP
+from obclip.cli._common import check_hub_access, image_metadata, save_image
 from obclip.errors import (
     IncompatibleModelsError,
     InvalidInputError,
@@ -34,6 +33,8 @@ from obclip.errors import (
     ObclipError,
     ServiceError,
 )
+from obclip.options import OPTION_NAMES, PARTS, GenerationOptions, option_types
+from obclip.options import option_fields as options_of
 
 log = logging.getLogger("obclip.app")
 
@@ -44,26 +45,44 @@ DEFAULT_CONNECT_TIMEOUT_S = 5.0
 """Seconds to wait for a remote cloud to accept a connection when the page sets none."""
 
 
-class Settings(BaseModel):
-    """One generation request from the page; the token never reaches the history."""
+def option_fields() -> dict[str, Any]:
+    """The pydantic fields of every option the app offers (those with a label in `obclip.options`):
+    type, default, bounds and choices from the one declaration."""
+    fields: dict[str, Any] = {}
+    for part in PARTS:
+        types = option_types(part)
+        for f, option in options_of(part):
+            if option.label is None:
+                continue
+            bounds = {key: getattr(option, key) for key in ("ge", "gt", "le", "max_length")}
+            extra = {"json_schema_extra": {"enum": list(option.choices)}} if option.choices else {}
+            fields[f.name] = (
+                types[f.name],
+                Field(f.default, title=option.label, description=option.help, **_given(bounds), **extra),
+            )
+    return fields
+
+
+def _given(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+CHOICE_FIELDS: dict[str, tuple[str, ...]] = {
+    f.name: option.choices for f, option in options_of() if option.label is not None and option.choices
+}
+"""The offered options with a closed set of values (scheduler, policy): refused outside it."""
+
+
+class _SettingsBase(BaseModel):
+    """One generation request from the page; the token never reaches the history. The options
+    are `obclip.options`' (`option_fields`); the page's own settings are declared here."""
 
     model_config = ConfigDict(extra="forbid")
 
     prompt: str = Field(min_length=1, max_length=2000)
-    large: str = Field(DEFAULT_LARGE, min_length=1, max_length=500)
-    small: str | None = Field(None, max_length=500)
-    cloud: str = Field("local", max_length=500)
-    token: str | None = Field(None, max_length=1000)
-    connect_timeout: float | None = Field(None, gt=0, le=600)
-    steps: int = Field(DEFAULT_STEPS, ge=1, le=1000)
-    switch_step: int = Field(DEFAULT_SWITCH_STEP, ge=0, le=1000)
-    scheduler: str = DEFAULT_SCHEDULER
-    guidance: float = Field(DEFAULT_GUIDANCE, ge=0, le=50)
     accel: str = Field("none", max_length=100)
     seed: int | None = Field(None, ge=0, lt=2**63)
     num_images: int = Field(1, ge=1, le=MAX_IMAGES_PER_JOB)
-    max_candidates: int | None = Field(None, ge=1)
-    negative_prompt: str = Field("", max_length=1000)
     keep_history: bool = False
     """Write the image, its settings, the prompt and which candidate was the user's to the
     history directory. Off: nothing of the job reaches the disk."""
@@ -75,19 +94,21 @@ class Settings(BaseModel):
             raise ValueError("type a prompt first")
         return value
 
-    @field_validator("small", "token", mode="before")
+    @field_validator("small", "token", mode="before", check_fields=False)
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("scheduler")
+    @field_validator(*CHOICE_FIELDS, check_fields=False)
     @classmethod
-    def _known_scheduler(cls, value: str) -> str:
-        if value not in SCHEDULER_NAMES:
-            raise ValueError(f"unknown scheduler {value!r} (choose one of: {', '.join(SCHEDULER_NAMES)})")
+    def _one_of_its_choices(cls, value: str | None, info: ValidationInfo) -> str | None:
+        choices = CHOICE_FIELDS[str(info.field_name)]
+        if value is not None and value not in choices:
+            name = str(info.field_name).replace("_", " ")
+            raise ValueError(f"unknown {name} {value!r} (choose one of: {', '.join(choices)})")
         return value
 
-    @field_validator("cloud")
+    @field_validator("cloud", check_fields=False)
     @classmethod
     def _known_cloud(cls, value: str) -> str:
         value = value.strip() or "local"
@@ -98,6 +119,15 @@ class Settings(BaseModel):
     def public(self) -> dict[str, Any]:
         """The settings as the history keeps them: no token, no prompt."""
         return self.model_dump(exclude={"token", "prompt"})
+
+    def options(self, accel: Any = None) -> GenerationOptions:
+        """The `GenerationOptions` these settings ask for (`accel` parsed by the caller)."""
+        given = {name: getattr(self, name) for name in OPTION_NAMES if name in type(self).model_fields}
+        return GenerationOptions.of(**{**given, "accel": accel})
+
+
+Settings = create_model("Settings", __base__=_SettingsBase, __module__=__name__, **option_fields())
+Settings.__doc__ = _SettingsBase.__doc__
 
 
 TERMINAL = ("done", "error", "cancelled")
@@ -273,12 +303,16 @@ class _RecordingCloud:
         self.image = image
         self.state: Any = None
 
-    def denoise(self, spec: Any) -> Any:
+    @property
+    def reports_steps(self) -> bool:
+        return bool(getattr(self.backend, "reports_steps", False))
+
+    def denoise(self, spec: Any, **steps: Any) -> Any:
         self.job.check()
         where = "here" if self.job.settings.cloud == "local" else self.job.settings.cloud
         event = {"type": "phase", "phase": "cloud", "image": self.image, "n": spec.num_candidates, "where": where}
         self.job.emit(event)
-        self.state = self.backend.denoise(spec)
+        self.state = self.backend.denoise(spec, **steps)
         self.job.check()
         self.job.emit({"type": "phase", "phase": "device", "image": self.image})
         return self.state
@@ -361,54 +395,39 @@ class Runner:
             job.settled.set()
 
     def _run(self, job: Job) -> None:
-        from obclip.engine.loop import listen_to_steps
+        from obclip.pipeline import DeviceHalf, ObclipPipeline
 
         s = job.settings
         first = s.seed if s.seed is not None else secrets.randbits(62)
         seeds = [first + i for i in range(s.num_images)]
-        accel = _accel(s)
+        options = s.options(_accel(s))
         job.emit({"type": "phase", "phase": "loading", "images": len(seeds)})
         check_hub_access([s.large, s.small])  # an uncached hub id without a hub: refused in seconds
         job.check()
-        from obclip.api import generate
-
-        backend = _backend(s, job)
+        recorder = _RecordingCloud(_backend(s, job), job, 0)
+        pipe = ObclipPipeline(DeviceHalf(s.large, s.small), recorder, cloud_name=s.cloud)
+        k, steps = s.switch_step, s.steps
         for index, seed in enumerate(seeds):
             job.check()
-            recorder = _RecordingCloud(backend, job, index)
+            recorder.image = index
 
-            def on_step(desc: str, done: int, total: int, index: int = index) -> None:
+            def on_step(pipe: Any, step: int, timestep: Any, values: dict[str, Any], index: int = index) -> None:
                 job.check()  # the local cloud and the device stop between steps
-                phase = "cloud" if desc.startswith("cloud") else "device"
+                phase = values["phase"]
+                done, total = (step + 1, k) if phase == "cloud" else (step + 1 - k, steps - k)
                 job.emit({"type": "step", "phase": phase, "done": done, "total": total, "image": index})
 
-            with listen_to_steps(on_step):
-                result = generate(
-                    s.prompt,
-                    large=s.large,
-                    small=s.small,
-                    steps=s.steps,
-                    switch_step=s.switch_step,
-                    scheduler=s.scheduler,
-                    guidance=s.guidance,
-                    seed=seed,
-                    max_candidates=s.max_candidates,
-                    accel=accel,
-                    cloud=recorder,
-                    token=s.token,
-                    negative_prompt=s.negative_prompt,
-                    quiet=True,
-                )
+            result = pipe.generate(s.prompt, options, seed=seed, callback=on_step)
             job.check()
             job.emit({"type": "phase", "phase": "decode", "image": index})
-            entry = self._keep(s, result, recorder.state)
+            entry = self._keep(s, result, recorder.state, pipe)
             job.emit({"type": "image", "image": index, "entry": entry})
 
-    def _keep(self, s: Settings, result: Any, state: Any) -> dict[str, Any]:
+    def _keep(self, s: Any, result: Any, state: Any, pipe: Any) -> dict[str, Any]:
         report = result.report.to_dict()
         stem = self.history.new_stem()
         image_name, strip_name = f"{stem}.png", f"{stem}-cloud.png"
-        metadata = image_metadata({**report, "negative_prompt": s.negative_prompt})
+        metadata = image_metadata(report)
         entry = {
             "id": stem,
             "created": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -424,7 +443,7 @@ class Runner:
         for key in ("anonymity", "revealed"):  # the plan report's privacy figures, where the engine gives them
             if key in report:
                 entry["report"][key] = report[key]
-        images = {image_name: result.image, strip_name: _cloud_strip(s, state)}
+        images = {image_name: result.image, strip_name: _cloud_strip(pipe.device_half.engine(), state)}
         self.history.add(entry, images, {image_name: metadata})
         return entry
 
@@ -501,7 +520,7 @@ def _backend(s: Settings, job: Job) -> Any:
         from obclip.engine import LocalCloud
 
         return LocalCloud(s.large, quiet=True)
-    from obclip.service.client import HttpCloud
+    from obclip.service.client import HttpCloud, HttpOptions
 
     def sleep(seconds: float) -> None:  # a wait between tries ends when the user cancels
         job.cancelled.wait(seconds)
@@ -512,7 +531,7 @@ def _backend(s: Settings, job: Job) -> Any:
         s.cloud,
         token=s.token,
         model=s.large,
-        connect_timeout=s.connect_timeout or DEFAULT_CONNECT_TIMEOUT_S,
+        options=HttpOptions.of(connect_timeout=s.connect_timeout or DEFAULT_CONNECT_TIMEOUT_S),
         sleep=sleep,
     )
     _close_on_cancel(cloud, job)
@@ -544,14 +563,11 @@ def _shut(stream: Any) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
-def _cloud_strip(s: Settings, state: Any) -> Any:
+def _cloud_strip(device: Any, state: Any) -> Any:
     """The N latents the cloud handed back at step k, decoded by the device's VAE, side by side."""
     from PIL import Image
 
-    from obclip.engine import DeviceEngine, default_small, load_device_model
-
-    model = load_device_model(s.large, s.small or default_small(s.large))
-    tiles = DeviceEngine(model).decode(state.latents)
+    tiles = device.decode(state.latents)
     width, height = tiles[0].size
     strip = Image.new("RGB", (width * len(tiles), height))
     for column, tile in enumerate(tiles):

@@ -20,7 +20,7 @@ import re
 import threading
 import webbrowser
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -39,33 +39,24 @@ from obclip.app.jobs import (
     app_words,
     error_field,
 )
-from obclip.cli._common import DEFAULT_SCHEDULER, SCHEDULER_NAMES
 from obclip.defaults import DEFAULT_GUIDANCE, DEFAULT_LARGE, DEFAULT_STEPS, DEFAULT_SWITCH_STEP
 from obclip.errors import InvalidInputError, ObclipError
 from obclip.hosts import is_loopback
+from obclip.options import SCHEDULER_NAMES, GenerationOptions, option_fields
 
 STATIC = Path(__file__).parent / "static"
 _FILE_NAME = re.compile(r"^[\w.-]+\.png$")
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]", "::1"]
 TOKEN_COOKIE = "obclip_ui_token"
 
-# What the page calls each setting, for validation messages in the app's own words.
+# What the page calls each setting, for validation messages in the app's own words: the options'
+# labels (`obclip.options`), and the page's own settings.
 LABELS = {
     "prompt": "The prompt",
-    "large": "Cloud model",
-    "small": "Device model",
-    "cloud": "Cloud",
-    "token": "Token",
-    "connect_timeout": "Connect timeout",
-    "steps": "Steps T",
-    "switch_step": "Cloud steps k",
-    "scheduler": "Scheduler",
-    "guidance": "Guidance",
+    **{f.name: option.label for f, option in option_fields() if option.label is not None},
     "accel": "Acceleration",
     "seed": "Seed",
     "num_images": "Images",
-    "max_candidates": "N budget",
-    "negative_prompt": "Negative prompt",
     "keep_history": "Keep history",
 }
 
@@ -76,6 +67,7 @@ class CandidatesRequest(BaseModel):
     prompt: str = Field(max_length=2000)
     large: str = Field(DEFAULT_LARGE, max_length=500)
     max_candidates: int | None = Field(None, ge=1)
+    policy: Literal["generalize", "keep-cues"] | None = None  # options.POLICIES
 
 
 class CostRequest(BaseModel):
@@ -143,11 +135,9 @@ def create_app(
             "incognito": incognito,
             "history_dir": str(history.directory),
             "defaults": {
-                "large": DEFAULT_LARGE,
-                "steps": DEFAULT_STEPS,
-                "switch_step": DEFAULT_SWITCH_STEP,
-                "scheduler": DEFAULT_SCHEDULER,
-                "guidance": DEFAULT_GUIDANCE,
+                name: value
+                for name, value in GenerationOptions().flat().items()
+                if name in ("large", "steps", "switch_step", "scheduler", "guidance")
             },
         }
 
@@ -161,7 +151,9 @@ def create_app(
             return {"n": 0, "candidates": [], "segments": [], "attributes": [], "notice": None, "cannot_draw": []}
         # the function `generate` sends with: what the page shows is what the cloud gets
         try:
-            cset = cloud_view(request.prompt, large=request.large, max_candidates=request.max_candidates)
+            cset = cloud_view(
+                request.prompt, large=request.large, max_candidates=request.max_candidates, policy=request.policy
+            )
         except ObclipError as exc:
             if error_field(exc) == "prompt" and "max_candidates" in str(exc):
                 exc.field = "max_candidates"  # type: ignore[attr-defined]

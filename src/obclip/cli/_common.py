@@ -12,31 +12,16 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
-EXIT_USAGE = 2
+# Re-exported from the options' one declaration (torch-free), for the subcommands.
+from obclip.options import DEFAULT_SCHEDULER as DEFAULT_SCHEDULER
+from obclip.options import IMAGE_METADATA_KEYS as METADATA_KEYS
+from obclip.options import SCHEDULER_NAMES as SCHEDULER_NAMES
 
-# The scheduler names of engine/schedulers.py (a test keeps them equal) so the parser needs no torch.
-SCHEDULER_NAMES: tuple[str, ...] = ("dpmsolver++", "ddim", "euler", "lcm")
-DEFAULT_SCHEDULER = "dpmsolver++"
+EXIT_USAGE = 2
 
 # Where an image goes when no --out is given: the next free number, never an existing file.
 DEFAULT_OUT = "out/obclip-{number:04d}.png"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
-
-# The settings written into a PNG's "obclip" text chunk (the prompt only when asked for).
-METADATA_KEYS = (
-    "seed",
-    "large",
-    "small",
-    "steps",
-    "switch_step",
-    "scheduler",
-    "guidance",
-    "height",
-    "width",
-    "num_candidates",
-    "accelerations",
-    "negative_prompt",
-)
 
 
 def raise_invalid(message: str) -> NoReturn:

@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from obclip.cli._common import (
-    DEFAULT_SCHEDULER,
-    SCHEDULER_NAMES,
     check_hub_access,
     image_metadata,
     output_paths,
@@ -22,7 +20,8 @@ from obclip.cli._common import (
     save_image,
     seed_list,
 )
-from obclip.defaults import DEFAULT_GUIDANCE, DEFAULT_LARGE, DEFAULT_STEPS, DEFAULT_SWITCH_STEP
+
+DTYPE_NAMES = ("float32", "float16", "bfloat16")  # `engine.models.DTYPES` (a test keeps them equal)
 
 DEMO_PROMPT = "portrait of an old man with dark skin wearing glasses, blue background"
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
@@ -39,22 +38,6 @@ def _add_generation_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file (refused otherwise)")
     p.add_argument(
-        "--steps", type=int, default=DEFAULT_STEPS, metavar="T", help=f"total denoising steps (default {DEFAULT_STEPS})"
-    )
-    p.add_argument(
-        "--switch-step",
-        type=int,
-        default=DEFAULT_SWITCH_STEP,
-        metavar="k",
-        help=f"steps run in the cloud (default {DEFAULT_SWITCH_STEP})",
-    )
-    p.add_argument(
-        "--scheduler",
-        choices=SCHEDULER_NAMES,
-        default=DEFAULT_SCHEDULER,
-        help=f"solver (default {DEFAULT_SCHEDULER}); lcm for LCM-distilled UNets, its noise seeded by --seed",
-    )
-    p.add_argument(
         "--seed",
         type=seed_list,
         metavar="S|A-B|A,B",
@@ -66,54 +49,24 @@ def _add_generation_options(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="images in this run, models loaded once; seeds S, S+1, ... from --seed (default 1)",
     )
-    p.add_argument(
-        "--guidance",
-        type=float,
-        default=DEFAULT_GUIDANCE,
-        help=f"classifier-free guidance scale (default {DEFAULT_GUIDANCE})",
-    )
-    p.add_argument(
-        "--device-timestep-shift",
-        type=int,
-        default=0,
-        metavar="DT",
-        help="the device UNet reads timestep t - DT (the paper's LCM setting: --scheduler lcm --steps 8 "
-        "--switch-step 4 --device-timestep-shift 8); 0 continues the cloud's run exactly (default)",
-    )
-    p.add_argument("--height", type=int, help="image height, a multiple of 8 (default: the model's)")
-    p.add_argument("--width", type=int, help="image width, a multiple of 8 (default: the model's)")
+    add_option_flags(p)
     p.add_argument(
         "--allow-size",
         action="store_true",
         help="accept a size other than the model's native one (SD models tile or repeat subjects off-size)",
     )
     p.add_argument(
-        "--large", default=DEFAULT_LARGE, metavar="MODEL", help="cloud model: hub id, directory, embedded:NAME"
-    )
-    p.add_argument("--small", metavar="MODEL", help="device model sharing the large one's text encoder and VAE; 'same'")
-    p.add_argument("--max-candidates", type=int, metavar="M", help="budget on the number of candidates")
-    p.add_argument("--taxonomy", metavar="FILE", help="taxonomy file replacing the default")
-    p.add_argument(
         "--religion", action="store_true", help="also vary religion (an opt-in attribute of the default taxonomy)"
     )
     from obclip.cli.candidates import add_anonymity_options
 
     add_anonymity_options(p)
-    p.add_argument(
-        "--negative-prompt",
-        default="",
-        metavar="TEXT",
-        help="what the image should not show (both halves' unconditional branch); the cloud reads it in clear, "
-        "so one that states a sensitive attribute is refused",
-    )
-    p.add_argument("--cloud", default="local", metavar="local|URL", help="where the cloud half runs (default local)")
     p.add_argument("--token-file", metavar="FILE", help="bearer token for a remote cloud")
-    p.add_argument(
-        "--connect-timeout",
-        type=float,
-        metavar="S",
-        help=f"seconds a remote cloud may take to accept a connection (default {DEFAULT_CONNECT_TIMEOUT_S:g})",
-    )
+    where = p.add_argument_group("where the models run (default: the first GPU in float16, else the CPU in float32)")
+    where.add_argument("--device", metavar="DEV", help="the device half's models: cpu, cuda, cuda:1, mps")
+    where.add_argument("--dtype", choices=DTYPE_NAMES, help="the device half's dtype")
+    where.add_argument("--cloud-device", metavar="DEV", help="an in-process cloud's models (default: --device)")
+    where.add_argument("--cloud-dtype", choices=DTYPE_NAMES, help="an in-process cloud's dtype (default: --dtype)")
     p.add_argument(
         "--metadata",
         choices=("settings", "prompt", "none"),
@@ -124,6 +77,27 @@ def _add_generation_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the run's report as JSON (one line per image)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     _add_accel_options(p)
+
+
+def add_option_flags(p: argparse.ArgumentParser) -> None:
+    """One flag per `obclip.options` option that has one, its help, default, bounds and choices from there."""
+    from obclip.options import field_type, option_fields
+
+    for f, option in option_fields():
+        if option.flag is None:
+            continue
+        default = f.default
+        shown = f" (default {default})" if default not in (None, "", ()) else ""
+        kind = field_type(f)
+        p.add_argument(
+            option.flag,
+            dest=f.name,
+            type=None if option.choices else kind,
+            choices=option.choices,
+            default=default,
+            metavar=option.metavar,
+            help=option.help + shown,
+        )
 
 
 def _add_accel_options(p: argparse.ArgumentParser) -> None:
@@ -236,13 +210,14 @@ def _run_generate(args: argparse.Namespace) -> int:
     from obclip.engine.models import check_scheduler_config
 
     check_scheduler_config(args.large, args.scheduler)  # config files only, before the cloud is told anything
+    options = generation_options(args, accel, token)
     cloud = _cloud(args, token)
-    from obclip.api import generate
+    pipe = _pipeline(args, cloud)
 
     path = paths[0]
     try:
         for seed, path in zip(seeds, paths, strict=True):
-            _generate_one(generate, args, cloud, token, accel, seed, path)
+            _generate_one(pipe, args, options, seed, path)
     except KeyboardInterrupt:
         cloud.close()  # a remote cloud drops the job of a client that has gone
         written = "" if path.exists() else f"; {path} not written"
@@ -253,38 +228,29 @@ def _run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _generate_one(
-    generate: Any, args: argparse.Namespace, cloud: Any, token: str | None, accel: Any, seed: int | None, path: Path
-) -> None:
+def _generate_one(pipe: Any, args: argparse.Namespace, options: Any, seed: int | None, path: Path) -> None:
     """One image: generated, written with its metadata, reported."""
-    result = generate(
-        args.prompt,
-        large=args.large,
-        small=args.small,
-        steps=args.steps,
-        switch_step=args.switch_step,
-        scheduler=args.scheduler,
-        guidance=args.guidance,
-        device_timestep_shift=args.device_timestep_shift,
-        seed=seed,
-        height=args.height,
-        width=args.width,
-        max_candidates=args.max_candidates,
-        taxonomy=args.taxonomy,
-        opt_in=_opt_in(args),
-        strict=args.strict,
-        policy=args.policy,
-        min_anonymity=args.min_anonymity,
-        accel=accel,
-        cloud=cloud,
-        token=token,
-        negative_prompt=args.negative_prompt,
-        quiet=args.quiet,
-    )
-    report = {**result.report.to_dict(), "cloud": args.cloud, "negative_prompt": args.negative_prompt}
+    result = pipe.generate(args.prompt, options, seed=seed)
+    report = {**result.report.to_dict(), "cloud": args.cloud}
     metadata = {} if args.metadata == "none" else image_metadata(report, prompt=_prompt_if(args))
     save_with_metadata(result.image, path, metadata)
     _print_result(args, report, path)
+
+
+def generation_options(args: argparse.Namespace, accel: Any, token: str | None) -> Any:
+    """The `GenerationOptions` the flags ask for (the parsed accelerations and the token's contents)."""
+    from obclip.options import OPTION_NAMES, GenerationOptions
+
+    given = {name: getattr(args, name) for name in OPTION_NAMES if hasattr(args, name)}
+    return GenerationOptions.of(**{**given, "opt_in": _opt_in(args), "accel": accel, "token": token})
+
+
+def _pipeline(args: argparse.Namespace, cloud: Any) -> Any:
+    """The pipeline the run's images share: the device half on --device/--dtype, the cloud as built."""
+    from obclip.pipeline import DeviceHalf, ObclipPipeline
+
+    half = DeviceHalf(args.large, args.small, device=args.device, dtype=args.dtype)
+    return ObclipPipeline(half, cloud, cloud_name=args.cloud, quiet=args.quiet)
 
 
 class _TellingCloud:
@@ -345,15 +311,17 @@ def _cloud(args: argparse.Namespace, token: str | None) -> _TellingCloud:
     if args.cloud == "local":
         from obclip.engine import LocalCloud
 
-        return _TellingCloud(LocalCloud(args.large, quiet=args.quiet), "in this process", args.quiet)
-    from obclip.service.client import HttpCloud
+        local = LocalCloud(
+            args.large,
+            quiet=args.quiet,
+            device=args.cloud_device or args.device,
+            dtype=args.cloud_dtype or (args.dtype if args.cloud_device is None else None),
+        )
+        return _TellingCloud(local, "in this process", args.quiet)
+    from obclip.service.client import HttpCloud, HttpOptions
 
-    remote = HttpCloud(
-        args.cloud,
-        token=token,
-        model=args.large,
-        connect_timeout=args.connect_timeout or DEFAULT_CONNECT_TIMEOUT_S,
-    )
+    connect = args.connect_timeout or DEFAULT_CONNECT_TIMEOUT_S
+    remote = HttpCloud(args.cloud, token=token, model=args.large, options=HttpOptions.of(connect_timeout=connect))
     return _TellingCloud(remote, f"at {remote.shown_url}", args.quiet)
 
 
@@ -387,19 +355,20 @@ def _tell_what_is_sent(args: argparse.Namespace) -> None:
     the anonymity and the other residual-risk words of the set this run sends (the very set
     `obclip candidates` shows), and the --strict / --min-anonymity refusals."""
     from obclip.cli.candidates import tell_residual
-    from obclip.privacy.correlate import check_anonymity
-    from obclip.view import check_negative_prompt, cloud_view
+    from obclip.view import checked_view
 
-    cset = cloud_view(
+    cset = checked_view(
         args.prompt,
         large=args.large,
         taxonomy=args.taxonomy,
         max_candidates=args.max_candidates,
         opt_in=_opt_in(args),
+        strict=args.strict,
         policy=args.policy,
+        min_anonymity=args.min_anonymity,
+        negative_prompt=args.negative_prompt,
+        flags=True,
     )
-    check_anonymity(cset, strict=args.strict, min_anonymity=args.min_anonymity)
-    check_negative_prompt(args.negative_prompt, cset.template.taxonomy)
     tell_residual(cset)
 
 

@@ -79,13 +79,10 @@ def read_config(source: str, name: str) -> dict[str, Any] | None:
             return json.loads(path.read_text())
         except (OSError, ValueError):
             return None
-    try:
-        from huggingface_hub import hf_hub_download
+    from obclip.engine import hub
 
-        folder, _, filename = name.rpartition("/")
-        return json.loads(Path(hf_hub_download(source, filename, subfolder=folder or None)).read_text())
-    except Exception:  # no such file, or no network and no cache: loading will say what is wrong
-        return None
+    folder, _, filename = name.rpartition("/")
+    return hub.read_json(source, filename, folder or None)  # None: absent, or the hub out of reach
 
 
 def inspect_model(spec: str, source: str) -> Architecture:
@@ -106,7 +103,7 @@ def inspect_model(spec: str, source: str) -> Architecture:
         raise refuse(f"{name}: {what}")
     if "transformer" in index or (unet is None and read_config(source, "transformer/config.json") is not None):
         raise refuse("a transformer (DiT) pipeline, not a UNet one")
-    family = SUPPORTED_PIPELINES.get(name, SD)
+    family = SUPPORTED_PIPELINES.get(str(name), SD)
     if unet is not None:
         unet_class = unet.get("_class_name", "UNet2DConditionModel")
         if unet_class != "UNet2DConditionModel":

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from obclip.defaults import DEFAULT_MAX_BATCH_LATENT_PIXELS, DEFAULT_MAX_BATCH_ROWS
 from obclip.engine.spec import DenoiseSpec
 from obclip.errors import InvalidInputError
+from obclip.options import WIRE_FIELDS
 
 Job = TypeVar("Job")
 
@@ -21,23 +22,28 @@ Job = TypeVar("Job")
 def batch_key(spec: DenoiseSpec, model: Any) -> tuple[Any, ...]:
     """What two requests must share to run in one UNet call per step on `model` (a `ModelBundle`).
 
-    Size (the model's own where the spec leaves it open), T, k, scheduler, guidance, the prompt
+    Size (the model's own where the spec leaves it open), every other public option but the
+    negative prompt (T, k, scheduler, guidance: `_PER_REQUEST`), the prompt
     length in chunks (the text states' sequence length) and the acceleration settings (each request
     is its own candidate group of the accelerated batch, with its own pivots, unconditional rows
     and caches; the step plan must be the same).
     """
     size = model.default_size
     accel = spec.accel if spec.accel is not None and spec.accel.enabled else None
+    options = spec.public_options()
     return (
         spec.height or size,
         spec.width or size,
-        spec.steps,
-        spec.switch_step,
-        spec.scheduler,
-        float(spec.guidance),
+        *(options[name] for name in WIRE_FIELDS if name not in _PER_REQUEST),
         None if accel is None else json.dumps(accel.to_dict(), sort_keys=True),
         _chunks(spec, model),
     )
+
+
+_PER_REQUEST = ("height", "width", "negative_prompt", "accel")
+"""Public options two requests need not share to share a UNet call: the size is compared as
+drawn (the model's own where left open), the negative prompt is each request's own unconditional
+rows, the accelerations by their enabled settings. Every other public option must be equal."""
 
 
 def _chunks(spec: DenoiseSpec, model: Any) -> int:

@@ -8,16 +8,16 @@ with the same `denoise(spec)` call the remote client offers.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 
 import obclip
 from obclip.engine.batching import batch_key
 from obclip.engine.conditioning import Conditioning, cfg_scale, check_scheduler_fits, unet_conditioning
-from obclip.engine.loop import StepCallback, denoise
-from obclip.engine.models import ModelBundle, load_model
+from obclip.engine.loop import StepCallback, StepEnd, denoise
+from obclip.engine.models import ModelBundle, load_model, placement
 from obclip.engine.schedulers import export_history, make_scheduler, start_at
 from obclip.engine.spec import DenoiseSpec
 from obclip.engine.state import DenoiseState
@@ -28,6 +28,13 @@ class CloudBackend(Protocol):
     """Anything that runs a `DenoiseSpec` and returns the partial run's state."""
 
     def denoise(self, spec: DenoiseSpec) -> DenoiseState: ...
+
+
+@runtime_checkable
+class SteppingCloud(Protocol):
+    """A cloud backend that runs in this process and can report its steps (`LocalCloud`)."""
+
+    def denoise(self, spec: DenoiseSpec, *, on_step_end: StepEnd | None = None) -> DenoiseState: ...
 
 
 def initial_noise(seed: int, channels: int, height: int, width: int) -> torch.Tensor:
@@ -69,14 +76,15 @@ class CloudEngine:
         *,
         quiet: bool = True,
         on_step: StepCallback | None = None,
+        on_step_end: StepEnd | None = None,
         checked: bool = False,
     ) -> DenoiseState:
         """Steps [0, spec.switch_step) on all candidates from one shared initial noise.
 
-        `on_step(i)` runs before step i (it may raise to stop the run); `checked=True` skips
-        `check(spec)` for a caller that has already run it.
+        `on_step(i)` runs before step i (it may raise to stop the run), `on_step_end(i, t, latents)`
+        after it (`loop.StepEnd`); `checked=True` skips `check(spec)` for a caller that has already run it.
         """
-        return self.run_batch([spec], quiet=quiet, on_step=on_step, checked=checked)[0]
+        return self.run_batch([spec], quiet=quiet, on_step=on_step, on_step_end=on_step_end, checked=checked)[0]
 
     def run_batch(
         self,
@@ -84,6 +92,7 @@ class CloudEngine:
         *,
         quiet: bool = True,
         on_step: StepCallback | None = None,
+        on_step_end: StepEnd | None = None,
         checked: bool = False,
     ) -> list[DenoiseState]:
         """Steps [0, k) of several compatible requests, one UNet call per step over all their rows.
@@ -142,6 +151,8 @@ class CloudEngine:
                     guidance=cfg,
                     noise_seeds=[spec.seed for spec in specs for _ in range(spec.num_candidates)],
                     on_step=_both(on_step, begin_step),
+                    on_step_end=on_step_end,
+                    options=head,
                     desc="cloud steps",
                     quiet=quiet,
                 )
@@ -177,7 +188,7 @@ class CloudEngine:
         return states
 
     @contextlib.contextmanager
-    def _accelerated(self, specs: Sequence[DenoiseSpec]):
+    def _accelerated(self, specs: Sequence[DenoiseSpec]) -> Iterator[Any]:
         spec = specs[0]
         if spec.accel is None or not spec.accel.enabled:
             yield None
@@ -192,20 +203,43 @@ class CloudEngine:
 
 
 class LocalCloud:
-    """The cloud half in this process (`--cloud local`), loading its model on first use."""
+    """The cloud half in this process (`--cloud local`), loading its model on first use.
 
-    def __init__(self, model: str | ModelBundle, *, quiet: bool = True) -> None:
+    Its model is its own: `device` and `dtype` (default: the first GPU in float16, else the CPU
+    in float32) are the cloud's, apart from the device half's (`pipeline.DeviceHalf`).
+    """
+
+    reports_steps = True
+    """`denoise` takes `on_step_end` (`SteppingCloud`): a pipeline reports the cloud's steps too."""
+
+    def __init__(
+        self,
+        model: str | ModelBundle,
+        *,
+        quiet: bool = True,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
         self._model = model
         self.quiet = quiet
+        self.device, self.dtype = placement(device, dtype)
+
+    def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> LocalCloud:
+        """Run on `device` in `dtype` from now on (the model is taken from the cache there on next use)."""
+        self.device, self.dtype = placement(device or self.device, dtype or self.dtype)
+        if not isinstance(self._model, str):
+            self._model = self._model.model_id
+        return self
 
     def load(self) -> CloudEngine:
         """The engine, loading the model on the first call."""
         if isinstance(self._model, str):
-            self._model = load_model(self._model)
+            self._model = load_model(self._model, device=self.device, dtype=self.dtype)
         return CloudEngine(self._model)
 
-    def denoise(self, spec: DenoiseSpec) -> DenoiseState:
-        return self.load().run(spec, quiet=self.quiet)
+    def denoise(self, spec: DenoiseSpec, *, on_step_end: StepEnd | None = None) -> DenoiseState:
+        """Steps [0, k) of `spec`; `on_step_end(i, t, latents)` after each (`loop.StepEnd`)."""
+        return self.load().run(spec, quiet=self.quiet, on_step_end=on_step_end)
 
 
 def _both(first: StepCallback | None, second: StepCallback | None) -> StepCallback | None:

@@ -13,7 +13,7 @@ import threading
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import torch
 from transformers import CLIPTextModel, CLIPTokenizer
@@ -77,6 +77,8 @@ class TextConditioner(Protocol):
 
     hidden_size: int
     max_tokens: int
+    text_encoder: Any
+    """The (first) CLIP text encoder; SDXL's conditioner has a second one."""
 
     def token_count(self, prompt: str) -> int: ...
 

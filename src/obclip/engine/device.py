@@ -17,12 +17,13 @@ from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from PIL import Image
 
 from obclip.engine.conditioning import cfg_scale, check_scheduler_fits, unet_conditioning
-from obclip.engine.loop import denoise
+from obclip.engine.loop import StepEnd, denoise
 from obclip.engine.models import ModelBundle, canonical_id, model_digest
 from obclip.engine.schedulers import SCHEDULERS, export_history, import_history, make_scheduler, start_at
 from obclip.engine.spec import DenoiseSpec
 from obclip.engine.state import DenoiseState, json_default
 from obclip.errors import ObclipError, StateError
+from obclip.options import WIRE_FIELDS, PublicOptions
 
 
 def same_model(a: str, b: str) -> bool:
@@ -49,6 +50,11 @@ def _canonical(model: str) -> str:
         return model
 
 
+ECHOED: tuple[str, ...] = ("num_candidates", "seed", *(n for n in WIRE_FIELDS if n not in ("height", "width", "accel")))
+"""What an answer's metadata must echo exactly: every public option (the size where the request
+fixed it, checked apart; the accelerations change no result's meaning), the seed and N."""
+
+
 def check_answer(state: DenoiseState, spec: DenoiseSpec, model: str | None = None) -> None:
     """Refuse an answer that does not echo the request (what can be checked without the device model).
 
@@ -60,7 +66,7 @@ def check_answer(state: DenoiseState, spec: DenoiseSpec, model: str | None = Non
     meta = state.metadata
     if meta.get("candidates_digest") != spec.candidates_digest():
         raise StateError("cloud answered for a different candidate set or order")
-    for key in ("num_candidates", "steps", "switch_step", "scheduler", "seed", "guidance", "negative_prompt"):
+    for key in ECHOED:
         if meta.get(key) != getattr(spec, key):
             raise StateError(f"cloud answered {key}={meta.get(key)!r}, the request asked for {getattr(spec, key)!r}")
     for key in ("height", "width"):
@@ -196,8 +202,13 @@ class DeviceEngine:
         timestep_shift: int = 0,
         chunks: int | None = None,
         quiet: bool = True,
+        on_step_end: StepEnd | None = None,
+        options: PublicOptions | None = None,
     ) -> torch.Tensor:
         """Run steps [state.step_index, state.num_steps) for one row conditioned on `prompt`.
+
+        `on_step_end(i, t, latents)` runs after each step (`loop.StepEnd`); `options` are the
+        request's public options, for those the loop reads (the cloud's loop reads the same).
 
         `chunks` is the request's prompt length in chunks (`request_chunks`): the cloud padded every
         row to its longest candidate, so the device pads its own row the same way; None takes
@@ -244,6 +255,8 @@ class DeviceEngine:
                 guidance=cfg_scale(self.model.unet, guidance),
                 noise_seeds=[int(seed)] if isinstance(seed, int) else None,
                 timestep_shift=timestep_shift,
+                on_step_end=on_step_end,
+                options=options,
                 desc="device steps",
                 quiet=quiet,
             )

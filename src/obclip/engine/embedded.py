@@ -35,12 +35,12 @@ class Components:
     text_encoder: CLIPTextModel
     vae: AutoencoderKL
     unet: UNet2DConditionModel | None
-    schedule: dict
+    schedule: dict[str, Any]
     # SDXL's second tokenizer and text encoder (with projection), None for SD 1.x/2.x.
     tokenizer_2: CLIPTokenizer | None = None
     text_encoder_2: torch.nn.Module | None = None
     # The pipeline's model_index.json (e.g. SDXL's force_zeros_for_empty_prompt), {} when absent.
-    pipeline: dict = field(default_factory=dict)
+    pipeline: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -225,7 +225,7 @@ REGISTRY: dict[str, EmbeddedModel] = {
 }
 
 
-def _sdxl():
+def _sdxl() -> Any:
     from obclip.engine import sdxl  # imports this module: loaded on first use only
 
     return sdxl

@@ -7,7 +7,10 @@ process-wide setting changed. Torch-free.
 
 from __future__ import annotations
 
+import json
 import threading
+from pathlib import Path
+from typing import Any
 
 from obclip.errors import ModelNotFoundError
 
@@ -69,6 +72,31 @@ def _resolve(repo_id: str) -> str:
     except Exception:  # connection refused, no DNS, timeout: the hub is out of reach
         return _cached_or_refuse(repo_id, f"{_endpoint_host()} cannot be reached")
     return repo_id
+
+
+def read_json(repo_id: str, filename: str, subfolder: str | None = None) -> dict[str, Any] | None:
+    """A JSON file of a hub model (`unet/config.json`), from the cache or the hub; None where the
+    model has no such file, or the hub is out of reach and the file is not cached (the caller's
+    checks then fall back). A gated or unknown repository is refused (`ModelNotFoundError`), not
+    read as a missing file, and so is a file that is not JSON."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError, GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
+
+    where = f"{subfolder}/{filename}" if subfolder else filename
+    try:
+        path = hf_hub_download(repo_id, filename, subfolder=subfolder)
+    except GatedRepoError:
+        raise ModelNotFoundError(f"model {repo_id!r} is gated: log in with a token that has access") from None
+    except RepositoryNotFoundError:
+        raise ModelNotFoundError(f"model {repo_id!r}: the hub has no such model (or it needs a token)") from None
+    except EntryNotFoundError:  # the model has no such file (LocalEntryNotFoundError: offline, not cached)
+        return None
+    except (HfHubHTTPError, OSError, ValueError):  # the hub out of reach, or a malformed id
+        return None
+    try:
+        return dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError) as exc:
+        raise ModelNotFoundError(f"model {repo_id!r}: {where} is not a JSON object ({exc})") from None
 
 
 def _cached_or_refuse(repo_id: str, why: str) -> str:

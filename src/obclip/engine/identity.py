@@ -26,6 +26,7 @@ import os
 import struct
 import threading
 from pathlib import Path
+from typing import Any
 
 DIGEST_PREFIX = "sha256:"
 SAMPLES = 16
@@ -34,7 +35,7 @@ _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".msgpack", 
 _COMPONENTS = ("unet", "vae", "text_encoder", "text_encoder_2", "tokenizer", "tokenizer_2", "scheduler")
 _MODULES = ("unet", "vae", "text_encoder", "text_encoder_2")
 
-_cache: dict[tuple, str | None] = {}
+_cache: dict[tuple[Any, ...], str | None] = {}
 _lock = threading.Lock()
 
 
@@ -76,7 +77,7 @@ def directory_digest(root: str | Path, folders: dict[str, Path]) -> str | None:
     return value
 
 
-def tensors_digest(name: str, state: dict) -> str:
+def tensors_digest(name: str, state: dict[str, Any]) -> str:
     """The digest of a model built in memory: every tensor of its components, in full (tiny models)."""
     digest = hashlib.sha256(b"obclip-built-model/1\n")
     for key in sorted(state):
@@ -94,7 +95,8 @@ def _stat(path: Path) -> tuple[int, int]:
 def _component_files(folder: Path) -> list[Path]:
     """The files of one component folder that make up the model: configs and tokenizer files, and
     the weights diffusers loads by default (safetensors over pickles, no dtype variants)."""
-    plain, weights = [], []
+    plain: list[Any] = []
+    weights: list[Any] = []
     for path in sorted(folder.iterdir()):
         if not path.is_file() or path.name.startswith(".") or _variant_index(path.name):
             continue

@@ -8,9 +8,7 @@ and the range of step indices to run.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Sequence
 
 import torch
 from diffusers import UNet2DConditionModel
@@ -18,23 +16,12 @@ from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from tqdm.auto import tqdm
 
 from obclip.engine.conditioning import Conditioning
+from obclip.options import PublicOptions
 
 StepCallback = Callable[[int], None]
-StepListener = Callable[[str, int, int], None]
-_step_listener: ContextVar[StepListener | None] = ContextVar("obclip_step_listener", default=None)
-
-
-@contextmanager
-def listen_to_steps(listener: StepListener) -> Iterator[None]:
-    """Call `listener(desc, done, total)` after every step `denoise` runs in this context (thread).
-
-    `desc` is the loop's label (`"cloud steps"`, `"device steps"`); a progress display uses it.
-    """
-    token = _step_listener.set(listener)
-    try:
-        yield
-    finally:
-        _step_listener.reset(token)
+StepEnd = Callable[[int, torch.Tensor, torch.Tensor], "torch.Tensor | None"]
+"""`on_step_end(i, t, latents)` after step i (timestep t) with the latents it gave: it may raise to
+stop the run, and return new latents to continue from (None keeps them)."""
 
 
 def step_seed(seed: int, step: int) -> int:
@@ -52,6 +39,15 @@ def step_generators(noise_seeds: Sequence[int], step: int) -> list[torch.Generat
     return [torch.Generator("cpu").manual_seed(step_seed(seed, step)) for seed in noise_seeds]
 
 
+def rescale_guided(guided: torch.Tensor, cond: torch.Tensor, phi: float) -> torch.Tensor:
+    """Guided noise pulled toward the conditional noise's spread (Lin et al. 2024, "Common Diffusion
+    Noise Schedules and Sample Steps are Flawed", eq. 15-16): each row's standard deviation is
+    its own, so a row's result does not depend on the batch it runs in."""
+    dims = list(range(1, guided.ndim))
+    rescaled = guided * (cond.std(dim=dims, keepdim=True) / guided.std(dim=dims, keepdim=True))
+    return phi * rescaled + (1 - phi) * guided
+
+
 @torch.no_grad()
 def denoise(
     unet: UNet2DConditionModel,
@@ -65,6 +61,8 @@ def denoise(
     noise_seeds: Sequence[int] | None = None,
     timestep_shift: int = 0,
     on_step: StepCallback | None = None,
+    on_step_end: StepEnd | None = None,
+    options: PublicOptions | None = None,
     desc: str = "denoising",
     quiet: bool = True,
 ) -> torch.Tensor:
@@ -76,10 +74,13 @@ def denoise(
     `timestep_cond`). `noise_seeds` (one per latent row) seeds a stochastic scheduler's per-step
     noise from (seed, step index); without it a stochastic step draws from torch's global RNG.
     `timestep_shift` makes the UNet read timestep t - shift (clamped at 0) while the scheduler
-    steps on t. Latents stay float32 whatever the UNet's dtype. `on_step(i)` runs before step
-    i's UNet call.
+    steps on t. `options.guidance_rescale` > 0 rescales the guided noise (`rescale_guided`).
+    Latents stay float32 whatever the UNet's dtype. `on_step(i)` runs before step i's UNet call,
+    `on_step_end(i, t, latents)` after step i (`StepEnd`). `options` are the request's public
+    options, where the loop reads the per-step ones (None: their defaults).
     """
     guided = guidance > 1.0
+    rescale = options.guidance_rescale if options is not None else 0.0
     rows = latents.shape[0]
     expected = 2 * rows if guided else rows
     if len(conditioning) != expected:
@@ -99,8 +100,12 @@ def denoise(
         if guided:
             uncond, cond = noise.chunk(2)
             noise = uncond + guidance * (cond - uncond)
+            if rescale:
+                noise = rescale_guided(noise, cond, rescale)
         step_kwargs = {"generator": step_generators(noise_seeds, i)} if noise_seeds is not None else {}
         latents = scheduler.step(noise, t, latents, **step_kwargs, return_dict=False)[0]
-        if (listener := _step_listener.get()) is not None:
-            listener(desc, i + 1 - start, stop - start)
+        if on_step_end is not None:
+            replaced = on_step_end(i, t, latents)
+            if replaced is not None:
+                latents = replaced.to(device=latents.device, dtype=torch.float32)
     return latents

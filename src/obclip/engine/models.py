@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,31 @@ def default_dtype(device: torch.device) -> torch.dtype:
     return torch.float16 if device.type == "cuda" else torch.float32
 
 
+DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+"""The dtypes a model may run in, by the name `--dtype` takes."""
+
+
+def placement(device: torch.device | str | None, dtype: torch.dtype | str | None) -> tuple[torch.device, torch.dtype]:
+    """(device, dtype) a model is placed on: `device` (`"cuda:1"`, a `torch.device`; default the
+    first GPU, else the CPU) and `dtype` (a `torch.dtype` or a name of `DTYPES`; default float16 on
+    a GPU, float32 elsewhere). An unknown device or dtype, or a GPU this machine lacks, is refused."""
+    try:
+        where = default_device() if device is None else torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise InvalidInputError(f"unknown device {device!r}: {exc}") from None
+    if where.type == "cuda":
+        count = torch.cuda.device_count()
+        if count == 0 or (where.index is not None and where.index >= count):
+            raise InvalidInputError(f"device {str(where)!r} is not on this machine ({count} GPUs)")
+    if isinstance(dtype, str):
+        if dtype not in DTYPES:
+            raise InvalidInputError(f"unknown dtype {dtype!r} (choose one of: {', '.join(DTYPES)})")
+        dtype = DTYPES[dtype]
+    if dtype is not None and dtype not in DTYPES.values():
+        raise InvalidInputError(f"unsupported dtype {dtype} (choose one of: {', '.join(DTYPES)})")
+    return where, dtype or default_dtype(where)
+
+
 COMPONENT_CLASSES: dict[str, Any] = {
     "tokenizer": CLIPTokenizer,
     "text_encoder": CLIPTextModel,
@@ -89,9 +115,73 @@ SHARED_FILE = "obclip_shared.json"
 """In a model directory: the components it takes from a partner directory instead of holding copies."""
 SHARED_FORMAT = "obclip-shared/1"
 
-_cache: dict[tuple[str, str, str, str], Any] = {}
-"""(where the component is read from, component, device, dtype) -> the loaded component."""
-_cache_lock = threading.RLock()
+
+class ModelCache:
+    """The loaded components, least recently used dropped first beyond `max_entries`.
+
+    Keyed by (where the component is read from, component, device, dtype). A bundle holds its
+    components itself, so dropping one from the cache frees it only once no bundle uses it.
+    """
+
+    def __init__(self, max_entries: int = 64) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[str, str, str, str], Any] = OrderedDict()
+        self.lock = threading.RLock()
+
+    def __contains__(self, key: tuple[str, str, str, str]) -> bool:
+        return key in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __getitem__(self, key: tuple[str, str, str, str]) -> Any:
+        with self.lock:
+            self._entries.move_to_end(key)
+            return self._entries[key]
+
+    def __setitem__(self, key: tuple[str, str, str, str], value: Any) -> None:
+        with self.lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            self.trim()
+
+    def trim(self) -> None:
+        """Drop the least recently used entries beyond `max_entries`."""
+        with self.lock:
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def setdefault(self, key: tuple[str, str, str, str], value: Any) -> Any:
+        with self.lock:
+            if key not in self._entries:
+                self[key] = value
+            return self[key]
+
+    def clear(self) -> None:
+        with self.lock:
+            self._entries.clear()
+
+
+_cache = ModelCache()
+_cache_lock = _cache.lock
+
+
+def clear_model_cache() -> None:
+    """Forget every loaded component (the next load reads the files again); models still in
+    use by a bundle stay alive in it. On a GPU, also hands cached memory back to the driver."""
+    _cache.clear()
+    _built_digests.clear()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def set_model_cache_size(max_entries: int) -> None:
+    """Keep at most `max_entries` loaded components (a model has 4 to 7; default 64)."""
+    if max_entries < 1:
+        raise InvalidInputError(f"the model cache holds at least one component, got {max_entries}")
+    with _cache.lock:
+        _cache.max_entries = max_entries
+        _cache.trim()
 
 
 def load_component(
@@ -103,8 +193,7 @@ def load_component(
     two models that share a text encoder or VAE (a pair whose small directory names its partner
     in `obclip_shared.json`) get the very same object. `scheduler` is the noise schedule's config.
     """
-    device = device or default_device()
-    dtype = dtype or default_dtype(device)
+    device, dtype = placement(device, dtype)
     if _built(spec):
         return _built_component(spec, name, device, dtype)
     source, subfolder = component_location(_source(spec), name)
@@ -195,13 +284,21 @@ def _built(spec: str) -> bool:
     return entry.path() is None and entry.build is not None
 
 
+def _builder(spec: str) -> Callable[[], embedded.Components]:
+    """The builder of a built `embedded:` model (`_built(spec)` holds)."""
+    build = embedded.lookup(spec).build
+    if build is None:
+        raise ModelNotFoundError(f"embedded model {spec!r} is loaded from files, not built")
+    return build
+
+
 def _built_component(spec: str, name: str, device: torch.device, dtype: torch.dtype) -> Any:
     """A component of a built model; building makes every component, and all are cached."""
     model_id = canonical_id(spec)
     key = (model_id, name, str(device), str(dtype))
     with _cache_lock:
         if key not in _cache:
-            parts = embedded.lookup(spec).build()
+            parts = _builder(spec)()
             values = {
                 "tokenizer": parts.tokenizer,
                 "text_encoder": parts.text_encoder,
@@ -216,6 +313,7 @@ def _built_component(spec: str, name: str, device: torch.device, dtype: torch.dt
                 if isinstance(value, torch.nn.Module):
                     _place(value, device, dtype)
                 _cache.setdefault((model_id, part, str(device), str(dtype)), value)
+            return values[name]
         return _cache[key]
 
 
@@ -254,7 +352,7 @@ def model_digest(spec: str) -> str | None:
         if _built(spec):
             name = canonical_id(spec)
             if name not in _built_digests:
-                parts = embedded.lookup(spec).build()
+                parts = _builder(spec)()
                 modules = {"unet": parts.unet, "vae": parts.vae, "text_encoder": parts.text_encoder}
                 if parts.text_encoder_2 is not None:
                     modules["text_encoder_2"] = parts.text_encoder_2
@@ -532,7 +630,9 @@ def check_compatible(
         problems.append("different added conditioning (e.g. SDXL vs SD 1.x)")
     elif unet.get("projection_class_embeddings_input_dim") != large_unet.get("projection_class_embeddings_input_dim"):
         problems.append("different pooled-text and time-id widths (SDXL's added conditioning)")
-    for key in ("latent_channels", "scaling_factor", "block_out_channels") if vae_config else ():
+    for key in ("latent_channels", "scaling_factor", "block_out_channels"):
+        if not vae_config:
+            break
         theirs = architectures.vae_config_value(vae_config, key)
         if _norm(theirs) != _norm(cloud.vae.config.get(key)):
             problems.append(f"VAE {key} {theirs} vs {cloud.vae.config.get(key)}")
@@ -596,10 +696,5 @@ def _optional_config(source: str, subfolder: str) -> dict[str, Any] | None:
             if (local / name).is_file():
                 return json.loads((local / name).read_text())
         return None
-    try:
-        from huggingface_hub import hf_hub_download
-
-        name = "scheduler_config.json" if subfolder == "scheduler" else "config.json"
-        return json.loads(Path(hf_hub_download(source, name, subfolder=subfolder)).read_text())
-    except Exception:  # absent component or no network: the check falls back to the UNet alone
-        return None
+    name = "scheduler_config.json" if subfolder == "scheduler" else "config.json"
+    return hub.read_json(source, name, subfolder)  # None: absent component or no network (the UNet alone decides)

@@ -15,6 +15,7 @@ import torch
 from diffusers import DDIMScheduler, DPMSolverMultistepScheduler, EulerDiscreteScheduler, LCMScheduler
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
+from obclip import options
 from obclip.errors import InvalidInputError, StateError
 
 # Overrides applied on top of the model's own scheduler config (its betas are kept).
@@ -26,7 +27,7 @@ SCHEDULERS: dict[str, tuple[type[SchedulerMixin], dict[str, Any]]] = {
     # step adds fresh noise; the loop seeds it from (seed, step index), so the hand-off stays exact.
     "lcm": (LCMScheduler, {}),
 }
-DEFAULT_SCHEDULER = "dpmsolver++"
+DEFAULT_SCHEDULER = options.DEFAULT_SCHEDULER
 
 # Stable Diffusion 1.5's own scheduler_config.json: the config a model without one runs with.
 SD_SCHEDULER_CONFIG: dict[str, Any] = {
@@ -131,16 +132,6 @@ def make_scheduler(name: str, model_schedule: Mapping[str, Any] | None, num_step
         reason = f"at most {most} (its distillation schedule)" if most else str(exc).splitlines()[0]
         raise InvalidInputError(f"scheduler {name} cannot run {num_steps} steps: {reason}") from None
     return scheduler
-
-
-def rebuild_scheduler(class_name: str, config: Mapping[str, Any], num_steps: int) -> SchedulerMixin:
-    """Rebuild a scheduler from the class name and full config that crossed the wire."""
-    for cls in _HISTORY:
-        if cls.__name__ == class_name:
-            scheduler = cls.from_config(dict(config))
-            scheduler.set_timesteps(num_steps)
-            return scheduler
-    raise StateError(f"unsupported scheduler class {class_name!r} in denoise state")
 
 
 def start_at(scheduler: SchedulerMixin, step_index: int) -> None:

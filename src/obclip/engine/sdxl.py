@@ -173,7 +173,7 @@ def tiny_sdxl_unet(
     ).eval()
 
 
-def _tiny_sdxl(unet: UNet2DConditionModel):
+def _tiny_sdxl(unet: UNet2DConditionModel) -> Any:
     from obclip.engine import embedded
 
     tokenizer = embedded._tiny_tokenizer()
@@ -204,19 +204,19 @@ _TINY_SDXL_UNETS: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {
 }
 
 
-def _build_tiny_sdxl(role: str, lcm: bool):
+def _build_tiny_sdxl(role: str, lcm: bool) -> Any:
     seeds, shape = _TINY_SDXL_UNETS[role]
     unet = tiny_sdxl_unet(seeds[lcm], time_cond_proj_dim=_TINY_LCM_EMBED if lcm else None, **shape)
     return _tiny_sdxl(unet)
 
 
-def build_tiny_sdxl_large(*, lcm: bool = False):
+def build_tiny_sdxl_large(*, lcm: bool = False) -> Any:
     """Large SDXL placeholder: 2 ResNets per stage, 0/1/2/4 transformer layers, a mid block (seed 23;
     LCM-shaped, seed 25)."""
     return _build_tiny_sdxl("large", lcm)
 
 
-def build_tiny_sdxl_small(*, lcm: bool = False):
+def build_tiny_sdxl_small(*, lcm: bool = False) -> Any:
     """KOALA-style small partner: 1 ResNet per stage, the deepest stage's transformers halved
     (4 -> 2, as KOALA-700M goes 10 -> 5), no mid block; same encoders and VAE (seed 24; LCM-shaped,
     seed 26)."""

@@ -11,43 +11,43 @@ from __future__ import annotations
 import hashlib
 import math
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from obclip.defaults import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_SWITCH_STEP
-from obclip.engine.schedulers import DEFAULT_SCHEDULER, scheduler_class
+from obclip.defaults import DEFAULT_GUIDANCE as DEFAULT_GUIDANCE  # re-exported
+from obclip.defaults import DEFAULT_STEPS as DEFAULT_STEPS
+from obclip.defaults import DEFAULT_SWITCH_STEP as DEFAULT_SWITCH_STEP
+from obclip.engine.schedulers import scheduler_class
 from obclip.errors import InvalidInputError, check_int
+from obclip.options import PublicOptions
 
 MAX_SEED = 2**63 - 1
 
 
 @dataclass(frozen=True)
-class DenoiseSpec:
+class DenoiseSpec(PublicOptions):
     """A cloud request: run steps [0, switch_step) of a `steps`-step schedule on every candidate.
+
+    Its options are `obclip.options.PublicOptions` (T, k, scheduler, guidance, size, negative
+    prompt, accelerations); a spec adds the candidates and the seed.
 
     Args:
         candidates: the candidate prompts in wire order.
-        steps: T, the length of the whole schedule (cloud and device together).
-        switch_step: k, how many steps the cloud runs; 0 and T are allowed.
-        scheduler: `dpmsolver++`, `ddim` or `euler`.
-        guidance: classifier-free guidance scale; at most 1 switches guidance off.
-        height, width: image size in pixels (multiples of 8); None takes the model's own size.
         seed: seed of the one initial noise shared by all candidates.
-        negative_prompt: the text of the unconditional branch ("" for none). Public: the cloud reads
-            it, so the device refuses one that states a sensitive attribute (`obclip.api.plan`).
-        accel: cloud acceleration options (an `obclip.accel.AccelConfig`), None for none.
+        steps, switch_step, scheduler, guidance, height, width, negative_prompt, accel: as
+            `PublicOptions`; the negative prompt is public (the cloud reads it), so the device
+            refuses one that states a sensitive attribute (`obclip.api.plan`).
     """
 
     candidates: tuple[str, ...]
-    steps: int = DEFAULT_STEPS
-    switch_step: int = DEFAULT_SWITCH_STEP
-    scheduler: str = DEFAULT_SCHEDULER
-    guidance: float = DEFAULT_GUIDANCE
-    height: int | None = None
-    width: int | None = None
-    seed: int = 0
-    negative_prompt: str = ""
-    accel: Any = field(default=None, compare=False)
+    seed: int = field(default=0, kw_only=True)
+
+    @classmethod
+    def of(cls, candidates: Sequence[str], options: PublicOptions, *, seed: int) -> DenoiseSpec:
+        """The request for `candidates` with `options` (every public option carried over)."""
+        values = {f.name: getattr(options, f.name) for f in fields(PublicOptions)}
+        return cls(tuple(candidates), seed=seed, **values)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "candidates", tuple(self.candidates))
@@ -90,6 +90,7 @@ class DenoiseSpec:
             check_int(name, value, minimum=8, optional=True)
             if value is not None and value % 8:
                 raise InvalidInputError(f"{name} {value} is not a multiple of 8")
+        self.check_bounds()  # every public option's declared bounds (`obclip.options.Option`)
         check_int("seed", self.seed, minimum=0)
         if self.seed > MAX_SEED:
             raise InvalidInputError(f"seed must be below 2**63, got {self.seed}")
@@ -102,11 +103,8 @@ class DenoiseSpec:
         return digest.hexdigest()
 
     def public_options(self) -> dict[str, Any]:
-        """The options that travel with the request, as JSON-able values."""
-        options = asdict(self)
-        options.pop("candidates")
-        options["accel"] = self.accel.to_dict() if self.accel is not None else None
-        return options
+        """The options that travel with the request (the seed included), as JSON-able values."""
+        return {**super().public_options(), "seed": self.seed}
 
 
 def _check_prompt(index: int | str, prompt: object) -> None:

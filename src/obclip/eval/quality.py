@@ -19,7 +19,15 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from obclip.engine import DEFAULT_SCHEDULER, CloudEngine, DenoiseSpec, DeviceEngine, load_device_model, load_model
+from obclip.engine import (
+    DEFAULT_SCHEDULER,
+    CloudEngine,
+    DenoiseSpec,
+    DeviceEngine,
+    check_response,
+    load_device_model,
+    load_model,
+)
 from obclip.engine.spec import DEFAULT_GUIDANCE, DEFAULT_STEPS
 from obclip.privacy import CandidateSet, build_candidate_set
 
@@ -200,7 +208,8 @@ def evaluate(
                 cset = prompt.candidate_set
                 row = cset.true_index if setting.private else 0
                 mark = time.perf_counter()
-                latents.append(finisher.finish(state.select(row), cset.true_prompt, guidance=guidance))
+                check_response(state, spec, finisher.model)  # the answer check `generate` makes, too
+                latents.append(finisher.finish(state.select(row), cset.true_prompt, guidance=guidance, options=spec))
                 device_s += time.perf_counter() - mark
                 sizes.append(len(spec.candidates))
                 progress.update(1)

@@ -4,12 +4,14 @@ obclip serve --large MODEL --port 8000              # cloud machine
 obclip generate "..." --cloud http://HOST:8000      # device machine (uses `HttpCloud`)
 """
 
+from typing import Any
+
 from obclip.service.limits import Limits
 
 __all__ = ["HttpCloud", "Limits", "ServiceConfig", "create_app"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     # The server and client pull in torch, FastAPI and httpx; import them only when asked for.
     if name == "HttpCloud":
         from obclip.service.client import HttpCloud

@@ -5,7 +5,7 @@ candidate set, the public options and the model name only (`encode_request`), ne
 candidate is the user's, with a random `Idempotency-Key` drawn for the call; it makes no
 follow-up call. A retry resends the identical bytes and key, and when it happens depends only on
 the server and the network. It resends when no obclip server holds the job: a 503 or 429
-(refused before queueing), no connection at all (within `connect_timeout`: a wrong URL fails in
+(refused before queueing), no connection at all (within the connect timeout: a wrong URL fails in
 about that long), or a 500/502/503 whose body is not obclip's JSON error envelope
 `{"error": {"code", "message"}}` (something in front of obclip, such as Ray Serve's proxy when
 the replica running the job died). A proxy's 504 (its own timeout; obclip may still run the job)
@@ -29,6 +29,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpcore
@@ -78,6 +79,59 @@ class _BackendGone(Exception):
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When a request no obclip server took is sent again (see the module's docstring for which).
+
+    Args:
+        deadline_s: total seconds spent on tries and waits before giving up on an overloaded
+            (503) server, a token over its share (429), or a proxy's 5xx.
+        retries: most extra tries (None: as many as `deadline_s` allows).
+        backoff_s: first wait between tries, doubled each time, with jitter (a 503's
+            `Retry-After` is waited at least).
+        max_wait_s: cap on any one wait.
+    """
+
+    deadline_s: float = 180.0
+    retries: int | None = None
+    backoff_s: float = 0.5
+    max_wait_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    """How `HttpCloud` talks to a server.
+
+    Args:
+        timeout: httpx's timeouts: `connect` is how long to wait for a connection, and to keep
+            trying a server that refuses (a wrong URL or port fails in about this long); `read`
+            bounds one whole try, from connecting to the answer's last byte (the server sends
+            nothing until the job is done).
+        retry: the `RetryPolicy`.
+        max_response_bytes: a larger answer is refused before or while it is read.
+    """
+
+    timeout: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(300.0, connect=2.0))
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    max_response_bytes: int = 1 << 30
+
+    @classmethod
+    def of(cls, *, timeout: float = 300.0, connect_timeout: float = 2.0, **retry: Any) -> HttpOptions:
+        """Options from plain numbers: `timeout` per try, `connect_timeout`, and `RetryPolicy`'s
+        fields (`retries=0`) or `max_response_bytes`."""
+        size = retry.pop("max_response_bytes", 1 << 30)
+        return cls(httpx.Timeout(timeout, connect=connect_timeout), RetryPolicy(**retry), size)
+
+    @property
+    def try_s(self) -> float:
+        """Seconds one try may take in all."""
+        return float(self.timeout.read if self.timeout.read is not None else 300.0)
+
+    @property
+    def connect_s(self) -> float:
+        return float(self.timeout.connect if self.timeout.connect is not None else self.try_s)
+
+
 class HttpCloud:
     """The cloud half at `url` (e.g. `http://10.0.0.5:8000`), with deadlines, caps and retries.
 
@@ -85,19 +139,7 @@ class HttpCloud:
         url: base URL of an `obclip serve` server.
         token: bearer token, if the server asks for one (`service.tokens.read_token` reads a file).
         model: the cloud model to ask for (the server refuses another); None takes the server's.
-        timeout: total seconds one try may take, from connecting to the answer's last byte
-            (the server sends nothing until the job is done).
-        connect_timeout: seconds to wait for a connection, and to keep trying to connect to a
-            server that refuses (a wrong URL or port fails in about this long).
-        retry_deadline_s: total seconds spent on tries and waits before giving up on an
-            overloaded (503) server, a token over its share (429), or a proxy's 5xx.
-        retries: most extra tries (None: as many as `retry_deadline_s` allows). A request the
-            server may have taken (a timeout, a connection broken after sending, obclip's own
-            error answer) is never resent.
-        backoff_s: first wait between tries, doubled each time, with jitter (a 503's
-            `Retry-After` is waited at least).
-        max_retry_after_s: cap on any one wait.
-        max_response_bytes: a larger answer is refused before or while it is read.
+        options: timeouts, the retry policy and the answer's size cap (`HttpOptions`).
         transport: an httpx transport (tests).
         sleep, clock, jitter: the wait function, the monotonic clock and a [0, 1) random source (tests).
     """
@@ -108,21 +150,23 @@ class HttpCloud:
         *,
         token: str | None = None,
         model: str | None = None,
-        timeout: float = 300.0,
-        connect_timeout: float = 2.0,
-        retry_deadline_s: float = 180.0,
-        retries: int | None = None,
-        backoff_s: float = 0.5,
-        max_retry_after_s: float = 30.0,
-        max_response_bytes: int = 1 << 30,
+        options: HttpOptions | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
     ) -> None:
+        options = options or HttpOptions()
+        retry = options.retry
+        timeout, connect_timeout = options.try_s, options.connect_s
         if not url.startswith(("http://", "https://")):
             raise InvalidInputError(f"cloud URL must start with http:// or https://, got {sanitize(url, 100)!r}")
-        if (retries is not None and retries < 0) or timeout <= 0 or connect_timeout <= 0 or retry_deadline_s < 0:
+        if (
+            (retry.retries is not None and retry.retries < 0)
+            or timeout <= 0
+            or connect_timeout <= 0
+            or retry.deadline_s < 0
+        ):
             raise InvalidInputError("retries and the retry deadline must be >= 0 and timeouts > 0")
         if token is not None and not all(33 <= ord(ch) <= 126 for ch in token):
             raise InvalidInputError("the bearer token must be printable ASCII without spaces")
@@ -130,13 +174,11 @@ class HttpCloud:
         parsed = httpx.URL(self.url)
         self.shown_url = str(parsed.copy_with(username=None, password=None)) if parsed.userinfo else self.url
         self.model = model
+        self.options = options
         self.timeout = timeout
         self.connect_timeout = connect_timeout
-        self.retry_deadline_s = retry_deadline_s
-        self.retries = retries
-        self.backoff_s = backoff_s
-        self.max_retry_after_s = max_retry_after_s
-        self.max_response_bytes = max_response_bytes
+        self.retry = retry
+        self.max_response_bytes = options.max_response_bytes
         self._sleep = sleep
         self._clock = clock
         self._jitter = jitter
@@ -151,7 +193,7 @@ class HttpCloud:
         if transport is None:
             transport = httpx.HTTPTransport()
             pool = getattr(transport, "_pool", None)
-            if hasattr(pool, "_network_backend"):  # httpcore reads through it: every read sees the deadline
+            if pool is not None and hasattr(pool, "_network_backend"):  # every read sees the deadline
                 pool._network_backend = self._deadline
         # No connection is kept between calls: a kept one the server has since closed (its keep-alive
         # ran out, or it restarted) would fail the next request after sending, which is never resent.
@@ -198,7 +240,7 @@ class HttpCloud:
 
     def _post(self, path: str, body: bytes, key: str) -> bytes:
         url = self.url + path
-        give_up_at = self._clock() + self.retry_deadline_s
+        give_up_at = self._clock() + self.retry.deadline_s
         unreachable_since: float | None = None  # the first of the latest run of failed connections
         attempt = 0
         while True:
@@ -267,7 +309,7 @@ class HttpCloud:
             if not connect_failed:
                 unreachable_since = None
             attempt += 1
-            out_of_tries = self.retries is not None and attempt > self.retries
+            out_of_tries = self.retry.retries is not None and attempt > self.retry.retries
             if out_of_tries or self._clock() + wait > limit:
                 raise ServiceError(failure)
             self._sleep(wait)
@@ -302,9 +344,9 @@ class HttpCloud:
     def _wait(self, attempt: int, retry_after: float | None) -> float:
         """Seconds before try `attempt + 2`: at least Retry-After, else doubling backoff; jittered."""
         if retry_after is not None:
-            base = min(retry_after, self.max_retry_after_s)
-            return min(base * (1 + 0.25 * self._jitter()), self.max_retry_after_s)
-        base = min(self.backoff_s * 2**attempt, self.max_retry_after_s)
+            base = min(retry_after, self.retry.max_wait_s)
+            return min(base * (1 + 0.25 * self._jitter()), self.retry.max_wait_s)
+        base = min(self.retry.backoff_s * 2**attempt, self.retry.max_wait_s)
         return base * (0.5 + 0.5 * self._jitter())
 
     def _get_json(self, path: str) -> dict[str, Any]:
@@ -437,7 +479,9 @@ class _DeadlineBackend(httpcore.SyncBackend):
             raise httpcore.ReadTimeout("the call's deadline passed")
         return remaining if timeout is None else min(timeout, remaining)
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, **kwargs: Any) -> httpcore.NetworkStream:
+    def connect_tcp(  # type: ignore[override]  # passes httpcore's other arguments on as they come
+        self, host: str, port: int, timeout: float | None = None, **kwargs: Any
+    ) -> httpcore.NetworkStream:
         remaining = self.remaining()
         if remaining is not None and remaining <= 0:
             raise httpcore.ConnectTimeout("the call's deadline passed")

@@ -1,7 +1,7 @@
 """What a request costs the server, in multiply-accumulates (MACs) of the UNet forwards it needs.
 
 cost = rows x k x MACs of one row's forward at the request's latent size, rows being N, or 2N with
-guidance. One row's forward is counted by `obclip.eval.flops` on the `meta` device (no memory,
+guidance. One row's forward is counted by `obclip.engine.flops` on the `meta` device (no memory,
 no weights) at three latent sizes when the server starts and fitted as a + b*P + c*P^2 in the
 latent pixel count P: convolutions and linear layers grow with P, self-attention with P^2.
 """
@@ -69,7 +69,7 @@ class CostModel:
         """Count `unet`'s architecture on `meta` at three latent sizes and fit."""
         from diffusers import UNet2DConditionModel
 
-        from obclip.eval.flops import count_macs
+        from obclip.engine.flops import count_macs
 
         config = dict(unet.config)
         with torch.device("meta"):
@@ -78,8 +78,12 @@ class CostModel:
         for side in _FIT_SIDES:
             sample = torch.empty(1, config["in_channels"], side, side, device="meta")
             inputs = example_unet_kwargs(meta, 1)  # SDXL's added conditioning and LCM's w embedding too
+
+            def forward(s: Any = sample, c: dict[str, Any] = inputs) -> Any:
+                return meta(s, 500, **c, return_dict=False)
+
             with torch.no_grad():
-                counts[side] = float(count_macs(lambda s=sample, c=inputs: meta(s, 500, **c, return_dict=False)).total)
+                counts[side] = float(count_macs(forward).total)
         return cls.fit(counts)
 
 

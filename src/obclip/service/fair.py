@@ -96,7 +96,7 @@ class FairQueue:
         return entry.job
 
     def pop_batch(
-        self, spec_of: Callable[[Any], DenoiseSpec], model: Any, policy: BatchPolicy, fits: Callable[[list], bool]
+        self, spec_of: Callable[[Any], DenoiseSpec], model: Any, policy: BatchPolicy, fits: Callable[[list[Any]], bool]
     ) -> list[Any]:
         """The next job and the waiting jobs that can share its UNet calls, in fair order.
 

@@ -92,7 +92,7 @@ class Job:
     deadline: float = math.inf  # set when the job starts running
     tenant: str = ""
     queued_at: float = field(default_factory=time.monotonic)
-    future: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
+    future: concurrent.futures.Future[Any] = field(default_factory=concurrent.futures.Future)
     cancelled: threading.Event = field(default_factory=threading.Event)
 
     def cancel(self) -> None:

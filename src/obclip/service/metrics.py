@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -85,7 +86,7 @@ class _TenantQueue:
     def __init__(self, by_tenant: Callable[[], dict[str, tuple[int, float]]]) -> None:
         self._by_tenant = by_tenant
 
-    def describe(self) -> list:
+    def describe(self) -> list[Any]:
         return []
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
@@ -108,19 +109,19 @@ class _TenantQueue:
 class MetricsMiddleware:
     """Counts every HTTP answer by endpoint and status, and its latency (pure ASGI: no body buffering)."""
 
-    def __init__(self, app: Callable, metrics: Metrics, routes: Iterable[str]) -> None:
+    def __init__(self, app: Callable[..., Any], metrics: Metrics, routes: Iterable[str]) -> None:
         self.app = app
         self.metrics = metrics
         self.routes = set(routes)
 
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
         status = {"code": 500}
 
-        async def capture(message: dict) -> None:
+        async def capture(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
             await send(message)

@@ -18,10 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from obclip.engine.device import check_answer
 from obclip.engine.models import model_digest
-from obclip.engine.schedulers import SCHEDULERS
 from obclip.engine.spec import MAX_SEED, DenoiseSpec
 from obclip.engine.state import DenoiseState
 from obclip.errors import InvalidInputError, ObclipError
+from obclip.options import WIRE_FIELDS, PublicOptions, option_fields, option_types
 from obclip.service.limits import Limits
 
 API_PREFIX = "/v1"
@@ -132,49 +132,55 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
 # --- the request ---------------------------------------------------------------------------------
 
 
+def wire_fields() -> dict[str, tuple[Any, Any]]:
+    """The request's fields for the public options (`obclip.options.PublicOptions`): their types,
+    bounds, choices and help from the one declaration. The options a request has always carried
+    (`Option.wire_required`: T, k, scheduler, guidance) must be spelled out; any other may be left
+    out and reads as its default, so a client that predates an option is still served. A
+    server's own limits come on top (`check_limits`); `accel` travels as `AccelConfig.to_dict()`."""
+    types = option_types(PublicOptions)
+    fields: dict[str, tuple[Any, Any]] = {}
+    for f, option in option_fields(PublicOptions):
+        kind = dict[str, Any] | None if f.name == "accel" else types[f.name]
+        bounds = {key: getattr(option, key) for key in ("ge", "gt", "le") if getattr(option, key) is not None}
+        if option.choices:
+            bounds["json_schema_extra"] = {"enum": list(option.choices)}
+        default = ... if option.wire_required else f.default
+        fields[f.name] = (kind, Field(default, description=option.help, **bounds))
+    return fields
+
+
 class DenoiseRequest(BaseModel):
     """`POST /v1/denoise`: run steps [0, switch_step) of a `steps`-step schedule on every candidate.
 
+    The candidates, the seed and the model asked for, and one field per public option (`wire_fields`).
     Strict: no unknown fields, no type coercion (`"5"` is not 5, `true` is not 1), no NaN or infinity.
     """
 
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
     candidates: list[str] = Field(min_length=1, description="the candidate prompts in wire order (N)")
-    steps: int = Field(ge=1, description="T, the length of the whole schedule")
-    switch_step: int = Field(ge=0, description="k, the steps the cloud runs; at most T")
-    scheduler: str = Field(
-        description="one of " + ", ".join(f"`{name}`" for name in SCHEDULERS),
-        json_schema_extra={"enum": list(SCHEDULERS)},
-    )
-    guidance: float = Field(ge=0, description="classifier-free guidance scale; <= 1 turns it off")
-    height: int | None = Field(default=None, ge=8, description="pixels, a multiple of 8; null: the model's")
-    width: int | None = Field(default=None, ge=8, description="pixels, a multiple of 8; null: the model's")
     seed: int = Field(ge=0, le=MAX_SEED, description="seed of the one initial noise shared by all candidates")
-    negative_prompt: str = Field(default="", description="text of the unconditional branch (public); empty: none")
-    accel: dict[str, Any] | None = Field(
-        default=None, description="acceleration options (`obclip.accel.AccelConfig.to_dict()`); null: none"
-    )
     model: str | None = Field(default=None, description="the cloud model asked for; null: the server's")
     model_digest: str | None = Field(
         default=None,
         description="content digest of the model asked for (`sha256:...`); when both sides have one it decides",
     )
+    __annotations__.update({name: kind for name, (kind, _) in wire_fields().items()})
+    locals().update({name: declared for name, (_, declared) in wire_fields().items()})
 
-
-# `DenoiseSpec` fields the request carries as they are (candidates, guidance and accel change form).
-_SAME_ON_THE_WIRE = ("steps", "switch_step", "scheduler", "height", "width", "seed", "negative_prompt")
+    def option(self, name: str) -> Any:
+        """A public option's value (the fields `wire_fields` declares)."""
+        return getattr(self, name)
 
 
 def request_from_spec(spec: DenoiseSpec, model: str | None = None) -> DenoiseRequest:
     """The wire request for a spec: every public option spelled out, nothing else."""
     return DenoiseRequest(
         candidates=list(spec.candidates),
-        guidance=float(spec.guidance),
-        accel=spec.accel.to_dict() if spec.accel is not None else None,
         model=model,
         model_digest=model_digest(model) if model is not None else None,
-        **{name: getattr(spec, name) for name in _SAME_ON_THE_WIRE},
+        **{**spec.public_options(), "guidance": float(spec.guidance)},  # the seed included
     )
 
 
@@ -227,20 +233,22 @@ def check_limits(request: DenoiseRequest, limits: Limits) -> None:
             raise LimitExceededError(
                 f"candidate {index} has {len(prompt)} characters, this server takes at most {limits.max_prompt_chars}"
             )
-    if len(request.negative_prompt) > limits.max_prompt_chars:
+    negative: str = request.option("negative_prompt")
+    if len(negative) > limits.max_prompt_chars:
         raise LimitExceededError(
-            f"the negative prompt has {len(request.negative_prompt)} characters, "
-            f"this server takes at most {limits.max_prompt_chars}"
+            f"the negative prompt has {len(negative)} characters, this server takes at most {limits.max_prompt_chars}"
         )
-    _check_negative_prompt(request.negative_prompt)
-    if request.steps > limits.max_steps:
-        raise LimitExceededError(f"steps {request.steps}, this server runs at most {limits.max_steps}")
+    _check_negative_prompt(negative)
+    steps: int = request.option("steps")
+    if steps > limits.max_steps:
+        raise LimitExceededError(f"steps {steps}, this server runs at most {limits.max_steps}")
     for name in ("height", "width"):
-        value = getattr(request, name)
+        value = request.option(name)
         if value is not None and value > limits.max_size:
             raise LimitExceededError(f"{name} {value}, this server makes images of at most {limits.max_size} px")
-    if not math.isfinite(request.guidance) or request.guidance > limits.max_guidance:
-        raise LimitExceededError(f"guidance {request.guidance}, this server allows at most {limits.max_guidance}")
+    guidance: float = request.option("guidance")
+    if not math.isfinite(guidance) or guidance > limits.max_guidance:
+        raise LimitExceededError(f"guidance {guidance}, this server allows at most {limits.max_guidance}")
 
 
 def _check_negative_prompt(text: str) -> None:
@@ -262,21 +270,18 @@ def spec_from_request(request: DenoiseRequest, limits: Limits) -> DenoiseSpec:
     """A validated `DenoiseSpec` for a request that is within `limits`."""
     check_limits(request, limits)
     accel = None
-    if request.accel is not None:
+    wire_accel = request.option("accel")
+    if wire_accel is not None:
         from obclip.accel import AccelConfig
 
         try:
-            accel = AccelConfig.from_dict(request.accel)
+            accel = AccelConfig.from_dict(wire_accel)
         except ObclipError:
             raise
         except (TypeError, ValueError) as exc:
             raise InvalidInputError(f"bad acceleration options: {exc}") from None
-    return DenoiseSpec(
-        candidates=tuple(request.candidates),
-        guidance=request.guidance,
-        accel=accel,
-        **{name: getattr(request, name) for name in _SAME_ON_THE_WIRE},
-    )
+    options = {name: request.option(name) for name in WIRE_FIELDS}
+    return DenoiseSpec(tuple(request.candidates), seed=request.seed, **{**options, "accel": accel})
 
 
 # --- the answer ----------------------------------------------------------------------------------

@@ -341,7 +341,7 @@ async def _client_gone(request: Request) -> None:
             return
 
 
-def _retrieve(future: asyncio.Future) -> None:
+def _retrieve(future: asyncio.Future[Any]) -> None:
     # An abandoned job's error must not be logged as "never retrieved".
     if not future.cancelled():
         future.exception()

@@ -16,7 +16,7 @@ import json
 import logging
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,7 +118,7 @@ def create_app(config: ServiceConfig | None = None, *, engine: Any = None) -> Fa
         )
     app.include_router(router)
     for exc_class, handler in EXCEPTION_HANDLERS.items():
-        app.add_exception_handler(exc_class, handler)
+        app.add_exception_handler(exc_class, handler)  # type: ignore[arg-type]  # Starlette types it loosely
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=ROUTES)
     app.add_middleware(RequestLimit, limit=limits.max_connections)
     return app
@@ -129,12 +129,12 @@ class RequestLimit:
     for `/healthz`, which always answers (it does no work). Replaces uvicorn's `limit_concurrency`,
     whose plain-text 503 counted idle connections too and refused the health check with the rest."""
 
-    def __init__(self, app: Callable, limit: int) -> None:
+    def __init__(self, app: Callable[..., Any], limit: int) -> None:
         self.app = app
         self.limit = limit
         self.active = 0
 
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] != "http" or scope.get("path") == "/healthz":
             await self.app(scope, receive, send)
             return
@@ -157,7 +157,7 @@ class RequestLimit:
 
 
 @asynccontextmanager
-async def _lifespan(app: FastAPI):
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     state = app.state
     state.jobs.start()
     log.info(
@@ -173,7 +173,7 @@ def _cost_model(unet: Any) -> CostModel:
     try:
         return CostModel.for_unet(unet)
     except Exception as exc:  # a UNet the MAC counter cannot build: assume SD-1.5's cost
-        from obclip.eval.flops import SD15_UNET_CONFIG, build_meta_unet
+        from obclip.engine.flops import SD15_UNET_CONFIG, build_meta_unet
 
         log.warning("cannot count this UNet's MACs (%s); costing requests as SD-1.5", type(exc).__name__)
         return CostModel.for_unet(build_meta_unet(SD15_UNET_CONFIG))
@@ -279,7 +279,7 @@ def uvicorn_config(app: FastAPI, limits: Limits, log_level: str = "info") -> Any
         app,
         http=protocol,
         log_level=log_level,
-        timeout_keep_alive=limits.keep_alive_s,
+        timeout_keep_alive=limits.keep_alive_s,  # type: ignore[arg-type]  # a float works; typed int
         limit_concurrency=None,  # `RequestLimit` in the app: JSON 503, /healthz always answered
         h11_max_incomplete_event_size=16 * 1024,  # request line and headers
         timeout_graceful_shutdown=5,

@@ -3,7 +3,7 @@
 
 const $ = (id) => document.getElementById(id);
 const FIELDS = ["large", "small", "cloud", "token", "connect_timeout", "steps", "switch_step", "scheduler", "accel",
-  "guidance", "seed", "num_images", "max_candidates", "negative_prompt"];
+  "guidance", "seed", "num_images", "max_candidates", "policy", "negative_prompt"];
 const NUMBERS = new Set(["connect_timeout", "steps", "switch_step", "guidance", "seed", "num_images", "max_candidates"]);
 const COST_FIELDS = ["large", "steps", "switch_step", "accel", "guidance"];
 const STORE = "obclip.settings";  // this browser's localStorage: settings, the token only when asked
@@ -49,6 +49,7 @@ async function init() {
   $("prompt").addEventListener("input", schedulePreview);
   $("large").addEventListener("change", schedulePreview);
   $("max_candidates").addEventListener("input", schedulePreview);
+  $("policy").addEventListener("change", schedulePreview);
   for (const key of COST_FIELDS) $(key).addEventListener("input", scheduleCost);
   for (const key of [...FIELDS, "keep_history", "remember_token"]) {
     $(key).addEventListener("change", saveSettings);
@@ -128,6 +129,7 @@ async function preview() {
   const seq = ++previewSeq;
   const body = { prompt: $("prompt").value, large: $("large").value || undefined };
   if ($("max_candidates").value) body.max_candidates = Number($("max_candidates").value);
+  if ($("policy").value) body.policy = $("policy").value;  // the set previewed is the set sent
   try {
     const seen = await api("/api/candidates", body);
     if (seq !== previewSeq) return;  // a newer keystroke won

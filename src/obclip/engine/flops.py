@@ -1,4 +1,5 @@
-"""MAC counting for UNet forwards and whole requests, on the `meta` device (weights do not change cost).
+"""MAC counting for UNet forwards and whole requests, on the `meta` device (weights do not change cost):
+the cost model the service admits requests by and the app shows, beside the loop it counts.
 
 Counts come from `torch.utils.flop_counter.FlopCounterMode`: convolutions and linear layers (`conv_linear`,
 the paper's FLOPs convention) apart from attention matmuls (`attention`); a MAC is half a counted FLOP.
