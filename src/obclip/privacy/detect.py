@@ -23,6 +23,7 @@ from obclip.privacy.binding import (
     in_idiom,
 )
 from obclip.privacy.emoji import has_person_emoji, neutralise_emoji
+from obclip.privacy.keep import form_key
 from obclip.privacy.language import language_of
 from obclip.privacy.normalize import english_words, normalize_text
 from obclip.privacy.taxonomy import (
@@ -75,6 +76,7 @@ class _Match:
     variable: int = -1
     article: tuple[int, int] | None = None
     rule: str = ALWAYS
+    surface: str = ""  # the taxonomy form read here, when it is not the text itself (typo, bare age)
 
 
 @dataclass
@@ -261,7 +263,7 @@ class _Detector:
                     f"this prompt cannot be rewritten consistently: the words for one {attribute.kind} "
                     f"({attribute.name}) have no common form for '{value}'; reword it"
                 )
-        return Template(self._parts(), attributes, self.taxonomy, values)
+        return Template(self._parts(attributes), attributes, self.taxonomy, values)
 
     def _slot_categories(self, variables: list[_Variable]) -> dict[int, set[str]]:
         """Per variable, the categories of every slot of its person (of that attribute): its values
@@ -330,7 +332,7 @@ class _Detector:
             key = surface_key(_unaccented(typed))
             entry = self.taxonomy.lexicon.get(key)
             if key != surface_key(typed) and entry is not None:
-                found.append(_Match(0, word.start(), word.end(), entry))
+                found.append(_Match(0, word.start(), word.end(), entry, surface=key))
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
 
@@ -357,7 +359,7 @@ class _Detector:
             )
             entries = {(self.taxonomy.lexicon[t].attribute, self.taxonomy.lexicon[t].value) for t in ranked}
             if len(entries) == 1:  # one meaning; its likeliest form: a letter left out ("womn": "woman")
-                found.append(_Match(0, word.start(), word.end(), self.taxonomy.lexicon[ranked[0]]))
+                found.append(_Match(0, word.start(), word.end(), self.taxonomy.lexicon[ranked[0]], surface=ranked[0]))
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
 
@@ -376,10 +378,11 @@ class _Detector:
             group = "c" if bare.group("c") else "o"
             if bare.start(group) in starts:
                 continue  # "a man of 75 years old": the taxonomy's own form
-            entry = self.taxonomy.lexicon.get(f"{bare.group(group)} years old")
+            form = f"{bare.group(group)} years old"
+            entry = self.taxonomy.lexicon.get(form)
             if entry is None:
                 continue
-            found.append(_Match(0, bare.start(group), bare.end(group), entry))
+            found.append(_Match(0, bare.start(group), bare.end(group), entry, surface=form))
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
 
@@ -906,7 +909,16 @@ class _Detector:
             for old in order
         )
 
-    def _parts(self) -> tuple[Part, ...]:
+    def _form_key(self, match: _Match, attributes: tuple[Attribute, ...]) -> str:
+        """What every candidate keeps of the user's word here (a number, a name: `keep.form_key`)."""
+        if match.entry.is_pronoun:
+            return ""
+        spec = self.taxonomy.attributes[match.entry.attribute]
+        surface = match.surface or self.folded[match.start : match.end]
+        values = attributes[match.variable].values
+        return form_key(self.taxonomy, spec, match.entry.value, match.category, surface, values)
+
+    def _parts(self, attributes: tuple[Attribute, ...]) -> tuple[Part, ...]:
         spans: list[tuple[int, int, Slot]] = []
         for match in self.matches:
             if match.article is not None:
@@ -915,7 +927,8 @@ class _Detector:
                 capital = False
             else:
                 capital = self._capital(match.start, match)
-            spans.append((match.start, match.end, Slot(match.variable, match.category, capital)))
+            form = self._form_key(match, attributes)
+            spans.append((match.start, match.end, Slot(match.variable, match.category, capital, form)))
 
         parts: list[Part] = []
         cursor = 0

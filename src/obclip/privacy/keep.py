@@ -1,0 +1,303 @@
+"""What every candidate keeps of what the user wrote: a slot's written number and its style, and a
+first name's pair, so the user's own candidate keeps its numbers and names while the set stays closed.
+
+A slot's *form key* is a function of the user's word that is the same for every member of the set:
+for a number, its style ("#-{U}-old", "@ {U}s old", "#s") and its *block* (a row of
+`data/keep.json`: one number per value, e.g. 25 / 40 / 70, every number in one row only); for a
+first name, its *pair* (one name per gender value, same country, every name in one pair only).
+Every value renders its own entry of the row, so each member reads back to the same key. A number
+in no row renders in its style with the canonical row; a name in no pair renders canonically.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Mapping, Sequence
+from importlib import resources
+
+from obclip.privacy.taxonomy import AttributeSpec, Taxonomy, surface_key
+
+_SEP = "|"
+_NAME = "name"
+
+_SMALL = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_SMALL_ORDINAL = [
+    "zeroth",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+]
+_TENS_ORDINAL = [
+    "_",
+    "_",
+    "twentieth",
+    "thirtieth",
+    "fortieth",
+    "fiftieth",
+    "sixtieth",
+    "seventieth",
+    "eightieth",
+    "ninetieth",
+]
+_DECADE_WORDS = [
+    "_",
+    "teens",
+    "twenties",
+    "thirties",
+    "forties",
+    "fifties",
+    "sixties",
+    "seventies",
+    "eighties",
+    "nineties",
+]
+
+
+def _number_words() -> dict[str, tuple[int, str]]:
+    """Every English number word 0..99 (cardinal ``@``, ordinal ``@o``, decade ``@s``)."""
+    words: dict[str, tuple[int, str]] = {}
+    for n, word in enumerate(_SMALL):
+        words[word] = (n, "@")
+        words[_SMALL_ORDINAL[n]] = (n, "@o")
+    for t in range(2, 10):
+        words[_TENS[t]] = (10 * t, "@")
+        words[_TENS_ORDINAL[t]] = (10 * t, "@o")
+        words[_DECADE_WORDS[t]] = (10 * t, "@s")
+        for u in range(1, 10):
+            words[f"{_TENS[t]}-{_SMALL[u]}"] = (10 * t + u, "@")
+            words[f"{_TENS[t]}-{_SMALL_ORDINAL[u]}"] = (10 * t + u, "@o")
+    words["teens"] = (10, "@s")
+    return words
+
+
+_WORDS = _number_words()
+_NUMBER = re.compile(
+    r"(?<![a-z0-9])(?:(?P<d>\d+)(?P<o>st|nd|rd|th)?|(?P<w>"
+    + "|".join(sorted(map(re.escape, _WORDS), key=len, reverse=True))
+    + "))"
+)
+_UNIT = re.compile(r"(?<![a-z])(month|year)(?![a-rt-z])")
+
+
+def parse_number(surface: str) -> tuple[str, str] | None:
+    """(style, number) of a surface form holding an age, or None.
+
+    The style is the surface with its first number replaced by a marker (``#`` digits, ``#o``
+    an ordinal in digits, ``@``/``@o``/``@s`` a cardinal, ordinal or decade in words) and "month" or
+    "year" by ``{U}``; the number is its integer, with ``m`` appended for months ("6-month-old":
+    ``("#-{U}-old", "6m")``; "forty-five years old": ``("@ {U}s old", "45")``).
+    """
+    text = surface_key(surface)
+    found = _NUMBER.search(text)
+    if found is None:
+        return None
+    if found.group("d") is not None:
+        number = int(found.group("d"))
+        marker = "#o" if found.group("o") else "#"
+    else:
+        number, marker = _WORDS[found.group("w")]
+    style = text[: found.start()] + marker + text[found.end() :]
+    months = False
+    unit = _UNIT.search(style)
+    if unit is not None:
+        months = unit.group(1) == "month"
+        style = style[: unit.start()] + "{U}" + style[unit.end() :]
+    return style, f"{number}m" if months else str(number)
+
+
+@functools.cache
+def _blocks() -> dict[str, dict[str, object]]:
+    resource = resources.files("obclip.privacy").joinpath("data/keep.json")
+    data = json.loads(resource.read_text(encoding="utf-8"))
+    return data["numbers"]
+
+
+@functools.lru_cache(maxsize=256)
+def _number_table(spec: AttributeSpec, category: str) -> tuple[tuple[dict[str, str], ...], dict] | None:
+    """The rows of `spec`'s number blocks that apply to `category` (value -> number), and the
+    forms of `category` by (value, style, number)."""
+    groups = _blocks().get(spec.name)
+    if not groups:
+        return None
+    group = next((g for g in groups.values() if category in g.get("categories", ())), groups.get("default"))
+    if group is None:
+        return None
+    values: list[str] = list(group["values"])
+    rows = tuple({v: str(n) for v, n in zip(values, row, strict=True)} for row in group["blocks"])
+    forms: dict[tuple[str, str, str], str] = {}
+    for value in spec.values:
+        for form in spec.forms[value].get(category, ()):
+            parsed = parse_number(form)
+            if parsed is not None:
+                forms.setdefault((value, *parsed), form)
+    # the canonical forms must be one row in one style (or hold no number), so that a canonical
+    # rendering reads back to the canonical key; a category where they are not keeps no numbers
+    if any(category not in spec.forms.get(v, {}) for v in values):
+        return None
+    canonical = {v: parse_number(spec.canonical(v, category)) for v in values}
+    styles = {c[0] if c else None for c in canonical.values()}
+    if styles == {None}:
+        return rows, forms  # canonical forms without numbers ("young"): they read back to no key
+    if None in styles or len(styles) != 1 or {v: c[1] for v, c in canonical.items() if c} != rows[0]:
+        return None
+    return rows, forms
+
+
+@functools.lru_cache(maxsize=256)
+def _row_of(spec: AttributeSpec, category: str) -> dict[tuple[str, str], int]:
+    table = _number_table(spec, category)
+    if table is None:
+        return {}
+    result: dict[tuple[str, str], int] = {}
+    for index, row in enumerate(table[0]):
+        for value, number in row.items():
+            result.setdefault((value, number), index)
+    return result
+
+
+def form_key(
+    taxonomy: Taxonomy, spec: AttributeSpec, value: str, category: str, surface: str, values: Sequence[str]
+) -> str:
+    """The form key of a slot (``""``: render canonically) from the surface the user wrote.
+
+    Args:
+        taxonomy: the taxonomy the slot was read with.
+        spec: the slot's attribute.
+        value: the value the user's word has.
+        category: the slot's form category.
+        surface: the user's word (its lookup form).
+        values: the slot's value space (every value must render under the key).
+    """
+    if category == "first_name":
+        pair = _pairs(taxonomy, spec).get(surface_key(surface))
+        if pair is None or pair[0] == 0:
+            return ""
+        names = _pair_rows(taxonomy, spec)[pair[0]]
+        return f"{_NAME}{_SEP}{pair[0]}" if all(v in names for v in values) else ""
+    table = _number_table(spec, category)
+    if table is None:
+        return ""
+    parsed = parse_number(surface)
+    if parsed is None:
+        return ""
+    style, number = parsed
+    rows, forms = table
+    row = _row_of(spec, category).get((value, number))
+    for index in ([row] if row is not None else []) + [0]:
+        rendered = [forms.get((v, style, rows[index].get(v, ""))) for v in values]
+        if all(rendered):
+            if all(f == spec.canonical(v, category) for f, v in zip(rendered, values, strict=True)):
+                return ""
+            return f"{style}{_SEP}{index}"
+    return ""
+
+
+def render_form(taxonomy: Taxonomy, spec: AttributeSpec, value: str, category: str, key: str) -> str:
+    """The surface of `value` in `category` under a form key (`form_key`); canonical for ``""``."""
+    if not key:
+        return spec.canonical(value, category)
+    style, _, index = key.rpartition(_SEP)
+    if style == _NAME:
+        return _pair_rows(taxonomy, spec)[int(index)][value]
+    table = _number_table(spec, category)
+    assert table is not None
+    rows, forms = table
+    return forms[(value, style, rows[int(index)][value])]
+
+
+# --- first-name pairs ------------------------------------------------------------------------
+
+
+@functools.cache
+def _countries() -> dict[str, str]:
+    """The main country of each generated first name (`data/first_names.json`)."""
+    resource = resources.files("obclip.privacy").joinpath("data/first_names.json")
+    data = json.loads(resource.read_text(encoding="utf-8"))
+    result: dict[str, str] = {}
+    for names in data["names"].values():
+        for name, countries in names.items():
+            result.setdefault(surface_key(name), countries[0] if countries else "")
+    return result
+
+
+@functools.lru_cache(maxsize=16)
+def _pair_rows(taxonomy: Taxonomy, spec: AttributeSpec) -> tuple[Mapping[str, str], ...]:
+    """Rows of first names, one per value that has names; row 0 is the canonical names.
+
+    Names are paired within their main country, in list order (the hand list first: the most
+    given names), then whatever is left over across countries; a name left without a partner is in
+    no row (it renders canonically)."""
+    values = [v for v in spec.values if spec.forms[v].get("first_name")]
+    if len(values) < 2:
+        return ()
+    countries = _countries()
+    rows: list[dict[str, str]] = [{v: spec.canonical(v, "first_name") for v in values}]
+    used = {surface_key(n) for n in rows[0].values()}
+    by_country: dict[str, dict[str, list[str]]] = {}
+    for value in values:
+        for name in spec.forms[value]["first_name"]:
+            key = surface_key(name)
+            if key in used:
+                continue
+            used.add(key)
+            by_country.setdefault(countries.get(key, ""), {}).setdefault(value, []).append(name)
+    leftovers: dict[str, list[str]] = {v: [] for v in values}
+    for country in sorted(by_country):
+        lists = by_country[country]
+        count = min(len(lists.get(v, ())) for v in values)
+        for i in range(count):
+            rows.append({v: lists[v][i] for v in values})
+        for v in values:
+            leftovers[v].extend(lists.get(v, [])[count:])
+    count = min(len(names) for names in leftovers.values())
+    rows.extend({v: leftovers[v][i] for v in values} for i in range(count))
+    return tuple(rows)
+
+
+@functools.lru_cache(maxsize=16)
+def _pairs(taxonomy: Taxonomy, spec: AttributeSpec) -> dict[str, tuple[int, str]]:
+    return {
+        surface_key(name): (index, value)
+        for index, row in enumerate(_pair_rows(taxonomy, spec))
+        for value, name in row.items()
+    }
