@@ -115,6 +115,7 @@ _BARE_AGE = re.compile(
     r"(?:,[ \t]*(?P<c>\d{1,3})(?=[ \t]*(?:,|\.|;|$))|[ \t]+of[ \t]+(?:about[ \t]+|around[ \t]+)?"
     r"(?P<o>\d{1,3}|[a-z]+(?:-[a-z]+)?)(?![\w-]))"
 )
+_CHILD_NOUN_CATEGORIES = frozenset({"child_noun", "child_noun_plural"})
 _TYPO_WORD = re.compile(r"(?<![\w'’-])[^\W\d_]+(?![\w'’-])")
 _TYPO_MIN = 4
 
@@ -416,6 +417,7 @@ class _Detector:
                 )
                 if is_child:
                     drop.update(m.start for m in group if m.entry.attribute in adult)
+                    drop.update(self._child_nouns_told(group, child_kinds))
                 group = []
             if match is not None:
                 group.append(match)
@@ -423,6 +425,15 @@ class _Detector:
         if drop:
             self.matches = [m for m in self.matches if m.start not in drop]
             self._index()
+
+    @staticmethod
+    def _child_nouns_told(group: list[_Match], child_kinds: set[int]) -> set[int]:
+        """A child noun next to a child age of the same person ("a 3-year-old toddler", "a 9-year-old
+        kid") stays as written: the age varies, and two child-age words of one person would have to
+        differ in every candidate ("a 15-year-old infant"). Reads categories only."""
+        kinds = [m for m in group if m.entry.attribute in child_kinds]
+        nouns = {m.start for m in kinds if m.entry.categories & _CHILD_NOUN_CATEGORIES}
+        return nouns if nouns and len(nouns) < len(kinds) else set()
 
     # --- binding to a person -------------------------------------------------------------
 
