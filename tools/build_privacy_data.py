@@ -1,9 +1,11 @@
 """Builds obclip's generated privacy data files from maintained packages (run by hand; the output
-is committed): privacy/data/english_words.json from `wordfreq` and privacy/data/first_names.json
-from `gender-guesser`'s name dictionary (Jörg Michael's nam_dict.txt, GNU FDL).
+is committed): privacy/data/english_words.json from `wordfreq`, privacy/data/first_names.json
+from `gender-guesser`'s name dictionary (Jörg Michael's nam_dict.txt, GNU FDL), and
+privacy/data/roles.json (gendered -woman/-man role words) from `wordfreq`.
 
     apt-get download wamerican && dpkg-deb -x wamerican_*.deb /tmp/wamerican
     PYTHONPATH=src python tools/build_privacy_data.py /tmp/wamerican/usr/share/dict/american-english
+    PYTHONPATH=src python tools/build_privacy_data.py --roles
 
 The dictionary (Debian's `wamerican`, SCOWL) tells a name that is also a common English word
 ("rose", "will", "mark": written in lower case there) from a name only ("Jose", "Jamal").
@@ -142,6 +144,46 @@ def first_names(common: frozenset[str]) -> dict[str, object]:
     }
 
 
+ROLE_VOCABULARY = 500_000
+ROLE_MIN_ZIPF = 1.0
+# comic-book and film characters are names, not roles ("Batman" is no male "Batwoman"); "Freeman"
+# is mostly a surname and "charman" no word in use
+ROLE_CHARACTERS = frozenset({"bat", "cat", "super", "spider", "wonder", "ant", "he", "iron", "free", "char"})
+
+
+def role_pairs() -> dict[str, object]:
+    """Gendered role words built as compounds: every English word "<stem>woman" whose "<stem>man"
+    is an English word too (wordfreq's vocabulary, both at least `ROLE_MIN_ZIPF`), with the plurals
+    "<stem>women"/"<stem>men": washerwoman/washerman, stuntwoman/stuntman, forewoman/foreman.
+    The default taxonomy adds those it does not hold yet as gender categories."""
+    from wordfreq import top_n_list, zipf_frequency
+
+    from obclip.privacy.taxonomy import parse_taxonomy
+
+    raw = json.loads((DATA / "default_taxonomy.json").read_text(encoding="utf-8"))
+    known = set(parse_taxonomy(raw).lexicon)
+    vocabulary = top_n_list("en", ROLE_VOCABULARY)
+    words = set(vocabulary)
+    pairs = []
+    for word in vocabulary:
+        if not (word.isalpha() and word.endswith("woman") and len(word) > len("woman") + 2):
+            continue
+        stem = word[: -len("woman")]
+        male = stem + "man"
+        if male not in words or stem in ROLE_CHARACTERS or word in known or male in known:
+            continue
+        if min(zipf_frequency(word, "en"), zipf_frequency(male, "en")) < ROLE_MIN_ZIPF:
+            continue
+        pairs.append([word, male, stem + "women", stem + "men"])
+    return {
+        "description": "Gendered role words made as -woman/-man compounds (female, male, their plurals) that the "
+        "default taxonomy does not list by hand; each pair is one gender category (docs/privacy.md, 'Role words').",
+        "source": f"wordfreq {metadata.version('wordfreq')} top_n_list('en', {ROLE_VOCABULARY}), zipf >= "
+        f"{ROLE_MIN_ZIPF}, by tools/build_privacy_data.py --roles",
+        "pairs": sorted(pairs),
+    }
+
+
 def main(dictionary: str) -> None:
     english = english_words(Path(dictionary))
     (DATA / "english_words.json").write_text(json.dumps(english, ensure_ascii=False, indent=0) + "\n", "utf-8")
@@ -168,4 +210,9 @@ def _common_words(dictionary: Path) -> frozenset[str]:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1:] == ["--roles"]:
+        roles = role_pairs()
+        (DATA / "roles.json").write_text(json.dumps(roles, ensure_ascii=False, indent=0) + "\n", "utf-8")
+        print(len(roles["pairs"]), "role pairs")
+    else:
+        main(sys.argv[1])
