@@ -23,7 +23,7 @@ from obclip.privacy.binding import (
     in_idiom,
 )
 from obclip.privacy.emoji import has_person_emoji, neutralise_emoji
-from obclip.privacy.keep import form_key
+from obclip.privacy.keep import bare_key, form_key
 from obclip.privacy.language import language_of
 from obclip.privacy.normalize import english_words, normalize_text
 from obclip.privacy.taxonomy import (
@@ -77,6 +77,7 @@ class _Match:
     article: tuple[int, int] | None = None
     rule: str = ALWAYS
     surface: str = ""  # the taxonomy form read here, when it is not the text itself (typo, bare age)
+    bare: str = ""  # a bare age as written ("45" in "a woman, 45, sitting")
 
 
 @dataclass
@@ -359,10 +360,27 @@ class _Detector:
                 (t for t in targets if _one_edit(typed, t)), key=lambda t: (len(t) <= len(typed), len(t), t)
             )
             entries = {(self.taxonomy.lexicon[t].attribute, self.taxonomy.lexicon[t].value) for t in ranked}
-            if len(entries) == 1:  # one meaning; its likeliest form: a letter left out ("womn": "woman")
+            if len(entries) == 1 and self._stands_alone(word.start(), word.end(), ranked[0]):
+                # one meaning; its likeliest form: a letter left out ("womn": "woman")
                 found.append(_Match(0, word.start(), word.end(), self.taxonomy.lexicon[ranked[0]], surface=ranked[0]))
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
+
+    def _stands_alone(self, start: int, end: int, form: str) -> bool:
+        """Whether every form a typo's slot may render stays one word where it stands: "0 year oldher"
+        read as "older" would render "0 year old", another form (a candidate would not read back)."""
+        entry = self.taxonomy.lexicon[form]
+        spec = self.taxonomy.attributes[entry.attribute]
+        before, after = self.folded[max(0, start - 40) : start], self.folded[end : end + 40]
+        if before.endswith(" and ") or after.startswith(" and "):
+            return True  # a pair of plurals: one group slot (`_pairs`)
+        for value in spec.values:
+            for category in entry.categories & spec.forms[value].keys():
+                word = fold(spec.canonical(value, category))
+                found = self.taxonomy.matcher.finditer(before + word + after)
+                if not any(m.span() == (len(before), len(before) + len(word)) for m in found):
+                    return False
+        return True
 
     def _bare_ages(self) -> None:
         """An age written as a bare number after a person ("a woman, 45, sitting", "a boy of about
@@ -383,7 +401,7 @@ class _Detector:
             entry = self.taxonomy.lexicon.get(form)
             if entry is None:
                 continue
-            found.append(_Match(0, bare.start(group), bare.end(group), entry, surface=form))
+            found.append(_Match(0, bare.start(group), bare.end(group), entry, surface=form, bare=bare.group(group)))
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
 
@@ -927,6 +945,10 @@ class _Detector:
         spec = self.taxonomy.attributes[match.entry.attribute]
         surface = match.surface or self.folded[match.start : match.end]
         values = attributes[match.variable].values
+        if match.bare:
+            key = bare_key(spec, match.entry.value, match.category, match.bare, values)
+            if key:
+                return key
         return form_key(self.taxonomy, spec, match.entry.value, match.category, surface, values)
 
     def _parts(self, attributes: tuple[Attribute, ...]) -> tuple[Part, ...]:

@@ -21,6 +21,8 @@ from obclip.privacy.taxonomy import AttributeSpec, Taxonomy, surface_key
 
 _SEP = "|"
 _NAME = "name"
+_BARE = "bare:"
+_PARALLEL = "form"
 
 _SMALL = [
     "zero",
@@ -214,6 +216,8 @@ def form_key(
             return ""
         names = _pair_rows(taxonomy, spec)[pair[0]]
         return f"{_NAME}{_SEP}{pair[0]}" if all(v in names for v in values) else ""
+    if category in _parallel().get(spec.name, ()):
+        return _parallel_key(spec, value, category, surface, values)
     table = _number_table(spec, category)
     if table is None:
         return ""
@@ -232,6 +236,32 @@ def form_key(
     return ""
 
 
+def bare_key(spec: AttributeSpec, value: str, category: str, written: str, values: Sequence[str]) -> str:
+    """The form key of a bare age ("45" in "a woman, 45, sitting", "six" in "a boy of about six"):
+    every value renders the bare number of the written number's row, in the same style (digits or
+    words), when each is a number of years below 100; else ``""`` (the slot is then read as its
+    "N years old" form, `form_key`)."""
+    parsed = parse_number(written)
+    table = _number_table(spec, category)
+    if parsed is None or table is None or parsed[0] not in ("#", "@"):
+        return ""
+    style, number = parsed
+    rows = table[0]
+    row = _row_of(spec, category).get((value, number))
+    for index in ([row] if row is not None else []) + [0]:
+        numbers = [rows[index].get(v, "") for v in values]
+        if all(n.isdigit() and int(n) < 100 for n in numbers):
+            return f"{_BARE}{style}{_SEP}{index}"
+    return ""
+
+
+def _spell(number: int) -> str:
+    if number < 20:
+        return _SMALL[number]
+    tens, units = divmod(number, 10)
+    return _TENS[tens] + (f"-{_SMALL[units]}" if units else "")
+
+
 def render_form(taxonomy: Taxonomy, spec: AttributeSpec, value: str, category: str, key: str) -> str:
     """The surface of `value` in `category` under a form key (`form_key`); canonical for ``""``."""
     if not key:
@@ -239,10 +269,35 @@ def render_form(taxonomy: Taxonomy, spec: AttributeSpec, value: str, category: s
     style, _, index = key.rpartition(_SEP)
     if style == _NAME:
         return _pair_rows(taxonomy, spec)[int(index)][value]
+    if style == _PARALLEL:
+        return spec.forms[value][category][int(index)]
+    if style.startswith(_BARE):
+        table = _number_table(spec, category)
+        assert table is not None
+        number = int(table[0][int(index)][value])
+        return str(number) if style == f"{_BARE}#" else _spell(number)
     table = _number_table(spec, category)
     assert table is not None
     rows, forms = table
     return forms[(value, style, rows[int(index)][value])]
+
+
+@functools.cache
+def _parallel() -> dict[str, frozenset[str]]:
+    resource = resources.files("obclip.privacy").joinpath("data/keep.json")
+    data = json.loads(resource.read_text(encoding="utf-8"))
+    return {name: frozenset(categories) for name, categories in data.get("parallel", {}).items()}
+
+
+def _parallel_key(spec: AttributeSpec, value: str, category: str, surface: str, values: Sequence[str]) -> str:
+    """A category whose forms are parallel lists (``keep.json``, ``parallel``: "lass" / "lad",
+    "stepmom" / "stepdad"): the user's word's position, when every value has a form there."""
+    forms = spec.forms[value].get(category, ())
+    key = surface_key(surface)
+    index = next((i for i, f in enumerate(forms) if surface_key(f) == key), 0)
+    if index == 0 or not all(len(spec.forms[v].get(category, ())) > index for v in values):
+        return ""
+    return f"{_PARALLEL}{_SEP}{index}"
 
 
 # --- first-name pairs ------------------------------------------------------------------------
