@@ -530,6 +530,7 @@ class _Detector:
         )
         decided: dict[int, bool] = {}
         self.alone_nouns: set[int] = set()
+        self.tag_persons = {m.start for m in self.matches if self._tag_person(m)}
         for i in range(len(self.matches) - 1, -1, -1):
             decided[i] = self._bound(self.matches[i], decided)
         self.matches = [m for i, m in enumerate(self.matches) if decided[i]]
@@ -682,7 +683,18 @@ class _Detector:
                 return True
             if before[0] == "" and before[2] in self.ends and self.matches[self.ends[before[2]]].entry.is_pronoun:
                 return True
-        return self.has_person
+        # a tag list about a person told by tags only ("elderly, female, wheelchair")
+        return self.has_person or bool(self.tag_persons - {match.start})
+
+    def _tag_person(self, match: _Match) -> bool:
+        """A modifier standing alone as a tag of an attribute that names a person by itself
+        ("female," "dark-skinned male,": `binding.json`, ``alone_is_a_person``)."""
+        name = self.taxonomy.attributes[match.entry.attribute].name
+        return (
+            match.rule == MODIFIER
+            and name in self.binding.alone_is_a_person
+            and self._next_token(match.end)[0] in ("punct", "end")
+        )
 
     def _before_capitalised(self, end: int) -> bool:
         """Whether a capitalised word (a name) follows, after an optional period: "Mrs. Lee"."""

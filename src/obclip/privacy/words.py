@@ -200,10 +200,12 @@ OBJECT_HEADS = _words(
     deer goose geese swan swans owl owls fox foxes wolf wolves rabbit rabbits horse horses cow cows
     pig pigs whale whales dolphin dolphins monkey monkeys penguin penguins bee bees ant ants wasp
     wasps butterfly butterflies orchid orchids fern ferns cactus cacti piece pieces
+    book books novel novels comic comics poster posters logo logos sculpture sculptures
+    hat hats boots
     """
 )
 """After a person noun, these make it an object or an animal ("a bride doll", "a cowboy costume",
-"a mother duck", "a queen bee")."""
+"a mother duck", "a queen bee", "the little prince book", "a cowboy hat")."""
 
 DETERMINERS = frozenset({"a", "an", "the", "this", "that", "my", "your", "our", "their", "its", "one", "another"})
 """Before a modifier with no noun after it ("a 5-year-old", "the elderly"), it names a person."""
