@@ -100,10 +100,11 @@ def english_words(dictionary: Path) -> dict[str, object]:
     }
 
 
-def first_names(common: frozenset[str]) -> dict[str, object]:
+def first_names(common: frozenset[str], english: frozenset[str] = frozenset()) -> dict[str, object]:
     """Names whose usual gender is clear (>= 95 % of their weight one way), with the countries
     where they are most used; names that are also common English words ("Rose", "Will") are left
-    out (they are read only after a title: "Grandma Rose")."""
+    out (they are read only after a title: "Grandma Rose"); those of them in `english` (common
+    English words, not taxonomy words) are listed apart as ``word_names``, for that use only."""
     import gender_guesser
 
     path = resources.files(gender_guesser).joinpath("data/nam_dict.txt")
@@ -128,19 +129,31 @@ def first_names(common: frozenset[str]) -> dict[str, object]:
                 where.setdefault(name, {}).setdefault(country, 0.0)
                 where[name][country] += 2.0**value
     result: dict[str, dict[str, list[str]]] = {"female": {}, "male": {}}
+    word_names: dict[str, dict[str, list[str]]] = {"female": {}, "male": {}}
+    popularity: dict[str, float] = {}
     for name, by_gender in weights.items():
         total = sum(by_gender.values())
         gender, top = max(by_gender.items(), key=lambda kv: kv[1])
-        if top / total < 0.95 or math.log2(total) < 3 or name.lower() in common:
+        if top / total < 0.95 or math.log2(total) < 3:
             continue
         countries = sorted(where[name].items(), key=lambda kv: -kv[1])[:3]
+        if name.lower() in english and len(name) >= 3:
+            word_names[gender][name] = [c for c, _ in countries]
+            popularity[name] = total
+        if name.lower() in common:
+            continue
         result[gender][name] = [c for c, _ in countries]
     return {
         "description": "First names with their usual gender (>= 95 %) and the countries where each is most "
-        "used; names that are common English words are left out (docs/privacy.md, 'Names').",
+        "used; names that are common English words are left out (docs/privacy.md, 'Names'), and listed apart "
+        "as word_names (most given first), read only after a kin word or title ('Grandma Rose').",
         "source": f"gender-guesser {metadata.version('gender-guesser')} data/nam_dict.txt (Jörg Michael, "
         "GNU FDL), by tools/build_privacy_data.py",
         "names": {g: dict(sorted(n.items())) for g, n in result.items()},
+        # most given first: they are paired in this order (privacy/keep.py)
+        "word_names": {
+            g: dict(sorted(n.items(), key=lambda kv: (-popularity[kv[0]], kv[0]))) for g, n in word_names.items()
+        },
     }
 
 
@@ -187,14 +200,19 @@ def role_pairs() -> dict[str, object]:
 def main(dictionary: str) -> None:
     english = english_words(Path(dictionary))
     (DATA / "english_words.json").write_text(json.dumps(english, ensure_ascii=False, indent=0) + "\n", "utf-8")
-    names = first_names(_common_words(Path(dictionary)))
+    from obclip.privacy.taxonomy import OPT_IN, default_taxonomy
+    from obclip.privacy.words import FUNCTION_WORDS
+
+    # a name after a title that is a taxonomy or function word would not be read as a name there
+    plain = _common_words(Path(dictionary), taxonomy=False) - set(default_taxonomy(OPT_IN).lexicon) - FUNCTION_WORDS
+    names = first_names(_common_words(Path(dictionary)), plain)
     (DATA / "first_names.json").write_text(json.dumps(names, ensure_ascii=False, indent=0) + "\n", "utf-8")
     print({g: len(n) for g, n in names["names"].items()}, len(english["words"]))
 
 
-def _common_words(dictionary: Path) -> frozenset[str]:
+def _common_words(dictionary: Path, *, taxonomy: bool = True) -> frozenset[str]:
     """Words frequent enough in English that, capitalised at a sentence start, they may not be
-    names, and the words the taxonomy already owns."""
+    names, and (with `taxonomy`) the words the taxonomy already owns."""
     from wordfreq import zipf_frequency
 
     from obclip.privacy.taxonomy import parse_taxonomy
@@ -202,7 +220,7 @@ def _common_words(dictionary: Path) -> frozenset[str]:
     # taxonomy words are taken too: the taxonomy's own names and every other sensitive word (read
     # from the file itself: the default taxonomy as loaded holds the generated names already)
     raw = json.loads((DATA / "default_taxonomy.json").read_text(encoding="utf-8"))
-    words = set(parse_taxonomy(raw, opt_in=("religion",)).lexicon)
+    words = set(parse_taxonomy(raw, opt_in=("religion",)).lexicon) if taxonomy else set()
     for w in dictionary.read_text(encoding="utf-8").split():
         if w.isalpha() and w.islower() and zipf_frequency(w, "en") >= 3.0:
             words.add(w)

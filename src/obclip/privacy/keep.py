@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from importlib import resources
+from typing import Any
 
 from obclip.privacy.taxonomy import AttributeSpec, Taxonomy, surface_key
 
@@ -212,7 +213,7 @@ def form_key(
     """
     if category == "first_name":
         pair = _pairs(taxonomy, spec).get(surface_key(surface))
-        if pair is None or pair[0] == 0:
+        if pair is None or pair[0] == 0 or pair[1] != value:
             return ""
         names = _pair_rows(taxonomy, spec)[pair[0]]
         return f"{_NAME}{_SEP}{pair[0]}" if all(v in names for v in values) else ""
@@ -304,15 +305,41 @@ def _parallel_key(spec: AttributeSpec, value: str, category: str, surface: str, 
 
 
 @functools.cache
+def _name_data() -> dict[str, Any]:
+    resource = resources.files("obclip.privacy").joinpath("data/first_names.json")
+    return json.loads(resource.read_text(encoding="utf-8"))
+
+
+@functools.cache
 def _countries() -> dict[str, str]:
     """The main country of each generated first name (`data/first_names.json`)."""
-    resource = resources.files("obclip.privacy").joinpath("data/first_names.json")
-    data = json.loads(resource.read_text(encoding="utf-8"))
+    data = _name_data()
     result: dict[str, str] = {}
-    for names in data["names"].values():
-        for name, countries in names.items():
-            result.setdefault(surface_key(name), countries[0] if countries else "")
+    for group in ("names", "word_names"):
+        for names in data.get(group, {}).values():
+            for name, countries in names.items():
+                result.setdefault(surface_key(name), countries[0] if countries else "")
     return result
+
+
+def _zip_by_country(pools: Mapping[str, Sequence[str]], values: Sequence[str]) -> list[dict[str, str]]:
+    """Rows of one name per value: within each main country in pool order, then the rest."""
+    countries = _countries()
+    by_country: dict[str, dict[str, list[str]]] = {}
+    for value in values:
+        for name in pools[value]:
+            by_country.setdefault(countries.get(surface_key(name), ""), {}).setdefault(value, []).append(name)
+    rows: list[dict[str, str]] = []
+    leftovers: dict[str, list[str]] = {v: [] for v in values}
+    for country in sorted(by_country):
+        lists = by_country[country]
+        count = min(len(lists.get(v, ())) for v in values)
+        rows.extend({v: lists[v][i] for v in values} for i in range(count))
+        for v in values:
+            leftovers[v].extend(lists.get(v, [])[count:])
+    count = min(len(names) for names in leftovers.values())
+    rows.extend({v: leftovers[v][i] for v in values} for i in range(count))
+    return rows
 
 
 @functools.lru_cache(maxsize=16)
@@ -321,31 +348,26 @@ def _pair_rows(taxonomy: Taxonomy, spec: AttributeSpec) -> tuple[Mapping[str, st
 
     Names are paired within their main country, in list order (the hand list first: the most
     given names), then whatever is left over across countries; a name left without a partner is in
-    no row (it renders canonically)."""
+    no row (it renders canonically). The names that are English words too ("Rose", "Mark": read
+    only after a kin word or title, "Grandma Rose") are paired among themselves, so a candidate
+    never puts one where no title makes it a name."""
     values = [v for v in spec.values if spec.forms[v].get("first_name")]
     if len(values) < 2:
         return ()
-    countries = _countries()
     rows: list[dict[str, str]] = [{v: spec.canonical(v, "first_name") for v in values}]
     used = {surface_key(n) for n in rows[0].values()}
-    by_country: dict[str, dict[str, list[str]]] = {}
+    pools: dict[str, list[str]] = {v: [] for v in values}
     for value in values:
         for name in spec.forms[value]["first_name"]:
-            key = surface_key(name)
-            if key in used:
-                continue
-            used.add(key)
-            by_country.setdefault(countries.get(key, ""), {}).setdefault(value, []).append(name)
-    leftovers: dict[str, list[str]] = {v: [] for v in values}
-    for country in sorted(by_country):
-        lists = by_country[country]
-        count = min(len(lists.get(v, ())) for v in values)
-        for i in range(count):
-            rows.append({v: lists[v][i] for v in values})
-        for v in values:
-            leftovers[v].extend(lists.get(v, [])[count:])
-    count = min(len(names) for names in leftovers.values())
-    rows.extend({v: leftovers[v][i] for v in values} for i in range(count))
+            if surface_key(name) not in used:
+                used.add(surface_key(name))
+                pools[value].append(name)
+    rows += _zip_by_country(pools, values)
+    if spec is taxonomy.attribute(spec.name) and spec.name == "gender" and taxonomy.source.startswith("default"):
+        word_names = _name_data().get("word_names", {})
+        if all(v in word_names for v in values):
+            words = {v: [n for n in word_names[v] if surface_key(n) not in used] for v in values}
+            rows += _zip_by_country(words, values)
     return tuple(rows)
 
 
