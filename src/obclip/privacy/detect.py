@@ -298,7 +298,7 @@ class _Detector:
         for match in self.matches:
             previous = merged[-1] if merged else None
             if previous is not None and not previous.entry.is_pronoun and not match.entry.is_pronoun:
-                pair = self._pair(previous, match)
+                pair = self._pair(previous, match) or self._tag_pair(previous, match)
                 if pair is not None:
                     merged[-1] = _Match(0, previous.start, match.end, pair)
                     continue
@@ -319,6 +319,22 @@ class _Detector:
             if entry is not None and category in entry.categories:
                 return entry
         return None
+
+    def _tag_pair(self, first: _Match, second: _Match) -> SurfaceEntry | None:
+        """Two booru count tags side by side ("1girl 3girls") are one count tag of their sum: a
+        candidate rendering them "1girl 3boys" would read back as that one mixed tag."""
+        if first.entry.attribute != second.entry.attribute or self.folded[first.end : second.start] != " ":
+            return None
+        counts = []
+        for entry in (first.entry, second.entry):
+            tags = sorted(c for c in entry.categories if c == "tag_single" or c.startswith("tag_plural_"))
+            if not tags or not (tags[0] == "tag_single" or tags[0].rpartition("_")[2].isdigit()):
+                return None
+            counts.append(1 if tags[0] == "tag_single" else int(tags[0].rpartition("_")[2]))
+        spec = self.taxonomy.attributes[first.entry.attribute]
+        value = first.entry.value if first.entry.value == second.entry.value else "mixed"
+        forms = spec.forms.get(value, {}).get(f"tag_plural_{sum(counts)}")
+        return self.taxonomy.lexicon.get(surface_key(forms[0])) if forms else None
 
     def _accented_names(self) -> None:
         """A word with accents that the taxonomy does not hold is the word its unaccented spelling
