@@ -250,10 +250,17 @@ def bare_key(spec: AttributeSpec, value: str, category: str, written: str, value
     rows = table[0]
     row = _row_of(spec, category).get((value, number))
     for index in ([row] if row is not None else []) + [0]:
-        numbers = [rows[index].get(v, "") for v in values]
-        if all(n.isdigit() and int(n) < 100 for n in numbers):
+        numbers = {v: rows[index].get(v, "") for v in values}
+        if all(n.isdigit() and int(n) < 100 for n in numbers.values()) and all(
+            _bare_reads_as(spec, v, category, n if style == "#" else _spell(int(n))) for v, n in numbers.items()
+        ):
             return f"{_BARE}{style}{_SEP}{index}"
     return ""
+
+
+def _bare_reads_as(spec: AttributeSpec, value: str, category: str, bare: str) -> bool:
+    """Whether a bare age reads back as `value` (detection reads it as its "N years old" form)."""
+    return f"{bare} years old" in {surface_key(f) for f in spec.forms[value].get(category, ())}
 
 
 def _spell(number: int) -> str:
