@@ -370,11 +370,14 @@ def _pair_rows(taxonomy: Taxonomy, spec: AttributeSpec) -> tuple[Mapping[str, st
                 used.add(surface_key(name))
                 pools[value].append(name)
     rows += _zip_by_country(pools, values)
-    if spec is taxonomy.attribute(spec.name) and spec.name == "gender" and taxonomy.source.startswith("default"):
-        word_names = _name_data().get("word_names", {})
-        if all(v in word_names for v in values):
-            words = {v: [n for n in word_names[v] if surface_key(n) not in used] for v in values}
-            rows += _zip_by_country(words, values)
+    word_names = _name_data().get("word_names", {})
+    if all(v in word_names for v in values):
+        lexicon = taxonomy.lexicon
+        words = {
+            v: [n for n in word_names[v] if surface_key(n) not in used and surface_key(n) not in lexicon]
+            for v in values
+        }
+        rows += _zip_by_country(words, values)
     return tuple(rows)
 
 
