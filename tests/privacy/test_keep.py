@@ -223,3 +223,13 @@ def test_a_child_noun_next_to_a_child_age_stays_as_written() -> None:
     cset = build_candidate_set("a 3-year-old toddler splashing in a puddle", seed=0)
     assert all("toddler" in c for c in cset.candidates)
     assert not any("15-year-old infant" in c for c in cset.candidates)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [("mom braiding her daughtér's hair", "daughter"), ("a woman in her 30ѕ drinking coffee", "30s")],
+)
+def test_an_accent_before_a_possessive_and_a_look_alike_next_to_digits_are_read(prompt: str, word: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1 and word in cset.true_prompt
+    assert_closed(prompt, seed=0)

@@ -344,13 +344,13 @@ class _Detector:
         starts = {m.start for m in self.matches}
         found: list[_Match] = []
         for word in _WORD.finditer(self.text):
-            typed = word.group()
+            typed = _bare(word.group())  # "daughtér's": the word before its possessive
             if typed.isascii() or word.start() in starts or surface_key(typed) in self.taxonomy.lexicon:
                 continue
             key = surface_key(_unaccented(typed))
             entry = self.taxonomy.lexicon.get(key)
             if key != surface_key(typed) and entry is not None:
-                found.append(_Match(0, word.start(), word.end(), entry, surface=key))
+                found.append(_Match(0, word.start(), word.start() + len(typed), entry, surface=key))
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
 
