@@ -233,3 +233,13 @@ def test_an_accent_before_a_possessive_and_a_look_alike_next_to_digits_are_read(
     cset = build_candidate_set(prompt, seed=0)
     assert len(cset) > 1 and word in cset.true_prompt
     assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize("prompt", ["Ingeborg", "portrait of Priya", "Jamal smiling", "his first birthday"])
+def test_a_decoy_name_or_number_is_read_wherever_the_users_is(prompt: str) -> None:
+    # hand-listed names pair with hand-listed ones (read anywhere), generated with generated
+    assert_closed(prompt, seed=0)
+
+
+def test_a_spelled_ordinal_without_spelled_partners_keeps_its_number_in_digits() -> None:
+    assert build_candidate_set("his first birthday", seed=0).true_prompt == "his 1st birthday"

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
-from obclip.privacy.taxonomy import AttributeSpec, Taxonomy, surface_key
+from obclip.privacy.taxonomy import AttributeSpec, Taxonomy, data_name_keys, surface_key
 
 _SEP = "|"
 _NAME = "name"
@@ -228,12 +228,15 @@ def form_key(
     style, number = parsed
     rows, forms = table
     row = _row_of(spec, category).get((value, number))
-    for index in ([row] if row is not None else []) + [0]:
-        rendered = [forms.get((v, style, rows[index].get(v, ""))) for v in values]
+    # the user's row in the user's style, else in digits ("first" -> "1st": its row has no
+    # "thirty-seventh"), else the first row in the user's style
+    tries = [(style, row), (style.replace("@", "#"), row)] if row is not None else []
+    for wanted, index in [*tries, (style, 0)]:
+        rendered = [forms.get((v, wanted, rows[index].get(v, ""))) for v in values]
         if all(rendered):
             if all(f == spec.canonical(v, category) for f, v in zip(rendered, values, strict=True)):
                 return ""
-            return f"{style}{_SEP}{index}"
+            return f"{wanted}{_SEP}{index}"
     return ""
 
 
@@ -353,23 +356,29 @@ def _zip_by_country(pools: Mapping[str, Sequence[str]], values: Sequence[str]) -
 def _pair_rows(taxonomy: Taxonomy, spec: AttributeSpec) -> tuple[Mapping[str, str], ...]:
     """Rows of first names, one per value that has names; row 0 is the canonical names.
 
-    Names are paired within their main country, in list order (the hand list first: the most
-    given names), then whatever is left over across countries; a name left without a partner is in
-    no row (it renders canonically). The names that are English words too ("Rose", "Mark": read
-    only after a kin word or title, "Grandma Rose") are paired among themselves, so a candidate
-    never puts one where no title makes it a name."""
+    Names are paired within their main country, in list order, then whatever is left over across
+    countries; hand-listed names (read wherever capitalised), generated names (read where the
+    prompt is about a person) and names that are English words too ("Rose", "Mark": read only
+    after a kin word or title, "Grandma Rose") each pair among themselves, so a decoy name is read
+    wherever the user's is. A name left without a partner is in no row (it renders canonically)."""
     values = [v for v in spec.values if spec.forms[v].get("first_name")]
     if len(values) < 2:
         return ()
     rows: list[dict[str, str]] = [{v: spec.canonical(v, "first_name") for v in values}]
     used = {surface_key(n) for n in rows[0].values()}
-    pools: dict[str, list[str]] = {v: [] for v in values}
+    # hand-listed names are read wherever capitalised, generated ones only where the prompt is about
+    # a person: each kind pairs among itself, so a decoy name is read wherever the user's is
+    generated = data_name_keys()
+    hand: dict[str, list[str]] = {v: [] for v in values}
+    listed: dict[str, list[str]] = {v: [] for v in values}
     for value in values:
         for name in spec.forms[value]["first_name"]:
-            if surface_key(name) not in used:
-                used.add(surface_key(name))
-                pools[value].append(name)
-    rows += _zip_by_country(pools, values)
+            key = surface_key(name)
+            if key not in used:
+                used.add(key)
+                (listed if key in generated else hand)[value].append(name)
+    rows += _zip_by_country(hand, values)
+    rows += _zip_by_country(listed, values)
     word_names = _name_data().get("word_names", {})
     if all(v in word_names for v in values):
         lexicon = taxonomy.lexicon
