@@ -243,3 +243,18 @@ def test_a_decoy_name_or_number_is_read_wherever_the_users_is(prompt: str) -> No
 
 def test_a_spelled_ordinal_without_spelled_partners_keeps_its_number_in_digits() -> None:
     assert build_candidate_set("his first birthday", seed=0).true_prompt == "his 1st birthday"
+
+
+@pytest.mark.parametrize(
+    "prompt", ["un paisaje de montañas nevadas al amanecer", "un chico joven con una chaqueta de cuero"]
+)
+def test_short_words_shared_with_english_do_not_hide_another_language(prompt: str) -> None:
+    from obclip.privacy import language_of
+
+    assert language_of(prompt) is not None  # "un", "de", "con" are on the English list too
+
+
+def test_english_with_rare_style_words_is_read() -> None:
+    from obclip.privacy import language_of
+
+    assert language_of("hyperrealistic portrait, octane render, cinematic lighting, bokeh, artstation") is None
