@@ -233,8 +233,8 @@ class _Detector:
             _Match(i, m.start(), m.end(), taxonomy.lexicon[surface_key(m.group())])
             for i, m in enumerate(taxonomy.matcher.finditer(self.folded))
         ]
+        self._accented_names()  # before typos: "agéd 5" is the form "aged 5", not a typo of "aged"
         self._typos()
-        self._accented_names()
         self._pairs()
         self._bare_ages()
         self._index()
@@ -340,17 +340,21 @@ class _Detector:
         """A word with accents that the taxonomy does not hold is the word its unaccented spelling
         is, when the taxonomy holds that one: a first name ("Zoë" is "Zoe": a name list never holds
         every way to accent a name), or any other form with an accent put on it to slip past
-        detection ("bôy", "hïs", "öld"). Words that no form is unaccented keep their meaning."""
-        starts = {m.start for m in self.matches}
+        detection ("bôy", "hïs", "öld", "agéd 5"): the taxonomy is matched on the unaccented text
+        too. Words that no form is unaccented keep their meaning ("café")."""
+        if self.text.isascii():
+            return
+        plain = _unaccented(self.folded)  # one character for one: offsets stay valid
+        if plain == self.folded:
+            return
+        taken = [(m.start, m.end) for m in self.matches]
         found: list[_Match] = []
-        for word in _WORD.finditer(self.text):
-            typed = _bare(word.group())  # "daughtér's": the word before its possessive
-            if typed.isascii() or word.start() in starts or surface_key(typed) in self.taxonomy.lexicon:
-                continue
-            key = surface_key(_unaccented(typed))
-            entry = self.taxonomy.lexicon.get(key)
-            if key != surface_key(typed) and entry is not None:
-                found.append(_Match(0, word.start(), word.start() + len(typed), entry, surface=key))
+        for hit in self.taxonomy.matcher.finditer(plain):
+            start, end = hit.span()
+            if plain[start:end] == self.folded[start:end] or any(s < end and start < e for s, e in taken):
+                continue  # no accent in it, or a word read already
+            key = surface_key(hit.group())
+            found.append(_Match(0, start, end, self.taxonomy.lexicon[key], surface=key))
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
 
