@@ -15,8 +15,12 @@ from obclip.privacy import build_candidate_set, candidate_count, detect
 from obclip.privacy.normalize import normalize_text
 
 
-def ages_in(text: str) -> list[int]:
-    return [int(n) for n in re.findall(r"\b(\d{1,3})[- ](?:year|month)s?[- ]old\b", text)]
+def ages_in(text: str) -> list[float]:
+    """Ages in years ("18 months old" is 1.5)."""
+    return [
+        int(n) / (12 if unit == "month" else 1)
+        for n, unit in re.findall(r"\b(\d{1,3})[- ](year|month)s?[- ]old\b", text)
+    ]
 
 
 @pytest.mark.parametrize(

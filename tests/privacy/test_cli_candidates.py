@@ -29,8 +29,8 @@ def obclip(*argv: str | bytes, stdin: bytes | None = None) -> subprocess.Complet
 def test_the_users_prompt_is_shown_as_it_is_sent(capsys) -> None:
     code, out, _ = run(capsys, "candidates", "an actress on a red carpet, her 30th birthday", "--seed", "0")
     assert code == 0
-    assert "yours:      an actress on a red carpet, her 20th birthday" in out.splitlines()
-    assert "an actor on a red carpet, his 75th birthday" in out
+    assert "yours:      an actress on a red carpet, her 30th birthday" in out.splitlines()
+    assert "an actor on a red carpet, his 80th birthday" in out
 
 
 def test_residual_risk_is_told_on_stderr_and_in_json_and_strict_refuses(capsys) -> None:

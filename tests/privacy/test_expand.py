@@ -48,7 +48,7 @@ def test_the_full_product_of_the_paper_template() -> None:
 
 def test_true_index_points_at_the_canonical_rendering() -> None:
     cset = build_candidate_set("An ELDERLY  asian Gentleman smiling", seed=1)
-    assert cset.true_prompt == "An old Asian man smiling"
+    assert cset.true_prompt == "An old Asian gentleman smiling"  # the word kept (parallel forms), case canonical
     assert cset.candidates[cset.true_index] == cset.true_prompt
     for candidate in cset.candidates:
         assert not {"ELDERLY", "asian", "Gentleman", ""} & set(candidate.split(" "))

@@ -23,6 +23,7 @@ from obclip.privacy.binding import (
     in_idiom,
 )
 from obclip.privacy.emoji import has_person_emoji, neutralise_emoji
+from obclip.privacy.keep import bare_key, form_key
 from obclip.privacy.language import language_of
 from obclip.privacy.normalize import english_words, normalize_text
 from obclip.privacy.taxonomy import (
@@ -75,6 +76,8 @@ class _Match:
     variable: int = -1
     article: tuple[int, int] | None = None
     rule: str = ALWAYS
+    surface: str = ""  # the taxonomy form read here, when it is not the text itself (typo, bare age)
+    bare: str = ""  # a bare age as written ("45" in "a woman, 45, sitting")
 
 
 @dataclass
@@ -113,6 +116,7 @@ _BARE_AGE = re.compile(
     r"(?:,[ \t]*(?P<c>\d{1,3})(?=[ \t]*(?:,|\.|;|$))|[ \t]+of[ \t]+(?:about[ \t]+|around[ \t]+)?"
     r"(?P<o>\d{1,3}|[a-z]+(?:-[a-z]+)?)(?![\w-]))"
 )
+_CHILD_NOUN_CATEGORIES = frozenset({"child_noun", "child_noun_plural"})
 _TYPO_WORD = re.compile(r"(?<![\w'’-])[^\W\d_]+(?![\w'’-])")
 _TYPO_MIN = 4
 
@@ -229,8 +233,8 @@ class _Detector:
             _Match(i, m.start(), m.end(), taxonomy.lexicon[surface_key(m.group())])
             for i, m in enumerate(taxonomy.matcher.finditer(self.folded))
         ]
+        self._accented_names()  # before typos: "agéd 5" is the form "aged 5", not a typo of "aged"
         self._typos()
-        self._accented_names()
         self._pairs()
         self._bare_ages()
         self._index()
@@ -261,7 +265,7 @@ class _Detector:
                     f"this prompt cannot be rewritten consistently: the words for one {attribute.kind} "
                     f"({attribute.name}) have no common form for '{value}'; reword it"
                 )
-        return Template(self._parts(), attributes, self.taxonomy, values)
+        return Template(self._parts(attributes), attributes, self.taxonomy, values)
 
     def _slot_categories(self, variables: list[_Variable]) -> dict[int, set[str]]:
         """Per variable, the categories of every slot of its person (of that attribute): its values
@@ -294,7 +298,7 @@ class _Detector:
         for match in self.matches:
             previous = merged[-1] if merged else None
             if previous is not None and not previous.entry.is_pronoun and not match.entry.is_pronoun:
-                pair = self._pair(previous, match)
+                pair = self._pair(previous, match) or self._tag_pair(previous, match)
                 if pair is not None:
                     merged[-1] = _Match(0, previous.start, match.end, pair)
                     continue
@@ -316,21 +320,41 @@ class _Detector:
                 return entry
         return None
 
+    def _tag_pair(self, first: _Match, second: _Match) -> SurfaceEntry | None:
+        """Two booru count tags side by side ("1girl 3girls") are one count tag of their sum: a
+        candidate rendering them "1girl 3boys" would read back as that one mixed tag."""
+        if first.entry.attribute != second.entry.attribute or self.folded[first.end : second.start] != " ":
+            return None
+        counts = []
+        for entry in (first.entry, second.entry):
+            tags = sorted(c for c in entry.categories if c == "tag_single" or c.startswith("tag_plural_"))
+            if not tags or not (tags[0] == "tag_single" or tags[0].rpartition("_")[2].isdigit()):
+                return None
+            counts.append(1 if tags[0] == "tag_single" else int(tags[0].rpartition("_")[2]))
+        spec = self.taxonomy.attributes[first.entry.attribute]
+        value = first.entry.value if first.entry.value == second.entry.value else "mixed"
+        forms = spec.forms.get(value, {}).get(f"tag_plural_{sum(counts)}")
+        return self.taxonomy.lexicon.get(surface_key(forms[0])) if forms else None
+
     def _accented_names(self) -> None:
         """A word with accents that the taxonomy does not hold is the word its unaccented spelling
         is, when the taxonomy holds that one: a first name ("Zoë" is "Zoe": a name list never holds
         every way to accent a name), or any other form with an accent put on it to slip past
-        detection ("bôy", "hïs", "öld"). Words that no form is unaccented keep their meaning."""
-        starts = {m.start for m in self.matches}
+        detection ("bôy", "hïs", "öld", "agéd 5"): the taxonomy is matched on the unaccented text
+        too. Words that no form is unaccented keep their meaning ("café")."""
+        if self.text.isascii():
+            return
+        plain = _unaccented(self.folded)  # one character for one: offsets stay valid
+        if plain == self.folded:
+            return
+        taken = [(m.start, m.end) for m in self.matches]
         found: list[_Match] = []
-        for word in _WORD.finditer(self.text):
-            typed = word.group()
-            if typed.isascii() or word.start() in starts or surface_key(typed) in self.taxonomy.lexicon:
-                continue
-            key = surface_key(_unaccented(typed))
-            entry = self.taxonomy.lexicon.get(key)
-            if key != surface_key(typed) and entry is not None:
-                found.append(_Match(0, word.start(), word.end(), entry))
+        for hit in self.taxonomy.matcher.finditer(plain):
+            start, end = hit.span()
+            if plain[start:end] == self.folded[start:end] or any(s < end and start < e for s, e in taken):
+                continue  # no accent in it, or a word read already
+            key = surface_key(hit.group())
+            found.append(_Match(0, start, end, self.taxonomy.lexicon[key], surface=key))
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
 
@@ -356,10 +380,27 @@ class _Detector:
                 (t for t in targets if _one_edit(typed, t)), key=lambda t: (len(t) <= len(typed), len(t), t)
             )
             entries = {(self.taxonomy.lexicon[t].attribute, self.taxonomy.lexicon[t].value) for t in ranked}
-            if len(entries) == 1:  # one meaning; its likeliest form: a letter left out ("womn": "woman")
-                found.append(_Match(0, word.start(), word.end(), self.taxonomy.lexicon[ranked[0]]))
+            if len(entries) == 1 and self._stands_alone(word.start(), word.end(), ranked[0]):
+                # one meaning; its likeliest form: a letter left out ("womn": "woman")
+                found.append(_Match(0, word.start(), word.end(), self.taxonomy.lexicon[ranked[0]], surface=ranked[0]))
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
+
+    def _stands_alone(self, start: int, end: int, form: str) -> bool:
+        """Whether every form a typo's slot may render stays one word where it stands: "0 year oldher"
+        read as "older" would render "0 year old", another form (a candidate would not read back)."""
+        entry = self.taxonomy.lexicon[form]
+        spec = self.taxonomy.attributes[entry.attribute]
+        before, after = self.folded[max(0, start - 40) : start], self.folded[end : end + 40]
+        if before.endswith(" and ") or after.startswith(" and "):
+            return True  # a pair of plurals: one group slot (`_pairs`)
+        for value in spec.values:
+            for category in entry.categories & spec.forms[value].keys():
+                word = fold(spec.canonical(value, category))
+                found = self.taxonomy.matcher.finditer(before + word + after)
+                if not any(m.span() == (len(before), len(before) + len(word)) for m in found):
+                    return False
+        return True
 
     def _bare_ages(self) -> None:
         """An age written as a bare number after a person ("a woman, 45, sitting", "a boy of about
@@ -376,10 +417,11 @@ class _Detector:
             group = "c" if bare.group("c") else "o"
             if bare.start(group) in starts:
                 continue  # "a man of 75 years old": the taxonomy's own form
-            entry = self.taxonomy.lexicon.get(f"{bare.group(group)} years old")
+            form = f"{bare.group(group)} years old"
+            entry = self.taxonomy.lexicon.get(form)
             if entry is None:
                 continue
-            found.append(_Match(0, bare.start(group), bare.end(group), entry))
+            found.append(_Match(0, bare.start(group), bare.end(group), entry, surface=form, bare=bare.group(group)))
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
 
@@ -413,6 +455,7 @@ class _Detector:
                 )
                 if is_child:
                     drop.update(m.start for m in group if m.entry.attribute in adult)
+                    drop.update(self._child_nouns_told(group, child_kinds))
                 group = []
             if match is not None:
                 group.append(match)
@@ -420,6 +463,15 @@ class _Detector:
         if drop:
             self.matches = [m for m in self.matches if m.start not in drop]
             self._index()
+
+    @staticmethod
+    def _child_nouns_told(group: list[_Match], child_kinds: set[int]) -> set[int]:
+        """A child noun next to a child age of the same person ("a 3-year-old toddler", "a 9-year-old
+        kid") stays as written: the age varies, and two child-age words of one person would have to
+        differ in every candidate ("a 15-year-old infant"). Reads categories only."""
+        kinds = [m for m in group if m.entry.attribute in child_kinds]
+        nouns = {m.start for m in kinds if m.entry.categories & _CHILD_NOUN_CATEGORIES}
+        return nouns if nouns and len(nouns) < len(kinds) else set()
 
     # --- binding to a person -------------------------------------------------------------
 
@@ -498,6 +550,7 @@ class _Detector:
         )
         decided: dict[int, bool] = {}
         self.alone_nouns: set[int] = set()
+        self.tag_persons = {m.start for m in self.matches if self._tag_person(m)}
         for i in range(len(self.matches) - 1, -1, -1):
             decided[i] = self._bound(self.matches[i], decided)
         self.matches = [m for i, m in enumerate(self.matches) if decided[i]]
@@ -650,7 +703,18 @@ class _Detector:
                 return True
             if before[0] == "" and before[2] in self.ends and self.matches[self.ends[before[2]]].entry.is_pronoun:
                 return True
-        return self.has_person
+        # a tag list about a person told by tags only ("elderly, female, wheelchair")
+        return self.has_person or bool(self.tag_persons - {match.start})
+
+    def _tag_person(self, match: _Match) -> bool:
+        """A modifier standing alone as a tag of an attribute that names a person by itself
+        ("female," "dark-skinned male,": `binding.json`, ``alone_is_a_person``)."""
+        name = self.taxonomy.attributes[match.entry.attribute].name
+        return (
+            match.rule == MODIFIER
+            and name in self.binding.alone_is_a_person
+            and self._next_token(match.end)[0] in ("punct", "end")
+        )
 
     def _before_capitalised(self, end: int) -> bool:
         """Whether a capitalised word (a name) follows, after an optional period: "Mrs. Lee"."""
@@ -906,7 +970,20 @@ class _Detector:
             for old in order
         )
 
-    def _parts(self) -> tuple[Part, ...]:
+    def _form_key(self, match: _Match, attributes: tuple[Attribute, ...]) -> str:
+        """What every candidate keeps of the user's word here (a number, a name: `keep.form_key`)."""
+        if match.entry.is_pronoun:
+            return ""
+        spec = self.taxonomy.attributes[match.entry.attribute]
+        surface = match.surface or self.folded[match.start : match.end]
+        values = attributes[match.variable].values
+        if match.bare:
+            key = bare_key(spec, match.entry.value, match.category, match.bare, values)
+            if key:
+                return key
+        return form_key(self.taxonomy, spec, match.entry.value, match.category, surface, values)
+
+    def _parts(self, attributes: tuple[Attribute, ...]) -> tuple[Part, ...]:
         spans: list[tuple[int, int, Slot]] = []
         for match in self.matches:
             if match.article is not None:
@@ -915,7 +992,8 @@ class _Detector:
                 capital = False
             else:
                 capital = self._capital(match.start, match)
-            spans.append((match.start, match.end, Slot(match.variable, match.category, capital)))
+            form = self._form_key(match, attributes)
+            spans.append((match.start, match.end, Slot(match.variable, match.category, capital, form)))
 
         parts: list[Part] = []
         cursor = 0

@@ -14,6 +14,7 @@ _ANY_LETTER = re.compile(r"[^\W\d_]")
 _OTHER_LETTER = re.compile(r"[^\W\d_a-zA-Z\u00c0-\u024f\u0250-\u02af\u1e00-\u1eff]")
 _LETTERS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _MIN_WORDS = 3
+_LONG = 4
 _MIN_LETTERS = 3
 _NOT_ENGLISH_SHARE = 0.5
 _MOSTLY_ENGLISH = 0.75
@@ -43,7 +44,11 @@ def language_of(text: str) -> str | None:
     if len(words) < _MIN_WORDS:
         return None
     known = english_words()
-    share = sum(w.lower().replace("’", "'") in known for w in words) / len(words)
+    # the list holds many short words of other languages ("un", "de", "al", "con"): where there
+    # are enough, the words of four letters or more decide
+    long_words = [w for w in words if len(w) >= _LONG]
+    counted = long_words if len(long_words) >= _MIN_WORDS else words
+    share = sum(w.lower().replace("’", "'") in known for w in counted) / len(counted)
     if share >= _MOSTLY_ENGLISH:
         return None
     if share >= _NOT_ENGLISH_SHARE:

@@ -168,7 +168,8 @@ def _skeleton_word(word: str, mixed: list[str]) -> str:
     scripts = {_script(c) for c in word if c.isalpha()} - _NEUTRAL_SCRIPTS
     table = _latin_confusables()
     skeleton = "".join(table.get(c, c) for c in word)
-    if len(scripts) > 1:
+    if len(scripts) > 1 or (scripts and skeleton.isascii() and any(c.isascii() and c.isdigit() for c in word)):
+        # letters of two scripts, or look-alike letters next to digits ("30ѕ" with a Cyrillic ѕ)
         if "LATIN" in scripts or skeleton.isascii():
             mixed.append(word)
             return skeleton

@@ -155,7 +155,27 @@ def _default_taxonomy(opt_in: tuple[str, ...]) -> Taxonomy:
         )
     source = "default" + "".join(f"+{name}" for name in opt_in)
     _add_first_names(data)
+    _add_roles(data)
     return parse_taxonomy(data, source=source, opt_in=opt_in)
+
+
+def _add_roles(data: dict[str, Any]) -> None:
+    """Add the generated -woman/-man role words (`data/roles.json`, from wordfreq's vocabulary:
+    tools/build_privacy_data.py --roles) to the default taxonomy's gender, one category per pair."""
+    resource = resources.files("obclip.privacy").joinpath("data/roles.json")
+    pairs = json.loads(resource.read_text(encoding="utf-8"))["pairs"]
+    gender = next((a for a in data["attributes"] if a["name"] == "gender"), None)
+    if gender is None:
+        return
+    values = {v["value"]: v["forms"] for v in gender["values"]}
+    if "female" not in values or "male" not in values:
+        return
+    for female, male, females, males in pairs:
+        category = f"role_{male}"
+        values["female"].setdefault(category, [female])
+        values["male"].setdefault(category, [male])
+        values["female"].setdefault(f"{category}_plural", [females])
+        values["male"].setdefault(f"{category}_plural", [males])
 
 
 def _add_first_names(data: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from obclip.privacy.keep import render_form
 from obclip.privacy.words import indefinite_article
 
 if TYPE_CHECKING:
@@ -26,11 +27,14 @@ class Slot:
         category: the taxonomy form category rendered here (e.g. ``"noun_singular"``), or
             ``"article"``.
         capitalize: the slot starts a sentence, so its rendering starts with a capital letter.
+        form: the form key (`keep.form_key`): what every candidate keeps of the user's word (a
+            number and its style, a first name's pair); ``""`` renders the canonical form.
     """
 
     attribute: int | None
     category: str
     capitalize: bool = False
+    form: str = ""
 
 
 Part = str | Slot
@@ -119,7 +123,8 @@ class Template:
             else:
                 attribute = self.attributes[part.attribute]
                 spec = taxonomy.attribute(attribute.kind)
-                words.append(_capitalize(spec.canonical(values[part.attribute], part.category), part))
+                word = render_form(taxonomy, spec, values[part.attribute], part.category, part.form)
+                words.append(_capitalize(word, part))
         for i, part in enumerate(self.parts):
             if isinstance(part, Slot) and part.attribute is None:
                 words[i] = _capitalize(indefinite_article(words[i + 2]), part)

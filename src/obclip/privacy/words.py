@@ -126,18 +126,42 @@ _NOT_PERSONS = _words(
     list lists mist mists twist twists fist fists wrist wrists gist heist midst exist assist insist
     persist resist consist whist median medians snowman snowmen superman batman walkman pacman
     ottoman ottomans german germans roman romans human humans woman women man men
+    career careers veneer veneers reindeer cheer cheers steer steers sheer coffeemaker coffeemakers
     """
+)
+_PERSON_SUFFIXES = (
+    "ist",
+    "ists",
+    "ian",
+    "ians",
+    "man",
+    "men",
+    "smith",
+    "smiths",
+    "maker",
+    "makers",
+    "wright",
+    "wrights",
+    "monger",
+    "mongers",
+    "keeper",
+    "keepers",
+    "herd",
+    "herds",
+    "eer",
+    "eers",
 )
 
 
 def is_person_noun(word: str) -> bool:
-    """Whether a (folded) word names a person: the list above, or a word ending in -ist, -ian or
-    -man/-men ("cellist", "custodian", "salaryman") that is not a known non-person."""
+    """Whether a (folded) word names a person: the list above, or a word ending in a suffix of
+    persons (-ist, -ian, -man, -smith, -maker, -wright, -monger, -keeper, -herd, -eer: "cellist",
+    "custodian", "salaryman", "silversmith", "shepherd", "auctioneer") that is not a known non-person."""
     if word in PERSON_NOUNS:
         return True
     if len(word) <= 4 or word in _NOT_PERSONS:
         return False
-    return word.endswith(("ist", "ists", "ian", "ians", "man", "men"))
+    return word.endswith(_PERSON_SUFFIXES)
 
 
 SENTENCE_END = frozenset(".!?")
@@ -176,10 +200,12 @@ OBJECT_HEADS = _words(
     deer goose geese swan swans owl owls fox foxes wolf wolves rabbit rabbits horse horses cow cows
     pig pigs whale whales dolphin dolphins monkey monkeys penguin penguins bee bees ant ants wasp
     wasps butterfly butterflies orchid orchids fern ferns cactus cacti piece pieces
+    book books novel novels comic comics poster posters logo logos sculpture sculptures
+    hat hats boots
     """
 )
 """After a person noun, these make it an object or an animal ("a bride doll", "a cowboy costume",
-"a mother duck", "a queen bee")."""
+"a mother duck", "a queen bee", "the little prince book", "a cowboy hat")."""
 
 DETERMINERS = frozenset({"a", "an", "the", "this", "that", "my", "your", "our", "their", "its", "one", "another"})
 """Before a modifier with no noun after it ("a 5-year-old", "the elderly"), it names a person."""

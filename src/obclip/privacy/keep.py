@@ -1,0 +1,399 @@
+"""What every candidate keeps of what the user wrote: a slot's written number and its style, and a
+first name's pair, so the user's own candidate keeps its numbers and names while the set stays closed.
+
+A slot's *form key* is a function of the user's word that is the same for every member of the set:
+for a number, its style ("#-{U}-old", "@ {U}s old", "#s") and its *block* (a row of
+`data/keep.json`: one number per value, e.g. 25 / 40 / 70, every number in one row only); for a
+first name, its *pair* (one name per gender value, same country, every name in one pair only).
+Every value renders its own entry of the row, so each member reads back to the same key. A number
+in no row renders in its style with the canonical row; a name in no pair renders canonically.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from typing import Any
+
+from obclip.privacy.taxonomy import AttributeSpec, Taxonomy, data_name_keys, surface_key
+
+_SEP = "|"
+_NAME = "name"
+_BARE = "bare:"
+_PARALLEL = "form"
+
+_SMALL = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_SMALL_ORDINAL = [
+    "zeroth",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+]
+_TENS_ORDINAL = [
+    "_",
+    "_",
+    "twentieth",
+    "thirtieth",
+    "fortieth",
+    "fiftieth",
+    "sixtieth",
+    "seventieth",
+    "eightieth",
+    "ninetieth",
+]
+_DECADE_WORDS = [
+    "_",
+    "teens",
+    "twenties",
+    "thirties",
+    "forties",
+    "fifties",
+    "sixties",
+    "seventies",
+    "eighties",
+    "nineties",
+]
+
+
+def _number_words() -> dict[str, tuple[int, str]]:
+    """Every English number word 0..99 (cardinal ``@``, ordinal ``@o``, decade ``@s``)."""
+    words: dict[str, tuple[int, str]] = {}
+    for n, word in enumerate(_SMALL):
+        words[word] = (n, "@")
+        words[_SMALL_ORDINAL[n]] = (n, "@o")
+    for t in range(2, 10):
+        words[_TENS[t]] = (10 * t, "@")
+        words[_TENS_ORDINAL[t]] = (10 * t, "@o")
+        words[_DECADE_WORDS[t]] = (10 * t, "@s")
+        for u in range(1, 10):
+            words[f"{_TENS[t]}-{_SMALL[u]}"] = (10 * t + u, "@")
+            words[f"{_TENS[t]}-{_SMALL_ORDINAL[u]}"] = (10 * t + u, "@o")
+    words["teens"] = (10, "@s")
+    return words
+
+
+_WORDS = _number_words()
+_NUMBER = re.compile(
+    r"(?<![a-z0-9])(?:(?P<d>\d+)(?P<o>st|nd|rd|th)?|(?P<w>"
+    + "|".join(sorted(map(re.escape, _WORDS), key=len, reverse=True))
+    + "))"
+)
+_UNIT = re.compile(r"(?<![a-z])(month|year)(?![a-rt-z])")
+
+
+def parse_number(surface: str) -> tuple[str, str] | None:
+    """(style, number) of a surface form holding an age, or None.
+
+    The style is the surface with its first number replaced by a marker (``#`` digits, ``#o``
+    an ordinal in digits, ``@``/``@o``/``@s`` a cardinal, ordinal or decade in words) and "month" or
+    "year" by ``{U}``; the number is its integer, with ``m`` appended for months ("6-month-old":
+    ``("#-{U}-old", "6m")``; "forty-five years old": ``("@ {U}s old", "45")``).
+    """
+    text = surface_key(surface)
+    found = _NUMBER.search(text)
+    if found is None:
+        return None
+    if found.group("d") is not None:
+        number = int(found.group("d"))
+        marker = "#o" if found.group("o") else "#"
+    else:
+        number, marker = _WORDS[found.group("w")]
+    style = text[: found.start()] + marker + text[found.end() :]
+    months = False
+    unit = _UNIT.search(style)
+    if unit is not None:
+        months = unit.group(1) == "month"
+        style = style[: unit.start()] + "{U}" + style[unit.end() :]
+    return style, f"{number}m" if months else str(number)
+
+
+@functools.cache
+def _blocks() -> dict[str, dict[str, object]]:
+    resource = resources.files("obclip.privacy").joinpath("data/keep.json")
+    data = json.loads(resource.read_text(encoding="utf-8"))
+    return data["numbers"]
+
+
+@functools.lru_cache(maxsize=256)
+def _number_table(spec: AttributeSpec, category: str) -> tuple[tuple[dict[str, str], ...], dict] | None:
+    """The rows of `spec`'s number blocks that apply to `category` (value -> number), and the
+    forms of `category` by (value, style, number)."""
+    groups = _blocks().get(spec.name)
+    if not groups:
+        return None
+    group = next((g for g in groups.values() if category in g.get("categories", ())), groups.get("default"))
+    if group is None:
+        return None
+    values: list[str] = list(group["values"])
+    rows = tuple({v: str(n) for v, n in zip(values, row, strict=True)} for row in group["blocks"])
+    forms: dict[tuple[str, str, str], str] = {}
+    for value in spec.values:
+        for form in spec.forms[value].get(category, ()):
+            parsed = parse_number(form)
+            if parsed is not None:
+                forms.setdefault((value, *parsed), form)
+    # the canonical forms must be one row in one style (or hold no number), so that a canonical
+    # rendering reads back to the canonical key; a category where they are not keeps no numbers
+    if any(category not in spec.forms.get(v, {}) for v in values):
+        return None
+    canonical = {v: parse_number(spec.canonical(v, category)) for v in values}
+    styles = {c[0] if c else None for c in canonical.values()}
+    if styles == {None}:
+        return rows, forms  # canonical forms without numbers ("young"): they read back to no key
+    if None in styles or len(styles) != 1 or {v: c[1] for v, c in canonical.items() if c} != rows[0]:
+        return None
+    return rows, forms
+
+
+@functools.lru_cache(maxsize=256)
+def _row_of(spec: AttributeSpec, category: str) -> dict[tuple[str, str], int]:
+    table = _number_table(spec, category)
+    if table is None:
+        return {}
+    result: dict[tuple[str, str], int] = {}
+    for index, row in enumerate(table[0]):
+        for value, number in row.items():
+            result.setdefault((value, number), index)
+    return result
+
+
+def form_key(
+    taxonomy: Taxonomy, spec: AttributeSpec, value: str, category: str, surface: str, values: Sequence[str]
+) -> str:
+    """The form key of a slot (``""``: render canonically) from the surface the user wrote.
+
+    Args:
+        taxonomy: the taxonomy the slot was read with.
+        spec: the slot's attribute.
+        value: the value the user's word has.
+        category: the slot's form category.
+        surface: the user's word (its lookup form).
+        values: the slot's value space (every value must render under the key).
+    """
+    if category == "first_name":
+        pair = _pairs(taxonomy, spec).get(surface_key(surface))
+        if pair is None or pair[0] == 0 or pair[1] != value:
+            return ""
+        names = _pair_rows(taxonomy, spec)[pair[0]]
+        return f"{_NAME}{_SEP}{pair[0]}" if all(v in names for v in values) else ""
+    if category in _parallel().get(spec.name, ()):
+        return _parallel_key(spec, value, category, surface, values)
+    table = _number_table(spec, category)
+    if table is None:
+        return ""
+    parsed = parse_number(surface)
+    if parsed is None:
+        return ""
+    style, number = parsed
+    rows, forms = table
+    row = _row_of(spec, category).get((value, number))
+    # the user's row in the user's style, else in digits ("first" -> "1st": its row has no
+    # "thirty-seventh"), else the first row in the user's style
+    tries = [(style, row), (style.replace("@", "#"), row)] if row is not None else []
+    for wanted, index in [*tries, (style, 0)]:
+        rendered = [forms.get((v, wanted, rows[index].get(v, ""))) for v in values]
+        if all(rendered):
+            if all(f == spec.canonical(v, category) for f, v in zip(rendered, values, strict=True)):
+                return ""
+            return f"{wanted}{_SEP}{index}"
+    return ""
+
+
+def bare_key(spec: AttributeSpec, value: str, category: str, written: str, values: Sequence[str]) -> str:
+    """The form key of a bare age ("45" in "a woman, 45, sitting", "six" in "a boy of about six"):
+    every value renders the bare number of the written number's row, in the same style (digits or
+    words), when each is a number of years below 100; else ``""`` (the slot is then read as its
+    "N years old" form, `form_key`)."""
+    parsed = parse_number(written)
+    table = _number_table(spec, category)
+    if parsed is None or table is None or parsed[0] not in ("#", "@"):
+        return ""
+    style, number = parsed
+    rows = table[0]
+    row = _row_of(spec, category).get((value, number))
+    for index in ([row] if row is not None else []) + [0]:
+        numbers = {v: rows[index].get(v, "") for v in values}
+        if all(n.isdigit() and int(n) < 100 for n in numbers.values()) and all(
+            _bare_reads_as(spec, v, category, n if style == "#" else _spell(int(n))) for v, n in numbers.items()
+        ):
+            return f"{_BARE}{style}{_SEP}{index}"
+    return ""
+
+
+def _bare_reads_as(spec: AttributeSpec, value: str, category: str, bare: str) -> bool:
+    """Whether a bare age reads back as `value` (detection reads it as its "N years old" form)."""
+    return f"{bare} years old" in {surface_key(f) for f in spec.forms[value].get(category, ())}
+
+
+def _spell(number: int) -> str:
+    if number < 20:
+        return _SMALL[number]
+    tens, units = divmod(number, 10)
+    return _TENS[tens] + (f"-{_SMALL[units]}" if units else "")
+
+
+def render_form(taxonomy: Taxonomy, spec: AttributeSpec, value: str, category: str, key: str) -> str:
+    """The surface of `value` in `category` under a form key (`form_key`); canonical for ``""``."""
+    if not key:
+        return spec.canonical(value, category)
+    style, _, index = key.rpartition(_SEP)
+    if style == _NAME:
+        return _pair_rows(taxonomy, spec)[int(index)][value]
+    if style == _PARALLEL:
+        return spec.forms[value][category][int(index)]
+    if style.startswith(_BARE):
+        table = _number_table(spec, category)
+        assert table is not None
+        number = int(table[0][int(index)][value])
+        return str(number) if style == f"{_BARE}#" else _spell(number)
+    table = _number_table(spec, category)
+    assert table is not None
+    rows, forms = table
+    return forms[(value, style, rows[int(index)][value])]
+
+
+@functools.cache
+def _parallel() -> dict[str, frozenset[str]]:
+    resource = resources.files("obclip.privacy").joinpath("data/keep.json")
+    data = json.loads(resource.read_text(encoding="utf-8"))
+    return {name: frozenset(categories) for name, categories in data.get("parallel", {}).items()}
+
+
+def _parallel_key(spec: AttributeSpec, value: str, category: str, surface: str, values: Sequence[str]) -> str:
+    """A category whose forms are parallel lists (``keep.json``, ``parallel``: "lass" / "lad",
+    "stepmom" / "stepdad"): the user's word's position, when every value has a form there."""
+    forms = spec.forms[value].get(category, ())
+    key = surface_key(surface)
+    index = next((i for i, f in enumerate(forms) if surface_key(f) == key), 0)
+    if index == 0 or not all(len(spec.forms[v].get(category, ())) > index for v in values):
+        return ""
+    return f"{_PARALLEL}{_SEP}{index}"
+
+
+# --- first-name pairs ------------------------------------------------------------------------
+
+
+@functools.cache
+def _name_data() -> dict[str, Any]:
+    resource = resources.files("obclip.privacy").joinpath("data/first_names.json")
+    return json.loads(resource.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _countries() -> dict[str, str]:
+    """The main country of each generated first name (`data/first_names.json`)."""
+    data = _name_data()
+    result: dict[str, str] = {}
+    for group in ("names", "word_names"):
+        for names in data.get(group, {}).values():
+            for name, countries in names.items():
+                result.setdefault(surface_key(name), countries[0] if countries else "")
+    return result
+
+
+def _zip_by_country(pools: Mapping[str, Sequence[str]], values: Sequence[str]) -> list[dict[str, str]]:
+    """Rows of one name per value: within each main country in pool order, then the rest."""
+    countries = _countries()
+    by_country: dict[str, dict[str, list[str]]] = {}
+    for value in values:
+        for name in pools[value]:
+            by_country.setdefault(countries.get(surface_key(name), ""), {}).setdefault(value, []).append(name)
+    rows: list[dict[str, str]] = []
+    leftovers: dict[str, list[str]] = {v: [] for v in values}
+    for country in sorted(by_country):
+        lists = by_country[country]
+        count = min(len(lists.get(v, ())) for v in values)
+        rows.extend({v: lists[v][i] for v in values} for i in range(count))
+        for v in values:
+            leftovers[v].extend(lists.get(v, [])[count:])
+    count = min(len(names) for names in leftovers.values())
+    rows.extend({v: leftovers[v][i] for v in values} for i in range(count))
+    return rows
+
+
+@functools.lru_cache(maxsize=16)
+def _pair_rows(taxonomy: Taxonomy, spec: AttributeSpec) -> tuple[Mapping[str, str], ...]:
+    """Rows of first names, one per value that has names; row 0 is the canonical names.
+
+    Names are paired within their main country, in list order, then whatever is left over across
+    countries; hand-listed names (read wherever capitalised), generated names (read where the
+    prompt is about a person) and names that are English words too ("Rose", "Mark": read only
+    after a kin word or title, "Grandma Rose") each pair among themselves, so a decoy name is read
+    wherever the user's is. A name left without a partner is in no row (it renders canonically)."""
+    values = [v for v in spec.values if spec.forms[v].get("first_name")]
+    if len(values) < 2:
+        return ()
+    rows: list[dict[str, str]] = [{v: spec.canonical(v, "first_name") for v in values}]
+    used = {surface_key(n) for n in rows[0].values()}
+    # hand-listed names are read wherever capitalised, generated ones only where the prompt is about
+    # a person: each kind pairs among itself, so a decoy name is read wherever the user's is
+    generated = data_name_keys()
+    hand: dict[str, list[str]] = {v: [] for v in values}
+    listed: dict[str, list[str]] = {v: [] for v in values}
+    for value in values:
+        for name in spec.forms[value]["first_name"]:
+            key = surface_key(name)
+            if key not in used:
+                used.add(key)
+                (listed if key in generated else hand)[value].append(name)
+    rows += _zip_by_country(hand, values)
+    rows += _zip_by_country(listed, values)
+    word_names = _name_data().get("word_names", {})
+    if all(v in word_names for v in values):
+        lexicon = taxonomy.lexicon
+        words = {
+            v: [n for n in word_names[v] if surface_key(n) not in used and surface_key(n) not in lexicon]
+            for v in values
+        }
+        rows += _zip_by_country(words, values)
+    return tuple(rows)
+
+
+@functools.lru_cache(maxsize=16)
+def _pairs(taxonomy: Taxonomy, spec: AttributeSpec) -> dict[str, tuple[int, str]]:
+    return {
+        surface_key(name): (index, value)
+        for index, row in enumerate(_pair_rows(taxonomy, spec))
+        for value, name in row.items()
+    }
