@@ -91,14 +91,14 @@ def test_a_request_survives_its_replica_being_killed_while_it_runs(deployment):
     assert waits, "the answer came without a resend: the killed replica was not the one running it"
     for _ in range(4):
         assert torch.equal(cloud.denoise(spec(5)).latents, want)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         names = {a["name"] for a in replicas()}
         if len(names) == 2 and victim not in names:
             break
         time.sleep(0.5)
     else:
-        pytest.fail("Serve did not replace the killed replica within 60 s")
+        pytest.fail("Serve did not replace the killed replica within 180 s")
     assert torch.equal(cloud.denoise(spec(5)).latents, want)
 
 
