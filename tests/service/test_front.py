@@ -98,7 +98,7 @@ def test_the_front_forwards_and_keeps_the_connection_limits(front):
 
 def test_behind_a_proxy_that_times_out_a_long_job_runs_once(servers, impatient):
     before = _done_jobs(servers["idle"].url)
-    long = DenoiseSpec(tuple(f"a cat number {i}" for i in range(8)), steps=60, switch_step=60, height=128, width=128)
+    long = DenoiseSpec(tuple(f"a cat number {i}" for i in range(8)), steps=25, switch_step=25, height=128, width=128)
     cloud = HttpCloud(impatient, backoff_s=0.2)
     started = time.monotonic()
     state = cloud.denoise(long)
