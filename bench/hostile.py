@@ -286,9 +286,9 @@ def summarize_slow(slow: list[dict], defaults: Any, limit_s: float) -> dict:
     }
 
 
-def idle_flood(url: str, count: int, seconds: float) -> dict:
-    """`count` idle sockets from this address, each reopened when the server closes it, for `seconds`,
-    while `/healthz` is polled and one valid client runs a job."""
+def idle_flood(url: str, count: int, seconds: float, source: str) -> dict:
+    """`count` idle sockets from the address `source`, each reopened as soon as the server closes it,
+    for `seconds`, while `/healthz` is polled and one valid client (from 127.0.0.1) runs a job."""
     from obclip.engine import DenoiseSpec
     from obclip.service.client import HttpCloud
 
@@ -302,7 +302,7 @@ def idle_flood(url: str, count: int, seconds: float) -> dict:
             while not stop.is_set():
                 while len(socks) < n and not stop.is_set():
                     try:
-                        socks.append(socket.create_connection((host, int(port)), timeout=5))
+                        socks.append(socket.create_connection((host, int(port)), 5, (source, 0)))
                         opened[0] += 1
                     except OSError:
                         time.sleep(0.05)
@@ -358,6 +358,7 @@ def idle_flood(url: str, count: int, seconds: float) -> dict:
         thread.join(30)
     return {
         "sockets": count,
+        "from": source,
         "seconds": seconds,
         "sockets_opened": opened[0],
         "healthz": health,
@@ -400,7 +401,7 @@ def _timing_out(app: Any, seconds: float, passed: list[float]) -> Any:
 
 def _jobs(url: str) -> dict[str, float]:
     text = httpx.get(url + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30).text
-    return {m[0]: float(m[1]) for m in re.findall(r'^obclip_jobs_total\\{outcome="(\\w+)"\\} (\\S+)$', text, re.M)}
+    return {m[0]: float(m[1]) for m in re.findall(r'^obclip_jobs_total\{outcome="(\w+)"\} (\S+)$', text, re.M)}
 
 
 def _sized_job(url: str, large: str, seconds: float, margin: float = 1.0) -> tuple[dict, float, float]:
@@ -446,9 +447,9 @@ def behind_a_proxy(url: str, proxy_timeout: float, job_seconds: float) -> dict:
     direct = HttpCloud(url, token=TOKEN)
     direct.denoise(spec(8, 2))  # warm-up
     started = time.monotonic()
-    direct.denoise(spec(8, 8))  # seconds per candidate and step here
-    per = (time.monotonic() - started) / 64
-    n = max(1, min(64, math.ceil(job_seconds / (100 * per))))
+    direct.denoise(spec(8, 8))  # seconds per step of 8 candidates here
+    per = (time.monotonic() - started) / 8 / 8
+    n = max(8, min(64, 8 * math.ceil(job_seconds / (100 * 8 * per))))
     steps = max(2, min(100, round(job_seconds / (n * per))))
     limits = Limits()
     passed: list[float] = []
@@ -640,6 +641,9 @@ def main() -> int:
     parser.add_argument(
         "--idle-seconds", type=float, default=12.0, help="how long they are held (past one header timeout)"
     )
+    parser.add_argument(
+        "--idle-from", default="127.0.0.2", help="the idle sockets' source address (another client than the valid one)"
+    )
     parser.add_argument("--proxy-timeout", type=float, default=5.0, help="the proxy's upstream timeout (0: skip)")
     parser.add_argument("--job-seconds", type=float, default=18.0, help="the job sent through the proxy")
     parser.add_argument("--skip-busy-start", action="store_true")
@@ -676,8 +680,6 @@ def main() -> int:
         proc, url = start_server(args.large, log, token_file)
         fixed_url = wait_ready(fixed, fixed_log) if fixed is not None else ""
         try:
-            slow = slow_connections(url, args.slow, args.trickle, args.limit)
-            report["slow_connections"] = summarize_slow(slow, defaults, args.limit)
             before = httpx.get(url + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30).text
             mid_upload_aborts(url, args.aborts)
             after = httpx.get(url + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30).text
@@ -690,34 +692,41 @@ def main() -> int:
                 "error_log_lines": sum(" ERROR " in line for line in log.read_text(errors="replace").splitlines()),
             }
             if args.idle:
-                report["idle_sockets"] = idle_flood(url, args.idle, args.idle_seconds)
-            if args.proxy_timeout:
+                report["idle_sockets"] = idle_flood(url, args.idle, args.idle_seconds, args.idle_from)
+            if fixed is not None:
                 report["behind_a_proxy"] = behind_a_proxy(fixed_url, args.proxy_timeout, args.job_seconds)
+                stop(fixed)
             if not args.skip_largest:
                 report["largest_requests"] = largest_requests(url, args.large)
             if not args.skip_busy_start:  # a request the idle server estimates at an eighth of the deadline
                 from obclip.service.jobs import ESTIMATE_MARGIN
 
                 eighth = _sized_job(url, args.large, defaults.job_deadline_s / 8, ESTIMATE_MARGIN)
+                if ray_proc is not None:  # the busy start-up's figure needs the machine to itself
+                    wait_ready(ray_proc, ray_log)
+                report["busy_start"] = busy_start(args.large, Path(tmp), token_file, eighth)
+            # The slow connections take the body deadline (30 s): the plain server and Ray's front at once.
+            ray_url = wait_ready(ray_proc, ray_log) if ray_proc is not None else None
+            slow: dict[str, list[dict]] = {}
+            slow_args = (args.slow, args.trickle, args.limit)
+            waits = [threading.Thread(target=lambda: slow.update(plain=slow_connections(url, *slow_args)))]
+            if ray_url:
+                waits.append(threading.Thread(target=lambda: slow.update(ray=slow_connections(ray_url, *slow_args))))
+            for thread in waits:
+                thread.start()
+            for thread in waits:
+                thread.join()
+            report["slow_connections"] = summarize_slow(slow["plain"], defaults, args.limit)
             report["server_alive"] = httpx.get(url + "/healthz", timeout=30).status_code == 200
-        finally:
-            stop(proc)
-            if fixed is not None:
-                stop(fixed)
-        if not args.skip_busy_start:
-            if ray_proc is not None:  # the busy start-up's figure needs the machine to itself
-                wait_ready(ray_proc, ray_log)
-            report["busy_start"] = busy_start(args.large, Path(tmp), token_file, eighth)
-        if ray_proc is not None:
-            try:
-                ray_url = wait_ready(ray_proc, ray_log)
+            if ray_proc is not None and ray_url:
+                report["ray"]["slow_connections"] = summarize_slow(slow["ray"], defaults, args.limit)
                 report["ray"]["listening"] = listening_outside_loopback(ray_proc.pid)
-                slow = slow_connections(ray_url, args.slow, args.trickle, args.limit)
-                report["ray"]["slow_connections"] = summarize_slow(slow, defaults, args.limit)
                 if args.idle:
-                    report["ray"]["idle_sockets"] = idle_flood(ray_url, args.idle, args.idle_seconds)
-            finally:
-                stop(ray_proc)
+                    report["ray"]["idle_sockets"] = idle_flood(ray_url, args.idle, args.idle_seconds, args.idle_from)
+        finally:
+            for server in (proc, fixed, ray_proc):
+                if server is not None:
+                    stop(server)
     report["seconds"] = round(time.monotonic() - began, 1)
     text = json.dumps(report, indent=2)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
