@@ -107,12 +107,13 @@ class ObclipReplica:
 
 
 def _bind_replica_grpc_to_node() -> None:
-    """Bind this replica's inter-deployment gRPC server to the node's address instead of every interface.
+    """On a loopback node, bind this replica's inter-deployment gRPC server to loopback, not every interface.
 
     Ray Serve starts that server in each replica, after the replica's class is constructed, on the
     hard-coded address `[::]:0` (all interfaces, any port), with no setting to change it, while Ray's
-    own servers bind the node's address (127.0.0.1 under `obclip serve --ray`). Callers reach a
-    replica at its node's address, so binding only that keeps it reachable wherever it is now.
+    own servers bind the node's address (127.0.0.1 under `obclip serve --ray`). On such a node
+    every caller is local, so the server binds the node's address too; on a cluster's node (any
+    other address) Serve's own bind is kept, as other nodes and local callers may both reach it.
     """
     try:
         import ray
@@ -123,6 +124,8 @@ def _bind_replica_grpc_to_node() -> None:
     if original is None or getattr(original, "obclip_node_bound", False):
         return
     node = ray.util.get_node_ip_address()
+    if not is_loopback(node):
+        return
     shown = f"[{node}]" if ":" in node else node
 
     def bind_node(server: Any, address: str) -> Any:
