@@ -226,11 +226,15 @@ def start(
 # node address, 127.0.0.1. Ray reads it when `ray._private.ray_constants` is imported, and every
 # process Ray starts inherits the driver's environment.
 _LOCAL_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+# Serve kills an HTTP proxy that is not ready within 5 s (then `serve.start` fails with the proxy
+# "killed by ray.kill"), which a busy 2-core machine can take; a local Ray gets more patience.
+_PATIENT_PROXY = {"RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S": "60", "RAY_SERVE_PROXY_HEALTH_CHECK_TIMEOUT_S": "30"}
 
 
 @contextmanager
 def _loopback_only(local: bool) -> Iterator[None]:
-    """While Ray starts: a single-machine Ray whose node address stays 127.0.0.1 (if `local`)."""
+    """While Ray starts: a single-machine Ray whose node address stays 127.0.0.1, and a patient
+    check of Serve's proxy (if `local`)."""
     if not local:
         yield
         return
@@ -238,6 +242,9 @@ def _loopback_only(local: bool) -> Iterator[None]:
     was_env = os.environ.get(_LOCAL_ONLY)
     was_constant = getattr(constants, "ENABLE_RAY_CLUSTER", None)
     os.environ[_LOCAL_ONLY] = "0"
+    patient = {k: os.environ.get(k) for k in _PATIENT_PROXY}
+    for name, value in _PATIENT_PROXY.items():
+        os.environ.setdefault(name, value)
     if constants is not None:  # imported before this call: it read the variable already
         constants.ENABLE_RAY_CLUSTER = False
     try:
@@ -247,6 +254,9 @@ def _loopback_only(local: bool) -> Iterator[None]:
             os.environ.pop(_LOCAL_ONLY, None)
         else:
             os.environ[_LOCAL_ONLY] = was_env
+        for name, value in patient.items():
+            if value is None:
+                os.environ.pop(name, None)
         loaded = sys.modules.get("ray._private.ray_constants")
         if constants is not None:
             constants.ENABLE_RAY_CLUSTER = was_constant
