@@ -17,6 +17,7 @@ import torch
 
 from obclip.engine import DenoiseSpec, LocalCloud
 from obclip.service.client import HttpCloud
+from obclip.service.limits import Limits
 from obclip.service.server import ServiceConfig
 
 from .conftest import TINY
@@ -36,7 +37,10 @@ def deployment():
     from obclip.service.ray_serve import RayOptions, start
 
     options = RayOptions(replicas=2, num_cpus=0.5, threads=1)
-    url = start(ServiceConfig(large=TINY), options, port=_free_port(), num_cpus=2)
+    # a 10-minute job deadline: the 100-step job resent after its replica is killed runs past the
+    # default 120 s on a loaded 2-core machine (seen: 504 deadline_exceeded)
+    limits = Limits(job_deadline_s=600.0)
+    url = start(ServiceConfig(large=TINY, limits=limits), options, port=_free_port(), num_cpus=2)
     try:
         yield url
     finally:
