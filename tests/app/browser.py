@@ -54,7 +54,7 @@ def running_app(history: Path, **options: Any) -> Iterator[str]:
     server = uvicorn.Server(uvicorn.Config(create_app(history, **options), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the app did not start")
@@ -69,9 +69,15 @@ def running_app(history: Path, **options: Any) -> Iterator[str]:
 
 @contextlib.contextmanager
 def chromium_page(profile: Path, viewport: tuple[int, int] = (1000, 1200), *, mobile: bool = False) -> Iterator:
-    """A page in headless system Chromium with a fresh profile directory (`mobile`: a phone's touch and scaling)."""
-    from playwright.sync_api import sync_playwright
+    """A page in headless system Chromium with a fresh profile directory (`mobile`: a phone's touch and scaling).
 
+    Every `expect` and page action waits up to 60 s unless it says otherwise: Playwright's 5 s default
+    for `expect` is what a loaded 2-core machine can take to repaint (the waits are on what the page
+    shows, so a fast machine never waits longer).
+    """
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=60_000)
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             str(profile),
@@ -81,6 +87,7 @@ def chromium_page(profile: Path, viewport: tuple[int, int] = (1000, 1200), *, mo
             viewport={"width": viewport[0], "height": viewport[1]},
             **({"is_mobile": True, "has_touch": True, "device_scale_factor": 2} if mobile else {}),
         )
+        context.set_default_timeout(60_000)
         try:
             yield context.new_page()
         finally:

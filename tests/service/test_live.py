@@ -82,16 +82,15 @@ def test_server_killed_mid_request_is_a_clear_error(servers):
 
     thread = threading.Thread(target=call)
     thread.start()
-    deadline = time.monotonic() + 30
-    while watcher.health()["queue_depth"] < 1 and time.monotonic() < deadline:
+    deadline = time.monotonic() + 120
+    while watcher.health()["queue_depth"] < 1 and time.monotonic() < deadline and not outcome:
         time.sleep(0.05)
     assert watcher.health()["queue_depth"] == 1, f"the slow job never started: {outcome}"
     watcher.close()
-    started = time.monotonic()
     victim.proc.kill()
-    thread.join(30)
     victim.proc.wait(30)  # every socket of the server is closed once it is reaped
-    assert not thread.is_alive() and time.monotonic() - started < 10
+    thread.join(45)  # well within the client's 60 s timeout: the broken connection ended the call
+    assert not thread.is_alive(), "the client still waits on a killed server"
     # The server had taken the job: the request is not resent (it might run twice).
     assert isinstance(outcome[0], ServiceError), outcome
     assert "broke before it answered" in str(outcome[0])
@@ -213,6 +212,16 @@ def test_listening_socket_gives_connections_tcp_nodelay():
         sock.close()
 
 
+def _was_closed(sock: socket.socket) -> bool:
+    sock.settimeout(0.001)
+    try:
+        return sock.recv(1) == b""
+    except (TimeoutError, BlockingIOError):
+        return False
+    except ConnectionResetError:
+        return True
+
+
 def test_300_idle_sockets_leave_health_and_a_valid_client_working(servers):
     """Issue 23.3: idle connections from one address are capped (the oldest closed), so they cost a
     valid client nothing; /healthz answers; an unparsable request is a JSON 400."""
@@ -220,22 +229,21 @@ def test_300_idle_sockets_leave_health_and_a_valid_client_working(servers):
     host, port = server.url.removeprefix("http://").split(":")
     idle = [socket.create_connection((host, int(port))) for _ in range(300)]
     try:
-        time.sleep(0.5)
         for _ in range(5):
-            assert httpx.get(server.url + "/healthz", timeout=10).status_code == 200
+            assert httpx.get(server.url + "/healthz", timeout=30).status_code == 200
         cloud = HttpCloud(server.url, options=HttpOptions.of(retries=0))
         state = cloud.denoise(DenoiseSpec(("a cat", "a dog"), steps=2, switch_step=1, seed=4))
         assert state.num_candidates == 2
-        closed = 0
-        for sock in idle:
-            sock.settimeout(0.01)
-            try:
-                closed += sock.recv(1) == b""
-            except (TimeoutError, BlockingIOError):
-                pass
-            except ConnectionResetError:
-                closed += 1
-        assert closed >= 300 - 32, closed  # --max-idle-per-address 32 (the default) stay open
+        # --max-idle-per-address 32 (the default) stay open; the server closes the others as it
+        # accepts them, which a loaded machine may still be doing
+        closed: set[int] = set()
+        deadline = time.monotonic() + 60
+        while len(closed) < 300 - 32 and time.monotonic() < deadline:
+            for index, sock in enumerate(idle):
+                if index not in closed and _was_closed(sock):
+                    closed.add(index)
+            time.sleep(0.1)
+        assert len(closed) >= 300 - 32, len(closed)
         with socket.create_connection((host, int(port))) as bad:
             bad.sendall(b"NOT HTTP AT ALL\r\n\r\n")
             answer = _closed_by_server(bad)

@@ -66,21 +66,24 @@ def test_the_deadline_counts_running_not_waiting(engine):
     """Issue 23.4: a job that waited longer than the deadline behind another still runs to its answer."""
     limits = Limits(**{**SMALL.to_dict(), "job_deadline_s": 4.0, "queue_size": 4, "token_max_jobs": 8})
     app = create_app(ServiceConfig(limits=limits), engine=engine)
-    engine.gate = threading.Event()
+    engine.hold = threading.Event()  # the first job holds the worker inside one step, past its deadline
     results = {}
     with TestClient(app) as client:
         first = threading.Thread(target=lambda: results.setdefault("first", post(client, GOOD)))
         first.start()
-        assert engine.entered.wait(30)
+        assert engine.entered.wait(120)
         second = threading.Thread(target=lambda: results.setdefault("second", post(client, {**GOOD, "seed": 2})))
         second.start()
-        deadline = time.monotonic() + 30
-        while app.state.jobs.depth < 2 and time.monotonic() < deadline:
+        deadline = time.monotonic() + 120
+        while app.state.jobs.depth < 2:
+            assert time.monotonic() < deadline, "the second job never reached the queue"
             time.sleep(0.01)
-        time.sleep(5.0)  # the second waits past its deadline; the first is stopped at its own
-        engine.gate.set()
-        first.join(60)
-        second.join(60)
+        queued = time.monotonic()
+        while time.monotonic() - queued <= limits.job_deadline_s + 0.5:  # the second waits past its deadline
+            time.sleep(0.05)
+        engine.hold.set()  # the first is stopped at its next step (it ran past its deadline); the second runs
+        first.join(120)
+        second.join(120)
     assert results["first"].status_code == 504
     assert results["second"].status_code == 200, results["second"].text
 
@@ -113,11 +116,11 @@ def test_requests_beyond_the_limit_at_once_are_json_503_and_health_still_answers
     with TestClient(app) as client:
         running = threading.Thread(target=lambda: results.setdefault("job", post(client, GOOD)))
         running.start()
-        assert engine.entered.wait(30)
+        assert engine.entered.wait(120)
         busy = client.get("/v1/models")
         assert_error(busy, 503, "overloaded", "too many requests at once")
         assert busy.headers["Retry-After"] == "1"
         assert client.get("/healthz").status_code == 200
         engine.gate.set()
-        running.join(60)
+        running.join(120)
     assert results["job"].status_code == 200

@@ -6,6 +6,8 @@ every test here.
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +17,7 @@ import torch
 
 from obclip.engine import DenoiseSpec, LocalCloud
 from obclip.service.client import HttpCloud
+from obclip.service.limits import Limits
 from obclip.service.server import ServiceConfig
 
 from .conftest import TINY
@@ -34,7 +37,10 @@ def deployment():
     from obclip.service.ray_serve import RayOptions, start
 
     options = RayOptions(replicas=2, num_cpus=0.5, threads=1)
-    url = start(ServiceConfig(large=TINY), options, port=_free_port(), num_cpus=2)
+    # a 10-minute job deadline: the 100-step job resent after its replica is killed runs past the
+    # default 120 s on a loaded 2-core machine (seen: 504 deadline_exceeded)
+    limits = Limits(job_deadline_s=600.0)
+    url = start(ServiceConfig(large=TINY, limits=limits), options, port=_free_port(), num_cpus=2)
     try:
         yield url
     finally:
@@ -85,43 +91,67 @@ def test_a_request_survives_its_replica_being_killed_while_it_runs(deployment):
         assert busy and not answer.done(), "the request finished before its replica could be killed"
         (victim,) = busy
         ray.kill(handles[victim], no_restart=True)
-        assert torch.equal(answer.result(timeout=120).latents, want_long)
+        assert torch.equal(answer.result(timeout=600).latents, want_long)
     assert waits, "the answer came without a resend: the killed replica was not the one running it"
     for _ in range(4):
         assert torch.equal(cloud.denoise(spec(5)).latents, want)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         names = {a["name"] for a in replicas()}
         if len(names) == 2 and victim not in names:
             break
         time.sleep(0.5)
     else:
-        pytest.fail("Serve did not replace the killed replica within 60 s")
+        pytest.fail("Serve did not replace the killed replica within 180 s")
     assert torch.equal(cloud.denoise(spec(5)).latents, want)
 
 
-@pytest.mark.slow
-def test_what_listens_under_ray(deployment):
-    """Issue 23.1: Serve's HTTP proxy on loopback, no dashboard, and outside loopback only Ray's own
-    gRPC servers and agents (this Ray binds them on all interfaces with no setting; they require
-    Ray's token, and docs/service.md says to firewall them)."""
-    import ipaddress
+def _loopback(ip: str) -> bool:
+    address = ipaddress.ip_address(ip.split("%")[0])
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1, IPv4 on a dual-stack socket
+    return (mapped or address).is_loopback
 
+
+@pytest.mark.slow
+def test_no_ray_port_listens_outside_loopback(deployment):
+    """Issue 23.1: every listening socket of this process and of every process Ray started under it
+    (GCS, raylet, object manager, workers, agents, the metrics servers, Serve's proxy and replicas)
+    is on loopback; none on 0.0.0.0, ::, or the machine's own address."""
     import psutil
 
     port = int(deployment.rsplit(":", 1)[1])
-    ours = {psutil.Process().pid} | {child.pid for child in psutil.Process().children(recursive=True)}
-    listening = [c for c in psutil.net_connections("inet") if c.status == psutil.CONN_LISTEN and c.pid in ours]
-    assert listening, "no Ray process found listening"
-    by_port = {c.laddr.port: c for c in listening}
-    assert port in by_port and ipaddress.ip_address(by_port[port].laddr.ip).is_loopback
-    assert 8265 not in by_port  # no dashboard
-    outside = {
-        psutil.Process(c.pid).name() for c in listening if not ipaddress.ip_address(c.laddr.ip).is_loopback
-    }
-    assert all(name in ("gcs_server", "raylet") or name.startswith(("ray::", "python")) for name in outside), outside
-    http_ports = {port}
-    assert not any(c.laddr.port in http_ports for c in listening if not ipaddress.ip_address(c.laddr.ip).is_loopback)
+    me = psutil.Process()
+    tree = {me.pid: me.name()} | {child.pid: child.name() for child in me.children(recursive=True)}
+    listening = [c for c in psutil.net_connections("inet") if c.status == psutil.CONN_LISTEN and c.pid in tree]
+    names = {tree[c.pid] for c in listening}
+    assert {"gcs_server", "raylet"} <= names, f"Ray's own processes not found listening: {names}"
+    assert sum(name.startswith("ray::") for name in names) >= 2, names  # agents and replicas
+    assert port in {c.laddr.port for c in listening}  # Serve's HTTP proxy
+    outside = sorted(f"{tree[c.pid]} on {c.laddr.ip}:{c.laddr.port}" for c in listening if not _loopback(c.laddr.ip))
+    assert not outside, f"listening outside loopback: {outside}"
+    assert ray.util.get_node_ip_address() == "127.0.0.1"
+
+
+def test_the_loopback_switch_reaches_ray_and_is_put_back():
+    """What makes Ray keep 127.0.0.1 as its node address on Linux, in a fresh interpreter (as under
+    `obclip serve --ray`, where Ray is imported only then), and nothing of it left afterwards."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, os\n"
+        "from obclip.service.ray_serve import _LOCAL_ONLY, _loopback_only\n"
+        "with _loopback_only(True):\n"
+        "    from ray._private import ray_constants, services\n"
+        "    inside = [ray_constants.ENABLE_RAY_CLUSTER, services.resolve_ip_for_localhost('127.0.0.1')]\n"
+        "outside = [ray_constants.ENABLE_RAY_CLUSTER, os.environ.get(_LOCAL_ONLY)]\n"
+        "print(json.dumps([inside, outside]))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.splitlines()[-1]) == [[False, "127.0.0.1"], [True, None]]
 
 
 def test_a_public_bind_under_ray_is_refused_with_how_to_secure_it(capsys):

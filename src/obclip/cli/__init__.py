@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.abc
+import importlib.machinery
 import json
 import sys
-from collections.abc import Sequence
+import types
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import obclip
 from obclip.cli._common import EXIT_USAGE
@@ -82,14 +86,66 @@ def _fail(code: str, message: str, as_json: bool) -> int:
 
 
 def _quiet_libraries() -> None:
-    """No progress bars or info chatter from the model libraries under --quiet."""
-    import diffusers
-    import transformers
+    """No progress bars or info chatter from the model libraries under --quiet, without importing them.
 
-    diffusers.utils.logging.disable_progress_bar()
-    diffusers.utils.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.set_verbosity_error()
+    Importing diffusers costs seconds, and a command that never loads a model must not pay it: the
+    libraries read their verbosity and Hugging Face Hub's progress-bar switch from the environment
+    when they are first imported, and diffusers' own loading bars are turned off by a one-shot
+    import hook the moment `diffusers.utils.logging` is imported (at once if it already is).
+    """
+    import os
+
+    os.environ["DIFFUSERS_VERBOSITY"] = "error"
+    os.environ["TRANSFORMERS_VERBOSITY"] = "error"
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    for name in ("diffusers.utils.logging", "transformers.utils.logging"):
+        module = sys.modules.get(name)
+        if module is not None:
+            _silence(module)
+        else:
+            sys.meta_path.insert(0, _AfterImport(name, _silence))
+
+
+def _silence(logging_module: types.ModuleType) -> None:
+    """Turn one library's `utils.logging` module quiet (the diffusers and transformers APIs are the same)."""
+    logging_module.disable_progress_bar()
+    logging_module.set_verbosity_error()
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Runs `hook(module)` right after the module `name` is first executed, then leaves `sys.meta_path`."""
+
+    def __init__(self, name: str, hook: Callable[[types.ModuleType], None]) -> None:
+        self.name = name
+        self.hook = hook
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None) -> Any:
+        if fullname != self.name:
+            return None
+        sys.meta_path.remove(self)  # one shot, and the real finders below answer the look-up
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is None or spec.loader is None:
+            return spec
+        spec.loader = _HookedLoader(spec.loader, self.hook)
+        return spec
+
+
+class _HookedLoader(importlib.abc.Loader):
+    """A module's own loader, with `hook(module)` run after the module executes."""
+
+    def __init__(self, loader: Any, hook: Callable[[types.ModuleType], None]) -> None:
+        self._loader = loader
+        self._hook = hook
+
+    def __getattr__(self, name: str) -> Any:  # get_source, is_package, get_resource_reader, ...
+        return getattr(self._loader, name)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        self._loader.exec_module(module)
+        self._hook(module)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,6 +9,7 @@ latent pixel count P: convolutions and linear layers grow with P, self-attention
 from __future__ import annotations
 
 import collections
+import json
 import math
 import statistics
 import threading
@@ -23,6 +24,9 @@ from obclip.engine.spec import DenoiseSpec
 
 #: Latent sides the fit is counted at (all divisible by the UNet's downsampling).
 _FIT_SIDES = (8, 16, 32)
+#: `CostModel.for_unet`'s counts by UNet config (JSON), for the process.
+_COUNTED: dict[str, CostModel] = {}
+_COUNTED_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -66,12 +70,28 @@ class CostModel:
 
     @classmethod
     def for_unet(cls, unet: Any) -> CostModel:
-        """Count `unet`'s architecture on `meta` at three latent sizes and fit."""
+        """Count `unet`'s architecture on `meta` at three latent sizes and fit.
+
+        The count depends on the architecture alone (its config), so one count per config is kept
+        for the process: a second server or app on the same model does not count it again (seconds
+        on a small CPU).
+        """
+        config = dict(unet.config)
+        key = json.dumps(config, sort_keys=True, default=repr)
+        with _COUNTED_LOCK:
+            known = _COUNTED.get(key)
+        if known is None:
+            known = cls._count(config)
+            with _COUNTED_LOCK:
+                _COUNTED[key] = known
+        return known
+
+    @classmethod
+    def _count(cls, config: dict[str, Any]) -> CostModel:
         from diffusers import UNet2DConditionModel
 
         from obclip.engine.flops import count_macs
 
-        config = dict(unet.config)
         with torch.device("meta"):
             meta = UNet2DConditionModel.from_config(config).eval()
         counts = {}

@@ -5,10 +5,11 @@ Needs the `ray` extra (`pip install 'obclip[ray]'`). `obclip serve --ray` runs i
 existing Ray cluster; `serve run obclip.service.ray_serve:app_builder large=... replicas=2` (or the
 config file `deploy/ray-serve.yaml`) hands it to Ray's own CLI.
 
-`obclip serve --ray` starts a local Ray on loopback (`_node_ip_address` 127.0.0.1, no dashboard
-unless asked), puts Serve's HTTP proxy on a loopback port, and serves the public address with
-obclip's own front (`service.front` under `server.uvicorn_config`), so every connection limit of
-a plain server holds. It refuses a non-loopback `--host` unless told the Ray cluster is secured.
+`obclip serve --ray` starts a local Ray with every port on loopback (a single-machine Ray whose
+node address is 127.0.0.1; no dashboard unless asked), puts Serve's HTTP proxy on a loopback
+port, and serves the public address with obclip's own front (`service.front` under
+`server.uvicorn_config`), so every connection limit of a plain server holds. It refuses a
+non-loopback `--host` unless told the Ray cluster is secured.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from obclip.errors import InvalidInputError
+from obclip.errors import InvalidInputError, ServiceError
 from obclip.service.server import ServiceConfig, create_app, is_loopback
 
 DEPLOYMENT = "obclip"
@@ -93,6 +95,7 @@ class ObclipReplica:
     """One replica: loads the model and serves `create_app(config)` (its own worker and batcher)."""
 
     def __init__(self, config: ServiceConfig, threads: int | None = None) -> None:
+        _bind_replica_grpc_to_node()
         if threads is not None:
             import torch
 
@@ -101,6 +104,35 @@ class ObclipReplica:
 
     def __serve_build_asgi_app__(self) -> Any:
         return create_app(self._config)
+
+
+def _bind_replica_grpc_to_node() -> None:
+    """On a loopback node, bind this replica's inter-deployment gRPC server to loopback, not every interface.
+
+    Ray Serve starts that server in each replica, after the replica's class is constructed, on the
+    hard-coded address `[::]:0` (all interfaces, any port), with no setting to change it, while Ray's
+    own servers bind the node's address (127.0.0.1 under `obclip serve --ray`). On such a node
+    every caller is local, so the server binds the node's address too; on a cluster's node (any
+    other address) Serve's own bind is kept, as other nodes and local callers may both reach it.
+    """
+    try:
+        import ray
+        from ray.serve._private import replica
+    except ImportError:
+        return
+    original = getattr(replica, "add_port_to_grpc_server", None)
+    if original is None or getattr(original, "obclip_node_bound", False):
+        return
+    node = ray.util.get_node_ip_address()
+    if not is_loopback(node):
+        return
+    shown = f"[{node}]" if ":" in node else node
+
+    def bind_node(server: Any, address: str) -> Any:
+        return original(server, f"{shown}:0" if address == "[::]:0" else address)
+
+    bind_node.obclip_node_bound = True  # type: ignore[attr-defined]
+    replica.add_port_to_grpc_server = bind_node
 
 
 def build_app(config: ServiceConfig, options: RayOptions | None = None) -> Any:
@@ -148,8 +180,10 @@ def start(
 ) -> str:
     """Connect to (or start) Ray, deploy the app behind Serve's HTTP proxy; returns its URL.
 
-    A local Ray (no `address`) started for a loopback `host` advertises 127.0.0.1 and runs no
-    dashboard unless `dashboard`; Ray's token authentication is kept on (refused if disabled).
+    A local Ray (no `address`) started for a loopback `host` binds every port of its own (GCS,
+    raylet, object manager, workers, agents, metrics) to 127.0.0.1, or is shut down again with a
+    `ServiceError`; it runs no dashboard unless `dashboard` (then on 127.0.0.1). Ray's token
+    authentication is kept on (refused if disabled).
     """
     try:
         import ray
@@ -162,20 +196,72 @@ def start(
             "(anyone reaching Ray's ports could run code in the cluster); unset it"
         )
     if not ray.is_initialized():
-        local = {"_node_ip_address": "127.0.0.1"} if address is None and is_loopback(host) else {}
-        ray.init(
-            address=address,
-            num_cpus=num_cpus if address is None else None,
-            include_dashboard=dashboard,
-            dashboard_host="127.0.0.1",
-            configure_logging=False,
-            log_to_driver=False,
-            **local,
-        )
+        local = address is None and is_loopback(host)
+        with _loopback_only(local):
+            ray.init(
+                address=address,
+                num_cpus=num_cpus if address is None else None,
+                include_dashboard=dashboard,
+                dashboard_host="127.0.0.1",
+                configure_logging=False,
+                log_to_driver=False,
+                **({"_node_ip_address": "127.0.0.1"} if local else {}),
+            )
+        node_ip = ray.util.get_node_ip_address()
+        if local and not is_loopback(node_ip):
+            ray.shutdown()
+            raise ServiceError(
+                f"the local Ray started on {node_ip}, not on loopback, so its ports would be reachable from "
+                f"the network; obclip does not serve --ray that way (set {_LOCAL_ONLY}=0 before starting)"
+            )
     serve.start(http_options={"host": host, "port": port})
     serve.run(build_app(config, options), name=DEPLOYMENT, route_prefix="/")
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}"
+
+
+# Ray on Linux replaces a loopback node address by the machine's own (so that other nodes can join)
+# unless told it is a single-machine Ray, as on macOS and Windows, by this variable; with it, the
+# GCS, raylet, object manager, workers' gRPC servers, the agents and the metrics servers bind the
+# node address, 127.0.0.1. Ray reads it when `ray._private.ray_constants` is imported, and every
+# process Ray starts inherits the driver's environment.
+_LOCAL_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+# Serve kills an HTTP proxy that is not ready within 5 s (then `serve.start` fails with the proxy
+# "killed by ray.kill"), which a busy 2-core machine can take; a local Ray gets more patience.
+_PATIENT_PROXY = {"RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S": "60", "RAY_SERVE_PROXY_HEALTH_CHECK_TIMEOUT_S": "30"}
+
+
+@contextmanager
+def _loopback_only(local: bool) -> Iterator[None]:
+    """While Ray starts: a single-machine Ray whose node address stays 127.0.0.1, and a patient
+    check of Serve's proxy (if `local`)."""
+    if not local:
+        yield
+        return
+    constants = sys.modules.get("ray._private.ray_constants")
+    was_env = os.environ.get(_LOCAL_ONLY)
+    was_constant = getattr(constants, "ENABLE_RAY_CLUSTER", None)
+    os.environ[_LOCAL_ONLY] = "0"
+    patient = {k: os.environ.get(k) for k in _PATIENT_PROXY}
+    for name, value in _PATIENT_PROXY.items():
+        os.environ.setdefault(name, value)
+    if constants is not None:  # imported before this call: it read the variable already
+        constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        if was_env is None:
+            os.environ.pop(_LOCAL_ONLY, None)
+        else:
+            os.environ[_LOCAL_ONLY] = was_env
+        for name, value in patient.items():
+            if value is None:
+                os.environ.pop(name, None)
+        loaded = sys.modules.get("ray._private.ray_constants")
+        if constants is not None:
+            constants.ENABLE_RAY_CLUSTER = was_constant
+        elif loaded is not None:  # first imported inside: what it would have read outside
+            loaded.ENABLE_RAY_CLUSTER = was_env.lower() in ("1", "true") if was_env else not loaded.IS_WINDOWS_OR_OSX
 
 
 def public_ray_refusal(host: str) -> str:
