@@ -37,10 +37,11 @@ _steps = st.lists(st.one_of(st.sampled_from("ABCD"), st.just("run")), min_size=1
 @settings(max_examples=300, deadline=None)
 @given(_steps, st.sampled_from([1.0, 3.5, 2e12]))
 def test_no_token_waits_behind_more_than_one_of_anothers_jobs_of_the_same_cost(steps, cost):
-    """Jobs of one cost: from a job's arrival until it runs, each other token gets at most one job
+    """Jobs of one cost: from a job's arrival until it runs, each other token gets at most two jobs
     run, plus one for each of the job's own token's jobs ahead of it (waiting, or running when it
-    arrived). So a job whose token has nothing queued or running runs after at most one of each
-    other token's jobs, whatever they have queued."""
+    arrived): start-time fair queueing's bound (one is not: see `FairQueue`'s docstring). So a job
+    whose token has nothing queued or running runs after at most two of each other token's jobs,
+    whatever they have queued."""
     queue = FairQueue(lambda job: job.tenant, lambda job: job.cost)
     order: list[_J] = []
     arrivals: list[tuple[_J, int, bool]] = []  # job, len(order) when it arrived, its tenant's job running then
@@ -59,7 +60,7 @@ def test_no_token_waits_behind_more_than_one_of_anothers_jobs_of_the_same_cost(s
         between = order[arrived : position[id(job)]]
         mine_ahead = sum(1 for other in between if other.tenant == job.tenant) + running_mine
         for tenant in set("ABCD") - {job.tenant}:
-            assert sum(1 for other in between if other.tenant == tenant) <= mine_ahead + 1, (job, order)
+            assert sum(1 for other in between if other.tenant == tenant) <= mine_ahead + 2, (job, order)
 
 
 @settings(max_examples=200, deadline=None)

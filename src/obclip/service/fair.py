@@ -33,8 +33,11 @@ class FairQueue:
     job. Jobs are taken in order of S; among equal tags, the job that had fewer of its tenant's jobs
     waiting ahead of it when it arrived goes first, then the earlier. Every waiting tag is at least
     V, so a tenant with nothing queued starts within one job's cost of V, and busy tenants with jobs
-    of equal cost alternate: a job waits behind at most one job of each other tenant of the same
+    of equal cost alternate: a job waits behind at most two jobs of each other tenant of the same
     cost, plus one for each of its own tenant's jobs ahead of it (a property test checks this).
+    Two, not one, is start-time fair queueing's own bound: V is the tag of the job last taken, so a
+    tenant whose job ran in the current round starts its next one a round later than a tenant that
+    arrives now ("A0 runs, C1 runs, then B2, B5 and A6 wait": B's two jobs run before A6).
 
     Args:
         tenant_of: the tenant a job belongs to.
