@@ -22,7 +22,7 @@ from obclip.privacy.detect import detect
 from obclip.privacy.expand import HARD_CAP, CandidateSet, _shuffle, expand
 from obclip.privacy.language import ONLY_ENGLISH
 from obclip.privacy.taxonomy import surface_key
-from obclip.privacy.template import Slot, Template
+from obclip.privacy.template import Attribute, Slot, Template
 from obclip.privacy.words import DETERMINERS, FUNCTION_WORDS, POSSESSIVES, indefinite_article
 
 
@@ -93,7 +93,8 @@ def _speaks_of(cset: CandidateSet, hit: CueHit, kind: str) -> int | None:
     having = {a.person for a in cset.attributes if a.kind == kind}
     if not having:
         return hit.person
-    offset, distance = 0, {}
+    offset = 0
+    distance: dict[int, int] = {}
     for part in cset.template.parts:
         if isinstance(part, Slot) and part.attribute is not None:
             person = cset.template.attributes[part.attribute].person
@@ -273,7 +274,7 @@ def _fix(cset: CandidateSet, names: set[str], budget: int | None, seed: int | No
 
 
 def _filtered(
-    cset: CandidateSet, attributes: tuple, values: tuple[str, ...], names: set[str], seed: int | None
+    cset: CandidateSet, attributes: tuple[Attribute, ...], values: tuple[str, ...], names: set[str], seed: int | None
 ) -> CandidateSet:
     mine = {i: values[i] for i, a in enumerate(attributes) if a.name in names}
     rows = zip(cset.candidates, assignments(cset), strict=True)

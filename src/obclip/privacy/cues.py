@@ -155,7 +155,7 @@ def build_cue_table(cues: Any, neutral: Any, countries: Sequence[Mapping[str, An
             merged[attribute] = Implication(attribute, frozenset(values), strength)
         implications[key] = tuple(merged.values())
     blockers = {form for word in cues.get("not_cues", []) for form in _variants(word)}
-    table_neutral = {}
+    table_neutral: dict[str, str] = {}
     for word, form in neutral.get("neutral", {}).items():
         if not isinstance(form, str):
             raise TaxonomyError(f"neutral table: the form of {word!r} must be a string")

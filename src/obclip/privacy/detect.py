@@ -375,7 +375,7 @@ class _Detector:
             position = bisect.bisect_right(starts, word.start())
             if position and self.matches[position - 1].end > word.start():
                 continue  # inside a taxonomy word
-            targets = {t for t in (index.get(typed, ()), *(index.get(d, ()) for d in _deletes(typed))) for t in t}
+            targets = {t for ts in (index.get(typed, ()), *(index.get(d, ()) for d in _deletes(typed))) for t in ts}
             ranked = sorted(
                 (t for t in targets if _one_edit(typed, t)), key=lambda t: (len(t) <= len(typed), len(t), t)
             )
@@ -659,7 +659,8 @@ class _Detector:
         man"), and not when it ends in another noun ("an old lighthouse"); with no noun after it,
         when it is used as a noun ("a 5-year-old") or the prompt is about a person ("she is old")."""
         text, folded = self.text, self.folded
-        k, phrase = match.end, []
+        k = match.end
+        phrase: list[str] = []
         while len(phrase) < 4:
             while k < len(text) and text[k].isspace():
                 k += 1
@@ -731,7 +732,7 @@ class _Detector:
 
     # --- form categories ---------------------------------------------------------------------
 
-    def _next_token(self, end: int) -> tuple[str, object]:
+    def _next_token(self, end: int) -> tuple[str, int | str | None]:
         """What follows a slot: ("slot", match index), ("word", folded word), ("punct"|"end", None)."""
         text, k = self.text, end
         while k < len(text) and text[k].isspace():
@@ -789,14 +790,14 @@ class _Detector:
         ranked = sorted(family, key=lambda c: (c == "adjective", order.index(c)))
         return ranked[0]
 
-    def _introduces_noun(self, kind: str, token: object) -> bool:
-        if kind == "slot":
-            return not self.matches[token].entry.is_pronoun  # type: ignore[index]
+    def _introduces_noun(self, kind: str, token: int | str | None) -> bool:
+        if kind == "slot" and isinstance(token, int):
+            return not self.matches[token].entry.is_pronoun
         return kind == "word" and token not in FUNCTION_WORDS
 
-    def _introduces_person(self, kind: str, token: object) -> bool:
-        if kind == "slot":
-            return not self.matches[token].entry.is_pronoun  # type: ignore[index]
+    def _introduces_person(self, kind: str, token: int | str | None) -> bool:
+        if kind == "slot" and isinstance(token, int):
+            return not self.matches[token].entry.is_pronoun
         return kind == "word" and is_person_noun(str(token))
 
     def _article_before(self, start: int) -> tuple[int, int] | None:

@@ -149,14 +149,16 @@ def parse_number(surface: str) -> tuple[str, str] | None:
 
 
 @functools.cache
-def _blocks() -> dict[str, dict[str, object]]:
+def _blocks() -> dict[str, dict[str, dict[str, Any]]]:
     resource = resources.files("obclip.privacy").joinpath("data/keep.json")
     data = json.loads(resource.read_text(encoding="utf-8"))
     return data["numbers"]
 
 
 @functools.lru_cache(maxsize=256)
-def _number_table(spec: AttributeSpec, category: str) -> tuple[tuple[dict[str, str], ...], dict] | None:
+def _number_table(
+    spec: AttributeSpec, category: str
+) -> tuple[tuple[dict[str, str], ...], dict[tuple[str, str, str], str]] | None:
     """The rows of `spec`'s number blocks that apply to `category` (value -> number), and the
     forms of `category` by (value, style, number)."""
     groups = _blocks().get(spec.name)

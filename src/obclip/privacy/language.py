@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import TYPE_CHECKING
 
 from obclip.privacy.normalize import english_words
+
+if TYPE_CHECKING:  # py3langid ships no annotations: the name reads as `Any`
+    from py3langid.langid import LanguageIdentifier
 
 _ANY_LETTER = re.compile(r"[^\W\d_]")
 # letters outside the Latin blocks (Basic Latin, Latin-1, Extended-A/B, IPA, Extended Additional)
@@ -78,7 +82,7 @@ def _identify(text: str, threshold: float) -> str | None:
 
 
 @functools.cache
-def _identifier():
+def _identifier() -> LanguageIdentifier:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)

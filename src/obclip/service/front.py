@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import httpx
 
 from obclip.service.limits import Limits
+
+if TYPE_CHECKING:  # the ASGI interface's names only; the front needs no Starlette to run
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
 #: Headers that belong to one connection, not to the request or answer they travel with.
 _HOP = {
@@ -33,7 +35,7 @@ _HOP = {
 }
 
 
-def front_app(upstream: str, limits: Limits) -> Callable[..., Any]:
+def front_app(upstream: str, limits: Limits) -> ASGIApp:
     """The forwarding ASGI app for the proxy at `upstream` (e.g. `http://127.0.0.1:41234`)."""
     clients: dict[str, httpx.AsyncClient] = {}
 
@@ -47,7 +49,7 @@ def front_app(upstream: str, limits: Limits) -> Callable[..., Any]:
             )
         return clients["c"]
 
-    async def answer(send: Callable, status: int, text: str, headers: list | None = None) -> None:
+    async def answer(send: Send, status: int, text: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
         # Not obclip's JSON envelope: the client may resend, since no replica holds the job.
         body = text.encode()
         await send(
@@ -60,8 +62,9 @@ def front_app(upstream: str, limits: Limits) -> Callable[..., Any]:
         )
         await send({"type": "http.response.body", "body": body})
 
-    async def read_body(receive: Callable) -> bytes | None:
-        chunks, size = [], 0
+    async def read_body(receive: Receive) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
@@ -74,7 +77,7 @@ def front_app(upstream: str, limits: Limits) -> Callable[..., Any]:
             if not message.get("more_body"):
                 return b"".join(chunks)
 
-    async def app(scope: dict, receive: Callable, send: Callable) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             while True:
                 message = await receive()
@@ -136,13 +139,13 @@ class _TooLarge(Exception):
     pass
 
 
-async def _json(send: Callable, status: int, code: str, message: str) -> None:
+async def _json(send: Send, status: int, code: str, message: str) -> None:
     body = json.dumps({"error": {"code": code, "message": message}}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": [*headers, (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})
 
 
-async def _disconnected(receive: Callable) -> None:
+async def _disconnected(receive: Receive) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass

@@ -24,7 +24,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from obclip.errors import InvalidInputError, ServiceError
-from obclip.service.server import ServiceConfig, create_app, is_loopback
+from obclip.hosts import is_loopback
+from obclip.service.server import ServiceConfig, create_app
 
 DEPLOYMENT = "obclip"
 
@@ -238,7 +239,8 @@ def _loopback_only(local: bool) -> Iterator[None]:
     if not local:
         yield
         return
-    constants = sys.modules.get("ray._private.ray_constants")
+    # Ray's constants module, looked up by name (Ray reads as `Any`): its flag is set by assignment
+    constants: Any = sys.modules.get("ray._private.ray_constants")
     was_env = os.environ.get(_LOCAL_ONLY)
     was_constant = getattr(constants, "ENABLE_RAY_CLUSTER", None)
     os.environ[_LOCAL_ONLY] = "0"
@@ -254,10 +256,10 @@ def _loopback_only(local: bool) -> Iterator[None]:
             os.environ.pop(_LOCAL_ONLY, None)
         else:
             os.environ[_LOCAL_ONLY] = was_env
-        for name, value in patient.items():
-            if value is None:
+        for name, before in patient.items():
+            if before is None:
                 os.environ.pop(name, None)
-        loaded = sys.modules.get("ray._private.ray_constants")
+        loaded: Any = sys.modules.get("ray._private.ray_constants")
         if constants is not None:
             constants.ENABLE_RAY_CLUSTER = was_constant
         elif loaded is not None:  # first imported inside: what it would have read outside

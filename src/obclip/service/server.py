@@ -23,6 +23,7 @@ from typing import Any
 
 import h11
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 import obclip
@@ -262,8 +263,9 @@ class DeadlineH11Protocol(H11Protocol):
             self.transport.close()
 
 
-def uvicorn_config(app: FastAPI, limits: Limits, log_level: str = "info") -> Any:
-    """The uvicorn settings that enforce `limits` on connections."""
+def uvicorn_config(app: ASGIApp, limits: Limits, log_level: str = "info") -> Any:
+    """The uvicorn settings that enforce `limits` on connections, for `app` (the service's FastAPI
+    app, or `front.front_app`'s)."""
     import uvicorn
 
     protocol = type(
