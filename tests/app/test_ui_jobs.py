@@ -66,6 +66,33 @@ def test_cancel_stops_a_local_job_between_steps_and_frees_the_queue(app):
     assert not app.history.exists() or not any(app.history.iterdir())
 
 
+def test_a_cancel_while_the_image_is_being_kept_leaves_nothing(app, monkeypatch):
+    """The job is cancelled after its last step, while its image is written: it reports
+    "cancelled", and neither the history nor the disk keeps the image."""
+    import obclip.app.jobs as jobs
+
+    job = {}
+    written = jobs.image_metadata
+
+    def cancel_then_write(report):
+        app.post(job["cancel"])
+        return written(report)
+
+    monkeypatch.setattr(jobs, "image_metadata", cancel_then_write)
+    job.update(
+        app.post(
+            "/api/jobs", json={"prompt": "an old woman", **TINY, "steps": 2, "switch_step": 1, "keep_history": True}
+        ).json()
+    )
+    events = finished(app, job["id"])
+    for thread in threading.enumerate():  # the job's own thread winds down after "cancelled"
+        if thread.name == f"obclip-job-{job['id']}":
+            thread.join(120)
+    assert events[-1]["type"] == "cancelled" and not any(e["type"] == "image" for e in events)
+    assert app.get("/api/history").json()["entries"] == []
+    assert not any(app.history.glob("*.png"))
+
+
 def test_a_queued_job_cancelled_never_runs(app):
     first = app.post("/api/jobs", json={"prompt": "an old woman", **SLOW}).json()
     second = app.post("/api/jobs", json={"prompt": "a young man", **SLOW}).json()

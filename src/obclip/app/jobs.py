@@ -421,7 +421,9 @@ class Runner:
             job.check()
             job.emit({"type": "phase", "phase": "decode", "image": index})
             entry = self._keep(s, result, recorder.state, pipe)
-            job.emit({"type": "image", "image": index, "entry": entry})
+            if not job.emit({"type": "image", "image": index, "entry": entry}):
+                self.history.delete(entry["id"])  # cancelled while it was being kept: nothing stays
+                job.check()
 
     def _keep(self, s: Any, result: Any, state: Any, pipe: Any) -> dict[str, Any]:
         report = result.report.to_dict()
