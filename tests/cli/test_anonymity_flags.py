@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 
 import pytest
@@ -94,15 +93,10 @@ def test_the_two_policies_are_one_choice(capsys) -> None:
         ["demo", "--prompt", "a woman in a wedding dress", "--min-anonymity", "2", "--keep-cues"],
     ],
 )
-def test_generate_refuses_before_any_model_is_loaded(tmp_path, command) -> None:
+def test_generate_refuses_before_any_model_is_loaded(tmp_path, command, run_without_models) -> None:
     out = tmp_path / "x.png"
     argv = [*command, *TINY, "--height", "64", "--out", str(out)]
-    code = (
-        "import sys; from obclip.cli import main; status = main(sys.argv[1:]); "
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'torch', 'diffusers', 'transformers'}); "
-        "sys.exit(90 if heavy else status)"
-    )
-    result = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=120)
+    result = run_without_models(argv)
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("obclip: error: --")
     assert result.stdout == "" and not out.exists()

@@ -3,8 +3,6 @@
 The cue "gele" stays in clear only under --keep-cues (by default it is dropped from what is sent)."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -47,16 +45,11 @@ def test_each_image_of_a_run_reports_its_residual_words_once_told(tmp_path, caps
 
 
 @pytest.mark.parametrize("command", [["generate", PROMPT], ["demo", "--prompt", PROMPT]])
-def test_strict_refuses_in_one_line_before_any_model_is_loaded(tmp_path, command) -> None:
+def test_strict_refuses_in_one_line_before_any_model_is_loaded(tmp_path, command, run_without_models) -> None:
     out = tmp_path / "x.png"
     # --height makes the size check load the device model: the refusal must come first
     argv = [*command, "--strict", "--keep-cues", *TINY, "--height", "64", "--out", str(out)]
-    code = (
-        "import sys; from obclip.cli import main; status = main(sys.argv[1:]); "
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'torch', 'diffusers', 'transformers'}); "
-        "sys.exit(90 if heavy else status)"
-    )
-    result = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=120)
+    result = run_without_models(argv)
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("obclip: error: --strict: residual risk")
     assert "gele" in result.stderr and result.stdout == "" and not out.exists()
