@@ -10,7 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accel.accel_tiny import candidate_batch, step_inputs
+from accel.accel_tiny import TEXT_LEN, TINY_UNET, candidate_batch, step_inputs
 from obclip.accel import (
     AccelConfig,
     BatchLayout,
@@ -133,20 +133,11 @@ def test_the_cost_is_the_basis_run_plus_the_composition():
     (6 x 4 weights times every latent element, both halves, every step)."""
     from obclip.engine.flops import ForwardMemo, build_meta_unet, count_request
 
-    config = {
-        "block_out_channels": (32, 64),
-        "layers_per_block": 1,
-        "norm_num_groups": 8,
-        "cross_attention_dim": 16,
-        "sample_size": 8,
-        "down_block_types": ("CrossAttnDownBlock2D", "DownBlock2D"),
-        "up_block_types": ("UpBlock2D", "CrossAttnUpBlock2D"),
-    }
-    unet = build_meta_unet(config)
+    unet = build_meta_unet(TINY_UNET)
     memo = ForwardMemo()
     basis = AccelConfig(candidate_basis=CandidateBasisConfig(scale=1.5))
-    six = count_request(unet, basis, BatchLayout(6), 0, 3, text_len=7, memo=memo)
-    four = count_request(unet, AccelConfig(), BatchLayout(4), 0, 3, text_len=7, memo=memo)
+    six = count_request(unet, basis, BatchLayout(6), 0, 3, text_len=TEXT_LEN, memo=memo)
+    four = count_request(unet, AccelConfig(), BatchLayout(4), 0, 3, text_len=TEXT_LEN, memo=memo)
     compose = 2 * 6 * 4 * (4 * 8 * 8)
     assert six.total.conv_linear == four.total.conv_linear + 3 * compose
     assert six.total.attention == four.total.attention
