@@ -191,7 +191,7 @@ def test_the_default_leaves_no_dangling_words_and_names_every_strong_cue_it_keep
     kept = [r for r in revealed(cset) if r.strength == "strong"]
     assert not [r for r in kept if r.varied]
     for r in kept:  # told: the notice names it
-        assert f"'{r.word}'" in (cset.notice or ""), (prompt, r.word)
+        assert repr(r.word) in (cset.notice or ""), (prompt, r.word)  # quoted as Python quotes it
     for member in sorted(cset.candidates)[:2]:  # still a function of the set
         assert cloud_view(member, seed=seed).candidates == cset.candidates
 
