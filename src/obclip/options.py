@@ -122,6 +122,15 @@ class PublicOptions:
             if option.le is not None and not value <= option.le:
                 raise InvalidInputError(f"{name} must be at most {option.le:g}, got {value!r}")
 
+    def check_numbers(self) -> None:
+        """`check_bounds`, then the switch step against the steps: the checks a parser can run
+        before any model library is imported (`DenoiseSpec.validate` repeats them on every request)."""
+        from obclip.errors import InvalidInputError
+
+        self.check_bounds()
+        if self.switch_step > self.steps:
+            raise InvalidInputError(f"switch step {self.switch_step} is larger than steps {self.steps}")
+
     def public_options(self) -> dict[str, Any]:
         """The options as they travel: JSON-able values (`accel` in its wire form)."""
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(PublicOptions)}

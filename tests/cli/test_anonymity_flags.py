@@ -102,6 +102,22 @@ def test_generate_refuses_before_any_model_is_loaded(tmp_path, command, run_with
     assert result.stdout == "" and not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--switch-step", "-1"], "switch step must be at least 0, got -1"),
+        (["--steps", "10", "--switch-step", "12"], "switch step 12 is larger than steps 10"),
+        (["--steps", "0"], "steps must be at least 1, got 0"),
+        (["--guidance", "99"], "guidance must be at most 50, got 99.0"),
+    ],
+)
+def test_steps_and_guidance_are_refused_before_any_model_library_loads(tmp_path, flags, message, run_without_models):
+    out = tmp_path / "x.png"
+    result = run_without_models(["generate", "an old man", *TINY, "--out", str(out), *flags])
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"obclip: error: {message}\n" and not out.exists()
+
+
 def test_generate_reports_what_candidates_shows(tmp_path, capsys) -> None:
     prompt = "a Japanese woman in a kimono"
     code, out, shown_err = run(capsys, "candidates", prompt, "--json", "--generalize", *TINY)

@@ -173,11 +173,15 @@ def _seeds(args: argparse.Namespace) -> list[int | None]:
     return list(args.seed)
 
 
-def _check_size_early(args: argparse.Namespace) -> None:
-    """A side that is not a positive multiple of 8 is refused before any model is loaded."""
+def _check_numbers_early(args: argparse.Namespace) -> None:
+    """Sizes, steps and the switch step are refused before any model library is imported."""
     for flag, side in (("--height", args.height), ("--width", args.width)):
         if side is not None and (side <= 0 or side % SIZE_MULTIPLE):
             raise_invalid(f"{flag} must be a positive multiple of {SIZE_MULTIPLE}, got {side}")
+    from obclip.options import PublicOptions
+
+    given = {name: getattr(args, name) for name in ("steps", "switch_step", "guidance", "guidance_rescale")}
+    PublicOptions(**{name: value for name, value in given.items() if value is not None}).check_numbers()
 
 
 def _check_size(args: argparse.Namespace) -> None:
@@ -201,8 +205,8 @@ def _run_generate(args: argparse.Namespace) -> int:
     seeds = _seeds(args)
     paths = output_paths(args.out, seeds, overwrite=args.overwrite)
     token = _read_token(args.token_file)
-    _check_size_early(args)
     accel = accel_from_args(args)
+    _check_numbers_early(args)
     _tell_what_is_sent(args)
     _check_cloud_reachable(args)
     check_hub_access([args.large, args.small])

@@ -75,8 +75,6 @@ class DenoiseSpec(PublicOptions):
             _check_prompt("negative prompt", self.negative_prompt)
         check_int("steps", self.steps, minimum=1)
         check_int("switch step", self.switch_step, minimum=0)
-        if self.switch_step > self.steps:
-            raise InvalidInputError(f"switch step {self.switch_step} is larger than steps {self.steps}")
         scheduler_class(self.scheduler)
         if (
             isinstance(self.guidance, bool)
@@ -90,7 +88,7 @@ class DenoiseSpec(PublicOptions):
             check_int(name, value, minimum=8, optional=True)
             if value is not None and value % 8:
                 raise InvalidInputError(f"{name} {value} is not a multiple of 8")
-        self.check_bounds()  # every public option's declared bounds (`obclip.options.Option`)
+        self.check_numbers()  # declared bounds (`obclip.options.Option`) and switch step <= steps
         check_int("seed", self.seed, minimum=0)
         if self.seed > MAX_SEED:
             raise InvalidInputError(f"seed must be below 2**63, got {self.seed}")
