@@ -118,3 +118,24 @@ def test_server_refuses_a_candidate_past_the_chunk_limit_as_4xx_json():
             and "at most 10 chunks" in answer.json()["error"]["message"]
         )
         assert client.get("/v1/models").json()["data"][0]["max_prompt_tokens"] == 10 * 254
+
+
+@pytest.mark.parametrize("large", MODELS)
+def test_300_token_prompt_through_the_app(large, tmp_path):
+    """The app's job API (its worker runs the same pipeline): the long weighted prompt is drawn and
+    the job's report counts its candidates; the app's own prompt limit (2,000 characters) admits it."""
+    import time
+
+    from obclip.app.server import create_app as create_ui
+
+    prompt = long_prompt(large)
+    job = {"prompt": prompt, "large": large, "steps": 4, "switch_step": 2, "seed": 3}
+    with TestClient(create_ui(tmp_path / "history"), base_url="http://127.0.0.1") as client:
+        posted = client.post("/api/jobs", json=job)
+        assert posted.status_code == 202, posted.text
+        deadline = time.monotonic() + 300
+        while not (state := client.get(f"/api/jobs/{posted.json()['id']}").json())["finished"]:
+            assert time.monotonic() < deadline, state["events"][-3:]
+            time.sleep(0.05)
+    kinds = [event["type"] for event in state["events"]]
+    assert "image" in kinds and kinds[-1] == "done", state["events"][-3:]
