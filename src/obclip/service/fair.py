@@ -175,6 +175,7 @@ class FairQueue:
         return (job for job, _ in self._order())
 
     def push(self, job: Any) -> None:
+        """Queue `job` behind its tenant's waiting jobs (a tenant out of the ring joins at the back)."""
         self._rounds.add(self._tenant_of(job), job, max(self._cost_of(job), 1.0))
         self._count += 1
 
