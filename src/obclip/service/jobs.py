@@ -5,8 +5,9 @@ The queue holds at most `queue_size` waiting jobs and at most `max_queued_tmacs`
 or running; beyond either a new job is a 503 whose `Retry-After` is the queued cost over the
 measured speed. Each token (tenant) has its own share on top: jobs at once, queued cost and
 requests a minute; beyond its share a job is a 429, whatever room the server has. Jobs run in
-start-time fair order over tenants (`service.fair`), so one token's backlog never delays another
-token's next job by more than the batch that runs. A job is stopped between denoising steps, and
+deficit round robin over tenants (`service.fair`), so one token's backlog delays another token's
+next job by at most one turn of the backlogged token (one job when costs are equal) and the batch
+that runs. A job is stopped between denoising steps, and
 before each UNet block inside a step, when its client has gone (`Job.cancel`) or it has run past
 its deadline (counted from when it starts running); a cancelled job that has not started never runs.
 This module is the one place that knows how jobs reach the engine.
