@@ -20,6 +20,12 @@ from obclip.cli import main
 TINY = ["--large", "embedded:tiny-random", "--steps", "3", "--switch-step", "1", "--seed", "0", "--quiet"]
 
 
+def _sigint_as_at_a_terminal() -> None:
+    """The child's Ctrl+C as a terminal delivers it: a suite started in the background (`make test &`,
+    nohup) runs with SIGINT ignored, which children inherit, and Python then installs no handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def no_model_loads(monkeypatch):
     """Fail the test if any model would be loaded."""
@@ -85,6 +91,7 @@ def test_ctrl_c_stops_the_job_and_writes_nothing(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=_sigint_as_at_a_terminal,
     )
     try:
         for line in proc.stderr:  # wait until the cloud's steps are under way
@@ -144,6 +151,7 @@ def test_ctrl_c_closes_the_request_to_a_remote_cloud(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=_sigint_as_at_a_terminal,
     )
     try:
         for line in proc.stderr:  # the request is about to go
