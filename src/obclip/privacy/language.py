@@ -199,21 +199,17 @@ def _identify(text: str, threshold: float) -> str | None:
 
 
 def _name_language(text: str, reading: _Reading) -> str:
-    """Which language a text judged foreign by its words is in, for the message: the identifier
-    choosing among the languages of the word list (short texts fool it into rare ones: "ext"),
-    else the language most of its foreign words belong to."""
-    languages = frozenset(language for entry in foreign_words().values() for language in entry[0])
-    language, _ = _identifier(languages).classify(text)
+    """Which language a text judged foreign by its words is in, for the message: the identifier's
+    likeliest among the languages of its foreign words (short texts fool it into rare ones:
+    "ext"), else the language most of its foreign words belong to."""
     found = {language for _, languages, _ in reading.foreign for language in languages}
-    return str(language) if language in found else reading.language()
+    # the identifier's codes: Norwegian Bokmål is "no" there
+    ranked = [(str(code), p) for code, p in _identifier().rank(text) if ("nb" if code == "no" else code) in found]
+    return ("nb" if ranked[0][0] == "no" else ranked[0][0]) if ranked else reading.language()
 
 
 @functools.cache
-def _identifier(languages: frozenset[str] | None = None) -> LanguageIdentifier:
+def _identifier() -> LanguageIdentifier:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    if languages is not None:
-        # the identifier's codes: Norwegian Bokmål is "no" there
-        identifier.set_languages(sorted({"no" if code == "nb" else code for code in languages} | {"en"}))
-    return identifier
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
