@@ -1,22 +1,26 @@
 """Builds privacy/data/binding_wordnet.json from WordNet 3.0 (run by hand; the output is committed):
-the data that tells a person word that names no person ("king cobra", "a baby monitor").
+the data that tells a person word that names no person ("king cobra", "a baby koala").
 
     apt-get install wordnet-base   # Debian's WordNet 3.0 database, /usr/share/wordnet
     PYTHONPATH=src python tools/build_binding_data.py [/usr/share/wordnet]
 
 Two lists, read by `privacy/binding.py`:
 
-- `compounds`: WordNet's multiword nouns that hold a person word of the default taxonomy and whose
-  most frequent sense is no person ("king cobra", "queen conch", "daddy longlegs", "lady's
-  slipper", "man of war"), with the plural of the last word; "old man", "queen mother" and
-  "boy scout", whose first sense is a person, are left out;
-- `object_heads`: common single nouns (wordfreq Zipf >= `MIN_ZIPF`) whose most frequent sense is an
-  animal, plant, artifact, food, natural object or substance, not what a person wears or carries
-  (clothing, footwear, jewelry, glasses...), not used more as an adjective (WordNet's tagged
-  counts), no adverb ("backstage"), not ending in -ing or -ed, no first name (privacy/data/
-  first_names.json: "Rose"), name of a place, modal or function word: after a person noun they
-  make it a modifier of a thing ("a baby monitor", "a mother giraffe"); `also_verbs` lists those
-  that are verbs too, read as objects only after a singular noun ("women fish in the river").
+- `compounds`: WordNet's multiword nouns that hold a person noun of the default taxonomy and whose
+  most frequent sense is a thing, place, time, text or amount ("king cobra", "emperor penguin",
+  "daddy longlegs", "ladies' slipper", "man hour"), with the plural of the last word; never one
+  whose first sense is a person or a group ("old man", "boy scout"), that ends in a person noun
+  ("poor boy"), whose last word is of a person ("old man's beard", "baby sitting") or that a person
+  wears ("woman's hat");
+- `object_heads`: common single nouns (wordfreq Zipf >= `MIN_ZIPF`) whose most frequent sense (or,
+  after a name, an animal or plant sense: WordNet lists untagged senses in no order, "Hippo" the
+  city before "hippo") is an animal, plant, artifact, food, natural object or substance; not what
+  a person wears or carries (clothing, footwear, jewelry, glasses, a stick, a bag), no adverb
+  ("backstage"), no first name (privacy/data/first_names.json: "Rose"), no place name, modal or
+  function word, not used more as an adjective (WordNet's tagged counts), not ending in -ing or
+  -ed: after a person noun they make it a modifier of a thing ("a baby koala", "a mother
+  giraffe"); `also_verbs` lists those that are verbs too, read as objects only after a singular
+  noun ("women fish in the river").
 
 WordNet's lexicographer files give each sense its kind (noun.person is file 18).
 """
@@ -31,6 +35,7 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parent.parent / "src" / "obclip" / "privacy" / "data"
 THINGS = {5: "animal", 6: "artifact", 13: "food", 17: "object", 20: "plant", 27: "substance"}
+LIVING = {5, 20}
 # a compound may also be a place, a time, a text or an amount ("Isle of Man", "Mother's Day",
 # "King James Bible", "man hour"); never a person, group, body part, act, state or quality
 COMPOUND_KINDS = {*THINGS, 10, 15, 21, 23, 28}
@@ -165,15 +170,18 @@ def build(wordnet: Path) -> dict[str, object]:
             if " " in words and not last.endswith("s"):
                 compounds.add(words[: -len(last)] + _plural(last))
             continue
-        if first not in THINGS or not lemma.isalpha() or len(lemma) < MIN_LETTERS or lemma.endswith(("ing", "ed")):
-            continue
-        if lemma in FUNCTION_WORDS or lemma in MODALS or lemma in proper[offsets[0]] or sensitive(lemma):
-            continue  # "can", "Nile", "male"
+        common = [o for o in offsets if lemma not in proper[o]]
+        if common and common[0] != offsets[0] and kinds[common[0]] not in LIVING:
+            continue  # a name first ("Berlin", "Manhattan"); "hippo", after the city Hippo, is an animal
+        if not common or kinds[common[0]] not in THINGS or not lemma.isalpha() or len(lemma) < MIN_LETTERS:
+            continue  # a name only ("Nile"), or no thing
+        if lemma.endswith(("ing", "ed")) or lemma in FUNCTION_WORDS or lemma in MODALS or sensitive(lemma):
+            continue  # "can", "male"
         if lemma in names or lemma in adverbs:
             continue  # "Grandma Rose", "a girl backstage"
         if zipf_frequency(lemma, "en") < MIN_ZIPF or counts.get((lemma, "3"), 0) > counts.get((lemma, "1"), 0):
             continue  # rare, or an adjective more often ("mere")
-        if _under(offsets[0], worn, hypernyms):
+        if _under(common[0], worn, hypernyms):
             continue  # "a girl school uniform", "an old man cane": what a person wears or carries
         heads.add(lemma)
         if lemma in verbs:

@@ -1,5 +1,5 @@
 """Binding to a person: which taxonomy words describe a person ("an old man") and which do not
-("an old lighthouse", "queen bee", "Isle of Man", "a baby monitor"); the rules and the idiom lexicon
+("an old lighthouse", "queen bee", "Isle of Man", "a baby koala"); the rules and the idiom lexicon
 are data (`privacy/data/binding.json`, and WordNet's in `binding_wordnet.json`).
 """
 
@@ -106,7 +106,7 @@ def _wordnet() -> dict[str, list[str]]:
 @functools.cache
 def object_heads() -> frozenset[str]:
     """Nouns that, right after a person noun and ending its phrase, make it a modifier of a thing:
-    animals, plants, artifacts, food ("a baby monitor", "a mother giraffe"), from WordNet
+    animals, plants, artifacts, food ("a baby koala", "a mother giraffe"), from WordNet
     (`data/binding_wordnet.json`, built by tools/build_binding_data.py)."""
     return frozenset(_wordnet()["object_heads"])
 
@@ -122,7 +122,7 @@ _AFTER_HEAD = re.compile(r"[ \t]*(?:$|[^\w\s'’-])|[ \t\n]+([a-z]+)\b(?!['’-]
 
 def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int) -> bool:
     """Whether the person noun at folded[start:end] modifies the thing named right after it ("a baby
-    monitor on a table", "a mother giraffe with her calf"): the next word is an object head
+    koala on a branch", "a mother giraffe at dawn"): the next word is an object head
     (`object_heads`) and ends the phrase (punctuation, the end, a function word or a participle
     follows), so "a woman guitar player" and "a girl's doll" stay a person."""
     entry = taxonomy.lexicon.get(surface_key(folded[start:end]))
@@ -220,7 +220,7 @@ def _spaced(text: str) -> str:
 def in_idiom(taxonomy: Taxonomy, folded: str, start: int, end: int, attribute: int, categories: frozenset[str]) -> bool:
     """Whether the taxonomy word at folded[start:end] names no person: it sits in an idiom of the
     lexicon or of WordNet ("queen bee", "king cobra", "daddy longlegs"), or it is a person noun
-    before the thing it modifies (`before_object`: "a baby monitor")."""
+    before the thing it modifies (`before_object`: "a baby koala")."""
     if before_object(taxonomy, folded, start, end):
         return True
     table = _idioms(taxonomy)
