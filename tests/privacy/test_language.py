@@ -7,11 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from obclip.errors import InvalidInputError
 from obclip.eval.privacy import read_corpus
 from obclip.privacy import build_candidate_set
 from obclip.privacy.language import ONLY_ENGLISH, foreign_words, language_of, prompt_language
+from obclip.privacy.normalize import english_words
 from obclip.view import checked_view
 
 DATA = Path(__file__).parent / "data"
@@ -116,3 +119,31 @@ def test_the_refusal_is_decided_as_detection_reads_the_prompt():
         assert not build_candidate_set(prompt, seed=0).template.attributes
     for prompt in ("an old woman knitting", "1girl, solo, masterpiece, (old woman:1.2)"):
         assert build_candidate_set(prompt, seed=0).template.attributes
+
+
+_ENGLISH_ONLY = sorted(set(english_words()) - set(foreign_words()))
+_FOREIGN_ONLY = sorted(w for w, (_, margin) in foreign_words().items() if w not in english_words() and margin >= 2.6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(_ENGLISH_ONLY), min_size=2, max_size=12),
+    st.lists(st.sampled_from([" ", ", ", " (", ":1.2) ", ". "]), min_size=12, max_size=12),
+    st.sampled_from([*_FOREIGN_ONLY, ""]),
+    st.integers(min_value=0, max_value=12),
+)
+def test_english_words_with_at_most_one_foreign_word_are_always_read(words, separators, foreign, at):
+    """Tag lists, weights and sentences of two English words or more are read, wherever one foreign
+    word ("über", "una") joins them."""
+    words = [*words[:at], foreign, *words[at:]] if foreign else words
+    assert language_of("".join(w + s for w, s in zip(words, separators, strict=False))) is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_ENGLISH_ONLY[:2000] + _FOREIGN_ONLY[:2000]), min_size=1, max_size=6))
+def test_a_prompt_is_refused_exactly_when_detection_would_send_it_as_one_fixed_text(words):
+    prompt = " ".join(words)
+    refused = prompt_language(prompt) is not None
+    template = build_candidate_set(prompt, seed=0).template
+    if refused:
+        assert not template.attributes and template.text == prompt
