@@ -174,6 +174,7 @@ def _idioms(taxonomy: Taxonomy) -> dict[tuple[int, str], list[_Idiom]]:
     for key, entry in taxonomy.lexicon.items():
         for category in entry.categories:
             surfaces.setdefault((entry.attribute, category), []).append(key)
+    alternations: dict[tuple[int, frozenset[str]], tuple[str, bool]] = {}
     for phrase in rules.idioms:
         found = list(taxonomy.matcher.finditer(phrase))
         entries = [taxonomy.lexicon[surface_key(m.group())] for m in found]
@@ -183,16 +184,23 @@ def _idioms(taxonomy: Taxonomy) -> dict[tuple[int, str], list[_Idiom]]:
             continue
         pieces, cursor, literals, name_groups = [], 0, [], []
         for i, (match, entry) in enumerate(zip(found, entries, strict=True)):
-            alternatives: set[str] = set()
-            for category in entry.categories:
-                alternatives.update(surfaces[(entry.attribute, category)])
-            names = all(rules.rule(c) == CAPITALISED for c in entry.categories)
-            generic = names and len(alternatives) > _MAX_ALTERNATIVES
-            if generic:  # thousands of first names: any word, checked to be a name on a match
-                words = r"[^\W\d_][\w'’]*"
+            kind = (entry.attribute, entry.categories)
+            if kind not in alternations:  # one alternation per kind of word, shared by its idioms
+                alternatives: set[str] = set()
+                for category in entry.categories:
+                    alternatives.update(surfaces[(entry.attribute, category)])
+                names = all(rules.rule(c) == CAPITALISED for c in entry.categories)
+                generic = names and len(alternatives) > _MAX_ALTERNATIVES
+                # thousands of first names: any word, checked to be a name on a match
+                alternations[kind] = (
+                    r"[^\W\d_][\w'’]*"
+                    if generic
+                    else "|".join(_spaced(s) for s in sorted(alternatives, key=len, reverse=True)),
+                    generic,
+                )
+            words, generic = alternations[kind]
+            if generic:
                 name_groups.append(f"w{i}")
-            else:
-                words = "|".join(_spaced(s) for s in sorted(alternatives, key=len, reverse=True))
             pieces.append(_spaced(phrase[cursor : match.start()]))
             literals.extend(re.findall(r"\w+", phrase[cursor : match.start()]))
             pieces.append(f"(?P<w{i}>{words})" if i in targets or generic else f"(?:{words})")
