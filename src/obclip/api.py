@@ -24,7 +24,7 @@ from obclip.options import PLAN_FIELDS, GenerationOptions, PublicOptions
 from obclip.privacy import CandidateSet, Taxonomy
 from obclip.privacy.correlate import report as anonymity_report
 from obclip.prompt_tokens import check_prompt_lengths
-from obclip.view import checked_view
+from obclip.view import check_read, checked_view
 from obclip.view import resolve_taxonomy as _resolve_taxonomy
 
 
@@ -113,7 +113,8 @@ def generate(
       .json path: `AccelConfig.parse`);
     - private, never sent: `small` (device model; `"same"` reuses `large`), `max_candidates`,
       `taxonomy` (a `Taxonomy` or a file; None: the default, extended by the model's own),
-      `opt_in` (e.g. `("religion",)`), `strict`, `policy` (`"generalize"`, the default, or
+      `opt_in` (e.g. `("religion",)`), `send_unread` (send a prompt not in English as written; by
+      default it is refused: the cloud would read it exactly), `strict`, `policy` (`"generalize"`, the default, or
       `"keep-cues"`; `generalize` is its older spelling), `min_anonymity` (the anonymity policy, as
       `plan`), `shuffle_seed` (the candidate order; CSPRNG when None),
       `device_timestep_shift` (dt: the device UNet reads t - dt);
@@ -125,6 +126,7 @@ def generate(
     from obclip.pipeline import ObclipPipeline
 
     chosen = (options or GenerationOptions()).replace(**values, **({"cloud": cloud} if isinstance(cloud, str) else {}))
+    check_read(prompt, send_unread=chosen.private.send_unread)  # before any model loads (`plan` checks it again)
     where = chosen.cloud
     backend = cloud or where.cloud
     http = None
@@ -143,7 +145,7 @@ def plan(prompt: str, *, large: str = DEFAULT_LARGE, seed: int | None = None, **
 
     `options` are `GenerationOptions`' names: the privacy policy (`options.PLAN_FIELDS`:
     `max_candidates`, `taxonomy`, `opt_in`, `strict`, `policy`, `generalize`, `min_anonymity`,
-    `shuffle_seed`, as in `generate`) and `DenoiseSpec`'s public options (`options.WIRE_FIELDS`);
+    `send_unread`, `shuffle_seed`, as in `generate`) and `DenoiseSpec`'s public options (`options.WIRE_FIELDS`);
     `seed` is drawn from a CSPRNG when None. Every privacy refusal is raised here
     (`view.checked_view`), before any request exists.
     """

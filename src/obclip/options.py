@@ -169,6 +169,10 @@ class PrivateOptions:
     min_anonymity: int | None = _option(
         None, help="refuse unless at least this many candidates remain", ge=1, label="Minimum anonymity"
     )  # fmt: skip
+    send_unread: bool = _option(
+        False, help="send a prompt obclip cannot read (not in English) as written, knowing the cloud reads it exactly; "
+        "by default such a prompt is refused before anything is sent", label="Send a prompt obclip cannot read",
+    )  # fmt: skip
     shuffle_seed: int | None = _option(None, help="fixes the candidate order (tests); CSPRNG when None")
     device_timestep_shift: int = _option(
         0, help="the device UNet reads timestep t - DT (the paper's LCM setting: --scheduler lcm --steps 8 "

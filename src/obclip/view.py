@@ -79,13 +79,15 @@ def checked_view(
     policy: str | None = None,
     generalize: bool | None = None,
     min_anonymity: int | None = None,
+    send_unread: bool = False,
     negative_prompt: str = "",
     flags: bool = False,
 ) -> CandidateSet:
-    """`cloud_view` with every privacy refusal applied, the one place they are made: the anonymity
-    policy (`strict`, `min_anonymity`), strict mode's reading warnings, and a negative prompt
-    that states a sensitive attribute. `api.plan` calls it, and the command line before it loads
-    or sends anything (`flags=True` names the options as its flags)."""
+    """`cloud_view` with every privacy refusal applied, the one place they are made: a prompt obclip
+    cannot read (not in English) unless `send_unread`, the anonymity policy (`strict`,
+    `min_anonymity`), strict mode's reading warnings, and a negative prompt that states a
+    sensitive attribute. `api.plan` calls it, and the command line before it loads or sends
+    anything (`flags=True` names the options as its flags)."""
     from obclip.privacy import refuse_warnings
     from obclip.privacy.correlate import check_anonymity
 
@@ -99,12 +101,39 @@ def checked_view(
         policy=policy,
         generalize=generalize,
     )
+    # after the set is built, so a prompt that is no text or too long is refused as such first
+    check_read(prompt, send_unread=send_unread, option="--send-unread" if flags else UNREAD_OPTION)
     prefix = "--" if flags else ""
     check_anonymity(cset, strict=strict, min_anonymity=min_anonymity, prefix=prefix)
     if strict:
         refuse_warnings(cset, f"{prefix}strict")
     check_negative_prompt(negative_prompt, cset.template.taxonomy)
     return cset
+
+
+UNREAD_OPTION = "send_unread=True"
+"""How the opt-in is named to a Python caller (`GenerationOptions.private.send_unread`); the command
+line says `--send-unread`, the app its setting's label."""
+
+
+def check_read(prompt: str, *, send_unread: bool = False, option: str = UNREAD_OPTION) -> None:
+    """Refuse a prompt obclip cannot read (`privacy.language.prompt_language`: not in English), before
+    anything is built, sent or loaded: no word of it could be hidden, so the cloud would read the
+    user's prompt exactly. `send_unread=True` is the user's explicit opt-in to send it as written
+    (told in the notice). The refusal names `option`, the opt-in as the caller's front end spells it.
+
+    Raises:
+        InvalidInputError: one line saying why and what to do.
+    """
+    if send_unread:
+        return
+    from obclip.privacy.language import prompt_language, unread_refusal
+
+    language = prompt_language(prompt)
+    if language is not None:
+        from obclip.errors import InvalidInputError
+
+        raise InvalidInputError(unread_refusal(language, option))
 
 
 def check_negative_prompt(negative: str, taxonomy: Taxonomy) -> None:

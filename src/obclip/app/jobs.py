@@ -336,6 +336,12 @@ class Runner:
             raise refusal(f"cloud steps k={settings.switch_step} exceed the steps T={settings.steps}", "switch_step")
         if settings.keep_history and not self.history.keep:
             raise refusal("this app was started with --incognito: it keeps no history", "keep_history")
+        from obclip.view import check_read
+
+        try:  # a prompt not in English is refused now (HTTP 400), before the job or any model exists
+            check_read(settings.prompt, send_unread=settings.send_unread)
+        except ObclipError as exc:
+            raise refusal(app_words(str(exc)), "prompt") from None
         try:
             _accel(settings)  # an unknown preset or one that does not fit T is refused now, not in the job
         except ObclipError as exc:
@@ -484,8 +490,11 @@ def error_field(exc: ObclipError, s: Settings | None = None) -> str | None:
     return None
 
 
+_SEND_UNREAD = "tick the setting “Send a prompt obclip cannot read”"
 _CLI_WORDS = (
     ("; pass the right --token-file", "; check the Token setting"),
+    ("pass send_unread=True", _SEND_UNREAD),
+    ("pass --send-unread", _SEND_UNREAD),
     ("(--max-candidates)", "(the N budget setting)"),
     ("--max-candidates", "the N budget setting"),
     ("--connect-timeout", "the connect timeout setting"),

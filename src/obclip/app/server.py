@@ -68,6 +68,7 @@ class CandidatesRequest(BaseModel):
     large: str = Field(DEFAULT_LARGE, max_length=500)
     max_candidates: int | None = Field(None, ge=1)
     policy: Literal["generalize", "keep-cues"] | None = None  # options.POLICIES
+    send_unread: bool = False  # options.PrivateOptions.send_unread: a prompt not in English is refused without it
 
 
 class CostRequest(BaseModel):
@@ -145,7 +146,7 @@ def create_app(
     def candidates(request: CandidatesRequest) -> dict[str, Any]:
         from obclip.privacy.correlate import report
         from obclip.prompt_tokens import counter_for
-        from obclip.view import cloud_view
+        from obclip.view import check_read, cloud_view
 
         if not request.prompt.strip():
             return {"n": 0, "candidates": [], "segments": [], "attributes": [], "notice": None, "cannot_draw": []}
@@ -154,6 +155,7 @@ def create_app(
             cset = cloud_view(
                 request.prompt, large=request.large, max_candidates=request.max_candidates, policy=request.policy
             )
+            check_read(request.prompt, send_unread=request.send_unread)  # what generate would refuse
         except ObclipError as exc:
             if error_field(exc) == "prompt" and "max_candidates" in str(exc):
                 exc.field = "max_candidates"  # type: ignore[attr-defined]

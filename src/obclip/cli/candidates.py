@@ -39,8 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def add_anonymity_options(p: argparse.ArgumentParser) -> None:
-    """--keep-cues (--generalize), --min-anonymity and --strict: the anonymity policy (docs/privacy.md,
-    "The policy"); `obclip candidates`, `generate` and `demo` share them (`args.policy`)."""
+    """--keep-cues (--generalize), --min-anonymity, --strict and --send-unread: the anonymity policy
+    (docs/privacy.md, "The policy"); `obclip candidates`, `generate` and `demo` share them (`args.policy`)."""
     from obclip.privacy.correlate import DEFAULT_POLICY, GENERALIZE, KEEP_CUES
 
     policy = p.add_mutually_exclusive_group()
@@ -72,12 +72,18 @@ def add_anonymity_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="refuse while any word sent in clear reveals a sensitive attribute (a cue or a residual-risk word)",
     )
+    p.add_argument(
+        "--send-unread",
+        action="store_true",
+        help="send a prompt obclip cannot read (not in English) as written, knowing the cloud reads it exactly; "
+        "by default such a prompt is refused before anything is sent",
+    )
 
 
 def _run_candidates(args: argparse.Namespace) -> int:
     from obclip.privacy import refuse_warnings
     from obclip.privacy.correlate import check_anonymity, report
-    from obclip.view import cloud_view
+    from obclip.view import check_read, cloud_view
 
     opt_in = ("religion",) if args.religion else ()
 
@@ -93,6 +99,7 @@ def _run_candidates(args: argparse.Namespace) -> int:
             opt_in=opt_in,
             policy=args.policy,
         )
+        check_read(prompt, send_unread=args.send_unread, option="--send-unread")
         check_anonymity(cset, strict=args.strict, min_anonymity=args.min_anonymity)
         if args.strict:
             refuse_warnings(cset)

@@ -36,6 +36,11 @@ def register(what: argparse._SubParsersAction) -> None:
         const="keep-cues",
         help="evaluate the sets sent under --keep-cues (a cue sent as written, its attribute fixed)",
     )
+    p.add_argument(
+        "--send-unread",
+        action="store_true",
+        help="evaluate the sets sent with --send-unread (a prompt not in English sent as written; by default refused)",
+    )
     p.add_argument("--json", metavar="FILE", help="also write the summary and the failing prompts as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_run_eval_privacy)
@@ -53,14 +58,15 @@ def _run_eval_privacy(args: argparse.Namespace) -> int:
             return tqdm(it, desc="prompts", unit="prompt")
 
     # These flags are evaluate_corpus's keywords, under the same names.
-    names = ("large", "taxonomy", "max_candidates", "closure_members", "seed", "policy")
+    names = ("large", "taxonomy", "max_candidates", "closure_members", "seed", "policy", "send_unread")
     options = {name: getattr(args, name) for name in names}
     summary, results = evaluate_corpus(
         items, progress=progress, hostile=not args.no_hostile, stress=not args.no_stress, **options
     )
     from obclip.privacy.correlate import resolve_policy
 
-    title = f"obclip eval privacy: {', '.join(args.corpus)} (model {args.large}, policy {resolve_policy(args.policy)})"
+    title = f"obclip eval privacy: {', '.join(args.corpus)} (model {args.large}, policy {resolve_policy(args.policy)}"
+    title += ", --send-unread)" if args.send_unread else ")"
     print(format_table(summary, title=title))
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(summary, results), indent=2, ensure_ascii=False) + "\n")

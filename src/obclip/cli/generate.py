@@ -357,7 +357,8 @@ def _opt_in(args: argparse.Namespace) -> tuple[str, ...]:
 def _tell_what_is_sent(args: argparse.Namespace) -> None:
     """Before any model is loaded or anything is sent: the words in clear that reveal an attribute,
     the anonymity and the other residual-risk words of the set this run sends (the very set
-    `obclip candidates` shows), and the --strict / --min-anonymity refusals."""
+    `obclip candidates` shows), and the refusals (a prompt not in English without --send-unread,
+    --strict, --min-anonymity)."""
     from obclip.cli.candidates import tell_residual
     from obclip.view import checked_view
 
@@ -370,6 +371,7 @@ def _tell_what_is_sent(args: argparse.Namespace) -> None:
         strict=args.strict,
         policy=args.policy,
         min_anonymity=args.min_anonymity,
+        send_unread=args.send_unread,
         negative_prompt=args.negative_prompt,
         flags=True,
     )

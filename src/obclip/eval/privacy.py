@@ -31,7 +31,7 @@ from typing import Any
 from obclip.errors import InvalidInputError, ObclipError, read_user_text
 from obclip.eval import privacy_words as pw
 from obclip.privacy import CandidateSet, Taxonomy, correlate
-from obclip.view import DEFAULT_LARGE, cloud_view, resolve_taxonomy
+from obclip.view import DEFAULT_LARGE, check_read, cloud_view, resolve_taxonomy
 
 CATEGORIES = ("gender", "age", "ethnicity", "religion")
 """The sensitive categories a corpus may label; the targets count the first three."""
@@ -646,10 +646,11 @@ class _Options:
     timeout_s: float
     zipf: Callable[[str], float]
     policy: str | None = None
+    send_unread: bool = False
 
 
 def _view(prompt: str, options: _Options, seed: int | None) -> CandidateSet:
-    return cloud_view(
+    cset = cloud_view(
         prompt,
         large=options.large,
         taxonomy=options.taxonomy,
@@ -657,6 +658,10 @@ def _view(prompt: str, options: _Options, seed: int | None) -> CandidateSet:
         seed=seed,
         policy=options.policy,
     )
+    # what `generate` sends by default: nothing for a prompt not in English (refused, so counted as
+    # refused and told), unless the user opts in to send it as written
+    check_read(prompt, send_unread=options.send_unread)
+    return cset
 
 
 _FIXED_BY_CUE = re.compile(r"\breveals (.+?), so .+? (?:is|are) not varied")
@@ -961,6 +966,7 @@ def summarise(items: Sequence[CorpusPrompt], results: Sequence[PromptResult]) ->
         told = [r for _, r in foreign if r.refused or "english" in (r.notice or "").casefold()]
         languages = {
             "prompts": len(foreign),
+            "refused": _share(sum(1 for _, r in foreign if r.refused is not None), len(foreign)),
             "n_is_1": _share(sum(1 for _, r in foreign if r.n == 1), len(foreign)),
             "told_only_english": _share(len(told), len(foreign)),
             "leak_rate": _share(
@@ -1039,9 +1045,11 @@ def evaluate_corpus(
     timeout_s: float = 6.0,
     progress: Callable[[Iterable[CorpusPrompt]], Iterable[CorpusPrompt]] | None = None,
     policy: str | None = None,
+    send_unread: bool = False,
 ) -> tuple[Summary, list[PromptResult]]:
     """Evaluate every corpus prompt with the set `generate` would send for model `large` under the
-    anonymity `policy` (None: the product's default); with `hostile`, also the hostile-Unicode
+    anonymity `policy` (None: the product's default): a prompt not in English is refused (sends
+    nothing) unless `send_unread`, as `generate`'s; with `hostile`, also the hostile-Unicode
     prompts made from the corpus; with `stress`, four 100 kB prompts. A prompt still running
     after `timeout_s` is stopped and counted as a failure."""
     options = _Options(
@@ -1052,6 +1060,7 @@ def evaluate_corpus(
         timeout_s=timeout_s,
         zipf=_zipf(),
         policy=policy,
+        send_unread=send_unread,
     )
     everything = list(items)
     rng = random.Random(seed)
@@ -1145,8 +1154,9 @@ def format_table(summary: Summary, *, title: str = "") -> str:
         lang = s.languages
         rows += [
             (
-                "prompts not in English: N = 1 / told only English is read",
-                f"{lang['prompts']}: {_pct(lang['n_is_1'])} / {_pct(lang['told_only_english'])}",
+                "prompts not in English: refused / sent with N = 1 / told only English is read",
+                f"{lang['prompts']}: {_pct(lang['refused'])} / {_pct(lang['n_is_1'])} / "
+                f"{_pct(lang['told_only_english'])}",
                 "told: 100 %",
             ),
             ("  of them leaking", _pct(lang["leak_rate"]), ""),

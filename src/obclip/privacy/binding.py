@@ -1,6 +1,6 @@
 """Binding to a person: which taxonomy words describe a person ("an old man") and which do not
-("an old lighthouse", "queen bee", "Isle of Man"); the rules and the idiom lexicon are data
-(`privacy/data/binding.json`).
+("an old lighthouse", "queen bee", "Isle of Man", "a baby koala"); the rules and the idiom lexicon
+are data (`privacy/data/binding.json`, and WordNet's in `binding_wordnet.json`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from obclip.privacy.taxonomy import surface_key
+from obclip.privacy.words import FUNCTION_WORDS
 
 if TYPE_CHECKING:
     from obclip.privacy.taxonomy import Taxonomy
@@ -80,7 +81,7 @@ def binding() -> Binding:
     return Binding(
         categories=categories,
         strict=frozenset(surface_key(s) for s in data["strict"]),
-        idioms=tuple(surface_key(s) for s in data["not_a_person"]),
+        idioms=tuple(dict.fromkeys(surface_key(s) for s in (*data["not_a_person"], *_wordnet()["compounds"]))),
         child_categories={k: frozenset(v) for k, v in agreement.get("child_categories", {}).items()},
         child_attributes=frozenset(agreement.get("child_attributes", ())),
         adult_ages=frozenset(agreement.get("adult_ages", ())),
@@ -93,6 +94,51 @@ def binding() -> Binding:
         artist_markers=tuple(surface_key(w) for w in data.get("artist_markers", {}).get("words", ())),
         alone_is_a_person=frozenset(data.get("alone_is_a_person", {}).get("attributes", ())),
     )
+
+
+@functools.cache
+def _wordnet() -> dict[str, list[str]]:
+    text = resources.files("obclip.privacy").joinpath("data/binding_wordnet.json").read_text(encoding="utf-8")
+    data = json.loads(text)
+    return {key: list(data[key]) for key in ("compounds", "object_heads", "also_verbs")}
+
+
+@functools.cache
+def object_heads() -> frozenset[str]:
+    """Nouns that, right after a person noun and ending its phrase, make it a modifier of a thing:
+    animals, plants, artifacts, food ("a baby koala", "a mother giraffe"), from WordNet
+    (`data/binding_wordnet.json`, built by tools/build_binding_data.py)."""
+    return frozenset(_wordnet()["object_heads"])
+
+
+@functools.cache
+def _also_verbs() -> frozenset[str]:
+    return frozenset(_wordnet()["also_verbs"])
+
+
+_NEXT_WORD = re.compile(r"[ \t]+([a-z]+)")
+_AFTER_HEAD = re.compile(r"[ \t]*(?:$|[^\w\s'’-])|[ \t\n]+([a-z]+)\b(?!['’-])|\n")
+
+
+def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int) -> bool:
+    """Whether the person noun at folded[start:end] modifies the thing named right after it ("a baby
+    koala on a branch", "a mother giraffe at dawn"): the next word is an object head
+    (`object_heads`) and ends the phrase (punctuation, the end, a function word or a participle
+    follows), so "a woman guitar player" and "a girl's doll" stay a person."""
+    entry = taxonomy.lexicon.get(surface_key(folded[start:end]))
+    rules = binding()
+    if entry is None or entry.is_pronoun or any(rules.rule(c) != ALWAYS for c in entry.categories):
+        return False
+    head = _NEXT_WORD.match(folded, end)
+    if head is None or head.group(1) not in object_heads():
+        return False
+    if head.group(1) in _also_verbs() and any("plural" in c for c in entry.categories):
+        return False  # "women fish in the river", "girls bag the shopping": a verb after a plural
+    after = _AFTER_HEAD.match(folded, head.end())
+    if after is None:
+        return False
+    word = after.group(1)
+    return word is None or word in FUNCTION_WORDS or word.endswith(("ing", "ed"))
 
 
 @dataclass(frozen=True)
@@ -128,6 +174,7 @@ def _idioms(taxonomy: Taxonomy) -> dict[tuple[int, str], list[_Idiom]]:
     for key, entry in taxonomy.lexicon.items():
         for category in entry.categories:
             surfaces.setdefault((entry.attribute, category), []).append(key)
+    alternations: dict[tuple[int, frozenset[str]], tuple[str, bool]] = {}
     for phrase in rules.idioms:
         found = list(taxonomy.matcher.finditer(phrase))
         entries = [taxonomy.lexicon[surface_key(m.group())] for m in found]
@@ -137,16 +184,23 @@ def _idioms(taxonomy: Taxonomy) -> dict[tuple[int, str], list[_Idiom]]:
             continue
         pieces, cursor, literals, name_groups = [], 0, [], []
         for i, (match, entry) in enumerate(zip(found, entries, strict=True)):
-            alternatives: set[str] = set()
-            for category in entry.categories:
-                alternatives.update(surfaces[(entry.attribute, category)])
-            names = all(rules.rule(c) == CAPITALISED for c in entry.categories)
-            generic = names and len(alternatives) > _MAX_ALTERNATIVES
-            if generic:  # thousands of first names: any word, checked to be a name on a match
-                words = r"[^\W\d_][\w'’]*"
+            kind = (entry.attribute, entry.categories)
+            if kind not in alternations:  # one alternation per kind of word, shared by its idioms
+                alternatives: set[str] = set()
+                for category in entry.categories:
+                    alternatives.update(surfaces[(entry.attribute, category)])
+                names = all(rules.rule(c) == CAPITALISED for c in entry.categories)
+                generic = names and len(alternatives) > _MAX_ALTERNATIVES
+                # thousands of first names: any word, checked to be a name on a match
+                alternations[kind] = (
+                    r"[^\W\d_][\w'’]*"
+                    if generic
+                    else "|".join(_spaced(s) for s in sorted(alternatives, key=len, reverse=True)),
+                    generic,
+                )
+            words, generic = alternations[kind]
+            if generic:
                 name_groups.append(f"w{i}")
-            else:
-                words = "|".join(_spaced(s) for s in sorted(alternatives, key=len, reverse=True))
             pieces.append(_spaced(phrase[cursor : match.start()]))
             literals.extend(re.findall(r"\w+", phrase[cursor : match.start()]))
             pieces.append(f"(?P<w{i}>{words})" if i in targets or generic else f"(?:{words})")
@@ -172,7 +226,11 @@ def _spaced(text: str) -> str:
 
 
 def in_idiom(taxonomy: Taxonomy, folded: str, start: int, end: int, attribute: int, categories: frozenset[str]) -> bool:
-    """Whether the taxonomy word at folded[start:end] sits in an idiom that names no person."""
+    """Whether the taxonomy word at folded[start:end] names no person: it sits in an idiom of the
+    lexicon or of WordNet ("queen bee", "king cobra", "daddy longlegs"), or it is a person noun
+    before the thing it modifies (`before_object`: "a baby koala")."""
+    if before_object(taxonomy, folded, start, end):
+        return True
     table = _idioms(taxonomy)
     low, high = max(0, start - _WINDOW), min(len(folded), end + _WINDOW)
     window = folded[low:high]  # an idiom holding this word lies within it: a 100 kB prompt stays fast

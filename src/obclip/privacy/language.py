@@ -1,14 +1,18 @@
-"""Language check: detection reads English only, so a prompt in another language is told ("only
-English is read; sent as written") and refused under strict. Offline: `py3langid`, loaded lazily.
+"""Language check: detection reads English only, so a prompt in another language is refused by
+default (`unread_refusal`) or, when the user opts in, told and sent as written. Offline data only.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import re
+from collections import Counter
+from dataclasses import dataclass
+from importlib import resources
 from typing import TYPE_CHECKING
 
-from obclip.privacy.normalize import english_words
+from obclip.privacy.normalize import english_words, normalize_text
 
 if TYPE_CHECKING:  # py3langid ships no annotations: the name reads as `Any`
     from py3langid.langid import LanguageIdentifier
@@ -17,9 +21,15 @@ _ANY_LETTER = re.compile(r"[^\W\d_]")
 # letters outside the Latin blocks (Basic Latin, Latin-1, Extended-A/B, IPA, Extended Additional)
 _OTHER_LETTER = re.compile(r"[^\W\d_a-zA-Z\u00c0-\u024f\u0250-\u02af\u1e00-\u1eff]")
 _LETTERS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+# a word with its hyphens and apostrophes: "tête-à-tête" and "d'être" are one (unknown) word each
+_TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+_MIN_OTHER_LETTERS = 2
+_STRONG_MARGIN = 2.6
+_MIN_FOREIGN = 2
+_SURE_MARGIN = 3.5
+_SHORT = 3
 _MIN_WORDS = 3
 _LONG = 4
-_MIN_LETTERS = 3
 _NOT_ENGLISH_SHARE = 0.5
 _MOSTLY_ENGLISH = 0.75
 _SURE = 0.95
@@ -32,18 +42,32 @@ ONLY_ENGLISH = "only English is read"
 
 def language_of(text: str) -> str | None:
     """The language of `text` when it is clearly not English (an ISO 639-1 code such as "fr", or
-    "und" when most of its letters are not Latin), else None (English, or too short to tell).
+    "und" when most of its letters are not Latin), else None (English, or nothing to tell by).
 
-    Words of the English frequency list decide most prompts (tag lists, weights and style words
-    are English words); a prompt where more than a quarter of the words are not English is given
-    to the language identifier, and only a confident answer counts (a sure one where at least
-    half the words are on the list, which holds many short words of other languages too).
+    Latin-script text is judged by its words: English ones (`english_words`), common words of
+    other languages that English text hardly uses (`foreign_words`: "una", "een", "vieja"), words
+    of both ("un", "la", "de": they tell nothing) and the rest (tags, loanwords: "bokeh",
+    "tête-à-tête"). Capitalised words are left out as names of people and places ("Beksiński",
+    "El Capitan"), except a first word that a lower-case one follows. It is not English with no
+    English word and a clearly foreign one ("una anciana tejiendo", "vieja bruja", "junge Frau
+    lächelt"), in a short text with a word English never uses and no more English words ("ein
+    alter Mann"), or with more foreign words than English ones ("een oude man"). Text with
+    English words and at most one foreign one is English (tag lists, weights, style words,
+    artists, "a femme fatale"); otherwise the share of English words and the offline identifier
+    `py3langid` decide.
     """
     if not text.isascii():
         letters = len(_ANY_LETTER.findall(text))
         other = len(_OTHER_LETTER.findall(text))
-        if letters >= _MIN_LETTERS and other / letters > _NOT_ENGLISH_SHARE:
+        if letters >= _MIN_OTHER_LETTERS and other / letters > _NOT_ENGLISH_SHARE:
             return _identify(text, 0.0) or "und"
+    reading = _read_words(text)
+    if reading.clearly_foreign():
+        return _name_language(text, reading)
+    if len(reading.foreign) < _MIN_FOREIGN and (reading.english or reading.counted < _MIN_WORDS):
+        # English words and at most one common foreign one ("a femme fatale", "über detailed"),
+        # or a few words none of the lists holds ("bokeh", "chibi", "anciano"): read as English
+        return None
     words = _LETTERS.findall(text)
     if len(words) < _MIN_WORDS:
         return None
@@ -56,10 +80,82 @@ def language_of(text: str) -> str | None:
     if share >= _MOSTLY_ENGLISH:
         return None
     if share >= _NOT_ENGLISH_SHARE:
-        # the frequency list holds many short words of other languages too ("un", "la", "de"):
-        # between half and three quarters, only an identifier that is sure says not English
+        # between half and three quarters English words, only an identifier that is sure says
+        # not English
         return _identify(text, _SURE)
     return _identify(text, _PROBABILITY if share >= _FEW_ENGLISH else _FEW_PROBABILITY)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """The words of a text that decide its language: English ones, foreign ones (with their
+    language and margin) and how many were read."""
+
+    english: tuple[str, ...]
+    foreign: tuple[tuple[str, tuple[str, ...], float], ...]
+    """(word, its languages, margin)"""
+    counted: int
+    all_capitalised: bool
+
+    def clearly_foreign(self) -> bool:
+        """No English word and a clearly foreign one, a short text with a word English never uses and
+        no more English words than foreign ones, or more foreign words than English ones."""
+        strong = any(margin >= _STRONG_MARGIN for _, _, margin in self.foreign)
+        if not strong:
+            return False
+        if self.all_capitalised:  # "El Capitan, Yosemite": names, unless two foreign words say otherwise
+            return len(self.foreign) >= _MIN_FOREIGN and len(self.foreign) > len(self.english)
+        if not self.english:
+            # one word alone is foreign only when English does not use it ("mujer"; not "mint")
+            return self.counted >= 2 or self.foreign[0][0] not in english_words()
+        if self.counted <= _SHORT and any(m >= _SURE_MARGIN and w not in english_words() for w, _, m in self.foreign):
+            # a short text with a word English never uses ("ein alter Mann", "una donna anziana")
+            return len(self.foreign) >= len(self.english)
+        return len(self.foreign) >= _MIN_FOREIGN and len(self.foreign) > len(self.english)
+
+    def language(self) -> str:
+        """The language most of the foreign words belong to (ties: the one they are most over-represented in)."""
+        counts = Counter(language for _, languages, _ in self.foreign for language in languages)
+        firsts = Counter(languages[0] for _, languages, _ in self.foreign)
+        return max(counts, key=lambda language: (counts[language], firsts[language]))
+
+
+def _read_words(text: str) -> _Reading:
+    tokens = [m.group() for m in _TOKEN.finditer(text)]
+    counted = [w for i, w in enumerate(tokens) if not _name_like(tokens, i)]
+    all_capitalised = not counted
+    if all_capitalised:
+        counted = tokens
+    known, table = english_words(), foreign_words()
+    english: list[str] = []
+    foreign: list[tuple[str, tuple[str, ...], float]] = []
+    for word in counted:
+        key = word.casefold().replace("’", "'")
+        entry = table.get(key)
+        if entry is None:
+            if key in known:
+                english.append(key)
+        elif key not in known or entry[1] >= _SURE_MARGIN:
+            foreign.append((key, entry[0], entry[1]))
+        # else a word of both ("un", "la", "de", "die"): it tells nothing
+    return _Reading(tuple(english), tuple(foreign), len(counted), all_capitalised)
+
+
+def _name_like(tokens: list[str], i: int) -> bool:
+    """A capitalised word read as a name: any but the first, and the first when it stands alone
+    ("Mucha") or a capitalised word follows it ("El Capitan"); "Una anciana tejiendo" keeps it."""
+    if not tokens[i][:1].isupper():
+        return False
+    return i > 0 or len(tokens) == 1 or tokens[1][:1].isupper()
+
+
+@functools.cache
+def foreign_words() -> dict[str, tuple[tuple[str, ...], float]]:
+    """Common words of other Latin-script languages that English text hardly uses, with their
+    languages (most over-represented first) and largest margin over English in Zipf points
+    (data/foreign_words.json, from `wordfreq`)."""
+    text = resources.files("obclip.privacy").joinpath("data/foreign_words.json").read_text(encoding="utf-8")
+    return {word: (tuple(str(entry[0]).split()), float(entry[1])) for word, entry in json.loads(text)["words"].items()}
 
 
 def language_warning(text: str) -> str | None:
@@ -74,11 +170,42 @@ def language_warning(text: str) -> str | None:
     )
 
 
+def prompt_language(prompt: str) -> str | None:
+    """`language_of` a prompt as detection reads it (normalised, emoji made neutral): None when
+    obclip reads it. Not a string: None (detection refuses it with its own message)."""
+    from obclip.privacy.emoji import neutralise_emoji
+
+    if not isinstance(prompt, str) or any("\ud800" <= c <= "\udfff" for c in prompt):
+        return None
+    return language_of(neutralise_emoji(normalize_text(prompt)).strip())
+
+
+def unread_refusal(language: str, option: str) -> str:
+    """The one line that refuses a prompt in `language` (`language_of`'s code), naming the opt-in
+    `option` as the front end spells it (`--send-unread`, `send_unread=True`, the app's setting)."""
+    named = f" (it looks like '{language}')" if language != "und" else ""
+    return (
+        f"{ONLY_ENGLISH}: this prompt is not in English{named}, so no sensitive word in it can be hidden and "
+        f"the cloud would read it exactly as written; nothing was sent. Write it in English, or pass {option} "
+        "to send it as written anyway"
+    )
+
+
 def _identify(text: str, threshold: float) -> str | None:
     language, probability = _identifier().classify(text)
     if language == "en" or probability < threshold:
         return None
     return str(language)
+
+
+def _name_language(text: str, reading: _Reading) -> str:
+    """Which language a text judged foreign by its words is in, for the message: the identifier's
+    likeliest among the languages of its foreign words (short texts fool it into rare ones:
+    "ext"), else the language most of its foreign words belong to."""
+    found = {language for _, languages, _ in reading.foreign for language in languages}
+    # the identifier's codes: Norwegian Bokmål is "no" there
+    ranked = [(str(code), p) for code, p in _identifier().rank(text) if ("nb" if code == "no" else code) in found]
+    return ("nb" if ranked[0][0] == "no" else ranked[0][0]) if ranked else reading.language()
 
 
 @functools.cache

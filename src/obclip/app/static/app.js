@@ -50,6 +50,7 @@ async function init() {
   $("large").addEventListener("change", schedulePreview);
   $("max_candidates").addEventListener("input", schedulePreview);
   $("policy").addEventListener("change", schedulePreview);
+  $("send_unread").addEventListener("change", schedulePreview);
   for (const key of COST_FIELDS) $(key).addEventListener("input", scheduleCost);
   for (const key of [...FIELDS, "keep_history", "remember_token"]) {
     $(key).addEventListener("change", saveSettings);
@@ -130,6 +131,7 @@ async function preview() {
   const body = { prompt: $("prompt").value, large: $("large").value || undefined };
   if ($("max_candidates").value) body.max_candidates = Number($("max_candidates").value);
   if ($("policy").value) body.policy = $("policy").value;  // the set previewed is the set sent
+  if ($("send_unread").checked) body.send_unread = true;  // else a prompt not in English is refused
   try {
     const seen = await api("/api/candidates", body);
     if (seq !== previewSeq) return;  // a newer keystroke won
@@ -232,6 +234,7 @@ async function cost() {
 
 function settings() {
   const body = { prompt: $("prompt").value, keep_history: $("keep_history").checked && !options.incognito };
+  if ($("send_unread").checked) body.send_unread = true;  // asked each time: never remembered
   for (const key of FIELDS) {
     const raw = $(key).value.trim();
     if (raw === "") continue;

@@ -1,0 +1,83 @@
+"""Person words that name no person, from WordNet (privacy/data/binding_wordnet.json): its
+multiword nouns ("king cobra", "daddy longlegs") and the things a person noun can modify ("a baby
+grand piano", "a mother giraffe"); real people next to the same words stay varied."""
+
+from __future__ import annotations
+
+import pytest
+
+from obclip.privacy import build_candidate_set, default_taxonomy
+from obclip.privacy.binding import ALWAYS, _wordnet, binding, object_heads
+from obclip.privacy.taxonomy import fold
+
+PERSON_FREE = [
+    "a daddy longlegs on the wall",
+    "a king cobra in the grass",
+    "an emperor penguin on the ice",
+    "a baby grand piano in a concert hall",
+    "a grandfather clock in a hallway",
+    "two sister ships in the harbour",
+    "a baby bird in a nest",
+    "a guy rope on a tent",
+    "a witch hazel shrub in bloom",
+    "queen anne's lace in a meadow",
+    "a mother giraffe at dawn",
+    "a baby elephant, savanna, golden hour",
+    "a king penguin colony",
+    "a toy soldier and a baby doll on a shelf",
+    "a queen triggerfish on a reef",
+]
+
+PERSONS = [
+    "an old man fishing",
+    "a queen on her throne",
+    "a woman guitar player on stage",
+    "a woman bus driver",
+    "a girl in a school uniform",
+    "japanese girl school uniform",
+    "women fish in the river",
+    "a baby sleeping in a crib",
+    "a woman's hat blowing in the wind",
+    "a poor boy begging",
+    "a neanderthal man with a spear",
+    "a mother and her baby",
+    "a king in his castle",
+    "a man walking his dog",
+    "a woman holding a cat",
+    "a boy scout camping",
+    "a man can fish",
+    "a grandmother baking bread",
+]
+
+
+@pytest.mark.parametrize("prompt", PERSON_FREE)
+def test_person_words_that_name_no_person_are_not_varied(prompt):
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) == 1, cset.template
+
+
+@pytest.mark.parametrize("prompt", PERSONS)
+def test_real_people_next_to_the_same_words_are_still_varied(prompt):
+    assert len(build_candidate_set(prompt, seed=0)) > 1
+
+
+def test_the_compounds_never_end_in_a_person_noun_and_join_the_idioms():
+    taxonomy, rules = default_taxonomy(), binding()
+    compounds = _wordnet()["compounds"]
+    assert {"king cobra", "daddy longlegs", "emperor penguin", "sister ship"} <= set(compounds)
+    for compound in compounds:
+        assert compound in rules.idioms
+        last = compound.replace("-", " ").split()[-1]
+        for match in taxonomy.matcher.finditer(fold(last)):  # not "poor boy": a person word by word
+            entry = taxonomy.lexicon[match.group()]
+            assert any(rules.rule(c) != ALWAYS for c in entry.categories), compound
+    assert not {"old man", "poor boy", "neanderthal man", "black widow", "baby sitting", "old man's beard"} & set(
+        compounds
+    )
+
+
+def test_the_object_heads_are_things_never_what_a_person_wears_nor_a_person_word():
+    heads = object_heads()
+    assert {"giraffe", "clock", "elephant", "robot", "duck"} <= heads
+    assert not {"dress", "kimono", "uniform", "glasses", "necklace", "shoe", "hat", "wig", "cane"} & heads
+    assert not {"man", "woman", "male", "baby", "monitor", "can", "will"} & heads

@@ -1,0 +1,209 @@
+"""Builds privacy/data/binding_wordnet.json from WordNet 3.0 (run by hand; the output is committed):
+the data that tells a person word that names no person ("king cobra", "a baby koala").
+
+    apt-get install wordnet-base   # Debian's WordNet 3.0 database, /usr/share/wordnet
+    PYTHONPATH=src python tools/build_binding_data.py [/usr/share/wordnet]
+
+Two lists, read by `privacy/binding.py`:
+
+- `compounds`: WordNet's multiword nouns that hold a person noun of the default taxonomy and whose
+  most frequent sense is a thing, place, time, text or amount ("king cobra", "emperor penguin",
+  "daddy longlegs", "ladies' slipper", "man hour"), with the plural of the last word; never one
+  whose first sense is a person or a group ("old man", "boy scout"), that ends in a person noun
+  ("poor boy"), whose last word is of a person ("old man's beard", "baby sitting") or that a person
+  wears ("woman's hat");
+- `object_heads`: common single nouns (wordfreq Zipf >= `MIN_ZIPF`) whose most frequent sense (or,
+  after a name, an animal or plant sense: WordNet lists untagged senses in no order, "Hippo" the
+  city before "hippo") is an animal, plant, artifact, food, natural object or substance; not what
+  a person wears or carries (clothing, footwear, jewelry, glasses, a stick, a bag), no adverb
+  ("backstage"), no first name (privacy/data/first_names.json: "Rose"), no place name, modal or
+  function word, not used more as an adjective (WordNet's tagged counts), not ending in -ing or
+  -ed: after a person noun they make it a modifier of a thing ("a baby koala", "a mother
+  giraffe"); `also_verbs` lists those that are verbs too, read as objects only after a singular
+  noun ("women fish in the river").
+
+WordNet's lexicographer files give each sense its kind (noun.person is file 18).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from importlib import metadata
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent.parent / "src" / "obclip" / "privacy" / "data"
+THINGS = {5: "animal", 6: "artifact", 13: "food", 17: "object", 20: "plant", 27: "substance"}
+LIVING = {5, 20}
+# a compound may also be a place, a time, a text or an amount ("Isle of Man", "Mother's Day",
+# "King James Bible", "man hour"); never a person, group, body part, act, state or quality
+COMPOUND_KINDS = {*THINGS, 10, 15, 21, 23, 28}
+# what a person wears or carries: after a person noun it describes the person ("girl school uniform")
+WORN = ("clothing", "garment", "footwear", "headdress", "jewelry", "accessory", "cosmetic", "hairpiece", "costume",
+        "uniform", "mask", "glasses", "wig", "stick", "bag", "umbrella")
+MIN_ZIPF = 2.5
+MIN_LETTERS = 3
+MODALS = frozenset({"can", "will", "may", "must", "might", "should", "would", "could", "shall"})
+_LEMMA = re.compile(r"[a-z]+(?:['-][a-z]+)*")
+
+
+def _index(path: Path) -> dict[str, list[int]]:
+    """lemma -> its synset offsets, most frequent sense first."""
+    index: dict[str, list[int]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith(" "):
+            continue  # the licence at the top
+        fields = line.split()
+        lemma, synsets, pointers = fields[0], int(fields[2]), int(fields[3])
+        index[lemma] = [int(f) for f in fields[6 + pointers : 6 + pointers + synsets]]
+    return index
+
+
+def _counts(path: Path) -> dict[tuple[str, str], int]:
+    """(lemma, part of speech: 1 noun, 2 verb, 3 and 5 adjective) -> how often its senses were tagged
+    in WordNet's sense-tagged corpus (cntlist.rev)."""
+    counts: dict[tuple[str, str], int] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, _, count = line.split()
+        lemma, _, rest = key.partition("%")
+        pos = "3" if rest[:1] == "5" else rest[:1]
+        counts[lemma, pos] = counts.get((lemma, pos), 0) + int(count)
+    return counts
+
+
+def _synsets(path: Path) -> tuple[dict[int, int], dict[int, set[str]], dict[int, list[int]]]:
+    """synset offset -> its lexicographer file number; -> its lemmas written capitalised (names:
+    "Nile", "Fuji"); -> its hypernyms."""
+    files, proper, hypernyms = {}, {}, {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line[:1].isdigit():
+            fields = line.split(" ")
+            offset = int(fields[0])
+            files[offset] = int(fields[1])
+            count = int(fields[3], 16)
+            proper[offset] = {w.lower() for w in fields[4 : 4 + 2 * count : 2] if w[:1].isupper()}
+            at = 4 + 2 * count
+            pointers = fields[at + 1 : at + 1 + 4 * int(fields[at])]
+            hypernyms[offset] = [int(pointers[i + 1]) for i in range(0, len(pointers), 4) if pointers[i] in ("@", "@i")]
+    return files, proper, hypernyms
+
+
+def _under(offset: int, roots: set[int], hypernyms: dict[int, list[int]]) -> bool:
+    seen, todo = set(), [offset]
+    while todo:
+        current = todo.pop()
+        if current in roots:
+            return True
+        if current not in seen:
+            seen.add(current)
+            todo.extend(hypernyms.get(current, ()))
+    return False
+
+
+def _names(data: object) -> set[str]:
+    """Every first name of the name data, lower case ("rose", "jasmine": never an object head)."""
+    if isinstance(data, str):
+        return {data.lower()}
+    if isinstance(data, dict):
+        return {n for key, value in data.items() if key not in ("description", "source") for n in _names(value)} | {
+            key.lower() for key in data if key not in ("description", "source")
+        }
+    if isinstance(data, list):
+        return {n for value in data for n in _names(value)}
+    return set()
+
+
+def _plural(word: str) -> str:
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and word[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def build(wordnet: Path) -> dict[str, object]:
+    from wordfreq import zipf_frequency
+
+    from obclip.privacy import default_taxonomy
+    from obclip.privacy.binding import ALWAYS, binding
+    from obclip.privacy.taxonomy import fold, surface_key
+    from obclip.privacy.words import FUNCTION_WORDS
+
+    taxonomy, rules = default_taxonomy(), binding()
+    nouns = _index(wordnet / "index.noun")
+    verbs = _index(wordnet / "index.verb")
+    adverbs = _index(wordnet / "index.adv")
+    counts = _counts(wordnet / "cntlist.rev")
+    names = _names(json.loads((DATA / "first_names.json").read_text(encoding="utf-8")))
+    kinds, proper, hypernyms = _synsets(wordnet / "data.noun")
+    worn = {offset for lemma in WORN for offset in nouns[lemma]}
+
+    def person_noun(text: str) -> bool:
+        """Holds a person noun (a word bound by the `always` rule: "king", "mother", "baby")."""
+        for match in taxonomy.matcher.finditer(fold(text)):
+            entry = taxonomy.lexicon[surface_key(match.group())]
+            if not entry.is_pronoun and all(rules.rule(c) == ALWAYS for c in entry.categories):
+                return True
+        return False
+
+    def sensitive(word: str) -> bool:
+        return any(True for _ in taxonomy.matcher.finditer(fold(word)))
+
+    compounds: set[str] = set()
+    heads: set[str] = set()
+    verbal: set[str] = set()
+    for lemma, offsets in nouns.items():
+        first = kinds[offsets[0]]
+        words = lemma.replace("_", " ")
+        if "_" in lemma or "-" in lemma:
+            if first not in COMPOUND_KINDS or not _LEMMA.fullmatch(lemma.replace("_", "")):
+                continue
+            last = re.split(r"[ -]", words)[-1]
+            if person_noun(last) or not person_noun(words):
+                continue  # "poor boy", "Neanderthal man": read word by word, a person
+            if last.endswith("ing") or (last in nouns and kinds[nouns[last][0]] not in COMPOUND_KINDS):
+                continue  # "old man's beard", "baby sitting", "child abuse": of a person
+            if _under(offsets[0], worn, hypernyms):
+                continue  # "woman's hat", "kid gloves": what a person wears
+            compounds.add(words)
+            if " " in words and not last.endswith("s"):
+                compounds.add(words[: -len(last)] + _plural(last))
+            continue
+        common = [o for o in offsets if lemma not in proper[o]]
+        if common and common[0] != offsets[0] and kinds[common[0]] not in LIVING:
+            continue  # a name first ("Berlin", "Manhattan"); "hippo", after the city Hippo, is an animal
+        if not common or kinds[common[0]] not in THINGS or not lemma.isalpha() or len(lemma) < MIN_LETTERS:
+            continue  # a name only ("Nile"), or no thing
+        if lemma.endswith(("ing", "ed")) or lemma in FUNCTION_WORDS or lemma in MODALS or sensitive(lemma):
+            continue  # "can", "male"
+        if lemma in names or lemma in adverbs:
+            continue  # "Grandma Rose", "a girl backstage"
+        if zipf_frequency(lemma, "en") < MIN_ZIPF or counts.get((lemma, "3"), 0) > counts.get((lemma, "1"), 0):
+            continue  # rare, or an adjective more often ("mere")
+        if _under(common[0], worn, hypernyms):
+            continue  # "a girl school uniform", "an old man cane": what a person wears or carries
+        heads.add(lemma)
+        if lemma in verbs:
+            verbal.add(lemma)  # "women fish in the river": a verb after a plural
+    return {
+        "description": "Person words that name no person, from WordNet: multiword nouns holding a person word "
+        "whose most frequent sense is no person, and nouns that, right after a person noun, make it a "
+        "modifier of an animal, plant, artifact, food, natural object or substance (docs/privacy.md, "
+        "'Person-free text').",
+        "source": f"WordNet 3.0 (Princeton University; Debian's wordnet-base) and wordfreq "
+        f"{metadata.version('wordfreq')} (Zipf >= {MIN_ZIPF} for the heads), by tools/build_binding_data.py",
+        "compounds": sorted(compounds),
+        "object_heads": sorted(heads),
+        "also_verbs": sorted(verbal),
+    }
+
+
+def main(wordnet: str = "/usr/share/wordnet") -> None:
+    data = build(Path(wordnet))
+    (DATA / "binding_wordnet.json").write_text(json.dumps(data, ensure_ascii=False, indent=0) + "\n", "utf-8")
+    print(f"binding_wordnet.json: {len(data['compounds'])} compounds, {len(data['object_heads'])} object heads")  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
