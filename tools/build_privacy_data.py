@@ -1,11 +1,15 @@
 """Builds obclip's generated privacy data files from maintained packages (run by hand; the output
 is committed): privacy/data/english_words.json from `wordfreq`, privacy/data/first_names.json
 from `gender-guesser`'s name dictionary (Jörg Michael's nam_dict.txt, GNU FDL), and
-privacy/data/roles.json (gendered -woman/-man role words) from `wordfreq`.
+privacy/data/roles.json (gendered -woman/-man role words) from `wordfreq`, and
+privacy/data/person_nouns.json (gendered and aged person nouns) from Princeton WordNet 3.0 (Debian's
+`wordnet-base`) with plurals from `inflect`.
 
     apt-get download wamerican && dpkg-deb -x wamerican_*.deb /tmp/wamerican
     PYTHONPATH=src python tools/build_privacy_data.py /tmp/wamerican/usr/share/dict/american-english
     PYTHONPATH=src python tools/build_privacy_data.py --roles
+    apt-get download wordnet-base && dpkg-deb -x wordnet-base_*.deb /tmp/wordnet
+    PYTHONPATH=src python tools/build_privacy_data.py --wordnet /tmp/wordnet/usr/share/wordnet
 
 The dictionary (Debian's `wamerican`, SCOWL) tells a name that is also a common English word
 ("rose", "will", "mark": written in lower case there) from a name only ("Jose", "Jamal").
@@ -19,6 +23,7 @@ import re
 import sys
 from importlib import metadata, resources
 from pathlib import Path
+from typing import Any
 
 DATA = Path(__file__).resolve().parent.parent / "src" / "obclip" / "privacy" / "data"
 ENGLISH_SIZE = 40_000
@@ -227,8 +232,347 @@ def _common_words(dictionary: Path, *, taxonomy: bool = True) -> frozenset[str]:
     return frozenset(words)
 
 
+# --- WordNet: gendered and aged person nouns ----------------------------------------------------
+
+# (lemma, sense number) of WordNet 3.0 synsets whose hyponyms are persons of one gender or age
+_WN_SEEDS = {
+    "female": [("female", 1), ("woman", 0), ("woman", 1), ("girl", 0), ("girl", 1)],
+    "male": [("male", 1), ("man", 0), ("boy", 0), ("boy", 1)],
+    "old": [("old_person", 0)],
+    "infant": [("infant", 0)],
+    "teen": [("adolescent", 0)],
+    "child": [("child", 0), ("juvenile", 0)],
+}
+# suffixes that make a person noun female or male ("-man" only where its stem is an English word:
+# "doorman", "handyman", not "shaman", "human"); "-ness"/"-less" words are no persons anyway
+_WN_FEMALE_SUFFIXES = ("woman", "wife", "trix", "maid", "girl", "lady")
+_WN_MALE_SUFFIXES = ("boy",)
+# suffixes that let a gendered word that is also an adjective or a verb in ("maiden", "wench")
+_WN_STRONG_SUFFIXES = (*_WN_FEMALE_SUFFIXES, "ess", "ette", "enne", "euse", "man", "boy")
+# a gloss that says the person is a woman or a girl ("a woman hunter"), not "a man or woman"; a gloss
+# "a man who ..." is not read: WordNet writes it of persons of either gender ("mariner")
+_WN_GLOSS = re.compile(
+    r"(?:a|an) (?:(?:young|old|little|married|unmarried|adult|\w+ing) )?(woman|girl|female|lady)\b(?! or )"
+)
+_WN_MIN_ZIPF = 1.0
+# lemmas whose usual sense in an image prompt is no person, or a character's name, though WordNet's
+# first sense is one ("a mannequin in a window", "brunette hair", "a cherub statue", "Superman")
+_WN_NOT_PERSONS = frozenset(
+    [
+        "amazon",
+        "babe",
+        "baboo",
+        "back-number",
+        "battle-axe",
+        "brunette",
+        "buster",
+        "cherub",
+        "chit",
+        "deb",
+        "dodo",
+        "eyeful",
+        "gob",
+        "godchild",
+        "fellow",
+        "has-been",
+        "hustler",
+        "ironside",
+        "knockout",
+        "lulu",
+        "macaroni",
+        "manakin",
+        "mannequin",
+        "mantrap",
+        "peri",
+        "tchotchke",
+        "shaver",
+        "stunner",
+        "tiddler",
+        "yearling",
+        "youth",
+        "batman",
+        "superman",
+        "iceman",
+        "ironman",
+        "strawman",
+        "he-man",
+        "yes-man",
+        "earthman",
+        "spaceman",
+    ]
+)
+
+
+def _wordnet(directory: Path) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]], set[str]]:
+    """WordNet's noun synsets (offset -> lemmas as written, hyponym and antonym pointers, gloss),
+    its noun index (lemma -> synset offsets, most frequent sense first) and the lemmas that are also
+    adjectives or verbs."""
+    synsets: dict[str, dict[str, Any]] = {}
+    for line in (directory / "data.noun").open(encoding="latin-1"):
+        if line.startswith("  "):
+            continue
+        head, _, gloss = line.partition(" | ")
+        fields = head.split()
+        count = int(fields[3], 16)
+        lemmas = [fields[4 + 2 * i] for i in range(count)]
+        i = 4 + 2 * count
+        hyponyms, instances, antonyms = [], [], []
+        for _ in range(int(fields[i])):
+            symbol, target, pos, source_target = fields[i + 1 : i + 5]
+            i += 4
+            if symbol == "~" and pos == "n":
+                hyponyms.append(target)
+            elif symbol == "~i" and pos == "n":
+                instances.append(target)
+            elif symbol == "!" and pos == "n":
+                antonyms.append((int(source_target[:2], 16), target, int(source_target[2:], 16)))
+        synsets[fields[0]] = {
+            "lemmas": lemmas,
+            "hyponyms": hyponyms,
+            "instances": instances,
+            "antonyms": antonyms,
+            "gloss": gloss,
+        }
+    index: dict[str, list[str]] = {}
+    for line in (directory / "index.noun").open(encoding="latin-1"):
+        if not line.startswith("  "):
+            fields = line.split()
+            index[fields[0]] = fields[4 + int(fields[3]) + 2 :]
+    other: set[str] = set()
+    for pos in ("adj", "verb"):
+        for line in (directory / f"index.{pos}").open(encoding="latin-1"):
+            if not line.startswith("  "):
+                other.add(line.split()[0])
+    return synsets, index, other
+
+
+def _hyponym_closure(synsets: dict[str, dict[str, Any]], seeds: list[str], *, instances: bool = False) -> set[str]:
+    """The synsets below `seeds` (with `instances`, named ones too: the city of Miami)."""
+    seen: set[str] = set()
+    stack = list(seeds)
+    while stack:
+        offset = stack.pop()
+        if offset not in seen:
+            seen.add(offset)
+            stack.extend(synsets[offset]["hyponyms"])
+            if instances:
+                stack.extend(synsets[offset]["instances"])
+    return seen
+
+
+def _counterpart(word: str, others: set[str]) -> str | None:
+    """The other gender's word made by the suffixes ("huntress" -> "hunter"? no: only where that
+    word is itself a gendered person noun: "laundress" has no male one, "busgirl" -> "busboy")."""
+    swaps = [
+        ("woman", "man"),
+        ("women", "men"),
+        ("girl", "boy"),
+        ("wife", "man"),
+        ("maid", "man"),
+        ("ess", ""),
+        ("ess", "er"),
+        ("ess", "or"),
+        ("ette", ""),
+        ("trix", "tor"),
+        ("enne", "en"),
+        ("euse", "eur"),
+        ("lady", "man"),
+    ]
+    for female, male in swaps:
+        if word.endswith(female) and word[: -len(female)] + male in others:
+            return word[: -len(female)] + male
+    return None
+
+
+def person_nouns(directory: Path) -> dict[str, object]:
+    """Gendered and aged person nouns from WordNet 3.0: a lemma whose most frequent noun sense is a
+    hyponym of a female or male person (or whose gloss says "a woman ...", or which is a person noun
+    with a gendered suffix: "seamstress", "doorman", "busboy") is a gender word; one whose most
+    frequent sense is a hyponym of an old person, an infant, an adolescent or a child is an age word.
+    Lemmas that are also adjectives or verbs ("broad", "flirt", "stud"), rare ones (wordfreq zipf <
+    1.0), words the default taxonomy or the name lists hold already, and words of both genders are
+    left out. A female and a male word that WordNet lists as antonyms, or that differ by a gendered
+    suffix, are a pair; the rest are read as the generic noun of their kind (docs/privacy.md,
+    'Person nouns from WordNet')."""
+    import inflect
+    from wordfreq import zipf_frequency
+
+    from obclip.privacy.taxonomy import OPT_IN, _add_first_names, _add_roles, parse_taxonomy
+    from obclip.privacy.words import FUNCTION_WORDS
+
+    synsets, index, other = _wordnet(directory)
+    names = json.loads((DATA / "first_names.json").read_text(encoding="utf-8"))
+    # the default taxonomy as it is without this file's words
+    raw = json.loads((DATA / "default_taxonomy.json").read_text(encoding="utf-8"))
+    _add_first_names(raw)
+    _add_roles(raw)
+    known = set(parse_taxonomy(raw, opt_in=OPT_IN).lexicon) | FUNCTION_WORDS
+    known |= {n.lower() for group in names["word_names"].values() for n in group}
+
+    def sense(lemma: str, number: int) -> str:
+        return index[lemma][number]
+
+    person = _hyponym_closure(synsets, [sense("person", 0)])
+    trees = {kind: _hyponym_closure(synsets, [sense(w, n) for w, n in seeds]) for kind, seeds in _WN_SEEDS.items()}
+
+    def gender_of(lemma: str, offset: str) -> str | None:
+        found = {g for g in ("female", "male") if offset in trees[g]}
+        if _WN_GLOSS.match(synsets[offset]["gloss"]):
+            found.add("female")
+        if not found:  # the suffix only where the tree and the gloss say nothing ("tomboy" is a girl)
+            if lemma.endswith(_WN_FEMALE_SUFFIXES):
+                found.add("female")
+            if lemma.endswith(_WN_MALE_SUFFIXES):
+                found.add("male")
+            stem = lemma[:-3].rstrip("s")
+            if lemma.endswith("man") and len(stem) >= 3 and zipf_frequency(stem, "en") >= 3.5:
+                found.add("male")
+        return found.pop() if len(found) == 1 else None
+
+    words: dict[str, dict[str, str]] = {k: {} for k in ("female", "male", "old", "infant", "teen", "child")}
+    for lemma, offsets in index.items():
+        if not re.fullmatch(r"[a-z]+(?:-[a-z]+)*", lemma) or lemma in known or lemma in _WN_NOT_PERSONS:
+            continue
+        first = offsets[0]
+        written = next((w for w in synsets[first]["lemmas"] if w.lower() == lemma), lemma)
+        if first not in person or not written.islower() or zipf_frequency(lemma, "en") < _WN_MIN_ZIPF:
+            continue
+        gender = gender_of(lemma, first)
+        if lemma in other and not (lemma.endswith(_WN_STRONG_SUFFIXES) and gender is not None):
+            continue
+        ages = [k for k in ("old", "infant", "teen", "child") if first in trees[k]]
+        if ages and (ages[0] == "old" or gender is None):
+            words[ages[0]][lemma] = first  # an old woman's word ("crone") is an age word: it keeps the age
+        elif gender is not None:
+            words[gender][lemma] = first
+    engine = inflect.engine()
+
+    def plural(word: str) -> str:
+        if word.endswith(("woman", "man")):
+            return word[:-2] + "en"
+        return str(engine.plural_noun(word))
+
+    pairs: list[list[str]] = []
+    paired: set[str] = set()
+    for female, offset in sorted(words["female"].items()):
+        male = None
+        for _, target, number in synsets[offset]["antonyms"]:
+            lemmas = synsets[target]["lemmas"]
+            if 0 < number <= len(lemmas) and lemmas[number - 1].lower() in words["male"]:
+                male = lemmas[number - 1].lower()
+        male = male or _counterpart(female, set(words["male"]))
+        if male is not None and male not in paired:
+            pairs.append([female, male, plural(female), plural(male)])
+            paired |= {female, male}
+    child = trees["child"] | trees["infant"] | trees["teen"]
+
+    def single(kind: str, young: bool) -> dict[str, str]:
+        return {w: plural(w) for w, o in sorted(words[kind].items()) if w not in paired and (o in child) == young}
+
+    ethnicity = _demonyms(synsets, index, known, plural)
+    return {
+        "description": "Person nouns that state a gender or an age, from WordNet: pairs (female, male, their "
+        "plurals) are gender categories of their own; unpaired gender words are read as the generic noun "
+        "(adult: woman/man, child: girl/boy); age words as the age nouns of their value (docs/privacy.md, "
+        "'Person nouns from WordNet'). Each maps a word to its plural.",
+        "source": f"Princeton WordNet 3.0 (Debian wordnet-base; WordNet 3.0 licence, Princeton University), "
+        f"plurals by inflect {metadata.version('inflect')}, frequencies by wordfreq {metadata.version('wordfreq')}, "
+        "by tools/build_privacy_data.py --wordnet",
+        "pairs": pairs,
+        "female": single("female", False),
+        "male": single("male", False),
+        "girl": single("female", True),
+        "boy": single("male", True),
+        "old": {w: plural(w) for w in sorted(words["old"])},
+        "infant": {w: plural(w) for w in sorted(words["infant"])},
+        "child": {w: plural(w) for w in sorted(words["child"])},
+        "teen": {w: plural(w) for w in sorted(words["teen"])},
+        "ethnicity": ethnicity,
+    }
+
+
+# (lemma, sense) of the peoples whose hyponyms are read as one ethnicity value of the default
+# taxonomy, most specific first (an Indian of India is an Asian in WordNet, a Yemeni an Arab)
+_WN_PEOPLES = [
+    ("indian", [("indian", 1)]),
+    ("indian", [("amerindian", 0), ("eskimo", 0)]),
+    ("hispanic", [("latin_american", 0), ("hispanic", 0)]),
+    ("asian", [("arab", 0), ("asian", 0), ("polynesian", 0)]),
+    ("african", [("african", 0)]),
+    ("european", [("european", 0)]),
+]
+
+
+# peoples' names whose usual sense in a prompt is a style or no people ("bohemian", "spartan",
+# "byzantine" art, "oriental" rug, "Ionian" sea, a sherpa carrying gear), or short words of another
+# sense ("Same", "Ewe")
+_WN_NOT_PEOPLES = frozenset(
+    [
+        "aeolian",
+        "arcadian",
+        "bohemian",
+        "byzantine",
+        "eolian",
+        "gond",
+        "ionian",
+        "jacobean",
+        "junker",
+        "kui",
+        "mam",
+        "mickey",
+        "ofo",
+        "oriental",
+        "ottoman",
+        "riff",
+        "same",
+        "samaritan",
+        "sherpa",
+        "spartan",
+        "toda",
+        "trojan",
+        "tyke",
+        "whig",
+    ]
+)
+
+
+def _demonyms(
+    synsets: dict[str, dict[str, Any]], index: dict[str, list[str]], known: set[str], plural: Any
+) -> dict[str, dict[str, str]]:
+    """Nationality and people nouns ("Bedouin", "Sicilian", "Uzbek", "Zulu") whose most frequent
+    sense is a hyponym of a people of `_WN_PEOPLES`, capitalised as WordNet writes them, per value;
+    each maps to its plural. Words the taxonomy holds (or that are first names) are left out."""
+    from wordfreq import zipf_frequency
+
+    result: dict[str, dict[str, str]] = {}
+    claimed: set[str] = set()
+    # a word that is also a place, an animal or a thing ("Miami", "Ottawa", "Dalmatian") is left out
+    places = _hyponym_closure(
+        synsets, [index[w][n] for w, n in (("location", 0), ("animal", 0), ("artifact", 0))], instances=True
+    )
+    for value, seeds in _WN_PEOPLES:
+        tree = _hyponym_closure(synsets, [index[w][n] for w, n in seeds])
+        for lemma, offsets in sorted(index.items()):
+            if lemma in claimed or lemma in known or lemma in _WN_NOT_PEOPLES or offsets[0] not in tree:
+                continue
+            if any(o in places for o in offsets):
+                continue
+            if not re.fullmatch(r"[a-z]+(?:-[a-z]+)*", lemma) or zipf_frequency(lemma, "en") < _WN_MIN_ZIPF:
+                continue
+            written = next((w for w in synsets[offsets[0]]["lemmas"] if w.lower() == lemma), "")
+            if not written[:1].isupper():
+                continue  # "nomad", "tribesman": not a people's name
+            claimed.add(lemma)
+            result.setdefault(value, {})[written] = plural(written)
+    return result
+
+
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--roles"]:
+    if sys.argv[1:2] == ["--wordnet"]:
+        nouns = person_nouns(Path(sys.argv[2]))
+        (DATA / "person_nouns.json").write_text(json.dumps(nouns, ensure_ascii=False, indent=0) + "\n", "utf-8")
+        print({k: len(v) if isinstance(v, (list, dict)) else v for k, v in nouns.items()})
+    elif sys.argv[1:] == ["--roles"]:
         roles = role_pairs()
         (DATA / "roles.json").write_text(json.dumps(roles, ensure_ascii=False, indent=0) + "\n", "utf-8")
         print(len(roles["pairs"]), "role pairs")

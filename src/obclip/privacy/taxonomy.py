@@ -67,12 +67,16 @@ class AttributeSpec:
             A partial value (``"partial": true`` in the file) defines only some categories and is
             a value only of the slots it has forms for (the mixed gender of a group: "men and
             women" is a plural, never a single person).
+        aliases: ``aliases[value][category]``: surfaces that are read as `value` in `category` but
+            never rendered (a slot holding one renders the category's forms): words that have no
+            counterpart of the other values ("matron" is read as a woman, rendered "woman"/"man").
     """
 
     name: str
     values: tuple[str, ...]
     categories: tuple[str, ...]
     forms: Mapping[str, Mapping[str, tuple[str, ...]]]
+    aliases: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def canonical(self, value: str, category: str) -> str:
         """The surface form used when rendering `value` in `category`."""
@@ -156,7 +160,60 @@ def _default_taxonomy(opt_in: tuple[str, ...]) -> Taxonomy:
     source = "default" + "".join(f"+{name}" for name in opt_in)
     _add_first_names(data)
     _add_roles(data)
+    _add_person_nouns(data)
     return parse_taxonomy(data, source=source, opt_in=opt_in)
+
+
+# where the words of `data/person_nouns.json` go: (attribute, value, singular category, plural category)
+_PERSON_NOUN_SLOTS = {
+    "female": ("gender", "female", "noun_singular", "noun_plural"),
+    "male": ("gender", "male", "noun_singular", "noun_plural"),
+    "girl": ("gender", "female", "noun_child_singular", "noun_child_plural"),
+    "boy": ("gender", "male", "noun_child_singular", "noun_child_plural"),
+    "old": ("age", "old", "age_noun", "age_noun_plural"),
+    "infant": ("child_age", "infant", "child_noun", "child_noun_plural"),
+    "child": ("child_age", "child", "child_noun", "child_noun_plural"),
+    "teen": ("child_age", "teen", "child_noun", "child_noun_plural"),
+}
+
+
+def _add_person_nouns(data: dict[str, Any]) -> None:
+    """Add the person nouns read from WordNet (`data/person_nouns.json`, tools/build_privacy_data.py
+    --wordnet): a female/male pair is a gender category of its own; a word without a counterpart is an
+    alias of its kind's generic noun ("matron" is read as a woman and rendered as "woman" / "man";
+    "urchin" as a child, rendered "kid"), so its slot varies like the generic noun's."""
+    resource = resources.files("obclip.privacy").joinpath("data/person_nouns.json")
+    nouns = json.loads(resource.read_text(encoding="utf-8"))
+    attributes = {a["name"]: {v["value"]: v for v in a["values"]} for a in data["attributes"]}
+    gender = attributes.get("gender", {})
+    if "female" in gender and "male" in gender:
+        for female, male, females, males in nouns["pairs"]:
+            category = f"role_{male}"
+            gender["female"]["forms"].setdefault(category, [female])
+            gender["male"]["forms"].setdefault(category, [male])
+            gender["female"]["forms"].setdefault(f"{category}_plural", [females])
+            gender["male"]["forms"].setdefault(f"{category}_plural", [males])
+    for kind, (name, value, singular, plural) in _PERSON_NOUN_SLOTS.items():
+        target = attributes.get(name, {}).get(value)
+        if not nouns[kind] or target is None or singular not in target["forms"] or plural not in target["forms"]:
+            continue
+        aliases = target.setdefault("aliases", {})
+        aliases.setdefault(singular, []).extend(nouns[kind])
+        aliases.setdefault(plural, []).extend(p for w, p in nouns[kind].items() if p != w)
+    for value, target in attributes.get("ethnicity", {}).items():
+        forms = target["forms"]
+        if "adjective" not in forms:
+            continue
+        aliases = target.setdefault("aliases", {})
+        people = nouns.get("ethnicity", {}).get(value, {})
+        if people and "noun_plural" in forms:
+            aliases.setdefault("adjective", []).extend(people)
+            # a plural spelled as its singular ("Javanese") is read as the adjective only: one
+            # surface in both categories would make every demonym's category depend on context
+            aliases.setdefault("noun_plural", []).extend(p for w, p in people.items() if p != w)
+        # "Korean-born", "Nigerian-born": a birthplace states the ethnicity the demonym does
+        demonyms = [f for f in [*forms["adjective"], *people] if f[:1].isupper() and f.isalpha()]
+        aliases.setdefault("adjective", []).extend(f"{f}-born" for f in demonyms)
 
 
 def _add_roles(data: dict[str, Any]) -> None:
@@ -215,6 +272,7 @@ def combine_taxonomies(first: Taxonomy, *others: Taxonomy) -> Taxonomy:
     makes ambiguous is a `TaxonomyError`, as in a single file.
     """
     merged: dict[str, dict[str, dict[str, list[str]]]] = {}
+    merged_aliases: dict[str, dict[str, dict[str, list[str]]]] = {}
     partial: dict[str, set[str]] = {}
     full_values: dict[str, set[str]] = {}
     for taxonomy in (first, *others):
@@ -234,13 +292,21 @@ def combine_taxonomies(first: Taxonomy, *others: Taxonomy) -> Taxonomy:
                 for category, surfaces in spec.forms[value].items():
                     forms = target[value].setdefault(category, [])
                     forms.extend(s for s in surfaces if s not in forms)
+                for category, surfaces in spec.aliases.get(value, {}).items():
+                    aliases = merged_aliases.setdefault(spec.name, {}).setdefault(value, {}).setdefault(category, [])
+                    aliases.extend(s for s in surfaces if s not in aliases)
     data = {
         "format": FORMAT,
         "attributes": [
             {
                 "name": name,
                 "values": [
-                    {"value": v, "forms": forms, **({"partial": True} if v in partial[name] else {})}
+                    {
+                        "value": v,
+                        "forms": forms,
+                        **({"partial": True} if v in partial[name] else {}),
+                        **({"aliases": merged_aliases[name][v]} if v in merged_aliases.get(name, {}) else {}),
+                    }
                     for v, forms in values.items()
                 ],
             }
@@ -301,6 +367,7 @@ def _parse_attribute(raw: Any, position: int, fail: Any) -> AttributeSpec:
 
     values: list[str] = []
     forms: dict[str, dict[str, tuple[str, ...]]] = {}
+    aliases: dict[str, dict[str, tuple[str, ...]]] = {}
     categories: tuple[str, ...] | None = None
     partial_values: list[tuple[str, dict[str, tuple[str, ...]]]] = []
     for raw_value in raw_values:
@@ -317,6 +384,13 @@ def _parse_attribute(raw: Any, position: int, fail: Any) -> AttributeSpec:
         value_forms: dict[str, tuple[str, ...]] = {}
         for category, surfaces in raw_forms.items():
             value_forms[category] = _parse_surfaces(name, value, category, surfaces, fail)
+        raw_aliases = raw_value.get("aliases", {})
+        if not isinstance(raw_aliases, dict):
+            raise fail(f'attribute {name!r}, value {value!r}: "aliases" must be an object')
+        for category, surfaces in raw_aliases.items():
+            if category not in value_forms:
+                raise fail(f"attribute {name!r}, value {value!r}: aliases of {category!r}, which it has no forms of")
+            aliases.setdefault(value, {})[category] = _parse_surfaces(name, value, category, surfaces, fail)
         partial = raw_value.get("partial", False)
         if not isinstance(partial, bool):
             raise fail(f'attribute {name!r}, value {value!r}: "partial" must be true or false')
@@ -348,7 +422,7 @@ def _parse_attribute(raw: Any, position: int, fail: Any) -> AttributeSpec:
         forms[value] = value_forms
     if len([v for v in values if forms[v].keys() == set(categories)]) < 2:
         raise fail(f'attribute {name!r}: "values" must list at least two values that define every category')
-    return AttributeSpec(name=name, values=tuple(values), categories=categories, forms=forms)
+    return AttributeSpec(name=name, values=tuple(values), categories=categories, forms=forms, aliases=aliases)
 
 
 def _parse_surfaces(name: str, value: str, category: str, surfaces: Any, fail: Any) -> tuple[str, ...]:
@@ -375,7 +449,8 @@ def _build_lexicon(attributes: list[AttributeSpec], fail: Any) -> dict[str, Surf
     categories_of: dict[str, set[str]] = {}
     for index, spec in enumerate(attributes):
         for value in spec.values:
-            for category, surfaces in spec.forms[value].items():
+            readable = [*spec.forms[value].items(), *spec.aliases.get(value, {}).items()]
+            for category, surfaces in readable:
                 for surface in surfaces:
                     key = surface_key(surface)
                     owner = owners.get(key)

@@ -201,11 +201,13 @@ OBJECT_HEADS = _words(
     pig pigs whale whales dolphin dolphins monkey monkeys penguin penguins bee bees ant ants wasp
     wasps butterfly butterflies orchid orchids fern ferns cactus cacti piece pieces
     book books novel novels comic comics poster posters logo logos sculpture sculptures
-    hat hats boots
+    hat hats boots dress dresses outfit outfits uniform uniforms gown gowns attire garb getup getups
+    hairstyle hairstyles haircut haircuts makeup
     """
 )
 """After a person noun, these make it an object or an animal ("a bride doll", "a cowboy costume",
-"a mother duck", "a queen bee", "the little prince book", "a cowboy hat")."""
+"a mother duck", "a queen bee", "the little prince book", "a cowboy hat", "a flapper dress", "a maid
+outfit": the garment, not a person)."""
 
 DETERMINERS = frozenset({"a", "an", "the", "this", "that", "my", "your", "our", "their", "its", "one", "another"})
 """Before a modifier with no noun after it ("a 5-year-old", "the elderly"), it names a person."""

@@ -1,0 +1,143 @@
+"""Person nouns read from WordNet (`data/person_nouns.json`) and taxonomy aliases: a gendered,
+aged or people's word without a counterpart is read as its kind's generic word and never sent."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+
+import pytest
+
+from obclip.errors import TaxonomyError
+from obclip.privacy import build_candidate_set, default_taxonomy, parse_taxonomy
+from obclip.privacy.taxonomy import combine_taxonomies
+
+
+def word_in(word: str, text: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text, re.IGNORECASE) is not None
+
+
+def _data() -> dict:
+    return json.loads(resources.files("obclip.privacy").joinpath("data/person_nouns.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("a matron in a starched apron", "matron"),
+        ("a governess teaching two children", "governess"),
+        ("a laundress hanging sheets", "laundress"),
+        ("two blokes fishing off a pier", "blokes"),
+        ("a busboy clearing tables", "busboy"),
+        ("an old crone in a hut", "crone"),
+        ("a codger on a park bench", "codger"),
+        ("an urchin begging in the rain", "urchin"),
+        ("a Bedouin man with camels", "Bedouin"),
+        ("a Korean-born violinist", "Korean-born"),
+        ("two Swedes skiing", "Swedes"),
+    ],
+)
+def test_word_without_counterpart_is_never_sent(prompt: str, word: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1
+    assert not any(word_in(word, c) for c in cset.candidates), (prompt, cset.candidates)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "seen"),
+    [
+        ("a matron in a starched apron", {"woman", "man"}),
+        ("an urchin begging in the rain", {"kid", "infant", "teenager"}),
+        ("a codger on a park bench", {"senior", "youngster", "grown-up"}),
+    ],
+)
+def test_alias_renders_the_generic_noun_of_its_kind(prompt: str, seen: set[str]) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    rendered = {w for c in cset.candidates for w in seen if word_in(w, c)}
+    assert rendered == seen
+
+
+def test_alias_set_is_closed() -> None:
+    cset = build_candidate_set("a matron in a starched apron beside her bed", seed=3)
+    for member in cset.candidates:
+        assert build_candidate_set(member, seed=3).candidates == cset.candidates
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["a flapper dress on a hanger", "a Miami sunset", "a Tuscan villa", "a fellow traveler's map", "a maid outfit"],
+)
+def test_words_that_name_no_person_stay(prompt: str) -> None:
+    assert len(build_candidate_set(prompt, seed=0)) == 1
+
+
+def test_data_file_is_disjoint_and_not_in_the_hand_lists() -> None:
+    data = _data()
+    words = [w for kind in ("female", "male", "girl", "boy", "old", "infant", "child", "teen") for w in data[kind]]
+    words += [w for pair in data["pairs"] for w in pair[:2]]
+    assert len(words) == len(set(words)) > 250
+    people = [w for value in data["ethnicity"].values() for w in value]
+    assert len(people) == len(set(people)) > 200
+    assert "WordNet" in data["source"]
+
+
+def test_aliases_are_read_but_never_rendered() -> None:
+    raw = {
+        "format": "obclip-taxonomy/1",
+        "attributes": [
+            {
+                "name": "gender",
+                "values": [
+                    {"value": "female", "forms": {"noun": ["woman"]}, "aliases": {"noun": ["matron"]}},
+                    {"value": "male", "forms": {"noun": ["man"]}},
+                ],
+            }
+        ],
+    }
+    taxonomy = parse_taxonomy(raw)
+    assert taxonomy.lexicon["matron"].value == "female"
+    assert taxonomy.lexicon["matron"].categories == taxonomy.lexicon["woman"].categories
+    cset = build_candidate_set("a matron reading", taxonomy=taxonomy, seed=0)
+    assert sorted(cset.candidates) == ["a man reading", "a woman reading"]
+    combined = combine_taxonomies(taxonomy, taxonomy)
+    assert combined.lexicon["matron"].value == "female"
+
+
+@pytest.mark.parametrize(
+    ("aliases", "message"),
+    [
+        ({"title": ["Dame"]}, "no forms of"),
+        ({"noun": ["man"]}, "belongs to two values"),
+        ({"noun": []}, "non-empty list"),
+        (["matron"], "must be an object"),
+    ],
+)
+def test_bad_aliases_are_refused(aliases: object, message: str) -> None:
+    raw = {
+        "format": "obclip-taxonomy/1",
+        "attributes": [
+            {
+                "name": "gender",
+                "values": [
+                    {"value": "female", "forms": {"noun": ["woman"]}, "aliases": aliases},
+                    {"value": "male", "forms": {"noun": ["man"]}},
+                ],
+            }
+        ],
+    }
+    with pytest.raises(TaxonomyError, match=message):
+        parse_taxonomy(raw)
+
+
+def test_default_taxonomy_reads_every_generated_word() -> None:
+    lexicon = default_taxonomy().lexicon
+    data = _data()
+    for kind in ("female", "male", "old", "child"):
+        for word, plural in data[kind].items():
+            assert word in lexicon, word
+            assert plural.lower() in lexicon, plural
+    for words in data["ethnicity"].values():
+        for word in words:
+            assert word.lower() in lexicon, word
+            assert not word.isalpha() or f"{word.lower()}-born" in lexicon, word
