@@ -470,6 +470,7 @@ def person_nouns(directory: Path) -> dict[str, object]:
         return {w: plural(w) for w, o in sorted(words[kind].items()) if w not in paired and (o in child) == young}
 
     ethnicity = _demonyms(synsets, index, known, plural)
+    plurals = _missing_plurals(raw, known, plural)
     return {
         "description": "Person nouns that state a gender or an age, from WordNet: pairs (female, male, their "
         "plurals) are gender categories of their own; unpaired gender words are read as the generic noun "
@@ -488,7 +489,43 @@ def person_nouns(directory: Path) -> dict[str, object]:
         "child": {w: plural(w) for w in sorted(words["child"])},
         "teen": {w: plural(w) for w in sorted(words["teen"])},
         "ethnicity": ethnicity,
+        "plurals": plurals,
     }
+
+
+def _plural_category(category: str, categories: Any) -> str | None:
+    for singular, plural in (("noun_singular", "noun_plural"), ("noun_child_singular", "noun_child_plural")):
+        if category == singular and plural in categories:
+            return plural
+    return f"{category}_plural" if f"{category}_plural" in categories else None
+
+
+def _missing_plurals(raw: dict[str, Any], known: set[str], plural: Any) -> list[list[str]]:
+    """[attribute, value, plural category, plural] for every singular noun of the taxonomy file (and
+    its aliases) whose plural no form holds ("fella" -> "fellas", "granny" -> "grannies"), where
+    that plural is in use (wordfreq; "patriarches" is no word)."""
+    from wordfreq import zipf_frequency
+
+    found: list[list[str]] = []
+    seen = set(known)
+    for attribute in raw["attributes"]:
+        for value in attribute["values"]:
+            forms = value["forms"]
+            for category, surfaces in [*forms.items(), *value.get("aliases", {}).items()]:
+                target = _plural_category(category, forms)
+                if target is None or category == "first_name" or not category.isidentifier():
+                    continue
+                for surface in surfaces:
+                    if not re.fullmatch(r"[a-z]+(?:[ -][a-z]+)*", surface) or " and " in surface:
+                        continue
+                    head, _, last = surface.rpartition(" ")
+                    made = f"{head} {plural(last)}".strip() if head else plural(surface)
+                    if made == surface or made.lower() in seen or surface.endswith("s"):
+                        continue
+                    if zipf_frequency(made.replace("-", " ") if "-" in made else made, "en") >= _WN_MIN_ZIPF:
+                        seen.add(made.lower())
+                        found.append([attribute["name"], value["value"], target, made])
+    return found
 
 
 # (lemma, sense) of the peoples whose hyponyms are read as one ethnicity value of the default

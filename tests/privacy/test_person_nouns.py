@@ -141,3 +141,64 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         for word in words:
             assert word.lower() in lexicon, word
             assert not word.isalpha() or f"{word.lower()}-born" in lexicon, word
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("a pregnant mother-to-be on a sofa", "mother-to-be"),
+        ("his ex-wife at the door", "ex-wife"),
+        ("three fellas at a bar", "fellas"),
+        ("a kiddo with a lollipop", "kiddo"),
+        ("a gent in a bowler hat", "gent"),
+        ("a boomer yelling at clouds", "boomer"),
+        ("two Nigerian-Americans talking", "Nigerian-Americans"),
+        ("a Korean-Canadian girl", "Korean-Canadian"),
+        ("an Asian-looking man", "Asian-looking"),
+    ],
+)
+def test_compounds_informal_words_and_plurals_are_never_sent(prompt: str, word: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1
+    assert not any(word_in(word, c) for c in cset.candidates), (prompt, cset.candidates)
+
+
+def test_a_prefix_or_suffix_keeps_the_kin_word_in_its_own_category() -> None:
+    """'ex-wife' is a spouse (rendered "wife" / "husband"), never the generic "woman"."""
+    assert sorted(build_candidate_set("his ex-wife at the door", seed=0).candidates) == [
+        "her husband at the door",
+        "his wife at the door",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "age"),
+    [
+        ("a woman over sixty", "sixty"),
+        ("a man over 70, reading", "70"),
+        ("a man around 40 in a suit", "40"),
+        ("a woman under 30 wearing a hat", "30"),
+        ("a man (45) reading", "45"),
+        ("a woman, 70+, gardening", "70"),
+        ("a man 45-yo in a cafe", "45"),
+        ("a man, 30 yrs old, portrait", "30"),
+    ],
+)
+def test_approximate_ages_vary(prompt: str, age: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert not all(word_in(age, c) for c in cset.candidates), (prompt, cset.candidates)
+    for member in cset.candidates:
+        assert build_candidate_set(member, seed=0).candidates == cset.candidates
+
+
+@pytest.mark.parametrize(
+    ("prompt", "kept"),
+    [
+        ("a man over 70 countries", "70"),
+        ("a man about 5 feet tall", "5"),
+        ("a man of about six feet", "six"),
+        ("a clock at 3 on the wall", "3"),
+    ],
+)
+def test_counts_and_measures_stay(prompt: str, kept: str) -> None:
+    assert all(word_in(kept, c) for c in build_candidate_set(prompt, seed=0).candidates)

@@ -112,9 +112,16 @@ _PERSON_RULES = frozenset({ALWAYS, CAPITALISED, TITLE})
 _TITLED_NAME = re.compile(r"\.?[ \t]+([^\W\d_]+(?:-[^\W\d_]+)*)(?![\w-])(?!['’][^\Ws])")
 
 
+# after a bare age: punctuation, the end, a linking word or a participle, never a noun ("of about
+# six feet", "over 70 countries" are measures and counts)
+_AFTER_AGE = r"(?=\+?[ \t]*(?:[,.;:!?)\]]|$|(?:and|with|in|on|at|wearing|holding|who|years?)\b|\w+ing\b))"
 _BARE_AGE = re.compile(
-    r"(?:,[ \t]*(?P<c>\d{1,3})(?=[ \t]*(?:,|\.|;|$))|[ \t]+of[ \t]+(?:about[ \t]+|around[ \t]+)?"
-    r"(?P<o>\d{1,3}|[a-z]+(?:-[a-z]+)?)(?![\w-]))"
+    r"(?:,[ \t]*(?P<c>\d{1,3})(?=\+?[ \t]*(?:,|\.|;|$))|[ \t]+of[ \t]+(?:about[ \t]+|around[ \t]+)?"
+    rf"(?P<o>\d{{1,3}}|[a-z]+(?:-[a-z]+)?)(?![\w-]){_AFTER_AGE}"
+    # "a man over 70", "a woman around forty, reading", "a man (45)"
+    r"|[ \t]+(?:over|under|around|about|nearly|almost|roughly|approximately|at)[ \t]+"
+    rf"(?P<a>\d{{1,3}}|[a-z]+(?:-[a-z]+)?)(?![\w-]){_AFTER_AGE}"
+    r"|[ \t]*\((?P<b>\d{1,3})\+?\))"
 )
 _CHILD_NOUN_CATEGORIES = frozenset({"child_noun", "child_noun_plural"})
 _TYPO_WORD = re.compile(r"(?<![\w'’-])[^\W\d_]+(?![\w'’-])")
@@ -404,8 +411,10 @@ class _Detector:
 
     def _bare_ages(self) -> None:
         """An age written as a bare number after a person ("a woman, 45, sitting", "a boy of about
-        six") is read as "45 years old" (that form renders in every candidate)."""
-        if not self.matches or (" of " not in self.folded and not any(c.isdigit() for c in self.folded)):
+        six", "a man over 70", "a woman around forty, reading", "a man (45)") is read as "45 years
+        old" (that form renders in every candidate); a number that a noun follows is a count or a
+        measure ("a man over 70 countries") and stays."""
+        if not self.matches:
             return
         ends = {m.end: m for m in self.matches}
         starts = {m.start for m in self.matches}
@@ -414,7 +423,7 @@ class _Detector:
             noun = ends.get(bare.start())
             if noun is None or noun.entry.is_pronoun or any("plural" in c for c in noun.entry.categories):
                 continue  # "the men, 3, standing": a count
-            group = "c" if bare.group("c") else "o"
+            group = next(g for g in ("c", "o", "a", "b") if bare.group(g))
             if bare.start(group) in starts:
                 continue  # "a man of 75 years old": the taxonomy's own form
             form = f"{bare.group(group)} years old"

@@ -181,39 +181,94 @@ def _add_person_nouns(data: dict[str, Any]) -> None:
     """Add the person nouns read from WordNet (`data/person_nouns.json`, tools/build_privacy_data.py
     --wordnet): a female/male pair is a gender category of its own; a word without a counterpart is an
     alias of its kind's generic noun ("matron" is read as a woman and rendered as "woman" / "man";
-    "urchin" as a child, rendered "kid"), so its slot varies like the generic noun's."""
+    "urchin" as a child, rendered "kid"), so its slot varies like the generic noun's. Also aliases:
+    "ex-wife", "mother-to-be" (the kin word), missing plurals ("fellas"), peoples ("Bedouin": the
+    ethnicity value WordNet's hypernyms give) and birthplaces ("Korean-born"). A surface the file
+    already holds keeps its meaning: one surface in two categories would join them (a family)."""
     resource = resources.files("obclip.privacy").joinpath("data/person_nouns.json")
     nouns = json.loads(resource.read_text(encoding="utf-8"))
     attributes = {a["name"]: {v["value"]: v for v in a["values"]} for a in data["attributes"]}
+    taken = {
+        surface_key(surface)
+        for values in attributes.values()
+        for target in values.values()
+        for group in (target["forms"], target.get("aliases", {}))
+        for surfaces in group.values()
+        for surface in surfaces
+    }
+
+    def alias(name: str, value: str, category: str, surfaces: Iterable[str]) -> None:
+        target = attributes.get(name, {}).get(value)
+        if target is None or category not in target["forms"]:
+            return
+        for surface in surfaces:
+            if surface_key(surface) not in taken:
+                taken.add(surface_key(surface))
+                target.setdefault("aliases", {}).setdefault(category, []).append(surface)
+
     gender = attributes.get("gender", {})
     if "female" in gender and "male" in gender:
         for female, male, females, males in nouns["pairs"]:
             category = f"role_{male}"
-            gender["female"]["forms"].setdefault(category, [female])
-            gender["male"]["forms"].setdefault(category, [male])
-            gender["female"]["forms"].setdefault(f"{category}_plural", [females])
-            gender["male"]["forms"].setdefault(f"{category}_plural", [males])
+            if not {surface_key(w) for w in (female, male, females, males)} & taken:
+                taken |= {surface_key(w) for w in (female, male, females, males)}
+                gender["female"]["forms"][category] = [female]
+                gender["male"]["forms"][category] = [male]
+                gender["female"]["forms"][f"{category}_plural"] = [females]
+                gender["male"]["forms"][f"{category}_plural"] = [males]
+    for value, target in gender.items():
+        for category, made in _compounds(target["forms"]):
+            alias("gender", value, category, made)
     for kind, (name, value, singular, plural) in _PERSON_NOUN_SLOTS.items():
-        target = attributes.get(name, {}).get(value)
-        if not nouns[kind] or target is None or singular not in target["forms"] or plural not in target["forms"]:
-            continue
-        aliases = target.setdefault("aliases", {})
-        aliases.setdefault(singular, []).extend(nouns[kind])
-        aliases.setdefault(plural, []).extend(p for w, p in nouns[kind].items() if p != w)
+        alias(name, value, singular, nouns[kind])
+        alias(name, value, plural, (p for w, p in nouns[kind].items() if p != w))
+    for name, value, category, surface in nouns.get("plurals", ()):
+        alias(name, value, category, [surface])
     for value, target in attributes.get("ethnicity", {}).items():
-        forms = target["forms"]
-        if "adjective" not in forms:
-            continue
-        aliases = target.setdefault("aliases", {})
         people = nouns.get("ethnicity", {}).get(value, {})
-        if people and "noun_plural" in forms:
-            aliases.setdefault("adjective", []).extend(people)
-            # a plural spelled as its singular ("Javanese") is read as the adjective only: one
-            # surface in both categories would make every demonym's category depend on context
-            aliases.setdefault("noun_plural", []).extend(p for w, p in people.items() if p != w)
-        # "Korean-born", "Nigerian-born": a birthplace states the ethnicity the demonym does
-        demonyms = [f for f in [*forms["adjective"], *people] if f[:1].isupper() and f.isalpha()]
-        aliases.setdefault("adjective", []).extend(f"{f}-born" for f in demonyms)
+        if "noun_plural" in target["forms"]:
+            alias("ethnicity", value, "adjective", people)
+            # a plural spelled as its singular ("Javanese") is read as the adjective only
+            alias("ethnicity", value, "noun_plural", (p for w, p in people.items() if p != w))
+        # "Korean-born", "Korean-Canadian", "half-Korean", "Asian-looking": a birthplace, an origin or
+        # a look states the ethnicity the demonym does
+        demonyms = [f for f in [*target["forms"].get("adjective", ()), *people] if f[:1].isupper() and f.isalpha()]
+        for pattern in _DEMONYM_COMPOUNDS:
+            alias("ethnicity", value, "adjective", (pattern.format(f) for f in demonyms if f not in pattern))
+        if "noun_plural" in target["forms"]:
+            for pattern in _DEMONYM_COMPOUNDS[:4]:
+                plurals = (pattern.format(f) + "s" for f in demonyms if f not in pattern)
+                alias("ethnicity", value, "noun_plural", plurals)
+
+
+# compounds of a demonym read as the demonym (the first four, of a diaspora, have plurals in -s)
+_DEMONYM_COMPOUNDS = (
+    "{}-American",
+    "{}-Canadian",
+    "{}-Australian",
+    "{}-British",
+    "{}-born",
+    "half-{}",
+    "part-{}",
+    "{}-looking",
+)
+
+
+# kin and partner words that take "ex-" ("ex-wife") or "-to-be" ("mother-to-be", "brides-to-be")
+_EX = ("spouse", "partner", "betrothed", "spouse_casual")
+_TO_BE = ("parent", "spouse", "wedding", "betrothed", "step_parent", "grandparent")
+
+
+def _compounds(forms: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
+    """ "ex-wife", "ex-boyfriends", "mother-to-be", "fathers-to-be": read as the word they are made
+    of (aliases, rendered as the plain word: "ex-wife" among "wife" / "husband")."""
+    made: list[tuple[str, list[str]]] = []
+    for prefix, suffix, categories in (("ex-", "", _EX), ("", "-to-be", _TO_BE)):
+        for category in (*categories, *(f"{c}_plural" for c in categories)):
+            words = [w for w in forms.get(category, ()) if " " not in w]
+            if words:
+                made.append((category, [f"{prefix}{w}{suffix}" for w in words]))
+    return made
 
 
 def _add_roles(data: dict[str, Any]) -> None:
