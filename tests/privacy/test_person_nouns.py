@@ -202,3 +202,16 @@ def test_approximate_ages_vary(prompt: str, age: str) -> None:
 )
 def test_counts_and_measures_stay(prompt: str, kept: str) -> None:
     assert all(word_in(kept, c) for c in build_candidate_set(prompt, seed=0).candidates)
+
+
+@pytest.mark.parametrize("name", ["Keisha", "Brayden", "Kayleigh", "Jaxon"])
+def test_us_names_are_read(name: str) -> None:
+    cset = build_candidate_set(f"{name} smiling at the camera", seed=0)
+    assert len(cset) == 2 and not all(word_in(name, c) for c in cset.candidates)
+
+
+@pytest.mark.parametrize("prompt", ["Mrs. Johnson baking cookies in her kitchen", "Mr. Carter reading his paper"])
+def test_a_name_after_a_courtesy_title_is_a_surname(prompt: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    surname = prompt.split()[1]
+    assert len(cset) == 2 and all(word_in(surname, c) for c in cset.candidates)

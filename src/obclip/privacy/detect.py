@@ -124,6 +124,8 @@ _BARE_AGE = re.compile(
     r"|[ \t]*\((?P<b>\d{1,3})\+?\))"
 )
 _CHILD_NOUN_CATEGORIES = frozenset({"child_noun", "child_noun_plural"})
+_COURTESY_BEFORE = re.compile(r"(?<![\w-])(?:mrs|mr|ms|miss|mx|dr|prof)\.?[ \t]+$")
+_CAPITALISED_NEXT = re.compile(r"[ \t]+[^\W\d_a-z]")
 _TYPO_WORD = re.compile(r"(?<![\w'’-])[^\W\d_]+(?![\w'’-])")
 _TYPO_MIN = 4
 
@@ -589,7 +591,8 @@ class _Detector:
         for match in self.matches:
             if self._data_name(match):
                 before = self._word_before(match.start)
-                if before is not None and before[0] in self.binding.place_prepositions:
+                place = before is not None and before[0] in self.binding.place_prepositions
+                if place or self._surname(match):
                     dropped.add(match.start)
                 else:
                     names.append(match)
@@ -602,6 +605,14 @@ class _Detector:
         if dropped:
             self.matches = [m for m in self.matches if m.start not in dropped]
             self._index()
+
+    def _surname(self, match: _Match) -> bool:
+        """A generated name right after a courtesy title, with no capitalised word after it, is a
+        surname ("Mrs. Johnson", "Mr. Carter"; "Mrs. Keisha Brown" has a first name): many names
+        given as first names are surnames too, and a surname tells no gender."""
+        if _COURTESY_BEFORE.search(self.folded, max(0, match.start - 8), match.start) is None:
+            return False
+        return _CAPITALISED_NEXT.match(self.text, match.end) is None
 
     def _titled_names(self) -> None:
         """A capitalised word right after a kin word or a title of rank is that person's first
