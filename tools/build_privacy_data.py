@@ -298,6 +298,8 @@ _WN_GLOSS = re.compile(
     r"(?:a|an) (?:(?:young|old|little|married|unmarried|adult|\w+ing) )?(woman|girl|female|lady)\b(?! or )"
 )
 _WN_MIN_ZIPF = 1.0
+_WN_PERSON_ZIPF = 2.0
+_WN_THINGS = (("artifact", 0), ("location", 0), ("animal", 0), ("plant", 1), ("food", 0), ("food", 1))
 # lemmas whose usual sense in an image prompt is no person, or a character's name, though WordNet's
 # first sense is one ("a mannequin in a window", "brunette hair", "a cherub statue", "Superman")
 _WN_NOT_PERSONS = frozenset(
@@ -385,8 +387,8 @@ def _wordnet(directory: Path) -> tuple[dict[str, dict[str, Any]], dict[str, list
     for pos in ("adj", "verb"):
         for line in (directory / f"index.{pos}").open(encoding="latin-1"):
             if not line.startswith("  "):
-                other.add(line.split()[0])
-    return synsets, index, other
+                other.add(line.split()[0] if pos == "verb" else "adj:" + line.split()[0])
+    return synsets, index, other | {w[4:] for w in other if w.startswith("adj:")}
 
 
 def _hyponym_closure(synsets: dict[str, dict[str, Any]], seeds: list[str], *, instances: bool = False) -> set[str]:
@@ -514,6 +516,20 @@ def person_nouns(directory: Path) -> dict[str, object]:
 
     ethnicity = _demonyms(synsets, index, known, plural)
     plurals = _missing_plurals(raw, known, plural)
+    # every person noun in use, for the heads of phrases ("an elderly sommelier", "a Nigerian
+    # bricklayer"): a lemma whose most frequent sense is a person, with its plural
+    persons: set[str] = set()
+    # a word that is a thing, a place, an animal or a plant in some sense ("router", "washer",
+    # "stroller") is left out: an age word before it would be read as a person's
+    things = _hyponym_closure(synsets, [index[w][n] for w, n in _WN_THINGS], instances=True)
+    for lemma, offsets in index.items():
+        if offsets[0] not in person or lemma in _WN_NOT_PERSONS or f"adj:{lemma}" in other:
+            continue  # a verb too is fine here ("a cop", "a judge"), an adjective is not ("native")
+        if any(o in things for o in offsets):
+            continue
+        written = next((w for w in synsets[offsets[0]]["lemmas"] if w.lower() == lemma), "")
+        if re.fullmatch(r"[a-z]+", written) and zipf_frequency(lemma, "en") >= _WN_PERSON_ZIPF:
+            persons |= {lemma, plural(lemma)}
     return {
         "description": "Person nouns that state a gender or an age, from WordNet: pairs (female, male, their "
         "plurals) are gender categories of their own; unpaired gender words are read as the generic noun "
@@ -533,7 +549,21 @@ def person_nouns(directory: Path) -> dict[str, object]:
         "teen": {w: plural(w) for w in sorted(words["teen"])},
         "ethnicity": ethnicity,
         "plurals": plurals,
+        "persons": sorted(persons),
+        "named": _named_entities(synsets, index, names),
     }
+
+
+def _named_entities(synsets: dict[str, dict[str, Any]], index: dict[str, list[str]], names: Any) -> list[str]:
+    """The generated first names that WordNet knows as a named place or person ("Paris", "Florence",
+    "Lincoln", "Tesla", "Darwin"): they are read as names only where the prompt is about a person;
+    any other generated name is read wherever it is capitalised ("Jamal on a bench")."""
+    named = {
+        lemma
+        for lemma, offsets in index.items()
+        if any(w[:1].isupper() and w.lower() == lemma for o in offsets for w in synsets[o]["lemmas"])
+    }
+    return sorted(n for group in names["names"].values() for n in group if n.lower() in named)
 
 
 def _plural_category(category: str, categories: Any) -> str | None:
