@@ -515,6 +515,10 @@ def person_nouns(directory: Path) -> dict[str, object]:
         return {w: plural(w) for w, o in sorted(words[kind].items()) if w not in paired and (o in child) == young}
 
     ethnicity = _demonyms(synsets, index, known, plural)
+    claimed = {w.lower() for people in ethnicity.values() for w in people}
+    for adjective, value in _regional_adjectives(directory, synsets, known).items():
+        if adjective.lower() not in claimed and adjective.lower() not in _WN_NOT_PEOPLES:
+            ethnicity.setdefault(value, {})[adjective] = adjective  # an adjective: no plural
     plurals = _missing_plurals(raw, known, plural)
     # every person noun in use, for the heads of phrases ("an elderly sommelier", "a Nigerian
     # bricklayer"): a lemma whose most frequent sense is a person, with its plural
@@ -613,17 +617,21 @@ _WN_PEOPLES = [
 ]
 
 
-# peoples' names whose usual sense in a prompt is a style or no people ("bohemian", "spartan",
-# "byzantine" art, "oriental" rug, "Ionian" sea, a sherpa carrying gear), or short words of another
-# sense ("Same", "Ewe")
+# peoples' names and regional adjectives whose usual sense in a prompt is a style, an animal or no
+# people ("bohemian", "spartan", "byzantine" art, "oriental" rug, "Ionian" sea, a "Siberian" husky,
+# a sherpa carrying gear), or short words of another sense ("Same", "Ewe")
 _WN_NOT_PEOPLES = frozenset(
     [
         "aeolian",
+        "alsatian",  # a dog
+        "andean",
         "arcadian",
         "bohemian",
         "byzantine",
         "eolian",
         "gond",
+        "himalayan",  # a cat, salt
+        "olympian",  # an athlete
         "ionian",
         "jacobean",
         "junker",
@@ -637,6 +645,8 @@ _WN_NOT_PEOPLES = frozenset(
         "same",
         "samaritan",
         "sherpa",
+        "siberian",  # a husky
+        "soviet",
         "spartan",
         "toda",
         "trojan",
@@ -644,6 +654,66 @@ _WN_NOT_PEOPLES = frozenset(
         "whig",
     ]
 )
+
+
+def _regional_adjectives(directory: Path, synsets: dict[str, dict[str, Any]], known: set[str]) -> dict[str, str]:
+    """Adjectives of a region or a city inside a country ("Andalusian", "Bavarian", "Punjabi",
+    "Texan"): a capitalised WordNet adjective all of whose senses pertain to a place that is part
+    (by part holonymy, up to four steps) of a country of `countries.json`; adjective -> that
+    country's ethnicity value."""
+    countries = json.loads((DATA / "countries.json").read_text(encoding="utf-8"))["countries"]
+    value_of = {c["country"].lower().replace(" ", "_"): c["value"] for c in countries}
+    holonyms: dict[str, list[str]] = {}
+    for line in (directory / "data.noun").open(encoding="latin-1"):
+        if line.startswith("  "):
+            continue
+        fields = line.partition(" | ")[0].split()
+        holonyms[fields[0]] = [fields[i + 1] for i, f in enumerate(fields) if f == "#p"]
+
+    def country(offset: str, depth: int = 0) -> str | None:
+        for lemma in synsets[offset]["lemmas"]:
+            if lemma.lower() in value_of:
+                return value_of[lemma.lower()]
+        if depth >= 4:
+            return None
+        found = {country(h, depth + 1) for h in holonyms.get(offset, ())} - {None}
+        return found.pop() if len(found) == 1 else None
+
+    # a word written in lower case in some sense is a common word ("attic", "alpine"): matching
+    # ignores case, so it would be read in "a woman in the attic"
+    lower: set[str] = set()
+    for pos in ("noun", "verb", "adj", "adv"):
+        for line in (directory / f"data.{pos}").open(encoding="latin-1"):
+            if not line.startswith("  "):
+                fields = line.split()
+                lower.update(w for w in (fields[4 + 2 * i] for i in range(int(fields[3], 16))) if w.islower())
+    senses: dict[str, list[str | None]] = {}
+    for line in (directory / "data.adj").open(encoding="latin-1"):
+        if line.startswith("  "):
+            continue
+        fields = line.partition(" | ")[0].split()
+        count = int(fields[3], 16)
+        lemmas = [re.sub(r"\(.*\)$", "", fields[4 + 2 * i]) for i in range(count)]
+        i = 4 + 2 * count
+        targets = []
+        for _ in range(int(fields[i])):
+            symbol, target, pos = fields[i + 1 : i + 4]
+            i += 4
+            if symbol == "\\" and pos == "n":
+                targets.append(target)
+        for lemma in lemmas:
+            values = {country(t) for t in targets} if targets else {None}
+            senses.setdefault(lemma, []).append(values.pop() if len(values) == 1 else None)
+    return {
+        lemma: found[0]
+        for lemma, found in sorted(senses.items())
+        if lemma[:1].isupper()
+        and lemma.isalpha()
+        and len(set(found)) == 1
+        and found[0] is not None
+        and lemma.lower() not in known
+        and re.sub(r"\(.*\)$", "", lemma).lower() not in lower
+    }
 
 
 def _demonyms(

@@ -250,3 +250,16 @@ def test_heads_ages_and_names_that_are_no_slot_words_bind(prompt: str, word: str
 )
 def test_things_places_and_brands_stay(prompt: str) -> None:
     assert len(build_candidate_set(prompt, seed=0)) == 1
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"), [("an Andalusian woman dancing", "Andalusian"), ("a Texan rancher", "Texan")]
+)
+def test_regional_adjectives_vary(prompt: str, word: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1 and not any(word_in(word, c) for c in cset.candidates)
+
+
+def test_a_common_word_is_no_regional_adjective() -> None:
+    cset = build_candidate_set("a woman in the attic", seed=0)
+    assert all(word_in("attic", c) for c in cset.candidates)
