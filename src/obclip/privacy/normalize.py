@@ -24,7 +24,7 @@ _FILLERS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u18
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _TAG_UNDERSCORE = re.compile(r"(?<=[^\W_])_+(?=[^\W_])")
 _ESCAPE_START = re.compile(r"<[^<>\n]{0,200}>")
-_AGE_ABBREVIATION = re.compile(r"(?<![\w.])(\d{1,3}) ?(?:y/o|y\.o\.|yo)(?![\w/])", re.IGNORECASE)
+_AGE_ABBREVIATION = re.compile(r"(?<![\w.])(\d{1,3})(?: |-)?(?:y/o|y\.o\.|yo|yrs?\.? ?old)(?![\w/])", re.IGNORECASE)
 _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _NEUTRAL_SCRIPTS = frozenset({"COMMON", "INHERITED"})
 
@@ -68,7 +68,7 @@ def normalize(text: str) -> Normalized:
     letter mapped to it inside a word that mixes scripts (or a whole word whose skeleton is an
     English word), combining marks that no precomposed letter absorbs dropped from ASCII letters,
     underscores between letters read as spaces (booru tags: "old_man", "dark-skinned_female"),
-    and an age written "50 y/o" or "50yo" read as "50-year-old".
+    and an age written "50 y/o", "50-yo", "50yo" or "50 yrs old" read as "50-year-old".
     """
     if text.isascii() and "_" not in text and not _AGE_ABBREVIATION.search(text):
         return Normalized(text, text)

@@ -67,12 +67,16 @@ class AttributeSpec:
             A partial value (``"partial": true`` in the file) defines only some categories and is
             a value only of the slots it has forms for (the mixed gender of a group: "men and
             women" is a plural, never a single person).
+        aliases: ``aliases[value][category]``: surfaces that are read as `value` in `category` but
+            never rendered (a slot holding one renders the category's forms): words that have no
+            counterpart of the other values ("matron" is read as a woman, rendered "woman"/"man").
     """
 
     name: str
     values: tuple[str, ...]
     categories: tuple[str, ...]
     forms: Mapping[str, Mapping[str, tuple[str, ...]]]
+    aliases: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def canonical(self, value: str, category: str) -> str:
         """The surface form used when rendering `value` in `category`."""
@@ -156,7 +160,115 @@ def _default_taxonomy(opt_in: tuple[str, ...]) -> Taxonomy:
     source = "default" + "".join(f"+{name}" for name in opt_in)
     _add_first_names(data)
     _add_roles(data)
+    _add_person_nouns(data)
     return parse_taxonomy(data, source=source, opt_in=opt_in)
+
+
+# where the words of `data/person_nouns.json` go: (attribute, value, singular category, plural category)
+_PERSON_NOUN_SLOTS = {
+    "female": ("gender", "female", "noun_singular", "noun_plural"),
+    "male": ("gender", "male", "noun_singular", "noun_plural"),
+    "girl": ("gender", "female", "noun_child_singular", "noun_child_plural"),
+    "boy": ("gender", "male", "noun_child_singular", "noun_child_plural"),
+    "old": ("age", "old", "age_noun", "age_noun_plural"),
+    "infant": ("child_age", "infant", "child_noun", "child_noun_plural"),
+    "child": ("child_age", "child", "child_noun", "child_noun_plural"),
+    "teen": ("child_age", "teen", "child_noun", "child_noun_plural"),
+}
+
+
+def _add_person_nouns(data: dict[str, Any]) -> None:
+    """Add the person nouns read from WordNet (`data/person_nouns.json`, tools/build_privacy_data.py
+    --wordnet): a female/male pair is a gender category of its own; a word without a counterpart is an
+    alias of its kind's generic noun ("matron" is read as a woman and rendered as "woman" / "man";
+    "urchin" as a child, rendered "kid"), so its slot varies like the generic noun's. Also aliases:
+    "ex-wife", "mother-to-be" (the kin word), missing plurals ("fellas"), peoples ("Bedouin": the
+    ethnicity value WordNet's hypernyms give) and birthplaces ("Korean-born"). A surface the file
+    already holds keeps its meaning: one surface in two categories would join them (a family)."""
+    resource = resources.files("obclip.privacy").joinpath("data/person_nouns.json")
+    nouns = json.loads(resource.read_text(encoding="utf-8"))
+    attributes = {a["name"]: {v["value"]: v for v in a["values"]} for a in data["attributes"]}
+    taken = {
+        surface_key(surface)
+        for values in attributes.values()
+        for target in values.values()
+        for group in (target["forms"], target.get("aliases", {}))
+        for surfaces in group.values()
+        for surface in surfaces
+    }
+
+    def alias(name: str, value: str, category: str, surfaces: Iterable[str]) -> None:
+        target = attributes.get(name, {}).get(value)
+        if target is None or category not in target["forms"]:
+            return
+        for surface in surfaces:
+            if surface_key(surface) not in taken:
+                taken.add(surface_key(surface))
+                target.setdefault("aliases", {}).setdefault(category, []).append(surface)
+
+    gender = attributes.get("gender", {})
+    if "female" in gender and "male" in gender:
+        for female, male, females, males in nouns["pairs"]:
+            category = f"role_{male}"
+            if not {surface_key(w) for w in (female, male, females, males)} & taken:
+                taken |= {surface_key(w) for w in (female, male, females, males)}
+                gender["female"]["forms"][category] = [female]
+                gender["male"]["forms"][category] = [male]
+                gender["female"]["forms"][f"{category}_plural"] = [females]
+                gender["male"]["forms"][f"{category}_plural"] = [males]
+    for value, target in gender.items():
+        for category, made in _compounds(target["forms"]):
+            alias("gender", value, category, made)
+    for kind, (name, value, singular, plural) in _PERSON_NOUN_SLOTS.items():
+        alias(name, value, singular, nouns[kind])
+        alias(name, value, plural, (p for w, p in nouns[kind].items() if p != w))
+    for name, value, category, surface in nouns.get("plurals", ()):
+        alias(name, value, category, [surface])
+    for value, target in attributes.get("ethnicity", {}).items():
+        people = nouns.get("ethnicity", {}).get(value, {})
+        if "noun_plural" in target["forms"]:
+            alias("ethnicity", value, "adjective", people)
+            # a plural spelled as its singular ("Javanese") is read as the adjective only
+            alias("ethnicity", value, "noun_plural", (p for w, p in people.items() if p != w))
+        # "Korean-born", "Korean-Canadian", "half-Korean", "Asian-looking": a birthplace, an origin or
+        # a look states the ethnicity the demonym does
+        demonyms = [f for f in [*target["forms"].get("adjective", ()), *people] if f[:1].isupper() and f.isalpha()]
+        for pattern in _DEMONYM_COMPOUNDS:
+            alias("ethnicity", value, "adjective", (pattern.format(f) for f in demonyms if f not in pattern))
+        if "noun_plural" in target["forms"]:
+            for pattern in _DEMONYM_COMPOUNDS[:4]:
+                plurals = (pattern.format(f) + "s" for f in demonyms if f not in pattern)
+                alias("ethnicity", value, "noun_plural", plurals)
+
+
+# compounds of a demonym read as the demonym (the first four, of a diaspora, have plurals in -s)
+_DEMONYM_COMPOUNDS = (
+    "{}-American",
+    "{}-Canadian",
+    "{}-Australian",
+    "{}-British",
+    "{}-born",
+    "half-{}",
+    "part-{}",
+    "{}-looking",
+)
+
+
+# kin and partner words that take "ex-" ("ex-wife") or "-to-be" ("mother-to-be", "brides-to-be")
+_EX = ("spouse", "partner", "betrothed", "spouse_casual")
+_TO_BE = ("parent", "spouse", "wedding", "betrothed", "step_parent", "grandparent")
+
+
+def _compounds(forms: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
+    """ "ex-wife", "ex-boyfriends", "mother-to-be", "fathers-to-be": read as the word they are made
+    of (aliases, rendered as the plain word: "ex-wife" among "wife" / "husband")."""
+    made: list[tuple[str, list[str]]] = []
+    for prefix, suffix, categories in (("ex-", "", _EX), ("", "-to-be", _TO_BE)):
+        for category in (*categories, *(f"{c}_plural" for c in categories)):
+            words = [w for w in forms.get(category, ()) if " " not in w]
+            if words:
+                made.append((category, [f"{prefix}{w}{suffix}" for w in words]))
+    return made
 
 
 def _add_roles(data: dict[str, Any]) -> None:
@@ -215,6 +327,7 @@ def combine_taxonomies(first: Taxonomy, *others: Taxonomy) -> Taxonomy:
     makes ambiguous is a `TaxonomyError`, as in a single file.
     """
     merged: dict[str, dict[str, dict[str, list[str]]]] = {}
+    merged_aliases: dict[str, dict[str, dict[str, list[str]]]] = {}
     partial: dict[str, set[str]] = {}
     full_values: dict[str, set[str]] = {}
     for taxonomy in (first, *others):
@@ -234,13 +347,21 @@ def combine_taxonomies(first: Taxonomy, *others: Taxonomy) -> Taxonomy:
                 for category, surfaces in spec.forms[value].items():
                     forms = target[value].setdefault(category, [])
                     forms.extend(s for s in surfaces if s not in forms)
+                for category, surfaces in spec.aliases.get(value, {}).items():
+                    aliases = merged_aliases.setdefault(spec.name, {}).setdefault(value, {}).setdefault(category, [])
+                    aliases.extend(s for s in surfaces if s not in aliases)
     data = {
         "format": FORMAT,
         "attributes": [
             {
                 "name": name,
                 "values": [
-                    {"value": v, "forms": forms, **({"partial": True} if v in partial[name] else {})}
+                    {
+                        "value": v,
+                        "forms": forms,
+                        **({"partial": True} if v in partial[name] else {}),
+                        **({"aliases": merged_aliases[name][v]} if v in merged_aliases.get(name, {}) else {}),
+                    }
                     for v, forms in values.items()
                 ],
             }
@@ -301,6 +422,7 @@ def _parse_attribute(raw: Any, position: int, fail: Any) -> AttributeSpec:
 
     values: list[str] = []
     forms: dict[str, dict[str, tuple[str, ...]]] = {}
+    aliases: dict[str, dict[str, tuple[str, ...]]] = {}
     categories: tuple[str, ...] | None = None
     partial_values: list[tuple[str, dict[str, tuple[str, ...]]]] = []
     for raw_value in raw_values:
@@ -317,6 +439,13 @@ def _parse_attribute(raw: Any, position: int, fail: Any) -> AttributeSpec:
         value_forms: dict[str, tuple[str, ...]] = {}
         for category, surfaces in raw_forms.items():
             value_forms[category] = _parse_surfaces(name, value, category, surfaces, fail)
+        raw_aliases = raw_value.get("aliases", {})
+        if not isinstance(raw_aliases, dict):
+            raise fail(f'attribute {name!r}, value {value!r}: "aliases" must be an object')
+        for category, surfaces in raw_aliases.items():
+            if category not in value_forms:
+                raise fail(f"attribute {name!r}, value {value!r}: aliases of {category!r}, which it has no forms of")
+            aliases.setdefault(value, {})[category] = _parse_surfaces(name, value, category, surfaces, fail)
         partial = raw_value.get("partial", False)
         if not isinstance(partial, bool):
             raise fail(f'attribute {name!r}, value {value!r}: "partial" must be true or false')
@@ -348,7 +477,7 @@ def _parse_attribute(raw: Any, position: int, fail: Any) -> AttributeSpec:
         forms[value] = value_forms
     if len([v for v in values if forms[v].keys() == set(categories)]) < 2:
         raise fail(f'attribute {name!r}: "values" must list at least two values that define every category')
-    return AttributeSpec(name=name, values=tuple(values), categories=categories, forms=forms)
+    return AttributeSpec(name=name, values=tuple(values), categories=categories, forms=forms, aliases=aliases)
 
 
 def _parse_surfaces(name: str, value: str, category: str, surfaces: Any, fail: Any) -> tuple[str, ...]:
@@ -375,7 +504,8 @@ def _build_lexicon(attributes: list[AttributeSpec], fail: Any) -> dict[str, Surf
     categories_of: dict[str, set[str]] = {}
     for index, spec in enumerate(attributes):
         for value in spec.values:
-            for category, surfaces in spec.forms[value].items():
+            readable = [*spec.forms[value].items(), *spec.aliases.get(value, {}).items()]
+            for category, surfaces in readable:
                 for surface in surfaces:
                     key = surface_key(surface)
                     owner = owners.get(key)

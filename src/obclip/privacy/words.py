@@ -4,6 +4,10 @@ and the a/an rule; none of them is sensitive, none depends on a taxonomy.
 
 from __future__ import annotations
 
+import functools
+import json
+from importlib import resources
+
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -46,7 +50,7 @@ PERSON_NOUNS = _words(
     entrepreneur entrepreneurs politician politicians monk monks priest priests warrior warriors
     knight knights astronaut astronauts vendor vendors shopkeeper shopkeepers customer customers
     patient patients resident residents villager villagers citizen citizens refugee refugees
-    immigrant immigrants student athlete ceo ceos boss bosses employee employees colleague
+    immigrant immigrants student athlete ceo ceos focus boss bosses employee employees colleague
     colleagues neighbor neighbors neighbour neighbours stranger strangers hero heroes
     keeper keepers fisher fishers sailor sailors merchant merchants gardener gardeners baker bakers
     barista baristas bartender bartenders clerk clerks cashier cashiers mechanic mechanics carpenter
@@ -154,14 +158,31 @@ _PERSON_SUFFIXES = (
 
 
 def is_person_noun(word: str) -> bool:
-    """Whether a (folded) word names a person: the list above, or a word ending in a suffix of
-    persons (-ist, -ian, -man, -smith, -maker, -wright, -monger, -keeper, -herd, -eer: "cellist",
-    "custodian", "salaryman", "silversmith", "shepherd", "auctioneer") that is not a known non-person."""
-    if word in PERSON_NOUNS:
+    """Whether a (folded) word names a person: the list above, WordNet's person nouns
+    (`wordnet_persons`), or a word ending in a suffix of persons (-ist, -ian, -man, -smith, -maker,
+    -wright, -monger, -keeper, -herd, -eer: "cellist", "custodian", "salaryman", "silversmith",
+    "shepherd", "auctioneer") that is not a known non-person."""
+    if word in PERSON_NOUNS or word in wordnet_persons():
         return True
     if len(word) <= 4 or word in _NOT_PERSONS:
         return False
     return word.endswith(_PERSON_SUFFIXES)
+
+
+@functools.cache
+def wordnet_named() -> frozenset[str]:
+    """The generated first names that WordNet knows as a named place or person ("paris",
+    "lincoln", "tesla"; folded): `data/person_nouns.json`, ``named``."""
+    resource = resources.files("obclip.privacy").joinpath("data/person_nouns.json")
+    return frozenset(n.lower() for n in json.loads(resource.read_text(encoding="utf-8")).get("named", ()))
+
+
+@functools.cache
+def wordnet_persons() -> frozenset[str]:
+    """Every person noun in use that WordNet knows, with its plural ("sommelier", "bricklayers",
+    "hermit"): `data/person_nouns.json`, ``persons`` (tools/build_privacy_data.py --wordnet)."""
+    resource = resources.files("obclip.privacy").joinpath("data/person_nouns.json")
+    return frozenset(json.loads(resource.read_text(encoding="utf-8")).get("persons", ()))
 
 
 SENTENCE_END = frozenset(".!?")
@@ -201,11 +222,13 @@ OBJECT_HEADS = _words(
     pig pigs whale whales dolphin dolphins monkey monkeys penguin penguins bee bees ant ants wasp
     wasps butterfly butterflies orchid orchids fern ferns cactus cacti piece pieces
     book books novel novels comic comics poster posters logo logos sculpture sculptures
-    hat hats boots
+    hat hats boots dress dresses outfit outfits uniform uniforms gown gowns attire garb getup getups
+    hairstyle hairstyles haircut haircuts makeup
     """
 )
 """After a person noun, these make it an object or an animal ("a bride doll", "a cowboy costume",
-"a mother duck", "a queen bee", "the little prince book", "a cowboy hat")."""
+"a mother duck", "a queen bee", "the little prince book", "a cowboy hat", "a flapper dress", "a maid
+outfit": the garment, not a person)."""
 
 DETERMINERS = frozenset({"a", "an", "the", "this", "that", "my", "your", "our", "their", "its", "one", "another"})
 """Before a modifier with no noun after it ("a 5-year-old", "the elderly"), it names a person."""

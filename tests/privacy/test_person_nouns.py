@@ -1,0 +1,265 @@
+"""Person nouns read from WordNet (`data/person_nouns.json`) and taxonomy aliases: a gendered,
+aged or people's word without a counterpart is read as its kind's generic word and never sent."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+
+import pytest
+
+from obclip.errors import TaxonomyError
+from obclip.privacy import build_candidate_set, default_taxonomy, parse_taxonomy
+from obclip.privacy.taxonomy import combine_taxonomies
+
+
+def word_in(word: str, text: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text, re.IGNORECASE) is not None
+
+
+def _data() -> dict:
+    return json.loads(resources.files("obclip.privacy").joinpath("data/person_nouns.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("a matron in a starched apron", "matron"),
+        ("a governess teaching two children", "governess"),
+        ("a laundress hanging sheets", "laundress"),
+        ("two blokes fishing off a pier", "blokes"),
+        ("a busboy clearing tables", "busboy"),
+        ("an old crone in a hut", "crone"),
+        ("a codger on a park bench", "codger"),
+        ("an urchin begging in the rain", "urchin"),
+        ("a Bedouin man with camels", "Bedouin"),
+        ("a Korean-born violinist", "Korean-born"),
+        ("two Swedes skiing", "Swedes"),
+    ],
+)
+def test_word_without_counterpart_is_never_sent(prompt: str, word: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1
+    assert not any(word_in(word, c) for c in cset.candidates), (prompt, cset.candidates)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "seen"),
+    [
+        ("a matron in a starched apron", {"woman", "man"}),
+        ("an urchin begging in the rain", {"kid", "infant", "teenager"}),
+        ("a codger on a park bench", {"senior", "youngster", "grown-up"}),
+    ],
+)
+def test_alias_renders_the_generic_noun_of_its_kind(prompt: str, seen: set[str]) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    rendered = {w for c in cset.candidates for w in seen if word_in(w, c)}
+    assert rendered == seen
+
+
+def test_alias_set_is_closed() -> None:
+    cset = build_candidate_set("a matron in a starched apron beside her bed", seed=3)
+    for member in cset.candidates:
+        assert build_candidate_set(member, seed=3).candidates == cset.candidates
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["a flapper dress on a hanger", "a Miami sunset", "a Tuscan villa", "a fellow traveler's map", "a maid outfit"],
+)
+def test_words_that_name_no_person_stay(prompt: str) -> None:
+    assert len(build_candidate_set(prompt, seed=0)) == 1
+
+
+def test_data_file_is_disjoint_and_not_in_the_hand_lists() -> None:
+    data = _data()
+    words = [w for kind in ("female", "male", "girl", "boy", "old", "infant", "child", "teen") for w in data[kind]]
+    words += [w for pair in data["pairs"] for w in pair[:2]]
+    assert len(words) == len(set(words)) > 250
+    people = [w for value in data["ethnicity"].values() for w in value]
+    assert len(people) == len(set(people)) > 200
+    assert "WordNet" in data["source"]
+
+
+def test_aliases_are_read_but_never_rendered() -> None:
+    raw = {
+        "format": "obclip-taxonomy/1",
+        "attributes": [
+            {
+                "name": "gender",
+                "values": [
+                    {"value": "female", "forms": {"noun": ["woman"]}, "aliases": {"noun": ["matron"]}},
+                    {"value": "male", "forms": {"noun": ["man"]}},
+                ],
+            }
+        ],
+    }
+    taxonomy = parse_taxonomy(raw)
+    assert taxonomy.lexicon["matron"].value == "female"
+    assert taxonomy.lexicon["matron"].categories == taxonomy.lexicon["woman"].categories
+    cset = build_candidate_set("a matron reading", taxonomy=taxonomy, seed=0)
+    assert sorted(cset.candidates) == ["a man reading", "a woman reading"]
+    combined = combine_taxonomies(taxonomy, taxonomy)
+    assert combined.lexicon["matron"].value == "female"
+
+
+@pytest.mark.parametrize(
+    ("aliases", "message"),
+    [
+        ({"title": ["Dame"]}, "no forms of"),
+        ({"noun": ["man"]}, "belongs to two values"),
+        ({"noun": []}, "non-empty list"),
+        (["matron"], "must be an object"),
+    ],
+)
+def test_bad_aliases_are_refused(aliases: object, message: str) -> None:
+    raw = {
+        "format": "obclip-taxonomy/1",
+        "attributes": [
+            {
+                "name": "gender",
+                "values": [
+                    {"value": "female", "forms": {"noun": ["woman"]}, "aliases": aliases},
+                    {"value": "male", "forms": {"noun": ["man"]}},
+                ],
+            }
+        ],
+    }
+    with pytest.raises(TaxonomyError, match=message):
+        parse_taxonomy(raw)
+
+
+def test_default_taxonomy_reads_every_generated_word() -> None:
+    lexicon = default_taxonomy().lexicon
+    data = _data()
+    for kind in ("female", "male", "old", "child"):
+        for word, plural in data[kind].items():
+            assert word in lexicon, word
+            assert plural.lower() in lexicon, plural
+    for words in data["ethnicity"].values():
+        for word in words:
+            assert word.lower() in lexicon, word
+            assert not word.isalpha() or f"{word.lower()}-born" in lexicon, word
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("a pregnant mother-to-be on a sofa", "mother-to-be"),
+        ("his ex-wife at the door", "ex-wife"),
+        ("three fellas at a bar", "fellas"),
+        ("a kiddo with a lollipop", "kiddo"),
+        ("a gent in a bowler hat", "gent"),
+        ("a boomer yelling at clouds", "boomer"),
+        ("two Nigerian-Americans talking", "Nigerian-Americans"),
+        ("a Korean-Canadian girl", "Korean-Canadian"),
+        ("an Asian-looking man", "Asian-looking"),
+    ],
+)
+def test_compounds_informal_words_and_plurals_are_never_sent(prompt: str, word: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1
+    assert not any(word_in(word, c) for c in cset.candidates), (prompt, cset.candidates)
+
+
+def test_a_prefix_or_suffix_keeps_the_kin_word_in_its_own_category() -> None:
+    """'ex-wife' is a spouse (rendered "wife" / "husband"), never the generic "woman"."""
+    assert sorted(build_candidate_set("his ex-wife at the door", seed=0).candidates) == [
+        "her husband at the door",
+        "his wife at the door",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "age"),
+    [
+        ("a woman over sixty", "sixty"),
+        ("a man over 70, reading", "70"),
+        ("a man around 40 in a suit", "40"),
+        ("a woman under 30 wearing a hat", "30"),
+        ("a man (45) reading", "45"),
+        ("a woman, 70+, gardening", "70"),
+        ("a man 45-yo in a cafe", "45"),
+        ("a man, 30 yrs old, portrait", "30"),
+    ],
+)
+def test_approximate_ages_vary(prompt: str, age: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert not all(word_in(age, c) for c in cset.candidates), (prompt, cset.candidates)
+    for member in cset.candidates:
+        assert build_candidate_set(member, seed=0).candidates == cset.candidates
+
+
+@pytest.mark.parametrize(
+    ("prompt", "kept"),
+    [
+        ("a man over 70 countries", "70"),
+        ("a man about 5 feet tall", "5"),
+        ("a man of about six feet", "six"),
+        ("a clock at 3 on the wall", "3"),
+    ],
+)
+def test_counts_and_measures_stay(prompt: str, kept: str) -> None:
+    assert all(word_in(kept, c) for c in build_candidate_set(prompt, seed=0).candidates)
+
+
+@pytest.mark.parametrize("name", ["Keisha", "Brayden", "Kayleigh", "Jaxon"])
+def test_us_names_are_read(name: str) -> None:
+    cset = build_candidate_set(f"{name} smiling at the camera", seed=0)
+    assert len(cset) == 2 and not all(word_in(name, c) for c in cset.candidates)
+
+
+@pytest.mark.parametrize("prompt", ["Mrs. Johnson baking cookies in her kitchen", "Mr. Carter reading his paper"])
+def test_a_name_after_a_courtesy_title_is_a_surname(prompt: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    surname = prompt.split()[1]
+    assert len(cset) == 2 and all(word_in(surname, c) for c in cset.candidates)
+
+
+@pytest.mark.parametrize("prompt", ["girl nonna a nonna nonna a", "la señora con su hija en el mercado"])
+def test_the_language_check_reads_no_value(prompt: str) -> None:
+    """Whether a text is read as English may not depend on the values a candidate renders ("girl
+    nonna a nonno nonno a" read as Italian while its set is English broke set equality)."""
+    cset = build_candidate_set(prompt, seed=0)
+    for member in cset.candidates:
+        assert build_candidate_set(member, seed=0).candidates == cset.candidates
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("an elderly sommelier tasting wine", "elderly"),
+        ("a Nigerian bricklayer at work", "Nigerian"),
+        ("an Irish cop on a street corner", "Irish"),
+        ("a young squire polishing armor", "young"),
+        ("a retired schoolteacher, 72, gardening", "72"),
+        ("a woman nearing forty", "forty"),
+        ("male focus, armor, castle", "male"),
+        ("Jamal on a bench", "Jamal"),
+    ],
+)
+def test_heads_ages_and_names_that_are_no_slot_words_bind(prompt: str, word: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1 and not all(word_in(word, c) for c in cset.candidates), (prompt, cset.candidates)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["an old washer in a laundromat", "Paris at night", "Chanel perfume bottle", "a house, 3 bedrooms"],
+)
+def test_things_places_and_brands_stay(prompt: str) -> None:
+    assert len(build_candidate_set(prompt, seed=0)) == 1
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"), [("an Andalusian woman dancing", "Andalusian"), ("a Texan rancher", "Texan")]
+)
+def test_regional_adjectives_vary(prompt: str, word: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1 and not any(word_in(word, c) for c in cset.candidates)
+
+
+def test_a_common_word_is_no_regional_adjective() -> None:
+    cset = build_candidate_set("a woman in the attic", seed=0)
+    assert all(word_in("attic", c) for c in cset.candidates)
