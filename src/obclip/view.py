@@ -102,7 +102,8 @@ def checked_view(
         generalize=generalize,
     )
     # after the set is built, so a prompt that is no text or too long is refused as such first
-    check_read(prompt, send_unread=send_unread, option="--send-unread" if flags else UNREAD_OPTION)
+    option = "--send-unread" if flags else UNREAD_OPTION
+    check_read(prompt, send_unread=send_unread, option=option, taxonomy=cset.template.taxonomy)
     prefix = "--" if flags else ""
     check_anonymity(cset, strict=strict, min_anonymity=min_anonymity, prefix=prefix)
     if strict:
@@ -116,11 +117,15 @@ UNREAD_OPTION = "send_unread=True"
 line says `--send-unread`, the app its setting's label."""
 
 
-def check_read(prompt: str, *, send_unread: bool = False, option: str = UNREAD_OPTION) -> None:
+def check_read(
+    prompt: str, *, send_unread: bool = False, option: str = UNREAD_OPTION, taxonomy: Taxonomy | None = None
+) -> None:
     """Refuse a prompt obclip cannot read (`privacy.language.prompt_language`: not in English), before
     anything is built, sent or loaded: no word of it could be hidden, so the cloud would read the
     user's prompt exactly. `send_unread=True` is the user's explicit opt-in to send it as written
     (told in the notice). The refusal names `option`, the opt-in as the caller's front end spells it.
+    `taxonomy`: the one the set is built with (the default when None), so the refusal judges the text
+    exactly as detection does (`detect.reading_language`).
 
     Raises:
         InvalidInputError: one line saying why and what to do.
@@ -129,7 +134,7 @@ def check_read(prompt: str, *, send_unread: bool = False, option: str = UNREAD_O
         return
     from obclip.privacy.language import prompt_language, unread_refusal
 
-    language = prompt_language(prompt)
+    language = prompt_language(prompt, taxonomy)
     if language is not None:
         from obclip.errors import InvalidInputError
 

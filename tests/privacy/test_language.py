@@ -147,3 +147,33 @@ def test_a_prompt_is_refused_exactly_when_detection_would_send_it_as_one_fixed_t
     template = build_candidate_set(prompt, seed=0).template
     if refused:
         assert not template.attributes and template.text == prompt
+
+
+_PERSON_WORDS = [
+    *("woman", "man", "girl", "boy", "old", "young", "her", "his", "nonno", "nonna", "abuela", "abuelo"),
+    *("señor", "señora", "Frau", "Mann", "vieja", "viejo", "homme", "femme", "anciana", "junge", "alter"),
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_PERSON_WORDS + _ENGLISH_ONLY[:300] + _FOREIGN_ONLY[:300]), min_size=1, max_size=7))
+def test_refusal_notice_and_detection_are_one_judgement_with_person_words(words):
+    """Words a candidate varies ("nonno", "his") are read value-free by detection; the refusal and
+    the notice must judge the same text, or a prompt detection sends as one fixed text would go out
+    unrefused (or a read one be refused)."""
+    prompt = " ".join(words)
+    try:
+        told = build_candidate_set(prompt, seed=0)
+    except InvalidInputError:  # a prompt detection cannot rewrite ("woman his") is refused everywhere
+        with pytest.raises(InvalidInputError):
+            checked_view(prompt, shuffle_seed=0)
+        return
+    unread = any(w.startswith(ONLY_ENGLISH) for w in told.warnings)
+    if unread:
+        assert not told.template.attributes and len(told.candidates) == 1
+    try:
+        sent = checked_view(prompt, shuffle_seed=0)
+    except InvalidInputError as exc:
+        assert ONLY_ENGLISH in str(exc) or not unread
+        return
+    assert not unread and not any(w.startswith(ONLY_ENGLISH) for w in sent.warnings)

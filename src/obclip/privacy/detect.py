@@ -216,10 +216,25 @@ def detect(prompt: str, taxonomy: Taxonomy | None = None) -> Template:
     if not text:
         raise InvalidInputError("prompt is empty")
     taxonomy = taxonomy if taxonomy is not None else default_taxonomy()
-    if language_of(_value_free(text, taxonomy)) is not None:
+    if _text_language(text, taxonomy) is not None:
         # only English is read: a prompt in another language is sent as written (and told)
         return Template((text,), (), taxonomy, ())
     return _Detector(text, taxonomy).template()
+
+
+def reading_language(prompt: str, taxonomy: Taxonomy | None = None) -> str | None:
+    """The language of `prompt` when obclip cannot read it (`language_of`'s code), else None: the one
+    judgement detection, the refusal (`view.check_read`) and the notice share. It reads the
+    normalised prompt with its varied words made value-free (`_value_free`), so every member of a
+    set gets the same answer. Not a string, or undecodable: None (detection refuses it itself)."""
+    if not isinstance(prompt, str) or any("\ud800" <= c <= "\udfff" for c in prompt):
+        return None
+    text = neutralise_emoji(normalize_text(prompt)).strip()
+    return _text_language(text, taxonomy if taxonomy is not None else default_taxonomy()) if text else None
+
+
+def _text_language(text: str, taxonomy: Taxonomy) -> str | None:
+    return language_of(_value_free(text, taxonomy))
 
 
 def _value_free(text: str, taxonomy: Taxonomy) -> str:

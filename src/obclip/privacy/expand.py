@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from obclip.errors import InvalidInputError
-from obclip.privacy.detect import check_length, detect
-from obclip.privacy.language import language_warning
+from obclip.privacy.detect import check_length, detect, reading_language
+from obclip.privacy.language import unread_warning
 from obclip.privacy.normalize import Normalized, normalize, normalize_text
 from obclip.privacy.residual import Residual, residual
 from obclip.privacy.taxonomy import Taxonomy
@@ -109,12 +109,13 @@ def build_candidate_set(
     template = detect(prompt, taxonomy)
     normal = normalize(prompt)
     cset = expand(template, max_candidates=max_candidates, seed=seed)
-    return replace(cset, device_prompt=normal.text.strip(), warnings=reading_warnings(normal))
+    language = reading_language(prompt, template.taxonomy)
+    return replace(cset, device_prompt=normal.text.strip(), warnings=reading_warnings(normal, language))
 
 
-def reading_warnings(normal: Normalized) -> tuple[str, ...]:
+def reading_warnings(normal: Normalized, language: str | None) -> tuple[str, ...]:
     """The lines told to the user about how a normalised prompt was read (device only: they quote
-    the user's own words)."""
+    the user's own words); `language`: detection's judgement (`detect.reading_language`)."""
     warnings = []
     if normal.mixed_script:
         words = ", ".join(repr(w) for w in normal.mixed_script[:5])
@@ -122,9 +123,8 @@ def reading_warnings(normal: Normalized) -> tuple[str, ...]:
             f"look-alike letters of another script in {words}: read (and sent) as "
             f"{', '.join(repr(normalize_text(w)) for w in normal.mixed_script[:5])}"
         )
-    language = language_warning(normal.text)
-    if language:
-        warnings.append(language)
+    if language is not None:
+        warnings.append(unread_warning(language))
     return tuple(warnings)
 
 

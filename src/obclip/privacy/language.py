@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from obclip.privacy.normalize import english_words, normalize_text
+from obclip.privacy.normalize import english_words
 
 if TYPE_CHECKING:  # py3langid ships no annotations: the name reads as `Any`
     from py3langid.langid import LanguageIdentifier
+
+    from obclip.privacy.taxonomy import Taxonomy
 
 _ANY_LETTER = re.compile(r"[^\W\d_]")
 # letters outside the Latin blocks (Basic Latin, Latin-1, Extended-A/B, IPA, Extended Additional)
@@ -161,8 +163,11 @@ def foreign_words() -> dict[str, tuple[tuple[str, ...], float]]:
 def language_warning(text: str) -> str | None:
     """The line told to the user when `text` is not in English, or None."""
     language = language_of(text)
-    if language is None:
-        return None
+    return None if language is None else unread_warning(language)
+
+
+def unread_warning(language: str) -> str:
+    """The line told when a prompt in `language` (`language_of`'s code) is sent as written."""
     named = f" (it looks like '{language}')" if language != "und" else ""
     return (
         f"{ONLY_ENGLISH}: this prompt is not in English{named}, so no sensitive word in it is "
@@ -170,14 +175,12 @@ def language_warning(text: str) -> str | None:
     )
 
 
-def prompt_language(prompt: str) -> str | None:
-    """`language_of` a prompt as detection reads it (normalised, emoji made neutral): None when
-    obclip reads it. Not a string: None (detection refuses it with its own message)."""
-    from obclip.privacy.emoji import neutralise_emoji
+def prompt_language(prompt: str, taxonomy: Taxonomy | None = None) -> str | None:
+    """`language_of` a prompt as detection reads it (`detect.reading_language`: normalised, emoji
+    made neutral, varied words value-free): None when obclip reads it."""
+    from obclip.privacy.detect import reading_language
 
-    if not isinstance(prompt, str) or any("\ud800" <= c <= "\udfff" for c in prompt):
-        return None
-    return language_of(neutralise_emoji(normalize_text(prompt)).strip())
+    return reading_language(prompt, taxonomy)
 
 
 def unread_refusal(language: str, option: str) -> str:
