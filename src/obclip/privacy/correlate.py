@@ -20,6 +20,7 @@ from obclip.privacy.cues import SLOT_MARK, CueHit, cue_table, find_cues, fixed_t
 from obclip.privacy.cues import plural as cue_plural
 from obclip.privacy.detect import detect
 from obclip.privacy.expand import HARD_CAP, CandidateSet, _shuffle, expand
+from obclip.privacy.keep import render_form
 from obclip.privacy.language import ONLY_ENGLISH
 from obclip.privacy.taxonomy import surface_key
 from obclip.privacy.template import Attribute, Slot, Template
@@ -369,9 +370,14 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
     same = [(a.name, a.kind, a.person) for a in again.attributes] == [
         (a.name, a.kind, a.person) for a in template.attributes
     ]
-    if not same or again.true_values != template.true_values:
+    if not same or again.true_values != template.true_values or _forms(again) != _forms(template):
         return None
     return expand(again, max_candidates=budget, seed=seed)
+
+
+def _forms(template: Template) -> list[tuple[str, str]]:
+    """Each slot's category and form key: what the user's own candidate keeps of the user's words."""
+    return [(p.category, p.form) for p in template.parts if isinstance(p, Slot) and p.attribute is not None]
 
 
 def _replace(text: str, start: int, end: int, key: str, floor: int = 0) -> str | None:
@@ -454,7 +460,8 @@ def _tidy(text: str) -> str:
 
 
 def _fill(template: Template, text: str) -> str:
-    """`text` (fixed text with slot marks) with each slot rendered for the user's values."""
+    """`text` (fixed text with slot marks) with each slot rendered for the user's values under its
+    form key, as the user's own candidate renders it (a name, a written age and its style stay)."""
     assert template.true_values is not None
     pieces = text.split(SLOT_MARK)
     slots = [p for p in template.parts if isinstance(p, Slot)]
@@ -466,7 +473,8 @@ def _fill(template: Template, text: str) -> str:
             out.append("")
         else:
             spec = template.taxonomy.attribute(template.attributes[slot.attribute].kind)
-            out.append(_capitalised(spec.canonical(template.true_values[slot.attribute], slot.category), slot))
+            word = render_form(template.taxonomy, spec, template.true_values[slot.attribute], slot.category, slot.form)
+            out.append(_capitalised(word, slot))
         out.append(piece)
     for index, slot in articles:
         following = re.search(r"\w[\w'’-]*", "".join(out[index + 1 :]))
