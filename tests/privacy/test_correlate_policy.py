@@ -107,7 +107,7 @@ def test_a_plural_cue_gets_a_plural_form_and_a_listed_plural_its_own() -> None:
         ("a young woman in a sari at a temple festival", "a young woman in an outfit at a temple festival"),
         ("3girls, sisters, matching dresses, easter, garden", "3girls, sisters, matching outfits, easter, garden"),
         ("a woman in overalls painting a fence", "a woman in an outfit painting a fence"),
-        ("a young mother breastfeeding her baby, soft light", "a young mother holding her infant, soft light"),
+        ("a young mother breastfeeding her baby, soft light", "a young mother holding her baby, soft light"),
         ("a woman with a breastfeeding cover", "a woman with a cover"),
         # a dropped cue never takes the words of a cue before it, kept or replaced
         ("a woman dancing at a festival, Day of the Dead makeup", "a woman dancing at a festival, Day of the Dead"),

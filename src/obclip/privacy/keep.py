@@ -144,7 +144,10 @@ def parse_number(surface: str) -> tuple[str, str] | None:
     unit = _UNIT.search(style)
     if unit is not None:
         months = unit.group(1) == "month"
-        style = style[: unit.start()] + "{U}" + style[unit.end() :]
+        if months and style[unit.end() :] in ("", "s") and style[: unit.start()].endswith(("# ", "@ ")):
+            style = style[: unit.start() - 1]  # "aged 6 months" is "aged #" in months, as "aged 5" in years
+        else:
+            style = style[: unit.start()] + "{U}" + style[unit.end() :]
     return style, f"{number}m" if months else str(number)
 
 
@@ -231,9 +234,10 @@ def form_key(
     rows, forms = table
     row = _row_of(spec, category).get((value, number))
     # the user's row in the user's style, else in digits ("first" -> "1st": its row has no
-    # "thirty-seventh"), else the first row in the user's style
+    # "thirty-seventh"), else the first row that every value renders in the user's style (a member
+    # of that row reads back to it first: the same key)
     tries = [(style, row), (style.replace("@", "#"), row)] if row is not None else []
-    for wanted, index in [*tries, (style, 0)]:
+    for wanted, index in [*tries, *((style, i) for i in range(len(rows)))]:
         rendered = [forms.get((v, wanted, rows[index].get(v, ""))) for v in values]
         if all(rendered):
             if all(f == spec.canonical(v, category) for f, v in zip(rendered, values, strict=True)):
