@@ -314,6 +314,18 @@ def _neutral_grammar() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(data.get("adjectives", ())), frozenset(data.get("mass", ()))
 
 
+@functools.cache
+def _weighted() -> dict[str, str]:
+    data = json.loads(resources.files("obclip.privacy").joinpath("data/neutral.json").read_text(encoding="utf-8"))
+    return {surface_key(word) if word else "": form for word, form in data.get("weighted", {}).items()}
+
+
+def _weighted_form(key: str) -> str:
+    """What a dropped cue alone inside a weight is sent as (`neutral.json`, ``weighted``)."""
+    table = _weighted()
+    return table.get(key) or table.get(key.rstrip("s")) or table.get("", "")
+
+
 def neutral_form(key: str) -> str | None:
     """What --generalize sends for the cue `key` (a cue table key): its neutral form, made plural
     for a plural cue ("wedding dresses" -> "wedding outfits"); "" to drop it; None when it has none."""
@@ -380,11 +392,17 @@ def _forms(template: Template) -> list[tuple[str, str]]:
     return [(p.category, p.form) for p in template.parts if isinstance(p, Slot) and p.attribute is not None]
 
 
+_WEIGHT_OPEN = re.compile(r"[(\[{]\s*$")
+_WEIGHT_CLOSE = re.compile(r"\s*:\s*\d*(?:\.\d+)?\s*[)\]}]")
+
+
 def _replace(text: str, start: int, end: int, key: str, floor: int = 0) -> str | None:
     """`text` with the cue at [start, end) sent as its neutral form, changing nothing before
     `floor` (the end of the cue before it); None when the cue cannot be dropped grammatically."""
     neutral = neutral_form(key) or ""
     kept, before, after = text[:floor], text[floor:start], text[end:]
+    if not neutral and _WEIGHT_OPEN.search(before) and _WEIGHT_CLOSE.match(after):
+        neutral = _weighted_form(key)  # "(freckles:1.1)": the weight the user wrote stays
     last = _LAST_WORD.search(before)
     if " " not in neutral and neutral.endswith("ing"):  # a verb's form: only before its object
         following = _NEXT_WORD.match(after)

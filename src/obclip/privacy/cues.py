@@ -142,10 +142,13 @@ def build_cue_table(cues: Any, neutral: Any, countries: Sequence[Mapping[str, An
                 raise TaxonomyError(f"cue table: entry #{position} has an empty word")
             for form in _variants(word):
                 found.setdefault(form, {}).setdefault((attribute, strength), set()).update(values)
-    for country in countries:
-        if country.get("country") and country.get("value"):
-            key = surface_key(country["country"])
-            found.setdefault(key, {}).setdefault(("ethnicity", "weak"), set()).add(country["value"])
+    places = [(c.get("country"), c.get("value")) for c in countries]
+    cities = cues.get("places", {}).get("cities", {})
+    if not isinstance(cities, dict):
+        raise TaxonomyError("cue table: places.cities must map a city to an ethnicity value")
+    for place, value in [*places, *cities.items()]:  # a country or a large city: weak, its demonym's value
+        if isinstance(place, str) and place and isinstance(value, str) and value:
+            found.setdefault(surface_key(place), {}).setdefault(("ethnicity", "weak"), set()).add(value)
     implications: dict[str, tuple[Implication, ...]] = {}
     for key, by_attribute in found.items():
         merged: dict[str, Implication] = {}
