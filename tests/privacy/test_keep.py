@@ -53,11 +53,18 @@ def test_the_users_candidate_keeps_its_numbers(prompt: str) -> None:
 
 
 def test_a_number_in_no_row_keeps_its_style_and_category_and_says_so_by_changing() -> None:
-    # 71 has no young partner that is written "aged N" (young ages end at 34): the canonical row
+    # 71 has no young partner that is written "aged N" (young ages end at 34): the nearest row that
+    # renders in that style
     cset = build_candidate_set("a man aged 71 on a bench", seed=0)
-    assert cset.true_prompt == "a man aged 75 on a bench"
+    assert cset.true_prompt == "a man aged 70 on a bench"
     assert detect(cset.true_prompt).true_values == detect("a man aged 71 on a bench").true_values
     assert_closed("a man aged 71 on a bench", seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "sent"), [("an 87-year-old woman knitting", "an 88-year-old woman knitting")])
+def test_a_number_in_no_row_is_sent_as_the_nearest_number_a_row_has(prompt: str, sent: str) -> None:
+    assert build_candidate_set(prompt, seed=0).true_prompt == sent
+    assert_closed(prompt, seed=0)
 
 
 def test_every_candidate_renders_its_own_entry_of_the_row() -> None:

@@ -234,16 +234,24 @@ def form_key(
     rows, forms = table
     row = _row_of(spec, category).get((value, number))
     # the user's row in the user's style, else in digits ("first" -> "1st": its row has no
-    # "thirty-seventh"), else the first row that every value renders in the user's style (a member
-    # of that row reads back to it first: the same key)
+    # "thirty-seventh"), else the row nearest the user's number that every value renders in the
+    # user's style ("87" -> "88"; a member of that row reads back to it first: the same key)
     tries = [(style, row), (style.replace("@", "#"), row)] if row is not None else []
-    for wanted, index in [*tries, *((style, i) for i in range(len(rows)))]:
+    nearest = sorted(range(len(rows)), key=lambda i: (abs(_months(rows[i].get(value, "")) - _months(number)), i))
+    for wanted, index in [*tries, *((style, i) for i in nearest)]:
         rendered = [forms.get((v, wanted, rows[index].get(v, ""))) for v in values]
         if all(rendered):
             if all(f == spec.canonical(v, category) for f, v in zip(rendered, values, strict=True)):
                 return ""
             return f"{wanted}{_SEP}{index}"
     return ""
+
+
+def _months(number: str) -> int:
+    """An age of a row ("45", "6m") in months, for the nearest row; a large figure when it is none."""
+    if number.endswith("m") and number[:-1].isdigit():
+        return int(number[:-1])
+    return 12 * int(number) if number.isdigit() else 10**6
 
 
 def bare_key(spec: AttributeSpec, value: str, category: str, written: str, values: Sequence[str]) -> str:
