@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Any
 
 from obclip.errors import TaxonomyError
+from obclip.privacy.keep import pair_of
 from obclip.privacy.taxonomy import Matcher, fold, surface_key
 from obclip.privacy.template import Slot, Template
 
@@ -72,6 +73,8 @@ class CueTable:
 
     implications: dict[str, tuple[Implication, ...]]
     categories: dict[str, Implication]
+    name_countries: dict[str, Implication]
+    """What a kept first name's pair says, by the country both names share (`keep.pair_of`)."""
     neutral: dict[str, str]
     modifiers: frozenset[str]
     """Words dropped with a cue that heads its phrase ("a long beard")."""
@@ -169,11 +172,17 @@ def build_cue_table(cues: Any, neutral: Any, countries: Sequence[Mapping[str, An
         if not isinstance(entry, dict) or entry.get("strength") not in STRENGTHS or not entry.get("values"):
             raise TaxonomyError(f"cue table: category {category!r} needs an attribute, values and a strength")
         categories[category] = Implication(entry["attribute"], frozenset(entry["values"]), entry["strength"])
+    name_countries = {}
+    for country, entry in cues.get("name_countries", {}).get("countries", {}).items():
+        if not isinstance(entry, list) or not entry or not all(isinstance(v, str) for v in entry):
+            raise TaxonomyError(f"cue table: name country {country!r} needs a list of ethnicity values")
+        name_countries[country] = Implication("ethnicity", frozenset(entry), "weak")
     words = {k for k in implications if re.match(r"\w", k)}
     symbols = tuple(sorted((k for k in implications if not re.match(r"\w", k)), key=len, reverse=True))
     return CueTable(
         implications=implications,
         categories=categories,
+        name_countries=name_countries,
         neutral=table_neutral,
         modifiers=frozenset(neutral.get("modifiers", ())),
         links=frozenset(neutral.get("links", ())),
@@ -228,8 +237,32 @@ def find_cues(template: Template) -> tuple[CueHit, ...]:
                     slot=True,
                 )
             )
+        elif isinstance(part, Slot) and part.attribute is not None and part.form:
+            hit = _name_hit(template, part, offset, table)
+            if hit is not None:
+                hits.append(hit)
         offset += len(part) if isinstance(part, str) else 1
     return tuple(sorted(hits, key=lambda h: h.start))
+
+
+def _name_hit(template: Template, slot: Slot, offset: int, table: CueTable) -> CueHit | None:
+    """A kept first name's pair ("Priya/Arjun") as a cue of the ethnicity of its country: every
+    candidate sends one of the two names, and both are most given in that country."""
+    assert slot.attribute is not None
+    spec = template.taxonomy.attribute(template.attributes[slot.attribute].kind)
+    pair = pair_of(template.taxonomy, spec, slot.form)
+    if pair is None or pair[1] not in table.name_countries:
+        return None
+    names, country = pair
+    return CueHit(
+        word="/".join(names.values()),
+        start=offset,
+        end=offset + 1,
+        implications=(table.name_countries[country],),
+        person=template.attributes[slot.attribute].person,
+        key=f"name:{country}",
+        slot=True,
+    )
 
 
 def _slot_text(template: Template, slot: Slot) -> str:

@@ -404,6 +404,21 @@ def _pair_rows(taxonomy: Taxonomy, spec: AttributeSpec) -> tuple[Mapping[str, st
     return tuple(rows)
 
 
+def pair_of(taxonomy: Taxonomy, spec: AttributeSpec, key: str) -> tuple[Mapping[str, str], str] | None:
+    """The names of a first-name form key (``name|i``: value -> name) and the main country both
+    names share ("" when they were paired across countries); None for any other key. Every member
+    sends the same pair, so what the pair says of the person is in clear (`cues.find_cues`)."""
+    style, _, index = key.rpartition(_SEP)
+    if style != _NAME or not index.isdigit():
+        return None
+    rows = _pair_rows(taxonomy, spec)
+    if int(index) >= len(rows):
+        return None
+    row = rows[int(index)]
+    countries = {_countries().get(surface_key(name), "") for name in row.values()}
+    return row, countries.pop() if len(countries) == 1 else ""
+
+
 @functools.lru_cache(maxsize=16)
 def _pairs(taxonomy: Taxonomy, spec: AttributeSpec) -> dict[str, tuple[int, str]]:
     return {
