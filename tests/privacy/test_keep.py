@@ -61,7 +61,13 @@ def test_a_number_in_no_row_keeps_its_style_and_category_and_says_so_by_changing
     assert_closed("a man aged 71 on a bench", seed=0)
 
 
-@pytest.mark.parametrize(("prompt", "sent"), [("an 87-year-old woman knitting", "an 88-year-old woman knitting")])
+@pytest.mark.parametrize(
+    ("prompt", "sent"),
+    [
+        ("an 87-year-old woman knitting", "an 88-year-old woman knitting"),
+        ("grandma, 84, knitting by the fire", "grandma, 85, knitting by the fire"),
+    ],
+)
 def test_a_number_in_no_row_is_sent_as_the_nearest_number_a_row_has(prompt: str, sent: str) -> None:
     assert build_candidate_set(prompt, seed=0).true_prompt == sent
     assert_closed(prompt, seed=0)

@@ -256,9 +256,9 @@ def _months(number: str) -> int:
 
 def bare_key(spec: AttributeSpec, value: str, category: str, written: str, values: Sequence[str]) -> str:
     """The form key of a bare age ("45" in "a woman, 45, sitting", "six" in "a boy of about six"):
-    every value renders the bare number of the written number's row, in the same style (digits or
-    words), when each is a number of years below 100; else ``""`` (the slot is then read as its
-    "N years old" form, `form_key`)."""
+    every value renders the bare number of the written number's row (else of the nearest row that
+    can), in the same style (digits or words), when each is a number of years below 100; else ``""``
+    (the slot is then read as its "N years old" form, `form_key`)."""
     parsed = parse_number(written)
     table = _number_table(spec, category)
     if parsed is None or table is None or parsed[0] not in ("#", "@"):
@@ -266,7 +266,8 @@ def bare_key(spec: AttributeSpec, value: str, category: str, written: str, value
     style, number = parsed
     rows = table[0]
     row = _row_of(spec, category).get((value, number))
-    for index in ([row] if row is not None else []) + [0]:
+    nearest = sorted(range(len(rows)), key=lambda i: (abs(_months(rows[i].get(value, "")) - _months(number)), i))
+    for index in ([row] if row is not None else []) + nearest:
         numbers = {v: rows[index].get(v, "") for v in values}
         if all(n.isdigit() and int(n) < 100 for n in numbers.values()) and all(
             _bare_reads_as(spec, v, category, n if style == "#" else _spell(int(n))) for v, n in numbers.items()
