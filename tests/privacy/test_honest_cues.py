@@ -60,3 +60,17 @@ def test_appearance_words_are_generalised(prompt: str, gone: str) -> None:
     cset = _sent(prompt)
     assert all(gone not in c for c in cset.candidates) and cset.device_text == prompt
     assert anonymity(cset) == len(cset)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "sent"),
+    [
+        ("a fishwife selling herring at a harbour market", "a fish seller selling herring at a harbour market"),
+        ("a matron in a 1940s hospital ward", "a supervisor in a 1940s hospital ward"),
+    ],
+)
+def test_a_gendered_role_without_a_pair_is_generalised_even_when_nothing_varies(prompt: str, sent: str) -> None:
+    cset = _sent(prompt)
+    assert cset.candidates == (sent,) and cset.device_text == prompt
+    kept = _sent(prompt, policy="keep-cues")
+    assert kept.candidates == (prompt,) and "reveals gender (not varied)" in (kept.notice or "")

@@ -315,6 +315,14 @@ def _neutral_grammar() -> tuple[frozenset[str], frozenset[str]]:
 
 
 @functools.cache
+def _person_nouns() -> frozenset[str]:
+    """Cues that name a person by a gendered role (`neutral.json`, ``person_nouns``): generalised
+    even where the set varies nothing ("a fishwife" -> "a fish seller")."""
+    data = json.loads(resources.files("obclip.privacy").joinpath("data/neutral.json").read_text(encoding="utf-8"))
+    return frozenset(surface_key(word) for word in data.get("person_nouns", ()))
+
+
+@functools.cache
 def _weighted() -> dict[str, str]:
     data = json.loads(resources.files("obclip.privacy").joinpath("data/neutral.json").read_text(encoding="utf-8"))
     return {surface_key(word) if word else "": form for word, form in data.get("weighted", {}).items()}
@@ -356,7 +364,12 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
     taxonomy = cset.template.taxonomy
     template = detect(cset.true_prompt, taxonomy)
     every = [h for h in find_cues(template) if not h.slot]
-    hits = [h for h in every if neutral_form(h.key) is not None and any(r.varied for r in _reveals(cset, h))]
+    persons = _person_nouns()
+    hits = [
+        h
+        for h in every
+        if neutral_form(h.key) is not None and (h.key in persons or any(r.varied for r in _reveals(cset, h)))
+    ]
     if not hits:
         return None
     original = fixed_text(template)
