@@ -74,3 +74,10 @@ def test_a_gendered_role_without_a_pair_is_generalised_even_when_nothing_varies(
     assert cset.candidates == (sent,) and cset.device_text == prompt
     kept = _sent(prompt, policy="keep-cues")
     assert kept.candidates == (prompt,) and "reveals gender (not varied)" in (kept.notice or "")
+
+
+def test_a_baby_noun_reveals_the_childs_age_so_decoys_stay_babies() -> None:
+    cset = _sent("a newborn baby girl sleeping")
+    assert set(cset.candidates) == {"a newborn baby girl sleeping", "a newborn baby boy sleeping"}
+    assert "reveals child_age" in (cset.notice or "") and anonymity(cset) == len(cset)
+    _same_for_every_member(cset)

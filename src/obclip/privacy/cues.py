@@ -72,7 +72,7 @@ class CueTable:
     """The loaded table: cue keys and their implications, the neutral forms, and the matchers."""
 
     implications: dict[str, tuple[Implication, ...]]
-    categories: dict[str, Implication]
+    categories: dict[str, tuple[Implication, ...]]
     name_countries: dict[str, Implication]
     """What a kept first name's pair says, by the country both names share (`keep.pair_of`)."""
     neutral: dict[str, str]
@@ -167,11 +167,13 @@ def build_cue_table(cues: Any, neutral: Any, countries: Sequence[Mapping[str, An
             raise TaxonomyError(f"neutral table: the form of {word!r} must be a string")
         for variant in _variants(word):
             table_neutral.setdefault(variant, form)
-    categories = {}
-    for category, entry in cues.get("categories", {}).items():
-        if not isinstance(entry, dict) or entry.get("strength") not in STRENGTHS or not entry.get("values"):
-            raise TaxonomyError(f"cue table: category {category!r} needs an attribute, values and a strength")
-        categories[category] = Implication(entry["attribute"], frozenset(entry["values"]), entry["strength"])
+    categories: dict[str, tuple[Implication, ...]] = {}
+    for category, entries in cues.get("categories", {}).items():
+        for entry in entries if isinstance(entries, list) else [entries]:  # one implication or several
+            if not isinstance(entry, dict) or entry.get("strength") not in STRENGTHS or not entry.get("values"):
+                raise TaxonomyError(f"cue table: category {category!r} needs an attribute, values and a strength")
+            implication = Implication(entry["attribute"], frozenset(entry["values"]), entry["strength"])
+            categories[category] = (*categories.get(category, ()), implication)
     name_countries = {}
     for country, entry in cues.get("name_countries", {}).get("countries", {}).items():
         if not isinstance(entry, list) or not entry or not all(isinstance(v, str) for v in entry):
@@ -231,7 +233,7 @@ def find_cues(template: Template) -> tuple[CueHit, ...]:
                     word=_slot_text(template, part),
                     start=offset,
                     end=offset + 1,
-                    implications=(table.categories[part.category],),
+                    implications=table.categories[part.category],
                     person=template.attributes[part.attribute].person,
                     key=part.category,
                     slot=True,
