@@ -159,6 +159,23 @@ def test_no_neutral_form_is_itself_a_cue() -> None:
         found = [m.group() for m in table.matcher.finditer(fold(form)) if m.group() in table.implications]
         assert not found, (word, form)
     assert "wedding dress" in table.neutral and table.neutral["kimono"] == "robe" and table.neutral["beard"] == ""
+    data = json.loads(resources.files("obclip.privacy").joinpath("data/neutral.json").read_text("utf-8"))
+    for form in data["weighted"].values():  # what a dropped cue inside a weight is sent as
+        assert form and not [m.group() for m in table.matcher.finditer(fold(form)) if m.group() in table.implications]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "sent"),
+    [
+        ("(young woman:1.3) (freckles:1.1) portrait, soft light", "(young woman:1.3) (detailed face:1.1) portrait"),
+        ("(Black woman:1.2), (afro:1.1), golden hour", "(African woman:1.2), (hairstyle:1.1), golden hour"),
+        ("[old man:1.2], (pregnant:1.1)", "[old man:1.2], (detailed:1.1)"),
+    ],
+)
+def test_a_generalised_cue_inside_a_weight_keeps_the_weight(prompt: str, sent: str) -> None:
+    cset = apply_policy(build_candidate_set(prompt, seed=0), seed=0)
+    assert cset.true_prompt.startswith(sent)
+    assert cset.device_text == prompt
 
 
 # --- --generalize --------------------------------------------------------------------------------

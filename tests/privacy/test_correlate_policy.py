@@ -99,15 +99,18 @@ def test_a_plural_cue_gets_a_plural_form_and_a_listed_plural_its_own() -> None:
         # a modifier goes alone
         ("a bearded man in a flannel shirt chopping wood", "a man in a flannel shirt chopping wood"),
         ("(bearded man:1.3), flannel, axe, forest cabin", "(man:1.3), flannel, axe, forest cabin"),
-        # a weighted cue goes with its weight; a tag with its comma
-        ("(young woman:1.3) (freckles:1.1) portrait, soft light", "(young woman:1.3) portrait, soft light"),
+        # a weighted cue alone keeps the weight on a neutral word; a tag goes with its comma
+        (
+            "(young woman:1.3) (freckles:1.1) portrait, soft light",
+            "(young woman:1.3) (detailed face:1.1) portrait, soft light",
+        ),
         ("1boy, male focus, short hair, hoodie, city lights", "1boy, male focus, hoodie, city lights"),
         # forms: articles by sound, none for a mass noun, plurals, a verb for a verb
         ("a woman in a bikini on a beach", "a woman in swimwear on a beach"),
         ("a young woman in a sari at a temple festival", "a young woman in an outfit at a temple festival"),
         ("3girls, sisters, matching dresses, easter, garden", "3girls, sisters, matching outfits, easter, garden"),
         ("a woman in overalls painting a fence", "a woman in an outfit painting a fence"),
-        ("a young mother breastfeeding her baby, soft light", "a young mother holding her infant, soft light"),
+        ("a young mother breastfeeding her baby, soft light", "a young mother holding her baby, soft light"),
         ("a woman with a breastfeeding cover", "a woman with a cover"),
         # a dropped cue never takes the words of a cue before it, kept or replaced
         ("a woman dancing at a festival, Day of the Dead makeup", "a woman dancing at a festival, Day of the Dead"),

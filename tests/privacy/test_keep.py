@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tests.privacy.test_invariant import assert_closed
 
 from obclip.privacy import build_candidate_set, default_taxonomy, detect
-from obclip.privacy.keep import parse_number
+from obclip.privacy.keep import _spell, parse_number
 
 ROWS = json.loads(resources.files("obclip.privacy").joinpath("data/keep.json").read_text(encoding="utf-8"))
 AGE_ROWS = ROWS["numbers"]["age"]["default"]["blocks"]
@@ -53,11 +53,24 @@ def test_the_users_candidate_keeps_its_numbers(prompt: str) -> None:
 
 
 def test_a_number_in_no_row_keeps_its_style_and_category_and_says_so_by_changing() -> None:
-    # 71 has no young partner that is written "aged N" (young ages end at 34): the canonical row
+    # 71 has no young partner that is written "aged N" (young ages end at 34): the nearest row that
+    # renders in that style
     cset = build_candidate_set("a man aged 71 on a bench", seed=0)
-    assert cset.true_prompt == "a man aged 75 on a bench"
+    assert cset.true_prompt == "a man aged 70 on a bench"
     assert detect(cset.true_prompt).true_values == detect("a man aged 71 on a bench").true_values
     assert_closed("a man aged 71 on a bench", seed=0)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "sent"),
+    [
+        ("an 87-year-old woman knitting", "an 88-year-old woman knitting"),
+        ("grandma, 84, knitting by the fire", "grandma, 85, knitting by the fire"),
+    ],
+)
+def test_a_number_in_no_row_is_sent_as_the_nearest_number_a_row_has(prompt: str, sent: str) -> None:
+    assert build_candidate_set(prompt, seed=0).true_prompt == sent
+    assert_closed(prompt, seed=0)
 
 
 def test_every_candidate_renders_its_own_entry_of_the_row() -> None:
@@ -139,12 +152,15 @@ def test_a_name_in_no_pair_is_rendered_canonically() -> None:
         ("my nonna cooking pasta", "nonna", "nonno"),
         ("a toddler stacking blocks", "toddler", "preschooler"),
         ("a teen girl writing in her diary", "teen", "toddler"),
+        ("a baby sleeping in a basket", "baby", "little kid"),
+        ("a preadolescent reading comics", "preadolescent", "toddler"),
+        ("a tween kid reading comics", "tween kid", "teen kid"),
     ],
 )
 def test_parallel_forms_keep_the_users_word(prompt: str, word: str, decoy: str) -> None:
     cset = build_candidate_set(prompt, seed=0)
-    assert word in cset.true_prompt.split()
-    assert any(decoy in c.split() for c in cset.candidates)
+    assert f" {word} " in f" {cset.true_prompt} "
+    assert any(f" {decoy} " in f" {c} " for c in cset.candidates)
     assert_closed(prompt, seed=0)
 
 
@@ -153,7 +169,7 @@ def test_parallel_forms_keep_the_users_word(prompt: str, word: str, decoy: str) 
     [
         ("👰 standing under a floral arch", "bride with veil"),
         ("🤵 adjusting his cufflinks", "man in tuxedo"),
-        ("👶 sleeping in a basket", "infant"),  # baby keeps no parallel position (a "baby boy" would merge)
+        ("👶 sleeping in a basket", "baby"),
         ("🧕 reading in a library", "person with headscarf"),
     ],
 )
@@ -246,7 +262,15 @@ def test_a_decoy_name_or_number_is_read_wherever_the_users_is(prompt: str) -> No
 
 
 def test_a_spelled_ordinal_without_spelled_partners_keeps_its_number_in_digits() -> None:
-    assert build_candidate_set("his first birthday", seed=0).true_prompt == "his 1st birthday"
+    # 2 shares its row with 55 and 65, which have no spelled ordinal in the taxonomy
+    assert build_candidate_set("her second birthday", seed=0).true_prompt == "her 2nd birthday"
+
+
+@pytest.mark.parametrize("prompt", ["his first birthday", "her twenty-first birthday", "grandma's seventieth birthday"])
+def test_round_birthdays_written_in_words_stay_in_words(prompt: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert cset.true_prompt == prompt and not any(c[0].isdigit() for c in " ".join(cset.candidates).split())
+    assert_closed(prompt, seed=0)
 
 
 @pytest.mark.parametrize(
@@ -262,3 +286,53 @@ def test_english_with_rare_style_words_is_read() -> None:
     from obclip.privacy import language_of
 
     assert language_of("hyperrealistic portrait, octane render, cinematic lighting, bokeh, artstation") is None
+
+
+CHILD_STYLES = [
+    "a {n}-year-old {noun} building a robot",
+    "a {n} year old {noun} building a robot",
+    "a {w}-year-old {noun} building a robot",
+    "a {noun}, {n} years old, building a robot",
+    "a {noun} aged {n} building a robot",
+    "portrait of a {noun} turning {n}",
+]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    age=st.integers(1, 17),
+    style=st.sampled_from(CHILD_STYLES),
+    noun=st.sampled_from(["girl", "boy", "kid"]),
+    seed=st.integers(0, 2**32),
+)
+def test_every_child_age_the_user_writes_is_kept_and_decoys_use_its_style(
+    age: int, style: str, noun: str, seed: int
+) -> None:
+    prompt = style.format(n=age, w=_spell(age), noun=noun)
+    cset = build_candidate_set(prompt, seed=seed)
+    assert _article_free(cset.true_prompt) == _article_free(prompt)  # the written age, its style, the noun
+    assert detect(cset.true_prompt).true_values == detect(prompt).true_values
+    if "{n}" in style:  # every decoy writes its own age in the user's style
+        shape = re.escape(_article_free(prompt)).replace(str(age), r"\d+(?: months)?").replace("year", "(?:year|month)")
+        shape = shape.replace(noun, r"[\w -]+?")  # the noun varies with its own attribute
+        assert all(re.fullmatch(shape, _article_free(c)) for c in cset.candidates), cset.candidates
+    assert_closed(prompt, seed=seed)
+
+
+def _article_free(text: str) -> str:
+    return re.sub(r"\ban?\b", "a", text)
+
+
+@pytest.mark.parametrize("months", [6, 9, 18])
+def test_an_age_in_months_in_a_row_is_kept(months: int) -> None:
+    for prompt in (f"a {months}-month-old baby in a basket", f"a toddler aged {months} months on a rug"):
+        cset = build_candidate_set(prompt, seed=0)
+        assert _article_free(cset.true_prompt) == _article_free(prompt) and len(cset) > 1
+        assert_closed(prompt, seed=0)
+
+
+def test_child_ages_have_four_values_of_five_years_so_every_year_is_in_a_row() -> None:
+    group = ROWS["numbers"]["child_age"]["default"]
+    years = sorted(int(n) for row in group["blocks"] for n in row[1:])
+    assert years == list(range(3, 18))
+    assert {str(n) for row in group["blocks"] for n in row[:1]} >= {"1", "2"}

@@ -39,7 +39,7 @@ def test_default_taxonomy_has_the_papers_value_spaces_in_file_order() -> None:
     assert spaces == {
         "gender": ("female", "male", "mixed"),
         "age": ("young", "middle-aged", "old"),
-        "child_age": ("infant", "child", "teen"),
+        "child_age": ("infant", "child", "preteen", "teen"),
         "ethnicity": ("caucasian", "african", "asian", "indian", "european", "hispanic"),
         "skin": ("light", "medium", "dark"),
     }

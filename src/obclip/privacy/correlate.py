@@ -20,6 +20,7 @@ from obclip.privacy.cues import SLOT_MARK, CueHit, cue_table, find_cues, fixed_t
 from obclip.privacy.cues import plural as cue_plural
 from obclip.privacy.detect import detect
 from obclip.privacy.expand import HARD_CAP, CandidateSet, _shuffle, expand
+from obclip.privacy.keep import render_form
 from obclip.privacy.language import ONLY_ENGLISH
 from obclip.privacy.taxonomy import surface_key
 from obclip.privacy.template import Attribute, Slot, Template
@@ -313,6 +314,26 @@ def _neutral_grammar() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(data.get("adjectives", ())), frozenset(data.get("mass", ()))
 
 
+@functools.cache
+def _person_nouns() -> frozenset[str]:
+    """Cues that name a person by a gendered role (`neutral.json`, ``person_nouns``): generalised
+    even where the set varies nothing ("a fishwife" -> "a fish seller")."""
+    data = json.loads(resources.files("obclip.privacy").joinpath("data/neutral.json").read_text(encoding="utf-8"))
+    return frozenset(surface_key(word) for word in data.get("person_nouns", ()))
+
+
+@functools.cache
+def _weighted() -> dict[str, str]:
+    data = json.loads(resources.files("obclip.privacy").joinpath("data/neutral.json").read_text(encoding="utf-8"))
+    return {surface_key(word) if word else "": form for word, form in data.get("weighted", {}).items()}
+
+
+def _weighted_form(key: str) -> str:
+    """What a dropped cue alone inside a weight is sent as (`neutral.json`, ``weighted``)."""
+    table = _weighted()
+    return table.get(key) or table.get(key.rstrip("s")) or table.get("", "")
+
+
 def neutral_form(key: str) -> str | None:
     """What --generalize sends for the cue `key` (a cue table key): its neutral form, made plural
     for a plural cue ("wedding dresses" -> "wedding outfits"); "" to drop it; None when it has none."""
@@ -343,7 +364,12 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
     taxonomy = cset.template.taxonomy
     template = detect(cset.true_prompt, taxonomy)
     every = [h for h in find_cues(template) if not h.slot]
-    hits = [h for h in every if neutral_form(h.key) is not None and any(r.varied for r in _reveals(cset, h))]
+    persons = _person_nouns()
+    hits = [
+        h
+        for h in every
+        if neutral_form(h.key) is not None and (h.key in persons or any(r.varied for r in _reveals(cset, h)))
+    ]
     if not hits:
         return None
     original = fixed_text(template)
@@ -369,9 +395,18 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
     same = [(a.name, a.kind, a.person) for a in again.attributes] == [
         (a.name, a.kind, a.person) for a in template.attributes
     ]
-    if not same or again.true_values != template.true_values:
+    if not same or again.true_values != template.true_values or _forms(again) != _forms(template):
         return None
     return expand(again, max_candidates=budget, seed=seed)
+
+
+def _forms(template: Template) -> list[tuple[str, str]]:
+    """Each slot's category and form key: what the user's own candidate keeps of the user's words."""
+    return [(p.category, p.form) for p in template.parts if isinstance(p, Slot) and p.attribute is not None]
+
+
+_WEIGHT_OPEN = re.compile(r"[(\[{]\s*$")
+_WEIGHT_CLOSE = re.compile(r"\s*:\s*\d*(?:\.\d+)?\s*[)\]}]")
 
 
 def _replace(text: str, start: int, end: int, key: str, floor: int = 0) -> str | None:
@@ -379,6 +414,8 @@ def _replace(text: str, start: int, end: int, key: str, floor: int = 0) -> str |
     `floor` (the end of the cue before it); None when the cue cannot be dropped grammatically."""
     neutral = neutral_form(key) or ""
     kept, before, after = text[:floor], text[floor:start], text[end:]
+    if not neutral and _WEIGHT_OPEN.search(before) and _WEIGHT_CLOSE.match(after):
+        neutral = _weighted_form(key)  # "(freckles:1.1)": the weight the user wrote stays
     last = _LAST_WORD.search(before)
     if " " not in neutral and neutral.endswith("ing"):  # a verb's form: only before its object
         following = _NEXT_WORD.match(after)
@@ -454,7 +491,8 @@ def _tidy(text: str) -> str:
 
 
 def _fill(template: Template, text: str) -> str:
-    """`text` (fixed text with slot marks) with each slot rendered for the user's values."""
+    """`text` (fixed text with slot marks) with each slot rendered for the user's values under its
+    form key, as the user's own candidate renders it (a name, a written age and its style stay)."""
     assert template.true_values is not None
     pieces = text.split(SLOT_MARK)
     slots = [p for p in template.parts if isinstance(p, Slot)]
@@ -466,7 +504,8 @@ def _fill(template: Template, text: str) -> str:
             out.append("")
         else:
             spec = template.taxonomy.attribute(template.attributes[slot.attribute].kind)
-            out.append(_capitalised(spec.canonical(template.true_values[slot.attribute], slot.category), slot))
+            word = render_form(template.taxonomy, spec, template.true_values[slot.attribute], slot.category, slot.form)
+            out.append(_capitalised(word, slot))
         out.append(piece)
     for index, slot in articles:
         following = re.search(r"\w[\w'’-]*", "".join(out[index + 1 :]))

@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Any
 
 from obclip.errors import TaxonomyError
+from obclip.privacy.keep import pair_of
 from obclip.privacy.taxonomy import Matcher, fold, surface_key
 from obclip.privacy.template import Slot, Template
 
@@ -71,7 +72,9 @@ class CueTable:
     """The loaded table: cue keys and their implications, the neutral forms, and the matchers."""
 
     implications: dict[str, tuple[Implication, ...]]
-    categories: dict[str, Implication]
+    categories: dict[str, tuple[Implication, ...]]
+    name_countries: dict[str, Implication]
+    """What a kept first name's pair says, by the country both names share (`keep.pair_of`)."""
     neutral: dict[str, str]
     modifiers: frozenset[str]
     """Words dropped with a cue that heads its phrase ("a long beard")."""
@@ -142,10 +145,13 @@ def build_cue_table(cues: Any, neutral: Any, countries: Sequence[Mapping[str, An
                 raise TaxonomyError(f"cue table: entry #{position} has an empty word")
             for form in _variants(word):
                 found.setdefault(form, {}).setdefault((attribute, strength), set()).update(values)
-    for country in countries:
-        if country.get("country") and country.get("value"):
-            key = surface_key(country["country"])
-            found.setdefault(key, {}).setdefault(("ethnicity", "weak"), set()).add(country["value"])
+    places = [(c.get("country"), c.get("value")) for c in countries]
+    cities = cues.get("places", {}).get("cities", {})
+    if not isinstance(cities, dict):
+        raise TaxonomyError("cue table: places.cities must map a city to an ethnicity value")
+    for place, value in [*places, *cities.items()]:  # a country or a large city: weak, its demonym's value
+        if isinstance(place, str) and place and isinstance(value, str) and value:
+            found.setdefault(surface_key(place), {}).setdefault(("ethnicity", "weak"), set()).add(value)
     implications: dict[str, tuple[Implication, ...]] = {}
     for key, by_attribute in found.items():
         merged: dict[str, Implication] = {}
@@ -161,16 +167,24 @@ def build_cue_table(cues: Any, neutral: Any, countries: Sequence[Mapping[str, An
             raise TaxonomyError(f"neutral table: the form of {word!r} must be a string")
         for variant in _variants(word):
             table_neutral.setdefault(variant, form)
-    categories = {}
-    for category, entry in cues.get("categories", {}).items():
-        if not isinstance(entry, dict) or entry.get("strength") not in STRENGTHS or not entry.get("values"):
-            raise TaxonomyError(f"cue table: category {category!r} needs an attribute, values and a strength")
-        categories[category] = Implication(entry["attribute"], frozenset(entry["values"]), entry["strength"])
+    categories: dict[str, tuple[Implication, ...]] = {}
+    for category, entries in cues.get("categories", {}).items():
+        for entry in entries if isinstance(entries, list) else [entries]:  # one implication or several
+            if not isinstance(entry, dict) or entry.get("strength") not in STRENGTHS or not entry.get("values"):
+                raise TaxonomyError(f"cue table: category {category!r} needs an attribute, values and a strength")
+            implication = Implication(entry["attribute"], frozenset(entry["values"]), entry["strength"])
+            categories[category] = (*categories.get(category, ()), implication)
+    name_countries = {}
+    for country, entry in cues.get("name_countries", {}).get("countries", {}).items():
+        if not isinstance(entry, list) or not entry or not all(isinstance(v, str) for v in entry):
+            raise TaxonomyError(f"cue table: name country {country!r} needs a list of ethnicity values")
+        name_countries[country] = Implication("ethnicity", frozenset(entry), "weak")
     words = {k for k in implications if re.match(r"\w", k)}
     symbols = tuple(sorted((k for k in implications if not re.match(r"\w", k)), key=len, reverse=True))
     return CueTable(
         implications=implications,
         categories=categories,
+        name_countries=name_countries,
         neutral=table_neutral,
         modifiers=frozenset(neutral.get("modifiers", ())),
         links=frozenset(neutral.get("links", ())),
@@ -219,14 +233,38 @@ def find_cues(template: Template) -> tuple[CueHit, ...]:
                     word=_slot_text(template, part),
                     start=offset,
                     end=offset + 1,
-                    implications=(table.categories[part.category],),
+                    implications=table.categories[part.category],
                     person=template.attributes[part.attribute].person,
                     key=part.category,
                     slot=True,
                 )
             )
+        elif isinstance(part, Slot) and part.attribute is not None and part.form:
+            hit = _name_hit(template, part, offset, table)
+            if hit is not None:
+                hits.append(hit)
         offset += len(part) if isinstance(part, str) else 1
     return tuple(sorted(hits, key=lambda h: h.start))
+
+
+def _name_hit(template: Template, slot: Slot, offset: int, table: CueTable) -> CueHit | None:
+    """A kept first name's pair ("Priya/Arjun") as a cue of the ethnicity of its country: every
+    candidate sends one of the two names, and both are most given in that country."""
+    assert slot.attribute is not None
+    spec = template.taxonomy.attribute(template.attributes[slot.attribute].kind)
+    pair = pair_of(template.taxonomy, spec, slot.form)
+    if pair is None or pair[1] not in table.name_countries:
+        return None
+    names, country = pair
+    return CueHit(
+        word="/".join(names.values()),
+        start=offset,
+        end=offset + 1,
+        implications=(table.name_countries[country],),
+        person=template.attributes[slot.attribute].person,
+        key=f"name:{country}",
+        slot=True,
+    )
 
 
 def _slot_text(template: Template, slot: Slot) -> str:

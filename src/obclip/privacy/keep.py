@@ -144,7 +144,10 @@ def parse_number(surface: str) -> tuple[str, str] | None:
     unit = _UNIT.search(style)
     if unit is not None:
         months = unit.group(1) == "month"
-        style = style[: unit.start()] + "{U}" + style[unit.end() :]
+        if months and style[unit.end() :] in ("", "s") and style[: unit.start()].endswith(("# ", "@ ")):
+            style = style[: unit.start() - 1]  # "aged 6 months" is "aged #" in months, as "aged 5" in years
+        else:
+            style = style[: unit.start()] + "{U}" + style[unit.end() :]
     return style, f"{number}m" if months else str(number)
 
 
@@ -231,9 +234,11 @@ def form_key(
     rows, forms = table
     row = _row_of(spec, category).get((value, number))
     # the user's row in the user's style, else in digits ("first" -> "1st": its row has no
-    # "thirty-seventh"), else the first row in the user's style
+    # "thirty-seventh"), else the row nearest the user's number that every value renders in the
+    # user's style ("87" -> "88"; a member of that row reads back to it first: the same key)
     tries = [(style, row), (style.replace("@", "#"), row)] if row is not None else []
-    for wanted, index in [*tries, (style, 0)]:
+    nearest = sorted(range(len(rows)), key=lambda i: (abs(_months(rows[i].get(value, "")) - _months(number)), i))
+    for wanted, index in [*tries, *((style, i) for i in nearest)]:
         rendered = [forms.get((v, wanted, rows[index].get(v, ""))) for v in values]
         if all(rendered):
             if all(f == spec.canonical(v, category) for f, v in zip(rendered, values, strict=True)):
@@ -242,11 +247,18 @@ def form_key(
     return ""
 
 
+def _months(number: str) -> int:
+    """An age of a row ("45", "6m") in months, for the nearest row; a large figure when it is none."""
+    if number.endswith("m") and number[:-1].isdigit():
+        return int(number[:-1])
+    return 12 * int(number) if number.isdigit() else 10**6
+
+
 def bare_key(spec: AttributeSpec, value: str, category: str, written: str, values: Sequence[str]) -> str:
     """The form key of a bare age ("45" in "a woman, 45, sitting", "six" in "a boy of about six"):
-    every value renders the bare number of the written number's row, in the same style (digits or
-    words), when each is a number of years below 100; else ``""`` (the slot is then read as its
-    "N years old" form, `form_key`)."""
+    every value renders the bare number of the written number's row (else of the nearest row that
+    can), in the same style (digits or words), when each is a number of years below 100; else ``""``
+    (the slot is then read as its "N years old" form, `form_key`)."""
     parsed = parse_number(written)
     table = _number_table(spec, category)
     if parsed is None or table is None or parsed[0] not in ("#", "@"):
@@ -254,7 +266,8 @@ def bare_key(spec: AttributeSpec, value: str, category: str, written: str, value
     style, number = parsed
     rows = table[0]
     row = _row_of(spec, category).get((value, number))
-    for index in ([row] if row is not None else []) + [0]:
+    nearest = sorted(range(len(rows)), key=lambda i: (abs(_months(rows[i].get(value, "")) - _months(number)), i))
+    for index in ([row] if row is not None else []) + nearest:
         numbers = {v: rows[index].get(v, "") for v in values}
         if all(n.isdigit() and int(n) < 100 for n in numbers.values()) and all(
             _bare_reads_as(spec, v, category, n if style == "#" else _spell(int(n))) for v, n in numbers.items()
@@ -390,6 +403,21 @@ def _pair_rows(taxonomy: Taxonomy, spec: AttributeSpec) -> tuple[Mapping[str, st
         }
         rows += _zip_by_country(words, values)
     return tuple(rows)
+
+
+def pair_of(taxonomy: Taxonomy, spec: AttributeSpec, key: str) -> tuple[Mapping[str, str], str] | None:
+    """The names of a first-name form key (``name|i``: value -> name) and the main country both
+    names share ("" when they were paired across countries); None for any other key. Every member
+    sends the same pair, so what the pair says of the person is in clear (`cues.find_cues`)."""
+    style, _, index = key.rpartition(_SEP)
+    if style != _NAME or not index.isdigit():
+        return None
+    rows = _pair_rows(taxonomy, spec)
+    if int(index) >= len(rows):
+        return None
+    row = rows[int(index)]
+    countries = {_countries().get(surface_key(name), "") for name in row.values()}
+    return row, countries.pop() if len(countries) == 1 else ""
 
 
 @functools.lru_cache(maxsize=16)

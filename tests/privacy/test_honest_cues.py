@@ -1,0 +1,83 @@
+"""Cues that the anonymity counts beyond words of the hand table: a child's things speak of the
+child's age, large cities of an ethnicity (GeoNames), a kept first name's pair of its country; and the
+figure stays a function of the set (every member shows the same anonymity and notice)."""
+
+from __future__ import annotations
+
+import pytest
+
+from obclip.privacy import CandidateSet, build_candidate_set
+from obclip.privacy.correlate import anonymity, apply_policy, revealed
+from obclip.privacy.cues import cue_table
+
+
+def _sent(prompt: str, policy: str | None = None) -> CandidateSet:
+    return apply_policy(build_candidate_set(prompt, seed=0), policy=policy, seed=0)
+
+
+def _same_for_every_member(cset: CandidateSet) -> None:
+    for member in cset.candidates:
+        again = apply_policy(build_candidate_set(member, seed=0), seed=0)
+        assert again == cset and anonymity(again) == anonymity(cset) and again.notice == cset.notice
+
+
+def test_a_childs_things_speak_of_its_age_and_are_generalised() -> None:
+    cset = _sent("a baby sleeping in a crib, soft morning light")
+    assert "crib" not in " ".join(cset.candidates)
+    assert cset.true_prompt == "a baby sleeping in a bed, soft morning light"
+    assert anonymity(cset) == len(cset) == 4
+    kept = _sent("a baby sleeping in a crib, soft morning light", policy="keep-cues")
+    assert any(r.word == "crib" and r.attribute == "child_age" and r.strength == "strong" for r in revealed(kept))
+    assert len(kept) == 1 and "'crib' reveals child_age" in (kept.notice or "")
+
+
+def test_a_large_city_is_a_weak_cue_of_its_countrys_ethnicity() -> None:
+    table = cue_table()
+    assert {i.values for i in table.implications["mumbai"]} == {frozenset({"indian"})}
+    assert "reading" not in table.implications and "nice" not in table.implications  # English words
+    cset = _sent("an indian man riding a motorbike in mumbai")
+    assert anonymity(cset) == 2 and "'mumbai' suggests indian" in (cset.notice or "")
+    _same_for_every_member(cset)
+
+
+def test_a_kept_name_pair_of_one_country_is_a_weak_cue_of_its_ethnicity() -> None:
+    cset = _sent("a European woman named Sakura")
+    found = [r for r in revealed(cset) if r.attribute == "ethnicity"]
+    assert [(r.word, r.values, r.strength) for r in found] == [("Sakura/Motohisa", ("asian",), "weak")]
+    assert anonymity(cset) == 2 < len(cset)
+    _same_for_every_member(cset)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "gone"),
+    [
+        ("a beautiful woman in a garden, portrait", "beautiful"),
+        ("a handsome man with a mohawk", "mohawk"),
+        ("a ukrainian girl in a flower crown", "flower crown"),
+    ],
+)
+def test_appearance_words_are_generalised(prompt: str, gone: str) -> None:
+    cset = _sent(prompt)
+    assert all(gone not in c for c in cset.candidates) and cset.device_text == prompt
+    assert anonymity(cset) == len(cset)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "sent"),
+    [
+        ("a fishwife selling herring at a harbour market", "a fish seller selling herring at a harbour market"),
+        ("a matron in a 1940s hospital ward", "a supervisor in a 1940s hospital ward"),
+    ],
+)
+def test_a_gendered_role_without_a_pair_is_generalised_even_when_nothing_varies(prompt: str, sent: str) -> None:
+    cset = _sent(prompt)
+    assert cset.candidates == (sent,) and cset.device_text == prompt
+    kept = _sent(prompt, policy="keep-cues")
+    assert kept.candidates == (prompt,) and "reveals gender (not varied)" in (kept.notice or "")
+
+
+def test_a_baby_noun_reveals_the_childs_age_so_decoys_stay_babies() -> None:
+    cset = _sent("a newborn baby girl sleeping")
+    assert set(cset.candidates) == {"a newborn baby girl sleeping", "a newborn baby boy sleeping"}
+    assert "reveals child_age" in (cset.notice or "") and anonymity(cset) == len(cset)
+    _same_for_every_member(cset)
