@@ -63,17 +63,20 @@ def test_appearance_words_are_generalised(prompt: str, gone: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("prompt", "sent"),
+    ("prompt", "role"),
     [
-        ("a fishwife selling herring at a harbour market", "a fish seller selling herring at a harbour market"),
-        ("a matron in a 1940s hospital ward", "a supervisor in a 1940s hospital ward"),
+        ("a fishwife selling herring at a harbour market", "fishwife"),
+        ("a matron in a 1940s hospital ward", "matron"),
     ],
 )
-def test_a_gendered_role_without_a_pair_is_generalised_even_when_nothing_varies(prompt: str, sent: str) -> None:
+def test_a_gendered_role_without_a_pair_never_reaches_the_cloud(prompt: str, role: str) -> None:
+    """A role word with no counterpart of the other gender is read as its kind's generic noun and
+    varied ("a woman" / "a man": WordNet's gender nouns) or, where it is no person word, sent as its
+    neutral form; the device draws the user's word either way."""
     cset = _sent(prompt)
-    assert cset.candidates == (sent,) and cset.device_text == prompt
-    kept = _sent(prompt, policy="keep-cues")
-    assert kept.candidates == (prompt,) and "reveals gender (not varied)" in (kept.notice or "")
+    assert not any(role in c for c in cset.candidates) and cset.device_text == prompt
+    assert anonymity(cset) == len(cset) >= 2
+    _same_for_every_member(cset)
 
 
 def test_a_baby_noun_reveals_the_childs_age_so_decoys_stay_babies() -> None:
@@ -81,3 +84,24 @@ def test_a_baby_noun_reveals_the_childs_age_so_decoys_stay_babies() -> None:
     assert set(cset.candidates) == {"a newborn baby girl sleeping", "a newborn baby boy sleeping"}
     assert "reveals child_age" in (cset.notice or "") and anonymity(cset) == len(cset)
     _same_for_every_member(cset)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "sent"),
+    [
+        ("a biracial woman with curly hair, portrait", "woman with curly hair, portrait"),
+        ("portrait of a mixed-race teenage boy", "portrait of a teenage boy"),
+        ("an interracial couple walking on the beach", "a couple walking on the beach"),
+        ("a mixed race family at dinner", "a family at dinner"),
+    ],
+)
+def test_words_of_mixed_heritage_are_never_sent_in_clear(prompt: str, sent: str) -> None:
+    """'biracial' states an ethnicity though no value names it: by default it is dropped for the cloud
+    even where nothing is varied (the device draws it), and with --keep-cues it fixes ethnicity."""
+    cset = _sent(prompt)
+    text = " ".join(cset.candidates).lower()
+    assert not any(w in text for w in ("biracial", "mixed", "interracial")), cset.candidates
+    assert cset.true_prompt.endswith(sent) and cset.device_prompt == prompt
+    _same_for_every_member(cset)
+    kept = _sent(prompt, policy="keep-cues")
+    assert any(r.attribute == "ethnicity" and r.strength == "strong" for r in revealed(kept))

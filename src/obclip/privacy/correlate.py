@@ -316,10 +316,12 @@ def _neutral_grammar() -> tuple[frozenset[str], frozenset[str]]:
 
 @functools.cache
 def _person_nouns() -> frozenset[str]:
-    """Cues that name a person by a gendered role (`neutral.json`, ``person_nouns``): generalised
-    even where the set varies nothing ("a fishwife" -> "a fish seller")."""
+    """Cues that name a person by a gendered role or state an attribute no value names (`neutral.json`,
+    ``person_nouns`` and ``attribute_words``): generalised even where the set varies nothing ("a
+    fishwife" -> "a fish seller", "a biracial woman" -> "a woman")."""
     data = json.loads(resources.files("obclip.privacy").joinpath("data/neutral.json").read_text(encoding="utf-8"))
-    return frozenset(surface_key(word) for word in data.get("person_nouns", ()))
+    words = [*data.get("person_nouns", ()), *data.get("attribute_words", ())]
+    return frozenset(surface_key(word) for word in words)
 
 
 @functools.cache
@@ -450,7 +452,13 @@ def _drop(before: str, after: str, key: str) -> str | None:
         adjective = key in adjectives or key.split(" ")[-1].endswith(("ed", "ing"))
         noun_adjunct = word not in FUNCTION_WORDS and not word.endswith(("ing", "ed"))  # "afro hair", not "riding"
         if word == SLOT_MARK or (word not in FUNCTION_WORDS and (adjective or noun_adjunct)):
-            return before + after.lstrip()  # a modifier of the next word: drop it alone
+            # a modifier of the next word: drop it alone ("an interracial couple" -> "a couple")
+            last = _LAST_WORD.search(before)
+            if word != SLOT_MARK and last and last.group(1).lower() in ("a", "an"):
+                article = indefinite_article(following.group(1))
+                article = article.capitalize() if last.group(1)[0].isupper() else article
+                before = before[: last.start()] + article + last.group(2)
+            return before + after.lstrip()
     # the head of its phrase: drop its modifiers, article and the link only it needed
     stops = DETERMINERS | POSSESSIVES | {"some"} | table.links
     walked, probe = before, before
