@@ -177,3 +177,20 @@ def test_refusal_notice_and_detection_are_one_judgement_with_person_words(words)
         assert ONLY_ENGLISH in str(exc) or not unread
         return
     assert not unread and not any(w.startswith(ONLY_ENGLISH) for w in sent.warnings)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "ein kleiner Junge spielt im Garten mit seinem Hund",  # German writes its nouns capitalised
+        "die alte Frau sitzt am Fenster und liest ein Buch",
+        "stara kobieta czyta książkę przy oknie",  # Polish: not among the foreign list's languages
+        "dziewczynka z rudymi włosami w parku",
+        "bà cụ bán hoa ở chợ",  # Vietnamese
+        "một cụ ông ngồi câu cá bên hồ",
+    ],
+)
+def test_languages_the_word_lists_miss_are_refused_when_most_lower_case_words_are_not_english(prompt):
+    assert prompt_language(prompt) is not None
+    with pytest.raises(InvalidInputError, match=ONLY_ENGLISH):
+        checked_view(prompt)

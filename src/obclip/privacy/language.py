@@ -31,6 +31,7 @@ _MIN_FOREIGN = 2
 _SURE_MARGIN = 3.5
 _SHORT = 3
 _MIN_WORDS = 3
+_MIN_LOWER = 4
 _LONG = 4
 _NOT_ENGLISH_SHARE = 0.5
 _MOSTLY_ENGLISH = 0.75
@@ -66,6 +67,15 @@ def language_of(text: str) -> str | None:
     reading = _read_words(text)
     if reading.clearly_foreign():
         return _name_language(text, reading)
+    lower = [w for w in _LETTERS.findall(text) if not w[:1].isupper()]
+    english_lower = sum(w.casefold() in english_words() for w in lower)
+    if len(lower) >= _MIN_LOWER and english_lower < _NOT_ENGLISH_SHARE * len(lower):
+        # most lower-case words are no English words, in a language the foreign list lacks (Polish,
+        # Vietnamese) or that writes its nouns capitalised (German: "eine ältere Dame mit Hut"): a
+        # confident identifier decides
+        found = _identify(text, _PROBABILITY)
+        if found is not None:
+            return found
     if len(reading.foreign) < _MIN_FOREIGN and (reading.english or reading.counted < _MIN_WORDS):
         # English words and at most one common foreign one ("a femme fatale", "über detailed"),
         # or a few words none of the lists holds ("bokeh", "chibi", "anciano"): read as English
