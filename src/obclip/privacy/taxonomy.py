@@ -317,6 +317,16 @@ def data_name_keys() -> frozenset[str]:
     return frozenset(surface_key(name) for names in data_first_names().values() for name in names)
 
 
+def _extend_new(target: list[str], surfaces: Iterable[str], seen: dict[int, set[str]]) -> None:
+    """Append to `target` the surfaces it does not hold yet, in order (`seen` keeps each list's set,
+    so merging the name lists stays linear)."""
+    held = seen.setdefault(id(target), set(target))
+    for surface in surfaces:
+        if surface not in held:
+            held.add(surface)
+            target.append(surface)
+
+
 def combine_taxonomies(first: Taxonomy, *others: Taxonomy) -> Taxonomy:
     """One taxonomy that detects everything its parts detect.
 
@@ -330,6 +340,7 @@ def combine_taxonomies(first: Taxonomy, *others: Taxonomy) -> Taxonomy:
     merged_aliases: dict[str, dict[str, dict[str, list[str]]]] = {}
     partial: dict[str, set[str]] = {}
     full_values: dict[str, set[str]] = {}
+    seen: dict[int, set[str]] = {}  # id of a merged list -> its surfaces
     for taxonomy in (first, *others):
         for spec in taxonomy.attributes:
             full = {v for v in spec.values if spec.forms[v].keys() == set(spec.categories)}
@@ -345,11 +356,10 @@ def combine_taxonomies(first: Taxonomy, *others: Taxonomy) -> Taxonomy:
             partial.setdefault(spec.name, set()).update(set(spec.values) - full)
             for value in spec.values:
                 for category, surfaces in spec.forms[value].items():
-                    forms = target[value].setdefault(category, [])
-                    forms.extend(s for s in surfaces if s not in forms)
+                    _extend_new(target[value].setdefault(category, []), surfaces, seen)
                 for category, surfaces in spec.aliases.get(value, {}).items():
                     aliases = merged_aliases.setdefault(spec.name, {}).setdefault(value, {}).setdefault(category, [])
-                    aliases.extend(s for s in surfaces if s not in aliases)
+                    _extend_new(aliases, surfaces, seen)
     data = {
         "format": FORMAT,
         "attributes": [
