@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from tests.privacy.test_invariant import assert_closed, count
 
@@ -233,6 +233,7 @@ def messy_prompts(draw: st.DrawFn) -> str:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(prompt=messy_prompts(), seed=st.integers(0, 2**32))
+@example(prompt="womn chess", seed=0)  # a typo before an object head is bound as its form is
 def test_closure_holds_for_hostile_names_groups_tags_and_weights(prompt: str, seed: int) -> None:
     assume(count(prompt) <= 24)
     assert_closed(prompt, seed=seed)

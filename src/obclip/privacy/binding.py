@@ -120,12 +120,13 @@ _NEXT_WORD = re.compile(r"[ \t]+([a-z]+)")
 _AFTER_HEAD = re.compile(r"[ \t]*(?:$|[^\w\s'’-])|[ \t\n]+([a-z]+)\b(?!['’-])|\n")
 
 
-def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int) -> bool:
+def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface: str = "") -> bool:
     """Whether the person noun at folded[start:end] modifies the thing named right after it ("a baby
     koala on a branch", "a mother giraffe at dawn"): the next word is an object head
     (`object_heads`) and ends the phrase (punctuation, the end, a function word or a participle
-    follows), so "a woman guitar player" and "a girl's doll" stay a person."""
-    entry = taxonomy.lexicon.get(surface_key(folded[start:end]))
+    follows), so "a woman guitar player" and "a girl's doll" stay a person. `surface`: the form
+    read there when it is not the text itself (a typo, "womn"), so it is bound as its form is."""
+    entry = taxonomy.lexicon.get(surface_key(surface or folded[start:end]))
     rules = binding()
     if entry is None or entry.is_pronoun or any(rules.rule(c) != ALWAYS for c in entry.categories):
         return False
@@ -225,11 +226,19 @@ def _spaced(text: str) -> str:
     return r"\s+".join(re.escape(part) for part in text.split(" "))
 
 
-def in_idiom(taxonomy: Taxonomy, folded: str, start: int, end: int, attribute: int, categories: frozenset[str]) -> bool:
+def in_idiom(
+    taxonomy: Taxonomy,
+    folded: str,
+    start: int,
+    end: int,
+    attribute: int,
+    categories: frozenset[str],
+    surface: str = "",
+) -> bool:
     """Whether the taxonomy word at folded[start:end] names no person: it sits in an idiom of the
     lexicon or of WordNet ("queen bee", "king cobra", "daddy longlegs"), or it is a person noun
-    before the thing it modifies (`before_object`: "a baby koala")."""
-    if before_object(taxonomy, folded, start, end):
+    before the thing it modifies (`before_object`: "a baby koala"; `surface` as there)."""
+    if before_object(taxonomy, folded, start, end, surface):
         return True
     table = _idioms(taxonomy)
     low, high = max(0, start - _WINDOW), min(len(folded), end + _WINDOW)

@@ -568,7 +568,10 @@ class _Detector:
             if entry.family & unbound:
                 self.idiom_starts.add(match.start)
                 continue
-            if in_idiom(self.taxonomy, self.folded, match.start, match.end, entry.attribute, entry.categories):
+            idiom = in_idiom(
+                self.taxonomy, self.folded, match.start, match.end, entry.attribute, entry.categories, match.surface
+            )
+            if idiom:
                 self.idiom_starts.add(match.start)
                 if self._object(match):
                     animals.add(match.start)
