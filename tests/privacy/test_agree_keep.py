@@ -234,6 +234,7 @@ def messy_prompts(draw: st.DrawFn) -> str:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(prompt=messy_prompts(), seed=st.integers(0, 2**32))
 @example(prompt="womn chess", seed=0)  # a typo before an object head is bound as its form is
+@example(prompt="1girl 1girl chess", seed=0)  # a tag is a person whatever follows it
 def test_closure_holds_for_hostile_names_groups_tags_and_weights(prompt: str, seed: int) -> None:
     assume(count(prompt) <= 24)
     assert_closed(prompt, seed=seed)

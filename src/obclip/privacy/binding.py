@@ -130,6 +130,8 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
     rules = binding()
     if entry is None or entry.is_pronoun or any(rules.rule(c) != ALWAYS for c in entry.categories):
         return False
+    if any(c.startswith("tag_") for c in entry.categories):
+        return False  # a booru tag ("1girl", "2girls") is a person whatever follows it
     head = _NEXT_WORD.match(folded, end)
     if head is None or head.group(1) not in object_heads():
         return False
