@@ -235,6 +235,9 @@ def messy_prompts(draw: st.DrawFn) -> str:
 @given(prompt=messy_prompts(), seed=st.integers(0, 2**32))
 @example(prompt="womn chess", seed=0)  # a typo before an object head is bound as its form is
 @example(prompt="1girl 1girl chess", seed=0)  # a tag is a person whatever follows it
+@example(prompt="1girl   1girl", seed=0)  # tags apart by any run of spaces are one count tag
+@example(prompt="Kendrick and Gracie", seed=0)  # a name that is also a place pairs with its own kind
+@example(prompt="Ayşe, a 30-year-old Kenyan woman, with her son", seed=0)  # no partner that reads as a word
 def test_closure_holds_for_hostile_names_groups_tags_and_weights(prompt: str, seed: int) -> None:
     assume(count(prompt) <= 24)
     assert_closed(prompt, seed=seed)

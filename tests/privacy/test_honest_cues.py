@@ -43,7 +43,9 @@ def test_a_large_city_is_a_weak_cue_of_its_countrys_ethnicity() -> None:
 def test_a_kept_name_pair_of_one_country_is_a_weak_cue_of_its_ethnicity() -> None:
     cset = _sent("a European woman named Sakura")
     found = [r for r in revealed(cset) if r.attribute == "ethnicity"]
-    assert [(r.word, r.values, r.strength) for r in found] == [("Sakura/Motohisa", ("asian",), "weak")]
+    assert [(r.values, r.strength) for r in found] == [(("asian",), "weak")]
+    user, partner = found[0].word.split("/")
+    assert user == "Sakura" and any(c.endswith(f"named {partner}") for c in cset.candidates)  # the pair sent
     assert anonymity(cset) == 2 < len(cset)
     _same_for_every_member(cset)
 

@@ -12,6 +12,7 @@ import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 import torch
 
@@ -85,6 +86,11 @@ def test_a_request_survives_its_replica_being_killed_while_it_runs(deployment):
     handles = {a["name"]: ray.get_actor(a["name"], namespace=a["namespace"]) for a in replicas()}
     with ThreadPoolExecutor(1) as pool:
         answer = pool.submit(cloud.denoise, long)
+        # A replica counts a request as ongoing from the moment Serve's router reserves a slot on it;
+        # killed before it accepts the request, the router itself routes it to the other replica and
+        # no client ever resends. Wait until obclip's own queue in one replica holds the job.
+        while not answer.done() and not _a_replica_holds_a_job(deployment):
+            time.sleep(0.05)
         busy: list[str] = []
         while not busy and not answer.done():  # the replica that holds the request
             busy = [name for name, h in handles.items() if ray.get(h.get_num_ongoing_requests.remote())]
@@ -104,6 +110,13 @@ def test_a_request_survives_its_replica_being_killed_while_it_runs(deployment):
     else:
         pytest.fail("Serve did not replace the killed replica within 180 s")
     assert torch.equal(cloud.denoise(spec(5)).latents, want)
+
+
+def _a_replica_holds_a_job(url: str) -> bool:
+    """Whether the replica that answers this `/metrics` request has a denoise job queued or running."""
+    text = httpx.get(f"{url}/metrics", timeout=30).text
+    depth = [line.split()[1] for line in text.splitlines() if line.startswith("obclip_queue_depth ")]
+    return bool(depth) and float(depth[0]) >= 1
 
 
 def _loopback(ip: str) -> bool:

@@ -611,6 +611,7 @@ class PromptResult:
     prompt: str
     source: str = "corpus"
     kinds: list[str] = field(default_factory=list)
+    person: bool = True
     n: int = 0
     anonymity: int = 0
     seconds: float = 0.0
@@ -687,7 +688,7 @@ def told_leak(leaked: dict[str, list[str]], notice: str | None) -> str | None:
 
 def evaluate_prompt(item: CorpusPrompt, options: _Options, seed: int | None, rng: random.Random) -> PromptResult:
     """Build the set for one prompt and run every check on it."""
-    result = PromptResult(item.line, item.prompt, item.source, list(item.kinds))
+    result = PromptResult(item.line, item.prompt, item.source, list(item.kinds), item.person)
     start = time.perf_counter()
     try:
         with _deadline(options.timeout_s):
@@ -1220,6 +1221,7 @@ def to_json(summary: Summary, results: Sequence[PromptResult]) -> dict[str, Any]
         or r.crashed
         or r.refused
         or r.seconds > SLOW_S
+        or (not r.person and r.n > 1)
     ]
     for record in problems:
         if len(record["prompt"]) > 300:

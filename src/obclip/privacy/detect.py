@@ -364,7 +364,7 @@ class _Detector:
         self.matches = merged
 
     def _pair(self, first: _Match, second: _Match) -> SurfaceEntry | None:
-        if first.entry.attribute != second.entry.attribute or self.folded[first.end : second.start] != " and ":
+        if first.entry.attribute != second.entry.attribute or self.folded[first.end : second.start].split() != ["and"]:
             return None
         spec = self.taxonomy.attributes[first.entry.attribute]
         for category in sorted(first.entry.categories & second.entry.categories):
@@ -381,7 +381,7 @@ class _Detector:
     def _tag_pair(self, first: _Match, second: _Match) -> SurfaceEntry | None:
         """Two booru count tags side by side ("1girl 3girls") are one count tag of their sum: a
         candidate rendering them "1girl 3boys" would read back as that one mixed tag."""
-        if first.entry.attribute != second.entry.attribute or self.folded[first.end : second.start] != " ":
+        if first.entry.attribute != second.entry.attribute or not self.folded[first.end : second.start].isspace():
             return None
         counts = []
         for entry in (first.entry, second.entry):

@@ -18,7 +18,9 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
+from obclip.privacy.normalize import normalize_text
 from obclip.privacy.taxonomy import AttributeSpec, Taxonomy, data_name_keys, surface_key
+from obclip.privacy.words import wordnet_named
 
 _SEP = "|"
 _NAME = "name"
@@ -384,16 +386,20 @@ def _pair_rows(taxonomy: Taxonomy, spec: AttributeSpec) -> tuple[Mapping[str, st
     # hand-listed names are read wherever capitalised, generated ones only where the prompt is about
     # a person: each kind pairs among itself, so a decoy name is read wherever the user's is
     generated = data_name_keys()
+    named = wordnet_named()
     hand: dict[str, list[str]] = {v: [] for v in values}
     listed: dict[str, list[str]] = {v: [] for v in values}
+    listed_named: dict[str, list[str]] = {v: [] for v in values}
     for value in values:
         for name in spec.forms[value]["first_name"]:
             key = surface_key(name)
-            if key not in used:
+            if key not in used and normalize_text(name) == name:
                 used.add(key)
-                (listed if key in generated else hand)[value].append(name)
+                kind = hand if key not in generated else listed_named if key in named else listed
+                kind[value].append(name)
     rows += _zip_by_country(hand, values)
     rows += _zip_by_country(listed, values)
+    rows += _zip_by_country(listed_named, values)
     word_names = _name_data().get("word_names", {})
     if all(v in word_names for v in values):
         lexicon = taxonomy.lexicon
