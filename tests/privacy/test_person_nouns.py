@@ -220,6 +220,18 @@ def test_a_name_after_a_courtesy_title_is_a_surname(prompt: str) -> None:
     assert len(cset) == 2 and all(word_in(surname, c) for c in cset.candidates)
 
 
+@pytest.mark.parametrize(
+    "prompt", ["Sir Edward riding a horse through the countryside", "Dame Judi walking on a foggy London street"]
+)
+def test_a_name_after_a_title_of_honour_is_a_varied_first_name(prompt: str) -> None:
+    """WordNet's "Sir Barton" (a racehorse) is no idiom for every name after "Sir" or "Dame"."""
+    cset = build_candidate_set(prompt, seed=0)
+    title, name = prompt.split()[:2]
+    assert len(cset) == 2
+    assert not any(word_in(title, c) for c in cset.candidates if c != cset.true_prompt)
+    assert not any(word_in(name, c) for c in cset.candidates if c != cset.true_prompt)
+
+
 @pytest.mark.parametrize("prompt", ["girl nonna a nonna nonna a", "la señora con su hija en el mercado"])
 def test_the_language_check_reads_no_value(prompt: str) -> None:
     """Whether a text is read as English may not depend on the values a candidate renders ("girl

@@ -202,6 +202,10 @@ def _idioms(taxonomy: Taxonomy) -> dict[tuple[int, str], list[_Idiom]]:
                     generic,
                 )
             words, generic = alternations[kind]
+            if generic and i > 0 and entries[i - 1].categories & rules.name_titles:
+                # a title and a name ("Sir Barton" the racehorse, "Queen Anne's lace"): that very
+                # name, since a name after a title is that person's ("Sir Edward", `detect`)
+                words, generic = _spaced(match.group()), False
             if generic:
                 name_groups.append(f"w{i}")
             pieces.append(_spaced(phrase[cursor : match.start()]))
