@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from obclip.privacy import CandidateSet, build_candidate_set
-from obclip.privacy.correlate import anonymity, apply_policy, revealed
+from obclip.privacy.correlate import anonymity, apply_policy, generalized, revealed
 from obclip.privacy.cues import cue_table
 
 
@@ -107,3 +107,49 @@ def test_words_of_mixed_heritage_are_never_sent_in_clear(prompt: str, sent: str)
     _same_for_every_member(cset)
     kept = _sent(prompt, policy="keep-cues")
     assert any(r.attribute == "ethnicity" and r.strength == "strong" for r in revealed(kept))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "sent", "dropped"),
+    [
+        ("a little boy in yellow rain boots jumping into a puddle", "boy in yellow rain boots", "little"),
+        ("young girl, sundress, meadow", "girl, outfit, meadow", "young"),
+        ("a tiny little Indian girl at a wedding", "girl at a wedding", "little"),
+        ("(little boy:1.4) with a toy airplane", "boy:1.4) with a toy airplane", "little"),
+        ("Maria and José building a sandcastle with their little daughter", "with their daughter", "little"),
+    ],
+)
+def test_a_childs_size_words_are_dropped_for_the_cloud(prompt: str, sent: str, dropped: str) -> None:
+    """'little' before a noun only a child can be narrows its age beyond the noun and is never varied:
+    by default the cloud does not get it, the device draws it, and the notice says so."""
+    cset = _sent(prompt)
+    assert not any(dropped in c.lower().split() for c in cset.candidates), cset.candidates
+    assert sent in cset.true_prompt and cset.device_prompt == prompt
+    assert (dropped, "") in [(w.lower(), s) for w, s in generalized(cset)]
+    _same_for_every_member(cset)
+
+
+@pytest.mark.parametrize(
+    "prompt", ["a little house with a young woman", "the little mermaid", "a young mother and her little dog"]
+)
+def test_size_words_of_adults_and_things_stay(prompt: str) -> None:
+    cset = _sent(prompt)
+    assert not generalized(cset) and cset.true_prompt == cset.device_prompt == prompt
+
+
+@pytest.mark.parametrize(
+    ("prompt", "sent"),
+    [
+        ("a 6-month-old infant crawling across a shag carpet", "a 6-month-old crawling across a shag carpet"),
+        ("a 3-year-old toddler splashing in a puddle", "a 3-year-old splashing in a puddle"),
+        ("a 9-year-old kid on a bike", "a 9-year-old on a bike"),
+    ],
+)
+def test_a_child_noun_after_its_age_is_dropped_for_the_cloud(prompt: str, sent: str) -> None:
+    """Detection keeps a child noun after a child's age as written (varied, the two would disagree):
+    by default the cloud gets the age alone, which reads as a noun, and the age stays varied."""
+    cset = _sent(prompt)
+    assert cset.true_prompt == sent and cset.device_prompt == prompt
+    assert len(cset) == 4 and [a.kind for a in cset.attributes] == ["child_age"]
+    assert (prompt.split()[2], "") in generalized(cset)
+    _same_for_every_member(cset)

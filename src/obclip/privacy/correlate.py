@@ -16,7 +16,7 @@ from importlib import resources
 from typing import Any
 
 from obclip.errors import InvalidInputError
-from obclip.privacy.cues import SLOT_MARK, CueHit, cue_table, find_cues, fixed_text
+from obclip.privacy.cues import SLOT_MARK, CueHit, child_modifiers, child_nouns_after, cue_table, find_cues, fixed_text
 from obclip.privacy.cues import plural as cue_plural
 from obclip.privacy.detect import detect
 from obclip.privacy.expand import HARD_CAP, CandidateSet, _shuffle, expand
@@ -311,7 +311,7 @@ _WALK_BACK = 3
 def _neutral_grammar() -> tuple[frozenset[str], frozenset[str]]:
     """(cue words that are adjectives, neutral forms that take no article), from `neutral.json`."""
     data = json.loads(resources.files("obclip.privacy").joinpath("data/neutral.json").read_text(encoding="utf-8"))
-    return frozenset(data.get("adjectives", ())), frozenset(data.get("mass", ()))
+    return frozenset(data.get("adjectives", ())) | child_modifiers()[0], frozenset(data.get("mass", ()))
 
 
 @functools.cache
@@ -321,7 +321,7 @@ def _person_nouns() -> frozenset[str]:
     fishwife" -> "a fish seller", "a biracial woman" -> "a woman")."""
     data = json.loads(resources.files("obclip.privacy").joinpath("data/neutral.json").read_text(encoding="utf-8"))
     words = [*data.get("person_nouns", ()), *data.get("attribute_words", ())]
-    return frozenset(surface_key(word) for word in words)
+    return frozenset(surface_key(word) for word in words) | child_modifiers()[0]
 
 
 @functools.cache
@@ -336,6 +336,12 @@ def _weighted_form(key: str) -> str:
     return table.get(key) or table.get(key.rstrip("s")) or table.get("", "")
 
 
+def _sent_as(template: Template, key: str) -> str | None:
+    """What the default policy sends for the cue `key` of `template`: a child noun after a child's
+    age is dropped (`cues.child_nouns_after`), any other cue is sent as `neutral_form`."""
+    return "" if key in child_nouns_after(template) else neutral_form(key)
+
+
 def neutral_form(key: str) -> str | None:
     """What --generalize sends for the cue `key` (a cue table key): its neutral form, made plural
     for a plural cue ("wedding dresses" -> "wedding outfits"); "" to drop it; None when it has none."""
@@ -343,6 +349,8 @@ def neutral_form(key: str) -> str | None:
     listed = _listed_neutral()
     if key in listed:
         return listed[key]
+    if key in child_modifiers()[0]:
+        return ""
     form = table.neutral.get(key)
     if form:
         for singular in (key[:-1], key[:-2], key[:-3] + "y"):
@@ -366,11 +374,12 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
     taxonomy = cset.template.taxonomy
     template = detect(cset.true_prompt, taxonomy)
     every = [h for h in find_cues(template) if not h.slot]
-    persons = _person_nouns()
+    nouns = child_nouns_after(template)
+    persons = _person_nouns() | nouns
     hits = [
         h
         for h in every
-        if neutral_form(h.key) is not None and (h.key in persons or any(r.varied for r in _reveals(cset, h)))
+        if _sent_as(template, h.key) is not None and (h.key in persons or any(r.varied for r in _reveals(cset, h)))
     ]
     if not hits:
         return None
@@ -381,7 +390,10 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
         floor = max((h.end for h in every if h.end <= hit.start), default=0)  # words of a cue before stay
         if any(h.end > hit.start for h in hits[:number]):
             continue  # overlaps an earlier cue (a symbol inside a phrase): keep both as written
-        swapped = _replace(text, hit.start, hit.end, hit.key, floor)
+        if hit.key in nouns:  # a child noun right after its age: "a 6-month-old infant crawling"
+            swapped = text[: hit.start].rstrip(" \t") + text[hit.end :]
+        else:
+            swapped = _replace(text, hit.start, hit.end, hit.key, floor)
         if swapped is not None:
             text = swapped
     if text == original:
@@ -584,14 +596,13 @@ def generalized(cset: CandidateSet) -> tuple[tuple[str, str], ...]:
     own = getattr(cset, "device_prompt", "")
     if not own or own == cset.true_prompt:
         return ()
-    table = cue_table()
     sent = [h.key for h in find_cues(cset.template)]
     result = []
     for hit in find_cues(detect(own, cset.template.taxonomy)):
         if hit.key in sent:
             sent.remove(hit.key)
-        elif hit.key in table.neutral:
-            result.append((hit.word, table.neutral[hit.key]))
+        elif not hit.slot and (form := _sent_as(cset.template, hit.key)) is not None:
+            result.append((hit.word, form))
     return tuple(result)
 
 

@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Any
 
 from obclip.errors import TaxonomyError
+from obclip.privacy.binding import binding
 from obclip.privacy.keep import pair_of
 from obclip.privacy.taxonomy import Matcher, fold, surface_key
 from obclip.privacy.template import Slot, Template
@@ -243,8 +244,97 @@ def find_cues(template: Template) -> tuple[CueHit, ...]:
             hit = _name_hit(template, part, offset, table)
             if hit is not None:
                 hits.append(hit)
+        if isinstance(part, Slot) and part.attribute is not None:
+            hits.extend(_child_modifier_hits(template, part, text, offset))
+            noun = _child_noun_hit(template, part, text, offset)
+            if noun is not None:  # in place of a table cue of the same word ("kids")
+                hits = [h for h in hits if (h.start, h.end) != (noun.start, noun.end)] + [noun]
         offset += len(part) if isinstance(part, str) else 1
     return tuple(sorted(hits, key=lambda h: h.start))
+
+
+_WORD_BEFORE = re.compile(r"([^\W\d_][\w'’-]*)([ \t]+)$")
+_WORD_AFTER = re.compile(r"[ \t]+([^\W\d_][\w'’-]*)(?![\w'’-])")
+_SLOT_BEFORE = re.compile(rf"{SLOT_MARK}[ \t]+$")
+_CHILD_AGE = Implication("age", frozenset({"young"}), "weak")
+
+
+@functools.cache
+def _child_modifier_data() -> dict[str, Any]:
+    data = json.loads(resources.files("obclip.privacy").joinpath("data/neutral.json").read_text(encoding="utf-8"))
+    return data.get("child_modifiers", {})
+
+
+@functools.cache
+def child_modifiers() -> tuple[frozenset[str], frozenset[str]]:
+    """(words, extra slot categories) of `neutral.json`'s ``child_modifiers``: words before a
+    person noun only a child can be ("a little girl") that tell the child's age beyond the noun."""
+    entry = _child_modifier_data()
+    return frozenset(surface_key(w) for w in entry.get("words", ())), frozenset(entry.get("categories", ()))
+
+
+def child_nouns_after(template: Template) -> frozenset[str]:
+    """The child nouns that the default policy drops after a child's written age ("a 3-year-old
+    toddler"): every form, of every value, of the ``nouns_after`` categories of a child attribute."""
+    return _child_nouns_after(template.taxonomy)
+
+
+@functools.lru_cache(maxsize=8)
+def _child_nouns_after(taxonomy: Any) -> frozenset[str]:
+    wanted = frozenset(_child_modifier_data().get("nouns_after", {}).get("nouns", ()))
+    children = binding().child_attributes
+    return frozenset(
+        key
+        for key, entry in taxonomy.lexicon.items()
+        if taxonomy.attributes[entry.attribute].name in children and entry.categories & wanted
+    )
+
+
+def _child_noun_hit(template: Template, slot: Slot, text: str, offset: int) -> CueHit | None:
+    """A child noun right after a child's written age of the same person ("a 6-month-old infant"),
+    which detection keeps as written: a cue of age, bound to the age's person."""
+    assert slot.attribute is not None
+    attribute = template.attributes[slot.attribute]
+    after = _child_modifier_data().get("nouns_after", {})
+    if attribute.kind not in binding().child_attributes or slot.category not in after.get("categories", ()):
+        return None
+    found = _WORD_AFTER.match(text, offset + 1)
+    if found is None:
+        return None
+    key = surface_key(found.group(1))
+    if key not in child_nouns_after(template):
+        return None
+    start, stop = found.span(1)
+    return CueHit(text[start:stop], start, stop, (_CHILD_AGE,), attribute.person, key)
+
+
+def _child_modifier_hits(template: Template, slot: Slot, text: str, offset: int) -> list[CueHit]:
+    """The child modifiers written right before a slot only a child can be ("a tiny little
+    girl"): cues of age, bound to that slot's person. Reads the slot's category, never a value."""
+    assert slot.attribute is not None
+    words, extra = child_modifiers()
+    attribute = template.attributes[slot.attribute]
+    rules = binding()
+    child = (
+        attribute.kind in rules.child_attributes
+        or slot.category in rules.child_categories.get(attribute.kind, frozenset())
+        or slot.category in extra
+    )
+    if not child:
+        return []
+    hits = []
+    end = offset
+    while True:
+        marked = _SLOT_BEFORE.search(text, 0, end)
+        if marked is not None:  # another slot of the phrase ("a little Indian girl")
+            end = marked.start()
+            continue
+        found = _WORD_BEFORE.search(text, 0, end)
+        if found is None or surface_key(found.group(1)) not in words:
+            return hits
+        start, stop = found.span(1)
+        hits.append(CueHit(text[start:stop], start, stop, (_CHILD_AGE,), attribute.person, surface_key(found.group(1))))
+        end = start
 
 
 def _name_hit(template: Template, slot: Slot, offset: int, table: CueTable) -> CueHit | None:

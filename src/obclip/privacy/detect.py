@@ -819,7 +819,14 @@ class _Detector:
             entry = self.matches[self.starts[k]].entry
             spec = self.taxonomy.attributes[entry.attribute]
             return all(spec.canonical(v, c)[:1].isupper() for c in entry.family for v in spec.values_for((c,)))
-        return k < len(self.text) and self.text[k].isupper()
+        word = _WORD.match(self.text, k)
+        # a name: not a lone capital or a capitalised function word ("a lady A", "a lady An")
+        return (
+            word is not None
+            and word.group()[0].isupper()
+            and len(word.group()) > 1
+            and (fold(word.group()) not in FUNCTION_WORDS)
+        )
 
     # --- form categories ---------------------------------------------------------------------
 
