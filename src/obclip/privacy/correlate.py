@@ -390,6 +390,7 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
         floor = max((h.end for h in every if h.end <= hit.start), default=0)  # words of a cue before stay
         if any(h.end > hit.start for h in hits[:number]):
             continue  # overlaps an earlier cue (a symbol inside a phrase): keep both as written
+        swapped: str | None
         if hit.key in nouns:  # a child noun right after its age: "a 6-month-old infant crawling"
             swapped = text[: hit.start].rstrip(" \t") + text[hit.end :]
         else:

@@ -322,7 +322,7 @@ def _child_modifier_hits(template: Template, slot: Slot, text: str, offset: int)
     )
     if not child:
         return []
-    hits = []
+    hits: list[CueHit] = []
     end = offset
     while True:
         marked = _SLOT_BEFORE.search(text, 0, end)
