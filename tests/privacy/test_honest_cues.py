@@ -153,3 +153,13 @@ def test_a_child_noun_after_its_age_is_dropped_for_the_cloud(prompt: str, sent: 
     assert len(cset) == 4 and [a.kind for a in cset.attributes] == ["child_age"]
     assert (prompt.split()[2], "") in generalized(cset)
     _same_for_every_member(cset)
+
+
+def test_a_skin_tone_word_is_dropped_for_a_person_only() -> None:
+    """'pale' states a skin tone no slot varies: dropped for the cloud where the prompt shows a person,
+    kept in a prompt without one (a person-free prompt is sent as written)."""
+    cset = _sent("a pale redheaded girl with freckles")
+    assert not any("pale" in c for c in cset.candidates) and cset.device_prompt.startswith("a pale")
+    _same_for_every_member(cset)
+    free = _sent("pale moonlight over a lake")
+    assert free.candidates == ("pale moonlight over a lake",) and not generalized(free)

@@ -24,7 +24,7 @@ from obclip.privacy.keep import render_form
 from obclip.privacy.language import ONLY_ENGLISH
 from obclip.privacy.taxonomy import surface_key
 from obclip.privacy.template import Attribute, Slot, Template
-from obclip.privacy.words import DETERMINERS, FUNCTION_WORDS, POSSESSIVES, indefinite_article
+from obclip.privacy.words import DETERMINERS, FUNCTION_WORDS, POSSESSIVES, indefinite_article, is_person_noun
 
 
 @dataclass(frozen=True)
@@ -336,6 +336,15 @@ def _weighted_form(key: str) -> str:
     return table.get(key) or table.get(key.rstrip("s")) or table.get("", "")
 
 
+def _shows_a_person(template: Template) -> bool:
+    """Whether the prompt shows a person: a slot, or a person noun in its fixed text ("a fishwife",
+    "an interracial couple"); a word that states an attribute is dropped only then ("pale
+    moonlight" stays as written)."""
+    if template.attributes:
+        return True
+    return any(is_person_noun(w.lower()) for w in re.findall(r"[^\W\d_]+", fixed_text(template)))
+
+
 def _sent_as(template: Template, key: str) -> str | None:
     """What the default policy sends for the cue `key` of `template`: a child noun after a child's
     age is dropped (`cues.child_nouns_after`), any other cue is sent as `neutral_form`."""
@@ -375,7 +384,7 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
     template = detect(cset.true_prompt, taxonomy)
     every = [h for h in find_cues(template) if not h.slot]
     nouns = child_nouns_after(template)
-    persons = _person_nouns() | nouns
+    persons = _person_nouns() | nouns if _shows_a_person(template) else frozenset()
     hits = [
         h
         for h in every
