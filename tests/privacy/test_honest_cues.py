@@ -163,3 +163,20 @@ def test_a_skin_tone_word_is_dropped_for_a_person_only() -> None:
     _same_for_every_member(cset)
     free = _sent("pale moonlight over a lake")
     assert free.candidates == ("pale moonlight over a lake",) and not generalized(free)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "sent", "word"),
+    [
+        ("a nonbinary artist in a cluttered studio", "an artist in a cluttered studio", "nonbinary"),
+        ("a trans woman smiling at the camera", "woman smiling at the camera", "trans"),
+    ],
+)
+def test_words_of_gender_identity_are_never_sent_in_clear(prompt: str, sent: str, word: str) -> None:
+    """No value of the taxonomy names a gender identity: the word is dropped for the cloud (the
+    woman's gender stays varied); with --keep-cues it is sent as written."""
+    cset = _sent(prompt)
+    assert not any(word in c.lower().split() for c in cset.candidates), cset.candidates
+    assert cset.true_prompt.endswith(sent) and cset.device_prompt == prompt
+    _same_for_every_member(cset)
+    assert any(word in c.lower().split() for c in _sent(prompt, policy="keep-cues").candidates)
