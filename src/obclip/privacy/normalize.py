@@ -1,5 +1,5 @@
 """Normalisation: the one form of a text that detection reads (NFKC, invisible and bidi controls
-removed, look-alike letters mapped to Latin by their UTS #39 confusable, tag underscores as spaces).
+removed, look-alike letters mapped to Latin, tag underscores as spaces, leet and spaced-out words).
 
 Every text that reaches detection goes through `normalize` first (prompt, negative prompt, API,
 app, server), so "wo\u200bman", "wоman" (Cyrillic о), "ｗｏｍａｎ" and "fiance\u0301e" are read,
@@ -7,6 +7,8 @@ and sent, as "woman", "woman", "woman" and "fiancée". The user's own candidate 
 text; `Normalized.notes` says what was changed and `Normalized.mixed_script` names the words that
 mixed scripts (told to the user, refused under strict). The confusable table is the Unicode
 consortium's, as shipped by the maintained `confusable-homoglyphs` package (docs/privacy.md).
+A sensitive word written with digits for letters ("0ld m4n") or spelled out letter by letter
+("a w o m a n", "o.l.d") is read as the word; any other token ("4k", "1girl", "l33t") is kept.
 """
 
 from __future__ import annotations
@@ -27,6 +29,20 @@ _ESCAPE_START = re.compile(r"<[^<>\n]{0,200}>")
 _AGE_ABBREVIATION = re.compile(r"(?<![\w.])(\d{1,3})(?: |-)?(?:y/o|y\.o\.|yo|yrs?\.? ?old)(?![\w/])", re.IGNORECASE)
 _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _NEUTRAL_SCRIPTS = frozenset({"COMMON", "INHERITED"})
+# digits and symbols written for letters; "1" is "i" or "l". 2, 6, 8 and 9 are left out: they
+# would reach years and decades ("1980s" reads as "igbos") for no word people write that way
+_LEET = {"0": "o", "1": "il", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+_MAYBE_LEET = re.compile(r"[A-Za-z][013457@$]|[013457@$][A-Za-z]")
+_LEET_TOKEN = re.compile(
+    r"(?<![\w@$])[A-Za-z013457@$]*(?:[A-Za-z][013457@$]|[013457@$][A-Za-z])[A-Za-z013457@$]*(?![\w@$])"
+)
+_SPACED_ONE = r"[A-Za-z013457@$](?![\w@$]|['’](?!s\b)\w)"
+_SPACED_GAP = r"(?: +|[.\-] ?)"
+_SPACED_RUN = re.compile(rf"(?<![\w@$.\-]){_SPACED_ONE}(?:{_SPACED_GAP}{_SPACED_ONE}){{2,}}")
+_SPACED_BEFORE = re.compile(rf"(?<![\w@$])[A-Za-z013457@$]{_SPACED_GAP}\Z")  # a run's tail is no run
+_SPACED_PART = re.compile(rf"({_SPACED_GAP})?([A-Za-z013457@$])")
+_MAX_SPACED_RUN = 64  # letters: a longer run is a line of letters, not a spelled-out word
+_MIN_WORD = 3  # "h3", "m4", "h e": two-letter words are too often codes and initials to read
 
 
 @dataclass(frozen=True)
@@ -70,7 +86,13 @@ def normalize(text: str) -> Normalized:
     underscores between letters read as spaces (booru tags: "old_man", "dark-skinned_female"),
     and an age written "50 y/o", "50-yo", "50yo" or "50 yrs old" read as "50-year-old".
     """
-    if text.isascii() and "_" not in text and not _AGE_ABBREVIATION.search(text):
+    if (
+        text.isascii()
+        and "_" not in text
+        and not _AGE_ABBREVIATION.search(text)
+        and not _MAYBE_LEET.search(text)
+        and not _SPACED_RUN.search(text)
+    ):
         return Normalized(text, text)
     notes: list[str] = []
     stripped = _drop_invisible(text)
@@ -93,7 +115,149 @@ def normalize(text: str) -> Normalized:
     aged = _AGE_ABBREVIATION.sub(r"\1-year-old", spaced)
     if aged != spaced:
         notes.append("ages written '50 y/o' or '50yo' read as '50-year-old'")
-    return Normalized(aged, text, tuple(mixed), tuple(notes))
+    deleeted = _LEET_TOKEN.sub(_read_leet_token, aged) if _MAYBE_LEET.search(aged) else aged
+    if deleeted != aged:
+        notes.append("digits and symbols written for letters read as letters ('m4n' as 'man')")
+    joined = _join_spaced(deleeted)
+    if joined != deleeted:
+        notes.append("words spelled out letter by letter read as one word ('w o m a n' as 'woman')")
+    return Normalized(joined, text, tuple(mixed), tuple(notes))
+
+
+def _read_leet_token(match: re.Match[str]) -> str:
+    """A token mixing letters with digits or symbols written for letters, read as the sensitive word
+    it spells when it spells one ("0ld", "w0m4n", "g1rl", "3ld3rly"), else kept ("4k", "1girl")."""
+    token = match.group()
+    letters = sum(c in _ASCII_LETTERS for c in token)
+    if letters < 2 or len(token) < _MIN_WORD or token.lower() in _taxonomy_words():
+        return token  # "h3", "40s" (a decade the taxonomy reads as it is)
+    digits = len(token) - len(token.lstrip("0123456789"))
+    if 0 < digits < len(token) and token[digits:].lower() in _sensitive_words():
+        return token  # a count before a taxonomy word: "1girl", "2boys"
+    word = _leet_word(token)
+    return word if word is not None else token
+
+
+@functools.lru_cache(maxsize=4096)
+def _leet_word(chars: str) -> str | None:
+    """The sensitive word `chars` spells with its digits and symbols read as letters, in the case of
+    its letters (all capitals stay capitals), or None."""
+    if len(chars) > _longest_word():
+        return None
+    readings = [""]
+    for c in chars.lower():
+        options = _LEET.get(c, c)
+        if len(readings) * len(options) > 64:
+            return None
+        readings = [r + o for r in readings for o in options]
+    words = _sensitive_words()
+    word = next((r for r in readings if r in words), None)
+    if word is None:
+        return None
+    letters = [c for c in chars if c in _ASCII_LETTERS]
+    if letters and all(c.isupper() for c in letters):
+        return word.upper()
+    return "".join(c if c in _ASCII_LETTERS else w for c, w in zip(chars, word, strict=True))
+
+
+def _join_spaced(text: str) -> str:
+    """Runs of single letters spelling sensitive words joined into them ("a w o m a n" → "a woman",
+    "o l d  m a n" → "old man"); repeated until nothing changes, so that it is idempotent."""
+    for _ in range(4):
+        if not _SPACED_RUN.search(text):
+            return text
+        again = _SPACED_RUN.sub(_read_spaced_run, text)
+        if again == text:
+            return text
+        text = again
+    return text
+
+
+def _read_spaced_run(match: re.Match[str]) -> str:
+    """One run of single letters: split into groups at its widest gaps (a wider gap between two
+    words: "o l d  m a n"), and every group that is read as sensitive words (with "a", "I" and
+    English words of three letters or more between them) gets those words joined; other letters
+    stay as they were ("a b c", "x y z", "I a m")."""
+    parts = [(m.group(1) or "", m.group(2)) for m in _SPACED_PART.finditer(match.group())]
+    if len(parts) > _MAX_SPACED_RUN or _SPACED_BEFORE.search(match.string, max(0, match.start() - 80), match.start()):
+        return match.group()
+    narrow = min(len(gap) for gap, _ in parts[1:])
+    groups: list[list[tuple[str, str]]] = []
+    for gap, char in parts:
+        if not groups or len(gap) > narrow:
+            groups.append([])
+        groups[-1].append((gap, char))
+    pieces: list[str] = []
+    for index, group in enumerate(groups):
+        split = _split_spaced("".join(c for _, c in group))
+        if split is None:
+            pieces.append("".join(gap + c for gap, c in group))
+            continue
+        words, at = [], 0
+        for piece, sensitive in split:
+            spelled = "".join(gap + c for gap, c in group[at : at + len(piece)])
+            words.append((_leet_word(piece) or piece) if sensitive else spelled[len(group[at][0]) :])
+            at += len(piece)
+        pieces.append((" " if index else "") + " ".join(words))
+    return "".join(pieces)
+
+
+def _split_spaced(chars: str) -> list[tuple[str, bool]] | None:
+    """The split of a spelled-out group into pieces that are sensitive words (True) or fillers ("a",
+    "I", English words of three letters or more: False) covering every letter, with at least one
+    sensitive word: the one with the most letters in sensitive words, then the fewest pieces."""
+    n = len(chars)
+    english = english_words()
+    longest = _longest_word()
+    # best[i]: (letters in sensitive words, -pieces, split) for chars[:i]
+    best: list[tuple[int, int, list[tuple[str, bool]]] | None] = [None] * (n + 1)
+    best[0] = (0, 0, [])
+    for end in range(1, n + 1):
+        for start in range(max(0, end - longest), end):
+            before = best[start]
+            if before is None:
+                continue
+            piece = chars[start:end]
+            if len(piece) >= _MIN_WORD and sum(c in _ASCII_LETTERS for c in piece) >= 2 and _leet_word(piece):
+                option = (before[0] + len(piece), before[1] - 1, [*before[2], (piece, True)])
+            elif (
+                piece in ("a", "A", "i", "I") or (len(piece) >= _MIN_WORD and piece.lower() in english)
+            ) and piece.isalpha():
+                option = (before[0], before[1] - 1, [*before[2], (piece, False)])
+            else:
+                continue
+            if best[end] is None or option[:2] > best[end][:2]:
+                best[end] = option
+    found = best[n]
+    return found[2] if found is not None and found[0] > 0 else None
+
+
+@functools.cache
+def _taxonomy_words() -> frozenset[str]:
+    """Every one-word surface of the default taxonomy (with its opt-in attributes), lower case."""
+    from obclip.privacy.taxonomy import OPT_IN, default_taxonomy  # taxonomy never imports this module
+
+    return frozenset(key for key in default_taxonomy(OPT_IN).lexicon if " " not in key)
+
+
+@functools.cache
+def _sensitive_words() -> frozenset[str]:
+    """The words a leet or spelled-out token may be read as: the default taxonomy's one-word surfaces
+    of ASCII letters, three letters or more, except first names (too many are also codes, times and
+    initials: "5am", "R.E.M.", "4l1")."""
+    from obclip.privacy.taxonomy import OPT_IN, default_taxonomy
+
+    lexicon = default_taxonomy(OPT_IN).lexicon
+    return frozenset(
+        key
+        for key, entry in lexicon.items()
+        if len(key) >= _MIN_WORD and key.isascii() and key.isalpha() and "first_name" not in entry.categories
+    )
+
+
+@functools.cache
+def _longest_word() -> int:
+    return max(map(len, _sensitive_words()), default=0)
 
 
 def _drop_invisible(text: str) -> str:
