@@ -162,74 +162,91 @@ def _leet_word(chars: str) -> str | None:
 
 def _join_spaced(text: str) -> str:
     """Runs of single letters spelling sensitive words joined into them ("a w o m a n" → "a woman",
-    "o l d  m a n" → "old man"); repeated until nothing changes, so that it is idempotent."""
-    for _ in range(4):
-        if not _SPACED_RUN.search(text):
-            return text
+    "o l d  m a n" → "old man"), repeated until nothing changes (each pass joins letters, so it ends):
+    reading a run can leave a shorter run that reads on its own, and normalising is idempotent."""
+    while _SPACED_RUN.search(text):
         again = _SPACED_RUN.sub(_read_spaced_run, text)
         if again == text:
-            return text
+            break
         text = again
     return text
 
 
 def _read_spaced_run(match: re.Match[str]) -> str:
-    """One run of single letters: split into groups at its widest gaps (a wider gap between two
-    words: "o l d  m a n"), and every group that is read as sensitive words (with "a", "I" and
-    English words of three letters or more between them) gets those words joined; other letters
-    stay as they were ("a b c", "x y z", "I a m")."""
+    """One run of single letters, with the sensitive words it spells joined (`_split_spaced`); the
+    other letters stay as they were, and so does the whole run when it spells none ("a b c")."""
     parts = [(m.group(1) or "", m.group(2)) for m in _SPACED_PART.finditer(match.group())]
     if len(parts) > _MAX_SPACED_RUN or _SPACED_BEFORE.search(match.string, max(0, match.start() - 80), match.start()):
         return match.group()
-    narrow = min(len(gap) for gap, _ in parts[1:])
-    groups: list[list[tuple[str, str]]] = []
-    for gap, char in parts:
-        if not groups or len(gap) > narrow:
-            groups.append([])
-        groups[-1].append((gap, char))
-    pieces: list[str] = []
-    for index, group in enumerate(groups):
-        split = _split_spaced("".join(c for _, c in group))
-        if split is None:
-            pieces.append("".join(gap + c for gap, c in group))
-            continue
-        words, at = [], 0
-        for piece, sensitive in split:
-            spelled = "".join(gap + c for gap, c in group[at : at + len(piece)])
-            words.append((_leet_word(piece) or piece) if sensitive else spelled[len(group[at][0]) :])
-            at += len(piece)
-        pieces.append((" " if index else "") + " ".join(words))
-    return "".join(pieces)
+    chars, gaps = "".join(c for _, c in parts), [gap for gap, _ in parts]
+    split = _split_spaced(chars, gaps)
+    if split is None:
+        return match.group()
+    out: list[str] = []
+    for index, (begin, end, sensitive) in enumerate(split):
+        gap = gaps[begin]
+        if index and (sensitive or split[index - 1][2]):
+            # between a joined word and its neighbour: a space, unless the gap is punctuation that
+            # is not the one between the letters of either ("o-l-d.m-a-n" → "old.man")
+            inner = {*gaps[begin + 1 : end], *gaps[split[index - 1][0] + 1 : begin]}
+            gap = " " if not gap.strip() or gap in inner else gap
+        out.append(gap)
+        if sensitive:
+            out.append(_leet_word(chars[begin:end]) or chars[begin:end])
+        else:
+            out.extend((gaps[i] if i > begin else "") + chars[i] for i in range(begin, end))
+    return "".join(out)
 
 
-def _split_spaced(chars: str) -> list[tuple[str, bool]] | None:
-    """The split of a spelled-out group into pieces that are sensitive words (True) or fillers ("a",
-    "I", English words of three letters or more: False) covering every letter, with at least one
-    sensitive word: the one with the most letters in sensitive words, then the fewest pieces."""
+_FILLERS_ALONE = frozenset("aAiI")
+
+
+def _split_spaced(chars: str, gaps: list[str]) -> list[tuple[int, int, bool]] | None:
+    """How a run of single letters (`chars`, `gaps[i]` before `chars[i]`) reads: pieces (begin, end,
+    sensitive) covering every letter, with at least one sensitive word, or None.
+
+    A piece is spelled with one gap throughout: a sensitive word (three letters or more, leet read as
+    letters), a filler kept as it is ("a", "I", an English word of three letters or more: "t h e"), or
+    a stray letter. A stray may not touch a sensitive word across the gap that spells that word:
+    "x  m a n" and "x m-a-n" read "man", "a b c d m a n" reads nothing. The reading with the most
+    letters in sensitive words wins, then the fewest strays, then the fewest pieces."""
     n = len(chars)
     english = english_words()
     longest = _longest_word()
-    # best[i]: (letters in sensitive words, -pieces, split) for chars[:i]
-    best: list[tuple[int, int, list[tuple[str, bool]]] | None] = [None] * (n + 1)
-    best[0] = (0, 0, [])
-    for end in range(1, n + 1):
-        for start in range(max(0, end - longest), end):
-            before = best[start]
-            if before is None:
-                continue
-            piece = chars[start:end]
-            if len(piece) >= _MIN_WORD and sum(c in _ASCII_LETTERS for c in piece) >= 2 and _leet_word(piece):
-                option = (before[0] + len(piece), before[1] - 1, [*before[2], (piece, True)])
-            elif (
-                piece in ("a", "A", "i", "I") or (len(piece) >= _MIN_WORD and piece.lower() in english)
-            ) and piece.isalpha():
-                option = (before[0], before[1] - 1, [*before[2], (piece, False)])
-            else:
-                continue
-            if best[end] is None or option[:2] > best[end][:2]:
-                best[end] = option
-    found = best[n]
-    return found[2] if found is not None and found[0] > 0 else None
+    # best[end][state]: (score, pieces) for chars[:end]; state: what ends there and the gap it is
+    # spelled with ("sensitive", gap), ("stray", ""), ("filler", "")
+    Score = tuple[int, int, int]
+    best: list[dict[tuple[str, str], tuple[Score, list[tuple[int, int, bool]]]]] = [{} for _ in range(n + 1)]
+    best[0][("start", "")] = ((0, 0, 0), [])
+    for begin in range(n):
+        if not best[begin]:
+            continue
+        for end in range(begin + 1, min(n, begin + longest) + 1):
+            if end - begin > 2 and gaps[end - 1] != gaps[begin + 1]:
+                break  # one word is spelled with one gap
+            piece = chars[begin:end]
+            kinds = []
+            if end - begin >= _MIN_WORD and sum(c in _ASCII_LETTERS for c in piece) >= 2 and _leet_word(piece):
+                kinds.append(("sensitive", gaps[begin + 1]))
+            if piece in _FILLERS_ALONE or (end - begin >= _MIN_WORD and piece.isalpha() and piece.lower() in english):
+                kinds.append(("filler", ""))
+            if end - begin == 1:
+                kinds.append(("stray", ""))
+            for kind in kinds:
+                for (last, spelled), (score, pieces) in best[begin].items():
+                    if kind[0] == "stray" and last == "sensitive" and gaps[begin] == spelled:
+                        continue
+                    if kind[0] == "sensitive" and last == "stray" and gaps[begin] == kind[1]:
+                        continue
+                    sensitive = kind[0] == "sensitive"
+                    new = (score[0] + (end - begin) * sensitive, score[1] - (kind[0] == "stray"), score[2] - 1)
+                    held = best[end].get(kind)
+                    if held is None or new > held[0]:
+                        best[end][kind] = (new, [*pieces, (begin, end, sensitive)])
+    if not best[n]:
+        return None
+    score, pieces = max(best[n].values(), key=lambda found: found[0])
+    return pieces if score[0] > 0 else None
 
 
 @functools.cache
