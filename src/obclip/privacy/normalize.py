@@ -84,7 +84,10 @@ def normalize(text: str) -> Normalized:
     letter mapped to it inside a word that mixes scripts (or a whole word whose skeleton is an
     English word), combining marks that no precomposed letter absorbs dropped from ASCII letters,
     underscores between letters read as spaces (booru tags: "old_man", "dark-skinned_female"),
-    and an age written "50 y/o", "50-yo", "50yo" or "50 yrs old" read as "50-year-old".
+    an age written "50 y/o", "50-yo", "50yo" or "50 yrs old" read as "50-year-old", a token
+    mixing letters with digits or symbols written for letters read as the sensitive word it spells
+    ("0ld m4n" as "old man"; "4k", "1girl", "35mm" kept), and single letters spelling sensitive
+    words joined into them ("a w o m a n" as "a woman", "o l d  m a n" as "old man"; "a b c" kept).
     """
     if (
         text.isascii()
@@ -215,8 +218,8 @@ def _split_spaced(chars: str, gaps: list[str]) -> list[tuple[int, int, bool]] | 
     longest = _longest_word()
     # best[end][state]: (score, pieces) for chars[:end]; state: what ends there and the gap it is
     # spelled with ("sensitive", gap), ("stray", ""), ("filler", "")
-    Score = tuple[int, int, int]
-    best: list[dict[tuple[str, str], tuple[Score, list[tuple[int, int, bool]]]]] = [{} for _ in range(n + 1)]
+    best: list[dict[tuple[str, str], tuple[tuple[int, int, int], list[tuple[int, int, bool]]]]]
+    best = [{} for _ in range(n + 1)]
     best[0][("start", "")] = ((0, 0, 0), [])
     for begin in range(n):
         if not best[begin]:
