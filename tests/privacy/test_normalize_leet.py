@@ -25,6 +25,7 @@ LEET = [
     ("an o1d man", "an old man"),  # "1" read as "l"
     ("0ld_m4n, lake", "old man, lake"),  # after tag underscores
     ("h3r d4d", "her dad"),
+    ("a b0y5 choir, g1rl5", "a boys choir, girls"),  # a trailing "5" is a plural "s" after a sensitive word
 ]
 
 KEPT_TOKENS = [
@@ -34,6 +35,7 @@ KEPT_TOKENS = [
     "v5, sdxl, sd1.5, mp4, gpt4, niji5, A100, L40, RTX 4090",
     "m4a1, b2b, f1, r2d2, c3po, ak47, c4d, 3ds max, t1000, ps5",
     "l33t h4x0r, n00b, at 5am, 7am sunrise, w00t, 1337",
+    "two friends giving a hi5, ga1, br0",  # a word and a number, not "his", "gal", "bro"
     "a 3d model of a castle, 4 cats, room 101",
     "price $5, email me@site, 5ft tall, 30yo",
 ]

@@ -137,6 +137,9 @@ def _read_leet_token(match: re.Match[str]) -> str:
     digits = len(token) - len(token.lstrip("0123456789"))
     if 0 < digits < len(token) and token[digits:].lower() in _sensitive_words():
         return token  # a count before a taxonomy word: "1girl", "2boys"
+    word = token.rstrip("0123456789").lower()
+    if word != token.lower() and word in english_words() and word not in _sensitive_words():
+        return token  # a word and a number: "hi5" (a high five, not "his"), "ga1", "br0"
     word = _leet_word(token)
     return word if word is not None else token
 
