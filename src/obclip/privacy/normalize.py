@@ -1,5 +1,5 @@
 """Normalisation: the one form of a text that detection reads (NFKC, invisible and bidi controls
-removed, look-alike letters mapped to Latin by their UTS #39 confusable, tag underscores as spaces).
+removed, look-alike letters mapped to Latin, tag underscores as spaces, leet and spaced-out words).
 
 Every text that reaches detection goes through `normalize` first (prompt, negative prompt, API,
 app, server), so "wo\u200bman", "wоman" (Cyrillic о), "ｗｏｍａｎ" and "fiance\u0301e" are read,
@@ -7,6 +7,8 @@ and sent, as "woman", "woman", "woman" and "fiancée". The user's own candidate 
 text; `Normalized.notes` says what was changed and `Normalized.mixed_script` names the words that
 mixed scripts (told to the user, refused under strict). The confusable table is the Unicode
 consortium's, as shipped by the maintained `confusable-homoglyphs` package (docs/privacy.md).
+A sensitive word written with digits for letters ("0ld m4n") or spelled out letter by letter
+("a w o m a n", "o.l.d") is read as the word; any other token ("4k", "1girl", "l33t") is kept.
 """
 
 from __future__ import annotations
@@ -27,6 +29,20 @@ _ESCAPE_START = re.compile(r"<[^<>\n]{0,200}>")
 _AGE_ABBREVIATION = re.compile(r"(?<![\w.])(\d{1,3})(?: |-)?(?:y/o|y\.o\.|yo|yrs?\.? ?old)(?![\w/])", re.IGNORECASE)
 _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _NEUTRAL_SCRIPTS = frozenset({"COMMON", "INHERITED"})
+# digits and symbols written for letters; "1" is "i" or "l". 2, 6, 8 and 9 are left out: they
+# would reach years and decades ("1980s" reads as "igbos") for no word people write that way
+_LEET = {"0": "o", "1": "il", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+_MAYBE_LEET = re.compile(r"[A-Za-z][013457@$]|[013457@$][A-Za-z]")
+_LEET_TOKEN = re.compile(
+    r"(?<![\w@$])[A-Za-z013457@$]*(?:[A-Za-z][013457@$]|[013457@$][A-Za-z])[A-Za-z013457@$]*(?![\w@$])"
+)
+_SPACED_ONE = r"[A-Za-z013457@$](?![\w@$]|['’](?!s\b)\w)"
+_SPACED_GAP = r"(?: +|[.\-] ?)"
+_SPACED_RUN = re.compile(rf"(?<![\w@$.\-]){_SPACED_ONE}(?:{_SPACED_GAP}{_SPACED_ONE}){{2,}}")
+_SPACED_BEFORE = re.compile(rf"(?<![\w@$])[A-Za-z013457@$]{_SPACED_GAP}\Z")  # a run's tail is no run
+_SPACED_PART = re.compile(rf"({_SPACED_GAP})?([A-Za-z013457@$])")
+_MAX_SPACED_RUN = 64  # letters: a longer run is a line of letters, not a spelled-out word
+_MIN_WORD = 3  # "h3", "m4", "h e": two-letter words are too often codes and initials to read
 
 
 @dataclass(frozen=True)
@@ -68,9 +84,18 @@ def normalize(text: str) -> Normalized:
     letter mapped to it inside a word that mixes scripts (or a whole word whose skeleton is an
     English word), combining marks that no precomposed letter absorbs dropped from ASCII letters,
     underscores between letters read as spaces (booru tags: "old_man", "dark-skinned_female"),
-    and an age written "50 y/o", "50-yo", "50yo" or "50 yrs old" read as "50-year-old".
+    an age written "50 y/o", "50-yo", "50yo" or "50 yrs old" read as "50-year-old", a token
+    mixing letters with digits or symbols written for letters read as the sensitive word it spells
+    ("0ld m4n" as "old man"; "4k", "1girl", "35mm" kept), and single letters spelling sensitive
+    words joined into them ("a w o m a n" as "a woman", "o l d  m a n" as "old man"; "a b c" kept).
     """
-    if text.isascii() and "_" not in text and not _AGE_ABBREVIATION.search(text):
+    if (
+        text.isascii()
+        and "_" not in text
+        and not _AGE_ABBREVIATION.search(text)
+        and not _MAYBE_LEET.search(text)
+        and not _SPACED_RUN.search(text)
+    ):
         return Normalized(text, text)
     notes: list[str] = []
     stripped = _drop_invisible(text)
@@ -93,7 +118,169 @@ def normalize(text: str) -> Normalized:
     aged = _AGE_ABBREVIATION.sub(r"\1-year-old", spaced)
     if aged != spaced:
         notes.append("ages written '50 y/o' or '50yo' read as '50-year-old'")
-    return Normalized(aged, text, tuple(mixed), tuple(notes))
+    deleeted = _LEET_TOKEN.sub(_read_leet_token, aged) if _MAYBE_LEET.search(aged) else aged
+    if deleeted != aged:
+        notes.append("digits and symbols written for letters read as letters ('m4n' as 'man')")
+    joined = _join_spaced(deleeted)
+    if joined != deleeted:
+        notes.append("words spelled out letter by letter read as one word ('w o m a n' as 'woman')")
+    return Normalized(joined, text, tuple(mixed), tuple(notes))
+
+
+def _read_leet_token(match: re.Match[str]) -> str:
+    """A token mixing letters with digits or symbols written for letters, read as the sensitive word
+    it spells when it spells one ("0ld", "w0m4n", "g1rl", "3ld3rly"), else kept ("4k", "1girl")."""
+    token = match.group()
+    letters = sum(c in _ASCII_LETTERS for c in token)
+    if letters < 2 or len(token) < _MIN_WORD or token.lower() in _taxonomy_words():
+        return token  # "h3", "40s" (a decade the taxonomy reads as it is)
+    digits = len(token) - len(token.lstrip("0123456789"))
+    if 0 < digits < len(token) and token[digits:].lower() in _sensitive_words():
+        return token  # a count before a taxonomy word: "1girl", "2boys"
+    word = token.rstrip("0123456789").lower()
+    if word != token.lower() and word in english_words() and word not in _sensitive_words():
+        return token  # a word and a number: "hi5" (a high five, not "his"), "ga1", "br0"
+    word = _leet_word(token)
+    return word if word is not None else token
+
+
+@functools.lru_cache(maxsize=4096)
+def _leet_word(chars: str) -> str | None:
+    """The sensitive word `chars` spells with its digits and symbols read as letters, in the case of
+    its letters (all capitals stay capitals), or None."""
+    if len(chars) > _longest_word():
+        return None
+    readings = [""]
+    for c in chars.lower():
+        options = _LEET.get(c, c)
+        if len(readings) * len(options) > 64:
+            return None
+        readings = [r + o for r in readings for o in options]
+    words = _sensitive_words()
+    word = next((r for r in readings if r in words), None)
+    if word is None:
+        return None
+    letters = [c for c in chars if c in _ASCII_LETTERS]
+    if letters and all(c.isupper() for c in letters):
+        return word.upper()
+    return "".join(c if c in _ASCII_LETTERS else w for c, w in zip(chars, word, strict=True))
+
+
+def _join_spaced(text: str) -> str:
+    """Runs of single letters spelling sensitive words joined into them ("a w o m a n" → "a woman",
+    "o l d  m a n" → "old man"), repeated until nothing changes (each pass joins letters, so it ends):
+    reading a run can leave a shorter run that reads on its own, and normalising is idempotent."""
+    while _SPACED_RUN.search(text):
+        again = _SPACED_RUN.sub(_read_spaced_run, text)
+        if again == text:
+            break
+        text = again
+    return text
+
+
+def _read_spaced_run(match: re.Match[str]) -> str:
+    """One run of single letters, with the sensitive words it spells joined (`_split_spaced`); the
+    other letters stay as they were, and so does the whole run when it spells none ("a b c")."""
+    parts = [(m.group(1) or "", m.group(2)) for m in _SPACED_PART.finditer(match.group())]
+    if len(parts) > _MAX_SPACED_RUN or _SPACED_BEFORE.search(match.string, max(0, match.start() - 80), match.start()):
+        return match.group()
+    chars, gaps = "".join(c for _, c in parts), [gap for gap, _ in parts]
+    split = _split_spaced(chars, gaps)
+    if split is None:
+        return match.group()
+    out: list[str] = []
+    for index, (begin, end, sensitive) in enumerate(split):
+        gap = gaps[begin]
+        if index and (sensitive or split[index - 1][2]):
+            # between a joined word and its neighbour: a space, unless the gap is punctuation that
+            # is not the one between the letters of either ("o-l-d.m-a-n" → "old.man")
+            inner = {*gaps[begin + 1 : end], *gaps[split[index - 1][0] + 1 : begin]}
+            gap = " " if not gap.strip() or gap in inner else gap
+        out.append(gap)
+        if sensitive:
+            out.append(_leet_word(chars[begin:end]) or chars[begin:end])
+        else:
+            out.extend((gaps[i] if i > begin else "") + chars[i] for i in range(begin, end))
+    return "".join(out)
+
+
+_FILLERS_ALONE = frozenset("aAiI")
+
+
+def _split_spaced(chars: str, gaps: list[str]) -> list[tuple[int, int, bool]] | None:
+    """How a run of single letters (`chars`, `gaps[i]` before `chars[i]`) reads: pieces (begin, end,
+    sensitive) covering every letter, with at least one sensitive word, or None.
+
+    A piece is spelled with one gap throughout: a sensitive word (three letters or more, leet read as
+    letters), a filler kept as it is ("a", "I", an English word of three letters or more: "t h e"), or
+    a stray letter. A stray may not touch a sensitive word across the gap that spells that word:
+    "x  m a n" and "x m-a-n" read "man", "a b c d m a n" reads nothing. The reading with the most
+    letters in sensitive words wins, then the fewest strays, then the fewest pieces."""
+    n = len(chars)
+    english = english_words()
+    longest = _longest_word()
+    # best[end][state]: (score, pieces) for chars[:end]; state: what ends there and the gap it is
+    # spelled with ("sensitive", gap), ("stray", ""), ("filler", "")
+    best: list[dict[tuple[str, str], tuple[tuple[int, int, int], list[tuple[int, int, bool]]]]]
+    best = [{} for _ in range(n + 1)]
+    best[0][("start", "")] = ((0, 0, 0), [])
+    for begin in range(n):
+        if not best[begin]:
+            continue
+        for end in range(begin + 1, min(n, begin + longest) + 1):
+            if end - begin > 2 and gaps[end - 1] != gaps[begin + 1]:
+                break  # one word is spelled with one gap
+            piece = chars[begin:end]
+            kinds = []
+            if end - begin >= _MIN_WORD and sum(c in _ASCII_LETTERS for c in piece) >= 2 and _leet_word(piece):
+                kinds.append(("sensitive", gaps[begin + 1]))
+            if piece in _FILLERS_ALONE or (end - begin >= _MIN_WORD and piece.isalpha() and piece.lower() in english):
+                kinds.append(("filler", ""))
+            if end - begin == 1:
+                kinds.append(("stray", ""))
+            for kind in kinds:
+                for (last, spelled), (score, pieces) in best[begin].items():
+                    if kind[0] == "stray" and last == "sensitive" and gaps[begin] == spelled:
+                        continue
+                    if kind[0] == "sensitive" and last == "stray" and gaps[begin] == kind[1]:
+                        continue
+                    sensitive = kind[0] == "sensitive"
+                    new = (score[0] + (end - begin) * sensitive, score[1] - (kind[0] == "stray"), score[2] - 1)
+                    held = best[end].get(kind)
+                    if held is None or new > held[0]:
+                        best[end][kind] = (new, [*pieces, (begin, end, sensitive)])
+    if not best[n]:
+        return None
+    score, pieces = max(best[n].values(), key=lambda found: found[0])
+    return pieces if score[0] > 0 else None
+
+
+@functools.cache
+def _taxonomy_words() -> frozenset[str]:
+    """Every one-word surface of the default taxonomy (with its opt-in attributes), lower case."""
+    from obclip.privacy.taxonomy import OPT_IN, default_taxonomy  # taxonomy never imports this module
+
+    return frozenset(key for key in default_taxonomy(OPT_IN).lexicon if " " not in key)
+
+
+@functools.cache
+def _sensitive_words() -> frozenset[str]:
+    """The words a leet or spelled-out token may be read as: the default taxonomy's one-word surfaces
+    of ASCII letters, three letters or more, except first names (too many are also codes, times and
+    initials: "5am", "R.E.M.", "4l1")."""
+    from obclip.privacy.taxonomy import OPT_IN, default_taxonomy
+
+    lexicon = default_taxonomy(OPT_IN).lexicon
+    return frozenset(
+        key
+        for key, entry in lexicon.items()
+        if len(key) >= _MIN_WORD and key.isascii() and key.isalpha() and "first_name" not in entry.categories
+    )
+
+
+@functools.cache
+def _longest_word() -> int:
+    return max(map(len, _sensitive_words()), default=0)
 
 
 def _drop_invisible(text: str) -> str:
