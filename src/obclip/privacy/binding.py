@@ -100,7 +100,111 @@ def binding() -> Binding:
 def _wordnet() -> dict[str, list[str]]:
     text = resources.files("obclip.privacy").joinpath("data/binding_wordnet.json").read_text(encoding="utf-8")
     data = json.loads(text)
-    return {key: list(data[key]) for key in ("compounds", "object_heads", "also_verbs")}
+    return {key: list(data.get(key, ())) for key in ("compounds", "object_heads", "also_verbs", "name_prefixes")}
+
+
+@functools.cache
+def _name_prefix() -> re.Pattern[str] | None:
+    words = _wordnet()["name_prefixes"]
+    if not words:
+        return None
+    return re.compile(rf"(?<![\w'’-])(?:{'|'.join(re.escape(w) for w in words)})\.?[ \t]+$")
+
+
+def after_name_prefix(folded: str, start: int, categories: frozenset[str]) -> bool:
+    """Whether the first name at folded[start:] follows a word that makes it the name of a place or
+    thing ("Lake Victoria", "Mount Logan", "San Diego", "a Saint Bernard", "St. Louis"): the first
+    words of WordNet's proper nouns made with first names (`name_prefixes`). Reads the word before."""
+    pattern = _name_prefix()
+    if pattern is None or "first_name" not in categories:
+        return False
+    return pattern.search(folded, max(0, start - 16), start) is not None
+
+
+_SINGULAR_ARTICLE = re.compile(r"(?<![\w'’-])an?[ \t]+$")
+_POSSESSIVE_HEAD = re.compile(r"['’]s?[ \t]+[a-z]")
+
+
+def classifying_genitive(taxonomy: Taxonomy, folded: str, start: int, end: int, surface: str = "") -> bool:
+    """Whether the plural person noun at folded[start:end] is a possessive that classifies the thing
+    after it, right after a singular article: "a boys' bicycle", "a women's magazine", "a children's
+    book" (the article belongs to the thing, so no person is shown). "the boys' bicycle" and "a boy's
+    bicycle" may show their owners and stay persons. Reads the article, the apostrophe and the
+    category (a plural of any value), never the value."""
+    entry = taxonomy.lexicon.get(surface_key(surface or folded[start:end]))
+    if entry is None or entry.is_pronoun or not any("plural" in c for c in entry.categories):
+        return False
+    if any(c.startswith("tag_") for c in entry.categories):
+        return False
+    if _POSSESSIVE_HEAD.match(folded, end) is None:
+        return False
+    return _SINGULAR_ARTICLE.search(folded, max(0, start - 8), start) is not None
+
+
+_SAYS = re.compile(
+    r"(?<![\w-])(?:says?|saying|reads?|reading|spells?|spelling|spelled|written|labell?ed|lettering|text)"
+    r"[ \t]*:?[ \t]*[\"“”'‘]?[ \t]*(?:[^\sa-z]+[ \t]+)*$"
+)
+_QUOTES = "\"“”"
+
+
+def in_sign_text(text: str, start: int, end: int) -> bool:
+    """Whether the word at text[start:end] is written in capitals on a sign or label rather than
+    naming a person: after "says", "reads", "that says", "labelled" ... with only capitalised words
+    between ('a neon sign that says GIRLS GIRLS GIRLS'), or inside a quotation in capitals
+    ('a shop front with "BOYS & GIRLS" above the door') in a prompt not written in capitals
+    throughout. Reads how the word is written, never its value."""
+    word = text[start:end]
+    if not any(c.isalpha() for c in word) or not word.isupper() or sum(c.isalpha() for c in word) < 2:
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    if _SAYS.search(text, max(line_start, start - 120), start) is not None:
+        return True
+    before = [i for i in range(line_start, start) if text[i] in _QUOTES]
+    if len(before) % 2 == 0:
+        return False
+    opening = before[-1]
+    closing = next((i for i in range(end, len(text)) if text[i] in _QUOTES or text[i] == "\n"), -1)
+    if closing < 0 or text[closing] == "\n":
+        return False
+    quoted = text[opening + 1 : closing]
+    outside = text[:opening] + text[closing + 1 :]
+    return not any(c.islower() for c in quoted) and any(c.islower() for c in outside)
+
+
+_ARTICLE_BEFORE = re.compile(r"(?<![\w'’-])(?:an?|the)[ \t]+$")
+_BRAND = re.compile(r"\.?(?:[ \t]+[A-Z][\w'’-]*){1,3}")
+_MAX_BRAND_NOUNS = 3
+
+
+def before_brand(taxonomy: Taxonomy, text: str, folded: str, start: int, end: int) -> bool:
+    """Whether the capitalised title or person noun at text[start:end] opens a brand or proper name
+    that modifies a thing: an article, the title, one to three capitalised words, then lower-case
+    words ending in an object head where the phrase ends ("a Mister Softee ice cream truck parked
+    on ...", "the Mr. Clean bottle"). A first name is left to the name rules. Reads how the words
+    are written and the thing after them, never the value."""
+    entry = taxonomy.lexicon.get(surface_key(folded[start:end]))
+    if entry is None or entry.is_pronoun or "first_name" in entry.categories or not text[start : start + 1].isupper():
+        return False
+    if _ARTICLE_BEFORE.search(folded, max(0, start - 8), start) is None:
+        return False
+    found = _BRAND.match(text, end)
+    if found is None:
+        return False
+    cursor, words = found.end(), []
+    while (noun := _NEXT_WORD.match(text, cursor)) is not None and len(words) <= _MAX_BRAND_NOUNS:
+        word = noun.group(1)
+        if word in FUNCTION_WORDS or word.endswith(("ing", "ed")):
+            break
+        words.append(word)
+        cursor = noun.end()
+    if not words or len(words) > _MAX_BRAND_NOUNS or words[-1] not in object_heads():
+        return False
+    after = _AFTER_HEAD.match(folded, cursor)
+    if after is None:
+        return False
+    word = after.group(1)
+    return word is None or word in FUNCTION_WORDS or word.endswith(("ing", "ed"))
 
 
 @functools.cache
@@ -236,11 +340,19 @@ def in_idiom(
     attribute: int,
     categories: frozenset[str],
     surface: str = "",
+    text: str = "",
 ) -> bool:
     """Whether the taxonomy word at folded[start:end] names no person: it sits in an idiom of the
-    lexicon or of WordNet ("queen bee", "king cobra", "daddy longlegs"), or it is a person noun
-    before the thing it modifies (`before_object`: "a baby koala"; `surface` as there)."""
+    lexicon or of WordNet ("queen bee", "king cobra", "daddy longlegs", "gingerbread man"), it is a
+    person noun before the thing it modifies (`before_object`: "a baby koala"; `surface` as there)
+    or a classifying possessive ("a boys' bicycle"), a first name in a place's name ("Lake
+    Victoria"); with `text` (the prompt as written, `folded` is its folded case), also a word in
+    capitals on a sign (`in_sign_text`) or a title opening a brand (`before_brand`)."""
     if before_object(taxonomy, folded, start, end, surface):
+        return True
+    if classifying_genitive(taxonomy, folded, start, end, surface) or after_name_prefix(folded, start, categories):
+        return True
+    if text and (in_sign_text(text, start, end) or before_brand(taxonomy, text, folded, start, end)):
         return True
     table = _idioms(taxonomy)
     low, high = max(0, start - _WINDOW), min(len(folded), end + _WINDOW)
