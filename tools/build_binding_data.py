@@ -4,13 +4,14 @@ the data that tells a person word that names no person ("king cobra", "a baby ko
     apt-get install wordnet-base   # Debian's WordNet 3.0 database, /usr/share/wordnet
     PYTHONPATH=src python tools/build_binding_data.py [/usr/share/wordnet]
 
-Two lists, read by `privacy/binding.py`:
+Four lists, read by `privacy/binding.py`:
 
 - `compounds`: WordNet's multiword nouns that hold a person noun of the default taxonomy and whose
   most frequent sense is a thing, place, time, text or amount ("king cobra", "emperor penguin",
   "daddy longlegs", "ladies' slipper", "man hour"), with the plural of the last word; never one
   whose first sense is a person or a group ("old man", "boy scout"), that ends in a person noun
-  ("poor boy"), whose last word is of a person ("old man's beard", "baby sitting") or that a person
+  after an adjective or is a proper name ("poor boy", "Java man"; "gingerbread man", "sea urchin"
+  join), whose last word is of a person ("old man's beard", "baby sitting") or that a person
   wears ("woman's hat");
 - `object_heads`: common single nouns (wordfreq Zipf >= `MIN_ZIPF`) whose most frequent sense (or,
   after a name, an animal or plant sense: WordNet lists untagged senses in no order, "Hippo" the
@@ -20,7 +21,13 @@ Two lists, read by `privacy/binding.py`:
   function word, not used more as an adjective (WordNet's tagged counts), not ending in -ing or
   -ed: after a person noun they make it a modifier of a thing ("a baby koala", "a mother
   giraffe"); `also_verbs` lists those that are verbs too, read as objects only after a singular
-  noun ("women fish in the river").
+  noun ("women fish in the river");
+- `name_prefixes`: words that open at least `MIN_PREFIXED` of WordNet's proper nouns made with a
+  first name of the default taxonomy whose first sense is a place or thing ("Lake Victoria",
+  "Mount Logan", "Saint Bernard"): a first name after one names no person;
+- `person_or_group_heads`: common nouns (Zipf >= `MIN_ZIPF`) whose first sense is a person or a
+  group, with their plurals ("team", "choir", "club"): a possessive before one shows persons ("a
+  women's soccer team").
 
 WordNet's lexicographer files give each sense its kind (noun.person is file 18).
 """
@@ -46,6 +53,7 @@ MIN_ZIPF = 2.5
 MIN_LETTERS = 3
 MODALS = frozenset({"can", "will", "may", "must", "might", "should", "would", "could", "shall"})
 MIN_PREFIXED = 3
+GROUPS = {14, 18}  # noun.group, noun.person
 _ROMAN = re.compile(r"[ivxlc]+")
 _LEMMA = re.compile(r"[a-z]+(?:['-][a-z]+)*")
 
@@ -206,6 +214,13 @@ def build(wordnet: Path) -> dict[str, object]:
             verbal.add(lemma)  # "women fish in the river": a verb after a plural
     given = {key for key, entry in taxonomy.lexicon.items() if "first_name" in entry.categories}
     prefixes = _name_prefixes(nouns, kinds, proper, given)
+    # nouns whose first sense is a person or a group: "a women's soccer team" shows persons
+    groups = {
+        form
+        for lemma, offsets in nouns.items()
+        if lemma.isalpha() and kinds[offsets[0]] in GROUPS and zipf_frequency(lemma, "en") >= MIN_ZIPF
+        for form in (lemma, _plural(lemma))
+    }
     return {
         "description": "Person words that name no person, from WordNet: multiword nouns holding a person word "
         "whose most frequent sense is no person, and nouns that, right after a person noun, make it a "
@@ -217,6 +232,7 @@ def build(wordnet: Path) -> dict[str, object]:
         "object_heads": sorted(heads),
         "also_verbs": sorted(verbal),
         "name_prefixes": prefixes,
+        "person_or_group_heads": sorted(groups),
     }
 
 

@@ -13,7 +13,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from obclip.privacy.taxonomy import surface_key
-from obclip.privacy.words import FUNCTION_WORDS
+from obclip.privacy.words import FUNCTION_WORDS, is_person_noun
 
 if TYPE_CHECKING:
     from obclip.privacy.taxonomy import Taxonomy
@@ -100,7 +100,13 @@ def binding() -> Binding:
 def _wordnet() -> dict[str, list[str]]:
     text = resources.files("obclip.privacy").joinpath("data/binding_wordnet.json").read_text(encoding="utf-8")
     data = json.loads(text)
-    return {key: list(data.get(key, ())) for key in ("compounds", "object_heads", "also_verbs", "name_prefixes")}
+    keys = ("compounds", "object_heads", "also_verbs", "name_prefixes", "person_or_group_heads")
+    return {key: list(data.get(key, ())) for key in keys}
+
+
+@functools.cache
+def _person_or_group_heads() -> frozenset[str]:
+    return frozenset(_wordnet()["person_or_group_heads"])
 
 
 @functools.cache
@@ -122,54 +128,69 @@ def after_name_prefix(folded: str, start: int, categories: frozenset[str]) -> bo
 
 
 _SINGULAR_ARTICLE = re.compile(r"(?<![\w'’-])an?[ \t]+$")
-_POSSESSIVE_HEAD = re.compile(r"['’]s?[ \t]+[a-z]")
+_POSSESSIVE = re.compile(r"['’]s?(?=[ \t]+[a-z])")
+_MAX_HEAD_WORDS = 4
 
 
 def classifying_genitive(taxonomy: Taxonomy, folded: str, start: int, end: int, surface: str = "") -> bool:
     """Whether the plural person noun at folded[start:end] is a possessive that classifies the thing
     after it, right after a singular article: "a boys' bicycle", "a women's magazine", "a children's
     book" (the article belongs to the thing, so no person is shown). "the boys' bicycle" and "a boy's
-    bicycle" may show their owners and stay persons. Reads the article, the apostrophe and the
-    category (a plural of any value), never the value."""
+    bicycle" may show their owners and stay persons, and so does a possessive before a person or a
+    group ("a women's soccer team", "a boys' choir": `person_or_group_heads`). Reads the article,
+    the apostrophe, the words after and the category (a plural of any value), never the value."""
     entry = taxonomy.lexicon.get(surface_key(surface or folded[start:end]))
     if entry is None or entry.is_pronoun or not any("plural" in c for c in entry.categories):
         return False
     if any(c.startswith("tag_") for c in entry.categories):
         return False
-    if _POSSESSIVE_HEAD.match(folded, end) is None:
+    possessive = _POSSESSIVE.match(folded, end)
+    if possessive is None or _SINGULAR_ARTICLE.search(folded, max(0, start - 8), start) is None:
         return False
-    return _SINGULAR_ARTICLE.search(folded, max(0, start - 8), start) is not None
+    cursor, words = possessive.end(), 0
+    groups = _person_or_group_heads()
+    while (noun := _NEXT_WORD.match(folded, cursor)) is not None and words < _MAX_HEAD_WORDS:
+        word = noun.group(1)
+        if word in FUNCTION_WORDS or word.endswith(("ing", "ed")) or folded.startswith(("'", "’"), noun.end()):
+            break  # the phrase ends ("a boys' bicycle leaning"), or a possessive starts another
+        if word in groups or is_person_noun(word):
+            return False
+        cursor, words = noun.end(), words + 1
+    return words > 0
 
 
 _SAYS = re.compile(
     r"(?<![\w-])(?:says?|saying|reads?|reading|spells?|spelling|spelled|written|labell?ed|lettering|text)"
     r"[ \t]*:?[ \t]*[\"“”'‘]?[ \t]*(?:[^\sa-z]+[ \t]+)*$"
 )
-_QUOTES = "\"“”"
+_QUOTES = '"“”'
+_SIGN_WINDOW = 120
 
 
 def in_sign_text(text: str, start: int, end: int) -> bool:
     """Whether the word at text[start:end] is written in capitals on a sign or label rather than
     naming a person: after "says", "reads", "that says", "labelled" ... with only capitalised words
     between ('a neon sign that says GIRLS GIRLS GIRLS'), or inside a quotation in capitals
-    ('a shop front with "BOYS & GIRLS" above the door') in a prompt not written in capitals
-    throughout. Reads how the word is written, never its value."""
+    ('a shop front with "BOYS & GIRLS" above the door') with lower-case text around it (a prompt
+    in capitals throughout is still read). Reads how the word is written, never its value."""
     word = text[start:end]
     if not any(c.isalpha() for c in word) or not word.isupper() or sum(c.isalpha() for c in word) < 2:
         return False
     line_start = text.rfind("\n", 0, start) + 1
-    if _SAYS.search(text, max(line_start, start - 120), start) is not None:
+    if _SAYS.search(text, max(line_start, start - _SIGN_WINDOW), start) is not None:
         return True
-    before = [i for i in range(line_start, start) if text[i] in _QUOTES]
+    low = max(line_start, start - _SIGN_WINDOW)  # a quotation is short: a 100 kB prompt stays fast
+    before = [i for i in range(low, start) if text[i] in _QUOTES]
     if len(before) % 2 == 0:
         return False
     opening = before[-1]
-    closing = next((i for i in range(end, len(text)) if text[i] in _QUOTES or text[i] == "\n"), -1)
+    high = min(len(text), end + _SIGN_WINDOW)
+    closing = next((i for i in range(end, high) if text[i] in _QUOTES or text[i] == "\n"), -1)
     if closing < 0 or text[closing] == "\n":
         return False
     quoted = text[opening + 1 : closing]
-    outside = text[:opening] + text[closing + 1 :]
-    return not any(c.islower() for c in quoted) and any(c.islower() for c in outside)
+    around = text[max(0, opening - _SIGN_WINDOW) : opening] + text[closing + 1 : closing + 1 + _SIGN_WINDOW]
+    return not any(c.islower() for c in quoted) and any(c.islower() for c in around)
 
 
 _ARTICLE_BEFORE = re.compile(r"(?<![\w'’-])(?:an?|the)[ \t]+$")
