@@ -27,7 +27,9 @@ Four lists, read by `privacy/binding.py`:
   "Mount Logan", "Saint Bernard"): a first name after one names no person;
 - `person_or_group_heads`: common nouns (Zipf >= `MIN_ZIPF`) whose first sense is a person or a
   group, with their plurals ("team", "choir", "club"): a possessive before one shows persons ("a
-  women's soccer team").
+  women's soccer team");
+- `depictions`: the object heads under an artifact sense of "representation", "sculpture" or
+  "doll" ("photo", "statue", "figurine"): they may show the person named before them.
 
 WordNet's lexicographer files give each sense its kind (noun.person is file 18).
 """
@@ -52,8 +54,10 @@ WORN = ("clothing", "garment", "footwear", "headdress", "jewelry", "accessory", 
 MIN_ZIPF = 2.5
 MIN_LETTERS = 3
 MODALS = frozenset({"can", "will", "may", "must", "might", "should", "would", "could", "shall"})
-MIN_PREFIXED = 3
 GROUPS = {14, 18}  # noun.group, noun.person
+ARTIFACT = 6
+MIN_PREFIXED = 4
+DEPICTIONS = ("representation", "sculpture", "doll")
 _ROMAN = re.compile(r"[ivxlc]+")
 _LEMMA = re.compile(r"[a-z]+(?:['-][a-z]+)*")
 
@@ -214,6 +218,9 @@ def build(wordnet: Path) -> dict[str, object]:
             verbal.add(lemma)  # "women fish in the river": a verb after a plural
     given = {key for key, entry in taxonomy.lexicon.items() if "first_name" in entry.categories}
     prefixes = _name_prefixes(nouns, kinds, proper, given)
+    # what shows someone: "a Mrs. Smith photo" shows a person, "a Mr. Clean bottle" does not
+    shown = {o for lemma in DEPICTIONS for o in nouns[lemma] if kinds[o] == ARTIFACT}
+    depictions = {h for h in heads if _under(nouns[h][0], shown, hypernyms)}
     # nouns whose first sense is a person or a group: "a women's soccer team" shows persons
     groups = {
         form
@@ -233,6 +240,7 @@ def build(wordnet: Path) -> dict[str, object]:
         "also_verbs": sorted(verbal),
         "name_prefixes": prefixes,
         "person_or_group_heads": sorted(groups),
+        "depictions": sorted(depictions),
     }
 
 

@@ -61,6 +61,8 @@ PERSONS = [
     "Mr. Smith drives a truck",
     "a Mr. Smith walks in",
     "a mister softee truck",  # written in lower case: a person word, not a brand
+    "a Mrs. Smith photo",  # a picture of the person
+    "a Mister Rogers doll",
 ]
 
 
@@ -122,7 +124,9 @@ def test_wordnet_compounds_ending_in_a_person_noun_follow_a_noun_never_an_adject
     assert {"gingerbread man", "gingerbread men", "sea urchin", "water boatman", "water boatmen"} <= compounds
     assert not {"poor boy", "java man", "peking man", "neanderthal man", "black widow", "old man"} & compounds
     assert {"lake", "mount", "saint", "st", "san"} <= set(_wordnet()["name_prefixes"])
-    assert not {"i", "ii", "big", "mister", "captain"} & set(_wordnet()["name_prefixes"])
+    assert not {"i", "ii", "big", "mister", "captain", "river"} & set(_wordnet()["name_prefixes"])
+    assert {"photo", "picture", "statue", "doll", "figurine"} <= set(_wordnet()["depictions"])
+    assert not {"bottle", "truck", "box"} & set(_wordnet()["depictions"])
     groups = set(_wordnet()["person_or_group_heads"])
     assert {"team", "choir", "club", "teams"} <= groups
     assert not {"bicycle", "magazine", "room", "book"} & groups

@@ -100,8 +100,13 @@ def binding() -> Binding:
 def _wordnet() -> dict[str, list[str]]:
     text = resources.files("obclip.privacy").joinpath("data/binding_wordnet.json").read_text(encoding="utf-8")
     data = json.loads(text)
-    keys = ("compounds", "object_heads", "also_verbs", "name_prefixes", "person_or_group_heads")
+    keys = ("compounds", "object_heads", "also_verbs", "name_prefixes", "person_or_group_heads", "depictions")
     return {key: list(data.get(key, ())) for key in keys}
+
+
+@functools.cache
+def _depictions() -> frozenset[str]:
+    return frozenset(_wordnet()["depictions"])
 
 
 @functools.cache
@@ -202,8 +207,9 @@ def before_brand(taxonomy: Taxonomy, text: str, folded: str, start: int, end: in
     """Whether the capitalised title or person noun at text[start:end] opens a brand or proper name
     that modifies a thing: an article, the title, one to three capitalised words, then lower-case
     words ending in an object head where the phrase ends ("a Mister Softee ice cream truck parked
-    on ...", "the Mr. Clean bottle"). A first name is left to the name rules. Reads how the words
-    are written and the thing after them, never the value."""
+    on ...", "the Mr. Clean bottle"); not a picture, statue or doll (`depictions`: "a Mrs. Smith
+    photo"). A first name is left to the name rules. Reads how the words are written and the thing
+    after them, never the value."""
     entry = taxonomy.lexicon.get(surface_key(folded[start:end]))
     if entry is None or entry.is_pronoun or "first_name" in entry.categories or not text[start : start + 1].isupper():
         return False
@@ -221,6 +227,8 @@ def before_brand(taxonomy: Taxonomy, text: str, folded: str, start: int, end: in
         cursor = noun.end()
     if not words or len(words) > _MAX_BRAND_NOUNS or words[-1] not in object_heads():
         return False
+    if words[-1] in _depictions():
+        return False  # "a Mrs. Smith photo", "the Queen Victoria statue": they show the person
     after = _AFTER_HEAD.match(folded, cursor)
     if after is None:
         return False
