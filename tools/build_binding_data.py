@@ -170,6 +170,10 @@ def build(wordnet: Path) -> dict[str, object]:
             return False
         return word not in nouns or counts.get((word, "3"), 0) > counts.get((word, "1"), 0)
 
+    def first_name(word: str) -> bool:
+        entry = taxonomy.lexicon.get(surface_key(fold(word)))
+        return entry is not None and "first_name" in entry.categories
+
     def sensitive(word: str) -> bool:
         return any(True for _ in taxonomy.matcher.finditer(fold(word)))
 
@@ -184,8 +188,8 @@ def build(wordnet: Path) -> dict[str, object]:
                 continue
             parts = re.split(r"[ -]", words)
             last = parts[-1]
-            if not person_noun(words):
-                continue
+            if not person_noun(words) or first_name(last):
+                continue  # a name last stands for every name: "Gran Santiago" would free "Grandma Emma"
             if person_noun(last):
                 # a thing named by a noun before a person noun ("gingerbread man", "sea urchin", "water
                 # boatman"); not after an adjective ("poor boy": read word by word, a person may be

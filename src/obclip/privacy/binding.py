@@ -208,8 +208,9 @@ def before_brand(taxonomy: Taxonomy, text: str, folded: str, start: int, end: in
     that modifies a thing: an article, the title, one to three capitalised words, then lower-case
     words ending in an object head where the phrase ends ("a Mister Softee ice cream truck parked
     on ...", "the Mr. Clean bottle"); not a picture, statue or doll (`depictions`: "a Mrs. Smith
-    photo"). A first name is left to the name rules. Reads how the words are written and the thing
-    after them, never the value."""
+    photo"); no taxonomy word among them, since a slot renders in its own case. A first name is
+    left to the name rules. Reads how the words are written and the thing after them, never the
+    value."""
     entry = taxonomy.lexicon.get(surface_key(folded[start:end]))
     if entry is None or entry.is_pronoun or "first_name" in entry.categories or not text[start : start + 1].isupper():
         return False
@@ -229,6 +230,8 @@ def before_brand(taxonomy: Taxonomy, text: str, folded: str, start: int, end: in
         return False
     if words[-1] in _depictions():
         return False  # "a Mrs. Smith photo", "the Queen Victoria statue": they show the person
+    if taxonomy.matcher.finditer(folded, end, cursor):
+        return False  # a slot there renders in other cases and words ("The WOMEN MAN photo")
     after = _AFTER_HEAD.match(folded, cursor)
     if after is None:
         return False
