@@ -4,13 +4,14 @@ the data that tells a person word that names no person ("king cobra", "a baby ko
     apt-get install wordnet-base   # Debian's WordNet 3.0 database, /usr/share/wordnet
     PYTHONPATH=src python tools/build_binding_data.py [/usr/share/wordnet]
 
-Two lists, read by `privacy/binding.py`:
+Four lists, read by `privacy/binding.py`:
 
 - `compounds`: WordNet's multiword nouns that hold a person noun of the default taxonomy and whose
   most frequent sense is a thing, place, time, text or amount ("king cobra", "emperor penguin",
   "daddy longlegs", "ladies' slipper", "man hour"), with the plural of the last word; never one
   whose first sense is a person or a group ("old man", "boy scout"), that ends in a person noun
-  ("poor boy"), whose last word is of a person ("old man's beard", "baby sitting") or that a person
+  after an adjective or is a proper name ("poor boy", "Java man"; "gingerbread man", "sea urchin"
+  join), whose last word is of a person ("old man's beard", "baby sitting") or that a person
   wears ("woman's hat");
 - `object_heads`: common single nouns (wordfreq Zipf >= `MIN_ZIPF`) whose most frequent sense (or,
   after a name, an animal or plant sense: WordNet lists untagged senses in no order, "Hippo" the
@@ -20,7 +21,15 @@ Two lists, read by `privacy/binding.py`:
   function word, not used more as an adjective (WordNet's tagged counts), not ending in -ing or
   -ed: after a person noun they make it a modifier of a thing ("a baby koala", "a mother
   giraffe"); `also_verbs` lists those that are verbs too, read as objects only after a singular
-  noun ("women fish in the river").
+  noun ("women fish in the river");
+- `name_prefixes`: words that open at least `MIN_PREFIXED` of WordNet's proper nouns made with a
+  first name of the default taxonomy whose first sense is a place or thing ("Lake Victoria",
+  "Mount Logan", "Saint Bernard"): a first name after one names no person;
+- `person_or_group_heads`: common nouns (Zipf >= `MIN_ZIPF`) whose first sense is a person or a
+  group, with their plurals ("team", "choir", "club"): a possessive before one shows persons ("a
+  women's soccer team");
+- `depictions`: the object heads under an artifact sense of "representation", "sculpture" or
+  "doll" ("photo", "statue", "figurine"): they may show the person named before them.
 
 WordNet's lexicographer files give each sense its kind (noun.person is file 18).
 """
@@ -45,6 +54,11 @@ WORN = ("clothing", "garment", "footwear", "headdress", "jewelry", "accessory", 
 MIN_ZIPF = 2.5
 MIN_LETTERS = 3
 MODALS = frozenset({"can", "will", "may", "must", "might", "should", "would", "could", "shall"})
+GROUPS = {14, 18}  # noun.group, noun.person
+ARTIFACT = 6
+MIN_PREFIXED = 4
+DEPICTIONS = ("representation", "sculpture", "doll")
+_ROMAN = re.compile(r"[ivxlc]+")
 _LEMMA = re.compile(r"[a-z]+(?:['-][a-z]+)*")
 
 
@@ -115,6 +129,8 @@ def _names(data: object) -> set[str]:
 
 
 def _plural(word: str) -> str:
+    if word.endswith("man"):
+        return word[:-3] + "men"  # "gingerbread men", "water boatmen"
     if word.endswith(("s", "x", "z", "ch", "sh")):
         return word + "es"
     if word.endswith("y") and word[-2:-1] not in ("a", "e", "i", "o", "u"):
@@ -134,6 +150,7 @@ def build(wordnet: Path) -> dict[str, object]:
     nouns = _index(wordnet / "index.noun")
     verbs = _index(wordnet / "index.verb")
     adverbs = _index(wordnet / "index.adv")
+    adjectives = _index(wordnet / "index.adj")
     counts = _counts(wordnet / "cntlist.rev")
     names = _names(json.loads((DATA / "first_names.json").read_text(encoding="utf-8")))
     kinds, proper, hypernyms = _synsets(wordnet / "data.noun")
@@ -147,6 +164,16 @@ def build(wordnet: Path) -> dict[str, object]:
                 return True
         return False
 
+    def adjective(word: str) -> bool:
+        """An adjective more often than a noun (WordNet's tagged counts), or never a noun."""
+        if word not in adjectives:
+            return False
+        return word not in nouns or counts.get((word, "3"), 0) > counts.get((word, "1"), 0)
+
+    def first_name(word: str) -> bool:
+        entry = taxonomy.lexicon.get(surface_key(fold(word)))
+        return entry is not None and "first_name" in entry.categories
+
     def sensitive(word: str) -> bool:
         return any(True for _ in taxonomy.matcher.finditer(fold(word)))
 
@@ -159,10 +186,17 @@ def build(wordnet: Path) -> dict[str, object]:
         if "_" in lemma or "-" in lemma:
             if first not in COMPOUND_KINDS or not _LEMMA.fullmatch(lemma.replace("_", "")):
                 continue
-            last = re.split(r"[ -]", words)[-1]
-            if person_noun(last) or not person_noun(words):
-                continue  # "poor boy", "Neanderthal man": read word by word, a person
-            if last.endswith("ing") or (last in nouns and kinds[nouns[last][0]] not in COMPOUND_KINDS):
+            parts = re.split(r"[ -]", words)
+            last = parts[-1]
+            if not person_noun(words) or first_name(last):
+                continue  # a name last stands for every name: "Gran Santiago" would free "Grandma Emma"
+            if person_noun(last):
+                # a thing named by a noun before a person noun ("gingerbread man", "sea urchin", "water
+                # boatman"); not after an adjective ("poor boy": read word by word, a person may be
+                # meant) nor in a proper name of a people or place ("Java man", "Peking man")
+                if len(parts) < 2 or adjective(parts[0]) or lemma in proper[offsets[0]]:
+                    continue
+            elif last.endswith("ing") or (last in nouns and kinds[nouns[last][0]] not in COMPOUND_KINDS):
                 continue  # "old man's beard", "baby sitting", "child abuse": of a person
             if _under(offsets[0], worn, hypernyms):
                 continue  # "woman's hat", "kid gloves": what a person wears
@@ -186,6 +220,18 @@ def build(wordnet: Path) -> dict[str, object]:
         heads.add(lemma)
         if lemma in verbs:
             verbal.add(lemma)  # "women fish in the river": a verb after a plural
+    given = {key for key, entry in taxonomy.lexicon.items() if "first_name" in entry.categories}
+    prefixes = _name_prefixes(nouns, kinds, proper, given)
+    # what shows someone: "a Mrs. Smith photo" shows a person, "a Mr. Clean bottle" does not
+    shown = {o for lemma in DEPICTIONS for o in nouns[lemma] if kinds[o] == ARTIFACT}
+    depictions = {h for h in heads if _under(nouns[h][0], shown, hypernyms)}
+    # nouns whose first sense is a person or a group: "a women's soccer team" shows persons
+    groups = {
+        form
+        for lemma, offsets in nouns.items()
+        if lemma.isalpha() and kinds[offsets[0]] in GROUPS and zipf_frequency(lemma, "en") >= MIN_ZIPF
+        for form in (lemma, _plural(lemma))
+    }
     return {
         "description": "Person words that name no person, from WordNet: multiword nouns holding a person word "
         "whose most frequent sense is no person, and nouns that, right after a person noun, make it a "
@@ -196,13 +242,38 @@ def build(wordnet: Path) -> dict[str, object]:
         "compounds": sorted(compounds),
         "object_heads": sorted(heads),
         "also_verbs": sorted(verbal),
+        "name_prefixes": prefixes,
+        "person_or_group_heads": sorted(groups),
+        "depictions": sorted(depictions),
     }
+
+
+def _name_prefixes(
+    nouns: dict[str, list[int]], kinds: dict[int, int], proper: dict[int, set[str]], names: set[str]
+) -> list[str]:
+    """Words that, before a first name, make a proper name of a place or thing: the first word of at
+    least `MIN_PREFIXED` two-word proper nouns of WordNet whose second word is a first name and
+    whose first sense is a place, thing, time or text ("Lake Victoria", "Mount Logan", "San Diego",
+    "Saint Bernard", "St. Louis"); no roman numeral ("I John") and no first name itself. `names`:
+    the first names of the default taxonomy."""
+    found: dict[str, set[str]] = {}
+    for lemma, offsets in nouns.items():
+        parts = lemma.split("_")
+        if len(parts) != 2 or lemma not in proper[offsets[0]] or kinds[offsets[0]] not in COMPOUND_KINDS:
+            continue
+        first = parts[0].removesuffix(".")
+        if parts[1] in names and first not in names and not _ROMAN.fullmatch(first):
+            found.setdefault(first, set()).add(parts[1])
+    return sorted(word for word, named in found.items() if len(named) >= MIN_PREFIXED)
 
 
 def main(wordnet: str = "/usr/share/wordnet") -> None:
     data = build(Path(wordnet))
     (DATA / "binding_wordnet.json").write_text(json.dumps(data, ensure_ascii=False, indent=0) + "\n", "utf-8")
-    print(f"binding_wordnet.json: {len(data['compounds'])} compounds, {len(data['object_heads'])} object heads")  # type: ignore[arg-type]
+    print(
+        f"binding_wordnet.json: {len(data['compounds'])} compounds, {len(data['object_heads'])} object heads, "  # type: ignore[arg-type]
+        f"name prefixes {data['name_prefixes']}"
+    )
 
 
 if __name__ == "__main__":

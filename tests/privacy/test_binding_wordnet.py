@@ -61,16 +61,20 @@ def test_real_people_next_to_the_same_words_are_still_varied(prompt):
     assert len(build_candidate_set(prompt, seed=0)) > 1
 
 
-def test_the_compounds_never_end_in_a_person_noun_and_join_the_idioms():
+def test_the_compounds_join_the_idioms_and_end_in_a_person_noun_only_after_a_noun():
     taxonomy, rules = default_taxonomy(), binding()
     compounds = _wordnet()["compounds"]
-    assert {"king cobra", "daddy longlegs", "emperor penguin", "sister ship"} <= set(compounds)
+    assert {"king cobra", "daddy longlegs", "emperor penguin", "sister ship", "gingerbread man"} <= set(compounds)
+    ending = []
     for compound in compounds:
         assert compound in rules.idioms
         last = compound.replace("-", " ").split()[-1]
-        for match in taxonomy.matcher.finditer(fold(last)):  # not "poor boy": a person word by word
+        for match in taxonomy.matcher.finditer(fold(last)):
             entry = taxonomy.lexicon[match.group()]
-            assert any(rules.rule(c) != ALWAYS for c in entry.categories), compound
+            if all(rules.rule(c) == ALWAYS for c in entry.categories):
+                ending.append(compound)
+    # those that end in a person noun are few, and none after an adjective ("poor boy": a person)
+    assert 0 < len(ending) < 60, ending
     assert not {"old man", "poor boy", "neanderthal man", "black widow", "baby sitting", "old man's beard"} & set(
         compounds
     )

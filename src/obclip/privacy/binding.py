@@ -13,7 +13,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from obclip.privacy.taxonomy import surface_key
-from obclip.privacy.words import FUNCTION_WORDS
+from obclip.privacy.words import FUNCTION_WORDS, is_person_noun
 
 if TYPE_CHECKING:
     from obclip.privacy.taxonomy import Taxonomy
@@ -100,7 +100,143 @@ def binding() -> Binding:
 def _wordnet() -> dict[str, list[str]]:
     text = resources.files("obclip.privacy").joinpath("data/binding_wordnet.json").read_text(encoding="utf-8")
     data = json.loads(text)
-    return {key: list(data[key]) for key in ("compounds", "object_heads", "also_verbs")}
+    keys = ("compounds", "object_heads", "also_verbs", "name_prefixes", "person_or_group_heads", "depictions")
+    return {key: list(data.get(key, ())) for key in keys}
+
+
+@functools.cache
+def _depictions() -> frozenset[str]:
+    return frozenset(_wordnet()["depictions"])
+
+
+@functools.cache
+def _person_or_group_heads() -> frozenset[str]:
+    return frozenset(_wordnet()["person_or_group_heads"])
+
+
+@functools.cache
+def _name_prefix() -> re.Pattern[str] | None:
+    words = _wordnet()["name_prefixes"]
+    if not words:
+        return None
+    return re.compile(rf"(?<![\w'’-])(?:{'|'.join(re.escape(w) for w in words)})\.?[ \t]+$")
+
+
+def after_name_prefix(folded: str, start: int, categories: frozenset[str]) -> bool:
+    """Whether the first name at folded[start:] follows a word that makes it the name of a place or
+    thing ("Lake Victoria", "Mount Logan", "San Diego", "a Saint Bernard", "St. Louis"): the first
+    words of WordNet's proper nouns made with first names (`name_prefixes`). Reads the word before."""
+    pattern = _name_prefix()
+    if pattern is None or "first_name" not in categories:
+        return False
+    return pattern.search(folded, max(0, start - 16), start) is not None
+
+
+_SINGULAR_ARTICLE = re.compile(r"(?<![\w'’-])an?[ \t]+$")
+_POSSESSIVE = re.compile(r"['’]s?(?=[ \t]+[a-z])")
+_MAX_HEAD_WORDS = 4
+
+
+def classifying_genitive(taxonomy: Taxonomy, folded: str, start: int, end: int, surface: str = "") -> bool:
+    """Whether the plural person noun at folded[start:end] is a possessive that classifies the thing
+    after it, right after a singular article: "a boys' bicycle", "a women's magazine", "a children's
+    book" (the article belongs to the thing, so no person is shown). "the boys' bicycle" and "a boy's
+    bicycle" may show their owners and stay persons, and so does a possessive before a person or a
+    group ("a women's soccer team", "a boys' choir": `person_or_group_heads`). Reads the article,
+    the apostrophe, the words after and the category (a plural of any value), never the value."""
+    entry = taxonomy.lexicon.get(surface_key(surface or folded[start:end]))
+    if entry is None or entry.is_pronoun or not any("plural" in c for c in entry.categories):
+        return False
+    if any(c.startswith("tag_") for c in entry.categories):
+        return False
+    possessive = _POSSESSIVE.match(folded, end)
+    if possessive is None or _SINGULAR_ARTICLE.search(folded, max(0, start - 8), start) is None:
+        return False
+    cursor, words = possessive.end(), 0
+    groups = _person_or_group_heads()
+    while (noun := _NEXT_WORD.match(folded, cursor)) is not None and words < _MAX_HEAD_WORDS:
+        word = noun.group(1)
+        if word in FUNCTION_WORDS or word.endswith(("ing", "ed")) or folded.startswith(("'", "’"), noun.end()):
+            break  # the phrase ends ("a boys' bicycle leaning"), or a possessive starts another
+        if word in groups or is_person_noun(word):
+            return False
+        cursor, words = noun.end(), words + 1
+    return words > 0
+
+
+_SAYS = re.compile(
+    r"(?<![\w-])(?:says?|saying|reads?|reading|spells?|spelling|spelled|written|labell?ed|lettering|text)"
+    r"[ \t]*:?[ \t]*[\"“”'‘]?[ \t]*(?:[^\sa-z]+[ \t]+)*$"
+)
+_QUOTES = '"“”'
+_SIGN_WINDOW = 120
+
+
+def in_sign_text(text: str, start: int, end: int) -> bool:
+    """Whether the word at text[start:end] is written in capitals on a sign or label rather than
+    naming a person: after "says", "reads", "that says", "labelled" ... with only capitalised words
+    between ('a neon sign that says GIRLS GIRLS GIRLS'), or inside a quotation in capitals
+    ('a shop front with "BOYS & GIRLS" above the door') with lower-case text around it (a prompt
+    in capitals throughout is still read). Reads how the word is written, never its value."""
+    word = text[start:end]
+    if not any(c.isalpha() for c in word) or not word.isupper() or sum(c.isalpha() for c in word) < 2:
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    if _SAYS.search(text, max(line_start, start - _SIGN_WINDOW), start) is not None:
+        return True
+    low = max(line_start, start - _SIGN_WINDOW)  # a quotation is short: a 100 kB prompt stays fast
+    before = [i for i in range(low, start) if text[i] in _QUOTES]
+    if len(before) % 2 == 0:
+        return False
+    opening = before[-1]
+    high = min(len(text), end + _SIGN_WINDOW)
+    closing = next((i for i in range(end, high) if text[i] in _QUOTES or text[i] == "\n"), -1)
+    if closing < 0 or text[closing] == "\n":
+        return False
+    quoted = text[opening + 1 : closing]
+    around = text[max(0, opening - _SIGN_WINDOW) : opening] + text[closing + 1 : closing + 1 + _SIGN_WINDOW]
+    return not any(c.islower() for c in quoted) and any(c.islower() for c in around)
+
+
+_ARTICLE_BEFORE = re.compile(r"(?<![\w'’-])(?:an?|the)[ \t]+$")
+_BRAND = re.compile(r"\.?(?:[ \t]+[A-Z][\w'’-]*){1,3}")
+_MAX_BRAND_NOUNS = 3
+
+
+def before_brand(taxonomy: Taxonomy, text: str, folded: str, start: int, end: int) -> bool:
+    """Whether the capitalised title or person noun at text[start:end] opens a brand or proper name
+    that modifies a thing: an article, the title, one to three capitalised words, then lower-case
+    words ending in an object head where the phrase ends ("a Mister Softee ice cream truck parked
+    on ...", "the Mr. Clean bottle"); not a picture, statue or doll (`depictions`: "a Mrs. Smith
+    photo"); no taxonomy word among them, since a slot renders in its own case. A first name is
+    left to the name rules. Reads how the words are written and the thing after them, never the
+    value."""
+    entry = taxonomy.lexicon.get(surface_key(folded[start:end]))
+    if entry is None or entry.is_pronoun or "first_name" in entry.categories or not text[start : start + 1].isupper():
+        return False
+    if _ARTICLE_BEFORE.search(folded, max(0, start - 8), start) is None:
+        return False
+    found = _BRAND.match(text, end)
+    if found is None:
+        return False
+    cursor, words = found.end(), []
+    while (noun := _NEXT_WORD.match(text, cursor)) is not None and len(words) <= _MAX_BRAND_NOUNS:
+        word = noun.group(1)
+        if word in FUNCTION_WORDS or word.endswith(("ing", "ed")):
+            break
+        words.append(word)
+        cursor = noun.end()
+    if not words or len(words) > _MAX_BRAND_NOUNS or words[-1] not in object_heads():
+        return False
+    if words[-1] in _depictions():
+        return False  # "a Mrs. Smith photo", "the Queen Victoria statue": they show the person
+    if taxonomy.matcher.finditer(folded, end, cursor):
+        return False  # a slot there renders in other cases and words ("The WOMEN MAN photo")
+    after = _AFTER_HEAD.match(folded, cursor)
+    if after is None:
+        return False
+    word = after.group(1)
+    return word is None or word in FUNCTION_WORDS or word.endswith(("ing", "ed"))
 
 
 @functools.cache
@@ -240,11 +376,19 @@ def in_idiom(
     attribute: int,
     categories: frozenset[str],
     surface: str = "",
+    text: str = "",
 ) -> bool:
     """Whether the taxonomy word at folded[start:end] names no person: it sits in an idiom of the
-    lexicon or of WordNet ("queen bee", "king cobra", "daddy longlegs"), or it is a person noun
-    before the thing it modifies (`before_object`: "a baby koala"; `surface` as there)."""
+    lexicon or of WordNet ("queen bee", "king cobra", "daddy longlegs", "gingerbread man"), it is a
+    person noun before the thing it modifies (`before_object`: "a baby koala"; `surface` as there)
+    or a classifying possessive ("a boys' bicycle"), a first name in a place's name ("Lake
+    Victoria"); with `text` (the prompt as written, `folded` is its folded case), also a word in
+    capitals on a sign (`in_sign_text`) or a title opening a brand (`before_brand`)."""
     if before_object(taxonomy, folded, start, end, surface):
+        return True
+    if classifying_genitive(taxonomy, folded, start, end, surface) or after_name_prefix(folded, start, categories):
+        return True
+    if text and (in_sign_text(text, start, end) or before_brand(taxonomy, text, folded, start, end)):
         return True
     table = _idioms(taxonomy)
     low, high = max(0, start - _WINDOW), min(len(folded), end + _WINDOW)

@@ -569,7 +569,14 @@ class _Detector:
                 self.idiom_starts.add(match.start)
                 continue
             idiom = in_idiom(
-                self.taxonomy, self.folded, match.start, match.end, entry.attribute, entry.categories, match.surface
+                self.taxonomy,
+                self.folded,
+                match.start,
+                match.end,
+                entry.attribute,
+                entry.categories,
+                match.surface,
+                text=self.text,
             )
             if idiom:
                 self.idiom_starts.add(match.start)

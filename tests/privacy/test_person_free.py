@@ -1,0 +1,153 @@
+"""Prompts that show no person get N = 1 and go out as written; the kinds of person word that name
+no person (docs/privacy.md, "Binding to a person"): WordNet's things named by a noun before a person
+noun, classifying possessives, first names in a place's name, capitals on a sign, a title opening
+a brand. Each kind has prompts where the same words do show a person."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from tests.privacy.test_invariant import assert_closed, count
+
+from obclip.privacy import build_candidate_set, default_taxonomy
+from obclip.privacy.binding import ALWAYS, _wordnet, binding
+
+PERSON_FREE = [
+    # a noun before a person noun names a thing (WordNet: first sense food, animal, plant)
+    "a gingerbread man cooling on a wire rack, icing details",
+    "two gingerbread men on a plate",
+    "a sea urchin on a rock at low tide",
+    "a water boatman on a pond",
+    # a plural possessive right after a singular article classifies the thing
+    "a boys' bicycle leaning against a picket fence",
+    "a girls' bicycle leaning against a picket fence",
+    "a women's magazine on a coffee table",
+    "a men's room door",
+    "a children's book on a shelf",
+    # a first name in the proper name of a place or a breed
+    "a Saint Bernard with a barrel collar in the Alps",
+    "a St. Bernard puppy in the snow",
+    "Lake Victoria at sunset",
+    "Mount Logan under snow",
+    "San Diego harbour at dawn",
+    # capitals on a sign or a label
+    "neon sign that says GIRLS GIRLS GIRLS on a rainy Las Vegas street",
+    "a door labelled WOMEN in a train station",
+    'a poster with "OLD MAN" in big letters',
+    # a title opening a brand that names a thing
+    "a Mister Softee ice cream truck parked on a Brooklyn street",
+    "the Mr. Clean bottle on a shelf",
+]
+
+PERSONS = [
+    "a poor boy begging",
+    "a neanderthal man with a spear",
+    "a boy scout at camp",  # WordNet's first sense of "boy scout" is a person
+    "the boys' bicycle and the boys",
+    "a boy's bicycle leaning against a fence",
+    "a woman's hand on a table",
+    "a woman reading a women's magazine",
+    "a women's soccer team celebrating",  # a possessive before a group: persons
+    "a boys' choir in white robes",
+    "Bernard walking his dog",
+    "a saint bernard lying next to Emma",
+    '"PORTRAIT OF AN OLD WOMAN"',
+    "PORTRAIT OF AN OLD WOMAN",
+    'a poster with "old man" in big letters',
+    "a woman says hello to a man",
+    "a sign that says hello to a MAN",
+    "Mister Rogers smiling",
+    "Mr. Smith drives a truck",
+    "a Mr. Smith walks in",
+    "Grandma Emma baking bread",
+    "Sir Richard smiling",
+    "a mister softee truck",  # written in lower case: a person word, not a brand
+    "a Mrs. Smith photo",  # a picture of the person
+    "a Mister Rogers doll",
+]
+
+
+@pytest.mark.parametrize("prompt", PERSON_FREE)
+def test_person_free_prompts_get_one_candidate_sent_as_written(prompt):
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) == 1, cset.template.text
+    assert cset.candidates == (prompt,)
+
+
+@pytest.mark.parametrize("prompt", PERSONS)
+def test_the_same_words_that_show_a_person_are_still_varied(prompt):
+    assert len(build_candidate_set(prompt, seed=0)) > 1
+
+
+@pytest.mark.parametrize(
+    ("prompt", "fixed"),
+    [
+        ("a gingerbread man and a woman baking", "a gingerbread man and "),
+        ("a woman riding a boys' bicycle", " riding a boys' bicycle"),
+        ("a neon sign that says GIRLS above a woman smoking", "a neon sign that says GIRLS above "),
+        ("a man walking a Saint Bernard", " walking a Saint Bernard"),
+        ("a girl buying a cone from a Mister Softee ice cream truck", "a Mister Softee ice cream truck"),
+    ],
+)
+def test_a_person_next_to_such_words_is_still_varied_and_the_words_stay_fixed(prompt, fixed):
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1
+    assert fixed in cset.template.text
+    assert all(fixed in candidate for candidate in cset.candidates)
+    assert_closed(prompt, seed=0)
+
+
+def _plural_person_nouns() -> list[str]:
+    taxonomy, rules = default_taxonomy(), binding()
+    return sorted(
+        key
+        for key, entry in taxonomy.lexicon.items()
+        if not entry.is_pronoun
+        and any("plural" in c for c in entry.categories)
+        and not any(c.startswith("tag_") for c in entry.categories)
+        and all(rules.rule(c) == ALWAYS for c in entry.categories)
+        and key.replace(" ", "").isalpha()
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(noun=st.sampled_from(_plural_person_nouns()), thing=st.sampled_from(["bicycle", "magazine", "room"]))
+def test_a_classifying_possessive_never_depends_on_the_value(noun, thing):
+    """Every plural person noun of the taxonomy, of every value, is read the same way: "a boys'
+    bicycle" and "a girls' bicycle" alike; with "the" before it, a person (value or no value)."""
+    possessive = noun + ("'" if noun.endswith("s") else "'s")
+    assert len(build_candidate_set(f"a {possessive} {thing} on a street", seed=0)) == 1
+    assert_closed(f"the {possessive} {thing} and a woman", seed=0)
+
+
+def test_wordnet_compounds_ending_in_a_person_noun_follow_a_noun_never_an_adjective():
+    compounds = set(_wordnet()["compounds"])
+    assert {"gingerbread man", "gingerbread men", "sea urchin", "water boatman", "water boatmen"} <= compounds
+    assert not {"poor boy", "java man", "peking man", "neanderthal man", "black widow", "old man"} & compounds
+    assert not {"gran santiago", "sir barton"} & compounds  # a name last would stand for every name
+    assert {"lake", "mount", "saint", "st", "san"} <= set(_wordnet()["name_prefixes"])
+    assert not {"i", "ii", "big", "mister", "captain", "river"} & set(_wordnet()["name_prefixes"])
+    assert {"photo", "picture", "statue", "doll", "figurine"} <= set(_wordnet()["depictions"])
+    assert not {"bottle", "truck", "box"} & set(_wordnet()["depictions"])
+    groups = set(_wordnet()["person_or_group_heads"])
+    assert {"team", "choir", "club", "teams"} <= groups
+    assert not {"bicycle", "magazine", "room", "book"} & groups
+
+
+PIECES = [
+    *("a", "an", "the", "A", "The", "says", "that says", "reads", "labelled", '"', "“", "”", "'", "'s", "’s", ","),
+    *("man", "MAN", "woman", "WOMEN", "women", "girls", "GIRLS", "boys'", "women's", "children's", "old", "OLD"),
+    *("Mister", "Mr.", "Mrs", "Saint", "St.", "Lake", "Mount", "Emma", "Bernard", "Victoria", "Softee"),
+    *("gingerbread", "sea", "urchin", "bicycle", "truck", "ice", "bottle", "photo", "team", "sign", "smiling"),
+]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(words=st.lists(st.sampled_from(PIECES), min_size=1, max_size=9), seed=st.integers(0, 2**16))
+def test_prompts_made_of_the_person_free_kinds_are_closed(words, seed):
+    """Every candidate of a prompt mixing these kinds with persons re-expands to the same set:
+    the rules read the writing around a word, never its value."""
+    prompt = " ".join(words)
+    assume(count(prompt) <= 24)
+    assert_closed(prompt, seed=seed)
