@@ -219,7 +219,8 @@ def before_brand(taxonomy: Taxonomy, text: str, folded: str, start: int, end: in
     found = _BRAND.match(text, end)
     if found is None:
         return False
-    cursor, words = found.end(), []
+    cursor = found.end()
+    words: list[str] = []
     while (noun := _NEXT_WORD.match(text, cursor)) is not None and len(words) <= _MAX_BRAND_NOUNS:
         word = noun.group(1)
         if word in FUNCTION_WORDS or word.endswith(("ing", "ed")):

@@ -140,8 +140,8 @@ def _read_leet_token(match: re.Match[str]) -> str:
     word = token.rstrip("0123456789").lower()
     if word != token.lower() and word in english_words() and word not in _sensitive_words():
         return token  # a word and a number: "hi5" (a high five, not "his"), "ga1", "br0"
-    word = _leet_word(token)
-    return word if word is not None else token
+    read = _leet_word(token)
+    return read if read is not None else token
 
 
 @functools.lru_cache(maxsize=4096)
