@@ -260,6 +260,13 @@ def test_changes_to_the_users_own_prompt_are_classified() -> None:
     assert changed_kinds(girls, "2girls, beach") == ["number", "persons"]
     baby = CorpusPrompt("her newborn asleep", (("age", "newborn"),), True, 1)
     assert "age category" in changed_kinds(baby, "her young asleep")
+    # measured against the normalised text the user is shown as theirs ("0ld m4n" is "old man")
+    leet = CorpusPrompt("0ld m4n fishing", (("age", "0ld"), ("gender", "m4n")), True, 1)
+    assert changed_kinds(leet, "old man fishing") == []
+    # an age in months is an age: the infant noun after it adds no bucket
+    infant = CorpusPrompt("a 6-month-old infant crawling", (("age", "6-month-old"), ("age", "infant")), True, 1)
+    assert changed_kinds(infant, "a 6-month-old crawling") == []
+    assert changed_kinds(infant, "a 15-year-old crawling") == ["age category", "number"]
 
 
 # --- hostile Unicode -------------------------------------------------------------------------

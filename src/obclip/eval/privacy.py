@@ -31,6 +31,7 @@ from typing import Any
 from obclip.errors import InvalidInputError, ObclipError, read_user_text
 from obclip.eval import privacy_words as pw
 from obclip.privacy import CandidateSet, Taxonomy, correlate
+from obclip.privacy.normalize import normalize_text
 from obclip.view import DEFAULT_LARGE, check_read, cloud_view, resolve_taxonomy
 
 CATEGORIES = ("gender", "age", "ethnicity", "religion")
@@ -790,7 +791,9 @@ def changed_words(item: CorpusPrompt, sent: str) -> list[str]:
 
 
 def _age_buckets(text: str) -> list[str]:
-    return sorted(m.value for m in pw.mentions(text) if m.category == "age" and m.kind in ("number", "noun"))
+    """The age buckets a text states with a number or an aged noun (each once: "a 6-month-old infant"
+    states one, as "a 6-month-old" does)."""
+    return sorted({m.value for m in pw.mentions(text) if m.category == "age" and m.kind in ("number", "noun")})
 
 
 def _names(item: CorpusPrompt) -> list[str]:
@@ -807,13 +810,14 @@ def changed_kinds(item: CorpusPrompt, sent: str) -> list[str]:
     """How the user's own candidate changes the user's prompt: ``age category`` (a stated age or
     aged noun in another bucket), ``number`` (a count or number), ``persons``, ``name``."""
     kinds = []
-    if _age_buckets(item.prompt) != _age_buckets(sent):
+    prompt = normalize_text(item.prompt)  # the normalised text is what the user is shown as theirs
+    if _age_buckets(prompt) != _age_buckets(sent):
         kinds.append("age category")
-    if pw.numbers_in(item.prompt) != pw.numbers_in(sent):
+    if pw.numbers_in(prompt) != pw.numbers_in(sent):
         kinds.append("number")
-    if _person_count(item.prompt) != _person_count(sent):
+    if _person_count(prompt) != _person_count(sent):
         kinds.append("persons")
-    if any(_count(name, sent) < _count(name, item.prompt) for name in _names(item)):
+    if any(_count(name, sent) < _count(name, prompt) for name in _names(item)):
         kinds.append("name")
     return kinds
 

@@ -312,6 +312,7 @@ _AGE_NUMBER = re.compile(
     r"|(?<![\w.])(\d{1,3})\s*(?:yo|y/o|y\.o\.)(?!\w)"
     r"|\baged?\s+(?:about\s+|around\s+)?(\d{1,3})\b"
     r"|(?<![\w.])(\d{1,2})0\s*'?s\b"
+    r"|(?<![\w.])(\d{1,2})\s*(?:-|\s)?\s*months?\s*(?:-|\s)?\s*old\b"
 )
 
 
@@ -331,12 +332,15 @@ def age_bucket(years: int) -> str:
 
 
 def ages_in(text: str) -> list[tuple[int, str]]:
-    """(position, bucket) of every age a prompt states with a number ("75-year-old", "50 y/o", "in her 40s")."""
+    """(position, bucket) of every age a prompt states with a number ("75-year-old", "50 y/o", "in her 40s",
+    "6-month-old")."""
     read = read_as_seen(text)
     found = []
     for m in _AGE_NUMBER.finditer(read):
         if m.group(4) is not None:
             years = int(m.group(4)) * 10 + 5
+        elif m.group(5) is not None:
+            years = int(m.group(5)) // 12  # "6-month-old", "18 month old"
         else:
             years = int(next(g for g in m.groups()[:3] if g is not None))
         found.append((m.start(), age_bucket(years)))
