@@ -180,3 +180,18 @@ def test_words_of_gender_identity_are_never_sent_in_clear(prompt: str, sent: str
     assert cset.true_prompt.endswith(sent) and cset.device_prompt == prompt
     _same_for_every_member(cset)
     assert any(word in c.lower().split() for c in _sent(prompt, policy="keep-cues").candidates)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("a yôung lad with a flat cap", "yôung"),
+        ("a 3-year-old tóddler splashing in a puddle", "tóddler"),
+        ("a mixëd-race child blowing out candles", "mixëd-race"),
+    ],
+)
+def test_a_cue_with_accents_put_on_it_is_the_cue(prompt: str, word: str) -> None:
+    """Accents added to slip past ("birâcial") are read as detection reads them: the cue is dropped."""
+    cset = _sent(prompt)
+    assert not any(word in c for c in cset.candidates) and cset.device_prompt == prompt
+    _same_for_every_member(cset)

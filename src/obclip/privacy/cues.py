@@ -19,7 +19,7 @@ from typing import Any
 from obclip.errors import TaxonomyError
 from obclip.privacy.binding import binding
 from obclip.privacy.keep import pair_of
-from obclip.privacy.taxonomy import Matcher, fold, surface_key
+from obclip.privacy.taxonomy import Matcher, fold, surface_key, unaccented
 from obclip.privacy.template import Slot, Template
 
 CUES_FORMAT = "obclip-cues/1"
@@ -206,7 +206,11 @@ def find_cues(template: Template) -> tuple[CueHit, ...]:
     slots = _slot_positions(template, text)
     breaks = [m.start() for m in _SEGMENT_BREAK.finditer(text)]
     hits: list[CueHit] = []
+    # on the text without accents too ("mixëd-race", "birâcial"), one character for one
+    plain = unaccented(folded)
     spans = [(m.start(), m.end()) for m in table.matcher.finditer(folded)]
+    if plain != folded:
+        spans = sorted(set(spans) | {(m.start(), m.end()) for m in table.matcher.finditer(plain)})
     for symbol in table.symbols:
         start = folded.find(symbol)
         while start >= 0:
@@ -214,6 +218,8 @@ def find_cues(template: Template) -> tuple[CueHit, ...]:
             start = folded.find(symbol, start + len(symbol))
     for start, end in sorted(spans):
         key = " ".join(folded[start:end].split())
+        if key not in table.implications:
+            key = " ".join(plain[start:end].split())
         if key not in table.implications:
             continue  # a phrase that holds a cue but is none ("dress shirt")
         hits.append(
@@ -301,7 +307,7 @@ def _child_noun_hit(template: Template, slot: Slot, text: str, offset: int) -> C
     found = _WORD_AFTER.match(text, offset + 1)
     if found is None:
         return None
-    key = surface_key(found.group(1))
+    key = unaccented(surface_key(found.group(1)))
     if key not in child_nouns_after(template):
         return None
     start, stop = found.span(1)
@@ -330,10 +336,11 @@ def _child_modifier_hits(template: Template, slot: Slot, text: str, offset: int)
             end = marked.start()
             continue
         found = _WORD_BEFORE.search(text, 0, end)
-        if found is None or surface_key(found.group(1)) not in words:
+        key = unaccented(surface_key(found.group(1))) if found is not None else ""
+        if found is None or key not in words:
             return hits
         start, stop = found.span(1)
-        hits.append(CueHit(text[start:stop], start, stop, (_CHILD_AGE,), attribute.person, surface_key(found.group(1))))
+        hits.append(CueHit(text[start:stop], start, stop, (_CHILD_AGE,), attribute.person, key))
         end = start
 
 

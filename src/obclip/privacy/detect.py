@@ -7,7 +7,6 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from obclip.errors import InvalidInputError
@@ -34,6 +33,7 @@ from obclip.privacy.taxonomy import (
     default_taxonomy,
     fold,
     surface_key,
+    unaccented,
 )
 from obclip.privacy.template import ARTICLE, Attribute, Part, Slot, Template
 from obclip.privacy.words import (
@@ -175,15 +175,6 @@ def _first_name_family(taxonomy: Taxonomy, attribute: int, value: str) -> frozen
 
 
 _NO_PERSON = "\x00"
-
-
-def _unaccented(word: str) -> str:
-    """`word` with the accents of its letters dropped, one character for one (offsets stay valid)."""
-    result = []
-    for char in word:
-        parts = unicodedata.normalize("NFD", char)
-        result.append(parts[0] if len(parts) > 1 and all(unicodedata.combining(p) for p in parts[1:]) else char)
-    return "".join(result)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -402,7 +393,7 @@ class _Detector:
         too. Words that no form is unaccented keep their meaning ("café")."""
         if self.text.isascii():
             return
-        plain = _unaccented(self.folded)  # one character for one: offsets stay valid
+        plain = unaccented(self.folded)  # one character for one: offsets stay valid
         if plain == self.folded:
             return
         taken = [(m.start, m.end) for m in self.matches]
