@@ -247,6 +247,8 @@ def test_a_child_noun_next_to_a_child_age_stays_as_written() -> None:
         ("mom braiding her daughtér's hair", "daughter"),
         ("a woman in her 30ѕ drinking coffee", "30s"),
         ("a boy agéd 5 building a sandcastle", "aged 5"),  # an accent inside a form of two words
+        ("a 14 yëar old girl practicing ballet", "14 year old"),  # a longer form than "old" read inside it
+        ("a 40 yëar old woman", "40 year old"),
     ],
 )
 def test_an_accent_before_a_possessive_and_a_look_alike_next_to_digits_are_read(prompt: str, word: str) -> None:

@@ -398,14 +398,21 @@ class _Detector:
             return
         taken = [(m.start, m.end) for m in self.matches]
         found: list[_Match] = []
+        replaced: set[tuple[int, int]] = set()
         for hit in self.taxonomy.matcher.finditer(plain):
             start, end = hit.span()
-            if plain[start:end] == self.folded[start:end] or any(s < end and start < e for s, e in taken):
-                continue  # no accent in it, or a word read already
+            if plain[start:end] == self.folded[start:end]:
+                continue  # no accent in it
+            overlapping = [(s, e) for s, e in taken if s < end and start < e]
+            if any(s < start or e > end or (s, e) == (start, end) for s, e in overlapping):
+                continue  # a word read already, or part of a longer one
+            # a longer form than the words read inside it ("14 yëar old" over "old"), as without accents
+            replaced.update(overlapping)
             key = surface_key(hit.group())
             found.append(_Match(0, start, end, self.taxonomy.lexicon[key], surface=key))
         if found:
-            self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
+            kept = [m for m in self.matches if (m.start, m.end) not in replaced]
+            self.matches = sorted([*kept, *found], key=lambda m: m.start)
 
     def _typos(self) -> None:
         """A word one edit away from sensitive words of one meaning only ("womn", "eldery", "yung",
