@@ -375,9 +375,11 @@ def _pair_rows(taxonomy: Taxonomy, spec: AttributeSpec) -> tuple[Mapping[str, st
 
     Names are paired within their main country, in list order, then whatever is left over across
     countries; hand-listed names (read wherever capitalised), generated names (read where the
-    prompt is about a person) and names that are English words too ("Rose", "Mark": read only
-    after a kin word or title, "Grandma Rose") each pair among themselves, so a decoy name is read
-    wherever the user's is. A name left without a partner is in no row (it renders canonically)."""
+    prompt is about a person), generated names that alone name a place ("Gracie": read only with a
+    person word, `words.wordnet_named`) and names that are English words too ("Rose", "Mark": read
+    only after a kin word or title, "Grandma Rose") each pair among themselves, so a decoy name is
+    read wherever the user's is. A name that normalisation changes ("Akın" reads as the word "akin")
+    is in no row, nor is a name left without a partner (it renders canonically)."""
     values = [v for v in spec.values if spec.forms[v].get("first_name")]
     if len(values) < 2:
         return ()
