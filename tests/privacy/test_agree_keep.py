@@ -287,3 +287,14 @@ def test_an_accent_put_on_a_sensitive_word_does_not_hide_it(prompt: str, word: s
     cset = build_candidate_set(prompt, seed=0)
     assert len(cset) > 1
     assert not all(word in c for c in cset.candidates)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "yours", "other"), [("1woman, garden, roses", "1woman", "1man"), ("1man, night", "1man", "1woman")]
+)
+def test_a_one_person_tag_in_words_is_varied_in_its_own_form(prompt: str, yours: str, other: str) -> None:
+    """'1woman' / '1man' are count tags as '1girl' / '1boy' are, kept in the user's own form."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert {c.split(",")[0] for c in cset.candidates} == {yours, other}
+    assert cset.true_prompt == prompt
+    assert_closed(prompt, seed=0)
