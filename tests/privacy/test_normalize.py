@@ -27,6 +27,8 @@ HOSTILE = [
     ("his fiance\u0301e", "his fiancée"),  # decomposed accent
     ("old_woman, 1girl", "old woman, 1girl"),  # booru underscores
     ("dark-skinned_female", "dark-skinned female"),
+    ("a 30 y/o\u0302 nurse", "a 30-year-old nurse"),  # an accent on an age abbreviation
+    ("a 30 y/o nurse", "a 30-year-old nurse"),
 ]
 
 

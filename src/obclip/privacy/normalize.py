@@ -20,6 +20,8 @@ import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 
+from obclip.privacy.taxonomy import OPT_IN, default_taxonomy, unaccented  # taxonomy never imports this module
+
 _ZWJ = "\u200d"
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _FILLERS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u180f\u3164\uffa0")
@@ -115,7 +117,7 @@ def normalize(text: str) -> Normalized:
     spaced = _tag_spaces(mapped)
     if spaced != mapped:
         notes.append("underscores between words read as spaces")
-    aged = _AGE_ABBREVIATION.sub(r"\1-year-old", spaced)
+    aged = _read_ages(spaced)
     if aged != spaced:
         notes.append("ages written '50 y/o' or '50yo' read as '50-year-old'")
     deleeted = _LEET_TOKEN.sub(_read_leet_token, aged) if _MAYBE_LEET.search(aged) else aged
@@ -258,8 +260,6 @@ def _split_spaced(chars: str, gaps: list[str]) -> list[tuple[int, int, bool]] | 
 @functools.cache
 def _taxonomy_words() -> frozenset[str]:
     """Every one-word surface of the default taxonomy (with its opt-in attributes), lower case."""
-    from obclip.privacy.taxonomy import OPT_IN, default_taxonomy  # taxonomy never imports this module
-
     return frozenset(key for key in default_taxonomy(OPT_IN).lexicon if " " not in key)
 
 
@@ -268,8 +268,6 @@ def _sensitive_words() -> frozenset[str]:
     """The words a leet or spelled-out token may be read as: the default taxonomy's one-word surfaces
     of ASCII letters, three letters or more, except first names (too many are also codes, times and
     initials: "5am", "R.E.M.", "4l1")."""
-    from obclip.privacy.taxonomy import OPT_IN, default_taxonomy
-
     lexicon = default_taxonomy(OPT_IN).lexicon
     return frozenset(
         key
@@ -281,6 +279,17 @@ def _sensitive_words() -> frozenset[str]:
 @functools.cache
 def _longest_word() -> int:
     return max(map(len, _sensitive_words()), default=0)
+
+
+def _read_ages(text: str) -> str:
+    """`text` with each age written "50 y/o", "50yo" or "50 yrs old" as "50-year-old", found on the
+    text without accents too ("30 y/ô": an accent put on it to slip past)."""
+    plain = unaccented(text)  # one character for one: the spans are the text's
+    pieces, cursor = [], 0
+    for found in _AGE_ABBREVIATION.finditer(plain):
+        pieces += [text[cursor : found.start()], f"{found.group(1)}-year-old"]
+        cursor = found.end()
+    return "".join(pieces) + text[cursor:]
 
 
 def _drop_invisible(text: str) -> str:
