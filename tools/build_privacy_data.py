@@ -516,6 +516,10 @@ def person_nouns(directory: Path) -> dict[str, object]:
 
     ethnicity = _demonyms(synsets, index, known, plural)
     claimed = {w.lower() for people in ethnicity.values() for w in people}
+    for word, value in _other_demonyms(directory, synsets, index, known).items():
+        if word.lower() not in claimed:
+            claimed.add(word.lower())
+            ethnicity.setdefault(value, {})[word] = plural(word)
     for adjective, value in _regional_adjectives(directory, synsets, known).items():
         if adjective.lower() not in claimed and adjective.lower() not in _WN_NOT_PEOPLES:
             ethnicity.setdefault(value, {})[adjective] = adjective  # an adjective: no plural
@@ -679,14 +683,7 @@ def _regional_adjectives(directory: Path, synsets: dict[str, dict[str, Any]], kn
         found = {country(h, depth + 1) for h in holonyms.get(offset, ())} - {None}
         return found.pop() if len(found) == 1 else None
 
-    # a word written in lower case in some sense is a common word ("attic", "alpine"): matching
-    # ignores case, so it would be read in "a woman in the attic"
-    lower: set[str] = set()
-    for pos in ("noun", "verb", "adj", "adv"):
-        for line in (directory / f"data.{pos}").open(encoding="latin-1"):
-            if not line.startswith("  "):
-                fields = line.split()
-                lower.update(w for w in (fields[4 + 2 * i] for i in range(int(fields[3], 16))) if w.islower())
+    lower = _lower_case_lemmas(directory)
     senses: dict[str, list[str | None]] = {}
     for line in (directory / "data.adj").open(encoding="latin-1"):
         if line.startswith("  "):
@@ -745,6 +742,73 @@ def _demonyms(
             claimed.add(lemma)
             result.setdefault(value, {})[written] = plural(written)
     return result
+
+
+# lemmas under a people in WordNet that name a party, a calling or a faith ("Tory", "Mafioso",
+# "Hajji", "Nisei": of another people than their parent's), not the people
+_WN_NOT_DEMONYMS = frozenset(
+    [*_WN_NOT_PEOPLES, "contra", "hajji", "mafioso", "nisei", "sooner", "taco", "tory", "zealander"]
+)
+
+
+def _lower_case_lemmas(directory: Path) -> set[str]:
+    """WordNet lemmas written in lower case in some sense: common words ("attic", "alpine", "badger").
+    Matching ignores case, so such a word taken as a people's name would be read in "a badger"."""
+    lower: set[str] = set()
+    for pos in ("noun", "verb", "adj", "adv"):
+        for line in (directory / f"data.{pos}").open(encoding="latin-1"):
+            if not line.startswith("  "):
+                fields = line.split()
+                lower.update(w for w in (fields[4 + 2 * i] for i in range(int(fields[3], 16))) if w.islower())
+    return lower
+
+
+def _other_demonyms(
+    directory: Path, synsets: dict[str, dict[str, Any]], index: dict[str, list[str]], known: set[str]
+) -> dict[str, str]:
+    """Other names of a country's people ("Aussie", "Brit", "Canuck", "Yank", "Limey"): the lemmas of
+    a WordNet person synset that is a member of a country of `countries.json` ("Briton": a member of
+    the United Kingdom), and of the synsets below it (two steps) that have no other parent; only a
+    lemma whose most frequent sense is that synset and that is not also a place; word -> the
+    country's ethnicity value. A sub-people with a second parent ("Aborigine": an Australian and a
+    race) is left out: the country's value would misname it."""
+    from wordfreq import zipf_frequency
+
+    countries = json.loads((DATA / "countries.json").read_text(encoding="utf-8"))["countries"]
+    value_of = {c["country"].lower().replace(" ", "_"): c["value"] for c in countries}
+    demonyms = {d.lower().replace(" ", "_") for c in countries for d in c["demonyms"]}
+    person = _hyponym_closure(synsets, [index["person"][0]])
+    places = _hyponym_closure(synsets, [index["location"][0]], instances=True)
+    lower = _lower_case_lemmas(directory)
+    parents: dict[str, int] = {}
+    for synset in synsets.values():
+        for child in synset["hyponyms"]:
+            parents[child] = parents.get(child, 0) + 1
+    peoples: dict[str, str] = {}  # a person synset that is a member of a country -> its value
+    for line in (directory / "data.noun").open(encoding="latin-1"):
+        fields = line.partition(" | ")[0].split()
+        if line.startswith("  ") or fields[0] not in person:
+            continue
+        holders = [synsets[fields[i + 1]]["lemmas"] for i, f in enumerate(fields) if f == "#m"]
+        members = {value_of.get(w.lower()) for lemmas in holders for w in lemmas}
+        members.discard(None)
+        if len(members) == 1:
+            peoples[fields[0]] = members.pop()  # type: ignore[assignment]
+    found: dict[str, str] = {}
+    for offset, value in sorted(peoples.items()):
+        below = [h for h in synsets[offset]["hyponyms"] if parents.get(h) == 1]
+        below += [g for h in below for g in synsets[h]["hyponyms"] if parents.get(g) == 1]
+        for synset in (offset, *below):
+            for written in synsets[synset]["lemmas"]:
+                lemma = written.lower()
+                if lemma in demonyms or lemma in known or lemma in found or lemma in _WN_NOT_DEMONYMS | lower:
+                    continue  # ("Badger", "Federal": common words too)
+                senses = index.get(lemma, [""])
+                if not re.fullmatch(r"[a-z]+", lemma) or senses[0] != synset or any(o in places for o in senses):
+                    continue  # "Kiwi" is a bird and a fruit first; "Dakota" a place too
+                if zipf_frequency(lemma, "en") >= _WN_MIN_ZIPF:
+                    found[lemma] = value
+    return {w[:1].upper() + w[1:]: v for w, v in found.items()}
 
 
 if __name__ == "__main__":

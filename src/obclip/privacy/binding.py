@@ -343,6 +343,10 @@ def _idioms(taxonomy: Taxonomy) -> dict[tuple[int, str], list[_Idiom]]:
                 # a title and a name ("Sir Barton" the racehorse, "Queen Anne's lace"): that very
                 # name, since a name after a title is that person's ("Sir Edward", `detect`)
                 words, generic = _spaced(match.group()), False
+            if i not in targets and surface_key(match.group()) in rules.strict:
+                # a colour word ("black widow", "white knight"): that very word, so that "a Greek
+                # widow" is no spider
+                words, generic = _spaced(match.group()), False
             if generic:
                 name_groups.append(f"w{i}")
             pieces.append(_spaced(phrase[cursor : match.start()]))

@@ -21,6 +21,7 @@ from obclip.privacy.binding import binding
 from obclip.privacy.keep import pair_of
 from obclip.privacy.taxonomy import Matcher, fold, surface_key, unaccented
 from obclip.privacy.template import Slot, Template
+from obclip.privacy.words import FUNCTION_WORDS
 
 CUES_FORMAT = "obclip-cues/1"
 NEUTRAL_FORMAT = "obclip-neutral/1"
@@ -259,6 +260,8 @@ def find_cues(template: Template) -> tuple[CueHit, ...]:
     return tuple(sorted(hits, key=lambda h: h.start))
 
 
+# words of a noun phrase read past between a child modifier and its noun ("a young Muslim boy")
+_CHILD_SKIP = 2
 _WORD_BEFORE = re.compile(r"([^\W\d_][\w'’-]*)([ \t]+)$")
 _WORD_AFTER = re.compile(r"[ \t]+([^\W\d_][\w'’-]*)(?![\w'’-])")
 _SLOT_BEFORE = re.compile(rf"{SLOT_MARK}[ \t]+$")
@@ -329,7 +332,7 @@ def _child_modifier_hits(template: Template, slot: Slot, text: str, offset: int)
     if not child:
         return []
     hits: list[CueHit] = []
-    end = offset
+    end, skipped = offset, 0
     while True:
         marked = _SLOT_BEFORE.search(text, 0, end)
         if marked is not None:  # another slot of the phrase ("a little Indian girl")
@@ -337,11 +340,14 @@ def _child_modifier_hits(template: Template, slot: Slot, text: str, offset: int)
             continue
         found = _WORD_BEFORE.search(text, 0, end)
         key = unaccented(surface_key(found.group(1))) if found is not None else ""
+        if found is not None and key not in words and key not in FUNCTION_WORDS and skipped < _CHILD_SKIP:
+            end, skipped = found.start(1), skipped + 1  # another word of the phrase ("a young Muslim boy")
+            continue
         if found is None or key not in words:
             return hits
         start, stop = found.span(1)
         hits.append(CueHit(text[start:stop], start, stop, (_CHILD_AGE,), attribute.person, key))
-        end = start
+        end, skipped = start, 0
 
 
 def _name_hit(template: Template, slot: Slot, offset: int, table: CueTable) -> CueHit | None:

@@ -747,6 +747,9 @@ class _Detector:
                 return self.matches[self.ends[before[2]]].entry.is_pronoun
             if before[0] in POSSESSIVES:
                 return True
+            kind, token = self._next_token(match.end)
+            if kind == "word" and token not in FUNCTION_WORDS:
+                return False  # a decade before a noun is an era: "pink hair, 90s film grain"
             return self.has_person and self.text[before[1] : before[2]].strip() in ("", ",")
         return self._modifier_bound(match, decided)
 
@@ -787,7 +790,9 @@ class _Detector:
                 break  # a possessive ends the noun phrase: "an old lighthouse's lamp"
         heads = [w for w in phrase if w in NOUNS_LIKE_PARTICIPLES or not w.endswith(("ing", "ed", "ly"))]
         if heads and heads[-1] not in TRANSPARENT:
-            return is_person_noun(heads[-1])
+            if is_person_noun(heads[-1]):
+                return True
+            return self._verb_after_noun_use(match, phrase)
         if surface_key(text[match.start : match.end]) in self.binding.strict:
             return False
         name = self.taxonomy.attributes[match.entry.attribute].name
@@ -802,6 +807,20 @@ class _Detector:
                 return True
         # a tag list about a person told by tags only ("elderly, female, wheelchair")
         return self.has_person or bool(self.tag_persons - {match.start})
+
+    def _verb_after_noun_use(self, match: _Match, phrase: list[str]) -> bool:
+        """Whether a modifier is used as a noun with a participle and its object after it: "a
+        Nigerian selling carpets", "an elderly walking dogs". The article is singular and the last
+        noun plural, so they are not one phrase; "a Thai cooking class" and "an old rocking chair"
+        agree in number and stay one."""
+        first = phrase[0]
+        if len(phrase) < 2 or not first.endswith("ing") or first in NOUNS_LIKE_PARTICIPLES:
+            return False
+        last = phrase[-1]
+        if len(last) < 4 or not last.endswith("s") or last.endswith(("ss", "us", "is")):
+            return False
+        before = self._word_before(match.start)
+        return before is not None and before[0] in ("a", "an", "one")
 
     def _tag_person(self, match: _Match) -> bool:
         """A modifier standing alone as a tag of an attribute that names a person by itself

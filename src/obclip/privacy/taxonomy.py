@@ -261,6 +261,8 @@ _DEMONYM_COMPOUNDS = (
     "half-{}",
     "part-{}",
     "{}-looking",
+    "half {}",
+    "part {}",
 )
 
 

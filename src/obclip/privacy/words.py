@@ -18,7 +18,8 @@ FUNCTION_WORDS = _words(
     a an the this that these those some any every each all both no none my your our their its
     to in on at by for from with without into onto over under up down out off of about around
     through near behind beside besides between against toward towards across along after before
-    during like as than per via upon within inside outside above below beneath among
+    during like as than per via upon within inside outside above below beneath among amid amidst mid
+    atop underneath beyond throughout until since despite unlike
     and or but nor yet so while when where whereas because if then though although
     i me you we us they them it he she him her his hers himself herself itself themselves who whom
     whose which what
@@ -39,6 +40,9 @@ COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "being", "am", "'
 PERSON_NOUNS = _words(
     """
     person persons people individual individuals human humans adult adults teenager teenagers
+    rockstar rockstars popstar popstars youtuber youtubers vtuber vtubers tiktoker tiktokers
+    instagrammer instagrammers schoolkid schoolkids migrant migrants legionnaire legionnaires
+    wizard wizards mermaid mermaids angel angels goddess goddesses daimyo maiko maikos
     child children kid kids baby babies toddler toddlers face faces portrait portraits character
     characters figure figures friend friends couple couples family families student students
     teacher teachers doctor doctors nurse nurses scientist scientists engineer engineers chef chefs
