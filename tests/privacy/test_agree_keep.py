@@ -127,6 +127,11 @@ def test_person_free_prompts_are_not_varied(prompt: str) -> None:
         "a crescent moon with the man in the moon, storybook illustration",
         "a sequined mermaid tail on a mannequin",
         "a granny square blanket on a sofa",
+        "baby back ribs on a smoky grill, close up",
+        "70s bachelor pad interior, shag carpet",
+        "kid leather gloves on an antique table",
+        "a black widow spider on a web",
+        "a Thai cooking class kitchen, overhead shot",
     ],
 )
 def test_compound_nouns_with_a_person_word_name_no_person(prompt: str) -> None:
@@ -161,6 +166,14 @@ def test_a_person_beside_such_a_compound_is_still_varied() -> None:
         ("portrait of José smiling", "gender"),
         ("my stepdad fixing a bike", "gender"),
         ("a stepmum and her stepdaughter", "gender"),
+        ("an Aussie surfer at the beach", "ethnicity"),
+        ("a Canuck hockey player, winter", "ethnicity"),
+        ("a Nigerian selling carpets at a market", "ethnicity"),
+        ("a Greek widow in black on a doorstep", "ethnicity"),
+        ("a grumpy oldtimer at a diner counter", "age"),
+        ("a rockstar, 68, on stage", "age"),
+        ("cyberpunk woman, half Japanese half Brazilian, neon", "ethnicity"),
+        ("young Brazilian capoeira dancer mid kick", "age"),
     ],
 )
 def test_words_people_write_are_varied(prompt: str, attribute: str) -> None:
@@ -298,3 +311,29 @@ def test_a_one_person_tag_in_words_is_varied_in_its_own_form(prompt: str, yours:
     assert {c.split(",")[0] for c in cset.candidates} == {yours, other}
     assert cset.true_prompt == prompt
     assert_closed(prompt, seed=0)
+
+
+def test_an_era_after_a_comma_is_no_age() -> None:
+    cset = build_candidate_set("teenage skater girl with pink hair, 90s film grain, fisheye lens", seed=0)
+    assert len(cset) > 1
+    assert all("90s film grain" in c for c in cset.candidates)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "title", "noun"),
+    [
+        ("Mr. Tanaka, retired salaryman, feeding pigeons", r"M[rs]\.", r"salary(?:wo)?man"),
+        ("Mrs. Okafor, a Nigerian widow, at the market", r"M[rs]s?\.", r"widow(?:er)?"),
+    ],
+)
+def test_a_noun_after_a_comma_renames_the_titled_person(prompt: str, title: str, noun: str) -> None:
+    """One person: the title and the noun that renames it agree in every candidate."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1
+    pattern = re.compile(rf"({title}) \w+, (?:an? )?(?:\w+ )?({noun})\b")
+    for candidate in cset.candidates:
+        found = pattern.search(candidate)
+        assert found is not None, candidate
+        female = found.group(1) in ("Ms.", "Mrs.")
+        assert female == (found.group(2) in ("salarywoman", "widow")), candidate
+

@@ -117,6 +117,7 @@ def test_words_of_mixed_heritage_are_never_sent_in_clear(prompt: str, sent: str)
         ("a tiny little Indian girl at a wedding", "girl at a wedding", "little"),
         ("(little boy:1.4) with a toy airplane", "boy:1.4) with a toy airplane", "little"),
         ("Maria and José building a sandcastle with their little daughter", "with their daughter", "little"),
+        ("a young Muslim boy reading in a library", "Muslim boy reading in a library", "young"),
     ],
 )
 def test_a_childs_size_words_are_dropped_for_the_cloud(prompt: str, sent: str, dropped: str) -> None:
@@ -143,6 +144,7 @@ def test_size_words_of_adults_and_things_stay(prompt: str) -> None:
         ("a 6-month-old infant crawling across a shag carpet", "a 6-month-old crawling across a shag carpet"),
         ("a 3-year-old toddler splashing in a puddle", "a 3-year-old splashing in a puddle"),
         ("a 9-year-old kid on a bike", "a 9-year-old on a bike"),
+        ("a newborn baby sleeping on a knitted blanket", "a newborn sleeping on a knitted blanket"),
     ],
 )
 def test_a_child_noun_after_its_age_is_dropped_for_the_cloud(prompt: str, sent: str) -> None:

@@ -128,6 +128,16 @@ def test_bad_aliases_are_refused(aliases: object, message: str) -> None:
         parse_taxonomy(raw)
 
 
+def test_other_names_of_a_people_take_their_countrys_value() -> None:
+    """WordNet's other names of a country's people render as the country's demonym does; a
+    sub-people with a second parent, a language or a common word is none of them."""
+    values = {w: v for v, words in _data()["ethnicity"].items() for w in words}
+    assert values["Aussie"] == values["Canuck"] == "caucasian"  # Australian, Canadian (countries.json)
+    assert values["Scouser"] == values["Berliner"] == "european"
+    for word in ("Aborigine", "Badger", "Dakota", "Kiwi", "Glossiness", "Tory"):
+        assert word not in values, word
+
+
 def test_default_taxonomy_reads_every_generated_word() -> None:
     lexicon = default_taxonomy().lexicon
     data = _data()
@@ -153,6 +163,9 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("two Nigerian-Americans talking", "Nigerian-Americans"),
         ("a Korean-Canadian girl", "Korean-Canadian"),
         ("an Asian-looking man", "Asian-looking"),
+        ("an Aussie bloke with a beer", "Aussie"),
+        ("a Scouser at a football match", "Scouser"),
+        ("a half Korean woman", "half Korean"),
     ],
 )
 def test_compounds_informal_words_and_plurals_are_never_sent(prompt: str, word: str) -> None:

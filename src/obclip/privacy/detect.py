@@ -54,6 +54,9 @@ _WORD_CHAR = re.compile(r"[\w'’-]")
 _WORD = re.compile(r"\w[\w'’-]*")
 _GAP_OK = re.compile(r"[\w'’\s,-]*")
 _TITLE_GAP_OK = re.compile(r"\.?\s*")
+# a title or a name, its surname, and a noun phrase after a comma that renames the person: "Mr.
+# Tanaka, a retired salaryman", "Emma, young nurse" (the names in group 1, the phrase's words in 2)
+_APPOSITION = re.compile(r"\.?((?:\s+[^\W\d_][\w'’-]*){0,2})\s*,\s*(?:(?:a|an|the)\s+)?((?:[^\W\d_][\w'’-]*\s+){0,3})")
 _SENTENCE_BREAK = re.compile(r"(\w*)[.!?]+[\s\"'”’)]")
 _ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "mt", "vs", "etc", "no"})
 _AGE_QUALIFIERS = frozenset({"early", "mid", "late", "mid-to-late", "very"})
@@ -1055,6 +1058,8 @@ class _Detector:
             if match.rule == ALWAYS and match.article is None and not gap.strip():
                 return True  # "a newborn baby", "a mother daughter duo"
             return match.rule == CAPITALISED and match.article is None and gap.strip() in ("", ",")
+        if self._apposition(previous, match):
+            return True
         if match.article is not None:
             return False
         if previous.rule == TITLE or (previous.rule == CAPITALISED and match.rule == CAPITALISED):
@@ -1062,6 +1067,21 @@ class _Detector:
         if not _GAP_OK.fullmatch(gap):
             return False
         return len(words) <= 3 and not any(w in FUNCTION_WORDS for w in words)
+
+    def _apposition(self, previous: _Match, match: _Match) -> bool:
+        """Whether `match` heads a noun phrase after a comma that renames the titled or named person
+        of `previous` ("Mr. Tanaka, a retired salaryman, feeding pigeons"): one person, so the
+        title and the noun agree in every candidate."""
+        if previous.rule not in (TITLE, CAPITALISED) or match.rule not in (ALWAYS, MODIFIER):
+            return False
+        if "plural" in previous.category or "plural" in match.category or match.entry.is_pronoun:
+            return False
+        start = match.article[0] if match.article is not None else match.start
+        found = _APPOSITION.fullmatch(self.text, previous.end, start)
+        if found is None:
+            return False
+        names, words = found.group(1).split(), found.group(2).split()
+        return all(n[:1].isupper() for n in names) and not any(fold(w) in FUNCTION_WORDS for w in words)
 
     def _attributes(
         self,
