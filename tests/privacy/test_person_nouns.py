@@ -198,6 +198,8 @@ def test_a_prefix_or_suffix_keeps_the_kin_word_in_its_own_category() -> None:
         ("a woman, 70+, gardening", "70"),
         ("a man 45-yo in a cafe", "45"),
         ("a man, 30 yrs old, portrait", "30"),
+        ("mid-forties Korean businesswoman walking at night", "mid-forties"),
+        ("early twenties woman, portrait", "twenties"),
     ],
 )
 def test_approximate_ages_vary(prompt: str, age: str) -> None:
@@ -214,6 +216,8 @@ def test_approximate_ages_vary(prompt: str, age: str) -> None:
         ("a man about 5 feet tall", "5"),
         ("a man of about six feet", "six"),
         ("a clock at 3 on the wall", "3"),
+        ("a mid-90s supermodel on a runway", "mid-90s"),
+        ("mid-forties architecture, brick house", "mid-forties"),
     ],
 )
 def test_counts_and_measures_stay(prompt: str, kept: str) -> None:

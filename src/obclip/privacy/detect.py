@@ -60,6 +60,7 @@ _APPOSITION = re.compile(r"\.?((?:\s+[^\W\d_][\w'’-]*){0,2})\s*,\s*(?:(?:a|an|
 _SENTENCE_BREAK = re.compile(r"(\w*)[.!?]+[\s\"'”’)]")
 _ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "mt", "vs", "etc", "no"})
 _AGE_QUALIFIERS = frozenset({"early", "mid", "late", "mid-to-late", "very"})
+_SPELLED_QUALIFIERS = ("early", "mid", "late")
 _ARTICLE_GAP = re.compile(r"\s+[(\[\"'“‘*]*|[(\[\"'“‘*]+")
 _PRONOUN_FALLBACK = (
     "object_pronoun",
@@ -741,7 +742,12 @@ class _Detector:
             kind, token = self._next_token(match.end)
             return kind == "word" and str(token).startswith("birthday")
         if rule == AFTER_POSSESSIVE:
+            said = self.folded[match.start : match.end]
             before = self._word_before(match.start)
+            qualifier = before is not None and before[0] in _SPELLED_QUALIFIERS
+            qualified = said.startswith(_SPELLED_QUALIFIERS) or qualifier
+            if qualified and not any(c.isdigit() for c in said) and self._modifier_bound(match, decided):
+                return True  # "a mid-forties Korean businesswoman": spelled out, an age ("mid-90s" is an era)
             if before is not None and before[0] in _AGE_QUALIFIERS:
                 before = self._word_before(before[1])
             if before is None:
