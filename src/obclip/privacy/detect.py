@@ -254,14 +254,23 @@ def _value_free(text: str, taxonomy: Taxonomy) -> str:
             continue
         # the first value's form at the word's place among parallel forms ("abuelo" -> "abuela",
         # not "grandmother": the word stays a word of its language)
-        own = [surface_key(f) for f in spec.forms[entry.value].get(category, ())]
-        place = own.index(surface_key(found.group())) if surface_key(found.group()) in own else 0
+        place = _places(spec.forms[entry.value].get(category, ())).get(surface_key(found.group()), 0)
         forms = spec.forms[value][category]
         parts.append(text[last : found.start()])
         parts.append(forms[place] if place < len(forms) else forms[0])
         last = found.end()
     parts.append(text[last:])
     return "".join(parts)
+
+
+@functools.lru_cache(maxsize=1024)
+def _places(forms: tuple[str, ...]) -> dict[str, int]:
+    """Each form's place among `forms` by its surface key (the first place of a repeated key):
+    thousands of first names are keyed once, not once per word read."""
+    places: dict[str, int] = {}
+    for i, form in enumerate(forms):
+        places.setdefault(surface_key(form), i)
+    return places
 
 
 def _bare(word: str) -> str:
