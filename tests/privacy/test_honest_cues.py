@@ -81,11 +81,18 @@ def test_a_gendered_role_without_a_pair_never_reaches_the_cloud(prompt: str, rol
     _same_for_every_member(cset)
 
 
-def test_a_baby_noun_reveals_the_childs_age_so_decoys_stay_babies() -> None:
+def test_a_baby_noun_is_not_sent_so_the_childs_age_stays_varied() -> None:
+    """'baby girl' would reveal the age beside it ("a newborn baby girl"): the cloud gets "girl", and
+    the age is varied among the child ages with nothing left to reveal it."""
     cset = _sent("a newborn baby girl sleeping")
-    assert set(cset.candidates) == {"a newborn baby girl sleeping", "a newborn baby boy sleeping"}
-    assert "reveals child_age" in (cset.notice or "") and anonymity(cset) == len(cset)
+    assert not any("baby" in c for c in cset.candidates)
+    assert {a.kind for a in cset.attributes} == {"child_age", "gender"} and len(cset) == 8
+    assert anonymity(cset) == len(cset) and "reveals" not in (cset.notice or "")
+    assert cset.device_prompt == "a newborn baby girl sleeping"
     _same_for_every_member(cset)
+    kept = _sent("a newborn baby girl sleeping", policy="keep-cues")
+    assert set(kept.candidates) == {"a newborn baby girl sleeping", "a newborn baby boy sleeping"}
+    assert "reveals child_age" in (kept.notice or "") and anonymity(kept) == len(kept)
 
 
 @pytest.mark.parametrize(
@@ -197,3 +204,23 @@ def test_a_cue_with_accents_put_on_it_is_the_cue(prompt: str, word: str) -> None
     cset = _sent(prompt)
     assert not any(word in c for c in cset.candidates) and cset.device_prompt == prompt
     _same_for_every_member(cset)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "sent"),
+    [
+        ("chubby baby girl eating watermelon, messy", "chubby girl eating watermelon, messy"),
+        ("baby boys and baby girls in a nursery", "boys and girls in a nursery"),
+    ],
+)
+def test_a_baby_girl_is_sent_as_a_girl(prompt: str, sent: str) -> None:
+    """'baby girl' tells the age beside the gender: by default the cloud gets 'girl' / 'boy', the
+    gender stays varied, the device draws the user's words, and the notice says what was sent."""
+    cset = _sent(prompt)
+    assert cset.true_prompt == sent and cset.device_prompt == prompt
+    assert not any("baby" in c for c in cset.candidates) and len(cset) > 1
+    assert [a.kind for a in cset.attributes] == ["gender"]
+    assert any(word.startswith("baby") and not form.startswith("baby") for word, form in generalized(cset))
+    _same_for_every_member(cset)
+    kept = _sent(prompt, policy="keep-cues")
+    assert all("baby" in c for c in kept.candidates)

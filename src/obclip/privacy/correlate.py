@@ -325,6 +325,30 @@ def _person_nouns() -> frozenset[str]:
 
 
 @functools.cache
+def _slot_categories() -> dict[str, str]:
+    """Slot categories the default policy sends in another category (`neutral.json`,
+    ``slot_categories``: "baby girl" -> "girl")."""
+    data = json.loads(resources.files("obclip.privacy").joinpath("data/neutral.json").read_text(encoding="utf-8"))
+    return dict(data.get("slot_categories", {}).get("categories", {}))
+
+
+def _recast(template: Template) -> dict[int, str]:
+    """Per slot (its place among the template's slots), the category it is sent in instead of its
+    own (`_slot_categories`), where every value of its attribute has forms there."""
+    table = _slot_categories()
+    recast: dict[int, str] = {}
+    slots = [p for p in template.parts if isinstance(p, Slot)]
+    for place, slot in enumerate(slots):
+        target = table.get(slot.category)
+        if slot.attribute is None or target is None:
+            continue
+        spec = template.taxonomy.attribute(template.attributes[slot.attribute].kind)
+        if all(target in spec.forms[v] for v in template.attributes[slot.attribute].values):
+            recast[place] = target
+    return recast
+
+
+@functools.cache
 def _weighted() -> dict[str, str]:
     data = json.loads(resources.files("obclip.privacy").joinpath("data/neutral.json").read_text(encoding="utf-8"))
     return {surface_key(word) if word else "": form for word, form in data.get("weighted", {}).items()}
@@ -390,7 +414,8 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
         for h in every
         if _sent_as(template, h.key) is not None and (h.key in persons or any(r.varied for r in _reveals(cset, h)))
     ]
-    if not hits:
+    recast = _recast(template)
+    if not hits and not recast:
         return None
     original = fixed_text(template)
     text = original
@@ -406,12 +431,12 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
             swapped = _replace(text, hit.start, hit.end, hit.key, floor)
         if swapped is not None:
             text = swapped
-    if text == original:
+    if text == original and not recast:
         return None
     text = _tidy(text)
     if text.count(SLOT_MARK) != original.count(SLOT_MARK):
         return None
-    prompt = _fill(template, text)
+    prompt = _fill(template, text, recast)
     try:
         again = detect(prompt, taxonomy)
     except InvalidInputError:
@@ -419,14 +444,28 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
     same = [(a.name, a.kind, a.person) for a in again.attributes] == [
         (a.name, a.kind, a.person) for a in template.attributes
     ]
-    if not same or again.true_values != template.true_values or _forms(again) != _forms(template):
+    sent = set(recast.values())
+    kept = _forms(again, {}, sent) == _forms(template, recast, sent)
+    if not same or again.true_values != template.true_values or not kept:
         return None
     return expand(again, max_candidates=budget, seed=seed)
 
 
-def _forms(template: Template) -> list[tuple[str, str]]:
-    """Each slot's category and form key: what the user's own candidate keeps of the user's words."""
-    return [(p.category, p.form) for p in template.parts if isinstance(p, Slot) and p.attribute is not None]
+def _forms(
+    template: Template, recast: dict[int, str] | None = None, sent: set[str] | None = None
+) -> list[tuple[str, str]]:
+    """Each slot's category and form key: what the user's own candidate keeps of the user's words.
+    `recast` (place among the slots -> category, `_recast`) gives the category a slot is sent in;
+    a slot of a category in `sent` renders its canonical form, so its form key is not compared."""
+    recast = recast or {}
+    sent = sent or set()
+    forms = []
+    for place, slot in enumerate(p for p in template.parts if isinstance(p, Slot)):
+        if slot.attribute is None:
+            continue
+        category = recast.get(place, slot.category)
+        forms.append((category, "" if place in recast or category in sent else slot.form))
+    return forms
 
 
 _WEIGHT_OPEN = re.compile(r"[(\[{]\s*$")
@@ -520,21 +559,27 @@ def _tidy(text: str) -> str:
     return text.strip(" \t,")
 
 
-def _fill(template: Template, text: str) -> str:
+def _fill(template: Template, text: str, recast: dict[int, str] | None = None) -> str:
     """`text` (fixed text with slot marks) with each slot rendered for the user's values under its
-    form key, as the user's own candidate renders it (a name, a written age and its style stay)."""
+    form key, as the user's own candidate renders it (a name, a written age and its style stay);
+    a slot of `recast` (place -> category) in that category's canonical form."""
     assert template.true_values is not None
     pieces = text.split(SLOT_MARK)
     slots = [p for p in template.parts if isinstance(p, Slot)]
     out = [pieces[0]]
     articles = []
-    for slot, piece in zip(slots, pieces[1:], strict=True):
+    recast = recast or {}
+    for place, (slot, piece) in enumerate(zip(slots, pieces[1:], strict=True)):
         if slot.attribute is None:
             articles.append((len(out), slot))
             out.append("")
         else:
             spec = template.taxonomy.attribute(template.attributes[slot.attribute].kind)
-            word = render_form(template.taxonomy, spec, template.true_values[slot.attribute], slot.category, slot.form)
+            value = template.true_values[slot.attribute]
+            if place in recast:
+                word = spec.canonical(value, recast[place])
+            else:
+                word = render_form(template.taxonomy, spec, value, slot.category, slot.form)
             out.append(_capitalised(word, slot))
         out.append(piece)
     for index, slot in articles:
@@ -608,7 +653,17 @@ def generalized(cset: CandidateSet) -> tuple[tuple[str, str], ...]:
         return ()
     sent = [h.key for h in find_cues(cset.template)]
     result = []
-    for hit in find_cues(detect(own, cset.template.taxonomy)):
+    mine = detect(own, cset.template.taxonomy)
+    kept = {p.category for p in cset.template.parts if isinstance(p, Slot)}
+    recast = _recast(mine)
+    for place, slot in enumerate(p for p in mine.parts if isinstance(p, Slot)):
+        if place in recast and slot.category not in kept and mine.true_values is not None:
+            assert slot.attribute is not None
+            spec = mine.taxonomy.attribute(mine.attributes[slot.attribute].kind)
+            value = mine.true_values[slot.attribute]
+            said = render_form(mine.taxonomy, spec, value, slot.category, slot.form)
+            result.append((said, spec.canonical(value, recast[place])))
+    for hit in find_cues(mine):
         if hit.key in sent:
             sent.remove(hit.key)
         elif not hit.slot and (form := _sent_as(cset.template, hit.key)) is not None:

@@ -261,8 +261,6 @@ _DEMONYM_COMPOUNDS = (
     "half-{}",
     "part-{}",
     "{}-looking",
-    "half {}",
-    "part {}",
 )
 
 

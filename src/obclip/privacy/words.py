@@ -198,11 +198,12 @@ TRANSPARENT = _words(
     wavy bald smiling laughing crying confident proud serious shy friendly kind wise stern elegant
     stylish fashionable attractive ugly scary mysterious brave fierce gentle lonely poor rich wealthy
     famous local native traditional modern typical cheerful joyful thoughtful worried nervous calm
-    focus
+    focus half
     """
 )
 """Adjectives that sit between a modifier and its head noun without being the head ("an old, wise
-man"), and booru's "focus" ("male focus"); a word ending in -ing, -ed or -ly is read the same way."""
+man"), booru's "focus" ("male focus") and "half" ("half Japanese half Brazilian"); a word ending
+in -ing, -ed or -ly is read the same way."""
 
 NOUNS_LIKE_PARTICIPLES = _words(
     """
