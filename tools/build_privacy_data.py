@@ -745,7 +745,8 @@ def _demonyms(
 
 
 # lemmas under a people in WordNet that name a party, a calling or a faith ("Tory", "Mafioso",
-# "Hajji", "Nisei": of another people than their parent's), not the people
+# "Hajji", "Nisei": of another people than their parent's), not the people; "Zealander" is of
+# Zealand in Denmark, not of New Zealand
 _WN_NOT_DEMONYMS = frozenset(
     [*_WN_NOT_PEOPLES, "contra", "hajji", "mafioso", "nisei", "sooner", "taco", "tory", "zealander"]
 )
@@ -766,7 +767,7 @@ def _lower_case_lemmas(directory: Path) -> set[str]:
 def _other_demonyms(
     directory: Path, synsets: dict[str, dict[str, Any]], index: dict[str, list[str]], known: set[str]
 ) -> dict[str, str]:
-    """Other names of a country's people ("Aussie", "Brit", "Canuck", "Yank", "Limey"): the lemmas of
+    """Other names of a country's people ("Aussie", "Canuck", "Scouser", "Berliner"): the lemmas of
     a WordNet person synset that is a member of a country of `countries.json` ("Briton": a member of
     the United Kingdom), and of the synsets below it (two steps) that have no other parent; only a
     lemma whose most frequent sense is that synset and that is not also a place; word -> the
@@ -801,8 +802,10 @@ def _other_demonyms(
         for synset in (offset, *below):
             for written in synsets[synset]["lemmas"]:
                 lemma = written.lower()
-                if lemma in demonyms or lemma in known or lemma in found or lemma in _WN_NOT_DEMONYMS | lower:
-                    continue  # ("Badger", "Federal": common words too)
+                if lemma in demonyms or lemma in known or lemma in found or lemma in _WN_NOT_DEMONYMS:
+                    continue
+                if lemma in lower:
+                    continue  # "Badger", "Yank", "Brit": common words too
                 senses = index.get(lemma, [""])
                 if not re.fullmatch(r"[a-z]+", lemma) or senses[0] != synset or any(o in places for o in senses):
                     continue  # "Kiwi" is a bird and a fruit first; "Dakota" a place too
