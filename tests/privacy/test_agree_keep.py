@@ -294,6 +294,11 @@ def test_an_aged_person_emoji_is_sent_as_the_neutral_person(emoji: str) -> None:
         ("2gi\u0300rls, yuri, blanket", "2gìrls"),
         ("an o\u0308ld fisherman mending nets", "öld"),
         ("a father teaching hi\u0308s son to fish", "hïs"),
+        ("an e\u0308ldery man feeding ducks", "ëldery"),  # a typo and an accent
+        ("an old wo\u0300mn on a porch swing", "wòmn"),
+        ("a boy of about si\u0300x chasing bubbles", "sìx"),
+        ("mom in her mi\u0300d thirties drinking coffee", "thirties"),
+        ("mi\u0300d-forties Korean businesswoman walking", "mìd-forties"),
     ],
 )
 def test_an_accent_put_on_a_sensitive_word_does_not_hide_it(prompt: str, word: str) -> None:

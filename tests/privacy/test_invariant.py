@@ -214,6 +214,8 @@ def test_closed_under_a_taxonomy_with_context_dependent_categories(prompt: str, 
 @settings(max_examples=80, deadline=None)
 @given(prompt=prompts())
 @example(prompt="a gentleman A")  # "a lady A": a lone capital after "lady" is no name, so no title
+# a line break next to a slot stays one: read as a space, "'s" + a name classified the plural
+@example(prompt="a a a a a 0 year old a Afghans's\nAad")
 def test_true_prompt_is_a_fixed_point_and_keeps_no_user_casing(prompt: str) -> None:
     assume(count(prompt) <= 64)
     cset = build_candidate_set(prompt, seed=0)

@@ -273,6 +273,14 @@ def _places(forms: tuple[str, ...]) -> dict[str, int]:
     return places
 
 
+def _one_space(blank: str) -> str:
+    """The whitespace next to a slot as every candidate writes it: one space, or one line break
+    where the user broke the line (rules read a line break as the end of a phrase, so it stays)."""
+    if not blank:
+        return ""
+    return "\n" if "\n" in blank else " "
+
+
 def _bare(word: str) -> str:
     return word[:-2] if word.endswith(("'s", "’s")) else word
 
@@ -438,7 +446,7 @@ class _Detector:
         starts = [m.start for m in self.matches]
         found: list[_Match] = []
         for word in _TYPO_WORD.finditer(self.folded):
-            typed = word.group()
+            typed = unaccented(word.group())  # an accent put on a typo hides neither ("ëldery")
             if len(typed) < _TYPO_MIN or typed in english or typed in self.taxonomy.lexicon:
                 continue
             position = bisect.bisect_right(starts, word.start())
@@ -481,7 +489,7 @@ class _Detector:
         ends = {m.end: m for m in self.matches}
         starts = {m.start for m in self.matches}
         found: list[_Match] = []
-        for bare in _BARE_AGE.finditer(self.folded):
+        for bare in _BARE_AGE.finditer(unaccented(self.folded)):  # "a boy of about sìx"
             noun = ends.get(bare.start())
             if noun is None:
                 # a person noun that is no slot: "a retired schoolteacher, 72, gardening"
@@ -751,8 +759,10 @@ class _Detector:
             kind, token = self._next_token(match.end)
             return kind == "word" and str(token).startswith("birthday")
         if rule == AFTER_POSSESSIVE:
-            said = self.folded[match.start : match.end]
+            said = unaccented(self.folded[match.start : match.end])
             before = self._word_before(match.start)
+            if before is not None:
+                before = (unaccented(before[0]), before[1], before[2])  # "mìd thirties"
             qualifier = before is not None and before[0] in _SPELLED_QUALIFIERS
             qualified = said.startswith(_SPELLED_QUALIFIERS) or qualifier
             if qualified and not any(c.isdigit() for c in said) and self._modifier_bound(match, decided):
@@ -1159,9 +1169,9 @@ class _Detector:
             gap = self.text[cursor:start]
             if cursor > 0:
                 stripped = gap.lstrip()
-                gap = (" " if stripped != gap else "") + stripped
+                gap = _one_space(gap[: len(gap) - len(stripped)]) + stripped
             stripped = gap.rstrip()
-            gap = stripped + (" " if stripped != gap else "")
+            gap = stripped + _one_space(gap[len(stripped) :])
             if gap:
                 parts.append(gap)
             parts.append(slot)
@@ -1169,5 +1179,5 @@ class _Detector:
         tail = self.text[cursor:]
         if tail:
             stripped = tail.lstrip()
-            parts.append((" " if stripped != tail else "") + stripped)
+            parts.append(_one_space(tail[: len(tail) - len(stripped)]) + stripped)
         return tuple(parts)
