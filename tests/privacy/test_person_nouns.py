@@ -166,6 +166,8 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("an Aussie bloke with a beer", "Aussie"),
         ("a Scouser at a football match", "Scouser"),
         ("a half Korean woman", "half Korean"),
+        ("a Chinese-Jamaican chef smiling in a kitchen", "Chinese-Jamaican"),
+        ("young Irish-Nigerian boxer, gym, sweat", "Irish-Nigerian"),
     ],
 )
 def test_compounds_informal_words_and_plurals_are_never_sent(prompt: str, word: str) -> None:

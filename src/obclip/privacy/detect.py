@@ -134,6 +134,7 @@ _COURTESY_BEFORE = re.compile(r"(?<![\w-])(?:mrs|mr|ms|miss|mx|dr|prof)\.?[ \t]+
 _CAPITALISED_NEXT = re.compile(r"[ \t]+[^\W\d_a-z]")
 _TYPO_WORD = re.compile(r"(?<![\w'’-])[^\W\d_]+(?![\w'’-])")
 _TYPO_MIN = 4
+_JOINED = re.compile(r"(?<![\w'’-])([^\W\d_]+)-([^\W\d_]+)(?![\w'’-])")
 
 
 @functools.lru_cache(maxsize=16)
@@ -305,6 +306,7 @@ class _Detector:
         ]
         self._accented_names()  # before typos: "agéd 5" is the form "aged 5", not a typo of "aged"
         self._typos()
+        self._joined_peoples()
         self._pairs()
         self._bare_ages()
         self._index()
@@ -460,6 +462,32 @@ class _Detector:
             if len(entries) == 1 and self._stands_alone(word.start(), word.end(), ranked[0]):
                 # one meaning; its likeliest form: a letter left out ("womn": "woman")
                 found.append(_Match(0, word.start(), word.end(), self.taxonomy.lexicon[ranked[0]], surface=ranked[0]))
+        if found:
+            self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
+
+    def _joined_peoples(self) -> None:
+        """Two capitalised peoples joined by a hyphen that no form holds ("Chinese-Jamaican",
+        "Irish-Nigerian"): one word of their attribute, read as the first (the heritage, as in
+        "Korean-American") and rendered in its canonical form, so neither is sent in clear."""
+        starts = [m.start for m in self.matches]
+        found: list[_Match] = []
+        for joined in _JOINED.finditer(self.folded):
+            if surface_key(joined.group()) in self.taxonomy.lexicon:
+                continue
+            if not (self.text[joined.start(1)].isupper() and self.text[joined.start(2)].isupper()):
+                continue
+            position = bisect.bisect_right(starts, joined.start())
+            if position and self.matches[position - 1].end > joined.start():
+                continue
+            if position < len(starts) and starts[position] < joined.end():
+                continue
+            first = surface_key(joined.group(1))
+            entries = [self.taxonomy.lexicon.get(first), self.taxonomy.lexicon.get(surface_key(joined.group(2)))]
+            if any(e is None or "adjective" not in e.categories for e in entries):
+                continue
+            if entries[0].attribute != entries[1].attribute:  # type: ignore[union-attr]
+                continue
+            found.append(_Match(0, joined.start(), joined.end(), entries[0], surface=first))  # type: ignore[arg-type]
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
 
