@@ -16,7 +16,17 @@ from importlib import resources
 from typing import Any
 
 from obclip.errors import InvalidInputError
-from obclip.privacy.cues import SLOT_MARK, CueHit, child_modifiers, child_nouns_after, cue_table, find_cues, fixed_text
+from obclip.privacy.cues import (
+    SLOT_MARK,
+    CueHit,
+    child_modifiers,
+    child_noun_form,
+    child_nouns_after,
+    cue_table,
+    find_cues,
+    fixed_text,
+    neutral_data,
+)
 from obclip.privacy.cues import plural as cue_plural
 from obclip.privacy.detect import detect
 from obclip.privacy.expand import HARD_CAP, CandidateSet, _shuffle, expand
@@ -310,7 +320,7 @@ _WALK_BACK = 3
 @functools.cache
 def _neutral_grammar() -> tuple[frozenset[str], frozenset[str]]:
     """(cue words that are adjectives, neutral forms that take no article), from `neutral.json`."""
-    data = json.loads(resources.files("obclip.privacy").joinpath("data/neutral.json").read_text(encoding="utf-8"))
+    data = neutral_data()
     return frozenset(data.get("adjectives", ())) | child_modifiers()[0], frozenset(data.get("mass", ()))
 
 
@@ -319,7 +329,7 @@ def _person_nouns() -> frozenset[str]:
     """Cues that name a person by a gendered role or state an attribute no value names (`neutral.json`,
     ``person_nouns`` and ``attribute_words``): generalised even where the set varies nothing ("a
     fishwife" -> "a fish seller", "a biracial woman" -> "a woman")."""
-    data = json.loads(resources.files("obclip.privacy").joinpath("data/neutral.json").read_text(encoding="utf-8"))
+    data = neutral_data()
     words = [*data.get("person_nouns", ()), *data.get("attribute_words", ())]
     return frozenset(surface_key(word) for word in words) | child_modifiers()[0]
 
@@ -328,7 +338,7 @@ def _person_nouns() -> frozenset[str]:
 def _slot_categories() -> dict[str, str]:
     """Slot categories the default policy sends in another category (`neutral.json`,
     ``slot_categories``: "baby girl" -> "girl")."""
-    data = json.loads(resources.files("obclip.privacy").joinpath("data/neutral.json").read_text(encoding="utf-8"))
+    data = neutral_data()
     return dict(data.get("slot_categories", {}).get("categories", {}))
 
 
@@ -350,7 +360,7 @@ def _recast(template: Template) -> dict[int, str]:
 
 @functools.cache
 def _weighted() -> dict[str, str]:
-    data = json.loads(resources.files("obclip.privacy").joinpath("data/neutral.json").read_text(encoding="utf-8"))
+    data = neutral_data()
     return {surface_key(word) if word else "": form for word, form in data.get("weighted", {}).items()}
 
 
@@ -369,10 +379,11 @@ def _shows_a_person(template: Template) -> bool:
     return any(is_person_noun(w.lower()) for w in re.findall(r"[^\W\d_]+", fixed_text(template)))
 
 
-def _sent_as(template: Template, key: str) -> str | None:
-    """What the default policy sends for the cue `key` of `template`: a child noun after a child's
-    age is dropped (`cues.child_nouns_after`), any other cue is sent as `neutral_form`."""
-    return "" if key in child_nouns_after(template) else neutral_form(key)
+def _sent_as(template: Template, hit: CueHit) -> str | None:
+    """What the default policy sends for the cue `hit` of `template`: a child noun after a child's
+    age as `cues.child_noun_form` says, any other cue as `neutral_form`."""
+    form = child_noun_form(template, hit)
+    return form if form is not None else neutral_form(hit.key)
 
 
 def neutral_form(key: str) -> str | None:
@@ -395,7 +406,7 @@ def neutral_form(key: str) -> str | None:
 @functools.cache
 def _listed_neutral() -> dict[str, str]:
     """The neutral table's own entries (folded as the cue table's keys), before plural variants."""
-    data = json.loads(resources.files("obclip.privacy").joinpath("data/neutral.json").read_text(encoding="utf-8"))
+    data = neutral_data()
     return {surface_key(word): form for word, form in data.get("neutral", {}).items()}
 
 
@@ -412,7 +423,7 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
     hits = [
         h
         for h in every
-        if _sent_as(template, h.key) is not None and (h.key in persons or any(r.varied for r in _reveals(cset, h)))
+        if _sent_as(template, h) is not None and (h.key in persons or any(r.varied for r in _reveals(cset, h)))
     ]
     recast = _recast(template)
     if not hits and not recast:
@@ -425,8 +436,11 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
         if any(h.end > hit.start for h in hits[:number]):
             continue  # overlaps an earlier cue (a symbol inside a phrase): keep both as written
         swapped: str | None
-        if hit.key in nouns:  # a child noun right after its age: "a 6-month-old infant crawling"
+        noun = child_noun_form(template, hit)  # a child noun right after its age: "a newborn baby"
+        if noun == "":  # "a 6-month-old infant crawling" -> "a 6-month-old crawling"
             swapped = text[: hit.start].rstrip(" \t") + text[hit.end :]
+        elif noun is not None:  # "a newborn baby sleeping" -> "a newborn child sleeping"
+            swapped = text[: hit.start] + noun + text[hit.end :]
         else:
             swapped = _replace(text, hit.start, hit.end, hit.key, floor)
         if swapped is not None:
@@ -666,7 +680,7 @@ def generalized(cset: CandidateSet) -> tuple[tuple[str, str], ...]:
     for hit in find_cues(mine):
         if hit.key in sent:
             sent.remove(hit.key)
-        elif not hit.slot and (form := _sent_as(cset.template, hit.key)) is not None:
+        elif not hit.slot and (form := _sent_as(mine, hit)) is not None:
             result.append((hit.word, form))
     return tuple(result)
 

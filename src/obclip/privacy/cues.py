@@ -122,9 +122,8 @@ def cue_table() -> CueTable:
     neutral forms from `neutral.json`), cached."""
     data_dir = resources.files("obclip.privacy").joinpath("data")
     cues = json.loads(data_dir.joinpath("cues.json").read_text(encoding="utf-8"))
-    neutral = json.loads(data_dir.joinpath("neutral.json").read_text(encoding="utf-8"))
     countries = json.loads(data_dir.joinpath("countries.json").read_text(encoding="utf-8"))["countries"]
-    return build_cue_table(cues, neutral, countries)
+    return build_cue_table(cues, neutral_data(), countries)
 
 
 def build_cue_table(cues: Any, neutral: Any, countries: Sequence[Mapping[str, Any]] = ()) -> CueTable:
@@ -269,9 +268,16 @@ _CHILD_AGE = Implication("age", frozenset({"young"}), "weak")
 
 
 @functools.cache
+def neutral_data() -> dict[str, Any]:
+    """The decoded `data/neutral.json`, read once: what the default policy sends in place of a cue."""
+    data: dict[str, Any] = json.loads(
+        resources.files("obclip.privacy").joinpath("data/neutral.json").read_text(encoding="utf-8")
+    )
+    return data
+
+
 def _child_modifier_data() -> dict[str, Any]:
-    data = json.loads(resources.files("obclip.privacy").joinpath("data/neutral.json").read_text(encoding="utf-8"))
-    return data.get("child_modifiers", {})
+    return neutral_data().get("child_modifiers", {})
 
 
 @functools.cache
@@ -297,6 +303,22 @@ def _child_nouns_after(taxonomy: Any) -> frozenset[str]:
         for key, entry in taxonomy.lexicon.items()
         if taxonomy.attributes[entry.attribute].name in children and entry.categories & wanted
     )
+
+
+def child_noun_form(template: Template, hit: CueHit) -> str | None:
+    """What the default policy sends for `hit` when it is a child noun right after a child's written
+    age (`child_nouns_after`): "" (dropped) after an age that reads as a noun alone ("a
+    6-month-old crawling"), the ``sent_as`` word of its number after one that does not ("a newborn
+    baby" -> "a newborn child"); None when `hit` is no such noun."""
+    if hit.slot or hit.key not in child_nouns_after(template):
+        return None
+    text = fixed_text(template)
+    if _SLOT_BEFORE.search(text, 0, hit.start) is None:
+        return None
+    slot = [p for p in template.parts if isinstance(p, Slot)][text.count(SLOT_MARK, 0, hit.start) - 1]
+    forms = _child_modifier_data().get("nouns_after", {}).get("sent_as", {}).get(slot.category, {})
+    entry = template.taxonomy.lexicon[hit.key]
+    return next((form for category, form in forms.items() if category in entry.categories), "")
 
 
 def _child_noun_hit(template: Template, slot: Slot, text: str, offset: int) -> CueHit | None:
