@@ -8,11 +8,9 @@ member of the set yields the same anonymity, the same revealed words and the sam
 from __future__ import annotations
 
 import functools
-import json
 import math
 import re
 from dataclasses import dataclass, fields, replace
-from importlib import resources
 from typing import Any
 
 from obclip.errors import InvalidInputError
