@@ -342,3 +342,48 @@ def test_a_noun_after_a_comma_renames_the_titled_person(prompt: str, title: str,
         female = found.group(1) in ("Ms.", "Mrs.")
         assert female == (found.group(2) in ("salarywoman", "widow")), candidate
 
+
+
+_AGE_WORDS = ("young", "middle-aged", "old")
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "an old man, 80, reading the paper",
+        "a young woman aged 25 on a bike",
+        "an old fisherman, 70 years old, mending nets",
+        "portrait of my old grandma turning 90",
+    ],
+)
+def test_two_age_words_of_one_person_agree_in_every_candidate(prompt: str) -> None:
+    """An age word and a written age of one person are one attribute: an older age word goes with
+    an older age in every candidate, never "a young man, 80"."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert [a.kind for a in cset.attributes].count("age") == 1
+    pairs = set()
+    for candidate in cset.candidates:
+        word = next(w for w in _AGE_WORDS if re.search(rf"\b{w}\b", candidate))
+        number = int(re.findall(r"\b(\d{1,3})\b", candidate)[0])
+        pairs.add((number, _AGE_WORDS.index(word)))
+    ranks = [rank for _, rank in sorted(pairs)]
+    assert len(set(ranks)) == 3 and ranks == sorted(ranks), sorted(pairs)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "age"),
+    [
+        ("a hip-hop dancer from Senegal, 22, streetwear, flash photo", "22"),
+        ("a nurse from the Philippines, 34, in scrubs", "34"),
+        ("my grandfather in his garden, he is 80", "80"),
+    ],
+)
+def test_a_bare_age_after_a_place_or_a_pronoun_is_varied(prompt: str, age: str) -> None:
+    """A bare number after the place a person is from ("from Senegal, 22,") or after "he is" is the
+    person's age: varied, never sent in clear in every candidate; "the price is 80" is no age."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert "age" in [a.kind for a in cset.attributes]
+    assert not all(re.search(rf"\b{age}\b", c) for c in cset.candidates)
+    assert_closed(prompt, seed=0)
+    price = build_candidate_set("the price is 80, a man smiling", seed=0)
+    assert all("is 80" in c for c in price.candidates)

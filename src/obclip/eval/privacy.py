@@ -263,7 +263,8 @@ def disagreements(text: str) -> list[str]:
     """Statements of one candidate that contradict each other, as ``kind: words`` strings.
 
     Kinds: ``age`` (an age number or adjective against a child or adult noun: "a 75-year-old
-    boy", "an elderly toddler"), ``apposition`` (a title or noun against the phrase after its comma:
+    boy", "an elderly toddler"; an age adjective against the number after it: "a young man aged
+    80"), ``apposition`` (a title or noun against the phrase after its comma:
     "Ms. Tanaka, an old man", "his son, the princess"), ``possessive`` ("a queen and his son"),
     ``pronoun`` (a pronoun against every person named before it), ``article`` ("an young").
     """
@@ -290,6 +291,9 @@ def _age_problems(text: str, words: list[str]) -> list[str]:
         bucket = ages[0][1]
         after = pw.WORD.findall(read[m.end() : m.end() + 60])[:3]
         before = pw.WORD.findall(read[max(0, m.start() - 40) : m.start()])[-3:]
+        said = next((a for a in map(pw.AGE_ADJECTIVES.get, reversed(before)) if a in ("old", "young")), None)
+        if (said == "old" and bucket in ("baby", "child", "teen", "young")) or (said == "young" and bucket == "old"):
+            problems.append(f"age: {said} {m.group()}")  # "a young man aged 80"
         nouns = [w for w in after if w in pw.CHILD_NOUNS or w in pw.ADULT_NOUNS]
         nouns += [w for w in reversed(before) if w in pw.CHILD_NOUNS or w in pw.ADULT_NOUNS]
         if not nouns:

@@ -83,6 +83,7 @@ class _Match:
     rule: str = ALWAYS
     surface: str = ""  # the taxonomy form read here, when it is not the text itself (typo, bare age)
     bare: str = ""  # a bare age as written ("45" in "a woman, 45, sitting")
+    owner: _Match | None = None  # the person word a bare age follows ("woman", "he" in "he is 80")
 
 
 @dataclass
@@ -127,8 +128,16 @@ _BARE_AGE = re.compile(
     r"|[ \t]+(?:over|under|around|about|nearly|almost|roughly|approximately|at|nearing|approaching|past)[ \t]+"
     rf"(?P<a>\d{{1,3}}|[a-z]+(?:-[a-z]+)?)(?![\w-]){_AFTER_AGE}"
     r"|[ \t]*\((?P<b>\d{1,3})\+?\))"
+    # "he is 80 and she is 78": after a subject pronoun only
+    r"|[ \t]+(?:is|was)[ \t]+(?P<i>\d{1,3})(?=[ \t]*(?:[,.;:!?)\]]|$|and\b|with\b|in\b))"
+)
+# a place the person is from or in, between the person and a bare age: "a dancer from Senegal, 22,"
+_PLACE_AFTER_PERSON = re.compile(
+    r"[ \t]+(?:from|in|of)[ \t]+(?:the[ \t]+)?[^\W\d_a-z][\w'’-]*(?:[ \t]+[^\W\d_a-z][\w'’-]*){0,2}$"
 )
 _CHILD_NOUN_CATEGORIES = frozenset({"child_noun", "child_noun_plural"})
+# an age said after its person's noun: "a young woman aged 25", "a man, 45 years old", "Nana turning 90"
+_AGE_PREDICATES = frozenset({"years_old_predicate", "aged_n", "turning"})
 _LAST_WORD = re.compile(r"[^\W\d_]+$")
 _COURTESY_BEFORE = re.compile(r"(?<![\w-])(?:mrs|mr|ms|miss|mx|dr|prof)\.?[ \t]+$")
 _CAPITALISED_NEXT = re.compile(r"[ \t]+[^\W\d_a-z]")
@@ -518,22 +527,31 @@ class _Detector:
         starts = {m.start for m in self.matches}
         found: list[_Match] = []
         for bare in _BARE_AGE.finditer(unaccented(self.folded)):  # "a boy of about sìx"
-            noun = ends.get(bare.start())
-            if noun is None:
+            at = bare.start()
+            place = _PLACE_AFTER_PERSON.search(self.text, 0, at) if bare.group("c") else None
+            if place is not None and not _PLACE_AFTER_PERSON.search(self.text, 0, place.start()):
+                at = place.start()  # "a dancer from Senegal, 22,"
+            noun = ends.get(at)
+            if bare.group("i"):
+                if noun is None or "subject_pronoun" not in noun.entry.categories:
+                    continue  # "the price is 80"
+            elif noun is None:
                 # a person noun that is no slot: "a retired schoolteacher, 72, gardening"
-                before = _LAST_WORD.search(self.folded, 0, bare.start())
+                before = _LAST_WORD.search(self.folded, 0, at)
                 if before is None or not is_person_noun(before.group()) or before.group().endswith("s"):
                     continue
             elif noun.entry.is_pronoun or any("plural" in c for c in noun.entry.categories):
                 continue  # "the men, 3, standing": a count
-            group = next(g for g in ("c", "o", "a", "b") if bare.group(g))
+            group = next(g for g in ("c", "o", "a", "b", "i") if bare.group(g))
             if bare.start(group) in starts:
                 continue  # "a man of 75 years old": the taxonomy's own form
             form = f"{bare.group(group)} years old"
             entry = self.taxonomy.lexicon.get(form)
             if entry is None:
                 continue
-            found.append(_Match(0, bare.start(group), bare.end(group), entry, surface=form, bare=bare.group(group)))
+            found.append(
+                _Match(0, bare.start(group), bare.end(group), entry, surface=form, bare=bare.group(group), owner=noun)
+            )
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
 
@@ -1017,21 +1035,34 @@ class _Detector:
         previous: _Match | None = None
         by_kind: dict[int, list[_Match]] = {}
         of_person: dict[tuple[int, int], list[int]] = {}
-        for match in self.matches:
-            if match.entry.is_pronoun:
-                continue
-            if previous is None or not self._same_person(previous, match):
-                person += 1
+        kept = {id(m) for m in self.matches}
+
+        def owner(match: _Match) -> _Match | None:
+            return match.owner if match.owner is not None and id(match.owner) in kept else None
+
+        def join(match: _Match, who: int) -> None:
             kind = match.entry.attribute
-            mine = of_person.setdefault((person, kind), [])
+            mine = of_person.setdefault((who, kind), [])
             same = next((v for v in mine if variables[v].value == match.entry.value), None)
             if same is not None:
                 match.variable = same
             else:
                 match.variable = len(variables)
-                variables.append(_Variable(kind, person, match.entry.value, match.start, differs_from=list(mine)))
+                variables.append(_Variable(kind, who, match.entry.value, match.start, differs_from=list(mine)))
                 mine.append(match.variable)
-            by_kind.setdefault(kind, []).append(match)
+
+        for match in self.matches:
+            if match.entry.is_pronoun:
+                continue
+            by = owner(match)
+            if by is not None:  # a bare age is its person's: "an old man, 80" is old in every candidate
+                if not by.entry.is_pronoun:  # after a pronoun ("he is 80"): once pronouns are bound
+                    join(match, variables[by.variable].person)
+                continue
+            if previous is None or not self._same_person(previous, match):
+                person += 1
+            join(match, person)
+            by_kind.setdefault(match.entry.attribute, []).append(match)
             previous = match
 
         starts = {kind: [m.start for m in matches] for kind, matches in by_kind.items()}
@@ -1068,6 +1099,10 @@ class _Detector:
                 variables.append(_Variable(kind, person, match.entry.value, match.start, differs_from=list(unit)))
                 unit.append(bound)
             match.variable = bound
+        for match in self.matches:
+            by = owner(match)
+            if by is not None and by.entry.is_pronoun:
+                join(match, variables[by.variable].person)
         return variables
 
     def _rebind(self, pronoun: _Match, target: _Match, earlier: list[_Match], variables: list[_Variable]) -> int:
@@ -1105,6 +1140,8 @@ class _Detector:
         gap_end = match.article[0] if match.article is not None else match.start
         gap = self.folded[previous.end : gap_end]
         words = gap.replace(",", " ").split()
+        if match.category in _AGE_PREDICATES and match.article is None and not words:
+            return previous.entry.attribute != match.entry.attribute  # "a young woman aged 25"
         if previous.rule == ALWAYS and previous.category != "adjective":
             if len(words) == 1 and (words[0] in LINKING or words[0] in ("named", "called")):
                 return True
