@@ -343,7 +343,6 @@ def test_a_noun_after_a_comma_renames_the_titled_person(prompt: str, title: str,
         assert female == (found.group(2) in ("salarywoman", "widow")), candidate
 
 
-
 _AGE_WORDS = ("young", "middle-aged", "old")
 
 

@@ -17,8 +17,11 @@ SHARED = ("tokenizer", "text_encoder", "vae", "scheduler")
 
 
 def _digest(directory: Path) -> dict[str, str]:
-    return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(directory.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
 
 
 def unet_macs(directory: Path) -> int:
@@ -60,8 +63,9 @@ def test_pipeline_dir_loads_as_sd1(name: str) -> None:
     assert vae.config.sample_size == 64 and 0.1 < vae.config.scaling_factor < 10
     assert unet.config.cross_attention_dim == text_encoder.config.hidden_size
     assert text_encoder.config.max_position_embeddings == tok.model_max_length
-    ids = tok(["a young woman", ""], padding="max_length", max_length=tok.model_max_length,
-              return_tensors="pt").input_ids
+    ids = tok(
+        ["a young woman", ""], padding="max_length", max_length=tok.model_max_length, return_tensors="pt"
+    ).input_ids
     with torch.no_grad():
         cond = text_encoder(ids).last_hidden_state.to(unet.dtype)
         latents = torch.zeros(2, 4, unet.config.sample_size, unet.config.sample_size, dtype=vae.dtype)

@@ -13,8 +13,10 @@ from obclip.world import WORLD_ATTRIBUTES, load_classifier
 PROMPTS = [
     ("a young woman with dark skin, blue background", {"gender": "female", "age": "young", "skin": "dark"}),
     ("portrait of an old man with light skin wearing glasses", {"gender": "male", "age": "old", "skin": "light"}),
-    ("a middle-aged woman with medium skin; she wears a hat", {"gender": "female", "age": "middle-aged",
-                                                               "skin": "medium"}),
+    (
+        "a middle-aged woman with medium skin; she wears a hat",
+        {"gender": "female", "age": "middle-aged", "skin": "medium"},
+    ),
     ("a young light-skinned man in a red shirt", {"gender": "male", "age": "young", "skin": "light"}),
     ("an old dark-skinned woman on a green background", {"gender": "female", "age": "old", "skin": "dark"}),
     ("a middle-aged man with olive skin", {"gender": "male", "age": "middle-aged", "skin": "medium"}),
@@ -29,8 +31,9 @@ def generate(d: Path, prompts: list[str], steps: int = 12, guidance: float = 6.0
     unet = UNet2DConditionModel.from_pretrained(d, subfolder="unet", torch_dtype=torch.float32)
     scheduler = DPMSolverMultistepScheduler.from_pretrained(d, subfolder="scheduler")
     scheduler.set_timesteps(steps)
-    ids = tok([""] * len(prompts) + prompts, padding="max_length", max_length=tok.model_max_length,
-              return_tensors="pt").input_ids
+    ids = tok(
+        [""] * len(prompts) + prompts, padding="max_length", max_length=tok.model_max_length, return_tensors="pt"
+    ).input_ids
     cond = text_encoder(ids).last_hidden_state
     size = unet.config.sample_size
     x = torch.randn(len(prompts), 4, size, size, generator=torch.Generator().manual_seed(seed))
