@@ -386,3 +386,30 @@ def test_a_bare_age_after_a_place_or_a_pronoun_is_varied(prompt: str, age: str) 
     assert_closed(prompt, seed=0)
     price = build_candidate_set("the price is 80, a man smiling", seed=0)
     assert all("is 80" in c for c in price.candidates)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("portrait of a witch, dark fantasy, candles, by brom", "brom"),
+        ("an Irish girl in a wool cloak, cliffs of moher, fantasy art", "moher"),
+        ("a Hmong girl in festival clothes, new year, sapa", "sapa"),
+    ],
+)
+def test_a_lower_case_proper_noun_is_no_typo(prompt: str, word: str) -> None:
+    """An unknown word after an artist marker, right after "of", or alone as a tag is where people
+    write a name in lower case ("by brom", "cliffs of moher"): it is sent as written in every
+    candidate and in the user's own, never read as "bros", "mother" or "papa"."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1 and all(re.search(rf"\b{word}\b", c) for c in cset.candidates)
+
+
+@pytest.mark.parametrize("prompt", ["a yung womn with an eldery man", "cute gurl in a red hat, portrait"])
+def test_typos_inside_a_phrase_are_still_read(prompt: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1 and not any(w in cset.true_prompt for w in ("yung", "womn", "eldery", "gurl"))
+
+
+def test_a_number_after_a_group_counts_its_members() -> None:
+    cset = build_candidate_set("a Nigerian family of five at christmas dinner, grandma, dad and two kids", seed=0)
+    assert all("family of five" in c for c in cset.candidates)

@@ -40,6 +40,7 @@ from obclip.privacy.words import (
     COPULAS,
     DETERMINERS,
     FUNCTION_WORDS,
+    GROUP_NOUNS,
     LINKING,
     NOUNS_LIKE_PARTICIPLES,
     OBJECT_HEADS,
@@ -143,6 +144,8 @@ _COURTESY_BEFORE = re.compile(r"(?<![\w-])(?:mrs|mr|ms|miss|mx|dr|prof)\.?[ \t]+
 _CAPITALISED_NEXT = re.compile(r"[ \t]+[^\W\d_a-z]")
 _TYPO_WORD = re.compile(r"(?<![\w'’-])[^\W\d_]+(?![\w'’-])")
 _TYPO_MIN = 4
+_OF_BEFORE = re.compile(r"(?<![\w-])of[ \t]+$")
+_TAG_MARKS = (",", ";", "|", "\n")
 _JOINED = re.compile(r"(?<![\w'’-])([^\W\d_]+)-([^\W\d_]+)(?![\w'’-])")
 
 
@@ -463,6 +466,8 @@ class _Detector:
             position = bisect.bisect_right(starts, word.start())
             if position and self.matches[position - 1].end > word.start():
                 continue  # inside a taxonomy word
+            if self._proper_noun_place(word.start(), word.end()):
+                continue
             targets = {t for ts in (index.get(typed, ()), *(index.get(d, ()) for d in _deletes(typed))) for t in ts}
             ranked = sorted(
                 (t for t in targets if _one_edit(typed, t)), key=lambda t: (len(t) <= len(typed), len(t), t)
@@ -473,6 +478,16 @@ class _Detector:
                 found.append(_Match(0, word.start(), word.end(), self.taxonomy.lexicon[ranked[0]], surface=ranked[0]))
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
+
+    def _proper_noun_place(self, start: int, end: int) -> bool:
+        """Whether an unknown word stands where a lower-case proper noun does rather than a typo: after
+        an artist marker ("by brom"), right after "of" ("cliffs of moher"), or as a whole tag of
+        its own ("new year, sapa")."""
+        if self._artist(start) or _OF_BEFORE.search(self.folded, max(0, start - 8), start):
+            return True
+        left = max(self.folded.rfind(mark, 0, start) for mark in _TAG_MARKS) + 1
+        right = min((at for mark in _TAG_MARKS if (at := self.folded.find(mark, end)) >= 0), default=len(self.folded))
+        return not self.folded[left:start].strip() and not self.folded[end:right].strip()
 
     def _joined_peoples(self) -> None:
         """Two capitalised peoples joined by a hyphen that no form holds ("Chinese-Jamaican",
@@ -540,6 +555,8 @@ class _Detector:
                 before = _LAST_WORD.search(self.folded, 0, at)
                 if before is None or not is_person_noun(before.group()) or before.group().endswith("s"):
                     continue
+                if before.group() in GROUP_NOUNS:
+                    continue  # "a family of five": a count
             elif noun.entry.is_pronoun or any("plural" in c for c in noun.entry.categories):
                 continue  # "the men, 3, standing": a count
             group = next(g for g in ("c", "o", "a", "b", "i") if bare.group(g))

@@ -235,6 +235,16 @@ OBJECT_HEADS = _words(
 "a mother duck", "a queen bee", "the little prince book", "a cowboy hat", "a flapper dress", "a maid
 outfit": the garment, not a person)."""
 
+GROUP_NOUNS = _words(
+    """
+    couple couples family families group groups team teams crowd crowds tribe tribes band bands
+    trio trios duo duos quartet quartets gang gangs crew crews squad squads party parties class
+    classes troop troops troupe troupes choir choirs household households clan clans
+    """
+)
+"""Nouns of a group of persons: a number after one counts its members ("a family of five", "a team
+of 11"), never an age."""
+
 DETERMINERS = frozenset({"a", "an", "the", "this", "that", "my", "your", "our", "their", "its", "one", "another"})
 """Before a modifier with no noun after it ("a 5-year-old", "the elderly"), it names a person."""
 
