@@ -38,6 +38,10 @@ PERSON_FREE = [
     # a title opening a brand that names a thing
     "a Mister Softee ice cream truck parked on a Brooklyn street",
     "the Mr. Clean bottle on a shelf",
+    # a pronoun right after an animal and "and"/"with", with no person in the prompt
+    "a hen and her chicks in the straw",
+    "a cat with her kittens in a basket",
+    "a lioness and her cubs at the waterhole",
 ]
 
 PERSONS = [
@@ -52,6 +56,9 @@ PERSONS = [
     "a boys' choir in white robes",
     "Bernard walking his dog",
     "a saint bernard lying next to Emma",
+    "she walks her dog in the park",
+    "sunset over the sea, her hair blowing in the wind",
+    "a woman with a dog and her puppy",
     '"PORTRAIT OF AN OLD WOMAN"',
     "PORTRAIT OF AN OLD WOMAN",
     'a poster with "old man" in big letters',

@@ -20,6 +20,7 @@ from obclip.privacy.binding import (
     TITLE,
     binding,
     in_idiom,
+    object_heads,
 )
 from obclip.privacy.emoji import has_person_emoji, neutralise_emoji
 from obclip.privacy.keep import bare_key, form_key
@@ -145,6 +146,7 @@ _CAPITALISED_NEXT = re.compile(r"[ \t]+[^\W\d_a-z]")
 _TYPO_WORD = re.compile(r"(?<![\w'’-])[^\W\d_]+(?![\w'’-])")
 _TYPO_MIN = 4
 _OF_BEFORE = re.compile(r"(?<![\w-])of[ \t]+$")
+_THING_BEFORE = re.compile(r"([a-z]+)[ \t]+(?:and|with|&)[ \t]+$")
 _TAG_MARKS = (",", ";", "|", "\n")
 _JOINED = re.compile(r"(?<![\w'’-])([^\W\d_]+)-([^\W\d_]+)(?![\w'’-])")
 
@@ -811,9 +813,15 @@ class _Detector:
     def _bound(self, match: _Match, decided: dict[int, bool]) -> bool:
         rule = match.rule
         if match.entry.is_pronoun:
-            # "a mother duck with her ducklings": with no person in the prompt, a pronoun after an
-            # animal's or object's kin word is the animal's
-            return self.has_person_word or not any(start < match.start for start in self.object_starts)
+            # "a mother duck with her ducklings", "a hen and her chicks": with no person in the
+            # prompt, a pronoun after an animal's or object's kin word, or right after an animal or
+            # a thing and "and"/"with", is the animal's
+            if self.has_person_word:
+                return True
+            thing = _THING_BEFORE.search(self.folded, max(0, match.start - 40), match.start)
+            if thing is not None and thing.group(1) in object_heads():
+                return False
+            return not any(start < match.start for start in self.object_starts)
         if rule in _PERSON_RULES:
             return rule != ALWAYS or match.start not in self.object_starts
         if rule == PERSON_IN_PROMPT:
