@@ -81,6 +81,18 @@ def test_a_gendered_role_without_a_pair_never_reaches_the_cloud(prompt: str, rol
     _same_for_every_member(cset)
 
 
+@pytest.mark.parametrize(
+    "prompt", ["teenage hijabi fencer removing her mask, olympic arena", "a hijabi model on a runway"]
+)
+def test_a_word_that_states_gender_and_religion_never_reaches_the_cloud(prompt: str) -> None:
+    """'hijabi' says a person is a woman and a Muslim: it is dropped for the cloud, even where the
+    set varies nothing, and the device draws the user's word."""
+    cset = _sent(prompt)
+    assert not any("hijabi" in c for c in cset.candidates) and cset.device_text == prompt
+    assert anonymity(cset) == len(cset)
+    _same_for_every_member(cset)
+
+
 def test_a_baby_noun_is_not_sent_so_the_childs_age_stays_varied() -> None:
     """'baby girl' would reveal the age beside it ("a newborn baby girl"): the cloud gets "girl", and
     the age is varied among the child ages with nothing left to reveal it."""
