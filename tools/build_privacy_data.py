@@ -527,17 +527,21 @@ def person_nouns(directory: Path) -> dict[str, object]:
     # every person noun in use, for the heads of phrases ("an elderly sommelier", "a Nigerian
     # bricklayer"): a lemma whose most frequent sense is a person, with its plural
     persons: set[str] = set()
+    heads: set[str] = set()  # adjectives too ("veteran", "native"): persons only as a phrase's last word
     # a word that is a thing, a place, an animal or a plant in some sense ("router", "washer",
     # "stroller") is left out: an age word before it would be read as a person's
     things = _hyponym_closure(synsets, [index[w][n] for w, n in _WN_THINGS], instances=True)
     for lemma, offsets in index.items():
-        if offsets[0] not in person or lemma in _WN_NOT_PERSONS or f"adj:{lemma}" in other:
-            continue  # a verb too is fine here ("a cop", "a judge"), an adjective is not ("native")
+        if offsets[0] not in person or lemma in _WN_NOT_PERSONS:
+            continue  # a verb too is fine here ("a cop", "a judge")
         if any(o in things for o in offsets):
             continue
         written = next((w for w in synsets[offsets[0]]["lemmas"] if w.lower() == lemma), "")
         if re.fullmatch(r"[a-z]+", written) and zipf_frequency(lemma, "en") >= _WN_PERSON_ZIPF:
-            persons |= {lemma, plural(lemma)}
+            if f"adj:{lemma}" not in other:
+                persons |= {lemma, plural(lemma)}
+            else:  # the singular only: "old comics" are comic books
+                heads.add(lemma)
     return {
         "description": "Person nouns that state a gender or an age, from WordNet: pairs (female, male, their "
         "plurals) are gender categories of their own; unpaired gender words are read as the generic noun "
@@ -558,6 +562,7 @@ def person_nouns(directory: Path) -> dict[str, object]:
         "ethnicity": ethnicity,
         "plurals": plurals,
         "persons": sorted(persons),
+        "person_heads": sorted(heads - persons),
         "named": _named_entities(synsets, index, names),
     }
 

@@ -174,6 +174,8 @@ def test_a_couple_whose_gender_mix_never_changes_is_flagged() -> None:
     every = ["a man and a man", "a man and a woman", "a woman and a man", "a woman and a woman"]
     assert fixed_mix(every) is None
     assert fixed_mix(["an old man", "a young man"]) is None  # one person: no mix to reveal
+    solo = ["mature_female, solo, office_lady, glasses", "mature_male, solo, salaryman, glasses"]
+    assert fixed_mix(solo) is None  # a tag list of one person: two tags of one person are no couple
     assert fixed_mix(["monks chanting", "nuns chanting"]) == "group: always same"
 
 

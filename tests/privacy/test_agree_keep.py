@@ -375,6 +375,9 @@ def test_two_age_words_of_one_person_agree_in_every_candidate(prompt: str) -> No
         ("a hip-hop dancer from Senegal, 22, streetwear, flash photo", "22"),
         ("a nurse from the Philippines, 34, in scrubs", "34"),
         ("my grandfather in his garden, he is 80", "80"),
+        ("Señora López, 70, watering plants on her balcony", "70"),
+        ("Mrs. Okafor, 60, in her garden", "60"),
+        ("portrait of a very old man, 100 years, black and white", "100"),
     ],
 )
 def test_a_bare_age_after_a_place_or_a_pronoun_is_varied(prompt: str, age: str) -> None:
@@ -413,3 +416,14 @@ def test_typos_inside_a_phrase_are_still_read(prompt: str) -> None:
 def test_a_number_after_a_group_counts_its_members() -> None:
     cset = build_candidate_set("a Nigerian family of five at christmas dinner, grandma, dad and two kids", seed=0)
     assert all("family of five" in c for c in cset.candidates)
+
+
+@pytest.mark.parametrize(
+    "prompt", ["a 90 year old WWII veteran in his uniform at a memorial", "an elderly native in a village square"]
+)
+def test_a_person_noun_that_is_an_adjective_too_heads_a_person(prompt: str) -> None:
+    """WordNet's person nouns that are adjectives too ("veteran", "native") name the person where
+    they end the phrase, so the age before them is varied; "old comics" are comic books."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert "age" in [a.kind for a in cset.attributes]
+    assert len(build_candidate_set("a stack of old comics on a table", seed=0)) == 1

@@ -177,6 +177,8 @@ def assert_closed(prompt: str, *, seed: int, max_candidates: int | None = None, 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(prompt=prompts(), seed=st.integers(0, 2**32))
 @example(prompt="Kendrick", seed=0)  # its partner name must be read alone too (not "Gracie", a place)
+# "lady Aafke", the other candidate of "gentleman Aad": in lower case a noun and a name, not a title
+@example(prompt="a Afghans a a she 0 year olda gentleman Aad", seed=0)
 def test_every_member_expands_to_the_same_set(prompt: str, seed: int) -> None:
     assume(count(prompt) <= 24)
     assert_closed(prompt, seed=seed)
@@ -216,6 +218,8 @@ def test_closed_under_a_taxonomy_with_context_dependent_categories(prompt: str, 
 @example(prompt="a gentleman A")  # "a lady A": a lone capital after "lady" is no name, so no title
 # a line break next to a slot stays one: read as a space, "'s" + a name classified the plural
 @example(prompt="a a a a a 0 year old a Afghans's\nAad")
+# "Sille", the name "Teki" renders as, read alone as Finnish: the language check keys every name alike
+@example(prompt="Teki a Afghans")
 def test_true_prompt_is_a_fixed_point_and_keeps_no_user_casing(prompt: str) -> None:
     assume(count(prompt) <= 64)
     cset = build_candidate_set(prompt, seed=0)

@@ -38,10 +38,16 @@ PERSON_FREE = [
     # a title opening a brand that names a thing
     "a Mister Softee ice cream truck parked on a Brooklyn street",
     "the Mr. Clean bottle on a shelf",
+    # a title in capitalised words after a word that introduces one
+    "a handwritten recipe card titled Grandma's Apple Pie next to a fresh pie",
+    "weathered tavern sign reading The Jolly Fisherman, seaside town, dusk",
     # a pronoun right after an animal and "and"/"with", with no person in the prompt
     "a hen and her chicks in the straw",
     "a cat with her kittens in a basket",
     "a lioness and her cubs at the waterhole",
+    # a child noun after the possessive of an animal: the animal's young
+    "mother giraffe nuzzling her baby at a watering hole, serengeti",
+    "a nanny goat and her kid on a rocky hillside",
 ]
 
 PERSONS = [
@@ -57,6 +63,9 @@ PERSONS = [
     "Bernard walking his dog",
     "a saint bernard lying next to Emma",
     "she walks her dog in the park",
+    "a man reading Grandma a story",
+    "a nanny with her baby",
+    "a farmer and her dog",
     "sunset over the sea, her hair blowing in the wind",
     "a woman with a dog and her puppy",
     '"PORTRAIT OF AN OLD WOMAN"',

@@ -379,6 +379,9 @@ def _pronoun_problems(tokens: list[str]) -> list[str]:
     return problems
 
 
+_SOLO = re.compile(r"(?:^|,)[ \t]*solo[ \t]*(?:,|$)", re.IGNORECASE)
+
+
 def _persons(text: str) -> tuple[str | None, frozenset[str], tuple[str, ...]]:
     """(``couple`` when two or more persons are named one by one or counted, ``group`` for a bare
     plural, else None; the genders stated; the gender statements in order)."""
@@ -397,6 +400,8 @@ def _persons(text: str) -> tuple[str | None, frozenset[str], tuple[str, ...]]:
             else:
                 singles += 1
     counted = any(n >= 2 for n in pw.numbers_in(text))
+    if _SOLO.search(pw.read_as_seen(text)):
+        return None, frozenset(genders), tuple(genders)  # a tag list of one person: "mature_female, solo"
     if singles >= 2 or (plural and counted) or len(set(genders)) == 2:
         return "couple", frozenset(genders), tuple(genders)
     return ("group" if plural else None), frozenset(genders), tuple(genders)

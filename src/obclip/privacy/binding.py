@@ -169,6 +169,14 @@ _SAYS = re.compile(
     r"[ \t]*:?[ \t]*[\"“”'‘]?[ \t]*(?:[^\sa-z]+[ \t]+)*$"
 )
 _QUOTES = '"“”'
+# a title in capitalised words after a word that introduces one: "a card titled Grandma's Apple
+# Pie", "a sign reading The Jolly Fisherman"
+_TITLED = re.compile(
+    r"(?<![\w-])(?:says?|saying|reads?|reading|titled|entitled|labell?ed)[ \t]*:?[ \t]*[\"“”'‘]?[ \t]*"
+    r"(?:[^\W\d_a-z][\w'’.-]*[ \t]+)*$"
+)
+_TITLE_WORD = re.compile(r"(?:['’]s?)?[ \t]+[^\W\d_a-z]")
+_CAPITALISED_WORD = re.compile(r"(?<![\w'’-])[^\W\d_a-z][\w'’.-]*")
 _SIGN_WINDOW = 120
 
 
@@ -177,8 +185,12 @@ def in_sign_text(text: str, start: int, end: int) -> bool:
     naming a person: after "says", "reads", "that says", "labelled" ... with only capitalised words
     between ('a neon sign that says GIRLS GIRLS GIRLS'), or inside a quotation in capitals
     ('a shop front with "BOYS & GIRLS" above the door') with lower-case text around it (a prompt
-    in capitals throughout is still read). Reads how the word is written, never its value."""
+    in capitals throughout is still read), or capitalised inside a title of two or more capitalised
+    words after "titled", "reading" ... ("a card titled Grandma's Apple Pie", `_in_title`). Reads how
+    the word is written, never its value."""
     word = text[start:end]
+    if word[:1].isupper() and not word.isupper() and _in_title(text, start, end):
+        return True
     if not any(c.isalpha() for c in word) or not word.isupper() or sum(c.isalpha() for c in word) < 2:
         return False
     line_start = text.rfind("\n", 0, start) + 1
@@ -196,6 +208,17 @@ def in_sign_text(text: str, start: int, end: int) -> bool:
     quoted = text[opening + 1 : closing]
     around = text[max(0, opening - _SIGN_WINDOW) : opening] + text[closing + 1 : closing + 1 + _SIGN_WINDOW]
     return not any(c.islower() for c in quoted) and any(c.islower() for c in around)
+
+
+def _in_title(text: str, start: int, end: int) -> bool:
+    """Whether the capitalised word at text[start:end] is inside a title of two or more capitalised
+    words right after a word that introduces one ("titled Grandma's Apple Pie", "reading The Jolly
+    Fisherman"); "reading Grandma a story" holds one capitalised word only."""
+    before = _TITLED.search(text, max(0, start - _SIGN_WINDOW), start)
+    if before is None:
+        return False
+    earlier = len(_CAPITALISED_WORD.findall(text, before.start(), start))
+    return earlier > 0 or _TITLE_WORD.match(text, end) is not None
 
 
 _ARTICLE_BEFORE = re.compile(r"(?<![\w'’-])(?:an?|the)[ \t]+$")

@@ -48,12 +48,14 @@ from obclip.privacy.words import (
     POSSESSIVES,
     SENTENCE_END,
     TRANSPARENT,
+    is_person_head,
     is_person_noun,
     wordnet_named,
 )
 
 _WORD_CHAR = re.compile(r"[\w'’-]")
 _WORD = re.compile(r"\w[\w'’-]*")
+_NEXT_WORD = re.compile(r"[ \t]+(\w[\w'’-]*)")
 _GAP_OK = re.compile(r"[\w'’\s,-]*")
 _TITLE_GAP_OK = re.compile(r"\.?\s*")
 # a title or a name, its surname, and a noun phrase after a comma that renames the person: "Mr.
@@ -124,7 +126,7 @@ _TITLED_NAME = re.compile(r"\.?[ \t]+([^\W\d_]+(?:-[^\W\d_]+)*)(?![\w-])(?!['’
 # six feet", "over 70 countries" are measures and counts)
 _AFTER_AGE = r"(?=\+?[ \t]*(?:[,.;:!?)\]]|$|(?:and|with|in|on|at|wearing|holding|who|years?)\b|\w+ing\b))"
 _BARE_AGE = re.compile(
-    r"(?:,[ \t]*(?P<c>\d{1,3})(?=\+?[ \t]*(?:,|\.|;|$))|[ \t]+of[ \t]+(?:about[ \t]+|around[ \t]+)?"
+    r"(?:,[ \t]*(?P<c>\d{1,3})(?=(?:[ \t]+years)?\+?[ \t]*(?:,|\.|;|$))|[ \t]+of[ \t]+(?:about[ \t]+|around[ \t]+)?"
     rf"(?P<o>\d{{1,3}}|[a-z]+(?:-[a-z]+)?)(?![\w-]){_AFTER_AGE}"
     # "a man over 70", "a woman around forty, reading", "a man (45)"
     r"|[ \t]+(?:over|under|around|about|nearly|almost|roughly|approximately|at|nearing|approaching|past)[ \t]+"
@@ -133,6 +135,8 @@ _BARE_AGE = re.compile(
     # "he is 80 and she is 78": after a subject pronoun only
     r"|[ \t]+(?:is|was)[ \t]+(?P<i>\d{1,3})(?=[ \t]*(?:[,.;:!?)\]]|$|and\b|with\b|in\b))"
 )
+# a name after a capitalised person word: "Señora López, 70," "Uncle Ray Díaz, 58,"
+_NAME_BEFORE = re.compile(r"\.?(?:[ \t]+[^\W\d_a-z][\w'’-]*){1,2}$")
 # a place the person is from or in, between the person and a bare age: "a dancer from Senegal, 22,"
 _PLACE_AFTER_PERSON = re.compile(
     r"[ \t]+(?:from|in|of)[ \t]+(?:the[ \t]+)?[^\W\d_a-z][\w'’-]*(?:[ \t]+[^\W\d_a-z][\w'’-]*){0,2}$"
@@ -268,9 +272,12 @@ def _value_free(text: str, taxonomy: Taxonomy) -> str:
         if value is None:
             continue
         # the first value's form at the word's place among parallel forms ("abuelo" -> "abuela",
-        # not "grandmother": the word stays a word of its language)
-        place = _places(spec.forms[entry.value].get(category, ())).get(surface_key(found.group()), 0)
+        # not "grandmother": the word stays a word of its language); every first name is the first
+        # one, since names are paired otherwise than by place ("Teki" renders as "Sille")
         forms = spec.forms[value][category]
+        place = 0
+        if "first_name" not in entry.family:
+            place = _places(spec.forms[entry.value].get(category, ())).get(surface_key(found.group()), 0)
         parts.append(text[last : found.start()])
         parts.append(forms[place] if place < len(forms) else forms[0])
         last = found.end()
@@ -549,6 +556,11 @@ class _Detector:
             if place is not None and not _PLACE_AFTER_PERSON.search(self.text, 0, place.start()):
                 at = place.start()  # "a dancer from Senegal, 22,"
             noun = ends.get(at)
+            if noun is None and bare.group("c"):  # "Señora López, 70,": a titled or first name
+                name = _NAME_BEFORE.search(self.text, 0, at)
+                named = ends.get(name.start()) if name is not None else None
+                if named is not None and self.text[named.start : named.start + 1].isupper():
+                    noun = named
             if bare.group("i"):
                 if noun is None or "subject_pronoun" not in noun.entry.categories:
                     continue  # "the price is 80"
@@ -664,8 +676,8 @@ class _Detector:
             )
             if idiom:
                 self.idiom_starts.add(match.start)
-                if self._object(match):
-                    animals.add(match.start)
+                if self._object(match) or self._next_token(match.end)[1] in object_heads():
+                    animals.add(match.start)  # "a mother duck", "a mother giraffe"
                 continue
             match.rule = self._rule(match)
             if match.rule == CAPITALISED and self.text[match.start : match.end].islower():
@@ -674,7 +686,7 @@ class _Detector:
                 continue  # "by Greg Rutkowski": an artist, not a person in the picture
             if match.rule == TITLE:
                 titles = frozenset(c for c in entry.categories if self.binding.rule(c) == TITLE)
-                if self._before_capitalised(match.end):
+                if self._before_capitalised(match.end) and self._title_as_written(match, titles):
                     match.category = sorted(titles)[0]
                     match.rule = TITLE
                 else:
@@ -688,12 +700,14 @@ class _Detector:
         self._index()
         # "a bride doll", "a mother duck", "a baby elephant following its mother": objects, animals
         self.object_starts = animals | {m.start for m in self.matches if m.rule == ALWAYS and self._object(m)}
+        # "a mother giraffe nuzzling her baby", "a nanny goat and her kid": the animal's young
+        self.object_starts |= {m.start for m in self.matches if self._young_of_animal(m)}
         self.has_person = (
             any(
                 m.rule in _PERSON_RULES and not self._data_name(m) and m.start not in self.object_starts
                 for m in self.matches
             )
-            or any(is_person_noun(_bare(w.group())) for w in _WORD.finditer(self._outside_matches))
+            or self._person_noun_outside()
             or has_person_emoji(self.text)
         )
         self._bind_data_names()
@@ -704,7 +718,7 @@ class _Detector:
                 for m in self.matches
                 if m.start not in self.object_starts
             )
-            or any(is_person_noun(_bare(w.group())) for w in _WORD.finditer(self._outside_matches))
+            or self._person_noun_outside()
             or has_person_emoji(self.text)
         )
         decided: dict[int, bool] = {}
@@ -714,6 +728,41 @@ class _Detector:
             decided[i] = self._bound(self.matches[i], decided)
         self.matches = [m for i, m in enumerate(self.matches) if decided[i]]
         self._index()
+
+    def _person_noun_outside(self) -> bool:
+        """Whether a person noun that no taxonomy word covers is in the prompt, other than one right
+        before an animal or a thing, which it only modifies ("a nanny goat")."""
+        for word in _WORD.finditer(self._outside_matches):
+            if not is_person_noun(_bare(word.group())):
+                continue
+            after = _NEXT_WORD.match(self.folded, word.end())
+            if after is None or (after.group(1) not in OBJECT_HEADS and after.group(1) not in object_heads()):
+                return True
+        return False
+
+    def _young_of_animal(self, match: _Match) -> bool:
+        """Whether a child noun right after a possessive pronoun follows an animal's kin word ("a
+        mother giraffe nuzzling her baby") or an animal and "and"/"with" ("a nanny goat and her
+        kid"): the animal's young."""
+        if not match.entry.categories & _CHILD_NOUN_CATEGORIES:
+            return False
+        before = self._word_before(match.start)
+        if before is None:
+            return False
+        at = before[1]
+        if before[0] == "":  # a pronoun of the taxonomy ("her", "his"), or punctuation
+            if before[2] not in self.ends:
+                return False
+            pronoun = self.matches[self.ends[before[2]]]
+            if "possessive_determiner" not in pronoun.entry.categories:
+                return False
+            at = pronoun.start
+        elif before[0] not in ("its", "their"):
+            return False
+        thing = _THING_BEFORE.search(self.folded, max(0, at - 40), at)
+        if thing is not None and thing.group(1) in object_heads():
+            return True
+        return any(start < at for start in self.object_starts)
 
     def _artist(self, start: int) -> bool:
         pattern = self.binding.artist_before
@@ -889,7 +938,7 @@ class _Detector:
                 break  # a possessive ends the noun phrase: "an old lighthouse's lamp"
         heads = [w for w in phrase if w in NOUNS_LIKE_PARTICIPLES or not w.endswith(("ing", "ed", "ly"))]
         if heads and heads[-1] not in TRANSPARENT:
-            if is_person_noun(heads[-1]):
+            if is_person_head(heads[-1]):
                 return True
             return self._verb_after_noun_use(match, phrase)
         if surface_key(text[match.start : match.end]) in self.binding.strict:
@@ -1034,6 +1083,12 @@ class _Detector:
         if self.folded[i:j] not in ("a", "an"):
             return None
         return i, j
+
+    def _title_as_written(self, match: _Match, titles: frozenset[str]) -> bool:
+        """Whether a word before a name that is a noun too ("lady") is written as a title: with a
+        capital ("Lady Aafke"). In lower case it is the noun, as the other candidates' form reads
+        ("a lady Aafke" and "a gentleman Aad" are one template)."""
+        return not match.entry.categories - titles or self.text[match.start].isupper()
 
     def _capital(self, position: int, match: _Match | None = None) -> bool:
         """A slot starts with a capital where it starts a sentence and the user wrote one there,

@@ -189,6 +189,19 @@ def wordnet_persons() -> frozenset[str]:
     return frozenset(json.loads(resource.read_text(encoding="utf-8")).get("persons", ()))
 
 
+@functools.cache
+def _person_heads() -> frozenset[str]:
+    resource = resources.files("obclip.privacy").joinpath("data/person_nouns.json")
+    return frozenset(json.loads(resource.read_text(encoding="utf-8")).get("person_heads", ()))
+
+
+def is_person_head(word: str) -> bool:
+    """Whether a (folded) word that ends a noun phrase names a person: `is_person_noun`, or a WordNet
+    person noun that is an adjective too ("a 90-year-old WWII veteran", "an elderly native"), which
+    names a person only where nothing follows it (`data/person_nouns.json`, ``person_heads``)."""
+    return is_person_noun(word) or word in _person_heads()
+
+
 SENTENCE_END = frozenset(".!?")
 
 TRANSPARENT = _words(
