@@ -41,6 +41,11 @@ PERSON_FREE = [
     # a title in capitalised words after a word that introduces one
     "a handwritten recipe card titled Grandma's Apple Pie next to a fresh pie",
     "weathered tavern sign reading The Jolly Fisherman, seaside town, dusk",
+    # a person word inside the proper name of a place or a thing
+    "the Old Man of Storr on the Isle of Skye under dramatic clouds",
+    "my cat Lady Whiskers sleeping on a pillow",
+    # a people's word used as a noun after an article and a word said of food
+    "a delicious Thai with rice on a plate",
     # a pronoun right after an animal and "and"/"with", with no person in the prompt
     "a hen and her chicks in the straw",
     "a cat with her kittens in a basket",
@@ -64,6 +69,11 @@ PERSONS = [
     "a saint bernard lying next to Emma",
     "she walks her dog in the park",
     "a man reading Grandma a story",
+    "portrait of the Queen of England",
+    "the King of Spain waving from a balcony",
+    "a Young Woman portrait",
+    "a pretty Latina with curly hair laughing",  # a people's word used as a noun
+    "a beautiful young Nigerian in a suit",
     "a nanny with her baby",
     "a farmer and her dog",
     "sunset over the sea, her hair blowing in the wind",

@@ -22,6 +22,7 @@ from obclip.privacy.binding import (
     in_idiom,
     object_heads,
 )
+from obclip.privacy.cues import cue_table
 from obclip.privacy.emoji import has_person_emoji, neutralise_emoji
 from obclip.privacy.keep import bare_key, form_key
 from obclip.privacy.language import language_of
@@ -953,8 +954,30 @@ class _Detector:
                 return True
             if before[0] == "" and before[2] in self.ends and self.matches[self.ends[before[2]]].entry.is_pronoun:
                 return True
+            if not phrase and self._article_across_adjectives(match.start):
+                return True  # "a pretty Latina with curly hair": used as a noun
         # a tag list about a person told by tags only ("elderly, female, wheelchair")
         return self.has_person or bool(self.tag_persons - {match.start})
+
+    def _article_across_adjectives(self, start: int) -> bool:
+        """Whether "a" or "an" comes one or two words said of a person (cues or slots) before `start`
+        ("a pretty Latina", "a beautiful young Nigerian"), with no noun after the word at `start`;
+        "a delicious Thai with rice" is food."""
+        before = self._word_before(start)
+        for _ in range(2):
+            if before is None:
+                return False
+            if before[0] == "":  # a slot ("a young Latina") or punctuation
+                if before[2] not in self.ends or self.matches[self.ends[before[2]]].entry.is_pronoun:
+                    return False
+                before = self._word_before(self.matches[self.ends[before[2]]].start)
+            elif before[0] in cue_table().implications:  # "pretty", "handsome": said of a person
+                before = self._word_before(before[1])
+            else:
+                return False
+            if before is not None and before[0] in ("a", "an"):
+                return True
+        return False
 
     def _verb_after_noun_use(self, match: _Match, phrase: list[str]) -> bool:
         """Whether a modifier is used as a noun with a participle and its object after it: "a
