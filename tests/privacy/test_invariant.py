@@ -179,6 +179,8 @@ def assert_closed(prompt: str, *, seed: int, max_candidates: int | None = None, 
 @example(prompt="Kendrick", seed=0)  # its partner name must be read alone too (not "Gracie", a place)
 # "lady Aafke", the other candidate of "gentleman Aad": in lower case a noun and a name, not a title
 @example(prompt="a Afghans a a she 0 year olda gentleman Aad", seed=0)
+# a name in capitals after a thing renders "Aad": each member reads it as the user's prompt does
+@example(prompt="a Afghans cat AAD", seed=0)
 def test_every_member_expands_to_the_same_set(prompt: str, seed: int) -> None:
     assume(count(prompt) <= 24)
     assert_closed(prompt, seed=seed)

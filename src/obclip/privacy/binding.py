@@ -169,14 +169,6 @@ _SAYS = re.compile(
     r"[ \t]*:?[ \t]*[\"“”'‘]?[ \t]*(?:[^\sa-z]+[ \t]+)*$"
 )
 _QUOTES = '"“”'
-# a title in capitalised words after a word that introduces one: "a card titled Grandma's Apple
-# Pie", "a sign reading The Jolly Fisherman"
-_TITLED = re.compile(
-    r"(?<![\w-])(?:says?|saying|reads?|reading|titled|entitled|labell?ed)[ \t]*:?[ \t]*[\"“”'‘]?[ \t]*"
-    r"(?:[^\W\d_a-z][\w'’.-]*[ \t]+)*$"
-)
-_TITLE_WORD = re.compile(r"(?:['’]s?)?[ \t]+[^\W\d_a-z]")
-_CAPITALISED_WORD = re.compile(r"(?<![\w'’-])[^\W\d_a-z][\w'’.-]*")
 _SIGN_WINDOW = 120
 
 
@@ -185,12 +177,8 @@ def in_sign_text(text: str, start: int, end: int) -> bool:
     naming a person: after "says", "reads", "that says", "labelled" ... with only capitalised words
     between ('a neon sign that says GIRLS GIRLS GIRLS'), or inside a quotation in capitals
     ('a shop front with "BOYS & GIRLS" above the door') with lower-case text around it (a prompt
-    in capitals throughout is still read), or capitalised inside a title of two or more capitalised
-    words after "titled", "reading" ... ("a card titled Grandma's Apple Pie", `_in_title`). Reads how
-    the word is written, never its value."""
+    in capitals throughout is still read). Reads how the word is written, never its value."""
     word = text[start:end]
-    if word[:1].isupper() and not word.isupper() and _in_title(text, start, end):
-        return True
     if not any(c.isalpha() for c in word) or not word.isupper() or sum(c.isalpha() for c in word) < 2:
         return False
     line_start = text.rfind("\n", 0, start) + 1
@@ -208,17 +196,6 @@ def in_sign_text(text: str, start: int, end: int) -> bool:
     quoted = text[opening + 1 : closing]
     around = text[max(0, opening - _SIGN_WINDOW) : opening] + text[closing + 1 : closing + 1 + _SIGN_WINDOW]
     return not any(c.islower() for c in quoted) and any(c.islower() for c in around)
-
-
-def _in_title(text: str, start: int, end: int) -> bool:
-    """Whether the capitalised word at text[start:end] is inside a title of two or more capitalised
-    words right after a word that introduces one ("titled Grandma's Apple Pie", "reading The Jolly
-    Fisherman"); "reading Grandma a story" holds one capitalised word only."""
-    before = _TITLED.search(text, max(0, start - _SIGN_WINDOW), start)
-    if before is None:
-        return False
-    earlier = len(_CAPITALISED_WORD.findall(text, before.start(), start))
-    return earlier > 0 or _TITLE_WORD.match(text, end) is not None
 
 
 _ARTICLE_BEFORE = re.compile(r"(?<![\w'’-])(?:an?|the)[ \t]+$")
@@ -242,21 +219,10 @@ def before_brand(taxonomy: Taxonomy, text: str, folded: str, start: int, end: in
     found = _BRAND.match(text, end)
     if found is None:
         return False
-    cursor = found.end()
-    words: list[str] = []
-    while (noun := _NEXT_WORD.match(text, cursor)) is not None and len(words) <= _MAX_BRAND_NOUNS:
-        word = noun.group(1)
-        if word in FUNCTION_WORDS or word.endswith(("ing", "ed")):
-            break
-        words.append(word)
-        cursor = noun.end()
-    if not words or len(words) > _MAX_BRAND_NOUNS or words[-1] not in object_heads():
-        return False
-    if words[-1] in _depictions():
-        return False  # "a Mrs. Smith photo", "the Queen Victoria statue": they show the person
-    if taxonomy.matcher.finditer(folded, end, cursor):
+    if taxonomy.matcher.finditer(folded, end, found.end()):
         return False  # a slot there renders in other cases and words ("The WOMEN MAN photo")
-    return _phrase_ends(folded, cursor)
+    # "a Mrs. Smith photo", "the Queen Victoria statue" show the person (`depictions`)
+    return _thing_after(taxonomy, text, folded, found.end())
 
 
 @functools.cache
@@ -276,73 +242,13 @@ _NEXT_WORD = re.compile(r"[ \t]+([a-z]+)")
 _AFTER_HEAD = re.compile(r"[ \t]*(?:$|[^\w\s'’-])|[ \t\n]+([a-z]+)\b(?!['’-])|\n")
 
 
-_CAPITAL_WORD = r"[^\W\d_a-z][\w'’.-]*"
-_RUN_BEFORE = re.compile(rf"({_CAPITAL_WORD})[ \t]+$")
-_RUN_AFTER = re.compile(rf"[ \t]+({_CAPITAL_WORD})")
-_OF_PLACE = re.compile(rf"[ \t]+of[ \t]+(?:the[ \t]+)?{_CAPITAL_WORD}")
-_THING_BEFORE = re.compile(r"(?<![\w'’-])([a-z]+)[ \t]+$")
-_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z]")
-
-
-def in_proper_name(taxonomy: Taxonomy, text: str, folded: str, start: int, end: int) -> bool:
-    """Whether the capitalised word at text[start:end] is inside the proper name of a thing or a
-    place, a run of capitalised words in a prompt that is not capitalised throughout: followed by
-    lower-case words ending in an object head where the phrase ends ("the Three Sisters rock
-    formation"; not a picture or statue, `depictions`), right after an object head ("the ocean liner
-    Queen Mary docked", "my cat Lady Whiskers"), or opened by an age word and followed by "of" and a
-    capitalised place ("the Old Man of Storr"). Reads how the words are written and the words
-    around them, never a value."""
-    if not text[start : start + 1].isupper() or _capital_in_every_value(taxonomy, text[start:end]):
-        return False
-    run_start, run_end = start, end
-    while (left := _RUN_BEFORE.search(text, max(0, run_start - 40), run_start)) is not None:
-        if _capital_in_every_value(taxonomy, left.group(1)):
-            break
-        run_start = left.start(1)
-    while (right := _RUN_AFTER.match(text, run_end)) is not None:
-        if _capital_in_every_value(taxonomy, right.group(1)):
-            break
-        run_end = right.end(1)
-    words = text[run_start:run_end].split()
-    if any(len(w) > 1 and w.isupper() for w in words):
-        return False  # capitals are lettering (`in_sign_text`), and a slot's case varies ("MAN", "man")
-    if not _LOWER_WORD.search(text[:run_start] + " " + text[run_end:]):
-        return False  # a prompt in capitals or Title Case throughout is read as usual
-    if len(words) >= 2 and _thing_after(taxonomy, folded, run_end):
-        return True
-    thing = _THING_BEFORE.search(folded, max(0, run_start - 40), run_start)
-    thing_name = thing is not None and thing.group(1) in object_heads() and thing.group(1) not in _depictions()
-    if thing_name and _phrase_ends(folded, run_end):
-        return True
-    first = taxonomy.lexicon.get(surface_key(words[0])) if words else None
-    opened_by_age = first is not None and taxonomy.attributes[first.attribute].name == "age"
-    return len(words) >= 2 and opened_by_age and _OF_PLACE.match(text, run_end) is not None
-
-
-def _capital_in_every_value(taxonomy: Taxonomy, word: str) -> bool:
-    """Whether `word` is a taxonomy word that is read in lower case too and whose slot renders with a
-    capital ("african" is sent as "African", "Asian"): it is no part of a proper name, which must
-    read the same in every candidate. Names and titles are read only capitalised, so they render
-    as they were written."""
-    entry = taxonomy.lexicon.get(surface_key(word))
-    if entry is None or entry.is_pronoun:
-        return False
-    spec = taxonomy.attributes[entry.attribute]
-    rules = binding()
-    return any(
-        rules.rule(c) not in (CAPITALISED, TITLE) and spec.canonical(v, c)[:1].isupper()
-        for c in entry.family
-        for v in spec.values_for((c,))
-    )
-
-
-def _thing_after(taxonomy: Taxonomy, folded: str, cursor: int) -> bool:
-    """Whether one to three lower-case words at folded[cursor:] end in an object head where the phrase
+def _thing_after(taxonomy: Taxonomy, text: str, folded: str, cursor: int) -> bool:
+    """Whether one to three lower-case words at text[cursor:] end in an object head where the phrase
     ends ("rock formation", "ice cream truck parked"), name no picture of a person and hold no
     taxonomy word (a slot there renders in other words)."""
     start = cursor
     words: list[str] = []
-    while (noun := _NEXT_WORD.match(folded, cursor)) is not None and len(words) <= _MAX_BRAND_NOUNS:
+    while (noun := _NEXT_WORD.match(text, cursor)) is not None and len(words) <= _MAX_BRAND_NOUNS:
         word = noun.group(1)
         if word in FUNCTION_WORDS or word.endswith(("ing", "ed")):
             break
@@ -498,8 +404,6 @@ def in_idiom(
     if classifying_genitive(taxonomy, folded, start, end, surface) or after_name_prefix(folded, start, categories):
         return True
     if text and (in_sign_text(text, start, end) or before_brand(taxonomy, text, folded, start, end)):
-        return True
-    if text and in_proper_name(taxonomy, text, folded, start, end):
         return True
     table = _idioms(taxonomy)
     low, high = max(0, start - _WINDOW), min(len(folded), end + _WINDOW)
