@@ -168,6 +168,8 @@ PIECES = [
 # words in capitals next to a title: each member reads them as the user's prompt does
 @example(words=["says", "Mister", "GIRLS"], seed=0)
 @example(words=["sea", "MAN", "Mister"], seed=0)
+# a possessive after a classifying one renders as a pair in other members ("boys and girls'")
+@example(words=["a", "boys'", "old", "boys'"], seed=0)
 def test_prompts_made_of_the_person_free_kinds_are_closed(words, seed):
     """Every candidate of a prompt mixing these kinds with persons re-expands to the same set:
     the rules read the writing around a word, never its value."""

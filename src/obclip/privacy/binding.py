@@ -156,10 +156,12 @@ def classifying_genitive(taxonomy: Taxonomy, folded: str, start: int, end: int, 
     groups = _person_or_group_heads()
     while (noun := _NEXT_WORD.match(folded, cursor)) is not None and words < _MAX_HEAD_WORDS:
         word = noun.group(1)
-        if word in FUNCTION_WORDS or word.endswith(("ing", "ed")) or folded.startswith(("'", "’"), noun.end()):
-            break  # the phrase ends ("a boys' bicycle leaning"), or a possessive starts another
+        if word in FUNCTION_WORDS or word.endswith(("ing", "ed")):
+            break  # the phrase ends ("a boys' bicycle leaning")
         if word in groups or is_person_noun(word):
-            return False
+            return False  # before the apostrophe: a slot's possessive may render as a pair ("boys and girls'")
+        if folded.startswith(("'", "’"), noun.end()):
+            break  # a possessive starts another phrase
         cursor, words = noun.end(), words + 1
     return words > 0
 
