@@ -221,10 +221,21 @@ def before_brand(taxonomy: Taxonomy, text: str, folded: str, start: int, end: in
     found = _BRAND.match(text, end)
     if found is None:
         return False
-    if taxonomy.matcher.finditer(folded, end, found.end()):
+    cursor = found.end()
+    words: list[str] = []
+    while (noun := _NEXT_WORD.match(text, cursor)) is not None and len(words) <= _MAX_BRAND_NOUNS:
+        word = noun.group(1)
+        if word in FUNCTION_WORDS or word.endswith(("ing", "ed")):
+            break
+        words.append(word)
+        cursor = noun.end()
+    if not words or len(words) > _MAX_BRAND_NOUNS or words[-1] not in object_heads():
+        return False
+    if words[-1] in _depictions():
+        return False  # "a Mrs. Smith photo", "the Queen Victoria statue": they show the person
+    if taxonomy.matcher.finditer(folded, end, cursor):
         return False  # a slot there renders in other cases and words ("The WOMEN MAN photo")
-    # "a Mrs. Smith photo", "the Queen Victoria statue" show the person (`depictions`)
-    return _thing_after(taxonomy, text, folded, found.end())
+    return _phrase_ends(folded, cursor)
 
 
 @functools.cache
@@ -242,25 +253,6 @@ def _also_verbs() -> frozenset[str]:
 
 _NEXT_WORD = re.compile(r"[ \t]+([a-z]+)")
 _AFTER_HEAD = re.compile(r"[ \t]*(?:$|[^\w\s'’-])|[ \t\n]+([a-z]+)\b(?!['’-])|\n")
-
-
-def _thing_after(taxonomy: Taxonomy, text: str, folded: str, cursor: int) -> bool:
-    """Whether one to three lower-case words at text[cursor:] end in an object head where the phrase
-    ends ("rock formation", "ice cream truck parked"), name no picture of a person and hold no
-    taxonomy word (a slot there renders in other words)."""
-    start = cursor
-    words: list[str] = []
-    while (noun := _NEXT_WORD.match(text, cursor)) is not None and len(words) <= _MAX_BRAND_NOUNS:
-        word = noun.group(1)
-        if word in FUNCTION_WORDS or word.endswith(("ing", "ed")):
-            break
-        words.append(word)
-        cursor = noun.end()
-    if not words or len(words) > _MAX_BRAND_NOUNS or words[-1] not in object_heads() or words[-1] in _depictions():
-        return False
-    if taxonomy.matcher.finditer(folded, start, cursor):
-        return False
-    return _phrase_ends(folded, cursor)
 
 
 def _phrase_ends(folded: str, cursor: int) -> bool:

@@ -703,24 +703,20 @@ class _Detector:
         self.object_starts = animals | {m.start for m in self.matches if m.rule == ALWAYS and self._object(m)}
         # "a mother giraffe nuzzling her baby", "a nanny goat and her kid": the animal's young
         self.object_starts |= {m.start for m in self.matches if self._young_of_animal(m)}
-        self.has_person = (
-            any(
-                m.rule in _PERSON_RULES and not self._data_name(m) and m.start not in self.object_starts
-                for m in self.matches
-            )
-            or self._person_noun_outside()
-            or has_person_emoji(self.text)
+        person_outside = self._person_noun_outside() or has_person_emoji(self.text)
+        self.has_person = person_outside or any(
+            m.rule in _PERSON_RULES and not self._data_name(m) and m.start not in self.object_starts
+            for m in self.matches
         )
         self._bind_data_names()
         self._titled_names()
         self.has_person_word = self.has_person and (
-            any(
+            person_outside
+            or any(
                 not m.entry.is_pronoun and m.rule in _PERSON_RULES
                 for m in self.matches
                 if m.start not in self.object_starts
             )
-            or self._person_noun_outside()
-            or has_person_emoji(self.text)
         )
         decided: dict[int, bool] = {}
         self.alone_nouns: set[int] = set()
@@ -760,10 +756,12 @@ class _Detector:
             at = pronoun.start
         elif before[0] not in ("its", "their"):
             return False
-        thing = _THING_BEFORE.search(self.folded, max(0, at - 40), at)
-        if thing is not None and thing.group(1) in object_heads():
-            return True
-        return any(start < at for start in self.object_starts)
+        return self._after_animal(at) or any(start < at for start in self.object_starts)
+
+    def _after_animal(self, position: int) -> bool:
+        """Whether an animal or a thing and "and"/"with" come right before `position` ("a hen and")."""
+        thing = _THING_BEFORE.search(self.folded, max(0, position - 40), position)
+        return thing is not None and thing.group(1) in object_heads()
 
     def _artist(self, start: int) -> bool:
         pattern = self.binding.artist_before
@@ -868,10 +866,7 @@ class _Detector:
             # a thing and "and"/"with", is the animal's
             if self.has_person_word:
                 return True
-            thing = _THING_BEFORE.search(self.folded, max(0, match.start - 40), match.start)
-            if thing is not None and thing.group(1) in object_heads():
-                return False
-            return not any(start < match.start for start in self.object_starts)
+            return not self._after_animal(match.start) and not any(start < match.start for start in self.object_starts)
         if rule in _PERSON_RULES:
             return rule != ALWAYS or match.start not in self.object_starts
         if rule == PERSON_IN_PROMPT:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from obclip.errors import TaxonomyError, read_user_text
+from obclip.privacy.words import person_nouns_data
 
 FORMAT = "obclip-taxonomy/1"
 
@@ -195,8 +196,7 @@ def _add_person_nouns(data: dict[str, Any]) -> None:
     "ex-wife", "mother-to-be" (the kin word), missing plurals ("fellas"), peoples ("Bedouin": the
     ethnicity value WordNet's hypernyms give) and birthplaces ("Korean-born"). A surface the file
     already holds keeps its meaning: one surface in two categories would join them (a family)."""
-    resource = resources.files("obclip.privacy").joinpath("data/person_nouns.json")
-    nouns = json.loads(resource.read_text(encoding="utf-8"))
+    nouns = person_nouns_data()
     attributes = {a["name"]: {v["value"]: v for v in a["values"]} for a in data["attributes"]}
     taken = {
         surface_key(surface)

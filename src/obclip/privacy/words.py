@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 from importlib import resources
+from typing import Any
 
 
 def _words(text: str) -> frozenset[str]:
@@ -174,25 +175,30 @@ def is_person_noun(word: str) -> bool:
 
 
 @functools.cache
+def person_nouns_data() -> dict[str, Any]:
+    """The decoded `data/person_nouns.json`, read once (tools/build_privacy_data.py --wordnet)."""
+    resource = resources.files("obclip.privacy").joinpath("data/person_nouns.json")
+    data: dict[str, Any] = json.loads(resource.read_text(encoding="utf-8"))
+    return data
+
+
+@functools.cache
 def wordnet_named() -> frozenset[str]:
     """The generated first names that WordNet knows as a named place or person ("paris",
     "lincoln", "tesla"; folded): `data/person_nouns.json`, ``named``."""
-    resource = resources.files("obclip.privacy").joinpath("data/person_nouns.json")
-    return frozenset(n.lower() for n in json.loads(resource.read_text(encoding="utf-8")).get("named", ()))
+    return frozenset(n.lower() for n in person_nouns_data().get("named", ()))
 
 
 @functools.cache
 def wordnet_persons() -> frozenset[str]:
     """Every person noun in use that WordNet knows, with its plural ("sommelier", "bricklayers",
     "hermit"): `data/person_nouns.json`, ``persons`` (tools/build_privacy_data.py --wordnet)."""
-    resource = resources.files("obclip.privacy").joinpath("data/person_nouns.json")
-    return frozenset(json.loads(resource.read_text(encoding="utf-8")).get("persons", ()))
+    return frozenset(person_nouns_data().get("persons", ()))
 
 
 @functools.cache
 def _person_heads() -> frozenset[str]:
-    resource = resources.files("obclip.privacy").joinpath("data/person_nouns.json")
-    return frozenset(json.loads(resource.read_text(encoding="utf-8")).get("person_heads", ()))
+    return frozenset(person_nouns_data().get("person_heads", ()))
 
 
 def is_person_head(word: str) -> bool:
