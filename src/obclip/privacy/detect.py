@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -26,7 +27,7 @@ from obclip.privacy.cues import cue_table
 from obclip.privacy.emoji import has_person_emoji, neutralise_emoji
 from obclip.privacy.keep import bare_key, form_key
 from obclip.privacy.language import language_of
-from obclip.privacy.normalize import english_words, normalize_text
+from obclip.privacy.normalize import english_words, near_word_frequencies, normalize_text
 from obclip.privacy.taxonomy import (
     AttributeSpec,
     SurfaceEntry,
@@ -150,6 +151,7 @@ _COURTESY_BEFORE = re.compile(r"(?<![\w-])(?:mrs|mr|ms|miss|mx|dr|prof)\.?[ \t]+
 _CAPITALISED_NEXT = re.compile(r"[ \t]+[^\W\d_a-z]")
 _TYPO_WORD = re.compile(r"(?<![\w'’-])[^\W\d_]+(?![\w'’-])")
 _TYPO_MIN = 4
+_TYPO_GAP = 1.5
 _OF_BEFORE = re.compile(r"(?<![\w-])of[ \t]+$")
 _THING_BEFORE = re.compile(r"([a-z]+)[ \t]+(?:and|with|&)[ \t]+$")
 _TAG_MARKS = (",", ";", "|", "\n")
@@ -167,6 +169,15 @@ def _typo_index(taxonomy: Taxonomy) -> dict[str, tuple[str, ...]]:
         for variant in (key, *_deletes(key)):
             index.setdefault(variant, []).append(key)
     return {k: tuple(dict.fromkeys(v)) for k, v in index.items()}
+
+
+def _likelier_typo(typed: str, form: str) -> bool:
+    """Whether `typed` is likelier a misspelt `form` than a word of its own: English text uses it at
+    least `_TYPO_GAP` Zipf points (a factor of about 30) less often ("eldery" 1.25, "elderly" 4.15;
+    never "souk" 2.35 for "sauk" 2.30, "moko" 2.08 for "moro" 2.80). A word wordfreq does not list is
+    rarer than any it does; a form it does not list (a user's taxonomy) is taken as frequent."""
+    zipf = near_word_frequencies()
+    return zipf.get(form, math.inf) - zipf.get(typed, 0.0) >= _TYPO_GAP
 
 
 def _deletes(word: str) -> set[str]:
@@ -480,7 +491,8 @@ class _Detector:
                 continue
             targets = {t for ts in (index.get(typed, ()), *(index.get(d, ()) for d in _deletes(typed))) for t in ts}
             ranked = sorted(
-                (t for t in targets if _one_edit(typed, t)), key=lambda t: (len(t) <= len(typed), len(t), t)
+                (t for t in targets if _one_edit(typed, t) and _likelier_typo(typed, t)),
+                key=lambda t: (len(t) <= len(typed), len(t), t),
             )
             entries = {(self.taxonomy.lexicon[t].attribute, self.taxonomy.lexicon[t].value) for t in ranked}
             if len(entries) == 1 and self._stands_alone(word.start(), word.end(), ranked[0]):

@@ -408,3 +408,12 @@ def english_words() -> frozenset[str]:
     """The most frequent English words (lower case), from `wordfreq` (see data/english_words.json)."""
     text = resources.files("obclip.privacy").joinpath("data/english_words.json").read_text(encoding="utf-8")
     return frozenset(json.loads(text)["words"])
+
+
+@functools.cache
+def near_word_frequencies() -> dict[str, float]:
+    """wordfreq's Zipf frequency of the words one edit from a sensitive word and of those sensitive
+    words (data/near_words.json, tools/build_privacy_data.py --near), for the typo guard."""
+    text = resources.files("obclip.privacy").joinpath("data/near_words.json").read_text(encoding="utf-8")
+    zipf: dict[str, float] = json.loads(text)["zipf"]
+    return zipf
