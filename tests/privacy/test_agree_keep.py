@@ -212,7 +212,8 @@ WORDS = [
     "woman", "man", "old", "young", "girl", "boy", "maid", "butler", "nonna", "grandma", "uncle",
     "Fatima", "José", "Rose", "Bob", "Lucia", "1girl", "2boys", "3girls", "old_man", "mature_female",
     "male focus", "dark-skinned", "brown skin", "9-year-old", "45", "50 y/o", "forty-something",
-    "centenarian", "eldery", "womn", "she", "her", "his", "he", "they",
+    "centenarian", "eldery", "womn", "she", "her", "his", "he", "they", "qing", "souk", "Mr.", "Miss",
+    "boy's", "boys'",
 ]  # fmt: skip
 FILLER = ["a", "an", "the", "and", "with", "portrait", "of", "by", "smiling", "in", "Paris", "chess", "duck", "solo"]
 SYNTAX = [",", "(", ")", ":1.3)", "[", "|", "]", "((", "))", "BREAK", "\\(", "\\)", ".", " "]
@@ -421,6 +422,18 @@ def test_a_word_about_as_common_as_the_sensitive_word_it_is_near_is_no_typo(prom
     cset = build_candidate_set(prompt, seed=0)
     assert len(cset) > 1 and all(re.search(rf"\b{word}\b", c) for c in cset.candidates)
     assert [a.kind for a in cset.attributes].count("ethnicity") == 0
+
+
+def test_a_capitalised_word_inside_a_phrase_is_a_proper_noun_not_a_typo() -> None:
+    """ "Qing" is one edit from "king", but a capital inside a phrase, where "king" is written in
+    lower case, makes it a name: the user's "a Qing dynasty emperor" is sent as written, with one
+    person (the emperor), not as "a king dynasty emperor" with two. A capital where a phrase starts
+    is no such sign: "masterpiece, Womn in red" is still read."""
+    cset = build_candidate_set("a Qing dynasty emperor in yellow silk robes, forbidden city", seed=0)
+    assert all("a Qing dynasty" in c for c in cset.candidates)
+    assert [a.kind for a in cset.attributes] == ["gender"]
+    tagged = build_candidate_set("masterpiece, Womn in a red coat, Eldery man beside her", seed=0)
+    assert not any(w in tagged.true_prompt for w in ("Womn", "Eldery"))
 
 
 def test_a_place_near_a_people_is_no_person() -> None:

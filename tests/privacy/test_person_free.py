@@ -170,6 +170,11 @@ PIECES = [
 @example(words=["sea", "MAN", "Mister"], seed=0)
 # a possessive after a classifying one renders as a pair in other members ("boys and girls'")
 @example(words=["a", "boys'", "old", "boys'"], seed=0)
+# a person word after a classifying possessive is read by its kind, never its form: a name
+# renders "Ted", "Mister" renders "woman", "old" renders "middle-aged" in other members
+@example(words=["a", "boys'", "Emma"], seed=0)
+@example(words=["a", "boys'", "Mister"], seed=0)
+@example(words=["a", "boys'", "old", "man"], seed=0)
 def test_prompts_made_of_the_person_free_kinds_are_closed(words, seed):
     """Every candidate of a prompt mixing these kinds with persons re-expands to the same set:
     the rules read the writing around a word, never its value."""

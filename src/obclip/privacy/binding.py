@@ -135,6 +135,7 @@ def after_name_prefix(folded: str, start: int, categories: frozenset[str]) -> bo
 _SINGULAR_ARTICLE = re.compile(r"(?<![\w'’-])an?[ \t]+$")
 _POSSESSIVE = re.compile(r"['’]s?(?=[ \t]+[a-z])")
 _MAX_HEAD_WORDS = 4
+_GENITIVE_WINDOW = 200
 
 
 def classifying_genitive(taxonomy: Taxonomy, folded: str, start: int, end: int, surface: str = "") -> bool:
@@ -142,8 +143,10 @@ def classifying_genitive(taxonomy: Taxonomy, folded: str, start: int, end: int, 
     after it, right after a singular article: "a boys' bicycle", "a women's magazine", "a children's
     book" (the article belongs to the thing, so no person is shown). "the boys' bicycle" and "a boy's
     bicycle" may show their owners and stay persons, and so does a possessive before a person or a
-    group ("a women's soccer team", "a boys' choir": `person_or_group_heads`). Reads the article,
-    the apostrophe, the words after and the category (a plural of any value), never the value."""
+    group ("a women's soccer team", "a boys' choir": `person_or_group_heads`) or any person word of
+    the taxonomy ("a boys' Emma", "a boys' old man"). Reads the article, the apostrophe, the words
+    after and the kind of each taxonomy word among them (an adjective is passed over, whatever form
+    it renders), never the value."""
     entry = taxonomy.lexicon.get(surface_key(surface or folded[start:end]))
     if entry is None or entry.is_pronoun or not any("plural" in c for c in entry.categories):
         return False
@@ -153,8 +156,19 @@ def classifying_genitive(taxonomy: Taxonomy, folded: str, start: int, end: int, 
     if possessive is None or _SINGULAR_ARTICLE.search(folded, max(0, start - 8), start) is None:
         return False
     cursor, words = possessive.end(), 0
-    groups = _person_or_group_heads()
+    groups, rules = _person_or_group_heads(), binding()
+    window = min(len(folded), cursor + _GENITIVE_WINDOW)
+    sensitive = {found.start(): found for found in taxonomy.matcher.finditer(folded, cursor, window)}
     while (noun := _NEXT_WORD.match(folded, cursor)) is not None and words < _MAX_HEAD_WORDS:
+        found = sensitive.get(noun.start(1))
+        if found is not None:
+            # a taxonomy word may be a slot that renders other forms of its kind ("old" as
+            # "middle-aged", "Mister" as "woman", "Emma" as "Ted"): read its kind, never its form
+            entry = taxonomy.lexicon[surface_key(found.group())]
+            if entry.is_pronoun or any(rules.rule(c) != MODIFIER for c in entry.categories):
+                return False  # a person's word: "a boys' old man" shows persons
+            cursor = found.end()
+            continue  # an attribute's adjective ("a women's old car"), not counted
         word = noun.group(1)
         if word in FUNCTION_WORDS or word.endswith(("ing", "ed")):
             break  # the phrase ends ("a boys' bicycle leaning")
@@ -395,7 +409,9 @@ def in_idiom(
     capitals on a sign (`in_sign_text`) or a title opening a brand (`before_brand`)."""
     if before_object(taxonomy, folded, start, end, surface):
         return True
-    if classifying_genitive(taxonomy, folded, start, end, surface) or after_name_prefix(folded, start, categories):
+    if classifying_genitive(taxonomy, folded, start, end, surface):
+        return True
+    if after_name_prefix(folded, start, categories):
         return True
     if text and (in_sign_text(text, start, end) or before_brand(taxonomy, text, folded, start, end)):
         return True

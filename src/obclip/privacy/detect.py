@@ -155,6 +155,7 @@ _TYPO_GAP = 1.5
 _OF_BEFORE = re.compile(r"(?<![\w-])of[ \t]+$")
 _THING_BEFORE = re.compile(r"([a-z]+)[ \t]+(?:and|with|&)[ \t]+$")
 _TAG_MARKS = (",", ";", "|", "\n")
+_PHRASE_OPENERS = frozenset(',;:|([{"“\n')
 _JOINED = re.compile(r"(?<![\w'’-])([^\W\d_]+)-([^\W\d_]+)(?![\w'’-])")
 
 
@@ -495,11 +496,36 @@ class _Detector:
                 key=lambda t: (len(t) <= len(typed), len(t), t),
             )
             entries = {(self.taxonomy.lexicon[t].attribute, self.taxonomy.lexicon[t].value) for t in ranked}
+            if len(entries) == 1 and self._proper_noun_case(word.start(), ranked[0]):
+                continue
             if len(entries) == 1 and self._stands_alone(word.start(), word.end(), ranked[0]):
                 # one meaning; its likeliest form: a letter left out ("womn": "woman")
                 found.append(_Match(0, word.start(), word.end(), self.taxonomy.lexicon[ranked[0]], surface=ranked[0]))
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
+
+    def _proper_noun_case(self, start: int, form: str) -> bool:
+        """Whether an unknown word is written as a proper noun rather than as a typo of `form`: with
+        a capital inside a phrase where every form of its kind is written in lower case ("a Qing
+        dynasty emperor" is no "king"); a capitalised people ("Québécoise") or a capital at a phrase
+        start ("Womn in red", "masterpiece, Womn") is still read. Reads the word's own letter and
+        the character before it, never another slot's (after one it is mid-phrase), so every
+        candidate decides alike."""
+        if not self.text[start].isupper():
+            return False
+        before = self.text[max(0, start - 40) : start].rstrip(" \t")
+        at = start - (len(self.text[max(0, start - 40) : start]) - len(before)) - 1  # the character before
+        if any(m.start <= at <= m.end for m in self.matches):
+            return True  # after a word that may be a slot ("Mr." or "Miss"): mid-phrase, however it renders
+        if not before or before[-1] in SENTENCE_END or before[-1] in _PHRASE_OPENERS:
+            return False
+        entry = self.taxonomy.lexicon[form]
+        spec = self.taxonomy.attributes[entry.attribute]
+        return not any(
+            spec.canonical(value, category)[:1].isupper()
+            for category in entry.categories & {c for forms in spec.forms.values() for c in forms}
+            for value in spec.values_for((category,))
+        )
 
     def _proper_noun_place(self, start: int, end: int) -> bool:
         """Whether an unknown word stands where a lower-case proper noun does rather than a typo: after
