@@ -202,6 +202,9 @@ def test_a_prefix_or_suffix_keeps_the_kin_word_in_its_own_category() -> None:
         ("a man, 30 yrs old, portrait", "30"),
         ("mid-forties Korean businesswoman walking at night", "mid-forties"),
         ("early twenties woman, portrait", "twenties"),
+        ("a Gen-Z woman filming a dance for her phone", "Gen-Z"),
+        ("two gen z friends at a concert", "gen z"),
+        ("a gen x dad at a punk show", "gen x"),
     ],
 )
 def test_approximate_ages_vary(prompt: str, age: str) -> None:
