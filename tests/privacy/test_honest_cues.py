@@ -4,6 +4,8 @@ figure stays a function of the set (every member shows the same anonymity and no
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from obclip.privacy import CandidateSet, build_candidate_set
@@ -255,3 +257,31 @@ def test_a_baby_girl_is_sent_as_a_girl(prompt: str, sent: str) -> None:
     _same_for_every_member(cset)
     kept = _sent(prompt, policy="keep-cues")
     assert all("baby" in c for c in kept.candidates)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "sent", "age"),
+    [
+        ("beautiful 25 year old girl, portrait, detailed face", "attractive 25 year old woman", "25"),
+        ("a 30yo boy reading in a cafe", "a 30-year-old man reading in a cafe", "30"),
+        ("two 20-something girls at a bar", "two 20-something women at a bar", "20"),
+    ],
+)
+def test_a_child_noun_after_an_adults_age_is_sent_as_the_adult_noun_and_the_age_varies(
+    prompt: str, sent: str, age: str
+) -> None:
+    """ "a 25 year old girl" is a young woman as image prompts use it. No candidate could say "a
+    75-year-old girl", so the age had been sent in clear in every candidate; the cloud now gets
+    "woman" / "man", the age is varied with the gender, and the device draws the user's words."""
+    cset = _sent(prompt)
+    assert cset.true_prompt.startswith(sent) and re.search(r"\b(?:girl|boy)s?\b", cset.device_prompt)
+    assert {a.kind for a in cset.attributes} == {"gender", "age"}
+    assert not all(age in c for c in cset.candidates)
+    assert not any(re.search(r"\b(?:girl|boy)s?\b", c) for c in cset.candidates)
+    _same_for_every_member(cset)
+
+
+@pytest.mark.parametrize("prompt", ["a young girl with a red balloon", "an 8-year-old girl reading comics"])
+def test_a_child_stays_a_child(prompt: str) -> None:
+    cset = _sent(prompt)
+    assert all(re.search(r"\b(?:girl|boy)\b", c) for c in cset.candidates)

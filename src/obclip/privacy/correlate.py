@@ -30,7 +30,7 @@ from obclip.privacy.detect import detect
 from obclip.privacy.expand import HARD_CAP, CandidateSet, _shuffle, expand
 from obclip.privacy.keep import render_form
 from obclip.privacy.language import ONLY_ENGLISH
-from obclip.privacy.taxonomy import surface_key
+from obclip.privacy.taxonomy import fold, surface_key
 from obclip.privacy.template import Attribute, Slot, Template
 from obclip.privacy.words import DETERMINERS, FUNCTION_WORDS, POSSESSIVES, indefinite_article, is_person_noun
 
@@ -342,18 +342,59 @@ def _slot_categories() -> dict[str, str]:
 
 def _recast(template: Template) -> dict[int, str]:
     """Per slot (its place among the template's slots), the category it is sent in instead of its
-    own (`_slot_categories`), where every value of its attribute has forms there."""
+    own (`_slot_categories`, or `_ADULT_NOUNS` after an adult's age), where every value of its
+    attribute has forms there."""
     table = _slot_categories()
     recast: dict[int, str] = {}
     slots = [p for p in template.parts if isinstance(p, Slot)]
+    adult = _after_adult_age(template)
     for place, slot in enumerate(slots):
-        target = table.get(slot.category)
+        target = _ADULT_NOUNS.get(slot.category) if place in adult else table.get(slot.category)
         if slot.attribute is None or target is None:
             continue
         spec = template.taxonomy.attribute(template.attributes[slot.attribute].kind)
         if all(target in spec.forms[v] for v in template.attributes[slot.attribute].values):
             recast[place] = target
     return recast
+
+
+# a child noun after an adult's written age is sent as the adult noun ("a 25 year old girl" is a
+# young woman as image prompts use it): the age is then read and varied, where it had been sent in
+# clear in every candidate, since no candidate could say "a 75-year-old girl"
+_ADULT_NOUNS = {"noun_child_singular": "noun_singular", "noun_child_plural": "noun_plural"}
+_AGE_WINDOW = 40
+
+
+def _after_adult_age(template: Template) -> set[int]:
+    """The places (among the template's slots) of child nouns written right after a word of the
+    adult age attribute that the template keeps as written ("25 year old", "20-something",
+    "elderly"); a child modifier ("young", "little") is no adult's age."""
+    taxonomy = template.taxonomy
+    text = fixed_text(template)
+    modifiers = child_modifiers()[0]
+    places: set[int] = set()
+    marks = [i for i, c in enumerate(text) if c == SLOT_MARK]
+    slots = [p for p in template.parts if isinstance(p, Slot)]
+    for place, (slot, at) in enumerate(zip(slots, marks, strict=True)):
+        if slot.category not in _ADULT_NOUNS or slot.attribute is None:
+            continue
+        window = text[max(0, at - _AGE_WINDOW) : at]
+        before = window.rstrip(" \t")
+        if len(before) == len(window):
+            continue  # no space before the noun
+        folded = fold(before)
+        found = taxonomy.matcher.finditer(folded)
+        if not found or found[-1].end() != len(folded):
+            continue
+        key = surface_key(found[-1].group())
+        entry = taxonomy.lexicon.get(key)
+        if entry is None or taxonomy.attributes[entry.attribute].name != _ADULT_AGE or key in modifiers:
+            continue
+        places.add(place)
+    return places
+
+
+_ADULT_AGE = "age"
 
 
 @functools.cache
@@ -453,27 +494,47 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
         again = detect(prompt, taxonomy)
     except InvalidInputError:
         return None
-    same = [(a.name, a.kind, a.person) for a in again.attributes] == [
+    # an adult's age before a recast child noun is read now, and varied: the one attribute more
+    names = {a.name for a in template.attributes}
+    adults = {_slot_person(template, place) for place in _after_adult_age(template) if place in recast}
+    aged = {
+        i for i, a in enumerate(again.attributes) if a.name not in names and a.kind == _ADULT_AGE and a.person in adults
+    }
+    same = [(a.name, a.kind, a.person) for i, a in enumerate(again.attributes) if i not in aged] == [
         (a.name, a.kind, a.person) for a in template.attributes
     ]
+    assert again.true_values is not None
+    values = tuple(v for i, v in enumerate(again.true_values) if i not in aged)
     sent = set(recast.values())
-    kept = _forms(again, {}, sent) == _forms(template, recast, sent)
-    if not same or again.true_values != template.true_values or not kept:
+    kept = _forms(again, {}, sent, aged) == _forms(template, recast, sent)
+    if not same or values != template.true_values or not kept:
         return None
     return expand(again, max_candidates=budget, seed=seed)
 
 
+def _slot_person(template: Template, place: int) -> int:
+    """The person of the slot at `place` among the template's slots (a slot of an attribute)."""
+    slot = [p for p in template.parts if isinstance(p, Slot)][place]
+    assert slot.attribute is not None
+    return template.attributes[slot.attribute].person
+
+
 def _forms(
-    template: Template, recast: dict[int, str] | None = None, sent: set[str] | None = None
+    template: Template,
+    recast: dict[int, str] | None = None,
+    sent: set[str] | None = None,
+    skip: set[int] | None = None,
 ) -> list[tuple[str, str]]:
     """Each slot's category and form key: what the user's own candidate keeps of the user's words.
     `recast` (place among the slots -> category, `_recast`) gives the category a slot is sent in;
-    a slot of a category in `sent` renders its canonical form, so its form key is not compared."""
+    a slot of a category in `sent` renders its canonical form, so its form key is not compared;
+    slots of the attributes in `skip` are left out."""
     recast = recast or {}
     sent = sent or set()
+    skip = skip or set()
     forms = []
     for place, slot in enumerate(p for p in template.parts if isinstance(p, Slot)):
-        if slot.attribute is None:
+        if slot.attribute is None or slot.attribute in skip:
             continue
         category = recast.get(place, slot.category)
         forms.append((category, "" if place in recast or category in sent else slot.form))
