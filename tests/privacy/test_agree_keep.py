@@ -252,6 +252,7 @@ def messy_prompts(draw: st.DrawFn) -> str:
 @example(prompt="1girl   1girl", seed=0)  # tags apart by any run of spaces are one count tag
 @example(prompt="Kendrick and Gracie", seed=0)  # a name that is also a place pairs with its own kind
 @example(prompt="Ayşe, a 30-year-old Kenyan woman, with her son", seed=0)  # no partner that reads as a word
+@example(prompt="Paris qing", seed=0)  # after a first name, a surname's place: no typo ("Paris King" is none)
 def test_closure_holds_for_hostile_names_groups_tags_and_weights(prompt: str, seed: int) -> None:
     assume(count(prompt) <= 24)
     assert_closed(prompt, seed=seed)
@@ -300,12 +301,14 @@ def test_an_aged_person_emoji_is_sent_as_the_neutral_person(emoji: str) -> None:
         ("a boy of about si\u0300x chasing bubbles", "sìx"),
         ("mom in her mi\u0300d thirties drinking coffee", "thirties"),
         ("mi\u0300d-forties Korean businesswoman walking", "mìd-forties"),
+        # on the word after it: the head that makes "male" a person's is read without its accent
+        ("masterpiece, best quality, 1boy, male_focu\u0302s, short_hair, armor", "male"),
     ],
 )
 def test_an_accent_put_on_a_sensitive_word_does_not_hide_it(prompt: str, word: str) -> None:
     cset = build_candidate_set(prompt, seed=0)
     assert len(cset) > 1
-    assert not all(word in c for c in cset.candidates)
+    assert not all(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", c) for c in cset.candidates)
 
 
 @pytest.mark.parametrize(

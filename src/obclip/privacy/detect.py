@@ -488,6 +488,8 @@ class _Detector:
             position = bisect.bisect_right(starts, word.start())
             if position and self.matches[position - 1].end > word.start():
                 continue  # inside a taxonomy word
+            if position and self._after_first_name(self.matches[position - 1], word.start()):
+                continue  # a surname's place: "Paris Qing", "Emma Yung" (as "Emma King" is)
             if self._proper_noun_place(word.start(), word.end()):
                 continue
             targets = {t for ts in (index.get(typed, ()), *(index.get(d, ()) for d in _deletes(typed))) for t in ts}
@@ -503,6 +505,11 @@ class _Detector:
                 found.append(_Match(0, word.start(), word.end(), self.taxonomy.lexicon[ranked[0]], surface=ranked[0]))
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
+
+    def _after_first_name(self, previous: _Match, start: int) -> bool:
+        """Whether the word at `start` follows the first name `previous` across spaces only: where
+        a surname stands. A name slot renders other first names, so every candidate reads alike."""
+        return "first_name" in previous.entry.categories and not self.folded[previous.end : start].strip(" \t")
 
     def _proper_noun_case(self, start: int, form: str) -> bool:
         """Whether an unknown word is written as a proper noun rather than as a typo of `form`: with
@@ -959,7 +966,8 @@ class _Detector:
             word = _WORD.match(folded, k)
             if word is None:
                 break
-            bare = _bare(word.group())
+            raw = _bare(word.group())
+            bare = unaccented(raw)  # an accent put on the head hides nothing: "male focûs", "an old mân"
             if bare in FUNCTION_WORDS:
                 break
             participle = bare.endswith(("ing", "ed", "ly")) and (bare not in NOUNS_LIKE_PARTICIPLES or bool(phrase))
@@ -968,7 +976,7 @@ class _Detector:
             # a taxonomy word that names no person is no person's head: "old man's beard lichen"
             phrase.append(_NO_PERSON if other is not None or k in self.idiom_starts else bare)
             k = word.end()
-            if bare != word.group():
+            if raw != word.group():
                 break  # a possessive ends the noun phrase: "an old lighthouse's lamp"
         heads = [w for w in phrase if w in NOUNS_LIKE_PARTICIPLES or not w.endswith(("ing", "ed", "ly"))]
         if heads and heads[-1] not in TRANSPARENT:
