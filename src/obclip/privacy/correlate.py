@@ -363,6 +363,7 @@ def _recast(template: Template) -> dict[int, str]:
 # clear in every candidate, since no candidate could say "a 75-year-old girl"
 _ADULT_NOUNS = {"noun_child_singular": "noun_singular", "noun_child_plural": "noun_plural"}
 _AGE_WINDOW = 40
+_ADULT_AGE = "age"
 
 
 def _after_adult_age(template: Template) -> set[int]:
@@ -392,9 +393,6 @@ def _after_adult_age(template: Template) -> set[int]:
             continue
         places.add(place)
     return places
-
-
-_ADULT_AGE = "age"
 
 
 @functools.cache
@@ -494,9 +492,14 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
         again = detect(prompt, taxonomy)
     except InvalidInputError:
         return None
-    # an adult's age before a recast child noun is read now, and varied: the one attribute more
+    # an adult's age before a child noun sent as the adult noun is read now, and varied: the one attribute more
     names = {a.name for a in template.attributes}
-    adults = {_slot_person(template, place) for place in _after_adult_age(template) if place in recast}
+    slots = [p for p in template.parts if isinstance(p, Slot)]
+    adults = {
+        template.attributes[attribute].person
+        for place, target in recast.items()
+        if target in _ADULT_NOUNS.values() and (attribute := slots[place].attribute) is not None
+    }
     aged = {
         i for i, a in enumerate(again.attributes) if a.name not in names and a.kind == _ADULT_AGE and a.person in adults
     }
@@ -510,13 +513,6 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
     if not same or values != template.true_values or not kept:
         return None
     return expand(again, max_candidates=budget, seed=seed)
-
-
-def _slot_person(template: Template, place: int) -> int:
-    """The person of the slot at `place` among the template's slots (a slot of an attribute)."""
-    slot = [p for p in template.parts if isinstance(p, Slot)][place]
-    assert slot.attribute is not None
-    return template.attributes[slot.attribute].person
 
 
 def _forms(

@@ -181,6 +181,11 @@ def _likelier_typo(typed: str, form: str) -> bool:
     return zipf.get(form, math.inf) - zipf.get(typed, 0.0) >= _TYPO_GAP
 
 
+def _canonical_firsts(spec: AttributeSpec, category: str) -> list[str]:
+    """The first letter of each value's canonical form in `category` (none where no value has one)."""
+    return [spec.canonical(v, category)[:1] for v in spec.values_for((category,))]
+
+
 def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
@@ -520,19 +525,16 @@ class _Detector:
         candidate decides alike."""
         if not self.text[start].isupper():
             return False
-        before = self.text[max(0, start - 40) : start].rstrip(" \t")
-        at = start - (len(self.text[max(0, start - 40) : start]) - len(before)) - 1  # the character before
+        window = self.text[max(0, start - 40) : start]
+        before = window.rstrip(" \t")
+        at = start - (len(window) - len(before)) - 1  # the character before
         if any(m.start <= at <= m.end for m in self.matches):
             return True  # after a word that may be a slot ("Mr." or "Miss"): mid-phrase, however it renders
         if not before or before[-1] in SENTENCE_END or before[-1] in _PHRASE_OPENERS:
             return False
         entry = self.taxonomy.lexicon[form]
         spec = self.taxonomy.attributes[entry.attribute]
-        return not any(
-            spec.canonical(value, category)[:1].isupper()
-            for category in entry.categories & {c for forms in spec.forms.values() for c in forms}
-            for value in spec.values_for((category,))
-        )
+        return not any(c.isupper() for category in entry.categories for c in _canonical_firsts(spec, category))
 
     def _proper_noun_place(self, start: int, end: int) -> bool:
         """Whether an unknown word stands where a lower-case proper noun does rather than a typo: after
@@ -1164,8 +1166,7 @@ class _Detector:
             return False
         if match is None:
             return self.text[position].isupper()
-        spec = self.taxonomy.attributes[match.entry.attribute]
-        firsts = [spec.canonical(v, match.category)[0] for v in spec.values_for((match.category,))]
+        firsts = _canonical_firsts(self.taxonomy.attributes[match.entry.attribute], match.category)
         if any(c.upper() == c.lower() for c in firsts):
             return False  # "20-year-old": a capital could not be read back from every candidate
         return self.text[position].isupper() or any(c.isupper() for c in firsts)
