@@ -275,6 +275,12 @@ def test_changes_to_the_users_own_prompt_are_classified() -> None:
     infant = CorpusPrompt("a 6-month-old infant crawling", (("age", "6-month-old"), ("age", "infant")), True, 1)
     assert changed_kinds(infant, "a 6-month-old crawling") == []
     assert changed_kinds(infant, "a 15-year-old crawling") == ["age category", "number"]
+    # a title written with its period and a demonym are no names, though labelled gender
+    titled = CorpusPrompt("Mrs. Okonkwo teaching", (("gender", "Mrs."),), True, 1)
+    assert changed_kinds(titled, "Ms. Okonkwo teaching") == []
+    demonym = CorpusPrompt("Filipina nurse smiling", (("ethnicity", "Filipina"), ("gender", "Filipina")), True, 1)
+    assert changed_kinds(demonym, "Asian nurse smiling") == []
+    assert changed_kinds(CorpusPrompt("Ama smiling", (("gender", "Ama"),), True, 1), "Emma smiling") == ["name"]
 
 
 # --- hostile Unicode -------------------------------------------------------------------------

@@ -806,11 +806,13 @@ def _age_buckets(text: str) -> list[str]:
 
 
 def _names(item: CorpusPrompt) -> list[str]:
-    """Labelled gender words that are names: capitalised, and not a noun or title of the word lists."""
+    """Labelled gender words that are names: capitalised, and not a noun, title ("Mrs.", its period
+    read off) or demonym ("Filipina") of the word lists."""
     names = []
     for word in item.words(["gender"]):
-        read = pw.read_as_seen(word)
-        if word[:1].isupper() and read not in pw.GENDER_NOUNS and read not in pw.TITLES and " " not in read:
+        read = pw.read_as_seen(word).rstrip(".")
+        known = read in pw.GENDER_NOUNS or read in pw.TITLES or read in pw.ETHNIC_WORDS
+        if word[:1].isupper() and not known and " " not in read:
             names.append(read)
     return names
 
