@@ -167,6 +167,17 @@ def test_a_set_is_judged_against_the_users_own_prompt() -> None:
     assert not any(p.startswith("pronoun") for p in disagreeing([odd, "a woman holding his hat"], odd))
 
 
+def test_one_person_tagged_both_genders_disagrees() -> None:
+    assert disagreements("1boy, solo, woman, red hair") == ["gender: one person tagged female and male"]
+    assert disagreements("(mature_male:1.2), 1girl, armor") == ["gender: one person tagged female and male"]
+    assert disagreements("1boy, witch_hat, broom") == []  # a tag that ends in a thing is the thing
+    assert disagreements("1girl, solo, woman, red hair") == []
+    assert disagreements("1girl, woman, old man, park") == []  # maybe two persons: not judged
+    assert disagreeing(["1boy, solo, woman", "1girl, solo, woman"], "1girl, solo, woman") == [
+        "gender: one person tagged female and male"
+    ]
+
+
 def test_a_couple_whose_gender_mix_never_changes_is_flagged() -> None:
     always_mixed = ["a man and a woman; he waves", "a woman and a man; she waves"]
     assert fixed_mix(always_mixed) == "couple: always mixed"
@@ -176,6 +187,9 @@ def test_a_couple_whose_gender_mix_never_changes_is_flagged() -> None:
     assert fixed_mix(["an old man", "a young man"]) is None  # one person: no mix to reveal
     solo = ["mature_female, solo, office_lady, glasses", "mature_male, solo, salaryman, glasses"]
     assert fixed_mix(solo) is None  # a tag list of one person: two tags of one person are no couple
+    # one booru count tag and no other count: one person ("1girl" counts everyone in the picture)
+    assert fixed_mix(["female knight, 1girl, armor", "male knight, 1boy, armor"]) is None
+    assert fixed_mix(["1girl, 1boy, woman, beach", "1boy, 1girl, man, beach"]) == "couple: always mixed"
     assert fixed_mix(["monks chanting", "nuns chanting"]) == "group: always same"
 
 

@@ -463,3 +463,49 @@ def test_a_person_noun_that_is_an_adjective_too_heads_a_person(prompt: str) -> N
     cset = build_candidate_set(prompt, seed=0)
     assert "age" in [a.kind for a in cset.attributes]
     assert len(build_candidate_set("a stack of old comics on a table", seed=0)) == 1
+
+
+_TAG_GENDER = {"1girl": "female", "1boy": "male", "woman": "female", "man": "male", "female": "female", "male": "male"}
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "1girl, solo, woman, red hair, kimono",
+        "1boy, solo, old man, smoking, night",
+        "1girl, mature female, kimono, garden",
+        "masterpiece, 1boy, young man, armor, castle",
+        "1girl, a woman in a red coat, rain",
+        "1boy, solo, man, beard, woman's scarf on a chair",
+        "1girl, dark skin, dark-skinned female, white hair, elf",
+    ],
+)
+def test_the_one_person_of_a_tag_list_has_one_gender_in_every_candidate(prompt: str) -> None:
+    """A single count tag and the other tag that names a person (every such tag under "solo") are
+    one person: "1boy, solo, woman" would tell the user's own candidate from its decoys."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1
+    for candidate in cset.candidates:
+        tags = [t.strip().split()[-1] for t in candidate.split(",")]
+        genders = {_TAG_GENDER[t] for t in tags if t in _TAG_GENDER}
+        assert len(genders) == 1, candidate
+        skins = set(re.findall(r"\b(light|medium|dark)(?: skin|-skinned)\b", candidate))
+        assert len(skins) <= 1, candidate  # "dark skin" and "dark-skinned female": one person's skin
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    "prompt", ["1girl, woman, old man, park", "1girl, 1boy, woman, beach", "2girls, woman, kimono"]
+)
+def test_tags_that_may_be_several_persons_are_not_made_one(prompt: str) -> None:
+    # two person tags without "solo", two count tags, a plural count: the noun is not tied to the
+    # first count tag, so some candidate gives them different genders
+    cset = build_candidate_set(prompt, seed=0)
+
+    def first(candidate: str) -> str:
+        tag = candidate.split(",")[0]
+        return "female" if "boy" not in tag else "male" if "girl" not in tag else "mixed"
+
+    apart = [c for c in cset.candidates if first(c) != _TAG_GENDER[re.findall(r"\b(?:wo)?man\b", c)[0]]]
+    assert apart, cset.candidates
+    assert_closed(prompt, seed=0)

@@ -278,6 +278,7 @@ def disagreements(text: str) -> list[str]:
     problems += _age_problems(text, words)
     problems += _apposition_problems(tokens)
     problems += _pronoun_problems(tokens)
+    problems += _one_person_problems(text)
     return problems
 
 
@@ -388,23 +389,54 @@ def _persons(text: str) -> tuple[str | None, frozenset[str], tuple[str, ...]]:
     singles = 0
     plural = False
     genders = []
+    counts = []
     for m in pw.mentions(text):
         if m.category != "gender":
             continue
         genders.append(m.value)
         if m.kind in ("noun", "title"):
             if m.word[:1].isdigit():
+                counts.append(m.word)
                 singles += 1 if m.word.startswith("1") else 2
             elif m.word.endswith(("men", "s", "ren")) and m.word not in ("miss", "mrs", "ms", "boss"):
                 plural = True
             else:
                 singles += 1
     counted = any(n >= 2 for n in pw.numbers_in(text))
-    if _SOLO.search(pw.read_as_seen(text)):
-        return None, frozenset(genders), tuple(genders)  # a tag list of one person: "mature_female, solo"
+    if _one_person(text, counts, plural, singles):
+        return None, frozenset(genders), tuple(genders)
     if singles >= 2 or (plural and counted) or len(set(genders)) == 2:
         return "couple", frozenset(genders), tuple(genders)
     return ("group" if plural else None), frozenset(genders), tuple(genders)
+
+
+def _one_person(text: str, counts: list[str], plural: bool, singles: int) -> bool:
+    """A tag list of one person: "mature_female, solo"; "female knight, 1girl" (a booru count tag
+    counts everyone in the picture, so one "1girl", no other count or plural and one other person
+    noun at most are one person)."""
+    if _SOLO.search(pw.read_as_seen(text)):
+        return True
+    return len(counts) == 1 and counts[0].startswith("1") and not plural and singles <= 2
+
+
+_WEIGHT = re.compile(r"[()\[\]{}]|:\s*[\d.]+")
+
+
+def _one_person_problems(text: str) -> list[str]:
+    """``gender: female and male`` when a tag list of one person has tags that end in both
+    ("1boy, solo, woman"; not "1boy, witch hat": a tag that ends in a thing is the thing)."""
+    kind, _, _ = _persons(text)
+    if kind is not None:
+        return []
+    genders = set()
+    for tag in pw.read_as_seen(text).split(","):
+        words = pw.words_of(_WEIGHT.sub(" ", tag))
+        found = [m for m in pw.mentions(" ".join(words)) if m.category == "gender" and m.index == len(words) - 1]
+        genders.update(m.value for m in found)
+    counted = any(m.word[:1].isdigit() for m in pw.mentions(text) if m.category == "gender")
+    if len(genders) == 2 and (counted or _SOLO.search(pw.read_as_seen(text))):
+        return ["gender: one person tagged female and male"]
+    return []
 
 
 def _person_count(text: str) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -63,6 +64,8 @@ _TITLE_GAP_OK = re.compile(r"\.?\s*")
 # a title or a name, its surname, and a noun phrase after a comma that renames the person: "Mr.
 # Tanaka, a retired salaryman", "Emma, young nurse" (the names in group 1, the phrase's words in 2)
 _APPOSITION = re.compile(r"\.?((?:\s+[^\W\d_][\w'’-]*){0,2})\s*,\s*(?:(?:a|an|the)\s+)?((?:[^\W\d_][\w'’-]*\s+){0,3})")
+_TAG = re.compile(r"[^,\n]+")
+_SOLO = re.compile(r"(?:^|[,\n])[\s(\[{]*solo\b")
 _SENTENCE_BREAK = re.compile(r"(\w*)[.!?]+[\s\"'”’)]")
 _ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "mt", "vs", "etc", "no"})
 _AGE_QUALIFIERS = frozenset({"early", "mid", "late", "mid-to-late", "very"})
@@ -1196,6 +1199,8 @@ class _Detector:
                 variables.append(_Variable(kind, who, match.entry.value, match.start, differs_from=list(mine)))
                 mine.append(match.variable)
 
+        subject = self._tag_subject()
+        subject_person: int | None = None
         for match in self.matches:
             if match.entry.is_pronoun:
                 continue
@@ -1204,9 +1209,14 @@ class _Detector:
                 if not by.entry.is_pronoun:  # after a pronoun ("he is 80"): once pronouns are bound
                     join(match, variables[by.variable].person)
                 continue
-            if previous is None or not self._same_person(previous, match):
-                person += 1
-            join(match, person)
+            if match.start in subject and subject_person is not None:
+                join(match, subject_person)  # "1girl, solo, woman": the tag list's one person
+            else:
+                if previous is None or not self._same_person(previous, match):
+                    person += 1
+                join(match, person)
+                if match.start in subject:
+                    subject_person = person
             by_kind.setdefault(match.entry.attribute, []).append(match)
             previous = match
 
@@ -1249,6 +1259,37 @@ class _Detector:
             if by is not None and by.entry.is_pronoun:
                 join(match, variables[by.variable].person)
         return variables
+
+    def _tag_subject(self) -> set[int]:
+        """The starts of the words that describe the one person of a tag list: its only count tag,
+        a single one ("1girl", "1boy"), and the person words of its other tags ("1girl, solo,
+        woman, kimono", "1boy, old man, smoking", "1girl, dark skin, dark-skinned female"), which
+        then agree with it in every candidate instead of reading "1boy, solo, woman". The other
+        tags are the count tag's person when the list says "solo", else when one of them at most
+        holds a word of the count's attribute ("1girl, woman, old man" may be two persons); each
+        holds one person's words (no pronoun, no plural, one noun phrase). Reads the categories,
+        rules and text, never a value, so every member of a set reads the same."""
+        counts = [m for m in self.matches if m.category.startswith("tag_")]
+        if len(counts) != 1 or counts[0].category != "tag_single":
+            return set()
+        if any("plural" in m.category for m in self.matches):
+            return set()
+        kind = counts[0].entry.attribute
+        tags: list[list[_Match]] = []
+        for tag in _TAG.finditer(self.folded):
+            inside = [m for m in self.matches if tag.start() <= m.start < tag.end() and m is not counts[0]]
+            if not inside:
+                continue
+            if any(m.entry.is_pronoun for m in inside):
+                return set()
+            if not all(self._same_person(a, b) for a, b in itertools.pairwise(inside)):
+                return set()
+            tags.append(inside)
+        # a tag without the count's attribute ("dark skin", "elderly") tells of the same person
+        named = [inside for inside in tags if any(m.entry.attribute == kind for m in inside)]
+        if not tags or (len(named) > 1 and _SOLO.search(self.folded) is None):
+            return set()
+        return {counts[0].start} | {m.start for inside in tags for m in inside}
 
     def _rebind(self, pronoun: _Match, target: _Match, earlier: list[_Match], variables: list[_Variable]) -> int:
         """A pronoun that disagrees with the person just before it in its sentence refers to the
