@@ -509,3 +509,37 @@ def test_tags_that_may_be_several_persons_are_not_made_one(prompt: str) -> None:
     apart = [c for c in cset.candidates if first(c) != _TAG_GENDER[re.findall(r"\b(?:wo)?man\b", c)[0]]]
     assert apart, cset.candidates
     assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a band of teenage boys playing in a garage, 80s, punk rock",  # beside another age word
+        "portrait of a woman, 90s, film grain",  # no row renders the 80s or 90s: an era
+        "1girl, 80's, neon, synthwave",
+    ],
+)
+def test_a_decade_tag_that_is_an_era_is_kept_as_written(prompt: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    era = re.search(r"\b\d0['’]?s\b", prompt)
+    assert era is not None
+    assert all(era.group() in c for c in cset.candidates)
+    assert cset.true_prompt == prompt
+
+
+_DECADE_OF = {"young": ("20s", "30s"), "middle-aged": ("40s", "50s"), "old": ("60s", "70s")}
+
+
+@pytest.mark.parametrize(
+    "prompt", ["old man, 70s, portrait", "an old woman in her 80s knitting", "a middle-aged man in his 40s"]
+)
+def test_a_decade_of_a_person_with_an_age_word_agrees_with_it(prompt: str) -> None:
+    """ "old man, 70s" and "an old woman in her 80s": one person's age, varied together."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 2
+    for candidate in cset.candidates:
+        said = re.search(r"\b(young|middle-aged|old)\b", candidate)
+        decade = re.search(r"\b(\d0)s\b", candidate)
+        assert said and decade, candidate
+        assert decade.group() in _DECADE_OF[said.group()], candidate
+    assert_closed(prompt, seed=0)

@@ -282,6 +282,9 @@ def disagreements(text: str) -> list[str]:
     return problems
 
 
+_IN_HER = re.compile(r"\bin\s+(?:her|his|their|my|your)\s+(?:(?:early|mid|late)[\s-]+)?$")
+
+
 def _age_problems(text: str, words: list[str]) -> list[str]:
     problems = []
     read = pw.read_as_seen(text)
@@ -291,7 +294,11 @@ def _age_problems(text: str, words: list[str]) -> list[str]:
             continue
         bucket = ages[0][1]
         after = pw.WORD.findall(read[m.end() : m.end() + 60])[:3]
-        before = pw.WORD.findall(read[max(0, m.start() - 40) : m.start()])[-3:]
+        start = m.start()
+        owned = _IN_HER.search(read, max(0, start - 30), start)
+        if owned is not None:
+            start = owned.start()  # "an old woman in her 20s": the words before "in her" are hers
+        before = pw.WORD.findall(read[max(0, start - 40) : start])[-3:]
         said = next((a for a in map(pw.AGE_ADJECTIVES.get, reversed(before)) if a in ("old", "young")), None)
         if (said == "old" and bucket in ("baby", "child", "teen", "young")) or (said == "young" and bucket == "old"):
             problems.append(f"age: {said} {m.group()}")  # "a young man aged 80"

@@ -64,6 +64,9 @@ _TITLE_GAP_OK = re.compile(r"\.?\s*")
 # a title or a name, its surname, and a noun phrase after a comma that renames the person: "Mr.
 # Tanaka, a retired salaryman", "Emma, young nurse" (the names in group 1, the phrase's words in 2)
 _APPOSITION = re.compile(r"\.?((?:\s+[^\W\d_][\w'’-]*){0,2})\s*,\s*(?:(?:a|an|the)\s+)?((?:[^\W\d_][\w'’-]*\s+){0,3})")
+_ERA_DECADE = re.compile(r"[89]0['’]?s")
+"""A bare decade that is an era, not an age, except after a possessive ("in her 80s"): no row of
+`data/keep.json` renders it, so no decoy holds it and reading it by its value keeps closure."""
 _TAG = re.compile(r"[^,\n]+")
 _SOLO = re.compile(r"(?:^|[,\n])[\s(\[{]*solo\b")
 _SENTENCE_BREAK = re.compile(r"(\w*)[.!?]+[\s\"'”’)]")
@@ -938,14 +941,37 @@ class _Detector:
             if before is None:
                 return False
             if before[0] == "" and before[2] in self.ends:
-                return self.matches[self.ends[before[2]]].entry.is_pronoun
+                pronoun = self.matches[self.ends[before[2]]]
+                if pronoun.entry.is_pronoun:
+                    match.owner = pronoun  # "an old woman in her 80s": her age, one with "old"
+                return pronoun.entry.is_pronoun
             if before[0] in POSSESSIVES:
                 return True
+            if _ERA_DECADE.fullmatch(said):
+                return False  # "a woman, 90s, film grain": no decade of the rows, so never a decoy's
             kind, token = self._next_token(match.end)
             if kind == "word" and token not in FUNCTION_WORDS:
                 return False  # a decade before a noun is an era: "pink hair, 90s film grain"
+            if not self._after_person_tag(match.start) and any(m is not match and self._ages(m) for m in self.matches):
+                return False  # beside another age word, an era: "teenage boys in a garage, 80s, punk"
             return self.has_person and self.text[before[1] : before[2]].strip() in ("", ",")
         return self._modifier_bound(match, decided)
+
+    def _after_person_tag(self, start: int) -> bool:
+        """Whether a comma and, before it, a person's word come right before `start` ("old man, 70s")."""
+        k = start
+        while k > 0 and self.text[k - 1].isspace():
+            k -= 1
+        if k == 0 or self.text[k - 1] != ",":
+            return False
+        k -= 1
+        while k > 0 and self.text[k - 1].isspace():
+            k -= 1
+        return k in self.ends and not self.matches[self.ends[k]].entry.is_pronoun
+
+    def _ages(self, match: _Match) -> bool:
+        """Whether `match` is a word of an age attribute ("teenage", "old", "toddler")."""
+        return self.taxonomy.attributes[match.entry.attribute].name in ("age", "child_age")
 
     def _modifier_bound(self, match: _Match, decided: dict[int, bool]) -> bool:
         """A modifier describes a person when its noun phrase ends in a person ("an old, wise
@@ -1161,14 +1187,15 @@ class _Detector:
 
     def _capital(self, position: int, match: _Match | None = None) -> bool:
         """A slot starts with a capital where it starts a sentence and the user wrote one there,
-        or where some value's canonical form has one ("African"), so that every candidate agrees."""
+        or where some value's canonical form has one ("African"), so that every candidate agrees;
+        an article wherever the user wrote one ("A" or "An" in every candidate)."""
+        if match is None:  # an article keeps the case it is written in: "Mr. Victoria A man"
+            return self.text[position].isupper()
         before = position
         while before > 0 and self.text[before - 1].isspace():
             before -= 1
         if before > 0 and self.text[before - 1] not in SENTENCE_END:
             return False
-        if match is None:
-            return self.text[position].isupper()
         firsts = _canonical_firsts(self.taxonomy.attributes[match.entry.attribute], match.category)
         if any(c.upper() == c.lower() for c in firsts):
             return False  # "20-year-old": a capital could not be read back from every candidate
@@ -1325,6 +1352,8 @@ class _Detector:
             return False  # a group and one person are two ("boys Aafke", "women and men grandpa")
         gap_end = match.article[0] if match.article is not None else match.start
         gap = self.folded[previous.end : gap_end]
+        if match.category == "decade" and not previous.entry.is_pronoun and gap.strip() == ",":
+            return True  # "old man, 70s": the tag right after a person is their age
         words = gap.replace(",", " ").split()
         if match.category in _AGE_PREDICATES and match.article is None and not words:
             return previous.entry.attribute != match.entry.attribute  # "a young woman aged 25"
