@@ -33,6 +33,14 @@ def test_a_childs_things_speak_of_its_age_and_are_generalised() -> None:
     assert len(kept) == 1 and "'crib' reveals child_age" in (kept.notice or "")
 
 
+def test_a_newborn_shoot_speaks_of_the_babys_age_and_is_generalised() -> None:
+    cset = _sent("cute baby sleeping on a fluffy blanket, newborn photography, soft pastel")
+    assert not any("newborn" in c for c in cset.candidates)
+    assert anonymity(cset) == len(cset) == 4  # the child's age is varied, the genre no longer tells it
+    assert "newborn photography" in cset.device_prompt
+    _same_for_every_member(cset)
+
+
 def test_a_large_city_is_a_weak_cue_of_its_countrys_ethnicity() -> None:
     table = cue_table()
     assert {i.values for i in table.implications["mumbai"]} == {frozenset({"indian"})}

@@ -205,6 +205,8 @@ def test_a_prefix_or_suffix_keeps_the_kin_word_in_its_own_category() -> None:
         ("a Gen-Z woman filming a dance for her phone", "Gen-Z"),
         ("two gen z friends at a concert", "gen z"),
         ("a gen x dad at a punk show", "gen x"),
+        ("selfie of a 20 something guy on top of a mountain", "20 something"),
+        ("a 70 something man fishing off a pier", "70 something"),
     ],
 )
 def test_approximate_ages_vary(prompt: str, age: str) -> None:
@@ -212,6 +214,24 @@ def test_approximate_ages_vary(prompt: str, age: str) -> None:
     assert not all(word_in(age, c) for c in cset.candidates), (prompt, cset.candidates)
     for member in cset.candidates:
         assert build_candidate_set(member, seed=0).candidates == cset.candidates
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["two 30 something women at brunch", "a thirtysomething woman", "a 30-ish man reading", "a 50-something man"],
+)
+def test_an_approximate_age_keeps_its_number_in_the_users_own(prompt: str) -> None:
+    # thirty-something is young, as "in her 30s" is: the decades' rows keep 30 (30 / 50 / 60)
+    cset = build_candidate_set(prompt, seed=0)
+    assert cset.true_prompt == prompt
+    assert len(cset) > 2
+
+
+@pytest.mark.parametrize(("prompt", "word"), [("cute boi with fluffy hair", "boi"), ("two gurls at the mall", "gurls")])
+def test_slang_spellings_of_girl_and_boy_are_varied(prompt: str, word: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1
+    assert not any(word_in(word, c) for c in cset.candidates)  # sent as the canonical "boy", "girls"
 
 
 @pytest.mark.parametrize(
