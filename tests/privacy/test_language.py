@@ -78,6 +78,20 @@ def test_short_prompts_in_other_languages_are_not_read(prompt, language):
     assert language_of(prompt) == language
 
 
+@pytest.mark.parametrize(
+    ("prompt", "language"),
+    [
+        ("una pareja de ancianos bailando en la plaza, golden hour, cinematic, 8k", "es"),
+        ("die junge Frau im Park, golden hour, bokeh, 35mm film", "de"),
+        ("masterpiece, best quality, une vieille femme qui tricote près de la fenêtre, soft light", "fr"),
+    ],
+)
+def test_a_clause_in_another_language_among_english_tags_is_not_read(prompt, language):
+    # the persons are described in the clause; the English tags around it tell nothing of them
+    assert language_of(prompt) == language
+    assert prompt_language(prompt) is not None
+
+
 @pytest.mark.parametrize("prompt", ["старик", "老人", "おばあさん"])
 def test_other_scripts_are_not_read_however_short(prompt):
     assert language_of(prompt) is not None

@@ -25,6 +25,7 @@ _OTHER_LETTER = re.compile(r"[^\W\d_a-zA-Z\u00c0-\u024f\u0250-\u02af\u1e00-\u1ef
 _LETTERS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 # a word with its hyphens and apostrophes: "tête-à-tête" and "d'être" are one (unknown) word each
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+_CLAUSE = re.compile(r"[,;|\n]+")
 _MIN_OTHER_LETTERS = 2
 _STRONG_MARGIN = 2.6
 _MIN_FOREIGN = 2
@@ -76,6 +77,9 @@ def language_of(text: str) -> str | None:
         found = _identify(text, _PROBABILITY)
         if found is not None:
             return found
+    clause = _foreign_clause(text)
+    if clause is not None:
+        return clause
     if len(reading.foreign) < _MIN_FOREIGN and (reading.english or reading.counted < _MIN_WORDS):
         # English words and at most one common foreign one ("a femme fatale", "über detailed"),
         # or a few words none of the lists holds ("bokeh", "chibi", "anciano"): read as English
@@ -96,6 +100,19 @@ def language_of(text: str) -> str | None:
         # not English
         return _identify(text, _SURE)
     return _identify(text, _PROBABILITY if share >= _FEW_ENGLISH else _FEW_PROBABILITY)
+
+
+def _foreign_clause(text: str) -> str | None:
+    """The language of a clause (between commas) of four words or more that is clearly in another
+    language, when English tags around it outnumber its words: "una pareja de ancianos bailando
+    en la plaza, golden hour, cinematic, 8k" describes its persons in Spanish."""
+    for clause in _CLAUSE.split(text):
+        if len(_TOKEN.findall(clause)) < _LONG:
+            continue
+        reading = _read_words(clause)
+        if len(reading.foreign) >= _MIN_FOREIGN and reading.clearly_foreign():
+            return _name_language(clause, reading)
+    return None
 
 
 @dataclass(frozen=True)
