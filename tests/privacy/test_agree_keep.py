@@ -465,7 +465,10 @@ def test_a_person_noun_that_is_an_adjective_too_heads_a_person(prompt: str) -> N
     assert len(build_candidate_set("a stack of old comics on a table", seed=0)) == 1
 
 
-_TAG_GENDER = {"1girl": "female", "1boy": "male", "woman": "female", "man": "male", "female": "female", "male": "male"}
+_TAG_GENDER = {
+    **{"1girl": "female", "1boy": "male", "woman": "female", "man": "male", "female": "female", "male": "male"},
+    **{"geisha": "female", "taikomochi": "male"},
+}
 
 
 @pytest.mark.parametrize(
@@ -478,6 +481,8 @@ _TAG_GENDER = {"1girl": "female", "1boy": "male", "woman": "female", "man": "mal
         "1girl, a woman in a red coat, rain",
         "1boy, solo, man, beard, woman's scarf on a chair",
         "1girl, dark skin, dark-skinned female, white hair, elf",
+        # a modifier standing alone ("mature female") is the subject's, so one noun tag is left
+        "1girl, mature female, kimono, geisha, snow",
     ],
 )
 def test_the_one_person_of_a_tag_list_has_one_gender_in_every_candidate(prompt: str) -> None:

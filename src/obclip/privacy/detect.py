@@ -1293,7 +1293,7 @@ class _Detector:
         woman, kimono", "1boy, old man, smoking", "1girl, dark skin, dark-skinned female"), which
         then agree with it in every candidate instead of reading "1boy, solo, woman". The other
         tags are the count tag's person when the list says "solo", else when one of them at most
-        holds a word of the count's attribute ("1girl, woman, old man" may be two persons); each
+        holds a noun of the count's attribute ("1girl, woman, old man" may be two persons); each
         holds one person's words (no pronoun, no plural, one noun phrase). Reads the categories,
         rules and text, never a value, so every member of a set reads the same."""
         counts = [m for m in self.matches if m.category.startswith("tag_")]
@@ -1312,8 +1312,9 @@ class _Detector:
             if not all(self._same_person(a, b) for a, b in itertools.pairwise(inside)):
                 return set()
             tags.append(inside)
-        # a tag without the count's attribute ("dark skin", "elderly") tells of the same person
-        named = [inside for inside in tags if any(m.entry.attribute == kind for m in inside)]
+        # a tag without a noun of the count's attribute ("dark skin", "elderly", "mature female":
+        # a modifier standing alone) tells of the same person
+        named = [inside for inside in tags if any(m.entry.attribute == kind and m.rule != MODIFIER for m in inside)]
         if not tags or (len(named) > 1 and _SOLO.search(self.folded) is None):
             return set()
         return {counts[0].start} | {m.start for inside in tags for m in inside}
