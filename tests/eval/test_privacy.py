@@ -192,6 +192,8 @@ def test_a_couple_whose_gender_mix_never_changes_is_flagged() -> None:
     assert fixed_mix(solo) is None  # a tag list of one person: two tags of one person are no couple
     # one booru count tag and no other count: one person ("1girl" counts everyone in the picture)
     assert fixed_mix(["female knight, 1girl, armor", "male knight, 1boy, armor"]) is None
+    tags = ["1boy, muscular male, dark-skinned male, bald", "1girl, muscular female, dark-skinned female, bald"]
+    assert fixed_mix(tags) is None  # "male" tags beside a count tag are the counted person's
     assert fixed_mix(["1girl, 1boy, woman, beach", "1boy, 1girl, man, beach"]) == "couple: always mixed"
     assert fixed_mix(["monks chanting", "nuns chanting"]) == "group: always same"
 

@@ -390,6 +390,9 @@ def _pronoun_problems(tokens: list[str]) -> list[str]:
 _SOLO = re.compile(r"(?:^|,)[ \t]*solo[ \t]*(?:,|$)", re.IGNORECASE)
 
 
+_SEX_TAGS = frozenset({"male", "female"})
+
+
 def _persons(text: str) -> tuple[str | None, frozenset[str], tuple[str, ...]]:
     """(``couple`` when two or more persons are named one by one or counted, ``group`` for a bare
     plural, else None; the genders stated; the gender statements in order)."""
@@ -397,9 +400,9 @@ def _persons(text: str) -> tuple[str | None, frozenset[str], tuple[str, ...]]:
     plural = False
     genders = []
     counts = []
-    for m in pw.mentions(text):
-        if m.category != "gender":
-            continue
+    found = [m for m in pw.mentions(text) if m.category == "gender"]
+    tagged = any(m.kind in ("noun", "title") and m.word[:1].isdigit() for m in found)
+    for m in found:
         genders.append(m.value)
         if m.kind in ("noun", "title"):
             if m.word[:1].isdigit():
@@ -407,8 +410,8 @@ def _persons(text: str) -> tuple[str | None, frozenset[str], tuple[str, ...]]:
                 singles += 1 if m.word.startswith("1") else 2
             elif m.word.endswith(("men", "s", "ren")) and m.word not in ("miss", "mrs", "ms", "boss"):
                 plural = True
-            else:
-                singles += 1
+            elif not (tagged and m.word in _SEX_TAGS):
+                singles += 1  # beside a count tag, "muscular male" is a tag of the counted person
     counted = any(n >= 2 for n in pw.numbers_in(text))
     if _one_person(text, counts, plural, singles):
         return None, frozenset(genders), tuple(genders)
