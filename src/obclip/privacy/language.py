@@ -104,8 +104,9 @@ def language_of(text: str) -> str | None:
 
 def _foreign_clause(text: str) -> str | None:
     """The language of a clause (between commas) of four words or more that is clearly in another
-    language, when English tags around it outnumber its words: "una pareja de ancianos bailando
-    en la plaza, golden hour, cinematic, 8k" describes its persons in Spanish."""
+    language by the word lists (two foreign words or more), whatever English tags surround it:
+    "una pareja de ancianos bailando en la plaza, golden hour, cinematic, 8k" describes its
+    persons in Spanish."""
     for clause in _CLAUSE.split(text):
         if len(_TOKEN.findall(clause)) < _LONG:
             continue
