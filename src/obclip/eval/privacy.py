@@ -438,13 +438,15 @@ def _one_person_problems(text: str) -> list[str]:
     kind, _, _ = _persons(text)
     if kind is not None:
         return []
+    seen = pw.read_as_seen(text)
     genders = set()
-    for tag in pw.read_as_seen(text).split(","):
+    counted = False
+    for tag in seen.split(","):
         words = pw.words_of(_WEIGHT.sub(" ", tag))
-        found = [m for m in pw.mentions(" ".join(words)) if m.category == "gender" and m.index == len(words) - 1]
-        genders.update(m.value for m in found)
-    counted = any(m.word[:1].isdigit() for m in pw.mentions(text) if m.category == "gender")
-    if len(genders) == 2 and (counted or _SOLO.search(pw.read_as_seen(text))):
+        found = [m for m in pw.mentions(" ".join(words)) if m.category == "gender"]
+        counted = counted or any(m.word[:1].isdigit() for m in found)
+        genders.update(m.value for m in found if m.index == len(words) - 1)
+    if len(genders) == 2 and (counted or _SOLO.search(seen)):
         return ["gender: one person tagged female and male"]
     return []
 
