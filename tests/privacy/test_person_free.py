@@ -25,6 +25,10 @@ PERSON_FREE = [
     "a women's magazine on a coffee table",
     "a men's room door",
     "a children's book on a shelf",
+    # kin and baby words before an animal and a participle stay the animal's
+    "a mother duck swimming in a pond",
+    "a baby koala sleeping on a branch",
+    "a mother horse grazing in a meadow",
     # a first name in the proper name of a place or a breed
     "a Saint Bernard with a barrel collar in the Alps",
     "a St. Bernard puppy in the snow",
@@ -85,6 +89,12 @@ PERSONS = [
     "a mister softee truck",  # written in lower case: a person word, not a brand
     "a Mrs. Smith photo",  # a picture of the person
     "a Mister Rogers doll",
+    # a gender's plain noun before a thing and a gerund does the activity: the person is there
+    "a woman ice skating on a frozen lake",
+    "a man rock climbing at dawn",
+    "a girl horse riding on the beach",
+    "a boy bird watching with binoculars",
+    "two men sword fighting in the rain",
 ]
 
 

@@ -296,7 +296,23 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
         return False
     if head.group(1) in _also_verbs() and any("plural" in c for c in entry.categories):
         return False  # "women fish in the river", "girls bag the shopping": a verb after a plural
+    if does_activity(entry.categories, folded, head.end()):
+        return False  # "a woman ice skating", "a man rock climbing": the thing is the activity's
     return _phrase_ends(folded, head.end())
+
+
+# a gender's plain nouns ("woman", "men", "girl"): before a thing and a gerund they do the activity;
+# kin and baby words before an animal and a participle stay the animal's ("a mother duck swimming")
+_PLAIN_NOUNS = frozenset({"noun_singular", "noun_plural", "noun_child_singular", "noun_child_plural"})
+_GERUND = re.compile(r"[ \t]+([a-z]{3,}ing)\b(?!['’-])")
+
+
+def does_activity(categories: frozenset[str], folded: str, cursor: int) -> bool:
+    """Whether a person noun of `categories`, before a thing that ends at folded[cursor], does an
+    activity of that thing: it is a gender's plain noun and a gerund that is not itself a thing
+    follows ("a woman ice skating", "a girl horse riding"; not "ring" or "building")."""
+    gerund = _GERUND.match(folded, cursor)
+    return categories <= _PLAIN_NOUNS and gerund is not None and gerund.group(1) not in object_heads()
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from obclip.privacy.binding import (
     PERSON_IN_PROMPT,
     TITLE,
     binding,
+    does_activity,
     in_idiom,
     object_heads,
 )
@@ -59,6 +60,7 @@ from obclip.privacy.words import (
 _WORD_CHAR = re.compile(r"[\w'’-]")
 _WORD = re.compile(r"\w[\w'’-]*")
 _NEXT_WORD = re.compile(r"[ \t]+(\w[\w'’-]*)")
+_HEAD_AFTER = re.compile(r"\s+[a-z]+")
 _GAP_OK = re.compile(r"[\w'’\s,-]*")
 _TITLE_GAP_OK = re.compile(r"\.?\s*")
 # a title or a name, its surname, and a noun phrase after a comma that renames the person: "Mr.
@@ -825,7 +827,10 @@ class _Detector:
             return False
         kind, token = self._next_token(match.end)
         before = self._word_before(match.start)
-        return (kind == "word" and token in OBJECT_HEADS) or (before is not None and before[0] == "its")
+        if kind == "word" and token in OBJECT_HEADS:
+            head = _HEAD_AFTER.match(self.folded, match.end)
+            return head is None or not does_activity(match.entry.categories, self.folded, head.end())
+        return before is not None and before[0] == "its"
 
     def _data_name(self, match: _Match) -> bool:
         return match.rule == CAPITALISED and surface_key(self.text[match.start : match.end]) in data_name_keys()
