@@ -107,6 +107,18 @@ def test_a_word_sent_in_every_candidate_is_a_leak_and_a_varied_one_is_not(tmp_pa
     assert summary.leak_rate == 1.0 and summary.leak_by_category == {"gender": 0.0, "age": 1.0}
 
 
+def test_a_religion_word_in_clear_is_counted_told_when_the_product_names_it(tmp_path: Path) -> None:
+    lines = [
+        "a jain monk on a dusty road\treligion:jain\tyes",
+        "a sikh man with a long beard\treligion:sikh\tyes",
+        "an old tengrist woman by a yurt\treligion:tengrist\tyes",
+    ]
+    summary, results = evaluate_corpus(read_corpus(write(tmp_path, lines)), seed=0)
+    assert [r.leaked.get("religion") for r in results] == [["jain"], ["sikh"], ["tengrist"]]
+    assert summary.leak_by_category["religion"] == 1.0
+    assert summary.religion_told == pytest.approx(2 / 3)  # "jain" and "sikh" are named; "tengrist" is not read
+
+
 @pytest.mark.parametrize(
     "sent",
     ["wo\u200bman", "w\u043em\u0430n", "\uff57\uff4f\uff4d\uff41\uff4e", "wo\u0301man", "\u202ewoman\u202c", "wo_man"],

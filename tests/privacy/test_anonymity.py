@@ -142,6 +142,9 @@ def test_every_cue_names_a_value_of_its_attribute() -> None:
     spaces = {spec.name: set(spec.values) for spec in default_taxonomy(("religion",)).attributes}
     spaces["skin"] = {"light", "medium", "dark"}
     for entry in data["cues"]:
+        if entry["attribute"] == "religion" and entry["values"] == [entry["words"][0]]:
+            assert entry["words"][0] not in spaces["religion"]  # a faith outside the space names itself
+            continue
         assert set(entry["values"]) <= spaces[entry["attribute"]], entry["words"][:3]
 
 

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from obclip.cli import main
 
 
@@ -54,6 +56,28 @@ def test_religion_is_opt_in(capsys) -> None:
     record = json.loads(out)
     assert record["n"] == 12 and err == ""
     assert any("kippah" in c for c in record["candidates"])
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [("a Sikh man with a long beard", "Sikh"), ("a muslim girl reading under a tree", "muslim")],
+)
+def test_a_religion_word_sent_in_clear_is_named_as_such_while_religion_is_off(capsys, prompt, word) -> None:
+    _, out, err = run(capsys, "candidates", prompt, "--json")
+    residual = {r["word"]: r["reason"] for r in json.loads(out)["residual"]}
+    assert residual[word].startswith("religion;") and "--religion" in residual[word]  # not "a name or place"
+    code, out, err = run(capsys, "candidates", prompt, "--strict")
+    assert code == 2 and out == "" and word in err
+    _, out, err = run(capsys, "candidates", prompt, "--json", "--religion")
+    record = json.loads(out)
+    assert word not in {r["word"] for r in record["residual"]} and record["n"] > 2
+
+
+def test_a_denomination_is_a_religion_word(capsys) -> None:
+    _, out, err = run(capsys, "candidates", "an Amish farmer plowing a field", "--json")
+    assert "Amish (religion;" in err
+    _, out, err = run(capsys, "candidates", "an Amish farmer plowing a field", "--json", "--religion")
+    assert all("Amish" not in c for c in json.loads(out)["candidates"])  # the faith is varied
 
 
 def test_a_pronoun_no_person_agrees_with_is_refused_before_sending(capsys) -> None:

@@ -44,6 +44,15 @@ def word_in(word: str, text: str) -> bool:
         ("a waitress in a diner", ["waitress"]),
         ("a widow at a grave", ["widow"]),
         ("a schoolgirl waiting for the bus", ["schoolgirl"]),
+        # peoples no country name or WordNet people covers
+        ("a Himba woman with red ochre braids", ["Himba", "woman"]),
+        ("Ainu woman with a traditional mouth tattoo", ["Ainu"]),
+        ("a Sherpa man resting at base camp", ["Sherpa"]),
+        ("an elderly Parsi gentleman in a black cap", ["Parsi"]),
+        ("a Malayali fisherman pulling a net", ["Malayali"]),
+        ("a Québécoise woman ice skating on a lake", ["Québécoise", "woman"]),
+        ("centenarian Okinawan woman in her garden", ["Okinawan"]),
+        ("a Boricua grandmother cooking", ["Boricua"]),
     ],
 )
 def test_every_sensitive_word_varies(prompt: str, words: list[str]) -> None:

@@ -32,6 +32,7 @@ from obclip.errors import InvalidInputError, ObclipError, read_user_text
 from obclip.eval import privacy_words as pw
 from obclip.privacy import CandidateSet, Taxonomy, correlate
 from obclip.privacy.normalize import normalize_text
+from obclip.privacy.taxonomy import fold
 from obclip.view import DEFAULT_LARGE, check_read, cloud_view, resolve_taxonomy
 
 CATEGORIES = ("gender", "age", "ethnicity", "religion")
@@ -921,6 +922,9 @@ class Summary:
     """Shares of the prompts counted in `leak_rate` by what the notice said: ``cue`` (a named cue
     fixed the attribute), ``language`` (only English is read) and ``silent`` (nothing)."""
     leak_by_category: dict[str, float]
+    religion_told: float
+    """Of the prompts sending a religion word in clear (religion is opt-in), the share whose notice
+    names every such word."""
     leak_by_kind: dict[str, float]
     disagreeing_rate: float
     group_mix_rate: float
@@ -986,6 +990,15 @@ def summarise(items: Sequence[CorpusPrompt], results: Sequence[PromptResult]) ->
         having = [r for i, r in pairs if i.words([category])]
         if having:
             by_category[category] = _share(sum(1 for r in having if category in r.leaked), len(having))
+    religious = [r for _, r in pairs if r.leaked.get("religion")]
+    religion_told = _share(
+        sum(
+            1
+            for r in religious
+            if all(fold(w) in fold(" ".join([r.notice or "", *r.residual])) for w in r.leaked["religion"])
+        ),
+        len(religious),
+    )
     by_kind = {}
     for kind in sorted({k.partition(":")[0] for i, _ in sensitive for k in i.kinds} | {"plain"}):
         having = [
@@ -1072,6 +1085,7 @@ def summarise(items: Sequence[CorpusPrompt], results: Sequence[PromptResult]) ->
             for told in ("cue", "language", None)
         },
         leak_by_category=by_category,
+        religion_told=religion_told,
         leak_by_kind=by_kind,
         disagreeing_rate=_share(sum(1 for r in sent if _disagrees(r)), len(sent)),
         group_mix_rate=_share(sum(1 for r in sent if any(p.startswith(_GROUP) for p in r.disagreeing)), len(sent)),
@@ -1169,6 +1183,8 @@ def format_table(summary: Summary, *, title: str = "") -> str:
     ]
     for category, rate in s.leak_by_category.items():
         rows.append((f"  leaking a word of {category}", _pct(rate), ""))
+        if category == "religion":
+            rows.append(("    of them told (religion is varied only when opted in)", _pct(s.religion_told), ""))
     for kind, rate in s.leak_by_kind.items():
         rows.append((f"  leaking, {kind} prompts", _pct(rate), ""))
     rows.append(("prompts with disagreeing candidates (or a couple's mix fixed)", _pct(s.disagreeing_rate), "<= 2 %"))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from obclip.privacy.cues import Implication, cue_table, find_cues
-from obclip.privacy.taxonomy import fold
+from obclip.privacy.taxonomy import OPT_IN, Matcher, default_taxonomy, fold
 from obclip.privacy.template import Slot, Template
 from obclip.privacy.words import SENTENCE_END, is_person_noun
 
@@ -48,6 +48,24 @@ def _lexicon() -> _Lexicon:
     return _Lexicon(categories=dict(data.get("categories", {})), not_names=frozenset(data["not_names"]))
 
 
+# the categories of an opt-in attribute's words that name the attribute itself ("Muslim", "Sikhs");
+# its garments and places ("hijab", "mosque") are in the cue table
+_NAMING = frozenset({"adjective", "noun_singular", "noun_plural"})
+
+
+@functools.cache
+def _opt_in_words() -> tuple[dict[str, str], Matcher]:
+    """The words that name a value of an opt-in attribute of the default taxonomy (folded surface ->
+    the attribute's name), and their matcher."""
+    full = default_taxonomy(OPT_IN)
+    words = {
+        key: full.attributes[entry.attribute].name
+        for key, entry in full.lexicon.items()
+        if full.attributes[entry.attribute].name in OPT_IN and entry.categories & _NAMING
+    }
+    return words, Matcher(words)
+
+
 def cue_reason(implications: tuple[Implication, ...]) -> str:
     """How a cue's implications read as a residual-risk reason: ``"gender: male (strong cue)"``."""
     return "; ".join(f"{i.attribute}: {'/'.join(sorted(i.values))} ({i.strength} cue)" for i in implications)
@@ -79,8 +97,17 @@ def residual(template: Template) -> tuple[Residual, ...]:
             if name in varied and not entry.is_pronoun:
                 word = fixed[match.start() : match.end()]
                 found[(word, f"{name} word sent unchanged (it does not seem to describe a person)")] = None
+        opt_words, opt_matcher = _opt_in_words()
+        off = {name for name in opt_words.values()} - {a.name for a in template.taxonomy.attributes}
+        for match in opt_matcher.finditer(folded):
+            name = opt_words[" ".join(match.group().split())]
+            if name in off:
+                word = fixed[match.start() : match.end()]
+                found[(word, f"{name}; not varied unless opted in: --{name}")] = None
         for word, _start in _capitalised(fixed):
             key = fold(word)
+            if key in opt_words and opt_words[key] in off:
+                continue
             if word not in lexicon.not_names and key not in cues and key not in template.taxonomy.lexicon:
                 found[(word, "a name or place, not varied")] = None
     return tuple(Residual(word, reason) for word, reason in found)
