@@ -53,11 +53,18 @@ def word_in(word: str, text: str) -> bool:
         ("a Québécoise woman ice skating on a lake", ["Québécoise", "woman"]),
         ("centenarian Okinawan woman in her garden", ["Okinawan"]),
         ("a Boricua grandmother cooking", ["Boricua"]),
+        # weighted syntax around an age and after a possessive; a head a preposition ends
+        ("(masterpiece:1.2), 1 man, (30s:1.1), business suit, rainy street", ["30s", "man"]),
+        ("a man in his (40s:1.1), film photo", ["his", "40s"]),
+        ("a woman with her (red hair:1.2), smiling", ["her", "woman"]),
+        ("Brazilian capoeira dancer mid-flip on the beach", ["Brazilian"]),
+        ("a Japanese tea master pouring tea", ["Japanese"]),
     ],
 )
 def test_every_sensitive_word_varies(prompt: str, words: list[str]) -> None:
     cset = build_candidate_set(prompt, seed=0)
     assert len(cset) > 1
+    assert not any(re.search(r"\b(him|hers)\b", c) for c in cset.candidates), cset.candidates  # no object form
     for word in words:
         assert not all(word_in(word, c) for c in cset.candidates), (prompt, word)
 

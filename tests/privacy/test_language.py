@@ -97,6 +97,24 @@ def test_other_scripts_are_not_read_however_short(prompt):
     assert language_of(prompt) is not None
 
 
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "masterpiece, best quality, 1girl, 巫女, 神社, 桜, 夕焼け",
+        "cute anime style, 1girl, 女の子, smile",
+        "a portrait, студентка, 4k",
+    ],
+)
+def test_a_tag_wholly_in_another_script_among_english_tags_is_not_read(prompt):
+    # "巫女" (a shrine maiden) and "студентка" (a woman student) would go out in clear
+    assert language_of(prompt) is not None and prompt_language(prompt) is not None
+
+
+@pytest.mark.parametrize("prompt", ["a woman smiling, 4k, µ", "a man in Львів old town", "a woman, ❤️, 🌸"])
+def test_a_letter_or_a_name_of_another_script_inside_english_is_still_read(prompt):
+    assert language_of(prompt) is None
+
+
 def test_the_foreign_word_list_holds_function_words_not_loanwords():
     words = foreign_words()
     for word in ("una", "een", "ein", "und", "avec", "vieja", "mujer", "homme"):

@@ -934,7 +934,10 @@ class _Detector:
             return kind == "word" and str(token).startswith("birthday")
         if rule == AFTER_POSSESSIVE:
             said = unaccented(self.folded[match.start : match.end])
-            before = self._word_before(match.start)
+            lead = match.start  # "(30s:1.1)": a weighted tag is read as the bare tag
+            while lead > 0 and self.text[lead - 1] in "([{":
+                lead -= 1
+            before = self._word_before(lead)
             if before is not None:
                 before = (unaccented(before[0]), before[1], before[2])  # "mìd thirties"
             qualifier = before is not None and before[0] in _SPELLED_QUALIFIERS
@@ -957,7 +960,7 @@ class _Detector:
             kind, token = self._next_token(match.end)
             if kind == "word" and token not in FUNCTION_WORDS:
                 return False  # a decade before a noun is an era: "pink hair, 90s film grain"
-            if not self._after_person_tag(match.start) and any(m is not match and self._ages(m) for m in self.matches):
+            if not self._after_person_tag(lead) and any(m is not match and self._ages(m) for m in self.matches):
                 return False  # beside another age word, an era: "teenage boys in a garage, 80s, punk"
             return self.has_person and self.text[before[1] : before[2]].strip() in ("", ",")
         return self._modifier_bound(match, decided)
@@ -1004,8 +1007,8 @@ class _Detector:
                 break
             raw = _bare(word.group())
             bare = unaccented(raw)  # an accent put on the head hides nothing: "male focûs", "an old mân"
-            if bare in FUNCTION_WORDS:
-                break
+            if bare in FUNCTION_WORDS or bare.startswith("mid-"):
+                break  # "a dancer mid kick", "a dancer mid-flip": a preposition ends the phrase
             participle = bare.endswith(("ing", "ed", "ly")) and (bare not in NOUNS_LIKE_PARTICIPLES or bool(phrase))
             if participle and any(w not in TRANSPARENT and not w.endswith(("ing", "ed", "ly")) for w in phrase):
                 break  # "a Kenyan runner crossing the line": the phrase ends at its head
@@ -1146,7 +1149,7 @@ class _Detector:
             return next(iter(family))
         kind, token = self._next_token(match.end)
         if entry.is_pronoun:
-            if "possessive_determiner" in family and self._introduces_noun(kind, token):
+            if "possessive_determiner" in family and self._introduces_noun(*self._token_in_brackets(match.end)):
                 return "possessive_determiner"
             before = self._word_before(match.start)
             word = before[0] if before else ""
@@ -1159,6 +1162,18 @@ class _Detector:
             return "adjective"
         ranked = sorted(family, key=lambda c: (c == "adjective", order.index(c)))
         return ranked[0]
+
+    def _token_in_brackets(self, end: int) -> tuple[str, int | str | None]:
+        """What follows a slot, read through opening brackets of weighted syntax: "her (red hair:1.2)"
+        and "in his (40s:1.1)" are a determiner's noun."""
+        k = end
+        while k < len(self.text) and self.text[k].isspace():
+            k += 1
+        if k == len(self.text) or self.text[k] not in "([{":
+            return self._next_token(end)
+        while k < len(self.text) and (self.text[k] in "([{" or self.text[k].isspace()):
+            k += 1
+        return self._next_token(k)
 
     def _introduces_noun(self, kind: str, token: int | str | None) -> bool:
         if kind == "slot" and isinstance(token, int):

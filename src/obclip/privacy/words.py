@@ -125,7 +125,7 @@ PERSON_NOUNS = _words(
     lifeguard lifeguards member members mariachi geisha salaryman salarymen sherpa griot shaman
     idol idols sheikh sheikhs emir rapper rappers vlogger vloggers influencer influencers streamer
     gamer gamers cosplayer cosplayers barista baristas samurai ninja ninjas viking vikings pirate
-    pirates knight knights
+    pirates knight knights guide guides master masters sensei mentor mentors
     """
 )
 """Words that head a noun phrase about a person: an attribute word right before one is an adjective."""
