@@ -8,6 +8,7 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.privacy.test_invariant import assert_closed
 
 from obclip.privacy import build_candidate_set, canonical_prompt, default_taxonomy, detect
 from obclip.view import resolve_taxonomy
@@ -184,3 +185,39 @@ def test_no_form_ends_in_a_canonical_rendering_of_its_attribute(attribute: str) 
         if not ((" and " in key or key[0].isdigit()) and taxonomy.lexicon[key].categories <= plural)
     ]
     assert clashes == []
+
+
+@pytest.mark.parametrize(
+    ("prompt", "numbers"),
+    [
+        ("my parents dancing at their anniversary, 70 and 68 years old", ["70", "68"]),
+        ("two sisters aged 4 and 7 in matching raincoats", ["4", "7"]),
+        ("two brothers, 8 and 11, racing bikes down a dirt road", ["8", "11"]),
+    ],
+)
+def test_ages_joined_by_and_each_vary(prompt: str, numbers: list[str]) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    for number in numbers:
+        assert not all(word_in(number, c) for c in cset.candidates), (prompt, number, cset.candidates)
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "kept"),
+    [("a woman between 30 and 40 years old", "30"), ("a girl aged 7 and 2 cats", "2"), ("a man, 45, and 3 dogs", "3")],
+)
+def test_a_range_or_a_count_after_and_is_no_second_age(prompt: str, kept: str) -> None:
+    assert word_in(kept, build_candidate_set(prompt, seed=0).template.text)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    first=st.integers(1, 99),
+    second=st.integers(1, 99),
+    shape=st.sampled_from(
+        ["my parents, {} and {} years old", "two sisters aged {} and {} in the rain", "two brothers, {} and {}, racing"]
+    ),
+    seed=st.integers(0, 2**32),
+)
+def test_ages_joined_by_and_are_closed(first: int, second: int, shape: str, seed: int) -> None:
+    assert_closed(shape.format(first, second), seed=seed)

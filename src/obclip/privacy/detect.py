@@ -145,6 +145,13 @@ _BARE_AGE = re.compile(
     # "he is 80 and she is 78": after a subject pronoun only
     r"|[ \t]+(?:is|was)[ \t]+(?P<i>\d{1,3})(?=[ \t]*(?:[,.;:!?)\]]|$|and\b|with\b|in\b))"
 )
+# ages joined by "and" (`_coordinated_ages`): "70 and [68 years old]", "[aged 4] and 7", "brothers, 8 and 11"
+_DIGIT = re.compile(r"\d")
+_AGE_BEFORE_AND = re.compile(r"(?<![\w.,-])(?<!between )(?<!from )(\d{1,3})[ \t]*(?:and|&)[ \t]+$")
+_AND_AGE_AFTER = re.compile(r"[ \t]+(?:and|&)[ \t]+(\d{1,3})(?![\w.-])" + _AFTER_AGE)
+_AGES_AFTER_GROUP = re.compile(
+    r",[ \t]*(\d{1,3})[ \t]+(?:and|&)[ \t]+(\d{1,3})(?=(?:[ \t]+years[ \t]+old)?[ \t]*(?:[,.;:!?)\]]|$))"
+)
 # a name after a capitalised person word: "Señora López, 70," "Uncle Ray Díaz, 58,"
 _NAME_BEFORE = re.compile(r"\.?(?:[ \t]+[^\W\d_a-z][\w'’-]*){1,2}$")
 # a place the person is from or in, between the person and a bare age: "a dancer from Senegal, 22,"
@@ -639,6 +646,44 @@ class _Detector:
             found.append(
                 _Match(0, bare.start(group), bare.end(group), entry, surface=form, bare=bare.group(group), owner=noun)
             )
+        if found:
+            self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
+        self._coordinated_ages()
+
+    def _coordinated_ages(self) -> None:
+        """A bare number joined by "and" to a written age is an age too, another person's: "my
+        parents, 70 and 68 years old", "two sisters aged 4 and 7", "two brothers, 8 and 11". Each
+        is read as "N years old" and rendered as the bare number, its own variable, so the numbers
+        vary apart. Reads the text and the matches' kinds, never a value."""
+        names = [spec.name for spec in self.taxonomy.attributes]
+        ages = {i for i, name in enumerate(names) if name in ("age", "child_age")}
+        if not ages or not any(c.isdigit() for c in self.folded):
+            return
+        spans = [(m.start, m.end) for m in self.matches]
+        found: list[_Match] = []
+
+        def add(start: int, end: int) -> None:
+            number = self.folded[start:end]
+            entry = self.taxonomy.lexicon.get(f"{number} years old")
+            if entry is None or any(a < end and start < b for a, b in spans):
+                return
+            spans.append((start, end))
+            found.append(_Match(0, start, end, entry, surface=f"{number} years old", bare=number))
+
+        anchors = [m for m in self.matches if m.entry.attribute in ages and _DIGIT.search(self.folded, m.start, m.end)]
+        for match in anchors:
+            before = _AGE_BEFORE_AND.search(self.folded, max(0, match.start - 24), match.start)
+            if before is not None:
+                add(before.start(1), before.end(1))
+            after = _AND_AGE_AFTER.match(self.folded, match.end)
+            if after is not None:
+                add(after.start(1), after.end(1))
+        for match in self.matches:  # "two brothers, 8 and 11,": after a plural person noun
+            if any("plural" in c for c in match.entry.categories) and not match.entry.is_pronoun:
+                listed = _AGES_AFTER_GROUP.match(self.folded, match.end)
+                if listed is not None:
+                    add(listed.start(1), listed.end(1))
+                    add(listed.start(2), listed.end(2))
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
 
