@@ -54,6 +54,13 @@ def word_in(word: str, text: str) -> bool:
         ("a Québécoise woman ice skating on a lake", ["Québécoise", "woman"]),
         ("centenarian Okinawan woman in her garden", ["Okinawan"]),
         ("a Boricua grandmother cooking", ["Boricua"]),
+        # kin, slang and role words of one gender the word lists lacked
+        ("a Viking shieldmaiden with braids and war paint", ["shieldmaiden"]),
+        ("1girl, miko, red hakama, shrine, autumn leaves", ["1girl", "miko"]),
+        ("grl with pink hair n cat ears, kawaii", ["grl"]),
+        ("a quinceañera in a pink ball gown dancing", ["quinceañera"]),
+        ("babcia making pierogi in a cozy kitchen", ["babcia"]),
+        ("a group of Mexican abuelitas dancing in a plaza", ["abuelitas", "Mexican"]),
         # weighted syntax around an age and after a possessive; a head a preposition ends
         ("(masterpiece:1.2), 1 man, (30s:1.1), business suit, rainy street", ["30s", "man"]),
         ("a man in his (40s:1.1), film photo", ["his", "40s"]),
