@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tests.privacy.test_invariant import assert_closed
 
 from obclip.privacy import build_candidate_set, canonical_prompt, default_taxonomy, detect
-from obclip.view import resolve_taxonomy
+from obclip.view import cloud_view, resolve_taxonomy
 
 
 def word_in(word: str, text: str) -> bool:
@@ -60,6 +60,7 @@ def word_in(word: str, text: str) -> bool:
         ("grl with pink hair n cat ears, kawaii", ["grl"]),
         ("a quinceañera in a pink ball gown dancing", ["quinceañera"]),
         ("babcia making pierogi in a cozy kitchen", ["babcia"]),
+        ("cute baby twins in matching onesies", ["baby"]),  # persons in the plural are no object
         ("a group of Mexican abuelitas dancing in a plaza", ["abuelitas", "Mexican"]),
         # weighted syntax around an age and after a possessive; a head a preposition ends
         ("(masterpiece:1.2), 1 man, (30s:1.1), business suit, rainy street", ["30s", "man"]),
@@ -228,3 +229,8 @@ def test_a_range_or_a_count_after_and_is_no_second_age(prompt: str, kept: str) -
 )
 def test_ages_joined_by_and_are_closed(first: int, second: int, shape: str, seed: int) -> None:
     assert_closed(shape.format(first, second), seed=seed)
+
+
+@pytest.mark.parametrize("prompt", ["my grandparents on their porch", "family dinner, grandparents, parents and kids"])
+def test_gender_neutral_kin_that_tells_an_age_is_named(prompt: str) -> None:
+    assert "'grandparents' reveals age" in (cloud_view(prompt, seed=0).notice or "")

@@ -294,6 +294,8 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
     head = _NEXT_WORD.match(folded, end)
     if head is None or head.group(1) not in object_heads():
         return False
+    if head.group(1).endswith("s") and is_person_noun(head.group(1)):
+        return False  # persons in the plural: "baby twins", "toddler twins"
     if head.group(1) in _also_verbs() and any("plural" in c for c in entry.categories):
         return False  # "women fish in the river", "girls bag the shopping": a verb after a plural
     if does_activity(entry.categories, folded, head.end()):
