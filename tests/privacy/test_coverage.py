@@ -61,6 +61,7 @@ def word_in(word: str, text: str) -> bool:
         ("a quinceañera in a pink ball gown dancing", ["quinceañera"]),
         ("babcia making pierogi in a cozy kitchen", ["babcia"]),
         ("cute baby twins in matching onesies", ["baby"]),  # persons in the plural are no object
+        ("Indian family celebrating Diwali on a balcony", ["Indian"]),  # "family" is a noun, not an adverb
         ("a group of Mexican abuelitas dancing in a plaza", ["abuelitas", "Mexican"]),
         # weighted syntax around an age and after a possessive; a head a preposition ends
         ("(masterpiece:1.2), 1 man, (30s:1.1), business suit, rainy street", ["30s", "man"]),
@@ -201,6 +202,7 @@ def test_no_form_ends_in_a_canonical_rendering_of_its_attribute(attribute: str) 
         ("my parents dancing at their anniversary, 70 and 68 years old", ["70", "68"]),
         ("two sisters aged 4 and 7 in matching raincoats", ["4", "7"]),
         ("two brothers, 8 and 11, racing bikes down a dirt road", ["8", "11"]),
+        ("my 2 daughters as disney princesses, pixar style, they are 4 and 7", ["4", "7"]),
     ],
 )
 def test_ages_joined_by_and_each_vary(prompt: str, numbers: list[str]) -> None:
@@ -223,7 +225,12 @@ def test_a_range_or_a_count_after_and_is_no_second_age(prompt: str, kept: str) -
     first=st.integers(1, 99),
     second=st.integers(1, 99),
     shape=st.sampled_from(
-        ["my parents, {} and {} years old", "two sisters aged {} and {} in the rain", "two brothers, {} and {}, racing"]
+        [
+            "my parents, {} and {} years old",
+            "two sisters aged {} and {} in the rain",
+            "two brothers, {} and {}, racing",
+            "my sons, they are {} and {}",
+        ]
     ),
     seed=st.integers(0, 2**32),
 )

@@ -149,6 +149,10 @@ _BARE_AGE = re.compile(
 _DIGIT = re.compile(r"\d")
 _AGE_BEFORE_AND = re.compile(r"(?<![\w.,-])(?<!between )(?<!from )(\d{1,3})[ \t]*(?:and|&)[ \t]+$")
 _AND_AGE_AFTER = re.compile(r"[ \t]+(?:and|&)[ \t]+(\d{1,3})(?![\w.-])" + _AFTER_AGE)
+_THEY_ARE_AGES = re.compile(
+    r"(?<![\w-])(?:they|we)(?:[ \t]+(?:are|were)|['’]re)[ \t]+(\d{1,3})[ \t]+(?:and|&)[ \t]+(\d{1,3})"
+    r"(?=(?:[ \t]+years(?:[ \t]+old)?)?[ \t]*(?:[,.;:!?)\]]|$))"
+)
 _AGES_AFTER_GROUP = re.compile(
     r",[ \t]*(\d{1,3})[ \t]+(?:and|&)[ \t]+(\d{1,3})(?=(?:[ \t]+years[ \t]+old)?[ \t]*(?:[,.;:!?)\]]|$))"
 )
@@ -678,12 +682,16 @@ class _Detector:
             after = _AND_AGE_AFTER.match(self.folded, match.end)
             if after is not None:
                 add(after.start(1), after.end(1))
-        for match in self.matches:  # "two brothers, 8 and 11,": after a plural person noun
-            if any("plural" in c for c in match.entry.categories) and not match.entry.is_pronoun:
-                listed = _AGES_AFTER_GROUP.match(self.folded, match.end)
-                if listed is not None:
-                    add(listed.start(1), listed.end(1))
-                    add(listed.start(2), listed.end(2))
+        plurals = [m for m in self.matches if any("plural" in c for c in m.entry.categories) and not m.entry.is_pronoun]
+        for match in plurals:  # "two brothers, 8 and 11,": after a plural person noun
+            listed = _AGES_AFTER_GROUP.match(self.folded, match.end)
+            if listed is not None:
+                add(listed.start(1), listed.end(1))
+                add(listed.start(2), listed.end(2))
+        if plurals:  # "my 2 daughters as princesses, they are 4 and 7"
+            for said in _THEY_ARE_AGES.finditer(self.folded, plurals[0].end):
+                add(said.start(1), said.end(1))
+                add(said.start(2), said.end(2))
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
 
@@ -1055,7 +1063,10 @@ class _Detector:
             if bare in FUNCTION_WORDS or bare.startswith("mid-"):
                 break  # "a dancer mid kick", "a dancer mid-flip": a preposition ends the phrase
             participle = bare.endswith(("ing", "ed", "ly")) and (bare not in NOUNS_LIKE_PARTICIPLES or bool(phrase))
-            if participle and any(w not in TRANSPARENT and not w.endswith(("ing", "ed", "ly")) for w in phrase):
+            if participle and any(
+                w not in TRANSPARENT and (w in NOUNS_LIKE_PARTICIPLES or not w.endswith(("ing", "ed", "ly")))
+                for w in phrase
+            ):
                 break  # "a Kenyan runner crossing the line": the phrase ends at its head
             # a taxonomy word that names no person is no person's head: "old man's beard lichen"
             phrase.append(_NO_PERSON if other is not None or k in self.idiom_starts else bare)

@@ -232,7 +232,8 @@ NOUNS_LIKE_PARTICIPLES = _words(
     dumpling dumplings sapling seedling offering carving carvings etching engraving engravings
     recording recordings landing ending beginning feeling meeting meetings gathering opening
     bed beds shed sheds sled seed seeds weed weeds reed reeds steed steeds shred bread red
-    belly jelly lily rally valley alley trolley fly holly bully
+    belly jelly lily rally valley alley trolley fly holly bully family families ally allies bullies
+    butterfly dragonfly firefly assembly
     """
 )
 """Words ending in -ing, -ed or -ly that are nouns, not participles: the head of the phrase."""
