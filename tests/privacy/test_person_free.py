@@ -25,6 +25,10 @@ PERSON_FREE = [
     "a women's magazine on a coffee table",
     "a men's room door",
     "a children's book on a shelf",
+    # a name in title case on a sign or a title, after the word that says so
+    "a neon sign that says 'Grandma's Diner' on a rainy night, retro americana",
+    "weathered tavern sign reading The Jolly Fisherman, seaside town, dusk",
+    "a handwritten recipe card titled Grandma's Apple Pie next to a fresh pie",
     # kin and baby words before an animal and a participle stay the animal's
     "a mother duck swimming in a pond",
     "a baby koala sleeping on a branch",
@@ -118,6 +122,7 @@ def test_the_same_words_that_show_a_person_are_still_varied(prompt):
         ("a neon sign that says GIRLS above a woman smoking", "a neon sign that says GIRLS above "),
         ("a man walking a Saint Bernard", " walking a Saint Bernard"),
         ("a girl buying a cone from a Mister Softee ice cream truck", "a Mister Softee ice cream truck"),
+        ("a woman under a neon sign that says Grandma's Diner", " under a neon sign that says Grandma's Diner"),
     ],
 )
 def test_a_person_next_to_such_words_is_still_varied_and_the_words_stay_fixed(prompt, fixed):

@@ -180,24 +180,30 @@ def classifying_genitive(taxonomy: Taxonomy, folded: str, start: int, end: int, 
     return words > 0
 
 
-_SAYS = re.compile(
-    r"(?<![\w-])(?:says?|saying|reads?|reading|spells?|spelling|spelled|written|labell?ed|lettering|text)"
-    r"[ \t]*:?[ \t]*[\"“”'‘]?[ \t]*(?:[^\sa-z]+[ \t]+)*$"
+_SAYS_VERB = (
+    r"(?<![\w-])(?:says?|saying|reads?|reading|spells?|spelling|spelled|written|labell?ed|lettering|text|titled)"
+    r"[ \t]*:?[ \t]*[\"“”'‘]?[ \t]*"
 )
+_SAYS = re.compile(_SAYS_VERB + r"(?:[^\sa-z]+[ \t]+)*$")
+# a name in title case after such a word: "a sign reading The Jolly Fisherman", "titled Grandma's Apple Pie"
+_SAYS_TITLED = re.compile(_SAYS_VERB + r"(?:[^\W\d_a-z][\w'’&-]*[ \t]+)*$")
 _QUOTES = '"“”'
 _SIGN_WINDOW = 120
 
 
 def in_sign_text(text: str, start: int, end: int) -> bool:
     """Whether the word at text[start:end] is written in capitals on a sign or label rather than
-    naming a person: after "says", "reads", "that says", "labelled" ... with only capitalised words
-    between ('a neon sign that says GIRLS GIRLS GIRLS'), or inside a quotation in capitals
+    naming a person: after "says", "reads", "that says", "labelled", "titled" ... with only
+    capitalised words between ('a neon sign that says GIRLS GIRLS GIRLS'; in title case too, 'a
+    sign that says "Grandma's Diner"', 'a tavern sign reading The Jolly Fisherman'), or inside a quotation in capitals
     ('a shop front with "BOYS & GIRLS" above the door') with lower-case text around it (a prompt
     in capitals throughout is still read). Reads how the word is written, never its value."""
     word = text[start:end]
+    line_start = text.rfind("\n", 0, start) + 1
+    if word[:1].isupper() and not word.isupper():  # title case: a name on the sign, told by its verb
+        return _SAYS_TITLED.search(text, max(line_start, start - _SIGN_WINDOW), start) is not None
     if not any(c.isalpha() for c in word) or not word.isupper() or sum(c.isalpha() for c in word) < 2:
         return False
-    line_start = text.rfind("\n", 0, start) + 1
     if _SAYS.search(text, max(line_start, start - _SIGN_WINDOW), start) is not None:
         return True
     low = max(line_start, start - _SIGN_WINDOW)  # a quotation is short: a 100 kB prompt stays fast
