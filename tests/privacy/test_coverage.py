@@ -241,3 +241,27 @@ def test_ages_joined_by_and_are_closed(first: int, second: int, shape: str, seed
 @pytest.mark.parametrize("prompt", ["my grandparents on their porch", "family dinner, grandparents, parents and kids"])
 def test_gender_neutral_kin_that_tells_an_age_is_named(prompt: str) -> None:
     assert "'grandparents' reveals age" in (cloud_view(prompt, seed=0).notice or "")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "number"),
+    [
+        ("my daughter, 7, blowing bubbles", "7"),
+        ("a girl, 11, smiling at the camera", "11"),
+        ("a boy (7) on a swing", "7"),
+        ("my son, 18 months, in a high chair", "18 months"),
+        ("two brothers, 8 and 11, racing bikes", "11"),
+    ],
+)
+def test_a_childs_bare_age_is_kept_in_the_users_own_candidate(prompt: str, number: str) -> None:
+    # every bare child age has a row; an infant's partner renders "18 months", read back the same
+    cset = build_candidate_set(prompt, seed=0)
+    assert word_in(number, cset.true_prompt) and len(cset) > 1
+    assert_closed(prompt, seed=0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(age=st.integers(1, 17), months=st.booleans(), seed=st.integers(0, 2**32))
+def test_bare_child_ages_are_closed(age: int, months: bool, seed: int) -> None:
+    said = f"{age} months" if months else str(age)
+    assert_closed(f"my son, {said}, in the garden", seed=seed)

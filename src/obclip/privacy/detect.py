@@ -27,7 +27,7 @@ from obclip.privacy.binding import (
 )
 from obclip.privacy.cues import cue_table
 from obclip.privacy.emoji import has_person_emoji, neutralise_emoji
-from obclip.privacy.keep import bare_key, form_key
+from obclip.privacy.keep import bare_form, bare_key, form_key
 from obclip.privacy.language import language_of
 from obclip.privacy.normalize import english_words, near_word_frequencies, normalize_text
 from obclip.privacy.taxonomy import (
@@ -136,25 +136,34 @@ _TITLED_NAME = re.compile(r"\.?[ \t]+([^\W\d_]+(?:-[^\W\d_]+)*)(?![\w-])(?!['’
 # six feet", "over 70 countries" are measures and counts)
 _AFTER_AGE = r"(?=\+?[ \t]*(?:[,.;:!?)\]]|$|(?:and|with|in|on|at|wearing|holding|who|years?)\b|\w+ing\b))"
 _BARE_AGE = re.compile(
-    r"(?:,[ \t]*(?P<c>\d{1,3})(?=(?:[ \t]+years)?\+?[ \t]*(?:,|\.|;|$))|[ \t]+of[ \t]+(?:about[ \t]+|around[ \t]+)?"
+    r"(?:,[ \t]*(?P<c>\d{1,3}(?:[ \t]+months?)?)(?=(?:[ \t]+years)?\+?[ \t]*(?:,|\.|;|$))"
+    r"|[ \t]+of[ \t]+(?:about[ \t]+|around[ \t]+)?"
     rf"(?P<o>\d{{1,3}}|[a-z]+(?:-[a-z]+)?)(?![\w-]){_AFTER_AGE}"
     # "a man over 70", "a woman around forty, reading", "a man (45)"
     r"|[ \t]+(?:over|under|around|about|nearly|almost|roughly|approximately|at|nearing|approaching|past)[ \t]+"
     rf"(?P<a>\d{{1,3}}|[a-z]+(?:-[a-z]+)?)(?![\w-]){_AFTER_AGE}"
-    r"|[ \t]*\((?P<b>\d{1,3})\+?\))"
+    r"|[ \t]*\((?P<b>\d{1,3}(?:[ \t]+months?)?)\+?\))"
     # "he is 80 and she is 78": after a subject pronoun only
     r"|[ \t]+(?:is|was)[ \t]+(?P<i>\d{1,3})(?=[ \t]*(?:[,.;:!?)\]]|$|and\b|with\b|in\b))"
 )
 # ages joined by "and" (`_coordinated_ages`): "70 and [68 years old]", "[aged 4] and 7", "brothers, 8 and 11"
 _DIGIT = re.compile(r"\d")
-_AGE_BEFORE_AND = re.compile(r"(?<![\w.,-])(?<!between )(?<!from )(\d{1,3})[ \t]*(?:and|&)[ \t]+$")
-_AND_AGE_AFTER = re.compile(r"[ \t]+(?:and|&)[ \t]+(\d{1,3})(?![\w.-])" + _AFTER_AGE)
+_BARE_NUMBER = r"(\d{1,3}(?:[ \t]+months?)?)"  # a bare age renders "7" or, an infant's, "18 months"
+_AGE_BEFORE_AND = re.compile(r"(?<![\w.,-])(?<!between )(?<!from )" + _BARE_NUMBER + r"[ \t]*(?:and|&)[ \t]+$")
+_AND_AGE_AFTER = re.compile(r"[ \t]+(?:and|&)[ \t]+" + _BARE_NUMBER + r"(?![\w.-])" + _AFTER_AGE)
 _THEY_ARE_AGES = re.compile(
-    r"(?<![\w-])(?:they|we)(?:[ \t]+(?:are|were)|['’]re)[ \t]+(\d{1,3})[ \t]+(?:and|&)[ \t]+(\d{1,3})"
-    r"(?=(?:[ \t]+years(?:[ \t]+old)?)?[ \t]*(?:[,.;:!?)\]]|$))"
+    r"(?<![\w-])(?:they|we)(?:[ \t]+(?:are|were)|['’]re)[ \t]+"
+    + _BARE_NUMBER
+    + r"[ \t]+(?:and|&)[ \t]+"
+    + _BARE_NUMBER
+    + r"(?=(?:[ \t]+years(?:[ \t]+old)?)?[ \t]*(?:[,.;:!?)\]]|$))"
 )
 _AGES_AFTER_GROUP = re.compile(
-    r",[ \t]*(\d{1,3})[ \t]+(?:and|&)[ \t]+(\d{1,3})(?=(?:[ \t]+years[ \t]+old)?[ \t]*(?:[,.;:!?)\]]|$))"
+    r",[ \t]*"
+    + _BARE_NUMBER
+    + r"[ \t]+(?:and|&)[ \t]+"
+    + _BARE_NUMBER
+    + r"(?=(?:[ \t]+years[ \t]+old)?[ \t]*(?:[,.;:!?)\]]|$))"
 )
 # a name after a capitalised person word: "Señora López, 70," "Uncle Ray Díaz, 58,"
 _NAME_BEFORE = re.compile(r"\.?(?:[ \t]+[^\W\d_a-z][\w'’-]*){1,2}$")
@@ -643,7 +652,7 @@ class _Detector:
             group = next(g for g in ("c", "o", "a", "b", "i") if bare.group(g))
             if bare.start(group) in starts:
                 continue  # "a man of 75 years old": the taxonomy's own form
-            form = f"{bare.group(group)} years old"
+            form = bare_form(bare.group(group))
             entry = self.taxonomy.lexicon.get(form)
             if entry is None:
                 continue
@@ -668,11 +677,11 @@ class _Detector:
 
         def add(start: int, end: int) -> None:
             number = self.folded[start:end]
-            entry = self.taxonomy.lexicon.get(f"{number} years old")
+            entry = self.taxonomy.lexicon.get(bare_form(number))
             if entry is None or any(a < end and start < b for a, b in spans):
                 return
             spans.append((start, end))
-            found.append(_Match(0, start, end, entry, surface=f"{number} years old", bare=number))
+            found.append(_Match(0, start, end, entry, surface=bare_form(number), bare=number))
 
         anchors = [m for m in self.matches if m.entry.attribute in ages and _DIGIT.search(self.folded, m.start, m.end)]
         for match in anchors:

@@ -270,17 +270,30 @@ def bare_key(spec: AttributeSpec, value: str, category: str, written: str, value
     row = _row_of(spec, category).get((value, number))
     nearest = sorted(range(len(rows)), key=lambda i: (abs(_months(rows[i].get(value, "")) - _months(number)), i))
     for index in ([row] if row is not None else []) + nearest:
-        numbers = {v: rows[index].get(v, "") for v in values}
-        if all(n.isdigit() and int(n) < 100 for n in numbers.values()) and all(
-            _bare_reads_as(spec, v, category, n if style == "#" else _spell(int(n))) for v, n in numbers.items()
-        ):
+        said = {v: _bare_said(rows[index].get(v, ""), style) for v in values}
+        if all(said.values()) and all(_bare_reads_as(spec, v, category, b) for v, b in said.items()):
             return f"{_BARE}{style}{_SEP}{index}"
     return ""
 
 
+def _bare_said(number: str, style: str) -> str:
+    """How a row's number is written bare: "7" or "seven" (years below 100), "18 months" (months,
+    in digits only); "" when it cannot be."""
+    if number.isdigit() and int(number) < 100:
+        return number if style == "#" else _spell(int(number))
+    if style == "#" and number.endswith("m") and number[:-1].isdigit():
+        return f"{number[:-1]} months"
+    return ""
+
+
+def bare_form(bare: str) -> str:
+    """The form a bare age is read as: "45" as "45 years old", "18 months" as "18 months old"."""
+    return f"{bare} old" if bare.endswith(("month", "months")) else f"{bare} years old"
+
+
 def _bare_reads_as(spec: AttributeSpec, value: str, category: str, bare: str) -> bool:
-    """Whether a bare age reads back as `value` (detection reads it as its "N years old" form)."""
-    return f"{bare} years old" in {surface_key(f) for f in spec.forms[value].get(category, ())}
+    """Whether a bare age reads back as `value` (detection reads it as its `bare_form`)."""
+    return bare_form(bare) in {surface_key(f) for f in spec.forms[value].get(category, ())}
 
 
 def _spell(number: int) -> str:
@@ -302,8 +315,7 @@ def render_form(taxonomy: Taxonomy, spec: AttributeSpec, value: str, category: s
     if style.startswith(_BARE):
         table = _number_table(spec, category)
         assert table is not None
-        number = int(table[0][int(index)][value])
-        return str(number) if style == f"{_BARE}#" else _spell(number)
+        return _bare_said(table[0][int(index)][value], style[len(_BARE) :])
     table = _number_table(spec, category)
     assert table is not None
     rows, forms = table
