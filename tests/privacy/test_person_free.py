@@ -25,6 +25,9 @@ PERSON_FREE = [
     "a women's magazine on a coffee table",
     "a men's room door",
     "a children's book on a shelf",
+    # a people's word after a word said of food or things names the thing
+    "spicy thai with rice, food photography",
+    "traditional Japanese with rice and miso",
     # a name in title case on a sign or a title, after the word that says so
     "a neon sign that says 'Grandma's Diner' on a rainy night, retro americana",
     "weathered tavern sign reading The Jolly Fisherman, seaside town, dusk",
@@ -75,6 +78,8 @@ PERSONS = [
     "the King of Spain waving from a balcony",
     "a Young Woman portrait",
     "a pretty Latina with curly hair laughing",  # a people's word used as a noun
+    "hot latina in a red dress dancing salsa, club lights",  # ... with no article
+    "club lights, pretty Filipina smiling",
     "a beautiful young Nigerian in a suit",
     "a nanny with her baby",
     "a farmer and her dog",

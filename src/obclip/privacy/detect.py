@@ -50,6 +50,7 @@ from obclip.privacy.words import (
     NOUNS_LIKE_PARTICIPLES,
     OBJECT_HEADS,
     POSSESSIVES,
+    SAID_OF_PERSONS,
     SENTENCE_END,
     TRANSPARENT,
     is_person_head,
@@ -1099,16 +1100,18 @@ class _Detector:
                 return True
             if before[0] == "" and before[2] in self.ends and self.matches[self.ends[before[2]]].entry.is_pronoun:
                 return True
-            if not phrase and self._article_across_adjectives(match.start):
-                return True  # "a pretty Latina with curly hair": used as a noun
+            if not heads and self._article_across_adjectives(match.start):
+                return True  # "a pretty Latina with curly hair", "pretty Filipina smiling": used as a noun
         # a tag list about a person told by tags only ("elderly, female, wheelchair")
         return self.has_person or bool(self.tag_persons - {match.start})
 
     def _article_across_adjectives(self, start: int) -> bool:
         """Whether "a" or "an" comes one or two words said of a person (cues or slots) before `start`
         ("a pretty Latina", "a beautiful young Nigerian"), with no noun after the word at `start`;
-        "a delicious Thai with rice" is food."""
+        "a delicious Thai with rice" is food. With no article, a word said of a person opening the
+        prompt or a tag does the same ("hot latina in a red dress", "..., pretty Filipina smiling")."""
         before = self._word_before(start)
+        said_of_person = False
         for _ in range(2):
             if before is None:
                 return False
@@ -1116,13 +1119,26 @@ class _Detector:
                 if before[2] not in self.ends or self.matches[self.ends[before[2]]].entry.is_pronoun:
                     return False
                 before = self._word_before(self.matches[self.ends[before[2]]].start)
-            elif before[0] in cue_table().implications:  # "pretty", "handsome": said of a person
+            elif before[0] in cue_table().implications or before[0] in SAID_OF_PERSONS:  # "pretty", "hot"
+                said_of_person = True
                 before = self._word_before(before[1])
             else:
                 return False
             if before is not None and before[0] in ("a", "an"):
                 return True
+            if said_of_person and (
+                before is None or (before[0] == "" and before[2] not in self.ends and self._opens(before[2]))
+            ):
+                return True
         return False
+
+    def _opens(self, end: int) -> bool:
+        """Whether the text before `end` (a gap of spaces) ends a tag or clause: a comma, a semicolon,
+        a line break or an opening bracket."""
+        k = end
+        while k > 0 and self.text[k - 1].isspace():
+            k -= 1
+        return k == 0 or self.text[k - 1] in ",;\n([{"
 
     def _verb_after_noun_use(self, match: _Match, phrase: list[str]) -> bool:
         """Whether a modifier is used as a noun with a participle and its object after it: "a

@@ -224,6 +224,15 @@ TRANSPARENT = _words(
 man"), booru's "focus" ("male focus") and "half" ("half Japanese half Brazilian"); a word ending
 in -ing, -ed or -ly is read the same way."""
 
+SAID_OF_PERSONS = _words(
+    """
+    hot sexy cute stunning attractive lovely pretty beautiful gorgeous handsome smiling laughing
+    crying shy confident proud cheerful blonde blond brunette redhead muscular chubby skinny slim curvy
+    """
+)
+"""Words said of a person, not of food or things, before a people's word used as a noun with no
+article: "hot latina in a red dress", "pretty Filipina smiling" (not "traditional Japanese")."""
+
 NOUNS_LIKE_PARTICIPLES = _words(
     """
     building buildings painting paintings drawing drawings ring rings king thing things ceiling
