@@ -667,8 +667,8 @@ class _Detector:
     def _coordinated_ages(self) -> None:
         """A bare number joined by "and" to a written age is an age too, another person's: "my
         parents, 70 and 68 years old", "two sisters aged 4 and 7", "two brothers, 8 and 11". Each
-        is read as "N years old" and rendered as the bare number, its own variable, so the numbers
-        vary apart. Reads the text and the matches' kinds, never a value."""
+        is read as its `bare_form` ("N years old", "N months old") and rendered bare, its own
+        variable, so the numbers vary apart. Reads the text and the matches' kinds, never a value."""
         names = [spec.name for spec in self.taxonomy.attributes]
         ages = {i for i, name in enumerate(names) if name in ("age", "child_age")}
         if not ages or not any(c.isdigit() for c in self.folded):
