@@ -203,6 +203,7 @@ def test_no_form_ends_in_a_canonical_rendering_of_its_attribute(attribute: str) 
         ("two sisters aged 4 and 7 in matching raincoats", ["4", "7"]),
         ("two brothers, 8 and 11, racing bikes down a dirt road", ["8", "11"]),
         ("my 2 daughters as disney princesses, pixar style, they are 4 and 7", ["4", "7"]),
+        ("my little brother and sister, they are 6 and 9, building a sandcastle", ["6", "9"]),
     ],
 )
 def test_ages_joined_by_and_each_vary(prompt: str, numbers: list[str]) -> None:
@@ -230,6 +231,7 @@ def test_a_range_or_a_count_after_and_is_no_second_age(prompt: str, kept: str) -
             "two sisters aged {} and {} in the rain",
             "two brothers, {} and {}, racing",
             "my sons, they are {} and {}",
+            "my brother and sister, they are {} and {}",
         ]
     ),
     seed=st.integers(0, 2**32),

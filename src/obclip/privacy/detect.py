@@ -698,8 +698,9 @@ class _Detector:
             if listed is not None:
                 add(listed.start(1), listed.end(1))
                 add(listed.start(2), listed.end(2))
-        if plurals:  # "my 2 daughters as princesses, they are 4 and 7"
-            for said in _THEY_ARE_AGES.finditer(self.folded, plurals[0].end):
+        persons = [m for m in self.matches if not m.entry.is_pronoun and m.entry.attribute not in ages]
+        if plurals or len(persons) >= 2:  # "my 2 daughters ..., they are 4 and 7", "my brother and sister, ..."
+            for said in _THEY_ARE_AGES.finditer(self.folded, (plurals or persons[1:])[0].end):
                 add(said.start(1), said.end(1))
                 add(said.start(2), said.end(2))
         if found:
