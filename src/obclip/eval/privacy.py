@@ -32,7 +32,6 @@ from obclip.errors import InvalidInputError, ObclipError, read_user_text
 from obclip.eval import privacy_words as pw
 from obclip.privacy import CandidateSet, Taxonomy, correlate
 from obclip.privacy.normalize import normalize_text
-from obclip.privacy.taxonomy import fold
 from obclip.view import DEFAULT_LARGE, check_read, cloud_view, resolve_taxonomy
 
 CATEGORIES = ("gender", "age", "ethnicity", "religion")
@@ -976,6 +975,13 @@ def _disagrees(result: PromptResult) -> bool:
     return any(not p.startswith(_GROUP) for p in result.disagreeing)
 
 
+def _names_all(words: Sequence[str], result: PromptResult) -> bool:
+    """Whether the notice or the residual-risk list of `result` names every one of `words`, read
+    as the user reads them (`privacy_words.read_as_seen`)."""
+    told = pw.read_as_seen(" ".join([result.notice or "", *result.residual]))
+    return all(pw.read_as_seen(w) in told for w in words)
+
+
 def summarise(items: Sequence[CorpusPrompt], results: Sequence[PromptResult]) -> Summary:
     """The figures of the corpus prompts (`items` and their `results`, in the same order); the
     hostile and stress results, if any, only fill their own figures."""
@@ -991,14 +997,7 @@ def summarise(items: Sequence[CorpusPrompt], results: Sequence[PromptResult]) ->
         if having:
             by_category[category] = _share(sum(1 for r in having if category in r.leaked), len(having))
     religious = [r for _, r in pairs if r.leaked.get("religion")]
-    religion_told = _share(
-        sum(
-            1
-            for r in religious
-            if all(fold(w) in fold(" ".join([r.notice or "", *r.residual])) for w in r.leaked["religion"])
-        ),
-        len(religious),
-    )
+    religion_told = _share(sum(1 for r in religious if _names_all(r.leaked["religion"], r)), len(religious))
     by_kind = {}
     for kind in sorted({k.partition(":")[0] for i, _ in sensitive for k in i.kinds} | {"plain"}):
         having = [
