@@ -136,20 +136,22 @@ _TITLED_NAME = re.compile(r"\.?[ \t]+([^\W\d_]+(?:-[^\W\d_]+)*)(?![\w-])(?!['’
 # after a bare age: punctuation, the end, a linking word or a participle, never a noun ("of about
 # six feet", "over 70 countries" are measures and counts)
 _AFTER_AGE = r"(?=\+?[ \t]*(?:[,.;:!?)\]]|$|(?:and|with|in|on|at|wearing|holding|who|years?)\b|\w+ing\b))"
+# a bare age as written and rendered: "7" or, an infant's, "18 months"
+_AGE_NUMBER = r"\d{1,3}(?:[ \t]+months?)?"
 _BARE_AGE = re.compile(
-    r"(?:,[ \t]*(?P<c>\d{1,3}(?:[ \t]+months?)?)(?=(?:[ \t]+years)?\+?[ \t]*(?:,|\.|;|$))"
+    rf"(?:,[ \t]*(?P<c>{_AGE_NUMBER})(?=(?:[ \t]+years)?\+?[ \t]*(?:,|\.|;|$))"
     r"|[ \t]+of[ \t]+(?:about[ \t]+|around[ \t]+)?"
     rf"(?P<o>\d{{1,3}}|[a-z]+(?:-[a-z]+)?)(?![\w-]){_AFTER_AGE}"
     # "a man over 70", "a woman around forty, reading", "a man (45)"
     r"|[ \t]+(?:over|under|around|about|nearly|almost|roughly|approximately|at|nearing|approaching|past)[ \t]+"
     rf"(?P<a>\d{{1,3}}|[a-z]+(?:-[a-z]+)?)(?![\w-]){_AFTER_AGE}"
-    r"|[ \t]*\((?P<b>\d{1,3}(?:[ \t]+months?)?)\+?\))"
+    rf"|[ \t]*\((?P<b>{_AGE_NUMBER})\+?\))"
     # "he is 80 and she is 78": after a subject pronoun only
     r"|[ \t]+(?:is|was)[ \t]+(?P<i>\d{1,3})(?=[ \t]*(?:[,.;:!?)\]]|$|and\b|with\b|in\b))"
 )
 # ages joined by "and" (`_coordinated_ages`): "70 and [68 years old]", "[aged 4] and 7", "brothers, 8 and 11"
 _DIGIT = re.compile(r"\d")
-_BARE_NUMBER = r"(\d{1,3}(?:[ \t]+months?)?)"  # a bare age renders "7" or, an infant's, "18 months"
+_BARE_NUMBER = rf"({_AGE_NUMBER})"
 _AGE_BEFORE_AND = re.compile(r"(?<![\w.,-])(?<!between )(?<!from )" + _BARE_NUMBER + r"[ \t]*(?:and|&)[ \t]+$")
 _AND_AGE_AFTER = re.compile(r"[ \t]+(?:and|&)[ \t]+" + _BARE_NUMBER + r"(?![\w.-])" + _AFTER_AGE)
 _THEY_ARE_AGES = re.compile(
@@ -669,9 +671,7 @@ class _Detector:
         parents, 70 and 68 years old", "two sisters aged 4 and 7", "two brothers, 8 and 11". Each
         is read as its `bare_form` ("N years old", "N months old") and rendered bare, its own
         variable, so the numbers vary apart. Reads the text and the matches' kinds, never a value."""
-        names = [spec.name for spec in self.taxonomy.attributes]
-        ages = {i for i, name in enumerate(names) if name in ("age", "child_age")}
-        if not ages or not any(c.isdigit() for c in self.folded):
+        if not any(c.isdigit() for c in self.folded):
             return
         spans = [(m.start, m.end) for m in self.matches]
         found: list[_Match] = []
@@ -684,7 +684,7 @@ class _Detector:
             spans.append((start, end))
             found.append(_Match(0, start, end, entry, surface=bare_form(number), bare=number))
 
-        anchors = [m for m in self.matches if m.entry.attribute in ages and _DIGIT.search(self.folded, m.start, m.end)]
+        anchors = [m for m in self.matches if self._ages(m) and _DIGIT.search(self.folded, m.start, m.end)]
         for match in anchors:
             before = _AGE_BEFORE_AND.search(self.folded, max(0, match.start - 24), match.start)
             if before is not None:
@@ -698,7 +698,7 @@ class _Detector:
             if listed is not None:
                 add(listed.start(1), listed.end(1))
                 add(listed.start(2), listed.end(2))
-        persons = [m for m in self.matches if not m.entry.is_pronoun and m.entry.attribute not in ages]
+        persons = [m for m in self.matches if not m.entry.is_pronoun and not self._ages(m)]
         if plurals or len(persons) >= 2:  # "my 2 daughters ..., they are 4 and 7", "my brother and sister, ..."
             for said in _THEY_ARE_AGES.finditer(self.folded, (plurals or persons[1:])[0].end):
                 add(said.start(1), said.end(1))

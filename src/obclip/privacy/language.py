@@ -66,9 +66,10 @@ def language_of(text: str) -> str | None:
         if letters >= _MIN_OTHER_LETTERS and other / letters > _NOT_ENGLISH_SHARE:
             return _identify(text, 0.0) or "und"
         # tags written wholly in another script among English tags ("1girl, 巫女, 神社"): unread
-        unread = [c for c in _CLAUSE.split(text) if len(_OTHER_LETTER.findall(c)) == len(_ANY_LETTER.findall(c)) > 0]
-        if sum(len(_ANY_LETTER.findall(c)) for c in unread) >= _MIN_OTHER_LETTERS:
-            return _identify(" ".join(unread), 0.0) or "und"
+        clauses = [(c, len(_ANY_LETTER.findall(c))) for c in _CLAUSE.split(text)]
+        unread = [(c, n) for c, n in clauses if n and len(_OTHER_LETTER.findall(c)) == n]
+        if sum(n for _, n in unread) >= _MIN_OTHER_LETTERS:
+            return _identify(" ".join(c for c, _ in unread), 0.0) or "und"
     reading = _read_words(text)
     if reading.clearly_foreign():
         return _name_language(text, reading)

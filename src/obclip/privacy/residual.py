@@ -98,8 +98,8 @@ def residual(template: Template) -> tuple[Residual, ...]:
                 word = fixed[match.start() : match.end()]
                 found[(word, f"{name} word sent unchanged (it does not seem to describe a person)")] = None
         opt_words, opt_matcher = _opt_in_words()
-        off = {name for name in opt_words.values()} - {a.name for a in template.taxonomy.attributes}
-        for match in opt_matcher.finditer(folded):
+        off = set(OPT_IN) - {a.name for a in template.taxonomy.attributes}
+        for match in opt_matcher.finditer(folded) if off else ():
             name = opt_words[" ".join(match.group().split())]
             if name in off:
                 word = fixed[match.start() : match.end()]
