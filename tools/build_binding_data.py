@@ -29,7 +29,12 @@ Four lists, read by `privacy/binding.py`:
   group, with their plurals ("team", "choir", "club"): a possessive before one shows persons ("a
   women's soccer team");
 - `depictions`: the object heads under an artifact sense of "representation", "sculpture" or
-  "doll" ("photo", "statue", "figurine"): they may show the person named before them.
+  "doll" ("photo", "statue", "figurine"): they may show the person named before them;
+- `owned_heads`: the object heads and the things a person wears or carries, with their plurals
+  (WordNet's irregular ones from noun.exc), but no depiction and no form that is also the plural
+  of a body part, a person or a group ("arms"): after a possessive they name a thing that the
+  possessor owns, and the picture need not show the possessor ("a gentleman's pocket watch",
+  "men's leather shoes"; "a woman's hands", "a woman's portrait" show her).
 
 WordNet's lexicographer files give each sense its kind (noun.person is file 18).
 """
@@ -55,6 +60,7 @@ MIN_ZIPF = 2.5
 MIN_LETTERS = 3
 MODALS = frozenset({"can", "will", "may", "must", "might", "should", "would", "could", "shall"})
 GROUPS = {14, 18}  # noun.group, noun.person
+BODY = 8  # noun.body
 ARTIFACT = 6
 MIN_PREFIXED = 4
 DEPICTIONS = ("representation", "sculpture", "doll")
@@ -128,6 +134,16 @@ def _names(data: object) -> set[str]:
     return set()
 
 
+def _irregular_plurals(path: Path) -> dict[str, list[str]]:
+    """lemma -> its irregular plurals, from WordNet's noun.exc ("foot" -> "feet")."""
+    plurals: dict[str, list[str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        inflected, *lemmas = line.split()
+        for lemma in lemmas:
+            plurals.setdefault(lemma, []).append(inflected)
+    return plurals
+
+
 def _plural(word: str) -> str:
     if word.endswith("man"):
         return word[:-3] + "men"  # "gingerbread men", "water boatmen"
@@ -179,6 +195,7 @@ def build(wordnet: Path) -> dict[str, object]:
 
     compounds: set[str] = set()
     heads: set[str] = set()
+    worn_heads: set[str] = set()
     verbal: set[str] = set()
     for lemma, offsets in nouns.items():
         first = kinds[offsets[0]]
@@ -216,6 +233,7 @@ def build(wordnet: Path) -> dict[str, object]:
         if zipf_frequency(lemma, "en") < MIN_ZIPF or counts.get((lemma, "3"), 0) > counts.get((lemma, "1"), 0):
             continue  # rare, or an adjective more often ("mere")
         if _under(common[0], worn, hypernyms):
+            worn_heads.add(lemma)
             continue  # "a girl school uniform", "an old man cane": what a person wears or carries
         heads.add(lemma)
         if lemma in verbs:
@@ -232,6 +250,18 @@ def build(wordnet: Path) -> dict[str, object]:
         if lemma.isalpha() and kinds[offsets[0]] in GROUPS and zipf_frequency(lemma, "en") >= MIN_ZIPF
         for form in (lemma, _plural(lemma))
     }
+    irregular = _irregular_plurals(wordnet / "noun.exc")
+    owned = {
+        form for lemma in (heads | worn_heads) - depictions for form in (lemma, *irregular.get(lemma, [_plural(lemma)]))
+    }
+    # a form that is also a body part's, a person's or a group's plural names no owned thing ("arms")
+    shows = {BODY, *GROUPS}
+    owned -= {
+        form
+        for lemma, offsets in nouns.items()
+        if kinds[offsets[0]] in shows
+        for form in (lemma, *irregular.get(lemma, [_plural(lemma)]))
+    }
     return {
         "description": "Person words that name no person, from WordNet: multiword nouns holding a person word "
         "whose most frequent sense is no person, and nouns that, right after a person noun, make it a "
@@ -245,6 +275,7 @@ def build(wordnet: Path) -> dict[str, object]:
         "name_prefixes": prefixes,
         "person_or_group_heads": sorted(groups),
         "depictions": sorted(depictions),
+        "owned_heads": sorted(owned),
     }
 
 

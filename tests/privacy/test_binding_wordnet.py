@@ -37,7 +37,7 @@ PERSONS = [
     "japanese girl school uniform",
     "women fish in the river",
     "a baby sleeping in a crib",
-    "a woman's hat blowing in the wind",
+    "a woman's hands holding a hat in the wind",
     "a poor boy begging",
     "a neanderthal man with a spear",
     "a mother and her baby",

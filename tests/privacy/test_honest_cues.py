@@ -205,6 +205,28 @@ def test_a_child_noun_after_an_age_adjective_is_sent_as_child(prompt: str, sent:
     _same_for_every_member(cset)
 
 
+@pytest.mark.parametrize(
+    ("prompt", "sent", "noun"),
+    [
+        ("a teenager, 15 years old, skateboarding", "a child, 15 years old, skateboarding", "teenager"),
+        ("a baby, 9 months old, crawling", "a child, 9 months old, crawling", "baby"),
+        ("two kids, 5 years old, in a sandbox", "two children, 5 years old, in a sandbox", "kids"),
+        ("two children, 5 years old, in a sandbox", "two children, 5 years old, in a sandbox", ""),
+    ],
+)
+def test_a_child_noun_before_its_age_is_one_person_sent_as_child(prompt: str, sent: str, noun: str) -> None:
+    """A child noun, a comma, then an age: the noun's own age, one person and one variable (not "a
+    teenager, 6 months old" beside the user's own); the cloud gets "child", which agrees with
+    every child age."""
+    cset = _sent(prompt)
+    assert cset.true_prompt == sent and cset.device_prompt == prompt
+    assert len(cset) == 4 and [a.kind for a in cset.attributes] == ["child_age"]
+    if noun:
+        assert (noun, "children" if noun.endswith("s") else "child") in generalized(cset)
+        assert not any(noun in c.split() for c in cset.candidates)
+    _same_for_every_member(cset)
+
+
 def test_a_skin_tone_word_is_dropped_for_a_person_only() -> None:
     """'pale' states a skin tone no slot varies: dropped for the cloud where the prompt shows a person,
     kept in a prompt without one (a person-free prompt is sent as written)."""

@@ -100,7 +100,15 @@ def binding() -> Binding:
 def _wordnet() -> dict[str, list[str]]:
     text = resources.files("obclip.privacy").joinpath("data/binding_wordnet.json").read_text(encoding="utf-8")
     data = json.loads(text)
-    keys = ("compounds", "object_heads", "also_verbs", "name_prefixes", "person_or_group_heads", "depictions")
+    keys = (
+        "compounds",
+        "object_heads",
+        "also_verbs",
+        "name_prefixes",
+        "person_or_group_heads",
+        "depictions",
+        "owned_heads",
+    )
     return {key: list(data.get(key, ())) for key in keys}
 
 
@@ -178,6 +186,46 @@ def classifying_genitive(taxonomy: Taxonomy, folded: str, start: int, end: int, 
             break  # a possessive starts another phrase
         cursor, words = noun.end(), words + 1
     return words > 0
+
+
+@functools.cache
+def _owned_heads() -> frozenset[str]:
+    return frozenset(_wordnet()["owned_heads"])
+
+
+def owns_thing(taxonomy: Taxonomy, folded: str, end: int) -> bool:
+    """Whether the person noun ending at folded[end] is the possessor of a thing named right after
+    it: a possessive, then up to four words ending the phrase in a thing or what a person wears
+    (`owned_heads`: "a gentleman's pocket watch lying on a map", "men's leather oxford shoes", "an
+    old fisherman's boat"), never a body part, a likeness, a person or a group ("a woman's hands", "a
+    woman's portrait", "a fisherman's wife", "a women's team"). Such a possessor need not be in the
+    picture; the caller decides from the rest of the prompt. A taxonomy word among the words is
+    passed over when it only modifies (whatever form it renders) and ends the test when it names a
+    person; reads kinds, never values."""
+    possessive = _POSSESSIVE.match(folded, end)
+    if possessive is None:
+        return False
+    cursor, head, rules = possessive.end(), "", binding()
+    window = min(len(folded), cursor + _GENITIVE_WINDOW)
+    sensitive = {found.start(): found for found in taxonomy.matcher.finditer(folded, cursor, window)}
+    for _ in range(_MAX_HEAD_WORDS):
+        noun = _NEXT_WORD.match(folded, cursor)
+        if noun is None:
+            break
+        found = sensitive.get(noun.start(1))
+        if found is not None:
+            entry = taxonomy.lexicon[surface_key(found.group())]
+            if entry.is_pronoun or any(rules.rule(c) != MODIFIER for c in entry.categories):
+                return False  # "a man's wife", "the boys' Emma"
+            cursor, head = found.end(), ""
+            continue
+        word = noun.group(1)
+        if word in FUNCTION_WORDS or word.endswith(("ing", "ed")):
+            break  # the phrase ends: "a gentleman's pocket watch lying on ..."
+        if folded.startswith(("'", "’"), noun.end()):
+            return False  # another possessive: "a woman's daughter's toys"
+        cursor, head = noun.end(), word
+    return head in _owned_heads() and _phrase_ends(folded, cursor)
 
 
 _SAYS_VERB = (

@@ -264,6 +264,8 @@ _CHILD_SKIP = 2
 _WORD_BEFORE = re.compile(r"([^\W\d_][\w'’-]*)([ \t]+)$")
 _WORD_AFTER = re.compile(r"[ \t]+([^\W\d_][\w'’-]*)(?![\w'’-])")
 _SLOT_BEFORE = re.compile(rf"{SLOT_MARK}[ \t]+$")
+_NOUN_BEFORE_AGE = re.compile(r"(?<![\w'’-])([^\W\d_][\w'’-]*)[ \t]*,[ \t]*$")
+_AGE_SLOT_AFTER = re.compile(rf"[ \t]*,[ \t]*{SLOT_MARK}")
 _CHILD_AGE = Implication("age", frozenset({"young"}), "weak")
 
 
@@ -314,7 +316,11 @@ def child_noun_form(template: Template, hit: CueHit) -> str | None:
         return None
     text = fixed_text(template)
     if _SLOT_BEFORE.search(text, 0, hit.start) is None:
-        return None
+        if _age_slot_after(template, text, hit.end) is None:
+            return None
+        before = _child_modifier_data().get("nouns_before", {}).get("sent_as", {})
+        entry = template.taxonomy.lexicon[hit.key]
+        return next((form for category, form in before.items() if category in entry.categories), None)
     slot = [p for p in template.parts if isinstance(p, Slot)][text.count(SLOT_MARK, 0, hit.start) - 1]
     forms = _child_modifier_data().get("nouns_after", {}).get("sent_as", {}).get(slot.category, {})
     entry = template.taxonomy.lexicon[hit.key]
@@ -323,13 +329,19 @@ def child_noun_form(template: Template, hit: CueHit) -> str | None:
 
 def _child_noun_hit(template: Template, slot: Slot, text: str, offset: int) -> CueHit | None:
     """A child noun right after a child's written age of the same person ("a 6-month-old infant"),
-    which detection keeps as written: a cue of age, bound to the age's person."""
+    or right before a comma and that age ("a teenager, 15 years old"), which detection keeps as
+    written: a cue of age, bound to the age's person."""
     assert slot.attribute is not None
     attribute = template.attributes[slot.attribute]
-    after = _child_modifier_data().get("nouns_after", {})
-    if attribute.kind not in binding().child_attributes or slot.category not in after.get("categories", ()):
+    if attribute.kind not in binding().child_attributes:
         return None
-    found = _WORD_AFTER.match(text, offset + 1)
+    data = _child_modifier_data()
+    if slot.category in data.get("nouns_after", {}).get("categories", ()):
+        found = _WORD_AFTER.match(text, offset + 1)
+    elif slot.category in data.get("nouns_before", {}).get("categories", ()):
+        found = _NOUN_BEFORE_AGE.search(text, 0, offset)
+    else:
+        return None
     if found is None:
         return None
     key = unaccented(surface_key(found.group(1)))
@@ -337,6 +349,19 @@ def _child_noun_hit(template: Template, slot: Slot, text: str, offset: int) -> C
         return None
     start, stop = found.span(1)
     return CueHit(text[start:stop], start, stop, (_CHILD_AGE,), attribute.person, key)
+
+
+def _age_slot_after(template: Template, text: str, end: int) -> Slot | None:
+    """The child's age slot (of a ``nouns_before`` category) right after text[:end], a comma
+    between: "a teenager, {age}"."""
+    found = _AGE_SLOT_AFTER.match(text, end)
+    if found is None:
+        return None
+    slot = [p for p in template.parts if isinstance(p, Slot)][text.count(SLOT_MARK, 0, found.end() - 1)]
+    categories = _child_modifier_data().get("nouns_before", {}).get("categories", ())
+    if slot.attribute is None or slot.category not in categories:
+        return None
+    return slot if template.attributes[slot.attribute].kind in binding().child_attributes else None
 
 
 def _child_modifier_hits(template: Template, slot: Slot, text: str, offset: int) -> list[CueHit]:

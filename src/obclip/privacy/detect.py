@@ -24,6 +24,7 @@ from obclip.privacy.binding import (
     does_activity,
     in_idiom,
     object_heads,
+    owns_thing,
 )
 from obclip.privacy.cues import cue_table
 from obclip.privacy.emoji import has_person_emoji, neutralise_emoji
@@ -822,11 +823,21 @@ class _Detector:
         self.object_starts = animals | {m.start for m in self.matches if m.rule == ALWAYS and self._object(m)}
         # "a mother giraffe nuzzling her baby", "a nanny goat and her kid": the animal's young
         self.object_starts |= {m.start for m in self.matches if self._young_of_animal(m)}
+        # "a gentleman's pocket watch", "men's leather shoes": an owner, shown only beside a person
+        owners = {m.start for m in self.matches if self._owner(m)}
+        self.owner_words: set[int] = set()
         person_outside = self._person_noun_outside() or has_person_emoji(self.text)
         self.has_person = person_outside or any(
-            m.rule in _PERSON_RULES and not self._data_name(m) and m.start not in self.object_starts
+            m.rule in _PERSON_RULES
+            and not self._data_name(m)
+            and m.start not in self.object_starts
+            and m.start not in owners
             for m in self.matches
         )
+        if self.has_person:
+            self.owner_words = set()
+        else:
+            self.object_starts |= owners
         self._bind_data_names()
         self._titled_names()
         self.has_person_word = self.has_person and (
@@ -845,11 +856,22 @@ class _Detector:
         self.matches = [m for i, m in enumerate(self.matches) if decided[i]]
         self._index()
 
+    def _owner(self, match: _Match) -> bool:
+        """Whether a person noun owns the thing after it ("a gentleman's pocket watch": `owns_thing`);
+        a booru tag ("1girl") is a person whatever follows it."""
+        if match.rule != ALWAYS or match.entry.is_pronoun or any(c.startswith("tag_") for c in match.entry.categories):
+            return False
+        return owns_thing(self.taxonomy, self.folded, match.end)
+
     def _person_noun_outside(self) -> bool:
         """Whether a person noun that no taxonomy word covers is in the prompt, other than one right
-        before an animal or a thing, which it only modifies ("a nanny goat")."""
+        before an animal or a thing, which it only modifies ("a nanny goat"), or one owning the
+        thing after it ("an old fisherman's boat": noted in `owner_words`)."""
         for word in _WORD.finditer(self._outside_matches):
             if not is_person_noun(_bare(word.group())):
+                continue
+            if owns_thing(self.taxonomy, self.folded, word.start() + len(_bare(word.group()))):
+                self.owner_words.add(word.start())
                 continue
             after = _NEXT_WORD.match(self.folded, word.end())
             if after is None or (after.group(1) not in OBJECT_HEADS and after.group(1) not in object_heads()):
@@ -1080,7 +1102,8 @@ class _Detector:
             ):
                 break  # "a Kenyan runner crossing the line": the phrase ends at its head
             # a taxonomy word that names no person is no person's head: "old man's beard lichen"
-            phrase.append(_NO_PERSON if other is not None or k in self.idiom_starts else bare)
+            no_person = other is not None or k in self.idiom_starts or k in self.owner_words
+            phrase.append(_NO_PERSON if no_person else bare)
             k = word.end()
             if raw != word.group():
                 break  # a possessive ends the noun phrase: "an old lighthouse's lamp"
@@ -1448,6 +1471,8 @@ class _Detector:
         "Mrs. Emma", "the woman is a mother", "a woman named Emma")."""
         if match.index - previous.index > 1:
             return False
+        if self._child_noun_aged(previous, match):
+            return True  # "a teenager, 15 years old", "two kids, 5 years old": the child noun's own age
         if ("plural" in previous.category) != ("plural" in match.category) and MODIFIER not in (
             previous.rule,
             match.rule,
@@ -1475,6 +1500,18 @@ class _Detector:
         if not _GAP_OK.fullmatch(gap):
             return False
         return len(words) <= 3 and not any(w in FUNCTION_WORDS for w in words)
+
+    def _child_noun_aged(self, previous: _Match, match: _Match) -> bool:
+        """Whether `match` is an age after a comma that follows a child noun ("a teenager, 15 years
+        old", "a baby, 8 months old", "two kids, 5 years old", "two children, 5 years old"): that
+        noun's own age. Reads categories and the text between, never a value."""
+        if match.category not in _AGE_PREDICATES or match.article is not None or match.index - previous.index != 1:
+            return False
+        if previous.rule != ALWAYS:
+            return False
+        return bool(previous.entry.categories & _CHILD_NOUN_CATEGORIES) and (
+            self.folded[previous.end : match.start].strip() == ","
+        )
 
     def _apposition(self, previous: _Match, match: _Match) -> bool:
         """Whether `match` heads a noun phrase after a comma that renames the titled or named person
