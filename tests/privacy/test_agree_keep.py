@@ -536,10 +536,18 @@ _DECADE_OF = {"young": ("20s", "30s"), "middle-aged": ("40s", "50s"), "old": ("6
 
 
 @pytest.mark.parametrize(
-    "prompt", ["old man, 70s, portrait", "an old woman in her 80s knitting", "a middle-aged man in his 40s"]
+    "prompt",
+    [
+        "old man, 70s, portrait",
+        "an old woman in her 80s knitting",
+        "a middle-aged man in his 40s",
+        "an old couple in their 70s slow dancing in the kitchen",
+        "two old women in their 70s laughing on a bench",
+    ],
 )
 def test_a_decade_of_a_person_with_an_age_word_agrees_with_it(prompt: str) -> None:
-    """ "old man, 70s" and "an old woman in her 80s": one person's age, varied together."""
+    """ "old man, 70s", "an old woman in her 80s" and "an old couple in their 70s": one person's
+    (or group's) age, varied together."""
     cset = build_candidate_set(prompt, seed=0)
     assert len(cset) > 2
     for candidate in cset.candidates:

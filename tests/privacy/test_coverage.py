@@ -54,12 +54,22 @@ def word_in(word: str, text: str) -> bool:
         ("a Québécoise woman ice skating on a lake", ["Québécoise", "woman"]),
         ("centenarian Okinawan woman in her garden", ["Okinawan"]),
         ("a Boricua grandmother cooking", ["Boricua"]),
+        ("tall Dinka man at a cattle camp at dusk", ["Dinka", "man"]),
+        ("sámi reindeer herder in a traditional gákti, lapland", ["sámi"]),
+        ("powwow jingle dress dancer, ojibwe teen girl", ["ojibwe", "girl"]),
         # kin, slang and role words of one gender the word lists lacked
         ("a Viking shieldmaiden with braids and war paint", ["shieldmaiden"]),
         ("1girl, miko, red hakama, shrine, autumn leaves", ["1girl", "miko"]),
         ("grl with pink hair n cat ears, kawaii", ["grl"]),
         ("a quinceañera in a pink ball gown dancing", ["quinceañera"]),
         ("babcia making pierogi in a cozy kitchen", ["babcia"]),
+        ("korean ajumma with permed hair at a fish market", ["ajumma"]),
+        ("oji-san salaryman asleep on the last train", ["oji-san"]),
+        ("gigachad businessman eating a sandwich, meme", ["gigachad"]),
+        ("femboy in an oversized hoodie gaming", ["femboy"]),
+        ("girlboss ceo in a glass office", ["girlboss"]),
+        ("juggalette with face paint at the gathering", ["juggalette"]),
+        ("bolivian cholita wrestler flying off the ropes", ["cholita"]),
         ("cute baby twins in matching onesies", ["baby"]),  # persons in the plural are no object
         ("Indian family celebrating Diwali on a balcony", ["Indian"]),  # "family" is a noun, not an adverb
         ("a group of Mexican abuelitas dancing in a plaza", ["abuelitas", "Mexican"]),

@@ -43,6 +43,12 @@ PERSON_FREE = [
     "a mother duck swimming in a pond",
     "a baby koala sleeping on a branch",
     "a mother horse grazing in a meadow",
+    # a landmark, a tea, a cathedral named with a person word (the idiom lexicon)
+    "Old Man of Storr, Isle of Skye, moody clouds, long exposure",
+    "the old man of hoy sea stack at sunset",
+    "a cup of Lady Grey tea next to a scone with clotted cream",
+    "a cup of earl grey tea, steam, cozy",
+    "notre dame de paris rebuilt in the year 3000, solarpunk",
     # a first name in the proper name of a place or a breed
     "a Saint Bernard with a barrel collar in the Alps",
     "a St. Bernard puppy in the snow",

@@ -850,6 +850,7 @@ class _Detector:
         )
         decided: dict[int, bool] = {}
         self.alone_nouns: set[int] = set()
+        self.their_ages: set[int] = set()
         self.tag_persons = {m.start for m in self.matches if self._tag_person(m)}
         for i in range(len(self.matches) - 1, -1, -1):
             decided[i] = self._bound(self.matches[i], decided)
@@ -1040,6 +1041,8 @@ class _Detector:
                     match.owner = pronoun  # "an old woman in her 80s": her age, one with "old"
                 return pronoun.entry.is_pronoun
             if before[0] in POSSESSIVES:
+                if before[0] == "their":
+                    self.their_ages.add(match.start)  # "an old couple in their 80s": the couple's age
                 return True
             if _ERA_DECADE.fullmatch(said):
                 return False  # "a woman, 90s, film grain": no decade of the rows, so never a decoy's
@@ -1363,6 +1366,9 @@ class _Detector:
                 continue
             if match.start in subject and subject_person is not None:
                 join(match, subject_person)  # "1girl, solo, woman": the tag list's one person
+            elif self._their_age_of(match, previous, variables, of_person):
+                assert previous is not None  # "an old couple in their 80s": one age, of the couple
+                join(match, variables[previous.variable].person)
             else:
                 if previous is None or not self._same_person(previous, match):
                     person += 1
@@ -1411,6 +1417,21 @@ class _Detector:
             if by is not None and by.entry.is_pronoun:
                 join(match, variables[by.variable].person)
         return variables
+
+    def _their_age_of(
+        self,
+        match: _Match,
+        previous: _Match | None,
+        variables: list[_Variable],
+        of_person: dict[tuple[int, int], list[int]],
+    ) -> bool:
+        """Whether `match` is a decade after "their" ("an old couple in their 80s", "two elderly
+        women in their 70s") whose person, the one just named before it, has an age word of the same
+        attribute: the decade is theirs, so the two agree in every candidate ("a young couple in
+        their 70s" is no decoy). Reads positions and kinds, never a value."""
+        if previous is None or match.start not in getattr(self, "their_ages", ()):
+            return False
+        return (variables[previous.variable].person, match.entry.attribute) in of_person
 
     def _tag_subject(self) -> set[int]:
         """The starts of the words that describe the one person of a tag list: its only count tag,
