@@ -72,6 +72,8 @@ def word_in(word: str, text: str) -> bool:
         ("bolivian cholita wrestler flying off the ropes", ["cholita"]),
         ("cute baby twins in matching onesies", ["baby"]),  # persons in the plural are no object
         ("Indian family celebrating Diwali on a balcony", ["Indian"]),  # "family" is a noun, not an adverb
+        ("big indian joint family portrait, diwali lamps", ["indian"]),  # ... after another noun too
+        ("an African American family photo at a reunion", ["African American"]),  # a picture of the family
         ("a group of Mexican abuelitas dancing in a plaza", ["abuelitas", "Mexican"]),
         # weighted syntax around an age and after a possessive; a head a preposition ends
         ("(masterpiece:1.2), 1 man, (30s:1.1), business suit, rainy street", ["30s", "man"]),

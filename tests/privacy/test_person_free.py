@@ -49,6 +49,7 @@ PERSON_FREE = [
     "a cup of Lady Grey tea next to a scone with clotted cream",
     "a cup of earl grey tea, steam, cozy",
     "notre dame de paris rebuilt in the year 3000, solarpunk",
+    "Notre-Dame de Paris at dawn, seine river, mist, impressionist painting",
     # a first name in the proper name of a place or a breed
     "a Saint Bernard with a barrel collar in the Alps",
     "a St. Bernard puppy in the snow",

@@ -117,6 +117,13 @@ def _depictions() -> frozenset[str]:
     return frozenset(_wordnet()["depictions"])
 
 
+def is_depiction(word: str) -> bool:
+    """Whether a (folded) noun names a picture, statue or doll of what is before it ("photo",
+    "statue", "snapshots": `depictions`, singular or plural)."""
+    depictions = _depictions()
+    return word in depictions or (word.endswith("s") and word[:-1] in depictions)
+
+
 @functools.cache
 def _person_or_group_heads() -> frozenset[str]:
     return frozenset(_wordnet()["person_or_group_heads"])

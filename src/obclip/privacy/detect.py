@@ -23,6 +23,7 @@ from obclip.privacy.binding import (
     binding,
     does_activity,
     in_idiom,
+    is_depiction,
     object_heads,
     owns_thing,
 )
@@ -351,6 +352,15 @@ def _one_space(blank: str) -> str:
     if not blank:
         return ""
     return "\n" if "\n" in blank else " "
+
+
+def _depicts_person(heads: list[str]) -> bool:
+    """Whether a noun phrase ends in pictures of the person named before them ("an African American
+    family photo", "an old man statue"): the modifier before describes that person."""
+    end = len(heads)
+    while end > 1 and is_depiction(heads[end - 1]):
+        end -= 1
+    return end < len(heads) and is_person_head(heads[end - 1])
 
 
 def _bare(word: str) -> str:
@@ -1098,7 +1108,10 @@ class _Detector:
             bare = unaccented(raw)  # an accent put on the head hides nothing: "male focûs", "an old mân"
             if bare in FUNCTION_WORDS or bare.startswith("mid-"):
                 break  # "a dancer mid kick", "a dancer mid-flip": a preposition ends the phrase
-            participle = bare.endswith(("ing", "ed", "ly")) and (bare not in NOUNS_LIKE_PARTICIPLES or bool(phrase))
+            # a noun like a participle is one first ("an old building"), later only if it ends in
+            # -ing or -ed ("a Thai cooking class"); a noun in -ly never is ("indian joint family")
+            noun_like = bare in NOUNS_LIKE_PARTICIPLES and (not phrase or bare.endswith("ly"))
+            participle = bare.endswith(("ing", "ed", "ly")) and not noun_like
             if participle and any(
                 w not in TRANSPARENT and (w in NOUNS_LIKE_PARTICIPLES or not w.endswith(("ing", "ed", "ly")))
                 for w in phrase
@@ -1112,7 +1125,7 @@ class _Detector:
                 break  # a possessive ends the noun phrase: "an old lighthouse's lamp"
         heads = [w for w in phrase if w in NOUNS_LIKE_PARTICIPLES or not w.endswith(("ing", "ed", "ly"))]
         if heads and heads[-1] not in TRANSPARENT:
-            if is_person_head(heads[-1]):
+            if is_person_head(heads[-1]) or _depicts_person(heads):
                 return True
             return self._verb_after_noun_use(match, phrase)
         if surface_key(text[match.start : match.end]) in self.binding.strict:
