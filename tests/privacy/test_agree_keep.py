@@ -95,6 +95,17 @@ def test_couples_and_groups_vary_over_every_gender_mix(prompt: str, mixed: str) 
         assert set(build_candidate_set(member, seed=0).candidates) == set(cset.candidates)
 
 
+def test_groups_listed_without_commas_are_two_groups() -> None:
+    """ "men women and kids": two groups of one attribute side by side are a list whose commas are
+    left out, each varied over every mix ("women men", "men men"), not one group whose slots agree;
+    "a mother daughter duo" stays one pair."""
+    cset = build_candidate_set("crowd of football ultras, men women and kids, flares", seed=0)
+    groups = {c.split(", ")[1].rsplit(" and ", 1)[0] for c in cset.candidates}
+    assert {"men women", "women men", "men men", "women women"} <= groups
+    assert_closed("crowd of football ultras, men women and kids, flares", seed=0)
+    assert len(build_candidate_set("a mother daughter duo baking", seed=0)) == 2
+
+
 def test_one_person_is_never_of_mixed_gender() -> None:
     cset = build_candidate_set("a woman walking with her dog", seed=0)
     assert set(cset.candidates) == {"a woman walking with her dog", "a man walking with his dog"}

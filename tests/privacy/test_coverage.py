@@ -55,6 +55,8 @@ def word_in(word: str, text: str) -> bool:
         ("centenarian Okinawan woman in her garden", ["Okinawan"]),
         ("a Boricua grandmother cooking", ["Boricua"]),
         ("tall Dinka man at a cattle camp at dusk", ["Dinka", "man"]),
+        ("gorgeous ebony skinned model in a gold dress", ["ebony skinned"]),  # "-skinned" with a space
+        ("dark skinned man smiling", ["dark skinned", "man"]),
         ("sámi reindeer herder in a traditional gákti, lapland", ["sámi"]),
         ("powwow jingle dress dancer, ojibwe teen girl", ["ojibwe", "girl"]),
         # kin, slang and role words of one gender the word lists lacked

@@ -1523,7 +1523,10 @@ class _Detector:
             if len(words) == 1 and (words[0] in LINKING or words[0] in ("named", "called")):
                 return True
             if match.rule == ALWAYS and match.article is None and not gap.strip():
-                return True  # "a newborn baby", "a mother daughter duo"
+                # "a newborn baby", "a mother daughter duo"; two groups of one attribute are a list
+                # without its commas ("men women and kids")
+                same_kind = previous.entry.attribute == match.entry.attribute
+                return not (same_kind and "plural" in previous.category and "plural" in match.category)
             return match.rule == CAPITALISED and match.article is None and gap.strip() in ("", ",")
         if self._apposition(previous, match):
             return True
