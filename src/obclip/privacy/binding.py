@@ -227,10 +227,15 @@ def owns_thing(taxonomy: Taxonomy, folded: str, end: int) -> bool:
             cursor, head = found.end(), ""
             continue
         word = noun.group(1)
-        if word in FUNCTION_WORDS or word.endswith(("ing", "ed")):
-            break  # the phrase ends: "a gentleman's pocket watch lying on ..."
+        if word in FUNCTION_WORDS:
+            break  # the phrase ends: "a gentleman's pocket watch lying on a map"
         if folded.startswith(("'", "’"), noun.end()):
             return False  # another possessive: "a woman's daughter's toys"
+        if word.endswith(("ing", "ed")):
+            if head:
+                break  # a participle after the head ends the phrase: "a woman's hands kneading dough"
+            cursor = noun.end()
+            continue  # one before it is no head: "grandpa's fishing rod", "a man's rocking chair"
         cursor, head = noun.end(), word
     return head in _owned_heads() and _phrase_ends(folded, cursor)
 
