@@ -16,6 +16,8 @@ from obclip.privacy.taxonomy import surface_key
 from obclip.privacy.words import FUNCTION_WORDS, is_person_noun
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from obclip.privacy.taxonomy import Taxonomy
 
 ALWAYS = "always"
@@ -170,29 +172,41 @@ def classifying_genitive(taxonomy: Taxonomy, folded: str, start: int, end: int, 
     possessive = _POSSESSIVE.match(folded, end)
     if possessive is None or _SINGULAR_ARTICLE.search(folded, max(0, start - 8), start) is None:
         return False
-    cursor, words = possessive.end(), 0
-    groups, rules = _person_or_group_heads(), binding()
-    window = min(len(folded), cursor + _GENITIVE_WINDOW)
-    sensitive = {found.start(): found for found in taxonomy.matcher.finditer(folded, cursor, window)}
-    while (noun := _NEXT_WORD.match(folded, cursor)) is not None and words < _MAX_HEAD_WORDS:
-        found = sensitive.get(noun.start(1))
-        if found is not None:
-            # a taxonomy word may be a slot that renders other forms of its kind ("old" as
-            # "middle-aged", "Mister" as "woman", "Emma" as "Ted"): read its kind, never its form
-            entry = taxonomy.lexicon[surface_key(found.group())]
-            if entry.is_pronoun or any(rules.rule(c) != MODIFIER for c in entry.categories):
-                return False  # a person's word: "a boys' old man" shows persons
-            cursor = found.end()
+    words, groups = 0, _person_or_group_heads()
+    for word, after in _after_possessive(taxonomy, folded, possessive.end()):
+        if words >= _MAX_HEAD_WORDS:
+            break
+        if word is None:
+            return False  # a person's word: "a boys' old man" shows persons
+        if not word:
             continue  # an attribute's adjective ("a women's old car"), not counted
-        word = noun.group(1)
         if word in FUNCTION_WORDS or word.endswith(("ing", "ed")):
             break  # the phrase ends ("a boys' bicycle leaning")
         if word in groups or is_person_noun(word):
             return False  # before the apostrophe: a slot's possessive may render as a pair ("boys and girls'")
-        if folded.startswith(("'", "’"), noun.end()):
+        if folded.startswith(("'", "’"), after):
             break  # a possessive starts another phrase
-        cursor, words = noun.end(), words + 1
+        words += 1
     return words > 0
+
+
+def _after_possessive(taxonomy: Taxonomy, folded: str, cursor: int) -> Iterator[tuple[str | None, int]]:
+    """The words after a possessive, from folded[cursor], left to right, each with its end: a
+    plain word as written; "" for a taxonomy word that only modifies, None for one that names a
+    person. A taxonomy word may be a slot that renders other forms of its kind ("old" as
+    "middle-aged", "Mister" as "woman", "Emma" as "Ted"): it is read by its kind, never its form."""
+    rules = binding()
+    window = min(len(folded), cursor + _GENITIVE_WINDOW)
+    sensitive = {found.start(): found for found in taxonomy.matcher.finditer(folded, cursor, window)}
+    while (noun := _NEXT_WORD.match(folded, cursor)) is not None:
+        found = sensitive.get(noun.start(1))
+        if found is None:
+            cursor = noun.end()
+            yield noun.group(1), cursor
+            continue
+        entry = taxonomy.lexicon[surface_key(found.group())]
+        cursor = found.end()
+        yield (None if entry.is_pronoun or any(rules.rule(c) != MODIFIER for c in entry.categories) else ""), cursor
 
 
 @functools.cache
@@ -212,31 +226,25 @@ def owns_thing(taxonomy: Taxonomy, folded: str, end: int) -> bool:
     possessive = _POSSESSIVE.match(folded, end)
     if possessive is None:
         return False
-    cursor, head, rules = possessive.end(), "", binding()
-    window = min(len(folded), cursor + _GENITIVE_WINDOW)
-    sensitive = {found.start(): found for found in taxonomy.matcher.finditer(folded, cursor, window)}
-    for _ in range(_MAX_HEAD_WORDS):
-        noun = _NEXT_WORD.match(folded, cursor)
-        if noun is None:
+    cursor, head = possessive.end(), ""
+    for count, (word, after) in enumerate(_after_possessive(taxonomy, folded, cursor)):
+        if count == _MAX_HEAD_WORDS:
             break
-        found = sensitive.get(noun.start(1))
-        if found is not None:
-            entry = taxonomy.lexicon[surface_key(found.group())]
-            if entry.is_pronoun or any(rules.rule(c) != MODIFIER for c in entry.categories):
-                return False  # "a man's wife", "the boys' Emma"
-            cursor, head = found.end(), ""
+        if word is None:
+            return False  # "a man's wife", "the boys' Emma"
+        if not word:
+            cursor, head = after, ""
             continue
-        word = noun.group(1)
         if word in FUNCTION_WORDS:
             break  # the phrase ends: "a gentleman's pocket watch lying on a map"
-        if folded.startswith(("'", "’"), noun.end()):
+        if folded.startswith(("'", "’"), after):
             return False  # another possessive: "a woman's daughter's toys"
         if word.endswith(("ing", "ed")):
             if head:
                 break  # a participle after the head ends the phrase: "a woman's hands kneading dough"
-            cursor = noun.end()
+            cursor = after
             continue  # one before it is no head: "grandpa's fishing rod", "a man's rocking chair"
-        cursor, head = noun.end(), word
+        cursor, head = after, word
     return head in _owned_heads() and _phrase_ends(folded, cursor)
 
 

@@ -315,15 +315,15 @@ def child_noun_form(template: Template, hit: CueHit) -> str | None:
     if hit.slot or hit.key not in child_nouns_after(template):
         return None
     text = fixed_text(template)
-    if _SLOT_BEFORE.search(text, 0, hit.start) is None:
+    entry = template.taxonomy.lexicon[hit.key]
+    age = _SLOT_BEFORE.search(text, 0, hit.start)
+    if age is None:
         if _age_slot_after(template, text, hit.end) is None:
             return None
         before = _child_modifier_data().get("nouns_before", {}).get("sent_as", {})
-        entry = template.taxonomy.lexicon[hit.key]
         return next((form for category, form in before.items() if category in entry.categories), None)
-    slot = [p for p in template.parts if isinstance(p, Slot)][text.count(SLOT_MARK, 0, hit.start) - 1]
+    slot = _slot_at(template, text, age.start())
     forms = _child_modifier_data().get("nouns_after", {}).get("sent_as", {}).get(slot.category, {})
-    entry = template.taxonomy.lexicon[hit.key]
     return next((form for category, form in forms.items() if category in entry.categories), "")
 
 
@@ -357,7 +357,7 @@ def _age_slot_after(template: Template, text: str, end: int) -> Slot | None:
     found = _AGE_SLOT_AFTER.match(text, end)
     if found is None:
         return None
-    slot = [p for p in template.parts if isinstance(p, Slot)][text.count(SLOT_MARK, 0, found.end() - 1)]
+    slot = _slot_at(template, text, found.end() - 1)
     categories = _child_modifier_data().get("nouns_before", {}).get("categories", ())
     if slot.attribute is None or slot.category not in categories:
         return None
@@ -415,6 +415,11 @@ def _name_hit(template: Template, slot: Slot, offset: int, table: CueTable) -> C
         key=f"name:{country}",
         slot=True,
     )
+
+
+def _slot_at(template: Template, text: str, mark: int) -> Slot:
+    """The slot whose mark is at text[mark] in the template's fixed text."""
+    return [p for p in template.parts if isinstance(p, Slot)][text.count(SLOT_MARK, 0, mark)]
 
 
 def _slot_text(template: Template, slot: Slot) -> str:

@@ -1442,7 +1442,7 @@ class _Detector:
         women in their 70s") whose person, the one just named before it, has an age word of the same
         attribute: the decade is theirs, so the two agree in every candidate ("a young couple in
         their 70s" is no decoy). Reads positions and kinds, never a value."""
-        if previous is None or match.start not in getattr(self, "their_ages", ()):
+        if previous is None or match.start not in self.their_ages:
             return False
         return (variables[previous.variable].person, match.entry.attribute) in of_person
 
