@@ -264,6 +264,7 @@ def messy_prompts(draw: st.DrawFn) -> str:
 @example(prompt="Kendrick and Gracie", seed=0)  # a name that is also a place pairs with its own kind
 @example(prompt="Ayşe, a 30-year-old Kenyan woman, with her son", seed=0)  # no partner that reads as a word
 @example(prompt="Paris qing", seed=0)  # after a first name, a surname's place: no typo ("Paris King" is none)
+@example(prompt="nonna nonna solo an nonna", seed=0)  # "a" or "an" by the value: never what language is read
 def test_closure_holds_for_hostile_names_groups_tags_and_weights(prompt: str, seed: int) -> None:
     assume(count(prompt) <= 24)
     assert_closed(prompt, seed=seed)
@@ -436,6 +437,21 @@ def test_a_word_about_as_common_as_the_sensitive_word_it_is_near_is_no_typo(prom
     cset = build_candidate_set(prompt, seed=0)
     assert len(cset) > 1 and all(re.search(rf"\b{word}\b", c) for c in cset.candidates)
     assert [a.kind for a in cset.attributes].count("ethnicity") == 0
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("family making tamales at a kitchen table, abuela directing, kids spreading masa", "masa"),
+        ("Māori kapa haka group performing, men with tā moko, women with poi", "kapa"),
+    ],
+)
+def test_one_letter_put_for_another_in_four_is_no_typo(prompt: str, word: str) -> None:
+    """ "masa" and "kapa" are one letter from "mama" and "papa": words of other languages, never read
+    as kin (the user's own candidate would say "kids spreading mama")."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert all(re.search(rf"\b{word}\b", c) for c in cset.candidates)
+    assert_closed(prompt, seed=0)
 
 
 def test_a_capitalised_word_inside_a_phrase_is_a_proper_noun_not_a_typo() -> None:

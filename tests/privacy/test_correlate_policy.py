@@ -112,6 +112,12 @@ def test_a_plural_cue_gets_a_plural_form_and_a_listed_plural_its_own() -> None:
         ("a woman in overalls painting a fence", "a woman in an outfit painting a fence"),
         ("a young mother breastfeeding her baby, soft light", "a young mother holding her baby, soft light"),
         ("a woman with a breastfeeding cover", "a woman with a cover"),
+        # a hyphenated modifier made from a cue implies what the cue does, and goes alone
+        (
+            "a young woman in a hanbok-inspired streetwear jacket, neon alley",
+            "a young woman in a streetwear jacket, neon alley",
+        ),
+        ("a man in a kimono-style robe drinking tea", "a man in a robe drinking tea"),
         # a dropped cue never takes the words of a cue before it, kept or replaced
         ("a woman dancing at a festival, Day of the Dead makeup", "a woman dancing at a festival, Day of the Dead"),
         ("a Mexican woman dancing, Day of the Dead makeup", "a Hispanic woman dancing, celebration"),

@@ -8,6 +8,7 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.privacy.test_invariant import assert_closed
 
 from obclip.errors import InvalidInputError
 from obclip.privacy import HARD_CAP, build_candidate_set, candidate_count, default_taxonomy, detect, expand
@@ -48,10 +49,28 @@ def test_the_full_product_of_the_paper_template() -> None:
 
 def test_true_index_points_at_the_canonical_rendering() -> None:
     cset = build_candidate_set("An ELDERLY  asian Gentleman smiling", seed=1)
-    assert cset.true_prompt == "An old Asian gentleman smiling"  # the word kept (parallel forms), case canonical
+    # the word kept (parallel forms); capitals throughout fold, a title-case capital stays
+    assert cset.true_prompt == "An old Asian Gentleman smiling"
     assert cset.candidates[cset.true_index] == cset.true_prompt
     for candidate in cset.candidates:
-        assert not {"ELDERLY", "asian", "Gentleman", ""} & set(candidate.split(" "))
+        assert not {"ELDERLY", "asian", ""} & set(candidate.split(" "))
+        assert candidate.split(" ")[3][0].isupper()  # every candidate writes its noun so: it tells nothing
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a portrait of Queen Elizabeth II, oil painting",
+        "Portrait Of An Old Man, Oil Painting",
+        "a Young Woman portrait",
+        "the ocean liner Queen Mary docked at Long Beach",
+    ],
+)
+def test_a_capital_inside_a_sentence_stays_the_users_in_every_candidate(prompt: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert cset.true_prompt == prompt
+    assert len(cset) > 1
+    assert_closed(prompt, seed=0)
 
 
 @pytest.mark.parametrize(

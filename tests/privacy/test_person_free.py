@@ -73,6 +73,12 @@ PERSON_FREE = [
     # a child noun after the possessive of an animal: the animal's young
     "mother giraffe nuzzling her baby at a watering hole, serengeti",
     "a nanny goat and her kid on a rocky hillside",
+    # a person word in the proper name of a thing: the name in capitals, a thing just before or after
+    "the yacht Lady Anne at anchor in the bay",
+    "a racehorse named Lady Grace galloping on the turf",
+    "the Green Man pub sign, english village",
+    "the Three Sisters rock formation in the Blue Mountains, mist",
+    "the Old Man Jenkins farm at dawn",
 ]
 
 PERSONS = [
@@ -125,6 +131,13 @@ PERSONS = [
     "a girl horse riding on the beach",
     "a boy bird watching with binoculars",
     "two men sword fighting in the rain",
+    # ... but not a picture of the one named, nor a name next to a person or an activity
+    "a Queen Victoria bronze statue in a park",
+    "a portrait of Queen Elizabeth II, oil painting",
+    "Mother Teresa praying in a hospital",
+    "a girl in a Wonder Woman costume",
+    "a man named Big John on a horse",
+    "Young Woman Sitting On A Bench, Oil Painting",  # title case throughout: no proper name
 ]
 
 
@@ -205,6 +218,7 @@ PIECES = [
     *("Mister", "Mr.", "Mrs", "Saint", "St.", "Lake", "Mount", "Emma", "Bernard", "Victoria", "Softee"),
     *("gingerbread", "sea", "urchin", "bicycle", "truck", "ice", "bottle", "photo", "team", "sign", "smiling"),
     *("watch", "hands", "fisherman", "lying"),
+    *("Queen", "Man", "Woman", "Old", "Green", "Mary", "pub", "yacht", "named", "statue"),
 ]
 
 

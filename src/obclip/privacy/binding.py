@@ -326,6 +326,63 @@ def before_brand(taxonomy: Taxonomy, text: str, folded: str, start: int, end: in
     return _phrase_ends(folded, cursor)
 
 
+# a run of capitalised words, one space or tab apart ("Queen Mary", "Green Man", "Three Sisters")
+# (a word in capitals throughout is none: a slot there renders in lower case)
+_TITLE_WORD = r"[A-Z](?:[a-z'’&-][\w'’&-]*)?(?![\w'’&-])"
+_CAPITALISED_RUN = re.compile(rf"(?<![\w'’&-]){_TITLE_WORD}(?:[ \t]+{_TITLE_WORD})*")
+_WORD_BEFORE = re.compile(r"(?<![\w'’-])([a-z]+)[ \t]+(?:(?:named|called|christened)[ \t]+)?$")
+_MAX_NAME_WORDS = 5
+_NAME_WINDOW = 60
+
+
+def _capitalised_run(text: str, start: int) -> tuple[int, int] | None:
+    """The run of two to five capitalised words that holds the word at text[start]; None for a
+    longer or shorter one, or one holding a function word ("Of", "The": only a prompt in title
+    case writes them so)."""
+    low, high = max(0, start - _NAME_WINDOW), min(len(text), start + _NAME_WINDOW)
+    for found in _CAPITALISED_RUN.finditer(text, low, high):
+        if found.start() <= start < found.end():
+            words = found.group().split()
+            if not 2 <= len(words) <= _MAX_NAME_WORDS or any(w.lower() in FUNCTION_WORDS for w in words):
+                return None
+            return found.start(), found.end()
+    return None
+
+
+def _thing_noun(word: str) -> bool:
+    return (word in object_heads() or word in _owned_heads()) and not is_depiction(word) and not is_person_noun(word)
+
+
+def in_proper_name(taxonomy: Taxonomy, text: str, folded: str, start: int, end: int) -> bool:
+    """Whether the capitalised word at text[start:end] lies in the proper name of a thing: a run of
+    two to five capitalised words, next to lower-case text, right after a thing ("the ocean liner
+    Queen Mary", "a racehorse Lady Grace") or right before one, the phrase holding no picture of
+    anyone ("the Green Man pub sign", "the Three Sisters rock formation"; not "a Queen Victoria
+    bronze statue"). Things are WordNet's (`object_heads`, `owned_heads`). A taxonomy word in the
+    run is read by its capital, never its value; none may sit in the lower-case words around it,
+    since a slot there renders other words."""
+    if not text[start : start + 1].isupper() or text[start:end].isupper():
+        return False
+    run = _capitalised_run(text, start)
+    if run is None:
+        return False
+    run_start, run_end = run
+    before = _WORD_BEFORE.search(text, max(0, run_start - _NAME_WINDOW), run_start)
+    if before is not None and _thing_noun(before.group(1)):
+        return not taxonomy.matcher.finditer(folded, before.start(1), run_start)
+    cursor, after = run_end, list[str]()
+    while (noun := _NEXT_WORD.match(text, cursor)) is not None and len(after) <= _MAX_BRAND_NOUNS:
+        if noun.group(1) in FUNCTION_WORDS or noun.group(1).endswith(("ing", "ed")):
+            break
+        after.append(noun.group(1))
+        cursor = noun.end()
+    if not after or len(after) > _MAX_BRAND_NOUNS or not _thing_noun(after[0]):
+        return False
+    if any(is_depiction(word) or is_person_noun(word) for word in after):
+        return False  # "a Queen Victoria bronze statue", "the Old Man fishing boat captain"
+    return not taxonomy.matcher.finditer(folded, run_end, cursor) and _phrase_ends(folded, cursor)
+
+
 @functools.cache
 def object_heads() -> frozenset[str]:
     """Nouns that, right after a person noun and ending its phrase, make it a modifier of a thing:
@@ -498,14 +555,19 @@ def in_idiom(
     person noun before the thing it modifies (`before_object`: "a baby koala"; `surface` as there)
     or a classifying possessive ("a boys' bicycle"), a first name in a place's name ("Lake
     Victoria"); with `text` (the prompt as written, `folded` is its folded case), also a word in
-    capitals on a sign (`in_sign_text`) or a title opening a brand (`before_brand`)."""
+    capitals on a sign (`in_sign_text`), a title opening a brand (`before_brand`) or a word in the
+    proper name of a thing (`in_proper_name`: "the ocean liner Queen Mary")."""
     if before_object(taxonomy, folded, start, end, surface):
         return True
     if classifying_genitive(taxonomy, folded, start, end, surface):
         return True
     if after_name_prefix(folded, start, categories):
         return True
-    if text and (in_sign_text(text, start, end) or before_brand(taxonomy, text, folded, start, end)):
+    if text and (
+        in_sign_text(text, start, end)
+        or before_brand(taxonomy, text, folded, start, end)
+        or in_proper_name(taxonomy, text, folded, start, end)
+    ):
         return True
     table = _idioms(taxonomy)
     low, high = max(0, start - _WINDOW), min(len(folded), end + _WINDOW)

@@ -116,6 +116,14 @@ def _variants(word: str) -> set[str]:
     return forms
 
 
+def _compounds(word: str, suffixes: Sequence[str]) -> set[str]:
+    """The hyphenated modifiers made from a one-word cue ("hanbok-inspired", "kimono-style")."""
+    key = surface_key(word)
+    if not key.isalpha():
+        return set()
+    return {f"{key}-{suffix}" for suffix in suffixes}
+
+
 @functools.cache
 def cue_table() -> CueTable:
     """The packaged cue table (`privacy/data/cues.json`, country names from `countries.json`,
@@ -137,6 +145,7 @@ def build_cue_table(cues: Any, neutral: Any, countries: Sequence[Mapping[str, An
     if not isinstance(neutral, dict) or neutral.get("format") != NEUTRAL_FORMAT:
         raise TaxonomyError(f'neutral table: "format" must be "{NEUTRAL_FORMAT}"')
     found: dict[str, dict[tuple[str, str], set[str]]] = {}
+    suffixes = tuple(neutral.get("compound_suffixes", ()))
     for position, entry in enumerate(cues.get("cues", [])):
         attribute, values, strength = entry.get("attribute"), entry.get("values"), entry.get("strength")
         if not isinstance(attribute, str) or not isinstance(values, list) or not values or strength not in STRENGTHS:
@@ -144,7 +153,7 @@ def build_cue_table(cues: Any, neutral: Any, countries: Sequence[Mapping[str, An
         for word in entry.get("words", []):
             if not isinstance(word, str) or not word.strip():
                 raise TaxonomyError(f"cue table: entry #{position} has an empty word")
-            for form in _variants(word):
+            for form in {*_variants(word), *_compounds(word, suffixes)}:
                 found.setdefault(form, {}).setdefault((attribute, strength), set()).update(values)
     places = [(c.get("country"), c.get("value")) for c in countries]
     cities = cues.get("places", {}).get("cities", {})
@@ -168,6 +177,8 @@ def build_cue_table(cues: Any, neutral: Any, countries: Sequence[Mapping[str, An
             raise TaxonomyError(f"neutral table: the form of {word!r} must be a string")
         for variant in _variants(word):
             table_neutral.setdefault(variant, form)
+    for compound in {c for w in found for c in _compounds(w, suffixes)} & found.keys():
+        table_neutral[compound] = ""  # dropped alone: "a hanbok-inspired jacket" -> "a jacket"
     categories: dict[str, tuple[Implication, ...]] = {}
     for category, entries in cues.get("categories", {}).items():
         for entry in entries if isinstance(entries, list) else [entries]:  # one implication or several

@@ -214,6 +214,13 @@ def _likelier_typo(typed: str, form: str) -> bool:
     return zipf.get(form, math.inf) - zipf.get(typed, 0.0) >= _TYPO_GAP
 
 
+def _short_substitution(typed: str, form: str) -> bool:
+    """Whether `typed` differs from the four-letter `form` by one letter put for another: a word of
+    another language or a name far more often than a typo ("masa" is no "mama", "kapa" no "papa",
+    "nala" no "nana"); a letter left out or two swapped stay typos ("womn", "yung", "gril")."""
+    return len(typed) == len(form) == _TYPO_MIN and sum(a != b for a, b in zip(typed, form, strict=True)) == 1
+
+
 def _canonical_firsts(spec: AttributeSpec, category: str) -> list[str]:
     """The first letter of each value's canonical form in `category` (none where no value has one)."""
     return [spec.canonical(v, category)[:1] for v in spec.values_for((category,))]
@@ -306,8 +313,9 @@ def _value_free(text: str, taxonomy: Taxonomy) -> str:
     """`text` with every taxonomy word replaced by its category family's form for the first value
     ("nonno" -> "nonna", "his" -> "her", "señor" -> "señora"), for the language
     check: the words a candidate varies must not decide whether it is read at all, or one member
-    of a set would be read as English and another not (set equality). The words stay words of their
-    language, so a prompt in Spanish is still told apart."""
+    of a set would be read as English and another not (set equality); an article before one reads
+    "a", since it renders "a" or "an" by the value. The words stay words of their language, so a
+    prompt in Spanish is still told apart."""
     if text.isascii() and len(text) < 3:
         return text
     folded = fold(text)
@@ -329,11 +337,16 @@ def _value_free(text: str, taxonomy: Taxonomy) -> str:
         place = 0
         if "first_name" not in entry.family:
             place = _places(spec.forms[entry.value].get(category, ())).get(surface_key(found.group()), 0)
-        parts.append(text[last : found.start()])
+        # an article before the word renders "a" or "an" by the value: "a" in every reading
+        parts.append(_ARTICLE_AN.sub(r"\1", text[last : found.start()]))
         parts.append(forms[place] if place < len(forms) else forms[0])
         last = found.end()
     parts.append(text[last:])
     return "".join(parts)
+
+
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+_ARTICLE_AN = re.compile(r"(?<![\w'’-])([Aa])[Nn](?=[ \t]+$)")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -521,7 +534,8 @@ class _Detector:
     def _typos(self) -> None:
         """A word one edit away from sensitive words of one meaning only ("womn", "eldery", "yung",
         "gril") is read as the likeliest of them, when it is no English word itself ("mad" is
-        never "man") and both have at least four letters. It renders in its canonical form."""
+        never "man") and both have at least four letters, but not one letter put for another in
+        four (`_short_substitution`). It renders in its canonical form."""
         index = _typo_index(self.taxonomy)
         if not index:
             return
@@ -541,7 +555,11 @@ class _Detector:
                 continue
             targets = {t for ts in (index.get(typed, ()), *(index.get(d, ()) for d in _deletes(typed))) for t in ts}
             ranked = sorted(
-                (t for t in targets if _one_edit(typed, t) and _likelier_typo(typed, t)),
+                (
+                    t
+                    for t in targets
+                    if _one_edit(typed, t) and _likelier_typo(typed, t) and not _short_substitution(typed, t)
+                ),
                 key=lambda t: (len(t) <= len(typed), len(t), t),
             )
             entries = {(self.taxonomy.lexicon[t].attribute, self.taxonomy.lexicon[t].value) for t in ranked}
@@ -1327,19 +1345,26 @@ class _Detector:
         return not match.entry.categories - titles or self.text[match.start].isupper()
 
     def _capital(self, position: int, match: _Match | None = None) -> bool:
-        """A slot starts with a capital where it starts a sentence and the user wrote one there,
-        or where some value's canonical form has one ("African"), so that every candidate agrees;
-        an article wherever the user wrote one ("A" or "An" in every candidate)."""
+        """A slot starts with a capital where the user wrote one and every candidate can show it:
+        where it starts a sentence (also where some value's canonical form has one, "African", so
+        that every candidate agrees), and inside one where every value's canonical form starts in
+        lower case ("a portrait of Queen Elizabeth", "Portrait Of An Old Man": a capital there
+        reads back as the user's, never as a value's); an article wherever the user wrote one ("A"
+        or "An" in every candidate)."""
         if match is None:  # an article keeps the case it is written in: "Mr. Victoria A man"
             return self.text[position].isupper()
+        firsts = _canonical_firsts(self.taxonomy.attributes[match.entry.attribute], match.category)
+        if any(c.upper() == c.lower() for c in firsts):
+            return False  # "20-year-old": a capital could not be read back from every candidate
         before = position
         while before > 0 and self.text[before - 1].isspace():
             before -= 1
         if before > 0 and self.text[before - 1] not in SENTENCE_END:
-            return False
-        firsts = _canonical_firsts(self.taxonomy.attributes[match.entry.attribute], match.category)
-        if any(c.upper() == c.lower() for c in firsts):
-            return False  # "20-year-old": a capital could not be read back from every candidate
+            word = _LETTER_RUN.match(self.text, position)
+            written = word.group() if word is not None else ""
+            # a word in capitals throughout is no title: "two MIDDLE aged WOMEN" renders in lower case
+            title = written[:1].isupper() and not (len(written) > 1 and written.isupper())
+            return title and all(c.islower() for c in firsts)
         return self.text[position].isupper() or any(c.isupper() for c in firsts)
 
     # --- persons and variables ------------------------------------------------------------
@@ -1614,9 +1639,7 @@ class _Detector:
             if match.article is not None:
                 capital = self._capital(match.article[0])
                 spans.append((*match.article, Slot(None, ARTICLE, capital)))
-                capital = False
-            else:
-                capital = self._capital(match.start, match)
+            capital = self._capital(match.start, match)
             form = self._form_key(match, attributes)
             spans.append((match.start, match.end, Slot(match.variable, match.category, capital, form)))
 
