@@ -34,7 +34,9 @@ Four lists, read by `privacy/binding.py`:
   (WordNet's irregular ones from noun.exc), but no depiction and no form that is also the plural
   of a body part, a person or a group ("arms"): after a possessive they name a thing that the
   possessor owns, and the picture need not show the possessor ("a gentleman's pocket watch",
-  "men's leather shoes"; "a woman's hands", "a woman's portrait" show her).
+  "men's leather shoes"; "a woman's hands", "a woman's portrait" show her);
+- `body_heads`: common nouns whose first sense is a part of the body, with their plurals: after a
+  possessive they show the possessor, even after a thing ("a woman's ring finger").
 
 WordNet's lexicographer files give each sense its kind (noun.person is file 18).
 """
@@ -54,8 +56,24 @@ LIVING = {5, 20}
 # "King James Bible", "man hour"); never a person, group, body part, act, state or quality
 COMPOUND_KINDS = {*THINGS, 10, 15, 21, 23, 28}
 # what a person wears or carries: after a person noun it describes the person ("girl school uniform")
-WORN = ("clothing", "garment", "footwear", "headdress", "jewelry", "accessory", "cosmetic", "hairpiece", "costume",
-        "uniform", "mask", "glasses", "wig", "stick", "bag", "umbrella")
+WORN = (
+    "clothing",
+    "garment",
+    "footwear",
+    "headdress",
+    "jewelry",
+    "accessory",
+    "cosmetic",
+    "hairpiece",
+    "costume",
+    "uniform",
+    "mask",
+    "glasses",
+    "wig",
+    "stick",
+    "bag",
+    "umbrella",
+)
 MIN_ZIPF = 2.5
 MIN_LETTERS = 3
 MODALS = frozenset({"can", "will", "may", "must", "might", "should", "would", "could", "shall"})
@@ -262,6 +280,13 @@ def build(wordnet: Path) -> dict[str, object]:
         if kinds[offsets[0]] in shows
         for form in (lemma, *irregular.get(lemma, [_plural(lemma)]))
     }
+    # nouns whose first sense is a part of the body: "a woman's ring finger" shows her
+    body = {
+        form
+        for lemma, offsets in nouns.items()
+        if lemma.isalpha() and kinds[offsets[0]] == BODY and zipf_frequency(lemma, "en") >= MIN_ZIPF
+        for form in (lemma, *irregular.get(lemma, [_plural(lemma)]))
+    }
     return {
         "description": "Person words that name no person, from WordNet: multiword nouns holding a person word "
         "whose most frequent sense is no person, and nouns that, right after a person noun, make it a "
@@ -276,6 +301,7 @@ def build(wordnet: Path) -> dict[str, object]:
         "person_or_group_heads": sorted(groups),
         "depictions": sorted(depictions),
         "owned_heads": sorted(owned),
+        "body_heads": sorted(body),
     }
 
 

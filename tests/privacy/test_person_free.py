@@ -79,6 +79,21 @@ PERSON_FREE = [
     "the Green Man pub sign, english village",
     "the Three Sisters rock formation in the Blue Mountains, mist",
     "the Old Man Jenkins farm at dawn",
+    # a quoted title in title case: the name of a shop, book or film
+    'logo for a bakery called "Grandma\'s Oven", minimalist, vector',
+    'barbershop logo "The Gentleman\'s Cut", scissors and straight razor crossed',
+    # a first name before a word of style: an artist
+    "the Grand Budapest Hotel facade, pastel pink, Wes Anderson style",
+    # an owner before a noun after a thing; before any noun where the prompt says nobody is there
+    "women's restroom sign on a tiled wall, mid-century pictogram",
+    "seamless pattern of daisies, children's fabric print, pastel",
+    "gentleman's study with mahogany shelves, leather wingback chair, empty, dark academia",
+    "(no humans:1.4), still life, grandmother's teacup, lace doily, window",
+    "Dead Woman's Pass on the Inca Trail, clouds over the ridge, no hikers",
+    # breeds, apples and a flat: idioms
+    "no humans, dog, german shepherd, snow, tongue out",
+    "Granny Smith and Pink Lady apples in a wicker basket",
+    "a granny flat in the backyard, cedar cladding",
 ]
 
 PERSONS = [
@@ -138,6 +153,10 @@ PERSONS = [
     "a girl in a Wonder Woman costume",
     "a man named Big John on a horse",
     "Young Woman Sitting On A Bench, Oil Painting",  # title case throughout: no proper name
+    'a woman reading "Little Women" by a window',  # the title stays, the reader is varied
+    "a woman in a Wes Anderson style diner",
+    "a woman's ring finger with a diamond, no people",  # a body part after a thing shows her
+    "a man's boat crew, no people",  # a group too
 ]
 
 
@@ -219,6 +238,7 @@ PIECES = [
     *("gingerbread", "sea", "urchin", "bicycle", "truck", "ice", "bottle", "photo", "team", "sign", "smiling"),
     *("watch", "hands", "fisherman", "lying"),
     *("Queen", "Man", "Woman", "Old", "Green", "Mary", "pub", "yacht", "named", "statue"),
+    *("no", "humans", "empty", "study", "finger", "style", "Anderson", "The", "Oven"),
 ]
 
 

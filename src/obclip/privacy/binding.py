@@ -45,6 +45,9 @@ class Binding:
     place_prepositions: frozenset[str] = frozenset()
     contexts: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = ()
     artist_markers: tuple[str, ...] = ()
+    artist_markers_after: tuple[str, ...] = ()
+    absence_words: frozenset[str] = frozenset()
+    absence_after_no: frozenset[str] = frozenset()
     alone_is_a_person: frozenset[str] = frozenset()
 
     @functools.cached_property
@@ -55,6 +58,16 @@ class Binding:
             return None
         markers = "|".join(_spaced(m) for m in sorted(self.artist_markers, key=len, reverse=True))
         return re.compile(rf"(?<![\w-])(?:{markers})\s+(?:[A-Z][\w'’.-]*(?:\s+|\s*,\s*|\s+(?:and|&)\s+))*$", re.I)
+
+    @functools.cached_property
+    def artist_after(self) -> re.Pattern[str] | None:
+        """Matches the text after a first name when a word of style follows, after at most two
+        capitalised words ("Wes Anderson style", "Tim Burton aesthetic"): an artist whose style is
+        meant."""
+        if not self.artist_markers_after:
+            return None
+        markers = "|".join(_spaced(m) for m in sorted(self.artist_markers_after, key=len, reverse=True))
+        return re.compile(rf"(?:[ \t]+[A-Z][\w'’.-]*){{0,2}}[ \t-]+(?:{markers})(?![\w-])", re.I)
 
     def unbound_in(self, folded: str) -> frozenset[str]:
         """The categories that name no person in a text holding one of a context's words (the
@@ -94,6 +107,9 @@ def binding() -> Binding:
             for c in data.get("not_a_person_in_context", ())
         ),
         artist_markers=tuple(surface_key(w) for w in data.get("artist_markers", {}).get("words", ())),
+        artist_markers_after=tuple(surface_key(w) for w in data.get("artist_markers", {}).get("after", ())),
+        absence_words=frozenset(data.get("absence", {}).get("words", ())),
+        absence_after_no=frozenset(data.get("absence", {}).get("after_no", ())),
         alone_is_a_person=frozenset(data.get("alone_is_a_person", {}).get("attributes", ())),
     )
 
@@ -110,6 +126,7 @@ def _wordnet() -> dict[str, list[str]]:
         "person_or_group_heads",
         "depictions",
         "owned_heads",
+        "body_heads",
     )
     return {key: list(data.get(key, ())) for key in keys}
 
@@ -214,19 +231,42 @@ def _owned_heads() -> frozenset[str]:
     return frozenset(_wordnet()["owned_heads"])
 
 
-def owns_thing(taxonomy: Taxonomy, folded: str, end: int) -> bool:
+@functools.cache
+def _body_heads() -> frozenset[str]:
+    return frozenset(_wordnet()["body_heads"])
+
+
+def says_no_one_is_there(folded: str) -> bool:
+    """Whether the prompt says that nobody is in the picture: "no humans", "(no people:1.4)", "no
+    hikers", "nobody", "empty", "deserted" (`absence` in `data/binding.json`)."""
+    rules = binding()
+    for found in _NO_WORD.finditer(folded):
+        word = found.group(1)
+        if word in rules.absence_after_no or (word.endswith("s") and is_person_noun(word)):
+            return True
+    return any(word in rules.absence_words for word in _ABSENCE_WORD.findall(folded))
+
+
+_NO_WORD = re.compile(r"(?<![\w'’-])no[ \t_]+([a-z]+)")
+_ABSENCE_WORD = re.compile(r"(?<![\w'’-])([a-z]+)(?![\w'’-])")
+
+
+def owns_thing(taxonomy: Taxonomy, folded: str, end: int, nobody: bool = False) -> bool:
     """Whether the person noun ending at folded[end] is the possessor of a thing named right after
     it: a possessive, then up to four words ending the phrase in a thing or what a person wears
     (`owned_heads`: "a gentleman's pocket watch lying on a map", "men's leather oxford shoes", "an
-    old fisherman's boat"), never a body part, a likeness, a person or a group ("a woman's hands", "a
-    woman's portrait", "a fisherman's wife", "a women's team"). Such a possessor need not be in the
-    picture; the caller decides from the rest of the prompt. A taxonomy word among the words is
-    passed over when it only modifies (whatever form it renders) and ends the test when it names a
-    person; reads kinds, never values."""
+    old fisherman's boat"), or in another noun after such a thing ("women's restroom sign"); never
+    a body part, a likeness, a person or a group ("a woman's hands", "a woman's portrait", "a
+    fisherman's wife", "a women's team", "a woman's ring finger"). Where the prompt says nobody is
+    there (`nobody`, `says_no_one_is_there`), any other noun will do ("gentleman's study with
+    mahogany shelves, empty"). Such a possessor need not be in the picture; the caller decides from
+    the rest of the prompt. A taxonomy word among the words is passed over when it only modifies
+    (whatever form it renders) and ends the test when it names a person; reads kinds, never
+    values."""
     possessive = _POSSESSIVE.match(folded, end)
     if possessive is None:
         return False
-    cursor, head = possessive.end(), ""
+    cursor, head, owned = possessive.end(), "", False
     for count, (word, after) in enumerate(_after_possessive(taxonomy, folded, cursor)):
         if count == _MAX_HEAD_WORDS:
             break
@@ -245,7 +285,14 @@ def owns_thing(taxonomy: Taxonomy, folded: str, end: int) -> bool:
             cursor = after
             continue  # one before it is no head: "grandpa's fishing rod", "a man's rocking chair"
         cursor, head = after, word
-    return head in _owned_heads() and _phrase_ends(folded, cursor)
+        owned = owned or word in _owned_heads()
+    if head in _owned_heads():
+        return _phrase_ends(folded, cursor)
+    if not head or head in _body_heads() or head in _person_or_group_heads() or is_depiction(head):
+        return False
+    if is_person_noun(head) or not (owned or nobody):
+        return False
+    return _phrase_ends(folded, cursor)
 
 
 _SAYS_VERB = (
@@ -269,23 +316,54 @@ def in_sign_text(text: str, start: int, end: int) -> bool:
     word = text[start:end]
     line_start = text.rfind("\n", 0, start) + 1
     if word[:1].isupper() and not word.isupper():  # title case: a name on the sign, told by its verb
-        return _SAYS_TITLED.search(text, max(line_start, start - _SIGN_WINDOW), start) is not None
+        if _SAYS_TITLED.search(text, max(line_start, start - _SIGN_WINDOW), start) is not None:
+            return True
+        return _in_quoted_title(text, start, end, line_start)
     if not any(c.isalpha() for c in word) or not word.isupper() or sum(c.isalpha() for c in word) < 2:
         return False
     if _SAYS.search(text, max(line_start, start - _SIGN_WINDOW), start) is not None:
         return True
-    low = max(line_start, start - _SIGN_WINDOW)  # a quotation is short: a 100 kB prompt stays fast
-    before = [i for i in range(low, start) if text[i] in _QUOTES]
-    if len(before) % 2 == 0:
+    span = _quotation(text, start, end, line_start)
+    if span is None:
         return False
-    opening = before[-1]
-    high = min(len(text), end + _SIGN_WINDOW)
-    closing = next((i for i in range(end, high) if text[i] in _QUOTES or text[i] == "\n"), -1)
-    if closing < 0 or text[closing] == "\n":
-        return False
+    opening, closing = span[0] - 1, span[1]
     quoted = text[opening + 1 : closing]
     around = text[max(0, opening - _SIGN_WINDOW) : opening] + text[closing + 1 : closing + 1 + _SIGN_WINDOW]
     return not any(c.islower() for c in quoted) and any(c.islower() for c in around)
+
+
+_TITLE_TOKEN = re.compile(r"[^\W\d_][\w'’&.-]*")
+
+
+def _quotation(text: str, start: int, end: int, line_start: int) -> tuple[int, int] | None:
+    """The span of the double quotation on the line around text[start:end], quotes excluded."""
+    low = max(line_start, start - _SIGN_WINDOW)  # a quotation is short: a 100 kB prompt stays fast
+    before = [i for i in range(low, start) if text[i] in _QUOTES]
+    if len(before) % 2 == 0:
+        return None
+    high = min(len(text), end + _SIGN_WINDOW)
+    closing = next((i for i in range(end, high) if text[i] in _QUOTES or text[i] == "\n"), -1)
+    if closing < 0 or text[closing] == "\n":
+        return None
+    return before[-1] + 1, closing
+
+
+def _in_quoted_title(text: str, start: int, end: int, line_start: int) -> bool:
+    """Whether the word at text[start:end] is inside a quoted title in title case, with lower-case
+    text around the quotation: a name of a shop, book or film ('a bakery called "Grandma's Oven"',
+    'barbershop logo "The Gentleman's Cut"', 'a woman reading "Little Women"'), not a person in the
+    picture. Two words or more, the first capitalised and every other capitalised or a function
+    word."""
+    quoted = _quotation(text, start, end, line_start)
+    if quoted is None:
+        return False
+    words = _TITLE_TOKEN.findall(text, *quoted)
+    if len(words) < 2 or not words[0][:1].isupper():
+        return False
+    if not all(w[:1].isupper() or w in FUNCTION_WORDS for w in words):
+        return False
+    around = text[max(line_start, quoted[0] - _SIGN_WINDOW) : quoted[0]] + text[quoted[1] : quoted[1] + _SIGN_WINDOW]
+    return any(c.islower() for c in around)
 
 
 _ARTICLE_BEFORE = re.compile(r"(?<![\w'’-])(?:an?|the)[ \t]+$")

@@ -26,6 +26,7 @@ from obclip.privacy.binding import (
     is_depiction,
     object_heads,
     owns_thing,
+    says_no_one_is_there,
 )
 from obclip.privacy.cues import cue_table
 from obclip.privacy.emoji import has_person_emoji, neutralise_emoji
@@ -345,6 +346,7 @@ def _value_free(text: str, taxonomy: Taxonomy) -> str:
     return "".join(parts)
 
 
+_DENIED = re.compile(r"(?<![\w'’-])(?:no|without)[ \t_]+$")
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
 _ARTICLE_AN = re.compile(r"(?<![\w'’-])([Aa])[Nn](?=[ \t]+$)")
 
@@ -831,8 +833,8 @@ class _Detector:
             match.rule = self._rule(match)
             if match.rule == CAPITALISED and self.text[match.start : match.end].islower():
                 continue
-            if match.rule == CAPITALISED and "first_name" in entry.categories and self._artist(match.start):
-                continue  # "by Greg Rutkowski": an artist, not a person in the picture
+            if match.rule == CAPITALISED and "first_name" in entry.categories and self._artist(match.start, match.end):
+                continue  # "by Greg Rutkowski", "Wes Anderson style": an artist, not a person in the picture
             if match.rule == TITLE:
                 titles = frozenset(c for c in entry.categories if self.binding.rule(c) == TITLE)
                 if self._before_capitalised(match.end) and self._title_as_written(match, titles):
@@ -885,21 +887,28 @@ class _Detector:
         self.matches = [m for i, m in enumerate(self.matches) if decided[i]]
         self._index()
 
+    @functools.cached_property
+    def _nobody(self) -> bool:
+        return says_no_one_is_there(self.folded)
+
     def _owner(self, match: _Match) -> bool:
         """Whether a person noun owns the thing after it ("a gentleman's pocket watch": `owns_thing`);
         a booru tag ("1girl") is a person whatever follows it."""
         if match.rule != ALWAYS or match.entry.is_pronoun or any(c.startswith("tag_") for c in match.entry.categories):
             return False
-        return owns_thing(self.taxonomy, self.folded, match.end)
+        return owns_thing(self.taxonomy, self.folded, match.end, self._nobody)
 
     def _person_noun_outside(self) -> bool:
         """Whether a person noun that no taxonomy word covers is in the prompt, other than one right
         before an animal or a thing, which it only modifies ("a nanny goat"), or one owning the
-        thing after it ("an old fisherman's boat": noted in `owner_words`)."""
+        thing after it ("an old fisherman's boat": noted in `owner_words`), or one that "no" or
+        "without" denies ("no humans", "(no people:1.4)", "without tourists")."""
         for word in _WORD.finditer(self._outside_matches):
             if not is_person_noun(_bare(word.group())):
                 continue
-            if owns_thing(self.taxonomy, self.folded, word.start() + len(_bare(word.group()))):
+            if _DENIED.search(self.folded, max(0, word.start() - 12), word.start()):
+                continue
+            if owns_thing(self.taxonomy, self.folded, word.start() + len(_bare(word.group())), self._nobody):
                 self.owner_words.add(word.start())
                 continue
             after = _NEXT_WORD.match(self.folded, word.end())
@@ -933,9 +942,15 @@ class _Detector:
         thing = _THING_BEFORE.search(self.folded, max(0, position - 40), position)
         return thing is not None and thing.group(1) in object_heads()
 
-    def _artist(self, start: int) -> bool:
+    def _artist(self, start: int, end: int | None = None) -> bool:
+        """Whether the first name at `start` names an artist: an artist marker leads to it ("by Greg
+        Rutkowski"), or (given its `end`) its surname and a word of style follow ("Wes Anderson
+        style")."""
         pattern = self.binding.artist_before
-        return pattern is not None and pattern.search(self.text, max(0, start - 160), start) is not None
+        if pattern is not None and pattern.search(self.text, max(0, start - 160), start) is not None:
+            return True
+        after = self.binding.artist_after
+        return end is not None and after is not None and after.match(self.text, end) is not None
 
     def _object(self, match: _Match) -> bool:
         if match.entry.is_pronoun:
