@@ -35,6 +35,9 @@ Four lists, read by `privacy/binding.py`:
   of a body part, a person or a group ("arms"): after a possessive they name a thing that the
   possessor owns, and the picture need not show the possessor ("a gentleman's pocket watch",
   "men's leather shoes"; "a woman's hands", "a woman's portrait" show her);
+- `worn_heads`: the common nouns under what a person wears or carries (`WORN`), with their plurals:
+  "in a gold mask" after an unknown noun says that noun is a person ("a Mexican luchador in a gold
+  mask");
 - `body_heads`: common nouns whose first sense is a part of the body, with their plurals: after a
   possessive they show the possessor, even after a thing ("a woman's ring finger").
 
@@ -302,6 +305,7 @@ def build(wordnet: Path) -> dict[str, object]:
         "depictions": sorted(depictions),
         "owned_heads": sorted(owned),
         "body_heads": sorted(body),
+        "worn_heads": sorted(form for lemma in worn_heads for form in (lemma, *irregular.get(lemma, [_plural(lemma)]))),
     }
 
 

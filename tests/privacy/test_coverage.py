@@ -72,6 +72,15 @@ def word_in(word: str, text: str) -> bool:
         ("girlboss ceo in a glass office", ["girlboss"]),
         ("juggalette with face paint at the gathering", ["juggalette"]),
         ("bolivian cholita wrestler flying off the ropes", ["cholita"]),
+        ("himbo barbarian with a tiny kitten on his shoulder", ["himbo", "his"]),
+        ("goblincore girlie foraging mushrooms in a damp forest", ["girlie"]),
+        ("a Tuvan throat singer on a rocky steppe at dusk", ["Tuvan"]),
+        ("a group of Nenets reindeer herders, men and children", ["Nenets", "men", "children"]),
+        # ages in tags and with a qualifier
+        ("woman 30s, office, sad", ["woman", "30s"]),
+        ("a mid-30s Vietnamese street food vendor flipping pancakes", ["mid-30s", "Vietnamese"]),
+        ("an early 20s woman at a bus stop", ["20s", "woman"]),
+        ("a man in his mid 30s fixing a bike", ["man", "his", "30s"]),  # "his" stays a determiner
         ("cute baby twins in matching onesies", ["baby"]),  # persons in the plural are no object
         ("Indian family celebrating Diwali on a balcony", ["Indian"]),  # "family" is a noun, not an adverb
         ("big indian joint family portrait, diwali lamps", ["indian"]),  # ... after another noun too

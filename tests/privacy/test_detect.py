@@ -207,3 +207,30 @@ def test_sentence_initial_capital_is_kept_only_where_the_user_wrote_one() -> Non
     assert candidates("She smiles. he laughs") == {"She smiles. he laughs", "He smiles. she laughs"}
     assert candidates("Old man") >= {"Young man", "Middle-aged woman"}
     assert candidates("a WOMAN") == {"a woman", "a man"}
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Mexican luchador in a gold mask posing on the ropes",
+        "a stylish Congolese sapeur in a pink three-piece suit strutting down a street",
+        "oil painting of an Afro-Brazilian capoeira mestre mid-kick",
+    ],
+)
+def test_a_people_before_a_role_no_list_knows_is_varied_where_the_role_is_worn(prompt: str) -> None:
+    """A people's word before a word no list knows, then what a person wears or a mid-action: the
+    word is a role in another language, and the people is the person's (it went out in clear)."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert "ethnicity" in [a.kind for a in cset.attributes]
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a bowl of Mexican pozole in a clay pot",
+        "Vietnamese pho in a white bowl, herbs",
+        "Korean bibimbap with a fried egg",
+    ],
+)
+def test_a_people_before_a_dish_no_list_knows_stays_food(prompt: str) -> None:
+    assert len(build_candidate_set(prompt, seed=0)) == 1

@@ -127,6 +127,7 @@ def _wordnet() -> dict[str, list[str]]:
         "depictions",
         "owned_heads",
         "body_heads",
+        "worn_heads",
     )
     return {key: list(data.get(key, ())) for key in keys}
 
@@ -229,6 +230,12 @@ def _after_possessive(taxonomy: Taxonomy, folded: str, cursor: int) -> Iterator[
 @functools.cache
 def _owned_heads() -> frozenset[str]:
     return frozenset(_wordnet()["owned_heads"])
+
+
+@functools.cache
+def worn_heads() -> frozenset[str]:
+    """What a person wears or carries, from WordNet, with plurals ("mask", "suit", "kimono")."""
+    return frozenset(_wordnet()["worn_heads"])
 
 
 @functools.cache

@@ -27,6 +27,7 @@ from obclip.privacy.binding import (
     object_heads,
     owns_thing,
     says_no_one_is_there,
+    worn_heads,
 )
 from obclip.privacy.cues import cue_table
 from obclip.privacy.emoji import has_person_emoji, neutralise_emoji
@@ -346,6 +347,10 @@ def _value_free(text: str, taxonomy: Taxonomy) -> str:
     return "".join(parts)
 
 
+_DECADE_TAG_GAP = re.compile(r"\s*,?\s*(?:(?:early|mid|late)[\s-]+)?")
+_QUALIFIER_GAP = re.compile(r"[ \t-]+")
+_WORN_AFTER = re.compile(r"[ \t]*(?:(wearing|dressed|mid-)|in[ \t]+(?:(?:a|an|the|his|her|their|full)[ \t]+)?)")
+_WORN_WORDS = 4
 _DENIED = re.compile(r"(?<![\w'’-])(?:no|without)[ \t_]+$")
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
 _ARTICLE_AN = re.compile(r"(?<![\w'’-])([Aa])[Nn](?=[ \t]+$)")
@@ -1082,11 +1087,19 @@ class _Detector:
                 pronoun = self.matches[self.ends[before[2]]]
                 if pronoun.entry.is_pronoun:
                     match.owner = pronoun  # "an old woman in her 80s": her age, one with "old"
-                return pronoun.entry.is_pronoun
+                    return True
+                # "woman 30s, office": a tag's decade right after a person's word is their age
+                return (
+                    not _ERA_DECADE.fullmatch(said)
+                    and self._next_token(match.end)[0] in ("punct", "end")
+                    and self._after_person_tag(lead)
+                )
             if before[0] in POSSESSIVES:
                 if before[0] == "their":
                     self.their_ages.add(match.start)  # "an old couple in their 80s": the couple's age
                 return True
+            if qualified and not _ERA_DECADE.search(said) and self._modifier_bound(match, decided):
+                return True  # "a mid-30s Vietnamese vendor", "an early 20s woman": the age of the person after it
             if _ERA_DECADE.fullmatch(said):
                 return False  # "a woman, 90s, film grain": no decade of the rows, so never a decoy's
             kind, token = self._next_token(match.end)
@@ -1098,15 +1111,20 @@ class _Detector:
         return self._modifier_bound(match, decided)
 
     def _after_person_tag(self, start: int) -> bool:
-        """Whether a comma and, before it, a person's word come right before `start` ("old man, 70s")."""
+        """Whether a person's word comes right before `start`, across a comma ("old man, 70s", "a
+        woman, early 30s") or spaces ("woman 30s, office"), and an age qualifier."""
+        before = self._word_before(start)
+        if before is not None and before[0] in _SPELLED_QUALIFIERS:
+            start = before[1]
         k = start
         while k > 0 and self.text[k - 1].isspace():
             k -= 1
-        if k == 0 or self.text[k - 1] != ",":
-            return False
-        k -= 1
-        while k > 0 and self.text[k - 1].isspace():
+        if k > 0 and self.text[k - 1] == ",":
             k -= 1
+            while k > 0 and self.text[k - 1].isspace():
+                k -= 1
+        elif k == start:
+            return False
         return k in self.ends and not self.matches[self.ends[k]].entry.is_pronoun
 
     def _ages(self, match: _Match) -> bool:
@@ -1160,6 +1178,8 @@ class _Detector:
         if heads and heads[-1] not in TRANSPARENT:
             if is_person_head(heads[-1]) or _depicts_person(heads):
                 return True
+            if self._unknown_noun_worn(heads[-1], k):
+                return True
             return self._verb_after_noun_use(match, phrase)
         if surface_key(text[match.start : match.end]) in self.binding.strict:
             return False
@@ -1212,6 +1232,21 @@ class _Detector:
         while k > 0 and self.text[k - 1].isspace():
             k -= 1
         return k == 0 or self.text[k - 1] in ",;\n([{"
+
+    def _unknown_noun_worn(self, head: str, end: int) -> bool:
+        """Whether a head that no word list knows (a role in another language: "luchador", "sapeur",
+        "mestre") names a person by what follows it: what a person wears ("in a gold mask", "in his
+        pink three-piece suit", "wearing ..."; WordNet's `worn_heads`) or a mid-action ("mid-kick").
+        A dish is served in a bowl, never in a suit ("a Mexican pozole in a clay bowl")."""
+        if head in english_words() or head in object_heads() or head == _NO_PERSON:
+            return False
+        after = _WORN_AFTER.match(self.folded, end)
+        if after is None:
+            return False
+        if after.group(1) is not None:
+            return True  # "wearing", "dressed", "mid-kick"
+        words = _WORD.findall(self.folded, after.end(), min(len(self.folded), after.end() + 60))[:_WORN_WORDS]
+        return any(_bare(w) in worn_heads() for w in words)
 
     def _verb_after_noun_use(self, match: _Match, phrase: list[str]) -> bool:
         """Whether a modifier is used as a noun with a participle and its object after it: "a
@@ -1305,6 +1340,8 @@ class _Detector:
         if entry.is_pronoun:
             if "possessive_determiner" in family and self._introduces_noun(*self._token_in_brackets(match.end)):
                 return "possessive_determiner"
+            if "possessive_determiner" in family and self._qualified_decade_after(match.end):
+                return "possessive_determiner"  # "in his mid 30s": "mid" is no preposition there
             before = self._word_before(match.start)
             word = before[0] if before else ""
             after_copula = word in COPULAS or word.endswith(("'s", "’s"))
@@ -1328,6 +1365,17 @@ class _Detector:
         while k < len(self.text) and (self.text[k] in "([{" or self.text[k].isspace()):
             k += 1
         return self._next_token(k)
+
+    def _qualified_decade_after(self, end: int) -> bool:
+        """Whether "early", "mid" or "late" and then an age follow (a slot or a number)."""
+        kind, token = self._next_token(end)
+        if kind != "word" or token not in _SPELLED_QUALIFIERS:
+            return False
+        k = end
+        while k < len(self.text) and self.text[k].isspace():
+            k += 1
+        after = _QUALIFIER_GAP.match(self.text, k + len(str(token)))
+        return after is not None and (after.end() in self.starts or self.text[after.end() : after.end() + 1].isdigit())
 
     def _introduces_noun(self, kind: str, token: int | str | None) -> bool:
         if kind == "slot" and isinstance(token, int):
@@ -1554,8 +1602,8 @@ class _Detector:
             return False  # a group and one person are two ("boys Aafke", "women and men grandpa")
         gap_end = match.article[0] if match.article is not None else match.start
         gap = self.folded[previous.end : gap_end]
-        if match.category == "decade" and not previous.entry.is_pronoun and gap.strip() == ",":
-            return True  # "old man, 70s": the tag right after a person is their age
+        if match.category == "decade" and not previous.entry.is_pronoun and _DECADE_TAG_GAP.fullmatch(gap):
+            return True  # "old man, 70s", "a woman, early 30s", "woman 30s,": the tag right after a person is their age
         words = gap.replace(",", " ").split()
         if match.category in _AGE_PREDICATES and match.article is None and not words:
             return previous.entry.attribute != match.entry.attribute  # "a young woman aged 25"
