@@ -74,6 +74,8 @@ def word_in(word: str, text: str) -> bool:
         ("bolivian cholita wrestler flying off the ropes", ["cholita"]),
         ("himbo barbarian with a tiny kitten on his shoulder", ["himbo", "his"]),
         ("goblincore girlie foraging mushrooms in a damp forest", ["girlie"]),
+        ("1girl, solo, shrine maiden, hakama, broom, autumn leaves", ["1girl", "shrine maiden"]),
+        ("a zoomer e-girl streamer with heart stickers under the eyes", ["e-girl"]),
         ("a Tuvan throat singer on a rocky steppe at dusk", ["Tuvan"]),
         ("a group of Nenets reindeer herders, men and children", ["Nenets", "men", "children"]),
         # ages in tags and with a qualifier
@@ -116,6 +118,27 @@ def test_the_true_candidate_keeps_the_role(prompt: str, kept: str) -> None:
     assert word_in(kept, canonical_prompt(prompt))
 
 
+@pytest.mark.parametrize(
+    ("prompt", "kept", "counterpart"),
+    [
+        ("a zoomer e-girl streamer, ring light", "e-girl", "e-boy"),
+        ("korean ajumma with permed hair at a fish market", "ajumma", "ahjussi"),
+        ("a chola with hoop earrings leaning on a lowrider", "chola", "cholo"),
+        ("1girl, solo, miko, red hakama, shrine", "miko", "kannushi"),
+        ("juggalo with face paint at the gathering", "juggalo", "juggalette"),
+    ],
+)
+def test_a_subculture_word_with_a_counterpart_is_kept_and_its_counterpart_is_the_decoy(
+    prompt: str, kept: str, counterpart: str
+) -> None:
+    """ "e-girl" is sent as written in the user's own candidate, "e-boy" in the others' (it had
+    been sent as "woman", the user's own words changed)."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert word_in(kept, cset.true_prompt)
+    assert any(word_in(counterpart, c) for c in cset.candidates)
+    assert_closed(prompt, seed=0)
+
+
 def test_emoji_lose_gender_age_and_skin_tone() -> None:
     cset = build_candidate_set("\U0001f475\U0001f3fd knitting a scarf")
     assert cset.candidates == ("\U0001f9d1 knitting a scarf",)
@@ -127,6 +150,7 @@ def test_emoji_lose_gender_age_and_skin_tone() -> None:
 
 def test_articles_and_dashes_agree() -> None:
     assert set(build_candidate_set("a (old) man").candidates) >= {"an (old) man", "a (young) man"}
+    assert set(build_candidate_set("a {{old}} man").candidates) >= {"an {{old}} man", "a {{young}} man"}
     assert canonical_prompt("a middle–aged man") == "a middle-aged man"
     assert set(build_candidate_set("an 80-year-old woman").candidates) >= {"an 80-year-old man", "a 30-year-old man"}
 

@@ -44,6 +44,8 @@ NOT_ENGLISH = [
     ("la abuela en la cocina", "es"),
     ("mujer", "es"),
     ("un paisaje de montañas nevadas al amanecer", "es"),
+    # one word both languages share ("in") is no English text
+    ("ritratto di una suora anziana in un chiostro, luce di Caravaggio", "it"),
 ]
 
 

@@ -94,6 +94,7 @@ PERSON_FREE = [
     "no humans, dog, german shepherd, snow, tongue out",
     "Granny Smith and Pink Lady apples in a wicker basket",
     "a granny flat in the backyard, cedar cladding",
+    "the Lady Chapel of a gothic cathedral, stained glass light rays, no people",
 ]
 
 PERSONS = [

@@ -80,7 +80,7 @@ _SENTENCE_BREAK = re.compile(r"(\w*)[.!?]+[\s\"'”’)]")
 _ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "mt", "vs", "etc", "no"})
 _AGE_QUALIFIERS = frozenset({"early", "mid", "late", "mid-to-late", "very"})
 _SPELLED_QUALIFIERS = ("early", "mid", "late")
-_ARTICLE_GAP = re.compile(r"\s+[(\[\"'“‘*]*|[(\[\"'“‘*]+")
+_ARTICLE_GAP = re.compile(r"\s+[(\[{\"'“‘*]*|[(\[{\"'“‘*]+")
 _PRONOUN_FALLBACK = (
     "object_pronoun",
     "possessive_pronoun",
@@ -1390,7 +1390,7 @@ class _Detector:
     def _article_before(self, start: int) -> tuple[int, int] | None:
         """An "a"/"an" before a slot, across whitespace and opening brackets or quotes: "a (old)"."""
         j = start
-        while j > 0 and (self.text[j - 1].isspace() or self.text[j - 1] in "([\"'“‘*"):
+        while j > 0 and (self.text[j - 1].isspace() or self.text[j - 1] in "([{\"'“‘*"):
             j -= 1
         if j == start or j in self.ends or not _ARTICLE_GAP.fullmatch(self.text[j:start]):
             return None

@@ -32,6 +32,7 @@ _MIN_FOREIGN = 2
 _SURE_MARGIN = 3.5
 _SHORT = 3
 _MIN_WORDS = 3
+_FEW_WORDS = 6
 _MIN_LOWER = 4
 _LONG = 4
 _NOT_ENGLISH_SHARE = 0.5
@@ -85,9 +86,13 @@ def language_of(text: str) -> str | None:
     clause = _foreign_clause(text)
     if clause is not None:
         return clause
-    if len(reading.foreign) < _MIN_FOREIGN and (reading.english or reading.counted < _MIN_WORDS):
+    nearly_no_english = reading.foreign and len(reading.english) <= 1 and reading.counted >= _FEW_WORDS
+    few_foreign = len(reading.foreign) < _MIN_FOREIGN
+    if few_foreign and (reading.english or reading.counted < _MIN_WORDS) and not nearly_no_english:
         # English words and at most one common foreign one ("a femme fatale", "über detailed"),
-        # or a few words none of the lists holds ("bokeh", "chibi", "anciano"): read as English
+        # or a few words none of the lists holds ("bokeh", "chibi", "anciano"): read as English;
+        # not six words or more with a foreign one and one English word at most, which both
+        # languages may share ("ritratto di una suora anziana in un chiostro": "in")
         return None
     words = _LETTERS.findall(text)
     if len(words) < _MIN_WORDS:
