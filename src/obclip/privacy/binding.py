@@ -440,8 +440,8 @@ def _thing_noun(word: str) -> bool:
 
 def in_proper_name(taxonomy: Taxonomy, text: str, folded: str, start: int, end: int) -> bool:
     """Whether the capitalised word at text[start:end] lies in the proper name of a thing: a run of
-    two to five capitalised words, next to lower-case text, right after a thing ("the ocean liner
-    Queen Mary", "a racehorse Lady Grace") or right before one, the phrase holding no picture of
+    two to five capitalised words, next to lower-case text, right after a thing ("the yacht Lady
+    Anne", "a racehorse named Lady Grace") or right before one, the phrase holding no picture of
     anyone ("the Green Man pub sign", "the Three Sisters rock formation"; not "a Queen Victoria
     bronze statue"). Things are WordNet's (`object_heads`, `owned_heads`). A taxonomy word in the
     run is read by its capital, never its value; none may sit in the lower-case words around it,
@@ -641,7 +641,7 @@ def in_idiom(
     or a classifying possessive ("a boys' bicycle"), a first name in a place's name ("Lake
     Victoria"); with `text` (the prompt as written, `folded` is its folded case), also a word in
     capitals on a sign (`in_sign_text`), a title opening a brand (`before_brand`) or a word in the
-    proper name of a thing (`in_proper_name`: "the ocean liner Queen Mary")."""
+    proper name of a thing (`in_proper_name`: "the yacht Lady Anne")."""
     if before_object(taxonomy, folded, start, end, surface):
         return True
     if classifying_genitive(taxonomy, folded, start, end, surface):

@@ -949,8 +949,8 @@ class _Detector:
 
     def _artist(self, start: int, end: int | None = None) -> bool:
         """Whether the first name at `start` names an artist: an artist marker leads to it ("by Greg
-        Rutkowski"), or (given its `end`) its surname and a word of style follow ("Wes Anderson
-        style")."""
+        Rutkowski"), or (given its `end`) a word of style follows, after at most two capitalised
+        words ("Wes Anderson style")."""
         pattern = self.binding.artist_before
         if pattern is not None and pattern.search(self.text, max(0, start - 160), start) is not None:
             return True
