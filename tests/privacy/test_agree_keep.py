@@ -274,6 +274,13 @@ def test_closure_holds_for_hostile_names_groups_tags_and_weights(prompt: str, se
     assert candidate_count(cset.template) >= len(cset)
 
 
+def test_a_prompt_in_title_case_names_no_function_or_english_word_as_a_name() -> None:
+    cset = build_candidate_set("Portrait Of A Young Nigerian Woman In A Gele, Studio Lighting", seed=0)
+    assert {r.word for r in cset.residual} == {"Gele"}
+    # a capitalised word inside a sentence in lower case is still told
+    assert "Paris" in {r.word for r in build_candidate_set("a woman walking in Paris at night", seed=0).residual}
+
+
 def test_prompt_syntax_keywords_are_no_name_or_place() -> None:
     cset = build_candidate_set("an old woman in a garden BREAK Monet style AND rain", seed=0)
     words = {r.word for r in cset.residual}

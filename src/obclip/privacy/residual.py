@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from importlib import resources
 
 from obclip.privacy.cues import Implication, cue_table, find_cues
+from obclip.privacy.normalize import english_words
 from obclip.privacy.taxonomy import OPT_IN, Matcher, default_taxonomy, fold
 from obclip.privacy.template import Slot, Template
-from obclip.privacy.words import SENTENCE_END, is_person_noun
+from obclip.privacy.words import FUNCTION_WORDS, SENTENCE_END, is_person_noun
 
 _WORD = re.compile(r"\w[\w'’-]*")
+_TITLE_CASE_WORDS = 4
 
 
 @dataclass(frozen=True)
@@ -114,11 +116,17 @@ def residual(template: Template) -> tuple[Residual, ...]:
 
 
 def _capitalised(text: str) -> list[tuple[str, int]]:
-    """Capitalised words that do not start a sentence (names and places), with their offsets."""
+    """Capitalised words that do not start a sentence (names and places), with their offsets; not a
+    function word ("Of"), nor an English word in a text written in title case throughout, where
+    every word has a capital ("Portrait Of An Old Man, Studio Lighting": "Lighting" is no place)."""
+    words = [m.group() for m in _WORD.finditer(text) if m.group()[0].isalpha()]
+    title_case = len(words) >= _TITLE_CASE_WORDS and all(w[0].isupper() for w in words)
     result = []
     for match in _WORD.finditer(text):
         word = match.group()
         if not word[0].isupper() or (word.isupper() and len(word) <= 4) or any(c.isdigit() for c in word):
+            continue
+        if fold(word) in FUNCTION_WORDS or (title_case and fold(word) in english_words()):
             continue
         j = match.start()
         while j > 0 and text[j - 1] in " \t\n\"'“‘(":
