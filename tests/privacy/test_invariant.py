@@ -181,6 +181,9 @@ def assert_closed(prompt: str, *, seed: int, max_candidates: int | None = None, 
 @example(prompt="a Afghans a a she 0 year olda gentleman Aad", seed=0)
 # a name in capitals after a thing renders "Aad": each member reads it as the user's prompt does
 @example(prompt="a Afghans cat AAD", seed=0)
+# a people in lower case renders capitalised: a proper name of a thing reads it so ("a afghans Aad cup")
+@example(prompt="a afghans Aad cup", seed=0)
+@example(prompt="the yacht LADY anne", seed=0)
 def test_every_member_expands_to_the_same_set(prompt: str, seed: int) -> None:
     assume(count(prompt) <= 24)
     assert_closed(prompt, seed=seed)

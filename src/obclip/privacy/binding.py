@@ -18,7 +18,7 @@ from obclip.privacy.words import FUNCTION_WORDS, is_person_noun
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from obclip.privacy.taxonomy import Taxonomy
+    from obclip.privacy.taxonomy import AttributeSpec, Taxonomy
 
 ALWAYS = "always"
 MODIFIER = "modifier"
@@ -420,18 +420,103 @@ _MAX_NAME_WORDS = 5
 _NAME_WINDOW = 60
 
 
-def _capitalised_run(text: str, start: int) -> tuple[int, int] | None:
-    """The run of two to five capitalised words that holds the word at text[start]; None for a
-    longer or shorter one, or one holding a function word ("Of", "The": only a prompt in title
-    case writes them so)."""
+def _capitalised_run(taxonomy: Taxonomy, text: str, folded: str, start: int) -> tuple[int, int] | None:
+    """The run of two to five capitalised words that holds the word at text[start]; None for none,
+    a longer or shorter one, or one holding a function word ("Of", "The": only a prompt in title
+    case writes them so). A taxonomy word is read as every candidate writes it (`_as_rendered`):
+    a run never depends on the value a slot holds."""
     low, high = max(0, start - _NAME_WINDOW), min(len(text), start + _NAME_WINDOW)
-    for found in _CAPITALISED_RUN.finditer(text, low, high):
-        if found.start() <= start < found.end():
+    shape, mixed = _as_rendered(taxonomy, text, folded, low, high)
+    for found in _CAPITALISED_RUN.finditer(shape):
+        if found.start() <= start - low < found.end():
             words = found.group().split()
             if not 2 <= len(words) <= _MAX_NAME_WORDS or any(w.lower() in FUNCTION_WORDS for w in words):
                 return None
-            return found.start(), found.end()
+            if any(a <= found.end() and b >= found.start() - 1 for a, b in mixed):
+                return None  # a word capitalised for some values only, in or next to the run
+            return low + found.start(), low + found.end()
     return None
+
+
+def _as_rendered(taxonomy: Taxonomy, text: str, folded: str, low: int, high: int) -> tuple[str, list[tuple[int, int]]]:
+    """text[low:high] with each taxonomy word in the case every candidate writes it in (a slot
+    renders other words, `_rendered_case`), and the spans (relative to `low`) of words whose case
+    depends on the value ("white" / "African")."""
+    chars, mixed = list(text[low:high]), []
+    for found in taxonomy.matcher.finditer(folded, low, high):
+        entry = taxonomy.lexicon.get(surface_key(found.group()))
+        if entry is None:
+            continue
+        a, b = found.start() - low, found.end() - low
+        word = text[found.start() : found.end()]
+        case = _rendered_case(taxonomy, entry.attribute, entry.family, text, folded, found.start(), found.end())
+        if case is None:
+            mixed.append((a, b))
+        elif case:
+            chars[a:b] = " ".join(w[:1].upper() + w[1:].lower() for w in word.split(" "))
+        else:
+            chars[a:b] = word.lower()
+    return "".join(chars), mixed
+
+
+_NEXT_START = re.compile(r"\.?\s*")
+_NEXT_TOKEN = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def _rendered_case(
+    taxonomy: Taxonomy, attribute: int, family: frozenset[str], text: str, folded: str, start: int, end: int
+) -> bool | None:
+    """Whether the taxonomy word at text[start:end] starts with a capital in every candidate (True),
+    in none (False), or in some (None), as `detect` renders it: a first name as written (one in
+    lower case is no slot); a category whose every form is capitalised so ("afghans" renders
+    "Afghans"); one whose none is with the capital the user wrote in title case, or in any case at
+    a sentence's start; a title before a capitalised word capitalised ("LADY Anne" renders "Lady
+    Anne"); a category capitalised for some values only ("African" / "white") by the value."""
+    word = text[start:end]
+    if "first_name" in family:
+        return word[:1].isupper()
+    spec = taxonomy.attributes[attribute]
+    cases = {_canonical_case(spec, c) for c in family}
+    if None in cases:
+        return None
+    if cases == {True}:
+        return True
+    written_title = word[:1].isupper() and not (len(word) > 1 and word.isupper())
+    before = text[:start].rstrip()
+    sentence_start = not before or before[-1] in ".!?"
+    if cases == {False}:
+        return word[:1].isupper() if sentence_start else written_title
+    if written_title or (word[:1].isupper() and sentence_start):
+        return True
+    return word[:1].isupper() and _title_follows(taxonomy, text, folded, end)
+
+
+def _title_follows(taxonomy: Taxonomy, text: str, folded: str, end: int) -> bool:
+    """Whether a capitalised word follows, as `detect` reads a title before a name: a taxonomy word
+    whose every form is capitalised (a first name, in any case), else a capitalised word of two
+    letters or more that is no function word."""
+    k = _NEXT_START.match(text, end)
+    cursor = k.end() if k is not None else end
+    found = taxonomy.matcher.finditer(folded, cursor, min(len(folded), cursor + 40))
+    if found and found[0].start() == cursor:
+        entry = taxonomy.lexicon.get(surface_key(found[0].group()))
+        if entry is not None:
+            spec = taxonomy.attributes[entry.attribute]
+            return all(_canonical_case(spec, c) for c in entry.family)
+    token = _NEXT_TOKEN.match(text, cursor)
+    if token is None or len(token.group()) < 2:
+        return False
+    return token.group()[0].isupper() and token.group().lower() not in FUNCTION_WORDS
+
+
+def _canonical_case(spec: AttributeSpec, category: str) -> bool | None:
+    """Whether every value's canonical form in `category` is capitalised (True), none is (False),
+    or some are (None: "African" / "white")."""
+    firsts = {spec.canonical(v, category)[:1] for v in spec.values_for((category,))}
+    letters = {f for f in firsts if f.upper() != f.lower()}
+    if all(f.isupper() for f in letters):
+        return bool(letters)
+    return False if not any(f.isupper() for f in letters) else None
 
 
 def _thing_noun(word: str) -> bool:
@@ -439,16 +524,14 @@ def _thing_noun(word: str) -> bool:
 
 
 def in_proper_name(taxonomy: Taxonomy, text: str, folded: str, start: int, end: int) -> bool:
-    """Whether the capitalised word at text[start:end] lies in the proper name of a thing: a run of
+    """Whether the word at text[start:end], capitalised, lies in the proper name of a thing: a run of
     two to five capitalised words, next to lower-case text, right after a thing ("the yacht Lady
     Anne", "a racehorse named Lady Grace") or right before one, the phrase holding no picture of
     anyone ("the Green Man pub sign", "the Three Sisters rock formation"; not "a Queen Victoria
     bronze statue"). Things are WordNet's (`object_heads`, `owned_heads`). A taxonomy word in the
     run is read by its capital, never its value; none may sit in the lower-case words around it,
     since a slot there renders other words."""
-    if not text[start : start + 1].isupper() or text[start:end].isupper():
-        return False
-    run = _capitalised_run(text, start)
+    run = _capitalised_run(taxonomy, text, folded, start)
     if run is None:
         return False
     run_start, run_end = run
@@ -621,6 +704,26 @@ def _is_name(taxonomy: Taxonomy, word: str) -> bool:
     return entry is not None and all(rules.rule(c) == CAPITALISED for c in entry.categories)
 
 
+_NAME_WORD = re.compile(r"[^\W\d_][\w'’]*")
+_TITLE_BEFORE = re.compile(r"([^\W\d_][\w'’.-]*)[ \t]+$")
+
+
+def _titled_name(taxonomy: Taxonomy, text: str, folded: str, start: int) -> bool:
+    """Whether the word at `start` is a capitalised word right after a kin word or title of rank,
+    which `detect` reads as that person's first name whatever list holds it ("Queen Softee"); a
+    name slot there renders a listed name ("Queen Emma"), so an idiom reads both alike."""
+    if not text or not text[start : start + 1].isupper():
+        return False
+    word = _NAME_WORD.match(folded, start)
+    if word is None or surface_key(word.group()) in taxonomy.lexicon:
+        return False  # a taxonomy word there is a slot of its own ("Queen MAN Queen")
+    before = _TITLE_BEFORE.search(folded, max(0, start - 40), start)
+    if before is None:
+        return False
+    entry = taxonomy.lexicon.get(surface_key(before.group(1)))
+    return entry is not None and bool(entry.categories & binding().name_titles)
+
+
 def _spaced(text: str) -> str:
     return r"\s+".join(re.escape(part) for part in text.split(" "))
 
@@ -662,7 +765,10 @@ def in_idiom(
             if not all(word in window for word in idiom.literals):
                 continue
             for found in idiom.pattern.finditer(folded, low, high):
-                if not all(_is_name(taxonomy, found.group(group)) for group in idiom.name_groups):
+                if not all(
+                    _is_name(taxonomy, found.group(group)) or _titled_name(taxonomy, text, folded, found.start(group))
+                    for group in idiom.name_groups
+                ):
                     continue  # "a king" is no "Stephen King"
                 if any(found.span(group) == (start, end) for group in idiom.groups):
                     return True
