@@ -475,8 +475,7 @@ def _rendered_case(
     word = text[start:end]
     if "first_name" in family:
         return word[:1].isupper()
-    spec = taxonomy.attributes[attribute]
-    cases = {_canonical_case(spec, c) for c in family}
+    cases = _family_cases(taxonomy.attributes[attribute], family)
     if None in cases:
         return None
     if cases == {True}:
@@ -501,12 +500,16 @@ def _title_follows(taxonomy: Taxonomy, text: str, folded: str, end: int) -> bool
     if found and found[0].start() == cursor:
         entry = taxonomy.lexicon.get(surface_key(found[0].group()))
         if entry is not None:
-            spec = taxonomy.attributes[entry.attribute]
-            return all(_canonical_case(spec, c) for c in entry.family)
+            return _family_cases(taxonomy.attributes[entry.attribute], entry.family) == {True}
     token = _NEXT_TOKEN.match(text, cursor)
     if token is None or len(token.group()) < 2:
         return False
     return token.group()[0].isupper() and token.group().lower() not in FUNCTION_WORDS
+
+
+@functools.lru_cache(maxsize=4096)
+def _family_cases(spec: AttributeSpec, family: frozenset[str]) -> frozenset[bool | None]:
+    return frozenset(_canonical_case(spec, c) for c in family)
 
 
 def _canonical_case(spec: AttributeSpec, category: str) -> bool | None:
@@ -531,6 +534,9 @@ def in_proper_name(taxonomy: Taxonomy, text: str, folded: str, start: int, end: 
     bronze statue"). Things are WordNet's (`object_heads`, `owned_heads`). A taxonomy word in the
     run is read by its capital, never its value; none may sit in the lower-case words around it,
     since a slot there renders other words."""
+    entry = taxonomy.lexicon.get(surface_key(folded[start:end]))
+    if entry is not None and not _rendered_case(taxonomy, entry.attribute, entry.family, text, folded, start, end):
+        return False  # in lower case in every candidate, or in some only: in no proper name
     run = _capitalised_run(taxonomy, text, folded, start)
     if run is None:
         return False
