@@ -13,7 +13,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from obclip.privacy.taxonomy import surface_key
-from obclip.privacy.words import FUNCTION_WORDS, is_person_noun
+from obclip.privacy.words import FUNCTION_WORDS, SENTENCE_END, is_person_noun, written_in_title_case
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -480,9 +480,9 @@ def _rendered_case(
         return None
     if cases == {True}:
         return True
-    written_title = word[:1].isupper() and not (len(word) > 1 and word.isupper())
+    written_title = written_in_title_case(word)
     before = text[:start].rstrip()
-    sentence_start = not before or before[-1] in ".!?"
+    sentence_start = not before or before[-1] in SENTENCE_END
     if cases == {False}:
         return word[:1].isupper() if sentence_start else written_title
     if written_title or (word[:1].isupper() and sentence_start):
@@ -544,7 +544,8 @@ def in_proper_name(taxonomy: Taxonomy, text: str, folded: str, start: int, end: 
     before = _WORD_BEFORE.search(text, max(0, run_start - _NAME_WINDOW), run_start)
     if before is not None and _thing_noun(before.group(1)):
         return not taxonomy.matcher.finditer(folded, before.start(1), run_start)
-    cursor, after = run_end, list[str]()
+    cursor = run_end
+    after: list[str] = []
     while (noun := _NEXT_WORD.match(text, cursor)) is not None and len(after) <= _MAX_BRAND_NOUNS:
         if noun.group(1) in FUNCTION_WORDS or noun.group(1).endswith(("ing", "ed")):
             break

@@ -60,6 +60,7 @@ from obclip.privacy.words import (
     is_person_head,
     is_person_noun,
     wordnet_named,
+    written_in_title_case,
 )
 
 _WORD_CHAR = re.compile(r"[\w'’-]")
@@ -1424,9 +1425,8 @@ class _Detector:
             before -= 1
         if before > 0 and self.text[before - 1] not in SENTENCE_END:
             word = _LETTER_RUN.match(self.text, position)
-            written = word.group() if word is not None else ""
             # a word in capitals throughout is no title: "two MIDDLE aged WOMEN" renders in lower case
-            title = written[:1].isupper() and not (len(written) > 1 and written.isupper())
+            title = word is not None and written_in_title_case(word.group())
             return title and all(c.islower() for c in firsts)
         return self.text[position].isupper() or any(c.isupper() for c in firsts)
 

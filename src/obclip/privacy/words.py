@@ -210,6 +210,13 @@ def is_person_head(word: str) -> bool:
 
 SENTENCE_END = frozenset(".!?")
 
+
+def written_in_title_case(word: str) -> bool:
+    """Whether a word is written with a capital first and not in capitals throughout ("Woman", not
+    "WOMAN" or "woman"): the case a slot keeps in every candidate inside a sentence."""
+    return word[:1].isupper() and not (len(word) > 1 and word.isupper())
+
+
 TRANSPARENT = _words(
     """
     beautiful pretty handsome cute lovely gorgeous happy sad angry tired tall short little small big
