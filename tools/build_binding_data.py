@@ -4,7 +4,7 @@ the data that tells a person word that names no person ("king cobra", "a baby ko
     apt-get install wordnet-base   # Debian's WordNet 3.0 database, /usr/share/wordnet
     PYTHONPATH=src python tools/build_binding_data.py [/usr/share/wordnet]
 
-Four lists, read by `privacy/binding.py`:
+The lists, read by `privacy/binding.py`:
 
 - `compounds`: WordNet's multiword nouns that hold a person noun of the default taxonomy and whose
   most frequent sense is a thing, place, time, text or amount ("king cobra", "emperor penguin",
@@ -13,7 +13,8 @@ Four lists, read by `privacy/binding.py`:
   after an adjective or is a proper name ("poor boy", "Java man"; "gingerbread man", "sea urchin"
   join), whose last word is of a person ("old man's beard", "baby sitting") or that a person
   wears ("woman's hat");
-- `object_heads`: common single nouns (wordfreq Zipf >= `MIN_ZIPF`) whose most frequent sense (or,
+- `object_heads`: common single nouns (wordfreq Zipf >= `MIN_ZIPF`, `MIN_ZIPF_LIVING` for an animal
+  or plant) whose most frequent sense (or,
   after a name, an animal or plant sense: WordNet lists untagged senses in no order, "Hippo" the
   city before "hippo") is an animal, plant, artifact, food, natural object or substance; not what
   a person wears or carries (clothing, footwear, jewelry, glasses, a stick, a bag), no adverb
@@ -39,7 +40,12 @@ Four lists, read by `privacy/binding.py`:
   "in a gold mask" after an unknown noun says that noun is a person ("a Mexican luchador in a gold
   mask");
 - `body_heads`: common nouns whose first sense is a part of the body, with their plurals: after a
-  possessive they show the possessor, even after a thing ("a woman's ring finger").
+  possessive they show the possessor, even after a thing ("a woman's ring finger");
+- `named_object_heads`: the object heads left out for being first names too ("rose", "lily",
+  "iris"): their plural, which names no one, is an object head ("naked lady lilies");
+- `name_compounds`: multiword nouns holding a first name that name a thing, place or the like
+  ("eggs Benedict", "Tom Collins", "Bloody Mary" the drink, "lazy Susan", "Ann Arbor"): a first name
+  in one names no person.
 
 WordNet's lexicographer files give each sense its kind (noun.person is file 18).
 """
@@ -78,6 +84,7 @@ WORN = (
     "umbrella",
 )
 MIN_ZIPF = 2.5
+MIN_ZIPF_LIVING = 2.0  # animals and plants are named in prompts far more than in general text
 MIN_LETTERS = 3
 MODALS = frozenset({"can", "will", "may", "must", "might", "should", "would", "could", "shall"})
 GROUPS = {14, 18}  # noun.group, noun.person
@@ -218,6 +225,7 @@ def build(wordnet: Path) -> dict[str, object]:
     heads: set[str] = set()
     worn_heads: set[str] = set()
     verbal: set[str] = set()
+    named_heads: set[str] = set()
     for lemma, offsets in nouns.items():
         first = kinds[offsets[0]]
         words = lemma.replace("_", " ")
@@ -249,10 +257,15 @@ def build(wordnet: Path) -> dict[str, object]:
             continue  # a name only ("Nile"), or no thing
         if lemma.endswith(("ing", "ed")) or lemma in FUNCTION_WORDS or lemma in MODALS or sensitive(lemma):
             continue  # "can", "male"
-        if lemma in names or lemma in adverbs:
-            continue  # "Grandma Rose", "a girl backstage"
-        if zipf_frequency(lemma, "en") < MIN_ZIPF or counts.get((lemma, "3"), 0) > counts.get((lemma, "1"), 0):
+        floor = MIN_ZIPF_LIVING if kinds[common[0]] in LIVING else MIN_ZIPF
+        if zipf_frequency(lemma, "en") < floor or counts.get((lemma, "3"), 0) > counts.get((lemma, "1"), 0):
             continue  # rare, or an adjective more often ("mere")
+        if lemma in names:
+            if not _under(common[0], worn, hypernyms):
+                named_heads.add(lemma)  # "Grandma Rose"; its plural names no one: "naked lady roses"
+            continue
+        if lemma in adverbs:
+            continue  # "a girl backstage"
         if _under(common[0], worn, hypernyms):
             worn_heads.add(lemma)
             continue  # "a girl school uniform", "an old man cane": what a person wears or carries
@@ -261,6 +274,7 @@ def build(wordnet: Path) -> dict[str, object]:
             verbal.add(lemma)  # "women fish in the river": a verb after a plural
     given = {key for key, entry in taxonomy.lexicon.items() if "first_name" in entry.categories}
     prefixes = _name_prefixes(nouns, kinds, proper, given)
+    named = _name_compounds(nouns, kinds, proper, given)
     # what shows someone: "a Mrs. Smith photo" shows a person, "a Mr. Clean bottle" does not
     shown = {o for lemma in DEPICTIONS for o in nouns[lemma] if kinds[o] == ARTIFACT}
     depictions = {h for h in heads if _under(nouns[h][0], shown, hypernyms)}
@@ -305,6 +319,8 @@ def build(wordnet: Path) -> dict[str, object]:
         "depictions": sorted(depictions),
         "owned_heads": sorted(owned),
         "body_heads": sorted(body),
+        "name_compounds": named,
+        "named_object_heads": sorted(named_heads),
         "worn_heads": sorted(form for lemma in worn_heads for form in (lemma, *irregular.get(lemma, [_plural(lemma)]))),
     }
 
@@ -326,6 +342,31 @@ def _name_prefixes(
         if parts[1] in names and first not in names and not _ROMAN.fullmatch(first):
             found.setdefault(first, set()).add(parts[1])
     return sorted(word for word, named in found.items() if len(named) >= MIN_PREFIXED)
+
+
+def _name_compounds(
+    nouns: dict[str, list[int]], kinds: dict[int, int], proper: dict[int, set[str]], names: set[str]
+) -> list[str]:
+    """WordNet's multiword nouns of two to four words that hold a first name and name a thing, place,
+    time, text or amount by their most frequent sense, or a food, artifact, plant or animal by any
+    ("eggs Benedict", "Tom Collins", "lazy Susan", "Ann Arbor"; "Bloody Mary", whose first sense is
+    the queen, for the drink), with the plural of the last word of a common one ("tom collinses"):
+    a first name in one is no person. `names`: the first names of the default taxonomy."""
+    found: set[str] = set()
+    for lemma, offsets in nouns.items():
+        words = re.split(r"[_-]", lemma)
+        if not 2 <= len(words) <= 4 or not _LEMMA.fullmatch(lemma.replace("_", "")):
+            continue
+        if not any(w in names for w in words):
+            continue
+        first = kinds[offsets[0]]
+        if first not in COMPOUND_KINDS and not any(kinds[o] in THINGS for o in offsets):
+            continue
+        phrase = lemma.replace("_", " ")
+        found.add(phrase)
+        if lemma not in proper[offsets[0]] and not words[-1].endswith("s"):
+            found.add(phrase[: -len(words[-1])] + _plural(words[-1]))
+    return sorted(found)
 
 
 def main(wordnet: str = "/usr/share/wordnet") -> None:

@@ -126,16 +126,59 @@ def test_the_true_candidate_keeps_the_role(prompt: str, kept: str) -> None:
         ("a chola with hoop earrings leaning on a lowrider", "chola", "cholo"),
         ("1girl, solo, miko, red hakama, shrine", "miko", "kannushi"),
         ("juggalo with face paint at the gathering", "juggalo", "juggalette"),
+        ("three elderly Italian nonnas judging a pasta competition", "nonnas", "nonnos"),
+        ("womens soccer team celebrating a goal, stadium lights", "womens", "mens"),
+        ("two ladies chatting at a cafe", "ladies", "gentlemen"),
+        ("my bros at the beach, summer", "bros", "sistas"),
+        ("pov: you're a boomer dad grilling burgers at a cookout", "boomer", "zoomer"),
+        ("millennial woman drinking an oat latte", "millennial", "xennial"),
+        ("gen xers at a mall food court", "gen xers", "boomers"),
+        ("tomboy with short hair and bandaids on her knees, skateboard", "tomboy", "femboy"),
     ],
 )
-def test_a_subculture_word_with_a_counterpart_is_kept_and_its_counterpart_is_the_decoy(
+def test_a_word_with_a_counterpart_is_kept_and_its_counterpart_is_the_decoy(
     prompt: str, kept: str, counterpart: str
 ) -> None:
-    """ "e-girl" is sent as written in the user's own candidate, "e-boy" in the others' (it had
-    been sent as "woman", the user's own words changed)."""
+    """ "e-girl", "nonnas", "boomer" are sent as written in the user's own candidate, "e-boy",
+    "nonnos", "zoomer" in others' (they had been sent as "woman", "grandmothers", "senior": the
+    user's own words changed)."""
     cset = build_candidate_set(prompt, seed=0)
     assert word_in(kept, cset.true_prompt)
     assert any(word_in(counterpart, c) for c in cset.candidates)
+    assert_closed(prompt, seed=0)
+
+
+def test_a_group_written_both_ways_keeps_its_words_in_the_mixed_decoy() -> None:
+    """The mixed value of a group says the i-th words of the others together ("nonnos and
+    nonnas"), so a decoy never mixes registers the user did not write."""
+    candidates = build_candidate_set("the nonnas at the market", seed=0).candidates
+    assert set(candidates) == {
+        "the nonnas at the market",
+        "the nonnos at the market",
+        "the nonnos and nonnas at the market",
+    }
+
+
+@pytest.mark.parametrize(
+    ("prompt", "noun"),
+    [
+        ("A Latina quinceañera girl in a huge teal ballgown on a staircase", "girl"),
+        ("gigachad businessman eating a sandwich on wall street", "businessman"),
+    ],
+)
+def test_a_word_read_as_a_plain_noun_before_its_own_noun_is_not_written_twice(prompt: str, noun: str) -> None:
+    """A word that renders as its category's plain noun right before a noun of the same person
+    ("quinceañera girl") had been sent as "girl girl", "man businessman": one person read as two."""
+    cset = build_candidate_set(prompt, seed=0)
+    words = cset.true_prompt.casefold().split()
+    assert words.count(noun) == 1
+    for candidate in cset.candidates:
+        folded = candidate.casefold()
+        assert not any(
+            f"{a} {b}" in folded
+            for a in ("girl", "boy", "man", "woman")
+            for b in ("girl", "boy", "man", "woman", "businessman", "businesswoman")
+        )
     assert_closed(prompt, seed=0)
 
 
@@ -314,3 +357,58 @@ def test_a_childs_bare_age_is_kept_in_the_users_own_candidate(prompt: str, numbe
 def test_bare_child_ages_are_closed(age: int, months: bool, seed: int) -> None:
     said = f"{age} months" if months else str(age)
     assert_closed(f"my son, {said}, in the garden", seed=seed)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a goth girl in her late 20s reading tarot cards in a laundromat",
+        "hijabi girl in her early 20s, streetwear, mall rooftop",
+    ],
+)
+def test_a_child_noun_whose_adult_age_is_varied_is_sent_as_the_adult_noun(prompt: str) -> None:
+    """Its decoys had said "a goth girl in her late 70s": every candidate now says "woman"/"man"
+    with the varied age, and the cloud learns no age from the noun."""
+    cset = cloud_view(prompt, seed=0)
+    assert len(cset) == 6
+    assert not any(word_in("girl", c) or word_in("boy", c) for c in cset.candidates)
+    assert any(word_in("woman", c) and "70s" in c for c in cset.candidates)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["1girl, milf, mother, apron, kitchen, cooking", "score_9, 1boy, bishounen, white hair, priest, cassock"],
+)
+def test_person_tags_of_different_kinds_beside_one_count_tag_are_its_person(prompt: str) -> None:
+    """They had been three persons, so a decoy said "1boy, dilf, mother"."""
+    template = detect(prompt)
+    assert {a.person for a in template.attributes} == {0}
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "age"),
+    [
+        ("candid photo of Auntie Ngozi, 62, in a bright ankara headwrap, laughing", "62"),
+        ("portrait of Emma, 30, smiling at the camera", "30"),
+        ("four generations on one sofa: great-grandma 96, grandma 71, mom 45 and a baby", "45"),
+    ],
+)
+def test_a_bare_age_after_a_name_or_a_kin_word_is_varied(prompt: str, age: str) -> None:
+    """ "photo of Auntie Ngozi, 62," had read "of Auntie Ngozi" as a place, "grandma 71" had no
+    comma: both ages went out in clear in every candidate."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert not all(word_in(age, c) for c in cset.candidates)
+    assert_closed(prompt, seed=0)
+
+
+def test_an_adjective_made_of_a_person_word_is_no_typo() -> None:
+    """ "witchy girl" had been sent as "witch woman" / "wizard man"."""
+    cset = build_candidate_set("witchy girl making candles, crystals, apothecary shelves", seed=0)
+    assert all(c.startswith("witchy ") for c in cset.candidates)
+
+
+def test_a_hundred_year_old_keeps_her_age() -> None:
+    assert build_candidate_set("a 100-year-old woman blowing out birthday candles", seed=0).true_prompt == (
+        "a 100-year-old woman blowing out birthday candles"
+    )

@@ -95,6 +95,20 @@ PERSON_FREE = [
     "Granny Smith and Pink Lady apples in a wicker basket",
     "a granny flat in the backyard, cedar cladding",
     "the Lady Chapel of a gothic cathedral, stained glass light rays, no people",
+    # a first name in WordNet's name of a thing, or opening a thing called by a full name
+    "(Bloody Mary:1.3) cocktail, celery stalk, dark moody bar",
+    "Eggs Benedict on a brunch table with mimosas, sunny patio",
+    "a lazy Susan on a farmhouse table",
+    "a Shirley Temple and a Tom Collins on a sticky bar top, neon glow",
+    # where the prompt says outright that nobody is there: a name, a person noun before a noun
+    "dead mall food court after closing, Sbarro and Orange Julius signs, nobody, neon",
+    "no humans, dragon, mother dragon, dragon egg, nest, cave, glowing",
+    # a person noun before things in the plural or compounded
+    "monk parakeets building a stick nest on a power pole",
+    "queen conch shell on white sand, turquoise water",
+    "naked lady lilies against a chain link fence",
+    # a pronoun after an animal that is a name too, written as the animal
+    "lead mare and her foal in a snowy paddock",
 ]
 
 PERSONS = [
@@ -158,6 +172,14 @@ PERSONS = [
     "a woman in a Wes Anderson style diner",
     "a woman's ring finger with a diamond, no people",  # a body part after a thing shows her
     "a man's boat crew, no people",  # a group too
+    "a woman named Susan on a porch",  # a name in no thing's name
+    "lazy Emma sleeping on the couch",  # "lazy Susan" frees Susan only
+    "an Emma Watson lookalike smiling",  # a full name that goes on to a noun
+    "a lone woman walking on an empty beach",  # an empty place may hold a person
+    "an empty room, Emma sitting alone",
+    "no people, Mrs. Smith's garden gate, Mrs. Smith waving",  # a name after a title
+    "Rose and her daughter at the market",  # a name that is a flower too, capitalised
+    "a Gentleman Aad in a bowler hat",
 ]
 
 

@@ -159,7 +159,7 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("three fellas at a bar", "fellas"),
         ("a kiddo with a lollipop", "kiddo"),
         ("a gent in a bowler hat", "gent"),
-        ("a boomer yelling at clouds", "boomer"),
+        ("a codger yelling at clouds", "codger"),
         ("two Nigerian-Americans talking", "Nigerian-Americans"),
         ("a Korean-Canadian girl", "Korean-Canadian"),
         ("an Asian-looking man", "Asian-looking"),

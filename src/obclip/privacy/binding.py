@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from obclip.privacy.keep import name_renderings
 from obclip.privacy.taxonomy import surface_key
 from obclip.privacy.words import FUNCTION_WORDS, SENTENCE_END, is_person_noun, written_in_title_case
 
@@ -48,6 +49,7 @@ class Binding:
     artist_markers_after: tuple[str, ...] = ()
     absence_words: frozenset[str] = frozenset()
     absence_after_no: frozenset[str] = frozenset()
+    absence_of_persons: frozenset[str] = frozenset()
     alone_is_a_person: frozenset[str] = frozenset()
 
     @functools.cached_property
@@ -110,6 +112,7 @@ def binding() -> Binding:
         artist_markers_after=tuple(surface_key(w) for w in data.get("artist_markers", {}).get("after", ())),
         absence_words=frozenset(data.get("absence", {}).get("words", ())),
         absence_after_no=frozenset(data.get("absence", {}).get("after_no", ())),
+        absence_of_persons=frozenset(data.get("absence", {}).get("of_persons", ())),
         alone_is_a_person=frozenset(data.get("alone_is_a_person", {}).get("attributes", ())),
     )
 
@@ -128,8 +131,34 @@ def _wordnet() -> dict[str, list[str]]:
         "owned_heads",
         "body_heads",
         "worn_heads",
+        "name_compounds",
+        "named_object_heads",
     )
     return {key: list(data.get(key, ())) for key in keys}
+
+
+@functools.cache
+def _name_compounds() -> dict[str, tuple[tuple[str, int], ...]]:
+    """Per word, the name compounds holding it (`name_compounds`) and where it starts in each."""
+    index: dict[str, list[tuple[str, int]]] = {}
+    for phrase in _wordnet()["name_compounds"]:
+        for word in re.finditer(r"[^\s-]+", phrase):
+            index.setdefault(word.group(), []).append((phrase, word.start()))
+    return {word: tuple(found) for word, found in index.items()}
+
+
+def in_name_compound(folded: str, start: int, end: int, name: str) -> bool:
+    """Whether `name` written at folded[start:end] would lie in a multiword noun of WordNet that
+    names a thing, place or the like ("eggs Benedict", "a Tom Collins", "a Bloody Mary", "lazy
+    Susan", "Ann Arbor"; `name_compounds`): no person is meant."""
+    for phrase, offset in _name_compounds().get(name, ()):
+        begin, tail = start - offset, phrase[offset + len(name) :]
+        after = end + len(tail)
+        if begin < 0 or folded[begin:start] != phrase[:offset] or folded[end:after] != tail:
+            continue
+        if (begin == 0 or not folded[begin - 1].isalnum()) and (after == len(folded) or not folded[after].isalnum()):
+            return True
+    return False
 
 
 @functools.cache
@@ -243,15 +272,18 @@ def _body_heads() -> frozenset[str]:
     return frozenset(_wordnet()["body_heads"])
 
 
-def says_no_one_is_there(folded: str) -> bool:
+def says_no_one_is_there(folded: str, *, outright: bool = False) -> bool:
     """Whether the prompt says that nobody is in the picture: "no humans", "(no people:1.4)", "no
-    hikers", "nobody", "empty", "deserted" (`absence` in `data/binding.json`)."""
+    hikers", "nobody", "empty", "deserted" (`absence` in `data/binding.json`). `outright`: only
+    where it says so of persons ("no humans", "no hikers", "nobody"), not of a place ("an empty
+    beach" may still hold the woman walking on it)."""
     rules = binding()
     for found in _NO_WORD.finditer(folded):
         word = found.group(1)
         if word in rules.absence_after_no or (word.endswith("s") and is_person_noun(word)):
             return True
-    return any(word in rules.absence_words for word in _ABSENCE_WORD.findall(folded))
+    words = rules.absence_of_persons if outright else rules.absence_words
+    return any(word in words for word in _ABSENCE_WORD.findall(folded))
 
 
 _NO_WORD = re.compile(r"(?<![\w'’-])no[ \t_]+([a-z]+)")
@@ -373,6 +405,7 @@ def _in_quoted_title(text: str, start: int, end: int, line_start: int) -> bool:
     return any(c.islower() for c in around)
 
 
+_LOWER_WORD_BEFORE = re.compile(r"(?<![\w'’-])([a-z]+)[ \t]+$")
 _ARTICLE_BEFORE = re.compile(r"(?<![\w'’-])(?:an?|the)[ \t]+$")
 _BRAND = re.compile(r"\.?(?:[ \t]+[A-Z][\w'’-]*){1,3}")
 _MAX_BRAND_NOUNS = 3
@@ -380,7 +413,8 @@ _MAX_BRAND_NOUNS = 3
 
 def before_brand(taxonomy: Taxonomy, text: str, folded: str, start: int, end: int) -> bool:
     """Whether the capitalised title or person noun at text[start:end] opens a brand or proper name
-    that modifies a thing: an article, the title, one to three capitalised words, then lower-case
+    that modifies a thing: an article (or a lower-case word that is no function word: "vintage"),
+    the title, one to three capitalised words, then lower-case
     words ending in an object head where the phrase ends ("a Mister Softee ice cream truck parked
     on ...", "the Mr. Clean bottle"); not a picture, statue or doll (`depictions`: "a Mrs. Smith
     photo"); no taxonomy word among them, since a slot renders in its own case. A first name is
@@ -390,7 +424,9 @@ def before_brand(taxonomy: Taxonomy, text: str, folded: str, start: int, end: in
     if entry is None or entry.is_pronoun or "first_name" in entry.categories or not text[start : start + 1].isupper():
         return False
     if _ARTICLE_BEFORE.search(folded, max(0, start - 8), start) is None:
-        return False
+        before = _LOWER_WORD_BEFORE.search(text, max(0, start - 30), start)
+        if before is None or before.group(1) in FUNCTION_WORDS:
+            return False  # an article, or a word that describes the thing ("vintage Mr. Coffee machine")
     found = _BRAND.match(text, end)
     if found is None:
         return False
@@ -551,11 +587,26 @@ def in_proper_name(taxonomy: Taxonomy, text: str, folded: str, start: int, end: 
             break
         after.append(noun.group(1))
         cursor = noun.end()
-    if not after or len(after) > _MAX_BRAND_NOUNS or not _thing_noun(after[0]):
-        return False
+    if not after or len(after) > _MAX_BRAND_NOUNS or not (_thing_noun(after[0]) or _thing_noun(after[-1])):
+        return False  # a thing, or a compound whose head is one ("the Painted Ladies row houses")
     if any(is_depiction(word) or is_person_noun(word) for word in after):
         return False  # "a Queen Victoria bronze statue", "the Old Man fishing boat captain"
     return not taxonomy.matcher.finditer(folded, run_end, cursor) and _phrase_ends(folded, cursor)
+
+
+_INDEFINITE_BEFORE = re.compile(r"(?<![\w'’-])[Aa][Nn]?[ \t]+$")
+_CAPITALISED_AFTER = re.compile(r"[ \t]+[A-Z][\w'’-]*")
+
+
+def named_item(text: str, folded: str, start: int, end: int) -> bool:
+    """Whether the first name at text[start:end] opens a thing called by a person's full name: "a"
+    or "an" right before it, one capitalised word after it and the phrase ending there ("a Shirley
+    Temple and a Tom Collins on the bar", "order an Arnold Palmer"); a person is hardly written "a
+    Jane Smith", and "a Taylor Swift fan" goes on to the noun it modifies."""
+    if _INDEFINITE_BEFORE.search(text, max(0, start - 4), start) is None:
+        return False
+    after = _CAPITALISED_AFTER.match(text, end)
+    return after is not None and _phrase_ends(folded, after.end())
 
 
 @functools.cache
@@ -593,20 +644,47 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
     read there when it is not the text itself (a typo, "womn"), so it is bound as its form is."""
     entry = taxonomy.lexicon.get(surface_key(surface or folded[start:end]))
     rules = binding()
-    if entry is None or entry.is_pronoun or any(rules.rule(c) != ALWAYS for c in entry.categories):
+    if entry is None or entry.is_pronoun or any(rules.rule(c) not in (ALWAYS, TITLE) for c in entry.categories):
         return False
     if any(c.startswith("tag_") for c in entry.categories):
         return False  # a booru tag ("1girl", "2girls") is a person whatever follows it
     head = _NEXT_WORD.match(folded, end)
-    if head is None or head.group(1) not in object_heads():
-        return False
+    if head is None or not is_object_head(head.group(1)) or surface_key(head.group(1)) in taxonomy.lexicon:
+        return False  # a name that looks like a plural is none ("nonno James": not "jams")
     if head.group(1).endswith("s") and is_person_noun(head.group(1)):
         return False  # persons in the plural: "baby twins", "toddler twins"
     if head.group(1) in _also_verbs() and any("plural" in c for c in entry.categories):
         return False  # "women fish in the river", "girls bag the shopping": a verb after a plural
-    if does_activity(entry.categories, folded, head.end()):
+    cursor = head.end()
+    while (more := _NEXT_WORD.match(folded, cursor)) is not None and is_object_head(more.group(1)):
+        if surface_key(more.group(1)) in taxonomy.lexicon:
+            break
+        cursor = more.end()  # a compound of things: "a queen conch shell", "a mother dragon egg"
+    if does_activity(entry.categories, folded, cursor):
         return False  # "a woman ice skating", "a man rock climbing": the thing is the activity's
-    return _phrase_ends(folded, head.end())
+    return _phrase_ends(folded, cursor)
+
+
+@functools.cache
+def named_object_heads() -> frozenset[str]:
+    """Object heads that are first names too ("rose", "lily", "mare"): a thing or an animal when
+    written in lower case or in the plural, never after a title ("Grandma Rose")."""
+    return frozenset(_wordnet()["named_object_heads"])
+
+
+def is_object_head(word: str) -> bool:
+    """Whether `word` is an object head (`object_heads`) or the regular plural of one, or of a
+    named one (`named_object_heads`), that is no person noun ("parakeets", "lilies", "shells")."""
+    if word in object_heads():
+        return True
+    heads = object_heads() | named_object_heads()
+    if not word.endswith("s") or is_person_noun(word):
+        return False
+    if word.endswith("ies"):
+        return word[:-3] + "y" in heads
+    if word.endswith(("ses", "xes", "zes", "ches", "shes", "oes")):
+        return word[:-2] in heads or word[:-1] in heads
+    return word[:-1] in heads
 
 
 # a gender's plain nouns ("woman", "men", "girl"): before a thing and a gerund they do the activity;
@@ -749,7 +827,8 @@ def in_idiom(
     lexicon or of WordNet ("queen bee", "king cobra", "daddy longlegs", "gingerbread man"), it is a
     person noun before the thing it modifies (`before_object`: "a baby koala"; `surface` as there)
     or a classifying possessive ("a boys' bicycle"), a first name in a place's name ("Lake
-    Victoria"); with `text` (the prompt as written, `folded` is its folded case), also a word in
+    Victoria") or in a multiword noun naming a thing (`in_name_compound`: "eggs Benedict"); with
+    `text` (the prompt as written, `folded` is its folded case), also a word in
     capitals on a sign (`in_sign_text`), a title opening a brand (`before_brand`) or a word in the
     proper name of a thing (`in_proper_name`: "the yacht Lady Anne")."""
     if before_object(taxonomy, folded, start, end, surface):
@@ -758,6 +837,15 @@ def in_idiom(
         return True
     if after_name_prefix(folded, start, categories):
         return True
+    if "first_name" in categories:
+        # any name the slot may render there decides, so every candidate is bound alike ("a Tina
+        # Collins" whose decoy would be "a Tom Collins")
+        spec = taxonomy.attributes[attribute]
+        names = name_renderings(taxonomy, spec, surface or folded[start:end])
+        if any(in_name_compound(folded, start, end, name) for name in names):
+            return True
+        if text and named_item(text, folded, start, end):
+            return True
     if text and (
         in_sign_text(text, start, end)
         or before_brand(taxonomy, text, folded, start, end)

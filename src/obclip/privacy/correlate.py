@@ -348,7 +348,12 @@ def _recast(template: Template) -> dict[int, str]:
     recast: dict[int, str] = {}
     slots = [p for p in template.parts if isinstance(p, Slot)]
     adult = _after_adult_age(template)
+    # a child noun whose person's adult age is a slot ("a goth girl in her late 20s"): its decoys
+    # would say "a goth girl in her late 70s"; sent as the adult noun, every candidate agrees
+    aged = {a.person for a in template.attributes if a.kind == _ADULT_AGE and len(a.values) > 1}
     for place, slot in enumerate(slots):
+        if slot.attribute is not None and template.attributes[slot.attribute].person in aged:
+            adult.add(place)
         target = _ADULT_NOUNS.get(slot.category) if place in adult else table.get(slot.category)
         if slot.attribute is None or target is None:
             continue

@@ -24,6 +24,7 @@ from obclip.privacy.binding import (
     does_activity,
     in_idiom,
     is_depiction,
+    named_object_heads,
     object_heads,
     owns_thing,
     says_no_one_is_there,
@@ -31,7 +32,7 @@ from obclip.privacy.binding import (
 )
 from obclip.privacy.cues import cue_table
 from obclip.privacy.emoji import has_person_emoji, neutralise_emoji
-from obclip.privacy.keep import bare_form, bare_key, form_key
+from obclip.privacy.keep import bare_form, bare_key, form_key, render_form
 from obclip.privacy.language import language_of
 from obclip.privacy.normalize import english_words, near_word_frequencies, normalize_text
 from obclip.privacy.taxonomy import (
@@ -153,6 +154,8 @@ _BARE_AGE = re.compile(
     rf"|[ \t]*\((?P<b>{_AGE_NUMBER})\+?\))"
     # "he is 80 and she is 78": after a subject pronoun only
     r"|[ \t]+(?:is|was)[ \t]+(?P<i>\d{1,3})(?=[ \t]*(?:[,.;:!?)\]]|$|and\b|with\b|in\b))"
+    # "great-grandma 96, grandma 71, mom 45 and a baby": a number right after the person's word
+    r"|[ \t]+(?P<s>\d{1,3})(?=[ \t]*(?:[,;]|$)|[ \t]+and\b)"
 )
 # ages joined by "and" (`_coordinated_ages`): "70 and [68 years old]", "[aged 4] and 7", "brothers, 8 and 11"
 _DIGIT = re.compile(r"\d")
@@ -566,7 +569,10 @@ class _Detector:
                 (
                     t
                     for t in targets
-                    if _one_edit(typed, t) and _likelier_typo(typed, t) and not _short_substitution(typed, t)
+                    if _one_edit(typed, t)
+                    and _likelier_typo(typed, t)
+                    and not _short_substitution(typed, t)
+                    and typed != t + "y"  # an adjective made of the word ("witchy"), no typo
                 ),
                 key=lambda t: (len(t) <= len(typed), len(t), t),
             )
@@ -668,9 +674,9 @@ class _Detector:
         found: list[_Match] = []
         for bare in _BARE_AGE.finditer(unaccented(self.folded)):  # "a boy of about sìx"
             at = bare.start()
-            place = _PLACE_AFTER_PERSON.search(self.text, 0, at) if bare.group("c") else None
+            place = _PLACE_AFTER_PERSON.search(self.text, 0, at) if bare.group("c") and at not in ends else None
             if place is not None and not _PLACE_AFTER_PERSON.search(self.text, 0, place.start()):
-                at = place.start()  # "a dancer from Senegal, 22,"
+                at = place.start()  # "a dancer from Senegal, 22," (not "a photo of Auntie Ngozi, 62,")
             noun = ends.get(at)
             if noun is None and bare.group("c"):  # "Señora López, 70,": a titled or first name
                 name = _NAME_BEFORE.search(self.text, 0, at)
@@ -689,7 +695,9 @@ class _Detector:
                     continue  # "a family of five": a count
             elif noun.entry.is_pronoun or any("plural" in c for c in noun.entry.categories):
                 continue  # "the men, 3, standing": a count
-            group = next(g for g in ("c", "o", "a", "b", "i") if bare.group(g))
+            if bare.group("s") and ends.get(bare.start()) is None:
+                continue  # right after a word of the taxonomy only ("grandma 71"; not "Apollo 11")
+            group = next(g for g in ("c", "o", "a", "b", "i", "s") if bare.group(g))
             if bare.start(group) in starts:
                 continue  # "a man of 75 years old": the taxonomy's own form
             form = bare_form(bare.group(group))
@@ -839,6 +847,9 @@ class _Detector:
             match.rule = self._rule(match)
             if match.rule == CAPITALISED and self.text[match.start : match.end].islower():
                 continue
+            if self._nobody_outright and self._names_no_one(match, kept[-1] if kept else None):
+                self.idiom_starts.add(match.start)
+                continue
             if match.rule == CAPITALISED and "first_name" in entry.categories and self._artist(match.start, match.end):
                 continue  # "by Greg Rutkowski", "Wes Anderson style": an artist, not a person in the picture
             if match.rule == TITLE:
@@ -897,6 +908,33 @@ class _Detector:
     def _nobody(self) -> bool:
         return says_no_one_is_there(self.folded)
 
+    @functools.cached_property
+    def _nobody_outright(self) -> bool:
+        return says_no_one_is_there(self.folded, outright=True)
+
+    def _names_no_one(self, match: _Match, previous: _Match | None) -> bool:
+        """In a prompt that says outright that nobody is there ("no humans", "nobody"), whether
+        `match` names no one: a first name not after a title ("Sbarro and Orange Julius signs"),
+        or a person noun right before another noun that is no likeness ("no humans, mother
+        dragon")."""
+        if match.entry.is_pronoun:
+            return False
+        if match.rule == CAPITALISED and "first_name" in match.entry.categories:
+            if previous is None or previous.rule != TITLE:
+                return True
+            return not _TITLE_GAP_OK.fullmatch(self.folded, previous.end, match.start)
+        if match.rule != ALWAYS:
+            return False
+        kind, token = self._next_token(match.end)
+        return (
+            kind == "word"
+            and isinstance(token, str)
+            and token not in FUNCTION_WORDS
+            and not token.endswith(("ing", "ed"))
+            and not is_person_noun(token)
+            and not is_depiction(token)  # "no people, an old man statue" shows an old man
+        )
+
     def _owner(self, match: _Match) -> bool:
         """Whether a person noun owns the thing after it ("a gentleman's pocket watch": `owns_thing`);
         a booru tag ("1girl") is a person whatever follows it."""
@@ -946,7 +984,11 @@ class _Detector:
     def _after_animal(self, position: int) -> bool:
         """Whether an animal or a thing and "and"/"with" come right before `position` ("a hen and")."""
         thing = _THING_BEFORE.search(self.folded, max(0, position - 40), position)
-        return thing is not None and thing.group(1) in object_heads()
+        if thing is None:
+            return False
+        word = thing.group(1)
+        # "lead mare and her foal": a name that is an animal too, written as the animal
+        return word in object_heads() or (word in named_object_heads() and self.text[thing.start(1)].islower())
 
     def _artist(self, start: int, end: int | None = None) -> bool:
         """Whether the first name at `start` names an artist: an artist marker leads to it ("by Greg
@@ -1540,7 +1582,8 @@ class _Detector:
         woman, kimono", "1boy, old man, smoking", "1girl, dark skin, dark-skinned female"), which
         then agree with it in every candidate instead of reading "1boy, solo, woman". The other
         tags are the count tag's person when the list says "solo", else when one of them at most
-        holds a noun of the count's attribute ("1girl, woman, old man" may be two persons); each
+        holds a noun of the count's attribute, or their nouns are each of another kind ("1girl,
+        milf, mother"; "1girl, woman, old man" may be two persons); each
         holds one person's words (no pronoun, no plural, one noun phrase). Reads the categories,
         rules and text, never a value, so every member of a set reads the same."""
         counts = [m for m in self.matches if m.category.startswith("tag_")]
@@ -1562,8 +1605,15 @@ class _Detector:
         # a tag without a noun of the count's attribute ("dark skin", "elderly", "mature female":
         # a modifier standing alone) tells of the same person
         named = [inside for inside in tags if any(m.entry.attribute == kind and m.rule != MODIFIER for m in inside)]
-        if not tags or (len(named) > 1 and _SOLO.search(self.folded) is None):
+        if not tags:
             return set()
+        if len(named) > 1 and _SOLO.search(self.folded) is None:
+            # nouns of one kind may be two persons ("1girl, woman, old man"); nouns of different
+            # kinds describe the one the count tag names ("1girl, milf, mother", "1boy, bishounen,
+            # priest")
+            kinds = [m.entry.categories for inside in named for m in inside if m.entry.attribute == kind]
+            if len(kinds) != len(set(kinds)):
+                return set()
         return {counts[0].start} | {m.start for inside in tags for m in inside}
 
     def _rebind(self, pronoun: _Match, target: _Match, earlier: list[_Match], variables: list[_Variable]) -> int:
@@ -1694,14 +1744,52 @@ class _Detector:
             key = bare_key(spec, match.entry.value, match.category, match.bare, values)
             if key:
                 return key
-        return form_key(self.taxonomy, spec, match.entry.value, match.category, surface, values)
+        key = form_key(self.taxonomy, spec, match.entry.value, match.category, surface, values)
+        if (
+            key
+            and self.text[match.start].isupper()
+            and self._before_capitalised(match.end)
+            and any(self._title_word(f) for f in self._rendered(spec, key, match.category, values))
+        ):
+            # "Gentleman Aad" would render "Lady Aafke", which reads as a title and its name: the
+            # plain nouns ("Man Aad", "Woman Aafke") read back as they were written (in lower case
+            # no such word is a title: "a lady Aafke" / "a gentleman Aad")
+            return ""
+        return key
+
+    def _rendered(self, spec: AttributeSpec, key: str, category: str, values: tuple[str, ...]) -> list[str]:
+        return [render_form(self.taxonomy, spec, v, category, key) for v in values]
+
+    def _title_word(self, form: str) -> bool:
+        """Whether `form` can be read as a title ("Lady", "Dame", "Sir")."""
+        entry = self.taxonomy.lexicon.get(surface_key(form))
+        return entry is not None and any(self.binding.rule(c) == TITLE for c in entry.categories)
+
+    def _alias_before_noun(self, match: _Match) -> bool:
+        """Whether `match` is an alias noun right before a noun of its own person ("quinceañera
+        girl", "gigachad businessman"): its slot would render the category's canonical form
+        next to the noun ("girl girl", "man businessman"), one person written twice, so the
+        template leaves it out and the noun says who the person is."""
+        following = self.matches[match.index + 1] if match.index + 1 < len(self.matches) else None
+        if following is None or following.variable != match.variable or following.article is not None:
+            return False
+        if match.entry.is_pronoun or match.category == "adjective" or following.category == "adjective":
+            return False
+        if self.text[match.end : following.start] != " ":
+            return False
+        spec = self.taxonomy.attributes[match.entry.attribute]
+        written = surface_key(match.surface or self.folded[match.start : match.end])
+        return written not in {surface_key(f) for f in spec.forms[match.entry.value].get(match.category, ())}
 
     def _parts(self, attributes: tuple[Attribute, ...]) -> tuple[Part, ...]:
-        spans: list[tuple[int, int, Slot]] = []
+        spans: list[tuple[int, int, Slot | None]] = []
         for match in self.matches:
             if match.article is not None:
                 capital = self._capital(match.article[0])
                 spans.append((*match.article, Slot(None, ARTICLE, capital)))
+            if self._alias_before_noun(match):
+                spans.append((match.start, self.matches[match.index + 1].start, None))
+                continue
             capital = self._capital(match.start, match)
             form = self._form_key(match, attributes)
             spans.append((match.start, match.end, Slot(match.variable, match.category, capital, form)))
@@ -1717,7 +1805,8 @@ class _Detector:
             gap = stripped + _one_space(gap[len(stripped) :])
             if gap:
                 parts.append(gap)
-            parts.append(slot)
+            if slot is not None:
+                parts.append(slot)
             cursor = end
         tail = self.text[cursor:]
         if tail:

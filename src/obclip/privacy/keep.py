@@ -337,7 +337,23 @@ def _parallel_key(spec: AttributeSpec, value: str, category: str, surface: str, 
     index = next((i for i, f in enumerate(forms) if surface_key(f) == key), 0)
     if index == 0 or not all(len(spec.forms[v].get(category, ())) > index for v in values):
         return ""
+    if index >= _single_words(spec, category):
+        return ""  # a group's "X and Y" of one value ("women and ladies") has no counterpart
     return f"{_PARALLEL}{_SEP}{index}"
+
+
+@functools.lru_cache(maxsize=256)
+def _single_words(spec: AttributeSpec, category: str) -> int:
+    """How many leading forms of `category` say one thing in every full value: a group category
+    lists its words ("nonnas") before their pairs ("grandmothers and nonnas"), and its mixed value
+    lists the i-th words of the others joined ("nonnos and nonnas") first, so only those positions
+    are parallel; a category without pairs is parallel throughout."""
+    counts = [
+        next((i for i, f in enumerate(spec.forms[v][category]) if " and " in f), len(spec.forms[v][category]))
+        for v in spec.values
+        if category in spec.forms.get(v, {}) and " and " not in spec.forms[v][category][0]
+    ]
+    return min(counts, default=0)
 
 
 # --- first-name pairs ------------------------------------------------------------------------
@@ -438,6 +454,16 @@ def pair_of(taxonomy: Taxonomy, spec: AttributeSpec, key: str) -> tuple[Mapping[
     row = rows[int(index)]
     countries = {_countries().get(surface_key(name), "") for name in row.values()}
     return row, countries.pop() if len(countries) == 1 else ""
+
+
+def name_renderings(taxonomy: Taxonomy, spec: AttributeSpec, surface: str) -> frozenset[str]:
+    """The first names (folded) that a slot holding `surface` may render: the names of its pair, or
+    the canonical ones for a name in no pair, and the name as written."""
+    key = surface_key(surface)
+    pair = _pairs(taxonomy, spec).get(key)
+    rows = _pair_rows(taxonomy, spec)
+    row = rows[pair[0]] if pair is not None else rows[0] if rows else {}
+    return frozenset({key, *(surface_key(name) for name in row.values())})
 
 
 @functools.lru_cache(maxsize=16)
