@@ -154,8 +154,6 @@ _BARE_AGE = re.compile(
     rf"|[ \t]*\((?P<b>{_AGE_NUMBER})\+?\))"
     # "he is 80 and she is 78": after a subject pronoun only
     r"|[ \t]+(?:is|was)[ \t]+(?P<i>\d{1,3})(?=[ \t]*(?:[,.;:!?)\]]|$|and\b|with\b|in\b))"
-    # "great-grandma 96, grandma 71, mom 45 and a baby": a number right after the person's word
-    r"|[ \t]+(?P<s>\d{1,3})(?=[ \t]*(?:[,;]|$)|[ \t]+and\b)"
 )
 # ages joined by "and" (`_coordinated_ages`): "70 and [68 years old]", "[aged 4] and 7", "brothers, 8 and 11"
 _DIGIT = re.compile(r"\d")
@@ -695,9 +693,7 @@ class _Detector:
                     continue  # "a family of five": a count
             elif noun.entry.is_pronoun or any("plural" in c for c in noun.entry.categories):
                 continue  # "the men, 3, standing": a count
-            if bare.group("s") and ends.get(bare.start()) is None:
-                continue  # right after a word of the taxonomy only ("grandma 71"; not "Apollo 11")
-            group = next(g for g in ("c", "o", "a", "b", "i", "s") if bare.group(g))
+            group = next(g for g in ("c", "o", "a", "b", "i") if bare.group(g))
             if bare.start(group) in starts:
                 continue  # "a man of 75 years old": the taxonomy's own form
             form = bare_form(bare.group(group))
