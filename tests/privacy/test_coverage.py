@@ -134,6 +134,7 @@ def test_the_true_candidate_keeps_the_role(prompt: str, kept: str) -> None:
         ("millennial woman drinking an oat latte", "millennial", "xennial"),
         ("gen xers at a mall food court", "gen xers", "boomers"),
         ("tomboy with short hair and bandaids on her knees, skateboard", "tomboy", "femboy"),
+        ("(cute:1.2) chibi catgirl barista, (latte art:1.1), pastel cafe", "catgirl", "catboy"),
     ],
 )
 def test_a_word_with_a_counterpart_is_kept_and_its_counterpart_is_the_decoy(
@@ -391,11 +392,14 @@ def test_person_tags_of_different_kinds_beside_one_count_tag_are_its_person(prom
     [
         ("candid photo of Auntie Ngozi, 62, in a bright ankara headwrap, laughing", "62"),
         ("portrait of Emma, 30, smiling at the camera", "30"),
+        ("a woman who looks about 35 sitting alone at a diner counter", "35"),
+        ("mid 30s man with a receding hairline, linkedin headshot, grey backdrop", "30s"),
     ],
 )
-def test_a_bare_age_after_a_name_or_a_kin_word_is_varied(prompt: str, age: str) -> None:
-    """ "photo of Auntie Ngozi, 62," had read "of Auntie Ngozi" as a place: the age went out in
-    clear in every candidate."""
+def test_a_bare_or_qualified_age_of_a_person_is_varied(prompt: str, age: str) -> None:
+    """ "photo of Auntie Ngozi, 62," had read "of Auntie Ngozi" as a place, and neither "who looks
+    about 35" nor a qualified decade opening the prompt was an age: each went out in clear in every
+    candidate."""
     cset = build_candidate_set(prompt, seed=0)
     assert not all(word_in(age, c) for c in cset.candidates)
     assert_closed(prompt, seed=0)

@@ -148,8 +148,9 @@ _BARE_AGE = re.compile(
     rf"(?:,[ \t]*(?P<c>{_AGE_NUMBER})(?=(?:[ \t]+years)?\+?[ \t]*(?:,|\.|;|$))"
     r"|[ \t]+of[ \t]+(?:about[ \t]+|around[ \t]+)?"
     rf"(?P<o>\d{{1,3}}|[a-z]+(?:-[a-z]+)?)(?![\w-]){_AFTER_AGE}"
-    # "a man over 70", "a woman around forty, reading", "a man (45)"
-    r"|[ \t]+(?:over|under|around|about|nearly|almost|roughly|approximately|at|nearing|approaching|past)[ \t]+"
+    # "a man over 70", "a woman around forty, reading", "a woman who looks about 35", "a man (45)"
+    r"|[ \t]+(?:who[ \t]+(?:looks|seems|is)[ \t]+|looking[ \t]+)?"
+    r"(?:over|under|around|about|nearly|almost|roughly|approximately|at|nearing|approaching|past)[ \t]+"
     rf"(?P<a>\d{{1,3}}|[a-z]+(?:-[a-z]+)?)(?![\w-]){_AFTER_AGE}"
     rf"|[ \t]*\((?P<b>{_AGE_NUMBER})\+?\))"
     # "he is 80 and she is 78": after a subject pronoun only
@@ -1121,7 +1122,8 @@ class _Detector:
             if before is not None and before[0] in _AGE_QUALIFIERS:
                 before = self._word_before(before[1])
             if before is None:
-                return False
+                # "mid 30s man with a receding hairline": a qualified decade opening the prompt
+                return qualified and not _ERA_DECADE.search(said) and self._modifier_bound(match, decided)
             if before[0] == "" and before[2] in self.ends:
                 pronoun = self.matches[self.ends[before[2]]]
                 if pronoun.entry.is_pronoun:
