@@ -265,6 +265,8 @@ def messy_prompts(draw: st.DrawFn) -> str:
 @example(prompt="Ayşe, a 30-year-old Kenyan woman, with her son", seed=0)  # no partner that reads as a word
 @example(prompt="Paris qing", seed=0)  # after a first name, a surname's place: no typo ("Paris King" is none)
 @example(prompt="nonna nonna solo an nonna", seed=0)  # "a" or "an" by the value: never what language is read
+@example(prompt="woman 2boys 2boys his", seed=0)  # a pair of tags before its pronoun is no alias to leave out
+@example(prompt="nonna Bob", seed=0)  # a name that looks like a plural is no object head ("nonno James")
 def test_closure_holds_for_hostile_names_groups_tags_and_weights(prompt: str, seed: int) -> None:
     assume(count(prompt) <= 24)
     assert_closed(prompt, seed=seed)

@@ -184,6 +184,8 @@ def assert_closed(prompt: str, *, seed: int, max_candidates: int | None = None, 
 # a people in lower case renders capitalised: a proper name of a thing reads it so ("a afghans Aad cup")
 @example(prompt="a afghans Aad cup", seed=0)
 @example(prompt="the yacht LADY anne", seed=0)
+@example(prompt="a Alica SHE", seed=0)  # a full name's thing reads no slot after the name
+@example(prompt="the Gentleman Aad", seed=0)  # its decoy "the Lady Aafke" would read as a title
 def test_every_member_expands_to_the_same_set(prompt: str, seed: int) -> None:
     assume(count(prompt) <= 24)
     assert_closed(prompt, seed=seed)

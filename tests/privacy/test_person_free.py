@@ -109,6 +109,7 @@ PERSON_FREE = [
     "naked lady lilies against a chain link fence",
     # a pronoun after an animal that is a name too, written as the animal
     "lead mare and her foal in a snowy paddock",
+    "nanny goat and her two kids on a rocky outcrop above a whitewashed chapel",  # a count between
 ]
 
 PERSONS = [
@@ -180,6 +181,7 @@ PERSONS = [
     "no people, Mrs. Smith's garden gate, Mrs. Smith waving",  # a name after a title
     "Rose and her daughter at the market",  # a name that is a flower too, capitalised
     "a Gentleman Aad in a bowler hat",
+    "a woman and her two kids at the park",
 ]
 
 
@@ -283,6 +285,10 @@ PIECES = [
 # "Queen Emma Queen"); a word's case in a proper name is read as every member writes it
 @example(words=["Queen", "Softee", "Queen"], seed=0)
 @example(words=["Queen", "MAN", "Queen"], seed=0)
+# a word in capitals throughout renders in lower case in other members, so it is no title case
+@example(words=['"', "GIRLS", "Mister", '"', "a"], seed=0)
+# "no" before a slot says nobody is there in some members only ("no adults's Emma")
+@example(words=["no", "children's", "Emma"], seed=0)
 def test_prompts_made_of_the_person_free_kinds_are_closed(words, seed):
     """Every candidate of a prompt mixing these kinds with persons re-expands to the same set:
     the rules read the writing around a word, never its value."""

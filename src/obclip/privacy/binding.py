@@ -275,13 +275,16 @@ def _body_heads() -> frozenset[str]:
 def says_no_one_is_there(folded: str, *, outright: bool = False) -> bool:
     """Whether the prompt says that nobody is in the picture: "no humans", "(no people:1.4)", "no
     hikers", "nobody", "empty", "deserted" (`absence` in `data/binding.json`). `outright`: only
-    where it says so of persons ("no humans", "no hikers", "nobody"), not of a place ("an empty
-    beach" may still hold the woman walking on it)."""
+    where it says so of persons by a word no slot renders ("no humans", "nobody"), not of a place
+    ("an empty beach" may still hold the woman walking on it), nor by a person noun after "no",
+    which may be a slot that renders otherwise ("no adults's Emma" / "no elderly people's Emma")."""
     rules = binding()
     for found in _NO_WORD.finditer(folded):
         word = found.group(1)
-        if word in rules.absence_after_no or (word.endswith("s") and is_person_noun(word)):
+        if word in rules.absence_after_no:
             return True
+        if not outright and word.endswith("s") and is_person_noun(word):
+            return True  # "no hikers"; outright reads no person noun, which may be a slot ("no adults")
     words = rules.absence_of_persons if outright else rules.absence_words
     return any(word in words for word in _ABSENCE_WORD.findall(folded))
 
@@ -391,16 +394,16 @@ def _in_quoted_title(text: str, start: int, end: int, line_start: int) -> bool:
     """Whether the word at text[start:end] is inside a quoted title in title case, with lower-case
     text around the quotation: a name of a shop, book or film ('a bakery called "Grandma's Oven"',
     'barbershop logo "The Gentleman's Cut"', 'a woman reading "Little Women"'), not a person in the
-    picture. Two words or more, the first capitalised and every other capitalised or a function
-    word."""
+    picture. Two words or more, the first capitalised and every other capitalised (not in capitals
+    throughout) or a function word."""
     quoted = _quotation(text, start, end, line_start)
     if quoted is None:
         return False
     words = _TITLE_TOKEN.findall(text, *quoted)
     if len(words) < 2 or not words[0][:1].isupper():
         return False
-    if not all(w[:1].isupper() or w in FUNCTION_WORDS for w in words):
-        return False
+    if not all(w in FUNCTION_WORDS or (w[:1].isupper() and not (len(w) > 1 and w.isupper())) for w in words):
+        return False  # a word in capitals throughout may be a slot that renders in lower case ('" GIRLS Mister "')
     around = text[max(line_start, quoted[0] - _SIGN_WINDOW) : quoted[0]] + text[quoted[1] : quoted[1] + _SIGN_WINDOW]
     return any(c.islower() for c in around)
 
@@ -598,7 +601,7 @@ _INDEFINITE_BEFORE = re.compile(r"(?<![\w'’-])[Aa][Nn]?[ \t]+$")
 _CAPITALISED_AFTER = re.compile(r"[ \t]+[A-Z][\w'’-]*")
 
 
-def named_item(text: str, folded: str, start: int, end: int) -> bool:
+def named_item(taxonomy: Taxonomy, text: str, folded: str, start: int, end: int) -> bool:
     """Whether the first name at text[start:end] opens a thing called by a person's full name: "a"
     or "an" right before it, one capitalised word after it and the phrase ending there ("a Shirley
     Temple and a Tom Collins on the bar", "order an Arnold Palmer"); a person is hardly written "a
@@ -606,7 +609,9 @@ def named_item(text: str, folded: str, start: int, end: int) -> bool:
     if _INDEFINITE_BEFORE.search(text, max(0, start - 4), start) is None:
         return False
     after = _CAPITALISED_AFTER.match(text, end)
-    return after is not None and _phrase_ends(folded, after.end())
+    if after is None or taxonomy.lexicon.get(surface_key(folded[after.start() : after.end()].strip())):
+        return False  # a word of the taxonomy there may be a slot, rendered in another case ("a Alica SHE")
+    return _phrase_ends(folded, after.end())
 
 
 @functools.cache
@@ -844,7 +849,7 @@ def in_idiom(
         names = name_renderings(taxonomy, spec, surface or folded[start:end])
         if any(in_name_compound(folded, start, end, name) for name in names):
             return True
-        if text and named_item(text, folded, start, end):
+        if text and named_item(taxonomy, text, folded, start, end):
             return True
     if text and (
         in_sign_text(text, start, end)

@@ -356,6 +356,9 @@ _WORN_AFTER = re.compile(r"[ \t]*(?:(wearing|dressed|mid-)|in[ \t]+(?:(?:a|an|th
 _WORN_WORDS = 4
 _DENIED = re.compile(r"(?<![\w'’-])(?:no|without)[ \t_]+$")
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
+_COUNT_WORDS = frozenset(
+    {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twin", "many", "few"}
+)
 _ARTICLE_AN = re.compile(r"(?<![\w'’-])([Aa])[Nn](?=[ \t]+$)")
 
 
@@ -960,10 +963,12 @@ class _Detector:
     def _young_of_animal(self, match: _Match) -> bool:
         """Whether a child noun right after a possessive pronoun follows an animal's kin word ("a
         mother giraffe nuzzling her baby") or an animal and "and"/"with" ("a nanny goat and her
-        kid"): the animal's young."""
+        kid", "... and her two kids"): the animal's young."""
         if not match.entry.categories & _CHILD_NOUN_CATEGORIES:
             return False
         before = self._word_before(match.start)
+        if before is not None and (before[0].isdigit() or before[0] in _COUNT_WORDS):
+            before = self._word_before(before[1])  # "a nanny goat and her two kids"
         if before is None:
             return False
         at = before[1]
@@ -1771,13 +1776,16 @@ class _Detector:
         following = self.matches[match.index + 1] if match.index + 1 < len(self.matches) else None
         if following is None or following.variable != match.variable or following.article is not None:
             return False
-        if match.entry.is_pronoun or match.category == "adjective" or following.category == "adjective":
+        if match.entry.is_pronoun or following.entry.is_pronoun:
+            return False
+        if match.category == "adjective" or following.category == "adjective":
             return False
         if self.text[match.end : following.start] != " ":
             return False
         spec = self.taxonomy.attributes[match.entry.attribute]
         written = surface_key(match.surface or self.folded[match.start : match.end])
-        return written not in {surface_key(f) for f in spec.forms[match.entry.value].get(match.category, ())}
+        aliases = spec.aliases.get(match.entry.value, {}).get(match.category, ())
+        return written in {surface_key(a) for a in aliases}
 
     def _parts(self, attributes: tuple[Attribute, ...]) -> tuple[Part, ...]:
         spans: list[tuple[int, int, Slot | None]] = []
