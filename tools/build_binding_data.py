@@ -41,8 +41,9 @@ The lists, read by `privacy/binding.py`:
   mask");
 - `body_heads`: common nouns whose first sense is a part of the body, with their plurals: after a
   possessive they show the possessor, even after a thing ("a woman's ring finger");
-- `named_object_heads`: the object heads left out for being first names too ("rose", "lily",
-  "iris"): their plural, which names no one, is an object head ("naked lady lilies");
+- `named_object_heads`: the animals and plants left out of the object heads for being first names
+  too, and no verb ("rose", "lily", "iris", "mare"): their plural, which names no one, is an object
+  head ("naked lady lilies");
 - `name_compounds`: multiword nouns holding a first name that name a thing, place or the like
   ("eggs Benedict", "Tom Collins", "Bloody Mary" the drink, "lazy Susan", "Ann Arbor"): a first name
   in one names no person.
@@ -261,7 +262,7 @@ def build(wordnet: Path) -> dict[str, object]:
         if zipf_frequency(lemma, "en") < floor or counts.get((lemma, "3"), 0) > counts.get((lemma, "1"), 0):
             continue  # rare, or an adjective more often ("mere")
         if lemma in names:
-            if not _under(common[0], worn, hypernyms):
+            if kinds[common[0]] in LIVING and lemma not in verbs:
                 named_heads.add(lemma)  # "Grandma Rose"; its plural names no one: "naked lady roses"
             continue
         if lemma in adverbs:

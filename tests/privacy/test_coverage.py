@@ -409,9 +409,3 @@ def test_an_adjective_made_of_a_person_word_is_no_typo() -> None:
     """ "witchy girl" had been sent as "witch woman" / "wizard man"."""
     cset = build_candidate_set("witchy girl making candles, crystals, apothecary shelves", seed=0)
     assert all(c.startswith("witchy ") for c in cset.candidates)
-
-
-def test_a_hundred_year_old_keeps_her_age() -> None:
-    assert build_candidate_set("a 100-year-old woman blowing out birthday candles", seed=0).true_prompt == (
-        "a 100-year-old woman blowing out birthday candles"
-    )

@@ -182,6 +182,9 @@ PERSONS = [
     "Rose and her daughter at the market",  # a name that is a flower too, capitalised
     "a Gentleman Aad in a bowler hat",
     "a woman and her two kids at the park",
+    "a toddler climbs the stairs",  # a verb, no object in the plural
+    "a girl paints a mural",
+    "a woman shells peas on the porch",
 ]
 
 

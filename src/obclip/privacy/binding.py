@@ -679,17 +679,20 @@ def named_object_heads() -> frozenset[str]:
 
 def is_object_head(word: str) -> bool:
     """Whether `word` is an object head (`object_heads`) or the regular plural of one, or of a
-    named one (`named_object_heads`), that is no person noun ("parakeets", "lilies", "shells")."""
+    named one (`named_object_heads`), that is no person noun and no verb too ("parakeets",
+    "lilies"; not "climbs": "a toddler climbs him")."""
     if word in object_heads():
         return True
-    heads = object_heads() | named_object_heads()
     if not word.endswith("s") or is_person_noun(word):
         return False
     if word.endswith("ies"):
-        return word[:-3] + "y" in heads
-    if word.endswith(("ses", "xes", "zes", "ches", "shes", "oes")):
-        return word[:-2] in heads or word[:-1] in heads
-    return word[:-1] in heads
+        singular = {word[:-3] + "y"}
+    elif word.endswith(("ses", "xes", "zes", "ches", "shes", "oes")):
+        singular = {word[:-2], word[:-1]}
+    else:
+        singular = {word[:-1]}
+    heads = (object_heads() | named_object_heads()) - _also_verbs()
+    return bool(singular & heads) and not singular & _also_verbs()
 
 
 # a gender's plain nouns ("woman", "men", "girl"): before a thing and a gerund they do the activity;
