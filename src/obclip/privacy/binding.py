@@ -402,7 +402,7 @@ def _in_quoted_title(text: str, start: int, end: int, line_start: int) -> bool:
     words = _TITLE_TOKEN.findall(text, *quoted)
     if len(words) < 2 or not words[0][:1].isupper():
         return False
-    if not all(w in FUNCTION_WORDS or (w[:1].isupper() and not (len(w) > 1 and w.isupper())) for w in words):
+    if not all(w in FUNCTION_WORDS or written_in_title_case(w) for w in words):
         return False  # a word in capitals throughout may be a slot that renders in lower case ('" GIRLS Mister "')
     around = text[max(line_start, quoted[0] - _SIGN_WINDOW) : quoted[0]] + text[quoted[1] : quoted[1] + _SIGN_WINDOW]
     return any(c.islower() for c in around)
@@ -597,7 +597,6 @@ def in_proper_name(taxonomy: Taxonomy, text: str, folded: str, start: int, end: 
     return not taxonomy.matcher.finditer(folded, run_end, cursor) and _phrase_ends(folded, cursor)
 
 
-_INDEFINITE_BEFORE = re.compile(r"(?<![\w'’-])[Aa][Nn]?[ \t]+$")
 _CAPITALISED_AFTER = re.compile(r"[ \t]+[A-Z][\w'’-]*")
 
 
@@ -606,7 +605,7 @@ def named_item(taxonomy: Taxonomy, text: str, folded: str, start: int, end: int)
     or "an" right before it, one capitalised word after it and the phrase ending there ("a Shirley
     Temple and a Tom Collins on the bar", "order an Arnold Palmer"); a person is hardly written "a
     Jane Smith", and "a Taylor Swift fan" goes on to the noun it modifies."""
-    if _INDEFINITE_BEFORE.search(text, max(0, start - 4), start) is None:
+    if _SINGULAR_ARTICLE.search(folded, max(0, start - 4), start) is None:
         return False
     after = _CAPITALISED_AFTER.match(text, end)
     if after is None or taxonomy.lexicon.get(surface_key(folded[after.start() : after.end()].strip())):
@@ -691,8 +690,13 @@ def is_object_head(word: str) -> bool:
         singular = {word[:-2], word[:-1]}
     else:
         singular = {word[:-1]}
-    heads = (object_heads() | named_object_heads()) - _also_verbs()
-    return bool(singular & heads) and not singular & _also_verbs()
+    return bool(singular & _plural_heads()) and not singular & _also_verbs()
+
+
+@functools.cache
+def _plural_heads() -> frozenset[str]:
+    """The object heads, named ones too, whose regular plural is an object head: none a verb."""
+    return (object_heads() | named_object_heads()) - _also_verbs()
 
 
 # a gender's plain nouns ("woman", "men", "girl"): before a thing and a gerund they do the activity;
