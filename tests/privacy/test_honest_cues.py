@@ -9,7 +9,7 @@ import re
 import pytest
 
 from obclip.privacy import CandidateSet, build_candidate_set
-from obclip.privacy.correlate import anonymity, apply_policy, generalized, revealed
+from obclip.privacy.correlate import anonymity, apply_policy, generalized, residual_text, revealed
 from obclip.privacy.cues import cue_table
 
 
@@ -270,23 +270,18 @@ def test_a_cue_with_accents_put_on_it_is_the_cue(prompt: str, word: str) -> None
 
 
 @pytest.mark.parametrize(
-    ("prompt", "sent"),
-    [
-        ("chubby baby girl eating watermelon, messy", "chubby girl eating watermelon, messy"),
-        ("baby boys and baby girls in a nursery", "boys and girls in a nursery"),
-    ],
+    "prompt",
+    ["chubby baby girl eating watermelon, messy", "baby boys and baby girls in a nursery", "adorable baby boy, easter"],
 )
-def test_a_baby_girl_is_sent_as_a_girl(prompt: str, sent: str) -> None:
-    """'baby girl' tells the age beside the gender: by default the cloud gets 'girl' / 'boy', the
-    gender stays varied, the device draws the user's words, and the notice says what was sent."""
+def test_a_baby_girl_whose_age_nothing_else_says_is_sent_as_written(prompt: str) -> None:
+    """'baby girl' with no other word of the child's age: the cloud draws the first steps of the
+    user's own image, so it gets the baby, not a girl of any age; the gender stays varied and the
+    residual notice says that the word tells a child."""
     cset = _sent(prompt)
-    assert cset.true_prompt == sent and cset.device_prompt == prompt
-    assert not any("baby" in c for c in cset.candidates) and len(cset) > 1
-    assert [a.kind for a in cset.attributes] == ["gender"]
-    assert any(word.startswith("baby") and not form.startswith("baby") for word, form in generalized(cset))
+    assert cset.true_prompt == prompt and all("baby" in c for c in cset.candidates) and len(cset) > 1
+    assert {a.kind for a in cset.attributes} == {"gender"} and anonymity(cset) == len(cset)
+    assert "a child" in residual_text(cset)
     _same_for_every_member(cset)
-    kept = _sent(prompt, policy="keep-cues")
-    assert all("baby" in c for c in kept.candidates)
 
 
 @pytest.mark.parametrize(

@@ -335,7 +335,7 @@ def _person_nouns() -> frozenset[str]:
 @functools.cache
 def _slot_categories() -> dict[str, str]:
     """Slot categories the default policy sends in another category (`neutral.json`,
-    ``slot_categories``: "baby girl" -> "girl")."""
+    ``slot_categories``: "a newborn baby girl" -> "a newborn girl")."""
     data = neutral_data()
     return dict(data.get("slot_categories", {}).get("categories", {}))
 
@@ -351,11 +351,16 @@ def _recast(template: Template) -> dict[int, str]:
     # a child noun whose person's adult age is a slot ("a goth girl in her late 20s"): its decoys
     # would say "a goth girl in her late 70s"; sent as the adult noun, every candidate agrees
     aged = {a.person for a in template.attributes if a.kind == _ADULT_AGE and len(a.values) > 1}
+    # "baby girl" is sent as "girl" only where the child's age is said and varied elsewhere ("a
+    # newborn baby girl" -> "a newborn girl"): alone ("a chubby baby girl") the baby would become a
+    # girl of any age for the cloud, which draws the first steps of the user's own image
+    young = {a.person for a in template.attributes if a.kind == _CHILD_AGE and len(a.values) > 1}
     for place, slot in enumerate(slots):
-        if slot.attribute is not None and template.attributes[slot.attribute].person in aged:
+        person = None if slot.attribute is None else template.attributes[slot.attribute].person
+        if person in aged:
             adult.add(place)
         target = _ADULT_NOUNS.get(slot.category) if place in adult else table.get(slot.category)
-        if slot.attribute is None or target is None:
+        if slot.attribute is None or target is None or (place not in adult and person not in young):
             continue
         spec = template.taxonomy.attribute(template.attributes[slot.attribute].kind)
         if all(target in spec.forms[v] for v in template.attributes[slot.attribute].values):
@@ -369,6 +374,7 @@ def _recast(template: Template) -> dict[int, str]:
 _ADULT_NOUNS = {"noun_child_singular": "noun_singular", "noun_child_plural": "noun_plural"}
 _AGE_WINDOW = 40
 _ADULT_AGE = "age"
+_CHILD_AGE = "child_age"
 
 
 def _after_adult_age(template: Template) -> set[int]:
