@@ -440,6 +440,12 @@ def _hyponym_closure(synsets: dict[str, dict[str, Any]], seeds: list[str], *, in
     return seen
 
 
+# a gloss that says the word is the role's woman ("a woman hunter", "a woman poet"): the role
+# named with no gender is the word after it
+_WN_WOMAN_OF = re.compile(r"an? (?:woman|female) ([a-z]+)\b")
+_WN_ROOT = 4
+
+
 def _counterpart(word: str, others: set[str]) -> str | None:
     """The other gender's word made by the suffixes ("huntress" -> "hunter"? no: only where that
     word is itself a gendered person noun: "laundress" has no male one, "busgirl" -> "busboy")."""
@@ -486,8 +492,11 @@ def person_nouns(directory: Path) -> dict[str, object]:
     raw = json.loads((DATA / "default_taxonomy.json").read_text(encoding="utf-8"))
     _add_first_names(raw)
     _add_roles(raw)
-    known = set(parse_taxonomy(raw, opt_in=OPT_IN).lexicon) | FUNCTION_WORDS
-    known |= {n.lower() for group in names["word_names"].values() for n in group}
+    lexicon = parse_taxonomy(raw, opt_in=OPT_IN).lexicon
+    known = set(lexicon) | FUNCTION_WORDS
+    given = {n.lower() for group in names["word_names"].values() for n in group}
+    given |= {key for key, entry in lexicon.items() if "first_name" in entry.categories}
+    known |= given
 
     def sense(lemma: str, number: int) -> str:
         return index[lemma][number]
@@ -549,6 +558,23 @@ def person_nouns(directory: Path) -> dict[str, object]:
     def single(kind: str, young: bool) -> dict[str, str]:
         return {w: plural(w) for w, o in sorted(words[kind].items()) if w not in paired and (o in child) == young}
 
+    # an unpaired woman's word that WordNet glosses as a woman of a role named with no gender
+    # ("huntress": "a woman hunter"): its slot renders "female hunter" / "male hunter", so the
+    # cloud keeps the role
+    neutral: dict[str, list[str]] = {}
+    persons_of_any = {
+        lemma
+        for lemma, offsets in index.items()
+        if offsets[0] in person and zipf_frequency(lemma, "en") >= _WN_PERSON_ZIPF and lemma not in _WN_NOT_PERSONS
+    }
+    # a base that is a first name too is fine: a first name in lower case is none ("hunter")
+    gendered = set(words["female"]) | set(words["male"]) | (known - given)
+    for female in single("female", False):
+        said = _WN_WOMAN_OF.match(synsets[words["female"][female]]["gloss"])
+        stem = said.group(1) if said is not None else None
+        # the same word's root ("a woman hunter"; not "hussy": "a woman adulterer")
+        if stem in persons_of_any and stem not in gendered and stem[:_WN_ROOT] == female[:_WN_ROOT]:
+            neutral[female] = [stem, plural(stem)]
     ethnicity = _demonyms(synsets, index, known, plural)
     claimed = {w.lower() for people in ethnicity.values() for w in people}
     for word, value in _other_demonyms(directory, synsets, index, known).items():
@@ -580,13 +606,15 @@ def person_nouns(directory: Path) -> dict[str, object]:
     return {
         "description": "Person nouns that state a gender or an age, from WordNet: pairs (female, male, their "
         "plurals) are gender categories of their own; unpaired gender words are read as the generic noun "
-        "(adult: woman/man, child: girl/boy); age words as the age nouns of their value (docs/privacy.md, "
-        "'Person nouns from WordNet'). Each maps a word to its plural.",
+        "(adult: woman/man, child: girl/boy), or, where a word of no gender names the role ('neutral': "
+        "huntress -> hunter, its plural), as that word with 'female' / 'male'; age words as the age nouns of "
+        "their value (docs/privacy.md, 'Person nouns from WordNet'). Each maps a word to its plural.",
         "source": f"Princeton WordNet 3.0 (Debian wordnet-base; WordNet 3.0 licence, Princeton University), "
         f"plurals by inflect {metadata.version('inflect')}, frequencies by wordfreq {metadata.version('wordfreq')}, "
         "by tools/build_privacy_data.py --wordnet",
         "pairs": pairs,
         "female": single("female", False),
+        "neutral": neutral,
         "male": single("male", False),
         "girl": single("female", True),
         "boy": single("male", True),

@@ -56,6 +56,44 @@ def test_alias_renders_the_generic_noun_of_its_kind(prompt: str, seen: set[str])
     assert rendered == seen
 
 
+@pytest.mark.parametrize(
+    ("prompt", "sent"),
+    [
+        (
+            "a huntress with a bow in the snow",
+            {"a female hunter with a bow in the snow", "a male hunter with a bow in the snow"},
+        ),
+        (
+            "an aviatrix beside her biplane",
+            {"a female aviator beside her biplane", "a male aviator beside his biplane"},
+        ),
+        (
+            "two shepherdesses on a hill",
+            {
+                "two female shepherds on a hill",
+                "two male shepherds on a hill",
+                "two male and female shepherds on a hill",
+            },
+        ),
+        (
+            "two forewomen on the site",
+            {"two forewomen on the site", "two foremen on the site", "two foremen and forewomen on the site"},
+        ),
+    ],
+)
+def test_a_womans_word_of_a_role_keeps_the_role_for_the_cloud(prompt: str, sent: set[str]) -> None:
+    """'huntress' (WordNet: "a woman hunter") is sent as "female hunter" / "male hunter", not as
+    "woman" / "man": the cloud draws the first steps of the user's image, and the role is its
+    subject; a group varies its gender mix. The role's own word is no slot ("a hunter")."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert set(cset.candidates) == sent
+    for member in cset.candidates:
+        assert build_candidate_set(member, seed=0).candidates == cset.candidates
+    assert len(build_candidate_set("a hunter with a bow in the snow", seed=0)) == 1
+    assert {"huntress", "poetess", "shepherdess"} <= set(_data()["neutral"])
+    assert "governess" not in _data()["neutral"]  # "a woman entrusted with ... a child": no female governor
+
+
 def test_alias_set_is_closed() -> None:
     cset = build_candidate_set("a matron in a starched apron beside her bed", seed=3)
     for member in cset.candidates:

@@ -226,6 +226,22 @@ def _add_person_nouns(data: dict[str, Any]) -> None:
                 gender["male"]["forms"][category] = [male]
                 gender["female"]["forms"][f"{category}_plural"] = [females]
                 gender["male"]["forms"][f"{category}_plural"] = [males]
+        # a woman's word whose base names the role with no gender ("huntress" -> "hunter") renders
+        # "female hunter" / "male hunter": the cloud keeps the role, which "woman" / "man" lost
+        for female, (base, bases) in nouns.get("neutral", {}).items():
+            category, plural = f"neutral_{base}", nouns["female"].get(female)
+            surfaces = {female, plural, f"female {base}", f"male {base}"}
+            if plural is None or {surface_key(w) for w in surfaces} & taken or category in gender["female"]["forms"]:
+                continue
+            taken |= {surface_key(w) for w in (*surfaces, f"female {bases}", f"male {bases}")}
+            gender["female"]["forms"][category] = [f"female {base}", female]
+            gender["male"]["forms"][category] = [f"male {base}"]
+            gender["female"]["forms"][f"{category}_plural"] = [f"female {bases}", plural]
+            gender["male"]["forms"][f"{category}_plural"] = [f"male {bases}"]
+            if "mixed" in gender:  # a group of both: "male and female hunters"
+                mixed = [f"male and female {bases}", f"female and male {bases}"]
+                gender["mixed"]["forms"][f"{category}_plural"] = mixed
+                taken |= {surface_key(w) for w in mixed}
     for value, target in gender.items():
         for category, made in _compounds(target["forms"]):
             alias("gender", value, category, made)
@@ -298,6 +314,8 @@ def _add_roles(data: dict[str, Any]) -> None:
         values["male"].setdefault(category, [male])
         values["female"].setdefault(f"{category}_plural", [females])
         values["male"].setdefault(f"{category}_plural", [males])
+        if "mixed" in values:  # a group of both: "foremen and forewomen"
+            values["mixed"].setdefault(f"{category}_plural", [f"{males} and {females}", f"{females} and {males}"])
 
 
 def _add_first_names(data: dict[str, Any]) -> None:
