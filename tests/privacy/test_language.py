@@ -86,6 +86,9 @@ def test_short_prompts_in_other_languages_are_not_read(prompt, language):
         ("una pareja de ancianos bailando en la plaza, golden hour, cinematic, 8k", "es"),
         ("die junge Frau im Park, golden hour, bokeh, 35mm film", "de"),
         ("masterpiece, best quality, une vieille femme qui tricote près de la fenêtre, soft light", "fr"),
+        # one listed foreign word among others, which the identifier reads: German nouns are capitalised
+        ("cyberpunk Frau mit neon Tattoos, Berlin bei Nacht, highly detailed, 8k", "de"),
+        ("Herr Bauer, 75 Jahre alt, Uhrmacher, in seiner Werkstatt mit Lupe, warmes Licht", "de"),
     ],
 )
 def test_a_clause_in_another_language_among_english_tags_is_not_read(prompt, language):

@@ -41,6 +41,9 @@ _SURE = 0.95
 _FEW_ENGLISH = 0.3
 _PROBABILITY = 0.8
 _FEW_PROBABILITY = 0.6
+_CLAUSE_PROBABILITY = 0.5
+_ARTICLES = frozenset({"a", "an", "the"})
+_MAX_IDENTIFIED = 8
 ONLY_ENGLISH = "only English is read"
 """How the language line starts: `policy_notice` repeats the line in the set's notice."""
 
@@ -83,7 +86,7 @@ def language_of(text: str) -> str | None:
         found = _identify(text, _PROBABILITY)
         if found is not None:
             return found
-    clause = _foreign_clause(text)
+    clause = _foreign_clause(text) or _identified_clause(text)
     if clause is not None:
         return clause
     nearly_no_english = reading.foreign and len(reading.english) <= 1 and reading.counted >= _FEW_WORDS
@@ -123,6 +126,32 @@ def _foreign_clause(text: str) -> str | None:
         reading = _read_words(clause)
         if len(reading.foreign) >= _MIN_FOREIGN and reading.clearly_foreign():
             return _name_language(clause, reading)
+    return None
+
+
+def _identified_clause(text: str) -> str | None:
+    """The language of a clause of three words or more that holds a common foreign word, fewer
+    English words than others, and that the offline identifier puts in another language: "chica
+    latina con trenzas, estilo anime, 4k", "cyberpunk Frau mit neon Tattoos, Berlin bei Nacht"
+    (the word lists alone see one foreign word among English ones); not one that an English
+    article opens ("a coup de grâce"). The identifier reads a few such clauses at most, so a long
+    prompt stays quick."""
+    asked = 0
+    for clause in _CLAUSE.split(text):
+        tokens = _TOKEN.findall(clause)
+        if len(tokens) < _SHORT:
+            continue
+        if tokens[0].casefold() in _ARTICLES:
+            continue  # an English article opens a loan phrase: "a coup de grâce", "a fiesta de los muertos"
+        reading = _read_words(clause)
+        if not reading.foreign or 2 * len(reading.english) >= len(tokens):
+            continue
+        found = _identify(clause, _CLAUSE_PROBABILITY)
+        if found is not None:
+            return found
+        asked += 1
+        if asked >= _MAX_IDENTIFIED:
+            return None
     return None
 
 
