@@ -8,7 +8,7 @@ import json
 from importlib import resources
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from obclip.errors import InvalidInputError
@@ -297,6 +297,7 @@ def test_anonymity_and_the_policy_are_functions_of_the_set(prompt, generalize, b
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(prompt=prompts(), seed=st.integers(0, 3))
+@example(prompt="ao dai European grandmother, a aarti with a aarti", seed=0)  # N = 1, not in English
 def test_policy_applied_twice_changes_nothing(prompt, seed) -> None:
     cset = _try(prompt, seed=seed, policy="keep-cues")
     if cset is None:

@@ -27,7 +27,7 @@ from obclip.privacy.cues import (
 )
 from obclip.privacy.cues import plural as cue_plural
 from obclip.privacy.detect import detect
-from obclip.privacy.expand import HARD_CAP, CandidateSet, _shuffle, expand
+from obclip.privacy.expand import HARD_CAP, NOTHING_HIDDEN, CandidateSet, _shuffle, expand
 from obclip.privacy.keep import render_form
 from obclip.privacy.language import ONLY_ENGLISH
 from obclip.privacy.taxonomy import fold, surface_key
@@ -679,7 +679,7 @@ def policy_notice(cset: CandidateSet, *, max_candidates: int | None = None) -> s
     found = revealed(cset)
     parts = []
     if not cset.attributes:
-        parts.append(cset.notice or "no sensitive attribute detected: N = 1, nothing is hidden")
+        parts.append(NOTHING_HIDDEN)  # not `cset.notice`: applied twice, the notice would hold itself
     by_cue = set()
     for r in found:
         if r.strength == "strong" and not r.varied and _has(cset, r):

@@ -357,9 +357,13 @@ def _shuffle(canonical: tuple[str, ...], seed: int | None) -> tuple[str, ...]:
     return tuple(order)
 
 
+NOTHING_HIDDEN = "no sensitive attribute detected: N = 1, nothing is hidden"
+"""The notice of a set without attributes (the policy's notice opens with it)."""
+
+
 def _notice(template: Template, units: list[_Unit], varied: list[_Unit], budget: int, n: int) -> str | None:
     if not template.attributes:
-        return "no sensitive attribute detected: N = 1, nothing is hidden"
+        return NOTHING_HIDDEN
     if len(varied) == len(units):
         return None
     fixed = [template.attributes[i].name for u in units if u not in varied for i in u.members]
