@@ -206,6 +206,12 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("a half Korean woman", "half Korean"),
         ("a Chinese-Jamaican chef smiling in a kitchen", "Chinese-Jamaican"),
         ("young Irish-Nigerian boxer, gym, sweat", "Irish-Nigerian"),
+        ("a Lebanese teta rolling grape leaves on a balcony", "teta"),
+        ("Maori kuia with moko kauae, portrait", "kuia"),
+        ("my nainai and yeye in their garden", "nainai"),
+        ("my mormor and morfar at the summer house", "morfar"),
+        ("three aussie tradies on smoko sitting on an esky", "aussie"),
+        ("portrait of a wmn in her 70s", "wmn"),
     ],
 )
 def test_compounds_informal_words_and_plurals_are_never_sent(prompt: str, word: str) -> None:
@@ -358,3 +364,27 @@ def test_regional_adjectives_vary(prompt: str, word: str) -> None:
 def test_a_common_word_is_no_regional_adjective() -> None:
     cset = build_candidate_set("a woman in the attic", seed=0)
     assert all(word_in("attic", c) for c in cset.candidates)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "forms"),
+    [
+        ("Nana and her great-grandson asleep together", {"great-grandson", "great-granddaughter"}),
+        ("all-female construction crew pouring concrete", {"all-female", "all-male", "mixed-gender"}),
+        ("an all-women rock band on stage", {"all-women", "all-men", "mixed-sex"}),
+    ],
+)
+def test_kin_and_group_words_keep_their_own_form(prompt: str, forms: set[str]) -> None:
+    """A great-grandchild and a group of one gender are varied in their own words, the user's kept."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert cset.true_prompt == prompt
+    assert {f for c in cset.candidates for f in forms if word_in(f, c)} == forms
+    for member in cset.candidates:
+        assert build_candidate_set(member, seed=0).candidates == cset.candidates
+
+
+def test_no_first_name_shares_a_surface_with_another_category() -> None:
+    """A surface in two categories joins them into one family: a kin word that is a first name too
+    ("Nani") would have every first name render as a kin word ("notre dame de grandfather")."""
+    mixed = {k for k, e in default_taxonomy().lexicon.items() if "first_name" in e.family and len(e.family) > 1}
+    assert not mixed

@@ -41,7 +41,7 @@ COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "being", "am", "'
 PERSON_NOUNS = _words(
     """
     person persons people individual individuals human humans adult adults teenager teenagers
-    rockstar rockstars popstar popstars youtuber youtubers vtuber vtubers tiktoker tiktokers
+    rockstar rockstars popstar popstars youtuber youtubers vtuber vtubers tiktoker tiktokers tradie tradies
     instagrammer instagrammers schoolkid schoolkids migrant migrants legionnaire legionnaires
     wizard wizards mermaid mermaids angel angels goddess goddesses daimyo maiko maikos
     child children kid kids baby babies toddler toddlers face faces portrait portraits character
