@@ -44,6 +44,10 @@ The lists, read by `privacy/binding.py`:
 - `named_object_heads`: the animals and plants left out of the object heads for being first names
   too, and no verb ("rose", "lily", "iris", "mare"): their plural, which names no one, is an object
   head ("naked lady lilies");
+- `likenesses`: things made in a person's likeness (under an artifact sense of `LIKENESSES`),
+  whose first sense is that thing or a person, with their plurals: "statue", "figurine", "robot",
+  "mannequin", "puppet"; a person noun in a likeness of one names no one ("a statue of an old
+  fisherman", "a robot grandma");
 - `name_compounds`: multiword nouns holding a first name that name a thing, place or the like
   ("eggs Benedict", "Tom Collins", "Bloody Mary" the drink, "lazy Susan", "Ann Arbor"): a first name
   in one names no person.
@@ -93,6 +97,10 @@ BODY = 8  # noun.body
 ARTIFACT = 6
 MIN_PREFIXED = 4
 DEPICTIONS = ("representation", "sculpture", "doll")
+LIKENESSES = ("sculpture", "figurine", "waxwork", "doll", "mannequin", "automaton", "puppet", "scarecrow", "snowman")
+# likenesses whose sense of one comes after other senses in WordNet ("bust", "dummy")
+LIKENESSES_LATER = ("bust", "dummy", "effigy")
+PERSON = 18
 _ROMAN = re.compile(r"[ivxlc]+")
 _LEMMA = re.compile(r"[a-z]+(?:['-][a-z]+)*")
 
@@ -305,6 +313,22 @@ def build(wordnet: Path) -> dict[str, object]:
         if lemma.isalpha() and kinds[offsets[0]] == BODY and zipf_frequency(lemma, "en") >= MIN_ZIPF
         for form in (lemma, *irregular.get(lemma, [_plural(lemma)]))
     }
+    # what is made in a person's likeness and is none: "a statue of an old fisherman", "a robot
+    # grandma"; a word whose first sense is such a thing or a person ("mannequin"), never a
+    # picture, which may show the user
+    made = {o for lemma in LIKENESSES for o in nouns[lemma] if kinds[o] == ARTIFACT}
+    likenesses = {
+        form
+        for lemma, offsets in nouns.items()
+        if lemma.isalpha()
+        and not lemma.endswith("ing")
+        and kinds[offsets[0]] in (ARTIFACT, PERSON)
+        and zipf_frequency(lemma, "en") >= MIN_ZIPF_LIVING
+        and any(kinds[o] == ARTIFACT for o in offsets)
+        and _under(next(o for o in offsets if kinds[o] == ARTIFACT), made, hypernyms)
+        for form in (lemma, *irregular.get(lemma, [_plural(lemma)]))
+    }
+    likenesses |= {form for lemma in LIKENESSES_LATER for form in (lemma, _plural(lemma))}
     return {
         "description": "Person words that name no person, from WordNet: multiword nouns holding a person word "
         "whose most frequent sense is no person, and nouns that, right after a person noun, make it a "
@@ -322,6 +346,7 @@ def build(wordnet: Path) -> dict[str, object]:
         "body_heads": sorted(body),
         "name_compounds": named,
         "named_object_heads": sorted(named_heads),
+        "likenesses": sorted(likenesses),
         "worn_heads": sorted(form for lemma in worn_heads for form in (lemma, *irregular.get(lemma, [_plural(lemma)]))),
     }
 

@@ -536,6 +536,31 @@ def test_the_one_person_of_a_tag_list_has_one_gender_in_every_candidate(prompt: 
 
 
 @pytest.mark.parametrize(
+    ("prompt", "ages"),
+    [
+        (
+            "2boys, elderly, 80 years old, twins, matching cardigans, porch",
+            ("elderly|old|young|middle-aged", r"\d+ years old"),
+        ),
+        ("3girls, young, 25 years old, beach, volleyball", ("old|young|middle-aged", r"\d+ years old")),
+    ],
+)
+def test_a_groups_count_tag_takes_the_ages_said_in_its_own_tags(prompt: str, ages: tuple[str, str]) -> None:
+    """ "2boys, elderly, 80 years old": the two age tags are the group's, one age in every candidate
+    (they had been two persons' ages, so decoys read "old, 30 years old")."""
+    cset = build_candidate_set(prompt, seed=0)
+    word, number = ages
+    buckets = {"young": range(18, 35), "middle-aged": range(35, 60), "old": range(60, 130), "elderly": range(60, 130)}
+    assert len(cset) > 1
+    for candidate in cset.candidates:
+        said = re.search(rf"(?:^|, )({word})(?:,|$)", candidate)
+        years = re.search(number, candidate)
+        assert said is not None and years is not None, candidate
+        assert int(years.group().split()[0]) in buckets[said.group(1)], candidate
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
     "prompt", ["1girl, woman, old man, park", "1girl, 1boy, woman, beach", "2girls, woman, kimono"]
 )
 def test_tags_that_may_be_several_persons_are_not_made_one(prompt: str) -> None:

@@ -310,3 +310,24 @@ def test_a_child_noun_after_an_adults_age_is_sent_as_the_adult_noun_and_the_age_
 def test_a_child_stays_a_child(prompt: str) -> None:
     cset = _sent(prompt)
     assert all(re.search(r"\b(?:girl|boy)\b", c) for c in cset.candidates)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "cue"),
+    [
+        ("a woman with her 6 week old son", "week old"),
+        ("Nana and her great-grandson (6 weeks old) asleep together", "weeks old"),
+        ("a 3 week old baby sleeping", "week old"),
+        ("a 10 day old baby girl in a knitted bonnet", "day old"),
+        ("a week-old baby asleep on a sheepskin", "week-old"),
+    ],
+)
+def test_an_age_in_weeks_or_days_is_an_infants_and_is_told(prompt: str, cue: str) -> None:
+    """An age of "6 weeks old": no adult's "old" ("his 6 week middle-aged son") and no child age to vary
+    against it ("a 3 week old tween kid"); the age is an infant's in clear, told as a strong cue."""
+    cset = _sent(prompt)
+    assert all(cue in c for c in cset.candidates)
+    assert not any(re.search(r"\b(?:young|middle-aged|kid|teen|tween|preteen|teenage)\b", c) for c in cset.candidates)
+    assert "child_age" not in cset.hidden and "age" not in cset.hidden
+    assert f"{cue!r} reveals" in (cset.notice or "")
+    _same_for_every_member(cset)

@@ -110,6 +110,12 @@ PERSON_FREE = [
     # a pronoun after an animal that is a name too, written as the animal
     "lead mare and her foal in a snowy paddock",
     "nanny goat and her two kids on a rocky outcrop above a whitewashed chapel",  # a count between
+    # things made in a person's likeness (WordNet: statue, figurine, robot, mannequin, dummy)
+    "a marble statue of an old fisherman mending a net, museum lighting",
+    "bronze statue of a mother holding her baby in a city park, rain",
+    "a rusty robot grandma knitting a scarf on a porch",
+    "vintage ventriloquist dummy of a boy in a sailor suit on a wooden chair",
+    "(porcelain figurine of a Dutch girl:1.2), shelf, dust",
 ]
 
 PERSONS = [
@@ -185,6 +191,9 @@ PERSONS = [
     "a toddler climbs the stairs",  # a verb, no object in the plural
     "a girl paints a mural",
     "a woman shells peas on the porch",
+    "portrait of an old woman, oil painting",  # a picture may show the user
+    "an old man carving a statue of a horse",
+    "a girl holding a doll",
 ]
 
 
@@ -209,6 +218,7 @@ def test_the_same_words_that_show_a_person_are_still_varied(prompt):
         ("a man walking a Saint Bernard", " walking a Saint Bernard"),
         ("a girl buying a cone from a Mister Softee ice cream truck", "a Mister Softee ice cream truck"),
         ("a woman under a neon sign that says Grandma's Diner", " under a neon sign that says Grandma's Diner"),
+        ("a woman standing next to a statue of a king, dusk", " standing next to a statue of a king, dusk"),
     ],
 )
 def test_a_person_next_to_such_words_is_still_varied_and_the_words_stay_fixed(prompt, fixed):

@@ -5,6 +5,7 @@ are data (`privacy/data/binding.json`, and WordNet's in `binding_wordnet.json`).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import re
@@ -133,6 +134,7 @@ def _wordnet() -> dict[str, list[str]]:
         "worn_heads",
         "name_compounds",
         "named_object_heads",
+        "likenesses",
     )
     return {key: list(data.get(key, ())) for key in keys}
 
@@ -171,6 +173,37 @@ def is_depiction(word: str) -> bool:
     "statue", "snapshots": `depictions`, singular or plural)."""
     depictions = _depictions()
     return word in depictions or (word.endswith("s") and word[:-1] in depictions)
+
+
+@functools.cache
+def _likenesses() -> frozenset[str]:
+    return frozenset(_wordnet()["likenesses"])
+
+
+_CLAUSE_BREAK = re.compile(r"[,;:.!?()\[\]{}|\n]")
+_LIKENESS_OF = re.compile(r"(?<![\w'’-])([a-z]+)[ \t]+of[ \t]")
+_LIKENESS_BEFORE = re.compile(r"(?<![\w'’-])([a-z]+)[ \t]+$")
+_LIKENESS_WORD = 14
+
+
+@functools.lru_cache(maxsize=8)
+def _clause_breaks(folded: str) -> tuple[int, ...]:
+    return tuple(m.end() for m in _CLAUSE_BREAK.finditer(folded))
+
+
+def in_likeness(folded: str, start: int) -> bool:
+    """Whether the person word at folded[start] describes a thing made in a person's likeness
+    (`likenesses`, from WordNet): one said to be "of" them earlier in the same clause ("a marble
+    statue of an old fisherman mending a net", "a bronze statue of a mother holding her baby"), or
+    right before the word ("a rusty robot grandma"). A picture may show the user and is none.
+    Reads the fixed text of the clause, which a slot never breaks."""
+    before = _LIKENESS_BEFORE.search(folded, max(0, start - _LIKENESS_WORD), start)
+    if before is not None and before.group(1) in _likenesses():
+        return True
+    breaks = _clause_breaks(folded)
+    at = bisect.bisect_right(breaks, start)
+    clause = breaks[at - 1] if at else 0
+    return any(m.group(1) in _likenesses() for m in _LIKENESS_OF.finditer(folded, clause, start))
 
 
 @functools.cache

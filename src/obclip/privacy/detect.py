@@ -23,6 +23,7 @@ from obclip.privacy.binding import (
     binding,
     does_activity,
     in_idiom,
+    in_likeness,
     is_depiction,
     named_object_heads,
     object_heads,
@@ -78,6 +79,10 @@ _ERA_DECADE = re.compile(r"[89]0['’]?s")
 `data/keep.json` renders it, so no decoy holds it and reading it by its value keeps closure."""
 _TAG = re.compile(r"[^,\n]+")
 _SOLO = re.compile(r"(?:^|[,\n])[\s(\[{]*solo\b")
+_GROUP_TAG_RULES = frozenset({MODIFIER, PERSON_IN_PROMPT})
+# "old" after a unit shorter than a month is part of an infant's age ("3 weeks old", "a 10-day-old
+# baby"), no adult's: the cue table tells it (child_age infant, strong)
+_SHORT_AGE_UNIT = re.compile(r"(?<![\w'’-])(?:weeks?|days?|wks?|hours?)[ \t-]+$")
 _SENTENCE_BREAK = re.compile(r"(\w*)[.!?]+[\s\"'”’)]")
 _ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "mt", "vs", "etc", "no"})
 _AGE_QUALIFIERS = frozenset({"early", "mid", "late", "mid-to-late", "very"})
@@ -474,6 +479,7 @@ class _Detector:
         and women"), also where a spelling kept them apart ("chaps and chapsa"): a candidate
         renders them as a pair form, which must read back as the same one slot."""
         merged: list[_Match] = []
+        unsummed: set[int] = set()
         for match in self.matches:
             previous = merged[-1] if merged else None
             if previous is not None and not previous.entry.is_pronoun and not match.entry.is_pronoun:
@@ -481,8 +487,13 @@ class _Detector:
                 if pair is not None:
                     merged[-1] = _Match(0, previous.start, match.end, pair)
                     continue
+                if self._side_by_side_counts(previous, match):
+                    unsummed |= {previous.start, match.start}
             merged.append(match)
-        self.matches = merged
+        # count tags side by side whose sum no tag says ("2boys 2boys 3girls"): rendered apart, one
+        # candidate's tags would run into the next ones ("2girls 2boys" reads as one tag), so they
+        # stay as written
+        self.matches = [m for m in merged if m.start not in unsummed]
 
     def _pair(self, first: _Match, second: _Match) -> SurfaceEntry | None:
         if first.entry.attribute != second.entry.attribute or self.folded[first.end : second.start].split() != ["and"]:
@@ -498,6 +509,13 @@ class _Detector:
             if entry is not None and category in entry.categories:
                 return entry
         return None
+
+    def _side_by_side_counts(self, first: _Match, second: _Match) -> bool:
+        return (
+            any(c.startswith("tag_") for c in first.entry.categories)
+            and any(c.startswith("tag_") for c in second.entry.categories)
+            and self.folded[first.end : second.start].isspace()
+        )
 
     def _tag_pair(self, first: _Match, second: _Match) -> SurfaceEntry | None:
         """Two booru count tags side by side ("1girl 3girls") are one count tag of their sum: a
@@ -844,6 +862,12 @@ class _Detector:
                 if self._object(match) or self._next_token(match.end)[1] in object_heads():
                     animals.add(match.start)  # "a mother duck", "a mother giraffe"
                 continue
+            if in_likeness(self.folded, match.start):
+                self.idiom_starts.add(match.start)  # "a statue of an old fisherman": a thing
+                continue
+            if _SHORT_AGE_UNIT.search(self.folded, max(0, match.start - 12), match.start):
+                self.idiom_starts.add(match.start)  # "a 6 week old son": an infant's age, told as a cue
+                continue
             match.rule = self._rule(match)
             if match.rule == CAPITALISED and self.text[match.start : match.end].islower():
                 continue
@@ -951,6 +975,8 @@ class _Detector:
             if not is_person_noun(_bare(word.group())):
                 continue
             if _DENIED.search(self.folded, max(0, word.start() - 12), word.start()):
+                continue
+            if in_likeness(self.folded, word.start()):
                 continue
             if owns_thing(self.taxonomy, self.folded, word.start() + len(_bare(word.group())), self._nobody):
                 self.owner_words.add(word.start())
@@ -1587,12 +1613,14 @@ class _Detector:
         tags are the count tag's person when the list says "solo", else when one of them at most
         holds a noun of the count's attribute, or their nouns are each of another kind ("1girl,
         milf, mother"; "1girl, woman, old man" may be two persons); each
-        holds one person's words (no pronoun, no plural, one noun phrase). Reads the categories,
-        rules and text, never a value, so every member of a set reads the same."""
+        holds one person's words (no pronoun, no plural, one noun phrase). A group's only count tag
+        ("2boys") takes the tags that hold no person word, only what is said of persons ("2boys,
+        elderly, 80 years old, twins": one age, the group's, in every candidate). Reads the
+        categories, rules and text, never a value, so every member of a set reads the same."""
         counts = [m for m in self.matches if m.category.startswith("tag_")]
-        if len(counts) != 1 or counts[0].category != "tag_single":
+        if len(counts) != 1 or not (counts[0].category == "tag_single" or counts[0].category.startswith("tag_plural_")):
             return set()
-        if any("plural" in m.category for m in self.matches):
+        if any("plural" in m.category for m in self.matches if m is not counts[0]):
             return set()
         kind = counts[0].entry.attribute
         tags: list[list[_Match]] = []
@@ -1610,6 +1638,10 @@ class _Detector:
         named = [inside for inside in tags if any(m.entry.attribute == kind and m.rule != MODIFIER for m in inside)]
         if not tags:
             return set()
+        if counts[0].category != "tag_single" and any(
+            m.entry.attribute == kind or m.rule not in _GROUP_TAG_RULES for inside in tags for m in inside
+        ):
+            return set()  # a group's count ("2boys"): only its tags without a person word are the group's
         if len(named) > 1 and _SOLO.search(self.folded) is None:
             # nouns of one kind may be two persons ("1girl, woman, old man"); nouns of different
             # kinds describe the one the count tag names ("1girl, milf, mother", "1boy, bishounen,
