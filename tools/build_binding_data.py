@@ -48,6 +48,8 @@ The lists, read by `privacy/binding.py`:
   whose first sense is that thing or a person, with their plurals: "statue", "figurine", "robot",
   "mannequin", "puppet"; a person noun in a likeness of one names no one ("a statue of an old
   fisherman", "a robot grandma");
+- `not_nouns`: common words that WordNet lists as adjectives or adverbs only ("alone", "asleep",
+  "together"): after a person noun they say something of the person;
 - `name_compounds`: multiword nouns holding a first name that name a thing, place or the like
   ("eggs Benedict", "Tom Collins", "Bloody Mary" the drink, "lazy Susan", "Ann Arbor"): a first name
   in one names no person.
@@ -329,6 +331,13 @@ def build(wordnet: Path) -> dict[str, object]:
         for form in (lemma, *irregular.get(lemma, [_plural(lemma)]))
     }
     likenesses |= {form for lemma in LIKENESSES_LATER for form in (lemma, _plural(lemma))}
+    # words that are only adjectives or adverbs ("alone", "asleep", "together"): after a person
+    # noun they say something of the person, never name a thing the noun modifies
+    not_nouns = {
+        lemma
+        for lemma in {*adjectives, *adverbs}
+        if lemma.isalpha() and lemma not in nouns and zipf_frequency(lemma, "en") >= MIN_ZIPF_LIVING
+    }
     return {
         "description": "Person words that name no person, from WordNet: multiword nouns holding a person word "
         "whose most frequent sense is no person, and nouns that, right after a person noun, make it a "
@@ -347,6 +356,7 @@ def build(wordnet: Path) -> dict[str, object]:
         "name_compounds": named,
         "named_object_heads": sorted(named_heads),
         "likenesses": sorted(likenesses),
+        "not_nouns": sorted(not_nouns),
         "worn_heads": sorted(form for lemma in worn_heads for form in (lemma, *irregular.get(lemma, [_plural(lemma)]))),
     }
 

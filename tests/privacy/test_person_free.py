@@ -116,6 +116,12 @@ PERSON_FREE = [
     "a rusty robot grandma knitting a scarf on a porch",
     "vintage ventriloquist dummy of a boy in a sailor suit on a wooden chair",
     "(porcelain figurine of a Dutch girl:1.2), shelf, dust",
+    # capitals on the sign named right after them; a plant's name
+    "MEN AT WORK road sign in the rain, empty highway, orange glow",
+    "GIRLS GIRLS GIRLS neon sign over a club door, rain",
+    "mother in law's tongue snake plant in the corner of a minimalist living room",
+    # "nobody" is no person in the picture: the owner need not be shown
+    "grandpa's empty workshop, dusty lathe, hand planes on a pegboard, nobody there, melancholic",
 ]
 
 PERSONS = [
@@ -192,6 +198,10 @@ PERSONS = [
     "a girl paints a mural",
     "a woman shells peas on the porch",
     "portrait of an old woman, oil painting",  # a picture may show the user
+    # "nobody around" says no one else is there: a word that is no noun after a person says it of her
+    "a woman alone on a beach, nobody around",
+    "WOMAN holding sign at a protest",  # a verb between: the sign is hers
+    "an old man asleep on a bench, nobody else",
     "an old man carving a statue of a horse",
     "a girl holding a doll",
 ]

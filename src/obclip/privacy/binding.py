@@ -135,6 +135,7 @@ def _wordnet() -> dict[str, list[str]]:
         "name_compounds",
         "named_object_heads",
         "likenesses",
+        "not_nouns",
     )
     return {key: list(data.get(key, ())) for key in keys}
 
@@ -178,6 +179,12 @@ def is_depiction(word: str) -> bool:
 @functools.cache
 def _likenesses() -> frozenset[str]:
     return frozenset(_wordnet()["likenesses"])
+
+
+@functools.cache
+def not_nouns() -> frozenset[str]:
+    """Common words WordNet lists as adjectives or adverbs only ("alone", "asleep", "together")."""
+    return frozenset(_wordnet()["not_nouns"])
 
 
 _CLAUSE_BREAK = re.compile(r"[,;:.!?()\[\]{}|\n]")
@@ -383,7 +390,8 @@ _SIGN_WINDOW = 120
 
 def in_sign_text(text: str, start: int, end: int) -> bool:
     """Whether the word at text[start:end] is written in capitals on a sign or label rather than
-    naming a person: after "says", "reads", "that says", "labelled", "titled" ... with only
+    naming a person: before the sign it is on, in lower case ("MEN AT WORK road sign", "GIRLS
+    GIRLS GIRLS neon sign"); after "says", "reads", "that says", "labelled", "titled" ... with only
     capitalised words between ('a neon sign that says GIRLS GIRLS GIRLS'; in title case too, 'a
     sign that says "Grandma's Diner"', 'a tavern sign reading The Jolly Fisherman'), or inside a quotation in capitals
     ('a shop front with "BOYS & GIRLS" above the door') with lower-case text around it (a prompt
@@ -398,6 +406,9 @@ def in_sign_text(text: str, start: int, end: int) -> bool:
         return False
     if _SAYS.search(text, max(line_start, start - _SIGN_WINDOW), start) is not None:
         return True
+    found = _CAPITALS_ON_SIGN.match(text, end)
+    if found is not None and found.group(1) not in FUNCTION_WORDS and not (found.group(1) or "").endswith("ing"):
+        return True  # the capitals of a sign named right after them: "MEN AT WORK road sign"
     span = _quotation(text, start, end, line_start)
     if span is None:
         return False
@@ -408,6 +419,10 @@ def in_sign_text(text: str, start: int, end: int) -> bool:
 
 
 _TITLE_TOKEN = re.compile(r"[^\W\d_][\w'’&.-]*")
+_CAPITALS_ON_SIGN = re.compile(
+    r"(?:[ \t]+[A-Z0-9&!?'’.,-]*[A-Z][A-Z0-9&!?'’.,-]*)*[ \t]+(?:([a-z]+)[ \t]+)?"
+    r"(?:signs?|banners?|posters?|billboards?|marquees?|lettering|logos?)(?![\w'’-])"
+)
 
 
 def _quotation(text: str, start: int, end: int, line_start: int) -> tuple[int, int] | None:

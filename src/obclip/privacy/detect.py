@@ -26,6 +26,7 @@ from obclip.privacy.binding import (
     in_likeness,
     is_depiction,
     named_object_heads,
+    not_nouns,
     object_heads,
     owns_thing,
     says_no_one_is_there,
@@ -957,6 +958,7 @@ class _Detector:
             and not token.endswith(("ing", "ed"))
             and not is_person_noun(token)
             and not is_depiction(token)  # "no people, an old man statue" shows an old man
+            and token not in not_nouns()  # "a woman alone on a beach, nobody around" shows her
         )
 
     def _owner(self, match: _Match) -> bool:
@@ -978,6 +980,8 @@ class _Detector:
                 continue
             if in_likeness(self.folded, word.start()):
                 continue
+            if _bare(word.group()) in self.binding.absence_of_persons:
+                continue  # "nobody there" says that no one is
             if owns_thing(self.taxonomy, self.folded, word.start() + len(_bare(word.group())), self._nobody):
                 self.owner_words.add(word.start())
                 continue
