@@ -116,6 +116,12 @@ PERSON_FREE = [
     "a rusty robot grandma knitting a scarf on a porch",
     "vintage ventriloquist dummy of a boy in a sailor suit on a wooden chair",
     "(porcelain figurine of a Dutch girl:1.2), shelf, dust",
+    # a quoted title that opens with an article, a name alone in quotes before what it is written as
+    '"the Boy Who Lived" book on a nightstand, reading lamp, owl feather bookmark',
+    '"Jolene" in pink neon script on a honky tonk wall, nashville, bokeh',
+    # a ship's name: after its prefix, or numbered
+    "RMS Queen Mary moored at Long Beach at night, neon reflections on black water",
+    "the Queen Mary 2 leaving Southampton at twilight, ocean liner, long exposure",
     # capitals on the sign named right after them; a plant's name
     "MEN AT WORK road sign in the rain, empty highway, orange glow",
     "GIRLS GIRLS GIRLS neon sign over a club door, rain",
@@ -201,6 +207,8 @@ PERSONS = [
     # "nobody around" says no one else is there: a word that is no noun after a person says it of her
     "a woman alone on a beach, nobody around",
     "WOMAN holding sign at a protest",  # a verb between: the sign is hers
+    'a "Karen" yelling at a store manager',  # a name alone in quotes, nothing written
+    "Emma Stone 25 years old, red carpet",  # a number after a name that is an age
     "an old man asleep on a bench, nobody else",
     "an old man carving a statue of a horse",
     "a girl holding a doll",

@@ -442,13 +442,18 @@ def _in_quoted_title(text: str, start: int, end: int, line_start: int) -> bool:
     """Whether the word at text[start:end] is inside a quoted title in title case, with lower-case
     text around the quotation: a name of a shop, book or film ('a bakery called "Grandma's Oven"',
     'barbershop logo "The Gentleman's Cut"', 'a woman reading "Little Women"'), not a person in the
-    picture. Two words or more, the first capitalised and every other capitalised (not in capitals
-    throughout) or a function word."""
+    picture. Two words or more, the first capitalised or an article ('"the Boy Who Lived" book'),
+    one capitalised and every other capitalised (not in capitals throughout) or a function word;
+    or one such word alone where what it is written as follows ('"Jolene" in pink neon script')."""
     quoted = _quotation(text, start, end, line_start)
     if quoted is None:
         return False
     words = _TITLE_TOKEN.findall(text, *quoted)
-    if len(words) < 2 or not words[0][:1].isupper():
+    if not words or not (words[0][:1].isupper() or words[0] in _TITLE_ARTICLES):
+        return False
+    if len(words) == 1 and _WRITTEN_AFTER_QUOTE.match(text, quoted[1] + 1) is None:
+        return False  # one word alone is a title where what it is written as follows: '"Jolene" in neon script'
+    if not any(written_in_title_case(w) for w in words):
         return False
     if not all(w in FUNCTION_WORDS or written_in_title_case(w) for w in words):
         return False  # a word in capitals throughout may be a slot that renders in lower case ('" GIRLS Mister "')
@@ -456,6 +461,12 @@ def _in_quoted_title(text: str, start: int, end: int, line_start: int) -> bool:
     return any(c.islower() for c in around)
 
 
+_TITLE_ARTICLES = frozenset({"the", "a", "an"})
+# what a quoted word is written as or on, right after the quotation
+_WRITTEN_AFTER_QUOTE = re.compile(
+    r"[ \t]+(?:in[ \t]+(?:[a-z-]+[ \t]+){0,3}(?:script|letters|lettering|font|type|neon|calligraphy)"
+    r"|(?:song|single|record|album|vinyl|book|novel|poster|sign|logo|title|text|lettering|tattoo|banner))(?![\w'’-])"
+)
 _LOWER_WORD_BEFORE = re.compile(r"(?<![\w'’-])([a-z]+)[ \t]+$")
 _ARTICLE_BEFORE = re.compile(r"(?<![\w'’-])(?:an?|the)[ \t]+$")
 _BRAND = re.compile(r"\.?(?:[ \t]+[A-Z][\w'’-]*){1,3}")
@@ -504,6 +515,9 @@ _TITLE_WORD = r"[A-Z](?:[a-z'’&-][\w'’&-]*)?(?![\w'’&-])"
 _CAPITALISED_RUN = re.compile(rf"(?<![\w'’&-]){_TITLE_WORD}(?:[ \t]+{_TITLE_WORD})*")
 _WORD_BEFORE = re.compile(r"(?<![\w'’-])([a-z]+)[ \t]+(?:(?:named|called|christened)[ \t]+)?$")
 _MAX_NAME_WORDS = 5
+_SHIP_PREFIX = re.compile(r"(?<![\w'’-])(?:RMS|HMS|USS|SS|MV|MS|HMAS|HMCS|HMNZS|USNS|HMY|RV)[ \t]+$")
+# a number right after a proper name, not an age: "the Queen Mary 2 leaving Southampton"
+_NUMBER_AFTER = re.compile(r"[ \t]+\d+(?![\w'’./:-]|[ \t]*(?:years?|yrs?|yo|y/o|months?|,))")
 _NAME_WINDOW = 60
 
 
@@ -618,9 +632,11 @@ def in_proper_name(taxonomy: Taxonomy, text: str, folded: str, start: int, end: 
     two to five capitalised words, next to lower-case text, right after a thing ("the yacht Lady
     Anne", "a racehorse named Lady Grace") or right before one, the phrase holding no picture of
     anyone ("the Green Man pub sign", "the Three Sisters rock formation"; not "a Queen Victoria
-    bronze statue"). Things are WordNet's (`object_heads`, `owned_heads`). A taxonomy word in the
-    run is read by its capital, never its value; none may sit in the lower-case words around it,
-    since a slot there renders other words."""
+    bronze statue"), after a ship's prefix ("RMS Queen Mary") or before a number ("the Queen Mary
+    2 leaving Southampton"; not an age: "Emma Stone, 25", "Emma Stone 25 years old"). Things are
+    WordNet's (`object_heads`, `owned_heads`). A taxonomy word in the run is read by its capital,
+    never its value; none may sit in the lower-case words around it, since a slot there renders
+    other words."""
     entry = taxonomy.lexicon.get(surface_key(folded[start:end]))
     if entry is not None and not _rendered_case(taxonomy, entry.attribute, entry.family, text, folded, start, end):
         return False  # in lower case in every candidate, or in some only: in no proper name
@@ -628,6 +644,8 @@ def in_proper_name(taxonomy: Taxonomy, text: str, folded: str, start: int, end: 
     if run is None:
         return False
     run_start, run_end = run
+    if _SHIP_PREFIX.search(text, max(0, run_start - _NAME_WINDOW), run_start) or _NUMBER_AFTER.match(text, run_end):
+        return True  # a ship's name ("RMS Queen Mary", "HMS Prince Albert") or one numbered ("the Queen Mary 2")
     before = _WORD_BEFORE.search(text, max(0, run_start - _NAME_WINDOW), run_start)
     if before is not None and _thing_noun(before.group(1)):
         return not taxonomy.matcher.finditer(folded, before.start(1), run_start)
