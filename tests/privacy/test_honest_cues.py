@@ -290,6 +290,8 @@ def test_a_baby_girl_whose_age_nothing_else_says_is_sent_as_written(prompt: str)
         ("beautiful 25 year old girl, portrait, detailed face", "attractive 25 year old woman", "25"),
         ("a 30yo boy reading in a cafe", "a 30-year-old man reading in a cafe", "30"),
         ("two 20-something girls at a bar", "two 20-something women at a bar", "20"),
+        # an accent put on the age hides it from no one
+        ("gën z girl with dyed green hair and piercings, mall food court", "young woman with dyed green hair", "gen z"),
     ],
 )
 def test_a_child_noun_after_an_adults_age_is_sent_as_the_adult_noun_and_the_age_varies(

@@ -189,7 +189,6 @@ def not_nouns() -> frozenset[str]:
 
 _CLAUSE_BREAK = re.compile(r"[,;:.!?()\[\]{}|\n]")
 _LIKENESS_OF = re.compile(r"(?<![\w'’-])([a-z]+)[ \t]+of[ \t]")
-_LIKENESS_BEFORE = re.compile(r"(?<![\w'’-])([a-z]+)[ \t]+$")
 _LIKENESS_WORD = 14
 
 
@@ -204,7 +203,7 @@ def in_likeness(folded: str, start: int) -> bool:
     statue of an old fisherman mending a net", "a bronze statue of a mother holding her baby"), or
     right before the word ("a rusty robot grandma"). A picture may show the user and is none.
     Reads the fixed text of the clause, which a slot never breaks."""
-    before = _LIKENESS_BEFORE.search(folded, max(0, start - _LIKENESS_WORD), start)
+    before = _LOWER_WORD_BEFORE.search(folded, max(0, start - _LIKENESS_WORD), start)
     if before is not None and before.group(1) in _likenesses():
         return True
     breaks = _clause_breaks(folded)

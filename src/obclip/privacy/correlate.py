@@ -30,7 +30,7 @@ from obclip.privacy.detect import detect
 from obclip.privacy.expand import HARD_CAP, NOTHING_HIDDEN, CandidateSet, _shuffle, expand
 from obclip.privacy.keep import render_form
 from obclip.privacy.language import ONLY_ENGLISH
-from obclip.privacy.taxonomy import fold, surface_key
+from obclip.privacy.taxonomy import fold, surface_key, unaccented
 from obclip.privacy.template import Attribute, Slot, Template
 from obclip.privacy.words import DETERMINERS, FUNCTION_WORDS, POSSESSIVES, indefinite_article, is_person_noun
 
@@ -394,7 +394,7 @@ def _after_adult_age(template: Template) -> set[int]:
         before = window.rstrip(" \t")
         if len(before) == len(window):
             continue  # no space before the noun
-        folded = fold(before)
+        folded = unaccented(fold(before))  # an accent put on the age hides it from no one ("gën z girl")
         found = taxonomy.matcher.finditer(folded)
         if not found or found[-1].end() != len(folded):
             continue
