@@ -209,6 +209,7 @@ PERSONS = [
     "WOMAN holding sign at a protest",  # a verb between: the sign is hers
     'a "Karen" yelling at a store manager',  # a name alone in quotes, nothing written
     "Emma Stone 25 years old, red carpet",  # a number after a name that is an age
+    "in those days women wore hats, sepia photo",  # a noun after "days" is none of an infant's age
     "an old man asleep on a bench, nobody else",
     "an old man carving a statue of a horse",
     "a girl holding a doll",

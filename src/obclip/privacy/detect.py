@@ -83,6 +83,7 @@ _SOLO = re.compile(r"(?:^|[,\n])[\s(\[{]*solo\b")
 _GROUP_TAG_RULES = frozenset({MODIFIER, PERSON_IN_PROMPT})
 # "old" after a unit shorter than a month is part of an infant's age ("3 weeks old", "a 10-day-old
 # baby"), no adult's: the cue table tells it (child_age infant, strong)
+_ADULT_AGE = "age"
 _SHORT_AGE_UNIT = re.compile(r"(?<![\w'’-])(?:weeks?|days?|wks?|hours?)[ \t-]+$")
 _SENTENCE_BREAK = re.compile(r"(\w*)[.!?]+[\s\"'”’)]")
 _ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "mt", "vs", "etc", "no"})
@@ -511,6 +512,14 @@ class _Detector:
                 return entry
         return None
 
+    def _age_of_weeks(self, match: _Match) -> bool:
+        """Whether `match` is an adult age adjective right after weeks or days ("3 weeks old"): part
+        of an infant's age; a noun there stays one ("in those days women wore hats")."""
+        spec = self.taxonomy.attributes[match.entry.attribute]
+        if spec.name != _ADULT_AGE or "adjective" not in match.entry.categories:
+            return False
+        return _SHORT_AGE_UNIT.search(self.folded, max(0, match.start - 12), match.start) is not None
+
     def _side_by_side_counts(self, first: _Match, second: _Match) -> bool:
         return (
             any(c.startswith("tag_") for c in first.entry.categories)
@@ -866,7 +875,7 @@ class _Detector:
             if in_likeness(self.folded, match.start):
                 self.idiom_starts.add(match.start)  # "a statue of an old fisherman": a thing
                 continue
-            if _SHORT_AGE_UNIT.search(self.folded, max(0, match.start - 12), match.start):
+            if self._age_of_weeks(match):
                 self.idiom_starts.add(match.start)  # "a 6 week old son": an infant's age, told as a cue
                 continue
             match.rule = self._rule(match)
