@@ -131,11 +131,12 @@ def _foreign_clause(text: str) -> str | None:
 
 def _identified_clause(text: str) -> str | None:
     """The language of a clause of three words or more that holds a common foreign word, fewer
-    English words than others, and that the offline identifier puts in another language: "chica
-    latina con trenzas, estilo anime, 4k", "cyberpunk Frau mit neon Tattoos, Berlin bei Nacht"
-    (the word lists alone see one foreign word among English ones); not one that an English
-    article opens ("a coup de grâce"). The identifier reads a few such clauses at most, so a long
-    prompt stays quick."""
+    English words than others, and that the offline identifier puts in another language:
+    "cyberpunk Frau mit neon Tattoos, Berlin bei Nacht", "Herr Bauer, 75 Jahre alt, in seiner
+    Werkstatt mit Lupe" (the word lists alone see one foreign word among English ones, German
+    nouns being capitalised like names; "chica latina con trenzas" stays below p = 0.5); not one
+    that an English article opens ("a coup de grâce"). The identifier reads a few such clauses at
+    most, so a long prompt stays quick."""
     asked = 0
     for clause in _CLAUSE.split(text):
         tokens = _TOKEN.findall(clause)
