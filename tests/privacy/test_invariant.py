@@ -187,6 +187,7 @@ def assert_closed(prompt: str, *, seed: int, max_candidates: int | None = None, 
 @example(prompt="a Alica SHE", seed=0)  # a full name's thing reads no slot after the name
 @example(prompt="the Gentleman Aad", seed=0)  # its decoy "the Lady Aafke" would read as a title
 @example(prompt="2boys 2boys 3girls", seed=0)  # count tags side by side that no tag sums
+@example(prompt="a Afghans a Aboriginal Afghans 0 YEAR OLD", seed=0)  # a number after a name that a slot renders
 def test_every_member_expands_to_the_same_set(prompt: str, seed: int) -> None:
     assume(count(prompt) <= 24)
     assert_closed(prompt, seed=seed)

@@ -516,7 +516,7 @@ _WORD_BEFORE = re.compile(r"(?<![\w'’-])([a-z]+)[ \t]+(?:(?:named|called|chris
 _MAX_NAME_WORDS = 5
 _SHIP_PREFIX = re.compile(r"(?<![\w'’-])(?:RMS|HMS|USS|SS|MV|MS|HMAS|HMCS|HMNZS|USNS|HMY|RV)[ \t]+$")
 # a number right after a proper name, not an age: "the Queen Mary 2 leaving Southampton"
-_NUMBER_AFTER = re.compile(r"[ \t]+\d+(?![\w'’./:-]|[ \t]*(?:years?|yrs?|yo|y/o|months?|,))")
+_NUMBER_AFTER = re.compile(r"[ \t]+\d+(?![\w'’./:-]|[ \t]*(?:years?|yrs?|yo|y/o|months?|,))", re.IGNORECASE)
 _NAME_WINDOW = 60
 
 
@@ -643,8 +643,13 @@ def in_proper_name(taxonomy: Taxonomy, text: str, folded: str, start: int, end: 
     if run is None:
         return False
     run_start, run_end = run
-    if _SHIP_PREFIX.search(text, max(0, run_start - _NAME_WINDOW), run_start) or _NUMBER_AFTER.match(text, run_end):
-        return True  # a ship's name ("RMS Queen Mary", "HMS Prince Albert") or one numbered ("the Queen Mary 2")
+    if _SHIP_PREFIX.search(text, max(0, run_start - _NAME_WINDOW), run_start):
+        return True  # a ship's name ("RMS Queen Mary", "HMS Prince Albert")
+    number = _NUMBER_AFTER.match(text, run_end)
+    if number is not None:
+        # one numbered ("the Queen Mary 2"), where the number is no age a slot renders ("0 YEAR OLD")
+        slots = taxonomy.matcher.finditer(folded, run_end, min(len(folded), number.end() + _NAME_WINDOW))
+        return not any(found.start() <= number.end() for found in slots)
     before = _WORD_BEFORE.search(text, max(0, run_start - _NAME_WINDOW), run_start)
     if before is not None and _thing_noun(before.group(1)):
         return not taxonomy.matcher.finditer(folded, before.start(1), run_start)
