@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from obclip.privacy.keep import name_renderings
 from obclip.privacy.taxonomy import surface_key
-from obclip.privacy.words import FUNCTION_WORDS, SENTENCE_END, is_person_noun, written_in_title_case
+from obclip.privacy.words import ARTICLES, FUNCTION_WORDS, SENTENCE_END, is_person_noun, written_in_title_case
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -448,7 +448,7 @@ def _in_quoted_title(text: str, start: int, end: int, line_start: int) -> bool:
     if quoted is None:
         return False
     words = _TITLE_TOKEN.findall(text, *quoted)
-    if not words or not (words[0][:1].isupper() or words[0] in _TITLE_ARTICLES):
+    if not words or not (words[0][:1].isupper() or words[0] in ARTICLES):
         return False
     if len(words) == 1 and _WRITTEN_AFTER_QUOTE.match(text, quoted[1] + 1) is None:
         return False  # one word alone is a title where what it is written as follows: '"Jolene" in neon script'
@@ -460,7 +460,6 @@ def _in_quoted_title(text: str, start: int, end: int, line_start: int) -> bool:
     return any(c.islower() for c in around)
 
 
-_TITLE_ARTICLES = frozenset({"the", "a", "an"})
 # what a quoted word is written as or on, right after the quotation
 _WRITTEN_AFTER_QUOTE = re.compile(
     r"[ \t]+(?:in[ \t]+(?:[a-z-]+[ \t]+){0,3}(?:script|letters|lettering|font|type|neon|calligraphy)"

@@ -521,6 +521,7 @@ class _Detector:
         return _SHORT_AGE_UNIT.search(self.folded, max(0, match.start - 12), match.start) is not None
 
     def _side_by_side_counts(self, first: _Match, second: _Match) -> bool:
+        """Whether two booru count tags stand with only white space between them."""
         return (
             any(c.startswith("tag_") for c in first.entry.categories)
             and any(c.startswith("tag_") for c in second.entry.categories)
@@ -530,7 +531,7 @@ class _Detector:
     def _tag_pair(self, first: _Match, second: _Match) -> SurfaceEntry | None:
         """Two booru count tags side by side ("1girl 3girls") are one count tag of their sum: a
         candidate rendering them "1girl 3boys" would read back as that one mixed tag."""
-        if first.entry.attribute != second.entry.attribute or not self.folded[first.end : second.start].isspace():
+        if first.entry.attribute != second.entry.attribute or not self._side_by_side_counts(first, second):
             return None
         counts = []
         for entry in (first.entry, second.entry):

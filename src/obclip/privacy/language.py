@@ -13,6 +13,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from obclip.privacy.normalize import english_words
+from obclip.privacy.words import ARTICLES
 
 if TYPE_CHECKING:  # py3langid ships no annotations: the name reads as `Any`
     from py3langid.langid import LanguageIdentifier
@@ -42,7 +43,6 @@ _FEW_ENGLISH = 0.3
 _PROBABILITY = 0.8
 _FEW_PROBABILITY = 0.6
 _CLAUSE_PROBABILITY = 0.5
-_ARTICLES = frozenset({"a", "an", "the"})
 _MAX_IDENTIFIED = 8
 ONLY_ENGLISH = "only English is read"
 """How the language line starts: `policy_notice` repeats the line in the set's notice."""
@@ -142,7 +142,7 @@ def _identified_clause(text: str) -> str | None:
         tokens = _TOKEN.findall(clause)
         if len(tokens) < _SHORT:
             continue
-        if tokens[0].casefold() in _ARTICLES:
+        if tokens[0].casefold() in ARTICLES:
             continue  # an English article opens a loan phrase: "a coup de grâce", "a fiesta de los muertos"
         reading = _read_words(clause)
         if not reading.foreign or 2 * len(reading.english) >= len(tokens):

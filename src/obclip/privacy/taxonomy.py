@@ -218,30 +218,22 @@ def _add_person_nouns(data: dict[str, Any]) -> None:
 
     gender = attributes.get("gender", {})
     if "female" in gender and "male" in gender:
+        forms = {value: target["forms"] for value, target in gender.items()}
         for female, male, females, males in nouns["pairs"]:
-            category = f"role_{male}"
             if not {surface_key(w) for w in (female, male, females, males)} & taken:
                 taken |= {surface_key(w) for w in (female, male, females, males)}
-                gender["female"]["forms"][category] = [female]
-                gender["male"]["forms"][category] = [male]
-                gender["female"]["forms"][f"{category}_plural"] = [females]
-                gender["male"]["forms"][f"{category}_plural"] = [males]
+                _add_gender_pair(forms, f"role_{male}", ([female], [male]), ([females], [males]))
         # a woman's word whose base names the role with no gender ("huntress" -> "hunter") renders
         # "female hunter" / "male hunter": the cloud keeps the role, which "woman" / "man" lost
         for female, (base, bases) in nouns.get("neutral", {}).items():
             category, plural = f"neutral_{base}", nouns["female"].get(female)
             surfaces = {female, plural, f"female {base}", f"male {base}"}
-            if plural is None or {surface_key(w) for w in surfaces} & taken or category in gender["female"]["forms"]:
+            if plural is None or {surface_key(w) for w in surfaces} & taken or category in forms["female"]:
                 continue
-            taken |= {surface_key(w) for w in (*surfaces, f"female {bases}", f"male {bases}")}
-            gender["female"]["forms"][category] = [f"female {base}", female]
-            gender["male"]["forms"][category] = [f"male {base}"]
-            gender["female"]["forms"][f"{category}_plural"] = [f"female {bases}", plural]
-            gender["male"]["forms"][f"{category}_plural"] = [f"male {bases}"]
-            if "mixed" in gender:  # a group of both: "male and female hunters"
-                mixed = [f"male and female {bases}", f"female and male {bases}"]
-                gender["mixed"]["forms"][f"{category}_plural"] = mixed
-                taken |= {surface_key(w) for w in mixed}
+            mixed = [f"male and female {bases}", f"female and male {bases}"]  # a group of both
+            taken |= {surface_key(w) for w in (*surfaces, f"female {bases}", f"male {bases}", *mixed)}
+            one = ([f"female {base}", female], [f"male {base}"])
+            _add_gender_pair(forms, category, one, ([f"female {bases}", plural], [f"male {bases}"]), mixed)
     for value, target in gender.items():
         for category, made in _compounds(target["forms"]):
             alias("gender", value, category, made)
@@ -309,13 +301,25 @@ def _add_roles(data: dict[str, Any]) -> None:
     if "female" not in values or "male" not in values:
         return
     for female, male, females, males in pairs:
-        category = f"role_{male}"
-        values["female"].setdefault(category, [female])
-        values["male"].setdefault(category, [male])
-        values["female"].setdefault(f"{category}_plural", [females])
-        values["male"].setdefault(f"{category}_plural", [males])
-        if "mixed" in values:  # a group of both: "foremen and forewomen"
-            values["mixed"].setdefault(f"{category}_plural", [f"{males} and {females}", f"{females} and {males}"])
+        mixed = [f"{males} and {females}", f"{females} and {males}"]  # a group of both: "foremen and forewomen"
+        _add_gender_pair(values, f"role_{male}", ([female], [male]), ([females], [males]), mixed)
+
+
+def _add_gender_pair(
+    forms: Mapping[str, dict[str, list[str]]],
+    category: str,
+    singular: tuple[list[str], list[str]],
+    plural: tuple[list[str], list[str]],
+    mixed: list[str] | None = None,
+) -> None:
+    """Add a gender category of its own to `forms` (value -> category -> forms): the female and
+    male forms of `singular` in `category`, those of `plural` in its plural, and where given (and
+    the taxonomy has a mixed value) a group's mixed forms; a category already there is kept."""
+    for value, singular_forms, plural_forms in zip(("female", "male"), singular, plural, strict=True):
+        forms[value].setdefault(category, singular_forms)
+        forms[value].setdefault(f"{category}_plural", plural_forms)
+    if mixed and "mixed" in forms:
+        forms["mixed"].setdefault(f"{category}_plural", mixed)
 
 
 def _add_first_names(data: dict[str, Any]) -> None:

@@ -281,6 +281,9 @@ GROUP_NOUNS = _words(
 """Nouns of a group of persons: a number after one counts its members ("a family of five", "a team
 of 11"), never an age."""
 
+ARTICLES = frozenset({"a", "an", "the"})
+"""A title may open with one ('"the Boy Who Lived"'); an English loan phrase does ("a coup de grâce")."""
+
 DETERMINERS = frozenset({"a", "an", "the", "this", "that", "my", "your", "our", "their", "its", "one", "another"})
 """Before a modifier with no noun after it ("a 5-year-old", "the elderly"), it names a person."""
 
