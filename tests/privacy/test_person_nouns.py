@@ -212,6 +212,17 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("my mormor and morfar at the summer house", "morfar"),
         ("three aussie tradies on smoko sitting on an esky", "aussie"),
         ("portrait of a wmn in her 70s", "wmn"),
+        ("an old Filipino lola making bibingka over charcoal", "lola"),
+        ("a Filipino family karaoke night, lolo asleep on the couch", "lolo"),
+        ("Filipino tito belting karaoke alone in the garage", "tito"),
+        ("a group of Filipino titas doing karaoke at a birthday party", "titas"),
+        ("Kuya carrying his little brother across a rice paddy", "Kuya"),
+        ("my waifu as a paladin in shining armor", "waifu"),
+        ("tradwife baking sourdough in a prairie dress", "tradwife"),
+        ("middle-eastern businessman on a rooftop helipad", "middle-eastern"),
+        ("portrait of a Rajasthani camel trader at Pushkar fair", "Rajasthani"),
+        ("portrait of a 67 year old Faroese sheep farmer", "Faroese"),
+        ("an Amazigh woman weaving a rug", "Amazigh"),
     ],
 )
 def test_compounds_informal_words_and_plurals_are_never_sent(prompt: str, word: str) -> None:
