@@ -50,6 +50,12 @@ The lists, read by `privacy/binding.py`:
   fisherman", "a robot grandma");
 - `not_nouns`: common words that WordNet lists as adjectives or adverbs only ("alone", "asleep",
   "together"): after a person noun they say something of the person;
+- `gathering_heads`: common nouns whose first sense is a gathering of people (under a sense of
+  `GATHERINGS`: ceremonies, festivities, parties, festivals, processions, musical groups,
+  congregations, crowds, families, teams, crews), with their plurals: a people's adjective before
+  one describes the people there ("a Yoruba wedding", "a Tongan choir"); `gathering_groups`, those
+  of them that are groups of people (`GATHERING_GROUPS`), show their people before another noun
+  too ("a Filipino family karaoke night");
 - `name_compounds`: multiword nouns holding a first name that name a thing, place or the like
   ("eggs Benedict", "Tom Collins", "Bloody Mary" the drink, "lazy Susan", "Ann Arbor"): a first name
   in one names no person.
@@ -94,12 +100,64 @@ MIN_ZIPF = 2.5
 MIN_ZIPF_LIVING = 2.0  # animals and plants are named in prompts far more than in general text
 MIN_LETTERS = 3
 MODALS = frozenset({"can", "will", "may", "must", "might", "should", "would", "could", "shall"})
-GROUPS = {14, 18}  # noun.group, noun.person
+GROUP = 14  # noun.group
+GROUPS = {GROUP, 18}  # noun.group, noun.person
 BODY = 8  # noun.body
 ARTIFACT = 6
 MIN_PREFIXED = 4
 DEPICTIONS = ("representation", "sculpture", "doll")
 LIKENESSES = ("sculpture", "figurine", "waxwork", "doll", "mannequin", "automaton", "puppet", "scarecrow", "snowman")
+# gatherings of people (lemma, sense number from 0): a people's adjective before one describes
+# the people in it ("a Yoruba wedding", "a Tongan choir", "a Filipino family karaoke night")
+GATHERINGS = (
+    ("ceremony", 0),
+    ("celebration", 1),
+    ("social_gathering", 0),
+    ("festival", 0),
+    ("festival", 1),
+    ("procession", 0),
+    ("musical_organization", 0),
+    ("congregation", 0),
+    ("crowd", 0),
+    ("family", 0),
+    ("team", 0),
+    ("crew", 0),
+    ("parade", 0),
+)
+# lemmas of those senses that name something else in prompts ("a German mixer", "a Mexican combo
+# plate", "a river levee", "a golf club", "he drove"), no gathering at all ("gridlock", "octave"),
+# or a spread of food more than the people at it ("a Korean feast")
+NOT_GATHERINGS = frozenset(
+    {
+        "banquet",
+        "club",
+        "combo",
+        "drove",
+        "feast",
+        "flock",
+        "gaudy",
+        "gridlock",
+        "indie",
+        "levee",
+        "mixer",
+        "octave",
+        "rout",
+        "sociable",
+        "social",
+        "strings",
+        "swarm",
+    }
+)
+# groups of people among them: before another noun they still show their people ("a Filipino
+# family karaoke night") where the prompt shows a person
+GATHERING_GROUPS = (
+    ("musical_organization", 0),
+    ("congregation", 0),
+    ("crowd", 0),
+    ("family", 0),
+    ("team", 0),
+    ("crew", 0),
+)
 # likenesses whose sense of one comes after other senses in WordNet ("bust", "dummy")
 LIKENESSES_LATER = ("bust", "dummy", "effigy")
 PERSON = 18
@@ -338,6 +396,23 @@ def build(wordnet: Path) -> dict[str, object]:
         for lemma in {*adjectives, *adverbs}
         if lemma.isalpha() and lemma not in nouns and zipf_frequency(lemma, "en") >= MIN_ZIPF_LIVING
     }
+    # gatherings of people ("wedding", "festival", "choir", "family"), their common names only
+    gatherings = {nouns[lemma][n] for lemma, n in GATHERINGS}
+    groups_of_people = {nouns[lemma][n] for lemma, n in GATHERING_GROUPS}
+    gathering_heads, gathering_groups = set(), set()
+    for lemma, offsets in nouns.items():
+        if not lemma.isalpha() or lemma in proper[offsets[0]] or lemma in NOT_GATHERINGS:
+            continue
+        if zipf_frequency(lemma, "en") < MIN_ZIPF:
+            continue
+        # a group first and a gathering next is one too: "party" (a political party, a party)
+        sense = offsets[1] if kinds[offsets[0]] == GROUP and len(offsets) > 1 else offsets[0]
+        if _under(offsets[0], gatherings, hypernyms) or _under(sense, gatherings, hypernyms):
+            plural = () if lemma.endswith("s") else irregular.get(lemma, [_plural(lemma)])
+            forms = {lemma, *plural}
+            gathering_heads |= forms
+            if _under(offsets[0], groups_of_people, hypernyms):
+                gathering_groups |= forms
     return {
         "description": "Person words that name no person, from WordNet: multiword nouns holding a person word "
         "whose most frequent sense is no person, and nouns that, right after a person noun, make it a "
@@ -357,6 +432,8 @@ def build(wordnet: Path) -> dict[str, object]:
         "named_object_heads": sorted(named_heads),
         "likenesses": sorted(likenesses),
         "not_nouns": sorted(not_nouns),
+        "gathering_heads": sorted(gathering_heads),
+        "gathering_groups": sorted(gathering_groups),
         "worn_heads": sorted(form for lemma in worn_heads for form in (lemma, *irregular.get(lemma, [_plural(lemma)]))),
     }
 

@@ -149,6 +149,57 @@ def test_a_word_with_a_counterpart_is_kept_and_its_counterpart_is_the_decoy(
     assert_closed(prompt, seed=0)
 
 
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("a Yoruba wedding, bride and groom in matching aso-oke, guests dancing", "Yoruba"),
+        ("Pakistani wedding, bride in red lehenga with henna", "Pakistani"),
+        ("Tongan church choir in white, sunday morning", "Tongan"),
+        ("a Tongan choir singing under a mango tree", "Tongan"),
+        ("a Filipino family karaoke night, kids dancing", "Filipino"),
+        ("a Welsh coal miner singing in a male voice choir", "male"),
+    ],
+)
+def test_a_word_of_a_people_or_gender_before_a_gathering_describes_its_people(prompt: str, word: str) -> None:
+    """A wedding, a choir, a family night: the people there are of that people or gender (the word
+    went out in clear, since the phrase's head names no person)."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1
+    assert not all(word_in(word, c) for c in cset.candidates), cset.candidates
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("a bunch of 10-year-olds at a science fair, baking soda volcano", "10-year-olds"),
+        ("little league team of 10 year olds piling on each other after a walk-off", "10 year olds"),
+        ("two 40-year-olds arguing at a bar", "40-year-olds"),
+        ("two 6-month-olds on a play mat", "6-month-olds"),
+    ],
+)
+def test_ages_in_years_in_the_plural_are_varied_and_the_users_own_is_kept(prompt: str, word: str) -> None:
+    """ "10-year-olds" had been read as no word at all and sent in every candidate."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1
+    assert not all(word_in(word, c) for c in cset.candidates), cset.candidates
+    assert word_in(word, cset.true_prompt)
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Chinese lantern festival at night, no people",
+        "Mexican family recipe for mole, handwritten card",
+        "a Korean feast on a low table, banchan, top view",
+        "an old church on a hill, fog",
+    ],
+)
+def test_a_gathering_nobody_is_at_or_a_group_before_a_thing_stays_person_free(prompt: str) -> None:
+    assert len(build_candidate_set(prompt, seed=0)) == 1
+
+
 def test_a_group_written_both_ways_keeps_its_words_in_the_mixed_decoy() -> None:
     """The mixed value of a group says the i-th words of the others together ("nonnos and
     nonnas"), so a decoy never mixes registers the user did not write."""
@@ -180,6 +231,18 @@ def test_a_word_read_as_a_plain_noun_before_its_own_noun_is_not_written_twice(pr
             for a in ("girl", "boy", "man", "woman")
             for b in ("girl", "boy", "man", "woman", "businessman", "businesswoman")
         )
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    "prompt", ["Abuelita Rosa cooking in the kitchen", "Lola Caring, 101 years old, frying lumpia at a street stall"]
+)
+def test_a_kin_word_of_another_language_before_a_name_stays_a_kin_word(prompt: str) -> None:
+    """ "Abuelita Rosa" had been sent as "Rosa" / "James": the grandmother was lost from the user's
+    own prompt and the decoys alike."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1
+    assert all(re.match(r"Grand(mother|father) [A-Z]", c) for c in cset.candidates), cset.candidates
     assert_closed(prompt, seed=0)
 
 

@@ -215,6 +215,7 @@ def test_sentence_initial_capital_is_kept_only_where_the_user_wrote_one() -> Non
         "Mexican luchador in a gold mask posing on the ropes",
         "a stylish Congolese sapeur in a pink three-piece suit strutting down a street",
         "oil painting of an Afro-Brazilian capoeira mestre mid-kick",
+        "Brazilian capoeirista mid kick on the beach in Salvador, berimbau in the background",
     ],
 )
 def test_a_people_before_a_role_no_list_knows_is_varied_where_the_role_is_worn(prompt: str) -> None:

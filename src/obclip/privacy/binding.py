@@ -136,6 +136,8 @@ def _wordnet() -> dict[str, list[str]]:
         "named_object_heads",
         "likenesses",
         "not_nouns",
+        "gathering_heads",
+        "gathering_groups",
     )
     return {key: list(data.get(key, ())) for key in keys}
 
@@ -304,6 +306,18 @@ def _owned_heads() -> frozenset[str]:
 def worn_heads() -> frozenset[str]:
     """What a person wears or carries, from WordNet, with plurals ("mask", "suit", "kimono")."""
     return frozenset(_wordnet()["worn_heads"])
+
+
+@functools.cache
+def gathering_heads() -> frozenset[str]:
+    """Gatherings of people, from WordNet, with plurals ("wedding", "festival", "choir", "family")."""
+    return frozenset(_wordnet()["gathering_heads"])
+
+
+@functools.cache
+def gathering_groups() -> frozenset[str]:
+    """The groups of people among `gathering_heads` ("choir", "crowd", "family", "team")."""
+    return frozenset(_wordnet()["gathering_groups"])
 
 
 @functools.cache
@@ -525,11 +539,15 @@ def _capitalised_run(taxonomy: Taxonomy, text: str, folded: str, start: int) -> 
     case writes them so). A taxonomy word is read as every candidate writes it (`_as_rendered`):
     a run never depends on the value a slot holds."""
     low, high = max(0, start - _NAME_WINDOW), min(len(text), start + _NAME_WINDOW)
-    shape, mixed = _as_rendered(taxonomy, text, folded, low, high)
+    shape, mixed, slots = _as_rendered(taxonomy, text, folded, low, high)
     for found in _CAPITALISED_RUN.finditer(shape):
         if found.start() <= start - low < found.end():
-            words = found.group().split()
-            if not 2 <= len(words) <= _MAX_NAME_WORDS or any(w.lower() in FUNCTION_WORDS for w in words):
+            # a slot counts as one word, whatever its form: "Lasses And Boys" renders "Girls" too,
+            # and a function word inside it is the form's, not the run's
+            inside = [(a - found.start(), b - found.start()) for a, b in slots]
+            fixed = [w for w in re.finditer(r"\S+", found.group()) if not any(a <= w.start() < b for a, b in inside)]
+            units = len(fixed) + sum(1 for a, b in inside if a < len(found.group()) and b > 0)
+            if not 2 <= units <= _MAX_NAME_WORDS or any(w.group().lower() in FUNCTION_WORDS for w in fixed):
                 return None
             if any(a <= found.end() and b >= found.start() - 1 for a, b in mixed):
                 return None  # a word capitalised for some values only, in or next to the run
@@ -537,16 +555,19 @@ def _capitalised_run(taxonomy: Taxonomy, text: str, folded: str, start: int) -> 
     return None
 
 
-def _as_rendered(taxonomy: Taxonomy, text: str, folded: str, low: int, high: int) -> tuple[str, list[tuple[int, int]]]:
+def _as_rendered(
+    taxonomy: Taxonomy, text: str, folded: str, low: int, high: int
+) -> tuple[str, list[tuple[int, int]], list[tuple[int, int]]]:
     """text[low:high] with each taxonomy word in the case every candidate writes it in (a slot
-    renders other words, `_rendered_case`), and the spans (relative to `low`) of words whose case
-    depends on the value ("white" / "African")."""
-    chars, mixed = list(text[low:high]), []
+    renders other words, `_rendered_case`), the spans (relative to `low`) of words whose case
+    depends on the value ("white" / "African"), and the spans of every taxonomy word."""
+    chars, mixed, slots = list(text[low:high]), [], []
     for found in taxonomy.matcher.finditer(folded, low, high):
         entry = taxonomy.lexicon.get(surface_key(found.group()))
         if entry is None:
             continue
         a, b = found.start() - low, found.end() - low
+        slots.append((a, b))
         word = text[found.start() : found.end()]
         case = _rendered_case(taxonomy, entry.attribute, entry.family, text, folded, found.start(), found.end())
         if case is None:
@@ -555,7 +576,7 @@ def _as_rendered(taxonomy: Taxonomy, text: str, folded: str, low: int, high: int
             chars[a:b] = " ".join(w[:1].upper() + w[1:].lower() for w in word.split(" "))
         else:
             chars[a:b] = word.lower()
-    return "".join(chars), mixed
+    return "".join(chars), mixed, slots
 
 
 _NEXT_START = re.compile(r"\.?\s*")

@@ -22,6 +22,8 @@ from obclip.privacy.binding import (
     TITLE,
     binding,
     does_activity,
+    gathering_groups,
+    gathering_heads,
     in_idiom,
     in_likeness,
     is_depiction,
@@ -359,8 +361,31 @@ def _value_free(text: str, taxonomy: Taxonomy) -> str:
 
 _DECADE_TAG_GAP = re.compile(r"\s*,?\s*(?:(?:early|mid|late)[\s-]+)?")
 _QUALIFIER_GAP = re.compile(r"[ \t-]+")
-_WORN_AFTER = re.compile(r"[ \t]*(?:(wearing|dressed|mid-)|in[ \t]+(?:(?:a|an|the|his|her|their|full)[ \t]+)?)")
+_WORN_AFTER = re.compile(
+    r"[ \t]*(?:(wearing|dressed|mid-|mid[ \t]+(?=[a-z]))|in[ \t]+(?:(?:a|an|the|his|her|their|full)[ \t]+)?)"
+)
 _WORN_WORDS = 4
+# times a group spends together: "a Filipino family karaoke night", "a Korean family dinner"
+_TIMES_TOGETHER = frozenset(
+    {
+        "night",
+        "day",
+        "evening",
+        "morning",
+        "afternoon",
+        "weekend",
+        "holiday",
+        "dinner",
+        "lunch",
+        "breakfast",
+        "picnic",
+        "vacation",
+        "trip",
+        "outing",
+    }
+)
+# the attributes whose word before a gathering describes the people in it (`_of_gathering`)
+_GATHERED_ATTRIBUTES = frozenset({"ethnicity", "religion", "skin", "gender"})
 _DENIED = re.compile(r"(?<![\w'’-])(?:no|without)[ \t_]+$")
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
 _COUNT_WORDS = frozenset(
@@ -1264,6 +1289,8 @@ class _Detector:
         if heads and heads[-1] not in TRANSPARENT:
             if is_person_head(heads[-1]) or _depicts_person(heads):
                 return True
+            if self._of_gathering(match, heads):
+                return True
             if self._unknown_noun_worn(heads[-1], k):
                 return True
             return self._verb_after_noun_use(match, phrase)
@@ -1283,6 +1310,18 @@ class _Detector:
                 return True  # "a pretty Latina with curly hair", "pretty Filipina smiling": used as a noun
         # a tag list about a person told by tags only ("elderly, female, wheelchair")
         return self.has_person or bool(self.tag_persons - {match.start})
+
+    def _of_gathering(self, match: _Match, heads: list[str]) -> bool:
+        """Whether a word of a people, a faith, a skin tone or a gender describes the people of a
+        gathering that its phrase names (`gathering_heads`: "a Yoruba wedding", "a Tongan church
+        choir", "a male voice choir"), or of a group of people before a time they spend together
+        ("a Filipino family karaoke night"; "a Mexican family recipe" is a thing). An age is left
+        alone: "an old church", "old school"."""
+        if self.taxonomy.attributes[match.entry.attribute].name not in _GATHERED_ATTRIBUTES or self._nobody:
+            return False  # "a lantern festival, no people": an empty scene
+        if heads[-1] in gathering_heads():
+            return True
+        return heads[-1] in _TIMES_TOGETHER and any(w in gathering_groups() for w in heads[:-1])
 
     def _article_across_adjectives(self, start: int) -> bool:
         """Whether "a" or "an" comes one or two words said of a person (cues or slots) before `start`
@@ -1322,7 +1361,8 @@ class _Detector:
     def _unknown_noun_worn(self, head: str, end: int) -> bool:
         """Whether a head that no word list knows (a role in another language: "luchador", "sapeur",
         "mestre") names a person by what follows it: what a person wears ("in a gold mask", "in his
-        pink three-piece suit", "wearing ..."; WordNet's `worn_heads`) or a mid-action ("mid-kick").
+        pink three-piece suit", "wearing ..."; WordNet's `worn_heads`) or a mid-action ("mid-kick",
+        "mid kick").
         A dish is served in a bowl, never in a suit ("a Mexican pozole in a clay bowl")."""
         if head in english_words() or head in object_heads() or head == _NO_PERSON:
             return False
@@ -1818,14 +1858,15 @@ class _Detector:
         """Whether `match` is an alias noun right before a noun of its own person ("quinceañera
         girl", "gigachad businessman"): its slot would render the category's canonical form
         next to the noun ("girl girl", "man businessman"), one person written twice, so the
-        template leaves it out and the noun says who the person is."""
+        template leaves it out and the noun says who the person is. A name is no such noun: "Abuelita
+        Rosa" keeps the kin word ("Grandmother Emma")."""
         following = self.matches[match.index + 1] if match.index + 1 < len(self.matches) else None
         if following is None or following.variable != match.variable or following.article is not None:
             return False
         if match.entry.is_pronoun or following.entry.is_pronoun:
             return False
-        if match.category == "adjective" or following.category == "adjective":
-            return False
+        if match.category == "adjective" or following.category in ("adjective", "first_name"):
+            return False  # "Abuelita Rosa", "Lola Caring": a kin title before a name stays a kin word
         if self.text[match.end : following.start] != " ":
             return False
         spec = self.taxonomy.attributes[match.entry.attribute]
