@@ -107,8 +107,18 @@ ARTIFACT = 6
 MIN_PREFIXED = 4
 DEPICTIONS = ("representation", "sculpture", "doll")
 LIKENESSES = ("sculpture", "figurine", "waxwork", "doll", "mannequin", "automaton", "puppet", "scarecrow", "snowman")
-# gatherings of people (lemma, sense number from 0): a people's adjective before one describes
-# the people in it ("a Yoruba wedding", "a Tongan choir", "a Filipino family karaoke night")
+# groups of people (lemma, sense number from 0): before a time they spend together they show
+# their people ("a Filipino family karaoke night")
+GATHERING_GROUPS = (
+    ("musical_organization", 0),
+    ("congregation", 0),
+    ("crowd", 0),
+    ("family", 0),
+    ("team", 0),
+    ("crew", 0),
+)
+# gatherings of people, those groups among them: a people's adjective before one describes the
+# people in it ("a Yoruba wedding", "a Tongan choir")
 GATHERINGS = (
     ("ceremony", 0),
     ("celebration", 1),
@@ -116,13 +126,8 @@ GATHERINGS = (
     ("festival", 0),
     ("festival", 1),
     ("procession", 0),
-    ("musical_organization", 0),
-    ("congregation", 0),
-    ("crowd", 0),
-    ("family", 0),
-    ("team", 0),
-    ("crew", 0),
     ("parade", 0),
+    *GATHERING_GROUPS,
 )
 # lemmas of those senses that name something else in prompts ("a German mixer", "a Mexican combo
 # plate", "a river levee", "a golf club", "he drove"), no gathering at all ("gridlock", "octave"),
@@ -147,16 +152,6 @@ NOT_GATHERINGS = frozenset(
         "strings",
         "swarm",
     }
-)
-# groups of people among them: before another noun they still show their people ("a Filipino
-# family karaoke night") where the prompt shows a person
-GATHERING_GROUPS = (
-    ("musical_organization", 0),
-    ("congregation", 0),
-    ("crowd", 0),
-    ("family", 0),
-    ("team", 0),
-    ("crew", 0),
 )
 # likenesses whose sense of one comes after other senses in WordNet ("bust", "dummy")
 LIKENESSES_LATER = ("bust", "dummy", "effigy")
