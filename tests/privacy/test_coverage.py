@@ -158,11 +158,15 @@ def test_a_word_with_a_counterpart_is_kept_and_its_counterpart_is_the_decoy(
         ("a Tongan choir singing under a mango tree", "Tongan"),
         ("a Filipino family karaoke night, kids dancing", "Filipino"),
         ("a Welsh coal miner singing in a male voice choir", "male"),
+        ("a Navajo silversmiths hands setting turquoise into a cuff bracelet, macro", "Navajo"),
     ],
 )
-def test_a_word_of_a_people_or_gender_before_a_gathering_describes_its_people(prompt: str, word: str) -> None:
-    """A wedding, a choir, a family night: the people there are of that people or gender (the word
-    went out in clear, since the phrase's head names no person)."""
+def test_a_word_of_a_people_or_gender_before_a_gathering_or_a_body_part_describes_its_people(
+    prompt: str, word: str
+) -> None:
+    """A wedding, a choir, a family night: the people there are of that people or gender; a person
+    noun with an "s" before a body part is a possessive ("silversmiths hands"). The word went out in
+    clear, since the phrase's head names no person."""
     cset = build_candidate_set(prompt, seed=0)
     assert len(cset) > 1
     assert not all(word_in(word, c) for c in cset.candidates), cset.candidates
@@ -194,9 +198,15 @@ def test_ages_in_years_in_the_plural_are_varied_and_the_users_own_is_kept(prompt
         "Mexican family recipe for mole, handwritten card",
         "a Korean feast on a low table, banchan, top view",
         "an old church on a hill, fog",
+        "a female robot in a lab, glowing eyes",
+        "no humans, robot, humanoid robot, female robot, lab, cables",
+        "an elderly mannequin in a thrift shop window",
+        "emperor penguin chick on the ice, fluffy, blizzard",
+        "a fluffy yellow chick in a teacup",
+        "a baby chick hatching from its egg",
     ],
 )
-def test_a_gathering_nobody_is_at_or_a_group_before_a_thing_stays_person_free(prompt: str) -> None:
+def test_a_gathering_nobody_is_at_a_group_before_a_thing_or_a_likeness_stays_person_free(prompt: str) -> None:
     assert len(build_candidate_set(prompt, seed=0)) == 1
 
 
@@ -243,6 +253,23 @@ def test_a_kin_word_of_another_language_before_a_name_stays_a_kin_word(prompt: s
     cset = build_candidate_set(prompt, seed=0)
     assert len(cset) > 1
     assert all(re.match(r"Grand(mother|father) [A-Z]", c) for c in cset.candidates), cset.candidates
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "two sisters dancing at a quinceañera, fairy lights",
+        "a quinceañera party in a backyard, string lights",
+        "dancing at her quinceanera with her dad",
+    ],
+)
+def test_a_quinceanera_that_is_the_party_stays_as_written(prompt: str) -> None:
+    """The word is the girl and her party: "dancing at a quinceañera" had been sent as "dancing at a
+    girl" / "at a boy", "a quinceañera party" as "a girl party"."""
+    word = "quinceanera" if "quinceanera" in prompt else "quinceañera"
+    cset = build_candidate_set(prompt, seed=0)
+    assert all(word in c for c in cset.candidates), cset.candidates
     assert_closed(prompt, seed=0)
 
 

@@ -223,6 +223,12 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("portrait of a Rajasthani camel trader at Pushkar fair", "Rajasthani"),
         ("portrait of a 67 year old Faroese sheep farmer", "Faroese"),
         ("an Amazigh woman weaving a rug", "Amazigh"),
+        ("photo of an abuela and her nieto making tortillas", "nieto"),
+        ("Tía Lupe spreading masa with her sobrinas at the kitchen table", "sobrinas"),
+        ("two hermanas dancing in the rain", "hermanas"),
+        ("my yiayia and pappou on their balcony in Crete", "pappou"),
+        ("a surfer chick with sun-bleached hair carrying a longboard", "chick"),
+        ("cyberpunk netrunner chick with chrome arms, neon rain", "chick"),
     ],
 )
 def test_compounds_informal_words_and_plurals_are_never_sent(prompt: str, word: str) -> None:

@@ -52,6 +52,7 @@ class Binding:
     absence_after_no: frozenset[str] = frozenset()
     absence_of_persons: frozenset[str] = frozenset()
     alone_is_a_person: frozenset[str] = frozenset()
+    after_a_person_noun: tuple[tuple[str, str], ...] = ()
 
     @functools.cached_property
     def artist_before(self) -> re.Pattern[str] | None:
@@ -115,6 +116,7 @@ def binding() -> Binding:
         absence_after_no=frozenset(data.get("absence", {}).get("after_no", ())),
         absence_of_persons=frozenset(data.get("absence", {}).get("of_persons", ())),
         alone_is_a_person=frozenset(data.get("alone_is_a_person", {}).get("attributes", ())),
+        after_a_person_noun=tuple(data.get("after_a_person_noun", {}).get("words", {}).items()),
     )
 
 
@@ -181,6 +183,12 @@ def is_depiction(word: str) -> bool:
 @functools.cache
 def _likenesses() -> frozenset[str]:
     return frozenset(_wordnet()["likenesses"])
+
+
+def is_likeness(word: str) -> bool:
+    """Whether a (folded) noun names a thing made in a person's likeness ("robot", "mannequin",
+    "statue": `likenesses`), which no word said of it makes a person ("a female robot")."""
+    return word in _likenesses()
 
 
 @functools.cache
@@ -323,6 +331,11 @@ def gathering_groups() -> frozenset[str]:
 @functools.cache
 def _body_heads() -> frozenset[str]:
     return frozenset(_wordnet()["body_heads"])
+
+
+def is_body_part(word: str) -> bool:
+    """Whether a (folded) noun's first sense is a part of the body ("hands", "face": `body_heads`)."""
+    return word in _body_heads()
 
 
 def says_no_one_is_there(folded: str, *, outright: bool = False) -> bool:

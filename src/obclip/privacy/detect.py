@@ -26,7 +26,9 @@ from obclip.privacy.binding import (
     gathering_heads,
     in_idiom,
     in_likeness,
+    is_body_part,
     is_depiction,
+    is_likeness,
     named_object_heads,
     not_nouns,
     object_heads,
@@ -365,6 +367,7 @@ _WORN_AFTER = re.compile(
     r"[ \t]*(?:(wearing|dressed|mid-|mid[ \t]+(?=[a-z]))|in[ \t]+(?:(?:a|an|the|his|her|their|full)[ \t]+)?)"
 )
 _WORN_WORDS = 4
+_WORD_BEFORE_SLANG = re.compile(r"(?<![\w'’-])([a-z]+)[ \t-]+$")
 # times a group spends together: "a Filipino family karaoke night", "a Korean family dinner"
 _TIMES_TOGETHER = frozenset(
     {
@@ -421,6 +424,12 @@ def _depicts_person(heads: list[str]) -> bool:
     return end < len(heads) and is_person_head(heads[end - 1])
 
 
+def _possessive_written_plain(word: str) -> bool:
+    """Whether a word is a singular person noun with an "s" and no apostrophe ("silversmiths",
+    "fishermans"), as a possessive before a body part is often typed."""
+    return len(word) > 3 and word.endswith("s") and not word.endswith("ss") and is_person_noun(word[:-1])
+
+
 def _bare(word: str) -> str:
     return word[:-2] if word.endswith(("'s", "’s")) else word
 
@@ -445,6 +454,7 @@ class _Detector:
         ]
         self._accented_names()  # before typos: "agéd 5" is the form "aged 5", not a typo of "aged"
         self._typos()
+        self._slang_after_person()
         self._joined_peoples()
         self._pairs()
         self._bare_ages()
@@ -638,6 +648,33 @@ class _Detector:
             if len(entries) == 1 and self._stands_alone(word.start(), word.end(), ranked[0]):
                 # one meaning; its likeliest form: a letter left out ("womn": "woman")
                 found.append(_Match(0, word.start(), word.end(), self.taxonomy.lexicon[ranked[0]], surface=ranked[0]))
+        if found:
+            self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
+
+    def _slang_after_person(self) -> None:
+        """A slang noun that names a person only after a person noun ("surfer chick", "biker
+        chick") or a word no English list knows ("netrunner chick") is read as the taxonomy word it
+        maps to (`binding.json`, ``after_a_person_noun``), which its slot renders; after an animal,
+        a taxonomy word or any other word it is left alone ("penguin chicks", "a baby chick", "a
+        fluffy chick"). Reads the fixed word before, never a slot."""
+        english = english_words()
+        starts = [m.start for m in self.matches]
+        found: list[_Match] = []
+        for slang, word in self.binding.after_a_person_noun:
+            entry = self.taxonomy.lexicon.get(surface_key(word))
+            if entry is None:
+                continue
+            for hit in re.finditer(rf"(?<![\w'’-]){re.escape(slang)}(?![\w'’-])", self.folded):
+                position = bisect.bisect_right(starts, hit.start())
+                if position and self.matches[position - 1].end > hit.start():
+                    continue
+                before = _WORD_BEFORE_SLANG.search(self.folded, max(0, hit.start() - 40), hit.start())
+                if before is None or (position and self.matches[position - 1].end > before.start(1)):
+                    continue  # no word before, or a taxonomy word ("a baby chick", "mother hen's chicks")
+                noun = before.group(1)
+                if noun in object_heads() or not (is_person_noun(noun) or noun not in english):
+                    continue
+                found.append(_Match(0, hit.start(), hit.end(), entry, surface=surface_key(word)))
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
 
@@ -1287,10 +1324,14 @@ class _Detector:
                 break  # a possessive ends the noun phrase: "an old lighthouse's lamp"
         heads = [w for w in phrase if w in NOUNS_LIKE_PARTICIPLES or not w.endswith(("ing", "ed", "ly"))]
         if heads and heads[-1] not in TRANSPARENT:
+            if is_likeness(heads[-1]) and not _depicts_person(heads):
+                return False  # "a female robot", "an old mannequin": a thing ("robot" is a person too)
             if is_person_head(heads[-1]) or _depicts_person(heads):
                 return True
             if self._of_gathering(match, heads):
                 return True
+            if len(heads) > 1 and is_body_part(heads[-1]) and _possessive_written_plain(heads[-2]):
+                return True  # "a Navajo silversmiths hands": the silversmith's hands, an apostrophe left out
             if self._unknown_noun_worn(heads[-1], k):
                 return True
             return self._verb_after_noun_use(match, phrase)
