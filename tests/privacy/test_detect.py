@@ -216,11 +216,14 @@ def test_sentence_initial_capital_is_kept_only_where_the_user_wrote_one() -> Non
         "a stylish Congolese sapeur in a pink three-piece suit strutting down a street",
         "oil painting of an Afro-Brazilian capoeira mestre mid-kick",
         "Brazilian capoeirista mid kick on the beach in Salvador, berimbau in the background",
+        "a Georgian tamada raising a wine horn at a supra, candlelight",
+        "a Yoruba babalawo casting the divination chain, dim room",
     ],
 )
-def test_a_people_before_a_role_no_list_knows_is_varied_where_the_role_is_worn(prompt: str) -> None:
-    """A people's word before a word no list knows, then what a person wears or a mid-action: the
-    word is a role in another language, and the people is the person's (it went out in clear)."""
+def test_a_people_before_a_role_no_list_knows_is_varied_where_the_role_is_worn_or_acts(prompt: str) -> None:
+    """A people's word before a word no list knows, then what a person wears, a mid-action or an act
+    on what an article opens: the word is a role in another language, and the people is the
+    person's (it went out in clear)."""
     cset = build_candidate_set(prompt, seed=0)
     assert "ethnicity" in [a.kind for a in cset.attributes]
 
@@ -231,6 +234,9 @@ def test_a_people_before_a_role_no_list_knows_is_varied_where_the_role_is_worn(p
         "a bowl of Mexican pozole in a clay pot",
         "Vietnamese pho in a white bowl, herbs",
         "Korean bibimbap with a fried egg",
+        "Korean bibimbap sizzling in a stone pot",
+        "a Thai tuk-tuk carrying tourists through Bangkok at night",
+        "a Vietnamese pho steaming on a plastic table",
     ],
 )
 def test_a_people_before_a_dish_no_list_knows_stays_food(prompt: str) -> None:

@@ -367,6 +367,7 @@ _WORN_AFTER = re.compile(
     r"[ \t]*(?:(wearing|dressed|mid-|mid[ \t]+(?=[a-z]))|in[ \t]+(?:(?:a|an|the|his|her|their|full)[ \t]+)?)"
 )
 _WORN_WORDS = 4
+_ACTING_AFTER = re.compile(r"[ \t]*([a-z]+ing)[ \t]+(?:a|an|the|his|her|their)[ \t]")
 _WORD_BEFORE_SLANG = re.compile(r"(?<![\w'’-])([a-z]+)[ \t-]+$")
 # times a group spends together: "a Filipino family karaoke night", "a Korean family dinner"
 _TIMES_TOGETHER = frozenset(
@@ -1402,11 +1403,16 @@ class _Detector:
     def _unknown_noun_worn(self, head: str, end: int) -> bool:
         """Whether a head that no word list knows (a role in another language: "luchador", "sapeur",
         "mestre") names a person by what follows it: what a person wears ("in a gold mask", "in his
-        pink three-piece suit", "wearing ..."; WordNet's `worn_heads`) or a mid-action ("mid-kick",
-        "mid kick").
+        pink three-piece suit", "wearing ..."; WordNet's `worn_heads`), a mid-action ("mid-kick",
+        "mid kick") or something it does to what an article or a possessive opens ("a Georgian tamada
+        raising a wine horn"; "Korean bibimbap sizzling in a pot", "a Thai tuk-tuk carrying
+        tourists" stay things).
         A dish is served in a bowl, never in a suit ("a Mexican pozole in a clay bowl")."""
         if head in english_words() or head in object_heads() or head == _NO_PERSON:
             return False
+        acting = _ACTING_AFTER.match(self.folded, end)
+        if acting is not None and acting.group(1) not in NOUNS_LIKE_PARTICIPLES:
+            return True  # "a Georgian tamada raising a wine horn", "a Yoruba babalawo casting the chain"
         after = _WORN_AFTER.match(self.folded, end)
         if after is None:
             return False
