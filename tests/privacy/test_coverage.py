@@ -193,6 +193,22 @@ def test_ages_in_years_in_the_plural_are_varied_and_the_users_own_is_kept(prompt
 
 @pytest.mark.parametrize(
     "prompt",
+    ["(mature female:1.2), (40s:1.1), 1girl, solo, lab coat, glasses", "(old man:1.2), (70s:1.2), harbor, fog"],
+)
+def test_a_weighted_decade_tag_after_a_weighted_person_tag_is_that_persons_age(prompt: str) -> None:
+    """The weight and bracket between the tags had kept the decade from the person: sent as written
+    in every candidate, or varied apart from the person's age ("(young man:1.2), (70s:1.2)")."""
+    ages = {"young": "20s", "middle-aged": "40s", "old": "70s"}
+    cset = build_candidate_set(prompt, seed=0)
+    for candidate in cset.candidates:
+        age = next(a for a in ages if candidate.startswith(f"({a} "))
+        assert f"({ages[age]}:" in candidate, candidate
+    assert len({c.split(")")[1] for c in cset.candidates}) == 3
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    "prompt",
     [
         "Chinese lantern festival at night, no people",
         "Mexican family recipe for mole, handwritten card",

@@ -361,12 +361,15 @@ def _value_free(text: str, taxonomy: Taxonomy) -> str:
     return "".join(parts)
 
 
-_DECADE_TAG_GAP = re.compile(r"\s*,?\s*(?:(?:early|mid|late)[\s-]+)?")
+# between a person's tag and the decade tag after it, weights and brackets included: "old man,
+# 70s", "(old man:1.2), (70s:1.2)", "((old man)), (70s:1.2)"
+_DECADE_TAG_GAP = re.compile(r"(?::[ \t]*\d+(?:\.\d+)?)?[ \t]*[)\]}]*\s*,?\s*[(\[{]*\s*(?:(?:early|mid|late)[\s-]+)?")
 _QUALIFIER_GAP = re.compile(r"[ \t-]+")
 _WORN_AFTER = re.compile(
     r"[ \t]*(?:(wearing|dressed|mid-|mid[ \t]+(?=[a-z]))|in[ \t]+(?:(?:a|an|the|his|her|their|full)[ \t]+)?)"
 )
 _WORN_WORDS = 4
+_WEIGHT_BEFORE = re.compile(r"(?::[ \t]*\d+(?:\.\d+)?)?[ \t]*[)\]}]+$")
 _ACTING_AFTER = re.compile(r"[ \t]*([a-z]+ing)[ \t]+(?:a|an|the|his|her|their)[ \t]")
 _WORD_BEFORE_SLANG = re.compile(r"(?<![\w'’-])([a-z]+)[ \t-]+$")
 # times a group spends together: "a Filipino family karaoke night", "a Korean family dinner"
@@ -1261,7 +1264,8 @@ class _Detector:
 
     def _after_person_tag(self, start: int) -> bool:
         """Whether a person's word comes right before `start`, across a comma ("old man, 70s", "a
-        woman, early 30s") or spaces ("woman 30s, office"), and an age qualifier."""
+        woman, early 30s") or spaces ("woman 30s, office"), an age qualifier, and the weight and
+        brackets closing the tag before ("(mature female:1.2), (40s:1.1)")."""
         before = self._word_before(start)
         if before is not None and before[0] in _SPELLED_QUALIFIERS:
             start = before[1]
@@ -1272,6 +1276,9 @@ class _Detector:
             k -= 1
             while k > 0 and self.text[k - 1].isspace():
                 k -= 1
+            weight = _WEIGHT_BEFORE.search(self.text, max(0, k - 16), k)
+            if weight is not None:
+                k = weight.start()  # "(mature female:1.2), (40s:1.1)": the weighted tag's word
         elif k == start:
             return False
         return k in self.ends and not self.matches[self.ends[k]].entry.is_pronoun
