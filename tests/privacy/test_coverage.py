@@ -159,6 +159,7 @@ def test_a_word_with_a_counterpart_is_kept_and_its_counterpart_is_the_decoy(
         ("a Filipino family karaoke night, kids dancing", "Filipino"),
         ("a Welsh coal miner singing in a male voice choir", "male"),
         ("a Navajo silversmiths hands setting turquoise into a cuff bracelet, macro", "Navajo"),
+        ("a Punjabi wedding baraat, the groom arriving on a white horse, dhol players", "Punjabi"),
     ],
 )
 def test_a_word_of_a_people_or_gender_before_a_gathering_or_a_body_part_describes_its_people(
@@ -220,6 +221,7 @@ def test_a_weighted_decade_tag_after_a_weighted_person_tag_is_that_persons_age(p
         "emperor penguin chick on the ice, fluffy, blizzard",
         "a fluffy yellow chick in a teacup",
         "a baby chick hatching from its egg",
+        "a Mexican wedding cake with sugar roses",
     ],
 )
 def test_a_gathering_nobody_is_at_a_group_before_a_thing_or_a_likeness_stays_person_free(prompt: str) -> None:

@@ -1363,13 +1363,16 @@ class _Detector:
     def _of_gathering(self, match: _Match, heads: list[str]) -> bool:
         """Whether a word of a people, a faith, a skin tone or a gender describes the people of a
         gathering that its phrase names (`gathering_heads`: "a Yoruba wedding", "a Tongan church
-        choir", "a male voice choir"), or of a group of people before a time they spend together
-        ("a Filipino family karaoke night"; "a Mexican family recipe" is a thing). An age is left
-        alone: "an old church", "old school"."""
+        choir", "a male voice choir"; before a word no list knows too: "a Punjabi wedding baraat"),
+        or of a group of people before a time they spend together ("a Filipino family karaoke
+        night"; "a Mexican family recipe" is a thing). An age is left alone: "an old church", "old
+        school"."""
         if self.taxonomy.attributes[match.entry.attribute].name not in _GATHERED_ATTRIBUTES or self._nobody:
             return False  # "a lantern festival, no people": an empty scene
         if heads[-1] in gathering_heads():
             return True
+        if heads[-1] not in english_words() and any(w in gathering_heads() for w in heads[:-1]):
+            return True  # "a Punjabi wedding baraat": a gathering's own word no list knows
         return heads[-1] in _TIMES_TOGETHER and any(w in gathering_groups() for w in heads[:-1])
 
     def _article_across_adjectives(self, start: int) -> bool:
