@@ -14,6 +14,12 @@ from obclip.privacy import build_candidate_set, default_taxonomy
 from obclip.privacy.binding import ALWAYS, _wordnet, binding
 
 PERSON_FREE = [
+    # dishes named with a person word that WordNet does not list
+    "croque madame with a runny fried egg, paris bistro table",
+    "shrimp po' boy dripping with remoulade in butcher paper",
+    "grandma pizza square slices on a pizzeria counter",
+    "the five french mother sauces in copper saucepans, overhead",
+    "gentleman's relish on buttered toast soldiers, silver tray",
     # a noun before a person noun names a thing (WordNet: first sense food, animal, plant)
     "a gingerbread man cooling on a wire rack, icing details",
     "two gingerbread men on a plate",
