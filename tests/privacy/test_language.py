@@ -120,6 +120,30 @@ def test_a_letter_or_a_name_of_another_script_inside_english_is_still_read(promp
     assert language_of(prompt) is None
 
 
+@pytest.mark.parametrize(
+    ("prompt", "words"),
+    [
+        ("할머니 and 손녀 baking cookies together, cozy kitchen, warm light", ["할머니", "손녀"]),
+        ("cute 女の子 in a yukata holding a goldfish bag", ["女の子"]),
+        ("portrait of an old man on a bench, by 新海誠", ["新海誠"]),
+    ],
+)
+def test_words_of_another_script_in_an_english_prompt_are_told_and_the_english_is_still_read(prompt, words):
+    """ "할머니 and 손녀 baking cookies" had been told "nothing is hidden" while the grandmother and
+    granddaughter went out in clear; the English words around them are still read ("an old man")."""
+    cset = build_candidate_set(prompt, seed=0)
+    told = [w for w in cset.warnings if w.startswith(ONLY_ENGLISH)]
+    assert len(told) == 1 and all(repr(w) in told[0] for w in words), cset.warnings
+    assert language_of(prompt) is None
+    if "old man" in prompt:
+        assert len(cset) > 1
+
+
+@pytest.mark.parametrize("prompt", ["a man in Львів old town", "a woman smiling, 4k, µ", "a woman, ❤️, 🌸"])
+def test_a_name_or_a_letter_of_another_script_is_not_told(prompt):
+    assert not build_candidate_set(prompt, seed=0).warnings
+
+
 def test_the_foreign_word_list_holds_function_words_not_loanwords():
     words = foreign_words()
     for word in ("una", "een", "ein", "und", "avec", "vieja", "mujer", "homme"):

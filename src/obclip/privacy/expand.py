@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from obclip.errors import InvalidInputError
 from obclip.privacy.detect import check_length, detect, reading_language
-from obclip.privacy.language import unread_warning
+from obclip.privacy.language import unread_warning, unread_words, unread_words_warning
 from obclip.privacy.normalize import Normalized, normalize, normalize_text
 from obclip.privacy.residual import Residual, residual
 from obclip.privacy.taxonomy import Taxonomy
@@ -125,6 +125,8 @@ def reading_warnings(normal: Normalized, language: str | None) -> tuple[str, ...
         )
     if language is not None:
         warnings.append(unread_warning(language))
+    elif words := unread_words(normal.text):
+        warnings.append(unread_words_warning(words))  # "할머니 and 손녀 baking cookies"
     return tuple(warnings)
 
 

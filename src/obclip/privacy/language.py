@@ -27,6 +27,7 @@ _LETTERS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 # a word with its hyphens and apostrophes: "tête-à-tête" and "d'être" are one (unknown) word each
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 _CLAUSE = re.compile(r"[,;|\n]+")
+_SCRIPT_WORD = re.compile(r"[^\s,;|()\[\]{}:]+")
 _MIN_OTHER_LETTERS = 2
 _STRONG_MARGIN = 2.6
 _MIN_FOREIGN = 2
@@ -232,6 +233,26 @@ def language_warning(text: str) -> str | None:
     """The line told to the user when `text` is not in English, or None."""
     language = language_of(text)
     return None if language is None else unread_warning(language)
+
+
+def unread_words(text: str) -> tuple[str, ...]:
+    """The words of `text` written wholly in a script other than Latin ("할머니", "女の子"), not
+    capitalised (a name: "Львів"), where they hold two letters or more in all: in a prompt read as
+    English they are neither detected nor hidden, so the user is told (`unread_words_warning`)."""
+    if text.isascii():
+        return ()
+    words = [(w, len(_ANY_LETTER.findall(w))) for w in _SCRIPT_WORD.findall(text)]
+    # a capitalised one is a name, as in Latin script ("a man in Львів old town")
+    unread = [w for w, n in words if n and len(_OTHER_LETTER.findall(w)) == n and not w[:1].isupper()]
+    if sum(len(_ANY_LETTER.findall(w)) for w in unread) < _MIN_OTHER_LETTERS:
+        return ()
+    return tuple(dict.fromkeys(unread))
+
+
+def unread_words_warning(words: tuple[str, ...]) -> str:
+    """The line told when a prompt read as English holds words of another script."""
+    listed = ", ".join(repr(w) for w in words[:5]) + (", ..." if len(words) > 5 else "")
+    return f"{ONLY_ENGLISH}: {listed}, in another script, not detected or hidden; sent as written"
 
 
 def unread_warning(language: str) -> str:
