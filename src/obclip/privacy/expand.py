@@ -125,8 +125,8 @@ def reading_warnings(normal: Normalized, language: str | None) -> tuple[str, ...
         )
     if language is not None:
         warnings.append(unread_warning(language))
-    elif words := unread_words(normal.text):
-        warnings.append(unread_words_warning(words))  # "할머니 and 손녀 baking cookies"
+    elif unread := unread_words(normal.text):
+        warnings.append(unread_words_warning(unread))  # "할머니 and 손녀 baking cookies"
     return tuple(warnings)
 
 
