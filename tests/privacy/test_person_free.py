@@ -14,6 +14,11 @@ from obclip.privacy import build_candidate_set, default_taxonomy
 from obclip.privacy.binding import ALWAYS, _wordnet, binding
 
 PERSON_FREE = [
+    # a quotation before what it is written on is text, whatever its case
+    'no humans, grave, tombstone, "beloved mother" engraving, flowers, rain',
+    'a silver ring with "mother" engraved inside, macro',
+    # WordNet lists "mannequin" and "robot" as persons too; here they are things
+    "(grandmother's attic:1.3), steamer trunk, sewing mannequin, dust motes, (empty:1.2)",
     # dishes named with a person word that WordNet does not list
     "croque madame with a runny fried egg, paris bistro table",
     "shrimp po' boy dripping with remoulade in butcher paper",
@@ -67,6 +72,7 @@ PERSON_FREE = [
     "neon sign that says GIRLS GIRLS GIRLS on a rainy Las Vegas street",
     "a door labelled WOMEN in a train station",
     'a poster with "OLD MAN" in big letters',
+    'a poster with "old man" in big letters',  # in lower case too: what it is written as follows
     # a title opening a brand that names a thing
     "a Mister Softee ice cream truck parked on a Brooklyn street",
     "the Mr. Clean bottle on a shelf",
@@ -169,7 +175,7 @@ PERSONS = [
     "a woman with a dog and her puppy",
     '"PORTRAIT OF AN OLD WOMAN"',
     "PORTRAIT OF AN OLD WOMAN",
-    'a poster with "old man" in big letters',
+    'a portrait of an "old man" in a park',  # quotes with nothing written after them
     "a woman says hello to a man",
     "a sign that says hello to a MAN",
     "Mister Rogers smiling",

@@ -421,9 +421,14 @@ def in_sign_text(text: str, start: int, end: int) -> bool:
     capitalised words between ('a neon sign that says GIRLS GIRLS GIRLS'; in title case too, 'a
     sign that says "Grandma's Diner"', 'a tavern sign reading The Jolly Fisherman'), or inside a quotation in capitals
     ('a shop front with "BOYS & GIRLS" above the door') with lower-case text around it (a prompt
-    in capitals throughout is still read). Reads how the word is written, never its value."""
+    in capitals throughout is still read); and any quotation, whatever its case, right before what
+    it is written as or on ('"beloved mother" engraving', 'a "mom" tattoo'). Reads how the word is
+    written, never its value."""
     word = text[start:end]
     line_start = text.rfind("\n", 0, start) + 1
+    quotation = _quotation(text, start, end, line_start)
+    if quotation is not None and _WRITTEN_AFTER_QUOTE.match(text, quotation[1] + 1) is not None:
+        return True  # a quotation in any case before what it is written on: '"beloved mother" engraving'
     if word[:1].isupper() and not word.isupper():  # title case: a name on the sign, told by its verb
         if _SAYS_TITLED.search(text, max(line_start, start - _SIGN_WINDOW), start) is not None:
             return True
@@ -470,7 +475,8 @@ def _in_quoted_title(text: str, start: int, end: int, line_start: int) -> bool:
     'barbershop logo "The Gentleman's Cut"', 'a woman reading "Little Women"'), not a person in the
     picture. Two words or more, the first capitalised or an article ('"the Boy Who Lived" book'),
     one capitalised and every other capitalised (not in capitals throughout) or a function word;
-    or one such word alone where what it is written as follows ('"Jolene" in pink neon script')."""
+    or one such word alone where what it is written as follows ('"Jolene" in pink neon script').
+    """
     quoted = _quotation(text, start, end, line_start)
     if quoted is None:
         return False
@@ -490,7 +496,8 @@ def _in_quoted_title(text: str, start: int, end: int, line_start: int) -> bool:
 # what a quoted word is written as or on, right after the quotation
 _WRITTEN_AFTER_QUOTE = re.compile(
     r"[ \t]+(?:in[ \t]+(?:[a-z-]+[ \t]+){0,3}(?:script|letters|lettering|font|type|neon|calligraphy)"
-    r"|(?:song|single|record|album|vinyl|book|novel|poster|sign|logo|title|text|lettering|tattoo|banner))(?![\w'’-])"
+    r"|(?:song|single|record|album|vinyl|book|novel|poster|sign|logo|title|text|lettering|tattoo|banner"
+    r"|engraving|inscription|epitaph|plaque|caption|written|engraved|carved|embroidered|stamped))(?![\w'’-])"
 )
 _LOWER_WORD_BEFORE = re.compile(r"(?<![\w'’-])([a-z]+)[ \t]+$")
 _ARTICLE_BEFORE = re.compile(r"(?<![\w'’-])(?:an?|the)[ \t]+$")

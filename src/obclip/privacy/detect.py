@@ -1050,8 +1050,8 @@ class _Detector:
         thing after it ("an old fisherman's boat": noted in `owner_words`), or one that "no" or
         "without" denies ("no humans", "(no people:1.4)", "without tourists")."""
         for word in _WORD.finditer(self._outside_matches):
-            if not is_person_noun(_bare(word.group())):
-                continue
+            if not is_person_noun(_bare(word.group())) or is_likeness(_bare(word.group())):
+                continue  # "a sewing mannequin", "a robot": WordNet's persons too, but things here
             if _DENIED.search(self.folded, max(0, word.start() - 12), word.start()):
                 continue
             if in_likeness(self.folded, word.start()):
