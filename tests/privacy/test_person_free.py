@@ -14,6 +14,9 @@ from obclip.privacy import build_candidate_set, default_taxonomy
 from obclip.privacy.binding import ALWAYS, _wordnet, binding
 
 PERSON_FREE = [
+    # a title opening the prompt before a brand's name and a thing
+    "Ms. Pac-Man arcade cabinet glowing in a dark wood-paneled basement",
+    "Mrs. Meyer's hand soap bottle on a white sink, eucalyptus sprig",
     # a quotation before what it is written on is text, whatever its case
     'no humans, grave, tombstone, "beloved mother" engraving, flowers, rain',
     'a silver ring with "mother" engraved inside, macro',
@@ -176,6 +179,7 @@ PERSONS = [
     '"PORTRAIT OF AN OLD WOMAN"',
     "PORTRAIT OF AN OLD WOMAN",
     'a portrait of an "old man" in a park',  # quotes with nothing written after them
+    "Mrs. Smith portrait, soft light",  # a picture shows the person
     "a woman says hello to a man",
     "a sign that says hello to a MAN",
     "Mister Rogers smiling",

@@ -501,14 +501,16 @@ _WRITTEN_AFTER_QUOTE = re.compile(
 )
 _LOWER_WORD_BEFORE = re.compile(r"(?<![\w'’-])([a-z]+)[ \t]+$")
 _ARTICLE_BEFORE = re.compile(r"(?<![\w'’-])(?:an?|the)[ \t]+$")
+_TAG_START = re.compile(r"(?:^|[,;\n(\[{])[ \t]*$")
 _BRAND = re.compile(r"\.?(?:[ \t]+[A-Z][\w'’-]*){1,3}")
 _MAX_BRAND_NOUNS = 3
 
 
 def before_brand(taxonomy: Taxonomy, text: str, folded: str, start: int, end: int) -> bool:
     """Whether the capitalised title or person noun at text[start:end] opens a brand or proper name
-    that modifies a thing: an article (or a lower-case word that is no function word: "vintage"),
-    the title, one to three capitalised words, then lower-case
+    that modifies a thing: an article, a lower-case word that is no function word ("vintage") or
+    the start of the prompt or a tag ("Mr. Potato Head parts scattered", "Ms. Pac-Man arcade
+    cabinet"), the title, one to three capitalised words, then lower-case
     words ending in an object head where the phrase ends ("a Mister Softee ice cream truck parked
     on ...", "the Mr. Clean bottle"); not a picture, statue or doll (`depictions`: "a Mrs. Smith
     photo"); no taxonomy word among them, since a slot renders in its own case. A first name is
@@ -517,7 +519,7 @@ def before_brand(taxonomy: Taxonomy, text: str, folded: str, start: int, end: in
     entry = taxonomy.lexicon.get(surface_key(folded[start:end]))
     if entry is None or entry.is_pronoun or "first_name" in entry.categories or not text[start : start + 1].isupper():
         return False
-    if _ARTICLE_BEFORE.search(folded, max(0, start - 8), start) is None:
+    if _ARTICLE_BEFORE.search(folded, max(0, start - 8), start) is None and not _TAG_START.search(text, 0, start):
         before = _LOWER_WORD_BEFORE.search(text, max(0, start - 30), start)
         if before is None or before.group(1) in FUNCTION_WORDS:
             return False  # an article, or a word that describes the thing ("vintage Mr. Coffee machine")
