@@ -408,6 +408,10 @@ def test_no_form_ends_in_a_canonical_rendering_of_its_attribute(attribute: str) 
         ("two brothers, 8 and 11, racing bikes down a dirt road", ["8", "11"]),
         ("my 2 daughters as disney princesses, pixar style, they are 4 and 7", ["4", "7"]),
         ("my little brother and sister, they are 6 and 9, building a sandcastle", ["6", "9"]),
+        ("three kids (4, 7 and 11) building a blanket fort", ["4", "7", "11"]),
+        ("grandpa and his three granddaughters (8, 10 and 13) playing mahjong", ["8", "10", "13"]),
+        ("three kids, 4, 7 and 11, at the beach", ["4", "7", "11"]),
+        ("two old women (both 84) on a bench by the sea", ["84"]),
     ],
 )
 def test_ages_joined_by_and_each_vary(prompt: str, numbers: list[str]) -> None:
@@ -415,6 +419,13 @@ def test_ages_joined_by_and_each_vary(prompt: str, numbers: list[str]) -> None:
     for number in numbers:
         assert not all(word_in(number, c) for c in cset.candidates), (prompt, number, cset.candidates)
     assert_closed(prompt, seed=0)
+
+
+def test_a_child_noun_before_its_ages_in_brackets_stays_a_child_noun() -> None:
+    """ "three kids (4, 7 and 11)" had decoys "three teenagers (4, 7 and 11)", "three infants ...":
+    the ages are the kids', so the noun stays as written and the ages vary."""
+    cset = build_candidate_set("three kids (4, 7 and 11) building a blanket fort", seed=0)
+    assert len(cset) > 1 and all(c.startswith("three kids (") for c in cset.candidates)
 
 
 @pytest.mark.parametrize(
@@ -436,6 +447,8 @@ def test_a_range_or_a_count_after_and_is_no_second_age(prompt: str, kept: str) -
             "two brothers, {} and {}, racing",
             "my sons, they are {} and {}",
             "my brother and sister, they are {} and {}",
+            "three kids ({}, 5 and {}) in the rain",
+            "two old women (both {}) and {} cats",
         ]
     ),
     seed=st.integers(0, 2**32),

@@ -555,13 +555,20 @@ _NUMBER_AFTER = re.compile(r"[ \t]+\d+(?![\w'’./:-]|[ \t]*(?:years?|yrs?|yo|y/
 _NAME_WINDOW = 60
 
 
-def _capitalised_run(taxonomy: Taxonomy, text: str, folded: str, start: int) -> tuple[int, int] | None:
+def _capitalised_run(
+    taxonomy: Taxonomy, text: str, folded: str, start: int, end: int | None = None
+) -> tuple[int, int] | None:
     """The run of two to five capitalised words that holds the word at text[start]; None for none,
     a longer or shorter one, or one holding a function word ("Of", "The": only a prompt in title
     case writes them so). A taxonomy word is read as every candidate writes it (`_as_rendered`):
-    a run never depends on the value a slot holds."""
+    a run never depends on the value a slot holds. `end`: where the slot at `start` ends, when
+    detection read it longer than a form ("Dudes and ladiesa", a typo joined into a pair)."""
     low, high = max(0, start - _NAME_WINDOW), min(len(text), start + _NAME_WINDOW)
     shape, mixed, slots = _as_rendered(taxonomy, text, folded, low, high)
+    if end is not None and text[start : start + 1].isupper() and end <= high:
+        a, b = start - low, end - low
+        slots = [(x, y) for x, y in slots if y <= a or x >= b] + [(a, b)]
+        shape = shape[:a] + " ".join(w[:1].upper() + w[1:] for w in shape[a:b].split(" ")) + shape[b:]
     for found in _CAPITALISED_RUN.finditer(shape):
         if found.start() <= start - low < found.end():
             # a slot counts as one word, whatever its form: "Lasses And Boys" renders "Girls" too,
@@ -681,7 +688,7 @@ def in_proper_name(taxonomy: Taxonomy, text: str, folded: str, start: int, end: 
     entry = taxonomy.lexicon.get(surface_key(folded[start:end]))
     if entry is not None and not _rendered_case(taxonomy, entry.attribute, entry.family, text, folded, start, end):
         return False  # in lower case in every candidate, or in some only: in no proper name
-    run = _capitalised_run(taxonomy, text, folded, start)
+    run = _capitalised_run(taxonomy, text, folded, start, end)
     if run is None:
         return False
     run_start, run_end = run

@@ -163,7 +163,7 @@ _BARE_AGE = re.compile(
     r"|[ \t]+(?:who[ \t]+(?:looks|seems|is)[ \t]+|looking[ \t]+)?"
     r"(?:over|under|around|about|nearly|almost|roughly|approximately|at|nearing|approaching|past)[ \t]+"
     rf"(?P<a>\d{{1,3}}|[a-z]+(?:-[a-z]+)?)(?![\w-]){_AFTER_AGE}"
-    rf"|[ \t]*\((?P<b>{_AGE_NUMBER})\+?\))"
+    rf"|[ \t]*\((?P<each>(?:both|all|each)[ \t]+)?(?P<b>{_AGE_NUMBER})\+?\))"
     # "he is 80 and she is 78": after a subject pronoun only
     r"|[ \t]+(?:is|was)[ \t]+(?P<i>\d{1,3})(?=[ \t]*(?:[,.;:!?)\]]|$|and\b|with\b|in\b))"
 )
@@ -179,13 +179,14 @@ _THEY_ARE_AGES = re.compile(
     + _BARE_NUMBER
     + r"(?=(?:[ \t]+years(?:[ \t]+old)?)?[ \t]*(?:[,.;:!?)\]]|$))"
 )
+# two numbers or more after a plural person noun, between commas or in brackets: "two brothers, 8
+# and 11,", "three kids (4, 7 and 11)", "three granddaughters, 8, 10 and 13"
+_AGE_LIST = rf"{_AGE_NUMBER}(?:[ \t]*,[ \t]*{_AGE_NUMBER})*[ \t]*,?[ \t]*(?:and|&)[ \t]*{_AGE_NUMBER}"
 _AGES_AFTER_GROUP = re.compile(
-    r",[ \t]*"
-    + _BARE_NUMBER
-    + r"[ \t]+(?:and|&)[ \t]+"
-    + _BARE_NUMBER
-    + r"(?=(?:[ \t]+years[ \t]+old)?[ \t]*(?:[,.;:!?)\]]|$))"
+    rf",[ \t]*(?P<c>{_AGE_LIST})(?=(?:[ \t]+years[ \t]+old)?[ \t]*(?:[,.;:!?)\]]|$))"
+    rf"|[ \t]*\([ \t]*(?P<b>{_AGE_LIST})[ \t]*\)"
 )
+_ONE_AGE = re.compile(_AGE_NUMBER)
 # a name after a capitalised person word: "Señora López, 70," "Uncle Ray Díaz, 58,"
 _NAME_BEFORE = re.compile(r"\.?(?:[ \t]+[^\W\d_a-z][\w'’-]*){1,2}$")
 # a place the person is from or in, between the person and a bare age: "a dancer from Senegal, 22,"
@@ -790,8 +791,10 @@ class _Detector:
                     continue
                 if before.group() in GROUP_NOUNS:
                     continue  # "a family of five": a count
-            elif noun.entry.is_pronoun or any("plural" in c for c in noun.entry.categories):
-                continue  # "the men, 3, standing": a count
+            elif noun.entry.is_pronoun or (
+                any("plural" in c for c in noun.entry.categories) and not bare.group("each")
+            ):
+                continue  # "the men, 3, standing": a count; "an old couple (both 84)", "the twins (3)": their age
             group = next(g for g in ("c", "o", "a", "b", "i") if bare.group(g))
             if bare.start(group) in starts:
                 continue  # "a man of 75 years old": the taxonomy's own form
@@ -833,11 +836,12 @@ class _Detector:
             if after is not None:
                 add(after.start(1), after.end(1))
         plurals = [m for m in self.matches if any("plural" in c for c in m.entry.categories) and not m.entry.is_pronoun]
-        for match in plurals:  # "two brothers, 8 and 11,": after a plural person noun
+        for match in plurals:  # "two brothers, 8 and 11,", "three kids (4, 7 and 11)": after a plural person noun
             listed = _AGES_AFTER_GROUP.match(self.folded, match.end)
             if listed is not None:
-                add(listed.start(1), listed.end(1))
-                add(listed.start(2), listed.end(2))
+                group = "c" if listed.group("c") else "b"
+                for number in _ONE_AGE.finditer(self.folded, listed.start(group), listed.end(group)):
+                    add(number.start(), number.end())
         persons = [m for m in self.matches if not m.entry.is_pronoun and not self._ages(m)]
         if plurals or len(persons) >= 2:  # "my 2 daughters ..., they are 4 and 7", "my brother and sister, ..."
             for said in _THEY_ARE_AGES.finditer(self.folded, (plurals or persons[1:])[0].end):
@@ -1823,15 +1827,15 @@ class _Detector:
         return len(words) <= 3 and not any(w in FUNCTION_WORDS for w in words)
 
     def _child_noun_aged(self, previous: _Match, match: _Match) -> bool:
-        """Whether `match` is an age after a comma that follows a child noun ("a teenager, 15 years
-        old", "a baby, 8 months old", "two kids, 5 years old", "two children, 5 years old"): that
-        noun's own age. Reads categories and the text between, never a value."""
+        """Whether `match` is an age after a comma or an opening bracket that follows a child noun ("a
+        teenager, 15 years old", "a baby, 8 months old", "two kids, 5 years old", "three kids (4, 7
+        and 11)"): that noun's own age. Reads categories and the text between, never a value."""
         if match.category not in _AGE_PREDICATES or match.article is not None or match.index - previous.index != 1:
             return False
         if previous.rule != ALWAYS:
             return False
         return bool(previous.entry.categories & _CHILD_NOUN_CATEGORIES) and (
-            self.folded[previous.end : match.start].strip() == ","
+            self.folded[previous.end : match.start].strip() in (",", "(")
         )
 
     def _apposition(self, previous: _Match, match: _Match) -> bool:
