@@ -229,6 +229,7 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("my yiayia and pappou on their balcony in Crete", "pappou"),
         ("a surfer chick with sun-bleached hair carrying a longboard", "chick"),
         ("cyberpunk netrunner chick with chrome arms, neon rain", "chick"),
+        ("heavily tattooed biker chïck on a chopper", "chïck"),  # an accent hides nothing
         ("a bunch of middle schoolers at a science fair", "middle schoolers"),
         ("a teacher and her class of first graders on a field trip", "first graders"),
         ("two high schoolers sharing an umbrella at a bus stop", "high schoolers"),

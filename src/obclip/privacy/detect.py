@@ -665,15 +665,16 @@ class _Detector:
         english = english_words()
         starts = [m.start for m in self.matches]
         found: list[_Match] = []
+        plain = unaccented(self.folded)  # an accent hides nothing: "biker chïck"
         for slang, word in self.binding.after_a_person_noun:
             entry = self.taxonomy.lexicon.get(surface_key(word))
             if entry is None:
                 continue
-            for hit in re.finditer(rf"(?<![\w'’-]){re.escape(slang)}(?![\w'’-])", self.folded):
+            for hit in re.finditer(rf"(?<![\w'’-]){re.escape(slang)}(?![\w'’-])", plain):
                 position = bisect.bisect_right(starts, hit.start())
                 if position and self.matches[position - 1].end > hit.start():
                     continue
-                before = _WORD_BEFORE_SLANG.search(self.folded, max(0, hit.start() - 40), hit.start())
+                before = _WORD_BEFORE_SLANG.search(plain, max(0, hit.start() - 40), hit.start())
                 if before is None or (position and self.matches[position - 1].end > before.start(1)):
                     continue  # no word before, or a taxonomy word ("a baby chick", "mother hen's chicks")
                 noun = before.group(1)
@@ -1424,7 +1425,7 @@ class _Detector:
         A dish is served in a bowl, never in a suit ("a Mexican pozole in a clay bowl")."""
         if head in english_words() or head in object_heads() or head == _NO_PERSON:
             return False
-        acting = _ACTING_AFTER.match(self.folded, end)
+        acting = _ACTING_AFTER.match(unaccented(self.folded), end)  # "raïsing a horn" too
         if acting is not None and acting.group(1) not in NOUNS_LIKE_PARTICIPLES:
             return True  # "a Georgian tamada raising a wine horn", "a Yoruba babalawo casting the chain"
         after = _WORN_AFTER.match(self.folded, end)
