@@ -29,6 +29,10 @@ HOSTILE = [
     ("dark-skinned_female", "dark-skinned female"),
     ("a 30 y/o\u0302 nurse", "a 30-year-old nurse"),  # an accent on an age abbreviation
     ("a 30 y/o nurse", "a 30-year-old nurse"),
+    ("a dad hiking with a 9mo baby", "a dad hiking with a 9-month-old baby"),  # a baby's months
+    ("twins, 18mos, in a stroller", "twins, 18-month-old, in a stroller"),
+    ("a 9 mos old baby", "a 9-month-old baby"),
+    ("the 1 mo anniversary", "the 1 mo anniversary"),  # "mo" after a space only before "old"
 ]
 
 

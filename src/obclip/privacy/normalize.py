@@ -28,7 +28,11 @@ _FILLERS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u18
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _TAG_UNDERSCORE = re.compile(r"(?<=[^\W_])_+(?=[^\W_])")
 _ESCAPE_START = re.compile(r"<[^<>\n]{0,200}>")
-_AGE_ABBREVIATION = re.compile(r"(?<![\w.])(\d{1,3})(?: |-)?(?:y/o|y\.o\.|yo|yrs?\.? ?old)(?![\w/])", re.IGNORECASE)
+_AGE_ABBREVIATION = re.compile(
+    r"(?<![\w.])(\d{1,3})(?:(?: |-)?(y/o|y\.o\.|yo|yrs?\.? ?old)|-?(m/o|mos?(?: old)?)|( (?:m/o|mos?) old))"
+    r"(?![\w/.])",
+    re.IGNORECASE,
+)
 _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _NEUTRAL_SCRIPTS = frozenset({"COMMON", "INHERITED"})
 # digits and symbols written for letters; "1" is "i" or "l". 2, 6, 8 and 9 are left out: they
@@ -119,7 +123,7 @@ def normalize(text: str) -> Normalized:
         notes.append("underscores between words read as spaces")
     aged = _read_ages(spaced)
     if aged != spaced:
-        notes.append("ages written '50 y/o' or '50yo' read as '50-year-old'")
+        notes.append("ages written '50 y/o', '50yo' or '9mo' read as '50-year-old', '9-month-old'")
     deleeted = _LEET_TOKEN.sub(_read_leet_token, aged) if _MAYBE_LEET.search(aged) else aged
     if deleeted != aged:
         notes.append("digits and symbols written for letters read as letters ('m4n' as 'man')")
@@ -282,12 +286,14 @@ def _longest_word() -> int:
 
 
 def _read_ages(text: str) -> str:
-    """`text` with each age written "50 y/o", "50yo" or "50 yrs old" as "50-year-old", found on the
-    text without accents too ("30 y/ô": an accent put on it to slip past)."""
+    """`text` with each age written "50 y/o", "50yo" or "50 yrs old" as "50-year-old", and "9mo", "18
+    mos" as "9-month-old", found on the text without accents too ("30 y/ô": an accent put on it to
+    slip past)."""
     plain = unaccented(text)  # one character for one: the spans are the text's
     pieces, cursor = [], 0
     for found in _AGE_ABBREVIATION.finditer(plain):
-        pieces += [text[cursor : found.start()], f"{found.group(1)}-year-old"]
+        unit = "year" if found.group(2) else "month"  # "9mo", "18 mos": a baby's months
+        pieces += [text[cursor : found.start()], f"{found.group(1)}-{unit}-old"]
         cursor = found.end()
     return "".join(pieces) + text[cursor:]
 
