@@ -218,6 +218,7 @@ def test_sentence_initial_capital_is_kept_only_where_the_user_wrote_one() -> Non
         "Brazilian capoeirista mid kick on the beach in Salvador, berimbau in the background",
         "a Georgian tamada raising a wine horn at a supra, candlelight",
         "a Georgian tamada raïsing a wine horn at a supra",  # an accent hides nothing
+        "Brazilian capoeirista mïd kick on the beach",
         "a Yoruba babalawo casting the divination chain, dim room",
     ],
 )

@@ -1425,15 +1425,16 @@ class _Detector:
         A dish is served in a bowl, never in a suit ("a Mexican pozole in a clay bowl")."""
         if head in english_words() or head in object_heads() or head == _NO_PERSON:
             return False
-        acting = _ACTING_AFTER.match(unaccented(self.folded), end)  # "raïsing a horn" too
+        plain = unaccented(self.folded)  # an accent hides nothing: "raïsing a horn", "mïd kick", "in a gôld mask"
+        acting = _ACTING_AFTER.match(plain, end)
         if acting is not None and acting.group(1) not in NOUNS_LIKE_PARTICIPLES:
             return True  # "a Georgian tamada raising a wine horn", "a Yoruba babalawo casting the chain"
-        after = _WORN_AFTER.match(self.folded, end)
+        after = _WORN_AFTER.match(plain, end)
         if after is None:
             return False
         if after.group(1) is not None:
             return True  # "wearing", "dressed", "mid-kick"
-        words = _WORD.findall(self.folded, after.end(), min(len(self.folded), after.end() + 60))[:_WORN_WORDS]
+        words = _WORD.findall(plain, after.end(), min(len(plain), after.end() + 60))[:_WORN_WORDS]
         return any(_bare(w) in worn_heads() for w in words)
 
     def _verb_after_noun_use(self, match: _Match, phrase: list[str]) -> bool:
