@@ -337,6 +337,9 @@ PIECES = [
 @example(words=['"', "GIRLS", "Mister", '"', "a"], seed=0)
 # "no" before a slot says nobody is there in some members only ("no adults's Emma")
 @example(words=["no", "children's", "Emma"], seed=0)
+# a slot between a name and "style" is one word or three ("Emma women style", "Emma men and women
+# style"): an artist is read only where no taxonomy word stands between
+@example(words=["Emma", "WOMEN", "style"], seed=0)
 def test_prompts_made_of_the_person_free_kinds_are_closed(words, seed):
     """Every candidate of a prompt mixing these kinds with persons re-expands to the same set:
     the rules read the writing around a word, never its value."""

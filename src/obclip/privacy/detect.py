@@ -1106,12 +1106,16 @@ class _Detector:
     def _artist(self, start: int, end: int | None = None) -> bool:
         """Whether the first name at `start` names an artist: an artist marker leads to it ("by Greg
         Rutkowski"), or (given its `end`) a word of style follows, after at most two capitalised
-        words ("Wes Anderson style")."""
+        words that no taxonomy word is among ("Wes Anderson style")."""
         pattern = self.binding.artist_before
         if pattern is not None and pattern.search(self.text, max(0, start - 160), start) is not None:
             return True
         after = self.binding.artist_after
-        return end is not None and after is not None and after.match(self.text, end) is not None
+        if end is None or after is None or (found := after.match(self.text, end)) is None:
+            return False
+        # a taxonomy word between may be a slot of one word or three ("Emma women style", "Emma men
+        # and women style"): the words counted would depend on the value, so none may stand there
+        return not self.taxonomy.matcher.finditer(self.folded, end, found.end())
 
     def _object(self, match: _Match) -> bool:
         if match.entry.is_pronoun:
