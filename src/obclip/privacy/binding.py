@@ -475,8 +475,7 @@ def _in_quoted_title(text: str, start: int, end: int, line_start: int) -> bool:
     'barbershop logo "The Gentleman's Cut"', 'a woman reading "Little Women"'), not a person in the
     picture. Two words or more, the first capitalised or an article ('"the Boy Who Lived" book'),
     one capitalised and every other capitalised (not in capitals throughout) or a function word;
-    or one such word alone where what it is written as follows ('"Jolene" in pink neon script').
-    """
+    or one such word alone where what it is written as follows ('"Jolene" in pink neon script')."""
     quoted = _quotation(text, start, end, line_start)
     if quoted is None:
         return False
