@@ -188,6 +188,11 @@ def assert_closed(prompt: str, *, seed: int, max_candidates: int | None = None, 
 @example(prompt="the Gentleman Aad", seed=0)  # its decoy "the Lady Aafke" would read as a title
 @example(prompt="2boys 2boys 3girls", seed=0)  # count tags side by side that no tag sums
 @example(prompt="a Afghans a Aboriginal Afghans 0 YEAR OLD", seed=0)  # a number after a name that a slot renders
+# the language check reads a typo joined into a pair as the pair its decoys render ("aan men and
+# women" is Dutch, so "aan chaps and womena" is too), and a pair form as one group ("gals and men"
+# had read as "ladies and ladies", English, against its decoys' "aan women")
+@example(prompt="aan chaps and womena", seed=0)
+@example(prompt="aan gals and men", seed=0)
 def test_every_member_expands_to_the_same_set(prompt: str, seed: int) -> None:
     assume(count(prompt) <= 24)
     assert_closed(prompt, seed=seed)

@@ -206,6 +206,7 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("a half Korean woman", "half Korean"),
         ("a Chinese-Jamaican chef smiling in a kitchen", "Chinese-Jamaican"),
         ("young Irish-Nigerian boxer, gym, sweat", "Irish-Nigerian"),
+        ("Chinesé-Malaysian hawker frying char kway teow", "Chinesé-Malaysian"),  # an accent hides nothing
         ("a Lebanese teta rolling grape leaves on a balcony", "teta"),
         ("Maori kuia with moko kauae, portrait", "kuia"),
         ("my nainai and yeye in their garden", "nainai"),

@@ -222,6 +222,24 @@ def _typo_index(taxonomy: Taxonomy) -> dict[str, tuple[str, ...]]:
     return {k: tuple(dict.fromkeys(v)) for k, v in index.items()}
 
 
+def _typo_targets(typed: str, index: dict[str, tuple[str, ...]]) -> list[str]:
+    """The sensitive words `typed` may be a typo of (`_typo_index`), likeliest first: one edit
+    away, far rarer in English than the word (`_likelier_typo`), not one letter put for another in
+    four letters, not an adjective made of the word ("witchy")."""
+    targets = {t for ts in (index.get(typed, ()), *(index.get(d, ()) for d in _deletes(typed))) for t in ts}
+    return sorted(
+        (
+            t
+            for t in targets
+            if _one_edit(typed, t)
+            and _likelier_typo(typed, t)
+            and not _short_substitution(typed, t)
+            and typed != t + "y"
+        ),
+        key=lambda t: (len(t) <= len(typed), len(t), t),
+    )
+
+
 def _likelier_typo(typed: str, form: str) -> bool:
     """Whether `typed` is likelier a misspelt `form` than a word of its own: English text uses it at
     least `_TYPO_GAP` Zipf points (a factor of about 30) less often ("eldery" 1.25, "elderly" 4.15;
@@ -323,43 +341,99 @@ def reading_language(prompt: str, taxonomy: Taxonomy | None = None) -> str | Non
 
 
 def _text_language(text: str, taxonomy: Taxonomy) -> str | None:
-    return language_of(_value_free(text, taxonomy))
+    """`language_of` the value-free text, read as English only where it is so both as written and
+    with each word that may be a typo read as its sensitive word (`_value_free`): detection may read
+    a typo so and render its decoys in canonical forms ("aan chaps and womena" against "aan men",
+    Dutch), while a word of another language that is one edit from an English one ("italiana")
+    must not make its prompt English."""
+    plain = _value_free(text, taxonomy)
+    language = language_of(plain)
+    if language is None:
+        typos = _value_free(text, taxonomy, typos=True)
+        if typos != plain:
+            language = language_of(typos)
+    return language
 
 
-def _value_free(text: str, taxonomy: Taxonomy) -> str:
+def _value_free(text: str, taxonomy: Taxonomy, *, typos: bool = False) -> str:
     """`text` with every taxonomy word replaced by its category family's form for the first value
     ("nonno" -> "nonna", "his" -> "her", "señor" -> "señora"), for the language
     check: the words a candidate varies must not decide whether it is read at all, or one member
     of a set would be read as English and another not (set equality); an article before one reads
     "a", since it renders "a" or "an" by the value. The words stay words of their language, so a
-    prompt in Spanish is still told apart."""
+    prompt in Spanish is still told apart. With `typos`, a word that may be a typo of one sensitive
+    word is read as that word (`_value_words`)."""
     if text.isascii() and len(text) < 3:
         return text
     folded = fold(text)
+    words: list[tuple[int, int, str]] = []
+    for start, end, key in _value_words(folded, taxonomy, typos=typos):
+        entry = taxonomy.lexicon.get(key)
+        if entry is None or ("first_name" in entry.family and not text[start].isupper()):
+            continue  # "su" in Spanish is no name
+        previous = taxonomy.lexicon[words[-1][2]] if words else None
+        if (
+            previous is not None
+            and previous.attribute == entry.attribute
+            and "first_name" not in previous.family | entry.family
+            and folded[words[-1][1] : start].split() == ["and"]
+        ):
+            # two words of one attribute joined by "and" read as one, as a pair form does ("men and
+            # women"): detection joins a typo into a pair ("chaps and womena") that renders one form
+            words[-1] = (words[-1][0], end, words[-1][2])
+            continue
+        words.append((start, end, key))
     parts: list[str] = []
     last = 0
-    for found in taxonomy.matcher.finditer(folded):
-        entry = taxonomy.lexicon.get(surface_key(found.group()))
-        if entry is None or ("first_name" in entry.family and not text[found.start()].isupper()):
-            continue  # "su" in Spanish is no name
+    for start, end, key in words:
+        entry = taxonomy.lexicon[key]
         spec = taxonomy.attributes[entry.attribute]
         category = min(entry.family, key=spec.categories.index)
         value = next((v for v in spec.values if category in spec.forms[v]), None)
         if value is None:
             continue
         # the first value's form at the word's place among parallel forms ("abuelo" -> "abuela",
-        # not "grandmother": the word stays a word of its language); every first name is the first
-        # one, since names are paired otherwise than by place ("Teki" renders as "Sille")
+        # not "grandmother": the word stays a word of its language), where that form has as many
+        # words ("chaps" is not "women and women") and the word is no pair; every first name is
+        # the first one, since names are paired otherwise than by place ("Teki" renders as "Sille")
         forms = spec.forms[value][category]
         place = 0
         if "first_name" not in entry.family:
-            place = _places(spec.forms[entry.value].get(category, ())).get(surface_key(found.group()), 0)
+            place = _places(spec.forms[entry.value].get(category, ())).get(key, 0)
+        if place >= len(forms) or " and " in key or len(forms[place].split()) != len(key.split()):
+            place = 0  # a pair form is one group's: "gals and men" is no "ladies and ladies"
+        form = forms[place]
         # an article before the word renders "a" or "an" by the value: "a" in every reading
-        parts.append(_ARTICLE_AN.sub(r"\1", text[last : found.start()]))
-        parts.append(forms[place] if place < len(forms) else forms[0])
-        last = found.end()
+        parts.append(_ARTICLE_AN.sub(r"\1", text[last:start]))
+        parts.append(form)
+        last = end
     parts.append(text[last:])
     return "".join(parts)
+
+
+def _value_words(folded: str, taxonomy: Taxonomy, *, typos: bool) -> list[tuple[int, int, str]]:
+    """The taxonomy words of `folded` as (start, end, lexicon key), and with `typos` every other
+    word that is no English word and may be a typo of sensitive words of one attribute value
+    (`_typo_targets`), keyed by the likeliest, whatever its context (the context decides whether
+    detection reads it so, not this reading)."""
+    words = [(m.start(), m.end(), surface_key(m.group())) for m in taxonomy.matcher.finditer(folded)]
+    index = _typo_index(taxonomy) if typos else {}
+    if not index:
+        return words
+    english = english_words()
+    starts = [start for start, _, _ in words]
+    read: list[tuple[int, int, str]] = []
+    for word in _TYPO_WORD.finditer(folded):
+        typed = unaccented(word.group())
+        if len(typed) < _TYPO_MIN or typed in english or typed in taxonomy.lexicon:
+            continue
+        position = bisect.bisect_right(starts, word.start())
+        if position and words[position - 1][1] > word.start():
+            continue
+        ranked = _typo_targets(typed, index)
+        if len({(taxonomy.lexicon[t].attribute, taxonomy.lexicon[t].value) for t in ranked}) == 1:
+            read.append((word.start(), word.end(), ranked[0]))
+    return sorted([*words, *read])
 
 
 # between a person's tag and the decade tag after it, weights and brackets included: "old man,
@@ -635,18 +709,7 @@ class _Detector:
                 continue  # a surname's place: "Paris Qing", "Emma Yung" (as "Emma King" is)
             if self._proper_noun_place(word.start(), word.end()):
                 continue
-            targets = {t for ts in (index.get(typed, ()), *(index.get(d, ()) for d in _deletes(typed))) for t in ts}
-            ranked = sorted(
-                (
-                    t
-                    for t in targets
-                    if _one_edit(typed, t)
-                    and _likelier_typo(typed, t)
-                    and not _short_substitution(typed, t)
-                    and typed != t + "y"  # an adjective made of the word ("witchy"), no typo
-                ),
-                key=lambda t: (len(t) <= len(typed), len(t), t),
-            )
+            ranked = _typo_targets(typed, index)
             entries = {(self.taxonomy.lexicon[t].attribute, self.taxonomy.lexicon[t].value) for t in ranked}
             if len(entries) == 1 and self._proper_noun_case(word.start(), ranked[0]):
                 continue
@@ -725,7 +788,8 @@ class _Detector:
         "Korean-American") and rendered in its canonical form, so neither is sent in clear."""
         starts = [m.start for m in self.matches]
         found: list[_Match] = []
-        for joined in _JOINED.finditer(self.folded):
+        plain = unaccented(self.folded)  # an accent hides neither ("Chinesé-Malaysian")
+        for joined in _JOINED.finditer(plain):
             if surface_key(joined.group()) in self.taxonomy.lexicon:
                 continue
             if not (self.text[joined.start(1)].isupper() and self.text[joined.start(2)].isupper()):
