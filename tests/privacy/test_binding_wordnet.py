@@ -26,6 +26,10 @@ PERSON_FREE = [
     "a king penguin colony",
     "a toy soldier and a baby doll on a shelf",
     "a queen triggerfish on a reef",
+    # what a role or kin word names is worn as a thing
+    "a newsboy cap on a hook",
+    "maid headdress, maid apron, on a hanger",
+    "a granny cardigan folded on a chair",
 ]
 
 PERSONS = [
@@ -47,6 +51,7 @@ PERSONS = [
     "a boy scout camping",
     "a man can fish",
     "a grandmother baking bread",
+    "a maid in an apron",
 ]
 
 

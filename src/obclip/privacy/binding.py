@@ -20,7 +20,7 @@ from obclip.privacy.words import ARTICLES, FUNCTION_WORDS, SENTENCE_END, is_pers
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from obclip.privacy.taxonomy import AttributeSpec, Taxonomy
+    from obclip.privacy.taxonomy import AttributeSpec, SurfaceEntry, Taxonomy
 
 ALWAYS = "always"
 MODIFIER = "modifier"
@@ -429,6 +429,9 @@ def in_sign_text(text: str, start: int, end: int) -> bool:
     quotation = _quotation(text, start, end, line_start)
     if quotation is not None and _WRITTEN_AFTER_QUOTE.match(text, quotation[1] + 1) is not None:
         return True  # a quotation in any case before what it is written on: '"beloved mother" engraving'
+    span = quotation or _single_quotation(text, start, end, line_start)
+    if span is not None and _quoted_text(text, span, line_start):
+        return True
     if word[:1].isupper() and not word.isupper():  # title case: a name on the sign, told by its verb
         if _SAYS_TITLED.search(text, max(line_start, start - _SIGN_WINDOW), start) is not None:
             return True
@@ -467,6 +470,77 @@ def _quotation(text: str, start: int, end: int, line_start: int) -> tuple[int, i
     if closing < 0 or text[closing] == "\n":
         return None
     return before[-1] + 1, closing
+
+
+def _single_quotation(text: str, start: int, end: int, line_start: int) -> tuple[int, int] | None:
+    """The span of the single quotation on the line around text[start:end], quotes excluded: opened
+    by ' or ‘ after no letter, closed by ' or ’ after no space and before no letter, so an
+    apostrophe inside it stays one ("'grandma's dumplings' sign")."""
+    low = max(line_start, start - _SIGN_WINDOW)
+    opening = -1
+    for i in range(start - 1, low - 1, -1):
+        if text[i] not in _SINGLE_QUOTES:
+            continue
+        after_letter = i > line_start and text[i - 1].isalnum()
+        before_letter = i + 1 < len(text) and text[i + 1].isalnum()
+        if after_letter and before_letter:
+            continue  # an apostrophe inside a word: "grandma's"
+        if after_letter or text[i] == "’":
+            return None  # a closing quote or a plural's apostrophe ("the boys' room"): outside
+        opening = i
+        break
+    if opening < 0:
+        return None
+    high = min(len(text), end + _SIGN_WINDOW)
+    for j in range(end, high):
+        c = text[j]
+        if c == "\n":
+            return None
+        if c in _SINGLE_QUOTES and not text[j - 1].isspace() and not text[j + 1 : j + 2].isalnum():
+            return opening + 1, j
+    return None
+
+
+def _quoted_text(text: str, quoted: tuple[int, int], line_start: int) -> bool:
+    """Whether the quotation at `quoted` (quotes excluded) is text written on something rather than
+    a person: what it is written on follows within three lower-case words ("'Mr & Mrs' gold cake
+    topper", "'gentlemen's haircuts' sign"), or a word that says so, or what it is written on, is
+    right before it ("a tombstone that reads 'Beloved Wife and Mother'", "road sign 'Children at
+    Play'", "titled 'Portrait of my Father'"), or a thing's name after "named" or "called" ("a
+    trawler named 'Miss Kathleen'"; "a girl named 'Grace'" is hers), or it follows such a quotation
+    after "and" or a comma ("signs 'Ladies' and 'Gents'")."""
+    opening, closing = quoted[0] - 1, quoted[1]
+    if _WRITTEN_SOON_AFTER.match(text, closing + 1) is not None:
+        return True
+    before = text[max(line_start, opening - 40) : opening]
+    if _TEXT_BEFORE_QUOTE.search(before) is not None:
+        return True
+    named = _NAMED_BEFORE_QUOTE.search(before)
+    if named is not None:
+        return not is_person_noun(named.group(1).lower()) and named.group(1).lower() not in FUNCTION_WORDS
+    chained = _QUOTE_BEFORE_QUOTE.search(before)
+    if chained is None:
+        return False
+    previous_end = max(line_start, opening - 40) + chained.start()
+    previous = _quotation(text, previous_end - 1, previous_end - 1, line_start) or _single_quotation(
+        text, previous_end - 1, previous_end - 1, line_start
+    )
+    return previous is not None and previous[1] == previous_end and _quoted_text(text, previous, line_start)
+
+
+_SINGLE_QUOTES = "'‘’"
+_WRITTEN_ON = (
+    r"(?:signs?|banners?|toppers?|plaques?|engravings?|inscriptions?|epitaphs?|stickers?|labels?|posters?|menus?"
+    r"|neon|lettering|logos?|titles?|captions?|tattoos?|headlines?|slogans?|placards?|billboards?|marquees?"
+    r"|signboards?|nameplates?|doormats?|mugs?|t-shirts?|shirts?|caps?|cakes?|cards?|covers?|books?|songs?|albums?)"
+)
+_WRITTEN_SOON_AFTER = re.compile(r"(?:[ \t]+[^\s,;:'\"“”‘’()\[\]{}]+){0,3}?[ \t]+" + _WRITTEN_ON + r"(?![\w'’-])")
+_TEXT_BEFORE_QUOTE = re.compile(
+    r"(?<![\w'’-])(?:says?|saying|said|reads?|reading|titled|entitled|labell?ed|lettered|inscribed|engraved|printed"
+    r"|captioned|spelling|spells|text|words|" + _WRITTEN_ON[3:-1] + r")[ \t]*:?[ \t]*$"
+)
+_NAMED_BEFORE_QUOTE = re.compile(r"(?<![\w'’-])([A-Za-z]+)[ \t]+(?:named|called)[ \t]*$")
+_QUOTE_BEFORE_QUOTE = re.compile(r"[\"”'’][ \t]*(?:,|and|&|or)[ \t]*$")
 
 
 def _in_quoted_title(text: str, start: int, end: int, line_start: int) -> bool:
@@ -761,7 +835,8 @@ def _phrase_ends(folded: str, cursor: int) -> bool:
 def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface: str = "") -> bool:
     """Whether the person noun at folded[start:end] modifies the thing named right after it ("a baby
     koala on a branch", "a mother giraffe at dawn"): the next word is an object head
-    (`object_heads`) and ends the phrase (punctuation, the end, a function word or a participle
+    (`object_heads`), or what a person wears after a role or kin word (`_worn_after_role`: "a maid
+    apron"), and ends the phrase (punctuation, the end, a function word or a participle
     follows), so "a woman guitar player" and "a girl's doll" stay a person. `surface`: the form
     read there when it is not the text itself (a typo, "womn"), so it is bound as its form is."""
     entry = taxonomy.lexicon.get(surface_key(surface or folded[start:end]))
@@ -771,8 +846,10 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
     if any(c.startswith("tag_") for c in entry.categories):
         return False  # a booru tag ("1girl", "2girls") is a person whatever follows it
     head = _NEXT_WORD.match(folded, end)
-    if head is None or not is_object_head(head.group(1)) or surface_key(head.group(1)) in taxonomy.lexicon:
+    if head is None or surface_key(head.group(1)) in taxonomy.lexicon:
         return False  # a name that looks like a plural is none ("nonno James": not "jams")
+    if not is_object_head(head.group(1)) and not _worn_after_role(taxonomy, entry, folded, start, end, surface):
+        return False
     if head.group(1).endswith("s") and is_person_noun(head.group(1)):
         return False  # persons in the plural: "baby twins", "toddler twins"
     if head.group(1) in _also_verbs() and any("plural" in c for c in entry.categories):
@@ -785,6 +862,22 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
     if does_activity(entry.categories, folded, cursor):
         return False  # "a woman ice skating", "a man rock climbing": the thing is the activity's
     return _phrase_ends(folded, cursor)
+
+
+def _worn_after_role(
+    taxonomy: Taxonomy, entry: SurfaceEntry, folded: str, start: int, end: int, surface: str = ""
+) -> bool:
+    """Whether the person word at folded[start:end] names a thing worn right after it: a role, kin or
+    other word that is no gender's plain noun ("a maid apron", "a newsboy cap", "in a granny
+    cardigan"), before what a person wears (`worn_heads`) that no gerund follows ("a mother hat
+    shopping" shops). A plain noun before clothes is a person in a tag run ("japanese girl school
+    uniform")."""
+    head = _NEXT_WORD.match(folded, end)
+    if head is None or head.group(1) not in worn_heads() or _GERUND.match(folded, head.end()):
+        return False
+    word = surface_key(surface or folded[start:end])
+    forms = taxonomy.attributes[entry.attribute].forms.get(entry.value, {})
+    return not any(word in forms.get(c, ()) for c in entry.categories & _PLAIN_NOUNS)
 
 
 @functools.cache
