@@ -235,10 +235,23 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("a teacher and her class of first graders on a field trip", "first graders"),
         ("two high schoolers sharing an umbrella at a bus stop", "high schoolers"),
         ("a 5th grader with a science project", "5th grader"),
+        ("a group of teens around a bonfire", "teens"),  # a decade form as persons
+        ("two teens skateboarding in a parking lot", "teens"),
     ],
 )
 def test_compounds_informal_words_and_plurals_are_never_sent(prompt: str, word: str) -> None:
     _varied_and_never_sent(prompt, word)
+
+
+@pytest.mark.parametrize(
+    "prompt", ["a fortyish dad teaching his daughter to drive", "a woman, sixtyish, reading on a bench"]
+)
+def test_an_approximate_age_without_its_hyphen_is_varied(prompt: str) -> None:
+    """A word such as "fortyish" is "forty-ish": its slot renders other decades, one the user's."""
+    cset = build_candidate_set(prompt, seed=0)
+    ages = {a.name for a in cset.template.attributes if a.name.startswith("age")}
+    assert ages, cset.template.text
+    assert len({word for c in cset.candidates for word in re.findall(r"[a-z]+-?ish", c)}) > 1, cset.candidates
 
 
 def _varied_and_never_sent(prompt: str, word: str) -> None:

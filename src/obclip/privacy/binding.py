@@ -53,6 +53,7 @@ class Binding:
     absence_of_persons: frozenset[str] = frozenset()
     alone_is_a_person: frozenset[str] = frozenset()
     after_a_person_noun: tuple[tuple[str, str], ...] = ()
+    decade_as_persons: dict[str, str] = field(default_factory=dict)
 
     @functools.cached_property
     def artist_before(self) -> re.Pattern[str] | None:
@@ -117,6 +118,7 @@ def binding() -> Binding:
         absence_of_persons=frozenset(data.get("absence", {}).get("of_persons", ())),
         alone_is_a_person=frozenset(data.get("alone_is_a_person", {}).get("attributes", ())),
         after_a_person_noun=tuple(data.get("after_a_person_noun", {}).get("words", {}).items()),
+        decade_as_persons=dict(data.get("decade_as_persons", {}).get("words", {})),
     )
 
 

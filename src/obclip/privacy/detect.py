@@ -447,6 +447,8 @@ _WORN_WORDS = 4
 _WEIGHT_BEFORE = re.compile(r"(?::[ \t]*\d+(?:\.\d+)?)?[ \t]*[)\]}]+$")
 _ACTING_AFTER = re.compile(r"[ \t]*([a-z]+ing)[ \t]+(?:a|an|the|his|her|their)[ \t]")
 _WORD_BEFORE_SLANG = re.compile(r"(?<![\w'’-])([a-z]+)[ \t-]+$")
+# words before a decade that keep it an age: "in her teens", "in their late teens", "mid teens"
+_DECADE_OPENERS = frozenset({"in", "early", "mid", "late", "her", "his", "their", "my", "your", "our", "its"})
 # times a group spends together: "a Filipino family karaoke night", "a Korean family dinner"
 _TIMES_TOGETHER = frozenset(
     {
@@ -534,6 +536,7 @@ class _Detector:
         self._accented_names()  # before typos: "agéd 5" is the form "aged 5", not a typo of "aged"
         self._typos()
         self._slang_after_person()
+        self._decades_as_persons()
         self._joined_peoples()
         self._pairs()
         self._bare_ages()
@@ -746,6 +749,20 @@ class _Detector:
                 found.append(_Match(0, hit.start(), hit.end(), entry, surface=surface_key(word)))
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
+
+    def _decades_as_persons(self) -> None:
+        """A decade form that names persons ("a group of teens", "two teens skateboarding") where no
+        possessive, "early", "mid", "late" or "in" stands before it ("in her teens" is an age) is
+        read as the word it maps to (`binding.json`, ``decade_as_persons``), which its slot renders."""
+        for i, match in enumerate(self.matches):
+            word = self.binding.decade_as_persons.get(surface_key(self.folded[match.start : match.end]))
+            entry = self.taxonomy.lexicon.get(surface_key(word)) if word else None
+            if word is None or entry is None or "decade" not in match.entry.categories:
+                continue
+            before = _WORD_BEFORE_SLANG.search(self.folded, max(0, match.start - 40), match.start)
+            if before is not None and before.group(1) in _DECADE_OPENERS:
+                continue
+            self.matches[i] = _Match(match.index, match.start, match.end, entry, surface=surface_key(word))
 
     def _after_first_name(self, previous: _Match, start: int) -> bool:
         """Whether the word at `start` follows the first name `previous` across spaces only: where
