@@ -33,6 +33,8 @@ HOSTILE = [
     ("twins, 18mos, in a stroller", "twins, 18-month-old, in a stroller"),
     ("a 9 mos old baby", "a 9-month-old baby"),
     ("the 1 mo anniversary", "the 1 mo anniversary"),  # "mo" after a space only before "old"
+    ("a woman in her \u04310\u0455", "a woman in her 60s"),  # a Cyrillic б for a 6 beside a digit
+    ("бабушка 3 года", "бабушка 3 года"),  # ... but not in a word without a digit
 ]
 
 

@@ -369,6 +369,8 @@ def _skeleton_word(word: str, mixed: list[str]) -> str:
         return word
     scripts = {_script(c) for c in word if c.isalpha()} - _NEUTRAL_SCRIPTS
     table = _latin_confusables()
+    if any(c.isascii() and c.isdigit() for c in word):
+        table = {**table, **_digit_confusables()}  # a look-alike digit among digits: "б0ѕ" is "60s"
     skeleton = "".join(table.get(c, c) for c in word)
     if len(scripts) > 1 or (scripts and skeleton.isascii() and any(c.isascii() and c.isdigit() for c in word)):
         # letters of two scripts, or look-alike letters next to digits ("30ѕ" with a Cyrillic ѕ)
@@ -407,6 +409,24 @@ def _latin_confusables() -> dict[str, str]:
                 table[char] = entry["c"]
                 break
     return table
+
+
+@functools.cache
+def _digit_confusables() -> dict[str, str]:
+    """Every letter of another script that Unicode's confusables table lists as looking like one
+    ASCII digit ("б" like "6", "З" like "3"), mapped to that digit: read so only in a word that
+    holds an ASCII digit too."""
+    import confusable_homoglyphs
+
+    path = resources.files(confusable_homoglyphs).joinpath("confusables.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        char: entry["c"]
+        for char, entries in data.items()
+        if len(char) == 1 and not char.isascii() and char.isalpha()
+        for entry in entries[:1]
+        if entry["c"] in "0123456789"
+    }
 
 
 @functools.cache
