@@ -28,6 +28,16 @@ PERSON_FREE = [
     "weathered tombstone that reads 'Beloved Wife and Mother, 1921-1987', wildflowers",
     "restroom door signs 'Ladies' and 'Gents', brass plaques",
     "a rusty fishing trawler named 'Miss Kathleen' tied up at a foggy pier",  # a thing's name
+    "a diner chalkboard by the door: 'Grandpa's Famous Chili', hand lettering",  # after a colon
+    "inventory screen, 'Queen's Crown' legendary shield, pixel art",  # the name of the thing after it
+    # a capitalised possessive opening the proper name of a place
+    "Dead Woman's Pass on a misty trail in the andes",
+    "Bachelor's Grove cemetery at night, fog",
+    # toys in a person's likeness that WordNet does not list; chess pieces named with a pawn or rook
+    "LEGO minifigures of a policeman and a nurse on a white background",
+    "a bobblehead of an old fisherman on a desk",
+    "icon set: king, queen, rook, pawn, flat design",
+    "plastic army men in a sandbox, macro",
     # WordNet lists "mannequin" and "robot" as persons too; here they are things
     "(grandmother's attic:1.3), steamer trunk, sewing mannequin, dust motes, (empty:1.2)",
     # dishes named with a person word that WordNet does not list
@@ -240,6 +250,10 @@ PERSONS = [
     "a girl named 'Emma' in a red coat",  # a person's name, not a thing's
     "the boys' room with a woman in it",  # a plural's apostrophe opens no quotation
     "a woman saying 'hi' to her son",
+    "two army men saluting at a parade",
+    "the Queen's Guard marching in london",  # a possessive before persons
+    "portrait, an Old Man's Face, oil",  # ... before a body part
+    "a woman at a pawn shop counter",
 ]
 
 

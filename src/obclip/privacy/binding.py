@@ -54,6 +54,7 @@ class Binding:
     alone_is_a_person: frozenset[str] = frozenset()
     after_a_person_noun: tuple[tuple[str, str], ...] = ()
     decade_as_persons: dict[str, str] = field(default_factory=dict)
+    likenesses: frozenset[str] = frozenset()
 
     @functools.cached_property
     def artist_before(self) -> re.Pattern[str] | None:
@@ -119,6 +120,7 @@ def binding() -> Binding:
         alone_is_a_person=frozenset(data.get("alone_is_a_person", {}).get("attributes", ())),
         after_a_person_noun=tuple(data.get("after_a_person_noun", {}).get("words", {}).items()),
         decade_as_persons=dict(data.get("decade_as_persons", {}).get("words", {})),
+        likenesses=frozenset(data.get("likenesses", {}).get("words", ())),
     )
 
 
@@ -184,7 +186,7 @@ def is_depiction(word: str) -> bool:
 
 @functools.cache
 def _likenesses() -> frozenset[str]:
-    return frozenset(_wordnet()["likenesses"])
+    return frozenset(_wordnet()["likenesses"]) | binding().likenesses
 
 
 def is_likeness(word: str) -> bool:
@@ -508,14 +510,23 @@ def _quoted_text(text: str, quoted: tuple[int, int], line_start: int) -> bool:
     a person: what it is written on follows within three lower-case words ("'Mr & Mrs' gold cake
     topper", "'gentlemen's haircuts' sign"), or a word that says so, or what it is written on, is
     right before it ("a tombstone that reads 'Beloved Wife and Mother'", "road sign 'Children at
-    Play'", "titled 'Portrait of my Father'"), or a thing's name after "named" or "called" ("a
+    Play'", "titled 'Portrait of my Father'", "a chalkboard menu outside a cafe: 'Grandpa's Chili'"),
+    or it names the thing right after it ("'Queen's Crown' legendary shield"), or a thing's name
+    after "named" or "called" ("a
     trawler named 'Miss Kathleen'"; "a girl named 'Grace'" is hers), or it follows such a quotation
     after "and" or a comma ("signs 'Ladies' and 'Gents'")."""
     opening, closing = quoted[0] - 1, quoted[1]
     if _WRITTEN_SOON_AFTER.match(text, closing + 1) is not None:
         return True
+    thing = _THING_AFTER_QUOTE.match(text, closing + 1)
+    if (
+        thing is not None
+        and is_object_head(thing.group(2))
+        and not any(w in FUNCTION_WORDS for w in (thing.group(1) or "").split())
+    ):
+        return True  # the name of the thing after it: "'Queen's Crown' legendary shield"
     before = text[max(line_start, opening - 40) : opening]
-    if _TEXT_BEFORE_QUOTE.search(before) is not None:
+    if _TEXT_BEFORE_QUOTE.search(before) is not None or _TEXT_BEFORE_COLON.search(before) is not None:
         return True
     named = _NAMED_BEFORE_QUOTE.search(before)
     if named is not None:
@@ -534,13 +545,19 @@ _SINGLE_QUOTES = "'‘’"
 _WRITTEN_ON = (
     r"(?:signs?|banners?|toppers?|plaques?|engravings?|inscriptions?|epitaphs?|stickers?|labels?|posters?|menus?"
     r"|neon|lettering|logos?|titles?|captions?|tattoos?|headlines?|slogans?|placards?|billboards?|marquees?"
-    r"|signboards?|nameplates?|doormats?|mugs?|t-shirts?|shirts?|caps?|cakes?|cards?|covers?|books?|songs?|albums?)"
+    r"|signboards?|nameplates?|doormats?|mugs?|t-shirts?|shirts?|caps?|cakes?|cards?|covers?|books?|songs?|albums?"
+    r"|items?|brands?)"
 )
 _WRITTEN_SOON_AFTER = re.compile(r"(?:[ \t]+[^\s,;:'\"“”‘’()\[\]{}]+){0,3}?[ \t]+" + _WRITTEN_ON + r"(?![\w'’-])")
 _TEXT_BEFORE_QUOTE = re.compile(
     r"(?<![\w'’-])(?:says?|saying|said|reads?|reading|titled|entitled|labell?ed|lettered|inscribed|engraved|printed"
     r"|captioned|spelling|spells|text|words|" + _WRITTEN_ON[3:-1] + r")[ \t]*:?[ \t]*$"
 )
+# what a text is written on, a few words before a colon that opens it: "chalkboard menu outside a
+# cafe: 'Grandpa's Famous Chili'"
+_TEXT_BEFORE_COLON = re.compile(r"(?<![\w'’-])" + _WRITTEN_ON + r"(?:[ \t]+[a-z]+){0,4}[ \t]*:[ \t]*$")
+# a thing named by the quotation right before it, across up to two lower-case words
+_THING_AFTER_QUOTE = re.compile(r"[ \t]+((?:[a-z][a-z-]*[ \t]+){0,2})([a-z]+)(?![\w'’-])")
 _NAMED_BEFORE_QUOTE = re.compile(r"(?<![\w'’-])([A-Za-z]+)[ \t]+(?:named|called)[ \t]*$")
 _QUOTE_BEFORE_QUOTE = re.compile(r"[\"”'’][ \t]*(?:,|and|&|or)[ \t]*$")
 
@@ -792,6 +809,37 @@ def in_proper_name(taxonomy: Taxonomy, text: str, folded: str, start: int, end: 
 
 
 _CAPITALISED_AFTER = re.compile(r"[ \t]+[A-Z][\w'’-]*")
+_POSSESSIVE_NAME = re.compile(r"(?:['’]s|s['’])[ \t]+([A-Z][a-z]+)(?![\w'’-])")
+
+
+def in_possessive_name(
+    taxonomy: Taxonomy, text: str, folded: str, start: int, end: int, categories: frozenset[str]
+) -> bool:
+    """Whether the person noun at text[start:end], capitalised in every candidate, is the possessive
+    opening the proper name of a place or thing, next to lower-case text: "Dead Woman's Pass on the
+    Inca Trail", "Bachelor's Grove cemetery", "Lover's Leap"; the word after it is capitalised
+    and names no person, body part or picture ("the Queen's Guard", "an Old Man's Face" stay
+    persons), and no first name ("Emma's Kitchen" keeps Emma varied)."""
+    if "first_name" in categories or any(c.startswith("tag_") for c in categories):
+        return False
+    entry = taxonomy.lexicon.get(surface_key(folded[start:end]))
+    if entry is None or entry.is_pronoun:
+        return False
+    if _rendered_case(taxonomy, entry.attribute, entry.family, text, folded, start, end) is not True:
+        return False
+    found = _POSSESSIVE_NAME.match(text, end)
+    if found is None:
+        return False
+    head = found.group(1).lower()
+    if head in taxonomy.lexicon or is_person_noun(head):
+        return False
+    if head in _body_heads() or is_depiction(head) or is_likeness(head):
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    around = text[max(line_start, start - _SIGN_WINDOW) : start] + text[found.end() : found.end() + _SIGN_WINDOW]
+    return any(c.islower() for c in around) and not all(
+        written_in_title_case(w) or w in FUNCTION_WORDS for w in _TITLE_TOKEN.findall(around)
+    )
 
 
 def named_item(taxonomy: Taxonomy, text: str, folded: str, start: int, end: int) -> bool:
@@ -1075,6 +1123,7 @@ def in_idiom(
         in_sign_text(text, start, end)
         or before_brand(taxonomy, text, folded, start, end)
         or in_proper_name(taxonomy, text, folded, start, end)
+        or in_possessive_name(taxonomy, text, folded, start, end, categories)
     ):
         return True
     table = _idioms(taxonomy)
