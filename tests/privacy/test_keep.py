@@ -171,6 +171,7 @@ def test_parallel_forms_keep_the_users_word(prompt: str, word: str, decoy: str) 
         ("🤵 adjusting his cufflinks", "man in tuxedo"),
         ("👶 sleeping in a basket", "baby"),
         ("🧕 reading in a library", "person with headscarf"),
+        ("💃 at a flamenco show", "woman dancing"),  # DANCER: its CLDR name tells what is drawn
     ],
 )
 def test_person_emoji_are_read_by_their_unicode_name(prompt: str, read: str) -> None:
