@@ -38,7 +38,7 @@ _PERSON_EMOJI = re.compile(
 
 # person emoji whose Unicode name tells no gender that every vendor draws: their CLDR short name
 # (the name an emoji picker shows), the one such difference among single-character emoji
-_CLDR_NAMES = {"\U0001f483": "woman dancing"}  # DANCER, drawn as a woman in a red dress
+_CLDR_NAMES: dict[str, str] = {"\U0001f483": "woman dancing"}  # DANCER, drawn as a woman in a red dress
 
 _NEUTRAL_PERSONS = frozenset("\U0001f9d1\U0001f9d2\U0001fac5\U0001fac4")
 _PERSON_HEADS = frozenset({"person", "adult", "child", "older"})
@@ -74,7 +74,8 @@ def person_emoji_words(char: str) -> str | None:
     """
     if unicodedata.category(char) != "So" or char in _NEUTRAL_PERSONS:
         return None
-    words = (_CLDR_NAMES.get(char) or unicodedata.name(char, "")).lower().replace("-", " ").split()
+    name = _CLDR_NAMES[char] if char in _CLDR_NAMES else unicodedata.name(char, "")
+    words = name.lower().replace("-", " ").split()
     if not words:
         return None
     sensitive, persons = _sensitive_words()
