@@ -38,6 +38,8 @@ PERSON_FREE = [
     "a bobblehead of an old fisherman on a desk",
     "icon set: king, queen, rook, pawn, flat design",
     "plastic army men in a sandbox, macro",
+    "a mother duck photo, pond",  # a picture of the animal
+    "a female robot design, blueprint",  # ... and of a likeness
     # WordNet lists "mannequin" and "robot" as persons too; here they are things
     "(grandmother's attic:1.3), steamer trunk, sewing mannequin, dust motes, (empty:1.2)",
     # dishes named with a person word that WordNet does not list
@@ -251,6 +253,12 @@ PERSONS = [
     "the boys' room with a woman in it",  # a plural's apostrophe opens no quotation
     "a woman saying 'hi' to her son",
     "two army men saluting at a parade",
+    # a picture right after a person noun shows that person (`binding.json`, `pictures`)
+    "anime girl art, pink hair",
+    "old man sketch, charcoal",
+    "female knight concept art",
+    "male character design, armor, turnaround",
+    "boy sprite sheet, pixel art",
     "the Queen's Guard marching in london",  # a possessive before persons
     "portrait, an Old Man's Face, oil",  # ... before a body part
     "a woman at a pawn shop counter",

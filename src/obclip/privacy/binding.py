@@ -55,6 +55,7 @@ class Binding:
     after_a_person_noun: tuple[tuple[str, str], ...] = ()
     decade_as_persons: dict[str, str] = field(default_factory=dict)
     likenesses: frozenset[str] = frozenset()
+    pictures: frozenset[str] = frozenset()
 
     @functools.cached_property
     def artist_before(self) -> re.Pattern[str] | None:
@@ -121,6 +122,7 @@ def binding() -> Binding:
         after_a_person_noun=tuple(data.get("after_a_person_noun", {}).get("words", {}).items()),
         decade_as_persons=dict(data.get("decade_as_persons", {}).get("words", {})),
         likenesses=frozenset(data.get("likenesses", {}).get("words", ())),
+        pictures=frozenset(data.get("pictures", {}).get("words", ())),
     )
 
 
@@ -187,6 +189,13 @@ def is_depiction(word: str) -> bool:
 @functools.cache
 def _likenesses() -> frozenset[str]:
     return frozenset(_wordnet()["likenesses"]) | binding().likenesses
+
+
+def is_picture(word: str) -> bool:
+    """Whether a (folded) noun names a picture that shows the person noun right before it ("old man
+    sketch", "anime girl art", "boy sprite sheet": `binding.json`, `pictures`), singular or plural."""
+    pictures = binding().pictures
+    return word in pictures or (word.endswith("s") and word[:-1] in pictures)
 
 
 def is_likeness(word: str) -> bool:
@@ -902,6 +911,8 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
         return False
     if head.group(1).endswith("s") and is_person_noun(head.group(1)):
         return False  # persons in the plural: "baby twins", "toddler twins"
+    if is_picture(head.group(1)):
+        return False  # a picture shows the person: "old man sketch", "anime girl art"
     if head.group(1) in _also_verbs() and any("plural" in c for c in entry.categories):
         return False  # "women fish in the river", "girls bag the shopping": a verb after a plural
     cursor = head.end()

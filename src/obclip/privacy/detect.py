@@ -29,6 +29,7 @@ from obclip.privacy.binding import (
     is_body_part,
     is_depiction,
     is_likeness,
+    is_picture,
     named_object_heads,
     not_nouns,
     object_heads,
@@ -498,11 +499,12 @@ def _one_space(blank: str) -> str:
 
 def _depicts_person(heads: list[str]) -> bool:
     """Whether a noun phrase ends in pictures of the person named before them ("an African American
-    family photo", "an old man statue"): the modifier before describes that person."""
+    family photo", "an old man statue", "female knight concept art", "male character design"): the
+    modifier before describes that person."""
     end = len(heads)
-    while end > 1 and is_depiction(heads[end - 1]):
+    while end > 1 and (is_depiction(heads[end - 1]) or is_picture(heads[end - 1])):
         end -= 1
-    return end < len(heads) and is_person_head(heads[end - 1])
+    return end < len(heads) and is_person_head(heads[end - 1]) and not is_likeness(heads[end - 1])
 
 
 def _possessive_written_plain(word: str) -> bool:
@@ -1150,6 +1152,8 @@ class _Detector:
             after = _NEXT_WORD.match(self.folded, word.end())
             if after is None or (after.group(1) not in OBJECT_HEADS and after.group(1) not in object_heads()):
                 return True
+            if is_picture(after.group(1)):
+                return True  # a picture shows the person: "female knight art", "elf character sheet"
         return False
 
     def _young_of_animal(self, match: _Match) -> bool:
