@@ -259,6 +259,9 @@ PERSONS = [
     "female knight concept art",
     "male character design, armor, turnaround",
     "boy sprite sheet, pixel art",
+    # a booru tag that says a character is drawn, with no person noun (`binding.json`, `person_tags`)
+    "solo, 70 years old, wrinkles, hanbok",
+    "(looking at viewer:1.2), elderly, wrinkles, kimono",
     "the Queen's Guard marching in london",  # a possessive before persons
     "portrait, an Old Man's Face, oil",  # ... before a body part
     "a woman at a pawn shop counter",

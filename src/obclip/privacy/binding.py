@@ -56,6 +56,7 @@ class Binding:
     decade_as_persons: dict[str, str] = field(default_factory=dict)
     likenesses: frozenset[str] = frozenset()
     pictures: frozenset[str] = frozenset()
+    person_tags: frozenset[str] = frozenset()
 
     @functools.cached_property
     def artist_before(self) -> re.Pattern[str] | None:
@@ -123,6 +124,7 @@ def binding() -> Binding:
         decade_as_persons=dict(data.get("decade_as_persons", {}).get("words", {})),
         likenesses=frozenset(data.get("likenesses", {}).get("words", ())),
         pictures=frozenset(data.get("pictures", {}).get("words", ())),
+        person_tags=frozenset(data.get("person_tags", {}).get("tags", ())),
     )
 
 

@@ -85,6 +85,8 @@ _ERA_DECADE = re.compile(r"[89]0['’]?s")
 `data/keep.json` renders it, so no decoy holds it and reading it by its value keeps closure."""
 _TAG = re.compile(r"[^,\n]+")
 _SOLO = re.compile(r"(?:^|[,\n])[\s(\[{]*solo\b")
+# what a tag holds besides its words: brackets and a weight ("(solo:1.2)", "[[upper body]]")
+_TAG_TEXT = re.compile(r"[()\[\]{}]|:\s*\d+(?:\.\d+)?")
 _GROUP_TAG_RULES = frozenset({MODIFIER, PERSON_IN_PROMPT})
 # "old" after a unit shorter than a month is part of an infant's age ("3 weeks old", "a 10-day-old
 # baby"), no adult's: the cue table tells it (child_age infant, strong)
@@ -1062,7 +1064,7 @@ class _Detector:
         # "a gentleman's pocket watch", "men's leather shoes": an owner, shown only beside a person
         owners = {m.start for m in self.matches if self._owner(m)}
         self.owner_words: set[int] = set()
-        person_outside = self._person_noun_outside() or has_person_emoji(self.text)
+        person_outside = self._person_noun_outside() or has_person_emoji(self.text) or self._person_tag()
         self.has_person = person_outside or any(
             m.rule in _PERSON_RULES
             and not self._data_name(m)
@@ -1155,6 +1157,14 @@ class _Detector:
             if is_picture(after.group(1)):
                 return True  # a picture shows the person: "female knight art", "elf character sheet"
         return False
+
+    def _person_tag(self) -> bool:
+        """Whether a tag of its own says that a character is drawn ("solo", "looking at viewer",
+        "upper body": `binding.json`, `person_tags`), its weight and brackets aside."""
+        tags = self.binding.person_tags
+        return bool(tags) and any(
+            _TAG_TEXT.sub("", tag.group()).strip() in tags for tag in _TAG.finditer(self.folded.replace("_", " "))
+        )
 
     def _young_of_animal(self, match: _Match) -> bool:
         """Whether a child noun right after a possessive pronoun follows an animal's kin word ("a
