@@ -333,3 +333,21 @@ def test_an_age_in_weeks_or_days_is_an_infants_and_is_told(prompt: str, cue: str
     assert "child_age" not in cset.hidden and "age" not in cset.hidden
     assert f"{cue!r} reveals" in (cset.notice or "")
     _same_for_every_member(cset)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("a person of color reading in a library", "of color"),
+        ("portrait of a woman of color, studio light", "of color"),
+        ("a POC barista laughing behind the counter", "POC"),
+    ],
+)
+def test_person_of_color_is_told_as_revealing_ethnicity(prompt: str, word: str) -> None:
+    """'of color' and 'POC' state an ethnicity no value names and follow or precede the noun, so
+    no neutral form drops them: sent as written, they are told, never silent."""
+    cset = _sent(prompt)
+    strong = [r for r in revealed(cset) if r.attribute == "ethnicity" and r.strength == "strong"]
+    assert strong, cset.notice
+    assert word in (cset.notice or "")
+    _same_for_every_member(cset)
