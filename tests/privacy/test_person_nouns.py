@@ -237,6 +237,7 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("a 5th grader with a science project", "5th grader"),
         ("a group of teens around a bonfire", "teens"),  # a decade form as persons
         ("two teens skateboarding in a parking lot", "teens"),
+        ("a group of tëens around a bonfire", "tëens"),  # an accent hides nothing
     ],
 )
 def test_compounds_informal_words_and_plurals_are_never_sent(prompt: str, word: str) -> None:

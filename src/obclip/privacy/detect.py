@@ -759,11 +759,13 @@ class _Detector:
         possessive, "early", "mid", "late" or "in" stands before it ("in her teens" is an age) is
         read as the word it maps to (`binding.json`, ``decade_as_persons``), which its slot renders."""
         for i, match in enumerate(self.matches):
-            word = self.binding.decade_as_persons.get(surface_key(self.folded[match.start : match.end]))
+            # an accent hides nothing: "a group of tëens" is read through its form
+            key = match.surface or surface_key(self.folded[match.start : match.end])
+            word = self.binding.decade_as_persons.get(key)
             entry = self.taxonomy.lexicon.get(surface_key(word)) if word else None
             if word is None or entry is None or "decade" not in match.entry.categories:
                 continue
-            before = _WORD_BEFORE_SLANG.search(self.folded, max(0, match.start - 40), match.start)
+            before = _WORD_BEFORE_SLANG.search(unaccented(self.folded), max(0, match.start - 40), match.start)
             if before is not None and before.group(1) in _DECADE_OPENERS:
                 continue
             self.matches[i] = _Match(match.index, match.start, match.end, entry, surface=surface_key(word))
