@@ -243,3 +243,22 @@ def test_a_people_before_a_role_no_list_knows_is_varied_where_the_role_is_worn_o
 )
 def test_a_people_before_a_dish_no_list_knows_stays_food(prompt: str) -> None:
     assert len(build_candidate_set(prompt, seed=0)) == 1
+
+
+@pytest.mark.parametrize(
+    ("prompt", "varied"),
+    [
+        ("she is black, portrait in a garden", True),
+        ("a young couple, he is asian and she is black, wedding photo", True),
+        ("the man is black and tall", True),
+        ("a woman who is white, studio light", True),
+        ("her hair is black, portrait", False),  # said of a thing
+        ("the cat is black", False),
+    ],
+)
+def test_a_colour_word_said_of_a_person_by_a_copula_is_an_ethnicity(prompt: str, varied: bool) -> None:
+    """"black" and "white" describe a person only before a person noun or after a copula whose
+    subject is one; said of hair or a cat they stay colours."""
+    template = detect(prompt)
+    kinds = {a.kind for a in template.attributes}
+    assert ("ethnicity" in kinds) is varied, template.text

@@ -450,6 +450,10 @@ _WORN_WORDS = 4
 _WEIGHT_BEFORE = re.compile(r"(?::[ \t]*\d+(?:\.\d+)?)?[ \t]*[)\]}]+$")
 _ACTING_AFTER = re.compile(r"[ \t]*([a-z]+ing)[ \t]+(?:a|an|the|his|her|their)[ \t]")
 _WORD_BEFORE_SLANG = re.compile(r"(?<![\w'’-])([a-z]+)[ \t-]+$")
+# a copula between a person and what is said of them: "she is black", "the man was white"
+_COPULAS = frozenset({"is", "are", "was", "were", "'s", "’s"})
+# categories of words said of a person, never the person: "an old, black ..." holds no subject
+_MODIFIER_CATEGORIES = frozenset({"adjective", "years_old", "years_old_predicate", "decade", "aged_n"})
 # words before a decade that keep it an age: "in her teens", "in their late teens", "mid teens"
 _DECADE_OPENERS = frozenset({"in", "early", "mid", "late", "her", "his", "their", "my", "your", "our", "its"})
 # times a group spends together: "a Filipino family karaoke night", "a Korean family dinner"
@@ -1450,7 +1454,7 @@ class _Detector:
                 return True
             return self._verb_after_noun_use(match, phrase)
         if surface_key(text[match.start : match.end]) in self.binding.strict:
-            return False
+            return self._predicate_of_person(match.start)
         name = self.taxonomy.attributes[match.entry.attribute].name
         if not phrase and name in self.binding.alone_is_a_person and self._next_token(k)[0] in ("punct", "end"):
             self.alone_nouns.add(match.start)  # a booru tag: "dark-skinned male, muscular"
@@ -1465,6 +1469,22 @@ class _Detector:
                 return True  # "a pretty Latina with curly hair", "pretty Filipina smiling": used as a noun
         # a tag list about a person told by tags only ("elderly, female, wheelchair")
         return self.has_person or bool(self.tag_persons - {match.start})
+
+    def _predicate_of_person(self, start: int) -> bool:
+        """Whether the word at `start` is said of a person by a copula: "she is black", "a woman who
+        is black", "the man is black and tall" (not "her hair is black", "the sky was white")."""
+        copula = self._word_before(start)
+        if copula is None or copula[0] not in _COPULAS:
+            return False
+        subject = self._word_before(copula[1])
+        if subject is not None and subject[0] == "who":
+            subject = self._word_before(subject[1])
+        if subject is None or subject[0] != "" or subject[2] not in self.ends:
+            return False
+        entry = self.matches[self.ends[subject[2]]].entry
+        if entry.is_pronoun:
+            return bool(entry.categories & {"subject_pronoun", "object_pronoun"})
+        return not entry.categories <= _MODIFIER_CATEGORIES
 
     def _of_gathering(self, match: _Match, heads: list[str]) -> bool:
         """Whether a word of a people, a faith, a skin tone or a gender describes the people of a
