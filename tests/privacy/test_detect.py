@@ -257,8 +257,8 @@ def test_a_people_before_a_dish_no_list_knows_stays_food(prompt: str) -> None:
     ],
 )
 def test_a_colour_word_said_of_a_person_by_a_copula_is_an_ethnicity(prompt: str, varied: bool) -> None:
-    """"black" and "white" describe a person only before a person noun or after a copula whose
-    subject is one; said of hair or a cat they stay colours."""
+    """The words "black" and "white" describe a person only before a person noun or after a copula
+    whose subject is one; said of hair or a cat they stay colours."""
     template = detect(prompt)
     kinds = {a.kind for a in template.attributes}
     assert ("ethnicity" in kinds) is varied, template.text
