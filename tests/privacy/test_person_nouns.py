@@ -236,6 +236,11 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("two high schoolers sharing an umbrella at a bus stop", "high schoolers"),
         ("a 5th grader with a science project", "5th grader"),
         ("a group of teens around a bonfire", "teens"),  # a decade form as persons
+        ("my savta lighting shabbat candles", "savta"),
+        ("Avó and Avô on the porch in Lisbon", "Avô"),
+        ("nai nai making dumplings in the kitchen", "nai nai"),
+        ("my sitti rolling grape leaves", "sitti"),
+        ("an old biddy with a cane at the bus stop", "biddy"),
         ("two teens skateboarding in a parking lot", "teens"),
         ("a group of tëens around a bonfire", "tëens"),  # an accent hides nothing
     ],
