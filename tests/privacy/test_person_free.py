@@ -38,6 +38,8 @@ PERSON_FREE = [
     "a bobblehead of an old fisherman on a desk",
     "icon set: king, queen, rook, pawn, flat design",
     "plastic army men in a sandbox, macro",
+    "the ocean liner on its maiden voyage, 1912",  # idioms of "maiden"
+    "Iron Maiden concert poster on a brick wall",
     "a mother duck photo, pond",  # a picture of the animal
     "a female robot design, blueprint",  # ... and of a likeness
     # WordNet lists "mannequin" and "robot" as persons too; here they are things

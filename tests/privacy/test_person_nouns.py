@@ -237,6 +237,8 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("a 5th grader with a science project", "5th grader"),
         ("a group of teens around a bonfire", "teens"),  # a decade form as persons
         ("my savta lighting shabbat candles", "savta"),
+        ("an elven maiden in a moonlit forest", "maiden"),
+        ("a tavern wench carrying tankards of ale", "wench"),
         ("Avó and Avô on the porch in Lisbon", "Avô"),
         ("nai nai making dumplings in the kitchen", "nai nai"),
         ("my sitti rolling grape leaves", "sitti"),
