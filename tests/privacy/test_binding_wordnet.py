@@ -5,6 +5,7 @@ grand piano", "a mother giraffe"); real people next to the same words stay varie
 from __future__ import annotations
 
 import pytest
+from tests.privacy.test_invariant import assert_closed
 
 from obclip.privacy import build_candidate_set, default_taxonomy
 from obclip.privacy.binding import ALWAYS, _wordnet, binding, object_heads
@@ -64,6 +65,16 @@ def test_person_words_that_name_no_person_are_not_varied(prompt):
 @pytest.mark.parametrize("prompt", PERSONS)
 def test_real_people_next_to_the_same_words_are_still_varied(prompt):
     assert len(build_candidate_set(prompt, seed=0)) > 1
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize("prompt", ["an African shepherd boy with goats", "a Kurdish shepherd girl on a hillside"])
+def test_an_idiom_ending_in_a_person_noun_before_a_gender_noun_names_a_person(prompt):
+    """The idiom "German shepherd" is a dog whatever people's word opens it ("an African shepherd"
+    stays as written); before "boy" or "girl" it names a person, whose people's word is varied."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert "ethnicity" in {a.kind for a in cset.template.attributes}, cset.template.text
+    assert_closed(prompt, seed=0)
 
 
 def test_the_compounds_join_the_idioms_and_end_in_a_person_noun_only_after_a_noun():

@@ -1152,6 +1152,20 @@ def in_idiom(
                     for group in idiom.name_groups
                 ):
                     continue  # "a king" is no "Stephen King"
+                if _person_noun_after(taxonomy, folded, found.group(), found.end()):
+                    continue  # "an African shepherd boy": the idiom's person noun heads a person
                 if any(found.span(group) == (start, end) for group in idiom.groups):
                     return True
     return False
+
+
+def _person_noun_after(taxonomy: Taxonomy, folded: str, idiom: str, end: int) -> bool:
+    """Whether an idiom that ends in a person noun ("german shepherd", a dog) is followed by a
+    gender's plain noun, with which it names a person ("an African shepherd boy"), whatever value
+    the noun renders."""
+    last = idiom.replace("-", " ").split()[-1] if idiom.strip() else ""
+    if not last or not is_person_noun(last):
+        return False
+    after = _NEXT_WORD.match(folded, end)
+    entry = taxonomy.lexicon.get(surface_key(after.group(1))) if after is not None else None
+    return entry is not None and not entry.is_pronoun and bool(entry.categories & _PLAIN_NOUNS)
