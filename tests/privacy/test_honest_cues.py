@@ -173,6 +173,8 @@ def test_size_words_of_adults_and_things_stay(prompt: str) -> None:
         ("a 6-month-old infant crawling across a shag carpet", "a 6-month-old crawling across a shag carpet"),
         ("a 3-year-old toddler splashing in a puddle", "a 3-year-old splashing in a puddle"),
         ("a 9-year-old kid on a bike", "a 9-year-old on a bike"),
+        # an adjective that is no noun after it ("asleep") leaves the age a noun
+        ("a 6-month-old baby asleep on a cream blanket", "a 6-month-old asleep on a cream blanket"),
     ],
 )
 def test_a_child_noun_after_its_age_is_dropped_for_the_cloud(prompt: str, sent: str) -> None:

@@ -450,6 +450,8 @@ _WORN_WORDS = 4
 _WEIGHT_BEFORE = re.compile(r"(?::[ \t]*\d+(?:\.\d+)?)?[ \t]*[)\]}]+$")
 _ACTING_AFTER = re.compile(r"[ \t]*([a-z]+ing)[ \t]+(?:a|an|the|his|her|their)[ \t]")
 _WORD_BEFORE_SLANG = re.compile(r"(?<![\w'’-])([a-z]+)[ \t-]+$")
+# the word right after an adjective, across spaces only
+_NOUN_AFTER_ADJECTIVE = re.compile(r"[ \t]+([a-z]+)")
 # a copula between a person and what is said of them: "she is black", "the man was white"
 _COPULAS = frozenset({"is", "are", "was", "were", "'s", "’s"})
 # categories of words said of a person, never the person: "an old, black ..." holds no subject
@@ -1425,6 +1427,10 @@ class _Detector:
             bare = unaccented(raw)  # an accent put on the head hides nothing: "male focûs", "an old mân"
             if bare in FUNCTION_WORDS or bare.startswith("mid-"):
                 break  # "a dancer mid kick", "a dancer mid-flip": a preposition ends the phrase
+            if not phrase and bare in not_nouns():
+                after = _NOUN_AFTER_ADJECTIVE.match(folded, word.end())
+                if after is None or after.group(1) in FUNCTION_WORDS:
+                    break  # "a 6-month-old asleep on a blanket": no noun follows, it is one itself
             # a noun like a participle is one first ("an old building"), later only if it ends in
             # -ing or -ed ("a Thai cooking class"); a noun in -ly never is ("indian joint family")
             noun_like = bare in NOUNS_LIKE_PARTICIPLES and (not phrase or bare.endswith("ly"))
