@@ -295,6 +295,7 @@ def test_a_prefix_or_suffix_keeps_the_kin_word_in_its_own_category() -> None:
         ("a gen x dad at a punk show", "gen x"),
         ("selfie of a 20 something guy on top of a mountain", "20 something"),
         ("a 70 something man fishing off a pier", "70 something"),
+        ("a tired man pushing 60, reading the paper", "60"),
     ],
 )
 def test_approximate_ages_vary(prompt: str, age: str) -> None:
@@ -326,6 +327,7 @@ def test_slang_spellings_of_girl_and_boy_are_varied(prompt: str, word: str) -> N
     ("prompt", "kept"),
     [
         ("a man over 70 countries", "70"),
+        ("a woman pushing 2 strollers", "2"),
         ("a man about 5 feet tall", "5"),
         ("a man of about six feet", "six"),
         ("a clock at 3 on the wall", "3"),

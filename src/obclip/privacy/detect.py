@@ -162,9 +162,10 @@ _BARE_AGE = re.compile(
     rf"(?:,[ \t]*(?P<c>{_AGE_NUMBER})(?=(?:[ \t]+years)?\+?[ \t]*(?:,|\.|;|$))"
     r"|[ \t]+of[ \t]+(?:about[ \t]+|around[ \t]+)?"
     rf"(?P<o>\d{{1,3}}|[a-z]+(?:-[a-z]+)?)(?![\w-]){_AFTER_AGE}"
-    # "a man over 70", "a woman around forty, reading", "a woman who looks about 35", "a man (45)"
+    # "a man over 70", "a woman around forty, reading", "a woman who looks about 35", "a man (45)",
+    # "a man pushing 60"
     r"|[ \t]+(?:who[ \t]+(?:looks|seems|is)[ \t]+|looking[ \t]+)?"
-    r"(?:over|under|around|about|nearly|almost|roughly|approximately|at|nearing|approaching|past)[ \t]+"
+    r"(?:over|under|around|about|nearly|almost|roughly|approximately|at|nearing|approaching|past|pushing)[ \t]+"
     rf"(?P<a>\d{{1,3}}|[a-z]+(?:-[a-z]+)?)(?![\w-]){_AFTER_AGE}"
     rf"|[ \t]*\((?P<each>(?:both|all|each)[ \t]+)?(?P<b>{_AGE_NUMBER})\+?\))"
     # "he is 80 and she is 78": after a subject pronoun only
