@@ -353,3 +353,23 @@ def test_person_of_color_is_told_as_revealing_ethnicity(prompt: str, word: str) 
     assert strong, cset.notice
     assert word in (cset.notice or "")
     _same_for_every_member(cset)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("2girls, yuri, kissing, cherry blossoms", "yuri"),
+        ("2boys, yaoi, hugging, rain", "yaoi"),
+        ("two women at their lesbian wedding, confetti", "lesbian"),
+    ],
+)
+def test_genre_and_orientation_words_that_tell_a_gender_never_reach_the_cloud(prompt: str, word: str) -> None:
+    """A booru genre ("yuri", "yaoi") or "lesbian" tells the gender of the pair that a count tag or
+    a plural varies: by default it is sent as its neutral form, so no decoy contradicts it ("2boys,
+    yuri"), and with --keep-cues it fixes the gender."""
+    cset = _sent(prompt)
+    assert len(cset) > 1
+    assert not any(word in c for c in cset.candidates), cset.candidates
+    _same_for_every_member(cset)
+    kept = _sent(prompt, policy="keep-cues")
+    assert any(r.attribute == "gender" and r.strength == "strong" for r in revealed(kept))
