@@ -155,6 +155,7 @@ def test_a_name_in_no_pair_is_rendered_canonically() -> None:
         ("a baby sleeping in a basket", "baby", "little kid"),
         ("a preadolescent reading comics", "preadolescent", "toddler"),
         ("a tween kid reading comics", "tween kid", "teen kid"),
+        ("Herr Vogel repairing a cuckoo clock", "Herr", "Frau"),
     ],
 )
 def test_parallel_forms_keep_the_users_word(prompt: str, word: str, decoy: str) -> None:

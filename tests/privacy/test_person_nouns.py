@@ -237,6 +237,9 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("a 5th grader with a science project", "5th grader"),
         ("a group of teens around a bonfire", "teens"),  # a decade form as persons
         ("my savta lighting shabbat candles", "savta"),
+        ("Nana and Pop-Pop slow dancing in the living room", "Pop-Pop"),
+        ("my great-great-grandmother in her garden, 1890", "great-great-grandmother"),
+        ("a great-great-grandson asleep in a crib", "great-great-grandson"),
         ("an elven maiden in a moonlit forest", "maiden"),
         ("a tavern wench carrying tankards of ale", "wench"),
         ("Avó and Avô on the porch in Lisbon", "Avô"),

@@ -272,16 +272,20 @@ _DEMONYM_COMPOUNDS = (
 )
 
 
-# kin and partner words that take "ex-" ("ex-wife") or "-to-be" ("mother-to-be", "brides-to-be")
+# kin and partner words that take "ex-" ("ex-wife") or "-to-be" ("mother-to-be", "brides-to-be"),
+# and a great-grandparent's or great-grandchild's that takes more "great-"s
 _EX = ("spouse", "partner", "betrothed", "spouse_casual")
 _TO_BE = ("parent", "spouse", "wedding", "betrothed", "step_parent", "grandparent")
+_GREAT = ("great_grandparent", "great_grandchild")
 
 
 def _compounds(forms: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
-    """ "ex-wife", "ex-boyfriends", "mother-to-be", "fathers-to-be": read as the word they are made
-    of (aliases, rendered as the plain word: "ex-wife" among "wife" / "husband")."""
+    """ "ex-wife", "ex-boyfriends", "mother-to-be", "fathers-to-be", "great-great-grandmother",
+    "great-great-great-grandsons": read as the word they are made of (aliases, rendered as the plain
+    word: "ex-wife" among "wife" / "husband", "great-great-grandmother" as "great-grandmother")."""
     made: list[tuple[str, list[str]]] = []
-    for prefix, suffix, categories in (("ex-", "", _EX), ("", "-to-be", _TO_BE)):
+    affixes = (("ex-", "", _EX), ("", "-to-be", _TO_BE), ("great-", "", _GREAT), ("great-great-", "", _GREAT))
+    for prefix, suffix, categories in affixes:
         for category in (*categories, *(f"{c}_plural" for c in categories)):
             words = [w for w in forms.get(category, ()) if " " not in w]
             if words:
