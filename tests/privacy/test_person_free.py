@@ -40,6 +40,13 @@ PERSON_FREE = [
     "plastic army men in a sandbox, macro",
     "the ocean liner on its maiden voyage, 1912",  # idioms of "maiden"
     "Iron Maiden concert poster on a brick wall",
+    # artworks, figures and things named with person words (binding.json, not_a_person)
+    "a Madonna and Child painting in a church",
+    "Venus de Milo in the Louvre, soft light",
+    "a nativity scene with baby Jesus in a manger",
+    "a girl scout cookie box on a kitchen counter",
+    "a dad joke printed on a coffee mug",
+    "a granny square blanket on a sofa",
     "a mother duck photo, pond",  # a picture of the animal
     "a female robot design, blueprint",  # ... and of a likeness
     # WordNet lists "mannequin" and "robot" as persons too; here they are things
