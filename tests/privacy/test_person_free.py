@@ -47,6 +47,8 @@ PERSON_FREE = [
     "a girl scout cookie box on a kitchen counter",
     "a dad joke printed on a coffee mug",
     "a granny square blanket on a sofa",
+    "a bride and groom cake topper on a white cake",
+    "a daddy long legs spider on the ceiling",
     "a mother duck photo, pond",  # a picture of the animal
     "a female robot design, blueprint",  # ... and of a likeness
     # WordNet lists "mannequin" and "robot" as persons too; here they are things
