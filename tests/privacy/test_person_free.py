@@ -33,6 +33,7 @@ PERSON_FREE = [
     # a capitalised possessive opening the proper name of a place
     "Dead Woman's Pass on a misty trail in the andes",
     "Bachelor's Grove cemetery at night, fog",
+    "no humans, fantasy map, 'Maiden's Pass', rivers, parchment",  # in quotes too
     # toys in a person's likeness that WordNet does not list; chess pieces named with a pawn or rook
     "LEGO minifigures of a policeman and a nurse on a white background",
     "a bobblehead of an old fisherman on a desk",

@@ -820,7 +820,7 @@ def in_proper_name(taxonomy: Taxonomy, text: str, folded: str, start: int, end: 
 
 
 _CAPITALISED_AFTER = re.compile(r"[ \t]+[A-Z][\w'’-]*")
-_POSSESSIVE_NAME = re.compile(r"(?:['’]s|s['’])[ \t]+([A-Z][a-z]+)(?![\w'’-])")
+_POSSESSIVE_NAME = re.compile(r"(?:['’]s|s['’])[ \t]+([A-Z][a-z]+)(?![\w-]|['’]\w)")  # a closing quote may follow
 
 
 def in_possessive_name(
