@@ -254,6 +254,8 @@ def test_a_people_before_a_dish_no_list_knows_stays_food(prompt: str) -> None:
         ("a woman who is white, studio light", True),
         ("her hair is black, portrait", False),  # said of a thing
         ("the cat is black", False),
+        ("she's black, portrait in a garden", True),  # a copula joined to its pronoun
+        ("the girl's black hair in the wind", False),  # a possessive, not a copula
     ],
 )
 def test_a_colour_word_said_of_a_person_by_a_copula_is_an_ethnicity(prompt: str, varied: bool) -> None:

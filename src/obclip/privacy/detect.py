@@ -1483,6 +1483,12 @@ class _Detector:
         copula = self._word_before(start)
         if copula is None or copula[0] not in _COPULAS:
             return False
+        if copula[0] in ("'s", "’s"):
+            # "she's black": after a subject pronoun only ("the man's black coat" is his coat)
+            if copula[1] not in self.ends:
+                return False
+            pronoun = self.matches[self.ends[copula[1]]].entry
+            return pronoun.is_pronoun and "subject_pronoun" in pronoun.categories
         subject = self._word_before(copula[1])
         if subject is not None and subject[0] == "who":
             subject = self._word_before(subject[1])
