@@ -228,6 +228,9 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("a Sierra Leonean fisherman mending nets", "Sierra Leonean"),
         ("Cantonese grandmother folding dumplings", "Cantonese"),
         ("a Kosovar baker at dawn", "Kosovar"),
+        ("an Afro-Colombian fisherman mending nets", "Afro-Colombian"),  # a heritage before a demonym
+        ("an Indo-Fijian bride in red", "Indo-Fijian"),
+        ("two Afro-Cubans dancing in Havana", "Afro-Cubans"),
         ("photo of an abuela and her nieto making tortillas", "nieto"),
         ("Tía Lupe spreading masa with her sobrinas at the kitchen table", "sobrinas"),
         ("two hermanas dancing in the rain", "hermanas"),

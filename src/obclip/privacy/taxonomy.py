@@ -257,7 +257,17 @@ def _add_person_nouns(data: dict[str, Any]) -> None:
             for pattern in _DEMONYM_COMPOUNDS[:4]:
                 plurals = (pattern.format(f) + "s" for f in demonyms if f not in pattern)
                 alias("ethnicity", value, "noun_plural", plurals)
+        # "Afro-Colombian", "Indo-Fijian": a heritage before a demonym states that heritage
+        for prefix, heritage in _HERITAGE_PREFIXES:
+            if heritage not in attributes.get("ethnicity", {}):
+                continue
+            alias("ethnicity", heritage, "adjective", (f"{prefix}-{f}" for f in demonyms))
+            if "noun_plural" in attributes["ethnicity"][heritage]["forms"]:
+                alias("ethnicity", heritage, "noun_plural", (f"{prefix}-{f}s" for f in demonyms if not f.endswith("s")))
 
+
+# a heritage before any demonym, and the ethnicity value it states ("Afro-Cuban", "Indo-Caribbean")
+_HERITAGE_PREFIXES = (("Afro", "african"), ("Indo", "indian"))
 
 # compounds of a demonym read as the demonym (the first four, of a diaspora, have plurals in -s)
 _DEMONYM_COMPOUNDS = (
