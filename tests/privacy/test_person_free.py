@@ -51,6 +51,7 @@ PERSON_FREE = [
     "a bride and groom cake topper on a white cake",
     "a daddy long legs spider on the ceiling",
     "Cantonese roast duck hanging in a shop window",  # a people's word said of food
+    "Andean mountains at dawn, mist over the valley",  # ... or of a place
     "a mother duck photo, pond",  # a picture of the animal
     "a female robot design, blueprint",  # ... and of a likeness
     # WordNet lists "mannequin" and "robot" as persons too; here they are things

@@ -231,6 +231,8 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("an Afro-Colombian fisherman mending nets", "Afro-Colombian"),  # a heritage before a demonym
         ("an Indo-Fijian bride in red", "Indo-Fijian"),
         ("two Afro-Cubans dancing in Havana", "Afro-Cubans"),
+        ("a Mexican vaquero roping a calf", "vaquero"),
+        ("a Rabari shepherd woman with her goats", "Rabari"),
         ("photo of an abuela and her nieto making tortillas", "nieto"),
         ("Tía Lupe spreading masa with her sobrinas at the kitchen table", "sobrinas"),
         ("two hermanas dancing in the rain", "hermanas"),
