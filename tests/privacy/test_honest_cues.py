@@ -361,6 +361,7 @@ def test_person_of_color_is_told_as_revealing_ethnicity(prompt: str, word: str) 
         ("2girls, yuri, kissing, cherry blossoms", "yuri"),
         ("2boys, yaoi, hugging, rain", "yaoi"),
         ("two women at their lesbian wedding, confetti", "lesbian"),
+        ("a Jewish boy reading torah at his bar mitzvah", "bar mitzvah"),  # a boy's ceremony
     ],
 )
 def test_genre_and_orientation_words_that_tell_a_gender_never_reach_the_cloud(prompt: str, word: str) -> None:
