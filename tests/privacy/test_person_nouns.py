@@ -232,6 +232,9 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("an Indo-Fijian bride in red", "Indo-Fijian"),
         ("two Afro-Cubans dancing in Havana", "Afro-Cubans"),
         ("a Mexican vaquero roping a calf", "vaquero"),
+        ("1girl, (black skin:1.2), afro, smile", "black skin"),  # a skin tone in colour words
+        ("a black-skinned warrior with a spear", "black-skinned"),
+        ("1girl, white skin, red eyes, vampire", "white skin"),
         ("a Rabari shepherd woman with her goats", "Rabari"),
         ("photo of an abuela and her nieto making tortillas", "nieto"),
         ("Tía Lupe spreading masa with her sobrinas at the kitchen table", "sobrinas"),
