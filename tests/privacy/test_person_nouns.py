@@ -346,6 +346,8 @@ def test_slang_spellings_of_girl_and_boy_are_varied(prompt: str, word: str) -> N
     [
         ("a man over 70 countries", "70"),
         ("a woman pushing 2 strollers", "2"),
+        ("a father of three at the park", "three"),  # a count of children
+        ("a grandmother of five baking pies", "five"),
         ("a man about 5 feet tall", "5"),
         ("a man of about six feet", "six"),
         ("a clock at 3 on the wall", "3"),

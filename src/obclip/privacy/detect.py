@@ -451,6 +451,8 @@ _WORN_WORDS = 4
 _WEIGHT_BEFORE = re.compile(r"(?::[ \t]*\d+(?:\.\d+)?)?[ \t]*[)\]}]+$")
 _ACTING_AFTER = re.compile(r"[ \t]*([a-z]+ing)[ \t]+(?:a|an|the|his|her|their)[ \t]")
 _WORD_BEFORE_SLANG = re.compile(r"(?<![\w'’-])([a-z]+)[ \t-]+$")
+# kin words whose "of N" counts children, not years ("a father of three", "a grandmother of five")
+_KIN_OF_CHILDREN = frozenset({"parent", "grandparent", "great_grandparent", "step_parent", "single_parent"})
 # the word right after an adjective, across spaces only
 _NOUN_AFTER_ADJECTIVE = re.compile(r"[ \t]+([a-z]+)")
 # a copula between a person and what is said of them: "she is black", "the man was white"
@@ -891,6 +893,8 @@ class _Detector:
             ):
                 continue  # "the men, 3, standing": a count; "an old couple (both 84)", "the twins (3)": their age
             group = next(g for g in ("c", "o", "a", "b", "i") if bare.group(g))
+            if group == "o" and noun is not None and noun.entry.categories & _KIN_OF_CHILDREN:
+                continue  # "a father of three", "a grandmother of five": a count of children
             if bare.start(group) in starts:
                 continue  # "a man of 75 years old": the taxonomy's own form
             form = bare_form(bare.group(group))
