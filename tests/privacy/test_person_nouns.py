@@ -232,6 +232,8 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("an Indo-Fijian bride in red", "Indo-Fijian"),
         ("two Afro-Cubans dancing in Havana", "Afro-Cubans"),
         ("a Mexican vaquero roping a calf", "vaquero"),
+        ("a mother-of-two jogging in the park", "mother-of-two"),  # a count of children joined on
+        ("a father-of-3 grilling burgers", "father-of-3"),
         ("1girl, (black skin:1.2), afro, smile", "black skin"),  # a skin tone in colour words
         ("a black-skinned warrior with a spear", "black-skinned"),
         ("1girl, white skin, red eyes, vampire", "white skin"),

@@ -287,14 +287,23 @@ _DEMONYM_COMPOUNDS = (
 _EX = ("spouse", "partner", "betrothed", "spouse_casual")
 _TO_BE = ("parent", "spouse", "wedding", "betrothed", "step_parent", "grandparent")
 _GREAT = ("great_grandparent", "great_grandchild")
+# "mother-of-two", "father-of-3": a parent's word with the count of children joined to it
+_PARENTS = ("parent", "grandparent")
+_COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", *map(str, range(1, 11)))
 
 
 def _compounds(forms: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
     """ "ex-wife", "ex-boyfriends", "mother-to-be", "fathers-to-be", "great-great-grandmother",
-    "great-great-great-grandsons": read as the word they are made of (aliases, rendered as the plain
+    "great-great-grandsons", "mother-of-two": read as the word they are made of (aliases, rendered as the plain
     word: "ex-wife" among "wife" / "husband", "great-great-grandmother" as "great-grandmother")."""
     made: list[tuple[str, list[str]]] = []
-    affixes = (("ex-", "", _EX), ("", "-to-be", _TO_BE), ("great-", "", _GREAT), ("great-great-", "", _GREAT))
+    affixes = (
+        ("ex-", "", _EX),
+        ("", "-to-be", _TO_BE),
+        ("great-", "", _GREAT),
+        ("great-great-", "", _GREAT),
+        *(("", f"-of-{n}", _PARENTS) for n in _COUNTS),
+    )
     for prefix, suffix, categories in affixes:
         for category in (*categories, *(f"{c}_plural" for c in categories)):
             words = [w for w in forms.get(category, ()) if " " not in w]
