@@ -316,6 +316,7 @@ def test_a_prefix_or_suffix_keeps_the_kin_word_in_its_own_category() -> None:
         ("selfie of a 20 something guy on top of a mountain", "20 something"),
         ("a 70 something man fishing off a pier", "70 something"),
         ("a tired man pushing 60, reading the paper", "60"),
+        ("a grandmother of 80 knitting by the fire", "80"),  # more than a count of children
     ],
 )
 def test_approximate_ages_vary(prompt: str, age: str) -> None:

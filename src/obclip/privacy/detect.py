@@ -39,7 +39,7 @@ from obclip.privacy.binding import (
 )
 from obclip.privacy.cues import cue_table
 from obclip.privacy.emoji import has_person_emoji, neutralise_emoji
-from obclip.privacy.keep import bare_form, bare_key, form_key, render_form
+from obclip.privacy.keep import bare_form, bare_key, form_key, parse_number, render_form
 from obclip.privacy.language import language_of
 from obclip.privacy.normalize import english_words, near_word_frequencies, normalize_text
 from obclip.privacy.taxonomy import (
@@ -453,6 +453,7 @@ _ACTING_AFTER = re.compile(r"[ \t]*([a-z]+ing)[ \t]+(?:a|an|the|his|her|their)[ 
 _WORD_BEFORE_SLANG = re.compile(r"(?<![\w'’-])([a-z]+)[ \t-]+$")
 # kin words whose "of N" counts children, not years ("a father of three", "a grandmother of five")
 _KIN_OF_CHILDREN = frozenset({"parent", "grandparent", "great_grandparent", "step_parent", "single_parent"})
+_MOST_CHILDREN = 12  # more is an age: "a grandmother of 80"
 # the word right after an adjective, across spaces only
 _NOUN_AFTER_ADJECTIVE = re.compile(r"[ \t]+([a-z]+)")
 # a copula between a person and what is said of them: "she is black", "the man was white"
@@ -894,7 +895,9 @@ class _Detector:
                 continue  # "the men, 3, standing": a count; "an old couple (both 84)", "the twins (3)": their age
             group = next(g for g in ("c", "o", "a", "b", "i") if bare.group(g))
             if group == "o" and noun is not None and noun.entry.categories & _KIN_OF_CHILDREN:
-                continue  # "a father of three", "a grandmother of five": a count of children
+                number = parse_number(bare.group(group))
+                if number is not None and number[1].isdigit() and int(number[1]) <= _MOST_CHILDREN:
+                    continue  # "a father of three", "a grandmother of five": a count of children
             if bare.start(group) in starts:
                 continue  # "a man of 75 years old": the taxonomy's own form
             form = bare_form(bare.group(group))
