@@ -297,9 +297,7 @@ def test_the_same_words_that_show_a_person_are_still_varied(prompt):
 @pytest.mark.parametrize(
     ("prompt", "fixed"),
     [
-        ("1girl, aged up, office lady, pencil skirt", "aged up"),  # a booru tag, no age
         ("a man of God praying in a chapel", " of God praying in a chapel"),  # no goddess among the decoys
-        ("1girl, aged down, chibi, big eyes", "aged down"),
         ("a gingerbread man and a woman baking", "a gingerbread man and "),
         ("a woman riding a boys' bicycle", " riding a boys' bicycle"),
         ("a neon sign that says GIRLS above a woman smoking", "a neon sign that says GIRLS above "),
