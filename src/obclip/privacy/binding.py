@@ -523,9 +523,8 @@ def _quoted_text(text: str, quoted: tuple[int, int], line_start: int) -> bool:
     right before it ("a tombstone that reads 'Beloved Wife and Mother'", "road sign 'Children at
     Play'", "titled 'Portrait of my Father'", "a chalkboard menu outside a cafe: 'Grandpa's Chili'"),
     or it names the thing right after it ("'Queen's Crown' legendary shield"), or a thing's name
-    after "named" or "called" ("a
-    trawler named 'Miss Kathleen'"; "a girl named 'Grace'" is hers), or it follows such a quotation
-    after "and" or a comma ("signs 'Ladies' and 'Gents'")."""
+    after "named" or "called" ("a trawler named 'Miss Kathleen'"; "a girl named 'Emma'" is hers),
+    or it follows such a quotation after "and" or a comma ("signs 'Ladies' and 'Gents'")."""
     opening, closing = quoted[0] - 1, quoted[1]
     if _WRITTEN_SOON_AFTER.match(text, closing + 1) is not None:
         return True
@@ -909,7 +908,9 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
     head = _NEXT_WORD.match(folded, end)
     if head is None or surface_key(head.group(1)) in taxonomy.lexicon:
         return False  # a name that looks like a plural is none ("nonno James": not "jams")
-    if not is_object_head(head.group(1)) and not _worn_after_role(taxonomy, entry, folded, start, end, surface):
+    if not is_object_head(head.group(1)) and not _worn_after_role(
+        taxonomy, entry, folded, head, surface or folded[start:end]
+    ):
         return False
     if head.group(1).endswith("s") and is_person_noun(head.group(1)):
         return False  # persons in the plural: "baby twins", "toddler twins"
@@ -927,18 +928,15 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
     return _phrase_ends(folded, cursor)
 
 
-def _worn_after_role(
-    taxonomy: Taxonomy, entry: SurfaceEntry, folded: str, start: int, end: int, surface: str = ""
-) -> bool:
-    """Whether the person word at folded[start:end] names a thing worn right after it: a role, kin or
-    other word that is no gender's plain noun ("a maid apron", "a newsboy cap", "in a granny
-    cardigan"), before what a person wears (`worn_heads`) that no gerund follows ("a mother hat
-    shopping" shops). A plain noun before clothes is a person in a tag run ("japanese girl school
-    uniform")."""
-    head = _NEXT_WORD.match(folded, end)
-    if head is None or head.group(1) not in worn_heads() or _GERUND.match(folded, head.end()):
+def _worn_after_role(taxonomy: Taxonomy, entry: SurfaceEntry, folded: str, head: re.Match[str], surface: str) -> bool:
+    """Whether the person word `surface` (of `entry`) names a thing worn at `head`, the word right
+    after it: a role, kin or other word that is no gender's plain noun ("a maid apron", "a newsboy
+    cap", "in a granny cardigan"), before what a person wears (`worn_heads`) that no gerund follows
+    ("a mother hat shopping" shops). A plain noun before clothes is a person in a tag run ("japanese
+    girl school uniform")."""
+    if head.group(1) not in worn_heads() or _GERUND.match(folded, head.end()):
         return False
-    word = surface_key(surface or folded[start:end])
+    word = surface_key(surface)
     forms = taxonomy.attributes[entry.attribute].forms.get(entry.value, {})
     return not any(word in forms.get(c, ()) for c in entry.categories & _PLAIN_NOUNS)
 

@@ -556,6 +556,13 @@ class _Detector:
         self._bare_ages()
         self._index()
 
+    @functools.cached_property
+    def plain(self) -> str:
+        """The folded text without accents, one character for one (offsets stay valid): the rules
+        that read the words around a slot read it, since an accent hides nothing ("tëens", "biker
+        chïck", "Chinesé-Malaysian")."""
+        return unaccented(self.folded)
+
     def _index(self) -> None:
         for i, match in enumerate(self.matches):
             match.index = i
@@ -683,7 +690,7 @@ class _Detector:
         too. Words that no form is unaccented keep their meaning ("café")."""
         if self.text.isascii():
             return
-        plain = unaccented(self.folded)  # one character for one: offsets stay valid
+        plain = self.plain
         if plain == self.folded:
             return
         taken = [(m.start, m.end) for m in self.matches]
@@ -745,7 +752,7 @@ class _Detector:
         english = english_words()
         starts = [m.start for m in self.matches]
         found: list[_Match] = []
-        plain = unaccented(self.folded)  # an accent hides nothing: "biker chïck"
+        plain = self.plain  # an accent hides nothing: "biker chïck"
         for slang, word in self.binding.after_a_person_noun:
             entry = self.taxonomy.lexicon.get(surface_key(word))
             if entry is None:
@@ -775,7 +782,7 @@ class _Detector:
             entry = self.taxonomy.lexicon.get(surface_key(word)) if word else None
             if word is None or entry is None or "decade" not in match.entry.categories:
                 continue
-            before = _WORD_BEFORE_SLANG.search(unaccented(self.folded), max(0, match.start - 40), match.start)
+            before = _WORD_BEFORE_SLANG.search(self.plain, max(0, match.start - 40), match.start)
             if before is not None and before.group(1) in _DECADE_OPENERS:
                 continue
             self.matches[i] = _Match(match.index, match.start, match.end, entry, surface=surface_key(word))
@@ -821,7 +828,7 @@ class _Detector:
         "Korean-American") and rendered in its canonical form, so neither is sent in clear."""
         starts = [m.start for m in self.matches]
         found: list[_Match] = []
-        plain = unaccented(self.folded)  # an accent hides neither ("Chinesé-Malaysian")
+        plain = self.plain  # an accent hides neither ("Chinesé-Malaysian")
         for joined in _JOINED.finditer(plain):
             if surface_key(joined.group()) in self.taxonomy.lexicon:
                 continue
@@ -868,7 +875,7 @@ class _Detector:
         ends = {m.end: m for m in self.matches}
         starts = {m.start for m in self.matches}
         found: list[_Match] = []
-        for bare in _BARE_AGE.finditer(unaccented(self.folded)):  # "a boy of about sìx"
+        for bare in _BARE_AGE.finditer(self.plain):  # "a boy of about sìx"
             at = bare.start()
             place = _PLACE_AFTER_PERSON.search(self.text, 0, at) if bare.group("c") and at not in ends else None
             if place is not None and not _PLACE_AFTER_PERSON.search(self.text, 0, place.start()):
@@ -1566,7 +1573,7 @@ class _Detector:
         A dish is served in a bowl, never in a suit ("a Mexican pozole in a clay bowl")."""
         if head in english_words() or head in object_heads() or head == _NO_PERSON:
             return False
-        plain = unaccented(self.folded)  # an accent hides nothing: "raïsing a horn", "mïd kick", "in a gôld mask"
+        plain = self.plain  # an accent hides nothing: "raïsing a horn", "mïd kick", "in a gôld mask"
         acting = _ACTING_AFTER.match(plain, end)
         if acting is not None and acting.group(1) not in NOUNS_LIKE_PARTICIPLES:
             return True  # "a Georgian tamada raising a wine horn", "a Yoruba babalawo casting the chain"
