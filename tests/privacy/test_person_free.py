@@ -41,6 +41,7 @@ PERSON_FREE = [
     "plastic army men in a sandbox, macro",
     "the ocean liner on its maiden voyage, 1912",  # idioms of "maiden"
     "Iron Maiden concert poster on a brick wall",
+    "an old maid card game on a kitchen table",
     # artworks, figures and things named with person words (binding.json, not_a_person)
     "a Madonna and Child painting in a church",
     "Venus de Milo in the Louvre, soft light",

@@ -265,6 +265,7 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("an old biddy with a cane at the bus stop", "biddy"),
         ("two teens skateboarding in a parking lot", "teens"),
         ("a group of tëens around a bonfire", "tëens"),  # an accent hides nothing
+        ("old timer getting a straight razor shave at a barbershop", "old timer"),
     ],
 )
 def test_compounds_informal_words_and_plurals_are_never_sent(prompt: str, word: str) -> None:
