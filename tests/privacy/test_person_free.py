@@ -42,6 +42,9 @@ PERSON_FREE = [
     "the ocean liner on its maiden voyage, 1912",  # idioms of "maiden"
     "Iron Maiden concert poster on a brick wall",
     "an old maid card game on a kitchen table",
+    "a pair of kings and a pair of queens, poker hand, casino table",  # cards, as chess pieces
+    "Father Christmas figurine on a mantelpiece",  # personifications
+    "Old Man Winter blowing snow over a village, fantasy art",
     # artworks, figures and things named with person words (binding.json, not_a_person)
     "a Madonna and Child painting in a church",
     "Venus de Milo in the Louvre, soft light",
