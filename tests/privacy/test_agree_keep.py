@@ -561,6 +561,28 @@ def test_a_groups_count_tag_takes_the_ages_said_in_its_own_tags(prompt: str, age
 
 
 @pytest.mark.parametrize(
+    "prompt",
+    [
+        "2girls, multiple girls, beach, swimsuits, smile",
+        "3boys, multiple boys, basketball uniform, gym",
+        "(2girls:1.2), (multiple girls), holding hands, cherry blossoms",
+    ],
+)
+def test_a_multiple_tag_is_the_groups_own_count_tag(prompt: str) -> None:
+    """Danbooru tags a group twice ("2girls, multiple girls"): the two agree in every candidate, as
+    "2boys, multiple girls" would tell the user's own candidate from its decoys."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1
+    for candidate in cset.candidates:
+        count = re.search(r"\d(girls|boys)\b|1boy \d?girls?|1girl \d?boys?", candidate)
+        multiple = re.search(r"multiple (boys and girls|girls|boys)\b", candidate)
+        assert count is not None and multiple is not None, candidate
+        mixed = " " in count.group()
+        assert (multiple.group(1) == "boys and girls") if mixed else multiple.group(1) == count.group(1), candidate
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
     "prompt", ["1girl, woman, old man, park", "1girl, 1boy, woman, beach", "2girls, woman, kimono"]
 )
 def test_tags_that_may_be_several_persons_are_not_made_one(prompt: str) -> None:

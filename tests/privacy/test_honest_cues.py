@@ -374,3 +374,20 @@ def test_genre_and_orientation_words_that_tell_a_gender_never_reach_the_cloud(pr
     _same_for_every_member(cset)
     kept = _sent(prompt, policy="keep-cues")
     assert any(r.attribute == "gender" and r.strength == "strong" for r in revealed(kept))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("1boy, 1girl, couple, hetero, kiss, sunset", "hetero"),
+        ("a man and a woman, hetero couple, wedding", "hetero"),
+    ],
+)
+def test_a_word_that_says_a_pair_is_one_of_each_is_dropped(prompt: str, word: str) -> None:
+    """ "hetero" tells that two persons differ in gender, which no one person's cue can say: sent,
+    it would sit beside the decoy "1girl, 1girl"; the default policy drops it as it drops
+    "interracial" (neutral.json, attribute_words)."""
+    cset = _sent(prompt)
+    assert len(cset) > 1
+    assert not any(word in c for c in cset.candidates), cset.candidates
+    _same_for_every_member(cset)

@@ -1885,14 +1885,19 @@ class _Detector:
         counts = [m for m in self.matches if m.category.startswith("tag_")]
         if len(counts) != 1 or not (counts[0].category == "tag_single" or counts[0].category.startswith("tag_plural_")):
             return set()
-        if any("plural" in m.category for m in self.matches if m is not counts[0]):
-            return set()
         kind = counts[0].entry.attribute
+        group = counts[0].category != "tag_single"
         tags: list[list[_Match]] = []
+        multiple: list[_Match] = []
         for tag in _TAG.finditer(self.folded):
             inside = [m for m in self.matches if tag.start() <= m.start < tag.end() and m is not counts[0]]
             if not inside:
                 continue
+            if group and self._multiple_tag(tag, inside, kind):
+                multiple.append(inside[0])  # "2girls, multiple girls": the group's own tag
+                continue
+            if any("plural" in m.category for m in inside):
+                return set()
             if any(m.entry.is_pronoun for m in inside):
                 return set()
             if not all(self._same_person(a, b) for a, b in itertools.pairwise(inside)):
@@ -1902,8 +1907,8 @@ class _Detector:
         # a modifier standing alone) tells of the same person
         named = [inside for inside in tags if any(m.entry.attribute == kind and m.rule != MODIFIER for m in inside)]
         if not tags:
-            return set()
-        if counts[0].category != "tag_single" and any(
+            return {counts[0].start} | {m.start for m in multiple} if multiple else set()
+        if group and any(
             m.entry.attribute == kind or m.rule not in _GROUP_TAG_RULES for inside in tags for m in inside
         ):
             return set()  # a group's count ("2boys"): only its tags without a person word are the group's
@@ -1914,7 +1919,17 @@ class _Detector:
             kinds = [m.entry.categories for inside in named for m in inside if m.entry.attribute == kind]
             if len(kinds) != len(set(kinds)):
                 return set()
-        return {counts[0].start} | {m.start for inside in tags for m in inside}
+        return {counts[0].start} | {m.start for m in multiple} | {m.start for inside in tags for m in inside}
+
+    def _multiple_tag(self, tag: re.Match[str], inside: list[_Match], kind: int) -> bool:
+        """Whether a tag is Danbooru's "multiple girls" / "multiple boys": "multiple" and one plural
+        noun of the count tag's attribute, which names the count tag's group ("2girls, multiple
+        girls"), so the two agree in every candidate instead of reading "2boys, multiple girls"."""
+        if len(inside) != 1 or inside[0].entry.attribute != kind or "plural" not in inside[0].category:
+            return False
+        before = _TAG_TEXT.sub(" ", self.folded[tag.start() : inside[0].start]).split()
+        after = _TAG_TEXT.sub(" ", self.folded[inside[0].end : tag.end()]).split()
+        return before == ["multiple"] and not after
 
     def _rebind(self, pronoun: _Match, target: _Match, earlier: list[_Match], variables: list[_Variable]) -> int:
         """A pronoun that disagrees with the person just before it in its sentence refers to the
