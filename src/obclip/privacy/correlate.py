@@ -250,12 +250,22 @@ def apply_policy(
     that reveals something, and the anonymity."""
     base = cset
     if resolve_policy(policy, generalize) == GENERALIZE:
-        cset = _generalized(cset, max_candidates, seed) or cset
+        # until nothing is left to send otherwise: a child noun sent as its adult noun ("a
+        # 20-year-old girl at the prom" -> "a 20-year-old woman at the prom") makes the age varied,
+        # and so the cue of age that its members send as "dance" is generalisable only then
+        for _ in range(_GENERALIZE_PASSES):
+            again = _generalized(cset, max_candidates, seed)
+            if again is None or again.candidates == cset.candidates:
+                break
+            cset = again
     to_fix = _strongly_revealed(cset)
     if to_fix - set(cset.fixed):
         cset = _fix(cset, to_fix, max_candidates, seed)
     cset = _keep_device_prompt(cset, base)
     return replace(cset, notice=policy_notice(cset, max_candidates=max_candidates))
+
+
+_GENERALIZE_PASSES = 3
 
 
 def _strongly_revealed(cset: CandidateSet) -> set[str]:
