@@ -45,6 +45,17 @@ PERSON_FREE = [
     "a pair of kings and a pair of queens, poker hand, casino table",  # cards, as chess pieces
     "Father Christmas figurine on a mantelpiece",  # personifications
     "Old Man Winter blowing snow over a village, fantasy art",
+    # dishes, vegetables, a car and a typeface named with person words
+    "Angel hair pasta with lemon and basil, food photography",
+    "Chinese cabbage and baby bok choy in a wicker basket at a farm stand",
+    "Mini Countryman in british racing green, no people",
+    "Mrs Eaves serif font specimen poster, letterpress",
+    # the words of historical peoples said of things
+    "Roman numerals on a clock face",
+    "an ottoman in the living room",
+    "Spartan living room, minimal",
+    "Byzantine mosaic of a church dome",
+    "Trojan horse statue in a museum",
     # artworks, figures and things named with person words (binding.json, not_a_person)
     "a Madonna and Child painting in a church",
     "Venus de Milo in the Louvre, soft light",

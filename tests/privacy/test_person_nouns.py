@@ -265,7 +265,15 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("an old biddy with a cane at the bus stop", "biddy"),
         ("two teens skateboarding in a parking lot", "teens"),
         ("a group of tëens around a bonfire", "tëens"),  # an accent hides nothing
-        ("old timer getting a straight razor shave at a barbershop", "old timer"),
+        # historical peoples and their plurals, and the role nouns they come before
+        ("Vikings raiding a monastery", "Vikings"),
+        ("two Greeks dancing at a wedding", "Greeks"),
+        ("Spartan hoplite in bronze armor at Thermopylae", "Spartan"),
+        ("a Celtic druid in a stone circle at dusk", "Celtic"),
+        ("a Scottish highlander in a kilt with a claymore", "Scottish"),
+        ("Incas building Machu Picchu", "Incas"),
+        ("a Soviet soldier raising a flag, 1945", "Soviet"),
+        ("a Gurkha soldier with a kukri", "Gurkha"),
     ],
 )
 def test_compounds_informal_words_and_plurals_are_never_sent(prompt: str, word: str) -> None:
@@ -281,6 +289,25 @@ def test_an_approximate_age_without_its_hyphen_is_varied(prompt: str) -> None:
     ages = {a.name for a in cset.template.attributes if a.name.startswith("age")}
     assert ages, cset.template.text
     assert len({word for c in cset.candidates for word in re.findall(r"[a-z]+-?ish", c)}) > 1, cset.candidates
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["a little boy, about six, in a new white shirt hugging his dad", "a woman, around 40, reading on a bench"],
+)
+def test_an_approximate_age_between_commas_is_varied(prompt: str) -> None:
+    """ ", about six," after a person is that person's age, as ", 6," and "of about six" are."""
+    cset = build_candidate_set(prompt, seed=0)
+    ages = {re.search(r"(?:about|around) (\w+)", c).group(1) for c in cset.candidates}  # type: ignore[union-attr]
+    assert len(ages) > 1, cset.candidates
+
+
+def test_a_cue_sent_as_a_thing_is_no_person_before_a_participle() -> None:
+    """ "kurta" (sent as "tunic") is what the boy wears: "white" before it is a colour, not a person
+    of the word lists' "white" ("a Caucasian kurta hugging his dad")."""
+    cset = build_candidate_set("a boy in a new white kurta hugging his dad", seed=0)
+    assert not [a for a in cset.template.attributes if a.name.startswith("ethnicity")], cset.template.text
+    assert all("white kurta" in c for c in cset.candidates), cset.candidates
 
 
 def _varied_and_never_sent(prompt: str, word: str) -> None:

@@ -160,6 +160,9 @@ _AFTER_AGE = r"(?=\+?[ \t]*(?:[,.;:!?)\]]|$|(?:and|with|in|on|at|wearing|holding
 _AGE_NUMBER = r"\d{1,3}(?:[ \t]+months?)?"
 _BARE_AGE = re.compile(
     rf"(?:,[ \t]*(?P<c>{_AGE_NUMBER})(?=(?:[ \t]+years)?\+?[ \t]*(?:,|\.|;|$))"
+    # "a little boy, about six, in a kurta": an approximate age between commas, digits or words
+    r"|,[ \t]*(?:about|around|roughly|approximately|nearly|almost|maybe)[ \t]+"
+    r"(?P<w>\d{1,3}|[a-z]+(?:-[a-z]+)?)(?=(?:[ \t]+years)?\+?[ \t]*(?:,|\.|;|$))"
     r"|[ \t]+of[ \t]+(?:about[ \t]+|around[ \t]+)?"
     rf"(?P<o>\d{{1,3}}|[a-z]+(?:-[a-z]+)?)(?![\w-]){_AFTER_AGE}"
     # "a man over 70", "a woman around forty, reading", "a woman who looks about 35", "a man (45)",
@@ -900,7 +903,7 @@ class _Detector:
                 any("plural" in c for c in noun.entry.categories) and not bare.group("each")
             ):
                 continue  # "the men, 3, standing": a count; "an old couple (both 84)", "the twins (3)": their age
-            group = next(g for g in ("c", "o", "a", "b", "i") if bare.group(g))
+            group = next(g for g in ("c", "w", "o", "a", "b", "i") if bare.group(g))
             if group == "o" and noun is not None and noun.entry.categories & _KIN_OF_CHILDREN:
                 number = parse_number(bare.group(group))
                 if number is not None and number[1].isdigit() and int(number[1]) <= _MOST_CHILDREN:
@@ -1573,6 +1576,9 @@ class _Detector:
         A dish is served in a bowl, never in a suit ("a Mexican pozole in a clay bowl")."""
         if head in english_words() or head in object_heads() or head == _NO_PERSON:
             return False
+        neutral = cue_table().neutral.get(head)
+        if neutral and not any(is_person_noun(w) for w in neutral.split()):
+            return False  # a cue sent as a thing ("kurta" as "tunic"): "in a white kurta hugging his dad"
         plain = self.plain  # an accent hides nothing: "raïsing a horn", "mïd kick", "in a gôld mask"
         acting = _ACTING_AFTER.match(plain, end)
         if acting is not None and acting.group(1) not in NOUNS_LIKE_PARTICIPLES:

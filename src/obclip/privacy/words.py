@@ -58,6 +58,8 @@ PERSON_NOUNS = _words(
     immigrant immigrants student athlete ceo ceos focus boss bosses employee employees colleague
     colleagues neighbor neighbors neighbour neighbours stranger strangers hero heroes
     keeper keepers fisher fishers sailor sailors merchant merchants gardener gardeners baker bakers
+    hoplite hoplites druid druids janissary janissaries highlander highlanders redcoat redcoats
+    ronin shinobi grenadier grenadiers powerlifter powerlifters
     barista baristas bartender bartenders clerk clerks cashier cashiers mechanic mechanics carpenter
     carpenters plumber plumbers blacksmith blacksmiths tailor tailors weaver weavers potter potters
     sculptor sculptors photographer photographers journalist journalists reporter reporters poet poets
