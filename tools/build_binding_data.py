@@ -116,6 +116,7 @@ GATHERING_GROUPS = (
     ("family", 0),
     ("team", 0),
     ("crew", 0),
+    ("military_unit", 0),  # "a Maori battalion", "a Zulu impi", "a Scottish regiment"
 )
 # gatherings of people, those groups among them: a people's adjective before one describes the
 # people in it ("a Yoruba wedding", "a Tongan choir")
@@ -132,8 +133,19 @@ GATHERINGS = (
 # lemmas of those senses that name something else in prompts ("a German mixer", "a Mexican combo
 # plate", "a river levee", "a golf club", "he drove"), no gathering at all ("gridlock", "octave"),
 # or a spread of food more than the people at it ("a Korean feast")
+# a compound whose last word is one of these stands for a person before a preposition
+_PREPOSITIONS = frozenset({"over", "under", "about", "around", "in", "on", "at", "off", "out", "up", "down", "by"})
 NOT_GATHERINGS = frozenset(
     {
+        "armour",  # military units that are things, parts or plans in prompts ("Japanese armour")
+        "battery",
+        "company",
+        "contingent",
+        "van",
+        "division",
+        "echelon",
+        "enemy",
+        "reserves",
         "banquet",
         "club",
         "combo",
@@ -300,6 +312,8 @@ def build(wordnet: Path) -> dict[str, object]:
             last = parts[-1]
             if not person_noun(words) or first_name(last):
                 continue  # a name last stands for every name: "Gran Santiago" would free "Grandma Emma"
+            if last in _PREPOSITIONS:
+                continue  # the cricket "maiden over" would free every "woman over sixty"
             if person_noun(last):
                 # a thing named by a noun before a person noun ("gingerbread man", "sea urchin", "water
                 # boatman"); not after an adjective ("poor boy": read word by word, a person may be

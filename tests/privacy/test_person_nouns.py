@@ -274,6 +274,8 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("Incas building Machu Picchu", "Incas"),
         ("a Soviet soldier raising a flag, 1945", "Soviet"),
         ("a Gurkha soldier with a kukri", "Gurkha"),
+        ("a Maori battalion performing a haka, 1941", "Maori"),  # a military unit is its people
+        ("a Scottish regiment marching with bagpipes", "Scottish"),
     ],
 )
 def test_compounds_informal_words_and_plurals_are_never_sent(prompt: str, word: str) -> None:
@@ -300,6 +302,13 @@ def test_an_approximate_age_between_commas_is_varied(prompt: str) -> None:
     cset = build_candidate_set(prompt, seed=0)
     ages = {re.search(r"(?:about|around) (\w+)", c).group(1) for c in cset.candidates}  # type: ignore[union-attr]
     assert len(ages) > 1, cset.candidates
+
+
+def test_a_country_is_no_plural_of_its_people() -> None:
+    """inflect makes "Laos" the plural of "Lao"; it is the country: "a farmer in Laos" had been sent
+    as "a farmer in Asians"."""
+    cset = build_candidate_set("a farmer in Laos", seed=0)
+    assert cset.candidates == ("a farmer in Laos",)
 
 
 def test_a_cue_sent_as_a_thing_is_no_person_before_a_participle() -> None:

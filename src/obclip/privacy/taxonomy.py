@@ -159,6 +159,13 @@ def default_taxonomy(opt_in: tuple[str, ...] | list[str] | frozenset[str] = ()) 
 
 
 @functools.cache
+def _country_names() -> frozenset[str]:
+    """The countries of `data/countries.json`, as written ("Laos")."""
+    data = json.loads(resources.files("obclip.privacy").joinpath("data/countries.json").read_text(encoding="utf-8"))
+    return frozenset(c["country"] for c in data["countries"])
+
+
+@functools.cache
 def _default_taxonomy(opt_in: tuple[str, ...]) -> Taxonomy:
     resource = resources.files("obclip.privacy").joinpath("data/default_taxonomy.json")
     data = json.loads(resource.read_text(encoding="utf-8"))
@@ -246,8 +253,10 @@ def _add_person_nouns(data: dict[str, Any]) -> None:
         people = nouns.get("ethnicity", {}).get(value, {})
         if "noun_plural" in target["forms"]:
             alias("ethnicity", value, "adjective", people)
-            # a plural spelled as its singular ("Javanese") is read as the adjective only
-            alias("ethnicity", value, "noun_plural", (p for w, p in people.items() if p != w))
+            # a plural spelled as its singular ("Javanese") is read as the adjective only; one
+            # spelled as a country ("Lao" -> "Laos") is that country: "a farmer in Laos"
+            countries = _country_names()
+            alias("ethnicity", value, "noun_plural", (p for w, p in people.items() if p != w and p not in countries))
         # "Korean-born", "Korean-Canadian", "half-Korean", "Asian-looking": a birthplace, an origin or
         # a look states the ethnicity the demonym does
         demonyms = [f for f in [*target["forms"].get("adjective", ()), *people] if f[:1].isupper() and f.isalpha()]

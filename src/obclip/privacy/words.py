@@ -59,7 +59,7 @@ PERSON_NOUNS = _words(
     colleagues neighbor neighbors neighbour neighbours stranger strangers hero heroes
     keeper keepers fisher fishers sailor sailors merchant merchants gardener gardeners baker bakers
     hoplite hoplites druid druids janissary janissaries highlander highlanders redcoat redcoats
-    ronin shinobi grenadier grenadiers powerlifter powerlifters
+    ronin shinobi grenadier grenadiers powerlifter powerlifters bagpiper bagpipers
     barista baristas bartender bartenders clerk clerks cashier cashiers mechanic mechanics carpenter
     carpenters plumber plumbers blacksmith blacksmiths tailor tailors weaver weavers potter potters
     sculptor sculptors photographer photographers journalist journalists reporter reporters poet poets
@@ -278,6 +278,8 @@ GROUP_NOUNS = _words(
     couple couples family families group groups team teams crowd crowds tribe tribes band bands
     trio trios duo duos quartet quartets gang gangs crew crews squad squads party parties class
     classes troop troops troupe troupes choir choirs household households clan clans
+    battalion battalions regiment regiments platoon platoons brigade brigades militia militias
+    legion legions horde hordes warband warbands impi impis cavalry infantry garrison garrisons
     """
 )
 """Nouns of a group of persons: a number after one counts its members ("a family of five", "a team
