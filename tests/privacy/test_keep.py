@@ -52,6 +52,24 @@ def test_the_users_candidate_keeps_its_numbers(prompt: str) -> None:
     assert_closed(prompt, seed=0)
 
 
+@pytest.mark.parametrize(
+    ("prompt", "age"),
+    [
+        ("a herder boy, about ten, riding a horse across the steppe", "ten"),
+        ("a baby, about six months, asleep on a blanket", "six months"),
+        ("a girl of about seven, reading under a tree", "seven"),
+    ],
+)
+def test_an_approximate_age_in_words_is_varied_in_words_and_kept(prompt: str, age: str) -> None:
+    """The row of "about ten" holds an infant's "6m": said in words ("about six months"), so the
+    user's own candidate keeps "about ten" (it had been sent as "about nine", or not read at all)."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert cset.true_prompt == prompt
+    said = {re.search(r"about ([a-z]+(?: months)?)", c).group(1) for c in cset.candidates}  # type: ignore[union-attr]
+    assert age in said and len(said) > 1, cset.candidates
+    assert_closed(prompt, seed=0)
+
+
 def test_a_number_in_no_row_keeps_its_style_and_category_and_says_so_by_changing() -> None:
     # 71 has no young partner that is written "aged N" (young ages end at 34): the nearest row that
     # renders in that style

@@ -304,6 +304,19 @@ def test_an_approximate_age_between_commas_is_varied(prompt: str) -> None:
     assert len(ages) > 1, cset.candidates
 
 
+@pytest.mark.parametrize(
+    ("prompt", "other"),
+    [
+        ("a woman in a cardigan, grandma vibes", "grandpa vibes"),  # a person noun before "vibes"
+        ("Korean grandmothers picking peppers, halmoni vibes", "harabuji vibes"),
+        ("my halmoni making kimchi", "my harabuji making kimchi"),  # a romanisation of halmeoni
+    ],
+)
+def test_kin_words_before_vibes_and_their_romanisations_are_varied(prompt: str, other: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert any(other in c for c in cset.candidates), cset.candidates
+
+
 def test_a_country_is_no_plural_of_its_people() -> None:
     """inflect makes "Laos" the plural of "Lao"; it is the country: "a farmer in Laos" had been sent
     as "a farmer in Asians"."""

@@ -158,18 +158,20 @@ _TITLED_NAME = re.compile(r"\.?[ \t]+([^\W\d_]+(?:-[^\W\d_]+)*)(?![\w-])(?!['’
 _AFTER_AGE = r"(?=\+?[ \t]*(?:[,.;:!?)\]]|$|(?:and|with|in|on|at|wearing|holding|who|years?)\b|\w+ing\b))"
 # a bare age as written and rendered: "7" or, an infant's, "18 months"
 _AGE_NUMBER = r"\d{1,3}(?:[ \t]+months?)?"
+# ... or in words: "six", "about six months"
+_AGE_WORD = r"(?:\d{1,3}|[a-z]+(?:-[a-z]+)?)(?:[ \t]+months?)?"
 _BARE_AGE = re.compile(
     rf"(?:,[ \t]*(?P<c>{_AGE_NUMBER})(?=(?:[ \t]+years)?\+?[ \t]*(?:,|\.|;|$))"
     # "a little boy, about six, in a kurta": an approximate age between commas, digits or words
     r"|,[ \t]*(?:about|around|roughly|approximately|nearly|almost|maybe)[ \t]+"
-    r"(?P<w>\d{1,3}|[a-z]+(?:-[a-z]+)?)(?=(?:[ \t]+years)?\+?[ \t]*(?:,|\.|;|$))"
+    rf"(?P<w>{_AGE_WORD})(?=(?:[ \t]+years)?\+?[ \t]*(?:,|\.|;|$))"
     r"|[ \t]+of[ \t]+(?:about[ \t]+|around[ \t]+)?"
-    rf"(?P<o>\d{{1,3}}|[a-z]+(?:-[a-z]+)?)(?![\w-]){_AFTER_AGE}"
+    rf"(?P<o>{_AGE_WORD})(?![\w-]){_AFTER_AGE}"
     # "a man over 70", "a woman around forty, reading", "a woman who looks about 35", "a man (45)",
     # "a man pushing 60"
     r"|[ \t]+(?:who[ \t]+(?:looks|seems|is)[ \t]+|looking[ \t]+)?"
     r"(?:over|under|around|about|nearly|almost|roughly|approximately|at|nearing|approaching|past|pushing)[ \t]+"
-    rf"(?P<a>\d{{1,3}}|[a-z]+(?:-[a-z]+)?)(?![\w-]){_AFTER_AGE}"
+    rf"(?P<a>{_AGE_WORD})(?![\w-]){_AFTER_AGE}"
     rf"|[ \t]*\((?P<each>(?:both|all|each)[ \t]+)?(?P<b>{_AGE_NUMBER})\+?\))"
     # "he is 80 and she is 78": after a subject pronoun only
     r"|[ \t]+(?:is|was)[ \t]+(?P<i>\d{1,3})(?=[ \t]*(?:[,.;:!?)\]]|$|and\b|with\b|in\b))"

@@ -277,12 +277,12 @@ def bare_key(spec: AttributeSpec, value: str, category: str, written: str, value
 
 
 def _bare_said(number: str, style: str) -> str:
-    """How a row's number is written bare: "7" or "seven" (years below 100), "18 months" (months,
-    in digits only); "" when it cannot be."""
+    """How a row's number is written bare: "7" or "seven" (years below 100), "18 months" or
+    "eighteen months" (months); "" when it cannot be."""
     if number.isdigit() and int(number) < 100:
         return number if style == "#" else _spell(int(number))
-    if style == "#" and number.endswith("m") and number[:-1].isdigit():
-        return f"{number[:-1]} months"
+    if number.endswith("m") and number[:-1].isdigit() and int(number[:-1]) < 100:
+        return f"{number[:-1]} months" if style == "#" else f"{_spell(int(number[:-1]))} months"
     return ""
 
 
