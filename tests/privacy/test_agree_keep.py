@@ -583,6 +583,25 @@ def test_a_multiple_tag_is_the_groups_own_count_tag(prompt: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("prompt", "pairs"),
+    [
+        ("solo, old woman, granny, holding dog, pug, cardigan", {"woman": "granny", "man": "granddad"}),
+        ("solo, old man, monk, buddhist, orange robe, tiger", {"man": "monk", "woman": "nun"}),
+        ("old woman, solo, babushka, headscarf, chickens", {"woman": "babushka", "man": "dedushka"}),
+    ],
+)
+def test_the_person_tags_of_a_solo_list_without_a_count_tag_are_one_person(prompt: str, pairs: dict) -> None:
+    """ "solo" says one character: its person tags agree in every candidate ("solo, old man, granny"
+    had been a decoy)."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1
+    for candidate in cset.candidates:
+        noun = re.search(r"\b(woman|man)\b", candidate)
+        assert noun is not None and pairs[noun.group(1)] in candidate, candidate
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
     "prompt", ["1girl, woman, old man, park", "1girl, 1boy, woman, beach", "2girls, woman, kimono"]
 )
 def test_tags_that_may_be_several_persons_are_not_made_one(prompt: str) -> None:

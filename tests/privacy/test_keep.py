@@ -52,6 +52,15 @@ def test_the_users_candidate_keeps_its_numbers(prompt: str) -> None:
     assert_closed(prompt, seed=0)
 
 
+def test_an_age_after_at_following_a_titled_name_is_that_persons_age() -> None:
+    """ "Mr. Tanaka at 82" is his age, as "Mr. Tanaka, 82," is: varied, the user's number kept."""
+    prompt = "Mr. Tanaka at 82, still teaching kendo every morning"
+    cset = build_candidate_set(prompt, seed=0)
+    assert cset.true_prompt == prompt
+    assert len({re.search(r" at (\d+)", c).group(1) for c in cset.candidates}) > 1, cset.candidates  # type: ignore[union-attr]
+    assert_closed(prompt, seed=0)
+
+
 @pytest.mark.parametrize(
     ("prompt", "age"),
     [

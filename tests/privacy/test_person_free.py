@@ -57,6 +57,10 @@ PERSON_FREE = [
     "Byzantine mosaic of a church dome",
     "Trojan horse statue in a museum",
     "Japanese armour on a stand, museum lighting",  # a military unit in WordNet, a thing here
+    # a children's book is a kind of book, a frog prince a frog
+    "a mother hen leading her chicks across a farmyard, children's book style, crayon texture",
+    "a sleepy otter holding a teddy bear in a bathtub, children's picture book, soft crayon",
+    "illustration of a frog prince on a lily pad wearing a tiny crown, fairy tale",
     # artworks, figures and things named with person words (binding.json, not_a_person)
     "a Madonna and Child painting in a church",
     "Venus de Milo in the Louvre, soft light",

@@ -276,6 +276,8 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("a Gurkha soldier with a kukri", "Gurkha"),
         ("a Maori battalion performing a haka, 1941", "Maori"),  # a military unit is its people
         ("a Scottish regiment marching with bagpipes", "Scottish"),
+        ("Crusader knight and Saracen warrior sharing water", "Saracen"),
+        ("Dacian warrior with a falx on a cliff", "Dacian"),
     ],
 )
 def test_compounds_informal_words_and_plurals_are_never_sent(prompt: str, word: str) -> None:

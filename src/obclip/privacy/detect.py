@@ -85,6 +85,7 @@ _ERA_DECADE = re.compile(r"[89]0['’]?s")
 `data/keep.json` renders it, so no decoy holds it and reading it by its value keeps closure."""
 _TAG = re.compile(r"[^,\n]+")
 _SOLO = re.compile(r"(?:^|[,\n])[\s(\[{]*solo\b")
+_SOLO_ALONE = re.compile(r"(?:^|[,\n])[\s(\[{]*solo[\s)\]}]*(?::[\s\d.]*[)\]}]?)?[\s]*(?=,|\n|$)")
 # what a tag holds besides its words: brackets and a weight ("(solo:1.2)", "[[upper body]]")
 _TAG_TEXT = re.compile(r"[()\[\]{}]|:\s*\d+(?:\.\d+)?")
 _GROUP_TAG_RULES = frozenset({MODIFIER, PERSON_IN_PROMPT})
@@ -886,7 +887,7 @@ class _Detector:
             if place is not None and not _PLACE_AFTER_PERSON.search(self.text, 0, place.start()):
                 at = place.start()  # "a dancer from Senegal, 22," (not "a photo of Auntie Ngozi, 62,")
             noun = ends.get(at)
-            if noun is None and bare.group("c"):  # "Señora López, 70,": a titled or first name
+            if noun is None and (bare.group("c") or bare.group("a")):  # "Señora López, 70,", "Mr. Tanaka at 82"
                 name = _NAME_BEFORE.search(self.text, 0, at)
                 named = ends.get(name.start()) if name is not None else None
                 if named is not None and self.text[named.start : named.start + 1].isupper():
@@ -1799,7 +1800,7 @@ class _Detector:
                 variables.append(_Variable(kind, who, match.entry.value, match.start, differs_from=list(mine)))
                 mine.append(match.variable)
 
-        subject = self._tag_subject()
+        subject = self._tag_subject() or self._solo_subject()
         subject_person: int | None = None
         for match in self.matches:
             if match.entry.is_pronoun:
@@ -1877,6 +1878,24 @@ class _Detector:
         if previous is None or match.start not in self.their_ages:
             return False
         return (variables[previous.variable].person, match.entry.attribute) in of_person
+
+    def _solo_subject(self) -> set[int]:
+        """The starts of the person words of a tag list that says "solo" (the tag alone, not "solo
+        focus") and has no count tag: one person, so "solo, old woman, granny" agree in every
+        candidate instead of reading "solo, old man, granny". Each such tag holds one person's words
+        (no pronoun, no plural, one noun phrase); otherwise nothing is joined. Reads the text and the
+        categories, never a value."""
+        if _SOLO_ALONE.search(self.folded) is None or any(m.category.startswith("tag_") for m in self.matches):
+            return set()
+        starts: set[int] = set()
+        for tag in _TAG.finditer(self.folded):
+            inside = [m for m in self.matches if tag.start() <= m.start < tag.end()]
+            if any(m.entry.is_pronoun or "plural" in m.category for m in inside):
+                return set()
+            if not all(self._same_person(a, b) for a, b in itertools.pairwise(inside)):
+                return set()
+            starts |= {m.start for m in inside}
+        return starts
 
     def _tag_subject(self) -> set[int]:
         """The starts of the words that describe the one person of a tag list: its only count tag,
