@@ -278,6 +278,7 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("a Scottish regiment marching with bagpipes", "Scottish"),
         ("Crusader knight and Saracen warrior sharing water", "Saracen"),
         ("Dacian warrior with a falx on a cliff", "Dacian"),
+        ("Byzantine cataphracts in full scale armor charging", "Byzantine"),
     ],
 )
 def test_compounds_informal_words_and_plurals_are_never_sent(prompt: str, word: str) -> None:
