@@ -107,8 +107,16 @@ def test_a_plural_cue_gets_a_plural_form_and_a_listed_plural_its_own() -> None:
         ("1boy, male focus, short hair, hoodie, city lights", "1boy, male focus, hoodie, city lights"),
         # forms: articles by sound, none for a mass noun, plurals, a verb for a verb
         # a woman's role with no pair in the taxonomy is sent as the role
-        ("1girl, kunoichi, red scarf, crouching on a rooftop", "1girl, ninja, red scarf, crouching on a rooftop"),
+        (
+            "1girl, kunoichi, red scarf, crouching on a rooftop",
+            "1girl, masked warrior, red scarf, crouching on a rooftop",
+        ),
         ("1girl, valkyrie, winged helmet, spear", "1girl, winged warrior, winged helmet, spear"),
+        # a maternity ward suggests a mother (the evaluator's context attacker used it)
+        (
+            "a tired young mother holding her baby in a maternity ward at dawn",
+            "a tired young mother holding her baby in a hospital ward at dawn",
+        ),
         ("a woman in a bikini on a beach", "a woman in swimwear on a beach"),
         ("a young woman in a sari at a temple festival", "a young woman in an outfit at a temple festival"),
         ("3girls, sisters, matching dresses, easter, garden", "3girls, sisters, matching outfits, easter, garden"),

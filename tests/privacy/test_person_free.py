@@ -61,6 +61,7 @@ PERSON_FREE = [
     "a mother hen leading her chicks across a farmyard, children's book style, crayon texture",
     "a sleepy otter holding a teddy bear in a bathtub, children's picture book, soft crayon",
     "illustration of a frog prince on a lily pad wearing a tiny crown, fairy tale",
+    "his and hers bathroom vanity, double sinks, marble, real estate photography, no people",
     # artworks, figures and things named with person words (binding.json, not_a_person)
     "a Madonna and Child painting in a church",
     "Venus de Milo in the Louvre, soft light",

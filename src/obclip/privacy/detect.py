@@ -85,7 +85,6 @@ _ERA_DECADE = re.compile(r"[89]0['’]?s")
 `data/keep.json` renders it, so no decoy holds it and reading it by its value keeps closure."""
 _TAG = re.compile(r"[^,\n]+")
 _SOLO = re.compile(r"(?:^|[,\n])[\s(\[{]*solo\b")
-_SOLO_ALONE = re.compile(r"(?:^|[,\n])[\s(\[{]*solo[\s)\]}]*(?::[\s\d.]*[)\]}]?)?[\s]*(?=,|\n|$)")
 # what a tag holds besides its words: brackets and a weight ("(solo:1.2)", "[[upper body]]")
 _TAG_TEXT = re.compile(r"[()\[\]{}]|:\s*\d+(?:\.\d+)?")
 _GROUP_TAG_RULES = frozenset({MODIFIER, PERSON_IN_PROMPT})
@@ -1885,7 +1884,9 @@ class _Detector:
         candidate instead of reading "solo, old man, granny". Each such tag holds one person's words
         (no pronoun, no plural, one noun phrase); otherwise nothing is joined. Reads the text and the
         categories, never a value."""
-        if _SOLO_ALONE.search(self.folded) is None or any(m.category.startswith("tag_") for m in self.matches):
+        if any(m.category.startswith("tag_") for m in self.matches):
+            return set()
+        if not any(_TAG_TEXT.sub(" ", tag.group()).split() == ["solo"] for tag in _TAG.finditer(self.folded)):
             return set()
         starts: set[int] = set()
         for tag in _TAG.finditer(self.folded):
