@@ -62,6 +62,10 @@ PERSON_FREE = [
     "a sleepy otter holding a teddy bear in a bathtub, children's picture book, soft crayon",
     "illustration of a frog prince on a lily pad wearing a tiny crown, fairy tale",
     "his and hers bathroom vanity, double sinks, marble, real estate photography, no people",
+    # where the prompt says nobody is there, a person word capitalised inside a phrase is a name's
+    "rusty Mother Teresa Street sign on a wall in Skopje, pigeons, no people",
+    "Tomb of the Old Mother, dungeon entrance carved into a cliff, no characters",
+    "The Old Guitarist, but only the empty chair and the guitar, no figure",
     # artworks, figures and things named with person words (binding.json, not_a_person)
     "a Madonna and Child painting in a church",
     "Venus de Milo in the Louvre, soft light",

@@ -1133,15 +1133,19 @@ class _Detector:
 
     def _names_no_one(self, match: _Match, previous: _Match | None) -> bool:
         """In a prompt that says outright that nobody is there ("no humans", "nobody"), whether
-        `match` names no one: a first name not after a title ("Sbarro and Orange Julius signs"),
-        or a person noun right before another noun that is no likeness ("no humans, mother
-        dragon")."""
+        `match` names no one: a first name not after a title ("Sbarro and Orange Julius signs"), a
+        person word written with a capital inside its phrase, which is a name's ("Tomb of the Old
+        Mother, no characters"), or a person noun right before another noun that is no likeness
+        ("no humans, mother dragon")."""
         if match.entry.is_pronoun:
             return False
         if match.rule == CAPITALISED and "first_name" in match.entry.categories:
             if previous is None or previous.rule != TITLE:
                 return True
             return not _TITLE_GAP_OK.fullmatch(self.folded, previous.end, match.start)
+        said = self.text[match.start : match.end]
+        if said[:1].isupper() and not said.isupper() and not self._opens(match.start):
+            return True  # a capital inside a phrase is a name's: "Mother Teresa Street sign, no people"
         if match.rule != ALWAYS:
             return False
         kind, token = self._next_token(match.end)
