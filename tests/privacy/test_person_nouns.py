@@ -279,6 +279,10 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("Crusader knight and Saracen warrior sharing water", "Saracen"),
         ("Dacian warrior with a falx on a cliff", "Dacian"),
         ("Byzantine cataphracts in full scale armor charging", "Byzantine"),
+        ("Arab businessman shaking hands with a Japanese client", "Japanese"),
+        ("election rally, crowd of young Nigerian supporters in party caps", "Nigerian"),
+        ("portrait of a Moorish ambassador in a white turban, 1600", "Moorish"),
+        ("portrait of an infanta in a farthingale dress, velazquez style", "infanta"),
     ],
 )
 def test_compounds_informal_words_and_plurals_are_never_sent(prompt: str, word: str) -> None:

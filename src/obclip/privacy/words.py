@@ -60,7 +60,7 @@ PERSON_NOUNS = _words(
     keeper keepers fisher fishers sailor sailors merchant merchants gardener gardeners baker bakers
     hoplite hoplites druid druids janissary janissaries highlander highlanders redcoat redcoats
     ronin shinobi grenadier grenadiers powerlifter powerlifters bagpiper bagpipers luchador luchadores
-    orisha orishas cataphract cataphracts
+    orisha orishas cataphract cataphracts client clients supporter supporters saint saints
     barista baristas bartender bartenders clerk clerks cashier cashiers mechanic mechanics carpenter
     carpenters plumber plumbers blacksmith blacksmiths tailor tailors weaver weavers potter potters
     sculptor sculptors photographer photographers journalist journalists reporter reporters poet poets
