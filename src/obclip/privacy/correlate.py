@@ -144,7 +144,10 @@ def _parser(template: Template) -> tuple[re.Pattern[str], list[tuple[int, dict[s
         else:
             attribute = template.attributes[part.attribute]
             spec = template.taxonomy.attribute(attribute.kind)
-            forms = {_capitalised(spec.canonical(v, part.category), part): v for v in attribute.values}
+            # each value as the slot renders it: under its form key ("in her 50s" in the row of the
+            # user's decade), else canonically
+            said = {v: render_form(template.taxonomy, spec, v, part.category, part.form) for v in attribute.values}
+            forms = {_capitalised(word, part): v for v, word in said.items()}
             alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
             pattern.append(f"(?P<s{len(groups)}>{alternatives})")
             groups.append((part.attribute, forms))
