@@ -52,8 +52,8 @@ The lists, read by `privacy/binding.py`:
   "together"): after a person noun they say something of the person;
 - `gathering_heads`: common nouns whose first sense is a gathering of people (under a sense of
   `GATHERINGS`: ceremonies, festivities, parties, festivals, processions, musical groups,
-  congregations, crowds, families, teams, crews), with their plurals: a people's adjective before
-  one describes the people there ("a Yoruba wedding", "a Tongan choir"); `gathering_groups`, those
+  congregations, crowds, families, teams, crews, military units), with their plurals: a people's
+  adjective before one describes the people there ("a Yoruba wedding", "a Tongan choir"); `gathering_groups`, those
   of them that are groups of people (`GATHERING_GROUPS`), show their people before another noun
   too ("a Filipino family karaoke night");
 - `name_compounds`: multiword nouns holding a first name that name a thing, place or the like
@@ -116,8 +116,11 @@ GATHERING_GROUPS = (
     ("family", 0),
     ("team", 0),
     ("crew", 0),
-    ("military_unit", 0),  # "a Maori battalion", "a Zulu impi", "a Scottish regiment"
+    ("military_unit", 0),  # "a Maori battalion", "a Scottish regiment"
 )
+# a compound whose last word is one of these is a person noun before a preposition: "maiden over"
+# (cricket) would make every "woman over sixty" a thing
+_PREPOSITIONS = frozenset({"over", "under", "about", "around", "in", "on", "at", "off", "out", "up", "down", "by"})
 # gatherings of people, those groups among them: a people's adjective before one describes the
 # people in it ("a Yoruba wedding", "a Tongan choir")
 GATHERINGS = (
@@ -133,8 +136,6 @@ GATHERINGS = (
 # lemmas of those senses that name something else in prompts ("a German mixer", "a Mexican combo
 # plate", "a river levee", "a golf club", "he drove"), no gathering at all ("gridlock", "octave"),
 # or a spread of food more than the people at it ("a Korean feast")
-# a compound whose last word is one of these stands for a person before a preposition
-_PREPOSITIONS = frozenset({"over", "under", "about", "around", "in", "on", "at", "off", "out", "up", "down", "by"})
 NOT_GATHERINGS = frozenset(
     {
         "armour",  # military units that are things, parts or plans in prompts ("Japanese armour")
