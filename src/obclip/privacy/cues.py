@@ -19,7 +19,7 @@ from typing import Any
 from obclip.errors import TaxonomyError
 from obclip.privacy.binding import binding
 from obclip.privacy.keep import pair_of
-from obclip.privacy.taxonomy import Matcher, fold, surface_key, unaccented
+from obclip.privacy.taxonomy import Matcher, countries_data, fold, surface_key, unaccented
 from obclip.privacy.template import Slot, Template
 from obclip.privacy.words import FUNCTION_WORDS
 
@@ -130,8 +130,7 @@ def cue_table() -> CueTable:
     neutral forms from `neutral.json`), cached."""
     data_dir = resources.files("obclip.privacy").joinpath("data")
     cues = json.loads(data_dir.joinpath("cues.json").read_text(encoding="utf-8"))
-    countries = json.loads(data_dir.joinpath("countries.json").read_text(encoding="utf-8"))["countries"]
-    return build_cue_table(cues, neutral_data(), countries)
+    return build_cue_table(cues, neutral_data(), countries_data())
 
 
 def build_cue_table(cues: Any, neutral: Any, countries: Sequence[Mapping[str, Any]] = ()) -> CueTable:

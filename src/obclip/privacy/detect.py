@@ -1895,12 +1895,16 @@ class _Detector:
         starts: set[int] = set()
         for tag in _TAG.finditer(self.folded):
             inside = [m for m in self.matches if tag.start() <= m.start < tag.end()]
-            if any(m.entry.is_pronoun or "plural" in m.category for m in inside):
-                return set()
-            if not all(self._same_person(a, b) for a, b in itertools.pairwise(inside)):
+            if any("plural" in m.category for m in inside) or not self._one_persons_words(inside):
                 return set()
             starts |= {m.start for m in inside}
         return starts
+
+    def _one_persons_words(self, inside: list[_Match]) -> bool:
+        """Whether the slots of a tag are one person's words: no pronoun, one noun phrase."""
+        return not any(m.entry.is_pronoun for m in inside) and all(
+            self._same_person(a, b) for a, b in itertools.pairwise(inside)
+        )
 
     def _tag_subject(self) -> set[int]:
         """The starts of the words that describe the one person of a tag list: its only count tag,
@@ -1928,11 +1932,7 @@ class _Detector:
             if group and self._multiple_tag(tag, inside, kind):
                 multiple.append(inside[0])  # "2girls, multiple girls": the group's own tag
                 continue
-            if any("plural" in m.category for m in inside):
-                return set()
-            if any(m.entry.is_pronoun for m in inside):
-                return set()
-            if not all(self._same_person(a, b) for a, b in itertools.pairwise(inside)):
+            if any("plural" in m.category for m in inside) or not self._one_persons_words(inside):
                 return set()
             tags.append(inside)
         # a tag without a noun of the count's attribute ("dark skin", "elderly", "mature female":

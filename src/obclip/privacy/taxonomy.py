@@ -159,10 +159,10 @@ def default_taxonomy(opt_in: tuple[str, ...] | list[str] | frozenset[str] = ()) 
 
 
 @functools.cache
-def _country_names() -> frozenset[str]:
-    """The countries of `data/countries.json`, as written ("Laos")."""
+def countries_data() -> tuple[dict[str, Any], ...]:
+    """The entries of `data/countries.json` (country, demonyms, ethnicity value), read once."""
     data = json.loads(resources.files("obclip.privacy").joinpath("data/countries.json").read_text(encoding="utf-8"))
-    return frozenset(c["country"] for c in data["countries"])
+    return tuple(data["countries"])
 
 
 @functools.cache
@@ -249,13 +249,13 @@ def _add_person_nouns(data: dict[str, Any]) -> None:
         alias(name, value, plural, (p for w, p in nouns[kind].items() if p != w))
     for name, value, category, surface in nouns.get("plurals", ()):
         alias(name, value, category, [surface])
+    countries = {c["country"] for c in countries_data()}
     for value, target in attributes.get("ethnicity", {}).items():
         people = nouns.get("ethnicity", {}).get(value, {})
         if "noun_plural" in target["forms"]:
             alias("ethnicity", value, "adjective", people)
             # a plural spelled as its singular ("Javanese") is read as the adjective only; one
             # spelled as a country ("Lao" -> "Laos") is that country: "a farmer in Laos"
-            countries = _country_names()
             alias("ethnicity", value, "noun_plural", (p for w, p in people.items() if p != w and p not in countries))
         # "Korean-born", "Korean-Canadian", "half-Korean", "Asian-looking": a birthplace, an origin or
         # a look states the ethnicity the demonym does
