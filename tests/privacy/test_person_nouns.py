@@ -323,6 +323,27 @@ def test_kin_words_before_vibes_and_their_romanisations_are_varied(prompt: str, 
     assert any(other in c for c in cset.candidates), cset.candidates
 
 
+@pytest.mark.parametrize(
+    ("prompt", "pair"),
+    [
+        ("👵🏽 nani blessing the newlyweds with rice", {"nani blessing", "nanaji blessing"}),  # Hindi kin
+        ("my dadi making rotis", {"my dadi", "my dadaji"}),
+        ("a warlock casting a spell in a dark forest", {"a witch casting", "a wizard casting"}),
+        ("a bachelorette on a reality show", {"a bachelorette on", "a bachelor on"}),  # not "spinster"
+    ],
+)
+def test_role_and_kin_words_vary_with_their_counterparts(prompt: str, pair: set[str]) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert all(any(p in c for c in cset.candidates) for p in pair), cset.candidates
+
+
+def test_schoolchildren_are_children_whose_age_varies() -> None:
+    cset = build_candidate_set("Amish schoolchildren playing baseball beside a schoolhouse", seed=0)
+    assert [a.kind for a in cset.template.attributes] == ["child_age"] and len(cset) > 1
+    assert not any("schoolchildren" in c for c in cset.candidates), cset.candidates  # yours says "kids"
+    assert cset.true_prompt == "Amish kids playing baseball beside a schoolhouse"
+
+
 def test_an_infanta_is_a_royal_child_whose_gender_varies() -> None:
     """ "infanta" had been read as a typo of "infant" (its age varied, her gender kept)."""
     cset = build_candidate_set("portrait of an infanta in a farthingale dress, velazquez style", seed=0)

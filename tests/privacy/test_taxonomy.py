@@ -120,6 +120,15 @@ def test_countries_name_the_value_their_demonym_renders_as() -> None:
     assert value_of["Mexican"] == value_of["Latina"] == value_of["Chicano"] == "hispanic"
 
 
+def test_a_generated_first_name_never_joins_a_listed_word_into_its_family() -> None:
+    # "Nani" is a name in the name data and the Hindi grandmother in the taxonomy: read as both,
+    # it joined "grandparent" to every first name, and "a princess with a tiara" got a grandmother
+    taxonomy = default_taxonomy()
+    families = {entry.family for entry in taxonomy.lexicon.values() if "first_name" in entry.categories}
+    assert families == {frozenset({"first_name"})}
+    assert taxonomy.lexicon["nani"].categories == frozenset({"grandparent"})
+
+
 def test_every_value_has_the_same_categories_and_pronouns_are_complete() -> None:
     for spec in default_taxonomy().attributes:
         for value in spec.values:

@@ -356,14 +356,25 @@ def _add_gender_pair(
 
 def _add_first_names(data: dict[str, Any]) -> None:
     """Extend the default taxonomy's `first_name` forms by the generated name file
-    (`data/first_names.json`, from gender-guesser's dictionary: tools/build_privacy_data.py)."""
+    (`data/first_names.json`, from gender-guesser's dictionary: tools/build_privacy_data.py). A
+    name that the taxonomy lists in another category is that word ("Nani" is the Hindi grandmother
+    too): one surface in two categories would join them, and every name with them."""
     names = data_first_names()
     for attribute in data["attributes"]:
+        listed = {
+            surface_key(surface)
+            for value in attribute["values"]
+            for category, surfaces in value["forms"].items()
+            if category != "first_name"
+            for surface in surfaces
+        }
         for value in attribute["values"]:
             forms = value["forms"].get("first_name")
             if forms is not None and value["value"] in names:
                 known = set(forms)
-                forms.extend(name for name in names[value["value"]] if name not in known)
+                forms.extend(
+                    name for name in names[value["value"]] if name not in known and surface_key(name) not in listed
+                )
 
 
 @functools.cache
