@@ -29,7 +29,11 @@ PERSON_FREE = [
     "restroom door signs 'Ladies' and 'Gents', brass plaques",
     "a rusty fishing trawler named 'Miss Kathleen' tied up at a foggy pier",  # a thing's name
     "a diner chalkboard by the door: 'Grandpa's Famous Chili', hand lettering",  # after a colon
+    "a sign that says Mrs. Smith's Bakery, pastel storefront",  # a titled possessive names a shop
     "inventory screen, 'Queen's Crown' legendary shield, pixel art",  # the name of the thing after it
+    "'Little Miss' vintage teapot on a shelf",  # ... across words that are no function word
+    "a birthday cake with 'Happy 80th Grandma' piped in pink icing",  # a thing "with" it, how it is written
+    "album cover, 'Daddy Issues', grunge, photocopy texture",  # what it is written on, then a comma
     # a capitalised possessive opening the proper name of a place
     "Dead Woman's Pass on a misty trail in the andes",
     "Bachelor's Grove cemetery at night, fog",
@@ -37,6 +41,7 @@ PERSON_FREE = [
     # toys in a person's likeness that WordNet does not list; chess pieces named with a pawn or rook
     "LEGO minifigures of a policeman and a nurse on a white background",
     "a bobblehead of an old fisherman on a desk",
+    "funko pop of a Japanese schoolgirl, box art, white background",  # a likeness of two words
     "icon set: king, queen, rook, pawn, flat design",
     "plastic army men in a sandbox, macro",
     "the ocean liner on its maiden voyage, 1912",  # idioms of "maiden"
@@ -47,6 +52,7 @@ PERSON_FREE = [
     "Old Man Winter blowing snow over a village, fantasy art",
     # dishes, vegetables, a car and a typeface named with person words
     "Angel hair pasta with lemon and basil, food photography",
+    "no humans, cafeteria tray, pizza, milk carton, tater tots, flash photography",
     "Chinese cabbage and baby bok choy in a wicker basket at a farm stand",
     "Mini Countryman in british racing green, no people",
     "Mrs Eaves serif font specimen poster, letterpress",
@@ -153,6 +159,9 @@ PERSON_FREE = [
     "the Green Man pub sign, english village",
     "the Three Sisters rock formation in the Blue Mountains, mist",
     "the Old Man Jenkins farm at dawn",
+    "top-down battle map of a tavern called The Drunken Maiden, tables, fireplace",  # "The" opens the name
+    "Maid of the Mist boat at Niagara Falls, spray, rainbow",  # "of the" inside the name
+    "Queen of Hearts playing card, macro",
     # a quoted title in title case: the name of a shop, book or film
     'logo for a bakery called "Grandma\'s Oven", minimalist, vector',
     'barbershop logo "The Gentleman\'s Cut", scissors and straight razor crossed',
@@ -193,6 +202,7 @@ PERSON_FREE = [
     # a quoted title that opens with an article, a name alone in quotes before what it is written as
     '"the Boy Who Lived" book on a nightstand, reading lamp, owl feather bookmark',
     '"Jolene" in pink neon script on a honky tonk wall, nashville, bokeh',
+    "retro concert poster, a pink flamingo in a tiny crown, 'Queen of the Lagoon', halftone",  # single quotes
     # a ship's name: after its prefix, or numbered
     "RMS Queen Mary moored at Long Beach at night, neon reflections on black water",
     "the Queen Mary 2 leaving Southampton at twilight, ocean liner, long exposure",
@@ -289,6 +299,11 @@ PERSONS = [
     "an old man carving a statue of a horse",
     "a girl holding a doll",
     "a girl named 'Emma' in a red coat",  # a person's name, not a thing's
+    "a man called The Old Soldier, portrait",  # ... with "The" too
+    "the Queen of England waving from a balcony",  # a run with "of" and no thing after it
+    "'Grandma' and an old woman in a garden",  # a quotation with no thing after it
+    "teacher appreciation card 'Thank you Mrs. Patel!', crayon drawing style",  # a title names her
+    "doormat 'Mr. and Mrs. Lopez', porch",  # ... two titles and a surname
     "the boys' room with a woman in it",  # a plural's apostrophe opens no quotation
     "a woman saying 'hi' to her son",
     "two army men saluting at a parade",
@@ -389,6 +404,7 @@ PIECES = [
     *("watch", "hands", "fisherman", "lying"),
     *("Man", "Woman", "Old", "Green", "Mary", "pub", "yacht", "named", "statue"),
     *("no", "humans", "empty", "study", "finger", "style", "Anderson", "The", "Oven"),
+    *("called", "tavern", "with", "cake", "piped"),
 ]
 
 

@@ -213,7 +213,7 @@ def not_nouns() -> frozenset[str]:
 
 
 _CLAUSE_BREAK = re.compile(r"[,;:.!?()\[\]{}|\n]")
-_LIKENESS_OF = re.compile(r"(?<![\w'’-])([a-z]+)[ \t]+of[ \t]")
+_LIKENESS_OF = re.compile(r"(?<![\w'’-])(?:([a-z]+)[ \t]+)?([a-z]+)[ \t]+of[ \t]")
 _LIKENESS_WORD = 14
 
 
@@ -225,7 +225,8 @@ def _clause_breaks(folded: str) -> tuple[int, ...]:
 def in_likeness(folded: str, start: int) -> bool:
     """Whether the person word at folded[start] describes a thing made in a person's likeness
     (`likenesses`, from WordNet): one said to be "of" them earlier in the same clause ("a marble
-    statue of an old fisherman mending a net", "a bronze statue of a mother holding her baby"), or
+    statue of an old fisherman mending a net", "a bronze statue of a mother holding her baby", "a
+    funko pop of a schoolgirl"), or
     right before the word ("a rusty robot grandma"). A picture may show the user and is none.
     Reads the fixed text of the clause, which a slot never breaks."""
     before = _LOWER_WORD_BEFORE.search(folded, max(0, start - _LIKENESS_WORD), start)
@@ -234,7 +235,10 @@ def in_likeness(folded: str, start: int) -> bool:
     breaks = _clause_breaks(folded)
     at = bisect.bisect_right(breaks, start)
     clause = breaks[at - 1] if at else 0
-    return any(m.group(1) in _likenesses() for m in _LIKENESS_OF.finditer(folded, clause, start))
+    return any(
+        m.group(2) in _likenesses() or f"{m.group(1)} {m.group(2)}" in _likenesses()  # "funko pop of"
+        for m in _LIKENESS_OF.finditer(folded, clause, start)
+    )
 
 
 @functools.cache
@@ -458,7 +462,7 @@ def in_sign_text(text: str, start: int, end: int) -> bool:
     found = _CAPITALS_ON_SIGN.match(text, end)
     if found is not None and found.group(1) not in FUNCTION_WORDS and not (found.group(1) or "").endswith("ing"):
         return True  # the capitals of a sign named right after them: "MEN AT WORK road sign"
-    span = _quotation(text, start, end, line_start)
+    span = _quotation(text, start, end, line_start) or _single_quotation(text, start, end, line_start)
     if span is None:
         return False
     opening, closing = span[0] - 1, span[1]
@@ -467,6 +471,13 @@ def in_sign_text(text: str, start: int, end: int) -> bool:
     return not any(c.islower() for c in quoted) and any(c.islower() for c in around)
 
 
+_COURTESY = "title_courtesy"
+_NAMED_RIGHT_BEFORE = re.compile(r"(?<![\w'’-])(?:named|called|christened|dubbed)[ \t]*[\"“'‘]?[ \t]*$")
+# a surname right after a courtesy title, or after a second title ("Mr. and Mrs. Lopez"), no possessive after
+# it (which makes a shop's name: "Mrs. Smith's Bakery")
+_NAME_AFTER_TITLE = re.compile(
+    r"\.?(?:[ \t]+(?:and|&)[ \t]+[A-Z][A-Za-z]*\.?)?[ \t]+[A-Z][\w-]*(?![\w-]|['’][sS](?!\w))"
+)
 _TITLE_TOKEN = re.compile(r"[^\W\d_][\w'’&.-]*")
 _CAPITALS_ON_SIGN = re.compile(
     r"(?:[ \t]+[A-Z0-9&!?'’.,-]*[A-Z][A-Z0-9&!?'’.,-]*)*[ \t]+(?:([a-z]+)[ \t]+)?"
@@ -521,20 +532,22 @@ def _quoted_text(text: str, quoted: tuple[int, int], line_start: int) -> bool:
     a person: what it is written on follows within three lower-case words ("'Mr & Mrs' gold cake
     topper", "'gentlemen's haircuts' sign"), or a word that says so, or what it is written on, is
     right before it ("a tombstone that reads 'Beloved Wife and Mother'", "road sign 'Children at
-    Play'", "titled 'Portrait of my Father'", "a chalkboard menu outside a cafe: 'Grandpa's Chili'"),
-    or it names the thing right after it ("'Queen's Crown' legendary shield"), or a thing's name
+    Play'", "titled 'Portrait of my Father'", "a chalkboard menu outside a cafe: 'Grandpa's Chili'",
+    "a cake with 'Happy 80th Grandma'", "album cover, 'Daddy Issues'"), or it names a thing among
+    the next three words ("'Queen's Crown' legendary shield", "'Little Miss' vintage teapot on a
+    shelf"), no function word before it, or a thing's name
     after "named" or "called" ("a trawler named 'Miss Kathleen'"; "a girl named 'Emma'" is hers),
     or it follows such a quotation after "and" or a comma ("signs 'Ladies' and 'Gents'")."""
     opening, closing = quoted[0] - 1, quoted[1]
     if _WRITTEN_SOON_AFTER.match(text, closing + 1) is not None:
         return True
-    thing = _THING_AFTER_QUOTE.match(text, closing + 1)
-    if (
-        thing is not None
-        and is_object_head(thing.group(2))
-        and not any(w in FUNCTION_WORDS for w in (thing.group(1) or "").split())
-    ):
-        return True  # the name of the thing after it: "'Queen's Crown' legendary shield"
+    after = _WORDS_AFTER_QUOTE.match(text, closing + 1)
+    words = after.group().split() if after is not None else []
+    for word in words:
+        if is_object_head(word):
+            return True  # the name of the thing after it: "'Queen's Crown' legendary shield"
+        if word in FUNCTION_WORDS:
+            break
     before = text[max(line_start, opening - 40) : opening]
     if _TEXT_BEFORE_QUOTE.search(before) is not None or _TEXT_BEFORE_COLON.search(before) is not None:
         return True
@@ -561,25 +574,26 @@ _WRITTEN_ON = (
 _WRITTEN_SOON_AFTER = re.compile(r"(?:[ \t]+[^\s,;:'\"“”‘’()\[\]{}]+){0,3}?[ \t]+" + _WRITTEN_ON + r"(?![\w'’-])")
 _TEXT_BEFORE_QUOTE = re.compile(
     r"(?<![\w'’-])(?:says?|saying|said|reads?|reading|titled|entitled|labell?ed|lettered|inscribed|engraved|printed"
-    r"|captioned|spelling|spells|text|words|" + _WRITTEN_ON[3:-1] + r")[ \t]*:?[ \t]*$"
+    r"|captioned|spelling|spells|text|words|" + _WRITTEN_ON[3:-1] + r")(?:[ \t]+with)?[ \t]*[:,]?[ \t]*$"
 )
 # what a text is written on, a few words before a colon that opens it: "chalkboard menu outside a
 # cafe: 'Grandpa's Famous Chili'"
 _TEXT_BEFORE_COLON = re.compile(r"(?<![\w'’-])" + _WRITTEN_ON + r"(?:[ \t]+[a-z]+){0,4}[ \t]*:[ \t]*$")
-# a thing named by the quotation right before it, across up to two lower-case words
-_THING_AFTER_QUOTE = re.compile(r"[ \t]+((?:[a-z][a-z-]*[ \t]+){0,2})([a-z]+)(?![\w'’-])")
+# the lower-case words right after a quotation, up to three, the thing it names among them
+_WORDS_AFTER_QUOTE = re.compile(r"(?:[ \t]+[a-z][a-z-]*(?![\w'’-])){1,3}")
 _NAMED_BEFORE_QUOTE = re.compile(r"(?<![\w'’-])([A-Za-z]+)[ \t]+(?:named|called)[ \t]*$")
 _QUOTE_BEFORE_QUOTE = re.compile(r"[\"”'’][ \t]*(?:,|and|&|or)[ \t]*$")
 
 
 def _in_quoted_title(text: str, start: int, end: int, line_start: int) -> bool:
     """Whether the word at text[start:end] is inside a quoted title in title case, with lower-case
-    text around the quotation: a name of a shop, book or film ('a bakery called "Grandma's Oven"',
+    text around the quotation, in double or single quotes: a name of a shop, book or film ('a bakery
+    called "Grandma's Oven"', "a flamingo in a crown, 'Queen of the Lagoon'",
     'barbershop logo "The Gentleman's Cut"', 'a woman reading "Little Women"'), not a person in the
     picture. Two words or more, the first capitalised or an article ('"the Boy Who Lived" book'),
     one capitalised and every other capitalised (not in capitals throughout) or a function word;
     or one such word alone where what it is written as follows ('"Jolene" in pink neon script')."""
-    quoted = _quotation(text, start, end, line_start)
+    quoted = _quotation(text, start, end, line_start) or _single_quotation(text, start, end, line_start)
     if quoted is None:
         return False
     words = _TITLE_TOKEN.findall(text, *quoted)
@@ -599,7 +613,8 @@ def _in_quoted_title(text: str, start: int, end: int, line_start: int) -> bool:
 _WRITTEN_AFTER_QUOTE = re.compile(
     r"[ \t]+(?:in[ \t]+(?:[a-z-]+[ \t]+){0,3}(?:script|letters|lettering|font|type|neon|calligraphy)"
     r"|(?:song|single|record|album|vinyl|book|novel|poster|sign|logo|title|text|lettering|tattoo|banner"
-    r"|engraving|inscription|epitaph|plaque|caption|written|engraved|carved|embroidered|stamped))(?![\w'’-])"
+    r"|engraving|inscription|epitaph|plaque|caption|written|engraved|carved|embroidered|stamped|piped|painted"
+    r"|printed|etched|scrawled|stitched|spelled))(?![\w'’-])"
 )
 _LOWER_WORD_BEFORE = re.compile(r"(?<![\w'’-])([a-z]+)[ \t]+$")
 _ARTICLE_BEFORE = re.compile(r"(?<![\w'’-])(?:an?|the)[ \t]+$")
@@ -648,8 +663,13 @@ def before_brand(taxonomy: Taxonomy, text: str, folded: str, start: int, end: in
 # a run of capitalised words, one space or tab apart ("Queen Mary", "Green Man", "Three Sisters")
 # (a word in capitals throughout is none: a slot there renders in lower case)
 _TITLE_WORD = r"[A-Z](?:[a-z'’&-][\w'’&-]*)?(?![\w'’&-])"
-_CAPITALISED_RUN = re.compile(rf"(?<![\w'’&-]){_TITLE_WORD}(?:[ \t]+{_TITLE_WORD})*")
-_WORD_BEFORE = re.compile(r"(?<![\w'’-])([a-z]+)[ \t]+(?:(?:named|called|christened)[ \t]+)?$")
+# ... with "of", "of the", "in the" or "on the" between two of them ("Maid of the Mist")
+_RUN_LINK = r"(?:[ \t]+(?:of|in|on)(?:[ \t]+the)?)?"
+_RUN_LINKS = frozenset(("of", "in", "on", "the"))
+_CAPITALISED_RUN = re.compile(rf"(?<![\w'’&-]){_TITLE_WORD}(?:{_RUN_LINK}[ \t]+{_TITLE_WORD})*")
+_WORD_BEFORE = re.compile(r"(?<![\w'’-])([a-z]+)[ \t]+(?:(?:named|called|christened|dubbed)[ \t]+(?:The[ \t]+)?)?$")
+# "The" opening a name given right before it: "a tavern called The Drunken Maiden"
+_NAMED_THE = re.compile(r"(?<![\w'’-])(?:named|called|christened|dubbed)[ \t]+The[ \t]+$")
 _MAX_NAME_WORDS = 5
 _SHIP_PREFIX = re.compile(r"(?<![\w'’-])(?:RMS|HMS|USS|SS|MV|MS|HMAS|HMCS|HMNZS|USNS|HMY|RV)[ \t]+$")
 # a number right after a proper name, not an age: "the Queen Mary 2 leaving Southampton"
@@ -662,7 +682,8 @@ def _capitalised_run(
 ) -> tuple[int, int] | None:
     """The run of two to five capitalised words that holds the word at text[start]; None for none,
     a longer or shorter one, or one holding a function word ("Of", "The": only a prompt in title
-    case writes them so). A taxonomy word is read as every candidate writes it (`_as_rendered`):
+    case writes them so), save a "The" opening a name given right before it ("called The Drunken
+    Maiden": the run starts after it). A taxonomy word is read as every candidate writes it (`_as_rendered`):
     a run never depends on the value a slot holds. `end`: where the slot at `start` ends, when
     detection read it longer than a form ("Dudes and ladiesa", a typo joined into a pair)."""
     low, high = max(0, start - _NAME_WINDOW), min(len(text), start + _NAME_WINDOW)
@@ -672,11 +693,19 @@ def _capitalised_run(
         slots = [(x, y) for x, y in slots if y <= a or x >= b] + [(a, b)]
         shape = shape[:a] + " ".join(w[:1].upper() + w[1:] for w in shape[a:b].split(" ")) + shape[b:]
     for found in _CAPITALISED_RUN.finditer(shape):
+        if found.group().startswith("The ") and start - low >= found.start() + 4:
+            named = _CAPITALISED_RUN.match(shape, found.start() + 4)  # "called The Drunken Maiden"
+            if named is not None and _NAMED_THE.search(shape, 0, named.start()) is not None:
+                found = named
         if found.start() <= start - low < found.end():
             # a slot counts as one word, whatever its form: "Lasses And Boys" renders "Girls" too,
             # and a function word inside it is the form's, not the run's
             inside = [(a - found.start(), b - found.start()) for a, b in slots]
-            fixed = [w for w in re.finditer(r"\S+", found.group()) if not any(a <= w.start() < b for a, b in inside)]
+            fixed = [
+                w
+                for w in re.finditer(r"\S+", found.group())
+                if not any(a <= w.start() < b for a, b in inside) and w.group() not in _RUN_LINKS
+            ]
             units = len(fixed) + sum(1 for a, b in inside if a < len(found.group()) and b > 0)
             if not 2 <= units <= _MAX_NAME_WORDS or any(w.group().lower() in FUNCTION_WORDS for w in fixed):
                 return None
@@ -781,7 +810,8 @@ def in_proper_name(taxonomy: Taxonomy, text: str, folded: str, start: int, end: 
     """Whether the word at text[start:end], capitalised, lies in the proper name of a thing: a run of
     two to five capitalised words, next to lower-case text, right after a thing ("the yacht Lady
     Anne", "a racehorse named Lady Grace") or right before one, the phrase holding no picture of
-    anyone ("the Green Man pub sign", "the Three Sisters rock formation"; not "a Queen Victoria
+    anyone ("the Green Man pub sign", "the Three Sisters rock formation"; "a tavern called The
+    Drunken Maiden", where "The" opens the name given; not "a Queen Victoria
     bronze statue"), after a ship's prefix ("RMS Queen Mary") or before a number ("the Queen Mary
     2 leaving Southampton"; not an age: "Emma Stone, 25", "Emma Stone 25 years old"). Things are
     WordNet's (`object_heads`, `owned_heads`). A taxonomy word in the run is read by its capital,
@@ -1130,8 +1160,14 @@ def in_idiom(
             return True
         if text and named_item(taxonomy, text, folded, start, end):
             return True
+    names_someone = bool(
+        text
+        and _COURTESY in categories
+        and _NAME_AFTER_TITLE.match(text, end)
+        and not _NAMED_RIGHT_BEFORE.search(text, max(0, start - 20), start)  # "a trawler named 'Miss Kathleen'"
+    )
     if text and (
-        in_sign_text(text, start, end)
+        (in_sign_text(text, start, end) and not names_someone)  # "a card 'Thank you Mrs. Patel!'" names her
         or before_brand(taxonomy, text, folded, start, end)
         or in_proper_name(taxonomy, text, folded, start, end)
         or in_possessive_name(taxonomy, text, folded, start, end, categories)
