@@ -395,9 +395,36 @@ def test_two_age_words_of_one_person_agree_in_every_candidate(prompt: str) -> No
 
 
 @pytest.mark.parametrize(
+    ("prompt", "pairs"),
+    [
+        # the newborn's "her", not a second person always of the father's other gender
+        (
+            "a newborn asleep in a sling on her father's chest",
+            {"her father's", "his father's", "her mother's", "his mother's"},
+        ),
+        ("a toddler hugging his mom", {"his mom", "her mom", "his dad", "her dad"}),
+    ],
+)
+def test_a_pronoun_after_a_person_without_its_attribute_is_that_persons(prompt: str, pairs: set[str]) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert all(any(p in c for c in cset.candidates) for p in pairs), cset.candidates
+    for member in cset.candidates:  # closed
+        assert set(build_candidate_set(member, seed=0).candidates) == set(cset.candidates)
+
+
+def test_an_age_noun_and_the_decade_of_its_pronoun_are_one_age() -> None:
+    # "a senior in his 60s" had the decoy "a youngster in his 60s": "his" had been another person
+    cset = build_candidate_set("a senior in his 60s fishing off a pier", seed=0)
+    assert [a.kind for a in cset.attributes].count("age") == 1, cset.template.text
+    assert not any("youngster" in c and "60s" in c for c in cset.candidates)
+
+
+@pytest.mark.parametrize(
     ("prompt", "age"),
     [
         ("a hip-hop dancer from Senegal, 22, streetwear, flash photo", "22"),
+        ("a Christmas card of Grandma Rose, 72, knitting by the fire", "72"),  # after "of" and a name
+        ("twin girls, 5, fighting over the last pancake", "5"),  # one age of both twins
         ("a nurse from the Philippines, 34, in scrubs", "34"),
         ("my grandfather in his garden, he is 80", "80"),
         ("Señora López, 70, watering plants on her balcony", "70"),
@@ -409,7 +436,7 @@ def test_a_bare_age_after_a_place_or_a_pronoun_is_varied(prompt: str, age: str) 
     """A bare number after the place a person is from ("from Senegal, 22,") or after "he is" is the
     person's age: varied, never sent in clear in every candidate; "the price is 80" is no age."""
     cset = build_candidate_set(prompt, seed=0)
-    assert "age" in [a.kind for a in cset.attributes]
+    assert {"age", "child_age"} & {a.kind for a in cset.attributes}
     assert not all(re.search(rf"\b{age}\b", c) for c in cset.candidates)
     assert_closed(prompt, seed=0)
     price = build_candidate_set("the price is 80, a man smiling", seed=0)

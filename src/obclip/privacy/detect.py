@@ -197,12 +197,13 @@ _AGES_AFTER_GROUP = re.compile(
 )
 _ONE_AGE = re.compile(_AGE_NUMBER)
 # a name after a capitalised person word: "Señora López, 70," "Uncle Ray Díaz, 58,"
-_NAME_BEFORE = re.compile(r"\.?(?:[ \t]+[^\W\d_a-z][\w'’-]*){1,2}$")
+_NAME_BEFORE = tuple(re.compile(rf"\.?(?:[ \t]+[^\W\d_a-z][\w'’-]*){{{n}}}$") for n in (1, 2))
 # a place the person is from or in, between the person and a bare age: "a dancer from Senegal, 22,"
 _PLACE_AFTER_PERSON = re.compile(
     r"[ \t]+(?:from|in|of)[ \t]+(?:the[ \t]+)?[^\W\d_a-z][\w'’-]*(?:[ \t]+[^\W\d_a-z][\w'’-]*){0,2}$"
 )
 _CHILD_NOUN_CATEGORIES = frozenset({"child_noun", "child_noun_plural"})
+_TWIN_BEFORE = re.compile(r"(?<![\w-])twin[ \t]+$")  # "twin girls, 5,": one age, both twins
 # an age said after its person's noun: "a young woman aged 25", "a man, 45 years old", "Nana turning 90"
 _AGE_PREDICATES = frozenset({"years_old_predicate", "aged_n", "turning"})
 _LAST_WORD = re.compile(r"[^\W\d_]+$")
@@ -883,14 +884,18 @@ class _Detector:
         for bare in _BARE_AGE.finditer(self.plain):  # "a boy of about sìx"
             at = bare.start()
             place = _PLACE_AFTER_PERSON.search(self.text, 0, at) if bare.group("c") and at not in ends else None
+            if place is not None and any(place.start() < m.start < at for m in self.matches):
+                place = None  # a person's words, no place: "a card of Grandma Rose, 92,"
             if place is not None and not _PLACE_AFTER_PERSON.search(self.text, 0, place.start()):
                 at = place.start()  # "a dancer from Senegal, 22," (not "a photo of Auntie Ngozi, 62,")
             noun = ends.get(at)
             if noun is None and (bare.group("c") or bare.group("a")):  # "Señora López, 70,", "Mr. Tanaka at 82"
-                name = _NAME_BEFORE.search(self.text, 0, at)
-                named = ends.get(name.start()) if name is not None else None
-                if named is not None and self.text[named.start : named.start + 1].isupper():
-                    noun = named
+                for pattern in _NAME_BEFORE:  # one name word, then two ("of Grandma Rose, 92,")
+                    name = pattern.search(self.text, 0, at)
+                    named = ends.get(name.start()) if name is not None else None
+                    if named is not None and self.text[named.start : named.start + 1].isupper():
+                        noun = named
+                        break
             if bare.group("i"):
                 if noun is None or "subject_pronoun" not in noun.entry.categories:
                     continue  # "the price is 80"
@@ -902,9 +907,11 @@ class _Detector:
                 if before.group() in GROUP_NOUNS:
                     continue  # "a family of five": a count
             elif noun.entry.is_pronoun or (
-                any("plural" in c for c in noun.entry.categories) and not bare.group("each")
+                any("plural" in c for c in noun.entry.categories)
+                and not bare.group("each")
+                and _TWIN_BEFORE.search(self.folded, max(0, noun.start - 8), noun.start) is None
             ):
-                continue  # "the men, 3, standing": a count; "an old couple (both 84)", "the twins (3)": their age
+                continue  # "the men, 3, standing": a count; "an old couple (both 84)", "twin girls, 5,": their age
             group = next(g for g in ("c", "w", "o", "a", "b", "i") if bare.group(g))
             if group == "o" and noun is not None and noun.entry.categories & _KIN_OF_CHILDREN:
                 number = parse_number(bare.group(group))
@@ -1830,12 +1837,21 @@ class _Detector:
         starts = {kind: [m.start for m in matches] for kind, matches in by_kind.items()}
         units: dict[int, list[int]] = {}
         pronoun_roots: dict[int, int] = {}
+        named = [m for m in self.matches if not m.entry.is_pronoun and m.variable >= 0]
         for match in self.matches:
             if not match.entry.is_pronoun:
                 continue
             kind = match.entry.attribute
             persons = by_kind.get(kind, [])
-            if not persons:
+            spoken = self._spoken_of(match, named, starts.get(kind, []))
+            who = variables[spoken.variable].person if spoken is not None else None
+            mine = of_person.get((who, kind), []) if who is not None else []
+            if who is not None and (not mine or any(variables[v].value == match.entry.value for v in mine)):
+                join(match, who)  # "a senior in his 60s", "a newborn asleep on her father's chest"
+                continue
+            if mine:
+                root = mine[0]  # "a senior in his 60s with her cat": another person, of the other value
+            elif not persons:
                 if kind not in pronoun_roots:
                     person += 1
                     match.variable = len(variables)
@@ -1866,6 +1882,19 @@ class _Detector:
             if by is not None and by.entry.is_pronoun:
                 join(match, variables[by.variable].person)
         return variables
+
+    def _spoken_of(self, pronoun: _Match, named: list[_Match], starts: list[int]) -> _Match | None:
+        """The word of the person a pronoun speaks of when no person of its attribute is named
+        before it: the last person word before it in its sentence ("a senior in his 60s": the
+        senior's gender, not another person's; "a newborn on her father's chest": the newborn's).
+        None otherwise, as for "a man holding her hat" (the usual binding). Reads positions and
+        kinds only."""
+        if bisect.bisect_left(starts, pronoun.start):
+            return None  # a person of the attribute before it: the usual binding
+        before = [m for m in named if m.end <= pronoun.start]
+        if not before or not self._same_sentence(before[-1].start, pronoun.start):
+            return None
+        return before[-1]
 
     def _their_age_of(
         self,
