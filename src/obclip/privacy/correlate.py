@@ -23,6 +23,7 @@ from obclip.privacy.cues import (
     cue_table,
     find_cues,
     fixed_text,
+    modifies_a_child,
     neutral_data,
 )
 from obclip.privacy.cues import plural as cue_plural
@@ -484,7 +485,8 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
     hits = [
         h
         for h in every
-        if _sent_as(template, h) is not None and (h.key in persons or any(r.varied for r in _reveals(cset, h)))
+        if _sent_as(template, h) is not None
+        and (h.key in persons or modifies_a_child(template, h) or any(r.varied for r in _reveals(cset, h)))
     ]
     recast = _recast(template)
     if not hits and not recast:
@@ -504,6 +506,9 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
             swapped = text[: hit.start] + noun + text[hit.end :]
         else:
             swapped = _replace(text, hit.start, hit.end, hit.key, floor)
+            after = hits[number + 1] if number + 1 < len(hits) else None
+            if swapped is not None and after is not None and not original[hit.end : after.start].strip(" \t"):
+                swapped = _once(swapped, neutral_form(hit.key), neutral_form(after.key), hit.start)
         if swapped is not None:
             text = swapped
     if text == original and not recast:
@@ -563,6 +568,15 @@ def _forms(
 
 _WEIGHT_OPEN = re.compile(r"[(\[{]\s*$")
 _WEIGHT_CLOSE = re.compile(r"\s*:\s*\d*(?:\.\d+)?\s*[)\]}]")
+
+
+def _once(text: str, form: str | None, next_form: str | None, start: int) -> str:
+    """`text` with a neutral form sent once where two cues in a row share it ("a tutu dress" ->
+    "an outfit", not "an outfit outfit"); `start`: where the first cue was."""
+    if not form or form != next_form:
+        return text
+    twice = text.find(f"{form} {form}", max(0, start - 3))
+    return text if twice < 0 else text[:twice] + text[twice + len(form) + 1 :]
 
 
 def _replace(text: str, start: int, end: int, key: str, floor: int = 0) -> str | None:

@@ -274,6 +274,7 @@ _CHILD_SKIP = 2
 _WORD_BEFORE = re.compile(r"([^\W\d_][\w'’-]*)([ \t]+)$")
 _WORD_AFTER = re.compile(r"[ \t]+([^\W\d_][\w'’-]*)(?![\w'’-])")
 _SLOT_BEFORE = re.compile(rf"{SLOT_MARK}[ \t]+$")
+_SLOT_AFTER = re.compile(rf"[ \t]+{SLOT_MARK}")
 _NOUN_BEFORE_AGE = re.compile(r"(?<![\w'’-])([^\W\d_][\w'’-]*)[ \t]*,[ \t]*$")
 _AGE_SLOT_AFTER = re.compile(rf"[ \t]*,[ \t]*{SLOT_MARK}")
 _CHILD_AGE = Implication("age", frozenset({"young"}), "weak")
@@ -374,19 +375,43 @@ def _age_slot_after(template: Template, text: str, end: int) -> Slot | None:
     return slot if template.attributes[slot.attribute].kind in binding().child_attributes else None
 
 
+def child_only_slot(template: Template, slot: Slot) -> bool:
+    """Whether `slot` names a person only a child can be (a child attribute, a child category of
+    binding.json's agreement, or one of ``child_modifiers``' extra categories: "girl", "son")."""
+    if slot.attribute is None:
+        return False
+    kind = template.attributes[slot.attribute].kind
+    rules = binding()
+    return (
+        kind in rules.child_attributes
+        or slot.category in rules.child_categories.get(kind, frozenset())
+        or slot.category in child_modifiers()[1]
+    )
+
+
+def modifies_a_child(template: Template, hit: CueHit) -> bool:
+    """Whether the cue `hit` states a child's age right before a slot only a child can be, of the
+    person it speaks of ("two high school girls", "a kindergarten boy"): like a child modifier
+    ("a little girl") it narrows the age beyond the noun, and is sent as its neutral form even
+    where the set varies nothing."""
+    children = binding().child_attributes
+    if hit.slot or not any(i.attribute in children and i.strength == "strong" for i in hit.implications):
+        return False
+    text = fixed_text(template)
+    after = _SLOT_AFTER.match(text, hit.end)
+    if after is None:
+        return False
+    slot = _slot_at(template, text, after.end() - 1)
+    return child_only_slot(template, slot) and template.attributes[slot.attribute or 0].person == hit.person
+
+
 def _child_modifier_hits(template: Template, slot: Slot, text: str, offset: int) -> list[CueHit]:
     """The child modifiers written right before a slot only a child can be ("a tiny little
     girl"): cues of age, bound to that slot's person. Reads the slot's category, never a value."""
     assert slot.attribute is not None
-    words, extra = child_modifiers()
+    words = child_modifiers()[0]
     attribute = template.attributes[slot.attribute]
-    rules = binding()
-    child = (
-        attribute.kind in rules.child_attributes
-        or slot.category in rules.child_categories.get(attribute.kind, frozenset())
-        or slot.category in extra
-    )
-    if not child:
+    if not child_only_slot(template, slot):
         return []
     hits: list[CueHit] = []
     end, skipped = offset, 0
