@@ -143,6 +143,7 @@ def test_a_plural_cue_gets_a_plural_form_and_a_listed_plural_its_own() -> None:
         ("best man giving a toast, wedding reception", "wedding attendant giving a toast, wedding reception"),
         ("the maid of honor hugging the bride", "the wedding attendant hugging the bride"),
         ("90s boy band album cover, four guys in white satin", "90s band album cover, four guys in white satin"),
+        ("album cover, boy group of five in a field", "album cover, group of five in a field"),
         ("Mrs. Tanaka, retired teacher, arranging ikebana", "Ms. Tanaka, teacher, arranging ikebana"),
         ("sweet 16 birthday card, a smiling teen in a tiara", "birthday card, a smiling teen in a tiara"),
         # a school before a noun only a child can be narrows the age, as "little" does

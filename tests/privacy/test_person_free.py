@@ -346,6 +346,7 @@ def test_the_same_words_that_show_a_person_are_still_varied(prompt):
         ("a woman under a neon sign that says Grandma's Diner", " under a neon sign that says Grandma's Diner"),
         ("a woman standing next to a statue of a king, dusk", " standing next to a statue of a king, dusk"),
         ("a girl holding a sign that says 'i love my mom'", " holding a sign that says 'i love my mom'"),
+        ("yoga class on a rooftop, a woman in child's pose, sunrise", " in child's pose, sunrise"),  # a pose
     ],
 )
 def test_a_person_next_to_such_words_is_still_varied_and_the_words_stay_fixed(prompt, fixed):
