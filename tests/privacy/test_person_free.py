@@ -53,6 +53,10 @@ PERSON_FREE = [
     # dishes, vegetables, a car and a typeface named with person words
     "Angel hair pasta with lemon and basil, food photography",
     "no humans, cafeteria tray, pizza, milk carton, tater tots, flash photography",
+    "His & Hers matching bathrobes hanging on hooks, spa bathroom",
+    "new baby card, baby booties and a rattle, pink and mint, flat vector",
+    "claw machine full of plush princesses and knights, neon arcade glow",  # toys
+    "a knight chess piece, a king and a tin soldier on a child's windowsill",  # a tin soldier is a toy
     "Chinese cabbage and baby bok choy in a wicker basket at a farm stand",
     "Mini Countryman in british racing green, no people",
     "Mrs Eaves serif font specimen poster, letterpress",
@@ -161,6 +165,7 @@ PERSON_FREE = [
     "the Old Man Jenkins farm at dawn",
     "top-down battle map of a tavern called The Drunken Maiden, tables, fireplace",  # "The" opens the name
     "Maid of the Mist boat at Niagara Falls, spray, rainbow",  # "of the" inside the name
+    "the Queen Victoria Station at night, wet cobbles",  # a name that ends in what it names
     "Queen of Hearts playing card, macro",
     # a quoted title in title case: the name of a shop, book or film
     'logo for a bakery called "Grandma\'s Oven", minimalist, vector',

@@ -675,6 +675,7 @@ _SHIP_PREFIX = re.compile(r"(?<![\w'’-])(?:RMS|HMS|USS|SS|MV|MS|HMAS|HMCS|HMNZ
 # a number right after a proper name, not an age: "the Queen Mary 2 leaving Southampton"
 _NUMBER_AFTER = re.compile(r"[ \t]+\d+(?![\w'’./:-]|[ \t]*(?:years?|yrs?|yo|y/o|months?|,))", re.IGNORECASE)
 _NAME_WINDOW = 60
+_LAST_TITLE_WORD = re.compile(r"[^\W\d_][\w'’&-]*$")
 
 
 def _capitalised_run(
@@ -809,7 +810,8 @@ def _thing_noun(word: str) -> bool:
 def in_proper_name(taxonomy: Taxonomy, text: str, folded: str, start: int, end: int) -> bool:
     """Whether the word at text[start:end], capitalised, lies in the proper name of a thing: a run of
     two to five capitalised words, next to lower-case text, right after a thing ("the yacht Lady
-    Anne", "a racehorse named Lady Grace") or right before one, the phrase holding no picture of
+    Anne", "a racehorse named Lady Grace"), ending in one ("the Queen Victoria Station at night")
+    or right before one, the phrase holding no picture of
     anyone ("the Green Man pub sign", "the Three Sisters rock formation"; "a tavern called The
     Drunken Maiden", where "The" opens the name given; not "a Queen Victoria
     bronze statue"), after a ship's prefix ("RMS Queen Mary") or before a number ("the Queen Mary
@@ -834,6 +836,19 @@ def in_proper_name(taxonomy: Taxonomy, text: str, folded: str, start: int, end: 
     before = _WORD_BEFORE.search(text, max(0, run_start - _NAME_WINDOW), run_start)
     if before is not None and _thing_noun(before.group(1)):
         return not taxonomy.matcher.finditer(folded, before.start(1), run_start)
+    last = _LAST_TITLE_WORD.search(text, run_start, run_end)
+    titled = any(
+        "first_name" not in entry.categories
+        for found in taxonomy.matcher.finditer(folded, run_start, run_end)
+        if (entry := taxonomy.lexicon.get(surface_key(found.group()))) is not None
+    )
+    if (
+        titled
+        and last is not None
+        and _thing_noun(last.group().lower())
+        and not taxonomy.matcher.finditer(folded, last.start(), run_end)
+    ):
+        return True  # a title's run that ends in the thing it names: "the Queen Victoria Station", not "Emma Stone"
     cursor = run_end
     after: list[str] = []
     while (noun := _NEXT_WORD.match(text, cursor)) is not None and len(after) <= _MAX_BRAND_NOUNS:

@@ -274,6 +274,7 @@ _CHILD_SKIP = 2
 _WORD_BEFORE = re.compile(r"([^\W\d_][\w'’-]*)([ \t]+)$")
 _WORD_AFTER = re.compile(r"[ \t]+([^\W\d_][\w'’-]*)(?![\w'’-])")
 _SLOT_BEFORE = re.compile(rf"{SLOT_MARK}[ \t]+$")
+_TAG_OPENS = re.compile(r"(?:^|,)[ \t]*$")
 _SLOT_AFTER = re.compile(rf"[ \t]+{SLOT_MARK}")
 _NOUN_BEFORE_AGE = re.compile(r"(?<![\w'’-])([^\W\d_][\w'’-]*)[ \t]*,[ \t]*$")
 _AGE_SLOT_AFTER = re.compile(rf"[ \t]*,[ \t]*{SLOT_MARK}")
@@ -322,7 +323,9 @@ def child_noun_form(template: Template, hit: CueHit) -> str | None:
     """What the default policy sends for `hit` when it is a child noun right after a child's written
     age (`child_nouns_after`): "" (dropped) after an age that reads as a noun alone ("a
     6-month-old crawling"), the ``sent_as`` word of its number after one that does not ("a newborn
-    baby" -> "a newborn child"); None when `hit` is no such noun."""
+    baby" -> "a newborn child"), or before a comma and the age, the ``sent_as`` word of
+    `nouns_before` ("a teenager, 15 years old" -> "a child, 15 years old"), "" for a tag alone ("1boy,
+    kid, 4 years old"); None when `hit` is no such noun."""
     if hit.slot or hit.key not in child_nouns_after(template):
         return None
     text = fixed_text(template)
@@ -331,6 +334,8 @@ def child_noun_form(template: Template, hit: CueHit) -> str | None:
     if age is None:
         if _age_slot_after(template, text, hit.end) is None:
             return None
+        if _TAG_OPENS.search(text, 0, hit.start) is not None:
+            return ""  # a tag alone ("1girl, child, 5 years old"): the age tag says it all
         before = _child_modifier_data().get("nouns_before", {}).get("sent_as", {})
         return next((form for category, form in before.items() if category in entry.categories), None)
     slot = _slot_at(template, text, age.start())
