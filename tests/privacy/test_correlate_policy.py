@@ -151,6 +151,7 @@ def test_a_plural_cue_gets_a_plural_form_and_a_listed_plural_its_own() -> None:
         ("a kindergarten boy with a backpack", "a boy with a backpack"),
         ("little sister holding balloons at the party", "sister holding balloons at the party"),
         ("1boy, kid, 4 years old, holding a toy dinosaur", "1boy, 4 years old, holding a toy dinosaur"),  # a tag alone
+        ("1girl, child, 5 years old, drawing on paper", "1girl, 5 years old, drawing on paper"),
         # two cues in a row with one neutral form send it once
         ("a little girl modeling a tutu dress, white seamless", "a girl modeling an outfit, white seamless"),
         ("a young woman in a sari at a temple festival", "a young woman in an outfit at a temple festival"),

@@ -274,6 +274,7 @@ _CHILD_SKIP = 2
 _WORD_BEFORE = re.compile(r"([^\W\d_][\w'’-]*)([ \t]+)$")
 _WORD_AFTER = re.compile(r"[ \t]+([^\W\d_][\w'’-]*)(?![\w'’-])")
 _SLOT_BEFORE = re.compile(rf"{SLOT_MARK}[ \t]+$")
+_YOUNG = "young"
 _TAG_OPENS = re.compile(r"(?:^|,)[ \t]*$")
 _SLOT_AFTER = re.compile(rf"[ \t]+{SLOT_MARK}")
 _NOUN_BEFORE_AGE = re.compile(r"(?<![\w'’-])([^\W\d_][\w'’-]*)[ \t]*,[ \t]*$")
@@ -312,10 +313,12 @@ def child_nouns_after(template: Template) -> frozenset[str]:
 def _child_nouns_after(taxonomy: Any) -> frozenset[str]:
     wanted = frozenset(_child_modifier_data().get("nouns_after", {}).get("nouns", ()))
     children = binding().child_attributes
+    # and the adult ages' own child nouns ("1girl, child, 5 years old": "child" is kept as written)
     return frozenset(
         key
         for key, entry in taxonomy.lexicon.items()
-        if taxonomy.attributes[entry.attribute].name in children and entry.categories & wanted
+        if entry.categories & wanted
+        and (taxonomy.attributes[entry.attribute].name in children or entry.value == _YOUNG)
     )
 
 
