@@ -34,6 +34,9 @@ PERSON_FREE = [
     "'Little Miss' vintage teapot on a shelf",  # ... across words that are no function word
     "a birthday cake with 'Happy 80th Grandma' piped in pink icing",  # a thing "with" it, how it is written
     "album cover, 'Daddy Issues', grunge, photocopy texture",  # what it is written on, then a comma
+    # a message: it addresses its reader, greets or dedicates
+    "condolence card, single white lily, 'in loving memory of Mum', soft grey watercolor",
+    "pop-up paper bouquet, 'Mom, you're the best', pastel pink, macro shot",
     # a capitalised possessive opening the proper name of a place
     "Dead Woman's Pass on a misty trail in the andes",
     "Bachelor's Grove cemetery at night, fog",
@@ -309,6 +312,7 @@ PERSONS = [
     "'Grandma' and an old woman in a garden",  # a quotation with no thing after it
     "teacher appreciation card 'Thank you Mrs. Patel!', crayon drawing style",  # a title names her
     "doormat 'Mr. and Mrs. Lopez', porch",  # ... two titles and a surname
+    "a woman in a park, 'happy old woman'",  # "happy" alone greets no one
     "the boys' room with a woman in it",  # a plural's apostrophe opens no quotation
     "a woman saying 'hi' to her son",
     "two army men saluting at a parade",

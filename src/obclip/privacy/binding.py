@@ -537,10 +537,14 @@ def _quoted_text(text: str, quoted: tuple[int, int], line_start: int) -> bool:
     the next three words ("'Queen's Crown' legendary shield", "'Little Miss' vintage teapot on a
     shelf"), no function word before it, or a thing's name
     after "named" or "called" ("a trawler named 'Miss Kathleen'"; "a girl named 'Emma'" is hers),
-    or it follows such a quotation after "and" or a comma ("signs 'Ladies' and 'Gents'")."""
+    or it follows such a quotation after "and" or a comma ("signs 'Ladies' and 'Gents'"), or it is a
+    message: it addresses its reader, greets or dedicates ("'Mom, you're the best'", "'in loving
+    memory of Mum'", "'Best Abuela Ever'")."""
     opening, closing = quoted[0] - 1, quoted[1]
     if _WRITTEN_SOON_AFTER.match(text, closing + 1) is not None:
         return True
+    if _MESSAGE.search(text, quoted[0], quoted[1]) is not None:
+        return True  # a message, not a description: "'Mom, you're the best'", "'in loving memory of Mum'"
     after = _WORDS_AFTER_QUOTE.match(text, closing + 1)
     words = after.group().split() if after is not None else []
     for word in words:
@@ -565,6 +569,12 @@ def _quoted_text(text: str, quoted: tuple[int, int], line_start: int) -> bool:
 
 
 _SINGLE_QUOTES = "'‘’"
+# what only a message says: the reader addressed, a greeting or a dedication
+_MESSAGE = re.compile(
+    r"(?i)(?<![\w-])(?:you|your|you['’]re|merry|congrats|congratulations|thank|thanks|welcome|get well"
+    r"|happy[ \t]+(?:birthday|anniversary|holidays|new[ \t]+year|retirement|graduation|[\w]+['’]?s[ \t]+day)"
+    r"|in loving memory|rest in peace|best[ \t]+[\w'’]+[ \t]+ever|love you)(?![\w'’-])"
+)
 _WRITTEN_ON = (
     r"(?:signs?|banners?|toppers?|plaques?|engravings?|inscriptions?|epitaphs?|stickers?|labels?|posters?|menus?"
     r"|neon|lettering|logos?|titles?|captions?|tattoos?|headlines?|slogans?|placards?|billboards?|marquees?"
