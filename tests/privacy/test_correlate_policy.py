@@ -152,6 +152,11 @@ def test_a_plural_cue_gets_a_plural_form_and_a_listed_plural_its_own() -> None:
         ("little sister holding balloons at the party", "sister holding balloons at the party"),
         ("1boy, kid, 4 years old, holding a toy dinosaur", "1boy, 4 years old, holding a toy dinosaur"),  # a tag alone
         ("1girl, child, 5 years old, drawing on paper", "1girl, 5 years old, drawing on paper"),
+        # ... but not after a child's own tag, whose age it would become
+        (
+            "baby, infant, 6 months, onesie, sleeping, soft light",
+            "baby, child, 6 months, pajamas, sleeping, soft light",
+        ),
         # two cues in a row with one neutral form send it once
         ("a little girl modeling a tutu dress, white seamless", "a girl modeling an outfit, white seamless"),
         ("a young woman in a sari at a temple festival", "a young woman in an outfit at a temple festival"),

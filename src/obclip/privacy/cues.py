@@ -275,6 +275,7 @@ _WORD_BEFORE = re.compile(r"([^\W\d_][\w'’-]*)([ \t]+)$")
 _WORD_AFTER = re.compile(r"[ \t]+([^\W\d_][\w'’-]*)(?![\w'’-])")
 _SLOT_BEFORE = re.compile(rf"{SLOT_MARK}[ \t]+$")
 _YOUNG = "young"
+_SLOT_TAG_BEFORE = re.compile(rf"{SLOT_MARK}[ \t]*,[ \t]*$")
 _TAG_OPENS = re.compile(r"(?:^|,)[ \t]*$")
 _SLOT_AFTER = re.compile(rf"[ \t]+{SLOT_MARK}")
 _NOUN_BEFORE_AGE = re.compile(r"(?<![\w'’-])([^\W\d_][\w'’-]*)[ \t]*,[ \t]*$")
@@ -337,13 +338,23 @@ def child_noun_form(template: Template, hit: CueHit) -> str | None:
     if age is None:
         if _age_slot_after(template, text, hit.end) is None:
             return None
-        if _TAG_OPENS.search(text, 0, hit.start) is not None:
+        if _TAG_OPENS.search(text, 0, hit.start) is not None and not _child_tag_before(template, text, hit.start):
             return ""  # a tag alone ("1girl, child, 5 years old"): the age tag says it all
         before = _child_modifier_data().get("nouns_before", {}).get("sent_as", {})
         return next((form for category, form in before.items() if category in entry.categories), None)
     slot = _slot_at(template, text, age.start())
     forms = _child_modifier_data().get("nouns_after", {}).get("sent_as", {}).get(slot.category, {})
     return next((form for category, form in forms.items() if category in entry.categories), "")
+
+
+def _child_tag_before(template: Template, text: str, start: int) -> bool:
+    """Whether the tag before the one at `start` is a child's slot ("baby, infant, 6 months"):
+    without the noun between, the age would read as that child's, and the set would change."""
+    before = _SLOT_TAG_BEFORE.search(text, 0, start)
+    if before is None:
+        return False
+    slot = _slot_at(template, text, before.start())
+    return slot.attribute is not None and template.attributes[slot.attribute].kind in binding().child_attributes
 
 
 def _child_noun_hit(template: Template, slot: Slot, text: str, offset: int) -> CueHit | None:
