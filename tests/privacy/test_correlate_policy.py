@@ -138,6 +138,7 @@ def test_a_plural_cue_gets_a_plural_form_and_a_listed_plural_its_own() -> None:
         ("a young woman doing prenatal yoga, sunny studio", "a young woman doing yoga, sunny studio"),
         ("1girl, serafuku, classroom, window", "1girl, uniform, classroom, window"),
         ("1girl, maid outfit, cafe, holding tray", "1girl, uniform, cafe, holding tray"),
+        ("1girl, maid, maid headdress, maid apron, cafe", "1girl, maid, headdress, outfit, cafe"),  # no butler's
         ("an androgynous young man in a linen shirt", "a young man in a linen shirt"),
         # a wedding's attendants ("the maid of honor" had had the decoy "the butler of honor")
         ("best man giving a toast, wedding reception", "wedding attendant giving a toast, wedding reception"),
