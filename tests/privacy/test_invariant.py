@@ -205,6 +205,9 @@ def test_every_member_expands_to_the_same_set(prompt: str, seed: int) -> None:
 @example(prompt="a Afghans cat Aboriginal Lasses And Boys", budget=3, seed=0)
 @example(prompt="a Afghans cat Aboriginal Lasses and boys", budget=3, seed=0)
 @example(prompt="a Afghans cat Aboriginal Afghan American Lasses And Boys", budget=1, seed=0)  # a slot is one word
+# the words after a thing's name were read as written: "shE" (no lower-case word) kept "Aboriginal
+# Afghans car" a person, while a member's "she" made it a car's name
+@example(prompt="a Afghans a Afghans a Afghans a Afghans a Aboriginal Afghans car next shE", budget=1, seed=0)
 def test_every_member_of_a_budget_group_expands_to_the_same_group(prompt: str, budget: int, seed: int) -> None:
     assume(count(prompt) < 10**9)
     cset = build_candidate_set(prompt, seed=seed, max_candidates=budget)

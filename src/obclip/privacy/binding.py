@@ -655,7 +655,7 @@ def before_brand(taxonomy: Taxonomy, text: str, folded: str, start: int, end: in
         return False
     cursor = found.end()
     words: list[str] = []
-    while (noun := _NEXT_WORD.match(text, cursor)) is not None and len(words) <= _MAX_BRAND_NOUNS:
+    while (noun := _NEXT_WORD.match(folded, cursor)) is not None and len(words) <= _MAX_BRAND_NOUNS:
         word = noun.group(1)
         if word in FUNCTION_WORDS or word.endswith(("ing", "ed")):
             break
@@ -861,7 +861,7 @@ def in_proper_name(taxonomy: Taxonomy, text: str, folded: str, start: int, end: 
         return True  # a title's run that ends in the thing it names: "the Queen Victoria Station", not "Emma Stone"
     cursor = run_end
     after: list[str] = []
-    while (noun := _NEXT_WORD.match(text, cursor)) is not None and len(after) <= _MAX_BRAND_NOUNS:
+    while (noun := _NEXT_WORD.match(folded, cursor)) is not None and len(after) <= _MAX_BRAND_NOUNS:
         if noun.group(1) in FUNCTION_WORDS or noun.group(1).endswith(("ing", "ed")):
             break
         after.append(noun.group(1))
