@@ -847,16 +847,15 @@ def in_proper_name(taxonomy: Taxonomy, text: str, folded: str, start: int, end: 
     if before is not None and _thing_noun(before.group(1)):
         return not taxonomy.matcher.finditer(folded, before.start(1), run_start)
     last = _LAST_TITLE_WORD.search(text, run_start, run_end)
-    titled = any(
-        "first_name" not in entry.categories
-        for found in taxonomy.matcher.finditer(folded, run_start, run_end)
-        if (entry := taxonomy.lexicon.get(surface_key(found.group()))) is not None
-    )
     if (
-        titled
-        and last is not None
+        last is not None
         and _thing_noun(last.group().lower())
         and not taxonomy.matcher.finditer(folded, last.start(), run_end)
+        and any(
+            "first_name" not in entry.categories
+            for found in taxonomy.matcher.finditer(folded, run_start, run_end)
+            if (entry := taxonomy.lexicon.get(surface_key(found.group()))) is not None
+        )
     ):
         return True  # a title's run that ends in the thing it names: "the Queen Victoria Station", not "Emma Stone"
     cursor = run_end

@@ -1838,12 +1838,13 @@ class _Detector:
         units: dict[int, list[int]] = {}
         pronoun_roots: dict[int, int] = {}
         named = [m for m in self.matches if not m.entry.is_pronoun and m.variable >= 0]
+        named_ends = [m.end for m in named]  # in order: matches never overlap
         for match in self.matches:
             if not match.entry.is_pronoun:
                 continue
             kind = match.entry.attribute
             persons = by_kind.get(kind, [])
-            spoken = self._spoken_of(match, named, starts.get(kind, []))
+            spoken = self._spoken_of(match, named, named_ends, starts.get(kind, []))
             who = variables[spoken.variable].person if spoken is not None else None
             mine = of_person.get((who, kind), []) if who is not None else []
             if who is not None and (not mine or any(variables[v].value == match.entry.value for v in mine)):
@@ -1883,7 +1884,7 @@ class _Detector:
                 join(match, variables[by.variable].person)
         return variables
 
-    def _spoken_of(self, pronoun: _Match, named: list[_Match], starts: list[int]) -> _Match | None:
+    def _spoken_of(self, pronoun: _Match, named: list[_Match], ends: list[int], starts: list[int]) -> _Match | None:
         """The word of the person a pronoun speaks of when no person of its attribute is named
         before it: the last person word before it in its sentence ("a senior in his 60s": the
         senior's gender, not another person's; "a newborn on her father's chest": the newborn's).
@@ -1891,10 +1892,10 @@ class _Detector:
         kinds only."""
         if bisect.bisect_left(starts, pronoun.start):
             return None  # a person of the attribute before it: the usual binding
-        before = [m for m in named if m.end <= pronoun.start]
-        if not before or not self._same_sentence(before[-1].start, pronoun.start):
+        at = bisect.bisect_right(ends, pronoun.start)
+        if not at or not self._same_sentence(named[at - 1].start, pronoun.start):
             return None
-        return before[-1]
+        return named[at - 1]
 
     def _their_age_of(
         self,
