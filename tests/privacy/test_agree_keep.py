@@ -427,6 +427,11 @@ def test_an_age_noun_and_the_decade_of_its_pronoun_are_one_age() -> None:
         ("twin girls, 5, fighting over the last pancake", "5"),  # one age of both twins
         ("a nurse from the Philippines, 34, in scrubs", "34"),
         ("my grandfather in his garden, he is 80", "80"),
+        ("my stepdad and my little brother, he's 9, building a treehouse", "9"),  # "he's", as "he is"
+        ("an old couple, both 84, on a bench by the sea", "84"),  # the couple's age
+        ("old couple (both 84) sharing a thermos of tea", "84"),
+        ("the twins, both 5, in matching raincoats", "5"),
+        ("tattoo artists side by side, mom 52, daughter 27, in a studio", "52"),  # right after the noun
         ("Señora López, 70, watering plants on her balcony", "70"),
         ("Mrs. Okafor, 60, in her garden", "60"),
         ("portrait of a very old man, 100 years, black and white", "100"),
@@ -441,6 +446,62 @@ def test_a_bare_age_after_a_place_or_a_pronoun_is_varied(prompt: str, age: str) 
     assert_closed(prompt, seed=0)
     price = build_candidate_set("the price is 80, a man smiling", seed=0)
     assert all("is 80" in c for c in price.candidates)
+    panels = build_candidate_set("comic page, girl 2, boy 3, speech bubbles", seed=0)  # one digit: a label
+    assert "age" not in {a.kind for a in panels.attributes}
+
+
+@pytest.mark.parametrize(
+    "prompt", ["an old couple, both 84, on a bench by the sea", "old couple (both 84) sharing a thermos of tea"]
+)
+def test_a_groups_bare_age_is_its_age_word(prompt: str) -> None:
+    """"both 84" after "an old couple" is the couple's age, the one "old" states: one variable, so
+    no candidate reads a young couple both 84, or an old couple both 23."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert [a.kind for a in cset.attributes] == ["age"], cset.template.text
+    ages = {re.search(r"([\w-]+) couple\W+both (\d+)", c).groups() for c in cset.candidates}  # type: ignore[union-attr]
+    assert {word for word, _ in ages} == {"young", "middle-aged", "old"}, cset.candidates
+    for word, number in ages:
+        assert {"young": int(number) < 35, "middle-aged": 35 <= int(number) < 65, "old": int(number) >= 65}[word]
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "{old man}, aged 80, {long white beard}, rocking chair on a porch",
+        "(old man:1.2), aged 80, banjo, appalachian",
+        "(old man:1.2), (aged 80:1.1), banjo",
+    ],
+)
+def test_an_age_tag_after_a_weighted_person_is_that_persons(prompt: str) -> None:
+    """The brackets and weight of "(old man:1.2)" do not end the person: "aged 80" after it is
+    the old man's age, one variable ("a young man, aged 80" and "an old man, aged 30" had been
+    decoys)."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert [a.kind for a in cset.attributes].count("age") == 1, cset.template.text
+    for candidate in cset.candidates:
+        word, number = re.search(r"([\w-]+) (?:wo)?man\W.*?aged (\d+)", candidate).groups()  # type: ignore[union-attr]
+        assert {"young": int(number) < 35, "middle-aged": 35 <= int(number) < 65, "old": int(number) >= 65}[word]
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "an old couple holding hands on a bench, he in a flat cap, she in a raincoat",
+        "a couple dancing, he in a suit and she in a red dress, ballroom",
+        "a couple dancing, she in a suit and she in a red dress, ballroom",
+        "a couple dancing, he in a suit and he in a tuxedo, ballroom",
+    ],
+)
+def test_a_couples_pronouns_vary_its_gender_mix(prompt: str) -> None:
+    """Two subject pronouns that each open a clause after "a couple" are its two members: both
+    genders vary apart, so the set holds a man and a woman, two women and two men whatever the
+    user wrote (one "he" and one "she" in every candidate had told the cloud the couple's mix)."""
+    cset = build_candidate_set(prompt, seed=0)
+    mixes = {tuple(re.findall(r"\b(he|she)\b", c)) for c in cset.candidates}
+    assert mixes == {("he", "she"), ("she", "he"), ("he", "he"), ("she", "she")}, cset.candidates
+    assert_closed(prompt, seed=0)
+    kept = build_candidate_set("two sisters, she in red, she in blue", seed=0)  # the group's gender
+    assert {tuple(re.findall(r"\b(he|she)\b", c)) for c in kept.candidates} == {("he", "he"), ("she", "she")}
 
 
 @pytest.mark.parametrize(

@@ -256,6 +256,11 @@ def test_a_people_before_a_dish_no_list_knows_stays_food(prompt: str) -> None:
         ("the cat is black", False),
         ("she's black, portrait in a garden", True),  # a copula joined to its pronoun
         ("the girl's black hair in the wind", False),  # a possessive, not a copula
+        # capitalised and alone between commas in a list about a person: a people's word
+        ("ecommerce, plus size woman, 40s, Black, linen jumpsuit, full body", True),
+        ("1girl, White, freckles, sundress", True),
+        ("a woman, black, linen jumpsuit", False),  # not capitalised: the colour of what follows
+        ("product photo, sneakers, Black, White, Red colorway", False),  # no person
     ],
 )
 def test_a_colour_word_said_of_a_person_by_a_copula_is_an_ethnicity(prompt: str, varied: bool) -> None:

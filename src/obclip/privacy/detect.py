@@ -161,7 +161,7 @@ _AGE_NUMBER = r"\d{1,3}(?:[ \t]+months?)?"
 # ... or in words: "six", "about six months"
 _AGE_WORD = r"(?:\d{1,3}|[a-z]+(?:-[a-z]+)?)(?:[ \t]+months?)?"
 _BARE_AGE = re.compile(
-    rf"(?:,[ \t]*(?P<c>{_AGE_NUMBER})(?=(?:[ \t]+years)?\+?[ \t]*(?:,|\.|;|$))"
+    rf"(?:,[ \t]*(?P<both>(?:both|all|each)[ \t]+)?(?P<c>{_AGE_NUMBER})(?=(?:[ \t]+years)?\+?[ \t]*(?:,|\.|;|$))"
     # "a little boy, about six, in a kurta": an approximate age between commas, digits or words
     r"|,[ \t]*(?:about|around|roughly|approximately|nearly|almost|maybe)[ \t]+"
     rf"(?P<w>{_AGE_WORD})(?=(?:[ \t]+years)?\+?[ \t]*(?:,|\.|;|$))"
@@ -173,8 +173,10 @@ _BARE_AGE = re.compile(
     r"(?:over|under|around|about|nearly|almost|roughly|approximately|at|nearing|approaching|past|pushing)[ \t]+"
     rf"(?P<a>{_AGE_WORD})(?![\w-]){_AFTER_AGE}"
     rf"|[ \t]*\((?P<each>(?:both|all|each)[ \t]+)?(?P<b>{_AGE_NUMBER})\+?\))"
-    # "he is 80 and she is 78": after a subject pronoun only
-    r"|[ \t]+(?:is|was)[ \t]+(?P<i>\d{1,3})(?=[ \t]*(?:[,.;:!?)\]]|$|and\b|with\b|in\b))"
+    # "he is 80 and she is 78", "he's 9": after a subject pronoun only
+    # "mom 52, daughter 27": two digits right after a person word, before a comma (never "girl 2")
+    r"|[ \t]+(?P<n>\d{2,3})(?=[ \t]*(?:[,;)]|$))"
+    r"|(?:[ \t]+(?:is|was)|['’]s)[ \t]+(?P<i>\d{1,3})(?=[ \t]*(?:[,.;:!?)\]]|$|and\b|with\b|in\b))"
 )
 # ages joined by "and" (`_coordinated_ages`): "70 and [68 years old]", "[aged 4] and 7", "brothers, 8 and 11"
 _DIGIT = re.compile(r"\d")
@@ -207,6 +209,10 @@ _TWIN_BEFORE = re.compile(r"(?<![\w-])twin[ \t]+$")  # "twin girls, 5,": one age
 # an age said after its person's noun: "a young woman aged 25", "a man, 45 years old", "Nana turning 90"
 _AGE_PREDICATES = frozenset({"years_old_predicate", "aged_n", "turning"})
 _LAST_WORD = re.compile(r"[^\W\d_]+$")
+# a group of two that names no gender, then one subject pronoun per member ("an old couple on a
+# bench, he in a flat cap, she in a raincoat"): `_distributive`
+_PAIR = re.compile(r"(?<![\w-])(?:couple|pair|duo|twins|newlyweds|lovers|two[ \t]+[^\W\d_]+|both of them)(?![\w-])")
+_CLAUSE_START = re.compile(r"(?:^|[,;:(]|(?<![\w-])(?:and|while|whereas))[ \t]*$")
 _COURTESY_BEFORE = re.compile(r"(?<![\w-])(?:mrs|mr|ms|miss|mx|dr|prof)\.?[ \t]+$")
 _CAPITALISED_NEXT = re.compile(r"[ \t]+[^\W\d_a-z]")
 _TYPO_WORD = re.compile(r"(?<![\w'’-])[^\W\d_]+(?![\w'’-])")
@@ -450,6 +456,8 @@ def _value_words(folded: str, taxonomy: Taxonomy, *, typos: bool) -> list[tuple[
 # 70s", "(old man:1.2), (70s:1.2)", "((old man)), (70s:1.2)"
 _DECADE_TAG_GAP = re.compile(r"(?::[ \t]*\d+(?:\.\d+)?)?[ \t]*[)\]}]*\s*,?\s*[(\[{]*\s*(?:(?:early|mid|late)[\s-]+)?")
 _QUALIFIER_GAP = re.compile(r"[ \t-]+")
+# between a weighted person and the age tag after it: "(old man:1.2), aged 80", "{old man}, aged 80"
+_WEIGHT_GAP = re.compile(r"(?::[ \t]*\d+(?:\.\d+)?)?[ \t]*[)\]}]*\s*,?\s*[(\[{]*\s*")
 _WORN_AFTER = re.compile(
     r"[ \t]*(?:(wearing|dressed|mid-|mid[ \t]+(?=[a-z]))|in[ \t]+(?:(?:a|an|the|his|her|their|full)[ \t]+)?)"
 )
@@ -899,20 +907,26 @@ class _Detector:
             if bare.group("i"):
                 if noun is None or "subject_pronoun" not in noun.entry.categories:
                     continue  # "the price is 80"
+            elif bare.group("n"):
+                if noun is None or noun.entry.is_pronoun or any("plural" in c for c in noun.entry.categories):
+                    continue  # "size 10", "the men 20": no person's age
             elif noun is None:
                 # a person noun that is no slot: "a retired schoolteacher, 72, gardening"
                 before = _LAST_WORD.search(self.folded, 0, at)
-                if before is None or not is_person_noun(before.group()) or before.group().endswith("s"):
+                each = bare.group("each") or bare.group("both")
+                if before is None or not is_person_noun(before.group()) or (before.group().endswith("s") and not each):
                     continue
-                if before.group() in GROUP_NOUNS:
-                    continue  # "a family of five": a count
+                if before.group() in GROUP_NOUNS and not each:
+                    continue  # "a family of five": a count; "an old couple, both 84": the couple's age
+                if each:  # the group's own age word: "an old couple (both 84)" is old in every candidate
+                    noun = next((m for m in self.matches if m.end in (before.start() - 1, before.start())), None)
             elif noun.entry.is_pronoun or (
                 any("plural" in c for c in noun.entry.categories)
-                and not bare.group("each")
+                and not (bare.group("each") or bare.group("both"))
                 and _TWIN_BEFORE.search(self.folded, max(0, noun.start - 8), noun.start) is None
             ):
                 continue  # "the men, 3, standing": a count; "an old couple (both 84)", "twin girls, 5,": their age
-            group = next(g for g in ("c", "w", "o", "a", "b", "i") if bare.group(g))
+            group = next(g for g in ("c", "w", "o", "a", "b", "n", "i") if bare.group(g))
             if group == "o" and noun is not None and noun.entry.categories & _KIN_OF_CHILDREN:
                 number = parse_number(bare.group(group))
                 if number is not None and number[1].isdigit() and int(number[1]) <= _MOST_CHILDREN:
@@ -1491,6 +1505,8 @@ class _Detector:
                 return True
             return self._verb_after_noun_use(match, phrase)
         if surface_key(text[match.start : match.end]) in self.binding.strict:
+            if self._capitalised_tag(match):  # "woman, 40s, Black, linen jumpsuit": a people's word
+                return self.has_person or bool(self.tag_persons - {match.start})
             return self._predicate_of_person(match.start)
         name = self.taxonomy.attributes[match.entry.attribute].name
         if not phrase and name in self.binding.alone_is_a_person and self._next_token(k)[0] in ("punct", "end"):
@@ -1506,6 +1522,16 @@ class _Detector:
                 return True  # "a pretty Latina with curly hair", "pretty Filipina smiling": used as a noun
         # a tag list about a person told by tags only ("elderly, female, wheelchair")
         return self.has_person or bool(self.tag_persons - {match.start})
+
+    def _capitalised_tag(self, match: _Match) -> bool:
+        """Whether a colour word that is also a people's ("Black", "White") stands capitalised and
+        alone between commas: a tag said of the person the list shows ("plus size woman, 40s,
+        Black, linen jumpsuit"), where a colour would name what it colours ("black dress")."""
+        if not self.text[match.start].isupper():
+            return False
+        before = self.text[: match.start].rstrip()
+        after = self.text[match.end :].lstrip()
+        return (not before or before.endswith(",")) and (not after or after.startswith(","))
 
     def _predicate_of_person(self, start: int) -> bool:
         """Whether the word at `start` is said of a person by a copula: "she is black", "a woman who
@@ -1812,7 +1838,14 @@ class _Detector:
 
         subject = self._tag_subject() or self._solo_subject()
         subject_person: int | None = None
+        members = self._distributive()
         for match in self.matches:
+            if match.start in members:  # "a couple, he in a cap, she in a raincoat": a member each
+                person += 1
+                join(match, person)
+                by_kind.setdefault(match.entry.attribute, []).append(match)
+                previous = match
+                continue
             if match.entry.is_pronoun:
                 continue
             by = owner(match)
@@ -1837,10 +1870,10 @@ class _Detector:
         starts = {kind: [m.start for m in matches] for kind, matches in by_kind.items()}
         units: dict[int, list[int]] = {}
         pronoun_roots: dict[int, int] = {}
-        named = [m for m in self.matches if not m.entry.is_pronoun and m.variable >= 0]
+        named = [m for m in self.matches if (not m.entry.is_pronoun or m.start in members) and m.variable >= 0]
         named_ends = [m.end for m in named]  # in order: matches never overlap
         for match in self.matches:
-            if not match.entry.is_pronoun:
+            if not match.entry.is_pronoun or match.start in members:
                 continue
             kind = match.entry.attribute
             persons = by_kind.get(kind, [])
@@ -1883,6 +1916,29 @@ class _Detector:
             if by is not None and by.entry.is_pronoun:
                 join(match, variables[by.variable].person)
         return variables
+
+    def _distributive(self) -> set[int]:
+        """Starts of the two subject pronouns that name a group of two one member each: "an old
+        couple on a bench, he in a flat cap, she in a raincoat". Each is its own person, whose gender
+        varies apart from the other's, so the couple's mix varies too (one "he" and one "she" in
+        every candidate would tell the cloud it is a man and a woman). Reads the group word, the
+        pronouns' category and where each opens a clause, never a value: "he ..., he ..." reads the
+        same. A group word the taxonomy varies ("two sisters") keeps its own binding."""
+        pronouns = [m for m in self.matches if "subject_pronoun" in m.entry.categories]
+        if len(pronouns) < 2:
+            return set()
+        pair = _PAIR.search(self.folded, 0, pronouns[0].start)
+        if pair is None or any(m.start < pair.end() and pair.start() < m.end for m in self.matches):
+            return set()
+        if any(not m.entry.is_pronoun and pair.end() <= m.start < pronouns[1].start for m in self.matches):
+            return set()  # "a couple, he holds a baby, she ...": another person named between
+        opening = [m for m in pronouns if _CLAUSE_START.search(self.folded, max(0, m.start - 12), m.start)]
+        if len(opening) < 2 or opening[:2] != pronouns[:2]:
+            return set()
+        first, second = opening[:2]
+        if not self._same_sentence(pair.start(), second.start):
+            return set()
+        return {first.start, second.start}
 
     def _spoken_of(self, pronoun: _Match, named: list[_Match], ends: list[int], starts: list[int]) -> _Match | None:
         """The word of the person a pronoun speaks of when no person of its attribute is named
@@ -2032,8 +2088,9 @@ class _Detector:
         if match.category == "decade" and not previous.entry.is_pronoun and _DECADE_TAG_GAP.fullmatch(gap):
             return True  # "old man, 70s", "a woman, early 30s", "woman 30s,": the tag right after a person is their age
         words = gap.replace(",", " ").split()
-        if match.category in _AGE_PREDICATES and match.article is None and not words:
-            return previous.entry.attribute != match.entry.attribute  # "a young woman aged 25"
+        if match.category in _AGE_PREDICATES and match.article is None and (not words or _WEIGHT_GAP.fullmatch(gap)):
+            # "a young woman aged 25", "(old man:1.2), aged 80"
+            return previous.entry.attribute != match.entry.attribute
         if previous.rule == ALWAYS and previous.category != "adjective":
             if len(words) == 1 and (words[0] in LINKING or words[0] in ("named", "called")):
                 return True
