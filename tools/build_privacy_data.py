@@ -329,6 +329,8 @@ _WN_MALE_SUFFIXES = ("boy",)
 _WN_STRONG_SUFFIXES = (*_WN_FEMALE_SUFFIXES, "ess", "ette", "enne", "euse", "man", "boy")
 # a gloss that says the person is a woman or a girl ("a woman hunter"), not "a man or woman"; a gloss
 # "a man who ..." is not read: WordNet writes it of persons of either gender ("mariner")
+# a gloss of a child's role: "a boy who delivers newspapers" (paperboy), "a girl who works in a mill"
+_WN_YOUNG_GLOSS = re.compile(r"(?:a|an) (?:(?:little|young) )?(?:boy|girl|child)\b(?! or )")
 _WN_GLOSS = re.compile(
     r"(?:a|an) (?:(?:young|old|little|married|unmarried|adult|\w+ing) )?(woman|girl|female|lady)\b(?! or )"
 )
@@ -556,7 +558,11 @@ def person_nouns(directory: Path) -> dict[str, object]:
     child = trees["child"] | trees["infant"] | trees["teen"]
 
     def single(kind: str, young: bool) -> dict[str, str]:
-        return {w: plural(w) for w, o in sorted(words[kind].items()) if w not in paired and (o in child) == young}
+        return {
+            w: plural(w)
+            for w, o in sorted(words[kind].items())
+            if w not in paired and (o in child or bool(_WN_YOUNG_GLOSS.match(synsets[o]["gloss"]))) == young
+        }
 
     # an unpaired woman's word that WordNet glosses as a woman of a role named with no gender
     # ("huntress": "a woman hunter"): its slot renders "female hunter" / "male hunter", so the

@@ -330,11 +330,38 @@ def test_kin_words_before_vibes_and_their_romanisations_are_varied(prompt: str, 
         ("my dadi making rotis", {"my dadi", "my dadaji"}),
         ("a warlock casting a spell in a dark forest", {"a witch casting", "a wizard casting"}),
         ("a bachelorette on a reality show", {"a bachelorette on", "a bachelor on"}),  # not "spinster"
+        ("an old Mississippi bluesman on a porch", {"bluesman on", "blueswoman on"}),
+        ("a Jain sadhvi in white robes on a dusty road", {"nun in", "monk in"}),  # sent as its canonical form
     ],
 )
 def test_role_and_kin_words_vary_with_their_counterparts(prompt: str, pair: set[str]) -> None:
     cset = build_candidate_set(prompt, seed=0)
     assert all(any(p in c for c in cset.candidates) for p in pair), cset.candidates
+
+
+@pytest.mark.parametrize(
+    ("prompt", "yours"),
+    [
+        ("1boy, solo, paperboy, newsboy cap, bicycle, 1950s", "1boy, solo, boy, newsboy cap, bicycle, 1950s"),
+        ("choirboys singing in a cathedral", "boys singing in a cathedral"),
+    ],
+)
+def test_a_childs_role_from_wordnet_stays_a_child(prompt: str, yours: str) -> None:
+    """WordNet's "a boy who delivers newspapers" is a child: the role is sent as "boy", never as
+    "man" (the user's own candidate had become an adult). "newsboy cap" is a hat."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert cset.true_prompt == yours
+    assert "newsboy" not in (cset.notice or ""), cset.notice
+
+
+def test_urdu_parents_are_varied() -> None:
+    cset = build_candidate_set("abbu handing dates to his son, ammi pouring tea", seed=0)
+    assert not all("abbu" in c for c in cset.candidates) and not all("ammi" in c for c in cset.candidates)
+
+
+def test_ammi_is_a_flower_before_its_species() -> None:
+    cset = build_candidate_set("ammi majus flowers in a vase, white linen", seed=0)
+    assert len(cset) == 1 and cset.true_prompt == "ammi majus flowers in a vase, white linen"
 
 
 def test_schoolchildren_are_children_whose_age_varies() -> None:
