@@ -454,7 +454,7 @@ def test_a_bare_age_after_a_place_or_a_pronoun_is_varied(prompt: str, age: str) 
     "prompt", ["an old couple, both 84, on a bench by the sea", "old couple (both 84) sharing a thermos of tea"]
 )
 def test_a_groups_bare_age_is_its_age_word(prompt: str) -> None:
-    """"both 84" after "an old couple" is the couple's age, the one "old" states: one variable, so
+    """The "both 84" after "an old couple" is the couple's age, the one "old" states: one variable, so
     no candidate reads a young couple both 84, or an old couple both 23."""
     cset = build_candidate_set(prompt, seed=0)
     assert [a.kind for a in cset.attributes] == ["age"], cset.template.text
