@@ -6,7 +6,9 @@ detection, expansion) for a short prompt, and 100 kB prompts of several kinds, e
 
 Prints one line per case: seconds, the ratio to the 5 s budget, and what came back; the cases run
 at 100 kB (refused at once: longer than detection reads) and at the longest prompt read (1,000
-characters), without a budget and with `--max-candidates 64`.
+characters), without a budget and with `--max-candidates 64`; then three paragraphs of the kind
+people type into chat image tools (several persons named and referred back to), whose sets run to
+thousands of candidates that are each read back: without a budget, and with 64.
 """
 
 from __future__ import annotations
@@ -37,6 +39,23 @@ def _cases(size: int) -> dict[str, str]:
     }
 
 
+PARAGRAPHS = [
+    "A black and white photograph from the 1950s showing an elderly Italian man sitting on a wooden bench "
+    "outside his bakery in Brooklyn. He is wearing a flat cap and a white apron dusted with flour, and his "
+    "hands rest on a cane. Beside him, his granddaughter, a girl of about seven with pigtails, is eating a "
+    "cannoli and laughing. The man looks at her with quiet pride. In the background, a woman in a floral "
+    "dress, her mother, is arranging bread in the shop window. Soft afternoon light, film grain.",
+    "Create an image of a young Black woman in her twenties standing in a crowded subway car in New York in "
+    "1985. She wears a denim jacket covered in pins and has big headphones around her neck. Next to her, an "
+    "older Asian man in a grey suit reads a folded newspaper while a teenage boy with a skateboard leans "
+    "against the door. The woman is smiling at something on her Walkman. Harsh fluorescent light.",
+    "Illustrate a cozy scene in a small Mexican kitchen where an abuela in her seventies teaches her "
+    "grandson, a boy around ten, how to make tortillas by hand. She has silver hair tied in a bun. He is "
+    "standing on a stool so he can reach the counter, flour on his nose. Her husband, the grandfather, sits "
+    "at the table behind them drinking coffee. The old woman is laughing at the boy's lopsided tortilla.",
+]
+
+
 def main() -> None:
     started = time.perf_counter()
     from obclip.errors import InvalidInputError
@@ -57,6 +76,13 @@ def main() -> None:
                 answer = f"refused: {str(error)[:50]}"
             took = time.perf_counter() - mark
             label = f"{name} ({size} chars, budget {budget})"
+            print(f"{label:45s} {took:6.2f} s  x{took / BUDGET_S:.2f} of {BUDGET_S:.0f} s  {answer}")
+    for budget in (4096, 64):
+        for number, text in enumerate(PARAGRAPHS, 1):
+            mark = time.perf_counter()
+            answer = f"N = {len(build_candidate_set(text, seed=0, max_candidates=budget))}"
+            took = time.perf_counter() - mark
+            label = f"paragraph {number} ({len(text)} chars, budget {budget})"
             print(f"{label:45s} {took:6.2f} s  x{took / BUDGET_S:.2f} of {BUDGET_S:.0f} s  {answer}")
 
 

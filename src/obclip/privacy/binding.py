@@ -1121,6 +1121,27 @@ def _idioms(taxonomy: Taxonomy) -> dict[tuple[int, str], list[_Idiom]]:
     return index
 
 
+_LITERAL_WORD = re.compile(r"\w+")
+
+
+@functools.lru_cache(maxsize=32)
+def _idiom_lookup(
+    taxonomy: Taxonomy,
+) -> dict[tuple[int, str], tuple[tuple[_Idiom, ...], dict[str, tuple[_Idiom, ...]]]]:
+    """`_idioms` per (attribute, category) as (the idioms without a literal word, the rest by their
+    first literal): a text can hold an idiom only if it holds that word, so a slot looks at the
+    few idioms whose word is near it, not at every idiom of its category."""
+    lookup: dict[tuple[int, str], tuple[tuple[_Idiom, ...], dict[str, tuple[_Idiom, ...]]]] = {}
+    for kind, idioms in _idioms(taxonomy).items():
+        by_word: dict[str, list[_Idiom]] = {}
+        for idiom in idioms:
+            if idiom.literals:
+                by_word.setdefault(idiom.literals[0], []).append(idiom)
+        always = tuple(idiom for idiom in idioms if not idiom.literals)
+        lookup[kind] = (always, {word: tuple(found) for word, found in by_word.items()})
+    return lookup
+
+
 def _is_name(taxonomy: Taxonomy, word: str) -> bool:
     entry = taxonomy.lexicon.get(word)
     rules = binding()
@@ -1197,12 +1218,20 @@ def in_idiom(
         or in_possessive_name(taxonomy, text, folded, start, end, categories)
     ):
         return True
-    table = _idioms(taxonomy)
+    table = _idiom_lookup(taxonomy)
     low, high = max(0, start - _WINDOW), min(len(folded), end + _WINDOW)
     window = folded[low:high]  # an idiom holding this word lies within it: a 100 kB prompt stays fast
+    words: set[str] | None = None
     for category in categories:
-        for idiom in table.get((attribute, category), ()):
-            if not all(word in window for word in idiom.literals):
+        kind = table.get((attribute, category))
+        if kind is None:
+            continue
+        if words is None:  # an idiom's literal words are whole words of its match, so of the window
+            words = set(_LITERAL_WORD.findall(window))
+        always, by_word = kind
+        near = [idiom for word in words for idiom in by_word.get(word, ())]
+        for idiom in (*always, *near):
+            if not all(word in words for word in idiom.literals):
                 continue
             for found in idiom.pattern.finditer(folded, low, high):
                 if not all(

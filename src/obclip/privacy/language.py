@@ -49,6 +49,7 @@ ONLY_ENGLISH = "only English is read"
 """How the language line starts: `policy_notice` repeats the line in the set's notice."""
 
 
+@functools.lru_cache(maxsize=64)
 def language_of(text: str) -> str | None:
     """The language of `text` when it is clearly not English (an ISO 639-1 code such as "fr", or
     "und" when most of its letters are not Latin), else None (English, or nothing to tell by).

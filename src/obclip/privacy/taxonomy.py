@@ -36,6 +36,8 @@ _RESERVED_SURFACES = frozenset({"a", "an"})
 
 def unaccented(word: str) -> str:
     """`word` with the accents of its letters dropped, one character for one (offsets stay valid)."""
+    if word.isascii():
+        return word
     result = []
     for char in word:
         parts = unicodedata.normalize("NFD", char)
@@ -677,6 +679,7 @@ class _Found:
 
 
 _WORD_START = re.compile(r"(?<![\w-])\w")
+_MATCHER_MEMO = 200_000  # windows remembered by a matcher before it starts afresh
 _RUN = re.compile(r"[\w'’-]+")
 _SPACE = re.compile(r"\s+")
 
@@ -695,20 +698,32 @@ class Matcher:
             for i in range(1, len(pieces)):
                 prefixes.add(" ".join(pieces[:i]))
         self.prefixes = frozenset(prefixes)
+        # a match reads no further than the longest key and the character after it: what starts at
+        # a word is looked up by that window, so the words a set's candidates share (and the many
+        # readings of one prompt) are walked once
+        self._window = max((len(k) for k in keys), default=0) + 2
+        self._seen: dict[str, int] = {}
 
     def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> list[_Found]:
         """The matches in `text` (folded), left to right, not overlapping."""
         limit = len(text) if endpos is None else endpos
         found: list[_Found] = []
         cursor = pos
+        seen = self._seen
+        if len(seen) > _MATCHER_MEMO:
+            seen.clear()
         for start in _WORD_START.finditer(text, pos, limit):
             begin = start.start()
             if begin < cursor:
                 continue
-            end = self._longest(text, begin, limit)
-            if end is not None:
-                found.append(_Found(text, begin, end))
-                cursor = end
+            window = text[begin : min(limit, begin + self._window)]
+            length = seen.get(window)
+            if length is None:
+                longest = self._longest(window, 0, len(window))
+                length = seen[window] = -1 if longest is None else longest
+            if length >= 0:
+                found.append(_Found(text, begin, begin + length))
+                cursor = begin + length
         return found
 
     def _longest(self, text: str, begin: int, limit: int) -> int | None:
