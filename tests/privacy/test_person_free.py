@@ -191,6 +191,18 @@ PERSON_FREE = [
     "Eggs Benedict on a brunch table with mimosas, sunny patio",
     "a lazy Susan on a farmhouse table",
     "a Shirley Temple and a Tom Collins on a sticky bar top, neon glow",
+    # a name, or a title or kin word and a name, before a thing that ends the phrase
+    "(Margherita pizza:1.3) straight out of a wood-fired oven, leopard-spotted crust",
+    "Jack Russell terrier mid-jump catching a frisbee on the beach",
+    "botanical illustration of a Lady Banks rose, watercolor, vintage plate",
+    "a King Charles spaniel asleep on a velvet sofa",
+    # a thing made for persons, and rooms and menus named after them
+    "product shot of a beard oil for men, amber glass bottle, cedar wood tray",
+    "yellow rain boots for kids on a doormat, studio",
+    "kids menu illustration, smiley-face pancakes, dino nuggets, crayon texture",
+    "mother-in-law suite above the garage, kitchenette, skylights, listing photo",
+    "monk's cell turned guest room, whitewashed walls, single iron bed",
+    "the Flying Scotsman crossing a viaduct, plume of steam, autumn hills",
     # where the prompt says outright that nobody is there: a name, a person noun before a noun
     "dead mall food court after closing, Sbarro and Orange Julius signs, nobody, neon",
     "no humans, dragon, mother dragon, dragon egg, nest, cave, glowing",
@@ -328,6 +340,11 @@ PERSONS = [
     "the Queen's Guard marching in london",  # a possessive before persons
     "portrait, an Old Man's Face, oil",  # ... before a body part
     "a woman at a pawn shop counter",
+    "Emma Watson portrait, studio light",  # a picture after a full name shows her
+    "a Frida Kahlo self-portrait with a monkey",
+    "Maria cooking pasta in a small kitchen",  # no thing after the name
+    "a birthday party for kids, balloons, clown",  # a gathering for persons may show them
+    "a woman buying a gift for her husband",
 ]
 
 

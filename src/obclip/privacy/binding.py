@@ -270,6 +270,26 @@ _MAX_HEAD_WORDS = 4
 _GENITIVE_WINDOW = 200
 
 
+_FOR_WHOM = re.compile(r"(?<![\w'’-])([a-z]+)[ \t]+for[ \t]+$")
+
+
+def for_whom(taxonomy: Taxonomy, folded: str, start: int, end: int, surface: str = "") -> bool:
+    """Whether the plural person noun at folded[start:end] says whom a thing is made for: right
+    after a thing and "for", ending the phrase ("beard oil for men", "rain boots for kids", "a
+    perfume for women, amber bottle"). No one is shown; the words are the product's."""
+    entry = taxonomy.lexicon.get(surface_key(surface or folded[start:end]))
+    if entry is None or entry.is_pronoun or not any("plural" in c for c in entry.categories):
+        return False
+    if any(c.startswith("tag_") for c in entry.categories):
+        return False
+    thing = _FOR_WHOM.search(folded, max(0, start - 40), start)
+    if thing is None or is_picture(thing.group(1)) or thing.group(1) in gathering_heads():
+        return False  # "a portrait for women", "a party for kids": they may be there
+    if not (is_object_head(thing.group(1)) or thing.group(1) in worn_heads()):
+        return False
+    return _phrase_ends(folded, end)
+
+
 def classifying_genitive(taxonomy: Taxonomy, folded: str, start: int, end: int, surface: str = "") -> bool:
     """Whether the plural person noun at folded[start:end] is a possessive that classifies the thing
     after it, right after a singular article: "a boys' bicycle", "a women's magazine", "a children's
@@ -933,6 +953,7 @@ def _also_verbs() -> frozenset[str]:
 
 
 _NEXT_WORD = re.compile(r"[ \t]+([a-z]+)")
+_MID_ACTION = re.compile(r"[ \t]+mid-[a-z]")
 _AFTER_HEAD = re.compile(r"[ \t]*(?:$|[^\w\s'’-])|[ \t\n]+([a-z]+)\b(?!['’-])|\n")
 
 
@@ -941,7 +962,7 @@ def _phrase_ends(folded: str, cursor: int) -> bool:
     participle follows."""
     after = _AFTER_HEAD.match(folded, cursor)
     if after is None:
-        return False
+        return _MID_ACTION.match(folded, cursor) is not None  # "a Jack Russell terrier mid-jump"
     word = after.group(1)
     return word is None or word in FUNCTION_WORDS or word.endswith(("ing", "ed"))
 
@@ -979,6 +1000,46 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
         cursor = more.end()  # a compound of things: "a queen conch shell", "a mother dragon egg"
     if does_activity(entry.categories, folded, cursor):
         return False  # "a woman ice skating", "a man rock climbing": the thing is the activity's
+    return _phrase_ends(folded, cursor)
+
+
+def named_before_object(
+    taxonomy: Taxonomy, text: str, folded: str, start: int, end: int, categories: frozenset[str]
+) -> bool:
+    """Whether the capitalised name, title or kin word at text[start:end] names a thing with the
+    object head after it: a first name right before it ("a Margherita pizza"), or any of them with
+    one more capitalised name between ("a Jack Russell terrier", "a Lady Banks rose", "Granny Smith
+    apples", "a King Charles spaniel"), the head ending the phrase. A picture after it shows the
+    person ("a Frida Kahlo portrait"); a title or kin word right before a thing is `before_object`'s."""
+    rules = binding()
+    if not text[start : start + 1].isupper():
+        return False
+    cursor = end
+    between = _CAPITALISED_AFTER.match(text, end)
+    entry = taxonomy.lexicon.get(surface_key(between.group())) if between is not None else None
+    if between is not None and (entry is None or all(rules.rule(c) == CAPITALISED for c in entry.categories)):
+        cursor = between.end()
+    elif any(rules.rule(c) != CAPITALISED for c in categories):
+        return False
+    head = _NEXT_WORD.match(folded, cursor)
+    if head is None:
+        return False
+    word = head.group(1)
+    if surface_key(word) in taxonomy.lexicon and not (word in named_object_heads() and text[head.start(1)].islower()):
+        return False  # a name after it is the person's ("Emma Rose"); "a Lady Banks rose" is a rose
+    if not (is_object_head(word) or word in named_object_heads()):
+        return False
+    if is_picture(word) or is_depiction(word) or is_likeness(word):
+        return False  # "a Frida Kahlo portrait", "a Mister Rogers doll" show the person
+    if word.endswith("s") and is_person_noun(word):
+        return False
+    cursor = head.end()
+    while (more := _NEXT_WORD.match(folded, cursor)) is not None and is_object_head(more.group(1)):
+        if surface_key(more.group(1)) in taxonomy.lexicon:
+            break
+        if is_picture(more.group(1)) or is_depiction(more.group(1)) or is_likeness(more.group(1)):
+            return False  # "a Queen Victoria bronze statue"
+        cursor = more.end()
     return _phrase_ends(folded, cursor)
 
 
@@ -1194,6 +1255,8 @@ def in_idiom(
         return True
     if classifying_genitive(taxonomy, folded, start, end, surface):
         return True
+    if for_whom(taxonomy, folded, start, end, surface):
+        return True
     if after_name_prefix(folded, start, categories):
         return True
     if "first_name" in categories:
@@ -1214,6 +1277,7 @@ def in_idiom(
     if text and (
         (in_sign_text(text, start, end) and not names_someone)  # "a card 'Thank you Mrs. Patel!'" names her
         or before_brand(taxonomy, text, folded, start, end)
+        or named_before_object(taxonomy, text, folded, start, end, categories)
         or in_proper_name(taxonomy, text, folded, start, end)
         or in_possessive_name(taxonomy, text, folded, start, end, categories)
     ):
