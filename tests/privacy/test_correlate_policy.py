@@ -136,6 +136,7 @@ def test_a_plural_cue_gets_a_plural_form_and_a_listed_plural_its_own() -> None:
         ("a bride at her bachelorette party in Vegas, neon", "a bride at her party in Vegas, neon"),
         ("a man at his stag do in Prague, pub crawl", "a man at his party in Prague, pub crawl"),
         ("mother-daughter tattoo artists, mom 52, daughter 27", "parent-child tattoo artists, mom 52, daughter 27"),
+        ("pensioners queuing at the post office on pension day", "seniors queuing at the post office on payday"),
         ("a young woman doing prenatal yoga, sunny studio", "a young woman doing yoga, sunny studio"),
         ("1girl, serafuku, classroom, window", "1girl, uniform, classroom, window"),
         ("1girl, maid outfit, cafe, holding tray", "1girl, uniform, cafe, holding tray"),
