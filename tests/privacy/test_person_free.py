@@ -219,6 +219,8 @@ PERSON_FREE = [
     "a rusty robot grandma knitting a scarf on a porch",
     "vintage ventriloquist dummy of a boy in a sailor suit on a wooden chair",
     "(porcelain figurine of a Dutch girl:1.2), shelf, dust",
+    "bronze statue of a fisherman on the harbor wall, seagull on his cap, overcast",  # the statue's cap
+    "a mannequin in a shop window, his arm raised, neon reflections",
     # a quoted title that opens with an article, a name alone in quotes before what it is written as
     '"the Boy Who Lived" book on a nightstand, reading lamp, owl feather bookmark',
     '"Jolene" in pink neon script on a honky tonk wall, nashville, bokeh',
@@ -341,6 +343,7 @@ PERSONS = [
     "portrait, an Old Man's Face, oil",  # ... before a body part
     "a woman at a pawn shop counter",
     "Emma Watson portrait, studio light",  # a picture after a full name shows her
+    "she stands beside a statue in the park",  # a pronoun before the likeness is a person
     "a Frida Kahlo self-portrait with a monkey",
     "Maria cooking pasta in a small kitchen",  # no thing after the name
     "a birthday party for kids, balloons, clown",  # a gathering for persons may show them

@@ -1359,6 +1359,11 @@ class _Detector:
             chars[match.start : match.end] = " " * (match.end - match.start)
         return "".join(chars)
 
+    def _after_likeness(self, start: int) -> bool:
+        """Whether a thing made in a person's likeness is named before `start` ("a statue", "a
+        mannequin", "a robot": `is_likeness`), in a prompt where no person word is."""
+        return any(is_likeness(_bare(word.group())) for word in _WORD.finditer(self.folded, 0, start))
+
     def _bound(self, match: _Match, decided: dict[int, bool]) -> bool:
         rule = match.rule
         if match.entry.is_pronoun:
@@ -1367,6 +1372,8 @@ class _Detector:
             # a thing and "and"/"with", is the animal's
             if self.has_person_word:
                 return True
+            if self._after_likeness(match.start):
+                return False  # "a bronze statue of a fisherman, seagull on his cap": the statue's
             return not self._after_animal(match.start) and not any(start < match.start for start in self.object_starts)
         if rule in _PERSON_RULES:
             return rule != ALWAYS or match.start not in self.object_starts
