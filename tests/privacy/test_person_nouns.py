@@ -207,6 +207,7 @@ def test_default_taxonomy_reads_every_generated_word() -> None:
         ("a Chinese-Jamaican chef smiling in a kitchen", "Chinese-Jamaican"),
         ("young Irish-Nigerian boxer, gym, sweat", "Irish-Nigerian"),
         ("Chinesé-Malaysian hawker frying char kway teow", "Chinesé-Malaysian"),  # an accent hides nothing
+        ("1girl, solo, yukata, japanese-brazilian, festival, night", "japanese-brazilian"),  # a tag of its own
         ("a Lebanese teta rolling grape leaves on a balcony", "teta"),
         ("Maori kuia with moko kauae, portrait", "kuia"),
         ("my nainai and yeye in their garden", "nainai"),

@@ -832,6 +832,10 @@ class _Detector:
         its own ("new year, sapa")."""
         if self._artist(start) or _OF_BEFORE.search(self.folded, max(0, start - 8), start):
             return True
+        return self._whole_tag(start, end)
+
+    def _whole_tag(self, start: int, end: int) -> bool:
+        """Whether folded[start:end] is all of its tag (between commas, bars, brackets or the ends)."""
         left = max(self.folded.rfind(mark, 0, start) for mark in _TAG_MARKS) + 1
         right = min((at for mark in _TAG_MARKS if (at := self.folded.find(mark, end)) >= 0), default=len(self.folded))
         return not self.folded[left:start].strip() and not self.folded[end:right].strip()
@@ -846,8 +850,9 @@ class _Detector:
         for joined in _JOINED.finditer(plain):
             if surface_key(joined.group()) in self.taxonomy.lexicon:
                 continue
-            if not (self.text[joined.start(1)].isupper() and self.text[joined.start(2)].isupper()):
-                continue
+            capitalised = self.text[joined.start(1)].isupper() and self.text[joined.start(2)].isupper()
+            if not capitalised and not self._whole_tag(joined.start(), joined.end()):
+                continue  # "1girl, yukata, japanese-brazilian, festival": a tag of its own
             position = bisect.bisect_right(starts, joined.start())
             if position and self.matches[position - 1].end > joined.start():
                 continue
