@@ -364,6 +364,22 @@ def test_the_same_words_that_show_a_person_are_still_varied(prompt):
 
 
 @pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("a woman smiling at the boy, park", "boy"),
+        ("a letter to a girl from her father", "girl"),
+        ("Emma and child at the beach, golden hour", "Emma"),
+        ("portrait of Maria de Souza in her garden", "Maria"),
+    ],
+)
+def test_an_idiom_frees_its_own_words_only(prompt, word):
+    """ "at a quinceañera" (the party), "madonna and child" and "venus de milo" had freed every word
+    of their categories there: "at the boy", "to a girl", any name before "and child" or "de"."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert not all(word in c for c in cset.candidates), cset.candidates
+
+
+@pytest.mark.parametrize(
     ("prompt", "fixed"),
     [
         ("a man of God praying in a chapel", " of God praying in a chapel"),  # no goddess among the decoys

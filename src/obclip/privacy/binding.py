@@ -14,7 +14,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from obclip.privacy.keep import name_renderings
-from obclip.privacy.taxonomy import surface_key
+from obclip.privacy.taxonomy import surface_key, unaccented
 from obclip.privacy.words import ARTICLES, FUNCTION_WORDS, SENTENCE_END, is_person_noun, written_in_title_case
 
 if TYPE_CHECKING:
@@ -268,6 +268,22 @@ _SINGULAR_ARTICLE = re.compile(r"(?<![\w'’-])an?[ \t]+$")
 _POSSESSIVE = re.compile(r"['’]s?(?=[ \t]+[a-z])")
 _MAX_HEAD_WORDS = 4
 _GENITIVE_WINDOW = 200
+
+
+# a girl's word that is also her party's, which one goes to ("at her quinceañera"): written so, no
+# person is meant; every other form of its category ("at the girl") names one
+_PARTY_PERSONS = frozenset({"quinceanera"})
+_GOING_TO = re.compile(
+    r"(?<![\w'’-])(?:at|to|for|from|attend|attends|attending)[ \t]+(?:(?:a|an|the|her|his|my|their|our|your)[ \t]+)?$"
+)
+
+
+def _party_named_for(folded: str, start: int, end: int) -> bool:
+    """Whether folded[start:end] is a party named for a person ("a family at a quinceañera"),
+    as written, after a word of going to it."""
+    if unaccented(folded[start:end]) not in _PARTY_PERSONS:
+        return False
+    return _GOING_TO.search(folded, max(0, start - 24), start) is not None
 
 
 _FOR_WHOM = re.compile(r"(?<![\w'’-])([a-z]+)[ \t]+for[ \t]+$")
@@ -1158,7 +1174,11 @@ def _idioms(taxonomy: Taxonomy) -> dict[tuple[int, str], list[_Idiom]]:
                     generic,
                 )
             words, generic = alternations[kind]
-            if generic and i > 0 and entries[i - 1].categories & rules.name_titles:
+            if generic and i in targets:
+                # a name the idiom frees is that very name ("venus de milo"): any name there would
+                # free every name ("Maria de Souza")
+                words, generic = _spaced(match.group()), False
+            elif generic and i > 0 and entries[i - 1].categories & rules.name_titles:
                 # a title and a name ("Sir Barton" the racehorse, "Queen Anne's lace"): that very
                 # name, since a name after a title is that person's ("Sir Edward", `detect`)
                 words, generic = _spaced(match.group()), False
@@ -1256,6 +1276,8 @@ def in_idiom(
     if classifying_genitive(taxonomy, folded, start, end, surface):
         return True
     if for_whom(taxonomy, folded, start, end, surface):
+        return True
+    if _party_named_for(folded, start, end):
         return True
     if after_name_prefix(folded, start, categories):
         return True
