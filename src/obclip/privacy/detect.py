@@ -209,6 +209,15 @@ _TWIN_BEFORE = re.compile(r"(?<![\w-])twin[ \t]+$")  # "twin girls, 5,": one age
 # an age said after its person's noun: "a young woman aged 25", "a man, 45 years old", "Nana turning 90"
 _AGE_PREDICATES = frozenset({"years_old_predicate", "aged_n", "turning"})
 _LAST_WORD = re.compile(r"[^\W\d_]+$")
+# nouns that "the" before refers back to the person last named by one ("the man", "the girl"),
+# or, where none was, by a kin word of their age ("an abuela ... The old woman laughs")
+_DEFINITE_HEADS = {
+    "noun_singular": frozenset(
+        {"parent", "grandparent", "great_grandparent", "spouse", "aunt_uncle", "step_parent", "parent_in_law"}
+    ),
+    "noun_child_singular": frozenset({"offspring", "grandchild", "niece_nephew", "step_child", "godchild"}),
+}
+_REFERRED_HEADS = frozenset(_DEFINITE_HEADS).union(*_DEFINITE_HEADS.values())
 # a group of two that names no gender, then one subject pronoun per member ("an old couple on a
 # bench, he in a flat cap, she in a raincoat"): `_distributive`
 _PAIR = re.compile(r"(?<![\w-])(?:couple|pair|duo|twins|newlyweds|lovers|two[ \t]+[^\W\d_]+|both of them)(?![\w-])")
@@ -1851,9 +1860,13 @@ class _Detector:
         subject = self._tag_subject() or self._solo_subject()
         subject_person: int | None = None
         members = self._distributive()
-        for match in self.matches:
+        heads: list[_Match] = []  # each person's plain noun, in order: what "the woman" refers back to
+        differing: dict[int, int] = {}  # a head's start -> the variable its own must differ from
+        current = -1
+        for index, match in enumerate(self.matches):
             if match.start in members:  # "a couple, he in a cap, she in a raincoat": a member each
                 person += 1
+                current = person
                 join(match, person)
                 by_kind.setdefault(match.entry.attribute, []).append(match)
                 previous = match
@@ -1872,10 +1885,20 @@ class _Detector:
                 join(match, variables[previous.variable].person)
             else:
                 if previous is None or not self._same_person(previous, match):
-                    person += 1
-                join(match, person)
+                    head = self._definite_head(index)
+                    referent = self._referent(head, heads, variables, differing) if head is not None else None
+                    if referent is None:
+                        person += 1
+                        current = person
+                    else:
+                        current = referent  # "an old man on a bench ... The man smiles": one person
+                join(match, current)
+                if match.start in differing and differing[match.start] not in variables[match.variable].differs_from:
+                    variables[match.variable].differs_from.append(differing[match.start])
+                if match.category in _REFERRED_HEADS:
+                    heads.append(match)
                 if match.start in subject:
-                    subject_person = person
+                    subject_person = current
             by_kind.setdefault(match.entry.attribute, []).append(match)
             previous = match
 
@@ -1951,6 +1974,44 @@ class _Detector:
         if not self._same_sentence(pair.start(), second.start):
             return set()
         return {first.start, second.start}
+
+    def _definite_head(self, index: int) -> _Match | None:
+        """The plain noun heading the noun phrase that opens at match `index` when "the" is
+        before it ("The old woman laughs", "the man"), else None. Reads kinds and text only."""
+        phrase = [self.matches[index]]
+        while (
+            index + 1 < len(self.matches)
+            and not self.matches[index + 1].entry.is_pronoun
+            and self._same_person(self.matches[index], self.matches[index + 1])
+        ):
+            index += 1
+            phrase.append(self.matches[index])
+        head = next((m for m in reversed(phrase) if m.category in _DEFINITE_HEADS), None)
+        before = self._word_before(phrase[0].start)
+        return head if head is not None and before is not None and before[0] == "the" else None
+
+    def _referent(
+        self, head: _Match, heads: list[_Match], variables: list[_Variable], differing: dict[int, int]
+    ) -> int | None:
+        """The person a definite noun ("the man", "the girl") refers back to: the one person named
+        before by a noun of its kind (or, with none, by a kin word of its age: "an abuela ... the
+        old woman"). Their values agree: one person; they differ: another person, whose noun
+        differs from that one's in every candidate. With two or more named before, it is read as
+        a person of its own, as before. Which of these holds reads kinds and positions only, and
+        each keeps its reading in every member of the set, so the set stays closed (a decoy of "an
+        old man ... the man" is "an old woman ... the woman", never "an old woman ... the man")."""
+        same = [h for h in heads if h.entry.attribute == head.entry.attribute and h.category == head.category]
+        if not same:
+            kin = _DEFINITE_HEADS[head.category]
+            same = [h for h in heads if h.entry.attribute == head.entry.attribute and h.category in kin]
+        persons = {variables[h.variable].person for h in same}
+        if len(persons) != 1:
+            return None
+        only = variables[same[-1].variable]
+        if only.value == head.entry.value:
+            return only.person
+        differing[head.start] = same[-1].variable
+        return None
 
     def _spoken_of(self, pronoun: _Match, named: list[_Match], ends: list[int], starts: list[int]) -> _Match | None:
         """The word of the person a pronoun speaks of when no person of its attribute is named
