@@ -432,6 +432,9 @@ def test_an_age_noun_and_the_decade_of_its_pronoun_are_one_age() -> None:
         ("old couple (both 84) sharing a thermos of tea", "84"),
         ("the twins, both 5, in matching raincoats", "5"),
         ("tattoo artists side by side, mom 52, daughter 27, in a studio", "52"),  # right after the noun
+        ("a lola on her porch. The grandmother is about eighty, tiny, white hair.", "eighty"),  # in words
+        ("an old Chinese man doing tai chi. He is around seventy-five, in white.", "seventy-five"),
+        ("a young dancer, a girl of maybe twelve, performs the legong", "twelve"),
         ("Señora López, 70, watering plants on her balcony", "70"),
         ("Mrs. Okafor, 60, in her garden", "60"),
         ("portrait of a very old man, 100 years, black and white", "100"),
@@ -448,6 +451,8 @@ def test_a_bare_age_after_a_place_or_a_pronoun_is_varied(prompt: str, age: str) 
     assert all("is 80" in c for c in price.candidates)
     panels = build_candidate_set("comic page, girl 2, boy 3, speech bubbles", seed=0)  # one digit: a label
     assert "age" not in {a.kind for a in panels.attributes}
+    for said in ("the price is about eighty, a man smiling", "the woman is about five feet tall"):
+        assert [a.kind for a in build_candidate_set(said, seed=0).attributes] == ["gender"], said
 
 
 @pytest.mark.parametrize(
@@ -470,6 +475,8 @@ def test_a_groups_bare_age_is_its_age_word(prompt: str) -> None:
         ("an old man on a bench by the sea. The man smiles at a pigeon.", ["age", "gender"]),
         ("my grandfather in his garden. The old man waters the roses.", ["gender", "age"]),
         ("a girl of about seven with pigtails eats a cannoli. The girl laughs.", ["gender", "child_age"]),
+        ("a lola naps on her porch. The grandmother is about eighty.", ["gender", "age"]),  # a kin word's kind
+        ("a waitress pours coffee for a trucker. The waitress smiles.", ["gender"]),
     ],
 )
 def test_the_man_after_a_man_is_that_man(prompt: str, kinds: list[str]) -> None:

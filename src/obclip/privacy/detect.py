@@ -165,7 +165,7 @@ _BARE_AGE = re.compile(
     # "a little boy, about six, in a kurta": an approximate age between commas, digits or words
     r"|,[ \t]*(?:about|around|roughly|approximately|nearly|almost|maybe)[ \t]+"
     rf"(?P<w>{_AGE_WORD})(?=(?:[ \t]+years)?\+?[ \t]*(?:,|\.|;|$))"
-    r"|[ \t]+of[ \t]+(?:about[ \t]+|around[ \t]+)?"
+    r"|[ \t]+of[ \t]+(?:(?:about|around|maybe|roughly|approximately|nearly|almost)[ \t]+)?"
     rf"(?P<o>{_AGE_WORD})(?![\w-]){_AFTER_AGE}"
     # "a man over 70", "a woman around forty, reading", "a woman who looks about 35", "a man (45)",
     # "a man pushing 60"
@@ -173,10 +173,12 @@ _BARE_AGE = re.compile(
     r"(?:over|under|around|about|nearly|almost|roughly|approximately|at|nearing|approaching|past|pushing)[ \t]+"
     rf"(?P<a>{_AGE_WORD})(?![\w-]){_AFTER_AGE}"
     rf"|[ \t]*\((?P<each>(?:both|all|each)[ \t]+)?(?P<b>{_AGE_NUMBER})\+?\))"
-    # "he is 80 and she is 78", "he's 9": after a subject pronoun only
     # "mom 52, daughter 27": two digits right after a person word, before a comma (never "girl 2")
     r"|[ \t]+(?P<n>\d{2,3})(?=[ \t]*(?:[,;)]|$))"
-    r"|(?:[ \t]+(?:is|was)|['’]s)[ \t]+(?P<i>\d{1,3})(?=[ \t]*(?:[,.;:!?)\]]|$|and\b|with\b|in\b))"
+    # "he is 80 and she is 78", "he's 9", "The grandmother is about eighty,": after a subject
+    # pronoun or a person word
+    r"|(?:[ \t]+(?:is|was)|['’]s)[ \t]+(?:(?:about|around|maybe|roughly|approximately|nearly|almost|perhaps)[ \t]+)?"
+    rf"(?P<i>{_AGE_WORD})(?=[ \t]*(?:[,.;:!?)\]]|$|and\b|with\b|in\b))"
 )
 # ages joined by "and" (`_coordinated_ages`): "70 and [68 years old]", "[aged 4] and 7", "brothers, 8 and 11"
 _DIGIT = re.compile(r"\d")
@@ -217,7 +219,6 @@ _DEFINITE_HEADS = {
     ),
     "noun_child_singular": frozenset({"offspring", "grandchild", "niece_nephew", "step_child", "godchild"}),
 }
-_REFERRED_HEADS = frozenset(_DEFINITE_HEADS).union(*_DEFINITE_HEADS.values())
 # a group of two that names no gender, then one subject pronoun per member ("an old couple on a
 # bench, he in a flat cap, she in a raincoat"): `_distributive`
 _PAIR = re.compile(r"(?<![\w-])(?:couple|pair|duo|twins|newlyweds|lovers|two[ \t]+[^\W\d_]+|both of them)(?![\w-])")
@@ -919,8 +920,14 @@ class _Detector:
                         noun = named
                         break
             if bare.group("i"):
-                if noun is None or "subject_pronoun" not in noun.entry.categories:
-                    continue  # "the price is 80"
+                if noun is not None and noun.entry.is_pronoun and "subject_pronoun" not in noun.entry.categories:
+                    continue  # "a man saw her is ..."
+                if noun is not None and any("plural" in c for c in noun.entry.categories):
+                    continue
+                if noun is None:  # "The pensioner is maybe seventy-five,": a person noun no slot holds
+                    before = _LAST_WORD.search(self.folded, 0, at)
+                    if before is None or not is_person_noun(before.group()) or before.group().endswith("s"):
+                        continue  # "the price is 80"
             elif bare.group("n"):
                 if noun is None or noun.entry.is_pronoun or any("plural" in c for c in noun.entry.categories):
                     continue  # "size 10", "the men 20": no person's age
@@ -1895,7 +1902,7 @@ class _Detector:
                 join(match, current)
                 if match.start in differing and differing[match.start] not in variables[match.variable].differs_from:
                     variables[match.variable].differs_from.append(differing[match.start])
-                if match.category in _REFERRED_HEADS:
+                if self._person_head(match):
                     heads.append(match)
                 if match.start in subject:
                     subject_person = current
@@ -1975,6 +1982,18 @@ class _Detector:
             return set()
         return {first.start, second.start}
 
+    def _person_head(self, match: _Match) -> bool:
+        """Whether `match` is one person's noun of gender ("man", "grandmother", "waitress"), which a
+        later "the" with a noun of its kind may refer back to."""
+        category = match.category
+        return (
+            not match.entry.is_pronoun
+            and self.taxonomy.attributes[match.entry.attribute].name == "gender"
+            and self.binding.rule(category) == ALWAYS
+            and "plural" not in category
+            and not category.startswith("tag_")
+        )
+
     def _definite_head(self, index: int) -> _Match | None:
         """The plain noun heading the noun phrase that opens at match `index` when "the" is
         before it ("The old woman laughs", "the man"), else None. Reads kinds and text only."""
@@ -1986,7 +2005,7 @@ class _Detector:
         ):
             index += 1
             phrase.append(self.matches[index])
-        head = next((m for m in reversed(phrase) if m.category in _DEFINITE_HEADS), None)
+        head = next((m for m in reversed(phrase) if self._person_head(m)), None)
         before = self._word_before(phrase[0].start)
         return head if head is not None and before is not None and before[0] == "the" else None
 
@@ -2001,7 +2020,7 @@ class _Detector:
         each keeps its reading in every member of the set, so the set stays closed (a decoy of "an
         old man ... the man" is "an old woman ... the woman", never "an old woman ... the man")."""
         same = [h for h in heads if h.entry.attribute == head.entry.attribute and h.category == head.category]
-        if not same:
+        if not same and head.category in _DEFINITE_HEADS:
             kin = _DEFINITE_HEADS[head.category]
             same = [h for h in heads if h.entry.attribute == head.entry.attribute and h.category in kin]
         persons = {variables[h.variable].person for h in same}
