@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from tests.privacy.test_invariant import assert_closed
 
 from obclip.errors import InvalidInputError
 from obclip.privacy import Template, build_candidate_set, detect
@@ -101,6 +104,25 @@ def test_her_before_a_noun_is_possessive_otherwise_object() -> None:
 def test_a_pronoun_that_disagrees_with_the_only_person_of_its_sentence_is_refused(prompt: str) -> None:
     with pytest.raises(InvalidInputError, match="disagrees with"):
         build_candidate_set(prompt)
+
+
+def test_a_disagreeing_pronoun_finds_the_nearest_person_who_agrees_past_those_who_do_not() -> None:
+    """ "Her grandfather, a tall man, holds her hand": the man and the grandfather disagree with
+    "her", the girl agrees. It had been refused ("'her' disagrees with 'man'"); the girl now
+    differs from both in every candidate, so every candidate reads "her" as hers."""
+    prompt = "a girl in a Sunday dress. Her grandfather, a tall man in a hat, holds her hand and looks at her."
+    cset = build_candidate_set(prompt, seed=0)
+    for candidate in cset.candidates:
+        child = re.search(r"a (girl|boy) in", candidate).group(1)  # type: ignore[union-attr]
+        own = {"girl": "her", "boy": "his"}[child]
+        assert f"holds {own} hand" in candidate, candidate
+        assert re.search(r"a tall (man|woman)", candidate).group(1) != {"girl": "woman", "boy": "man"}[child]  # type: ignore[union-attr]
+    assert_closed(prompt, seed=0)
+
+
+def test_his_back_is_a_body_part() -> None:
+    prompt = "an old priest watches from the doorway with his hands behind his back"
+    assert build_candidate_set(prompt, seed=0).true_prompt == prompt  # not "behind him back"
 
 
 def test_a_disagreeing_pronoun_refers_to_the_other_person_who_then_differs_in_every_candidate() -> None:

@@ -1752,6 +1752,8 @@ class _Detector:
                 return "possessive_determiner"
             if "possessive_determiner" in family and self._qualified_decade_after(match.end):
                 return "possessive_determiner"  # "in his mid 30s": "mid" is no preposition there
+            if "possessive_determiner" in family and kind == "word" and is_body_part(str(token)):
+                return "possessive_determiner"  # "behind his back": a body part, not the adverb
             before = self._word_before(match.start)
             word = before[0] if before else ""
             after_copula = word in COPULAS or word.endswith(("'s", "’s"))
@@ -2143,14 +2145,23 @@ class _Detector:
 
     def _rebind(self, pronoun: _Match, target: _Match, earlier: list[_Match], variables: list[_Variable]) -> int:
         """A pronoun that disagrees with the person just before it in its sentence refers to the
-        nearest earlier person (of another noun phrase) if that one agrees; the two persons then
-        differ in every candidate. If none agrees, no candidate set can stay consistent."""
+        nearest earlier person (of another noun phrase) that agrees ("a girl ... Her grandfather, a
+        tall man, holds her hand": the girl); that person then differs in every candidate from
+        each person named between (the man, the grandfather), so every candidate reads the pronoun
+        as the same person. If none agrees, no candidate set can stay consistent."""
         mine = variables[target.variable]
-        other = next((m for m in reversed(earlier) if variables[m.variable].person != mine.person), None)
-        if other is not None and variables[other.variable].value == pronoun.entry.value:
-            w = variables[other.variable]
-            if target.variable not in w.differs_from and other.variable not in mine.differs_from:
-                w.differs_from.append(target.variable)
+        between = [target]
+        for other in reversed(earlier):
+            found = variables[other.variable]
+            if found.person == mine.person:
+                continue
+            if found.value != pronoun.entry.value:
+                between.append(other)
+                continue
+            for skipped in between:
+                passed = variables[skipped.variable]
+                if skipped.variable not in found.differs_from and other.variable not in passed.differs_from:
+                    found.differs_from.append(skipped.variable)
             return other.variable
         said, noun = self.text[pronoun.start : pronoun.end], self.text[target.start : target.end]
         name = self.taxonomy.attributes[pronoun.entry.attribute].name
