@@ -477,6 +477,7 @@ def test_a_groups_bare_age_is_its_age_word(prompt: str) -> None:
         ("a girl of about seven with pigtails eats a cannoli. The girl laughs.", ["gender", "child_age"]),
         ("a lola naps on her porch. The grandmother is about eighty.", ["gender", "age"]),  # a kin word's kind
         ("a waitress pours coffee for a trucker. The waitress smiles.", ["gender"]),
+        ("a young housewife in a pastel kitchen. The woman smiles.", ["age", "gender"]),  # any adult's word
     ],
 )
 def test_the_man_after_a_man_is_that_man(prompt: str, kinds: list[str]) -> None:

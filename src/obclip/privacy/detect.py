@@ -211,14 +211,25 @@ _TWIN_BEFORE = re.compile(r"(?<![\w-])twin[ \t]+$")  # "twin girls, 5,": one age
 # an age said after its person's noun: "a young woman aged 25", "a man, 45 years old", "Nana turning 90"
 _AGE_PREDICATES = frozenset({"years_old_predicate", "aged_n", "turning"})
 _LAST_WORD = re.compile(r"[^\W\d_]+$")
-# nouns that "the" before refers back to the person last named by one ("the man", "the girl"),
-# or, where none was, by a kin word of their age ("an abuela ... The old woman laughs")
-_DEFINITE_HEADS = {
-    "noun_singular": frozenset(
-        {"parent", "grandparent", "great_grandparent", "spouse", "aunt_uncle", "step_parent", "parent_in_law"}
-    ),
-    "noun_child_singular": frozenset({"offspring", "grandchild", "niece_nephew", "step_child", "godchild"}),
-}
+# a child's words: "the girl" may refer back to one ("his granddaughter ... The girl laughs"), "the
+# woman" to any other ("a young housewife ... The woman smiles", "an abuela ... The old woman")
+_CHILD_HEADS = frozenset(
+    {
+        "noun_child_singular",
+        "baby_child",
+        "offspring",
+        "grandchild",
+        "great_grandchild",
+        "niece_nephew",
+        "grandniece",
+        "step_child",
+        "godchild",
+        "schoolchild",
+        "royal_child",
+        "sibling",
+        "step_sibling",
+    }
+)
 # a group of two that names no gender, then one subject pronoun per member ("an old couple on a
 # bench, he in a flat cap, she in a raincoat"): `_distributive`
 _PAIR = re.compile(r"(?<![\w-])(?:couple|pair|duo|twins|newlyweds|lovers|two[ \t]+[^\W\d_]+|both of them)(?![\w-])")
@@ -2015,16 +2026,19 @@ class _Detector:
         self, head: _Match, heads: list[_Match], variables: list[_Variable], differing: dict[int, int]
     ) -> int | None:
         """The person a definite noun ("the man", "the girl") refers back to: the one person named
-        before by a noun of its kind (or, with none, by a kin word of its age: "an abuela ... the
-        old woman"). Their values agree: one person; they differ: another person, whose noun
-        differs from that one's in every candidate. With two or more named before, it is read as
+        before by a noun of its kind (or, for "the woman" or "the girl" with none, by any other
+        word of its age: "an abuela ... the old woman", "a young housewife ... The woman"). Their
+        values agree: one person; they differ: another person, whose noun differs from that one's
+        in every candidate. With two or more named before, it is read as
         a person of its own, as before. Which of these holds reads kinds and positions only, and
         each keeps its reading in every member of the set, so the set stays closed (a decoy of "an
         old man ... the man" is "an old woman ... the woman", never "an old woman ... the man")."""
         same = [h for h in heads if h.entry.attribute == head.entry.attribute and h.category == head.category]
-        if not same and head.category in _DEFINITE_HEADS:
-            kin = _DEFINITE_HEADS[head.category]
-            same = [h for h in heads if h.entry.attribute == head.entry.attribute and h.category in kin]
+        if not same and head.category in ("noun_singular", "noun_child_singular"):
+            young = head.category == "noun_child_singular"  # "the girl": a child's word; "the woman": any other
+            same = [
+                h for h in heads if h.entry.attribute == head.entry.attribute and (h.category in _CHILD_HEADS) == young
+            ]
         persons = {variables[h.variable].person for h in same}
         if len(persons) != 1:
             return None
