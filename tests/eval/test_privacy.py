@@ -167,6 +167,7 @@ def test_a_candidate_that_contradicts_itself_is_found(text: str, kind: str) -> N
         "a young woman aged 25 on a bike",
         "an old man in his 70s",
         "an old man and a woman in her 20s",
+        "a kid in the 80s with crimped hair, mirror selfie",  # "the 80s" is an era, no age
     ],
 )
 def test_a_consistent_candidate_is_not_flagged(text: str) -> None:

@@ -311,7 +311,7 @@ _AGE_NUMBER = re.compile(
     r"(?<![\w.])(\d{1,3})\s*(?:-|\s)?\s*(?:years?|yrs?|y)\s*(?:-|\s)?\s*(?:/\s*)?old\b"
     r"|(?<![\w.])(\d{1,3})\s*(?:yo|y/o|y\.o\.)(?!\w)"
     r"|\baged?\s+(?:about\s+|around\s+)?(\d{1,3})\b"
-    r"|(?<![\w.])(\d{1,2})0\s*'?s\b"
+    r"|(?<![\w.])(?<!the )(?<!the ')(\d{1,2})0\s*'?s\b"  # "the 80s" is an era
     r"|(?<![\w.])(\d{1,2})\s*(?:-|\s)?\s*months?\s*(?:-|\s)?\s*old\b"
 )
 
