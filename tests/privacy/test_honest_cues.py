@@ -396,6 +396,7 @@ def test_a_word_that_says_a_pair_is_one_of_each_is_dropped(prompt: str, word: st
 def test_a_dress_shirt_is_named_as_a_mans_cue_not_a_dress() -> None:
     """A context attacker reads "dress" in "dress shirt"; the notice names the shirt, which a man
     mostly wears, so the shown anonymity counts it and the user sees the word."""
-    cset = build_candidate_set("a Korean father in his forties, wearing a short-sleeved dress shirt", seed=0)
+    cset = _sent("a Korean father in his forties, wearing a short-sleeved dress shirt")
     assert "'dress shirt' suggests male" in (cset.notice or ""), cset.notice
-    assert "female" not in (cset.notice or "")
+    assert "female" not in (cset.notice or "") and anonymity(cset) == len(cset) // 2
+    _same_for_every_member(cset)
