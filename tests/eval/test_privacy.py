@@ -194,6 +194,16 @@ def test_one_person_tagged_both_genders_disagrees() -> None:
     ]
 
 
+def test_a_name_renamed_after_a_comma_is_one_person_not_a_couple() -> None:
+    """ "aunty Pat, a sixtyish gal" is one person: her gender in every candidate is no couple's
+    fixed mix. A list of persons stays a couple."""
+    assert fixed_mix(["aunty Pat, a sixtyish gal, swimming", "uncle Pat, a sixtyish guy, swimming"]) is None
+    nun = ["sister Agnes, an Irish nun in her eighties", "brother Agnes, an Irish monk in his eighties"]
+    assert fixed_mix(nun) is None
+    assert fixed_mix(["Mr. Tanaka, a retired salaryman", "Ms. Tanaka, a retired salarywoman"]) is None
+    assert fixed_mix(["a woman, a man and a dog", "a man, a woman and a dog"]) == "couple: always mixed"
+
+
 def test_a_couple_whose_gender_mix_never_changes_is_flagged() -> None:
     always_mixed = ["a man and a woman; he waves", "a woman and a man; she waves"]
     assert fixed_mix(always_mixed) == "couple: always mixed"

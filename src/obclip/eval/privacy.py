@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import difflib
+import itertools
 import math
 import random
 import re
@@ -402,7 +403,11 @@ def _persons(text: str) -> tuple[str | None, frozenset[str], tuple[str, ...]]:
     counts = []
     found = [m for m in pw.mentions(text) if m.category == "gender"]
     tagged = any(m.kind in ("noun", "title") and m.word[:1].isdigit() for m in found)
+    renamed = _appositions(text, found)
     for m in found:
+        if m.index in renamed:
+            genders.append(m.value)
+            continue  # "aunty Pat, a sixtyish gal": one person, renamed
         genders.append(m.value)
         if m.kind in ("noun", "title"):
             if m.word[:1].isdigit():
@@ -418,6 +423,27 @@ def _persons(text: str) -> tuple[str | None, frozenset[str], tuple[str, ...]]:
     if singles >= 2 or (plural and counted) or len(set(genders)) == 2:
         return "couple", frozenset(genders), tuple(genders)
     return ("group" if plural else None), frozenset(genders), tuple(genders)
+
+
+_APPOSITION_GAP = re.compile(r"\.?\s+[^\W_]+\s*,\s*(?:an?|the)\s+(?:[^\W_][\w'’-]*\s+){0,3}")
+
+
+def _appositions(text: str, found: Sequence[pw.Mention]) -> set[int]:
+    """Word indexes of gender nouns that rename the person of the word before them: a kin word or
+    title, one name, a comma and a noun phrase ("aunty Pat, a sixtyish gal", "sister Agnes, an
+    Irish nun", "Mr. Tanaka, a retired salaryman"). A list of persons has no name between
+    ("a woman, a man and a child")."""
+    seen = pw.read_as_seen(text)
+    spans = [(m.start(), m.end()) for m in pw.WORD.finditer(seen)]
+    renamed: set[int] = set()
+    for before, m in itertools.pairwise(found):
+        if m.kind != "noun" or before.kind not in ("noun", "title") or m.word.endswith("s"):
+            continue
+        if not (before.index < m.index < len(spans)):
+            continue
+        if _APPOSITION_GAP.fullmatch(seen, spans[before.index][1], spans[m.index][0]):
+            renamed.add(m.index)
+    return renamed
 
 
 def _one_person(text: str, counts: list[str], plural: bool, singles: int) -> bool:
