@@ -344,6 +344,8 @@ PERSONS = [
     "a woman at a pawn shop counter",
     "Emma Watson portrait, studio light",  # a picture after a full name shows her
     "she stands beside a statue in the park",  # a pronoun before the likeness is a person
+    "a woman fan in a Chiefs jersey screaming, red confetti",  # a thing that is a person too
+    "a woman climber on a granite cliff",
     "a Frida Kahlo self-portrait with a monkey",
     "Maria cooking pasta in a small kitchen",  # no thing after the name
     "a birthday party for kids, balloons, clown",  # a gathering for persons may show them

@@ -1003,8 +1003,8 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
         taxonomy, entry, folded, head, surface or folded[start:end]
     ):
         return False
-    if head.group(1).endswith("s") and is_person_noun(head.group(1)):
-        return False  # persons in the plural: "baby twins", "toddler twins"
+    if is_person_noun(head.group(1)) and not is_likeness(head.group(1)):
+        return False  # a person noun too: "a woman fan", "a woman climber", "baby twins"
     if is_picture(head.group(1)):
         return False  # a picture shows the person: "old man sketch", "anime girl art"
     if head.group(1) in _also_verbs() and any("plural" in c for c in entry.categories):
