@@ -114,7 +114,8 @@ def test_slot_categories_count_too() -> None:
 
 
 def test_phrases_that_hold_a_cue_but_are_none_are_not_cues() -> None:
-    for prompt in ("a man in a dress shirt", "a woman holding a candy cane", "a girl and her bearded dragon"):
+    # ("a man in a dress shirt" is none of "dress": it is a weak cue of a man of its own, test_honest_cues)
+    for prompt in ("a woman holding a candy cane", "a girl and her bearded dragon"):
         cset = cloud_view(prompt, seed=0)
         assert revealed(cset) == () and cset.notice is None, prompt
 
