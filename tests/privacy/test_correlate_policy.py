@@ -137,6 +137,12 @@ def test_a_plural_cue_gets_a_plural_form_and_a_listed_plural_its_own() -> None:
         ("a man at his stag do in Prague, pub crawl", "a man at his party in Prague, pub crawl"),
         ("mother-daughter tattoo artists, mom 52, daughter 27", "parent-child tattoo artists, mom 52, daughter 27"),
         ("pensioners queuing at the post office on pension day", "seniors queuing at the post office on payday"),
+        # after a possessive a dropped cue would leave "in his" alone: another word of the body
+        (
+            "a grandfather laughing with cake frosting in his beard",
+            "a grandfather laughing with cake frosting in his hair",
+        ),
+        ("a man stroking his goatee, chess board", "a man stroking his chin, chess board"),
         ("a young woman doing prenatal yoga, sunny studio", "a young woman doing yoga, sunny studio"),
         ("1girl, serafuku, classroom, window", "1girl, uniform, classroom, window"),
         ("1girl, maid outfit, cafe, holding tray", "1girl, uniform, cafe, holding tray"),

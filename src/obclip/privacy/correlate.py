@@ -426,6 +426,12 @@ def _weighted() -> dict[str, str]:
     return {surface_key(word) if word else "": form for word, form in data.get("weighted", {}).items()}
 
 
+@functools.cache
+def _after_possessive() -> dict[str, str]:
+    data = neutral_data()
+    return {surface_key(word): form for word, form in data.get("after_possessive", {}).items()}
+
+
 def _weighted_form(key: str) -> str:
     """What a dropped cue alone inside a weight is sent as (`neutral.json`, ``weighted``)."""
     table = _weighted()
@@ -445,7 +451,23 @@ def _sent_as(template: Template, hit: CueHit) -> str | None:
     """What the default policy sends for the cue `hit` of `template`: a child noun after a child's
     age as `cues.child_noun_form` says, any other cue as `neutral_form`."""
     form = child_noun_form(template, hit)
-    return form if form is not None else neutral_form(hit.key)
+    if form is not None:
+        return form
+    form = neutral_form(hit.key)
+    if form == "":
+        return _possessive_form(hit.key, fixed_text(template)[: hit.start]) or form  # as `_replace` sends it
+    return form
+
+
+def _possessive_form(key: str, before: str) -> str:
+    """What a cue dropped by its neutral form is sent as right after a possessive (`neutral.json`,
+    ``after_possessive``: "frosting in his beard" -> "frosting in her hair"), else ""."""
+    if key not in _after_possessive():
+        return ""
+    last = _LAST_WORD.search(before)
+    if before.rstrip(" \t").endswith(SLOT_MARK) or (last and last.group(1).lower() in POSSESSIVES):
+        return _after_possessive()[key]
+    return ""
 
 
 def neutral_form(key: str) -> str | None:
@@ -587,6 +609,8 @@ def _replace(text: str, start: int, end: int, key: str, floor: int = 0) -> str |
     if not neutral and _WEIGHT_OPEN.search(before) and _WEIGHT_CLOSE.match(after):
         neutral = _weighted_form(key)  # "(freckles:1.1)": the weight the user wrote stays
     last = _LAST_WORD.search(before)
+    if not neutral:
+        neutral = _possessive_form(key, before)  # "frosting in his beard" -> "frosting in her hair"
     if " " not in neutral and neutral.endswith("ing"):  # a verb's form: only before its object
         following = _NEXT_WORD.match(after)
         object_next = following and (following.group(1) == SLOT_MARK or following.group(1).lower() in DETERMINERS)
