@@ -204,6 +204,14 @@ def test_a_name_renamed_after_a_comma_is_one_person_not_a_couple() -> None:
     assert fixed_mix(["a woman, a man and a dog", "a man, a woman and a dog"]) == "couple: always mixed"
 
 
+def test_the_man_said_again_is_one_person_not_a_couple() -> None:
+    """ "an old Cuban man ... The man is maybe sixty-five" names one man twice: his gender in every
+    candidate is no couple's fixed mix. "the groom" after a bride is a second person."""
+    again = ["an old Cuban man sits. The man is maybe sixty-five.", "an old Cuban woman sits. The woman smiles."]
+    assert fixed_mix(again) is None
+    assert fixed_mix(["a bride walks behind the groom", "a groom walks behind the bride"]) == "couple: always mixed"
+
+
 def test_a_couple_whose_gender_mix_never_changes_is_flagged() -> None:
     always_mixed = ["a man and a woman; he waves", "a woman and a man; she waves"]
     assert fixed_mix(always_mixed) == "couple: always mixed"

@@ -346,6 +346,8 @@ PERSONS = [
     "she stands beside a statue in the park",  # a pronoun before the likeness is a person
     "a woman fan in a Chiefs jersey screaming, red confetti",  # a thing that is a person too
     "a woman climber on a granite cliff",
+    "my daughter eats a cannoli on the steps",  # a verb after its subject, a noun in WordNet too
+    "a woman falls from the sky, surreal",
     "a Frida Kahlo self-portrait with a monkey",
     "Maria cooking pasta in a small kitchen",  # no thing after the name
     "a birthday party for kids, balloons, clown",  # a gathering for persons may show them

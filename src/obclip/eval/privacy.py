@@ -403,11 +403,11 @@ def _persons(text: str) -> tuple[str | None, frozenset[str], tuple[str, ...]]:
     counts = []
     found = [m for m in pw.mentions(text) if m.category == "gender"]
     tagged = any(m.kind in ("noun", "title") and m.word[:1].isdigit() for m in found)
-    renamed = _appositions(text, found)
+    renamed = _appositions(text, found) | _referred_back(text, found)
     for m in found:
         if m.index in renamed:
             genders.append(m.value)
-            continue  # "aunty Pat, a sixtyish gal": one person, renamed
+            continue  # "aunty Pat, a sixtyish gal", "an old man ... The man": one person, named again
         genders.append(m.value)
         if m.kind in ("noun", "title"):
             if m.word[:1].isdigit():
@@ -444,6 +444,25 @@ def _appositions(text: str, found: Sequence[pw.Mention]) -> set[int]:
         if _APPOSITION_GAP.fullmatch(seen, spans[before.index][1], spans[m.index][0]):
             renamed.add(m.index)
     return renamed
+
+
+def _referred_back(text: str, found: Sequence[pw.Mention]) -> set[int]:
+    """Word indexes of singular gender nouns after "the" that a noun of the same gender was said
+    before ("an old Cuban man ... The man is maybe sixty-five", "an elderly grandmother ... The
+    old woman looks up"): the person named before, not a second one."""
+    words = pw.words_of(text)
+    again: set[int] = set()
+    for i, m in enumerate(found):
+        if m.kind != "noun" or m.word.endswith("s") or m.word[:1].isdigit():
+            continue
+        start = m.index - 1
+        while start >= 0 and words[start] in pw.AGE_ADJECTIVES:
+            start -= 1  # "the old woman"
+        if start < 0 or words[start] != "the":
+            continue
+        if any(e.kind == "noun" and e.value == m.value and not e.word.endswith("s") for e in found[:i]):
+            again.add(m.index)
+    return again
 
 
 def _one_person(text: str, counts: list[str], plural: bool, singles: int) -> bool:

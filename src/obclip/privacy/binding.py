@@ -983,6 +983,13 @@ def _phrase_ends(folded: str, cursor: int) -> bool:
     return word is None or word in FUNCTION_WORDS or word.endswith(("ing", "ed"))
 
 
+_THIRD_PERSON = re.compile(r"[^sui]s$")
+
+
+def _plural(entry: SurfaceEntry) -> bool:
+    return any("plural" in c for c in entry.categories)
+
+
 def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface: str = "") -> bool:
     """Whether the person noun at folded[start:end] modifies the thing named right after it ("a baby
     koala on a branch", "a mother giraffe at dawn"): the next word is an object head
@@ -1005,6 +1012,8 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
         return False
     if is_person_noun(head.group(1)) and not is_likeness(head.group(1)):
         return False  # a person noun too: "a woman fan", "a woman climber", "baby twins"
+    if _THIRD_PERSON.search(head.group(1)) and head.group(1) in object_heads() and not _plural(entry):
+        return False  # a verb after its subject: "my daughter eats a cannoli", "a woman falls" (not "a baby bus")
     if is_picture(head.group(1)):
         return False  # a picture shows the person: "old man sketch", "anime girl art"
     if head.group(1) in _also_verbs() and any("plural" in c for c in entry.categories):

@@ -2025,20 +2025,22 @@ class _Detector:
     def _referent(
         self, head: _Match, heads: list[_Match], variables: list[_Variable], differing: dict[int, int]
     ) -> int | None:
-        """The person a definite noun ("the man", "the girl") refers back to: the one person named
-        before by a noun of its kind (or, for "the woman" or "the girl" with none, by any other
-        word of its age: "an abuela ... the old woman", "a young housewife ... The woman"). Their
-        values agree: one person; they differ: another person, whose noun differs from that one's
-        in every candidate. With two or more named before, it is read as
-        a person of its own, as before. Which of these holds reads kinds and positions only, and
-        each keeps its reading in every member of the set, so the set stays closed (a decoy of "an
-        old man ... the man" is "an old woman ... the woman", never "an old woman ... the man")."""
-        same = [h for h in heads if h.entry.attribute == head.entry.attribute and h.category == head.category]
-        if not same and head.category in ("noun_singular", "noun_child_singular"):
-            young = head.category == "noun_child_singular"  # "the girl": a child's word; "the woman": any other
-            same = [
-                h for h in heads if h.entry.attribute == head.entry.attribute and (h.category in _CHILD_HEADS) == young
-            ]
+        """The person "the woman", "the man", "the girl" or "the boy" refers back to where no noun
+        of its kind was said before: the one person named by another word of its age ("a young
+        housewife ... The woman smiles", "an abuela ... The old woman laughs", "his granddaughter
+        ... The girl"). Their values agree: one person; they differ: another person, whose noun
+        differs from that one's in every candidate. Where a noun of its kind was said before ("a
+        bride ... the groom", "an old man ... The man"), or two or more persons of its age, it is
+        read as a person of its own, as before: bound to a word of its kind, "the groom" after one
+        bride would be a second person of the other gender in every candidate, which tells the
+        cloud the couple's mix. Which of these holds reads kinds and positions only, and each keeps
+        its reading in every member of the set, so the set stays closed."""
+        if head.category not in ("noun_singular", "noun_child_singular"):
+            return None
+        if any(h.entry.attribute == head.entry.attribute and h.category == head.category for h in heads):
+            return None
+        young = head.category == "noun_child_singular"  # "the girl": a child's word; "the woman": any other
+        same = [h for h in heads if h.entry.attribute == head.entry.attribute and (h.category in _CHILD_HEADS) == young]
         persons = {variables[h.variable].person for h in same}
         if len(persons) != 1:
             return None
