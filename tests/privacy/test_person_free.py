@@ -203,6 +203,10 @@ PERSON_FREE = [
     "mother-in-law suite above the garage, kitchenette, skylights, listing photo",
     "monk's cell turned guest room, whitewashed walls, single iron bed",
     "the Flying Scotsman crossing a viaduct, plume of steam, autumn hills",
+    # a character's name: a plain noun capitalised after a capitalised noun no list holds
+    "Wonder Woman action figure still sealed in its blister pack, studio softbox",
+    "Captain America shield replica hanging on a garage wall, chipped paint",
+    "babushka nesting dolls painted as superheroes on a souvenir stall, snow",
     # where the prompt says outright that nobody is there: a name, a person noun before a noun
     "dead mall food court after closing, Sbarro and Orange Julius signs, nobody, neon",
     "no humans, dragon, mother dragon, dragon egg, nest, cave, glowing",
@@ -347,6 +351,8 @@ PERSONS = [
     "a woman fan in a Chiefs jersey screaming, red confetti",  # a thing that is a person too
     "a woman climber on a granite cliff",
     "my daughter eats a cannoli on the steps",  # a verb after its subject, a noun in WordNet too
+    "Beautiful Woman in a red dress, 8k",  # a word said of a person before the capital
+    "a woman cosplaying Wonder Woman at comic con",
     "a woman falls from the sky, surreal",
     "a Frida Kahlo self-portrait with a monkey",
     "Maria cooking pasta in a small kitchen",  # no thing after the name

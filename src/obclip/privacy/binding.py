@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 
 from obclip.privacy.keep import name_renderings
 from obclip.privacy.taxonomy import surface_key, unaccented
-from obclip.privacy.words import ARTICLES, FUNCTION_WORDS, SENTENCE_END, is_person_noun, written_in_title_case
+from obclip.privacy.words import (
+    ARTICLES,
+    FUNCTION_WORDS,
+    SENTENCE_END,
+    TRANSPARENT,
+    is_person_noun,
+    written_in_title_case,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -942,6 +949,33 @@ def in_possessive_name(
     )
 
 
+_NAME_BEFORE_NOUN = re.compile(r"(?<![\w'’-])([A-Z][a-z]+)[ \t]+$")
+_PLAIN_NAMED = frozenset({"noun_singular", "noun_child_singular"})
+
+
+def character_name(
+    taxonomy: Taxonomy, text: str, folded: str, start: int, end: int, categories: frozenset[str]
+) -> bool:
+    """Whether a plain noun of a gender written capitalised right after a capitalised noun that no
+    list holds names a character or a thing ("a Wonder Woman action figure", "the Iron Man suit",
+    "the Tin Man"), in a text that is not written in title case throughout ("Portrait Of A
+    Woman") and not after a word said of a person ("Beautiful Woman in red", "Young Woman")."""
+    if not categories & _PLAIN_NAMED:
+        return False
+    said = text[start:end]
+    if not (said[:1].isupper() and said[1:].islower()):
+        return False
+    before = _NAME_BEFORE_NOUN.search(text, max(0, start - 30), start)
+    if before is None:
+        return False
+    word = before.group(1).lower()
+    if surface_key(word) in taxonomy.lexicon or word in FUNCTION_WORDS or word in TRANSPARENT or word in not_nouns():
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    around = text[max(line_start, start - _SIGN_WINDOW) : end + _SIGN_WINDOW]
+    return not all(written_in_title_case(w) or w in FUNCTION_WORDS for w in _TITLE_TOKEN.findall(around))
+
+
 def named_item(taxonomy: Taxonomy, text: str, folded: str, start: int, end: int) -> bool:
     """Whether the first name at text[start:end] opens a thing called by a person's full name: "a"
     or "an" right before it, one capitalised word after it and the phrase ending there ("a Shirley
@@ -1309,6 +1343,7 @@ def in_idiom(
         (in_sign_text(text, start, end) and not names_someone)  # "a card 'Thank you Mrs. Patel!'" names her
         or before_brand(taxonomy, text, folded, start, end)
         or named_before_object(taxonomy, text, folded, start, end, categories)
+        or character_name(taxonomy, text, folded, start, end, categories)
         or in_proper_name(taxonomy, text, folded, start, end)
         or in_possessive_name(taxonomy, text, folded, start, end, categories)
     ):
