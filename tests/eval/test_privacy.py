@@ -204,6 +204,11 @@ def test_a_name_renamed_after_a_comma_is_one_person_not_a_couple() -> None:
     assert fixed_mix(["a woman, a man and a dog", "a man, a woman and a dog"]) == "couple: always mixed"
 
 
+def test_a_count_tag_and_nouns_of_its_gender_are_one_person() -> None:
+    one = ["1girl, old woman, grandmother, yukata, lantern", "1boy, old man, grandfather, yukata, lantern"]
+    assert fixed_mix(one) is None  # one person: no couple's mix
+
+
 def test_the_man_said_again_is_one_person_not_a_couple() -> None:
     """ "an old Cuban man ... The man is maybe sixty-five" names one man twice: his gender in every
     candidate is no couple's fixed mix. "the groom" after a bride is a second person."""

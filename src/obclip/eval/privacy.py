@@ -418,7 +418,7 @@ def _persons(text: str) -> tuple[str | None, frozenset[str], tuple[str, ...]]:
             elif not (tagged and m.word in _SEX_TAGS):
                 singles += 1  # beside a count tag, "muscular male" is a tag of the counted person
     counted = any(n >= 2 for n in pw.numbers_in(text))
-    if _one_person(text, counts, plural, singles):
+    if _one_person(text, counts, plural, singles, genders):
         return None, frozenset(genders), tuple(genders)
     if singles >= 2 or (plural and counted) or len(set(genders)) == 2:
         return "couple", frozenset(genders), tuple(genders)
@@ -465,13 +465,16 @@ def _referred_back(text: str, found: Sequence[pw.Mention]) -> set[int]:
     return again
 
 
-def _one_person(text: str, counts: list[str], plural: bool, singles: int) -> bool:
+def _one_person(text: str, counts: list[str], plural: bool, singles: int, genders: Sequence[str] = ()) -> bool:
     """A tag list of one person: "mature_female, solo"; "female knight, 1girl" (a booru count tag
     counts everyone in the picture, so one "1girl", no other count or plural and one other person
-    noun at most are one person)."""
+    noun at most are one person, and so are any number of nouns of the count's gender: "1girl, old
+    woman, grandmother")."""
     if _SOLO.search(pw.read_as_seen(text)):
         return True
-    return len(counts) == 1 and counts[0].startswith("1") and not plural and singles <= 2
+    if len(counts) != 1 or not counts[0].startswith("1") or plural:
+        return False
+    return singles <= 2 or len(set(genders)) == 1
 
 
 _WEIGHT = re.compile(r"[()\[\]{}]|:\s*[\d.]+")
