@@ -213,23 +213,8 @@ _AGE_PREDICATES = frozenset({"years_old_predicate", "aged_n", "turning"})
 _LAST_WORD = re.compile(r"[^\W\d_]+$")
 # a child's words: "the girl" may refer back to one ("his granddaughter ... The girl laughs"), "the
 # woman" to any other ("a young housewife ... The woman smiles", "an abuela ... The old woman")
-_CHILD_HEADS = frozenset(
-    {
-        "noun_child_singular",
-        "baby_child",
-        "offspring",
-        "grandchild",
-        "great_grandchild",
-        "niece_nephew",
-        "grandniece",
-        "step_child",
-        "godchild",
-        "schoolchild",
-        "royal_child",
-        "sibling",
-        "step_sibling",
-    }
-)
+_CHILD_KIN = frozenset({"offspring", "grandchild", "great_grandchild", "niece_nephew", "grandniece", "godchild"})
+_CHILD_HEADS = _CHILD_KIN | {"noun_child_singular", "baby_child", "step_child", "schoolchild", "royal_child", "sibling"}
 # a group of two that names no gender, then one subject pronoun per member ("an old couple on a
 # bench, he in a flat cap, she in a raincoat"): `_distributive`
 _PAIR = re.compile(r"(?<![\w-])(?:couple|pair|duo|twins|newlyweds|lovers|two[ \t]+[^\W\d_]+|both of them)(?![\w-])")
