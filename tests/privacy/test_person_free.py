@@ -224,6 +224,7 @@ PERSON_FREE = [
     "vintage ventriloquist dummy of a boy in a sailor suit on a wooden chair",
     "(porcelain figurine of a Dutch girl:1.2), shelf, dust",
     "bronze statue of a fisherman on the harbor wall, seagull on his cap, overcast",  # the statue's cap
+    "Soviet-era monument of a worker and a kolkhoz girl holding a hammer and sickle, steel",
     "a mannequin in a shop window, his arm raised, neon reflections",
     # a quoted title that opens with an article, a name alone in quotes before what it is written as
     '"the Boy Who Lived" book on a nightstand, reading lamp, owl feather bookmark',
