@@ -349,6 +349,7 @@ PERSONS = [
     "a woman at a pawn shop counter",
     "Emma Watson portrait, studio light",  # a picture after a full name shows her
     "she stands beside a statue in the park",  # a pronoun before the likeness is a person
+    "(Medusa:1.3), snakes for hair, (stone statues of warriors:1.1) around her, temple ruins",  # hers
     "a woman fan in a Chiefs jersey screaming, red confetti",  # a thing that is a person too
     "a woman climber on a granite cliff",
     "my daughter eats a cannoli on the steps",  # a verb after its subject, a noun in WordNet too

@@ -213,6 +213,7 @@ _AGE_PREDICATES = frozenset({"years_old_predicate", "aged_n", "turning"})
 _LAST_WORD = re.compile(r"[^\W\d_]+$")
 # a child's words: "the girl" may refer back to one ("his granddaughter ... The girl laughs"), "the
 # woman" to any other ("a young housewife ... The woman smiles", "an abuela ... The old woman")
+_FIRST_PHRASE = re.compile(r"[^,;:.!?()\[\]{}|\n]*")  # up to the first mark that ends a phrase or tag
 _CHILD_KIN = frozenset({"offspring", "grandchild", "great_grandchild", "niece_nephew", "grandniece", "godchild"})
 _CHILD_HEADS = _CHILD_KIN | {"noun_child_singular", "baby_child", "step_child", "schoolchild", "royal_child", "sibling"}
 # a group of two that names no gender, then one subject pronoun per member ("an old couple on a
@@ -1377,9 +1378,13 @@ class _Detector:
         return "".join(chars)
 
     def _after_likeness(self, start: int) -> bool:
-        """Whether a thing made in a person's likeness is named before `start` ("a statue", "a
-        mannequin", "a robot": `is_likeness`), in a prompt where no person word is."""
-        return any(is_likeness(_bare(word.group())) for word in _WORD.finditer(self.folded, 0, start))
+        """Whether the prompt opens with a thing made in a person's likeness ("a bronze statue of a
+        fisherman, ...", "a mannequin in a shop window, ...": `is_likeness` in its first phrase,
+        before `start`), in a prompt where no person word is: what a pronoun then speaks of. A
+        likeness later ("(Medusa:1.3), stone statues of warriors around her") is not."""
+        first = _FIRST_PHRASE.match(self.folded)
+        end = min(start, first.end()) if first is not None else start
+        return any(is_likeness(_bare(word.group())) for word in _WORD.finditer(self.folded, 0, end))
 
     def _bound(self, match: _Match, decided: dict[int, bool]) -> bool:
         rule = match.rule
