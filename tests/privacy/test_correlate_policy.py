@@ -143,6 +143,8 @@ def test_a_plural_cue_gets_a_plural_form_and_a_listed_plural_its_own() -> None:
             "a grandfather laughing with cake frosting in his hair",
         ),
         ("a man stroking his goatee, chess board", "a man stroking his chin, chess board"),
+        # a dropped cue leaves no comma before the full stop
+        ("An old man feeds pigeons. He is tall, with a white beard.", "An old man feeds pigeons. He is tall."),
         ("a young woman doing prenatal yoga, sunny studio", "a young woman doing yoga, sunny studio"),
         ("1girl, serafuku, classroom, window", "1girl, uniform, classroom, window"),
         ("1girl, maid outfit, cafe, holding tray", "1girl, uniform, cafe, holding tray"),

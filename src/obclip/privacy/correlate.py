@@ -685,6 +685,7 @@ def _tidy(text: str) -> str:
     for _ in range(3):
         text = re.sub(r"\(\s*\)|\[\s*\]|\{\s*\}", "", text)
     text = re.sub(r",(\s*,)+", ",", text)
+    text = re.sub(r",[ \t]*([.;!?])", r"\1", text)  # "seventy-five, with a white beard." -> "seventy-five."
     text = re.sub(r"[ \t]{2,}", " ", text)
     text = re.sub(r"[ \t]+([,.;:!?)\]}])", r"\1", text)
     return text.strip(" \t,")
