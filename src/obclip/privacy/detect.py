@@ -211,9 +211,9 @@ _TWIN_BEFORE = re.compile(r"(?<![\w-])twin[ \t]+$")  # "twin girls, 5,": one age
 # an age said after its person's noun: "a young woman aged 25", "a man, 45 years old", "Nana turning 90"
 _AGE_PREDICATES = frozenset({"years_old_predicate", "aged_n", "turning"})
 _LAST_WORD = re.compile(r"[^\W\d_]+$")
+_FIRST_PHRASE = re.compile(r"[^,;:.!?()\[\]{}|\n]*")  # up to the first mark that ends a phrase or tag
 # a child's words: "the girl" may refer back to one ("his granddaughter ... The girl laughs"), "the
 # woman" to any other ("a young housewife ... The woman smiles", "an abuela ... The old woman")
-_FIRST_PHRASE = re.compile(r"[^,;:.!?()\[\]{}|\n]*")  # up to the first mark that ends a phrase or tag
 _CHILD_KIN = frozenset({"offspring", "grandchild", "great_grandchild", "niece_nephew", "grandniece", "godchild"})
 _CHILD_HEADS = _CHILD_KIN | {"noun_child_singular", "baby_child", "step_child", "schoolchild", "royal_child", "sibling"}
 # a group of two that names no gender, then one subject pronoun per member ("an old couple on a
