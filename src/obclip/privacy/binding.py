@@ -293,6 +293,10 @@ def _party_named_for(folded: str, start: int, end: int) -> bool:
     return _GOING_TO.search(folded, max(0, start - 24), start) is not None
 
 
+def _plural(entry: SurfaceEntry) -> bool:
+    return any("plural" in c for c in entry.categories)
+
+
 _FOR_WHOM = re.compile(r"(?<![\w'’-])([a-z]+)[ \t]+for[ \t]+$")
 
 
@@ -301,7 +305,7 @@ def for_whom(taxonomy: Taxonomy, folded: str, start: int, end: int, surface: str
     after a thing and "for", ending the phrase ("beard oil for men", "rain boots for kids", "a
     perfume for women, amber bottle"). No one is shown; the words are the product's."""
     entry = taxonomy.lexicon.get(surface_key(surface or folded[start:end]))
-    if entry is None or entry.is_pronoun or not any("plural" in c for c in entry.categories):
+    if entry is None or entry.is_pronoun or not _plural(entry):
         return False
     if any(c.startswith("tag_") for c in entry.categories):
         return False
@@ -323,7 +327,7 @@ def classifying_genitive(taxonomy: Taxonomy, folded: str, start: int, end: int, 
     after and the kind of each taxonomy word among them (an adjective is passed over, whatever form
     it renders), never the value."""
     entry = taxonomy.lexicon.get(surface_key(surface or folded[start:end]))
-    if entry is None or entry.is_pronoun or not any("plural" in c for c in entry.categories):
+    if entry is None or entry.is_pronoun or not _plural(entry):
         return False
     if any(c.startswith("tag_") for c in entry.categories):
         return False
@@ -1020,10 +1024,6 @@ def _phrase_ends(folded: str, cursor: int) -> bool:
 _THIRD_PERSON = re.compile(r"[^sui]s$")
 
 
-def _plural(entry: SurfaceEntry) -> bool:
-    return any("plural" in c for c in entry.categories)
-
-
 def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface: str = "") -> bool:
     """Whether the person noun at folded[start:end] modifies the thing named right after it ("a baby
     koala on a branch", "a mother giraffe at dawn"): the next word is an object head
@@ -1050,13 +1050,9 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
         return False  # a verb after its subject: "my daughter eats a cannoli", "a woman falls" (not "a baby bus")
     if is_picture(head.group(1)):
         return False  # a picture shows the person: "old man sketch", "anime girl art"
-    if head.group(1) in _also_verbs() and any("plural" in c for c in entry.categories):
+    if head.group(1) in _also_verbs() and _plural(entry):
         return False  # "women fish in the river", "girls bag the shopping": a verb after a plural
-    cursor = head.end()
-    while (more := _NEXT_WORD.match(folded, cursor)) is not None and is_object_head(more.group(1)):
-        if surface_key(more.group(1)) in taxonomy.lexicon:
-            break
-        cursor = more.end()  # a compound of things: "a queen conch shell", "a mother dragon egg"
+    cursor, _ = _things_after(taxonomy, folded, head.end())  # "a queen conch shell", "a mother dragon egg"
     if does_activity(entry.categories, folded, cursor):
         return False  # "a woman ice skating", "a man rock climbing": the thing is the activity's
     return _phrase_ends(folded, cursor)
@@ -1088,18 +1084,24 @@ def named_before_object(
         return False  # a name after it is the person's ("Emma Rose"); "a Lady Banks rose" is a rose
     if not (is_object_head(word) or word in named_object_heads()):
         return False
-    if is_picture(word) or is_depiction(word) or is_likeness(word):
-        return False  # "a Frida Kahlo portrait", "a Mister Rogers doll" show the person
     if word.endswith("s") and is_person_noun(word):
         return False
-    cursor = head.end()
+    cursor, run = _things_after(taxonomy, folded, head.end())
+    if any(is_picture(w) or is_depiction(w) or is_likeness(w) for w in (word, *run)):
+        return False  # "a Frida Kahlo portrait", "a Mister Rogers doll", "a Queen Victoria bronze statue"
+    return _phrase_ends(folded, cursor)
+
+
+def _things_after(taxonomy: Taxonomy, folded: str, cursor: int) -> tuple[int, list[str]]:
+    """Where a run of object heads from `cursor` ends (a compound of things: "a queen conch shell"),
+    stopping before a taxonomy word, and its words."""
+    run: list[str] = []
     while (more := _NEXT_WORD.match(folded, cursor)) is not None and is_object_head(more.group(1)):
         if surface_key(more.group(1)) in taxonomy.lexicon:
             break
-        if is_picture(more.group(1)) or is_depiction(more.group(1)) or is_likeness(more.group(1)):
-            return False  # "a Queen Victoria bronze statue"
+        run.append(more.group(1))
         cursor = more.end()
-    return _phrase_ends(folded, cursor)
+    return cursor, run
 
 
 def _worn_after_role(taxonomy: Taxonomy, entry: SurfaceEntry, folded: str, head: re.Match[str], surface: str) -> bool:
