@@ -2000,6 +2000,9 @@ class _Detector:
     def _definite_head(self, index: int) -> _Match | None:
         """The plain noun heading the noun phrase that opens at match `index` when "the" is
         before it ("The old woman laughs", "the man"), else None. Reads kinds and text only."""
+        before = self._word_before(self.matches[index].start)
+        if before is None or before[0] != "the":
+            return None  # most phrases: no walk along them
         phrase = [self.matches[index]]
         while (
             index + 1 < len(self.matches)
@@ -2008,9 +2011,7 @@ class _Detector:
         ):
             index += 1
             phrase.append(self.matches[index])
-        head = next((m for m in reversed(phrase) if self._person_head(m)), None)
-        before = self._word_before(phrase[0].start)
-        return head if head is not None and before is not None and before[0] == "the" else None
+        return next((m for m in reversed(phrase) if self._person_head(m)), None)
 
     def _referent(
         self, head: _Match, heads: list[_Match], variables: list[_Variable], differing: dict[int, int]
