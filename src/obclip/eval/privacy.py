@@ -405,10 +405,9 @@ def _persons(text: str) -> tuple[str | None, frozenset[str], tuple[str, ...]]:
     tagged = any(m.kind in ("noun", "title") and m.word[:1].isdigit() for m in found)
     renamed = _appositions(text, found) | _referred_back(text, found)
     for m in found:
-        if m.index in renamed:
-            genders.append(m.value)
-            continue  # "aunty Pat, a sixtyish gal", "an old man ... The man": one person, named again
         genders.append(m.value)
+        if m.index in renamed:
+            continue  # "aunty Pat, a sixtyish gal", "an old man ... The man": one person, named again
         if m.kind in ("noun", "title"):
             if m.word[:1].isdigit():
                 counts.append(m.word)
@@ -465,7 +464,7 @@ def _referred_back(text: str, found: Sequence[pw.Mention]) -> set[int]:
     return again
 
 
-def _one_person(text: str, counts: list[str], plural: bool, singles: int, genders: Sequence[str] = ()) -> bool:
+def _one_person(text: str, counts: list[str], plural: bool, singles: int, genders: Sequence[str]) -> bool:
     """A tag list of one person: "mature_female, solo"; "female knight, 1girl" (a booru count tag
     counts everyone in the picture, so one "1girl", no other count or plural and one other person
     noun at most are one person, and so are any number of nouns of the count's gender: "1girl, old
