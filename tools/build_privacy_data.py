@@ -446,6 +446,10 @@ def _hyponym_closure(synsets: dict[str, dict[str, Any]], seeds: list[str], *, in
 # named with no gender is the word after it
 _WN_WOMAN_OF = re.compile(r"an? (?:woman|female) ([a-z]+)\b")
 _WN_ROOT = 4
+# a woman's word of a role that WordNet does not hold, with the role named with no gender; not one
+# whose role is a taxonomy word ("starlet": "female actor" would read "female" before a rendered
+# "actor" as one word), nor "diva" ("diyas", Diwali's lamps, would be read as its typo)
+_WOMENS_ROLES = {"superheroine": "superhero", "druidess": "druid"}
 
 
 def _counterpart(word: str, others: set[str]) -> str | None:
@@ -581,6 +585,7 @@ def person_nouns(directory: Path) -> dict[str, object]:
         # the same word's root ("a woman hunter"; not "hussy": "a woman adulterer")
         if stem in persons_of_any and stem not in gendered and stem[:_WN_ROOT] == female[:_WN_ROOT]:
             neutral[female] = [stem, plural(stem)]
+    neutral = dict(sorted((neutral | {w: [role, plural(role)] for w, role in _WOMENS_ROLES.items()}).items()))
     ethnicity = _demonyms(synsets, index, known, plural)
     claimed = {w.lower() for people in ethnicity.values() for w in people}
     for word, value in _other_demonyms(directory, synsets, index, known).items():
@@ -609,6 +614,7 @@ def person_nouns(directory: Path) -> dict[str, object]:
                 persons |= {lemma, plural(lemma)}
             else:  # the singular only: "old comics" are comic books
                 heads.add(lemma)
+    persons |= {form for word in _WOMENS_ROLES for form in (word, plural(word))}
     return {
         "description": "Person nouns that state a gender or an age, from WordNet: pairs (female, male, their "
         "plurals) are gender categories of their own; unpaired gender words are read as the generic noun "
@@ -619,7 +625,7 @@ def person_nouns(directory: Path) -> dict[str, object]:
         f"plurals by inflect {metadata.version('inflect')}, frequencies by wordfreq {metadata.version('wordfreq')}, "
         "by tools/build_privacy_data.py --wordnet",
         "pairs": pairs,
-        "female": single("female", False),
+        "female": dict(sorted((single("female", False) | {w: plural(w) for w in _WOMENS_ROLES}).items())),
         "neutral": neutral,
         "male": single("male", False),
         "girl": single("female", True),

@@ -94,6 +94,11 @@ def word_in(word: str, text: str) -> bool:
         ("a woman with her (red hair:1.2), smiling", ["her", "woman"]),
         ("Brazilian capoeira dancer mid-flip on the beach", ["Brazilian"]),
         ("a Japanese tea master pouring tea", ["Japanese"]),
+        # age nouns written with a hyphen; peoples' words before a person
+        ("Ibiza foam party, twenty-somethings covered in foam, laser show", ["twenty-somethings"]),
+        ("a crowd of forty-somethings at a reunion gig", ["forty-somethings"]),
+        ("a Roma boy playing football barefoot in a dusty street", ["Roma"]),
+        ("an Arabian princess on a magic carpet", ["Arabian"]),
     ],
 )
 def test_every_sensitive_word_varies(prompt: str, words: list[str]) -> None:

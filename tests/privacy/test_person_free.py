@@ -209,7 +209,16 @@ PERSON_FREE = [
     "babushka nesting dolls painted as superheroes on a souvenir stall, snow",
     # where the prompt says outright that nobody is there: a name, a person noun before a noun
     "dead mall food court after closing, Sbarro and Orange Julius signs, nobody, neon",
+    # a tag of its own that says so frees every word ("no humans" in 901 corpus prompts, none of a person)
+    "nursery for a baby girl, blush pink walls, white crib, cloud mobile, nobody, soft light",
+    "no humans, city, cyberpunk, skyscraper, neon sign, geisha hologram, rain, night",
+    "kids' bedroom after bedtime, bunk beds, toys on the floor, (no people:1.2), blue night light",
     "no humans, dragon, mother dragon, dragon egg, nest, cave, glowing",
+    # a person word that "no" or "without (any)" denies names no one in the picture
+    "Montessori classroom interior, wooden toys, low shelves, natural light, no children",
+    "Dutch oven of chili over a campfire next to a chuckwagon, western, no cowboys in frame",
+    "an empty playground at dusk, no old men, (no girls:1.2), swings",
+    "1950s catalog page of toys, without any kids in it, just the products",
     # a person noun before things in the plural or compounded
     "monk parakeets building a stick nest on a power pole",
     "queen conch shell on white sand, turquoise water",
@@ -217,6 +226,12 @@ PERSON_FREE = [
     # a pronoun after an animal that is a name too, written as the animal
     "lead mare and her foal in a snowy paddock",
     "nanny goat and her two kids on a rocky outcrop above a whitewashed chapel",  # a count between
+    "Arabian mare and her foal galloping over dunes, dust, backlit",  # a people's word before an animal
+    "roma tomatoes on a cutting board, basil, olive oil",
+    "mother dragon curled around her eggs in a volcanic nest, warm glow",  # a beast of myth
+    "action figure of a masked superheroine still in its blister pack, toy photography",
+    "1/7 scale PVC figure of a catgirl maid on a display base, product photo",
+    "Durga Puja pandal, giant clay idol of the goddess, lights, Kolkata night",
     # things made in a person's likeness (WordNet: statue, figurine, robot, mannequin, dummy)
     "a marble statue of an old fisherman mending a net, museum lighting",
     "bronze statue of a mother holding her baby in a city park, rain",
@@ -360,6 +375,11 @@ PERSONS = [
     "Maria cooking pasta in a small kitchen",  # no thing after the name
     "a birthday party for kids, balloons, clown",  # a gathering for persons may show them
     "a woman buying a gift for her husband",
+    "a woman with no children, sad eyes, window light",  # only the denied words are freed
+    "a man without his wife at the dinner table",  # a pronoun after "without" is his
+    "a girl lion tamer with a whip, circus ring",  # an animal before a person noun names what she does
+    "a boy dragon rider over the clouds",
+    "1girl, old woman, no humans, city ruins",  # a count tag is a person whatever else is said
 ]
 
 
@@ -462,7 +482,7 @@ PIECES = [
     *("watch", "hands", "fisherman", "lying"),
     *("Man", "Woman", "Old", "Green", "Mary", "pub", "yacht", "named", "statue"),
     *("no", "humans", "empty", "study", "finger", "style", "Anderson", "The", "Oven"),
-    *("called", "tavern", "with", "cake", "piped"),
+    *("called", "tavern", "with", "cake", "piped", "without", "any", "kids", "female", "hero"),
 ]
 
 
@@ -488,6 +508,9 @@ PIECES = [
 @example(words=['"', "GIRLS", "Mister", '"', "a"], seed=0)
 # "no" before a slot says nobody is there in some members only ("no adults's Emma")
 @example(words=["no", "children's", "Emma"], seed=0)
+# a denied person word frees the slot words right after it, whatever they render
+@example(words=["no", "old", "Man", "Woman"], seed=0)
+@example(words=["without", "any", "female", "hero", "Mary"], seed=0)
 # a slot between a name and "style" is one word or three ("Emma women style", "Emma men and women
 # style"): an artist is read only where no taxonomy word stands between
 @example(words=["Emma", "WOMEN", "style"], seed=0)

@@ -94,6 +94,28 @@ def test_a_womans_word_of_a_role_keeps_the_role_for_the_cloud(prompt: str, sent:
     assert "governess" not in _data()["neutral"]  # "a woman entrusted with ... a child": no female governor
 
 
+@pytest.mark.parametrize(
+    ("prompt", "sent"),
+    [
+        ("a female hero with a cape", {"a female hero with a cape", "a male hero with a cape"}),
+        ("male host on a stage", {"male host on a stage", "female host on a stage"}),
+        (
+            "female revolutionary leader on a barricade",
+            {"female revolutionary leader on a barricade", "male revolutionary leader on a barricade"},
+        ),
+        ("a female superhero on a ledge", {"a female superhero on a ledge", "a male superhero on a ledge"}),
+    ],
+)
+def test_a_gender_adjective_before_a_role_varies_and_the_role_stays(prompt: str, sent: set[str]) -> None:
+    """A role named by its man's form ("hero", "host") after "female" / "male" is the role: the
+    adjective is varied and the noun stays, never "a male heroine"; a role WordNet files among
+    things too ("leader") or does not hold ("superhero") is a person after the adjective."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert set(cset.candidates) == sent
+    for member in cset.candidates:
+        assert build_candidate_set(member, seed=0).candidates == cset.candidates
+
+
 def test_alias_set_is_closed() -> None:
     cset = build_candidate_set("a matron in a starched apron beside her bed", seed=3)
     for member in cset.candidates:

@@ -504,7 +504,13 @@ _TIMES_TOGETHER = frozenset(
 )
 # the attributes whose word before a gathering describes the people in it (`_of_gathering`)
 _GATHERED_ATTRIBUTES = frozenset({"ethnicity", "religion", "skin", "gender"})
-_DENIED = re.compile(r"(?<![\w'’-])(?:no|without)[ \t_]+$")
+_POSSESSIVE_THEN = re.compile(r"(?:'s|’s|'|’)[ \t]+([a-z][a-z \t-]*)")
+# a tag of its own that says nobody is in the picture: "no humans", "(no people:1.3)", "nobody"
+_NOBODY_TAG = re.compile(
+    r"(?:^|[,;|(\[{])[ \t]*[(\[{]*[ \t]*(?:no[ \t_]+(?:humans?|people|persons?|characters?|one)|nobody|noone|no-one)"
+    r"[ \t]*(?::[ \t]*[\d.]+)?[ \t]*[)\]}]*[ \t]*(?=$|[,;|.)\]}\n])"
+)
+_DENIED = re.compile(r"(?<![\w'’-])(?:no|without(?:[ \t_]+any)?)[ \t_]+$")
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
 _COUNT_WORDS = frozenset(
     {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twin", "many", "few"}
@@ -1038,9 +1044,36 @@ class _Detector:
             if match is not None:
                 group.append(match)
                 previous = match
+        drop.update(self._generic_roles_told())
         if drop:
             self.matches = [m for m in self.matches if m.start not in drop]
             self._index()
+
+    def _generic_roles_told(self) -> set[int]:
+        """A role noun whose man's form is the role's own name ("hero", "host", "actor", "emperor":
+        `AttributeSpec.generic_roles`) right after a gender adjective of the same person ("a female hero", "male
+        host", "a female Nigerian emperor") names the role, not a gender: the adjective says it and
+        is varied, the noun stays as written ("a male hero", never "a male heroine"). Reads kinds,
+        categories and the written noun's category only, so every candidate agrees the same way."""
+        told: set[int] = set()
+        adjectives: set[int] = set()  # the attributes told by an adjective of the current person
+        previous: _Match | None = None
+        for match in self.matches:
+            if previous is not None and (
+                self.folded[previous.end : match.start].strip(" \t") or not self._same_person(previous, match)
+            ):
+                adjectives = set()  # "mature female, hostess": a tag of its own names her
+            kind = match.entry.attribute
+            if (
+                kind in adjectives
+                and match.rule == ALWAYS
+                and match.category in self.taxonomy.attributes[kind].generic_roles
+            ):
+                told.add(match.start)
+            elif match.category == "adjective" and not match.entry.is_pronoun:
+                adjectives.add(kind)
+            previous = match
+        return told
 
     @staticmethod
     def _child_nouns_told(group: list[_Match], child_kinds: set[int]) -> set[int]:
@@ -1076,10 +1109,24 @@ class _Detector:
         self.idiom_starts: set[int] = set()
         unbound = self.binding.unbound_in(self.folded) if self.binding.contexts else frozenset()
         animals: set[int] = set()
+        denied_end = -1
+        nobody = _NOBODY_TAG.search(self.folded) is not None and not any(
+            c.startswith("tag_") for m in self.matches for c in m.entry.categories
+        )  # a count tag is a person whatever else is said ("1girl, ..., no humans")
         for match in self.matches:
             entry = match.entry
-            if entry.family & unbound:
+            if (nobody and not self._shown_in_part(match)) or entry.family & unbound:
+                # "nursery for a baby girl, nobody", "no humans, geisha hologram": a tag of its own
+                # says that no one is in the picture, so every word names someone who is not
                 self.idiom_starts.add(match.start)
+                continue
+            if not entry.is_pronoun and (
+                _DENIED.search(self.folded, max(0, match.start - 16), match.start)
+                or (denied_end >= 0 and not self.folded[denied_end : match.start].strip(" \t_-"))
+            ):
+                # "no children", "without any kids", "no old men", "(no girls:1.2)": denied, no one there
+                self.idiom_starts.add(match.start)
+                denied_end = match.end
                 continue
             idiom = in_idiom(
                 self.taxonomy,
@@ -1162,6 +1209,21 @@ class _Detector:
         self.matches = [m for i, m in enumerate(self.matches) if decided[i]]
         self._index()
 
+    def _shown_in_part(self, match: _Match) -> bool:
+        """Whether a person is shown in part, whatever a "no people" tag says: a name or title ("no
+        people, Mrs. Smith's garden gate, Mrs. Smith waving"), or a word whose possessive owns a
+        body part or a group within three words ("a woman's ring finger, no people", "a man's boat
+        crew"). Reads the fixed words after the match and its rule, never a value."""
+        if match.entry.is_pronoun:
+            return False
+        if self._rule(match) in (TITLE, CAPITALISED):
+            return True
+        owned = _POSSESSIVE_THEN.match(self.folded, match.end)
+        if owned is None:
+            return False
+        words = owned.group(1).split()[:3]
+        return any(is_body_part(w) or w in GROUP_NOUNS for w in words)
+
     @functools.cached_property
     def _nobody(self) -> bool:
         return says_no_one_is_there(self.folded)
@@ -1223,7 +1285,7 @@ class _Detector:
                 self.owner_words.add(word.start())
                 continue
             after = _NEXT_WORD.match(self.folded, word.end())
-            if after is None or (after.group(1) not in OBJECT_HEADS and after.group(1) not in object_heads()):
+            if after is None or not self._thing_head(after.group(1), after.start(1)):
                 return True
             if is_picture(after.group(1)):
                 return True  # a picture shows the person: "female knight art", "elf character sheet"
@@ -1260,6 +1322,15 @@ class _Detector:
             return False
         return self._after_animal(at) or any(start < at for start in self.object_starts)
 
+    def _thing_head(self, word: str, start: int) -> bool:
+        """Whether the (folded) noun at `start` is an animal or a thing: also a name that is an
+        animal too, written as the animal ("an Arabian mare", not "Mare")."""
+        return (
+            word in OBJECT_HEADS
+            or word in object_heads()
+            or (word in named_object_heads() and self.text[start].islower())
+        )
+
     def _after_animal(self, position: int) -> bool:
         """Whether an animal or a thing and "and"/"with" come right before `position` ("a hen and")."""
         thing = _THING_BEFORE.search(self.folded, max(0, position - 40), position)
@@ -1290,7 +1361,12 @@ class _Detector:
         before = self._word_before(match.start)
         if kind == "word" and token in OBJECT_HEADS:
             head = _HEAD_AFTER.match(self.folded, match.end)
-            return head is None or not does_activity(match.entry.categories, self.folded, head.end())
+            if head is None:
+                return True
+            after = _NEXT_WORD.match(self.folded, head.end())
+            if after is not None and is_person_noun(after.group(1)) and not is_likeness(after.group(1)):
+                return False  # the thing names what a person does: "a girl lion tamer", "a boy dragon rider"
+            return not does_activity(match.entry.categories, self.folded, head.end())
         return before is not None and before[0] == "its"
 
     def _data_name(self, match: _Match) -> bool:
@@ -1930,7 +2006,7 @@ class _Detector:
                 continue
             if mine:
                 root = mine[0]  # "a senior in his 60s with her cat": another person, of the other value
-            elif not persons:
+            elif not persons or self._possessor_unnamed(match, persons[0]):
                 if kind not in pronoun_roots:
                     person += 1
                     match.variable = len(variables)
@@ -1961,6 +2037,18 @@ class _Detector:
             if by is not None and by.entry.is_pronoun:
                 join(match, variables[by.variable].person)
         return variables
+
+    def _possessor_unnamed(self, match: _Match, first: _Match) -> bool:
+        """Whether a possessive pronoun that no person of its kind comes before is right before
+        the first one, in its phrase ("orc chieftain and his sons", "her two daughters"): that
+        person is the one possessed, and the pronoun is its owner's, whom no taxonomy word names,
+        so it is a person of its own (bound to the sons, "his" had made them "her daughters")."""
+        if "possessive_determiner" not in match.entry.categories or first.start < match.end:
+            return False
+        gap = self.folded[match.end : first.start]
+        return (
+            bool(_GAP_OK.fullmatch(gap)) and len(gap.split()) <= 3 and not any(w in FUNCTION_WORDS for w in gap.split())
+        )
 
     def _distributive(self) -> set[int]:
         """Starts of the two subject pronouns that name a group of two one member each: "an old

@@ -101,6 +101,18 @@ class AttributeSpec:
         wanted = set(categories)
         return tuple(v for v in self.values if wanted <= self.forms[v].keys())
 
+    @functools.cached_property
+    def generic_roles(self) -> frozenset[str]:
+        """The categories of a role one value names by the role's own name ("hero": hero /
+        heroine, "host_plural": hosts / hostesses), which is the role of anyone after an adjective
+        of this attribute ("a female hero")."""
+        roles = set()
+        for category in self.categories:
+            role = category.removesuffix("_plural")
+            if any(category in forms and forms.get(role, ("",))[0] == role for forms in self.forms.values()):
+                roles.add(category)
+        return frozenset(roles)
+
 
 @dataclass(frozen=True, eq=False)
 class Taxonomy:

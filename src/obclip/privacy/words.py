@@ -129,6 +129,9 @@ PERSON_NOUNS = _words(
     idol idols sheikh sheikhs emir rapper rappers vlogger vloggers influencer influencers streamer
     gamer gamers cosplayer cosplayers barista baristas samurai ninja ninjas viking vikings pirate
     pirates knight knights guide guides master masters sensei mentor mentors
+    leader leaders guest guests killer killers governor governors collector collectors offspring
+    superhero superheroes supervillain supervillains protestor protestors autoworker autoworkers
+    bard bards warlock warlocks mutant mutants
     """
 )
 """Words that head a noun phrase about a person: an attribute word right before one is an adjective."""
@@ -265,6 +268,7 @@ OBJECT_HEADS = _words(
     deer goose geese swan swans owl owls fox foxes wolf wolves rabbit rabbits horse horses cow cows
     pig pigs whale whales dolphin dolphins monkey monkeys penguin penguins bee bees ant ants wasp
     wasps butterfly butterflies orchid orchids fern ferns cactus cacti piece pieces
+    dragon dragons unicorn unicorns griffin griffins wyvern wyverns
     book books novel novels comic comics poster posters logo logos sculpture sculptures
     hat hats boots dress dresses outfit outfits uniform uniforms gown gowns attire garb getup getups
     hairstyle hairstyles haircut haircuts makeup
