@@ -449,6 +449,9 @@ _WN_ROOT = 4
 # a woman's word of a role that WordNet does not hold, with the role named with no gender; not one
 # whose role is a taxonomy word ("starlet": "female actor" would read "female" before a rendered
 # "actor" as one word), nor "diva" ("diyas", Diwali's lamps, would be read as its typo)
+# informal child nouns WordNet does not hold, read as "kid" ("grandkids": a grandparent's
+# grandchildren as people write them, children in image prompts)
+_KIDS_WORDS = ("grandkid", "great-grandkid")
 _WOMENS_ROLES = {"superheroine": "superhero", "druidess": "druid"}
 
 
@@ -632,7 +635,7 @@ def person_nouns(directory: Path) -> dict[str, object]:
         "boy": single("male", True),
         "old": {w: plural(w) for w in sorted(words["old"])},
         "infant": {w: plural(w) for w in sorted(words["infant"])},
-        "child": {w: plural(w) for w in sorted(words["child"])},
+        "child": {w: plural(w) for w in sorted({*words["child"], *_KIDS_WORDS})},
         "teen": {w: plural(w) for w in sorted(words["teen"])},
         "ethnicity": ethnicity,
         "plurals": plurals,

@@ -98,7 +98,9 @@ def word_in(word: str, text: str) -> bool:
         ("Ibiza foam party, twenty-somethings covered in foam, laser show", ["twenty-somethings"]),
         ("a crowd of forty-somethings at a reunion gig", ["forty-somethings"]),
         ("a Roma boy playing football barefoot in a dusty street", ["Roma"]),
+        ("a grandfather telling bedtime stories to three grandkids under a blanket fort", ["grandkids"]),
         ("an Arabian princess on a magic carpet", ["Arabian"]),
+        ("Roman legionaries in testudo formation under a hail of arrows", ["Roman"]),
     ],
 )
 def test_every_sensitive_word_varies(prompt: str, words: list[str]) -> None:

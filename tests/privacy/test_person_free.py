@@ -228,6 +228,8 @@ PERSON_FREE = [
     "nanny goat and her two kids on a rocky outcrop above a whitewashed chapel",  # a count between
     "Arabian mare and her foal galloping over dunes, dust, backlit",  # a people's word before an animal
     "roma tomatoes on a cutting board, basil, olive oil",
+    "roman blinds in a sunny bedroom, linen, an ottoman at the foot of the bed",
+    "a Roman Catholic church interior, candles, pews, stained glass",
     "mother dragon curled around her eggs in a volcanic nest, warm glow",  # a beast of myth
     "action figure of a masked superheroine still in its blister pack, toy photography",
     "1/7 scale PVC figure of a catgirl maid on a display base, product photo",
