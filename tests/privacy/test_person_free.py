@@ -426,6 +426,8 @@ def test_an_idiom_frees_its_own_words_only(prompt, word):
         ("a woman standing next to a statue of a king, dusk", " standing next to a statue of a king, dusk"),
         ("a girl holding a sign that says 'i love my mom'", " holding a sign that says 'i love my mom'"),
         ("yoga class on a rooftop, a woman in child's pose, sunrise", " in child's pose, sunrise"),  # a pose
+        ("1girl, solo, hakama, taisho roman, boots, cherry blossoms", ", taisho roman, boots"),  # a style
+        ("a woman on a roman holiday poster, vespa", " on a roman holiday poster, vespa"),
     ],
 )
 def test_a_person_next_to_such_words_is_still_varied_and_the_words_stay_fixed(prompt, fixed):
