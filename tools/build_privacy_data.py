@@ -450,8 +450,9 @@ _WN_ROOT = 4
 # whose role is a taxonomy word ("starlet": "female actor" would read "female" before a rendered
 # "actor" as one word), nor "diva" ("diyas", Diwali's lamps, would be read as its typo)
 # informal child nouns WordNet does not hold, read as "kid" ("grandkids": a grandparent's
-# grandchildren as people write them, children in image prompts)
-_KIDS_WORDS = ("grandkid", "great-grandkid")
+# grandchildren as people write them, children in image prompts); "little grandkid" is one word,
+# since "little" before a rendered "kids" would read as the form "little kids"
+_KIDS_WORDS = ("grandkid", "great-grandkid", "little grandkid")
 _WOMENS_ROLES = {"superheroine": "superhero", "druidess": "druid"}
 
 

@@ -101,6 +101,11 @@ def test_couples_and_groups_vary_over_every_gender_mix(prompt: str, mixed: str) 
         ("orc chieftain and his sons riding wargs across the steppe", "orc chieftain and his daughters riding"),
         ("her two daughters on a swing, summer", "her two sons on a swing"),
         ("with her husband at the beach, sunset", "with her wife at the beach"),
+        # a pronoun before a comma is no possessive: "to her, female judge" stays one person
+        (
+            "courtroom sketch, his lawyer whispering to him, female judge looking over her glasses",
+            "courtroom sketch, her lawyer whispering to her, male judge",
+        ),
     ],
 )
 def test_a_possessive_pronoun_before_its_person_is_the_unnamed_owners(prompt: str, other: str) -> None:

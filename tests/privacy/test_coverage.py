@@ -99,6 +99,7 @@ def word_in(word: str, text: str) -> bool:
         ("a crowd of forty-somethings at a reunion gig", ["forty-somethings"]),
         ("a Roma boy playing football barefoot in a dusty street", ["Roma"]),
         ("a grandfather telling bedtime stories to three grandkids under a blanket fort", ["grandkids"]),
+        ("a grandmother telling stories to her three little grandkids by the fire", ["little grandkids"]),
         ("an Arabian princess on a magic carpet", ["Arabian"]),
         ("Roman legionaries in testudo formation under a hail of arrows", ["Roman"]),
     ],

@@ -75,6 +75,7 @@ _WORD_CHAR = re.compile(r"[\w'’-]")
 _WORD = re.compile(r"\w[\w'’-]*")
 _NEXT_WORD = re.compile(r"[ \t]+(\w[\w'’-]*)")
 _HEAD_AFTER = re.compile(r"\s+[a-z]+")
+_WORDS_GAP = re.compile(r"[\w'’ \t-]*")
 _GAP_OK = re.compile(r"[\w'’\s,-]*")
 _TITLE_GAP_OK = re.compile(r"\.?\s*")
 # a title or a name, its surname, and a noun phrase after a comma that renames the person: "Mr.
@@ -2045,10 +2046,9 @@ class _Detector:
         so it is a person of its own (bound to the sons, "his" had made them "her daughters")."""
         if "possessive_determiner" not in match.entry.categories or first.start < match.end:
             return False
-        gap = self.folded[match.end : first.start]
-        return (
-            bool(_GAP_OK.fullmatch(gap)) and len(gap.split()) <= 3 and not any(w in FUNCTION_WORDS for w in gap.split())
-        )
+        gap = self.folded[match.end : first.start]  # no comma: "whispering to her, female judge"
+        words = gap.split()
+        return bool(_WORDS_GAP.fullmatch(gap)) and len(words) <= 3 and not any(w in FUNCTION_WORDS for w in words)
 
     def _distributive(self) -> set[int]:
         """Starts of the two subject pronouns that name a group of two one member each: "an old
