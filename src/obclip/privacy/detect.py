@@ -75,7 +75,7 @@ _WORD_CHAR = re.compile(r"[\w'’-]")
 _WORD = re.compile(r"\w[\w'’-]*")
 _NEXT_WORD = re.compile(r"[ \t]+(\w[\w'’-]*)")
 _HEAD_AFTER = re.compile(r"\s+[a-z]+")
-_WORDS_GAP = re.compile(r"[\w'’ \t-]*")
+_WORDS_GAP = re.compile(r"[\w \t]*")
 _GAP_OK = re.compile(r"[\w'’\s,-]*")
 _TITLE_GAP_OK = re.compile(r"\.?\s*")
 # a title or a name, its surname, and a noun phrase after a comma that renames the person: "Mr.
@@ -2041,11 +2041,15 @@ class _Detector:
 
     def _possessor_unnamed(self, match: _Match, first: _Match) -> bool:
         """Whether a possessive pronoun that no person of its kind comes before is right before
-        the first one, in its phrase ("orc chieftain and his sons", "her two daughters"): that
+        the first one, in its phrase with no comma and no other slot between ("orc chieftain and his
+        sons", "her two daughters"; not "his young son", whose "young" may render any word): that
         person is the one possessed, and the pronoun is its owner's, whom no taxonomy word names,
         so it is a person of its own (bound to the sons, "his" had made them "her daughters")."""
         if "possessive_determiner" not in match.entry.categories or first.start < match.end:
             return False
+        following = self.matches[match.index + 1] if match.index + 1 < len(self.matches) else None
+        if following is not first:
+            return False  # a slot between renders words of its own ("his kids man": "grade-schoolers")
         gap = self.folded[match.end : first.start]  # no comma: "whispering to her, female judge"
         words = gap.split()
         return bool(_WORDS_GAP.fullmatch(gap)) and len(words) <= 3 and not any(w in FUNCTION_WORDS for w in words)
