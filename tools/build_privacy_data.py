@@ -449,11 +449,11 @@ _WN_ROOT = 4
 # a woman's word of a role that WordNet does not hold, with the role named with no gender; not one
 # whose role is a taxonomy word ("starlet": "female actor" would read "female" before a rendered
 # "actor" as one word), nor "diva" ("diyas", Diwali's lamps, would be read as its typo)
+_WOMENS_ROLES = {"superheroine": "superhero", "druidess": "druid"}
 # informal child nouns WordNet does not hold, read as "kid" ("grandkids": a grandparent's
 # grandchildren as people write them, children in image prompts); "little grandkid" is one word,
 # since "little" before a rendered "kids" would read as the form "little kids"
 _KIDS_WORDS = ("grandkid", "great-grandkid", "little grandkid")
-_WOMENS_ROLES = {"superheroine": "superhero", "druidess": "druid"}
 
 
 def _counterpart(word: str, others: set[str]) -> str | None:

@@ -1052,10 +1052,10 @@ class _Detector:
 
     def _generic_roles_told(self) -> set[int]:
         """A role noun whose man's form is the role's own name ("hero", "host", "actor", "emperor":
-        `AttributeSpec.generic_roles`) right after a gender adjective of the same person ("a female hero", "male
-        host", "a female Nigerian emperor") names the role, not a gender: the adjective says it and
-        is varied, the noun stays as written ("a male hero", never "a male heroine"). Reads kinds,
-        categories and the written noun's category only, so every candidate agrees the same way."""
+        `AttributeSpec.generic_roles`) right after a gender adjective of the same person ("a female
+        hero", "male host", "a female Nigerian emperor") names the role, not a gender: the adjective
+        says it and is varied, the noun stays as written ("a male hero", never "a male heroine").
+        Reads kinds, categories and the gap between words only, so every candidate agrees alike."""
         told: set[int] = set()
         adjectives: set[int] = set()  # the attributes told by an adjective of the current person
         previous: _Match | None = None
