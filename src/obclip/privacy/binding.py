@@ -58,6 +58,7 @@ class Binding:
     absence_words: frozenset[str] = frozenset()
     absence_after_no: frozenset[str] = frozenset()
     absence_of_persons: frozenset[str] = frozenset()
+    absence_tags: tuple[str, ...] = ()
     alone_is_a_person: frozenset[str] = frozenset()
     after_a_person_noun: tuple[tuple[str, str], ...] = ()
     decade_as_persons: dict[str, str] = field(default_factory=dict)
@@ -83,6 +84,22 @@ class Binding:
             return None
         markers = "|".join(_spaced(m) for m in sorted(self.artist_markers_after, key=len, reverse=True))
         return re.compile(rf"(?:[ \t]+[A-Z][\w'’.-]*){{0,2}}[ \t-]+(?:{markers})(?![\w-])", re.I)
+
+    @functools.cached_property
+    def nobody_tag(self) -> re.Pattern[str] | None:
+        """Matches a tag of its own that says nobody is in the picture (`absence`, ``tags``: "no
+        humans", "(no people:1.3)", "nobody"), between the start, a comma or a bracket and the end,
+        a comma, a bracket or a full stop."""
+        if not self.absence_tags:
+            return None
+        words = "|".join(
+            r"[ \t_]+".join(re.escape(part) for part in tag.split(" "))
+            for tag in sorted(self.absence_tags, key=len, reverse=True)
+        )
+        return re.compile(
+            rf"(?:^|[,;|(\[{{])[ \t]*[(\[{{]*[ \t]*(?:{words})"
+            r"[ \t]*(?::[ \t]*[\d.]+)?[ \t]*[)\]}]*[ \t]*(?=$|[,;|.)\]}\n])"
+        )
 
     def unbound_in(self, folded: str) -> frozenset[str]:
         """The categories that name no person in a text holding one of a context's words (the
@@ -126,6 +143,7 @@ def binding() -> Binding:
         absence_words=frozenset(data.get("absence", {}).get("words", ())),
         absence_after_no=frozenset(data.get("absence", {}).get("after_no", ())),
         absence_of_persons=frozenset(data.get("absence", {}).get("of_persons", ())),
+        absence_tags=tuple(data.get("absence", {}).get("tags", ())),
         alone_is_a_person=frozenset(data.get("alone_is_a_person", {}).get("attributes", ())),
         after_a_person_noun=tuple(data.get("after_a_person_noun", {}).get("words", {}).items()),
         decade_as_persons=dict(data.get("decade_as_persons", {}).get("words", {})),

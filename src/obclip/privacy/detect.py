@@ -506,11 +506,6 @@ _TIMES_TOGETHER = frozenset(
 # the attributes whose word before a gathering describes the people in it (`_of_gathering`)
 _GATHERED_ATTRIBUTES = frozenset({"ethnicity", "religion", "skin", "gender"})
 _POSSESSIVE_THEN = re.compile(r"(?:'s|’s|'|’)[ \t]+([a-z][a-z \t-]*)")
-# a tag of its own that says nobody is in the picture: "no humans", "(no people:1.3)", "nobody"
-_NOBODY_TAG = re.compile(
-    r"(?:^|[,;|(\[{])[ \t]*[(\[{]*[ \t]*(?:no[ \t_]+(?:humans?|people|persons?|characters?|one)|nobody|noone|no-one)"
-    r"[ \t]*(?::[ \t]*[\d.]+)?[ \t]*[)\]}]*[ \t]*(?=$|[,;|.)\]}\n])"
-)
 _DENIED = re.compile(r"(?<![\w'’-])(?:no|without(?:[ \t_]+any)?)[ \t_]+$")
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
 _COUNT_WORDS = frozenset(
@@ -563,6 +558,12 @@ def canonical_prompt(prompt: str, taxonomy: Taxonomy | None = None) -> str:
     template = detect(prompt, taxonomy)
     assert template.true_values is not None
     return template.render(template.true_values)
+
+
+def _few_words_of_a_phrase(words: list[str]) -> bool:
+    """Whether the words between two slots keep them in one noun phrase: three at most, none a
+    function word ("young ... African woman", "his two sons"; not "a woman with a man")."""
+    return len(words) <= 3 and not any(w in FUNCTION_WORDS for w in words)
 
 
 class _Detector:
@@ -1111,8 +1112,11 @@ class _Detector:
         unbound = self.binding.unbound_in(self.folded) if self.binding.contexts else frozenset()
         animals: set[int] = set()
         denied_end = -1
-        nobody = _NOBODY_TAG.search(self.folded) is not None and not any(
-            c.startswith("tag_") for m in self.matches for c in m.entry.categories
+        tag = self.binding.nobody_tag
+        nobody = (
+            tag is not None
+            and tag.search(self.folded) is not None
+            and not any(c.startswith("tag_") for m in self.matches for c in m.entry.categories)
         )  # a count tag is a person whatever else is said ("1girl, ..., no humans")
         for match in self.matches:
             entry = match.entry
@@ -1324,22 +1328,22 @@ class _Detector:
         return self._after_animal(at) or any(start < at for start in self.object_starts)
 
     def _thing_head(self, word: str, start: int) -> bool:
-        """Whether the (folded) noun at `start` is an animal or a thing: also a name that is an
-        animal too, written as the animal ("an Arabian mare", not "Mare")."""
-        return (
-            word in OBJECT_HEADS
-            or word in object_heads()
-            or (word in named_object_heads() and self.text[start].islower())
-        )
+        """Whether the (folded) noun at `start` is an animal or a thing of `OBJECT_HEADS` or of
+        WordNet (`_animal_head`)."""
+        return word in OBJECT_HEADS or self._animal_head(word, start)
+
+    def _animal_head(self, word: str, start: int) -> bool:
+        """Whether the (folded) noun at `start` is a WordNet animal or thing (`object_heads`), or a
+        name that is an animal too, written as the animal ("lead mare", "an Arabian mare", not
+        "Mare")."""
+        return word in object_heads() or (word in named_object_heads() and self.text[start].islower())
 
     def _after_animal(self, position: int) -> bool:
         """Whether an animal or a thing and "and"/"with" come right before `position` ("a hen and")."""
         thing = _THING_BEFORE.search(self.folded, max(0, position - 40), position)
         if thing is None:
             return False
-        word = thing.group(1)
-        # "lead mare and her foal": a name that is an animal too, written as the animal
-        return word in object_heads() or (word in named_object_heads() and self.text[thing.start(1)].islower())
+        return self._animal_head(thing.group(1), thing.start(1))  # "lead mare and her foal"
 
     def _artist(self, start: int, end: int | None = None) -> bool:
         """Whether the first name at `start` names an artist: an artist marker leads to it ("by Greg
@@ -2051,8 +2055,7 @@ class _Detector:
         if following is not first:
             return False  # a slot between renders words of its own ("his kids man": "grade-schoolers")
         gap = self.folded[match.end : first.start]  # no comma: "whispering to her, female judge"
-        words = gap.split()
-        return bool(_WORDS_GAP.fullmatch(gap)) and len(words) <= 3 and not any(w in FUNCTION_WORDS for w in words)
+        return bool(_WORDS_GAP.fullmatch(gap)) and _few_words_of_a_phrase(gap.split())
 
     def _distributive(self) -> set[int]:
         """Starts of the two subject pronouns that name a group of two one member each: "an old
@@ -2308,9 +2311,7 @@ class _Detector:
             return False
         if previous.rule == TITLE or (previous.rule == CAPITALISED and match.rule == CAPITALISED):
             return bool(_TITLE_GAP_OK.fullmatch(gap))
-        if not _GAP_OK.fullmatch(gap):
-            return False
-        return len(words) <= 3 and not any(w in FUNCTION_WORDS for w in words)
+        return bool(_GAP_OK.fullmatch(gap)) and _few_words_of_a_phrase(words)
 
     def _child_noun_aged(self, previous: _Match, match: _Match) -> bool:
         """Whether `match` is an age after a comma or an opening bracket that follows a child noun ("a
