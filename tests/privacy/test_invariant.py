@@ -246,6 +246,9 @@ def test_closed_under_a_taxonomy_with_context_dependent_categories(prompt: str, 
 # decoys' one word ("Women Afghans cat") is
 @example(prompt="a Dudes and ladiesa Afghans cat")
 @example(prompt="a DUDes and malesa Afghans a DUDes and males cat")
+# "hers" renders "her" before a name: whether it owns the person after it is read off its slot's
+# category, as every candidate writes it, never off the word the user wrote
+@example(prompt="hers Aad")
 def test_true_prompt_is_a_fixed_point_and_keeps_no_user_casing(prompt: str) -> None:
     assume(count(prompt) <= 64)
     cset = build_candidate_set(prompt, seed=0)

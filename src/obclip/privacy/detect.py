@@ -2049,7 +2049,7 @@ class _Detector:
         sons", "her two daughters"; not "his young son", whose "young" may render any word): that
         person is the one possessed, and the pronoun is its owner's, whom no taxonomy word names,
         so it is a person of its own (bound to the sons, "his" had made them "her daughters")."""
-        if "possessive_determiner" not in match.entry.categories or first.start < match.end:
+        if match.category != "possessive_determiner" or first.start < match.end:  # its slot's, as rendered
             return False
         following = self.matches[match.index + 1] if match.index + 1 < len(self.matches) else None
         if following is not first:
