@@ -256,6 +256,23 @@ PERSON_FREE = [
     "mother in law's tongue snake plant in the corner of a minimalist living room",
     # "nobody" is no person in the picture: the owner need not be shown
     "grandpa's empty workshop, dusty lathe, hand planes on a pegboard, nobody there, melancholic",
+    # an object's person nouns in a list, or with an occasion between (`_object`)
+    "Hinamatsuri doll display on a red stand, emperor and empress dolls at the top",
+    "bride and groom cake toppers on a white fondant cake",
+    "rubber old hag halloween mask hanging on the wall of a costume shop",
+    "a witch party costume on a hanger, shop window",
+    "gingerbread knight and princess cookies on a baking tray, royal icing",
+    "nutcracker king on a mantel beside pine garlands",  # a likeness of its own
+    "russian nesting dolls painted as brides, matryoshka, red and gold",  # a likeness painted as them
+    # holidays, a child's drawing, a party's table, a painting's title
+    "Rosca de Reyes on a ceramic plate, candied fruit, Three Kings Day, hot chocolate",
+    "Father's Day card with a hand-drawn necktie, crayon, child's drawing style",
+    "a princess castle birthday cake with ice cream cone towers, kid's party table, balloons",
+    "Whistler's Mother reimagined as just the empty chair in a grey room",
+    "carved wooden Krampus mask with goat horns, Austrian folk art, museum display",
+    # an artist's title and name before "style" or after "by"
+    "Raja Ravi Varma style painting of a palace garden, oil",
+    "a foggy harbour at dawn by Sir Joshua Reynolds",
 ]
 
 PERSONS = [
@@ -382,6 +399,14 @@ PERSONS = [
     "a girl lion tamer with a whip, circus ring",  # an animal before a person noun names what she does
     "a boy dragon rider over the clouds",
     "1girl, old woman, no humans, city ruins",  # a count tag is a person whatever else is said
+    "a king and queen walking through the garden",  # no object after the pair
+    "Ukrainian refugee kids drawing at a school in Warsaw",  # kids who draw; "kids' drawing" is a style
+    "baby's first steps on a rug, soft light",
+    "a woman dressed as a bride at a costume party",  # dressed as: a likeness only after a likeness
+    "a woman halloween party guest in a cape",  # a person after the occasion, no object
+    "Grandma Rose style cooking, an old woman at the stove",  # a kin word and one name: a person
+    "by Greg Rutkowski, Uncle Bob fishing on a lake",  # a kin word after an artist's name
+    "Austrian folk art portrait of an old woman",
 ]
 
 

@@ -42,7 +42,8 @@ RULES = frozenset({ALWAYS, MODIFIER, CAPITALISED, TITLE, AFTER_POSSESSIVE, BEFOR
 @dataclass(frozen=True, eq=False)
 class Binding:
     """The binding data: a rule per form category, strict surfaces, the idiom lexicon, and the
-    agreement data (which words only a child can be, and which attributes then stay as written)."""
+    agreement data (which words only a child, or only an elder, can be, and which attributes then
+    stay as written)."""
 
     categories: dict[str, str]
     strict: frozenset[str]
@@ -50,6 +51,7 @@ class Binding:
     child_categories: dict[str, frozenset[str]] = field(default_factory=dict)
     child_attributes: frozenset[str] = frozenset()
     adult_ages: frozenset[str] = frozenset()
+    elder_categories: dict[str, frozenset[str]] = field(default_factory=dict)
     name_titles: frozenset[str] = frozenset()
     place_prepositions: frozenset[str] = frozenset()
     contexts: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = ()
@@ -132,6 +134,7 @@ def binding() -> Binding:
         child_categories={k: frozenset(v) for k, v in agreement.get("child_categories", {}).items()},
         child_attributes=frozenset(agreement.get("child_attributes", ())),
         adult_ages=frozenset(agreement.get("adult_ages", ())),
+        elder_categories={k: frozenset(v) for k, v in agreement.get("elder_categories", {}).items()},
         name_titles=frozenset(data.get("name_titles", {}).get("categories", ())),
         place_prepositions=frozenset(data.get("place_prepositions", ())),
         contexts=tuple(
@@ -238,7 +241,10 @@ def not_nouns() -> frozenset[str]:
 
 
 _CLAUSE_BREAK = re.compile(r"[,;:.!?()\[\]{}|\n]")
-_LIKENESS_OF = re.compile(r"(?<![\w'’-])(?:([a-z]+)[ \t]+)?([a-z]+)[ \t]+of[ \t]")
+_LIKENESS_OF = re.compile(
+    r"(?<![\w'’-])(?:([a-z]+)[ \t]+)?([a-z]+)[ \t]+"
+    r"(?:of|(?:painted|dressed|carved|shaped|styled)[ \t]+(?:as|like))[ \t]"
+)
 _LIKENESS_WORD = 14
 
 
@@ -249,9 +255,10 @@ def _clause_breaks(folded: str) -> tuple[int, ...]:
 
 def in_likeness(folded: str, start: int) -> bool:
     """Whether the person word at folded[start] describes a thing made in a person's likeness
-    (`likenesses`, from WordNet): one said to be "of" them earlier in the same clause ("a marble
-    statue of an old fisherman mending a net", "a bronze statue of a mother holding her baby", "a
-    funko pop of a schoolgirl"), or
+    (`likenesses`, from WordNet): one said to be "of" them, or painted, dressed, carved, shaped or
+    styled as or like them, earlier in the same clause ("a marble statue of an old fisherman mending
+    a net", "a bronze statue of a mother holding her baby", "a funko pop of a schoolgirl", "nesting
+    dolls painted as brides"), or
     right before the word ("a rusty robot grandma"). A picture may show the user and is none.
     Reads the fixed text of the clause, which a slot never breaks."""
     before = _LOWER_WORD_BEFORE.search(folded, max(0, start - _LIKENESS_WORD), start)

@@ -61,6 +61,7 @@ from obclip.privacy.words import (
     LINKING,
     NOUNS_LIKE_PARTICIPLES,
     OBJECT_HEADS,
+    OCCASIONS,
     POSSESSIVES,
     SAID_OF_PERSONS,
     SENTENCE_END,
@@ -78,9 +79,12 @@ _HEAD_AFTER = re.compile(r"\s+[a-z]+")
 _WORDS_GAP = re.compile(r"[\w \t]*")
 _GAP_OK = re.compile(r"[\w'’\s,-]*")
 _TITLE_GAP_OK = re.compile(r"\.?\s*")
-# a title or a name, its surname, and a noun phrase after a comma that renames the person: "Mr.
-# Tanaka, a retired salaryman", "Emma, young nurse" (the names in group 1, the phrase's words in 2)
-_APPOSITION = re.compile(r"\.?((?:\s+[^\W\d_][\w'’-]*){0,2})\s*,\s*(?:(?:a|an|the)\s+)?((?:[^\W\d_][\w'’-]*\s+){0,3})")
+# a title or a name, its surname, and a noun phrase after a comma or "the" that renames the person:
+# "Mr. Tanaka, a retired salaryman", "Emma, young nurse", "Mr. Carson the butler" (the names in
+# group 1, the phrase's words in 2)
+_APPOSITION = re.compile(
+    r"\.?((?:\s+[^\W\d_][\w'’-]*){0,2})(?:\s*,\s*(?:(?:a|an|the)\s+)?|\s+the\s+)((?:[^\W\d_][\w'’-]*\s+){0,3})"
+)
 _ERA_DECADE = re.compile(r"[89]0['’]?s")
 """A bare decade that is an era, not an age, except after a possessive ("in her 80s"): no row of
 `data/keep.json` renders it, so no decoy holds it and reading it by its value keeps closure."""
@@ -227,6 +231,8 @@ _TYPO_WORD = re.compile(r"(?<![\w'’-])[^\W\d_]+(?![\w'’-])")
 _TYPO_MIN = 4
 _TYPO_GAP = 1.5
 _OF_BEFORE = re.compile(r"(?<![\w-])of[ \t]+$")
+_COORDINATED = re.compile(r"[ \t]+(?:and|or|&)[ \t]+")
+_CONJUNCTIONS = frozenset({"and", "or", "&"})
 _THING_BEFORE = re.compile(r"([a-z]+)[ \t]+(?:and|with|&)[ \t]+$")
 _TAG_MARKS = (",", ";", "|", "\n")
 _PHRASE_OPENERS = frozenset(',;:|([{"“\n')
@@ -470,6 +476,14 @@ _WORN_AFTER = re.compile(
     r"[ \t]*(?:(wearing|dressed|mid-|mid[ \t]+(?=[a-z]))|in[ \t]+(?:(?:a|an|the|his|her|their|full)[ \t]+)?)"
 )
 _WORN_WORDS = 4
+# an age said in numbers: beside a grandparent's word, one the decoys would render young
+_NUMBERED_AGES = frozenset({"years_old", "years_old_predicate", "aged_n", "turning", "decade", "birthday"})
+# kin nouns: two of one category side by side are two persons ("mom dad"), where an alias before a
+# plain noun is one ("quinceañera girl")
+_KIN_CATEGORIES = frozenset(
+    {"parent", "grandparent", "great_grandparent", "sibling", "step_parent", "aunt_uncle", "grandchild", "offspring"}
+)
+_WEIGHT_CLOSE = re.compile(r"(?::[ \t]*\d+(?:\.\d+)?)?[ \t]*[)\]}]+[ \t]*")
 _WEIGHT_BEFORE = re.compile(r"(?::[ \t]*\d+(?:\.\d+)?)?[ \t]*[)\]}]+$")
 _ACTING_AFTER = re.compile(r"[ \t]*([a-z]+ing)[ \t]+(?:a|an|the|his|her|their)[ \t]")
 _WORD_BEFORE_SLANG = re.compile(r"(?<![\w'’-])([a-z]+)[ \t-]+$")
@@ -539,7 +553,12 @@ def _depicts_person(heads: list[str]) -> bool:
     end = len(heads)
     while end > 1 and (is_depiction(heads[end - 1]) or is_picture(heads[end - 1])):
         end -= 1
-    return end < len(heads) and is_person_head(heads[end - 1]) and not is_likeness(heads[end - 1])
+    word = heads[end - 1] if end < len(heads) else ""
+    return is_person_head(word) and not is_likeness(word) and word not in _STYLE_HEADS
+
+
+_STYLE_HEADS = frozenset({"folk"})
+"""Person nouns that, before a picture, name its style: "Austrian folk art" shows no folk."""
 
 
 def _possessive_written_plain(word: str) -> bool:
@@ -584,6 +603,7 @@ class _Detector:
         self._pairs()
         self._bare_ages()
         self._index()
+        self._idiom_objects: set[int] = set()  # idioms that name an object (`_bind`)
 
     @functools.cached_property
     def plain(self) -> str:
@@ -1014,11 +1034,13 @@ class _Detector:
     # --- agreement -----------------------------------------------------------------------
 
     def _agree(self) -> None:
-        """A person named by a word only a child can be ("boy", "schoolgirl", "a 9-year-old")
-        keeps its adult-age words as written ("a young girl", "a 9-year-old kid"): varied, they
-        would give candidates that disagree ("an old girl", "a 9-year-old adult"), and the child
-        word tells the age in every candidate anyway. Reads categories and kinds only, never a
-        value, so every candidate agrees the same way (docs/privacy.md, "Agreement")."""
+        """A person named by a word only a child can be ("boy", "schoolgirl", "a 9-year-old"), or
+        by a grandparent's word with an age in numbers ("a 58 year old grandmother"), keeps its
+        adult-age words as written ("a young girl", "a 9-year-old kid"): varied, they would give
+        candidates that disagree ("an old girl", "a 9-year-old adult", "an 18 year old
+        grandfather"), and the child or kin word tells the age in every candidate anyway. Reads
+        categories and kinds only, never a value, so every candidate agrees the same way
+        (docs/privacy.md, "Agreement")."""
         rules = self.binding
         if not rules.adult_ages or not self.matches:
             return
@@ -1027,6 +1049,9 @@ class _Detector:
             names.index(name): categories for name, categories in rules.child_categories.items() if name in names
         }
         child_kinds = {names.index(name) for name in rules.child_attributes if name in names}
+        elder_categories = {
+            names.index(name): categories for name, categories in rules.elder_categories.items() if name in names
+        }
         adult = {names.index(name) for name in rules.adult_ages if name in names}
         drop: set[int] = set()
         group: list[_Match] = []
@@ -1039,8 +1064,12 @@ class _Detector:
                     m.entry.attribute in child_kinds or m.category in child_categories.get(m.entry.attribute, ())
                     for m in group
                 )
-                if is_child:
+                is_elder = any(m.category in elder_categories.get(m.entry.attribute, ()) for m in group) and any(
+                    m.entry.attribute in adult and m.category in _NUMBERED_AGES for m in group
+                )
+                if is_child or is_elder:
                     drop.update(m.start for m in group if m.entry.attribute in adult)
+                if is_child:
                     drop.update(self._child_nouns_told(group, child_kinds))
                 group = []
             if match is not None:
@@ -1111,6 +1140,7 @@ class _Detector:
         self.idiom_starts: set[int] = set()
         unbound = self.binding.unbound_in(self.folded) if self.binding.contexts else frozenset()
         animals: set[int] = set()
+        self._idiom_objects = animals  # read by `_object` for a noun coordinated with one
         denied_end = -1
         tag = self.binding.nobody_tag
         nobody = (
@@ -1162,6 +1192,9 @@ class _Detector:
                 continue
             if match.rule == CAPITALISED and "first_name" in entry.categories and self._artist(match.start, match.end):
                 continue  # "by Greg Rutkowski", "Wes Anderson style": an artist, not a person in the picture
+            titled = match.rule == TITLE or bool(entry.categories & self.binding.name_titles)
+            if titled and self._before_capitalised(match.end) and self._titled_artist(match):
+                continue  # "Raja Ravi Varma style", "by Sir Joshua Reynolds": an artist's title
             if match.rule == TITLE:
                 titles = frozenset(c for c in entry.categories if self.binding.rule(c) == TITLE)
                 if self._before_capitalised(match.end) and self._title_as_written(match, titles):
@@ -1359,13 +1392,47 @@ class _Detector:
         # and women style"): the words counted would depend on the value, so none may stand there
         return not self.taxonomy.matcher.finditer(self.folded, end, found.end())
 
+    def _titled_artist(self, match: _Match) -> bool:
+        """Whether the title at `match`, before a capitalised word, opens an artist's name: "by"
+        right before it ("by Sir Joshua Reynolds") or a word of style after its name and surname
+        ("Raja Ravi Varma style"; "Grandma Rose style" names her), with no taxonomy word between
+        but first names, which `_artist` leaves as written there too."""
+        before = self._word_before(match.start)
+        if before is not None and before[0] == "by":
+            return True
+        after = self.binding.artist_after
+        found = after.match(self.text, match.end) if after is not None else None
+        if found is None:
+            return False
+        names = _WORD.findall(self.text, match.end, found.end())[:-1]
+        if len(names) != 2 or not all(name[:1].isupper() for name in names):
+            return False
+        between = self.taxonomy.matcher.finditer(self.folded, match.end, found.end())
+        return all(self.taxonomy.lexicon[surface_key(m.group())].categories == {"first_name"} for m in between)
+
     def _object(self, match: _Match) -> bool:
+        """Whether a person noun names an object or an animal by the noun right after it ("a bride
+        doll", "a mother duck"), after an occasion ("an old hag halloween mask") or after "and" and
+        another such noun ("emperor and empress dolls")."""
         if match.entry.is_pronoun:
             return False
         kind, token = self._next_token(match.end)
         before = self._word_before(match.start)
+        head_at = match.end
+        if kind == "word" and token in OCCASIONS:
+            occasion = _HEAD_AFTER.match(self.folded, match.end)
+            following = _NEXT_WORD.match(self.folded, occasion.end()) if occasion is not None else None
+            if occasion is not None and following is not None and following.group(1) in OBJECT_HEADS:
+                kind, token, head_at = "word", following.group(1), occasion.end()
+        joined = _COORDINATED.match(self.folded, match.end) if kind == "word" and token in _CONJUNCTIONS else None
+        if joined is not None:
+            if joined.end() in self._idiom_objects:
+                return True  # "emperor and empress dolls"
+            other = self.starts.get(joined.end())
+            if other is not None and self.matches[other].start == joined.end():
+                return self._object(self.matches[other])  # "bride and groom cake toppers"
         if kind == "word" and token in OBJECT_HEADS:
-            head = _HEAD_AFTER.match(self.folded, match.end)
+            head = _HEAD_AFTER.match(self.folded, head_at)
             if head is None:
                 return True
             after = _NEXT_WORD.match(self.folded, head.end())
@@ -1513,10 +1580,17 @@ class _Detector:
                     and self._next_token(match.end)[0] in ("punct", "end")
                     and self._after_person_tag(lead)
                 )
-            if before[0] in POSSESSIVES:
-                if before[0] == "their":
-                    self.their_ages.add(match.start)  # "an old couple in their 80s": the couple's age
+            owner = None
+            following = self._next_token(match.end)
+            if before[0] in ("and", "or", "to") and (following[0] != "word" or following[1] in FUNCTION_WORDS):
+                owner = self._possessive_of_decade_before(before[1])  # not "in his 20s and 90s music"
+            if isinstance(owner, _Match):
+                match.owner = owner  # "a woman in her 40s or 50s": both her ages
                 return True
+            if before[0] in POSSESSIVES or owner is not None:
+                if "their" in (before[0], owner):
+                    self.their_ages.add(match.start)  # "an old couple in their 80s": the couple's age
+                return True  # "five partners in their 50s and 60s": both decades theirs
             if qualified and not _ERA_DECADE.search(said) and self._modifier_bound(match, decided):
                 return True  # "a mid-30s Vietnamese vendor", "an early 20s woman": the age of the person after it
             if _ERA_DECADE.fullmatch(said):
@@ -1528,6 +1602,23 @@ class _Detector:
                 return False  # beside another age word, an era: "teenage boys in a garage, 80s, punk"
             return self.has_person and self.text[before[1] : before[2]].strip() in ("", ",")
         return self._modifier_bound(match, decided)
+
+    def _possessive_of_decade_before(self, position: int) -> str | _Match | None:
+        """The possessive before the decade that ends right before `position` ("their" in "in their
+        50s and 60s"; the pronoun's slot in "in her early 40s or 50s"), or None."""
+        earlier = self._word_before(position)
+        if earlier is None or earlier[0] != "" or earlier[2] not in self.ends:
+            return None
+        other = self.matches[self.ends[earlier[2]]]
+        if "decade" not in other.entry.categories:
+            return None
+        owner = self._word_before(other.start)
+        if owner is not None and unaccented(owner[0]) in _AGE_QUALIFIERS:
+            owner = self._word_before(owner[1])
+        if owner is not None and owner[0] == "" and owner[2] in self.ends:
+            pronoun = self.matches[self.ends[owner[2]]]
+            return pronoun if pronoun.entry.is_pronoun else None
+        return owner[0] if owner is not None and owner[0] in POSSESSIVES else None
 
     def _after_person_tag(self, start: int) -> bool:
         """Whether a person's word comes right before `start`, across a comma ("old man, 70s", "a
@@ -1586,6 +1677,8 @@ class _Detector:
                 after = _NOUN_AFTER_ADJECTIVE.match(folded, word.end())
                 if after is None or after.group(1) in FUNCTION_WORDS:
                     break  # "a 6-month-old asleep on a blanket": no noun follows, it is one itself
+            elif phrase and bare in not_nouns():
+                break  # "an elderly guard asleep on his chair": a word said of the phrase ends it
             # a noun like a participle is one first ("an old building"), later only if it ends in
             # -ing or -ed ("a Thai cooking class"); a noun in -ly never is ("indian joint family")
             noun_like = bare in NOUNS_LIKE_PARTICIPLES and (not phrase or bare.endswith("ly"))
@@ -2283,6 +2376,8 @@ class _Detector:
             return False
         if self._child_noun_aged(previous, match):
             return True  # "a teenager, 15 years old", "two kids, 5 years old": the child noun's own age
+        if self._one_child_tagged(previous, match):
+            return True  # "child, boy, easter egg hunt": two tags of one child
         if ("plural" in previous.category) != ("plural" in match.category) and MODIFIER not in (
             previous.rule,
             match.rule,
@@ -2300,18 +2395,44 @@ class _Detector:
             if len(words) == 1 and (words[0] in LINKING or words[0] in ("named", "called")):
                 return True
             if match.rule == ALWAYS and match.article is None and not gap.strip():
-                # "a newborn baby", "a mother daughter duo"; two groups of one attribute are a list
-                # without its commas ("men women and kids")
+                # "a newborn baby", "a mother daughter duo"; two groups of one attribute, or two
+                # kin nouns of one category, are a list without its commas ("men women and kids")
                 same_kind = previous.entry.attribute == match.entry.attribute
+                if same_kind and previous.category == match.category and match.category in _KIN_CATEGORIES:
+                    return False  # "mom dad and three kids", "grandma grandpa": two persons, each varied
                 return not (same_kind and "plural" in previous.category and "plural" in match.category)
             return match.rule == CAPITALISED and match.article is None and gap.strip() in ("", ",")
         if self._apposition(previous, match):
             return True
         if match.article is not None:
             return False
+        opened = self.text[previous.start - 1 : previous.start] in ("(", "[", "{")
+        if previous.rule == MODIFIER and opened and _WEIGHT_CLOSE.fullmatch(gap):
+            return True  # "(old:1.2) man", "((older)) woman": a weighted adjective and its noun
         if previous.rule == TITLE or (previous.rule == CAPITALISED and match.rule == CAPITALISED):
             return bool(_TITLE_GAP_OK.fullmatch(gap))
         return bool(_GAP_OK.fullmatch(gap)) and _few_words_of_a_phrase(words)
+
+    def _one_child_tagged(self, previous: _Match, match: _Match) -> bool:
+        """Whether two tags next to each other name one child: the child noun of an adult age
+        ("child": `binding.json`, ``agreement``) and a noun only a child can be of another
+        attribute ("boy", "schoolgirl"), in either order ("child, boy", "girl, child"). That child
+        keeps the age noun as written (`_agree`), as "a child boy" would. Reads categories and the
+        gap only, never a value."""
+        if previous.rule != ALWAYS or match.rule != ALWAYS or match.article is not None:
+            return False
+        if self.folded[previous.end : match.start].strip(" \t") != ",":
+            return False
+        rules = self.binding
+
+        def age_child(m: _Match) -> bool:
+            return self.taxonomy.attributes[m.entry.attribute].name in rules.adult_ages and m.category == "child_noun"
+
+        def only_a_child(m: _Match) -> bool:
+            name = self.taxonomy.attributes[m.entry.attribute].name
+            return "plural" not in m.category and m.category in rules.child_categories.get(name, ())
+
+        return (age_child(previous) and only_a_child(match)) or (only_a_child(previous) and age_child(match))
 
     def _child_noun_aged(self, previous: _Match, match: _Match) -> bool:
         """Whether `match` is an age after a comma or an opening bracket that follows a child noun ("a

@@ -272,11 +272,21 @@ OBJECT_HEADS = _words(
     book books novel novels comic comics poster posters logo logos sculpture sculptures
     hat hats boots dress dresses outfit outfits uniform uniforms gown gowns attire garb getup getups
     hairstyle hairstyles haircut haircuts makeup
+    ornament ornaments topper toppers mask masks nutcracker nutcrackers cookie cookies pinata pinatas
     """
 )
 """After a person noun, these make it an object or an animal ("a bride doll", "a cowboy costume",
 "a mother duck", "a queen bee", "the little prince book", "a cowboy hat", "a flapper dress", "a maid
 outfit": the garment, not a person)."""
+
+OCCASIONS = _words(
+    """
+    halloween christmas xmas holiday easter birthday wedding party carnival nativity advent festive
+    valentine valentines diwali hanukkah
+    """
+)
+"""An occasion between a person noun and an object head leaves it the object's ("an old hag halloween
+mask", "a santa christmas ornament", "a witch party costume")."""
 
 GROUP_NOUNS = _words(
     """
