@@ -160,7 +160,10 @@ _TITLED_NAME = re.compile(r"\.?[ \t]+([^\W\d_]+(?:-[^\W\d_]+)*)(?![\w-])(?!['’
 
 # after a bare age: punctuation, the end, a linking word or a participle, never a noun ("of about
 # six feet", "over 70 countries" are measures and counts)
-_AFTER_AGE = r"(?=\+?[ \t]*(?:[,.;:!?)\]]|$|(?:and|with|in|on|at|wearing|holding|who|years?)\b|\w+ing\b))"
+_AFTER_AGE = (
+    r"(?=\+?[ \t]*(?:[,.;:!?)\]]|$|(?:and|with|in|on|at|wearing|holding|who|years?|dressed|clad|seated|from|as|for"
+    r"|by|near|beside|next|behind|under)\b|\w+ing\b))"
+)
 # a bare age as written and rendered: "7" or, an infant's, "18 months"
 _AGE_NUMBER = r"\d{1,3}(?:[ \t]+months?)?"
 # ... or in words: "six", "about six months"
@@ -937,6 +940,8 @@ class _Detector:
             if place is not None and not _PLACE_AFTER_PERSON.search(self.text, 0, place.start()):
                 at = place.start()  # "a dancer from Senegal, 22," (not "a photo of Auntie Ngozi, 62,")
             noun = ends.get(at)
+            if noun is None and (weight := _WEIGHT_BEFORE.search(self.text, max(0, at - 16), at)) is not None:
+                noun = ends.get(weight.start())  # "(kid:1.2) about six", "((old man)), 80,"
             if noun is None and (bare.group("c") or bare.group("a")):  # "Señora López, 70,", "Mr. Tanaka at 82"
                 for pattern in _NAME_BEFORE:  # one name word, then two ("of Grandma Rose, 92,")
                     name = pattern.search(self.text, 0, at)

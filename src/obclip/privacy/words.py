@@ -131,7 +131,7 @@ PERSON_NOUNS = _words(
     pirates knight knights guide guides master masters sensei mentor mentors
     leader leaders guest guests killer killers governor governors collector collectors offspring
     superhero superheroes supervillain supervillains protestor protestors autoworker autoworkers
-    bard bards warlock warlocks mutant mutants
+    bard bards warlock warlocks mutant mutants tech techs
     """
 )
 """Words that head a noun phrase about a person: an attribute word right before one is an adjective."""
