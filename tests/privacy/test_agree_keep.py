@@ -401,7 +401,7 @@ _AGE_WORDS = ("young", "middle-aged", "old")
         "an old man, 80, reading the paper",
         "a young woman aged 25 on a bike",
         "an old fisherman, 70 years old, mending nets",
-        "portrait of my old neighbour turning 90",  # a grandparent keeps both as written (below)
+        "portrait of my old grandma turning 90",
     ],
 )
 def test_two_age_words_of_one_person_agree_in_every_candidate(prompt: str) -> None:
@@ -447,7 +447,7 @@ def test_an_age_noun_and_the_decade_of_its_pronoun_are_one_age() -> None:
     ("prompt", "age"),
     [
         ("a hip-hop dancer from Senegal, 22, streetwear, flash photo", "22"),
-        ("a Christmas card of Auntie Ngozi, 62, knitting by the fire", "62"),  # after "of" and a name
+        ("a Christmas card of Grandma Rose, 72, knitting by the fire", "72"),  # after "of" and a name
         ("twin girls, 5, fighting over the last pancake", "5"),  # one age of both twins
         ("a nurse from the Philippines, 34, in scrubs", "34"),
         ("my grandfather in his garden, he is 80", "80"),
@@ -876,26 +876,6 @@ def test_an_artists_title_and_name_before_style_are_left_as_written() -> None:
     assert all(c.startswith("Raja Ravi Varma style painting of a ") for c in cset.candidates)
     assert len(cset) > 1
     assert_closed(prompt, seed=0)
-
-
-@pytest.mark.parametrize(
-    ("prompt", "kept"),
-    [
-        ("powerlifting meet, 58 year old grandmother deadlifting 140kg, chalk", "58 year old"),
-        ("an old grandpa, 80, fishing on a pier", "an old"),
-        ("great-grandma, 92 years old, blowing out candles", "92 years old"),
-        ("portrait of my old grandma turning 90", "turning 90"),
-    ],
-)
-def test_an_elders_kin_word_keeps_the_adult_age_as_written(prompt: str, kept: str) -> None:
-    """A grandparent keeps an age said in numbers, and the age words beside it: a decoy "18 year
-    old grandfather" would disagree with itself, and the kin word tells the age anyway
-    (`binding.json`, ``elder_categories``). An age word alone is varied."""
-    cset = build_candidate_set(prompt, seed=0)
-    assert len(cset) > 1
-    assert all(kept in c for c in cset.candidates), cset.candidates
-    assert_closed(prompt, seed=0)
-    assert len(build_candidate_set("an elderly grandmother knitting", seed=0)) == 6
 
 
 @pytest.mark.parametrize(

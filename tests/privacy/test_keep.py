@@ -92,8 +92,7 @@ def test_a_number_in_no_row_keeps_its_style_and_category_and_says_so_by_changing
     ("prompt", "sent"),
     [
         ("an 87-year-old woman knitting", "an 88-year-old woman knitting"),
-        ("a man, 84, knitting by the fire", "a man, 85, knitting by the fire"),
-        ("grandma, 84, knitting by the fire", "grandma, 84, knitting by the fire"),  # a grandparent's age stays
+        ("grandma, 84, knitting by the fire", "grandma, 85, knitting by the fire"),
     ],
 )
 def test_a_number_in_no_row_is_sent_as_the_nearest_number_a_row_has(prompt: str, sent: str) -> None:

@@ -42,8 +42,7 @@ RULES = frozenset({ALWAYS, MODIFIER, CAPITALISED, TITLE, AFTER_POSSESSIVE, BEFOR
 @dataclass(frozen=True, eq=False)
 class Binding:
     """The binding data: a rule per form category, strict surfaces, the idiom lexicon, and the
-    agreement data (which words only a child, or only an elder, can be, and which attributes then
-    stay as written)."""
+    agreement data (which words only a child can be, and which attributes then stay as written)."""
 
     categories: dict[str, str]
     strict: frozenset[str]
@@ -51,7 +50,6 @@ class Binding:
     child_categories: dict[str, frozenset[str]] = field(default_factory=dict)
     child_attributes: frozenset[str] = frozenset()
     adult_ages: frozenset[str] = frozenset()
-    elder_categories: dict[str, frozenset[str]] = field(default_factory=dict)
     name_titles: frozenset[str] = frozenset()
     place_prepositions: frozenset[str] = frozenset()
     contexts: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = ()
@@ -134,7 +132,6 @@ def binding() -> Binding:
         child_categories={k: frozenset(v) for k, v in agreement.get("child_categories", {}).items()},
         child_attributes=frozenset(agreement.get("child_attributes", ())),
         adult_ages=frozenset(agreement.get("adult_ages", ())),
-        elder_categories={k: frozenset(v) for k, v in agreement.get("elder_categories", {}).items()},
         name_titles=frozenset(data.get("name_titles", {}).get("categories", ())),
         place_prepositions=frozenset(data.get("place_prepositions", ())),
         contexts=tuple(

@@ -479,8 +479,6 @@ _WORN_AFTER = re.compile(
     r"[ \t]*(?:(wearing|dressed|mid-|mid[ \t]+(?=[a-z]))|in[ \t]+(?:(?:a|an|the|his|her|their|full)[ \t]+)?)"
 )
 _WORN_WORDS = 4
-# an age said in numbers: beside a grandparent's word, one the decoys would render young
-_NUMBERED_AGES = frozenset({"years_old", "years_old_predicate", "aged_n", "turning", "decade", "birthday"})
 # kin nouns: two of one category side by side are two persons ("mom dad"), where an alias before a
 # plain noun is one ("quinceañera girl")
 _KIN_CATEGORIES = frozenset(
@@ -1039,13 +1037,11 @@ class _Detector:
     # --- agreement -----------------------------------------------------------------------
 
     def _agree(self) -> None:
-        """A person named by a word only a child can be ("boy", "schoolgirl", "a 9-year-old"), or
-        by a grandparent's word with an age in numbers ("a 58 year old grandmother"), keeps its
-        adult-age words as written ("a young girl", "a 9-year-old kid"): varied, they would give
-        candidates that disagree ("an old girl", "a 9-year-old adult", "an 18 year old
-        grandfather"), and the child or kin word tells the age in every candidate anyway. Reads
-        categories and kinds only, never a value, so every candidate agrees the same way
-        (docs/privacy.md, "Agreement")."""
+        """A person named by a word only a child can be ("boy", "schoolgirl", "a 9-year-old")
+        keeps its adult-age words as written ("a young girl", "a 9-year-old kid"): varied, they
+        would give candidates that disagree ("an old girl", "a 9-year-old adult"), and the child
+        word tells the age in every candidate anyway. Reads categories and kinds only, never a
+        value, so every candidate agrees the same way (docs/privacy.md, "Agreement")."""
         rules = self.binding
         if not rules.adult_ages or not self.matches:
             return
@@ -1054,9 +1050,6 @@ class _Detector:
             names.index(name): categories for name, categories in rules.child_categories.items() if name in names
         }
         child_kinds = {names.index(name) for name in rules.child_attributes if name in names}
-        elder_categories = {
-            names.index(name): categories for name, categories in rules.elder_categories.items() if name in names
-        }
         adult = {names.index(name) for name in rules.adult_ages if name in names}
         drop: set[int] = set()
         group: list[_Match] = []
@@ -1069,12 +1062,8 @@ class _Detector:
                     m.entry.attribute in child_kinds or m.category in child_categories.get(m.entry.attribute, ())
                     for m in group
                 )
-                is_elder = any(m.category in elder_categories.get(m.entry.attribute, ()) for m in group) and any(
-                    m.entry.attribute in adult and m.category in _NUMBERED_AGES for m in group
-                )
-                if is_child or is_elder:
-                    drop.update(m.start for m in group if m.entry.attribute in adult)
                 if is_child:
+                    drop.update(m.start for m in group if m.entry.attribute in adult)
                     drop.update(self._child_nouns_told(group, child_kinds))
                 group = []
             if match is not None:
@@ -1678,12 +1667,12 @@ class _Detector:
             bare = unaccented(raw)  # an accent put on the head hides nothing: "male focûs", "an old mân"
             if bare in FUNCTION_WORDS or bare.startswith("mid-"):
                 break  # "a dancer mid kick", "a dancer mid-flip": a preposition ends the phrase
-            if not phrase and bare in not_nouns():
+            if bare in not_nouns():
                 after = _NOUN_AFTER_ADJECTIVE.match(folded, word.end())
                 if after is None or after.group(1) in FUNCTION_WORDS:
-                    break  # "a 6-month-old asleep on a blanket": no noun follows, it is one itself
-            elif phrase and bare in not_nouns():
-                break  # "an elderly guard asleep on his chair": a word said of the phrase ends it
+                    # "a 6-month-old asleep on a blanket": no noun follows, it is one itself; "an
+                    # elderly guard asleep on his chair": a word said of the phrase ends it
+                    break
             # a noun like a participle is one first ("an old building"), later only if it ends in
             # -ing or -ed ("a Thai cooking class"); a noun in -ly never is ("indian joint family")
             noun_like = bare in NOUNS_LIKE_PARTICIPLES and (not phrase or bare.endswith("ly"))
