@@ -161,6 +161,9 @@ def test_a_plural_cue_gets_a_plural_form_and_a_listed_plural_its_own() -> None:
         ("two high school girls sharing earphones on a train", "two girls sharing earphones on a train"),
         ("a kindergarten boy with a backpack", "a boy with a backpack"),
         ("little sister holding balloons at the party", "sister holding balloons at the party"),
+        # ... with its own brackets and weight, which go with it
+        ("a (young:1.2) girl decorating a tree, fairy lights", "a girl decorating a tree, fairy lights"),
+        ("((little)) boy opening presents, morning", "boy opening presents, morning"),
         ("1boy, kid, 4 years old, holding a toy dinosaur", "1boy, 4 years old, holding a toy dinosaur"),  # a tag alone
         ("1girl, child, 5 years old, drawing on paper", "1girl, 5 years old, drawing on paper"),
         # ... but not after a child's own tag, whose age it would become

@@ -272,6 +272,8 @@ def find_cues(template: Template) -> tuple[CueHit, ...]:
 # words of a noun phrase read past between a child modifier and its noun ("a young Muslim boy")
 _CHILD_SKIP = 2
 _WORD_BEFORE = re.compile(r"([^\W\d_][\w'’-]*)([ \t]+)$")
+# a word in its own weight's brackets right before: "(little:1.2) girl", "((young)) boy"
+_WEIGHTED_BEFORE = re.compile(r"[(\[{]+([^\W\d_][\w'’-]*)(?::[ \t]*\d+(?:\.\d+)?)?[)\]}]+[ \t]+$")
 _WORD_AFTER = re.compile(r"[ \t]+([^\W\d_][\w'’-]*)(?![\w'’-])")
 _SLOT_BEFORE = re.compile(rf"{SLOT_MARK}[ \t]+$")
 _YOUNG = "young"
@@ -438,6 +440,14 @@ def _child_modifier_hits(template: Template, slot: Slot, text: str, offset: int)
         marked = _SLOT_BEFORE.search(text, 0, end)
         if marked is not None:  # another slot of the phrase ("a little Indian girl")
             end = marked.start()
+            continue
+        weighted = _WEIGHTED_BEFORE.search(text, 0, end)
+        if weighted is not None and unaccented(surface_key(weighted.group(1))) in words:
+            # "a (young:1.2) girl": the word with its brackets and weight, sent as nothing together
+            start, stop = weighted.start(), weighted.end() - len(weighted.group()) + len(weighted.group().rstrip())
+            key = unaccented(surface_key(weighted.group(1)))
+            hits.append(CueHit(text[start:stop], start, stop, (_CHILD_AGE,), attribute.person, key))
+            end, skipped = start, 0
             continue
         found = _WORD_BEFORE.search(text, 0, end)
         key = unaccented(surface_key(found.group(1))) if found is not None else ""
