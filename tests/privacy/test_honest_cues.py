@@ -400,3 +400,19 @@ def test_a_dress_shirt_is_named_as_a_mans_cue_not_a_dress() -> None:
     assert "'dress shirt' suggests male" in (cset.notice or ""), cset.notice
     assert "female" not in (cset.notice or "") and anonymity(cset) == len(cset) // 2
     _same_for_every_member(cset)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word", "value"),
+    [
+        ("headshot of a woman, lash extensions, nude lip gloss, studio light", "lash extensions", "female"),
+        ("dating profile photo of a man with a skin fade and a pocket square", "skin fade", "male"),
+    ],
+)
+def test_beauty_and_grooming_words_are_weak_cues_in_the_anonymity(prompt: str, word: str, value: str) -> None:
+    """A look described in detail tells the gender: the shown anonymity counts it, so a headshot is
+    not shown hidden among more candidates than its words leave."""
+    cset = apply_policy(build_candidate_set(prompt, seed=0))
+    hits = [r for r in revealed(cset) if r.word == word]
+    assert hits and hits[0].strength == "weak" and value in hits[0].values, revealed(cset)
+    assert anonymity(cset) < len(cset)
