@@ -484,7 +484,6 @@ _WORN_WORDS = 4
 _KIN_CATEGORIES = frozenset(
     {"parent", "grandparent", "great_grandparent", "sibling", "step_parent", "aunt_uncle", "grandchild", "offspring"}
 )
-_WEIGHT_CLOSE = re.compile(r"(?::[ \t]*\d+(?:\.\d+)?)?[ \t]*[)\]}]+[ \t]*")
 _WEIGHT_BEFORE = re.compile(r"(?::[ \t]*\d+(?:\.\d+)?)?[ \t]*[)\]}]+$")
 _ACTING_AFTER = re.compile(r"[ \t]*([a-z]+ing)[ \t]+(?:a|an|the|his|her|their)[ \t]")
 _WORD_BEFORE_SLANG = re.compile(r"(?<![\w'’-])([a-z]+)[ \t-]+$")
@@ -1133,8 +1132,7 @@ class _Detector:
         kept: list[_Match] = []
         self.idiom_starts: set[int] = set()
         unbound = self.binding.unbound_in(self.folded) if self.binding.contexts else frozenset()
-        animals: set[int] = set()
-        self._idiom_objects = animals  # read by `_object` for a noun coordinated with one
+        self._idiom_objects = set()  # also read by `_object`, for a noun coordinated with one
         denied_end = -1
         tag = self.binding.nobody_tag
         nobody = (
@@ -1170,7 +1168,7 @@ class _Detector:
             if idiom:
                 self.idiom_starts.add(match.start)
                 if self._object(match) or self._next_token(match.end)[1] in object_heads():
-                    animals.add(match.start)  # "a mother duck", "a mother giraffe"
+                    self._idiom_objects.add(match.start)  # "a mother duck", "a mother giraffe"
                 continue
             if in_likeness(self.folded, match.start):
                 self.idiom_starts.add(match.start)  # "a statue of an old fisherman": a thing
@@ -1204,7 +1202,8 @@ class _Detector:
         self.matches = kept
         self._index()
         # "a bride doll", "a mother duck", "a baby elephant following its mother": objects, animals
-        self.object_starts = animals | {m.start for m in self.matches if m.rule == ALWAYS and self._object(m)}
+        objects = {m.start for m in self.matches if m.rule == ALWAYS and self._object(m)}
+        self.object_starts = self._idiom_objects | objects
         # "a mother giraffe nuzzling her baby", "a nanny goat and her kid": the animal's young
         self.object_starts |= {m.start for m in self.matches if self._young_of_animal(m)}
         # "a gentleman's pocket watch", "men's leather shoes": an owner, shown only beside a person
@@ -2401,7 +2400,7 @@ class _Detector:
         if match.article is not None:
             return False
         opened = self.text[previous.start - 1 : previous.start] in ("(", "[", "{")
-        if previous.rule == MODIFIER and opened and _WEIGHT_CLOSE.fullmatch(gap):
+        if previous.rule == MODIFIER and opened and _WEIGHT_BEFORE.fullmatch(gap.rstrip(" \t")):
             return True  # "(old:1.2) man", "((older)) woman": a weighted adjective and its noun
         if previous.rule == TITLE or (previous.rule == CAPITALISED and match.rule == CAPITALISED):
             return bool(_TITLE_GAP_OK.fullmatch(gap))
