@@ -456,6 +456,8 @@ def test_an_age_noun_and_the_decade_of_its_pronoun_are_one_age() -> None:
         ("old couple (both 84) sharing a thermos of tea", "84"),
         ("the twins, both 5, in matching raincoats", "5"),
         ("tattoo artists side by side, mom 52, daughter 27, in a studio", "52"),  # right after the noun
+        ("mature woman 55+ skincare ad, minimal makeup", "55"),  # an age and over
+        ("a man 40+ in a boxing gym, sweat", "40"),
         ("a lola on her porch. The grandmother is about eighty, tiny, white hair.", "eighty"),  # in words
         ("an old Chinese man doing tai chi. He is around seventy-five, in white.", "seventy-five"),
         ("a young dancer, a girl of maybe twelve, performs the legong", "twelve"),

@@ -181,8 +181,9 @@ _BARE_AGE = re.compile(
     r"(?:over|under|around|about|nearly|almost|roughly|approximately|at|nearing|approaching|past|pushing)[ \t]+"
     rf"(?P<a>{_AGE_WORD})(?![\w-]){_AFTER_AGE}"
     rf"|[ \t]*\((?P<each>(?:both|all|each)[ \t]+)?(?P<b>{_AGE_NUMBER})\+?\))"
-    # "mom 52, daughter 27": two digits right after a person word, before a comma (never "girl 2")
-    r"|[ \t]+(?P<n>\d{2,3})(?=[ \t]*(?:[,;)]|$))"
+    # "mom 52, daughter 27": two digits right after a person word, before a comma (never "girl 2");
+    # "a woman 55+ in a gym": before a plus, an age and over
+    r"|[ \t]+(?P<n>\d{2,3})(?=[ \t]*(?:[,;)]|$)|\+(?![\w+]))"
     # "he is 80 and she is 78", "he's 9", "The grandmother is about eighty,": after a subject
     # pronoun or a person word
     r"|(?:[ \t]+(?:is|was)|['’]s)[ \t]+(?:(?:about|around|maybe|roughly|approximately|nearly|almost|perhaps)[ \t]+)?"
