@@ -199,14 +199,14 @@ def test_the_default_sends_grammatical_text(prompt: str, sent: str) -> None:
 @pytest.mark.parametrize(
     ("prompt", "sent"),
     [
-        ("a 20-year-old girl at the prom", "a 20-year-old woman at the dance"),
-        ("18-year-old girl at prom, flash photo", "18-year-old woman at dance, flash photo"),
+        ("a 20-year-old girl at the prom", "a 20-year-old woman at the formal dance"),
+        ("18-year-old girl at prom, flash photo", "18-year-old woman at a formal dance, flash photo"),
     ],
 )
 def test_a_cue_that_an_adult_noun_makes_generalisable_is_sent_as_its_members_send_it(prompt: str, sent: str) -> None:
     """A child noun after an adult's age is sent as the adult noun, which makes the age varied; a cue
     of age ("prom") is then sent as its neutral form, as every member, re-read, sends it (the set
-    had held "prom" while its members made sets with "dance": closure failed)."""
+    had held "prom" while its members made sets with "formal dance": closure failed)."""
     cset = cloud_view(prompt, seed=0)
     assert cset.true_prompt == sent
     assert len(cset) > 1

@@ -416,3 +416,37 @@ def test_beauty_and_grooming_words_are_weak_cues_in_the_anonymity(prompt: str, w
     hits = [r for r in revealed(cset) if r.word == word]
     assert hits and hits[0].strength == "weak" and value in hits[0].values, revealed(cset)
     assert anonymity(cset) < len(cset)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "gone"),
+    [
+        ("pregnant woman in a linen dress, hands on belly, fine art maternity portrait", "maternity"),
+        ("a toddler taking her first steps on a wooden floor, candid", "first steps"),
+        ("1girl, singer, jazz, 1920s, flapper dress, microphone, smoky bar", "flapper"),
+        ("a teenage girl in a wheelchair at her prom, friends around her", "prom"),  # "her formal dance"
+    ],
+)
+def test_cues_of_maternity_first_steps_flappers_and_proms_are_generalised(prompt: str, gone: str) -> None:
+    """A maternity shoot tells gender, first steps a toddler's age, a flapper a woman: each is sent
+    as its neutral form, so the attribute stays varied and the shown anonymity is the set's. "her
+    prom" had been kept: "her dance" reads "her" as an object ("watch her dance")."""
+    cset = _sent(prompt)
+    assert all(gone not in c for c in cset.candidates), cset.candidates
+    assert anonymity(cset) == len(cset) > 1
+    assert cset.device_text == prompt
+    _same_for_every_member(cset)
+
+
+def test_red_lips_are_a_weak_cue_counted_in_the_anonymity() -> None:
+    cset = _sent("1girl, singer, jazz, microphone, red lips, sepia")
+    assert any(r.word == "red lips" and r.strength == "weak" for r in revealed(cset))
+    assert anonymity(cset) < len(cset)
+
+
+def test_a_diva_is_sent_as_a_star() -> None:
+    """ "diva" says a woman and has no pair: the cloud reads "an opera star", the device draws the
+    diva (sent as written, it had told the cloud her gender)."""
+    cset = _sent("an opera diva hitting a high note, red stage light")
+    assert cset.candidates == ("an opera star hitting a high note, red stage light",)
+    assert cset.device_text == "an opera diva hitting a high note, red stage light"
