@@ -938,3 +938,35 @@ def test_a_bare_age_after_a_weighted_noun_or_before_a_participle_is_varied(promp
 
 def test_a_number_before_a_noun_is_still_a_count() -> None:
     assert all("over 70 countries" in c for c in build_candidate_set("a man over 70 countries", seed=0).candidates)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "pair"),
+    [
+        # a possessive after "his daughter on": the first possessive's, the father's
+        ("a refugee father carrying his daughter on his shoulders", r"(father|mother) .*?(son|daughter)"),
+        ("a mother holding her son in her arms, soft window light", r"(father|mother) .*?(son|daughter)"),
+        # an object pronoun right after a person and a verb or preposition is not that person's
+        ("man with ALS using an eye-tracking tablet, his wife beside him", r"(man|woman) .*?(wife|husband)"),
+        ("an old man in a wheelchair, his granddaughter pushing him", r"(man|woman) .*?(granddaughter|grandson)"),
+    ],
+)
+def test_a_pronoun_the_clause_gives_to_the_first_person_leaves_the_pairs_mix_free(prompt: str, pair: str) -> None:
+    """ "a father carrying his daughter on his shoulders": the last "his" is the father's by the
+    shape of the clause. Bound to the nearest person, it disagreed with the daughter, so every
+    candidate had to keep the two of other genders (always one father and one daughter, or one
+    mother and one son), which told the cloud the pair's mix."""
+    cset = build_candidate_set(prompt, seed=0)
+    mixes = {re.search(pair, c).groups() for c in cset.candidates}  # type: ignore[union-attr]
+    assert len(mixes) == 4, cset.candidates
+    assert_closed(prompt, seed=0)
+
+
+def test_a_person_after_a_possessive_and_a_verb_of_giving_is_a_person() -> None:
+    """ "teaching his granddaughter chess": the granddaughter is taught the game, no modifier of a
+    thing ("a baby koala"); she had gone out in clear in every candidate."""
+    cset = build_candidate_set("grandpa teaching his granddaughter chess on a park bench", seed=0)
+    assert {c.split()[3] for c in cset.candidates} == {"granddaughter", "grandson"}, cset.candidates
+    assert_closed("grandpa teaching his granddaughter chess on a park bench", seed=0)
+    doll = build_candidate_set("a girl hugging her baby doll", seed=0)
+    assert all("baby doll" in c for c in doll.candidates)

@@ -5,6 +5,8 @@ a brand. Each kind has prompts where the same words do show a person."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
@@ -273,6 +275,23 @@ PERSON_FREE = [
     # an artist's title and name before "style" or after "by"
     "Raja Ravi Varma style painting of a palace garden, oil",
     "a foggy harbour at dawn by Sir Joshua Reynolds",
+    # a pet's or a thing's name after "named"/"called" (and a pronoun after it, the pet's)
+    "a corgi named Kevin wearing a tiny tuxedo on a wedding aisle",
+    "an old mare named Duchess grazing in a misty paddock",
+    "a black lab named Mr. Biscuits waiting by the door with a leash in his mouth",
+    # a picture that hangs in the scene; cut-outs, wax figures; a pair of nouns before an object
+    "an oil portrait of a stern old admiral hanging above the fireplace of an empty manor library",
+    "empty barbershop at night, faded poster of a man with a pompadour on the wall",
+    "an empty art gallery, huge portrait of a young duchess in a gold frame",
+    "a cardboard cutout of a cowboy alone in an empty movie theater lobby",
+    "abandoned wax museum, half-melted wax figures of kings and queens",
+    "halloween costume aisle, rows of witch and vampire costumes on hangers",
+    "child size mannequin in a school uniform in a shop window",
+    # a thing made for a child after its word (`child_things`); a likeness in weights' brackets
+    "baby stroller product photo, matte black, white seamless background",
+    "antique mother-of-pearl baby rattle in a velvet box, victorian",
+    "((antique marionette)) of an old king with a cracked painted face, puppet theater backstage",
+    "(bronze statue:1.2) of a fisherman on the harbor wall",
 ]
 
 PERSONS = [
@@ -407,6 +426,18 @@ PERSONS = [
     "Grandma Rose style cooking, an old woman at the stove",  # a kin word and one name: a person
     "by Greg Rutkowski, Uncle Bob fishing on a lake",  # a kin word after an artist's name
     "Austrian folk art portrait of an old woman",
+    "a woman named Emma reading by the window",  # a person's name after "named"
+    "a parrot named Mrs. Pickles on a bookshelf, a woman reading",  # the woman is still varied
+    "photo of a man hanging laundry",  # a person who hangs something, not a hung picture
+    "portrait of a man hanging on a rope, climbing",
+    "a woman and vampire dolls on a shelf",  # an article: the woman is one of her own
+    "a man carving a statue of his father",  # the possessive is the carver's, no likeness
+    "(newborn:1.2) sleeping in a wicker basket, knitted bear hat",  # a child's age word alone names a child
+    "tween, braces, selfie, mirror",
+    "hip hop dance battle, b-boy frozen mid-air, circle of spectators",
+    "Working Women in a factory, 1940s",  # capitalised after a word in -ing: persons, no band
+    "a baby in a stroller at the park",  # the thing is no head of the child's word
+    "(portrait:1.2) of an old man",  # a picture may show the user
 ]
 
 
@@ -549,3 +580,43 @@ def test_prompts_made_of_the_person_free_kinds_are_closed(words, seed):
     prompt = " ".join(words)
     assume(count(prompt) <= 24)
     assert_closed(prompt, seed=seed)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a man carving a statue of his father",
+        "a woman hanging a portrait of her grandmother on the wall",
+        "she is holding a bobblehead of her favorite player, stadium, night",  # a pronoun before the likeness
+    ],
+)
+def test_a_possessive_right_after_a_likeness_is_its_owners(prompt: str) -> None:
+    """ "a statue of his father": "his" is the carver's, varied with him; read as the statue's, it
+    went out in clear beside a varied "man"/"woman" and told the cloud the carver's gender."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert {w for c in cset.candidates for w in re.findall(r"\b(?:his|her)\b", c)} == {"his", "her"}, cset.candidates
+    assert_closed(prompt, seed=0)
+
+
+def test_an_acronym_after_the_is_no_name() -> None:
+    """ "in the NICU": a word in capitals right after "the" is an acronym; read as the first name
+    "Nicu", it had been varied as a second person ("in the Emma")."""
+    cset = build_candidate_set("dad holding a newborn skin-to-skin in the NICU, dim light", seed=0)
+    assert all("in the NICU" in c for c in cset.candidates), cset.candidates
+    assert_closed("dad holding a newborn skin-to-skin in the NICU, dim light", seed=0)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "name"),
+    [
+        ("Spice Girls reunion tour poster, glitter", "Spice Girls"),
+        ("Beach Boys album cover style, surf, sunshine", "Beach Boys"),
+        ("Pet Shop Boys concert, lasers, a woman dancing", "Pet Shop Boys"),
+    ],
+)
+def test_a_bands_name_stays_as_written(prompt: str, name: str) -> None:
+    """A capitalised plural person noun after a capitalised noun no list holds names a band or a
+    title, as "Wonder Woman" names a character: "Spice Boys" had been a decoy."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert all(name in c for c in cset.candidates), cset.candidates
+    assert_closed(prompt, seed=0)

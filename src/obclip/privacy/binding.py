@@ -65,6 +65,7 @@ class Binding:
     likenesses: frozenset[str] = frozenset()
     pictures: frozenset[str] = frozenset()
     person_tags: frozenset[str] = frozenset()
+    child_things: frozenset[str] = frozenset()
 
     @functools.cached_property
     def artist_before(self) -> re.Pattern[str] | None:
@@ -150,6 +151,7 @@ def binding() -> Binding:
         likenesses=frozenset(data.get("likenesses", {}).get("words", ())),
         pictures=frozenset(data.get("pictures", {}).get("words", ())),
         person_tags=frozenset(data.get("person_tags", {}).get("tags", ())),
+        child_things=frozenset(data.get("child_things", {}).get("words", ())),
     )
 
 
@@ -238,16 +240,36 @@ def not_nouns() -> frozenset[str]:
 
 
 _CLAUSE_BREAK = re.compile(r"[,;:.!?()\[\]{}|\n]")
+# the same but brackets and a weight's ":1.2": a likeness closed in brackets before its "of" still
+# holds the words after it ("((antique marionette)) of an old king")
+_PHRASE_BREAK = re.compile(r"[,;!?|\n]|(?<!\d)\.|\.(?!\d)|:(?![\d.]+\))")
 _LIKENESS_OF = re.compile(
-    r"(?<![\w'’-])(?:([a-z]+)[ \t]+)?([a-z]+)[ \t]+"
-    r"(?:of|(?:painted|dressed|carved|shaped|styled)[ \t]+(?:as|like))[ \t]"
+    r"(?<![\w'’-])(?:([a-z]+)[ \t]+)?([a-z]+)(?::[\d.]+)?[)\]}]*[ \t]+"  # "((antique marionette)) of"
+    r"(?:of|((?:painted|dressed|carved|shaped|styled)[ \t]+(?:as|like)))[ \t]"
 )
+# a picture of someone that hangs in the scene, said later in its clause, is a thing there
+_HUNG_PICTURES = frozenset(
+    {"portrait", "portraits", "painting", "paintings", "poster", "posters", "canvas", "tapestry", "photograph"}
+)
+_HANGING = re.compile(
+    r"(?<![\w'’-])(?:(?:hanging|hangs|hung)[ \t]+(?:on|above|over|in)[ \t]+(?:the|a|an)[ \t]+(?:[a-z]+[ \t]+){0,2}"
+    r"(?:wall|fireplace|mantel|mantelpiece|hallway|hall|gallery|museum|room|library|study|stairwell|staircase|parlou?r)"
+    r"|on[ \t]+(?:the|a)[ \t]+wall|above[ \t]+(?:the|a)[ \t]+(?:fireplace|mantel|mantelpiece|hearth|bed|sofa|couch)"
+    r"|in[ \t]+an?[ \t]+(?:gold|golden|gilded|gilt|ornate|wooden|silver|baroque|heavy)[ \t]+frame)(?![\w'’-])"
+)
+_PRONOUN_AT = re.compile(r"(?:her|his|their|its|my|your|our)(?![\w'’-])")
+_ANY_PRONOUN_AT = re.compile(r"(?:she|he|they|her|his|him|them|their|hers|its)(?![\w'’-])")
 _LIKENESS_WORD = 14
 
 
 @functools.lru_cache(maxsize=8)
 def _clause_breaks(folded: str) -> tuple[int, ...]:
     return tuple(m.end() for m in _CLAUSE_BREAK.finditer(folded))
+
+
+@functools.lru_cache(maxsize=8)
+def _phrase_breaks(folded: str) -> tuple[int, ...]:
+    return tuple(m.end() for m in _PHRASE_BREAK.finditer(folded))
 
 
 def in_likeness(folded: str, start: int) -> bool:
@@ -259,14 +281,30 @@ def in_likeness(folded: str, start: int) -> bool:
     right before the word ("a rusty robot grandma"). A picture may show the user and is none.
     Reads the fixed text of the clause, which a slot never breaks."""
     before = _LOWER_WORD_BEFORE.search(folded, max(0, start - _LIKENESS_WORD), start)
-    if before is not None and before.group(1) in _likenesses():
-        return True
+    if before is not None and before.group(1) in _likenesses() and not _ANY_PRONOUN_AT.match(folded, start):
+        return True  # "a rusty robot grandma"; not "scarecrows she made"
+    if _PRONOUN_AT.match(folded, start) and folded[max(0, start - 3) : start] == "of ":
+        return False  # "a man carving a statue of his father": the possessor is the man, no likeness
     breaks = _clause_breaks(folded)
     at = bisect.bisect_right(breaks, start)
     clause = breaks[at - 1] if at else 0
-    return any(
+    wider = _phrase_breaks(folded)
+    phrase = wider[bisect.bisect_right(wider, start) - 1] if bisect.bisect_right(wider, start) else 0
+    # a match before the clause counts where its "of" is in it: a bracket closed before the "of"
+    # ("((antique marionette)) of an old king"), not after ("(statues of warriors:1.1) around her")
+    found = [m for m in _LIKENESS_OF.finditer(folded, min(phrase, clause), start) if m.end() > clause]
+    if any(
         m.group(2) in _likenesses() or f"{m.group(1)} {m.group(2)}" in _likenesses()  # "funko pop of"
-        for m in _LIKENESS_OF.finditer(folded, clause, start)
+        for m in found
+    ):
+        return True
+    # a picture that hangs in the scene is a thing in it: "an oil portrait of a stern old admiral
+    # hanging above the fireplace", "a faded poster of a man with a pompadour on the wall"
+    end = breaks[at] if at < len(breaks) else len(folded)
+    return (
+        any(m.group(2) in _HUNG_PICTURES and m.group(3) is None for m in found)
+        and not _PRONOUN_AT.match(folded, start)  # "a woman hanging a portrait of her grandmother"
+        and _HANGING.search(folded, start, end) is not None
     )
 
 
@@ -976,16 +1014,19 @@ def in_possessive_name(
 
 
 _NAME_BEFORE_NOUN = re.compile(r"(?<![\w'’-])([A-Z][a-z]+)[ \t]+$")
-_PLAIN_NAMED = frozenset({"noun_singular", "noun_child_singular"})
+_SINGLE_NAMED = frozenset({"noun_singular", "noun_child_singular"})
+_PLAIN_NAMED = _SINGLE_NAMED | {"noun_plural", "noun_child_plural"}
 
 
 def character_name(
     taxonomy: Taxonomy, text: str, folded: str, start: int, end: int, categories: frozenset[str]
 ) -> bool:
     """Whether a plain noun of a gender written capitalised right after a capitalised noun that no
-    list holds names a character or a thing ("a Wonder Woman action figure", "the Iron Man suit",
-    "the Tin Man"), in a text that is not written in title case throughout ("Portrait Of A
-    Woman") and not after a word said of a person ("Beautiful Woman in red", "Young Woman")."""
+    list holds names a character, a band or a thing ("a Wonder Woman action figure", "the Iron Man
+    suit", "the Tin Man", "Spice Girls reunion tour poster", "Beach Boys album cover"; a plural not
+    after a word in -ing or -ed: "Working Women in a factory" are persons), in a text that is not
+    written in title case throughout ("Portrait Of A Woman") and not after a word said of a person
+    ("Beautiful Woman in red", "Young Woman")."""
     if not categories & _PLAIN_NAMED:
         return False
     said = text[start:end]
@@ -997,6 +1038,8 @@ def character_name(
     word = before.group(1).lower()
     if surface_key(word) in taxonomy.lexicon or word in FUNCTION_WORDS or word in TRANSPARENT or word in not_nouns():
         return False
+    if not categories & _SINGLE_NAMED and word.endswith(("ing", "ed")):
+        return False  # "Working Women in a factory": persons said to work; "Spice Girls", "Beach Boys" a band
     line_start = text.rfind("\n", 0, start) + 1
     around = text[max(line_start, start - _SIGN_WINDOW) : end + _SIGN_WINDOW]
     return not all(written_in_title_case(w) or w in FUNCTION_WORDS for w in _TITLE_TOKEN.findall(around))
@@ -1046,6 +1089,27 @@ def _phrase_ends(folded: str, cursor: int) -> bool:
 _THIRD_PERSON = re.compile(r"[^sui]s$")
 
 
+# a verb whose first object is the person given the second, and that person's possessive
+_GIVING_VERBS = "|".join(
+    f"{stem}(?:s|es|ing)?"
+    for stem in (
+        *("teach", "show", "hand", "read", "buy", "bring", "pass"),
+        *("offer", "serve", "feed", "tell", "send", "pour"),
+    )
+)
+_GIVEN_BEFORE = re.compile(
+    rf"(?<![\w'’-])(?:{_GIVING_VERBS}|giv(?:e|es|ing)|taught|showed|handed|bought|brought|told|sent|fed)"
+    r"[ \t]+(?:his|her|their|my|your|our)[ \t]+$"
+)
+
+
+def given_to(folded: str, start: int) -> bool:
+    """Whether the person noun at folded[start] follows a possessive after a verb of giving or
+    teaching ("teaching his granddaughter chess", "reading her son a story"): that person receives
+    the thing named after them and is no modifier of it."""
+    return _GIVEN_BEFORE.search(folded, max(0, start - 32), start) is not None
+
+
 def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface: str = "") -> bool:
     """Whether the person noun at folded[start:end] modifies the thing named right after it ("a baby
     koala on a branch", "a mother giraffe at dawn"): the next word is an object head
@@ -1062,8 +1126,10 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
     head = _NEXT_WORD.match(folded, end)
     if head is None or surface_key(head.group(1)) in taxonomy.lexicon:
         return False  # a name that looks like a plural is none ("nonno James": not "jams")
-    if not is_object_head(head.group(1)) and not _worn_after_role(
-        taxonomy, entry, folded, head, surface or folded[start:end]
+    if (
+        not is_object_head(head.group(1))
+        and not _worn_after_role(taxonomy, entry, folded, head, surface or folded[start:end])
+        and not _child_thing(taxonomy, entry, head.group(1))
     ):
         return False
     if is_person_noun(head.group(1)) and not is_likeness(head.group(1)):
@@ -1072,6 +1138,8 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
         return False  # a verb after its subject: "my daughter eats a cannoli", "a woman falls" (not "a baby bus")
     if is_picture(head.group(1)):
         return False  # a picture shows the person: "old man sketch", "anime girl art"
+    if given_to(folded, start):
+        return False  # "teaching his granddaughter chess": the thing is given to the person
     if head.group(1) in _also_verbs() and _plural(entry):
         return False  # "women fish in the river", "girls bag the shopping": a verb after a plural
     cursor, _ = _things_after(taxonomy, folded, head.end())  # "a queen conch shell", "a mother dragon egg"
@@ -1124,6 +1192,16 @@ def _things_after(taxonomy: Taxonomy, folded: str, cursor: int) -> tuple[int, li
         run.append(more.group(1))
         cursor = more.end()
     return cursor, run
+
+
+def _child_thing(taxonomy: Taxonomy, entry: SurfaceEntry, head: str) -> bool:
+    """Whether `head`, right after a child's word (`entry`), is a thing made for a child
+    (`binding.json`, `child_things`: "a baby stroller", "an antique baby rattle")."""
+    rules = binding()
+    if head not in rules.child_things:
+        return False
+    name = taxonomy.attributes[entry.attribute].name
+    return name in rules.child_attributes or bool(entry.categories & rules.child_categories.get(name, frozenset()))
 
 
 def _worn_after_role(taxonomy: Taxonomy, entry: SurfaceEntry, folded: str, head: re.Match[str], surface: str) -> bool:

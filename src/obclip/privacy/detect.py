@@ -24,6 +24,7 @@ from obclip.privacy.binding import (
     does_activity,
     gathering_groups,
     gathering_heads,
+    given_to,
     in_idiom,
     in_likeness,
     is_body_part,
@@ -237,6 +238,20 @@ _TYPO_GAP = 1.5
 _OF_BEFORE = re.compile(r"(?<![\w-])of[ \t]+$")
 _COORDINATED = re.compile(r"[ \t]+(?:and|or|&)[ \t]+")
 _CONJUNCTIONS = frozenset({"and", "or", "&"})
+# the word after "and" and the object head after it: "witch and [vampire costumes]"
+_PAIRED_THING = re.compile(r"([a-z]+)[ \t]+([a-z]+)(?![\w'’-])")
+# "named" or "called" and at most two capitalised words before a name: "a parrot named Mrs. Pickles"
+_NAMED_BEFORE = re.compile(r"[ \t]+(?:named|called)[ \t]+['\"“‘]?(?:[A-Z][\w.'’-]*[ \t]+){0,2}$")
+# between a person and a possessive that is the one before that person's (`_preferred_referent`),
+# and what that possessive holds them with: "carrying his daughter on his shoulders"
+_CARRIED_GAP = re.compile(r"[ \t]+(?:on|in|into|onto|over|across|against|under|to|at|around)[ \t]+")
+_CARRYING_PARTS = frozenset(
+    {"shoulder", "shoulders", "arms", "lap", "back", "chest", "hip", "hips", "knee", "knees", "side", "bosom", "breast"}
+)
+# between a person and an object pronoun that cannot be theirs: a verb or a preposition of their own
+_OWN_CLAUSE_GAP = re.compile(
+    r"[ \t]+(?:[a-z]+ing|[a-z]+s|beside|behind|next[ \t]+to|with|toward|towards|near|around|for|at|on)[ \t]+"
+)
 _THING_BEFORE = re.compile(r"([a-z]+)[ \t]+(?:and|with|&)[ \t]+$")
 _TAG_MARKS = (",", ";", "|", "\n")
 _PHRASE_OPENERS = frozenset(',;:|([{"“\n')
@@ -1180,11 +1195,17 @@ class _Detector:
             match.rule = self._rule(match)
             if match.rule == CAPITALISED and self.text[match.start : match.end].islower():
                 continue
+            if match.rule == CAPITALISED and self._acronym_after_the(match):
+                continue  # "a newborn in the NICU": an acronym, no name
             if self._nobody_outright and self._names_no_one(match, kept[-1] if kept else None):
                 self.idiom_starts.add(match.start)
                 continue
             if match.rule == CAPITALISED and "first_name" in entry.categories and self._artist(match.start, match.end):
                 continue  # "by Greg Rutkowski", "Wes Anderson style": an artist, not a person in the picture
+            if not entry.is_pronoun and self._named_thing(match.start):
+                self.idiom_starts.add(match.start)
+                self._idiom_objects.add(match.start)  # what a pronoun after it speaks of
+                continue  # "a corgi named Kevin", "a parrot named Mrs. Pickles": a pet's or a thing's name
             titled = match.rule == TITLE or bool(entry.categories & self.binding.name_titles)
             if titled and self._before_capitalised(match.end) and self._titled_artist(match):
                 continue  # "Raja Ravi Varma style", "by Sir Joshua Reynolds": an artist's title
@@ -1372,6 +1393,37 @@ class _Detector:
             return False
         return self._animal_head(thing.group(1), thing.start(1))  # "lead mare and her foal"
 
+    def _acronym_after_the(self, match: _Match) -> bool:
+        """Whether a first name written in capitals right after "the", in a prompt not written in
+        capitals throughout, is an acronym ("in the NICU", "at the MET"): "the" opens no name."""
+        written = self.text[match.start : match.end]
+        if len(written) < 3 or not written.isupper() or self.text.isupper():
+            return False
+        before = self._word_before(match.start)
+        return before is not None and before[0] == "the"
+
+    def _named_thing(self, start: int) -> bool:
+        """Whether the capitalised word at `start` is (part of) the name of an animal or a thing: it
+        follows, after at most two capitalised words, "named" or "called" right after a WordNet
+        animal or thing (`object_heads`: "a corgi named Kevin", "an old mare named Duchess", "a
+        parrot named Mrs. Pickles", "a boat called Lady Grace"); "a woman named Emma" is a person."""
+        if not self.text[start : start + 1].isupper():
+            return False
+        name = _NAMED_BEFORE.search(self.text, max(0, start - 60), start)
+        if name is None:
+            return False
+        thing = _LAST_WORD.search(self.folded, 0, name.start())
+        if thing is None or not self._animal_head(thing.group(), thing.start()):
+            return False
+        # a pronoun after it, where another person word is, may be the pet's or that person's; read
+        # as a person's name, the pronoun keeps agreeing with it ("a cat named Gerald on his pillow,
+        # a woman reading beside him")
+        pronouns = {m.entry.attribute for m in self.matches if m.entry.is_pronoun and m.start > start}
+        return not any(
+            not m.entry.is_pronoun and m.entry.attribute in pronouns and not name.start() <= m.start <= start
+            for m in self.matches
+        )
+
     def _artist(self, start: int, end: int | None = None) -> bool:
         """Whether the first name at `start` names an artist: an artist marker leads to it ("by Greg
         Rutkowski"), or (given its `end`) a word of style follows, after at most two capitalised
@@ -1425,7 +1477,13 @@ class _Detector:
             other = self.starts.get(joined.end())
             if other is not None and self.matches[other].start == joined.end():
                 return self._object(self.matches[other])  # "bride and groom cake toppers"
+            pair = _PAIRED_THING.match(self.folded, joined.end())
+            alone = before is None or before[0] not in DETERMINERS  # "a woman and vampire dolls": hers
+            if alone and other is None and pair is not None and pair.group(2) in OBJECT_HEADS:
+                return True  # "rows of witch and vampire costumes", "nurse and patient figurines"
         if kind == "word" and token in OBJECT_HEADS:
+            if given_to(self.folded, match.start):
+                return False  # "teaching his granddaughter chess": the thing is given to the person
             head = _HEAD_AFTER.match(self.folded, head_at)
             if head is None:
                 return True
@@ -1526,7 +1584,10 @@ class _Detector:
         likeness later ("(Medusa:1.3), stone statues of warriors around her") is not."""
         first = _FIRST_PHRASE.match(self.folded)
         end = min(start, first.end()) if first is not None else start
-        return any(is_likeness(_bare(word.group())) for word in _WORD.finditer(self.folded, 0, end))
+        likeness = next((w for w in _WORD.finditer(self.folded, 0, end) if is_likeness(_bare(w.group()))), None)
+        # a pronoun before the likeness is a person, whom a pronoun after it may speak of ("she is
+        # holding a bobblehead of her favorite player")
+        return likeness is not None and not any(m.start < likeness.start() for m in self.matches)
 
     def _bound(self, match: _Match, decided: dict[int, bool]) -> bool:
         rule = match.rule
@@ -2109,6 +2170,12 @@ class _Detector:
             else:
                 position = bisect.bisect_left(starts[kind], match.start)
                 target = persons[position - 1 if position else 0]
+                preferred = self._preferred_referent(match, target, persons[: position - 1]) if position else None
+                if preferred is not None:
+                    bound = self._bind_preferred(match, target, preferred.variable, variables)
+                    if bound is not None:
+                        match.variable = bound
+                        continue
                 root = target.variable
                 if variables[root].value == match.entry.value:
                     match.variable = root
@@ -2129,6 +2196,54 @@ class _Detector:
             if by is not None and by.entry.is_pronoun:
                 join(match, variables[by.variable].person)
         return variables
+
+    def _preferred_referent(self, pronoun: _Match, nearest: _Match, earlier: list[_Match]) -> _Match | None:
+        """The person a pronoun speaks of by the shape of its clause rather than the nearest person
+        (`nearest`), read from the text alone, never a value, so every candidate reads it alike:
+        - a possessive after "his/her <person> <preposition>" before a part of the body that carries
+          is the first possessive's: "a father carrying his daughter on his shoulders", "a mother
+          holding her son in her arms" (not "his mum in her kitchen", "her daughter in her 80s");
+        - an object pronoun right after "<person> <verb or preposition>" is not that person's
+          (it would be "himself"): "his granddaughter pushing him", "his wife beside him" speak of
+          the one named before."""
+        if not self._same_sentence(nearest.start, pronoun.start):
+            return None
+        gap = self.folded[nearest.end : pronoun.start]
+        part = _NEXT_WORD.match(self.folded, pronoun.end)
+        carried = part is not None and part.group(1) in _CARRYING_PARTS and _CARRIED_GAP.fullmatch(gap)
+        if pronoun.category == "possessive_determiner" and carried and nearest.index > 0:
+            first = self.matches[nearest.index - 1]
+            between = self.folded[first.end : nearest.start]
+            if (
+                first.entry.is_pronoun
+                and first.category == "possessive_determiner"
+                and first.entry.attribute == pronoun.entry.attribute
+                and first.variable >= 0
+                and _WORDS_GAP.fullmatch(between)
+                and len(between.split()) <= 1
+            ):
+                return first
+        if pronoun.category == "object_pronoun" and earlier and _OWN_CLAUSE_GAP.fullmatch(gap):
+            before = earlier[-1]
+            if self._same_sentence(before.start, pronoun.start):
+                return before
+        return None
+
+    def _bind_preferred(
+        self, pronoun: _Match, nearest: _Match, preferred: int, variables: list[_Variable]
+    ) -> int | None:
+        """The variable a pronoun binds to when its clause prefers another person than the nearest
+        (`_preferred_referent`): that person's where it agrees; else the nearest person's where that
+        agrees, who then differs from the preferred one in every candidate (so no candidate reads the
+        preferred one agreeing, which would bind there); else None (the nearest-person rules)."""
+        if variables[preferred].value == pronoun.entry.value:
+            return preferred
+        mine = variables[nearest.variable]
+        if mine.value != pronoun.entry.value or nearest.variable == preferred:
+            return None
+        if preferred not in mine.differs_from and nearest.variable not in variables[preferred].differs_from:
+            mine.differs_from.append(preferred)
+        return nearest.variable
 
     def _possessor_unnamed(self, match: _Match, first: _Match) -> bool:
         """Whether a possessive pronoun that no person of its kind comes before is right before
