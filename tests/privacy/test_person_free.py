@@ -282,13 +282,13 @@ PERSON_FREE = [
     # a picture that hangs in the scene; cut-outs, wax figures; a pair of nouns before an object
     "an oil portrait of a stern old admiral hanging above the fireplace of an empty manor library",
     "empty barbershop at night, faded poster of a man with a pompadour on the wall",
-    "an empty art gallery, huge portrait of a young duchess in a gold frame",
+    "an empty art gallery, huge portrait of a young duchess hanging on the far wall",
     "a cardboard cutout of a cowboy alone in an empty movie theater lobby",
     "abandoned wax museum, half-melted wax figures of kings and queens",
     "halloween costume aisle, rows of witch and vampire costumes on hangers",
     "child size mannequin in a school uniform in a shop window",
     # a thing made for a child after its word (`child_things`); a likeness in weights' brackets
-    "baby stroller product photo, matte black, white seamless background",
+    "a nursery room with a white crib and a baby mobile, soft pastel, interior design",
     "antique mother-of-pearl baby rattle in a velvet box, victorian",
     "((antique marionette)) of an old king with a cracked painted face, puppet theater backstage",
     "(bronze statue:1.2) of a fisherman on the harbor wall",
@@ -437,7 +437,11 @@ PERSONS = [
     "hip hop dance battle, b-boy frozen mid-air, circle of spectators",
     "Working Women in a factory, 1940s",  # capitalised after a word in -ing: persons, no band
     "a baby in a stroller at the park",  # the thing is no head of the child's word
+    "a young mom with a baby carrier wandering a botanical garden",  # what holds a baby holds one
+    "young East Germans climbing the Wall at night",  # a people's plural, no band
     "(portrait:1.2) of an old man",  # a picture may show the user
+    "oil portrait of a young noblewoman in an ornate gold frame",  # ... framed too
+    "a bronze goddess on the beach, sunset",  # a skin's colour, no material
 ]
 
 
@@ -620,3 +624,13 @@ def test_a_bands_name_stays_as_written(prompt: str, name: str) -> None:
     cset = build_candidate_set(prompt, seed=0)
     assert all(name in c for c in cset.candidates), cset.candidates
     assert_closed(prompt, seed=0)
+
+
+def test_a_hung_portrait_is_a_thing_only_where_the_place_is_said_empty() -> None:
+    """A portrait of a king hanging above the fireplace is a thing in "an empty library"; beside a
+    person it may be the user's kin, named, so its person word stays varied."""
+    empty = build_candidate_set("an empty library, a portrait of a king hanging above the fireplace", seed=0)
+    assert len(empty) == 1
+    cset = build_candidate_set("a woman reading under a portrait of a king hanging above the fireplace", seed=0)
+    assert any("queen" in c for c in cset.candidates), cset.candidates
+    assert_closed("a woman reading under a portrait of a king hanging above the fireplace", seed=0)

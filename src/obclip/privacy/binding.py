@@ -254,8 +254,8 @@ _HUNG_PICTURES = frozenset(
 _HANGING = re.compile(
     r"(?<![\w'’-])(?:(?:hanging|hangs|hung)[ \t]+(?:on|above|over|in)[ \t]+(?:the|a|an)[ \t]+(?:[a-z]+[ \t]+){0,2}"
     r"(?:wall|fireplace|mantel|mantelpiece|hallway|hall|gallery|museum|room|library|study|stairwell|staircase|parlou?r)"
-    r"|on[ \t]+(?:the|a)[ \t]+wall|above[ \t]+(?:the|a)[ \t]+(?:fireplace|mantel|mantelpiece|hearth|bed|sofa|couch)"
-    r"|in[ \t]+an?[ \t]+(?:gold|golden|gilded|gilt|ornate|wooden|silver|baroque|heavy)[ \t]+frame)(?![\w'’-])"
+    r"|on[ \t]+(?:the|a)[ \t]+wall|above[ \t]+(?:the|a)[ \t]+(?:fireplace|mantel|mantelpiece|hearth|bed|sofa|couch))"
+    r"(?![\w'’-])"
 )
 _PRONOUN_AT = re.compile(r"(?:her|his|their|its|my|your|our)(?![\w'’-])")
 _ANY_PRONOUN_AT = re.compile(r"(?:she|he|they|her|his|him|them|their|hers|its)(?![\w'’-])")
@@ -298,13 +298,16 @@ def in_likeness(folded: str, start: int) -> bool:
         for m in found
     ):
         return True
-    # a picture that hangs in the scene is a thing in it: "an oil portrait of a stern old admiral
-    # hanging above the fireplace", "a faded poster of a man with a pompadour on the wall"
+    # a picture that hangs in a scene said to be empty is a thing in it: "an oil portrait of a stern
+    # old admiral hanging above the fireplace of an empty manor library", "empty barbershop, faded
+    # poster of a man with a pompadour on the wall"
     end = breaks[at] if at < len(breaks) else len(folded)
     return (
         any(m.group(2) in _HUNG_PICTURES and m.group(3) is None for m in found)
         and not _PRONOUN_AT.match(folded, start)  # "a woman hanging a portrait of her grandmother"
         and _HANGING.search(folded, start, end) is not None
+        and says_no_one_is_there(folded)  # in a room said empty: "a widow under a portrait of her
+        # late husband hanging above the fireplace" names him, the user's kin
     )
 
 
@@ -1018,6 +1021,11 @@ _SINGLE_NAMED = frozenset({"noun_singular", "noun_child_singular"})
 _PLAIN_NAMED = _SINGLE_NAMED | {"noun_plural", "noun_child_plural"}
 
 
+def _of_gender(taxonomy: Taxonomy, folded: str, start: int, end: int) -> bool:
+    entry = taxonomy.lexicon.get(surface_key(folded[start:end]))
+    return entry is not None and taxonomy.attributes[entry.attribute].name == "gender"
+
+
 def character_name(
     taxonomy: Taxonomy, text: str, folded: str, start: int, end: int, categories: frozenset[str]
 ) -> bool:
@@ -1027,8 +1035,8 @@ def character_name(
     after a word in -ing or -ed: "Working Women in a factory" are persons), in a text that is not
     written in title case throughout ("Portrait Of A Woman") and not after a word said of a person
     ("Beautiful Woman in red", "Young Woman")."""
-    if not categories & _PLAIN_NAMED:
-        return False
+    if not categories & _SINGLE_NAMED and not (categories & _PLAIN_NAMED and _of_gender(taxonomy, folded, start, end)):
+        return False  # a plural of a gender only: "Spice Girls", not "young East Germans"
     said = text[start:end]
     if not (said[:1].isupper() and said[1:].islower()):
         return False
@@ -1195,13 +1203,14 @@ def _things_after(taxonomy: Taxonomy, folded: str, cursor: int) -> tuple[int, li
 
 
 def _child_thing(taxonomy: Taxonomy, entry: SurfaceEntry, head: str) -> bool:
-    """Whether `head`, right after a child's word (`entry`), is a thing made for a child
+    """Whether `head`, right after a word of a child's age (`entry`), is a thing made for a child
     (`binding.json`, `child_things`: "a baby stroller", "an antique baby rattle")."""
     rules = binding()
     if head not in rules.child_things:
         return False
-    name = taxonomy.attributes[entry.attribute].name
-    return name in rules.child_attributes or bool(entry.categories & rules.child_categories.get(name, frozenset()))
+    # a word of a child's age ("baby", "toddler"), never a gender's child noun: "girl shoes" may
+    # be a girl's, as "a maid apron" is not
+    return taxonomy.attributes[entry.attribute].name in rules.child_attributes
 
 
 def _worn_after_role(taxonomy: Taxonomy, entry: SurfaceEntry, folded: str, head: re.Match[str], surface: str) -> bool:
