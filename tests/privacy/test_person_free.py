@@ -436,6 +436,7 @@ PERSONS = [
     "tween, braces, selfie, mirror",
     "hip hop dance battle, b-boy frozen mid-air, circle of spectators",
     "Working Women in a factory, 1940s",  # capitalised after a word in -ing: persons, no band
+    "a Mexican niña holding a rag doll at a market",  # a Spanish child noun
     "a baby in a stroller at the park",  # the thing is no head of the child's word
     "a young mom with a baby carrier wandering a botanical garden",  # what holds a baby holds one
     "young East Germans climbing the Wall at night",  # a people's plural, no band
@@ -634,3 +635,12 @@ def test_a_hung_portrait_is_a_thing_only_where_the_place_is_said_empty() -> None
     cset = build_candidate_set("a woman reading under a portrait of a king hanging above the fireplace", seed=0)
     assert any("queen" in c for c in cset.candidates), cset.candidates
     assert_closed("a woman reading under a portrait of a king hanging above the fireplace", seed=0)
+
+
+def test_a_pronoun_after_a_likeness_noun_is_no_likeness() -> None:
+    """ "scarecrows she made": the word before a pronoun makes no likeness of it ("a rusty robot
+    grandma" is one); read as the scarecrows', "she" had gone out in clear beside a varied woman."""
+    prompt = "(elderly woman:1.2) in a garden full of scarecrows she made, autumn"
+    cset = build_candidate_set(prompt, seed=0)
+    assert {w for c in cset.candidates for w in re.findall(r"\b(?:he|she)\b", c)} == {"he", "she"}, cset.candidates
+    assert_closed(prompt, seed=0)

@@ -247,7 +247,8 @@ _LIKENESS_OF = re.compile(
     r"(?<![\w'’-])(?:([a-z]+)[ \t]+)?([a-z]+)(?::[\d.]+)?[)\]}]*[ \t]+"  # "((antique marionette)) of"
     r"(?:of|((?:painted|dressed|carved|shaped|styled)[ \t]+(?:as|like)))[ \t]"
 )
-# a picture of someone that hangs in the scene, said later in its clause, is a thing there
+# a picture of someone that hangs in the scene, said later in its clause, in a place said empty,
+# is a thing there (`in_likeness`)
 _HUNG_PICTURES = frozenset(
     {"portrait", "portraits", "painting", "paintings", "poster", "posters", "canvas", "tapestry", "photograph"}
 )
@@ -278,8 +279,9 @@ def in_likeness(folded: str, start: int) -> bool:
     styled as or like them, earlier in the same clause ("a marble statue of an old fisherman mending
     a net", "a bronze statue of a mother holding her baby", "a funko pop of a schoolgirl", "nesting
     dolls painted as brides"), or
-    right before the word ("a rusty robot grandma"). A picture may show the user and is none.
-    Reads the fixed text of the clause, which a slot never breaks."""
+    right before the word ("a rusty robot grandma"). A picture may show the user and is none, but
+    for one hanging in a place said empty ("an oil portrait of an old admiral hanging above the
+    fireplace of an empty library"). Reads the fixed text of the clause, which a slot never breaks."""
     before = _LOWER_WORD_BEFORE.search(folded, max(0, start - _LIKENESS_WORD), start)
     if before is not None and before.group(1) in _likenesses() and not _ANY_PRONOUN_AT.match(folded, start):
         return True  # "a rusty robot grandma"; not "scarecrows she made"
