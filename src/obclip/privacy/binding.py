@@ -1206,7 +1206,8 @@ def _things_after(taxonomy: Taxonomy, folded: str, cursor: int) -> tuple[int, li
 
 def _child_thing(taxonomy: Taxonomy, entry: SurfaceEntry, head: str) -> bool:
     """Whether `head`, right after a word of a child's age (`entry`), is a thing made for a child
-    (`binding.json`, `child_things`: "a baby stroller", "an antique baby rattle")."""
+    (`binding.json`, `child_things`: "an antique baby rattle", "a baby mobile"; never what holds the
+    child: "a baby carrier" keeps the baby)."""
     rules = binding()
     if head not in rules.child_things:
         return False
