@@ -263,14 +263,18 @@ _ANY_PRONOUN_AT = re.compile(r"(?:she|he|they|her|his|him|them|their|hers|its)(?
 _LIKENESS_WORD = 14
 
 
-@functools.lru_cache(maxsize=8)
-def _clause_breaks(folded: str) -> tuple[int, ...]:
-    return tuple(m.end() for m in _CLAUSE_BREAK.finditer(folded))
+@functools.lru_cache(maxsize=16)
+def _break_ends(pattern: re.Pattern[str], folded: str) -> tuple[int, ...]:
+    """Where each break of `pattern` (`_CLAUSE_BREAK`, `_PHRASE_BREAK`) ends in `folded`."""
+    return tuple(m.end() for m in pattern.finditer(folded))
 
 
-@functools.lru_cache(maxsize=8)
-def _phrase_breaks(folded: str) -> tuple[int, ...]:
-    return tuple(m.end() for m in _PHRASE_BREAK.finditer(folded))
+def _opening(pattern: re.Pattern[str], folded: str, start: int) -> tuple[int, int | None]:
+    """Where the stretch of `folded` holding `start`, between breaks of `pattern`, opens, and where
+    the next break ends (None at the end of the text)."""
+    breaks = _break_ends(pattern, folded)
+    at = bisect.bisect_right(breaks, start)
+    return (breaks[at - 1] if at else 0), (breaks[at] if at < len(breaks) else None)
 
 
 def in_likeness(folded: str, start: int) -> bool:
@@ -287,11 +291,8 @@ def in_likeness(folded: str, start: int) -> bool:
         return True  # "a rusty robot grandma"; not "scarecrows she made"
     if _PRONOUN_AT.match(folded, start) and folded[max(0, start - 3) : start] == "of ":
         return False  # "a man carving a statue of his father": the possessor is the man, no likeness
-    breaks = _clause_breaks(folded)
-    at = bisect.bisect_right(breaks, start)
-    clause = breaks[at - 1] if at else 0
-    wider = _phrase_breaks(folded)
-    phrase = wider[bisect.bisect_right(wider, start) - 1] if bisect.bisect_right(wider, start) else 0
+    clause, next_break = _opening(_CLAUSE_BREAK, folded, start)
+    phrase, _ = _opening(_PHRASE_BREAK, folded, start)
     # a match before the clause counts where its "of" is in it: a bracket closed before the "of"
     # ("((antique marionette)) of an old king"), not after ("(statues of warriors:1.1) around her")
     found = [m for m in _LIKENESS_OF.finditer(folded, min(phrase, clause), start) if m.end() > clause]
@@ -303,7 +304,7 @@ def in_likeness(folded: str, start: int) -> bool:
     # a picture that hangs in a scene said to be empty is a thing in it: "an oil portrait of a stern
     # old admiral hanging above the fireplace of an empty manor library", "empty barbershop, faded
     # poster of a man with a pompadour on the wall"
-    end = breaks[at] if at < len(breaks) else len(folded)
+    end = len(folded) if next_break is None else next_break
     return (
         any(m.group(2) in _HUNG_PICTURES and m.group(3) is None for m in found)
         and not _PRONOUN_AT.match(folded, start)  # "a woman hanging a portrait of her grandmother"
