@@ -644,3 +644,29 @@ def test_a_pronoun_after_a_likeness_noun_is_no_likeness() -> None:
     cset = build_candidate_set(prompt, seed=0)
     assert {w for c in cset.candidates for w in re.findall(r"\b(?:he|she)\b", c)} == {"he", "she"}, cset.candidates
     assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "an old ramen shop in Tokyo at night, neon",
+        "Korean ramen, spicy, close up",
+        "an old doberman asleep by the fire",
+        "a young caiman in the river",
+        "an old talisman on a chain",
+        'cover art for a playlist called "songs for my sister", cassette',
+    ],
+)
+def test_a_word_ending_like_a_person_noun_that_is_none_names_no_person(prompt: str) -> None:
+    """-man, -men and -ist are suffixes of persons only where the word is no WordNet thing, its
+    stem an English word, and no list named by one."""
+    assert build_candidate_set(prompt, seed=0).candidates == (prompt,)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "varied"),
+    [("a young salaryman asleep on the train", "young"), ("Welsh longbowmen at Agincourt", "Welsh")],
+)
+def test_a_person_named_by_a_suffix_on_an_english_stem_is_still_one(prompt: str, varied: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1 and any(varied not in c for c in cset.candidates)

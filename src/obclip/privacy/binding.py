@@ -20,6 +20,7 @@ from obclip.privacy.words import (
     FUNCTION_WORDS,
     SENTENCE_END,
     TRANSPARENT,
+    data_file,
     is_person_noun,
     written_in_title_case,
 )
@@ -157,8 +158,7 @@ def binding() -> Binding:
 
 @functools.cache
 def _wordnet() -> dict[str, list[str]]:
-    text = resources.files("obclip.privacy").joinpath("data/binding_wordnet.json").read_text(encoding="utf-8")
-    data = json.loads(text)
+    data = data_file("binding_wordnet.json")
     keys = (
         "compounds",
         "object_heads",

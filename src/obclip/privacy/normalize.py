@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from obclip.privacy.taxonomy import OPT_IN, default_taxonomy, unaccented  # taxonomy never imports this module
+from obclip.privacy.words import english_words
 
 _ZWJ = "\u200d"
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -427,13 +428,6 @@ def _digit_confusables() -> dict[str, str]:
         for entry in entries[:1]
         if entry["c"] in "0123456789"
     }
-
-
-@functools.cache
-def english_words() -> frozenset[str]:
-    """The most frequent English words (lower case), from `wordfreq` (see data/english_words.json)."""
-    text = resources.files("obclip.privacy").joinpath("data/english_words.json").read_text(encoding="utf-8")
-    return frozenset(json.loads(text)["words"])
 
 
 @functools.cache

@@ -172,20 +172,71 @@ def is_person_noun(word: str) -> bool:
     """Whether a (folded) word names a person: the list above, WordNet's person nouns
     (`wordnet_persons`), or a word ending in a suffix of persons (-ist, -ian, -man, -smith, -maker,
     -wright, -monger, -keeper, -herd, -eer: "cellist", "custodian", "salaryman", "silversmith",
-    "shepherd", "auctioneer") that is not a known non-person."""
+    "shepherd", "auctioneer") that is no known non-person (`_suffix_names_a_person`)."""
     if word in PERSON_NOUNS or word in wordnet_persons():
         return True
-    if len(word) <= 4 or word in _NOT_PERSONS:
+    return word.endswith(_PERSON_SUFFIXES) and _suffix_names_a_person(word)
+
+
+def _suffix_names_a_person(word: str) -> bool:
+    """Whether a word that WordNet does not know as a person, ending in a suffix of persons, is one.
+    Not where its singular is four letters or fewer ("beers", "herds") or a known non-person
+    ("exists", "heists"); not where WordNet knows it, or its singular, as an animal, plant, artifact,
+    food, substance or body part ("talisman", "caiman", "waist", "bitumen"); not a -man or -men word
+    whose stem is no English word or WordNet thing ("ramen", "specimen", "doberman", "superhuman": a
+    "salaryman" has a salary, a "longbowman" a long bow; -woman and -women always name a person);
+    not a list named by an English word before it ("playlist", "setlists", "checklist";
+    "minimalist" and "vocalist" are -al plus -ist)."""
+    singular = word[:-1] if word.endswith("s") else word
+    if len(singular) <= 4 or word in _NOT_PERSONS or singular in _NOT_PERSONS:
         return False
-    return word.endswith(_PERSON_SUFFIXES)
+    if word in _wordnet_things() or singular in _wordnet_things():
+        return False
+    if singular.endswith(("man", "men")) and not singular.endswith(("woman", "women")):
+        stem = singular[:-3].rstrip("-")
+        return _is_english_stem(stem)
+    if singular.endswith("list"):
+        stem = singular[:-4]
+        return not (len(stem) >= 3 and stem in english_words() and not stem.endswith("a"))
+    return True
+
+
+def _is_english_stem(stem: str) -> bool:
+    """Whether `stem` is an English word or WordNet thing of three letters or more, or two of them
+    ("longbow" in "longbowmen")."""
+    known = english_words() | _wordnet_things()
+    if len(stem) >= 3 and stem in known:
+        return True
+    return any(stem[:cut] in known and stem[cut:] in known for cut in range(3, len(stem) - 2))
 
 
 @functools.cache
+def _wordnet_things() -> frozenset[str]:
+    """The nouns WordNet knows as a thing, animal, plant, food or body part and never as a person
+    or group (`data/binding_wordnet.json`: ``object_heads``, ``owned_heads``, ``body_heads``, less
+    ``person_or_group_heads``)."""
+    data = data_file("binding_wordnet.json")
+    things = {*data["object_heads"], *data["owned_heads"], *data["body_heads"]}
+    return frozenset(things - set(data["person_or_group_heads"]))
+
+
+@functools.cache
+def english_words() -> frozenset[str]:
+    """The most frequent English words (lower case), from `wordfreq` (see data/english_words.json)."""
+    return frozenset(data_file("english_words.json")["words"])
+
+
+@functools.cache
+def data_file(name: str) -> dict[str, Any]:
+    """The decoded `data/<name>` of obclip.privacy, read once."""
+    text = resources.files("obclip.privacy").joinpath(f"data/{name}").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
 def person_nouns_data() -> dict[str, Any]:
     """The decoded `data/person_nouns.json`, read once (tools/build_privacy_data.py --wordnet)."""
-    resource = resources.files("obclip.privacy").joinpath("data/person_nouns.json")
-    data: dict[str, Any] = json.loads(resource.read_text(encoding="utf-8"))
-    return data
+    return data_file("person_nouns.json")
 
 
 @functools.cache
