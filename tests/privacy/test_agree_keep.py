@@ -970,3 +970,37 @@ def test_a_person_after_a_possessive_and_a_verb_of_giving_is_a_person() -> None:
     assert_closed("grandpa teaching his granddaughter chess on a park bench", seed=0)
     doll = build_candidate_set("a girl hugging her baby doll", seed=0)
     assert all("baby doll" in c for c in doll.candidates)
+
+
+@pytest.mark.parametrize(
+    "prompt", ["snowboarder girl, 19 y/o, sitting on the chairlift", "a boy 19 y/o on a skateboard"]
+)
+def test_an_age_tag_right_after_a_person_noun_is_that_persons_age(prompt: str) -> None:
+    """ "girl, 19 y/o" is one person: the adult age beside a child noun stays as written, as in "a
+    19-year-old girl"; read as a second person's, it had been varied into "girl, 99-year-old"."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) == 2 and all("19-year-old" in c for c in cset.candidates)
+    assert_closed(prompt, seed=0)
+
+
+def test_a_pronoun_before_a_verb_with_its_object_is_an_object_pronoun() -> None:
+    prompt = "a schoolgirl with huge eyes and a boy behind her holding an umbrella"
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) == 4 and not any("behind his" in c for c in cset.candidates)
+    assert {c.split(" behind ")[1].split()[0] for c in cset.candidates} == {"her", "him"}
+    assert all(
+        "her wedding dress" in c or "his wedding dress" in c
+        for c in build_candidate_set("a woman in her wedding dress", seed=0).candidates
+    )
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["father and daughter duck hunting in a blind before sunrise", "grandpa and grandson bass fishing at dawn"],
+)
+def test_a_pair_of_persons_before_an_animals_pursuit_are_persons(prompt: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) == 4 and any(prompt.split()[0] not in c for c in cset.candidates)
+    assert build_candidate_set("a mother bear fishing in a river", seed=0).candidates == (
+        "a mother bear fishing in a river",
+    )

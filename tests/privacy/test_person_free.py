@@ -670,3 +670,22 @@ def test_a_word_ending_like_a_person_noun_that_is_none_names_no_person(prompt: s
 def test_a_person_named_by_a_suffix_on_an_english_stem_is_still_one(prompt: str, varied: str) -> None:
     cset = build_candidate_set(prompt, seed=0)
     assert len(cset) > 1 and any(varied not in c for c in cset.candidates)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        'a wooden ship\'s figurehead of a mermaid, the name "Lady Anne" carved on the hull',
+        'a retro tin toy robot box labeled "Mr. Atomic Man", 1950s, studio photo',
+        "((Dallas Cowboys star logo)) painted on the turf, (empty stadium:1.4)",
+        "a Dallas Cowboys fan in the stands",
+        "Sacramento Kings jersey on a hanger",
+        "a mural of Rosie the Riveter on a brick wall, empty street, morning",
+        "faded Soviet propaganda poster of a heroic female tractor driver on a peeling wall in an empty flat",
+    ],
+)
+def test_names_of_things_teams_and_pictures_in_an_empty_place_name_no_person(prompt: str) -> None:
+    """A title in a quotation after "the name" or "labeled" is a thing's name; a capitalised plural
+    of a gender after a capitalised word is a team's; a mural or poster on a wall of a place said
+    empty shows no one there."""
+    assert build_candidate_set(prompt, seed=0).candidates == (prompt,)

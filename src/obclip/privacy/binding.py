@@ -67,6 +67,7 @@ class Binding:
     pictures: frozenset[str] = frozenset()
     person_tags: frozenset[str] = frozenset()
     child_things: frozenset[str] = frozenset()
+    pursuits_of_animals: frozenset[str] = frozenset()
 
     @functools.cached_property
     def artist_before(self) -> re.Pattern[str] | None:
@@ -153,6 +154,7 @@ def binding() -> Binding:
         pictures=frozenset(data.get("pictures", {}).get("words", ())),
         person_tags=frozenset(data.get("person_tags", {}).get("tags", ())),
         child_things=frozenset(data.get("child_things", {}).get("words", ())),
+        pursuits_of_animals=frozenset(data.get("pursuits_of_animals", {}).get("words", ())),
     )
 
 
@@ -250,15 +252,20 @@ _LIKENESS_OF = re.compile(
 # a picture of someone that hangs in the scene, said later in its clause, in a place said empty,
 # is a thing there (`in_likeness`)
 _HUNG_PICTURES = frozenset(
-    {"portrait", "portraits", "painting", "paintings", "poster", "posters", "canvas", "tapestry", "photograph"}
+    {
+        *("portrait", "portraits", "painting", "paintings", "poster", "posters", "canvas", "tapestry", "photograph"),
+        *("mural", "murals", "fresco", "frescoes", "billboard", "billboards"),
+    }
 )
 _HANGING = re.compile(
     r"(?<![\w'’-])(?:(?:hanging|hangs|hung)[ \t]+(?:on|above|over|in)[ \t]+(?:the|a|an)[ \t]+(?:[a-z]+[ \t]+){0,2}"
     r"(?:wall|fireplace|mantel|mantelpiece|hallway|hall|gallery|museum|room|library|study|stairwell|staircase|parlou?r)"
-    r"|on[ \t]+(?:the|a)[ \t]+wall|above[ \t]+(?:the|a)[ \t]+(?:fireplace|mantel|mantelpiece|hearth|bed|sofa|couch))"
+    r"|on[ \t]+(?:the|a)[ \t]+(?:[a-z-]+[ \t]+){0,2}wall"
+    r"|above[ \t]+(?:the|a)[ \t]+(?:fireplace|mantel|mantelpiece|hearth|bed|sofa|couch))"
     r"(?![\w'’-])"
 )
 _PRONOUN_AT = re.compile(r"(?:her|his|their|its|my|your|our)(?![\w'’-])")
+_HE_OR_SHE = re.compile(r"(?<![\w'’-])(?:he|she)(?![\w'’-])")
 _ANY_PRONOUN_AT = re.compile(r"(?:she|he|they|her|his|him|them|their|hers|its)(?![\w'’-])")
 _LIKENESS_WORD = 14
 
@@ -303,7 +310,8 @@ def in_likeness(folded: str, start: int) -> bool:
         return True
     # a picture that hangs in a scene said to be empty is a thing in it: "an oil portrait of a stern
     # old admiral hanging above the fireplace of an empty manor library", "empty barbershop, faded
-    # poster of a man with a pompadour on the wall"
+    # poster of a man with a pompadour on the wall", "a mural of Rosie the Riveter on a brick wall,
+    # empty street"
     end = len(folded) if next_break is None else next_break
     return (
         any(m.group(2) in _HUNG_PICTURES and m.group(3) is None for m in found)
@@ -311,6 +319,7 @@ def in_likeness(folded: str, start: int) -> bool:
         and _HANGING.search(folded, start, end) is not None
         and says_no_one_is_there(folded)  # in a room said empty: "a widow under a portrait of her
         # late husband hanging above the fireplace" names him, the user's kin
+        and _HE_OR_SHE.search(folded) is None  # "The framing is wide and empty ... He stops to look at a poster"
     )
 
 
@@ -585,7 +594,9 @@ def in_sign_text(text: str, start: int, end: int) -> bool:
 
 
 _COURTESY = "title_courtesy"
-_NAMED_RIGHT_BEFORE = re.compile(r"(?<![\w'’-])(?:named|called|christened|dubbed)[ \t]*[\"“'‘]?[ \t]*$")
+_NAMED_RIGHT_BEFORE = re.compile(
+    r"(?<![\w'’-])(?:named|called|christened|dubbed|labell?ed|titled|branded|the[ \t]+name)[ \t]*[\"“'‘]?[ \t]*$"
+)
 # a surname right after a courtesy title, or after a second title ("Mr. and Mrs. Lopez"), no possessive after
 # it (which makes a shop's name: "Mrs. Smith's Bakery")
 _NAME_AFTER_TITLE = re.compile(
@@ -1034,12 +1045,14 @@ def character_name(
 ) -> bool:
     """Whether a plain noun of a gender written capitalised right after a capitalised noun that no
     list holds names a character, a band or a thing ("a Wonder Woman action figure", "the Iron Man
-    suit", "the Tin Man", "Spice Girls reunion tour poster", "Beach Boys album cover"; a plural not
+    suit", "the Tin Man", "Spice Girls reunion tour poster", "Beach Boys album cover"; a team: "a
+    Dallas Cowboys fan", "Sacramento Kings jersey"; a plural not
     after a word in -ing or -ed: "Working Women in a factory" are persons), in a text that is not
     written in title case throughout ("Portrait Of A Woman") and not after a word said of a person
     ("Beautiful Woman in red", "Young Woman")."""
-    if not categories & _SINGLE_NAMED and not (categories & _PLAIN_NAMED and _of_gender(taxonomy, folded, start, end)):
-        return False  # a plural of a gender only: "Spice Girls", not "young East Germans"
+    plural = any(c.endswith("_plural") for c in categories)
+    if not categories & _SINGLE_NAMED and not (plural and _of_gender(taxonomy, folded, start, end)):
+        return False  # a plural of a gender only: "Spice Girls", "Dallas Cowboys", not "young East Germans"
     said = text[start:end]
     if not (said[:1].isupper() and said[1:].islower()):
         return False
@@ -1156,6 +1169,8 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
     cursor, _ = _things_after(taxonomy, folded, head.end())  # "a queen conch shell", "a mother dragon egg"
     if does_activity(entry.categories, folded, cursor):
         return False  # "a woman ice skating", "a man rock climbing": the thing is the activity's
+    if pair_pursuit(folded, start, cursor):
+        return False  # "father and daughter duck hunting": the pair's pursuit
     return _phrase_ends(folded, cursor)
 
 
@@ -1264,6 +1279,20 @@ def _plural_heads() -> frozenset[str]:
 # kin and baby words before an animal and a participle stay the animal's ("a mother duck swimming")
 _PLAIN_NOUNS = frozenset({"noun_singular", "noun_plural", "noun_child_singular", "noun_child_plural"})
 _GERUND = re.compile(r"[ \t]+([a-z]{3,}ing)\b(?!['’-])")
+
+
+_PAIR_BEFORE = re.compile(r"([a-z]+)[ \t]+(?:and|&|n['’]?)[ \t]+$")
+
+
+def pair_pursuit(folded: str, start: int, cursor: int) -> bool:
+    """Whether the person noun at folded[start:] closes a pair of persons ("father and daughter")
+    and a pursuit of animals follows the thing it precedes (`binding.json`, ``pursuits_of_animals``:
+    "father and daughter duck hunting"). Reads the fixed words only."""
+    gerund = _GERUND.match(folded, cursor)
+    if gerund is None or gerund.group(1) not in binding().pursuits_of_animals:
+        return False
+    pair = _PAIR_BEFORE.search(folded, max(0, start - 40), start)
+    return pair is not None and is_person_noun(pair.group(1))
 
 
 def does_activity(categories: frozenset[str], folded: str, cursor: int) -> bool:
@@ -1452,7 +1481,8 @@ def in_idiom(
         text
         and _COURTESY in categories
         and _NAME_AFTER_TITLE.match(text, end)
-        and not _NAMED_RIGHT_BEFORE.search(text, max(0, start - 20), start)  # "a trawler named 'Miss Kathleen'"
+        # "a trawler named 'Miss Kathleen'", "the name 'Lady Anne' carved on the hull", "a box labeled 'Mr. Atomic Man'"
+        and not _NAMED_RIGHT_BEFORE.search(text, max(0, start - 20), start)
     )
     if text and (
         (in_sign_text(text, start, end) and not names_someone)  # "a card 'Thank you Mrs. Patel!'" names her

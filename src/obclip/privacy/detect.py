@@ -35,6 +35,7 @@ from obclip.privacy.binding import (
     not_nouns,
     object_heads,
     owns_thing,
+    pair_pursuit,
     says_no_one_is_there,
     worn_heads,
 )
@@ -487,6 +488,8 @@ def _value_words(folded: str, taxonomy: Taxonomy, *, typos: bool) -> list[tuple[
 
 # between a person's tag and the decade tag after it, weights and brackets included: "old man,
 # 70s", "(old man:1.2), (70s:1.2)", "((old man)), (70s:1.2)"
+# a determiner opening an object after an -ing word: "her holding an umbrella"
+_DETERMINER_AFTER = re.compile(r"[ \t]+(?:a|an|the|this|that|these|those|his|her|their|my|your|our|its|some)[ \t]")
 _DECADE_TAG_GAP = re.compile(r"(?::[ \t]*\d+(?:\.\d+)?)?[ \t]*[)\]}]*\s*,?\s*[(\[{]*\s*(?:(?:early|mid|late)[\s-]+)?")
 _QUALIFIER_GAP = re.compile(r"[ \t-]+")
 # between a weighted person and the age tag after it: "(old man:1.2), aged 80", "{old man}, aged 80"
@@ -1490,6 +1493,8 @@ class _Detector:
             after = _NEXT_WORD.match(self.folded, head.end())
             if after is not None and is_person_noun(after.group(1)) and not is_likeness(after.group(1)):
                 return False  # the thing names what a person does: "a girl lion tamer", "a boy dragon rider"
+            if pair_pursuit(self.folded, match.start, head.end()):
+                return False  # "father and daughter duck hunting": the pair's pursuit
             return not does_activity(match.entry.categories, self.folded, head.end())
         return before is not None and before[0] == "its"
 
@@ -1978,7 +1983,11 @@ class _Detector:
             return next(iter(family))
         kind, token = self._next_token(match.end)
         if entry.is_pronoun:
-            if "possessive_determiner" in family and self._introduces_noun(*self._token_in_brackets(match.end)):
+            if (
+                "possessive_determiner" in family
+                and self._introduces_noun(*self._token_in_brackets(match.end))
+                and not self._participle_with_object(match.end)
+            ):
                 return "possessive_determiner"
             if "possessive_determiner" in family and self._qualified_decade_after(match.end):
                 return "possessive_determiner"  # "in his mid 30s": "mid" is no preposition there
@@ -2023,6 +2032,16 @@ class _Detector:
         if kind == "slot" and isinstance(token, int):
             return not self.matches[token].entry.is_pronoun
         return kind == "word" and token not in FUNCTION_WORDS
+
+    def _participle_with_object(self, end: int) -> bool:
+        """Whether an -ing word with a determiner after it follows `end` ("a boy behind her holding
+        an umbrella"): a verb with its object, so the pronoun before it is an object, not a
+        possessive ("her wedding dress")."""
+        kind, token = self._next_token(end)
+        if kind != "word" or not isinstance(token, str) or not token.endswith("ing") or len(token) < 5:
+            return False
+        after = _DETERMINER_AFTER.match(self.folded, self.folded.index(token, end) + len(token))
+        return after is not None
 
     def _introduces_person(self, kind: str, token: int | str | None) -> bool:
         if kind == "slot" and isinstance(token, int):
@@ -2496,6 +2515,8 @@ class _Detector:
         gap = self.folded[previous.end : gap_end]
         if match.category == "decade" and not previous.entry.is_pronoun and _DECADE_TAG_GAP.fullmatch(gap):
             return True  # "old man, 70s", "a woman, early 30s", "woman 30s,": the tag right after a person is their age
+        if self._years_old_tag_after(previous, match, gap):
+            return True  # "snowboarder girl, 19 y/o, sitting", "a man 40 y/o": the person's age as a tag
         words = gap.replace(",", " ").split()
         if match.category in _AGE_PREDICATES and match.article is None and (not words or _WEIGHT_GAP.fullmatch(gap)):
             # "a young woman aged 25", "(old man:1.2), aged 80"
@@ -2521,6 +2542,20 @@ class _Detector:
         if previous.rule == TITLE or (previous.rule == CAPITALISED and match.rule == CAPITALISED):
             return bool(_TITLE_GAP_OK.fullmatch(gap))
         return bool(_GAP_OK.fullmatch(gap)) and _few_words_of_a_phrase(words)
+
+    def _years_old_tag_after(self, previous: _Match, match: _Match, gap: str) -> bool:
+        """Whether `match` is an age written as "19-year-old" (or "19 y/o") right after a person noun,
+        alone or after a comma, that heads nothing: no word follows it in its tag or a function word
+        does ("snowboarder girl, 19 y/o, sitting", "a man 40 y/o"). It is that person's age, not a
+        second person's. Reads the category and the text around it, never a value."""
+        if match.category != "years_old" or match.article is not None or previous.entry.is_pronoun:
+            return False
+        if previous.rule != ALWAYS or previous.category == "adjective" or not _WEIGHT_GAP.fullmatch(gap):
+            return False
+        if previous.entry.attribute == match.entry.attribute:
+            return False  # "teen, 16 years old": a child noun and its age, one attribute, read as before
+        kind, token = self._next_token(match.end)
+        return kind in ("end", "punct") or (kind == "word" and isinstance(token, str) and token in FUNCTION_WORDS)
 
     def _one_child_tagged(self, previous: _Match, match: _Match) -> bool:
         """Whether two tags next to each other name one child: the child noun of an adult age
