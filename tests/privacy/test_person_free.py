@@ -689,3 +689,24 @@ def test_names_of_things_teams_and_pictures_in_an_empty_place_name_no_person(pro
     of a gender after a capitalised word is a team's; a mural or poster on a wall of a place said
     empty shows no one there."""
     assert build_candidate_set(prompt, seed=0).candidates == (prompt,)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a cowboy cake topper on a white cake",
+        "a nurse bobblehead on a dashboard",
+        "a cowboy wax figure in a museum",
+        "roadside muffler man statue holding a giant hot dog, Route 66",
+        "Big Boy restaurant mascot statue in the rain at night",
+    ],
+)
+def test_a_person_noun_before_nouns_ending_in_a_likeness_names_a_thing(prompt: str) -> None:
+    assert build_candidate_set(prompt, seed=0).candidates == (prompt,)
+
+
+def test_a_counted_likeness_of_a_couple_stays_varied_with_the_couple() -> None:
+    """ "a two grooms cake topper" is the couple's own: read as a thing in clear, it would tell
+    which of the couples is the user's."""
+    cset = build_candidate_set("gay couple choosing a two grooms cake topper at a bakery", seed=0)
+    assert any("grooms" not in c for c in cset.candidates)

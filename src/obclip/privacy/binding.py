@@ -1150,6 +1150,9 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
     head = _NEXT_WORD.match(folded, end)
     if head is None or surface_key(head.group(1)) in taxonomy.lexicon:
         return False  # a name that looks like a plural is none ("nonno James": not "jams")
+    likeness_end = None if _COUNTED_BEFORE.search(folded, max(0, start - 12), start) else _likeness_run(folded, end)
+    if likeness_end is not None:
+        return _phrase_ends(folded, likeness_end)  # "a cowboy cake topper", "a nurse bobblehead"
     if (
         not is_object_head(head.group(1))
         and not _worn_after_role(taxonomy, entry, folded, head, surface or folded[start:end])
@@ -1172,6 +1175,32 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
     if pair_pursuit(folded, start, cursor):
         return False  # "father and daughter duck hunting": the pair's pursuit
     return _phrase_ends(folded, cursor)
+
+
+# a count right before the person noun: "a two grooms cake topper" is the couple's own, so it stays varied with them
+_COUNTED_BEFORE = re.compile(r"(?<![\w'’-])(?:\d+|two|three|four|five|six|seven|eight|nine|ten)[ \t]+$")
+_LIKENESS_RUN = re.compile(r"(?:[ \t]+[a-z][a-z-]*(?![\w'’]))")
+_MAX_LIKENESS_RUN = 3
+
+
+def _likeness_run(folded: str, end: int) -> int | None:
+    """Where the longest run of up to three nouns after folded[end] that ends in a likeness
+    (`_likenesses`, one word or the last two: "cake topper", "wax figure", "bobblehead") ends, the
+    run stopping before a function word, a participle or a person noun that is no likeness ("a
+    cowboy cake topper", "a nurse bobblehead"; not "a woman holding a doll"); None if none."""
+    cursor, words, last = end, [], None
+    while len(words) < _MAX_LIKENESS_RUN and (found := _LIKENESS_RUN.match(folded, cursor)) is not None:
+        word = found.group().strip()
+        pair = " ".join([*words[-1:], word])  # "wax figure": a likeness, though "figure" names persons too
+        if word in FUNCTION_WORDS or word.endswith(("ing", "ed")):
+            break
+        if is_person_noun(word) and not is_likeness(word) and pair not in _likenesses():
+            break
+        words.append(word)
+        cursor = found.end()
+        if word in _likenesses() or " ".join(words[-2:]) in _likenesses():
+            last = cursor  # the longest run: "a cowboy wax figure", not "a cowboy wax"
+    return last
 
 
 def named_before_object(
