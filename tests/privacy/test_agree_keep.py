@@ -1004,3 +1004,19 @@ def test_a_pair_of_persons_before_an_animals_pursuit_are_persons(prompt: str) ->
     assert build_candidate_set("a mother bear fishing in a river", seed=0).candidates == (
         "a mother bear fishing in a river",
     )
+
+
+@pytest.mark.parametrize(
+    ("prompt", "kin"),
+    [
+        ("caricature of a Russian grandfather ice fishing with a thermos", "grandfather"),
+        ("finnish grandma ice swimming in a frozen lake, steam rising", "grandma"),
+    ],
+)
+def test_a_kin_word_before_a_thing_and_a_sport_does_the_sport(prompt: str, kin: str) -> None:
+    """Read as a modifier of "ice", the kin word and the people's word had gone out in clear."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert any(kin not in c for c in cset.candidates)
+    assert build_candidate_set("a mother duck swimming in a pond", seed=0).candidates == (
+        "a mother duck swimming in a pond",
+    )

@@ -66,6 +66,7 @@ def word_in(word: str, text: str) -> bool:
         ("a quinceañera in a pink ball gown dancing", ["quinceañera"]),
         ("babcia making pierogi in a cozy kitchen", ["babcia"]),
         ("korean ajumma with permed hair at a fish market", ["ajumma"]),
+        ("cartoon sticker of a happy niño swinging at a piñata, confetti", ["niño"]),
         ("oji-san salaryman asleep on the last train", ["oji-san"]),
         ("gigachad businessman eating a sandwich, meme", ["gigachad"]),
         ("femboy in an oversized hoodie gaming", ["femboy"]),

@@ -710,3 +710,16 @@ def test_a_counted_likeness_of_a_couple_stays_varied_with_the_couple() -> None:
     which of the couples is the user's."""
     cset = build_candidate_set("gay couple choosing a two grooms cake topper at a bakery", seed=0)
     assert any("grooms" not in c for c in cset.candidates)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a profile picture of a corgi dressed as a king, flat cartoon",
+        "a toby jug shaped like a jolly old sea captain, product render",
+        "kawaii sticker of a bao bun dressed as a tiny chinese emperor with a dragon robe",
+        "funny birthday card, grumpy grandpa cat wearing a party hat, cartoon style",
+    ],
+)
+def test_an_animal_or_thing_dressed_or_shaped_as_a_person_names_no_person(prompt: str) -> None:
+    assert build_candidate_set(prompt, seed=0).candidates == (prompt,)

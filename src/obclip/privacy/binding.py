@@ -68,6 +68,7 @@ class Binding:
     person_tags: frozenset[str] = frozenset()
     child_things: frozenset[str] = frozenset()
     pursuits_of_animals: frozenset[str] = frozenset()
+    sports: frozenset[str] = frozenset()
 
     @functools.cached_property
     def artist_before(self) -> re.Pattern[str] | None:
@@ -155,6 +156,7 @@ def binding() -> Binding:
         person_tags=frozenset(data.get("person_tags", {}).get("tags", ())),
         child_things=frozenset(data.get("child_things", {}).get("words", ())),
         pursuits_of_animals=frozenset(data.get("pursuits_of_animals", {}).get("words", ())),
+        sports=frozenset(data.get("sports", {}).get("words", ())),
     )
 
 
@@ -289,7 +291,8 @@ def in_likeness(folded: str, start: int) -> bool:
     (`likenesses`, from WordNet): one said to be "of" them, or painted, dressed, carved, shaped or
     styled as or like them, earlier in the same clause ("a marble statue of an old fisherman mending
     a net", "a bronze statue of a mother holding her baby", "a funko pop of a schoolgirl", "nesting
-    dolls painted as brides"), or
+    dolls painted as brides"; any animal or thing dressed, shaped or carved so: "a corgi dressed as
+    a king", "a toby jug shaped like a jolly old sea captain"), or
     right before the word ("a rusty robot grandma"). A picture may show the user and is none, but
     for one hanging in a place said empty ("an oil portrait of an old admiral hanging above the
     fireplace of an empty library"). Reads the fixed text of the clause, which a slot never breaks."""
@@ -308,6 +311,8 @@ def in_likeness(folded: str, start: int) -> bool:
         for m in found
     ):
         return True
+    if any(m.group(3) is not None and is_object_head(m.group(2)) and not is_person_noun(m.group(2)) for m in found):
+        return True  # an animal or a thing dressed, shaped or carved as a person: "a corgi dressed as a king"
     # a picture that hangs in a scene said to be empty is a thing in it: "an oil portrait of a stern
     # old admiral hanging above the fireplace of an empty manor library", "empty barbershop, faded
     # poster of a man with a pompadour on the wall", "a mural of Rosie the Riveter on a brick wall,
@@ -1134,7 +1139,7 @@ def given_to(folded: str, start: int) -> bool:
     return _GIVEN_BEFORE.search(folded, max(0, start - 32), start) is not None
 
 
-def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface: str = "") -> bool:
+def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface: str = "", text: str = "") -> bool:
     """Whether the person noun at folded[start:end] modifies the thing named right after it ("a baby
     koala on a branch", "a mother giraffe at dawn"): the next word is an object head
     (`object_heads`), or what a person wears after a role or kin word (`_worn_after_role`: "a maid
@@ -1150,7 +1155,11 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
     head = _NEXT_WORD.match(folded, end)
     if head is None or surface_key(head.group(1)) in taxonomy.lexicon:
         return False  # a name that looks like a plural is none ("nonno James": not "jams")
-    likeness_end = None if _COUNTED_BEFORE.search(folded, max(0, start - 12), start) else _likeness_run(folded, end)
+    # a capitalised title and name ("a Mister Rogers doll") is a likeness of someone named; a count
+    # ("a two grooms cake topper") makes it a couple's own
+    named = bool(text) and text[start : start + 1].isupper() and _CAPITALISED_AFTER.match(text, end) is not None
+    counted = _COUNTED_BEFORE.search(folded, max(0, start - 12), start) is not None
+    likeness_end = None if named or counted else _likeness_run(folded, end)
     if likeness_end is not None:
         return _phrase_ends(folded, likeness_end)  # "a cowboy cake topper", "a nurse bobblehead"
     if (
@@ -1177,7 +1186,6 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
     return _phrase_ends(folded, cursor)
 
 
-# a count right before the person noun: "a two grooms cake topper" is the couple's own, so it stays varied with them
 _COUNTED_BEFORE = re.compile(r"(?<![\w'’-])(?:\d+|two|three|four|five|six|seven|eight|nine|ten)[ \t]+$")
 _LIKENESS_RUN = re.compile(r"(?:[ \t]+[a-z][a-z-]*(?![\w'’]))")
 _MAX_LIKENESS_RUN = 3
@@ -1307,6 +1315,11 @@ def _plural_heads() -> frozenset[str]:
 # a gender's plain nouns ("woman", "men", "girl"): before a thing and a gerund they do the activity;
 # kin and baby words before an animal and a participle stay the animal's ("a mother duck swimming")
 _PLAIN_NOUNS = frozenset({"noun_singular", "noun_plural", "noun_child_singular", "noun_child_plural"})
+# kin words that name no animal's young or parent ("a mother duck", "a baby seal"): before a thing and
+# a gerund, they do the activity ("a Russian grandfather ice fishing")
+_KIN_OF_PERSONS_ONLY = frozenset(
+    {f"{kin}{plural}" for kin in ("grandparent", "aunt_uncle", "spouse", "grandchild") for plural in ("", "_plural")}
+)
 _GERUND = re.compile(r"[ \t]+([a-z]{3,}ing)\b(?!['’-])")
 
 
@@ -1327,9 +1340,17 @@ def pair_pursuit(folded: str, start: int, cursor: int) -> bool:
 def does_activity(categories: frozenset[str], folded: str, cursor: int) -> bool:
     """Whether a person noun of `categories`, before a thing that ends at folded[cursor], does an
     activity of that thing: it is a gender's plain noun and a gerund that is not itself a thing
-    follows ("a woman ice skating", "a girl horse riding"; not "ring" or "building")."""
+    follows ("a woman ice skating", "a girl horse riding"; not "ring" or "building"), or a kin word
+    no animal is called (`_KIN_OF_PERSONS_ONLY`: "grandfather", "aunt", "wife"; not "mother" or
+    "baby") and a sport or a pursuit of animals (`binding.json`, ``sports``, ``pursuits_of_animals``)
+    follows ("a grandfather ice fishing"; "a grandpa cat wearing a party hat" is a cat)."""
     gerund = _GERUND.match(folded, cursor)
-    return categories <= _PLAIN_NOUNS and gerund is not None and gerund.group(1) not in object_heads()
+    if gerund is None or gerund.group(1) in object_heads():
+        return False
+    if categories <= _PLAIN_NOUNS:
+        return True
+    rules = binding()
+    return categories <= _KIN_OF_PERSONS_ONLY and gerund.group(1) in rules.sports | rules.pursuits_of_animals
 
 
 @dataclass(frozen=True)
@@ -1487,7 +1508,7 @@ def in_idiom(
     `text` (the prompt as written, `folded` is its folded case), also a word in
     capitals on a sign (`in_sign_text`), a title opening a brand (`before_brand`) or a word in the
     proper name of a thing (`in_proper_name`: "the yacht Lady Anne")."""
-    if before_object(taxonomy, folded, start, end, surface):
+    if before_object(taxonomy, folded, start, end, surface, text):
         return True
     if classifying_genitive(taxonomy, folded, start, end, surface):
         return True
