@@ -250,6 +250,8 @@ _CARRYING_PARTS = frozenset(
     {"shoulder", "shoulders", "arms", "lap", "back", "chest", "hip", "hips", "knee", "knees", "side", "bosom", "breast"}
 )
 # between a person and an object pronoun that cannot be theirs: a verb or a preposition of their own
+# between the two persons of a pair: "a husband and wife", "a man and his wife" is no pair of this kind
+_PAIR_GAP = re.compile(r"[ \t]+(?:and|&)[ \t]+(?:(?:a|an|the)[ \t]+)?")
 _OWN_CLAUSE_GAP = re.compile(
     r"[ \t]+(?:[a-z]+ing|[a-z]+s|beside|behind|next[ \t]+to|with|toward|towards|near|around|for|at|on)[ \t]+"
 )
@@ -2224,9 +2226,14 @@ class _Detector:
           holding her son in her arms" (not "his mum in her kitchen", "her daughter in her 80s");
         - an object pronoun right after "<person> <verb or preposition>" is not that person's
           (it would be "himself"): "his granddaughter pushing him", "his wife beside him" speak of
-          the one named before."""
+          the one named before;
+        - two subject pronouns after a pair joined by "and" speak of its two persons in order
+          (`_respective`)."""
         if not self._same_sentence(nearest.start, pronoun.start):
             return None
+        respective = self._respective(pronoun, nearest, earlier)
+        if respective is not None:
+            return respective
         gap = self.folded[nearest.end : pronoun.start]
         part = _NEXT_WORD.match(self.folded, pronoun.end)
         carried = part is not None and part.group(1) in _CARRYING_PARTS and _CARRIED_GAP.fullmatch(gap)
@@ -2247,6 +2254,38 @@ class _Detector:
             if self._same_sentence(before.start, pronoun.start):
                 return before
         return None
+
+    def _respective(self, pronoun: _Match, nearest: _Match, earlier: list[_Match]) -> _Match | None:
+        """The person of a pair joined by "and" that a subject pronoun speaks of where exactly two
+        subject pronouns of its kind follow the pair in its sentence, no other person between: the
+        first pronoun the first person's, the second the second's ("a husband and wife arguing, he's
+        in shorts and she's in a blanket"). Read from positions only, so a couple of one gender
+        ("a wife and wife ..., she's ... she's") binds as the mixed one does, and the set varies the
+        couple's mix over every combination instead of keeping it mixed in every candidate."""
+        if "subject_pronoun" not in pronoun.entry.categories or not earlier:
+            return None
+        first, kind = earlier[-1], pronoun.entry.attribute
+        if first.entry.is_pronoun or nearest.entry.is_pronoun or first.entry.attribute != kind:
+            return None
+        if first.variable < 0 or nearest.variable < 0 or first.variable == nearest.variable:
+            return None
+        if not _PAIR_GAP.fullmatch(self.folded, first.end, nearest.start):
+            return None
+        after = [m for m in self.matches if m.start >= nearest.end and m.entry.attribute == kind]
+        if any(not m.entry.is_pronoun for m in after if m.start < pronoun.start):
+            return None  # another person named before the pronoun
+        subjects = [
+            m
+            for m in after
+            if m.entry.is_pronoun
+            and "subject_pronoun" in m.entry.categories
+            and self._same_sentence(nearest.start, m.start)
+        ]
+        if len(subjects) != 2 or any(not m.entry.is_pronoun for m in after if m.start < subjects[1].start):
+            return None
+        if pronoun is subjects[0]:
+            return first
+        return nearest if pronoun is subjects[1] else None
 
     def _bind_preferred(
         self, pronoun: _Match, nearest: _Match, preferred: int, variables: list[_Variable]
