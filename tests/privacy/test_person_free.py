@@ -723,3 +723,24 @@ def test_a_counted_likeness_of_a_couple_stays_varied_with_the_couple() -> None:
 )
 def test_an_animal_or_thing_dressed_or_shaped_as_a_person_names_no_person(prompt: str) -> None:
     assert build_candidate_set(prompt, seed=0).candidates == (prompt,)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "distracted boyfriend meme recreated with three shiba inus, same composition, stock photo look",
+        "woman yelling at a cat meme but both sides are cats, one screaming, one at a dinner table",
+        'meme recreated with hamsters: "disaster girl" smile in front of a burning dollhouse',
+        'meme template "two buttons" with a sweating cartoon hot dog instead of the guy',
+        'sticker set: "boy mom" "girl mom" "dog mom" text badges with hearts and paw prints, boho',
+    ],
+)
+def test_a_memes_name_recreated_with_others_or_quoted_names_no_person(prompt: str) -> None:
+    assert build_candidate_set(prompt, seed=0).candidates == (prompt,)
+
+
+@pytest.mark.parametrize(
+    "prompt", ["the distracted boyfriend meme, photorealistic", "a woman recreating the distracted boyfriend meme"]
+)
+def test_a_meme_drawn_or_recreated_by_a_person_shows_a_person(prompt: str) -> None:
+    assert len(build_candidate_set(prompt, seed=0)) > 1

@@ -328,6 +328,32 @@ def in_likeness(folded: str, start: int) -> bool:
     )
 
 
+_MEME_AFTER = re.compile(r"(?<![\w'’-])memes?(?![\w'’-])")
+# said of a meme recreated with others, not as another picture of its persons ("but as a renaissance
+# oil painting", "recreated as a real photo" still show them)
+_RECREATED = re.compile(
+    r"(?<![\w'’-])(?:recreat\w*|remade|remake|reimagin\w*|redone)[ \t]+(?:with|using|by)[ \t]"
+    r"|(?<![\w'’-])memes?[ \t]+(?:template[ \t]+)?(?:but(?![ \t]+as\b)|with)[ \t]"
+)
+
+
+_RECREATING = re.compile(r"(?<![\w'’-])(?:recreat\w*|remak\w*|reimagin\w*|redo\w*)(?![\w'’-])")
+
+
+def in_recreated_meme(folded: str, start: int) -> bool:
+    """Whether the person word at folded[start] is in a meme's name, said before "meme" in its
+    clause, in a prompt that says the meme is recreated with others ("distracted boyfriend meme
+    recreated with three shiba inus", "woman yelling at a cat meme but both sides are cats",
+    "distracted boyfriend meme with three houseplants"): a title, no one in the picture. Without
+    such words the meme's persons are drawn ("the distracted boyfriend meme, photorealistic")."""
+    _, next_break = _opening(_CLAUSE_BREAK, folded, start)
+    end = len(folded) if next_break is None else next_break
+    meme = _MEME_AFTER.search(folded, start, end)
+    if meme is None or _RECREATED.search(folded) is None:
+        return False
+    return _RECREATING.search(folded, start, meme.start()) is None  # "a woman recreating the ... meme" is there
+
+
 @functools.cache
 def _person_or_group_heads() -> frozenset[str]:
     return frozenset(_wordnet()["person_or_group_heads"])
@@ -708,7 +734,7 @@ _WRITTEN_ON = (
     r"(?:signs?|banners?|toppers?|plaques?|engravings?|inscriptions?|epitaphs?|stickers?|labels?|posters?|menus?"
     r"|neon|lettering|logos?|titles?|captions?|tattoos?|headlines?|slogans?|placards?|billboards?|marquees?"
     r"|signboards?|nameplates?|doormats?|mugs?|t-shirts?|shirts?|caps?|cakes?|cards?|covers?|books?|songs?|albums?"
-    r"|items?|brands?)"
+    r"|items?|brands?|memes?|templates?|badges?|posts?)"
 )
 _WRITTEN_SOON_AFTER = re.compile(r"(?:[ \t]+[^\s,;:'\"“”‘’()\[\]{}]+){0,3}?[ \t]+" + _WRITTEN_ON + r"(?![\w'’-])")
 _TEXT_BEFORE_QUOTE = re.compile(
@@ -721,7 +747,7 @@ _TEXT_BEFORE_COLON = re.compile(r"(?<![\w'’-])" + _WRITTEN_ON + r"(?:[ \t]+[a-
 # the lower-case words right after a quotation, up to three, the thing it names among them
 _WORDS_AFTER_QUOTE = re.compile(r"(?:[ \t]+[a-z][a-z-]*(?![\w'’-])){1,3}")
 _NAMED_BEFORE_QUOTE = re.compile(r"(?<![\w'’-])([A-Za-z]+)[ \t]+(?:named|called)[ \t]*$")
-_QUOTE_BEFORE_QUOTE = re.compile(r"[\"”'’][ \t]*(?:,|and|&|or)[ \t]*$")
+_QUOTE_BEFORE_QUOTE = re.compile(r"[\"”'’][ \t]*(?:,|and|&|or)?[ \t]*$")  # '"boy mom" "girl mom"' too
 
 
 def _in_quoted_title(text: str, start: int, end: int, line_start: int) -> bool:

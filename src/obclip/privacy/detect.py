@@ -27,6 +27,7 @@ from obclip.privacy.binding import (
     given_to,
     in_idiom,
     in_likeness,
+    in_recreated_meme,
     is_body_part,
     is_depiction,
     is_likeness,
@@ -541,7 +542,8 @@ _TIMES_TOGETHER = frozenset(
 # the attributes whose word before a gathering describes the people in it (`_of_gathering`)
 _GATHERED_ATTRIBUTES = frozenset({"ethnicity", "religion", "skin", "gender"})
 _POSSESSIVE_THEN = re.compile(r"(?:'s|’s|'|’)[ \t]+([a-z][a-z \t-]*)")
-_DENIED = re.compile(r"(?<![\w'’-])(?:no|without(?:[ \t_]+any)?)[ \t_]+$")
+# what denies the person after it: "no children", "without any kids", "a hot dog instead of the guy"
+_DENIED = re.compile(r"(?<![\w'’-])(?:no|without(?:[ \t_]+any)?|instead[ \t]+of(?:[ \t]+(?:the|a|an))?)[ \t_]+$")
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
 _COUNT_WORDS = frozenset(
     {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twin", "many", "few"}
@@ -1191,7 +1193,7 @@ class _Detector:
                 if self._object(match) or self._next_token(match.end)[1] in object_heads():
                     self._idiom_objects.add(match.start)  # "a mother duck", "a mother giraffe"
                 continue
-            if in_likeness(self.folded, match.start):
+            if in_likeness(self.folded, match.start) or in_recreated_meme(self.folded, match.start):
                 self.idiom_starts.add(match.start)  # "a statue of an old fisherman": a thing
                 continue
             if self._age_of_weeks(match):
