@@ -329,11 +329,13 @@ def in_likeness(folded: str, start: int) -> bool:
 
 
 _MEME_AFTER = re.compile(r"(?<![\w'’-])memes?(?![\w'’-])")
-# said of a meme recreated with others, not as another picture of its persons ("but as a renaissance
-# oil painting", "recreated as a real photo" still show them)
+# said of a meme recreated with others, every person of it replaced, not as another picture of its
+# persons ("but as a renaissance oil painting", "recreated as a real photo" still show them), nor
+# one of them replaced ("but the girlfriend is a cat" still shows the boyfriend)
 _RECREATED = re.compile(
     r"(?<![\w'’-])(?:recreat\w*|remade|remake|reimagin\w*|redone)[ \t]+(?:with|using|by)[ \t]"
-    r"|(?<![\w'’-])memes?[ \t]+(?:template[ \t]+)?(?:but(?![ \t]+as\b)|with)[ \t]"
+    r"|(?<![\w'’-])memes?[ \t]+(?:template[ \t]+)?(?:but[ \t]+(?:both|all|every\w*|it['’]s|they['’]re)"
+    r"|with[ \t]+(?:\d+|two|three|four|five|six|seven|eight|nine|ten))[ \t]"
 )
 
 

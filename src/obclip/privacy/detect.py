@@ -542,8 +542,7 @@ _TIMES_TOGETHER = frozenset(
 # the attributes whose word before a gathering describes the people in it (`_of_gathering`)
 _GATHERED_ATTRIBUTES = frozenset({"ethnicity", "religion", "skin", "gender"})
 _POSSESSIVE_THEN = re.compile(r"(?:'s|’s|'|’)[ \t]+([a-z][a-z \t-]*)")
-# what denies the person after it: "no children", "without any kids", "a hot dog instead of the guy"
-_DENIED = re.compile(r"(?<![\w'’-])(?:no|without(?:[ \t_]+any)?|instead[ \t]+of(?:[ \t]+(?:the|a|an))?)[ \t_]+$")
+_DENIED = re.compile(r"(?<![\w'’-])(?:no|without(?:[ \t_]+any)?)[ \t_]+$")
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
 _COUNT_WORDS = frozenset(
     {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twin", "many", "few"}
