@@ -730,11 +730,10 @@ def test_an_animal_or_thing_dressed_or_shaped_as_a_person_names_no_person(prompt
     [
         "distracted boyfriend meme recreated with three shiba inus, same composition, stock photo look",
         "woman yelling at a cat meme but both sides are cats, one screaming, one at a dinner table",
-        'meme recreated with hamsters: "disaster girl" smile in front of a burning dollhouse',
         'sticker set: "boy mom" "girl mom" "dog mom" text badges with hearts and paw prints, boho',
     ],
 )
-def test_a_memes_name_recreated_with_others_or_quoted_names_no_person(prompt: str) -> None:
+def test_a_memes_name_recreated_with_others_or_quoted_text_names_no_person(prompt: str) -> None:
     assert build_candidate_set(prompt, seed=0).candidates == (prompt,)
 
 

@@ -736,7 +736,7 @@ _WRITTEN_ON = (
     r"(?:signs?|banners?|toppers?|plaques?|engravings?|inscriptions?|epitaphs?|stickers?|labels?|posters?|menus?"
     r"|neon|lettering|logos?|titles?|captions?|tattoos?|headlines?|slogans?|placards?|billboards?|marquees?"
     r"|signboards?|nameplates?|doormats?|mugs?|t-shirts?|shirts?|caps?|cakes?|cards?|covers?|books?|songs?|albums?"
-    r"|items?|brands?|memes?|templates?|badges?|posts?)"
+    r"|items?|brands?|badges?|posts?)"
 )
 _WRITTEN_SOON_AFTER = re.compile(r"(?:[ \t]+[^\s,;:'\"“”‘’()\[\]{}]+){0,3}?[ \t]+" + _WRITTEN_ON + r"(?![\w'’-])")
 _TEXT_BEFORE_QUOTE = re.compile(
