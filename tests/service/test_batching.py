@@ -7,7 +7,6 @@ import threading
 import time
 
 import pytest
-import torch
 from fastapi.testclient import TestClient
 
 from obclip.engine import DenoiseSpec, DenoiseState
@@ -107,7 +106,10 @@ def test_waiting_compatible_requests_run_as_one_batch_each_getting_its_own_answe
         assert state.metadata["seed"] == request["seed"] and state.num_candidates == 2
         assert float((state.latents - want.latents).norm() / want.latents.norm()) <= 1e-5
         for name, tensor in want.history.items():
-            assert torch.allclose(state.history[name], tensor, rtol=1e-4, atol=1e-6)
+            # relative to the whole tensor: a batched matmul may round one element of a
+            # 43-sized map 5e-5 apart on another CPU (1.5e-4 of that element, 8e-7 of the norm),
+            # while a row from another request would be off by the order of the norm itself
+            assert float((state.history[name] - tensor).norm() / tensor.norm()) <= 1e-5, name
 
 
 def test_a_failing_request_does_not_fail_the_others_in_its_batch(gated):
