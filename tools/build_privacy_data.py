@@ -258,8 +258,8 @@ def near_words() -> dict[str, object]:
     from wordfreq import top_n_list, zipf_frequency
 
     from obclip.privacy.detect import _deletes, _one_edit, _typo_index
-    from obclip.privacy.normalize import english_words as known
     from obclip.privacy.taxonomy import OPT_IN, default_taxonomy
+    from obclip.privacy.words import english_words as known
 
     index = _typo_index(default_taxonomy(OPT_IN))
     english = known()

@@ -14,7 +14,7 @@ from obclip.errors import InvalidInputError
 from obclip.eval.privacy import read_corpus
 from obclip.privacy import build_candidate_set
 from obclip.privacy.language import ONLY_ENGLISH, foreign_words, language_of, prompt_language
-from obclip.privacy.normalize import english_words
+from obclip.privacy.words import english_words
 from obclip.view import checked_view
 
 DATA = Path(__file__).parent / "data"

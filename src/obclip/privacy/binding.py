@@ -1224,7 +1224,7 @@ def _likeness_run(folded: str, end: int) -> int | None:
     (`_likenesses`, one word or the last two: "cake topper", "wax figure", "bobblehead") ends, the
     run stopping before a function word, a participle or a person noun that is no likeness ("a
     cowboy cake topper", "a nurse bobblehead"; not "a woman holding a doll"); None if none."""
-    cursor, words, last = end, [], None
+    cursor, words, last = end, list[str](), None
     while len(words) < _MAX_LIKENESS_RUN and (found := _LIKENESS_RUN.match(folded, cursor)) is not None:
         word = found.group().strip()
         pair = " ".join([*words[-1:], word])  # "wax figure": a likeness, though "figure" names persons too

@@ -44,7 +44,7 @@ from obclip.privacy.cues import cue_table
 from obclip.privacy.emoji import has_person_emoji, neutralise_emoji
 from obclip.privacy.keep import bare_form, bare_key, form_key, parse_number, render_form
 from obclip.privacy.language import language_of
-from obclip.privacy.normalize import english_words, near_word_frequencies, normalize_text
+from obclip.privacy.normalize import near_word_frequencies, normalize_text
 from obclip.privacy.taxonomy import (
     AttributeSpec,
     SurfaceEntry,
@@ -69,6 +69,7 @@ from obclip.privacy.words import (
     SAID_OF_PERSONS,
     SENTENCE_END,
     TRANSPARENT,
+    english_words,
     is_person_head,
     is_person_noun,
     wordnet_named,

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from obclip.privacy.normalize import english_words
-from obclip.privacy.words import ARTICLES
+from obclip.privacy.words import ARTICLES, english_words
 
 if TYPE_CHECKING:  # py3langid ships no annotations: the name reads as `Any`
     from py3langid.langid import LanguageIdentifier

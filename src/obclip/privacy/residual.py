@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from importlib import resources
 
 from obclip.privacy.cues import Implication, cue_table, find_cues
-from obclip.privacy.normalize import english_words
 from obclip.privacy.taxonomy import OPT_IN, Matcher, default_taxonomy, fold
 from obclip.privacy.template import Slot, Template
-from obclip.privacy.words import FUNCTION_WORDS, SENTENCE_END, is_person_noun
+from obclip.privacy.words import FUNCTION_WORDS, SENTENCE_END, english_words, is_person_noun
 
 _WORD = re.compile(r"\w[\w'’-]*")
 _TITLE_CASE_WORDS = 4
