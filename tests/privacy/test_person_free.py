@@ -715,25 +715,18 @@ def test_a_counted_likeness_of_a_couple_stays_varied_with_the_couple() -> None:
 @pytest.mark.parametrize(
     "prompt",
     [
+        # an animal or a thing dressed or shaped as a person is a likeness
         "a profile picture of a corgi dressed as a king, flat cartoon",
         "a toby jug shaped like a jolly old sea captain, product render",
         "kawaii sticker of a bao bun dressed as a tiny chinese emperor with a dragon robe",
         "funny birthday card, grumpy grandpa cat wearing a party hat, cartoon style",
-    ],
-)
-def test_an_animal_or_thing_dressed_or_shaped_as_a_person_names_no_person(prompt: str) -> None:
-    assert build_candidate_set(prompt, seed=0).candidates == (prompt,)
-
-
-@pytest.mark.parametrize(
-    "prompt",
-    [
+        # a meme's name, every person of it replaced; quotations side by side on badges
         "distracted boyfriend meme recreated with three shiba inus, same composition, stock photo look",
         "woman yelling at a cat meme but both sides are cats, one screaming, one at a dinner table",
         'sticker set: "boy mom" "girl mom" "dog mom" text badges with hearts and paw prints, boho',
     ],
 )
-def test_a_memes_name_recreated_with_others_or_quoted_text_names_no_person(prompt: str) -> None:
+def test_things_dressed_as_persons_recreated_memes_and_badges_name_no_person(prompt: str) -> None:
     assert build_candidate_set(prompt, seed=0).candidates == (prompt,)
 
 
