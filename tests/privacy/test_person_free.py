@@ -681,6 +681,11 @@ def test_a_person_named_by_a_suffix_on_an_english_stem_is_still_one(prompt: str,
         "a Dallas Cowboys fan in the stands",
         "Sacramento Kings jersey on a hanger",
         "a mural of Rosie the Riveter on a brick wall, empty street, morning",
+        # a name, title or kin word before an award's noun names the award
+        "Lady Byng Memorial Trophy in a display case at the Hockey Hall of Fame",
+        "the Vince Lombardi Trophy on a pedestal",
+        "Mr. Olympia trophy on a stage, smoke machine",
+        "the Grandma Moses Award plaque",
         "faded Soviet propaganda poster of a heroic female tractor driver on a peeling wall in an empty flat",
     ],
 )

@@ -69,6 +69,7 @@ class Binding:
     child_things: frozenset[str] = frozenset()
     pursuits_of_animals: frozenset[str] = frozenset()
     sports: frozenset[str] = frozenset()
+    awards: frozenset[str] = frozenset()
 
     @functools.cached_property
     def artist_before(self) -> re.Pattern[str] | None:
@@ -157,6 +158,7 @@ def binding() -> Binding:
         child_things=frozenset(data.get("child_things", {}).get("words", ())),
         pursuits_of_animals=frozenset(data.get("pursuits_of_animals", {}).get("words", ())),
         sports=frozenset(data.get("sports", {}).get("words", ())),
+        awards=frozenset(data.get("awards", {}).get("words", ())),
     )
 
 
@@ -1239,6 +1241,31 @@ def _likeness_run(folded: str, end: int) -> int | None:
     return last
 
 
+_NEXT_TOKEN = re.compile(r"\.?[ \t]+([A-Za-z][\w'’-]*)")
+_MAX_NAME_RUN = 3
+
+
+def named_award(text: str, start: int, end: int) -> bool:
+    """Whether the capitalised name, title or kin word at text[start:end], with up to three
+    capitalised words after it, names an award (`binding.json`, ``awards``): "the Vince Lombardi
+    Trophy", "Lady Byng Memorial Trophy", "Mr. Olympia trophy", "the Grandma Moses Award". Reads
+    how the words are written, never a value."""
+    if not text[start : start + 1].isupper():
+        return False
+    cursor = end
+    for _ in range(_MAX_NAME_RUN + 1):
+        found = _NEXT_TOKEN.match(text, cursor)
+        if found is None:
+            return False
+        word = found.group(1)
+        if word.lower() in binding().awards:
+            return True
+        if not word[:1].isupper():
+            return False
+        cursor = found.end()
+    return False
+
+
 def named_before_object(
     taxonomy: Taxonomy, text: str, folded: str, start: int, end: int, categories: frozenset[str]
 ) -> bool:
@@ -1566,6 +1593,7 @@ def in_idiom(
         (in_sign_text(text, start, end) and not names_someone)  # "a card 'Thank you Mrs. Patel!'" names her
         or before_brand(taxonomy, text, folded, start, end)
         or named_before_object(taxonomy, text, folded, start, end, categories)
+        or named_award(text, start, end)
         or character_name(taxonomy, text, folded, start, end, categories)
         or in_proper_name(taxonomy, text, folded, start, end)
         or in_possessive_name(taxonomy, text, folded, start, end, categories)
