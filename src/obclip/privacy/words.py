@@ -204,10 +204,16 @@ def _suffix_names_a_person(word: str) -> bool:
 def _is_english_stem(stem: str) -> bool:
     """Whether `stem` is an English word or WordNet thing of three letters or more, or two of them
     ("longbow" in "longbowmen")."""
-    known = english_words() | _wordnet_things()
+    known = _stem_words()
     if len(stem) >= 3 and stem in known:
         return True
     return any(stem[:cut] in known and stem[cut:] in known for cut in range(3, len(stem) - 2))
+
+
+@functools.cache
+def _stem_words() -> frozenset[str]:
+    """What a stem of a -man or -men word may be: `english_words` and `_wordnet_things`, joined once."""
+    return english_words() | _wordnet_things()
 
 
 @functools.cache
