@@ -310,3 +310,24 @@ def test_the_default_varies_the_attribute_in_nearly_every_prompt_with_a_strong_c
         cset = cloud_view(prompt, seed=0)
         fixed += bool(set(cset.fixed))
     assert cued >= 30 and fixed <= cued / 20
+
+
+@pytest.mark.parametrize(
+    ("prompt", "policy"),
+    [
+        ('muslim woman in a hijab selling books, cardboard sign "كتب مستعملة", cairo', None),
+        ('an old woman in a headscarf walking past a soviet mosaic that says "Слава труду!", snow', None),
+        ('a korean grandmother in hanbok outside a tiny shop with sign "할머니 국수", night', None),
+        ('a bearded man reading a sign "할머니 국수" in seoul', KEEP_CUES),
+    ],
+)
+def test_a_generalised_or_fixed_set_keeps_the_line_on_words_it_cannot_read(prompt: str, policy: str | None) -> None:
+    # a set expanded again from its generalised (or cue-fixed) template had lost the reading
+    # warnings: the user's prompt was sent without "only English is read", while every other
+    # member of its set, having no cue to generalise, kept it, so the set was not closed
+    sent = cloud_view(prompt, seed=3, policy=policy, max_candidates=8)
+    assert "only English is read" in (sent.notice or "")
+    for member in sent.candidates:
+        again = cloud_view(member, seed=3, policy=policy, max_candidates=8)
+        assert again == sent and again.candidates == sent.candidates
+        assert again.notice == sent.notice

@@ -265,7 +265,7 @@ def apply_policy(
     to_fix = _strongly_revealed(cset)
     if to_fix - set(cset.fixed):
         cset = _fix(cset, to_fix, max_candidates, seed)
-    cset = _keep_device_prompt(cset, base)
+    cset = _keep_device_side(cset, base)
     return replace(cset, notice=policy_notice(cset, max_candidates=max_candidates))
 
 
@@ -307,12 +307,16 @@ def _filtered(
     return replace(cset, candidates=order, true_index=order.index(cset.true_prompt), fixed=fixed)
 
 
-def _keep_device_prompt(cset: CandidateSet, base: CandidateSet) -> CandidateSet:
-    """The device finishes with the user's prompt: carry it over a re-expansion."""
+def _keep_device_side(cset: CandidateSet, base: CandidateSet) -> CandidateSet:
+    """The device finishes with the user's prompt, and tells how it was read: carry both over a
+    re-expansion (a set expanded again from a generalised or fixed template has neither, and
+    without its reading warnings a prompt with a cue would lose its "only English is read" line
+    that every other member of its set keeps)."""
     if "device_prompt" not in {f.name for f in fields(CandidateSet)}:
         return cset
     own = base.device_prompt or base.true_prompt
-    return replace(cset, device_prompt=own if own != cset.true_prompt else base.device_prompt)
+    device_prompt = own if own != cset.true_prompt else base.device_prompt
+    return replace(cset, device_prompt=device_prompt, warnings=base.warnings)
 
 
 _NEXT_WORD = re.compile(rf"\s+({SLOT_MARK}|\w[\w'’-]*)")
