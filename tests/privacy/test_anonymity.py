@@ -245,6 +245,7 @@ SUBJECTS = [
     "a Hispanic mother and her daughter",
 ]
 PLACES = ["", ", studio lighting", " in a cafe", " on a beach at sunset", ", 8k, trending on artstation", " in Japan"]
+PLACES += [' by a shop sign "할머니 국수"', ', a mosaic that says "Слава труду!"']  # words it cannot read: told
 CUES = sorted(
     {
         w
