@@ -949,6 +949,13 @@ def test_a_number_before_a_noun_is_still_a_count() -> None:
         # an object pronoun right after a person and a verb or preposition is not that person's
         ("man with ALS using an eye-tracking tablet, his wife beside him", r"(man|woman) .*?(wife|husband)"),
         ("an old man in a wheelchair, his granddaughter pushing him", r"(man|woman) .*?(granddaughter|grandson)"),
+        # and after a person, a verb and a preposition ("laughing beside him", not "laughing beside herself")
+        ("a boy feeding goats, his mom laughing behind him", r"(boy|girl) .*?(mom|dad)"),
+        (
+            "a grandpa asleep in his chair, his granddaughter sitting next to him",
+            r"(grandpa|grandma) .*?(granddaughter|grandson)",
+        ),
+        ("a man holding a cat, his wife leaning on him", r"(man|woman) .*?(wife|husband)"),
     ],
 )
 def test_a_pronoun_the_clause_gives_to_the_first_person_leaves_the_pairs_mix_free(prompt: str, pair: str) -> None:

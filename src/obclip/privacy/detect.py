@@ -255,7 +255,8 @@ _CARRYING_PARTS = frozenset(
 # between the two persons of a pair: "a husband and wife", "a man and his wife" is no pair of this kind
 _PAIR_GAP = re.compile(r"[ \t]+(?:and|&)[ \t]+(?:(?:a|an|the)[ \t]+)?")
 _OWN_CLAUSE_GAP = re.compile(
-    r"[ \t]+(?:[a-z]+ing|[a-z]+s|beside|behind|next[ \t]+to|with|toward|towards|near|around|for|at|on)[ \t]+"
+    r"[ \t]+(?:[a-z]+ing|[a-z]+s|(?:(?:[a-z]+ing|[a-z]+s)[ \t]+)?"
+    r"(?:beside|behind|next[ \t]+to|with|toward|towards|near|around|for|at|on))[ \t]+"
 )
 _THING_BEFORE = re.compile(r"([a-z]+)[ \t]+(?:and|with|&)[ \t]+$")
 _TAG_MARKS = (",", ";", "|", "\n")
@@ -2226,9 +2227,9 @@ class _Detector:
         - a possessive after "his/her <person> <preposition>" before a part of the body that carries
           is the first possessive's: "a father carrying his daughter on his shoulders", "a mother
           holding her son in her arms" (not "his mum in her kitchen", "her daughter in her 80s");
-        - an object pronoun right after "<person> <verb or preposition>" is not that person's
-          (it would be "himself"): "his granddaughter pushing him", "his wife beside him" speak of
-          the one named before;
+        - an object pronoun right after "<person> <verb or preposition>", or a verb and a
+          preposition, is not that person's (it would be "himself"): "his granddaughter pushing
+          him", "his wife beside him", "his mom laughing beside him" speak of the one named before;
         - two subject pronouns after a pair joined by "and" speak of its two persons in order
           (`_respective`)."""
         if not self._same_sentence(nearest.start, pronoun.start):
