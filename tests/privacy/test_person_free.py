@@ -745,3 +745,45 @@ def test_things_dressed_as_persons_recreated_memes_and_badges_name_no_person(pro
 )
 def test_a_meme_drawn_or_recreated_by_a_person_shows_a_person(prompt: str) -> None:
     assert len(build_candidate_set(prompt, seed=0)) > 1
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "textbook diagram of a flower showing the male and female parts, stamen and pistil labeled",
+        "the female and male flowers of a squash plant, macro",
+        "young and old trees in a misty forest",
+    ],
+)
+def test_two_modifiers_joined_by_and_share_the_noun_after_them(prompt: str) -> None:
+    """ "the male and female parts": "male" has no noun of its own, so it had been read as one ("the
+    male"), and varied into "the female and female parts"; the two share "parts", a thing."""
+    assert count(prompt) == 1
+
+
+def test_two_modifiers_joined_by_and_before_a_person_are_still_varied() -> None:
+    cset = build_candidate_set("a male and female doctor talking in a corridor", seed=0)
+    assert len({c.split()[1] + " " + c.split()[3] for c in cset.candidates}) == 4
+    assert_closed("a male and female doctor talking in a corridor", seed=0)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "black and white portrait of an old man, deep wrinkles",
+        "a black & white studio portrait, three generations of women",
+        "retired coal miner, white and black portrait, Wales 1985",
+    ],
+)
+def test_black_and_white_is_a_photographs_colours(prompt: str) -> None:
+    """ "white" before "portrait" had been read as the sitter's ethnicity: the user's own prompt went
+    out as "black and Caucasian portrait", its decoys as "black and Asian portrait"."""
+    cset = build_candidate_set(prompt, seed=0)
+    pair = re.search(r"black (?:and|&) white|white and black", prompt)
+    assert pair is not None
+    assert all(pair.group() in c for c in cset.candidates), cset.candidates
+
+
+def test_black_and_white_persons_are_still_varied() -> None:
+    cset = build_candidate_set("a black man and a white woman dancing", seed=0)
+    assert not all("white woman" in c for c in cset.candidates)

@@ -240,6 +240,7 @@ _TYPO_MIN = 4
 _TYPO_GAP = 1.5
 _OF_BEFORE = re.compile(r"(?<![\w-])of[ \t]+$")
 _COORDINATED = re.compile(r"[ \t]+(?:and|or|&)[ \t]+")
+_COLOUR_BEFORE = re.compile(r"(\S+)[ \t]+(?:and|or|&)[ \t]+$")
 _CONJUNCTIONS = frozenset({"and", "or", "&"})
 # the word after "and" and the object head after it: "witch and [vampire costumes]"
 _PAIRED_THING = re.compile(r"([a-z]+)[ \t]+([a-z]+)(?![\w'’-])")
@@ -1715,6 +1716,8 @@ class _Detector:
         man"), and not when it ends in another noun ("an old lighthouse"); with no noun after it,
         when it is used as a noun ("a 5-year-old") or the prompt is about a person ("she is old")."""
         text, folded = self.text, self.folded
+        if self._colour_pair(match):
+            return False  # "a black and white portrait of an old man": a photograph's colours
         k = match.end
         phrase: list[str] = []
         while len(phrase) < 4:
@@ -1759,6 +1762,8 @@ class _Detector:
             k = word.end()
             if raw != word.group():
                 break  # a possessive ends the noun phrase: "an old lighthouse's lamp"
+        if not phrase and (second := self._coordinated_modifier(match)) is not None:
+            return self._modifier_bound(second, decided)  # "the male and female parts": the parts'
         heads = [w for w in phrase if w in NOUNS_LIKE_PARTICIPLES or not w.endswith(("ing", "ed", "ly"))]
         if heads and heads[-1] not in TRANSPARENT:
             if is_likeness(heads[-1]) and not _depicts_person(heads):
@@ -1790,6 +1795,34 @@ class _Detector:
                 return True  # "a pretty Latina with curly hair", "pretty Filipina smiling": used as a noun
         # a tag list about a person told by tags only ("elderly, female, wheelchair")
         return self.has_person or bool(self.tag_persons - {match.start})
+
+    def _coordinated_modifier(self, match: _Match) -> _Match | None:
+        """The modifier of the same attribute that "and", "or" or "&" joins right after `match`
+        ("male and female", "young or old"): the two share the noun after the second, so whether
+        they describe a person is that noun's to say ("the male and female parts of a flower" name
+        no person; "a male and female doctor" do). None where no such modifier follows."""
+        joined = _COORDINATED.match(self.folded, match.end)
+        other = self.starts.get(joined.end()) if joined is not None else None
+        if other is None:
+            return None
+        second = self.matches[other]
+        if second.rule != MODIFIER or second.entry.is_pronoun or second.entry.attribute != match.entry.attribute:
+            return None
+        return None if self._colour_pair(second) else second
+
+    def _colour_pair(self, match: _Match) -> bool:
+        """Whether a colour word that is also a people's (`binding.json`, ``strict``: "black",
+        "white") is joined by "and", "or" or "&" to another such word: "black and white", "white &
+        black" are the colours of a photograph or a thing, never two persons' skin."""
+        strict = self.binding.strict
+        if surface_key(self.text[match.start : match.end]) not in strict:
+            return False
+        after = _COORDINATED.match(self.folded, match.end)
+        word = _WORD.match(self.folded, after.end()) if after is not None else None
+        if word is not None and _bare(word.group()) in strict:
+            return True
+        before = _COLOUR_BEFORE.search(self.folded, max(0, match.start - 20), match.start)
+        return before is not None and _bare(before.group(1)) in strict
 
     def _capitalised_tag(self, match: _Match) -> bool:
         """Whether a colour word that is also a people's ("Black", "White") stands capitalised and
