@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.privacy.test_invariant import assert_closed
 
 from obclip.errors import InvalidInputError
 from obclip.privacy import build_candidate_set, normalize, normalize_text, refuse_warnings
@@ -146,3 +147,24 @@ _TEXT = st.text(
 def test_normalisation_is_idempotent(text: str) -> None:
     once = normalize_text(text)
     assert normalize_text(once) == once
+
+
+@pytest.mark.parametrize(
+    ("prompt", "read"),
+    [
+        ("can u make me a pic of my grandma as a queen, shes 84 and loves purple", "she's 84"),
+        ("can you do one of my son (hes 3) as a little astronaut", "(he's 3)"),
+        ("Shes a nurse in scrubs", "She's a nurse"),
+    ],
+)
+def test_a_pronoun_contraction_without_its_apostrophe_is_read_and_varied(prompt: str, read: str) -> None:
+    """Chat requests write "shes 84", "hes 3": no English word, so the pronoun and the age after it
+    had gone out in clear in every candidate."""
+    assert read in normalize(prompt).text
+    cset = build_candidate_set(prompt, seed=0)
+    assert not all(read in c for c in cset.candidates), cset.candidates
+    assert_closed(prompt, seed=0)
+
+
+def test_a_capitalised_hes_inside_a_sentence_is_a_name() -> None:
+    assert normalize("the Hes family crest over a fireplace").text == "the Hes family crest over a fireplace"

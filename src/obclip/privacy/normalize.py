@@ -34,6 +34,12 @@ _AGE_ABBREVIATION = re.compile(
     r"(?![\w/.])",
     re.IGNORECASE,
 )
+_BARE_CONTRACTION = re.compile(
+    r"(?<![\w'’-])(s?he)(s)(?![\w'’-])|(?:^|(?<=[.!?(\"“\n])[ \t]*)(She|He|SHE|HE)(s|S)(?![\w'’-])"
+)
+"""A pronoun and "is" written without the apostrophe, as chat requests write them ("shes 84",
+"hes tall"): no English word, and read as "she's", "he's"; capitalised only where a sentence
+starts ("the Hes family" is a name)."""
 _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _NEUTRAL_SCRIPTS = frozenset({"COMMON", "INHERITED"})
 # digits and symbols written for letters; "1" is "i" or "l". 2, 6, 8 and 9 are left out: they
@@ -91,7 +97,8 @@ def normalize(text: str) -> Normalized:
     letter mapped to it inside a word that mixes scripts (or a whole word whose skeleton is an
     English word), combining marks that no precomposed letter absorbs dropped from ASCII letters,
     underscores between letters read as spaces (booru tags: "old_man", "dark-skinned_female"),
-    an age written "50 y/o", "50-yo", "50yo" or "50 yrs old" read as "50-year-old", a token
+    an age written "50 y/o", "50-yo", "50yo" or "50 yrs old" read as "50-year-old", "shes" and
+    "hes" read as "she's" and "he's" (chat requests: "my grandma, shes 84"), a token
     mixing letters with digits or symbols written for letters read as the sensitive word it spells
     ("0ld m4n" as "old man"; "4k", "1girl", "35mm" kept), and single letters spelling sensitive
     words joined into them ("a w o m a n" as "a woman", "o l d  m a n" as "old man"; "a b c" kept).
@@ -102,6 +109,7 @@ def normalize(text: str) -> Normalized:
         and not _AGE_ABBREVIATION.search(text)
         and not _MAYBE_LEET.search(text)
         and not _SPACED_RUN.search(text)
+        and not _BARE_CONTRACTION.search(text)
     ):
         return Normalized(text, text)
     notes: list[str] = []
@@ -125,6 +133,10 @@ def normalize(text: str) -> Normalized:
     aged = _read_ages(spaced)
     if aged != spaced:
         notes.append("ages written '50 y/o', '50yo' or '9mo' read as '50-year-old', '9-month-old'")
+    contracted = _BARE_CONTRACTION.sub(_apostrophe, aged)
+    if contracted != aged:
+        notes.append("'shes' and 'hes' read as \"she's\" and \"he's\"")
+    aged = contracted
     deleeted = _LEET_TOKEN.sub(_read_leet_token, aged) if _MAYBE_LEET.search(aged) else aged
     if deleeted != aged:
         notes.append("digits and symbols written for letters read as letters ('m4n' as 'man')")
@@ -132,6 +144,11 @@ def normalize(text: str) -> Normalized:
     if joined != deleeted:
         notes.append("words spelled out letter by letter read as one word ('w o m a n' as 'woman')")
     return Normalized(joined, text, tuple(mixed), tuple(notes))
+
+
+def _apostrophe(match: re.Match[str]) -> str:
+    pronoun, verb = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+    return match.group()[: match.group().index(pronoun)] + f"{pronoun}'{verb}"
 
 
 def _read_leet_token(match: re.Match[str]) -> str:
