@@ -1043,3 +1043,39 @@ def test_two_subject_pronouns_after_a_pair_speak_of_it_in_order_and_the_mix_vari
     mixes = {(c.count("he's") + c.count(" he "), c.count("she's") + c.count(" she ")) for c in cset.candidates}
     assert len(cset) == 4 and len(mixes) == 3
     assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "pair", "mixes"),
+    [
+        (
+            "two teenage girls and their little brother building a snowman, the girls are arguing, he's eating snow",
+            r"little (brother|sister) .*? the (boys and girls|girls|boys) are",
+            6,
+        ),
+        (
+            "the widow in black in an armchair, her adult sons telling stories around her",
+            r"(widow|widower) .*? (sons and daughters|sons|daughters)",
+            6,
+        ),
+        (
+            "indian bride surrounded by her sisters putting mehndi on her hands",
+            r"(bride|groom) .*? on (her|his) hands",
+            2,
+        ),
+    ],
+)
+def test_a_pronoun_of_one_person_passes_over_a_plural_to_the_person_before(prompt: str, pair: str, mixes: int) -> None:
+    """ "he" after "the girls" speaks of the brother: bound to the nearest gender word by its value,
+    it had disagreed with the girls, so the brother was never one of the boys in any candidate."""
+    cset = build_candidate_set(prompt, seed=0)
+    found = {re.search(pair, c).groups() for c in cset.candidates}  # type: ignore[union-attr]
+    assert len(found) == mixes, sorted(cset.candidates)
+    assert_closed(prompt, seed=0)
+
+
+def test_a_pronoun_after_a_plural_with_no_person_before_it_is_the_groups() -> None:
+    cset = build_candidate_set("a group of teenage boys on a ramp, one filming on his phone", seed=0)
+    groups = {re.search(r"group of \S+ (boys and girls|boys|girls)", c).group(1) for c in cset.candidates}  # type: ignore[union-attr]
+    assert groups >= {"boys", "girls"}, cset.candidates
+    assert all(("boys" in c) == (" his " in c) for c in cset.candidates), cset.candidates

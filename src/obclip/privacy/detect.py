@@ -2226,6 +2226,7 @@ class _Detector:
                 root = pronoun_roots[kind]
             else:
                 position = bisect.bisect_left(starts[kind], match.start)
+                persons, position = self._singular_persons(match, persons, position)
                 target = persons[position - 1 if position else 0]
                 preferred = self._preferred_referent(match, target, persons[: position - 1]) if position else None
                 if preferred is not None:
@@ -2253,6 +2254,24 @@ class _Detector:
             if by is not None and by.entry.is_pronoun:
                 join(match, variables[by.variable].person)
         return variables
+
+    def _singular_persons(self, pronoun: _Match, persons: list[_Match], position: int) -> tuple[list[_Match], int]:
+        """The persons a pronoun may speak of, and how many come before it: a pronoun of one person
+        ("he", "her") right after a plural noun ("girls", "sons") speaks of no member of it where
+        a person named by a singular word comes before it in its sentence ("two teenage girls and
+        their little brother ..., the girls are arguing, he's eating snow"; "the widow ..., her
+        adult sons telling stories around her"): the plural words are passed over. Singular or
+        plural is the word's form, the same in every candidate, so the binding is read alike;
+        bound to the nearest plural by value, the brother had been the girls' other gender in
+        every candidate. A plural with no singular person before it stays ("a group of boys, one
+        filming on his phone")."""
+        if not position or "plural" not in persons[position - 1].category:
+            return persons, position
+        singular = [p for p in persons[:position] if "plural" not in p.category]
+        if not singular or not self._same_sentence(singular[-1].start, pronoun.start):
+            return persons, position
+        after = persons[position:]
+        return singular + after, len(singular)
 
     def _preferred_referent(self, pronoun: _Match, nearest: _Match, earlier: list[_Match]) -> _Match | None:
         """The person a pronoun speaks of by the shape of its clause rather than the nearest person
