@@ -16,6 +16,8 @@ from obclip.privacy import build_candidate_set, default_taxonomy
 from obclip.privacy.binding import ALWAYS, _wordnet, binding
 
 PERSON_FREE = [
+    # an idiom with "&" for "and": a small family business
+    "a Mom & Pop hardware store front at dawn, closed sign in the window, empty sidewalk",
     # a title opening the prompt before a brand's name and a thing
     "Ms. Pac-Man arcade cabinet glowing in a dark wood-paneled basement",
     "Mrs. Meyer's hand soap bottle on a white sink, eucalyptus sprig",
