@@ -291,3 +291,24 @@ def test_a_colour_word_said_of_a_person_by_a_copula_is_an_ethnicity(prompt: str,
     template = detect(prompt)
     kinds = {a.kind for a in template.attributes}
     assert ("ethnicity" in kinds) is varied, template.text
+
+
+@pytest.mark.parametrize(
+    ("prompt", "varied"),
+    [
+        ("generate my squad: me (brown guy, beard) and my friend as 90s rappers", True),
+        ("brown girl with curly hair, golden hour", True),
+        ("she is brown and beautiful, portrait", True),
+        ("a girl with brown hair and brown eyes", False),
+        ("a brown bear in a river", False),
+        ("a man in a brown leather jacket", False),
+        ("brown and white dog on a porch", False),
+    ],
+)
+def test_brown_before_a_person_is_a_skin_tone(prompt: str, varied: bool) -> None:
+    """ "a brown guy" names his skin as "brown-skinned" does; it had gone out in clear in every
+    candidate. As a colour ("brown hair", "a brown bear") it is strict, as "black" and "white" are."""
+    template = detect(prompt)
+    assert ("skin" in {a.kind for a in template.attributes}) is varied, template.text
+    if varied:
+        assert_closed(prompt, seed=0)
