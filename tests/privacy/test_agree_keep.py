@@ -956,6 +956,12 @@ def test_a_number_before_a_noun_is_still_a_count() -> None:
             r"(grandpa|grandma) .*?(granddaughter|grandson)",
         ),
         ("a man holding a cat, his wife leaning on him", r"(man|woman) .*?(wife|husband)"),
+        # a possessive before a part of the body one rests on, after "<person> [word] on"
+        ("a market woman with a basket, a schoolboy asleep on her shoulder", r"(woman|man) .*?(schoolboy|schoolgirl)"),
+        (
+            "a grandmother knitting while her grandson sleeps on her lap",
+            r"(grandmother|grandfather) .*?(grandson|granddaughter)",
+        ),
     ],
 )
 def test_a_pronoun_the_clause_gives_to_the_first_person_leaves_the_pairs_mix_free(prompt: str, pair: str) -> None:

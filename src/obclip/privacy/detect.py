@@ -249,6 +249,9 @@ _NAMED_BEFORE = re.compile(r"[ \t]+(?:named|called)[ \t]+['\"“‘]?(?:[A-Z][\w
 # between a person and a possessive that is the one before that person's (`_preferred_referent`),
 # and what that possessive holds them with: "carrying his daughter on his shoulders"
 _CARRIED_GAP = re.compile(r"[ \t]+(?:on|in|into|onto|over|across|against|under|to|at|around)[ \t]+")
+# a person resting on a part of someone's body: "a schoolboy asleep on her shoulder", "a baby in his arms"
+_RESTING_GAP = re.compile(r"[ \t]+(?:[a-z]+[ \t]+)?(?:on|in|into|onto|across|against)[ \t]+")
+_RESTED_ON_PARTS = frozenset({"shoulder", "shoulders", "lap", "chest", "arms", "bosom", "breast"})
 _CARRYING_PARTS = frozenset(
     {"shoulder", "shoulders", "arms", "lap", "back", "chest", "hip", "hips", "knee", "knees", "side", "bosom", "breast"}
 )
@@ -2282,6 +2285,8 @@ class _Detector:
         - an object pronoun right after "<person> <verb or preposition>", or a verb and a
           preposition, is not that person's (it would be "himself"): "his granddaughter pushing
           him", "his wife beside him", "his mom laughing beside him" speak of the one named before;
+        - so is a possessive before a part of the body one rests on, right after "<person> [word]
+          on/in": "a schoolboy asleep on her shoulder", "a baby in his arms";
         - two subject pronouns after a pair joined by "and" speak of its two persons in order
           (`_respective`)."""
         if not self._same_sentence(nearest.start, pronoun.start):
@@ -2304,7 +2309,9 @@ class _Detector:
                 and len(between.split()) <= 1
             ):
                 return first
-        if pronoun.category == "object_pronoun" and earlier and _OWN_CLAUSE_GAP.fullmatch(gap):
+        resting = part is not None and part.group(1) in _RESTED_ON_PARTS and _RESTING_GAP.fullmatch(gap)
+        own_clause = pronoun.category == "object_pronoun" and _OWN_CLAUSE_GAP.fullmatch(gap)
+        if (own_clause or (pronoun.category == "possessive_determiner" and resting)) and earlier:
             before = earlier[-1]
             if self._same_sentence(before.start, pronoun.start):
                 return before
