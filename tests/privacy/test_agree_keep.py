@@ -956,6 +956,13 @@ def test_a_number_before_a_noun_is_still_a_count() -> None:
             r"(grandpa|grandma) .*?(granddaughter|grandson)",
         ),
         ("a man holding a cat, his wife leaning on him", r"(man|woman) .*?(wife|husband)"),
+        # a possessive that continues a list of what one person has ("her dad, her grandmother")
+        ("a girl in cap and gown hugging her dad, her grandmother crying", r"(girl|boy) .*?(dad|mom)"),
+        ("a woman opening a gift, her mother-in-law and her best friend leaning in", r"(woman|man) .*?(mother|father)"),
+        (
+            "a soldier kneeling to hug his two little kids, his wife running toward them",
+            r"hug (his|her) .*?(wife|husband)",
+        ),
         # a possessive before a part of the body one rests on, after "<person> [word] on"
         ("a market woman with a basket, a schoolboy asleep on her shoulder", r"(woman|man) .*?(schoolboy|schoolgirl)"),
         (
@@ -1085,3 +1092,9 @@ def test_a_pronoun_after_a_plural_with_no_person_before_it_is_the_groups() -> No
     groups = {re.search(r"group of \S+ (boys and girls|boys|girls)", c).group(1) for c in cset.candidates}  # type: ignore[union-attr]
     assert groups >= {"boys", "girls"}, cset.candidates
     assert all(("boys" in c) == (" his " in c) for c in cset.candidates), cset.candidates
+
+
+def test_a_possessive_after_a_pronoun_of_its_kind_stays_that_pronouns() -> None:
+    cset = build_candidate_set("she hugs her dog while her little brother laughs, backyard", seed=0)
+    pairs = {re.match(r"(she|he) hugs (her|his) dog", c).groups() for c in cset.candidates}  # type: ignore[union-attr]
+    assert pairs == {("she", "her"), ("he", "his")}, cset.candidates

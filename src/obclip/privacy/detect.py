@@ -257,6 +257,8 @@ _CARRYING_PARTS = frozenset(
 )
 # between a person and an object pronoun that cannot be theirs: a verb or a preposition of their own
 # between the two persons of a pair: "a husband and wife", "a man and his wife" is no pair of this kind
+# after a possessed person, before the next possessive of a list: "her dad, her", "her mother and her"
+_LIST_GAP = re.compile(r"(?:[ \t]+[\w'’-]+){0,4}[ \t]*(?:,[ \t]*(?:and[ \t]+)?|[ \t]+(?:and|&)[ \t]+)")
 _PAIR_GAP = re.compile(r"[ \t]+(?:and|&)[ \t]+(?:(?:a|an|the)[ \t]+)?")
 _OWN_CLAUSE_GAP = re.compile(
     r"[ \t]+(?:[a-z]+ing|[a-z]+s|(?:(?:[a-z]+ing|[a-z]+s)[ \t]+)?"
@@ -2219,7 +2221,7 @@ class _Detector:
                 continue
             if mine:
                 root = mine[0]  # "a senior in his 60s with her cat": another person, of the other value
-            elif not persons or self._possessor_unnamed(match, persons[0]):
+            elif not persons or self._possessor_unnamed(match, persons[0]) or self._owner_before(match, persons[0]):
                 if kind not in pronoun_roots:
                     person += 1
                     match.variable = len(variables)
@@ -2294,6 +2296,9 @@ class _Detector:
         respective = self._respective(pronoun, nearest, earlier)
         if respective is not None:
             return respective
+        parallel = self._parallel_possessive(pronoun, nearest)
+        if parallel is not None:
+            return parallel
         gap = self.folded[nearest.end : pronoun.start]
         part = _NEXT_WORD.match(self.folded, pronoun.end)
         carried = part is not None and part.group(1) in _CARRYING_PARTS and _CARRIED_GAP.fullmatch(gap)
@@ -2316,6 +2321,29 @@ class _Detector:
             if self._same_sentence(before.start, pronoun.start):
                 return before
         return None
+
+    def _parallel_possessive(self, pronoun: _Match, nearest: _Match) -> _Match | None:
+        """The earlier possessive of a list of possessed persons that `pronoun` continues: "her dad,
+        her grandmother", "her mother-in-law and her best friend", "his kids, his wife" name what
+        one person has, so the second possessive is the first one's (returned), never the person
+        just named after the first. Read from positions only: bound to the nearest person by
+        value, "a girl hugging her dad, her grandmother crying" had kept the girl and her dad of
+        other genders in every candidate."""
+        if pronoun.category != "possessive_determiner" or nearest.index < 1:
+            return None
+        first = self.matches[nearest.index - 1]
+        if (
+            not first.entry.is_pronoun
+            or first.category != "possessive_determiner"
+            or first.entry.attribute != pronoun.entry.attribute
+            or first.variable < 0
+        ):
+            return None
+        if not _WORDS_GAP.fullmatch(self.folded[first.end : nearest.start]):
+            return None  # "her two little daughters": words only between the possessive and its person
+        if nearest.index + 1 != pronoun.index or not _LIST_GAP.fullmatch(self.folded, nearest.end, pronoun.start):
+            return None
+        return first
 
     def _respective(self, pronoun: _Match, nearest: _Match, earlier: list[_Match]) -> _Match | None:
         """The person of a pair joined by "and" that a subject pronoun speaks of where exactly two
@@ -2364,6 +2392,25 @@ class _Detector:
         if preferred not in mine.differs_from and nearest.variable not in variables[preferred].differs_from:
             mine.differs_from.append(preferred)
         return nearest.variable
+
+    def _owner_before(self, match: _Match, first: _Match) -> bool:
+        """Whether a possessive with no person of its kind before it comes before another possessive
+        of its kind that owns the first such person (`_possessor_unnamed`): "a soldier hugging his
+        kids, his wife running toward them". The first speaks of the owner too, not of the wife,
+        whom it would otherwise bind to ahead (as "she" in "she smiles at a man"), differing from
+        her in every candidate: the couple would be mixed in every one."""
+        if match.category != "possessive_determiner" or first.start < match.end:
+            return False
+        kind = match.entry.attribute
+        if any(m.entry.is_pronoun and m.entry.attribute == kind for m in self.matches[: match.index]):
+            return False  # "she hugs her dog while her little brother laughs": hers, as bound before
+        return any(
+            other.entry.is_pronoun
+            and other.entry.attribute == match.entry.attribute
+            and match.end <= other.start < first.start
+            and self._possessor_unnamed(other, first)
+            for other in self.matches[match.index + 1 : first.index]
+        )
 
     def _possessor_unnamed(self, match: _Match, first: _Match) -> bool:
         """Whether a possessive pronoun that no person of its kind comes before is right before
