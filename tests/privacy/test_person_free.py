@@ -16,6 +16,11 @@ from obclip.privacy import build_candidate_set, default_taxonomy
 from obclip.privacy.binding import ALWAYS, _wordnet, binding
 
 PERSON_FREE = [
+    # likenesses: a death mask, an anatomical model
+    "golden death mask of the boy king Tutankhamun behind museum glass, reflections",
+    "anatomical model of a pregnant woman's torso, removable plastic organs, on a classroom shelf",
+    # a people's word before "language" names the language
+    "map of Asian language families, pastel colors, encyclopedia style",
     # an idiom with "&" for "and": a small family business
     "a Mom & Pop hardware store front at dawn, closed sign in the window, empty sidewalk",
     # a title opening the prompt before a brand's name and a thing
@@ -789,3 +794,10 @@ def test_black_and_white_is_a_photographs_colours(prompt: str) -> None:
 def test_black_and_white_persons_are_still_varied() -> None:
     cset = build_candidate_set("a black man and a white woman dancing", seed=0)
     assert not all("white woman" in c for c in cset.candidates)
+
+
+def test_a_peoples_word_before_language_is_the_languages() -> None:
+    """ "a Spanish language teacher" teaches Spanish; the teacher had gone out as "a European
+    language teacher", the user's own prompt changed."""
+    cset = build_candidate_set("a Spanish language teacher writing on a whiteboard", seed=0)
+    assert cset.candidates == ("a Spanish language teacher writing on a whiteboard",)

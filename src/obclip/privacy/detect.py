@@ -241,6 +241,7 @@ _TYPO_GAP = 1.5
 _OF_BEFORE = re.compile(r"(?<![\w-])of[ \t]+$")
 _COORDINATED = re.compile(r"[ \t]+(?:and|or|&)[ \t]+")
 _COMPARATIVE_AGES = frozenset({"older", "younger"})
+_LANGUAGE_AFTER = re.compile(r"[ \t]+(?:languages?|dialects?)\b")
 _SIBLINGS_AND_CHILDREN = frozenset(
     {"sibling", "offspring", "step_sibling", "step_child", "grandchild", "great_grandchild", "sibling_in_law"}
 )
@@ -1729,6 +1730,8 @@ class _Detector:
             return False  # "a black and white portrait of an old man": a photograph's colours
         if self._relative_age(match):
             return False  # "the younger brother, around 10": younger than his sister, not young
+        if _LANGUAGE_AFTER.match(self.folded, match.end):
+            return False  # "a Spanish language teacher", "a map of Asian language families": the language's
         k = match.end
         phrase: list[str] = []
         while len(phrase) < 4:
