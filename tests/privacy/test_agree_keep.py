@@ -1120,3 +1120,15 @@ def test_older_and_younger_before_a_sibling_or_child_say_who_came_first(prompt: 
 
 def test_older_before_a_person_of_no_kin_is_still_an_age() -> None:
     assert len(build_candidate_set("an older woman reading in a park", seed=0)) == 6
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["make it so the girl is holding a puppy instead of the cat, shes like 10", "my son, he's like 5, in a cape"],
+)
+def test_an_age_after_a_pronoun_and_like_is_that_persons(prompt: str) -> None:
+    """Chat requests say "shes like 10" for "about 10": the age had gone out in clear."""
+    number = re.search(r"like (\d+)", prompt).group(1)  # type: ignore[union-attr]
+    cset = build_candidate_set(prompt, seed=0)
+    assert not all(f"like {number}" in c for c in cset.candidates), cset.candidates
+    assert_closed(prompt, seed=0)

@@ -188,9 +188,10 @@ _BARE_AGE = re.compile(
     # "mom 52, daughter 27": two digits right after a person word, before a comma (never "girl 2");
     # "a woman 55+ in a gym": before a plus, an age and over
     r"|[ \t]+(?P<n>\d{2,3})(?=[ \t]*(?:[,;)]|$)|\+(?![\w+]))"
-    # "he is 80 and she is 78", "he's 9", "The grandmother is about eighty,": after a subject
-    # pronoun or a person word
-    r"|(?:[ \t]+(?:is|was)|['’]s)[ \t]+(?:(?:about|around|maybe|roughly|approximately|nearly|almost|perhaps)[ \t]+)?"
+    # "he is 80 and she is 78", "he's 9", "The grandmother is about eighty,", "shes like 10", "the
+    # girls are 4 and 9": after a subject pronoun or a person word
+    r"|(?:[ \t]+(?:is|was|are|were)|['’](?:s|re))[ \t]+"
+    r"(?:(?:about|around|maybe|roughly|approximately|nearly|almost|perhaps|like)[ \t]+)?"
     rf"(?P<i>{_AGE_WORD})(?=[ \t]*(?:[,.;:!?)\]]|$|and\b|with\b|in\b))"
 )
 # ages joined by "and" (`_coordinated_ages`): "70 and [68 years old]", "[aged 4] and 7", "brothers, 8 and 11"
