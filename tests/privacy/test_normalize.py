@@ -168,3 +168,21 @@ def test_a_pronoun_contraction_without_its_apostrophe_is_read_and_varied(prompt:
 
 def test_a_capitalised_hes_inside_a_sentence_is_a_name() -> None:
     assert normalize("the Hes family crest over a fireplace").text == "the Hes family crest over a fireplace"
+
+
+@pytest.mark.parametrize(
+    ("prompt", "read"),
+    [
+        ("my mil keeps asking for a family portrait, can you do one with her", "my mother-in-law"),
+        ("draw my FIL fishing on a lake", "my father-in-law"),
+    ],
+)
+def test_an_in_law_abbreviated_after_a_possessive_is_read_in_full(prompt: str, read: str) -> None:
+    """Chat requests write "my mil": the mother-in-law had gone out in clear."""
+    assert read in normalize(prompt).text
+    assert len(build_candidate_set(prompt, seed=0)) > 1
+    assert_closed(prompt, seed=0)
+
+
+def test_mil_without_a_possessive_is_no_in_law() -> None:
+    assert normalize("a 50 mil budget movie poster").text == "a 50 mil budget movie poster"

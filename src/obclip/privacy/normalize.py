@@ -40,6 +40,12 @@ _BARE_CONTRACTION = re.compile(
 """A pronoun and "is" written without the apostrophe, as chat requests write them ("shes 84",
 "hes tall"): no English word, and read as "she's", "he's"; capitalised only where a sentence
 starts ("the Hes family" is a name)."""
+_IN_LAW = {"mil": "mother-in-law", "fil": "father-in-law", "sil": "sister-in-law", "bil": "brother-in-law"}
+_IN_LAW_ABBREVIATION = re.compile(
+    r"(?<![\w'’-])(my|his|her|our|their|your|ur)([ \t]+)(mil|fil|sil|bil)(?![\w'’-])", re.IGNORECASE
+)
+"""An in-law as chat requests abbreviate one after a possessive ("my mil keeps asking"), read in
+full: "mil" alone is a thousand, a military or a millilitre."""
 _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _NEUTRAL_SCRIPTS = frozenset({"COMMON", "INHERITED"})
 # digits and symbols written for letters; "1" is "i" or "l". 2, 6, 8 and 9 are left out: they
@@ -98,7 +104,8 @@ def normalize(text: str) -> Normalized:
     English word), combining marks that no precomposed letter absorbs dropped from ASCII letters,
     underscores between letters read as spaces (booru tags: "old_man", "dark-skinned_female"),
     an age written "50 y/o", "50-yo", "50yo" or "50 yrs old" read as "50-year-old", "shes" and
-    "hes" read as "she's" and "he's" (chat requests: "my grandma, shes 84"), a token
+    "hes" read as "she's" and "he's" (chat requests: "my grandma, shes 84"), "mil", "fil", "sil"
+    and "bil" after a possessive as in-laws ("my mil" as "my mother-in-law"), a token
     mixing letters with digits or symbols written for letters read as the sensitive word it spells
     ("0ld m4n" as "old man"; "4k", "1girl", "35mm" kept), and single letters spelling sensitive
     words joined into them ("a w o m a n" as "a woman", "o l d  m a n" as "old man"; "a b c" kept).
@@ -110,6 +117,7 @@ def normalize(text: str) -> Normalized:
         and not _MAYBE_LEET.search(text)
         and not _SPACED_RUN.search(text)
         and not _BARE_CONTRACTION.search(text)
+        and not _IN_LAW_ABBREVIATION.search(text)
     ):
         return Normalized(text, text)
     notes: list[str] = []
@@ -137,6 +145,10 @@ def normalize(text: str) -> Normalized:
     if contracted != aged:
         notes.append("'shes' and 'hes' read as \"she's\" and \"he's\"")
     aged = contracted
+    expanded = _IN_LAW_ABBREVIATION.sub(lambda m: m.group(1) + m.group(2) + _IN_LAW[m.group(3).lower()], aged)
+    if expanded != aged:
+        notes.append("'mil', 'fil', 'sil' and 'bil' after a possessive read as in-laws ('my mother-in-law')")
+    aged = expanded
     deleeted = _LEET_TOKEN.sub(_read_leet_token, aged) if _MAYBE_LEET.search(aged) else aged
     if deleeted != aged:
         notes.append("digits and symbols written for letters read as letters ('m4n' as 'man')")
