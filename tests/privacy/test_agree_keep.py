@@ -1132,3 +1132,14 @@ def test_an_age_after_a_pronoun_and_like_is_that_persons(prompt: str) -> None:
     cset = build_candidate_set(prompt, seed=0)
     assert not all(f"like {number}" in c for c in cset.candidates), cset.candidates
     assert_closed(prompt, seed=0)
+
+
+def test_two_gender_words_each_before_its_own_person_are_two_persons() -> None:
+    """ "female teacher, male students": the first phrase ends at "teacher", so the two are not one
+    person whose gender words must differ (which kept the teacher and the students of other
+    genders in every candidate)."""
+    prompt = "1girl, 2boys, female teacher, male students, classroom, chalkboard"
+    cset = build_candidate_set(prompt, seed=0)
+    pairs = {re.search(r"(female|male) teacher, (female|male) students", c).groups() for c in cset.candidates}  # type: ignore[union-attr]
+    assert len(pairs) == 4, cset.candidates
+    assert_closed(prompt, seed=0)

@@ -2713,6 +2713,15 @@ class _Detector:
             return True  # "(old:1.2) man", "((older)) woman": a weighted adjective and its noun
         if previous.rule == TITLE or (previous.rule == CAPITALISED and match.rule == CAPITALISED):
             return bool(_TITLE_GAP_OK.fullmatch(gap))
+        if (
+            previous.entry.attribute == match.entry.attribute
+            and self.taxonomy.attributes[match.entry.attribute].name == "gender"
+            and "," in gap
+            and any(is_person_head(_bare(w)) for w in gap.split(",")[0].split())
+            and (head := _NEXT_WORD.match(self.folded, match.end)) is not None
+            and is_person_head(head.group(1))
+        ):
+            return False  # "female teacher, male students": two phrases, each with its person
         return bool(_GAP_OK.fullmatch(gap)) and _few_words_of_a_phrase(words)
 
     def _years_old_tag_after(self, previous: _Match, match: _Match, gap: str) -> bool:
