@@ -241,11 +241,7 @@ _TYPO_MIN = 4
 _TYPO_GAP = 1.5
 _OF_BEFORE = re.compile(r"(?<![\w-])of[ \t]+$")
 _COORDINATED = re.compile(r"[ \t]+(?:and|or|&)[ \t]+")
-_COMPARATIVE_AGES = frozenset({"older", "younger"})
 _LANGUAGE_AFTER = re.compile(r"[ \t]+(?:languages?|dialects?)\b")
-_SIBLINGS_AND_CHILDREN = frozenset(
-    {"sibling", "offspring", "step_sibling", "step_child", "grandchild", "great_grandchild", "sibling_in_law"}
-)
 _COLOUR_BEFORE = re.compile(r"(\S+)[ \t]+(?:and|or|&)[ \t]+$")
 _CONJUNCTIONS = frozenset({"and", "or", "&"})
 # the word after "and" and the object head after it: "witch and [vampire costumes]"
@@ -1729,8 +1725,6 @@ class _Detector:
         text, folded = self.text, self.folded
         if self._colour_pair(match):
             return False  # "a black and white portrait of an old man": a photograph's colours
-        if self._relative_age(match):
-            return False  # "the younger brother, around 10": younger than his sister, not young
         if _LANGUAGE_AFTER.match(self.folded, match.end):
             return False  # "a Spanish language teacher", "a map of Asian language families": the language's
         k = match.end
@@ -1810,20 +1804,6 @@ class _Detector:
                 return True  # "a pretty Latina with curly hair", "pretty Filipina smiling": used as a noun
         # a tag list about a person told by tags only ("elderly, female, wheelchair")
         return self.has_person or bool(self.tag_persons - {match.start})
-
-    def _relative_age(self, match: _Match) -> bool:
-        """Whether a comparative age ("older", "younger") stands right before a word of a sibling
-        or a child ("the older sister", "his younger son", "her older cousins"): it says who is born
-        first, no age. Varied as "young" or "old" it had made "the old brother, around 10 years
-        old" and "the middle-aged brother" of a boy."""
-        if surface_key(self.text[match.start : match.end]) not in _COMPARATIVE_AGES:
-            return False
-        following = self.matches[match.index + 1] if match.index + 1 < len(self.matches) else None
-        if following is None or not _WORDS_GAP.fullmatch(self.folded[match.end : following.start]):
-            return False
-        if self.folded[match.end : following.start].strip():
-            return False
-        return any(c.removesuffix("_plural") in _SIBLINGS_AND_CHILDREN for c in following.entry.categories)
 
     def _coordinated_modifier(self, match: _Match) -> _Match | None:
         """The modifier of the same attribute that "and", "or" or "&" joins right after `match`
