@@ -956,6 +956,8 @@ def test_a_number_before_a_noun_is_still_a_count() -> None:
             r"(grandpa|grandma) .*?(granddaughter|grandson)",
         ),
         ("a man holding a cat, his wife leaning on him", r"(man|woman) .*?(wife|husband)"),
+        # ... and after "who", an auxiliary and the verb
+        ("the girl with headphones ignoring the boy who keeps poking her", r"the (girl|boy) .*?the (boy|girl)"),
         # a possessive that continues a list of what one person has ("her dad, her grandmother")
         ("a girl in cap and gown hugging her dad, her grandmother crying", r"(girl|boy) .*?(dad|mom)"),
         ("a woman opening a gift, her mother-in-law and her best friend leaning in", r"(woman|man) .*?(mother|father)"),

@@ -126,13 +126,25 @@ def test_his_back_is_a_body_part() -> None:
 
 
 def test_a_disagreeing_pronoun_refers_to_the_other_person_who_then_differs_in_every_candidate() -> None:
-    template = detect("a man and a woman; she hands him her cup")
+    template = detect("a man and a woman; she holds his cup")
     assert [a.name for a in template.attributes] == ["gender_0", "gender_1"]
     assert template.attributes[0].differs_from == ("gender_1",)
+    assert candidates("a man and a woman; she holds his cup") == {
+        "a man and a woman; she holds his cup",
+        "a woman and a man; he holds her cup",
+    }
+
+
+def test_an_object_pronoun_after_a_subject_pronoun_and_its_verb_is_the_other_persons() -> None:
+    """ "she hands him": not hers, who would be "herself", so "him" is the man's by the shape of the
+    clause, and the pair's mix varies (bound by value, the two had differed in every candidate)."""
     assert candidates("a man and a woman; she hands him her cup") == {
         "a man and a woman; she hands him her cup",
         "a woman and a man; he hands her his cup",
+        "a man and a man; he hands him his cup",
+        "a woman and a woman; she hands her her cup",
     }
+    assert_closed("elderly couple on a bench, he is feeding pigeons, she is reading him the newspaper", seed=0)
 
 
 def test_a_pronoun_before_any_person_or_in_a_later_sentence_is_another_person() -> None:

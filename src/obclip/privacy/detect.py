@@ -263,6 +263,7 @@ _CARRYING_PARTS = frozenset(
 _LIST_GAP = re.compile(r"(?:[ \t]+[\w'’-]+){0,4}[ \t]*(?:,[ \t]*(?:and[ \t]+)?|[ \t]+(?:and|&)[ \t]+)")
 _PAIR_GAP = re.compile(r"[ \t]+(?:and|&)[ \t]+(?:(?:a|an|the)[ \t]+)?")
 _OWN_CLAUSE_GAP = re.compile(
+    r"(?:[ \t]+who)?(?:[ \t]+(?:is|was|are|were|keeps)|['’]s)?"
     r"[ \t]+(?:[a-z]+ing|[a-z]+s|(?:(?:[a-z]+ing|[a-z]+s)[ \t]+)?"
     r"(?:beside|behind|next[ \t]+to|with|toward|towards|near|around|for|at|on))[ \t]+"
 )
@@ -2319,12 +2320,27 @@ class _Detector:
             ):
                 return first
         resting = part is not None and part.group(1) in _RESTED_ON_PARTS and _RESTING_GAP.fullmatch(gap)
-        own_clause = pronoun.category == "object_pronoun" and _OWN_CLAUSE_GAP.fullmatch(gap)
+        own_clause = pronoun.category == "object_pronoun" and (
+            _OWN_CLAUSE_GAP.fullmatch(gap) or self._object_of_subject_pronoun(pronoun, nearest)
+        )
         if (own_clause or (pronoun.category == "possessive_determiner" and resting)) and earlier:
             before = earlier[-1]
             if self._same_sentence(before.start, pronoun.start):
                 return before
         return None
+
+    def _object_of_subject_pronoun(self, pronoun: _Match, nearest: _Match) -> bool:
+        """Whether an object pronoun follows, across a verb (and a preposition), a subject pronoun
+        bound to the nearest person: "a man and a woman, she's hugging him" is not hers, who would
+        have said "herself"."""
+        if pronoun.index < 1:
+            return False
+        subject = self.matches[pronoun.index - 1]
+        if not subject.entry.is_pronoun or "subject_pronoun" not in subject.entry.categories:
+            return False
+        if subject.entry.attribute != pronoun.entry.attribute or subject.variable != nearest.variable:
+            return False
+        return bool(_OWN_CLAUSE_GAP.fullmatch(self.folded, subject.end, pronoun.start))
 
     def _parallel_possessive(self, pronoun: _Match, nearest: _Match) -> _Match | None:
         """The earlier possessive of a list of possessed persons that `pronoun` continues: "her dad,
