@@ -88,12 +88,12 @@ def test_default_taxonomy_covers_the_forms_people_write(surface: str, attribute:
     assert (taxonomy.attributes[entry.attribute].name, entry.value) == (attribute, value)
 
 
-@pytest.mark.parametrize("word", ["brown", "yellow", "red", "human", "person", "they"])
+@pytest.mark.parametrize("word", ["yellow", "red", "human", "person", "they"])
 def test_default_taxonomy_leaves_ambiguous_words_out(word: str) -> None:
     assert word not in default_taxonomy().lexicon
 
 
-@pytest.mark.parametrize("word", ["white", "black"])
+@pytest.mark.parametrize("word", ["white", "black", "brown"])
 def test_colour_words_count_only_right_before_a_person(word: str) -> None:
     from obclip.privacy import build_candidate_set
 
