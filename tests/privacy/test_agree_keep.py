@@ -1123,3 +1123,13 @@ def test_two_gender_words_each_before_its_own_person_are_two_persons() -> None:
     pairs = {re.search(r"(female|male) teacher, (female|male) students", c).groups() for c in cset.candidates}  # type: ignore[union-attr]
     assert len(pairs) == 4, cset.candidates
     assert_closed(prompt, seed=0)
+
+
+def test_a_pair_before_a_pursuit_of_animals_is_read_through_an_accent() -> None:
+    """ "an Inuit fathèr and son ice fishing": an accent put on "father" had made the pair the kin of
+    the fish, and "Inuit", "father" and "son" went out in clear."""
+    prompt = "an Inuit fathe\u0300r and son ice fishing, the boy pulling up a fish"
+    cset = build_candidate_set(prompt, seed=0)
+    assert not all("Inuit" in c for c in cset.candidates)
+    assert not all("son" in c.split() for c in cset.candidates)
+    assert_closed(prompt, seed=0)

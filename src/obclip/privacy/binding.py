@@ -1388,7 +1388,7 @@ def pair_pursuit(folded: str, start: int, cursor: int) -> bool:
     gerund = _GERUND.match(folded, cursor)
     if gerund is None or gerund.group(1) not in binding().pursuits_of_animals:
         return False
-    pair = _PAIR_BEFORE.search(folded, max(0, start - 40), start)
+    pair = _PAIR_BEFORE.search(unaccented(folded), max(0, start - 40), start)  # "an Inuit fathèr and son"
     return pair is not None and is_person_noun(pair.group(1))
 
 
