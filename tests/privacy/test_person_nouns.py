@@ -593,3 +593,10 @@ def test_no_first_name_shares_a_surface_with_another_category() -> None:
     ("Nani") would have every first name render as a kin word ("notre dame de grandfather")."""
     mixed = {k for k, e in default_taxonomy().lexicon.items() if "first_name" in e.family and len(e.family) > 1}
     assert not mixed
+
+
+@pytest.mark.parametrize(("word", "person"), [("fathèr", True), ("wömen", True), ("sömmelier", True), ("café", False)])
+def test_an_accent_on_an_english_word_hides_no_person_noun(word: str, person: bool) -> None:
+    from obclip.privacy.words import is_person_noun
+
+    assert is_person_noun(word) is person

@@ -14,7 +14,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from obclip.privacy.keep import name_renderings
-from obclip.privacy.taxonomy import surface_key, unaccented
+from obclip.privacy.taxonomy import surface_key
 from obclip.privacy.words import (
     ARTICLES,
     FUNCTION_WORDS,
@@ -22,6 +22,7 @@ from obclip.privacy.words import (
     TRANSPARENT,
     data_file,
     is_person_noun,
+    unaccented,
     written_in_title_case,
 )
 

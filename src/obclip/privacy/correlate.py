@@ -31,9 +31,16 @@ from obclip.privacy.detect import detect
 from obclip.privacy.expand import HARD_CAP, NOTHING_HIDDEN, CandidateSet, _shuffle, expand
 from obclip.privacy.keep import render_form
 from obclip.privacy.language import ONLY_ENGLISH
-from obclip.privacy.taxonomy import fold, surface_key, unaccented
+from obclip.privacy.taxonomy import fold, surface_key
 from obclip.privacy.template import Attribute, Slot, Template
-from obclip.privacy.words import DETERMINERS, FUNCTION_WORDS, POSSESSIVES, indefinite_article, is_person_noun
+from obclip.privacy.words import (
+    DETERMINERS,
+    FUNCTION_WORDS,
+    POSSESSIVES,
+    indefinite_article,
+    is_person_noun,
+    unaccented,
+)
 
 
 @dataclass(frozen=True)

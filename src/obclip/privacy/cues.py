@@ -19,9 +19,9 @@ from typing import Any
 from obclip.errors import TaxonomyError
 from obclip.privacy.binding import binding
 from obclip.privacy.keep import pair_of
-from obclip.privacy.taxonomy import Matcher, countries_data, fold, surface_key, unaccented
+from obclip.privacy.taxonomy import Matcher, countries_data, fold, surface_key
 from obclip.privacy.template import Slot, Template
-from obclip.privacy.words import FUNCTION_WORDS
+from obclip.privacy.words import FUNCTION_WORDS, unaccented
 
 CUES_FORMAT = "obclip-cues/1"
 NEUTRAL_FORMAT = "obclip-neutral/1"

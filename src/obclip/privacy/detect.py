@@ -53,7 +53,6 @@ from obclip.privacy.taxonomy import (
     default_taxonomy,
     fold,
     surface_key,
-    unaccented,
 )
 from obclip.privacy.template import ARTICLE, Attribute, Part, Slot, Template
 from obclip.privacy.words import (
@@ -72,6 +71,7 @@ from obclip.privacy.words import (
     english_words,
     is_person_head,
     is_person_noun,
+    unaccented,
     wordnet_named,
     written_in_title_case,
 )

@@ -20,8 +20,8 @@ import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 
-from obclip.privacy.taxonomy import OPT_IN, default_taxonomy, unaccented  # taxonomy never imports this module
-from obclip.privacy.words import english_words
+from obclip.privacy.taxonomy import OPT_IN, default_taxonomy  # taxonomy never imports this module
+from obclip.privacy.words import english_words, unaccented
 
 _ZWJ = "\u200d"
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -32,17 +31,6 @@ PRONOUN_CATEGORIES = frozenset(
 _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _SURFACE_RE = re.compile(r"\w(?:[\w'’ -]*\w)?")
 _RESERVED_SURFACES = frozenset({"a", "an"})
-
-
-def unaccented(word: str) -> str:
-    """`word` with the accents of its letters dropped, one character for one (offsets stay valid)."""
-    if word.isascii():
-        return word
-    result = []
-    for char in word:
-        parts = unicodedata.normalize("NFD", char)
-        result.append(parts[0] if len(parts) > 1 and all(unicodedata.combining(p) for p in parts[1:]) else char)
-    return "".join(result)
 
 
 def fold(text: str) -> str:

@@ -6,12 +6,24 @@ from __future__ import annotations
 
 import functools
 import json
+import unicodedata
 from importlib import resources
 from typing import Any
 
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
+
+
+def unaccented(word: str) -> str:
+    """`word` with the accents of its letters dropped, one character for one (offsets stay valid)."""
+    if word.isascii():
+        return word
+    result = []
+    for char in word:
+        parts = unicodedata.normalize("NFD", char)
+        result.append(parts[0] if len(parts) > 1 and all(unicodedata.combining(p) for p in parts[1:]) else char)
+    return "".join(result)
 
 
 FUNCTION_WORDS = _words(
@@ -172,10 +184,16 @@ def is_person_noun(word: str) -> bool:
     """Whether a (folded) word names a person: the list above, WordNet's person nouns
     (`wordnet_persons`), or a word ending in a suffix of persons (-ist, -ian, -man, -smith, -maker,
     -wright, -monger, -keeper, -herd, -eer: "cellist", "custodian", "salaryman", "silversmith",
-    "shepherd", "auctioneer") that is no known non-person (`_suffix_names_a_person`)."""
+    "shepherd", "auctioneer") that is no known non-person (`_suffix_names_a_person`). An accent
+    put on an English word hides nothing ("fathèr", "wömen"): where the word as written is none,
+    it is read without accents too."""
     if word in PERSON_NOUNS or word in wordnet_persons():
         return True
-    return word.endswith(_PERSON_SUFFIXES) and _suffix_names_a_person(word)
+    if word.endswith(_PERSON_SUFFIXES) and _suffix_names_a_person(word):
+        return True
+    if not word.isascii() and (plain := unaccented(word)) != word and plain.isascii():
+        return is_person_noun(plain)
+    return False
 
 
 def _suffix_names_a_person(word: str) -> bool:
