@@ -63,8 +63,14 @@ def cloud_view(
     from obclip.privacy.correlate import apply_policy
 
     resolved = resolve_taxonomy(taxonomy, large, opt_in=opt_in)
-    cset = build_candidate_set(prompt, taxonomy=resolved, max_candidates=max_candidates, seed=seed)
-    return apply_policy(cset, policy=policy, generalize=generalize, max_candidates=max_candidates, seed=seed)
+    # the user's set is read back (every member detects to its template) only where it is the one
+    # sent: a policy that sends cues as neutral forms expands and reads back a set of its own, and
+    # reading both had doubled the time of a large set (2,592 members: 5.4 s -> 2.7 s)
+    cset = build_candidate_set(prompt, taxonomy=resolved, max_candidates=max_candidates, seed=seed, read_back=False)
+    sent = apply_policy(cset, policy=policy, generalize=generalize, max_candidates=max_candidates, seed=seed)
+    if sent.template == cset.template:
+        build_candidate_set(prompt, taxonomy=resolved, max_candidates=max_candidates, seed=seed)
+    return sent
 
 
 def checked_view(

@@ -238,3 +238,10 @@ def test_a_taxonomy_whose_forms_collide_with_neighbours_is_refused() -> None:
         build_candidate_set("a middle young man", taxonomy=taxonomy)
     assert len(build_candidate_set("a young man", taxonomy=taxonomy)) == 3
     assert default_taxonomy() is not taxonomy
+    # what the cloud would be sent is read back too, though the view builds the user's set unread
+    # first (its policy may send another set instead): the same set is refused there
+    from obclip.view import cloud_view
+
+    for policy in (None, "keep-cues"):
+        with pytest.raises(InvalidInputError, match="read back"):
+            cloud_view("a middle young man", taxonomy=taxonomy, policy=policy)

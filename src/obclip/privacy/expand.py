@@ -87,6 +87,7 @@ def build_candidate_set(
     taxonomy: Taxonomy | None = None,
     max_candidates: int | None = None,
     seed: int | None = None,
+    read_back: bool = True,
 ) -> CandidateSet:
     """Detect the sensitive attributes of `prompt` and expand it into its candidate set.
 
@@ -97,6 +98,9 @@ def build_candidate_set(
             that depends on the template only and the group holding the prompt is returned.
         seed: ``None`` shuffles with a CSPRNG; an int gives an order that depends only on the
             set and the seed.
+        read_back: False skips reading every candidate back to its template (`expand`); only
+            for a caller that reads back the set it sends (`view.cloud_view`, whose policy may
+            send another set instead).
 
     The returned set's `device_prompt` is the normalised prompt (what the device draws) and its
     `warnings` tell look-alike letters mixing scripts and a prompt not in English.
@@ -108,7 +112,7 @@ def build_candidate_set(
     check_length(prompt)
     template = detect(prompt, taxonomy)
     normal = normalize(prompt)
-    cset = expand(template, max_candidates=max_candidates, seed=seed)
+    cset = expand(template, max_candidates=max_candidates, seed=seed, read_back=read_back)
     language = reading_language(prompt, template.taxonomy)
     return replace(cset, device_prompt=normal.text.strip(), warnings=reading_warnings(normal, language))
 
@@ -147,6 +151,7 @@ def expand(
     true_values: Sequence[str] | Mapping[str, str] | None = None,
     max_candidates: int | None = None,
     seed: int | None = None,
+    read_back: bool = True,
 ) -> CandidateSet:
     """Expand `template` into the candidate set holding the prompt with `true_values`.
 
@@ -156,6 +161,7 @@ def expand(
             defaults to the values `detect` stored on the template.
         max_candidates: budget M (1..`HARD_CAP`), see `build_candidate_set`.
         seed: see `build_candidate_set`.
+        read_back: see `build_candidate_set`.
 
     Raises:
         InvalidInputError: bad values, budget or seed; a set larger than `HARD_CAP` without a
@@ -183,7 +189,8 @@ def expand(
     varied = _split(units, budget)
     assignments = _assignments(template, units, varied, values)
     rendered = [template.render(assignment) for assignment in assignments]
-    _check_read_back(template, rendered, assignments)
+    if read_back:
+        _check_read_back(template, rendered, assignments)
 
     fixed = tuple(template.attributes[i].name for unit in units if unit not in varied for i in unit.members)
     canonical = tuple(sorted(rendered))
