@@ -257,11 +257,12 @@ _RESTED_ON_PARTS = frozenset({"shoulder", "shoulders", "lap", "chest", "arms", "
 _CARRYING_PARTS = frozenset(
     {"shoulder", "shoulders", "arms", "lap", "back", "chest", "hip", "hips", "knee", "knees", "side", "bosom", "breast"}
 )
-# between a person and an object pronoun that cannot be theirs: a verb or a preposition of their own
 # between the two persons of a pair: "a husband and wife", "a man and his wife" is no pair of this kind
+_PAIR_GAP = re.compile(r"[ \t]+(?:and|&)[ \t]+(?:(?:a|an|the)[ \t]+)?")
 # after a possessed person, before the next possessive of a list: "her dad, her", "her mother and her"
 _LIST_GAP = re.compile(r"(?:[ \t]+[\w'’-]+){0,4}[ \t]*(?:,[ \t]*(?:and[ \t]+)?|[ \t]+(?:and|&)[ \t]+)")
-_PAIR_GAP = re.compile(r"[ \t]+(?:and|&)[ \t]+(?:(?:a|an|the)[ \t]+)?")
+# between a person (or a subject pronoun) and an object pronoun that cannot be theirs: a verb, or a
+# verb and a preposition, of their own ("pushing him", "laughing beside him", "who keeps poking her")
 _OWN_CLAUSE_GAP = re.compile(
     r"(?:[ \t]+who)?(?:[ \t]+(?:is|was|are|were|keeps)|['’]s)?"
     r"[ \t]+(?:[a-z]+ing|[a-z]+s|(?:(?:[a-z]+ing|[a-z]+s)[ \t]+)?"
