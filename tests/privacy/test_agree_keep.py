@@ -956,6 +956,12 @@ def test_a_number_before_a_noun_is_still_a_count() -> None:
             r"(grandpa|grandma) .*?(granddaughter|grandson)",
         ),
         ("a man holding a cat, his wife leaning on him", r"(man|woman) .*?(wife|husband)"),
+        # ... "across from", "to" and the like
+        ("a man pouring wine, a Japanese woman laughing across from him", r"(man|woman) .*?(woman|man) laughing"),
+        (
+            "an old man and a young woman sharing a bench, she reads to him",
+            r"an? \S+ (man|woman) and an? \S+ (woman|man) sharing",
+        ),
         # ... and after "who", an auxiliary and the verb
         ("the girl with headphones ignoring the boy who keeps poking her", r"the (girl|boy) .*?the (boy|girl)"),
         # a possessive that continues a list of what one person has ("her dad, her grandmother")
@@ -1132,4 +1138,16 @@ def test_a_pair_before_a_pursuit_of_animals_is_read_through_an_accent() -> None:
     cset = build_candidate_set(prompt, seed=0)
     assert not all("Inuit" in c for c in cset.candidates)
     assert not all("son" in c.split() for c in cset.candidates)
+    assert_closed(prompt, seed=0)
+
+
+def test_a_second_kin_noun_of_its_category_is_another_person() -> None:
+    """ "mom is filipina, dad is german": "dad" after the comma had been read as a second word of the
+    mom, whose two parent nouns then differed in every candidate (a mixed couple in every one)."""
+    prompt = "generate an image of my parents renewing their vows, mom is filipina, dad is german"
+    cset = build_candidate_set(prompt, seed=0, max_candidates=64)
+    template = detect(prompt)
+    assert {a.name for a in template.attributes} == {"gender_0", "ethnicity_0", "gender_1", "ethnicity_1"}
+    assert all(not a.differs_from for a in template.attributes)
+    assert len(cset) > 1
     assert_closed(prompt, seed=0)

@@ -266,7 +266,8 @@ _LIST_GAP = re.compile(r"(?:[ \t]+[\w'’-]+){0,4}[ \t]*(?:,[ \t]*(?:and[ \t]+)?
 _OWN_CLAUSE_GAP = re.compile(
     r"(?:[ \t]+who)?(?:[ \t]+(?:is|was|are|were|keeps)|['’]s)?"
     r"[ \t]+(?:[a-z]+ing|[a-z]+s|(?:(?:[a-z]+ing|[a-z]+s)[ \t]+)?"
-    r"(?:beside|behind|next[ \t]+to|with|toward|towards|near|around|for|at|on))[ \t]+"
+    r"(?:beside|behind|next[ \t]+to|across[ \t]+from|in[ \t]+front[ \t]+of|opposite|with|toward|towards|near"
+    r"|around|for|at|on|to|over|against|from|after))[ \t]+"
 )
 _THING_BEFORE = re.compile(r"([a-z]+)[ \t]+(?:and|with|&)[ \t]+$")
 _TAG_MARKS = (",", ";", "|", "\n")
@@ -2191,7 +2192,8 @@ class _Detector:
                 assert previous is not None  # "an old couple in their 80s": one age, of the couple
                 join(match, variables[previous.variable].person)
             else:
-                if previous is None or not self._same_person(previous, match):
+                new_person = previous is None or not self._same_person(previous, match)
+                if new_person or self._kin_again(match, current, variables):
                     head = self._definite_head(index)
                     referent = self._referent(head, heads, variables, differing) if head is not None else None
                     if referent is None:
@@ -2265,6 +2267,20 @@ class _Detector:
             if by is not None and by.entry.is_pronoun:
                 join(match, variables[by.variable].person)
         return variables
+
+    def _kin_again(self, match: _Match, current: int, variables: list[_Variable]) -> bool:
+        """Whether `match` is a kin noun of a category that the person being read already has a noun
+        of ("mom is filipina, dad is german": "dad" after the comma is no second word of the mom, whose
+        two parent nouns would have had to differ in every candidate). Reads categories, never a value."""
+        if match.category not in _KIN_CATEGORIES or match.entry.is_pronoun or current < 0:
+            return False
+        return any(
+            m.category == match.category
+            and not m.entry.is_pronoun
+            and 0 <= m.variable < len(variables)
+            and variables[m.variable].person == current
+            for m in self.matches[: match.index]
+        )
 
     def _singular_persons(self, pronoun: _Match, persons: list[_Match], position: int) -> tuple[list[_Match], int]:
         """The persons a pronoun may speak of, and how many come before it: a pronoun of one person
