@@ -155,6 +155,8 @@ def test_normalisation_is_idempotent(text: str) -> None:
         ("can u make me a pic of my grandma as a queen, shes 84 and loves purple", "she's 84"),
         ("can you do one of my son (hes 3) as a little astronaut", "(he's 3)"),
         ("Shes a nurse in scrubs", "She's a nurse"),
+        # an accent put on it to slip past hides nothing
+        ("make it so the girl is holding a puppy instead of the cat, she\u0301s like 10", "she's like 10"),
     ],
 )
 def test_a_pronoun_contraction_without_its_apostrophe_is_read_and_varied(prompt: str, read: str) -> None:

@@ -141,7 +141,7 @@ def normalize(text: str) -> Normalized:
     aged = _read_ages(spaced)
     if aged != spaced:
         notes.append("ages written '50 y/o', '50yo' or '9mo' read as '50-year-old', '9-month-old'")
-    contracted = _BARE_CONTRACTION.sub(_apostrophe, aged)
+    contracted = _contract(aged)
     if contracted != aged:
         notes.append("'shes' and 'hes' read as \"she's\" and \"he's\"")
     aged = contracted
@@ -156,6 +156,17 @@ def normalize(text: str) -> Normalized:
     if joined != deleeted:
         notes.append("words spelled out letter by letter read as one word ('w o m a n' as 'woman')")
     return Normalized(joined, text, tuple(mixed), tuple(notes))
+
+
+def _contract(text: str) -> str:
+    """`text` with "shes" and "hes" read as "she's" and "he's", found on the text without accents
+    too ("shés like 10": an accent put on it to slip past)."""
+    plain = unaccented(text)  # one character for one: the spans are the text's
+    pieces, cursor = [], 0
+    for found in _BARE_CONTRACTION.finditer(plain):
+        pieces += [text[cursor : found.start()], _apostrophe(found)]
+        cursor = found.end()
+    return "".join(pieces) + text[cursor:]
 
 
 def _apostrophe(match: re.Match[str]) -> str:
