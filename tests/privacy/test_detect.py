@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
+import importlib
 
 import pytest
 from tests.privacy.test_invariant import assert_closed
 
 from obclip.errors import InvalidInputError
-from obclip.privacy import Template, build_candidate_set, detect
+from obclip.privacy import Template, build_candidate_set, candidate_count, default_taxonomy, detect
 
 
 def candidates(prompt: str, **kwargs) -> set[str]:
@@ -106,45 +106,76 @@ def test_a_pronoun_that_disagrees_with_the_only_person_of_its_sentence_is_refuse
         build_candidate_set(prompt)
 
 
-def test_a_disagreeing_pronoun_finds_the_nearest_person_who_agrees_past_those_who_do_not() -> None:
-    """ "Her grandfather, a tall man, holds her hand": the man and the grandfather disagree with
-    "her", the girl agrees. It had been refused ("'her' disagrees with 'man'"); the girl now
-    differs from both in every candidate, so every candidate reads "her" as hers."""
-    prompt = "a girl in a Sunday dress. Her grandfather, a tall man in a hat, holds her hand and looks at her."
+def _mixes(prompt: str) -> tuple[set[tuple[str, ...]], int]:
+    """The persons' gender values over the candidates of `prompt` (each read back), and how many
+    persons there are; every pronoun that may speak of several persons must equal one of them."""
     cset = build_candidate_set(prompt, seed=0)
+    persons = [a.name for a in cset.attributes if a.kind == "gender" and not a.agrees_with]
+    mixes = set()
     for candidate in cset.candidates:
-        child = re.search(r"a (girl|boy) in", candidate).group(1)  # type: ignore[union-attr]
-        own = {"girl": "her", "boy": "his"}[child]
-        assert f"holds {own} hand" in candidate, candidate
-        assert re.search(r"a tall (man|woman)", candidate).group(1) != {"girl": "woman", "boy": "man"}[child]  # type: ignore[union-attr]
+        again = detect(candidate)
+        values = dict(zip((a.name for a in again.attributes), again.true_values or (), strict=True))
+        for attribute in again.attributes:
+            if attribute.agrees_with:
+                assert values[attribute.name] in {values[n] for n in attribute.agrees_with}, candidate
+        mixes.add(tuple(values[n] for n in persons))
+    return mixes, len(persons)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a bride and groom at the altar, her veil lifted",
+        "a man and a woman; she holds his cup",
+        "A man and a woman walk along the beach. He smiles.",
+        "an aunt and her nephew on a roller coaster, she is screaming, he is bored",
+        "a girl in a Sunday dress. Her grandfather, a tall man in a hat, holds her hand and looks at her.",
+        "an old couple in a diner booth, she is doing the crossword, he is stealing her fries",
+        "an old couple, he holds her hand, she smiles",
+        "a Hindu couple at their wedding walking around the fire, her red sari, his white kurta",
+        "a young couple, his arm around her, her head on his chest",
+    ],
+)
+def test_a_pronoun_after_two_persons_may_speak_of_either_so_their_gender_mix_varies(prompt: str) -> None:
+    """Bound to the nearest person that agrees by value, the persons a pronoun passed had to differ
+    from it in every candidate: "her veil" kept a bride and a groom, one of each, in every
+    candidate, which told the cloud the couple's mix. Read from positions only, the pronoun now
+    equals one of the persons named before it, and the mix varies over every combination."""
+    mixes, persons = _mixes(prompt)
+    assert persons >= 2
+    assert len(mixes) == 2**persons
+    assert_closed(prompt, seed=0)
+
+
+def test_a_pronoun_that_may_speak_of_either_person_is_a_variable_that_agrees_with_one() -> None:
+    template = detect("a man and a woman; she holds his cup")
+    assert [(a.name, a.agrees_with) for a in template.attributes] == [
+        ("gender_0", ()),
+        ("gender_1", ()),
+        ("gender_2", ("gender_0", "gender_1")),
+        ("gender_3", ("gender_0", "gender_1")),
+    ]
+    found = candidates("a man and a woman; she holds his cup")
+    assert len(found) == 2 + 2 * 2 * 2  # two couples of one gender, two mixed ones with either pronoun
+    assert {"a woman and a woman; she holds her cup", "a man and a woman; he holds his cup"} <= found
+    assert not any(c.startswith("a man and a man") and "she" in c for c in found)
+
+
+def test_past_two_such_pronouns_the_nearest_person_that_agrees_binds_again() -> None:
+    """Each free pronoun doubles a mixed couple's candidates; the third binds by the nearest-person
+    rules: "he", disagreeing with the woman, is the man's, who then differs from her in every
+    candidate (a cost in privacy that the judge counts, bounded in N)."""
+    prompt = "a man and a woman at a table, her cup in his hand, he laughs"
+    template = detect(prompt)
+    free = [a for a in template.attributes if a.agrees_with]
+    assert len(free) == 2
+    assert any(a.differs_from for a in template.attributes)
     assert_closed(prompt, seed=0)
 
 
 def test_his_back_is_a_body_part() -> None:
     prompt = "an old priest watches from the doorway with his hands behind his back"
     assert build_candidate_set(prompt, seed=0).true_prompt == prompt  # not "behind him back"
-
-
-def test_a_disagreeing_pronoun_refers_to_the_other_person_who_then_differs_in_every_candidate() -> None:
-    template = detect("a man and a woman; she holds his cup")
-    assert [a.name for a in template.attributes] == ["gender_0", "gender_1"]
-    assert template.attributes[0].differs_from == ("gender_1",)
-    assert candidates("a man and a woman; she holds his cup") == {
-        "a man and a woman; she holds his cup",
-        "a woman and a man; he holds her cup",
-    }
-
-
-def test_an_object_pronoun_after_a_subject_pronoun_and_its_verb_is_the_other_persons() -> None:
-    """ "she hands him": not hers, who would be "herself", so "him" is the man's by the shape of the
-    clause, and the pair's mix varies (bound by value, the two had differed in every candidate)."""
-    assert candidates("a man and a woman; she hands him her cup") == {
-        "a man and a woman; she hands him her cup",
-        "a woman and a man; he hands her his cup",
-        "a man and a man; he hands him his cup",
-        "a woman and a woman; she hands her her cup",
-    }
-    assert_closed("elderly couple on a bench, he is feeding pigeons, she is reading him the newspaper", seed=0)
 
 
 def test_a_pronoun_before_any_person_or_in_a_later_sentence_is_another_person() -> None:
@@ -220,9 +251,9 @@ def test_every_person_gets_its_own_slots() -> None:
 
 
 def test_a_pronoun_binds_to_the_nearest_preceding_person() -> None:
-    template = detect("a man and a woman, she smiles")
+    template = detect("an old man and his dog, he smiles")
     pronoun = template.attributes[template.parts[-2].attribute]
-    assert pronoun.name == "gender_1"
+    assert pronoun.name == "gender_0"
     assert [a.name for a in detect("she smiles at a woman").attributes] == ["gender_0"]
     assert [a.differs_from for a in detect("she smiles at a man").attributes] == [("gender_1",), ()]
     assert candidates("she smiles at a man") == {"she smiles at a man", "he smiles at a woman"}
@@ -324,3 +355,22 @@ def test_brown_before_a_person_is_a_skin_tone(prompt: str, varied: bool) -> None
     assert ("skin" in {a.kind for a in template.attributes}) is varied, template.text
     if varied:
         assert_closed(prompt, seed=0)
+
+
+def test_past_the_set_limit_pronouns_bind_to_the_nearest_person_again() -> None:
+    """A family of many persons whose free pronouns would take the set past `_FREE_SET_LIMIT` is
+    read as before (N stays what it was, so a prompt is answered within seconds), and stays closed."""
+    prompt = (
+        "a family portrait: a grandmother, a grandfather, a mother, a father, an aunt and an uncle, "
+        "a son and a daughter at a table, her cup in his hand"
+    )
+    module = importlib.import_module("obclip.privacy.detect")
+    free = module._Detector(prompt, default_taxonomy()).template()
+    assert any(a.agrees_with for a in free.attributes)
+    assert candidate_count(free) > module._FREE_SET_LIMIT
+    template = detect(prompt)
+    assert not any(a.agrees_with for a in template.attributes)
+    assert candidate_count(template) <= module._FREE_SET_LIMIT
+    assert_closed(prompt, seed=0)
+    few = detect("a mother and a father at a table, her cup in his hand")
+    assert any(a.agrees_with for a in few.attributes)

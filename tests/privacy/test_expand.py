@@ -245,3 +245,16 @@ def test_a_taxonomy_whose_forms_collide_with_neighbours_is_refused() -> None:
     for policy in (None, "keep-cues"):
         with pytest.raises(InvalidInputError, match="read back"):
             cloud_view("a middle young man", taxonomy=taxonomy, policy=policy)
+
+
+def test_a_pronoun_that_may_speak_of_either_person_must_equal_one_of_them() -> None:
+    """`agrees_with`: the bride-and-groom set holds every mix of the pair, and no member in which
+    the pronoun agrees with neither (two grooms and "her veil")."""
+    template = detect("a bride and groom at the altar, her veil lifted")
+    assert template.attributes[2].public_dict()["agrees_with"] == ["gender_0", "gender_1"]
+    with pytest.raises(InvalidInputError, match="must equal one of"):
+        expand(template, true_values={"gender_0": "male", "gender_1": "male", "gender_2": "female"})
+    members = set(expand(template, seed=0).candidates)
+    assert candidate_count(template) == len(members) == 6
+    assert "a groom and groom at the altar, her veil lifted" not in members
+    assert "a groom and bride at the altar, his veil lifted" in members

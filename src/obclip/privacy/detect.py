@@ -137,6 +137,17 @@ class _Variable:
     value: str
     first: int
     differs_from: list[int] = field(default_factory=list)
+    agrees_with: list[int] = field(default_factory=list)
+
+
+_MAX_FREE_PRONOUNS = 2
+"""Pronouns of a prompt that may speak of any of the persons before them (`_free_referents`): a
+couple with two such pronouns has 2 * 2**2 + 2 = 10 gender candidates, three persons 26 (each
+doubles the mixed assignments: past two, a family's set grew past the 5 s a prompt may take)."""
+
+_MAX_PAIR_PRONOUNS = 4
+"""Pronouns after a group of two that names no one, each a variable of its own (`_pair_pronouns`):
+2**4 = 16 gender patterns at most."""
 
 
 MAX_PROMPT_CHARS = 4000
@@ -361,10 +372,17 @@ _NO_PERSON = "\x00"
 
 @functools.lru_cache(maxsize=1024)
 def _attribute(
-    name: str, spec: AttributeSpec, person: int, differs_from: tuple[str, ...], categories: frozenset[str]
+    name: str,
+    spec: AttributeSpec,
+    person: int,
+    differs_from: tuple[str, ...],
+    categories: frozenset[str],
+    agrees_with: tuple[str, ...] = (),
 ) -> Attribute:
     values = spec.values_for(categories or spec.categories)
-    return Attribute(name=name, kind=spec.name, values=values, person=person, differs_from=differs_from)
+    return Attribute(
+        name=name, kind=spec.name, values=values, person=person, differs_from=differs_from, agrees_with=agrees_with
+    )
 
 
 def detect(prompt: str, taxonomy: Taxonomy | None = None) -> Template:
@@ -392,7 +410,26 @@ def detect(prompt: str, taxonomy: Taxonomy | None = None) -> Template:
     if _text_language(text, taxonomy) is not None:
         # only English is read: a prompt in another language is sent as written (and told)
         return Template((text,), (), taxonomy, ())
-    return _Detector(text, taxonomy).template()
+    template = _Detector(text, taxonomy).template()
+    if any(a.agrees_with for a in template.attributes) and _count(template) > _FREE_SET_LIMIT:
+        # read from the template's shape only, the same for every member of its set
+        template = _Detector(text, taxonomy, max_free=0).template()
+    return template
+
+
+_FREE_SET_LIMIT = 512
+"""Largest set for which pronouns may speak of any of several persons (`_free_referents`); past it
+they bind to the nearest person as before: a family portrait of four generations had grown from
+768 candidates to 1,920 and past the 5 s a prompt may take."""
+
+
+def _count(template: Template) -> int:
+    from obclip.privacy.expand import candidate_count  # expand imports this module
+
+    try:
+        return candidate_count(template)
+    except InvalidInputError:  # a unit too large to enumerate
+        return _FREE_SET_LIMIT + 1
 
 
 def reading_language(prompt: str, taxonomy: Taxonomy | None = None) -> str | None:
@@ -621,7 +658,8 @@ def _few_words_of_a_phrase(words: list[str]) -> bool:
 
 
 class _Detector:
-    def __init__(self, text: str, taxonomy: Taxonomy) -> None:
+    def __init__(self, text: str, taxonomy: Taxonomy, max_free: int = _MAX_FREE_PRONOUNS) -> None:
+        self.max_free = max_free
         self.text = text
         self.folded = fold(text)
         self.taxonomy = taxonomy
@@ -2214,12 +2252,31 @@ class _Detector:
         starts = {kind: [m.start for m in matches] for kind, matches in by_kind.items()}
         units: dict[int, list[int]] = {}
         pronoun_roots: dict[int, int] = {}
+        free_pronouns: list[int] = []
+        of_pair = self._pair_pronouns(members, by_kind)
         named = [m for m in self.matches if (not m.entry.is_pronoun or m.start in members) and m.variable >= 0]
         named_ends = [m.end for m in named]  # in order: matches never overlap
         for match in self.matches:
             if not match.entry.is_pronoun or match.start in members:
                 continue
             kind = match.entry.attribute
+            if match.start in of_pair:  # "a young couple, his arm around her, her head on his chest"
+                person += 1
+                match.variable = len(variables)
+                variables.append(_Variable(kind, person, match.entry.value, match.start))
+                continue
+            between = [m.variable for m in by_kind.get(kind, []) if m.start in members]
+            if (
+                len(between) == 2
+                and min(members) < match.start < max(members)
+                and len(free_pronouns) < _MAX_FREE_PRONOUNS
+            ):
+                # "an old couple, he holds her hand, she smiles": either member's, as after both
+                person += 1
+                match.variable = len(variables)
+                variables.append(_Variable(kind, person, match.entry.value, match.start, agrees_with=sorted(between)))
+                free_pronouns.append(match.variable)
+                continue
             persons = by_kind.get(kind, [])
             spoken = self._spoken_of(match, named, named_ends, starts.get(kind, []))
             who = variables[spoken.variable].person if spoken is not None else None
@@ -2248,6 +2305,25 @@ class _Detector:
                         match.variable = bound
                         continue
                 root = target.variable
+                free = (
+                    []
+                    if preferred is not None
+                    else self._free_referents(match, persons[:position], variables, free_pronouns)
+                )
+                if free and self._agrees_with_one(match, free, variables):
+                    # "a bride and groom at the altar, her veil lifted": either's, in every candidate
+                    person += 1
+                    match.variable = len(variables)
+                    variables.append(_Variable(kind, person, match.entry.value, match.start, agrees_with=free))
+                    free_pronouns.append(match.variable)
+                    continue
+                if free and not self._same_sentence(target.start, match.start):
+                    # "Two men at a bar. She walks in": another person, of another value than each
+                    # (so that no candidate reads the pronoun as one of them)
+                    person += 1
+                    match.variable = len(variables)
+                    variables.append(_Variable(kind, person, match.entry.value, match.start, differs_from=free))
+                    continue
                 if variables[root].value == match.entry.value:
                     match.variable = root
                     continue
@@ -2267,6 +2343,37 @@ class _Detector:
             if by is not None and by.entry.is_pronoun:
                 join(match, variables[by.variable].person)
         return variables
+
+    def _free_referents(
+        self, pronoun: _Match, before: list[_Match], variables: list[_Variable], free: list[int]
+    ) -> list[int]:
+        """The variables of the persons a pronoun may speak of, where two or more persons of its
+        kind are named before it and its own sentence names none or several of them: it is then a
+        variable of its own that equals one of theirs in every candidate ("a bride and groom at the
+        altar, her veil lifted": the bride's or the groom's; "A man and a woman walk. He smiles").
+        A pronoun after the one person of its sentence is read as before ("... The old man wears a
+        turban, his beard tucked": a grandson's beard would be no reading). Read from positions
+        only, never a value. Bound to the nearest person that
+        agrees by value, the persons it passed had to differ from it in every candidate (or a
+        candidate would have bound it to them), so the couple's gender mix was the user's in every
+        candidate: what the cloud learns of a couple. Each such pronoun multiplies the pair's
+        candidates by two, so past `_MAX_FREE_PRONOUNS` of a prompt the nearest-person rules bind
+        again (empty list)."""
+        if len(free) >= self.max_free:
+            return []
+        mine = [m for m in before if m.variable >= 0]
+        here = {variables[m.variable].person for m in mine if self._same_sentence(m.start, pronoun.start)}
+        if len(here) == 1 or len({variables[m.variable].person for m in mine}) < 2:
+            return []  # "... The old man wears a turban, his beard tucked": the one person of its sentence
+        return sorted({m.variable for m in mine})
+
+    def _agrees_with_one(self, pronoun: _Match, free: list[int], variables: list[_Variable]) -> bool:
+        """Whether the user's pronoun agrees with one of the persons it may speak of: the same value,
+        or a group's partial value ("men and women ... he": one of them). Where none agrees ("two
+        boys, she ...") it is another person, or the prompt is refused, as before."""
+        spec = self.taxonomy.attributes[pronoun.entry.attribute]
+        full = spec.values_for(spec.categories)
+        return any(variables[v].value == pronoun.entry.value or variables[v].value not in full for v in free)
 
     def _kin_again(self, match: _Match, current: int, variables: list[_Variable]) -> bool:
         """Whether `match` is a kin noun of a category that the person being read already has a noun
@@ -2469,8 +2576,25 @@ class _Detector:
         varies apart from the other's, so the couple's mix varies too (one "he" and one "she" in
         every candidate would tell the cloud it is a man and a woman). Reads the group word, the
         pronouns' category and where each opens a clause, never a value: "he ..., he ..." reads the
-        same. A group word the taxonomy varies ("two sisters") keeps its own binding."""
-        pronouns = [m for m in self.matches if "subject_pronoun" in m.entry.categories]
+        same. A group word the taxonomy varies ("two sisters") keeps its own binding. Possessives
+        that open a phrase each are members too: "a Hindu couple at their wedding, her red sari, his
+        white kurta" (read as one person and the other value, the two had been mixed in every
+        candidate)."""
+        subjects = [m for m in self.matches if "subject_pronoun" in m.entry.categories]
+        found = self._members(subjects)
+        if found:
+            return found
+        return self._members(
+            [
+                m
+                for m in self.matches
+                if "subject_pronoun" in m.entry.categories
+                or (m.entry.is_pronoun and m.category == "possessive_determiner")
+            ]
+        )
+
+    def _members(self, pronouns: list[_Match]) -> set[int]:
+        """`_distributive` over the pronouns given (subjects, or subjects and possessives)."""
         if len(pronouns) < 2:
             return set()
         pair = _PAIR.search(self.folded, 0, pronouns[0].start)
@@ -2484,7 +2608,32 @@ class _Detector:
         first, second = opening[:2]
         if not self._same_sentence(pair.start(), second.start):
             return set()
+        if "possessive_determiner" in (first.category, second.category) and any(
+            m.entry.is_pronoun and first.start < m.start < second.start for m in self.matches
+        ):
+            return set()  # "a young couple, his arm around her, her head on his chest": "her" between
         return {first.start, second.start}
+
+    def _pair_pronouns(self, members: set[int], by_kind: dict[int, list[_Match]]) -> set[int]:
+        """Starts of the pronouns that speak of a group of two that names no one, where no member
+        rule reads them (`_distributive`): "a young couple, his arm around her, her head on his
+        chest". Each may be either member's, so each is a variable of its own and the set holds
+        every pattern (N = 2**k for k pronouns, at most `_MAX_PAIR_PRONOUNS`); bound to one another
+        by value, "his" and "her" had differed in every candidate, the couple mixed in each."""
+        if members:
+            return set()
+        pronouns = [m for m in self.matches if m.entry.is_pronoun]
+        if not pronouns or len(pronouns) > _MAX_PAIR_PRONOUNS:
+            return set()
+        kinds = {m.entry.attribute for m in pronouns}
+        if len(kinds) != 1 or by_kind.get(next(iter(kinds))):
+            return set()  # a person of the pronouns' kind is named: the other rules read them
+        pair = _PAIR.search(self.folded, 0, pronouns[0].start)
+        if pair is None or any(m.start < pair.end() and pair.start() < m.end for m in self.matches):
+            return set()
+        if not self._same_sentence(pair.start(), pronouns[0].start):
+            return set()
+        return {m.start for m in pronouns}
 
     def _person_head(self, match: _Match) -> bool:
         """Whether `match` is one person's noun of gender ("man", "grandmother", "waitress"), which a
@@ -2825,6 +2974,7 @@ class _Detector:
                 persons[variables[old].person],
                 tuple(names[v] for v in sorted(variables[old].differs_from, key=lambda v: new_index[v])),
                 frozenset(categories.get(old, ())),
+                tuple(names[v] for v in sorted(variables[old].agrees_with, key=lambda v: new_index[v])),
             )
             for old in order
         )

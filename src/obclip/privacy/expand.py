@@ -225,25 +225,37 @@ _MAX_UNIT_PRODUCT = 100_000
 
 @dataclass(frozen=True)
 class _Unit:
-    """Attributes tied by "must differ" constraints: a free attribute with the pronouns that
-    disagree with it, or two persons a pronoun sets apart ("a man and a woman; she hands him ...")."""
+    """Attributes tied by constraints: a free attribute with the pronouns that disagree with it,
+    two persons a pronoun sets apart ("a man and a woman; she hands him ..."), or the persons a
+    pronoun may speak of with that pronoun ("a bride and groom at the altar, her veil lifted")."""
 
     members: tuple[int, ...]
     spaces: tuple[tuple[str, ...], ...]
     """Each member's value space (a group's plural may take a partial value that a person cannot)."""
     priority: tuple[int, int]
     edges: tuple[tuple[int, int], ...] = ()
+    """Pairs of members (by attribute index) that differ in every choice."""
+    agreements: tuple[tuple[int, tuple[int, ...]], ...] = ()
+    """(member, others): the member equals one of the others in every choice, or one of them takes
+    a partial value the member cannot (a group of "men and women": a pronoun of either agrees)."""
 
     @functools.cached_property
     def choices(self) -> tuple[tuple[str, ...], ...]:
-        """Every assignment of the members that keeps each constrained pair different."""
-        if not self.edges:
+        """Every assignment of the members that keeps each constrained pair different and each
+        agreeing member equal to one of its persons."""
+        if not self.edges and not self.agreements:
             return tuple((value,) for value in self.spaces[0])
         if math.prod(len(space) for space in self.spaces) > _MAX_UNIT_PRODUCT:
             raise InvalidInputError("this prompt ties too many words together to expand; shorten it")
         position = {member: i for i, member in enumerate(self.members)}
         pairs = [(position[a], position[b]) for a, b in self.edges]
-        return tuple(combo for combo in itertools.product(*self.spaces) if all(combo[a] != combo[b] for a, b in pairs))
+        agree = [(position[m], tuple(position[o] for o in others)) for m, others in self.agreements]
+        return tuple(
+            combo
+            for combo in itertools.product(*self.spaces)
+            if all(combo[a] != combo[b] for a, b in pairs)
+            and all(any(combo[o] == combo[m] or combo[o] not in self.spaces[m] for o in others) for m, others in agree)
+        )
 
     @property
     def size(self) -> int:
@@ -261,11 +273,17 @@ def _units(template: Template) -> list[_Unit]:
         return i
 
     edges: list[tuple[int, int]] = []
+    agreements: list[tuple[int, tuple[int, ...]]] = []
     for i, attribute in enumerate(template.attributes):
         for other in attribute.differs_from:
             j = names[other]
             edges.append((j, i))
             parent[root(i)] = root(j)
+        if attribute.agrees_with:
+            others = tuple(names[other] for other in attribute.agrees_with)
+            agreements.append((i, others))
+            for j in others:
+                parent[root(i)] = root(j)
     groups: dict[int, list[int]] = {}
     for i in range(len(template.attributes)):
         groups.setdefault(root(i), []).append(i)
@@ -276,6 +294,7 @@ def _units(template: Template) -> list[_Unit]:
             spaces=tuple(template.attributes[m].values for m in members),
             priority=(taxonomy.index(template.attributes[members[0]].kind), members[0]),
             edges=tuple(e for e in edges if e[0] in members),
+            agreements=tuple(a for a in agreements if a[0] in members),
         )
         for members in groups.values()
     ]
@@ -341,11 +360,17 @@ def _true_values(template: Template, true_values: Sequence[str] | Mapping[str, s
         if len(values) != len(attributes):
             raise InvalidInputError(f"true_values needs {len(attributes)} values, got {len(values)}")
     by_name = dict(zip((a.name for a in attributes), values, strict=True))
+    by_name_values = {a.name: a.values for a in attributes}
     for attribute, value in zip(attributes, values, strict=True):
         if value not in attribute.values:
             raise InvalidInputError(f"{value!r} is not a value of {attribute.name} ({attribute.kind})")
         if any(by_name[other] == value for other in attribute.differs_from):
             raise InvalidInputError(f"{attribute.name} must differ from {', '.join(attribute.differs_from)}")
+        if attribute.agrees_with and all(
+            by_name[other] not in (value, *(v for v in by_name_values[other] if v not in attribute.values))
+            for other in attribute.agrees_with
+        ):
+            raise InvalidInputError(f"{attribute.name} must equal one of {', '.join(attribute.agrees_with)}")
     return values
 
 

@@ -52,6 +52,10 @@ class Attribute:
         differs_from: names of attributes this one must differ from. Set for a pronoun that, in
             the user's prompt, disagrees with the person it would bind to ("a man holding her
             hat"): every candidate keeps the disagreement, so the set stays closed.
+        agrees_with: names of attributes one of which this one must equal. Set for a pronoun
+            that may speak of any of two or more persons named before it in its sentence ("a
+            bride and groom at the altar, her veil lifted"): every candidate's pronoun agrees
+            with one of them, and their mix varies over every combination.
     """
 
     name: str
@@ -59,6 +63,7 @@ class Attribute:
     values: tuple[str, ...]
     person: int
     differs_from: tuple[str, ...] = ()
+    agrees_with: tuple[str, ...] = ()
 
     def public_dict(self) -> dict[str, object]:
         """JSON-able description (names and value space; never a value of the user's prompt)."""
@@ -70,6 +75,8 @@ class Attribute:
         }
         if self.differs_from:
             result["differs_from"] = list(self.differs_from)
+        if self.agrees_with:
+            result["agrees_with"] = list(self.agrees_with)
         return result
 
 
