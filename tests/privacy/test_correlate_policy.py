@@ -331,3 +331,20 @@ def test_a_generalised_or_fixed_set_keeps_the_line_on_words_it_cannot_read(promp
         again = cloud_view(member, seed=3, policy=policy, max_candidates=8)
         assert again == sent and again.candidates == sent.candidates
         assert again.notice == sent.notice
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "A young woman braiding her little sister's hair. She wears a kimono. The younger girl laughs.",
+        "A young Nigerian woman braiding her little sister's hair. She wears an ankara wrap dress. "
+        "The younger girl laughs.",
+    ],
+)
+def test_a_cue_between_the_and_a_person_stays_so_every_member_generalises_alike(prompt: str) -> None:
+    # "The younger girl" sent as "The girl" refers back to the sister, whose values agree, and the
+    # rewrite was refused (persons changed) for the user's prompt; a member with "The younger boy"
+    # kept its persons and was generalised: two sets from one, not closed
+    sent = cloud_view(prompt, seed=1)
+    for member in sent.candidates:
+        assert cloud_view(member, seed=1) == sent

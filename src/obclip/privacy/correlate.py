@@ -515,10 +515,12 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
     every = [h for h in find_cues(template) if not h.slot]
     nouns = child_nouns_after(template)
     persons = _person_nouns() | nouns if _shows_a_person(template) else frozenset()
+    text = fixed_text(template)
     hits = [
         h
         for h in every
         if _sent_as(template, h) is not None
+        and not _after_the(text, h)
         and (h.key in persons or modifies_a_child(template, h) or any(r.varied for r in _reveals(cset, h)))
     ]
     recast = _recast(template)
@@ -575,6 +577,19 @@ def _generalized(cset: CandidateSet, budget: int | None, seed: int | None) -> Ca
     if not same or values != template.true_values or not kept:
         return None
     return expand(again, max_candidates=budget, seed=seed)
+
+
+_THE_BEFORE = re.compile(r"(?<![\w'’-])the[ \t]+$", re.IGNORECASE)
+
+
+def _after_the(text: str, hit: CueHit) -> bool:
+    """Whether a cue stands between "the" and a slot ("The younger girl squirms"): without it, "the
+    girl" refers back to a girl named before when the values agree (docs/privacy.md, "Definite
+    nouns"), so the rewritten prompt would keep its persons for some members and not for others,
+    and the policy's choice would differ between members of one set. Read from the text only."""
+    return bool(_THE_BEFORE.search(text, max(0, hit.start - 8), hit.start)) and text[hit.end :].lstrip(
+        " \t"
+    ).startswith(SLOT_MARK)
 
 
 def _forms(
