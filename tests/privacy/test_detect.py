@@ -374,3 +374,31 @@ def test_past_the_set_limit_pronouns_bind_to_the_nearest_person_again() -> None:
     assert_closed(prompt, seed=0)
     few = detect("a mother and a father at a table, her cup in his hand")
     assert any(a.agrees_with for a in few.attributes)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("pic of 2 old guys playing chess in the park, one is black one is white, realistic photo", "black"),
+        ("a middle-aged gay couple at a farmers market, one is Black, one is Korean, they share a peach", "Black"),
+        ("two girls, one Black and one white, laughing on a swing", "Black"),
+    ],
+)
+def test_a_colour_said_of_one_of_a_group_of_persons_is_their_skin(prompt: str, word: str) -> None:
+    """ "one is Black" after a couple or two persons: sent in clear in every candidate before (a
+    colour word is read as a people's only where it is said of a person)."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert not all(word in c for c in cset.candidates)
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize("prompt", ["a woman with two cats, one is black", "two cups, one is black one is white"])
+def test_a_colour_said_of_one_of_a_group_of_things_stays(prompt: str) -> None:
+    assert all("black" in c for c in build_candidate_set(prompt, seed=0).candidates)
+
+
+def test_the_users_own_age_after_i_am_is_varied() -> None:
+    prompt = "I'm 45, draw me as a knight in shining armour"
+    cset = build_candidate_set(prompt, seed=0)
+    assert not all("45" in c for c in cset.candidates)
+    assert_closed(prompt, seed=0)

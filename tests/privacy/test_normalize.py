@@ -168,6 +168,28 @@ def test_a_pronoun_contraction_without_its_apostrophe_is_read_and_varied(prompt:
     assert_closed(prompt, seed=0)
 
 
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("pls draw my wife and me as anime characters, shes filipina im irish", "filipina"),
+        ("make me look like a disney princess (im 16, brown skin, curly hair)", "16"),
+        ("she's korean im mexican, draw us as pirates", "korean"),
+    ],
+)
+def test_im_before_an_age_or_a_people_is_read_as_i_am_and_what_follows_is_varied(prompt: str, word: str) -> None:
+    """Chat requests write "im 16", "im irish": read as a noun "im", it had made "filipina im" a
+    thing's word, and "16" no one's age; both had gone out in clear in every candidate."""
+    assert "i'm" in normalize(prompt).text
+    cset = build_candidate_set(prompt, seed=0)
+    assert not all(word in c for c in cset.candidates), cset.candidates
+    assert_closed(prompt, seed=0)
+
+
+def test_im_before_another_word_stays_as_written() -> None:
+    assert normalize("sitting im Park, a woman").text == "sitting im Park, a woman"
+    assert normalize("im going to draw a girl").text == "im going to draw a girl"
+
+
 def test_a_capitalised_hes_inside_a_sentence_is_a_name() -> None:
     assert normalize("the Hes family crest over a fireplace").text == "the Hes family crest over a fireplace"
 

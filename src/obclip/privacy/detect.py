@@ -201,7 +201,7 @@ _BARE_AGE = re.compile(
     r"|[ \t]+(?P<n>\d{2,3})(?=[ \t]*(?:[,;)]|$)|\+(?![\w+]))"
     # "he is 80 and she is 78", "he's 9", "The grandmother is about eighty,", "shes like 10", "the
     # girls are 4 and 9": after a subject pronoun or a person word
-    r"|(?:[ \t]+(?:is|was|are|were)|['’](?:s|re))[ \t]+"
+    r"|(?:[ \t]+(?:is|was|are|were|am)|['’](?:s|re|m))[ \t]+"
     r"(?:(?:about|around|maybe|roughly|approximately|nearly|almost|perhaps|like)[ \t]+)?"
     rf"(?P<i>{_AGE_WORD})(?=[ \t]*(?:[,.;:!?)\]]|$|and\b|with\b|in\b))"
 )
@@ -232,6 +232,9 @@ _PLACE_AFTER_PERSON = re.compile(
     r"[ \t]+(?:from|in|of)[ \t]+(?:the[ \t]+)?[^\W\d_a-z][\w'’-]*(?:[ \t]+[^\W\d_a-z][\w'’-]*){0,2}$"
 )
 _CHILD_NOUN_CATEGORIES = frozenset({"child_noun", "child_noun_plural"})
+_ONE_IS = re.compile(r"[ \t]+(?:is|was|has|wears|looks)\b")
+_CONTRACTED = re.compile(r"(?:i|you|we|they|he|she|it|that|there)['’](?:m|s|re|ve|ll|d)")
+"""A pronoun and its verb in one word: it opens a clause, so it ends the noun phrase before it."""
 _TWIN_BEFORE = re.compile(r"(?<![\w-])twin[ \t]+$")  # "twin girls, 5,": one age, both twins
 # an age said after its person's noun: "a young woman aged 25", "a man, 45 years old", "Nana turning 90"
 _AGE_PREDICATES = frozenset({"years_old_predicate", "aged_n", "turning"})
@@ -1026,7 +1029,9 @@ class _Detector:
                     continue
                 if noun is None:  # "The pensioner is maybe seventy-five,": a person noun no slot holds
                     before = _LAST_WORD.search(self.folded, 0, at)
-                    if before is None or not is_person_noun(before.group()) or before.group().endswith("s"):
+                    if before is not None and before.group() == "i":
+                        pass  # "i'm 16", "i am like 40": the user's own age
+                    elif before is None or not is_person_noun(before.group()) or before.group().endswith("s"):
                         continue  # "the price is 80"
             elif bare.group("n"):
                 if noun is None or noun.entry.is_pronoun or any("plural" in c for c in noun.entry.categories):
@@ -1789,8 +1794,10 @@ class _Detector:
                 break
             raw = _bare(word.group())
             bare = unaccented(raw)  # an accent put on the head hides nothing: "male focûs", "an old mân"
-            if bare in FUNCTION_WORDS or bare.startswith("mid-"):
-                break  # "a dancer mid kick", "a dancer mid-flip": a preposition ends the phrase
+            if bare in FUNCTION_WORDS or bare.startswith("mid-") or _CONTRACTED.fullmatch(bare):
+                break  # "a dancer mid kick", "a dancer mid-flip", "she's korean i'm mexican": no noun
+            if bare == "one" and _ONE_IS.match(folded, word.end()):
+                break  # "one is black one is white": "one" opens the next clause
             if bare in not_nouns():
                 after = _NOUN_AFTER_ADJECTIVE.match(folded, word.end())
                 if after is None or after.group(1) in FUNCTION_WORDS:
@@ -1888,6 +1895,8 @@ class _Detector:
         """Whether the word at `start` is said of a person by a copula: "she is black", "a woman who
         is black", "the man is black and tall" (not "her hair is black", "the sky was white")."""
         copula = self._word_before(start)
+        if copula is not None and copula[0] == "one" and self._member_of_persons(copula[1]):
+            return True  # "two brides, one Black and one Korean"
         if copula is None or copula[0] not in _COPULAS:
             return False
         if copula[0] in ("'s", "’s"):
@@ -1899,12 +1908,36 @@ class _Detector:
         subject = self._word_before(copula[1])
         if subject is not None and subject[0] == "who":
             subject = self._word_before(subject[1])
+        if subject is not None and subject[0] in ("one", "other") and self._member_of_persons(subject[1]):
+            return True  # "2 old guys playing chess, one is black one is white"
         if subject is None or subject[0] != "" or subject[2] not in self.ends:
             return False
         entry = self.matches[self.ends[subject[2]]].entry
         if entry.is_pronoun:
             return bool(entry.categories & {"subject_pronoun", "object_pronoun"})
         return not entry.categories <= _MODIFIER_CATEGORIES
+
+    def _member_of_persons(self, position: int) -> bool:
+        """Whether "one" (or "the other") at `position` is a member of a group of persons named
+        before it in its sentence ("two brides, one Black ...", "a gay couple, one is Black", "2 old
+        guys playing chess in the park, one is black"): a plural person word, or a word for two of
+        persons, with no plural of a thing between ("a woman with two cats, one is black" is a cat)."""
+        group = -1
+        for m in self.matches:
+            if m.start >= position:
+                break
+            if not m.entry.is_pronoun and any("plural" in c for c in m.entry.categories):
+                group = m.end
+        for pair in _PAIR.finditer(self.folded, 0, position):
+            word = pair.group().split()[-1]
+            if len(pair.group().split()) == 1 or is_person_noun(word) or pair.start() in self.starts:
+                group = max(group, pair.end())
+        if group < 0 or not self._same_sentence(group, position):
+            return False
+        for word in re.findall(r"[a-z]+", self.folded[group:position]):
+            if word.endswith("s") and word not in object_heads() and word[:-1] in object_heads():
+                return False
+        return True
 
     def _of_gathering(self, match: _Match, heads: list[str]) -> bool:
         """Whether a word of a people, a faith, a skin tone or a gender describes the people of a

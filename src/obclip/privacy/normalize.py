@@ -40,6 +40,11 @@ _BARE_CONTRACTION = re.compile(
 """A pronoun and "is" written without the apostrophe, as chat requests write them ("shes 84",
 "hes tall"): no English word, and read as "she's", "he's"; capitalised only where a sentence
 starts ("the Hes family" is a name)."""
+_BARE_IM = re.compile(r"(?<![\w'’-])(im)([ \t]+)(a|an|like|\d{1,3}|[a-z]+)(?![\w'’])")
+""""I'm" written "im" in lower case before a number, "a", "like" or a word of the taxonomy, as chat
+requests write it ("im 16", "im irish", "shes filipina im irish"): read as "i'm", so that what
+follows is read as the user's own age or people ("filipina im irish" had read "filipina" as a word
+before a noun "im", a thing's)."""
 _IN_LAW = {"mil": "mother-in-law", "fil": "father-in-law", "sil": "sister-in-law", "bil": "brother-in-law"}
 _IN_LAW_ABBREVIATION = re.compile(
     r"(?<![\w'’-])(my|his|her|our|their|your|ur)([ \t]+)(mil|fil|sil|bil)(?![\w'’-])", re.IGNORECASE
@@ -117,6 +122,7 @@ def normalize(text: str) -> Normalized:
         and not _MAYBE_LEET.search(text)
         and not _SPACED_RUN.search(text)
         and not _BARE_CONTRACTION.search(text)
+        and not _BARE_IM.search(text)
         and not _IN_LAW_ABBREVIATION.search(text)
     ):
         return Normalized(text, text)
@@ -141,9 +147,9 @@ def normalize(text: str) -> Normalized:
     aged = _read_ages(spaced)
     if aged != spaced:
         notes.append("ages written '50 y/o', '50yo' or '9mo' read as '50-year-old', '9-month-old'")
-    contracted = _contract(aged)
+    contracted = _BARE_IM.sub(_read_im, _contract(aged))
     if contracted != aged:
-        notes.append("'shes' and 'hes' read as \"she's\" and \"he's\"")
+        notes.append("'shes', 'hes' and 'im' read as \"she's\", \"he's\" and \"i'm\"")
     aged = contracted
     expanded = _IN_LAW_ABBREVIATION.sub(lambda m: m.group(1) + m.group(2) + _IN_LAW[m.group(3).lower()], aged)
     if expanded != aged:
@@ -167,6 +173,13 @@ def _contract(text: str) -> str:
         pieces += [text[cursor : found.start()], _apostrophe(found)]
         cursor = found.end()
     return "".join(pieces) + text[cursor:]
+
+
+def _read_im(match: re.Match[str]) -> str:
+    word = match.group(3)
+    if not (word in ("a", "an", "like") or word.isdigit() or word in _taxonomy_words()):
+        return match.group()  # "im" before another word stays as written
+    return f"i'm{match.group(2)}{word}"
 
 
 def _apostrophe(match: re.Match[str]) -> str:
