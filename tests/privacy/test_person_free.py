@@ -801,3 +801,30 @@ def test_a_peoples_word_before_language_is_the_languages() -> None:
     language teacher", the user's own prompt changed."""
     cset = build_candidate_set("a Spanish language teacher writing on a whiteboard", seed=0)
     assert cset.candidates == ("a Spanish language teacher writing on a whiteboard",)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "make me a bday invite for my twins 1st birthday, dinosaurs theme, no people just dinos",
+        "Grandma Moses style folk painting of a snowy farm, barns and sleds, no figures",
+        "Mother of Dragons inspired throne, iron, dragon skulls, concept art, no people --ar 16:9 --v 6",
+    ],
+)
+def test_no_people_before_a_parameter_or_just_and_no_figures_say_that_no_one_is_there(prompt: str) -> None:
+    """ "no people" had to end its tag with a comma or a bracket: before a Midjourney parameter or
+    "just ...", and "no figures", it was not read, and the set varied persons nobody draws."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) == 1 and cset.true_prompt == prompt
+
+
+@pytest.mark.parametrize(
+    "prompt", ["a Tim Burton film still of a woman in a graveyard", "a girl in a Wes Anderson movie, pastel palette"]
+)
+def test_a_director_named_before_film_or_movie_is_left_as_written(prompt: str) -> None:
+    """A surname that is a first name too ("Burton", "Anderson") had kept the director's name from
+    being read as one, and the user's own candidate had read "a Tim James film"."""
+    cset = build_candidate_set(prompt, seed=0)
+    name = "Tim Burton" if "Tim" in prompt else "Wes Anderson"
+    assert all(name in c for c in cset.candidates)
+    assert cset.true_prompt == prompt

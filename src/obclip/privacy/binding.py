@@ -95,7 +95,8 @@ class Binding:
     def nobody_tag(self) -> re.Pattern[str] | None:
         """Matches a tag of its own that says nobody is in the picture (`absence`, ``tags``: "no
         humans", "(no people:1.3)", "nobody"), between the start, a comma or a bracket and the end,
-        a comma, a bracket or a full stop."""
+        a comma, a bracket, a full stop, a Midjourney parameter ("no people --ar 16:9") or "just"
+        / "only" ("no people just dinos")."""
         if not self.absence_tags:
             return None
         words = "|".join(
@@ -104,7 +105,7 @@ class Binding:
         )
         return re.compile(
             rf"(?:^|[,;|(\[{{])[ \t]*[(\[{{]*[ \t]*(?:{words})"
-            r"[ \t]*(?::[ \t]*[\d.]+)?[ \t]*[)\]}]*[ \t]*(?=$|[,;|.)\]}\n])"
+            r"[ \t]*(?::[ \t]*[\d.]+)?[ \t]*[)\]}]*[ \t]*(?=$|[,;|.)\]}\n]|--|(?:just|only)(?![\w-]))"
         )
 
     def unbound_in(self, folded: str) -> frozenset[str]:

@@ -1497,8 +1497,14 @@ class _Detector:
         if end is None or after is None or (found := after.match(self.text, end)) is None:
             return False
         # a taxonomy word between may be a slot of one word or three ("Emma women style", "Emma men
-        # and women style"): the words counted would depend on the value, so none may stand there
-        return not self.taxonomy.matcher.finditer(self.folded, end, found.end())
+        # and women style"): the words counted would depend on the value, so none may stand there,
+        # but a capitalised first name, one word in every candidate ("Tim Burton film", "Wes
+        # Anderson movie": a surname that is a first name too)
+        lexicon = self.taxonomy.lexicon
+        return all(
+            "first_name" in lexicon[surface_key(m.group())].categories and self.text[m.start()].isupper()
+            for m in self.taxonomy.matcher.finditer(self.folded, end, found.end())
+        )
 
     def _titled_artist(self, match: _Match) -> bool:
         """Whether the title at `match`, before a capitalised word, opens an artist's name: "by"
