@@ -140,14 +140,14 @@ class _Variable:
     agrees_with: list[int] = field(default_factory=list)
 
 
-_MAX_FREE_PRONOUNS = 2
+_MAX_FREE_PRONOUNS = 4
 """Pronouns of a prompt that may speak of any of the persons before them (`_free_referents`): a
-couple with two such pronouns has 2 * 2**2 + 2 = 10 gender candidates, three persons 26 (each
-doubles the mixed assignments: past two, a family's set grew past the 5 s a prompt may take)."""
+couple with four such pronouns has 2 * 2**4 + 2 = 34 gender candidates, three persons 98; each
+doubles the mixed assignments, so a set past `_FREE_SET_LIMIT` is read again with two, then none."""
 
 _MAX_PAIR_PRONOUNS = 4
 """Pronouns after a group of two that names no one, each a variable of its own (`_pair_pronouns`):
-2**4 = 16 gender patterns at most."""
+2**4 = 16 gender patterns at most (not counted in `_MAX_FREE_PRONOUNS`)."""
 
 
 MAX_PROMPT_CHARS = 4000
@@ -414,16 +414,21 @@ def detect(prompt: str, taxonomy: Taxonomy | None = None) -> Template:
         # only English is read: a prompt in another language is sent as written (and told)
         return Template((text,), (), taxonomy, ())
     template = _Detector(text, taxonomy).template()
-    if any(a.agrees_with for a in template.attributes) and _count(template) > _FREE_SET_LIMIT:
+    for fewer in _FEWER_FREE_PRONOUNS:
+        if not any(a.agrees_with for a in template.attributes) or _count(template) <= _FREE_SET_LIMIT:
+            break
         # read from the template's shape only, the same for every member of its set
-        template = _Detector(text, taxonomy, max_free=0).template()
+        template = _Detector(text, taxonomy, max_free=fewer).template()
     return template
 
 
+_FEWER_FREE_PRONOUNS = (2, 0)
+"""How many free pronouns a prompt tries next when its set passes `_FREE_SET_LIMIT`."""
+
 _FREE_SET_LIMIT = 512
 """Largest set for which pronouns may speak of any of several persons (`_free_referents`); past it
-they bind to the nearest person as before: a family portrait of four generations had grown from
-768 candidates to 1,920 and past the 5 s a prompt may take."""
+the prompt is read with fewer (`_FEWER_FREE_PRONOUNS`), down to none: a family portrait of four
+generations had grown from 768 candidates to 3,744 and past the 5 s a prompt may take."""
 
 
 def _count(template: Template) -> int:
