@@ -210,3 +210,18 @@ def test_an_in_law_abbreviated_after_a_possessive_is_read_in_full(prompt: str, r
 
 def test_mil_without_a_possessive_is_no_in_law() -> None:
     assert normalize("a 50 mil budget movie poster").text == "a 50 mil budget movie poster"
+
+
+@pytest.mark.parametrize(
+    ("prompt", "read"),
+    [
+        ("a pic of me (34F) as a warrior queen in the snow pls", "(34-year-old female)"),
+        ("me (28 M) and my gf (27f) at the beach", "(28-year-old male)"),
+    ],
+)
+def test_an_age_and_sex_in_brackets_as_forums_write_them_is_read(prompt: str, read: str) -> None:
+    """ "(34F)" had gone out in clear in every candidate: an age and a sex no word list holds."""
+    assert read in normalize(prompt).text
+    cset = build_candidate_set(prompt, seed=0)
+    assert not all(read in c for c in cset.candidates)
+    assert normalize("shot at (35mm), a man").text == "shot at (35mm), a man"

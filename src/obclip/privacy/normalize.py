@@ -40,6 +40,9 @@ _BARE_CONTRACTION = re.compile(
 """A pronoun and "is" written without the apostrophe, as chat requests write them ("shes 84",
 "hes tall"): no English word, and read as "she's", "he's"; capitalised only where a sentence
 starts ("the Hes family" is a name)."""
+_AGE_SEX = re.compile(r"\((\d{1,2})[ \t]?([MFmf])\)")
+"""An age and a sex in brackets, as forums write them: "me (34F)", "my husband (36 M)"."""
+_SEXES = {"f": "female", "m": "male"}
 _BARE_IM = re.compile(r"(?<![\w'’-])(im)([ \t]+)(a|an|like|\d{1,3}|[a-z]+)(?![\w'’])")
 """"I'm" written "im" in lower case before a number, "a", "like" or a word of the taxonomy, as chat
 requests write it ("im 16", "im irish", "shes filipina im irish"): read as "i'm", so that what
@@ -119,6 +122,7 @@ def normalize(text: str) -> Normalized:
         text.isascii()
         and "_" not in text
         and not _AGE_ABBREVIATION.search(text)
+        and not _AGE_SEX.search(text)
         and not _MAYBE_LEET.search(text)
         and not _SPACED_RUN.search(text)
         and not _BARE_CONTRACTION.search(text)
@@ -342,14 +346,16 @@ def _longest_word() -> int:
 def _read_ages(text: str) -> str:
     """`text` with each age written "50 y/o", "50yo" or "50 yrs old" as "50-year-old", and "9mo", "18
     mos" as "9-month-old", found on the text without accents too ("30 y/ô": an accent put on it to
-    slip past)."""
+    slip past); an age and sex in brackets as forums write them, "(34F)", "(36 M)", as "(34-year-old
+    female)"."""
     plain = unaccented(text)  # one character for one: the spans are the text's
     pieces, cursor = [], 0
     for found in _AGE_ABBREVIATION.finditer(plain):
         unit = "year" if found.group(2) else "month"  # "9mo", "18 mos": a baby's months
         pieces += [text[cursor : found.start()], f"{found.group(1)}-{unit}-old"]
         cursor = found.end()
-    return "".join(pieces) + text[cursor:]
+    text = "".join(pieces) + text[cursor:]
+    return _AGE_SEX.sub(lambda m: f"({m.group(1)}-year-old {_SEXES[m.group(2).lower()]})", text)
 
 
 def _drop_invisible(text: str) -> str:
