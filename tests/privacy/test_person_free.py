@@ -828,3 +828,22 @@ def test_a_director_named_before_film_or_movie_is_left_as_written(prompt: str) -
     name = "Tim Burton" if "Tim" in prompt else "Wes Anderson"
     assert all(name in c for c in cset.candidates)
     assert cset.true_prompt == prompt
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "A mother elephant shelters her calf from the midday sun. The baby presses close against her leg.",
+        "make a birthday card that says Happy 60th Uncle Joe!!! with balloons",
+    ],
+)
+def test_an_animals_young_after_the_and_a_name_on_a_card_name_no_one(prompt: str) -> None:
+    """ "The baby" after an animal's mother, with no person before, is her young; a card "that says
+    Happy 60th Uncle Joe" holds a name in title case with a number among its words. Both had been
+    varied as persons (N = 16 and 2)."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) == 1 and cset.true_prompt == prompt
+
+
+def test_the_baby_after_an_animal_and_a_person_is_still_a_person() -> None:
+    assert len(build_candidate_set("A mother elephant and a man. The baby cries.", seed=0)) > 1

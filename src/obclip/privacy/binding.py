@@ -586,8 +586,9 @@ _SAYS_VERB = (
     r"[ \t]*:?[ \t]*[\"“”'‘]?[ \t]*"
 )
 _SAYS = re.compile(_SAYS_VERB + r"(?:[^\sa-z]+[ \t]+)*$")
-# a name in title case after such a word: "a sign reading The Jolly Fisherman", "titled Grandma's Apple Pie"
-_SAYS_TITLED = re.compile(_SAYS_VERB + r"(?:[^\W\d_a-z][\w'’&-]*[ \t]+)*$")
+# a name in title case after such a word: "a sign reading The Jolly Fisherman", "titled Grandma's Apple Pie",
+# a number among its words too: "a card that says Happy 60th Uncle Joe"
+_SAYS_TITLED = re.compile(_SAYS_VERB + r"(?:[^\W_a-z][\w'’&-]*[ \t]+)*$")
 _QUOTES = '"“”'
 _SIGN_WINDOW = 120
 

@@ -232,6 +232,7 @@ _PLACE_AFTER_PERSON = re.compile(
     r"[ \t]+(?:from|in|of)[ \t]+(?:the[ \t]+)?[^\W\d_a-z][\w'’-]*(?:[ \t]+[^\W\d_a-z][\w'’-]*){0,2}$"
 )
 _CHILD_NOUN_CATEGORIES = frozenset({"child_noun", "child_noun_plural"})
+_PARENT_CATEGORIES = frozenset({"parent", "parent_plural"})
 _ONE_IS = re.compile(r"[ \t]+(?:is|was|has|wears|looks)\b")
 _CONTRACTED = re.compile(r"(?:i|you|we|they|he|she|it|that|there)['’](?:m|s|re|ve|ll|d)")
 """A pronoun and its verb in one word: it opens a clause, so it ends the noun phrase before it."""
@@ -1422,7 +1423,9 @@ class _Detector:
     def _young_of_animal(self, match: _Match) -> bool:
         """Whether a child noun right after a possessive pronoun follows an animal's kin word ("a
         mother giraffe nuzzling her baby") or an animal and "and"/"with" ("a nanny goat and her
-        kid", "... and her two kids"): the animal's young."""
+        kid", "... and her two kids"): the animal's young; so is one after "the" where an animal's
+        parent came before and no person ("A mother elephant shelters her calf. The baby presses
+        close")."""
         if not match.entry.categories & _CHILD_NOUN_CATEGORIES:
             return False
         before = self._word_before(match.start)
@@ -1431,6 +1434,15 @@ class _Detector:
         if before is None:
             return False
         at = before[1]
+        if before[0] == "the":  # "A mother elephant shelters her calf. The baby presses close"
+            return any(
+                start < match.start and self.matches[self.starts[start]].entry.categories & _PARENT_CATEGORIES
+                for start in self.object_starts
+                if start in self.starts
+            ) and not any(
+                m.start < match.start and not m.entry.is_pronoun and m.start not in self.object_starts
+                for m in self.matches
+            )
         if before[0] == "":  # a pronoun of the taxonomy ("her", "his"), or punctuation
             if before[2] not in self.ends:
                 return False
