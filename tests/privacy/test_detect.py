@@ -382,6 +382,7 @@ def test_past_the_set_limit_pronouns_bind_to_the_nearest_person_again() -> None:
         ("pic of 2 old guys playing chess in the park, one is black one is white, realistic photo", "black"),
         ("a middle-aged gay couple at a farmers market, one is Black, one is Korean, they share a peach", "Black"),
         ("two girls, one Black and one white, laughing on a swing", "Black"),
+        ("two elderly women share tea on a porch swing. One is Black with short silver curls", "Black"),
     ],
 )
 def test_a_colour_said_of_one_of_a_group_of_persons_is_their_skin(prompt: str, word: str) -> None:
@@ -402,3 +403,12 @@ def test_the_users_own_age_after_i_am_is_varied() -> None:
     cset = build_candidate_set(prompt, seed=0)
     assert not all("45" in c for c in cset.candidates)
     assert_closed(prompt, seed=0)
+
+
+def test_two_members_named_one_by_one_are_two_persons_whose_values_vary_apart() -> None:
+    """ "one Italian one Puerto Rican" had been read as one person with two ethnicity words, which
+    then differed in every candidate: the cloud learnt that the two were of two peoples."""
+    template = detect("two grandmas racing mobility scooters, one Italian one Puerto Rican, carts crashing")
+    ethnicities = [a for a in template.attributes if a.kind == "ethnicity"]
+    assert len({a.person for a in ethnicities}) == 2
+    assert not any(a.differs_from for a in ethnicities)

@@ -233,6 +233,7 @@ _PLACE_AFTER_PERSON = re.compile(
 )
 _CHILD_NOUN_CATEGORIES = frozenset({"child_noun", "child_noun_plural"})
 _PARENT_CATEGORIES = frozenset({"parent", "parent_plural"})
+_ONE_MORE = re.compile(r"[ \t]*(?:,|and|&)?[ \t]*(?:one|the[ \t]+other|another)(?:[ \t]+(?:is|was))?[ \t]*")
 _ONE_IS = re.compile(r"[ \t]+(?:is|was|has|wears|looks)\b")
 _CONTRACTED = re.compile(r"(?:i|you|we|they|he|she|it|that|there)['’](?:m|s|re|ve|ll|d)")
 """A pronoun and its verb in one word: it opens a clause, so it ends the noun phrase before it."""
@@ -1819,8 +1820,8 @@ class _Detector:
             bare = unaccented(raw)  # an accent put on the head hides nothing: "male focûs", "an old mân"
             if bare in FUNCTION_WORDS or bare.startswith("mid-") or _CONTRACTED.fullmatch(bare):
                 break  # "a dancer mid kick", "a dancer mid-flip", "she's korean i'm mexican": no noun
-            if bare == "one" and _ONE_IS.match(folded, word.end()):
-                break  # "one is black one is white": "one" opens the next clause
+            if bare == "one" and (_ONE_IS.match(folded, word.end()) or self._slot_next(word.end())):
+                break  # "one is black one is white", "one Italian one Puerto Rican": "one" opens the next
             if bare in not_nouns():
                 after = _NOUN_AFTER_ADJECTIVE.match(folded, word.end())
                 if after is None or after.group(1) in FUNCTION_WORDS:
@@ -1940,6 +1941,13 @@ class _Detector:
             return bool(entry.categories & {"subject_pronoun", "object_pronoun"})
         return not entry.categories <= _MODIFIER_CATEGORIES
 
+    def _slot_next(self, position: int) -> bool:
+        """Whether a taxonomy word starts right after `position`, across spaces."""
+        k = position
+        while k < len(self.text) and self.text[k] in " \t":
+            k += 1
+        return k in self.starts
+
     def _member_of_persons(self, position: int) -> bool:
         """Whether "one" (or "the other") at `position` is a member of a group of persons named
         before it in its sentence ("two brides, one Black ...", "a gay couple, one is Black", "2 old
@@ -1955,8 +1963,13 @@ class _Detector:
             word = pair.group().split()[-1]
             if len(pair.group().split()) == 1 or is_person_noun(word) or pair.start() in self.starts:
                 group = max(group, pair.end())
-        if group < 0 or not self._same_sentence(group, position):
+        if group < 0:
             return False
+        if not self._same_sentence(group, position):
+            # "two elderly women ... on a porch swing. One is Black": "One" opens the next sentence
+            breaks = list(_SENTENCE_BREAK.finditer(self.folded, group, position + 1))
+            if len(breaks) != 1 or self.folded[breaks[0].end() : position].strip() != "":
+                return False
         for word in re.findall(r"[a-z]+", self.folded[group:position]):
             if word.endswith("s") and word not in object_heads() and word[:-1] in object_heads():
                 return False
@@ -2903,6 +2916,8 @@ class _Detector:
             return False  # a group and one person are two ("boys Aafke", "women and men grandpa")
         gap_end = match.article[0] if match.article is not None else match.start
         gap = self.folded[previous.end : gap_end]
+        if _ONE_MORE.fullmatch(gap):
+            return False  # "one Italian one Puerto Rican", "one Black, the other Korean": two members
         if match.category == "decade" and not previous.entry.is_pronoun and _DECADE_TAG_GAP.fullmatch(gap):
             return True  # "old man, 70s", "a woman, early 30s", "woman 30s,": the tag right after a person is their age
         if self._years_old_tag_after(previous, match, gap):
