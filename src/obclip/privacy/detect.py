@@ -233,6 +233,7 @@ _PLACE_AFTER_PERSON = re.compile(
 )
 _CHILD_NOUN_CATEGORIES = frozenset({"child_noun", "child_noun_plural"})
 _PARENT_CATEGORIES = frozenset({"parent", "parent_plural"})
+_ERA_BEFORE_NAME = re.compile(r"(?:1[0-9]|20)[0-9]{2}s?|[0-9]0s|(?:early|late|modern|medieval|ancient)")
 _ONE_MORE = re.compile(r"[ \t]*(?:,|and|&)?[ \t]*(?:one|the[ \t]+other|another)(?:[ \t]+(?:is|was))?[ \t]*")
 _ONE_IS = re.compile(r"[ \t]+(?:is|was|has|wears|looks)\b")
 _CONTRACTED = re.compile(r"(?:i|you|we|they|he|she|it|that|there)['’](?:m|s|re|ve|ll|d)")
@@ -1586,7 +1587,8 @@ class _Detector:
 
     def _bind_data_names(self) -> None:
         """A first name of the generated list names a person, never after a preposition of place
-        ("a street in Florence") or as a surname ("Mrs. Johnson"); one that WordNet knows as a
+        ("a street in Florence", an era between too: "a diner in 1950s America") or as a surname
+        ("Mrs. Johnson"); one that WordNet knows as a
         place or a famous person ("Paris", "Florence", "Lincoln", "Tesla": `wordnet_named`) only
         where the prompt is about a person or some such name does something ("Paris smiling").
         All of them or none: a candidate renders a hand-listed name, read wherever capitalised."""
@@ -1595,6 +1597,8 @@ class _Detector:
         for match in self.matches:
             if self._data_name(match):
                 before = self._word_before(match.start)
+                if before is not None and _ERA_BEFORE_NAME.fullmatch(before[0]):
+                    before = self._word_before(before[1])  # "in 1950s America", "in 1920 Paris"
                 place = before is not None and before[0] in self.binding.place_prepositions
                 if place or self._surname(match):
                     dropped.add(match.start)
@@ -1940,6 +1944,23 @@ class _Detector:
         if entry.is_pronoun:
             return bool(entry.categories & {"subject_pronoun", "object_pronoun"})
         return not entry.categories <= _MODIFIER_CATEGORIES
+
+    def _unnamed_person_between(self, start: int, end: int) -> bool:
+        """Whether a person noun that no taxonomy word covers ("trucker", "doctor", "nurse") stands
+        between `start` and `end`: a pronoun after it may be that person's. Reads the fixed words
+        only (not a likeness, not denied, not a thing's owner)."""
+        for word in _WORD.finditer(self.folded, start, end):
+            if word.start() in self.starts or any(m.start <= word.start() < m.end for m in self.matches):
+                continue
+            bare = _bare(word.group())
+            if (
+                is_person_noun(bare)
+                and not is_likeness(bare)
+                and bare not in FUNCTION_WORDS
+                and not _DENIED.search(self.folded, max(0, word.start() - 12), word.start())
+            ):
+                return True
+        return False
 
     def _slot_next(self, position: int) -> bool:
         """Whether a taxonomy word starts right after `position`, across spaces."""
@@ -2367,6 +2388,13 @@ class _Detector:
                 position = bisect.bisect_left(starts[kind], match.start)
                 persons, position = self._singular_persons(match, persons, position)
                 target = persons[position - 1 if position else 0]
+                if position and self._unnamed_person_between(target.end, match.start):
+                    # "A waitress pours coffee for a trucker. He has a mustache": the trucker's,
+                    # whom no word of gender names, so a person of its own, of either value
+                    person += 1
+                    match.variable = len(variables)
+                    variables.append(_Variable(kind, person, match.entry.value, match.start))
+                    continue
                 preferred = self._preferred_referent(match, target, persons[: position - 1]) if position else None
                 if preferred is not None:
                     bound = self._bind_preferred(match, target, preferred.variable, variables)
