@@ -419,19 +419,3 @@ def test_a_name_after_in_and_an_era_is_a_place() -> None:
     template = detect("a small-town diner in 1950s America, a waitress pouring coffee")
     assert [a.name for a in template.attributes] == ["gender_0"]
     assert "America" in template.text
-
-
-@pytest.mark.parametrize(
-    "prompt",
-    [
-        "A waitress is pouring coffee for a trucker at the counter. He has a thick mustache.",
-        "a woman and her doctor, he smiles",
-    ],
-)
-def test_a_pronoun_after_a_person_no_gender_word_names_is_a_person_of_either_value(prompt: str) -> None:
-    """The pronoun may be the trucker's: bound to the waitress and differing from her in every
-    candidate, it had fixed the pair's mix (one of each)."""
-    cset = build_candidate_set(prompt, seed=0)
-    mixes, _ = _mixes(prompt)
-    assert len(mixes) == 4, cset.candidates
-    assert_closed(prompt, seed=0)

@@ -1945,23 +1945,6 @@ class _Detector:
             return bool(entry.categories & {"subject_pronoun", "object_pronoun"})
         return not entry.categories <= _MODIFIER_CATEGORIES
 
-    def _unnamed_person_between(self, start: int, end: int) -> bool:
-        """Whether a person noun that no taxonomy word covers ("trucker", "doctor", "nurse") stands
-        between `start` and `end`: a pronoun after it may be that person's. Reads the fixed words
-        only (not a likeness, not denied, not a thing's owner)."""
-        for word in _WORD.finditer(self.folded, start, end):
-            if word.start() in self.starts or any(m.start <= word.start() < m.end for m in self.matches):
-                continue
-            bare = _bare(word.group())
-            if (
-                is_person_noun(bare)
-                and not is_likeness(bare)
-                and bare not in FUNCTION_WORDS
-                and not _DENIED.search(self.folded, max(0, word.start() - 12), word.start())
-            ):
-                return True
-        return False
-
     def _slot_next(self, position: int) -> bool:
         """Whether a taxonomy word starts right after `position`, across spaces."""
         k = position
@@ -2388,13 +2371,6 @@ class _Detector:
                 position = bisect.bisect_left(starts[kind], match.start)
                 persons, position = self._singular_persons(match, persons, position)
                 target = persons[position - 1 if position else 0]
-                if position and self._unnamed_person_between(target.end, match.start):
-                    # "A waitress pours coffee for a trucker. He has a mustache": the trucker's,
-                    # whom no word of gender names, so a person of its own, of either value
-                    person += 1
-                    match.variable = len(variables)
-                    variables.append(_Variable(kind, person, match.entry.value, match.start))
-                    continue
                 preferred = self._preferred_referent(match, target, persons[: position - 1]) if position else None
                 if preferred is not None:
                     bound = self._bind_preferred(match, target, preferred.variable, variables)
