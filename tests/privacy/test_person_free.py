@@ -847,3 +847,15 @@ def test_an_animals_young_after_the_and_a_name_on_a_card_name_no_one(prompt: str
 
 def test_the_baby_after_an_animal_and_a_person_is_still_a_person() -> None:
     assert len(build_candidate_set("A mother elephant and a man. The baby cries.", seed=0)) > 1
+
+
+def test_a_likeness_face_after_its_possessive_is_no_person() -> None:
+    """WordNet knows "face" as a person too ("a new face"); after "the doll's" it is the doll's, and
+    "her glass eyes" then the doll's (N = 2 before)."""
+    prompt = "A porcelain doll sits on a dusty shelf. The doll's painted face is cracked, and her glass eyes shine."
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) == 1 and cset.true_prompt == prompt
+    assert len(build_candidate_set("a woman's face, her eyes closed", seed=0)) > 1
+    # a word that only modifies the likeness is no person before it
+    kokeshi = "A Japanese kokeshi doll sits on a lacquered shelf next to a bonsai. Her painted smile is tiny."
+    assert len(build_candidate_set(kokeshi, seed=0)) == 1

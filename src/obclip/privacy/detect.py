@@ -234,6 +234,7 @@ _PLACE_AFTER_PERSON = re.compile(
 _CHILD_NOUN_CATEGORIES = frozenset({"child_noun", "child_noun_plural"})
 _PARENT_CATEGORIES = frozenset({"parent", "parent_plural"})
 _ERA_BEFORE_NAME = re.compile(r"(?:1[0-9]|20)[0-9]{2}s?|[0-9]0s|(?:early|late|modern|medieval|ancient)")
+_OWNED_BEFORE = re.compile(r"(?:['’]s|s['’]|(?<![\w'’-])(?:his|her|its|their|my|your|our))[ \t]+(?:[a-z-]+[ \t]+)?$")
 _ONE_MORE = re.compile(r"[ \t]*(?:,|and|&)?[ \t]*(?:one|the[ \t]+other|another)(?:[ \t]+(?:is|was))?[ \t]*")
 _ONE_IS = re.compile(r"[ \t]+(?:is|was|has|wears|looks)\b")
 _CONTRACTED = re.compile(r"(?:i|you|we|they|he|she|it|that|there)['’](?:m|s|re|ve|ll|d)")
@@ -1398,6 +1399,10 @@ class _Detector:
         for word in _WORD.finditer(self._outside_matches):
             if not is_person_noun(_bare(word.group())) or is_likeness(_bare(word.group())):
                 continue  # "a sewing mannequin", "a robot": WordNet's persons too, but things here
+            if is_body_part(_bare(word.group())) and _OWNED_BEFORE.search(
+                self.folded, max(0, word.start() - 24), word.start()
+            ):
+                continue  # "the doll's face", "its face": a part of a body, no person ("a new face")
             if _DENIED.search(self.folded, max(0, word.start() - 12), word.start()):
                 continue
             if in_likeness(self.folded, word.start()):
@@ -1679,7 +1684,10 @@ class _Detector:
         likeness = next((w for w in _WORD.finditer(self.folded, 0, end) if is_likeness(_bare(w.group()))), None)
         # a pronoun before the likeness is a person, whom a pronoun after it may speak of ("she is
         # holding a bobblehead of her favorite player")
-        return likeness is not None and not any(m.start < likeness.start() for m in self.matches)
+        # (a word that only modifies the likeness is none: "A Japanese kokeshi doll ... Her painted smile")
+        return likeness is not None and not any(
+            m.start < likeness.start() and (m.entry.is_pronoun or m.rule != MODIFIER) for m in self.matches
+        )
 
     def _bound(self, match: _Match, decided: dict[int, bool]) -> bool:
         rule = match.rule
