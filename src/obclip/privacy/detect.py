@@ -417,13 +417,7 @@ def detect(prompt: str, taxonomy: Taxonomy | None = None) -> Template:
     if _text_language(text, taxonomy) is not None:
         # only English is read: a prompt in another language is sent as written (and told)
         return Template((text,), (), taxonomy, ())
-    template = _Detector(text, taxonomy).template()
-    for fewer in _FEWER_FREE_PRONOUNS:
-        if not any(a.agrees_with for a in template.attributes) or _count(template) <= _FREE_SET_LIMIT:
-            break
-        # read from the template's shape only, the same for every member of its set
-        template = _Detector(text, taxonomy, max_free=fewer).template()
-    return template
+    return _Detector(text, taxonomy).template()
 
 
 _FEWER_FREE_PRONOUNS = (2, 0)
@@ -435,11 +429,12 @@ the prompt is read with fewer (`_FEWER_FREE_PRONOUNS`), down to none: a family p
 generations had grown from 768 candidates to 3,744 and past the 5 s a prompt may take."""
 
 
-def _count(template: Template) -> int:
+def _count_attributes(attributes: tuple[Attribute, ...], taxonomy: Taxonomy) -> int:
+    """N of the full set of a template with these attributes (the slots do not change it)."""
     from obclip.privacy.expand import candidate_count  # expand imports this module
 
     try:
-        return candidate_count(template)
+        return candidate_count(Template((), attributes, taxonomy))
     except InvalidInputError:  # a unit too large to enumerate
         return _FREE_SET_LIMIT + 1
 
@@ -710,10 +705,21 @@ class _Detector:
                 match.category = self._category(match)
             match.article = self._article_before(match.start)
         self._agree()
-        variables = self._variables()
-        order = sorted(range(len(variables)), key=lambda v: variables[v].first)
-        new_index = {old: new for new, old in enumerate(order)}
-        attributes = self._attributes(variables, order, new_index, self._slot_categories(variables))
+        for fewer in (self.max_free, *_FEWER_FREE_PRONOUNS):
+            if fewer > self.max_free:
+                continue
+            self.max_free = fewer
+            for match in self.matches:
+                match.variable = -1
+            variables = self._variables()
+            order = sorted(range(len(variables)), key=lambda v: variables[v].first)
+            new_index = {old: new for new, old in enumerate(order)}
+            attributes = self._attributes(variables, order, new_index, self._slot_categories(variables))
+            if (
+                not any(a.agrees_with for a in attributes)
+                or _count_attributes(attributes, self.taxonomy) <= _FREE_SET_LIMIT
+            ):
+                break  # read from the template's shape only, the same for every member of its set
         for match in self.matches:
             match.variable = new_index[match.variable]
         values = tuple(variables[old].value for old in order)
