@@ -53,9 +53,9 @@ class Attribute:
             the user's prompt, disagrees with the person it would bind to ("a man holding her
             hat"): every candidate keeps the disagreement, so the set stays closed.
         agrees_with: names of attributes one of which this one must equal. Set for a pronoun
-            that may speak of any of two or more persons named before it in its sentence ("a
-            bride and groom at the altar, her veil lifted"): every candidate's pronoun agrees
-            with one of them, and their mix varies over every combination.
+            that may speak of any of two or more persons named before it ("a bride and groom at
+            the altar, her veil lifted"): every candidate's pronoun agrees with one of them (or
+            with a group of a partial value), and their mix varies over every combination.
     """
 
     name: str
