@@ -665,8 +665,8 @@ def _few_words_of_a_phrase(words: list[str]) -> bool:
 
 
 class _Detector:
-    def __init__(self, text: str, taxonomy: Taxonomy, max_free: int = _MAX_FREE_PRONOUNS) -> None:
-        self.max_free = max_free
+    def __init__(self, text: str, taxonomy: Taxonomy) -> None:
+        self.max_free = _MAX_FREE_PRONOUNS  # lowered by `template` where the set grows past its limit
         self.text = text
         self.folded = fold(text)
         self.taxonomy = taxonomy
@@ -705,9 +705,7 @@ class _Detector:
                 match.category = self._category(match)
             match.article = self._article_before(match.start)
         self._agree()
-        for fewer in (self.max_free, *_FEWER_FREE_PRONOUNS):
-            if fewer > self.max_free:
-                continue
+        for fewer in (_MAX_FREE_PRONOUNS, *_FEWER_FREE_PRONOUNS):
             self.max_free = fewer
             for match in self.matches:
                 match.variable = -1
@@ -2341,6 +2339,15 @@ class _Detector:
         pronoun_roots: dict[int, int] = {}
         free_pronouns: list[int] = []
         of_pair = self._pair_pronouns(members, by_kind)
+
+        def own_person(match: _Match, **constraints: list[int]) -> int:
+            """A new variable for a pronoun that is a person of its own (`constraints`: its
+            `agrees_with` or `differs_from`)."""
+            nonlocal person
+            person += 1
+            variables.append(_Variable(match.entry.attribute, person, match.entry.value, match.start, **constraints))
+            return len(variables) - 1
+
         named = [m for m in self.matches if (not m.entry.is_pronoun or m.start in members) and m.variable >= 0]
         named_ends = [m.end for m in named]  # in order: matches never overlap
         for match in self.matches:
@@ -2348,9 +2355,7 @@ class _Detector:
                 continue
             kind = match.entry.attribute
             if match.start in of_pair:  # "a young couple, his arm around her, her head on his chest"
-                person += 1
-                match.variable = len(variables)
-                variables.append(_Variable(kind, person, match.entry.value, match.start))
+                match.variable = own_person(match)
                 continue
             between = [m.variable for m in by_kind.get(kind, []) if m.start in members]
             if (
@@ -2359,9 +2364,7 @@ class _Detector:
                 and len(free_pronouns) < _MAX_FREE_PRONOUNS
             ):
                 # "an old couple, he holds her hand, she smiles": either member's, as after both
-                person += 1
-                match.variable = len(variables)
-                variables.append(_Variable(kind, person, match.entry.value, match.start, agrees_with=sorted(between)))
+                match.variable = own_person(match, agrees_with=sorted(between))
                 free_pronouns.append(match.variable)
                 continue
             persons = by_kind.get(kind, [])
@@ -2375,10 +2378,7 @@ class _Detector:
                 root = mine[0]  # "a senior in his 60s with her cat": another person, of the other value
             elif not persons or self._possessor_unnamed(match, persons[0]) or self._owner_before(match, persons[0]):
                 if kind not in pronoun_roots:
-                    person += 1
-                    match.variable = len(variables)
-                    pronoun_roots[kind] = match.variable
-                    variables.append(_Variable(kind, person, match.entry.value, match.start))
+                    match.variable = pronoun_roots[kind] = own_person(match)
                     continue
                 root = pronoun_roots[kind]
             else:
@@ -2399,17 +2399,13 @@ class _Detector:
                 )
                 if free and self._agrees_with_one(match, free, variables):
                     # "a bride and groom at the altar, her veil lifted": either's, in every candidate
-                    person += 1
-                    match.variable = len(variables)
-                    variables.append(_Variable(kind, person, match.entry.value, match.start, agrees_with=free))
+                    match.variable = own_person(match, agrees_with=free)
                     free_pronouns.append(match.variable)
                     continue
                 if free and not self._same_sentence(target.start, match.start):
                     # "Two men at a bar. She walks in": another person, of another value than each
                     # (so that no candidate reads the pronoun as one of them)
-                    person += 1
-                    match.variable = len(variables)
-                    variables.append(_Variable(kind, person, match.entry.value, match.start, differs_from=free))
+                    match.variable = own_person(match, differs_from=free)
                     continue
                 if variables[root].value == match.entry.value:
                     match.variable = root
@@ -2420,9 +2416,7 @@ class _Detector:
             unit = units.setdefault(root, [root])
             bound = next((v for v in unit if variables[v].value == match.entry.value), None)
             if bound is None:
-                person += 1
-                bound = len(variables)
-                variables.append(_Variable(kind, person, match.entry.value, match.start, differs_from=list(unit)))
+                bound = own_person(match, differs_from=list(unit))
                 unit.append(bound)
             match.variable = bound
         for match in self.matches:
