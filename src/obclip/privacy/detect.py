@@ -2363,7 +2363,8 @@ class _Detector:
                 and min(members) < match.start < max(members)
                 and len(free_pronouns) < _MAX_FREE_PRONOUNS
             ):
-                # "an old couple, he holds her hand, she smiles": either member's, as after both
+                # "an old couple, he holds her hand, she smiles": either member's, as after both; not
+                # lowered with `max_free` (bound to the nearest member, "her" would be refused)
                 match.variable = own_person(match, agrees_with=sorted(between))
                 free_pronouns.append(match.variable)
                 continue
