@@ -2439,8 +2439,8 @@ class _Detector:
         agrees by value, the persons it passed had to differ from it in every candidate (or a
         candidate would have bound it to them), so the couple's gender mix was the user's in every
         candidate: what the cloud learns of a couple. Each such pronoun multiplies the pair's
-        candidates by two, so past `_MAX_FREE_PRONOUNS` of a prompt the nearest-person rules bind
-        again (empty list)."""
+        candidates by two, so past `max_free` of a prompt (`_MAX_FREE_PRONOUNS`, lowered where the
+        set passes `_FREE_SET_LIMIT`) the nearest-person rules bind again (empty list)."""
         if len(free) >= self.max_free:
             return []
         mine = [m for m in before if m.variable >= 0]
