@@ -44,6 +44,9 @@ The lists, read by `privacy/binding.py`:
 - `named_object_heads`: the animals and plants left out of the object heads for being first names
   too, and no verb ("rose", "lily", "iris", "mare"): their plural, which names no one, is an object
   head ("naked lady lilies");
+- `animal_heads`: the object heads and named object heads whose most frequent sense is an animal
+  ("dog", "retriever", "mare"): in a prompt that names no person, a subject pronoun or a
+  possessive after one is the animal's ("my dog in a graduation cap, he finally passed");
 - `likenesses`: things made in a person's likeness (under an artifact sense of `LIKENESSES`),
   whose first sense is that thing or a person, with their plurals: "statue", "figurine", "robot",
   "mannequin", "puppet"; a person noun in a likeness of one names no one ("a statue of an old
@@ -74,6 +77,7 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parent.parent / "src" / "obclip" / "privacy" / "data"
 THINGS = {5: "animal", 6: "artifact", 13: "food", 17: "object", 20: "plant", 27: "substance"}
 LIVING = {5, 20}
+ANIMAL = 5  # noun.animal
 # a compound may also be a place, a time, a text or an amount ("Isle of Man", "Mother's Day",
 # "King James Bible", "man hour"); never a person, group, body part, act, state or quality
 COMPOUND_KINDS = {*THINGS, 10, 15, 21, 23, 28}
@@ -303,6 +307,7 @@ def build(wordnet: Path) -> dict[str, object]:
     worn_heads: set[str] = set()
     verbal: set[str] = set()
     named_heads: set[str] = set()
+    animals: set[str] = set()
     for lemma, offsets in nouns.items():
         first = kinds[offsets[0]]
         words = lemma.replace("_", " ")
@@ -339,6 +344,8 @@ def build(wordnet: Path) -> dict[str, object]:
         floor = MIN_ZIPF_LIVING if kinds[common[0]] in LIVING else MIN_ZIPF
         if zipf_frequency(lemma, "en") < floor or counts.get((lemma, "3"), 0) > counts.get((lemma, "1"), 0):
             continue  # rare, or an adjective more often ("mere")
+        if kinds[common[0]] == ANIMAL:
+            animals.add(lemma)  # "my dog ... he finally passed puppy school": a pronoun's animal
         if lemma in names:
             if kinds[common[0]] in LIVING and lemma not in verbs:
                 named_heads.add(lemma)  # "Grandma Rose"; its plural names no one: "naked lady roses"
@@ -440,6 +447,7 @@ def build(wordnet: Path) -> dict[str, object]:
         "body_heads": sorted(body),
         "name_compounds": named,
         "named_object_heads": sorted(named_heads),
+        "animal_heads": sorted(animals & (heads | named_heads)),
         "likenesses": sorted(likenesses),
         "not_nouns": sorted(not_nouns),
         "gathering_heads": sorted(gathering_heads),

@@ -8,7 +8,7 @@ import pytest
 from tests.privacy.test_invariant import assert_closed
 
 from obclip.privacy import build_candidate_set, default_taxonomy
-from obclip.privacy.binding import ALWAYS, _wordnet, binding, object_heads
+from obclip.privacy.binding import ALWAYS, _wordnet, animal_heads, binding, named_object_heads, object_heads
 from obclip.privacy.taxonomy import fold
 
 PERSON_FREE = [
@@ -101,3 +101,11 @@ def test_the_object_heads_are_things_never_what_a_person_wears_nor_a_person_word
     assert {"giraffe", "clock", "elephant", "robot", "duck"} <= heads
     assert not {"dress", "kimono", "uniform", "glasses", "necklace", "shoe", "hat", "wig", "cane"} & heads
     assert not {"man", "woman", "male", "baby", "monitor", "can", "will"} & heads
+
+
+def test_the_animal_heads_are_the_object_heads_that_name_animals():
+    animals = animal_heads()
+    assert {"dog", "cat", "retriever", "hedgehog", "kitten", "parrot"} <= animals
+    assert animals <= object_heads() | named_object_heads()
+    # no thing, plant or food, and no part of an animal's body ("his tail" is the animal's)
+    assert not {"car", "clock", "rose", "cake", "lap", "hat"} & animals

@@ -179,6 +179,7 @@ def _wordnet() -> dict[str, list[str]]:
         "worn_heads",
         "name_compounds",
         "named_object_heads",
+        "animal_heads",
         "likenesses",
         "not_nouns",
         "gathering_heads",
@@ -1338,6 +1339,14 @@ def _worn_after_role(taxonomy: Taxonomy, entry: SurfaceEntry, folded: str, head:
     word = surface_key(surface)
     forms = taxonomy.attributes[entry.attribute].forms.get(entry.value, {})
     return not any(word in forms.get(c, ()) for c in entry.categories & _PLAIN_NOUNS)
+
+
+@functools.cache
+def animal_heads() -> frozenset[str]:
+    """Object heads whose most frequent sense is an animal ("dog", "retriever", "hedgehog"), from
+    WordNet (`data/binding_wordnet.json`): in a prompt that names no person, a pronoun after one is
+    the animal's ("pic of my dog in a graduation cap, he finally passed puppy school")."""
+    return frozenset(_wordnet()["animal_heads"])
 
 
 @functools.cache
