@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from tests.privacy.test_invariant import assert_closed, count
 
-from obclip.privacy import build_candidate_set, candidate_count, detect
+from obclip.privacy import build_candidate_set, candidate_count, default_taxonomy, detect
 from obclip.privacy.normalize import normalize_text
 
 
@@ -1151,3 +1151,33 @@ def test_a_second_kin_noun_of_its_category_is_another_person() -> None:
     assert all(not a.differs_from for a in template.attributes)
     assert len(cset) > 1
     assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "noun"),
+    [
+        ("a woman holding a newborn, soft light", re.compile(r"holding an? (\S+), soft light")),
+        ("a preteen sitting on a bench", re.compile(r"^an? (\S+) sitting on a bench$")),
+        ("a newborn in a crib, soft light", re.compile(r"^an? (\S+) in a crib, soft light$")),
+    ],
+)
+def test_an_age_word_used_as_a_noun_is_varied_over_nouns(prompt: str, noun: re.Pattern[str]) -> None:
+    """ "newborn", "preteen" and "tween" are adjectives that stand as nouns too. Read as the adjective
+    alone, "holding a newborn" had gone out as "holding a teenage" beside the user's "holding a
+    newborn": a decoy no one writes, which told the cloud the user's. Standing as nouns, they vary
+    over child nouns."""
+    lexicon = default_taxonomy().lexicon
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1
+    for candidate in cset.candidates:
+        found = noun.search(candidate)
+        assert found is not None, candidate
+        entry = lexicon[found.group(1)]
+        assert entry.categories & {"child_noun", "child_noun_plural"}, candidate
+    assert_closed(prompt, seed=0)
+
+
+def test_an_age_word_that_is_a_noun_too_stays_the_adjective_before_a_person() -> None:
+    assert detect("a newborn baby sleeping").text == detect("a teenage baby sleeping").text
+    assert_closed("a newborn baby sleeping", seed=0)
+    assert_closed("a preteen kid sleeping", seed=0)

@@ -103,6 +103,18 @@ def word_in(word: str, text: str) -> bool:
         ("a grandmother telling stories to her three little grandkids by the fire", ["little grandkids"]),
         ("an Arabian princess on a magic carpet", ["Arabian"]),
         ("Roman legionaries in testudo formation under a hail of arrows", ["Roman"]),
+        # a colour word as a tag right after a person's tag; "one ... and one white" after a group
+        # with an adjective; ages and skin tones written so; an age as a character sheet's field
+        ("1boy, solo, male focus, 40s, black, bald, goatee", ["black"]),
+        ("man, 25 years old, white, brown hair, stubble", ["white"]),
+        ("two female nurses, one South Asian and one white, walking down a hospital corridor", ["white"]),
+        ("retirement-age Cuban men playing dominoes on a folding table", ["retirement-age"]),
+        ("selfie of two college-aged Brazilian guys at a beach", ["college-aged"]),
+        ("a dusky-skinned woman in a sari, monsoon", ["dusky-skinned"]),
+        ("character sheet, (Gender: female), (Age: 34), nurse, scrubs", ["34"]),
+        ("a young Habesha woman pouring coffee from a jebena", ["Habesha"]),
+        # a bare number between commas in a prompt of one person and no age word is their age
+        ("portrait of a Yoruba bride in aso-oke and gele, 29, Lagos wedding, ring light", ["29"]),
     ],
 )
 def test_every_sensitive_word_varies(prompt: str, words: list[str]) -> None:
@@ -544,3 +556,27 @@ def test_an_adjective_made_of_a_person_word_is_no_typo() -> None:
     """ "witchy girl" had been sent as "witch woman" / "wizard man"."""
     cset = build_candidate_set("witchy girl making candles, crystals, apothecary shelves", seed=0)
     assert all(c.startswith("witchy ") for c in cset.candidates)
+
+
+@pytest.mark.parametrize(
+    "prompt", ["a South Asian woman reading", "an East Asian man at a night market", "two West African drummers"]
+)
+def test_a_region_before_a_peoples_word_is_read_with_it(prompt: str) -> None:
+    """ "South Asian", "East Asian", "West African" are one word of a people. Read as a fixed compass
+    word before a slot, they had gone out as "South Caucasian" or "East Hispanic": decoys no one
+    writes beside the user's own."""
+    template = detect(prompt).text
+    assert not re.search(r"(?i)\b(south|east|west)\b", template), template
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "kept"),
+    [
+        ("a man and a woman at a cafe, 2, tables", "2"),  # two persons: whose age would it be?
+        ("an old man reading, 80, glasses", "80"),  # an age word is said already
+        ("a pop star in a glitter bodysuit, 50,000 fans, confetti", "50,000"),  # a count
+    ],
+)
+def test_a_bare_number_is_no_age_beside_two_persons_or_an_age_word(prompt: str, kept: str) -> None:
+    assert all(re.search(rf"\b{re.escape(kept)}\b", c) for c in build_candidate_set(prompt, seed=0).candidates)

@@ -134,6 +134,10 @@ def _mixes(prompt: str) -> tuple[set[tuple[str, ...]], int]:
         "an old couple, he holds her hand, she smiles",
         "a Hindu couple at their wedding walking around the fire, her red sari, his white kurta",
         "a young couple, his arm around her, her head on his chest",
+        # two persons named by nouns of no gender
+        "a doctor and a nurse in a hallway, she is writing notes, he laughs",
+        # the pair's pronouns in the next sentence
+        "An old married couple dances in their living room. He wears slippers, she rests her head on his chest.",
     ],
 )
 def test_a_pronoun_after_two_persons_may_speak_of_either_so_their_gender_mix_varies(prompt: str) -> None:

@@ -166,6 +166,14 @@ PERSON_FREE = [
     "a hen and her chicks in the straw",
     "a cat with her kittens in a basket",
     "a lioness and her cubs at the waterhole",
+    # a pronoun after an animal (WordNet's), with no person in the prompt
+    "pic of my dog wearing a graduation cap, he finally passed puppy school lmaooo",
+    "A golden retriever sleeps on the rug. His paws twitch as he dreams.",
+    "my cat on the windowsill, she's so fluffy, watercolor",
+    # whom a thing is for, where no one else is named; a person noun before a colour
+    "product shot, perfume bottle, for women, pink glass, white background",
+    "nursery interior for a baby girl, sage green walls, white crib, (empty room:1.4)",
+    "sneakers for kids, white background, studio lighting",
     # a child noun after the possessive of an animal: the animal's young
     "mother giraffe nuzzling her baby at a watering hole, serengeti",
     "a nanny goat and her kid on a rocky hillside",
@@ -450,6 +458,18 @@ PERSONS = [
     "(portrait:1.2) of an old man",  # a picture may show the user
     "oil portrait of a young noblewoman in an ornate gold frame",  # ... framed too
     "a bronze goddess on the beach, sunset",  # a skin's colour, no material
+    # after an animal, an object pronoun or a possessive before a body part is someone unnamed
+    "a cat asleep on her lap, cozy",
+    "close up of a puppy licking his face",
+    "a dog jumping on him in the yard",
+    # whom a thing is for, beside a person, is varied as an owner is
+    "a woman wrapping a gift for her grandson",
+    "a bride holding a bouquet for her bridesmaids",
+    # ... and where the phrase after "for" goes on to show the person
+    "birthday card for a boy turning 7, gap-toothed grin, party hat",
+    "hairstyle for a boy with curly hair, short sides, front and side view",
+    # a capitalised animal is a name: the pronoun is the person's
+    'a grey-bearded thru-hiker on the AT, trail name "Moose" written on his pack, rain',
 ]
 
 

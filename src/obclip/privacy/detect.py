@@ -20,6 +20,7 @@ from obclip.privacy.binding import (
     MODIFIER,
     PERSON_IN_PROMPT,
     TITLE,
+    animal_heads,
     binding,
     does_activity,
     gathering_groups,
@@ -207,6 +208,7 @@ _BARE_AGE = re.compile(
 )
 # ages joined by "and" (`_coordinated_ages`): "70 and [68 years old]", "[aged 4] and 7", "brothers, 8 and 11"
 _DIGIT = re.compile(r"\d")
+_THOUSANDS = re.compile(r",\d{3}(?!\d)")
 _BARE_NUMBER = rf"({_AGE_NUMBER})"
 _AGE_BEFORE_AND = re.compile(r"(?<![\w.,-])(?<!between )(?<!from )" + _BARE_NUMBER + r"[ \t]*(?:and|&)[ \t]+$")
 _AND_AGE_AFTER = re.compile(r"[ \t]+(?:and|&)[ \t]+" + _BARE_NUMBER + r"(?![\w.-])" + _AFTER_AGE)
@@ -232,8 +234,17 @@ _PLACE_AFTER_PERSON = re.compile(
     r"[ \t]+(?:from|in|of)[ \t]+(?:the[ \t]+)?[^\W\d_a-z][\w'’-]*(?:[ \t]+[^\W\d_a-z][\w'’-]*){0,2}$"
 )
 _CHILD_NOUN_CATEGORIES = frozenset({"child_noun", "child_noun_plural"})
+_CHILD_AGE_ATTRIBUTE = "child_age"
 _PARENT_CATEGORIES = frozenset({"parent", "parent_plural"})
 _ERA_BEFORE_NAME = re.compile(r"(?:1[0-9]|20)[0-9]{2}s?|[0-9]0s|(?:early|late|modern|medieval|ancient)")
+# the basic colour terms of English (Berlin and Kay): a word before one names a shade ("sage green")
+_BASIC_COLOURS = frozenset(
+    {"black", "white", "red", "green", "yellow", "blue", "brown", "purple", "pink", "orange", "grey", "gray"}
+)
+_REGION_BEFORE = re.compile(
+    r"(?<![\w'’-])(?:(?:north|south)(?:[ -]?(?:east|west))?|east|west|central|sub-saharan)(?:ern)?[ \t-]+$"
+)
+_FOR_BEFORE = re.compile(r"(?<![\w-])for[ \t]+(?:(?:a|an|the|my|your|our|his|her|their)[ \t]+)?$")
 _OWNED_BEFORE = re.compile(r"(?:['’]s|s['’]|(?<![\w'’-])(?:his|her|its|their|my|your|our))[ \t]+(?:[a-z-]+[ \t]+)?$")
 _ONE_MORE = re.compile(r"[ \t]*(?:,|and|&)?[ \t]*(?:one|the[ \t]+other|another)(?:[ \t]+(?:is|was))?[ \t]*")
 _ONE_IS = re.compile(r"[ \t]+(?:is|was|has|wears|looks)\b")
@@ -251,6 +262,10 @@ _CHILD_HEADS = _CHILD_KIN | {"noun_child_singular", "baby_child", "step_child", 
 # a group of two that names no gender, then one subject pronoun per member ("an old couple on a
 # bench, he in a flat cap, she in a raincoat"): `_distributive`
 _PAIR = re.compile(r"(?<![\w-])(?:couple|pair|duo|twins|newlyweds|lovers|two[ \t]+[^\W\d_]+|both of them)(?![\w-])")
+_TWO_NOUNS = re.compile(
+    r"(?<![\w'’-])([a-z]+)[ \t]+(?:and|&)[ \t]+(?:(?:a|an|the|his|her|their)[ \t]+)?"
+    r"((?:[a-z]+[ \t]+)?[a-z]+)(?![\w'’-])"
+)
 _CLAUSE_START = re.compile(r"(?:^|[,;:(]|(?<![\w-])(?:and|while|whereas))[ \t]*$")
 _COURTESY_BEFORE = re.compile(r"(?<![\w-])(?:mrs|mr|ms|miss|mx|dr|prof)\.?[ \t]+$")
 _CAPITALISED_NEXT = re.compile(r"[ \t]+[^\W\d_a-z]")
@@ -680,6 +695,7 @@ class _Detector:
         self._slang_after_person()
         self._decades_as_persons()
         self._joined_peoples()
+        self._regional_peoples()
         self._pairs()
         self._bare_ages()
         self._index()
@@ -992,6 +1008,28 @@ class _Detector:
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
 
+    def _regional_peoples(self) -> None:
+        """A word of a people after a word of a region ("South Asian", "East German", "Southern
+        Italian", "West Africans"): one word of its attribute, read as the people and rendered in
+        its canonical form. Read as a fixed compass word before a slot, it had gone out as "South
+        Caucasian" or "East Hispanic", decoys no one writes; as forms of their own, "East German"
+        would render "East Asian", another form, and be refused."""
+        ethnicity = {i for i, spec in enumerate(self.taxonomy.attributes) if spec.name == "ethnicity"}
+        ends = {m.end for m in self.matches}
+        for i, match in enumerate(self.matches):
+            if match.entry.attribute not in ethnicity or not match.entry.categories & {"adjective", "noun_plural"}:
+                continue
+            region = _REGION_BEFORE.search(self.plain, max(0, match.start - 24), match.start)
+            if region is None or region.start() in ends or any(e > region.start() for e in ends if e <= match.start):
+                continue
+            self.matches[i] = _Match(
+                0,
+                region.start(),
+                match.end,
+                match.entry,
+                surface=match.surface or surface_key(self.folded[match.start : match.end]),
+            )
+
     def _stands_alone(self, start: int, end: int, form: str) -> bool:
         """Whether every form a typo's slot may render stays one word where it stands: "0 year oldher"
         read as "older" would render "0 year old", another form (a candidate would not read back)."""
@@ -1019,6 +1057,8 @@ class _Detector:
         starts = {m.start for m in self.matches}
         found: list[_Match] = []
         for bare in _BARE_AGE.finditer(self.plain):  # "a boy of about sìx"
+            if bare.group("c") and _THOUSANDS.match(self.plain, bare.end("c")):
+                continue  # "50,000 fans": a count
             at = bare.start()
             place = _PLACE_AFTER_PERSON.search(self.text, 0, at) if bare.group("c") and at not in ends else None
             if place is not None and any(place.start() < m.start < at for m in self.matches):
@@ -1049,6 +1089,8 @@ class _Detector:
             elif bare.group("n"):
                 if noun is None or noun.entry.is_pronoun or any("plural" in c for c in noun.entry.categories):
                     continue  # "size 10", "the men 20": no person's age
+            elif noun is None and bare.group("c") and (sole := self._sole_person()) is not None:
+                noun = sole  # "a Yoruba bride in aso-oke and gele, 29, Lagos wedding", "1girl, solo, ..., 15"
             elif noun is None:
                 # a person noun that is no slot: "a retired schoolteacher, 72, gardening"
                 before = _LAST_WORD.search(self.folded, 0, at)
@@ -1082,6 +1124,19 @@ class _Detector:
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
         self._coordinated_ages()
+
+    def _sole_person(self) -> _Match | None:
+        """The one person's word of a prompt that names one person and no age ("a Yoruba bride in
+        aso-oke and gele, 29, Lagos wedding", "1girl, solo, quinceañera, ball gown, pink, 15"): a
+        bare number between commas there is that person's age. None where a pronoun, a plural,
+        a second person word of gender or any age word is in the prompt. Reads kinds only."""
+        persons = []
+        for match in self.matches:
+            if match.entry.is_pronoun or self._ages(match) or any("plural" in c for c in match.entry.categories):
+                return None
+            if self.taxonomy.attributes[match.entry.attribute].name == "gender":
+                persons.append(match)
+        return persons[0] if len(persons) == 1 and persons[0].rule == ALWAYS else None
 
     def _coordinated_ages(self) -> None:
         """A bare number joined by "and" to a written age is an age too, another person's: "my
@@ -1211,6 +1266,8 @@ class _Detector:
             if any(self.binding.rule(c) == TITLE for c in match.entry.categories & family):
                 return TITLE
             rules.discard(TITLE)
+        if family == {"adjective"} and self._child_age_as_noun(match, *self._next_token(match.end)):
+            return self.binding.rule("child_noun")  # "holding a newborn,": a person of its own
         if len(rules) == 1:
             return next(iter(rules))
         return self.binding.rule(self._category(match))
@@ -1304,9 +1361,10 @@ class _Detector:
         # "a mother giraffe nuzzling her baby", "a nanny goat and her kid": the animal's young
         self.object_starts |= {m.start for m in self.matches if self._young_of_animal(m)}
         # "a gentleman's pocket watch", "men's leather shoes": an owner, shown only beside a person
-        owners = {m.start for m in self.matches if self._owner(m)}
+        owners = {m.start for m in self.matches if self._owner(m)} | self._audience()
         self.owner_words: set[int] = set()
         person_outside = self._person_noun_outside() or has_person_emoji(self.text) or self._person_tag()
+        self.person_outside = person_outside
         self.has_person = person_outside or any(
             m.rule in _PERSON_RULES
             and not self._data_name(m)
@@ -1391,9 +1449,42 @@ class _Detector:
     def _owner(self, match: _Match) -> bool:
         """Whether a person noun owns the thing after it ("a gentleman's pocket watch": `owns_thing`);
         a booru tag ("1girl") is a person whatever follows it."""
-        if match.rule != ALWAYS or match.entry.is_pronoun or any(c.startswith("tag_") for c in match.entry.categories):
+        if match.rule != ALWAYS or match.entry.is_pronoun or self._tagged(match):
             return False
         return owns_thing(self.taxonomy, self.folded, match.end, self._nobody)
+
+    def _audience(self) -> set[int]:
+        """Starts of the person words after "for" that say whom a thing is for, their phrase ending
+        with them ("perfume bottle, for women, pink", "nursery interior for a baby girl, sage green
+        walls", "sneakers for kids"): shown only beside a person, as an owner is (`_owner`). Not in
+        a prompt with a pronoun, which may speak of them; a booru tag is a person whatever comes
+        before it."""
+        if any(m.entry.is_pronoun for m in self.matches):
+            return set()  # "invitation art for my son, he is turning 4": the pronoun may show him
+        found: set[int] = set()
+        previous: _Match | None = None
+        for match in self.matches:
+            if previous is not None and previous.start in found and self._same_person(previous, match):
+                found.add(match.start)  # "for a baby girl": one person's words
+            elif match.rule == ALWAYS and not self._tagged(match):
+                lead = match.article[0] if match.article is not None else match.start
+                if _FOR_BEFORE.search(self.folded, max(0, lead - 16), lead):
+                    found.add(match.start)
+            previous = match
+        # the phrase ends with its person ("for women, pink"); "a card for a boy turning 7, gap-
+        # toothed grin", "a hairstyle for a boy with curly hair" go on to show him
+        return {start for start in found if self._phrase_end_after(start, found)}
+
+    def _phrase_end_after(self, start: int, found: set[int]) -> bool:
+        index = self.starts[start]
+        while index + 1 < len(self.matches) and self.matches[index + 1].start in found:
+            index += 1
+        kind, _ = self._next_token(self.matches[index].end)
+        return kind in ("end", "punct")
+
+    @staticmethod
+    def _tagged(match: _Match) -> bool:
+        return any(c.startswith("tag_") for c in match.entry.categories)
 
     def _person_noun_outside(self) -> bool:
         """Whether a person noun that no taxonomy word covers is in the prompt, other than one right
@@ -1417,6 +1508,8 @@ class _Detector:
                 self.owner_words.add(word.start())
                 continue
             after = _NEXT_WORD.match(self.folded, word.end())
+            if after is not None and after.group(1) in _BASIC_COLOURS:
+                continue  # "sage green walls": the name of a colour
             if after is None or not self._thing_head(after.group(1), after.start(1)):
                 return True
             if is_picture(after.group(1)):
@@ -1475,6 +1568,26 @@ class _Detector:
         name that is an animal too, written as the animal ("lead mare", "an Arabian mare", not
         "Mare")."""
         return word in object_heads() or (word in named_object_heads() and self.text[start].islower())
+
+    def _animals_pronoun(self, match: _Match) -> bool:
+        """Whether a pronoun, in a prompt that names no person, speaks of an animal of WordNet
+        (`animal_heads`, in the singular) named before it: a subject ("my dog in a graduation cap,
+        he finally passed puppy school") or a possessive before a word that names no part of a
+        person's body ("a golden retriever on the porch, his tail mid-wag", "my bunny, her name is
+        Mochi"). An object pronoun or a possessive before a body part speaks of someone the prompt
+        leaves unnamed, and stays varied: "a cat asleep on her lap", "a puppy licking his face"."""
+        if self.person_outside or not any(
+            word.group() in animal_heads() and self.text[word.start()].islower()
+            for word in _TYPO_WORD.finditer(self.folded, 0, match.start)
+        ):
+            return False  # "a thru-hiker, trail name "Moose" on his pack": a name, and a person
+        categories = match.entry.categories
+        if "subject_pronoun" in categories:
+            return True
+        if "possessive_determiner" not in categories:
+            return False
+        after = _NEXT_WORD.match(self.folded, match.end)
+        return after is not None and after.group(1) not in FUNCTION_WORDS and not is_body_part(after.group(1))
 
     def _after_animal(self, position: int) -> bool:
         """Whether an animal or a thing and "and"/"with" come right before `position` ("a hen and")."""
@@ -1703,6 +1816,8 @@ class _Detector:
                 return True
             if self._after_likeness(match.start):
                 return False  # "a bronze statue of a fisherman, seagull on his cap": the statue's
+            if self._animals_pronoun(match):
+                return False  # "my dog in a graduation cap, he finally passed puppy school"
             return not self._after_animal(match.start) and not any(start < match.start for start in self.object_starts)
         if rule in _PERSON_RULES:
             return rule != ALWAYS or match.start not in self.object_starts
@@ -1922,14 +2037,23 @@ class _Detector:
         return before is not None and _bare(before.group(1)) in strict
 
     def _capitalised_tag(self, match: _Match) -> bool:
-        """Whether a colour word that is also a people's ("Black", "White") stands capitalised and
-        alone between commas: a tag said of the person the list shows ("plus size woman, 40s,
-        Black, linen jumpsuit"), where a colour would name what it colours ("black dress")."""
-        if not self.text[match.start].isupper():
-            return False
+        """Whether a colour word that is also a people's ("Black", "White") stands alone between
+        commas, capitalised or right after a tag that is a person word ("1boy, solo, 40s, black,
+        bald", "man, 25 years old, white, brown hair"): a tag said of the person the list shows
+        ("plus size woman, 40s, Black, linen jumpsuit"), where a colour would name what it colours
+        ("black dress"). In lower case after another tag ("city, white, minimal") it is a colour."""
         before = self.text[: match.start].rstrip()
         after = self.text[match.end :].lstrip()
-        return (not before or before.endswith(",")) and (not after or after.startswith(","))
+        if not ((not before or before.endswith(",")) and (not after or after.startswith(","))):
+            return False
+        if self.text[match.start].isupper():
+            return True
+        previous = before[:-1].rstrip()  # the tag before: one person word, whole
+        index = self.ends.get(len(previous))
+        if index is None:
+            return False
+        opening = self.text[: self.matches[index].start].rstrip()
+        return not opening or opening.endswith(",")
 
     def _predicate_of_person(self, start: int) -> bool:
         """Whether the word at `start` is said of a person by a copula: "she is black", "a woman who
@@ -1979,6 +2103,10 @@ class _Detector:
             word = pair.group().split()[-1]
             if len(pair.group().split()) == 1 or is_person_noun(word) or pair.start() in self.starts:
                 group = max(group, pair.end())
+                continue
+            noun = _NEXT_WORD.match(self.folded, pair.end()) if pair.end() in self.ends else None
+            if noun is not None and is_person_noun(_bare(noun.group(1))):
+                group = max(group, noun.end())  # "two female nurses, one South Asian and one white"
         if group < 0:
             return False
         if not self._same_sentence(group, position):
@@ -2152,9 +2280,11 @@ class _Detector:
         entry = match.entry
         titles = frozenset(c for c in entry.family if self.binding.rule(c) == TITLE)
         family = entry.family - titles if len(entry.family) > len(titles) else entry.family
+        kind, token = self._next_token(match.end)
+        if family == {"adjective"} and self._child_age_as_noun(match, kind, token):
+            return "child_noun"
         if len(family) == 1:
             return next(iter(family))
-        kind, token = self._next_token(match.end)
         if entry.is_pronoun:
             if (
                 "possessive_determiner" in family
@@ -2177,6 +2307,21 @@ class _Detector:
             return "adjective"
         ranked = sorted(family, key=lambda c: (c == "adjective", order.index(c)))
         return ranked[0]
+
+    def _child_age_as_noun(self, match: _Match, kind: str, token: int | str | None) -> bool:
+        """Whether a child's age adjective stands as a noun ("holding a newborn, soft light", "a
+        newborn sleeping in a crib", "a preteen in a hoodie"): after an article, before the end,
+        a mark, a function word or a verb in -ing. Its slot renders child nouns ("an infant",
+        "a kid", "a teenager"); as an adjective it had rendered "holding a teenage", a decoy no one
+        writes beside the user's own. Reads the word's kind and its neighbours, never its value."""
+        if self.taxonomy.attributes[match.entry.attribute].name != _CHILD_AGE_ATTRIBUTE:
+            return False
+        before = self._word_before(match.start)
+        if before is None or before[0] not in ("a", "an"):
+            return False
+        if kind in ("end", "punct"):
+            return True
+        return kind == "word" and isinstance(token, str) and (token in FUNCTION_WORDS or token.endswith("ing"))
 
     def _token_in_brackets(self, end: int) -> tuple[str, int | str | None]:
         """What follows a slot, read through opening brackets of weighted syntax: "her (red hair:1.2)"
@@ -2679,7 +2824,7 @@ class _Detector:
         """`_distributive` over the pronouns given (subjects, or subjects and possessives)."""
         if len(pronouns) < 2:
             return set()
-        pair = _PAIR.search(self.folded, 0, pronouns[0].start)
+        pair = _PAIR.search(self.folded, 0, pronouns[0].start) or self._two_persons(pronouns[0].start)
         if pair is None or any(m.start < pair.end() and pair.start() < m.end for m in self.matches):
             return set()
         if any(not m.entry.is_pronoun and pair.end() <= m.start < pronouns[1].start for m in self.matches):
@@ -2713,9 +2858,17 @@ class _Detector:
         pair = _PAIR.search(self.folded, 0, pronouns[0].start)
         if pair is None or any(m.start < pair.end() and pair.start() < m.end for m in self.matches):
             return set()
-        if not self._same_sentence(pair.start(), pronouns[0].start):
-            return set()
+        if self._sentence_breaks(pair.start(), pronouns[0].start) > 1:
+            return set()  # the pair's sentence or the next: "An old couple dances. He wears slippers, she ..."
         return {m.start for m in pronouns}
+
+    def _two_persons(self, end: int) -> re.Match[str] | None:
+        """Two persons named by nouns of no gender and joined by "and" before `end` ("pilot and
+        flight attendant ..., he's in a uniform cap, she has a red scarf"): a group of two."""
+        for found in _TWO_NOUNS.finditer(self.folded, 0, end):
+            if is_person_noun(found.group(1)) and any(is_person_noun(w) for w in found.group(2).split()):
+                return found
+        return None
 
     def _person_head(self, match: _Match) -> bool:
         """Whether `match` is one person's noun of gender ("man", "grandmother", "waitress"), which a
@@ -2910,8 +3063,12 @@ class _Detector:
         )
 
     def _same_sentence(self, start: int, end: int) -> bool:
+        return self._sentence_breaks(start, end) == 0
+
+    def _sentence_breaks(self, start: int, end: int) -> int:
+        """How many sentences end between `start` and `end` (an abbreviation's dot ends none)."""
         breaks = _SENTENCE_BREAK.finditer(self.folded, start, end + 1)
-        return all(found.group(1) in _ABBREVIATIONS for found in breaks)
+        return sum(found.group(1) not in _ABBREVIATIONS for found in breaks)
 
     def _same_person(self, previous: _Match, match: _Match) -> bool:
         """Whether `match` continues the noun phrase of `previous` ("young ... African woman",

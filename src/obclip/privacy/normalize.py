@@ -43,6 +43,9 @@ starts ("the Hes family" is a name)."""
 _AGE_SEX = re.compile(r"\((\d{1,2})[ \t]?([MFmf])\)")
 """An age and a sex in brackets, as forums write them: "me (34F)", "my husband (36 M)"."""
 _SEXES = {"f": "female", "m": "male"}
+_AGE_FIELD = re.compile(r"(^|[(\[{,;|\n][ \t]*)(age)[ \t]*:[ \t]*(\d{1,3})(?![\w.,]\d)", re.IGNORECASE)
+"""An age as a character sheet's field, opening the text, a bracket or a tag: "(Age: 34)",
+"name: Kai, age: 9"; read as "Age 34" ("stone age: 3000 BC" is no field)."""
 _BARE_IM = re.compile(r"(?<![\w'’-])(im)([ \t]+)(a|an|like|\d{1,3}|[a-z]+)(?![\w'’])")
 """"I'm" written "im" in lower case before a number, "a", "like" or a word of the taxonomy, as chat
 requests write it ("im 16", "im irish", "shes filipina im irish"): read as "i'm", so that what
@@ -123,6 +126,7 @@ def normalize(text: str) -> Normalized:
         and "_" not in text
         and not _AGE_ABBREVIATION.search(text)
         and not _AGE_SEX.search(text)
+        and not _AGE_FIELD.search(text)
         and not _MAYBE_LEET.search(text)
         and not _SPACED_RUN.search(text)
         and not _BARE_CONTRACTION.search(text)
@@ -347,7 +351,7 @@ def _read_ages(text: str) -> str:
     """`text` with each age written "50 y/o", "50yo" or "50 yrs old" as "50-year-old", and "9mo", "18
     mos" as "9-month-old", found on the text without accents too ("30 y/ô": an accent put on it to
     slip past); an age and sex in brackets as forums write them, "(34F)", "(36 M)", as "(34-year-old
-    female)"."""
+    female)"; an age as a character sheet's field, "(Age: 34)", as "(Age 34)"."""
     plain = unaccented(text)  # one character for one: the spans are the text's
     pieces, cursor = [], 0
     for found in _AGE_ABBREVIATION.finditer(plain):
@@ -355,6 +359,7 @@ def _read_ages(text: str) -> str:
         pieces += [text[cursor : found.start()], f"{found.group(1)}-{unit}-old"]
         cursor = found.end()
     text = "".join(pieces) + text[cursor:]
+    text = _AGE_FIELD.sub(lambda m: f"{m.group(1)}{m.group(2)} {m.group(3)}", text)
     return _AGE_SEX.sub(lambda m: f"({m.group(1)}-year-old {_SEXES[m.group(2).lower()]})", text)
 
 
