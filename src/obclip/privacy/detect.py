@@ -1056,6 +1056,7 @@ class _Detector:
         ends = {m.end: m for m in self.matches}
         starts = {m.start for m in self.matches}
         found: list[_Match] = []
+        sole = self._sole_person()
         for bare in _BARE_AGE.finditer(self.plain):  # "a boy of about sìx"
             if bare.group("c") and _THOUSANDS.match(self.plain, bare.end("c")):
                 continue  # "50,000 fans": a count
@@ -1089,7 +1090,7 @@ class _Detector:
             elif bare.group("n"):
                 if noun is None or noun.entry.is_pronoun or any("plural" in c for c in noun.entry.categories):
                     continue  # "size 10", "the men 20": no person's age
-            elif noun is None and bare.group("c") and (sole := self._sole_person()) is not None:
+            elif noun is None and bare.group("c") and sole is not None:
                 noun = sole  # "a Yoruba bride in aso-oke and gele, 29, Lagos wedding", "1girl, solo, ..., 15"
             elif noun is None:
                 # a person noun that is no slot: "a retired schoolteacher, 72, gardening"
@@ -1569,6 +1570,18 @@ class _Detector:
         "Mare")."""
         return word in object_heads() or (word in named_object_heads() and self.text[start].islower())
 
+    @functools.cached_property
+    def _first_animal(self) -> int | None:
+        """Where the first WordNet animal written in lower case starts (`animal_heads`), or None."""
+        return next(
+            (
+                word.start()
+                for word in _TYPO_WORD.finditer(self.folded)
+                if word.group() in animal_heads() and self.text[word.start()].islower()
+            ),
+            None,
+        )
+
     def _animals_pronoun(self, match: _Match) -> bool:
         """Whether a pronoun, in a prompt that names no person, speaks of an animal of WordNet
         (`animal_heads`, in the singular) named before it: a subject ("my dog in a graduation cap,
@@ -1576,10 +1589,7 @@ class _Detector:
         person's body ("a golden retriever on the porch, his tail mid-wag", "my bunny, her name is
         Mochi"). An object pronoun or a possessive before a body part speaks of someone the prompt
         leaves unnamed, and stays varied: "a cat asleep on her lap", "a puppy licking his face"."""
-        if self.person_outside or not any(
-            word.group() in animal_heads() and self.text[word.start()].islower()
-            for word in _TYPO_WORD.finditer(self.folded, 0, match.start)
-        ):
+        if self.person_outside or self._first_animal is None or self._first_animal > match.start:
             return False  # "a thru-hiker, trail name "Moose" on his pack": a name, and a person
         categories = match.entry.categories
         if "subject_pronoun" in categories:
