@@ -468,6 +468,7 @@ PERSONS = [
     # ... and where the phrase after "for" goes on to show the person
     "birthday card for a boy turning 7, gap-toothed grin, party hat",
     "hairstyle for a boy with curly hair, short sides, front and side view",
+    "Christmas nails for grandma, red with little snowflakes, short and practical",  # worn on her body
     # a capitalised animal is a name: the pronoun is the person's
     'a grey-bearded thru-hiker on the AT, trail name "Moose" written on his pack, rain',
 ]

@@ -244,6 +244,7 @@ _BASIC_COLOURS = frozenset(
 _REGION_BEFORE = re.compile(
     r"(?<![\w'’-])(?:(?:north|south)(?:[ -]?(?:east|west))?|east|west|central|sub-saharan)(?:ern)?[ \t-]+$"
 )
+_WORD_BEFORE_FOR = re.compile(r"([^\W\d_]+)[ \t,]*$")
 _FOR_BEFORE = re.compile(r"(?<![\w-])for[ \t]+(?:(?:a|an|the|my|your|our|his|her|their)[ \t]+)?$")
 _OWNED_BEFORE = re.compile(r"(?:['’]s|s['’]|(?<![\w'’-])(?:his|her|its|their|my|your|our))[ \t]+(?:[a-z-]+[ \t]+)?$")
 _ONE_MORE = re.compile(r"[ \t]*(?:,|and|&)?[ \t]*(?:one|the[ \t]+other|another)(?:[ \t]+(?:is|was))?[ \t]*")
@@ -1458,8 +1459,8 @@ class _Detector:
         """Starts of the person words after "for" that say whom a thing is for, their phrase ending
         with them ("perfume bottle, for women, pink", "nursery interior for a baby girl, sage green
         walls", "sneakers for kids"): shown only beside a person, as an owner is (`_owner`). Not in
-        a prompt with a pronoun, which may speak of them; a booru tag is a person whatever comes
-        before it."""
+        a prompt with a pronoun, which may speak of them, nor after a part of the body ("Christmas
+        nails for grandma" are on her hands); a booru tag is a person whatever comes before it."""
         if any(m.entry.is_pronoun for m in self.matches):
             return set()  # "invitation art for my son, he is turning 4": the pronoun may show him
         found: set[int] = set()
@@ -1469,8 +1470,10 @@ class _Detector:
                 found.add(match.start)  # "for a baby girl": one person's words
             elif match.rule == ALWAYS and not self._tagged(match):
                 lead = match.article[0] if match.article is not None else match.start
-                if _FOR_BEFORE.search(self.folded, max(0, lead - 16), lead):
-                    found.add(match.start)
+                before = _FOR_BEFORE.search(self.folded, max(0, lead - 16), lead)
+                thing = _WORD_BEFORE_FOR.search(self.folded, 0, before.start()) if before is not None else None
+                if before is not None and not (thing is not None and is_body_part(thing.group(1))):
+                    found.add(match.start)  # not "Christmas nails for grandma": worn on her body
             previous = match
         # the phrase ends with its person ("for women, pink"); "a card for a boy turning 7, gap-
         # toothed grin", "a hairstyle for a boy with curly hair" go on to show him
