@@ -8,7 +8,7 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.privacy.test_invariant import assert_closed
+from tests.privacy.test_invariant import assert_closed, assert_some_closed
 
 from obclip.privacy import build_candidate_set, canonical_prompt, default_taxonomy, detect
 from obclip.view import cloud_view, resolve_taxonomy
@@ -439,7 +439,7 @@ def test_ages_joined_by_and_each_vary(prompt: str, numbers: list[str]) -> None:
     cset = build_candidate_set(prompt, seed=0)
     for number in numbers:
         assert not all(word_in(number, c) for c in cset.candidates), (prompt, number, cset.candidates)
-    assert_closed(prompt, seed=0)
+    assert_some_closed(prompt, seed=0)
 
 
 def test_a_child_noun_before_its_ages_in_brackets_stays_a_child_noun() -> None:

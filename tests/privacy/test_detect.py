@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 import pytest
-from tests.privacy.test_invariant import assert_closed
+from tests.privacy.test_invariant import assert_closed, assert_some_closed
 
 from obclip.errors import InvalidInputError
 from obclip.privacy import Template, build_candidate_set, candidate_count, default_taxonomy, detect
@@ -377,7 +377,7 @@ def test_past_the_set_limit_pronouns_bind_to_the_nearest_person_again(monkeypatc
     template = detect(prompt)
     assert not any(a.agrees_with for a in template.attributes)
     assert candidate_count(template) <= module._FREE_SET_LIMIT
-    _some_members_closed(build_candidate_set(prompt, seed=0), prompt)
+    assert_some_closed(prompt, seed=0)
     few = detect("a mother and a father at a table, her cup in his hand")
     assert any(a.agrees_with for a in few.attributes)
 
@@ -396,17 +396,7 @@ def test_a_colour_said_of_one_of_a_group_of_persons_is_their_skin(prompt: str, w
     colour word is read as a people's only where it is said of a person)."""
     cset = build_candidate_set(prompt, seed=0)
     assert not all(word in c for c in cset.candidates)
-    _some_members_closed(cset, prompt)
-
-
-def _some_members_closed(cset, prompt: str) -> None:
-    """Closure on a sample of the members of a large set (every member of one of 324 would take
-    minutes: `assert_closed` reads each member's whole set back)."""
-    if len(cset) <= 64:
-        assert_closed(prompt, seed=0)
-        return
-    for member in cset.candidates[:: len(cset) // 6]:
-        assert build_candidate_set(member, seed=0) == cset
+    assert_some_closed(prompt, seed=0)
 
 
 @pytest.mark.parametrize("prompt", ["a woman with two cats, one is black", "two cups, one is black one is white"])
