@@ -580,3 +580,15 @@ def test_a_region_before_a_peoples_word_is_read_with_it(prompt: str) -> None:
 )
 def test_a_bare_number_is_no_age_beside_two_persons_or_an_age_word(prompt: str, kept: str) -> None:
     assert all(re.search(rf"\b{re.escape(kept)}\b", c) for c in build_candidate_set(prompt, seed=0).candidates)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "people"),
+    [("a South Asian woman reading", "Indian"), ("a Central American farmer at dawn", "Hispanic")],
+)
+def test_a_region_that_names_another_values_people_is_read_as_that_value(prompt: str, people: str) -> None:
+    """ "South Asian" names the people of the value "Indian" (Indian, Pakistani, Bangladeshi), not of
+    "Asian": the user's own candidate, which the cloud draws the first steps of, says so."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert people in cset.candidates[cset.true_index]
+    assert_closed(prompt, seed=0)

@@ -242,8 +242,16 @@ _BASIC_COLOURS = frozenset(
     {"black", "white", "red", "green", "yellow", "blue", "brown", "purple", "pink", "orange", "grey", "gray"}
 )
 _REGION_BEFORE = re.compile(
-    r"(?<![\w'’-])(?:(?:north|south)(?:[ -]?(?:east|west))?|east|west|central|sub-saharan)(?:ern)?[ \t-]+$"
+    r"(?<![\w'’-])((?:north|south)(?:[ -]?(?:east|west))?|east|west|central|sub-saharan)(?:ern)?[ \t-]+$"
 )
+# a region and a people whose people is another value's ("South Asian": Indian, Pakistani,
+# Bangladeshi; "South American": Hispanic); the default taxonomy's values, skipped where absent
+_REGIONAL_VALUES = {
+    ("south", "asian"): "indian",
+    ("south", "american"): "hispanic",
+    ("central", "american"): "hispanic",
+    ("west", "indian"): "african",
+}
 _WORD_BEFORE_FOR = re.compile(r"([^\W\d_]+)[ \t,]*$")
 _FOR_BEFORE = re.compile(r"(?<![\w-])for[ \t]+(?:(?:a|an|the|my|your|our|his|her|their)[ \t]+)?$")
 _OWNED_BEFORE = re.compile(r"(?:['’]s|s['’]|(?<![\w'’-])(?:his|her|its|their|my|your|our))[ \t]+(?:[a-z-]+[ \t]+)?$")
@@ -1023,13 +1031,14 @@ class _Detector:
             region = _REGION_BEFORE.search(self.plain, max(0, match.start - 24), match.start)
             if region is None or region.start() in ends or any(e > region.start() for e in ends if e <= match.start):
                 continue
-            self.matches[i] = _Match(
-                0,
-                region.start(),
-                match.end,
-                match.entry,
-                surface=match.surface or surface_key(self.folded[match.start : match.end]),
-            )
+            entry, surface = match.entry, match.surface or surface_key(self.folded[match.start : match.end])
+            spec = self.taxonomy.attributes[entry.attribute]
+            people = _REGIONAL_VALUES.get((region.group(1), self.plain[match.start : match.end].rstrip("s")))
+            if people in spec.values:  # "South Asian" is the people of "Indian", not of "Asian"
+                category = sorted(entry.categories & {"adjective", "noun_plural"})[0]
+                surface = surface_key(spec.canonical(people, category))
+                entry = self.taxonomy.lexicon.get(surface, entry)
+            self.matches[i] = _Match(0, region.start(), match.end, entry, surface=surface)
 
     def _stands_alone(self, start: int, end: int, form: str) -> bool:
         """Whether every form a typo's slot may render stays one word where it stands: "0 year oldher"
