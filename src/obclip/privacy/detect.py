@@ -1277,7 +1277,7 @@ class _Detector:
             if any(self.binding.rule(c) == TITLE for c in match.entry.categories & family):
                 return TITLE
             rules.discard(TITLE)
-        if family == {"adjective"} and self._child_age_as_noun(match, *self._next_token(match.end)):
+        if self._child_age_as_noun(match):
             return self.binding.rule("child_noun")  # "holding a newborn,": a person of its own
         if len(rules) == 1:
             return next(iter(rules))
@@ -2302,11 +2302,11 @@ class _Detector:
         entry = match.entry
         titles = frozenset(c for c in entry.family if self.binding.rule(c) == TITLE)
         family = entry.family - titles if len(entry.family) > len(titles) else entry.family
-        kind, token = self._next_token(match.end)
-        if family == {"adjective"} and self._child_age_as_noun(match, kind, token):
+        if self._child_age_as_noun(match):
             return "child_noun"
         if len(family) == 1:
             return next(iter(family))
+        kind, token = self._next_token(match.end)
         if entry.is_pronoun:
             if (
                 "possessive_determiner" in family
@@ -2330,17 +2330,20 @@ class _Detector:
         ranked = sorted(family, key=lambda c: (c == "adjective", order.index(c)))
         return ranked[0]
 
-    def _child_age_as_noun(self, match: _Match, kind: str, token: int | str | None) -> bool:
+    def _child_age_as_noun(self, match: _Match) -> bool:
         """Whether a child's age adjective stands as a noun ("holding a newborn, soft light", "a
         newborn sleeping in a crib", "a preteen in a hoodie"): after an article, before the end,
         a mark, a function word or a verb in -ing. Its slot renders child nouns ("an infant",
         "a kid", "a teenager"); as an adjective it had rendered "holding a teenage", a decoy no one
         writes beside the user's own. Reads the word's kind and its neighbours, never its value."""
+        if match.entry.family != {"adjective"}:
+            return False
         if self.taxonomy.attributes[match.entry.attribute].name != _CHILD_AGE_ATTRIBUTE:
             return False
         before = self._word_before(match.start)
         if before is None or before[0] not in ("a", "an"):
             return False
+        kind, token = self._next_token(match.end)
         if kind in ("end", "punct"):
             return True
         return kind == "word" and isinstance(token, str) and (token in FUNCTION_WORDS or token.endswith("ing"))
