@@ -53,6 +53,10 @@ The lists, read by `privacy/binding.py`:
   fisherman", "a robot grandma");
 - `not_nouns`: common words that WordNet lists as adjectives or adverbs only ("alone", "asleep",
   "together"): after a person noun they say something of the person;
+- `present_verbs`: the present third-person singular of the common verbs (Zipf >= `MIN_ZIPF`, a
+  verb sense tagged in WordNet's corpus at least once: "sits", "slices", "mends", "checks"): right
+  after the singular person noun a modifier is read up to, one ends its phrase ("a young chef
+  slices tuna", "an elderly teacher stands at the board");
 - `gathering_heads`: common nouns whose first sense is a gathering of people (under a sense of
   `GATHERINGS`: ceremonies, festivities, parties, festivals, processions, musical groups,
   congregations, crowds, families, teams, crews, military units), with their plurals: a people's
@@ -263,6 +267,20 @@ def _plural(word: str) -> str:
     return word + "s"
 
 
+def _third_person(verb: str) -> str:
+    """The present third-person singular of a regular verb ("sit" -> "sits", "carry" -> "carries")."""
+    if verb in _IRREGULAR_THIRD:
+        return _IRREGULAR_THIRD[verb]
+    if verb.endswith(("s", "x", "z", "ch", "sh", "o")):
+        return verb + "es"
+    if verb.endswith("y") and verb[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return verb[:-1] + "ies"
+    return verb + "s"
+
+
+_IRREGULAR_THIRD = {"be": "is", "have": "has"}
+
+
 def build(wordnet: Path) -> dict[str, object]:
     from wordfreq import zipf_frequency
 
@@ -430,6 +448,15 @@ def build(wordnet: Path) -> dict[str, object]:
             gathering_heads |= forms
             if _under(offsets[0], groups_of_people, hypernyms):
                 gathering_groups |= forms
+    # verbs in the present ("a young chef slices tuna"): a verb sense tagged at least once
+    present = {
+        _third_person(lemma)
+        for lemma in verbs
+        if lemma.isalpha()
+        and counts.get((lemma, "2"), 0) > 0
+        and lemma not in MODALS
+        and zipf_frequency(lemma, "en") >= MIN_ZIPF
+    }
     return {
         "description": "Person words that name no person, from WordNet: multiword nouns holding a person word "
         "whose most frequent sense is no person, and nouns that, right after a person noun, make it a "
@@ -450,6 +477,7 @@ def build(wordnet: Path) -> dict[str, object]:
         "animal_heads": sorted(animals & (heads | named_heads)),
         "likenesses": sorted(likenesses),
         "not_nouns": sorted(not_nouns),
+        "present_verbs": sorted(present),
         "gathering_heads": sorted(gathering_heads),
         "gathering_groups": sorted(gathering_groups),
         "worn_heads": sorted(form for lemma in worn_heads for form in (lemma, *irregular.get(lemma, [_plural(lemma)]))),

@@ -780,6 +780,7 @@ def test_tags_that_may_be_several_persons_are_not_made_one(prompt: str) -> None:
         "a band of teenage boys playing in a garage, 80s, punk rock",  # beside another age word
         "portrait of a woman, 90s, film grain",  # no row renders the 80s or 90s: an era
         "1girl, 80's, neon, synthwave",
+        "1girl, 1boy, old man, kimono, diner, 50s",  # two characters: no one's age
     ],
 )
 def test_a_decade_tag_that_is_an_era_is_kept_as_written(prompt: str) -> None:
@@ -801,11 +802,15 @@ _DECADE_OF = {"young": ("20s", "30s"), "middle-aged": ("40s", "50s"), "old": ("6
         "a middle-aged man in his 40s",
         "an old couple in their 70s slow dancing in the kitchen",
         "two old women in their 70s laughing on a bench",
+        # the one character of a tag list, the decade a tag of its own anywhere in the list
+        "mature_male, 1boy, solo, greying_hair, kilt, bagpipes, highlands, mist, 50s",
+        "1girl, solo, 40s, mature, office lady, pencil skirt, coffee, rooftop",
     ],
 )
 def test_a_decade_of_a_person_with_an_age_word_agrees_with_it(prompt: str) -> None:
     """ "old man, 70s", "an old woman in her 80s" and "an old couple in their 70s": one person's
-    (or group's) age, varied together."""
+    (or group's) age, varied together. So is a decade tag beside "solo" and a character's count
+    tag ("1girl, solo, 40s, mature"), which had gone out as written beside the varied "mature"."""
     cset = build_candidate_set(prompt, seed=0)
     assert len(cset) > 2
     for candidate in cset.candidates:
@@ -928,6 +933,9 @@ def test_a_name_and_the_noun_after_the_are_one_person() -> None:
         ("a girl around 6 dressed as a pharaoh", "6"),
         ("(woman:1.2), 45, office, window light", "45"),
         ("a woman around 40 by the window", "40"),
+        # before a verb in the present
+        ("A Ukrainian girl of about eight stands in a field of wheat", "eight"),
+        ("a boy of six plays chess", "six"),
     ],
 )
 def test_a_bare_age_after_a_weighted_noun_or_before_a_participle_is_varied(prompt: str, age: str) -> None:
@@ -938,6 +946,8 @@ def test_a_bare_age_after_a_weighted_noun_or_before_a_participle_is_varied(promp
 
 def test_a_number_before_a_noun_is_still_a_count() -> None:
     assert all("over 70 countries" in c for c in build_candidate_set("a man over 70 countries", seed=0).candidates)
+    assert all("of 70 countries" in c for c in build_candidate_set("a man of 70 countries", seed=0).candidates)
+    assert len(build_candidate_set("a collector of 70 stamps", seed=0)) == 1
 
 
 @pytest.mark.parametrize(
@@ -1159,6 +1169,9 @@ def test_a_second_kin_noun_of_its_category_is_another_person() -> None:
         ("a woman holding a newborn, soft light", re.compile(r"holding an? (\S+), soft light")),
         ("a preteen sitting on a bench", re.compile(r"^an? (\S+) sitting on a bench$")),
         ("a newborn in a crib, soft light", re.compile(r"^an? (\S+) in a crib, soft light$")),
+        # opening the prompt or a sentence
+        ("newborn sleeping in a cabbage costume, studio", re.compile(r"^(\S+) sleeping in a cabbage costume")),
+        ("A crib by the window. Newborn sleeping in it.", re.compile(r"window\. (\S+) sleeping in it")),
     ],
 )
 def test_an_age_word_used_as_a_noun_is_varied_over_nouns(prompt: str, noun: re.Pattern[str]) -> None:
@@ -1172,12 +1185,15 @@ def test_an_age_word_used_as_a_noun_is_varied_over_nouns(prompt: str, noun: re.P
     for candidate in cset.candidates:
         found = noun.search(candidate)
         assert found is not None, candidate
-        entry = lexicon[found.group(1)]
+        entry = lexicon[found.group(1).lower()]
         assert entry.categories & {"child_noun", "child_noun_plural"}, candidate
     assert_closed(prompt, seed=0)
 
 
 def test_an_age_word_that_is_a_noun_too_stays_the_adjective_before_a_person() -> None:
     assert detect("a newborn baby sleeping").text == detect("a teenage baby sleeping").text
+    # a tag of its own is the person's age, an adjective, as before ("teenage," never "teenager,")
+    assert detect("1boy, solo, teenage, skateboard").text == "{gender_0:tag_single}, solo, {child_age_0}, skateboard"
+    assert detect("newborn photography, studio").attributes == ()
     assert_closed("a newborn baby sleeping", seed=0)
     assert_closed("a preteen kid sleeping", seed=0)

@@ -8,7 +8,15 @@ import pytest
 from tests.privacy.test_invariant import assert_closed
 
 from obclip.privacy import build_candidate_set, default_taxonomy
-from obclip.privacy.binding import ALWAYS, _wordnet, animal_heads, binding, named_object_heads, object_heads
+from obclip.privacy.binding import (
+    ALWAYS,
+    _wordnet,
+    animal_heads,
+    binding,
+    named_object_heads,
+    object_heads,
+    present_verbs,
+)
 from obclip.privacy.taxonomy import fold
 
 PERSON_FREE = [
@@ -75,6 +83,42 @@ def test_an_idiom_ending_in_a_person_noun_before_a_gender_noun_names_a_person(pr
     cset = build_candidate_set(prompt, seed=0)
     assert "ethnicity" in {a.kind for a in cset.template.attributes}, cset.template.text
     assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "kinds"),
+    [
+        ("A young Japanese chef slices tuna at the counter", {"age", "ethnicity"}),
+        ("an elderly teacher stands at the board", {"age"}),
+        ("A Nigerian nurse checks a chart", {"ethnicity"}),
+        ("A forty-year-old construction worker sits on a steel beam", {"age"}),
+        ("An Inuit hunter stands at the edge of the sea ice", {"ethnicity"}),
+        ("a 40-year-old plumber fixes a sink", {"age"}),
+        # a word said only of a person ends the phrase too
+        ("newborn twins asleep side by side in knitted hats", {"child_age"}),
+    ],
+)
+def test_a_present_verb_after_a_person_noun_ends_the_phrase_of_the_modifier_before_it(prompt, kinds):
+    """A verb in the present right after a singular person noun that no taxonomy word covers is
+    its verb ("a young chef slices tuna"), so the modifier before the noun describes a person. It
+    had been read as the head of the phrase ("chef slices", a thing), and the prompt went out as
+    written. So does a word WordNet knows only as an adjective or adverb ("asleep")."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert {a.kind for a in cset.template.attributes} == kinds, cset.template.text
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    "prompt", ["an old lighthouse stands on a cliff", "a female doctor costume on a hanger", "an old tree grows"]
+)
+def test_a_present_verb_after_a_thing_leaves_the_modifier_to_the_thing(prompt):
+    assert len(build_candidate_set(prompt, seed=0)) == 1
+
+
+def test_the_present_verbs_are_third_person_forms_of_common_verbs():
+    verbs = present_verbs()
+    assert {"sits", "stands", "slices", "carries", "watches", "fixes", "smiles"} <= verbs
+    assert not {"sit", "chef", "can", "cans", "wills"} & verbs
 
 
 def test_the_compounds_join_the_idioms_and_end_in_a_person_noun_only_after_a_noun():

@@ -115,6 +115,21 @@ def word_in(word: str, text: str) -> bool:
         ("a young Habesha woman pouring coffee from a jebena", ["Habesha"]),
         # a bare number between commas in a prompt of one person and no age word is their age
         ("portrait of a Yoruba bride in aso-oke and gele, 29, Lagos wedding, ring light", ["29"]),
+        # ... before the person's word too (it had raised an IndexError, a traceback)
+        ("(masterpiece:1.2), portrait, 29, a woman in a red dress", ["29"]),
+        ("40s, 1girl, solo, mature, office lady", ["40s", "mature"]),
+        # a school year or a league's age group before a child's noun; "about" written short
+        ("a 4th grade girl practicing her book report in front of a mirror", ["4th grade"]),
+        ("U12 girls basketball team huddle, coach kneeling in the middle", ["U12"]),
+        ("fifth-grade boys playing tag at recess", ["fifth-grade"]),
+        ("muddy U8 soccer kid with a medal bigger than his face", ["U8"]),
+        ("kid abt 7 eating watermelon on the porch steps", ["7"]),
+        # two kin words joined by "and" are two persons, not the family business ("mom and pop shop")
+        ("mom and dad swinging their toddler between them on a beach at sunset", ["mom", "dad"]),
+        ("my mom and dad on a beach", ["mom", "dad"]),
+        # a modifier before a part of the body is its person's
+        ("female hands holding a coffee cup, top view", ["female"]),
+        ("old hands kneading dough on a floured board", ["old"]),
     ],
 )
 def test_every_sensitive_word_varies(prompt: str, words: list[str]) -> None:
@@ -123,6 +138,50 @@ def test_every_sensitive_word_varies(prompt: str, words: list[str]) -> None:
     assert not any(re.search(r"\b(him|hers)\b", c) for c in cset.candidates), cset.candidates  # no object form
     for word in words:
         assert not all(word_in(word, c) for c in cset.candidates), (prompt, word)
+
+
+@pytest.mark.parametrize(
+    "prompt", ["(masterpiece:1.2), portrait, 29, a woman in a red dress", "40s, 1girl, solo, mature, office lady"]
+)
+def test_an_age_before_its_persons_word_is_theirs_and_reads_back(prompt: str) -> None:
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a 4th grade girl practicing her book report",
+        "U12 girls basketball team huddle",
+        "muddy U8 soccer kid",
+        "my mom and dad on a beach",
+        "female hands holding a coffee cup, top view",
+    ],
+)
+def test_a_school_year_before_a_child_reads_back(prompt: str) -> None:
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["redhead woman with a French braid, autumn forest", "concert poster for a Mongolian throat singing group"],
+)
+def test_a_peoples_word_before_a_part_of_the_body_names_a_style(prompt: str) -> None:
+    assert "ethnicity" not in {a.kind for a in build_candidate_set(prompt, seed=0).template.attributes}
+
+
+@pytest.mark.parametrize(
+    ("prompt", "year"),
+    [
+        ("a 4th grade teacher at the whiteboard", "4th grade"),
+        ("a grade 3 class photo, 1998 yearbook style", "grade 3"),
+        ("5th grade science fair poster on a table", "5th grade"),
+    ],
+)
+def test_a_school_year_before_no_child_is_sent_as_written(prompt: str, year: str) -> None:
+    """ "a 4th grade teacher" is no child of the fourth grade: the year says nothing of a person."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert all(year in c for c in cset.candidates), cset.candidates
+    assert "child_age" not in {a.kind for a in cset.template.attributes}
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,16 @@ def test_a_newborn_shoot_speaks_of_the_babys_age_and_is_generalised() -> None:
     _same_for_every_member(cset)
 
 
+@pytest.mark.parametrize(
+    "prompt", ["1boy, child, red hair, freckles, missing tooth, striped shirt, grin", "gap-toothed boy"]
+)
+def test_a_missing_tooth_speaks_of_a_childs_age_and_the_notice_says_so(prompt: str) -> None:
+    kept = _sent(prompt, policy="keep-cues")
+    assert any(r.strength == "strong" and r.attribute in ("age", "child_age") for r in revealed(kept)), kept.notice
+    tooth = re.search(r"missing tooth|gap-toothed", prompt)
+    assert tooth is not None and f"'{tooth.group()}' reveals" in (kept.notice or "")
+
+
 def test_a_large_city_is_a_weak_cue_of_its_countrys_ethnicity() -> None:
     table = cue_table()
     assert {i.values for i in table.implications["mumbai"]} == {frozenset({"indian"})}

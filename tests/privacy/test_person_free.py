@@ -120,9 +120,20 @@ PERSON_FREE = [
     "a women's magazine on a coffee table",
     "a men's room door",
     "a children's book on a shelf",
+    "toddler bed shaped like a race car in a boys room, blue stripes",  # the apostrophe left out
     # the owner of a thing, with no person beside it, need not be in the picture
     "a gentleman's pocket watch lying on an old map, still life, sepia, macro",
     "pair of men's leather oxford shoes, product photo, white background",
+    "men's leather bifold wallet product shot, cognac brown, on an oak desk",  # five words to its end
+    "baby's first christmas ornament, glass, engraved date, hanging on a tree",  # an ordinal is no person
+    "handmade card, glitter glue, crooked crayon letters, mothers day",  # a day's name
+    "a mom and pop shop on a corner, rainy evening",  # a family business
+    "mom-and-pop diner at night, neon",
+    "mother of the bride dress in champagne sequins hanging on a closet door",  # a kind of dress
+    "wig on a styrofoam head, lace front, body waves, baby hairs laid, salon shelf",  # a hairline's edges
+    # a quotation before what one wears names it
+    'uniform shop window: nurse dress, chef jacket, a pilot\'s cap and a "policewoman" costume on mannequins',
+    'the perfect "girl next door" makeup look demonstrated on a mannequin head, peach blush',
     "an old fisherman's boat at the harbor, dawn",
     "a little girl's bedroom with posters, cozy",
     "a boy's bicycle leaning against a fence",

@@ -182,6 +182,7 @@ def _wordnet() -> dict[str, list[str]]:
         "animal_heads",
         "likenesses",
         "not_nouns",
+        "present_verbs",
         "gathering_heads",
         "gathering_groups",
     )
@@ -246,6 +247,12 @@ def is_likeness(word: str) -> bool:
 def not_nouns() -> frozenset[str]:
     """Common words WordNet lists as adjectives or adverbs only ("alone", "asleep", "together")."""
     return frozenset(_wordnet()["not_nouns"])
+
+
+@functools.cache
+def present_verbs() -> frozenset[str]:
+    """The present third-person singular of common verbs ("sits", "slices", "mends": `present_verbs`)."""
+    return frozenset(_wordnet()["present_verbs"])
 
 
 _CLAUSE_BREAK = re.compile(r"[,;:.!?()\[\]{}|\n]")
@@ -386,7 +393,9 @@ def after_name_prefix(folded: str, start: int, categories: frozenset[str]) -> bo
 
 _SINGULAR_ARTICLE = re.compile(r"(?<![\w'’-])an?[ \t]+$")
 _POSSESSIVE = re.compile(r"['’]s?(?=[ \t]+[a-z])")
-_MAX_HEAD_WORDS = 4
+_MAX_HEAD_WORDS = 5
+_ORDINAL = "\x02"  # `_after_possessive`: an ordinal there ("baby's first christmas ornament")
+_PLAIN_AFTER = re.compile(r"[ \t]+[a-z]")
 _GENITIVE_WINDOW = 200
 
 
@@ -433,7 +442,8 @@ def for_whom(taxonomy: Taxonomy, folded: str, start: int, end: int, surface: str
 def classifying_genitive(taxonomy: Taxonomy, folded: str, start: int, end: int, surface: str = "") -> bool:
     """Whether the plural person noun at folded[start:end] is a possessive that classifies the thing
     after it, right after a singular article: "a boys' bicycle", "a women's magazine", "a children's
-    book" (the article belongs to the thing, so no person is shown). "the boys' bicycle" and "a boy's
+    book", the apostrophe left out too before a thing owned ("a boys room", `owned_heads`) (the
+    article belongs to the thing, so no person is shown). "the boys' bicycle" and "a boy's
     bicycle" may show their owners and stay persons, and so does a possessive before a person or a
     group ("a women's soccer team", "a boys' choir": `person_or_group_heads`) or any person word of
     the taxonomy ("a boys' Emma", "a boys' old man"). Reads the article, the apostrophe, the words
@@ -444,16 +454,18 @@ def classifying_genitive(taxonomy: Taxonomy, folded: str, start: int, end: int, 
         return False
     if any(c.startswith("tag_") for c in entry.categories):
         return False
-    possessive = _POSSESSIVE.match(folded, end)
-    if possessive is None or _SINGULAR_ARTICLE.search(folded, max(0, start - 8), start) is None:
+    if _SINGULAR_ARTICLE.search(folded, max(0, start - 8), start) is None:
         return False
-    words, groups = 0, _person_or_group_heads()
-    for word, after in _after_possessive(taxonomy, folded, possessive.end()):
+    possessive = _POSSESSIVE.match(folded, end)
+    if possessive is None and _PLAIN_AFTER.match(folded, end) is None:
+        return False  # a plural after a singular article needs no apostrophe: "a boys room", "a kids menu"
+    words, groups, head = 0, _person_or_group_heads(), ""
+    for word, after in _after_possessive(taxonomy, folded, possessive.end() if possessive is not None else end):
         if words >= _MAX_HEAD_WORDS:
             break
         if word is None:
             return False  # a person's word: "a boys' old man" shows persons
-        if not word:
+        if not word or word == _ORDINAL:
             continue  # an attribute's adjective ("a women's old car"), not counted
         if word in FUNCTION_WORDS or word.endswith(("ing", "ed")):
             break  # the phrase ends ("a boys' bicycle leaning")
@@ -462,14 +474,18 @@ def classifying_genitive(taxonomy: Taxonomy, folded: str, start: int, end: int, 
         if folded.startswith(("'", "’"), after):
             break  # a possessive starts another phrase
         words += 1
+        head = word
+    if possessive is None and head not in _owned_heads():
+        return False  # "refereeing a kids basketball game", "a grandmas hands": persons shown, or theirs
     return words > 0
 
 
 def _after_possessive(taxonomy: Taxonomy, folded: str, cursor: int) -> Iterator[tuple[str | None, int]]:
     """The words after a possessive, from folded[cursor], left to right, each with its end: a
-    plain word as written; "" for a taxonomy word that only modifies, None for one that names a
-    person. A taxonomy word may be a slot that renders other forms of its kind ("old" as
-    "middle-aged", "Mister" as "woman", "Emma" as "Ted"): it is read by its kind, never its form."""
+    plain word as written; "" for a taxonomy word that only modifies, `_ORDINAL` for an ordinal
+    that only a birthday makes a person's age ("first"), None for one that names a person. A
+    taxonomy word may be a slot that renders other forms of its kind ("old" as "middle-aged",
+    "Mister" as "woman", "Emma" as "Ted"): it is read by its kind, never its form."""
     rules = binding()
     window = min(len(folded), cursor + _GENITIVE_WINDOW)
     sensitive = {found.start(): found for found in taxonomy.matcher.finditer(folded, cursor, window)}
@@ -481,6 +497,9 @@ def _after_possessive(taxonomy: Taxonomy, folded: str, cursor: int) -> Iterator[
             continue
         entry = taxonomy.lexicon[surface_key(found.group())]
         cursor = found.end()
+        if all(rules.rule(c) == BEFORE_BIRTHDAY for c in entry.categories):
+            yield _ORDINAL, cursor  # an ordinal, no person: "baby's first christmas ornament"
+            continue
         yield (None if entry.is_pronoun or any(rules.rule(c) != MODIFIER for c in entry.categories) else ""), cursor
 
 
@@ -554,11 +573,15 @@ def owns_thing(taxonomy: Taxonomy, folded: str, end: int, nobody: bool = False) 
     if possessive is None:
         return False
     cursor, head, owned = possessive.end(), "", False
+    ordinal = right_after_ordinal = False
     for count, (word, after) in enumerate(_after_possessive(taxonomy, folded, cursor)):
         if count == _MAX_HEAD_WORDS:
             break
         if word is None:
             return False  # "a man's wife", "the boys' Emma"
+        if word == _ORDINAL:
+            cursor, ordinal = after, True
+            continue
         if not word:
             cursor, head = after, ""
             continue
@@ -572,7 +595,10 @@ def owns_thing(taxonomy: Taxonomy, folded: str, end: int, nobody: bool = False) 
             cursor = after
             continue  # one before it is no head: "grandpa's fishing rod", "a man's rocking chair"
         cursor, head = after, word
+        right_after_ordinal, ordinal = ordinal, False
         owned = owned or word in _owned_heads()
+    if right_after_ordinal:
+        return False  # an event of the person's: "baby's first steps", "baby's first bath"
     if head in _owned_heads():
         return _phrase_ends(folded, cursor)
     if not head or head in _body_heads() or head in _person_or_group_heads() or is_depiction(head):
@@ -698,7 +724,8 @@ def _quoted_text(text: str, quoted: tuple[int, int], line_start: int) -> bool:
     Play'", "titled 'Portrait of my Father'", "a chalkboard menu outside a cafe: 'Grandpa's Chili'",
     "a cake with 'Happy 80th Grandma'", "album cover, 'Daddy Issues'"), or it names a thing among
     the next three words ("'Queen's Crown' legendary shield", "'Little Miss' vintage teapot on a
-    shelf"), no function word before it, or a thing's name
+    shelf"), or what one wears ('"policewoman" costume', '"girl next door" makeup look'), no
+    function word before it, or a thing's name
     after "named" or "called" ("a trawler named 'Miss Kathleen'"; "a girl named 'Emma'" is hers),
     or it follows such a quotation after "and" or a comma ("signs 'Ladies' and 'Gents'"), or it is a
     message: it addresses its reader, greets or dedicates ("'Mom, you're the best'", "'in loving
@@ -711,8 +738,8 @@ def _quoted_text(text: str, quoted: tuple[int, int], line_start: int) -> bool:
     after = _WORDS_AFTER_QUOTE.match(text, closing + 1)
     words = after.group().split() if after is not None else []
     for word in words:
-        if is_object_head(word):
-            return True  # the name of the thing after it: "'Queen's Crown' legendary shield"
+        if is_object_head(word) or word in worn_heads():
+            return True  # the name of the thing after it: "'Queen's Crown' legendary shield", '"policewoman" costume'
         if word in FUNCTION_WORDS:
             break
     before = text[max(line_start, opening - 40) : opening]

@@ -38,6 +38,7 @@ from obclip.privacy.binding import (
     object_heads,
     owns_thing,
     pair_pursuit,
+    present_verbs,
     says_no_one_is_there,
     worn_heads,
 )
@@ -90,6 +91,11 @@ _TITLE_GAP_OK = re.compile(r"\.?\s*")
 _APPOSITION = re.compile(
     r"\.?((?:\s+[^\W\d_][\w'’-]*){0,2})(?:\s*,\s*(?:(?:a|an|the)\s+)?|\s+the\s+)((?:[^\W\d_][\w'’-]*\s+){0,3})"
 )
+# a school year or an age group's league, read as a child's age before a child's noun: "a 4th grade
+# girl", "fifth-grade boys", "grade 3 students", "U12 girls" (`_before_child`)
+_SCHOOL_YEAR = re.compile(r"(?:\d{1,2}(?:st|nd|rd|th)|[a-z]+)[ \t-]grade|grade[ \t]+\d{1,2}|u-?\d{1,2}")
+_CHILD_NOUNS = frozenset({"noun_child_singular", "noun_child_plural", "child_noun", "child_noun_plural"})
+_PUPILS = frozenset({"student", "students", "pupil", "pupils", "schoolchild", "schoolchildren", "schoolkids"})
 _ERA_DECADE = re.compile(r"[89]0['’]?s")
 """A bare decade that is an era, not an age, except after a possessive ("in her 80s"): no row of
 `data/keep.json` renders it, so no decoy holds it and reading it by its value keeps closure."""
@@ -187,14 +193,16 @@ _AGE_WORD = r"(?:\d{1,3}|[a-z]+(?:-[a-z]+)?)(?:[ \t]+months?)?"
 _BARE_AGE = re.compile(
     rf"(?:,[ \t]*(?P<both>(?:both|all|each)[ \t]+)?(?P<c>{_AGE_NUMBER})(?=(?:[ \t]+years)?\+?[ \t]*(?:,|\.|;|$))"
     # "a little boy, about six, in a kurta": an approximate age between commas, digits or words
-    r"|,[ \t]*(?:about|around|roughly|approximately|nearly|almost|maybe)[ \t]+"
+    r"|,[ \t]*(?:about|abt|around|roughly|approximately|approx|nearly|almost|maybe)[ \t]+"
     rf"(?P<w>{_AGE_WORD})(?=(?:[ \t]+years)?\+?[ \t]*(?:,|\.|;|$))"
-    r"|[ \t]+of[ \t]+(?:(?:about|around|maybe|roughly|approximately|nearly|almost)[ \t]+)?"
-    rf"(?P<o>{_AGE_WORD})(?![\w-]){_AFTER_AGE}"
+    r"|[ \t]+of[ \t]+(?:(?:about|abt|around|maybe|roughly|approximately|approx|nearly|almost)[ \t]+)?"
+    # ... or before a verb in the present: "a girl of about eight stands in a field" (`present_verbs`)
+    rf"(?P<o>{_AGE_WORD})(?![\w-])(?:{_AFTER_AGE}|(?=[ \t]+(?P<verb>[a-z]+s)\b))"
     # "a man over 70", "a woman around forty, reading", "a woman who looks about 35", "a man (45)",
     # "a man pushing 60"
     r"|[ \t]+(?:who[ \t]+(?:looks|seems|is)[ \t]+|looking[ \t]+)?"
-    r"(?:over|under|around|about|nearly|almost|roughly|approximately|at|nearing|approaching|past|pushing)[ \t]+"
+    r"(?:over|under|around|about|abt|nearly|almost|roughly|approximately|approx|at|nearing|approaching|past"
+    r"|pushing)[ \t]+"
     rf"(?P<a>{_AGE_WORD})(?![\w-]){_AFTER_AGE}"
     rf"|[ \t]*\((?P<each>(?:both|all|each)[ \t]+)?(?P<b>{_AGE_NUMBER})\+?\))"
     # "mom 52, daughter 27": two digits right after a person word, before a comma (never "girl 2");
@@ -664,6 +672,16 @@ _STYLE_HEADS = frozenset({"folk"})
 """Person nouns that, before a picture, name its style: "Austrian folk art" shows no folk."""
 
 
+def _verb_after_person(word: str, verb: str) -> bool:
+    """Whether a word read in a modifier's phrase is a person noun in the singular ("chef", not
+    "chefs" or "police") and the word after it a present verb: its verb, never a noun it modifies
+    ("a young chef slices tuna"; "a chef slices" is no phrase, whose article would be plural). Not
+    an animal's plural: "Indian runner ducks" are a breed."""
+    if word == _NO_PERSON or word.endswith("s") or verb not in present_verbs() or not is_person_head(word):
+        return False
+    return not (verb[:-1] in animal_heads() or verb[:-2] in animal_heads())
+
+
 def _possessive_written_plain(word: str) -> bool:
     """Whether a word is a singular person noun with an "s" and no apostrophe ("silversmiths",
     "fishermans"), as a possessive before a body part is often typed."""
@@ -1070,6 +1088,8 @@ class _Detector:
         for bare in _BARE_AGE.finditer(self.plain):  # "a boy of about sìx"
             if bare.group("c") and _THOUSANDS.match(self.plain, bare.end("c")):
                 continue  # "50,000 fans": a count
+            if bare.group("verb") and (bare.group("verb") not in present_verbs() or bare.start() not in ends):
+                continue  # "a man of 70 countries", "a collector of 70 stamps": a count
             at = bare.start()
             place = _PLACE_AFTER_PERSON.search(self.text, 0, at) if bare.group("c") and at not in ends else None
             if place is not None and any(place.start() < m.start < at for m in self.matches):
@@ -1864,7 +1884,9 @@ class _Detector:
                 before = self._word_before(before[1])
             if before is None:
                 # "mid 30s man with a receding hairline": a qualified decade opening the prompt
-                return qualified and not _ERA_DECADE.search(said) and self._modifier_bound(match, decided)
+                if qualified:
+                    return not _ERA_DECADE.search(said) and self._modifier_bound(match, decided)
+                return self._owned_by_solo_tag(match, said)  # "40s, 1girl, solo, office lady"
             if before[0] == "" and before[2] in self.ends:
                 pronoun = self.matches[self.ends[before[2]]]
                 if pronoun.entry.is_pronoun:
@@ -1895,9 +1917,39 @@ class _Detector:
             if kind == "word" and token not in FUNCTION_WORDS:
                 return False  # a decade before a noun is an era: "pink hair, 90s film grain"
             if not self._after_person_tag(lead) and any(m is not match and self._ages(m) for m in self.matches):
-                return False  # beside another age word, an era: "teenage boys in a garage, 80s, punk"
+                # beside another age word, an era ("teenage boys in a garage, 80s, punk"), but in a
+                # tag list of one character: "mature_male, 1boy, solo, kilt, mist, 50s"
+                return self._owned_by_solo_tag(match, said)
             return self.has_person and self.text[before[1] : before[2]].strip() in ("", ",")
         return self._modifier_bound(match, decided)
+
+    def _owned_by_solo_tag(self, decade: _Match, said: str) -> bool:
+        """Whether a decade that is no era is the age of a tag list's one character
+        (`_solo_tag_person`), noted as its owner."""
+        solo = None if _ERA_DECADE.fullmatch(said) else self._solo_tag_person(decade)
+        if solo is None:
+            return False
+        decade.owner = solo
+        return True
+
+    def _solo_tag_person(self, decade: _Match) -> _Match | None:
+        """The count tag of the one character of a tag list ("1girl", "1boy" beside "solo") where
+        a decade stands as a tag of its own: that character's age, even beside another age word of
+        theirs ("1girl, solo, aged up, 40s", "mature_male, 1boy, solo, kilt, mist, 50s"), which it
+        agrees with or differs from as any second age word of one person. None where a pronoun, a
+        plural or a second count tag is in the prompt. Reads kinds and the text only."""
+        if _SOLO.search(self.folded) is None or self._next_token(decade.end)[0] not in ("punct", "end"):
+            return None
+        opening = self.text[: decade.start].rstrip(" \t([{")
+        if opening and opening[-1] not in ",\n":
+            return None  # "retro diner 50s,": an era said of the word before it
+        tags = []
+        for match in self.matches:
+            if match.entry.is_pronoun or any("plural" in c for c in match.entry.categories):
+                return None
+            if self._tagged(match) and match is not decade:
+                tags.append(match)
+        return tags[0] if len(tags) == 1 else None
 
     def _possessive_of_decade_before(self, position: int) -> str | _Match | None:
         """The possessive before the decade that ends right before `position` ("their" in "in their
@@ -1946,6 +1998,8 @@ class _Detector:
         man"), and not when it ends in another noun ("an old lighthouse"); with no noun after it,
         when it is used as a noun ("a 5-year-old") or the prompt is about a person ("she is old")."""
         text, folded = self.text, self.folded
+        if _SCHOOL_YEAR.fullmatch(self.plain, match.start, match.end):
+            return self._before_child(match)  # "a 4th grade girl", "U12 girls"; not "a 4th grade teacher"
         if self._colour_pair(match):
             return False  # "a black and white portrait of an old man": a photograph's colours
         if _LANGUAGE_AFTER.match(self.folded, match.end):
@@ -1975,6 +2029,10 @@ class _Detector:
                 break  # "a dancer mid kick", "a dancer mid-flip", "she's korean i'm mexican": no noun
             if bare == "one" and (_ONE_IS.match(folded, word.end()) or self._slot_next(word.end())):
                 break  # "one is black one is white", "one Italian one Puerto Rican": "one" opens the next
+            if phrase and _verb_after_person(phrase[-1], bare):
+                break  # "a young chef slices tuna", "an elderly teacher stands": a verb ends the phrase
+            if phrase and bare in not_nouns() and phrase[-1] != _NO_PERSON and is_person_head(phrase[-1]):
+                break  # "newborn twins asleep side by side": said of the persons, never a noun
             if bare in not_nouns():
                 after = _NOUN_AFTER_ADJECTIVE.match(folded, word.end())
                 if after is None or after.group(1) in FUNCTION_WORDS:
@@ -2008,10 +2066,12 @@ class _Detector:
                 return True
             if len(heads) > 1 and is_body_part(heads[-1]) and _possessive_written_plain(heads[-2]):
                 return True  # "a Navajo silversmiths hands": the silversmith's hands, an apostrophe left out
+            if len(heads) == 1 and is_body_part(heads[0]) and self._said_of_body(match):
+                return True  # "female hands holding a coffee cup", "old hands kneading dough": a person's
             if self._unknown_noun_worn(heads[-1], k):
                 return True
             return self._verb_after_noun_use(match, phrase)
-        if surface_key(text[match.start : match.end]) in self.binding.strict:
+        if self._strict(match):
             if self._capitalised_tag(match):  # "woman, 40s, Black, linen jumpsuit": a people's word
                 return self.has_person or bool(self.tag_persons - {match.start})
             return self._predicate_of_person(match.start)
@@ -2029,6 +2089,36 @@ class _Detector:
                 return True  # "a pretty Latina with curly hair", "pretty Filipina smiling": used as a noun
         # a tag list about a person told by tags only ("elderly, female, wheelchair")
         return self.has_person or bool(self.tag_persons - {match.start})
+
+    def _before_child(self, match: _Match) -> bool:
+        """Whether a school year or an age group's league ("4th grade", "grade 3", "U12") comes
+        before a child's noun or a pupil, two words at most between: it is then the child's age ("a
+        4th grade girl", "U12 girls basketball team", "muddy U8 soccer kid", "grade 3 students"),
+        and a year of a teacher, a class or a project otherwise ("a 4th grade teacher", "a grade 3
+        class photo"). Reads kinds only."""
+        end = match.end
+        for _ in range(3):  # "U8 soccer kid", "4th grade science students"
+            kind, token = self._next_token(end)
+            if kind == "slot" and isinstance(token, int):
+                return bool(self.matches[token].entry.categories & _CHILD_NOUNS)
+            if kind != "word" or not isinstance(token, str) or token in FUNCTION_WORDS or token.endswith("ing"):
+                return False
+            if token in _PUPILS:
+                return True
+            end = self.folded.index(token, end) + len(token)
+        return False
+
+    def _said_of_body(self, match: _Match) -> bool:
+        """Whether a modifier before a part of the body says the gender or the adult age of its
+        person ("female hands", "old hands"), not a style named after a people ("a French braid",
+        "Mongolian throat singing") nor a colour ("black hair")."""
+        name = self.taxonomy.attributes[match.entry.attribute].name
+        return name in ("gender", "age") and not self._strict(match)
+
+    def _strict(self, match: _Match) -> bool:
+        """Whether a modifier is a colour word, bound only before or after a person ("black hair",
+        "white skin" stay: `binding.json`, ``strict``)."""
+        return surface_key(self.text[match.start : match.end]) in self.binding.strict
 
     def _coordinated_modifier(self, match: _Match) -> _Match | None:
         """The modifier of the same attribute that "and", "or" or "&" joins right after `match`
@@ -2333,7 +2423,9 @@ class _Detector:
     def _child_age_as_noun(self, match: _Match) -> bool:
         """Whether a child's age adjective stands as a noun ("holding a newborn, soft light", "a
         newborn sleeping in a crib", "a preteen in a hoodie"): after an article, before the end,
-        a mark, a function word or a verb in -ing. Its slot renders child nouns ("an infant",
+        a mark, a function word or a verb in -ing; opening a sentence, before a function word or a
+        verb in -ing ("newborn sleeping in a cabbage costume"; a tag "teenage," is the person's
+        age, read as before). Its slot renders child nouns ("an infant",
         "a kid", "a teenager"); as an adjective it had rendered "holding a teenage", a decoy no one
         writes beside the user's own. Reads the word's kind and its neighbours, never its value."""
         if match.entry.family != {"adjective"}:
@@ -2341,11 +2433,12 @@ class _Detector:
         if self.taxonomy.attributes[match.entry.attribute].name != _CHILD_AGE_ATTRIBUTE:
             return False
         before = self._word_before(match.start)
-        if before is None or before[0] not in ("a", "an"):
+        opens = not self.text[: match.start].strip() or self.text[: match.start].rstrip()[-1] in SENTENCE_END
+        if not opens and (before is None or before[0] not in ("a", "an")):
             return False
         kind, token = self._next_token(match.end)
         if kind in ("end", "punct"):
-            return True
+            return not opens
         return kind == "word" and isinstance(token, str) and (token in FUNCTION_WORDS or token.endswith("ing"))
 
     def _token_in_brackets(self, end: int) -> tuple[str, int | str | None]:
@@ -2428,8 +2521,13 @@ class _Detector:
             before -= 1
         if before > 0 and self.text[before - 1] not in SENTENCE_END:
             word = _LETTER_RUN.match(self.text, position)
-            # a word in capitals throughout is no title: "two MIDDLE aged WOMEN" renders in lower case
-            title = word is not None and written_in_title_case(word.group())
+            # a word in capitals throughout is no title: "two MIDDLE aged WOMEN" renders in lower case;
+            # nor is a letter before a number ("muddy U8 soccer kid")
+            title = (
+                word is not None
+                and written_in_title_case(word.group())
+                and not self.text[word.end() : word.end() + 1].isdigit()
+            )
             return title and all(c.islower() for c in firsts)
         return self.text[position].isupper() or any(c.isupper() for c in firsts)
 
@@ -2463,6 +2561,7 @@ class _Detector:
         members = self._distributive()
         heads: list[_Match] = []  # each person's plain noun, in order: what "the woman" refers back to
         differing: dict[int, int] = {}  # a head's start -> the variable its own must differ from
+        later: list[_Match] = []  # ages whose person's word comes after them
         current = -1
         for index, match in enumerate(self.matches):
             if match.start in members:  # "a couple, he in a cap, she in a raincoat": a member each
@@ -2476,7 +2575,11 @@ class _Detector:
                 continue
             by = owner(match)
             if by is not None:  # a bare age is its person's: "an old man, 80" is old in every candidate
-                if not by.entry.is_pronoun:  # after a pronoun ("he is 80"): once pronouns are bound
+                if by.entry.is_pronoun:
+                    continue  # after a pronoun ("he is 80"): once pronouns are bound
+                if by.variable < 0:
+                    later.append(match)  # its person's word comes after it: "40s, 1girl, solo, mature"
+                else:
                     join(match, variables[by.variable].person)
                 continue
             if match.start in subject and subject_person is not None:
@@ -2503,6 +2606,13 @@ class _Detector:
                     subject_person = current
             by_kind.setdefault(match.entry.attribute, []).append(match)
             previous = match
+        for match in later:
+            by = owner(match)
+            if by is not None and by.variable >= 0:
+                join(match, variables[by.variable].person)
+            else:
+                person += 1
+                join(match, person)
 
         starts = {kind: [m.start for m in matches] for kind, matches in by_kind.items()}
         units: dict[int, list[int]] = {}
