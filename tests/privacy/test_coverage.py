@@ -170,6 +170,18 @@ def test_a_peoples_word_before_a_part_of_the_body_names_a_style(prompt: str) -> 
 
 
 @pytest.mark.parametrize(
+    "prompt",
+    ["a punk with a mohawk and a leather jacket", "photo of a kid, maybe 7, with a mohawk and a dinosaur t-shirt"],
+)
+def test_a_mohawk_in_lower_case_is_a_hairstyle(prompt: str) -> None:
+    """It had been read as a person of the Mohawk people: "a punk with an Indian and a leather jacket"."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert all("with a mohawk and" in c for c in cset.candidates), cset.candidates
+    assert "ethnicity" not in {a.kind for a in cset.template.attributes}
+    assert "ethnicity" in {a.kind for a in build_candidate_set("a Mohawk elder in a longhouse", seed=0).attributes}
+
+
+@pytest.mark.parametrize(
     ("prompt", "year"),
     [
         ("a 4th grade teacher at the whiteboard", "4th grade"),

@@ -129,6 +129,8 @@ PERSON_FREE = [
     "handmade card, glitter glue, crooked crayon letters, mothers day",  # a day's name
     "a mom and pop shop on a corner, rainy evening",  # a family business
     "mom-and-pop diner at night, neon",
+    "a red jeep cherokee parked on a dirt road",  # a car and a helicopter named after peoples
+    "an apache helicopter over the desert at dusk",
     "mother of the bride dress in champagne sequins hanging on a closet door",  # a kind of dress
     "wig on a styrofoam head, lace front, body waves, baby hairs laid, salon shelf",  # a hairline's edges
     # a quotation before what one wears names it

@@ -71,6 +71,7 @@ class Binding:
     pursuits_of_animals: frozenset[str] = frozenset()
     sports: frozenset[str] = frozenset()
     awards: frozenset[str] = frozenset()
+    lowercase_things: frozenset[str] = frozenset()
 
     @functools.cached_property
     def artist_before(self) -> re.Pattern[str] | None:
@@ -161,6 +162,7 @@ def binding() -> Binding:
         pursuits_of_animals=frozenset(data.get("pursuits_of_animals", {}).get("words", ())),
         sports=frozenset(data.get("sports", {}).get("words", ())),
         awards=frozenset(data.get("awards", {}).get("words", ())),
+        lowercase_things=frozenset(data.get("lowercase_things", {}).get("words", ())),
     )
 
 

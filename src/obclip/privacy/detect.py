@@ -1349,6 +1349,10 @@ class _Detector:
                 if self._object(match) or self._next_token(match.end)[1] in object_heads():
                     self._idiom_objects.add(match.start)  # "a mother duck", "a mother giraffe"
                 continue
+            said = self.text[match.start : match.end]
+            if said.islower() and surface_key(said) in self.binding.lowercase_things:
+                self.idiom_starts.add(match.start)  # "a punk with a mohawk": a hairstyle
+                continue
             if in_likeness(self.folded, match.start) or in_recreated_meme(self.folded, match.start):
                 self.idiom_starts.add(match.start)  # "a statue of an old fisherman": a thing
                 continue
