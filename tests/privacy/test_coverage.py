@@ -130,6 +130,8 @@ def word_in(word: str, text: str) -> bool:
         # a modifier before a part of the body is its person's
         ("female hands holding a coffee cup, top view", ["female"]),
         ("old hands kneading dough on a floured board", ["old"]),
+        # an accent put on "birthday" hides nothing
+        ("my grandma and her twin sister on their 90th birthda\u0308y, matching cardigans", ["90th"]),
     ],
 )
 def test_every_sensitive_word_varies(prompt: str, words: list[str]) -> None:

@@ -1871,7 +1871,7 @@ class _Detector:
             return self.has_person
         if rule == BEFORE_BIRTHDAY:
             kind, token = self._next_token(match.end)
-            return kind == "word" and str(token).startswith("birthday")
+            return kind == "word" and unaccented(str(token)).startswith("birthday")  # "90th birthdäy" too
         if rule == AFTER_POSSESSIVE:
             said = unaccented(self.folded[match.start : match.end])
             lead = match.start  # "(30s:1.1)": a weighted tag is read as the bare tag
