@@ -184,6 +184,14 @@ def test_a_mohawk_in_lower_case_is_a_hairstyle(prompt: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "prompt", ["a cowboy in a jeep cherokee on a dirt road", "a pilot beside an apache helicopter"]
+)
+def test_a_car_or_a_helicopter_named_after_a_people_is_no_person(prompt: str) -> None:
+    """ "a jeep cherokee" had been sent as "a jeep Indian" beside the cowboy."""
+    assert "ethnicity" not in {a.kind for a in build_candidate_set(prompt, seed=0).template.attributes}
+
+
+@pytest.mark.parametrize(
     ("prompt", "year"),
     [
         ("a 4th grade teacher at the whiteboard", "4th grade"),
