@@ -2437,7 +2437,8 @@ class _Detector:
         if self.taxonomy.attributes[match.entry.attribute].name != _CHILD_AGE_ATTRIBUTE:
             return False
         before = self._word_before(match.start)
-        opens = not self.text[: match.start].strip() or self.text[: match.start].rstrip()[-1] in SENTENCE_END
+        preceding = self.text[: match.start].rstrip()
+        opens = not preceding or preceding[-1] in SENTENCE_END
         if not opens and (before is None or before[0] not in ("a", "an")):
             return False
         kind, token = self._next_token(match.end)
