@@ -94,7 +94,6 @@ _APPOSITION = re.compile(
 # a school year or an age group's league, read as a child's age before a child's noun: "a 4th grade
 # girl", "fifth-grade boys", "grade 3 students", "U12 girls" (`_before_child`)
 _SCHOOL_YEAR = re.compile(r"(?:\d{1,2}(?:st|nd|rd|th)|[a-z]+)[ \t-]grade|grade[ \t]+\d{1,2}|u-?\d{1,2}")
-_CHILD_NOUNS = frozenset({"noun_child_singular", "noun_child_plural", "child_noun", "child_noun_plural"})
 _PUPILS = frozenset({"student", "students", "pupil", "pupils", "schoolchild", "schoolchildren", "schoolkids"})
 _ERA_DECADE = re.compile(r"[89]0['’]?s")
 """A bare decade that is an era, not an age, except after a possessive ("in her 80s"): no row of
@@ -242,6 +241,8 @@ _PLACE_AFTER_PERSON = re.compile(
     r"[ \t]+(?:from|in|of)[ \t]+(?:the[ \t]+)?[^\W\d_a-z][\w'’-]*(?:[ \t]+[^\W\d_a-z][\w'’-]*){0,2}$"
 )
 _CHILD_NOUN_CATEGORIES = frozenset({"child_noun", "child_noun_plural"})
+# a child's noun of either attribute: a child age's ("kid", "kids") or a gender's ("girl", "boys")
+_CHILD_NOUNS = _CHILD_NOUN_CATEGORIES | {"noun_child_singular", "noun_child_plural"}
 _CHILD_AGE_ATTRIBUTE = "child_age"
 _PARENT_CATEGORIES = frozenset({"parent", "parent_plural"})
 _ERA_BEFORE_NAME = re.compile(r"(?:1[0-9]|20)[0-9]{2}s?|[0-9]0s|(?:early|late|modern|medieval|ancient)")
@@ -2142,9 +2143,9 @@ class _Detector:
         """Whether a colour word that is also a people's (`binding.json`, ``strict``: "black",
         "white") is joined by "and", "or" or "&" to another such word: "black and white", "white &
         black" are the colours of a photograph or a thing, never two persons' skin."""
-        strict = self.binding.strict
-        if surface_key(self.text[match.start : match.end]) not in strict:
+        if not self._strict(match):
             return False
+        strict = self.binding.strict
         after = _COORDINATED.match(self.folded, match.end)
         word = _WORD.match(self.folded, after.end()) if after is not None else None
         if word is not None and _bare(word.group()) in strict:
