@@ -109,6 +109,8 @@ MIN_ZIPF_LIVING = 2.0  # animals and plants are named in prompts far more than i
 MIN_LETTERS = 3
 MODALS = frozenset({"can", "will", "may", "must", "might", "should", "would", "could", "shall"})
 GROUP = 14  # noun.group
+ACT = 4  # noun.act
+_ACTIVITY = re.compile(r"[a-z]{3,}_[a-z]{3,}ing")
 GROUPS = {GROUP, 18}  # noun.group, noun.person
 BODY = 8  # noun.body
 ARTIFACT = 6
@@ -457,6 +459,13 @@ def build(wordnet: Path) -> dict[str, object]:
         and lemma not in MODALS
         and zipf_frequency(lemma, "en") >= MIN_ZIPF
     }
+    # two-word activities in -ing ("square dancing", "ice skating", "fly fishing"): a person noun
+    # right before one does it, whatever its first word names alone
+    activities = {
+        lemma.replace("_", " ")
+        for lemma, offsets in nouns.items()
+        if _ACTIVITY.fullmatch(lemma) and kinds[offsets[0]] == ACT
+    }
     return {
         "description": "Person words that name no person, from WordNet: multiword nouns holding a person word "
         "whose most frequent sense is no person, and nouns that, right after a person noun, make it a "
@@ -478,6 +487,7 @@ def build(wordnet: Path) -> dict[str, object]:
         "likenesses": sorted(likenesses),
         "not_nouns": sorted(not_nouns),
         "present_verbs": sorted(present),
+        "compound_activities": sorted(activities),
         "gathering_heads": sorted(gathering_heads),
         "gathering_groups": sorted(gathering_groups),
         "worn_heads": sorted(form for lemma in worn_heads for form in (lemma, *irregular.get(lemma, [_plural(lemma)]))),

@@ -13,6 +13,7 @@ from tests.privacy.test_invariant import assert_closed, count
 
 from obclip.privacy import build_candidate_set, candidate_count, default_taxonomy, detect
 from obclip.privacy.normalize import normalize_text
+from obclip.view import cloud_view
 
 
 def ages_in(text: str) -> list[float]:
@@ -586,6 +587,17 @@ def test_a_lower_case_proper_noun_is_no_typo(prompt: str, word: str) -> None:
     candidate and in the user's own, never read as "bros", "mother" or "papa"."""
     cset = build_candidate_set(prompt, seed=0)
     assert len(cset) > 1 and all(re.search(rf"\b{word}\b", c) for c in cset.candidates)
+
+
+def test_a_word_of_the_cue_table_is_no_typo() -> None:
+    """A garment the cue table knows ("barong", one edit from "baron") is that garment: it is no
+    title in any candidate, and the people's name in "barong tagalog" is the shirt's, sent as its
+    neutral form with it."""
+    cset = cloud_view("a Filipino man in a white barong tagalog at a wedding in Manila", seed=0)
+    assert len(cset) > 1
+    titled = [c for c in cset.candidates if re.search(r"\b(baron|baroness|tagalog)\b", c, re.IGNORECASE)]
+    assert not titled
+    assert all("embroidered shirt" in c for c in cset.candidates)
 
 
 @pytest.mark.parametrize(

@@ -132,6 +132,10 @@ def word_in(word: str, text: str) -> bool:
         ("old hands kneading dough on a floured board", ["old"]),
         # an accent put on "birthday" hides nothing
         ("my grandma and her twin sister on their 90th birthda\u0308y, matching cardigans", ["90th"]),
+        # an approximate age between commas after another word said of the one person
+        ("a Czech woman, blonde, around 25, reading on a bench in Prague", ["25"]),
+        # a person doing an activity of WordNet's, not a "granny square"
+        ("a Chinese grandmother square dancing with her friends in a plaza at dusk", ["Chinese", "grandmother"]),
     ],
 )
 def test_every_sensitive_word_varies(prompt: str, words: list[str]) -> None:

@@ -289,6 +289,9 @@ def test_sentence_initial_capital_is_kept_only_where_the_user_wrote_one() -> Non
         "a Georgian tamada raïsing a wine horn at a supra",  # an accent hides nothing
         "Brazilian capoeirista mïd kick on the beach",
         "a Yoruba babalawo casting the divination chain, dim room",
+        # a noun of an agent, doing something
+        "an old Cuban torcedor rolling cigars at a wooden bench",
+        "a young Andalusian zapatero mending boots in his workshop",
     ],
 )
 def test_a_people_before_a_role_no_list_knows_is_varied_where_the_role_is_worn_or_acts(prompt: str) -> None:

@@ -320,9 +320,25 @@ PERSON_FREE = [
     "antique mother-of-pearl baby rattle in a velvet box, victorian",
     "((antique marionette)) of an old king with a cracked painted face, puppet theater backstage",
     "(bronze statue:1.2) of a fisherman on the harbor wall",
+    # a possessive without its apostrophe opening the prompt or a phrase, before a thing owned
+    "boys bike leaning on a fence, summer",
+    "dads garage with tools on the wall",
+    "mens room sign on an old door",
+    "womens perfume bottle on marble, product shot",
+    "mens leather watch product photo",  # a picture of the thing
+    "children bike leaning on a fence",  # a plural without "s": read by its kind, never its form
+    "nuns habit on a hanger in an empty room",
+    "three king cakes on a bakery counter",  # an idiom's last noun as a plural
 ]
 
 PERSONS = [
+    # a plural that does something, never an owner
+    "boys playing football in the park",
+    "Hispanics dancing salsa",  # a participle after a plural, and its object
+    "boys gear up for a hike",  # a verb and its particle
+    "the boys bike to school",
+    "kids room with bunk beds, two boys sleeping",  # the owned thing, and the persons beside it
+    "a grandmother square dancing with friends",  # an activity of WordNet's, no "granny square"
     "a poor boy begging",
     "a neanderthal man with a spear",
     "a boy scout at camp",  # WordNet's first sense of "boy scout" is a person
@@ -589,6 +605,7 @@ PIECES = [
     *("Man", "Woman", "Old", "Green", "Mary", "pub", "yacht", "named", "statue"),
     *("no", "humans", "empty", "study", "finger", "style", "Anderson", "The", "Oven"),
     *("called", "tavern", "with", "cake", "piped", "without", "any", "kids", "female", "hero"),
+    *("children", "dads", "bike", "garage", "leaning", "up", "product", "square", "dancing", "granny"),
 ]
 
 

@@ -187,6 +187,7 @@ def _wordnet() -> dict[str, list[str]]:
         "present_verbs",
         "gathering_heads",
         "gathering_groups",
+        "compound_activities",
     )
     return {key: list(data.get(key, ())) for key in keys}
 
@@ -559,7 +560,21 @@ _NO_WORD = re.compile(r"(?<![\w'’-])no[ \t_]+([a-z]+)")
 _ABSENCE_WORD = re.compile(r"(?<![\w'’-])([a-z]+)(?![\w'’-])")
 
 
-def owns_thing(taxonomy: Taxonomy, folded: str, end: int, nobody: bool = False) -> bool:
+_PHRASE_OPENING = re.compile(r"(?:[,.;:!?(\[{|]|(?<![\w'’-])an?)[ \t]*$")
+
+
+def opens_phrase(folded: str, start: int) -> bool:
+    """Whether folded[start] opens the text or a phrase (after punctuation or a bracket, or right
+    after "a"): where a plural can only be a possessive, its apostrophe left out ("dads garage",
+    "boys bike leaning on a fence", "a womens perfume bottle"); elsewhere it may be the subject of
+    what follows ("the boys bike to school")."""
+    return not folded[:start].strip() or _PHRASE_OPENING.search(folded, max(0, start - 8), start) is not None
+
+
+_PARTICLE = re.compile(r"[ \t]+(?:up|out|off|down|away|together)(?![\w'’-])")
+
+
+def owns_thing(taxonomy: Taxonomy, folded: str, end: int, nobody: bool = False, plural_at: int | None = None) -> bool:
     """Whether the person noun ending at folded[end] is the possessor of a thing named right after
     it: a possessive, then up to four words ending the phrase in a thing or what a person wears
     (`owned_heads`: "a gentleman's pocket watch lying on a map", "men's leather oxford shoes", "an
@@ -570,11 +585,17 @@ def owns_thing(taxonomy: Taxonomy, folded: str, end: int, nobody: bool = False) 
     mahogany shelves, empty"). Such a possessor need not be in the picture; the caller decides from
     the rest of the prompt. A taxonomy word among the words is passed over when it only modifies
     (whatever form it renders) and ends the test when it names a person; reads kinds, never
-    values."""
+    values. `plural_at`: where a plural person noun starts, whose possessive may leave out its
+    apostrophe where it opens a phrase (`opens_phrase`: "boys bike leaning on a fence"); a
+    participle or a particle then ends the test ("boys playing football", "boys gear up")."""
     possessive = _POSSESSIVE.match(folded, end)
-    if possessive is None:
+    if possessive is not None:
+        cursor, bare = possessive.end(), False
+    elif plural_at is not None and opens_phrase(folded, plural_at):
+        cursor, bare = end, True
+    else:
         return False
-    cursor, head, owned = possessive.end(), "", False
+    head, owned = "", False
     ordinal = right_after_ordinal = False
     for count, (word, after) in enumerate(_after_possessive(taxonomy, folded, cursor)):
         if count == _MAX_HEAD_WORDS:
@@ -591,11 +612,15 @@ def owns_thing(taxonomy: Taxonomy, folded: str, end: int, nobody: bool = False) 
             break  # the phrase ends: "a gentleman's pocket watch lying on a map"
         if folded.startswith(("'", "’"), after):
             return False  # another possessive: "a woman's daughter's toys"
+        if head in _owned_heads() and (is_picture(word) or word == "product"):
+            return True  # a picture of the thing: "men's leather watch product photo"
         if word.endswith(("ing", "ed")):
-            if head:
+            if head or bare:
                 break  # a participle after the head ends the phrase: "a woman's hands kneading dough"
             cursor = after
             continue  # one before it is no head: "grandpa's fishing rod", "a man's rocking chair"
+        if bare and _PARTICLE.match(folded, after):
+            return False  # "girls dress up": a verb and its particle
         cursor, head = after, word
         right_after_ordinal, ordinal = ordinal, False
         owned = owned or word in _owned_heads()
@@ -1159,6 +1184,12 @@ def object_heads() -> frozenset[str]:
 
 
 @functools.cache
+def _compound_activities() -> frozenset[str]:
+    """WordNet's two-word activities in -ing ("square dancing", "ice skating", "tap dancing")."""
+    return frozenset(_wordnet()["compound_activities"])
+
+
+@functools.cache
 def _also_verbs() -> frozenset[str]:
     return frozenset(_wordnet()["also_verbs"])
 
@@ -1241,6 +1272,9 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
         return False  # "teaching his granddaughter chess": the thing is given to the person
     if head.group(1) in _also_verbs() and _plural(entry):
         return False  # "women fish in the river", "girls bag the shopping": a verb after a plural
+    activity = _GERUND.match(folded, head.end())
+    if activity is not None and f"{head.group(1)} {activity.group(1)}" in _compound_activities():
+        return False  # "a grandmother square dancing": the person does the activity
     cursor, _ = _things_after(taxonomy, folded, head.end())  # "a queen conch shell", "a mother dragon egg"
     if does_activity(entry.categories, folded, cursor):
         return False  # "a woman ice skating", "a man rock climbing": the thing is the activity's
@@ -1527,6 +1561,8 @@ def _idioms(taxonomy: Taxonomy) -> dict[tuple[int, str], list[_Idiom]]:
             cursor = match.end()
         pieces.append(_spaced(phrase[cursor:]))
         literals.extend(re.findall(r"\w+", phrase[cursor:]))
+        if re.search(r"[a-z]$", phrase[cursor:]):
+            pieces.append("(?:e?s)?")  # a plural of the idiom's last noun: "ladies' fingers"
         source = rf"(?<![\w-]){''.join(pieces)}(?![\w-])"
         idiom = _Idiom(source, tuple(f"w{i}" for i in targets), tuple(literals), tuple(name_groups))
         for i in targets:
@@ -1650,6 +1686,8 @@ def in_idiom(
             continue
         if words is None:  # an idiom's literal words are whole words of its match, so of the window
             words = set(_LITERAL_WORD.findall(window))
+            words |= {word[:-1] for word in words if word.endswith("s")}  # an idiom's last noun as a plural
+            words |= {word[:-2] for word in words if word.endswith("es")}
         always, by_word = kind
         near = [idiom for word in words for idiom in by_word.get(word, ())]
         for idiom in (*always, *near):
@@ -1663,9 +1701,18 @@ def in_idiom(
                     continue  # "a king" is no "Stephen King"
                 if _person_noun_after(taxonomy, folded, found.group(), found.end()):
                     continue  # "an African shepherd boy": the idiom's person noun heads a person
+                if _activity_after(folded, found.group(), found.end()):
+                    continue  # "a grandmother square dancing" (not a "granny square")
                 if any(found.span(group) == (start, end) for group in idiom.groups):
                     return True
     return False
+
+
+def _activity_after(folded: str, idiom: str, end: int) -> bool:
+    """Whether the last word of an idiom and the gerund after it are an activity of WordNet's
+    ("granny square" and "square dancing")."""
+    activity = _GERUND.match(folded, end)
+    return activity is not None and f"{idiom.rsplit(None, 1)[-1]} {activity.group(1)}" in _compound_activities()
 
 
 def _person_noun_after(taxonomy: Taxonomy, folded: str, idiom: str, end: int) -> bool:

@@ -598,6 +598,10 @@ _KIN_CATEGORIES = frozenset(
 )
 _WEIGHT_BEFORE = re.compile(r"(?::[ \t]*\d+(?:\.\d+)?)?[ \t]*[)\]}]+$")
 _ACTING_AFTER = re.compile(r"[ \t]*([a-z]+ing)[ \t]+(?:a|an|the|his|her|their)[ \t]")
+_GERUND_AFTER = re.compile(r"[ \t]*([a-z]{2,}ing)(?![\w'’-])")
+# endings of nouns of agents, in English and the Romance languages ("woodcarver", "torcedor",
+# "vaquero", "barista", "saboteur")
+_AGENT_ENDINGS = ("er", "or", "ero", "era", "eur", "ista")
 _WORD_BEFORE_SLANG = re.compile(r"(?<![\w'’-])([a-z]+)[ \t-]+$")
 # kin words whose "of N" counts children, not years ("a father of three", "a grandmother of five")
 _KIN_OF_CHILDREN = frozenset({"parent", "grandparent", "great_grandparent", "step_parent", "single_parent"})
@@ -908,6 +912,8 @@ class _Detector:
             typed = unaccented(word.group())  # an accent put on a typo hides neither ("ëldery")
             if len(typed) < _TYPO_MIN or typed in english or typed in self.taxonomy.lexicon:
                 continue
+            if typed in cue_table().implications:
+                continue  # a word of the cue table is a word of its own ("barong" is no "baron")
             position = bisect.bisect_right(starts, word.start())
             if position and self.matches[position - 1].end > word.start():
                 continue  # inside a taxonomy word
@@ -1075,6 +1081,13 @@ class _Detector:
                     return False
         return True
 
+    def _said_after(self, person: _Match, at: int) -> bool:
+        """Whether `at` follows the words of `person` with no other person noun between ("a Czech
+        woman, blonde, around 25"; not "a tiny violinist, maybe 11, the conductor a woman")."""
+        return person.end <= at and not any(
+            is_person_noun(_bare(word.group())) for word in _WORD.finditer(self.folded, person.end, at)
+        )
+
     def _bare_ages(self) -> None:
         """An age written as a bare number after a person ("a woman, 45, sitting", "a boy of about
         six", "a man over 70", "a woman around forty, reading", "a man (45)") is read as "45 years
@@ -1121,8 +1134,14 @@ class _Detector:
             elif bare.group("n"):
                 if noun is None or noun.entry.is_pronoun or any("plural" in c for c in noun.entry.categories):
                     continue  # "size 10", "the men 20": no person's age
-            elif noun is None and bare.group("c") and sole is not None:
-                noun = sole  # "a Yoruba bride in aso-oke and gele, 29, Lagos wedding", "1girl, solo, ..., 15"
+            elif (
+                noun is None
+                and sole is not None
+                and (bare.group("c") or (bare.group("w") and self._said_after(sole, at)))
+            ):
+                # "a Yoruba bride in aso-oke and gele, 29, Lagos wedding", "1girl, solo, ..., 15",
+                # "a Czech woman, blonde, around 25, reading"
+                noun = sole
             elif noun is None:
                 # a person noun that is no slot: "a retired schoolteacher, 72, gardening"
                 before = _LAST_WORD.search(self.folded, 0, at)
@@ -1487,7 +1506,8 @@ class _Detector:
         a booru tag ("1girl") is a person whatever follows it."""
         if match.rule != ALWAYS or match.entry.is_pronoun or self._tagged(match):
             return False
-        return owns_thing(self.taxonomy, self.folded, match.end, self._nobody)
+        plural_at = match.start if any("plural" in c for c in match.entry.categories) else None
+        return owns_thing(self.taxonomy, self.folded, match.end, self._nobody, plural_at)
 
     def _audience(self) -> set[int]:
         """Starts of the person words after "for" that say whom a thing is for, their phrase ending
@@ -1542,7 +1562,9 @@ class _Detector:
                 continue
             if _bare(word.group()) in self.binding.absence_of_persons:
                 continue  # "nobody there" says that no one is
-            if owns_thing(self.taxonomy, self.folded, word.start() + len(_bare(word.group())), self._nobody):
+            bare = _bare(word.group())
+            plural_at = word.start() if bare.endswith("s") else None  # "gentlemans shaving kit": no slot
+            if owns_thing(self.taxonomy, self.folded, word.start() + len(bare), self._nobody, plural_at):
                 self.owner_words.add(word.start())
                 continue
             after = _NEXT_WORD.match(self.folded, word.end())
@@ -2303,6 +2325,9 @@ class _Detector:
         acting = _ACTING_AFTER.match(plain, end)
         if acting is not None and acting.group(1) not in NOUNS_LIKE_PARTICIPLES:
             return True  # "a Georgian tamada raising a wine horn", "a Yoruba babalawo casting the chain"
+        doing = _GERUND_AFTER.match(plain, end)
+        if head.endswith(_AGENT_ENDINGS) and doing is not None and doing.group(1) not in NOUNS_LIKE_PARTICIPLES:
+            return True  # an agent's noun doing something: "an old Cuban torcedor rolling cigars"
         after = _WORN_AFTER.match(plain, end)
         if after is None:
             return False
