@@ -304,6 +304,8 @@ def test_a_baby_girl_whose_age_nothing_else_says_is_sent_as_written(prompt: str)
         ("two 20-something girls at a bar", "two 20-something women at a bar", "20"),
         # an accent put on the age hides it from no one
         ("gën z girl with dyed green hair and piercings, mall food court", "young woman with dyed green hair", "gen z"),
+        # ... or said right after it, between commas
+        ("girl, 22 years old, glass skin, cafe", "woman, 22 years old", "22"),
     ],
 )
 def test_a_child_noun_after_an_adults_age_is_sent_as_the_adult_noun_and_the_age_varies(
@@ -320,7 +322,9 @@ def test_a_child_noun_after_an_adults_age_is_sent_as_the_adult_noun_and_the_age_
     _same_for_every_member(cset)
 
 
-@pytest.mark.parametrize("prompt", ["a young girl with a red balloon", "an 8-year-old girl reading comics"])
+@pytest.mark.parametrize(
+    "prompt", ["a young girl with a red balloon", "an 8-year-old girl reading comics", "a girl, 7 years old, in a park"]
+)
 def test_a_child_stays_a_child(prompt: str) -> None:
     cset = _sent(prompt)
     assert all(re.search(r"\b(?:girl|boy)\b", c) for c in cset.candidates)

@@ -31,7 +31,7 @@ from obclip.privacy.detect import detect
 from obclip.privacy.expand import HARD_CAP, NOTHING_HIDDEN, CandidateSet, _shuffle, expand
 from obclip.privacy.keep import render_form
 from obclip.privacy.language import ONLY_ENGLISH
-from obclip.privacy.taxonomy import fold, surface_key
+from obclip.privacy.taxonomy import Taxonomy, fold, surface_key
 from obclip.privacy.template import Attribute, Slot, Template
 from obclip.privacy.words import (
     DETERMINERS,
@@ -417,18 +417,34 @@ def _after_adult_age(template: Template) -> set[int]:
             continue
         window = text[max(0, at - _AGE_WINDOW) : at]
         before = window.rstrip(" \t")
-        if len(before) == len(window):
-            continue  # no space before the noun
-        folded = unaccented(fold(before))  # an accent put on the age hides it from no one ("gën z girl")
-        found = taxonomy.matcher.finditer(folded)
-        if not found or found[-1].end() != len(folded):
-            continue
-        key = surface_key(found[-1].group())
-        entry = taxonomy.lexicon.get(key)
-        if entry is None or taxonomy.attributes[entry.attribute].name != _ADULT_AGE or key in modifiers:
-            continue
-        places.add(place)
+        if len(before) < len(window):
+            folded = unaccented(fold(before))  # an accent put on the age hides it from no one ("gën z girl")
+            found = taxonomy.matcher.finditer(folded)
+            if found and found[-1].end() == len(folded) and _adult_age(taxonomy, found[-1].group(), modifiers):
+                places.add(place)
+                continue
+        # ... or right after it, between commas: "korean girl, 22 years old, straight bangs"
+        after = _AGE_AFTER.match(text, at + 1)
+        if after is not None:
+            folded = unaccented(fold(after.group(1)))
+            found = taxonomy.matcher.finditer(folded)
+            whole = found and found[0].start() == 0 and found[0].end() == len(folded)
+            if whole and _adult_age(taxonomy, found[0].group(), modifiers, after=True):
+                places.add(place)
     return places
+
+
+_AGE_AFTER = re.compile(rf"[ \t]*,[ \t]*([^,;:()\[\]{{}}\n{SLOT_MARK}]+?)[ \t]*(?=[,;.)\]}}\n]|$)")
+
+
+def _adult_age(taxonomy: Taxonomy, surface: str, modifiers: frozenset[str], after: bool = False) -> bool:
+    """Whether `surface` is a word of the adult age attribute and no child modifier; `after` (said
+    after the noun): a number of years too ("22 years old"; not "child", a child's noun of it)."""
+    key = surface_key(surface)
+    entry = taxonomy.lexicon.get(key)
+    if entry is None or taxonomy.attributes[entry.attribute].name != _ADULT_AGE or key in modifiers:
+        return False
+    return not after or (any(c.isdigit() for c in key) and not any("child" in c for c in entry.categories))
 
 
 @functools.cache
