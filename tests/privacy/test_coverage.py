@@ -132,6 +132,8 @@ def word_in(word: str, text: str) -> bool:
         ("old hands kneading dough on a floured board", ["old"]),
         # an accent put on "birthday" hides nothing
         ("my grandma and her twin sister on their 90th birthda\u0308y, matching cardigans", ["90th"]),
+        # ... nor on "early" before a decade (a hostile variant of `heldout26`)
+        ("delivery driver, african american guy e\u0300arly 20s, carrying packages", ["20s"]),
         # an approximate age between commas after another word said of the one person
         ("a Czech woman, blonde, around 25, reading on a bench in Prague", ["25"]),
         # a person doing an activity of WordNet's, not a "granny square"

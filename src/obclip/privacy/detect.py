@@ -1907,7 +1907,7 @@ class _Detector:
             qualified = said.startswith(_SPELLED_QUALIFIERS) or qualifier
             if qualified and not any(c.isdigit() for c in said) and self._modifier_bound(match, decided):
                 return True  # "a mid-forties Korean businesswoman": spelled out, an age ("mid-90s" is an era)
-            if before is not None and before[0] in _AGE_QUALIFIERS:
+            if before is not None and unaccented(before[0]) in _AGE_QUALIFIERS:
                 before = self._word_before(before[1])
             if before is None:
                 # "mid 30s man with a receding hairline": a qualified decade opening the prompt
@@ -2000,8 +2000,8 @@ class _Detector:
         woman, early 30s") or spaces ("woman 30s, office"), an age qualifier, and the weight and
         brackets closing the tag before ("(mature female:1.2), (40s:1.1)")."""
         before = self._word_before(start)
-        if before is not None and before[0] in _SPELLED_QUALIFIERS:
-            start = before[1]
+        if before is not None and unaccented(before[0]) in _SPELLED_QUALIFIERS:
+            start = before[1]  # an accent hides nothing: "a guy èarly 20s"
         k = start
         while k > 0 and self.text[k - 1].isspace():
             k -= 1
@@ -3251,7 +3251,7 @@ class _Detector:
         ):
             return False  # a group and one person are two ("boys Aafke", "women and men grandpa")
         gap_end = match.article[0] if match.article is not None else match.start
-        gap = self.folded[previous.end : gap_end]
+        gap = self.plain[previous.end : gap_end]  # an accent hides nothing: "a guy èarly 20s"
         if _ONE_MORE.fullmatch(gap):
             return False  # "one Italian one Puerto Rican", "one Black, the other Korean": two members
         if match.category == "decade" and not previous.entry.is_pronoun and _DECADE_TAG_GAP.fullmatch(gap):
