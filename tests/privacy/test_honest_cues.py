@@ -322,6 +322,14 @@ def test_a_child_noun_after_an_adults_age_is_sent_as_the_adult_noun_and_the_age_
     _same_for_every_member(cset)
 
 
+def test_dress_up_is_a_verb_not_a_dress() -> None:
+    """ "dress up" names no garment: it is sent as written, never as "outfit up", and it tells no
+    gender; the persons who do it are varied."""
+    cset = _sent("girls dress up for a party")
+    assert len(cset) > 1 and all(" dress up for a party" in c for c in cset.candidates)
+    assert "dress" not in (cset.notice or "")
+
+
 @pytest.mark.parametrize(
     "prompt", ["a young girl with a red balloon", "an 8-year-old girl reading comics", "a girl, 7 years old, in a park"]
 )

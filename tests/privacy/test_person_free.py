@@ -336,6 +336,8 @@ PERSONS = [
     "boys playing football in the park",
     "Hispanics dancing salsa",  # a participle after a plural, and its object
     "boys gear up for a hike",  # a verb and its particle
+    "boys dress up as pirates",  # "dress", a thing alone, is the verb before its particle
+    "dads suit up for the big game",
     "the boys bike to school",
     "kids room with bunk beds, two boys sleeping",  # the owned thing, and the persons beside it
     "a grandmother square dancing with friends",  # an activity of WordNet's, no "granny square"

@@ -571,7 +571,8 @@ def opens_phrase(folded: str, start: int) -> bool:
     return not folded[:start].strip() or _PHRASE_OPENING.search(folded, max(0, start - 8), start) is not None
 
 
-_PARTICLE = re.compile(r"[ \t]+(?:up|out|off|down|away|together)(?![\w'’-])")
+# a verb's particle after it: "boys dress up", "dads suit up", "kids gear up"
+PARTICLE = re.compile(r"[ \t]+(?:up|out|off|down|away|together)(?![\w'’-])")
 
 
 def owns_thing(taxonomy: Taxonomy, folded: str, end: int, nobody: bool = False, plural_at: int | None = None) -> bool:
@@ -619,7 +620,7 @@ def owns_thing(taxonomy: Taxonomy, folded: str, end: int, nobody: bool = False, 
                 break  # a participle after the head ends the phrase: "a woman's hands kneading dough"
             cursor = after
             continue  # one before it is no head: "grandpa's fishing rod", "a man's rocking chair"
-        if bare and _PARTICLE.match(folded, after):
+        if bare and PARTICLE.match(folded, after):
             return False  # "girls dress up": a verb and its particle
         cursor, head = after, word
         right_after_ordinal, ordinal = ordinal, False
@@ -1272,6 +1273,8 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
         return False  # "teaching his granddaughter chess": the thing is given to the person
     if head.group(1) in _also_verbs() and _plural(entry):
         return False  # "women fish in the river", "girls bag the shopping": a verb after a plural
+    if _plural(entry) and PARTICLE.match(folded, head.end()):
+        return False  # "dads suit up for the big game": a verb and its particle
     activity = _GERUND.match(folded, head.end())
     if activity is not None and f"{head.group(1)} {activity.group(1)}" in _compound_activities():
         return False  # "a grandmother square dancing": the person does the activity

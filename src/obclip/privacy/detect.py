@@ -18,6 +18,7 @@ from obclip.privacy.binding import (
     BEFORE_BIRTHDAY,
     CAPITALISED,
     MODIFIER,
+    PARTICLE,
     PERSON_IN_PROMPT,
     TITLE,
     animal_heads,
@@ -1563,7 +1564,7 @@ class _Detector:
             if _bare(word.group()) in self.binding.absence_of_persons:
                 continue  # "nobody there" says that no one is
             bare = _bare(word.group())
-            plural_at = word.start() if bare.endswith("s") else None  # "gentlemans shaving kit": no slot
+            plural_at = word.start() if bare.endswith("s") else None  # no slot: its own "s" ("dentists chair")
             if owns_thing(self.taxonomy, self.folded, word.start() + len(bare), self._nobody, plural_at):
                 self.owner_words.add(word.start())
                 continue
@@ -1765,6 +1766,8 @@ class _Detector:
             head = _HEAD_AFTER.match(self.folded, head_at)
             if head is None:
                 return True
+            if any("plural" in c for c in match.entry.categories) and PARTICLE.match(self.folded, head.end()):
+                return False  # a verb and its particle after persons: "boys dress up as pirates"
             after = _NEXT_WORD.match(self.folded, head.end())
             if after is not None and is_person_noun(after.group(1)) and not is_likeness(after.group(1)):
                 return False  # the thing names what a person does: "a girl lion tamer", "a boy dragon rider"
@@ -2314,7 +2317,8 @@ class _Detector:
         pink three-piece suit", "wearing ..."; WordNet's `worn_heads`), a mid-action ("mid-kick",
         "mid kick") or something it does to what an article or a possessive opens ("a Georgian tamada
         raising a wine horn"; "Korean bibimbap sizzling in a pot", "a Thai tuk-tuk carrying
-        tourists" stay things).
+        tourists" stay things), or, ending as an agent's noun does (`_AGENT_ENDINGS`), anything it
+        does ("an old Cuban torcedor rolling cigars").
         A dish is served in a bowl, never in a suit ("a Mexican pozole in a clay bowl")."""
         if head in english_words() or head in object_heads() or head == _NO_PERSON:
             return False
