@@ -336,6 +336,7 @@ PERSONS = [
     "boys playing football in the park",
     "Hispanics dancing salsa",  # a participle after a plural, and its object
     "boys gear up for a hike",  # a verb and its particle
+    "girls bike to school",  # a word that is also a verb, before where it goes
     "boys dress up as pirates",  # "dress", a thing alone, is the verb before its particle
     "dads suit up for the big game",
     "the boys bike to school",

@@ -571,6 +571,10 @@ def opens_phrase(folded: str, start: int) -> bool:
     return not folded[:start].strip() or _PHRASE_OPENING.search(folded, max(0, start - 8), start) is not None
 
 
+# a preposition of place or motion right after a word that is also a verb: "women fish in the river"
+_PLACE_AFTER_VERB = re.compile(
+    r"[ \t]+(?:in|on|at|to|into|onto|through|across|along|around|over|under|from|past|toward|towards)(?![\w'’-])"
+)
 # a verb's particle after it: "boys dress up", "dads suit up", "kids gear up"
 PARTICLE = re.compile(r"[ \t]+(?:up|out|off|down|away|together)(?![\w'’-])")
 
@@ -588,7 +592,8 @@ def owns_thing(taxonomy: Taxonomy, folded: str, end: int, nobody: bool = False, 
     (whatever form it renders) and ends the test when it names a person; reads kinds, never
     values. `plural_at`: where a plural person noun starts, whose possessive may leave out its
     apostrophe where it opens a phrase (`opens_phrase`: "boys bike leaning on a fence"); a
-    participle or a particle then ends the test ("boys playing football", "boys gear up")."""
+    participle or a particle then ends the test ("boys playing football", "boys gear up"), and
+    so does a word that is also a verb before where it goes ("women fish in the river")."""
     possessive = _POSSESSIVE.match(folded, end)
     if possessive is not None:
         cursor, bare = possessive.end(), False
@@ -622,6 +627,8 @@ def owns_thing(taxonomy: Taxonomy, folded: str, end: int, nobody: bool = False, 
             continue  # one before it is no head: "grandpa's fishing rod", "a man's rocking chair"
         if bare and PARTICLE.match(folded, after):
             return False  # "girls dress up": a verb and its particle
+        if bare and not head and word in _also_verbs() and _PLACE_AFTER_VERB.match(folded, after):
+            return False  # "women fish in the river", "girls bike to school": a verb and where
         cursor, head = after, word
         right_after_ordinal, ordinal = ordinal, False
         owned = owned or word in _owned_heads()
