@@ -1282,8 +1282,7 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
         return False  # "women fish in the river", "girls bag the shopping": a verb after a plural
     if _plural(entry) and PARTICLE.match(folded, head.end()):
         return False  # "dads suit up for the big game": a verb and its particle
-    activity = _GERUND.match(folded, head.end())
-    if activity is not None and f"{head.group(1)} {activity.group(1)}" in _compound_activities():
+    if _activity_after(folded, head.group(1), head.end()):
         return False  # "a grandmother square dancing": the person does the activity
     cursor, _ = _things_after(taxonomy, folded, head.end())  # "a queen conch shell", "a mother dragon egg"
     if does_activity(entry.categories, folded, cursor):
@@ -1718,11 +1717,11 @@ def in_idiom(
     return False
 
 
-def _activity_after(folded: str, idiom: str, end: int) -> bool:
-    """Whether the last word of an idiom and the gerund after it are an activity of WordNet's
-    ("granny square" and "square dancing")."""
+def _activity_after(folded: str, words: str, end: int) -> bool:
+    """Whether the last of `words` (ending at folded[end]) and the gerund after it are an activity
+    of WordNet's ("square dancing": after "a grandmother square", or the idiom "granny square")."""
     activity = _GERUND.match(folded, end)
-    return activity is not None and f"{idiom.rsplit(None, 1)[-1]} {activity.group(1)}" in _compound_activities()
+    return activity is not None and f"{words.rsplit(None, 1)[-1]} {activity.group(1)}" in _compound_activities()
 
 
 def _person_noun_after(taxonomy: Taxonomy, folded: str, idiom: str, end: int) -> bool:
