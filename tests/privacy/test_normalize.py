@@ -225,3 +225,27 @@ def test_an_age_and_sex_in_brackets_as_forums_write_them_is_read(prompt: str, re
     cset = build_candidate_set(prompt, seed=0)
     assert not all(read in c for c in cset.candidates)
     assert normalize("shot at (35mm), a man").text == "shot at (35mm), a man"
+
+
+@pytest.mark.parametrize(
+    ("prompt", "read"),
+    [
+        ("i uploaded a pic of me, 25F, can you make me look like a 1950s pin-up", "25-year-old female"),
+        ("tinder photo of me lol, 27f, sundress, rooftop bar", "27-year-old female"),
+        ("me, 34M, rock climbing gym", "34-year-old male"),
+    ],
+)
+def test_an_age_and_sex_as_a_tag_of_a_prompt_about_the_user_is_read(prompt: str, read: str) -> None:
+    """ "me, 25F," had gone out in clear, N = 1, where "(25F)" was read."""
+    assert read in normalize(prompt).text
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1 and not all(read in c for c in cset.candidates)
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["winter morning, 25F, frost on the window", "swimmer, 50m, freestyle, me cheering", "a 4F pencil, sketch"],
+)
+def test_a_temperature_a_length_or_a_grade_is_no_age_and_sex(prompt: str) -> None:
+    assert normalize(prompt).text == prompt

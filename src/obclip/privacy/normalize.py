@@ -43,6 +43,11 @@ starts ("the Hes family" is a name)."""
 _AGE_SEX = re.compile(r"\((\d{1,2})[ \t]?([MFmf])\)")
 """An age and a sex in brackets, as forums write them: "me (34F)", "my husband (36 M)"."""
 _SEXES = {"f": "female", "m": "male"}
+_AGE_SEX_TAG = re.compile(r"(?:^|(?<=[,;:]))([ \t]*)([1-9]\d)[ \t]?([MFf])(?=[ \t]*(?:[,;.!?]|$))")
+"""... and as a tag of its own where the user speaks of themselves: "a pic of me, 25F, as a pin-up",
+"tinder photo of me lol, 27f, sundress". Only there: "winter morning, 25F, frost" is a temperature,
+and a lower-case "m" a length ("swimmer, 50m, freestyle")."""
+_FIRST_PERSON = re.compile(r"(?<![\w'’-])(?:me|i|i['’]m|im|my|myself)(?![\w'’-])", re.IGNORECASE)
 _AGE_FIELD = re.compile(r"(^|[(\[{,;|\n][ \t]*)(age)[ \t]*:[ \t]*(\d{1,3})(?![\w.,]\d)", re.IGNORECASE)
 """An age as a character sheet's field, opening the text, a bracket or a tag: "(Age: 34)",
 "name: Kai, age: 9"; read as "Age 34" ("stone age: 3000 BC" is no field)."""
@@ -126,6 +131,7 @@ def normalize(text: str) -> Normalized:
         and "_" not in text
         and not _AGE_ABBREVIATION.search(text)
         and not _AGE_SEX.search(text)
+        and not _AGE_SEX_TAG.search(text)
         and not _AGE_FIELD.search(text)
         and not _MAYBE_LEET.search(text)
         and not _SPACED_RUN.search(text)
@@ -351,7 +357,8 @@ def _read_ages(text: str) -> str:
     """`text` with each age written "50 y/o", "50yo" or "50 yrs old" as "50-year-old", and "9mo", "18
     mos" as "9-month-old", found on the text without accents too ("30 y/ô": an accent put on it to
     slip past); an age and sex in brackets as forums write them, "(34F)", "(36 M)", as "(34-year-old
-    female)"; an age as a character sheet's field, "(Age: 34)", as "(Age 34)"."""
+    female)", and as a tag of a prompt about the user ("me, 25F, ..."); an age as a character
+    sheet's field, "(Age: 34)", as "(Age 34)"."""
     plain = unaccented(text)  # one character for one: the spans are the text's
     pieces, cursor = [], 0
     for found in _AGE_ABBREVIATION.finditer(plain):
@@ -360,7 +367,10 @@ def _read_ages(text: str) -> str:
         cursor = found.end()
     text = "".join(pieces) + text[cursor:]
     text = _AGE_FIELD.sub(lambda m: f"{m.group(1)}{m.group(2)} {m.group(3)}", text)
-    return _AGE_SEX.sub(lambda m: f"({m.group(1)}-year-old {_SEXES[m.group(2).lower()]})", text)
+    text = _AGE_SEX.sub(lambda m: f"({m.group(1)}-year-old {_SEXES[m.group(2).lower()]})", text)
+    if _FIRST_PERSON.search(text) is None:
+        return text
+    return _AGE_SEX_TAG.sub(lambda m: f"{m.group(1)}{m.group(2)}-year-old {_SEXES[m.group(3).lower()]}", text)
 
 
 def _drop_invisible(text: str) -> str:
