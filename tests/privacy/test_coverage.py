@@ -567,7 +567,8 @@ def test_ages_joined_by_and_are_closed(first: int, second: int, shape: str, seed
 
 @pytest.mark.parametrize("prompt", ["my grandparents on their porch", "family dinner, grandparents, parents and kids"])
 def test_gender_neutral_kin_that_tells_an_age_is_named(prompt: str) -> None:
-    assert "'grandparents' reveals age" in (cloud_view(prompt, seed=0).notice or "")
+    # a weak cue, named with what it suggests, as the app names it ("reveals" is for strong ones)
+    assert "'grandparents' suggests middle-aged/old (age, weak" in (cloud_view(prompt, seed=0).notice or "")
 
 
 @pytest.mark.parametrize(

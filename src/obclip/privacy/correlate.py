@@ -423,7 +423,8 @@ def _after_adult_age(template: Template) -> set[int]:
             if found and found[-1].end() == len(folded) and _adult_age(taxonomy, found[-1].group(), modifiers):
                 places.add(place)
                 continue
-        # ... or right after it, between commas: "korean girl, 22 years old, straight bangs"
+        # ... or right after it, between commas: "korean girl, 22 years old, straight bangs", "(asian
+        # girl:1.2), (age 21:1.1)"
         after = _AGE_AFTER.match(text, at + 1)
         if after is not None:
             folded = unaccented(fold(after.group(1)))
@@ -434,7 +435,11 @@ def _after_adult_age(template: Template) -> set[int]:
     return places
 
 
-_AGE_AFTER = re.compile(rf"[ \t]*,[ \t]*([^,;:()\[\]{{}}\n{SLOT_MARK}]+?)[ \t]*(?=[,;.)\]}}\n]|$)")
+_AGE_AFTER = re.compile(
+    # a weight around either ("(asian girl:1.2), (age 21:1.1)")
+    rf"(?::[ \t]*\d+(?:\.\d+)?)?[ \t]*[)\]}}]*[ \t]*,[ \t]*[(\[{{]*[ \t]*([^,;:()\[\]{{}}\n{SLOT_MARK}]+?)[ \t]*"
+    r"(?=[,;:.)\]}\n]|$)"
+)
 
 
 def _adult_age(taxonomy: Taxonomy, surface: str, modifiers: frozenset[str], after: bool = False) -> bool:
@@ -792,6 +797,8 @@ def policy_notice(cset: CandidateSet, *, max_candidates: int | None = None) -> s
             fixed_by.setdefault(r.word, []).append(r.attribute)
         elif r.varied:
             suggests.setdefault(r.word, []).append(f"{'/'.join(r.values)} ({r.attribute}, {r.strength})")
+        elif r.strength != "strong":  # "a man drinking chai": a weak cue suggests, of what is not varied too
+            suggests.setdefault(r.word, []).append(f"{'/'.join(r.values)} ({r.attribute}, weak, not varied)")
         else:
             absent.setdefault(r.word, []).append(r.attribute)
     told = [
