@@ -329,6 +329,17 @@ PERSON_FREE = [
     "children bike leaning on a fence",  # a plural without "s": read by its kind, never its form
     "nuns habit on a hanger in an empty room",
     "three king cakes on a bakery counter",  # an idiom's last noun as a plural
+    # an animal's parent after the animal; a lens's focus; plants' names
+    "Emperor penguin father balancing an egg on his feet, antarctic blizzard",
+    "a mare and her newborn foal in the paddock, spring, (soft focus:1.3), ((pastel))",
+    "three sisters garden: corn, beans and squash growing together",
+    "old maid periwinkle flowers in a clay pot on a farmhouse step",
+    "a hedgehog mother tucking her three babies into a bed of leaves",  # her young, the mother's
+    # an animal remade as a person
+    "make my corgi look like a british royal guard",
+    "turn my cat into an old man with glasses for a meme",
+    "my cat as a victorian gentleman, top hat, monocle",
+    "ball-jointed doll dressed as a princess, porcelain face, display case",
 ]
 
 PERSONS = [
@@ -342,6 +353,13 @@ PERSONS = [
     "the boys bike to school",
     "kids room with bunk beds, two boys sleeping",  # the owned thing, and the persons beside it
     "a grandmother square dancing with friends",  # an activity of WordNet's, no "granny square"
+    "a proud dog mom with her corgi",  # a casual parent's word after an animal: a person
+    "three sisters gardening together",
+    "me and my dog as a king and queen",  # one of them is the user
+    "photo of Elon Musk as a medieval king, oil painting",  # a name, no animal
+    "little brother and big sister bottle-feeding orphan lambs",  # "big brother" is an idiom, not here
+    "big brother carrying his little sister on his back",
+    "a woman with her horse, soft focus",
     "a poor boy begging",
     "a neanderthal man with a spear",
     "a boy scout at camp",  # WordNet's first sense of "boy scout" is a person

@@ -263,9 +263,15 @@ _CLAUSE_BREAK = re.compile(r"[,;:.!?()\[\]{}|\n]")
 # holds the words after it ("((antique marionette)) of an old king")
 _PHRASE_BREAK = re.compile(r"[,;!?|\n]|(?<!\d)\.|\.(?!\d)|:(?![\d.]+\))")
 _LIKENESS_OF = re.compile(
-    r"(?<![\w'’-])(?:([a-z]+)[ \t]+)?([a-z]+)(?::[\d.]+)?[)\]}]*[ \t]+"  # "((antique marionette)) of"
-    r"(?:of|((?:painted|dressed|carved|shaped|styled)[ \t]+(?:as|like)))[ \t]"
+    r"(?<![\w'’-])(?:([a-z]+)[ \t]+)?"
+    r"(?!(?:painted|dressed|carved|shaped|styled)[ \t])([a-z]+)(?::[\d.]+)?[)\]}]*[ \t]+"  # "((antique marionette)) of"
+    r"(?:of|((?:painted|dressed|carved|shaped|styled)[ \t]+(?:as|like)"
+    # ... or an animal remade as one: "make my corgi look like a royal guard", "my cat as an old
+    # man", "turn my cat into a victorian gentleman" (`_dressed_as`)
+    r"|looks?[ \t]+like|(?:as|into)(?=[ \t]+an?[ \t])))[ \t]"
 )
+_REMADE = re.compile(r"looks?[ \t]|as$|into$")
+_JOINED_BEFORE = re.compile(r"(?<![\w'’-])(?:and|&|with)[ \t]+(?:(?:my|our|his|her|their|the|a|an)[ \t]+)?$")
 # a picture of someone that hangs in the scene, said later in its clause, in a place said empty,
 # is a thing there (`in_likeness`)
 _HUNG_PICTURES = frozenset(
@@ -301,13 +307,26 @@ def _opening(pattern: re.Pattern[str], folded: str, start: int) -> tuple[int, in
     return (breaks[at - 1] if at else 0), (breaks[at] if at < len(breaks) else None)
 
 
+def _dressed_as(folded: str, found: re.Match[str]) -> bool:
+    """Whether a `_LIKENESS_OF` match is an animal or a thing dressed, shaped or carved as a person
+    ("a corgi dressed as a king"), or an animal remade as one ("make my corgi look like a royal
+    guard", "turn my cat into an old man"), not beside someone ("me and my dog as a king and queen":
+    one of them is me). "as" and "into" before "a" or "an" only: "a panel as she tries", "groceries
+    into the trunk while their daughter ..." are no such thing."""
+    noun = found.group(2)
+    if not _REMADE.match(found.group(3)):
+        return is_object_head(noun) and not is_person_noun(noun)
+    return noun in animal_heads() and not _JOINED_BEFORE.search(folded, max(0, found.start(2) - 16), found.start(2))
+
+
 def in_likeness(folded: str, start: int) -> bool:
     """Whether the person word at folded[start] describes a thing made in a person's likeness
     (`likenesses`, from WordNet): one said to be "of" them, or painted, dressed, carved, shaped or
     styled as or like them, earlier in the same clause ("a marble statue of an old fisherman mending
     a net", "a bronze statue of a mother holding her baby", "a funko pop of a schoolgirl", "nesting
-    dolls painted as brides"; any animal or thing dressed, shaped or carved so: "a corgi dressed as
-    a king", "a toby jug shaped like a jolly old sea captain"), or
+    dolls painted as brides"; any animal or thing dressed, shaped or carved so, or remade so: "a corgi
+    dressed as a king", "a toby jug shaped like a jolly old sea captain", "make my corgi look like a
+    royal guard", "turn my cat into an old man"), or
     right before the word ("a rusty robot grandma"). A picture may show the user and is none, but
     for one hanging in a place said empty ("an oil portrait of an old admiral hanging above the
     fireplace of an empty library"). Reads the fixed text of the clause, which a slot never breaks."""
@@ -326,8 +345,8 @@ def in_likeness(folded: str, start: int) -> bool:
         for m in found
     ):
         return True
-    if any(m.group(3) is not None and is_object_head(m.group(2)) and not is_person_noun(m.group(2)) for m in found):
-        return True  # an animal or a thing dressed, shaped or carved as a person: "a corgi dressed as a king"
+    if any(m.group(3) is not None and _dressed_as(folded, m) for m in found):
+        return True
     # a picture that hangs in a scene said to be empty is a thing in it: "an oil portrait of a stern
     # old admiral hanging above the fireplace of an empty manor library", "empty barbershop, faded
     # poster of a man with a pompadour on the wall", "a mural of Rosie the Riveter on a brick wall,
@@ -560,20 +579,22 @@ _NO_WORD = re.compile(r"(?<![\w'’-])no[ \t_]+([a-z]+)")
 _ABSENCE_WORD = re.compile(r"(?<![\w'’-])([a-z]+)(?![\w'’-])")
 
 
-_PHRASE_OPENING = re.compile(r"(?:[,.;:!?(\[{|]|(?<![\w'’-])an?)[ \t]*$")
+_PHRASE_OPENING = re.compile(r"(?:[,.;:!?(\[{|]|(?<![\w'’-])(?:an?|my|your|our|his|her|their))[ \t]*$")
 
 
 def opens_phrase(folded: str, start: int) -> bool:
     """Whether folded[start] opens the text or a phrase (after punctuation or a bracket, or right
-    after "a"): where a plural can only be a possessive, its apostrophe left out ("dads garage",
-    "boys bike leaning on a fence", "a womens perfume bottle"); elsewhere it may be the subject of
-    what follows ("the boys bike to school")."""
+    after "a" or a possessive determiner): where a plural can only be a possessive, its apostrophe
+    left out ("dads garage", "boys bike leaning on a fence", "a womens perfume bottle", "my dads
+    shirt"); elsewhere it may be the subject of what follows ("the boys bike to school")."""
     return not folded[:start].strip() or _PHRASE_OPENING.search(folded, max(0, start - 8), start) is not None
 
 
-# a preposition of place or motion right after a word that is also a verb: "women fish in the river"
+# a preposition of place or motion, or a determiner opening an object, right after a word that is
+# also a verb: "women fish in the river", "girls paint the fence"
 _PLACE_AFTER_VERB = re.compile(
-    r"[ \t]+(?:in|on|at|to|into|onto|through|across|along|around|over|under|from|past|toward|towards)(?![\w'’-])"
+    r"[ \t]+(?:in|on|at|to|into|onto|through|across|along|around|over|under|from|past|toward|towards"
+    r"|the|a|an|their|his|her|its|our|my|some)(?![\w'’-])"
 )
 # a verb's particle after it: "boys dress up", "dads suit up", "kids gear up"
 PARTICLE = re.compile(r"[ \t]+(?:up|out|off|down|away|together)(?![\w'’-])")
@@ -628,7 +649,7 @@ def owns_thing(taxonomy: Taxonomy, folded: str, end: int, nobody: bool = False, 
         if bare and PARTICLE.match(folded, after):
             return False  # "girls dress up": a verb and its particle
         if bare and not head and word in _also_verbs() and _PLACE_AFTER_VERB.match(folded, after):
-            return False  # "women fish in the river", "girls bike to school": a verb and where
+            return False  # "women fish in the river", "girls paint the fence": a verb, where or what
         cursor, head = after, word
         right_after_ordinal, ordinal = ordinal, False
         owned = owned or word in _owned_heads()
@@ -1218,6 +1239,8 @@ def _phrase_ends(folded: str, cursor: int) -> bool:
 
 
 _THIRD_PERSON = re.compile(r"[^sui]s$")
+# a determiner opening the object of a verb: "the bride stays the same"
+_OBJECT_AFTER = re.compile(r"[ \t]+(?:the|a|an|his|her|their|its|my|our|your|some)(?![\w'’-])")
 
 
 # a verb whose first object is the person given the second, and that person's possessive
@@ -1280,6 +1303,8 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
         return False  # "teaching his granddaughter chess": the thing is given to the person
     if head.group(1) in _also_verbs() and _plural(entry):
         return False  # "women fish in the river", "girls bag the shopping": a verb after a plural
+    if _plural(entry) and opens_phrase(folded, start) and _POSSESSIVE_DETERMINER.search(folded, 0, start):
+        return False  # "my dads shirt": "my dad's", an owner (`owns_thing`), not a kind of shirt
     if _plural(entry) and PARTICLE.match(folded, head.end()):
         return False  # "dads suit up for the big game": a verb and its particle
     if _activity_after(folded, head.group(1), head.end()):
@@ -1292,6 +1317,11 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
     return _phrase_ends(folded, cursor)
 
 
+# kin ending an idiom ("big brother") and doing something (a participle, or one hyphened), or
+# after a possessive determiner ("her big brother"), is someone's kin
+_KIN = frozenset({"sibling", "sibling_plural", "parent", "parent_plural", "grandparent", "grandparent_plural"})
+_KIN_DOING = re.compile(r"[ \t]+(?:[a-z]+-)?[a-z]{3,}ing(?![\w'’-])")
+_POSSESSIVE_DETERMINER = re.compile(r"(?<![\w'’-])(?:my|your|our|his|her|their)[ \t]*$")
 _COUNTED_BEFORE = re.compile(r"(?<![\w'’-])(?:\d+|two|three|four|five|six|seven|eight|nine|ten)[ \t]+$")
 _LIKENESS_RUN = re.compile(r"(?:[ \t]+[a-z][a-z-]*(?![\w'’]))")
 _MAX_LIKENESS_RUN = 3
@@ -1408,6 +1438,8 @@ def _worn_after_role(taxonomy: Taxonomy, entry: SurfaceEntry, folded: str, head:
     girl school uniform")."""
     if head.group(1) not in worn_heads() or _GERUND.match(folded, head.end()):
         return False
+    if _THIRD_PERSON.search(head.group(1)) and not _plural(entry) and _OBJECT_AFTER.match(folded, head.end()):
+        return False  # "the bride stays the same": a verb after its subject, not a bride's stays
     word = surface_key(surface)
     forms = taxonomy.attributes[entry.attribute].forms.get(entry.value, {})
     return not any(word in forms.get(c, ()) for c in entry.categories & _PLAIN_NOUNS)
@@ -1712,6 +1744,15 @@ def in_idiom(
                     continue  # "an African shepherd boy": the idiom's person noun heads a person
                 if _activity_after(folded, found.group(), found.end()):
                     continue  # "a grandmother square dancing" (not a "granny square")
+                if (
+                    found.end() == end
+                    and categories & _KIN
+                    and (
+                        _KIN_DOING.match(folded, end)
+                        or _POSSESSIVE_DETERMINER.search(folded, max(0, found.start() - 8), found.start())
+                    )
+                ):
+                    continue  # "big sister bottle-feeding a lamb", "held by her big brother": kin
                 if any(found.span(group) == (start, end) for group in idiom.groups):
                     return True
     return False

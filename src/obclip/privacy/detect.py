@@ -210,9 +210,13 @@ _BARE_AGE = re.compile(
     r"|[ \t]+(?P<n>\d{2,3})(?=[ \t]*(?:[,;)]|$)|\+(?![\w+]))"
     # "he is 80 and she is 78", "he's 9", "The grandmother is about eighty,", "shes like 10", "the
     # girls are 4 and 9": after a subject pronoun or a person word
-    r"|(?:[ \t]+(?:is|was|are|were|am)|['’](?:s|re|m))[ \t]+"
+    # ("make my grandmother look 20 again", "make me look like 25")
+    r"|(?:[ \t]+(?:is|was|are|were|am|look|looks|looked)|['’](?:s|re|m))[ \t]+"
     r"(?:(?:about|around|maybe|roughly|approximately|nearly|almost|perhaps|like)[ \t]+)?"
-    rf"(?P<i>{_AGE_WORD})(?=[ \t]*(?:[,.;:!?)\]]|$|and\b|with\b|in\b))"
+    # ... or a word of time: "he is 34 now", "she was about 30 here", "make him look like he is 30 again"
+    # ("he is one at heart" is no age)
+    rf"(?P<i>{_AGE_WORD})(?=[ \t]*(?:[,.;:!?)\]]|$|(?:and|with|in)\b"
+    r"|(?<!\bone )(?:now|here|there|again|today|then|already|at)\b))"
 )
 # ages joined by "and" (`_coordinated_ages`): "70 and [68 years old]", "[aged 4] and 7", "brothers, 8 and 11"
 _DIGIT = re.compile(r"\d")
@@ -220,13 +224,16 @@ _THOUSANDS = re.compile(r",\d{3}(?!\d)")
 _BARE_NUMBER = rf"({_AGE_NUMBER})"
 _AGE_BEFORE_AND = re.compile(r"(?<![\w.,-])(?<!between )(?<!from )" + _BARE_NUMBER + r"[ \t]*(?:and|&)[ \t]+$")
 _AND_AGE_AFTER = re.compile(r"[ \t]+(?:and|&)[ \t]+" + _BARE_NUMBER + r"(?![\w.-])" + _AFTER_AGE)
-_THEY_ARE_AGES = re.compile(
-    r"(?<![\w-])(?:they|we)(?:[ \t]+(?:are|were)|['’]re)[ \t]+"
+_ARE_AGES = (
+    r"(?:[ \t]+(?:are|were)|['’]re)[ \t]+"
     + _BARE_NUMBER
     + r"[ \t]+(?:and|&)[ \t]+"
     + _BARE_NUMBER
     + r"(?=(?:[ \t]+years(?:[ \t]+old)?)?[ \t]*(?:[,.;:!?)\]]|$))"
 )
+_THEY_ARE_AGES = re.compile(r"(?<![\w-])(?:they|we)" + _ARE_AGES)
+# ... right after the plural person noun: "the two kids are 8 and 11"
+_PLURAL_ARE_AGES = re.compile(_ARE_AGES)
 # two numbers or more after a plural person noun, between commas or in brackets: "two brothers, 8
 # and 11,", "three kids (4, 7 and 11)", "three granddaughters, 8, 10 and 13"
 _AGE_LIST = rf"{_AGE_NUMBER}(?:[ \t]*,[ \t]*{_AGE_NUMBER})*[ \t]*,?[ \t]*(?:and|&)[ \t]*{_AGE_NUMBER}"
@@ -273,6 +280,20 @@ _TWIN_BEFORE = re.compile(r"(?<![\w-])twin[ \t]+$")  # "twin girls, 5,": one age
 # an age said after its person's noun: "a young woman aged 25", "a man, 45 years old", "Nana turning 90"
 _AGE_PREDICATES = frozenset({"years_old_predicate", "aged_n", "turning"})
 _LAST_WORD = re.compile(r"[^\W\d_]+$")
+# "the", "this" or "that" before a person's words, up to two of them: "the old man", "the little girl"
+_WEARER_BEFORE = re.compile(r"(?<![\w'’-])(?:the|this|that)[ \t]+(?:[\w-]+[ \t]+){0,2}$")
+# a possessive and what follows it, one word or two: "'s dress", "'s red dress"
+_OWN_WORN_AFTER = re.compile(r"['’]s?[ \t]+([a-z]+)(?:[ \t]+([a-z]+))?")
+_ANIMAL_PARENTS = frozenset({"mother", "mothers", "father", "fathers"})
+# "i'm", "i am" or "im" right before a word said of the user: "i'm asian", "i am half Korean"
+_I_AM_BEFORE = re.compile(r"(?<![\w'’-])(?:i['’]m|i[ \t]+am|im)[ \t]+(?:(?:half|part|mostly|so|very)[ \t]+)?$")
+# the user right before an age said of them: "i'm 25 years old", "me, (age 45:1.1)", "me at 25",
+# "make me look like 25",
+# "a pic of me, 25,"; an approximation between ("i'm like 40")
+_USER_BEFORE_AGE = re.compile(
+    r"(?<![\w'’-])(?:i['’]m|i[ \t]+(?:am|was)|im|me|myself)(?:[ \t]*[,(]|[ \t]+(?:at|look))?[ \t(]*"
+    r"(?:(?:about|around|like|maybe|almost|nearly|roughly)[ \t]+)?$"
+)
 _FIRST_PHRASE = re.compile(r"[^,;:.!?()\[\]{}|\n]*")  # up to the first mark that ends a phrase or tag
 # a child's words: "the girl" may refer back to one ("his granddaughter ... The girl laughs"), "the
 # woman" to any other ("a young housewife ... The woman smiles", "an abuela ... The old woman")
@@ -1128,8 +1149,8 @@ class _Detector:
                     continue
                 if noun is None:  # "The pensioner is maybe seventy-five,": a person noun no slot holds
                     before = _LAST_WORD.search(self.folded, 0, at)
-                    if before is not None and before.group() == "i":
-                        pass  # "i'm 16", "i am like 40": the user's own age
+                    if before is not None and before.group() in ("i", "me"):
+                        pass  # "i'm 16", "i am like 40", "make me look 25": the user's own age
                     elif before is None or not is_person_noun(before.group()) or before.group().endswith("s"):
                         continue  # "the price is 80"
             elif bare.group("n"):
@@ -1147,7 +1168,11 @@ class _Detector:
                 # a person noun that is no slot: "a retired schoolteacher, 72, gardening"
                 before = _LAST_WORD.search(self.folded, 0, at)
                 each = bare.group("each") or bare.group("both")
-                if before is None or not is_person_noun(before.group()) or (before.group().endswith("s") and not each):
+                # "a pic of me, 25, as a pin-up", "me at 40": the user's own age
+                user = before is not None and before.group() in ("me", "myself") and not each
+                if before is None or not (user or is_person_noun(before.group())):
+                    continue
+                if before.group().endswith("s") and not each:
                     continue
                 if before.group() in GROUP_NOUNS and not each:
                     continue  # "a family of five": a count; "an old couple, both 84": the couple's age
@@ -1218,6 +1243,10 @@ class _Detector:
                 add(after.start(1), after.end(1))
         plurals = [m for m in self.matches if any("plural" in c for c in m.entry.categories) and not m.entry.is_pronoun]
         for match in plurals:  # "two brothers, 8 and 11,", "three kids (4, 7 and 11)": after a plural person noun
+            said = _PLURAL_ARE_AGES.match(self.folded, match.end)  # "the two kids are 8 and 11"
+            if said is not None:
+                add(said.start(1), said.end(1))
+                add(said.start(2), said.end(2))
             listed = _AGES_AFTER_GROUP.match(self.folded, match.end)
             if listed is not None:
                 group = "c" if listed.group("c") else "b"
@@ -1414,6 +1443,8 @@ class _Detector:
         # "a bride doll", "a mother duck", "a baby elephant following its mother": objects, animals
         objects = {m.start for m in self.matches if m.rule == ALWAYS and self._object(m)}
         self.object_starts = self._idiom_objects | objects
+        # "an Emperor penguin father balancing an egg on his feet": the animal's parent
+        self.object_starts |= {m.start for m in self.matches if self._parent_after_animal(m)}
         # "a mother giraffe nuzzling her baby", "a nanny goat and her kid": the animal's young
         self.object_starts |= {m.start for m in self.matches if self._young_of_animal(m)}
         # "a gentleman's pocket watch", "men's leather shoes": an owner, shown only beside a person
@@ -1421,12 +1452,16 @@ class _Detector:
         self.owner_words: set[int] = set()
         person_outside = self._person_noun_outside() or has_person_emoji(self.text) or self._person_tag()
         self.person_outside = person_outside
-        self.has_person = person_outside or any(
-            m.rule in _PERSON_RULES
-            and not self._data_name(m)
-            and m.start not in self.object_starts
-            and m.start not in owners
-            for m in self.matches
+        self.has_person = (
+            person_outside
+            or self._user_described()
+            or any(
+                m.rule in _PERSON_RULES
+                and not self._data_name(m)
+                and m.start not in self.object_starts
+                and m.start not in owners
+                for m in self.matches
+            )
         )
         if self.has_person:
             self.owner_words = set()
@@ -1507,8 +1542,25 @@ class _Detector:
         a booru tag ("1girl") is a person whatever follows it."""
         if match.rule != ALWAYS or match.entry.is_pronoun or self._tagged(match):
             return False
+        if self._wears_own(match):
+            return False
         plural_at = match.start if any("plural" in c for c in match.entry.categories) else None
         return owns_thing(self.taxonomy, self.folded, match.end, self._nobody, plural_at)
+
+    def _wears_own(self, match: _Match) -> bool:
+        """Whether a person noun after "the", "this" or "that" owns by "'s" what a person wears,
+        right after it or after one word ("change the girl's dress to red", "make the old man's
+        hat blue"): one person the picture shows, wearing it; "a woman's dress", "men's shoes" are
+        of a kind, shown by nobody. Not where the prompt says no one is there."""
+        if self._nobody or _WEARER_BEFORE.search(self.folded, max(0, match.start - 40), match.start) is None:
+            return False
+        worn = _OWN_WORN_AFTER.match(self.folded, match.end)
+        if worn is None:
+            return False
+        first, second = worn.groups()
+        if second in worn_heads():
+            return True  # "the girl's red dress"
+        return first in worn_heads() and not (second and second in object_heads())  # not "the girl's dress shop"
 
     def _audience(self) -> set[int]:
         """Starts of the person words after "for" that say whom a thing is for, their phrase ending
@@ -1563,6 +1615,10 @@ class _Detector:
                 continue
             if _bare(word.group()) in self.binding.absence_of_persons:
                 continue  # "nobody there" says that no one is
+            if _bare(word.group()) == "focus" and not any(
+                m.end in (word.start() - 1, word.start()) for m in self.matches
+            ):
+                continue  # booru's "male focus" shows him; "soft focus", "sharp focus" are a lens's
             bare = _bare(word.group())
             plural_at = word.start() if bare.endswith("s") else None  # no slot: its own "s" ("dentists chair")
             if owns_thing(self.taxonomy, self.folded, word.start() + len(bare), self._nobody, plural_at):
@@ -1577,6 +1633,21 @@ class _Detector:
                 return True  # a picture shows the person: "female knight art", "elf character sheet"
         return False
 
+    def _user_described(self) -> bool:
+        """Whether an age is said of the user ("i'm 25 years old, make me a pin-up", "me, (age
+        45:1.1), beach", "a pic of me at 25 years old", "i'm 16"), or a word of the taxonomy right
+        after "i'm" ("i'm asian, make me a pin-up", "i'm white so keep my skin tone"): the user is
+        then in the picture, and the attribute varies as any person's would ("make me look older"
+        says no age)."""
+        return any(
+            not m.entry.is_pronoun
+            and (
+                (self._ages(m) and _USER_BEFORE_AGE.search(self.folded, max(0, m.start - 24), m.start) is not None)
+                or _I_AM_BEFORE.search(self.folded, max(0, m.start - 16), m.start) is not None
+            )
+            for m in self.matches
+        )
+
     def _person_tag(self) -> bool:
         """Whether a tag of its own says that a character is drawn ("solo", "looking at viewer",
         "upper body": `binding.json`, `person_tags`), its weight and brackets aside."""
@@ -1584,6 +1655,19 @@ class _Detector:
         return bool(tags) and any(
             _TAG_TEXT.sub("", tag.group()).strip() in tags for tag in _TAG.finditer(self.folded.replace("_", " "))
         )
+
+    def _parent_after_animal(self, match: _Match) -> bool:
+        """Whether "mother" or "father" comes right after an animal written in lower case
+        (`animal_heads`: "a penguin father", "the elephant mothers"): the animal's parent, as "a
+        mother duck" is. The casual words name a person who keeps the animal ("a dog mom", "cat
+        dads") and stay."""
+        if (
+            not match.entry.categories & _PARENT_CATEGORIES
+            or self.folded[match.start : match.end] not in _ANIMAL_PARENTS
+        ):
+            return False
+        before = self._word_before(match.start)
+        return before is not None and before[0] in animal_heads() and self.text[before[1]].islower()
 
     def _young_of_animal(self, match: _Match) -> bool:
         """Whether a child noun right after a possessive pronoun follows an animal's kin word ("a
@@ -1874,9 +1958,11 @@ class _Detector:
         # a pronoun before the likeness is a person, whom a pronoun after it may speak of ("she is
         # holding a bobblehead of her favorite player")
         # (a word that only modifies the likeness is none: "A Japanese kokeshi doll ... Her painted smile")
-        return likeness is not None and not any(
-            m.start < likeness.start() and (m.entry.is_pronoun or m.rule != MODIFIER) for m in self.matches
-        )
+        if likeness is None:
+            return False
+        if any(is_person_noun(_bare(w.group())) for w in _WORD.finditer(self.folded, 0, likeness.start())):
+            return False  # "turn my coworker into a lego minifigure, she has red glasses": the coworker
+        return not any(m.start < likeness.start() and (m.entry.is_pronoun or m.rule != MODIFIER) for m in self.matches)
 
     def _bound(self, match: _Match, decided: dict[int, bool]) -> bool:
         rule = match.rule
@@ -2203,6 +2289,8 @@ class _Detector:
         copula = self._word_before(start)
         if copula is not None and copula[0] == "one" and self._member_of_persons(copula[1]):
             return True  # "two brides, one Black and one Korean"
+        if copula is not None and _I_AM_BEFORE.search(self.folded, max(0, start - 16), start) is not None:
+            return True  # "i'm white so keep my skin tone natural": the user's own
         if copula is None or copula[0] not in _COPULAS:
             return False
         if copula[0] in ("'s", "’s"):

@@ -68,7 +68,7 @@ PERSON_NOUNS = _words(
     knight knights astronaut astronauts vendor vendors shopkeeper shopkeepers customer customers
     patient patients resident residents villager villagers citizen citizens refugee refugees
     immigrant immigrants student athlete ceo ceos focus boss bosses employee employees colleague
-    colleagues neighbor neighbors neighbour neighbours stranger strangers hero heroes
+    colleagues coworker coworkers bestie besties neighbor neighbors neighbour neighbours stranger strangers hero heroes
     keeper keepers fisher fishers sailor sailors merchant merchants gardener gardeners baker bakers
     hoplite hoplites druid druids janissary janissaries highlander highlanders redcoat redcoats
     ronin shinobi grenadier grenadiers powerlifter powerlifters bagpiper bagpipers luchador luchadores
