@@ -233,6 +233,7 @@ def test_an_age_and_sex_in_brackets_as_forums_write_them_is_read(prompt: str, re
         ("i uploaded a pic of me, 25F, can you make me look like a 1950s pin-up", "25-year-old female"),
         ("tinder photo of me lol, 27f, sundress, rooftop bar", "27-year-old female"),
         ("me, 34M, rock climbing gym", "34-year-old male"),
+        ("i'm 25F, turn me into a cyberpunk mercenary", "25-year-old female"),
     ],
 )
 def test_an_age_and_sex_as_a_tag_of_a_prompt_about_the_user_is_read(prompt: str, read: str) -> None:

@@ -288,8 +288,7 @@ _ANIMAL_PARENTS = frozenset({"mother", "mothers", "father", "fathers"})
 # "i'm", "i am" or "im" right before a word said of the user: "i'm asian", "i am half Korean"
 _I_AM_BEFORE = re.compile(r"(?<![\w'’-])(?:i['’]m|i[ \t]+am|im)[ \t]+(?:(?:half|part|mostly|so|very)[ \t]+)?$")
 # the user right before an age said of them: "i'm 25 years old", "me, (age 45:1.1)", "me at 25",
-# "make me look like 25",
-# "a pic of me, 25,"; an approximation between ("i'm like 40")
+# "make me look like 25", "a pic of me, 25,"; an approximation between ("i'm like 40")
 _USER_BEFORE_AGE = re.compile(
     r"(?<![\w'’-])(?:i['’]m|i[ \t]+(?:am|was)|im|me|myself)(?:[ \t]*[,(]|[ \t]+(?:at|look))?[ \t(]*"
     r"(?:(?:about|around|like|maybe|almost|nearly|roughly)[ \t]+)?$"

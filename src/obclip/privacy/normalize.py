@@ -43,9 +43,13 @@ starts ("the Hes family" is a name)."""
 _AGE_SEX = re.compile(r"\((\d{1,2})[ \t]?([MFmf])\)")
 """An age and a sex in brackets, as forums write them: "me (34F)", "my husband (36 M)"."""
 _SEXES = {"f": "female", "m": "male"}
-_AGE_SEX_TAG = re.compile(r"(?:^|(?<=[,;:]))([ \t]*)([1-9]\d)[ \t]?([MFf])(?=[ \t]*(?:[,;.!?]|$))")
-"""... and as a tag of its own where the user speaks of themselves: "a pic of me, 25F, as a pin-up",
-"tinder photo of me lol, 27f, sundress". Only there: "winter morning, 25F, frost" is a temperature,
+_AGE_SEX_TAG = re.compile(
+    r"(?:^|(?<=[,;:])|(?<=\b[iI]'m)|(?<=\b[iI]’m)|(?<=\b[iI]m)|(?<=\b[mM]e))"
+    r"([ \t]*)([1-9]\d)[ \t]?([MFf])(?=[ \t]*(?:[,;.!?]|$))"
+)
+"""... and as a tag of its own, or after "i'm" or "me", where the user speaks of themselves: "a pic
+of me, 25F, as a pin-up", "tinder photo of me lol, 27f, sundress", "i'm 25F, turn me into a
+cyberpunk mercenary". Only there: "winter morning, 25F, frost" is a temperature,
 and a lower-case "m" a length ("swimmer, 50m, freestyle")."""
 _FIRST_PERSON = re.compile(r"(?<![\w'’-])(?:me|i|i['’]m|im|my|myself)(?![\w'’-])", re.IGNORECASE)
 _AGE_FIELD = re.compile(r"(^|[(\[{,;|\n][ \t]*)(age)[ \t]*:[ \t]*(\d{1,3})(?![\w.,]\d)", re.IGNORECASE)
