@@ -17,7 +17,7 @@ from obclip.view import cloud_view
 
 def _varied(prompt: str, word: str) -> None:
     cset = build_candidate_set(prompt, seed=0)
-    said = re.compile(rf"(?<![\w-]){re.escape(word)}(?![\w-])")
+    said = re.compile(rf"(?<![\w-]){re.escape(word)}(?![\w-])", re.IGNORECASE)
     assert len(cset) > 1 and not all(said.search(c) for c in cset.candidates), (prompt, cset.candidates)
     assert_closed(prompt, seed=0)
 
