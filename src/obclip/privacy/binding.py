@@ -590,11 +590,14 @@ def opens_phrase(folded: str, start: int) -> bool:
     return not folded[:start].strip() or _PHRASE_OPENING.search(folded, max(0, start - 8), start) is not None
 
 
+# a determiner opening a verb's object: "girls paint the fence", "the bride stays the same"
+_OBJECT_DETERMINERS = r"the|a|an|his|her|their|its|my|our|your|some"
+_OBJECT_AFTER = re.compile(rf"[ \t]+(?:{_OBJECT_DETERMINERS})(?![\w'’-])")
 # a preposition of place or motion, or a determiner opening an object, right after a word that is
 # also a verb: "women fish in the river", "girls paint the fence"
 _PLACE_AFTER_VERB = re.compile(
     r"[ \t]+(?:in|on|at|to|into|onto|through|across|along|around|over|under|from|past|toward|towards"
-    r"|the|a|an|their|his|her|its|our|my|some)(?![\w'’-])"
+    rf"|{_OBJECT_DETERMINERS})(?![\w'’-])"
 )
 # a verb's particle after it: "boys dress up", "dads suit up", "kids gear up"
 PARTICLE = re.compile(r"[ \t]+(?:up|out|off|down|away|together)(?![\w'’-])")
@@ -1239,8 +1242,6 @@ def _phrase_ends(folded: str, cursor: int) -> bool:
 
 
 _THIRD_PERSON = re.compile(r"[^sui]s$")
-# a determiner opening the object of a verb: "the bride stays the same"
-_OBJECT_AFTER = re.compile(r"[ \t]+(?:the|a|an|his|her|their|its|my|our|your|some)(?![\w'’-])")
 
 
 # a verb whose first object is the person given the second, and that person's possessive
@@ -1303,7 +1304,7 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
         return False  # "teaching his granddaughter chess": the thing is given to the person
     if head.group(1) in _also_verbs() and _plural(entry):
         return False  # "women fish in the river", "girls bag the shopping": a verb after a plural
-    if _plural(entry) and opens_phrase(folded, start) and _POSSESSIVE_DETERMINER.search(folded, 0, start):
+    if _plural(entry) and _POSSESSIVE_DETERMINER.search(folded, max(0, start - 8), start):
         return False  # "my dads shirt": "my dad's", an owner (`owns_thing`), not a kind of shirt
     if _plural(entry) and PARTICLE.match(folded, head.end()):
         return False  # "dads suit up for the big game": a verb and its particle

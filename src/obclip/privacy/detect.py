@@ -1612,13 +1612,11 @@ class _Detector:
                 continue
             if in_likeness(self.folded, word.start()):
                 continue
-            if _bare(word.group()) in self.binding.absence_of_persons:
-                continue  # "nobody there" says that no one is
-            if _bare(word.group()) == "focus" and not any(
-                m.end in (word.start() - 1, word.start()) for m in self.matches
-            ):
-                continue  # booru's "male focus" shows him; "soft focus", "sharp focus" are a lens's
             bare = _bare(word.group())
+            if bare in self.binding.absence_of_persons:
+                continue  # "nobody there" says that no one is
+            if bare == "focus" and not any(m.end in (word.start() - 1, word.start()) for m in self.matches):
+                continue  # booru's "male focus" shows him; "soft focus", "sharp focus" are a lens's
             plural_at = word.start() if bare.endswith("s") else None  # no slot: its own "s" ("dentists chair")
             if owns_thing(self.taxonomy, self.folded, word.start() + len(bare), self._nobody, plural_at):
                 self.owner_words.add(word.start())
