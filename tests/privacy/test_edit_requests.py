@@ -177,3 +177,25 @@ def test_a_person_remade_or_kept_the_same_is_varied(prompt: str, word: str) -> N
     """ "she" had been the minifigure's (a likeness opening the prompt, no person named before it:
     "coworker" was no person noun), and "the bride stays" a bride's stays, a corset."""
     _varied(prompt, word)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "age"),
+    [
+        ("age progression: my son is 6 in this pic, show him at 18", "18"),
+        ("show her at 30, same dress, same garden", "30"),
+    ],
+)
+def test_an_age_after_at_and_a_pronoun_is_varied(prompt: str, age: str) -> None:
+    """ "show him at 18" had sent the age he is to be drawn at in clear in every candidate."""
+    _varied(prompt, age)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["draw him at 5 pm on a beach", "show him at 18:00 in the office", "photo of her at 100% zoom"],
+)
+def test_a_time_or_a_measure_after_at_is_no_age(prompt: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    number = re.search(r"\d+", prompt).group()
+    assert all(number in c for c in cset.candidates), cset.candidates

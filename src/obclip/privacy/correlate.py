@@ -420,7 +420,12 @@ def _after_adult_age(template: Template) -> set[int]:
         if len(before) < len(window):
             folded = unaccented(fold(before))  # an accent put on the age hides it from no one ("gën z girl")
             found = taxonomy.matcher.finditer(folded)
-            if found and found[-1].end() == len(folded) and _adult_age(taxonomy, found[-1].group(), modifiers):
+            if (
+                found
+                and found[-1].end() == len(folded)
+                and _adult_age(taxonomy, found[-1].group(), modifiers)
+                and not _ERA.fullmatch(found[-1].group())
+            ):
                 places.add(place)
                 continue
         # ... or right after it, between commas: "korean girl, 22 years old, straight bangs", "(asian
@@ -435,6 +440,9 @@ def _after_adult_age(template: Template) -> set[int]:
     return places
 
 
+# a bare decade right before the noun names an era, as detection reads it ("80s girl with big hair",
+# "a 90s kid"); "in her 80s" is an age, and so are "mid-30s" and "late 20s"
+_ERA = re.compile(r"(?:\d0|[a-z]+tie)s")
 _AGE_AFTER = re.compile(
     # a weight around either ("(asian girl:1.2), (age 21:1.1)")
     rf"(?::[ \t]*\d+(?:\.\d+)?)?[ \t]*[)\]}}]*[ \t]*,[ \t]*[(\[{{]*[ \t]*([^,;:()\[\]{{}}\n{SLOT_MARK}]+?)[ \t]*"

@@ -218,6 +218,9 @@ _BARE_AGE = re.compile(
     rf"(?P<i>{_AGE_WORD})(?=[ \t]*(?:[,.;:!?)\]]|$|(?:and|with|in)\b"
     r"|(?<!\bone )(?:now|here|there|again|today|then|already|at)\b))"
 )
+# a bare age after "at" right after "him" or "her": "show him at 18", "draw her at 30" (his age
+# then; "at 5 pm", "at 100%" are none, as `_AFTER_AGE` reads them); never a clock's "18:00"
+_AT_AGE_OF_PRONOUN = re.compile(r"(?<=\b(?:him|her))[ \t]+at[ \t]+\d{1,3}(?![\d:.])")
 # ages joined by "and" (`_coordinated_ages`): "70 and [68 years old]", "[aged 4] and 7", "brothers, 8 and 11"
 _DIGIT = re.compile(r"\d")
 _THOUSANDS = re.compile(r",\d{3}(?!\d)")
@@ -732,6 +735,29 @@ def _few_words_of_a_phrase(words: list[str]) -> bool:
     return len(words) <= 3 and not any(w in FUNCTION_WORDS for w in words)
 
 
+def _plural_of(word: str, english: frozenset[str], taxonomy: Taxonomy) -> bool:
+    """Whether `word` is the plural of an English word that is no word of the taxonomy ("ladles",
+    "ladle"); "ladys" is the plural of "lady", a taxonomy word, so it may still be a typo."""
+    for stem in (word[:-1], word[:-2]) if word.endswith("es") else (word[:-1],) if word.endswith("s") else ():
+        if stem in english:
+            return stem not in taxonomy.lexicon
+    return False
+
+
+@functools.cache
+def _tag_frames(taxonomy: Taxonomy) -> tuple[tuple[str, str, frozenset[str]], ...]:
+    """Per person tag holding one taxonomy word (`binding.json`, `person_tags`: "cowboy shot"), the
+    words before and after it and its categories."""
+    frames = []
+    for tag in binding().person_tags:
+        found = list(taxonomy.matcher.finditer(tag))
+        if len(found) == 1:
+            word = found[0]
+            entry = taxonomy.lexicon[surface_key(word.group())]
+            frames.append((tag[: word.start()].strip(), tag[word.end() :].strip(), entry.categories))
+    return tuple(frames)
+
+
 class _Detector:
     def __init__(self, text: str, taxonomy: Taxonomy) -> None:
         self.max_free = _MAX_FREE_PRONOUNS  # lowered by `template` where the set grows past its limit
@@ -933,6 +959,8 @@ class _Detector:
             typed = unaccented(word.group())  # an accent put on a typo hides neither ("ëldery")
             if len(typed) < _TYPO_MIN or typed in english or typed in self.taxonomy.lexicon:
                 continue
+            if _plural_of(typed, english, self.taxonomy):
+                continue  # "ladles hanging": the plural of an English word ("ladle"), none of the taxonomy's
             if typed in cue_table().implications:
                 continue  # a word of the cue table is a word of its own ("barong" is no "baron")
             position = bisect.bisect_right(starts, word.start())
@@ -1177,7 +1205,7 @@ class _Detector:
                     continue  # "a family of five": a count; "an old couple, both 84": the couple's age
                 if each:  # the group's own age word: "an old couple (both 84)" is old in every candidate
                     noun = next((m for m in self.matches if m.end in (before.start() - 1, before.start())), None)
-            elif noun.entry.is_pronoun or (
+            elif (noun.entry.is_pronoun and not _AT_AGE_OF_PRONOUN.match(self.plain, bare.start())) or (
                 any("plural" in c for c in noun.entry.categories)
                 and not (bare.group("each") or bare.group("both"))
                 and _TWIN_BEFORE.search(self.folded, max(0, noun.start - 8), noun.start) is None
@@ -1382,6 +1410,9 @@ class _Detector:
                 # "no children", "without any kids", "no old men", "(no girls:1.2)": denied, no one there
                 self.idiom_starts.add(match.start)
                 denied_end = match.end
+                continue
+            if self._in_person_tag(match):
+                self.idiom_starts.add(match.start)  # "1girl, cowboy shot": a framing, no cowboy
                 continue
             idiom = in_idiom(
                 self.taxonomy,
@@ -1624,6 +1655,8 @@ class _Detector:
             after = _NEXT_WORD.match(self.folded, word.end())
             if after is not None and after.group(1) in _BASIC_COLOURS:
                 continue  # "sage green walls": the name of a colour
+            if after is not None and any(m.start == after.start(1) and m.rule == ALWAYS for m in self.matches):
+                continue  # "a Victorian lady's writing desk": it modifies the person noun, whose rules decide
             if after is None or not self._thing_head(after.group(1), after.start(1)):
                 return True
             if is_picture(after.group(1)):
@@ -1644,6 +1677,21 @@ class _Detector:
             )
             for m in self.matches
         )
+
+    def _in_person_tag(self, match: _Match) -> bool:
+        """Whether the word at `match` is the taxonomy word of a person tag that stands as a tag of
+        its own ("1girl, (cowboy shot:1.2)": Danbooru's framing from the thighs up, `person_tags`).
+        Reads the tag's other words only, so any form of the word's kind is read alike ("cowgirl
+        shot" too, as every candidate must be); "a cowboy shot dead in a saloon" is no tag."""
+        frames = _tag_frames(self.taxonomy)
+        if not frames or match.entry.is_pronoun:
+            return False
+        start = max(self.folded.rfind(",", 0, match.start), self.folded.rfind("\n", 0, match.start)) + 1
+        ends = [i for i in (self.folded.find(",", match.end), self.folded.find("\n", match.end)) if i >= 0]
+        end = min(ends) if ends else len(self.folded)
+        before = _TAG_TEXT.sub("", self.folded[start : match.start].replace("_", " ")).strip()
+        after = _TAG_TEXT.sub("", self.folded[match.end : end].replace("_", " ")).strip()
+        return any(before == b and after == a and categories & match.entry.categories for b, a, categories in frames)
 
     def _person_tag(self) -> bool:
         """Whether a tag of its own says that a character is drawn ("solo", "looking at viewer",
@@ -3047,10 +3095,24 @@ class _Detector:
         if match.category != "possessive_determiner" or first.start < match.end:  # its slot's, as rendered
             return False
         following = self.matches[match.index + 1] if match.index + 1 < len(self.matches) else None
-        if following is not first:
+        if following is not first and not self._adjective_of(following, first):
             return False  # a slot between renders words of its own ("his kids man": "grade-schoolers")
-        gap = self.folded[match.end : first.start]  # no comma: "whispering to her, female judge"
+        assert following is not None
+        gap = self.folded[match.end : following.start]  # no comma: "whispering to her, female judge"
         return bool(_WORDS_GAP.fullmatch(gap)) and _few_words_of_a_phrase(gap.split())
+
+    def _adjective_of(self, match: _Match | None, noun: _Match) -> bool:
+        """Whether `match` is an adjective slot right before `noun` with nothing but a space between
+        ("her teenage son", "his elderly father", "her 12-year-old son"): every form it renders is
+        one word of the phrase."""
+        return (
+            match is not None
+            and not match.entry.is_pronoun
+            and match.category in ("adjective", "years_old")
+            and match.index + 1 < len(self.matches)
+            and self.matches[match.index + 1] is noun
+            and not self.folded[match.end : noun.start].strip(" \t")
+        )
 
     def _distributive(self) -> set[int]:
         """Starts of the two subject pronouns that name a group of two one member each: "an old
