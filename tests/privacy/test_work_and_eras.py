@@ -77,3 +77,17 @@ def test_a_decade_before_a_child_noun_is_an_era_not_an_adult_age() -> None:
     assert all("80s girl" in c or "80s boy" in c for c in view.candidates), view.candidates
     view = cloud_view("a mid-30s girl reading in a cafe", seed=0)
     assert not any(" girl " in c for c in view.candidates), view.candidates
+
+
+@pytest.mark.parametrize(
+    ("prompt", "sent"),
+    [
+        ("70s disco, a black man with an afro dancing, mirror ball", "man dancing, mirror ball"),
+        ("an interracial dancing couple at a 70s disco", "a dancing couple"),
+    ],
+)
+def test_a_dropped_cue_before_a_participle_takes_its_phrase_with_it(prompt: str, sent: str) -> None:
+    """ "with an afro dancing" had been sent as "with a dancing": the participle ends the phrase,
+    so the cue is its head and goes with "with an"; before a noun it is a modifier, dropped alone."""
+    view = cloud_view(prompt, seed=0)
+    assert all(sent in c for c in view.candidates), view.candidates

@@ -686,6 +686,13 @@ def _replace(text: str, start: int, end: int, key: str, floor: int = 0) -> str |
     return None if dropped is None else kept + dropped
 
 
+def _ends_phrase(text: str, at: int) -> bool:
+    """Whether nothing but punctuation, the end or a function word follows text[at]."""
+    following = _NEXT_WORD.match(text, at)
+    rest = text[at:].lstrip(" \t")
+    return not rest or not rest[0].isalnum() or (following is not None and following.group(1).lower() in FUNCTION_WORDS)
+
+
 def _drop(before: str, after: str, key: str) -> str | None:
     """`before` + `after` without the cue between them (see `_replace`)."""
     table = cue_table()
@@ -698,7 +705,10 @@ def _drop(before: str, after: str, key: str) -> str | None:
         word = following.group(1).lower()
         adjective = key in adjectives or key.split(" ")[-1].endswith(("ed", "ing"))
         noun_adjunct = word not in FUNCTION_WORDS and not word.endswith(("ing", "ed"))  # "afro hair", not "riding"
-        if word == SLOT_MARK or (word not in FUNCTION_WORDS and (adjective or noun_adjunct)):
+        # a participle that ends the phrase is a clause of the person's, no word the cue modifies:
+        # "with an afro dancing" -> "dancing" (it had been sent as "with a dancing")
+        clause = word.endswith("ing") and _ends_phrase(after, following.end())
+        if word == SLOT_MARK or (word not in FUNCTION_WORDS and not clause and (adjective or noun_adjunct)):
             # a modifier of the next word: drop it alone ("an interracial couple" -> "a couple")
             last = _LAST_WORD.search(before)
             if word != SLOT_MARK and last and last.group(1).lower() in ("a", "an"):
