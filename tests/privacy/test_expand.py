@@ -258,3 +258,48 @@ def test_a_pronoun_that_may_speak_of_either_person_must_equal_one_of_them() -> N
     assert candidate_count(template) == len(members) == 6
     assert "a groom and groom at the altar, her veil lifted" not in members
     assert "a groom and bride at the altar, his veil lifted" in members
+
+
+def test_a_candidate_whose_pronoun_reads_back_as_another_persons_is_refused_naming_the_pronoun(monkeypatch) -> None:
+    """A candidate read back with a pronoun bound elsewhere would mark the user's own; the refusal
+    names the pronouns and what to do, not the taxonomy (it had said "candidate #0 does not read
+    back to the same template with taxonomy default; a form probably runs into the words")."""
+    import dataclasses
+    import importlib
+
+    from obclip.privacy.template import Attribute, Slot
+
+    expand_module = importlib.import_module("obclip.privacy.expand")
+
+    template = detect("a man holding his hat")
+    pronoun = next(i for i, p in enumerate(template.parts) if isinstance(p, Slot) and p.category.endswith("determiner"))
+    moved = template.parts[pronoun]
+    assert isinstance(moved, Slot) and moved.attribute is not None
+    alone = Attribute(name="gender_1", kind="gender", values=template.attributes[moved.attribute].values, person=1)
+    parts = list(template.parts)
+    parts[pronoun] = dataclasses.replace(moved, attribute=len(template.attributes))
+    elsewhere = dataclasses.replace(template, parts=tuple(parts), attributes=(*template.attributes, alone))
+    real = expand_module.detect
+    monkeypatch.setattr(
+        expand_module,
+        "detect",
+        lambda text, taxonomy=None: dataclasses.replace(
+            elsewhere, true_values=(*real(text, taxonomy).true_values, real(text, taxonomy).true_values[0])
+        ),
+    )
+    with pytest.raises(InvalidInputError, match=r"cannot be hidden consistently.*'his'.*whom each pronoun") as error:
+        expand(template, seed=0)
+    assert "taxonomy" not in str(error.value)
+
+
+def test_a_candidate_read_back_otherwise_with_the_default_taxonomy_is_refused_in_the_users_words(monkeypatch) -> None:
+    import dataclasses
+    import importlib
+
+    expand_module = importlib.import_module("obclip.privacy.expand")
+    template = detect("a man holding a hat")
+    changed = dataclasses.replace(template, parts=(*template.parts[:-1], template.parts[-1] + " brim"))
+    monkeypatch.setattr(expand_module, "detect", lambda text, taxonomy=None: changed)
+    with pytest.raises(InvalidInputError, match=r"cannot be hidden consistently: one of its candidates") as error:
+        expand(template, seed=0)
+    assert "taxonomy" not in str(error.value)

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field, replace
 
 from obclip.errors import InvalidInputError
 from obclip.privacy.detect import check_length, detect, reading_language
+from obclip.privacy.keep import render_form
 from obclip.privacy.language import unread_warning, unread_words, unread_words_warning
 from obclip.privacy.normalize import Normalized, normalize, normalize_text
 from obclip.privacy.residual import Residual, residual
 from obclip.privacy.taxonomy import Taxonomy
-from obclip.privacy.template import Attribute, Template
+from obclip.privacy.template import Attribute, Slot, Template
 
 HARD_CAP = 4096
 """Largest candidate set ever materialised; bigger products need `max_candidates`."""
@@ -338,10 +339,67 @@ def _check_read_back(template: Template, rendered: list[str], assignments: list[
     for number, (text, assignment) in enumerate(zip(rendered, assignments, strict=True)):
         again = detect(text, template.taxonomy)
         if again != template or again.true_values != assignment:
+            pronouns = _pronouns_read_otherwise(template, again, assignment)
+            if pronouns:
+                raise InvalidInputError(
+                    f"this prompt cannot be hidden consistently: in some candidates its pronouns "
+                    f"({', '.join(repr(p) for p in pronouns)}) would be read as speaking of another person "
+                    "than in yours, which would tell the cloud which candidate is yours; nothing was sent. "
+                    "Reword it so that it is clear whom each pronoun speaks of (repeat the noun, such as "
+                    "'the woman' for 'she'), or use fewer pronouns"
+                )
+            if template.taxonomy.source.split("+")[-1] != "default":  # a taxonomy of the user's
+                raise InvalidInputError(
+                    f"candidate #{number} does not read back to the same template with taxonomy "
+                    f"{template.taxonomy.source}; a form probably runs into the words around it"
+                )
             raise InvalidInputError(
-                f"candidate #{number} does not read back to the same template with taxonomy "
-                f"{template.taxonomy.source}; a form probably runs into the words around it"
+                f"this prompt cannot be hidden consistently: one of its candidates (#{number}) would be "
+                "read otherwise than yours, which would tell the cloud which candidate is yours; nothing "
+                "was sent. Reword the words next to the ones about a person (gender, age, ethnicity), or "
+                "write them apart from the names of things"
             )
+
+
+def _pronouns_read_otherwise(template: Template, again: Template, assignment: tuple[str, ...]) -> list[str]:
+    """The pronouns of the user's prompt (as the user wrote them) whose person a candidate, read
+    again, takes otherwise: where the two templates have the same words and slots and differ only
+    in which variable a pronoun slot holds. Empty where anything else differs."""
+    ours = template.parts
+    theirs = again.parts
+    if len(ours) != len(theirs):
+        return []
+    assert template.true_values is not None
+    taxonomy = template.taxonomy
+    found: list[str] = []
+    for mine, other in zip(ours, theirs, strict=True):
+        if isinstance(mine, str) or isinstance(other, str):
+            if mine != other:
+                return []
+            continue
+        if mine.category != other.category or (mine.attribute is None) != (other.attribute is None):
+            return []
+        if mine.attribute is None or other.attribute is None:
+            continue
+        if template.attributes[mine.attribute].kind != again.attributes[other.attribute].kind:
+            return []
+        if not mine.category.endswith("pronoun") and mine.category != "possessive_determiner":
+            continue
+        mapped = again.true_values[other.attribute] if again.true_values else None
+        if mapped != assignment[mine.attribute] or _moved(template, again, mine, other):
+            spec = taxonomy.attribute(template.attributes[mine.attribute].kind)
+            word = render_form(taxonomy, spec, template.true_values[mine.attribute], mine.category, mine.form)
+            if word not in found:
+                found.append(word)
+    return found
+
+
+def _moved(template: Template, again: Template, mine: Slot, other: Slot) -> bool:
+    """Whether a pronoun slot is tied, in `again`, to other slots than in `template`."""
+    assert mine.attribute is not None and other.attribute is not None
+    ours = [i for i, p in enumerate(template.parts) if isinstance(p, Slot) and p.attribute == mine.attribute]
+    theirs = [i for i, p in enumerate(again.parts) if isinstance(p, Slot) and p.attribute == other.attribute]
+    return ours != theirs
 
 
 def _true_values(template: Template, true_values: Sequence[str] | Mapping[str, str] | None) -> tuple[str, ...]:
