@@ -9,17 +9,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from tests.privacy.test_invariant import assert_closed
+from tests.privacy.test_invariant import assert_closed, assert_varied
 
 from obclip.privacy import build_candidate_set
 from obclip.view import cloud_view
-
-
-def _varied(prompt: str, word: str) -> None:
-    cset = build_candidate_set(prompt, seed=0)
-    said = re.compile(rf"(?<![\w-]){re.escape(word)}(?![\w-])", re.IGNORECASE)
-    assert len(cset) > 1 and not all(said.search(c) for c in cset.candidates), (prompt, cset.candidates)
-    assert_closed(prompt, seed=0)
 
 
 @pytest.mark.parametrize(
@@ -35,7 +28,7 @@ def _varied(prompt: str, word: str) -> None:
 )
 def test_an_age_said_of_the_user_is_varied(prompt: str, age: str) -> None:
     """The user is in the picture when they give their own age: it had gone out with N = 1."""
-    _varied(prompt, age)
+    assert_varied(prompt, age)
 
 
 @pytest.mark.parametrize(
@@ -63,7 +56,7 @@ def test_numbers_near_me_that_are_no_age_of_mine_stay(prompt: str) -> None:
     ],
 )
 def test_an_age_said_after_a_person_with_a_word_of_time_is_varied(prompt: str, age: str) -> None:
-    _varied(prompt, age)
+    assert_varied(prompt, age)
 
 
 def test_the_price_now_and_one_at_heart_are_no_ages() -> None:
@@ -84,7 +77,7 @@ def test_the_price_now_and_one_at_heart_are_no_ages() -> None:
 def test_the_person_whose_clothes_change_is_shown_and_varied(prompt: str, word: str) -> None:
     """ "the girl's dress" had been read as a kind of dress, with nobody in the picture; "my dads
     shirt ... his passport photo" as a kind of shirt, "his" varied alone."""
-    _varied(prompt, word)
+    assert_varied(prompt, word)
 
 
 @pytest.mark.parametrize(
@@ -132,7 +125,7 @@ def test_a_weak_cue_of_an_attribute_not_varied_suggests_and_does_not_reveal() ->
 def test_kin_ending_an_idiom_and_doing_something_is_a_person(prompt: str, word: str) -> None:
     """ "big sister" had been read as the idiom "big brother" (every form of a kind matches an
     idiom), so the sister went out in clear."""
-    _varied(prompt, word)
+    assert_varied(prompt, word)
 
 
 @pytest.mark.parametrize(
@@ -146,7 +139,7 @@ def test_kin_ending_an_idiom_and_doing_something_is_a_person(prompt: str, word: 
 def test_a_thing_before_as_or_into_remakes_no_one(prompt: str, word: str) -> None:
     """Only an animal is remade as a person ("my cat as an old man"), and only before "a" or "an":
     a first version of the rule had sent these words in clear in every candidate."""
-    _varied(prompt, word)
+    assert_varied(prompt, word)
 
 
 @pytest.mark.parametrize(
@@ -159,7 +152,7 @@ def test_a_thing_before_as_or_into_remakes_no_one(prompt: str, word: str) -> Non
 )
 def test_a_word_said_of_the_user_after_i_am_is_varied(prompt: str, word: str) -> None:
     """ "i'm asian" had gone out in clear with N = 1: the user had been no person."""
-    _varied(prompt, word)
+    assert_varied(prompt, word)
 
 
 def test_a_colour_after_i_am_that_colours_a_thing_stays() -> None:
@@ -176,7 +169,7 @@ def test_a_colour_after_i_am_that_colours_a_thing_stays() -> None:
 def test_a_person_remade_or_kept_the_same_is_varied(prompt: str, word: str) -> None:
     """ "she" had been the minifigure's (a likeness opening the prompt, no person named before it:
     "coworker" was no person noun), and "the bride stays" a bride's stays, a corset."""
-    _varied(prompt, word)
+    assert_varied(prompt, word)
 
 
 @pytest.mark.parametrize(
@@ -188,7 +181,7 @@ def test_a_person_remade_or_kept_the_same_is_varied(prompt: str, word: str) -> N
 )
 def test_an_age_after_at_and_a_pronoun_is_varied(prompt: str, age: str) -> None:
     """ "show him at 18" had sent the age he is to be drawn at in clear in every candidate."""
-    _varied(prompt, age)
+    assert_varied(prompt, age)
 
 
 @pytest.mark.parametrize(

@@ -174,6 +174,14 @@ def assert_closed(prompt: str, *, seed: int, max_candidates: int | None = None, 
         assert again.true_prompt == member
 
 
+def assert_varied(prompt: str, word: str) -> None:
+    """`word` (whole, in any case) is missing from some candidate of a closed set of N > 1: it varies."""
+    cset = build_candidate_set(prompt, seed=0)
+    said = re.compile(rf"(?<![\w-]){re.escape(word)}(?![\w-])", re.IGNORECASE)
+    assert len(cset) > 1 and not all(said.search(c) for c in cset.candidates), (prompt, cset.candidates)
+    assert_closed(prompt, seed=0)
+
+
 def assert_some_closed(prompt: str, *, seed: int, largest: int = 64) -> None:
     """`assert_closed` on a set of at most `largest` members; on a larger one, closure on six
     members spread over it (every member of a set of 384 reads its whole set back: two minutes)."""

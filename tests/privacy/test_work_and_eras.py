@@ -5,20 +5,11 @@ had been read wrongly; the words around them that do say a person stay read as t
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from tests.privacy.test_invariant import assert_closed
+from tests.privacy.test_invariant import assert_varied
 
 from obclip.privacy import build_candidate_set
 from obclip.view import cloud_view
-
-
-def _varied(prompt: str, word: str) -> None:
-    cset = build_candidate_set(prompt, seed=0)
-    said = re.compile(rf"(?<![\w-]){re.escape(word)}(?![\w-])", re.IGNORECASE)
-    assert len(cset) > 1 and not all(said.search(c) for c in cset.candidates), (prompt, cset.candidates)
-    assert_closed(prompt, seed=0)
 
 
 @pytest.mark.parametrize(
@@ -30,7 +21,7 @@ def _varied(prompt: str, word: str) -> None:
 )
 def test_a_gender_before_a_job_word_is_varied(prompt: str, word: str) -> None:
     """ "attendants" was no person noun, so "male" was read as a flight's and went out in clear."""
-    _varied(prompt, word)
+    assert_varied(prompt, word)
 
 
 @pytest.mark.parametrize(
@@ -67,7 +58,7 @@ def test_the_same_words_naming_persons_stay_persons(prompt: str, word: str) -> N
     """ "boyes" is a typo of "boys": a plural whose stem is a taxonomy word is no English word's. A
     person noun before an age or a name ("models aged 80", "Rabbi Shmuel") shows its person as
     before: only before a person noun does it merely modify."""
-    _varied(prompt, word)
+    assert_varied(prompt, word)
 
 
 def test_a_decade_before_a_child_noun_is_an_era_not_an_adult_age() -> None:
