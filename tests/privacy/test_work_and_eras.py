@@ -6,7 +6,7 @@ had been read wrongly; the words around them that do say a person stay read as t
 from __future__ import annotations
 
 import pytest
-from tests.privacy.test_invariant import assert_varied
+from tests.privacy.test_invariant import assert_closed, assert_varied
 
 from obclip.privacy import build_candidate_set
 from obclip.view import cloud_view
@@ -82,3 +82,33 @@ def test_a_dropped_cue_before_a_participle_takes_its_phrase_with_it(prompt: str,
     so the cue is its head and goes with "with an"; before a noun it is a modifier, dropped alone."""
     view = cloud_view(prompt, seed=0)
     assert all(sent in c for c in view.candidates), view.candidates
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "1girl, solo, cowboy shot, hands on hips, denim jacket, sunset",
+        "1boy, police uniform, (cowboy shot:1.2), night, city",
+        "cowboy_shot, 1girl, maid, apron, cafe",
+    ],
+)
+def test_the_framing_tag_cowboy_shot_names_no_one(prompt: str) -> None:
+    """Danbooru's "cowboy shot" (from the thighs up) had been a cowboy of its own: "1girl, cowboy
+    shot" was sent with "1boy, cowgirl shot" as its decoy, and told as a gender word in clear."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1 and all("cowboy shot" in c for c in cset.candidates), cset.candidates
+    assert not any("cowboy" in r.word for r in cset.residual), cset.residual
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [("a cowboy shot dead in a saloon, sepia", "cowboy"), ("1girl, cowgirl shot, armor", "cowgirl")],
+)
+def test_a_cowboy_outside_the_tag_is_a_person_and_any_form_of_the_tag_reads_alike(prompt: str, word: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    if word == "cowboy":
+        assert_varied(prompt, word)
+    else:  # the tag's other words decide, whatever form of the kind is written
+        assert all("cowgirl shot" in c for c in cset.candidates)
+        assert_closed(prompt, seed=0)

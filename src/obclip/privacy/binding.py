@@ -1776,3 +1776,38 @@ def _person_noun_after(taxonomy: Taxonomy, folded: str, idiom: str, end: int) ->
     after = _NEXT_WORD.match(folded, end)
     entry = taxonomy.lexicon.get(surface_key(after.group(1))) if after is not None else None
     return entry is not None and not entry.is_pronoun and bool(entry.categories & _PLAIN_NOUNS)
+
+
+# what a tag holds besides its words: brackets and a weight ("(cowboy shot:1.2)", "[[upper body]]")
+TAG_MARKS = re.compile(r"[()\[\]{}]|:\s*\d+(?:\.\d+)?")
+
+
+@functools.cache
+def _tag_frames(taxonomy: Taxonomy) -> tuple[tuple[str, str, frozenset[str]], ...]:
+    """Per person tag holding one taxonomy word (`binding.json`, `person_tags`: "cowboy shot"), the
+    words before and after it and its categories."""
+    frames = []
+    for tag in binding().person_tags:
+        found = list(taxonomy.matcher.finditer(tag))
+        if len(found) == 1:
+            word = found[0]
+            entry = taxonomy.lexicon[surface_key(word.group())]
+            frames.append((tag[: word.start()].strip(), tag[word.end() :].strip(), entry.categories))
+    return tuple(frames)
+
+
+def in_person_tag(taxonomy: Taxonomy, folded: str, start: int, end: int) -> bool:
+    """Whether the taxonomy word at folded[start:end] is the one of a person tag that stands as a
+    tag of its own ("1girl, (cowboy shot:1.2)": Danbooru's framing from the thighs up,
+    `person_tags`). Reads the tag's other words only, so any form of the word's kind is read alike
+    ("cowgirl shot" too, as every candidate must be); "a cowboy shot dead in a saloon" is no tag."""
+    frames = _tag_frames(taxonomy)
+    entry = taxonomy.lexicon.get(surface_key(folded[start:end]))
+    if not frames or entry is None:
+        return False
+    opening = max(folded.rfind(",", 0, start), folded.rfind("\n", 0, start)) + 1
+    ends = [i for i in (folded.find(",", end), folded.find("\n", end)) if i >= 0]
+    closing = min(ends) if ends else len(folded)
+    before = TAG_MARKS.sub("", folded[opening:start].replace("_", " ")).strip()
+    after = TAG_MARKS.sub("", folded[end:closing].replace("_", " ")).strip()
+    return any(before == b and after == a and categories & entry.categories for b, a, categories in frames)

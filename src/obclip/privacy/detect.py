@@ -20,6 +20,7 @@ from obclip.privacy.binding import (
     MODIFIER,
     PARTICLE,
     PERSON_IN_PROMPT,
+    TAG_MARKS,
     TITLE,
     animal_heads,
     binding,
@@ -29,6 +30,7 @@ from obclip.privacy.binding import (
     given_to,
     in_idiom,
     in_likeness,
+    in_person_tag,
     in_recreated_meme,
     is_body_part,
     is_depiction,
@@ -101,8 +103,7 @@ _ERA_DECADE = re.compile(r"[89]0['’]?s")
 `data/keep.json` renders it, so no decoy holds it and reading it by its value keeps closure."""
 _TAG = re.compile(r"[^,\n]+")
 _SOLO = re.compile(r"(?:^|[,\n])[\s(\[{]*solo\b")
-# what a tag holds besides its words: brackets and a weight ("(solo:1.2)", "[[upper body]]")
-_TAG_TEXT = re.compile(r"[()\[\]{}]|:\s*\d+(?:\.\d+)?")
+_TAG_TEXT = TAG_MARKS  # what a tag holds besides its words: "(solo:1.2)", "[[upper body]]"
 _GROUP_TAG_RULES = frozenset({MODIFIER, PERSON_IN_PROMPT})
 # "old" after a unit shorter than a month is part of an infant's age ("3 weeks old", "a 10-day-old
 # baby"), no adult's: the cue table tells it (child_age infant, strong)
@@ -742,20 +743,6 @@ def _plural_of(word: str, english: frozenset[str], taxonomy: Taxonomy) -> bool:
         if stem in english:
             return stem not in taxonomy.lexicon
     return False
-
-
-@functools.cache
-def _tag_frames(taxonomy: Taxonomy) -> tuple[tuple[str, str, frozenset[str]], ...]:
-    """Per person tag holding one taxonomy word (`binding.json`, `person_tags`: "cowboy shot"), the
-    words before and after it and its categories."""
-    frames = []
-    for tag in binding().person_tags:
-        found = list(taxonomy.matcher.finditer(tag))
-        if len(found) == 1:
-            word = found[0]
-            entry = taxonomy.lexicon[surface_key(word.group())]
-            frames.append((tag[: word.start()].strip(), tag[word.end() :].strip(), entry.categories))
-    return tuple(frames)
 
 
 class _Detector:
@@ -1411,7 +1398,7 @@ class _Detector:
                 self.idiom_starts.add(match.start)
                 denied_end = match.end
                 continue
-            if self._in_person_tag(match):
+            if not entry.is_pronoun and in_person_tag(self.taxonomy, self.folded, match.start, match.end):
                 self.idiom_starts.add(match.start)  # "1girl, cowboy shot": a framing, no cowboy
                 continue
             idiom = in_idiom(
@@ -1677,21 +1664,6 @@ class _Detector:
             )
             for m in self.matches
         )
-
-    def _in_person_tag(self, match: _Match) -> bool:
-        """Whether the word at `match` is the taxonomy word of a person tag that stands as a tag of
-        its own ("1girl, (cowboy shot:1.2)": Danbooru's framing from the thighs up, `person_tags`).
-        Reads the tag's other words only, so any form of the word's kind is read alike ("cowgirl
-        shot" too, as every candidate must be); "a cowboy shot dead in a saloon" is no tag."""
-        frames = _tag_frames(self.taxonomy)
-        if not frames or match.entry.is_pronoun:
-            return False
-        start = max(self.folded.rfind(",", 0, match.start), self.folded.rfind("\n", 0, match.start)) + 1
-        ends = [i for i in (self.folded.find(",", match.end), self.folded.find("\n", match.end)) if i >= 0]
-        end = min(ends) if ends else len(self.folded)
-        before = _TAG_TEXT.sub("", self.folded[start : match.start].replace("_", " ")).strip()
-        after = _TAG_TEXT.sub("", self.folded[match.end : end].replace("_", " ")).strip()
-        return any(before == b and after == a and categories & match.entry.categories for b, a, categories in frames)
 
     def _person_tag(self) -> bool:
         """Whether a tag of its own says that a character is drawn ("solo", "looking at viewer",

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from obclip.privacy.binding import in_person_tag
 from obclip.privacy.cues import Implication, cue_table, find_cues
 from obclip.privacy.taxonomy import OPT_IN, Matcher, default_taxonomy, fold
 from obclip.privacy.template import Slot, Template
@@ -96,6 +97,8 @@ def residual(template: Template) -> tuple[Residual, ...]:
             entry = template.taxonomy.lexicon[" ".join(match.group().split())]
             name = template.taxonomy.attributes[entry.attribute].name
             if name in varied and not entry.is_pronoun:
+                if in_person_tag(template.taxonomy, folded, match.start(), match.end()):
+                    continue  # "1girl, cowboy shot": a framing, which says nothing of anyone
                 word = fixed[match.start() : match.end()]
                 found[(word, f"{name} word sent unchanged (it does not seem to describe a person)")] = None
         opt_words, opt_matcher = _opt_in_words()
