@@ -192,3 +192,22 @@ def test_a_time_or_a_measure_after_at_is_no_age(prompt: str) -> None:
     cset = build_candidate_set(prompt, seed=0)
     number = re.search(r"\d+", prompt).group()
     assert all(number in c for c in cset.candidates), cset.candidates
+
+
+@pytest.mark.parametrize(
+    ("prompt", "span"),
+    [
+        ("make my sister look like she is 10 years older for a movie poster", "10 years older"),
+        ("make him look 10 years younger, same smile, same shirt", "10 years younger"),
+    ],
+)
+def test_years_older_or_younger_is_a_span_and_the_prompt_is_served(prompt: str, span: str) -> None:
+    """ "10 years older" says how much, not how old: read as the age "older", its decoy "10 years
+    old" read back as another age, and the prompt had been refused."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1 and all(span in c for c in cset.candidates), cset.candidates
+    assert_closed(prompt, seed=0)
+
+
+def test_older_without_a_number_of_years_is_still_an_age() -> None:
+    assert_varied("my older brother and me at the beach, 1990s photo", "older")

@@ -35,6 +35,8 @@ def test_a_gender_before_a_job_word_is_varied(prompt: str, word: str) -> None:
         "commercial kitchen after close, stainless counters wiped down, ladles hanging, quiet",
         "a Victorian lady's writing desk with an inkwell and dried roses, still life",
         "an Edwardian gentleman's shaving kit on a marble washstand",
+        "no humans, still life, table, earl grey tea, teacup, lady grey, scones",
+        "no humans, flower, naked lady lily, amaryllis belladonna, pink, garden",
     ],
 )
 def test_things_named_with_person_words_show_no_one(prompt: str) -> None:

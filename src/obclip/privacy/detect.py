@@ -222,6 +222,10 @@ _BARE_AGE = re.compile(
 # a bare age after "at" right after "him" or "her": "show him at 18", "draw her at 30" (his age
 # then; "at 5 pm", "at 100%" are none, as `_AFTER_AGE` reads them); never a clock's "18:00"
 _AT_AGE_OF_PRONOUN = re.compile(r"(?<=\b(?:him|her))[ \t]+at[ \t]+\d{1,3}(?![\d:.])")
+# "older" or "younger" after a number of years says how much, not how old ("make my sister look
+# like she is 10 years older"): a decoy's "old" there would read "10 years old", another age
+_COMPARATIVE_AGES = frozenset({"older", "younger"})
+_YEARS_BEFORE = re.compile(r"(?<![\w-])(?:\d{1,3}|[a-z]+)[ \t]+years?[ \t]+$")
 # ages joined by "and" (`_coordinated_ages`): "70 and [68 years old]", "[aged 4] and 7", "brothers, 8 and 11"
 _DIGIT = re.compile(r"\d")
 _THOUSANDS = re.compile(r",\d{3}(?!\d)")
@@ -1422,6 +1426,11 @@ class _Detector:
                 continue
             if in_likeness(self.folded, match.start) or in_recreated_meme(self.folded, match.start):
                 self.idiom_starts.add(match.start)  # "a statue of an old fisherman": a thing
+                continue
+            if surface_key(self.plain[match.start : match.end]) in _COMPARATIVE_AGES and _YEARS_BEFORE.search(
+                self.plain, max(0, match.start - 24), match.start
+            ):
+                self.idiom_starts.add(match.start)  # "make my sister look 10 years older": a span, no age
                 continue
             if self._age_of_weeks(match):
                 self.idiom_starts.add(match.start)  # "a 6 week old son": an infant's age, told as a cue
