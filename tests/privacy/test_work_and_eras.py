@@ -103,14 +103,13 @@ def test_the_framing_tag_cowboy_shot_names_no_one(prompt: str) -> None:
     assert_closed(prompt, seed=0)
 
 
-@pytest.mark.parametrize(
-    ("prompt", "word"),
-    [("a cowboy shot dead in a saloon, sepia", "cowboy"), ("1girl, cowgirl shot, armor", "cowgirl")],
-)
-def test_a_cowboy_outside_the_tag_is_a_person_and_any_form_of_the_tag_reads_alike(prompt: str, word: str) -> None:
-    cset = build_candidate_set(prompt, seed=0)
-    if word == "cowboy":
-        assert_varied(prompt, word)
-    else:  # the tag's other words decide, whatever form of the kind is written
-        assert all("cowgirl shot" in c for c in cset.candidates)
-        assert_closed(prompt, seed=0)
+def test_a_cowboy_outside_the_tag_is_a_person() -> None:
+    assert_varied("a cowboy shot dead in a saloon, sepia", "cowboy")
+
+
+def test_any_form_of_the_framing_tag_reads_alike() -> None:
+    """The tag's other words decide, whatever form of the kind is written, so every candidate of
+    "cowgirl shot" reads back as the user's does."""
+    prompt = "1girl, cowgirl shot, armor"
+    assert all("cowgirl shot" in c for c in build_candidate_set(prompt, seed=0).candidates)
+    assert_closed(prompt, seed=0)
