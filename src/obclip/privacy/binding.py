@@ -579,7 +579,9 @@ _NO_WORD = re.compile(r"(?<![\w'’-])no[ \t_]+([a-z]+)")
 _ABSENCE_WORD = re.compile(r"(?<![\w'’-])([a-z]+)(?![\w'’-])")
 
 
-_PHRASE_OPENING = re.compile(r"(?:[,.;:!?(\[{|]|(?<![\w'’-])(?:an?|my|your|our|his|her|their))[ \t]*$")
+# the possessive determiners, which open a phrase and make the plural after them an owner
+_POSSESSIVES = "my|your|our|his|her|their"
+_PHRASE_OPENING = re.compile(rf"(?:[,.;:!?(\[{{|]|(?<![\w'’-])(?:an?|{_POSSESSIVES}))[ \t]*$")
 
 
 def opens_phrase(folded: str, start: int) -> bool:
@@ -1322,7 +1324,7 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
 # after a possessive determiner ("her big brother"), is someone's kin
 _KIN = frozenset({"sibling", "sibling_plural", "parent", "parent_plural", "grandparent", "grandparent_plural"})
 _KIN_DOING = re.compile(r"[ \t]+(?:[a-z]+-)?[a-z]{3,}ing(?![\w'’-])")
-_POSSESSIVE_DETERMINER = re.compile(r"(?<![\w'’-])(?:my|your|our|his|her|their)[ \t]*$")
+_POSSESSIVE_DETERMINER = re.compile(rf"(?<![\w'’-])(?:{_POSSESSIVES})[ \t]*$")
 _COUNTED_BEFORE = re.compile(r"(?<![\w'’-])(?:\d+|two|three|four|five|six|seven|eight|nine|ten)[ \t]+$")
 _LIKENESS_RUN = re.compile(r"(?:[ \t]+[a-z][a-z-]*(?![\w'’]))")
 _MAX_LIKENESS_RUN = 3
@@ -1801,13 +1803,13 @@ def in_person_tag(taxonomy: Taxonomy, folded: str, start: int, end: int) -> bool
     tag of its own ("1girl, (cowboy shot:1.2)": Danbooru's framing from the thighs up,
     `person_tags`). Reads the tag's other words only, so any form of the word's kind is read alike
     ("cowgirl shot" too, as every candidate must be); "a cowboy shot dead in a saloon" is no tag."""
-    frames = _tag_frames(taxonomy)
     entry = taxonomy.lexicon.get(surface_key(folded[start:end]))
-    if not frames or entry is None:
-        return False
+    frames = [f for f in _tag_frames(taxonomy) if entry is not None and f[2] & entry.categories]
+    if not frames:
+        return False  # no person tag holds a word of its kind: the tag's bounds are never read
     opening = max(folded.rfind(",", 0, start), folded.rfind("\n", 0, start)) + 1
     ends = [i for i in (folded.find(",", end), folded.find("\n", end)) if i >= 0]
     closing = min(ends) if ends else len(folded)
     before = TAG_MARKS.sub("", folded[opening:start].replace("_", " ")).strip()
     after = TAG_MARKS.sub("", folded[end:closing].replace("_", " ")).strip()
-    return any(before == b and after == a and categories & entry.categories for b, a, categories in frames)
+    return any(before == b and after == a for b, a, _ in frames)
