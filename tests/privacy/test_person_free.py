@@ -423,7 +423,7 @@ PERSONS = [
     "a man's boat crew, no people",  # a group too
     "a woman named Susan on a porch",  # a name in no thing's name
     "lazy Emma sleeping on the couch",  # "lazy Susan" frees Susan only
-    "an Emma Watson lookalike smiling",  # a full name that goes on to a noun
+    "a Maria Lopez lookalike smiling",  # a full name that goes on to a noun ("Emma Watson": a known person, told)
     "a lone woman walking on an empty beach",  # an empty place may hold a person
     "an empty room, Emma sitting alone",
     "no people, Mrs. Smith's garden gate, Mrs. Smith waving",  # a name after a title
@@ -465,7 +465,7 @@ PERSONS = [
     "the Queen's Guard marching in london",  # a possessive before persons
     "portrait, an Old Man's Face, oil",  # ... before a body part
     "a woman at a pawn shop counter",
-    "Emma Watson portrait, studio light",  # a picture after a full name shows her
+    "Maria Lopez portrait, studio light",  # a picture after a full name shows her
     "she stands beside a statue in the park",  # a pronoun before the likeness is a person
     "(Medusa:1.3), snakes for hair, (stone statues of warriors:1.1) around her, temple ruins",  # hers
     "a woman fan in a Chiefs jersey screaming, red confetti",  # a thing that is a person too

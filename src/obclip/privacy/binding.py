@@ -72,6 +72,8 @@ class Binding:
     sports: frozenset[str] = frozenset()
     awards: frozenset[str] = frozenset()
     lowercase_things: frozenset[str] = frozenset()
+    thing_compounds: frozenset[str] = frozenset()
+    after_a_possessive: tuple[tuple[str, str], ...] = ()
 
     @functools.cached_property
     def artist_before(self) -> re.Pattern[str] | None:
@@ -154,6 +156,8 @@ def binding() -> Binding:
         absence_tags=tuple(data.get("absence", {}).get("tags", ())),
         alone_is_a_person=frozenset(data.get("alone_is_a_person", {}).get("attributes", ())),
         after_a_person_noun=tuple(data.get("after_a_person_noun", {}).get("words", {}).items()),
+        after_a_possessive=tuple(data.get("after_a_possessive", {}).get("words", {}).items()),
+        thing_compounds=frozenset(surface_key(w) for w in data.get("thing_compounds", {}).get("words", ())),
         decade_as_persons=dict(data.get("decade_as_persons", {}).get("words", {})),
         likenesses=frozenset(data.get("likenesses", {}).get("words", ())),
         pictures=frozenset(data.get("pictures", {}).get("words", ())),

@@ -18,7 +18,7 @@ from typing import Any
 
 from obclip.errors import TaxonomyError
 from obclip.privacy.binding import binding
-from obclip.privacy.keep import pair_of
+from obclip.privacy.keep import known_person_spans, pair_of
 from obclip.privacy.taxonomy import Matcher, countries_data, fold, surface_key
 from obclip.privacy.template import Slot, Template
 from obclip.privacy.words import FUNCTION_WORDS, unaccented
@@ -29,6 +29,8 @@ STRENGTHS = ("strong", "weak")
 SLOT_MARK = "\x00"
 """Stands for a slot in the fixed text that cues are read from (no cue spans one)."""
 
+KNOWN_PERSON = "known person: "
+"""The key of a cue that is a known person's full name (`keep.known_person_spans`)."""
 # a cue bound to a person: punctuation and "and" end the phrase it most likely describes
 _SEGMENT_BREAK = re.compile(r"[,;.!?|()\[\]{}\n]|\band\b|\bwhile\b|\bnext to\b|\bbeside\b")
 
@@ -242,6 +244,15 @@ def find_cues(template: Template) -> tuple[CueHit, ...]:
                 key=key,
             )
         )
+    named = next((a.name for a in template.taxonomy.attributes if "first_name" in a.categories), None)
+    blocked = [(s, e) for s, e in spans if " ".join(folded[s:e].split()) not in table.implications]
+    for start, end, value in known_person_spans(template.taxonomy, folded) if named is not None else ():
+        if any(s <= start and end <= e for s, e in blocked):
+            continue  # "a Shirley Temple mocktail": a drink (`not_cues`)
+        # a known person's full name, sent as written: its first name's gender ("Julius Caesar")
+        implication = Implication(named, frozenset({value}), "strong")
+        key = KNOWN_PERSON + " ".join(folded[start:end].split())
+        hits.append(CueHit(text[start:end], start, end, (implication,), _bind(text, start, end, slots, breaks), key))
     offset = 0
     for part in template.parts:
         if isinstance(part, Slot) and part.attribute is not None and part.category in table.categories:

@@ -47,7 +47,7 @@ from obclip.privacy.binding import (
 )
 from obclip.privacy.cues import cue_table
 from obclip.privacy.emoji import has_person_emoji, neutralise_emoji
-from obclip.privacy.keep import bare_form, bare_key, form_key, parse_number, render_form
+from obclip.privacy.keep import bare_form, bare_key, form_key, known_person_spans, parse_number, render_form
 from obclip.privacy.language import language_of
 from obclip.privacy.normalize import near_word_frequencies, normalize_text
 from obclip.privacy.taxonomy import (
@@ -178,6 +178,8 @@ def check_length(prompt: str) -> None:
 
 
 _PERSON_RULES = frozenset({ALWAYS, CAPITALISED, TITLE})
+# a word after a courtesy title typed in lower case: "mrs patel"
+_LOWER_WORD_AFTER = re.compile(r"[ \t]+([a-z][a-z'’-]+)")
 _TITLED_NAME = re.compile(r"\.?[ \t]+([^\W\d_]+(?:-[^\W\d_]+)*)(?![\w-])(?!['’][^\Ws])")
 
 
@@ -632,6 +634,8 @@ _GERUND_AFTER = re.compile(r"[ \t]*([a-z]{2,}ing)(?![\w'’-])")
 # "vaquero", "barista", "saboteur")
 _AGENT_ENDINGS = ("er", "or", "ero", "era", "eur", "ista")
 _WORD_BEFORE_SLANG = re.compile(r"(?<![\w'’-])([a-z]+)[ \t-]+$")
+# a possessive determiner right before an informal kin noun: "my nan", "his ma"
+_POSSESSIVE_BEFORE = re.compile(r"(?<![\w'’-])(?:my|your|our|his|her|their)[ \t]+$")
 # kin words whose "of N" counts children, not years ("a father of three", "a grandmother of five")
 _KIN_OF_CHILDREN = frozenset({"parent", "grandparent", "great_grandparent", "step_parent", "single_parent"})
 _MOST_CHILDREN = 12  # more is an age: "a grandmother of 80"
@@ -763,6 +767,7 @@ class _Detector:
         self._accented_names()  # before typos: "agéd 5" is the form "aged 5", not a typo of "aged"
         self._typos()
         self._slang_after_person()
+        self._kin_after_possessive()
         self._decades_as_persons()
         self._joined_peoples()
         self._regional_peoples()
@@ -770,6 +775,7 @@ class _Detector:
         self._bare_ages()
         self._index()
         self._idiom_objects: set[int] = set()  # idioms that name an object (`_bind`)
+        self._known_starts: set[int] = set()  # where a known person's full name starts (`_bind`)
 
     @functools.cached_property
     def plain(self) -> str:
@@ -998,6 +1004,31 @@ class _Detector:
                 found.append(_Match(0, hit.start(), hit.end(), entry, surface=surface_key(word)))
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
+
+    def _kin_after_possessive(self) -> None:
+        """An informal kin noun that names a person only right after a possessive determiner ("my
+        nan's kitchen", "his ma") is read as the taxonomy word it maps to (`binding.json`,
+        ``after_a_possessive``), which its slot renders; anywhere else it is left alone ("nan
+        bread", "a PA system", "Nan Goldin"). Reads the fixed word before, or a pronoun slot's
+        kind ("his", "her"), never a value."""
+        starts = [m.start for m in self.matches]
+        found: list[_Match] = []
+        for slang, word in self.binding.after_a_possessive:
+            entry = self.taxonomy.lexicon.get(surface_key(word))
+            if entry is None:
+                continue
+            for hit in re.finditer(rf"(?<![\w'’-]){re.escape(slang)}(?![\w-]|['’](?!s\b))", self.plain):
+                position = bisect.bisect_right(starts, hit.start())
+                held = self.matches[position - 1] if position else None
+                if held is not None and held.end > hit.start() and held.entry.categories != {"first_name"}:
+                    continue  # another word's; a name read here ("Nan" the name) gives way
+                if _POSSESSIVE_BEFORE.search(self.plain, max(0, hit.start() - 8), hit.start()) is None:
+                    continue
+                found.append(_Match(0, hit.start(), hit.end(), entry, surface=surface_key(word)))
+        if found:
+            spans = {(m.start, m.end) for m in found}
+            kept = [m for m in self.matches if (m.start, m.end) not in spans]
+            self.matches = sorted([*kept, *found], key=lambda m: m.start)
 
     def _decades_as_persons(self) -> None:
         """A decade form that names persons ("a group of teens", "two teens skateboarding") where no
@@ -1387,8 +1418,15 @@ class _Detector:
             and tag.search(self.folded) is not None
             and not any(c.startswith("tag_") for m in self.matches for c in m.entry.categories)
         )  # a count tag is a person whatever else is said ("1girl, ..., no humans")
+        known = [(start, end) for start, end, _ in known_person_spans(self.taxonomy, self.folded)]
+        self._known_starts = {start for start, _ in known}  # a person's head for a modifier before it
         for match in self.matches:
             entry = match.entry
+            if any(start <= match.start and match.end <= end for start, end in known):
+                # "Julius Caesar in the senate": a person a reader knows, whose name tells the gender
+                # whatever a decoy's first name says; sent as written, a strong cue (`cues.find_cues`)
+                self.idiom_starts.add(match.start)
+                continue
             if (nobody and not self._shown_in_part(match)) or entry.family & unbound:
                 # "nursery for a baby girl, nobody", "no humans, geisha hologram": a tag of its own
                 # says that no one is in the picture, so every word names someone who is not
@@ -1436,7 +1474,11 @@ class _Detector:
                 self.idiom_starts.add(match.start)  # "a 6 week old son": an infant's age, told as a cue
                 continue
             match.rule = self._rule(match)
-            if match.rule == CAPITALISED and self.text[match.start : match.end].islower():
+            if (
+                match.rule == CAPITALISED
+                and self.text[match.start : match.end].islower()
+                and not self._lower_title(match)
+            ):
                 continue
             if match.rule == CAPITALISED and self._acronym_after_the(match):
                 continue  # "a newborn in the NICU": an acronym, no name
@@ -1955,7 +1997,9 @@ class _Detector:
             if name is None or name.start(1) in self.starts:
                 continue
             word = name.group(1)
-            if not word[0].isupper() or (len(word) > 1 and word.isupper()) or fold(word) in FUNCTION_WORDS:
+            if not word[0].isupper() and not self._lower_name(match, word):
+                continue
+            if (len(word) > 1 and word.isupper()) or fold(word) in FUNCTION_WORDS:
                 continue
             family = _first_name_family(self.taxonomy, entry.attribute, entry.value)
             if family is None:
@@ -1965,6 +2009,32 @@ class _Detector:
         if added:
             self.matches = sorted([*self.matches, *added], key=lambda m: m.start)
             self._index()
+
+    def _lower_title(self, match: _Match) -> bool:
+        """A courtesy title typed in lower case before a surname ("mrs patel making samosas", "mr.
+        tanaka, 50"): "mr" and "mrs", or any with its period; not "ms" alone ("500 ms", "ms paint")."""
+        if "title_courtesy" not in match.entry.categories:
+            return False
+        dotted = self.text.startswith(".", match.end)
+        if not dotted and self.folded[match.start : match.end] not in ("mr", "mrs"):
+            return False
+        if match.start and self.text[match.start - 1].isdigit():
+            return False
+        after = _LOWER_WORD_AFTER.match(self.text, match.end + dotted)
+        if after is None:
+            return False
+        word = fold(after.group(1))
+        return word not in FUNCTION_WORDS and not is_person_noun(word)  # "mr. mime": a pokemon's name
+
+    def _lower_name(self, title: _Match, word: str) -> bool:
+        """A first name typed in lower case after a title typed so ("nonna rosa", "grandpa joe",
+        "sister agnes" in a tag list): only a name of the taxonomy's lists, which hold no name that
+        is a common English word ("Rose", "Mark"), so "grandpa time" or "sister act" name no one."""
+        if not self.text[title.start].islower() or not word.islower():
+            return False
+        # an accent put on the name hides nothing ("queen elìzabeth"): read through it too
+        entry = self.taxonomy.lexicon.get(surface_key(word)) or self.taxonomy.lexicon.get(surface_key(unaccented(word)))
+        return entry is not None and entry.categories == {"first_name"}
 
     def _blank(self, matches: list[_Match]) -> str:
         """The folded text with every taxonomy word blanked out (what no value can change)."""
@@ -2162,6 +2232,8 @@ class _Detector:
                     return True
                 k = slot.end
                 continue
+            if k in self._known_starts:
+                return True  # "young Abraham Lincoln": a known person's name, sent as written
             word = _WORD.match(folded, k)
             if word is None:
                 break
@@ -2199,6 +2271,8 @@ class _Detector:
         if not phrase and (second := self._coordinated_modifier(match)) is not None:
             return self._modifier_bound(second, decided)  # "the male and female parts": the parts'
         heads = [w for w in phrase if w in NOUNS_LIKE_PARTICIPLES or not w.endswith(("ing", "ed", "ly"))]
+        if any(" ".join(heads[-n:]) in self.binding.thing_compounds for n in (2, 3) if len(heads) >= n):
+            return False  # "a Belgian waffle maker": an appliance, though a "maker" is a person too
         if heads and heads[-1] not in TRANSPARENT:
             if is_likeness(heads[-1]) and not _depicts_person(heads):
                 return False  # "a female robot", "an old mannequin": a thing ("robot" is a person too)

@@ -20,7 +20,7 @@ from typing import Any
 
 from obclip.privacy.normalize import normalize
 from obclip.privacy.taxonomy import AttributeSpec, Taxonomy, data_name_keys, surface_key
-from obclip.privacy.words import wordnet_named
+from obclip.privacy.words import known_person_rests, wordnet_named
 
 _SEP = "|"
 _NAME = "name"
@@ -464,6 +464,42 @@ def name_renderings(taxonomy: Taxonomy, spec: AttributeSpec, surface: str) -> fr
     rows = _pair_rows(taxonomy, spec)
     row = rows[pair[0]] if pair is not None else rows[0] if rows else {}
     return frozenset({key, *(surface_key(name) for name in row.values())})
+
+
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_REST_WORDS = 4  # the longest rest of a known name ("of the ...") in words
+
+
+def known_person_spans(taxonomy: Taxonomy, folded: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, value) of each known person's full name in `folded` ("Julius Caesar", "Joan of
+    Arc": `data/known_persons.json`): a first name of the taxonomy followed by the rest of a known
+    name that any name its slot may render opens (`name_renderings`), so that a decoy's first name
+    is read as the user's ("Emma Watson" is one, since "James Watson" is); the value is the first
+    name's own. Such a name is sent as written and is a strong cue of that value."""
+    spec = next((a for a in taxonomy.attributes if "first_name" in a.categories), None)
+    rests = known_person_rests()
+    if spec is None or not rests:
+        return ()
+    words = list(_NAME_WORD.finditer(folded))
+    found: list[tuple[int, int, str]] = []
+    at = 0
+    for i, word in enumerate(words):
+        if word.start() < at:
+            continue
+        entry = taxonomy.lexicon.get(surface_key(word.group()))
+        if entry is None or "first_name" not in entry.categories:
+            continue
+        for n in range(min(_REST_WORDS, len(words) - i - 1), 0, -1):
+            following = words[i + 1 : i + 1 + n]
+            gaps = [folded[a.end() : b.start()] for a, b in zip([word, *following], following, strict=False)]
+            if any(not gap or gap.strip(" \t") for gap in gaps):
+                continue  # only spaces between the words of a name
+            firsts = rests.get(" ".join(w.group() for w in following))
+            if firsts and firsts & name_renderings(taxonomy, spec, word.group()):
+                found.append((word.start(), following[-1].end(), entry.value))
+                at = following[-1].end()
+                break
+    return tuple(found)
 
 
 @functools.lru_cache(maxsize=16)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from obclip.privacy.binding import in_person_tag
-from obclip.privacy.cues import Implication, cue_table, find_cues
+from obclip.privacy.cues import KNOWN_PERSON, Implication, cue_table, find_cues
 from obclip.privacy.taxonomy import OPT_IN, Matcher, default_taxonomy, fold
 from obclip.privacy.template import Slot, Template
 from obclip.privacy.words import FUNCTION_WORDS, SENTENCE_END, english_words, is_person_noun
@@ -80,9 +80,16 @@ def residual(template: Template) -> tuple[Residual, ...]:
     fixed = "".join(part if isinstance(part, str) else "\x00" for part in template.parts)
     folded = fold(fixed)
     found: dict[tuple[str, str], None] = {}
+    named: list[tuple[int, int]] = []  # a known person's full name, told above as a whole
     for hit in find_cues(template):
         if not hit.slot:  # a word, not what a slot's category implies (below)
             found[(hit.word, cue_reason(hit.implications))] = None
+            if hit.key.startswith(KNOWN_PERSON):
+                named.append((hit.start, hit.end))
+
+    def in_name(start: int, end: int) -> bool:
+        return any(low <= start and end <= high for low, high in named)
+
     for part in template.parts:
         if isinstance(part, Slot) and part.attribute is not None:
             reason = lexicon.categories.get(part.category)
@@ -99,6 +106,8 @@ def residual(template: Template) -> tuple[Residual, ...]:
             if name in varied and not entry.is_pronoun:
                 if in_person_tag(template.taxonomy, folded, match.start(), match.end()):
                     continue  # "1girl, cowboy shot": a framing, which says nothing of anyone
+                if in_name(match.start(), match.end()):
+                    continue  # "Julius Caesar": the name is told whole
                 word = fixed[match.start() : match.end()]
                 found[(word, f"{name} word sent unchanged (it does not seem to describe a person)")] = None
         opt_words, opt_matcher = _opt_in_words()
@@ -108,9 +117,9 @@ def residual(template: Template) -> tuple[Residual, ...]:
             if name in off:
                 word = fixed[match.start() : match.end()]
                 found[(word, f"{name}; not varied unless opted in: --{name}")] = None
-        for word, _start in _capitalised(fixed):
+        for word, start in _capitalised(fixed):
             key = fold(word)
-            if key in opt_words and opt_words[key] in off:
+            if (key in opt_words and opt_words[key] in off) or in_name(start, start + len(word)):
                 continue
             if word not in lexicon.not_names and key not in cues and key not in template.taxonomy.lexicon:
                 found[(word, "a name or place, not varied")] = None

@@ -259,6 +259,25 @@ def data_file(name: str) -> dict[str, Any]:
     return data
 
 
+@functools.cache
+def known_persons() -> dict[str, str]:
+    """Full names of persons a reader knows, folded, with the gender value of the first name they
+    hold ("julius caesar": "male"): `data/known_persons.json` (tools/build_known_persons.py)."""
+    names: dict[str, str] = data_file("known_persons.json")["names"]
+    return names
+
+
+@functools.cache
+def known_person_rests() -> dict[str, frozenset[str]]:
+    """The words after the first name of each known person's name, with the first names before
+    them ("caesar": {"julius"}, "of arc": {"joan"})."""
+    rests: dict[str, set[str]] = {}
+    for name in known_persons():
+        first, _, rest = name.partition(" ")
+        rests.setdefault(rest, set()).add(first)
+    return {rest: frozenset(firsts) for rest, firsts in rests.items()}
+
+
 def person_nouns_data() -> dict[str, Any]:
     """The decoded `data/person_nouns.json`, read once (tools/build_privacy_data.py --wordnet)."""
     return data_file("person_nouns.json")
