@@ -244,9 +244,9 @@ def find_cues(template: Template) -> tuple[CueHit, ...]:
                 key=key,
             )
         )
-    named = next((a.name for a in template.taxonomy.attributes if "first_name" in a.categories), None)
+    named = next((a.name for a in template.taxonomy.attributes if "first_name" in a.categories), "")
     blocked = [(s, e) for s, e in spans if " ".join(folded[s:e].split()) not in table.implications]
-    for start, end, value in known_person_spans(template.taxonomy, folded) if named is not None else ():
+    for start, end, value in known_person_spans(template.taxonomy, folded):  # none without first names
         if any(s <= start and end <= e for s, e in blocked):
             continue  # "a Shirley Temple mocktail": a drink (`not_cues`)
         # a known person's full name, sent as written: its first name's gender ("Julius Caesar")
