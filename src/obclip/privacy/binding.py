@@ -1310,7 +1310,7 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
         return False  # "teaching his granddaughter chess": the thing is given to the person
     if head.group(1) in _also_verbs() and _plural(entry):
         return False  # "women fish in the river", "girls bag the shopping": a verb after a plural
-    if _plural(entry) and _POSSESSIVE_DETERMINER.search(folded, max(0, start - 8), start):
+    if _plural(entry) and POSSESSIVE_BEFORE.search(folded, max(0, start - 8), start):
         return False  # "my dads shirt": "my dad's", an owner (`owns_thing`), not a kind of shirt
     if _plural(entry) and PARTICLE.match(folded, head.end()):
         return False  # "dads suit up for the big game": a verb and its particle
@@ -1328,7 +1328,8 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
 # after a possessive determiner ("her big brother"), is someone's kin
 _KIN = frozenset({"sibling", "sibling_plural", "parent", "parent_plural", "grandparent", "grandparent_plural"})
 _KIN_DOING = re.compile(r"[ \t]+(?:[a-z]+-)?[a-z]{3,}ing(?![\w'’-])")
-_POSSESSIVE_DETERMINER = re.compile(rf"(?<![\w'’-])(?:{_POSSESSIVES})[ \t]*$")
+# a possessive determiner right before: "my nan", "his ma", "their boys' bikes"
+POSSESSIVE_BEFORE = re.compile(rf"(?<![\w'’-])(?:{_POSSESSIVES})[ \t]*$")
 _COUNTED_BEFORE = re.compile(r"(?<![\w'’-])(?:\d+|two|three|four|five|six|seven|eight|nine|ten)[ \t]+$")
 _LIKENESS_RUN = re.compile(r"(?:[ \t]+[a-z][a-z-]*(?![\w'’]))")
 _MAX_LIKENESS_RUN = 3
@@ -1756,7 +1757,7 @@ def in_idiom(
                     and categories & _KIN
                     and (
                         _KIN_DOING.match(folded, end)
-                        or _POSSESSIVE_DETERMINER.search(folded, max(0, found.start() - 8), found.start())
+                        or POSSESSIVE_BEFORE.search(folded, max(0, found.start() - 8), found.start())
                     )
                 ):
                     continue  # "big sister bottle-feeding a lamb", "held by her big brother": kin

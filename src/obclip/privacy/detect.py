@@ -20,6 +20,7 @@ from obclip.privacy.binding import (
     MODIFIER,
     PARTICLE,
     PERSON_IN_PROMPT,
+    POSSESSIVE_BEFORE,
     TAG_MARKS,
     TITLE,
     animal_heads,
@@ -634,8 +635,6 @@ _GERUND_AFTER = re.compile(r"[ \t]*([a-z]{2,}ing)(?![\w'’-])")
 # "vaquero", "barista", "saboteur")
 _AGENT_ENDINGS = ("er", "or", "ero", "era", "eur", "ista")
 _WORD_BEFORE_SLANG = re.compile(r"(?<![\w'’-])([a-z]+)[ \t-]+$")
-# a possessive determiner right before an informal kin noun: "my nan", "his ma"
-_POSSESSIVE_BEFORE = re.compile(r"(?<![\w'’-])(?:my|your|our|his|her|their)[ \t]+$")
 # kin words whose "of N" counts children, not years ("a father of three", "a grandmother of five")
 _KIN_OF_CHILDREN = frozenset({"parent", "grandparent", "great_grandparent", "step_parent", "single_parent"})
 _MOST_CHILDREN = 12  # more is an age: "a grandmother of 80"
@@ -1022,7 +1021,7 @@ class _Detector:
                 held = self.matches[position - 1] if position else None
                 if held is not None and held.end > hit.start() and held.entry.categories != {"first_name"}:
                     continue  # another word's; a name read here ("Nan" the name) gives way
-                if _POSSESSIVE_BEFORE.search(self.plain, max(0, hit.start() - 8), hit.start()) is None:
+                if POSSESSIVE_BEFORE.search(self.plain, max(0, hit.start() - 8), hit.start()) is None:
                     continue
                 found.append(_Match(0, hit.start(), hit.end(), entry, surface=surface_key(word)))
         if found:
