@@ -73,6 +73,7 @@ class Binding:
     awards: frozenset[str] = frozenset()
     lowercase_things: frozenset[str] = frozenset()
     thing_compounds: frozenset[str] = frozenset()
+    facilities: frozenset[str] = frozenset()
     after_a_possessive: tuple[tuple[str, str], ...] = ()
 
     @functools.cached_property
@@ -158,6 +159,7 @@ def binding() -> Binding:
         after_a_person_noun=tuple(data.get("after_a_person_noun", {}).get("words", {}).items()),
         after_a_possessive=tuple(data.get("after_a_possessive", {}).get("words", {}).items()),
         thing_compounds=frozenset(surface_key(w) for w in data.get("thing_compounds", {}).get("words", ())),
+        facilities=frozenset(surface_key(w) for w in data.get("facilities", {}).get("words", ())),
         decade_as_persons=dict(data.get("decade_as_persons", {}).get("words", {})),
         likenesses=frozenset(data.get("likenesses", {}).get("words", ())),
         pictures=frozenset(data.get("pictures", {}).get("words", ())),
@@ -506,6 +508,32 @@ def classifying_genitive(taxonomy: Taxonomy, folded: str, start: int, end: int, 
     return words > 0
 
 
+def facility_genitive(taxonomy: Taxonomy, folded: str, start: int, end: int, surface: str = "") -> bool:
+    """Whether the plural person noun at folded[start:end], written as a possessive, names whom a
+    place or a kind of goods is for (`binding.json`, ``facilities``: "the men's room door", "men's
+    restroom icon", "the women's ward of an abandoned asylum", "the ladies' room sign"), whatever
+    article comes before: a place or a department, no person shown. An adjective between is passed
+    over ("the men's public restroom"); a person word there is a person ("the women's old nurse")."""
+    entry = taxonomy.lexicon.get(surface_key(surface or folded[start:end]))
+    if entry is None or entry.is_pronoun or not _plural(entry):
+        return False
+    possessive = _POSSESSIVE.match(folded, end)
+    if possessive is None:
+        return False
+    facilities, groups = binding().facilities, _person_or_group_heads()
+    for word, after in _after_possessive(taxonomy, folded, possessive.end()):
+        if word is None:
+            return False
+        if not word or word == _ORDINAL:
+            continue
+        if word not in facilities:
+            return False
+        # "the girls' school choir", "the boys' school team": the group after it is of persons
+        following = _LITERAL_WORD.match(folded, after + 1) if folded[after : after + 1] == " " else None
+        return following is None or following.group() not in groups
+    return False
+
+
 def _after_possessive(taxonomy: Taxonomy, folded: str, cursor: int) -> Iterator[tuple[str | None, int]]:
     """The words after a possessive, from folded[cursor], left to right, each with its end: a
     plain word as written; "" for a taxonomy word that only modifies, `_ORDINAL` for an ordinal
@@ -833,7 +861,8 @@ _MESSAGE = re.compile(
 _WRITTEN_ON = (
     r"(?:signs?|banners?|toppers?|plaques?|engravings?|inscriptions?|epitaphs?|stickers?|labels?|posters?|menus?"
     r"|neon|lettering|logos?|titles?|captions?|tattoos?|headlines?|slogans?|placards?|billboards?|marquees?"
-    r"|signboards?|nameplates?|doormats?|mugs?|t-shirts?|shirts?|caps?|cakes?|cards?|covers?|books?|songs?|albums?"
+    r"|signboards?|nameplates?|doormats?|mugs?|t-shirts?|shirts?|onesies?|hoodies?|sweatshirts?|aprons?|totes?"
+    r"|caps?|cakes?|cards?|covers?|books?|songs?|albums?"
     r"|items?|brands?|badges?|posts?)"
 )
 _WRITTEN_SOON_AFTER = re.compile(r"(?:[ \t]+[^\s,;:'\"“”‘’()\[\]{}]+){0,3}?[ \t]+" + _WRITTEN_ON + r"(?![\w'’-])")
@@ -1691,7 +1720,9 @@ def in_idiom(
     proper name of a thing (`in_proper_name`: "the yacht Lady Anne")."""
     if before_object(taxonomy, folded, start, end, surface, text):
         return True
-    if classifying_genitive(taxonomy, folded, start, end, surface):
+    if classifying_genitive(taxonomy, folded, start, end, surface) or facility_genitive(
+        taxonomy, folded, start, end, surface
+    ):
         return True
     if for_whom(taxonomy, folded, start, end, surface):
         return True

@@ -9,7 +9,7 @@ import functools
 import itertools
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from obclip.errors import InvalidInputError
 from obclip.privacy.binding import (
@@ -48,7 +48,16 @@ from obclip.privacy.binding import (
 )
 from obclip.privacy.cues import cue_table
 from obclip.privacy.emoji import has_person_emoji, neutralise_emoji
-from obclip.privacy.keep import bare_form, bare_key, form_key, known_person_spans, parse_number, render_form
+from obclip.privacy.keep import (
+    bare_form,
+    bare_key,
+    form_key,
+    known_person_spans,
+    parse_number,
+    range_key,
+    range_renders,
+    render_form,
+)
 from obclip.privacy.language import language_of
 from obclip.privacy.normalize import near_word_frequencies, normalize_text
 from obclip.privacy.taxonomy import (
@@ -137,6 +146,8 @@ class _Match:
     surface: str = ""  # the taxonomy form read here, when it is not the text itself (typo, bare age)
     bare: str = ""  # a bare age as written ("45" in "a woman, 45, sitting")
     owner: _Match | None = None  # the person word a bare age follows ("woman", "he" in "he is 80")
+    range_separator: str = ""  # an age range's text between its bounds ("-" in "25-30"), read by its lower
+    range_width: int = 0  # ... and the upper bound less the lower (5 in "25-30")
 
 
 @dataclass
@@ -184,34 +195,39 @@ _LOWER_WORD_AFTER = re.compile(r"[ \t]+([a-z][a-z'’-]+)")
 _TITLED_NAME = re.compile(r"\.?[ \t]+([^\W\d_]+(?:-[^\W\d_]+)*)(?![\w-])(?!['’][^\Ws])")
 
 
+# an age range's upper bound right after a bare age ("a woman, 20-25,": `_age_ranges`), and the end
+# of a bare age's number, which may be that
+_OPT_RANGE = r"(?:[ \t]?[-–—][ \t]?\d{2,3}(?!\d)|[ \t]+to[ \t]+\d{2,3}(?!\d))?"
+_NUMBER_END = r"(?!\w|[-–—](?!\d{2,3}(?!\d)))"
 # after a bare age: punctuation, the end, a linking word or a participle, never a noun ("of about
 # six feet", "over 70 countries" are measures and counts)
 _AFTER_AGE = (
-    r"(?=\+?[ \t]*(?:[,.;:!?)\]]|$|(?:and|with|in|on|at|wearing|holding|who|years?|dressed|clad|seated|from|as|for"
-    r"|by|near|beside|next|behind|under)\b|\w+ing\b))"
+    rf"(?={_OPT_RANGE}\+?[ \t]*(?:[,.;:!?)\]\"”—]|$|(?:and|with|in|on|at|wearing|holding|who|years?|yrs?|vs"
+    r"|versus|dressed|clad|seated|from|as|for|by|near|beside|next|behind|under)\b|\w+ing\b))"
 )
 # a bare age as written and rendered: "7" or, an infant's, "18 months"
 _AGE_NUMBER = r"\d{1,3}(?:[ \t]+months?)?"
 # ... or in words: "six", "about six months"
 _AGE_WORD = r"(?:\d{1,3}|[a-z]+(?:-[a-z]+)?)(?:[ \t]+months?)?"
 _BARE_AGE = re.compile(
-    rf"(?:,[ \t]*(?P<both>(?:both|all|each)[ \t]+)?(?P<c>{_AGE_NUMBER})(?=(?:[ \t]+years)?\+?[ \t]*(?:,|\.|;|$))"
+    rf"(?:,[ \t]*(?P<both>(?:both|all|each)[ \t]+)?(?P<c>{_AGE_NUMBER})"
+    rf"(?={_OPT_RANGE}(?:[ \t]+(?:years|yrs))?\+?[ \t]*(?:,|\.|;|\)|$))"
     # "a little boy, about six, in a kurta": an approximate age between commas, digits or words
     r"|,[ \t]*(?:about|abt|around|roughly|approximately|approx|nearly|almost|maybe)[ \t]+"
-    rf"(?P<w>{_AGE_WORD})(?=(?:[ \t]+years)?\+?[ \t]*(?:,|\.|;|$))"
+    rf"(?P<w>{_AGE_WORD})(?={_OPT_RANGE}(?:[ \t]+(?:years|yrs))?\+?[ \t]*(?:,|\.|;|$))"
     r"|[ \t]+of[ \t]+(?:(?:about|abt|around|maybe|roughly|approximately|approx|nearly|almost)[ \t]+)?"
     # ... or before a verb in the present: "a girl of about eight stands in a field" (`present_verbs`)
-    rf"(?P<o>{_AGE_WORD})(?![\w-])(?:{_AFTER_AGE}|(?=[ \t]+(?P<verb>[a-z]+s)\b))"
+    rf"(?P<o>{_AGE_WORD}){_NUMBER_END}(?:{_AFTER_AGE}|(?=[ \t]+(?P<verb>[a-z]+s)\b))"
     # "a man over 70", "a woman around forty, reading", "a woman who looks about 35", "a man (45)",
     # "a man pushing 60"
     r"|[ \t]+(?:who[ \t]+(?:looks|seems|is)[ \t]+|looking[ \t]+)?"
     r"(?:over|under|around|about|abt|nearly|almost|roughly|approximately|approx|at|nearing|approaching|past"
     r"|pushing)[ \t]+"
-    rf"(?P<a>{_AGE_WORD})(?![\w-]){_AFTER_AGE}"
-    rf"|[ \t]*\((?P<each>(?:both|all|each)[ \t]+)?(?P<b>{_AGE_NUMBER})\+?\))"
+    rf"(?P<a>{_AGE_WORD}){_NUMBER_END}{_AFTER_AGE}"
+    rf"|[ \t]*\((?P<each>(?:both|all|each)[ \t]+)?(?P<b>{_AGE_NUMBER}){_OPT_RANGE}\+?(?:\)|,(?=[^()]*\))))"
     # "mom 52, daughter 27": two digits right after a person word, before a comma (never "girl 2");
     # "a woman 55+ in a gym": before a plus, an age and over
-    r"|[ \t]+(?P<n>\d{2,3})(?=[ \t]*(?:[,;)]|$)|\+(?![\w+]))"
+    rf"|[ \t]+(?P<n>\d{{2,3}})(?={_OPT_RANGE}[ \t]*(?:[,;)]|$)|\+(?![\w+]))"
     # "he is 80 and she is 78", "he's 9", "The grandmother is about eighty,", "shes like 10", "the
     # girls are 4 and 9": after a subject pronoun or a person word
     # ("make my grandmother look 20 again", "make me look like 25")
@@ -219,9 +235,39 @@ _BARE_AGE = re.compile(
     r"(?:(?:about|around|maybe|roughly|approximately|nearly|almost|perhaps|like)[ \t]+)?"
     # ... or a word of time: "he is 34 now", "she was about 30 here", "make him look like he is 30 again"
     # ("he is one at heart" is no age)
-    rf"(?P<i>{_AGE_WORD})(?=[ \t]*(?:[,.;:!?)\]]|$|(?:and|with|in)\b"
+    rf"(?P<i>{_AGE_WORD})(?={_OPT_RANGE}[ \t]*(?:[,.;:!?)\]]|$|(?:and|with|in)\b"
     r"|(?<!\bone )(?:now|here|there|again|today|then|already|at)\b))"
 )
+# an age right after a gender adjective used as a noun, then punctuation or the end
+# (`_alone_before_age`): "male approx 25-30 yrs,", "female 40s", "male 45", "female, ca. 30"
+_AGE_AFTER_NOUN = re.compile(
+    r"[ \t]*(?:(?:approx|approximately|about|around|roughly|circa|ca|est|aged?)\.?[ \t]+)?\d{2}"
+    r"(?:[ \t]?[-–—][ \t]?\d{2,3}|[ \t]+to[ \t]+\d{2,3})?(?:['’]?s)?(?:[ \t-]*(?:yrs?|years?|y/?o)(?:[ \t-]+old)?)?\+?"
+    r"(?=[ \t]*(?:[,;.)\]]|$))"
+)
+# a tag's edge: the text's start or a comma, a semicolon, a colon or an opening bracket (`_gender_tag`)
+_TAG_EDGE_BEFORE = re.compile(r"(?:^|[,;:(\[])[ \t]*(?:[^\W\d_]+[ \t]+)?$")
+_TAG_AFTER = re.compile(r"[ \t]*[,;][ \t]*")
+_AGE_TAG_REACH = 30  # characters between a gender tag and an age tag of the same person
+_ETHNICITY_FIELD = re.compile(r"(?<![\w'’-])(?:race|ethnicity|ethnic[ \t]+group|complexion)[ \t]*[:=][ \t]*$")
+_BRACKET_OPENS = re.compile(r"[ \t]*\([ \t]*")
+_ME_AT_END = re.compile(r"(?<![\w'’-])\(?(?:me|myself)\)?$", re.IGNORECASE)
+_ME_BEFORE = re.compile(r"(?<![\w'’-])(?:me|myself)(?:[ \t]+(?:now|then|today|here))?[ \t]*$")
+# an age range (`_age_ranges`): the upper bound after a lower one ("25-30", "25 to 30", "25 - 30"),
+# never a decimal, a time, a score, a size or a share ("25-30%", "25-30cm")
+_RANGE_AFTER = re.compile(
+    r"([ \t]?[-–—][ \t]?|[ \t]+to[ \t]+)(\d{2,3})(?!\d|[.,:/]\d|%|[ \t]?(?:cm|mm|kg|km|lbs?|ft|inch(?:es)?|m)\b)"
+)
+_RANGE_BEFORE = re.compile(r"(?<![\w.,:/-])(\d{2})([ \t]?[-–—][ \t]?|[ \t]+to[ \t]+)$")
+# ... written with a hyphen, which no word of the taxonomy crosses: "aged 25-30", "age 30-35", "40-45
+# years old", "25-30 year old", "20-25-year-old", "30-35 years of age"
+_HYPHEN_RANGE = re.compile(
+    r"(?<![\w.,:/-])(?P<pre>(?:aged|age)[ \t]+)?(?P<a>\d{2})(?P<sep>[ \t]?[-–—][ \t]?)(?P<b>\d{2,3})"
+    r"(?:(?P<unit>[ \t-]+(?:years?|yrs?)[ \t-]+old|[ \t]+years[ \t]+of[ \t]+age)(?![\w-])|(?<=\d)(?![\w%-]|[.,:/]\d))"
+)
+_DIGITS_AT_END = re.compile(r"\d{2}$")
+_DIGITS_AT_START = re.compile(r"\d{2}(?!\d)")
+_ADULT_FLOOR = 18  # a range's lower bound under this is a child's (its rows render no range)
 # a bare age after "at" right after "him" or "her": "show him at 18", "draw her at 30" (his age
 # then; "at 5 pm", "at 100%" are none, as `_AFTER_AGE` reads them); never a clock's "18:00"
 _AT_AGE_OF_PRONOUN = re.compile(r"(?<=\b(?:him|her))[ \t]+at[ \t]+\d{1,3}(?![\d:.])")
@@ -772,6 +818,7 @@ class _Detector:
         self._regional_peoples()
         self._pairs()
         self._bare_ages()
+        self._age_ranges()
         self._index()
         self._idiom_objects: set[int] = set()  # idioms that name an object (`_bind`)
         self._known_starts: set[int] = set()  # where a known person's full name starts (`_bind`)
@@ -1202,8 +1249,12 @@ class _Detector:
                     elif before is None or not is_person_noun(before.group()) or before.group().endswith("s"):
                         continue  # "the price is 80"
             elif bare.group("n"):
-                if noun is None or noun.entry.is_pronoun or any("plural" in c for c in noun.entry.categories):
-                    continue  # "size 10", "the men 20": no person's age
+                if noun is None or noun.entry.is_pronoun:
+                    continue  # "size 10"
+                if any("plural" in c for c in noun.entry.categories) and not _RANGE_AFTER.match(
+                    self.plain, bare.end("n")
+                ):
+                    continue  # "the men 20": no person's age; "extras, men 18-30": a range is each one's
             elif (
                 noun is None
                 and sole is not None
@@ -1217,7 +1268,8 @@ class _Detector:
                 before = _LAST_WORD.search(self.folded, 0, at)
                 each = bare.group("each") or bare.group("both")
                 # "a pic of me, 25, as a pin-up", "me at 40": the user's own age
-                user = before is not None and before.group() in ("me", "myself") and not each
+                # ... "me now at 65", "me then at 20"
+                user = _ME_BEFORE.search(self.folded, max(0, at - 16), at) is not None and not each
                 if before is None or not (user or is_person_noun(before.group())):
                     continue
                 if before.group().endswith("s") and not each:
@@ -1249,6 +1301,76 @@ class _Detector:
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
         self._coordinated_ages()
+
+    def _age_ranges(self) -> None:
+        """An adult's age written as a range ("a woman, 20-25", "aged 25 to 30", "40-45 years old",
+        "approx 25-30 yrs") is one slot read by its lower bound: every candidate renders its own
+        number there and that number plus the user's width ("40-45", "70-75": `keep.range_key`), so
+        the upper bound no longer goes out in clear beside a decoy's lower one ("70-30"). A child's
+        range stays as it was read ("aged 8-10"), as does any number that is no age (a count, a
+        size: a range after a word that is no age's)."""
+        if not any(c.isdigit() for c in self.folded):
+            return
+        adult = next((i for i, a in enumerate(self.taxonomy.attributes) if a.name == _ADULT_AGE), None)
+        if adult is None:
+            return
+        for found in _HYPHEN_RANGE.finditer(self.plain):  # "aged 25-30", "40-45 years old": no word of the taxonomy
+            lower, upper = int(found.group("a")), int(found.group("b"))
+            surface = f"{found.group('pre') or ''}{found.group('a')}{found.group('unit') or ''}"
+            entry = self.taxonomy.lexicon.get(surface_key(surface))
+            if entry is None or entry.attribute != adult or not _ADULT_FLOOR <= lower < upper:
+                continue
+            start, end = found.start(), found.end()
+            self.matches = sorted(
+                [m for m in self.matches if m.end <= start or m.start >= end]  # "aged" of "aged 25-30" is no adjective
+                + [
+                    _Match(
+                        0,
+                        start,
+                        end,
+                        entry,
+                        surface=surface,
+                        range_separator=found.group("sep"),
+                        range_width=upper - lower,
+                    )
+                ],
+                key=lambda m: m.start,
+            )
+        taken = {m.start for m in self.matches} | {m.end for m in self.matches}
+        ranged: list[_Match] = []
+        for match in self.matches:
+            if match.entry.attribute != adult or match.range_width:
+                ranged.append(match)
+                continue
+            written = self.folded[match.start : match.end]
+            tail = _DIGITS_AT_END.search(written)
+            after = _RANGE_AFTER.match(self.plain, match.end) if tail is not None else None
+            if tail is not None and after is not None and after.end() not in taken:
+                lower, upper = int(tail.group()), int(after.group(2))
+                if _ADULT_FLOOR <= lower < upper:
+                    match.surface = match.surface or written  # its key is the lower bound's ("aged 25")
+                    match.end = after.end()
+                    match.range_separator, match.range_width = after.group(1), upper - lower
+                ranged.append(match)
+                continue
+            head = _DIGITS_AT_START.match(written)
+            before = _RANGE_BEFORE.search(self.plain, max(0, match.start - 8), match.start) if head else None
+            if head is not None and before is not None and before.start() not in taken:
+                lower, upper = int(before.group(1)), int(head.group())
+                surface = (match.surface or written).replace(head.group(), before.group(1), 1)
+                entry = self.taxonomy.lexicon.get(surface_key(surface))
+                if entry is not None and entry.attribute == adult and _ADULT_FLOOR <= lower < upper:
+                    match = replace(
+                        match,
+                        start=before.start(),
+                        entry=entry,
+                        surface=surface,
+                        bare=match.bare.replace(head.group(), before.group(1), 1) if match.bare else "",
+                        range_separator=before.group(2),
+                        range_width=upper - lower,
+                    )
+            ranged.append(match)
+        self.matches = ranged
 
     def _sole_person(self) -> _Match | None:
         """The one person's word of a prompt that names one person and no age ("a Yoruba bride in
@@ -1517,7 +1639,9 @@ class _Detector:
         # "a gentleman's pocket watch", "men's leather shoes": an owner, shown only beside a person
         owners = {m.start for m in self.matches if self._owner(m)} | self._audience()
         self.owner_words: set[int] = set()
-        person_outside = self._person_noun_outside() or has_person_emoji(self.text) or self._person_tag()
+        person_outside = (
+            self._person_noun_outside() or has_person_emoji(self.text) or self._person_tag() or self._gender_tag()
+        )
         self.person_outside = person_outside
         self.has_person = (
             person_outside
@@ -1714,6 +1838,44 @@ class _Detector:
             )
             for m in self.matches
         )
+
+    def _alone_before_age(self, match: _Match, at: int) -> bool:
+        """Whether a gender adjective ("male", "female": `binding.json`, ``alone_is_a_person``) is
+        followed at `at` by an age and then punctuation or the end ("hispanic male approx 25-30
+        yrs,", "white female 40s", "male, 45 years old" is read by `_gender_tag`): it is used as a
+        noun, as records and reports write a person. A number before a noun is a count or a size
+        ("a female 30 pin connector")."""
+        name = self.taxonomy.attributes[match.entry.attribute].name
+        return (
+            not match.entry.is_pronoun
+            and name in self.binding.alone_is_a_person
+            and _AGE_AFTER_NOUN.match(self.plain, at) is not None
+        )
+
+    def _gender_tag(self) -> bool:
+        """Whether a gender adjective stands as a tag of its own next to an age, as forms and reports
+        describe a person ("male, 45 years old", "age 30, female", "female, 20-25"): the prompt is
+        about a person, so the age is theirs. Reads the text around the adjective and the kinds of
+        the matches only."""
+        for match in self.matches:
+            name = self.taxonomy.attributes[match.entry.attribute].name
+            if match.entry.is_pronoun or match.rule != MODIFIER or name not in self.binding.alone_is_a_person:
+                continue
+            start = match.start
+            while (before := self._word_before(start)) is not None and before[0] == "" and before[2] in self.ends:
+                start = self.matches[self.ends[before[2]]].start  # "young Asian male, 25 years old"
+            if not _TAG_EDGE_BEFORE.search(self.plain, 0, start):
+                continue
+            if self._alone_before_age(match, match.end):
+                return True  # "asian male approx 25-30 yrs, slim build"
+            if self._next_token(match.end)[0] not in ("punct", "end"):
+                continue
+            if any(self._ages(m) and abs(m.start - match.start) < _AGE_TAG_REACH for m in self.matches):
+                return True
+            tag = _TAG_AFTER.match(self.plain, match.end)
+            if tag is not None and _AGE_AFTER_NOUN.match(self.plain, tag.end()):
+                return True  # "male, 25-30" before the range is read
+        return False
 
     def _person_tag(self) -> bool:
         """Whether a tag of its own says that a character is drawn ("solo", "looking at viewer",
@@ -2233,6 +2395,9 @@ class _Detector:
                 continue
             if k in self._known_starts:
                 return True  # "young Abraham Lincoln": a known person's name, sent as written
+            if not phrase and self._alone_before_age(match, k):
+                self.alone_nouns.add(match.start)  # "asian male approx 25-30 yrs", "female 40s,": a person
+                return True
             word = _WORD.match(folded, k)
             if word is None:
                 break
@@ -2289,6 +2454,8 @@ class _Detector:
         if self._strict(match):
             if self._capitalised_tag(match):  # "woman, 40s, Black, linen jumpsuit": a people's word
                 return self.has_person or bool(self.tag_persons - {match.start})
+            if _ETHNICITY_FIELD.search(self.plain, max(0, match.start - 24), match.start):
+                return self.has_person  # "Sex: female, Age: 16, Race: White": a form's field
             return self._predicate_of_person(match.start)
         name = self.taxonomy.attributes[match.entry.attribute].name
         if not phrase and name in self.binding.alone_is_a_person and self._next_token(k)[0] in ("punct", "end"):
@@ -2296,12 +2463,16 @@ class _Detector:
             return True
         before = self._word_before(match.start)
         if before is not None:
-            if before[0] in DETERMINERS:
+            used_as_noun = (
+                before[0] in DETERMINERS
+                or (before[0] == "" and before[2] in self.ends and self.matches[self.ends[before[2]]].entry.is_pronoun)
+                or (not heads and self._article_across_adjectives(match.start))
+            )  # "a pretty Latina with curly hair", "pretty Filipina smiling": used as a noun
+            if used_as_noun:
+                if not phrase and name in self.binding.alone_is_a_person:
+                    # "a white male in his 40s": a person, whose colour word before it is theirs
+                    self.alone_nouns.add(match.start)
                 return True
-            if before[0] == "" and before[2] in self.ends and self.matches[self.ends[before[2]]].entry.is_pronoun:
-                return True
-            if not heads and self._article_across_adjectives(match.start):
-                return True  # "a pretty Latina with curly hair", "pretty Filipina smiling": used as a noun
         # a tag list about a person told by tags only ("elderly, female, wheelchair")
         return self.has_person or bool(self.tag_persons - {match.start})
 
@@ -2376,9 +2547,15 @@ class _Detector:
         if self.text[match.start].isupper():
             return True
         previous = before[:-1].rstrip()  # the tag before: one person word, whole
+        if _ME_AT_END.search(previous):
+            return True  # "62-year-old man (me), white, silver hair": the user's
         index = self.ends.get(len(previous))
         if index is None:
             return False
+        if self._ages(self.matches[index]) and not self.matches[index].entry.is_pronoun:
+            # "a heavyset man in his late 50s, white, thinning hair": the tag before ends in a
+            # person's age, so this one is said of the person too
+            return any(not m.entry.is_pronoun and m.rule in _PERSON_RULES for m in self.matches[:index])
         opening = self.text[: self.matches[index].start].rstrip()
         return not opening or opening.endswith(",")
 
@@ -3470,6 +3647,10 @@ class _Detector:
         if previous.rule == ALWAYS and previous.category != "adjective":
             if len(words) == 1 and (words[0] in LINKING or words[0] in ("named", "called")):
                 return True
+            if _BRACKET_OPENS.fullmatch(gap) and not previous.entry.is_pronoun:
+                # "my bf (29-year-old male)", as "my bf (29M)" is read: the bracket describes him;
+                # two persons there had read "my boyfriend (78-year-old female)"
+                return True
             if match.rule == ALWAYS and match.article is None and not gap.strip():
                 # "a newborn baby", "a mother daughter duo"; two groups of one attribute, or two
                 # kin nouns of one category, are a list without its commas ("men women and kids")
@@ -3598,6 +3779,14 @@ class _Detector:
         spec = self.taxonomy.attributes[match.entry.attribute]
         surface = match.surface or self.folded[match.start : match.end]
         values = attributes[match.variable].values
+        if match.range_width:
+            key = self._plain_form_key(match, spec, surface, values)
+            if range_renders(self._rendered(spec, key, match.category, values)):
+                return range_key(key, match.range_separator, match.range_width)
+            return key  # a form without digits cannot carry the range: sent as its lower bound
+        return self._plain_form_key(match, spec, surface, values)
+
+    def _plain_form_key(self, match: _Match, spec: AttributeSpec, surface: str, values: tuple[str, ...]) -> str:
         if match.bare:
             key = bare_key(spec, match.entry.value, match.category, match.bare, values)
             if key:

@@ -26,6 +26,8 @@ _SEP = "|"
 _NAME = "name"
 _BARE = "bare:"
 _PARALLEL = "form"
+_RANGE = "~"
+_FIRST_DIGITS = re.compile(r"\d+")
 
 _SMALL = [
     "zero",
@@ -293,7 +295,13 @@ def bare_form(bare: str) -> str:
 
 def _bare_reads_as(spec: AttributeSpec, value: str, category: str, bare: str) -> bool:
     """Whether a bare age reads back as `value` (detection reads it as its `bare_form`)."""
-    return bare_form(bare) in {surface_key(f) for f in spec.forms[value].get(category, ())}
+    return bare_form(bare) in _form_keys(spec, value, category)
+
+
+@functools.lru_cache(maxsize=256)
+def _form_keys(spec: AttributeSpec, value: str, category: str) -> frozenset[str]:
+    """The lookup forms of `value`'s forms of `category` (a large age category holds hundreds)."""
+    return frozenset(surface_key(f) for f in spec.forms[value].get(category, ()))
 
 
 def _spell(number: int) -> str:
@@ -303,8 +311,24 @@ def _spell(number: int) -> str:
     return _TENS[tens] + (f"-{_SMALL[units]}" if units else "")
 
 
+def range_key(key: str, separator: str, width: int) -> str:
+    """The form key of an age range ("25-30", "aged 40 to 45"): every value renders `key`, its
+    lower bound, and then `separator` and that number plus `width` ("40-45", "70-75"), so each
+    candidate reads back to the same key (detection reads a range by its lower bound)."""
+    return f"{key}{_RANGE}{width}{_RANGE}{separator}"
+
+
+def range_renders(rendered: Sequence[str]) -> bool:
+    """Whether every rendering of a range's lower bound holds its number in digits (`range_key`)."""
+    return all(_FIRST_DIGITS.search(r) is not None for r in rendered)
+
+
 def render_form(taxonomy: Taxonomy, spec: AttributeSpec, value: str, category: str, key: str) -> str:
     """The surface of `value` in `category` under a form key (`form_key`); canonical for ``""``."""
+    if _RANGE in key:
+        key, width, separator = key.split(_RANGE)
+        lower = render_form(taxonomy, spec, value, category, key)
+        return _FIRST_DIGITS.sub(lambda n: f"{n.group()}{separator}{int(n.group()) + int(width)}", lower, count=1)
     if not key:
         return spec.canonical(value, category)
     style, _, index = key.rpartition(_SEP)

@@ -44,14 +44,28 @@ _AGE_SEX = re.compile(r"\((\d{1,2})[ \t]?([MFmf])\)")
 """An age and a sex in brackets, as forums write them: "me (34F)", "my husband (36 M)"."""
 _SEXES = {"f": "female", "m": "male"}
 _AGE_SEX_TAG = re.compile(
-    r"(?:^|(?<=[,;:])|(?<=\b[iI]'m)|(?<=\b[iI]’m)|(?<=\b[iI]m)|(?<=\b[mM]e))"
-    r"([ \t]*)([1-9]\d)[ \t]?([MFf])(?=[ \t]*(?:[,;.!?]|$))"
+    r"(?:^|(?<=[,;:.!?])|(?<=\b[iI]'m)|(?<=\b[iI]’m)|(?<=\b[iI]m)|(?<=\b[mM]e)|(?<=\bcurrently)|(?<=\bnow))"
+    r"([ \t]*)(?:([1-9]\d)(?:[ \t]?([MFf])|[ \t]?/[ \t]?([MFmf]))|([MF])[ \t]?/[ \t]?([1-9]\d))"
+    r"(?=[ \t]*(?:[,;.!?]|$))"
 )
-"""... and as a tag of its own, or after "i'm" or "me", where the user speaks of themselves: "a pic
-of me, 25F, as a pin-up", "tinder photo of me lol, 27f, sundress", "i'm 25F, turn me into a
-cyberpunk mercenary". Only there: "winter morning, 25F, frost" is a temperature,
-and a lower-case "m" a length ("swimmer, 50m, freestyle")."""
+"""... and as a tag of its own (also "F/34", "34/m"), or after "i'm", "me", "currently" or "now",
+where the user speaks of themselves: "a pic of me, 25F, as a pin-up", "tinder photo of me lol,
+27f, sundress", "i'm 25F, turn me into a cyberpunk mercenary", "dating profile photo, 34M, bald",
+"F/34, mixed race, ... of me". Only there (`_SELF`): "winter morning, 25F, frost" is a
+temperature, and a lower-case "m" a length ("swimmer, 50m, freestyle")."""
 _FIRST_PERSON = re.compile(r"(?<![\w'’-])(?:me|i|i['’]m|im|my|myself)(?![\w'’-])", re.IGNORECASE)
+_SELF = re.compile(
+    r"(?<![\w'’-])(?:selfies?|pfp|avatar|profile[ \t]+(?:pic|picture|photo)s?|dating|tinder|bumble|hinge"
+    r"|headshots?|linkedin)(?![\w'’-])",
+    re.IGNORECASE,
+)
+"""Words of a prompt in which people show themselves (a selfie, a profile picture, a dating app's
+photo), where "34M" is the user's age and sex as much as after "me"."""
+_SEX_FIELD = re.compile(r"(?<![\w'’-])((?:sex|gender)[ \t]*[:=][ \t]*)([MFmf])(?![\w'’/-])", re.IGNORECASE)
+"""A form's field of sex written with its letter: "Sex: M", "gender: f" read as "Sex: male"."""
+_DECADE_SEX = re.compile(r"(?:^|(?<=[,;:.!?]))([ \t]*)([1-9]0)s[ \t]?([MFmf])(?=[ \t]*(?:[,;.!?]|$))")
+"""A decade and a sex as a tag of a prompt about the user: "40s m, bit of a belly, ... of myself"
+read as "40-something male", the taxonomy's form of that age ("40s" before a noun is an era)."""
 _AGE_FIELD = re.compile(r"(^|[(\[{,;|\n][ \t]*)(age)[ \t]*:[ \t]*(\d{1,3})(?![\w.,]\d)", re.IGNORECASE)
 """An age as a character sheet's field, opening the text, a bracket or a tag: "(Age: 34)",
 "name: Kai, age: 9"; read as "Age 34" ("stone age: 3000 BC" is no field)."""
@@ -136,6 +150,8 @@ def normalize(text: str) -> Normalized:
         and not _AGE_ABBREVIATION.search(text)
         and not _AGE_SEX.search(text)
         and not _AGE_SEX_TAG.search(text)
+        and not _DECADE_SEX.search(text)
+        and not _SEX_FIELD.search(text)
         and not _AGE_FIELD.search(text)
         and not _MAYBE_LEET.search(text)
         and not _SPACED_RUN.search(text)
@@ -361,8 +377,9 @@ def _read_ages(text: str) -> str:
     """`text` with each age written "50 y/o", "50yo" or "50 yrs old" as "50-year-old", and "9mo", "18
     mos" as "9-month-old", found on the text without accents too ("30 y/ô": an accent put on it to
     slip past); an age and sex in brackets as forums write them, "(34F)", "(36 M)", as "(34-year-old
-    female)", and as a tag of a prompt about the user ("me, 25F, ..."); an age as a character
-    sheet's field, "(Age: 34)", as "(Age 34)"."""
+    female)", and as a tag of a prompt about the user ("me, 25F, ...", "dating profile, 34M", "F/34",
+    "40s m" as "40-something male"); a form's field of sex, "Sex: M", as "Sex: male"; an age as a
+    character sheet's field, "(Age: 34)", as "(Age 34)"."""
     plain = unaccented(text)  # one character for one: the spans are the text's
     pieces, cursor = [], 0
     for found in _AGE_ABBREVIATION.finditer(plain):
@@ -372,9 +389,17 @@ def _read_ages(text: str) -> str:
     text = "".join(pieces) + text[cursor:]
     text = _AGE_FIELD.sub(lambda m: f"{m.group(1)}{m.group(2)} {m.group(3)}", text)
     text = _AGE_SEX.sub(lambda m: f"({m.group(1)}-year-old {_SEXES[m.group(2).lower()]})", text)
-    if _FIRST_PERSON.search(text) is None:
+    text = _SEX_FIELD.sub(lambda m: f"{m.group(1)}{_SEXES[m.group(2).lower()]}", text)
+    if _FIRST_PERSON.search(text) is None and _SELF.search(text) is None:
         return text
-    return _AGE_SEX_TAG.sub(lambda m: f"{m.group(1)}{m.group(2)}-year-old {_SEXES[m.group(3).lower()]}", text)
+    text = _DECADE_SEX.sub(lambda m: f"{m.group(1)}{m.group(2)}-something {_SEXES[m.group(3).lower()]}", text)
+    return _AGE_SEX_TAG.sub(_age_and_sex, text)
+
+
+def _age_and_sex(found: re.Match[str]) -> str:
+    """ "25F", "34/m", "F/34" read as "25-year-old female" ... (`_AGE_SEX_TAG`)."""
+    space, age, sex, slashed, sex_first, age_after = found.groups()
+    return f"{space}{age or age_after}-year-old {_SEXES[(sex or slashed or sex_first).lower()]}"
 
 
 def _drop_invisible(text: str) -> str:
