@@ -234,10 +234,17 @@ def test_an_age_and_sex_in_brackets_as_forums_write_them_is_read(prompt: str, re
         ("tinder photo of me lol, 27f, sundress, rooftop bar", "27-year-old female"),
         ("me, 34M, rock climbing gym", "34-year-old male"),
         ("i'm 25F, turn me into a cyberpunk mercenary", "25-year-old female"),
+        # a profile's or a dating app's prompt shows the user too; "F/34"; a decade and a sex
+        ("dating profile photo, 34M, bald, beard, hiking in the mountains", "34-year-old male"),
+        ("selfie with better lighting pls. 20F. dont change my nose", "20-year-old female"),
+        ("F/34, mixed race, freckles, watercolor portrait of me holding my cat", "34-year-old female"),
+        ("make me look older, I'm currently 27f", "27-year-old female"),
+        ("40s m, bit of a belly, realistic avatar of myself as a viking", "40-something male"),
     ],
 )
 def test_an_age_and_sex_as_a_tag_of_a_prompt_about_the_user_is_read(prompt: str, read: str) -> None:
-    """ "me, 25F," had gone out in clear, N = 1, where "(25F)" was read."""
+    """ "me, 25F," had gone out in clear, N = 1, where "(25F)" was read; so had "dating profile
+    photo, 34M" and "F/34", read only after "me" or "i'm"."""
     assert read in normalize(prompt).text
     cset = build_candidate_set(prompt, seed=0)
     assert len(cset) > 1 and not all(read in c for c in cset.candidates)
@@ -246,7 +253,14 @@ def test_an_age_and_sex_as_a_tag_of_a_prompt_about_the_user_is_read(prompt: str,
 
 @pytest.mark.parametrize(
     "prompt",
-    ["winter morning, 25F, frost on the window", "swimmer, 50m, freestyle, me cheering", "a 4F pencil, sketch"],
+    [
+        "winter morning, 25F, frost on the window",
+        "swimmer, 50m, freestyle, me cheering",
+        "a 4F pencil, sketch",
+        "portrait of me, shot at f/16, golden hour",
+        "an M/24 rifle on a table, me cleaning it",
+        "size: M, color: white, sex pistols poster",
+    ],
 )
 def test_a_temperature_a_length_or_a_grade_is_no_age_and_sex(prompt: str) -> None:
     assert normalize(prompt).text == prompt

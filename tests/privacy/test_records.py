@@ -13,7 +13,6 @@ import pytest
 from tests.privacy.test_invariant import assert_closed, assert_varied
 
 from obclip.privacy import build_candidate_set
-from obclip.privacy.normalize import normalize
 
 _RANGE = re.compile(r"(\d{1,3})(\s?(?:-|–|to)\s?)(\d{1,3})")
 
@@ -88,32 +87,6 @@ def test_male_and_female_as_records_write_a_person_are_read_with_their_age(promp
 def test_a_gender_adjective_before_a_count_or_a_size_stays_an_adjective() -> None:
     cset = build_candidate_set("a female 30 pin connector on a workbench", seed=0)
     assert len(cset) == 1
-
-
-@pytest.mark.parametrize(
-    ("prompt", "read"),
-    [
-        ("dating profile photo, 34M, bald, beard, hiking in the mountains", "34-year-old male"),
-        ("selfie with better lighting pls. 20F. dont change my nose", "20-year-old female"),
-        ("F/34, mixed race, freckles, watercolor portrait of me holding my cat", "34-year-old female"),
-        ("make me look older, I'm currently 27f", "27-year-old female"),
-        ("40s m, bit of a belly, realistic avatar of myself as a viking", "40-something male"),
-    ],
-)
-def test_a_self_tag_of_a_profile_or_dating_prompt_is_read(prompt: str, read: str) -> None:
-    """These had gone out in clear: the tag was read only after "me" or "i'm"."""
-    assert read in normalize(prompt).text
-    cset = build_candidate_set(prompt, seed=0)
-    assert len(cset) > 1 and not all(read in c for c in cset.candidates)
-    assert_closed(prompt, seed=0)
-
-
-@pytest.mark.parametrize(
-    "prompt",
-    ["winter morning, 25F, frost on the window", "portrait, shot at f/16, golden hour", "an M/24 rifle on a table"],
-)
-def test_a_temperature_an_aperture_or_a_model_is_no_self_tag(prompt: str) -> None:
-    assert normalize(prompt).text == prompt
 
 
 @pytest.mark.parametrize(
@@ -203,10 +176,6 @@ def test_a_forms_fields_of_sex_and_race_are_read(prompt: str, word: str) -> None
     """ "Sex: M" and "Race: White" had gone out in clear: no word list holds a letter for a sex, and
     a colour word is a people's only beside a person."""
     assert_varied(prompt, word)
-
-
-def test_a_letter_after_another_field_is_no_sex() -> None:
-    assert normalize("size: M, color: white, sex pistols poster").text == "size: M, color: white, sex pistols poster"
 
 
 @pytest.mark.parametrize(

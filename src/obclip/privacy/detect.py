@@ -195,9 +195,11 @@ _LOWER_WORD_AFTER = re.compile(r"[ \t]+([a-z][a-z'’-]+)")
 _TITLED_NAME = re.compile(r"\.?[ \t]+([^\W\d_]+(?:-[^\W\d_]+)*)(?![\w-])(?!['’][^\Ws])")
 
 
-# an age range's upper bound right after a bare age ("a woman, 20-25,": `_age_ranges`), and the end
-# of a bare age's number, which may be that
-_OPT_RANGE = r"(?:[ \t]?[-–—][ \t]?\d{2,3}(?!\d)|[ \t]+to[ \t]+\d{2,3}(?!\d))?"
+# what joins the bounds of an age range ("25-30", "25 - 30", "25 to 30": `_age_ranges`)
+_RANGE_SEPARATOR = r"[ \t]?[-–—][ \t]?|[ \t]+to[ \t]+"
+# an age range's upper bound right after a bare age ("a woman, 20-25,"), and the end of a bare
+# age's number, which may be that
+_OPT_RANGE = rf"(?:(?:{_RANGE_SEPARATOR})\d{{2,3}}(?!\d))?"
 _NUMBER_END = r"(?!\w|[-–—](?!\d{2,3}(?!\d)))"
 # after a bare age: punctuation, the end, a linking word or a participle, never a noun ("of about
 # six feet", "over 70 countries" are measures and counts)
@@ -242,7 +244,7 @@ _BARE_AGE = re.compile(
 # (`_alone_before_age`): "male approx 25-30 yrs,", "female 40s", "male 45", "female, ca. 30"
 _AGE_AFTER_NOUN = re.compile(
     r"[ \t]*(?:(?:approx|approximately|about|around|roughly|circa|ca|est|aged?)\.?[ \t]+)?\d{2}"
-    r"(?:[ \t]?[-–—][ \t]?\d{2,3}|[ \t]+to[ \t]+\d{2,3})?(?:['’]?s)?(?:[ \t-]*(?:yrs?|years?|y/?o)(?:[ \t-]+old)?)?\+?"
+    rf"(?:(?:{_RANGE_SEPARATOR})\d{{2,3}})?(?:['’]?s)?(?:[ \t-]*(?:yrs?|years?|y/?o)(?:[ \t-]+old)?)?\+?"
     r"(?=[ \t]*(?:[,;.)\]]|$))"
 )
 # a tag's edge: the text's start or a comma, a semicolon, a colon or an opening bracket (`_gender_tag`)
@@ -256,9 +258,9 @@ _ME_BEFORE = re.compile(r"(?<![\w'’-])(?:me|myself)(?:[ \t]+(?:now|then|today|
 # an age range (`_age_ranges`): the upper bound after a lower one ("25-30", "25 to 30", "25 - 30"),
 # never a decimal, a time, a score, a size or a share ("25-30%", "25-30cm")
 _RANGE_AFTER = re.compile(
-    r"([ \t]?[-–—][ \t]?|[ \t]+to[ \t]+)(\d{2,3})(?!\d|[.,:/]\d|%|[ \t]?(?:cm|mm|kg|km|lbs?|ft|inch(?:es)?|m)\b)"
+    rf"({_RANGE_SEPARATOR})(\d{{2,3}})(?!\d|[.,:/]\d|%|[ \t]?(?:cm|mm|kg|km|lbs?|ft|inch(?:es)?|m)\b)"
 )
-_RANGE_BEFORE = re.compile(r"(?<![\w.,:/-])(\d{2})([ \t]?[-–—][ \t]?|[ \t]+to[ \t]+)$")
+_RANGE_BEFORE = re.compile(rf"(?<![\w.,:/-])(\d{{2}})({_RANGE_SEPARATOR})$")
 # ... written with a hyphen, which no word of the taxonomy crosses: "aged 25-30", "age 30-35", "40-45
 # years old", "25-30 year old", "20-25-year-old", "30-35 years of age"
 _HYPHEN_RANGE = re.compile(
