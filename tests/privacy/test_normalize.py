@@ -240,6 +240,9 @@ def test_an_age_and_sex_in_brackets_as_forums_write_them_is_read(prompt: str, re
         ("F/34, mixed race, freckles, watercolor portrait of me holding my cat", "34-year-old female"),
         ("make me look older, I'm currently 27f", "27-year-old female"),
         ("40s m, bit of a belly, realistic avatar of myself as a viking", "40-something male"),
+        ("28/F here, want a fantasy portrait", "28-year-old female"),
+        ("me (f, 25) as a mermaid on a rock", "(female, 25)"),
+        ("I (25, M) at a desk, cartoon style", "(25, male)"),
     ],
 )
 def test_an_age_and_sex_as_a_tag_of_a_prompt_about_the_user_is_read(prompt: str, read: str) -> None:
@@ -260,6 +263,7 @@ def test_an_age_and_sex_as_a_tag_of_a_prompt_about_the_user_is_read(prompt: str,
         "portrait of me, shot at f/16, golden hour",
         "an M/24 rifle on a table, me cleaning it",
         "size: M, color: white, sex pistols poster",
+        "my jeans (M, 32) on a hanger",
     ],
 )
 def test_a_temperature_a_length_or_a_grade_is_no_age_and_sex(prompt: str) -> None:

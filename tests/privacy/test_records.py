@@ -76,6 +76,8 @@ def test_a_range_that_is_no_adults_age_is_no_range_slot(prompt: str) -> None:
         ("age 30, female, brown hair", "age 30"),
         ("suspect is described as a white male in his 40s with a shaved head", "white"),
         ("a black female in her mid 30s, ID photo", "black"),
+        ('police BOLO notice, "female, approx 5\'4, 25-30, mixed race, braids"', "25-30"),
+        ("school yearbook staff page, a bald male principal, 1992", "male"),
     ],
 )
 def test_male_and_female_as_records_write_a_person_are_read_with_their_age(prompt: str, word: str) -> None:
@@ -97,6 +99,7 @@ def test_a_gender_adjective_before_a_count_or_a_size_stays_an_adjective() -> Non
         ("family portrait: me (dad, 41), my wife and our son", "41"),
         ("me at 20 vs me now at 65, side by side", "65"),
         ("me at 90 — what would I look like? I'm a man with short twists", "90"),
+        ("me and my boyfriend in Paris, we're both 29, eiffel tower at night", "29"),
     ],
 )
 def test_the_users_age_among_other_words_is_read(prompt: str, age: str) -> None:
@@ -114,6 +117,8 @@ def test_the_users_age_among_other_words_is_read(prompt: str, age: str) -> None:
         'a "little sister" onesie on a clothesline, pastel',
         "boy shorts underwear flat lay, pastel colors",
         "tomboy style outfit flat lay: baggy cargo pants, band tee",
+        "Boy Scout handbook on the dashboard of an abandoned car, evidence photo",
+        "a teen vogue magazine cover with no model",
     ],
 )
 def test_a_place_or_goods_for_men_or_women_shows_no_one(prompt: str) -> None:

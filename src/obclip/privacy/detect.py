@@ -233,7 +233,7 @@ _BARE_AGE = re.compile(
     # "he is 80 and she is 78", "he's 9", "The grandmother is about eighty,", "shes like 10", "the
     # girls are 4 and 9": after a subject pronoun or a person word
     # ("make my grandmother look 20 again", "make me look like 25")
-    r"|(?:[ \t]+(?:is|was|are|were|am|look|looks|looked)|['’](?:s|re|m))[ \t]+"
+    r"|(?:[ \t]+(?:is|was|are|were|am|look|looks|looked)|['’](?:s|re|m))[ \t]+(?:(?P<all>both|all)[ \t]+)?"
     r"(?:(?:about|around|maybe|roughly|approximately|nearly|almost|perhaps|like)[ \t]+)?"
     # ... or a word of time: "he is 34 now", "she was about 30 here", "make him look like he is 30 again"
     # ("he is one at heart" is no age)
@@ -247,8 +247,9 @@ _AGE_AFTER_NOUN = re.compile(
     rf"(?:(?:{_RANGE_SEPARATOR})\d{{2,3}})?(?:['’]?s)?(?:[ \t-]*(?:yrs?|years?|y/?o)(?:[ \t-]+old)?)?\+?"
     r"(?=[ \t]*(?:[,;.)\]]|$))"
 )
-# a tag's edge: the text's start or a comma, a semicolon, a colon or an opening bracket (`_gender_tag`)
-_TAG_EDGE_BEFORE = re.compile(r"(?:^|[,;:(\[])[ \t]*(?:[^\W\d_]+[ \t]+)?$")
+# a tag's edge: the text's start or a comma, a semicolon, a colon, an opening bracket or quotation
+# mark (`_gender_tag`)
+_TAG_EDGE_BEFORE = re.compile(r"(?:^|[,;:(\[\"“])[ \t]*(?:[^\W\d_]+[ \t]+)?$")
 _TAG_AFTER = re.compile(r"[ \t]*[,;][ \t]*")
 _AGE_TAG_REACH = 30  # characters between a gender tag and an age tag of the same person
 _ETHNICITY_FIELD = re.compile(r"(?<![\w'’-])(?:race|ethnicity|ethnic[ \t]+group|complexion)[ \t]*[:=][ \t]*$")
@@ -1248,6 +1249,8 @@ class _Detector:
                     before = _LAST_WORD.search(self.folded, 0, at)
                     if before is not None and before.group() in ("i", "me"):
                         pass  # "i'm 16", "i am like 40", "make me look 25": the user's own age
+                    elif before is not None and before.group() == "we" and bare.group("all"):
+                        pass  # "me and my boyfriend, we're both 29": the user's and their partner's one age
                     elif before is None or not is_person_noun(before.group()) or before.group().endswith("s"):
                         continue  # "the price is 80"
             elif bare.group("n"):

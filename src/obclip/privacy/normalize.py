@@ -42,13 +42,19 @@ _BARE_CONTRACTION = re.compile(
 starts ("the Hes family" is a name)."""
 _AGE_SEX = re.compile(r"\((\d{1,2})[ \t]?([MFmf])\)")
 """An age and a sex in brackets, as forums write them: "me (34F)", "my husband (36 M)"."""
+_SEX_AND_AGE = re.compile(
+    r"(?:(?<=\b[mM]e)|(?<=\b[iI])|(?<=\bmyself))([ \t]*)\("
+    r"(?:([MFmf])[ \t]*,[ \t]*(\d{1,2})|(\d{1,2})[ \t]*,[ \t]*([MFmf]))\)"
+)
+"""... or apart, a comma between, right after "me" or "I": "me (f, 25)", "me (25, M)", read as
+"(female, 25)", "(25, male)" ("size (M, 32) jeans" is a size)."""
 _SEXES = {"f": "female", "m": "male"}
 _AGE_SEX_TAG = re.compile(
     r"(?:^|(?<=[,;:.!?])|(?<=\b[iI]'m)|(?<=\b[iI]’m)|(?<=\b[iI]m)|(?<=\b[mM]e)|(?<=\bcurrently)|(?<=\bnow))"
     r"([ \t]*)(?:([1-9]\d)(?:[ \t]?([MFf])|[ \t]?/[ \t]?([MFmf]))|([MF])[ \t]?/[ \t]?([1-9]\d))"
-    r"(?=[ \t]*(?:[,;.!?]|$))"
+    r"(?=(?:[ \t]+here)?[ \t]*(?:[,;.!?]|$))"
 )
-"""... and as a tag of its own (also "F/34", "34/m"), or after "i'm", "me", "currently" or "now",
+"""... and as a tag of its own (also "F/34", "34/m", "28/F here"), or after "i'm", "me", "currently" or "now",
 where the user speaks of themselves: "a pic of me, 25F, as a pin-up", "tinder photo of me lol,
 27f, sundress", "i'm 25F, turn me into a cyberpunk mercenary", "dating profile photo, 34M, bald",
 "F/34, mixed race, ... of me". Only there (`_SELF`): "winter morning, 25F, frost" is a
@@ -56,11 +62,11 @@ temperature, and a lower-case "m" a length ("swimmer, 50m, freestyle")."""
 _FIRST_PERSON = re.compile(r"(?<![\w'’-])(?:me|i|i['’]m|im|my|myself)(?![\w'’-])", re.IGNORECASE)
 _SELF = re.compile(
     r"(?<![\w'’-])(?:selfies?|pfp|avatar|profile[ \t]+(?:pic|picture|photo)s?|dating|tinder|bumble|hinge"
-    r"|headshots?|linkedin)(?![\w'’-])",
+    r"|headshots?|linkedin|\d{2}[ \t]?/?[ \t]?[mf][ \t]+here)(?![\w'’-])",
     re.IGNORECASE,
 )
 """Words of a prompt in which people show themselves (a selfie, a profile picture, a dating app's
-photo), where "34M" is the user's age and sex as much as after "me"."""
+photo, "28/F here"), where "34M" is the user's age and sex as much as after "me"."""
 _SEX_FIELD = re.compile(r"(?<![\w'’-])((?:sex|gender)[ \t]*[:=][ \t]*)([MFmf])(?![\w'’/-])", re.IGNORECASE)
 """A form's field of sex written with its letter: "Sex: M", "gender: f" read as "Sex: male"."""
 _DECADE_SEX = re.compile(r"(?:^|(?<=[,;:.!?]))([ \t]*)([1-9]0)s[ \t]?([MFmf])(?=[ \t]*(?:[,;.!?]|$))")
@@ -149,6 +155,7 @@ def normalize(text: str) -> Normalized:
         and "_" not in text
         and not _AGE_ABBREVIATION.search(text)
         and not _AGE_SEX.search(text)
+        and not _SEX_AND_AGE.search(text)
         and not _AGE_SEX_TAG.search(text)
         and not _DECADE_SEX.search(text)
         and not _SEX_FIELD.search(text)
@@ -389,11 +396,20 @@ def _read_ages(text: str) -> str:
     text = "".join(pieces) + text[cursor:]
     text = _AGE_FIELD.sub(lambda m: f"{m.group(1)}{m.group(2)} {m.group(3)}", text)
     text = _AGE_SEX.sub(lambda m: f"({m.group(1)}-year-old {_SEXES[m.group(2).lower()]})", text)
+    text = _SEX_AND_AGE.sub(_sex_and_age, text)
     text = _SEX_FIELD.sub(lambda m: f"{m.group(1)}{_SEXES[m.group(2).lower()]}", text)
     if _FIRST_PERSON.search(text) is None and _SELF.search(text) is None:
         return text
     text = _DECADE_SEX.sub(lambda m: f"{m.group(1)}{m.group(2)}-something {_SEXES[m.group(3).lower()]}", text)
     return _AGE_SEX_TAG.sub(_age_and_sex, text)
+
+
+def _sex_and_age(found: re.Match[str]) -> str:
+    """ "(f, 25)" read as "(female, 25)", "(25, M)" as "(25, male)" (`_SEX_AND_AGE`)."""
+    space, sex, age, age_first, sex_after = found.groups()
+    if sex:
+        return f"{space}({_SEXES[sex.lower()]}, {age})"
+    return f"{space}({age_first}, {_SEXES[sex_after.lower()]})"
 
 
 def _age_and_sex(found: re.Match[str]) -> str:

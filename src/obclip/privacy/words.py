@@ -69,7 +69,7 @@ PERSON_NOUNS = _words(
     patient patients resident residents villager villagers citizen citizens refugee refugees
     immigrant immigrants student athlete ceo ceos focus boss bosses employee employees colleague
     colleagues coworker coworkers bestie besties neighbor neighbors neighbour neighbours stranger strangers hero heroes
-    attendant attendants realtor realtors stevedore stevedores dockworker dockworkers
+    attendant attendants realtor realtors stevedore stevedores dockworker dockworkers principal principals
     keeper keepers fisher fishers sailor sailors merchant merchants gardener gardeners baker bakers
     hoplite hoplites druid druids janissary janissaries highlander highlanders redcoat redcoats
     ronin shinobi grenadier grenadiers powerlifter powerlifters bagpiper bagpipers luchador luchadores
