@@ -270,7 +270,6 @@ _HYPHEN_RANGE = re.compile(
 )
 _DIGITS_AT_END = re.compile(r"\d{2}$")
 _DIGITS_AT_START = re.compile(r"\d{2}(?!\d)")
-_ADULT_FLOOR = 18  # a range's lower bound under this is a child's (its rows render no range)
 # a bare age after "at" right after "him" or "her": "show him at 18", "draw her at 30" (his age
 # then; "at 5 pm", "at 100%" are none, as `_AFTER_AGE` reads them); never a clock's "18:00"
 _AT_AGE_OF_PRONOUN = re.compile(r"(?<=\b(?:him|her))[ \t]+at[ \t]+\d{1,3}(?![\d:.])")
@@ -1312,8 +1311,9 @@ class _Detector:
         "approx 25-30 yrs") is one slot read by its lower bound: every candidate renders its own
         number there and that number plus the user's width ("40-45", "70-75": `keep.range_key`), so
         the upper bound no longer goes out in clear beside a decoy's lower one ("70-30"). A child's
-        range stays as it was read ("aged 8-10"), as does any number that is no age (a count, a
-        size: a range after a word that is no age's)."""
+        range stays as it was read ("aged 8-10": its lower bound is a word of the child's age
+        attribute, whose rows render no range), as does any number that is no age (a count, a size:
+        a range after a word that is no age's)."""
         if not any(c.isdigit() for c in self.folded):
             return
         adult = next((i for i, a in enumerate(self.taxonomy.attributes) if a.name == _ADULT_AGE), None)
@@ -1323,7 +1323,7 @@ class _Detector:
             lower, upper = int(found.group("a")), int(found.group("b"))
             surface = f"{found.group('pre') or ''}{found.group('a')}{found.group('unit') or ''}"
             entry = self.taxonomy.lexicon.get(surface_key(surface))
-            if entry is None or entry.attribute != adult or not _ADULT_FLOOR <= lower < upper:
+            if entry is None or entry.attribute != adult or not lower < upper:
                 continue
             start, end = found.start(), found.end()
             self.matches = sorted(
@@ -1352,7 +1352,7 @@ class _Detector:
             after = _RANGE_AFTER.match(self.plain, match.end) if tail is not None else None
             if tail is not None and after is not None and after.end() not in taken:
                 lower, upper = int(tail.group()), int(after.group(2))
-                if _ADULT_FLOOR <= lower < upper:
+                if lower < upper:
                     match.surface = match.surface or written  # its key is the lower bound's ("aged 25")
                     match.end = after.end()
                     match.range_separator, match.range_width = after.group(1), upper - lower
@@ -1364,7 +1364,7 @@ class _Detector:
                 lower, upper = int(before.group(1)), int(head.group())
                 surface = (match.surface or written).replace(head.group(), before.group(1), 1)
                 entry = self.taxonomy.lexicon.get(surface_key(surface))
-                if entry is not None and entry.attribute == adult and _ADULT_FLOOR <= lower < upper:
+                if entry is not None and entry.attribute == adult and lower < upper:
                     match = replace(
                         match,
                         start=before.start(),
