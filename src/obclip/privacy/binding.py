@@ -305,6 +305,24 @@ def _break_ends(pattern: re.Pattern[str], folded: str) -> tuple[int, ...]:
     return tuple(m.end() for m in pattern.finditer(folded))
 
 
+def _likenesses_of(folded: str, low: int, high: int) -> list[re.Match[str]]:
+    """`_LIKENESS_OF`'s matches in folded[low:high], as `finditer(folded, low, high)` finds them, taken
+    from the text's own matches, found once (a clause of a long tag list without commas is read
+    before each of its words: 4,000 characters had taken seconds), unless one of those straddles
+    `low` or `high`, where the bounded search may find others."""
+    found, starts = _likeness_matches(folded)
+    first, last = bisect.bisect_left(starts, low), bisect.bisect_left(starts, high)
+    if (first and found[first - 1].end() > low) or (last and found[last - 1].end() > high):
+        return list(_LIKENESS_OF.finditer(folded, low, high))
+    return found[first:last]
+
+
+@functools.lru_cache(maxsize=16)
+def _likeness_matches(folded: str) -> tuple[list[re.Match[str]], list[int]]:
+    found = list(_LIKENESS_OF.finditer(folded))
+    return found, [m.start() for m in found]
+
+
 def _opening(pattern: re.Pattern[str], folded: str, start: int) -> tuple[int, int | None]:
     """Where the stretch of `folded` holding `start`, between breaks of `pattern`, opens, and where
     the next break ends (None at the end of the text)."""
@@ -345,7 +363,7 @@ def in_likeness(folded: str, start: int) -> bool:
     phrase, _ = _opening(_PHRASE_BREAK, folded, start)
     # a match before the clause counts where its "of" is in it: a bracket closed before the "of"
     # ("((antique marionette)) of an old king"), not after ("(statues of warriors:1.1) around her")
-    found = [m for m in _LIKENESS_OF.finditer(folded, min(phrase, clause), start) if m.end() > clause]
+    found = [m for m in _likenesses_of(folded, min(phrase, clause), start) if m.end() > clause]
     if any(
         m.group(2) in _likenesses() or f"{m.group(1)} {m.group(2)}" in _likenesses()  # "funko pop of"
         for m in found

@@ -3620,8 +3620,20 @@ class _Detector:
 
     def _sentence_breaks(self, start: int, end: int) -> int:
         """How many sentences end between `start` and `end` (an abbreviation's dot ends none)."""
-        breaks = _SENTENCE_BREAK.finditer(self.folded, start, end + 1)
-        return sum(found.group(1) not in _ABBREVIATIONS for found in breaks)
+        word_start = start < len(self.folded) and (start == 0 or not _WORD_CHAR.match(self.folded[start - 1]))
+        if not (word_start and _WORD_CHAR.match(self.folded[start])):
+            breaks = _SENTENCE_BREAK.finditer(self.folded, start, end + 1)  # not at a word's start: read from there
+            return sum(found.group(1) not in _ABBREVIATIONS for found in breaks)
+        # from a word's start, the breaks found there are the text's own: counted from their
+        # positions, so that a long prompt's many pronouns do not read it again each time
+        starts, ends = self._breaks
+        return max(0, bisect.bisect_right(ends, end + 1) - bisect.bisect_left(starts, start))
+
+    @functools.cached_property
+    def _breaks(self) -> tuple[list[int], list[int]]:
+        """The starts and ends of the text's sentence breaks (`_sentence_breaks`), in order."""
+        found = [m for m in _SENTENCE_BREAK.finditer(self.folded) if m.group(1) not in _ABBREVIATIONS]
+        return [m.start() for m in found], [m.end() for m in found]
 
     def _same_person(self, previous: _Match, match: _Match) -> bool:
         """Whether `match` continues the noun phrase of `previous` ("young ... African woman",
