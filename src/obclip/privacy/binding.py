@@ -530,8 +530,9 @@ def facility_genitive(taxonomy: Taxonomy, folded: str, start: int, end: int, sur
     """Whether the plural person noun at folded[start:end], written as a possessive, names whom a
     place or a kind of goods is for (`binding.json`, ``facilities``: "the men's room door", "men's
     restroom icon", "the women's ward of an abandoned asylum", "the ladies' room sign"), whatever
-    article comes before: a place or a department, no person shown. An adjective between is passed
-    over ("the men's public restroom"); a person word there is a person ("the women's old nurse")."""
+    article comes before: a place or a department, no person shown. A taxonomy word that only
+    modifies is passed over ("the women's old ward"); the first other word must be the place or the
+    goods, and a person word there is a person ("the women's old nurse")."""
     entry = taxonomy.lexicon.get(surface_key(surface or folded[start:end]))
     if entry is None or entry.is_pronoun or not _plural(entry):
         return False
