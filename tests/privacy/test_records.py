@@ -33,8 +33,9 @@ _RANGE = re.compile(r"(\d{1,3})(\s?(?:-|–|to)\s?)(\d{1,3})")
 )
 def test_an_adult_age_range_varies_whole_and_keeps_its_width(prompt: str, written: str) -> None:
     """The range had gone out in clear ("20-25"), or its lower bound alone had varied beside the
-    upper one ("a 70-45 year old"). Every candidate now renders its own lower bound and the user's
-    width, and the user's own candidate is the prompt as written."""
+    upper one ("aged 70 to 30"), or the "old" after it ("a 40-45 year young man"). Every candidate
+    now renders its own lower bound and the user's width, and the user's own candidate is the
+    prompt as written."""
     cset = build_candidate_set(prompt, seed=0)
     assert cset.candidates[cset.true_index] == prompt
     assert len(cset) > 1 and not all(written in c for c in cset.candidates), cset.candidates
