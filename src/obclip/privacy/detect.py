@@ -1873,8 +1873,8 @@ class _Detector:
                 continue
             if self._alone_before_age(match, match.end):
                 return True  # "asian male approx 25-30 yrs, slim build"
-            if self._next_token(match.end)[0] not in ("punct", "end"):
-                continue
+            if not self._tag_person(match):
+                continue  # no tag of its own: "a male nurse"
             if any(self._ages(m) and abs(m.start - match.start) < _AGE_TAG_REACH for m in self.matches):
                 return True
             tag = _TAG_AFTER.match(self.plain, match.end)
