@@ -400,18 +400,30 @@ _RECREATED = re.compile(
 _RECREATING = re.compile(r"(?<![\w'’-])(?:recreat\w*|remak\w*|reimagin\w*|redo\w*)(?![\w'’-])")
 
 
+@functools.lru_cache(maxsize=16)
+def _meme_words(folded: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The starts and ends of every "meme" in `folded`, none where it says no meme is recreated: found
+    once per text, where each person word of a long prompt had searched the rest of its clause."""
+    if _RECREATED.search(folded) is None:
+        return (), ()
+    found = list(_MEME_AFTER.finditer(folded))
+    return tuple(m.start() for m in found), tuple(m.end() for m in found)
+
+
 def in_recreated_meme(folded: str, start: int) -> bool:
     """Whether the person word at folded[start] is in a meme's name, said before "meme" in its
     clause, in a prompt that says the meme is recreated with others ("distracted boyfriend meme
     recreated with three shiba inus", "woman yelling at a cat meme but both sides are cats",
     "distracted boyfriend meme with three houseplants"): a title, no one in the picture. Without
     such words the meme's persons are drawn ("the distracted boyfriend meme, photorealistic")."""
-    _, next_break = _opening(_CLAUSE_BREAK, folded, start)
-    end = len(folded) if next_break is None else next_break
-    meme = _MEME_AFTER.search(folded, start, end)
-    if meme is None or _RECREATED.search(folded) is None:
+    starts, ends = _meme_words(folded)
+    at = bisect.bisect_left(starts, start)
+    if at == len(starts):
         return False
-    return _RECREATING.search(folded, start, meme.start()) is None  # "a woman recreating the ... meme" is there
+    _, next_break = _opening(_CLAUSE_BREAK, folded, start)
+    if next_break is not None and ends[at] > next_break:
+        return False  # the first "meme" after the word is in a later clause
+    return _RECREATING.search(folded, start, starts[at]) is None  # "a woman recreating the ... meme" is there
 
 
 @functools.cache

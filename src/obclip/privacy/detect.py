@@ -3846,8 +3846,7 @@ class _Detector:
             return False
         spec = self.taxonomy.attributes[match.entry.attribute]
         written = surface_key(match.surface or self.folded[match.start : match.end])
-        aliases = spec.aliases.get(match.entry.value, {}).get(match.category, ())
-        return written in {surface_key(a) for a in aliases}
+        return written in spec.alias_keys.get((match.entry.value, match.category), ())
 
     def _parts(self, attributes: tuple[Attribute, ...]) -> tuple[Part, ...]:
         spans: list[tuple[int, int, Slot | None]] = []

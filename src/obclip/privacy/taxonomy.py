@@ -90,6 +90,15 @@ class AttributeSpec:
         return tuple(v for v in self.values if wanted <= self.forms[v].keys())
 
     @functools.cached_property
+    def alias_keys(self) -> Mapping[tuple[str, str], frozenset[str]]:
+        """``alias_keys[value, category]``: the lookup keys (`surface_key`) of that slot's aliases."""
+        return {
+            (value, category): frozenset(surface_key(alias) for alias in surfaces)
+            for value, by_category in self.aliases.items()
+            for category, surfaces in by_category.items()
+        }
+
+    @functools.cached_property
     def generic_roles(self) -> frozenset[str]:
         """The categories of a role one value names by the role's own name ("hero": hero /
         heroine, "host_plural": hosts / hostesses), which is the role of anyone after an adjective
