@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from tests.privacy.test_invariant import assert_closed
 
 from obclip.privacy import build_candidate_set, default_taxonomy, detect
-from obclip.privacy.keep import _spell, parse_number
+from obclip.privacy.keep import _pair_rows, _spell, parse_number
+from obclip.privacy.taxonomy import data_name_keys, surface_key
 
 ROWS = json.loads(resources.files("obclip.privacy").joinpath("data/keep.json").read_text(encoding="utf-8"))
 AGE_ROWS = ROWS["numbers"]["age"]["default"]["blocks"]
@@ -163,6 +164,23 @@ def test_the_users_candidate_keeps_its_names_and_decoys_use_their_pair(prompt: s
     assert kept in cset.true_prompt
     assert all("Emma" not in c and "James" not in c for c in cset.candidates)  # a pair, not the canonical names
     assert_closed(prompt, seed=0)
+
+
+def test_every_hand_listed_name_is_in_a_pair_so_the_users_candidate_keeps_it() -> None:
+    # the hand lists are read wherever a name is capitalised and pair among themselves: one left
+    # without a partner ("a journalist named Siobhan") would send the user's candidate as "Emma"
+    taxonomy = default_taxonomy()
+    spec = taxonomy.attribute("gender")
+    generated = data_name_keys()
+    paired = {surface_key(name) for row in _pair_rows(taxonomy, spec) for name in row.values()}
+    hand = [n for v in spec.values for n in spec.forms[v].get("first_name", ()) if surface_key(n) not in generated]
+    assert len(hand) > 900
+    assert [n for n in hand if surface_key(n) not in paired] == []
+    for name, decoy in (("Siobhan", "Ruairi"), ("Adwoa", "Kwadwo"), ("Elif", "Baris")):
+        cset = build_candidate_set(f"a journalist named {name} in the rain", seed=0)
+        assert cset.true_prompt == f"a journalist named {name} in the rain"
+        assert set(cset.candidates) == {cset.true_prompt, f"a journalist named {decoy} in the rain"}
+        assert_closed(f"a journalist named {name} in the rain", seed=0)
 
 
 def test_a_name_in_no_pair_is_rendered_canonically() -> None:
