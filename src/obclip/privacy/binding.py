@@ -391,13 +391,13 @@ _MEME_AFTER = re.compile(r"(?<![\w'’-])memes?(?![\w'’-])")
 # persons ("but as a renaissance oil painting", "recreated as a real photo" still show them), nor
 # one of them replaced ("but the girlfriend is a cat" still shows the boyfriend)
 _RECREATED = re.compile(
-    r"(?<![\w'’-])(?:recreat\w*|remade|remake|reimagin\w*|redone)[ \t]+(?:with|using|by)[ \t]"
+    r"(?<![\w'’-])(?:recreat\w*|remade|remake|reimagin\w*|redone|redraw|re-?drawn)[ \t]+(?:with|using|by)[ \t]"
     r"|(?<![\w'’-])memes?[ \t]+(?:template[ \t]+)?(?:but[ \t]+(?:both|all|every\w*|it['’]s|they['’]re)"
     r"|with[ \t]+(?:\d+|two|three|four|five|six|seven|eight|nine|ten))[ \t]"
 )
 
 
-_RECREATING = re.compile(r"(?<![\w'’-])(?:recreat\w*|remak\w*|reimagin\w*|redo\w*)(?![\w'’-])")
+_RECREATING = re.compile(r"(?<![\w'’-])(?:recreat\w*|remak\w*|reimagin\w*|redo\w*|redraw\w*)(?![\w'’-])")
 
 
 @functools.lru_cache(maxsize=16)
@@ -751,11 +751,14 @@ def in_sign_text(text: str, start: int, end: int) -> bool:
     capitalised words between ('a neon sign that says GIRLS GIRLS GIRLS'; in title case too, 'a
     sign that says "Grandma's Diner"', 'a tavern sign reading The Jolly Fisherman'), or inside a quotation in capitals
     ('a shop front with "BOYS & GIRLS" above the door') with lower-case text around it (a prompt
-    in capitals throughout is still read); and any quotation, whatever its case, right before what
-    it is written as or on ('"beloved mother" engraving', 'a "mom" tattoo'). Reads how the word is
-    written, never its value."""
+    in capitals throughout is still read); any quotation, whatever its case, right before what
+    it is written as or on ('"beloved mother" engraving', 'a "mom" tattoo'); and a merchandise
+    slogan before what it is printed on ("world's best grandpa mug", "#1 dad t-shirt"). Reads how the
+    word is written, never its value."""
     word = text[start:end]
     line_start = text.rfind("\n", 0, start) + 1
+    if _SLOGAN_BEFORE.search(text, max(line_start, start - _SIGN_WINDOW), start) and _SLOGAN_AFTER.match(text, end):
+        return True  # a slogan printed on a thing: "world's best grandpa mug", "#1 Dad t-shirt"
     quotation = _quotation(text, start, end, line_start)
     if quotation is not None and _WRITTEN_AFTER_QUOTE.match(text, quotation[1] + 1) is not None:
         return True  # a quotation in any case before what it is written on: '"beloved mother" engraving'
@@ -894,8 +897,16 @@ _WRITTEN_ON = (
     r"|neon|lettering|logos?|titles?|captions?|tattoos?|headlines?|slogans?|placards?|billboards?|marquees?"
     r"|signboards?|nameplates?|doormats?|mugs?|t-shirts?|shirts?|onesies?|hoodies?|sweatshirts?|aprons?|totes?"
     r"|caps?|cakes?|cards?|covers?|books?|songs?|albums?"
-    r"|items?|brands?|badges?|posts?)"
+    r"|items?|brands?|badges?|posts?|tins?|jars?|box|boxes|packs?|packets?|bags?|pins?|magnets?|patch|patches"
+    r"|decals?|bottles?|icons?|memes?|gifs?|emojis?|templates?|pillows?|keychains?|coasters?"
+    r"|bookmarks?|notebooks?|calendars?|postcards?|stamps?|wrappers?|text)"
 )
+# a slogan of merchandise, unquoted, before what it is printed on: "world's best grandpa mug", "#1 dad t-shirt"
+_SLOGAN_BEFORE = re.compile(
+    r"(?i)(?<![\w'’-])(?:(?:the[ \t]+)?world['’]?s[ \t]+(?:best|greatest|okayest|coolest|worst|no\.?[ \t]*1|#1)"
+    r"|#1|no\.[ \t]*1)[ \t]+(?:[a-z]+[ \t]+)?$"
+)
+_SLOGAN_AFTER = re.compile(r"(?:[ \t]+ever)?[!.]?(?:[ \t]+[a-z-]+)?[ \t]+" + _WRITTEN_ON + r"(?![\w'’-])")
 _WRITTEN_SOON_AFTER = re.compile(r"(?:[ \t]+[^\s,;:'\"“”‘’()\[\]{}]+){0,3}?[ \t]+" + _WRITTEN_ON + r"(?![\w'’-])")
 _TEXT_BEFORE_QUOTE = re.compile(
     r"(?<![\w'’-])(?:says?|saying|said|reads?|reading|titled|entitled|labell?ed|lettered|inscribed|engraved|printed"
@@ -1132,6 +1143,54 @@ def _thing_noun(word: str) -> bool:
     return (word in object_heads() or word in _owned_heads()) and not is_depiction(word) and not is_person_noun(word)
 
 
+# words a work's title holds in lower case between capitalised ones ("Sons and Lovers")
+_WORK_TITLE_LINKS = frozenset(("and", "of", "the", "a", "an", "in", "on", "to", "with", "for", "at", "from", "&"))
+_WORK_TITLE_TOKEN = re.compile(r"[^\W\d_][\w'’-]*|&")
+# what names a work right before its title, or right after it
+_WORK_BEFORE = re.compile(
+    r"(?<![\w'’-])(?:cop(?:y|ies)|editions?|paperbacks?|hardcovers?|volumes?|reading|reads)[ \t]+(?:of[ \t]+)?$"
+)
+_WORK_AFTER = re.compile(
+    r"[ \t]+(?:[a-z]+[ \t]+)?(?:books?|novels?|paperbacks?|hardcovers?|themed|audiobooks?|box[ \t]+sets?)(?![\w'’-])"
+)
+
+
+def in_work_title(text: str, folded: str, start: int, end: int) -> bool:
+    """Whether the word at text[start:end] lies in the title of a book or a work: a run of two or
+    more capitalised words, with the lower-case words a title links them by, right after "a copy
+    of", "a paperback of", "reading" ("a dog-eared copy of Of Mice and Men", "a worn copy of Little
+    Women") or before "book", "novel", "themed" in lower case ("The Boy Who Cried Wolf picture book",
+    "a Little Prince themed carousel"; a prompt in title case throughout holds no such run)."""
+    tokens = list(_WORK_TITLE_TOKEN.finditer(text, max(0, start - _NAME_WINDOW), min(len(text), end + _NAME_WINDOW)))
+    at = next((i for i, t in enumerate(tokens) if t.start() <= start < t.end()), None)
+    if at is None:
+        return False
+
+    def linked(i: int, j: int) -> bool:  # tokens i and j (= i + 1) are neighbours in one run
+        return text[tokens[i].end() : tokens[j].start()] in (" ", "\t")
+
+    def member(i: int) -> bool:
+        word = tokens[i].group()
+        return word[:1].isupper() or word in _WORK_TITLE_LINKS
+
+    first = last = at
+    while first > 0 and linked(first - 1, first) and member(first - 1):
+        first -= 1
+    while last + 1 < len(tokens) and linked(last, last + 1) and member(last + 1):
+        last += 1
+    while first < at and not tokens[first].group()[:1].isupper():
+        first += 1  # the run starts and ends with a capitalised word
+    while last > at and not tokens[last].group()[:1].isupper():
+        last -= 1
+    run_start, run_end = tokens[first].start(), tokens[last].end()
+    if sum(tokens[i].group()[:1].isupper() for i in range(first, last + 1)) < 2:
+        return False
+    return (
+        _WORK_BEFORE.search(folded, max(0, run_start - _NAME_WINDOW), run_start) is not None
+        or _WORK_AFTER.match(text, run_end) is not None
+    )
+
+
 def in_proper_name(taxonomy: Taxonomy, text: str, folded: str, start: int, end: int) -> bool:
     """Whether the word at text[start:end], capitalised, lies in the proper name of a thing: a run of
     two to five capitalised words, next to lower-case text, right after a thing ("the yacht Lady
@@ -1353,7 +1412,9 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
     counted = _COUNTED_BEFORE.search(folded, max(0, start - 12), start) is not None
     likeness_end = None if named or counted else _likeness_run(folded, end)
     if likeness_end is not None:
-        return _phrase_ends(folded, likeness_end)  # "a cowboy cake topper", "a nurse bobblehead"
+        # "a cowboy cake topper", "a nurse bobblehead", "a baby shark plush toy": the likeness, and
+        # any things it makes, end the phrase
+        return _phrase_ends(folded, _things_after(taxonomy, folded, likeness_end)[0])
     if (
         not is_object_head(head.group(1))
         and not _worn_after_role(taxonomy, entry, folded, head, surface or folded[start:end])
@@ -1784,6 +1845,7 @@ def in_idiom(
         or named_award(text, start, end)
         or character_name(taxonomy, text, folded, start, end, categories)
         or in_proper_name(taxonomy, text, folded, start, end)
+        or in_work_title(text, folded, start, end)
         or in_possessive_name(taxonomy, text, folded, start, end, categories)
     ):
         return True

@@ -104,6 +104,15 @@ _TITLE_GAP_OK = re.compile(r"\.?\s*")
 _APPOSITION = re.compile(
     r"\.?((?:\s+[^\W\d_][\w'’-]*){0,2})(?:\s*,\s*(?:(?:a|an|the)\s+)?|\s+the\s+)((?:[^\W\d_][\w'’-]*\s+){0,3})"
 )
+# the determiner of a clause's subject, with up to two adjectives after it, before a noun that an
+# apposition renames (`_Detector._noun_apposition`): "the heroine, a ...", "my brave mom, a ..."
+_SUBJECT_DETERMINER_BEFORE = re.compile(
+    r"(?:^|[.:;!?(\n]|(?<![\w'’-])(?:the|my|our|your|his|her|their))[ \t]+(?:[a-z-]+[ \t]+){0,2}$"
+)
+# ... its opening, where the article is written as is: a comma, "a" or "an", up to two words
+_APPOSITION_OPENS = re.compile(r",[ \t]*an?[ \t]+(?:[a-z-]+[ \t]+){0,2}")
+# the end of the apposition: up to four more words, a comma, then the subject's verb or "who"
+_APPOSITION_CLOSE = re.compile(r"(?:[ \t]+[\w'’-]+){0,4}?[ \t]*,[ \t]*([a-z]+)(?![\w'’-])")
 # a school year or an age group's league, read as a child's age before a child's noun: "a 4th grade
 # girl", "fifth-grade boys", "grade 3 students", "U12 girls" (`_before_child`)
 _SCHOOL_YEAR = re.compile(r"(?:\d{1,2}(?:st|nd|rd|th)|[a-z]+)[ \t-]grade|grade[ \t]+\d{1,2}|u-?\d{1,2}")
@@ -193,6 +202,7 @@ _PERSON_RULES = frozenset({ALWAYS, CAPITALISED, TITLE})
 # a word after a courtesy title typed in lower case: "mrs patel"
 _LOWER_WORD_AFTER = re.compile(r"[ \t]+([a-z][a-z'’-]+)")
 _TITLED_NAME = re.compile(r"\.?[ \t]+([^\W\d_]+(?:-[^\W\d_]+)*)(?![\w-])(?!['’][^\Ws])")
+_LONGEST_ABBREVIATION = 4  # letters of a title written with a period ("Mrs.", "Prof.", "Capt.")
 
 
 # what joins the bounds of an age range ("25-30", "25 - 30", "25 to 30": `_age_ranges`)
@@ -201,11 +211,13 @@ _RANGE_SEPARATOR = r"[ \t]?[-–—][ \t]?|[ \t]+to[ \t]+"
 # age's number, which may be that
 _OPT_RANGE = rf"(?:(?:{_RANGE_SEPARATOR})\d{{2,3}}(?!\d))?"
 _NUMBER_END = r"(?!\w|[-–—](?!\d{2,3}(?!\d)))"
-# after a bare age: punctuation, the end, a linking word or a participle, never a noun ("of about
-# six feet", "over 70 countries" are measures and counts)
+# after a bare age: punctuation, the end, a linking word, a preposition, a participle or an
+# adjective said after the person ("a girl of seventeen asleep"), never a noun ("of about six
+# feet", "over 70 countries" are measures and counts)
 _AFTER_AGE = (
     rf"(?={_OPT_RANGE}\+?[ \t]*(?:[,.;:!?)\]\"”—]|$|(?:and|with|in|on|at|wearing|holding|who|years?|yrs?|vs"
-    r"|versus|dressed|clad|seated|from|as|for|by|near|beside|next|behind|under)\b|\w+ing\b))"
+    r"|versus|dressed|clad|seated|from|as|for|by|near|beside|next|behind|under|asleep|awake|alone|atop|among"
+    r"|inside|outside|into|onto|through|across|against|beneath|above|below)\b|\w+ing\b))"
 )
 # a bare age as written and rendered: "7" or, an infant's, "18 months"
 _AGE_NUMBER = r"\d{1,3}(?:[ \t]+months?)?"
@@ -256,6 +268,13 @@ _ETHNICITY_FIELD = re.compile(r"(?<![\w'’-])(?:race|ethnicity|ethnic[ \t]+grou
 _BRACKET_OPENS = re.compile(r"[ \t]*\([ \t]*")
 _ME_AT_END = re.compile(r"(?<![\w'’-])\(?(?:me|myself)\)?$", re.IGNORECASE)
 _ME_BEFORE = re.compile(r"(?<![\w'’-])(?:me|myself)(?:[ \t]+(?:now|then|today|here))?[ \t]*$")
+# "you" shown in a meme's point of view: "POV: you're 8 and ...", "when you're 30 and your knees crack"
+_YOU_SHOWN = re.compile(r"(?<![\w'’-])(?:pov(?![\w'’-])[^.!?\n]*|when[ \t]+)you[ \t]*$")
+# ... and right before the age said of them (`_Detector._user_described`)
+_YOU_SHOWN_BEFORE_AGE = re.compile(
+    r"(?<![\w'’-])(?:pov(?![\w'’-])[^.!?\n]*|when[ \t]+)(?:you['’]re|you[ \t]+are|youre)[ \t]+"
+    r"(?:(?:about|around|like|maybe|almost|nearly|roughly)[ \t]+)?$"
+)
 # an age range (`_age_ranges`): the upper bound after a lower one ("25-30", "25 to 30", "25 - 30"),
 # never a decimal, a time, a score, a size or a share ("25-30%", "25-30cm")
 _RANGE_AFTER = re.compile(
@@ -277,6 +296,9 @@ _AT_AGE_OF_PRONOUN = re.compile(r"(?<=\b(?:him|her))[ \t]+at[ \t]+\d{1,3}(?![\d:
 # like she is 10 years older"): a decoy's "old" there would read "10 years old", another age
 _COMPARATIVE_AGES = frozenset({"older", "younger"})
 _YEARS_BEFORE = re.compile(r"(?<![\w-])(?:\d{1,3}|[a-z]+)[ \t]+years?[ \t]+$")
+# "old" after a number of years that no age form holds ("a wizard over 300 years old", "a 150 year old
+# man"): the number's phrase, left as written; read alone, "old" would send "a 150 year young man"
+_NUMBER_OF_YEARS_BEFORE = re.compile(r"(?<![\w.,-])\d{1,4}[ \t-]+(?:years?|yrs?)[ \t-]+$")
 # ages joined by "and" (`_coordinated_ages`): "70 and [68 years old]", "[aged 4] and 7", "brothers, 8 and 11"
 _DIGIT = re.compile(r"\d")
 _THOUSANDS = re.compile(r",\d{3}(?!\d)")
@@ -1248,6 +1270,8 @@ class _Detector:
                     before = _LAST_WORD.search(self.folded, 0, at)
                     if before is not None and before.group() in ("i", "me"):
                         pass  # "i'm 16", "i am like 40", "make me look 25": the user's own age
+                    elif before is not None and _YOU_SHOWN.search(self.folded, max(0, at - 80), before.end()):
+                        pass  # "POV: you're 8 and your mom says ...": the one the meme shows
                     elif before is not None and before.group() == "we" and bare.group("all"):
                         pass  # "me and my boyfriend, we're both 29": the user's and their partner's one age
                     elif before is None or not is_person_noun(before.group()) or before.group().endswith("s"):
@@ -1596,6 +1620,11 @@ class _Detector:
             ):
                 self.idiom_starts.add(match.start)  # "make my sister look 10 years older": a span, no age
                 continue
+            if surface_key(self.plain[match.start : match.end]) in ("old", "young") and _NUMBER_OF_YEARS_BEFORE.search(
+                self.plain, max(0, match.start - 24), match.start
+            ):
+                self.idiom_starts.add(match.start)  # "over 300 years old": a number no age form holds
+                continue
             if self._age_of_weeks(match):
                 self.idiom_starts.add(match.start)  # "a 6 week old son": an infant's age, told as a cue
                 continue
@@ -1831,14 +1860,21 @@ class _Detector:
 
     def _user_described(self) -> bool:
         """Whether an age is said of the user ("i'm 25 years old, make me a pin-up", "me, (age
-        45:1.1), beach", "a pic of me at 25 years old", "i'm 16"), or a word of the taxonomy right
+        45:1.1), beach", "a pic of me at 25 years old", "i'm 16"; the one a meme shows: "POV: you're
+        8 and ..."), or a word of the taxonomy right
         after "i'm" ("i'm asian, make me a pin-up", "i'm white so keep my skin tone"): the user is
         then in the picture, and the attribute varies as any person's would ("make me look older"
         says no age)."""
         return any(
             not m.entry.is_pronoun
             and (
-                (self._ages(m) and _USER_BEFORE_AGE.search(self.folded, max(0, m.start - 24), m.start) is not None)
+                (
+                    self._ages(m)
+                    and (
+                        _USER_BEFORE_AGE.search(self.folded, max(0, m.start - 24), m.start) is not None
+                        or _YOU_SHOWN_BEFORE_AGE.search(self.folded, max(0, m.start - 80), m.start) is not None
+                    )
+                )
                 or _I_AM_BEFORE.search(self.folded, max(0, m.start - 16), m.start) is not None
             )
             for m in self.matches
@@ -2162,6 +2198,9 @@ class _Detector:
             name = _TITLED_NAME.match(self.text, match.end)
             if name is None or name.start(1) in self.starts:
                 continue
+            written = self.folded[match.start : match.end]
+            if self.text.startswith(".", match.end) and len(written) > _LONGEST_ABBREVIATION:
+                continue  # "back to its mother. Caption: ...": a sentence ends there, no "Mrs." or "Dr."
             word = name.group(1)
             if not word[0].isupper() and not self._lower_name(match, word):
                 continue
@@ -3061,7 +3100,12 @@ class _Detector:
                 continue
             if mine:
                 root = mine[0]  # "a senior in his 60s with her cat": another person, of the other value
-            elif not persons or self._possessor_unnamed(match, persons[0]) or self._owner_before(match, persons[0]):
+            elif (
+                not persons
+                or self._possessor_unnamed(match, persons[0])
+                or self._owner_before(match, persons[0])
+                or self._reflexive_first(match, starts.get(kind, []))
+            ):
                 if kind not in pronoun_roots:
                     match.variable = pronoun_roots[kind] = own_person(match)
                     continue
@@ -3109,6 +3153,13 @@ class _Detector:
             if by is not None and by.entry.is_pronoun:
                 join(match, variables[by.variable].person)
         return variables
+
+    @staticmethod
+    def _reflexive_first(pronoun: _Match, starts: list[int]) -> bool:
+        """Whether `pronoun` is a reflexive before every person word of its attribute: it speaks of
+        its clause's subject, said before it, never of a person named after it ("a veteran teaching
+        himself to fish after his son moved away" is the veteran, not the son)."""
+        return "reflexive_pronoun" in pronoun.entry.categories and not bisect.bisect_left(starts, pronoun.start)
 
     def _free_referents(
         self, pronoun: _Match, before: list[_Match], variables: list[_Variable], free: list[int]
@@ -3675,6 +3726,8 @@ class _Detector:
                 if same_kind and previous.category == match.category and match.category in _KIN_CATEGORIES:
                     return False  # "mom dad and three kids", "grandma grandpa": two persons, each varied
                 return not (same_kind and "plural" in previous.category and "plural" in match.category)
+            if self._noun_apposition(previous, match):
+                return True
             return match.rule == CAPITALISED and match.article is None and gap.strip() in ("", ",")
         if self._apposition(previous, match):
             return True
@@ -3757,6 +3810,29 @@ class _Detector:
             return False
         names, words = found.group(1).split(), found.group(2).split()
         return all(n[:1].isupper() for n in names) and not any(fold(w) in FUNCTION_WORDS for w in words)
+
+    def _noun_apposition(self, previous: _Match, match: _Match) -> bool:
+        """Whether `match` opens a noun phrase with "a" or "an" between commas that renames the
+        person "the", "my", "his" ... named by `previous`, the clause's subject, whose verb follows
+        ("the heroine, a 17 year old swordswoman, faces her father", "my mom, a retired nurse,
+        smiles"): one person, so the two nouns agree in every candidate, where they had varied
+        apart ("the hero, a young swordswoman"). A list of persons has no verb after its comma ("the
+        king, a queen, and a jester"). Reads articles, commas and the verb, never a value."""
+        if previous.entry.is_pronoun or match.entry.is_pronoun:
+            return False
+        if "plural" in previous.category or "plural" in match.category or previous.category.startswith("tag_"):
+            return False
+        if match.article is not None:  # the article renders by the value: "a young" / "an old"
+            if self.folded[match.article[0] : match.article[1]] not in ("a", "an"):
+                return False
+            if self.folded[previous.end : match.article[0]].strip(" \t") != ",":
+                return False
+        elif _APPOSITION_OPENS.fullmatch(self.folded, previous.end, match.start) is None:
+            return False  # "the bride, a nervous young woman, walks"
+        if _SUBJECT_DETERMINER_BEFORE.search(self.folded, max(0, previous.start - 40), previous.start) is None:
+            return False
+        close = _APPOSITION_CLOSE.match(self.folded, match.end)
+        return close is not None and (close.group(1) == "who" or close.group(1) in present_verbs())
 
     def _attributes(
         self,
