@@ -32,6 +32,15 @@ from obclip.privacy import build_candidate_set
         "The Boy Who Cried Wolf picture book lying open on a grassy hill, pages fluttering",
         "an abandoned Little Prince themed carousel, fog, wide shot",
         "a worn copy of Little Women on a shelf",
+        'a cat wearing a tiny cowboy hat, reaction image, "me when the mailman arrives"',
+        '"pov: your grandma finds your vape" meme, a cat in a hoodie',
+        "a t-shirt that says girl dad, folded on a bed",
+        'a lamp with a sticky note "dad is watching", meme',
+        "a man bun hair tie pack on a bathroom counter, product shot",
+        "a dad bod beer belly costume on a hanger",
+        "a girl dinner plate: cheese, crackers, grapes, pickles",
+        "a wife beater tank top on a hanger",
+        "the ladies room sign with a sloth on it",
     ],
 )
 def test_person_words_of_slogans_labels_titles_and_toys_name_no_one(prompt: str) -> None:
@@ -53,6 +62,12 @@ def test_person_words_of_slogans_labels_titles_and_toys_name_no_one(prompt: str)
         ("a copy of white men on a shelf", "men"),  # no capitals, no title
         ("An Old Man Reading A Book", "Man"),  # title case throughout says no title
         ("a girl reading a book under a tree", "girl"),
+        ("a man with a dad bod grilling", "man"),
+        ("a guy with a man bun playing guitar", "guy"),
+        ("a woman who says her mom is late", "mom"),  # what a person says, not a thing
+        ("a girl holding a sign that says free hugs, her dad behind her", "dad"),  # the sign's clause ends
+        ("a mug that says 'Best Abuela Ever' held by a smiling grandma", "grandma"),  # past its quotation
+        ("a mug that says best abuela ever and is held by a smiling grandma", "grandma"),  # past four words
     ],
 )
 def test_persons_beside_such_things_stay_persons(prompt: str, word: str) -> None:

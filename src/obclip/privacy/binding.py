@@ -759,6 +759,8 @@ def in_sign_text(text: str, start: int, end: int) -> bool:
     line_start = text.rfind("\n", 0, start) + 1
     if _SLOGAN_BEFORE.search(text, max(line_start, start - _SIGN_WINDOW), start) and _SLOGAN_AFTER.match(text, end):
         return True  # a slogan printed on a thing: "world's best grandpa mug", "#1 Dad t-shirt"
+    if _WRITTEN_SAYS.search(text, max(line_start, start - _SIGN_WINDOW), start) is not None:
+        return True  # what a thing says, in lower case: "a t-shirt that says girl dad"
     quotation = _quotation(text, start, end, line_start)
     if quotation is not None and _WRITTEN_AFTER_QUOTE.match(text, quotation[1] + 1) is not None:
         return True  # a quotation in any case before what it is written on: '"beloved mother" engraving'
@@ -862,6 +864,8 @@ def _quoted_text(text: str, quoted: tuple[int, int], line_start: int) -> bool:
         return True
     if _MESSAGE.search(text, quoted[0], quoted[1]) is not None:
         return True  # a message, not a description: "'Mom, you're the best'", "'in loving memory of Mum'"
+    if _CAPTION_OPENS.match(text, quoted[0]) is not None:
+        return True  # a meme's caption: '"me when the mailman arrives"', '"nobody: / my aunt at weddings:"'
     after = _WORDS_AFTER_QUOTE.match(text, closing + 1)
     words = after.group().split() if after is not None else []
     for word in words:
@@ -899,12 +903,23 @@ _WRITTEN_ON = (
     r"|caps?|cakes?|cards?|covers?|books?|songs?|albums?"
     r"|items?|brands?|badges?|posts?|tins?|jars?|box|boxes|packs?|packets?|bags?|pins?|magnets?|patch|patches"
     r"|decals?|bottles?|icons?|memes?|gifs?|emojis?|templates?|pillows?|keychains?|coasters?"
-    r"|bookmarks?|notebooks?|calendars?|postcards?|stamps?|wrappers?|text)"
+    r"|bookmarks?|notebooks?|calendars?|postcards?|stamps?|wrappers?|notes?|text)"
 )
 # a slogan of merchandise, unquoted, before what it is printed on: "world's best grandpa mug", "#1 dad t-shirt"
 _SLOGAN_BEFORE = re.compile(
     r"(?i)(?<![\w'’-])(?:(?:the[ \t]+)?world['’]?s[ \t]+(?:best|greatest|okayest|coolest|worst|no\.?[ \t]*1|#1)"
     r"|#1|no\.[ \t]*1)[ \t]+(?:[a-z]+[ \t]+)?$"
+)
+# what a thing says, in lower case, right after the thing and "that says" ("a t-shirt that says girl
+# dad", "a mug reading best mom"): up to four words, in its clause, no quotation mark between
+_WRITTEN_SAYS = re.compile(
+    r"(?i)(?<![\w'’-])" + _WRITTEN_ON + r"[ \t]+(?:(?:that|which)[ \t]+)?(?:says|reads|saying|reading)[ \t]*:?[ \t]+"
+    r"(?:[¡¿#@]*\w[\w'’&-]*[ \t]+){0,4}[¡¿#@]*$"
+)
+# a meme's caption, quoted: "me when ...", "POV: ...", "nobody: ...", "when your ...", "mfw ..."
+_CAPTION_OPENS = re.compile(
+    r"(?i)[ \t]*(?:me[ \t]+(?:when|after|trying|explaining|at)|pov\b|nobody[ \t]*:|when[ \t]+(?:you|your|ur|u|my|the)\b"
+    r"|that[ \t]+moment[ \t]+when|mfw|tfw|me[ \t]*:)"
 )
 _SLOGAN_AFTER = re.compile(r"(?:[ \t]+ever)?[!.]?(?:[ \t]+[a-z-]+)?[ \t]+" + _WRITTEN_ON + r"(?![\w'’-])")
 _WRITTEN_SOON_AFTER = re.compile(r"(?:[ \t]+[^\s,;:'\"“”‘’()\[\]{}]+){0,3}?[ \t]+" + _WRITTEN_ON + r"(?![\w'’-])")
