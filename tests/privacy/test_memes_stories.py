@@ -33,6 +33,8 @@ from obclip.privacy import build_candidate_set
         "an abandoned Little Prince themed carousel, fog, wide shot",
         "a worn copy of Little Women on a shelf",
         'a cat wearing a tiny cowboy hat, reaction image, "me when the mailman arrives"',
+        'meme recreated with hamsters: "disaster girl" smile in front of a burning dollhouse',
+        'meme: "old man yells at cloud" but it\'s just the angry cloud yelling back, simpsons style',
         '"pov: your grandma finds your vape" meme, a cat in a hoodie',
         "a t-shirt that says girl dad, folded on a bed",
         'a lamp with a sticky note "dad is watching", meme',
@@ -66,6 +68,8 @@ def test_person_words_of_slogans_labels_titles_and_toys_name_no_one(prompt: str)
         ("a guy with a man bun playing guitar", "guy"),
         ("a woman who says her mom is late", "mom"),  # what a person says, not a thing
         ("a girl holding a sign that says free hugs, her dad behind her", "dad"),  # the sign's clause ends
+        ("'nobody: / my aunt at weddings:' meme, an aunt dancing wildly with a scarf", "aunt"),  # one drawn
+        ("'me explaining to my mom' meme, a girl at a whiteboard and her mom looking confused", "mom"),
         ("a mug that says 'Best Abuela Ever' held by a smiling grandma", "grandma"),  # past its quotation
         ("a mug that says best abuela ever and is held by a smiling grandma", "grandma"),  # past four words
     ],

@@ -864,8 +864,6 @@ def _quoted_text(text: str, quoted: tuple[int, int], line_start: int) -> bool:
         return True
     if _MESSAGE.search(text, quoted[0], quoted[1]) is not None:
         return True  # a message, not a description: "'Mom, you're the best'", "'in loving memory of Mum'"
-    if _CAPTION_OPENS.match(text, quoted[0]) is not None:
-        return True  # a meme's caption: '"me when the mailman arrives"', '"nobody: / my aunt at weddings:"'
     after = _WORDS_AFTER_QUOTE.match(text, closing + 1)
     words = after.group().split() if after is not None else []
     for word in words:
@@ -902,7 +900,7 @@ _WRITTEN_ON = (
     r"|signboards?|nameplates?|doormats?|mugs?|t-shirts?|shirts?|onesies?|hoodies?|sweatshirts?|aprons?|totes?"
     r"|caps?|cakes?|cards?|covers?|books?|songs?|albums?"
     r"|items?|brands?|badges?|posts?|tins?|jars?|box|boxes|packs?|packets?|bags?|pins?|magnets?|patch|patches"
-    r"|decals?|bottles?|icons?|memes?|gifs?|emojis?|templates?|pillows?|keychains?|coasters?"
+    r"|decals?|bottles?|icons?|emojis?|pillows?|keychains?|coasters?"
     r"|bookmarks?|notebooks?|calendars?|postcards?|stamps?|wrappers?|notes?|text)"
 )
 # a slogan of merchandise, unquoted, before what it is printed on: "world's best grandpa mug", "#1 dad t-shirt"
@@ -916,7 +914,12 @@ _WRITTEN_SAYS = re.compile(
     r"(?i)(?<![\w'’-])" + _WRITTEN_ON + r"[ \t]+(?:(?:that|which)[ \t]+)?(?:says|reads|saying|reading)[ \t]*:?[ \t]+"
     r"(?:[¡¿#@]*\w[\w'’&-]*[ \t]+){0,4}[¡¿#@]*$"
 )
-# a meme's caption, quoted: "me when ...", "POV: ...", "nobody: ...", "when your ...", "mfw ..."
+# a meme's caption, quoted, told by its opening ("me when ...", "POV: ...", "nobody: ...", "when your
+# ...", "mfw ...") or by a meme, a gif or a template named right after it (`in_caption`)
+_MEMES = r"(?:memes?|gifs?|templates?|reaction[ \t]+(?:image|pic)s?)"
+_MEME_AFTER_QUOTE = re.compile(r"(?:[ \t]+[a-z-]+){0,2}?[ \t]+" + _MEMES + r"(?![\w'’-])")
+# ... or before it, a colon ending the words between: 'meme recreated with hamsters: "disaster girl"'
+_MEME_BEFORE_QUOTE = re.compile(r"(?<![\w'’-])" + _MEMES + r"(?:[ \t]+[a-z-]+){0,4}[ \t]*:[ \t]*$")
 _CAPTION_OPENS = re.compile(
     r"(?i)[ \t]*(?:me[ \t]+(?:when|after|trying|explaining|at)|pov\b|nobody[ \t]*:|when[ \t]+(?:you|your|ur|u|my|the)\b"
     r"|that[ \t]+moment[ \t]+when|mfw|tfw|me[ \t]*:)"
@@ -1156,6 +1159,34 @@ def _canonical_case(spec: AttributeSpec, category: str) -> bool | None:
 
 def _thing_noun(word: str) -> bool:
     return (word in object_heads() or word in _owned_heads()) and not is_depiction(word) and not is_person_noun(word)
+
+
+def in_caption(taxonomy: Taxonomy, text: str, folded: str, start: int, end: int) -> bool:
+    """Whether the word at text[start:end] is in a meme's caption, quoted ('"me when the mailman
+    arrives"', '"mom said it's my turn on the xbox" meme, two cats fighting'), that names no one
+    the prompt shows: no word of the taxonomy outside the quotation shares a category with it. A
+    caption that names a person drawn ("'nobody: / my aunt at weddings:' meme, an aunt dancing")
+    is read as before, its words varied. Reads categories, never a value."""
+    line_start = text.rfind("\n", 0, start) + 1
+    quoted = _quotation(text, start, end, line_start) or _single_quotation(text, start, end, line_start)
+    if quoted is None:
+        return False
+    if (
+        _CAPTION_OPENS.match(text, quoted[0]) is None
+        and _MEME_AFTER_QUOTE.match(text, quoted[1] + 1) is None
+        and _MEME_BEFORE_QUOTE.search(folded, max(line_start, quoted[0] - 1 - _NAME_WINDOW), quoted[0] - 1) is None
+    ):
+        return False
+    entry = taxonomy.lexicon.get(surface_key(folded[start:end]))
+    if entry is None:
+        return False
+    for found in taxonomy.matcher.finditer(folded):
+        if quoted[0] <= found.start() < quoted[1]:
+            continue
+        other = taxonomy.lexicon.get(surface_key(found.group()))
+        if other is not None and other.attribute == entry.attribute and other.family & entry.family:
+            return False  # the caption names one the picture shows
+    return True
 
 
 # words a work's title holds in lower case between capitalised ones ("Sons and Lovers")
@@ -1861,6 +1892,7 @@ def in_idiom(
         or character_name(taxonomy, text, folded, start, end, categories)
         or in_proper_name(taxonomy, text, folded, start, end)
         or in_work_title(text, folded, start, end)
+        or in_caption(taxonomy, text, folded, start, end)
         or in_possessive_name(taxonomy, text, folded, start, end, categories)
     ):
         return True
