@@ -62,6 +62,7 @@ def test_person_words_of_slogans_labels_titles_and_toys_name_no_one(prompt: str)
         ("a woman holding a plush toy", "woman"),
         ("distracted boyfriend meme redrawn as a renaissance painting", "boyfriend"),  # its persons, painted
         ("a copy of white men on a shelf", "men"),  # no capitals, no title
+        ("a copy of Old Yeller women on a shelf", "women"),  # a title's words are capitalised
         ("An Old Man Reading A Book", "Man"),  # title case throughout says no title
         ("a girl reading a book under a tree", "girl"),
         ("a man with a dad bod grilling", "man"),

@@ -757,9 +757,13 @@ def in_sign_text(text: str, start: int, end: int) -> bool:
     word is written, never its value."""
     word = text[start:end]
     line_start = text.rfind("\n", 0, start) + 1
-    if _SLOGAN_BEFORE.search(text, max(line_start, start - _SIGN_WINDOW), start) and _SLOGAN_AFTER.match(text, end):
+    if (
+        _holds(_SLOGAN_ANYWHERE, text)
+        and _SLOGAN_BEFORE.search(text, max(line_start, start - _SIGN_WINDOW), start)
+        and _SLOGAN_AFTER.match(text, end)
+    ):
         return True  # a slogan printed on a thing: "world's best grandpa mug", "#1 Dad t-shirt"
-    if _WRITTEN_SAYS.search(text, max(line_start, start - _SIGN_WINDOW), start) is not None:
+    if _said_on_thing(text, start, line_start):
         return True  # what a thing says, in lower case: "a t-shirt that says girl dad"
     quotation = _quotation(text, start, end, line_start)
     if quotation is not None and _WRITTEN_AFTER_QUOTE.match(text, quotation[1] + 1) is not None:
@@ -909,11 +913,10 @@ _SLOGAN_BEFORE = re.compile(
     r"|#1|no\.[ \t]*1)[ \t]+(?:[a-z]+[ \t]+)?$"
 )
 # what a thing says, in lower case, right after the thing and "that says" ("a t-shirt that says girl
-# dad", "a mug reading best mom"): up to four words, in its clause, no quotation mark between
-_WRITTEN_SAYS = re.compile(
-    r"(?i)(?<![\w'’-])" + _WRITTEN_ON + r"[ \t]+(?:(?:that|which)[ \t]+)?(?:says|reads|saying|reading)[ \t]*:?[ \t]+"
-    r"(?:[¡¿#@]*\w[\w'’&-]*[ \t]+){0,4}[¡¿#@]*$"
-)
+# dad", "a mug reading best mom"): the thing before the verb, then up to four words, in its clause,
+# no quotation mark between (`_said_on_thing`)
+_THING_BEFORE_SAYS = re.compile(r"(?i)(?<![\w'’-])" + _WRITTEN_ON + r"[ \t]+(?:(?:that|which)[ \t]+)?$")
+_WORDS_SAID = re.compile(r"[ \t]*:?[ \t]+(?:[¡¿#@]*\w[\w'’&-]*[ \t]+){0,4}[¡¿#@]*")
 # a meme's caption, quoted, told by its opening ("me when ...", "POV: ...", "nobody: ...", "when your
 # ...", "mfw ...") or by a meme, a gif or a template named right after it (`in_caption`)
 _MEMES = r"(?:memes?|gifs?|templates?|reaction[ \t]+(?:image|pic)s?)"
@@ -1161,12 +1164,46 @@ def _thing_noun(word: str) -> bool:
     return (word in object_heads() or word in _owned_heads()) and not is_depiction(word) and not is_person_noun(word)
 
 
+_SAYS_ANYWHERE = re.compile(r"(?i)(?:says|reads|saying|reading)(?![\w'’-])")
+_SLOGAN_ANYWHERE = re.compile(r"(?i)world['’]?s|#1|no\.[ \t]*1")
+_CAPTION_ANYWHERE = re.compile(r"(?i)meme|gif|template|reaction|pov|nobody|me[ \t]*:|when|mfw|tfw|moment")
+
+
+@functools.lru_cache(maxsize=16)
+def _says_verbs(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The starts and ends of every "says", "reads", "saying", "reading" in `text`, found once."""
+    found = list(_SAYS_ANYWHERE.finditer(text))
+    return tuple(m.start() for m in found), tuple(m.end() for m in found)
+
+
+def _said_on_thing(text: str, start: int, line_start: int) -> bool:
+    """Whether the word at text[start] is among the up to four words that a thing says or reads,
+    right after it ("a t-shirt that says girl dad"): the last such verb before the word, on its
+    line, a thing it is written on right before the verb."""
+    starts, ends = _says_verbs(text)
+    at = bisect.bisect_right(ends, start) - 1
+    if at < 0 or starts[at] < max(line_start, start - _SIGN_WINDOW):
+        return False
+    if _WORDS_SAID.fullmatch(text, ends[at], start) is None:
+        return False
+    return _THING_BEFORE_SAYS.search(text, max(line_start, starts[at] - 40), starts[at]) is not None
+
+
+@functools.lru_cache(maxsize=16)
+def _holds(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether `pattern` occurs in `text` at all: read once per text, so that a rule needing it
+    costs nothing per word of a long prompt without it."""
+    return pattern.search(text) is not None
+
+
 def in_caption(taxonomy: Taxonomy, text: str, folded: str, start: int, end: int) -> bool:
     """Whether the word at text[start:end] is in a meme's caption, quoted ('"me when the mailman
     arrives"', '"mom said it's my turn on the xbox" meme, two cats fighting'), that names no one
     the prompt shows: no word of the taxonomy outside the quotation shares a category with it. A
     caption that names a person drawn ("'nobody: / my aunt at weddings:' meme, an aunt dancing")
     is read as before, its words varied. Reads categories, never a value."""
+    if not _holds(_CAPTION_ANYWHERE, text):
+        return False
     line_start = text.rfind("\n", 0, start) + 1
     quoted = _quotation(text, start, end, line_start) or _single_quotation(text, start, end, line_start)
     if quoted is None:
@@ -1207,6 +1244,8 @@ def in_work_title(text: str, folded: str, start: int, end: int) -> bool:
     of", "a paperback of", "reading" ("a dog-eared copy of Of Mice and Men", "a worn copy of Little
     Women") or before "book", "novel", "themed" in lower case ("The Boy Who Cried Wolf picture book",
     "a Little Prince themed carousel"; a prompt in title case throughout holds no such run)."""
+    if not text[start : start + 1].isupper():
+        return False  # a title's words are capitalised: "a copy of Old Yeller women" names women
     tokens = list(_WORK_TITLE_TOKEN.finditer(text, max(0, start - _NAME_WINDOW), min(len(text), end + _NAME_WINDOW)))
     at = next((i for i, t in enumerate(tokens) if t.start() <= start < t.end()), None)
     if at is None:
