@@ -752,9 +752,10 @@ def in_sign_text(text: str, start: int, end: int) -> bool:
     sign that says "Grandma's Diner"', 'a tavern sign reading The Jolly Fisherman'), or inside a quotation in capitals
     ('a shop front with "BOYS & GIRLS" above the door') with lower-case text around it (a prompt
     in capitals throughout is still read); any quotation, whatever its case, right before what
-    it is written as or on ('"beloved mother" engraving', 'a "mom" tattoo'); and a merchandise
-    slogan before what it is printed on ("world's best grandpa mug", "#1 dad t-shirt"). Reads how the
-    word is written, never its value."""
+    it is written as or on ('"beloved mother" engraving', 'a "mom" tattoo'); a merchandise
+    slogan before what it is printed on ("world's best grandpa mug", "#1 dad t-shirt"); and up to
+    four lower-case words a thing says ("a t-shirt that says girl dad", `_said_on_thing`). Reads how
+    the word is written, never its value."""
     word = text[start:end]
     line_start = text.rfind("\n", 0, start) + 1
     if (
@@ -1198,10 +1199,11 @@ def _holds(pattern: re.Pattern[str], text: str) -> bool:
 
 def in_caption(taxonomy: Taxonomy, text: str, folded: str, start: int, end: int) -> bool:
     """Whether the word at text[start:end] is in a meme's caption, quoted ('"me when the mailman
-    arrives"', '"mom said it's my turn on the xbox" meme, two cats fighting'), that names no one
-    the prompt shows: no word of the taxonomy outside the quotation shares a category with it. A
-    caption that names a person drawn ("'nobody: / my aunt at weddings:' meme, an aunt dancing")
-    is read as before, its words varied. Reads categories, never a value."""
+    arrives"', '"mom said it's my turn on the xbox" meme, two cats fighting', 'meme recreated with
+    hamsters: "disaster girl"'), that names no one the prompt shows: no word of the taxonomy
+    outside the quotation shares a category with it. A caption that names a person drawn
+    ("'nobody: / my aunt at weddings:' meme, an aunt dancing") is read as before, its words varied.
+    Reads categories, never a value."""
     if not _holds(_CAPTION_ANYWHERE, text):
         return False
     line_start = text.rfind("\n", 0, start) + 1
@@ -1893,8 +1895,9 @@ def in_idiom(
     or a classifying possessive ("a boys' bicycle"), a first name in a place's name ("Lake
     Victoria") or in a multiword noun naming a thing (`in_name_compound`: "eggs Benedict"); with
     `text` (the prompt as written, `folded` is its folded case), also a word in
-    capitals on a sign (`in_sign_text`), a title opening a brand (`before_brand`) or a word in the
-    proper name of a thing (`in_proper_name`: "the yacht Lady Anne")."""
+    capitals on a sign (`in_sign_text`), a title opening a brand (`before_brand`), a word in the
+    proper name of a thing (`in_proper_name`: "the yacht Lady Anne"), in a work's title
+    (`in_work_title`: "a copy of Of Mice and Men") or in a meme's caption (`in_caption`)."""
     if before_object(taxonomy, folded, start, end, surface, text):
         return True
     if classifying_genitive(taxonomy, folded, start, end, surface) or facility_genitive(

@@ -106,9 +106,7 @@ _APPOSITION = re.compile(
 )
 # the determiner of a clause's subject, with up to two adjectives after it, before a noun that an
 # apposition renames (`_Detector._noun_apposition`): "the heroine, a ...", "my brave mom, a ..."
-_SUBJECT_DETERMINER_BEFORE = re.compile(
-    r"(?:^|[.:;!?(\n]|(?<![\w'’-])(?:the|my|our|your|his|her|their))[ \t]+(?:[a-z-]+[ \t]+){0,2}$"
-)
+_SUBJECT_DETERMINER_BEFORE = re.compile(r"(?<![\w'’-])(?:the|my|our|your|his|her|their)[ \t]+(?:[a-z-]+[ \t]+){0,2}$")
 # ... its opening, where the article is written as is: a comma, "a" or "an", up to two words
 _APPOSITION_OPENS = re.compile(r",[ \t]*an?[ \t]+(?:[a-z-]+[ \t]+){0,2}")
 # the end of the apposition: up to four more words, a comma, then the subject's verb or "who"
@@ -3814,8 +3812,8 @@ class _Detector:
     def _noun_apposition(self, previous: _Match, match: _Match) -> bool:
         """Whether `match` opens a noun phrase with "a" or "an" between commas that renames the
         person "the", "my", "his" ... named by `previous`, the clause's subject, whose verb follows
-        ("the heroine, a 17 year old swordswoman, faces her father", "my mom, a retired nurse,
-        smiles"): one person, so the two nouns agree in every candidate, where they had varied
+        ("the heroine, a 17 year old swordswoman, faces her father", "the bride, a nervous young
+        woman, walks"): one person, so the two nouns agree in every candidate, where they had varied
         apart ("the hero, a young swordswoman"). A list of persons has no verb after its comma ("the
         king, a queen, and a jester"). Reads articles, commas and the verb, never a value."""
         if previous.entry.is_pronoun or match.entry.is_pronoun:
