@@ -1179,14 +1179,16 @@ def _says_verbs(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 def _said_on_thing(text: str, start: int, line_start: int) -> bool:
     """Whether the word at text[start] is among the up to four words that a thing says or reads,
-    right after it ("a t-shirt that says girl dad"): the last such verb before the word, on its
-    line, a thing it is written on right before the verb."""
+    right after it, no function word between ("a t-shirt that says girl dad"; "a sign that says
+    hello to a MAN" speaks of a man): the last such verb before the word, on its line, a thing it
+    is written on right before the verb."""
     starts, ends = _says_verbs(text)
     at = bisect.bisect_right(ends, start) - 1
     if at < 0 or starts[at] < max(line_start, start - _SIGN_WINDOW):
         return False
-    if _WORDS_SAID.fullmatch(text, ends[at], start) is None:
-        return False
+    said = _WORDS_SAID.fullmatch(text, ends[at], start)
+    if said is None or any(word.lower() in FUNCTION_WORDS for word in said.group().split()):
+        return False  # "a sign that says hello to a MAN": a person the words speak of
     return _THING_BEFORE_SAYS.search(text, max(line_start, starts[at] - 40), starts[at]) is not None
 
 

@@ -104,13 +104,6 @@ _TITLE_GAP_OK = re.compile(r"\.?\s*")
 _APPOSITION = re.compile(
     r"\.?((?:\s+[^\W\d_][\w'’-]*){0,2})(?:\s*,\s*(?:(?:a|an|the)\s+)?|\s+the\s+)((?:[^\W\d_][\w'’-]*\s+){0,3})"
 )
-# the determiner of a clause's subject, with up to two adjectives after it, before a noun that an
-# apposition renames (`_Detector._noun_apposition`): "the heroine, a ...", "my brave mom, a ..."
-_SUBJECT_DETERMINER_BEFORE = re.compile(r"(?<![\w'’-])(?:the|my|our|your|his|her|their)[ \t]+(?:[a-z-]+[ \t]+){0,2}$")
-# ... its opening, where the article is written as is: a comma, "a" or "an", up to two words
-_APPOSITION_OPENS = re.compile(r",[ \t]*an?[ \t]+(?:[a-z-]+[ \t]+){0,2}")
-# the end of the apposition: up to four more words, a comma, then the subject's verb or "who"
-_APPOSITION_CLOSE = re.compile(r"(?:[ \t]+[\w'’-]+){0,4}?[ \t]*,[ \t]*([a-z]+)(?![\w'’-])")
 # a school year or an age group's league, read as a child's age before a child's noun: "a 4th grade
 # girl", "fifth-grade boys", "grade 3 students", "U12 girls" (`_before_child`)
 _SCHOOL_YEAR = re.compile(r"(?:\d{1,2}(?:st|nd|rd|th)|[a-z]+)[ \t-]grade|grade[ \t]+\d{1,2}|u-?\d{1,2}")
@@ -3724,8 +3717,6 @@ class _Detector:
                 if same_kind and previous.category == match.category and match.category in _KIN_CATEGORIES:
                     return False  # "mom dad and three kids", "grandma grandpa": two persons, each varied
                 return not (same_kind and "plural" in previous.category and "plural" in match.category)
-            if self._noun_apposition(previous, match):
-                return True
             return match.rule == CAPITALISED and match.article is None and gap.strip() in ("", ",")
         if self._apposition(previous, match):
             return True
@@ -3808,29 +3799,6 @@ class _Detector:
             return False
         names, words = found.group(1).split(), found.group(2).split()
         return all(n[:1].isupper() for n in names) and not any(fold(w) in FUNCTION_WORDS for w in words)
-
-    def _noun_apposition(self, previous: _Match, match: _Match) -> bool:
-        """Whether `match` opens a noun phrase with "a" or "an" between commas that renames the
-        person "the", "my", "his" ... named by `previous`, the clause's subject, whose verb follows
-        ("the heroine, a 17 year old swordswoman, faces her father", "the bride, a nervous young
-        woman, walks"): one person, so the two nouns agree in every candidate, where they had varied
-        apart ("the hero, a young swordswoman"). A list of persons has no verb after its comma ("the
-        king, a queen, and a jester"). Reads articles, commas and the verb, never a value."""
-        if previous.entry.is_pronoun or match.entry.is_pronoun:
-            return False
-        if "plural" in previous.category or "plural" in match.category or previous.category.startswith("tag_"):
-            return False
-        if match.article is not None:  # the article renders by the value: "a young" / "an old"
-            if self.folded[match.article[0] : match.article[1]] not in ("a", "an"):
-                return False
-            if self.folded[previous.end : match.article[0]].strip(" \t") != ",":
-                return False
-        elif _APPOSITION_OPENS.fullmatch(self.folded, previous.end, match.start) is None:
-            return False  # "the bride, a nervous young woman, walks"
-        if _SUBJECT_DETERMINER_BEFORE.search(self.folded, max(0, previous.start - 40), previous.start) is None:
-            return False
-        close = _APPOSITION_CLOSE.match(self.folded, match.end)
-        return close is not None and (close.group(1) == "who" or close.group(1) in present_verbs())
 
     def _attributes(
         self,
