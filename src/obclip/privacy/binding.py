@@ -400,14 +400,18 @@ _RECREATED = re.compile(
 _RECREATING = re.compile(r"(?<![\w'’-])(?:recreat\w*|remak\w*|reimagin\w*|redo\w*|redraw\w*)(?![\w'’-])")
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=32)
+def _spans(pattern: re.Pattern[str], text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The starts and ends of every match of `pattern` in `text`, found once per text, so that a rule
+    looking for the nearest one before or after a word of a long prompt bisects instead of searching."""
+    found = list(pattern.finditer(text))
+    return tuple(m.start() for m in found), tuple(m.end() for m in found)
+
+
 def _meme_words(folded: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """The starts and ends of every "meme" in `folded`, none where it says no meme is recreated: found
     once per text, where each person word of a long prompt had searched the rest of its clause."""
-    if _RECREATED.search(folded) is None:
-        return (), ()
-    found = list(_MEME_AFTER.finditer(folded))
-    return tuple(m.start() for m in found), tuple(m.end() for m in found)
+    return _spans(_MEME_AFTER, folded) if _holds(_RECREATED, folded) else ((), ())
 
 
 def in_recreated_meme(folded: str, start: int) -> bool:
@@ -1170,19 +1174,12 @@ _SLOGAN_ANYWHERE = re.compile(r"(?i)world['’]?s|#1|no\.[ \t]*1")
 _CAPTION_ANYWHERE = re.compile(r"(?i)meme|gif|template|reaction|pov|nobody|me[ \t]*:|when|mfw|tfw|moment")
 
 
-@functools.lru_cache(maxsize=16)
-def _says_verbs(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """The starts and ends of every "says", "reads", "saying", "reading" in `text`, found once."""
-    found = list(_SAYS_ANYWHERE.finditer(text))
-    return tuple(m.start() for m in found), tuple(m.end() for m in found)
-
-
 def _said_on_thing(text: str, start: int, line_start: int) -> bool:
     """Whether the word at text[start] is among the up to four words that a thing says or reads,
     right after it, no function word between ("a t-shirt that says girl dad"; "a sign that says
     hello to a MAN" speaks of a man): the last such verb before the word, on its line, a thing it
     is written on right before the verb."""
-    starts, ends = _says_verbs(text)
+    starts, ends = _spans(_SAYS_ANYWHERE, text)
     at = bisect.bisect_right(ends, start) - 1
     if at < 0 or starts[at] < max(line_start, start - _SIGN_WINDOW):
         return False
@@ -1192,7 +1189,7 @@ def _said_on_thing(text: str, start: int, line_start: int) -> bool:
     return _THING_BEFORE_SAYS.search(text, max(line_start, starts[at] - 40), starts[at]) is not None
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=32)
 def _holds(pattern: re.Pattern[str], text: str) -> bool:
     """Whether `pattern` occurs in `text` at all: read once per text, so that a rule needing it
     costs nothing per word of a long prompt without it."""
