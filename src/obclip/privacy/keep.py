@@ -402,7 +402,9 @@ def _countries() -> dict[str, str]:
 
 
 def _zip_by_country(pools: Mapping[str, Sequence[str]], values: Sequence[str]) -> list[dict[str, str]]:
-    """Rows of one name per value: within each main country in pool order, then the rest."""
+    """Rows of one name per value: within each main country in pool order, then the rest in pool
+    order, so that the names left without a partner are the last of their pool (the generated
+    names are listed most given first: `data/first_names.json`)."""
     countries = _countries()
     by_country: dict[str, dict[str, list[str]]] = {}
     for value in values:
@@ -416,9 +418,25 @@ def _zip_by_country(pools: Mapping[str, Sequence[str]], values: Sequence[str]) -
         rows.extend({v: lists[v][i] for v in values} for i in range(count))
         for v in values:
             leftovers[v].extend(lists.get(v, [])[count:])
+    for v in values:
+        place = {name: i for i, name in enumerate(pools[v])}
+        leftovers[v].sort(key=place.__getitem__)
     count = min(len(names) for names in leftovers.values())
     rows.extend({v: leftovers[v][i] for v in values} for i in range(count))
     return rows
+
+
+@functools.cache
+def _read_as_kin() -> frozenset[str]:
+    """Names that detection reads as a person word in some places (`binding.json`: "Nan" after a
+    possessive is "grandma", "their Nan fast"): in no pair, or a decoy would read back otherwise."""
+    resource = resources.files("obclip.privacy").joinpath("data/binding.json")
+    data = json.loads(resource.read_text(encoding="utf-8"))
+    return frozenset(
+        surface_key(word)
+        for key in ("after_a_possessive", "after_a_person_noun")
+        for word in data.get(key, {}).get("words", {})
+    )
 
 
 @functools.lru_cache(maxsize=16)
@@ -431,12 +449,13 @@ def _pair_rows(taxonomy: Taxonomy, spec: AttributeSpec) -> tuple[Mapping[str, st
     person word, `words.wordnet_named`) and names that are English words too ("Rose", "Mark": read
     only after a kin word or title, "Grandma Rose") each pair among themselves, so a decoy name is
     read wherever the user's is. A name that normalisation changes ("Akın" reads as the word "akin")
-    is in no row, nor is a name left without a partner (it renders canonically)."""
+    is in no row, nor is a name read as a kin word after a possessive ("their Nan"), nor a name
+    left without a partner (it renders canonically)."""
     values = [v for v in spec.values if spec.forms[v].get("first_name")]
     if len(values) < 2:
         return ()
     rows: list[dict[str, str]] = [{v: spec.canonical(v, "first_name") for v in values}]
-    used = {surface_key(n) for n in rows[0].values()}
+    used = {surface_key(n) for n in rows[0].values()} | _read_as_kin()
     # hand-listed names are read wherever capitalised, generated ones only where the prompt is about
     # a person: each kind pairs among itself, so a decoy name is read wherever the user's is
     generated = data_name_keys()

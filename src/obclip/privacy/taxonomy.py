@@ -403,6 +403,15 @@ def data_name_keys() -> frozenset[str]:
     return frozenset(surface_key(name) for names in data_first_names().values() for name in names)
 
 
+@functools.cache
+def people_name_keys() -> frozenset[str]:
+    """Words of a people that are common first names too ("maya", "roman"): `data/first_names.json`,
+    ``people_names``; where one stands as a name, it is one (`detect`)."""
+    resource = resources.files("obclip.privacy").joinpath("data/first_names.json")
+    data = json.loads(resource.read_text(encoding="utf-8"))
+    return frozenset(surface_key(word) for word in data.get("people_names", ()))
+
+
 def _extend_new(target: list[str], surfaces: Iterable[str], seen: dict[int, set[str]]) -> None:
     """Append to `target` the surfaces it does not hold yet, in order (`seen` keeps each list's set,
     so merging the name lists stays linear)."""
