@@ -519,20 +519,23 @@ def _name_compounds(
     """WordNet's multiword nouns of two to four words that hold a first name and name a thing, place,
     time, text or amount by their most frequent sense, or a food, artifact, plant or animal by any
     ("eggs Benedict", "Tom Collins", "lazy Susan", "Ann Arbor"; "Bloody Mary", whose first sense is
-    the queen, for the drink), with the plural of the last word of a common one ("tom collinses"):
-    a first name in one is no person. `names`: the first names of the default taxonomy."""
+    the queen, for the drink; a name's possessive also without its "'s": "Venus flytrap"), with the
+    plural of the last word of a common one ("tom collinses"): a first name in one is no person.
+    `names`: the first names of the default taxonomy."""
     found: set[str] = set()
     for lemma, offsets in nouns.items():
-        words = re.split(r"[_-]", lemma)
-        if not 2 <= len(words) <= 4 or not _LEMMA.fullmatch(lemma.replace("_", "")):
+        # a name's possessive is written without its "'s" as often ("Venus's flytrap": "Venus flytrap")
+        bare = re.sub(r"'s(?=_)", "", lemma)
+        words = re.split(r"[_-]", bare)
+        if not 2 <= len(words) <= 4 or not _LEMMA.fullmatch(bare.replace("_", "")):
             continue
         if not any(w in names for w in words):
             continue
         first = kinds[offsets[0]]
         if first not in COMPOUND_KINDS and not any(kinds[o] in THINGS for o in offsets):
             continue
-        phrase = lemma.replace("_", " ")
-        found.add(phrase)
+        phrase = bare.replace("_", " ")
+        found.update({phrase, lemma.replace("_", " ")})
         if lemma not in proper[offsets[0]] and not words[-1].endswith("s"):
             found.add(phrase[: -len(words[-1])] + _plural(words[-1]))
     return sorted(found)

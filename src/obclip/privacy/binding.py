@@ -27,7 +27,7 @@ from obclip.privacy.words import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from obclip.privacy.taxonomy import AttributeSpec, SurfaceEntry, Taxonomy
 
@@ -54,7 +54,7 @@ class Binding:
     adult_ages: frozenset[str] = frozenset()
     name_titles: frozenset[str] = frozenset()
     place_prepositions: frozenset[str] = frozenset()
-    contexts: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = ()
+    contexts: tuple[tuple[tuple[str, ...], frozenset[str], bool], ...] = ()
     artist_markers: tuple[str, ...] = ()
     artist_markers_after: tuple[str, ...] = ()
     absence_words: frozenset[str] = frozenset()
@@ -73,6 +73,7 @@ class Binding:
     awards: frozenset[str] = frozenset()
     lowercase_things: frozenset[str] = frozenset()
     thing_compounds: frozenset[str] = frozenset()
+    personifications: tuple[str, ...] = ()
     facilities: frozenset[str] = frozenset()
     after_a_possessive: tuple[tuple[str, str], ...] = ()
 
@@ -96,6 +97,15 @@ class Binding:
         return re.compile(rf"(?:[ \t]+[A-Z][\w'’.-]*){{0,2}}[ \t-]+(?:{markers})(?![\w-])", re.I)
 
     @functools.cached_property
+    def personification(self) -> re.Pattern[str] | None:
+        """Matches a figure of allegory named with a person word (`personifications`: "Mother
+        Nature", "Father Time") in folded text, as whole words."""
+        if not self.personifications:
+            return None
+        words = "|".join(_spaced(w) for w in sorted(self.personifications, key=len, reverse=True))
+        return re.compile(rf"(?<![\w-])(?:{words})(?![\w-])")
+
+    @functools.cached_property
     def nobody_tag(self) -> re.Pattern[str] | None:
         """Matches a tag of its own that says nobody is in the picture (`absence`, ``tags``: "no
         humans", "(no people:1.3)", "nobody"), between the start, a comma or a bracket and the end,
@@ -112,12 +122,14 @@ class Binding:
             r"[ \t]*(?::[ \t]*[\d.]+)?[ \t]*[)\]}]*[ \t]*(?=$|[,;|.)\]}\n]|--|(?:just|only)(?![\w-]))"
         )
 
-    def unbound_in(self, folded: str) -> frozenset[str]:
+    def unbound_in(self, folded: str, others: Callable[[frozenset[str]], bool] | None = None) -> frozenset[str]:
         """The categories that name no person in a text holding one of a context's words (the
-        kings and queens of a chessboard)."""
+        kings and queens of a chessboard); a context marked ``alone`` (a tarot card's Empress)
+        only where `others` says no other person word is there ("the Empress tarot card as an old
+        woman": the card is the woman, varied with her)."""
         found: set[str] = set()
-        for words, categories in self.contexts:
-            if any(word in folded for word in words):
+        for words, categories, alone in self.contexts:
+            if any(word in folded for word in words) and not (alone and others is not None and others(categories)):
                 found |= categories
         return frozenset(found)
 
@@ -146,7 +158,7 @@ def binding() -> Binding:
         name_titles=frozenset(data.get("name_titles", {}).get("categories", ())),
         place_prepositions=frozenset(data.get("place_prepositions", ())),
         contexts=tuple(
-            (tuple(surface_key(w) for w in c["words"]), frozenset(c["categories"]))
+            (tuple(surface_key(w) for w in c["words"]), frozenset(c["categories"]), bool(c.get("alone")))
             for c in data.get("not_a_person_in_context", ())
         ),
         artist_markers=tuple(surface_key(w) for w in data.get("artist_markers", {}).get("words", ())),
@@ -159,6 +171,7 @@ def binding() -> Binding:
         after_a_person_noun=tuple(data.get("after_a_person_noun", {}).get("words", {}).items()),
         after_a_possessive=tuple(data.get("after_a_possessive", {}).get("words", {}).items()),
         thing_compounds=frozenset(surface_key(w) for w in data.get("thing_compounds", {}).get("words", ())),
+        personifications=tuple(surface_key(w) for w in data.get("personifications", {}).get("words", ())),
         facilities=frozenset(surface_key(w) for w in data.get("facilities", {}).get("words", ())),
         decade_as_persons=dict(data.get("decade_as_persons", {}).get("words", {})),
         likenesses=frozenset(data.get("likenesses", {}).get("words", ())),
@@ -737,7 +750,8 @@ def owns_thing(taxonomy: Taxonomy, folded: str, end: int, nobody: bool = False, 
 
 
 _SAYS_VERB = (
-    r"(?<![\w-])(?:says?|saying|reads?|reading|spells?|spelling|spelled|written|labell?ed|lettering|text|titled)"
+    r"(?<![\w-])(?:says?|saying|reads?|reading|spells?|spelling|spelled|written|labell?ed|lettering|text|titled"
+    r"|the[ \t]+words?)"
     r"[ \t]*:?[ \t]*[\"“”'‘]?[ \t]*"
 )
 _SAYS = re.compile(_SAYS_VERB + r"(?:[^\sa-z]+[ \t]+)*$")
@@ -752,7 +766,8 @@ def in_sign_text(text: str, start: int, end: int) -> bool:
     """Whether the word at text[start:end] is written in capitals on a sign or label rather than
     naming a person: before the sign it is on, in lower case ("MEN AT WORK road sign", "GIRLS
     GIRLS GIRLS neon sign"); after "says", "reads", "that says", "labelled", "titled" ... with only
-    capitalised words between ('a neon sign that says GIRLS GIRLS GIRLS'; in title case too, 'a
+    capitalised words between ('a neon sign that says GIRLS GIRLS GIRLS', 'an anchor tattoo with the
+    word MOM in a banner'; in title case too, 'a
     sign that says "Grandma's Diner"', 'a tavern sign reading The Jolly Fisherman'), or inside a quotation in capitals
     ('a shop front with "BOYS & GIRLS" above the door') with lower-case text around it (a prompt
     in capitals throughout is still read); any quotation, whatever its case, right before what

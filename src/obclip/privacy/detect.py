@@ -771,6 +771,14 @@ _STYLE_HEADS = frozenset({"folk"})
 """Person nouns that, before a picture, name its style: "Austrian folk art" shows no folk."""
 # the end of a weighted word: "(Roma:1.2)", "((Maya))"
 _WEIGHT_AFTER = re.compile(r"(?::[ \t]*[\d.]+)?[)\]}]+")
+# what a team's fans wear, wave or go to, after its name: "a Cowboys jersey", "a Kings game"
+_TEAM_THINGS = frozenset(
+    {
+        *("jersey", "jerseys", "shirt", "shirts", "t-shirt", "hoodie", "cap", "caps", "hat", "beanie", "scarf"),
+        *("helmet", "helmets", "mascot", "mascots", "fan", "fans", "game", "games", "logo", "logos", "flag"),
+        *("pennant", "stadium", "season", "tailgate", "cheerleader", "cheerleaders", "merch", "sticker", "decal"),
+    }
+)
 
 
 def _verb_after_person(word: str, verb: str) -> bool:
@@ -1553,7 +1561,7 @@ class _Detector:
         slot holds, so every candidate is bound the same way."""
         kept: list[_Match] = []
         self.idiom_starts: set[int] = set()
-        unbound = self.binding.unbound_in(self.folded) if self.binding.contexts else frozenset()
+        unbound = self.binding.unbound_in(self.folded, self._other_persons) if self.binding.contexts else frozenset()
         self._idiom_objects = set()  # also read by `_object`, for a noun coordinated with one
         denied_end = -1
         tag = self.binding.nobody_tag
@@ -1570,6 +1578,10 @@ class _Detector:
             if any(start <= match.start and match.end <= end for start, end in known):
                 # "Julius Caesar in the senate": a person a reader knows, whose name tells the gender
                 # whatever a decoy's first name says; sent as written, a strong cue (`cues.find_cues`)
+                self.idiom_starts.add(match.start)
+                continue
+            if self._team_name(match):
+                # "a Cowboys jersey", "his Vikings helmet", "a Kings game": a team's name
                 self.idiom_starts.add(match.start)
                 continue
             if self._people_as_name(match):
@@ -2014,6 +2026,45 @@ class _Detector:
         after = _NEXT_WORD.match(self.folded, match.end)
         return after is not None and after.group(1) not in FUNCTION_WORDS and not is_body_part(after.group(1))
 
+    def _other_persons(self, categories: frozenset[str]) -> bool:
+        """Whether a word of no category of `categories` that names a person wherever it stands
+        (no pronoun, no modifier) is read: "1girl, old woman, the empress (tarot)"."""
+        return any(
+            not m.entry.is_pronoun
+            and not m.entry.family & categories
+            and any(self.binding.rule(c) in _PERSON_RULES for c in m.entry.categories)
+            for m in self.matches
+        )
+
+    def _team_name(self, match: _Match) -> bool:
+        """Whether a person word in the plural, capitalised, after "a", "an" or a possessive
+        determiner and before a thing of a team's fans in lower case (`_TEAM_THINGS`), names a
+        team: "a Cowboys jersey", "his Vikings helmet", "a Kings game" (a plural after "a" modifies
+        what follows only as a name). Kin words are left out ("my Grandparents house"). Reads the
+        user's letters and words, never a slot's value, so every candidate reads alike; "a cowboys
+        jersey" in lower case stays varied."""
+        categories = match.entry.categories
+        if match.entry.is_pronoun or not any(c.endswith("plural") for c in categories):
+            return False
+        if any(c.removesuffix("_plural") in _KIN_CATEGORIES for c in categories):
+            return False
+        said = self.text[match.start : match.end]
+        if not said[:1].isupper() or said.isupper():
+            return False
+        before = self._word_before(match.start)
+        if before is None:
+            return False
+        if before[2] in self.ends:  # "his" is a slot: a possessive all the same
+            owner = self.matches[bisect.bisect_left([m.end for m in self.matches], before[2])]
+            if not (owner.entry.is_pronoun and "possessive_determiner" in owner.entry.categories):
+                return False
+        elif before[0] not in ("a", "an", *POSSESSIVES):
+            return False
+        kind, token = self._next_token(match.end)
+        if kind != "word" or str(token) not in _TEAM_THINGS:
+            return False
+        return self.text[self.folded.index(str(token), match.end)].islower()
+
     def _people_as_name(self, match: _Match) -> bool:
         """Whether a people's word that is a common first name too (`people_name_keys`: "Maya",
         "Roman") stands as a name: capitalised, after no article, determiner, number or other slot,
@@ -2048,6 +2099,12 @@ class _Detector:
         if self.text[at].isupper():
             return self.taxonomy.lexicon.get(surface_key(word)) is None
         return word in FUNCTION_WORDS or word.endswith("ing") or word in present_verbs()
+
+    def _figures_pronoun(self, match: _Match) -> bool:
+        """Whether a pronoun, in a prompt that names no person, follows a figure of allegory named
+        with a person word (`binding.personifications`: "Mother Nature, her hair made of moss")."""
+        figure = self.binding.personification
+        return figure is not None and figure.search(self.folded, 0, match.start) is not None
 
     def _after_animal(self, position: int) -> bool:
         """Whether an animal or a thing and "and"/"with" come right before `position` ("a hen and")."""
@@ -2313,6 +2370,8 @@ class _Detector:
                 return False  # "a bronze statue of a fisherman, seagull on his cap": the statue's
             if self._animals_pronoun(match):
                 return False  # "my dog in a graduation cap, he finally passed puppy school"
+            if self._figures_pronoun(match):
+                return False  # "Mother Nature, her hair made of moss": the figure's, as its name tells
             return not self._after_animal(match.start) and not any(start < match.start for start in self.object_starts)
         if rule in _PERSON_RULES:
             return rule != ALWAYS or match.start not in self.object_starts
