@@ -115,6 +115,9 @@ def word_in(word: str, text: str) -> bool:
         ("a young Habesha woman pouring coffee from a jebena", ["Habesha"]),
         # a bare number between commas in a prompt of one person and no age word is their age
         ("portrait of a Yoruba bride in aso-oke and gele, 29, Lagos wedding, ring light", ["29"]),
+        # ... of one person named by a people's word before a person noun no slot holds
+        ("fashion shoot, a 6ft Somali model in a silk hijab, 22, runway, Paris fashion week", ["22"]),
+        ("a Mexican chef in a white apron, 45, in a busy kitchen", ["45"]),
         # ... before the person's word too (it had raised an IndexError, a traceback)
         ("(masterpiece:1.2), portrait, 29, a woman in a red dress", ["29"]),
         ("40s, 1girl, solo, mature, office lady", ["40s", "mature"]),

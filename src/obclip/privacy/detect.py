@@ -1405,15 +1405,27 @@ class _Detector:
 
     def _sole_person(self) -> _Match | None:
         """The one person's word of a prompt that names one person and no age ("a Yoruba bride in
-        aso-oke and gele, 29, Lagos wedding", "1girl, solo, quinceañera, ball gown, pink, 15"): a
-        bare number between commas there is that person's age. None where a pronoun, a plural,
-        a second person word of gender or any age word is in the prompt. Reads kinds only."""
+        aso-oke and gele, 29, Lagos wedding", "1girl, solo, quinceañera, ball gown, pink, 15"; with
+        no gender word, a people's word before a person noun in the singular: "a 6ft Somali model in
+        a silk hijab, 22,"): a bare number between commas there is that person's age. None where a
+        pronoun, a plural, a second person word of gender or any age word is in the prompt. Reads
+        kinds only."""
         persons = []
+        peoples = []
         for match in self.matches:
             if match.entry.is_pronoun or self._ages(match) or any("plural" in c for c in match.entry.categories):
                 return None
-            if self.taxonomy.attributes[match.entry.attribute].name == "gender":
+            name = self.taxonomy.attributes[match.entry.attribute].name
+            if name == "gender":
                 persons.append(match)
+            elif name == "ethnicity" and "adjective" in match.entry.categories:
+                # "a 6ft Somali model in a silk hijab, 22,": a people's word before a person noun
+                # no slot holds, in the singular, is that person's ("a white apron" is no one's)
+                head = _NEXT_WORD.match(self.folded, match.end)
+                if head is not None and is_person_noun(head.group(1)) and not head.group(1).endswith("s"):
+                    peoples.append(match)
+        if not persons:
+            return peoples[0] if len(peoples) == 1 else None
         return persons[0] if len(persons) == 1 and persons[0].rule == ALWAYS else None
 
     def _coordinated_ages(self) -> None:
