@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import bisect
 import functools
-import json
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import TYPE_CHECKING
 
 from obclip.privacy.keep import name_renderings
@@ -141,8 +139,7 @@ class Binding:
 @functools.cache
 def binding() -> Binding:
     """The packaged binding data (cached)."""
-    text = resources.files("obclip.privacy").joinpath("data/binding.json").read_text(encoding="utf-8")
-    data = json.loads(text)
+    data = data_file("binding.json")
     categories = dict(data["categories"])
     agreement = data.get("agreement", {})
     for category, rule in categories.items():

@@ -2067,7 +2067,7 @@ class _Detector:
         if before is None:
             return False
         if before[2] in self.ends:  # "his" is a slot: a possessive all the same
-            owner = self.matches[bisect.bisect_left([m.end for m in self.matches], before[2])]
+            owner = self.matches[self.ends[before[2]]]
             if not (owner.entry.is_pronoun and "possessive_determiner" in owner.entry.categories):
                 return False
         elif before[0] not in ("a", "an", *POSSESSIVES):

@@ -20,7 +20,7 @@ from typing import Any
 
 from obclip.privacy.normalize import normalize
 from obclip.privacy.taxonomy import AttributeSpec, Taxonomy, data_name_keys, surface_key
-from obclip.privacy.words import known_person_rests, wordnet_named
+from obclip.privacy.words import data_file, known_person_rests, wordnet_named
 
 _SEP = "|"
 _NAME = "name"
@@ -385,8 +385,7 @@ def _single_words(spec: AttributeSpec, category: str) -> int:
 
 @functools.cache
 def _name_data() -> dict[str, Any]:
-    resource = resources.files("obclip.privacy").joinpath("data/first_names.json")
-    return json.loads(resource.read_text(encoding="utf-8"))
+    return data_file("first_names.json")
 
 
 @functools.cache
@@ -430,8 +429,7 @@ def _zip_by_country(pools: Mapping[str, Sequence[str]], values: Sequence[str]) -
 def _read_as_kin() -> frozenset[str]:
     """Names that detection reads as a person word in some places (`binding.json`: "Nan" after a
     possessive is "grandma", "their Nan fast"): in no pair, or a decoy would read back otherwise."""
-    resource = resources.files("obclip.privacy").joinpath("data/binding.json")
-    data = json.loads(resource.read_text(encoding="utf-8"))
+    data = data_file("binding.json")
     return frozenset(
         surface_key(word)
         for key in ("after_a_possessive", "after_a_person_noun")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from obclip.errors import TaxonomyError, read_user_text
-from obclip.privacy.words import person_nouns_data
+from obclip.privacy.words import data_file, person_nouns_data
 
 FORMAT = "obclip-taxonomy/1"
 
@@ -391,9 +391,7 @@ def _add_first_names(data: dict[str, Any]) -> None:
 @functools.cache
 def data_first_names() -> dict[str, tuple[str, ...]]:
     """The generated first names per gender value (`data/first_names.json`), without countries."""
-    resource = resources.files("obclip.privacy").joinpath("data/first_names.json")
-    data = json.loads(resource.read_text(encoding="utf-8"))
-    return {value: tuple(names) for value, names in data["names"].items()}
+    return {value: tuple(names) for value, names in data_file("first_names.json")["names"].items()}
 
 
 @functools.cache
@@ -407,9 +405,7 @@ def data_name_keys() -> frozenset[str]:
 def people_name_keys() -> frozenset[str]:
     """Words of a people that are common first names too ("maya", "roman"): `data/first_names.json`,
     ``people_names``; where one stands as a name, it is one (`detect`)."""
-    resource = resources.files("obclip.privacy").joinpath("data/first_names.json")
-    data = json.loads(resource.read_text(encoding="utf-8"))
-    return frozenset(surface_key(word) for word in data.get("people_names", ()))
+    return frozenset(surface_key(word) for word in data_file("first_names.json").get("people_names", ()))
 
 
 def _extend_new(target: list[str], surfaces: Iterable[str], seen: dict[int, set[str]]) -> None:
