@@ -422,11 +422,14 @@ _JOINED = re.compile(r"(?<![\w'’-])([^\W\d_]+)-([^\W\d_]+)(?![\w'’-])")
 
 @functools.lru_cache(maxsize=16)
 def _typo_index(taxonomy: Taxonomy) -> dict[str, tuple[str, ...]]:
-    """Sensitive single words of at least `_TYPO_MIN` letters (no names, no pronouns), indexed by
-    themselves and by each of their one-letter deletions (a symmetric-delete spelling index)."""
+    """Sensitive single words of at least `_TYPO_MIN` letters (no names, no pronouns, no word that
+    is only a title: "Madama Butterfly" is no misspelt "Madam"), indexed by themselves and by each
+    of their one-letter deletions (a symmetric-delete spelling index)."""
     index: dict[str, list[str]] = {}
     for key, entry in taxonomy.lexicon.items():
         if len(key) < _TYPO_MIN or not key.isalpha() or entry.is_pronoun or "first_name" in entry.categories:
+            continue
+        if all(category.startswith("title_") for category in entry.categories):
             continue
         for variant in (key, *_deletes(key)):
             index.setdefault(variant, []).append(key)
