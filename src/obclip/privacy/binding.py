@@ -994,19 +994,25 @@ _LOWER_WORD_BEFORE = re.compile(r"(?<![\w'’-])([a-z]+)[ \t]+$")
 _ARTICLE_BEFORE = re.compile(r"(?<![\w'’-])(?:an?|the)[ \t]+$")
 _TAG_START = re.compile(r"(?:^|[,;\n(\[{])[ \t]*$")
 _BRAND = re.compile(r"\.?(?:[ \t]+[A-Z][\w'’-]*){1,3}")
-_MAX_BRAND_NOUNS = 3
+# the word "brand" right after the capitalised word, then what follows it if a word does
+_BRAND_WORD = re.compile(r"[ \t]+brand(?:s|ed)?(?![\w'’-])(?:[ \t]+([a-z]+))?")
+_MAX_BRAND_NOUNS = 4
+# a capitalised person word alone before the thing is a brand where two words or more name the
+# thing ("Abuelita hot chocolate tin", "Mutti tomato passata bottle"), not one ("Grandma kitchen")
+_MIN_BARE_BRAND_NOUNS = 2
 
 
 def before_brand(taxonomy: Taxonomy, text: str, folded: str, start: int, end: int) -> bool:
     """Whether the capitalised title or person noun at text[start:end] opens a brand or proper name
     that modifies a thing: an article, a lower-case word that is no function word ("vintage") or
     the start of the prompt or a tag ("Mr. Potato Head parts scattered", "Ms. Pac-Man arcade
-    cabinet"), the title, one to three capitalised words, then lower-case
-    words ending in an object head where the phrase ends ("a Mister Softee ice cream truck parked
-    on ...", "the Mr. Clean bottle"); not a picture, statue or doll (`depictions`: "a Mrs. Smith
-    photo"); no taxonomy word among them, since a slot renders in its own case. A first name is
-    left to the name rules. Reads how the words are written and the thing after them, never the
-    value."""
+    cabinet"), the title, one to three capitalised words, then up to four lower-case words ending
+    in an object head where the phrase ends ("a Mister Softee ice cream truck parked on ...", "the
+    Mr. Clean bottle"), or no capitalised word and two to four such words ("Abuelita hot chocolate
+    tin"), or the word "brand" ("Geisha brand canned crab"); not a picture, statue or doll
+    (`depictions`: "a Mrs. Smith photo"); no taxonomy word among them, since a slot renders in its
+    own case. A first name is left to the name rules. Reads how the words are written and the thing
+    after them, never the value."""
     entry = taxonomy.lexicon.get(surface_key(folded[start:end]))
     if entry is None or entry.is_pronoun or "first_name" in entry.categories or not text[start : start + 1].isupper():
         return False
@@ -1015,9 +1021,12 @@ def before_brand(taxonomy: Taxonomy, text: str, folded: str, start: int, end: in
         if before is None or before.group(1) in FUNCTION_WORDS:
             return False  # an article, or a word that describes the thing ("vintage Mr. Coffee machine")
     found = _BRAND.match(text, end)
-    if found is None:
-        return False
-    cursor = found.end()
+    if found is None and ("adjective" in entry.family or taxonomy.attributes[entry.attribute].name == "ethnicity"):
+        return False  # a word of a people is no brand alone ("a Brazilian football fan")
+    said = _BRAND_WORD.match(folded, end)
+    if found is None and said is not None:
+        return said.group(1) is None or not is_person_noun(said.group(1))  # not "Mom brand ambassador"
+    cursor = end if found is None else found.end()
     words: list[str] = []
     while (noun := _NEXT_WORD.match(folded, cursor)) is not None and len(words) <= _MAX_BRAND_NOUNS:
         word = noun.group(1)
@@ -1025,7 +1034,9 @@ def before_brand(taxonomy: Taxonomy, text: str, folded: str, start: int, end: in
             break
         words.append(word)
         cursor = noun.end()
-    if not words or len(words) > _MAX_BRAND_NOUNS or words[-1] not in object_heads():
+    if len(words) < (1 if found else _MIN_BARE_BRAND_NOUNS) or len(words) > _MAX_BRAND_NOUNS:
+        return False
+    if words[-1] not in object_heads():
         return False
     if words[-1] in _depictions():
         return False  # "a Mrs. Smith photo", "the Queen Victoria statue": they show the person
@@ -1451,6 +1462,7 @@ def _also_verbs() -> frozenset[str]:
 
 _NEXT_WORD = re.compile(r"[ \t]+([a-z]+)")
 _MID_ACTION = re.compile(r"[ \t]+mid-[a-z]")
+_TO_AFTER = re.compile(r"[ \t]+to(?![\w'’-])")
 _AFTER_HEAD = re.compile(r"[ \t]*(?:$|[^\w\s'’-])|[ \t\n]+([a-z]+)\b(?!['’-])|\n")
 
 
@@ -1461,6 +1473,8 @@ def _phrase_ends(folded: str, cursor: int) -> bool:
     if after is None:
         return _MID_ACTION.match(folded, cursor) is not None  # "a Jack Russell terrier mid-jump"
     word = after.group(1)
+    if word == "next":  # "next to" is a preposition of two words
+        return _TO_AFTER.match(folded, after.end()) is not None
     return word is None or word in FUNCTION_WORDS or word.endswith(("ing", "ed"))
 
 

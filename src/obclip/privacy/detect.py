@@ -4005,6 +4005,8 @@ class _Detector:
             return False
         if match.category == "adjective" or following.category in ("adjective", "first_name"):
             return False  # "Abuelita Rosa", "Lola Caring": a kin title before a name stays a kin word
+        if following.category == "courtesy_noun" or following.category.startswith("title_"):
+            return False  # "my comadre Doña Lupe": a title says how she is called, not who she is
         if self.text[match.end : following.start] != " ":
             return False
         spec = self.taxonomy.attributes[match.entry.attribute]
