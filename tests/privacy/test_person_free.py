@@ -931,3 +931,23 @@ def test_a_likeness_face_after_its_possessive_is_no_person() -> None:
     # a word that only modifies the likeness is no person before it
     kokeshi = "A Japanese kokeshi doll sits on a lacquered shelf next to a bonsai. Her painted smile is tiny."
     assert len(build_candidate_set(kokeshi, seed=0)) == 1
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "empty locker room with WOMEN painted on the door in big letters, steam, dim light",
+        "a biker jacket with MOM embroidered on the back, studio shot",
+        "Cake topper that says Mrs & Mrs in gold script on a three tier white cake, no figurines",
+    ],
+)
+def test_capitals_written_on_a_thing_are_text(prompt: str) -> None:
+    """Capitals before the verb that wrote them ("WOMEN painted on the door"), and titles joined by
+    "&" after "says", are what a thing says: the second "Mrs" of "Mrs & Mrs" had been varied."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) == 1 and cset.true_prompt == prompt
+
+
+def test_a_person_painted_is_still_a_person() -> None:
+    """After an article the capitals name who is painted."""
+    assert len(build_candidate_set("a MAN painted on a wall in a mural", seed=0)) > 1

@@ -754,7 +754,7 @@ _SAYS_VERB = (
 _SAYS = re.compile(_SAYS_VERB + r"(?:[^\sa-z]+[ \t]+)*$")
 # a name in title case after such a word: "a sign reading The Jolly Fisherman", "titled Grandma's Apple Pie",
 # a number among its words too: "a card that says Happy 60th Uncle Joe"
-_SAYS_TITLED = re.compile(_SAYS_VERB + r"(?:[^\W_a-z][\w'’&-]*[ \t]+)*$")
+_SAYS_TITLED = re.compile(_SAYS_VERB + r"(?:(?:[^\W_a-z][\w'’&-]*|&)[ \t]+)*$")
 _QUOTES = '"“”'
 _SIGN_WINDOW = 120
 
@@ -799,6 +799,9 @@ def in_sign_text(text: str, start: int, end: int) -> bool:
     found = _CAPITALS_ON_SIGN.match(text, end)
     if found is not None and found.group(1) not in FUNCTION_WORDS and not (found.group(1) or "").endswith("ing"):
         return True  # the capitals of a sign named right after them: "MEN AT WORK road sign"
+    written = _CAPITALS_WRITTEN.match(text, end) is not None
+    if written and _ARTICLE_BEFORE.search(text[max(0, start - 8) : start].lower()) is None:
+        return True  # "WOMEN painted on the door", not "a MAN painted on a wall": what was written there
     span = _quotation(text, start, end, line_start) or _single_quotation(text, start, end, line_start)
     if span is None:
         return False
@@ -821,6 +824,14 @@ _TITLE_TOKEN = re.compile(r"[^\W\d_][\w'’&.-]*")
 _CAPITALS_ON_SIGN = re.compile(
     r"(?:[ \t]+[A-Z0-9&!?'’.,-]*[A-Z][A-Z0-9&!?'’.,-]*)*[ \t]+(?:([a-z]+)[ \t]+)?"
     r"(?:signs?|banners?|posters?|billboards?|marquees?|lettering|logos?)(?![\w'’-])"
+)
+# ... or before the verb that wrote them and where, no article before them: "WOMEN painted on the
+# door", "MOM tattooed across his knuckles"
+_CAPITALS_WRITTEN = re.compile(
+    r"(?:[ \t]+[A-Z0-9&!?'’.,-]*[A-Z][A-Z0-9&!?'’.,-]*)*[ \t]+"
+    r"(?:painted|spray-painted|written|scrawled|stencil(?:l)?ed|printed|engraved|lettered"
+    r"|embroidered|stitched|tattooed|chalked|spelled[ \t]+out)"
+    r"[ \t]+(?:on|onto|across|above|over|along|in|into)(?![\w'’-])"
 )
 
 
