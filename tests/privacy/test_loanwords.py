@@ -54,9 +54,10 @@ def test_a_kin_word_of_another_language_varies(prompt: str, word: str) -> None:
         ("Madam Chen, 60, at her shop", "Chen"),
         ("Mme Tremblay, 70, knitting", "Tremblay"),
         ("Monsieur Dubois in his garden", "Dubois"),
+        ("a 67-year-old Sra. Delgado practicing tai chi in the plaza", "Delgado"),
     ],
 )
-def test_a_french_title_heads_a_surname_kept_in_every_candidate(prompt: str, surname: str) -> None:
+def test_a_title_of_another_language_heads_a_surname_kept_in_every_candidate(prompt: str, surname: str) -> None:
     """ "Madame Curie" had been read as an honour before a first name and sent as "Dame Emma": the
     user's own candidate lost her name. A surname tells no gender: every candidate keeps it."""
     cset = build_candidate_set(prompt, seed=0)
