@@ -1209,3 +1209,22 @@ def test_an_age_word_that_is_a_noun_too_stays_the_adjective_before_a_person() ->
     assert detect("newborn photography, studio").attributes == ()
     assert_closed("a newborn baby sleeping", seed=0)
     assert_closed("a preteen kid sleeping", seed=0)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "my dad, he is a fisherman in Bohol, strong arms, sunset",
+        "make a picture of my tatay, he is fisherman in Bohol",
+        "he is a fisherman, his boat is red",
+    ],
+)
+def test_a_noun_said_of_a_pronoun_is_its_person(prompt: str) -> None:
+    """ "my dad, he is a fisherman": the noun after "he is" says what his person is. Read as a new
+    person, it had varied apart from him ("my mom, she is a fisherman")."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1
+    for candidate in cset.candidates:
+        male = re.search(r"\bhe\b", candidate) is not None
+        assert ("fisherman" in candidate) == male and ("fisherwoman" in candidate) != male, candidate
+    assert_closed(prompt, seed=0)

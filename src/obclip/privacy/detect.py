@@ -708,6 +708,8 @@ _NOUN_AFTER_ADJECTIVE = re.compile(r"[ \t]+([a-z]+)")
 # a copula between a person and what is said of them: "she is black", "the man was white"
 _COPULAS = frozenset({"is", "are", "was", "were", "'s", "’s"})
 # categories of words said of a person, never the person: "an old, black ..." holds no subject
+# between a subject pronoun and the noun that says what its person is: "he is a fisherman", "she's a nurse"
+_PREDICATE_GAP = re.compile(r"(?:[ \t]+(?:is|was)|['’]s)[ \t]+")
 _MODIFIER_CATEGORIES = frozenset({"adjective", "years_old", "years_old_predicate", "decade", "aged_n"})
 # words before a decade that keep it an age: "in her teens", "in their late teens", "mid teens"
 _DECADE_OPENERS = frozenset({"in", "early", "mid", "late", "her", "his", "their", "my", "your", "our", "its"})
@@ -3118,7 +3120,12 @@ class _Detector:
         differing: dict[int, int] = {}  # a head's start -> the variable its own must differ from
         later: list[_Match] = []  # ages whose person's word comes after them
         current = -1
+        predicated: list[tuple[_Match, _Match]] = []  # (noun, pronoun): "my dad, he is a fisherman"
         for index, match in enumerate(self.matches):
+            said_of = self._predicate_of_pronoun(index)
+            if said_of is not None and match.start not in members:
+                predicated.append((match, said_of))  # the pronoun's person, once pronouns are bound
+                continue
             if match.start in members:  # "a couple, he in a cap, she in a raincoat": a member each
                 person += 1
                 current = person
@@ -3264,7 +3271,28 @@ class _Detector:
             by = owner(match)
             if by is not None and by.entry.is_pronoun:
                 join(match, variables[by.variable].person)
+        for match, pronoun in predicated:
+            who = variables[pronoun.variable].person
+            mine = of_person.setdefault((who, pronoun.entry.attribute), [])
+            if pronoun.variable not in mine:
+                mine.append(pronoun.variable)  # a pronoun of its own person ("he is a fisherman")
+            join(match, who)
         return variables
+
+    def _predicate_of_pronoun(self, index: int) -> _Match | None:
+        """The subject pronoun whose person the noun at `index` says what they are: right after it
+        and "is" or "was" (an article between), nothing else between ("my dad, he is a fisherman",
+        "my tatay, he is fisherman in Bohol"). Read as a new person, the noun had varied apart from
+        the pronoun ("my mom, she is a fisherman"). Reads positions and kinds, never a value."""
+        if index == 0:
+            return None
+        match, pronoun = self.matches[index], self.matches[index - 1]
+        if match.entry.is_pronoun or not pronoun.entry.is_pronoun or pronoun.category != "subject_pronoun":
+            return None
+        if match.entry.attribute != pronoun.entry.attribute or "plural" in match.category:
+            return None
+        gap_end = match.article[0] if match.article is not None else match.start
+        return pronoun if _PREDICATE_GAP.fullmatch(self.plain, pronoun.end, gap_end) else None
 
     @staticmethod
     def _reflexive_first(pronoun: _Match, starts: list[int]) -> bool:
