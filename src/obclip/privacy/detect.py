@@ -707,9 +707,9 @@ _MOST_CHILDREN = 12  # more is an age: "a grandmother of 80"
 _NOUN_AFTER_ADJECTIVE = re.compile(r"[ \t]+([a-z]+)")
 # a copula between a person and what is said of them: "she is black", "the man was white"
 _COPULAS = frozenset({"is", "are", "was", "were", "'s", "’s"})
-# categories of words said of a person, never the person: "an old, black ..." holds no subject
 # between a subject pronoun and the noun that says what its person is: "he is a fisherman", "she's a nurse"
 _PREDICATE_GAP = re.compile(r"(?:[ \t]+(?:is|was)|['’]s)[ \t]+")
+# categories of words said of a person, never the person: "an old, black ..." holds no subject
 _MODIFIER_CATEGORIES = frozenset({"adjective", "years_old", "years_old_predicate", "decade", "aged_n"})
 # words before a decade that keep it an age: "in her teens", "in their late teens", "mid teens"
 _DECADE_OPENERS = frozenset({"in", "early", "mid", "late", "her", "his", "their", "my", "your", "our", "its"})
