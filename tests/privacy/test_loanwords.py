@@ -10,16 +10,13 @@ import re
 from pathlib import Path
 
 import pytest
+from tests.privacy.test_coverage import word_in
 from tests.privacy.test_invariant import assert_closed
 
 from obclip.privacy import build_candidate_set
 from obclip.privacy.words import data_file
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def word_in(word: str, text: str) -> bool:
-    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text, re.IGNORECASE) is not None
 
 
 @pytest.mark.parametrize(

@@ -8,14 +8,11 @@ import re
 from importlib import resources
 
 import pytest
+from tests.privacy.test_coverage import word_in
 
 from obclip.errors import TaxonomyError
 from obclip.privacy import build_candidate_set, default_taxonomy, parse_taxonomy
 from obclip.privacy.taxonomy import combine_taxonomies
-
-
-def word_in(word: str, text: str) -> bool:
-    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text, re.IGNORECASE) is not None
 
 
 def _data() -> dict:

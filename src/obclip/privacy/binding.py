@@ -821,15 +821,16 @@ _NAME_AFTER_TITLE = re.compile(
     r"\.?(?:[ \t]+(?:and|&)[ \t]+[A-Z][A-Za-z]*\.?)?[ \t]+[A-Z][\w-]*(?![\w-]|['’][sS](?!\w))"
 )
 _TITLE_TOKEN = re.compile(r"[^\W\d_][\w'’&.-]*")
+# the words in capitals after the first, up to the lower-case word after them
+_MORE_CAPITALS = r"(?:[ \t]+[A-Z0-9&!?'’.,-]*[A-Z][A-Z0-9&!?'’.,-]*)*[ \t]+"
 _CAPITALS_ON_SIGN = re.compile(
-    r"(?:[ \t]+[A-Z0-9&!?'’.,-]*[A-Z][A-Z0-9&!?'’.,-]*)*[ \t]+(?:([a-z]+)[ \t]+)?"
+    _MORE_CAPITALS + r"(?:([a-z]+)[ \t]+)?"
     r"(?:signs?|banners?|posters?|billboards?|marquees?|lettering|logos?)(?![\w'’-])"
 )
 # ... or before the verb that wrote them and where, no article before them: "WOMEN painted on the
 # door", "MOM tattooed across his knuckles"
 _CAPITALS_WRITTEN = re.compile(
-    r"(?:[ \t]+[A-Z0-9&!?'’.,-]*[A-Z][A-Z0-9&!?'’.,-]*)*[ \t]+"
-    r"(?:painted|spray-painted|written|scrawled|stencil(?:l)?ed|printed|engraved|lettered"
+    _MORE_CAPITALS + r"(?:painted|spray-painted|written|scrawled|stencil(?:l)?ed|printed|engraved|lettered"
     r"|embroidered|stitched|tattooed|chalked|spelled[ \t]+out)"
     r"[ \t]+(?:on|onto|across|above|over|along|in|into)(?![\w'’-])"
 )
@@ -1034,8 +1035,8 @@ def before_brand(taxonomy: Taxonomy, text: str, folded: str, start: int, end: in
     found = _BRAND.match(text, end)
     if found is None and ("adjective" in entry.family or taxonomy.attributes[entry.attribute].name == "ethnicity"):
         return False  # a word of a people is no brand alone ("a Brazilian football fan")
-    said = _BRAND_WORD.match(folded, end)
-    if found is None and said is not None:
+    said = _BRAND_WORD.match(folded, end) if found is None else None
+    if said is not None:
         return said.group(1) is None or not is_person_noun(said.group(1))  # not "Mom brand ambassador"
     cursor = end if found is None else found.end()
     words: list[str] = []
