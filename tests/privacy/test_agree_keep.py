@@ -1217,6 +1217,10 @@ def test_an_age_word_that_is_a_noun_too_stays_the_adjective_before_a_person() ->
         "my dad, he is a fisherman in Bohol, strong arms, sunset",
         "make a picture of my tatay, he is fisherman in Bohol",
         "he is a fisherman, his boat is red",
+        # modifiers between: words said of him, read or not ("an old fisherman" had varied apart)
+        "my dad, he is an old fisherman, on his boat",
+        "my dad, he is an old Irish fisherman, on his boat",
+        "my dad, he was a retired fisherman in Cork",
     ],
 )
 def test_a_noun_said_of_a_pronoun_is_its_person(prompt: str) -> None:
@@ -1227,4 +1231,21 @@ def test_a_noun_said_of_a_pronoun_is_its_person(prompt: str) -> None:
     for candidate in cset.candidates:
         male = re.search(r"\bhe\b", candidate) is not None
         assert ("fisherman" in candidate) == male and ("fisherwoman" in candidate) != male, candidate
+        if " his " in prompt:  # and the pronoun after them is his
+            assert (" his " in candidate) == male, candidate
     assert_closed(prompt, seed=0)
+
+
+def test_a_pronoun_of_no_person_before_it_keeps_its_later_pronouns() -> None:
+    """ "a cat who thinks she's the queen ... her butler": no person word comes before "she", so the
+    queen is read forward as before, and "her" stays hers (it had varied apart: "... his butler")."""
+    prompt = "comic about a cat who thinks she's the queen of the house, the family dog as her butler"
+    for candidate in build_candidate_set(prompt, seed=0).candidates:
+        assert ("she's" in candidate) == (" her " in candidate) == ("queen" in candidate), candidate
+
+
+def test_a_noun_after_a_preposition_is_not_said_of_the_pronoun() -> None:
+    """ "she is a fan of fisherman memes": the noun is no predicate of her, and varies apart."""
+    cset = build_candidate_set("my sister, she is a fan of fisherman memes", seed=0)
+    hers = [c for c in cset.candidates if re.search(r"\bshe\b", c)]
+    assert any("fisherman " in c for c in hers) and any("fisherwoman " in c for c in hers), cset.candidates

@@ -708,7 +708,12 @@ _NOUN_AFTER_ADJECTIVE = re.compile(r"[ \t]+([a-z]+)")
 # a copula between a person and what is said of them: "she is black", "the man was white"
 _COPULAS = frozenset({"is", "are", "was", "were", "'s", "’s"})
 # between a subject pronoun and the noun that says what its person is: "he is a fisherman", "she's a nurse"
-_PREDICATE_GAP = re.compile(r"(?:[ \t]+(?:is|was)|['’]s)[ \t]+")
+_PREDICATE_GAP = re.compile(
+    r"(?:[ \t]+(?:is|was)|['’]s)[ \t]+"
+    r"(?:(?:an?|the)[ \t]+(?:(?!(?:of|with|for|to|and|or|like|than|as|by|from|in|on|at|about)\b)[a-z-]+,?[ \t]+){0,2})?"
+)
+# what may stand between modifiers said of one person ("an old, Irish fisherman")
+_MODIFIER_GAP = re.compile(r"[ \t]*,?[ \t]+")
 # categories of words said of a person, never the person: "an old, black ..." holds no subject
 _MODIFIER_CATEGORIES = frozenset({"adjective", "years_old", "years_old_predicate", "decade", "aged_n"})
 # words before a decade that keep it an age: "in her teens", "in their late teens", "mid teens"
@@ -3121,8 +3126,9 @@ class _Detector:
         later: list[_Match] = []  # ages whose person's word comes after them
         current = -1
         predicated: list[tuple[_Match, _Match]] = []  # (noun, pronoun): "my dad, he is a fisherman"
+        predicates = self._predicates_of_pronouns()
         for index, match in enumerate(self.matches):
-            said_of = self._predicate_of_pronoun(index)
+            said_of = predicates.get(index)
             if said_of is not None and match.start not in members:
                 predicated.append((match, said_of))  # the pronoun's person, once pronouns are bound
                 continue
@@ -3279,20 +3285,45 @@ class _Detector:
             join(match, who)
         return variables
 
-    def _predicate_of_pronoun(self, index: int) -> _Match | None:
-        """The subject pronoun whose person the noun at `index` says what they are: right after it
-        and "is" or "was" (an article between), nothing else between ("my dad, he is a fisherman",
-        "my tatay, he is fisherman in Bohol"). Read as a new person, the noun had varied apart from
-        the pronoun ("my mom, she is a fisherman"). Reads positions and kinds, never a value."""
-        if index == 0:
-            return None
-        match, pronoun = self.matches[index], self.matches[index - 1]
-        if match.entry.is_pronoun or not pronoun.entry.is_pronoun or pronoun.category != "subject_pronoun":
-            return None
-        if match.entry.attribute != pronoun.entry.attribute or "plural" in match.category:
-            return None
-        gap_end = match.article[0] if match.article is not None else match.start
-        return pronoun if _PREDICATE_GAP.fullmatch(self.plain, pronoun.end, gap_end) else None
+    def _predicates_of_pronouns(self) -> dict[int, _Match]:
+        """The subject pronoun whose person each noun says what they are, with the noun's modifiers
+        (by index of `self.matches`): the noun comes right after the pronoun and "is" or "was", an
+        article and up to two words between, or modifier words ("my dad, he is a fisherman", "my
+        tatay, he is fisherman in Bohol", "he is an old Irish fisherman", "she was a retired
+        nurse"), where a person word of the pronoun's attribute comes before it (a pronoun of no
+        person said before is read forward to the noun: "a cat who thinks she's the queen").
+        Read as a new person, the noun had varied apart from the pronoun ("my mom, she is a
+        fisherman"). Reads positions and kinds, never a value."""
+        said: dict[int, _Match] = {}
+        for index, match in enumerate(self.matches):
+            if match.entry.is_pronoun or "plural" in match.category:
+                continue
+            first = index
+            while first > 0 and self._modifies(self.matches[first - 1], self.matches[first]):
+                first -= 1
+            if first == 0:
+                continue
+            pronoun = self.matches[first - 1]
+            if not pronoun.entry.is_pronoun or pronoun.category != "subject_pronoun":
+                continue
+            if match.entry.attribute != pronoun.entry.attribute:
+                continue
+            if not any(
+                not m.entry.is_pronoun and m.entry.attribute == pronoun.entry.attribute for m in self.matches[: first - 1]
+            ):
+                continue  # a pronoun of no person said before it is bound forward, to this noun too
+            head = self.matches[first]
+            gap_end = head.article[0] if head.article is not None else head.start
+            if _PREDICATE_GAP.fullmatch(self.plain, pronoun.end, gap_end):
+                said.update((i, pronoun) for i in range(first, index + 1))
+        return said
+
+    def _modifies(self, modifier: _Match, match: _Match) -> bool:
+        """Whether `modifier` is a word said of the person `match` names, right before it ("old" in
+        "an old fisherman", "Irish" in "old, Irish fisherman")."""
+        if not modifier.entry.categories <= _MODIFIER_CATEGORIES or match.article is not None:
+            return False
+        return _MODIFIER_GAP.fullmatch(self.plain, modifier.end, match.start) is not None
 
     @staticmethod
     def _reflexive_first(pronoun: _Match, starts: list[int]) -> bool:
