@@ -691,6 +691,42 @@ def test_an_acronym_after_the_is_no_name() -> None:
 
 
 @pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("dating profile pic for my dad, 55, fit, cycling jersey, mountain road", "dad"),
+        ("sweet 16 invite for my daughter Ava, pink neon, disco ball", "daughter"),
+        ("a birthday card for our son, balloons, confetti", "son"),
+    ],
+)
+def test_a_persons_own_kin_after_for_is_hidden(prompt: str, word: str) -> None:
+    """ "a pic for my dad": "my" names a real person, whom the picture often shows ("dating profile
+    pic for my dad, 55") and whose word is theirs in any case. Read as whom a thing is for, as
+    "perfume for women" is, "dad" and "55" had gone out in clear (one candidate), and "my daughter
+    Ava" had been sent beside a decoy "my daughter Hans"."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1 and not all(re.search(rf"\b{word}\b", c) for c in cset.candidates), cset.candidates
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    "prompt", ["AI restore: my grandfather in his 20s on a fishing boat, 1960", "AI art of my grandma baking bread"]
+)
+def test_two_capitals_are_an_acronym_not_a_name(prompt: str) -> None:
+    """ "AI restore: my grandfather ...": two capitals in a prompt in lower case are an acronym. Read
+    as the name "Ai", a person of its own, they had been sent as "Ai" or a decoy "Sam", and "his"
+    had varied apart from the grandfather ("my grandfather in her 20s")."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert all(c.startswith("AI ") for c in cset.candidates), cset.candidates
+    assert len(cset) == (6 if " his " in prompt else 2)
+    assert_closed(prompt, seed=0)
+
+
+def test_two_capitals_in_a_name_of_their_own_are_still_a_name() -> None:
+    cset = build_candidate_set("portrait of Ai, a girl with a kite", seed=0)
+    assert any("Ai" not in c for c in cset.candidates)
+
+
+@pytest.mark.parametrize(
     ("prompt", "name"),
     [
         ("Spice Girls reunion tour poster, glitter", "Spice Girls"),

@@ -343,8 +343,10 @@ _REGIONAL_VALUES = {
     ("west", "indian"): "african",
 }
 _WORD_BEFORE_FOR = re.compile(r"([^\W\d_]+)[ \t,]*$")
-_FOR_BEFORE = re.compile(r"(?<![\w-])for[ \t]+(?:(?:a|an|the|my|your|our|his|her|their)[ \t]+)?$")
+_FOR_BEFORE = re.compile(r"(?<![\w-])for[ \t]+(?:(?:a|an|the)[ \t]+)?$")
 _OWNED_BEFORE = re.compile(r"(?:['’]s|s['’]|(?<![\w'’-])(?:his|her|its|their|my|your|our))[ \t]+(?:[a-z-]+[ \t]+)?$")
+_POSSESSIVE_BEFORE = re.compile(r"['’]s?[ \t]+$")
+_SPEAKER = re.compile(r"(?<![\w'’-])(?:[Ii]|me|we)(?:['’](?:m|re))?(?![\w'’-])")
 _ONE_MORE = re.compile(r"[ \t]*(?:,|and|&)?[ \t]*(?:one|the[ \t]+other|another)(?:[ \t]+(?:is|was))?[ \t]*")
 _ONE_IS = re.compile(r"[ \t]+(?:is|was|has|wears|looks)\b")
 _CONTRACTED = re.compile(r"(?:i|you|we|they|he|she|it|that|there)['’](?:m|s|re|ve|ll|d)")
@@ -1670,7 +1672,7 @@ class _Detector:
                 and not self._lower_title(match)
             ):
                 continue
-            if match.rule == CAPITALISED and self._acronym_after_the(match):
+            if match.rule == CAPITALISED and self._acronym(match):
                 continue  # "a newborn in the NICU": an acronym, no name
             if self._nobody_outright and self._names_no_one(match, kept[-1] if kept else None):
                 self.idiom_starts.add(match.start)
@@ -2135,12 +2137,17 @@ class _Detector:
             return False
         return self._animal_head(thing.group(1), thing.start(1))  # "lead mare and her foal"
 
-    def _acronym_after_the(self, match: _Match) -> bool:
-        """Whether a first name written in capitals right after "the", in a prompt not written in
-        capitals throughout, is an acronym ("in the NICU", "at the MET"): "the" opens no name."""
+    def _acronym(self, match: _Match) -> bool:
+        """Whether a first name written in capitals, in a prompt not written in capitals
+        throughout, is an acronym: one of two letters anywhere ("AI restore: my grandfather ...",
+        "AI art of my grandma": "AI" had been the name "Ai", a person of its own, and the pronouns
+        after it had varied apart from the grandfather), a longer one right after "the" ("in the
+        NICU", "at the MET"): "the" opens no name."""
         written = self.text[match.start : match.end]
-        if len(written) < 3 or not written.isupper() or self.text.isupper():
+        if len(written) < 2 or not written.isupper() or self.text.isupper():
             return False
+        if len(written) == 2:
+            return True
         before = self._word_before(match.start)
         return before is not None and before[0] == "the"
 
