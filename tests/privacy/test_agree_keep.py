@@ -393,6 +393,34 @@ def test_a_noun_after_a_comma_renames_the_titled_person(prompt: str, title: str,
         assert female == (found.group(2) in ("salarywoman", "widow")), candidate
 
 
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "in loving memory of Dolores, our abuelita, in her favorite chair with her rosary",
+        "portrait of Maria, my mother, in her garden",
+        "memorial card for my dad Sean, 1951-2023, an old fisherman in a yellow slicker on his boat",
+        # "mother in law" written apart is one word, as "mother-in-law" is ("mother" and a name had varied apart)
+        "my late mother in law Fatima, make her picture nicer for the funeral, she wore a white hijab",
+    ],
+)
+def test_a_name_and_the_speakers_kin_or_years_between_are_one_person(prompt: str) -> None:
+    """ "Dolores, our abuelita": a name renamed by the speaker's own kin is one person, as "Mr.
+    Tanaka, a retired salaryman" is, and so is a name with the years of a life between. Read as
+    two, the name, the kin word and the pronouns had varied apart ("Ernesto, our grandmother, in
+    his favorite chair")."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) == (6 if " old " in prompt else 2)  # two genders (and three ages)
+    for candidate in cset.candidates:
+        female = re.search(r"\b(?:her|she)\b", candidate) is not None
+        assert female == any(w in candidate for w in ("grandmother", "mother", "mom")), candidate
+    assert_closed(prompt, seed=0)
+
+
+def test_a_name_and_another_persons_kin_stay_two_persons() -> None:
+    """ "Maria, her mother": "her" names someone else's mother, so the two vary apart."""
+    assert len(build_candidate_set("portrait of Maria, her mother, in the garden", seed=0)) == 4
+
+
 _AGE_WORDS = ("young", "middle-aged", "old")
 
 
@@ -465,6 +493,14 @@ def test_an_age_noun_and_the_decade_of_its_pronoun_are_one_age() -> None:
         ("Señora López, 70, watering plants on her balcony", "70"),
         ("Mrs. Okafor, 60, in her garden", "60"),
         ("portrait of a very old man, 100 years, black and white", "100"),
+        # after "who is": "my niece who is 18" had sent "18" in clear
+        ("graduation card for my niece who is 18 and going to nursing school, balloons", "18"),
+        ("my son, who is 7, on a bike", "7"),
+        # the speaker's own age after it is no part of the pronoun's person ("78" had been dropped)
+        ("make a pfp of me and my grandpa fishing, he's 78, I'm 10, lake at sunrise", "78"),
+        # an ordinal after a person's possessive, the word "birthday" left out
+        ("hey can u make a card for my wife's 40th, she loves sunflowers", "40th"),
+        ("my nan's 95th!!!! can you make a card with her and all her great-grandkids", "95th"),
     ],
 )
 def test_a_bare_age_after_a_place_or_a_pronoun_is_varied(prompt: str, age: str) -> None:
@@ -480,6 +516,8 @@ def test_a_bare_age_after_a_place_or_a_pronoun_is_varied(prompt: str, age: str) 
     assert "age" not in {a.kind for a in panels.attributes}
     for said in ("the price is about eighty, a man smiling", "the woman is about five feet tall"):
         assert [a.kind for a in build_candidate_set(said, seed=0).attributes] == ["gender"], said
+    for said in ("my parents' 50th anniversary cake", "the 40th president's portrait"):  # no birthday
+        assert len(build_candidate_set(said, seed=0)) == 1, said
 
 
 @pytest.mark.parametrize(

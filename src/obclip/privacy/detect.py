@@ -100,10 +100,13 @@ _WORDS_GAP = re.compile(r"[\w \t]*")
 _GAP_OK = re.compile(r"[\w'’\s,-]*")
 _TITLE_GAP_OK = re.compile(r"\.?\s*")
 # a title or a name, its surname, and a noun phrase after a comma or "the" that renames the person:
-# "Mr. Tanaka, a retired salaryman", "Emma, young nurse", "Mr. Carson the butler" (the names in
-# group 1, the phrase's words in 2)
+# "Mr. Tanaka, a retired salaryman", "Emma, young nurse", "Mr. Carson the butler", "Dolores, our
+# abuelita" (the speaker's own: "Maria, her mother" is another person), the years of a life between
+# ("my dad Sean, 1951-2023, an old fisherman") (the names in group 1, the phrase's words in 2)
 _APPOSITION = re.compile(
-    r"\.?((?:\s+[^\W\d_][\w'’-]*){0,2})(?:\s*,\s*(?:(?:a|an|the)\s+)?|\s+the\s+)((?:[^\W\d_][\w'’-]*\s+){0,3})"
+    r"\.?((?:\s+[^\W\d_][\w'’-]*){0,2})(?:\s*,?\s*\(?\d{4}\s*[-–—]\s*\d{4}\)?)?"
+    r"(?:\s*,\s*(?:(?:a|an|the|my|our|your)\s+)?|\s+the\s+)"
+    r"((?:[^\W\d_][\w'’-]*\s+){0,3})"
 )
 # a school year or an age group's league, read as a child's age before a child's noun: "a 4th grade
 # girl", "fifth-grade boys", "grade 3 students", "U12 girls" (`_before_child`)
@@ -237,7 +240,9 @@ _BARE_AGE = re.compile(
     # "he is 80 and she is 78", "he's 9", "The grandmother is about eighty,", "shes like 10", "the
     # girls are 4 and 9": after a subject pronoun or a person word
     # ("make my grandmother look 20 again", "make me look like 25")
-    r"|(?:[ \t]+(?:is|was|are|were|am|look|looks|looked)|['’](?:s|re|m))[ \t]+(?:(?P<all>both|all)[ \t]+)?"
+    # ("my niece who is 18 and going to nursing school": "who" between)
+    r"|(?:[ \t]*,?[ \t]+who[ \t]+(?:is|was)|[ \t]+(?:is|was|are|were|am|look|looks|looked)|['’](?:s|re|m))"
+    r"[ \t]+(?:(?P<all>both|all)[ \t]+)?"
     r"(?:(?:about|around|maybe|roughly|approximately|nearly|almost|perhaps|like)[ \t]+)?"
     # ... or a word of time: "he is 34 now", "she was about 30 here", "make him look like he is 30 again"
     # ("he is one at heart" is no age)
@@ -2410,7 +2415,9 @@ class _Detector:
             return self.has_person or self._named
         if rule == BEFORE_BIRTHDAY:
             kind, token = self._next_token(match.end)
-            return kind == "word" and unaccented(str(token)).startswith("birthday")  # "90th birthdäy" too
+            if kind == "word" and unaccented(str(token)).startswith("birthday"):
+                return True  # "90th birthdäy" too
+            return self._birthday_unsaid(match, kind)
         if rule == AFTER_POSSESSIVE:
             said = unaccented(self.folded[match.start : match.end])
             lead = match.start  # "(30s:1.1)": a weighted tag is read as the bare tag
@@ -2919,6 +2926,20 @@ class _Detector:
         )
 
     # --- form categories ---------------------------------------------------------------------
+
+    def _birthday_unsaid(self, match: _Match, kind: str) -> bool:
+        """Whether an ordinal is a birthday without the word: right after a person word's
+        possessive, before punctuation or the end ("a card for my wife's 40th, she loves
+        sunflowers", "my nan's 95th!!!!"; "their 50th anniversary" is none), or after "happy"
+        before a person word ("Happy 70th Mum card"). Reads the words around it, never a value."""
+        before = self._word_before(match.start)
+        if before is not None and before[0] == "happy":
+            return kind == "slot"
+        possessive = _POSSESSIVE_BEFORE.search(self.text, max(0, match.start - 4), match.start)
+        if possessive is None or kind not in ("punct", "end"):
+            return False
+        owner = next((m for m in self.matches if m.end == possessive.start()), None)
+        return owner is not None and not owner.entry.is_pronoun
 
     def _next_token(self, end: int) -> tuple[str, int | str | None]:
         """What follows a slot: ("slot", match index), ("word", folded word), ("punct"|"end", None)."""
@@ -3880,6 +3901,8 @@ class _Detector:
             return False  # a group and one person are two ("boys Aafke", "women and men grandpa")
         gap_end = match.article[0] if match.article is not None else match.start
         gap = self.plain[previous.end : gap_end]  # an accent hides nothing: "a guy èarly 20s"
+        if _SPEAKER.search(gap):
+            return False  # "my grandpa, he's 78, I'm 10": the speaker between, a person of their own
         if _ONE_MORE.fullmatch(gap):
             return False  # "one Italian one Puerto Rican", "one Black, the other Korean": two members
         if match.category == "decade" and not previous.entry.is_pronoun and _DECADE_TAG_GAP.fullmatch(gap):
