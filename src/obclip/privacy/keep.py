@@ -12,9 +12,10 @@ in no row renders in its style with the canonical row; a name in no pair renders
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from importlib import resources
 from typing import Any
 
@@ -241,14 +242,20 @@ def form_key(
     # "thirty-seventh"), else the row nearest the user's number that every value renders in the
     # user's style ("87" -> "88"; a member of that row reads back to it first: the same key)
     tries = [(style, row), (style.replace("@", "#"), row)] if row is not None else []
-    nearest = sorted(range(len(rows)), key=lambda i: (abs(_months(rows[i].get(value, "")) - _months(number)), i))
-    for wanted, index in [*tries, *((style, i) for i in nearest)]:
+    for wanted, index in itertools.chain(tries, ((style, i) for i in _nearest_rows(rows, value, number))):
         rendered = [forms.get((v, wanted, rows[index].get(v, ""))) for v in values]
         if all(rendered):
             if all(f == spec.canonical(v, category) for f, v in zip(rendered, values, strict=True)):
                 return ""
             return f"{wanted}{_SEP}{index}"
     return ""
+
+
+def _nearest_rows(rows: Sequence[dict[str, str]], value: str, number: str) -> Iterator[int]:
+    """The rows in order of their `value` number's distance from `number`, sorted only when asked
+    for (most keys are the user's own row: a read-back reads thousands of them)."""
+    target = _months(number)
+    yield from sorted(range(len(rows)), key=lambda i: (abs(_months(rows[i].get(value, "")) - target), i))
 
 
 def _months(number: str) -> int:
@@ -270,8 +277,7 @@ def bare_key(spec: AttributeSpec, value: str, category: str, written: str, value
     style, number = parsed
     rows = table[0]
     row = _row_of(spec, category).get((value, number))
-    nearest = sorted(range(len(rows)), key=lambda i: (abs(_months(rows[i].get(value, "")) - _months(number)), i))
-    for index in ([row] if row is not None else []) + nearest:
+    for index in itertools.chain([row] if row is not None else [], _nearest_rows(rows, value, number)):
         said = {v: _bare_said(rows[index].get(v, ""), style) for v in values}
         if all(said.values()) and all(_bare_reads_as(spec, v, category, b) for v, b in said.items()):
             return f"{_BARE}{style}{_SEP}{index}"
