@@ -98,6 +98,18 @@ def test_her_before_a_noun_is_possessive_otherwise_object() -> None:
     assert candidates("the choice is his") == {"the choice is his", "the choice is hers"}
 
 
+def test_a_word_both_verb_and_noun_after_a_preposition_and_her_is_her_noun() -> None:
+    """ "died in his sleep": after a preposition the word is a noun and "his" its determiner; read as
+    "let her sleep", the user's "his" had been sent as "him" ("in him sleep")."""
+    assert candidates("my grandpa died in his sleep") == {
+        "my grandpa died in his sleep",
+        "my grandma died in her sleep",
+    }
+    assert candidates("a girl with her smile") == {"a girl with her smile", "a boy with his smile"}
+    assert candidates("let her sleep") == {"let her sleep", "let him sleep"}
+    assert candidates("music to help her sleep") == {"music to help her sleep", "music to help him sleep"}
+
+
 @pytest.mark.parametrize(
     "prompt", ["a man holding her hat", "a fisherman mending her nets", "Mrs. Johnson baking in his kitchen"]
 )
@@ -148,6 +160,20 @@ def test_a_pronoun_after_two_persons_may_speak_of_either_so_their_gender_mix_var
     mixes, persons = _mixes(prompt)
     assert persons >= 2
     assert len(mixes) == 2**persons
+    assert_closed(prompt, seed=0)
+
+
+def test_a_pronoun_after_the_one_person_of_its_clause_is_that_persons() -> None:
+    """ "..., my mum cries every time she sees it": no mark parts "she" from "mum", the one person of
+    its clause, so it is hers, as the one person of a sentence is. Free among the three persons
+    named before, it had been sent as "my mum cries every time he sees it"."""
+    prompt = "restore it, the bride in white lace and my dad in agbada, my mum cries every time she sees it"
+    found = candidates(prompt)
+    assert len(found) == 8  # three persons, no pronoun of its own
+    for candidate in found:
+        assert ("my mum cries every time she" in candidate) or (
+            "every time he" in candidate and "my mum" not in candidate
+        )
     assert_closed(prompt, seed=0)
 
 

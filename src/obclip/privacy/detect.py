@@ -241,7 +241,9 @@ _BARE_AGE = re.compile(
     # girls are 4 and 9": after a subject pronoun or a person word
     # ("make my grandmother look 20 again", "make me look like 25")
     # ("my niece who is 18 and going to nursing school": "who" between)
-    r"|(?:[ \t]*,?[ \t]+who[ \t]+(?:is|was)|[ \t]+(?:is|was|are|were|am|look|looks|looked)|['’](?:s|re|m))"
+    # ("she passed at 58", "my grandpa died at 90": the age of a life's end)
+    r"|(?:[ \t]*,?[ \t]+who[ \t]+(?:is|was)|[ \t]+(?:is|was|are|were|am|look|looks|looked)|['’](?:s|re|m)"
+    r"|[ \t]+(?:passed(?:[ \t]+away)?|died)[ \t]+at)"
     r"[ \t]+(?:(?P<all>both|all)[ \t]+)?"
     r"(?:(?:about|around|maybe|roughly|approximately|nearly|almost|perhaps|like)[ \t]+)?"
     # ... or a word of time: "he is 34 now", "she was about 30 here", "make him look like he is 30 again"
@@ -350,6 +352,12 @@ _REGIONAL_VALUES = {
 _WORD_BEFORE_FOR = re.compile(r"([^\W\d_]+)[ \t,]*$")
 _FOR_BEFORE = re.compile(r"(?<![\w-])for[ \t]+(?:(?:a|an|the)[ \t]+)?$")
 _OWNED_BEFORE = re.compile(r"(?:['’]s|s['’]|(?<![\w'’-])(?:his|her|its|their|my|your|our))[ \t]+(?:[a-z-]+[ \t]+)?$")
+# prepositions before a pronoun and a word that is a verb or a noun ("in her sleep", "with his
+# smile"): the word is a noun there, the pronoun its determiner
+_PREPOSITIONS_OF_NOUNS = frozenset(
+    {"in", "on", "at", "into", "during", "from", "with", "of", "after", "before", "through", "throughout", "amid"}
+)
+_CLAUSE_MARK = re.compile(r"[,;:.!?\n()\[\]]|\s[-–—]\s")
 _POSSESSIVE_BEFORE = re.compile(r"['’]s?[ \t]+$")
 _SPEAKER = re.compile(r"(?<![\w'’-])(?:[Ii]|me|we)(?:['’](?:m|re))?(?![\w'’-])")
 _ONE_MORE = re.compile(r"[ \t]*(?:,|and|&)?[ \t]*(?:one|the[ \t]+other|another)(?:[ \t]+(?:is|was))?[ \t]*")
@@ -2999,6 +3007,10 @@ class _Detector:
                 return "possessive_determiner"  # "behind his back": a body part, not the adverb
             before = self._word_before(match.start)
             word = before[0] if before else ""
+            if "possessive_determiner" in family and kind == "word" and word in _PREPOSITIONS_OF_NOUNS:
+                # "died in his sleep", "with her smile": a preposition's noun, where a verb before
+                # makes an object ("let her sleep"); read as one, "his" had been sent as "him"
+                return "possessive_determiner"
             after_copula = word in COPULAS or word.endswith(("'s", "’s"))
             if "possessive_pronoun" in family and after_copula:
                 return "possessive_pronoun"
@@ -3337,7 +3349,8 @@ class _Detector:
             if match.entry.attribute != pronoun.entry.attribute:
                 continue
             if not any(
-                not m.entry.is_pronoun and m.entry.attribute == pronoun.entry.attribute for m in self.matches[: first - 1]
+                not m.entry.is_pronoun and m.entry.attribute == pronoun.entry.attribute
+                for m in self.matches[: first - 1]
             ):
                 continue  # a pronoun of no person said before it is bound forward, to this noun too
             head = self.matches[first]
@@ -3381,7 +3394,16 @@ class _Detector:
         here = {variables[m.variable].person for m in mine if self._same_sentence(m.start, pronoun.start)}
         if len(here) == 1 or len({variables[m.variable].person for m in mine}) < 2:
             return []  # "... The old man wears a turban, his beard tucked": the one person of its sentence
+        clause = {variables[m.variable].person for m in mine if self._same_clause(m.end, pronoun.start)}
+        if len(clause) == 1 and not any(m.entry.is_pronoun for m in mine if self._same_clause(m.end, pronoun.start)):
+            return []  # "..., my mum cries every time she sees it": the one person of its clause
         return sorted({m.variable for m in mine})
+
+    def _same_clause(self, start: int, end: int) -> bool:
+        """Whether no mark that ends a clause (a comma, a semicolon, a colon, a dash, a sentence's
+        end) stands between `start` and `end`: "my dad in agbada, my mum cries every time she sees
+        it" holds one person in the clause of "she"."""
+        return _CLAUSE_MARK.search(self.text, start, end) is None
 
     def _agrees_with_one(self, pronoun: _Match, free: list[int], variables: list[_Variable]) -> bool:
         """Whether the user's pronoun agrees with one of the persons it may speak of: the same value,
