@@ -108,6 +108,12 @@ def test_a_word_both_verb_and_noun_after_a_preposition_and_her_is_her_noun() -> 
     assert candidates("a girl with her smile") == {"a girl with her smile", "a boy with his smile"}
     assert candidates("let her sleep") == {"let her sleep", "let him sleep"}
     assert candidates("music to help her sleep") == {"music to help her sleep", "music to help him sleep"}
+    # a preposition before the pronoun and no such word after it: an object as before
+    assert candidates("a pic of her as an angel") == {"a pic of her as an angel", "a pic of him as an angel"}
+    assert candidates("a selfie with him at the table") == {
+        "a selfie with him at the table",
+        "a selfie with her at the table",
+    }
 
 
 @pytest.mark.parametrize(
@@ -150,6 +156,8 @@ def _mixes(prompt: str) -> tuple[set[tuple[str, ...]], int]:
         "a doctor and a nurse in a hallway, she is writing notes, he laughs",
         # the pair's pronouns in the next sentence
         "An old married couple dances in their living room. He wears slippers, she rests her head on his chest.",
+        # an object pronoun after the one person of its clause may speak of another ("behind him")
+        "a bearded man knitting on a train, a little girl across the aisle watching him",
     ],
 )
 def test_a_pronoun_after_two_persons_may_speak_of_either_so_their_gender_mix_varies(prompt: str) -> None:

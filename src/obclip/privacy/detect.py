@@ -233,7 +233,9 @@ _BARE_AGE = re.compile(
     r"(?:over|under|around|about|abt|nearly|almost|roughly|approximately|approx|at|nearing|approaching|past"
     r"|pushing)[ \t]+"
     rf"(?P<a>{_AGE_WORD}){_NUMBER_END}{_AFTER_AGE}"
-    rf"|[ \t]*\((?P<each>(?:both|all|each)[ \t]+)?(?P<b>{_AGE_NUMBER}){_OPT_RANGE}\+?(?:\)|,(?=[^()]*\))))"
+    # ... also after one word or two before it there ("me (he/him, 17)", "a man (tall, 45)")
+    rf"|[ \t]*\((?:[^\W\d_][^(),\d]{{0,20}},[ \t]*)?(?P<each>(?:both|all|each)[ \t]+)?(?P<b>{_AGE_NUMBER})"
+    rf"{_OPT_RANGE}\+?(?:\)|,(?=[^()]*\))))"
     # "mom 52, daughter 27": two digits right after a person word, before a comma (never "girl 2");
     # "a woman 55+ in a gym": before a plus, an age and over
     rf"|[ \t]+(?P<n>\d{{2,3}})(?={_OPT_RANGE}[ \t]*(?:[,;)]|$)|\+(?![\w+]))"
@@ -358,6 +360,11 @@ _PREPOSITIONS_OF_NOUNS = frozenset(
     {"in", "on", "at", "into", "during", "from", "with", "of", "after", "before", "through", "throughout", "amid"}
 )
 _CLAUSE_MARK = re.compile(r"[,;:.!?\n()\[\]]|\s[-–—]\s")
+# ... the words of `FUNCTION_WORDS` that are such verbs and nouns both
+_VERBS_AND_NOUNS = frozenset(
+    {"smile", "laugh", "cry", "dance", "walk", "run", "look", "play", "sleep", "drink", "fall", "rest", "wait"}
+    | {"jump", "swim", "read", "talk"}
+)
 _POSSESSIVE_BEFORE = re.compile(r"['’]s?[ \t]+$")
 _SPEAKER = re.compile(r"(?<![\w'’-])(?:[Ii]|me|we)(?:['’](?:m|re))?(?![\w'’-])")
 _ONE_MORE = re.compile(r"[ \t]*(?:,|and|&)?[ \t]*(?:one|the[ \t]+other|another)(?:[ \t]+(?:is|was))?[ \t]*")
@@ -3007,7 +3014,12 @@ class _Detector:
                 return "possessive_determiner"  # "behind his back": a body part, not the adverb
             before = self._word_before(match.start)
             word = before[0] if before else ""
-            if "possessive_determiner" in family and kind == "word" and word in _PREPOSITIONS_OF_NOUNS:
+            if (
+                "possessive_determiner" in family
+                and kind == "word"
+                and token in _VERBS_AND_NOUNS
+                and word in _PREPOSITIONS_OF_NOUNS
+            ):
                 # "died in his sleep", "with her smile": a preposition's noun, where a verb before
                 # makes an object ("let her sleep"); read as one, "his" had been sent as "him"
                 return "possessive_determiner"
@@ -3394,9 +3406,10 @@ class _Detector:
         here = {variables[m.variable].person for m in mine if self._same_sentence(m.start, pronoun.start)}
         if len(here) == 1 or len({variables[m.variable].person for m in mine}) < 2:
             return []  # "... The old man wears a turban, his beard tucked": the one person of its sentence
-        clause = {variables[m.variable].person for m in mine if self._same_clause(m.end, pronoun.start)}
-        if len(clause) == 1 and not any(m.entry.is_pronoun for m in mine if self._same_clause(m.end, pronoun.start)):
-            return []  # "..., my mum cries every time she sees it": the one person of its clause
+        if pronoun.category == "subject_pronoun":  # an object or a possessive often speaks of another
+            clause = [m for m in mine if self._same_clause(m.end, pronoun.start)]
+            if len({variables[m.variable].person for m in clause}) == 1 and not any(m.entry.is_pronoun for m in clause):
+                return []  # "..., my mum cries every time she sees it": the one person of its clause
         return sorted({m.variable for m in mine})
 
     def _same_clause(self, start: int, end: int) -> bool:
