@@ -501,6 +501,7 @@ def test_an_age_noun_and_the_decade_of_its_pronoun_are_one_age() -> None:
         # an ordinal after a person's possessive, the word "birthday" left out
         ("hey can u make a card for my wife's 40th, she loves sunflowers", "40th"),
         ("my nan's 95th!!!! can you make a card with her and all her great-grandkids", "95th"),
+        ("happy 90th grandma! balloons and a cake", "90th"),
         # in brackets after a word or two ("he/him" had left "17" in clear)
         ("me (he/him, 17) as a spiderman style hero for my instagram", "17"),
         # the age of a life's end

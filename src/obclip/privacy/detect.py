@@ -2946,7 +2946,7 @@ class _Detector:
         """Whether an ordinal is a birthday without the word: right after a person word's
         possessive, before punctuation or the end ("a card for my wife's 40th, she loves
         sunflowers", "my nan's 95th!!!!"; "their 50th anniversary" is none), or after "happy"
-        before a person word ("Happy 70th Mum card"). Reads the words around it, never a value."""
+        before a person word ("happy 90th grandma!"). Reads the words around it, never a value."""
         before = self._word_before(match.start)
         if before is not None and before[0] == "happy":
             return kind == "slot"
