@@ -1325,6 +1325,8 @@ class _Detector:
                 # "a Yoruba bride in aso-oke and gele, 29, Lagos wedding", "1girl, solo, ..., 15",
                 # "a Czech woman, blonde, around 25, reading"
                 noun = sole
+            elif noun is None and bare.group("c") and (solo := self._solo_number_tag(bare.start("c"), bare.end("c"))):
+                noun = solo  # "1boy, solo, old man, grandfather, ..., candles, 90,": the character's age
             elif noun is None:
                 # a person noun that is no slot: "a retired schoolteacher, 72, gardening"
                 before = _LAST_WORD.search(self.folded, 0, at)
@@ -2515,6 +2517,14 @@ class _Detector:
             if self._tagged(match) and match is not decade:
                 tags.append(match)
         return tags[0] if len(tags) == 1 else None
+
+    def _solo_number_tag(self, start: int, end: int) -> _Match | None:
+        """The count tag of a tag list's one character whose age a bare number tag at `start` is,
+        beside an age word of theirs that keeps `_sole_person` from reading it ("1boy, solo, old
+        man, grandfather, birthday, candles, 90, warm lighting"), as a decade tag is
+        (`_solo_tag_person`)."""
+        probe = _Match(0, start, end, SurfaceEntry(0, "", frozenset(), frozenset(), False))
+        return self._solo_tag_person(probe)
 
     def _possessive_of_decade_before(self, position: int) -> str | _Match | None:
         """The possessive before the decade that ends right before `position` ("their" in "in their
