@@ -1325,7 +1325,7 @@ class _Detector:
                 # "a Yoruba bride in aso-oke and gele, 29, Lagos wedding", "1girl, solo, ..., 15",
                 # "a Czech woman, blonde, around 25, reading"
                 noun = sole
-            elif noun is None and bare.group("c") and (solo := self._solo_number_tag(bare.start("c"), bare.end("c"))):
+            elif noun is None and bare.group("c") and (solo := self._solo_tag_person(bare.start("c"), bare.end("c"))):
                 noun = solo  # "1boy, solo, old man, grandfather, ..., candles, 90,": the character's age
             elif noun is None:
                 # a person noun that is no slot: "a retired schoolteacher, 72, gardening"
@@ -2493,38 +2493,31 @@ class _Detector:
     def _owned_by_solo_tag(self, decade: _Match, said: str) -> bool:
         """Whether a decade that is no era is the age of a tag list's one character
         (`_solo_tag_person`), noted as its owner."""
-        solo = None if _ERA_DECADE.fullmatch(said) else self._solo_tag_person(decade)
+        solo = None if _ERA_DECADE.fullmatch(said) else self._solo_tag_person(decade.start, decade.end)
         if solo is None:
             return False
         decade.owner = solo
         return True
 
-    def _solo_tag_person(self, decade: _Match) -> _Match | None:
+    def _solo_tag_person(self, start: int, end: int) -> _Match | None:
         """The count tag of the one character of a tag list ("1girl", "1boy" beside "solo") where
-        a decade stands as a tag of its own: that character's age, even beside another age word of
-        theirs ("1girl, solo, aged up, 40s", "mature_male, 1boy, solo, kilt, mist, 50s"), which it
+        a decade or a bare number stands as a tag of its own at text[start:end]: that character's
+        age, even beside another age word of theirs ("1girl, solo, aged up, 40s", "mature_male,
+        1boy, solo, kilt, mist, 50s", "1boy, solo, old man, grandfather, candles, 90,"), which it
         agrees with or differs from as any second age word of one person. None where a pronoun, a
         plural or a second count tag is in the prompt. Reads kinds and the text only."""
-        if _SOLO.search(self.folded) is None or self._next_token(decade.end)[0] not in ("punct", "end"):
+        if _SOLO.search(self.folded) is None or self._next_token(end)[0] not in ("punct", "end"):
             return None
-        opening = self.text[: decade.start].rstrip(" \t([{")
+        opening = self.text[:start].rstrip(" \t([{")
         if opening and opening[-1] not in ",\n":
             return None  # "retro diner 50s,": an era said of the word before it
         tags = []
         for match in self.matches:
             if match.entry.is_pronoun or any("plural" in c for c in match.entry.categories):
                 return None
-            if self._tagged(match) and match is not decade:
+            if self._tagged(match) and match.start != start:
                 tags.append(match)
         return tags[0] if len(tags) == 1 else None
-
-    def _solo_number_tag(self, start: int, end: int) -> _Match | None:
-        """The count tag of a tag list's one character whose age a bare number tag at `start` is,
-        beside an age word of theirs that keeps `_sole_person` from reading it ("1boy, solo, old
-        man, grandfather, birthday, candles, 90, warm lighting"), as a decade tag is
-        (`_solo_tag_person`)."""
-        probe = _Match(0, start, end, SurfaceEntry(0, "", frozenset(), frozenset(), False))
-        return self._solo_tag_person(probe)
 
     def _possessive_of_decade_before(self, position: int) -> str | _Match | None:
         """The possessive before the decade that ends right before `position` ("their" in "in their
@@ -2963,8 +2956,8 @@ class _Detector:
         possessive = _POSSESSIVE_BEFORE.search(self.text, max(0, match.start - 4), match.start)
         if possessive is None or kind not in ("punct", "end"):
             return False
-        owner = next((m for m in self.matches if m.end == possessive.start()), None)
-        return owner is not None and not owner.entry.is_pronoun
+        owner = self.ends.get(possessive.start())
+        return owner is not None and not self.matches[owner].entry.is_pronoun
 
     def _next_token(self, end: int) -> tuple[str, int | str | None]:
         """What follows a slot: ("slot", match index), ("word", folded word), ("punct"|"end", None)."""
