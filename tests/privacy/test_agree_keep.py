@@ -913,6 +913,16 @@ def test_a_child_noun_tag_beside_a_childs_noun_tag_is_one_child(prompt: str) -> 
     assert_closed(prompt, seed=0)
 
 
+def test_a_child_noun_tag_beside_a_childs_age_tag_is_one_child() -> None:
+    """ "child, toddler": one child; "child" had varied as an adult age apart from the toddler
+    ("1girl, solo, adult, preschooler")."""
+    prompt = "1boy, solo, child, toddler, sun hat, beach, sand, bucket, waves"
+    cset = build_candidate_set(prompt, seed=0)
+    assert all(re.search(r"\bchild\b", c) for c in cset.candidates), cset.candidates
+    assert [a.kind for a in cset.attributes] == ["gender", "child_age"]
+    assert_closed(prompt, seed=0)
+
+
 @pytest.mark.parametrize("prompt", ["mom dad and three kids in matching pajamas", "grandma grandpa and me at the lake"])
 def test_two_kin_nouns_side_by_side_vary_over_every_mix(prompt: str) -> None:
     """ "mom dad": two parents, whose mix is varied over every combination; read as one person,

@@ -448,6 +448,30 @@ def test_the_users_own_age_after_i_am_is_varied() -> None:
     assert_closed(prompt, seed=0)
 
 
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        # "me 24": the number had gone out in clear
+        "couple pic for our insta, me 24 and my boyfriend 27, picnic in the park",
+        # "me, 24,": read as the boyfriend's age, the two ages had shared one slot
+        "couple pic for our insta, me, 24, and my boyfriend, 27, picnic in the park",
+    ],
+)
+def test_a_number_right_after_me_is_the_users_own_age(prompt: str) -> None:
+    template = detect(prompt)
+    ages = [a for a in template.attributes if a.kind == "age"]
+    assert len(ages) == 2 and len({a.person for a in ages}) == 2
+    cset = build_candidate_set(prompt, seed=0)
+    assert not all("24" in c for c in cset.candidates)
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize("prompt", ["a woman at 10:30 pm waiting for the bus", "a man at 7:45, commuting"])
+def test_a_time_after_at_is_no_age(prompt: str) -> None:
+    """ "at 10:30": the hour had been read as the person's age, a child's, and varied."""
+    assert [a.kind for a in detect(prompt).attributes] == ["gender"]
+
+
 def test_two_members_named_one_by_one_are_two_persons_whose_values_vary_apart() -> None:
     """ "one Italian one Puerto Rican" had been read as one person with two ethnicity words, which
     then differed in every candidate: the cloud learnt that the two were of two peoples."""

@@ -205,7 +205,7 @@ _RANGE_SEPARATOR = r"[ \t]?[-–—][ \t]?|[ \t]+to[ \t]+"
 # an age range's upper bound right after a bare age ("a woman, 20-25,"), and the end of a bare
 # age's number, which may be that
 _OPT_RANGE = rf"(?:(?:{_RANGE_SEPARATOR})\d{{2,3}}(?!\d))?"
-_NUMBER_END = r"(?!\w|[-–—](?!\d{2,3}(?!\d)))"
+_NUMBER_END = r"(?!\w|[-–—](?!\d{2,3}(?!\d))|[:.]\d)"  # "at 10:30", "at 1.5" are no ages
 # after a bare age: punctuation, the end, a linking word, a preposition, a participle or an
 # adjective said after the person ("a girl of seventeen asleep"), never a noun ("of about six
 # feet", "over 70 countries" are measures and counts)
@@ -236,9 +236,10 @@ _BARE_AGE = re.compile(
     # ... also after one word or two before it there ("me (he/him, 17)", "a man (tall, 45)")
     rf"|[ \t]*\((?:[^\W\d_][^(),\d]{{0,20}},[ \t]*)?(?P<each>(?:both|all|each)[ \t]+)?(?P<b>{_AGE_NUMBER})"
     rf"{_OPT_RANGE}\+?(?:\)|,(?=[^()]*\))))"
-    # "mom 52, daughter 27": two digits right after a person word, before a comma (never "girl 2");
+    # "mom 52, daughter 27", "me 24 and my bf 27": two digits right after a person word, before a
+    # comma or "and" (never "girl 2");
     # "a woman 55+ in a gym": before a plus, an age and over
-    rf"|[ \t]+(?P<n>\d{{2,3}})(?={_OPT_RANGE}[ \t]*(?:[,;)]|$)|\+(?![\w+]))"
+    rf"|[ \t]+(?P<n>\d{{2,3}})(?={_OPT_RANGE}[ \t]*(?:[,;)]|$|and\b)|\+(?![\w+]))"
     # "he is 80 and she is 78", "he's 9", "The grandmother is about eighty,", "shes like 10", "the
     # girls are 4 and 9": after a subject pronoun or a person word
     # ("make my grandmother look 20 again", "make me look like 25")
@@ -1311,9 +1312,11 @@ class _Detector:
                     elif before is None or not is_person_noun(before.group()) or before.group().endswith("s"):
                         continue  # "the price is 80"
             elif bare.group("n"):
-                if noun is None or noun.entry.is_pronoun:
+                if noun is None and _ME_BEFORE.search(self.folded, max(0, at - 16), at):
+                    pass  # "me 24 and my boyfriend 27": the user's own age
+                elif noun is None or noun.entry.is_pronoun:
                     continue  # "size 10"
-                if any("plural" in c for c in noun.entry.categories) and not _RANGE_AFTER.match(
+                elif any("plural" in c for c in noun.entry.categories) and not _RANGE_AFTER.match(
                     self.plain, bare.end("n")
                 ):
                     continue  # "the men 20": no person's age; "extras, men 18-30": a range is each one's
@@ -1321,6 +1324,7 @@ class _Detector:
                 noun is None
                 and sole is not None
                 and (bare.group("c") or (bare.group("w") and self._said_after(sole, at)))
+                and not _ME_BEFORE.search(self.folded, max(0, at - 16), at)
             ):
                 # "a Yoruba bride in aso-oke and gele, 29, Lagos wedding", "1girl, solo, ..., 15",
                 # "a Czech woman, blonde, around 25, reading"
@@ -4003,7 +4007,8 @@ class _Detector:
     def _one_child_tagged(self, previous: _Match, match: _Match) -> bool:
         """Whether two tags next to each other name one child: the child noun of an adult age
         ("child": `binding.json`, ``agreement``) and a noun only a child can be of another
-        attribute ("boy", "schoolgirl"), in either order ("child, boy", "girl, child"). That child
+        attribute ("boy", "schoolgirl"), in either order ("child, boy", "girl, child"), or a word of
+        a child's age after it ("child, toddler"). That child
         keeps the age noun as written (`_agree`), as "a child boy" would. Reads categories and the
         gap only, never a value."""
         if previous.rule != ALWAYS or match.rule != ALWAYS or match.article is not None:
@@ -4015,11 +4020,17 @@ class _Detector:
         def age_child(m: _Match) -> bool:
             return self.taxonomy.attributes[m.entry.attribute].name in rules.adult_ages and m.category == "child_noun"
 
-        def only_a_child(m: _Match) -> bool:
+        def only_a_child(m: _Match, of_age: bool = False) -> bool:
             name = self.taxonomy.attributes[m.entry.attribute].name
-            return "plural" not in m.category and m.category in rules.child_categories.get(name, ())
+            if "plural" in m.category:
+                return False
+            # after "child", a word of a child's own age names that child ("child, toddler"); before
+            # it, "child" is what the default policy sends for that word ("baby, child, 6 months")
+            return m.category in rules.child_categories.get(name, ()) or (of_age and name in rules.child_attributes)
 
-        return (age_child(previous) and only_a_child(match)) or (only_a_child(previous) and age_child(match))
+        return (age_child(previous) and only_a_child(match, of_age=True)) or (
+            only_a_child(previous) and age_child(match)
+        )
 
     def _child_noun_aged(self, previous: _Match, match: _Match) -> bool:
         """Whether `match` is an age after a comma or an opening bracket that follows a child noun ("a
