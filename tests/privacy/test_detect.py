@@ -466,6 +466,28 @@ def test_a_number_right_after_me_is_the_users_own_age(prompt: str) -> None:
     assert_closed(prompt, seed=0)
 
 
+@pytest.mark.parametrize(
+    ("prompt", "label"),
+    [
+        # "Kling" had been read as a typo of "king": sent as "King:", beside a decoy "Queen:"
+        ("Kling: close up of a 70 year old Japanese man smiling slowly, deep wrinkles", "Kling:"),
+        ("Kling 1.6 image to video: a firefighter carrying a child out of thick smoke", "Kling 1.6 image to video:"),
+        ("Sora: a woman walking through Tokyo at night, neon, rain", "Sora:"),  # a first name too
+    ],
+)
+def test_a_generators_name_labelling_a_prompt_is_no_person(prompt: str, label: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1 and all(c.startswith(label) for c in cset.candidates), cset.candidates
+    assert cset.true_prompt.startswith(label)
+    assert_closed(prompt, seed=0)
+
+
+def test_a_label_that_names_no_generator_is_read_as_before() -> None:
+    assert not all(
+        c.startswith("Emma:") for c in build_candidate_set("Emma: a portrait in the rain", seed=0).candidates
+    )
+
+
 @pytest.mark.parametrize("prompt", ["a woman at 10:30 pm waiting for the bus", "a man at 7:45, commuting"])
 def test_a_time_after_at_is_no_age(prompt: str) -> None:
     """ "at 10:30": the hour had been read as the person's age, a child's, and varied."""
@@ -479,6 +501,45 @@ def test_two_members_named_one_by_one_are_two_persons_whose_values_vary_apart() 
     ethnicities = [a for a in template.attributes if a.kind == "ethnicity"]
     assert len({a.person for a in ethnicities}) == 2
     assert not any(a.differs_from for a in ethnicities)
+
+
+def test_a_place_name_that_is_a_first_name_alone_as_a_tag_is_the_place() -> None:
+    """ ", Brooklyn,": a setting's tag, which had been varied as a girl's name beside the family."""
+    template = detect(
+        "a Hasidic Jewish family walking to synagogue on a snowy Saturday morning, Brooklyn, slow tilt down"
+    )
+    assert "Brooklyn" in template.text and not template.attributes
+    named = detect("my daughter, Brooklyn, on the swing in the park")  # after a person word: her name
+    assert "Brooklyn" not in named.text
+
+
+@pytest.mark.parametrize(
+    ("prompt", "name"),
+    [
+        ("pilgrims walking the Camino de Santiago, a 60-year-old German woman with a scallop shell", "Santiago"),
+        ("a grandmother in a tunic feeding pigeons at the Gateway of India, Mumbai, morning haze", "India"),
+        ("hotel bellboy carrying suitcases through a grand lobby in Budapest, Wes Anderson palette", "Anderson"),
+        ("backpacker couple hitchhiking in Patagonia, thumb out, Fitz Roy behind, wind", "Roy"),
+    ],
+)
+def test_a_name_that_ends_a_proper_noun_is_no_person(prompt: str, name: str) -> None:
+    """ "the Camino de Santiago": read as a man's name, "Santiago" had been varied beside the woman,
+    who then had to differ from him in every candidate."""
+    assert all(name in c for c in build_candidate_set(prompt, seed=0).candidates)
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Merry Christmas Emma, a girl by the tree",
+        "Coach Maria with her team at the final whistle",
+        "Portrait of Maria, 25",
+    ],
+)
+def test_a_name_after_a_greeting_a_title_or_at_the_start_is_still_a_name(prompt: str) -> None:
+    name = "Emma" if "Emma" in prompt else "Maria"
+    assert not all(name in c for c in build_candidate_set(prompt, seed=0).candidates)
 
 
 def test_a_name_after_in_and_an_era_is_a_place() -> None:

@@ -709,6 +709,23 @@ def test_a_persons_own_kin_after_for_is_hidden(prompt: str, word: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("Happy 70th Mum card, make it pink with roses", "Mum"),
+        ("happy birthday grandpa banner with balloons and a fishing rod", "grandpa"),
+        ("happy father's day dad card, him asleep on the couch", "dad"),
+    ],
+)
+def test_a_kin_word_a_greeting_addresses_is_hidden(prompt: str, word: str) -> None:
+    """ "Happy 70th Mum card": the greeting names a real person, the user's mother, and her age.
+    Read as a modifier of the card (as in "a cowboy cake topper"), "Mum" and "70th" had gone out
+    in clear."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1 and not all(re.search(rf"\b{word}\b", c) for c in cset.candidates), cset.candidates
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
     "prompt", ["AI restore: my grandfather in his 20s on a fishing boat, 1960", "AI art of my grandma baking bread"]
 )
 def test_two_capitals_are_an_acronym_not_a_name(prompt: str) -> None:
@@ -809,6 +826,38 @@ def test_names_of_things_teams_and_pictures_in_an_empty_place_name_no_person(pro
     of a gender after a capitalised word is a team's; a mural or poster on a wall of a place said
     empty shows no one there."""
     assert build_candidate_set(prompt, seed=0).candidates == (prompt,)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Queen Victoria Building interior in Sydney, stained glass dome, Christmas tree",
+        "Queen Mary University campus in autumn, red brick, students' bikes",
+    ],
+)
+def test_a_title_and_name_before_a_capitalised_place_word_name_a_place(prompt: str) -> None:
+    """ "Queen Victoria Building": the title and name open a place's proper name, as they open an
+    award's ("the Vince Lombardi Trophy"); read as a queen named Victoria, the set had varied her."""
+    assert build_candidate_set(prompt, seed=0).candidates == (prompt,)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "my son Jack Hall playing in the garden",  # a surname that is a place word too
+        "Old Man Walking In The Park",  # title case throughout
+        "a portrait of Queen Victoria, museum lighting",  # a lower-case place word
+    ],
+)
+def test_a_person_before_words_of_places_that_name_no_place_is_still_varied(prompt: str) -> None:
+    assert len(build_candidate_set(prompt, seed=0)) > 1
+
+
+def test_a_name_after_the_before_a_word_of_places_is_the_places() -> None:
+    """ "the Charles Bridge": "Charles" had been varied as a man's name beside the boyfriend."""
+    prompt = "my boyfriend proposing to me on the Charles Bridge at dawn, candid from a distance"
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) == 2 and all("the Charles Bridge" in c for c in cset.candidates), cset.candidates
 
 
 @pytest.mark.parametrize(

@@ -69,6 +69,8 @@ class Binding:
     pursuits_of_animals: frozenset[str] = frozenset()
     sports: frozenset[str] = frozenset()
     awards: frozenset[str] = frozenset()
+    places: frozenset[str] = frozenset()
+    generators: frozenset[str] = frozenset()
     lowercase_things: frozenset[str] = frozenset()
     thing_compounds: frozenset[str] = frozenset()
     personifications: tuple[str, ...] = ()
@@ -178,6 +180,8 @@ def binding() -> Binding:
         pursuits_of_animals=frozenset(data.get("pursuits_of_animals", {}).get("words", ())),
         sports=frozenset(data.get("sports", {}).get("words", ())),
         awards=frozenset(data.get("awards", {}).get("words", ())),
+        places=frozenset(data.get("places", {}).get("words", ())),
+        generators=frozenset(data.get("generators", {}).get("words", ())),
         lowercase_things=frozenset(data.get("lowercase_things", {}).get("words", ())),
     )
 
@@ -1553,6 +1557,8 @@ def before_object(taxonomy: Taxonomy, folded: str, start: int, end: int, surface
         return False  # a picture shows the person: "old man sketch", "anime girl art"
     if given_to(folded, start):
         return False  # "teaching his granddaughter chess": the thing is given to the person
+    if _GREETED_BEFORE.search(folded, max(0, start - 48), start):
+        return False  # "Happy 70th Mum card": the card greets her
     if head.group(1) in _also_verbs() and _plural(entry):
         return False  # "women fish in the river", "girls bag the shopping": a verb after a plural
     if _plural(entry) and POSSESSIVE_BEFORE.search(folded, max(0, start - 8), start):
@@ -1575,6 +1581,13 @@ _KIN = frozenset({"sibling", "sibling_plural", "parent", "parent_plural", "grand
 _KIN_DOING = re.compile(r"[ \t]+(?:[a-z]+-)?[a-z]{3,}ing(?![\w'’-])")
 # a possessive determiner right before: "my nan", "his ma", "their boys' bikes"
 POSSESSIVE_BEFORE = re.compile(rf"(?<![\w'’-])(?:{_POSSESSIVES})[ \t]*$")
+# a greeting that addresses the person right after it ("Happy 70th Mum card", "happy birthday
+# grandpa banner", "happy mother's day mom mug"): someone the card or gift is for, by name
+_GREETED_BEFORE = re.compile(
+    r"(?<![\w'’-])(?<!\ba[ \t])(?<!\ban[ \t])(?<!\bthe[ \t])(?<!\bso[ \t])(?<!\bvery[ \t])happy[ \t]+"
+    r"(?:\d+(?:st|nd|rd|th)[ \t]+|[a-z]+(?:['’]s)?[ \t]+day[ \t]+|"
+    r"(?:birthday|bday|anniversary|retirement|graduation|christmas|easter|eid|diwali|new[ \t]+year)[ \t]+)+$"
+)
 _COUNTED_BEFORE = re.compile(r"(?<![\w'’-])(?:\d+|two|three|four|five|six|seven|eight|nine|ten)[ \t]+$")
 _LIKENESS_RUN = re.compile(r"(?:[ \t]+[a-z][a-z-]*(?![\w'’]))")
 _MAX_LIKENESS_RUN = 3
@@ -1620,6 +1633,47 @@ def named_award(text: str, start: int, end: int) -> bool:
         if word.lower() in binding().awards:
             return True
         if not word[:1].isupper():
+            return False
+        cursor = found.end()
+    return False
+
+
+# what opens a place's name of two words: the start, "the" or a capitalised word ("Queen Victoria")
+_PLACE_NAME_OPENS = re.compile(r"(?:^|(?<![\w'’-])(?:[Tt]he|[A-Z][\w'’-]*\.?)[ \t]+)$")
+
+
+def named_place(text: str, start: int, end: int) -> bool:
+    """Whether the capitalised name, title or kin word at text[start:end], with up to three
+    capitalised words after it, opens the proper name of a place that ends in a capitalised word of
+    places (`binding.json`, ``places``): "Queen Victoria Building interior", "the King Edward
+    Hotel", "Mother Teresa Hospital", "Grandfather Mountain". A function word or a word in -ing or
+    -ed between ends the name ("Old Man Walking In The Park"), a word in -ing after it makes the
+    words a person's ("Uncle Jack Tower smiling"), a name right before the word of places opens a
+    place's name only after "the", a capitalised word or at the start ("the Charles Bridge", not "my
+    son Jack Bridge"), and a prompt written in title case throughout is no name ("Young Woman
+    Reading Library Book"). Reads how the words are written, never a value."""
+    if not written_in_title_case(text[start:end]):
+        return False
+    cursor = end
+    for _ in range(_MAX_NAME_RUN + 1):
+        found = _NEXT_TOKEN.match(text, cursor)
+        if found is None or not written_in_title_case(found.group(1)):
+            return False
+        word = found.group(1).lower()
+        if word in binding().places:
+            if cursor == end and not _PLACE_NAME_OPENS.search(text, max(0, start - 12), start):
+                return False  # "my son Jack Bridge": a first name and surname; "the Charles Bridge" is a place
+            after = _NEXT_WORD.match(text.lower(), found.end())
+            if after is not None and after.group(1).endswith("ing"):
+                return False  # "Uncle Jack Tower smiling": a surname, and the person does something
+            line_start = text.rfind("\n", 0, start) + 1
+            around = (
+                text[max(line_start, start - _SIGN_WINDOW) : start] + text[found.end() : found.end() + _SIGN_WINDOW]
+            )
+            return any(c.islower() for c in around) and not all(
+                written_in_title_case(w) or w in FUNCTION_WORDS for w in _TITLE_TOKEN.findall(around)
+            )
+        if word in FUNCTION_WORDS or word.endswith(("ing", "ed")):
             return False
         cursor = found.end()
     return False
@@ -1968,6 +2022,7 @@ def in_idiom(
         or before_brand(taxonomy, text, folded, start, end)
         or named_before_object(taxonomy, text, folded, start, end, categories)
         or named_award(text, start, end)
+        or named_place(text, start, end)
         or character_name(taxonomy, text, folded, start, end, categories)
         or in_proper_name(taxonomy, text, folded, start, end)
         or in_work_title(text, folded, start, end)

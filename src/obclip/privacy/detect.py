@@ -94,6 +94,18 @@ from obclip.privacy.words import (
 
 _WORD_CHAR = re.compile(r"[\w'’-]")
 _WORD = re.compile(r"\w[\w'’-]*")
+# a tag alone: a comma, the end of a line or the end after it ("..., Brooklyn, slow tilt down")
+_TAG_END = re.compile(r"[ \t]*(?:,|$|\n)")
+# ... and before it a comma, after the last word of the phrase before (group 1 ends there)
+_TAG_BEFORE = re.compile(r"([\w'’.)-])[ \t]*,[ \t]*$")
+# the words between a proper noun's capitalised word and a name that ends it ("Gateway of India")
+_NAME_LINKS = frozenset({"of", "de", "del", "della", "di", "da", "do", "dos", "das", "du", "des"})
+# greetings that are no English words of the word list ("Congrats Maria")
+_GREETINGS = frozenset({"congrats", "congratulations", "xoxo", "hiya", "heya", "yo", "bday"})
+# what ends a sentence between two words (`_Detector._in_proper_noun`)
+_SENTENCE_END = re.compile(r"[.!?:;\n]")
+# a line's label: up to six words before a colon at its start ("Kling 1.6 image to video: ...")
+_LINE_LABEL = re.compile(r"(?:^|\n)[ \t]*((?:[\w.'’-]+[ \t]*){1,6}):(?![\w/])")
 _NEXT_WORD = re.compile(r"[ \t]+(\w[\w'’-]*)")
 _HEAD_AFTER = re.compile(r"\s+[a-z]+")
 _WORDS_GAP = re.compile(r"[\w \t]*")
@@ -870,6 +882,7 @@ class _Detector:
         ]
         self._accented_names()  # before typos: "agéd 5" is the form "aged 5", not a typo of "aged"
         self._typos()
+        self._generator_label()
         self._slang_after_person()
         self._kin_after_possessive()
         self._decades_as_persons()
@@ -1045,6 +1058,21 @@ class _Detector:
         if found:
             kept = [m for m in self.matches if (m.start, m.end) not in replaced]
             self.matches = sorted([*kept, *found], key=lambda m: m.start)
+
+    def _generator_label(self) -> None:
+        """The label before the first colon of a line that names an image or video generator
+        (`binding.json`, ``generators``: "Kling: close up of ...", "Sora: a woman walking",
+        "runway gen-3: ...", "Kling 1.6 image to video: ...") names a tool, no person: "Kling" had
+        been read as a typo of "king", the user's own candidate sent "King:" and a decoy "Queen:",
+        and "Sora" as a first name. Reads the words of the label only, never a value."""
+        generators = self.binding.generators
+        drop: list[tuple[int, int]] = []
+        for label in _LINE_LABEL.finditer(self.folded):
+            words = _WORD.findall(label.group(1))
+            if any(w in generators for w in words):
+                drop.append((label.start(1), label.end(1)))
+        if drop:
+            self.matches = [m for m in self.matches if not any(a <= m.start < b for a, b in drop)]
 
     def _typos(self) -> None:
         """A word one edit away from sensitive words of one meaning only ("womn", "eldery", "yung",
@@ -2296,10 +2324,12 @@ class _Detector:
                 if before is not None and _ERA_BEFORE_NAME.fullmatch(before[0]):
                     before = self._word_before(before[1])  # "in 1950s America", "in 1920 Paris"
                 place = before is not None and before[0] in self.binding.place_prepositions
-                if place or self._surname(match):
+                if place or self._surname(match) or self._place_tag(match) or self._in_proper_noun(match):
                     dropped.add(match.start)
                 else:
                     names.append(match)
+            elif match.rule == CAPITALISED and "first_name" in match.entry.categories and self._in_proper_noun(match):
+                dropped.add(match.start)  # a hand-listed name too: "the Camino de Santiago", "Fitz Roy"
         if any(self._free_name(m) for m in names):
             self.has_person = True
         if names and not self.has_person:
@@ -2311,6 +2341,44 @@ class _Detector:
         if dropped:
             self.matches = [m for m in self.matches if m.start not in dropped]
             self._index()
+
+    def _in_proper_noun(self, match: _Match) -> bool:
+        """Whether a first name ends a proper noun that a capitalised word before it opens, no
+        person noun and not the first word of its sentence: one that is no English word right
+        before it ("Wes Anderson palette", "Fitz Roy behind"), or any before "of" or "de" ("the
+        Gateway of India", "the Camino de Santiago"): a surname or a place. "Coach Maria" and
+        "Pastor James" are persons, a greeting names one ("Merry Christmas Emma"), and "Portrait of
+        Maria" at a sentence's start is a picture of her."""
+        before = self._word_before(match.start)
+        if before is None or not before[0]:
+            return False
+        word, start, _ = before
+        linked = word in _NAME_LINKS
+        if linked:
+            before = self._word_before(start)
+            if before is None or not before[0]:
+                return False
+            word, start, _ = before
+        if not self.text[start : start + 1].isupper() or word in FUNCTION_WORDS or is_person_noun(word):
+            return False
+        if not linked and (word in english_words() or word in _GREETINGS):
+            return False  # "Merry Christmas Emma", "Good Morning Jamal", "Congrats Maria": a greeting names her
+        opening = self._word_before(start)
+        return opening is not None and not _SENTENCE_END.search(self.text, max(0, opening[2] - 1), start)
+
+    def _place_tag(self, match: _Match) -> bool:
+        """Whether a generated name that WordNet knows as a place or a famous person stands alone
+        between commas, or after a comma at the end, with no person word right before ("a family
+        walking to synagogue on a snowy morning, Brooklyn, slow tilt down"): the place, as a
+        setting's tag; "my daughter, Brooklyn, on the swing" names her."""
+        if surface_key(self.text[match.start : match.end]) not in wordnet_named():
+            return False
+        if _TAG_END.match(self.folded, match.end) is None:
+            return False
+        before = _TAG_BEFORE.search(self.folded, 0, match.start)
+        if before is None:
+            return False
+        return before.end(1) not in self.ends
 
     def _free_name(self, match: _Match) -> bool:
         """A generated name that names no place and no famous person, followed by no noun, is a
