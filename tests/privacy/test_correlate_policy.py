@@ -176,6 +176,9 @@ def test_a_plural_cue_gets_a_plural_form_and_a_listed_plural_its_own() -> None:
         ("a young woman in a sari at a temple festival", "a young woman in an outfit at a temple festival"),
         ("3girls, sisters, matching dresses, easter, garden", "3girls, sisters, matching outfits, easter, garden"),
         ("a woman in overalls painting a fence", "a woman in an outfit painting a fence"),
+        # an adverb of degree goes with the adjective it modifies ("a heavily woman" had been sent)
+        ("a heavily pregnant woman in a sunlit nursery", "a woman in a sunlit nursery"),
+        ("a visibly pregnant woman at the bus stop", "a woman at the bus stop"),
         ("a young mother breastfeeding her baby, soft light", "a young mother holding her baby, soft light"),
         ("a woman with a breastfeeding cover", "a woman with a cover"),
         # a hyphenated modifier made from a cue implies what the cue does, and goes alone

@@ -200,6 +200,36 @@ def test_a_child_noun_after_its_age_is_dropped_for_the_cloud(prompt: str, sent: 
 @pytest.mark.parametrize(
     ("prompt", "sent", "noun"),
     [
+        (
+            "teen boy, 16, gamer avatar, hoodie up, glowing eyes",
+            "boy, 16, gamer avatar, hoodie up, glowing eyes",
+            "teen",
+        ),
+        ("my baby nephew, 9 months, chubby cheeks, bunny hat", "my nephew, 9 months, chubby cheeks, bunny hat", "baby"),
+        (
+            "passport photo of my 2 year old, toddler girl, white background",
+            "passport photo of my 2 year old, girl, white background",
+            "toddler",
+        ),
+        ("newborn baby girl asleep in a basket", "newborn girl asleep in a basket", "baby"),
+    ],
+)
+def test_a_child_noun_modifying_its_persons_noun_beside_an_age_is_dropped(prompt: str, sent: str, noun: str) -> None:
+    """ "teen boy, 16": the child noun before "boy", kept as written beside the age, had gone out in
+    clear beside every decoy age ("teen boy, 2"); dropped for the cloud, the person's noun and the
+    varied age say the rest."""
+    cset = _sent(prompt)
+    assert cset.true_prompt == sent and cset.device_prompt == prompt
+    assert any(
+        re.search(rf"\b{noun}\b", said) and not re.search(rf"\b{noun}\b", sent) for said, sent in generalized(cset)
+    )
+    assert not any(re.search(rf"\b{noun}\b", c) for c in cset.candidates)
+    _same_for_every_member(cset)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "sent", "noun"),
+    [
         ("a newborn baby sleeping on a knitted blanket", "a newborn child sleeping on a knitted blanket", "baby"),
         ("newborn baby sleeping on a knitted blanket", "newborn child sleeping on a knitted blanket", "baby"),
         ("two teenage toddlers on a slide", "two teenage children on a slide", "toddlers"),

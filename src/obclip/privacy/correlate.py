@@ -348,6 +348,12 @@ def _neutral_grammar() -> tuple[frozenset[str], frozenset[str]]:
 
 
 @functools.cache
+def _degree_adverbs() -> frozenset[str]:
+    """Adverbs of degree dropped with the adjective cue they modify (`neutral.json`)."""
+    return frozenset(neutral_data().get("degree_adverbs", ()))
+
+
+@functools.cache
 def _person_nouns() -> frozenset[str]:
     """Cues that name a person by a gendered role or state an attribute no value names (`neutral.json`,
     ``person_nouns`` and ``attribute_words``): generalised even where the set varies nothing ("a
@@ -709,7 +715,10 @@ def _drop(before: str, after: str, key: str) -> str | None:
         # "with an afro dancing" -> "dancing" (it had been sent as "with a dancing")
         clause = word.endswith("ing") and _ends_phrase(after, following.end())
         if word == SLOT_MARK or (word not in FUNCTION_WORDS and not clause and (adjective or noun_adjunct)):
-            # a modifier of the next word: drop it alone ("an interracial couple" -> "a couple")
+            # a modifier of the next word: drop it alone ("an interracial couple" -> "a couple"),
+            # with the adverbs of degree before it ("a heavily pregnant woman" -> "a woman")
+            while (adverb := _LAST_WORD.search(before)) and adverb.group(1).lower() in _degree_adverbs():
+                before = before[: adverb.start()]
             last = _LAST_WORD.search(before)
             if word != SLOT_MARK and last and last.group(1).lower() in ("a", "an"):
                 article = indefinite_article(following.group(1))

@@ -293,6 +293,11 @@ _TAG_OPENS = re.compile(r"(?:^|,)[ \t]*$")
 _SLOT_AFTER = re.compile(rf"[ \t]+{SLOT_MARK}")
 _NOUN_BEFORE_AGE = re.compile(r"(?<![\w'’-])([^\W\d_][\w'’-]*)[ \t]*,[ \t]*$")
 _AGE_SLOT_AFTER = re.compile(rf"[ \t]*,[ \t]*{SLOT_MARK}")
+# a child noun before its person's noun, the age after a comma ("teen {boy}, {16}", "my baby
+# {nephew}, {9 months}") or before it ("my {2 year old}, toddler {girl}"): a modifier of that noun
+_MODIFIER_BEFORE_AGE = re.compile(rf"(?<![\w'’-])([^\W\d_][\w'’-]*)[ \t]+({SLOT_MARK})[ \t]*,[ \t]*$")
+_MODIFIER_AFTER_AGE = re.compile(rf"[ \t]*,[ \t]*([^\W\d_][\w'’-]*)[ \t]+({SLOT_MARK})")
+_PERSON_SLOT_NEXT = re.compile(rf"[ \t]+{SLOT_MARK}")
 _CHILD_AGE = Implication("age", frozenset({"young"}), "weak")
 
 
@@ -347,6 +352,8 @@ def child_noun_form(template: Template, hit: CueHit) -> str | None:
         return None
     text = fixed_text(template)
     entry = template.taxonomy.lexicon[hit.key]
+    if _PERSON_SLOT_NEXT.match(text, hit.end):
+        return ""  # a modifier of the person's noun ("teen boy, 16" -> "boy, 16"): the noun says the rest
     age = _SLOT_BEFORE.search(text, 0, hit.start)
     if age is None:
         if _age_slot_after(template, text, hit.end) is None:
@@ -379,10 +386,21 @@ def _child_noun_hit(template: Template, slot: Slot, text: str, offset: int) -> C
     if attribute.kind not in binding().child_attributes:
         return None
     data = _child_modifier_data()
+
+    def same_person(modified: re.Match[str] | None) -> re.Match[str] | None:
+        if modified is None:
+            return None
+        noun = _slot_at(template, text, modified.start(2))
+        return (
+            modified
+            if noun.attribute is not None and template.attributes[noun.attribute].person == attribute.person
+            else None
+        )
+
     if slot.category in data.get("nouns_after", {}).get("categories", ()):
-        found = _WORD_AFTER.match(text, offset + 1)
+        found = _WORD_AFTER.match(text, offset + 1) or same_person(_MODIFIER_AFTER_AGE.match(text, offset + 1))
     elif slot.category in data.get("nouns_before", {}).get("categories", ()):
-        found = _NOUN_BEFORE_AGE.search(text, 0, offset)
+        found = _NOUN_BEFORE_AGE.search(text, 0, offset) or same_person(_MODIFIER_BEFORE_AGE.search(text, 0, offset))
     else:
         return None
     if found is None:
