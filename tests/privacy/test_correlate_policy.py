@@ -166,6 +166,7 @@ def test_a_plural_cue_gets_a_plural_form_and_a_listed_plural_its_own() -> None:
         ("((little)) boy opening presents, morning", "boy opening presents, morning"),
         ("1boy, kid, 4 years old, holding a toy dinosaur", "1boy, 4 years old, holding a toy dinosaur"),  # a tag alone
         ("1girl, child, 5 years old, drawing on paper", "1girl, 5 years old, drawing on paper"),
+        ("1boy, solo, child, toddler, sun hat, beach", "1boy, solo, toddler, sun hat, beach"),  # before its noun tag
         # ... but not after a child's own tag, whose age it would become
         (
             "baby, infant, 6 months, onesie, sleeping, soft light",

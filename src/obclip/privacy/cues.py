@@ -298,6 +298,10 @@ _AGE_SLOT_AFTER = re.compile(rf"[ \t]*,[ \t]*{SLOT_MARK}")
 _MODIFIER_BEFORE_AGE = re.compile(rf"(?<![\w'’-])([^\W\d_][\w'’-]*)[ \t]+({SLOT_MARK})[ \t]*,[ \t]*$")
 _MODIFIER_AFTER_AGE = re.compile(rf"[ \t]*,[ \t]*([^\W\d_][\w'’-]*)[ \t]+({SLOT_MARK})")
 _PERSON_SLOT_NEXT = re.compile(rf"[ \t]+{SLOT_MARK}")
+# a tag of one word right before a child noun's slot tag ("child, {toddler}"), and that slot after it
+_TAG_BEFORE_TAG = re.compile(r"(?:^|,)[ \t]*([^\W\d_][\w'’-]*)[ \t]*,[ \t]*$")
+_CHILD_TAG_AFTER = re.compile(rf"[ \t]*,[ \t]*({SLOT_MARK})[ \t]*(?:,|$)")
+_CHILD_NOUN_SLOTS = frozenset({"child_noun"})
 _CHILD_AGE = Implication("age", frozenset({"young"}), "weak")
 
 
@@ -354,6 +358,13 @@ def child_noun_form(template: Template, hit: CueHit) -> str | None:
     entry = template.taxonomy.lexicon[hit.key]
     if _PERSON_SLOT_NEXT.match(text, hit.end):
         return ""  # a modifier of the person's noun ("teen boy, 16" -> "boy, 16"): the noun says the rest
+    after = _CHILD_TAG_AFTER.match(text, hit.end)
+    if (
+        after is not None
+        and _TAG_OPENS.search(text, 0, hit.start) is not None
+        and _slot_at(template, text, after.start(1)).category in _CHILD_NOUN_SLOTS
+    ):
+        return ""  # a tag alone before a child's noun tag ("1boy, solo, child, toddler"): that tag says it
     age = _SLOT_BEFORE.search(text, 0, hit.start)
     if age is None:
         if _age_slot_after(template, text, hit.end) is None:
@@ -397,7 +408,9 @@ def _child_noun_hit(template: Template, slot: Slot, text: str, offset: int) -> C
             else None
         )
 
-    if slot.category in data.get("nouns_after", {}).get("categories", ()):
+    if slot.category in _CHILD_NOUN_SLOTS and _TAG_OPENS.search(text, 0, offset) is not None:
+        found = _TAG_BEFORE_TAG.search(text, 0, offset)  # "1boy, solo, child, toddler": "child" alone
+    elif slot.category in data.get("nouns_after", {}).get("categories", ()):
         found = _WORD_AFTER.match(text, offset + 1) or same_person(_MODIFIER_AFTER_AGE.match(text, offset + 1))
     elif slot.category in data.get("nouns_before", {}).get("categories", ()):
         found = _NOUN_BEFORE_AGE.search(text, 0, offset) or same_person(_MODIFIER_BEFORE_AGE.search(text, 0, offset))
