@@ -535,6 +535,7 @@ def test_a_name_that_ends_a_proper_noun_is_no_person(prompt: str, name: str) -> 
         "Merry Christmas Emma, a girl by the tree",
         "Coach Maria with her team at the final whistle",
         "Portrait of Maria, 25",
+        "my OC Maria, a navigator in her early 20s, steering a canoe",  # an acronym opens no proper noun
     ],
 )
 def test_a_name_after_a_greeting_a_title_or_at_the_start_is_still_a_name(prompt: str) -> None:

@@ -2359,8 +2359,9 @@ class _Detector:
             if before is None or not before[0]:
                 return False
             word, start, _ = before
-        if not self.text[start : start + 1].isupper() or word in FUNCTION_WORDS or is_person_noun(word):
-            return False
+        opener = self.text[start : start + len(word)]
+        if not written_in_title_case(opener) or word in FUNCTION_WORDS or is_person_noun(word):
+            return False  # "my OC Leilani": an acronym in capitals opens no proper noun
         if not linked and (word in english_words() or word in _GREETINGS):
             return False  # "Merry Christmas Emma", "Good Morning Jamal", "Congrats Maria": a greeting names her
         opening = self._word_before(start)
