@@ -921,6 +921,9 @@ def test_a_child_noun_tag_beside_a_childs_age_tag_is_one_child() -> None:
     assert all(re.search(r"\bchild\b", c) for c in cset.candidates), cset.candidates
     assert [a.kind for a in cset.attributes] == ["gender", "child_age"]
     assert_closed(prompt, seed=0)
+    # tags that count several persons keep them apart: three sisters, one of them a child
+    several = detect("3girls, siblings, sisters, age difference, child, teenager, adult, matching outfits, park")
+    assert [a.kind for a in several.attributes].count("age") == 2
 
 
 @pytest.mark.parametrize("prompt", ["mom dad and three kids in matching pajamas", "grandma grandpa and me at the lake"])

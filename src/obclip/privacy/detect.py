@@ -4097,7 +4097,11 @@ class _Detector:
             # it, "child" is what the default policy sends for that word ("baby, child, 6 months")
             return m.category in rules.child_categories.get(name, ()) or (of_age and name in rules.child_attributes)
 
-        return (age_child(previous) and only_a_child(match, of_age=True)) or (
+        # ... not where the tags count several persons ("3girls, sisters, child, teenager, adult",
+        # "1girl, 1boy, siblings, child, toddler")
+        tags = [m.category for m in self.matches if m.category.startswith("tag_")]
+        several = len(tags) > 1 or any(c.startswith("tag_plural") for c in tags)
+        return (age_child(previous) and only_a_child(match, of_age=not several)) or (
             only_a_child(previous) and age_child(match)
         )
 
