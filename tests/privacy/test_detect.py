@@ -488,6 +488,14 @@ def test_a_label_that_names_no_generator_is_read_as_before() -> None:
     )
 
 
+def test_a_long_word_opening_a_line_is_read_once() -> None:
+    """The label rule, first written with an optional space between its words, tried every way of
+    splitting an unbroken word at a line's start into six (a word of 60 letters took seconds, one of
+    a few hundred would never have ended); its words now end at a space."""
+    template = detect("x" * 3000 + " portrait of a woman\n" + "y" * 500 + ": a man")
+    assert [a.kind for a in template.attributes] == ["gender", "gender"]
+
+
 @pytest.mark.parametrize("prompt", ["a woman at 10:30 pm waiting for the bus", "a man at 7:45, commuting"])
 def test_a_time_after_at_is_no_age(prompt: str) -> None:
     """ "at 10:30": the hour had been read as the person's age, a child's, and varied."""

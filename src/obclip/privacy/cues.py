@@ -302,6 +302,7 @@ _PERSON_SLOT_NEXT = re.compile(rf"[ \t]+{SLOT_MARK}")
 _TAG_BEFORE_TAG = re.compile(r"(?:^|,)[ \t]*([^\W\d_][\w'’-]*)[ \t]*,[ \t]*$")
 _CHILD_TAG_AFTER = re.compile(rf"[ \t]*,[ \t]*({SLOT_MARK})[ \t]*(?:,|$)")
 _CHILD_NOUN_SLOTS = frozenset({"child_noun"})
+_NEAR = 64  # how far back those look: a word, spaces and a comma (a 100 kB prompt stays fast)
 _CHILD_AGE = Implication("age", frozenset({"young"}), "weak")
 
 
@@ -408,12 +409,13 @@ def _child_noun_hit(template: Template, slot: Slot, text: str, offset: int) -> C
             else None
         )
 
-    if slot.category in _CHILD_NOUN_SLOTS and _TAG_OPENS.search(text, 0, offset) is not None:
-        found = _TAG_BEFORE_TAG.search(text, 0, offset)  # "1boy, solo, child, toddler": "child" alone
+    near = max(0, offset - _NEAR)
+    if slot.category in _CHILD_NOUN_SLOTS and _TAG_OPENS.search(text, near, offset) is not None:
+        found = _TAG_BEFORE_TAG.search(text, near, offset)  # "1boy, solo, child, toddler": "child" alone
     elif slot.category in data.get("nouns_after", {}).get("categories", ()):
         found = _WORD_AFTER.match(text, offset + 1) or same_person(_MODIFIER_AFTER_AGE.match(text, offset + 1))
     elif slot.category in data.get("nouns_before", {}).get("categories", ()):
-        found = _NOUN_BEFORE_AGE.search(text, 0, offset) or same_person(_MODIFIER_BEFORE_AGE.search(text, 0, offset))
+        found = _NOUN_BEFORE_AGE.search(text, 0, offset) or same_person(_MODIFIER_BEFORE_AGE.search(text, near, offset))
     else:
         return None
     if found is None:

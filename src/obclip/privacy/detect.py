@@ -104,8 +104,9 @@ _NAME_LINKS = frozenset({"of", "de", "del", "della", "di", "da", "do", "dos", "d
 _GREETINGS = frozenset({"congrats", "congratulations", "xoxo", "hiya", "heya", "yo", "bday"})
 # what ends a sentence between two words (`_Detector._in_proper_noun`)
 _SENTENCE_END = re.compile(r"[.!?:;\n]")
-# a line's label: up to six words before a colon at its start ("Kling 1.6 image to video: ...")
-_LINE_LABEL = re.compile(r"(?:^|\n)[ \t]*((?:[\w.'’-]+[ \t]*){1,6}):(?![\w/])")
+# a line's label: up to six words before a colon at its start ("Kling 1.6 image to video: ..."),
+# each word ended by a space, so that a long word is never split (read once)
+_LINE_LABEL = re.compile(r"(?:^|\n)[ \t]*((?:[\w.'’-]+[ \t]+){0,5}[\w.'’-]+)[ \t]*:(?![\w/])")
 _NEXT_WORD = re.compile(r"[ \t]+(\w[\w'’-]*)")
 _HEAD_AFTER = re.compile(r"\s+[a-z]+")
 _WORDS_GAP = re.compile(r"[\w \t]*")
@@ -2376,7 +2377,7 @@ class _Detector:
             return False
         if _TAG_END.match(self.folded, match.end) is None:
             return False
-        before = _TAG_BEFORE.search(self.folded, 0, match.start)
+        before = _TAG_BEFORE.search(self.folded, max(0, match.start - 16), match.start)
         if before is None:
             return False
         return before.end(1) not in self.ends
