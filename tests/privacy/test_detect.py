@@ -479,6 +479,8 @@ def test_a_generators_name_labelling_a_prompt_is_no_person(prompt: str, label: s
     cset = build_candidate_set(prompt, seed=0)
     assert len(cset) > 1 and all(c.startswith(label) for c in cset.candidates), cset.candidates
     assert cset.true_prompt.startswith(label)
+    # nor is it told as a word in clear ("Sora" had been "gender word sent unchanged")
+    assert not any(r.word in label for r in cset.residual), cset.residual
     assert_closed(prompt, seed=0)
 
 

@@ -186,6 +186,24 @@ def binding() -> Binding:
     )
 
 
+# a line's label: up to six words before a colon at its start ("Kling 1.6 image to video: ..."),
+# each word ended by a space, so that a long word is never split (read once)
+_LINE_LABEL = re.compile(r"(?:^|\n)[ \t]*((?:[\w.'’-]+[ \t]+){0,5}[\w.'’-]+)[ \t]*:(?![\w/])")
+_LABEL_WORD = re.compile(r"\w[\w'’-]*")
+
+
+def generator_labels(folded: str) -> tuple[tuple[int, int], ...]:
+    """The spans of `folded` that label a line with the name of an image or video generator
+    (`binding.json`, ``generators``: "kling: close up of ...", "sora: a woman walking", "kling 1.6
+    image to video: ..."): a tool, never a person."""
+    generators = binding().generators
+    return tuple(
+        (label.start(1), label.end(1))
+        for label in _LINE_LABEL.finditer(folded)
+        if any(w in generators for w in _LABEL_WORD.findall(label.group(1)))
+    )
+
+
 @functools.cache
 def _wordnet() -> dict[str, list[str]]:
     data = data_file("binding_wordnet.json")

@@ -28,6 +28,7 @@ from obclip.privacy.binding import (
     does_activity,
     gathering_groups,
     gathering_heads,
+    generator_labels,
     given_to,
     in_idiom,
     in_likeness,
@@ -104,9 +105,6 @@ _NAME_LINKS = frozenset({"of", "de", "del", "della", "di", "da", "do", "dos", "d
 _GREETINGS = frozenset({"congrats", "congratulations", "xoxo", "hiya", "heya", "yo", "bday"})
 # what ends a sentence between two words (`_Detector._in_proper_noun`)
 _SENTENCE_END = re.compile(r"[.!?:;\n]")
-# a line's label: up to six words before a colon at its start ("Kling 1.6 image to video: ..."),
-# each word ended by a space, so that a long word is never split (read once)
-_LINE_LABEL = re.compile(r"(?:^|\n)[ \t]*((?:[\w.'’-]+[ \t]+){0,5}[\w.'’-]+)[ \t]*:(?![\w/])")
 _NEXT_WORD = re.compile(r"[ \t]+(\w[\w'’-]*)")
 _HEAD_AFTER = re.compile(r"\s+[a-z]+")
 _WORDS_GAP = re.compile(r"[\w \t]*")
@@ -1066,12 +1064,7 @@ class _Detector:
         "runway gen-3: ...", "Kling 1.6 image to video: ...") names a tool, no person: "Kling" had
         been read as a typo of "king", the user's own candidate sent "King:" and a decoy "Queen:",
         and "Sora" as a first name. Reads the words of the label only, never a value."""
-        generators = self.binding.generators
-        drop: list[tuple[int, int]] = []
-        for label in _LINE_LABEL.finditer(self.folded):
-            words = _WORD.findall(label.group(1))
-            if any(w in generators for w in words):
-                drop.append((label.start(1), label.end(1)))
+        drop = generator_labels(self.folded)
         if drop:
             self.matches = [m for m in self.matches if not any(a <= m.start < b for a, b in drop)]
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from obclip.privacy.binding import in_person_tag
+from obclip.privacy.binding import generator_labels, in_person_tag
 from obclip.privacy.cues import KNOWN_PERSON, Implication, cue_table, find_cues
 from obclip.privacy.taxonomy import OPT_IN, Matcher, default_taxonomy, fold
 from obclip.privacy.template import Slot, Template
@@ -87,8 +87,10 @@ def residual(template: Template) -> tuple[Residual, ...]:
             if hit.key.startswith(KNOWN_PERSON):
                 named.append((hit.start, hit.end))
 
+    labels = generator_labels(folded)  # "Sora: a woman walking": a tool's name, no person's
+
     def in_name(start: int, end: int) -> bool:
-        return any(low <= start and end <= high for low, high in named)
+        return any(low <= start and end <= high for low, high in (*named, *labels))
 
     for part in template.parts:
         if isinstance(part, Slot) and part.attribute is not None:
