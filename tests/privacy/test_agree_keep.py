@@ -489,6 +489,10 @@ def test_an_age_noun_and_the_decade_of_its_pronoun_are_one_age() -> None:
         ("the twins, both 5, in matching raincoats", "5"),
         ("tattoo artists side by side, mom 52, daughter 27, in a studio", "52"),  # right after the noun
         ("mature woman 55+ skincare ad, minimal makeup", "55"),  # an age and over
+        # ... or before a preposition or a participle ("80" and "27", "40" had gone out in clear)
+        ("grandad 80 at his allotment with the dog, autumn", "80"),
+        ("me 24 and my boyfriend 27 at the beach", "27"),
+        ("my wife 38 and me 40 on a ferry", "40"),
         ("a man 40+ in a boxing gym, sweat", "40"),
         ("a lola on her porch. The grandmother is about eighty, tiny, white hair.", "eighty"),  # in words
         ("an old Chinese man doing tai chi. He is around seventy-five, in white.", "seventy-five"),
@@ -527,6 +531,40 @@ def test_a_bare_age_after_a_place_or_a_pronoun_is_varied(prompt: str, age: str) 
         assert [a.kind for a in build_candidate_set(said, seed=0).attributes] == ["gender"], said
     for said in ("my parents' 50th anniversary cake", "the 40th president's portrait"):  # no birthday
         assert len(build_candidate_set(said, seed=0)) == 1, said
+
+
+@pytest.mark.parametrize(
+    ("prompt", "ages"),
+    [
+        ("my son 12 and my daughter 15", ("12", "15")),  # had been refused: a decoy "my son 7" read as no age
+        ("my grandson 14 at the beach", ("14",)),
+        ("mom 45 and her son 12", ("45", "12")),
+        ("my daughter 8 at her first ballet recital, stage lights", ("8",)),  # "8" had gone out in clear
+        ("me 29 with my baby boy 6 months on the sofa", ("29", "6")),  # "6 months" too
+    ],
+)
+def test_a_childs_age_right_after_its_kin_word_is_varied_and_said_bare(prompt: str, ages: tuple[str, ...]) -> None:
+    """After a child's kin word a number is an age, of one digit or of months too ("my son 7", "my
+    baby boy 6 months"), so every candidate reads back and none is refused; each is sent bare, the
+    user's own as written."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1
+    yours = cset.candidates[cset.true_index]
+    assert re.findall(r"\b\d+\b", yours) == list(ages), yours
+    assert not any(" old" in c for c in cset.candidates), cset.candidates
+    assert {"child_age"} <= {a.kind for a in cset.attributes}
+    assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize("prompt", ["a boy 12 at the park", "a girl 15 in a hoodie, selfie"])
+def test_a_childs_two_digit_age_after_a_plain_noun_is_said_in_full_where_a_decoy_has_one_digit(prompt: str) -> None:
+    """After "boy" or "girl" one digit is a label ("girl 2, boy 3"), two are an age: a decoy of one
+    digit or of months is written "7 years old", "18 months old", and so is the user's own, so every
+    candidate reads back as an age."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert len(cset) > 1
+    assert all(re.search(r"\b(?:boy|girl) \d+ (?:years|months) old\b", c) for c in cset.candidates), cset.candidates
+    assert_closed(prompt, seed=0)
 
 
 @pytest.mark.parametrize(

@@ -160,6 +160,9 @@ class _Match:
     rule: str = ALWAYS
     surface: str = ""  # the taxonomy form read here, when it is not the text itself (typo, bare age)
     bare: str = ""  # a bare age as written ("45" in "a woman, 45, sitting")
+    # ... read only where it has two digits or three ("mom 52", "my son 12 at the beach": one digit
+    # there is a label, "girl 2"), so every candidate must render it so, else as "N years old"
+    bare_two_digits: bool = False
     owner: _Match | None = None  # the person word a bare age follows ("woman", "he" in "he is 80")
     range_separator: str = ""  # an age range's text between its bounds ("-" in "25-30"), read by its lower
     range_width: int = 0  # ... and the upper bound less the lower (5 in "25-30")
@@ -247,10 +250,12 @@ _BARE_AGE = re.compile(
     # ... also after one word or two before it there ("me (he/him, 17)", "a man (tall, 45)")
     rf"|[ \t]*\((?:[^\W\d_][^(),\d]{{0,20}},[ \t]*)?(?P<each>(?:both|all|each)[ \t]+)?(?P<b>{_AGE_NUMBER})"
     rf"{_OPT_RANGE}\+?(?:\)|,(?=[^()]*\))))"
-    # "mom 52, daughter 27", "me 24 and my bf 27": two digits right after a person word, before a
-    # comma or "and" (never "girl 2");
+    # "mom 52, daughter 27", "me 24 and my bf 27", "grandad 80 at his allotment": two digits right
+    # after a person word, before punctuation, the end, a linking word, a preposition or a
+    # participle (never "girl 2", "a man 30 meters away"); one digit or months after a child's kin
+    # word ("my daughter 8 at her recital", "my baby boy 6 months on the sofa": `_KIN_OF_A_CHILD`);
     # "a woman 55+ in a gym": before a plus, an age and over
-    rf"|[ \t]+(?P<n>\d{{2,3}})(?={_OPT_RANGE}[ \t]*(?:[,;)]|$|and\b)|\+(?![\w+]))"
+    rf"|[ \t]+(?P<n>{_AGE_NUMBER}){_NUMBER_END}(?:{_AFTER_AGE}|(?=\+(?![\w+])))"
     # "he is 80 and she is 78", "he's 9", "The grandmother is about eighty,", "shes like 10", "the
     # girls are 4 and 9": after a subject pronoun or a person word
     # ("make my grandmother look 20 again", "make me look like 25")
@@ -737,6 +742,12 @@ _WORD_BEFORE_SLANG = re.compile(r"(?<![\w'’-])([a-z]+)[ \t-]+$")
 # kin words whose "of N" counts children, not years ("a father of three", "a grandmother of five")
 _KIN_OF_CHILDREN = frozenset({"parent", "grandparent", "great_grandparent", "step_parent", "single_parent"})
 _MOST_CHILDREN = 12  # more is an age: "a grandmother of 80"
+# words of a child's kin, after which one digit or a number of months is an age ("my son 7", "baby
+# girl 6 months"), where after "girl" it may be a label ("girl 2, boy 3")
+_KIN_OF_A_CHILD = frozenset(
+    {"offspring", "niece_nephew", "grandchild", "great_grandchild", "godchild", "step_child", "baby_child", "sibling"}
+)
+_TWO_DIGITS = re.compile(r"\d{2,3}")
 # the word right after an adjective, across spaces only
 _NOUN_AFTER_ADJECTIVE = re.compile(r"[ \t]+([a-z]+)")
 # a copula between a person and what is said of them: "she is black", "the man was white"
@@ -1334,6 +1345,10 @@ class _Detector:
                     elif before is None or not is_person_noun(before.group()) or before.group().endswith("s"):
                         continue  # "the price is 80"
             elif bare.group("n"):
+                if not _TWO_DIGITS.fullmatch(bare.group("n")) and (
+                    noun is None or not noun.entry.categories & _KIN_OF_A_CHILD
+                ):
+                    continue  # "girl 2, boy 3": labels ("my son 7", "my niece 18 months" are ages)
                 if noun is None and _ME_BEFORE.search(self.folded, max(0, at - 16), at):
                     pass  # "me 24 and my boyfriend 27": the user's own age
                 elif noun is None or noun.entry.is_pronoun:
@@ -1386,7 +1401,16 @@ class _Detector:
             if entry is None:
                 continue
             found.append(
-                _Match(0, bare.start(group), bare.end(group), entry, surface=form, bare=bare.group(group), owner=noun)
+                _Match(
+                    0,
+                    bare.start(group),
+                    bare.end(group),
+                    entry,
+                    surface=form,
+                    bare=bare.group(group),
+                    owner=noun,
+                    bare_two_digits=group == "n" and not (noun is not None and noun.entry.categories & _KIN_OF_A_CHILD),
+                )
             )
         if found:
             self.matches = sorted([*self.matches, *found], key=lambda m: m.start)
@@ -4173,7 +4197,7 @@ class _Detector:
 
     def _plain_form_key(self, match: _Match, spec: AttributeSpec, surface: str, values: tuple[str, ...]) -> str:
         if match.bare:
-            key = bare_key(spec, match.entry.value, match.category, match.bare, values)
+            key = bare_key(spec, match.entry.value, match.category, match.bare, values, match.bare_two_digits)
             if key:
                 return key
         key = form_key(self.taxonomy, spec, match.entry.value, match.category, surface, values)

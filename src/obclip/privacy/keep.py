@@ -265,11 +265,14 @@ def _months(number: str) -> int:
     return 12 * int(number) if number.isdigit() else 10**6
 
 
-def bare_key(spec: AttributeSpec, value: str, category: str, written: str, values: Sequence[str]) -> str:
+def bare_key(
+    spec: AttributeSpec, value: str, category: str, written: str, values: Sequence[str], two_digits: bool = False
+) -> str:
     """The form key of a bare age ("45" in "a woman, 45, sitting", "six" in "a boy of about six"):
     every value renders the bare number of the written number's row (else of the nearest row that
-    can), in the same style (digits or words), when each is a number of years below 100; else ``""``
-    (the slot is then read as its "N years old" form, `form_key`)."""
+    can), in the same style (digits or words), when each is a number of years below 100 (of two
+    digits where `two_digits`: "mom 52" is read there, "girl 2" is not); else ``""`` (the slot is
+    then read as its "N years old" form, `form_key`)."""
     parsed = parse_number(written)
     table = _number_table(spec, category)
     if parsed is None or table is None or parsed[0] not in ("#", "@"):
@@ -279,9 +282,14 @@ def bare_key(spec: AttributeSpec, value: str, category: str, written: str, value
     row = _row_of(spec, category).get((value, number))
     for index in itertools.chain([row] if row is not None else [], _nearest_rows(rows, value, number)):
         said = {v: _bare_said(rows[index].get(v, ""), style) for v in values}
+        if two_digits and not all(_TWO_DIGITS.fullmatch(b) for b in said.values()):
+            continue
         if all(said.values()) and all(_bare_reads_as(spec, v, category, b) for v, b in said.items()):
             return f"{_BARE}{style}{_SEP}{index}"
     return ""
+
+
+_TWO_DIGITS = re.compile(r"\d{2,3}")
 
 
 def _bare_said(number: str, style: str) -> str:
