@@ -206,6 +206,8 @@ def test_a_child_noun_after_its_age_is_dropped_for_the_cloud(prompt: str, sent: 
             "teen",
         ),
         ("my baby nephew, 9 months, chubby cheeks, bunny hat", "my nephew, 9 months, chubby cheeks, bunny hat", "baby"),
+        # the age in brackets ("teen" had gone out in clear beside "girl (1)")
+        ("teen girl (16) reacting to her surprise", "girl (16) reacting to her surprise", "teen"),
         (
             "passport photo of my 2 year old, toddler girl, white background",
             "passport photo of my 2 year old, girl, white background",

@@ -293,9 +293,10 @@ _TAG_OPENS = re.compile(r"(?:^|,)[ \t]*$")
 _SLOT_AFTER = re.compile(rf"[ \t]+{SLOT_MARK}")
 _NOUN_BEFORE_AGE = re.compile(r"(?<![\w'’-])([^\W\d_][\w'’-]*)[ \t]*,[ \t]*$")
 _AGE_SLOT_AFTER = re.compile(rf"[ \t]*,[ \t]*{SLOT_MARK}")
-# a child noun before its person's noun, the age after a comma ("teen {boy}, {16}", "my baby
-# {nephew}, {9 months}") or before it ("my {2 year old}, toddler {girl}"): a modifier of that noun
-_MODIFIER_BEFORE_AGE = re.compile(rf"(?<![\w'’-])([^\W\d_][\w'’-]*)[ \t]+({SLOT_MARK})[ \t]*,[ \t]*$")
+# a child noun before its person's noun, the age after a comma or in brackets ("teen {boy}, {16}",
+# "teen {girl} ({16})", "my baby {nephew}, {9 months}") or before it ("my {2 year old}, toddler
+# {girl}"): a modifier of that noun
+_MODIFIER_BEFORE_AGE = re.compile(rf"(?<![\w'’-])([^\W\d_][\w'’-]*)[ \t]+({SLOT_MARK})[ \t]*[,(][ \t]*$")
 _MODIFIER_AFTER_AGE = re.compile(rf"[ \t]*,[ \t]*([^\W\d_][\w'’-]*)[ \t]+({SLOT_MARK})")
 _PERSON_SLOT_NEXT = re.compile(rf"[ \t]+{SLOT_MARK}")
 # a tag of one word right before a child noun's slot tag ("child, {toddler}"), and that slot after it
