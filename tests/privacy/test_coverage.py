@@ -526,6 +526,9 @@ def test_no_form_ends_in_a_canonical_rendering_of_its_attribute(attribute: str) 
         ("three kids (4, 7 and 11) building a blanket fort", ["4", "7", "11"]),
         ("grandpa and his three granddaughters (8, 10 and 13) playing mahjong", ["8", "10", "13"]),
         ("three kids, 4, 7 and 11, at the beach", ["4", "7", "11"]),
+        # in brackets with commas only ("16", "12", "7" had gone out in clear)
+        ("me, my wife, and our 3 kids (16, 12, 7), cartoon style", ["16", "12", "7"]),
+        ("my daughters (4, 7) in matching dresses", ["4", "7"]),
         ("two old women (both 84) on a bench by the sea", ["84"]),
     ],
 )
@@ -549,6 +552,10 @@ def test_a_child_noun_before_its_ages_in_brackets_stays_a_child_noun() -> None:
 )
 def test_a_range_or_a_count_after_and_is_no_second_age(prompt: str, kept: str) -> None:
     assert word_in(kept, build_candidate_set(prompt, seed=0).template.text)
+
+
+def test_numbers_in_brackets_after_no_person_are_no_ages() -> None:
+    assert len(build_candidate_set("three sizes (10, 12, 14) of running shoes", seed=0)) == 1
 
 
 @settings(max_examples=40, deadline=None)

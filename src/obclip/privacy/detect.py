@@ -338,7 +338,8 @@ _PLURAL_ARE_AGES = re.compile(_ARE_AGES)
 _AGE_LIST = rf"{_AGE_NUMBER}(?:[ \t]*,[ \t]*{_AGE_NUMBER})*[ \t]*,?[ \t]*(?:and|&)[ \t]*{_AGE_NUMBER}"
 _AGES_AFTER_GROUP = re.compile(
     rf",[ \t]*(?P<c>{_AGE_LIST})(?=(?:[ \t]+years[ \t]+old)?[ \t]*(?:[,.;:!?)\]]|$))"
-    rf"|[ \t]*\([ \t]*(?P<b>{_AGE_LIST})[ \t]*\)"
+    # ... in brackets with commas only too: "our 3 kids (16, 12, 7)"
+    rf"|[ \t]*\([ \t]*(?P<b>{_AGE_LIST}|{_AGE_NUMBER}(?:[ \t]*,[ \t]*{_AGE_NUMBER})+)[ \t]*\)"
 )
 _ONE_AGE = re.compile(_AGE_NUMBER)
 # a name after a capitalised person word: "Señora López, 70," "Uncle Ray Díaz, 58,"
