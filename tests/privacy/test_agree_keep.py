@@ -487,6 +487,8 @@ def test_an_age_noun_and_the_decade_of_its_pronoun_are_one_age() -> None:
         ("an old couple, both 84, on a bench by the sea", "84"),  # the couple's age
         ("old couple (both 84) sharing a thermos of tea", "84"),
         ("the twins, both 5, in matching raincoats", "5"),
+        ("toddler twins (2) in matching ducky raincoats jumping in puddles", "2"),  # had gone out in clear
+        ("twins, 5, in matching raincoats", "5"),
         ("tattoo artists side by side, mom 52, daughter 27, in a studio", "52"),  # right after the noun
         ("mature woman 55+ skincare ad, minimal makeup", "55"),  # an age and over
         # ... or before a preposition or a participle ("80" and "27", "40" had gone out in clear)
@@ -565,6 +567,12 @@ def test_a_childs_two_digit_age_after_a_plain_noun_is_said_in_full_where_a_decoy
     assert len(cset) > 1
     assert all(re.search(r"\b(?:boy|girl) \d+ (?:years|months) old\b", c) for c in cset.candidates), cset.candidates
     assert_closed(prompt, seed=0)
+
+
+def test_twins_age_and_their_child_noun_are_one_age() -> None:
+    # "toddler twins (2)": one variable, so no candidate reads "teen twins (2)"
+    cset = build_candidate_set("toddler twins (2) in matching ducky raincoats jumping in puddles", seed=0)
+    assert [a.kind for a in cset.attributes] == ["child_age"], cset.template.text
 
 
 @pytest.mark.parametrize(

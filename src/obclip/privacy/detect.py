@@ -390,6 +390,7 @@ _ONE_IS = re.compile(r"[ \t]+(?:is|was|has|wears|looks)\b")
 _CONTRACTED = re.compile(r"(?:i|you|we|they|he|she|it|that|there)['’](?:m|s|re|ve|ll|d)")
 """A pronoun and its verb in one word: it opens a clause, so it ends the noun phrase before it."""
 _TWIN_BEFORE = re.compile(r"(?<![\w-])twin[ \t]+$")  # "twin girls, 5,": one age, both twins
+_TWINS = frozenset({"twins", "triplets", "quadruplets"})
 # an age said after its person's noun: "a young woman aged 25", "a man, 45 years old", "Nana turning 90"
 _AGE_PREDICATES = frozenset({"years_old_predicate", "aged_n", "turning"})
 _LAST_WORD = re.compile(r"[^\W\d_]+$")
@@ -1372,7 +1373,8 @@ class _Detector:
             elif noun is None:
                 # a person noun that is no slot: "a retired schoolteacher, 72, gardening"
                 before = _LAST_WORD.search(self.folded, 0, at)
-                each = bare.group("each") or bare.group("both")
+                # "toddler twins (2)": twins share one age, as "both" says
+                each = bare.group("each") or bare.group("both") or (before is not None and before.group() in _TWINS)
                 # "a pic of me, 25, as a pin-up", "me at 40": the user's own age
                 # ... "me now at 65", "me then at 20"
                 user = _ME_BEFORE.search(self.folded, max(0, at - 16), at) is not None and not each
