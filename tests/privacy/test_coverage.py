@@ -25,6 +25,9 @@ def word_in(word: str, text: str) -> bool:
         ("an actress on a red carpet", ["actress"]),
         ("policewomen marching", ["policewomen"]),
         ("my great-grandmother on her porch", ["great-grandmother", "her"]),
+        # a great-aunt or great-uncle ("90 year old great-uncle on his farm" had sent all but "his" in clear)
+        ("portrait of my 90 year old great-uncle on his farm", ["90 year old", "great-uncle", "his"]),
+        ("restore this scan, it's my great aunt Mildred at 100", ["aunt", "Mildred", "100"]),  # "great" stays
         ("a 70-year-old man fishing", ["70-year-old", "man"]),
         ("a woman in her 30s", ["woman", "her", "30s"]),
         ("his 7th birthday party", ["his", "7th"]),

@@ -1814,7 +1814,11 @@ _PLAIN_NOUNS = frozenset({"noun_singular", "noun_plural", "noun_child_singular",
 # kin words that name no animal's young or parent ("a mother duck", "a baby seal"): before a thing and
 # a gerund, they do the activity ("a Russian grandfather ice fishing")
 _KIN_OF_PERSONS_ONLY = frozenset(
-    {f"{kin}{plural}" for kin in ("grandparent", "aunt_uncle", "spouse", "grandchild") for plural in ("", "_plural")}
+    {
+        f"{kin}{plural}"
+        for kin in ("grandparent", "aunt_uncle", "great_aunt_uncle", "spouse", "grandchild")
+        for plural in ("", "_plural")
+    }
 )
 _GERUND = re.compile(r"[ \t]+([a-z]{3,}ing)\b(?!['’-])")
 

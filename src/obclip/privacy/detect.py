@@ -732,7 +732,17 @@ _WORN_WORDS = 4
 # kin nouns: two of one category side by side are two persons ("mom dad"), where an alias before a
 # plain noun is one ("quinceañera girl")
 _KIN_CATEGORIES = frozenset(
-    {"parent", "grandparent", "great_grandparent", "sibling", "step_parent", "aunt_uncle", "grandchild", "offspring"}
+    {
+        "parent",
+        "grandparent",
+        "great_grandparent",
+        "sibling",
+        "step_parent",
+        "aunt_uncle",
+        "great_aunt_uncle",
+        "grandchild",
+        "offspring",
+    }
 )
 _WEIGHT_BEFORE = re.compile(r"(?::[ \t]*\d+(?:\.\d+)?)?[ \t]*[)\]}]+$")
 _ACTING_AFTER = re.compile(r"[ \t]*([a-z]+ing)[ \t]+(?:a|an|the|his|her|their)[ \t]")
