@@ -50,6 +50,7 @@ from obclip.privacy.binding import (
 from obclip.privacy.cues import cue_table
 from obclip.privacy.emoji import has_person_emoji, neutralise_emoji
 from obclip.privacy.keep import (
+    TWO_DIGITS,
     bare_form,
     bare_key,
     form_key,
@@ -759,7 +760,13 @@ _MOST_CHILDREN = 12  # more is an age: "a grandmother of 80"
 _KIN_OF_A_CHILD = frozenset(
     {"offspring", "niece_nephew", "grandchild", "great_grandchild", "godchild", "step_child", "baby_child", "sibling"}
 )
-_TWO_DIGITS = re.compile(r"\d{2,3}")
+
+
+def _kin_of_a_child(noun: _Match | None) -> bool:
+    """Whether `noun` is a child's kin word, after which one digit or months are an age too."""
+    return noun is not None and bool(noun.entry.categories & _KIN_OF_A_CHILD)
+
+
 # the word right after an adjective, across spaces only
 _NOUN_AFTER_ADJECTIVE = re.compile(r"[ \t]+([a-z]+)")
 # a copula between a person and what is said of them: "she is black", "the man was white"
@@ -1331,6 +1338,7 @@ class _Detector:
                 place = None  # a person's words, no place: "a card of Grandma Rose, 92,"
             if place is not None and not _PLACE_AFTER_PERSON.search(self.text, 0, place.start()):
                 at = place.start()  # "a dancer from Senegal, 22," (not "a photo of Auntie Ngozi, 62,")
+            after_me = _ME_BEFORE.search(self.folded, max(0, at - 16), at) is not None  # "me 24", "me, 25,"
             noun = ends.get(at)
             if noun is None and (weight := _WEIGHT_BEFORE.search(self.text, max(0, at - 16), at)) is not None:
                 noun = ends.get(weight.start())  # "(kid:1.2) about six", "((old man)), 80,"
@@ -1357,11 +1365,9 @@ class _Detector:
                     elif before is None or not is_person_noun(before.group()) or before.group().endswith("s"):
                         continue  # "the price is 80"
             elif bare.group("n"):
-                if not _TWO_DIGITS.fullmatch(bare.group("n")) and (
-                    noun is None or not noun.entry.categories & _KIN_OF_A_CHILD
-                ):
+                if not TWO_DIGITS.fullmatch(bare.group("n")) and not _kin_of_a_child(noun):
                     continue  # "girl 2, boy 3": labels ("my son 7", "my niece 18 months" are ages)
-                if noun is None and _ME_BEFORE.search(self.folded, max(0, at - 16), at):
+                if noun is None and after_me:
                     pass  # "me 24 and my boyfriend 27": the user's own age
                 elif noun is None or noun.entry.is_pronoun:
                     continue  # "size 10"
@@ -1373,7 +1379,7 @@ class _Detector:
                 noun is None
                 and sole is not None
                 and (bare.group("c") or (bare.group("w") and self._said_after(sole, at)))
-                and not _ME_BEFORE.search(self.folded, max(0, at - 16), at)
+                and not after_me
             ):
                 # "a Yoruba bride in aso-oke and gele, 29, Lagos wedding", "1girl, solo, ..., 15",
                 # "a Czech woman, blonde, around 25, reading"
@@ -1387,7 +1393,7 @@ class _Detector:
                 each = bare.group("each") or bare.group("both") or (before is not None and before.group() in _TWINS)
                 # "a pic of me, 25, as a pin-up", "me at 40": the user's own age
                 # ... "me now at 65", "me then at 20"
-                user = _ME_BEFORE.search(self.folded, max(0, at - 16), at) is not None and not each
+                user = after_me and not each
                 if before is None or not (user or is_person_noun(before.group())):
                     continue
                 if before.group().endswith("s") and not each:
@@ -1422,7 +1428,7 @@ class _Detector:
                     surface=form,
                     bare=bare.group(group),
                     owner=noun,
-                    bare_two_digits=group == "n" and not (noun is not None and noun.entry.categories & _KIN_OF_A_CHILD),
+                    bare_two_digits=group == "n" and not _kin_of_a_child(noun),
                 )
             )
         if found:

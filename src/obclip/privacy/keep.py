@@ -29,6 +29,8 @@ _BARE = "bare:"
 _PARALLEL = "form"
 _RANGE = "~"
 _FIRST_DIGITS = re.compile(r"\d+")
+# a bare age read only with two digits or three ("mom 52"; "girl 2" is a label): `bare_key`
+TWO_DIGITS = re.compile(r"\d{2,3}")
 
 _SMALL = [
     "zero",
@@ -282,14 +284,11 @@ def bare_key(
     row = _row_of(spec, category).get((value, number))
     for index in itertools.chain([row] if row is not None else [], _nearest_rows(rows, value, number)):
         said = {v: _bare_said(rows[index].get(v, ""), style) for v in values}
-        if two_digits and not all(_TWO_DIGITS.fullmatch(b) for b in said.values()):
+        if two_digits and not all(TWO_DIGITS.fullmatch(b) for b in said.values()):
             continue
         if all(said.values()) and all(_bare_reads_as(spec, v, category, b) for v, b in said.items()):
             return f"{_BARE}{style}{_SEP}{index}"
     return ""
-
-
-_TWO_DIGITS = re.compile(r"\d{2,3}")
 
 
 def _bare_said(number: str, style: str) -> str:
