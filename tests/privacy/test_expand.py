@@ -12,6 +12,8 @@ from tests.privacy.test_invariant import assert_closed
 
 from obclip.errors import InvalidInputError
 from obclip.privacy import HARD_CAP, build_candidate_set, candidate_count, default_taxonomy, detect, expand
+from obclip.privacy.expand import read_back_cap
+from obclip.view import cloud_view
 
 
 @pytest.mark.parametrize(
@@ -303,3 +305,29 @@ def test_a_candidate_read_back_otherwise_with_the_default_taxonomy_is_refused_in
     with pytest.raises(InvalidInputError, match=r"cannot be hidden consistently: one of its candidates") as error:
         expand(template, seed=0)
     assert "taxonomy" not in str(error.value)
+
+
+def test_a_set_too_large_to_read_back_in_time_is_refused_with_the_budget_that_fits() -> None:
+    # 12 gendered words in 3,400 characters: 4,096 candidates whose read-back had taken 44 s
+    prompt = ("a man and a woman and a boy and a girl, " * 3 + "soft light, 35mm film, bokeh, " * 110)[:3900]
+    template = detect(prompt)
+    assert candidate_count(template) == HARD_CAP
+    cap = read_back_cap(template)
+    assert 1 <= cap < 256
+    for budget in (None, HARD_CAP):
+        with pytest.raises(InvalidInputError, match=rf"at most {cap} can be checked.*max-candidates"):
+            build_candidate_set(prompt, max_candidates=budget)
+    cset = build_candidate_set(prompt, max_candidates=cap, seed=0)
+    assert 1 < len(cset) <= cap
+    # the policy's own wider set (strong cues fixed) stays within what can be read back too
+    cued = prompt + ", a pregnant woman"
+    cues = cloud_view(cued, max_candidates=read_back_cap(detect(cued)), seed=0, policy="keep-cues")
+    assert 1 < len(cues) <= read_back_cap(detect(cued))
+
+
+def test_the_read_back_cap_falls_with_length_and_slots() -> None:
+    short = detect("a woman reading")
+    assert read_back_cap(short) > 2000  # a short prompt is read back whole up to thousands of candidates
+    longer = detect("a woman reading, " + "soft light, " * 300)
+    assert read_back_cap(longer) < read_back_cap(short)
+    assert read_back_cap(detect("a woman and a man reading")) < read_back_cap(detect("a woman and a car reading"))

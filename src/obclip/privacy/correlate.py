@@ -28,7 +28,7 @@ from obclip.privacy.cues import (
 )
 from obclip.privacy.cues import plural as cue_plural
 from obclip.privacy.detect import detect
-from obclip.privacy.expand import HARD_CAP, NOTHING_HIDDEN, CandidateSet, _shuffle, expand
+from obclip.privacy.expand import HARD_CAP, NOTHING_HIDDEN, CandidateSet, _shuffle, expand, read_back_cap
 from obclip.privacy.keep import render_form
 from obclip.privacy.language import ONLY_ENGLISH
 from obclip.privacy.taxonomy import Taxonomy, fold, surface_key
@@ -295,7 +295,10 @@ def _fix(cset: CandidateSet, names: set[str], budget: int | None, seed: int | No
     template = detect(cset.true_prompt, cset.template.taxonomy)
     assert template.true_values is not None
     factor = math.prod(len(a.values) for a in template.attributes if a.name in names)
-    wider = expand(template, max_candidates=min(budget * factor, HARD_CAP), seed=seed)
+    # no wider than a read-back can check in time: the set sent is a part of it
+    wider = expand(
+        template, max_candidates=min(budget * factor, HARD_CAP, max(budget, read_back_cap(template))), seed=seed
+    )
     result = _filtered(wider, template.attributes, template.true_values, names, seed)
     if len(result) > budget:
         exact = expand(template, max_candidates=budget, seed=seed)
