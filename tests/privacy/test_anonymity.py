@@ -331,7 +331,7 @@ def test_assignments_are_read_off_each_candidate_as_its_slots_render_it(prompt: 
     """The values of a candidate are read with the template's slots as they render (a decade in the
     row of the user's, a bare age), never by detecting the candidate again: a three-person prompt
     has thousands of candidates, and detecting each had cost a third of its time."""
-    cset = build_candidate_set(prompt, seed=0)
+    cset = build_candidate_set(prompt, seed=0, max_candidates=2000)
     parser = correlate._parser(cset.template)
     read = [correlate._parse(cset.template, parser, c) for c in cset.candidates]
     assert None not in read
