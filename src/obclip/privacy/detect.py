@@ -221,13 +221,16 @@ _RANGE_SEPARATOR = r"[ \t]?[-–—][ \t]?|[ \t]+to[ \t]+"
 # age's number, which may be that
 _OPT_RANGE = rf"(?:(?:{_RANGE_SEPARATOR})\d{{2,3}}(?!\d))?"
 _NUMBER_END = r"(?!\w|[-–—](?!\d{2,3}(?!\d))|[:.]\d)"  # "at 10:30", "at 1.5" are no ages
-# after a bare age: punctuation, the end, a linking word, a preposition, a participle or an
-# adjective said after the person ("a girl of seventeen asleep"), never a noun ("of about six
-# feet", "over 70 countries" are measures and counts)
+# after a bare age: punctuation, the end, a linking word, a preposition, a participle, an
+# adjective said after the person ("a girl of seventeen asleep") or an adverb of time ("a woman at
+# 40 finally graduating", "my grandpa at 94 still tinkering", "me at 30 side by side"), never a
+# noun ("of about six feet", "over 70 countries", "a painter of 40 still lifes" are measures and
+# counts)
 _AFTER_AGE = (
     rf"(?={_OPT_RANGE}\+?[ \t]*(?:[,.;:!?)\]\"”—]|$|(?:and|with|in|on|at|wearing|holding|who|years?|yrs?|vs"
     r"|versus|dressed|clad|seated|from|as|for|by|near|beside|next|behind|under|asleep|awake|alone|atop|among"
-    r"|inside|outside|into|onto|through|across|against|beneath|above|below)\b|\w+ing\b))"
+    r"|inside|outside|into|onto|through|across|against|beneath|above|below|finally|today|now|then|again"
+    r"|already|yet|side(?=[ \t]+by[ \t]+side))\b|still\b(?![ \t]+li(?:fe|ves|fes)\b)|\w+ing\b))"
 )
 # a bare age as written and rendered: "7" or, an infant's, "18 months"
 _AGE_NUMBER = r"\d{1,3}(?:[ \t]+months?)?"

@@ -1,0 +1,63 @@
+"""Milestones and celebrations: an age after "at" before an adverb of time ("a woman at 40
+finally graduating"), school words said of an adult's past ("his old high school", "a
+kindergarten teacher"), and a milestone after a possessive ("her sweet sixteen"). Each had sent
+an age in clear; the measures and counts around them stay as written."""
+
+from __future__ import annotations
+
+import pytest
+from tests.privacy.test_invariant import assert_closed, assert_varied
+
+from obclip.privacy import build_candidate_set
+from obclip.view import cloud_view
+
+
+@pytest.mark.parametrize(
+    ("prompt", "age"),
+    [
+        ("a woman at 40 finally graduating nursing school, her kids cheering", "40"),
+        ("my grandpa at 94 still tinkering with his old tractor in the barn", "94"),
+        ("me at 5 vs me at 30 side by side, same pose on the same front steps", "30"),
+        ("a man at 60 today, blowing out the candles", "60"),
+    ],
+)
+def test_an_age_after_at_before_an_adverb_of_time_is_varied(prompt: str, age: str) -> None:
+    """The age had been read only before punctuation, a preposition or a participle."""
+    assert_varied(prompt, age)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a painter of 40 still lifes",
+        "a gallery of 40 still lives in gilt frames",
+    ],
+)
+def test_a_count_before_still_lifes_is_no_age(prompt: str) -> None:
+    cset = build_candidate_set(prompt, seed=0)
+    assert all("40" in c for c in cset.candidates)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "age"),
+    [
+        ("a 50-year-old man walking the halls of his old high school at the 30-year reunion", "50"),
+        ("a kindergarten teacher, a young man in a cardigan, reading to the class", "young"),
+        ("two high school sweethearts, now in their 70s, dancing in the kitchen", "70s"),
+    ],
+)
+def test_school_words_of_an_adult_reveal_no_child_age(prompt: str, age: str) -> None:
+    """'high school' is a strong cue of a teen; of an adult's past or job it is none, and the
+    adult's age had been fixed to the user's for it."""
+    view = cloud_view(prompt, seed=0)
+    assert len(view) > 1
+    assert not all(age in c for c in view.candidates), view.candidates
+
+
+def test_a_milestone_after_a_possessive_is_sent_as_a_birthday() -> None:
+    """Dropped, it would leave "her" alone, so the child's age had been fixed to the user's."""
+    prompt = "teenage girl in her bedroom decorated for her sweet sixteen, fairy lights, polaroids"
+    view = cloud_view(prompt, seed=0)
+    assert all("sixteen" not in c and "birthday" in c for c in view.candidates)
+    assert not all("teenage" in c for c in view.candidates)
+    assert_closed(prompt, seed=0)
