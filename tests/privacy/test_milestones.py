@@ -9,6 +9,7 @@ import pytest
 from tests.privacy.test_invariant import assert_closed, assert_varied
 
 from obclip.privacy import build_candidate_set
+from obclip.privacy.correlate import revealed
 from obclip.view import cloud_view
 
 
@@ -61,3 +62,47 @@ def test_a_milestone_after_a_possessive_is_sent_as_a_birthday() -> None:
     assert all("sixteen" not in c and "birthday" in c for c in view.candidates)
     assert not all("teenage" in c for c in view.candidates)
     assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "ordinal"),
+    [
+        ("(my aunt Linda:1.2) at her 60th, sequin top, dancing with a glass of prosecco", "60th"),
+        ("a disney style version of my great aunt Rosa for her 95th, she's tiny, big glasses", "95th"),
+        ("my dad at his 50th!!", "50th"),
+    ],
+)
+def test_an_ordinal_after_his_or_her_before_a_mark_is_a_birthday(prompt: str, ordinal: str) -> None:
+    """A person word's possessive before it was read ("my wife's 40th,"), "her" was not."""
+    assert_varied(prompt, ordinal)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["a footballer celebrating his 50th goal", "the couple at their 50th, dancing", "a man and his 3rd wife"],
+)
+def test_an_ordinal_before_a_noun_or_after_their_stays(prompt: str) -> None:
+    ordinal = next(w for w in prompt.replace(",", " ").split() if w[:1].isdigit())
+    assert all(ordinal in c for c in build_candidate_set(prompt, seed=0).candidates)
+
+
+@pytest.mark.parametrize("word", ["granddaddy", "grandaddy", "grandpop", "grandmama", "mawmaw"])
+def test_more_grandparents_are_varied(word: str) -> None:
+    assert_varied(f"thanksgiving dinner, {word} carving the turkey, candles, 35mm film", word)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "told"),
+    [
+        ("thanksgiving dinner, grandpa carving the turkey, warm light", False),
+        ("a man in jodhpurs riding a horse at dawn", False),
+        ("a woman sealing a manila envelope at her desk", False),
+        ("a woman on holiday in Turkey, hot air balloons at dawn", True),
+        ("a man walking through Manila at night, neon", True),
+    ],
+)
+def test_a_place_that_is_also_an_animal_or_a_thing_is_a_cue_only_capitalised(prompt: str, told: bool) -> None:
+    """WordNet's animals and things among the place cues ("turkey", "manila", "jodhpurs"): the
+    roast turkey had been told as a weak cue of an Asian person."""
+    words = {r.word.lower() for r in revealed(build_candidate_set(prompt, seed=0))}
+    assert bool(words & {"turkey", "manila", "jodhpurs"}) is told, words

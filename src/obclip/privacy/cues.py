@@ -21,7 +21,7 @@ from obclip.privacy.binding import binding
 from obclip.privacy.keep import known_person_spans, pair_of
 from obclip.privacy.taxonomy import Matcher, countries_data, fold, surface_key
 from obclip.privacy.template import Slot, Template
-from obclip.privacy.words import FUNCTION_WORDS, unaccented
+from obclip.privacy.words import FUNCTION_WORDS, data_file, unaccented
 
 CUES_FORMAT = "obclip-cues/1"
 NEUTRAL_FORMAT = "obclip-neutral/1"
@@ -86,6 +86,9 @@ class CueTable:
     """Linking words dropped with it ("with a beard")."""
     matcher: Matcher
     symbols: tuple[str, ...]
+    things: frozenset[str] = frozenset()
+    """Place cues that WordNet also knows as an animal or a thing ("turkey", "manila", "jodhpurs"):
+    a cue only when capitalised ("carving the turkey" names no country)."""
 
 
 def fixed_text(template: Template) -> str:
@@ -160,9 +163,13 @@ def build_cue_table(cues: Any, neutral: Any, countries: Sequence[Mapping[str, An
     cities = cues.get("places", {}).get("cities", {})
     if not isinstance(cities, dict):
         raise TaxonomyError("cue table: places.cities must map a city to an ethnicity value")
+    wordnet = data_file("binding_wordnet.json")
+    nouns = {*wordnet["animal_heads"], *wordnet["object_heads"], *wordnet["worn_heads"]}
+    things: set[str] = set()
     for place, value in [*places, *cities.items()]:  # a country or a large city: weak, its demonym's value
         if isinstance(place, str) and place and isinstance(value, str) and value:
             found.setdefault(surface_key(place), {}).setdefault(("ethnicity", "weak"), set()).add(value)
+            things |= {form for form in _variants(place.lower()) if form in nouns}
     implications: dict[str, tuple[Implication, ...]] = {}
     for key, by_attribute in found.items():
         merged: dict[str, Implication] = {}
@@ -203,6 +210,7 @@ def build_cue_table(cues: Any, neutral: Any, countries: Sequence[Mapping[str, An
         links=frozenset(neutral.get("links", ())),
         matcher=Matcher({**dict.fromkeys(words), **dict.fromkeys(blockers - words)}),
         symbols=symbols,
+        things=frozenset(surface_key(t) for t in things),
     )
 
 
@@ -234,6 +242,8 @@ def find_cues(template: Template) -> tuple[CueHit, ...]:
             key = " ".join(plain[start:end].split())
         if key not in table.implications:
             continue  # a phrase that holds a cue but is none ("dress shirt")
+        if key in table.things and text[start : start + 1].islower():
+            continue  # "carving the turkey", "a manila envelope": no country, no city
         hits.append(
             CueHit(
                 word=text[start:end],

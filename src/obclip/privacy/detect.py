@@ -3060,15 +3060,22 @@ class _Detector:
 
     def _birthday_unsaid(self, match: _Match, kind: str) -> bool:
         """Whether an ordinal is a birthday without the word: right after a person word's
-        possessive, before punctuation or the end ("a card for my wife's 40th, she loves
-        sunflowers", "my nan's 95th!!!!"; "their 50th anniversary" is none), or after "happy"
+        possessive or "his"/"her", before punctuation or the end ("a card for my wife's 40th, she
+        loves sunflowers", "my nan's 95th!!!!", "my aunt at her 60th, dancing"; "their 50th
+        anniversary" is none), or after "happy"
         before a person word ("happy 90th grandma!"). Reads the words around it, never a value."""
         before = self._word_before(match.start)
         if before is not None and before[0] == "happy":
             return kind == "slot"
-        possessive = _POSSESSIVE_BEFORE.search(self.text, max(0, match.start - 4), match.start)
-        if possessive is None or kind not in ("punct", "end"):
+        if kind not in ("punct", "end"):
             return False
+        possessive = _POSSESSIVE_BEFORE.search(self.text, max(0, match.start - 4), match.start)
+        if possessive is None:
+            # "at her 60th, dancing", "for his 95th!": a person's possessive determiner
+            if before is None or before[0] != "" or before[2] not in self.ends:
+                return False
+            entry = self.matches[self.ends[before[2]]].entry
+            return entry.is_pronoun and "possessive_determiner" in entry.categories
         owner = self.ends.get(possessive.start())
         return owner is not None and not self.matches[owner].entry.is_pronoun
 
