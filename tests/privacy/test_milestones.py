@@ -106,3 +106,20 @@ def test_a_place_that_is_also_an_animal_or_a_thing_is_a_cue_only_capitalised(pro
     roast turkey had been told as a weak cue of an Asian person."""
     words = {r.word.lower() for r in revealed(build_candidate_set(prompt, seed=0))}
     assert bool(words & {"turkey", "manila", "jodhpurs"}) is told, words
+
+
+@pytest.mark.parametrize(
+    ("prompt", "noun"),
+    [
+        ("toddler, 2 years old, playing, blocks, living room carpet, overalls, candid", "toddler"),
+        ("teenager, 15 years old, skateboard, skatepark, fisheye", "teenager"),
+    ],
+)
+def test_a_child_noun_tag_naming_the_only_child_is_sent_as_child(prompt: str, noun: str) -> None:
+    """Dropped like the tag of "1girl, child, 5 years old", the age tag would name nobody and the
+    set would not read back, so the noun had gone out beside every decoy age ("toddler, 14 years
+    old")."""
+    view = cloud_view(prompt, seed=0)
+    assert len(view) > 1
+    assert all(noun not in c and c.startswith("child, ") for c in view.candidates), view.candidates
+    assert all("child" not in c for c in cloud_view("1girl, child, 5 years old, playing", seed=0).candidates)

@@ -381,13 +381,31 @@ def child_noun_form(template: Template, hit: CueHit) -> str | None:
     if age is None:
         if _age_slot_after(template, text, hit.end) is None:
             return None
-        if _TAG_OPENS.search(text, 0, hit.start) is not None and not _child_tag_before(template, text, hit.start):
+        if (
+            _TAG_OPENS.search(text, 0, hit.start) is not None
+            and not _child_tag_before(template, text, hit.start)
+            and _named_otherwise(template, hit.person)
+        ):
             return ""  # a tag alone ("1girl, child, 5 years old"): the age tag says it all
+        # ... but where no other word names that child ("toddler, 2 years old, playing"), the age
+        # alone would be nobody's: sent as the ``sent_as`` child noun ("child, 2 years old")
         before = _child_modifier_data().get("nouns_before", {}).get("sent_as", {})
         return next((form for category, form in before.items() if category in entry.categories), None)
     slot = _slot_at(template, text, age.start())
     forms = _child_modifier_data().get("nouns_after", {}).get("sent_as", {}).get(slot.category, {})
     return next((form for category, form in forms.items() if category in entry.categories), "")
+
+
+def _named_otherwise(template: Template, person: int | None) -> bool:
+    """Whether a slot other than a child's age names `person` ("1girl" of "1girl, child, 5 years old")."""
+    children = binding().child_attributes
+    return any(
+        isinstance(part, Slot)
+        and part.attribute is not None
+        and template.attributes[part.attribute].person == person
+        and template.attributes[part.attribute].kind not in children
+        for part in template.parts
+    )
 
 
 def _child_tag_before(template: Template, text: str, start: int) -> bool:
