@@ -256,8 +256,11 @@ def _add_person_nouns(data: dict[str, Any]) -> None:
         for category, made in _compounds(target["forms"]):
             alias("gender", value, category, made)
     for kind, (name, value, singular, plural) in _PERSON_NOUN_SLOTS.items():
-        alias(name, value, singular, nouns[kind])
-        alias(name, value, plural, (p for w, p in nouns[kind].items() if p != w))
+        # a grandchild is no age ("grandkids" had been sent as "kids": a kin word lost, as
+        # "grandchildren", told as a cue, is not)
+        words = {w: p for w, p in nouns[kind].items() if not _GRAND.match(w)}
+        alias(name, value, singular, words)
+        alias(name, value, plural, (p for w, p in words.items() if p != w))
     for name, value, category, surface in nouns.get("plurals", ()):
         alias(name, value, category, [surface])
     countries = {c["country"] for c in countries_data()}
@@ -307,6 +310,9 @@ _DEMONYM_COMPOUNDS = (
 _EX = ("spouse", "partner", "betrothed", "spouse_casual")
 _TO_BE = ("parent", "spouse", "wedding", "betrothed", "step_parent", "grandparent")
 _GREAT = ("great_grandparent", "great_grandchild")
+# "foster-daughter", "foster-mothers": the kin word, as WordNet's "child" list would read it a kid
+_FOSTER = ("offspring", "parent")
+_GRAND = re.compile(r"(?:little )?(?:great-)*grand")
 # "mother-of-two", "father-of-3": a parent's word with the count of children joined to it
 _PARENTS = ("parent", "grandparent")
 _COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", *map(str, range(1, 11)))
@@ -314,14 +320,16 @@ _COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine
 
 def _compounds(forms: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
     """ "ex-wife", "ex-boyfriends", "mother-to-be", "fathers-to-be", "great-great-grandmother",
-    "great-great-grandsons", "mother-of-two": read as the word they are made of (aliases, rendered as the plain
-    word: "ex-wife" among "wife" / "husband", "great-great-grandmother" as "great-grandmother")."""
+    "great-great-grandsons", "mother-of-two", "foster-daughter": read as the word they are made of
+    (aliases, rendered as the plain word: "ex-wife" among "wife" / "husband",
+    "great-great-grandmother" as "great-grandmother")."""
     made: list[tuple[str, list[str]]] = []
     affixes = (
         ("ex-", "", _EX),
         ("", "-to-be", _TO_BE),
         ("great-", "", _GREAT),
         ("great-great-", "", _GREAT),
+        ("foster-", "", _FOSTER),
         *(("", f"-of-{n}", _PARENTS) for n in _COUNTS),
     )
     for prefix, suffix, categories in affixes:
