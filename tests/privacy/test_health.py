@@ -4,6 +4,8 @@ its wheelchair for the steps that lay out the image."""
 
 from __future__ import annotations
 
+import pytest
+
 from obclip.privacy.correlate import revealed
 from obclip.view import cloud_view
 
@@ -14,3 +16,18 @@ def test_a_wheelchair_is_sent_as_written_and_told() -> None:
     assert all("a wheelchair user" in c for c in view.candidates), view.candidates
     assert not all("30s" in c for c in view.candidates)  # the age stays varied
     assert any(r.word == "wheelchair" and r.strength == "weak" for r in revealed(view))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "sent"),
+    [
+        ("a 34 weeks pregnant woman doing yoga on a mat", "{} doing yoga on a mat"),
+        ("an eight months pregnant woman in a field", "{} in a field"),
+        ("a woman, 8 months pregnant, in a field", "{}, in a field"),
+    ],
+)
+def test_the_time_a_dropped_cue_measures_goes_with_it(prompt: str, sent: str) -> None:
+    """ "a 34 weeks pregnant woman" had been sent as "a 34 weeks woman"; between commas the cue
+    had stayed (without it, "8 months" read as the woman's age), fixing her gender."""
+    view = cloud_view(prompt, seed=0)
+    assert sorted(view.candidates) == sorted(sent.format(p) for p in ("a man", "a woman"))

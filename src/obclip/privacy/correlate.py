@@ -29,7 +29,7 @@ from obclip.privacy.cues import (
 from obclip.privacy.cues import plural as cue_plural
 from obclip.privacy.detect import detect
 from obclip.privacy.expand import HARD_CAP, NOTHING_HIDDEN, CandidateSet, _shuffle, expand, read_back_cap
-from obclip.privacy.keep import render_form
+from obclip.privacy.keep import parse_number, render_form
 from obclip.privacy.language import ONLY_ENGLISH
 from obclip.privacy.taxonomy import Taxonomy, fold, surface_key
 from obclip.privacy.template import Attribute, Slot, Template
@@ -331,6 +331,8 @@ def _keep_device_side(cset: CandidateSet, base: CandidateSet) -> CandidateSet:
 
 _NEXT_WORD = re.compile(rf"\s+({SLOT_MARK}|\w[\w'’-]*)")
 _LAST_WORD = re.compile(r"(\w[\w'’-]*)(\s*)$")
+# a length of time before a cue it measures: "34 weeks", "eight-months", "7 months"
+_MEASURE_BEFORE = re.compile(r"(?<![\w'’-])(\d{1,2}|[a-z]+)[ \t-]+(?:weeks?|months?)[ \t-]+$", re.IGNORECASE)
 _COPULAS = frozenset(
     {"is", "was", "are", "were", "be", "been", "being", "looks", "look", "looking", "seems", "seem", "seemed"}
     | {"appears", "appear", "feels", "feel", "became", "becomes", "become", "gets", "get", "got", "getting"}
@@ -722,6 +724,10 @@ def _drop(before: str, after: str, key: str) -> str | None:
             # with the adverbs of degree before it ("a heavily pregnant woman" -> "a woman")
             while (adverb := _LAST_WORD.search(before)) and adverb.group(1).lower() in _degree_adverbs():
                 before = before[: adverb.start()]
+            # ... or with the time it measures ("a 34 weeks pregnant woman" -> "a woman": it had
+            # been sent as "a 34 weeks woman")
+            if (measure := _MEASURE_BEFORE.search(before)) and parse_number(measure.group(1)) is not None:
+                before = before[: measure.start()]
             last = _LAST_WORD.search(before)
             if word != SLOT_MARK and last and last.group(1).lower() in ("a", "an"):
                 article = indefinite_article(following.group(1))
@@ -742,6 +748,8 @@ def _drop(before: str, after: str, key: str) -> str | None:
         while (word_match := _LAST_WORD.search(walked)) and word_match.group(1).lower() in table.modifiers:
             walked = walked[: word_match.start()]
     before = walked
+    if (measure := _MEASURE_BEFORE.search(before)) and parse_number(measure.group(1)) is not None:
+        before = before[: measure.start()]  # "a woman, 8 months pregnant, in a field" -> "a woman, in a field"
     if (last := _LAST_WORD.search(before)) and last.group(1).lower() in DETERMINERS | POSSESSIVES | {"some"}:
         before = before[: last.start()]
     elif before.rstrip(" \t").endswith(SLOT_MARK):
