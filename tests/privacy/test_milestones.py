@@ -136,3 +136,20 @@ def test_grandkids_stay_grandkids_in_every_candidate() -> None:
 def test_a_foster_child_keeps_its_gender_word() -> None:
     """WordNet's "foster-daughter" had been read as a kid of no gender ("my kid at the beach")."""
     assert_varied("my foster-daughter at the beach, building a sandcastle", "daughter")
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "my daughter's quinceañera, she's wearing a lilac ball gown, her dad dancing the waltz with her",
+        "her quinceañera was magical, ballroom, chandeliers",
+        "Sofia's quinceanera, pink tiara, ballroom",
+    ],
+)
+def test_a_quinceanera_after_a_possessive_is_the_party(prompt: str) -> None:
+    """Read as a girl, "my daughter's quinceañera" had been sent as "my daughter's girl", each
+    pronoun after it a person of its own (38 candidates, "my son's boy ... with her")."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert all("quincea" in c for c in cset.candidates), cset.candidates
+    assert len(cset) <= 6
+    assert_closed(prompt, seed=0)

@@ -498,12 +498,14 @@ _GENITIVE_WINDOW = 200
 _PARTY_PERSONS = frozenset({"quinceanera"})
 _GOING_TO = re.compile(
     r"(?<![\w'’-])(?:at|to|for|from|attend|attends|attending)[ \t]+(?:(?:a|an|the|her|his|my|their|our|your)[ \t]+)?$"
+    # ... or whose party it is: "my daughter's quinceañera", "her quinceañera, she's wearing ..."
+    r"|(?:\w['’]s?|(?<![\w'’-])(?:her|his|my|our|their|your))[ \t]+$"
 )
 
 
 def _party_named_for(folded: str, start: int, end: int) -> bool:
     """Whether folded[start:end] is a party named for a person ("a family at a quinceañera"),
-    as written, after a word of going to it."""
+    as written, after a word of going to it or a possessive ("my daughter's quinceañera")."""
     if unaccented(folded[start:end]) not in _PARTY_PERSONS:
         return False
     return _GOING_TO.search(folded, max(0, start - 24), start) is not None
