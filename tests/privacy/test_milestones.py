@@ -153,3 +153,19 @@ def test_a_quinceanera_after_a_possessive_is_the_party(prompt: str) -> None:
     assert all("quincea" in c for c in cset.candidates), cset.candidates
     assert len(cset) <= 6
     assert_closed(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "n"),
+    [
+        ("a 1st birthday smash cake with a big ONE topper, pastel sprinkles", 1),
+        ("a room decorated for an 18th birthday party, rose gold balloons, empty dance floor", 1),
+        ("no humans, cake, happy 100th birthday, gold numbers", 1),
+        ("a 30th birthday party, friends dancing, confetti", 3),
+        ("my 40th birthday party at a bar, neon", 3),
+    ],
+)
+def test_a_birthday_of_no_one_in_the_prompt_is_a_theme(prompt: str, n: int) -> None:
+    """A cake or a room for a birthday shows no one: its ordinal had been varied ("a 30th birthday
+    smash cake") in a prompt without a person. With a person in it, or after "my", it is someone's."""
+    assert len(build_candidate_set(prompt, seed=0)) == n

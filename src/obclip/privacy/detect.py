@@ -388,6 +388,11 @@ _VERBS_AND_NOUNS = frozenset(
     | {"jump", "swim", "read", "talk"}
 )
 _POSSESSIVE_BEFORE = re.compile(r"['’]s?[ \t]+$")
+# nobody said to be shown ("no humans", "no_humans", "no people"), and a word: `_someone_in_prompt`
+_NOBODY = re.compile(r"(?<![\w'’-])no[ \t_]+(?:humans?|people|persons?)(?![\w'’-])")
+_WORDS = re.compile(r"[^\W\d_]+")
+# whose birthday it is, right before its ordinal: "my 40th", "our 25th", "Leo's 5th"
+_OWNER_BEFORE = re.compile(r"(?:(?<![\w'’-])(?:my|our|your)|['’]s?)[ \t]+$")
 _SPEAKER = re.compile(r"(?<![\w'’-])(?:[Ii]|me|we)(?:['’](?:m|re))?(?![\w'’-])")
 _ONE_MORE = re.compile(r"[ \t]*(?:,|and|&)?[ \t]*(?:one|the[ \t]+other|another)(?:[ \t]+(?:is|was))?[ \t]*")
 _ONE_IS = re.compile(r"[ \t]+(?:is|was|has|wears|looks)\b")
@@ -2544,6 +2549,10 @@ class _Detector:
             # every name a person's ("Edison's light bulb ... 'Thomas Edison, inventor'")
             return self.has_person or self._named
         if rule == BEFORE_BIRTHDAY:
+            if not self._someone_in_prompt() and not _OWNER_BEFORE.search(
+                self.folded, max(0, match.start - 8), match.start
+            ):
+                return False  # "a 1st birthday smash cake", "a room decorated for an 18th birthday party": nobody's
             kind, token = self._next_token(match.end)
             if kind == "word" and unaccented(str(token)).startswith("birthday"):
                 return True  # "90th birthdäy" too
@@ -3057,6 +3066,15 @@ class _Detector:
         )
 
     # --- form categories ---------------------------------------------------------------------
+
+    def _someone_in_prompt(self) -> bool:
+        """Whether a person is in the prompt: a slot's, or any person noun of WordNet ("friends
+        dancing", "guests"), not after "no" ("no humans"). A birthday's ordinal in a prompt of no
+        one ("a 1st birthday smash cake", "a room decorated for an 18th birthday party") is the
+        theme of a thing; after "my" or a possessive it is still someone's ("my 40th birthday")."""
+        if self.has_person:
+            return True
+        return any(is_person_noun(w) for w in _WORDS.findall(_NOBODY.sub(" ", self.folded)))
 
     def _birthday_unsaid(self, match: _Match, kind: str) -> bool:
         """Whether an ordinal is a birthday without the word: right after a person word's
