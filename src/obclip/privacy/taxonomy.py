@@ -256,11 +256,8 @@ def _add_person_nouns(data: dict[str, Any]) -> None:
         for category, made in _compounds(target["forms"]):
             alias("gender", value, category, made)
     for kind, (name, value, singular, plural) in _PERSON_NOUN_SLOTS.items():
-        # a grandchild is no age ("grandkids" had been sent as "kids": a kin word lost, as
-        # "grandchildren", told as a cue, is not)
-        words = {w: p for w, p in nouns[kind].items() if not _GRAND.match(w)}
-        alias(name, value, singular, words)
-        alias(name, value, plural, (p for w, p in words.items() if p != w))
+        alias(name, value, singular, nouns[kind])
+        alias(name, value, plural, (p for w, p in nouns[kind].items() if p != w))
     for name, value, category, surface in nouns.get("plurals", ()):
         alias(name, value, category, [surface])
     countries = {c["country"] for c in countries_data()}
@@ -312,7 +309,6 @@ _TO_BE = ("parent", "spouse", "wedding", "betrothed", "step_parent", "grandparen
 _GREAT = ("great_grandparent", "great_grandchild")
 # "foster-daughter", "foster-mothers": the kin word, as WordNet's "child" list would read it a kid
 _FOSTER = ("offspring", "parent")
-_GRAND = re.compile(r"(?:little )?(?:great-)*grand")
 # "mother-of-two", "father-of-3": a parent's word with the count of children joined to it
 _PARENTS = ("parent", "grandparent")
 _COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", *map(str, range(1, 11)))
