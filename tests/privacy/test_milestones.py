@@ -161,3 +161,21 @@ def test_a_birthday_of_no_one_in_the_prompt_is_a_theme(prompt: str, n: int) -> N
     """A cake or a room for a birthday shows no one: its ordinal had been varied ("a 30th birthday
     smash cake") in a prompt without a person. With a person in it, or after "my", it is someone's."""
     assert len(build_candidate_set(prompt, seed=0)) == n
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a bar mitzvah party table, Star of David centerpieces, kippahs in a basket with the name Eli embroidered",
+        "a mug with the name Rosa printed on it, white background",
+        "a necklace with the name Sarah in gold letters, velvet box",
+    ],
+)
+def test_a_name_written_on_a_thing_is_its_text(prompt: str) -> None:
+    """ "the name Eli embroidered" shows no one: beside another name ("Star of David") it had
+    been varied as a person's (N = 2 in a prompt of no one)."""
+    assert len(build_candidate_set(prompt, seed=0)) == 1
+
+
+def test_a_name_written_beside_a_person_leaves_the_person_varied() -> None:
+    assert_varied("a girl holding a sign with the name Emma written on it", "girl")

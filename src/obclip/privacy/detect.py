@@ -442,6 +442,11 @@ _CONJUNCTIONS = frozenset({"and", "or", "&"})
 # the word after "and" and the object head after it: "witch and [vampire costumes]"
 _PAIRED_THING = re.compile(r"([a-z]+)[ \t]+([a-z]+)(?![\w'’-])")
 # "named" or "called" and at most two capitalised words before a name: "a parrot named Mrs. Pickles"
+# a name written on a thing: "the name Eli embroidered", "the name 'Rosa' printed on it" (`_name_as_text`)
+_NAME_AS_TEXT_BEFORE = re.compile(r"(?<![\w'’-])the[ \t]+name[ \t]+['\"“‘]?$")
+_NAME_AS_TEXT_AFTER = re.compile(
+    r"['\"”’]?[ \t]+(?:embroidered|engraved|written|printed|painted|stitched|carved|etched|spelled|piped|in|on)\b"
+)
 _NAMED_BEFORE = re.compile(r"[ \t]+(?:named|called)[ \t]+['\"“‘]?(?:[A-Z][\w.'’-]*[ \t]+){0,2}$")
 # between a person and a possessive that is the one before that person's (`_preferred_referent`),
 # and what that possessive holds them with: "carrying his daughter on his shoulders"
@@ -2369,11 +2374,21 @@ class _Detector:
                 if before is not None and _ERA_BEFORE_NAME.fullmatch(before[0]):
                     before = self._word_before(before[1])  # "in 1950s America", "in 1920 Paris"
                 place = before is not None and before[0] in self.binding.place_prepositions
-                if place or self._surname(match) or self._place_tag(match) or self._in_proper_noun(match):
+                if (
+                    place
+                    or self._surname(match)
+                    or self._place_tag(match)
+                    or self._in_proper_noun(match)
+                    or self._name_as_text(match)
+                ):
                     dropped.add(match.start)
                 else:
                     names.append(match)
-            elif match.rule == CAPITALISED and "first_name" in match.entry.categories and self._in_proper_noun(match):
+            elif (
+                match.rule == CAPITALISED
+                and "first_name" in match.entry.categories
+                and (self._in_proper_noun(match) or self._name_as_text(match))
+            ):
                 dropped.add(match.start)  # a hand-listed name too: "the Camino de Santiago", "Fitz Roy"
         if any(self._free_name(m) for m in names):
             self.has_person = True
@@ -2425,6 +2440,15 @@ class _Detector:
         if before is None:
             return False
         return before.end(1) not in self.ends
+
+    def _name_as_text(self, match: _Match) -> bool:
+        """Whether a first name is the text of a name written on a thing: after "the name" and
+        before how it is written or where ("kippahs in a basket with the name Eli embroidered",
+        "a mug with the name Rosa printed on it", "the name Mateo in gold letters")."""
+        return (
+            _NAME_AS_TEXT_BEFORE.search(self.folded, max(0, match.start - 12), match.start) is not None
+            and _NAME_AS_TEXT_AFTER.match(self.folded, match.end) is not None
+        )
 
     def _free_name(self, match: _Match) -> bool:
         """A generated name that names no place and no famous person, followed by no noun, is a
