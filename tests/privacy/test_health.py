@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from obclip.privacy import build_candidate_set
 from obclip.privacy.correlate import revealed
 from obclip.view import cloud_view
 
@@ -31,3 +32,35 @@ def test_the_time_a_dropped_cue_measures_goes_with_it(prompt: str, sent: str) ->
     had stayed (without it, "8 months" read as the woman's age), fixing her gender."""
     view = cloud_view(prompt, seed=0)
     assert sorted(view.candidates) == sorted(sent.format(p) for p in ("a man", "a woman"))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "age"),
+    [
+        ("a granny doing chair yoga, 82 years young, community centre", "82 years young"),
+        ("grandma is 75 years young today, party hat", "75 years young"),
+    ],
+)
+def test_years_young_is_an_age(prompt: str, age: str) -> None:
+    """ "82 years young" had been sent in clear; it is read and kept as written in the user's own
+    candidate, every decoy in the same style."""
+    cset = build_candidate_set(prompt, seed=0)
+    assert cset.candidates[cset.true_index] == prompt
+    assert not all(age in c for c in cset.candidates)
+    assert all("years young" in c for c in cset.candidates)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "sent"),
+    [
+        ("a doula supporting a mother in labour, birthing pool, dim light", "a doula supporting a {}, birthing pool"),
+        ("a woman in labor gripping the bed rail, hospital", "a {} gripping the bed rail, hospital"),
+    ],
+)
+def test_in_labour_reveals_gender_and_is_dropped_whole(prompt: str, sent: str) -> None:
+    """A decoy "a father in labour" had nobody to fool; the cue, a phrase of its own after the
+    person's noun, goes with its preposition."""
+    view = cloud_view(prompt, seed=0)
+    assert len(view) >= 2
+    assert all("labo" not in c for c in view.candidates)
+    assert any(c.startswith(sent.format("mother" if "mother" in prompt else "woman")) for c in view.candidates)

@@ -752,8 +752,8 @@ def _drop(before: str, after: str, key: str) -> str | None:
         before = before[: measure.start()]  # "a woman, 8 months pregnant, in a field" -> "a woman, in a field"
     if (last := _LAST_WORD.search(before)) and last.group(1).lower() in DETERMINERS | POSSESSIVES | {"some"}:
         before = before[: last.start()]
-    elif before.rstrip(" \t").endswith(SLOT_MARK):
-        return None  # "fixing her makeup" with "her" a slot: "fixing her" would be left
+    elif before.rstrip(" \t").endswith(SLOT_MARK) and key.split(" ")[0] not in table.links:
+        return None  # "fixing her makeup" with "her" a slot: "fixing her" would be left ("a mother in labour" is whole)
     joined = re.match(r"\s*and\s+", after)
     if (last := _LAST_WORD.search(before)) and last.group(1).lower() in table.links:
         if joined and last.group(1).lower() != "and":
