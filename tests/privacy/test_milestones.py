@@ -179,3 +179,18 @@ def test_a_name_written_on_a_thing_is_its_text(prompt: str) -> None:
 
 def test_a_name_written_beside_a_person_leaves_the_person_varied() -> None:
     assert_varied("a girl holding a sign with the name Emma written on it", "girl")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "first"),
+    [
+        ("baby, 1 year old, first birthday, cake smash, high chair", "child, "),
+        ("1girl, baby, 1 year old, cake smash", "1"),
+    ],
+)
+def test_a_child_noun_tag_before_a_year_old_tag_is_one_child(prompt: str, first: str) -> None:
+    """ "1 year old" as a tag of its own is the baby's age, as "2 years old" is: read as a second
+    child, it had been varied apart from "baby" ("teenager, 1 year old")."""
+    view = cloud_view(prompt, seed=0)
+    assert len(view) in (4, 8)
+    assert all("baby" not in c and c.startswith(first) for c in view.candidates), view.candidates

@@ -439,14 +439,17 @@ def _child_noun_hit(template: Template, slot: Slot, text: str, offset: int) -> C
         )
 
     near = max(0, offset - _NEAR)
+    after = slot.category in data.get("nouns_after", {}).get("categories", ())
+    before = slot.category in data.get("nouns_before", {}).get("categories", ())
+    found = None
     if slot.category in _CHILD_NOUN_SLOTS and _TAG_OPENS.search(text, near, offset) is not None:
         found = _TAG_BEFORE_TAG.search(text, near, offset)  # "1boy, solo, child, toddler": "child" alone
-    elif slot.category in data.get("nouns_after", {}).get("categories", ()):
-        found = _WORD_AFTER.match(text, offset + 1) or same_person(_MODIFIER_AFTER_AGE.match(text, offset + 1))
-    elif slot.category in data.get("nouns_before", {}).get("categories", ()):
-        found = _NOUN_BEFORE_AGE.search(text, 0, offset) or same_person(_MODIFIER_BEFORE_AGE.search(text, near, offset))
-    else:
+    elif not (after or before):
         return None
+    if found is None and after:
+        found = _WORD_AFTER.match(text, offset + 1) or same_person(_MODIFIER_AFTER_AGE.match(text, offset + 1))
+    if found is None and before:  # an age of both ("baby, 1 year old": a tag of its own after the noun)
+        found = _NOUN_BEFORE_AGE.search(text, 0, offset) or same_person(_MODIFIER_BEFORE_AGE.search(text, near, offset))
     if found is None:
         return None
     key = unaccented(surface_key(found.group(1)))

@@ -4198,8 +4198,12 @@ class _Detector:
         """Whether `match` is an age after a comma or an opening bracket that follows a child noun ("a
         teenager, 15 years old", "a baby, 8 months old", "two kids, 5 years old", "three kids (4, 7
         and 11)"): that noun's own age. Reads categories and the text between, never a value."""
-        if match.category not in _AGE_PREDICATES or match.article is not None or match.index - previous.index != 1:
+        if match.article is not None or match.index - previous.index != 1:
             return False
+        if match.category not in _AGE_PREDICATES and not (
+            match.category == "years_old" and self._next_token(match.end)[0] in ("punct", "end")
+        ):
+            return False  # ... "baby, 1 year old, cake smash": a tag of its own says the age as a predicate does
         if previous.rule != ALWAYS:
             return False
         return bool(previous.entry.categories & _CHILD_NOUN_CATEGORIES) and (
