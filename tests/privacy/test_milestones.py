@@ -194,3 +194,26 @@ def test_a_child_noun_tag_before_a_year_old_tag_is_one_child(prompt: str, first:
     view = cloud_view(prompt, seed=0)
     assert len(view) in (4, 8)
     assert all("baby" not in c and c.startswith(first) for c in view.candidates), view.candidates
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "old woman, birthday cake, 90, candles, party, realistic",
+        "an old Asian woman, birthday cake, 90, candles",
+        "elderly man, hospital bed, 85, oxygen mask",
+    ],
+)
+def test_a_bare_number_tag_joins_the_age_word_of_the_one_person(prompt: str) -> None:
+    """Beside "old" the number had gone out in clear; it is the same person's age, one variable
+    with the adjective, so no candidate says "young woman, ..., 90"."""
+    cset = build_candidate_set(prompt, seed=0)
+    number = next(w for w in prompt.replace(",", " ").split() if w.isdigit())
+    assert not all(number in c for c in cset.candidates)
+    assert len(cset) in (6, 36)  # one age variable, not two
+    assert_closed(prompt, seed=0)
+
+
+def test_a_number_beside_a_written_age_stays_as_written() -> None:
+    cset = build_candidate_set("a 30 year old woman, cafe, 2, latte", seed=0)
+    assert all(", 2, latte" in c for c in cset.candidates)

@@ -1524,13 +1524,18 @@ class _Detector:
         aso-oke and gele, 29, Lagos wedding", "1girl, solo, quinceañera, ball gown, pink, 15"; with
         no gender word, a people's word before a person noun in the singular: "a 6ft Somali model in
         a silk hijab, 22,"): a bare number between commas there is that person's age. None where a
-        pronoun, a plural, a second person word of gender or any age word is in the prompt. Reads
-        kinds only."""
+        pronoun, a plural, a second person word of gender or an age word is in the prompt, but an
+        age adjective of the person's own phrase ("old woman, birthday cake, 90, candles": the
+        number joins its variable). Reads kinds and positions only."""
         persons = []
         peoples = []
+        ages = []
         for match in self.matches:
-            if match.entry.is_pronoun or self._ages(match) or any("plural" in c for c in match.entry.categories):
+            if match.entry.is_pronoun or any("plural" in c for c in match.entry.categories):
                 return None
+            if self._ages(match):
+                ages.append(match)
+                continue
             name = self.taxonomy.attributes[match.entry.attribute].name
             if name == "gender":
                 persons.append(match)
@@ -1541,8 +1546,31 @@ class _Detector:
                 if head is not None and is_person_noun(head.group(1)) and not head.group(1).endswith("s"):
                     peoples.append(match)
         if not persons:
-            return peoples[0] if len(peoples) == 1 else None
-        return persons[0] if len(persons) == 1 and persons[0].rule == ALWAYS else None
+            return peoples[0] if len(peoples) == 1 and not ages else None
+        if len(persons) != 1 or persons[0].rule != ALWAYS:
+            return None
+        # an age word of the person's own noun phrase is theirs too, and the number joins it ("old
+        # woman, birthday cake, 90, candles"); any other age word may be someone else's
+        if any("adjective" not in a.entry.categories or not self._in_phrase_before(a, persons[0]) for a in ages):
+            return None  # a number of their own ("a 30 year old woman, cafe, 2, latte") says the age already
+        return persons[0]
+
+    def _in_phrase_before(self, modifier: _Match, noun: _Match) -> bool:
+        """Whether `modifier` stands in `noun`'s phrase right before it, only other slots between
+        ("old woman", "old Asian woman")."""
+        if modifier.end > noun.start:
+            return False
+        ends = {m.start: m.end for m in self.matches}
+        at = modifier.end
+        while at < noun.start:
+            while at < noun.start and self.text[at] in " \t":
+                at += 1
+            if at == noun.start:
+                return True
+            if at not in ends:
+                return False
+            at = ends[at]
+        return at == noun.start
 
     def _coordinated_ages(self) -> None:
         """A bare number joined by "and" to a written age is an age too, another person's: "my
