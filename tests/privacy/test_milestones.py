@@ -48,8 +48,9 @@ def test_a_count_before_still_lifes_is_no_age(prompt: str) -> None:
     ],
 )
 def test_school_words_of_an_adult_reveal_no_child_age(prompt: str, age: str) -> None:
-    """'high school' is a strong cue of a teen; of an adult's past or job it is none, and the
-    adult's age had been fixed to the user's for it."""
+    """'high school' is a strong cue of a teen; of an adult's past it is none, and the adult's age
+    had been fixed to the user's for it; a job's ("a kindergarten teacher") is dropped for the
+    cloud, the age varied either way."""
     view = cloud_view(prompt, seed=0)
     assert len(view) > 1
     assert not all(age in c for c in view.candidates), view.candidates
