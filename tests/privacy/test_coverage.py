@@ -679,11 +679,13 @@ def test_a_region_before_a_peoples_word_is_read_with_it(prompt: str) -> None:
     ("prompt", "kept"),
     [
         ("a man and a woman at a cafe, 2, tables", "2"),  # two persons: whose age would it be?
-        ("an old man reading, 80, glasses", "80"),  # an age word is said already
+        ("a 30 year old man reading, 2, glasses", "2"),  # a number of his own is said already
         ("a pop star in a glitter bodysuit, 50,000 fans, confetti", "50,000"),  # a count
     ],
 )
 def test_a_bare_number_is_no_age_beside_two_persons_or_an_age_word(prompt: str, kept: str) -> None:
+    """An age adjective of the one person's own phrase is no bar since round 39 ("an old man
+    reading, 80, glasses" varies 80 with "old": tests/privacy/test_milestones.py)."""
     assert all(re.search(rf"\b{re.escape(kept)}\b", c) for c in build_candidate_set(prompt, seed=0).candidates)
 
 

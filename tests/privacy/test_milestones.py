@@ -203,6 +203,7 @@ def test_a_child_noun_tag_before_a_year_old_tag_is_one_child(prompt: str, first:
         "old woman, birthday cake, 90, candles, party, realistic",
         "an old Asian woman, birthday cake, 90, candles",
         "elderly man, hospital bed, 85, oxygen mask",
+        "an old man reading, 80, glasses",
     ],
 )
 def test_a_bare_number_tag_joins_the_age_word_of_the_one_person(prompt: str) -> None:
