@@ -199,10 +199,11 @@ def expand(
     assignments = _assignments(template, units, varied, values)
     if read_back and len(assignments) > (cap := read_back_cap(template)):
         length = len(template.render(values))
+        words = sum(1 for part in template.parts if isinstance(part, Slot) and part.attribute is not None)
         raise InvalidInputError(
             f"this prompt would have {len(assignments)} candidates, and each is read again before anything is "
             f"sent, to check that the cloud cannot tell yours apart; for {length} characters and "
-            f"{len(template.attributes)} sensitive words at most {cap} can be checked in time. Set a budget "
+            f"{words} sensitive words at most {cap} can be checked in time. Set a budget "
             f"with max_candidates (--max-candidates) of at most {cap}, or shorten the prompt"
         )
     rendered = [template.render(assignment) for assignment in assignments]
