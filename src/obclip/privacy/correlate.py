@@ -726,8 +726,7 @@ def _drop(before: str, after: str, key: str) -> str | None:
                 before = before[: adverb.start()]
             # ... or with the time it measures ("a 34 weeks pregnant woman" -> "a woman": it had
             # been sent as "a 34 weeks woman")
-            if (measure := _MEASURE_BEFORE.search(before)) and parse_number(measure.group(1)) is not None:
-                before = before[: measure.start()]
+            before = _without_measure(before)
             last = _LAST_WORD.search(before)
             if word != SLOT_MARK and last and last.group(1).lower() in ("a", "an"):
                 article = indefinite_article(following.group(1))
@@ -748,8 +747,7 @@ def _drop(before: str, after: str, key: str) -> str | None:
         while (word_match := _LAST_WORD.search(walked)) and word_match.group(1).lower() in table.modifiers:
             walked = walked[: word_match.start()]
     before = walked
-    if (measure := _MEASURE_BEFORE.search(before)) and parse_number(measure.group(1)) is not None:
-        before = before[: measure.start()]  # "a woman, 8 months pregnant, in a field" -> "a woman, in a field"
+    before = _without_measure(before)  # "a woman, 8 months pregnant, in a field" -> "a woman, in a field"
     if (last := _LAST_WORD.search(before)) and last.group(1).lower() in DETERMINERS | POSSESSIVES | {"some"}:
         before = before[: last.start()]
     elif before.rstrip(" \t").endswith(SLOT_MARK) and key.split(" ")[0] not in table.links:
@@ -760,6 +758,15 @@ def _drop(before: str, after: str, key: str) -> str | None:
             return before + after[joined.end() :]  # "with a beard and glasses" -> "with glasses"
         before = before[: last.start()]
     return before.rstrip() + after
+
+
+def _without_measure(before: str) -> str:
+    """`before` without the length of time that ends it ("34 weeks", "eight months"), which a
+    dropped cue after it measured."""
+    measure = _MEASURE_BEFORE.search(before)
+    if measure is None or parse_number(measure.group(1)) is None:
+        return before
+    return before[: measure.start()]
 
 
 def _tidy(text: str) -> str:

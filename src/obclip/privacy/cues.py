@@ -17,11 +17,11 @@ from importlib import resources
 from typing import Any
 
 from obclip.errors import TaxonomyError
-from obclip.privacy.binding import binding
+from obclip.privacy.binding import animal_heads, binding, object_heads, worn_heads
 from obclip.privacy.keep import known_person_spans, pair_of
 from obclip.privacy.taxonomy import Matcher, countries_data, fold, surface_key
 from obclip.privacy.template import Slot, Template
-from obclip.privacy.words import FUNCTION_WORDS, data_file, unaccented
+from obclip.privacy.words import FUNCTION_WORDS, unaccented
 
 CUES_FORMAT = "obclip-cues/1"
 NEUTRAL_FORMAT = "obclip-neutral/1"
@@ -163,8 +163,7 @@ def build_cue_table(cues: Any, neutral: Any, countries: Sequence[Mapping[str, An
     cities = cues.get("places", {}).get("cities", {})
     if not isinstance(cities, dict):
         raise TaxonomyError("cue table: places.cities must map a city to an ethnicity value")
-    wordnet = data_file("binding_wordnet.json")
-    nouns = {*wordnet["animal_heads"], *wordnet["object_heads"], *wordnet["worn_heads"]}
+    nouns = animal_heads() | object_heads() | worn_heads()
     things: set[str] = set()
     for place, value in [*places, *cities.items()]:  # a country or a large city: weak, its demonym's value
         if isinstance(place, str) and place and isinstance(value, str) and value:
