@@ -127,8 +127,12 @@ def test_a_child_noun_tag_naming_the_only_child_is_sent_as_child(prompt: str, no
 
 
 def test_a_foster_child_keeps_its_gender_word() -> None:
-    """WordNet's "foster-daughter" had been read as a kid of no gender ("my kid at the beach")."""
-    assert_varied("my foster-daughter at the beach, building a sandcastle", "daughter")
+    """WordNet's "foster-daughter" had been read as a kid of no gender ("my kid at the beach"): the
+    kin word is varied as "daughter" / "son" now."""
+    prompt = "my foster-daughter at the beach, building a sandcastle"
+    assert_varied(prompt, "daughter")
+    starts = {c.split(" at the beach")[0] for c in build_candidate_set(prompt, seed=0).candidates}
+    assert starts == {"my daughter", "my son"}, starts
 
 
 @pytest.mark.parametrize(
